@@ -1,0 +1,5 @@
+"""``python -m seatledger``."""
+
+from seatledger.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,45 @@
+"""Canonical JSON bytes for ledger entries (the RFC 8785 subset SeatLedger uses).
+
+RFC 8785 (JCS) serializes with sorted keys, no insignificant white space, and UTF-8.  Ledger bodies
+hold only strings, integers, booleans, null, lists and objects with ASCII keys; for those, sorted
+``json.dumps`` output is exactly JCS.  Floats are refused: JCS number formatting is subtle,
+and money and quantities are stored as decimal strings or integers anyway.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+JsonValue = str | int | bool | None | list["JsonValue"] | dict[str, "JsonValue"]
+
+
+def _check(value: Any, path: str) -> None:
+    if value is None or isinstance(value, str | bool | int):
+        return
+    if isinstance(value, float):
+        raise TypeError(f"{path}: floats are not canonical; use an integer or a decimal string")
+    if isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            _check(item, f"{path}[{index}]")
+        return
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            if not isinstance(key, str) or not key.isascii():
+                raise TypeError(f"{path}: object keys must be ASCII strings, not {key!r}")
+            _check(item, f"{path}.{key}")
+        return
+    raise TypeError(f"{path}: {type(value).__name__} cannot go into a ledger entry")
+
+
+def canonical_bytes(value: Mapping[str, Any]) -> bytes:
+    """Return the canonical UTF-8 JSON bytes of ``value``.
+
+    Raises:
+        TypeError: ``value`` holds a float, a non-ASCII key or a type JSON cannot hold.
+    """
+    _check(value, "$")
+    return json.dumps(
+        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    ).encode("utf-8")

@@ -1,0 +1,59 @@
+"""Operator roles and what each may do.
+
+Checked in the services, so no entry point can bypass them.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    """An operator's role."""
+
+    ADMINISTRATOR = "administrator"
+    LICENSE_MANAGER = "license_manager"
+    AUDITOR = "auditor"
+    VIEWER = "viewer"
+
+    @property
+    def label(self) -> str:
+        """The role as shown to people."""
+        return self.value.replace("_", " ").capitalize()
+
+
+class Permission(StrEnum):
+    """A kind of action a service performs."""
+
+    READ = "read"
+    EDIT_LICENSES = "edit_licenses"
+    ASSIGN_SEATS = "assign_seats"
+    EDIT_DIRECTORY = "edit_directory"
+    OVER_COMMIT = "over_commit"
+    MANAGE_OPERATORS = "manage_operators"
+    RUN_AUDITS = "run_audits"
+
+
+_GRANTS: dict[Role, frozenset[Permission]] = {
+    Role.ADMINISTRATOR: frozenset(Permission),
+    Role.LICENSE_MANAGER: frozenset(
+        {
+            Permission.READ,
+            Permission.EDIT_LICENSES,
+            Permission.ASSIGN_SEATS,
+            Permission.EDIT_DIRECTORY,
+        }
+    ),
+    Role.AUDITOR: frozenset({Permission.READ, Permission.RUN_AUDITS}),
+    Role.VIEWER: frozenset({Permission.READ}),
+}
+
+
+def allows(role: Role, permission: Permission) -> bool:
+    """Return whether ``role`` grants ``permission``."""
+    return permission in _GRANTS[role]
+
+
+def can_write(role: Role) -> bool:
+    """Return whether the role may change license data at all (used to grey out actions)."""
+    return allows(role, Permission.ASSIGN_SEATS)

@@ -1,0 +1,114 @@
+"""Field rules shared by dialogs, the CLI and imports; each error names the field."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal, InvalidOperation
+
+from seatledger.errors import ValidationError
+
+NAME_MAX = 200
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def name(value: str, field: str, *, max_len: int = NAME_MAX) -> str:
+    """Return a trimmed non-empty name of at most ``max_len`` characters."""
+    text = value.strip()
+    if not text:
+        raise ValidationError(f"{field} must not be empty.", field)
+    if len(text) > max_len:
+        raise ValidationError(
+            f"{field} is {len(text)} characters long; the limit is {max_len}.", field
+        )
+    if any(ord(ch) < 32 for ch in text):
+        raise ValidationError(f"{field} contains control characters.", field)
+    return text
+
+
+def optional_text(value: str | None, field: str, *, max_len: int = 2000) -> str:
+    """Return trimmed optional text, empty when absent."""
+    if value is None:
+        return ""
+    text = value.strip()
+    if len(text) > max_len:
+        raise ValidationError(
+            f"{field} is {len(text)} characters long; the limit is {max_len}.", field
+        )
+    return text
+
+
+def email(value: str | None, field: str = "Email") -> str:
+    """Return a trimmed email address, or empty; reject anything that is not shaped like one."""
+    text = optional_text(value, field, max_len=320)
+    if text and not _EMAIL.match(text):
+        raise ValidationError(f"{field} '{text}' is not an email address.", field)
+    return text
+
+
+def count(value: object, field: str, *, minimum: int = 0, maximum: int = 10_000_000) -> int:
+    """Return a whole number within bounds; accepts ints and digit strings."""
+    if isinstance(value, bool):
+        raise ValidationError(f"{field} must be a whole number.", field)
+    if isinstance(value, int):
+        number = value
+    else:
+        text = str(value).strip()
+        try:
+            number = int(text)
+        except ValueError:
+            raise ValidationError(f"{field} must be a whole number, not '{text}'.", field) from None
+    if number < minimum:
+        raise ValidationError(f"{field} must be at least {minimum}, not {number}.", field)
+    if number > maximum:
+        raise ValidationError(f"{field} must be at most {maximum}, not {number}.", field)
+    return number
+
+
+def money(value: object, field: str) -> Decimal | None:
+    """Return a non-negative amount with at most 4 decimals, or None when empty."""
+    text = "" if value is None else str(value).strip()
+    if not text:
+        return None
+    try:
+        amount = Decimal(text)
+    except InvalidOperation:
+        raise ValidationError(f"{field} must be an amount, not '{text}'.", field) from None
+    if not amount.is_finite() or amount < 0:
+        raise ValidationError(f"{field} must be zero or more, not '{text}'.", field)
+    if amount.as_tuple().exponent < -4:  # type: ignore[operator]
+        raise ValidationError(f"{field} has more than 4 decimals.", field)
+    return amount
+
+
+def currency(value: str | None, field: str = "Currency") -> str:
+    """Return an ISO 4217-shaped currency code (three letters), defaulting to EUR."""
+    text = (value or "").strip().upper()
+    if not text:
+        return "EUR"
+    if not re.fullmatch(r"[A-Z]{3}", text):
+        raise ValidationError(f"{field} must be a three-letter code such as EUR or USD.", field)
+    return text
+
+
+def term(start: dt.date | None, end: dt.date | None) -> None:
+    """Refuse a term that ends before it starts."""
+    if start is not None and end is not None and end < start:
+        raise ValidationError(
+            f"Term end {end.isoformat()} is before term start {start.isoformat()}.", "Term end"
+        )
+
+
+def date(value: object, field: str) -> dt.date | None:
+    """Parse an ISO date (YYYY-MM-DD); other shapes are ambiguous and refused."""
+    if value is None or isinstance(value, dt.date):
+        return value
+    text = str(value).strip()
+    if not text:
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise ValidationError(
+            f"{field} must be a date as YYYY-MM-DD, not '{text}'.", field
+        ) from None

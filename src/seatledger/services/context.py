@@ -1,0 +1,113 @@
+"""The unit of work every service call runs in: one transaction, one ledger entry, one operator.
+
+A service method opens ``ctx.change(...)``, does its writes on ``change.session``, and fills in
+``change.entity_id``, ``change.before`` and ``change.after``; leaving the block appends the ledger
+entry and commits, or rolls everything back.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from seatledger.domain.roles import Permission, Role, allows
+from seatledger.errors import PermissionDenied, ValidationError
+from seatledger.store import ledger_store
+from seatledger.store.db import Database
+
+Clock = Callable[[], dt.datetime]
+
+
+def utc_now() -> dt.datetime:
+    """The current time in UTC (the default clock)."""
+    return dt.datetime.now(dt.UTC)
+
+
+def iso(moment: dt.datetime) -> str:
+    """A UTC timestamp as stored in the ledger, to the microsecond."""
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """The signed-in operator every change is attributed to."""
+
+    id: int
+    name: str
+    role: Role
+
+
+@dataclass
+class Change:
+    """What a service records about the change it is making."""
+
+    session: Session
+    now: dt.datetime
+    entity_id: str = ""
+    before: Any = None
+    after: Any = None
+    reason: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Context:
+    """The database, the operator and the clock shared by the services of one signed-in session."""
+
+    db: Database
+    actor: Actor
+    clock: Clock = utc_now
+
+    def require(self, permission: Permission, what: str) -> None:
+        """Refuse unless the operator's role grants ``permission``."""
+        if not allows(self.actor.role, permission):
+            raise PermissionDenied(
+                f"{self.actor.name} is a {self.actor.role.label.lower()} and may not {what}."
+            )
+
+    @contextmanager
+    def change(
+        self, permission: Permission, action: str, entity_type: str, what: str, reason: str = ""
+    ) -> Iterator[Change]:
+        """Run one attributed change: check the role, open the write transaction, log, commit."""
+        self.require(permission, what)
+        try:
+            with self.db.write() as session:
+                record = Change(session=session, now=self.clock(), reason=reason.strip())
+                yield record
+                session.flush()
+                ledger_store.append(
+                    session,
+                    ts=iso(record.now),
+                    operator=self.actor.name,
+                    role=self.actor.role.value,
+                    action=action,
+                    entity_type=entity_type,
+                    entity_id=record.entity_id,
+                    reason=record.reason,
+                    before=record.before,
+                    after=record.after,
+                )
+        except IntegrityError as exc:
+            raise _explain_integrity(exc, entity_type) from exc
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A read transaction (any role may read)."""
+        with self.db.read() as session:
+            yield session
+
+
+def _explain_integrity(exc: IntegrityError, entity_type: str) -> ValidationError:
+    text = str(exc.orig).lower()
+    if "unique" in text or "duplicate" in text:
+        return ValidationError(f"That {entity_type} already exists.")
+    if "foreign key" in text:
+        return ValidationError(f"The {entity_type} refers to something that does not exist.")
+    return ValidationError(f"The {entity_type} breaks a database rule: {exc.orig}")

@@ -1,0 +1,43 @@
+"""Resolving natural keys (employee ids, host names) to ids for the CLI and imports."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import select
+
+from seatledger.errors import NotFoundError
+from seatledger.services.context import Context
+from seatledger.store.models import Device, Person
+
+
+def person_ids(ctx: Context, employee_ids: Sequence[str]) -> list[int]:
+    """Person ids for employee ids, in order; names the first unknown one."""
+    if not employee_ids:
+        return []
+    with ctx.read() as session:
+        found = dict(
+            session.execute(
+                select(Person.employee_id, Person.id).where(Person.employee_id.in_(employee_ids))
+            ).tuples()
+        )
+    for key in employee_ids:
+        if key not in found:
+            raise NotFoundError(f"No person with employee ID '{key}'.")
+    return [found[key] for key in employee_ids]
+
+
+def device_ids(ctx: Context, hostnames: Sequence[str]) -> list[int]:
+    """Device ids for host names, in order; names the first unknown one."""
+    if not hostnames:
+        return []
+    with ctx.read() as session:
+        found = dict(
+            session.execute(
+                select(Device.hostname, Device.id).where(Device.hostname.in_(hostnames))
+            ).tuples()
+        )
+    for key in hostnames:
+        if key not in found:
+            raise NotFoundError(f"No device with host name '{key}'.")
+    return [found[key] for key in hostnames]

@@ -1,0 +1,66 @@
+"""One signed-in operator's services over one database: the only door to writing data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+
+from seatledger.services.catalog import CatalogService
+from seatledger.services.context import Actor, Clock, Context, utc_now
+from seatledger.services.directory import DirectoryService
+from seatledger.services.operators import OperatorService
+from seatledger.services.seats import SeatService
+from seatledger.store.db import Database
+from seatledger.store.models import Setting
+
+DEMO_KEY = "demo"
+ORGANIZATION_KEY = "organization"
+
+
+@dataclass
+class Services:
+    """The services of one session; build with :meth:`for_actor`."""
+
+    ctx: Context
+    catalog: CatalogService = field(init=False)
+    directory: DirectoryService = field(init=False)
+    seats: SeatService = field(init=False)
+    operators: OperatorService = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.catalog = CatalogService(self.ctx)
+        self.directory = DirectoryService(self.ctx)
+        self.seats = SeatService(self.ctx)
+        self.operators = OperatorService(self.ctx)
+
+    @classmethod
+    def for_actor(cls, db: Database, actor: Actor, clock: Clock = utc_now) -> Services:
+        """Services acting as ``actor``."""
+        return cls(Context(db, actor, clock))
+
+    @property
+    def actor(self) -> Actor:
+        """Who is signed in."""
+        return self.ctx.actor
+
+    @property
+    def db(self) -> Database:
+        """The open database."""
+        return self.ctx.db
+
+    def setting(self, key: str, default: str = "") -> str:
+        """A database-wide setting."""
+        return read_setting(self.ctx.db, key, default)
+
+    @property
+    def is_demo(self) -> bool:
+        """Whether this is a demo database (the window title says so)."""
+        return self.setting(DEMO_KEY) == "1"
+
+
+def read_setting(db: Database, key: str, default: str = "") -> str:
+    """A database-wide setting, read without signing in."""
+    with db.read() as session:
+        value = session.scalar(select(Setting.value).where(Setting.key == key))
+    return default if value is None else value

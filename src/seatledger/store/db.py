@@ -1,0 +1,288 @@
+"""Opening a SeatLedger database: SQLite file or PostgreSQL URL, checked, upgraded, tuned.
+
+SQLite runs in WAL mode with foreign keys on and ``synchronous=FULL``.  Write transactions start
+with ``BEGIN IMMEDIATE`` on SQLite and take an advisory lock on PostgreSQL, so writers queue instead
+of failing half-way and the ledger's sequence numbers never race.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine, create_engine, event, inspect
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from seatledger.errors import DatabaseError
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+SQLITE_MAGIC = b"SQLite format 3\x00"
+WRITE_LOCK_KEY = 0x5EA7_1ED6  # PostgreSQL advisory lock serializing writers
+BUSY_TIMEOUT_MS = 5000
+
+
+def to_url(db: str | Path) -> str:
+    """Turn a ``--db`` argument (file path or SQLAlchemy URL) into a URL."""
+    text = str(db)
+    if "://" in text:
+        if text.startswith(("postgresql://", "postgres://")):
+            # psycopg 3 is the driver we ship; the bare scheme would ask for psycopg2.
+            text = "postgresql+psycopg://" + text.split("://", 1)[1]
+        return text
+    return "sqlite:///" + str(Path(text).expanduser().resolve())
+
+
+def _alembic_config() -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    return cfg
+
+
+def head_revision() -> str:
+    """The newest schema revision this version of SeatLedger knows."""
+    head = ScriptDirectory.from_config(_alembic_config()).get_current_head()
+    assert head is not None
+    return head
+
+
+def _known_revisions() -> set[str]:
+    return {rev.revision for rev in ScriptDirectory.from_config(_alembic_config()).walk_revisions()}
+
+
+def _check_sqlite_file(path: Path) -> None:
+    if path.is_dir():
+        raise DatabaseError(f"{path} is a folder, not a SeatLedger database file.")
+    if not path.exists() or path.stat().st_size == 0:
+        return
+    try:
+        with path.open("rb") as handle:
+            magic = handle.read(len(SQLITE_MAGIC))
+    except OSError as exc:
+        raise DatabaseError(f"{path} cannot be read: {exc.strerror}.") from exc
+    if magic != SQLITE_MAGIC:
+        raise DatabaseError(
+            f"{path} is not a SQLite database (it starts with {magic[:8]!r}). "
+            "Choose a SeatLedger database file or a new file name."
+        )
+
+
+def _on_sqlite_connect(dbapi_conn: Any, _record: Any) -> None:
+    # Let SQLAlchemy's "begin" event issue BEGIN itself (pysqlite's own handling defers it).
+    dbapi_conn.isolation_level = None
+    cursor = dbapi_conn.cursor()
+    cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA foreign_keys = ON")
+    mode = cursor.execute("PRAGMA journal_mode = WAL").fetchone()
+    cursor.execute("PRAGMA synchronous = FULL")
+    cursor.close()
+    if mode and str(mode[0]).lower() not in {"wal", "memory"}:
+        raise DatabaseError(f"the database could not switch to WAL mode (it is in {mode[0]}).")
+
+
+def _on_sqlite_begin(conn: Connection) -> None:
+    immediate = conn.get_execution_options().get("seatledger_write", False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def _on_postgres_begin(conn: Connection) -> None:
+    if conn.get_execution_options().get("seatledger_write", False):
+        conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})")
+
+
+def describe_operational_error(exc: OperationalError, where: str) -> DatabaseError:
+    """Turn a driver error into a message the user can act on."""
+    text = str(exc.orig) if exc.orig is not None else str(exc)
+    if "locked" in text or "busy" in text:
+        return DatabaseError(
+            f"{where} is locked by another program (a write has held it for over "
+            f"{BUSY_TIMEOUT_MS // 1000} s). Close the other program or try again."
+        )
+    if "file is not a database" in text or "not a database" in text:
+        return DatabaseError(f"{where} is not a SQLite database.")
+    if "unable to open" in text:
+        return DatabaseError(
+            f"{where} cannot be opened: check that the folder exists and is writable."
+        )
+    return DatabaseError(f"{where}: {text.strip().splitlines()[0] if text.strip() else exc}")
+
+
+@dataclass(frozen=True)
+class OpenResult:
+    """What happened when a database was opened."""
+
+    created: bool
+    upgraded_from: str | None
+    backup: Path | None
+
+
+class Database:
+    """An open SeatLedger database: engines, sessions and schema management.
+
+    Use :meth:`open` to get one; it checks the file, applies migrations and refuses a database
+    written by a newer SeatLedger.
+    """
+
+    def __init__(self, url: str, engine: Engine) -> None:
+        self.url = url
+        self.engine = engine
+        self._write_engine = engine.execution_options(seatledger_write=True)
+        self._reader = sessionmaker(bind=engine, expire_on_commit=False)
+        self._writer = sessionmaker(bind=self._write_engine, expire_on_commit=False)
+
+    @property
+    def dialect(self) -> str:
+        """``sqlite`` or ``postgresql``."""
+        return self.engine.dialect.name
+
+    @property
+    def display_name(self) -> str:
+        """The database as shown in the status bar (never with a password)."""
+        url = make_url(self.url)
+        if url.get_backend_name() == "sqlite":
+            return url.database or ":memory:"
+        return url.render_as_string(hide_password=True)
+
+    @property
+    def sqlite_path(self) -> Path | None:
+        """The file behind a SQLite database, else None."""
+        url = make_url(self.url)
+        if url.get_backend_name() != "sqlite" or not url.database:
+            return None
+        return Path(url.database)
+
+    @classmethod
+    def open(
+        cls, db: str | Path, *, create: bool = True, upgrade: bool = True
+    ) -> tuple[Database, OpenResult]:
+        """Open (and if needed create or upgrade) the database named by a path or URL.
+
+        Raises:
+            DatabaseError: not a database, locked, unreachable, or written by a newer SeatLedger.
+        """
+        url = to_url(db)
+        try:
+            parsed = make_url(url)
+        except ArgumentError as exc:
+            raise DatabaseError(f"'{db}' is neither a file path nor a database URL.") from exc
+        backend = parsed.get_backend_name()
+        if backend == "sqlite":
+            path = Path(parsed.database or "")
+            if parsed.database:
+                _check_sqlite_file(path)
+                if not path.exists() and not create:
+                    raise DatabaseError(f"{path} does not exist.")
+                if not path.parent.exists():
+                    raise DatabaseError(f"The folder {path.parent} does not exist.")
+            engine = create_engine(url)
+            event.listen(engine, "connect", _on_sqlite_connect)
+            event.listen(engine, "begin", _on_sqlite_begin)
+        elif backend == "postgresql":
+            try:
+                engine = create_engine(url, pool_pre_ping=True)
+            except ModuleNotFoundError as exc:
+                raise DatabaseError(f"The PostgreSQL driver is missing: {exc}.") from exc
+            event.listen(engine, "begin", _on_postgres_begin)
+        else:
+            raise DatabaseError(
+                f"Unsupported database '{backend}'; use a SQLite file or a "
+                "postgresql+psycopg:// URL."
+            )
+        database = cls(url, engine)
+        try:
+            result = database._migrate(upgrade=upgrade)
+        except OperationalError as exc:
+            engine.dispose()
+            raise describe_operational_error(exc, database.display_name) from exc
+        except sqlite3.DatabaseError as exc:
+            engine.dispose()
+            raise DatabaseError(
+                f"{database.display_name} is not a usable SQLite database: {exc}."
+            ) from exc
+        except DatabaseError:
+            engine.dispose()
+            raise
+        return database, result
+
+    def current_revision(self) -> str | None:
+        """The schema revision stored in the database, or None when it is empty."""
+        with self.engine.connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision()
+
+    def _migrate(self, *, upgrade: bool) -> OpenResult:
+        with self.engine.connect() as conn:
+            current = MigrationContext.configure(conn).get_current_revision()
+            tables = set(inspect(conn).get_table_names())
+        head = head_revision()
+        if current is None:
+            if tables - {"alembic_version"}:
+                raise DatabaseError(
+                    f"{self.display_name} already holds tables but is not a SeatLedger database."
+                )
+            self._upgrade()
+            return OpenResult(created=True, upgraded_from=None, backup=None)
+        if current == head:
+            return OpenResult(created=False, upgraded_from=None, backup=None)
+        if current not in _known_revisions():
+            raise DatabaseError(
+                f"{self.display_name} was written by a newer SeatLedger (schema {current}; this "
+                f"version knows up to {head}). Update SeatLedger to open it; nothing was changed."
+            )
+        if not upgrade:
+            raise DatabaseError(f"{self.display_name} needs an upgrade from schema {current}.")
+        backup = self.backup(f"before-upgrade-from-{current}")
+        self._upgrade()
+        return OpenResult(created=False, upgraded_from=current, backup=backup)
+
+    def _upgrade(self) -> None:
+        cfg = _alembic_config()
+        with self.engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "head")
+
+    def backup(self, label: str) -> Path | None:
+        """Copy a SQLite database beside itself with SQLite's online backup; None for PostgreSQL."""
+        path = self.sqlite_path
+        if path is None:
+            return None
+        stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+        target = path.with_name(f"{path.stem}.{label}.{stamp}{path.suffix or '.sqlite'}")
+        source = sqlite3.connect(path)
+        try:
+            dest = sqlite3.connect(target)
+            try:
+                source.backup(dest)
+            finally:
+                dest.close()
+        finally:
+            source.close()
+        return target
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A read-only unit of work."""
+        with self._reader() as session, session.begin():
+            yield session
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        """A write unit of work: writers are serialized; commits on success, rolls back on error."""
+        try:
+            with self._writer() as session, session.begin():
+                yield session
+        except OperationalError as exc:
+            raise describe_operational_error(exc, self.display_name) from exc
+
+    def dispose(self) -> None:
+        """Close every pooled connection."""
+        self.engine.dispose()

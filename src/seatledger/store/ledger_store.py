@@ -1,0 +1,129 @@
+"""Appending to and streaming the ledger table.  Callers hold the write transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from sqlalchemy import Connection, select, text, update
+from sqlalchemy.orm import Session
+
+from seatledger.domain.ledger import GENESIS_HASH, StoredEntry, entry_hash, make_body
+from seatledger.errors import Cancelled
+from seatledger.store.models import LedgerEntry, LedgerHead
+
+STREAM_BATCH = 20_000
+
+
+def head(session: Session) -> tuple[int, bytes]:
+    """The recorded ledger size and head hash (0 and the genesis hash when empty)."""
+    row = session.execute(
+        select(LedgerHead.size, LedgerHead.head).where(LedgerHead.id == 1)
+    ).first()
+    if row is None:
+        return 0, GENESIS_HASH
+    return int(row[0]), bytes(row[1])
+
+
+def has_entries(session: Session) -> bool:
+    """Whether any entry is stored (whatever the head record says)."""
+    return session.execute(select(LedgerEntry.seq).limit(1)).first() is not None
+
+
+def append(
+    session: Session,
+    *,
+    ts: str,
+    operator: str,
+    role: str,
+    action: str,
+    entity_type: str,
+    entity_id: str,
+    reason: str,
+    before: Any,
+    after: Any,
+) -> int:
+    """Append one entry inside the caller's (serialized) write transaction; return its seq."""
+    size, prev = head(session)
+    seq = size + 1
+    body = make_body(
+        seq=seq,
+        ts=ts,
+        operator=operator,
+        role=role,
+        action=action,
+        entity_type=entity_type,
+        entity_id=entity_id,
+        reason=reason,
+        before=before,
+        after=after,
+    )
+    digest = entry_hash(seq, prev, body)
+    session.add(
+        LedgerEntry(
+            seq=seq,
+            ts=ts,
+            operator=operator,
+            action=action,
+            entity_type=entity_type,
+            entity_id=entity_id,
+            body=body,
+            prev_hash=prev,
+            hash=digest,
+        )
+    )
+    if size == 0:
+        session.add(LedgerHead(id=1, size=seq, head=digest))
+    else:
+        session.execute(update(LedgerHead).where(LedgerHead.id == 1).values(size=seq, head=digest))
+    session.flush()
+    return seq
+
+
+def stream(
+    conn: Connection, *, upto: int | None = None, progress: Callable[[int], bool] | None = None
+) -> Iterator[StoredEntry]:
+    """Yield every entry in ascending seq, in batches, in constant memory.
+
+    Keyset pagination by ``seq`` keeps each query short, so a long verification never holds a
+    read transaction that would stop SQLite's WAL from checkpointing.
+
+    Args:
+        conn: a connection outside any long transaction.
+        upto: stop after this seq (the head read when verification started), so entries appended
+            meanwhile are left for the next run.
+        progress: called with the count streamed so far after each batch; returning False
+            cancels.
+
+    Raises:
+        Cancelled: ``progress`` returned False.
+    """
+    query = text(
+        "SELECT seq, ts, operator, action, entity_type, entity_id, body, prev_hash, hash "
+        "FROM ledger_entry WHERE seq > :after AND seq <= :upto ORDER BY seq LIMIT :limit"
+    )
+    last = upto if upto is not None else 2**62
+    after = 0
+    done = 0
+    make = StoredEntry
+    while True:
+        rows = conn.execute(query, {"after": after, "upto": last, "limit": STREAM_BATCH}).all()
+        if not rows:
+            return
+        for row in rows:
+            yield make(
+                row[0],
+                row[1],
+                row[2],
+                row[3],
+                row[4],
+                row[5],
+                bytes(row[6]),
+                bytes(row[7]),
+                bytes(row[8]),
+            )
+        conn.rollback()
+        after = rows[-1][0]
+        done += len(rows)
+        if progress is not None and not progress(done):
+            raise Cancelled("Verification was cancelled.")

@@ -1,0 +1,238 @@
+"""The relational schema: typed SQLAlchemy 2 ORM entities.
+
+Schema changes go through Alembic migrations in ``store/migrations``; this module is what the
+newest migration produces (a test compares them).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    Numeric,
+    String,
+    Text,
+    text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    """Declarative base with a naming convention so migrations can alter constraints."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Operator(Base):
+    """A person using SeatLedger, with a role and an Argon2id password hash."""
+
+    __tablename__ = "operator"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    full_name: Mapped[str] = mapped_column(String(200), default="")
+    role: Mapped[str] = mapped_column(String(32))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Vendor(Base):
+    """A software publisher licenses are bought from."""
+
+    __tablename__ = "vendor"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    website: Mapped[str] = mapped_column(String(500), default="")
+    notes: Mapped[str] = mapped_column(Text, default="")
+
+    products: Mapped[list[Product]] = relationship(back_populates="vendor")
+
+
+class Product(Base):
+    """A licensable software title."""
+
+    __tablename__ = "product"
+    __table_args__ = (Index("uq_product_vendor_name", "vendor_id", "name", unique=True),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    vendor_id: Mapped[int] = mapped_column(ForeignKey("vendor.id", ondelete="RESTRICT"))
+    name: Mapped[str] = mapped_column(String(200), index=True)
+    notes: Mapped[str] = mapped_column(Text, default="")
+
+    vendor: Mapped[Vendor] = relationship(back_populates="products")
+
+
+class Entitlement(Base):
+    """A purchase: rights to a product under a metric, for a term.
+
+    ``seats_used`` is the sum of units of open assignments, kept by the seat service in the same
+    transaction as each assignment so lists can sort on it without aggregating a million seats.
+    """
+
+    __tablename__ = "entitlement"
+    __table_args__ = (
+        CheckConstraint("quantity >= 0", name="quantity_nonnegative"),
+        CheckConstraint("seats_used >= 0", name="used_nonnegative"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    product_id: Mapped[int] = mapped_column(
+        ForeignKey("product.id", ondelete="RESTRICT"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(200), default="")
+    metric: Mapped[str] = mapped_column(String(32))
+    quantity: Mapped[int] = mapped_column(Integer)
+    min_cores_per_processor: Mapped[int] = mapped_column(Integer, default=0)
+    term_start: Mapped[dt.date | None] = mapped_column(Date, index=True)
+    term_end: Mapped[dt.date | None] = mapped_column(Date, index=True)
+    unit_cost: Mapped[Decimal | None] = mapped_column(Numeric(14, 4))
+    currency: Mapped[str] = mapped_column(String(3), default="EUR")
+    po_reference: Mapped[str] = mapped_column(String(200), default="")
+    reseller: Mapped[str] = mapped_column(String(200), default="")
+    notes: Mapped[str] = mapped_column(Text, default="")
+    seats_used: Mapped[int] = mapped_column(Integer, default=0, index=True)
+    retired: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    product: Mapped[Product] = relationship()
+
+
+class Team(Base):
+    """A team or cost centre people belong to."""
+
+    __tablename__ = "team"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    cost_centre: Mapped[str] = mapped_column(String(64), default="")
+
+
+class Person(Base):
+    """Someone seats are assigned to."""
+
+    __tablename__ = "person"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    employee_id: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200), index=True)
+    email: Mapped[str] = mapped_column(String(320), default="", index=True)
+    team_id: Mapped[int | None] = mapped_column(
+        ForeignKey("team.id", ondelete="SET NULL"), index=True
+    )
+    status: Mapped[str] = mapped_column(String(16), default="active", index=True)
+    date_left: Mapped[dt.date | None] = mapped_column(Date)
+
+    team: Mapped[Team | None] = relationship()
+
+
+class Device(Base):
+    """A computer seats can be assigned to."""
+
+    __tablename__ = "device"
+    __table_args__ = (
+        CheckConstraint("processors >= 0", name="processors_nonnegative"),
+        CheckConstraint("cores >= 0", name="cores_nonnegative"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    hostname: Mapped[str] = mapped_column(String(255), unique=True)
+    serial: Mapped[str] = mapped_column(String(128), default="", index=True)
+    owner_id: Mapped[int | None] = mapped_column(
+        ForeignKey("person.id", ondelete="SET NULL"), index=True
+    )
+    processors: Mapped[int] = mapped_column(Integer, default=1)
+    cores: Mapped[int] = mapped_column(Integer, default=4)
+    os: Mapped[str] = mapped_column(String(100), default="")
+
+    owner: Mapped[Person | None] = relationship()
+
+
+class SeatAssignment(Base):
+    """One assignment of an entitlement's rights to a person or a device, from start to end."""
+
+    __tablename__ = "seat_assignment"
+    __table_args__ = (
+        CheckConstraint("(person_id IS NULL) <> (device_id IS NULL)", name="exactly_one_holder"),
+        CheckConstraint("units >= 1", name="units_positive"),
+        Index("ix_seat_open_person", "entitlement_id", "person_id", "ended_at"),
+        Index("ix_seat_open_device", "entitlement_id", "device_id", "ended_at"),
+        Index("ix_seat_person", "person_id"),
+        Index("ix_seat_device", "device_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    entitlement_id: Mapped[int] = mapped_column(ForeignKey("entitlement.id", ondelete="RESTRICT"))
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="RESTRICT"))
+    device_id: Mapped[int | None] = mapped_column(ForeignKey("device.id", ondelete="RESTRICT"))
+    units: Mapped[int] = mapped_column(Integer, default=1)
+    started_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    ended_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    assigned_by: Mapped[int] = mapped_column(ForeignKey("operator.id", ondelete="RESTRICT"))
+    released_by: Mapped[int | None] = mapped_column(ForeignKey("operator.id", ondelete="RESTRICT"))
+    over_commit: Mapped[bool] = mapped_column(Boolean, default=False)
+    over_commit_reason: Mapped[str] = mapped_column(Text, default="")
+    note: Mapped[str] = mapped_column(Text, default="")
+
+
+class LedgerEntry(Base):
+    """One append-only, hash-chained activity record.  Triggers refuse UPDATE and DELETE."""
+
+    __tablename__ = "ledger_entry"
+    __table_args__ = (
+        Index("ix_ledger_operator_seq", "operator", "seq"),
+        Index("ix_ledger_action_seq", "action", "seq"),
+        Index("ix_ledger_entity_seq", "entity_type", "seq"),
+        Index("ix_ledger_ts", "ts"),
+    )
+
+    seq: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False
+    )
+    ts: Mapped[str] = mapped_column(String(32))
+    operator: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(64))
+    entity_type: Mapped[str] = mapped_column(String(64))
+    entity_id: Mapped[str] = mapped_column(String(64))
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+    prev_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+
+
+class LedgerHead(Base):
+    """The size and head hash recorded with every append, so a truncated tail is noticed."""
+
+    __tablename__ = "ledger_head"
+    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, server_default=text("1"))
+    size: Mapped[int] = mapped_column(BigInteger)
+    head: Mapped[bytes] = mapped_column(LargeBinary(32))
+
+
+class Setting(Base):
+    """Database-wide settings (organization name, demo flag)."""
+
+    __tablename__ = "setting"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
