@@ -15,7 +15,20 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from seatledger import __version__
+from seatledger.domain import validation
+from seatledger.domain.licensing import Metric
+from seatledger.domain.roles import Role
 from seatledger.errors import KnownError
+from seatledger.paths import data_dir, default_database
+from seatledger.services import ledger
+from seatledger.services.catalog import EntitlementInput
+from seatledger.services.context import Context
+from seatledger.services.directory import PersonInput
+from seatledger.services.lookups import device_ids, person_ids
+from seatledger.services.operators import create_first_administrator, has_operators, sign_in
+from seatledger.services.queries import ActivityQuery, LicenseQuery
+from seatledger.services.session import Services
+from seatledger.store.db import Database
 
 EXIT_OK = 0
 EXIT_FAILED = 1  # the command ran and the answer is "no" (ledger does not verify)
@@ -33,7 +46,7 @@ def _err(text: str) -> None:
 def _db_arg(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--db",
-        help="database file path or SQLAlchemy URL (default: SEATLEDGER_DB or the user data folder)",
+        help="database file path or SQLAlchemy URL (default: SEATLEDGER_DB or the data folder)",
     )
 
 
@@ -135,9 +148,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _database(args: argparse.Namespace, *, create: bool = False):  # type: ignore[no-untyped-def]
-    from seatledger.paths import data_dir, default_database
-    from seatledger.store.db import Database
+def _database(args: argparse.Namespace, *, create: bool = False) -> Database:
 
     target = args.db or default_database()
     if not args.db and create:
@@ -164,9 +175,7 @@ def _operator_name(args: argparse.Namespace) -> str:
     return str(name)
 
 
-def _services(args: argparse.Namespace):  # type: ignore[no-untyped-def]
-    from seatledger.services.operators import sign_in
-    from seatledger.services.session import Services
+def _services(args: argparse.Namespace) -> Services:
 
     db = _database(args)
     name = _operator_name(args)
@@ -176,7 +185,6 @@ def _services(args: argparse.Namespace):  # type: ignore[no-untyped-def]
 
 def cmd_init(args: argparse.Namespace) -> int:
     """Create a database and its administrator."""
-    from seatledger.services.operators import create_first_administrator, has_operators
 
     db = _database(args, create=True)
     if has_operators(db):
@@ -190,7 +198,7 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     """Build a demo database."""
-    from seatledger.services.demo import build_demo
+    from seatledger.services.demo import build_demo  # noqa: PLC0415
 
     def progress(stage: str, done: int, total: int) -> None:
         sys.stderr.write(f"\r{stage}: {done:,}/{total:,}".ljust(60))
@@ -207,15 +215,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def cmd_ledger(args: argparse.Namespace) -> int:
     """Verify or show the ledger."""
-    from seatledger.services import ledger
 
     db = _database(args)
     if args.ledger_command == "tail":
-        from seatledger.services.queries import ActivityQuery
-        from seatledger.services.context import Actor, Context
-        from seatledger.domain.roles import Role
-
-        query = ActivityQuery(Context(db, Actor(0, "cli", Role.VIEWER)))
+        query = ActivityQuery(Context.reader(db))
         keys = list(query.keys()[: args.n])
         rows = query.rows(keys)
         for key in keys:
@@ -238,16 +241,14 @@ def cmd_ledger(args: argparse.Namespace) -> int:
 
 def cmd_licenses(args: argparse.Namespace) -> int:
     """Print the licenses table."""
-    from seatledger.domain.roles import Role
-    from seatledger.services.context import Actor, Context
-    from seatledger.services.queries import LicenseQuery
 
     db = _database(args)
-    query = LicenseQuery(Context(db, Actor(0, "cli", Role.VIEWER)), args.search)
+    query = LicenseQuery(Context.reader(db), args.search)
     keys = query.keys()
     rows = query.licenses(keys)
     today = dt.date.today()
-    _print(f"{'ID':>6}  {'License':<48} {'Metric':<18} {'Qty':>7} {'Used':>7} {'Free':>7}  Term end")
+    header = f"{'ID':>6}  {'License':<48} {'Metric':<18} {'Qty':>7} {'Used':>7} {'Free':>7}"
+    _print(header + "  Term end")
     for key in keys:
         r = rows[key]
         flag = " OVER" if r.over_limit else (" EXPIRED" if r.expired(today) else "")
@@ -261,7 +262,6 @@ def cmd_licenses(args: argparse.Namespace) -> int:
 
 def cmd_operator(args: argparse.Namespace) -> int:
     """Add an operator."""
-    from seatledger.domain.roles import Role
 
     services = _services(args)
     password = os.environ.get("SEATLEDGER_NEW_PASSWORD")
@@ -283,10 +283,6 @@ def _find(items: Sequence[object], name: str, what: str) -> int:
 
 def cmd_catalog(args: argparse.Namespace) -> int:
     """Add a vendor, product, entitlement or person."""
-    from seatledger.domain import validation
-    from seatledger.domain.licensing import Metric
-    from seatledger.services.catalog import EntitlementInput
-    from seatledger.services.directory import PersonInput
 
     services = _services(args)
     if args.command == "vendor":
@@ -324,7 +320,6 @@ def cmd_catalog(args: argparse.Namespace) -> int:
 
 def cmd_seat(args: argparse.Namespace) -> int:
     """Assign or release seats."""
-    from seatledger.services.lookups import device_ids, person_ids
 
     services = _services(args)
     if args.seat_command == "assign":
@@ -351,7 +346,7 @@ def cmd_seat(args: argparse.Namespace) -> int:
 
 def cmd_gui(args: argparse.Namespace) -> int:
     """Open the main window."""
-    from seatledger.ui.app import run
+    from seatledger.ui.app import run  # noqa: PLC0415 (Qt only for the window)
 
     return run(args.db)
 

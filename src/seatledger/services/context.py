@@ -64,6 +64,11 @@ class Context:
     actor: Actor
     clock: Clock = utc_now
 
+    @classmethod
+    def reader(cls, db: Database) -> Context:
+        """A context for reading without signing in (read-only commands, first-run checks)."""
+        return cls(db, Actor(0, "", Role.VIEWER))
+
     def require(self, permission: Permission, what: str) -> None:
         """Refuse unless the operator's role grants ``permission``."""
         if not allows(self.actor.role, permission):
