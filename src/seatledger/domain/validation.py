@@ -9,6 +9,7 @@ from decimal import Decimal, InvalidOperation
 from seatledger.errors import ValidationError
 
 NAME_MAX = 200
+MONEY_LIMIT = Decimal(10) ** 10  # amounts are stored as NUMERIC(14, 4): ten integer digits
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -66,7 +67,7 @@ def count(value: object, field: str, *, minimum: int = 0, maximum: int = 10_000_
 
 
 def money(value: object, field: str) -> Decimal | None:
-    """Return a non-negative amount with at most 4 decimals, or None when empty."""
+    """Return a non-negative amount below 10^10 with at most 4 decimals, or None when empty."""
     text = "" if value is None else str(value).strip()
     if not text:
         return None
@@ -78,6 +79,8 @@ def money(value: object, field: str) -> Decimal | None:
         raise ValidationError(f"{field} must be zero or more, not '{text}'.", field)
     if amount.as_tuple().exponent < -4:  # type: ignore[operator]
         raise ValidationError(f"{field} has more than 4 decimals.", field)
+    if amount >= MONEY_LIMIT:
+        raise ValidationError(f"{field} must be less than {MONEY_LIMIT:,}.", field)
     return amount
 
 
