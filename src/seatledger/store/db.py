@@ -21,7 +21,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, create_engine, event, inspect
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from seatledger.errors import DatabaseError
@@ -100,7 +100,7 @@ def _on_postgres_begin(conn: Connection) -> None:
         conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})")
 
 
-def describe_operational_error(exc: OperationalError, where: str) -> DatabaseError:
+def describe_operational_error(exc: DBAPIError, where: str) -> DatabaseError:
     """Turn a driver error into a message the user can act on."""
     text = str(exc.orig) if exc.orig is not None else str(exc)
     if "locked" in text or "busy" in text:
@@ -201,7 +201,7 @@ class Database:
         database = cls(url, engine)
         try:
             result = database._migrate(upgrade=upgrade)
-        except OperationalError as exc:
+        except DBAPIError as exc:  # OperationalError, or DatabaseError for a corrupt file
             engine.dispose()
             raise describe_operational_error(exc, database.display_name) from exc
         except sqlite3.DatabaseError as exc:
