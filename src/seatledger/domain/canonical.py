@@ -15,20 +15,31 @@ from typing import Any
 JsonValue = str | int | bool | None | list["JsonValue"] | dict[str, "JsonValue"]
 
 
+_ENCODER = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+)
+_SCALARS = (str, int, bool, type(None))
+
+
 def _check(value: Any, path: str) -> None:
-    if value is None or isinstance(value, str | bool | int):
+    kind = type(value)
+    if kind in _SCALARS:
+        return
+    if kind is dict or isinstance(value, Mapping):
+        for key, item in value.items():
+            if type(key) is not str or not key.isascii():
+                raise TypeError(f"{path}: object keys must be ASCII strings, not {key!r}")
+            if type(item) not in _SCALARS:
+                _check(item, f"{path}.{key}")
+        return
+    if kind is list or kind is tuple:
+        for index, item in enumerate(value):
+            if type(item) not in _SCALARS:
+                _check(item, f"{path}[{index}]")
         return
     if isinstance(value, float):
         raise TypeError(f"{path}: floats are not canonical; use an integer or a decimal string")
-    if isinstance(value, list | tuple):
-        for index, item in enumerate(value):
-            _check(item, f"{path}[{index}]")
-        return
-    if isinstance(value, Mapping):
-        for key, item in value.items():
-            if not isinstance(key, str) or not key.isascii():
-                raise TypeError(f"{path}: object keys must be ASCII strings, not {key!r}")
-            _check(item, f"{path}.{key}")
+    if isinstance(value, str | int):  # subclasses (enums) serialize as their base value
         return
     raise TypeError(f"{path}: {type(value).__name__} cannot go into a ledger entry")
 
@@ -40,6 +51,4 @@ def canonical_bytes(value: Mapping[str, Any]) -> bytes:
         TypeError: ``value`` holds a float, a non-ASCII key or a type JSON cannot hold.
     """
     _check(value, "$")
-    return json.dumps(
-        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-    ).encode("utf-8")
+    return _ENCODER.encode(value).encode("utf-8")

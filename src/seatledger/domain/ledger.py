@@ -3,6 +3,14 @@
 Entry hash = SHA-256(domain tag || seq as 8 bytes big-endian || previous hash || canonical body).
 The body is stored as the exact bytes that were hashed, so verification never re-serializes JSON.
 The first entry's previous hash is 32 zero bytes.
+
+The body's top-level keys sort so that the searchable fields come first::
+
+    {"action":…,"entity":…,"entity_id":…,"operator":…,"seq":…,"ts":…,"v":1,"what":{…}}
+
+``what`` holds the change itself (after, before, reason, role).  The indexed columns stored beside
+the body must therefore equal a prefix of it, which verification checks with one ``startswith``
+instead of parsing a million JSON documents.
 """
 
 from __future__ import annotations
@@ -12,12 +20,13 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any
+from typing import Any, NamedTuple
 
 from seatledger.domain.canonical import canonical_bytes
 
 DOMAIN_TAG = b"seatledger/ledger/v1\x00"
 GENESIS_HASH = bytes(32)
+FORMAT_VERSION = 1
 _sha256 = hashlib.sha256
 
 
@@ -28,18 +37,6 @@ def entry_hash(seq: int, prev_hash: bytes, body: bytes) -> bytes:
     digest.update(prev_hash)
     digest.update(body)
     return digest.digest()
-
-
-@dataclass(frozen=True, slots=True)
-class EntryFields:
-    """The searchable columns an entry is stored with; they must agree with its body."""
-
-    seq: int
-    ts: str
-    operator: str
-    action: str
-    entity_type: str
-    entity_id: str
 
 
 def make_body(
@@ -58,19 +55,45 @@ def make_body(
     """Build the canonical body of a new entry."""
     return canonical_bytes(
         {
-            "v": 1,
+            "v": FORMAT_VERSION,
             "seq": seq,
             "ts": ts,
             "operator": operator,
-            "role": role,
             "action": action,
             "entity": entity_type,
             "entity_id": entity_id,
-            "reason": reason,
-            "before": before,
-            "after": after,
+            "what": {"role": role, "reason": reason, "before": before, "after": after},
         }
     )
+
+
+def _json_str(value: str) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _plain(text: str) -> bool:
+    """Whether JSON would write ``text`` as is between quotes."""
+    return text.isprintable() and '"' not in text and "\\" not in text
+
+
+def _template(action: str, entity_type: str, operator: str) -> str:
+    """A %-template of the body prefix with the per-entry fields (entity id, seq, ts) left open."""
+    fixed = [_json_str(v).replace("%", "%%") for v in (action, entity_type, operator)]
+    return (
+        f'{{"action":{fixed[0]},"entity":{fixed[1]},"entity_id":%s,"operator":{fixed[2]},'
+        f'"seq":%d,"ts":%s,"v":{FORMAT_VERSION},"what":'
+    )
+
+
+def column_prefix(
+    seq: int, ts: str, operator: str, action: str, *, entity_type: str, entity_id: str
+) -> bytes:
+    """The bytes a body must start with, given its indexed columns."""
+    return (
+        f'{{"action":{_json_str(action)},"entity":{_json_str(entity_type)},'
+        f'"entity_id":{_json_str(entity_id)},"operator":{_json_str(operator)},'
+        f'"seq":{seq},"ts":{_json_str(ts)},"v":{FORMAT_VERSION},"what":'
+    ).encode()
 
 
 class Problem(Enum):
@@ -84,9 +107,8 @@ class Problem(Enum):
     UNREADABLE = "unreadable: its body is not valid JSON"
 
 
-@dataclass(frozen=True, slots=True)
-class StoredEntry:
-    """One row as read back from storage."""
+class StoredEntry(NamedTuple):
+    """One row as read back from storage (storage may yield plain tuples in this order)."""
 
     seq: int
     ts: str
@@ -127,25 +149,8 @@ class Verdict:
         return self.failure is None
 
 
-def _columns_agree(entry: StoredEntry) -> str:
-    try:
-        body = json.loads(entry.body)
-    except ValueError:
-        return "unreadable"
-    if (
-        body.get("seq") != entry.seq
-        or body.get("ts") != entry.ts
-        or body.get("operator") != entry.operator
-        or body.get("action") != entry.action
-        or body.get("entity") != entry.entity_type
-        or body.get("entity_id") != entry.entity_id
-    ):
-        return "disagree"
-    return ""
-
-
 def verify_chain(
-    entries: Iterable[StoredEntry],
+    entries: Iterable[tuple[int, str, str, str, str, str, bytes, bytes, bytes]],
     *,
     expected_size: int | None = None,
     expected_head: bytes | None = None,
@@ -154,7 +159,8 @@ def verify_chain(
     """Verify entries streamed in ascending ``seq`` order, in constant memory.
 
     Args:
-        entries: the stored entries, in the order storage returns them by ``seq``.
+        entries: stored entries (:class:`StoredEntry` or plain tuples in its field order), in the
+            order storage returns them by ``seq``.
         expected_size: the size recorded elsewhere (the head record or a checkpoint); a shorter
             ledger is reported as truncated.
         expected_head: the head hash recorded with ``expected_size``.
@@ -166,28 +172,36 @@ def verify_chain(
     prev = GENESIS_HASH
     expected_seq = 1
     count = 0
-    for entry in entries:
-        if entry.seq != expected_seq:
-            problem = Problem.MISSING if entry.seq > expected_seq else Problem.REORDERED
-            detail = f"expected entry {expected_seq}, found entry {entry.seq}"
+    sha256 = _sha256
+    tag = DOMAIN_TAG
+    # Operators, actions and entity types repeat: build each prefix template once.
+    templates: dict[tuple[str, str, str], str] = {}
+    for seq, ts, operator, action, entity_type, entity_id, body, prev_hash, digest in entries:
+        if seq != expected_seq:
+            problem = Problem.MISSING if seq > expected_seq else Problem.REORDERED
+            detail = f"expected entry {expected_seq}, found entry {seq}"
             return Verdict(count, prev, Failure(expected_seq, problem, detail))
-        if entry.prev_hash != prev:
-            return Verdict(
-                count,
-                prev,
-                Failure(
-                    entry.seq, Problem.REORDERED, "its previous-hash is not the hash before it"
-                ),
-            )
-        if entry_hash(entry.seq, prev, entry.body) != entry.hash:
-            return Verdict(count, prev, Failure(entry.seq, Problem.EDITED))
+        if prev_hash != prev:
+            detail = "its previous-hash is not the hash before it"
+            return Verdict(count, prev, Failure(seq, Problem.REORDERED, detail))
+        hasher = sha256(tag)
+        hasher.update(seq.to_bytes(8, "big"))
+        hasher.update(prev)
+        hasher.update(body)
+        if hasher.digest() != digest:
+            return Verdict(count, prev, Failure(seq, Problem.EDITED))
         if check_columns:
-            mismatch = _columns_agree(entry)
-            if mismatch == "unreadable":
-                return Verdict(count, prev, Failure(entry.seq, Problem.UNREADABLE))
-            if mismatch:
-                return Verdict(count, prev, Failure(entry.seq, Problem.COLUMNS))
-        prev = entry.hash
+            key = (action, entity_type, operator)
+            template = templates.get(key)
+            if template is None:
+                template = _template(action, entity_type, operator)
+                if len(templates) < 65536:
+                    templates[key] = template
+            ident = f'"{entity_id}"' if _plain(entity_id) else _json_str(entity_id)
+            stamp = f'"{ts}"' if _plain(ts) else _json_str(ts)
+            if not body.startswith((template % (ident, seq, stamp)).encode()):
+                return Verdict(count, prev, Failure(seq, Problem.COLUMNS))
+        prev = digest
         expected_seq += 1
         count += 1
     if expected_size is not None and count < expected_size:
@@ -199,9 +213,6 @@ def verify_chain(
         and expected_head is not None
         and prev != expected_head
     ):
-        return Verdict(
-            count,
-            prev,
-            Failure(count, Problem.EDITED, "the last hash differs from the recorded head"),
-        )
+        detail = "the last hash differs from the recorded head"
+        return Verdict(count, prev, Failure(count, Problem.EDITED, detail))
     return Verdict(count, prev, None)

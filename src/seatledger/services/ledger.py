@@ -70,8 +70,10 @@ def _short(value: Any) -> str:
 
 def summarize(body: dict[str, Any]) -> str:
     """One line saying what an entry changed, e.g. ``quantity: 50 → 60``."""
-    before = body.get("before") if isinstance(body.get("before"), dict) else {}
-    after = body.get("after") if isinstance(body.get("after"), dict) else {}
+    what = body.get("what") if isinstance(body.get("what"), dict) else {}
+    assert isinstance(what, dict)
+    before = what.get("before") if isinstance(what.get("before"), dict) else {}
+    after = what.get("after") if isinstance(what.get("after"), dict) else {}
     assert isinstance(before, dict)
     assert isinstance(after, dict)
     parts = []

@@ -529,7 +529,7 @@ class ActivityQuery:
                     operator,
                     action,
                     label,
-                    decoded.get("reason", ""),
+                    decoded.get("what", {}).get("reason", ""),
                     summarize(decoded),
                 )
         return out
