@@ -34,6 +34,8 @@ EXIT_OK = 0
 EXIT_FAILED = 1  # the command ran and the answer is "no" (ledger does not verify)
 EXIT_ERROR = 2  # bad input, refused, cannot open
 
+_opened: list[Database] = []  # closed by main() when the command ends
+
 
 def _print(text: str = "") -> None:
     sys.stdout.write(text + "\n")
@@ -156,6 +158,7 @@ def _database(args: argparse.Namespace, *, create: bool = False) -> Database:
     if "://" not in target and not create and not Path(target).exists():
         raise KnownError(f"{target} does not exist. Create it with 'seatledger init' or the app.")
     database, _ = Database.open(target, create=create)
+    _opened.append(database)
     return database
 
 
@@ -377,6 +380,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         _err("interrupted; nothing was half-written.")
         return 130
+    finally:
+        while _opened:
+            _opened.pop().dispose()
 
 
 if __name__ == "__main__":
