@@ -45,9 +45,11 @@ def _err(text: str) -> None:
     sys.stderr.write(f"seatledger: {text}\n")
 
 
-def _db_arg(parser: argparse.ArgumentParser) -> None:
+def _db_arg(parser: argparse.ArgumentParser, default: str | None = argparse.SUPPRESS) -> None:
+    # Sub-commands SUPPRESS the default, else their None would overwrite a --db given before them.
     parser.add_argument(
         "--db",
+        default=default,
         help="database file path or SQLAlchemy URL (default: SEATLEDGER_DB or the data folder)",
     )
 
@@ -66,7 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Software licenses and seats with a tamper-evident ledger.",
     )
     parser.add_argument("--version", action="version", version=f"seatledger {__version__}")
-    _db_arg(parser)
+    _db_arg(parser, default=None)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     init = sub.add_parser("init", help="create a new database and its first administrator")
