@@ -19,7 +19,7 @@ def person_ids(ctx: Context, employee_ids: Sequence[str]) -> list[int]:
         found = dict(
             session.execute(
                 select(Person.employee_id, Person.id).where(Person.employee_id.in_(employee_ids))
-            ).tuples()
+            ).all()
         )
     for key in employee_ids:
         if key not in found:
@@ -35,7 +35,7 @@ def device_ids(ctx: Context, hostnames: Sequence[str]) -> list[int]:
         found = dict(
             session.execute(
                 select(Device.hostname, Device.id).where(Device.hostname.in_(hostnames))
-            ).tuples()
+            ).all()
         )
     for key in hostnames:
         if key not in found:
