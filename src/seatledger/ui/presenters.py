@@ -1,0 +1,310 @@
+"""Presenters: how each table shows the rows its query returns.
+
+One presenter per query (see :mod:`seatledger.services.queries`), implementing the
+:class:`~seatledger.ui.table_model.Presenter` protocol.  Numbers are right-aligned with thousands
+separators, dates are ISO 8601, and the colours carry meaning: red is over the purchased limit,
+amber ends soon, grey is no longer current (expired licenses, released seats, people who left).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtGui import QBrush, QColor
+
+from seatledger.services.queries import LicenseRow, Row
+from seatledger.ui.table_model import LEFT, RIGHT, plain
+
+Today = Callable[[], dt.date]
+
+# Chosen to stay readable on light and dark palettes alike.
+OVER_LIMIT_COLOR = QColor(0xD3, 0x2F, 0x2F)
+EXPIRING_COLOR = QColor(0xB2, 0x6A, 0x00)
+INACTIVE_COLOR = QColor(0x80, 0x80, 0x80)
+OVER_COMMIT_COLOR = QColor(0xC6, 0x28, 0x28)
+
+
+def _count(value: int) -> str:
+    """An integer with thousands separators and a true minus sign."""
+    return f"{value:,}".replace("-", "−")
+
+
+def _days(n: int) -> str:
+    return "1 day" if n == 1 else f"{n:,} days"
+
+
+# -------------------------------------------------------------------------------- licenses
+
+
+class LicensePresenter:
+    """Rows of :class:`~seatledger.services.queries.LicenseQuery` (each a 1-tuple of LicenseRow).
+
+    Columns: Vendor, Product, Metric, Quantity, Used, Free, Utilization, Term end.
+    """
+
+    VENDOR, PRODUCT, METRIC, QUANTITY, USED, FREE, UTILIZATION, TERM_END = range(8)
+    _NUMERIC = frozenset({QUANTITY, USED, FREE, UTILIZATION})
+
+    def __init__(self, today: Today = dt.date.today) -> None:
+        self._today = today
+        self._over = QBrush(OVER_LIMIT_COLOR)
+        self._expiring = QBrush(EXPIRING_COLOR)
+        self._inactive = QBrush(INACTIVE_COLOR)
+
+    @staticmethod
+    def license(row: Row) -> LicenseRow:
+        """The license a row shows."""
+        value = row[0]
+        assert isinstance(value, LicenseRow)
+        return value
+
+    def display(self, row: Row, column: int) -> str:
+        """Cell text."""
+        lic = self.license(row)
+        if column == self.VENDOR:
+            return lic.vendor
+        if column == self.PRODUCT:
+            return f"{lic.product} — {lic.name}" if lic.name else lic.product
+        if column == self.METRIC:
+            return lic.metric.label
+        if column == self.QUANTITY:
+            return "Unlimited" if lic.metric.unlimited else _count(lic.quantity)
+        if column == self.USED:
+            return _count(lic.used)
+        if column == self.FREE:
+            return "—" if lic.metric.unlimited else _count(lic.free)
+        if column == self.UTILIZATION:
+            share = lic.utilization
+            return "—" if share is None else f"{share * 100:.0f} %"
+        if column == self.TERM_END:
+            return lic.term_end.isoformat() if lic.term_end else ""
+        return ""
+
+    def sort_value(self, row: Row, column: int) -> Any:
+        """The native value of a cell."""
+        lic = self.license(row)
+        values: tuple[Any, ...] = (
+            lic.vendor,
+            lic.product,
+            lic.metric.value,
+            lic.quantity,
+            lic.used,
+            lic.free,
+            lic.utilization,
+            lic.term_end,
+        )
+        return values[column] if 0 <= column < len(values) else None
+
+    def alignment(self, column: int) -> int:
+        """Numbers right, text left."""
+        return RIGHT if column in self._NUMERIC else LEFT
+
+    def foreground(self, row: Row, column: int) -> QBrush | None:
+        """Red over the limit, grey once expired, amber when the term ends soon."""
+        lic = self.license(row)
+        if lic.over_limit:
+            return self._over
+        today = self._today()
+        if lic.expired(today):
+            return self._inactive
+        if lic.expiring(today):
+            return self._expiring
+        return None
+
+    def background(self, row: Row, column: int) -> QBrush | None:
+        """No background (the utilization bar is drawn by the view's delegate)."""
+        return None
+
+    def tooltip(self, row: Row, column: int) -> str | None:
+        """Why a row is coloured, or the full text of a cell that may be cut."""
+        lic = self.license(row)
+        notes: list[str] = []
+        if lic.over_limit:
+            notes.append(f"{_count(lic.used - lic.quantity)} over the purchased limit")
+        today = self._today()
+        if lic.term_end is not None:
+            if lic.expired(today):
+                notes.append(f"Expired on {lic.term_end.isoformat()}")
+            elif lic.expiring(today):
+                left = (lic.term_end - today).days
+                notes.append(f"Ends in {_days(left)}, on {lic.term_end.isoformat()}")
+        if notes:
+            return "\n".join(notes)
+        if column == self.PRODUCT:
+            return lic.title
+        return None
+
+
+# ---------------------------------------------------------------------------------- people
+
+
+class PeoplePresenter:
+    """Rows of PeopleQuery: employee id, name, email, team, status, seats, date left."""
+
+    EMPLOYEE_ID, NAME, EMAIL, TEAM, STATUS, SEATS = range(6)
+    _DATE_LEFT = 6
+
+    def __init__(self) -> None:
+        self._inactive = QBrush(INACTIVE_COLOR)
+        self._finding = QBrush(OVER_LIMIT_COLOR)
+
+    def _left_on(self, row: Row) -> str:
+        date_left = row[self._DATE_LEFT]
+        return date_left.isoformat() if isinstance(date_left, dt.date) else "an unknown date"
+
+    def display(self, row: Row, column: int) -> str:
+        """Cell text; the status of someone who left says when."""
+        if column == self.STATUS:
+            if row[self.STATUS] == "left":
+                return f"Left {self._left_on(row)}"
+            return "Active"
+        return plain(row[column])
+
+    def sort_value(self, row: Row, column: int) -> Any:
+        """The native value."""
+        return row[column]
+
+    def alignment(self, column: int) -> int:
+        """Seat counts right, text left."""
+        return RIGHT if column == self.SEATS else LEFT
+
+    def foreground(self, row: Row, column: int) -> QBrush | None:
+        """Grey for people who left; red for the seats they still hold (an audit finding)."""
+        if row[self.STATUS] != "left":
+            return None
+        if column == self.SEATS and (row[self.SEATS] or 0) > 0:
+            return self._finding
+        return self._inactive
+
+    def background(self, row: Row, column: int) -> QBrush | None:
+        """No background."""
+        return None
+
+    def tooltip(self, row: Row, column: int) -> str | None:
+        """When someone left, and whether they still hold seats."""
+        if row[self.STATUS] != "left":
+            return None
+        text = f"Left on {self._left_on(row)}"
+        seats = int(row[self.SEATS] or 0)
+        if seats:
+            text += f"; still holds {_count(seats)} seat{'s' if seats != 1 else ''}: release them"
+        return text
+
+
+# --------------------------------------------------------------------------------- devices
+
+
+class DevicePresenter:
+    """Rows of DeviceQuery: host name, serial, owner, processors, cores, OS, seats."""
+
+    _NUMERIC = frozenset({3, 4, 6})
+
+    def display(self, row: Row, column: int) -> str:
+        """Cell text."""
+        return plain(row[column])
+
+    def sort_value(self, row: Row, column: int) -> Any:
+        """The native value."""
+        return row[column]
+
+    def alignment(self, column: int) -> int:
+        """Counts right, text left."""
+        return RIGHT if column in self._NUMERIC else LEFT
+
+    def foreground(self, row: Row, column: int) -> QBrush | None:
+        """No colour."""
+        return None
+
+    def background(self, row: Row, column: int) -> QBrush | None:
+        """No background."""
+        return None
+
+    def tooltip(self, row: Row, column: int) -> str | None:
+        """No tooltip."""
+        return None
+
+
+# ----------------------------------------------------------------------------------- seats
+
+
+class SeatPresenter:
+    """Rows of SeatQuery: holder, kind, units, assigned, by, released, note, over-commit reason."""
+
+    HOLDER, KIND, UNITS, ASSIGNED, ASSIGNED_BY, RELEASED, NOTE = range(7)
+    _REASON = 7
+
+    def __init__(self) -> None:
+        self._inactive = QBrush(INACTIVE_COLOR)
+        self._over = QBrush(OVER_COMMIT_COLOR)
+
+    def display(self, row: Row, column: int) -> str:
+        """Cell text; times in UTC as ``YYYY-MM-DD HH:MM``."""
+        return plain(row[column])
+
+    def sort_value(self, row: Row, column: int) -> Any:
+        """The native value."""
+        return row[column]
+
+    def alignment(self, column: int) -> int:
+        """Units right, text left."""
+        return RIGHT if column == self.UNITS else LEFT
+
+    def foreground(self, row: Row, column: int) -> QBrush | None:
+        """Grey once released; red for an open over-commit exception."""
+        if row[self.RELEASED] is not None:
+            return self._inactive
+        if row[self._REASON]:
+            return self._over
+        return None
+
+    def background(self, row: Row, column: int) -> QBrush | None:
+        """No background."""
+        return None
+
+    def tooltip(self, row: Row, column: int) -> str | None:
+        """The over-commit reason, the release time, or a long note."""
+        parts: list[str] = []
+        if row[self._REASON]:
+            parts.append(f"Over-commit exception: {row[self._REASON]}")
+        if row[self.RELEASED] is not None:
+            parts.append(f"Released {plain(row[self.RELEASED])} UTC")
+        if column == self.NOTE and row[self.NOTE]:
+            parts.append(str(row[self.NOTE]))
+        return "\n".join(parts) or None
+
+
+# -------------------------------------------------------------------------------- activity
+
+
+class ActivityPresenter:
+    """Rows of ActivityQuery: seq, time, operator, action, entity, reason, details."""
+
+    SEQ, TIME, OPERATOR, ACTION, ENTITY, REASON, DETAILS = range(7)
+
+    def display(self, row: Row, column: int) -> str:
+        """Cell text."""
+        return plain(row[column])
+
+    def sort_value(self, row: Row, column: int) -> Any:
+        """The native value."""
+        return row[column]
+
+    def alignment(self, column: int) -> int:
+        """Sequence numbers right, text left."""
+        return RIGHT if column == self.SEQ else LEFT
+
+    def foreground(self, row: Row, column: int) -> QBrush | None:
+        """No colour."""
+        return None
+
+    def background(self, row: Row, column: int) -> QBrush | None:
+        """No background."""
+        return None
+
+    def tooltip(self, row: Row, column: int) -> str | None:
+        """The full text of the long columns."""
+        if column in (self.REASON, self.DETAILS) and row[column]:
+            return str(row[column])
+        return None

@@ -1,0 +1,278 @@
+"""Small widgets the pages share: a debounced search box and a keyed table view.
+
+:class:`DataTable` is the one table widget of the app: a :class:`QTableView` over a
+:class:`~seatledger.ui.table_model.KeyedTableModel`, with fixed row heights (so the view never
+measures every row), sorting handed to the model (SQL), an empty-state hint painted on the
+viewport, and helpers that reload the keys while keeping the user's selection and scroll position.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import cast
+
+from PySide6.QtCore import (
+    QByteArray,
+    QItemSelection,
+    QItemSelectionModel,
+    QModelIndex,
+    Qt,
+    QTimer,
+    Signal,
+)
+from PySide6.QtGui import QKeyEvent, QPainter, QPaintEvent, QPalette
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLineEdit, QTableView, QWidget
+
+from seatledger.services.queries import TableQuery
+from seatledger.ui.table_model import KEY_ROLE, KeyedTableModel
+
+SEARCH_DELAY_MS = 250
+_RESTORE_SELECTION_LIMIT = 10_000
+_FEW = 8  # up to this many keys, one linear row_of() each beats one pass over every key
+
+_KEY_ESCAPE = Qt.Key.Key_Escape
+_KEY_RETURN = Qt.Key.Key_Return
+_KEY_ENTER = Qt.Key.Key_Enter
+_ASCENDING = Qt.SortOrder.AscendingOrder
+_DESCENDING = Qt.SortOrder.DescendingOrder
+_SELECT = QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows
+_CURRENT = QItemSelectionModel.SelectionFlag.NoUpdate
+_HINT_FLAGS = int(Qt.AlignmentFlag.AlignCenter) | int(Qt.TextFlag.TextWordWrap)
+_PLACEHOLDER = QPalette.ColorRole.PlaceholderText
+
+
+class SearchBox(QLineEdit):
+    """A search field that reports its text once typing pauses.
+
+    Signals:
+        searched(str): the text, ``SEARCH_DELAY_MS`` after the last keystroke, at once on Enter.
+    """
+
+    searched = Signal(str)
+
+    def __init__(self, placeholder: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setPlaceholderText(placeholder)
+        self.setClearButtonEnabled(True)
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(SEARCH_DELAY_MS)
+        self._timer.timeout.connect(self._emit)
+        self._last: str | None = None
+        self.textChanged.connect(lambda _text: self._timer.start())
+
+    def _emit(self) -> None:
+        self._timer.stop()
+        text = self.text().strip()
+        if text != self._last:
+            self._last = text
+            self.searched.emit(text)
+
+    def flush(self) -> None:
+        """Report a pending search now."""
+        self._emit()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        """Enter searches at once; Escape clears the search."""
+        key = event.key()
+        if key in (_KEY_RETURN, _KEY_ENTER):
+            self._emit()
+            return
+        if key == _KEY_ESCAPE and self.text():
+            self.clear()
+            self._emit()
+            return
+        super().keyPressEvent(event)
+
+
+class DataTable(QTableView):
+    """A read-only table over a keyed model, sorted by the model, with an empty-state hint."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._hint = ""
+        self.setAlternatingRowColors(True)
+        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.setWordWrap(False)
+        self.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.setShowGrid(False)
+        # Room between a right-aligned number and the text of the next column.
+        self.setStyleSheet("QTableView::item { padding: 0px 6px; }")
+        self.setTabKeyNavigation(False)
+        self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.setHorizontalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        vertical = self.verticalHeader()
+        vertical.setVisible(False)
+        vertical.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        vertical.setDefaultSectionSize(self.fontMetrics().height() + 8)
+        horizontal = self.horizontalHeader()
+        horizontal.setHighlightSections(False)
+        horizontal.setSectionsMovable(True)
+        horizontal.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        horizontal.setMinimumSectionSize(40)
+
+    # ------------------------------------------------------------------ model and sorting
+    def keyed_model(self) -> KeyedTableModel:
+        """The model shown."""
+        model = self.model()
+        assert isinstance(model, KeyedTableModel)
+        return model
+
+    def attach(self, model: KeyedTableModel, sort_column: int, descending: bool) -> None:
+        """Show ``model``, already sorted by the query, with the header saying so.
+
+        The indicator is set with the header's signals blocked: the model's keys are already in
+        that order, and letting the view call ``sort()`` would run the query a second time.
+        """
+        self.setModel(model)
+        header = self.horizontalHeader()
+        sortable = any(model.query.sortable)
+        if sortable:
+            header.blockSignals(True)
+            header.setSortIndicator(sort_column, _DESCENDING if descending else _ASCENDING)
+            header.blockSignals(False)
+        self.setSortingEnabled(sortable)
+        header.setSectionsClickable(sortable)
+        header.setSortIndicatorShown(sortable)
+
+    def set_column_widths(self, widths: Mapping[int, int], stretch: int | None = None) -> None:
+        """Column widths in characters, and the column that takes the spare width."""
+        advance = self.fontMetrics().horizontalAdvance("0")
+        header = self.horizontalHeader()
+        for column, chars in widths.items():
+            header.resizeSection(column, chars * advance + 16)
+        if stretch is not None:
+            header.setSectionResizeMode(stretch, QHeaderView.ResizeMode.Stretch)
+
+    def set_empty_hint(self, text: str) -> None:
+        """What to show when the table is empty (e.g. how to add the first item)."""
+        self._hint = text
+        self.viewport().update()
+
+    # ------------------------------------------------------------------ keys and selection
+    def current_key(self) -> int | None:
+        """The key of the current row, or None."""
+        index = self.currentIndex()
+        if not index.isValid():
+            return None
+        key = index.data(KEY_ROLE)
+        return int(key) if key is not None else None
+
+    def selected_rows(self) -> list[int]:
+        """The selected row numbers, in order (read from the selection ranges, not cell by cell)."""
+        if not isinstance(self.model(), KeyedTableModel):
+            return []
+        selection = self.selectionModel().selection()
+        rows: set[int] = set()
+        for number in range(selection.count()):
+            selected = selection.at(number)
+            rows.update(range(selected.top(), selected.bottom() + 1))
+        return sorted(rows)
+
+    def selected_keys(self) -> list[int]:
+        """The keys of the selected rows, in display order."""
+        rows = self.selected_rows()
+        if not rows:
+            return []
+        keyed = self.keyed_model()
+        return [keyed.key_at(row) for row in rows]
+
+    def select_key(self, key: int) -> bool:
+        """Make the row showing ``key`` current and selected; False if it is not shown."""
+        keyed = self.keyed_model()
+        row = keyed.row_of(key)
+        if row < 0:
+            return False
+        self.selectRow(row)
+        self.scrollTo(keyed.index(row, 0))
+        return True
+
+    def reload(self) -> None:
+        """Re-run the query, keeping the selected rows, the current row and the scroll position."""
+        keyed = self.keyed_model()
+        selected = self.selected_keys()[:_RESTORE_SELECTION_LIMIT]
+        current = self.current_key()
+        scroll = self.verticalScrollBar().value()
+        keyed.reload()
+        self._restore(keyed, selected, current)
+        self.verticalScrollBar().setValue(scroll)
+
+    def select_first(self) -> None:
+        """Make the first row current when nothing is (so the keyboard has a place to start)."""
+        keyed = self.keyed_model()
+        if keyed.rowCount() and not self.currentIndex().isValid():
+            self.selectRow(0)
+
+    def _restore(self, keyed: KeyedTableModel, selected: list[int], current: int | None) -> None:
+        selection_model = self.selectionModel()
+        selection = QItemSelection()
+        last = keyed.columnCount() - 1
+        for row in _rows_of(keyed, selected):
+            selection.select(keyed.index(row, 0), keyed.index(row, last))
+        if not selection.isEmpty():
+            selection_model.select(selection, _SELECT)
+        if current is not None:
+            row = keyed.row_of(current)
+            if row >= 0:
+                selection_model.setCurrentIndex(keyed.index(row, 0), _CURRENT)
+
+    # ------------------------------------------------------------------ header state
+    def header_state(self) -> QByteArray:
+        """Column widths and order, for QSettings."""
+        return self.horizontalHeader().saveState()
+
+    def restore_header_state(self, state: object) -> None:
+        """Restore what :meth:`header_state` saved (ignored if it no longer fits the columns)."""
+        if isinstance(state, QByteArray) and not state.isEmpty():
+            header = self.horizontalHeader()
+            sort_section = header.sortIndicatorSection()
+            sort_order = header.sortIndicatorOrder()
+            header.blockSignals(True)
+            header.restoreState(state)
+            # The query decides the order; the saved indicator may be stale.
+            header.setSortIndicator(sort_section, sort_order)
+            header.blockSignals(False)
+
+    # ------------------------------------------------------------------ painting
+    def paintEvent(self, event: QPaintEvent) -> None:
+        """Paint the rows, or the empty-state hint when there are none."""
+        super().paintEvent(event)
+        model = self.model()
+        if not self._hint or model is None or model.rowCount() > 0:
+            return
+        painter = QPainter(self.viewport())
+        try:
+            painter.setPen(self.palette().color(_PLACEHOLDER))
+            area = self.viewport().rect().adjusted(24, 24, -24, -24)
+            painter.drawText(area, _HINT_FLAGS, self._hint)
+        finally:
+            painter.end()
+
+
+def table_query(query: object) -> TableQuery:
+    """A query object as the :class:`TableQuery` protocol the model takes.
+
+    The query classes declare ``columns`` and ``sortable`` as fixed-length tuples, which mypy does
+    not accept for the protocol's settable ``tuple[str, ...]`` attributes (they would have to be
+    read-only properties in the protocol, or annotated in the classes).  Until then, this is the
+    one place that says "this is a table query".
+    """
+    return cast("TableQuery", query)
+
+
+def _rows_of(keyed: KeyedTableModel, keys: Sequence[int]) -> list[int]:
+    """The rows showing ``keys`` (those still shown)."""
+    if len(keys) <= _FEW:
+        return [row for row in map(keyed.row_of, keys) if row >= 0]
+    wanted = set(keys)
+    return [row for row in range(keyed.rowCount()) if keyed.key_at(row) in wanted]
+
+
+def index_key(index: QModelIndex) -> int | None:
+    """The key of the row of ``index``, or None."""
+    if not index.isValid():
+        return None
+    key = index.data(KEY_ROLE)
+    return int(key) if key is not None else None
