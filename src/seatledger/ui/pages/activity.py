@@ -1,0 +1,220 @@
+"""The activity page: the ledger, newest first, filtered by operator, action, entity and date.
+
+Unfiltered, the keys are the dense sequence range (no query, no memory), so the page stays instant
+at a hundred million entries.  The selected entry is shown in full underneath.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+from PySide6.QtCore import QDate, QItemSelection, QSettings, Qt
+from PySide6.QtGui import QFontDatabase
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDateEdit,
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from seatledger.services.ledger import ACTIONS, ENTITY_TYPES
+from seatledger.services.queries import ActivityFilter, ActivityQuery, Row
+from seatledger.services.session import Services
+from seatledger.ui.pages import Page
+from seatledger.ui.presenters import ActivityPresenter
+from seatledger.ui.table_model import KeyedTableModel
+from seatledger.ui.widgets import DataTable, table_query
+
+_ENTRY_FIELDS = ("seq", "ts", "operator", "action", "entity", "reason", "changes")
+
+
+def entry_text(row: Row) -> str:
+    """An activity row as pretty-printed JSON for the entry pane."""
+    entry: dict[str, Any] = dict(zip(_ENTRY_FIELDS, row, strict=True))
+    return json.dumps(entry, indent=2, ensure_ascii=False)
+
+
+class _DateFilter(QWidget):
+    """A date edit with an "Any date" check box that switches it off."""
+
+    def __init__(self, label: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.edit = QDateEdit(self)
+        self.edit.setCalendarPopup(True)
+        self.edit.setDisplayFormat("yyyy-MM-dd")
+        self.edit.setDate(QDate.currentDate())
+        self.edit.setEnabled(False)
+        self.any = QCheckBox("Any date", self)
+        self.any.setChecked(True)
+        self.any.toggled.connect(lambda checked: self.edit.setEnabled(not checked))
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(QLabel(label, self))
+        layout.addWidget(self.edit)
+        layout.addWidget(self.any)
+
+    def value(self) -> dt.date | None:
+        """The date, or None for any date."""
+        if self.any.isChecked():
+            return None
+        date = self.edit.date()
+        return dt.date(date.year(), date.month(), date.day())
+
+    def set_value(self, value: dt.date | None) -> None:
+        """Set the date (None: any date)."""
+        if value is not None:
+            self.edit.setDate(QDate(value.year, value.month, value.day))
+        self.any.setChecked(value is None)
+
+
+class ActivityPage(Page):
+    """Ledger entries with filters and the selected entry in full."""
+
+    title = "Activity"
+    settings_group = "activity"
+
+    def __init__(self, services: Services, parent: QWidget | None = None) -> None:
+        super().__init__(services, parent)
+        self.operator = QComboBox(self)
+        self.operator.setMinimumContentsLength(10)
+        self._fill_operators()
+        self.action = QComboBox(self)
+        self.action.addItem("Any action", "")
+        for action in ACTIONS:
+            self.action.addItem(action, action)
+        self.entity = QComboBox(self)
+        self.entity.addItem("Any entity", "")
+        for entity in ENTITY_TYPES:
+            self.entity.addItem(entity, entity)
+        self.date_from = _DateFilter("From:", self)
+        self.date_to = _DateFilter("To:", self)
+        for combo in (self.operator, self.action, self.entity):
+            combo.currentIndexChanged.connect(self._apply_filter)
+        for date_filter in (self.date_from, self.date_to):
+            date_filter.edit.dateChanged.connect(self._apply_filter)
+            date_filter.any.toggled.connect(self._apply_filter)
+        self._count = QLabel(self)
+
+        filters = QHBoxLayout()
+        filters.addWidget(QLabel("Operator:", self))
+        filters.addWidget(self.operator)
+        filters.addWidget(QLabel("Action:", self))
+        filters.addWidget(self.action)
+        filters.addWidget(QLabel("Entity:", self))
+        filters.addWidget(self.entity)
+        filters.addSpacing(8)
+        filters.addWidget(self.date_from)
+        filters.addSpacing(8)
+        filters.addWidget(self.date_to)
+        filters.addStretch(1)
+        filters.addWidget(self._count)
+
+        self.table = DataTable(self)
+        self.table.setObjectName("activity")
+        self.table.setSelectionMode(DataTable.SelectionMode.SingleSelection)
+        self.model = KeyedTableModel(
+            table_query(ActivityQuery(services.ctx)), ActivityPresenter(), self.table
+        )
+        self.table.attach(self.model, 0, descending=True)
+        self.table.set_column_widths(
+            {0: 7, 1: 18, 2: 11, 3: 18, 4: 15, 5: 24, 6: 40}, stretch=ActivityPresenter.DETAILS
+        )
+        self.table.selectionModel().selectionChanged.connect(self._on_selection)
+
+        self.entry = QPlainTextEdit(self)
+        self.entry.setObjectName("entry")
+        self.entry.setReadOnly(True)
+        self.entry.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self.entry.setPlaceholderText("Select an entry to see it in full.")
+        self.entry.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
+
+        self.splitter = QSplitter(Qt.Orientation.Vertical, self)
+        self.splitter.setChildrenCollapsible(False)
+        self.splitter.addWidget(self.table)
+        self.splitter.addWidget(self.entry)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 1)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 8, 8, 8)
+        layout.addLayout(filters)
+        layout.addWidget(self.splitter, 1)
+        self._update_after_query()
+
+    # ------------------------------------------------------------------ querying
+    def _fill_operators(self) -> None:
+        current = self.operator.currentData()
+        self.operator.blockSignals(True)
+        self.operator.clear()
+        self.operator.addItem("Any operator", "")
+        for info in self.services.operators.list():
+            self.operator.addItem(info.name, info.name)
+        index = self.operator.findData(current) if current else 0
+        self.operator.setCurrentIndex(max(index, 0))
+        self.operator.blockSignals(False)
+
+    def current_filter(self) -> ActivityFilter:
+        """The filter the controls describe."""
+        return ActivityFilter(
+            operator=str(self.operator.currentData() or ""),
+            action=str(self.action.currentData() or ""),
+            entity_type=str(self.entity.currentData() or ""),
+            date_from=self.date_from.value(),
+            date_to=self.date_to.value(),
+        )
+
+    def _apply_filter(self, *_args: object) -> None:
+        self.model.set_query(table_query(ActivityQuery(self.services.ctx, self.current_filter())))
+        self.entry.clear()
+        self._update_after_query()
+
+    def refresh(self) -> None:
+        """Reload operators and entries (new entries appear at the top)."""
+        super().refresh()
+        before = self.operator.currentData()
+        self._fill_operators()
+        if self.operator.currentData() != before:
+            self._apply_filter()
+            return
+        self.table.reload()
+        self._update_after_query()
+
+    def _update_after_query(self) -> None:
+        count = self.model.rowCount()
+        self._count.setText(f"{count:,} entr{'y' if count == 1 else 'ies'}")
+        if self.current_filter().empty:
+            self.table.set_empty_hint("The ledger is empty.")
+        else:
+            self.table.set_empty_hint("No entries match the filters.")
+
+    def _on_selection(self, _selected: QItemSelection, _deselected: QItemSelection) -> None:
+        index = self.table.currentIndex()
+        row = self.model.row_data(index.row()) if index.isValid() else None
+        if row is None:
+            self.entry.clear()
+        else:
+            self.entry.setPlainText(entry_text(row))
+
+    def focus_search(self) -> None:
+        """Focus the first filter."""
+        self.operator.setFocus()
+
+    # ------------------------------------------------------------------ settings
+    def save_state(self, settings: QSettings) -> None:
+        """Remember the splitter and the columns."""
+        settings.setValue("activity/splitter", self.splitter.saveState())
+        settings.setValue("activity/header", self.table.header_state())
+
+    def restore_state(self, settings: QSettings) -> None:
+        """Restore the splitter and the columns."""
+        state = settings.value("activity/splitter")
+        if state is not None:
+            self.splitter.restoreState(state)
+        self.table.restore_header_state(settings.value("activity/header"))

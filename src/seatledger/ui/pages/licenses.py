@@ -1,0 +1,299 @@
+"""The licenses page: every entitlement with seats used against seats bought, and the selected one.
+
+The table filters and sorts in SQL (:class:`~seatledger.services.queries.LicenseQuery`); over-limit
+rows are red, bold and flagged, expired rows grey, rows ending within 60 days amber.  The selected
+license's facts and seats are shown underneath (:class:`LicenseDetail`).
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSettings, QSize, Qt
+from PySide6.QtGui import QColor, QPainter, QPalette
+from PySide6.QtWidgets import (
+    QApplication,
+    QCheckBox,
+    QDialog,
+    QHBoxLayout,
+    QLabel,
+    QSplitter,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from seatledger.domain.roles import Permission
+from seatledger.services.queries import LicenseQuery, LicenseRow
+from seatledger.services.session import Services
+from seatledger.ui.pages import Page
+from seatledger.ui.pages.license_detail import LicenseDetail
+from seatledger.ui.presenters import EXPIRING_COLOR, OVER_LIMIT_COLOR, LicensePresenter
+from seatledger.ui.table_model import FOREGROUND, ROW_ROLE, KeyedTableModel
+from seatledger.ui.widgets import DataTable, SearchBox, index_key, table_query
+
+_UTILIZATION = LicensePresenter.UTILIZATION
+_VENDOR = LicensePresenter.VENDOR
+_HAS_DECORATION = QStyleOptionViewItem.ViewItemFeature.HasDecoration
+_SELECTED = QStyle.StateFlag.State_Selected
+_CE_ITEM = QStyle.ControlElement.CE_ItemViewItem
+_TEXT = QPalette.ColorRole.Text
+_HIGHLIGHTED_TEXT = QPalette.ColorRole.HighlightedText
+_HIGHLIGHT = QPalette.ColorRole.Highlight
+_MID = QPalette.ColorRole.Mid
+_ALIGN_RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+_NO_PEN = Qt.PenStyle.NoPen
+_BAR_HEIGHT = 8
+
+
+def _license_of(index: QModelIndex | QPersistentModelIndex) -> LicenseRow | None:
+    row = index.data(ROW_ROLE)
+    if not row or not isinstance(row[0], LicenseRow):
+        return None
+    return row[0]
+
+
+class LicenseDelegate(QStyledItemDelegate):
+    """Bold over-limit rows with a warning icon, and a utilization bar beside the percentage."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        style = QApplication.style()
+        self._warning = style.standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning)
+        self._icon_size = QSize(16, 16)
+
+    def initStyleOption(
+        self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
+    ) -> None:
+        """Over-limit rows are bold; their first cell carries a warning icon."""
+        super().initStyleOption(option, index)
+        lic = _license_of(index)
+        if lic is not None and lic.over_limit:
+            option.font.setBold(True)
+            if index.column() == _VENDOR:
+                option.icon = self._warning
+                option.decorationSize = self._icon_size
+                option.features |= _HAS_DECORATION
+
+    def paint(
+        self,
+        painter: QPainter,
+        option: QStyleOptionViewItem,
+        index: QModelIndex | QPersistentModelIndex,
+    ) -> None:
+        """The utilization column shows a bar, then the percentage right-aligned."""
+        if index.column() != _UTILIZATION:
+            super().paint(painter, option, index)
+            return
+        lic = _license_of(index)
+        opt = QStyleOptionViewItem(option)
+        self.initStyleOption(opt, index)
+        text: str = opt.text
+        opt.text = ""
+        widget = opt.widget
+        style = widget.style() if widget is not None else QApplication.style()
+        style.drawControl(_CE_ITEM, opt, painter, widget)
+
+        rect: QRect = opt.rect
+        palette: QPalette = opt.palette
+        selected = bool(opt.state & _SELECTED)
+        metrics = opt.fontMetrics
+        text_width = metrics.horizontalAdvance("100 %") + 8
+        painter.save()
+        try:
+            share = lic.utilization if lic is not None else None
+            bar_width = rect.width() - text_width - 12
+            if share is not None and bar_width >= 24:
+                top = rect.top() + (rect.height() - _BAR_HEIGHT) // 2
+                track = QRect(rect.left() + 6, top, bar_width, _BAR_HEIGHT)
+                painter.setPen(_NO_PEN)
+                track_color = QColor(palette.color(_MID))
+                track_color.setAlpha(70)
+                painter.setBrush(track_color)
+                painter.drawRoundedRect(track, 2, 2)
+                if share > 1:
+                    fill_color = QColor(OVER_LIMIT_COLOR)
+                elif share >= 0.9:
+                    fill_color = QColor(EXPIRING_COLOR)
+                else:
+                    fill_color = QColor(palette.color(_HIGHLIGHT))
+                if selected:
+                    fill_color = QColor(palette.color(_HIGHLIGHTED_TEXT))
+                filled = QRect(track)
+                filled.setWidth(max(1, round(bar_width * min(share, 1.0))))
+                painter.setBrush(fill_color)
+                painter.drawRoundedRect(filled, 2, 2)
+            painter.setFont(opt.font)
+            if selected:
+                painter.setPen(palette.color(_HIGHLIGHTED_TEXT))
+            else:
+                brush = index.data(FOREGROUND)
+                painter.setPen(brush.color() if brush is not None else palette.color(_TEXT))
+            painter.drawText(rect.adjusted(0, 0, -6, 0), _ALIGN_RIGHT, text)
+        finally:
+            painter.restore()
+
+
+class LicensesPage(Page):
+    """Licenses with usage; the selected license's seats underneath."""
+
+    title = "Licenses"
+    settings_group = "licenses"
+
+    def __init__(self, services: Services, parent: QWidget | None = None) -> None:
+        super().__init__(services, parent)
+        self._reloading = False
+
+        self.search = SearchBox("Search vendor, product, name or PO reference…  (Ctrl+F)", self)
+        self.search.searched.connect(self._apply_filter)
+        self.over_limit = QCheckBox("Over limit only", self)
+        self.over_limit.setToolTip("Show only licenses using more than was bought")
+        self.over_limit.toggled.connect(self._apply_filter)
+        self._count = QLabel(self)
+        filters = QHBoxLayout()
+        filters.addWidget(self.search, 1)
+        filters.addWidget(self.over_limit)
+        filters.addSpacing(12)
+        filters.addWidget(self._count)
+
+        self.table = DataTable(self)
+        self.table.setObjectName("licenses")
+        self.table.setItemDelegate(LicenseDelegate(self.table))
+        self._current = LicenseQuery(services.ctx)
+        self.model = KeyedTableModel(table_query(self._current), LicensePresenter(), self.table)
+        self.table.attach(self.model, 0, descending=False)
+        self.table.set_column_widths(
+            {0: 18, 1: 30, 2: 16, 3: 9, 4: 9, 5: 9, 6: 18, 7: 11},
+            stretch=LicensePresenter.PRODUCT,
+        )
+        self.table.selectionModel().currentRowChanged.connect(self._on_current_changed)
+        self.table.selectionModel().selectionChanged.connect(
+            lambda *_: self.selection_changed.emit()
+        )
+        self.table.activated.connect(self._open_detail)
+
+        self.detail = LicenseDetail(services, self)
+        self.detail.changed.connect(self._detail_changed)
+        self.detail.selection_changed.connect(self.selection_changed)
+
+        self.splitter = QSplitter(Qt.Orientation.Vertical, self)
+        self.splitter.setChildrenCollapsible(False)
+        self.splitter.addWidget(self.table)
+        self.splitter.addWidget(self.detail)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 2)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 8, 8, 8)
+        layout.addLayout(filters)
+        layout.addWidget(self.splitter, 1)
+        self._update_after_query()
+
+    # ------------------------------------------------------------------ querying
+    def _query(self) -> LicenseQuery:
+        return self._current
+
+    def _apply_filter(self, *_args: object) -> None:
+        current = self._query()
+        query = LicenseQuery(
+            self.services.ctx,
+            self.search.text(),
+            current.sort_column,
+            current.descending,
+            over_limit_only=self.over_limit.isChecked(),
+        )
+        self._reloading = True
+        try:
+            self._current = query
+            self.model.set_query(table_query(query))
+        finally:
+            self._reloading = False
+        self._update_after_query()
+        if self.table.current_key() is None:
+            self.detail.show_license(None)
+
+    def refresh(self) -> None:
+        """Reload the licenses (keeping the selection) and the license shown."""
+        super().refresh()
+        self._reloading = True
+        try:
+            self.table.reload()
+        finally:
+            self._reloading = False
+        self._update_after_query()
+        self.detail.show_license(self.table.current_key())
+
+    def _update_after_query(self) -> None:
+        count = self.model.rowCount()
+        self._count.setText(f"{count:,} license{'s' if count != 1 else ''}")
+        query = self._query()
+        if query.text or query.over_limit_only:
+            what = f" matching “{query.text}”" if query.text else ""
+            over = " over the limit" if query.over_limit_only else ""
+            self.table.set_empty_hint(f"No licenses{over}{what}.")
+        else:
+            self.table.set_empty_hint("No licenses yet — add one with Edit ▸ New license (Ctrl+N).")
+
+    def _on_current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        if self._reloading:
+            return
+        self.detail.show_license(index_key(current))
+
+    def _open_detail(self, _index: QModelIndex) -> None:
+        sizes = self.splitter.sizes()
+        if len(sizes) == 2 and sizes[1] < 120:
+            total = sum(sizes)
+            self.splitter.setSizes([total * 3 // 5, total - total * 3 // 5])
+        self.detail.seats.setFocus()
+        if self.detail.seats.keyed_model().rowCount():
+            self.detail.seats.select_first()
+
+    def _detail_changed(self) -> None:
+        self.data_changed.emit()
+
+    # ------------------------------------------------------------------ what actions act on
+    def current_license(self) -> int | None:
+        """The selected license."""
+        return self.table.current_key()
+
+    def select_license(self, entitlement_id: int) -> None:
+        """Show a license (e.g. one just added), clearing a search that hides it."""
+        if self.table.select_key(entitlement_id):
+            return
+        self.search.clear()
+        self.over_limit.setChecked(False)
+        self.search.flush()
+        self._apply_filter()
+        self.table.select_key(entitlement_id)
+
+    def focus_search(self) -> None:
+        """Focus the search box."""
+        self.search.setFocus()
+        self.search.selectAll()
+
+    def new_license(self) -> None:
+        """Add a license (EntitlementDialog) and select it."""
+        if not self.may(Permission.EDIT_LICENSES):
+            return
+        from seatledger.ui.dialogs.forms import EntitlementDialog  # noqa: PLC0415
+
+        dialog = EntitlementDialog(self.services, self)
+        if dialog.exec() == QDialog.DialogCode.Accepted:
+            self.data_changed.emit()
+            if dialog.saved_id is not None:
+                self.select_license(dialog.saved_id)
+
+    # ------------------------------------------------------------------ settings
+    def save_state(self, settings: QSettings) -> None:
+        """Remember the splitter and the columns."""
+        settings.setValue("licenses/splitter", self.splitter.saveState())
+        settings.setValue("licenses/header", self.table.header_state())
+        self.detail.save_state(settings, "licenses")
+
+    def restore_state(self, settings: QSettings) -> None:
+        """Restore the splitter and the columns."""
+        state = settings.value("licenses/splitter")
+        if state is not None:
+            self.splitter.restoreState(state)
+        self.table.restore_header_state(settings.value("licenses/header"))
+        self.detail.restore_state(settings, "licenses")
