@@ -1,0 +1,627 @@
+"""The main window: navigation, pages, menus, toolbar and status bar of one signed-in session.
+
+Actions are greyed out by role (the services refuse anyway).  After any change a page reports,
+every page is marked stale (the one on screen reloads at once, the others when shown) and the
+navigation counts are recounted in the background.
+"""
+
+from __future__ import annotations
+
+import platform
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from PySide6 import __version__ as pyside_version
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QSettings, QSize, Qt, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QIcon, QKeySequence, QPainter, QPalette
+from PySide6.QtWidgets import (
+    QApplication,
+    QDialog,
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QMenu,
+    QMessageBox,
+    QProgressDialog,
+    QStackedWidget,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QToolBar,
+    QWidget,
+)
+
+from seatledger import APP_NAME, __version__
+from seatledger.domain.ledger import Verdict
+from seatledger.domain.roles import Permission, allows
+from seatledger.services import ledger
+from seatledger.services.queries import ActivityQuery, DeviceQuery, LicenseQuery, PeopleQuery
+from seatledger.services.session import Services
+from seatledger.services.workspace import Workspace
+from seatledger.ui.pages import Page
+from seatledger.ui.pages.activity import ActivityPage
+from seatledger.ui.pages.devices import DevicesPage
+from seatledger.ui.pages.licenses import LicensesPage
+from seatledger.ui.pages.people import PeoplePage
+from seatledger.ui.tasks import Progress, Runner, Task
+
+COUNT_ROLE = int(Qt.ItemDataRole.UserRole) + 1
+_SELECTED = QStyle.StateFlag.State_Selected
+_PLACEHOLDER = QPalette.ColorRole.PlaceholderText
+_HIGHLIGHTED_TEXT = QPalette.ColorRole.HighlightedText
+_RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+_DEMO_STYLE = (
+    "QLabel { background: #b26a00; color: white; font-weight: bold;"
+    " border-radius: 3px; padding: 1px 8px; }"
+)
+
+
+class _NavDelegate(QStyledItemDelegate):
+    """Navigation entries with their count right-aligned in a quieter colour."""
+
+    def sizeHint(
+        self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
+    ) -> QSize:
+        """Roomier than a list row."""
+        size = super().sizeHint(option, index)
+        return QSize(size.width() + 48, size.height() + 14)
+
+    def paint(
+        self,
+        painter: QPainter,
+        option: QStyleOptionViewItem,
+        index: QModelIndex | QPersistentModelIndex,
+    ) -> None:
+        """The label as usual, then the count."""
+        opt = QStyleOptionViewItem(option)
+        opt.rect = opt.rect.adjusted(6, 0, 0, 0)
+        super().paint(painter, opt, index)
+        count = index.data(COUNT_ROLE)
+        if count is None:
+            return
+        palette: QPalette = option.palette
+        selected = bool(option.state & _SELECTED)
+        painter.save()
+        painter.setPen(palette.color(_HIGHLIGHTED_TEXT if selected else _PLACEHOLDER))
+        rect = option.rect.adjusted(0, 0, -10, 0)
+        painter.drawText(rect, _RIGHT, f"{count:,}")
+        painter.restore()
+
+
+def _counts(services: Services) -> dict[str, int]:
+    """How many licenses, people, devices and ledger entries there are (run in the background)."""
+    ctx = services.ctx
+    return {
+        "licenses": len(LicenseQuery(ctx).keys()),
+        "people": len(PeopleQuery(ctx).keys()),
+        "devices": len(DeviceQuery(ctx).keys()),
+        "activity": len(ActivityQuery(ctx).keys()),
+    }
+
+
+def verdict_text(verdict: Verdict) -> tuple[bool, str, str]:
+    """Whether the ledger verified, the headline, and the details to show."""
+    if verdict.failure is None:
+        return (
+            True,
+            f"The ledger is intact: {verdict.entries:,} entries verified.",
+            f"Head hash:\n{verdict.head.hex()}",
+        )
+    return (
+        False,
+        f"The ledger is BROKEN: {verdict.failure.message()}.",
+        f"The {verdict.entries:,} entries before it verify.\nLast good hash:\n{verdict.head.hex()}",
+    )
+
+
+class MainWindow(QMainWindow):
+    """The window of one signed-in session over one workspace.
+
+    Signals:
+        open_requested(object, object): the user opened another database and signed in to it;
+            carries the new (services, workspace).  The application replaces this window.
+    """
+
+    open_requested = Signal(object, object)
+
+    def __init__(
+        self,
+        services: Services,
+        workspace: Workspace,
+        *,
+        runner: Runner | None = None,
+        settings: QSettings | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.services = services
+        self.workspace = workspace
+        self.runner = runner or Runner()
+        self._settings = settings if settings is not None else QSettings()
+        self._closed = False
+        self.verify_box: QMessageBox | None = None
+        self._verify_progress: QProgressDialog | None = None
+        self.setObjectName("main_window")
+        self.setMinimumSize(900, 560)
+
+        self.licenses = LicensesPage(services, self)
+        self.people = PeoplePage(services, self)
+        self.devices = DevicesPage(services, self)
+        self.activity = ActivityPage(services, self)
+        self.pages: list[Page] = [self.licenses, self.people, self.devices, self.activity]
+
+        self.stack = QStackedWidget(self)
+        self.nav = QListWidget(self)
+        self.nav.setObjectName("navigation")
+        self.nav.setItemDelegate(_NavDelegate(self.nav))
+        self.nav.setFrameShape(QListWidget.Shape.NoFrame)
+        self.nav.setFixedWidth(max(170, self.fontMetrics().horizontalAdvance("Licenses") * 3))
+        self.nav.setAutoFillBackground(True)
+        for page in self.pages:
+            self.stack.addWidget(page)
+            self.nav.addItem(QListWidgetItem(page.title))
+            page.data_changed.connect(self.after_change)
+            page.selection_changed.connect(self._update_actions)
+            page.status_message.connect(self._status)
+        self.nav.currentRowChanged.connect(self._show_page)
+
+        central = QWidget(self)
+        layout = QHBoxLayout(central)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.nav)
+        layout.addWidget(self.stack, 1)
+        self.setCentralWidget(central)
+
+        self.menu_actions: dict[str, QAction] = {}
+        self._build_actions()
+        self._build_menus()
+        self._build_toolbar()
+        self._build_status_bar()
+        self.setWindowTitle(self.title_text())
+
+        self._restore_settings()
+        self._update_actions()
+        self.refresh_counts()
+
+    # ------------------------------------------------------------------ identity
+    def database_label(self) -> str:
+        """The database as the title shows it: a file's name, or the URL without password."""
+        display = self.workspace.display_name
+        return display if "://" in display else Path(display).name
+
+    def title_text(self) -> str:
+        """``SeatLedger — <db>``, with ``— DEMO`` for a demo database."""
+        title = f"{APP_NAME} — {self.database_label()}"
+        return f"{title} — DEMO" if self.workspace.is_demo else title
+
+    def may(self, permission: Permission) -> bool:
+        """Whether the signed-in operator's role allows ``permission``."""
+        return allows(self.services.actor.role, permission)
+
+    # ------------------------------------------------------------------ actions and menus
+    def _action(
+        self,
+        name: str,
+        text: str,
+        slot: Callable[[], Any],
+        shortcut: QKeySequence | QKeySequence.StandardKey | str | None = None,
+        *,
+        tip: str = "",
+        icon: str = "",
+    ) -> QAction:
+        action = QAction(text, self)
+        action.setObjectName(name)
+        if shortcut is not None:
+            action.setShortcut(shortcut)
+        if tip:
+            action.setStatusTip(tip)
+            action.setToolTip(tip)
+        if icon:
+            action.setIcon(QIcon.fromTheme(icon))
+        action.triggered.connect(lambda _checked=False: slot())
+        self.menu_actions[name] = action
+        return action
+
+    def _build_actions(self) -> None:
+        std = QKeySequence.StandardKey
+        spec = tuple[str, str, Callable[[], Any], QKeySequence.StandardKey | str | None, str, str]
+        specs: list[spec] = [
+            ("new_database", "&New database…", self.open_database, "Ctrl+Shift+N",
+             "Create a new database or open the demo", "document-new"),
+            ("open_database", "&Open database…", self.open_database, std.Open,
+             "Open another SeatLedger database", "document-open"),
+            ("verify_ledger", "&Verify ledger…", self.verify_ledger, None,
+             "Check every entry of the activity ledger against its hash chain", ""),
+            ("quit", "&Quit", self.close, std.Quit, "Close SeatLedger", "application-exit"),
+            ("new_vendor", "New &vendor…", self.new_vendor, None, "Add a software vendor", ""),
+            ("new_product", "New &product…", self.new_product, None,
+             "Add a product of a vendor", ""),
+            ("new_license", "New &license…", self.new_license, std.New,
+             "Record a purchase (entitlement)", "list-add"),
+            ("new_team", "New &team…", self.new_team, None, "Add a team (cost centre)", ""),
+            ("new_person", "New p&erson…", self.new_person, None, "Add a person", ""),
+            ("new_device", "New &device…", self.new_device, None, "Add a device", ""),
+            ("find", "&Find", self.focus_search, std.Find, "Search the current page", ""),
+            ("assign", "&Assign…", self.assign, "Ctrl+Shift+A",
+             "Assign seats of the selected license", ""),
+            ("release", "&Release…", self.release, None,
+             "Release the selected seats of the license shown", ""),
+            ("release_departed", "Release seats of people who &left…", self.release_departed,
+             None, "Release every seat still held by someone marked as left", ""),
+            *[
+                (f"page_{page.settings_group}", page.title,
+                 partial(self.nav.setCurrentRow, number), f"Ctrl+{number + 1}",
+                 f"Go to {page.title}", "")
+                for number, page in enumerate(self.pages)
+            ],
+            ("refresh", "&Refresh", self.refresh_all, std.Refresh, "Reload every page",
+             "view-refresh"),
+            ("operators", "&Operators…", self.manage_operators, None,
+             "Add operators, change roles and passwords", ""),
+            ("about", f"&About {APP_NAME}", self.about, None, "", ""),
+        ]  # fmt: skip
+        for name, text, slot, shortcut, tip, icon in specs:
+            self._action(name, text, slot, shortcut, tip=tip, icon=icon)
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+
+        def menu(title: str, names: list[str | None]) -> QMenu:
+            result = bar.addMenu(title)
+            for name in names:
+                if name is None:
+                    result.addSeparator()
+                else:
+                    result.addAction(self.menu_actions[name])
+            return result
+
+        menu("&File", ["new_database", "open_database", None, "verify_ledger", None, "quit"])
+        menu(
+            "&Edit",
+            [
+                "new_vendor",
+                "new_product",
+                "new_license",
+                None,
+                "new_team",
+                "new_person",
+                "new_device",
+                None,
+                "find",
+            ],
+        )
+        menu("&Seats", ["assign", "release", None, "release_departed"])
+        pages: list[str | None] = [f"page_{page.settings_group}" for page in self.pages]
+        menu("&View", [*pages, None, "refresh"])
+        self.admin_menu = menu("&Admin", ["operators"])
+        menu("&Help", ["about"])
+
+    def _build_toolbar(self) -> None:
+        toolbar = QToolBar("Main toolbar", self)
+        toolbar.setObjectName("main_toolbar")
+        toolbar.setMovable(False)
+        toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        for name in ("new_license", "assign", "release", None, "refresh", "verify_ledger"):
+            if name is None:
+                toolbar.addSeparator()
+            else:
+                toolbar.addAction(self.menu_actions[name])
+        self.addToolBar(toolbar)
+
+    def _build_status_bar(self) -> None:
+        bar = self.statusBar()
+        actor = self.services.actor
+        self.operator_label = QLabel(f"Signed in as {actor.name} ({actor.role.label})", self)
+        self.database_status = QLabel(self.workspace.display_name, self)
+        self.database_status.setToolTip("The open database")
+        self.demo_badge = QLabel("DEMO", self)
+        self.demo_badge.setStyleSheet(_DEMO_STYLE)
+        self.demo_badge.setToolTip("A demo database with made-up data")
+        bar.addPermanentWidget(self.operator_label)
+        bar.addPermanentWidget(self.database_status)
+        bar.addPermanentWidget(self.demo_badge)
+        self.demo_badge.setVisible(self.workspace.is_demo)
+
+    def _update_actions(self) -> None:
+        edit_licenses = self.may(Permission.EDIT_LICENSES)
+        edit_directory = self.may(Permission.EDIT_DIRECTORY)
+        assign = self.may(Permission.ASSIGN_SEATS)
+        enabled = {
+            "new_vendor": edit_licenses,
+            "new_product": edit_licenses,
+            "new_license": edit_licenses,
+            "new_team": edit_directory,
+            "new_person": edit_directory,
+            "new_device": edit_directory,
+            "assign": assign and self.licenses.current_license() is not None,
+            "release": assign and self.licenses.detail.has_releasable_selection(),
+            "release_departed": assign,
+            "operators": self.may(Permission.MANAGE_OPERATORS),
+        }
+        for name, value in enabled.items():
+            self.menu_actions[name].setEnabled(value)
+        self.admin_menu.menuAction().setVisible(self.may(Permission.MANAGE_OPERATORS))
+
+    def _status(self, message: str) -> None:
+        self.statusBar().showMessage(message, 5000)
+
+    # ------------------------------------------------------------------ pages
+    def current_page(self) -> Page:
+        """The page on screen."""
+        page = self.stack.currentWidget()
+        assert isinstance(page, Page)
+        return page
+
+    def show_page(self, page: Page) -> None:
+        """Bring a page on screen."""
+        self.nav.setCurrentRow(self.pages.index(page))
+
+    def _show_page(self, row: int) -> None:
+        if 0 <= row < len(self.pages):
+            self.stack.setCurrentIndex(row)
+            self.pages[row].activate()
+            self._update_actions()
+
+    def after_change(self) -> None:
+        """Data changed: reload what is on screen, mark the rest stale, recount."""
+        for page in self.pages:
+            page.mark_stale()
+        self.refresh_counts()
+        self._update_actions()
+
+    def refresh_all(self) -> None:
+        """Reload every page (F5)."""
+        self.after_change()
+        self._status("Reloaded.")
+
+    def refresh_counts(self) -> None:
+        """Recount the navigation entries in the background."""
+        services = self.services
+        task = Task(lambda _progress: _counts(services), self)
+        task.succeeded.connect(self._show_counts)
+        self.runner.start(task)
+
+    def _show_counts(self, counts: object) -> None:
+        if self._closed or not isinstance(counts, dict):
+            return
+        for row, page in enumerate(self.pages):
+            item = self.nav.item(row)
+            if item is not None:
+                count = counts.get(page.settings_group)
+                item.setData(COUNT_ROLE, count)
+                if isinstance(count, int):
+                    item.setToolTip(f"{count:,} {page.title.lower()}")
+
+    def nav_count(self, row: int) -> int | None:
+        """The count shown beside a navigation entry."""
+        item = self.nav.item(row)
+        value = item.data(COUNT_ROLE) if item is not None else None
+        return value if isinstance(value, int) else None
+
+    # ------------------------------------------------------------------ file
+    def open_database(self) -> None:
+        """Create or open another database (StartDialog), sign in, and ask to switch to it."""
+        from seatledger.ui.dialogs.start import StartDialog  # noqa: PLC0415
+
+        dialog = StartDialog(self)
+        if dialog.exec() != QDialog.DialogCode.Accepted:
+            return
+        workspace = dialog.workspace
+        services = dialog.services
+        if services is None:
+            from seatledger.ui.dialogs.sign_in import SignInDialog  # noqa: PLC0415
+
+            sign_in = SignInDialog(workspace, self)
+            if sign_in.exec() != QDialog.DialogCode.Accepted:
+                workspace.close()
+                return
+            services = sign_in.services
+        self.open_requested.emit(services, workspace)
+
+    def verify_ledger(self) -> None:
+        """Verify the whole ledger in the background, with progress and cancel."""
+        db = self.services.db
+        total = len(ActivityQuery(self.services.ctx).keys())
+        progress = QProgressDialog(
+            "Verifying the activity ledger…", "Cancel", 0, max(total, 1), self
+        )
+        progress.setWindowTitle("Verify ledger")
+        progress.setWindowModality(Qt.WindowModality.WindowModal)
+        progress.setMinimumDuration(400)
+        progress.setAutoClose(False)
+        progress.setAutoReset(False)
+        self._verify_progress = progress
+
+        def work(report: Progress) -> Verdict:
+            return ledger.verify(db, progress=lambda done: report(done, total))
+
+        task = Task(work, self)
+        task.progressed.connect(lambda done, _total: progress.setValue(min(done, max(total, 1))))
+        progress.canceled.connect(task.cancel)
+        task.succeeded.connect(self._show_verdict)
+        task.failed.connect(self._task_failed)
+        task.cancelled.connect(lambda: self._status("Ledger verification cancelled."))
+        task.finished.connect(progress.close)
+        self.menu_actions["verify_ledger"].setEnabled(False)
+        task.finished.connect(lambda: self.menu_actions["verify_ledger"].setEnabled(True))
+        self.runner.start(task)
+
+    def _show_verdict(self, verdict: object) -> None:
+        assert isinstance(verdict, Verdict)
+        ok, headline, details = verdict_text(verdict)
+        box = QMessageBox(self)
+        box.setObjectName("verify_result")
+        box.setWindowTitle("Verify ledger")
+        box.setIcon(QMessageBox.Icon.Information if ok else QMessageBox.Icon.Critical)
+        box.setText(headline)
+        box.setInformativeText(details)
+        box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        box.setStandardButtons(QMessageBox.StandardButton.Ok)
+        self.verify_box = box
+        self._status(headline)
+        box.open()
+
+    def _task_failed(self, message: str, details: str) -> None:
+        from seatledger.ui.dialogs.errors import show_error  # noqa: PLC0415
+
+        show_error(self, message, details)
+
+    # ------------------------------------------------------------------ edit
+    def _run_form(self, dialog: QDialog) -> int | None:
+        if dialog.exec() != QDialog.DialogCode.Accepted:
+            return None
+        self.after_change()
+        saved = getattr(dialog, "saved_id", None)
+        return saved if isinstance(saved, int) else None
+
+    def new_vendor(self) -> None:
+        """Add a vendor."""
+        if not self.may(Permission.EDIT_LICENSES):
+            return
+        from seatledger.ui.dialogs.forms import VendorDialog  # noqa: PLC0415
+
+        if self._run_form(VendorDialog(self.services, self)) is not None:
+            self._status("Vendor added.")
+
+    def new_product(self) -> None:
+        """Add a product (of the selected license's vendor, if one is selected)."""
+        if not self.may(Permission.EDIT_LICENSES):
+            return
+        from seatledger.ui.dialogs.forms import ProductDialog  # noqa: PLC0415
+
+        if self._run_form(ProductDialog(self.services, self)) is not None:
+            self._status("Product added.")
+
+    def new_license(self) -> None:
+        """Record a purchase and select it."""
+        self.show_page(self.licenses)
+        self.licenses.new_license()
+
+    def new_team(self) -> None:
+        """Add a team."""
+        if not self.may(Permission.EDIT_DIRECTORY):
+            return
+        from seatledger.ui.dialogs.forms import TeamDialog  # noqa: PLC0415
+
+        if self._run_form(TeamDialog(self.services, self)) is not None:
+            self._status("Team added.")
+
+    def new_person(self) -> None:
+        """Add a person and select them."""
+        self.show_page(self.people)
+        self.people.new_person()
+
+    def new_device(self) -> None:
+        """Add a device and select it."""
+        self.show_page(self.devices)
+        self.devices.new_device()
+
+    def focus_search(self) -> None:
+        """Focus the current page's search."""
+        self.current_page().focus_search()
+
+    # ------------------------------------------------------------------ seats
+    def assign(self) -> None:
+        """Assign seats of the selected license."""
+        if self.licenses.current_license() is None:
+            self.show_page(self.licenses)
+            self._status("Select a license first.")
+            return
+        self.show_page(self.licenses)
+        self.licenses.detail.assign()
+
+    def release(self) -> None:
+        """Release the selected seats of the license shown."""
+        self.show_page(self.licenses)
+        if not self.licenses.detail.has_releasable_selection():
+            self._status("Select the seats to release in the license's seat list.")
+            return
+        self.licenses.detail.release_selected()
+
+    def release_departed(self) -> None:
+        """Release every seat held by people marked as left, with a reason."""
+        if not self.may(Permission.ASSIGN_SEATS):
+            return
+        reason, accepted = QInputDialog.getText(
+            self,
+            "Release seats of people who left",
+            "Every seat still held by someone marked as left will be released,\n"
+            "recorded as one ledger entry. Reason:",
+            text="People who left the organization",
+        )
+        if not accepted:
+            return
+        services = self.services
+        task = Task(lambda _progress: services.seats.release_departed(reason), self)
+        task.succeeded.connect(self._released_departed)
+        task.failed.connect(self._task_failed)
+        self.runner.start(task)
+
+    def _released_departed(self, count: object) -> None:
+        self.after_change()
+        self._status(f"Released {count:,} seats held by people who left.")
+
+    # ------------------------------------------------------------------ admin and help
+    def manage_operators(self) -> None:
+        """Open the operators dialog (administrators)."""
+        if not self.may(Permission.MANAGE_OPERATORS):
+            return
+        from seatledger.ui.dialogs.operators import OperatorsDialog  # noqa: PLC0415
+
+        OperatorsDialog(self.services, self).exec()
+        self.after_change()
+
+    def about(self) -> None:
+        """Version, database and platform."""
+        QMessageBox.about(
+            self,
+            f"About {APP_NAME}",
+            f"<h3>{APP_NAME} {__version__}</h3>"
+            "<p>Software licenses and seat assignments with a tamper-evident activity ledger.</p>"
+            f"<p>Database: {self.workspace.display_name}<br>"
+            f"Qt {pyside_version} · Python {platform.python_version()}</p>",
+        )
+
+    # ------------------------------------------------------------------ settings and closing
+    def _restore_settings(self) -> None:
+        settings = self._settings
+        geometry = settings.value("main_window/geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        else:
+            screen = QApplication.primaryScreen()
+            available = screen.availableGeometry() if screen is not None else None
+            if available is not None:
+                self.resize(min(1320, available.width() - 40), min(820, available.height() - 40))
+        state = settings.value("main_window/state")
+        if state is not None:
+            self.restoreState(state)
+        for page in self.pages:
+            page.restore_state(settings)
+        page_row = str(settings.value("main_window/page", 0))
+        row = int(page_row) if page_row.isdigit() else 0
+        self.nav.setCurrentRow(row if 0 <= row < len(self.pages) else 0)
+
+    def save_settings(self) -> None:
+        """Remember geometry, splitters and columns."""
+        settings = self._settings
+        settings.setValue("main_window/geometry", self.saveGeometry())
+        settings.setValue("main_window/state", self.saveState())
+        settings.setValue("main_window/page", self.nav.currentRow())
+        for page in self.pages:
+            page.save_state(settings)
+        settings.sync()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        """Save the layout and wait for background work (nothing is left half-done)."""
+        if not self._closed:
+            self._closed = True
+            self.save_settings()
+            self.runner.wait()
+        super().closeEvent(event)
