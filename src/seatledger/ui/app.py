@@ -1,0 +1,269 @@
+"""Starting the desktop application: open the database, sign in, show the main window.
+
+``run(db)`` is what ``seatledger`` (no command) calls.  It keeps start-up light: pyqtgraph and the
+dialogs are imported only when needed.
+
+Environment:
+    SEATLEDGER_OPERATOR, SEATLEDGER_PASSWORD: sign in without the dialog (scripts, screenshots).
+    SEATLEDGER_EXIT_AFTER_PAINT=1: print ``painted <seconds>`` once the main window has painted,
+        then quit.  The seconds count from the start of the process as the kernel records it
+        (``/proc/self/stat``), so interpreter start-up and imports are included; where that file
+        does not exist they count from the import of this module.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import time
+import traceback
+from pathlib import Path
+from types import TracebackType
+
+from PySide6.QtCore import QEvent, QObject, QTimer
+from PySide6.QtGui import QIcon
+from PySide6.QtWidgets import QApplication, QDialog, QLineEdit, QMessageBox, QWidget
+
+from seatledger import APP_ID, APP_NAME, ORG_NAME, __version__
+from seatledger.errors import KnownError
+from seatledger.paths import data_dir, default_database
+from seatledger.resources import app_icon_path, icon_png_paths
+from seatledger.services.session import Services
+from seatledger.services.workspace import Workspace
+from seatledger.ui.main_window import MainWindow
+from seatledger.ui.tasks import Runner
+
+EXIT_OK = 0
+EXIT_ERROR = 2
+LOG_FILE = "seatledger.log"
+_IMPORTED = time.perf_counter()
+_PAINT = QEvent.Type.Paint
+
+log = logging.getLogger("seatledger")
+
+
+def seconds_since_start() -> float:
+    """Seconds since the process started (kernel start time on Linux; else since import)."""
+    try:
+        with open("/proc/self/stat", "rb") as handle:
+            stat = handle.read()
+        # Field 22 (start time, in clock ticks after boot); the command name in field 2 may hold
+        # spaces or parentheses, so count from the last ")".
+        fields = stat[stat.rindex(b")") + 2 :].split()
+        started = int(fields[19]) / os.sysconf("SC_CLK_TCK")
+        return time.clock_gettime(time.CLOCK_BOOTTIME) - started
+    except (OSError, ValueError, IndexError, AttributeError):
+        return time.perf_counter() - _IMPORTED
+
+
+def _app_icon() -> QIcon:
+    icon = QIcon()
+    for path in icon_png_paths():
+        icon.addFile(str(path))
+    svg = app_icon_path()
+    if svg.is_file():
+        icon.addFile(str(svg))
+    return icon
+
+
+def _application() -> QApplication:
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication(sys.argv)
+    app.setApplicationName(APP_NAME)
+    app.setOrganizationName(ORG_NAME)
+    app.setApplicationVersion(__version__)
+    app.setDesktopFileName(APP_ID)
+    app.setWindowIcon(_app_icon())
+    return app
+
+
+# ---------------------------------------------------------------------------------- errors
+
+
+def _log_to_file() -> None:
+    """Log warnings and bugs to the data folder (the file is created on the first record)."""
+    if any(isinstance(h, logging.FileHandler) for h in log.handlers):
+        return
+    try:
+        folder = data_dir()
+        folder.mkdir(parents=True, exist_ok=True)
+        handler = logging.FileHandler(folder / LOG_FILE, encoding="utf-8", delay=True)
+    except OSError:
+        return
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+
+
+def _excepthook(kind: type[BaseException], value: BaseException, tb: TracebackType | None) -> None:
+    """Show a bug in a dialog with its traceback and log it; the app keeps running.
+
+    Every change is one transaction, so an exception that reaches here has already rolled its
+    change back: nothing half-written is left behind.
+    """
+    if issubclass(kind, KeyboardInterrupt):
+        sys.__excepthook__(kind, value, tb)
+        return
+    details = "".join(traceback.format_exception(kind, value, tb))
+    log.error("Unexpected error\n%s", details)
+    if isinstance(value, KnownError):
+        message = str(value)
+        details = ""
+    else:
+        message = (
+            f"Something went wrong: {value}\n\nNothing was half-saved; the change that failed "
+            f"was rolled back. The details are logged in {data_dir() / LOG_FILE}."
+        )
+    if QApplication.instance() is None:
+        sys.__excepthook__(kind, value, tb)
+        return
+    try:
+        from seatledger.ui.dialogs.errors import show_error  # noqa: PLC0415
+
+        show_error(QApplication.activeWindow(), message, details)
+    except Exception:  # the error dialog itself failed: fall back to stderr
+        sys.__excepthook__(kind, value, tb)
+
+
+def install_excepthook() -> None:
+    """Route unexpected exceptions to an error dialog and the log file."""
+    _log_to_file()
+    sys.excepthook = _excepthook
+
+
+def _fatal(message: str) -> int:
+    log.warning("%s", message)
+    QMessageBox.critical(None, APP_NAME, message)
+    return EXIT_ERROR
+
+
+# ---------------------------------------------------------------------------- opening
+
+
+class _Cancelled(Exception):
+    """The user closed a start or sign-in dialog."""
+
+
+def _start_dialog(path: str | None = None) -> tuple[Services, Workspace]:
+    from seatledger.ui.dialogs.start import StartDialog  # noqa: PLC0415
+
+    dialog = StartDialog()
+    if path is not None and isinstance(dialog.create_path, QLineEdit):
+        dialog.create_path.setText(path)  # a new database: its administrator comes first
+    if dialog.exec() != QDialog.DialogCode.Accepted:
+        raise _Cancelled
+    workspace = dialog.workspace
+    if dialog.services is not None:
+        return dialog.services, workspace
+    return _sign_in(workspace), workspace
+
+
+def _sign_in(workspace: Workspace) -> Services:
+    name = os.environ.get("SEATLEDGER_OPERATOR")
+    password = os.environ.get("SEATLEDGER_PASSWORD")
+    if name and password is not None:
+        return workspace.sign_in(name, password)  # AuthenticationError: reported by run()
+    from seatledger.ui.dialogs.sign_in import SignInDialog  # noqa: PLC0415
+
+    dialog = SignInDialog(workspace)
+    if dialog.exec() != QDialog.DialogCode.Accepted or dialog.services is None:
+        workspace.close()
+        raise _Cancelled
+    return dialog.services
+
+
+def open_session(db: str | None) -> tuple[Services, Workspace]:
+    """Open the database (or ask which one on first run) and sign in.
+
+    Raises:
+        KnownError: the database cannot be opened, or signing in from the environment failed.
+        _Cancelled: the user closed a dialog.
+    """
+    target = db or default_database()
+    if db is None and "://" not in target and not Path(target).exists():
+        return _start_dialog()
+    workspace = Workspace.open(target)
+    if workspace.needs_administrator():
+        workspace.close()
+        return _start_dialog(target)
+    try:
+        return _sign_in(workspace), workspace
+    except KnownError:
+        workspace.close()
+        raise
+
+
+class _PaintProbe(QObject):
+    """Prints the time of the main window's first paint and quits (the start-up benchmark)."""
+
+    def __init__(self, window: QWidget) -> None:
+        super().__init__(window)
+        self._done = False
+        window.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """On the first paint, report once the paint pass (children included) has finished."""
+        if not self._done and event.type() == _PAINT:
+            self._done = True
+            # The window and its children paint in one pass; a zero timer posted from inside
+            # the paint event runs after that pass has been flushed to the screen.
+            QTimer.singleShot(0, self._report)
+        return False
+
+    def _report(self) -> None:
+        sys.stdout.write(f"painted {seconds_since_start():.3f}\n")
+        sys.stdout.flush()
+        QApplication.quit()
+
+
+class _Session(QObject):
+    """Keeps the current main window; replaces it when the user opens another database."""
+
+    def __init__(self, runner: Runner) -> None:
+        super().__init__()
+        self._runner = runner
+        self.window: MainWindow | None = None
+
+    def show(self, services: Services, workspace: Workspace) -> MainWindow:
+        window = MainWindow(services, workspace, runner=self._runner)
+        window.open_requested.connect(self._switch)
+        window.show()
+        self.window = window
+        return window
+
+    def _switch(self, services: object, workspace: object) -> None:
+        assert isinstance(services, Services)
+        assert isinstance(workspace, Workspace)
+        old = self.window
+        self.show(services, workspace)
+        if old is not None:
+            old.close()
+            old.workspace.close()
+            old.deleteLater()
+
+    def close(self) -> None:
+        self._runner.wait()
+        if self.window is not None:
+            self.window.workspace.close()
+
+
+def run(db: str | None) -> int:
+    """Run the application on a database (None: the default one); returns the exit status."""
+    app = _application()
+    install_excepthook()
+    QApplication.setQuitOnLastWindowClosed(True)
+    try:
+        services, workspace = open_session(db)
+    except _Cancelled:
+        return EXIT_OK
+    except KnownError as exc:
+        return _fatal(str(exc))
+    session = _Session(Runner())
+    window = session.show(services, workspace)
+    if os.environ.get("SEATLEDGER_EXIT_AFTER_PAINT") == "1":
+        _PaintProbe(window)
+    try:
+        return app.exec()
+    finally:
+        session.close()
