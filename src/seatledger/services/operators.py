@@ -143,8 +143,11 @@ class OperatorService:
             operator = change.session.get(Operator, operator_id)
             if operator is None:
                 raise NotFoundError(f"Operator {operator_id} does not exist.")
-            demoting = operator.role == Role.ADMINISTRATOR.value and (
-                role is not Role.ADMINISTRATOR or not active
+            # Only an active administrator counts: changing a deactivated one removes no one.
+            demoting = (
+                operator.role == Role.ADMINISTRATOR.value
+                and operator.active
+                and (role is not Role.ADMINISTRATOR or not active)
             )
             if demoting:
                 admins = change.session.scalar(
