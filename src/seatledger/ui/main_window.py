@@ -15,7 +15,7 @@ from typing import Any
 
 from PySide6 import __version__ as pyside_version
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QSettings, QSize, Qt, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QIcon, QKeySequence, QPainter, QPalette
+from PySide6.QtGui import QAction, QCloseEvent, QIcon, QPainter, QPalette
 from PySide6.QtWidgets import (
     QApplication,
     QDialog,
@@ -147,7 +147,7 @@ class MainWindow(QMainWindow):
         self.verify_box: QMessageBox | None = None
         self._verify_progress: QProgressDialog | None = None
         self.setObjectName("main_window")
-        self.setMinimumSize(900, 560)
+        self.setMinimumSize(760, 480)
 
         self.licenses = LicensesPage(services, self)
         self.people = PeoplePage(services, self)
@@ -210,7 +210,7 @@ class MainWindow(QMainWindow):
         name: str,
         text: str,
         slot: Callable[[], Any],
-        shortcut: QKeySequence | QKeySequence.StandardKey | str | None = None,
+        shortcut: str | None = None,
         *,
         tip: str = "",
         icon: str = "",
@@ -229,25 +229,24 @@ class MainWindow(QMainWindow):
         return action
 
     def _build_actions(self) -> None:
-        std = QKeySequence.StandardKey
-        spec = tuple[str, str, Callable[[], Any], QKeySequence.StandardKey | str | None, str, str]
+        spec = tuple[str, str, Callable[[], Any], str | None, str, str]
         specs: list[spec] = [
             ("new_database", "&New database…", self.open_database, "Ctrl+Shift+N",
              "Create a new database or open the demo", "document-new"),
-            ("open_database", "&Open database…", self.open_database, std.Open,
+            ("open_database", "&Open database…", self.open_database, "Ctrl+O",
              "Open another SeatLedger database", "document-open"),
             ("verify_ledger", "&Verify ledger…", self.verify_ledger, None,
              "Check every entry of the activity ledger against its hash chain", ""),
-            ("quit", "&Quit", self.close, std.Quit, "Close SeatLedger", "application-exit"),
+            ("quit", "&Quit", self.close, "Ctrl+Q", "Close SeatLedger", "application-exit"),
             ("new_vendor", "New &vendor…", self.new_vendor, None, "Add a software vendor", ""),
             ("new_product", "New &product…", self.new_product, None,
              "Add a product of a vendor", ""),
-            ("new_license", "New &license…", self.new_license, std.New,
+            ("new_license", "New &license…", self.new_license, "Ctrl+N",
              "Record a purchase (entitlement)", "list-add"),
             ("new_team", "New &team…", self.new_team, None, "Add a team (cost centre)", ""),
             ("new_person", "New p&erson…", self.new_person, None, "Add a person", ""),
             ("new_device", "New &device…", self.new_device, None, "Add a device", ""),
-            ("find", "&Find", self.focus_search, std.Find, "Search the current page", ""),
+            ("find", "&Find", self.focus_search, "Ctrl+F", "Search the current page", ""),
             ("assign", "&Assign…", self.assign, "Ctrl+Shift+A",
              "Assign seats of the selected license", ""),
             ("release", "&Release…", self.release, None,
@@ -260,7 +259,7 @@ class MainWindow(QMainWindow):
                  f"Go to {page.title}", "")
                 for number, page in enumerate(self.pages)
             ],
-            ("refresh", "&Refresh", self.refresh_all, std.Refresh, "Reload every page",
+            ("refresh", "&Refresh", self.refresh_all, "F5", "Reload every page",
              "view-refresh"),
             ("operators", "&Operators…", self.manage_operators, None,
              "Add operators, change roles and passwords", ""),
