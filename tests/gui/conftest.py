@@ -1,0 +1,79 @@
+"""GUI fixtures: a SQLite workspace opened as the app opens it, and main windows that are always
+closed with no background thread left running.
+
+``admin`` is overridden here so that the shared fixtures built on it (``org``, ``as_role``) run on
+one SQLite database opened through :class:`Workspace`, not on every engine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QSettings, QThreadPool
+from pytestqt.qtbot import QtBot
+
+from seatledger.services.session import Services
+from seatledger.services.workspace import Workspace
+from seatledger.ui.main_window import MainWindow
+from seatledger.ui.tasks import SyncRunner
+
+PASSWORD = "correct horse"
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Iterator[Workspace]:
+    """A new SQLite database opened as the app opens one."""
+    opened = Workspace.open(tmp_path / "gui.sqlite")
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def admin(workspace: Workspace) -> Services:
+    """The workspace's first administrator, signed in (overrides the engine-parametrized one)."""
+    return workspace.create_administrator("admin", "Ada Admin", PASSWORD)
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> QSettings:
+    """Window settings in a temporary file, never the user's."""
+    return QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+
+
+@pytest.fixture
+def make_window(
+    qtbot: QtBot, workspace: Workspace, settings: QSettings
+) -> Iterator[Callable[[Services], MainWindow]]:
+    """Build shown main windows for a session; each is closed and its runner drained at teardown."""
+    windows: list[MainWindow] = []
+
+    def make(services: Services) -> MainWindow:
+        window = MainWindow(services, workspace, runner=SyncRunner(), settings=settings)
+        qtbot.addWidget(window)
+        with qtbot.waitActive(window):  # shortcuts and focus need the active window
+            window.show()
+            window.activateWindow()
+        windows.append(window)
+        return window
+
+    yield make
+    for window in windows:
+        window.close()
+        assert window.runner.wait(5000), "background work still running after close"
+
+
+@pytest.fixture
+def window(make_window: Callable[[Services], MainWindow], admin: Services) -> MainWindow:
+    """The main window signed in as the administrator."""
+    return make_window(admin)
+
+
+@pytest.fixture(autouse=True)
+def _no_thread_left(qapp: object) -> Iterator[None]:
+    """Fail a test that leaves pooled Qt threads running."""
+    yield
+    pool = QThreadPool.globalInstance()
+    assert pool.waitForDone(5000), "a QThreadPool task is still running"
+    assert pool.activeThreadCount() == 0

@@ -1,0 +1,354 @@
+"""The main window driven by real input: search, sort, select, shortcuts, roles, verification."""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib.util
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import QPoint, QSettings, Qt
+from PySide6.QtWidgets import QTableView
+from pytestqt.qtbot import QtBot
+
+from seatledger.domain.roles import Role
+from seatledger.services.session import Services
+from seatledger.services.workspace import Workspace
+from seatledger.ui.main_window import MainWindow
+from seatledger.ui.presenters import LicensePresenter, PeoplePresenter
+from seatledger.ui.tasks import SyncRunner
+
+pytestmark = pytest.mark.gui
+
+DISPLAY = Qt.ItemDataRole.DisplayRole
+TOOLTIP = Qt.ItemDataRole.ToolTipRole
+CTRL = Qt.KeyboardModifier.ControlModifier
+LEFT = Qt.MouseButton.LeftButton
+MakeWindow = Callable[[Services], MainWindow]
+
+
+def column_texts(view: QTableView, column: int) -> list[str]:
+    """What a table shows in one column, top to bottom."""
+    model = view.model()
+    return [model.index(row, column).data(DISPLAY) for row in range(model.rowCount())]
+
+
+def click_header(qtbot: QtBot, view: QTableView, column: int) -> None:
+    """Click a column header as a user would."""
+    header = view.horizontalHeader()
+    x = header.sectionViewportPosition(column) + header.sectionSize(column) // 2
+    qtbot.mouseClick(header.viewport(), LEFT, pos=QPoint(x, header.height() // 2))
+
+
+def click_row(qtbot: QtBot, view: QTableView, row: int) -> None:
+    """Click the first cell of a row."""
+    rect = view.visualRect(view.model().index(row, 0))
+    qtbot.mouseClick(view.viewport(), LEFT, pos=rect.center())
+
+
+@pytest.fixture
+def seated(admin: Services, org: Any) -> Any:
+    """The small organization with two seats of the PDF license and one person who left."""
+    admin.seats.assign(org.acrobat, people=org.people[:2], note="finance laptops")
+    admin.directory.mark_left(org.people[4], dt.date(2026, 1, 31), "resigned")
+    return org
+
+
+# ------------------------------------------------------------------------ licenses
+
+
+def test_typing_in_the_search_filters_the_licenses(
+    qtbot: QtBot, org: Any, window: MainWindow
+) -> None:
+    page = window.licenses
+    assert page.model.rowCount() == 2
+    qtbot.keyClicks(page.search, "pdf")
+    qtbot.waitUntil(lambda: page.model.rowCount() == 1)
+    assert column_texts(page.table, LicensePresenter.PRODUCT) == ["PDF Studio"]
+    qtbot.keyClick(page.search, Qt.Key.Key_Escape)
+    assert page.search.text() == ""
+    assert page.model.rowCount() == 2
+
+    qtbot.keyClicks(page.search, "no such thing")
+    qtbot.keyClick(page.search, Qt.Key.Key_Return)  # Enter searches at once
+    assert page.model.rowCount() == 0
+
+
+def test_clicking_headers_sorts_in_the_query(qtbot: QtBot, org: Any, window: MainWindow) -> None:
+    view = window.licenses.table
+    # Same vendor: ties keep the order of entry.
+    assert column_texts(view, LicensePresenter.PRODUCT) == ["PDF Studio", "Database Server"]
+    click_header(qtbot, view, LicensePresenter.QUANTITY)
+    assert column_texts(view, LicensePresenter.QUANTITY) == ["3", "16"]
+    click_header(qtbot, view, LicensePresenter.QUANTITY)
+    assert column_texts(view, LicensePresenter.QUANTITY) == ["16", "3"]
+    query = window.licenses._query()
+    assert (query.sort_column, query.descending) == (LicensePresenter.QUANTITY, True)
+
+
+def test_over_limit_toggle_shows_only_over_committed_licenses(
+    qtbot: QtBot, make_window: MakeWindow, admin: Services, org: Any
+) -> None:
+    admin.seats.assign(org.acrobat, people=org.people[:3])
+    admin.seats.assign(org.acrobat, people=org.people[3:4], reason="audit", over_commit=True)
+    window = make_window(admin)
+    page = window.licenses
+    qtbot.mouseClick(page.over_limit, LEFT, pos=QPoint(4, page.over_limit.height() // 2))
+    assert page.over_limit.isChecked()
+    assert column_texts(page.table, LicensePresenter.PRODUCT) == ["PDF Studio"]
+    assert page.model.index(0, 0).data(TOOLTIP) == "1 over the purchased limit"
+    assert column_texts(page.table, LicensePresenter.FREE) == ["−1"]
+
+
+def test_selecting_a_license_shows_its_seats(
+    qtbot: QtBot, make_window: MakeWindow, admin: Services, seated: Any
+) -> None:
+    window = make_window(admin)
+    page = window.licenses
+    row = page.model.row_of(seated.acrobat)
+    click_row(qtbot, page.table, row)
+    detail = page.detail
+    assert detail.entitlement_id == seated.acrobat
+    assert detail._title.text() == "Contoso Software PDF Studio"
+    assert detail._usage_label.text() == "2 of 3 used · 67 %"
+    assert column_texts(detail.seats, 0) == ["Person 2", "Person 1"] or column_texts(
+        detail.seats, 0
+    ) == ["Person 1", "Person 2"]
+    assert window.menu_actions["assign"].isEnabled()
+    assert not window.menu_actions["release"].isEnabled()
+
+    click_row(qtbot, detail.seats, 0)
+    assert window.menu_actions["release"].isEnabled()
+    assert detail._release.isEnabled()
+
+    # Enter on a license moves to its seats.
+    click_row(qtbot, page.table, row)
+    qtbot.keyClick(page.table, Qt.Key.Key_Return)
+    assert detail.seats.hasFocus()
+
+
+def test_released_seats_show_only_on_request(
+    qtbot: QtBot, make_window: MakeWindow, admin: Services, org: Any
+) -> None:
+    ids = admin.seats.assign(org.acrobat, people=org.people[:2]).assignment_ids
+    admin.seats.release(ids[:1], "moved")
+    window = make_window(admin)
+    page = window.licenses
+    page.table.select_key(org.acrobat)
+    detail = page.detail
+    assert detail.seats.model().rowCount() == 1
+    detail._show_released.click()
+    assert detail.seats.model().rowCount() == 2
+    released = [
+        detail.seats.model().index(row, 5).data(DISPLAY)
+        for row in range(detail.seats.model().rowCount())
+    ]
+    assert sum(1 for text in released if text) == 1
+
+
+def test_a_change_refreshes_the_tables_and_counts(
+    qtbot: QtBot, org: Any, window: MainWindow, admin: Services
+) -> None:
+    page = window.licenses
+    page.table.select_key(org.acrobat)
+    row = page.model.row_of(org.acrobat)
+    assert page.model.index(row, LicensePresenter.USED).data(DISPLAY) == "0"
+    entries = window.nav_count(3)
+    admin.seats.assign(org.acrobat, people=org.people[:1])
+    qtbot.keyClick(page.table, Qt.Key.Key_F5)
+    assert page.model.index(row, LicensePresenter.USED).data(DISPLAY) == "1"
+    assert page.table.current_key() == org.acrobat  # the selection survives the reload
+    assert page.detail.seats.model().rowCount() == 1
+    assert window.nav_count(3) == (entries or 0) + 1
+
+
+def test_empty_database_shows_hints(window: MainWindow) -> None:
+    assert window.licenses.model.rowCount() == 0
+    assert window.licenses.table._hint.startswith("No licenses yet")
+    assert "Ctrl+N" in window.licenses.table._hint
+    assert window.nav_count(0) == 0
+    assert window.licenses.detail._pages.currentIndex() == 0  # "Select a license…"
+
+
+# ------------------------------------------------------------------------ other pages
+
+
+def test_people_page_filters_by_status_and_greys_leavers(
+    qtbot: QtBot, make_window: MakeWindow, admin: Services, seated: Any
+) -> None:
+    window = make_window(admin)
+    qtbot.keyClick(window.licenses.table, Qt.Key.Key_2, CTRL)
+    page = window.people
+    assert window.current_page() is page
+    assert page.model.rowCount() == 5
+    page.status.setCurrentIndex(page.status.findData("left"))
+    assert column_texts(page.table, PeoplePresenter.STATUS) == ["Left 2026-01-31"]
+    assert page.model.index(0, 0).data(TOOLTIP) == "Left on 2026-01-31"
+    page.status.setCurrentIndex(0)
+    qtbot.keyClicks(page.search, "E002")
+    page.search.flush()
+    assert column_texts(page.table, PeoplePresenter.NAME) == ["Person 2"]
+    assert column_texts(page.table, PeoplePresenter.SEATS) == ["1"]
+
+
+def test_devices_page_searches(qtbot: QtBot, org: Any, window: MainWindow) -> None:
+    qtbot.keyClick(window.licenses.table, Qt.Key.Key_3, CTRL)
+    page = window.devices
+    assert window.current_page() is page
+    assert column_texts(page.table, 0) == ["db-01", "db-02"]
+    qtbot.keyClicks(page.search, "02")
+    qtbot.waitUntil(lambda: page.model.rowCount() == 1)
+    assert column_texts(page.table, 0) == ["db-02"]
+
+
+def test_activity_page_filters_and_shows_the_entry(
+    qtbot: QtBot, make_window: MakeWindow, admin: Services, seated: Any
+) -> None:
+    window = make_window(admin)
+    qtbot.keyClick(window.licenses.table, Qt.Key.Key_4, CTRL)
+    page = window.activity
+    assert window.current_page() is page
+    total = page.model.rowCount()
+    assert total == window.nav_count(3)
+    page.action.setCurrentIndex(page.action.findData("person.leave"))
+    assert page.model.rowCount() == 1
+    click_row(qtbot, page.table, 0)
+    text = page.entry.toPlainText()
+    assert '"action": "person.leave"' in text
+    assert '"reason": "resigned"' in text
+    page.action.setCurrentIndex(0)
+    page.operator.setCurrentIndex(page.operator.findData("admin"))
+    assert page.model.rowCount() == total
+    page.date_from.any.setChecked(False)
+    page.date_from.set_value(dt.date.today() + dt.timedelta(days=1))
+    assert page.model.rowCount() == 0
+    assert page.table._hint == "No entries match the filters."
+
+
+def test_ctrl_digits_switch_pages(qtbot: QtBot, window: MainWindow) -> None:
+    for digit, page in zip(
+        (Qt.Key.Key_2, Qt.Key.Key_3, Qt.Key.Key_4, Qt.Key.Key_1), (1, 2, 3, 0), strict=True
+    ):
+        qtbot.keyClick(window.current_page(), digit, CTRL)
+        assert window.nav.currentRow() == page
+        assert window.stack.currentIndex() == page
+    qtbot.keyClick(window.licenses.table, Qt.Key.Key_F, CTRL)
+    assert window.licenses.search.hasFocus()
+
+
+# ------------------------------------------------------------------------ roles and chrome
+
+
+def test_viewer_cannot_change_anything(
+    make_window: MakeWindow, as_role: Callable[[Role], Services], org: Any
+) -> None:
+    window = make_window(as_role(Role.VIEWER))
+    window.licenses.table.select_key(org.acrobat)
+    actions = window.menu_actions
+    for name in (
+        "new_vendor",
+        "new_product",
+        "new_license",
+        "new_team",
+        "new_person",
+        "new_device",
+        "assign",
+        "release",
+        "release_departed",
+        "operators",
+    ):
+        assert not actions[name].isEnabled(), name
+    for name in ("verify_ledger", "refresh", "find", "open_database", "quit", "about"):
+        assert actions[name].isEnabled(), name
+    assert not window.admin_menu.menuAction().isVisible()
+    assert not window.licenses.detail._assign.isEnabled()
+    assert not window.licenses.detail._edit.isEnabled()
+    assert not window.people.new_button.isEnabled()
+    assert not window.devices.new_button.isEnabled()
+
+
+def test_license_manager_edits_but_does_not_manage_operators(
+    make_window: MakeWindow, as_role: Callable[[Role], Services], org: Any
+) -> None:
+    window = make_window(as_role(Role.LICENSE_MANAGER))
+    actions = window.menu_actions
+    assert actions["new_license"].isEnabled()
+    assert actions["new_person"].isEnabled()
+    assert not actions["assign"].isEnabled()  # nothing selected yet
+    window.licenses.table.select_key(org.acrobat)
+    assert actions["assign"].isEnabled()
+    assert not actions["operators"].isEnabled()
+
+
+def test_administrator_has_every_action(org: Any, window: MainWindow) -> None:
+    window.licenses.table.select_key(org.acrobat)
+    for name in ("new_license", "new_team", "assign", "release_departed", "operators"):
+        assert window.menu_actions[name].isEnabled(), name
+    assert window.admin_menu.menuAction().isVisible()
+    assert window.menu_actions["new_license"].shortcut().toString() == "Ctrl+N"
+    assert window.menu_actions["assign"].shortcut().toString() == "Ctrl+Shift+A"
+    assert window.menu_actions["open_database"].shortcut().toString() == "Ctrl+O"
+    assert window.menu_actions["quit"].shortcut().toString() == "Ctrl+Q"
+
+
+def test_status_bar_names_operator_and_database(window: MainWindow, workspace: Workspace) -> None:
+    assert window.operator_label.text() == "Signed in as admin (Administrator)"
+    assert window.database_status.text() == workspace.display_name
+    assert not window.demo_badge.isVisible()
+    assert window.windowTitle() == "SeatLedger — gui.sqlite"
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("seatledger.services.demo") is None,
+    reason="the demo builder (seatledger.services.demo) is not in this checkout",
+)
+def test_demo_database_is_badged(qtbot: QtBot, tmp_path: Path, settings: QSettings) -> None:
+    from seatledger.services.demo import build_demo
+
+    path = tmp_path / "demo.sqlite"
+    build_demo(str(path), "small")
+    workspace = Workspace.open(path, create=False)
+    try:
+        window = MainWindow(
+            workspace.sign_in("admin", "demo"), workspace, runner=SyncRunner(), settings=settings
+        )
+        qtbot.addWidget(window)
+        window.show()
+        assert window.windowTitle() == "SeatLedger — demo.sqlite — DEMO"
+        assert window.demo_badge.isVisible()
+        assert window.demo_badge.text() == "DEMO"
+        assert window.licenses.model.rowCount() > 10
+        window.close()
+    finally:
+        workspace.close()
+
+
+@pytest.mark.qt_log_ignore("propagateSizeHints")  # the offscreen platform cannot size dialogs
+def test_verify_ledger_reports_an_intact_chain(
+    qtbot: QtBot, org: Any, window: MainWindow, admin: Services
+) -> None:
+    entries = window.nav_count(3)
+    assert entries
+    window.menu_actions["verify_ledger"].trigger()
+    box = window.verify_box
+    assert box is not None
+    assert box.text() == f"The ledger is intact: {entries:,} entries verified."
+    assert box.informativeText().startswith("Head hash:\n")
+    assert len(box.informativeText().split("\n")[1]) == 64
+    assert window.menu_actions["verify_ledger"].isEnabled()
+    box.close()
+
+
+def test_layout_is_remembered(
+    qtbot: QtBot, make_window: MakeWindow, admin: Services, settings: QSettings
+) -> None:
+    first = make_window(admin)
+    first.resize(780, 520)
+    first.nav.setCurrentRow(2)
+    first.close()
+    assert settings.value("main_window/page") in (2, "2")
+    second = make_window(admin)
+    assert second.nav.currentRow() == 2
+    assert (second.width(), second.height()) == (780, 520)

@@ -1,0 +1,305 @@
+"""The keyed table model over every query, its laziness, its SQL sorting, and the presenters."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QTableView
+from pytestqt.modeltest import ModelTester
+from pytestqt.qtbot import QtBot
+
+from seatledger.domain.licensing import Metric
+from seatledger.services.queries import (
+    ActivityFilter,
+    ActivityQuery,
+    DeviceQuery,
+    LicenseQuery,
+    LicenseRow,
+    PeopleQuery,
+    Row,
+    SeatQuery,
+)
+from seatledger.services.session import Services
+from seatledger.ui.presenters import (
+    INACTIVE_COLOR,
+    OVER_LIMIT_COLOR,
+    ActivityPresenter,
+    DevicePresenter,
+    LicensePresenter,
+    PeoplePresenter,
+    SeatPresenter,
+)
+from seatledger.ui.table_model import BLOCK, KEY_ROLE, RIGHT, SORT_ROLE, KeyedTableModel, Presenter
+from seatledger.ui.widgets import table_query
+
+pytestmark = pytest.mark.gui
+
+DISPLAY = Qt.ItemDataRole.DisplayRole
+FOREGROUND = Qt.ItemDataRole.ForegroundRole
+TOOLTIP = Qt.ItemDataRole.ToolTipRole
+
+
+class FakeQuery:
+    """An in-memory query that records how the model uses it."""
+
+    columns = ("Name", "Number", "Even")
+    sortable = (True, True, False)
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.sort_column = 0
+        self.descending = False
+        self.keys_calls = 0
+        self.rows_calls = 0
+        self.largest_request = 0
+
+    def keys(self) -> Sequence[int]:
+        self.keys_calls += 1
+        return range(self.size - 1, -1, -1) if self.descending else range(self.size)
+
+    def rows(self, keys: Sequence[int]) -> dict[int, Row]:
+        self.rows_calls += 1
+        self.largest_request = max(self.largest_request, len(keys))
+        return {key: (f"row {key:05}", key, key % 2 == 0) for key in keys}
+
+
+def _model(query: object, presenter: Presenter | None = None) -> KeyedTableModel:
+    return KeyedTableModel(table_query(query), presenter)
+
+
+def _paint(view: QTableView) -> None:
+    """Paint the view now, as the screen would (grab renders synchronously)."""
+    view.grab()
+
+
+def _texts(model: KeyedTableModel, column: int) -> list[str]:
+    return [model.index(row, column).data(DISPLAY) for row in range(model.rowCount())]
+
+
+@pytest.fixture
+def busy(admin: Services, org: Any) -> Services:
+    """The small organization with seats assigned, one released and one person who left."""
+    ids = admin.seats.assign(org.acrobat, people=org.people[:3]).assignment_ids
+    admin.seats.release(ids[:1], "moved team")
+    admin.seats.assign(org.sql_server, devices=org.devices[:1])
+    admin.directory.mark_left(org.people[4], dt.date(2026, 1, 31), "resigned")
+    return admin
+
+
+# ------------------------------------------------------------------------ model tester
+
+
+def test_license_model_passes_the_model_tester(qtmodeltester: ModelTester, busy: Services) -> None:
+    model = _model(LicenseQuery(busy.ctx), LicensePresenter())
+    assert model.rowCount() == 2
+    qtmodeltester.check(model)
+    model.sort(LicensePresenter.QUANTITY, Qt.SortOrder.DescendingOrder)
+    qtmodeltester.check(model)
+    assert _texts(model, LicensePresenter.QUANTITY) == ["16", "3"]
+
+
+def test_people_model_passes_the_model_tester(qtmodeltester: ModelTester, busy: Services) -> None:
+    model = _model(PeopleQuery(busy.ctx), PeoplePresenter())
+    assert model.rowCount() == 5
+    qtmodeltester.check(model)
+    model.sort(PeoplePresenter.SEATS, Qt.SortOrder.DescendingOrder)
+    qtmodeltester.check(model)
+    assert _texts(model, PeoplePresenter.SEATS)[:2] == ["1", "1"]
+
+
+def test_device_model_passes_the_model_tester(qtmodeltester: ModelTester, busy: Services) -> None:
+    model = _model(DeviceQuery(busy.ctx), DevicePresenter())
+    qtmodeltester.check(model)
+    model.sort(4, Qt.SortOrder.DescendingOrder)
+    qtmodeltester.check(model)
+    assert _texts(model, 0) == ["db-01", "db-02"]
+
+
+def test_seat_model_passes_the_model_tester(
+    qtmodeltester: ModelTester, busy: Services, org: Any
+) -> None:
+    acrobat: int = org.acrobat
+    open_only = _model(SeatQuery(busy.ctx, acrobat), SeatPresenter())
+    assert open_only.rowCount() == 2
+    qtmodeltester.check(open_only)
+    history = _model(SeatQuery(busy.ctx, acrobat, include_released=True), SeatPresenter())
+    assert history.rowCount() == 3
+    qtmodeltester.check(history)
+    history.sort(SeatPresenter.RELEASED, Qt.SortOrder.AscendingOrder)
+    qtmodeltester.check(history)
+
+
+def test_activity_model_passes_the_model_tester(qtmodeltester: ModelTester, busy: Services) -> None:
+    everything = _model(ActivityQuery(busy.ctx), ActivityPresenter())
+    qtmodeltester.check(everything)
+    seats = _model(
+        ActivityQuery(busy.ctx, ActivityFilter(entity_type="entitlement")), ActivityPresenter()
+    )
+    qtmodeltester.check(seats)
+    assert 0 < seats.rowCount() < everything.rowCount()
+    assert set(_texts(seats, ActivityPresenter.ACTION)) == {
+        "entitlement.create",
+        "seat.assign",
+        "seat.bulk_assign",
+    }
+    seats.sort(0, Qt.SortOrder.AscendingOrder)  # the ledger has one order: ignored
+    qtmodeltester.check(seats)
+
+
+def test_model_tester_on_a_large_fake_query(qtmodeltester: ModelTester) -> None:
+    model = _model(FakeQuery(1_000))
+    qtmodeltester.check(model)
+    model.sort(1, Qt.SortOrder.DescendingOrder)
+    qtmodeltester.check(model)
+
+
+# ------------------------------------------------------------------------ resets
+
+
+def test_twenty_thousand_resets_do_not_crash(qtbot: QtBot) -> None:
+    """Guards the PySide6 pin: 6.12.0 on Python 3.11 aborts after a few thousand model resets."""
+    query = FakeQuery(50)
+    model = _model(query)
+    view = QTableView()
+    qtbot.addWidget(view)
+    view.setModel(model)
+    resets = 0
+
+    def count() -> None:
+        nonlocal resets
+        resets += 1
+
+    model.modelReset.connect(count)
+    for _ in range(20_000):
+        model.reload()
+    assert resets == 20_000
+    assert model.rowCount() == 50
+    assert model.index(49, 0).data(DISPLAY) == "row 00049"
+
+
+# ------------------------------------------------------------------------ laziness
+
+
+def test_rows_are_fetched_per_visible_block_not_per_row(qtbot: QtBot) -> None:
+    query = FakeQuery(10_000)
+    model = _model(query)
+    assert query.rows_calls == 0  # holding the keys costs no row query
+    view = QTableView()
+    qtbot.addWidget(view)
+    view.resize(600, 400)
+    view.setModel(model)
+    view.show()
+    _paint(view)
+    after_first_paint = query.rows_calls
+    assert 1 <= after_first_paint <= 2
+
+    view.scrollToBottom()
+    _paint(view)
+    assert query.rows_calls - after_first_paint <= 2
+    last = model.rowCount() - 1
+    assert view.indexAt(view.viewport().rect().bottomLeft()).row() in range(last - 2, last + 1)
+
+    # Scrolling through all 10,000 rows (half a block at a time, to keep the test quick) fetches
+    # about one block per BLOCK rows, never row by row.
+    view.scrollToTop()
+    before = query.rows_calls
+    bar = view.verticalScrollBar()
+    while bar.value() < bar.maximum():
+        bar.setValue(bar.value() + BLOCK // 2)
+        _paint(view)
+    walked = query.rows_calls - before
+    assert walked <= 10_000 // (BLOCK // 2) + 4
+    assert query.largest_request <= BLOCK + 1
+
+
+def test_sorting_reruns_the_query(qtbot: QtBot) -> None:
+    query = FakeQuery(300)
+    model = _model(query)
+    view = QTableView()
+    qtbot.addWidget(view)
+    view.setModel(model)
+    view.setSortingEnabled(True)
+    view.sortByColumn(1, Qt.SortOrder.DescendingOrder)
+    assert (query.sort_column, query.descending) == (1, True)
+    assert model.index(0, 1).data(SORT_ROLE) == 299
+    assert model.index(0, 0).data(KEY_ROLE) == 299
+    calls = query.keys_calls
+    view.sortByColumn(2, Qt.SortOrder.AscendingOrder)  # not sortable: the query is not re-run
+    assert query.keys_calls == calls
+    assert (query.sort_column, query.descending) == (1, True)
+
+
+# ------------------------------------------------------------------------ presenters
+
+
+def _license(**changes: object) -> Row:
+    fields: dict[str, object] = {
+        "id": 1,
+        "vendor": "Contoso",
+        "product": "PDF Studio",
+        "name": "",
+        "metric": Metric.PER_USER,
+        "quantity": 1200,
+        "used": 1000,
+        "term_start": None,
+        "term_end": None,
+        "unit_cost": Decimal("12.50"),
+        "currency": "EUR",
+        "po_reference": "PO-1",
+    }
+    fields.update(changes)
+    return (LicenseRow(**fields),)  # type: ignore[arg-type]
+
+
+def test_license_presenter_formats_and_flags() -> None:
+    today = dt.date(2026, 6, 1)
+    presenter = LicensePresenter(today=lambda: today)
+    row = _license()
+    assert presenter.display(row, LicensePresenter.QUANTITY) == "1,200"
+    assert presenter.display(row, LicensePresenter.UTILIZATION) == "83 %"
+    assert presenter.alignment(LicensePresenter.FREE) == RIGHT
+    assert presenter.foreground(row, 0) is None
+
+    over = _license(quantity=5, used=8)
+    assert presenter.display(over, LicensePresenter.FREE) == "−3"
+    brush = presenter.foreground(over, 0)
+    assert brush is not None
+    assert brush.color() == OVER_LIMIT_COLOR
+    assert presenter.tooltip(over, 0) == "3 over the purchased limit"
+
+    expired = _license(term_end=dt.date(2026, 5, 1))
+    brush = presenter.foreground(expired, 0)
+    assert brush is not None
+    assert brush.color() == INACTIVE_COLOR
+    assert presenter.tooltip(expired, 0) == "Expired on 2026-05-01"
+    assert presenter.display(expired, LicensePresenter.TERM_END) == "2026-05-01"
+
+    soon = _license(term_end=dt.date(2026, 6, 21))
+    assert presenter.tooltip(soon, 3) == "Ends in 20 days, on 2026-06-21"
+
+    site = _license(metric=Metric.SITE, quantity=0, used=4000)
+    assert presenter.display(site, LicensePresenter.QUANTITY) == "Unlimited"
+    assert presenter.display(site, LicensePresenter.UTILIZATION) == "—"
+    assert presenter.foreground(site, 0) is None
+
+
+def test_people_presenter_greys_people_who_left() -> None:
+    presenter = PeoplePresenter()
+    active: Row = ("E1", "Ada", "ada@example.org", "Finance", "active", 2, None)
+    left: Row = ("E2", "Bob", "", None, "left", 1, dt.date(2026, 1, 31))
+    assert presenter.display(active, PeoplePresenter.STATUS) == "Active"
+    assert presenter.display(left, PeoplePresenter.STATUS) == "Left 2026-01-31"
+    assert presenter.foreground(active, 0) is None
+    grey = presenter.foreground(left, PeoplePresenter.NAME)
+    assert grey is not None
+    assert grey.color() == INACTIVE_COLOR
+    red = presenter.foreground(left, PeoplePresenter.SEATS)
+    assert red is not None
+    assert red.color() == OVER_LIMIT_COLOR
+    assert presenter.tooltip(left, 0) == "Left on 2026-01-31; still holds 1 seat: release them"
+    assert presenter.display(left, PeoplePresenter.TEAM) == ""
