@@ -55,6 +55,7 @@ def make_window(
         with qtbot.waitActive(window):  # shortcuts and focus need the active window
             window.show()
             window.activateWindow()
+        qtbot.waitUntil(lambda: window.nav_count(0) is not None)  # counted after the first paint
         windows.append(window)
         return window
 

@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from PySide6 import __version__ as pyside_version
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QSettings, QSize, Qt, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QIcon, QPainter, QPalette
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QSettings, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QIcon, QPainter, QPaintEvent, QPalette
 from PySide6.QtWidgets import (
     QApplication,
     QDialog,
@@ -50,6 +50,8 @@ from seatledger.ui.pages.licenses import LicensesPage
 from seatledger.ui.pages.people import PeoplePage
 from seatledger.ui.tasks import Progress, Runner, Task
 
+PAGE_TYPES: tuple[type[Page], ...] = (LicensesPage, PeoplePage, DevicesPage, ActivityPage)
+LICENSES, PEOPLE, DEVICES, ACTIVITY = range(len(PAGE_TYPES))
 COUNT_ROLE = int(Qt.ItemDataRole.UserRole) + 1
 _SELECTED = QStyle.StateFlag.State_Selected
 _PLACEHOLDER = QPalette.ColorRole.PlaceholderText
@@ -149,11 +151,8 @@ class MainWindow(QMainWindow):
         self.setObjectName("main_window")
         self.setMinimumSize(760, 480)
 
-        self.licenses = LicensesPage(services, self)
-        self.people = PeoplePage(services, self)
-        self.devices = DevicesPage(services, self)
-        self.activity = ActivityPage(services, self)
-        self.pages: list[Page] = [self.licenses, self.people, self.devices, self.activity]
+        self._painted = False
+        self._pages: list[Page | None] = [None] * len(PAGE_TYPES)
 
         self.stack = QStackedWidget(self)
         self.nav = QListWidget(self)
@@ -162,12 +161,9 @@ class MainWindow(QMainWindow):
         self.nav.setFrameShape(QListWidget.Shape.NoFrame)
         self.nav.setFixedWidth(max(170, self.fontMetrics().horizontalAdvance("Licenses") * 3))
         self.nav.setAutoFillBackground(True)
-        for page in self.pages:
-            self.stack.addWidget(page)
-            self.nav.addItem(QListWidgetItem(page.title))
-            page.data_changed.connect(self.after_change)
-            page.selection_changed.connect(self._update_actions)
-            page.status_message.connect(self._status)
+        for page_type in PAGE_TYPES:
+            self.stack.addWidget(QWidget(self.stack))  # replaced by the page when first shown
+            self.nav.addItem(QListWidgetItem(page_type.title))
         self.nav.currentRowChanged.connect(self._show_page)
 
         central = QWidget(self)
@@ -187,7 +183,63 @@ class MainWindow(QMainWindow):
 
         self._restore_settings()
         self._update_actions()
-        self.refresh_counts()
+
+    # ------------------------------------------------------------------ pages (built when shown)
+    def page(self, number: int) -> Page:
+        """A page, built on first use (a page's queries cost nothing until it is shown)."""
+        built = self._pages[number]
+        if built is None:
+            built = PAGE_TYPES[number](self.services, self)
+            built.data_changed.connect(self.after_change)
+            built.selection_changed.connect(self._update_actions)
+            built.status_message.connect(self._status)
+            built.restore_state(self._settings)
+            placeholder = self.stack.widget(number)
+            self.stack.insertWidget(number, built)
+            if placeholder is not None:
+                self.stack.removeWidget(placeholder)
+                placeholder.deleteLater()
+            self._pages[number] = built
+        return built
+
+    def built_pages(self) -> list[Page]:
+        """The pages built so far."""
+        return [page for page in self._pages if page is not None]
+
+    @property
+    def licenses(self) -> LicensesPage:
+        """The licenses page."""
+        page = self.page(LICENSES)
+        assert isinstance(page, LicensesPage)
+        return page
+
+    @property
+    def people(self) -> PeoplePage:
+        """The people page."""
+        page = self.page(PEOPLE)
+        assert isinstance(page, PeoplePage)
+        return page
+
+    @property
+    def devices(self) -> DevicesPage:
+        """The devices page."""
+        page = self.page(DEVICES)
+        assert isinstance(page, DevicesPage)
+        return page
+
+    @property
+    def activity(self) -> ActivityPage:
+        """The activity page."""
+        page = self.page(ACTIVITY)
+        assert isinstance(page, ActivityPage)
+        return page
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        """After the first paint, count the navigation entries (kept off the start-up path)."""
+        super().paintEvent(event)
+        if not self._painted:
+            self._painted = True
+            QTimer.singleShot(0, self.refresh_counts)
 
     # ------------------------------------------------------------------ identity
     def database_label(self) -> str:
@@ -257,7 +309,7 @@ class MainWindow(QMainWindow):
                 (f"page_{page.settings_group}", page.title,
                  partial(self.nav.setCurrentRow, number), f"Ctrl+{number + 1}",
                  f"Go to {page.title}", "")
-                for number, page in enumerate(self.pages)
+                for number, page in enumerate(PAGE_TYPES)
             ],
             ("refresh", "&Refresh", self.refresh_all, "F5", "Reload every page",
              "view-refresh"),
@@ -296,7 +348,7 @@ class MainWindow(QMainWindow):
             ],
         )
         menu("&Seats", ["assign", "release", None, "release_departed"])
-        pages: list[str | None] = [f"page_{page.settings_group}" for page in self.pages]
+        pages: list[str | None] = [f"page_{page.settings_group}" for page in PAGE_TYPES]
         menu("&View", [*pages, None, "refresh"])
         self.admin_menu = menu("&Admin", ["operators"])
         menu("&Help", ["about"])
@@ -331,6 +383,8 @@ class MainWindow(QMainWindow):
         edit_licenses = self.may(Permission.EDIT_LICENSES)
         edit_directory = self.may(Permission.EDIT_DIRECTORY)
         assign = self.may(Permission.ASSIGN_SEATS)
+        licenses = self._pages[LICENSES]
+        assert licenses is None or isinstance(licenses, LicensesPage)
         enabled = {
             "new_vendor": edit_licenses,
             "new_product": edit_licenses,
@@ -338,8 +392,10 @@ class MainWindow(QMainWindow):
             "new_team": edit_directory,
             "new_person": edit_directory,
             "new_device": edit_directory,
-            "assign": assign and self.licenses.current_license() is not None,
-            "release": assign and self.licenses.detail.has_releasable_selection(),
+            "assign": assign and licenses is not None and licenses.current_license() is not None,
+            "release": assign
+            and licenses is not None
+            and licenses.detail.has_releasable_selection(),
             "release_departed": assign,
             "operators": self.may(Permission.MANAGE_OPERATORS),
         }
@@ -359,17 +415,18 @@ class MainWindow(QMainWindow):
 
     def show_page(self, page: Page) -> None:
         """Bring a page on screen."""
-        self.nav.setCurrentRow(self.pages.index(page))
+        self.nav.setCurrentRow(self._pages.index(page))
 
     def _show_page(self, row: int) -> None:
-        if 0 <= row < len(self.pages):
+        if 0 <= row < len(PAGE_TYPES):
+            page = self.page(row)
             self.stack.setCurrentIndex(row)
-            self.pages[row].activate()
+            page.activate()
             self._update_actions()
 
     def after_change(self) -> None:
         """Data changed: reload what is on screen, mark the rest stale, recount."""
-        for page in self.pages:
+        for page in self.built_pages():
             page.mark_stale()
         self.refresh_counts()
         self._update_actions()
@@ -389,7 +446,7 @@ class MainWindow(QMainWindow):
     def _show_counts(self, counts: object) -> None:
         if self._closed or not isinstance(counts, dict):
             return
-        for row, page in enumerate(self.pages):
+        for row, page in enumerate(PAGE_TYPES):
             item = self.nav.item(row)
             if item is not None:
                 count = counts.get(page.settings_group)
@@ -601,11 +658,9 @@ class MainWindow(QMainWindow):
         state = settings.value("main_window/state")
         if state is not None:
             self.restoreState(state)
-        for page in self.pages:
-            page.restore_state(settings)
         page_row = str(settings.value("main_window/page", 0))
         row = int(page_row) if page_row.isdigit() else 0
-        self.nav.setCurrentRow(row if 0 <= row < len(self.pages) else 0)
+        self.nav.setCurrentRow(row if 0 <= row < len(PAGE_TYPES) else 0)
 
     def save_settings(self) -> None:
         """Remember geometry, splitters and columns."""
@@ -613,7 +668,7 @@ class MainWindow(QMainWindow):
         settings.setValue("main_window/geometry", self.saveGeometry())
         settings.setValue("main_window/state", self.saveState())
         settings.setValue("main_window/page", self.nav.currentRow())
-        for page in self.pages:
+        for page in self.built_pages():
             page.save_state(settings)
         settings.sync()
 
