@@ -170,6 +170,7 @@ def test_empty_database_shows_hints(window: MainWindow) -> None:
     assert "Ctrl+N" in window.licenses.table._hint
     assert window.nav_count(0) == 0
     assert window.licenses.detail._pages.currentIndex() == 0  # "Select a license…"
+    assert not window.menu_actions["assign"].isEnabled()
 
 
 # ------------------------------------------------------------------------ other pages
@@ -276,9 +277,10 @@ def test_license_manager_edits_but_does_not_manage_operators(
     actions = window.menu_actions
     assert actions["new_license"].isEnabled()
     assert actions["new_person"].isEnabled()
-    assert not actions["assign"].isEnabled()  # nothing selected yet
-    window.licenses.table.select_key(org.acrobat)
-    assert actions["assign"].isEnabled()
+    assert actions["assign"].isEnabled()  # the first license is selected at start
+    window.licenses.search.setText("no such license")
+    window.licenses.search.flush()
+    assert not actions["assign"].isEnabled()  # nothing to assign from
     assert not actions["operators"].isEnabled()
 
 

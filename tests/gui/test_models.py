@@ -272,12 +272,16 @@ def test_license_presenter_formats_and_flags() -> None:
     assert brush.color() == OVER_LIMIT_COLOR
     assert presenter.tooltip(over, 0) == "3 over the purchased limit"
 
-    expired = _license(term_end=dt.date(2026, 5, 1))
+    expired = _license(term_end=dt.date(2026, 5, 1), used=0)
     brush = presenter.foreground(expired, 0)
     assert brush is not None
     assert brush.color() == INACTIVE_COLOR
     assert presenter.tooltip(expired, 0) == "Expired on 2026-05-01"
     assert presenter.display(expired, LicensePresenter.TERM_END) == "2026-05-01"
+    in_use = _license(term_end=dt.date(2026, 5, 1), used=1200)
+    assert presenter.tooltip(in_use, 0) == (
+        "Expired on 2026-05-01 with 1,200 still in use: renew or release"
+    )
 
     soon = _license(term_end=dt.date(2026, 6, 21))
     assert presenter.tooltip(soon, 3) == "Ends in 20 days, on 2026-06-21"

@@ -19,6 +19,7 @@ from PySide6.QtGui import QAction, QCloseEvent, QIcon, QPainter, QPaintEvent, QP
 from PySide6.QtWidgets import (
     QApplication,
     QDialog,
+    QFrame,
     QHBoxLayout,
     QInputDialog,
     QLabel,
@@ -93,6 +94,13 @@ class _NavDelegate(QStyledItemDelegate):
         rect = option.rect.adjusted(0, 0, -10, 0)
         painter.drawText(rect, _RIGHT, f"{count:,}")
         painter.restore()
+
+
+def _separator(parent: QWidget) -> QFrame:
+    line = QFrame(parent)
+    line.setFrameShape(QFrame.Shape.VLine)
+    line.setFrameShadow(QFrame.Shadow.Sunken)
+    return line
 
 
 def _counts(services: Services) -> dict[str, int]:
@@ -375,6 +383,7 @@ class MainWindow(QMainWindow):
         self.demo_badge.setStyleSheet(_DEMO_STYLE)
         self.demo_badge.setToolTip("A demo database with made-up data")
         bar.addPermanentWidget(self.operator_label)
+        bar.addPermanentWidget(_separator(self))
         bar.addPermanentWidget(self.database_status)
         bar.addPermanentWidget(self.demo_badge)
         self.demo_badge.setVisible(self.workspace.is_demo)

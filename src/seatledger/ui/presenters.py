@@ -126,7 +126,10 @@ class LicensePresenter:
         today = self._today()
         if lic.term_end is not None:
             if lic.expired(today):
-                notes.append(f"Expired on {lic.term_end.isoformat()}")
+                expired = f"Expired on {lic.term_end.isoformat()}"
+                if lic.used:
+                    expired += f" with {_count(lic.used)} still in use: renew or release"
+                notes.append(expired)
             elif lic.expiring(today):
                 left = (lic.term_end - today).days
                 notes.append(f"Ends in {_days(left)}, on {lic.term_end.isoformat()}")

@@ -199,6 +199,12 @@ class DataTable(QTableView):
         self._restore(keyed, selected, current)
         self.verticalScrollBar().setValue(scroll)
 
+    def keep_or_select_first(self, previous: int | None) -> None:
+        """After a new search: keep the row that was current if it still matches, else the first."""
+        if previous is not None and self.select_key(previous):
+            return
+        self.select_first()
+
     def select_first(self) -> None:
         """Make the first row current when nothing is (so the keyboard has a place to start)."""
         keyed = self.keyed_model()

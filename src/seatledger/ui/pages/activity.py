@@ -141,6 +141,7 @@ class ActivityPage(Page):
         self.splitter.addWidget(self.entry)
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 1)
+        self.splitter.setSizes([720, 240])
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 8, 8)

@@ -61,12 +61,15 @@ class DevicesPage(Page):
 
     def _apply_filter(self, *_args: object) -> None:
         current = self._query()
+        previous = self.table.current_key()
         self._current = DeviceQuery(
             self.services.ctx, self.search.text(), current.sort_column, current.descending
         )
         self.model.set_query(table_query(self._current))
+        self.table.keep_or_select_first(previous)
         self._update_after_query()
         self._update_buttons()
+        self.selection_changed.emit()
 
     def refresh(self) -> None:
         """Reload the devices, keeping the selection."""

@@ -54,6 +54,14 @@ def _term(start: dt.date | None, end: dt.date | None) -> str:
     return f"{first} → {last}"
 
 
+def license_title(row: LicenseRow) -> str:
+    """Vendor, product and name, without repeating a vendor the product name already starts with."""
+    product = row.product
+    if not product.lower().startswith(row.vendor.lower()):
+        product = f"{row.vendor} {product}"
+    return f"{product} — {row.name}" if row.name else product
+
+
 class _SeatTable(DataTable):
     """The seats table; Delete asks to release the selected seats."""
 
@@ -252,8 +260,9 @@ class LicenseDetail(QWidget):
         self.show_license(self._entitlement_id)
 
     def _show_facts(self, row: LicenseRow, data: EntitlementInput) -> None:
-        self._title.setText(row.title)
-        self._title.setToolTip(row.title)
+        title = license_title(row)
+        self._title.setText(title)
+        self._title.setToolTip(title)
         metric = row.metric.label
         if data.min_cores_per_processor:
             metric += f" (at least {data.min_cores_per_processor} cores per processor)"

@@ -187,7 +187,9 @@ class LicensesPage(Page):
         layout.setContentsMargins(8, 8, 8, 8)
         layout.addLayout(filters)
         layout.addWidget(self.splitter, 1)
+        self.splitter.setSizes([450, 550])
         self._update_after_query()
+        self.table.select_first()  # the detail pane is never empty while there are licenses
 
     # ------------------------------------------------------------------ querying
     def _query(self) -> LicenseQuery:
@@ -202,15 +204,17 @@ class LicensesPage(Page):
             current.descending,
             over_limit_only=self.over_limit.isChecked(),
         )
+        previous = self.table.current_key()
         self._reloading = True
         try:
             self._current = query
             self.model.set_query(table_query(query))
+            self.table.keep_or_select_first(previous)
         finally:
             self._reloading = False
         self._update_after_query()
-        if self.table.current_key() is None:
-            self.detail.show_license(None)
+        self.detail.show_license(self.table.current_key())
+        self.selection_changed.emit()
 
     def refresh(self) -> None:
         """Reload the licenses (keeping the selection) and the license shown."""
@@ -222,6 +226,7 @@ class LicensesPage(Page):
             self._reloading = False
         self._update_after_query()
         self.detail.show_license(self.table.current_key())
+        self.selection_changed.emit()
 
     def _update_after_query(self) -> None:
         count = self.model.rowCount()

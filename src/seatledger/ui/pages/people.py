@@ -107,6 +107,7 @@ class PeoplePage(Page):
 
     def _apply_filter(self, *_args: object) -> None:
         current = self._query()
+        previous = self.table.current_key()
         self._current = PeopleQuery(
             self.services.ctx,
             self.search.text(),
@@ -116,8 +117,10 @@ class PeoplePage(Page):
             status=self.status.currentData(),
         )
         self.model.set_query(table_query(self._current))
+        self.table.keep_or_select_first(previous)
         self._update_after_query()
         self._update_buttons()
+        self.selection_changed.emit()
 
     def refresh(self) -> None:
         """Reload teams and people, keeping the selection."""
