@@ -117,6 +117,9 @@ def stream(
             rows = cursor.fetchall()
         finally:
             cursor.close()
+        # The driver, not SQLAlchemy, began this transaction (psycopg does so on any query), so
+        # conn.rollback() alone would leave it open across every batch.
+        raw.rollback()
         conn.rollback()
         if not rows:
             return
