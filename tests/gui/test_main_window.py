@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QPoint, QSettings, Qt
-from PySide6.QtWidgets import QTableView
+from PySide6.QtCore import QPoint, QSettings, Qt, QTimer
+from PySide6.QtWidgets import QApplication, QTableView
 from pytestqt.qtbot import QtBot
 
 from seatledger.domain.roles import Role
@@ -127,6 +127,38 @@ def test_selecting_a_license_shows_its_seats(
     click_row(qtbot, page.table, row)
     qtbot.keyClick(page.table, Qt.Key.Key_Return)
     assert detail.seats.hasFocus()
+
+
+@pytest.mark.qt_log_ignore("propagateSizeHints")  # the offscreen platform cannot size dialogs
+def test_delete_releases_seats_and_every_view_follows(
+    qtbot: QtBot, make_window: MakeWindow, admin: Services, seated: Any
+) -> None:
+    from seatledger.ui.dialogs.assign import ReleaseDialog
+
+    window = make_window(admin)
+    page = window.licenses
+    page.table.select_key(seated.acrobat)
+    detail = page.detail
+    entries = window.nav_count(3)
+    assert entries is not None
+    click_row(qtbot, detail.seats, 0)
+
+    def answer() -> None:
+        dialog = QApplication.activeModalWidget()
+        assert isinstance(dialog, ReleaseDialog)
+        qtbot.keyClicks(dialog.reason, "moved team")
+        qtbot.mouseClick(dialog.ok_button, LEFT)
+
+    QTimer.singleShot(0, answer)
+    qtbot.keyClick(detail.seats, Qt.Key.Key_Delete)
+    assert detail.seats.model().rowCount() == 1
+    row = page.model.row_of(seated.acrobat)
+    assert page.model.index(row, LicensePresenter.USED).data(DISPLAY) == "1"
+    assert detail._usage_label.text() == "1 of 3 used · 33 %"
+    qtbot.waitUntil(lambda: window.nav_count(3) == entries + 1)
+    window.nav.setCurrentRow(3)
+    assert window.activity.model.index(0, 3).data(DISPLAY) == "seat.release"
+    assert window.activity.model.index(0, 5).data(DISPLAY) == "moved team"
 
 
 def test_released_seats_show_only_on_request(

@@ -21,7 +21,6 @@ from PySide6.QtWidgets import (
     QDialog,
     QFrame,
     QHBoxLayout,
-    QInputDialog,
     QLabel,
     QListWidget,
     QListWidgetItem,
@@ -610,27 +609,15 @@ class MainWindow(QMainWindow):
         self.licenses.detail.release_selected()
 
     def release_departed(self) -> None:
-        """Release every seat held by people marked as left, with a reason."""
+        """Release every seat held by people marked as left (the dialog states how many)."""
         if not self.may(Permission.ASSIGN_SEATS):
             return
-        reason, accepted = QInputDialog.getText(
-            self,
-            "Release seats of people who left",
-            "Every seat still held by someone marked as left will be released,\n"
-            "recorded as one ledger entry. Reason:",
-            text="People who left the organization",
-        )
-        if not accepted:
-            return
-        services = self.services
-        task = Task(lambda _progress: services.seats.release_departed(reason), self)
-        task.succeeded.connect(self._released_departed)
-        task.failed.connect(self._task_failed)
-        self.runner.start(task)
+        from seatledger.ui.dialogs.assign import confirm_release_departed  # noqa: PLC0415
 
-    def _released_departed(self, count: object) -> None:
-        self.after_change()
-        self._status(f"Released {count:,} seats held by people who left.")
+        released = confirm_release_departed(self, self.services)
+        if released is not None:
+            self.after_change()
+            self._status(f"Released {released:,} seats held by people who left.")
 
     # ------------------------------------------------------------------ admin and help
     def manage_operators(self) -> None:

@@ -24,6 +24,7 @@ OVER_LIMIT_COLOR = QColor(0xD3, 0x2F, 0x2F)
 EXPIRING_COLOR = QColor(0xB2, 0x6A, 0x00)
 INACTIVE_COLOR = QColor(0x80, 0x80, 0x80)
 OVER_COMMIT_COLOR = QColor(0xC6, 0x28, 0x28)
+NEARLY_FULL = 0.9  # utilization from which a bar turns amber
 
 
 def _count(value: int) -> str:

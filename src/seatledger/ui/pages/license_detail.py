@@ -10,7 +10,7 @@ import datetime as dt
 from decimal import Decimal
 
 from PySide6.QtCore import QItemSelection, QSettings, Qt, Signal
-from PySide6.QtGui import QColor, QKeyEvent, QPalette
+from PySide6.QtGui import QKeyEvent, QPalette
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
@@ -33,7 +33,7 @@ from seatledger.services import details
 from seatledger.services.catalog import EntitlementInput
 from seatledger.services.queries import LicenseRow, SeatQuery
 from seatledger.services.session import Services
-from seatledger.ui.presenters import OVER_LIMIT_COLOR, SeatPresenter
+from seatledger.ui.presenters import EXPIRING_COLOR, NEARLY_FULL, OVER_LIMIT_COLOR, SeatPresenter
 from seatledger.ui.table_model import KeyedTableModel
 from seatledger.ui.widgets import DataTable, table_query
 
@@ -292,6 +292,8 @@ class LicenseDetail(QWidget):
             self._usage.setFormat(f"{row.used:,} / {row.quantity:,}")
             if row.over_limit:
                 palette.setColor(QPalette.ColorRole.Highlight, OVER_LIMIT_COLOR)
+            elif (row.utilization or 0) >= NEARLY_FULL:
+                palette.setColor(QPalette.ColorRole.Highlight, EXPIRING_COLOR)
         self._usage.setPalette(palette)
 
         notices: list[str] = []
@@ -312,9 +314,7 @@ class LicenseDetail(QWidget):
             notices.append(f"Ends in {days:,} days, on {row.term_end.isoformat()}.")
         self._notice.setText("<br>".join(notices))
         self._notice.setVisible(bool(notices))
-        color = (
-            OVER_LIMIT_COLOR if row.over_limit or row.expired(today) else QColor(0xB2, 0x6A, 0x00)
-        )
+        color = OVER_LIMIT_COLOR if row.over_limit or row.expired(today) else EXPIRING_COLOR
         self._notice.setStyleSheet(
             f"QLabel {{ border: 1px solid {color.name()}; border-radius: 3px;"
             f" padding: 4px 8px; color: {color.name()}; }}"

@@ -28,7 +28,12 @@ from seatledger.services.queries import LicenseQuery, LicenseRow
 from seatledger.services.session import Services
 from seatledger.ui.pages import Page
 from seatledger.ui.pages.license_detail import LicenseDetail
-from seatledger.ui.presenters import EXPIRING_COLOR, OVER_LIMIT_COLOR, LicensePresenter
+from seatledger.ui.presenters import (
+    EXPIRING_COLOR,
+    NEARLY_FULL,
+    OVER_LIMIT_COLOR,
+    LicensePresenter,
+)
 from seatledger.ui.table_model import FOREGROUND, ROW_ROLE, KeyedTableModel
 from seatledger.ui.widgets import DataTable, SearchBox, index_key, table_query
 
@@ -113,7 +118,7 @@ class LicenseDelegate(QStyledItemDelegate):
                 painter.drawRoundedRect(track, 2, 2)
                 if share > 1:
                     fill_color = QColor(OVER_LIMIT_COLOR)
-                elif share >= 0.9:
+                elif share >= NEARLY_FULL:
                     fill_color = QColor(EXPIRING_COLOR)
                 else:
                     fill_color = QColor(palette.color(_HIGHLIGHT))
