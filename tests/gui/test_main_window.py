@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib.util
+import os
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -14,11 +17,15 @@ from PySide6.QtWidgets import QApplication, QTableView
 from pytestqt.qtbot import QtBot
 
 from seatledger.domain.roles import Role
+from seatledger.errors import AuthenticationError, DatabaseError
 from seatledger.services.session import Services
 from seatledger.services.workspace import Workspace
+from seatledger.ui.app import open_session, seconds_since_start
 from seatledger.ui.main_window import MainWindow
 from seatledger.ui.presenters import LicensePresenter, PeoplePresenter
 from seatledger.ui.tasks import SyncRunner
+
+from .conftest import PASSWORD
 
 pytestmark = pytest.mark.gui
 
@@ -386,3 +393,79 @@ def test_layout_is_remembered(
     second = make_window(admin)
     assert second.nav.currentRow() == 2
     assert (second.width(), second.height()) == (780, 520)
+
+
+# ------------------------------------------------------------------------ start-up
+
+
+def test_app_paints_and_exits_for_the_benchmark(tmp_path: Path, admin: Services) -> None:
+    """``seatledger --db X`` with the env sign-in paints the window, prints the time and quits."""
+    env = {
+        **os.environ,
+        "QT_QPA_PLATFORM": "offscreen",
+        "SEATLEDGER_EXIT_AFTER_PAINT": "1",
+        "SEATLEDGER_OPERATOR": "admin",
+        "SEATLEDGER_PASSWORD": PASSWORD,
+        "XDG_CONFIG_HOME": str(tmp_path / "config"),
+        "XDG_DATA_HOME": str(tmp_path / "data"),
+    }
+    database = admin.db.display_name
+    done = subprocess.run(
+        [sys.executable, "-m", "seatledger", "--db", database],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    word, seconds = done.stdout.split()
+    assert word == "painted"
+    assert float(seconds) > 0
+
+
+def test_open_session_refuses_a_wrong_password_and_a_non_database(
+    tmp_path: Path, admin: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SEATLEDGER_OPERATOR", "admin")
+    monkeypatch.setenv("SEATLEDGER_PASSWORD", "wrong")
+    with pytest.raises(AuthenticationError, match="Wrong operator name or password"):
+        open_session(admin.db.display_name)
+    junk = tmp_path / "notes.txt"
+    junk.write_text("not a database")
+    with pytest.raises(DatabaseError, match=r"notes\.txt"):
+        open_session(str(junk))
+
+
+def test_unexpected_errors_are_shown_with_details_and_logged(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, qapp: object
+) -> None:
+    from seatledger.ui import app
+    from seatledger.ui.dialogs import errors
+
+    shown: list[tuple[str, str]] = []
+    monkeypatch.setattr(app, "data_dir", lambda: tmp_path)
+    monkeypatch.setattr(
+        errors, "show_error", lambda _p, message, details="": shown.append((message, details))
+    )
+    monkeypatch.setattr(sys, "excepthook", sys.excepthook)
+    monkeypatch.setattr(app.log, "handlers", [])
+    app.install_excepthook()
+    try:
+        raise RuntimeError("boom")
+    except RuntimeError as exc:
+        sys.excepthook(type(exc), exc, exc.__traceback__)
+    for handler in app.log.handlers:
+        handler.flush()
+        handler.close()
+    assert len(shown) == 1
+    message, details = shown[0]
+    assert message.startswith("Something went wrong: boom")
+    assert "rolled back" in message
+    assert "Traceback" in details
+    assert "RuntimeError: boom" in details
+    assert "RuntimeError: boom" in (tmp_path / "seatledger.log").read_text(encoding="utf-8")
+
+
+def test_seconds_since_start_counts_from_the_process_start() -> None:
+    assert seconds_since_start() > 0
