@@ -1,0 +1,341 @@
+"""Tamper detection on a real ledger (both engines): each kind of rewrite is caught by the service
+and by ``seatledger ledger verify``, naming the entry and the problem.  Verification streams."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from argon2 import PasswordHasher
+from sqlalchemy import Connection, text
+
+from seatledger import cli
+from seatledger.domain.ledger import Problem, entry_hash
+from seatledger.domain.licensing import Metric
+from seatledger.errors import Cancelled
+from seatledger.services import details, ledger, operators
+from seatledger.services.catalog import EntitlementInput
+from seatledger.services.directory import DeviceInput, PersonInput
+from seatledger.services.session import Services
+from seatledger.store import ledger_store
+from seatledger.store.db import Database
+
+LEDGER_SIZE = 30
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Argon2id with tiny parameters: a sign-in costs microseconds instead of ~0.2 s."""
+    monkeypatch.setattr(
+        operators, "_hasher", PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)
+    )
+
+
+def build_ledger(admin: Services, org: Any) -> int:
+    """Thirty entries of every kind through the services (on top of the ``org`` fixture's 14)."""
+    seats = admin.seats
+    seats.assign(org.acrobat, people=[org.people[0]])
+    second = seats.assign(org.acrobat, people=[org.people[1]]).assignment_ids
+    seats.assign(org.acrobat, people=[org.people[2]])
+    seats.assign(org.sql_server, devices=[org.devices[0]])
+    seats.release(second, reason="moved to another team")
+    vendor = admin.catalog.add_vendor("Fabrikam")
+    product = admin.catalog.add_product(vendor, "Office Suite")
+    site = admin.catalog.add_entitlement(
+        EntitlementInput(product_id=product, metric=Metric.SITE, quantity=0, name="Campus")
+    )
+    seats.assign(site, people=org.people)
+    admin.directory.mark_left(org.people[4], dt.date.today(), reason="resigned")
+    seats.release_departed()
+    current, _ = details.entitlement(admin.ctx, org.acrobat)
+    admin.catalog.update_entitlement(
+        org.acrobat, dataclasses.replace(current, quantity=5), reason="true-up"
+    )
+    admin.directory.add_team("Engineering", "CC-200")
+    admin.directory.add_device(DeviceInput("ws-01", "SN9", org.people[0], 1, 4))
+    admin.directory.update_person(
+        org.people[0], PersonInput("E001", "Person One", "one@example.com")
+    )
+    admin.catalog.add_vendor("Northwind")
+    with admin.db.read() as session:
+        size, _ = ledger_store.head(session)
+    return size
+
+
+@pytest.fixture
+def built(admin: Services, org: Any) -> Database:
+    """A database with a 30-entry ledger and its guard triggers dropped (an attacker's view)."""
+    assert build_ledger(admin, org) == LEDGER_SIZE
+    db = admin.db
+    suffix = " ON ledger_entry" if db.dialect == "postgresql" else ""
+    with db.engine.begin() as conn:
+        for trigger in ("ledger_no_update", "ledger_no_delete"):
+            conn.execute(text(f"DROP TRIGGER {trigger}{suffix}"))
+    return db
+
+
+def _cli_verify(db: Database, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    capsys.readouterr()
+    code = cli.main(["ledger", "verify", "--db", db.url])
+    captured = capsys.readouterr()
+    return code, captured.out + captured.err
+
+
+def _rows(db: Database) -> dict[int, tuple[bytes, bytes, bytes]]:
+    with db.engine.connect() as conn:
+        rows = conn.execute(text("SELECT seq, body, prev_hash, hash FROM ledger_entry")).all()
+    return {int(r[0]): (bytes(r[1]), bytes(r[2]), bytes(r[3])) for r in rows}
+
+
+def _seq_of(db: Database, action: str) -> int:
+    with db.engine.connect() as conn:
+        seq = conn.execute(
+            text("SELECT min(seq) FROM ledger_entry WHERE action = :a"), {"a": action}
+        ).scalar()
+    assert seq is not None
+    return int(seq)
+
+
+# ----------------------------------------------------------------------------------- tampering
+
+
+@dataclass(frozen=True)
+class Expected:
+    seq: int
+    problem: Problem
+    detail: str = ""
+
+
+def edit_body(db: Database) -> Expected:
+    seq = _seq_of(db, "entitlement.create")
+    body = _rows(db)[seq][0]
+    forged = body.replace(b'"quantity":3', b'"quantity":300')
+    assert forged != body
+    with db.engine.begin() as conn:
+        conn.execute(
+            text("UPDATE ledger_entry SET body = :b WHERE seq = :s"), {"b": forged, "s": seq}
+        )
+    return Expected(seq, Problem.EDITED)
+
+
+def edit_indexed_column(db: Database) -> Expected:
+    with db.engine.begin() as conn:
+        conn.execute(text("UPDATE ledger_entry SET operator = 'mallory' WHERE seq = 10"))
+    return Expected(10, Problem.COLUMNS)
+
+
+def delete_middle(db: Database) -> Expected:
+    with db.engine.begin() as conn:
+        conn.execute(text("DELETE FROM ledger_entry WHERE seq = 15"))
+    return Expected(15, Problem.MISSING, "expected entry 15, found entry 16")
+
+
+def swap_two(db: Database) -> Expected:
+    with db.engine.begin() as conn:
+        conn.execute(text("UPDATE ledger_entry SET seq = -1 WHERE seq = 12"))
+        conn.execute(text("UPDATE ledger_entry SET seq = 12 WHERE seq = 13"))
+        conn.execute(text("UPDATE ledger_entry SET seq = 13 WHERE seq = -1"))
+    return Expected(12, Problem.REORDERED)
+
+
+def truncate_tail(db: Database) -> Expected:
+    with db.engine.begin() as conn:
+        conn.execute(text("DELETE FROM ledger_entry WHERE seq > :n"), {"n": LEDGER_SIZE - 3})
+    return Expected(LEDGER_SIZE - 2, Problem.TRUNCATED, f"{LEDGER_SIZE - 3} entries present")
+
+
+def delete_head_record(db: Database) -> Expected:
+    with db.engine.begin() as conn:
+        conn.execute(text("DELETE FROM ledger_head"))
+    return Expected(1, Problem.TRUNCATED, "head record is missing")
+
+
+def rechain_tail(db: Database) -> Expected:
+    # Edit entry 20 and recompute every hash after it: the chain is self-consistent again and
+    # only the recorded head betrays it.  An attacker who also rewrites the head record is caught
+    # only by an external, signed checkpoint (see test_rewritten_head_needs_a_checkpoint).
+    _rechain_from(db, 20)
+    return Expected(LEDGER_SIZE, Problem.EDITED, "recorded head")
+
+
+def _rechain_from(db: Database, start: int) -> bytes:
+    rows = _rows(db)
+    prev = rows[start - 1][2]
+    with db.engine.begin() as conn:
+        for seq in range(start, LEDGER_SIZE + 1):
+            body = rows[seq][0]
+            if seq == start:
+                body = body.replace(b'"reason":"', b'"reason":"forged ', 1)
+                assert body != rows[seq][0]
+            digest = entry_hash(seq, prev, body)
+            conn.execute(
+                text("UPDATE ledger_entry SET body = :b, prev_hash = :p, hash = :h WHERE seq = :s"),
+                {"b": body, "p": prev, "h": digest, "s": seq},
+            )
+            prev = digest
+    return prev
+
+
+TAMPERS: dict[str, Callable[[Database], Expected]] = {
+    "edited body": edit_body,
+    "edited indexed column": edit_indexed_column,
+    "deleted entry": delete_middle,
+    "swapped entries": swap_two,
+    "truncated tail": truncate_tail,
+    "deleted head record": delete_head_record,
+    "re-chained tail": rechain_tail,
+}
+
+
+def _snapshot(db: Database) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    with db.engine.connect() as conn:
+        entries = [dict(r._mapping) for r in conn.execute(text("SELECT * FROM ledger_entry"))]
+        head = [dict(r._mapping) for r in conn.execute(text("SELECT * FROM ledger_head"))]
+    return entries, head
+
+
+def _restore(db: Database, snapshot: tuple[list[dict[str, Any]], list[dict[str, Any]]]) -> None:
+    entries, head = snapshot
+    with db.engine.begin() as conn:
+        conn.execute(text("DELETE FROM ledger_entry"))
+        conn.execute(text("DELETE FROM ledger_head"))
+        conn.execute(
+            text(
+                "INSERT INTO ledger_entry (seq, ts, operator, action, entity_type, entity_id, "
+                "body, prev_hash, hash) VALUES (:seq, :ts, :operator, :action, :entity_type, "
+                ":entity_id, :body, :prev_hash, :hash)"
+            ),
+            entries,
+        )
+        conn.execute(
+            text("INSERT INTO ledger_head (id, size, head) VALUES (:id, :size, :head)"), head
+        )
+
+
+def test_each_kind_of_tampering_is_detected_and_named(
+    built: Database, capsys: pytest.CaptureFixture[str]
+) -> None:
+    intact = ledger.verify(built)
+    assert intact.ok
+    assert intact.entries == LEDGER_SIZE
+    with built.read() as session:
+        assert intact.head == ledger_store.head(session)[1]
+    code, output = _cli_verify(built, capsys)
+    assert code == 0, output
+    assert f"Ledger intact: {LEDGER_SIZE} entries, head {intact.head.hex()}" in output
+
+    original = _snapshot(built)
+    for kind, tamper in TAMPERS.items():
+        expected = tamper(built)
+
+        verdict = ledger.verify(built)
+        assert verdict.failure is not None, kind
+        found = (verdict.failure.seq, verdict.failure.problem)
+        assert found == (expected.seq, expected.problem), kind
+        assert expected.detail in verdict.failure.detail, kind
+
+        code, output = _cli_verify(built, capsys)
+        assert code == 1, (kind, output)
+        assert "Ledger BROKEN" in output, kind
+        assert f"entry {expected.seq} is {expected.problem.value}" in output, (kind, output)
+
+        _restore(built, original)
+        assert ledger.verify(built) == intact, f"restoring after {kind}"
+
+
+def test_rewritten_head_needs_a_checkpoint(built: Database) -> None:
+    """A full rewrite (tail re-chained and head record updated) passes the internal checks.
+
+    That is why reports carry a signed checkpoint: the head an auditor saw before no longer
+    matches, which is the only thing that reveals it.
+    """
+    checkpoint = ledger.verify(built).head
+    new_head = _rechain_from(built, 20)
+    with built.engine.begin() as conn:
+        conn.execute(text("UPDATE ledger_head SET head = :h"), {"h": new_head})
+    verdict = ledger.verify(built)
+    assert verdict.ok
+    assert verdict.entries == LEDGER_SIZE
+    assert verdict.head != checkpoint
+
+
+# ---------------------------------------------------------------------------------- streaming
+
+
+def test_verification_streams_in_batches_and_can_be_cancelled(
+    built: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(ledger_store, "STREAM_BATCH", 7)
+    seen: list[int] = []
+
+    def progress(done: int) -> bool:
+        seen.append(done)
+        return True
+
+    assert ledger.verify(built, progress=progress).ok
+    assert seen == [7, 14, 21, 28, 30]
+
+    with built.engine.connect() as conn:
+        assert [entry[0] for entry in ledger_store.stream(conn)] == list(range(1, LEDGER_SIZE + 1))
+        assert [entry[0] for entry in ledger_store.stream(conn, upto=9)] == list(range(1, 10))
+
+    calls: list[int] = []
+
+    def cancel_after_two(done: int) -> bool:
+        calls.append(done)
+        return len(calls) < 2
+
+    with pytest.raises(Cancelled, match="cancelled"):
+        ledger.verify(built, progress=cancel_after_two)
+    assert calls == [7, 14]
+    assert ledger.verify(built).ok
+
+
+def _driver_in_transaction(conn: Connection) -> bool:
+    raw = conn.connection.driver_connection
+    if isinstance(raw, sqlite3.Connection):
+        return raw.in_transaction
+    return str(raw.info.transaction_status.name) != "IDLE"  # type: ignore[union-attr]
+
+
+def test_stream_holds_no_transaction_between_batches(
+    built: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A verification of a million entries must not pin one long transaction (SQLite's WAL could
+    # not checkpoint; PostgreSQL would keep an idle-in-transaction session).
+    monkeypatch.setattr(ledger_store, "STREAM_BATCH", 7)
+    with built.engine.connect() as conn:
+        entries = ledger_store.stream(conn)
+        for _ in range(8):  # the first batch and one entry of the second
+            next(entries)
+            assert not _driver_in_transaction(conn)
+        assert sum(1 for _ in entries) == LEDGER_SIZE - 8
+
+
+def test_stream_issues_one_bounded_query_per_batch(
+    sqlite_db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    actor = operators.create_first_administrator(sqlite_db, "admin", "", "secret")
+    admin = Services.for_actor(sqlite_db, actor)
+    for n in range(LEDGER_SIZE - 1):
+        admin.catalog.add_vendor(f"Vendor {n}")
+    monkeypatch.setattr(ledger_store, "STREAM_BATCH", 8)
+    statements: list[str] = []
+    with sqlite_db.engine.connect() as conn:
+        raw = conn.connection.driver_connection
+        assert isinstance(raw, sqlite3.Connection)
+        raw.set_trace_callback(statements.append)
+        try:
+            entries = list(ledger_store.stream(conn))
+        finally:
+            raw.set_trace_callback(None)
+    selects = [s for s in statements if "FROM ledger_entry" in s]
+    assert len(entries) == LEDGER_SIZE
+    # 8 + 8 + 8 + 6 rows, then one empty query ends the stream.
+    assert len(selects) == 5
+    assert all("LIMIT 8" in s for s in selects)

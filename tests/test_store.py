@@ -1,0 +1,360 @@
+"""Opening, creating, upgrading and refusing databases; the schema and its ledger guards."""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+import time
+from pathlib import Path
+
+import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from argon2 import PasswordHasher
+from sqlalchemy import create_engine, text
+from sqlalchemy.exc import DBAPIError
+
+import seatledger.store.db as store_db
+from seatledger.errors import DatabaseError
+from seatledger.services import operators
+from seatledger.services.session import Services
+from seatledger.store.db import MIGRATIONS, Database, head_revision, to_url
+from seatledger.store.models import Base
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _alembic(conn_url: str, revision: str) -> None:
+    """Build a database at ``revision`` with Alembic alone (as an older SeatLedger left it)."""
+    engine = create_engine(conn_url)
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, revision)
+    engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Argon2id with tiny parameters: a sign-in costs microseconds instead of ~0.2 s."""
+    monkeypatch.setattr(
+        operators, "_hasher", PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)
+    )
+
+
+@pytest.fixture
+def seatledger_file(tmp_path: Path) -> Path:
+    """A closed SeatLedger database file at head with one operator."""
+    path = tmp_path / "team.sqlite"
+    db, _ = Database.open(path)
+    operators.create_first_administrator(db, "admin", "", "secret")
+    db.dispose()
+    return path
+
+
+@pytest.fixture
+def fast_busy_timeout(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Give up on a lock after 150 ms instead of 5 s."""
+    monkeypatch.setattr(store_db, "BUSY_TIMEOUT_MS", 150)
+
+
+# ------------------------------------------------------------------------------ fresh database
+
+
+def test_fresh_database_migrates_to_head(db_url: str) -> None:
+    db, result = Database.open(db_url)
+    try:
+        assert result.created
+        assert result.upgraded_from is None
+        assert result.backup is None
+        assert db.current_revision() == head_revision()
+    finally:
+        db.dispose()
+    again, second = Database.open(db_url)
+    try:
+        assert not second.created
+        assert second.upgraded_from is None
+        assert again.current_revision() == head_revision()
+    finally:
+        again.dispose()
+
+
+def test_migrated_schema_matches_the_models(database: Database) -> None:
+    with database.engine.connect() as conn:
+        context = MigrationContext.configure(
+            conn, opts={"compare_type": True, "compare_server_default": True}
+        )
+        assert compare_metadata(context, Base.metadata) == []
+
+
+def test_sqlite_pragmas_on_every_new_connection(sqlite_db: Database) -> None:
+    sqlite_db.engine.dispose()
+    with sqlite_db.engine.connect() as conn:
+        pragma = {
+            name: conn.exec_driver_sql(f"PRAGMA {name}").scalar()
+            for name in ("journal_mode", "foreign_keys", "synchronous", "busy_timeout")
+        }
+    assert pragma == {
+        "journal_mode": "wal",
+        "foreign_keys": 1,
+        "synchronous": 2,  # FULL
+        "busy_timeout": store_db.BUSY_TIMEOUT_MS,
+    }
+
+
+def test_sqlite_file_stays_in_wal_mode_for_other_programs(sqlite_db: Database) -> None:
+    path = sqlite_db.sqlite_path
+    assert path is not None
+    sqlite_db.dispose()
+    other = sqlite3.connect(path)
+    try:
+        assert other.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    finally:
+        other.close()
+
+
+def test_sqlite_foreign_keys_are_enforced(sqlite_db: Database) -> None:
+    with pytest.raises(DBAPIError, match="FOREIGN KEY"), sqlite_db.engine.begin() as conn:
+        conn.execute(text("INSERT INTO product (vendor_id, name, notes) VALUES (999, 'x', '')"))
+
+
+def test_to_url_and_display_name(tmp_path: Path) -> None:
+    assert to_url(tmp_path / "a.sqlite") == f"sqlite:///{tmp_path / 'a.sqlite'}"
+    assert to_url("postgres://u:p@h/db") == "postgresql+psycopg://u:p@h/db"
+    assert to_url("postgresql://u:p@h/db") == "postgresql+psycopg://u:p@h/db"
+    assert to_url("postgresql+psycopg://u:p@h/db") == "postgresql+psycopg://u:p@h/db"
+
+
+def test_display_name_never_shows_a_password(database: Database) -> None:
+    if database.dialect == "sqlite":
+        assert database.display_name == str(database.sqlite_path)
+        return
+    password = database.engine.url.password
+    assert password
+    assert f":{password}@" not in database.display_name
+    assert ":***@" in database.display_name
+    assert database.sqlite_path is None
+
+
+def test_unsupported_backend_is_refused() -> None:
+    with pytest.raises(DatabaseError, match="Unsupported database 'mysql'"):
+        Database.open("mysql://user:pw@localhost/db")
+
+
+# ------------------------------------------------------------------------------------ upgrades
+
+
+def test_upgrade_from_0001_takes_a_backup_first(tmp_path: Path) -> None:
+    path = tmp_path / "old.sqlite"
+    _alembic(f"sqlite:///{path}", "0001")
+    with sqlite3.connect(path) as conn:
+        conn.execute("INSERT INTO vendor (name, website, notes) VALUES ('Contoso', '', '')")
+    conn.close()
+
+    db, result = Database.open(path)
+    try:
+        assert result.upgraded_from == "0001"
+        assert not result.created
+        assert db.current_revision() == head_revision()
+        with db.engine.connect() as live:
+            triggers = live.exec_driver_sql(
+                "SELECT name FROM sqlite_master WHERE type = 'trigger' ORDER BY name"
+            ).scalars()
+            assert list(triggers) == ["ledger_no_delete", "ledger_no_update"]
+            assert live.exec_driver_sql("SELECT name FROM vendor").scalars().all() == ["Contoso"]
+    finally:
+        db.dispose()
+
+    backup = result.backup
+    assert backup is not None
+    assert backup.parent == path.parent
+    assert backup.name.startswith("old.before-upgrade-from-0001.")
+    assert backup.suffix == ".sqlite"
+    assert backup.read_bytes()[:16] == b"SQLite format 3\x00"
+    copy = sqlite3.connect(backup)
+    try:
+        assert copy.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        assert copy.execute("SELECT version_num FROM alembic_version").fetchall() == [("0001",)]
+        assert copy.execute("SELECT name FROM vendor").fetchall() == [("Contoso",)]
+        assert copy.execute(
+            "SELECT count(*) FROM sqlite_master WHERE type='trigger'"
+        ).fetchone() == (0,)
+    finally:
+        copy.close()
+
+
+def test_upgrade_can_be_declined(tmp_path: Path) -> None:
+    path = tmp_path / "old.sqlite"
+    _alembic(f"sqlite:///{path}", "0001")
+    with pytest.raises(DatabaseError, match="needs an upgrade from schema 0001"):
+        Database.open(path, upgrade=False)
+    assert [p.name for p in tmp_path.iterdir()] == ["old.sqlite"]
+
+
+def test_newer_sqlite_database_is_refused_unchanged(seatledger_file: Path) -> None:
+    with sqlite3.connect(seatledger_file) as conn:
+        conn.execute("UPDATE alembic_version SET version_num = '9999'")
+    conn.close()
+    before = _sha256(seatledger_file)
+    with pytest.raises(DatabaseError) as info:
+        Database.open(seatledger_file)
+    message = str(info.value)
+    assert str(seatledger_file) in message
+    assert "newer SeatLedger" in message
+    assert "schema 9999" in message
+    assert "nothing was changed" in message
+    assert _sha256(seatledger_file) == before
+    assert sorted(p.name for p in seatledger_file.parent.iterdir()) == ["team.sqlite"]
+
+
+def test_newer_database_is_refused_on_both_engines(database: Database) -> None:
+    with database.engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = '9999'"))
+    url = database.url
+    database.dispose()
+    with pytest.raises(DatabaseError, match="newer SeatLedger"):
+        Database.open(url)
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "9999"
+    finally:
+        engine.dispose()
+
+
+def test_foreign_sqlite_database_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "other-app.sqlite"
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE bookmarks (url TEXT)")
+    conn.close()
+    with pytest.raises(
+        DatabaseError, match="already holds tables but is not a SeatLedger database"
+    ):
+        Database.open(path)
+
+
+# ------------------------------------------------------------------------------ bad targets
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("photo.png", b"\x89PNG\r\n\x1a\n" + bytes(200)),
+        ("notes.txt", b"These are my notes, not a database.\n" * 20),
+        ("short.sqlite", b"SQL"),
+    ],
+)
+def test_non_sqlite_file_is_refused_by_name(tmp_path: Path, name: str, content: bytes) -> None:
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(DatabaseError) as info:
+        Database.open(path)
+    message = str(info.value)
+    assert str(path) in message
+    assert "is not a SQLite database" in message
+    assert path.read_bytes() == content
+
+
+def test_corrupt_sqlite_file_is_refused_by_name(tmp_path: Path) -> None:
+    path = tmp_path / "broken.sqlite"
+    content = b"SQLite format 3\x00" + b"\xff" * 1000
+    path.write_bytes(content)
+    with pytest.raises(DatabaseError) as info:
+        Database.open(path)
+    assert str(path) in str(info.value)
+    assert "not a SQLite database" in str(info.value)
+    assert path.read_bytes() == content
+
+
+def test_folder_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(DatabaseError, match="is a folder, not a SeatLedger database file"):
+        Database.open(tmp_path)
+
+
+def test_missing_folder_is_refused_and_nothing_created(tmp_path: Path) -> None:
+    target = tmp_path / "no-such-folder" / "team.sqlite"
+    with pytest.raises(DatabaseError) as info:
+        Database.open(target)
+    assert str(info.value) == f"The folder {tmp_path / 'no-such-folder'} does not exist."
+    assert not target.parent.exists()
+
+
+def test_missing_file_without_create(tmp_path: Path) -> None:
+    target = tmp_path / "team.sqlite"
+    with pytest.raises(DatabaseError, match="does not exist"):
+        Database.open(target, create=False)
+    assert not target.exists()
+
+
+def test_empty_file_becomes_a_new_database(tmp_path: Path) -> None:
+    path = tmp_path / "empty.sqlite"
+    path.touch()
+    db, result = Database.open(path)
+    db.dispose()
+    assert result.created
+
+
+# ------------------------------------------------------------------------------------ locking
+
+
+@pytest.mark.usefixtures("fast_busy_timeout")
+def test_write_to_a_database_locked_by_another_program(seatledger_file: Path) -> None:
+    db, _ = Database.open(seatledger_file)
+    services = Services.for_actor(db, operators.sign_in(db, "admin", "secret"))
+    other = sqlite3.connect(seatledger_file, isolation_level=None)
+    try:
+        other.execute("BEGIN EXCLUSIVE")
+        started = time.monotonic()
+        with pytest.raises(DatabaseError) as info:
+            services.catalog.add_vendor("Contoso")
+        assert time.monotonic() - started < 3
+        assert "locked by another program" in str(info.value)
+        assert str(seatledger_file) in str(info.value)
+        other.execute("ROLLBACK")
+        # Once the other program lets go, the same session works.
+        services.catalog.add_vendor("Contoso")
+    finally:
+        other.close()
+        db.dispose()
+
+
+@pytest.mark.usefixtures("fast_busy_timeout")
+def test_opening_a_file_locked_by_another_program(tmp_path: Path) -> None:
+    path = tmp_path / "new.sqlite"
+    other = sqlite3.connect(path, isolation_level=None)
+    try:
+        other.execute("BEGIN EXCLUSIVE")
+        other.execute("CREATE TABLE scratch (x)")
+        with pytest.raises(DatabaseError) as info:
+            Database.open(path)
+        assert "locked by another program" in str(info.value)
+        assert str(path) in str(info.value)
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+
+
+# ----------------------------------------------------------------------------- ledger guards
+
+
+def test_triggers_refuse_changes_to_the_ledger(admin: Services) -> None:
+    db = admin.db
+    # SQLite has no TRUNCATE; its DELETE without WHERE is the same fast path.
+    clear = "TRUNCATE ledger_entry" if db.dialect == "postgresql" else "DELETE FROM ledger_entry"
+    statements = [
+        "UPDATE ledger_entry SET operator = 'mallory' WHERE seq = 1",
+        "UPDATE ledger_entry SET body = body WHERE seq = 1",
+        "DELETE FROM ledger_entry WHERE seq = 1",
+        clear,
+    ]
+    for statement in statements:
+        with pytest.raises(DBAPIError, match="append-only"), db.engine.begin() as conn:
+            conn.execute(text(statement))
+    with db.engine.connect() as conn:
+        rows = conn.execute(text("SELECT seq, operator FROM ledger_entry")).all()
+    assert [tuple(r) for r in rows] == [(1, "admin")]
