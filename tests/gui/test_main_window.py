@@ -16,12 +16,13 @@ from PySide6.QtCore import QPoint, QSettings, Qt, QTimer
 from PySide6.QtWidgets import QApplication, QTableView
 from pytestqt.qtbot import QtBot
 
+from seatledger.domain.ledger import Failure, Problem, Verdict
 from seatledger.domain.roles import Role
 from seatledger.errors import AuthenticationError, DatabaseError
 from seatledger.services.session import Services
 from seatledger.services.workspace import Workspace
 from seatledger.ui.app import open_session, seconds_since_start
-from seatledger.ui.main_window import MainWindow
+from seatledger.ui.main_window import MainWindow, verdict_text
 from seatledger.ui.presenters import LicensePresenter, PeoplePresenter
 from seatledger.ui.tasks import SyncRunner
 
@@ -469,3 +470,13 @@ def test_unexpected_errors_are_shown_with_details_and_logged(
 
 def test_seconds_since_start_counts_from_the_process_start() -> None:
     assert seconds_since_start() > 0
+
+
+def test_a_broken_ledger_names_the_first_bad_entry() -> None:
+    verdict = Verdict(4, bytes(32), Failure(5, Problem.EDITED))
+    ok, headline, details = verdict_text(verdict)
+    assert not ok
+    assert headline == (
+        "The ledger is BROKEN: entry 5 is edited: its hash does not match its contents."
+    )
+    assert details.startswith("The 4 entries before it verify.")

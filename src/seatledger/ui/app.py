@@ -96,40 +96,51 @@ def _log_to_file() -> None:
     log.setLevel(logging.INFO)
 
 
-def _excepthook(kind: type[BaseException], value: BaseException, tb: TracebackType | None) -> None:
-    """Show a bug in a dialog with its traceback and log it; the app keeps running.
+class _ErrorReporter:
+    """``sys.excepthook``: show a bug in a dialog with its traceback and log it; the app goes on.
 
     Every change is one transaction, so an exception that reaches here has already rolled its
-    change back: nothing half-written is left behind.
+    change back: nothing half-written is left behind.  While the dialog is open, further errors
+    (say, from a paint handler that fails on every repaint) are only logged, never stacked.
     """
-    if issubclass(kind, KeyboardInterrupt):
-        sys.__excepthook__(kind, value, tb)
-        return
-    details = "".join(traceback.format_exception(kind, value, tb))
-    log.error("Unexpected error\n%s", details)
-    if isinstance(value, KnownError):
-        message = str(value)
-        details = ""
-    else:
-        message = (
-            f"Something went wrong: {value}\n\nNothing was half-saved; the change that failed "
-            f"was rolled back. The details are logged in {data_dir() / LOG_FILE}."
-        )
-    if QApplication.instance() is None:
-        sys.__excepthook__(kind, value, tb)
-        return
-    try:
-        from seatledger.ui.dialogs.errors import show_error  # noqa: PLC0415
 
-        show_error(QApplication.activeWindow(), message, details)
-    except Exception:  # the error dialog itself failed: fall back to stderr
-        sys.__excepthook__(kind, value, tb)
+    def __init__(self) -> None:
+        self._showing = False
+
+    def __call__(
+        self, kind: type[BaseException], value: BaseException, tb: TracebackType | None
+    ) -> None:
+        """Report one uncaught exception."""
+        if issubclass(kind, KeyboardInterrupt):
+            sys.__excepthook__(kind, value, tb)
+            return
+        details = "".join(traceback.format_exception(kind, value, tb))
+        log.error("Unexpected error\n%s", details)
+        if isinstance(value, KnownError):
+            message, details = str(value), ""
+        else:
+            message = (
+                f"Something went wrong: {value}\n\nNothing was half-saved; the change that "
+                f"failed was rolled back. The details are logged in {data_dir() / LOG_FILE}."
+            )
+        if QApplication.instance() is None or self._showing:
+            sys.__excepthook__(kind, value, tb)
+            return
+        self._showing = True
+        try:
+            from seatledger.ui.dialogs.errors import show_error  # noqa: PLC0415
+
+            show_error(QApplication.activeWindow(), message, details)
+        except Exception:  # the error dialog itself failed: stderr still has it
+            sys.__excepthook__(kind, value, tb)
+        finally:
+            self._showing = False
 
 
 def install_excepthook() -> None:
     """Route unexpected exceptions to an error dialog and the log file."""
     _log_to_file()
-    sys.excepthook = _excepthook
+    sys.excepthook = _ErrorReporter()
 
 
 def _fatal(message: str) -> int:

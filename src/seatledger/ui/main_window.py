@@ -559,7 +559,11 @@ class MainWindow(QMainWindow):
             return
         from seatledger.ui.dialogs.forms import ProductDialog  # noqa: PLC0415
 
-        if self._run_form(ProductDialog(self.services, self)) is not None:
+        vendor_id: int | None = None
+        licenses = self._pages[LICENSES]
+        if isinstance(licenses, LicensesPage) and licenses.current_license() is not None:
+            vendor_id = licenses.current_vendor()
+        if self._run_form(ProductDialog(self.services, self, vendor_id=vendor_id)) is not None:
             self._status("Product added.")
 
     def new_license(self) -> None:

@@ -24,6 +24,8 @@ from PySide6.QtWidgets import (
 )
 
 from seatledger.domain.roles import Permission
+from seatledger.errors import KnownError
+from seatledger.services import details
 from seatledger.services.queries import LicenseQuery, LicenseRow
 from seatledger.services.session import Services
 from seatledger.ui.pages import Page
@@ -265,6 +267,16 @@ class LicensesPage(Page):
     def current_license(self) -> int | None:
         """The selected license."""
         return self.table.current_key()
+
+    def current_vendor(self) -> int | None:
+        """The vendor of the selected license (to preselect it when adding a product)."""
+        entitlement_id = self.table.current_key()
+        if entitlement_id is None:
+            return None
+        try:
+            return details.entitlement(self.services.ctx, entitlement_id)[1] or None
+        except KnownError:
+            return None
 
     def select_license(self, entitlement_id: int) -> None:
         """Show a license (e.g. one just added), clearing a search that hides it."""
