@@ -1,0 +1,449 @@
+"""Assigning seats of a license to people or devices, one or thousands at once, and releasing them.
+
+The dialog previews the purchased-limit rule as the selection changes (the same domain rule the
+service applies), so the operator sees before clicking whether the rights suffice; the service
+still decides.  Going over the limit is possible only for an administrator, with a reason, and is
+recorded as an exception.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QLabel,
+    QLineEdit,
+    QVBoxLayout,
+    QWidget,
+)
+
+from seatledger.domain.licensing import LimitState, Metric, check_assignment, units_for_device
+from seatledger.domain.roles import Permission, allows
+from seatledger.errors import KnownError, ValidationError
+from seatledger.services import details
+from seatledger.services.context import Context
+from seatledger.services.queries import DeviceQuery, LicenseRow, PeopleQuery
+from seatledger.services.seats import AssignResult
+from seatledger.services.session import Services
+from seatledger.ui.dialogs.common import (
+    FormDialog,
+    InlineMessage,
+    PickerTable,
+    helper_button,
+    make_form,
+    set_invalid,
+    wait_cursor,
+)
+from seatledger.ui.table_model import PlainPresenter
+
+ALL_TEAMS = -1
+_ROWS_PER_READ = 900
+DEVICE_PROCESSORS, DEVICE_CORES = 3, 4
+PERSON_SEATS = 5
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count:,} {word}" if count == 1 else f"{count:,} {word}s"
+
+
+def _people(count: int) -> str:
+    return "1 person" if count == 1 else f"{count:,} people"
+
+
+def _unit_word(row: LicenseRow) -> str:
+    units = {"per_core": "core", "per_processor": "processor"}
+    return units.get(row.metric.value, "seat")
+
+
+class AssignDialog(QDialog):
+    """Assigns seats of one license to the people or devices selected in a searchable table.
+
+    After Accepted, :attr:`result` is the service's :class:`AssignResult`.
+    """
+
+    # The contract names the outcome ``result``; QDialog.result() is never called on this class.
+    result: AssignResult | None  # type: ignore[assignment]
+
+    def __init__(
+        self, services: Services, entitlement_id: int, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.services = services
+        self.entitlement_id = entitlement_id
+        self.result = None
+        ctx = services.ctx
+        self.license = details.license_row(ctx, entitlement_id)
+        self.min_cores = details.entitlement(ctx, entitlement_id)[0].min_cores_per_processor
+        self.to_devices = self.license.metric.assigns_to_device
+        self.may_over_commit = allows(services.actor.role, Permission.OVER_COMMIT)
+        self._units: dict[int, int] = {}
+        self._needed = 0
+        self.setWindowTitle(f"Assign seats — {self.license.title}")
+        self.setMinimumSize(800, 560)
+
+        self.title = QLabel(self.license.title)
+        font = QFont(self.title.font())
+        font.setPointSizeF(font.pointSizeF() * 1.2)
+        font.setBold(True)
+        self.title.setFont(font)
+        self.title.setWordWrap(True)
+        self.facts = QLabel()
+        self.facts.setWordWrap(True)
+
+        self.team_combo = QComboBox()
+        self.team_combo.setMinimumWidth(180)
+        if self.to_devices:
+            self.picker = PickerTable(
+                self._device_query,
+                sort_column=0,
+                multi=True,
+                presenter=PlainPresenter((DEVICE_PROCESSORS, DEVICE_CORES)),
+                hidden_columns=(6,),
+                widths={0: 16, 1: 11, 2: 18, 3: 9, 4: 6},
+                stretch=5,
+                empty_hint="No device matches the search.",
+                placeholder="Search devices by host name or serial",
+            )
+        else:
+            self.team_combo.addItem("All teams", ALL_TEAMS)
+            for team in services.directory.teams():
+                self.team_combo.addItem(team.name, team.id)
+            self.team_combo.currentIndexChanged.connect(lambda _i: self.picker.refilter())
+            self.picker = PickerTable(
+                self._people_query,
+                sort_column=1,
+                multi=True,
+                hidden_columns=(4, PERSON_SEATS),
+                widths={0: 10, 1: 22, 2: 26},
+                stretch=3,
+                empty_hint="No active person matches the search and team.",
+                placeholder="Search people by name, employee ID or email",
+            )
+        self.picker.filters.addWidget(self.team_combo)
+        self.team_combo.setVisible(not self.to_devices)
+        self.select_all = helper_button("Select &all shown")
+        self.select_all.clicked.connect(self.picker.view.selectAll)
+        self.picker.filters.addWidget(self.select_all)
+        self.picker.selection_changed.connect(self._selection_changed)
+
+        self.summary = QLabel()
+        self.note = QLineEdit()
+        self.note.setPlaceholderText("optional, stored with each seat, e.g. ticket INC-20931")
+        self.over_commit = QCheckBox("&Over-commit (recorded as an exception)")
+        self.reason = QLineEdit()
+        self.reason.setPlaceholderText("required: why the licenses may be exceeded")
+        self.over_commit.toggled.connect(self._over_commit_toggled)
+        self.reason.textChanged.connect(self._reason_edited)
+        self.message = InlineMessage()
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        self.ok_button = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
+        self.buttons.accepted.connect(self._submit)
+        self.buttons.rejected.connect(self.reject)
+
+        search_label = QLabel("&Find:")
+        search_label.setBuddy(self.picker.search)
+        self.picker.filters.insertWidget(0, search_label)
+        form = make_form()
+        note_label = QLabel("&Note:")
+        note_label.setBuddy(self.note)
+        form.addRow(note_label, self.note)
+        form.addRow("", self.over_commit)
+        self.reason_label = QLabel("&Reason:")
+        self.reason_label.setBuddy(self.reason)
+        form.addRow(self.reason_label, self.reason)
+        self._form = form
+        layout = QVBoxLayout(self)
+        layout.setSpacing(8)
+        layout.addWidget(self.title)
+        layout.addWidget(self.facts)
+        layout.addWidget(self.picker, 1)
+        layout.addWidget(self.summary)
+        layout.addLayout(form)
+        layout.addWidget(self.message)
+        layout.addWidget(self.buttons)
+        # Only once the button is inside the dialog does the dialog remember it as its default.
+        self.ok_button.setDefault(True)
+        for first, second in (
+            (self.picker.search, self.team_combo),
+            (self.team_combo, self.select_all),
+            (self.select_all, self.picker.view),
+            (self.picker.view, self.note),
+            (self.note, self.over_commit),
+            (self.over_commit, self.reason),
+            (self.reason, self.ok_button),
+        ):
+            QWidget.setTabOrder(first, second)
+        self._show_facts()
+        self._selection_changed()
+        self.picker.search.setFocus()
+
+    # ------------------------------------------------------------------ queries
+    def _people_query(self, text: str, column: int, descending: bool) -> PeopleQuery:
+        team = self.team_combo.currentData()
+        return PeopleQuery(
+            self._ctx,
+            text,
+            column,
+            descending,
+            team_id=None if team in (None, ALL_TEAMS) else int(team),
+            status="active",
+        )
+
+    def _device_query(self, text: str, column: int, descending: bool) -> DeviceQuery:
+        return DeviceQuery(self._ctx, text, column, descending)
+
+    @property
+    def _ctx(self) -> Context:
+        return self.services.ctx
+
+    # ------------------------------------------------------------------ state
+    def _show_facts(self) -> None:
+        lic = self.license
+        unit = _unit_word(lic)
+        parts = [lic.metric.label]
+        if self.min_cores and lic.metric is Metric.PER_CORE:
+            parts.append(f"at least {self.min_cores} cores per processor")
+        if lic.metric.unlimited:
+            parts.append(f"{_plural(lic.used, unit)} assigned, no limit (site license)")
+        else:
+            parts.append(f"{lic.used:,} of {_plural(lic.quantity, unit)} used")
+            parts.append(f"{max(lic.free, 0):,} free")
+        if lic.term_start or lic.term_end:
+            start = lic.term_start.isoformat() if lic.term_start else "open"
+            end = lic.term_end.isoformat() if lic.term_end else "open"
+            parts.append(f"term {start} – {end}")
+        self.facts.setText("  ·  ".join(parts))
+
+    def selected_keys(self) -> list[int]:
+        """The selected people or devices."""
+        return self.picker.selected_keys()
+
+    def _units_for(self, keys: Sequence[int]) -> int:
+        if not self.to_devices:
+            return len(keys)
+        missing = [k for k in keys if k not in self._units]
+        query = self.picker.model.query
+        for start in range(0, len(missing), _ROWS_PER_READ):
+            chunk = missing[start : start + _ROWS_PER_READ]
+            for key, found in query.rows(chunk).items():
+                self._units[key] = units_for_device(
+                    self.license.metric,
+                    int(found[DEVICE_PROCESSORS]),
+                    int(found[DEVICE_CORES]),
+                    self.min_cores,
+                )
+        return sum(self._units.get(k, 1) for k in keys)
+
+    def _state(self) -> LimitState:
+        lic = self.license
+        return LimitState(
+            lic.title, lic.metric, lic.quantity, lic.used, lic.term_start, lic.term_end
+        )
+
+    def _selection_changed(self) -> None:
+        keys = self.selected_keys()
+        self._needed = self._units_for(keys)
+        lic = self.license
+        selected = _plural(len(keys), "device") if self.to_devices else _people(len(keys))
+        if not keys:
+            self.summary.setText(
+                f"Select the {'devices' if self.to_devices else 'people'} to give a seat."
+            )
+        elif lic.metric.unlimited:
+            self.summary.setText(f"{selected} selected · site license, no limit")
+        else:
+            self.summary.setText(
+                f"{selected} selected · needs {_plural(self._needed, _unit_word(lic))}"
+                f" · {max(lic.free, 0):,} free"
+            )
+        count = len(keys)
+        self.ok_button.setText(f"Assign {_plural(count, 'seat')}" if count else "Assign")
+        self._update()
+
+    def over_limit(self) -> bool:
+        """Whether the selection needs more rights than are free."""
+        lic = self.license
+        return not lic.metric.unlimited and lic.used + self._needed > lic.quantity
+
+    def _update(self) -> None:
+        today = dt.date.today()
+        term = check_assignment(self._state(), 0, today, override=True)
+        over = self.over_limit() and term.allowed
+        offer = over and self.may_over_commit
+        self.over_commit.setVisible(offer)
+        self._form.setRowVisible(self.reason, offer)
+        if not offer and self.over_commit.isChecked():
+            self.over_commit.setChecked(False)
+        ready = bool(self._needed)
+        if not term.allowed:
+            self.message.show_message(term.message, "error")
+            ready = False
+        elif over:
+            limit = check_assignment(self._state(), self._needed, today, override=False).message
+            if self.may_over_commit:
+                self.message.show_message(
+                    f"{limit} To assign anyway, tick Over-commit and give the reason; it is "
+                    "recorded as an exception under your name.",
+                    "warning",
+                )
+                ready = ready and self.over_commit.isChecked() and bool(self.reason.text().strip())
+            else:
+                self.message.show_message(
+                    f"{limit} Only an administrator may assign beyond the purchased limit; "
+                    "select fewer or ask for more licenses.",
+                    "error",
+                )
+                ready = False
+        else:
+            self.message.clear_message()
+        self.ok_button.setEnabled(ready)
+
+    def _over_commit_toggled(self, checked: bool) -> None:
+        self.reason.setEnabled(checked)
+        if checked:
+            self.reason.setFocus()
+        self._update()
+
+    def _reason_edited(self) -> None:
+        set_invalid(self.reason, False, self.reason_label)
+        self._update()
+
+    # ------------------------------------------------------------------ assigning
+    def _submit(self) -> None:
+        if not self.ok_button.isEnabled():
+            return
+        keys = self.selected_keys()
+        over = self.over_commit.isVisible() and self.over_commit.isChecked()
+        try:
+            with wait_cursor():
+                outcome = self.services.seats.assign(
+                    self.entitlement_id,
+                    people=() if self.to_devices else keys,
+                    devices=keys if self.to_devices else (),
+                    reason=self.reason.text() if over else "",
+                    over_commit=over,
+                    note=self.note.text(),
+                )
+        except ValidationError as exc:
+            if exc.field == "Reason":
+                set_invalid(self.reason, True, self.reason_label)
+            self._refused(str(exc))
+        except KnownError as exc:
+            self._refused(str(exc))
+        else:
+            self.result = outcome
+            self.accept()
+
+    def _refused(self, text: str) -> None:
+        # Someone may have used seats meanwhile: show the figures the refusal was based on.
+        self.license = details.license_row(self._ctx, self.entitlement_id)
+        self._show_facts()
+        self._selection_changed()
+        self.message.show_message(text, "error")
+        self.ok_button.setEnabled(False)
+
+
+# ------------------------------------------------------------------------------ releasing
+
+
+class ReleaseDialog(FormDialog):
+    """Confirms releasing seats, with an optional reason; :attr:`released` counts them."""
+
+    def __init__(
+        self, services: Services, assignment_ids: Sequence[int], parent: QWidget | None = None
+    ) -> None:
+        count = len(assignment_ids)
+        super().__init__("Release seats", "Release", parent)
+        self.services = services
+        self.assignment_ids = list(assignment_ids)
+        self.released = 0
+        self.set_intro(
+            f"<b>Release {_plural(count, 'seat')}?</b><br>The rights return to their license; "
+            "the assignments stay in the history."
+        )
+        self.reason = QLineEdit()
+        self.reason.setPlaceholderText("optional, e.g. moved to another team")
+        self.reason.setMinimumWidth(300)
+        self.add_row("&Reason:", self.reason, names=("Reason",))
+        self.finish()
+
+    def complete(self) -> bool:
+        """There is something to release."""
+        return bool(self.assignment_ids)
+
+    def save(self) -> None:
+        """Release the seats."""
+        self.released = self.services.seats.release(self.assignment_ids, self.reason.text())
+
+
+def confirm_release(
+    parent: QWidget | None, services: Services, assignment_ids: Sequence[int]
+) -> bool:
+    """Ask "Release N seats?" and release them; True when they were released."""
+    return ReleaseDialog(services, assignment_ids, parent).exec() == QDialog.DialogCode.Accepted
+
+
+def departed_holdings(ctx: Context) -> tuple[int, int]:
+    """How many people who left still hold seats, and how many seats they hold.
+
+    Reads the departed people with the most seats first and stops at the first who holds none.
+    """
+    query = PeopleQuery(ctx, status="left", sort_column=PERSON_SEATS, descending=True)
+    keys = query.keys()
+    people = seats = 0
+    for start in range(0, len(keys), _ROWS_PER_READ):
+        chunk = keys[start : start + _ROWS_PER_READ]
+        rows = query.rows(chunk)
+        held = [int(rows[k][PERSON_SEATS]) for k in chunk if k in rows]
+        people += sum(1 for n in held if n)
+        seats += sum(held)
+        if not held or held[-1] == 0:
+            break
+    return people, seats
+
+
+class ReleaseDepartedDialog(FormDialog):
+    """Confirms releasing every seat held by people who left; :attr:`released` counts them."""
+
+    def __init__(self, services: Services, parent: QWidget | None = None) -> None:
+        super().__init__("Release seats of people who left", "Release", parent)
+        self.services = services
+        self.released: int | None = None
+        self.people, self.seats = departed_holdings(services.ctx)
+        if self.seats:
+            self.set_intro(
+                f"<b>Release {_plural(self.seats, 'seat')} held by "
+                f"{_people(self.people)} who left "
+                "the organization?</b><br>The rights return to their licenses; the "
+                "assignments stay in the history."
+            )
+        else:
+            self.set_intro("No one who left the organization holds a seat.")
+        self.reason = QLineEdit("People who left the organization")
+        self.reason.setMinimumWidth(300)
+        self.add_row("&Reason:", self.reason, names=("Reason",))
+        self.finish()
+
+    def complete(self) -> bool:
+        """There are seats to release and a reason."""
+        return bool(self.seats and self.reason.text().strip())
+
+    def save(self) -> None:
+        """Release the seats."""
+        self.released = self.services.seats.release_departed(self.reason.text())
+
+
+def confirm_release_departed(parent: QWidget | None, services: Services) -> int | None:
+    """Ask to release the seats of people who left and do it; the number released, or None."""
+    dialog = ReleaseDepartedDialog(services, parent)
+    if dialog.exec() == QDialog.DialogCode.Accepted:
+        return dialog.released
+    return None
