@@ -1,0 +1,673 @@
+"""Forms that add or edit records: vendors, products, licenses (entitlements), teams, people
+and devices.
+
+Each form keeps OK disabled until its required fields are filled, saves through one service call,
+and shows a refusal inside the dialog with the offending field highlighted.  After Accepted,
+``saved_id`` is the id of the record added or edited.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+from decimal import Decimal
+
+from PySide6.QtCore import QDate, QRegularExpression
+from PySide6.QtGui import QRegularExpressionValidator
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDateEdit,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from seatledger.domain import validation
+from seatledger.domain.licensing import Metric
+from seatledger.services import details
+from seatledger.services.catalog import EntitlementInput, NamedItem
+from seatledger.services.directory import DeviceInput, PersonInput
+from seatledger.services.queries import PeopleQuery
+from seatledger.services.session import Services
+from seatledger.ui.dialogs.common import FormDialog, PickerTable, helper_button, row, wide
+
+CURRENCIES = ("EUR", "USD", "GBP", "CHF", "SEK", "NOK", "DKK", "PLN", "CAD", "AUD", "JPY", "INR")
+OPERATING_SYSTEMS = (
+    "Windows 11",
+    "Windows 10",
+    "Windows Server 2022",
+    "Windows Server 2019",
+    "macOS",
+    "Ubuntu 24.04 LTS",
+    "Ubuntu 22.04 LTS",
+    "Red Hat Enterprise Linux 9",
+    "Debian 12",
+)
+QUANTITY_UNITS = {
+    Metric.PER_CORE: ("core", "cores"),
+    Metric.PER_PROCESSOR: ("processor", "processors"),
+    Metric.PER_DEVICE: ("device", "devices"),
+    Metric.CONCURRENT: ("concurrent user", "concurrent users"),
+}
+MAX_QUANTITY = 10_000_000
+PERSON_DATE_LEFT = 6  # in PeopleQuery rows
+
+
+def money_text(amount: Decimal | None) -> str:
+    """An amount for editing: two decimals, or more only when the amount has them."""
+    if amount is None:
+        return ""
+    exponent = amount.normalize().as_tuple().exponent
+    if isinstance(exponent, int) and exponent < -2:
+        return f"{amount.normalize():f}"
+    return f"{amount:.2f}"
+
+
+def to_qdate(value: dt.date) -> QDate:
+    """A Python date as a QDate."""
+    return QDate(value.year, value.month, value.day)
+
+
+def from_qdate(value: QDate) -> dt.date:
+    """A QDate as a Python date."""
+    return dt.date(value.year(), value.month(), value.day())
+
+
+def fill_combo(combo: QComboBox, items: list[NamedItem], select: int | None) -> None:
+    """Replace a combo's items with ``items`` (id as item data) and select ``select``."""
+    combo.blockSignals(True)
+    combo.clear()
+    for item in items:
+        combo.addItem(item.name, item.id)
+    combo.setCurrentIndex(combo.findData(select) if select is not None else -1)
+    combo.blockSignals(False)
+    combo.currentIndexChanged.emit(combo.currentIndex())
+
+
+def combo_id(combo: QComboBox) -> int | None:
+    """The id stored with the selected item, or None."""
+    value = combo.currentData()
+    return int(value) if isinstance(value, int) else None
+
+
+def date_edit() -> QDateEdit:
+    """A date field with a calendar, showing ISO dates."""
+    edit = QDateEdit()
+    edit.setCalendarPopup(True)
+    edit.setDisplayFormat("yyyy-MM-dd")
+    edit.setMinimumWidth(130)
+    return edit
+
+
+def notes_edit() -> QPlainTextEdit:
+    """A short multi-line notes field."""
+    edit = QPlainTextEdit()
+    edit.setTabChangesFocus(True)
+    edit.setFixedHeight(edit.fontMetrics().lineSpacing() * 3 + 14)
+    return edit
+
+
+class RecordDialog(FormDialog):
+    """A form that adds or edits one record through the signed-in operator's services."""
+
+    def __init__(
+        self, services: Services, title: str, action: str, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(title, action, parent)
+        self.services = services
+        self.saved_id: int | None = None
+
+
+# ------------------------------------------------------------------------------ catalog
+
+
+class VendorDialog(RecordDialog):
+    """Adds a vendor."""
+
+    def __init__(self, services: Services, parent: QWidget | None = None) -> None:
+        super().__init__(services, "New vendor", "Add vendor", parent)
+        self.name_edit = wide(QLineEdit())
+        self.name_edit.setPlaceholderText("e.g. Adobe")
+        self.website_edit = QLineEdit()
+        self.website_edit.setPlaceholderText("https://")
+        self.notes_edit = notes_edit()
+        self.add_row("&Name:", self.name_edit, names=("Vendor name",))
+        self.add_row("&Website:", self.website_edit, names=("Website",))
+        self.add_row("N&otes:", self.notes_edit, names=("Notes",))
+        self.finish()
+
+    def complete(self) -> bool:
+        """A name is given."""
+        return bool(self.name_edit.text().strip())
+
+    def save(self) -> None:
+        """Add the vendor."""
+        self.saved_id = self.services.catalog.add_vendor(
+            self.name_edit.text(), self.website_edit.text(), self.notes_edit.toPlainText()
+        )
+
+
+class ProductDialog(RecordDialog):
+    """Adds a product of a vendor."""
+
+    def __init__(
+        self, services: Services, parent: QWidget | None = None, vendor_id: int | None = None
+    ) -> None:
+        super().__init__(services, "New product", "Add product", parent)
+        self.vendor_combo = wide(QComboBox())
+        self.vendor_combo.setPlaceholderText("Choose a vendor")
+        fill_combo(self.vendor_combo, services.catalog.vendors(), vendor_id)
+        self.name_edit = QLineEdit()
+        self.name_edit.setPlaceholderText("e.g. Acrobat Pro")
+        self.notes_edit = notes_edit()
+        self.add_row("&Vendor:", self.vendor_combo)
+        self.add_row("&Name:", self.name_edit, names=("Product name",))
+        self.add_row("N&otes:", self.notes_edit, names=("Notes",))
+        self.finish()
+        if vendor_id is not None:
+            self.name_edit.setFocus()
+
+    def complete(self) -> bool:
+        """A vendor is chosen and a name given."""
+        return combo_id(self.vendor_combo) is not None and bool(self.name_edit.text().strip())
+
+    def save(self) -> None:
+        """Add the product."""
+        vendor_id = combo_id(self.vendor_combo)
+        assert vendor_id is not None
+        self.saved_id = self.services.catalog.add_product(
+            vendor_id, self.name_edit.text(), self.notes_edit.toPlainText()
+        )
+
+
+class EntitlementDialog(RecordDialog):
+    """Records a purchase (a license) or edits one, asking why for an edit."""
+
+    def __init__(
+        self,
+        services: Services,
+        parent: QWidget | None = None,
+        entitlement_id: int | None = None,
+    ) -> None:
+        editing = entitlement_id is not None
+        super().__init__(
+            services,
+            "Edit license" if editing else "New license",
+            "Save changes" if editing else "Add license",
+            parent,
+        )
+        self.setMinimumWidth(560)
+        self.entitlement_id = entitlement_id
+        self.vendor_dialog: VendorDialog | None = None
+        self.product_dialog: ProductDialog | None = None
+        ctx = services.ctx
+        current, vendor_id = (
+            details.entitlement(ctx, entitlement_id) if entitlement_id is not None else (None, None)
+        )
+
+        self.vendor_combo = wide(QComboBox())
+        self.vendor_combo.setPlaceholderText("Choose a vendor")
+        self.new_vendor = helper_button("New vendor…")
+        self.new_vendor.clicked.connect(self._add_vendor)
+        self.product_combo = wide(QComboBox())
+        self.product_combo.setPlaceholderText("Choose a product")
+        self.new_product = helper_button("New product…")
+        self.new_product.clicked.connect(self._add_product)
+        self.name_edit = QLineEdit()
+        self.name_edit.setPlaceholderText("optional, e.g. Enterprise agreement 2026")
+        self.metric_combo = QComboBox()
+        for metric in Metric:
+            self.metric_combo.addItem(metric.label, metric.value)
+        self.quantity = QSpinBox()
+        self.quantity.setRange(0, MAX_QUANTITY)
+        self.quantity.setValue(1)
+        self.quantity.setMinimumWidth(120)
+        self.quantity_unit = QLabel()
+        self.quantity.valueChanged.connect(self._show_unit)
+        self.min_cores = QSpinBox()
+        self.min_cores.setRange(0, 1024)
+        self.min_cores.setSpecialValueText("No minimum")
+        self.min_cores.setMinimumWidth(160)
+        self.min_cores.setToolTip("Contracts often count at least 16 cores per processor.")
+        today = dt.date.today()
+        self.term_start = date_edit()
+        self.term_start.setDate(to_qdate(today))
+        self.no_start = QCheckBox("No start")
+        self.term_end = date_edit()
+        self.term_end.setDate(to_qdate(today).addYears(1).addDays(-1))  # a one-year term
+        self.no_end = QCheckBox("No end (perpetual)")
+        self.no_start.toggled.connect(lambda on: self.term_start.setEnabled(not on))
+        self.no_end.toggled.connect(lambda on: self.term_end.setEnabled(not on))
+        self.unit_cost = QLineEdit()
+        self.unit_cost.setPlaceholderText("0.00")
+        self.unit_cost.setValidator(
+            QRegularExpressionValidator(QRegularExpression(r"^\d{0,12}([.,]\d{0,4})?$"))
+        )
+        self.unit_cost.setMaximumWidth(160)
+        self.currency = QComboBox()
+        self.currency.setEditable(True)
+        self.currency.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        self.currency.addItems(CURRENCIES)
+        self.currency.setValidator(
+            QRegularExpressionValidator(QRegularExpression(r"^[A-Za-z]{0,3}$"))
+        )
+        self.currency.setMinimumWidth(90)
+        self.po_reference = QLineEdit()
+        self.po_reference.setPlaceholderText("e.g. PO-2026-0142 / contract 77-1180")
+        self.reseller = QLineEdit()
+        self.notes_edit = notes_edit()
+        self.reason = QLineEdit()
+        self.reason.setPlaceholderText("e.g. true-up after the Q2 audit")
+
+        self.add_row("&Vendor:", row(self.vendor_combo, self.new_vendor), buddy=self.vendor_combo)
+        self.add_row(
+            "&Product:", row(self.product_combo, self.new_product), buddy=self.product_combo
+        )
+        self.add_row("Na&me:", self.name_edit, names=("Name",))
+        self.add_row("Me&tric:", self.metric_combo, names=("Metric",))
+        self.add_row(
+            "&Quantity:", row(self.quantity, 4, self.quantity_unit, 0), names=("Quantity",)
+        )
+        self.add_row(
+            "Min. cores per CP&U:", row(self.min_cores, 0), names=("Minimum cores per processor",)
+        )
+        self.add_row(
+            "Term &start:", row(self.term_start, 8, self.no_start, 0), names=("Term start",)
+        )
+        self.add_row("Term &end:", row(self.term_end, 8, self.no_end, 0), names=("Term end",))
+        self.add_row("Unit &cost:", row(self.unit_cost, self.currency, 0), names=("Unit cost",))
+        self.name_field("Currency", self.currency)
+        self.add_row("P&O / contract:", self.po_reference, names=("PO reference",))
+        self.add_row("&Reseller:", self.reseller, names=("Reseller",))
+        self.add_row("&Notes:", self.notes_edit, names=("Notes",))
+        if editing:
+            self.add_row("Reason for c&hange:", self.reason, names=("Reason",))
+        else:
+            self.reason.hide()
+
+        self.vendor_combo.currentIndexChanged.connect(self._vendor_changed)
+        self.metric_combo.currentIndexChanged.connect(self._metric_changed)
+        vendors = services.catalog.vendors()
+        if vendor_id is None and len(vendors) == 1:
+            vendor_id = vendors[0].id
+        fill_combo(self.vendor_combo, vendors, vendor_id)
+        if current is not None:
+            self._load(current)
+        self._metric_changed()
+        self.finish()
+        (self.reason if editing else self.vendor_combo).setFocus()
+
+    def _load(self, data: EntitlementInput) -> None:
+        self.product_combo.setCurrentIndex(self.product_combo.findData(data.product_id))
+        self.name_edit.setText(data.name)
+        self.metric_combo.setCurrentIndex(self.metric_combo.findData(data.metric.value))
+        self.quantity.setValue(data.quantity)
+        self.min_cores.setValue(data.min_cores_per_processor)
+        self.no_start.setChecked(data.term_start is None)
+        if data.term_start is not None:
+            self.term_start.setDate(to_qdate(data.term_start))
+        self.no_end.setChecked(data.term_end is None)
+        if data.term_end is not None:
+            self.term_end.setDate(to_qdate(data.term_end))
+        self.unit_cost.setText(money_text(data.unit_cost))
+        self.currency.setCurrentText(data.currency)
+        self.po_reference.setText(data.po_reference)
+        self.reseller.setText(data.reseller)
+        self.notes_edit.setPlainText(data.notes)
+        assert self.entitlement_id is not None
+        listed = details.license_row(self.services.ctx, self.entitlement_id)
+        used = listed.used
+        singular, plural = QUANTITY_UNITS.get(listed.metric, ("seat", "seats"))
+        self.set_intro(
+            f"<b>{html.escape(listed.title)}</b><br>{used:,} of {listed.quantity:,} "
+            f"{singular if listed.quantity == 1 else plural} in use."
+        )
+        if used:
+            self.metric_combo.setEnabled(False)
+            self.metric_combo.setToolTip(
+                f"{used:,} rights are in use; release them to change the metric."
+            )
+
+    # ------------------------------------------------------------------ reactions
+    def _vendor_changed(self) -> None:
+        vendor_id = combo_id(self.vendor_combo)
+        self.new_product.setEnabled(vendor_id is not None)
+        previous = combo_id(self.product_combo)
+        if vendor_id is None:
+            fill_combo(self.product_combo, [], None)
+            return
+        prefix = self.vendor_combo.currentText() + " "
+        products = [
+            NamedItem(p.id, p.name.removeprefix(prefix))
+            for p in self.services.catalog.products(vendor_id)
+        ]
+        keep = previous if any(p.id == previous for p in products) else None
+        if keep is None and len(products) == 1:
+            keep = products[0].id
+        fill_combo(self.product_combo, products, keep)
+
+    def _metric_changed(self) -> None:
+        metric = self.chosen_metric()
+        self.set_row_visible(self.min_cores, metric is Metric.PER_CORE)
+        self._show_unit()
+        self.quantity.setToolTip(
+            "A site license is not capped; the quantity is for reference."
+            if metric.unlimited
+            else ""
+        )
+
+    def _show_unit(self) -> None:
+        singular, plural = QUANTITY_UNITS.get(self.chosen_metric(), ("seat", "seats"))
+        self.quantity_unit.setText(singular if self.quantity.value() == 1 else plural)
+
+    def _add_vendor(self) -> None:
+        self.vendor_dialog = VendorDialog(self.services, self)
+        self.vendor_dialog.accepted.connect(self._vendor_added)
+        self.vendor_dialog.open()
+
+    def _vendor_added(self) -> None:
+        assert self.vendor_dialog is not None
+        fill_combo(self.vendor_combo, self.services.catalog.vendors(), self.vendor_dialog.saved_id)
+        self.product_combo.setFocus()
+
+    def _add_product(self) -> None:
+        self.product_dialog = ProductDialog(self.services, self, combo_id(self.vendor_combo))
+        self.product_dialog.accepted.connect(self._product_added)
+        self.product_dialog.open()
+
+    def _product_added(self) -> None:
+        assert self.product_dialog is not None
+        vendor_id = combo_id(self.product_dialog.vendor_combo)
+        if vendor_id != combo_id(self.vendor_combo):
+            self.vendor_combo.setCurrentIndex(self.vendor_combo.findData(vendor_id))
+        self._vendor_changed()
+        saved = self.product_dialog.saved_id
+        self.product_combo.setCurrentIndex(self.product_combo.findData(saved))
+        self.name_edit.setFocus()
+
+    # ------------------------------------------------------------------ form
+    def chosen_metric(self) -> Metric:
+        """The chosen metric."""
+        return Metric(self.metric_combo.currentData())
+
+    def complete(self) -> bool:
+        """Product and quantity are given (and the reason, for an edit)."""
+        editing = self.entitlement_id is not None
+        return (
+            combo_id(self.product_combo) is not None
+            and bool(self.quantity.cleanText().strip())
+            and (not editing or bool(self.reason.text().strip()))
+        )
+
+    def problems(self) -> list[tuple[str, QWidget | None]]:
+        """The quantity must be a whole number."""
+        if not self.quantity.cleanText().strip():
+            return [("Enter the quantity as a whole number.", self.quantity)]
+        return []
+
+    def entered(self) -> EntitlementInput:
+        """The license as entered."""
+        product_id = combo_id(self.product_combo)
+        assert product_id is not None
+        metric = self.chosen_metric()
+        return EntitlementInput(
+            product_id=product_id,
+            metric=metric,
+            quantity=self.quantity.value(),
+            name=self.name_edit.text(),
+            term_start=None if self.no_start.isChecked() else from_qdate(self.term_start.date()),
+            term_end=None if self.no_end.isChecked() else from_qdate(self.term_end.date()),
+            unit_cost=validation.money(self.unit_cost.text().replace(",", "."), "Unit cost"),
+            currency=self.currency.currentText(),
+            po_reference=self.po_reference.text(),
+            reseller=self.reseller.text(),
+            notes=self.notes_edit.toPlainText(),
+            min_cores_per_processor=self.min_cores.value() if metric is Metric.PER_CORE else 0,
+        )
+
+    def save(self) -> None:
+        """Add or update the entitlement."""
+        data = self.entered()
+        if self.entitlement_id is None:
+            self.saved_id = self.services.catalog.add_entitlement(data)
+        else:
+            self.services.catalog.update_entitlement(self.entitlement_id, data, self.reason.text())
+            self.saved_id = self.entitlement_id
+
+
+# ------------------------------------------------------------------------------ directory
+
+
+class TeamDialog(RecordDialog):
+    """Adds a team (a cost centre)."""
+
+    def __init__(self, services: Services, parent: QWidget | None = None) -> None:
+        super().__init__(services, "New team", "Add team", parent)
+        self.name_edit = wide(QLineEdit())
+        self.name_edit.setPlaceholderText("e.g. Finance")
+        self.cost_centre = QLineEdit()
+        self.cost_centre.setPlaceholderText("optional, e.g. CC-4100")
+        self.add_row("&Name:", self.name_edit, names=("Team name",))
+        self.add_row("&Cost centre:", self.cost_centre, names=("Cost centre",))
+        self.finish()
+
+    def complete(self) -> bool:
+        """A name is given."""
+        return bool(self.name_edit.text().strip())
+
+    def save(self) -> None:
+        """Add the team."""
+        self.saved_id = self.services.directory.add_team(
+            self.name_edit.text(), self.cost_centre.text()
+        )
+
+
+class PersonDialog(RecordDialog):
+    """Adds a person or edits one."""
+
+    def __init__(
+        self, services: Services, parent: QWidget | None = None, person_id: int | None = None
+    ) -> None:
+        editing = person_id is not None
+        super().__init__(
+            services,
+            "Edit person" if editing else "New person",
+            "Save changes" if editing else "Add person",
+            parent,
+        )
+        self.person_id = person_id
+        self.team_dialog: TeamDialog | None = None
+        self.employee_id = wide(QLineEdit())
+        self.employee_id.setPlaceholderText("e.g. E10442")
+        self.name_edit = QLineEdit()
+        self.name_edit.setPlaceholderText("e.g. Jane Smith")
+        self.email = QLineEdit()
+        self.email.setPlaceholderText("optional, e.g. jane.smith@example.org")
+        self.team_combo = QComboBox()
+        self.new_team = helper_button("New team…")
+        self.new_team.clicked.connect(self._add_team)
+        self.reason = QLineEdit()
+        self.reason.setPlaceholderText("optional, e.g. moved to Finance")
+        self.add_row("&Employee ID:", self.employee_id, names=("Employee ID",))
+        self.add_row("&Name:", self.name_edit, names=("Name",))
+        self.add_row("E&mail:", self.email, names=("Email",))
+        self.add_row("&Team:", row(self.team_combo, self.new_team), buddy=self.team_combo)
+        self.team_combo.setMinimumWidth(220)
+        team_id: int | None = None
+        if person_id is not None:
+            data, status = details.person(services.ctx, person_id)
+            listed = PeopleQuery(services.ctx).rows([person_id]).get(person_id)
+            self.employee_id.setText(data.employee_id)
+            self.name_edit.setText(data.name)
+            self.email.setText(data.email)
+            team_id = data.team_id
+            if status == "left" and listed is not None:
+                left = listed[PERSON_DATE_LEFT]
+                when = f" on {left.isoformat()}" if left else ""
+                self.add_note(f"{data.name} left the organization{when}.", "warning")
+            self.add_row("&Reason:", self.reason, names=("Reason",))
+        self._fill_teams(team_id)
+        self.finish()
+
+    def _fill_teams(self, select: int | None) -> None:
+        items = [NamedItem(-1, "(no team)"), *self.services.directory.teams()]
+        fill_combo(self.team_combo, items, -1 if select is None else select)
+
+    def _add_team(self) -> None:
+        self.team_dialog = TeamDialog(self.services, self)
+        self.team_dialog.accepted.connect(lambda: self._fill_teams(self._new_team_id()))
+        self.team_dialog.open()
+
+    def _new_team_id(self) -> int | None:
+        return self.team_dialog.saved_id if self.team_dialog is not None else None
+
+    def complete(self) -> bool:
+        """Employee id and name are given."""
+        return bool(self.employee_id.text().strip() and self.name_edit.text().strip())
+
+    def save(self) -> None:
+        """Add or update the person."""
+        team = combo_id(self.team_combo)
+        data = PersonInput(
+            self.employee_id.text(),
+            self.name_edit.text(),
+            self.email.text(),
+            None if team is None or team < 0 else team,
+        )
+        if self.person_id is None:
+            self.saved_id = self.services.directory.add_person(data)
+        else:
+            self.services.directory.update_person(self.person_id, data, self.reason.text())
+            self.saved_id = self.person_id
+
+
+class DeviceDialog(RecordDialog):
+    """Adds a device or edits one; the owner is picked from the people list."""
+
+    def __init__(
+        self, services: Services, parent: QWidget | None = None, device_id: int | None = None
+    ) -> None:
+        editing = device_id is not None
+        super().__init__(
+            services,
+            "Edit device" if editing else "New device",
+            "Save changes" if editing else "Add device",
+            parent,
+        )
+        self.setMinimumWidth(600)
+        self.device_id = device_id
+        self.owner_id: int | None = None
+        ctx = services.ctx
+        self.hostname = wide(QLineEdit())
+        self.hostname.setPlaceholderText("e.g. fin-lt-0142")
+        self.serial = QLineEdit()
+        self.serial.setPlaceholderText("optional")
+        self.owner_label = QLabel()
+        self.clear_owner = helper_button("Clear owner")
+        self.clear_owner.clicked.connect(lambda: self._set_owner(None, ""))
+
+        def people(text: str, column: int, descending: bool) -> PeopleQuery:
+            return PeopleQuery(ctx, text, column, descending, status="active")
+
+        self.owner_picker = PickerTable(
+            people,
+            sort_column=1,
+            hidden_columns=(2, 4, 5),
+            widths={0: 10, 1: 24, 3: 16},
+            stretch=3,
+            empty_hint="No active person matches the search.",
+            placeholder="Search people by name, employee ID or email",
+        )
+        self.owner_picker.view.setMinimumHeight(150)
+        self.owner_picker.selection_changed.connect(self._owner_picked)
+        self.processors = QSpinBox()
+        self.processors.setRange(1, 1024)
+        self.processors.setMinimumWidth(100)
+        self.cores = QSpinBox()
+        self.cores.setRange(1, 65536)
+        self.cores.setValue(4)
+        self.cores.setMinimumWidth(100)
+        self.os = QComboBox()
+        self.os.setEditable(True)
+        self.os.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        self.os.addItems(OPERATING_SYSTEMS)
+        self.os.setCurrentIndex(-1)
+        self.os.setPlaceholderText("optional")
+        self.reason = QLineEdit()
+        self.reason.setPlaceholderText("optional, e.g. motherboard replaced")
+
+        owner = QVBoxLayout()
+        owner.setContentsMargins(0, 0, 0, 0)
+        owner.addLayout(row(self.owner_label, 0, self.clear_owner))
+        owner.addWidget(self.owner_picker)
+        hardware = QHBoxLayout()
+        hardware.setContentsMargins(0, 0, 0, 0)
+        cores_label = QLabel("&Cores:")
+        cores_label.setBuddy(self.cores)
+        hardware.addWidget(self.processors)
+        hardware.addSpacing(16)
+        hardware.addWidget(cores_label)
+        hardware.addWidget(self.cores)
+        hardware.addStretch(1)
+        self.add_row("&Host name:", self.hostname, names=("Host name",))
+        self.add_row("&Serial:", self.serial, names=("Serial",))
+        self.add_row("&Owner:", owner, buddy=self.owner_picker.search)
+        self.add_row("&Processors:", hardware, names=("Processors",), buddy=self.processors)
+        self.name_field("Cores", self.cores)
+        self.add_row("Operating s&ystem:", self.os, names=("Operating system",))
+        if device_id is not None:
+            data = details.device(ctx, device_id)
+            self.hostname.setText(data.hostname)
+            self.serial.setText(data.serial)
+            self.processors.setValue(data.processors)
+            self.cores.setValue(data.cores)
+            self.os.setCurrentText(data.os)
+            name = ""
+            if data.owner_id is not None:
+                found = PeopleQuery(ctx).rows([data.owner_id]).get(data.owner_id)
+                name = f"{found[1]} ({found[0]})" if found else ""
+            self._set_owner(data.owner_id, name)
+            self.add_row("&Reason:", self.reason, names=("Reason",))
+        else:
+            self._set_owner(None, "")
+        self.finish()
+
+    def _set_owner(self, owner_id: int | None, name: str) -> None:
+        self.owner_id = owner_id
+        self.owner_label.setText(name if owner_id is not None else "No owner chosen")
+        self.clear_owner.setEnabled(owner_id is not None)
+        if owner_id is None:
+            self.owner_picker.view.clearSelection()
+
+    def _owner_picked(self) -> None:
+        rows = self.owner_picker.selected_rows()
+        if not rows:
+            return
+        found = self.owner_picker.model.row_data(rows[0])
+        if found is not None:
+            self._set_owner(self.owner_picker.model.key_at(rows[0]), f"{found[1]} ({found[0]})")
+
+    def complete(self) -> bool:
+        """A host name is given."""
+        return bool(self.hostname.text().strip())
+
+    def save(self) -> None:
+        """Add or update the device."""
+        data = DeviceInput(
+            self.hostname.text(),
+            self.serial.text(),
+            self.owner_id,
+            self.processors.value(),
+            self.cores.value(),
+            self.os.currentText(),
+        )
+        if self.device_id is None:
+            self.saved_id = self.services.directory.add_device(data)
+        else:
+            self.services.directory.update_device(self.device_id, data, self.reason.text())
+            self.saved_id = self.device_id
