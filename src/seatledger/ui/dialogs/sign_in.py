@@ -1,0 +1,46 @@
+"""Signing an operator in to an open workspace."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QLineEdit, QWidget
+
+from seatledger.errors import AuthenticationError, ValidationError
+from seatledger.services.session import Services
+from seatledger.services.workspace import Workspace
+from seatledger.ui.dialogs.common import FormDialog, wide
+
+DEMO_HINT = "Demo operators: admin, manager, auditor, viewer — password demo"
+
+
+class SignInDialog(FormDialog):
+    """Asks for an operator name and password; after Accepted, :attr:`services` is signed in."""
+
+    def __init__(
+        self, workspace: Workspace, parent: QWidget | None = None, *, operator_name: str = ""
+    ) -> None:
+        super().__init__("Sign in to SeatLedger", "Sign in", parent)
+        self.workspace = workspace
+        self.services: Services | None = None
+        self.set_intro(f"Sign in to {workspace.display_name}.")
+        self.name_edit = wide(QLineEdit(operator_name))
+        self.name_edit.setPlaceholderText("operator name")
+        self.password_edit = wide(QLineEdit())
+        self.password_edit.setEchoMode(QLineEdit.EchoMode.Password)
+        self.add_row("&Operator:", self.name_edit, names=("Operator name",))
+        self.add_row("&Password:", self.password_edit, names=("Password",))
+        if workspace.is_demo:
+            self.add_note(DEMO_HINT)
+        self.finish()
+        (self.password_edit if operator_name else self.name_edit).setFocus()
+
+    def complete(self) -> bool:
+        """Both fields are filled."""
+        return bool(self.name_edit.text().strip() and self.password_edit.text())
+
+    def save(self) -> None:
+        """Check the password; a wrong one clears the field and keeps the dialog open."""
+        try:
+            self.services = self.workspace.sign_in(self.name_edit.text(), self.password_edit.text())
+        except AuthenticationError as exc:
+            self.password_edit.clear()
+            raise ValidationError(str(exc), "Password") from exc
