@@ -23,6 +23,7 @@ from seatledger.services.queries import (
     PeopleQuery,
     Row,
     SeatQuery,
+    TableQuery,
 )
 from seatledger.services.session import Services
 from seatledger.ui.presenters import (
@@ -35,7 +36,6 @@ from seatledger.ui.presenters import (
     SeatPresenter,
 )
 from seatledger.ui.table_model import BLOCK, KEY_ROLE, RIGHT, SORT_ROLE, KeyedTableModel, Presenter
-from seatledger.ui.widgets import table_query
 
 pytestmark = pytest.mark.gui
 
@@ -68,8 +68,8 @@ class FakeQuery:
         return {key: (f"row {key:05}", key, key % 2 == 0) for key in keys}
 
 
-def _model(query: object, presenter: Presenter | None = None) -> KeyedTableModel:
-    return KeyedTableModel(table_query(query), presenter)
+def _model(query: TableQuery, presenter: Presenter | None = None) -> KeyedTableModel:
+    return KeyedTableModel(query, presenter)
 
 
 def _paint(view: QTableView) -> None:

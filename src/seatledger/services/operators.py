@@ -18,7 +18,15 @@ from seatledger.store.models import Operator
 
 _hasher = PasswordHasher()  # Argon2id with the library's current recommended parameters
 MIN_PASSWORD = 4
-_DUMMY_HASH = _hasher.hash("not a real password")
+_dummy_hash = ""  # made on first use: hashing costs a quarter second at start-up
+
+
+def _dummy() -> str:
+    """A hash to verify against for unknown names, so they take as long as wrong passwords."""
+    global _dummy_hash  # noqa: PLW0603
+    if not _dummy_hash:
+        _dummy_hash = _hasher.hash("not a real password")
+    return _dummy_hash
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +96,7 @@ def sign_in(db: Database, name: str, password: str) -> Actor:
     """
     with db.read() as session:
         operator = session.scalar(select(Operator).where(Operator.name == name.strip()))
-    stored = operator.password_hash if operator is not None else _DUMMY_HASH
+    stored = operator.password_hash if operator is not None else _dummy()
     try:
         _hasher.verify(stored, password)
         valid = operator is not None and operator.active

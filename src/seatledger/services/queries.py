@@ -16,6 +16,7 @@ from typing import Any, Protocol
 from sqlalchemy import ColumnElement, and_, case, func, literal, or_, select
 
 from seatledger.domain.licensing import Metric
+from seatledger.errors import NotFoundError
 from seatledger.services.context import Context
 from seatledger.services.ledger import decode_body, summarize
 from seatledger.store.models import (
@@ -116,8 +117,17 @@ class LicenseRow:
 class LicenseQuery:
     """Entitlements with vendor and product, filtered by text, sorted by any column."""
 
-    columns = ("Vendor", "Product", "Metric", "Quantity", "Used", "Free", "Utilization", "Term end")
-    sortable = (True,) * 8
+    columns: tuple[str, ...] = (
+        "Vendor",
+        "Product",
+        "Metric",
+        "Quantity",
+        "Used",
+        "Free",
+        "Utilization",
+        "Term end",
+    )
+    sortable: tuple[bool, ...] = (True,) * 8
 
     def __init__(
         self,
@@ -232,8 +242,8 @@ class LicenseQuery:
 class PeopleQuery:
     """People with their team and the number of seats they hold."""
 
-    columns = ("Employee ID", "Name", "Email", "Team", "Status", "Seats")
-    sortable = (True, True, True, True, True, True)
+    columns: tuple[str, ...] = ("Employee ID", "Name", "Email", "Team", "Status", "Seats")
+    sortable: tuple[bool, ...] = (True, True, True, True, True, True)
 
     def __init__(
         self,
@@ -320,8 +330,16 @@ class PeopleQuery:
 class DeviceQuery:
     """Devices with their owner and the number of seats they hold."""
 
-    columns = ("Host name", "Serial", "Owner", "Processors", "Cores", "OS", "Seats")
-    sortable = (True,) * 7
+    columns: tuple[str, ...] = (
+        "Host name",
+        "Serial",
+        "Owner",
+        "Processors",
+        "Cores",
+        "OS",
+        "Seats",
+    )
+    sortable: tuple[bool, ...] = (True,) * 7
 
     def __init__(
         self, ctx: Context, text: str = "", sort_column: int = 0, descending: bool = False
@@ -389,8 +407,16 @@ class DeviceQuery:
 class SeatQuery:
     """The assignments of one entitlement (open ones, or the whole history)."""
 
-    columns = ("Holder", "Kind", "Units", "Assigned", "Assigned by", "Released", "Note")
-    sortable = (False, False, True, True, False, True, False)
+    columns: tuple[str, ...] = (
+        "Holder",
+        "Kind",
+        "Units",
+        "Assigned",
+        "Assigned by",
+        "Released",
+        "Note",
+    )
+    sortable: tuple[bool, ...] = (False, False, True, True, False, True, False)
 
     def __init__(
         self,
@@ -476,8 +502,16 @@ class ActivityFilter:
 class ActivityQuery:
     """Ledger entries, newest first, filtered by operator, action, entity and date."""
 
-    columns = ("#", "Time (UTC)", "Operator", "Action", "Entity", "Reason", "Details")
-    sortable = (False,) * 7
+    columns: tuple[str, ...] = (
+        "#",
+        "Time (UTC)",
+        "Operator",
+        "Action",
+        "Entity",
+        "Reason",
+        "Details",
+    )
+    sortable: tuple[bool, ...] = (False,) * 7
 
     def __init__(self, ctx: Context, flt: ActivityFilter | None = None) -> None:
         self._ctx = ctx
@@ -533,3 +567,43 @@ class ActivityQuery:
                     summarize(decoded),
                 )
         return out
+
+
+@dataclass(frozen=True, slots=True)
+class Counts:
+    """How many of each thing the navigation shows."""
+
+    licenses: int
+    people: int
+    devices: int
+    ledger: int
+
+
+def counts(ctx: Context) -> Counts:
+    """Row counts for the navigation, by ``COUNT(*)`` (the ledger's from its head record)."""
+    with ctx.read() as session:
+        licenses = session.scalar(
+            select(func.count()).select_from(Entitlement).where(Entitlement.retired.is_(False))
+        )
+        people = session.scalar(select(func.count()).select_from(Person))
+        devices = session.scalar(select(func.count()).select_from(Device))
+        ledger = session.scalar(select(LedgerHead.size))
+    return Counts(licenses or 0, people or 0, devices or 0, ledger or 0)
+
+
+def ledger_entry(ctx: Context, seq: int) -> dict[str, Any]:
+    """One ledger entry's canonical body, decoded, with its hashes (hex) for display.
+
+    Raises:
+        NotFoundError: no entry has that sequence number.
+    """
+    with ctx.read() as session:
+        row = session.execute(
+            select(LedgerEntry.body, LedgerEntry.prev_hash, LedgerEntry.hash).where(
+                LedgerEntry.seq == seq
+            )
+        ).first()
+    if row is None:
+        raise NotFoundError(f"Ledger entry {seq} does not exist.")
+    body = decode_body(bytes(row[0]))
+    return {"entry": body, "prev_hash": bytes(row[1]).hex(), "hash": bytes(row[2]).hex()}

@@ -13,18 +13,21 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, create_engine, event, inspect
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from seatledger.errors import DatabaseError
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+
+# The newest migration.  Opening an up-to-date database compares against this constant and never
+# imports Alembic (a third of a second at start-up); a test keeps it equal to Alembic's head.
+HEAD_REVISION = "0002"
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -44,6 +47,8 @@ def to_url(db: str | Path) -> str:
 
 
 def _alembic_config() -> Config:
+    from alembic.config import Config  # noqa: PLC0415 (only when migrating)
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     return cfg
@@ -51,13 +56,25 @@ def _alembic_config() -> Config:
 
 def head_revision() -> str:
     """The newest schema revision this version of SeatLedger knows."""
+    from alembic.script import ScriptDirectory  # noqa: PLC0415
+
     head = ScriptDirectory.from_config(_alembic_config()).get_current_head()
     assert head is not None
     return head
 
 
 def _known_revisions() -> set[str]:
+    from alembic.script import ScriptDirectory  # noqa: PLC0415
+
     return {rev.revision for rev in ScriptDirectory.from_config(_alembic_config()).walk_revisions()}
+
+
+def _stored_revision(conn: Connection) -> tuple[str | None, set[str]]:
+    tables = set(inspect(conn).get_table_names())
+    if "alembic_version" not in tables:
+        return None, tables
+    revision = conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
+    return (str(revision) if revision is not None else None), tables
 
 
 def _check_sqlite_file(path: Path) -> None:
@@ -217,12 +234,13 @@ class Database:
     def current_revision(self) -> str | None:
         """The schema revision stored in the database, or None when it is empty."""
         with self.engine.connect() as conn:
-            return MigrationContext.configure(conn).get_current_revision()
+            return _stored_revision(conn)[0]
 
     def _migrate(self, *, upgrade: bool) -> OpenResult:
         with self.engine.connect() as conn:
-            current = MigrationContext.configure(conn).get_current_revision()
-            tables = set(inspect(conn).get_table_names())
+            current, tables = _stored_revision(conn)
+        if current == HEAD_REVISION:
+            return OpenResult(created=False, upgraded_from=None, backup=None)
         head = head_revision()
         if current is None:
             if tables - {"alembic_version"}:
@@ -245,6 +263,8 @@ class Database:
         return OpenResult(created=False, upgraded_from=current, backup=backup)
 
     def _upgrade(self) -> None:
+        from alembic import command  # noqa: PLC0415
+
         cfg = _alembic_config()
         with self.engine.begin() as conn:
             cfg.attributes["connection"] = conn

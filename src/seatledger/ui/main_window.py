@@ -40,7 +40,7 @@ from seatledger import APP_NAME, __version__
 from seatledger.domain.ledger import Verdict
 from seatledger.domain.roles import Permission, allows
 from seatledger.services import ledger
-from seatledger.services.queries import ActivityQuery, DeviceQuery, LicenseQuery, PeopleQuery
+from seatledger.services.queries import counts
 from seatledger.services.session import Services
 from seatledger.services.workspace import Workspace
 from seatledger.ui.pages import Page
@@ -104,12 +104,12 @@ def _separator(parent: QWidget) -> QFrame:
 
 def _counts(services: Services) -> dict[str, int]:
     """How many licenses, people, devices and ledger entries there are (run in the background)."""
-    ctx = services.ctx
+    found = counts(services.ctx)
     return {
-        "licenses": len(LicenseQuery(ctx).keys()),
-        "people": len(PeopleQuery(ctx).keys()),
-        "devices": len(DeviceQuery(ctx).keys()),
-        "activity": len(ActivityQuery(ctx).keys()),
+        "licenses": found.licenses,
+        "people": found.people,
+        "devices": found.devices,
+        "activity": found.ledger,
     }
 
 
@@ -491,7 +491,7 @@ class MainWindow(QMainWindow):
     def verify_ledger(self) -> None:
         """Verify the whole ledger in the background, with progress and cancel."""
         db = self.services.db
-        total = len(ActivityQuery(self.services.ctx).keys())
+        total = counts(self.services.ctx).ledger
         progress = QProgressDialog(
             "Verifying the activity ledger…", "Cancel", 0, max(total, 1), self
         )

@@ -9,7 +9,6 @@ viewport, and helpers that reload the keys while keeping the user's selection an
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import cast
 
 from PySide6.QtCore import (
     QByteArray,
@@ -23,7 +22,6 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QKeyEvent, QPainter, QPaintEvent, QPalette
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLineEdit, QTableView, QWidget
 
-from seatledger.services.queries import TableQuery
 from seatledger.ui.table_model import KEY_ROLE, KeyedTableModel
 
 SEARCH_DELAY_MS = 250
@@ -255,17 +253,6 @@ class DataTable(QTableView):
             painter.drawText(area, _HINT_FLAGS, self._hint)
         finally:
             painter.end()
-
-
-def table_query(query: object) -> TableQuery:
-    """A query object as the :class:`TableQuery` protocol the model takes.
-
-    The query classes declare ``columns`` and ``sortable`` as fixed-length tuples, which mypy does
-    not accept for the protocol's settable ``tuple[str, ...]`` attributes (they would have to be
-    read-only properties in the protocol, or annotated in the classes).  Until then, this is the
-    one place that says "this is a table query".
-    """
-    return cast("TableQuery", query)
 
 
 def _rows_of(keyed: KeyedTableModel, keys: Sequence[int]) -> list[int]:

@@ -35,9 +35,10 @@ from PySide6.QtWidgets import (
 
 from seatledger.errors import KnownError, ValidationError
 from seatledger.services.operators import MIN_PASSWORD
+from seatledger.services.queries import TableQuery
 from seatledger.ui.table_model import KeyedTableModel, Presenter
 from seatledger.ui.tasks import Task
-from seatledger.ui.widgets import DataTable, SearchBox, table_query
+from seatledger.ui.widgets import DataTable, SearchBox
 
 FIELD_WIDTH = 300
 W = TypeVar("W", bound=QWidget)
@@ -385,7 +386,7 @@ class FormDialog(QDialog):
 
 # ------------------------------------------------------------------------------ picker table
 
-QueryFactory = Callable[[str, int, bool], object]
+QueryFactory = Callable[[str, int, bool], TableQuery]
 """Builds the picker's query (a table query) from the search text, sort column and direction."""
 
 
@@ -418,9 +419,7 @@ class PickerTable(QWidget):
         self.view = DataTable()
         if not multi:
             self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.model = KeyedTableModel(
-            table_query(make_query("", sort_column, False)), presenter, parent=self
-        )
+        self.model = KeyedTableModel(make_query("", sort_column, False), presenter, parent=self)
         self.view.attach(self.model, sort_column, False)
         for column in hidden_columns:
             self.view.setColumnHidden(column, True)
@@ -445,7 +444,7 @@ class PickerTable(QWidget):
             header.sortIndicatorSection(),
             header.sortIndicatorOrder() == Qt.SortOrder.DescendingOrder,
         )
-        self.model.set_query(table_query(query))
+        self.model.set_query(query)
         # A model reset clears the selection without a signal.
         self.selection_changed.emit()
 

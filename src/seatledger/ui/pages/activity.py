@@ -24,21 +24,19 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from seatledger.errors import NotFoundError
 from seatledger.services.ledger import ACTIONS, ENTITY_TYPES
-from seatledger.services.queries import ActivityFilter, ActivityQuery, Row
+from seatledger.services.queries import ActivityFilter, ActivityQuery, ledger_entry
 from seatledger.services.session import Services
 from seatledger.ui.pages import Page
 from seatledger.ui.presenters import ActivityPresenter
 from seatledger.ui.table_model import KeyedTableModel
-from seatledger.ui.widgets import DataTable, table_query
-
-_ENTRY_FIELDS = ("seq", "ts", "operator", "action", "entity", "reason", "changes")
+from seatledger.ui.widgets import DataTable
 
 
-def entry_text(row: Row) -> str:
-    """An activity row as pretty-printed JSON for the entry pane."""
-    entry: dict[str, Any] = dict(zip(_ENTRY_FIELDS, row, strict=True))
-    return json.dumps(entry, indent=2, ensure_ascii=False)
+def entry_text(entry: dict[str, Any]) -> str:
+    """A ledger entry (its hashed body and hashes) as pretty-printed JSON for the entry pane."""
+    return json.dumps(entry, indent=2, ensure_ascii=False, sort_keys=True)
 
 
 class _DateFilter(QWidget):
@@ -119,9 +117,7 @@ class ActivityPage(Page):
         self.table = DataTable(self)
         self.table.setObjectName("activity")
         self.table.setSelectionMode(DataTable.SelectionMode.SingleSelection)
-        self.model = KeyedTableModel(
-            table_query(ActivityQuery(services.ctx)), ActivityPresenter(), self.table
-        )
+        self.model = KeyedTableModel(ActivityQuery(services.ctx), ActivityPresenter(), self.table)
         self.table.attach(self.model, 0, descending=True)
         self.table.set_column_widths(
             {0: 7, 1: 18, 2: 11, 3: 18, 4: 15, 5: 24, 6: 40}, stretch=ActivityPresenter.DETAILS
@@ -172,7 +168,7 @@ class ActivityPage(Page):
         )
 
     def _apply_filter(self, *_args: object) -> None:
-        self.model.set_query(table_query(ActivityQuery(self.services.ctx, self.current_filter())))
+        self.model.set_query(ActivityQuery(self.services.ctx, self.current_filter()))
         self.entry.clear()
         self._update_after_query()
 
@@ -197,11 +193,16 @@ class ActivityPage(Page):
 
     def _on_selection(self, _selected: QItemSelection, _deselected: QItemSelection) -> None:
         index = self.table.currentIndex()
-        row = self.model.row_data(index.row()) if index.isValid() else None
-        if row is None:
+        if not index.isValid():
             self.entry.clear()
+            return
+        seq = self.model.key_at(index.row())
+        try:
+            entry = ledger_entry(self.services.ctx, seq)
+        except NotFoundError as exc:
+            self.entry.setPlainText(str(exc))
         else:
-            self.entry.setPlainText(entry_text(row))
+            self.entry.setPlainText(entry_text(entry))
 
     def focus_search(self) -> None:
         """Focus the first filter."""

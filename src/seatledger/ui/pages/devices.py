@@ -11,7 +11,7 @@ from seatledger.services.session import Services
 from seatledger.ui.pages import Page
 from seatledger.ui.presenters import DevicePresenter
 from seatledger.ui.table_model import KeyedTableModel
-from seatledger.ui.widgets import DataTable, SearchBox, table_query
+from seatledger.ui.widgets import DataTable, SearchBox
 
 
 class DevicesPage(Page):
@@ -42,7 +42,7 @@ class DevicesPage(Page):
         self.table = DataTable(self)
         self.table.setObjectName("devices")
         query = self._current = DeviceQuery(services.ctx)
-        self.model = KeyedTableModel(table_query(query), DevicePresenter(), self.table)
+        self.model = KeyedTableModel(query, DevicePresenter(), self.table)
         self.table.attach(self.model, query.sort_column, query.descending)
         self.table.set_column_widths({0: 24, 1: 16, 2: 24, 3: 10, 4: 8, 5: 22, 6: 7}, stretch=5)
         self.table.selectionModel().selectionChanged.connect(self._on_selection)
@@ -65,7 +65,7 @@ class DevicesPage(Page):
         self._current = DeviceQuery(
             self.services.ctx, self.search.text(), current.sort_column, current.descending
         )
-        self.model.set_query(table_query(self._current))
+        self.model.set_query(self._current)
         self.table.keep_or_select_first(previous)
         self._update_after_query()
         self._update_buttons()

@@ -35,7 +35,7 @@ from seatledger.services.queries import LicenseRow, SeatQuery
 from seatledger.services.session import Services
 from seatledger.ui.presenters import EXPIRING_COLOR, NEARLY_FULL, OVER_LIMIT_COLOR, SeatPresenter
 from seatledger.ui.table_model import KeyedTableModel
-from seatledger.ui.widgets import DataTable, table_query
+from seatledger.ui.widgets import DataTable
 
 _KEY_DELETE = Qt.Key.Key_Delete
 _RELEASED = SeatPresenter.RELEASED
@@ -330,13 +330,13 @@ class LicenseDetail(QWidget):
         )
         model = self.seats.model()
         if isinstance(model, KeyedTableModel):
-            model.set_query(table_query(query))
+            model.set_query(query)
             header = self.seats.horizontalHeader()
             header.blockSignals(True)
             header.setSortIndicator(query.sort_column, Qt.SortOrder.DescendingOrder)
             header.blockSignals(False)
             return
-        model = KeyedTableModel(table_query(query), SeatPresenter(), self.seats)
+        model = KeyedTableModel(query, SeatPresenter(), self.seats)
         self.seats.attach(model, query.sort_column, query.descending)
         self.seats.set_column_widths(
             {0: 26, 1: 8, 2: 6, 3: 17, 4: 12, 5: 17, 6: 20}, stretch=SeatPresenter.NOTE

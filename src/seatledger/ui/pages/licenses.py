@@ -37,7 +37,7 @@ from seatledger.ui.presenters import (
     LicensePresenter,
 )
 from seatledger.ui.table_model import FOREGROUND, ROW_ROLE, KeyedTableModel
-from seatledger.ui.widgets import DataTable, SearchBox, index_key, table_query
+from seatledger.ui.widgets import DataTable, SearchBox, index_key
 
 _UTILIZATION = LicensePresenter.UTILIZATION
 _VENDOR = LicensePresenter.VENDOR
@@ -167,7 +167,7 @@ class LicensesPage(Page):
         self.table.setObjectName("licenses")
         self.table.setItemDelegate(LicenseDelegate(self.table))
         self._current = LicenseQuery(services.ctx)
-        self.model = KeyedTableModel(table_query(self._current), LicensePresenter(), self.table)
+        self.model = KeyedTableModel(self._current, LicensePresenter(), self.table)
         self.table.attach(self.model, 0, descending=False)
         self.table.set_column_widths(
             {0: 18, 1: 30, 2: 16, 3: 9, 4: 9, 5: 9, 6: 18, 7: 11},
@@ -215,7 +215,7 @@ class LicensesPage(Page):
         self._reloading = True
         try:
             self._current = query
-            self.model.set_query(table_query(query))
+            self.model.set_query(query)
             self.table.keep_or_select_first(previous)
         finally:
             self._reloading = False

@@ -24,7 +24,7 @@ from seatledger.services.session import Services
 from seatledger.ui.pages import Page
 from seatledger.ui.presenters import PeoplePresenter
 from seatledger.ui.table_model import KeyedTableModel
-from seatledger.ui.widgets import DataTable, SearchBox, table_query
+from seatledger.ui.widgets import DataTable, SearchBox
 
 _STATUSES = (("Active and left", None), ("Active", "active"), ("Left", "left"))
 _STATUS_COLUMN = PeoplePresenter.STATUS
@@ -76,7 +76,7 @@ class PeoplePage(Page):
         self.table = DataTable(self)
         self.table.setObjectName("people")
         query = self._current = PeopleQuery(services.ctx)
-        self.model = KeyedTableModel(table_query(query), PeoplePresenter(), self.table)
+        self.model = KeyedTableModel(query, PeoplePresenter(), self.table)
         self.table.attach(self.model, query.sort_column, query.descending)
         self.table.set_column_widths({0: 12, 1: 26, 2: 30, 3: 18, 4: 16, 5: 7}, stretch=2)
         self.table.selectionModel().selectionChanged.connect(self._on_selection)
@@ -116,7 +116,7 @@ class PeoplePage(Page):
             team_id=self.team.currentData(),
             status=self.status.currentData(),
         )
-        self.model.set_query(table_query(self._current))
+        self.model.set_query(self._current)
         self.table.keep_or_select_first(previous)
         self._update_after_query()
         self._update_buttons()

@@ -1,0 +1,56 @@
+"""What start-up relies on: the migration head constant, navigation counts, one ledger entry."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from typing import Any
+
+import pytest
+
+from seatledger.errors import NotFoundError
+from seatledger.services.queries import counts, ledger_entry
+from seatledger.services.session import Services
+from seatledger.store.db import HEAD_REVISION, head_revision
+
+
+def test_head_constant_matches_alembic() -> None:
+    # Opening an up-to-date database trusts this constant instead of importing Alembic.
+    assert head_revision() == HEAD_REVISION
+
+
+def test_opening_an_up_to_date_database_does_not_import_alembic(tmp_path: object) -> None:
+    path = f"{tmp_path}/db.sqlite"
+    code = (
+        "import sys\n"
+        "from seatledger.store.db import Database\n"
+        f"Database.open({path!r})[0].dispose()\n"  # creates: Alembic runs
+        "for name in [m for m in sys.modules if m.startswith('alembic')]:\n"
+        "    del sys.modules[name]\n"
+        f"Database.open({path!r})[0].dispose()\n"
+        "print(any(m.startswith('alembic') for m in sys.modules))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert out.strip() == "False"
+
+
+def test_counts_match_what_was_created(admin: Services, org: Any) -> None:
+    found = counts(admin.ctx)
+    assert (found.licenses, found.people, found.devices) == (2, 5, 2)
+    admin.seats.assign(org.acrobat, people=org.people[:2])
+    assert counts(admin.ctx).ledger == found.ledger + 1
+
+
+def test_ledger_entry_returns_the_hashed_body(admin: Services, org: Any) -> None:
+    admin.seats.assign(org.acrobat, people=org.people[:1], reason="new starter")
+    size = counts(admin.ctx).ledger
+    entry = ledger_entry(admin.ctx, size)
+    assert entry["entry"]["action"] == "seat.assign"
+    assert entry["entry"]["what"]["reason"] == "new starter"
+    assert entry["entry"]["seq"] == size
+    assert len(entry["hash"]) == 64
+    assert entry["prev_hash"] == ledger_entry(admin.ctx, size - 1)["hash"]
+    with pytest.raises(NotFoundError):
+        ledger_entry(admin.ctx, size + 1)
