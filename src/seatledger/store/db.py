@@ -77,6 +77,23 @@ def _stored_revision(conn: Connection) -> tuple[str | None, set[str]]:
     return (str(revision) if revision is not None else None), tables
 
 
+_SIGNATURES = {
+    b"PK\x03\x04": "a ZIP archive or an Office document",
+    b"%PDF": "a PDF document",
+    b"\x89PNG": "a PNG image",
+    b"\xd0\xcf\x11\xe0": "an old-style Office document",
+}
+
+
+def _looks_like(magic: bytes) -> str:
+    for signature, kind in _SIGNATURES.items():
+        if magic.startswith(signature):
+            return f" (it looks like {kind})"
+    if magic[:1] in (b"{", b"[") or magic.isascii():
+        return " (it looks like a text file)"
+    return ""
+
+
 def _check_sqlite_file(path: Path) -> None:
     if path.is_dir():
         raise DatabaseError(f"{path} is a folder, not a SeatLedger database file.")
@@ -89,7 +106,7 @@ def _check_sqlite_file(path: Path) -> None:
         raise DatabaseError(f"{path} cannot be read: {exc.strerror}.") from exc
     if magic != SQLITE_MAGIC:
         raise DatabaseError(
-            f"{path} is not a SQLite database (it starts with {magic[:8]!r}). "
+            f"{path} is not a SQLite database{_looks_like(magic)}. "
             "Choose a SeatLedger database file or a new file name."
         )
 
