@@ -236,6 +236,19 @@ class LicenseQuery:
             }
 
 
+def _holds(holder: ColumnElement[bool], entitlement_id: int) -> ColumnElement[bool]:
+    """The holder has an open seat of the entitlement (for pickers that hide existing holders)."""
+    return (
+        select(SeatAssignment.id)
+        .where(
+            holder,
+            SeatAssignment.entitlement_id == entitlement_id,
+            SeatAssignment.ended_at.is_(None),
+        )
+        .exists()
+    )
+
+
 # ------------------------------------------------------------------------------------- people
 
 
@@ -254,6 +267,7 @@ class PeopleQuery:
         *,
         team_id: int | None = None,
         status: str | None = None,
+        without_seat_of: int | None = None,
     ) -> None:
         self._ctx = ctx
         self.text = text.strip()
@@ -261,6 +275,7 @@ class PeopleQuery:
         self.descending = descending
         self.team_id = team_id
         self.status = status
+        self.without_seat_of = without_seat_of
 
     @staticmethod
     def _seats() -> Any:
@@ -297,6 +312,8 @@ class PeopleQuery:
             conditions.append(Person.team_id == self.team_id)
         if self.status is not None:
             conditions.append(Person.status == self.status)
+        if self.without_seat_of is not None:
+            conditions.append(~_holds(SeatAssignment.person_id == Person.id, self.without_seat_of))
         if conditions:
             query = query.where(and_(*conditions))
         order = primary.desc() if self.descending else primary.asc()
@@ -342,12 +359,19 @@ class DeviceQuery:
     sortable: tuple[bool, ...] = (True,) * 7
 
     def __init__(
-        self, ctx: Context, text: str = "", sort_column: int = 0, descending: bool = False
+        self,
+        ctx: Context,
+        text: str = "",
+        sort_column: int = 0,
+        descending: bool = False,
+        *,
+        without_seat_of: int | None = None,
     ) -> None:
         self._ctx = ctx
         self.text = text.strip()
         self.sort_column = sort_column
         self.descending = descending
+        self.without_seat_of = without_seat_of
 
     @staticmethod
     def _seats() -> Any:
@@ -375,6 +399,10 @@ class DeviceQuery:
         if self.text:
             query = query.where(
                 or_(_contains(Device.hostname, self.text), _contains(Device.serial, self.text))
+            )
+        if self.without_seat_of is not None:
+            query = query.where(
+                ~_holds(SeatAssignment.device_id == Device.id, self.without_seat_of)
             )
         order = primary.desc() if self.descending else primary.asc()
         tie = Device.id.desc() if self.descending else Device.id.asc()

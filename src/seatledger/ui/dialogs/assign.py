@@ -195,10 +195,11 @@ class AssignDialog(QDialog):
             descending,
             team_id=None if team in (None, ALL_TEAMS) else int(team),
             status="active",
+            without_seat_of=self.entitlement_id,
         )
 
     def _device_query(self, text: str, column: int, descending: bool) -> DeviceQuery:
-        return DeviceQuery(self._ctx, text, column, descending)
+        return DeviceQuery(self._ctx, text, column, descending, without_seat_of=self.entitlement_id)
 
     @property
     def _ctx(self) -> Context:
