@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import secrets
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher
 from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 from seatledger.domain.licensing import Metric
 from seatledger.domain.roles import Role
@@ -23,6 +26,27 @@ PG_ENV = "SEATLEDGER_TEST_PG"
 PASSWORD = "correct horse"
 
 
+@pytest.fixture(autouse=True)
+def _private_user_folders(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No test reads or writes the real user's data, config or cache folders."""
+    home = tmp_path_factory.mktemp("home")
+    for name in ("XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME"):
+        monkeypatch.setenv(name, str(home / name.lower()))
+    monkeypatch.delenv("SEATLEDGER_DB", raising=False)
+    monkeypatch.delenv("SEATLEDGER_OPERATOR", raising=False)
+    monkeypatch.delenv("SEATLEDGER_PASSWORD", raising=False)
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Argon2id with tiny parameters: a sign-in costs microseconds instead of ~0.2 s."""
+    monkeypatch.setattr(
+        operators, "_hasher", PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)
+    )
+
+
 def _reset_postgres(url: str) -> None:
     engine = create_engine(url)
     with engine.begin() as conn:
@@ -31,7 +55,7 @@ def _reset_postgres(url: str) -> None:
     engine.dispose()
 
 
-def postgres_url() -> str:
+def _base_postgres_url() -> str:
     """The test PostgreSQL URL; CI must have one, a developer may go without."""
     url = os.environ.get(PG_ENV, "")
     if not url:
@@ -41,12 +65,30 @@ def postgres_url() -> str:
     return url
 
 
+@pytest.fixture(scope="session")
+def postgres_session_url() -> Iterator[str]:
+    """A database of this run's own beside the one named by the URL, dropped at the end.
+
+    Runs on one machine may share the server; each works in its own database so one run's
+    schema resets never wipe another's tables.
+    """
+    base = make_url(_base_postgres_url())
+    name = f"{base.database}_{os.getpid()}_{secrets.token_hex(3)}"
+    admin_engine = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin_engine.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    yield base.set(database=name).render_as_string(hide_password=False)
+    with admin_engine.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin_engine.dispose()
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """A fresh, empty database URL on each engine."""
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'seatledger.sqlite'}"
-    url = postgres_url()
+    url: str = request.getfixturevalue("postgres_session_url")
     _reset_postgres(url)
     return url
 

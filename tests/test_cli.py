@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Protocol
 
 import pytest
-from argon2 import PasswordHasher
 from sqlalchemy import func, select
 
 import seatledger
@@ -30,14 +29,6 @@ class Run:
     code: int
     out: str
     err: str
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Argon2id with tiny parameters in-process: a sign-in costs microseconds, not ~0.2 s."""
-    monkeypatch.setattr(
-        operators, "_hasher", PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)
-    )
 
 
 class Invoke(Protocol):

@@ -7,8 +7,6 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
-import pytest
-from argon2 import PasswordHasher
 from sqlalchemy import text
 
 from seatledger.domain.licensing import Metric
@@ -23,14 +21,6 @@ from seatledger.store.db import Database
 PASSWORD = "correct horse"  # the conftest operators' password
 ROUNDS = 4
 QUANTITY = 3
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Argon2id with tiny parameters: a sign-in costs microseconds instead of ~0.2 s."""
-    monkeypatch.setattr(
-        operators, "_hasher", PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)
-    )
 
 
 def _run_in_threads(

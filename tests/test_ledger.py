@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from argon2 import PasswordHasher
 from sqlalchemy import Connection, text
 
 from seatledger import cli
@@ -26,14 +25,6 @@ from seatledger.store import ledger_store
 from seatledger.store.db import Database
 
 LEDGER_SIZE = 30
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Argon2id with tiny parameters: a sign-in costs microseconds instead of ~0.2 s."""
-    monkeypatch.setattr(
-        operators, "_hasher", PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)
-    )
 
 
 def build_ledger(admin: Services, org: Any) -> int:

@@ -13,7 +13,6 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from argon2 import PasswordHasher
 from sqlalchemy import select, text
 
 from seatledger.domain.licensing import Metric
@@ -38,14 +37,6 @@ from seatledger.store.models import Base, Entitlement, Operator, SeatAssignment
 PASSWORD = "correct horse"  # the conftest operators' password
 PRODUCTION_HASHER = operators._hasher
 TODAY = dt.date.today()
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Argon2id with tiny parameters: a sign-in costs microseconds instead of ~0.2 s."""
-    monkeypatch.setattr(
-        operators, "_hasher", PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)
-    )
 
 
 # ------------------------------------------------------------------------------------ helpers

@@ -12,7 +12,6 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
-from argon2 import PasswordHasher
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import DBAPIError
 
@@ -37,14 +36,6 @@ def _alembic(conn_url: str, revision: str) -> None:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, revision)
     engine.dispose()
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Argon2id with tiny parameters: a sign-in costs microseconds instead of ~0.2 s."""
-    monkeypatch.setattr(
-        operators, "_hasher", PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)
-    )
 
 
 @pytest.fixture
