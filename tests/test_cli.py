@@ -42,7 +42,6 @@ def cli_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
         monkeypatch.delenv(key, raising=False)
     default = tmp_path / "default.sqlite"
     monkeypatch.setenv("SEATLEDGER_DB", str(default))
-    monkeypatch.setattr(cli, "data_dir", lambda: tmp_path / "data")  # never the user's folder
     return default
 
 
@@ -482,5 +481,5 @@ def test_python_m_seatledger(team_db: str) -> None:
     env = {k: v for k, v in os.environ.items() if k not in ENV_KEYS}
     verified = _python_m("ledger", "verify", "--db", team_db, env=env)
     assert verified.returncode == 0, verified.stderr
-    assert verified.stdout.startswith("Ledger intact: 1 entries, head ")
+    assert verified.stdout.startswith("Ledger intact: 1 entry, head ")
     assert verified.stderr == ""

@@ -19,13 +19,18 @@ from seatledger.domain import validation
 from seatledger.domain.licensing import Metric
 from seatledger.domain.roles import Role
 from seatledger.errors import KnownError
-from seatledger.paths import data_dir, default_database
+from seatledger.paths import default_database
 from seatledger.services import ledger
 from seatledger.services.catalog import EntitlementInput
 from seatledger.services.context import Context
 from seatledger.services.directory import PersonInput
 from seatledger.services.lookups import device_ids, person_ids
-from seatledger.services.operators import create_first_administrator, has_operators, sign_in
+from seatledger.services.operators import (
+    create_first_administrator,
+    has_operators,
+    hash_password,
+    sign_in,
+)
 from seatledger.services.queries import ActivityQuery, LicenseQuery
 from seatledger.services.session import Services
 from seatledger.store.db import Database
@@ -39,6 +44,10 @@ _opened: list[Database] = []  # closed by main() when the command ends
 
 def _print(text: str = "") -> None:
     sys.stdout.write(text + "\n")
+
+
+def _entries(count: int) -> str:
+    return f"{count:,} entr{'y' if count == 1 else 'ies'}"
 
 
 def _err(text: str) -> None:
@@ -152,14 +161,14 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _database(args: argparse.Namespace, *, create: bool = False) -> Database:
-
+def _database(args: argparse.Namespace, *, create: bool = False, upgrade: bool = True) -> Database:
     target = args.db or default_database()
-    if not args.db and create:
-        data_dir().mkdir(parents=True, exist_ok=True)
-    if "://" not in target and not create and not Path(target).exists():
+    is_file = "://" not in target
+    if is_file and create and not args.db:
+        Path(target).parent.mkdir(parents=True, exist_ok=True)
+    if is_file and not create and not Path(target).exists():
         raise KnownError(f"{target} does not exist. Create it with 'seatledger init' or the app.")
-    database, _ = Database.open(target, create=create)
+    database, _ = Database.open(target, create=create, upgrade=upgrade)
     _opened.append(database)
     return database
 
@@ -181,7 +190,6 @@ def _operator_name(args: argparse.Namespace) -> str:
 
 
 def _services(args: argparse.Namespace) -> Services:
-
     db = _database(args)
     name = _operator_name(args)
     actor = sign_in(db, name, _password(f"Password for {name}: "))
@@ -191,11 +199,12 @@ def _services(args: argparse.Namespace) -> Services:
 def cmd_init(args: argparse.Namespace) -> int:
     """Create a database and its administrator."""
 
+    name = validation.name(_operator_name(args), "Operator name", max_len=64)
+    password = _password(f"New password for {name}: ")
+    hash_password(password)  # refuse a weak password before anything is created
     db = _database(args, create=True)
     if has_operators(db):
         raise KnownError(f"{db.display_name} already has operators; sign in instead.")
-    name = _operator_name(args)
-    password = _password(f"New password for {name}: ")
     create_first_administrator(db, name, args.full_name, password)
     _print(f"Created {db.display_name} with administrator {name}.")
     return EXIT_OK
@@ -219,9 +228,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_ledger(args: argparse.Namespace) -> int:
-    """Verify or show the ledger."""
-
-    db = _database(args)
+    """Verify or show the ledger (never upgrades: reading must not change the file)."""
+    db = _database(args, upgrade=False)
     if args.ledger_command == "tail":
         query = ActivityQuery(Context.reader(db))
         keys = list(query.keys()[: args.n])
@@ -235,19 +243,18 @@ def cmd_ledger(args: argparse.Namespace) -> int:
     seconds = (dt.datetime.now() - started).total_seconds()
     if verdict.failure is None:
         _print(
-            f"Ledger intact: {verdict.entries:,} entries, head {verdict.head.hex()} "
+            f"Ledger intact: {_entries(verdict.entries)}, head {verdict.head.hex()} "
             f"(verified in {seconds:.2f} s)."
         )
         return EXIT_OK
     _print(f"Ledger BROKEN: {verdict.failure.message()}.")
-    _print(f"The {verdict.entries:,} entries before it verify.")
+    _print(f"The {_entries(verdict.entries)} before it verify.")
     return EXIT_FAILED
 
 
 def cmd_licenses(args: argparse.Namespace) -> int:
     """Print the licenses table."""
-
-    db = _database(args)
+    db = _database(args, upgrade=False)
     query = LicenseQuery(Context.reader(db), args.search)
     keys = query.keys()
     rows = query.licenses(keys)
@@ -258,9 +265,10 @@ def cmd_licenses(args: argparse.Namespace) -> int:
         r = rows[key]
         flag = " OVER" if r.over_limit else (" EXPIRED" if r.expired(today) else "")
         end = r.term_end.isoformat() if r.term_end else "—"
+        free = "—" if r.metric.unlimited else str(r.free)
         _print(
             f"{r.id:>6}  {r.title[:48]:<48} {r.metric.label:<18} {r.quantity:>7} {r.used:>7} "
-            f"{r.free:>7}  {end}{flag}"
+            f"{free:>7}  {end}{flag}"
         )
     return EXIT_OK
 

@@ -1,9 +1,10 @@
 """Canonical JSON bytes for ledger entries (the RFC 8785 subset SeatLedger uses).
 
 RFC 8785 (JCS) serializes with sorted keys, no insignificant white space, and UTF-8.  Ledger bodies
-hold only strings, integers, booleans, null, lists and objects with ASCII keys; for those, sorted
-``json.dumps`` output is exactly JCS.  Floats are refused: JCS number formatting is subtle,
-and money and quantities are stored as decimal strings or integers anyway.
+hold only strings, integers (ids and counts, far below 2**53), booleans, null, lists and objects
+with ASCII keys; for those, sorted ``json.dumps`` output is exactly JCS.  Floats are refused:
+JCS number formatting is subtle, and money and quantities are stored as decimal strings or
+integers anyway.
 """
 
 from __future__ import annotations

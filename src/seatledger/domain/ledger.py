@@ -104,6 +104,7 @@ class Problem(Enum):
     MISSING = "missing: the sequence skips"
     REORDERED = "out of order: it does not chain to the entry before it"
     TRUNCATED = "truncated: the ledger ends before the recorded head"
+    UNRECORDED = "unrecorded: it lies beyond the recorded head (written outside SeatLedger)"
     UNREADABLE = "unreadable: its body is not valid JSON"
 
 

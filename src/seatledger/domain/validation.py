@@ -10,6 +10,7 @@ from seatledger.errors import ValidationError
 
 NAME_MAX = 200
 MONEY_LIMIT = Decimal(10) ** 10  # amounts are stored as NUMERIC(14, 4): ten integer digits
+_WHOLE = re.compile(r"[+-]?[0-9]+")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -22,7 +23,7 @@ def name(value: str, field: str, *, max_len: int = NAME_MAX) -> str:
         raise ValidationError(
             f"{field} is {len(text)} characters long; the limit is {max_len}.", field
         )
-    if any(ord(ch) < 32 for ch in text):
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in text):
         raise ValidationError(f"{field} contains control characters.", field)
     return text
 
@@ -55,10 +56,9 @@ def count(value: object, field: str, *, minimum: int = 0, maximum: int = 10_000_
         number = value
     else:
         text = str(value).strip()
-        try:
-            number = int(text)
-        except ValueError:
-            raise ValidationError(f"{field} must be a whole number, not '{text}'.", field) from None
+        if not _WHOLE.fullmatch(text):
+            raise ValidationError(f"{field} must be a whole number, not '{text}'.", field)
+        number = int(text)
     if number < minimum:
         raise ValidationError(f"{field} must be at least {minimum}, not {number}.", field)
     if number > maximum:

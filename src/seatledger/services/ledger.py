@@ -18,16 +18,21 @@ def verify(db: Database, progress: Callable[[int], bool] | None = None) -> Verdi
         db: the open database.
         progress: called with the number of entries checked so far; returning False cancels.
     """
-    with db.read() as session:
+    with db.read() as session:  # one snapshot: the head and the highest entry agree in time
         size, head = ledger_store.head(session)
-        if size == 0 and ledger_store.has_entries(session):
-            return Verdict(0, head, Failure(1, Problem.TRUNCATED, "the head record is missing"))
+        last = ledger_store.last_seq(session)
+    if size == 0 and last:
+        return Verdict(0, head, Failure(1, Problem.TRUNCATED, "the head record is missing"))
     with db.engine.connect() as conn:
-        return verify_chain(
+        verdict = verify_chain(
             ledger_store.stream(conn, upto=size, progress=progress),
             expected_size=size,
             expected_head=head,
         )
+    if verdict.ok and last > size:
+        detail = f"entries up to {last} are stored, the head records {size}"
+        return Verdict(verdict.entries, verdict.head, Failure(size + 1, Problem.UNRECORDED, detail))
+    return verdict
 
 
 def decode_body(body: bytes) -> dict[str, Any]:

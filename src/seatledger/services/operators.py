@@ -58,6 +58,7 @@ def has_operators(db: Database) -> bool:
 def create_first_administrator(db: Database, name: str, full_name: str, password: str) -> Actor:
     """Create the first operator of a new database as its administrator, logging it first."""
     clean = validation.name(name, "Operator name", max_len=64)
+    password_hash = hash_password(password)  # ~0.1 s: outside the write lock
     with db.write() as session:
         if session.scalar(select(func.count()).select_from(Operator)):
             raise ValidationError("This database already has an administrator; sign in instead.")
@@ -66,7 +67,7 @@ def create_first_administrator(db: Database, name: str, full_name: str, password
             name=clean,
             full_name=validation.optional_text(full_name, "Full name", max_len=200),
             role=Role.ADMINISTRATOR.value,
-            password_hash=hash_password(password),
+            password_hash=password_hash,
             active=True,
             created_at=now,
         )
@@ -122,6 +123,8 @@ class OperatorService:
     def create(self, name: str, full_name: str, role: Role, password: str) -> int:
         """Add an operator with a role."""
         clean = validation.name(name, "Operator name", max_len=64)
+        self._ctx.require(Permission.MANAGE_OPERATORS, "manage operators")
+        password_hash = hash_password(password)  # ~0.1 s: outside the write lock
         with self._ctx.change(
             Permission.MANAGE_OPERATORS, "operator.create", "operator", "manage operators"
         ) as change:
@@ -133,7 +136,7 @@ class OperatorService:
                 name=clean,
                 full_name=validation.optional_text(full_name, "Full name", max_len=200),
                 role=role.value,
-                password_hash=hash_password(password),
+                password_hash=password_hash,
                 active=True,
                 created_at=change.now,
             )
@@ -181,12 +184,14 @@ class OperatorService:
         """Set a new password (administrators for anyone; anyone for themselves)."""
         own = operator_id == self._ctx.actor.id
         permission = Permission.READ if own else Permission.MANAGE_OPERATORS
+        self._ctx.require(permission, "change other operators' passwords")
+        password_hash = hash_password(password)
         with self._ctx.change(
             permission, "operator.password", "operator", "change other operators' passwords"
         ) as change:
             operator = change.session.get(Operator, operator_id)
             if operator is None:
                 raise NotFoundError(f"Operator {operator_id} does not exist.")
-            operator.password_hash = hash_password(password)
+            operator.password_hash = password_hash
             change.entity_id = str(operator.id)
             change.after = {"name": operator.name, "password": "changed"}

@@ -125,7 +125,9 @@ class SeatService:
                 term_start=entitlement.term_start,
                 term_end=entitlement.term_end,
             )
-            decision = check_assignment(state, needed, change.now.date(), override=over_commit)
+            # Terms are calendar dates where the organization is, not in UTC.
+            today = change.now.astimezone().date()
+            decision = check_assignment(state, needed, today, override=over_commit)
             if not decision.allowed:
                 free = max(state.free, 0)
                 raise LimitExceeded(decision.message, free=free, needed=needed)

@@ -109,6 +109,30 @@ def _check_sqlite_file(path: Path) -> None:
             f"{path} is not a SQLite database{_looks_like(magic)}. "
             "Choose a SeatLedger database file or a new file name."
         )
+    _refuse_foreign_sqlite(path)
+
+
+def _refuse_foreign_sqlite(path: Path) -> None:
+    """Refuse another program's SQLite file before any connection switches it to WAL mode."""
+    try:
+        probe = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)
+        try:
+            tables = {row[0] for row in probe.execute("SELECT name FROM sqlite_master")}
+        finally:
+            probe.close()
+    except sqlite3.DatabaseError as exc:
+        if "locked" in str(exc) or "busy" in str(exc):
+            raise DatabaseError(
+                f"{path} is locked by another program. Close the other program or try again."
+            ) from exc
+        raise DatabaseError(
+            f"{path} is not a SQLite database SeatLedger can read ({exc})."
+        ) from exc
+    if tables and "alembic_version" not in tables:
+        raise DatabaseError(
+            f"{path} already holds tables but is not a SeatLedger database "
+            "(it belongs to another program and was left as it was)."
+        )
 
 
 def _on_sqlite_connect(dbapi_conn: Any, _record: Any) -> None:

@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from seatledger.domain.ledger import GENESIS_HASH, StoredEntry, entry_hash, make_body
-from seatledger.errors import Cancelled
+from seatledger.errors import Cancelled, LedgerIntegrityError
 from seatledger.store.models import LedgerEntry, LedgerHead
 
 STREAM_BATCH = 20_000
@@ -25,9 +26,9 @@ def head(session: Session) -> tuple[int, bytes]:
     return int(row[0]), bytes(row[1])
 
 
-def has_entries(session: Session) -> bool:
-    """Whether any entry is stored (whatever the head record says)."""
-    return session.execute(select(LedgerEntry.seq).limit(1)).first() is not None
+def last_seq(session: Session) -> int:
+    """The highest stored seq (0 when empty), whatever the head record says."""
+    return int(session.scalar(select(func.max(LedgerEntry.seq))) or 0)
 
 
 def append(
@@ -72,6 +73,15 @@ def append(
             hash=digest,
         )
     )
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        raise LedgerIntegrityError(
+            f"The activity ledger already holds an entry {seq} beyond its recorded head, so "
+            "nothing can be recorded. Run 'seatledger ledger verify' and restore the database "
+            "from a backup.",
+            seq,
+        ) from exc
     if size == 0:
         session.add(LedgerHead(id=1, size=seq, head=digest))
     else:
