@@ -1,0 +1,659 @@
+"""SeatLedger benchmarks on the large demo, each figure beside a raw baseline from the same run.
+
+Usage: ``python bench/run.py [--rebuild] [--samples N]`` (``make bench``).
+
+The large demo is built once into ``bench/.cache/large.sqlite``; its build time and what it
+was built with are kept in ``bench/.cache/large.json`` so later runs print them (and rebuild when
+the schema, the demo builder or the ledger body format changed).  Figures that write work on a
+copy, so the cached database stays as built.  Machines are shared and noisy (PERF.md): read the
+ratios to the baselines, not the absolute times.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import hashlib
+import json
+import os
+import resource
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+CACHE = HERE / ".cache"
+LARGE = CACHE / "large.sqlite"
+RECORD = CACHE / "large.json"
+WORK = CACHE / "work.sqlite"  # a copy the writing figures may change
+SEED = 2026
+CHUNK = 50_000
+RAW_TABLES = ("ledger_entry", "seat_assignment", "person", "device")
+
+
+@dataclass
+class Row:
+    """One line of the result table."""
+
+    figure: str
+    measured: str
+    baseline: str
+    ratio: str
+    budget: str
+
+
+# ------------------------------------------------------------------------------------ helpers
+
+
+def _say(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+def _p95(samples: list[float]) -> float:
+    return statistics.quantiles(samples, n=20, method="inclusive")[18]
+
+
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1000:.1f} ms"
+
+
+def _ratio(measured: float, baseline: float) -> str:
+    return f"{measured / baseline:.1f}x" if baseline > 0 else "-"
+
+
+def _remove_db(path: Path) -> None:
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+def _fingerprint() -> dict[str, str]:
+    """What the cached demo depends on: a change in any of these rebuilds it."""
+    from seatledger.domain.ledger import entry_hash, make_body
+    from seatledger.services import demo
+    from seatledger.store.db import head_revision
+
+    sample = make_body(
+        seq=1,
+        ts="2026-01-01T00:00:00.000000Z",
+        operator="admin",
+        role="administrator",
+        action="seat.assign",
+        entity_type="entitlement",
+        entity_id="1",
+        reason="",
+        before={"seats_used": 0},
+        after={"seats_used": 1, "quantity": 1, "assignments": [1], "units": 1, "people": [1]},
+    )
+    builder = Path(demo.__file__).read_bytes()
+    return {
+        "schema": head_revision(),
+        "builder": hashlib.sha256(builder).hexdigest()[:16],
+        "body_format": entry_hash(1, bytes(32), sample).hex()[:16],
+    }
+
+
+# -------------------------------------------------------------------------------- the build
+
+
+def _build() -> dict[str, Any]:
+    """Build the large demo into the cache and record how long it took."""
+    from seatledger.services.demo import build_demo
+
+    _remove_db(LARGE)
+    CACHE.mkdir(parents=True, exist_ok=True)
+    last = [""]
+
+    def progress(stage: str, done: int, total: int) -> None:
+        if stage != last[0]:
+            last[0] = stage
+            _say(f"  {stage} ...")
+
+    _say(f"Building the large demo into {LARGE} (once; --rebuild forces it) ...")
+    started = time.perf_counter()
+    summary = build_demo(str(LARGE), "large", seed=SEED, progress=progress)
+    seconds = time.perf_counter() - started
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    worker = resource.getrusage(resource.RUSAGE_CHILDREN)
+    record = {
+        "seconds": round(seconds, 1),
+        "built_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "summary": summary,
+        "max_rss_mib": round(own.ru_maxrss / 1024),
+        "worker_max_rss_mib": round(worker.ru_maxrss / 1024),
+        "fingerprint": _fingerprint(),
+    }
+    RECORD.write_text(json.dumps(record, indent=2) + "\n")
+    _say(f"  built in {seconds:.1f} s: {summary}")
+    return record
+
+
+def _cached_or_built(rebuild: bool) -> dict[str, Any]:
+    record: dict[str, Any] = {}
+    if RECORD.exists():
+        record = json.loads(RECORD.read_text())
+    reason = ""
+    if rebuild:
+        reason = "--rebuild"
+    elif not LARGE.exists() or not record:
+        reason = "no cached demo"
+    elif record.get("fingerprint") != _fingerprint():
+        reason = "the schema, the builder or the ledger body format changed"
+    if reason:
+        _say(f"({reason})")
+        return _build()
+    return record
+
+
+# -------------------------------------------------------------------- raw executemany limit
+
+
+def _synthetic_rows(
+    table: str, count: int, widths: dict[str, int]
+) -> Iterator[list[tuple[Any, ...]]]:
+    """Rows shaped like the demo's (same columns, about the same bytes), in chunks."""
+    body = b"x" * widths.get("body", 300)
+    digest = bytes(range(32))
+    for start in range(1, count + 1, CHUNK):
+        ids = range(start, min(start + CHUNK, count + 1))
+        if table == "ledger_entry":
+            yield [
+                (
+                    i,
+                    f"2026-01-01T10:00:00.{i % 1_000_000:06d}Z",
+                    "manager",
+                    "seat.assign",
+                    "entitlement",
+                    str(i % 8000),
+                    body,
+                    digest,
+                    digest,
+                )
+                for i in ids
+            ]
+        elif table == "seat_assignment":
+            yield [
+                (
+                    i,
+                    i % 8000 + 1,
+                    i % 50_000 + 1,
+                    None,
+                    1,
+                    "2026-01-01 10:00:00.000000",
+                    None,
+                    2,
+                    None,
+                    0,
+                    "",
+                    "",
+                )
+                for i in ids
+            ]
+        elif table == "person":
+            yield [
+                (
+                    i,
+                    f"E{i:06d}",
+                    "Firstname Lastname",
+                    f"first.last{i}@fabrikam.example",
+                    i % 100,
+                    "active",
+                    None,
+                )
+                for i in ids
+            ]
+        else:
+            yield [
+                (i, f"LT-AMS-{i:06d}", "ABCD123", i % 50_000 + 1, 1, 8, "Windows 11 Enterprise")
+                for i in ids
+            ]
+
+
+def _raw_build_baseline() -> tuple[float, int]:
+    """Raw sqlite3 executemany of as many rows as the demo's big tables hold, one transaction.
+
+    Same tables (their CREATE TABLE statements, without the secondary indexes), same row
+    counts, rows of about the same width, WAL and synchronous=OFF as the demo build uses.
+    Only executemany and the commit are timed.
+    """
+    source = sqlite3.connect(f"file:{LARGE}?mode=ro", uri=True)
+    try:
+        plan = []
+        for table in RAW_TABLES:
+            (ddl,) = source.execute(
+                "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)
+            ).fetchone()
+            (count,) = source.execute(f"SELECT COUNT(*) FROM {table}").fetchone()
+            widths = {}
+            if table == "ledger_entry":
+                (avg,) = source.execute(
+                    "SELECT AVG(LENGTH(body)) FROM (SELECT body FROM ledger_entry LIMIT 100000)"
+                ).fetchone()
+                widths["body"] = round(avg)
+            plan.append((table, ddl, count, widths))
+    finally:
+        source.close()
+    path = CACHE / "raw.sqlite"
+    _remove_db(path)
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = OFF")
+        for _, ddl, _, _ in plan:
+            conn.execute(ddl)
+        elapsed, rows = 0.0, 0
+        conn.execute("BEGIN")
+        for table, _, count, widths in plan:
+            columns = len(conn.execute(f"SELECT * FROM {table} LIMIT 0").description)
+            sql = f"INSERT INTO {table} VALUES ({', '.join('?' * columns)})"
+            for chunk in _synthetic_rows(table, count, widths):
+                started = time.perf_counter()
+                conn.executemany(sql, chunk)
+                elapsed += time.perf_counter() - started
+                rows += len(chunk)
+        started = time.perf_counter()
+        conn.execute("COMMIT")
+        elapsed += time.perf_counter() - started
+    finally:
+        conn.close()
+        _remove_db(path)
+    return elapsed, rows
+
+
+# ------------------------------------------------------------------------- seat assignment
+
+
+# Licenses a person can get a seat of today, with room to spare; people without one yet.
+_OPEN_LICENSES = """
+    SELECT id FROM entitlement
+    WHERE metric IN ('named_user', 'user_subscription', 'concurrent') AND NOT retired
+      AND quantity - seats_used >= 20
+      AND (term_start IS NULL OR term_start <= :today) AND (term_end IS NULL OR term_end >= :today)
+    ORDER BY id LIMIT 60
+"""
+_FREE_PEOPLE = """
+    SELECT id FROM person
+    WHERE status = 'active' AND id NOT IN (
+        SELECT person_id FROM seat_assignment
+        WHERE entitlement_id = :e AND ended_at IS NULL AND person_id IS NOT NULL)
+    ORDER BY id LIMIT 5
+"""
+
+
+def _assign_p95(samples: int) -> tuple[float, int]:
+    """p95 of Services.seats.assign (with its ledger entry, committed) on a copy of the demo."""
+    from sqlalchemy import text
+
+    from seatledger.errors import KnownError
+    from seatledger.services.operators import sign_in
+    from seatledger.services.session import Services
+    from seatledger.store.db import Database
+
+    db, _ = Database.open(WORK, create=False)
+    try:
+        services = Services.for_actor(db, sign_in(db, "manager", "demo"))
+        today = dt.date.today().isoformat()
+        with db.engine.connect() as conn:
+            licenses = conn.execute(text(_OPEN_LICENSES), {"today": today}).scalars().all()
+            targets = []
+            for license_id in licenses:
+                people = conn.execute(text(_FREE_PEOPLE), {"e": license_id}).scalars().all()
+                targets += [(license_id, person) for person in people]
+        times = []
+        for license_id, person in targets[: samples + 10]:
+            started = time.perf_counter()
+            try:
+                services.seats.assign(license_id, people=[person], reason="benchmark")
+            except KnownError:
+                continue
+            times.append(time.perf_counter() - started)
+        times = times[10:]  # the first ones warm the caches and the connection pool
+    finally:
+        db.dispose()
+    return _p95(times), len(times)
+
+
+def _raw_commit_p95(samples: int) -> float:
+    """p95 of a raw sqlite3 single-row INSERT + COMMIT, WAL and synchronous=FULL."""
+    path = CACHE / "commit.sqlite"
+    _remove_db(path)
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = FULL")
+        conn.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, a INTEGER, b TEXT)")
+        times = []
+        for n in range(samples + 10):
+            started = time.perf_counter()
+            conn.execute("BEGIN IMMEDIATE")
+            conn.execute("INSERT INTO t (a, b) VALUES (?, ?)", (n, "2026-01-01 10:00:00.000000"))
+            conn.execute("COMMIT")
+            times.append(time.perf_counter() - started)
+    finally:
+        conn.close()
+        _remove_db(path)
+    return _p95(times[10:])
+
+
+# ---------------------------------------------------------------------------- verification
+
+
+def _verify_rate() -> tuple[float, float, int, str]:
+    """Entries/s of ledger.verify, and of plain SHA-256 over the same bytes, streamed alike."""
+    from seatledger.services import ledger
+    from seatledger.store.db import Database
+
+    db, _ = Database.open(LARGE, create=False, upgrade=False)
+    try:
+        started = time.perf_counter()
+        verdict = ledger.verify(db)
+        seconds = time.perf_counter() - started
+    finally:
+        db.dispose()
+    problem = "" if verdict.ok else verdict.failure.message() if verdict.failure else "failed"
+    conn = sqlite3.connect(f"file:{LARGE}?mode=ro", uri=True)
+    try:
+        started = time.perf_counter()
+        tag, prev, count, after = b"seatledger/ledger/v1\x00", bytes(32), 0, 0
+        sha256 = hashlib.sha256
+        while True:
+            rows = conn.execute(
+                "SELECT seq, body FROM ledger_entry WHERE seq > ? ORDER BY seq LIMIT 20000",
+                (after,),
+            ).fetchall()
+            if not rows:
+                break
+            for seq, body in rows:
+                prev = sha256(tag + seq.to_bytes(8, "big") + prev + body).digest()
+            count += len(rows)
+            after = rows[-1][0]
+        raw = time.perf_counter() - started
+    finally:
+        conn.close()
+    return verdict.entries / seconds, count / raw, verdict.entries, problem
+
+
+# ------------------------------------------------------------------------------------- GUI
+
+BASELINE_WINDOW = r"""
+import os, sys, time
+def since_start():
+    stat = open("/proc/self/stat", "rb").read()
+    fields = stat[stat.rindex(b")") + 2:].split()
+    return time.clock_gettime(time.CLOCK_BOOTTIME) - int(fields[19]) / os.sysconf("SC_CLK_TCK")
+from PySide6.QtCore import QEvent, QObject, QTimer
+from PySide6.QtWidgets import QApplication, QLabel
+app = QApplication(sys.argv)
+window = QLabel("SeatLedger")
+window.resize(1280, 800)
+class Probe(QObject):
+    done = False
+    def eventFilter(self, watched, event):
+        if not self.done and event.type() == QEvent.Type.Paint:
+            self.done = True
+            QTimer.singleShot(0, self.report)
+        return False
+    def report(self):
+        print(f"painted {since_start():.3f}", flush=True)
+        app.quit()
+probe = Probe()
+window.installEventFilter(probe)
+window.show()
+app.exec()
+"""
+
+
+def _painted(command: list[str], env: dict[str, str]) -> float | None:
+    """Seconds from process start to its first painted window, as the process reports it."""
+    try:
+        done = subprocess.run(
+            command, env=env, capture_output=True, text=True, timeout=60, check=False
+        )
+    except subprocess.TimeoutExpired:
+        return None
+    for line in done.stdout.splitlines():
+        if line.startswith("painted "):
+            return float(line.split()[1])
+    return None
+
+
+def _start_rows(runs: int) -> list[Row]:
+    env = dict(os.environ)
+    env.update(
+        QT_QPA_PLATFORM="offscreen",
+        SEATLEDGER_EXIT_AFTER_PAINT="1",
+        SEATLEDGER_OPERATOR="viewer",
+        SEATLEDGER_PASSWORD="demo",
+        XDG_CONFIG_HOME=str(CACHE / "xdg" / "config"),
+        XDG_DATA_HOME=str(CACHE / "xdg" / "data"),
+        XDG_CACHE_HOME=str(CACHE / "xdg" / "cache"),
+        XDG_STATE_HOME=str(CACHE / "xdg" / "state"),
+    )
+    app = [
+        _painted([sys.executable, "-m", "seatledger", "--db", str(WORK)], env) for _ in range(runs)
+    ]
+    bare = [_painted([sys.executable, "-c", BASELINE_WINDOW], env) for _ in range(runs)]
+    base = [s for s in bare if s is not None]
+    base_text = f"bare PySide6 window: {statistics.median(base):.3f} s" if base else "n/a"
+    figure = "start to painted main window (warm)"
+    if any(s is None for s in app) or not base:
+        return [Row(figure, "n/a (GUI not available)", base_text, "-", "<= 0.5 s")]
+    median = statistics.median([s for s in app if s is not None])
+    return [
+        Row(
+            figure,
+            f"{median:.3f} s",
+            base_text,
+            _ratio(median, statistics.median(base)),
+            "<= 0.5 s",
+        )
+    ]
+
+
+def _table_rows(runs: int) -> list[Row]:
+    """First paint of the licenses table and a jump to its last row, beside a bare QTableView."""
+    first, jump = "licenses table: first paint", "licenses table: jump to last row"
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    try:
+        from PySide6.QtCore import (
+            QAbstractTableModel,
+            QEvent,
+            QEventLoop,
+            QModelIndex,
+            QObject,
+            QPersistentModelIndex,
+            Qt,
+            QTimer,
+        )
+        from PySide6.QtWidgets import QApplication, QTableView
+
+        from seatledger.services.context import Context
+        from seatledger.services.queries import LicenseQuery
+        from seatledger.store.db import Database
+        from seatledger.ui.table_model import KeyedTableModel
+    except ImportError as exc:
+        _say(f"  GUI not available: {exc}")
+        na = "n/a (GUI not available)"
+        return [Row(first, na, "-", "-", "<= 150 ms"), Row(jump, na, "-", "-", "<= 50 ms")]
+    try:
+        from seatledger.ui.presenters import LicensePresenter
+
+        presenter: Any = LicensePresenter()
+    except ImportError:
+        presenter = None
+
+    class Trivial(QAbstractTableModel):
+        """A million rows computed on demand: the cheapest model a view can have."""
+
+        def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: N802, B008
+            return 0 if parent.isValid() else 1_000_000
+
+        def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: N802, B008
+            return 0 if parent.isValid() else 8
+
+        def data(self, index: QModelIndex | QPersistentModelIndex, role: int = 0) -> Any:
+            if role == Qt.ItemDataRole.DisplayRole:
+                return f"{index.row()}:{index.column()}"
+            return None
+
+    class PaintWait(QObject):
+        """Runs an action and waits until the view has painted after it."""
+
+        def __init__(self, view: QTableView) -> None:
+            super().__init__(view)
+            self.loop = QEventLoop()
+            view.viewport().installEventFilter(self)
+
+        def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+            if event.type() == QEvent.Type.Paint:
+                QTimer.singleShot(0, self.loop.quit)  # after the paint pass is flushed
+            return False
+
+        def wait(self, action: Callable[[], object]) -> float:
+            started = time.perf_counter()
+            action()
+            QTimer.singleShot(5000, self.loop.quit)
+            self.loop.exec()
+            return time.perf_counter() - started
+
+    app = QApplication.instance() or QApplication([])
+    db, _ = Database.open(WORK, create=False)
+
+    def measure(make_model: Callable[[], QAbstractTableModel]) -> tuple[float, float]:
+        started = time.perf_counter()
+        model = make_model()
+        view = QTableView()
+        view.setModel(model)
+        view.resize(1280, 800)
+        waiter = PaintWait(view)
+        waiter.wait(view.show)
+        painted = time.perf_counter() - started  # the model's query included
+        jumped = waiter.wait(view.scrollToBottom)
+        view.close()
+        view.deleteLater()
+        return painted, jumped
+
+    try:
+        ctx = Context.reader(db)
+        real = [measure(lambda: KeyedTableModel(LicenseQuery(ctx), presenter)) for _ in range(runs)]
+        bare = [measure(Trivial) for _ in range(runs)]
+    finally:
+        db.dispose()
+    app.processEvents()
+    real_first, real_jump = (statistics.median(x) for x in zip(*real, strict=True))
+    bare_first, bare_jump = (statistics.median(x) for x in zip(*bare, strict=True))
+    return [
+        Row(
+            first,
+            _ms(real_first),
+            f"bare QTableView, 1M-row model: {_ms(bare_first)}",
+            _ratio(real_first, bare_first),
+            "<= 150 ms",
+        ),
+        Row(
+            jump,
+            _ms(real_jump),
+            f"bare QTableView, 1M-row model: {_ms(bare_jump)}",
+            _ratio(real_jump, bare_jump),
+            "<= 50 ms",
+        ),
+    ]
+
+
+# ------------------------------------------------------------------------------------ main
+
+
+def _print_table(rows: list[Row], header: list[str]) -> None:
+    titles = Row("figure", "measured", "raw baseline (same run)", "ratio", "budget")
+    table = [titles, *rows]
+    widths = [max(len(getattr(r, f)) for r in table) for f in Row.__dataclass_fields__]
+    for line in header:
+        print(line)
+    print()
+    for n, r in enumerate(table):
+        cells = [getattr(r, f) for f in Row.__dataclass_fields__]
+        print("  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip())
+        if n == 0:
+            print("  ".join("-" * w for w in widths))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run every benchmark and print the table."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rebuild", action="store_true", help="build the large demo again")
+    parser.add_argument("--samples", type=int, default=200, help="seat assignments to time")
+    parser.add_argument("--runs", type=int, default=3, help="repeats of the GUI figures")
+    args = parser.parse_args(argv)
+
+    # First, while this process is single-threaded (the build forks a worker).
+    record = _cached_or_built(args.rebuild)
+    rows: list[Row] = []
+
+    _say("Raw executemany of as many rows as the demo holds ...")
+    raw_seconds, raw_rows = _raw_build_baseline()
+    rows.append(
+        Row(
+            "demo build, large (recorded)",
+            f"{record['seconds']:.1f} s",
+            f"raw executemany, {raw_rows:,} rows like the demo's: {raw_seconds:.1f} s",
+            _ratio(record["seconds"], raw_seconds),
+            "< 120 s (brief)",
+        )
+    )
+
+    _say("Copying the demo for the figures that write ...")
+    _remove_db(WORK)
+    shutil.copyfile(LARGE, WORK)
+    try:
+        _say(f"{args.samples} seat assignments ...")
+        p95, count = _assign_p95(args.samples)
+        raw_p95 = _raw_commit_p95(args.samples)
+        rows.append(
+            Row(
+                f"one seat assignment, p95 of {count}",
+                _ms(p95),
+                f"raw INSERT+COMMIT, synchronous=FULL: {_ms(raw_p95)}",
+                _ratio(p95, raw_p95),
+                "<= 10 ms",
+            )
+        )
+
+        _say("Verifying the ledger ...")
+        rate, raw_rate, entries, problem = _verify_rate()
+        rows.append(
+            Row(
+                f"ledger verification, {entries:,} entries",
+                f"{rate:,.0f} entries/s" + (f" (FAILED: {problem})" if problem else ""),
+                f"SHA-256 chain of the same bytes: {raw_rate:,.0f} entries/s",
+                _ratio(raw_rate, rate),
+                ">= 333,333 entries/s (1M <= 3 s)",
+            )
+        )
+
+        _say("GUI figures ...")
+        rows += _table_rows(args.runs)
+        rows += _start_rows(args.runs)
+    finally:
+        _remove_db(WORK)
+
+    header = [
+        f"SeatLedger benchmarks, {dt.datetime.now().isoformat(timespec='seconds')}, "
+        f"{os.cpu_count()} CPUs, Python {sys.version.split()[0]}, SQLite {sqlite3.sqlite_version}",
+        f"large demo ({LARGE.relative_to(HERE.parent)}), built {record['built_at']} in "
+        f"{record['seconds']} s, peak RSS {record.get('max_rss_mib', '?')} MiB "
+        f"(+ body worker {record.get('worker_max_rss_mib', '?')} MiB):",
+        f"  {record['summary']}",
+        "ratio: measured / baseline (verification: baseline rate / measured rate)",
+    ]
+    _print_table(rows, header)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
