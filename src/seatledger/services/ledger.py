@@ -69,7 +69,9 @@ def _short(value: Any) -> str:
     if isinstance(value, list):
         return f"{len(value)} items" if len(value) > 3 else ", ".join(map(str, value))
     if isinstance(value, dict):
-        return "{…}"
+        if len(value) > 3:
+            return f"{len(value)} items"
+        return "{" + ", ".join(f"{k}: {_short(v)}" for k, v in value.items()) + "}"
     return str(value)
 
 
