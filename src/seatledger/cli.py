@@ -222,7 +222,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     summary = build_demo(args.db, args.size, seed=args.seed, progress=progress)
     seconds = (dt.datetime.now() - started).total_seconds()
     sys.stderr.write("\n")
-    _print(f"Built {args.size} demo {args.db} in {seconds:.1f} s: {summary}")
+    shown = Database.display_name_of(args.db)
+    _print(f"Built {args.size} demo {shown} in {seconds:.1f} s: {summary}")
     _print("Operators admin, manager, auditor and viewer; password 'demo'.")
     return EXIT_OK
 

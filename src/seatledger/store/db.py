@@ -206,7 +206,12 @@ class Database:
     @property
     def display_name(self) -> str:
         """The database as shown in the status bar (never with a password)."""
-        url = make_url(self.url)
+        return self.display_name_of(self.url)
+
+    @staticmethod
+    def display_name_of(db: str | Path) -> str:
+        """A ``--db`` argument as it may be shown or logged (never with a password)."""
+        url = make_url(to_url(db))
         if url.get_backend_name() == "sqlite":
             return url.database or ":memory:"
         return url.render_as_string(hide_password=True)
