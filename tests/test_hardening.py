@@ -122,3 +122,49 @@ def test_first_entry_chains_to_the_genesis_hash(admin: Services) -> None:
     with admin.db.engine.connect() as conn:
         rows = list(ledger_store.stream(conn, upto=1))
     assert rows[0][7] == GENESIS_HASH
+
+
+@pytest.mark.parametrize("victim", ["first half", "boundary", "second half"])
+def test_verification_in_two_halves_names_the_same_entry(
+    admin: Services, org: Any, monkeypatch: pytest.MonkeyPatch, victim: str
+) -> None:
+    for number in range(30):
+        admin.catalog.add_vendor(f"Vendor {number}")
+    db = admin.db
+    size = ledger.verify(db).entries
+    split = size // 2
+    monkeypatch.setattr(ledger, "PARALLEL_FROM", 10)
+    monkeypatch.setattr(ledger, "_can_fork", lambda: True)
+    assert ledger.verify(db).ok
+    assert ledger.verify(db).entries == size
+    seq = {"first half": 3, "boundary": split, "second half": size - 2}[victim]
+    with db.engine.begin() as conn:
+        if db.dialect == "sqlite":
+            conn.execute(text("DROP TRIGGER ledger_no_update"))
+        else:
+            conn.execute(text("DROP TRIGGER ledger_no_update ON ledger_entry"))
+        body = conn.execute(
+            text("SELECT body FROM ledger_entry WHERE seq = :s"), {"s": seq}
+        ).scalar_one()
+        conn.execute(
+            text("UPDATE ledger_entry SET body = :b WHERE seq = :s"),
+            {"b": bytes(body).replace(b'"v":1', b'"v":2'), "s": seq},
+        )
+    verdict = ledger.verify(db)
+    assert verdict.failure is not None
+    assert (verdict.failure.seq, verdict.failure.problem) == (seq, Problem.EDITED)
+    monkeypatch.setattr(ledger, "PARALLEL_FROM", 10**9)
+    one_pass = ledger.verify(db)
+    assert one_pass.failure == verdict.failure
+
+
+def test_a_body_rewritten_as_text_is_reported_not_a_crash(sqlite_db: Database) -> None:
+    from seatledger.services import operators
+
+    operators.create_first_administrator(sqlite_db, "admin", "Ada", "secret")
+    with sqlite_db.engine.begin() as conn:
+        conn.execute(text("DROP TRIGGER ledger_no_update"))
+        conn.execute(text("UPDATE ledger_entry SET body = CAST(body AS TEXT) WHERE seq = 1"))
+    verdict = ledger.verify(sqlite_db)
+    assert verdict.failure is not None
+    assert (verdict.failure.seq, verdict.failure.problem) == (1, Problem.EDITED)

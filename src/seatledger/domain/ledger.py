@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import struct
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import Enum
@@ -28,12 +29,13 @@ DOMAIN_TAG = b"seatledger/ledger/v1\x00"
 GENESIS_HASH = bytes(32)
 FORMAT_VERSION = 1
 _sha256 = hashlib.sha256
+_SEQ = struct.Struct(">Q")  # the sequence number as 8 bytes, big-endian
 
 
 def entry_hash(seq: int, prev_hash: bytes, body: bytes) -> bytes:
     """Return the chain hash of entry ``seq`` whose predecessor hashed to ``prev_hash``."""
     digest = _sha256(DOMAIN_TAG)
-    digest.update(seq.to_bytes(8, "big"))
+    digest.update(_SEQ.pack(seq))
     digest.update(prev_hash)
     digest.update(body)
     return digest.digest()
@@ -69,11 +71,6 @@ def make_body(
 
 def _json_str(value: str) -> str:
     return json.dumps(value, ensure_ascii=False)
-
-
-def _plain(text: str) -> bool:
-    """Whether JSON would write ``text`` as is between quotes."""
-    return text.isprintable() and '"' not in text and "\\" not in text
 
 
 def _template(action: str, entity_type: str, operator: str) -> str:
@@ -156,24 +153,29 @@ def verify_chain(
     expected_size: int | None = None,
     expected_head: bytes | None = None,
     check_columns: bool = True,
+    start_seq: int = 1,
+    start_hash: bytes = GENESIS_HASH,
 ) -> Verdict:
     """Verify entries streamed in ascending ``seq`` order, in constant memory.
 
     Args:
         entries: stored entries (:class:`StoredEntry` or plain tuples in its field order), in the
             order storage returns them by ``seq``.
-        expected_size: the size recorded elsewhere (the head record or a checkpoint); a shorter
-            ledger is reported as truncated.
+        expected_size: the size (last seq) recorded elsewhere (the head record or a
+            checkpoint); a shorter ledger is reported as truncated.
         expected_head: the head hash recorded with ``expected_size``.
         check_columns: also check that the indexed columns match the hashed body.
+        start_seq: the first seq expected (a range of the ledger verified on its own).
+        start_hash: the stored hash of the entry before ``start_seq``.
 
     Returns:
         A verdict naming the first bad entry, if any.
     """
-    prev = GENESIS_HASH
-    expected_seq = 1
+    prev = start_hash
+    expected_seq = start_seq
     count = 0
     sha256 = _sha256
+    pack = _SEQ.pack
     tag = DOMAIN_TAG
     # Operators, actions and entity types repeat: build each prefix template once.
     templates: dict[tuple[str, str, str], str] = {}
@@ -185,11 +187,11 @@ def verify_chain(
         if prev_hash != prev:
             detail = "its previous-hash is not the hash before it"
             return Verdict(count, prev, Failure(seq, Problem.REORDERED, detail))
-        hasher = sha256(tag)
-        hasher.update(seq.to_bytes(8, "big"))
-        hasher.update(prev)
-        hasher.update(body)
-        if hasher.digest() != digest:
+        try:
+            computed = sha256(b"%s%s%s%s" % (tag, pack(seq), prev, body)).digest()
+        except TypeError:  # stored as text by someone else: SQLite columns take any type
+            return Verdict(count, prev, Failure(seq, Problem.EDITED, "its body is not bytes"))
+        if computed != digest:
             return Verdict(count, prev, Failure(seq, Problem.EDITED))
         if check_columns:
             key = (action, entity_type, operator)
@@ -198,22 +200,27 @@ def verify_chain(
                 template = _template(action, entity_type, operator)
                 if len(templates) < 65536:
                     templates[key] = template
-            ident = f'"{entity_id}"' if _plain(entity_id) else _json_str(entity_id)
-            stamp = f'"{ts}"' if _plain(ts) else _json_str(ts)
-            if not body.startswith((template % (ident, seq, stamp)).encode()):
-                return Verdict(count, prev, Failure(seq, Problem.COLUMNS))
+            # Fast path: the entity id and time as they are.  A match proves equality when they
+            # hold no backslash (so no escapes in the body there, so no quotes either); anything
+            # else is decided by the exact, escaped comparison.
+            fast = (template % (f'"{entity_id}"', seq, f'"{ts}"')).encode()
+            if not (body.startswith(fast) and "\\" not in entity_id and "\\" not in ts):
+                exact = template % (_json_str(entity_id), seq, _json_str(ts))
+                if not body.startswith(exact.encode()):
+                    return Verdict(count, prev, Failure(seq, Problem.COLUMNS))
         prev = digest
         expected_seq += 1
         count += 1
-    if expected_size is not None and count < expected_size:
-        detail = f"{count} entries present, {expected_size} recorded"
-        return Verdict(count, prev, Failure(count + 1, Problem.TRUNCATED, detail))
+    last = expected_seq - 1
+    if expected_size is not None and last < expected_size:
+        detail = f"{last} entries present, {expected_size} recorded"
+        return Verdict(count, prev, Failure(last + 1, Problem.TRUNCATED, detail))
     if (
         expected_size is not None
-        and count == expected_size
+        and last == expected_size
         and expected_head is not None
         and prev != expected_head
     ):
         detail = "the last hash differs from the recorded head"
-        return Verdict(count, prev, Failure(count, Problem.EDITED, detail))
+        return Verdict(count, prev, Failure(last, Problem.EDITED, detail))
     return Verdict(count, prev, None)

@@ -26,6 +26,12 @@ def head(session: Session) -> tuple[int, bytes]:
     return int(row[0]), bytes(row[1])
 
 
+def stored_hash(session: Session, seq: int) -> bytes | None:
+    """The hash stored with entry ``seq``, or None if there is no such entry."""
+    value = session.scalar(select(LedgerEntry.hash).where(LedgerEntry.seq == seq))
+    return None if value is None else bytes(value)
+
+
 def last_seq(session: Session) -> int:
     """The highest stored seq (0 when empty), whatever the head record says."""
     return int(session.scalar(select(func.max(LedgerEntry.seq))) or 0)
@@ -91,7 +97,11 @@ def append(
 
 
 def stream(
-    conn: Connection, *, upto: int | None = None, progress: Callable[[int], bool] | None = None
+    conn: Connection,
+    *,
+    after: int = 0,
+    upto: int | None = None,
+    progress: Callable[[int], bool] | None = None,
 ) -> Iterator[StoredEntry]:
     """Yield every entry in ascending seq, in batches, in constant memory.
 
@@ -102,6 +112,7 @@ def stream(
 
     Args:
         conn: a connection outside any long transaction.
+        after: start after this seq (to verify a range on its own).
         upto: stop after this seq (the head read when verification started), so entries appended
             meanwhile are left for the next run.
         progress: called with the count streamed so far after each batch; returning False
@@ -116,7 +127,6 @@ def stream(
         f"FROM ledger_entry WHERE seq > {mark} AND seq <= {mark} ORDER BY seq LIMIT {mark}"
     )
     last = upto if upto is not None else 2**62
-    after = 0
     done = 0
     raw = conn.connection.driver_connection
     assert raw is not None
