@@ -409,18 +409,20 @@ app.exec()
 """
 
 
-def _painted(command: list[str], env: dict[str, str]) -> float | None:
-    """Seconds from process start to its first painted window, as the process reports it."""
+def _times(command: list[str], env: dict[str, str]) -> dict[str, float]:
+    """Seconds from process start to each moment the process reports (``painted``, ``usable``)."""
     try:
         done = subprocess.run(
             command, env=env, capture_output=True, text=True, timeout=60, check=False
         )
     except subprocess.TimeoutExpired:
-        return None
+        return {}
+    times: dict[str, float] = {}
     for line in done.stdout.splitlines():
-        if line.startswith("painted "):
-            return float(line.split()[1])
-    return None
+        word, _, value = line.partition(" ")
+        if word in {"painted", "usable"}:
+            times[word] = float(value)
+    return times
 
 
 def _start_rows(runs: int) -> list[Row]:
@@ -436,24 +438,33 @@ def _start_rows(runs: int) -> list[Row]:
         XDG_STATE_HOME=str(CACHE / "xdg" / "state"),
     )
     app = [
-        _painted([sys.executable, "-m", "seatledger", "--db", str(WORK)], env) for _ in range(runs)
+        _times([sys.executable, "-m", "seatledger", "--db", str(WORK)], env) for _ in range(runs)
     ]
-    bare = [_painted([sys.executable, "-c", BASELINE_WINDOW], env) for _ in range(runs)]
+    bare = [
+        _times([sys.executable, "-c", BASELINE_WINDOW], env).get("painted") for _ in range(runs)
+    ]
     base = [s for s in bare if s is not None]
     base_text = f"bare PySide6 window: {statistics.median(base):.3f} s" if base else "n/a"
-    figure = "start to painted main window (warm)"
-    if any(s is None for s in app) or not base:
-        return [Row(figure, "n/a (GUI not available)", base_text, "-", "<= 0.5 s")]
-    median = statistics.median([s for s in app if s is not None])
-    return [
-        Row(
-            figure,
-            f"{median:.3f} s",
-            base_text,
-            _ratio(median, statistics.median(base)),
-            "<= 0.5 s",
+    rows = []
+    for word, figure, budget in (
+        ("painted", "start to painted window (warm)", "<= 0.5 s"),
+        ("usable", "start to usable main window (warm)", "<= 1.5 s"),
+    ):
+        found = [t[word] for t in app if word in t]
+        if len(found) < len(app) or not base:
+            rows.append(Row(figure, "n/a (GUI not available)", base_text, "-", budget))
+            continue
+        median = statistics.median(found)
+        rows.append(
+            Row(
+                figure,
+                f"{median:.3f} s",
+                base_text,
+                _ratio(median, statistics.median(base)),
+                budget,
+            )
         )
-    ]
+    return rows
 
 
 def _table_rows(runs: int) -> list[Row]:

@@ -54,3 +54,12 @@ def test_ledger_entry_returns_the_hashed_body(admin: Services, org: Any) -> None
     assert entry["prev_hash"] == ledger_entry(admin.ctx, size - 1)["hash"]
     with pytest.raises(NotFoundError):
         ledger_entry(admin.ctx, size + 1)
+
+
+def test_the_start_frame_never_shows_a_password() -> None:
+    from seatledger.paths import shown_target
+
+    assert shown_target("postgresql+psycopg://sam:s3cret@db.example:5432/sam") == (
+        "postgresql+psycopg://sam:***@db.example:5432/sam"
+    )
+    assert shown_target("/home/sam/seatledger.sqlite") == "/home/sam/seatledger.sqlite"

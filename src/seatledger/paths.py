@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 from platformdirs import user_data_path
 
@@ -18,3 +19,17 @@ def data_dir() -> Path:
 def default_database() -> str:
     """The database opened when no ``--db`` is given."""
     return os.environ.get("SEATLEDGER_DB") or str(data_dir() / "seatledger.sqlite")
+
+
+def shown_target(db: str) -> str:
+    """A ``--db`` argument fit to show before the database layer is loaded (no password)."""
+    if "://" not in db:
+        return db
+    parts = urlsplit(db)
+    if parts.password is None:
+        return db
+    host = parts.hostname or ""
+    if parts.port is not None:
+        host = f"{host}:{parts.port}"
+    user = f"{parts.username}:***@" if parts.username else ""
+    return urlunsplit(parts._replace(netloc=f"{user}{host}"))

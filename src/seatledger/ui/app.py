@@ -16,23 +16,38 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import threading
 import time
 import traceback
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent, QObject, QTimer
+from PySide6.QtCore import QEvent, QObject, QSettings, Qt, QTimer
 from PySide6.QtGui import QIcon
-from PySide6.QtWidgets import QApplication, QDialog, QLineEdit, QMessageBox, QWidget
+from PySide6.QtWidgets import (
+    QApplication,
+    QDialog,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QMainWindow,
+    QMessageBox,
+    QWidget,
+)
 
 from seatledger import APP_ID, APP_NAME, ORG_NAME, __version__
 from seatledger.errors import KnownError
-from seatledger.paths import data_dir, default_database
+from seatledger.paths import data_dir, default_database, shown_target
 from seatledger.resources import app_icon_path, icon_png_paths
-from seatledger.services.session import Services
-from seatledger.services.workspace import Workspace
-from seatledger.ui.main_window import MainWindow
-from seatledger.ui.tasks import Runner
+
+if TYPE_CHECKING:  # imported when the start frame has painted (SQLAlchemy alone takes ~0.4 s)
+    from seatledger.services.session import Services
+    from seatledger.services.workspace import Workspace
+    from seatledger.ui.main_window import MainWindow
+    from seatledger.ui.tasks import Runner
 
 EXIT_OK = 0
 EXIT_ERROR = 2
@@ -191,6 +206,8 @@ def open_session(db: str | None) -> tuple[Services, Workspace]:
         KnownError: the database cannot be opened, or signing in from the environment failed.
         _Cancelled: the user closed a dialog.
     """
+    from seatledger.services.workspace import Workspace  # noqa: PLC0415 (after the first paint)
+
     target = db or default_database()
     if db is None and "://" not in target and not Path(target).exists():
         return _start_dialog()
@@ -205,27 +222,62 @@ def open_session(db: str | None) -> tuple[Services, Workspace]:
         raise
 
 
-class _PaintProbe(QObject):
-    """Prints the time of the main window's first paint and quits (the start-up benchmark)."""
+class _AfterFirstPaint(QObject):
+    """Calls back once a window's first paint pass has finished."""
 
-    def __init__(self, window: QWidget) -> None:
+    def __init__(self, window: QWidget, callback: Callable[[], None]) -> None:
         super().__init__(window)
-        self._done = False
+        self._callback: Callable[[], None] | None = callback
         window.installEventFilter(self)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        """On the first paint, report once the paint pass (children included) has finished."""
-        if not self._done and event.type() == _PAINT:
-            self._done = True
+        """On the first paint, call back once the paint pass (children included) is done."""
+        if self._callback is not None and event.type() == _PAINT:
             # The window and its children paint in one pass; a zero timer posted from inside
             # the paint event runs after that pass has been flushed to the screen.
-            QTimer.singleShot(0, self._report)
+            QTimer.singleShot(0, self._callback)
+            self._callback = None
         return False
 
-    def _report(self) -> None:
-        sys.stdout.write(f"painted {seconds_since_start():.3f}\n")
-        sys.stdout.flush()
-        QApplication.quit()
+
+def _report(label: str) -> None:
+    """The start-up benchmark's output: ``painted`` (first frame), ``usable`` (data shown)."""
+    sys.stdout.write(f"{label} {seconds_since_start():.3f}\n")
+    sys.stdout.flush()
+
+
+class _StartFrame(QMainWindow):
+    """The window as it first appears, where the main window will be, while the database opens.
+
+    It paints within a few hundred milliseconds of the process starting, before the database
+    layer is even imported; the main window replaces it once the operator is signed in.
+    """
+
+    def __init__(self, target: str) -> None:
+        super().__init__()
+        self.setWindowTitle(APP_NAME)
+        body = QWidget(self)
+        layout = QHBoxLayout(body)
+        layout.setContentsMargins(0, 0, 0, 0)
+        for title in ("&File", "&Edit", "&Seats", "&View", "&Admin", "&Help"):
+            self.menuBar().addMenu(title).setEnabled(False)
+        navigation = QListWidget(body)
+        navigation.addItems(["Licenses", "People", "Devices", "Activity"])
+        navigation.setFixedWidth(170)
+        navigation.setFrameShape(QListWidget.Shape.NoFrame)
+        navigation.setEnabled(False)
+        message = QLabel(f"Opening {target}…", body)
+        message.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        message.setEnabled(False)
+        layout.addWidget(navigation)
+        layout.addWidget(message, 1)
+        self.setCentralWidget(body)
+        self.statusBar().showMessage("Opening the database…")
+        geometry = QSettings().value("main_window/geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)  # where the main window will appear
+        else:
+            self.resize(1320, 820)
 
 
 class _Session(QObject):
@@ -237,6 +289,8 @@ class _Session(QObject):
         self.window: MainWindow | None = None
 
     def show(self, services: Services, workspace: Workspace) -> MainWindow:
+        from seatledger.ui.main_window import MainWindow  # noqa: PLC0415 (after the first paint)
+
         window = MainWindow(services, workspace, runner=self._runner)
         window.open_requested.connect(self._switch)
         window.show()
@@ -244,6 +298,9 @@ class _Session(QObject):
         return window
 
     def _switch(self, services: object, workspace: object) -> None:
+        from seatledger.services.session import Services  # noqa: PLC0415
+        from seatledger.services.workspace import Workspace  # noqa: PLC0415
+
         assert isinstance(services, Services)
         assert isinstance(workspace, Workspace)
         old = self.window
@@ -259,22 +316,59 @@ class _Session(QObject):
             self.window.workspace.close()
 
 
+def _preload() -> None:
+    import seatledger.services.queries  # noqa: PLC0415
+    import seatledger.services.workspace  # noqa: F401, PLC0415
+
+
 def run(db: str | None) -> int:
-    """Run the application on a database (None: the default one); returns the exit status."""
+    """Run the application on a database (None: the default one); returns the exit status.
+
+    The start frame paints first; the database layer is imported, the database opened and the
+    operator signed in after that, and the main window then takes the frame's place.
+    """
+    # Import the database layer on the other core while the start frame is built and painted;
+    # only modules without Qt objects, which belong to the GUI thread.
+    threading.Thread(target=_preload, name="preload", daemon=True).start()
     app = _application()
     install_excepthook()
-    QApplication.setQuitOnLastWindowClosed(True)
-    try:
-        services, workspace = open_session(db)
-    except _Cancelled:
-        return EXIT_OK
-    except KnownError as exc:
-        return _fatal(str(exc))
-    session = _Session(Runner())
-    window = session.show(services, workspace)
-    if os.environ.get("SEATLEDGER_EXIT_AFTER_PAINT") == "1":
-        _PaintProbe(window)
+    benchmark = os.environ.get("SEATLEDGER_EXIT_AFTER_PAINT") == "1"
+    frame = _StartFrame(shown_target(db or default_database()))
+    holder: list[_Session] = []
+
+    def proceed() -> None:
+        if benchmark:
+            _report("painted")
+        try:
+            services, workspace = open_session(db)
+        except _Cancelled:
+            app.exit(EXIT_OK)
+            return
+        except KnownError as exc:
+            frame.hide()
+            app.exit(_fatal(str(exc)))
+            return
+        from seatledger.ui.tasks import Runner  # noqa: PLC0415
+
+        session = _Session(Runner())
+        holder.append(session)
+        window = session.show(services, workspace)
+        frame.close()
+        QApplication.setQuitOnLastWindowClosed(True)
+        if benchmark:
+
+            def usable() -> None:
+                _report("usable")
+                QApplication.quit()
+
+            _AfterFirstPaint(window, usable)
+
+    # Until the main window is up, closing a dialog must not end the application by itself.
+    QApplication.setQuitOnLastWindowClosed(False)
+    _AfterFirstPaint(frame, proceed)
+    frame.show()
     try:
         return app.exec()
     finally:
-        session.close()
+        for session in holder:
+            session.close()
