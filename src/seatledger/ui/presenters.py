@@ -15,7 +15,7 @@ from typing import Any
 from PySide6.QtGui import QBrush, QColor
 
 from seatledger.services.queries import LicenseRow, Row
-from seatledger.ui.table_model import LEFT, RIGHT, plain
+from seatledger.ui.table_model import LEFT, RIGHT, PlainPresenter, plain
 
 Today = Callable[[], dt.date]
 
@@ -200,34 +200,11 @@ class PeoplePresenter:
 # --------------------------------------------------------------------------------- devices
 
 
-class DevicePresenter:
+class DevicePresenter(PlainPresenter):
     """Rows of DeviceQuery: host name, serial, owner, processors, cores, OS, seats."""
 
-    _NUMERIC = frozenset({3, 4, 6})
-
-    def display(self, row: Row, column: int) -> str:
-        """Cell text."""
-        return plain(row[column])
-
-    def sort_value(self, row: Row, column: int) -> Any:
-        """The native value."""
-        return row[column]
-
-    def alignment(self, column: int) -> int:
-        """Counts right, text left."""
-        return RIGHT if column in self._NUMERIC else LEFT
-
-    def foreground(self, row: Row, column: int) -> QBrush | None:
-        """No colour."""
-        return None
-
-    def background(self, row: Row, column: int) -> QBrush | None:
-        """No background."""
-        return None
-
-    def tooltip(self, row: Row, column: int) -> str | None:
-        """No tooltip."""
-        return None
+    def __init__(self) -> None:
+        super().__init__(numeric_columns=(3, 4, 6))
 
 
 # ----------------------------------------------------------------------------------- seats
