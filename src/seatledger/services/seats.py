@@ -7,6 +7,7 @@ transaction and one ledger entry, however many seats it touches.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -39,14 +40,45 @@ def _chunks(values: Sequence[int]) -> Iterable[Sequence[int]]:
         yield values[start : start + _CHUNK]
 
 
-def _label(session: Session, entitlement: Entitlement) -> str:
-    row = session.execute(
-        select(Vendor.name, Product.name)
-        .join(Product, Product.vendor_id == Vendor.id)
-        .where(Product.id == entitlement.product_id)
-    ).one()
-    name = f"{row[0]} {row[1]}"
-    return f"{name} ({entitlement.name})" if entitlement.name else name
+@dataclass(frozen=True, slots=True)
+class _Target:
+    """The entitlement being drawn from, read and locked in one statement."""
+
+    id: int
+    label: str
+    metric: str
+    quantity: int
+    seats_used: int
+    term_start: dt.date | None
+    term_end: dt.date | None
+    min_cores_per_processor: int
+
+    @classmethod
+    def load(cls, session: Session, entitlement_id: int) -> _Target:
+        row = session.execute(
+            select(
+                Entitlement.id,
+                Vendor.name,
+                Product.name,
+                Entitlement.name,
+                Entitlement.metric,
+                Entitlement.quantity,
+                Entitlement.seats_used,
+                Entitlement.term_start,
+                Entitlement.term_end,
+                Entitlement.min_cores_per_processor,
+                Entitlement.retired,
+            )
+            .join(Product, Entitlement.product_id == Product.id)
+            .join(Vendor, Product.vendor_id == Vendor.id)
+            .where(Entitlement.id == entitlement_id)
+            .with_for_update(of=Entitlement)
+        ).first()
+        if row is None or row[10]:
+            raise NotFoundError(f"License {entitlement_id} does not exist or is retired.")
+        title = f"{row[1]} {row[2]}"
+        label = f"{title} ({row[3]})" if row[3] else title
+        return cls(row[0], label, row[4], row[5], row[6], row[7], row[8], row[9])
 
 
 class SeatService:
@@ -99,10 +131,8 @@ class SeatService:
             Permission.ASSIGN_SEATS, action, "entitlement", ASSIGN, reason
         ) as change:
             session = change.session
-            entitlement = session.get(Entitlement, entitlement_id, with_for_update=True)
-            if entitlement is None or entitlement.retired:
-                raise NotFoundError(f"License {entitlement_id} does not exist or is retired.")
-            label = _label(session, entitlement)
+            entitlement = _Target.load(session, entitlement_id)
+            label = entitlement.label
             metric = Metric(entitlement.metric)
             if device_ids and not metric.assigns_to_device:
                 raise ValidationError(
@@ -160,12 +190,17 @@ class SeatService:
                     rows,
                 )
             )
+            # The row is locked (PostgreSQL) or the database is (SQLite): the count cannot move.
             before_used = entitlement.seats_used
-            entitlement.seats_used = before_used + needed
+            session.execute(
+                update(Entitlement)
+                .where(Entitlement.id == entitlement.id)
+                .values(seats_used=before_used + needed)
+            )
             change.entity_id = str(entitlement.id)
             change.before = {"seats_used": before_used}
             after: dict[str, Any] = {
-                "seats_used": entitlement.seats_used,
+                "seats_used": before_used + needed,
                 "quantity": entitlement.quantity,
                 "assignments": ids,
                 "units": needed,
@@ -177,24 +212,26 @@ class SeatService:
             return AssignResult(ids, needed, decision.over_commit, decision.message)
 
     def _check_people(
-        self, session: Session, entitlement: Entitlement, person_ids: list[int], label: str
+        self, session: Session, entitlement: _Target, person_ids: list[int], label: str
     ) -> list[int]:
         found: dict[int, tuple[str, str]] = {}
         held: list[int] = []
+        holds = (
+            select(SeatAssignment.id)
+            .where(
+                SeatAssignment.person_id == Person.id,
+                SeatAssignment.entitlement_id == entitlement.id,
+                SeatAssignment.ended_at.is_(None),
+            )
+            .exists()
+        )
         for chunk in _chunks(person_ids):
-            for pid, name, status in session.execute(
-                select(Person.id, Person.name, Person.status).where(Person.id.in_(chunk))
+            for pid, name, status, has_seat in session.execute(
+                select(Person.id, Person.name, Person.status, holds).where(Person.id.in_(chunk))
             ):
                 found[pid] = (name, status)
-            held.extend(
-                session.scalars(
-                    select(SeatAssignment.person_id).where(
-                        SeatAssignment.entitlement_id == entitlement.id,
-                        SeatAssignment.person_id.in_(chunk),
-                        SeatAssignment.ended_at.is_(None),
-                    )
-                )
-            )
+                if has_seat:
+                    held.append(pid)
         missing = [pid for pid in person_ids if pid not in found]
         if missing:
             raise NotFoundError(f"Person {missing[0]} does not exist.")
@@ -211,7 +248,7 @@ class SeatService:
     def _check_devices(
         self,
         session: Session,
-        entitlement: Entitlement,
+        entitlement: _Target,
         metric: Metric,
         device_ids: list[int],
         label: str,
