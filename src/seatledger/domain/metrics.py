@@ -1,0 +1,186 @@
+"""How many rights a product's deployment consumes under each license metric (pure rules).
+
+The reconciliation (effective license position) feeds these functions the facts it gathered for
+one product — installs, named users, license-server sessions, the devices' processors and cores,
+the head count — and compares the result with the rights owned.  See ``shared/FIELD.md``:
+
+| metric | consumption |
+|---|---|
+| per device / per install | unique devices with at least one matching install |
+| named user | unique people (one person, three installs = one right) |
+| concurrent | peak simultaneous checkouts in the period |
+| per core | cores × core factor per device, at least a minimum per processor, rounded up |
+| per processor | processors (sockets) |
+| custom unit (PVU-like) | units per core by processor class × cores |
+| user subscription | one right per person allocated or using; the two mismatches reported apart |
+| site / enterprise / employee | all staff, whether they use it or not |
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from seatledger.domain.licensing import Metric
+
+
+@dataclass(frozen=True, slots=True)
+class Machine:
+    """A device as core-based metrics see it."""
+
+    device_id: int
+    processors: int
+    cores: int
+    processor_class: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    """One license-server checkout; ``end`` None while still checked out."""
+
+    user: str
+    start: dt.datetime
+    end: dt.datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Peak:
+    """The highest number of simultaneous checkouts, and when it was first reached."""
+
+    count: int
+    at: dt.datetime | None
+
+
+def unique_devices(installs: Iterable[int]) -> int:
+    """Per device / per install: devices with at least one install (by device id)."""
+    return len(set(installs))
+
+
+def unique_people(users: Iterable[int]) -> int:
+    """Named user: distinct people, however many installs each has."""
+    return len(set(users))
+
+
+def concurrent_peak(sessions: Iterable[Session], start: dt.datetime, end: dt.datetime) -> Peak:
+    """Concurrent / floating: the peak number of checkouts open at once within [start, end).
+
+    A checkin and a checkout at the same instant do not overlap (the seat is handed over).
+    Sessions still open count until ``end``.
+    """
+    events: list[tuple[dt.datetime, int]] = []
+    for session in sessions:
+        begin = max(session.start, start)
+        finish = min(session.end, end) if session.end is not None else end
+        if begin < finish:
+            events.append((begin, 1))
+            events.append((finish, -1))
+    # Ends sort before starts at the same instant (-1 < 1): a handover is not an overlap.
+    events.sort()
+    current = best = 0
+    when: dt.datetime | None = None
+    for moment, change in events:
+        current += change
+        if current > best:
+            best, when = current, moment
+    return Peak(best, when)
+
+
+def core_licenses(
+    machine: Machine, core_factor: Decimal = Decimal(1), min_cores_per_processor: int = 0
+) -> int:
+    """Per core: licenses one device needs.
+
+    Cores count at least ``min_cores_per_processor`` per processor (contracts often say 16 per
+    CPU), are multiplied by the core factor (e.g. 0.5 for some processor families) and rounded up
+    to whole licenses.
+    """
+    counted = max(machine.cores, machine.processors * min_cores_per_processor)
+    return max(math.ceil(Decimal(counted) * core_factor), 1 if counted else 0)
+
+
+def per_core(
+    machines: Iterable[Machine],
+    core_factor: Decimal = Decimal(1),
+    min_cores_per_processor: int = 0,
+) -> int:
+    """Per core: the sum over devices (each rounded up on its own, as contracts count)."""
+    return sum(core_licenses(m, core_factor, min_cores_per_processor) for m in _unique(machines))
+
+
+def per_processor(machines: Iterable[Machine]) -> int:
+    """Per processor: sockets of the devices running the product."""
+    return sum(m.processors for m in _unique(machines))
+
+
+def custom_units(machines: Iterable[Machine], units_per_core: Mapping[str, int]) -> int:
+    """A PVU-like unit: cores × the units per core of the device's processor class.
+
+    Raises:
+        KeyError: a device's processor class has no rate (the caller names the device).
+    """
+    return sum(m.cores * units_per_core[m.processor_class] for m in _unique(machines))
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriptionUse:
+    """User subscriptions: rights needed, and the two mismatches reported apart."""
+
+    needed: int
+    allocated_unused: frozenset[int] = field(default_factory=frozenset)
+    used_unallocated: frozenset[int] = field(default_factory=frozenset)
+
+
+def subscriptions(allocated: Iterable[int], using: Iterable[int]) -> SubscriptionUse:
+    """One right per person allocated a subscription or found using the product."""
+    have, use = frozenset(allocated), frozenset(using)
+    return SubscriptionUse(len(have | use), have - use, use - have)
+
+
+def employees(staff: int) -> int:
+    """Site / enterprise / employee metrics: everyone counts, whether they use it or not."""
+    return staff
+
+
+def _unique(machines: Iterable[Machine]) -> list[Machine]:
+    seen: dict[int, Machine] = {}
+    for machine in machines:
+        seen.setdefault(machine.device_id, machine)
+    return list(seen.values())
+
+
+@dataclass(frozen=True, slots=True)
+class Deployment:
+    """Everything known about one product's use, as the position needs it."""
+
+    installs: tuple[int, ...] = ()  # device ids with the product installed
+    users: tuple[int, ...] = ()  # person ids using or assigned the product
+    machines: tuple[Machine, ...] = ()  # devices running it, for core-based metrics
+    sessions: tuple[Session, ...] = ()  # license-server checkouts
+    staff: int = 0  # head count, for site and employee metrics
+    core_factor: Decimal = Decimal(1)
+    min_cores_per_processor: int = 0
+    period: tuple[dt.datetime, dt.datetime] | None = None  # for concurrent peaks
+
+
+def required(metric: Metric, deployment: Deployment) -> int:
+    """Rights the deployment needs under ``metric`` (rights used, in position terms)."""
+    if metric is Metric.PER_DEVICE:
+        return unique_devices(deployment.installs)
+    if metric is Metric.PER_USER:
+        return unique_people(deployment.users)
+    if metric is Metric.CONCURRENT:
+        if deployment.period is None:
+            raise ValueError("A concurrent metric needs the period the peak is taken over.")
+        return concurrent_peak(deployment.sessions, *deployment.period).count
+    if metric is Metric.PER_CORE:
+        return per_core(
+            deployment.machines, deployment.core_factor, deployment.min_cores_per_processor
+        )
+    if metric is Metric.PER_PROCESSOR:
+        return per_processor(deployment.machines)
+    if metric is Metric.SUBSCRIPTION:
+        return unique_people(deployment.users)
+    return employees(deployment.staff)
