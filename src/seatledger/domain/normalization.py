@@ -1,0 +1,147 @@
+"""Normalization: mapping raw inventory titles, publishers and versions to products by rules.
+
+Discovery tools report what the registry or package database says ("Microsoft Office
+Professional Plus 2019 - en-us", "Adobe Acrobat DC (64-bit)", "16.0.10827.20181").  A rule says
+which product such a row is: its publisher and title are matched exactly (case-insensitively),
+by wildcard (``*`` and ``?``) or by regular expression, optionally within a version range.  The
+most specific rule wins: a higher priority first, then exact before wildcard before regex, then
+the rule added first.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from seatledger.errors import ValidationError
+
+
+class MatchKind(StrEnum):
+    """How a rule's patterns are read."""
+
+    EXACT = "exact"
+    WILDCARD = "wildcard"
+    REGEX = "regex"
+
+
+_KIND_ORDER = {MatchKind.EXACT: 0, MatchKind.WILDCARD: 1, MatchKind.REGEX: 2}
+_VERSION_PART = re.compile(r"\d+|[A-Za-z]+")
+
+
+def version_key(version: str) -> tuple[tuple[int, int | str], ...]:
+    """A sortable key for a dotted version: numbers compare as numbers, words as words.
+
+    ``"16.0.10827"`` < ``"16.0.10828"`` < ``"16.1"``; numbers sort after words, so
+    ``"2.0beta"`` < ``"2.0.1"``.
+    """
+    return tuple(
+        (1, int(part)) if part.isdigit() else (0, part.lower())
+        for part in _VERSION_PART.findall(version)
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class RawTitle:
+    """One row of inventory as a discovery tool reported it."""
+
+    publisher: str
+    title: str
+    version: str = ""
+
+
+@dataclass(frozen=True)
+class Rule:
+    """Maps matching raw titles to a product.
+
+    ``publisher`` may be empty to match any publisher.  ``version_min`` is inclusive,
+    ``version_max`` exclusive (``16`` ≤ v < ``17`` is "version 16.x").
+    """
+
+    product_id: int
+    title: str
+    publisher: str = ""
+    kind: MatchKind = MatchKind.EXACT
+    version_min: str = ""
+    version_max: str = ""
+    priority: int = 0
+    _title_re: re.Pattern[str] = field(init=False, repr=False, compare=False)
+    _publisher_re: re.Pattern[str] | None = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if not self.title.strip():
+            raise ValidationError("A rule needs a title pattern.", "Title")
+        object.__setattr__(self, "_title_re", _compile(self.kind, self.title, "Title"))
+        publisher = _compile(self.kind, self.publisher, "Publisher") if self.publisher else None
+        object.__setattr__(self, "_publisher_re", publisher)
+        if (
+            self.version_min
+            and self.version_max
+            and version_key(self.version_max) <= version_key(self.version_min)
+        ):
+            raise ValidationError(
+                f"Version range {self.version_min} to {self.version_max} is empty.", "Version"
+            )
+
+    def matches(self, row: RawTitle) -> bool:
+        """Whether the raw row is this rule's product."""
+        if not self._title_re.fullmatch(row.title.strip()):
+            return False
+        if self._publisher_re is not None and not self._publisher_re.fullmatch(
+            row.publisher.strip()
+        ):
+            return False
+        if self.version_min or self.version_max:
+            key = version_key(row.version)
+            if not key:
+                return False
+            if self.version_min and key < version_key(self.version_min):
+                return False
+            if self.version_max and key >= version_key(self.version_max):
+                return False
+        return True
+
+
+def _compile(kind: MatchKind, pattern: str, field_name: str) -> re.Pattern[str]:
+    text = pattern.strip()
+    if kind is MatchKind.EXACT:
+        return re.compile(re.escape(text), re.IGNORECASE)
+    if kind is MatchKind.WILDCARD:
+        return re.compile(fnmatch.translate(text), re.IGNORECASE)
+    try:
+        return re.compile(text, re.IGNORECASE)
+    except re.error as exc:
+        raise ValidationError(
+            f"{field_name} '{text}' is not a valid regular expression: {exc}.", field_name
+        ) from None
+
+
+class Normalizer:
+    """Applies rules, most specific first, to raw titles."""
+
+    def __init__(self, rules: Iterable[Rule]) -> None:
+        ordered = sorted(
+            enumerate(rules),
+            key=lambda item: (-item[1].priority, _KIND_ORDER[item[1].kind], item[0]),
+        )
+        self._rules = [rule for _, rule in ordered]
+        self._cache: dict[RawTitle, int | None] = {}
+
+    def product_of(self, row: RawTitle) -> int | None:
+        """The product a raw row is, or None when no rule matches."""
+        if row in self._cache:
+            return self._cache[row]
+        found = next((rule.product_id for rule in self._rules if rule.matches(row)), None)
+        self._cache[row] = found
+        return found
+
+    def unmatched(self, rows: Iterable[RawTitle]) -> Counter[tuple[str, str]]:
+        """Publisher and title of every row no rule matches, with how often each occurs."""
+        return Counter(
+            (row.publisher.strip(), row.title.strip())
+            for row in rows
+            if self.product_of(row) is None
+        )
