@@ -29,6 +29,7 @@ class MatchKind(StrEnum):
 
 
 _KIND_ORDER = {MatchKind.EXACT: 0, MatchKind.WILDCARD: 1, MatchKind.REGEX: 2}
+_CACHE_ROWS = 200_000
 _VERSION_PART = re.compile(r"\d+|[A-Za-z]+")
 
 
@@ -135,6 +136,8 @@ class Normalizer:
         if row in self._cache:
             return self._cache[row]
         found = next((rule.product_id for rule in self._rules if rule.matches(row)), None)
+        if len(self._cache) >= _CACHE_ROWS:  # inventories repeat titles; bound the memory anyway
+            self._cache.clear()
         self._cache[row] = found
         return found
 
