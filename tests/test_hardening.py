@@ -168,3 +168,23 @@ def test_a_body_rewritten_as_text_is_reported_not_a_crash(sqlite_db: Database) -
     verdict = ledger.verify(sqlite_db)
     assert verdict.failure is not None
     assert (verdict.failure.seq, verdict.failure.problem) == (1, Problem.EDITED)
+
+
+def test_a_demoted_or_deactivated_operator_loses_rights_at_once(
+    admin: Services, as_role: Any
+) -> None:
+    from seatledger.domain.roles import Role
+    from seatledger.errors import PermissionDenied
+
+    manager = as_role(Role.LICENSE_MANAGER)  # signed in, window open
+    manager.catalog.add_vendor("Before demotion")
+    admin.operators.set_role(manager.actor.id, Role.VIEWER, active=True, reason="moved team")
+    with pytest.raises(PermissionDenied, match="viewer"):
+        manager.catalog.add_vendor("After demotion")
+    admin.operators.set_role(manager.actor.id, Role.LICENSE_MANAGER, active=False)
+    with pytest.raises(PermissionDenied, match="no longer an active operator"):
+        manager.catalog.add_vendor("After deactivation")
+    names = [v.name for v in admin.catalog.vendors()]
+    assert "Before demotion" in names
+    assert "After demotion" not in names
+    assert "After deactivation" not in names

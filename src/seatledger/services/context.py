@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -20,6 +21,7 @@ from seatledger.domain.roles import Permission, Role, allows
 from seatledger.errors import PermissionDenied, ValidationError
 from seatledger.store import ledger_store
 from seatledger.store.db import Database
+from seatledger.store.models import Operator
 
 Clock = Callable[[], dt.datetime]
 
@@ -81,9 +83,9 @@ class Context:
         self, permission: Permission, action: str, entity_type: str, what: str, reason: str = ""
     ) -> Iterator[Change]:
         """Run one attributed change: check the role, open the write transaction, log, commit."""
-        self.require(permission, what)
         try:
             with self.db.write() as session:
+                self._refresh_role(session, permission, what)
                 record = Change(session=session, now=self.clock(), reason=reason.strip())
                 yield record
                 session.flush()
@@ -101,6 +103,24 @@ class Context:
                 )
         except IntegrityError as exc:
             raise _explain_integrity(exc, entity_type) from exc
+
+    def _refresh_role(self, session: Session, permission: Permission, what: str) -> None:
+        """Check the operator's role as stored now, inside the write transaction.
+
+        A session keeps the role it signed in with; an administrator may have changed or
+        deactivated it since, and that must take effect on the next change, not the next sign-in.
+        """
+        row = session.execute(
+            select(Operator.role, Operator.active).where(Operator.id == self.actor.id)
+        ).first()
+        if row is None or not row[1]:
+            raise PermissionDenied(
+                f"{self.actor.name} is no longer an active operator; ask an administrator."
+            )
+        role = Role(row[0])
+        if role is not self.actor.role:
+            self.actor = Actor(self.actor.id, self.actor.name, role)
+        self.require(permission, what)
 
     @contextmanager
     def read(self) -> Iterator[Session]:
