@@ -309,8 +309,13 @@ def _release(admin: Services, s: Services, org: Any) -> Act:
 
     def act() -> Expect:
         assert s.seats.release([seat], reason="not needed") == 1
-        after = {"released": [seat], "entitlements": {str(license_id): 1}}
-        return Expect("seat.release", "seat", str(seat), None, after, "not needed")
+        before = {"seats_used": {str(license_id): 1}}
+        after = {
+            "released": [seat],
+            "entitlements": {str(license_id): 1},
+            "seats_used": {str(license_id): 0},
+        }
+        return Expect("seat.release", "seat", str(seat), before, after, "not needed")
 
     return act
 
@@ -323,8 +328,13 @@ def _bulk_release(admin: Services, s: Services, org: Any) -> Act:
 
     def act() -> Expect:
         assert s.seats.release(seats) == 3
-        after = {"released": seats, "entitlements": {str(users): 2, str(cores): 4}}
-        return Expect("seat.bulk_release", "seat", "", None, after)
+        before = {"seats_used": {str(users): 2, str(cores): 4}}
+        after = {
+            "released": seats,
+            "entitlements": {str(users): 2, str(cores): 4},
+            "seats_used": {str(users): 0, str(cores): 0},
+        }
+        return Expect("seat.bulk_release", "seat", "", before, after)
 
     return act
 
@@ -337,12 +347,17 @@ def _release_departed(admin: Services, s: Services, org: Any) -> Act:
 
     def act() -> Expect:
         assert s.seats.release_departed() == 1
-        after = {"released": [seat], "entitlements": {str(license_id): 1}}
+        before = {"seats_used": {str(license_id): 1}}
+        after = {
+            "released": [seat],
+            "entitlements": {str(license_id): 1},
+            "seats_used": {str(license_id): 0},
+        }
         return Expect(
             "seat.release_departed",
             "seat",
             str(seat),
-            None,
+            before,
             after,
             "People who left the organization",
         )

@@ -335,15 +335,23 @@ class SeatService:
                 .where(SeatAssignment.id.in_(chunk))
                 .values(ended_at=change.now, released_by=self._ctx.actor.id)
             )
-        for entitlement_id, units in sorted(per_entitlement.items()):
+        touched = sorted(per_entitlement)
+        used_before = dict(
+            session.execute(
+                select(Entitlement.id, Entitlement.seats_used).where(Entitlement.id.in_(touched))
+            ).all()
+        )
+        for entitlement_id in touched:
             session.execute(
                 update(Entitlement)
                 .where(Entitlement.id == entitlement_id)
-                .values(seats_used=Entitlement.seats_used - units)
+                .values(seats_used=used_before[entitlement_id] - per_entitlement[entitlement_id])
             )
         change.entity_id = str(rows[0][0]) if len(rows) == 1 else ""
+        change.before = {"seats_used": {str(k): used_before[k] for k in touched}}
         change.after = {
             "released": [r[0] for r in rows],
-            "entitlements": {str(k): v for k, v in sorted(per_entitlement.items())},
+            "entitlements": {str(k): per_entitlement[k] for k in touched},
+            "seats_used": {str(k): used_before[k] - per_entitlement[k] for k in touched},
         }
         return len(rows)
