@@ -188,3 +188,20 @@ def test_a_demoted_or_deactivated_operator_loses_rights_at_once(
     assert "Before demotion" in names
     assert "After demotion" not in names
     assert "After deactivation" not in names
+
+
+def test_cli_finds_devices_by_host_name_in_any_case(admin: Services) -> None:
+    from seatledger.services.directory import DeviceInput
+    from seatledger.services.lookups import device_ids
+
+    device = admin.directory.add_device(DeviceInput("WS-01"))
+    assert device_ids(admin.ctx, ["ws-01", "WS-01 "]) == [device, device]
+
+
+def test_a_url_that_does_not_parse_is_refused_without_echoing_it() -> None:
+    from seatledger.errors import DatabaseError
+
+    with pytest.raises(DatabaseError) as info:
+        Database.open("postgresql+psycopg://sam:s3cret@db:port/x")
+    assert "s3cret" not in str(info.value)
+    assert "neither a file path nor a valid database URL" in str(info.value)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from seatledger.errors import NotFoundError
 from seatledger.services.context import Context
@@ -28,16 +28,19 @@ def person_ids(ctx: Context, employee_ids: Sequence[str]) -> list[int]:
 
 
 def device_ids(ctx: Context, hostnames: Sequence[str]) -> list[int]:
-    """Device ids for host names, in order; names the first unknown one."""
+    """Device ids for host names (in any case), in order; names the first unknown one."""
     if not hostnames:
         return []
+    wanted = [name.strip().lower() for name in hostnames]
     with ctx.read() as session:
         found = dict(
             session.execute(
-                select(Device.hostname, Device.id).where(Device.hostname.in_(hostnames))
+                select(func.lower(Device.hostname), Device.id).where(
+                    func.lower(Device.hostname).in_(wanted)
+                )
             ).all()
         )
-    for key in hostnames:
+    for key, name in zip(wanted, hostnames, strict=True):
         if key not in found:
-            raise NotFoundError(f"No device with host name '{key}'.")
-    return [found[key] for key in hostnames]
+            raise NotFoundError(f"No device with host name '{name}'.")
+    return [found[key] for key in wanted]

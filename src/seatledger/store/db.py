@@ -236,8 +236,11 @@ class Database:
         url = to_url(db)
         try:
             parsed = make_url(url)
-        except ArgumentError as exc:
-            raise DatabaseError(f"'{db}' is neither a file path nor a database URL.") from exc
+        except (ArgumentError, ValueError) as exc:
+            shown = str(db) if "://" not in str(db) else "The database URL"  # may hold a password
+            raise DatabaseError(
+                f"{shown} is neither a file path nor a valid database URL."
+            ) from exc
         backend = parsed.get_backend_name()
         if backend == "sqlite":
             path = Path(parsed.database or "")
