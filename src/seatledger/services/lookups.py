@@ -33,7 +33,7 @@ def device_ids(ctx: Context, hostnames: Sequence[str]) -> list[int]:
         return []
     wanted = [name.strip().lower() for name in hostnames]
     with ctx.read() as session:
-        found = dict(
+        found: dict[str, int] = dict(
             session.execute(
                 select(func.lower(Device.hostname), Device.id).where(
                     func.lower(Device.hostname).in_(wanted)
