@@ -473,7 +473,7 @@ class MainWindow(QMainWindow):
         """Create or open another database (StartDialog), sign in, and ask to switch to it."""
         from seatledger.ui.dialogs.start import StartDialog  # noqa: PLC0415
 
-        dialog = StartDialog(self)
+        dialog = StartDialog(self, runner=self.runner)
         if dialog.exec() != QDialog.DialogCode.Accepted:
             return
         workspace = dialog.workspace
