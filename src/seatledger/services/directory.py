@@ -17,7 +17,6 @@ from seatledger.services.context import Context
 from seatledger.store.models import Device, Person, Team
 
 EDIT = "edit people and devices"
-PERSON_STATUSES = ("active", "left")
 
 
 @dataclass(frozen=True, slots=True)

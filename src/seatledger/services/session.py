@@ -49,15 +49,6 @@ class Services:
         """The open database."""
         return self.ctx.db
 
-    def setting(self, key: str, default: str = "") -> str:
-        """A database-wide setting."""
-        return read_setting(self.ctx.db, key, default)
-
-    @property
-    def is_demo(self) -> bool:
-        """Whether this is a demo database (the window title says so)."""
-        return self.setting(DEMO_KEY) == "1"
-
 
 def read_setting(db: Database, key: str, default: str = "") -> str:
     """A database-wide setting, read without signing in."""

@@ -6,11 +6,12 @@ The GUI never touches the storage layer; it opens a :class:`Workspace` and gets
 
 from __future__ import annotations
 
+from functools import cached_property
 from pathlib import Path
 
 from seatledger.services import operators
 from seatledger.services.context import Context
-from seatledger.services.session import DEMO_KEY, ORGANIZATION_KEY, Services, read_setting
+from seatledger.services.session import DEMO_KEY, Services, read_setting
 from seatledger.store.db import Database, OpenResult
 
 
@@ -36,20 +37,10 @@ class Workspace:
         """The database as shown in the status bar (never with a password)."""
         return self._db.display_name
 
-    @property
+    @cached_property
     def is_demo(self) -> bool:
-        """Whether this is a demo database."""
+        """Whether this is a demo database (read once: title, badge and sign-in all ask)."""
         return read_setting(self._db, DEMO_KEY) == "1"
-
-    @property
-    def organization(self) -> str:
-        """The organization name, if set."""
-        return read_setting(self._db, ORGANIZATION_KEY)
-
-    @property
-    def backup_path(self) -> Path | None:
-        """The backup taken before an upgrade on opening, if any."""
-        return self.opened.backup
 
     def needs_administrator(self) -> bool:
         """True for a new database: the first operator becomes its administrator."""

@@ -150,14 +150,6 @@ class KeyedTableModel(QAbstractTableModel):
         self._cache.clear()
         self.endResetModel()
 
-    def refresh_rows(self) -> None:
-        """Drop cached rows and repaint, keeping the same keys (values changed, not membership)."""
-        self._cache.clear()
-        if self._keys:
-            self.dataChanged.emit(
-                self.index(0, 0), self.index(len(self._keys) - 1, len(self._columns) - 1)
-            )
-
     def key_at(self, row: int) -> int:
         """The key shown in ``row``."""
         return self._keys[row]
