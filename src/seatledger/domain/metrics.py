@@ -24,7 +24,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from seatledger.domain.licensing import Metric
+from seatledger.domain.licensing import Metric, units_for_device
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,8 +97,11 @@ def core_licenses(
     CPU), are multiplied by the core factor (e.g. 0.5 for some processor families) and rounded up
     to whole licenses.
     """
-    counted = max(machine.cores, machine.processors * min_cores_per_processor)
-    return max(math.ceil(Decimal(counted) * core_factor), 1 if counted else 0)
+    # The same count a per-core seat assignment draws (at least one core per device).
+    counted = units_for_device(
+        Metric.PER_CORE, machine.processors, machine.cores, min_cores_per_processor
+    )
+    return max(math.ceil(Decimal(counted) * core_factor), 1)
 
 
 def per_core(
@@ -112,7 +115,9 @@ def per_core(
 
 def per_processor(machines: Iterable[Machine]) -> int:
     """Per processor: sockets of the devices running the product."""
-    return sum(m.processors for m in _unique(machines))
+    return sum(
+        units_for_device(Metric.PER_PROCESSOR, m.processors, m.cores) for m in _unique(machines)
+    )
 
 
 def custom_units(machines: Iterable[Machine], units_per_core: Mapping[str, int]) -> int:
