@@ -22,9 +22,7 @@ import heapq
 import math
 import multiprocessing
 import operator
-import os
 import random
-import sys
 from array import array
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
@@ -42,6 +40,7 @@ from seatledger.domain.ledger import GENESIS_HASH, entry_hash, make_body
 from seatledger.domain.licensing import LimitState, Metric, check_assignment, units_for_device
 from seatledger.domain.roles import Role
 from seatledger.errors import KnownError
+from seatledger.services.forking import can_fork
 from seatledger.services.operators import hash_password
 from seatledger.services.session import DEMO_KEY, ORGANIZATION_KEY
 from seatledger.store.db import Database, to_url
@@ -1628,14 +1627,7 @@ def _body_pool(profile: _Profile) -> ProcessPoolExecutor | None:
     connection; only a single-threaded process on Linux forks (forking beside other threads, a
     GUI's for one, can deadlock), and a frozen app is left alone.
     """
-    if profile.seats < PARALLEL_FROM or getattr(sys, "frozen", False):
-        return None
-    if not sys.platform.startswith("linux"):
-        return None
-    try:
-        if len(os.listdir("/proc/self/task")) != 1:
-            return None
-    except OSError:
+    if profile.seats < PARALLEL_FROM or not can_fork():
         return None
     context = multiprocessing.get_context("fork")
     pool = ProcessPoolExecutor(1, mp_context=context, initializer=_start_worker_chain)

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import json
 import multiprocessing
-import os
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from seatledger.domain.ledger import Failure, Problem, Verdict, verify_chain
+from seatledger.services.forking import can_fork
 from seatledger.store import ledger_store
 from seatledger.store.db import Database
 
@@ -21,9 +20,9 @@ def verify(db: Database, progress: Callable[[int], bool] | None = None) -> Verdi
     """Stream the whole ledger and check every link against the recorded head.
 
     A large ledger is checked in two halves at once when a second process can be forked safely
-    (see :func:`_can_fork`): the second half starts from the hash stored with the last entry of
-    the first, and the first half proves that hash, so the halves together check exactly what
-    one pass would.  Memory stays constant either way.
+    (see :func:`~seatledger.services.forking.can_fork`): the second half starts from the hash
+    stored with the last entry of the first, and the first half proves that hash, so the halves
+    together check exactly what one pass would.  Memory stays constant either way.
 
     Args:
         db: the open database.
@@ -39,7 +38,7 @@ def verify(db: Database, progress: Callable[[int], bool] | None = None) -> Verdi
         boundary = ledger_store.stored_hash(session, split) if size >= PARALLEL_FROM else None
     if size == 0 and last:
         return Verdict(0, head, Failure(1, Problem.TRUNCATED, "the head record is missing"))
-    if boundary is not None and _can_fork():
+    if boundary is not None and can_fork():
         verdict = _verify_halves(db, _Halves(size, head, split, boundary), progress)
     else:
         with db.engine.connect() as conn:
@@ -52,19 +51,6 @@ def verify(db: Database, progress: Callable[[int], bool] | None = None) -> Verdi
         detail = f"entries up to {last} are stored, the head records {size}"
         return Verdict(verdict.entries, verdict.head, Failure(size + 1, Problem.UNRECORDED, detail))
     return verdict
-
-
-def _can_fork() -> bool:
-    """Whether this process may fork a helper: Linux, not frozen, and single-threaded.
-
-    Forking beside other threads (a GUI's, say) can deadlock, so the app verifies in one pass.
-    """
-    if not sys.platform.startswith("linux") or getattr(sys, "frozen", False):
-        return False
-    try:
-        return len(os.listdir("/proc/self/task")) == 1
-    except OSError:
-        return False
 
 
 @dataclass(frozen=True, slots=True)
