@@ -144,13 +144,14 @@ class LicensePresenter:
 # ---------------------------------------------------------------------------------- people
 
 
-class PeoplePresenter:
+class PeoplePresenter(PlainPresenter):
     """Rows of PeopleQuery: employee id, name, email, team, status, seats, date left."""
 
     EMPLOYEE_ID, NAME, EMAIL, TEAM, STATUS, SEATS = range(6)
     _DATE_LEFT = 6
 
     def __init__(self) -> None:
+        super().__init__(numeric_columns=(self.SEATS,))
         self._inactive = QBrush(INACTIVE_COLOR)
         self._finding = QBrush(OVER_LIMIT_COLOR)
 
@@ -166,14 +167,6 @@ class PeoplePresenter:
             return "Active"
         return plain(row[column])
 
-    def sort_value(self, row: Row, column: int) -> Any:
-        """The native value."""
-        return row[column]
-
-    def alignment(self, column: int) -> int:
-        """Seat counts right, text left."""
-        return RIGHT if column == self.SEATS else LEFT
-
     def foreground(self, row: Row, column: int) -> QBrush | None:
         """Grey for people who left; red for the seats they still hold (an audit finding)."""
         if row[self.STATUS] != "left":
@@ -181,10 +174,6 @@ class PeoplePresenter:
         if column == self.SEATS and (row[self.SEATS] or 0) > 0:
             return self._finding
         return self._inactive
-
-    def background(self, row: Row, column: int) -> QBrush | None:
-        """No background."""
-        return None
 
     def tooltip(self, row: Row, column: int) -> str | None:
         """When someone left, and whether they still hold seats."""
@@ -210,27 +199,19 @@ class DevicePresenter(PlainPresenter):
 # ----------------------------------------------------------------------------------- seats
 
 
-class SeatPresenter:
-    """Rows of SeatQuery: holder, kind, units, assigned, by, released, note, over-commit reason."""
+class SeatPresenter(PlainPresenter):
+    """Rows of SeatQuery: holder, kind, units, assigned, by, released, note, over-commit reason.
+
+    Times show in UTC as ``YYYY-MM-DD HH:MM``.
+    """
 
     HOLDER, KIND, UNITS, ASSIGNED, ASSIGNED_BY, RELEASED, NOTE = range(7)
     _REASON = 7
 
     def __init__(self) -> None:
+        super().__init__(numeric_columns=(self.UNITS,))
         self._inactive = QBrush(INACTIVE_COLOR)
         self._over = QBrush(OVER_COMMIT_COLOR)
-
-    def display(self, row: Row, column: int) -> str:
-        """Cell text; times in UTC as ``YYYY-MM-DD HH:MM``."""
-        return plain(row[column])
-
-    def sort_value(self, row: Row, column: int) -> Any:
-        """The native value."""
-        return row[column]
-
-    def alignment(self, column: int) -> int:
-        """Units right, text left."""
-        return RIGHT if column == self.UNITS else LEFT
 
     def foreground(self, row: Row, column: int) -> QBrush | None:
         """Grey once released; red for an open over-commit exception."""
@@ -238,10 +219,6 @@ class SeatPresenter:
             return self._inactive
         if row[self._REASON]:
             return self._over
-        return None
-
-    def background(self, row: Row, column: int) -> QBrush | None:
-        """No background."""
         return None
 
     def tooltip(self, row: Row, column: int) -> str | None:
@@ -259,30 +236,13 @@ class SeatPresenter:
 # -------------------------------------------------------------------------------- activity
 
 
-class ActivityPresenter:
+class ActivityPresenter(PlainPresenter):
     """Rows of ActivityQuery: seq, time, operator, action, entity, reason, details."""
 
     SEQ, TIME, OPERATOR, ACTION, ENTITY, REASON, DETAILS = range(7)
 
-    def display(self, row: Row, column: int) -> str:
-        """Cell text."""
-        return plain(row[column])
-
-    def sort_value(self, row: Row, column: int) -> Any:
-        """The native value."""
-        return row[column]
-
-    def alignment(self, column: int) -> int:
-        """Sequence numbers right, text left."""
-        return RIGHT if column == self.SEQ else LEFT
-
-    def foreground(self, row: Row, column: int) -> QBrush | None:
-        """No colour."""
-        return None
-
-    def background(self, row: Row, column: int) -> QBrush | None:
-        """No background."""
-        return None
+    def __init__(self) -> None:
+        super().__init__(numeric_columns=(self.SEQ,))
 
     def tooltip(self, row: Row, column: int) -> str | None:
         """The full text of the long columns."""
