@@ -43,6 +43,7 @@ from seatledger.errors import KnownError
 from seatledger.services.forking import can_fork
 from seatledger.services.operators import hash_password
 from seatledger.services.session import DEMO_KEY, ORGANIZATION_KEY
+from seatledger.store.bulk import Bulk
 from seatledger.store.db import Database, to_url
 
 Progress = Callable[[str, int, int], None]
@@ -50,7 +51,6 @@ Progress = Callable[[str, int, int], None]
 ORGANIZATION = "Fabrikam Engineering"
 EMAIL_DOMAIN = "fabrikam.example"
 PASSWORD = "demo"  # noqa: S105 (the documented password of every demo operator)
-CHUNK = 50_000  # rows per executemany
 BODY_CHUNK = 20_000  # entries per batch of ledger bodies, and seat rows per insert of the walk
 PARALLEL_FROM = 100_000  # seat assignments from which bodies are built in a worker process
 SQLITE_CACHE_KIB = 32_768  # page cache while the bulk build runs (SQLite's default is 2 MiB)
@@ -1085,22 +1085,13 @@ def _password_hashes() -> list[str]:
     return [hash_password(PASSWORD) for _ in OPERATORS]
 
 
-class _Writer:
-    """Bulk inserts of tuples, with the values each backend stores."""
+class _Writer(Bulk):
+    """Bulk inserts of tuples, with the values each backend stores, and deferred indexes."""
 
     def __init__(self, conn: Connection, timeline: _Timeline) -> None:
-        self.conn = conn
-        self.sqlite = conn.dialect.name == "sqlite"
+        super().__init__(conn)
         self.timeline = timeline
-        self._mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
         self._deferred: list[str] = []
-
-    def insert(self, table: str, columns: str, rows: Sequence[tuple[Any, ...]]) -> None:
-        """Insert ``rows`` with executemany, in chunks."""
-        marks = ", ".join([self._mark] * (columns.count(",") + 1))
-        sql = f"INSERT INTO {table} ({columns}) VALUES ({marks})"
-        for start in range(0, len(rows), CHUNK):
-            self.conn.exec_driver_sql(sql, list(rows[start : start + CHUNK]))
 
     def defer_indexes(self, tables: Sequence[str]) -> None:
         """Drop the secondary indexes of ``tables`` until :meth:`restore_indexes` (SQLite).
@@ -1130,28 +1121,6 @@ class _Writer:
     def moment(self, u: int) -> Any:
         """A DATETIME column value."""
         return self.timeline.stamps(u)[1] if self.sqlite else self.timeline.moment(u)
-
-    def day(self, value: dt.date | None) -> Any:
-        """A DATE column value."""
-        return value.isoformat() if self.sqlite and value is not None else value
-
-    def flag(self, value: bool) -> Any:
-        """A BOOLEAN column value."""
-        return int(value) if self.sqlite else value
-
-    def money(self, value: str) -> Any:
-        """A NUMERIC column value (SQLAlchemy stores a float in SQLite)."""
-        return float(value) if self.sqlite else Decimal(value)
-
-    def advance_sequences(self, tables: Sequence[str]) -> None:
-        """Move PostgreSQL's id sequences past the ids written explicitly."""
-        if self.sqlite:
-            return
-        for table in tables:
-            self.conn.exec_driver_sql(
-                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), MAX(id)) FROM {table} "
-                "HAVING COUNT(*) > 0"
-            )
 
 
 _SEAT_COLUMNS = (

@@ -9,7 +9,9 @@ from sqlalchemy import select
 from seatledger.services.catalog import CatalogService
 from seatledger.services.context import Actor, Clock, Context, utc_now
 from seatledger.services.directory import DirectoryService
+from seatledger.services.imports import ImportService
 from seatledger.services.operators import OperatorService
+from seatledger.services.rules import RuleService
 from seatledger.services.seats import SeatService
 from seatledger.store.db import Database
 from seatledger.store.models import Setting
@@ -27,12 +29,16 @@ class Services:
     directory: DirectoryService = field(init=False)
     seats: SeatService = field(init=False)
     operators: OperatorService = field(init=False)
+    imports: ImportService = field(init=False)
+    rules: RuleService = field(init=False)
 
     def __post_init__(self) -> None:
         self.catalog = CatalogService(self.ctx)
         self.directory = DirectoryService(self.ctx)
         self.seats = SeatService(self.ctx)
         self.operators = OperatorService(self.ctx)
+        self.imports = ImportService(self.ctx)
+        self.rules = RuleService(self.ctx)
 
     @classmethod
     def for_actor(cls, db: Database, actor: Actor, clock: Clock = utc_now) -> Services:

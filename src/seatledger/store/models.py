@@ -113,6 +113,9 @@ class Entitlement(Base):
     notes: Mapped[str] = mapped_column(Text, default="")
     seats_used: Mapped[int] = mapped_column(Integer, default=0, index=True)
     retired: Mapped[bool] = mapped_column(Boolean, default=False)
+    core_factor: Mapped[Decimal] = mapped_column(
+        Numeric(6, 3), default=Decimal(1), server_default=text("1")
+    )
 
     product: Mapped[Product] = relationship()
 
@@ -141,6 +144,8 @@ class Person(Base):
     )
     status: Mapped[str] = mapped_column(String(16), default="active", index=True)
     date_left: Mapped[dt.date | None] = mapped_column(Date)
+    # The last HR import that listed this person; a full HR export that no longer does flags them.
+    seen_import_id: Mapped[int | None] = mapped_column(Integer)
 
     team: Mapped[Team | None] = relationship()
 
@@ -163,6 +168,7 @@ class Device(Base):
     processors: Mapped[int] = mapped_column(Integer, default=1)
     cores: Mapped[int] = mapped_column(Integer, default=4)
     os: Mapped[str] = mapped_column(String(100), default="")
+    last_seen: Mapped[dt.date | None] = mapped_column(Date)
 
     owner: Mapped[Person | None] = relationship()
 
@@ -236,3 +242,113 @@ class Setting(Base):
 
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
+
+
+class ImportBatch(Base):
+    """One committed import: which file, by whom, and what it changed."""
+
+    __tablename__ = "import_batch"
+    __table_args__ = (Index("ix_import_batch_kind_sha", "kind", "sha256"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    file_name: Mapped[str] = mapped_column(String(500))
+    sha256: Mapped[str] = mapped_column(String(64))
+    format: Mapped[str] = mapped_column(String(64))
+    rows: Mapped[int] = mapped_column(Integer)
+    inserted: Mapped[int] = mapped_column(Integer)
+    updated: Mapped[int] = mapped_column(Integer)
+    unchanged: Mapped[int] = mapped_column(Integer)
+    flagged: Mapped[int] = mapped_column(Integer)
+    operator: Mapped[str] = mapped_column(String(200))
+    imported_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ImportMapping(Base):
+    """A saved column mapping for a file layout SeatLedger does not recognize by itself."""
+
+    __tablename__ = "import_mapping"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    columns: Mapped[str] = mapped_column(Text)  # canonical JSON: field -> header
+
+
+class SoftwareTitle(Base):
+    """A distinct publisher, title and version as discovery tools report it, and its product.
+
+    Inventories repeat the same few thousand titles over millions of installs, so installs point
+    here and normalization rules only ever re-map these rows.
+    """
+
+    __tablename__ = "software_title"
+    __table_args__ = (Index("uq_software_title_raw", "publisher", "title", "version", unique=True),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    publisher: Mapped[str] = mapped_column(String(300))
+    title: Mapped[str] = mapped_column(String(500))
+    version: Mapped[str] = mapped_column(String(100))
+    product_id: Mapped[int | None] = mapped_column(
+        ForeignKey("product.id", ondelete="SET NULL"), index=True
+    )
+
+
+class Installation(Base):
+    """A software title found on a device, from the first import that saw it until removed."""
+
+    __tablename__ = "installation"
+    __table_args__ = (
+        Index("uq_installation_device_title", "device_id", "title_id", unique=True),
+        Index("ix_installation_title", "title_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    device_id: Mapped[int] = mapped_column(ForeignKey("device.id", ondelete="RESTRICT"))
+    title_id: Mapped[int] = mapped_column(ForeignKey("software_title.id", ondelete="RESTRICT"))
+    first_seen: Mapped[dt.date] = mapped_column(Date)
+    removed_on: Mapped[dt.date | None] = mapped_column(Date)
+    install_date: Mapped[dt.date | None] = mapped_column(Date)
+    import_id: Mapped[int] = mapped_column(Integer)  # the last import that listed it
+
+
+class UsageSession(Base):
+    """One license-server checkout (or a usage record): who used which feature, when."""
+
+    __tablename__ = "usage_session"
+    __table_args__ = (
+        Index("uq_usage_session", "feature", "user_name", "host", "checkout", unique=True),
+        Index("ix_usage_product_checkout", "product_id", "checkout"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    feature: Mapped[str] = mapped_column(String(200))
+    user_name: Mapped[str] = mapped_column(String(200))
+    host: Mapped[str] = mapped_column(String(255))
+    checkout: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    checkin: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    units: Mapped[int] = mapped_column(Integer, default=1)
+    product_id: Mapped[int | None] = mapped_column(ForeignKey("product.id", ondelete="SET NULL"))
+    person_id: Mapped[int | None] = mapped_column(
+        ForeignKey("person.id", ondelete="SET NULL"), index=True
+    )
+    import_id: Mapped[int] = mapped_column(Integer)
+
+
+class NormalizationRule(Base):
+    """Maps raw titles (exact, wildcard or regex; optional version range) to a product."""
+
+    __tablename__ = "normalization_rule"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    product_id: Mapped[int] = mapped_column(
+        ForeignKey("product.id", ondelete="RESTRICT"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(16))
+    publisher: Mapped[str] = mapped_column(String(300), default="")
+    title: Mapped[str] = mapped_column(String(500))
+    version_min: Mapped[str] = mapped_column(String(100), default="")
+    version_max: Mapped[str] = mapped_column(String(100), default="")
+    priority: Mapped[int] = mapped_column(Integer, default=0)
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))

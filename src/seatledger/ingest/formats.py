@@ -1,0 +1,633 @@
+"""What each kind of import needs, and the export layouts SeatLedger recognizes by their headers.
+
+A known format (an Intune device export, a Lansweeper software report, PowerShell's
+``Get-ADUser | Export-Csv``...) is told from a few headers only it has; its columns then map to our
+fields without help.  Any other layout maps by header synonyms ("Employee ID", "Full Name",
+"Email Address"...), and what is still missing goes through the mapping step, whose mapping can
+be saved by name.  The sources of the real headers are in ``docs/import-formats.md``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Kind(StrEnum):
+    """What a file brings in."""
+
+    PEOPLE = "people"
+    DEVICES = "devices"
+    INVENTORY = "inventory"
+    ENTITLEMENTS = "entitlements"
+    USAGE = "usage"
+    SNIPEIT = "snipeit"
+
+    @property
+    def label(self) -> str:
+        """The kind as shown to people."""
+        return _KIND_LABELS[self]
+
+
+_KIND_LABELS = {
+    Kind.PEOPLE: "People (HR or directory export)",
+    Kind.DEVICES: "Devices (hardware inventory)",
+    Kind.INVENTORY: "Installed software (inventory)",
+    Kind.ENTITLEMENTS: "Entitlements (purchase records)",
+    Kind.USAGE: "Concurrent usage (license server)",
+    Kind.SNIPEIT: "Snipe-IT licenses",
+}
+
+
+_NON_ALNUM = re.compile(r"[^0-9a-z]+")
+
+
+def normal(header: str) -> str:
+    """A header compared loosely: lower case, letters and digits only."""
+    return _NON_ALNUM.sub("", header.lower())
+
+
+@dataclass(frozen=True, slots=True)
+class Field:
+    """One thing a row can tell, with the header names that mean it."""
+
+    key: str
+    label: str
+    required: bool = False
+    synonyms: tuple[str, ...] = ()
+
+
+def _f(key: str, label: str, *synonyms: str, required: bool = False) -> Field:
+    return Field(key, label, required, tuple(normal(s) for s in (label, *synonyms)))
+
+
+FIELDS: Mapping[Kind, tuple[Field, ...]] = {
+    Kind.PEOPLE: (
+        _f(
+            "employee_id",
+            "Employee ID",
+            "employee number",
+            "employee no",
+            "employeeid",
+            "employeenumber",
+            "emp id",
+            "personnel number",
+            "worker id",
+            "staff id",
+            "person number",
+            "user id",
+            "samaccountname",
+            "username",
+            "user name",
+            "login",
+            required=True,
+        ),
+        _f(
+            "name",
+            "Full name",
+            "name",
+            "display name",
+            "displayname",
+            "employee name",
+            "preferred name",
+            "legal name",
+            "worker",
+        ),
+        _f("first_name", "First name", "given name", "givenname", "firstname", "forename"),
+        _f("last_name", "Last name", "surname", "family name", "lastname", "sn"),
+        _f(
+            "email",
+            "Email address",
+            "email",
+            "e-mail",
+            "mail",
+            "work email",
+            "work e-mail",
+            "business email",
+            "email address work",
+            "primary work email",
+            "userprincipalname",
+            "upn",
+        ),
+        _f(
+            "team",
+            "Department",
+            "team",
+            "department name",
+            "cost centre",
+            "cost center",
+            "division",
+            "organization",
+            "organisation",
+            "business unit",
+            "org unit",
+        ),
+        _f(
+            "status",
+            "Employment status",
+            "status",
+            "employee status",
+            "worker status",
+            "active",
+            "enabled",
+            "account status",
+            "employment state",
+        ),
+        _f(
+            "date_left",
+            "Termination date",
+            "last day",
+            "last working day",
+            "end date",
+            "leave date",
+            "leaving date",
+            "date left",
+            "exit date",
+            "termination",
+            "terminated",
+            "separation date",
+            "end of employment",
+            "accountexpirationdate",
+        ),
+    ),
+    Kind.DEVICES: (
+        _f(
+            "hostname",
+            "Host name",
+            "device name",
+            "devicename",
+            "computer name",
+            "computer",
+            "name",
+            "netbios name",
+            "netbios_name0",
+            "assetname",
+            "asset name",
+            "machine name",
+            "hostname",
+            "computername",
+            required=True,
+        ),
+        _f(
+            "serial",
+            "Serial number",
+            "serial",
+            "serialnumber",
+            "serial no",
+            "serialnumber0",
+            "service tag",
+            "imei serial",
+        ),
+        _f(
+            "os",
+            "Operating system",
+            "os",
+            "operating system version",
+            "osname",
+            "os name",
+            "os version",
+            "operatingsystem",
+            "operating_system_name_and0",
+            "os code",
+        ),
+        _f(
+            "processors",
+            "Processors",
+            "number of processors",
+            "numberofprocessors",
+            "cpus",
+            "sockets",
+            "processor count",
+            "physical processors",
+            "cpu count",
+        ),
+        _f(
+            "cores",
+            "Cores",
+            "number of cores",
+            "total number of cores",
+            "numberofcores",
+            "core count",
+            "cores total",
+            "cpu cores",
+            "numberofcores0",
+            "processor cores",
+        ),
+        _f(
+            "owner",
+            "Primary user",
+            "primary user upn",
+            "primary user email address",
+            "primary user",
+            "primary user(s)",
+            "user principal name",
+            "email address",
+            "email",
+            "username",
+            "user",
+            "owner",
+            "assigned to",
+            "last logged on user",
+        ),
+        _f(
+            "last_seen",
+            "Last seen",
+            "last check-in",
+            "last check in",
+            "lastseen",
+            "last inventory update",
+            "last activity",
+            "last hardware scan",
+            "last contact",
+            "lastcheckin",
+            "last sync date time",
+        ),
+    ),
+    Kind.INVENTORY: (
+        _f(
+            "hostname",
+            "Host name",
+            "device name",
+            "devicename",
+            "computer name",
+            "computer",
+            "netbios_name0",
+            "assetname",
+            "asset name",
+            "machine name",
+            "pscomputername",
+            "__server",
+            "hostname",
+            "computername",
+            "name0",
+            required=True,
+        ),
+        _f(
+            "publisher",
+            "Publisher",
+            "applicationpublisher",
+            "application publisher",
+            "vendor",
+            "softwarepublisher",
+            "software publisher",
+            "publisher0",
+            "manufacturer",
+            "company",
+        ),
+        _f(
+            "title",
+            "Title",
+            "application name",
+            "applicationname",
+            "displayname",
+            "display name",
+            "software",
+            "softwarename",
+            "software name",
+            "product name",
+            "productname0",
+            "displayname0",
+            "application title",
+            "application",
+            "program",
+            "name",
+            "app name",
+            required=True,
+        ),
+        _f(
+            "version",
+            "Version",
+            "application version",
+            "applicationversion",
+            "displayversion",
+            "display version",
+            "softwareversion",
+            "software version",
+            "version0",
+            "productversion0",
+            "applicationshortversion",
+            "app version",
+        ),
+        _f(
+            "install_date",
+            "Install date",
+            "installdate",
+            "installdate0",
+            "installed on",
+            "install date",
+            "date installed",
+        ),
+    ),
+    Kind.ENTITLEMENTS: (
+        _f(
+            "vendor",
+            "Vendor",
+            "publisher",
+            "manufacturer",
+            "software vendor",
+            "vendor name",
+            required=True,
+        ),
+        _f(
+            "product",
+            "Product",
+            "product name",
+            "software",
+            "title",
+            "software title",
+            "license name",
+            "item",
+            "description",
+            required=True,
+        ),
+        _f(
+            "metric",
+            "Metric",
+            "license metric",
+            "license type",
+            "licence type",
+            "licensing model",
+            "license model",
+            "unit of measure",
+            "uom",
+            required=True,
+        ),
+        _f(
+            "quantity",
+            "Quantity",
+            "qty",
+            "seats",
+            "licenses",
+            "licences",
+            "units",
+            "license count",
+            "number of licenses",
+            required=True,
+        ),
+        _f(
+            "term_start",
+            "Start date",
+            "term start",
+            "purchase date",
+            "valid from",
+            "effective date",
+            "subscription start",
+            "start",
+            "contract start",
+        ),
+        _f(
+            "term_end",
+            "End date",
+            "term end",
+            "expiration date",
+            "expiry date",
+            "expires",
+            "valid to",
+            "valid until",
+            "subscription end",
+            "end",
+            "renewal date",
+            "contract end",
+        ),
+        _f(
+            "unit_cost",
+            "Unit cost",
+            "unit price",
+            "price per unit",
+            "cost per seat",
+            "price",
+            "cost per license",
+            "unit cost (net)",
+        ),
+        _f("currency", "Currency", "ccy", "currency code"),
+        _f(
+            "po_reference",
+            "PO reference",
+            "po number",
+            "po",
+            "purchase order",
+            "order number",
+            "order no",
+            "contract",
+            "contract number",
+            "agreement number",
+            "invoice",
+            "invoice number",
+            "reference",
+            required=True,
+        ),
+        _f("reseller", "Reseller", "supplier", "partner", "distributor", "seller"),
+        _f(
+            "min_cores",
+            "Minimum cores per processor",
+            "min cores per processor",
+            "minimum cores",
+            "min cores",
+        ),
+        _f("core_factor", "Core factor", "core factor"),
+    ),
+    Kind.USAGE: (
+        _f("user", "User", "user name", "username", "login", "user id", "account", required=True),
+        _f(
+            "feature",
+            "Product",
+            "feature",
+            "feature name",
+            "license feature",
+            "software",
+            "application",
+            required=True,
+        ),
+        _f("host", "Host", "hostname", "host name", "computer", "device", "workstation", "display"),
+        _f(
+            "checkout",
+            "Checkout",
+            "checkout time",
+            "checked out",
+            "start",
+            "start time",
+            "session start",
+            "out",
+            required=True,
+        ),
+        _f(
+            "checkin",
+            "Checkin",
+            "checkin time",
+            "checked in",
+            "end",
+            "end time",
+            "session end",
+            "in",
+        ),
+    ),
+    Kind.SNIPEIT: (
+        _f("name", "License", "name", "license name", "software name", required=True),
+        _f("vendor", "Manufacturer", "manufacturer", "vendor", required=True),
+        _f("seats", "Seats", "total seats", "seats total", required=True),
+        _f("purchase_date", "Purchase date"),
+        _f("expiration_date", "Expiration date", "expires", "termination date"),
+        _f("purchase_cost", "Purchase cost", "cost"),
+        _f("order_number", "Order number", "purchase order"),
+        _f("supplier", "Supplier"),
+        _f("serial", "Product key", "serial", "license key"),
+    ),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Format:
+    """An export layout recognized by headers only it has."""
+
+    name: str
+    kind: Kind
+    signature: frozenset[str]  # normalized headers that must all be present
+    columns: Mapping[str, str]  # field key -> header, where synonyms would not find it
+
+
+def _fmt(name: str, kind: Kind, signature: Sequence[str], /, **columns: str) -> Format:
+    return Format(name, kind, frozenset(normal(h) for h in signature), columns)
+
+
+FORMATS: tuple[Format, ...] = (
+    _fmt(
+        "Active Directory (Get-ADUser | Export-Csv)",
+        Kind.PEOPLE,
+        ("SamAccountName", "UserPrincipalName", "DistinguishedName"),
+        status="Enabled",
+        name="Name",
+        email="mail",
+    ),
+    _fmt("HR export", Kind.PEOPLE, ("Employee ID", "Employment Status")),
+    _fmt(
+        "Microsoft Intune devices",
+        Kind.DEVICES,
+        ("Device name", "Primary user UPN", "Serial number"),
+        owner="Primary user UPN",
+        last_seen="Last check-in",
+        os="OS",
+    ),
+    _fmt(
+        "Microsoft Configuration Manager devices",
+        Kind.DEVICES,
+        ("Netbios_Name0", "SerialNumber0"),
+    ),
+    _fmt(
+        "Lansweeper assets",
+        Kind.DEVICES,
+        ("AssetName", "Lastseen"),
+        owner="Username",
+    ),
+    _fmt(
+        "Jamf Pro computers",
+        Kind.DEVICES,
+        ("Computer Name", "Last Inventory Update"),
+        owner="Email Address",
+        os="Operating System Version",
+    ),
+    _fmt(
+        "Microsoft Intune discovered apps",
+        Kind.INVENTORY,
+        ("ApplicationName", "ApplicationPublisher", "DeviceName"),
+        title="ApplicationName",
+        version="ApplicationVersion",
+    ),
+    _fmt(
+        "Microsoft Configuration Manager installed software",
+        Kind.INVENTORY,
+        ("Netbios_Name0", "DisplayName0"),
+    ),
+    _fmt(
+        "Lansweeper installed software",
+        Kind.INVENTORY,
+        ("AssetName", "softwareName"),
+    ),
+    _fmt(
+        "Jamf Pro applications",
+        Kind.INVENTORY,
+        ("Computer Name", "Application Title"),
+    ),
+    _fmt(
+        "PowerShell registry Uninstall keys",
+        Kind.INVENTORY,
+        ("PSComputerName", "DisplayName", "DisplayVersion"),
+    ),
+    _fmt(
+        "PowerShell Win32_Product",
+        Kind.INVENTORY,
+        ("Name", "Vendor", "Version", "PSComputerName"),
+        title="Name",
+    ),
+    _fmt(
+        "Snipe-IT licenses",
+        Kind.SNIPEIT,
+        ("Seats", "Manufacturer"),
+    ),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Detection:
+    """How a file's columns feed a kind's fields."""
+
+    kind: Kind
+    format_name: str  # a known format, "saved mapping 'X'", or "columns by name"
+    columns: Mapping[str, int]  # field key -> column index
+    missing: tuple[Field, ...]  # required fields no column feeds
+    unused: tuple[str, ...]  # headers nothing reads
+
+    @property
+    def complete(self) -> bool:
+        """Whether every required field has a column."""
+        return not self.missing
+
+
+def detect(
+    kind: Kind, header: Sequence[str], saved: Mapping[str, str] | None = None, saved_name: str = ""
+) -> Detection:
+    """Map a header row to a kind's fields: a saved mapping, else a known format, else synonyms."""
+    index: dict[str, int] = {}
+    for position, cell in enumerate(header):
+        index.setdefault(normal(cell), position)
+    present = set(index)
+    columns: dict[str, int] = {}
+    name = "columns matched by name"
+    if saved is not None:
+        name = f"saved mapping '{saved_name}'" if saved_name else "chosen columns"
+        for key, heading in saved.items():
+            if normal(heading) in index:
+                columns[key] = index[normal(heading)]
+    else:
+        known = next((f for f in FORMATS if f.kind is kind and f.signature <= present), None)
+        if known is not None:
+            name = known.name
+            for key, heading in known.columns.items():
+                if normal(heading) in index:
+                    columns[key] = index[normal(heading)]
+    taken = set(columns.values())
+    if saved is None:
+        for spec in FIELDS[kind]:
+            if spec.key in columns:
+                continue
+            for synonym in spec.synonyms:
+                found = index.get(synonym)
+                if found is not None and found not in taken:
+                    columns[spec.key] = found
+                    taken.add(found)
+                    break
+    missing = tuple(
+        spec
+        for spec in FIELDS[kind]
+        if spec.required
+        and spec.key not in columns
+        and not (spec.key == "name" and {"first_name", "last_name"} <= set(columns))
+    )
+    unused = tuple(h for i, h in enumerate(header) if i not in taken and h)
+    return Detection(kind, name, columns, missing, unused)
+
+
+def field_label(kind: Kind, key: str) -> str:
+    """The label of a kind's field."""
+    return next(f.label for f in FIELDS[kind] if f.key == key)

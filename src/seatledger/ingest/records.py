@@ -1,0 +1,487 @@
+"""Turning a table's rows into typed records, with every problem named by line, column and value.
+
+Each kind has a reader that takes the cells of one row and returns a record, or appends the
+row's problems and returns None.  Rows are read lazily, so a million-row inventory is never held
+as text; duplicate keys with conflicting values are caught as they appear.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+
+from seatledger.domain.licensing import Metric
+from seatledger.ingest.formats import Detection, Kind, field_label, normal
+from seatledger.ingest.tabular import Problem, Table
+from seatledger.ingest.values import Ambiguous, DateReader, ValueProblem, amount, employed, whole
+
+MAX_TEXT = 500
+
+
+@dataclass(frozen=True, slots=True)
+class PersonRecord:
+    line: int
+    employee_id: str
+    name: str
+    email: str
+    team: str
+    left: bool | None  # None: the file does not say
+    date_left: dt.date | None
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceRecord:
+    line: int
+    hostname: str
+    serial: str
+    os: str
+    processors: int | None
+    cores: int | None
+    owner: str
+    last_seen: dt.date | None
+
+
+@dataclass(frozen=True, slots=True)
+class InstallRecord:
+    line: int
+    hostname: str
+    publisher: str
+    title: str
+    version: str
+    install_date: dt.date | None
+
+
+@dataclass(frozen=True, slots=True)
+class EntitlementRecord:
+    line: int
+    vendor: str
+    product: str
+    metric: Metric
+    quantity: int
+    term_start: dt.date | None
+    term_end: dt.date | None
+    unit_cost: Decimal | None
+    currency: str
+    po_reference: str
+    reseller: str
+    min_cores: int
+    core_factor: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class UsageRecord:
+    line: int
+    user: str
+    feature: str
+    host: str
+    checkout: dt.datetime
+    checkin: dt.datetime | None
+    publisher: str = ""
+    units: int = 1
+
+
+Record = PersonRecord | DeviceRecord | InstallRecord | EntitlementRecord | UsageRecord
+
+_METRICS = {
+    "peruser": Metric.PER_USER,
+    "nameduser": Metric.PER_USER,
+    "user": Metric.PER_USER,
+    "named": Metric.PER_USER,
+    "namedusers": Metric.PER_USER,
+    "authorizeduser": Metric.PER_USER,
+    "perseat": Metric.PER_USER,
+    "seat": Metric.PER_USER,
+    "perdevice": Metric.PER_DEVICE,
+    "device": Metric.PER_DEVICE,
+    "install": Metric.PER_DEVICE,
+    "perinstall": Metric.PER_DEVICE,
+    "perinstallation": Metric.PER_DEVICE,
+    "permachine": Metric.PER_DEVICE,
+    "workstation": Metric.PER_DEVICE,
+    "concurrent": Metric.CONCURRENT,
+    "floating": Metric.CONCURRENT,
+    "concurrentuser": Metric.CONCURRENT,
+    "network": Metric.CONCURRENT,
+    "percore": Metric.PER_CORE,
+    "core": Metric.PER_CORE,
+    "cores": Metric.PER_CORE,
+    "perprocessor": Metric.PER_PROCESSOR,
+    "processor": Metric.PER_PROCESSOR,
+    "cpu": Metric.PER_PROCESSOR,
+    "socket": Metric.PER_PROCESSOR,
+    "subscription": Metric.SUBSCRIPTION,
+    "usersubscription": Metric.SUBSCRIPTION,
+    "site": Metric.SITE,
+    "enterprise": Metric.SITE,
+    "employee": Metric.SITE,
+    "enterpriseagreement": Metric.SITE,
+    "unlimited": Metric.SITE,
+}
+
+
+def metric_of(text: str) -> Metric:
+    """A license metric from the words purchase records use for it."""
+    key = "".join(ch for ch in text.lower() if ch.isalnum())
+    for value in Metric:
+        if key == value.value.replace("_", ""):
+            return value
+    try:
+        return _METRICS[key]
+    except KeyError:
+        raise ValueProblem(
+            "not a metric (per device, named user, concurrent, per core, per processor, "
+            "subscription, site)"
+        ) from None
+
+
+class RowReader:
+    """Reads one table's rows as records of its kind, collecting problems."""
+
+    def __init__(
+        self, table: Table, detection: Detection, dates: DateReader, problems: list[Problem]
+    ) -> None:
+        self.table = table
+        self.detection = detection
+        self.dates = dates
+        self.problems = problems
+        self.rows_read = 0
+        self.width = len(table.header)
+        self._columns = dict(detection.columns)
+        self._labels = {key: field_label(detection.kind, key) for key in self._columns}
+        self._seen: dict[str, tuple[int, Record]] = {}
+        readers: dict[Kind, Callable[[int, list[str]], Record | None]] = {
+            Kind.PEOPLE: self._person,
+            Kind.DEVICES: self._device,
+            Kind.INVENTORY: self._install,
+            Kind.ENTITLEMENTS: self._entitlement,
+            Kind.USAGE: self._usage,
+            Kind.SNIPEIT: self._snipeit,
+        }
+        self._read = readers[detection.kind]
+
+    def records(self) -> Iterator[Record]:
+        """Every good record, in file order."""
+        width = self.width
+        for line, cells in self.table.rows:
+            self.rows_read += 1
+            if len(cells) != width:
+                if len(cells) < width:
+                    self.problems.append(
+                        Problem(
+                            line,
+                            "",
+                            "",
+                            f"the row has {len(cells)} fields; the header "
+                            f"has {width} (a field is missing or a quote is misplaced)",
+                        )
+                    )
+                    continue
+                extra = [c for c in cells[width:] if c.strip()]
+                if extra:
+                    self.problems.append(
+                        Problem(
+                            line,
+                            "",
+                            extra[0],
+                            f"the row has {len(cells)} fields; the header has {width}",
+                        )
+                    )
+                    continue
+            record = self._read(line, cells)
+            if record is not None:
+                yield record
+
+    # -- cell helpers ---------------------------------------------------------------------------
+
+    def _text(
+        self,
+        cells: list[str],
+        key: str,
+        line: int,
+        *,
+        required: bool = False,
+        limit: int = MAX_TEXT,
+    ) -> str | None:
+        position = self._columns.get(key)
+        value = cells[position].strip() if position is not None else ""
+        if required and not value:
+            self._bad(line, key, "", "is empty; every row needs one")
+            return None
+        if len(value) > limit:
+            self._bad(line, key, value, f"is {len(value):,} characters long; the limit is {limit}")
+            return None
+        return value
+
+    def _bad(self, line: int, key: str, value: str, reason: str) -> None:
+        self.problems.append(Problem(line, self._label(key), value, reason))
+
+    def _label(self, key: str) -> str:
+        position = self._columns.get(key)
+        header = self.table.header[position] if position is not None else ""
+        label = self._labels.get(key, key)
+        return (
+            f"{header} ({label})" if header and normal(header) != normal(label) else header or label
+        )
+
+    def _date(self, cells: list[str], key: str, line: int) -> tuple[bool, dt.date | None]:
+        position = self._columns.get(key)
+        if position is None:
+            return True, None
+        value = cells[position]
+        try:
+            return True, self.dates.date(value, line, self._label(key))
+        except Ambiguous:
+            return True, None  # reported once for the whole file by the preview
+        except ValueProblem as exc:
+            self._bad(line, key, value.strip(), str(exc))
+            return False, None
+
+    def _moment(self, cells: list[str], key: str, line: int) -> tuple[bool, dt.datetime | None]:
+        position = self._columns.get(key)
+        if position is None:
+            return True, None
+        value = cells[position]
+        try:
+            return True, self.dates.moment(value, line, self._label(key))
+        except Ambiguous:
+            return True, None
+        except ValueProblem as exc:
+            self._bad(line, key, value.strip(), str(exc))
+            return False, None
+
+    def _number(
+        self, cells: list[str], key: str, line: int, maximum: int = 10_000_000, minimum: int = 0
+    ) -> tuple[bool, int | None]:
+        position = self._columns.get(key)
+        if position is None:
+            return True, None
+        value = cells[position]
+        try:
+            return True, whole(value, minimum, maximum)
+        except ValueProblem as exc:
+            self._bad(line, key, value.strip(), str(exc))
+            return False, None
+
+    def _duplicate(self, key: str, line: int, record: Record, what: str) -> bool:
+        """Whether ``record`` repeats a key with other values (a problem) or exactly (ignored)."""
+        earlier = self._seen.get(key)
+        if earlier is None:
+            self._seen[key] = (line, record)
+            return False
+        first_line, first = earlier
+        if _same(first, record):
+            return True
+        self.problems.append(
+            Problem(
+                line, what, key, f"appears again with other values (first on line {first_line})"
+            )
+        )
+        return True
+
+    # -- kinds ----------------------------------------------------------------------------------
+
+    def _person(self, line: int, cells: list[str]) -> Record | None:
+        before = len(self.problems)
+        employee_id = self._text(cells, "employee_id", line, required=True, limit=64)
+        name = self._text(cells, "name", line, limit=200)
+        if not name:
+            first = self._text(cells, "first_name", line, limit=100) or ""
+            last = self._text(cells, "last_name", line, limit=100) or ""
+            name = f"{first} {last}".strip()
+            if not name and len(self.problems) == before:
+                self._bad(line, "name", "", "is empty; every person needs a name")
+        email = self._text(cells, "email", line, limit=320) or ""
+        if email and ("@" not in email or " " in email):
+            self._bad(line, "email", email, "is not an email address")
+        team = self._text(cells, "team", line, limit=200) or ""
+        left: bool | None = None
+        position = self._columns.get("status")
+        if position is not None:
+            try:
+                here = employed(cells[position])
+                left = None if here is None else not here
+            except ValueProblem as exc:
+                self._bad(line, "status", cells[position].strip(), str(exc))
+        _, date_left = self._date(cells, "date_left", line)
+        if len(self.problems) > before or not employee_id or not name:
+            return None
+        if left is None and date_left is not None:
+            left = date_left <= dt.datetime.now(dt.UTC).date()
+        record = PersonRecord(line, employee_id, name, email, team, left, date_left)
+        return None if self._duplicate(employee_id.lower(), line, record, "Employee ID") else record
+
+    def _device(self, line: int, cells: list[str]) -> Record | None:
+        before = len(self.problems)
+        hostname = self._text(cells, "hostname", line, required=True, limit=255)
+        serial = self._text(cells, "serial", line, limit=128) or ""
+        os_name = self._text(cells, "os", line, limit=100) or ""
+        _, processors = self._number(cells, "processors", line, maximum=1024)
+        _, cores = self._number(cells, "cores", line, maximum=65_536)
+        owner = self._text(cells, "owner", line, limit=320) or ""
+        _, last_seen = self._date(cells, "last_seen", line)
+        if len(self.problems) > before or not hostname:
+            return None
+        record = DeviceRecord(line, hostname, serial, os_name, processors, cores, owner, last_seen)
+        return None if self._duplicate(hostname.lower(), line, record, "Host name") else record
+
+    def _install(self, line: int, cells: list[str]) -> Record | None:
+        columns = self._columns
+        hostname = cells[columns["hostname"]].strip()
+        title = cells[columns["title"]].strip()
+        p = columns.get("publisher")
+        publisher = cells[p].strip() if p is not None else ""
+        v = columns.get("version")
+        version = cells[v].strip() if v is not None else ""
+        if (
+            not hostname
+            or not title
+            or len(title) > MAX_TEXT
+            or len(hostname) > 255
+            or len(publisher) > 300
+            or len(version) > 100
+        ):
+            self._install_problem(line, hostname, title, publisher, version)
+            return None
+        install_date = None
+        if "install_date" in columns and cells[columns["install_date"]].strip():
+            ok, install_date = self._date(cells, "install_date", line)
+            if not ok:
+                return None
+        return InstallRecord(line, hostname, publisher, title, version, install_date)
+
+    def _install_problem(
+        self, line: int, hostname: str, title: str, publisher: str, version: str
+    ) -> None:
+        for key, value, limit in (
+            ("hostname", hostname, 255),
+            ("title", title, MAX_TEXT),
+            ("publisher", publisher, 300),
+            ("version", version, 100),
+        ):
+            if key in ("hostname", "title") and not value:
+                self._bad(line, key, "", "is empty; every row needs one")
+            elif len(value) > limit:
+                self._bad(
+                    line, key, value, f"is {len(value):,} characters long; the limit is {limit}"
+                )
+
+    def _entitlement(self, line: int, cells: list[str]) -> Record | None:
+        before = len(self.problems)
+        vendor = self._text(cells, "vendor", line, required=True, limit=200)
+        product = self._text(cells, "product", line, required=True, limit=200)
+        metric: Metric | None = None
+        raw_metric = self._text(cells, "metric", line, required=True) or ""
+        if raw_metric:
+            try:
+                metric = metric_of(raw_metric)
+            except ValueProblem as exc:
+                self._bad(line, "metric", raw_metric, str(exc))
+        _, quantity = self._number(cells, "quantity", line)
+        if quantity is None and "quantity" in self._columns and len(self.problems) == before:
+            self._bad(line, "quantity", "", "is empty; every purchase has a quantity")
+        _, start = self._date(cells, "term_start", line)
+        _, end = self._date(cells, "term_end", line)
+        if start and end and end < start:
+            self._bad(line, "term_end", end.isoformat(), f"is before the start {start.isoformat()}")
+        cost = self._amount(cells, "unit_cost", line)
+        currency = (self._text(cells, "currency", line, limit=3) or "EUR").upper()
+        if not (len(currency) == 3 and currency.isalpha()):
+            self._bad(line, "currency", currency, "is not a three-letter code such as EUR")
+        po = self._text(cells, "po_reference", line, required=True, limit=200)
+        reseller = self._text(cells, "reseller", line, limit=200) or ""
+        _, min_cores = self._number(cells, "min_cores", line, maximum=1024)
+        factor = self._amount(cells, "core_factor", line) or Decimal(1)
+        if (
+            len(self.problems) > before
+            or not (vendor and product and metric and po)
+            or quantity is None
+        ):
+            return None
+        record = EntitlementRecord(
+            line,
+            vendor,
+            product,
+            metric,
+            quantity,
+            start,
+            end,
+            cost,
+            currency,
+            po,
+            reseller,
+            min_cores or 0,
+            factor,
+        )
+        key = f"{vendor}|{product}|{metric.value}|{po}".lower()
+        return None if self._duplicate(key, line, record, "Purchase") else record
+
+    def _amount(self, cells: list[str], key: str, line: int) -> Decimal | None:
+        position = self._columns.get(key)
+        if position is None:
+            return None
+        try:
+            return amount(cells[position])
+        except ValueProblem as exc:
+            self._bad(line, key, cells[position].strip(), str(exc))
+            return None
+
+    def _usage(self, line: int, cells: list[str]) -> Record | None:
+        before = len(self.problems)
+        user = self._text(cells, "user", line, required=True, limit=200)
+        feature = self._text(cells, "feature", line, required=True, limit=200)
+        host = self._text(cells, "host", line, limit=255) or ""
+        _, start = self._moment(cells, "checkout", line)
+        if start is None and len(self.problems) == before and self.dates.ambiguous_count == 0:
+            self._bad(line, "checkout", "", "is empty; every session has a checkout time")
+        _, end = self._moment(cells, "checkin", line)
+        if start and end and end < start:
+            self._bad(line, "checkin", end.isoformat(), "is before the checkout")
+        if len(self.problems) > before or not user or not feature or start is None:
+            return None
+        return UsageRecord(line, user, feature, host, start, end)
+
+    def _snipeit(self, line: int, cells: list[str]) -> Record | None:
+        before = len(self.problems)
+        name = self._text(cells, "name", line, required=True, limit=200)
+        vendor = self._text(cells, "vendor", line, required=True, limit=200)
+        _, seats = self._number(cells, "seats", line)
+        _, start = self._date(cells, "purchase_date", line)
+        _, end = self._date(cells, "expiration_date", line)
+        cost = self._amount(cells, "purchase_cost", line)
+        order = self._text(cells, "order_number", line, limit=200) or ""
+        supplier = self._text(cells, "supplier", line, limit=200) or ""
+        if seats is None and len(self.problems) == before:
+            self._bad(line, "seats", "", "is empty; every license has a number of seats")
+        if len(self.problems) > before or not name or not vendor or seats is None:
+            return None
+        unit = (cost / seats).quantize(Decimal("0.0001")) if cost is not None and seats else None
+        po = order or f"Snipe-IT: {name}"
+        record = EntitlementRecord(
+            line,
+            vendor,
+            name,
+            Metric.PER_USER,
+            seats,
+            start,
+            end,
+            unit,
+            "EUR",
+            po,
+            supplier,
+            0,
+            Decimal(1),
+        )
+        key = f"{vendor}|{name}|{po}".lower()
+        return None if self._duplicate(key, line, record, "License") else record
+
+
+def _same(a: Record, b: Record) -> bool:
+    return {k: v for k, v in _fields(a).items() if k != "line"} == {
+        k: v for k, v in _fields(b).items() if k != "line"
+    }
+
+
+def _fields(record: Record) -> dict[str, object]:
+    return {name: getattr(record, name) for name in record.__slots__}

@@ -1,0 +1,339 @@
+"""Reading exported tables: CSV in whatever encoding and delimiter Excel or a tool chose, and XLSX.
+
+The first pass over the raw bytes (:func:`sniff`) hashes the file, tells its encoding (BOM,
+UTF-8, else Windows-1252) and refuses what is not a table at all (binary files, old ``.xls``).
+:func:`read_table` then streams rows with the line each starts on, so every problem can be
+reported as "file, line, column: reason".  Nothing here touches the database.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import hashlib
+import io
+import zipfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+from seatledger.errors import KnownError
+
+CHUNK = 1 << 20
+FIELD_LIMIT = 131_072  # characters in one cell; longer is not a table an export tool wrote
+DELIMITERS = (",", ";", "\t", "|")
+_XLSX_MAGIC = b"PK\x03\x04"
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_CP1252_UNDEFINED = frozenset(b"\x81\x8d\x8f\x90\x9d")
+
+Progress = Callable[[int, int], None]  # (bytes or rows done, total); may raise Cancelled
+
+
+class ImportFileError(KnownError):
+    """A file that cannot be read as a table at all; the message names it and says why."""
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing wrong with the input, where it is and why.  ``line`` 0 is the file as a whole."""
+
+    line: int
+    column: str
+    value: str
+    reason: str
+
+    def __str__(self) -> str:
+        where = f"line {self.line}" if self.line else "file"
+        if self.column:
+            where += f", {self.column}"
+        shown = self.value if len(self.value) <= 60 else self.value[:57] + "..."
+        return f"{where}: {self.reason}" + (f" (value '{shown}')" if self.value else "")
+
+
+@dataclass(frozen=True, slots=True)
+class FileFacts:
+    """What the first pass learned about a file."""
+
+    path: Path
+    size: int
+    sha256: str
+    encoding: str  # a Python codec name, or "xlsx"
+    kind: str  # "csv", "xlsx" or "text"
+
+    @property
+    def encoding_label(self) -> str:
+        """The encoding as people call it."""
+        return {
+            "utf-8-sig": "UTF-8 with BOM",
+            "utf-8": "UTF-8",
+            "utf-16": "UTF-16 (Excel Unicode text)",
+            "cp1252": "Windows-1252",
+            "xlsx": "Excel workbook",
+        }.get(self.encoding, self.encoding)
+
+
+def sniff(path: Path, progress: Progress | None = None) -> FileFacts:
+    """Hash the file and tell its encoding; refuse files that are not text tables or XLSX.
+
+    Raises:
+        ImportFileError: the file is missing, empty, binary or an old Excel workbook.
+    """
+    try:
+        size = path.stat().st_size
+        handle = path.open("rb")
+    except FileNotFoundError:
+        raise ImportFileError(f"{path.name}: no such file ({path}).") from None
+    except IsADirectoryError:
+        raise ImportFileError(f"{path.name} is a folder, not a file.") from None
+    except OSError as exc:
+        raise ImportFileError(f"{path.name} cannot be read: {exc.strerror}.") from None
+    if size == 0:
+        handle.close()
+        raise ImportFileError(f"{path.name} is empty.")
+    digest = hashlib.sha256()
+    with handle:
+        head = handle.read(CHUNK)
+        digest.update(head)
+        kind, encoding = _classify(path, head)
+        decoder = codecs.getincrementaldecoder("utf-8")() if encoding == "utf-8" else None
+        nul_seen = encoding != "utf-16" and b"\x00" in head
+        try:
+            if decoder is not None:
+                decoder.decode(head[3:] if head.startswith(codecs.BOM_UTF8) else head)
+        except UnicodeDecodeError:
+            decoder, encoding = None, "cp1252"
+        done = len(head)
+        while chunk := handle.read(CHUNK):
+            digest.update(chunk)
+            done += len(chunk)
+            if encoding != "utf-16" and b"\x00" in chunk:
+                nul_seen = True
+            if decoder is not None:
+                try:
+                    decoder.decode(chunk)
+                except UnicodeDecodeError:
+                    decoder, encoding = None, "cp1252"
+            if progress is not None:
+                progress(done, size)
+        if decoder is not None:
+            try:
+                decoder.decode(b"", final=True)
+            except UnicodeDecodeError:
+                raise ImportFileError(
+                    f"{path.name} ends in the middle of a character; the file looks truncated."
+                ) from None
+    if kind != "xlsx" and nul_seen:
+        raise ImportFileError(
+            f"{path.name} holds binary data (NUL bytes); it is not a CSV or text export. "
+            "Export the data as CSV or XLSX."
+        )
+    if encoding == "utf-8" and head.startswith(codecs.BOM_UTF8):
+        encoding = "utf-8-sig"
+    return FileFacts(path, size, digest.hexdigest(), encoding, kind)
+
+
+def _classify(path: Path, head: bytes) -> tuple[str, str]:
+    if head.startswith(_XLSX_MAGIC):
+        return "xlsx", "xlsx"
+    if head.startswith(_OLE_MAGIC):
+        raise ImportFileError(
+            f"{path.name} is an Excel 97-2003 workbook (.xls); save it as .xlsx or CSV and "
+            "import that."
+        )
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "csv", "utf-16"
+    if head.startswith(codecs.BOM_UTF8):
+        return "csv", "utf-8"
+    bad = sum(1 for byte in head[:4096] if byte < 9 or 13 < byte < 32)
+    if bad > len(head[:4096]) // 10 and b"\x00" not in head[:4096:2] + head[1:4096:2]:
+        raise ImportFileError(f"{path.name} is a binary file, not a CSV or text export.")
+    return "csv", "utf-8"
+
+
+@dataclass
+class Table:
+    """A table being read: its header, and its rows as (line number, cells)."""
+
+    facts: FileFacts
+    delimiter: str  # "," ";" "\t" "|", or "" for a workbook
+    header: list[str]
+    header_line: int
+    rows: Iterator[tuple[int, list[str]]]
+    sheet: str = ""
+    skipped_preamble: list[str] = field(default_factory=list)
+
+    @property
+    def delimiter_label(self) -> str:
+        """The delimiter as people call it."""
+        return {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe", "": "—"}[self.delimiter]
+
+
+def read_table(facts: FileFacts, problems: list[Problem]) -> Table:
+    """Open the table the first pass described; row problems are appended to ``problems``.
+
+    Structural problems that stop reading (an unclosed quote, a field beyond any sensible size)
+    are appended as they are met; the rows iterator then ends.
+
+    Raises:
+        ImportFileError: no header row, or a workbook that cannot be opened.
+    """
+    if facts.kind == "xlsx":
+        return _read_xlsx(facts, problems)
+    stream = _open_text(facts)
+    preamble: list[str] = []
+    first = stream.readline()
+    line_no = 1
+    delimiter = ""
+    # Windows PowerShell's Export-Csv writes "#TYPE <class>" first; Excel may write "sep=;".
+    while first.startswith("#TYPE") or first.lower().startswith("sep="):
+        preamble.append(first.rstrip("\r\n"))
+        if first.lower().startswith("sep=") and len(first.rstrip("\r\n")) == 5:
+            delimiter = first[4]
+        first = stream.readline()
+        line_no += 1
+    while first and not first.strip():
+        first = stream.readline()
+        line_no += 1
+    if not first:
+        stream.close()
+        raise ImportFileError(f"{facts.path.name} has no header row (it holds no data).")
+    delimiter = delimiter or sniff_delimiter(first)
+    header_reader = csv.reader([first], delimiter=delimiter)
+    try:
+        header = [cell.strip().lstrip("\ufeff") for cell in next(header_reader)]
+    except csv.Error as exc:
+        stream.close()
+        raise ImportFileError(
+            f"{facts.path.name}, line {line_no}: the header row cannot be read ({exc})."
+        ) from None
+    header_line = line_no
+    return Table(
+        facts,
+        delimiter,
+        header,
+        header_line,
+        _csv_rows(stream, delimiter, header_line, problems),
+        skipped_preamble=preamble,
+    )
+
+
+def _open_text(facts: FileFacts) -> IO[str]:
+    raw = facts.path.open("rb")
+    return io.TextIOWrapper(raw, encoding=facts.encoding, newline="", errors="strict")
+
+
+def sniff_delimiter(line: str) -> str:
+    """The delimiter a header line uses: the candidate found most often outside quotes."""
+    counts = dict.fromkeys(DELIMITERS, 0)
+    quoted = False
+    for char in line:
+        if char == '"':
+            quoted = not quoted
+        elif not quoted and char in counts:
+            counts[char] += 1
+    best = max(DELIMITERS, key=lambda d: (counts[d], d == ","))
+    return best if counts[best] else ","
+
+
+def _csv_rows(
+    stream: IO[str], delimiter: str, header_line: int, problems: list[Problem]
+) -> Iterator[tuple[int, list[str]]]:
+    csv.field_size_limit(FIELD_LIMIT)
+    reader = csv.reader(stream, delimiter=delimiter, strict=True)
+    start = header_line + 1
+    try:
+        while True:
+            try:
+                cells = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                problems.append(_csv_problem(stream, reader, start, exc))
+                return
+            except UnicodeDecodeError as exc:
+                problems.append(
+                    Problem(start, "", "", f"the bytes are not valid {exc.encoding} ({exc.reason})")
+                )
+                return
+            line = start
+            start = header_line + reader.line_num + 1
+            if cells and (len(cells) > 1 or cells[0].strip()):
+                yield line, cells
+    finally:
+        stream.close()
+
+
+def _csv_problem(stream: IO[str], reader: object, start: int, exc: csv.Error) -> Problem:
+    text = str(exc)
+    if "field larger than field limit" in text:
+        return Problem(
+            start,
+            "",
+            "",
+            f"a field is longer than {FIELD_LIMIT:,} characters; the rest of the file was not "
+            "read (is a quote left open?)",
+        )
+    if "unexpected end of data" in text or "EOF" in text:
+        return Problem(
+            start,
+            "",
+            "",
+            "a quoted field is never closed; the file ends inside it (truncated, or a stray quote)",
+        )
+    return Problem(start, "", "", f"the row cannot be read as CSV ({text}); reading stopped")
+
+
+def _read_xlsx(facts: FileFacts, problems: list[Problem]) -> Table:
+    from openpyxl import load_workbook  # noqa: PLC0415 (only for workbooks)
+
+    try:
+        book = load_workbook(facts.path, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        raise ImportFileError(
+            f"{facts.path.name} looks like an Excel workbook but cannot be opened ({exc}). "
+            "Is it damaged or password-protected?"
+        ) from None
+    sheet = book.worksheets[0]
+    rows = sheet.iter_rows(values_only=True)
+    line = 0
+    header: list[str] = []
+    for values in rows:
+        line += 1
+        header = [_cell_text(v).strip() for v in values]
+        if any(header):
+            break
+    if not any(header):
+        book.close()
+        raise ImportFileError(f"{facts.path.name}: the first sheet has no header row.")
+    while header and not header[-1]:
+        header.pop()
+    width = len(header)
+
+    def body() -> Iterator[tuple[int, list[str]]]:
+        number = line
+        try:
+            for values in rows:
+                number += 1
+                cells = [_cell_text(v) for v in values]
+                while len(cells) > width and not cells[-1]:
+                    cells.pop()
+                if any(c.strip() for c in cells):
+                    yield number, cells
+        finally:
+            book.close()
+
+    return Table(facts, "", header, line, body(), sheet=sheet.title)
+
+
+def _cell_text(value: object) -> str:
+    """A workbook cell as text; dates as ISO, whole floats without ".0"."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    isoformat = getattr(value, "isoformat", None)
+    if callable(isoformat):
+        text = str(isoformat())
+        return text[:10] if text.endswith("T00:00:00") else text
+    return str(value)

@@ -1,0 +1,246 @@
+"""Reading cell values the way export tools write them: dates, times, counts, amounts, flags.
+
+Dates come as ISO (``2026-03-04``), compact (``20260304``, the registry's InstallDate), dotted
+day first (``04.03.2026``) or with slashes, where ``03/04/2026`` is 3 April in London and
+4 March in New York.  A :class:`DateReader` settles the slash order from the file itself (any
+value with a part above 12 decides it) or from the user's choice, and reports what it cannot
+settle rather than guessing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from enum import StrEnum
+
+
+class DateOrder(StrEnum):
+    """How slash dates are read."""
+
+    DAY_FIRST = "dmy"
+    MONTH_FIRST = "mdy"
+
+    @property
+    def label(self) -> str:
+        """The order as shown to people."""
+        return (
+            "day first (31/12/2026)" if self is DateOrder.DAY_FIRST else "month first (12/31/2026)"
+        )
+
+
+class ValueProblem(ValueError):
+    """A cell that cannot be read; the message says why."""
+
+
+class Ambiguous(ValueProblem):
+    """A slash date whose day and month cannot be told apart yet."""
+
+
+_ISO = re.compile(
+    r"(\d{4})-(\d{1,2})-(\d{1,2})"
+    r"(?:[T ](\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?\s*(Z|[+-]\d{2}:?\d{2})?)?"
+)
+_COMPACT = re.compile(r"(\d{4})(\d{2})(\d{2})")
+_DOTTED = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})(?:,?\s+(\d{1,2}):(\d{2})(?::(\d{2}))?)?")
+_SLASH = re.compile(
+    r"(\d{1,2})/(\d{1,2})/(\d{4}|\d{2})(?:,?\s+(\d{1,2}):(\d{2})(?::(\d{2}))?\s*([AaPp][Mm])?)?"
+)
+
+
+@dataclass
+class DateReader:
+    """Reads dates and times of one file, settling the slash order once for all its columns."""
+
+    order: DateOrder | None = None
+    decided_at: str = ""  # the value that settled the order, for the preview
+    ambiguous: list[tuple[int, str, str]] = field(default_factory=list)  # (line, column, value)
+    ambiguous_count: int = 0
+
+    def date(self, text: str, line: int = 0, column: str = "") -> dt.date | None:
+        """A date, or None for an empty cell.
+
+        Raises:
+            ValueProblem: not a date (or an impossible one).
+            Ambiguous: a slash date while the order is unknown (recorded for the report).
+        """
+        moment = self.moment(text, line, column)
+        return None if moment is None else moment.date()
+
+    def moment(self, text: str, line: int = 0, column: str = "") -> dt.datetime | None:
+        """A date and time in UTC (times without an offset are taken as UTC); None when empty."""
+        value = text.strip()
+        if not value:
+            return None
+        try:
+            if match := _ISO.fullmatch(value):
+                y, m, d, hh, mm, ss, zone = match.groups()
+                return _build(int(y), int(m), int(d), hh, mm, ss, zone=zone)
+            if match := _COMPACT.fullmatch(value):
+                y, m, d = match.groups()
+                return _build(int(y), int(m), int(d), None, None, None)
+            if match := _DOTTED.fullmatch(value):
+                d, m, y, hh, mm, ss = match.groups()
+                return _build(int(y), int(m), int(d), hh, mm, ss)
+            if match := _SLASH.fullmatch(value):
+                return self._slash(match, value, line, column)
+        except ValueError as exc:
+            if isinstance(exc, ValueProblem):
+                raise
+            raise ValueProblem(f"not a real date ({exc})") from None
+        raise ValueProblem("not a date this importer reads (use YYYY-MM-DD)")
+
+    def _slash(self, match: re.Match[str], value: str, line: int, column: str) -> dt.datetime:
+        a, b, y, hh, mm, ss, half = match.groups()
+        first, second = int(a), int(b)
+        year = int(y) + (2000 if len(y) == 2 else 0)
+        if first > 12 and second > 12:
+            raise ValueProblem("neither part can be a month")
+        evidence = (
+            DateOrder.DAY_FIRST if first > 12 else DateOrder.MONTH_FIRST if second > 12 else None
+        )
+        if evidence is not None:
+            if self.order is None:
+                self.order, self.decided_at = evidence, f"line {line}: {value}"
+            elif self.order is not evidence:
+                raise ValueProblem(
+                    f"reads {evidence.label}, but {self.decided_at or 'the chosen order'} "
+                    f"reads {self.order.label}"
+                )
+        order = self.order
+        if order is None:
+            if first == second:
+                order = DateOrder.DAY_FIRST  # 04/04 reads the same either way
+            else:
+                self.ambiguous_count += 1
+                if len(self.ambiguous) < 20:
+                    self.ambiguous.append((line, column, value))
+                raise Ambiguous("day and month cannot be told apart")
+        day, month = (first, second) if order is DateOrder.DAY_FIRST else (second, first)
+        return _build(year, month, day, hh, mm, ss, half=half)
+
+
+def _build(  # noqa: PLR0917 (a date's parts, as the patterns capture them)
+    year: int,
+    month: int,
+    day: int,
+    hh: str | None,
+    mm: str | None,
+    ss: str | None,
+    *,
+    half: str | None = None,
+    zone: str | None = None,
+) -> dt.datetime:
+    hour = int(hh or 0)
+    if half is not None:
+        if not 1 <= hour <= 12:
+            raise ValueProblem("hour must be 1 to 12 with AM/PM")
+        hour = hour % 12 + (12 if half.lower() == "pm" else 0)
+    tz = dt.UTC
+    if zone and zone != "Z":
+        sign = 1 if zone[0] == "+" else -1
+        digits = zone[1:].replace(":", "")
+        tz = dt.timezone(sign * dt.timedelta(hours=int(digits[:2]), minutes=int(digits[2:])))
+    if not 1900 <= year <= 2200:
+        raise ValueProblem(f"year {year} is out of range")
+    moment = dt.datetime(year, month, day, hour, int(mm or 0), int(ss or 0), tzinfo=tz)
+    return moment.astimezone(dt.UTC)
+
+
+_WHOLE = re.compile(r"[0-9]+")
+
+
+def whole(text: str, minimum: int = 0, maximum: int = 10_000_000) -> int | None:
+    """A whole number (``1,024`` and ``16.0`` accepted), or None for an empty cell."""
+    value = text.strip().replace(",", "").replace("\u00a0", "").replace(" ", "")
+    if not value:
+        return None
+    if value.endswith(".0"):
+        value = value[:-2]
+    if not _WHOLE.fullmatch(value):
+        raise ValueProblem("not a whole number")
+    number = int(value)
+    if not minimum <= number <= maximum:
+        raise ValueProblem(f"must be between {minimum:,} and {maximum:,}")
+    return number
+
+
+_MONEY_JUNK = re.compile(r"[\s\u00a0€$£¥]|^[A-Z]{3}|[A-Z]{3}$")
+
+
+def amount(text: str) -> Decimal | None:
+    """A money amount (``1,234.50``, ``1.234,50``, ``€ 12``), or None for an empty cell."""
+    value = _MONEY_JUNK.sub("", text.strip().upper())
+    if not value:
+        return None
+    if "," in value and "." in value:
+        decimal_mark = "," if value.rfind(",") > value.rfind(".") else "."
+        thousands = "." if decimal_mark == "," else ","
+        value = value.replace(thousands, "").replace(decimal_mark, ".")
+    elif "," in value:
+        head, _, tail = value.rpartition(",")
+        value = f"{head.replace(',', '')}.{tail}" if len(tail) != 3 else value.replace(",", "")
+    try:
+        number = Decimal(value)
+    except InvalidOperation:
+        raise ValueProblem("not an amount") from None
+    if not number.is_finite() or number < 0:
+        raise ValueProblem("must be zero or more")
+    if number >= Decimal(10) ** 10:
+        raise ValueProblem("too large")
+    return number.quantize(Decimal("0.0001"))
+
+
+_TRUE = frozenset(
+    {
+        "true",
+        "yes",
+        "y",
+        "1",
+        "active",
+        "enabled",
+        "employed",
+        "a",
+        "current",
+        "on leave",
+        "leave of absence",
+        "leave",
+        "suspended",
+        "probation",
+    }
+)
+_FALSE = frozenset(
+    {
+        "false",
+        "no",
+        "n",
+        "0",
+        "terminated",
+        "inactive",
+        "left",
+        "leaver",
+        "disabled",
+        "t",
+        "withdrawn",
+        "resigned",
+        "retired",
+        "former",
+        "ended",
+        "separated",
+        "deactivated",
+        "i",
+    }
+)
+
+
+def employed(text: str) -> bool | None:
+    """Whether an employment status or an account's Enabled flag says the person is still here."""
+    value = text.strip().lower()
+    if not value:
+        return None
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ValueProblem("not a status this importer knows (Active, Terminated, True, False...)")

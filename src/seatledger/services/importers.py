@@ -1,0 +1,521 @@
+"""Writing imported records: upsert by natural key, inside the caller's one write transaction.
+
+People are keyed by employee id, devices by host name (or serial, for a renamed machine),
+installs by device and title, purchases by vendor, product, metric and PO reference, usage by
+feature, user, host and checkout.  Bulk paths write tuples through the driver
+(:mod:`seatledger.store.bulk`); the caller rolls everything back if any problem was found.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from seatledger.domain.licensing import Metric
+from seatledger.domain.normalization import Normalizer, RawTitle
+from seatledger.ingest import flexlm
+from seatledger.ingest.formats import Kind
+from seatledger.ingest.records import (
+    DeviceRecord,
+    EntitlementRecord,
+    InstallRecord,
+    PersonRecord,
+    Record,
+    UsageRecord,
+)
+from seatledger.ingest.tabular import Problem
+from seatledger.services.rules import load_normalizer
+from seatledger.store.bulk import Bulk
+from seatledger.store.models import Entitlement, Product, Vendor
+
+if TYPE_CHECKING:
+    from seatledger.services.imports import ImportOptions
+
+
+@dataclass
+class Applied:
+    """Counts of what an import changed."""
+
+    rows: int = 0
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    flagged: int = 0
+    removed: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+def apply(  # noqa: PLR0917 (the parts of one commit, passed straight through)
+    session: Session,
+    options: ImportOptions,
+    batch_id: int,
+    now: dt.datetime,
+    records: Iterator[Record],
+    problems: list[Problem],
+    snapshot: flexlm.Snapshot | None,
+) -> Applied:
+    """Write ``records`` of ``options.kind``; problems found against the database are appended."""
+    bulk = Bulk(session.connection())
+    kind = options.kind
+    if kind is Kind.PEOPLE:
+        return _people(bulk, batch_id, records, full=options.full_export)
+    if kind is Kind.DEVICES:
+        return _devices(bulk, now, records)
+    if kind is Kind.INVENTORY:
+        return _inventory(session, bulk, batch_id, now, records)
+    if kind is Kind.USAGE:
+        return _usage(session, bulk, batch_id, records, snapshot)
+    return _entitlements(session, records, problems)
+
+
+def _lower_map(rows: Any) -> dict[str, int]:
+    return {str(key).lower(): int(value) for value, key in rows}
+
+
+# -- people ---------------------------------------------------------------------------------------
+
+
+def _people(bulk: Bulk, batch_id: int, records: Iterator[Record], *, full: bool) -> Applied:
+    done = Applied()
+    teams = _lower_map(bulk.execute("SELECT id, name FROM team"))
+    next_team = bulk.max_id("team")
+    existing: dict[str, tuple[Any, ...]] = {
+        str(row[1]).lower(): tuple(row)
+        for row in bulk.execute(
+            "SELECT id, employee_id, name, email, team_id, status, date_left FROM person"
+        )
+    }
+    next_id = bulk.max_id("person")
+    inserts: list[tuple[Any, ...]] = []
+    updates: list[tuple[Any, ...]] = []
+    seen: list[tuple[int, int]] = []
+    new_teams: list[tuple[Any, ...]] = []
+    for record in records:
+        assert isinstance(record, PersonRecord)
+        done.rows += 1
+        team_id: int | None = None
+        if record.team:
+            team_id = teams.get(record.team.lower())
+            if team_id is None:
+                next_team += 1
+                team_id = teams[record.team.lower()] = next_team
+                new_teams.append((team_id, record.team, ""))
+        old = existing.get(record.employee_id.lower())
+        if old is None:
+            status = "left" if record.left else "active"
+            next_id += 1
+            inserts.append(
+                (
+                    next_id,
+                    record.employee_id,
+                    record.name,
+                    record.email,
+                    team_id,
+                    status,
+                    bulk.day(record.date_left),
+                    batch_id,
+                )
+            )
+            done.inserted += 1
+            done.flagged += status == "left"
+            continue
+        person_id, _, name, email, old_team, old_status, old_left = old
+        status = old_status
+        if record.left is True:
+            status = "left"
+        elif record.left is False or old_status == "missing":
+            status = "active"
+        date_left = bulk.day(record.date_left) if status == "left" else None
+        if status == "left" and date_left is None:
+            date_left = old_left
+        new = (record.name, record.email or email, team_id if record.team else old_team, status)
+        if new != (name, email, old_team, old_status) or str(date_left) != str(old_left):
+            updates.append((*new, date_left, batch_id, person_id))
+            done.updated += 1
+            done.flagged += status == "left" and old_status != "left"
+        else:
+            seen.append((batch_id, person_id))
+            done.unchanged += 1
+    bulk.insert("team", "id, name, cost_centre", new_teams)
+    bulk.insert(
+        "person",
+        "id, employee_id, name, email, team_id, status, date_left, seen_import_id",
+        inserts,
+    )
+    bulk.many(
+        "UPDATE person SET name = ?, email = ?, team_id = ?, status = ?, date_left = ?, "
+        "seen_import_id = ? WHERE id = ?",
+        updates,
+    )
+    bulk.many("UPDATE person SET seen_import_id = ? WHERE id = ?", seen)
+    bulk.advance_sequences(["team", "person"])
+    if new_teams:
+        done.notes.append(
+            f"{len(new_teams)} new team(s): " + ", ".join(t[1] for t in new_teams[:5])
+        )
+    if full:
+        gone = bulk.execute(
+            "UPDATE person SET status = 'missing' WHERE status = 'active' AND "
+            "(seen_import_id IS NULL OR seen_import_id <> ?)",
+            (batch_id,),
+        ).rowcount
+        if gone:
+            done.flagged += gone
+            done.notes.append(
+                f"{gone} active people are not in this full HR export and are flagged as missing."
+            )
+    return done
+
+
+# -- devices --------------------------------------------------------------------------------------
+
+
+def _person_lookup(bulk: Bulk) -> dict[str, int]:
+    """People by email, email local part and employee id (lower case), for owners and users."""
+    found: dict[str, int] = {}
+    for person_id, employee_id, email in bulk.execute("SELECT id, employee_id, email FROM person"):
+        found.setdefault(str(employee_id).lower(), person_id)
+        if email:
+            address = str(email).lower()
+            found[address] = person_id
+            found.setdefault(address.split("@", 1)[0], person_id)
+    return found
+
+
+def _owner(people: dict[str, int], text: str) -> int | None:
+    value = text.strip().lower()
+    if not value:
+        return None
+    if value in people:
+        return people[value]
+    value = value.rsplit("\\", 1)[-1]  # DOMAIN\user
+    return people.get(value) or people.get(value.split("@", 1)[0])
+
+
+def _devices(bulk: Bulk, now: dt.datetime, records: Iterator[Record]) -> Applied:
+    done = Applied()
+    people = _person_lookup(bulk)
+    by_host: dict[str, list[Any]] = {}
+    by_serial: dict[str, list[Any]] = {}
+    for row in bulk.execute(
+        "SELECT id, hostname, serial, os, processors, cores, owner_id, last_seen FROM device"
+    ):
+        values = list(row)
+        by_host[str(values[1]).lower()] = values
+        if values[2]:
+            by_serial.setdefault(str(values[2]).lower(), values)
+    next_id = bulk.max_id("device")
+    inserts: list[tuple[Any, ...]] = []
+    updates: list[tuple[Any, ...]] = []
+    unknown_owners: list[str] = []
+    for record in records:
+        assert isinstance(record, DeviceRecord)
+        done.rows += 1
+        owner_id = _owner(people, record.owner)
+        if record.owner and owner_id is None:
+            unknown_owners.append(record.owner)
+        last_seen = bulk.day(record.last_seen or now.date())
+        old = by_host.get(record.hostname.lower())
+        if old is None and record.serial:
+            old = by_serial.get(record.serial.lower())
+        if old is None:
+            next_id += 1
+            row = [
+                next_id,
+                record.hostname,
+                record.serial,
+                record.os,
+                record.processors or 1,
+                record.cores or 4,
+                owner_id,
+                last_seen,
+            ]
+            inserts.append(tuple(row))
+            by_host[record.hostname.lower()] = row
+            done.inserted += 1
+            continue
+        new = [
+            old[0],
+            record.hostname,
+            record.serial or old[2],
+            record.os or old[3],
+            record.processors if record.processors is not None else old[4],
+            record.cores if record.cores is not None else old[5],
+            owner_id if owner_id is not None else old[6],
+            last_seen,
+        ]
+        if [str(v) for v in new[:7]] != [str(v) for v in old[:7]]:
+            done.updated += 1
+        else:
+            done.unchanged += 1
+        updates.append((*new[1:], new[0]))
+        by_host[record.hostname.lower()] = new
+    bulk.insert(
+        "device", "id, hostname, serial, os, processors, cores, owner_id, last_seen", inserts
+    )
+    bulk.many(
+        "UPDATE device SET hostname = ?, serial = ?, os = ?, processors = ?, cores = ?, "
+        "owner_id = ?, last_seen = ? WHERE id = ?",
+        updates,
+    )
+    bulk.advance_sequences(["device"])
+    if unknown_owners:
+        done.notes.append(
+            f"{len(unknown_owners)} primary user(s) are not among the people (e.g. "
+            f"{unknown_owners[0]}); those devices keep no owner. Import the HR list first."
+        )
+    return done
+
+
+# -- installed software ---------------------------------------------------------------------------
+
+
+def _inventory(
+    session: Session, bulk: Bulk, batch_id: int, now: dt.datetime, records: Iterator[Record]
+) -> Applied:
+    done = Applied()
+    today = bulk.day(now.date())
+    devices = _lower_map(bulk.execute("SELECT id, hostname FROM device"))
+    titles: dict[tuple[str, str, str], int] = {
+        (str(p), str(t), str(v)): int(i)
+        for i, p, t, v in bulk.execute("SELECT id, publisher, title, version FROM software_title")
+    }
+    normalizer: Normalizer = load_normalizer(session)
+    next_device = first_device = bulk.max_id("device")
+    next_title = bulk.max_id("software_title")
+    before_max = bulk.max_id("installation")
+    new_devices: list[tuple[Any, ...]] = []
+    new_titles: list[tuple[Any, ...]] = []
+    rows: list[tuple[Any, ...]] = []
+    sql = (
+        "INSERT INTO installation (device_id, title_id, first_seen, removed_on, install_date, "
+        "import_id) VALUES (?, ?, ?, NULL, ?, ?) ON CONFLICT (device_id, title_id) DO UPDATE SET "
+        "import_id = excluded.import_id, removed_on = NULL, "
+        "first_seen = CASE WHEN installation.removed_on IS NULL THEN installation.first_seen "
+        "ELSE excluded.first_seen END, "
+        "install_date = COALESCE(excluded.install_date, installation.install_date)"
+    )
+    day = bulk.day
+
+    def flush() -> None:
+        bulk.insert("device", "id, hostname, serial, os, processors, cores, last_seen", new_devices)
+        bulk.insert("software_title", "id, publisher, title, version, product_id", new_titles)
+        bulk.many(sql, rows)
+        new_devices.clear()
+        new_titles.clear()
+        rows.clear()
+
+    for record in records:
+        assert isinstance(record, InstallRecord)
+        done.rows += 1
+        host = record.hostname.lower()
+        device_id = devices.get(host)
+        if device_id is None:
+            next_device += 1
+            device_id = devices[host] = next_device
+            new_devices.append((device_id, record.hostname, "", "", 1, 4, today))
+        key = (record.publisher, record.title, record.version)
+        title_id = titles.get(key)
+        if title_id is None:
+            next_title += 1
+            title_id = titles[key] = next_title
+            product = normalizer.product_of(RawTitle(*key))
+            new_titles.append((title_id, *key, product))
+        rows.append((device_id, title_id, today, day(record.install_date), batch_id))
+        if len(rows) >= 50_000:
+            flush()
+    flush()
+    bulk.advance_sequences(["device", "software_title", "installation"])
+    listed = int(
+        bulk.execute("SELECT COUNT(*) FROM installation WHERE import_id = ?", (batch_id,)).scalar()
+        or 0
+    )
+    done.inserted = int(
+        bulk.execute("SELECT COUNT(*) FROM installation WHERE id > ?", (before_max,)).scalar() or 0
+    )
+    done.updated = int(
+        bulk.execute(
+            "SELECT COUNT(*) FROM installation WHERE import_id = ? AND id <= ? AND first_seen = ?",
+            (batch_id, before_max, today),
+        ).scalar()
+        or 0
+    )
+    done.unchanged = listed - done.inserted - done.updated
+    done.removed = bulk.execute(
+        "UPDATE installation SET removed_on = ? WHERE removed_on IS NULL AND import_id <> ? "
+        "AND device_id IN (SELECT device_id FROM installation WHERE import_id = ?)",
+        (today, batch_id, batch_id),
+    ).rowcount
+    created = next_device - first_device
+    if created:
+        done.notes.append(f"{created:,} device(s) were new and were added by host name.")
+    unmatched = int(
+        bulk.execute(
+            "SELECT COUNT(DISTINCT t.id) FROM software_title t JOIN installation i ON "
+            "i.title_id = t.id WHERE i.import_id = ? AND t.product_id IS NULL",
+            (batch_id,),
+        ).scalar()
+        or 0
+    )
+    if unmatched:
+        done.notes.append(
+            f"{unmatched:,} title(s) match no normalization rule; map them under Software titles."
+        )
+    return done
+
+
+# -- usage ----------------------------------------------------------------------------------------
+
+
+def _usage(
+    session: Session,
+    bulk: Bulk,
+    batch_id: int,
+    records: Iterator[Record],
+    snapshot: flexlm.Snapshot | None,
+) -> Applied:
+    done = Applied()
+    people = _person_lookup(bulk)
+    normalizer = load_normalizer(session)
+    products: dict[tuple[str, str], int | None] = {}
+    before_max = bulk.max_id("usage_session")
+    rows: list[tuple[Any, ...]] = []
+    unknown_users: set[str] = set()
+    for record in records:
+        assert isinstance(record, UsageRecord)
+        done.rows += 1
+        key = (record.publisher, record.feature)
+        if key not in products:
+            products[key] = normalizer.product_of(RawTitle(record.publisher, record.feature))
+        person_id = _owner(people, record.user)
+        if person_id is None:
+            unknown_users.add(record.user)
+        rows.append(
+            (
+                record.feature,
+                record.user,
+                record.host,
+                bulk.stamp(record.checkout),
+                bulk.stamp(record.checkin),
+                record.units,
+                products[key],
+                person_id,
+                batch_id,
+            )
+        )
+    bulk.many(
+        "INSERT INTO usage_session (feature, user_name, host, checkout, checkin, units, "
+        "product_id, person_id, import_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT (feature, user_name, host, checkout) DO UPDATE SET "
+        "import_id = excluded.import_id, "
+        "checkin = COALESCE(excluded.checkin, usage_session.checkin)",
+        rows,
+    )
+    done.inserted = int(
+        bulk.execute("SELECT COUNT(*) FROM usage_session WHERE id > ?", (before_max,)).scalar() or 0
+    )
+    done.unchanged = done.rows - done.inserted
+    if snapshot is not None and snapshot.features:
+        # Checkouts an earlier snapshot showed that this one does not were returned meanwhile.
+        features = sorted(snapshot.features)
+        marks = ", ".join("?" * len(features))
+        done.updated = bulk.execute(
+            f"UPDATE usage_session SET checkin = ? WHERE checkin IS NULL AND import_id <> ? "
+            f"AND feature IN ({marks})",
+            (bulk.stamp(snapshot.taken_at), batch_id, *features),
+        ).rowcount
+    if unknown_users:
+        done.notes.append(
+            f"{len(unknown_users)} user name(s) match no person (e.g. {sorted(unknown_users)[0]})."
+        )
+    unmatched = sum(1 for value in products.values() if value is None)
+    if unmatched:
+        done.notes.append(f"{unmatched} feature(s) match no normalization rule.")
+    return done
+
+
+# -- entitlements ---------------------------------------------------------------------------------
+
+
+def _entitlements(session: Session, records: Iterator[Record], problems: list[Problem]) -> Applied:
+    done = Applied()
+    vendors = {v.name.lower(): v for v in session.scalars(select(Vendor))}
+    products = {(p.vendor_id, p.name.lower()): p for p in session.scalars(select(Product))}
+    owned = {
+        (e.product_id, e.metric, e.po_reference.lower()): e
+        for e in session.scalars(select(Entitlement))
+    }
+    for record in records:
+        assert isinstance(record, EntitlementRecord)
+        done.rows += 1
+        vendor = vendors.get(record.vendor.lower())
+        if vendor is None:
+            vendor = vendors[record.vendor.lower()] = Vendor(
+                name=record.vendor, website="", notes=""
+            )
+            session.add(vendor)
+            session.flush()
+        product = products.get((vendor.id, record.product.lower()))
+        if product is None:
+            product = Product(vendor_id=vendor.id, name=record.product, notes="")
+            products[(vendor.id, record.product.lower())] = product
+            session.add(product)
+            session.flush()
+        key = (product.id, record.metric.value, record.po_reference.lower())
+        entitlement = owned.get(key)
+        values: dict[str, Any] = {
+            "quantity": record.quantity,
+            "term_start": record.term_start,
+            "term_end": record.term_end,
+            "unit_cost": record.unit_cost,
+            "currency": record.currency,
+            "reseller": record.reseller,
+            "min_cores_per_processor": record.min_cores,
+            "core_factor": record.core_factor,
+        }
+        if entitlement is None:
+            entitlement = Entitlement(
+                product_id=product.id,
+                name=f"{record.product} ({record.po_reference})"[:200],
+                metric=record.metric.value,
+                po_reference=record.po_reference,
+                notes="",
+                seats_used=0,
+                retired=False,
+                **values,
+            )
+            owned[key] = entitlement
+            session.add(entitlement)
+            done.inserted += 1
+            continue
+        if record.quantity < entitlement.seats_used and not Metric(entitlement.metric).unlimited:
+            problems.append(
+                Problem(
+                    record.line,
+                    "Quantity",
+                    str(record.quantity),
+                    f"is below the {entitlement.seats_used} seats in use on this purchase; "
+                    "release seats first",
+                )
+            )
+            continue
+        changed = False
+        for name, value in values.items():
+            current = getattr(entitlement, name)
+            if isinstance(current, Decimal) and value is not None:
+                same = Decimal(current) == Decimal(value)
+            else:
+                same = current == value
+            if not same:
+                setattr(entitlement, name, value)
+                changed = True
+        done.updated += changed
+        done.unchanged += not changed
+    session.flush()
+    return done

@@ -1,0 +1,468 @@
+"""Imports: preview a file with every problem named, then commit it whole or not at all.
+
+A preview reads the whole file (nothing is written) and reports its format, encoding, delimiter,
+first rows and every problem by line, column and value.  A commit reads it again inside one write
+transaction: any problem rolls everything back, and a clean file becomes one ledger entry naming
+the file, its SHA-256 and its row counts.  Re-importing a file already imported changes nothing.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import select
+
+from seatledger.domain import canonical
+from seatledger.domain.roles import Permission
+from seatledger.errors import KnownError, NotFoundError, ValidationError
+from seatledger.ingest import flexlm
+from seatledger.ingest.formats import FIELDS, Detection, Kind, detect
+from seatledger.ingest.records import Record, RowReader
+from seatledger.ingest.tabular import FileFacts, ImportFileError, Problem, read_table, sniff
+from seatledger.ingest.values import DateOrder, DateReader
+from seatledger.services import importers
+from seatledger.services.context import Context
+from seatledger.store.models import ImportBatch, ImportMapping
+
+SAMPLE_ROWS = 20
+PROBLEMS_SHOWN = 200
+PROGRESS_EVERY = 20_000
+
+Progress = Callable[[int, int], None]  # (done, total); raising Cancelled stops the work
+
+
+class ImportRejected(KnownError):
+    """A file with problems; nothing was written.  ``problems`` lists them, first first."""
+
+    def __init__(self, file_name: str, problems: list[Problem], total: int) -> None:
+        shown = "\n".join(f"  {p}" for p in problems[:10])
+        more = f"\n  ...and {total - 10:,} more" if total > 10 else ""
+        super().__init__(
+            f"{file_name}: {total:,} problem{'s' if total != 1 else ''}; nothing was imported.\n"
+            f"{shown}{more}"
+        )
+        self.file_name = file_name
+        self.problems = problems
+        self.total = total
+
+
+@dataclass(frozen=True)
+class ImportOptions:
+    """What the user chose for one file."""
+
+    kind: Kind
+    mapping: dict[str, str] | None = None  # field key -> header, from the mapping step
+    mapping_name: str = ""
+    date_order: DateOrder | None = None
+    full_export: bool = False  # people: everyone active who is not in the file is flagged
+
+
+@dataclass
+class Preview:
+    """What a file holds and what is wrong with it; nothing is written."""
+
+    facts: FileFacts
+    kind: Kind
+    format_name: str
+    delimiter: str
+    header: list[str]
+    detection: Detection | None
+    sample: list[tuple[int, list[str]]]
+    problems: list[Problem]
+    problem_count: int
+    rows: int
+    records: int
+    date_order: DateOrder | None
+    date_note: str
+    already_imported: dt.datetime | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """Whether the file can be committed as it is."""
+        return self.problem_count == 0 and (self.detection is None or self.detection.complete)
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """What a commit did."""
+
+    batch_id: int | None
+    kind: Kind
+    file_name: str
+    sha256: str
+    rows: int
+    inserted: int
+    updated: int
+    unchanged: int
+    flagged: int
+    removed: int = 0
+    already_imported: bool = False
+    notes: tuple[str, ...] = ()
+
+    def summary(self) -> str:
+        """One line for a status bar or a terminal."""
+        if self.already_imported:
+            return f"{self.file_name} was imported before (same SHA-256); nothing changed."
+        text = (
+            f"{self.file_name}: {self.rows:,} rows, {self.inserted:,} new, "
+            f"{self.updated:,} updated, {self.unchanged:,} unchanged"
+        )
+        if self.flagged:
+            text += f", {self.flagged:,} flagged"
+        if self.removed:
+            text += f", {self.removed:,} no longer present"
+        return text + "."
+
+
+class _Problems(list[Problem]):
+    """Problems, keeping the first few hundred and counting the rest."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.total = 0
+
+    def append(self, problem: Problem) -> None:
+        self.total += 1
+        if len(self) < PROBLEMS_SHOWN:
+            super().append(problem)
+
+
+@dataclass
+class _Opened:
+    facts: FileFacts
+    format_name: str
+    delimiter: str
+    header: list[str]
+    detection: Detection | None
+    records: Iterator[Record]
+    reader: RowReader | None
+    snapshot: flexlm.Snapshot | None
+
+
+class ImportService:
+    """Previews and commits imports; keeps saved column mappings."""
+
+    def __init__(self, ctx: Context) -> None:
+        self._ctx = ctx
+
+    # -- mappings -------------------------------------------------------------------------------
+
+    def mappings(self, kind: Kind | None = None) -> list[str]:
+        """Names of saved mappings (for one kind, or all)."""
+        with self._ctx.read() as session:
+            query = select(ImportMapping.name).order_by(ImportMapping.name)
+            if kind is not None:
+                query = query.where(ImportMapping.kind == kind.value)
+            return list(session.scalars(query))
+
+    def mapping(self, name: str) -> tuple[Kind, dict[str, str]]:
+        """A saved mapping's kind and columns."""
+        with self._ctx.read() as session:
+            row = session.execute(
+                select(ImportMapping.kind, ImportMapping.columns).where(ImportMapping.name == name)
+            ).first()
+        if row is None:
+            raise NotFoundError(f"There is no saved mapping named '{name}'.")
+        return Kind(row[0]), dict(json.loads(row[1]))
+
+    def save_mapping(self, name: str, kind: Kind, columns: dict[str, str]) -> None:
+        """Save (or replace) a column mapping by name; recorded in the ledger."""
+        clean = name.strip()
+        if not clean:
+            raise ValidationError("A mapping needs a name.", "Mapping name")
+        known = {f.key for f in FIELDS[kind]}
+        unknown = sorted(set(columns) - known)
+        if unknown:
+            raise ValidationError(f"{', '.join(unknown)} are not fields of {kind.label}.")
+        body = canonical.canonical_bytes(columns).decode()
+        with self._ctx.change(
+            Permission.EDIT_DIRECTORY, "import.mapping", "import_mapping", "save import mappings"
+        ) as change:
+            existing = change.session.scalar(
+                select(ImportMapping).where(ImportMapping.name == clean)
+            )
+            change.before = None if existing is None else json.loads(existing.columns)
+            if existing is None:
+                existing = ImportMapping(name=clean, kind=kind.value, columns=body)
+                change.session.add(existing)
+            else:
+                existing.kind, existing.columns = kind.value, body
+            change.session.flush()
+            change.entity_id = str(existing.id)
+            change.after = {"name": clean, "kind": kind.value, "columns": columns}
+
+    # -- preview and commit ---------------------------------------------------------------------
+
+    def preview(
+        self, path: Path, options: ImportOptions, progress: Progress | None = None
+    ) -> Preview:
+        """Read the whole file and report what it holds and every problem; write nothing."""
+        problems = _Problems()
+        dates = DateReader(options.date_order)
+        opened = self._open(path, options, problems, dates)
+        sample: list[tuple[int, list[str]]] = []
+        count = 0
+        reader = opened.reader
+        for record in _watch(opened.records, reader, progress, opened.facts):
+            count += 1
+            if len(sample) < SAMPLE_ROWS:
+                sample.append((record.line, _cells_of(record)))
+        if dates.order is None and dates.ambiguous_count:
+            for line, column, value in dates.ambiguous:
+                problems.append(
+                    Problem(
+                        line,
+                        column,
+                        value,
+                        "day and month cannot be told apart, and no date in the file settles "
+                        "it; choose the date order",
+                    )
+                )
+            problems.total += dates.ambiguous_count - len(dates.ambiguous)
+        detection = opened.detection
+        if detection is not None and detection.missing:
+            for spec in detection.missing:
+                problems.append(
+                    Problem(
+                        0,
+                        spec.label,
+                        "",
+                        "no column feeds this field; map one or use a saved mapping",
+                    )
+                )
+        date_note = ""
+        if options.date_order is not None:
+            date_note = f"Dates read {options.date_order.label}, as chosen."
+        elif dates.order is not None:
+            date_note = f"Dates read {dates.order.label}, as {dates.decided_at} shows."
+        with self._ctx.read() as session:
+            earlier = session.scalar(
+                select(ImportBatch.imported_at).where(
+                    ImportBatch.kind == options.kind.value,
+                    ImportBatch.sha256 == opened.facts.sha256,
+                )
+            )
+        rows = reader.rows_read if reader is not None else count
+        return Preview(
+            facts=opened.facts,
+            kind=options.kind,
+            format_name=opened.format_name,
+            delimiter=opened.delimiter,
+            header=opened.header,
+            detection=detection,
+            sample=sample,
+            problems=list(problems),
+            problem_count=problems.total,
+            rows=rows,
+            records=count,
+            date_order=options.date_order or dates.order,
+            date_note=date_note,
+            already_imported=earlier,
+        )
+
+    def commit(
+        self,
+        path: Path,
+        options: ImportOptions,
+        *,
+        expected_sha256: str | None = None,
+        progress: Progress | None = None,
+    ) -> ImportResult:
+        """Import the file in one transaction and one ledger entry, or nothing at all.
+
+        Raises:
+            ImportRejected: the file has problems (nothing was written).
+            ValidationError: the file changed since its preview.
+            Cancelled: the progress callback cancelled (nothing was written).
+        """
+        problems = _Problems()
+        dates = DateReader(options.date_order)
+        opened = self._open(path, options, problems, dates)
+        facts = opened.facts
+        if expected_sha256 is not None and facts.sha256 != expected_sha256:
+            raise ValidationError(
+                f"{facts.path.name} changed since it was previewed; preview it again."
+            )
+        with self._ctx.read() as session:
+            earlier = session.scalar(
+                select(ImportBatch.id).where(
+                    ImportBatch.kind == options.kind.value, ImportBatch.sha256 == facts.sha256
+                )
+            )
+        if earlier is not None:
+            return ImportResult(
+                None,
+                options.kind,
+                facts.path.name,
+                facts.sha256,
+                0,
+                0,
+                0,
+                0,
+                0,
+                already_imported=True,
+            )
+        if opened.detection is not None and opened.detection.missing:
+            missing = ", ".join(f.label for f in opened.detection.missing)
+            raise ImportRejected(
+                facts.path.name,
+                [Problem(0, missing, "", "no column feeds these fields; map them first")],
+                1,
+            )
+        permission = (
+            Permission.EDIT_LICENSES
+            if options.kind in {Kind.ENTITLEMENTS, Kind.SNIPEIT}
+            else Permission.EDIT_DIRECTORY
+        )
+        with self._ctx.change(
+            permission, f"import.{options.kind.value}", "import", f"import {options.kind.value}"
+        ) as change:
+            batch = ImportBatch(
+                kind=options.kind.value,
+                file_name=facts.path.name,
+                sha256=facts.sha256,
+                format=opened.format_name[:64],
+                rows=0,
+                inserted=0,
+                updated=0,
+                unchanged=0,
+                flagged=0,
+                operator=self._ctx.actor.name,
+                imported_at=change.now,
+            )
+            change.session.add(batch)
+            change.session.flush()
+            records = _watch(opened.records, opened.reader, progress, facts)
+            applied = importers.apply(
+                change.session, options, batch.id, change.now, records, problems, opened.snapshot
+            )
+            if dates.order is None and dates.ambiguous_count:
+                line, column, value = dates.ambiguous[0]
+                problems.append(
+                    Problem(line, column, value, "ambiguous date; choose the date order")
+                )
+            if problems.total:
+                raise ImportRejected(facts.path.name, list(problems), problems.total)
+            rows = opened.reader.rows_read if opened.reader is not None else applied.rows
+            batch.rows, batch.inserted, batch.updated = rows, applied.inserted, applied.updated
+            batch.unchanged, batch.flagged = applied.unchanged, applied.flagged
+            change.entity_id = str(batch.id)
+            change.after = {
+                "file": facts.path.name,
+                "sha256": facts.sha256,
+                "format": opened.format_name,
+                "encoding": facts.encoding_label,
+                "rows": rows,
+                "inserted": applied.inserted,
+                "updated": applied.updated,
+                "unchanged": applied.unchanged,
+                "flagged": applied.flagged,
+                "removed": applied.removed,
+            }
+            return ImportResult(
+                batch.id,
+                options.kind,
+                facts.path.name,
+                facts.sha256,
+                rows,
+                applied.inserted,
+                applied.updated,
+                applied.unchanged,
+                applied.flagged,
+                applied.removed,
+                notes=tuple(applied.notes),
+            )
+
+    def history(self, limit: int = 200) -> list[ImportBatch]:
+        """The latest imports, newest first."""
+        with self._ctx.read() as session:
+            rows = list(
+                session.scalars(select(ImportBatch).order_by(ImportBatch.id.desc()).limit(limit))
+            )
+            session.expunge_all()
+            return rows
+
+    def _open(
+        self, path: Path, options: ImportOptions, problems: list[Problem], dates: DateReader
+    ) -> _Opened:
+        facts = sniff(path)
+        if options.kind is Kind.USAGE and facts.kind == "csv":
+            with facts.path.open(encoding=facts.encoding, errors="replace") as handle:
+                head = handle.read(4096)
+            if flexlm.looks_like_lmstat(head):
+                snapshot, records = flexlm.read_lmstat(facts, problems)
+                return _Opened(facts, "FlexNet lmstat -a", "", [], None, records, None, snapshot)
+        table = read_table(facts, problems)
+        if not any(table.header):
+            raise ImportFileError(f"{path.name}: the header row is empty.")
+        saved = options.mapping
+        detection = detect(options.kind, table.header, saved, options.mapping_name)
+        reader = RowReader(table, detection, dates, problems)
+        return _Opened(
+            facts,
+            detection.format_name,
+            table.delimiter_label,
+            table.header,
+            detection,
+            reader.records() if detection.complete else iter(()),
+            reader,
+            None,
+        )
+
+
+def _watch(
+    records: Iterator[Record],
+    reader: RowReader | None,
+    progress: Progress | None,
+    facts: FileFacts,
+) -> Iterator[Record]:
+    """Pass records through, reporting progress every few thousand rows (cancel raises)."""
+    if progress is None:
+        yield from records
+        return
+    estimate = max(facts.size // 80, 1)
+    for number, record in enumerate(records, 1):
+        if number % PROGRESS_EVERY == 0:
+            done = reader.rows_read if reader is not None else number
+            progress(done, max(estimate, done))
+        yield record
+    progress(1, 1)
+
+
+def _cells_of(record: Record) -> list[str]:
+    """A record shown as the fields it fed, for the preview's sample."""
+    values = []
+    for name in record.__slots__:
+        if name == "line":
+            continue
+        value = getattr(record, name)
+        values.append(
+            ""
+            if value is None
+            else value.isoformat()
+            if hasattr(value, "isoformat")
+            else str(value)
+        )
+    return values
+
+
+def record_fields(kind: Kind) -> list[str]:
+    """The column titles of a preview's sample for ``kind``."""
+    from seatledger.ingest import records as rec  # noqa: PLC0415
+
+    cls: type[Record] = {
+        Kind.PEOPLE: rec.PersonRecord,
+        Kind.DEVICES: rec.DeviceRecord,
+        Kind.INVENTORY: rec.InstallRecord,
+        Kind.ENTITLEMENTS: rec.EntitlementRecord,
+        Kind.SNIPEIT: rec.EntitlementRecord,
+        Kind.USAGE: rec.UsageRecord,
+    }[kind]
+    names = [f.name for f in dataclasses.fields(cls)]
+    return [n.replace("_", " ").capitalize() for n in names if n != "line"]

@@ -1,0 +1,84 @@
+"""Bulk writes of tuples through the driver, with the values each backend stores.
+
+``exec_driver_sql`` with tuples runs about 4x faster than Core inserts of dicts and 40x faster
+than the ORM; the demo builder and the importers write through this.  Callers hold the write
+transaction (and with it SQLite's write lock or PostgreSQL's advisory lock), so writing explicit
+ids is safe; :meth:`Bulk.advance_sequences` then moves PostgreSQL's sequences past them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Connection
+
+CHUNK = 50_000  # rows per executemany
+
+
+class Bulk:
+    """Driver-level statements over one connection, in its parameter style."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.sqlite = conn.dialect.name == "sqlite"
+        self.mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+
+    def sql(self, statement: str) -> str:
+        """A statement written with ``?`` placeholders, in the driver's style."""
+        return statement if self.mark == "?" else statement.replace("?", "%s")
+
+    def execute(self, statement: str, params: Sequence[Any] = ()) -> Any:
+        """Run one statement written with ``?`` placeholders."""
+        return self.conn.exec_driver_sql(self.sql(statement), tuple(params))
+
+    def many(self, statement: str, rows: Sequence[tuple[Any, ...]]) -> None:
+        """Run a statement written with ``?`` placeholders for every row, in chunks."""
+        if not rows:
+            return
+        sql = self.sql(statement)
+        for start in range(0, len(rows), CHUNK):
+            self.conn.exec_driver_sql(sql, list(rows[start : start + CHUNK]))
+
+    def insert(self, table: str, columns: str, rows: Sequence[tuple[Any, ...]]) -> None:
+        """Insert ``rows`` with executemany, in chunks."""
+        marks = ", ".join(["?"] * (columns.count(",") + 1))
+        self.many(f"INSERT INTO {table} ({columns}) VALUES ({marks})", rows)
+
+    def max_id(self, table: str) -> int:
+        """The highest id in ``table`` (0 when empty)."""
+        return int(
+            self.conn.exec_driver_sql(f"SELECT COALESCE(MAX(id), 0) FROM {table}").scalar() or 0
+        )
+
+    def day(self, value: dt.date | None) -> Any:
+        """A DATE column value."""
+        return value.isoformat() if self.sqlite and value is not None else value
+
+    def stamp(self, value: dt.datetime | None) -> Any:
+        """A DATETIME column value (SQLAlchemy stores naive UTC text in SQLite)."""
+        if value is None or not self.sqlite:
+            return value
+        return value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+    def flag(self, value: bool) -> Any:
+        """A BOOLEAN column value."""
+        return int(value) if self.sqlite else value
+
+    def money(self, value: str | Decimal | None) -> Any:
+        """A NUMERIC column value (SQLAlchemy stores a float in SQLite)."""
+        if value is None:
+            return None
+        return float(value) if self.sqlite else Decimal(value)
+
+    def advance_sequences(self, tables: Sequence[str]) -> None:
+        """Move PostgreSQL's id sequences past the ids written explicitly."""
+        if self.sqlite:
+            return
+        for table in tables:
+            self.conn.exec_driver_sql(
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), MAX(id)) FROM {table} "
+                "HAVING COUNT(*) > 0"
+            )
