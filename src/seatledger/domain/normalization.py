@@ -129,13 +129,33 @@ class Normalizer:
             key=lambda item: (-item[1].priority, _KIND_ORDER[item[1].kind], item[0]),
         )
         self._rules = [rule for _, rule in ordered]
+        # Exact rules are looked up by title (thousands of them cost one dict lookup); the
+        # others are tried in order.  Each keeps its place in the order, so the first match wins.
+        self._exact: dict[str, list[tuple[int, Rule]]] = {}
+        self._patterns: list[tuple[int, Rule]] = []
+        for place, rule in enumerate(self._rules):
+            if rule.kind is MatchKind.EXACT:
+                self._exact.setdefault(rule.title.strip().lower(), []).append((place, rule))
+            else:
+                self._patterns.append((place, rule))
         self._cache: dict[RawTitle, int | None] = {}
 
     def product_of(self, row: RawTitle) -> int | None:
         """The product a raw row is, or None when no rule matches."""
         if row in self._cache:
             return self._cache[row]
-        found = next((rule.product_id for rule in self._rules if rule.matches(row)), None)
+        best: tuple[int, int] | None = None
+        for place, rule in self._exact.get(row.title.strip().lower(), ()):
+            if rule.matches(row):
+                best = (place, rule.product_id)
+                break
+        for place, rule in self._patterns:
+            if best is not None and place > best[0]:
+                break
+            if rule.matches(row):
+                best = (place, rule.product_id)
+                break
+        found = None if best is None else best[1]
         if len(self._cache) >= _CACHE_ROWS:  # inventories repeat titles; bound the memory anyway
             self._cache.clear()
         self._cache[row] = found

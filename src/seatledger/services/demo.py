@@ -40,6 +40,7 @@ from seatledger.domain.ledger import GENESIS_HASH, entry_hash, make_body
 from seatledger.domain.licensing import LimitState, Metric, check_assignment, units_for_device
 from seatledger.domain.roles import Role
 from seatledger.errors import KnownError
+from seatledger.services.demo_inventory import add_inventory
 from seatledger.services.forking import can_fork
 from seatledger.services.operators import hash_password
 from seatledger.services.session import DEMO_KEY, ORGANIZATION_KEY
@@ -1568,6 +1569,7 @@ def build_demo(
         database, _ = Database.open(db)
         try:
             counts = _write(database, plan, report, passwords, pool)
+            inventory = add_inventory(database, size, seed, report)
         finally:
             database.dispose()
     except BaseException:
@@ -1584,7 +1586,7 @@ def build_demo(
         f"{len(plan.vendors):,} vendors, {len(plan.products):,} products, "
         f"{len(plan.licenses):,} licenses, {counts.seats:,} seat assignments "
         f"({counts.open_seats:,} open, {counts.over_commits:,} over-commits), "
-        f"{counts.entries:,} ledger entries"
+        f"{counts.entries + 3:,} ledger entries; {inventory}"
     )
 
 

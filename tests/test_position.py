@@ -1,0 +1,190 @@
+"""The effective license position and its findings on a small hand-computed organization.
+
+Hand count (as of today):
+- Draw, per device, 3 owned at 100 EUR: seats on D1 and D2; installed on D2, D3 and D4.
+  Needed = {D1, D2, D3, D4} = 4; unlicensed = D3, D4; short 1; true-up 100.00.
+- Code, named user, 5 owned: seats for P1 and P2; installed on D1 (P1's) and D3 (P3's).
+  Needed = {P1, P2, P3} = 3; unlicensed = D3 (P3 holds no seat); over-licensed 2.
+- Core, per core with 16 per processor, 40 owned: seat on S1 (2 × 12 cores -> 32); installed on
+  S1 and S2 (1 × 8 cores -> 16).  Needed 48; short 8.
+- Sim, concurrent, 2 owned: three checkouts overlap at 10:30 -> peak 3; short 1.
+- Chat: installed on D4, nothing bought -> per device, 1 needed, 1 unlicensed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from seatledger.domain.licensing import Metric
+from seatledger.domain.normalization import MatchKind
+from seatledger.ingest.formats import Kind
+from seatledger.services.catalog import EntitlementInput
+from seatledger.services.directory import DeviceInput, PersonInput
+from seatledger.services.imports import ImportOptions
+from seatledger.services.position import Column, FindingKind, PositionRow, PositionService
+from seatledger.services.rules import RuleInput
+from seatledger.services.session import Services
+
+TODAY = dt.date.today()
+
+
+class World:
+    products: dict[str, int]
+    entitlements: dict[str, int]
+    people: dict[str, int]
+    devices: dict[str, int]
+
+
+@pytest.fixture
+def world(admin: Services, tmp_path: Path) -> World:
+    w = World()
+    vendor = admin.catalog.add_vendor("Contoso")
+    w.products = {n: admin.catalog.add_product(vendor, n) for n in ("Draw", "Code", "Core", "Sim")}
+    year = {"term_start": TODAY - dt.timedelta(days=10), "term_end": TODAY + dt.timedelta(days=300)}
+    w.entitlements = {
+        "Draw": admin.catalog.add_entitlement(
+            EntitlementInput(
+                product_id=w.products["Draw"],
+                metric=Metric.PER_DEVICE,
+                quantity=3,
+                unit_cost=Decimal(100),
+                **year,
+            )
+        ),
+        "Code": admin.catalog.add_entitlement(
+            EntitlementInput(
+                product_id=w.products["Code"], metric=Metric.PER_USER, quantity=5, **year
+            )
+        ),
+        "Core": admin.catalog.add_entitlement(
+            EntitlementInput(
+                product_id=w.products["Core"],
+                metric=Metric.PER_CORE,
+                quantity=40,
+                min_cores_per_processor=16,
+                **year,
+            )
+        ),
+        "Sim": admin.catalog.add_entitlement(
+            EntitlementInput(
+                product_id=w.products["Sim"], metric=Metric.CONCURRENT, quantity=2, **year
+            )
+        ),
+    }
+    w.people = {
+        f"P{n}": admin.directory.add_person(PersonInput(f"E{n}", f"Person {n}", f"p{n}@x.example"))
+        for n in (1, 2, 3)
+    }
+    w.devices = {
+        "D1": admin.directory.add_device(DeviceInput("D1", owner_id=w.people["P1"])),
+        "D2": admin.directory.add_device(DeviceInput("D2")),
+        "D3": admin.directory.add_device(DeviceInput("D3", owner_id=w.people["P3"])),
+        "D4": admin.directory.add_device(DeviceInput("D4")),
+        "S1": admin.directory.add_device(DeviceInput("S1", processors=2, cores=12)),
+        "S2": admin.directory.add_device(DeviceInput("S2", processors=1, cores=8)),
+    }
+    admin.seats.assign(w.entitlements["Draw"], devices=[w.devices["D1"], w.devices["D2"]])
+    admin.seats.assign(w.entitlements["Code"], people=[w.people["P1"], w.people["P2"]])
+    admin.seats.assign(w.entitlements["Core"], devices=[w.devices["S1"]])
+    for name in ("Draw", "Code", "Core"):
+        admin.rules.add(RuleInput(w.products[name], f"{name}*", kind=MatchKind.WILDCARD))
+    chat = admin.catalog.add_product(vendor, "Chat")
+    admin.rules.add(RuleInput(chat, "Chat"))
+    admin.rules.add(RuleInput(w.products["Sim"], "SIM_FEATURE"))
+    inventory = tmp_path / "inventory.csv"
+    inventory.write_text(
+        "Computer Name,Application Title,Application Version\n"
+        "D2,Draw 2024,1.0\nD3,Draw 2024,1.0\nD4,Draw Pro,2.0\n"
+        "D1,Code Studio,3\nD3,Code Studio,3\n"
+        "S1,Core Server,16\nS2,Core Server,16\n"
+        "D4,Chat,1\nD4,Free Viewer,9\n",
+        encoding="utf-8",
+    )
+    admin.imports.commit(inventory, ImportOptions(Kind.INVENTORY))
+    day = (TODAY - dt.timedelta(days=1)).isoformat()
+    usage = tmp_path / "usage.csv"
+    usage.write_text(
+        "User,Feature,Host,Checkout,Checkin\n"
+        f"p1,SIM_FEATURE,h1,{day}T09:00:00Z,{day}T11:00:00Z\n"
+        f"p2,SIM_FEATURE,h2,{day}T10:00:00Z,{day}T12:00:00Z\n"
+        f"p3,SIM_FEATURE,h3,{day}T10:30:00Z,{day}T10:45:00Z\n"
+        f"p3,SIM_FEATURE,h3,{day}T13:00:00Z,\n",
+        encoding="utf-8",
+    )
+    admin.imports.commit(usage, ImportOptions(Kind.USAGE))
+    return w
+
+
+def _row(rows: list[PositionRow], product: str, metric: Metric | None = None) -> PositionRow:
+    return next(r for r in rows if r.product == product and (metric is None or r.metric is metric))
+
+
+def test_position_matches_the_hand_count(admin: Services, world: World) -> None:
+    rows = PositionService(admin.ctx).position(TODAY).rows
+    draw = _row(rows, "Draw")
+    assert (draw.owned, draw.assigned, draw.needed, draw.unlicensed) == (3, 2, 4, 2)
+    assert (draw.available, draw.shortfall, draw.true_up) == (-1, 1, Decimal("100.00"))
+    code = _row(rows, "Code")
+    assert (code.owned, code.assigned, code.needed, code.unlicensed) == (5, 2, 3, 1)
+    assert code.over_licensed == 2
+    core = _row(rows, "Core")
+    assert (core.owned, core.assigned, core.needed, core.shortfall) == (40, 32, 48, 8)
+    assert core.true_up is None  # no unit cost known
+    sim = _row(rows, "Sim")
+    assert (sim.owned, sim.needed, sim.shortfall) == (2, 3, 1)
+    chat = _row(rows, "Chat")
+    assert (chat.metric, chat.bought, chat.owned, chat.needed, chat.unlicensed) == (
+        Metric.PER_DEVICE,
+        False,
+        0,
+        1,
+        1,
+    )
+    assert not any(r.product == "Free Viewer" for r in rows)  # unmapped titles are not products
+
+
+def test_every_number_drills_down_to_its_rows(admin: Services, world: World) -> None:
+    service = PositionService(admin.ctx)
+    pid = world.products["Draw"]
+    needed, total = service.holders(pid, Metric.PER_DEVICE, Column.NEEDED, TODAY)
+    assert total == 4
+    assert sorted(h.name for h in needed) == ["D1", "D2", "D3", "D4"]
+    loose, _ = service.holders(pid, Metric.PER_DEVICE, Column.UNLICENSED, TODAY)
+    assert sorted(h.name for h in loose) == ["D3", "D4"]
+    assigned, _ = service.holders(pid, Metric.PER_DEVICE, Column.ASSIGNED, TODAY)
+    assert sorted(h.name for h in assigned) == ["D1", "D2"]
+    owned, _ = service.holders(pid, Metric.PER_DEVICE, Column.OWNED, TODAY)
+    assert [h.kind for h in owned] == ["entitlement"]
+    users, _ = service.holders(world.products["Code"], Metric.PER_USER, Column.UNLICENSED, TODAY)
+    assert [h.name for h in users] == ["D3"]
+
+
+def test_findings_name_what_an_audit_must_resolve(admin: Services, world: World) -> None:
+    admin.directory.mark_left(world.people["P2"], TODAY)
+    position = PositionService(admin.ctx).position(TODAY, shelf_days=0)
+    kinds = {(f.kind, f.product) for f in position.findings}
+    assert (FindingKind.OVER_DEPLOYED, "Draw") in kinds
+    assert (FindingKind.OVER_DEPLOYED, "Core") in kinds
+    assert (FindingKind.OVER_DEPLOYED, "Sim") in kinds
+    assert (FindingKind.UNLICENSED, "Draw") in kinds
+    assert (FindingKind.DEPARTED, "Code") in kinds
+    shelf = {f.product: f for f in position.findings if f.kind is FindingKind.SHELFWARE}
+    assert shelf["Draw"].count == 1  # D1 holds a seat and runs nothing
+    assert shelf["Code"].count == 1  # P2 holds a seat, owns no device running it, never used it
+    service = PositionService(admin.ctx)
+    rows = service.finding_rows(shelf["Draw"], TODAY, 0)
+    assert [h.name for h in rows] == ["D1"]
+    departed = next(f for f in position.findings if f.kind is FindingKind.DEPARTED)
+    assert [h.name for h in service.finding_rows(departed, TODAY, 0)] == ["Person 2"]
+
+
+def test_the_position_as_of_an_earlier_date_uses_history(admin: Services, world: World) -> None:
+    rows = PositionService(admin.ctx).position(TODAY - dt.timedelta(days=1)).rows
+    draw = _row(rows, "Draw")
+    assert (draw.owned, draw.assigned, draw.needed) == (3, 0, 0)  # nothing held or seen yet
+    later = PositionService(admin.ctx).position(TODAY + dt.timedelta(days=400)).rows
+    assert _row(later, "Draw").owned == 0  # the term has ended by then
