@@ -24,7 +24,7 @@ from seatledger.domain.roles import Permission, Role
 from seatledger.services.context import Actor, Context
 from seatledger.store.bulk import Bulk
 from seatledger.store.db import Database
-from seatledger.store.models import ImportBatch, Operator
+from seatledger.store.models import ImportBatch, LedgerEntry, Operator
 
 Progress = Callable[[str, int, int], None]
 
@@ -103,7 +103,18 @@ def add_inventory(database: Database, size: str, seed: int, report: Progress) ->
     with database.read() as session:
         admin = session.execute(select(Operator.id, Operator.name).order_by(Operator.id)).first()
     assert admin is not None
-    ctx = Context(database, Actor(admin[0], admin[1], Role.ADMINISTRATOR))
+    with database.read() as session:
+        last = session.scalar(select(LedgerEntry.ts).order_by(LedgerEntry.seq.desc()).limit(1))
+    assert last is not None
+    # Right after the demo's last entry, a microsecond apart: the same seed on the same day
+    # builds the same ledger, and nothing is dated after the build.
+    ticks = iter(range(1, 100))
+    start = dt.datetime.strptime(last, "%Y-%m-%dT%H:%M:%S.%f%z")
+
+    def clock() -> dt.datetime:
+        return start + dt.timedelta(microseconds=next(ticks))
+
+    ctx = Context(database, Actor(admin[0], admin[1], Role.ADMINISTRATOR), clock)
     today = dt.datetime.now(dt.UTC).date()
     report("Inventory", 0, 3)
     with ctx.change(

@@ -130,6 +130,13 @@ ACTIONS = (
     "device.update",
     "entitlement.create",
     "entitlement.update",
+    "import.devices",
+    "import.entitlements",
+    "import.inventory",
+    "import.mapping",
+    "import.people",
+    "import.snipeit",
+    "import.usage",
     "operator.create",
     "operator.password",
     "operator.update",
@@ -137,6 +144,8 @@ ACTIONS = (
     "person.leave",
     "person.update",
     "product.create",
+    "rule.create",
+    "rule.delete",
     "seat.assign",
     "seat.bulk_assign",
     "seat.bulk_release",
@@ -145,7 +154,19 @@ ACTIONS = (
     "team.create",
     "vendor.create",
 )
-ENTITY_TYPES = ("device", "entitlement", "operator", "person", "product", "seat", "team", "vendor")
+ENTITY_TYPES = (
+    "device",
+    "entitlement",
+    "import",
+    "import_mapping",
+    "normalization_rule",
+    "operator",
+    "person",
+    "product",
+    "seat",
+    "team",
+    "vendor",
+)
 
 
 def _short(value: Any) -> str:
