@@ -14,11 +14,13 @@ Hand count (as of today):
 from __future__ import annotations
 
 import datetime as dt
+import json
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
+from seatledger import cli
 from seatledger.domain.licensing import Metric
 from seatledger.domain.normalization import MatchKind
 from seatledger.ingest.formats import Kind
@@ -28,6 +30,9 @@ from seatledger.services.imports import ImportOptions
 from seatledger.services.position import Column, FindingKind, PositionRow, PositionService
 from seatledger.services.rules import RuleInput
 from seatledger.services.session import Services
+from seatledger.store import ledger_store
+
+PASSWORD = "correct horse"  # the conftest operators' password
 
 TODAY = dt.date.today()
 
@@ -188,3 +193,85 @@ def test_the_position_as_of_an_earlier_date_uses_history(admin: Services, world:
     assert (draw.owned, draw.assigned, draw.needed) == (3, 0, 0)  # nothing held or seen yet
     later = PositionService(admin.ctx).position(TODAY + dt.timedelta(days=400)).rows
     assert _row(later, "Draw").owned == 0  # the term has ended by then
+
+
+def _cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
+    capsys.readouterr()
+    code = cli.main(list(argv))
+    return code, capsys.readouterr().out
+
+
+def test_reconcile_prints_the_position_as_json(
+    admin: Services, world: World, db_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out = _cli(capsys, "reconcile", "--db", db_url, "--format", "json")
+    assert code == 0
+    body = json.loads(out)
+    draw = next(r for r in body["rows"] if r["product"] == "Draw")
+    assert (draw["owned"], draw["needed"], draw["true_up"]) == (3, 4, "100.00")
+    assert {f["kind"] for f in body["findings"]} >= {"over_deployed", "unlicensed_install"}
+    code, out = _cli(capsys, "reconcile", "--db", db_url, "--as-of", "2000-01-01")
+    assert code == 0
+    assert "Effective license position on 2000-01-01" in out
+
+
+def test_exports_never_let_a_spreadsheet_run_a_cell(
+    admin: Services,
+    world: World,
+    db_url: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    vendor = admin.catalog.add_vendor("=cmd|' /C calc'!A0")
+    product = admin.catalog.add_product(vendor, "@SUM(1+1)")
+    admin.catalog.add_entitlement(
+        EntitlementInput(product_id=product, metric=Metric.PER_USER, quantity=1, po_reference="-1")
+    )
+    csv_path, xlsx_path = tmp_path / "position.csv", tmp_path / "position.xlsx"
+    assert _cli(capsys, "reconcile", "--db", db_url, "--out", str(csv_path))[0] == 0
+    assert _cli(capsys, "reconcile", "--db", db_url, "--out", str(xlsx_path))[0] == 0
+    text = csv_path.read_text(encoding="utf-8-sig")
+    assert "'=cmd|' /C calc'!A0,'@SUM(1+1)" in text
+    assert "\n=" not in text
+    assert ",=" not in text
+    assert ",@" not in text
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(xlsx_path).worksheets[0]
+    cells = {c.value: c.data_type for row in sheet.iter_rows() for c in row}
+    assert cells["'=cmd|' /C calc'!A0"] == "s"
+    assert cells["'@SUM(1+1)"] == "s"
+    assert -1 in cells  # Draw's available stays a number, not escaped text
+
+
+def test_import_command_commits_nothing_when_a_file_has_problems(  # noqa: PLR0917 (fixtures)
+    admin: Services,
+    world: World,
+    db_url: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("SEATLEDGER_OPERATOR", "admin")
+    monkeypatch.setenv("SEATLEDGER_PASSWORD", PASSWORD)
+    with admin.db.read() as session:
+        size = ledger_store.head(session)[0]
+    bad = tmp_path / "bad.csv"
+    bad.write_text("Computer Name,Application Title\nD1,Draw\n,Draw\nD2,\n", encoding="utf-8")
+    code, out = _cli(capsys, "import", "inventory", str(bad), "--db", db_url)
+    assert code == 1
+    assert "line 3" in out
+    assert "line 4" in out
+    assert "nothing was imported" in out
+    good = tmp_path / "good.csv"
+    good.write_text("Computer Name,Application Title\nD9,Draw\n", encoding="utf-8")
+    code, out = _cli(capsys, "import", "inventory", str(good), "--db", db_url, "--dry-run")
+    assert code == 0
+    assert "would be imported" in out
+    with admin.db.read() as session:
+        assert ledger_store.head(session)[0] == size
+    code, out = _cli(capsys, "import", "inventory", str(good), "--db", db_url)
+    assert code == 0
+    assert "1 new" in out
+    with admin.db.read() as session:
+        assert ledger_store.head(session)[0] == size + 1

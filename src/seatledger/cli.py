@@ -9,6 +9,7 @@ database layer nor the services before its first frame is painted.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -139,6 +140,35 @@ def build_parser() -> argparse.ArgumentParser:
     departed = seat_sub.add_parser("release-departed", help="release every seat of people who left")
     _auth_args(departed)
     departed.add_argument("--reason", default="People who left the organization")
+
+    kinds = ("people", "devices", "inventory", "entitlements", "usage", "snipeit")
+    imp = sub.add_parser(
+        "import",
+        help="import a CSV, XLSX or lmstat file; exit 1, committing nothing, if it has problems",
+    )
+    imp.add_argument("kind", choices=kinds)
+    imp.add_argument("file")
+    _auth_args(imp)
+    imp.add_argument("--mapping", default="", help="a column mapping saved by name in the app")
+    imp.add_argument("--dry-run", action="store_true", help="check the file, write nothing")
+    imp.add_argument(
+        "--date-order",
+        choices=("dmy", "mdy"),
+        default=None,
+        help="read 03/04/2026 day first (dmy) or month first (mdy) when the file cannot tell",
+    )
+    imp.add_argument(
+        "--full",
+        action="store_true",
+        help="people: a full HR export; flag active people who are not in it",
+    )
+
+    rec = sub.add_parser("reconcile", help="print the effective license position and findings")
+    _db_arg(rec)
+    rec.add_argument("--as-of", default="", help="date (YYYY-MM-DD); default today")
+    rec.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    rec.add_argument("--shelf-days", type=int, default=90, help="shelfware: no use in N days")
+    rec.add_argument("--out", default="", help="write to FILE (.csv, .xlsx or .json) instead")
     return parser
 
 
@@ -160,6 +190,8 @@ COMMANDS: dict[str, str] = {
     "entitlement": "cmd_catalog",
     "person": "cmd_catalog",
     "seat": "cmd_seat",
+    "import": "cmd_import",
+    "reconcile": "cmd_reconcile",
 }
 
 
@@ -183,6 +215,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         _err("interrupted; nothing was half-written.")
         return 130
+    except BrokenPipeError:  # the reader (head, less) stopped early: not an error of ours
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
     finally:
         while _opened:
             _opened.pop().dispose()

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import csv
 import datetime as dt
 import getpass
+import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from seatledger.cli import EXIT_FAILED, EXIT_OK, _entries, _opened, _print
@@ -226,4 +228,134 @@ def cmd_seat(args: argparse.Namespace) -> int:
     else:
         count = services.seats.release_departed(args.reason)
         _print(f"Released {count} seat(s) held by people who left.")
+    return EXIT_OK
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    """Preview a file, then commit it unless it has problems or --dry-run was given."""
+    from seatledger.ingest.formats import Kind  # noqa: PLC0415
+    from seatledger.ingest.values import DateOrder  # noqa: PLC0415
+    from seatledger.services.imports import ImportOptions, ImportService  # noqa: PLC0415
+
+    path = Path(args.file)
+    kind = Kind(args.kind)
+    if args.dry_run:
+        service = ImportService(Context.reader(_database(args, upgrade=False)))
+    else:
+        service = _services(args).imports
+    mapping = None
+    if args.mapping:
+        saved_kind, mapping = service.mapping(args.mapping)
+        if saved_kind is not kind:
+            raise KnownError(
+                f"Mapping '{args.mapping}' is for {saved_kind.value}, not {kind.value}."
+            )
+    options = ImportOptions(
+        kind,
+        mapping=mapping,
+        mapping_name=args.mapping,
+        date_order=DateOrder(args.date_order) if args.date_order else None,
+        full_export=args.full,
+    )
+    preview = service.preview(path, options, _progress("Reading"))
+    _clear_progress()
+    facts = preview.facts
+    _print(
+        f"{facts.path.name}: {preview.format_name}; {facts.encoding_label}; "
+        f"{preview.delimiter} delimited; {preview.rows:,} rows; SHA-256 {facts.sha256[:16]}…"
+    )
+    if preview.date_note:
+        _print(preview.date_note)
+    if preview.problem_count:
+        _print(f"{preview.problem_count:,} problem(s); nothing was imported:")
+        for problem in preview.problems[:50]:
+            _print(f"  {facts.path.name}, {problem}")
+        if preview.problem_count > 50:
+            _print(f"  ...and {preview.problem_count - 50:,} more")
+        return EXIT_FAILED
+    if args.dry_run:
+        if preview.already_imported is not None:
+            _print(f"Imported before on {preview.already_imported:%Y-%m-%d %H:%M}.")
+        _print(f"No problems: {preview.records:,} records would be imported (dry run).")
+        return EXIT_OK
+    options = ImportOptions(
+        kind,
+        mapping=mapping,
+        mapping_name=args.mapping,
+        date_order=preview.date_order,
+        full_export=args.full,
+    )
+    result = service.commit(
+        path, options, expected_sha256=facts.sha256, progress=_progress("Importing")
+    )
+    _clear_progress()
+    _print(result.summary())
+    for note in result.notes:
+        _print(f"  {note}")
+    return EXIT_OK
+
+
+def _progress(stage: str) -> Callable[[int, int], None]:
+    def report(done: int, total: int) -> None:
+        if sys.stderr.isatty():
+            sys.stderr.write(f"\r{stage}: {done:,}/{total:,}".ljust(50))
+            sys.stderr.flush()
+
+    return report
+
+
+def _clear_progress() -> None:
+    if sys.stderr.isatty():
+        sys.stderr.write("\r" + " " * 50 + "\r")
+
+
+def cmd_reconcile(args: argparse.Namespace) -> int:
+    """Print or write the effective license position and its findings."""
+    from seatledger.services import export  # noqa: PLC0415
+    from seatledger.services.position import PositionService  # noqa: PLC0415
+
+    db = _database(args, upgrade=False)
+    as_of = validation.date(args.as_of, "--as-of") or dt.date.today()
+    position = PositionService(Context.reader(db)).position(as_of, args.shelf_days)
+    if args.out:
+        written = export.export_position(position, Path(args.out))
+        _print(f"Wrote the position on {as_of} ({len(position.rows):,} rows) to {written}.")
+        return EXIT_OK
+    if args.format == "json":
+        _print(json.dumps(export.position_json(position), indent=2))
+        return EXIT_OK
+    if args.format == "csv":
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(export.POSITION_HEADERS)
+        for row in position.rows:
+            writer.writerow(
+                [
+                    "" if v is None else export.safe_text(v) if isinstance(v, str) else v
+                    for v in export.position_cells(row)
+                ]
+            )
+        return EXIT_OK
+    _print(f"Effective license position on {as_of}")
+    header = (
+        f"{'Product':<44} {'Metric':<22} {'Owned':>9} {'Assigned':>9} {'Needed':>9} "
+        f"{'Avail.':>8} {'Unlic.':>7} {'True-up':>14}"
+    )
+    _print(header)
+    _print("-" * len(header))
+    for row in position.rows:
+        owned = "unlim." if row.owned is None else f"{row.owned:,}"
+        available = "" if row.available is None else f"{row.available:,}"
+        true_up = row.true_up
+        cost = "?" if true_up is None else (f"{true_up:,.2f} {row.currency}" if true_up else "")
+        _print(
+            f"{row.title[:44]:<44} {row.metric_label[:22]:<22} "
+            f"{owned:>9} {row.assigned:>9,} {row.needed:>9,} {available:>8} "
+            f"{row.unlicensed:>7,} {cost:>14}"
+        )
+    short = sum(1 for r in position.rows if r.shortfall)
+    _print(f"{len(position.rows):,} rows; {short:,} short of rights.")
+    _print("")
+    _print(f"Findings ({len(position.findings):,}):")
+    for finding in position.findings:
+        _print(f"  {finding.kind.label:<30} {finding.title}: {finding.text}")
     return EXIT_OK

@@ -106,6 +106,11 @@ class PositionRow:
         return (self.unit_cost * self.shortfall).quantize(Decimal("0.01"))
 
     @property
+    def title(self) -> str:
+        """Vendor and product as shown ("Microsoft 365 E3", not "Microsoft Microsoft 365 E3")."""
+        return _title(self.vendor, self.product)
+
+    @property
     def metric_label(self) -> str:
         """The metric as shown (with a mark when nothing is bought)."""
         return self.metric.label if self.bought else f"{self.metric.label} (not bought)"
@@ -159,6 +164,15 @@ class Finding:
     entitlement_id: int | None
     count: int
     text: str
+
+    @property
+    def title(self) -> str:
+        """Vendor and product as shown."""
+        return _title(self.vendor, self.product)
+
+
+def _title(vendor: str, product: str) -> str:
+    return product if product.lower().startswith(vendor.lower()) else f"{vendor} {product}"
 
 
 @dataclass(frozen=True)
