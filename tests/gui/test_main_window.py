@@ -14,15 +14,18 @@ from typing import Any
 import pytest
 from PySide6.QtCore import QPoint, QSettings, Qt, QTimer
 from PySide6.QtWidgets import QApplication, QTableView
+from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
 
 from seatledger.domain.ledger import Failure, Problem, Verdict
 from seatledger.domain.roles import Role
 from seatledger.errors import AuthenticationError, DatabaseError
+from seatledger.services.position import Column
 from seatledger.services.session import Services
 from seatledger.services.workspace import Workspace
 from seatledger.ui.app import open_session, seconds_since_start
-from seatledger.ui.main_window import MainWindow, verdict_text
+from seatledger.ui.main_window import ACTIVITY, MainWindow, verdict_text
+from seatledger.ui.pages.reconciliation import ReconciliationPage
 from seatledger.ui.presenters import LicensePresenter, PeoplePresenter
 from seatledger.ui.tasks import SyncRunner
 
@@ -147,7 +150,7 @@ def test_delete_releases_seats_and_every_view_follows(
     page = window.licenses
     page.table.select_key(seated.acrobat)
     detail = page.detail
-    entries = window.nav_count(3)
+    entries = window.nav_count(ACTIVITY)
     assert entries is not None
     click_row(qtbot, detail.seats, 0)
 
@@ -163,8 +166,8 @@ def test_delete_releases_seats_and_every_view_follows(
     row = page.model.row_of(seated.acrobat)
     assert page.model.index(row, LicensePresenter.USED).data(DISPLAY) == "1"
     assert detail._usage_label.text() == "1 of 3 used · 33 %"
-    qtbot.waitUntil(lambda: window.nav_count(3) == entries + 1)
-    window.nav.setCurrentRow(3)
+    qtbot.waitUntil(lambda: window.nav_count(ACTIVITY) == entries + 1)
+    window.nav.setCurrentRow(ACTIVITY)
     assert window.activity.model.index(0, 3).data(DISPLAY) == "seat.release"
     assert window.activity.model.index(0, 5).data(DISPLAY) == "moved team"
 
@@ -195,13 +198,13 @@ def test_a_change_refreshes_the_tables_and_counts(
     page.table.select_key(org.acrobat)
     row = page.model.row_of(org.acrobat)
     assert page.model.index(row, LicensePresenter.USED).data(DISPLAY) == "0"
-    entries = window.nav_count(3)
+    entries = window.nav_count(ACTIVITY)
     admin.seats.assign(org.acrobat, people=org.people[:1])
     qtbot.keyClick(page.table, Qt.Key.Key_F5)
     assert page.model.index(row, LicensePresenter.USED).data(DISPLAY) == "1"
     assert page.table.current_key() == org.acrobat  # the selection survives the reload
     assert page.detail.seats.model().rowCount() == 1
-    assert window.nav_count(3) == (entries or 0) + 1
+    assert window.nav_count(ACTIVITY) == (entries or 0) + 1
 
 
 def test_empty_database_shows_hints(window: MainWindow) -> None:
@@ -220,7 +223,7 @@ def test_people_page_filters_by_status_and_greys_leavers(
     qtbot: QtBot, make_window: MakeWindow, admin: Services, seated: Any
 ) -> None:
     window = make_window(admin)
-    qtbot.keyClick(window.licenses.table, Qt.Key.Key_2, CTRL)
+    qtbot.keyClick(window.licenses.table, Qt.Key.Key_3, CTRL)
     page = window.people
     assert window.current_page() is page
     assert page.model.rowCount() == 5
@@ -235,7 +238,7 @@ def test_people_page_filters_by_status_and_greys_leavers(
 
 
 def test_devices_page_searches(qtbot: QtBot, org: Any, window: MainWindow) -> None:
-    qtbot.keyClick(window.licenses.table, Qt.Key.Key_3, CTRL)
+    qtbot.keyClick(window.licenses.table, Qt.Key.Key_4, CTRL)
     page = window.devices
     assert window.current_page() is page
     assert column_texts(page.table, 0) == ["db-01", "db-02"]
@@ -248,11 +251,11 @@ def test_activity_page_filters_and_shows_the_entry(
     qtbot: QtBot, make_window: MakeWindow, admin: Services, seated: Any
 ) -> None:
     window = make_window(admin)
-    qtbot.keyClick(window.licenses.table, Qt.Key.Key_4, CTRL)
+    qtbot.keyClick(window.licenses.table, Qt.Key.Key_5, CTRL)
     page = window.activity
     assert window.current_page() is page
     total = page.model.rowCount()
-    assert total == window.nav_count(3)
+    assert total == window.nav_count(ACTIVITY)
     page.action.setCurrentIndex(page.action.findData("person.leave"))
     assert page.model.rowCount() == 1
     click_row(qtbot, page.table, 0)
@@ -371,7 +374,7 @@ def test_demo_database_is_badged(qtbot: QtBot, tmp_path: Path, settings: QSettin
 def test_verify_ledger_reports_an_intact_chain(
     qtbot: QtBot, org: Any, window: MainWindow, admin: Services
 ) -> None:
-    entries = window.nav_count(3)
+    entries = window.nav_count(ACTIVITY)
     assert entries
     window.menu_actions["verify_ledger"].trigger()
     box = window.verify_box
@@ -481,3 +484,34 @@ def test_a_broken_ledger_names_the_first_bad_entry() -> None:
         "The ledger is BROKEN: entry 5 is edited: its hash does not match its contents."
     )
     assert details.startswith("The 4 entries before it verify.")
+
+
+# ------------------------------------------------------------------------ reconciliation
+
+
+def test_reconciliation_shows_the_position_and_what_is_behind_a_number(  # noqa: PLR0917
+    qtbot: QtBot,
+    qtmodeltester: ModelTester,
+    make_window: MakeWindow,
+    admin: Services,
+    seated: Any,
+    tmp_path: Path,
+) -> None:
+    window = make_window(admin)
+    qtbot.keyClick(window.licenses.table, Qt.Key.Key_2, CTRL)
+    page = window.current_page()
+    assert isinstance(page, ReconciliationPage)
+    titles = [row.title for row in page.position_model.rows]
+    assert "Contoso Software PDF Studio" in titles
+    assert "short of rights" in page.summary.text()
+    page.select_number("PDF Studio", Column.ASSIGNED)
+    assert page.holder_model.rowCount() == 2
+    assert "2 behind “assigned”" in page.holder_title.text()
+    qtmodeltester.check(page.position_model)
+    qtmodeltester.check(page.holder_model)
+    page.search.setText("nothing like this")
+    page.search.flush()
+    assert page.position_model.rowCount() == 0
+    target = tmp_path / "position.csv"
+    page.export_to(target)
+    assert "PDF Studio" in target.read_text(encoding="utf-8-sig")

@@ -21,7 +21,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from seatledger.domain import metrics
@@ -805,20 +805,173 @@ def _holders(
     seats = _seat_holders(session, pid, metric, moment)
     if column is Column.ASSIGNED:
         return seats[:DETAIL_LIMIT], len(seats)
-    installs = _install_holders(session, pid, day)
-    seated_devices = {h.id for h in seats if h.kind == "device"}
-    seated_people = {h.id for h in seats if h.kind == "person"}
+    primary = _primary_metric(session, pid, day)
+    installs = _install_holders(session, pid, day) if metric is primary else []
+    # Any seat of the product covers its holder, whatever the seat's metric (as the position).
+    every_seat = _seat_holders(session, pid, None, moment)
+    seated_devices = {h.id for h in every_seat if h.kind == "device"}
+    seated_people = {h.id for h in every_seat if h.kind == "person"}
     if metric in _USER_METRICS:
         loose = [h for h, owner in installs if owner is None or owner not in seated_people]
-    else:
+    elif metric.assigns_to_device:
         loose = [h for h, _ in installs if h.id not in seated_devices]
+    else:
+        loose = []
     if column is Column.UNLICENSED:
         return loose[:DETAIL_LIMIT], len(loose)
-    everyone = seats + loose
+    if metric is Metric.SITE:
+        staff = session.execute(
+            select(Person.id, Person.name, Person.email)
+            .where(Person.status == "active")
+            .order_by(Person.name)
+            .limit(DETAIL_LIMIT)
+        ).all()
+        total = int(
+            session.scalar(
+                select(func.count()).select_from(Person).where(Person.status == "active")
+            )
+            or 0
+        )
+        return [Holder("person", i, n, f"on staff ({e or 'no email'})") for i, n, e in staff], total
+    if metric is Metric.CONCURRENT:
+        return _sessions(session, pid, day, seats)
+    # One row per holder, as the metric counts them: a seat and an install on the same device
+    # (or by the same person) count once.
+    merged: dict[tuple[str, int], Holder] = {}
+    for holder in seats:
+        key = (holder.kind, holder.id)
+        earlier = merged.get(key)
+        merged[key] = (
+            holder
+            if earlier is None
+            else Holder(
+                holder.kind,
+                holder.id,
+                holder.name,
+                f"{earlier.detail}; {holder.detail}",
+                earlier.since,
+            )
+        )
+    if metric in _USER_METRICS:
+        owners = _names(session, {o for h, o in installs if o is not None})
+        for holder, owner in installs:
+            if owner is None:
+                merged[("device", holder.id)] = Holder(
+                    "device", holder.id, holder.name, f"{holder.detail}; nobody owns the device"
+                )
+            elif ("person", owner) in merged:
+                continue
+            else:
+                merged[("person", owner)] = Holder(
+                    "person",
+                    owner,
+                    owners.get(owner, f"person {owner}"),
+                    f"runs it on {holder.name} ({holder.detail}); no seat",
+                )
+        for person_id, name in _users(session, pid, day):
+            merged.setdefault(
+                ("person", person_id),
+                Holder("person", person_id, name, "checked it out on the license server"),
+            )
+    else:
+        for holder, _ in installs:
+            merged.setdefault(
+                ("device", holder.id),
+                Holder(holder.kind, holder.id, holder.name, f"{holder.detail}; no seat"),
+            )
+    everyone = list(merged.values())
     return everyone[:DETAIL_LIMIT], len(everyone)
 
 
-def _seat_holders(session: Session, pid: int, metric: Metric, moment: dt.datetime) -> list[Holder]:
+def _primary_metric(session: Session, pid: int, day: dt.date) -> Metric:
+    """The metric installs and usage of a product count toward (as :func:`_read` decides)."""
+    owned = session.execute(
+        select(Entitlement.metric, func.sum(Entitlement.quantity))
+        .where(Entitlement.product_id == pid, in_term(day))
+        .group_by(Entitlement.metric)
+    ).all()
+    if owned:
+        return min(
+            (Metric(m) for m, _ in owned),
+            key=lambda m: (-next(int(q) for mm, q in owned if mm == m.value), m),
+        )
+    latest = session.scalar(
+        select(Entitlement.metric)
+        .where(Entitlement.product_id == pid)
+        .order_by(Entitlement.id.desc())
+        .limit(1)
+    )
+    return Metric.PER_DEVICE if latest is None else Metric(latest)
+
+
+def _names(session: Session, ids: set[int]) -> dict[int, str]:
+    if not ids:
+        return {}
+    return dict(
+        session.execute(select(Person.id, Person.name).where(Person.id.in_(sorted(ids)))).all()
+    )
+
+
+def _users(session: Session, pid: int, day: dt.date) -> list[tuple[int, str]]:
+    """People who checked the product out in the concurrent window before ``day``."""
+    moment = end_of(day)
+    start = moment - dt.timedelta(days=CONCURRENT_WINDOW_DAYS)
+    return [
+        (int(i), str(n))
+        for i, n in session.execute(
+            select(Person.id, Person.name)
+            .join(UsageSession, UsageSession.person_id == Person.id)
+            .where(
+                UsageSession.product_id == pid,
+                UsageSession.checkout < moment,
+                or_(UsageSession.checkin.is_(None), UsageSession.checkin >= start),
+            )
+            .group_by(Person.id, Person.name)
+        )
+    ]
+
+
+def _sessions(
+    session: Session, pid: int, day: dt.date, seats: list[Holder]
+) -> tuple[list[Holder], int]:
+    """Concurrent use: the checkouts of the window (the peak is taken over these) and seats."""
+    moment = end_of(day)
+    start = moment - dt.timedelta(days=CONCURRENT_WINDOW_DAYS)
+    query = (
+        select(
+            UsageSession.id,
+            UsageSession.user_name,
+            UsageSession.host,
+            UsageSession.checkout,
+            UsageSession.checkin,
+            UsageSession.units,
+        )
+        .where(
+            UsageSession.product_id == pid,
+            UsageSession.checkout < moment,
+            or_(UsageSession.checkin.is_(None), UsageSession.checkin >= start),
+        )
+        .order_by(UsageSession.checkout.desc())
+    )
+    rows = session.execute(query.limit(DETAIL_LIMIT)).all()
+    total = int(session.scalar(select(func.count()).select_from(query.subquery())) or 0)
+    found = [
+        Holder(
+            "checkout",
+            int(i),
+            f"{user} on {host}",
+            f"{units} license(s) until "
+            + (_aware(checkin).strftime("%Y-%m-%d %H:%M") if checkin else "still out"),
+            _aware(checkout).strftime("%Y-%m-%d %H:%M"),
+        )
+        for i, user, host, checkout, checkin, units in rows
+    ]
+    return seats + found, len(seats) + total
+
+
+def _seat_holders(
+    session: Session, pid: int, metric: Metric | None, moment: dt.datetime
+) -> list[Holder]:
     rows = session.execute(
         select(
             SeatAssignment.person_id,
@@ -832,7 +985,11 @@ def _seat_holders(session: Session, pid: int, metric: Metric, moment: dt.datetim
         .join(Entitlement, Entitlement.id == SeatAssignment.entitlement_id)
         .outerjoin(Person, Person.id == SeatAssignment.person_id)
         .outerjoin(Device, Device.id == SeatAssignment.device_id)
-        .where(Entitlement.product_id == pid, Entitlement.metric == metric.value, seat_open(moment))
+        .where(
+            Entitlement.product_id == pid,
+            true() if metric is None else Entitlement.metric == metric.value,
+            seat_open(moment),
+        )
         .order_by(SeatAssignment.started_at)
     )
     found = []

@@ -48,10 +48,17 @@ from seatledger.ui.pages.activity import ActivityPage
 from seatledger.ui.pages.devices import DevicesPage
 from seatledger.ui.pages.licenses import LicensesPage
 from seatledger.ui.pages.people import PeoplePage
+from seatledger.ui.pages.reconciliation import ReconciliationPage
 from seatledger.ui.tasks import Progress, Runner, Task
 
-PAGE_TYPES: tuple[type[Page], ...] = (LicensesPage, PeoplePage, DevicesPage, ActivityPage)
-LICENSES, PEOPLE, DEVICES, ACTIVITY = range(len(PAGE_TYPES))
+PAGE_TYPES: tuple[type[Page], ...] = (
+    LicensesPage,
+    ReconciliationPage,
+    PeoplePage,
+    DevicesPage,
+    ActivityPage,
+)
+LICENSES, RECONCILIATION, PEOPLE, DEVICES, ACTIVITY = range(len(PAGE_TYPES))
 COUNT_ROLE = int(Qt.ItemDataRole.UserRole) + 1
 _SELECTED = QStyle.StateFlag.State_Selected
 _PLACEHOLDER = QPalette.ColorRole.PlaceholderText

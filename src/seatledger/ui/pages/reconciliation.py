@@ -1,0 +1,513 @@
+"""The reconciliation page: the effective license position and its findings, as of any date.
+
+The position is computed off the GUI thread (with progress and cancel) whenever the date or the
+shelfware window changes, or data changed.  Selecting a number shows the people, devices or
+purchases behind it; selecting a finding shows the seats or installs behind it.  The position
+exports to CSV, XLSX or JSON.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from pathlib import Path
+
+from PySide6.QtCore import QDate, QItemSelection, QModelIndex, QSettings, Qt
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QDateEdit,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QSplitter,
+    QTableView,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from seatledger.errors import Cancelled, KnownError
+from seatledger.services import export
+from seatledger.services.position import (
+    Column,
+    Finding,
+    FindingKind,
+    Holder,
+    Position,
+    PositionRow,
+    PositionService,
+)
+from seatledger.services.session import Services
+from seatledger.ui.list_model import ListColumn, ListTableModel
+from seatledger.ui.pages import Page
+from seatledger.ui.tasks import Progress, Runner, Task
+from seatledger.ui.widgets import SearchBox
+
+_POSITION_COLUMNS: list[ListColumn[PositionRow]] = [
+    ListColumn("Product", lambda r: r.title),
+    ListColumn("Metric", lambda r: r.metric_label),
+    ListColumn(
+        "Owned",
+        lambda r: "unlimited" if r.owned is None else r.owned,
+        numeric=True,
+        tip="Rights owned: entitlements in term on the date",
+    ),
+    ListColumn(
+        "Assigned",
+        lambda r: r.assigned,
+        numeric=True,
+        tip="Rights assigned: seats held on the date",
+    ),
+    ListColumn(
+        "Needed",
+        lambda r: r.needed,
+        numeric=True,
+        tip="Rights needed: the metric over seats, installs and license-server use",
+    ),
+    ListColumn(
+        "Available",
+        lambda r: r.available,
+        numeric=True,
+        tip="Owned minus needed; negative means short",
+        bad=lambda r: r.shortfall > 0,
+    ),
+    ListColumn(
+        "Unlicensed",
+        lambda r: r.unlicensed,
+        numeric=True,
+        tip="Installs on devices (or of owners) holding no seat",
+        bad=lambda r: r.unlicensed > 0,
+    ),
+    ListColumn(
+        "True-up",
+        lambda r: r.true_up if r.true_up else None,
+        numeric=True,
+        tip="Shortfall × the purchases' average unit cost",
+        bad=lambda r: r.shortfall > 0,
+    ),
+    ListColumn(
+        "Over-licensed",
+        lambda r: r.over_licensed,
+        numeric=True,
+        tip="Rights owned beyond what is needed",
+    ),
+    ListColumn("Currency", lambda r: r.currency),
+]
+_DRILLABLE = {2: Column.OWNED, 3: Column.ASSIGNED, 4: Column.NEEDED, 6: Column.UNLICENSED}
+_FINDING_COLUMNS: list[ListColumn[Finding]] = [
+    ListColumn("Finding", lambda f: f.kind.label),
+    ListColumn("Product", lambda f: f.title),
+    ListColumn("Count", lambda f: f.count, numeric=True),
+    ListColumn("Detail", lambda f: f.text),
+]
+_HOLDER_COLUMNS: list[ListColumn[Holder]] = [
+    ListColumn("Kind", lambda h: h.kind.capitalize()),
+    ListColumn("Name", lambda h: h.name),
+    ListColumn("Why it counts", lambda h: h.detail),
+    ListColumn("Since", lambda h: h.since or None),
+]
+
+
+def _table(
+    parent: QWidget,
+    model: ListTableModel[object]
+    | ListTableModel[PositionRow]
+    | ListTableModel[Finding]
+    | ListTableModel[Holder],
+) -> QTableView:
+    view = QTableView(parent)
+    view.setModel(model)
+    view.setSortingEnabled(True)
+    view.sortByColumn(0, Qt.SortOrder.AscendingOrder)
+    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectItems)
+    view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    view.setAlternatingRowColors(True)
+    view.verticalHeader().setVisible(False)
+    view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+    view.verticalHeader().setDefaultSectionSize(view.fontMetrics().height() + 8)
+    view.horizontalHeader().setHighlightSections(False)
+    return view
+
+
+def _money(totals: dict[str, Decimal]) -> str:
+    return " + ".join(f"{amount:,.2f} {currency}" for currency, amount in sorted(totals.items()))
+
+
+class ReconciliationPage(Page):
+    """Position table, findings, and the rows behind every number."""
+
+    title = "Reconciliation"
+    settings_group = "reconciliation"
+
+    def __init__(self, services: Services, parent: QWidget | None = None) -> None:
+        super().__init__(services, parent)
+        self._service = PositionService(services.ctx)
+        self._position: Position | None = None
+        self._task: Task | None = None
+        self._detail_task: Task | None = None
+
+        self.as_of = QDateEdit(self)
+        self.as_of.setCalendarPopup(True)
+        self.as_of.setDisplayFormat("yyyy-MM-dd")
+        self.as_of.setDate(QDate.currentDate())
+        self.as_of.setToolTip("The position as it stood at the end of this day")
+        self.shelf_days = QSpinBox(self)
+        self.shelf_days.setRange(1, 3650)
+        self.shelf_days.setValue(90)
+        self.shelf_days.setSuffix(" days")
+        self.shelf_days.setToolTip(
+            "A seat is shelfware when its holder shows no install or use for this long"
+        )
+        self.recalculate = QPushButton("&Recalculate", self)
+        self.export_button = QPushButton("&Export…", self)
+        self.export_button.setToolTip("Save the position and findings as CSV, XLSX or JSON")
+        self.progress = QProgressBar(self)
+        self.progress.setMaximumWidth(200)
+        self.progress.setTextVisible(False)
+        self.cancel = QPushButton("Cancel", self)
+        self.summary = QLabel(self)
+        self.summary.setObjectName("position_summary")
+        self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+
+        bar = QHBoxLayout()
+        bar.addWidget(QLabel("As of", self))
+        bar.addWidget(self.as_of)
+        bar.addSpacing(12)
+        bar.addWidget(QLabel("Shelfware after", self))
+        bar.addWidget(self.shelf_days)
+        bar.addWidget(self.recalculate)
+        bar.addStretch(1)
+        bar.addWidget(self.progress)
+        bar.addWidget(self.cancel)
+        bar.addWidget(self.export_button)
+
+        self.position_model: ListTableModel[PositionRow] = ListTableModel(_POSITION_COLUMNS, self)
+        self.finding_model: ListTableModel[Finding] = ListTableModel(_FINDING_COLUMNS, self)
+        self.holder_model: ListTableModel[Holder] = ListTableModel(_HOLDER_COLUMNS, self)
+        self.search = SearchBox("Filter products (Ctrl+F)", self)
+        self.only_problems = QComboBox(self)
+        self.only_problems.addItems(
+            ["All products", "Short of rights", "Unlicensed installs", "Over-licensed"]
+        )
+        self.position_view = _table(self, self.position_model)
+        self.finding_kind = QComboBox(self)
+        self.finding_kind.addItem("All findings", None)
+        for kind in FindingKind:
+            self.finding_kind.addItem(kind.label, kind)
+        self.finding_view = _table(self, self.finding_model)
+        self.finding_view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.holder_view = _table(self, self.holder_model)
+        self.holder_title = QLabel(
+            "Select a number to see the people, devices or purchases behind it.", self
+        )
+        self.holder_title.setWordWrap(True)
+
+        position_tab = QWidget(self)
+        layout = QVBoxLayout(position_tab)
+        filters = QHBoxLayout()
+        filters.addWidget(self.search, 1)
+        filters.addWidget(self.only_problems)
+        layout.addLayout(filters)
+        layout.addWidget(self.position_view)
+        findings_tab = QWidget(self)
+        layout = QVBoxLayout(findings_tab)
+        filters = QHBoxLayout()
+        filters.addWidget(QLabel("Show", self))
+        filters.addWidget(self.finding_kind)
+        filters.addStretch(1)
+        layout.addLayout(filters)
+        layout.addWidget(self.finding_view)
+        self.tabs = QTabWidget(self)
+        self.tabs.addTab(position_tab, "&Position")
+        self.tabs.addTab(findings_tab, "F&indings")
+        detail = QWidget(self)
+        layout = QVBoxLayout(detail)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.holder_title)
+        layout.addWidget(self.holder_view)
+        self.splitter = QSplitter(Qt.Orientation.Vertical, self)
+        self.splitter.addWidget(self.tabs)
+        self.splitter.addWidget(detail)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 2)
+
+        outer = QVBoxLayout(self)
+        outer.addLayout(bar)
+        outer.addWidget(self.summary)
+        outer.addWidget(self.splitter, 1)
+        self._set_busy(False)
+
+        self.recalculate.clicked.connect(self.refresh)
+        self.as_of.dateChanged.connect(lambda _date: self.refresh())
+        self.shelf_days.editingFinished.connect(self.refresh)
+        self.cancel.clicked.connect(self._cancel)
+        self.export_button.clicked.connect(self.export_dialog)
+        self.search.searched.connect(lambda _text: self._apply_filters())
+        self.only_problems.currentIndexChanged.connect(lambda _index: self._apply_filters())
+        self.finding_kind.currentIndexChanged.connect(lambda _index: self._apply_filters())
+        self.position_view.selectionModel().selectionChanged.connect(self._position_selected)
+        self.finding_view.selectionModel().selectionChanged.connect(self._finding_selected)
+        self._stale = True
+
+    # ------------------------------------------------------------------ computing
+    @property
+    def runner(self) -> Runner:
+        """Where the position is computed (the window's, when the page is in one)."""
+        window = self.window()
+        found = getattr(window, "runner", None)
+        if isinstance(found, Runner):
+            return found
+        if not hasattr(self, "_own_runner"):
+            self._own_runner = Runner()
+        return self._own_runner
+
+    def as_of_date(self) -> dt.date:
+        """The chosen date."""
+        date = self.as_of.date()
+        return dt.date(date.year(), date.month(), date.day())
+
+    def refresh(self) -> None:
+        """Recompute the position in the background."""
+        super().refresh()
+        if self._task is not None:
+            self._task.cancel()
+        as_of, shelf = self.as_of_date(), self.shelf_days.value()
+        service = self._service
+
+        def work(report: Progress) -> Position:
+            def step(done: int, total: int) -> None:
+                if not report(done, total):
+                    raise Cancelled
+
+            return service.position(as_of, shelf, step)
+
+        task = Task(work, self)
+        self._task = task
+        task.progressed.connect(self._progressed)
+        task.succeeded.connect(lambda result: self._show(task, result))
+        task.failed.connect(lambda message, _details: self._failed(task, message))
+        task.cancelled.connect(lambda: self._stopped(task, "Cancelled; showing the last result."))
+        self._set_busy(True)
+        self.summary.setText(f"Computing the position on {as_of}…")
+        self.runner.start(task)
+
+    def _cancel(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+
+    def _set_busy(self, busy: bool) -> None:
+        self.progress.setVisible(busy)
+        self.cancel.setVisible(busy)
+        self.recalculate.setEnabled(not busy)
+        self.export_button.setEnabled(not busy and self._position is not None)
+        if busy:
+            self.progress.setRange(0, 0)
+
+    def _progressed(self, done: int, total: int) -> None:
+        self.progress.setRange(0, max(total, 1))
+        self.progress.setValue(done)
+
+    def _stopped(self, task: Task, message: str) -> None:
+        if task is self._task:
+            self._task = None
+            self._set_busy(False)
+            self.summary.setText(message)
+
+    def _failed(self, task: Task, message: str) -> None:
+        self._stopped(task, f"The position could not be computed: {message}")
+
+    def _show(self, task: Task, result: object) -> None:
+        if task is not self._task or not isinstance(result, Position):
+            return
+        self._task = None
+        self._position = result
+        self._set_busy(False)
+        rows = result.rows
+        short = [r for r in rows if r.shortfall]
+        cost: dict[str, Decimal] = {}
+        unknown = 0
+        for row in short:
+            if row.true_up is None:
+                unknown += 1
+            else:
+                cost[row.currency] = cost.get(row.currency, Decimal(0)) + row.true_up
+        unlicensed = sum(r.unlicensed for r in rows)
+        text = (
+            f"<b>{result.as_of.isoformat()}</b>: {len(rows):,} product/metric rows; "
+            f"<b>{len(short):,} short of rights</b>"
+        )
+        if cost:
+            text += f" (true-up {_money(cost)}"
+            text += f", {unknown} without a known cost)" if unknown else ")"
+        text += f"; {unlicensed:,} unlicensed installs; {len(result.findings):,} findings."
+        self.summary.setText(text)
+        self.tabs.setTabText(1, f"F&indings ({len(result.findings):,})")
+        self._apply_filters()
+
+    def _apply_filters(self) -> None:
+        position = self._position
+        if position is None:
+            return
+        needle = self.search.text().strip().lower()
+        mode = self.only_problems.currentIndex()
+        rows = [
+            r
+            for r in position.rows
+            if (not needle or needle in r.title.lower())
+            and (
+                mode == 0
+                or (mode == 1 and r.shortfall > 0)
+                or (mode == 2 and r.unlicensed > 0)
+                or (mode == 3 and r.over_licensed > 0)
+            )
+        ]
+        self.position_model.set_rows(rows)
+        kind = self.finding_kind.currentData()
+        self.finding_model.set_rows(
+            [
+                f
+                for f in position.findings
+                if (kind is None or f.kind is kind) and (not needle or needle in f.title.lower())
+            ]
+        )
+        header = self.position_view.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.finding_view.resizeColumnToContents(0)
+        self.finding_view.resizeColumnToContents(1)
+        self.finding_view.horizontalHeader().setStretchLastSection(True)
+
+    # ------------------------------------------------------------------ drill-down
+    def _position_selected(self, _selected: QItemSelection, _deselected: QItemSelection) -> None:
+        index = self.position_view.currentIndex()
+        if not index.isValid():
+            return
+        row = self.position_model.row(index.row())
+        column = _DRILLABLE.get(index.column(), Column.NEEDED)
+        self.show_holders(row, column)
+
+    def show_holders(self, row: PositionRow, column: Column) -> None:
+        """Load the rows behind one number of the position."""
+        as_of, service = self.as_of_date(), self._service
+        label = {
+            Column.OWNED: "owned",
+            Column.ASSIGNED: "assigned",
+            Column.NEEDED: "needed",
+            Column.UNLICENSED: "unlicensed installs",
+        }[column]
+        self.holder_title.setText(f"Loading what is behind {label} for {row.title}…")
+        task = Task(
+            lambda _report: service.holders(row.product_id, row.metric, column, as_of), self
+        )
+        self._detail_task = task
+
+        def shown(result: object) -> None:
+            if task is not self._detail_task or not isinstance(result, tuple):
+                return
+            holders, total = result
+            self.holder_model.set_rows(holders)
+            more = f" (the first {len(holders):,} shown)" if total > len(holders) else ""
+            self.holder_title.setText(
+                f"<b>{row.title}</b>, {row.metric_label}: {total:,} behind “{label}”{more}."
+            )
+            self._fit_holders()
+
+        task.succeeded.connect(shown)
+        task.failed.connect(lambda message, _d: self.holder_title.setText(message))
+        self.runner.start(task)
+
+    def _finding_selected(self, _selected: QItemSelection, _deselected: QItemSelection) -> None:
+        index = self.finding_view.currentIndex()
+        if not index.isValid() or self._position is None:
+            return
+        finding = self.finding_model.row(index.row())
+        as_of, shelf, service = self.as_of_date(), self._position.shelf_days, self._service
+        task = Task(lambda _report: service.finding_rows(finding, as_of, shelf), self)
+        self._detail_task = task
+
+        def shown(result: object) -> None:
+            if task is not self._detail_task or not isinstance(result, list):
+                return
+            self.holder_model.set_rows(result)
+            self.holder_title.setText(
+                f"<b>{finding.kind.label}</b> — {finding.title}: {finding.text}."
+            )
+            self._fit_holders()
+
+        task.succeeded.connect(shown)
+        task.failed.connect(lambda message, _d: self.holder_title.setText(message))
+        self.runner.start(task)
+
+    def _fit_holders(self) -> None:
+        self.holder_view.resizeColumnToContents(0)
+        self.holder_view.resizeColumnToContents(1)
+        self.holder_view.resizeColumnToContents(2)
+        self.holder_view.horizontalHeader().setStretchLastSection(True)
+
+    def select_number(self, product: str, column: Column) -> None:
+        """Select one product's number, as a click would (keyboard and tests)."""
+        for number, row in enumerate(self.position_model.rows):
+            if row.product == product:
+                target = next(c for c, col in _DRILLABLE.items() if col is column)
+                self.position_view.setCurrentIndex(self.position_model.index(number, target))
+                return
+
+    # ------------------------------------------------------------------ export
+    def export_dialog(self) -> None:
+        """Ask where to save the position, then write it."""
+        if self._position is None:
+            return
+        default = f"position-{self._position.as_of.isoformat()}.xlsx"
+        path, _filter = QFileDialog.getSaveFileName(
+            self,
+            "Export the position",
+            default,
+            "Excel workbook (*.xlsx);;CSV (*.csv);;JSON (*.json)",
+        )
+        if path:
+            self.export_to(Path(path))
+
+    def export_to(self, path: Path) -> None:
+        """Write the position shown to ``path`` (format by extension)."""
+        if self._position is None:
+            return
+        try:
+            export.export_position(self._position, path)
+        except KnownError as exc:
+            self.report(exc)
+            return
+        except OSError as exc:
+            self.show_error(f"{path.name} could not be written: {exc.strerror}.")
+            return
+        self.status_message.emit(f"Exported the position to {path.name}.")
+
+    # ------------------------------------------------------------------ state
+    def focus_search(self) -> None:
+        """Ctrl+F filters the products."""
+        self.tabs.setCurrentIndex(0)
+        self.search.setFocus()
+        self.search.selectAll()
+
+    def save_state(self, settings: QSettings) -> None:
+        """Remember the splitter and the shelfware window."""
+        settings.setValue("reconciliation/splitter", self.splitter.saveState())
+        settings.setValue("reconciliation/shelf_days", self.shelf_days.value())
+
+    def restore_state(self, settings: QSettings) -> None:
+        """Restore what :meth:`save_state` saved."""
+        state = settings.value("reconciliation/splitter")
+        if state is not None:
+            self.splitter.restoreState(state)
+        days = settings.value("reconciliation/shelf_days")
+        if days is not None:
+            self.shelf_days.setValue(int(str(days)))
+
+    def current_index(self) -> QModelIndex:
+        """The selected cell of the position table."""
+        return self.position_view.currentIndex()
