@@ -24,8 +24,9 @@ from seatledger.services.position import Column
 from seatledger.services.session import Services
 from seatledger.services.workspace import Workspace
 from seatledger.ui.app import open_session, seconds_since_start
-from seatledger.ui.main_window import ACTIVITY, MainWindow, verdict_text
+from seatledger.ui.main_window import ACTIVITY, TITLES, MainWindow, verdict_text
 from seatledger.ui.pages.reconciliation import ReconciliationPage
+from seatledger.ui.pages.titles import SoftwareTitlesPage
 from seatledger.ui.presenters import LicensePresenter, PeoplePresenter
 from seatledger.ui.tasks import SyncRunner
 
@@ -251,7 +252,7 @@ def test_activity_page_filters_and_shows_the_entry(
     qtbot: QtBot, make_window: MakeWindow, admin: Services, seated: Any
 ) -> None:
     window = make_window(admin)
-    qtbot.keyClick(window.licenses.table, Qt.Key.Key_5, CTRL)
+    qtbot.keyClick(window.licenses.table, Qt.Key.Key_6, CTRL)
     page = window.activity
     assert window.current_page() is page
     total = page.model.rowCount()
@@ -515,3 +516,40 @@ def test_reconciliation_shows_the_position_and_what_is_behind_a_number(  # noqa:
     target = tmp_path / "position.csv"
     page.export_to(target)
     assert "PDF Studio" in target.read_text(encoding="utf-8-sig")
+
+
+@pytest.mark.qt_log_ignore("propagateSizeHints")  # the offscreen platform cannot size dialogs
+def test_unmatched_titles_are_mapped_in_a_few_clicks(
+    qtbot: QtBot, make_window: MakeWindow, admin: Services, org: Any, tmp_path: Path
+) -> None:
+    from seatledger.ingest.formats import Kind
+    from seatledger.services.imports import ImportOptions
+    from seatledger.ui.dialogs.rules import MapTitlesDialog
+
+    inventory = tmp_path / "apps.csv"
+    inventory.write_text(
+        "Computer Name,Application Title,Application Version\n"
+        "db-01,PDF Studio 2024,1\ndb-02,PDF Studio 2024,2\ndb-02,Free Zip,9\n",
+        encoding="utf-8",
+    )
+    admin.imports.commit(inventory, ImportOptions(Kind.INVENTORY))
+    window = make_window(admin)
+    window.nav.setCurrentRow(TITLES)
+    page = window.current_page()
+    assert isinstance(page, SoftwareTitlesPage)
+    assert [u.title for u in page.unmatched_model.rows] == ["PDF Studio 2024", "Free Zip"]
+    assert not page.map_button.isEnabled()
+    page.unmatched_view.selectRow(0)
+    assert page.map_button.isEnabled()
+
+    def answer() -> None:
+        dialog = QApplication.activeModalWidget()
+        assert isinstance(dialog, MapTitlesDialog)
+        dialog.product.setCurrentIndex(dialog.product.findText("Contoso Software PDF Studio"))
+        qtbot.mouseClick(dialog.ok_button, LEFT)
+
+    QTimer.singleShot(0, answer)
+    qtbot.mouseClick(page.map_button, LEFT)
+    assert [u.title for u in page.unmatched_model.rows] == ["Free Zip"]
+    assert [r.title for r in page.rule_model.rows] == ["PDF Studio 2024"]
+    assert "re-mapped" in window.statusBar().currentMessage()

@@ -49,6 +49,7 @@ from seatledger.ui.pages.devices import DevicesPage
 from seatledger.ui.pages.licenses import LicensesPage
 from seatledger.ui.pages.people import PeoplePage
 from seatledger.ui.pages.reconciliation import ReconciliationPage
+from seatledger.ui.pages.titles import SoftwareTitlesPage
 from seatledger.ui.tasks import Progress, Runner, Task
 
 PAGE_TYPES: tuple[type[Page], ...] = (
@@ -56,9 +57,10 @@ PAGE_TYPES: tuple[type[Page], ...] = (
     ReconciliationPage,
     PeoplePage,
     DevicesPage,
+    SoftwareTitlesPage,
     ActivityPage,
 )
-LICENSES, RECONCILIATION, PEOPLE, DEVICES, ACTIVITY = range(len(PAGE_TYPES))
+LICENSES, RECONCILIATION, PEOPLE, DEVICES, TITLES, ACTIVITY = range(len(PAGE_TYPES))
 COUNT_ROLE = int(Qt.ItemDataRole.UserRole) + 1
 _SELECTED = QStyle.StateFlag.State_Selected
 _PLACEHOLDER = QPalette.ColorRole.PlaceholderText

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QWidget
 from seatledger.domain.roles import Permission, allows
 from seatledger.errors import KnownError
 from seatledger.services.session import Services
+from seatledger.ui.tasks import Runner
 
 
 class Page(QWidget):
@@ -36,11 +37,22 @@ class Page(QWidget):
         super().__init__(parent)
         self._services = services
         self._stale = False
+        self._own_runner: Runner | None = None
 
     @property
     def services(self) -> Services:
         """The signed-in session."""
         return self._services
+
+    @property
+    def runner(self) -> Runner:
+        """Where background work runs: the window's runner, when the page is in one."""
+        found = getattr(self.window(), "runner", None)
+        if isinstance(found, Runner):
+            return found
+        if self._own_runner is None:
+            self._own_runner = Runner()
+        return self._own_runner
 
     def may(self, permission: Permission) -> bool:
         """Whether the signed-in operator's role allows ``permission`` (to grey out actions)."""

@@ -45,7 +45,7 @@ from seatledger.services.position import (
 from seatledger.services.session import Services
 from seatledger.ui.list_model import ListColumn, ListTableModel
 from seatledger.ui.pages import Page
-from seatledger.ui.tasks import Progress, Runner, Task
+from seatledger.ui.tasks import Progress, Task
 from seatledger.ui.widgets import SearchBox
 
 _POSITION_COLUMNS: list[ListColumn[PositionRow]] = [
@@ -256,17 +256,6 @@ class ReconciliationPage(Page):
         self._stale = True
 
     # ------------------------------------------------------------------ computing
-    @property
-    def runner(self) -> Runner:
-        """Where the position is computed (the window's, when the page is in one)."""
-        window = self.window()
-        found = getattr(window, "runner", None)
-        if isinstance(found, Runner):
-            return found
-        if not hasattr(self, "_own_runner"):
-            self._own_runner = Runner()
-        return self._own_runner
-
     def as_of_date(self) -> dt.date:
         """The chosen date."""
         date = self.as_of.date()
