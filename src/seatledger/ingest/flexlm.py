@@ -37,9 +37,12 @@ class Snapshot:
     features: dict[str, tuple[int | None, int]]  # feature -> (issued or None, in use)
 
 
+_LMSTAT_LINE = re.compile(r"^(?:Flexible License Manager status on |Users of \S+:)", re.MULTILINE)
+
+
 def looks_like_lmstat(head: str) -> bool:
-    """Whether a file's first lines are lmstat output."""
-    return "Flexible License Manager status" in head or "Users of " in head
+    """Whether a file's first lines are lmstat output (a line that starts as only lmstat's do)."""
+    return _LMSTAT_LINE.search(head) is not None
 
 
 def read_lmstat(
@@ -50,8 +53,10 @@ def read_lmstat(
     Raises:
         ImportFileError: no status line with the snapshot's date.
     """
-    text = facts.path.read_text(encoding=facts.encoding)
-    lines = text.splitlines()
+    with facts.path.open(encoding=facts.encoding, newline="") as handle:
+        text = handle.read()
+    # Only line feeds end lines, as in the editor the user will open the file in.
+    lines = [line.removesuffix("\r") for line in text.split("\n")]
     taken: dt.datetime | None = None
     for line in lines[:40]:
         if match := _STATUS.search(line):
@@ -83,14 +88,8 @@ def read_lmstat(
             publisher = match.group(2)
             continue
         if "start " in line and (match := _CHECKOUT.match(line)):
-            month, day = int(match["m"]), int(match["d"])
-            try:
-                start = dt.datetime(
-                    taken.year, month, day, int(match["hh"]), int(match["mm"]), tzinfo=dt.UTC
-                )
-                if start > taken + dt.timedelta(days=1):
-                    start = start.replace(year=taken.year - 1)
-            except ValueError:
+            start = _start(taken, match)
+            if start is None:
                 problems.append(Problem(number, "start", line.strip(), "not a real date"))
                 continue
             units = int(match["n"] or 1)
@@ -106,3 +105,16 @@ def read_lmstat(
             )
         )
     return Snapshot(taken, features), iter(records)
+
+
+def _start(taken: dt.datetime, match: re.Match[str]) -> dt.datetime | None:
+    """A checkout's start: in the snapshot's year unless that is after the snapshot."""
+    month, day, hour, minute = (int(match[k]) for k in ("m", "d", "hh", "mm"))
+    for year in (taken.year, taken.year - 1):
+        try:
+            start = dt.datetime(year, month, day, hour, minute, tzinfo=dt.UTC)
+        except ValueError:
+            continue  # 29 February only exists in some years
+        if start <= taken + dt.timedelta(days=1):
+            return start
+    return None

@@ -94,6 +94,7 @@ FIELDS: Mapping[Kind, tuple[Field, ...]] = {
             "preferred name",
             "legal name",
             "worker",
+            required=True,  # or a first and a last name: see detect()
         ),
         _f("first_name", "First name", "given name", "givenname", "firstname", "forename"),
         _f("last_name", "Last name", "surname", "family name", "lastname", "sn"),

@@ -146,6 +146,7 @@ class RowReader:
         self.detection = detection
         self.dates = dates
         self.problems = problems
+        self.problem_count = 0  # the caller's list may stop growing; this does not
         self.rows_read = 0
         self.width = len(table.header)
         self._columns = dict(detection.columns)
@@ -168,7 +169,7 @@ class RowReader:
             self.rows_read += 1
             if len(cells) != width:
                 if len(cells) < width:
-                    self.problems.append(
+                    self._add(
                         Problem(
                             line,
                             "",
@@ -180,7 +181,7 @@ class RowReader:
                     continue
                 extra = [c for c in cells[width:] if c.strip()]
                 if extra:
-                    self.problems.append(
+                    self._add(
                         Problem(
                             line,
                             "",
@@ -214,8 +215,12 @@ class RowReader:
             return None
         return value
 
+    def _add(self, problem: Problem) -> None:
+        self.problem_count += 1
+        self.problems.append(problem)
+
     def _bad(self, line: int, key: str, value: str, reason: str) -> None:
-        self.problems.append(Problem(line, self._label(key), value, reason))
+        self._add(Problem(line, self._label(key), value, reason))
 
     def _label(self, key: str) -> str:
         position = self._columns.get(key)
@@ -264,8 +269,12 @@ class RowReader:
             self._bad(line, key, value.strip(), str(exc))
             return False, None
 
-    def _duplicate(self, key: str, line: int, record: Record, what: str) -> bool:
-        """Whether ``record`` repeats a key with other values (a problem) or exactly (ignored)."""
+    def _duplicate(self, shown: str, line: int, record: Record, what: str) -> bool:
+        """Whether ``record`` repeats a key with other values (a problem) or exactly (ignored).
+
+        Keys compare without regard to case; ``shown`` is the key as the row wrote it.
+        """
+        key = shown.lower()
         earlier = self._seen.get(key)
         if earlier is None:
             self._seen[key] = (line, record)
@@ -273,9 +282,9 @@ class RowReader:
         first_line, first = earlier
         if _same(first, record):
             return True
-        self.problems.append(
+        self._add(
             Problem(
-                line, what, key, f"appears again with other values (first on line {first_line})"
+                line, what, shown, f"appears again with other values (first on line {first_line})"
             )
         )
         return True
@@ -283,14 +292,14 @@ class RowReader:
     # -- kinds ----------------------------------------------------------------------------------
 
     def _person(self, line: int, cells: list[str]) -> Record | None:
-        before = len(self.problems)
+        before = self.problem_count
         employee_id = self._text(cells, "employee_id", line, required=True, limit=64)
         name = self._text(cells, "name", line, limit=200)
         if not name:
             first = self._text(cells, "first_name", line, limit=100) or ""
             last = self._text(cells, "last_name", line, limit=100) or ""
             name = f"{first} {last}".strip()
-            if not name and len(self.problems) == before:
+            if not name and self.problem_count == before:
                 self._bad(line, "name", "", "is empty; every person needs a name")
         email = self._text(cells, "email", line, limit=320) or ""
         if email and ("@" not in email or " " in email):
@@ -305,15 +314,15 @@ class RowReader:
             except ValueProblem as exc:
                 self._bad(line, "status", cells[position].strip(), str(exc))
         _, date_left = self._date(cells, "date_left", line)
-        if len(self.problems) > before or not employee_id or not name:
+        if self.problem_count > before or not employee_id or not name:
             return None
         if left is None and date_left is not None:
             left = date_left <= dt.datetime.now(dt.UTC).date()
         record = PersonRecord(line, employee_id, name, email, team, left, date_left)
-        return None if self._duplicate(employee_id.lower(), line, record, "Employee ID") else record
+        return None if self._duplicate(employee_id, line, record, "Employee ID") else record
 
     def _device(self, line: int, cells: list[str]) -> Record | None:
-        before = len(self.problems)
+        before = self.problem_count
         hostname = self._text(cells, "hostname", line, required=True, limit=255)
         serial = self._text(cells, "serial", line, limit=128) or ""
         os_name = self._text(cells, "os", line, limit=100) or ""
@@ -321,10 +330,10 @@ class RowReader:
         _, cores = self._number(cells, "cores", line, maximum=65_536)
         owner = self._text(cells, "owner", line, limit=320) or ""
         _, last_seen = self._date(cells, "last_seen", line)
-        if len(self.problems) > before or not hostname:
+        if self.problem_count > before or not hostname:
             return None
         record = DeviceRecord(line, hostname, serial, os_name, processors, cores, owner, last_seen)
-        return None if self._duplicate(hostname.lower(), line, record, "Host name") else record
+        return None if self._duplicate(hostname, line, record, "Host name") else record
 
     def _install(self, line: int, cells: list[str]) -> Record | None:
         columns = self._columns
@@ -368,7 +377,7 @@ class RowReader:
                 )
 
     def _entitlement(self, line: int, cells: list[str]) -> Record | None:
-        before = len(self.problems)
+        before = self.problem_count
         vendor = self._text(cells, "vendor", line, required=True, limit=200)
         product = self._text(cells, "product", line, required=True, limit=200)
         metric: Metric | None = None
@@ -379,7 +388,7 @@ class RowReader:
             except ValueProblem as exc:
                 self._bad(line, "metric", raw_metric, str(exc))
         _, quantity = self._number(cells, "quantity", line)
-        if quantity is None and "quantity" in self._columns and len(self.problems) == before:
+        if quantity is None and "quantity" in self._columns and self.problem_count == before:
             self._bad(line, "quantity", "", "is empty; every purchase has a quantity")
         _, start = self._date(cells, "term_start", line)
         _, end = self._date(cells, "term_end", line)
@@ -392,9 +401,12 @@ class RowReader:
         po = self._text(cells, "po_reference", line, required=True, limit=200)
         reseller = self._text(cells, "reseller", line, limit=200) or ""
         _, min_cores = self._number(cells, "min_cores", line, maximum=1024)
-        factor = self._amount(cells, "core_factor", line) or Decimal(1)
+        factor = self._amount(cells, "core_factor", line)
+        if factor is not None and not Decimal("0.01") <= factor <= Decimal(100):
+            self._bad(line, "core_factor", f"{factor.normalize():f}", "must be from 0.01 to 100")
+        factor = factor or Decimal(1)
         if (
-            len(self.problems) > before
+            self.problem_count > before
             or not (vendor and product and metric and po)
             or quantity is None
         ):
@@ -414,7 +426,7 @@ class RowReader:
             min_cores or 0,
             factor,
         )
-        key = f"{vendor}|{product}|{metric.value}|{po}".lower()
+        key = f"{vendor} / {product} / {metric.label} / {po}"
         return None if self._duplicate(key, line, record, "Purchase") else record
 
     def _amount(self, cells: list[str], key: str, line: int) -> Decimal | None:
@@ -428,22 +440,27 @@ class RowReader:
             return None
 
     def _usage(self, line: int, cells: list[str]) -> Record | None:
-        before = len(self.problems)
+        before = self.problem_count
         user = self._text(cells, "user", line, required=True, limit=200)
         feature = self._text(cells, "feature", line, required=True, limit=200)
         host = self._text(cells, "host", line, limit=255) or ""
+        ambiguous = self.dates.ambiguous_count
         _, start = self._moment(cells, "checkout", line)
-        if start is None and len(self.problems) == before and self.dates.ambiguous_count == 0:
+        if (
+            start is None
+            and self.problem_count == before
+            and self.dates.ambiguous_count == ambiguous
+        ):
             self._bad(line, "checkout", "", "is empty; every session has a checkout time")
         _, end = self._moment(cells, "checkin", line)
         if start and end and end < start:
             self._bad(line, "checkin", end.isoformat(), "is before the checkout")
-        if len(self.problems) > before or not user or not feature or start is None:
+        if self.problem_count > before or not user or not feature or start is None:
             return None
         return UsageRecord(line, user, feature, host, start, end)
 
     def _snipeit(self, line: int, cells: list[str]) -> Record | None:
-        before = len(self.problems)
+        before = self.problem_count
         name = self._text(cells, "name", line, required=True, limit=200)
         vendor = self._text(cells, "vendor", line, required=True, limit=200)
         _, seats = self._number(cells, "seats", line)
@@ -452,9 +469,9 @@ class RowReader:
         cost = self._amount(cells, "purchase_cost", line)
         order = self._text(cells, "order_number", line, limit=200) or ""
         supplier = self._text(cells, "supplier", line, limit=200) or ""
-        if seats is None and len(self.problems) == before:
+        if seats is None and self.problem_count == before:
             self._bad(line, "seats", "", "is empty; every license has a number of seats")
-        if len(self.problems) > before or not name or not vendor or seats is None:
+        if self.problem_count > before or not name or not vendor or seats is None:
             return None
         unit = (cost / seats).quantize(Decimal("0.0001")) if cost is not None and seats else None
         po = order or f"Snipe-IT: {name}"
@@ -473,7 +490,7 @@ class RowReader:
             0,
             Decimal(1),
         )
-        key = f"{vendor}|{name}|{po}".lower()
+        key = f"{vendor} / {name} / {po}"
         return None if self._duplicate(key, line, record, "License") else record
 
 

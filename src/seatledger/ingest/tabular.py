@@ -12,7 +12,7 @@ import codecs
 import csv
 import hashlib
 import io
-import zipfile
+import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,7 +25,7 @@ FIELD_LIMIT = 131_072  # characters in one cell; longer is not a table an export
 DELIMITERS = (",", ";", "\t", "|")
 _XLSX_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-_CP1252_UNDEFINED = frozenset(b"\x81\x8d\x8f\x90\x9d")
+_CP1252_UNDEFINED = b"\x81\x8d\x8f\x90\x9d"
 
 Progress = Callable[[int, int], None]  # (bytes or rows done, total); may raise Cancelled
 
@@ -77,7 +77,8 @@ def sniff(path: Path, progress: Progress | None = None) -> FileFacts:
     """Hash the file and tell its encoding; refuse files that are not text tables or XLSX.
 
     Raises:
-        ImportFileError: the file is missing, empty, binary or an old Excel workbook.
+        ImportFileError: the file is missing, empty, binary, an old Excel workbook, or text that
+            no encoding reads (the message names the line).
     """
     try:
         size = path.stat().st_size
@@ -93,44 +94,99 @@ def sniff(path: Path, progress: Progress | None = None) -> FileFacts:
         raise ImportFileError(f"{path.name} is empty.")
     digest = hashlib.sha256()
     with handle:
-        head = handle.read(CHUNK)
-        digest.update(head)
-        kind, encoding = _classify(path, head)
-        decoder = codecs.getincrementaldecoder("utf-8")() if encoding == "utf-8" else None
-        nul_seen = encoding != "utf-16" and b"\x00" in head
-        try:
-            if decoder is not None:
-                decoder.decode(head[3:] if head.startswith(codecs.BOM_UTF8) else head)
-        except UnicodeDecodeError:
-            decoder, encoding = None, "cp1252"
-        done = len(head)
-        while chunk := handle.read(CHUNK):
+        chunk = handle.read(CHUNK)
+        kind, encoding = _classify(path, chunk)
+        check = _TextCheck(path.name, encoding, chunk) if kind == "csv" else None
+        done = 0
+        while chunk:
             digest.update(chunk)
             done += len(chunk)
-            if encoding != "utf-16" and b"\x00" in chunk:
-                nul_seen = True
-            if decoder is not None:
-                try:
-                    decoder.decode(chunk)
-                except UnicodeDecodeError:
-                    decoder, encoding = None, "cp1252"
+            if check is not None:
+                check.feed(chunk)
             if progress is not None:
                 progress(done, size)
-        if decoder is not None:
+            chunk = handle.read(CHUNK)
+    if check is not None:
+        encoding = check.finish()
+    return FileFacts(path, size, digest.hexdigest(), encoding, kind)
+
+
+class _TextCheck:
+    """Reads a text file's bytes once to settle its encoding and find what no reader can take.
+
+    UTF-8 is tried first; the first byte that is not UTF-8 turns the whole file to
+    Windows-1252.  Every refusal names the line it is on.
+    """
+
+    def __init__(self, name: str, encoding: str, head: bytes) -> None:
+        self.name = name
+        self.encoding = encoding
+        self.bom = encoding == "utf-8" and head.startswith(codecs.BOM_UTF8)
+        self.skip = len(codecs.BOM_UTF8) if self.bom else 0
+        self.decoder = codecs.getincrementaldecoder(encoding)()
+        self.lines = 0  # line breaks before the current chunk
+        self.not_utf8_line = 0
+        self.undefined_line = 0  # first byte Windows-1252 does not define
+
+    def feed(self, chunk: bytes) -> None:
+        if self.encoding == "utf-16":
+            self._feed_utf16(chunk)
+            return
+        nul = chunk.find(b"\x00")
+        if nul >= 0:
+            self._nul(self.lines + chunk.count(b"\n", 0, nul) + 1)
+        if not self.undefined_line:
+            found = [p for p in (chunk.find(bytes([b])) for b in _CP1252_UNDEFINED) if p >= 0]
+            if found:
+                self.undefined_line = self.lines + chunk.count(b"\n", 0, min(found)) + 1
+        if self.encoding == "utf-8":
+            data, self.skip = chunk[self.skip :], 0
             try:
-                decoder.decode(b"", final=True)
+                self.decoder.decode(data)
+            except UnicodeDecodeError as exc:
+                self.encoding = "cp1252"
+                self.not_utf8_line = self.lines + data.count(b"\n", 0, exc.start) + 1
+        self.lines += chunk.count(b"\n")
+
+    def _feed_utf16(self, chunk: bytes) -> None:
+        try:
+            text = self.decoder.decode(chunk)
+        except UnicodeDecodeError as exc:
+            before = bytes(exc.object[: exc.start]).decode(exc.encoding, errors="replace")
+            raise ImportFileError(
+                f"{self.name}, line {self.lines + before.count(chr(10)) + 1}: the bytes are not "
+                f"valid UTF-16 ({exc.reason}); is the file damaged?"
+            ) from None
+        nul = text.find("\x00")
+        if nul >= 0:
+            self._nul(self.lines + text.count("\n", 0, nul) + 1)
+        self.lines += text.count("\n")
+
+    def _nul(self, line: int) -> None:
+        raise ImportFileError(
+            f"{self.name} holds binary data (NUL bytes, the first on line {line}); it is not a "
+            "CSV or text export. Export the data as CSV or XLSX."
+        )
+
+    def finish(self) -> str:
+        """The encoding, once the whole file was fed."""
+        if self.encoding in {"utf-8", "utf-16"}:
+            try:
+                self.decoder.decode(b"", final=True)
             except UnicodeDecodeError:
                 raise ImportFileError(
-                    f"{path.name} ends in the middle of a character; the file looks truncated."
+                    f"{self.name}, line {self.lines + 1}: the file ends in the middle of a "
+                    "character; it looks truncated."
                 ) from None
-    if kind != "xlsx" and nul_seen:
-        raise ImportFileError(
-            f"{path.name} holds binary data (NUL bytes); it is not a CSV or text export. "
-            "Export the data as CSV or XLSX."
-        )
-    if encoding == "utf-8" and head.startswith(codecs.BOM_UTF8):
-        encoding = "utf-8-sig"
-    return FileFacts(path, size, digest.hexdigest(), encoding, kind)
+        if self.encoding == "cp1252" and self.undefined_line:
+            raise ImportFileError(
+                f"{self.name} is neither UTF-8 (line {self.not_utf8_line}) nor Windows-1252 "
+                f"(line {self.undefined_line} holds a byte Windows-1252 does not define). Save "
+                "it as CSV UTF-8 and import that."
+            )
+        if self.encoding == "utf-8" and self.bom:
+            return "utf-8-sig"
+        return self.encoding
 
 
 def _classify(path: Path, head: bytes) -> tuple[str, str]:
@@ -138,15 +194,17 @@ def _classify(path: Path, head: bytes) -> tuple[str, str]:
         return "xlsx", "xlsx"
     if head.startswith(_OLE_MAGIC):
         raise ImportFileError(
-            f"{path.name} is an Excel 97-2003 workbook (.xls); save it as .xlsx or CSV and "
-            "import that."
+            f"{path.name} is an Excel 97-2003 workbook (.xls) or a password-protected workbook; "
+            "save it as .xlsx (without a password) or CSV and import that."
         )
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "csv", "utf-16"
     if head.startswith(codecs.BOM_UTF8):
         return "csv", "utf-8"
-    bad = sum(1 for byte in head[:4096] if byte < 9 or 13 < byte < 32)
-    if bad > len(head[:4096]) // 10 and b"\x00" not in head[:4096:2] + head[1:4096:2]:
+    sample = head[:4096]
+    bad = sum(1 for byte in sample if byte < 9 or 13 < byte < 32)
+    # NUL bytes get their own message, naming the line, from the full pass.
+    if bad > len(sample) // 10 and b"\x00" not in sample:
         raise ImportFileError(f"{path.name} is a binary file, not a CSV or text export.")
     return "csv", "utf-8"
 
@@ -183,6 +241,9 @@ def read_table(facts: FileFacts, problems: list[Problem]) -> Table:
     stream = _open_text(facts)
     preamble: list[str] = []
     first = stream.readline()
+    if facts.encoding == "cp1252":
+        # A UTF-8 BOM on a file whose later bytes are not UTF-8, seen as Windows-1252.
+        first = first.removeprefix(codecs.BOM_UTF8.decode("cp1252"))
     line_no = 1
     delimiter = ""
     # Windows PowerShell's Export-Csv writes "#TYPE <class>" first; Excel may write "sep=;".
@@ -287,24 +348,32 @@ def _csv_problem(stream: IO[str], reader: object, start: int, exc: csv.Error) ->
 def _read_xlsx(facts: FileFacts, problems: list[Problem]) -> Table:
     from openpyxl import load_workbook  # noqa: PLC0415 (only for workbooks)
 
+    # A file object, not the path: openpyxl refuses paths whose extension is not .xlsx.
+    handle = facts.path.open("rb")
     try:
-        book = load_workbook(facts.path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # unsupported extensions, styles: not our business
+            book = load_workbook(handle, read_only=True, data_only=True)
+        if not book.worksheets:
+            raise ValueError("it has no worksheet")
+        sheet = book.worksheets[0]
+        rows = sheet.iter_rows(values_only=True)
+        line = 0
+        header: list[str] = []
+        for values in rows:
+            line += 1
+            header = [_cell_text(v).strip() for v in values]
+            if any(header):
+                break
+    except Exception as exc:  # a damaged workbook fails in any of openpyxl's layers
+        handle.close()
         raise ImportFileError(
-            f"{facts.path.name} looks like an Excel workbook but cannot be opened ({exc}). "
-            "Is it damaged or password-protected?"
+            f"{facts.path.name} looks like an Excel workbook but cannot be opened ({_reason(exc)})."
+            " Is it damaged, password-protected or another kind of zip file?"
         ) from None
-    sheet = book.worksheets[0]
-    rows = sheet.iter_rows(values_only=True)
-    line = 0
-    header: list[str] = []
-    for values in rows:
-        line += 1
-        header = [_cell_text(v).strip() for v in values]
-        if any(header):
-            break
     if not any(header):
         book.close()
+        handle.close()
         raise ImportFileError(f"{facts.path.name}: the first sheet has no header row.")
     while header and not header[-1]:
         header.pop()
@@ -318,12 +387,24 @@ def _read_xlsx(facts: FileFacts, problems: list[Problem]) -> Table:
                 cells = [_cell_text(v) for v in values]
                 while len(cells) > width and not cells[-1]:
                     cells.pop()
+                # A workbook row ends at its last filled cell; the rest are empty, not missing.
+                cells += [""] * (width - len(cells))
                 if any(c.strip() for c in cells):
                     yield number, cells
+        except Exception as exc:  # a damaged sheet fails while it is being read
+            problems.append(
+                Problem(number, "", "", f"the sheet cannot be read from here on ({_reason(exc)})")
+            )
         finally:
             book.close()
+            handle.close()
 
     return Table(facts, "", header, line, body(), sheet=sheet.title)
+
+
+def _reason(exc: Exception) -> str:
+    text = str(exc).strip()
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 def _cell_text(value: object) -> str:

@@ -148,19 +148,21 @@ def _build(  # noqa: PLR0917 (a date's parts, as the patterns capture them)
     return moment.astimezone(dt.UTC)
 
 
-_WHOLE = re.compile(r"[0-9]+")
+_WHOLE = re.compile(r"[0-9]{1,12}|[0-9]{1,3}(?:,[0-9]{3}){1,3}")
 
 
 def whole(text: str, minimum: int = 0, maximum: int = 10_000_000) -> int | None:
-    """A whole number (``1,024`` and ``16.0`` accepted), or None for an empty cell."""
-    value = text.strip().replace(",", "").replace("\u00a0", "").replace(" ", "")
+    """A whole number (``1,024``, ``1 024`` and ``16.0`` accepted), or None for an empty cell.
+
+    A comma must group thousands: ``1,5`` is a decimal written the European way, not 15.
+    """
+    value = text.strip().replace("\u00a0", "").replace("\u202f", "").replace(" ", "")
     if not value:
         return None
-    if value.endswith(".0"):
-        value = value[:-2]
+    value = re.sub(r"\.0+$", "", value)
     if not _WHOLE.fullmatch(value):
         raise ValueProblem("not a whole number")
-    number = int(value)
+    number = int(value.replace(",", ""))
     if not minimum <= number <= maximum:
         raise ValueProblem(f"must be between {minimum:,} and {maximum:,}")
     return number
