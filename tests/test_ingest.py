@@ -972,11 +972,11 @@ def test_first_and_last_name_make_a_name(tmp_path: Path) -> None:
 
 
 def test_unknown_layout_reports_missing_required_fields() -> None:
-    detection = detect(Kind.ENTITLEMENTS, ["Supplier", "Product", "Count"])
+    detection = detect(Kind.ENTITLEMENTS, ["Supplier", "Product", "Amount", "Remarks"])
     assert detection.format_name == "columns matched by name"
     assert not detection.complete
     assert [f.label for f in detection.missing] == ["Vendor", "Metric", "Quantity", "PO reference"]
-    assert detection.unused == ("Count",) or "Count" in detection.unused
+    assert detection.unused == ("Amount", "Remarks")
 
 
 def test_people_without_any_name_column_is_missing_the_name() -> None:
@@ -1149,3 +1149,81 @@ def test_csv_mentioning_users_of_is_not_lmstat() -> None:
     head = "User,Product,Checkout,Note\nann,MATLAB,2026-01-01,Users of MATLAB: see ticket\n"
     assert not flexlm.looks_like_lmstat(head)
     assert flexlm.looks_like_lmstat(LMSTAT[:300])
+
+
+def test_ad_service_account_falls_back_to_sam_account_name(tmp_path: Path) -> None:
+    """Get-ADUser leaves EmployeeID and mail empty on accounts without them."""
+    path = write(
+        tmp_path,
+        "ad.csv",
+        "#TYPE Microsoft.ActiveDirectory.Management.ADUser\r\n"
+        '"Department","DistinguishedName","EmployeeID","Enabled","Name","SamAccountName",'
+        '"UserPrincipalName","mail"\r\n'
+        '"Sales","CN=Ann","E1","True","Ann Lee","alee","alee@corp.example","ann@example.com"\r\n'
+        ',"CN=svc",,"True","svc-backup","svc-backup","svc-backup@corp.example",\r\n',
+    )
+    found, problems, _ = records(path, Kind.PEOPLE)
+    assert problems == []
+    assert [(r.employee_id, r.email) for r in found] == [  # type: ignore[union-attr]
+        ("E1", "ann@example.com"),
+        ("svc-backup", "svc-backup@corp.example"),
+    ]
+
+
+def test_configuration_manager_device_query_columns() -> None:
+    header = [
+        "ResourceID",
+        "Netbios_Name0",
+        "Resource_Domain_OR_Workgr0",
+        "User_Name0",
+        "User_Principal_Name0",
+        "Manufacturer0",
+        "Model0",
+        "SerialNumber0",
+        "Caption0",
+        "Version0",
+        "NumberOfProcessors0",
+        "NumberOfCores0",
+        "NumberOfLogicalProcessors0",
+        "LastHWScan",
+    ]
+    detection = detect(Kind.DEVICES, header)
+    assert detection.format_name == "Microsoft Configuration Manager devices"
+    assert {k: header[i] for k, i in detection.columns.items()} == {
+        "hostname": "Netbios_Name0",
+        "serial": "SerialNumber0",
+        "os": "Caption0",
+        "processors": "NumberOfProcessors0",
+        "cores": "NumberOfCores0",
+        "owner": "User_Principal_Name0",
+        "last_seen": "LastHWScan",
+    }
+
+
+DATA = Path(__file__).parent / "data"
+_DATA_KINDS = {
+    "people": Kind.PEOPLE,
+    "devices": Kind.DEVICES,
+    "inventory": Kind.INVENTORY,
+    "entitlements": Kind.ENTITLEMENTS,
+    "snipeit": Kind.SNIPEIT,
+    "usage": Kind.USAGE,
+}
+_DATA_FILES = sorted(
+    p.name for p in DATA.glob("*") if re.split(r"[_.]", p.name, maxsplit=1)[0] in _DATA_KINDS
+)
+
+
+@pytest.mark.parametrize("name", _DATA_FILES)
+def test_sample_exports_read_without_problems(name: str) -> None:
+    """The sample of every documented export (tests/data) reads whole, every row a record."""
+    kind = _DATA_KINDS[re.split(r"[_.]", name, maxsplit=1)[0]]
+    problems: list[Problem] = []
+    table = read_table(sniff(DATA / name), problems)
+    detection = detect(kind, table.header)
+    assert detection.complete, detection.missing
+    reader = RowReader(table, detection, DateReader(), problems)
+    found = list(reader.records())
+    assert messages(problems) == []
+    assert found
+    assert len(found) == reader.rows_read

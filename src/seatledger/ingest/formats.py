@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 
@@ -77,6 +77,7 @@ FIELDS: Mapping[Kind, tuple[Field, ...]] = {
             "worker id",
             "staff id",
             "person number",
+            "person id external",
             "user id",
             "samaccountname",
             "username",
@@ -94,6 +95,7 @@ FIELDS: Mapping[Kind, tuple[Field, ...]] = {
             "preferred name",
             "legal name",
             "worker",
+            "descriptor",
             required=True,  # or a first and a last name: see detect()
         ),
         _f("first_name", "First name", "given name", "givenname", "firstname", "forename"),
@@ -107,6 +109,7 @@ FIELDS: Mapping[Kind, tuple[Field, ...]] = {
             "work email",
             "work e-mail",
             "business email",
+            "email - work",
             "email address work",
             "primary work email",
             "userprincipalname",
@@ -124,6 +127,7 @@ FIELDS: Mapping[Kind, tuple[Field, ...]] = {
             "organisation",
             "business unit",
             "org unit",
+            "supervisory organization",
         ),
         _f(
             "status",
@@ -135,6 +139,8 @@ FIELDS: Mapping[Kind, tuple[Field, ...]] = {
             "enabled",
             "account status",
             "employment state",
+            "active status",
+            "employmenthistorystatus",
         ),
         _f(
             "date_left",
@@ -150,6 +156,9 @@ FIELDS: Mapping[Kind, tuple[Field, ...]] = {
             "terminated",
             "separation date",
             "end of employment",
+            "contract end date",
+            "employment end date",
+            "actual termination date",
             "accountexpirationdate",
         ),
     ),
@@ -169,6 +178,8 @@ FIELDS: Mapping[Kind, tuple[Field, ...]] = {
             "machine name",
             "hostname",
             "computername",
+            "name0",
+            "managed device name",
             required=True,
         ),
         _f(
@@ -180,6 +191,7 @@ FIELDS: Mapping[Kind, tuple[Field, ...]] = {
             "serialnumber0",
             "service tag",
             "imei serial",
+            "asset serial",
         ),
         _f(
             "os",
@@ -192,6 +204,7 @@ FIELDS: Mapping[Kind, tuple[Field, ...]] = {
             "operatingsystem",
             "operating_system_name_and0",
             "os code",
+            "caption0",
         ),
         _f(
             "processors",
@@ -203,6 +216,8 @@ FIELDS: Mapping[Kind, tuple[Field, ...]] = {
             "processor count",
             "physical processors",
             "cpu count",
+            "nrprocessors",
+            "numberofprocessors0",
         ),
         _f(
             "cores",
@@ -215,6 +230,7 @@ FIELDS: Mapping[Kind, tuple[Field, ...]] = {
             "cpu cores",
             "numberofcores0",
             "processor cores",
+            "physical cores",
         ),
         _f(
             "owner",
@@ -224,6 +240,7 @@ FIELDS: Mapping[Kind, tuple[Field, ...]] = {
             "primary user",
             "primary user(s)",
             "user principal name",
+            "user_principal_name0",
             "email address",
             "email",
             "username",
@@ -231,6 +248,8 @@ FIELDS: Mapping[Kind, tuple[Field, ...]] = {
             "owner",
             "assigned to",
             "last logged on user",
+            "user_name0",
+            "assigned user",
         ),
         _f(
             "last_seen",
@@ -244,6 +263,8 @@ FIELDS: Mapping[Kind, tuple[Field, ...]] = {
             "last contact",
             "lastcheckin",
             "last sync date time",
+            "last sync",
+            "lasthwscan",
         ),
     ),
     Kind.INVENTORY: (
@@ -263,6 +284,7 @@ FIELDS: Mapping[Kind, tuple[Field, ...]] = {
             "hostname",
             "computername",
             "name0",
+            "machine",
             required=True,
         ),
         _f(
@@ -295,6 +317,7 @@ FIELDS: Mapping[Kind, tuple[Field, ...]] = {
             "program",
             "name",
             "app name",
+            "product",
             required=True,
         ),
         _f(
@@ -319,6 +342,8 @@ FIELDS: Mapping[Kind, tuple[Field, ...]] = {
             "installed on",
             "install date",
             "date installed",
+            "installed",
+            "installdate2",
         ),
     ),
     Kind.ENTITLEMENTS: (
@@ -341,6 +366,7 @@ FIELDS: Mapping[Kind, tuple[Field, ...]] = {
             "license name",
             "item",
             "description",
+            "name",
             required=True,
         ),
         _f(
@@ -365,6 +391,7 @@ FIELDS: Mapping[Kind, tuple[Field, ...]] = {
             "units",
             "license count",
             "number of licenses",
+            "count",
             required=True,
         ),
         _f(
@@ -377,6 +404,7 @@ FIELDS: Mapping[Kind, tuple[Field, ...]] = {
             "subscription start",
             "start",
             "contract start",
+            "order date",
         ),
         _f(
             "term_end",
@@ -391,6 +419,7 @@ FIELDS: Mapping[Kind, tuple[Field, ...]] = {
             "end",
             "renewal date",
             "contract end",
+            "termination date",
         ),
         _f(
             "unit_cost",
@@ -417,9 +446,19 @@ FIELDS: Mapping[Kind, tuple[Field, ...]] = {
             "invoice",
             "invoice number",
             "reference",
+            "purchase order number",
             required=True,
         ),
-        _f("reseller", "Reseller", "supplier", "partner", "distributor", "seller"),
+        _f(
+            "reseller",
+            "Reseller",
+            "supplier",
+            "partner",
+            "distributor",
+            "seller",
+            "vendor of record",
+            "sold by",
+        ),
         _f(
             "min_cores",
             "Minimum cores per processor",
@@ -439,14 +478,26 @@ FIELDS: Mapping[Kind, tuple[Field, ...]] = {
             "license feature",
             "software",
             "application",
+            "license",
             required=True,
         ),
-        _f("host", "Host", "hostname", "host name", "computer", "device", "workstation", "display"),
+        _f(
+            "host",
+            "Host",
+            "hostname",
+            "host name",
+            "computer",
+            "device",
+            "workstation",
+            "machine",
+            "display",
+        ),
         _f(
             "checkout",
             "Checkout",
             "checkout time",
             "checked out",
+            "check out",
             "start",
             "start time",
             "session start",
@@ -458,6 +509,7 @@ FIELDS: Mapping[Kind, tuple[Field, ...]] = {
             "Checkin",
             "checkin time",
             "checked in",
+            "check in",
             "end",
             "end time",
             "session end",
@@ -486,10 +538,18 @@ class Format:
     kind: Kind
     signature: frozenset[str]  # normalized headers that must all be present
     columns: Mapping[str, str]  # field key -> header, where synonyms would not find it
+    fallbacks: Mapping[str, str]  # field key -> header read where the field's own cell is empty
 
 
-def _fmt(name: str, kind: Kind, signature: Sequence[str], /, **columns: str) -> Format:
-    return Format(name, kind, frozenset(normal(h) for h in signature), columns)
+def _fmt(
+    name: str,
+    kind: Kind,
+    signature: Sequence[str],
+    /,
+    fallbacks: Mapping[str, str] | None = None,
+    **columns: str,
+) -> Format:
+    return Format(name, kind, frozenset(normal(h) for h in signature), columns, fallbacks or {})
 
 
 FORMATS: tuple[Format, ...] = (
@@ -497,6 +557,8 @@ FORMATS: tuple[Format, ...] = (
         "Active Directory (Get-ADUser | Export-Csv)",
         Kind.PEOPLE,
         ("SamAccountName", "UserPrincipalName", "DistinguishedName"),
+        # Service accounts have no EmployeeID or mail: AD leaves the cells empty.
+        fallbacks={"employee_id": "SamAccountName", "email": "UserPrincipalName"},
         status="Enabled",
         name="Name",
         email="mail",
@@ -578,6 +640,7 @@ class Detection:
     columns: Mapping[str, int]  # field key -> column index
     missing: tuple[Field, ...]  # required fields no column feeds
     unused: tuple[str, ...]  # headers nothing reads
+    fallbacks: Mapping[str, int] = field(default_factory=dict)  # key -> column if cell empty
 
     @property
     def complete(self) -> bool:
@@ -594,6 +657,7 @@ def detect(
         index.setdefault(normal(cell), position)
     present = set(index)
     columns: dict[str, int] = {}
+    fallbacks: dict[str, int] = {}
     name = "columns matched by name"
     if saved is not None:
         name = f"saved mapping '{saved_name}'" if saved_name else "chosen columns"
@@ -607,6 +671,9 @@ def detect(
             for key, heading in known.columns.items():
                 if normal(heading) in index:
                     columns[key] = index[normal(heading)]
+            for key, heading in known.fallbacks.items():
+                if normal(heading) in index:
+                    fallbacks[key] = index[normal(heading)]
     taken = set(columns.values())
     if saved is None:
         for spec in FIELDS[kind]:
@@ -626,7 +693,8 @@ def detect(
         and not (spec.key == "name" and {"first_name", "last_name"} <= set(columns))
     )
     unused = tuple(h for i, h in enumerate(header) if i not in taken and h)
-    return Detection(kind, name, columns, missing, unused)
+    fallbacks = {k: i for k, i in fallbacks.items() if k in columns and columns[k] != i}
+    return Detection(kind, name, columns, missing, unused, fallbacks)
 
 
 def field_label(kind: Kind, key: str) -> str:
