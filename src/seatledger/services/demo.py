@@ -1092,32 +1092,6 @@ class _Writer(Bulk):
     def __init__(self, conn: Connection, timeline: _Timeline) -> None:
         super().__init__(conn)
         self.timeline = timeline
-        self._deferred: list[str] = []
-
-    def defer_indexes(self, tables: Sequence[str]) -> None:
-        """Drop the secondary indexes of ``tables`` until :meth:`restore_indexes` (SQLite).
-
-        Building an index once over sorted keys is much faster than keeping it up to date row
-        by row.  The exact statements the migrations stored are replayed, in the same
-        transaction, so the schema ends as it began.
-        """
-        if not self.sqlite:
-            return
-        marks = ", ".join("?" * len(tables))
-        rows = self.conn.exec_driver_sql(
-            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
-            f"AND tbl_name IN ({marks}) ORDER BY name",
-            tuple(tables),
-        ).all()
-        for name, sql in rows:
-            self.conn.exec_driver_sql(f'DROP INDEX "{name}"')
-            self._deferred.append(str(sql))
-
-    def restore_indexes(self) -> None:
-        """Create the indexes :meth:`defer_indexes` dropped."""
-        for sql in self._deferred:
-            self.conn.exec_driver_sql(sql)
-        self._deferred.clear()
 
     def moment(self, u: int) -> Any:
         """A DATETIME column value."""

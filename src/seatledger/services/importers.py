@@ -289,28 +289,10 @@ def _inventory(
     normalizer: Normalizer = load_normalizer(session)
     next_device = first_device = bulk.max_id("device")
     next_title = bulk.max_id("software_title")
-    before_max = bulk.max_id("installation")
     new_devices: list[tuple[Any, ...]] = []
     new_titles: list[tuple[Any, ...]] = []
-    rows: list[tuple[Any, ...]] = []
-    sql = (
-        "INSERT INTO installation (device_id, title_id, first_seen, removed_on, install_date, "
-        "import_id) VALUES (?, ?, ?, NULL, ?, ?) ON CONFLICT (device_id, title_id) DO UPDATE SET "
-        "import_id = excluded.import_id, removed_on = NULL, "
-        "first_seen = CASE WHEN installation.removed_on IS NULL THEN installation.first_seen "
-        "ELSE excluded.first_seen END, "
-        "install_date = COALESCE(excluded.install_date, installation.install_date)"
-    )
-    day = bulk.day
-
-    def flush() -> None:
-        bulk.insert("device", "id, hostname, serial, os, processors, cores, last_seen", new_devices)
-        bulk.insert("software_title", "id, publisher, title, version, product_id", new_titles)
-        bulk.many(sql, rows)
-        new_devices.clear()
-        new_titles.clear()
-        rows.clear()
-
+    # Each (device, title) once, packed in one int; the last install date the file gives.
+    listed: dict[int, dt.date | None] = {}
     for record in records:
         assert isinstance(record, InstallRecord)
         done.rows += 1
@@ -327,42 +309,63 @@ def _inventory(
             title_id = titles[key] = next_title
             product = normalizer.product_of(RawTitle(*key))
             new_titles.append((title_id, *key, product))
-        rows.append((device_id, title_id, today, day(record.install_date), batch_id))
-        if len(rows) >= 50_000:
-            flush()
-    flush()
-    bulk.advance_sequences(["device", "software_title", "installation"])
-    listed = int(
-        bulk.execute("SELECT COUNT(*) FROM installation WHERE import_id = ?", (batch_id,)).scalar()
-        or 0
+        packed = device_id << 32 | title_id
+        if record.install_date is not None or packed not in listed:
+            listed[packed] = record.install_date
+    bulk.insert("device", "id, hostname, serial, os, processors, cores, last_seen", new_devices)
+    bulk.insert("software_title", "id, publisher, title, version, product_id", new_titles)
+    bulk.advance_sequences(["device", "software_title"])
+
+    # Stage the file's installs, then change only what differs, set-based: reactivate what was
+    # removed, insert what is new, mark removed what the file's devices no longer list.
+    temporary = "CREATE TEMP TABLE import_stage (device_id INTEGER NOT NULL, " + (
+        "title_id INTEGER NOT NULL, install_date DATE)" + ("" if bulk.sqlite else " ON COMMIT DROP")
     )
-    done.inserted = int(
-        bulk.execute("SELECT COUNT(*) FROM installation WHERE id > ?", (before_max,)).scalar() or 0
+    bulk.execute(temporary)
+    mask = (1 << 32) - 1
+    day = bulk.day
+    bulk.insert(
+        "import_stage",
+        "device_id, title_id, install_date",
+        [(key >> 32, key & mask, day(value)) for key, value in sorted(listed.items())],
     )
-    done.updated = int(
+    bulk.execute("CREATE INDEX import_stage_key ON import_stage (device_id, title_id)")
+    match = (
+        "SELECT 1 FROM import_stage s WHERE s.device_id = installation.device_id "
+        "AND s.title_id = installation.title_id"
+    )
+    done.updated = bulk.execute(
+        f"UPDATE installation SET removed_on = NULL, first_seen = ?, import_id = ? "
+        f"WHERE removed_on IS NOT NULL AND EXISTS ({match})",
+        (today, batch_id),
+    ).rowcount
+    done.inserted = bulk.execute(
+        "INSERT INTO installation (device_id, title_id, first_seen, removed_on, install_date, "
+        "import_id) SELECT s.device_id, s.title_id, ?, NULL, s.install_date, ? "
+        "FROM import_stage s WHERE NOT EXISTS (SELECT 1 FROM installation i "
+        "WHERE i.device_id = s.device_id AND i.title_id = s.title_id) "
+        "ORDER BY s.device_id, s.title_id",
+        (today, batch_id),
+    ).rowcount
+    done.unchanged = len(listed) - done.inserted - done.updated
+    done.removed = bulk.execute(
+        f"UPDATE installation SET removed_on = ? WHERE removed_on IS NULL "
+        f"AND device_id IN (SELECT DISTINCT device_id FROM import_stage) AND NOT EXISTS ({match})",
+        (today,),
+    ).rowcount
+    unmatched = int(
         bulk.execute(
-            "SELECT COUNT(*) FROM installation WHERE import_id = ? AND id <= ? AND first_seen = ?",
-            (batch_id, before_max, today),
+            "SELECT COUNT(DISTINCT s.title_id) FROM import_stage s JOIN software_title t "
+            "ON t.id = s.title_id WHERE t.product_id IS NULL"
         ).scalar()
         or 0
     )
-    done.unchanged = listed - done.inserted - done.updated
-    done.removed = bulk.execute(
-        "UPDATE installation SET removed_on = ? WHERE removed_on IS NULL AND import_id <> ? "
-        "AND device_id IN (SELECT device_id FROM installation WHERE import_id = ?)",
-        (today, batch_id, batch_id),
-    ).rowcount
+    if bulk.sqlite:
+        bulk.execute("DROP TABLE import_stage")
+    bulk.advance_sequences(["installation"])
     created = next_device - first_device
     if created:
         done.notes.append(f"{created:,} device(s) were new and were added by host name.")
-    unmatched = int(
-        bulk.execute(
-            "SELECT COUNT(DISTINCT t.id) FROM software_title t JOIN installation i ON "
-            "i.title_id = t.id WHERE i.import_id = ? AND t.product_id IS NULL",
-            (batch_id,),
-        ).scalar()
-        or 0
-    )
     if unmatched:
         done.notes.append(
             f"{unmatched:,} title(s) match no normalization rule; map them under Software titles."

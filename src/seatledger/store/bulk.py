@@ -25,6 +25,7 @@ class Bulk:
         self.conn = conn
         self.sqlite = conn.dialect.name == "sqlite"
         self.mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+        self._deferred: list[str] = []
 
     def sql(self, statement: str) -> str:
         """A statement written with ``?`` placeholders, in the driver's style."""
@@ -46,6 +47,31 @@ class Bulk:
         """Insert ``rows`` with executemany, in chunks."""
         marks = ", ".join(["?"] * (columns.count(",") + 1))
         self.many(f"INSERT INTO {table} ({columns}) VALUES ({marks})", rows)
+
+    def defer_indexes(self, tables: Sequence[str]) -> None:
+        """Drop the secondary indexes of ``tables`` until :meth:`restore_indexes` (SQLite).
+
+        Building an index once over sorted keys is much faster than keeping it up to date row
+        by row.  The exact statements the migrations stored are replayed, in the same
+        transaction, so the schema ends as it began.
+        """
+        if not self.sqlite:
+            return
+        marks = ", ".join("?" * len(tables))
+        rows = self.conn.exec_driver_sql(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
+            f"AND tbl_name IN ({marks}) ORDER BY name",
+            tuple(tables),
+        ).all()
+        for name, sql in rows:
+            self.conn.exec_driver_sql(f'DROP INDEX "{name}"')
+            self._deferred.append(str(sql))
+
+    def restore_indexes(self) -> None:
+        """Create the indexes :meth:`defer_indexes` dropped."""
+        for sql in self._deferred:
+            self.conn.exec_driver_sql(sql)
+        self._deferred.clear()
 
     def max_id(self, table: str) -> int:
         """The highest id in ``table`` (0 when empty)."""
