@@ -553,3 +553,28 @@ def test_unmatched_titles_are_mapped_in_a_few_clicks(
     assert [u.title for u in page.unmatched_model.rows] == ["Free Zip"]
     assert [r.title for r in page.rule_model.rows] == ["PDF Studio 2024"]
     assert "re-mapped" in window.statusBar().currentMessage()
+
+
+@pytest.mark.qt_log_ignore("propagateSizeHints")  # the offscreen platform cannot size dialogs
+def test_file_import_opens_the_wizard_for_those_who_may_import(
+    qtbot: QtBot, make_window: MakeWindow, admin: Services, as_role: Callable[[Role], Services]
+) -> None:
+    from seatledger.ui.dialogs.import_wizard import ImportWizard
+
+    window = make_window(admin)
+    action = window.menu_actions["import"]
+    assert action.shortcut().toString() == "Ctrl+I"
+    assert action.isEnabled()
+    seen: list[object] = []
+
+    def close() -> None:
+        dialog = QApplication.activeModalWidget()
+        seen.append(dialog)
+        assert dialog is not None
+        dialog.reject()
+
+    QTimer.singleShot(0, close)
+    action.trigger()
+    assert isinstance(seen[0], ImportWizard)
+    viewer = make_window(as_role(Role.VIEWER))
+    assert not viewer.menu_actions["import"].isEnabled()

@@ -303,6 +303,9 @@ class MainWindow(QMainWindow):
              "Create a new database or open the demo", "document-new"),
             ("open_database", "&Open database…", self.open_database, "Ctrl+O",
              "Open another SeatLedger database", "document-open"),
+            ("import", "&Import…", self.import_file, "Ctrl+I",
+             "Import people, devices, installed software, purchases or usage from a file",
+             "document-import"),
             ("verify_ledger", "&Verify ledger…", self.verify_ledger, None,
              "Check every entry of the activity ledger against its hash chain", ""),
             ("quit", "&Quit", self.close, "Ctrl+Q", "Close SeatLedger", "application-exit"),
@@ -348,7 +351,10 @@ class MainWindow(QMainWindow):
                     result.addAction(self.menu_actions[name])
             return result
 
-        menu("&File", ["new_database", "open_database", None, "verify_ledger", None, "quit"])
+        menu(
+            "&File",
+            ["new_database", "open_database", None, "import", None, "verify_ledger", None, "quit"],
+        )
         menu(
             "&Edit",
             [
@@ -374,7 +380,15 @@ class MainWindow(QMainWindow):
         toolbar.setObjectName("main_toolbar")
         toolbar.setMovable(False)
         toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        for name in ("new_license", "assign", "release", None, "refresh", "verify_ledger"):
+        for name in (
+            "new_license",
+            "assign",
+            "release",
+            None,
+            "import",
+            "refresh",
+            "verify_ledger",
+        ):
             if name is None:
                 toolbar.addSeparator()
             else:
@@ -414,6 +428,7 @@ class MainWindow(QMainWindow):
             and licenses is not None
             and licenses.detail.has_releasable_selection(),
             "release_departed": assign,
+            "import": edit_directory or edit_licenses,
             "operators": self.may(Permission.MANAGE_OPERATORS),
         }
         for name, value in enabled.items():
@@ -478,6 +493,17 @@ class MainWindow(QMainWindow):
         return value if isinstance(value, int) else None
 
     # ------------------------------------------------------------------ file
+    def import_file(self, path: Path | None = None) -> None:
+        """Run the import wizard; afterwards every view shows what it brought in."""
+        from seatledger.ui.dialogs.import_wizard import ImportWizard  # noqa: PLC0415
+
+        wizard = ImportWizard(self.services, self.runner, self, path)
+        wizard.exec()
+        if wizard.result_summary:
+            self._status(wizard.result_summary)
+        if wizard.imported is not None:
+            self.after_change()
+
     def open_database(self) -> None:
         """Create or open another database (StartDialog), sign in, and ask to switch to it."""
         from seatledger.ui.dialogs.start import StartDialog  # noqa: PLC0415
