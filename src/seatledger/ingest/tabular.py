@@ -220,6 +220,11 @@ class Table:
     rows: Iterator[tuple[int, list[str]]]
     sheet: str = ""
     skipped_preamble: list[str] = field(default_factory=list)
+    closer: Callable[[], None] = lambda: None
+
+    def close(self) -> None:
+        """Release the file; reading the rows to their end does so too."""
+        self.closer()
 
     @property
     def delimiter_label(self) -> str:
@@ -276,6 +281,7 @@ def read_table(facts: FileFacts, problems: list[Problem]) -> Table:
         header_line,
         _csv_rows(stream, delimiter, header_line, problems),
         skipped_preamble=preamble,
+        closer=stream.close,
     )
 
 
@@ -375,6 +381,10 @@ def _read_xlsx(facts: FileFacts, problems: list[Problem]) -> Table:
         header.pop()
     width = len(header)
 
+    def close() -> None:
+        book.close()
+        handle.close()
+
     def body() -> Iterator[tuple[int, list[str]]]:
         number = line
         try:
@@ -392,10 +402,9 @@ def _read_xlsx(facts: FileFacts, problems: list[Problem]) -> Table:
                 Problem(number, "", "", f"the sheet cannot be read from here on ({_reason(exc)})")
             )
         finally:
-            book.close()
-            handle.close()
+            close()
 
-    return Table(facts, "", header, line, body(), sheet=sheet.title)
+    return Table(facts, "", header, line, body(), sheet=sheet.title, closer=close)
 
 
 def _reason(exc: Exception) -> str:

@@ -198,32 +198,82 @@ def _owner(people: dict[str, int], text: str) -> int | None:
     return people.get(value) or people.get(value.split("@", 1)[0])
 
 
+# BIOS placeholders and test values many machines share; a rename is never matched by them.
+_PLACEHOLDER_SERIALS = frozenset(
+    {
+        "",
+        "na",
+        "none",
+        "null",
+        "unknown",
+        "notspecified",
+        "notapplicable",
+        "defaultstring",
+        "tobefilledbyoem",
+        "systemserialnumber",
+        "chassisserialnumber",
+        "serialnumber",
+        "invalid",
+        "123456789",
+        "0123456789",
+        "1234567890",
+    }
+)
+
+
+def _serial_key(serial: str) -> str:
+    """A serial compared loosely; empty for a placeholder no machine can be told by."""
+    key = "".join(ch for ch in serial.lower() if ch.isalnum())
+    return "" if key in _PLACEHOLDER_SERIALS or not key.strip("0") else key
+
+
 def _devices(bulk: Bulk, now: dt.datetime, records: Iterator[Record]) -> Applied:
     done = Applied()
     people = _person_lookup(bulk)
     by_host: dict[str, list[Any]] = {}
     by_serial: dict[str, list[Any]] = {}
+    shared: set[str] = set()
     for row in bulk.execute(
         "SELECT id, hostname, serial, os, processors, cores, owner_id, last_seen FROM device"
     ):
         values = list(row)
         by_host[str(values[1]).lower()] = values
-        if values[2]:
-            by_serial.setdefault(str(values[2]).lower(), values)
+        if key := _serial_key(str(values[2] or "")):
+            if key in by_serial:
+                shared.add(key)
+            by_serial[key] = values
+    rows = [r for r in records if isinstance(r, DeviceRecord)]
+    listed: dict[str, int] = {}
+    for record in rows:
+        if key := _serial_key(record.serial):
+            listed[key] = listed.get(key, 0) + 1
+    shared.update(key for key, times in listed.items() if times > 1)
+    listed_hosts = {r.hostname.lower() for r in rows}
     next_id = bulk.max_id("device")
     inserts: list[tuple[Any, ...]] = []
-    updates: list[tuple[Any, ...]] = []
+    updates: dict[int, tuple[Any, ...]] = {}
+    renamed: list[int] = []
     unknown_owners: list[str] = []
-    for record in records:
-        assert isinstance(record, DeviceRecord)
+    for record in rows:
         done.rows += 1
         owner_id = _owner(people, record.owner)
         if record.owner and owner_id is None:
             unknown_owners.append(record.owner)
         last_seen = bulk.day(record.last_seen or now.date())
-        old = by_host.get(record.hostname.lower())
-        if old is None and record.serial:
-            old = by_serial.get(record.serial.lower())
+        host = record.hostname.lower()
+        old = by_host.get(host)
+        key = _serial_key(record.serial)
+        if old is None and key and key not in shared:
+            # A machine renamed since: its serial, under a name this file no longer lists.
+            candidate = by_serial.get(key)
+            if (
+                candidate is not None
+                and candidate[0] not in updates
+                and str(candidate[1]).lower() not in listed_hosts
+            ):
+                old = candidate
+                by_host.pop(str(old[1]).lower(), None)
+                renamed.append(old[0])
         if old is None:
             next_id += 1
             row = [
@@ -237,7 +287,7 @@ def _devices(bulk: Bulk, now: dt.datetime, records: Iterator[Record]) -> Applied
                 last_seen,
             ]
             inserts.append(tuple(row))
-            by_host[record.hostname.lower()] = row
+            by_host[host] = row
             done.inserted += 1
             continue
         new = [
@@ -254,15 +304,20 @@ def _devices(bulk: Bulk, now: dt.datetime, records: Iterator[Record]) -> Applied
             done.updated += 1
         else:
             done.unchanged += 1
-        updates.append((*new[1:], new[0]))
-        by_host[record.hostname.lower()] = new
-    bulk.insert(
-        "device", "id, hostname, serial, os, processors, cores, owner_id, last_seen", inserts
+        updates[old[0]] = (*new[1:], new[0])
+        by_host[host] = new
+    # Renamed machines give up their old names first: another row may be taking one of them.
+    bulk.many(
+        "UPDATE device SET hostname = ? WHERE id = ?",
+        [(f"\x01renaming {device_id}", device_id) for device_id in renamed],
     )
     bulk.many(
         "UPDATE device SET hostname = ?, serial = ?, os = ?, processors = ?, cores = ?, "
         "owner_id = ?, last_seen = ? WHERE id = ?",
-        updates,
+        list(updates.values()),
+    )
+    bulk.insert(
+        "device", "id, hostname, serial, os, processors, cores, owner_id, last_seen", inserts
     )
     bulk.advance_sequences(["device"])
     if unknown_owners:
@@ -393,9 +448,10 @@ def _usage(
     for record in records:
         assert isinstance(record, UsageRecord)
         done.rows += 1
-        key = (record.publisher, record.feature)
+        # By feature alone, as rules.remap re-maps stored sessions (they keep no publisher).
+        key = ("", record.feature)
         if key not in products:
-            products[key] = normalizer.product_of(RawTitle(record.publisher, record.feature))
+            products[key] = normalizer.product_of(RawTitle("", record.feature))
         person_id = _owner(people, record.user)
         if person_id is None:
             unknown_users.add(record.user)
@@ -425,13 +481,15 @@ def _usage(
     )
     done.unchanged = done.rows - done.inserted
     if snapshot is not None and snapshot.features:
-        # Checkouts an earlier snapshot showed that this one does not were returned meanwhile.
+        # Checkouts an earlier snapshot showed that this one does not were returned meanwhile;
+        # one that began after this snapshot was taken (a newer file imported first) was not.
         features = sorted(snapshot.features)
         marks = ", ".join("?" * len(features))
+        taken = bulk.stamp(snapshot.taken_at)
         done.updated = bulk.execute(
             f"UPDATE usage_session SET checkin = ? WHERE checkin IS NULL AND import_id <> ? "
-            f"AND feature IN ({marks})",
-            (bulk.stamp(snapshot.taken_at), batch_id, *features),
+            f"AND checkout <= ? AND feature IN ({marks})",
+            (taken, batch_id, taken, *features),
         ).rowcount
     if unknown_users:
         done.notes.append(

@@ -14,6 +14,7 @@ import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 from sqlalchemy import select
 
@@ -23,7 +24,14 @@ from seatledger.errors import KnownError, NotFoundError, ValidationError
 from seatledger.ingest import flexlm
 from seatledger.ingest.formats import FIELDS, Detection, Kind, detect
 from seatledger.ingest.records import Record, RowReader
-from seatledger.ingest.tabular import FileFacts, ImportFileError, Problem, read_table, sniff
+from seatledger.ingest.tabular import (
+    FileFacts,
+    ImportFileError,
+    Problem,
+    Table,
+    read_table,
+    sniff,
+)
 from seatledger.ingest.values import DateOrder, DateReader
 from seatledger.services import importers
 from seatledger.services.context import Context
@@ -34,6 +42,7 @@ PROBLEMS_SHOWN = 200
 PROGRESS_EVERY = 20_000
 
 Progress = Callable[[int, int], None]  # (done, total); raising Cancelled stops the work
+_T = TypeVar("_T")
 
 
 class ImportRejected(KnownError):
@@ -136,13 +145,31 @@ class _Problems(list[Problem]):
 @dataclass
 class _Opened:
     facts: FileFacts
+    options: ImportOptions
+    problems: _Problems
+    dates: DateReader
     format_name: str
     delimiter: str
     header: list[str]
     detection: Detection | None
     records: Iterator[Record]
     reader: RowReader | None
+    table: Table | None
     snapshot: flexlm.Snapshot | None
+
+    def close(self) -> None:
+        """Release the file, however far it was read."""
+        if self.table is not None:
+            self.table.close()
+
+
+@dataclass
+class _Scan:
+    opened: _Opened
+    problems: _Problems
+    dates: DateReader
+    sample: list[tuple[int, list[str]]]
+    count: int
 
 
 class ImportService:
@@ -203,28 +230,9 @@ class ImportService:
         self, path: Path, options: ImportOptions, progress: Progress | None = None
     ) -> Preview:
         """Read the whole file and report what it holds and every problem; write nothing."""
-        problems = _Problems()
-        dates = DateReader(options.date_order)
-        opened = self._open(path, options, problems, dates)
-        sample: list[tuple[int, list[str]]] = []
-        count = 0
-        reader = opened.reader
-        for record in _watch(opened.records, reader, progress, opened.facts):
-            count += 1
-            if len(sample) < SAMPLE_ROWS:
-                sample.append((record.line, _cells_of(record)))
-        if dates.order is None and dates.ambiguous_count:
-            for line, column, value in dates.ambiguous:
-                problems.append(
-                    Problem(
-                        line,
-                        column,
-                        value,
-                        "day and month cannot be told apart, and no date in the file settles "
-                        "it; choose the date order",
-                    )
-                )
-            problems.total += dates.ambiguous_count - len(dates.ambiguous)
+        facts = sniff(path)
+        scan = self._settled(facts, options, lambda o: self._scan(o, progress))
+        opened, problems, dates = scan.opened, scan.problems, scan.dates
         detection = opened.detection
         if detection is not None and detection.missing:
             for spec in detection.missing:
@@ -245,22 +253,22 @@ class ImportService:
             earlier = session.scalar(
                 select(ImportBatch.imported_at).where(
                     ImportBatch.kind == options.kind.value,
-                    ImportBatch.sha256 == opened.facts.sha256,
+                    ImportBatch.sha256 == facts.sha256,
                 )
             )
-        rows = reader.rows_read if reader is not None else count
+        reader = opened.reader
         return Preview(
-            facts=opened.facts,
+            facts=facts,
             kind=options.kind,
             format_name=opened.format_name,
             delimiter=opened.delimiter,
             header=opened.header,
             detection=detection,
-            sample=sample,
+            sample=scan.sample,
             problems=list(problems),
             problem_count=problems.total,
-            rows=rows,
-            records=count,
+            rows=reader.rows_read if reader is not None else scan.count,
+            records=scan.count,
             date_order=options.date_order or dates.order,
             date_note=date_note,
             already_imported=earlier,
@@ -277,14 +285,12 @@ class ImportService:
         """Import the file in one transaction and one ledger entry, or nothing at all.
 
         Raises:
+            ImportFileError: the file cannot be read as a table (nothing was written).
             ImportRejected: the file has problems (nothing was written).
             ValidationError: the file changed since its preview.
             Cancelled: the progress callback cancelled (nothing was written).
         """
-        problems = _Problems()
-        dates = DateReader(options.date_order)
-        opened = self._open(path, options, problems, dates)
-        facts = opened.facts
+        facts = sniff(path)
         if expected_sha256 is not None and facts.sha256 != expected_sha256:
             raise ValidationError(
                 f"{facts.path.name} changed since it was previewed; preview it again."
@@ -308,6 +314,15 @@ class ImportService:
                 0,
                 already_imported=True,
             )
+        return self._settled(facts, options, lambda o: self._commit(o, progress))
+
+    def _commit(self, opened: _Opened, progress: Progress | None) -> ImportResult:
+        facts, options, problems, dates = (
+            opened.facts,
+            opened.options,
+            opened.problems,
+            opened.dates,
+        )
         if opened.detection is not None and opened.detection.missing:
             missing = ", ".join(f.label for f in opened.detection.missing)
             raise ImportRejected(
@@ -342,11 +357,9 @@ class ImportService:
             applied = importers.apply(
                 change.session, options, batch.id, change.now, records, problems, opened.snapshot
             )
-            if dates.order is None and dates.ambiguous_count:
-                line, column, value = dates.ambiguous[0]
-                problems.append(
-                    Problem(line, column, value, "ambiguous date; choose the date order")
-                )
+            if _needs_second_pass(options, dates):
+                raise _Settled(dates)  # rolls this pass back; the caller reads the file again
+            _check_read_whole(opened)
             if problems.total:
                 raise ImportRejected(facts.path.name, list(problems), problems.total)
             rows = opened.reader.rows_read if opened.reader is not None else applied.rows
@@ -365,6 +378,8 @@ class ImportService:
                 "flagged": applied.flagged,
                 "removed": applied.removed,
             }
+            if dates.order is not None and options.date_order is None:
+                change.after["date_order"] = dates.order.value
             return ImportResult(
                 batch.id,
                 options.kind,
@@ -379,6 +394,40 @@ class ImportService:
                 notes=tuple(applied.notes),
             )
 
+    def _scan(self, opened: _Opened, progress: Progress | None) -> _Scan:
+        """Read every record (the preview's pass), keeping the first few as a sample."""
+        sample: list[tuple[int, list[str]]] = []
+        count = 0
+        for record in _watch(opened.records, opened.reader, progress, opened.facts):
+            count += 1
+            if len(sample) < SAMPLE_ROWS:
+                sample.append((record.line, _cells_of(record)))
+        if _needs_second_pass(opened.options, opened.dates):
+            raise _Settled(opened.dates)
+        _check_read_whole(opened)
+        return _Scan(opened, opened.problems, opened.dates, sample, count)
+
+    def _settled(
+        self, facts: FileFacts, options: ImportOptions, work: Callable[[_Opened], _T]
+    ) -> _T:
+        """Run ``work`` over the opened file; again, if the file settled its date order late.
+
+        ``03/04/2026`` on line 2 is read day first once ``25/03/2026`` turns up on line 900, so
+        the rows before line 900 are read again with the order the file itself settled.
+        """
+        dates = DateReader(options.date_order)
+        for attempt in range(2):
+            opened = self._open(facts, options, _Problems(), dates)
+            try:
+                return work(opened)
+            except _Settled as settled:
+                if attempt:
+                    raise AssertionError("the date order was settled twice") from None
+                dates = DateReader(settled.order, decided_at=settled.decided_at)
+            finally:
+                opened.close()
+        raise AssertionError("unreachable")
+
     def history(self, limit: int = 200) -> list[ImportBatch]:
         """The latest imports, newest first."""
         with self._ctx.read() as session:
@@ -389,30 +438,90 @@ class ImportService:
             return rows
 
     def _open(
-        self, path: Path, options: ImportOptions, problems: list[Problem], dates: DateReader
+        self, facts: FileFacts, options: ImportOptions, problems: _Problems, dates: DateReader
     ) -> _Opened:
-        facts = sniff(path)
         if options.kind is Kind.USAGE and facts.kind == "csv":
             with facts.path.open(encoding=facts.encoding, errors="replace") as handle:
                 head = handle.read(4096)
             if flexlm.looks_like_lmstat(head):
                 snapshot, records = flexlm.read_lmstat(facts, problems)
-                return _Opened(facts, "FlexNet lmstat -a", "", [], None, records, None, snapshot)
+                return _Opened(
+                    facts,
+                    options,
+                    problems,
+                    dates,
+                    "FlexNet lmstat -a",
+                    "",
+                    [],
+                    None,
+                    records,
+                    None,
+                    None,
+                    snapshot,
+                )
         table = read_table(facts, problems)
         if not any(table.header):
-            raise ImportFileError(f"{path.name}: the header row is empty.")
-        saved = options.mapping
-        detection = detect(options.kind, table.header, saved, options.mapping_name)
+            table.close()
+            raise ImportFileError(f"{facts.path.name}: the header row is empty.")
+        detection = detect(options.kind, table.header, options.mapping, options.mapping_name)
         reader = RowReader(table, detection, dates, problems)
         return _Opened(
             facts,
+            options,
+            problems,
+            dates,
             detection.format_name,
             table.delimiter_label,
             table.header,
             detection,
             reader.records() if detection.complete else iter(()),
             reader,
+            table,
             None,
+        )
+
+
+class _Settled(Exception):
+    """Internal: the file settled its slash-date order after some rows were read without it."""
+
+    def __init__(self, dates: DateReader) -> None:
+        super().__init__("the date order was settled late")
+        assert dates.order is not None
+        self.order: DateOrder = dates.order
+        self.decided_at = dates.decided_at
+
+
+def _needs_second_pass(options: ImportOptions, dates: DateReader) -> bool:
+    """Whether rows were read with their slash dates unknown before the file settled them."""
+    return options.date_order is None and dates.order is not None and dates.ambiguous_count > 0
+
+
+def _check_read_whole(opened: _Opened) -> None:
+    """Problems of the file as a whole, once every row was read."""
+    problems, dates = opened.problems, opened.dates
+    if dates.order is None and dates.ambiguous_count:
+        for line, column, value in dates.ambiguous:
+            problems.append(
+                Problem(
+                    line,
+                    column,
+                    value,
+                    "day and month cannot be told apart, and no date in the file settles it; "
+                    "choose the date order",
+                )
+            )
+        problems.total += dates.ambiguous_count - len(dates.ambiguous)
+    reader, table = opened.reader, opened.table
+    if reader is None or table is None or reader.rows_read or problems.total:
+        return
+    if opened.detection is not None and opened.detection.complete:
+        problems.append(
+            Problem(
+                table.header_line,
+                "",
+                "",
+                "the file has a header row but no data rows; there is nothing to import",
+            )
         )
 
 
