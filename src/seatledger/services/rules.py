@@ -68,6 +68,18 @@ class Unmatched:
     installs: int
 
 
+_LIMITS = (("Title", 500), ("Publisher", 300), ("Version from", 100), ("Version below", 100))
+
+
+def _check_lengths(*values: str) -> None:
+    """Refuse patterns longer than their columns hold (PostgreSQL would fail on them)."""
+    for (field, limit), value in zip(_LIMITS, values, strict=False):
+        if len(value.strip()) > limit:
+            raise ValidationError(
+                f"{field} is {len(value.strip()):,} characters long; the limit is {limit}.", field
+            )
+
+
 def _domain_rule(row: NormalizationRule) -> Rule:
     return Rule(
         product_id=row.product_id,
@@ -106,12 +118,15 @@ def remap(session: Session) -> int:
     bulk.many("UPDATE software_title SET product_id = ? WHERE id = ?", changes)
     features = [
         (found, feature)
-        for feature, product in session.execute(
-            select(UsageSession.feature, func.max(UsageSession.product_id)).group_by(
-                UsageSession.feature
-            )
+        for feature, low, high in session.execute(
+            select(
+                UsageSession.feature,
+                func.min(UsageSession.product_id),
+                func.max(UsageSession.product_id),
+            ).group_by(UsageSession.feature)
         )
-        if (found := normalizer.product_of(RawTitle("", feature))) != product
+        # min and max: some sessions of a feature may be mapped and others not.
+        if (found := normalizer.product_of(RawTitle("", feature))) != low or found != high
     ]
     bulk.many("UPDATE usage_session SET product_id = ? WHERE feature = ?", features)
     return len(changes)
@@ -168,6 +183,7 @@ class RuleService:
 
     def add(self, data: RuleInput) -> tuple[int, int]:
         """Add a rule and apply it; returns the rule id and how many titles it re-mapped."""
+        _check_lengths(data.title, data.publisher, data.version_min, data.version_max)
         rule = Rule(
             product_id=data.product_id,
             title=data.title,
@@ -205,6 +221,8 @@ class RuleService:
         ledger entry.  Returns how many titles were re-mapped."""
         if not titles:
             raise ValidationError("Choose at least one title to map.")
+        for publisher, title in titles:
+            _check_lengths(title, publisher)
         with self._ctx.change(
             Permission.EDIT_LICENSES, "rule.create", "normalization_rule", EDIT
         ) as change:
