@@ -15,7 +15,9 @@ functions of ``domain.metrics``, applied per distinct hardware shape.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
@@ -27,6 +29,7 @@ from sqlalchemy.orm import Session
 from seatledger.domain import metrics
 from seatledger.domain.licensing import Metric
 from seatledger.services.context import Context
+from seatledger.store.bulk import Bulk
 from seatledger.store.models import (
     Device,
     Entitlement,
@@ -40,7 +43,7 @@ from seatledger.store.models import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterator
 
     import numpy as np
     from numpy.typing import NDArray
@@ -347,10 +350,10 @@ def _read(session: Session, day: dt.date, step: Callable[[int, int], None]) -> _
     processors = np.zeros(max_device + 1, dtype=np.int64)
     cores = np.zeros(max_device + 1, dtype=np.int64)
     owner = np.full(max_device + 1, -1, dtype=np.int64)
-    rows = session.execute(select(Device.id, Device.processors, Device.cores, Device.owner_id))
-    data = np.array(
-        [(i, p, c, -1 if o is None else o) for i, p, c, o in rows], dtype=np.int64
-    ).reshape(-1, 4)
+    rows = session.connection().execute(
+        select(Device.id, Device.processors, Device.cores, func.coalesce(Device.owner_id, -1))
+    )
+    data = _matrix(rows.fetchall(), 4)
     processors[data[:, 0]], cores[data[:, 0]], owner[data[:, 0]] = (
         data[:, 1],
         data[:, 2],
@@ -367,48 +370,61 @@ def _read(session: Session, day: dt.date, step: Callable[[int, int], None]) -> _
     if titles:
         max_title = int(session.scalar(select(func.max(SoftwareTitle.id))) or 0)
         title_pid = np.full(max_title + 1, -1, dtype=np.int64)
-        mapped = np.array(titles, dtype=np.int64)
+        mapped = _matrix(titles, 2)
         title_pid[mapped[:, 0]] = mapped[:, 1]
-        result = session.execute(
-            select(Installation.title_id, Installation.device_id).where(installed(day))
-        )
         parts = []
-        while chunk := result.fetchmany(200_000):
-            pairs = np.array(chunk, dtype=np.int64)
+        for chunk in _raw_chunks(
+            session,
+            "SELECT title_id, device_id FROM installation WHERE first_seen <= ? "
+            "AND (removed_on IS NULL OR removed_on > ?)",
+            lambda bulk: (bulk.day(day), bulk.day(day)),
+        ):
+            pairs = _matrix(chunk, 2)
             pid = title_pid[pairs[:, 0]]
             keep = pid >= 0
-            parts.append(np.unique((pid[keep] << _SHIFT) | pairs[keep, 1]))
+            parts.append(_distinct((pid[keep] << _SHIFT) | pairs[keep, 1]))
         if parts:
-            install_keys = np.unique(np.concatenate(parts))
+            install_keys = _distinct(np.concatenate(parts))
     step(3, 7)
 
-    seats = np.array(
+    # Seats: a million rows, read through Core (the ORM would buffer them all) with the start
+    # day computed by the database; each entitlement's product and metric joined here.
+    kinds = {
+        eid: (pid, _CODE[Metric(metric)])
+        for eid, pid, metric in session.execute(
+            select(Entitlement.id, Entitlement.product_id, Entitlement.metric)
+        )
+    }
+    if session.get_bind().dialect.name == "sqlite":
+        started = "CAST(julianday(started_at) - 2440587.5 AS INTEGER)"
+    else:
+        started = "(CAST(started_at AS DATE) - DATE '1970-01-01')"
+    parts = [np.zeros((0, 5), dtype=np.int64)]
+    for chunk in _raw_chunks(
+        session,
+        "SELECT entitlement_id, COALESCE(device_id, -1), COALESCE(person_id, -1), units, "
+        f"{started} FROM seat_assignment WHERE started_at < ? "
+        "AND (ended_at IS NULL OR ended_at >= ?)",
+        lambda bulk: (bulk.stamp(moment), bulk.stamp(moment)),
+    ):
+        parts.append(_matrix(chunk, 5))
+    raw = np.concatenate(parts)
+    lookup_pid = np.zeros(max(kinds, default=0) + 1, dtype=np.int64)
+    lookup_metric = np.zeros(max(kinds, default=0) + 1, dtype=np.int64)
+    for eid, (pid, code) in kinds.items():
+        lookup_pid[eid], lookup_metric[eid] = pid, code
+    seats = np.stack(
         [
-            (
-                pid,
-                _CODE[Metric(metric)],
-                -1 if did is None else did,
-                -1 if person is None else person,
-                units,
-                eid,
-                (started.date() - dt.date(1970, 1, 1)).days,
-            )
-            for pid, metric, did, person, units, eid, started in session.execute(
-                select(
-                    Entitlement.product_id,
-                    Entitlement.metric,
-                    SeatAssignment.device_id,
-                    SeatAssignment.person_id,
-                    SeatAssignment.units,
-                    SeatAssignment.entitlement_id,
-                    SeatAssignment.started_at,
-                )
-                .join(Entitlement, Entitlement.id == SeatAssignment.entitlement_id)
-                .where(seat_open(moment))
-            )
+            lookup_pid[raw[:, 0]],
+            lookup_metric[raw[:, 0]],
+            raw[:, 1],
+            raw[:, 2],
+            raw[:, 3],
+            raw[:, 0],
+            raw[:, 4],
         ],
-        dtype=np.int64,
-    ).reshape(-1, 7)
+        axis=1,
+    )
     step(4, 7)
 
     window_start = end_of(day) - dt.timedelta(days=CONCURRENT_WINDOW_DAYS)
@@ -454,9 +470,62 @@ def _read(session: Session, day: dt.date, step: Callable[[int, int], None]) -> _
         cores=cores,
         owner=owner,
         usage=dict(usage),
-        usage_people=np.unique(np.array(users, dtype=np.int64)),
+        usage_people=_distinct(np.array(users, dtype=np.int64)),
         staff=staff,
     )
+
+
+def _raw_chunks(
+    session: Session, sql: str, params: Callable[[Bulk], tuple[Any, ...]]
+) -> Iterator[Sequence[Any]]:
+    """Rows of a hot query straight from the driver's cursor, in chunks of plain tuples.
+
+    Millions of installs: SQLAlchemy's result rows cost more than the query itself here.
+    ``sql`` uses ``?`` placeholders; ``params`` builds the values in the backend's form.
+    """
+    bulk = Bulk(session.connection())
+    cursor = session.connection().connection.cursor()
+    try:
+        cursor.execute(bulk.sql(sql), params(bulk))
+        while chunk := cursor.fetchmany(200_000):
+            yield chunk
+    finally:
+        cursor.close()
+
+
+def _distinct(values: Keys) -> Keys:
+    """Sorted distinct values.  numpy 2's np.unique hashes, which is slower on millions of
+    int64 keys than sorting once and dropping repeats."""
+    np = _np()
+    ordered: Keys = np.sort(values)
+    if len(ordered) < 2:
+        return ordered
+    keep = np.empty(len(ordered), dtype=bool)
+    keep[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=keep[1:])
+    result: Keys = ordered[keep]
+    return result
+
+
+def _tally(values: Keys) -> tuple[Keys, Keys]:
+    """Sorted distinct values and how often each occurs."""
+    np = _np()
+    ordered = np.sort(values)
+    if not len(ordered):
+        return ordered, ordered
+    starts = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))
+    counts: Keys = np.diff(np.append(starts, len(ordered)))
+    distinct: Keys = ordered[starts]
+    return distinct, counts
+
+
+def _matrix(rows: Sequence[Any], width: int) -> Keys:
+    """Rows of integers as an int64 matrix.  Result rows are not tuples, and numpy reads
+    non-tuple rows one element at a time through Python; a flat iterator is 20x faster."""
+    np = _np()
+    flat = np.fromiter(itertools.chain.from_iterable(rows), dtype=np.int64, count=len(rows) * width)
+    matrix: Keys = flat.reshape(-1, width)
+    return matrix
 
 
 def _aware(moment: dt.datetime) -> dt.datetime:
@@ -502,12 +571,12 @@ def _rows(facts: _Facts) -> list[PositionRow]:
         ((install_pid * 16 + install_primary)[device_primary] << _SHIFT)
         | install_dev[device_primary]
     )
-    device_holders = np.unique(np.concatenate(holders))
+    device_holders = _distinct(np.concatenate(holders))
     dev = device_holders & mask32
     shape = np.stack([device_holders >> _SHIFT, facts.processors[dev], facts.cores[dev]], axis=1)
     shapes: dict[tuple[int, Metric], list[tuple[int, int, int]]] = defaultdict(list)
     if len(shape):
-        distinct, counts = np.unique(shape, axis=0, return_counts=True)
+        distinct, counts = np.unique(shape, axis=0, return_counts=True)  # (product, shape): few
         for (key, processors, core_count), count in zip(
             distinct.tolist(), counts.tolist(), strict=True
         ):
@@ -533,10 +602,10 @@ def _rows(facts: _Facts) -> list[PositionRow]:
         ((usage_pid * 16 + usage_primary)[use_user] << _SHIFT)
         | (facts.usage_people & mask32)[use_user]
     )
-    person_holders = np.unique(np.concatenate(people))
+    person_holders = _distinct(np.concatenate(people))
     person_counts: dict[tuple[int, Metric], int] = {}
     if len(person_holders):
-        keys, counts = np.unique(person_holders >> _SHIFT, return_counts=True)
+        keys, counts = _tally(person_holders >> _SHIFT)
         person_counts = {
             (k // 16, _METRICS[k % 16]): int(c)
             for k, c in zip(keys.tolist(), counts.tolist(), strict=True)
@@ -611,11 +680,11 @@ def _unlicensed(
     if not len(install_pid):
         return {}
     device_seat = facts.seat_device >= 0
-    covered_devices = np.unique(
+    covered_devices = _distinct(
         (facts.seat_pid[device_seat] << _SHIFT) | facts.seat_device[device_seat]
     )
     person_seat = facts.seat_person >= 0
-    covered_people = np.unique(
+    covered_people = _distinct(
         (facts.seat_pid[person_seat] << _SHIFT) | facts.seat_person[person_seat]
     )
     owners = facts.owner[install_dev]
@@ -626,7 +695,7 @@ def _unlicensed(
     person_keys = (install_pid << _SHIFT) | np.where(owners >= 0, owners, _UNOWNED)
     licensed[by_person] = np.isin(person_keys[by_person], covered_people)
     counted = ~licensed & (by_device | by_person)
-    pids, counts = np.unique(install_pid[counted], return_counts=True)
+    pids, counts = _tally(install_pid[counted])
     return dict(zip(pids.tolist(), (int(c) for c in counts.tolist()), strict=True))
 
 
@@ -672,7 +741,7 @@ def _findings(
     def per_entitlement(kind: FindingKind, chosen: Keys, text: str) -> None:
         if not len(chosen):
             return
-        ids, counts = np.unique(chosen, return_counts=True)
+        ids, counts = _tally(chosen)
         for eid, count in zip(ids.tolist(), counts.tolist(), strict=True):
             pid = entitlement_pid.get(eid, 0)
             vendor, product = names.get(pid, ("", ""))
@@ -717,9 +786,9 @@ def _findings(
     for holder, what in ((facts.seat_person, "person"), (facts.seat_device, "device")):
         chosen = holder >= 0
         keys = (facts.seat_pid[chosen] << _SHIFT) | holder[chosen]
-        distinct, counts = np.unique(keys, return_counts=True)
+        distinct, counts = _tally(keys)
         twice = distinct[counts > 1] >> _SHIFT
-        pids, per = np.unique(twice, return_counts=True)
+        pids, per = _tally(twice)
         for pid, count in zip(pids.tolist(), per.tolist(), strict=True):
             vendor, product = names.get(pid, ("", ""))
             found.append(
@@ -737,7 +806,7 @@ def _findings(
     # Shelfware: seats older than the window on products with inventory or usage data, whose
     # holder shows no install and no use.
     mask32 = (1 << _SHIFT) - 1
-    observed = np.unique(
+    observed = _distinct(
         np.concatenate(
             [
                 facts.install_keys >> _SHIFT,
@@ -750,7 +819,7 @@ def _findings(
     old = (facts.seat_started <= cutoff) & np.isin(facts.seat_pid, observed)
     install_dev = facts.install_keys & mask32
     owners = facts.owner[install_dev]
-    used_by = np.unique(
+    used_by = _distinct(
         np.concatenate(
             [
                 ((facts.install_keys >> _SHIFT) << _SHIFT)[owners >= 0] | owners[owners >= 0],
