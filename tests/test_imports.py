@@ -412,6 +412,18 @@ def test_full_export_flags_active_people_missing_from_it(admin: Services, tmp_pa
 
 
 @sqlite_only
+def test_a_planned_leaving_date_is_kept_on_reimport(admin: Services, tmp_path: Path) -> None:
+    planned = (
+        "Employee ID,Full Name,Employment Status,Termination Date\n"
+        "E1,Ann Lee,Active,2099-06-30\nE2,Bob Stone,Active,\n"
+    )
+    commit(admin, write(tmp_path, "hr1.csv", planned), Kind.PEOPLE)
+    assert people(admin.db)["E1"][2:] == ("active", None, dt.date(2099, 6, 30))
+    result = commit(admin, write(tmp_path, "hr2.csv", planned.replace("\n", "\r\n")), Kind.PEOPLE)
+    assert (result.updated, result.unchanged) == (0, 2)
+    assert people(admin.db)["E1"][2:] == ("active", None, dt.date(2099, 6, 30))
+
+
 def test_people_from_active_directory_and_windows_1252(admin: Services, tmp_path: Path) -> None:
     ad = (
         "#TYPE Microsoft.ActiveDirectory.Management.ADUser\r\n"
@@ -822,6 +834,34 @@ def test_entitlements_create_vendor_product_and_purchase(admin: Services, tmp_pa
     assert _entitlements(admin.db)["PO-1"][3] == 5
 
 
+def test_entitlement_fields_a_file_leaves_out_keep_their_values(
+    admin: Services, tmp_path: Path
+) -> None:
+    """A purchases file without cost or currency columns does not turn USD into EUR."""
+    commit(admin, write(tmp_path, "e.csv", PURCHASES), Kind.ENTITLEMENTS)
+    short = "Vendor,Product,Metric,Quantity,PO Number\nContoso,PDF Studio,Named user,4,PO-1\n"
+    result = commit(admin, write(tmp_path, "e2.csv", short), Kind.ENTITLEMENTS)
+    assert (result.updated, result.unchanged) == (1, 0)
+    assert _entitlements(admin.db)["PO-1"] == (
+        "Contoso",
+        "PDF Studio",
+        "named_user",
+        4,
+        Decimal("1200.5"),
+        "USD",
+    )
+    with admin.db.read() as session:
+        po1 = session.scalars(select(Entitlement).where(Entitlement.po_reference == "PO-1")).one()
+        assert (po1.term_start, po1.term_end, po1.reseller) == (
+            dt.date(2026, 1, 1),
+            dt.date(2026, 12, 31),
+            "SoftwareOne",
+        )
+    new = "Vendor,Product,Metric,Quantity,PO Number\nContoso,Viewer,Site,1,PO-3\n"
+    commit(admin, write(tmp_path, "e3.csv", new), Kind.ENTITLEMENTS)
+    assert _entitlements(admin.db)["PO-3"][4:] == (None, "EUR")
+
+
 def test_entitlements_refuse_lowering_quantity_below_seats_in_use(
     admin: Services, tmp_path: Path
 ) -> None:
@@ -1058,6 +1098,20 @@ def test_cancel_from_progress_writes_nothing(admin: Services, tmp_path: Path) ->
     small = write(tmp_path, "small.csv", HR)
     with pytest.raises(Cancelled):
         admin.imports.commit(small, ImportOptions(Kind.PEOPLE), progress=cancel_at_the_end)
+    assert state(admin.db) == before
+
+
+@sqlite_only
+def test_a_file_imported_meanwhile_is_not_imported_twice(
+    admin: Services, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two operators commit the same file at once: the second finds it in its transaction."""
+    path = write(tmp_path, "hr.csv", HR)
+    commit(admin, path, Kind.PEOPLE)
+    before = state(admin.db)
+    monkeypatch.setattr(type(admin.imports), "_earlier", lambda *_: None)  # the race
+    result = admin.imports.commit(path, ImportOptions(Kind.PEOPLE))
+    assert result.already_imported
     assert state(admin.db) == before
 
 

@@ -542,7 +542,7 @@ def test_any_csv_round_trips(
     expected = [
         (start, row)
         for start, row in zip(starts[1:], table[1:], strict=True)
-        if any(row) or len(row) > 1
+        if any(cell.strip() for cell in row)  # a row of empty cells is a blank line
     ]
     assert rows == expected
 
@@ -1227,3 +1227,29 @@ def test_sample_exports_read_without_problems(name: str) -> None:
     assert messages(problems) == []
     assert found
     assert len(found) == reader.rows_read
+
+
+def test_rows_of_only_delimiters_are_blank(tmp_path: Path) -> None:
+    """Excel writes ',,,' for a formatted but empty row: it is not a row with empty fields."""
+    path = write(
+        tmp_path, "x.csv", "Employee ID,Full name\r\nE1,Ann\r\n,\r\n , \r\nE2,Bob\r\n,\r\n"
+    )
+    found, problems, _ = records(path, Kind.PEOPLE)
+    assert problems == []
+    assert [r.line for r in found] == [2, 5]
+
+
+def test_unnamed_trailing_header_cells_may_be_missing_from_rows(tmp_path: Path) -> None:
+    """A header ending in a delimiter has an unnamed last column rows need not repeat."""
+    path = write(tmp_path, "x.csv", "Employee ID;Full name;\nE1;Ann\nE2;Bob;\n")
+    found, problems, _ = records(path, Kind.PEOPLE)
+    assert problems == []
+    assert [r.line for r in found] == [2, 3]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("On Leave", True), ("Onboarding", True), ("Inactive", False), ("Deceased", False)],
+)
+def test_more_employment_statuses(text: str, expected: bool) -> None:
+    assert employed(text) is expected

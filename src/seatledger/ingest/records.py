@@ -63,7 +63,7 @@ class EntitlementRecord:
     term_start: dt.date | None
     term_end: dt.date | None
     unit_cost: Decimal | None
-    currency: str
+    currency: str  # "" when the row does not say
     po_reference: str
     reseller: str
     min_cores: int
@@ -149,51 +149,33 @@ class RowReader:
         self.problem_count = 0  # the caller's list may stop growing; this does not
         self.rows_read = 0
         self.width = len(table.header)
+        # Rows may leave out the cells of unnamed last columns ("a;b;" then "1;2").
+        self._named = max((i + 1 for i, h in enumerate(table.header) if h.strip()), default=0)
         self._columns = dict(detection.columns)
         self._labels = {key: field_label(detection.kind, key) for key in self._columns}
         self._seen: dict[str, tuple[int, Record]] = {}
         readers: dict[Kind, Callable[[int, list[str]], Record | None]] = {
             Kind.PEOPLE: self._person,
             Kind.DEVICES: self._device,
-            Kind.INVENTORY: self._install,
             Kind.ENTITLEMENTS: self._entitlement,
             Kind.USAGE: self._usage,
             Kind.SNIPEIT: self._snipeit,
         }
-        self._read = readers[detection.kind]
+        self._read = readers.get(detection.kind)  # installs: see _installs
 
     def records(self) -> Iterator[Record]:
         """Every good record, in file order."""
         if self.detection.kind is Kind.INVENTORY:
             yield from self._installs()
             return
+        read = self._read
+        assert read is not None
         width = self.width
         for line, cells in self.table.rows:
             self.rows_read += 1
-            if len(cells) != width:
-                if len(cells) < width:
-                    self._add(
-                        Problem(
-                            line,
-                            "",
-                            "",
-                            f"the row has {len(cells)} fields; the header "
-                            f"has {width} (a field is missing or a quote is misplaced)",
-                        )
-                    )
-                    continue
-                extra = [c for c in cells[width:] if c.strip()]
-                if extra:
-                    self._add(
-                        Problem(
-                            line,
-                            "",
-                            extra[0],
-                            f"the row has {len(cells)} fields; the header has {width}",
-                        )
-                    )
-                    continue
-            record = self._read(line, cells)
+            if len(cells) != width and self._width_problem(line, cells):
+                continue
+            record = read(line, cells)
             if record is not None:
                 yield record
 
@@ -376,6 +358,8 @@ class RowReader:
     def _width_problem(self, line: int, cells: list[str]) -> bool:
         """Report a row with the wrong number of fields; whether it must be skipped."""
         width = self.width
+        if self._named <= len(cells) < width:
+            return False  # what is missing is unnamed; no field reads it
         if len(cells) < width:
             self._add(
                 Problem(
@@ -396,31 +380,6 @@ class RowReader:
             )
             return True
         return False
-
-    def _install(self, line: int, cells: list[str]) -> Record | None:
-        columns = self._columns
-        hostname = cells[columns["hostname"]].strip()
-        title = cells[columns["title"]].strip()
-        p = columns.get("publisher")
-        publisher = cells[p].strip() if p is not None else ""
-        v = columns.get("version")
-        version = cells[v].strip() if v is not None else ""
-        if (
-            not hostname
-            or not title
-            or len(title) > MAX_TEXT
-            or len(hostname) > 255
-            or len(publisher) > 300
-            or len(version) > 100
-        ):
-            self._install_problem(line, hostname, title, publisher, version)
-            return None
-        install_date = None
-        if "install_date" in columns and cells[columns["install_date"]].strip():
-            ok, install_date = self._date(cells, "install_date", line)
-            if not ok:
-                return None
-        return InstallRecord(line, hostname, publisher, title, version, install_date)
 
     def _install_problem(
         self, line: int, hostname: str, title: str, publisher: str, version: str
@@ -457,8 +416,8 @@ class RowReader:
         if start and end and end < start:
             self._bad(line, "term_end", end.isoformat(), f"is before the start {start.isoformat()}")
         cost = self._amount(cells, "unit_cost", line)
-        currency = (self._text(cells, "currency", line, limit=3) or "EUR").upper()
-        if not (len(currency) == 3 and currency.isalpha()):
+        currency = (self._text(cells, "currency", line, limit=3) or "").upper()  # "": not given
+        if currency and not (len(currency) == 3 and currency.isalpha()):
             self._bad(line, "currency", currency, "is not a three-letter code such as EUR")
         po = self._text(cells, "po_reference", line, required=True, limit=200)
         reseller = self._text(cells, "reseller", line, limit=200) or ""
@@ -546,7 +505,7 @@ class RowReader:
             start,
             end,
             unit,
-            "EUR",
+            "",  # Snipe-IT keeps no currency
             po,
             supplier,
             0,

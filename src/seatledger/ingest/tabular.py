@@ -315,7 +315,7 @@ def _csv_rows(
         for cells in reader:
             line = start
             start = base + reader.line_num
-            if cells and (len(cells) > 1 or cells[0].strip()):
+            if "".join(cells).strip():  # Excel writes ",,," for an empty row
                 yield line, cells
     except csv.Error as exc:
         problems.append(_csv_problem(stream, reader, start, exc))

@@ -210,6 +210,15 @@ _TRUE = frozenset(
         "leave",
         "suspended",
         "probation",
+        "onboarding",
+        "pre-hire",
+        "prehire",
+        "new hire",
+        "hired",
+        "parental leave",
+        "maternity leave",
+        "sick leave",
+        "sabbatical",
     }
 )
 _FALSE = frozenset(
@@ -232,6 +241,10 @@ _FALSE = frozenset(
         "separated",
         "deactivated",
         "i",
+        "deceased",
+        "dismissed",
+        "offboarded",
+        "inactive employee",
     }
 )
 

@@ -59,19 +59,40 @@ def apply(  # noqa: PLR0917 (the parts of one commit, passed straight through)
     records: Iterator[Record],
     problems: list[Problem],
     snapshot: flexlm.Snapshot | None,
+    *,
+    given: frozenset[str],
 ) -> Applied:
-    """Write ``records`` of ``options.kind``; problems found against the database are appended."""
+    """Write ``records`` of ``options.kind``; problems found against the database are appended.
+
+    ``given`` names the fields the file has columns for: a field it has no column for keeps
+    what is stored (a purchases file without a currency does not turn USD into EUR).
+    """
     bulk = Bulk(session.connection())
     kind = options.kind
     if kind is Kind.PEOPLE:
-        return _people(bulk, batch_id, records, full=options.full_export)
+        return _people(
+            bulk, batch_id, records, full=options.full_export, dates="date_left" in given
+        )
     if kind is Kind.DEVICES:
         return _devices(bulk, now, records)
     if kind is Kind.INVENTORY:
         return _inventory(session, bulk, batch_id, now, records)
     if kind is Kind.USAGE:
         return _usage(session, bulk, batch_id, records, snapshot)
-    return _entitlements(session, records, problems)
+    if kind is Kind.SNIPEIT:
+        given = frozenset(_SNIPEIT_FIELDS.get(key, key) for key in given)
+    return _entitlements(session, records, problems, given)
+
+
+_SNIPEIT_FIELDS = {
+    "name": "product",
+    "seats": "quantity",
+    "purchase_date": "term_start",
+    "expiration_date": "term_end",
+    "purchase_cost": "unit_cost",
+    "order_number": "po_reference",
+    "supplier": "reseller",
+}
 
 
 def _lower_map(rows: Any) -> dict[str, int]:
@@ -81,7 +102,9 @@ def _lower_map(rows: Any) -> dict[str, int]:
 # -- people ---------------------------------------------------------------------------------------
 
 
-def _people(bulk: Bulk, batch_id: int, records: Iterator[Record], *, full: bool) -> Applied:
+def _people(
+    bulk: Bulk, batch_id: int, records: Iterator[Record], *, full: bool, dates: bool
+) -> Applied:
     done = Applied()
     teams = _lower_map(bulk.execute("SELECT id, name FROM team"))
     next_team = bulk.max_id("team")
@@ -131,8 +154,11 @@ def _people(bulk: Bulk, batch_id: int, records: Iterator[Record], *, full: bool)
             status = "left"
         elif record.left is False or old_status == "missing":
             status = "active"
-        date_left = bulk.day(record.date_left) if status == "left" else None
-        if status == "left" and date_left is None:
+        if dates:
+            date_left = bulk.day(record.date_left)  # a planned leaving date too
+        elif old_status == "left" and status != "left":
+            date_left = None  # back: the old leaving date no longer holds
+        else:
             date_left = old_left
         new = (record.name, record.email or email, team_id if record.team else old_team, status)
         if new != (name, email, old_team, old_status) or str(date_left) != str(old_left):
@@ -504,7 +530,12 @@ def _usage(
 # -- entitlements ---------------------------------------------------------------------------------
 
 
-def _entitlements(session: Session, records: Iterator[Record], problems: list[Problem]) -> Applied:
+_RECORD_FIELD = {"min_cores_per_processor": "min_cores"}  # where the record's name differs
+
+
+def _entitlements(
+    session: Session, records: Iterator[Record], problems: list[Problem], given: frozenset[str]
+) -> Applied:
     done = Applied()
     vendors = {v.name.lower(): v for v in session.scalars(select(Vendor))}
     products = {(p.vendor_id, p.name.lower()): p for p in session.scalars(select(Product))}
@@ -549,7 +580,7 @@ def _entitlements(session: Session, records: Iterator[Record], problems: list[Pr
                 notes="",
                 seats_used=0,
                 retired=False,
-                **values,
+                **(values | {"currency": record.currency or "EUR"}),
             )
             owned[key] = entitlement
             session.add(entitlement)
@@ -568,6 +599,8 @@ def _entitlements(session: Session, records: Iterator[Record], problems: list[Pr
             continue
         changed = False
         for name, value in values.items():
+            if _RECORD_FIELD.get(name, name) not in given or (name == "currency" and not value):
+                continue  # the file does not say: what is stored stands
             current = getattr(entitlement, name)
             if isinstance(current, Decimal) and value is not None:
                 same = Decimal(current) == Decimal(value)

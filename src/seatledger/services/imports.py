@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
 from seatledger.domain import canonical
 from seatledger.domain.roles import Permission
@@ -295,26 +295,20 @@ class ImportService:
             raise ValidationError(
                 f"{facts.path.name} changed since it was previewed; preview it again."
             )
+        already = ImportResult(
+            None, options.kind, facts.path.name, facts.sha256, 0, 0, 0, 0, 0, already_imported=True
+        )
+        if self._earlier(options.kind, facts.sha256) is not None:
+            return already
+        try:
+            return self._settled(facts, options, lambda o: self._commit(o, progress))
+        except _AlreadyImported:  # by another operator while this one read the file
+            return already
+
+    def _earlier(self, kind: Kind, sha256: str) -> int | None:
+        """The import of the same file (by its hash) as the same kind, if there was one."""
         with self._ctx.read() as session:
-            earlier = session.scalar(
-                select(ImportBatch.id).where(
-                    ImportBatch.kind == options.kind.value, ImportBatch.sha256 == facts.sha256
-                )
-            )
-        if earlier is not None:
-            return ImportResult(
-                None,
-                options.kind,
-                facts.path.name,
-                facts.sha256,
-                0,
-                0,
-                0,
-                0,
-                0,
-                already_imported=True,
-            )
-        return self._settled(facts, options, lambda o: self._commit(o, progress))
+            return session.scalar(_earlier_batch(kind, sha256))
 
     def _commit(self, opened: _Opened, progress: Progress | None) -> ImportResult:
         facts, options, problems, dates = (
@@ -338,6 +332,8 @@ class ImportService:
         with self._ctx.change(
             permission, f"import.{options.kind.value}", "import", f"import {options.kind.value}"
         ) as change:
+            if change.session.scalar(_earlier_batch(options.kind, facts.sha256)) is not None:
+                raise _AlreadyImported
             batch = ImportBatch(
                 kind=options.kind.value,
                 file_name=facts.path.name,
@@ -354,8 +350,21 @@ class ImportService:
             change.session.add(batch)
             change.session.flush()
             records = _watch(opened.records, opened.reader, progress, facts)
+            detection = opened.detection
+            given = frozenset(
+                {f.key for f in FIELDS[options.kind]}
+                if detection is None
+                else {*detection.columns, *detection.fallbacks}
+            )
             applied = importers.apply(
-                change.session, options, batch.id, change.now, records, problems, opened.snapshot
+                change.session,
+                options,
+                batch.id,
+                change.now,
+                records,
+                problems,
+                opened.snapshot,
+                given=given,
             )
             if _needs_second_pass(options, dates):
                 raise _Settled(dates)  # rolls this pass back; the caller reads the file again
@@ -479,6 +488,18 @@ class ImportService:
             table,
             None,
         )
+
+
+def _earlier_batch(kind: Kind, sha256: str) -> Select[int]:
+    return (
+        select(ImportBatch.id)
+        .where(ImportBatch.kind == kind.value, ImportBatch.sha256 == sha256)
+        .limit(1)
+    )
+
+
+class _AlreadyImported(Exception):
+    """Internal: the same file was committed meanwhile; this transaction is rolled back."""
 
 
 class _Settled(Exception):
