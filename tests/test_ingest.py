@@ -699,13 +699,23 @@ def test_bad_dates_say_why(text: str, reason: str) -> None:
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("16", 16), ("1,024", 1024), ("16.0", 16), ("1 024", 1024), ("", None), ("2\u00a0048", 2048)],
+    [
+        ("16", 16),
+        ("1,024", 1024),
+        ("16.0", 16),
+        ("16.00", 16),
+        ("1 024", 1024),
+        ("", None),
+        ("2\u00a0048", 2048),
+    ],
 )
 def test_whole_numbers(text: str, expected: int | None) -> None:
     assert whole(text) == expected
 
 
-@pytest.mark.parametrize("text", ["1,5", "12,34", "-3", "2.5", "x", "1e3", "9" * 5000])
+@pytest.mark.parametrize(
+    "text", ["1,5", "12,34", "-3", "2.5", "x", "1e3", "9" * 5000, "1.000", "2.048", "16.000"]
+)
 def test_not_whole_numbers(text: str) -> None:
     with pytest.raises(ValueProblem):
         whole(text)
@@ -1137,6 +1147,19 @@ def test_lmstat_leap_day_of_last_year(tmp_path: Path) -> None:
     _, found = flexlm.read_lmstat(sniff(write(tmp_path, "lm.txt", text)), problems)
     assert problems == []
     assert [r.checkout.date() for r in found][1] == dt.date(2024, 2, 29)
+
+
+def test_lmstat_values_too_long_to_store_are_problems(tmp_path: Path) -> None:
+    text = LMSTAT.replace("    ann ws-1 ws-1", f"    {'a' * 201} ws-1 ws-1").replace(
+        ", 2 licenses", f", {'9' * 30} licenses"
+    )
+    problems: list[Problem] = []
+    _, found = flexlm.read_lmstat(sniff(write(tmp_path, "lm.txt", text)), problems)
+    assert list(found) == []
+    assert [(p.line, p.column, p.reason) for p in problems] == [
+        (13, "user", "is longer than 200 characters"),
+        (14, "licenses", "is not a count"),
+    ]
 
 
 def test_lmstat_without_status_line(tmp_path: Path) -> None:

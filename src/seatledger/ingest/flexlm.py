@@ -92,7 +92,26 @@ def read_lmstat(
             if start is None:
                 problems.append(Problem(number, "start", line.strip(), "not a real date"))
                 continue
+            too_long = next(
+                (
+                    (what, value, limit)
+                    for what, value, limit in (
+                        ("feature", feature, 200),
+                        ("user", match["user"], 200),
+                        ("host", match["host"], 255),
+                    )
+                    if len(value) > limit
+                ),
+                None,
+            )
+            if too_long is not None:
+                what, value, limit = too_long
+                problems.append(Problem(number, what, value, f"is longer than {limit} characters"))
+                continue
             units = int(match["n"] or 1)
+            if not 1 <= units <= 1_000_000:
+                problems.append(Problem(number, "licenses", match["n"], "is not a count"))
+                continue
             records.append(
                 UsageRecord(
                     number, match["user"], feature, match["host"], start, None, publisher, units

@@ -148,6 +148,8 @@ def _build(  # noqa: PLR0917 (a date's parts, as the patterns capture them)
     return moment.astimezone(dt.UTC)
 
 
+# "16.0" and "16.00" are whole; "1.000" is a thousand written the German way, not 1.
+_ZERO_DECIMALS = re.compile(r"\.0{1,2}$")
 _WHOLE = re.compile(r"[0-9]{1,12}|[0-9]{1,3}(?:,[0-9]{3}){1,3}")
 
 
@@ -159,7 +161,7 @@ def whole(text: str, minimum: int = 0, maximum: int = 10_000_000) -> int | None:
     value = text.strip().replace("\u00a0", "").replace("\u202f", "").replace(" ", "")
     if not value:
         return None
-    value = re.sub(r"\.0+$", "", value)
+    value = _ZERO_DECIMALS.sub("", value)
     if not _WHOLE.fullmatch(value):
         raise ValueProblem("not a whole number")
     number = int(value.replace(",", ""))
