@@ -724,11 +724,11 @@ def test_inventory_creates_devices_titles_and_installs(admin: Services, tmp_path
 
 def test_inventory_reimport_marks_removed_and_reinstalled(admin: Services, tmp_path: Path) -> None:
     commit(admin, write(tmp_path, "inv1.csv", INVENTORY_1), Kind.INVENTORY)
-    second = (
-        "Host name,Title,Publisher,Version\n"
-        "WS-1,Adobe Acrobat DC (64-bit),Adobe,24.1\n"  # still there
-        "WS-1,Adobe Acrobat DC (64-bit),Adobe,24.2\n"  # a new version is a new title
-        "WS-2,Adobe Acrobat DC (64-bit),Adobe,24.1\n"
+    second = (  # the same tool's export again
+        '"DisplayName","DisplayVersion","Publisher","InstallDate","PSComputerName"\r\n'
+        '"Adobe Acrobat DC (64-bit)","24.1","Adobe",,"WS-1"\r\n'  # still there
+        '"Adobe Acrobat DC (64-bit)","24.2","Adobe",,"WS-1"\r\n'  # a new version: a new title
+        '"Adobe Acrobat DC (64-bit)","24.1","Adobe",,"WS-2"\r\n'
     )
     result = commit(admin, write(tmp_path, "inv2.csv", second), Kind.INVENTORY)
     # 7-Zip and the old Acrobat... only 7-Zip is gone from WS-1; WS-3 was not in this file.
@@ -737,11 +737,19 @@ def test_inventory_reimport_marks_removed_and_reinstalled(admin: Services, tmp_p
     assert installs(admin.db)[("WS-1", "7-Zip 23.01 (x64)")] == ("23.01", True)
     assert installs(admin.db)[("WS-3", "Notepad++")] == ("8.6", False)
 
-    back = "Host name,Title,Publisher,Version\nWS-1,7-Zip 23.01 (x64),Igor Pavlov,23.01\n"
+    back = (
+        '"DisplayName","DisplayVersion","Publisher","InstallDate","PSComputerName"\r\n'
+        '"7-Zip 23.01 (x64)","23.01","Igor Pavlov",,"WS-1"\r\n'
+    )
     result = commit(admin, write(tmp_path, "inv3.csv", back), Kind.INVENTORY)
     # Reinstalled; both Acrobat versions on WS-1 are now gone.
     assert (result.inserted, result.updated, result.unchanged, result.removed) == (0, 1, 0, 2)
     assert installs(admin.db)[("WS-1", "7-Zip 23.01 (x64)")] == ("23.01", False)
+
+    other = "Host name,Title\nWS-2,Slack\n"  # another tool's export removes nothing of these
+    result = commit(admin, write(tmp_path, "inv4.csv", other), Kind.INVENTORY)
+    assert (result.inserted, result.removed) == (1, 0)
+    assert installs(admin.db)[("WS-2", "Adobe Acrobat DC (64-bit)")] == ("24.1", False)
 
 
 def test_inventory_titles_are_mapped_by_rules(admin: Services, tmp_path: Path) -> None:
@@ -1176,3 +1184,43 @@ def test_history_lists_imports_newest_first(admin: Services, tmp_path: Path) -> 
         ("devices", "d.csv"),
         ("people", "hr.csv"),
     ]
+
+
+DATA = Path(__file__).parent / "data"
+_SAMPLE_ORDER = [
+    ("people_hr.csv", Kind.PEOPLE),
+    ("people_adusers.csv", Kind.PEOPLE),
+    ("devices_intune.csv", Kind.DEVICES),
+    ("devices_sccm.csv", Kind.DEVICES),
+    ("devices_lansweeper.csv", Kind.DEVICES),
+    ("devices_jamf.csv", Kind.DEVICES),
+    ("inventory_intune.csv", Kind.INVENTORY),
+    ("inventory_sccm.csv", Kind.INVENTORY),
+    ("inventory_lansweeper.csv", Kind.INVENTORY),
+    ("inventory_jamf.csv", Kind.INVENTORY),
+    ("inventory_registry.csv", Kind.INVENTORY),
+    ("inventory_win32product.csv", Kind.INVENTORY),
+    ("inventory_excel_utf16.txt", Kind.INVENTORY),
+    ("entitlements.csv", Kind.ENTITLEMENTS),
+    ("snipeit_licenses.csv", Kind.SNIPEIT),
+    ("usage.csv", Kind.USAGE),
+    ("lmstat.txt", Kind.USAGE),
+]
+
+
+@pytest.mark.skipif(
+    not all((DATA / name).is_file() for name, _ in _SAMPLE_ORDER), reason="no sample exports"
+)
+def test_the_sample_exports_import_one_after_another(admin: Services) -> None:
+    """Every documented export (tests/data) commits, in the order an administrator would."""
+    for name, kind in _SAMPLE_ORDER:
+        preview = admin.imports.preview(DATA / name, ImportOptions(kind))
+        assert preview.ok, (name, preview.problems)
+        result = commit(admin, DATA / name, kind)
+        assert result.rows == preview.rows, name
+    found = state(admin.db)
+    assert (found["device"], found["import_batch"], found["ledger"]) == (28, 17, 18)
+    assert people(admin.db)["E10007"][2:] == ("left", "Sales", dt.date(2026, 10, 31))
+    assert all(d[0] for d in devices(admin.db).values())  # every device has a serial
+    for name, kind in _SAMPLE_ORDER:
+        assert admin.imports.commit(DATA / name, ImportOptions(kind)).already_imported

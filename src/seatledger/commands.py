@@ -262,7 +262,8 @@ def cmd_import(args: argparse.Namespace) -> int:
     facts = preview.facts
     _print(
         f"{facts.path.name}: {preview.format_name}; {facts.encoding_label}; "
-        f"{preview.delimiter} delimited; {preview.rows:,} rows; SHA-256 {facts.sha256[:16]}…"
+        + (f"{preview.delimiter} delimited; " if preview.delimiter.strip() else "")
+        + f"{preview.rows:,} rows; SHA-256 {facts.sha256[:16]}…"
     )
     if preview.date_note:
         _print(preview.date_note)

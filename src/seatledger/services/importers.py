@@ -429,10 +429,15 @@ def _inventory(
         (today, batch_id),
     ).rowcount
     done.unchanged = len(listed) - done.inserted - done.updated
+    # An export lists everything its tool found on each device it covers, so what an earlier
+    # export of the same tool found there and this one no longer lists was removed.  Another
+    # tool's finds stay: two discovery tools rarely see the same software.
     done.removed = bulk.execute(
         f"UPDATE installation SET removed_on = ? WHERE removed_on IS NULL "
-        f"AND device_id IN (SELECT DISTINCT device_id FROM import_stage) AND NOT EXISTS ({match})",
-        (today,),
+        f"AND device_id IN (SELECT DISTINCT device_id FROM import_stage) AND NOT EXISTS ({match}) "
+        "AND import_id IN (SELECT id FROM import_batch WHERE kind = 'inventory' AND format = "
+        "(SELECT format FROM import_batch WHERE id = ?))",
+        (today, batch_id),
     ).rowcount
     unmatched = int(
         bulk.execute(
