@@ -275,3 +275,24 @@ def test_import_command_commits_nothing_when_a_file_has_problems(  # noqa: PLR09
     assert "1 new" in out
     with admin.db.read() as session:
         assert ledger_store.head(session)[0] == size + 1
+
+
+def test_unmatched_license_server_features_are_listed_and_mapped(
+    admin: Services, world: World, tmp_path: Path
+) -> None:
+    day = (TODAY - dt.timedelta(days=1)).isoformat()
+    usage = tmp_path / "more-usage.csv"
+    usage.write_text(
+        "User,Feature,Host,Checkout,Checkin\n"
+        f"p1,SIM_PRO,h1,{day}T10:20:00Z,{day}T10:50:00Z\n"
+        f"p2,SIM_PRO,h2,{day}T10:25:00Z,{day}T10:40:00Z\n",
+        encoding="utf-8",
+    )
+    admin.imports.commit(usage, ImportOptions(Kind.USAGE))
+    loose = [u for u in admin.rules.unmatched() if u.source == "license server"]
+    assert [(u.title, u.installs) for u in loose] == [("SIM_PRO", 2)]
+    before = _row(PositionService(admin.ctx).position(TODAY).rows, "Sim").needed
+    admin.rules.add_many(world.products["Sim"], [("", "SIM_PRO")])
+    assert not [u for u in admin.rules.unmatched() if u.source == "license server"]
+    after = _row(PositionService(admin.ctx).position(TODAY).rows, "Sim").needed
+    assert (before, after) == (3, 5)  # at 10:30 yesterday, three SIM and two SIM_PRO checkouts

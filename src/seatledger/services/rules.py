@@ -65,7 +65,8 @@ class Unmatched:
     publisher: str
     title: str
     versions: int
-    installs: int
+    installs: int  # installs, or checkouts for a license-server feature
+    source: str = "inventory"  # or "license server"
 
 
 _LIMITS = (("Title", 500), ("Publisher", 300), ("Version from", 100), ("Version below", 100))
@@ -164,7 +165,7 @@ class RuleService:
             ]
 
     def unmatched(self, limit: int = 5000) -> list[Unmatched]:
-        """Titles installed now that no rule maps, most installs first."""
+        """Titles installed now, and license-server features, that no rule maps; most first."""
         with self._ctx.read() as session:
             rows = session.execute(
                 select(
@@ -179,7 +180,17 @@ class RuleService:
                 .order_by(func.count(Installation.id).desc(), SoftwareTitle.title)
                 .limit(limit)
             ).all()
-            return [Unmatched(str(p), str(t), int(v), int(n)) for p, t, v, n in rows]
+            found = [Unmatched(str(p), str(t), int(v), int(n)) for p, t, v, n in rows]
+            features = session.execute(
+                select(UsageSession.feature, func.count(UsageSession.id))
+                .where(UsageSession.product_id.is_(None))
+                .group_by(UsageSession.feature)
+                .order_by(func.count(UsageSession.id).desc())
+                .limit(limit)
+            ).all()
+            found += [Unmatched("", str(f), 0, int(n), "license server") for f, n in features]
+            found.sort(key=lambda u: (-u.installs, u.title.lower()))
+            return found[:limit]
 
     def add(self, data: RuleInput) -> tuple[int, int]:
         """Add a rule and apply it; returns the rule id and how many titles it re-mapped."""

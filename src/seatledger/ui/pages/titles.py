@@ -33,8 +33,9 @@ from seatledger.ui.widgets import SearchBox
 _UNMATCHED: list[ListColumn[Unmatched]] = [
     ListColumn("Title", lambda u: u.title),
     ListColumn("Publisher", lambda u: u.publisher or None),
-    ListColumn("Versions", lambda u: u.versions, numeric=True),
-    ListColumn("Installs", lambda u: u.installs, numeric=True),
+    ListColumn("Found in", lambda u: u.source),
+    ListColumn("Versions", lambda u: u.versions or None, numeric=True),
+    ListColumn("Installs / checkouts", lambda u: u.installs, numeric=True),
 ]
 _RULES: list[ListColumn[RuleRow]] = [
     ListColumn("Product", lambda r: f"{r.vendor} {r.product}"),
@@ -84,7 +85,7 @@ class SoftwareTitlesPage(Page):
         self.unmatched_model: ListTableModel[Unmatched] = ListTableModel(_UNMATCHED, self)
         self.rule_model: ListTableModel[RuleRow] = ListTableModel(_RULES, self)
         self.unmatched_view = _view(self, self.unmatched_model)
-        self.unmatched_view.sortByColumn(3, Qt.SortOrder.DescendingOrder)
+        self.unmatched_view.sortByColumn(4, Qt.SortOrder.DescendingOrder)
         self.rule_view = _view(self, self.rule_model)
         self.rule_view.sortByColumn(0, Qt.SortOrder.AscendingOrder)
         self.search = SearchBox("Filter titles and rules (Ctrl+F)", self)
@@ -167,8 +168,8 @@ class SoftwareTitlesPage(Page):
         self.rule_model.set_rows(rules)
         installs = sum(u.installs for u in self._unmatched)
         self.unmatched_label.setText(
-            f"<b>Titles no rule maps</b>: {len(self._unmatched):,} titles, {installs:,} installs "
-            "— select and map the ones you license"
+            f"<b>Titles no rule maps</b>: {len(self._unmatched):,} titles and license-server "
+            f"features, {installs:,} installs and checkouts — select and map the ones you license"
         )
         self.rules_label.setText(f"<b>Rules</b>: {len(self._rules):,}")
         self._update_buttons()
