@@ -31,9 +31,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from seatledger.domain.licensing import Metric
 from seatledger.errors import Cancelled, KnownError
 from seatledger.services import export
 from seatledger.services.position import (
+    CONCURRENT_WINDOW_DAYS,
     Column,
     Finding,
     FindingKind,
@@ -402,9 +404,14 @@ class ReconciliationPage(Page):
             holders, total = result
             self.holder_model.set_rows(holders)
             more = f" (the first {len(holders):,} shown)" if total > len(holders) else ""
-            self.holder_title.setText(
-                f"<b>{row.title}</b>, {row.metric_label}: {total:,} behind “{label}”{more}."
-            )
+            text = f"<b>{row.title}</b>, {row.metric_label}: {total:,} behind “{label}”{more}."
+            if row.metric is Metric.CONCURRENT and column is Column.NEEDED:
+                text = (
+                    f"<b>{row.title}</b>, concurrent: {total:,} checkouts and seats in the last "
+                    f"{CONCURRENT_WINDOW_DAYS} days{more}; at most {row.needed:,} licenses were "
+                    "out at once (the peak is what counts)."
+                )
+            self.holder_title.setText(text)
             self._fit_holders()
 
         task.succeeded.connect(shown)
