@@ -662,6 +662,7 @@ def test_devices_upsert_by_hostname_and_by_serial(admin: Services, tmp_path: Pat
     }
 
 
+@sqlite_only
 def test_placeholder_and_shared_serials_do_not_merge_machines(
     admin: Services, tmp_path: Path
 ) -> None:
@@ -752,6 +753,7 @@ def test_inventory_reimport_marks_removed_and_reinstalled(admin: Services, tmp_p
     assert installs(admin.db)[("WS-2", "Adobe Acrobat DC (64-bit)")] == ("24.1", False)
 
 
+@sqlite_only
 def test_inventory_titles_are_mapped_by_rules(admin: Services, tmp_path: Path) -> None:
     vendor = admin.catalog.add_vendor("Adobe")
     acrobat = admin.catalog.add_product(vendor, "Acrobat Pro")
@@ -842,6 +844,7 @@ def test_entitlements_create_vendor_product_and_purchase(admin: Services, tmp_pa
     assert _entitlements(admin.db)["PO-1"][3] == 5
 
 
+@sqlite_only
 def test_entitlement_fields_a_file_leaves_out_keep_their_values(
     admin: Services, tmp_path: Path
 ) -> None:
@@ -932,6 +935,7 @@ def test_snipeit_licenses(admin: Services, tmp_path: Path) -> None:
     }
 
 
+@sqlite_only
 def test_licenses_need_the_license_permission(
     as_role: Callable[[Role], Services], tmp_path: Path
 ) -> None:
@@ -1065,6 +1069,7 @@ def test_an_older_snapshot_imported_late_closes_nothing_it_never_saw(
     assert all(s[3] is None or s[3] >= s[2] for s in sessions(admin.db))
 
 
+@sqlite_only
 def test_rules_remap_usage_features_as_imported(admin: Services, tmp_path: Path) -> None:
     """The lmstat vendor daemon is not a publisher: a rule edit maps features as the import did."""
     vendor = admin.catalog.add_vendor("MathWorks")

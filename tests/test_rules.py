@@ -142,6 +142,7 @@ def test_wildcard_regex_version_range_and_priority(
     assert [r.priority for r in admin.rules.rules()] == [5, 0, 0]
 
 
+@sqlite_only
 def test_add_many_maps_several_titles_in_one_entry(
     admin: Services, inventory: dict[str, int]
 ) -> None:
@@ -198,6 +199,7 @@ _BAD_RULES = [
 ]
 
 
+@sqlite_only
 def test_bad_rules_are_refused_and_change_nothing(
     admin: Services, inventory: dict[str, int]
 ) -> None:
