@@ -388,12 +388,11 @@ def _read_xlsx(facts: FileFacts, problems: list[Problem]) -> Table:
     def body() -> Iterator[tuple[int, list[str]]]:
         number = line
         try:
-            for values in rows:
+            # Only the header's columns: a sheet may declare all 16,384, and nothing reads
+            # cells under no header.  A row ends at its last filled cell; the rest are empty.
+            for values in sheet.iter_rows(min_row=line + 1, max_col=width, values_only=True):
                 number += 1
                 cells = [_cell_text(v) for v in values]
-                while len(cells) > width and not cells[-1]:
-                    cells.pop()
-                # A workbook row ends at its last filled cell; the rest are empty, not missing.
                 cells += [""] * (width - len(cells))
                 if any(c.strip() for c in cells):
                     yield number, cells
