@@ -1276,3 +1276,13 @@ def test_unnamed_trailing_header_cells_may_be_missing_from_rows(tmp_path: Path) 
 )
 def test_more_employment_statuses(text: str, expected: bool) -> None:
     assert employed(text) is expected
+
+
+def test_lmstat_vendor_lines_without_an_expiry_still_name_the_vendor(tmp_path: Path) -> None:
+    """Some lmstat versions end the feature line at the vendor (seen in public parser tests)."""
+    text = re.sub(r"(vendor: \w+),[^\n]*", r"\1", LMSTAT)
+    problems: list[Problem] = []
+    _, found = flexlm.read_lmstat(sniff(write(tmp_path, "lm.txt", text)), problems)
+    records = list(found)
+    assert records
+    assert all(r.publisher for r in records)

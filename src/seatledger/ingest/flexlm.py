@@ -22,7 +22,8 @@ _STATUS = re.compile(
     r"Flexible License Manager status on \w{3}\s+(\d{1,2})/(\d{1,2})/(\d{4})\s+(\d{1,2}):(\d{2})"
 )
 _USERS_OF = re.compile(r"^Users of (\S+?):\s*\((.*)\)\s*$")
-_VENDOR = re.compile(r'^\s+"([^"]+)"\s+v\S*,\s*vendor:\s*(\S+?),')
+# The expiry after the vendor is optional: some lmstat versions end the line at the vendor.
+_VENDOR = re.compile(r'^\s+"([^"]+)"\s+v\S*,\s*vendor:\s*([^,\s]+)')
 _CHECKOUT = re.compile(
     r"^\s+(?P<user>\S+)\s+(?P<host>\S+)\s+.*?start\s+\w{3}\s+(?P<m>\d{1,2})/(?P<d>\d{1,2})"
     r"\s+(?P<hh>\d{1,2}):(?P<mm>\d{2})(?:,\s+(?P<n>\d+)\s+licenses?)?"
