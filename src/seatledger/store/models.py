@@ -352,3 +352,8 @@ class NormalizationRule(Base):
     priority: Mapped[int] = mapped_column(Integer, default=0)
     created_by: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+# The rest of the schema lives in modules of its own (one owner each); importing them here puts
+# their tables into ``Base.metadata``.
+from seatledger.store import models_alerts, models_audit, models_signing  # noqa: E402, F401

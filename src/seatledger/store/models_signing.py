@@ -1,0 +1,11 @@
+"""Signing identities: the organization's report-signing keys and certificates, stored encrypted.
+
+Entities share :class:`~seatledger.store.models.Base`; ``models`` imports this module so one
+metadata holds the whole schema.
+"""
+
+from __future__ import annotations
+
+from seatledger.store.models import Base
+
+__all__ = ["Base"]
