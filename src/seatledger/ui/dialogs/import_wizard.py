@@ -643,6 +643,7 @@ class PreviewPage(QWizardPage):
             value = QLabel()
             value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             value.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+            value.setWordWrap(True)  # long format names wrap instead of being cut off
             label = QLabel(f"{name}:")
             label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             line, pair = number % half, number // half
