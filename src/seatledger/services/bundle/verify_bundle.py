@@ -1,0 +1,464 @@
+#!/usr/bin/env python3
+"""Verify a SeatLedger audit report bundle: standard library and ``cryptography`` only.
+
+Usage::
+
+    python3 verify_bundle.py BUNDLE [--pubkey signing-key.pub.pem] [--previous OLD/manifest.json]
+
+BUNDLE is the bundle folder or its ``.zip``.  Checks, each reported by name:
+
+1. ``manifest.sig`` is the Ed25519 signature of the exact bytes of ``manifest.json``, under the key
+   you pinned (``--pubkey``) or, without it, the key in the bundle (which proves only that the
+   bundle is self-consistent: pin the key the organization gave you);
+2. the key and certificate in the bundle are the ones the manifest names (SHA-256 fingerprints);
+3. every file the manifest lists is present with its SHA-256 and size, and there is no other file;
+4. ``SHA256SUMS`` agrees with the manifest;
+5. ``ledger.jsonl`` chains: sequence numbers 1..N without a gap, every hash recomputes as
+   SHA-256("seatledger/ledger/v1\\0" || seq as 8 bytes big-endian || previous hash || body) with
+   32 zero bytes before the first entry, N and the last hash equal the manifest's checkpoint;
+6. the ledger extends the previous report's checkpoint: the entry at the previous size has the
+   previous head hash (``--previous`` names the manifest you kept from the last report; the
+   manifest's own ``previous_checkpoint`` is checked too).
+
+The PDF's own signature is shown by any PDF reader or ``pdfsig report.pdf`` (poppler); its bytes
+are covered by the manifest.  Exit status: 0 when everything verifies, 1 when something does not,
+2 when the bundle cannot be read.
+
+Each ``ledger.jsonl`` line is ``{"seq":N,"prev_hash":"<hex>","hash":"<hex>","body":BODY}`` where
+BODY is the exact byte string that was hashed (canonical JSON).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import re
+import struct
+import sys
+import zipfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+FORMAT = "seatledger-bundle/1"
+MANIFEST = "manifest.json"
+SIGNATURE = "manifest.sig"
+SUMS = "SHA256SUMS"
+LEDGER = "ledger.jsonl"
+PUBLIC_KEY = "signing-key.pub.pem"
+CERTIFICATE = "signing-cert.pem"
+REPORT_PDF = "report.pdf"
+DOMAIN_TAG = b"seatledger/ledger/v1\x00"
+GENESIS_HASH = bytes(32)
+UNSIGNED = frozenset({MANIFEST, SIGNATURE})  # every other file is listed in the manifest
+_SEQ = struct.Struct(">Q")
+_LINE = re.compile(
+    rb'\{"seq":(0|[1-9][0-9]{0,18}),"prev_hash":"([0-9a-f]{64})","hash":"([0-9a-f]{64})",'
+    rb'"body":(\{.*\})\}\n?\Z',
+    re.DOTALL,
+)
+_CHUNK = 1 << 20
+
+
+def ledger_line(seq: int, prev_hash: bytes, digest: bytes, body: bytes) -> bytes:
+    """One ``ledger.jsonl`` line: the body embedded as its exact hashed bytes."""
+    return b'{"seq":%d,"prev_hash":"%s","hash":"%s","body":%s}\n' % (
+        seq,
+        prev_hash.hex().encode(),
+        digest.hex().encode(),
+        body,
+    )
+
+
+def entry_hash(seq: int, prev_hash: bytes, body: bytes) -> bytes:
+    """The chain hash of one ledger entry (as SeatLedger computes it)."""
+    return hashlib.sha256(DOMAIN_TAG + _SEQ.pack(seq) + prev_hash + body).digest()
+
+
+def fingerprint(key: Ed25519PublicKey) -> str:
+    """SHA-256 (hex) of a public key's SubjectPublicKeyInfo DER."""
+    der = key.public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    return hashlib.sha256(der).hexdigest()
+
+
+class BundleError(Exception):
+    """The bundle cannot be read at all."""
+
+
+@dataclass
+class Check:
+    """One named check and what it found."""
+
+    name: str
+    ok: bool
+    detail: str = ""
+
+
+@dataclass
+class Result:
+    """Every check run on a bundle."""
+
+    checks: list[Check] = field(default_factory=list)
+    manifest: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        """True when every check passed (and at least one ran)."""
+        return bool(self.checks) and all(c.ok for c in self.checks)
+
+    def add(self, name: str, ok: bool, detail: str = "") -> bool:
+        """Record a check; return ``ok``."""
+        self.checks.append(Check(name, ok, detail))
+        return ok
+
+    def failures(self) -> list[Check]:
+        """The checks that failed."""
+        return [c for c in self.checks if not c.ok]
+
+
+class Bundle:
+    """The files of a bundle, from its folder or its zip (read in place, never extracted)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._zip: zipfile.ZipFile | None = None
+        self._prefix = ""
+        if path.is_dir():
+            self.names = sorted(
+                p.relative_to(path).as_posix() for p in path.rglob("*") if p.is_file()
+            )
+        elif zipfile.is_zipfile(path):
+            self._zip = zipfile.ZipFile(path)
+            entries = [i.filename for i in self._zip.infolist() if not i.is_dir()]
+            if len(entries) != len(set(entries)):
+                raise BundleError(f"{path.name} holds two files of the same name")
+            tops = {name.split("/", 1)[0] for name in entries}
+            if len(tops) == 1 and all("/" in n for n in entries):
+                self._prefix = tops.pop() + "/"
+            self.names = sorted(n.removeprefix(self._prefix) for n in entries)
+        else:
+            raise BundleError(f"{path} is neither a bundle folder nor a zip file")
+
+    def close(self) -> None:
+        """Close the zip, if any."""
+        if self._zip is not None:
+            self._zip.close()
+
+    @contextmanager
+    def open(self, name: str) -> Iterator[IO[bytes]]:
+        """A file of the bundle, opened for reading bytes."""
+        if self._zip is not None:
+            with self._zip.open(self._prefix + name) as handle:
+                yield handle
+        else:
+            with (self.path / name).open("rb") as handle:
+                yield handle
+
+    def read(self, name: str) -> bytes:
+        """A whole (small) file."""
+        with self.open(name) as handle:
+            return handle.read()
+
+    def digest(self, name: str) -> tuple[str, int]:
+        """SHA-256 (hex) and size of a file, streamed."""
+        sha = hashlib.sha256()
+        size = 0
+        with self.open(name) as handle:
+            while chunk := handle.read(_CHUNK):
+                sha.update(chunk)
+                size += len(chunk)
+        return sha.hexdigest(), size
+
+
+def _load_key(pem: bytes, where: str) -> Ed25519PublicKey:
+    try:
+        key = serialization.load_pem_public_key(pem)
+    except ValueError as exc:
+        raise BundleError(f"{where} is not a PEM public key ({exc})") from None
+    if not isinstance(key, Ed25519PublicKey):
+        raise BundleError(f"{where} is not an Ed25519 public key")
+    return key
+
+
+def _checkpoint(value: Any, where: str) -> tuple[int, bytes] | None:
+    if value is None:
+        return None
+    try:
+        size = value["size"]
+        head = bytes.fromhex(value["head"])
+    except (TypeError, KeyError, ValueError):
+        raise BundleError(f"{where}: the checkpoint is not {{size, head}}") from None
+    if type(size) is not int or size < 0 or len(head) != 32:
+        raise BundleError(f"{where}: the checkpoint is not {{size, head}}")
+    return size, head
+
+
+def check_signature(result: Result, bundle: Bundle, pinned: bytes | None) -> bool:
+    """Check 1 and 2: the manifest's signature, and the key and certificate it names."""
+    if MANIFEST not in bundle.names or SIGNATURE not in bundle.names:
+        missing = MANIFEST if MANIFEST not in bundle.names else SIGNATURE
+        return result.add("manifest signature", False, f"{missing} is missing")
+    manifest_bytes = bundle.read(MANIFEST)
+    signature = bundle.read(SIGNATURE)
+    bundled = _load_key(bundle.read(PUBLIC_KEY), PUBLIC_KEY) if PUBLIC_KEY in bundle.names else None
+    key = _load_key(pinned, "--pubkey") if pinned is not None else bundled
+    if key is None:
+        return result.add("manifest signature", False, f"no --pubkey and no {PUBLIC_KEY}")
+    which = "the pinned key" if pinned is not None else f"the bundled key ({PUBLIC_KEY})"
+    try:
+        key.verify(signature, manifest_bytes)
+    except InvalidSignature:
+        detail = f"manifest.sig is not a signature of manifest.json by {which}"
+        if pinned is not None and bundled is not None and fingerprint(bundled) != fingerprint(key):
+            detail += "; the bundle carries a different key than the one you pinned"
+        return result.add("manifest signature", False, detail)
+    result.add("manifest signature", True, f"Ed25519, {which}, SHA-256 {fingerprint(key)}")
+    try:
+        manifest = json.loads(manifest_bytes)
+    except ValueError:
+        return result.add("manifest", False, "manifest.json is not JSON")
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        return result.add("manifest", False, f"manifest.json is not a {FORMAT} manifest")
+    result.manifest = manifest
+    signing = manifest.get("signing") or {}
+    named = signing.get("ed25519_public_key_sha256")
+    if named != fingerprint(key):
+        result.add(
+            "signing key", False, "the manifest names another key than the one it is signed with"
+        )
+    elif bundled is not None and fingerprint(bundled) != named:
+        result.add("signing key", False, f"{PUBLIC_KEY} is not the key the manifest names")
+    else:
+        result.add("signing key", True, f"SHA-256 {named}")
+    if CERTIFICATE in bundle.names:
+        from cryptography import x509  # noqa: PLC0415 (only this check needs it)
+        from cryptography.hazmat.primitives import hashes  # noqa: PLC0415
+
+        try:
+            cert = x509.load_pem_x509_certificate(bundle.read(CERTIFICATE))
+        except ValueError:
+            result.add("certificate", False, f"{CERTIFICATE} is not a PEM certificate")
+        else:
+            cert_fp = cert.fingerprint(hashes.SHA256()).hex()
+            result.add(
+                "certificate",
+                cert_fp == signing.get("certificate_sha256"),
+                f"{cert.subject.rfc4514_string()}, SHA-256 {cert_fp}"
+                if cert_fp == signing.get("certificate_sha256")
+                else f"{CERTIFICATE} is not the certificate the manifest names",
+            )
+    return True
+
+
+def check_files(result: Result, bundle: Bundle) -> None:
+    """Check 3 and 4: every listed file's hash and size; nothing missing, nothing extra."""
+    listed: dict[str, Any] = {}
+    for item in result.manifest.get("files", []):
+        listed[str(item.get("path"))] = item
+    present = set(bundle.names) - UNSIGNED
+    missing = sorted(set(listed) - present)
+    extra = sorted(present - set(listed))
+    if missing:
+        result.add("files present", False, "missing: " + ", ".join(missing))
+    if extra:
+        result.add("no extra files", False, "not in the manifest: " + ", ".join(extra))
+    bad = []
+    for name in sorted(set(listed) & present):
+        sha, size = bundle.digest(name)
+        if sha != listed[name].get("sha256") or size != listed[name].get("size"):
+            bad.append(f"{name} (SHA-256 {sha}, {size} bytes)")
+    if bad:
+        result.add("file hashes", False, "changed: " + "; ".join(bad))
+    elif not missing and not extra:
+        result.add("file hashes", True, f"{len(listed)} files match the manifest")
+    if SUMS in present and SUMS in listed:
+        sums = {}
+        for line in bundle.read(SUMS).decode("utf-8", "replace").splitlines():
+            digest, _, name = line.partition("  ")
+            sums[name] = digest
+        agree = sums == {n: i.get("sha256") for n, i in listed.items() if n != SUMS}
+        result.add(SUMS, agree, "" if agree else f"{SUMS} disagrees with the manifest")
+
+
+def check_ledger(
+    result: Result,
+    bundle: Bundle,
+    previous: list[tuple[str, tuple[int, bytes]]],
+    progress: Callable[[int], None] | None = None,
+) -> None:
+    """Check 5 and 6: the chain up to the checkpoint, and every previous checkpoint on it."""
+    checkpoint = _checkpoint(result.manifest.get("checkpoint"), MANIFEST)
+    if checkpoint is None:
+        result.add("ledger", False, "the manifest has no checkpoint")
+        return
+    if LEDGER not in bundle.names:
+        result.add("ledger", False, f"{LEDGER} is missing")
+        return
+    size, head = checkpoint
+    wanted = {n: (label, h) for label, (n, h) in previous}
+    seen: dict[int, bytes] = {}
+    prev = GENESIS_HASH
+    expected = 1
+    failure = ""
+    with bundle.open(LEDGER) as handle:
+        for number, line in enumerate(handle, start=1):
+            match = _LINE.match(line)
+            if match is None:
+                failure = f"line {number} is not a ledger entry"
+                break
+            seq = int(match.group(1))
+            if seq != expected:
+                kind = "missing (the sequence skips)" if seq > expected else "out of order"
+                failure = f"entry {expected} is {kind}: line {number} holds entry {seq}"
+                break
+            stated_prev = bytes.fromhex(match.group(2).decode())
+            digest = bytes.fromhex(match.group(3).decode())
+            if stated_prev != prev:
+                failure = f"entry {seq} does not chain to the entry before it"
+                break
+            if entry_hash(seq, prev, match.group(4)) != digest:
+                failure = f"entry {seq} was edited: its hash does not match its contents"
+                break
+            if seq in wanted:
+                seen[seq] = digest
+            prev = digest
+            expected += 1
+            if progress is not None and seq % 100_000 == 0:
+                progress(seq)
+    last = expected - 1
+    if not failure and last < size:
+        failure = f"the ledger is truncated: {last} entries, the checkpoint says {size}"
+    elif not failure and last > size:
+        failure = f"the ledger holds {last} entries, more than the checkpoint's {size}"
+    elif not failure and prev != head:
+        failure = "the last entry's hash is not the checkpoint's head"
+    if failure:
+        result.add("ledger chain", False, failure)
+    else:
+        result.add("ledger chain", True, f"{size} entries, head {head.hex()}")
+    for label, (n, h) in previous:
+        if n > last:
+            result.add(
+                f"extends {label}",
+                False,
+                f"{label} has {n} entries; this ledger has only {last}",
+            )
+        elif n == 0:
+            result.add(f"extends {label}", True, "the previous checkpoint was empty")
+        elif n not in seen:
+            result.add(f"extends {label}", False, "the ledger breaks before reaching it")
+        elif seen[n] != h:
+            result.add(
+                f"extends {label}",
+                False,
+                f"entry {n} has hash {seen[n].hex()}, {label} says {h.hex()}: "
+                "the history that report saw was rewritten",
+            )
+        else:
+            result.add(f"extends {label}", True, f"entry {n} has the head {h.hex()}")
+
+
+def verify(
+    path: Path,
+    *,
+    pubkey: bytes | None = None,
+    previous_manifest: bytes | None = None,
+    previous_signature: bytes | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> Result:
+    """Run every check on the bundle at ``path`` (a folder or a zip).
+
+    Args:
+        path: the bundle.
+        pubkey: the Ed25519 public key (PEM) pinned by the vendor; None trusts the bundled one.
+        previous_manifest: the manifest.json of the previous report, as kept by the vendor.
+        previous_signature: that manifest's manifest.sig, checked with the same key when given.
+        progress: called with the number of ledger entries checked so far.
+
+    Raises:
+        BundleError: the bundle cannot be read at all.
+    """
+    result = Result()
+    bundle = Bundle(path)
+    try:
+        if not check_signature(result, bundle, pubkey) or not result.manifest:
+            return result
+        check_files(result, bundle)
+        previous: list[tuple[str, tuple[int, bytes]]] = []
+        if previous_manifest is not None:
+            if previous_signature is not None:
+                key_pem = pubkey if pubkey is not None else bundle.read(PUBLIC_KEY)
+                try:
+                    _load_key(key_pem, "the key").verify(previous_signature, previous_manifest)
+                    result.add("previous manifest signature", True)
+                except InvalidSignature:
+                    result.add(
+                        "previous manifest signature",
+                        False,
+                        "the previous manifest is not signed by this key",
+                    )
+            try:
+                old = json.loads(previous_manifest)
+            except ValueError:
+                raise BundleError("the previous manifest is not JSON") from None
+            point = _checkpoint(old.get("checkpoint"), "the previous manifest")
+            if point is not None:
+                previous.append(("the previous report's checkpoint", point))
+        stated = _checkpoint(result.manifest.get("previous_checkpoint"), MANIFEST)
+        if stated is not None:
+            previous.append(("the checkpoint this manifest names as previous", stated))
+        check_ledger(result, bundle, previous, progress)
+    finally:
+        bundle.close()
+    return result
+
+
+def verdict_lines(result: Result) -> list[str]:
+    """The verdict as lines of text: one per check, then the conclusion."""
+    lines = [
+        f"{'ok  ' if c.ok else 'FAIL'}  {c.name}{': ' + c.detail if c.detail else ''}"
+        for c in result.checks
+    ]
+    if result.ok:
+        lines.append("VERIFIED: the bundle is intact and signed.")
+    else:
+        names = ", ".join(c.name for c in result.failures()) or "nothing could be checked"
+        lines.append(f"NOT VERIFIED: {names}.")
+    return lines
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command-line entry point."""
+    parser = argparse.ArgumentParser(description="Verify a SeatLedger audit report bundle.")
+    parser.add_argument("bundle", type=Path, help="the bundle folder or .zip")
+    parser.add_argument("--pubkey", type=Path, help="the Ed25519 public key (PEM) you pinned")
+    parser.add_argument("--previous", type=Path, help="the manifest.json of the previous report")
+    args = parser.parse_args(argv)
+    try:
+        pinned = args.pubkey.read_bytes() if args.pubkey else None
+        old = old_sig = None
+        if args.previous:
+            old = args.previous.read_bytes()
+            sig_path = args.previous.with_name(SIGNATURE)
+            old_sig = sig_path.read_bytes() if sig_path.is_file() else None
+        result = verify(
+            args.bundle, pubkey=pinned, previous_manifest=old, previous_signature=old_sig
+        )
+    except (BundleError, OSError, zipfile.BadZipFile) as exc:
+        sys.stderr.write(f"cannot verify: {exc}\n")
+        return 2
+    sys.stdout.write("\n".join(verdict_lines(result)) + "\n")
+    return 0 if result.ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
