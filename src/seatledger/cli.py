@@ -169,6 +169,28 @@ def build_parser() -> argparse.ArgumentParser:
     rec.add_argument("--format", choices=("table", "json", "csv"), default="table")
     rec.add_argument("--shelf-days", type=int, default=90, help="shelfware: no use in N days")
     rec.add_argument("--out", default="", help="write to FILE (.csv, .xlsx or .json) instead")
+
+    ver = sub.add_parser("verify", help="verify an audit report bundle; exit 1 if it does not")
+    ver.add_argument("bundle", help="the bundle folder or its .zip")
+    ver.add_argument("--pubkey", default="", help="the Ed25519 public key (PEM) you pinned")
+    ver.add_argument("--previous", default="", help="the previous report's manifest.json")
+
+    signing = sub.add_parser("signing", help="the organization's report-signing identity")
+    signing_sub = signing.add_subparsers(dest="signing_command", metavar="ACTION", required=True)
+    sig_show = signing_sub.add_parser("show", help="fingerprints of the identity and past ones")
+    _db_arg(sig_show)
+    sig_show.add_argument("--pubkey-out", default="", help="write the Ed25519 public key (PEM)")
+    sig_create = signing_sub.add_parser("create", help="create the identity (passphrase asked)")
+    _auth_args(sig_create)
+    sig_create.add_argument("--organization", default="", help="default: the database's")
+    sig_import = signing_sub.add_parser("import", help="take the organization's PKCS#12")
+    _auth_args(sig_import)
+    sig_import.add_argument("file", help="the .p12/.pfx (password: SEATLEDGER_PKCS12_PASSWORD)")
+    sig_import.add_argument("--reason", default="")
+    sig_rotate = signing_sub.add_parser("rotate", help="retire the identity and create another")
+    _auth_args(sig_rotate)
+    sig_rotate.add_argument("--organization", default="", help="default: the database's")
+    sig_rotate.add_argument("--reason", required=True)
     return parser
 
 
@@ -192,6 +214,8 @@ COMMANDS: dict[str, str] = {
     "seat": "cmd_seat",
     "import": "cmd_import",
     "reconcile": "cmd_reconcile",
+    "verify": "cmd_verify",
+    "signing": "cmd_signing",
 }
 
 

@@ -360,3 +360,82 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
     for finding in position.findings:
         _print(f"  {finding.kind.label:<30} {finding.title}: {finding.text}")
     return EXIT_OK
+
+
+def key_passphrase(*, new: bool = False) -> str:
+    """The signing key's passphrase: ``SEATLEDGER_KEY_PASSPHRASE`` or a prompt (twice if new)."""
+    from seatledger.services.signing import PASSPHRASE_ENV  # noqa: PLC0415
+
+    env = os.environ.get(PASSPHRASE_ENV)
+    if env is not None:
+        return env
+    if not sys.stdin.isatty():
+        raise KnownError(f"No signing-key passphrase: set {PASSPHRASE_ENV} or run in a terminal.")
+    first = getpass.getpass("New signing-key passphrase: " if new else "Signing-key passphrase: ")
+    if new and getpass.getpass("Repeat it: ") != first:
+        raise KnownError("The two passphrases differ; nothing was created.")
+    return first
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    """Verify an audit report bundle (no database needed)."""
+    from seatledger.services.bundle import verify_bundle  # noqa: PLC0415
+    from seatledger.services.bundle.verify import verify  # noqa: PLC0415
+
+    try:
+        pinned = Path(args.pubkey).read_bytes() if args.pubkey else None
+        old = old_sig = None
+        if args.previous:
+            old = Path(args.previous).read_bytes()
+            sig = Path(args.previous).with_name(verify_bundle.SIGNATURE)
+            old_sig = sig.read_bytes() if sig.is_file() else None
+        result = verify(
+            Path(args.bundle), pubkey=pinned, previous_manifest=old, previous_signature=old_sig
+        )
+    except (verify_bundle.BundleError, OSError) as exc:
+        raise KnownError(f"Cannot verify {args.bundle}: {exc}") from None
+    for line in verify_bundle.verdict_lines(result):
+        _print(line)
+    return EXIT_OK if result.ok else EXIT_FAILED
+
+
+def cmd_signing(args: argparse.Namespace) -> int:
+    """Show, create, import or rotate the report-signing identity."""
+    from seatledger.services.session import ORGANIZATION_KEY, read_setting  # noqa: PLC0415
+    from seatledger.services.signing import SigningService, fingerprint_text  # noqa: PLC0415
+
+    if args.signing_command == "show":
+        service = SigningService(Context.reader(_database(args, upgrade=False)))
+        history = service.history()
+        if not history:
+            _print("No signing identity yet; it is created on first signing.")
+            return EXIT_OK
+        for info in history:
+            state = "active" if info.active else f"retired {info.retired_at:%Y-%m-%d}"
+            _print(f"Identity {info.id} ({state}, {info.origin} {info.created_at:%Y-%m-%d}):")
+            _print(f"  organization       {info.organization}")
+            until = f"{info.certificate_not_after:%Y-%m-%d}"
+            _print(f"  certificate        {info.certificate_subject}, until {until}")
+            _print(f"  manifest key       SHA-256 {fingerprint_text(info.ed25519_fingerprint)}")
+            _print(f"  PDF certificate    SHA-256 {fingerprint_text(info.certificate_fingerprint)}")
+        if args.pubkey_out:
+            Path(args.pubkey_out).write_bytes(service.public_key_pem(history[0].id))
+            _print(f"Wrote the manifest key of identity {history[0].id} to {args.pubkey_out}.")
+        return EXIT_OK
+    services = _services(args)
+    service = SigningService(services.ctx)
+    organization = getattr(args, "organization", "") or read_setting(services.db, ORGANIZATION_KEY)
+    if args.signing_command == "import":
+        data = Path(args.file).read_bytes()
+        p12_password = os.environ.get("SEATLEDGER_PKCS12_PASSWORD")
+        if p12_password is None and sys.stdin.isatty():
+            p12_password = getpass.getpass(f"Password of {Path(args.file).name}: ")
+        identity = service.import_pkcs12(data, p12_password, key_passphrase(new=True), args.reason)
+    elif args.signing_command == "rotate":
+        identity = service.rotate(key_passphrase(new=True), organization, args.reason)
+    else:
+        identity = service.create(key_passphrase(new=True), organization)
+    _print(f"Signing identity {identity.id} for {identity.organization}:")
+    _print(f"  manifest key       SHA-256 {fingerprint_text(identity.ed25519_fingerprint)}")
+    _print(f"  PDF certificate    SHA-256 {fingerprint_text(identity.certificate_fingerprint)}")
+    return EXIT_OK

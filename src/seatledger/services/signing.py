@@ -38,7 +38,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from seatledger.domain.roles import Permission
-from seatledger.errors import AuthenticationError, KnownError, ValidationError
+from seatledger.errors import AuthenticationError, KnownError, NotFoundError, ValidationError
 from seatledger.services.context import Context, iso
 from seatledger.store.models import Setting
 from seatledger.store.models_signing import SigningIdentityRecord
@@ -272,6 +272,21 @@ class SigningService:
                 select(SigningIdentityRecord).order_by(SigningIdentityRecord.id.desc())
             ).all()
             return [_info(r) for r in records]
+
+    def public_key_pem(self, identity_id: int) -> bytes:
+        """An identity's Ed25519 public key as PEM (what a vendor pins).
+
+        Raises:
+            NotFoundError: no such identity.
+        """
+        with self.ctx.read() as session:
+            record = session.get(SigningIdentityRecord, identity_id)
+            if record is None:
+                raise NotFoundError(f"There is no signing identity {identity_id}.")
+            key = serialization.load_der_public_key(bytes(record.ed25519_public))
+        return key.public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
 
     def unlock(self, passphrase: str) -> SigningIdentity:
         """Open the active identity.

@@ -22,6 +22,7 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import (
     CondPageBreak,
@@ -188,6 +189,12 @@ def _pairs(rows: list[tuple[str, Any]], s: _Styles, key_width: float = 48 * mm) 
     return table
 
 
+def _fit(texts: Sequence[str], style: ParagraphStyle) -> float:
+    """The column width that holds the widest of ``texts`` on one line (padding included)."""
+    widest = max((stringWidth(t, style.fontName, style.fontSize) for t in texts), default=0.0)
+    return widest + 7
+
+
 def _hex(value: str, s: _Styles) -> Paragraph:
     """A hash in groups of eight so it wraps at a group, never inside one."""
     groups = " ".join(value[i : i + 8] for i in range(0, len(value), 8))
@@ -306,7 +313,15 @@ def _position(report: ReportInput, s: _Styles) -> list[Flowable]:
     if not report.positions:
         story.append(_p("Nothing in scope was bought, assigned, installed or used.", s.small))
         return story
-    heads = ["Owned", "Assigned", "Needed", "Available", "Unlicensed", "True-up", "Over"]
+    heads = [
+        "Rights\nowned",
+        "Rights\nassigned",
+        "Rights\nneeded",
+        "Avail-\nable",
+        "Unlicensed\ninstalls",
+        "True-up\ncost",
+        "Over-\nlicensed",
+    ]
     rows: list[list[Any]] = [
         [_p("Product", s.head), _p("Metric", s.head)] + [_p(h, s.head_num) for h in heads]
     ]
@@ -335,8 +350,13 @@ def _position(report: ReportInput, s: _Styles) -> list[Flowable]:
         )
         if r.shortfall:
             short_rows.append(len(rows) - 1)
-    number = 14.5 * mm
-    widths = [WIDTH - 34 * mm - 6 * number - 22 * mm, 34 * mm, *([number] * 5), 22 * mm, number]
+    # Each number column as wide as its widest header line or value, never wrapping a word.
+    widths_of = [_fit([*h.split("\n")], s.head_num) for h in heads]
+    for index in range(len(heads)):
+        texts = [row[index + 2].text for row in rows[1:]]
+        widths_of[index] = max(widths_of[index], _fit(texts, s.num))
+    metric = min(max(_fit([r.metric_label for r in report.positions], s.cell), 20 * mm), 34 * mm)
+    widths = [WIDTH - metric - sum(widths_of), metric, *widths_of]
     story.append(_table(rows, widths))
     story.append(Spacer(1, 2 * mm))
     if totals:
