@@ -11,9 +11,10 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any, Protocol
 
-from sqlalchemy import ColumnElement, and_, case, func, literal, or_, select
+from sqlalchemy import ColumnElement, and_, case, func, literal, or_, select, true
 
 from seatledger.domain.licensing import Metric
 from seatledger.errors import NotFoundError
@@ -114,6 +115,70 @@ class LicenseRow:
         return f"{base} — {self.name}" if self.name else base
 
 
+class LicenseState(StrEnum):
+    """What the licenses list can be narrowed to (the dashboard's cards open these)."""
+
+    ALL = "all"
+    OVER_LIMIT = "over_limit"
+    NEAR_LIMIT = "near_limit"
+    EXPIRING_30 = "expiring_30"
+    EXPIRING_60 = "expiring_60"
+    EXPIRING_90 = "expiring_90"
+    UNASSIGNED = "unassigned"
+
+    @property
+    def label(self) -> str:
+        """The state as the filter shows it."""
+        return _STATE_LABELS[self]
+
+    @property
+    def expiring_days(self) -> int | None:
+        """For the expiring states, the number of days ahead."""
+        return int(self.value.rsplit("_", 1)[1]) if self.value.startswith("expiring") else None
+
+
+_STATE_LABELS = {
+    LicenseState.ALL: "All licenses",
+    LicenseState.OVER_LIMIT: "Over the limit",
+    LicenseState.NEAR_LIMIT: "At the warning level",
+    LicenseState.EXPIRING_30: "Expiring within 30 days",
+    LicenseState.EXPIRING_60: "Expiring within 60 days",
+    LicenseState.EXPIRING_90: "Expiring within 90 days",
+    LicenseState.UNASSIGNED: "With unassigned seats",
+}
+WARNING_PERCENT = 90
+
+
+def license_state_condition(
+    state: LicenseState, today: dt.date, warning_percent: int = WARNING_PERCENT
+) -> ColumnElement[bool]:
+    """The SQL condition for a state, over ``entitlement`` (the dashboard counts the same)."""
+    limited = Entitlement.metric != Metric.SITE.value
+    if state is LicenseState.OVER_LIMIT:
+        return and_(limited, Entitlement.seats_used > Entitlement.quantity)
+    if state is LicenseState.NEAR_LIMIT:
+        return and_(
+            limited,
+            Entitlement.quantity > 0,
+            Entitlement.seats_used <= Entitlement.quantity,
+            Entitlement.seats_used * 100 >= Entitlement.quantity * warning_percent,
+        )
+    if state is LicenseState.UNASSIGNED:
+        return and_(
+            limited,
+            Entitlement.seats_used < Entitlement.quantity,
+            or_(Entitlement.term_start.is_(None), Entitlement.term_start <= today),
+            or_(Entitlement.term_end.is_(None), Entitlement.term_end >= today),
+        )
+    days = state.expiring_days
+    if days is not None:
+        return and_(
+            Entitlement.term_end >= today,
+            Entitlement.term_end <= today + dt.timedelta(days=days),
+        )
+    return true()
+
+
 class LicenseQuery:
     """Entitlements with vendor and product, filtered by text, sorted by any column."""
 
@@ -137,12 +202,16 @@ class LicenseQuery:
         descending: bool = False,
         *,
         over_limit_only: bool = False,
+        state: LicenseState = LicenseState.ALL,
+        warning_percent: int = WARNING_PERCENT,
     ) -> None:
         self._ctx = ctx
         self.text = text.strip()
         self.sort_column = sort_column
         self.descending = descending
         self.over_limit_only = over_limit_only
+        self.state = state
+        self.warning_percent = warning_percent
 
     def _order(self) -> list[Any]:
         utilization = case(
@@ -188,6 +257,9 @@ class LicenseQuery:
                 Entitlement.seats_used > Entitlement.quantity,
                 Entitlement.metric != Metric.SITE.value,
             )
+        if self.state is not LicenseState.ALL:
+            today = self._ctx.clock().astimezone().date()
+            query = query.where(license_state_condition(self.state, today, self.warning_percent))
         with self._ctx.read() as session:
             return list(session.scalars(query.order_by(*self._order())))
 

@@ -6,8 +6,10 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
+from seatledger.services.audits import AuditService
 from seatledger.services.catalog import CatalogService
 from seatledger.services.context import Actor, Clock, Context, utc_now
+from seatledger.services.dashboard import DashboardService
 from seatledger.services.directory import DirectoryService
 from seatledger.services.imports import ImportService
 from seatledger.services.operators import OperatorService
@@ -31,6 +33,8 @@ class Services:
     operators: OperatorService = field(init=False)
     imports: ImportService = field(init=False)
     rules: RuleService = field(init=False)
+    audits: AuditService = field(init=False)
+    dashboard: DashboardService = field(init=False)
 
     def __post_init__(self) -> None:
         self.catalog = CatalogService(self.ctx)
@@ -39,6 +43,8 @@ class Services:
         self.operators = OperatorService(self.ctx)
         self.imports = ImportService(self.ctx)
         self.rules = RuleService(self.ctx)
+        self.audits = AuditService(self.ctx)
+        self.dashboard = DashboardService(self.ctx)
 
     @classmethod
     def for_actor(cls, db: Database, actor: Actor, clock: Clock = utc_now) -> Services:

@@ -1,0 +1,217 @@
+"""The dashboard's figures: where the organization stands, in one read of a few aggregates.
+
+Every figure is one SQL aggregate over indexed or small tables, so the whole set costs
+milliseconds at any size (a large database has 5,000 entitlements but a million seats; nothing
+here touches the seats table except through its person index):
+
+- limits, utilization, expiries and unassigned seats come from ``entitlement`` alone, because
+  ``entitlement.seats_used`` is kept by the seat service in the same transaction as every
+  assignment;
+- open alerts are counted on ``ix_alert_open``;
+- **findings** are the two kinds SQL can count without reconciling the inventory: seats held by
+  people who left (or are missing from HR), found through ``person.status`` and
+  ``ix_seat_person``, and seats still held on entitlements whose term has ended.  They are counted
+  per entitlement exactly as the position's findings are.  The inventory findings (over-deployed,
+  unlicensed installs, shelfware, duplicates) need the full position (seconds on a large
+  database), so the dashboard does not pretend to know them: its card says so and opens the
+  Reconciliation page, which computes them.
+- audits due are filled in by the audit workflow (``audits_due`` stays None until then).
+
+The warning level (90 % unless an administrator sets another) is the alert rules' setting, so the
+card, the licenses filter and the alert agree.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session
+
+from seatledger.domain.licensing import Metric
+from seatledger.services.context import Context
+from seatledger.services.queries import WARNING_PERCENT, LicenseState, license_state_condition
+from seatledger.store.models import Entitlement, Person, Product, SeatAssignment, Setting, Vendor
+from seatledger.store.models_alerts import Alert
+
+TOP_N = 10
+WARNING_KEY = "alerts.warning_percent"
+DEPARTED_STATUSES = ("left", "missing")
+
+
+@dataclass(frozen=True, slots=True)
+class Utilization:
+    """One license in the top-N utilization chart."""
+
+    entitlement_id: int
+    title: str
+    used: int
+    quantity: int
+
+    @property
+    def share(self) -> float:
+        """Used as a fraction of quantity."""
+        return self.used / self.quantity if self.quantity else 0.0
+
+
+@dataclass(frozen=True)
+class DashboardFigures:
+    """Every number the dashboard shows, as of ``today``."""
+
+    today: dt.date
+    warning_percent: int
+    licenses: int
+    over_limit: int
+    near_limit: int
+    expiring: dict[int, int]  # days ahead -> licenses ending within them (30, 60, 90)
+    unassigned_seats: int
+    unassigned_cost: dict[str, Decimal]  # by currency
+    unassigned_uncosted: int  # unassigned seats of licenses without a unit cost
+    departed_findings: int
+    expired_findings: int
+    open_alerts: int
+    open_alerts_high: int
+    top: list[Utilization] = field(default_factory=list)
+    audits_due: int | None = None  # filled in by the audit workflow's hook
+
+    @property
+    def findings(self) -> int:
+        """The findings counted here (see the module docstring for which)."""
+        return self.departed_findings + self.expired_findings
+
+
+AuditsDue = Callable[[Context, dt.date], int]
+"""Counts the audits due on a date; the audit workflow registers one with the service."""
+
+
+class DashboardService:
+    """Computes :class:`DashboardFigures` (read-only; any role)."""
+
+    def __init__(self, ctx: Context) -> None:
+        self._ctx = ctx
+        self.audits_due: AuditsDue | None = None
+
+    def warning_percent(self, session: Session) -> int:
+        """The warning level in percent (a setting; 90 by default)."""
+        value = session.scalar(select(Setting.value).where(Setting.key == WARNING_KEY))
+        return int(value) if value is not None and value.strip().isdigit() else WARNING_PERCENT
+
+    def figures(self, top_n: int = TOP_N) -> DashboardFigures:
+        """Every figure, read in one transaction."""
+        today = self._ctx.clock().astimezone().date()
+        with self._ctx.read() as session:
+            warning = self.warning_percent(session)
+            live = Entitlement.retired.is_(False)
+
+            def count_of(state: LicenseState) -> int:
+                condition = license_state_condition(state, today, warning)
+                return int(
+                    session.scalar(
+                        select(func.count()).select_from(Entitlement).where(live, condition)
+                    )
+                    or 0
+                )
+
+            licenses = int(
+                session.scalar(select(func.count()).select_from(Entitlement).where(live)) or 0
+            )
+            over = count_of(LicenseState.OVER_LIMIT)
+            near = count_of(LicenseState.NEAR_LIMIT)
+            expiring = {
+                30: count_of(LicenseState.EXPIRING_30),
+                60: count_of(LicenseState.EXPIRING_60),
+                90: count_of(LicenseState.EXPIRING_90),
+            }
+            free = Entitlement.quantity - Entitlement.seats_used
+            unassigned = license_state_condition(LicenseState.UNASSIGNED, today, warning)
+            seats = 0
+            uncosted = 0
+            cost: dict[str, Decimal] = {}
+            for currency, has_cost, units, money in session.execute(
+                select(
+                    Entitlement.currency,
+                    Entitlement.unit_cost.is_not(None),
+                    func.sum(free),
+                    func.sum(free * func.coalesce(Entitlement.unit_cost, 0)),
+                )
+                .where(live, unassigned)
+                .group_by(Entitlement.currency, Entitlement.unit_cost.is_not(None))
+            ):
+                seats += int(units or 0)
+                if has_cost:
+                    total = Decimal(money or 0).quantize(Decimal("0.01"))
+                    cost[currency] = cost.get(currency, Decimal(0)) + total
+                else:
+                    uncosted += int(units or 0)
+            departed = int(
+                session.scalar(
+                    select(func.count(func.distinct(SeatAssignment.entitlement_id)))
+                    .join(Person, SeatAssignment.person_id == Person.id)
+                    .where(Person.status.in_(DEPARTED_STATUSES), SeatAssignment.ended_at.is_(None))
+                )
+                or 0
+            )
+            expired = int(
+                session.scalar(
+                    select(func.count())
+                    .select_from(Entitlement)
+                    .where(Entitlement.term_end < today, Entitlement.seats_used > 0)
+                )
+                or 0
+            )
+            high = case((Alert.severity == "high", 1), else_=0)
+            alerts_row = session.execute(
+                select(func.count(), func.coalesce(func.sum(high), 0)).where(
+                    Alert.acknowledged_at.is_(None)
+                )
+            ).one()
+            top = _top(session, top_n)
+        audits = self.audits_due(self._ctx, today) if self.audits_due is not None else None
+        return DashboardFigures(
+            today=today,
+            warning_percent=warning,
+            licenses=licenses,
+            over_limit=over,
+            near_limit=near,
+            expiring=expiring,
+            unassigned_seats=seats,
+            unassigned_cost=dict(sorted(cost.items())),
+            unassigned_uncosted=uncosted,
+            departed_findings=departed,
+            expired_findings=expired,
+            open_alerts=int(alerts_row[0]),
+            open_alerts_high=int(alerts_row[1]),
+            top=top,
+            audits_due=audits,
+        )
+
+
+def _top(session: Session, limit: int) -> list[Utilization]:
+    share = Entitlement.seats_used * 1.0 / Entitlement.quantity
+    rows = session.execute(
+        select(
+            Entitlement.id,
+            Vendor.name,
+            Product.name,
+            Entitlement.name,
+            Entitlement.seats_used,
+            Entitlement.quantity,
+        )
+        .join(Product, Entitlement.product_id == Product.id)
+        .join(Vendor, Product.vendor_id == Vendor.id)
+        .where(
+            Entitlement.retired.is_(False),
+            Entitlement.metric != Metric.SITE.value,
+            Entitlement.quantity > 0,
+        )
+        .order_by(share.desc(), Entitlement.seats_used.desc(), Entitlement.id)
+        .limit(limit)
+    )
+    out: list[Utilization] = []
+    for eid, vendor, product, name, used, quantity in rows:
+        title = product if product.lower().startswith(vendor.lower()) else f"{vendor} {product}"
+        out.append(Utilization(eid, f"{title} — {name}" if name else title, used, quantity))
+    return out
