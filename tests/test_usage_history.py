@@ -308,7 +308,7 @@ def test_forecast_when_flat_over_short_or_uncapped() -> None:
     over = np.array([1] * 20 + [11] * 10, dtype=np.int64)
     already = forecast(_days(30), over, np.full(30, 10.0))
     assert already.reached_on == D(2026, 1, 21)
-    assert already.method.startswith("Already over the limit of 10")
+    assert already.method.startswith("Over the limit of 10")
 
     short = forecast(_days(5), np.arange(5, dtype=np.int64), np.full(5, 10.0))
     assert short.reached_on is None

@@ -170,6 +170,18 @@ def build_parser() -> argparse.ArgumentParser:
     rec.add_argument("--shelf-days", type=int, default=90, help="shelfware: no use in N days")
     rec.add_argument("--out", default="", help="write to FILE (.csv, .xlsx or .json) instead")
 
+    chart = sub.add_parser("chart", help="draw usage against the limit over time to a PNG or SVG")
+    _db_arg(chart)
+    chart.add_argument("--license", type=int, default=None, help="license (entitlement) id")
+    chart.add_argument("--vendor", default=None, help="vendor name (all its products)")
+    chart.add_argument("--product", default=None, help="product name, or 'Vendor Product'")
+    chart.add_argument("--team", default=None, help="team name or cost centre: its people's seats")
+    chart.add_argument("--from", dest="start", default="", help="first day (YYYY-MM-DD)")
+    chart.add_argument("--to", dest="end", default="", help="last day (YYYY-MM-DD); default today")
+    chart.add_argument("--width", type=int, default=1200, help="pixels (default 1200)")
+    chart.add_argument("--height", type=int, default=600, help="pixels (default 600)")
+    chart.add_argument("--out", required=True, help="FILE.png or FILE.svg")
+
     ver = sub.add_parser("verify", help="verify an audit report bundle; exit 1 if it does not")
     ver.add_argument("bundle", help="the bundle folder or its .zip")
     ver.add_argument("--pubkey", default="", help="the Ed25519 public key (PEM) you pinned")
@@ -214,6 +226,7 @@ COMMANDS: dict[str, str] = {
     "seat": "cmd_seat",
     "import": "cmd_import",
     "reconcile": "cmd_reconcile",
+    "chart": "cmd_chart",
     "verify": "cmd_verify",
     "signing": "cmd_signing",
 }

@@ -439,3 +439,29 @@ def cmd_signing(args: argparse.Namespace) -> int:
     _print(f"  manifest key       SHA-256 {fingerprint_text(identity.ed25519_fingerprint)}")
     _print(f"  PDF certificate    SHA-256 {fingerprint_text(identity.certificate_fingerprint)}")
     return EXIT_OK
+
+
+def cmd_chart(args: argparse.Namespace) -> int:
+    """Draw a scope's usage against its limit to a PNG or SVG file, without a window."""
+    from seatledger.services.usage_history import UsageHistoryService  # noqa: PLC0415
+
+    out = Path(args.out)
+    if out.suffix.lower() not in {".png", ".svg"}:
+        raise KnownError(f"--out {args.out}: charts are written as .png or .svg.")
+    if not 200 <= args.width <= 10_000 or not 150 <= args.height <= 10_000:
+        raise KnownError("--width and --height must be between 200 and 10,000 pixels.")
+    db = _database(args, upgrade=False)
+    service = UsageHistoryService(Context.reader(db))
+    end = validation.date(args.end, "--to") or service.today()
+    start = validation.date(args.start, "--from") or end - dt.timedelta(days=364)
+    scope = service.find_scope(
+        license_id=args.license, vendor=args.vendor, product=args.product, team=args.team
+    )
+    series = service.series(scope, start, end)
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # a file, never a window
+    from seatledger.charts.usage import render_usage_chart  # noqa: PLC0415 (Qt only here)
+
+    render_usage_chart(series, out, args.width, args.height)
+    _print(f"Wrote the usage of {series.label}, {start} to {end}, to {out}.")
+    _print(f"Forecast: {series.forecast.method}")
+    return EXIT_OK

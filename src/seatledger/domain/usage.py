@@ -213,10 +213,11 @@ def forecast(
         at_or_over = used[: last_index + 1] >= limit[: last_index + 1]
         below = np.flatnonzero(~at_or_over)
         since = first + dt.timedelta(days=int(below[-1]) + 1 if len(below) else 0)
-        state = "over" if current > cap else "at"
+        state = "Over" if current > cap else "At"
         return made(
             since,
-            f"Already {state} {limit_text} ({current:,} {unit} used) since {since}. {trend}.",
+            f"{state} {limit_text} ({current:,} {unit} used); at or above it since {since}. "
+            f"{trend}.",
         )
     if slope <= 1e-9:
         return made(None, f"{trend}: flat or falling, so {limit_text} is not reached.")
@@ -228,6 +229,13 @@ def forecast(
             f"{trend}: {limit_text} is not reached within {FORECAST_HORIZON_YEARS} years.",
         )
     return made(reached, f"{trend}: it reaches {limit_text} on {reached}.")
+
+
+def product_title(vendor: str, product: str) -> str:
+    """'Vendor Product', without repeating a vendor the product's name already starts with."""
+    if product.lower().startswith(vendor.lower()):
+        return product
+    return f"{vendor} {product}"
 
 
 def to_date(value: np.datetime64) -> dt.date:

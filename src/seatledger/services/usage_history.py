@@ -49,6 +49,7 @@ from seatledger.domain.usage import (
     UsageSeries,
     Values,
     forecast,
+    product_title,
     team_cells,
 )
 from seatledger.errors import NotFoundError, ValidationError
@@ -141,7 +142,9 @@ class UsageHistoryService:
                 .order_by(Vendor.name, Product.name, Entitlement.id)
             ).all()
         return [
-            ScopeChoice(r[0], f"{r[1]} {r[2]}{' — ' + r[3] if r[3] else ''} (#{r[0]})")
+            ScopeChoice(
+                r[0], f"{product_title(r[1], r[2])}{f' — {r[3]}' if r[3] else ''} (#{r[0]})"
+            )
             for r in rows
         ]
 
@@ -153,7 +156,7 @@ class UsageHistoryService:
                 .join(Vendor, Product.vendor_id == Vendor.id)
                 .order_by(Vendor.name, Product.name)
             ).all()
-        return [ScopeChoice(r[0], f"{r[1]} {r[2]}") for r in rows]
+        return [ScopeChoice(r[0], product_title(r[1], r[2])) for r in rows]
 
     def vendors(self) -> list[ScopeChoice]:
         """Every vendor."""
@@ -461,7 +464,7 @@ def _describe(session: Session, scope: Scope) -> tuple[str, set[Metric]]:
             raise NotFoundError(f"There is no license #{scope.entitlement_id}.")
         named = f" — {row[2]}" if row[2] else ""
         parts.append(
-            f"{row[0]} {row[1]}{named} (license #{scope.entitlement_id}, "
+            f"{product_title(row[0], row[1])}{named} (license #{scope.entitlement_id}, "
             f"{Metric(row[3]).label.lower()})"
         )
     if scope.product_id is not None:
@@ -473,7 +476,7 @@ def _describe(session: Session, scope: Scope) -> tuple[str, set[Metric]]:
         if pair is None:
             raise NotFoundError(f"There is no product #{scope.product_id}.")
         if scope.entitlement_id is None:
-            parts.append(f"{pair[0]} {pair[1]}")
+            parts.append(product_title(pair[0], pair[1]))
     if scope.vendor_id is not None:
         name = session.scalar(select(Vendor.name).where(Vendor.id == scope.vendor_id))
         if name is None:

@@ -1,0 +1,422 @@
+"""The usage chart: rights used per day against the limit, the warning band, installs, concurrent
+peaks and the forecast, on a date axis.
+
+:func:`draw_usage` draws into any pyqtgraph ``PlotItem`` (the Usage page's, or one made here);
+:func:`render_usage_chart` writes the chart as a PNG or SVG file without showing a window.  Both
+draw the same things in the same colours, so what a report embeds is what the window shows.
+
+Daily values are drawn as steps: a day's value holds from its midnight to the next (UTC), so a
+renewal or a true-up changes the limit exactly at the day it took effect.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sys
+import textwrap
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pyqtgraph as pg
+from PySide6.QtCore import QRectF, Qt
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QApplication
+
+from seatledger.domain.usage import UsageSeries, to_date
+from seatledger.errors import KnownError
+
+DAY = 86_400.0
+USED = "#1f5fbf"
+LIMIT = "#c0392b"
+WARNING = QColor(245, 166, 35, 70)
+WARNING_EDGE = QColor(230, 140, 20, 160)
+INSTALLS = "#2e8b57"
+PEAKS = "#8e44ad"
+FORECAST = "#555555"
+AXIS = "#444444"
+TEXT = "#222222"
+GRID_ALPHA = 0.12
+LEGEND_LIMIT = 8  # more series than this: no legend (it would cover the plot)
+LEGEND_COLUMNS = 3
+HEADROOM = 1.25  # room above the data for the legend
+
+_DASH = Qt.PenStyle.DashLine
+_DOT = Qt.PenStyle.DotLine
+
+
+def epoch_days(days: npt.NDArray[np.datetime64]) -> npt.NDArray[np.float64]:
+    """Days as days since 1970-01-01: the x values of every chart (see :class:`DayAxis`)."""
+    return days.astype("datetime64[D]").astype(np.int64).astype(np.float64)
+
+
+def _edges(days: npt.NDArray[np.datetime64]) -> npt.NDArray[np.float64]:
+    x = epoch_days(days)
+    return np.append(x, x[-1] + 1) if len(x) else x
+
+
+def _x(day: dt.date) -> float:
+    return float((day - dt.date(1970, 1, 1)).days)
+
+
+class DayAxis(pg.DateAxisItem):  # type: ignore[misc]
+    """A date axis over x values in days since 1970 (UTC).
+
+    pyqtgraph's date axis reads seconds; in seconds, five years of dates are numbers near 1.7e9
+    whose day-to-day steps an SVG loses to rounding.  Days keep the numbers small; this axis
+    converts for the ticks only.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(orientation="bottom", utcOffset=0)
+
+    def tickValues(
+        self, minVal: float, maxVal: float, size: float
+    ) -> list[tuple[float, list[float]]]:
+        """The date axis' ticks, computed in seconds and returned in days."""
+        found = super().tickValues(minVal * DAY, maxVal * DAY, size)
+        return [(spacing / DAY, [v / DAY for v in values]) for spacing, values in found]
+
+    def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:
+        """Dates for ticks given in days."""
+        return list(super().tickStrings([v * DAY for v in values], scale, spacing * DAY))
+
+
+def _pen(color: str | QColor, width: float = 2.0, style: Qt.PenStyle | None = None) -> Any:
+    pen = pg.mkPen(color, width=width)
+    if style is not None:
+        pen.setStyle(style)
+    pen.setCosmetic(True)
+    return pen
+
+
+@dataclass
+class DrawnUsage:
+    """What :func:`draw_usage` put into a plot (the Usage page reads it for its hover readout)."""
+
+    series: list[UsageSeries]
+    items: list[Any] = field(default_factory=list)
+    forecast_until: dt.date | None = None
+
+    def readout(self, x: float) -> str | None:
+        """The figures of the day under ``x`` (days since 1970), as one line of text."""
+        if not self.series:
+            return None
+        first = self.series[0]
+        index = int(np.floor(x - epoch_days(first.days[:1])[0]))
+        if not 0 <= index < len(first.days):
+            return None
+        day = to_date(first.days[index])
+        if len(self.series) > 1:
+            total = sum(int(s.used[index]) for s in self.series)
+            return f"{day}: {total:,} used in {len(self.series)} scopes"
+        parts = [f"{day}", f"used {int(first.used[index]):,} {first.unit}"]
+        limit = float(first.limit[index])
+        if np.isfinite(limit):
+            share = f" ({first.used[index] / limit:.0%})" if limit else ""
+            parts.append(f"limit {limit:,.0f}{share}")
+        elif first.has_limit or not np.isnan(first.limit).all():
+            parts.append("no cap (site license)")
+        if first.installs is not None:
+            parts.append(f"installs {int(first.installs[index]):,}")
+        if first.peaks is not None:
+            parts.append(f"peak concurrent {int(first.peaks[index]):,}")
+        return " · ".join(parts)
+
+
+def draw_usage(
+    plot: Any, series: UsageSeries | Sequence[UsageSeries], *, legend: bool = True
+) -> DrawnUsage:
+    """Draw usage against the limit into ``plot`` (a ``pyqtgraph.PlotItem``), replacing what it
+    showed.
+
+    One series gets its warning band, installs, concurrent peaks and forecast; several series
+    (one per product, say) get a used line and a dashed limit line each, in matching colours.
+    The plot keeps downsampling and clip-to-view on, so years of daily points stay fast.
+    """
+    many = [series] if isinstance(series, UsageSeries) else list(series)
+    plot.clear()
+    if plot.legend is not None:
+        plot.legend.clear()
+    elif legend:
+        plot.addLegend(
+            offset=(10, 5),
+            labelTextColor=TEXT,
+            brush=pg.mkBrush(255, 255, 255, 220),
+            colCount=LEGEND_COLUMNS,
+        )
+    plot.setClipToView(True)
+    plot.setDownsampling(auto=True, mode="peak")
+    plot.showGrid(x=True, y=True, alpha=GRID_ALPHA)
+    drawn = DrawnUsage(many)
+    if not many:
+        return drawn
+    if len(many) == 1:
+        _draw_one(plot, many[0], drawn)
+    else:
+        _draw_many(plot, many, drawn)
+    if plot.legend is not None:
+        plot.legend.setVisible(legend and len(many) <= LEGEND_LIMIT)
+    unit = many[0].unit if len({s.unit for s in many}) == 1 else "rights"
+    plot.setLabel("left", unit.capitalize(), color=TEXT)
+    plot.setLabel("bottom", "Date (UTC)", color=TEXT)
+    first = _x(many[0].start)
+    last = _x(many[0].end) + 1
+    if drawn.forecast_until is not None:
+        last = max(last, _x(drawn.forecast_until) + 1)
+    top = max(_top(s) for s in many)
+    plot.setLimits(xMin=first - 30, xMax=last + 365, yMin=-0.05 * max(top, 1))
+    plot.setXRange(first, last, padding=0.01)
+    plot.setYRange(0, max(top * HEADROOM, 1), padding=0)
+    return drawn
+
+
+def _top(series: UsageSeries) -> float:
+    values = [float(series.used.max(initial=0))]
+    finite = series.limit[np.isfinite(series.limit)]
+    if len(finite):
+        values.append(float(finite.max()))
+    for extra in (series.installs, series.peaks):
+        if extra is not None:
+            values.append(float(extra.max(initial=0)))
+    return max(values)
+
+
+def _draw_one(plot: Any, series: UsageSeries, drawn: DrawnUsage) -> None:
+    x = _edges(series.days)
+    finite = np.isfinite(series.limit)
+    if finite.any():
+        upper = np.where(finite, series.limit, 0.0)
+        lower = upper * series.warning_level
+        low = pg.PlotCurveItem(x, lower, stepMode="center", pen=_pen(WARNING_EDGE, 1, _DOT))
+        high = pg.PlotCurveItem(x, upper, stepMode="center", pen=pg.mkPen(None))
+        band = pg.FillBetweenItem(low, high, brush=pg.mkBrush(WARNING))
+        for item in (band, low, high):
+            plot.addItem(item)
+        # A swatch for the legend: the band itself has no legend sample.
+        swatch = pg.PlotDataItem(
+            [], [], pen=None, fillLevel=0, fillBrush=pg.mkBrush(WARNING),
+            name=f"Warning (≥ {series.warning_level:.0%} of limit)",
+        )  # fmt: skip
+        plot.addItem(swatch)
+        limit_line = pg.PlotDataItem(
+            x, series.limit, stepMode="center", connect="finite", pen=_pen(LIMIT, 2), name="Limit"
+        )
+        plot.addItem(limit_line)
+        drawn.items += [band, low, high, limit_line]
+    # An all-zero line says only that nothing of the kind was imported for this scope.
+    if series.installs is not None and series.installs.any():
+        installs = pg.PlotDataItem(
+            x, series.installs, stepMode="center", pen=_pen(INSTALLS, 1.5, _DASH), name="Installs"
+        )
+        plot.addItem(installs)
+        drawn.items.append(installs)
+    if series.peaks is not None and series.peaks.any():
+        peaks = pg.PlotDataItem(
+            x, series.peaks, stepMode="center", pen=_pen(QColor(142, 68, 173, 170), 1),
+            name="Peak concurrent use",
+        )  # fmt: skip
+        plot.addItem(peaks)
+        drawn.items.append(peaks)
+    used = pg.PlotDataItem(
+        x, series.used, stepMode="center", pen=_pen(USED, 2.5), name=f"Used ({series.unit})",
+    )  # fmt: skip
+    plot.addItem(used)
+    drawn.items.append(used)
+    _draw_forecast(plot, series, drawn)
+
+
+def _draw_forecast(plot: Any, series: UsageSeries, drawn: DrawnUsage) -> None:
+    """The trend line; it runs to the day the limit is reached when that is near enough to show
+    without squeezing the range (half its length), else a little past the range's end."""
+    result = series.forecast
+    if result.slope_per_day is None or result.fit_end is None:
+        return
+    span = max((series.end - series.start).days, 28)
+    reached = result.reached_on
+    ahead = reached is not None and reached > result.fit_end
+    if ahead and reached is not None and reached <= series.end + dt.timedelta(days=span // 2):
+        until = reached
+    else:
+        until = series.end + dt.timedelta(days=max(span // 8, 7))
+    line_days, values = result.line(until)
+    line = pg.PlotDataItem(
+        epoch_days(line_days), values, pen=_pen(FORECAST, 2, _DASH), name="Trend (forecast)"
+    )
+    plot.addItem(line)
+    drawn.items.append(line)
+    drawn.forecast_until = until
+    if ahead and reached == until:
+        mark = pg.InfiniteLine(
+            pos=_x(until),
+            angle=90,
+            pen=_pen(LIMIT, 1, _DASH),
+            label=f"limit reached ≈ {until}",
+            labelOpts={"position": 0.6, "color": LIMIT, "anchors": [(1, 0.5), (1, 0.5)]},
+        )
+        plot.addItem(mark)
+        drawn.items.append(mark)
+
+
+def _draw_many(plot: Any, many: list[UsageSeries], drawn: DrawnUsage) -> None:
+    count = len(many)
+    for n, series in enumerate(many):
+        color = pg.intColor(n, hues=max(count, 1), values=1, maxValue=200)
+        x = _edges(series.days)
+        used = pg.PlotDataItem(
+            x, series.used, stepMode="center", pen=_pen(color, 1.5), name=series.label
+        )
+        limit = pg.PlotDataItem(
+            x, series.limit, stepMode="center", connect="finite", pen=_pen(color, 1, _DASH)
+        )
+        plot.addItem(limit)
+        plot.addItem(used)
+        drawn.items += [used, limit]
+
+
+def style_plot(plot: Any) -> None:
+    """Dark axes and text on a light background (readable on screen, on paper and in a PDF)."""
+    for name in ("left", "bottom"):
+        axis = plot.getAxis(name)
+        axis.setPen(pg.mkPen(AXIS))
+        axis.setTextPen(pg.mkPen(TEXT))
+
+
+def date_axis() -> DayAxis:
+    """A bottom axis that labels days since 1970 as dates (UTC, whatever the local zone)."""
+    return DayAxis()
+
+
+# ------------------------------------------------------------------------------------ files
+
+
+def _application() -> QApplication:
+    """The running QApplication, or one made for drawing off screen (no display needed)."""
+    found = QApplication.instance()
+    if isinstance(found, QApplication):
+        return found
+    if sys.platform.startswith("linux") and not (
+        os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+    ):
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    app = QApplication([sys.argv[0] if sys.argv else "seatledger"])
+    _KEEP.append(app)
+    return app
+
+
+_KEEP: list[QApplication] = []
+
+
+def _footer(series: Sequence[UsageSeries], width: int) -> str:
+    if len(series) != 1:
+        return f"{len(series)} scopes; dashed lines are their limits."
+    one = series[0]
+    chars = max(60, width // 7)
+    lines = textwrap.wrap("Forecast: " + one.forecast.method, chars)
+    for note in one.notes:
+        lines += textwrap.wrap(note, chars)
+    return "<br>".join(lines)
+
+
+def render_usage_chart(
+    series: UsageSeries | Sequence[UsageSeries],
+    out: Path,
+    width: int = 1200,
+    height: int = 600,
+    *,
+    title: str | None = None,
+) -> Path:
+    """Write the usage chart of ``series`` to ``out`` as PNG or SVG (by its suffix); return ``out``.
+
+    A stable entry point for the command line and the audit report.  Works without a display
+    (it starts an off-screen Qt application when none runs).  The chart has a title (the series'
+    label unless ``title`` is given), a date axis, the legend, and underneath the forecast's method
+    in words and the series' notes.
+
+    Args:
+        series: one series (with its band, installs, peaks and forecast) or several (a used and a
+            limit line each).
+        out: the file to write; ``.png`` or ``.svg``.
+        width: width in pixels (PNG) or user units (SVG).
+        height: height likewise.
+        title: a title other than the series' label.
+
+    Raises:
+        KnownError: another suffix, or a folder that cannot be written.
+    """
+    suffix = out.suffix.lower()
+    if suffix not in {".png", ".svg"}:
+        raise KnownError(f"{out.name}: charts are written as .png or .svg.")
+    if not out.parent.exists():
+        raise KnownError(f"Cannot write {out}: the folder {out.parent} does not exist.")
+    many = [series] if isinstance(series, UsageSeries) else list(series)
+    _application()
+    from pyqtgraph import exporters  # noqa: PLC0415 (loads only when a file is written)
+
+    view = pg.GraphicsLayoutWidget()
+    view.setAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen, True)
+    view.setBackground("w")
+    view.resize(width, height)
+    layout = view.ci
+    heading = title if title is not None else (many[0].label if len(many) == 1 else "Usage")
+    span = f"{many[0].start} to {many[0].end}" if many else ""
+    subtitle = f"<span style='color:#666'>used against limit, {span}</span>"
+    layout.addLabel(
+        f"<b>{_escape(heading)}</b> &nbsp; {subtitle}", row=0, col=0, color=TEXT, size="12pt"
+    )
+    plot = layout.addPlot(row=1, col=0, axisItems={"bottom": date_axis()})
+    style_plot(plot)
+    draw_usage(plot, many)
+    layout.addLabel(_escape_lines(_footer(many, width)), row=2, col=0, color=TEXT, size="9pt")
+    view.show()  # lays the chart out; WA_DontShowOnScreen keeps it off the screen
+    layout.setGeometry(QRectF(0, 0, width, height))
+    try:
+        if suffix == ".png":
+            exporter = exporters.ImageExporter(layout)
+            exporter.parameters()["width"] = width
+            exporter.parameters()["antialias"] = True
+            exporter.export(str(out))
+        else:
+            _write_svg(view, out, width, height, heading)
+    except OSError as exc:
+        raise KnownError(f"Cannot write {out}: {exc.strerror}.") from None
+    finally:
+        view.close()
+        view.deleteLater()
+    if not out.exists():
+        raise KnownError(f"Cannot write {out}.")
+    return out
+
+
+def _write_svg(view: Any, out: Path, width: int, height: int, title: str) -> None:
+    """Qt's own SVG writer over the scene: pyqtgraph 0.14's SVGExporter fails on the closed
+    paths (``Z``) Qt 6 writes (pyqtgraph issue #3485)."""
+    from PySide6.QtCore import QRect, QSize  # noqa: PLC0415
+    from PySide6.QtGui import QPainter  # noqa: PLC0415
+    from PySide6.QtSvg import QSvgGenerator  # noqa: PLC0415
+
+    generator = QSvgGenerator()
+    generator.setFileName(str(out))
+    generator.setSize(QSize(width, height))
+    generator.setViewBox(QRect(0, 0, width, height))
+    generator.setTitle(title)
+    generator.setDescription("SeatLedger usage chart")
+    painter = QPainter(generator)
+    try:
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        target = QRectF(0, 0, width, height)
+        view.scene().render(painter, target, view.ci.sceneBoundingRect())
+    finally:
+        painter.end()
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _escape_lines(text: str) -> str:
+    return "<br>".join(_escape(line) for line in text.split("<br>"))

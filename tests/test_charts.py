@@ -1,0 +1,182 @@
+"""The usage chart written to files (PNG, SVG) and by ``seatledger chart``; no pixels compared."""
+
+from __future__ import annotations
+
+import datetime as dt
+import struct
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from seatledger.cli import EXIT_ERROR, EXIT_OK, main
+from seatledger.domain.licensing import Metric
+from seatledger.domain.usage import UsageSeries, forecast
+from seatledger.services import operators
+from seatledger.services.catalog import EntitlementInput
+from seatledger.services.session import Services
+from seatledger.store.db import Database
+
+pytestmark = pytest.mark.usefixtures("qapp")
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def _png_size(path: Path) -> tuple[int, int]:
+    data = path.read_bytes()
+    assert data[:8] == PNG_MAGIC
+    assert data[12:16] == b"IHDR"
+    width, height = struct.unpack(">II", data[16:24])
+    return width, height
+
+
+def _svg_root(path: Path) -> ET.Element:
+    root = ET.parse(path).getroot()
+    assert root.tag.endswith("svg")
+    return root
+
+
+def _series(days: int = 120) -> UsageSeries:
+    first = np.datetime64("2026-01-01", "D")
+    span = first + np.arange(days)
+    used = np.minimum(np.arange(days) // 3, 35).astype(np.int64)
+    limit = np.where(np.arange(days) < 60, 30.0, 40.0)  # a true-up on day 60
+    return UsageSeries(
+        days=span,
+        used=used,
+        installs=(used + 2).astype(np.int64),
+        peaks=None,
+        limit=limit,
+        warning_level=0.9,
+        label="Studio Soft Designer",
+        unit="seats",
+        forecast=forecast(span, used, limit),
+    )
+
+
+def test_png_has_the_size_asked_for(tmp_path: Path) -> None:
+    from seatledger.charts.usage import render_usage_chart
+
+    out = render_usage_chart(_series(), tmp_path / "usage.png", width=900, height=450)
+    assert out == tmp_path / "usage.png"
+    assert _png_size(out) == (900, 450)
+
+
+def test_svg_is_an_svg_with_the_title(tmp_path: Path) -> None:
+    from seatledger.charts.usage import render_usage_chart
+
+    out = render_usage_chart(_series(), tmp_path / "usage.svg")
+    root = _svg_root(out)
+    assert root.get("viewBox") == "0 0 1200 600"
+    assert "Studio Soft Designer" in out.read_text(encoding="utf-8")
+
+
+def test_several_series_in_one_chart(tmp_path: Path) -> None:
+    from seatledger.charts.usage import render_usage_chart
+
+    out = render_usage_chart([_series(), _series()], tmp_path / "many.png", 640, 320)
+    assert _png_size(out) == (640, 320)
+
+
+def test_other_suffixes_are_refused(tmp_path: Path) -> None:
+    from seatledger.charts.usage import render_usage_chart
+    from seatledger.errors import KnownError
+
+    with pytest.raises(KnownError, match=r"\.png or \.svg"):
+        render_usage_chart(_series(), tmp_path / "usage.pdf")
+    with pytest.raises(KnownError, match="does not exist"):
+        render_usage_chart(_series(), tmp_path / "missing" / "usage.png")
+
+
+def test_hover_readout_names_the_day_and_its_figures() -> None:
+    import pyqtgraph as pg
+
+    from seatledger.charts.usage import date_axis, draw_usage, epoch_days
+
+    plot = pg.PlotItem(axisItems={"bottom": date_axis()})
+    series = _series()
+    drawn = draw_usage(plot, series)
+    x = epoch_days(series.days)[61] + 0.5  # noon on 2026-03-03
+    assert drawn.readout(x) == ("2026-03-03 · used 20 seats · limit 40 (50%) · installs 22")
+    assert drawn.readout(epoch_days(series.days)[0] - 3) is None
+    assert drawn.forecast_until is not None
+
+
+def test_the_date_axis_labels_days() -> None:
+    from PySide6.QtGui import QFont, QFontMetrics
+
+    from seatledger.charts.usage import DayAxis
+
+    axis = DayAxis()
+    axis.fontMetrics = QFontMetrics(QFont())  # set by the first paint otherwise
+    first = float((dt.date(2026, 1, 1) - dt.date(1970, 1, 1)).days)
+    (years, year_ticks), (months, month_ticks) = axis.tickValues(first - 10, first + 365, 800)
+    assert axis.tickStrings(year_ticks, 1.0, years) == ["2026", "2027"]
+    assert axis.tickStrings(month_ticks, 1.0, months)[:3] == ["Feb", "Mar", "Apr"]
+
+
+# ---------------------------------------------------------------------------------- the CLI
+
+
+@pytest.fixture
+def chart_db(sqlite_db: Database) -> str:
+    actor = operators.create_first_administrator(sqlite_db, "admin", "Ada", "correct horse")
+    services = Services.for_actor(sqlite_db, actor)
+    vendor = services.catalog.add_vendor("Studio Soft")
+    product = services.catalog.add_product(vendor, "Designer")
+    services.catalog.add_entitlement(
+        EntitlementInput(product, Metric.PER_USER, 5, term_start=dt.date(2026, 1, 1))
+    )
+    services.directory.add_team("Finance", "CC-100")
+    path = sqlite_db.sqlite_path
+    assert path is not None
+    return str(path)
+
+
+@pytest.mark.parametrize("suffix", [".png", ".svg"])
+def test_cli_writes_the_chart(
+    chart_db: str, tmp_path: Path, suffix: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / f"chart{suffix}"
+    code = main(
+        ["chart", "--db", chart_db, "--product", "Designer", "--from", "2026-01-01",
+         "--to", "2026-03-31", "--out", str(out)]
+    )  # fmt: skip
+    assert code == EXIT_OK
+    printed = capsys.readouterr().out
+    assert "Studio Soft Designer, 2026-01-01 to 2026-03-31" in printed
+    assert "Forecast:" in printed
+    if suffix == ".png":
+        assert _png_size(out) == (1200, 600)
+    else:
+        _svg_root(out)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--vendor", "Nope"], "No vendor named 'Nope'"),
+        (["--product", "Nope"], "No product named 'Nope'"),
+        (["--team", "Nope"], "No team or cost centre named 'Nope'"),
+        (["--license", "99"], "no license #99"),
+        (["--from", "2026-02-30"], "--from must be a date as YYYY-MM-DD"),
+        (["--from", "2026-03-01", "--to", "2026-01-01"], "ends (2026-01-01) before it starts"),
+    ],
+)
+def test_cli_refuses_unknown_names_and_bad_dates(
+    chart_db: str,
+    tmp_path: Path,
+    args: list[str],
+    message: str,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    out = tmp_path / "chart.png"
+    assert main(["chart", "--db", chart_db, *args, "--out", str(out)]) == EXIT_ERROR
+    assert message in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_cli_refuses_other_formats(chart_db: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["chart", "--db", chart_db, "--out", "chart.pdf"]) == EXIT_ERROR
+    assert ".png or .svg" in capsys.readouterr().err
