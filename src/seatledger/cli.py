@@ -187,6 +187,8 @@ def build_parser() -> argparse.ArgumentParser:
     ver.add_argument("--pubkey", default="", help="the Ed25519 public key (PEM) you pinned")
     ver.add_argument("--previous", default="", help="the previous report's manifest.json")
 
+    _audit_parser(sub)
+
     signing = sub.add_parser("signing", help="the organization's report-signing identity")
     signing_sub = signing.add_subparsers(dest="signing_command", metavar="ACTION", required=True)
     sig_show = signing_sub.add_parser("show", help="fingerprints of the identity and past ones")
@@ -204,6 +206,34 @@ def build_parser() -> argparse.ArgumentParser:
     sig_rotate.add_argument("--organization", default="", help="default: the database's")
     sig_rotate.add_argument("--reason", required=True)
     return parser
+
+
+def _audit_parser(sub: Any) -> None:
+    audit = sub.add_parser("audit", help="run, list or schedule license audits")
+    audit_sub = audit.add_subparsers(dest="audit_command", metavar="ACTION", required=True)
+    run = audit_sub.add_parser("run", help="run a whole audit without the window; sign its bundle")
+    _auth_args(run)
+    run.add_argument("--vendor", required=True, help="vendor name")
+    run.add_argument("--product", action="append", default=[], help="product name (repeatable)")
+    run.add_argument("--as-of", default="", help="date (YYYY-MM-DD); default today")
+    run.add_argument("--attest", required=True, help="the attestation statement")
+    run.add_argument("--out", required=True, help="folder the bundle and its .zip go in")
+    run.add_argument(
+        "--trigger",
+        choices=("vendor_request", "scheduled", "suspicion"),
+        default="vendor_request",
+    )
+    run.add_argument("--reason", default="", help="why (required on suspicion)")
+    run.add_argument("--shelf-days", type=int, default=90, help="shelfware: no use in N days")
+    run.add_argument("--charts", type=int, default=4, help="usage charts of the top N products")
+    listing = audit_sub.add_parser("list", help="audits and the scheduled ones due")
+    _db_arg(listing)
+    schedule = audit_sub.add_parser("schedule", help="audit a vendor periodically")
+    _auth_args(schedule)
+    schedule.add_argument("--vendor", required=True)
+    schedule.add_argument("--every", required=True, help="3m, 1q, 1y...")
+    schedule.add_argument("--next", default="", help="next due date; default one interval away")
+    schedule.add_argument("--off", action="store_true", help="stop the schedule")
 
 
 def cmd_gui(args: argparse.Namespace) -> int:
@@ -229,6 +259,7 @@ COMMANDS: dict[str, str] = {
     "chart": "cmd_chart",
     "verify": "cmd_verify",
     "signing": "cmd_signing",
+    "audit": "cmd_audit",
 }
 
 

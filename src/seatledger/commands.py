@@ -465,3 +465,10 @@ def cmd_chart(args: argparse.Namespace) -> int:
     _print(f"Wrote the usage of {series.label}, {start} to {end}, to {out}.")
     _print(f"Forecast: {series.forecast.method}")
     return EXIT_OK
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    """Run, list or schedule audits (:mod:`seatledger.audit_commands`)."""
+    from seatledger import audit_commands  # noqa: PLC0415
+
+    return audit_commands.run(args)

@@ -16,7 +16,8 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -32,6 +33,7 @@ from seatledger.services.bundle.model import (
     Chart,
     Checkpoint,
     Decision,
+    Progress,
     ReportFinding,
     ReportInput,
     Resolution,
@@ -51,6 +53,9 @@ from seatledger.store.models import (
     Vendor,
 )
 from seatledger.store.models_audit import Audit, AuditDecision, AuditSchedule
+
+if TYPE_CHECKING:
+    from seatledger.services.signing import KdfCost
 
 RUN = "run audits"
 FRESH_DAYS = 30  # an inventory or usage import older than this on the as-of date is a warning
@@ -460,6 +465,12 @@ class AuditService:
         )
         from seatledger.services.position import CONCURRENT_WINDOW_DAYS  # noqa: PLC0415
 
+        method = METHOD.format(window=CONCURRENT_WINDOW_DAYS, shelf=audit.shelf_days)
+        pending = [w for w in self.freshness(audit_id) if not w.acknowledged]
+        if pending:
+            # The report's freshness table lists acknowledged warnings; these are stated here.
+            lines = "\n".join(f"- {w.topic}: {w.text}" for w in pending)
+            method += f"\n\nData-freshness warnings NOT acknowledged by anyone:\n{lines}"
         return ReportInput(
             organization=organization,
             audit_id=audit.id,
@@ -468,7 +479,7 @@ class AuditService:
             as_of=audit.as_of,
             trigger=audit.trigger,
             trigger_reason=audit.trigger_reason,
-            method=METHOD.format(window=CONCURRENT_WINDOW_DAYS, shelf=audit.shelf_days),
+            method=method,
             positions=rows,
             findings=report_findings,
             acknowledgements=acknowledgements,
@@ -477,6 +488,41 @@ class AuditService:
             previous=self.previous_checkpoint(audit_id),
             shelf_days=audit.shelf_days,
         )
+
+    def sign(
+        self,
+        audit_id: int,
+        position: Position,
+        *,
+        passphrase: str,
+        out_dir: Path,
+        organization: str,
+        charts: Sequence[Chart] = (),
+        progress: Progress | None = None,
+        kdf: KdfCost | None = None,
+    ) -> BundleResult:
+        """Write and sign the audit's report bundle, then record it (the audit is signed).
+
+        Unlocks the signing identity with ``passphrase``, creating it (a ledger entry of its
+        own) on first signing.  Writing reads only; the audit's "signed" entry follows once the
+        bundle is in place, so a cancelled or failed export leaves the audit in review.
+
+        Raises:
+            WrongPassphrase: the passphrase does not open the identity.
+            Cancelled: ``progress`` returned False.
+            ValidationError: the audit is not attested, or is signed already.
+        """
+        from seatledger.services.bundle import write_bundle  # noqa: PLC0415
+        from seatledger.services.signing import DEFAULT_KDF, SigningService  # noqa: PLC0415
+
+        if self.get(audit_id).status is Status.SIGNED:
+            raise ValidationError(f"Audit {audit_id} is signed already.")
+        report = self.report_input(audit_id, position, organization, charts)
+        signing = SigningService(self._ctx, kdf or DEFAULT_KDF)
+        identity = signing.unlock_or_create(passphrase, organization or "SeatLedger")
+        result = write_bundle(self._ctx, report, identity, out_dir, progress)
+        self.record_signed(audit_id, result)
+        return result
 
     def _full_names(self, names: Sequence[str]) -> dict[str, str]:
         wanted = [n for n in names if n]
@@ -1067,13 +1113,15 @@ def _freshness(session: Session, audit: Audit) -> list[tuple[str, str]]:
             ),
         )
     ).one()
-    if unmatched[0]:
+    titles, installs = int(unmatched[0]), int(unmatched[1])
+    if titles:
+        these = "1 software title" if titles == 1 else f"{titles} software titles"
+        verb = "matches" if titles == 1 else "match"
         warnings.append(
             (
                 "unmatched titles",
-                f"{unmatched[0]} software title{'s' if unmatched[0] != 1 else ''} from a "
-                f"publisher like {vendor!r} ({unmatched[1]} installs) match no product; "
-                "they are not counted until a rule maps them.",
+                f"{these} from a publisher like {vendor!r} ({installs} installs) {verb} no "
+                "product; they are not counted until a rule maps them.",
             )
         )
     return warnings

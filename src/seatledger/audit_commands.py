@@ -1,0 +1,226 @@
+"""``seatledger audit``: run a whole audit without the window, list audits, schedule them.
+
+``audit run`` goes through the same steps as the wizard, each one a ledger entry: it starts the
+audit, reaches the freshness step (warnings are reported, not acknowledged), computes the
+position, leaves every finding open, attests with the given statement in the operator's name and
+signs the bundle.  The usage charts are drawn here (they need Qt, which services may not use).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import re
+import sys
+import tempfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from seatledger.cli import EXIT_OK, _print
+from seatledger.domain import validation
+from seatledger.errors import KnownError, NotFoundError
+from seatledger.services.audits import AuditInfo, Step, add_months
+from seatledger.services.bundle.model import Chart, Trigger
+from seatledger.services.context import Context
+from seatledger.services.position import PositionRow, PositionService
+from seatledger.services.session import ORGANIZATION_KEY, Services, read_setting
+
+CHART_DAYS = 365
+
+
+def run(args: argparse.Namespace) -> int:
+    """Dispatch ``seatledger audit ACTION``."""
+    if args.audit_command == "list":
+        return _list(args)
+    if args.audit_command == "schedule":
+        return _schedule(args)
+    return _run(args)
+
+
+def _vendor_id(services: Services, name: str) -> int:
+    wanted = name.strip().lower()
+    for vendor_id, vendor in services.audits.vendors():
+        if vendor.lower() == wanted:
+            return vendor_id
+    raise NotFoundError(f"No vendor named '{name}'.")
+
+
+def _product_ids(services: Services, vendor_id: int, names: Sequence[str]) -> list[int]:
+    products = {n.lower(): i for i, n in services.audits.products(vendor_id)}
+    unknown = [n for n in names if n.strip().lower() not in products]
+    if unknown:
+        raise NotFoundError(f"The vendor has no product named {', '.join(unknown)}.")
+    return [products[n.strip().lower()] for n in names]
+
+
+def _list(args: argparse.Namespace) -> int:
+    from seatledger.commands import _database  # noqa: PLC0415 (a cycle otherwise)
+
+    db = _database(args, upgrade=False)
+    services = Services(Context.reader(db))
+    audits = services.audits.audits()
+    if not audits:
+        _print("No audits yet.")
+    for a in audits:
+        due = a.due_on.isoformat() if a.due_on else ""
+        _print(
+            f"{a.id:>5}  {a.status.label:<10} {a.vendor:<24} {a.trigger.label:<15} "
+            f"as of {a.as_of}  {a.owner:<12} step {a.step.label:<16} {due}"
+        )
+        if a.checkpoint is not None:
+            _print(f"       checkpoint {a.checkpoint.size} {a.checkpoint.head}  {a.bundle_path}")
+    due_list = services.audits.due()
+    if due_list:
+        _print("")
+        _print("Scheduled audits due:")
+        for d in due_list:
+            _print(f"  {d.text}")
+    return EXIT_OK
+
+
+_EVERY = re.compile(r"^\s*(\d+)\s*(m|mo|months?|q|y|years?)?\s*$", re.IGNORECASE)
+
+
+def months_of(text: str) -> int:
+    """``3m``, ``3``, ``1q`` or ``1y`` as a number of months."""
+    found = _EVERY.match(text)
+    if found is None:
+        raise KnownError(f"--every {text}: write a number of months (3m), quarters (1q) or years.")
+    count, unit = int(found[1]), (found[2] or "m").lower()
+    return count * (3 if unit == "q" else 12 if unit.startswith("y") else 1)
+
+
+def _schedule(args: argparse.Namespace) -> int:
+    from seatledger.commands import _services  # noqa: PLC0415 (a cycle otherwise)
+
+    services = _services(args)
+    vendor_id = _vendor_id(services, args.vendor)
+    months = months_of(args.every)
+    next_due = validation.date(args.next, "--next") or add_months(services.audits.today(), months)
+    services.audits.set_schedule(vendor_id, months, next_due, active=not args.off)
+    state = "off" if args.off else f"every {months} months, next due {next_due}"
+    _print(f"Audits of {args.vendor}: {state}.")
+    return EXIT_OK
+
+
+def _progress(stage: str) -> Callable[[int, int], bool]:
+    def report(done: int, total: int) -> bool:
+        sys.stderr.write(f"\r{stage}: {done:,}/{total:,}".ljust(60))
+        sys.stderr.flush()
+        return True
+
+    return report
+
+
+def _run(args: argparse.Namespace) -> int:
+    from seatledger.commands import _services, key_passphrase  # noqa: PLC0415
+
+    services = _services(args)
+    audits = services.audits
+    vendor_id = _vendor_id(services, args.vendor)
+    as_of = validation.date(args.as_of, "--as-of") or audits.today()
+    out = Path(args.out)
+    if not out.is_dir():
+        raise KnownError(f"--out {args.out}: no such folder; create it first.")
+    statement = args.attest.strip()
+    if not statement:
+        raise KnownError("--attest: write the attestation statement.")
+    trigger = Trigger(args.trigger)
+    audit_id = audits.start(
+        vendor_id,
+        trigger,
+        reason=args.reason,
+        as_of=as_of,
+        product_ids=_product_ids(services, vendor_id, args.product),
+        shelf_days=args.shelf_days,
+    )
+    audit = audits.get(audit_id)
+    _print(f"Audit {audit_id}: {audit.scope_text}, as of {as_of} ({trigger.label.lower()}).")
+    audits.set_step(audit_id, Step.FRESHNESS)
+    for warning in audits.freshness(audit_id):
+        _print(f"  not acknowledged: {warning.topic}: {warning.text}")
+    audits.set_step(audit_id, Step.POSITION)
+    progress = _progress("position")
+
+    def position_step(done: int, total: int) -> None:
+        progress(done, total)
+
+    position = PositionService(services.ctx).position(as_of, audit.shelf_days, position_step)
+    sys.stderr.write("\n")
+    rows, findings = audits.scoped(audit, position)
+    _print(f"  position: {len(rows)} rows; {len(findings)} findings, all left open.")
+    audits.set_step(audit_id, Step.FINDINGS)
+    audits.set_step(audit_id, Step.ATTESTATION)
+    audits.attest(audit_id, statement)
+    audits.set_step(audit_id, Step.SIGN)
+    passphrase = key_passphrase(new=services_need_new_key(services))
+    organization = read_setting(services.db, ORGANIZATION_KEY) or "SeatLedger"
+    with tempfile.TemporaryDirectory(prefix="seatledger-charts-") as folder:
+        charts = (
+            report_charts(services, audit, rows, Path(folder), top=args.charts)
+            if args.charts
+            else []
+        )
+        try:
+            result = audits.sign(
+                audit_id,
+                position,
+                passphrase=passphrase,
+                out_dir=out,
+                organization=organization,
+                charts=charts,
+                progress=_progress("bundle"),
+            )
+        finally:
+            sys.stderr.write("\n")
+    from seatledger.services.signing import fingerprint_text  # noqa: PLC0415
+
+    _print(f"Signed audit {audit_id}:")
+    _print(f"  bundle      {result.folder}")
+    _print(f"  zip         {result.zip_path}")
+    _print(f"  checkpoint  {result.checkpoint.size} entries, head {result.checkpoint.head}")
+    _print(f"  manifest    SHA-256 {result.manifest_sha256}")
+    _print(f"  key         SHA-256 {fingerprint_text(result.ed25519_fingerprint)}")
+    return EXIT_OK
+
+
+def services_need_new_key(services: Services) -> bool:
+    """Whether signing will create the identity (the passphrase is then asked twice)."""
+    from seatledger.services.signing import SigningService  # noqa: PLC0415
+
+    return SigningService(services.ctx).current() is None
+
+
+def report_charts(
+    services: Services,
+    audit: AuditInfo,
+    rows: Sequence[PositionRow],
+    folder: Path,
+    *,
+    top: int = 4,
+) -> list[Chart]:
+    """Usage against the limit over the year before the audit date, for the top products.
+
+    Products are ranked by rights needed.  Drawing needs Qt (an off-screen application is
+    started when none runs), so this runs on the GUI thread or in a command, never a worker.
+    """
+    from seatledger.charts.usage import render_usage_chart  # noqa: PLC0415 (Qt only here)
+    from seatledger.services.usage_history import UsageHistoryService  # noqa: PLC0415
+
+    ranked: list[int] = []
+    for row in sorted(rows, key=lambda r: (-r.needed, r.product)):
+        if row.product_id not in ranked:
+            ranked.append(row.product_id)
+    chosen = ranked[:top]
+    if not chosen:
+        return []
+    start = audit.as_of - dt.timedelta(days=CHART_DAYS - 1)
+    series = UsageHistoryService(services.ctx).product_series(chosen, start, audit.as_of)
+    charts = []
+    for index, one in enumerate(series, 1):
+        path = folder / f"usage-{index}.png"
+        render_usage_chart(one, path, 1200, 560)
+        charts.append(
+            Chart(path, f"{one.label}: seats used against the limit, {start} to {audit.as_of}")
+        )
+    return charts

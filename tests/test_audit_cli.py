@@ -1,0 +1,119 @@
+"""``seatledger audit``: a whole audit without the window; ``seatledger verify`` accepts it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+
+from seatledger import cli
+from seatledger.domain.licensing import Metric
+from seatledger.services import operators, signing
+from seatledger.services.catalog import EntitlementInput
+from seatledger.services.directory import PersonInput
+from seatledger.services.session import Services
+from seatledger.store.db import Database
+
+TODAY = dt.date.today()
+
+
+@pytest.fixture
+def company(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A database file with one vendor, a license, a seat held by someone who left."""
+    monkeypatch.setattr(signing, "DEFAULT_KDF", signing.TEST_KDF)
+    monkeypatch.setenv("SEATLEDGER_PASSWORD", "secret words")
+    monkeypatch.setenv(signing.PASSPHRASE_ENV, "a long enough passphrase")
+    path = tmp_path / "company.sqlite"
+    db, _ = Database.open(path)
+    try:
+        admin = Services.for_actor(
+            db, operators.create_first_administrator(db, "admin", "Ada Admin", "secret words")
+        )
+        vendor = admin.catalog.add_vendor("Contoso Software")
+        product = admin.catalog.add_product(vendor, "PDF Studio")
+        license_id = admin.catalog.add_entitlement(
+            EntitlementInput(product_id=product, metric=Metric.PER_USER, quantity=3)
+        )
+        person = admin.directory.add_person(PersonInput("E001", "Person One", "", None))
+        admin.seats.assign(license_id, people=[person])
+        admin.directory.mark_left(person, TODAY - dt.timedelta(days=2))
+    finally:
+        db.dispose()
+    return path
+
+
+def _run(db: Path, out: Path, *extra: str) -> int:
+    return cli.main(
+        [
+            "audit",
+            "run",
+            "--db",
+            str(db),
+            "--operator",
+            "admin",
+            "--vendor",
+            "contoso software",
+            "--attest",
+            "Complete to my knowledge.",
+            "--out",
+            str(out),
+            "--charts",
+            "0",
+            *extra,
+        ]
+    )
+
+
+def test_headless_audit_writes_a_bundle_that_verifies(
+    company: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    assert _run(company, out) == 0
+    printed = capsys.readouterr().out
+    assert "not acknowledged: inventory" in printed
+    assert "1 findings, all left open" in printed
+    [folder] = [p for p in out.iterdir() if p.is_dir()]
+    assert (out / f"{folder.name}.zip").is_file()
+    report = json.loads((folder / "report.json").read_text())
+    assert [f["resolution"]["decision"] for f in report["findings"]] == ["open"]
+    assert "NOT acknowledged" in report["audit"]["method"]
+    assert report["attestation"]["operator"] == "admin"
+    assert cli.main(["verify", str(folder)]) == 0
+    assert "VERIFIED" in capsys.readouterr().out
+
+    # the second audit of the vendor names the first one's checkpoint, and verifies against it
+    assert _run(company, out, "--trigger", "suspicion", "--reason", "Seats look wrong") == 0
+    capsys.readouterr()
+    second = next(p for p in out.iterdir() if p.is_dir() and p != folder)
+    manifest = json.loads((second / "manifest.json").read_text())
+    first = json.loads((folder / "manifest.json").read_text())
+    assert manifest["previous_checkpoint"] == first["checkpoint"]
+    previous = str(folder / "manifest.json")
+    assert cli.main(["verify", str(second), "--previous", previous]) == 0
+
+    assert cli.main(["audit", "list", "--db", str(company)]) == 0
+    listed = capsys.readouterr().out
+    assert "On suspicion" in listed
+    assert "Vendor request" in listed
+    assert listed.count("Signed") == 2
+
+
+def test_suspicion_without_reason_is_refused(
+    company: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert _run(company, tmp_path, "--trigger", "suspicion") == 2
+    assert "needs a reason" in capsys.readouterr().err
+
+
+def test_schedule_and_due(company: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    past = (TODAY - dt.timedelta(days=1)).isoformat()
+    args = ["audit", "schedule", "--db", str(company), "--operator", "admin"]
+    assert cli.main([*args, "--vendor", "Contoso Software", "--every", "1q", "--next", past]) == 0
+    assert "every 3 months" in capsys.readouterr().out
+    assert cli.main(["audit", "list", "--db", str(company)]) == 0
+    assert f"Contoso Software: overdue since {past}" in capsys.readouterr().out
+    assert cli.main([*args, "--vendor", "Contoso Software", "--every", "often"]) == 2
+    assert "--every often" in capsys.readouterr().err
