@@ -1,0 +1,264 @@
+"""The report-signing identity: creation, encryption at rest, import, rotation, roles."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Callable
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+from cryptography.hazmat.primitives.serialization import pkcs12
+from cryptography.x509.oid import NameOID
+from sqlalchemy import select, text
+
+from seatledger.domain.roles import Role
+from seatledger.errors import KnownError, PermissionDenied, ValidationError
+from seatledger.services import operators
+from seatledger.services.session import Services
+from seatledger.services.signing import (
+    DEFAULT_KDF,
+    PSEUDONYM_KEY,
+    TEST_KDF,
+    SigningService,
+    WrongPassphrase,
+    self_signed_certificate,
+)
+from seatledger.store.db import Database
+from seatledger.store.models import LedgerEntry, Setting
+from seatledger.store.models_signing import SigningIdentityRecord
+
+PASSPHRASE = "a long and private passphrase"
+
+
+def _service(services: Services) -> SigningService:
+    return SigningService(services.ctx, kdf=TEST_KDF)
+
+
+def _ledger(services: Services, action: str) -> list[dict[str, object]]:
+    with services.db.read() as session:
+        bodies = session.scalars(select(LedgerEntry.body).where(LedgerEntry.action == action))
+        return [json.loads(b) for b in bodies]
+
+
+def test_created_identity_unlocks_and_is_recorded(admin: Services) -> None:
+    service = _service(admin)
+    created = service.unlock_or_create(PASSPHRASE, "Example Corp")
+    opened = service.unlock(PASSPHRASE)
+    assert opened.ed25519_fingerprint == created.ed25519_fingerprint
+    assert opened.certificate_fingerprint == created.certificate_fingerprint
+    assert isinstance(opened.pdf_key, ec.EllipticCurvePrivateKey)
+    assert opened.pdf_key.curve.name == "secp256r1"
+    # The fingerprints are what stock tools compute from the PEM files in a bundle.
+    der = serialization.load_pem_public_key(opened.public_key_pem).public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    assert hashlib.sha256(der).hexdigest() == opened.ed25519_fingerprint
+    info = service.current()
+    assert info is not None
+    assert info.active
+    assert info.organization == "Example Corp"
+    (entry,) = _ledger(admin, "signing_identity.create")
+    after = entry["what"]["after"]  # type: ignore[index]
+    assert after["ed25519_fingerprint"] == created.ed25519_fingerprint
+    assert after["certificate_fingerprint"] == created.certificate_fingerprint
+    # A pseudonym key was made with it, locally, and never appears in the ledger.
+    with admin.db.read() as session:
+        key = session.scalar(select(Setting.value).where(Setting.key == PSEUDONYM_KEY))
+    assert key is not None
+    assert len(bytes.fromhex(key)) == 32
+    assert key not in json.dumps(entry)
+
+
+def test_private_keys_are_sealed_not_stored(admin: Services) -> None:
+    identity = _service(admin).create(PASSPHRASE, "Example Corp")
+    raw = identity.ed25519.private_bytes_raw()
+    assert isinstance(identity.pdf_key, ec.EllipticCurvePrivateKey)
+    scalar = identity.pdf_key.private_numbers().private_value.to_bytes(32, "big")
+    with admin.db.read() as session:
+        record = session.scalars(select(SigningIdentityRecord)).one()
+        stored = b"".join(
+            bytes(v) if isinstance(v, bytes | memoryview) else str(v).encode()
+            for v in (record.sealed, record.certificate, record.ed25519_public, record.chain_pem)
+        )
+    assert raw not in stored
+    assert scalar not in stored
+    assert PASSPHRASE.encode() not in stored
+    ledger = b"".join(json.dumps(e).encode() for e in _ledger(admin, "signing_identity.create"))
+    assert PASSPHRASE.encode() not in ledger
+
+
+def test_wrong_passphrase_is_refused_with_a_clear_message(admin: Services) -> None:
+    service = _service(admin)
+    service.create(PASSPHRASE, "Example Corp")
+    with pytest.raises(WrongPassphrase, match="Wrong passphrase for the signing key") as caught:
+        service.unlock("not the passphrase at all")
+    assert "SEATLEDGER_KEY_PASSPHRASE" in str(caught.value)
+
+
+def test_sealed_keys_are_bound_to_the_public_parts(admin: Services) -> None:
+    """Swapping in another certificate beside the sealed keys does not unlock."""
+    service = _service(admin)
+    service.create(PASSPHRASE, "Example Corp")
+    with admin.db.write() as session:
+        record = session.scalars(select(SigningIdentityRecord)).one()
+        record.certificate_fingerprint = "0" * 64
+    with pytest.raises(WrongPassphrase):
+        service.unlock(PASSPHRASE)
+
+
+def test_short_passphrase_and_second_identity_are_refused(admin: Services) -> None:
+    service = _service(admin)
+    with pytest.raises(ValidationError, match="at least 10 characters"):
+        service.create("short", "Example Corp")
+    service.create(PASSPHRASE, "Example Corp")
+    with pytest.raises(ValidationError, match="rotate it"):
+        service.create(PASSPHRASE, "Example Corp")
+
+
+def test_no_identity_yet_is_explained(admin: Services) -> None:
+    with pytest.raises(KnownError, match="created on first signing"):
+        _service(admin).unlock(PASSPHRASE)
+
+
+def test_default_kdf_is_strong_and_stored(sqlite_db_admin: Services) -> None:
+    """The default cost is RFC 9106's second recommendation; tests lower it only explicitly."""
+    assert (DEFAULT_KDF.time_cost, DEFAULT_KDF.memory_kib, DEFAULT_KDF.parallelism) == (3, 65536, 4)
+    service = SigningService(sqlite_db_admin.ctx)
+    assert service.kdf == DEFAULT_KDF
+    service.create(PASSPHRASE, "Example Corp")
+    info = service.current()
+    assert info is not None
+    assert info.kdf == DEFAULT_KDF
+    assert service.unlock(PASSPHRASE).id == info.id
+    # An identity sealed cheaply (tests) still unlocks by its own stored cost.
+    assert TEST_KDF.memory_kib < DEFAULT_KDF.memory_kib
+
+
+@pytest.fixture
+def sqlite_db_admin(sqlite_db: Database) -> Services:
+    """An administrator on SQLite only (the default KDF costs real time)."""
+    actor = operators.create_first_administrator(sqlite_db, "admin", "Ada", "correct horse")
+    return Services.for_actor(sqlite_db, actor)
+
+
+def test_rotation_retires_the_old_identity_and_is_recorded(admin: Services) -> None:
+    service = _service(admin)
+    old = service.create(PASSPHRASE, "Example Corp")
+    new = service.rotate("another long passphrase", "Example Corp", "yearly rotation")
+    assert new.ed25519_fingerprint != old.ed25519_fingerprint
+    history = service.history()
+    assert [h.id for h in history] == [new.id, old.id]
+    assert history[0].active
+    assert not history[1].active
+    (entry,) = _ledger(admin, "signing_identity.rotate")
+    what = entry["what"]
+    assert what["before"]["ed25519_fingerprint"] == old.ed25519_fingerprint  # type: ignore[index]
+    assert what["after"]["ed25519_fingerprint"] == new.ed25519_fingerprint  # type: ignore[index]
+    assert what["reason"] == "yearly rotation"  # type: ignore[index]
+    # The active identity opens with its own passphrase; the old one is kept for history.
+    assert service.unlock("another long passphrase").id == new.id
+    assert service.public_key_pem(old.id) == old.public_key_pem
+
+
+def _organization_pkcs12(
+    password: bytes, key: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
+) -> bytes:
+    now = dt.datetime.now(dt.UTC)
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Example Corp Root CA")])
+    ca = (
+        x509.CertificateBuilder()
+        .subject_name(ca_name)
+        .issuer_name(ca_name)
+        .public_key(ca_key.public_key())
+        .serial_number(1)
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=365))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(ca_key, hashes.SHA256())
+    )
+    leaf = (
+        x509.CertificateBuilder()
+        .subject_name(
+            x509.Name(
+                [
+                    x509.NameAttribute(NameOID.COMMON_NAME, "Example Corp documents"),
+                    x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Example Corp"),
+                ]
+            )
+        )
+        .issuer_name(ca_name)
+        .public_key(key.public_key())
+        .serial_number(2)
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=365))
+        .sign(ca_key, hashes.SHA256())
+    )
+    encryption = (
+        serialization.PrivateFormat.PKCS12.encryption_builder()
+        .kdf_rounds(1000)
+        .key_cert_algorithm(pkcs12.PBES.PBESv2SHA256AndAES256CBC)
+        .build(password)
+    )
+    return pkcs12.serialize_key_and_certificates(b"org", key, leaf, [ca], encryption)
+
+
+def test_pkcs12_import(admin: Services) -> None:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    data = _organization_pkcs12(b"p12 secret", key)
+    service = _service(admin)
+    with pytest.raises(ValidationError, match="cannot be opened"):
+        service.import_pkcs12(data, "wrong", PASSPHRASE)
+    identity = service.import_pkcs12(
+        data, "p12 secret", PASSPHRASE, "the organization's certificate"
+    )
+    assert identity.organization == "Example Corp"
+    opened = service.unlock(PASSPHRASE)
+    assert isinstance(opened.pdf_key, rsa.RSAPrivateKey)
+    assert opened.certificate.subject == identity.certificate.subject
+    assert [c.subject for c in opened.chain] == [c.subject for c in identity.chain]
+    assert len(opened.chain) == 1
+    assert isinstance(opened.ed25519, ed25519.Ed25519PrivateKey)
+    assert _ledger(admin, "signing_identity.import")
+
+
+def test_pkcs12_import_rotates_an_existing_identity(admin: Services) -> None:
+    service = _service(admin)
+    old = service.create(PASSPHRASE, "Example Corp")
+    key = ec.generate_private_key(ec.SECP256R1())
+    service.import_pkcs12(_organization_pkcs12(b"pw", key), "pw", PASSPHRASE)
+    history = service.history()
+    assert history[1].id == old.id
+    assert not history[1].active
+
+
+def test_self_signed_certificate_allows_non_repudiation() -> None:
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert = self_signed_certificate(key, "Example Corp", dt.datetime.now(dt.UTC))
+    usage = cert.extensions.get_extension_for_class(x509.KeyUsage).value
+    assert usage.digital_signature
+    assert usage.content_commitment
+    assert not usage.key_cert_sign
+    assert cert.subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)[0].value == (
+        "Example Corp"
+    )
+
+
+@pytest.mark.parametrize("role", [Role.VIEWER, Role.LICENSE_MANAGER])
+def test_only_auditors_and_administrators_manage_keys(
+    as_role: Callable[[Role], Services], role: Role
+) -> None:
+    with pytest.raises(PermissionDenied):
+        _service(as_role(role)).create(PASSPHRASE, "Example Corp")
+    assert _service(as_role(Role.AUDITOR)).create(PASSPHRASE, "Example Corp").id
+
+
+def test_raw_sql_cannot_read_a_key(admin: Services) -> None:
+    _service(admin).create(PASSPHRASE, "Example Corp")
+    with admin.db.engine.connect() as conn:
+        sealed = conn.execute(text("SELECT sealed FROM signing_identity")).scalar_one()
+    assert b"ed25519" not in bytes(sealed)
