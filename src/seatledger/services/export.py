@@ -204,3 +204,46 @@ def position_json(position: Position) -> dict[str, Any]:
             for f in position.findings
         ],
     }
+
+
+def export_table(headers: Sequence[str], rows: Sequence[Sequence[Any]], path: Path) -> Path:
+    """Write any small table (a chargeback by team, say) as ``.csv`` or ``.xlsx``, with the same
+    escaping and the same write-then-move as the position.
+
+    Raises:
+        KnownError: an unknown extension or a folder that cannot be written.
+    """
+    suffix = path.suffix.lower()
+    if suffix not in {".csv", ".xlsx"}:
+        raise KnownError(f"{path.name}: export to .csv or .xlsx.")
+    try:
+        handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=suffix)
+    except OSError as exc:
+        raise KnownError(f"Cannot write in {path.parent}: {exc.strerror}.") from None
+    os.close(handle)
+    target = Path(temporary)
+    cells = [[_cell(value) for value in row] for row in rows]
+    try:
+        if suffix == ".csv":
+            _write_csv(target, headers, iter(cells))
+        else:
+            from openpyxl import Workbook  # noqa: PLC0415 (only when exporting a workbook)
+            from openpyxl.cell import WriteOnlyCell  # noqa: PLC0415
+
+            book = Workbook(write_only=True)
+            sheet = book.create_sheet(path.stem[:31] or "Sheet")
+            sheet.append(list(headers))
+            for values in cells:
+                line = []
+                for value in values:
+                    cell = WriteOnlyCell(sheet, value=value)
+                    if isinstance(value, str):
+                        cell.data_type = "s"
+                    line.append(cell)
+                sheet.append(line)
+            book.save(target)
+        target.replace(path)
+    except BaseException:
+        target.unlink(missing_ok=True)
+        raise
+    return path

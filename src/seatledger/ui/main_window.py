@@ -50,6 +50,7 @@ from seatledger.ui.pages.licenses import LicensesPage
 from seatledger.ui.pages.people import PeoplePage
 from seatledger.ui.pages.reconciliation import ReconciliationPage
 from seatledger.ui.pages.titles import SoftwareTitlesPage
+from seatledger.ui.pages.usage import UsagePage
 from seatledger.ui.tasks import Progress, Runner, Task
 
 PAGE_TYPES: tuple[type[Page], ...] = (
@@ -59,8 +60,21 @@ PAGE_TYPES: tuple[type[Page], ...] = (
     DevicesPage,
     SoftwareTitlesPage,
     ActivityPage,
+    UsagePage,
 )
-LICENSES, RECONCILIATION, PEOPLE, DEVICES, TITLES, ACTIVITY = range(len(PAGE_TYPES))
+# By type, not position: pages can be inserted without renumbering these.
+LICENSES, RECONCILIATION, USAGE, PEOPLE, DEVICES, TITLES, ACTIVITY = (
+    PAGE_TYPES.index(page)
+    for page in (
+        LicensesPage,
+        ReconciliationPage,
+        UsagePage,
+        PeoplePage,
+        DevicesPage,
+        SoftwareTitlesPage,
+        ActivityPage,
+    )
+)
 COUNT_ROLE = int(Qt.ItemDataRole.UserRole) + 1
 _SELECTED = QStyle.StateFlag.State_Selected
 _PLACEHOLDER = QPalette.ColorRole.PlaceholderText
@@ -209,6 +223,8 @@ class MainWindow(QMainWindow):
             built.data_changed.connect(self.after_change)
             built.selection_changed.connect(self._update_actions)
             built.status_message.connect(self._status)
+            if isinstance(built, LicensesPage):
+                built.chart_requested.connect(self.chart_license)
             built.restore_state(self._settings)
             placeholder = self.stack.widget(number)
             self.stack.insertWidget(number, built)
@@ -249,6 +265,18 @@ class MainWindow(QMainWindow):
         page = self.page(ACTIVITY)
         assert isinstance(page, ActivityPage)
         return page
+
+    @property
+    def usage(self) -> UsagePage:
+        """The usage page."""
+        page = self.page(USAGE)
+        assert isinstance(page, UsagePage)
+        return page
+
+    def chart_license(self, entitlement_id: int) -> None:
+        """Show a license's usage against its limit on the Usage page."""
+        self.usage.show_license(entitlement_id)
+        self.show_page(self.usage)
 
     def paintEvent(self, event: QPaintEvent) -> None:
         """After the first paint, count the navigation entries (kept off the start-up path)."""

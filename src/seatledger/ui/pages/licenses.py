@@ -7,8 +7,8 @@ license's facts and seats are shown underneath (:class:`LicenseDetail`).
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSettings, QSize, Qt
-from PySide6.QtGui import QColor, QPainter, QPalette
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSettings, QSize, Qt, Signal
+from PySide6.QtGui import QAction, QColor, QPainter, QPalette
 from PySide6.QtWidgets import (
     QApplication,
     QCheckBox,
@@ -142,10 +142,16 @@ class LicenseDelegate(QStyledItemDelegate):
 
 
 class LicensesPage(Page):
-    """Licenses with usage; the selected license's seats underneath."""
+    """Licenses with usage; the selected license's seats underneath.
+
+    Signals:
+        chart_requested(int): the user asked to chart a license's usage over time (its id).
+    """
 
     title = "Licenses"
     settings_group = "licenses"
+
+    chart_requested = Signal(int)
 
     def __init__(self, services: Services, parent: QWidget | None = None) -> None:
         super().__init__(services, parent)
@@ -178,6 +184,14 @@ class LicensesPage(Page):
             lambda *_: self.selection_changed.emit()
         )
         self.table.activated.connect(self._open_detail)
+        self.chart_action = QAction("&Chart usage over time", self.table)
+        self.chart_action.setObjectName("chart_license")
+        self.chart_action.setShortcut("Ctrl+Shift+U")
+        self.chart_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self.chart_action.setStatusTip("Chart the selected license's seats against its limit")
+        self.chart_action.triggered.connect(self.chart_current)
+        self.table.addAction(self.chart_action)
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
 
         self.detail = LicenseDetail(services, self)
         self.detail.changed.connect(self._detail_changed)
@@ -267,6 +281,12 @@ class LicensesPage(Page):
     def current_license(self) -> int | None:
         """The selected license."""
         return self.table.current_key()
+
+    def chart_current(self) -> None:
+        """Ask for the selected license's usage chart (the window opens the Usage page)."""
+        entitlement_id = self.table.current_key()
+        if entitlement_id is not None:
+            self.chart_requested.emit(entitlement_id)
 
     def current_vendor(self) -> int | None:
         """The vendor of the selected license (to preselect it when adding a product)."""
