@@ -592,8 +592,14 @@ def test_date_parses_iso_only() -> None:
 P = Permission
 EXPECTED_GRANTS = {
     Role.ADMINISTRATOR: set(Permission),
-    Role.LICENSE_MANAGER: {P.READ, P.EDIT_LICENSES, P.ASSIGN_SEATS, P.EDIT_DIRECTORY},
-    Role.AUDITOR: {P.READ, P.RUN_AUDITS},
+    Role.LICENSE_MANAGER: {
+        P.READ,
+        P.EDIT_LICENSES,
+        P.ASSIGN_SEATS,
+        P.EDIT_DIRECTORY,
+        P.ACKNOWLEDGE_ALERTS,
+    },
+    Role.AUDITOR: {P.READ, P.RUN_AUDITS, P.ACKNOWLEDGE_ALERTS},
     Role.VIEWER: {P.READ},
 }
 
@@ -605,7 +611,7 @@ def test_roles_matrix(role: Role, permission: Permission) -> None:
 
 
 def test_only_administrators_over_commit_or_manage_operators() -> None:
-    for permission in (P.OVER_COMMIT, P.MANAGE_OPERATORS):
+    for permission in (P.OVER_COMMIT, P.MANAGE_OPERATORS, P.MANAGE_SETTINGS):
         assert [r for r in Role if allows(r, permission)] == [Role.ADMINISTRATOR]
 
 

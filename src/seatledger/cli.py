@@ -83,6 +83,15 @@ def build_parser() -> argparse.ArgumentParser:
     _db_arg(licenses)
     licenses.add_argument("--search", default="")
 
+    alerts = sub.add_parser("alerts", help="list open alerts (--all: acknowledged too); ack one")
+    _db_arg(alerts)
+    alerts.add_argument("--all", action="store_true", help="acknowledged alerts too")
+    alerts_sub = alerts.add_subparsers(dest="alerts_command", metavar="ACTION")
+    ack = alerts_sub.add_parser("ack", help="acknowledge an alert with a note (recorded)")
+    _auth_args(ack)
+    ack.add_argument("alert", type=int, help="alert id")
+    ack.add_argument("--note", required=True, help="what was done about it")
+
     operator = sub.add_parser("operator", help="manage operators (administrators)")
     op_sub = operator.add_subparsers(dest="op_command", metavar="ACTION", required=True)
     op_add = op_sub.add_parser("add", help="add an operator; asks for their password")
@@ -248,6 +257,7 @@ COMMANDS: dict[str, str] = {
     "demo": "cmd_demo",
     "ledger": "cmd_ledger",
     "licenses": "cmd_licenses",
+    "alerts": "cmd_alerts",
     "operator": "cmd_operator",
     "vendor": "cmd_catalog",
     "product": "cmd_catalog",

@@ -147,6 +147,30 @@ def cmd_licenses(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_alerts(args: argparse.Namespace) -> int:
+    """List the open alerts (or every alert), or acknowledge one with a note."""
+    from seatledger.services.alerts import AlertService  # noqa: PLC0415
+
+    if getattr(args, "alerts_command", None) == "ack":
+        _services(args).alerts.acknowledge(args.alert, args.note)
+        _print(f"Alert {args.alert} acknowledged.")
+        return EXIT_OK
+    db = _database(args, upgrade=False)
+    rows = AlertService(Context.reader(db)).alerts(include_acknowledged=args.all)
+    if not rows:
+        _print("No alerts." if args.all else "No open alerts.")
+        return EXIT_OK
+    _print(f"{'ID':>6}  {'Raised (UTC)':<16}  {'Severity':<8}  {'Rule':<28}  Subject")
+    for a in rows:
+        state = "open" if a.open else f"acknowledged by {a.acknowledged_by}: {a.note}"
+        caused = f"by {a.operator or '—'}, ledger entry {a.ledger_seq or '—'}"
+        _print(
+            f"{a.id:>6}  {a.raised_at:%Y-%m-%d %H:%M}  {a.severity.label:<8}  "
+            f"{a.rule.label:<28}  {a.subject}  [{caused}; {state}]"
+        )
+    return EXIT_OK
+
+
 def cmd_operator(args: argparse.Namespace) -> int:
     """Add an operator."""
 

@@ -32,6 +32,8 @@ class Permission(StrEnum):
     OVER_COMMIT = "over_commit"
     MANAGE_OPERATORS = "manage_operators"
     RUN_AUDITS = "run_audits"
+    ACKNOWLEDGE_ALERTS = "acknowledge_alerts"
+    MANAGE_SETTINGS = "manage_settings"
 
 
 _GRANTS: dict[Role, frozenset[Permission]] = {
@@ -42,9 +44,12 @@ _GRANTS: dict[Role, frozenset[Permission]] = {
             Permission.EDIT_LICENSES,
             Permission.ASSIGN_SEATS,
             Permission.EDIT_DIRECTORY,
+            Permission.ACKNOWLEDGE_ALERTS,
         }
     ),
-    Role.AUDITOR: frozenset({Permission.READ, Permission.RUN_AUDITS}),
+    Role.AUDITOR: frozenset(
+        {Permission.READ, Permission.RUN_AUDITS, Permission.ACKNOWLEDGE_ALERTS}
+    ),
     Role.VIEWER: frozenset({Permission.READ}),
 }
 

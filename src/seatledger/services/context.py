@@ -58,13 +58,31 @@ class Change:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True, slots=True)
+class Appended:
+    """The ledger entry a change has just appended, as told to observers."""
+
+    seq: int
+    action: str
+    entity_type: str
+
+
+Observer = Callable[[Change, Appended], None]
+"""Called inside the change's transaction after its ledger entry (the alert rules are one)."""
+
+
 @dataclass
 class Context:
-    """The database, the operator and the clock shared by the services of one signed-in session."""
+    """The database, the operator and the clock shared by the services of one signed-in session.
+
+    ``observers`` run after every change's ledger entry, in the same transaction, so whatever
+    they write commits (or rolls back) with the change and no entry point can skip them.
+    """
 
     db: Database
     actor: Actor
     clock: Clock = utc_now
+    observers: list[Observer] = field(default_factory=list)
 
     @classmethod
     def reader(cls, db: Database) -> Context:
@@ -89,7 +107,7 @@ class Context:
                 record = Change(session=session, now=self.clock(), reason=reason.strip())
                 yield record
                 session.flush()
-                ledger_store.append(
+                seq = ledger_store.append(
                     session,
                     ts=iso(record.now),
                     operator=self.actor.name,
@@ -101,6 +119,10 @@ class Context:
                     before=record.before,
                     after=record.after,
                 )
+                if self.observers:
+                    appended = Appended(seq, action, entity_type)
+                    for observer in self.observers:
+                        observer(record, appended)
         except IntegrityError as exc:
             raise _explain_integrity(exc, entity_type) from exc
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
+from seatledger.services.alerts import AlertService
 from seatledger.services.audits import AuditService
 from seatledger.services.catalog import CatalogService
 from seatledger.services.context import Actor, Clock, Context, utc_now
@@ -35,6 +36,7 @@ class Services:
     rules: RuleService = field(init=False)
     audits: AuditService = field(init=False)
     dashboard: DashboardService = field(init=False)
+    alerts: AlertService = field(init=False)
 
     def __post_init__(self) -> None:
         self.catalog = CatalogService(self.ctx)
@@ -45,6 +47,7 @@ class Services:
         self.rules = RuleService(self.ctx)
         self.audits = AuditService(self.ctx)
         self.dashboard = DashboardService(self.ctx)
+        self.alerts = AlertService(self.ctx)  # runs the alert rules after every change
 
     @classmethod
     def for_actor(cls, db: Database, actor: Actor, clock: Clock = utc_now) -> Services:
