@@ -1,0 +1,248 @@
+"""The audit wizard on the small demo, driven as a user drives it: every step, close, resume, sign.
+
+Work runs inline (:class:`SyncRunner`), so each click returns with its outcome on screen.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtWidgets import QWizard
+from pytestqt.qtbot import QtBot
+from sqlalchemy import select
+
+from seatledger import cli
+from seatledger.services import signing
+from seatledger.services.audits import Status, Step
+from seatledger.services.bundle.model import Decision, Trigger
+from seatledger.services.demo import build_demo
+from seatledger.services.session import Services
+from seatledger.services.workspace import Workspace
+from seatledger.store.models import LedgerEntry
+from seatledger.ui.dialogs.audit_schedules import ScheduleDialog
+from seatledger.ui.dialogs.audit_wizard import AuditWizard
+from seatledger.ui.pages.audits import AuditsPage
+from seatledger.ui.tasks import SyncRunner
+
+pytestmark = [pytest.mark.gui, pytest.mark.qt_log_ignore("does not support propagateSizeHints")]
+
+LEFT = Qt.MouseButton.LeftButton
+NEXT = QWizard.WizardButton.NextButton
+
+
+@pytest.fixture(scope="module")
+def demo_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The small demo, built once for the module."""
+    path = tmp_path_factory.mktemp("demo") / "demo.sqlite"
+    build_demo(str(path), "small")
+    return path
+
+
+@pytest.fixture
+def auditor(demo_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Services]:
+    """The demo's auditor signed in to a copy of the demo."""
+    monkeypatch.setattr(signing, "DEFAULT_KDF", signing.TEST_KDF)
+    copy = tmp_path / "demo.sqlite"
+    shutil.copy(demo_file, copy)
+    workspace = Workspace.open(copy)
+    yield workspace.sign_in("auditor", "demo")
+    workspace.close()
+
+
+def _wizard(qtbot: QtBot, services: Services, audit_id: int | None = None) -> AuditWizard:
+    wizard = AuditWizard(services, SyncRunner(), None, audit_id)
+    qtbot.addWidget(wizard)
+    wizard.show()
+    return wizard
+
+
+def _next(qtbot: QtBot, wizard: AuditWizard) -> None:
+    button = wizard.button(NEXT)
+    assert button.isEnabled()
+    qtbot.mouseClick(button, LEFT)
+
+
+def _audit_actions(services: Services, audit_id: int) -> list[str]:
+    with services.db.read() as session:
+        return list(
+            session.scalars(
+                select(LedgerEntry.action)
+                .where(LedgerEntry.entity_type == "audit", LedgerEntry.entity_id == str(audit_id))
+                .order_by(LedgerEntry.seq)
+            )
+        )
+
+
+def test_every_step_close_resume_and_sign(
+    qtbot: QtBot, auditor: Services, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    wizard = _wizard(qtbot, auditor)
+    scope = wizard.scope_page
+    scope.vendor.setCurrentIndex(scope.vendor.findText("Microsoft"))
+    scope.trigger.setCurrentIndex(scope.trigger.findData(Trigger.SUSPICION.value))
+    assert not wizard.button(NEXT).isEnabled()  # on suspicion needs a reason
+    qtbot.keyClicks(scope.reason, "E3 seats look too few")
+    _next(qtbot, wizard)
+
+    # freshness: every warning must be acknowledged, and each acknowledgement is recorded
+    assert wizard.currentId() == Step.FRESHNESS.order
+    audit = wizard.audit
+    assert audit is not None
+    assert audit.status is Status.DRAFT
+    assert audit.trigger_reason == "E3 seats look too few"
+    page = wizard.freshness_page
+    assert page.boxes
+    assert not wizard.button(NEXT).isEnabled()
+    for index in range(len(page.boxes)):
+        box = page.boxes[index]
+        qtbot.mouseClick(box, LEFT, pos=QPoint(8, box.height() // 2))
+    assert all(w.acknowledged for w in auditor.audits.freshness(audit.id))
+    _next(qtbot, wizard)
+
+    # position: computed (inline here), rows of the scope only
+    assert wizard.currentId() == Step.POSITION.order
+    rows = wizard.position_page.model.rows
+    assert rows
+    assert {r.vendor for r in rows} == {"Microsoft"}
+    _next(qtbot, wizard)
+
+    # findings: a remediation without an owner is refused inline; decide half of them
+    findings = wizard.findings_page
+    assert wizard.currentId() == Step.FINDINGS.order
+    count = findings.model.rowCount()
+    assert count >= 2
+    findings.table.selectRow(0)
+    findings.decision.setCurrentIndex(findings.decision.findData(Decision.REMEDIATE.value))
+    qtbot.mouseClick(findings.record, LEFT)
+    assert findings.message.text() == "Name who remediates the finding."
+    qtbot.keyClicks(findings.owner, "IT service desk")
+    qtbot.mouseClick(findings.record, LEFT)
+    assert findings.model.row(0).decision is not None
+    assert not wizard.button(NEXT).isEnabled()
+
+    # close: the draft stays, at the findings step
+    qtbot.mouseClick(wizard.button(QWizard.WizardButton.CancelButton), LEFT)
+    assert not wizard.isVisible()
+    saved = auditor.audits.get(audit.id)
+    assert saved.step is Step.FINDINGS
+    assert saved.status is Status.DRAFT
+
+    # resume where it stopped, with the decision kept
+    wizard = _wizard(qtbot, auditor, audit.id)
+    findings = wizard.findings_page
+    assert wizard.currentId() == Step.FINDINGS.order
+    assert findings.model.rowCount() == count
+    assert sum(1 for t in findings.model.rows if t.decision is not None) == 1
+    for number in range(count):
+        if findings.model.row(number).decision is not None:
+            continue
+        findings.table.selectRow(number)
+        choice = Decision.ACCEPT if number % 2 else Decision.DISPUTE
+        findings.decision.setCurrentIndex(findings.decision.findData(choice.value))
+        findings.explanation.clear()
+        qtbot.keyClicks(findings.explanation, "Reviewed with the service desk")
+        qtbot.mouseClick(findings.record, LEFT)
+    assert findings.summary.text().endswith("0 still open.")
+    _next(qtbot, wizard)
+
+    # attestation with a second approver (another operator, with their password)
+    attestation = wizard.attestation_page
+    assert wizard.currentId() == Step.ATTESTATION.order
+    attestation.approver.setCurrentText("admin")
+    qtbot.keyClicks(attestation.password, "wrong")
+    _next(qtbot, wizard)
+    assert wizard.currentId() == Step.ATTESTATION.order
+    assert "Wrong operator name or password" in attestation.message.text()
+    qtbot.keyClicks(attestation.password, "demo")
+    _next(qtbot, wizard)
+    assert wizard.currentId() == Step.SIGN.order
+    assert wizard.audit is not None
+    assert wizard.audit.status is Status.IN_REVIEW
+    assert wizard.audit.approver == "admin"
+
+    # sign: a new key's passphrase twice; the bundle is written and verifies
+    sign = wizard.sign_page
+    assert sign.repeat.isVisibleTo(sign)
+    qtbot.keyClicks(sign.passphrase, "a long enough passphrase")
+    qtbot.keyClicks(sign.repeat, "a different passphrase!")
+    qtbot.mouseClick(sign.sign_button, LEFT)
+    assert sign.message.text() == "The two passphrases differ."
+    sign.repeat.clear()
+    qtbot.keyClicks(sign.repeat, "a long enough passphrase")
+    sign.folder.setText(str(tmp_path / "bundles"))
+    sign.charts.setChecked(False)
+    qtbot.mouseClick(sign.sign_button, LEFT)
+    assert wizard.audit.status is Status.SIGNED
+    assert "Key fingerprint (SHA-256)" in sign.result_label.text()
+    assert wizard.button(QWizard.WizardButton.FinishButton).isEnabled()
+    bundle = Path(wizard.audit.bundle_path)
+    assert bundle.is_dir()
+    assert (bundle.parent / f"{bundle.name}.zip").is_file()
+    assert cli.main(["verify", str(bundle)]) == 0
+    assert "VERIFIED" in capsys.readouterr().out
+
+    actions = _audit_actions(auditor, audit.id)
+    assert actions[0] == "audit.start"
+    assert actions.count("audit.step") == 5
+    assert actions.count("audit.acknowledge") == len(page.boxes)
+    assert actions.count("audit.decide") == count
+    assert actions[-4:] == ["audit.attest", "audit.approve", "audit.step", "audit.sign"]
+
+
+def test_audits_page_lists_resumes_and_shows_due(
+    qtbot: QtBot, auditor: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    vendors = {name: vid for vid, name in auditor.audits.vendors()}
+    auditor.audits.set_schedule(vendors["Adobe"], 3, auditor.audits.today())
+    audit_id = auditor.audits.start(vendors["Oracle"], Trigger.VENDOR_REQUEST)
+    auditor.audits.set_step(audit_id, Step.FRESHNESS)
+    page = AuditsPage(auditor)
+    qtbot.addWidget(page)
+    page.show()
+    assert "Adobe: due" in page.due_label.text()
+    assert page.model.rowCount() == 1
+    assert page.model.row(0).vendor == "Oracle"
+    assert page.resume_button.isEnabled()
+    assert not page.folder_button.isEnabled()
+    monkeypatch.setattr(AuditsPage, "runner", SyncRunner())
+    wizard = page.resume()
+    assert isinstance(wizard, AuditWizard)
+    qtbot.addWidget(wizard)
+    assert wizard.currentId() == Step.FRESHNESS.order
+    wizard.reject()
+    # "Start" in the due banner opens a scheduled audit of that vendor
+    page._start_due(str(auditor.audits.due()[0].schedule_id))
+    started = page.wizard
+    assert isinstance(started, AuditWizard)
+    qtbot.addWidget(started)
+    assert started.scope_page.vendor.currentText() == "Adobe"
+    assert started.scope_page.trigger.currentData() == Trigger.SCHEDULED.value
+    started.reject()
+
+
+def test_schedule_dialog_saves_a_schedule(qtbot: QtBot, auditor: Services) -> None:
+    dialog = ScheduleDialog(auditor)
+    qtbot.addWidget(dialog)
+    dialog.vendor.setCurrentIndex(dialog.vendor.findText("JetBrains"))
+    dialog.every.setValue(6)
+    qtbot.mouseClick(dialog.save, LEFT)
+    assert dialog.changed
+    assert [(s.vendor, s.every_months) for s in auditor.audits.schedules()] == [("JetBrains", 6)]
+    assert dialog.model.rowCount() == 1
+
+
+def test_viewer_may_not_start_audits(qtbot: QtBot, demo_file: Path, tmp_path: Path) -> None:
+    copy = tmp_path / "demo.sqlite"
+    shutil.copy(demo_file, copy)
+    workspace = Workspace.open(copy)
+    try:
+        page = AuditsPage(workspace.sign_in("viewer", "demo"))
+        qtbot.addWidget(page)
+        assert not page.new_button.isEnabled()
+        assert not page.schedules_button.isEnabled()
+    finally:
+        workspace.close()
