@@ -8,9 +8,10 @@ from __future__ import annotations
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
-from PySide6.QtCore import QPoint, Qt
+from PySide6.QtCore import QPoint, QSettings, Qt
 from PySide6.QtWidgets import QWizard
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select
@@ -25,6 +26,7 @@ from seatledger.services.workspace import Workspace
 from seatledger.store.models import LedgerEntry
 from seatledger.ui.dialogs.audit_schedules import ScheduleDialog
 from seatledger.ui.dialogs.audit_wizard import AuditWizard
+from seatledger.ui.main_window import MainWindow
 from seatledger.ui.pages.audits import AuditsPage
 from seatledger.ui.tasks import SyncRunner
 
@@ -246,3 +248,36 @@ def test_viewer_may_not_start_audits(qtbot: QtBot, demo_file: Path, tmp_path: Pa
         assert not page.schedules_button.isEnabled()
     finally:
         workspace.close()
+
+
+def test_audit_this_from_a_license(
+    qtbot: QtBot, workspace: Workspace, settings: QSettings, admin: Services, org: Any
+) -> None:
+    window = MainWindow(admin, workspace, runner=SyncRunner(), settings=settings)
+    qtbot.addWidget(window)
+    window.show()
+    window.show_page(window.licenses)
+    window.licenses.select_license(org.acrobat)
+    action = window.licenses.audit_action
+    assert action.isEnabled()
+    action.trigger()
+    assert window.current_page() is window.audits
+    wizard = window.audits.wizard
+    assert isinstance(wizard, AuditWizard)
+    qtbot.addWidget(wizard)
+    scope = wizard.scope_page
+    assert scope.vendor.currentText() == "Contoso Software"
+    assert scope.trigger.currentData() == Trigger.SUSPICION.value
+    ticked = [
+        scope.products.item(i).text()
+        for i in range(scope.products.count())
+        if scope.products.item(i).checkState() == Qt.CheckState.Checked
+    ]
+    assert ticked == ["PDF Studio"]
+    assert not wizard.button(NEXT).isEnabled()  # the reason comes first
+    qtbot.keyClicks(scope.reason, "Seats look too few for the team")
+    _next(qtbot, wizard)
+    [audit] = admin.audits.audits()
+    assert audit.trigger is Trigger.SUSPICION
+    assert audit.products == ("PDF Studio",)
+    wizard.reject()

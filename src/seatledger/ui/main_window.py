@@ -39,12 +39,14 @@ from PySide6.QtWidgets import (
 from seatledger import APP_NAME, __version__
 from seatledger.domain.ledger import Verdict
 from seatledger.domain.roles import Permission, allows
+from seatledger.errors import KnownError
 from seatledger.services import ledger
 from seatledger.services.queries import ActivityQuery, counts
 from seatledger.services.session import Services
 from seatledger.services.workspace import Workspace
 from seatledger.ui.pages import Page
 from seatledger.ui.pages.activity import ActivityPage
+from seatledger.ui.pages.audits import AuditsPage
 from seatledger.ui.pages.devices import DevicesPage
 from seatledger.ui.pages.licenses import LicensesPage
 from seatledger.ui.pages.people import PeoplePage
@@ -61,6 +63,7 @@ PAGE_TYPES: tuple[type[Page], ...] = (
     SoftwareTitlesPage,
     ActivityPage,
     UsagePage,
+    AuditsPage,
 )
 # By type, not position: pages can be inserted without renumbering these.
 LICENSES, RECONCILIATION, USAGE, PEOPLE, DEVICES, TITLES, ACTIVITY = (
@@ -75,6 +78,7 @@ LICENSES, RECONCILIATION, USAGE, PEOPLE, DEVICES, TITLES, ACTIVITY = (
         ActivityPage,
     )
 )
+AUDITS = PAGE_TYPES.index(AuditsPage)
 COUNT_ROLE = int(Qt.ItemDataRole.UserRole) + 1
 _SELECTED = QStyle.StateFlag.State_Selected
 _PLACEHOLDER = QPalette.ColorRole.PlaceholderText
@@ -225,6 +229,7 @@ class MainWindow(QMainWindow):
             built.status_message.connect(self._status)
             if isinstance(built, LicensesPage):
                 built.chart_requested.connect(self.chart_license)
+                built.audit_requested.connect(self.audit_license)
             built.restore_state(self._settings)
             placeholder = self.stack.widget(number)
             self.stack.insertWidget(number, built)
@@ -272,6 +277,27 @@ class MainWindow(QMainWindow):
         page = self.page(USAGE)
         assert isinstance(page, UsagePage)
         return page
+
+    @property
+    def audits(self) -> AuditsPage:
+        """The audits page."""
+        page = self.page(AUDITS)
+        assert isinstance(page, AuditsPage)
+        return page
+
+    def audit_license(self, entitlement_id: int, reason: str = "") -> None:
+        """Start an audit on suspicion of a license's product (the wizard asks for the reason)."""
+        from seatledger.services.bundle.model import Trigger  # noqa: PLC0415
+
+        try:
+            vendor_id, product_id, _title = self.services.audits.vendor_of_entitlement(
+                entitlement_id
+            )
+        except KnownError as exc:
+            self.current_page().report(exc)
+            return
+        self.show_page(self.audits)
+        self.audits.new_audit(vendor_id, [product_id], Trigger.SUSPICION, reason)
 
     def chart_license(self, entitlement_id: int) -> None:
         """Show a license's usage against its limit on the Usage page."""

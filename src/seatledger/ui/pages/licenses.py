@@ -146,12 +146,14 @@ class LicensesPage(Page):
 
     Signals:
         chart_requested(int): the user asked to chart a license's usage over time (its id).
+        audit_requested(int): the user asked to audit a license that looks wrong (its id).
     """
 
     title = "Licenses"
     settings_group = "licenses"
 
     chart_requested = Signal(int)
+    audit_requested = Signal(int)
 
     def __init__(self, services: Services, parent: QWidget | None = None) -> None:
         super().__init__(services, parent)
@@ -191,6 +193,12 @@ class LicensesPage(Page):
         self.chart_action.setStatusTip("Chart the selected license's seats against its limit")
         self.chart_action.triggered.connect(self.chart_current)
         self.table.addAction(self.chart_action)
+        self.audit_action = QAction("A&udit this…", self.table)
+        self.audit_action.setObjectName("audit_license")
+        self.audit_action.setStatusTip("Audit the selected license's product, on suspicion")
+        self.audit_action.setEnabled(self.may(Permission.RUN_AUDITS))
+        self.audit_action.triggered.connect(self.audit_current)
+        self.table.addAction(self.audit_action)
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
 
         self.detail = LicenseDetail(services, self)
@@ -287,6 +295,12 @@ class LicensesPage(Page):
         entitlement_id = self.table.current_key()
         if entitlement_id is not None:
             self.chart_requested.emit(entitlement_id)
+
+    def audit_current(self) -> None:
+        """Ask for an audit of the selected license (the window opens the audit wizard)."""
+        entitlement_id = self.table.current_key()
+        if entitlement_id is not None:
+            self.audit_requested.emit(entitlement_id)
 
     def current_vendor(self) -> int | None:
         """The vendor of the selected license (to preselect it when adding a product)."""
