@@ -11,6 +11,8 @@ import io
 from pathlib import Path
 from typing import Any
 
+from cryptography.exceptions import UnsupportedAlgorithm
+
 from seatledger.services.bundle import verify_bundle as vb
 
 
@@ -56,7 +58,7 @@ def check_pdf(result: vb.Result, pdf: bytes, certificate_pem: bytes) -> None:
     name = "PDF signature"
     try:
         certs = list(load_certs_from_pemder_data(certificate_pem))
-    except ValueError:
+    except (ValueError, UnsupportedAlgorithm):
         result.add(name, False, "signing-cert.pem cannot be read")
         return
     try:
@@ -72,7 +74,8 @@ def check_pdf(result: vb.Result, pdf: bytes, certificate_pem: bytes) -> None:
     context = ValidationContext(trust_roots=certs, allow_fetching=False)
     try:
         status = validate_pdf_signature(signature, context)
-    except ValueError as exc:  # pyHanko's SignatureValidationError among them
+    except Exception as exc:  # untrusted bytes: any failure to validate is a failed check
+        # (pyHanko raises SignatureValidationError, cryptography UnsupportedAlgorithm, ...)
         result.add(name, False, f"report.pdf's signature cannot be validated ({exc})")
         return
     signer = status.signing_cert

@@ -24,8 +24,9 @@ The PDF's own signature is shown by any PDF reader or ``pdfsig report.pdf`` (pop
 are covered by the manifest.  Exit status: 0 when everything verifies, 1 when something does not,
 2 when the bundle cannot be read.
 
-Each ``ledger.jsonl`` line is ``{"seq":N,"prev_hash":"<hex>","hash":"<hex>","body":BODY}`` where
-BODY is the exact byte string that was hashed (canonical JSON).
+Each ``ledger.jsonl`` line is ``{"seq":N,"hash":"<hex>","body":BODY}`` where BODY is the exact
+byte string that was hashed (canonical JSON) and hash is the entry's chain hash as stored, so the
+first entry whose recomputed hash differs is named.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
@@ -60,21 +61,14 @@ GENESIS_HASH = bytes(32)
 UNSIGNED = frozenset({MANIFEST, SIGNATURE})  # every other file is listed in the manifest
 _SEQ = struct.Struct(">Q")
 _LINE = re.compile(
-    rb'\{"seq":(0|[1-9][0-9]{0,18}),"prev_hash":"([0-9a-f]{64})","hash":"([0-9a-f]{64})",'
-    rb'"body":(\{.*\})\}\n?\Z',
-    re.DOTALL,
+    rb'\{"seq":(0|[1-9][0-9]{0,18}),"hash":"([0-9a-f]{64})","body":(\{.*\})\}\n?\Z', re.DOTALL
 )
 _CHUNK = 1 << 20
 
 
-def ledger_line(seq: int, prev_hash: bytes, digest: bytes, body: bytes) -> bytes:
+def ledger_line(seq: int, digest: bytes, body: bytes) -> bytes:
     """One ``ledger.jsonl`` line: the body embedded as its exact hashed bytes."""
-    return b'{"seq":%d,"prev_hash":"%s","hash":"%s","body":%s}\n' % (
-        seq,
-        prev_hash.hex().encode(),
-        digest.hex().encode(),
-        body,
-    )
+    return b'{"seq":%d,"hash":"%s","body":%s}\n' % (seq, digest.hex().encode(), body)
 
 
 def entry_hash(seq: int, prev_hash: bytes, body: bytes) -> bytes:
@@ -182,7 +176,7 @@ class Bundle:
 def _load_key(pem: bytes, where: str) -> Ed25519PublicKey:
     try:
         key = serialization.load_pem_public_key(pem)
-    except ValueError as exc:
+    except (ValueError, UnsupportedAlgorithm) as exc:
         raise BundleError(f"{where} is not a PEM public key ({exc})") from None
     if not isinstance(key, Ed25519PublicKey):
         raise BundleError(f"{where} is not an Ed25519 public key")
@@ -245,14 +239,15 @@ def check_signature(result: Result, bundle: Bundle, pinned: bytes | None) -> boo
 
         try:
             cert = x509.load_pem_x509_certificate(bundle.read(CERTIFICATE))
-        except ValueError:
+            cert_fp = cert.fingerprint(hashes.SHA256()).hex()
+            subject = cert.subject.rfc4514_string()
+        except (ValueError, UnsupportedAlgorithm):
             result.add("certificate", False, f"{CERTIFICATE} is not a PEM certificate")
         else:
-            cert_fp = cert.fingerprint(hashes.SHA256()).hex()
             result.add(
                 "certificate",
                 cert_fp == signing.get("certificate_sha256"),
-                f"{cert.subject.rfc4514_string()}, SHA-256 {cert_fp}"
+                f"{subject}, SHA-256 {cert_fp}"
                 if cert_fp == signing.get("certificate_sha256")
                 else f"{CERTIFICATE} is not the certificate the manifest names",
             )
@@ -317,20 +312,18 @@ def check_ledger(
                 break
             seq = int(match.group(1))
             if seq != expected:
-                kind = "missing (the sequence skips)" if seq > expected else "out of order"
+                later = _line_of(handle, expected) if seq > expected else None
+                kind = "missing (the sequence skips)" if later is None else "out of order"
                 failure = f"entry {expected} is {kind}: line {number} holds entry {seq}"
                 break
-            stated_prev = bytes.fromhex(match.group(2).decode())
-            digest = bytes.fromhex(match.group(3).decode())
-            if stated_prev != prev:
-                failure = f"entry {seq} does not chain to the entry before it"
-                break
-            if entry_hash(seq, prev, match.group(4)) != digest:
+            stated = bytes.fromhex(match.group(2).decode())
+            computed = entry_hash(seq, prev, match.group(3))
+            if computed != stated:  # every entry before it verified, so this one changed
                 failure = f"entry {seq} was edited: its hash does not match its contents"
                 break
             if seq in wanted:
-                seen[seq] = digest
-            prev = digest
+                seen[seq] = computed
+            prev = computed
             expected += 1
             if progress is not None and seq % 100_000 == 0:
                 progress(seq)
@@ -365,6 +358,15 @@ def check_ledger(
             )
         else:
             result.add(f"extends {label}", True, f"entry {n} has the head {h.hex()}")
+
+
+def _line_of(handle: IO[bytes], seq: int) -> int | None:
+    """Whether entry ``seq`` comes later in the file (then the ledger is reordered, not short)."""
+    prefix = b'{"seq":%d,' % seq
+    for line in handle:
+        if line.startswith(prefix):
+            return seq
+    return None
 
 
 def verify(

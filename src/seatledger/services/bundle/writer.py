@@ -9,6 +9,7 @@ failed export leaves nothing behind.
 
 from __future__ import annotations
 
+import binascii
 import csv
 import datetime as dt
 import hashlib
@@ -18,6 +19,7 @@ import json
 import queue
 import re
 import shutil
+import struct
 import tempfile
 import threading
 import zipfile
@@ -27,12 +29,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from seatledger.domain.ledger import verify_chain
+from seatledger.domain.ledger import DOMAIN_TAG, GENESIS_HASH, Failure, Problem
 from seatledger.errors import Cancelled, KnownError, LedgerIntegrityError, NotFoundError
 from seatledger.services.bundle import verify_bundle as vb
 from seatledger.services.bundle.model import (
@@ -70,6 +72,7 @@ VERIFIER = "verify_bundle.py"
 ZIP_LEVEL = 1  # deflate level: the ledger compresses ~6x at level 1, and 9 costs 5x the time
 _CHUNK = 1 << 20
 _ROWS = 20_000
+_LEDGER_BATCH = 20_000
 
 ENTITLEMENT_HEADERS = (
     "Entitlement id",
@@ -194,12 +197,17 @@ class _Zipper(threading.Thread):
                     handle.write(payload)
                 else:
                     handle.close()
+                    handle = None
             except BaseException as exc:  # reported by finish()
                 self.error = exc
         try:
+            if handle is not None:  # an export that failed mid-file
+                handle.close()
             self.zip.close()
         except BaseException as exc:
             self.error = self.error or exc
+            if self.zip.fp is not None:
+                self.zip.fp.close()
 
     def send(self, kind: str, payload: Any = None) -> None:
         """Queue one step (blocks while 32 are pending: memory stays bounded)."""
@@ -227,18 +235,20 @@ class _Output:
         sha = hashlib.sha256()
         size = 0
         self.zipper.send("open", name)
-        with (self.folder / name).open("wb") as handle:
+        try:
+            with (self.folder / name).open("wb") as handle:
 
-            def write(data: bytes) -> None:
-                nonlocal size
-                if data:
-                    handle.write(data)
-                    sha.update(data)
-                    size += len(data)
-                    self.zipper.send("data", data)
+                def write(data: bytes) -> None:
+                    nonlocal size
+                    if data:
+                        handle.write(data)
+                        sha.update(data)
+                        size += len(data)
+                        self.zipper.send("data", data)
 
-            yield write
-        self.zipper.send("close")
+                yield write
+        finally:
+            self.zipper.send("close")
         self.files[name] = (sha.hexdigest(), size)
 
     def put(self, name: str, data: bytes) -> None:
@@ -447,38 +457,67 @@ def _free_name(out_dir: Path, name: str) -> str:
 
 
 def _write_ledger(ctx: Context, out: _Output, checkpoint: Checkpoint, tick: _Ticker) -> None:
-    """Stream entries 1..size into ledger.jsonl, verifying the chain in the same pass."""
-    line = vb.ledger_line
+    """Stream entries 1..size into ledger.jsonl, recomputing every hash in the same pass.
+
+    A ledger that does not verify is never signed.  Only the sequence number, the body and the
+    hash are read (the indexed columns repeat what the body says), a batch at a time by keyset.
+    """
+    sha256 = hashlib.sha256
+    pack = struct.Struct(">Q").pack
+    tag = DOMAIN_TAG
+    hexlify = binascii.hexlify
+    prev = GENESIS_HASH
+    expected = 1
     with out.file(vb.LEDGER) as write, ctx.db.engine.connect() as conn:
-        buffer: list[bytes] = []
-        pending = 0
-
-        def tee(rows: Iterable[Any]) -> Iterator[Any]:
-            nonlocal pending
-            for row in rows:
-                chunk = line(row[0], row[7], row[8], row[6])
-                buffer.append(chunk)
-                pending += len(chunk)
-                if pending > _CHUNK:
-                    write(b"".join(buffer))
-                    buffer.clear()
-                    pending = 0
-                yield row
-
-        rows = ledger_store.stream(conn, upto=checkpoint.size, progress=tick.at)
-        verdict = verify_chain(
-            tee(rows),
-            expected_size=checkpoint.size,
-            expected_head=bytes.fromhex(checkpoint.head),
-            check_columns=False,
+        mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+        sql = (
+            "SELECT seq, body, hash FROM ledger_entry "
+            f"WHERE seq > {mark} AND seq <= {mark} ORDER BY seq LIMIT {mark}"
         )
-        write(b"".join(buffer))
-    if verdict.failure is not None:
-        raise LedgerIntegrityError(
-            f"The activity ledger does not verify, so no report is signed: "
-            f"{verdict.failure.message()}. Run 'seatledger ledger verify'.",
-            verdict.failure.seq,
-        )
+        raw = conn.connection.driver_connection
+        assert raw is not None
+        while expected <= checkpoint.size:
+            cursor = raw.cursor()
+            try:
+                cursor.execute(sql, (expected - 1, checkpoint.size, _LEDGER_BATCH))
+                rows = cursor.fetchall()
+            finally:
+                cursor.close()
+            raw.rollback()  # no read transaction held across batches (see ledger_store.stream)
+            conn.rollback()
+            if not rows:
+                break
+            for seq, body, digest in rows:
+                if seq != expected:
+                    problem = Problem.MISSING if seq > expected else Problem.REORDERED
+                    _refuse(Failure(expected, problem, f"found entry {seq}"))
+                if sha256(b"%s%s%s%s" % (tag, pack(seq), prev, body)).digest() != digest:
+                    _refuse(Failure(seq, Problem.EDITED))
+                prev = digest
+                expected += 1
+            write(
+                b"".join(
+                    [
+                        b'{"seq":%d,"hash":"%s","body":%s}\n' % (seq, hexlify(digest), body)
+                        for seq, body, digest in rows
+                    ]
+                )
+            )
+            if not tick.at(expected - 1):
+                raise Cancelled("The report export was cancelled.")
+    if expected - 1 < checkpoint.size:
+        detail = f"{expected - 1} entries present, {checkpoint.size} recorded"
+        _refuse(Failure(expected, Problem.TRUNCATED, detail))
+    if prev.hex() != checkpoint.head:
+        _refuse(Failure(expected - 1, Problem.EDITED, "the last hash differs from the head"))
+
+
+def _refuse(failure: Failure) -> NoReturn:
+    raise LedgerIntegrityError(
+        f"The activity ledger does not verify, so no report is signed: {failure.message()}. "
+        "Run 'seatledger ledger verify'.",
+        failure.seq,
+    )
 
 
 def _write_entitlements(session: Session, out: _Output, scope: _Scope) -> int:

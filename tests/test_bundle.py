@@ -1,0 +1,662 @@
+"""Audit report bundles: what they hold, and that every kind of tampering is caught and named."""
+
+from __future__ import annotations
+
+import ast
+import datetime as dt
+import hashlib
+import json
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import (
+    Encoding,
+    PublicFormat,
+)
+from sqlalchemy import text
+
+from seatledger import cli
+from seatledger.domain.ledger import entry_hash
+from seatledger.errors import Cancelled, LedgerIntegrityError
+from seatledger.services.bundle import (
+    Acknowledgement,
+    Attestation,
+    BundleResult,
+    Checkpoint,
+    Decision,
+    ReportFinding,
+    ReportInput,
+    Resolution,
+    Scope,
+    Trigger,
+    write_bundle,
+)
+from seatledger.services.bundle import verify_bundle as vb
+from seatledger.services.bundle.verify import verify
+from seatledger.services.bundle.writer import report_document
+from seatledger.services.position import PositionService
+from seatledger.services.session import Services
+from seatledger.services.signing import TEST_KDF, SigningIdentity, SigningService
+
+PASSPHRASE = "a long and private passphrase"
+# Checks of the files alone do not depend on the engine the bundle was read from.
+sqlite_only = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+FILES = {
+    "SHA256SUMS",
+    "deployments.csv",
+    "entitlements.csv",
+    "findings.csv",
+    "ledger.jsonl",
+    "manifest.json",
+    "manifest.sig",
+    "report.json",
+    "report.pdf",
+    "seat-assignments.csv",
+    "signing-cert.pem",
+    "signing-key.pub.pem",
+    "verify_bundle.py",
+}
+
+
+def _report(
+    services: Services, *, pseudonymize: bool = True, previous: Checkpoint | None = None
+) -> ReportInput:
+    today = dt.date.today()
+    position = PositionService(services.ctx).position(today)
+    now = dt.datetime.now(dt.UTC)
+    findings = [
+        ReportFinding(
+            f,
+            Resolution(
+                Decision.REMEDIATE, "Remove the extra installs", "IT Ops", today, "admin", now
+            ),
+        )
+        for f in position.findings
+    ]
+    return ReportInput(
+        organization="Example Corp",
+        audit_id=3,
+        title="Contoso true-up",
+        scope=Scope("Contoso Software"),
+        as_of=today,
+        trigger=Trigger.VENDOR_REQUEST,
+        trigger_reason="Letter from the vendor",
+        method="Computed by SeatLedger.",
+        positions=[r for r in position.rows if r.vendor == "Contoso Software"],
+        findings=findings,
+        acknowledgements=[Acknowledgement("inventory", "40 days old", "admin", now)],
+        attestation=Attestation("admin", "Ada Admin", "Our records, as of the date.", now),
+        pseudonymize=pseudonymize,
+        previous=previous,
+    )
+
+
+def _with_seats(admin: Services, org: Any) -> None:
+    """Three seats, one held by someone who has left (a finding)."""
+    admin.seats.assign(org.acrobat, people=org.people[:2])
+    admin.seats.assign(org.sql_server, devices=org.devices[:1])
+    admin.directory.mark_left(org.people[1], dt.date.today() - dt.timedelta(days=3))
+
+
+@pytest.fixture
+def identity(admin: Services) -> SigningIdentity:
+    """The organization's identity, sealed at the tests' low cost."""
+    return SigningService(admin.ctx, kdf=TEST_KDF).unlock_or_create(PASSPHRASE, "Example Corp")
+
+
+@pytest.fixture
+def bundle(admin: Services, org: Any, identity: SigningIdentity, tmp_path: Path) -> BundleResult:
+    """A bundle of the tiny organization (SQLite and PostgreSQL)."""
+    _with_seats(admin, org)
+    out = tmp_path / "out"
+    out.mkdir()
+    return write_bundle(admin.ctx, _report(admin), identity, out)
+
+
+def _copy(result: BundleResult, tmp_path: Path, name: str = "copy") -> Path:
+    target = tmp_path / name
+    shutil.copytree(result.folder, target)
+    return target
+
+
+def _failed(result: vb.Result) -> dict[str, str]:
+    return {c.name: c.detail for c in result.failures()}
+
+
+def _resign(folder: Path, identity: SigningIdentity, **changes: Any) -> None:
+    """What an insider with the right key does: re-hash every file and sign the manifest again."""
+    manifest = json.loads((folder / vb.MANIFEST).read_bytes())
+    manifest.update(changes)
+    files = []
+    for item in manifest["files"]:
+        data = (folder / item["path"]).read_bytes() if item["path"] != vb.SUMS else b""
+        files.append(
+            {"path": item["path"], "sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}
+        )
+    sums = "".join(f"{f['sha256']}  {f['path']}\n" for f in files if f["path"] != vb.SUMS)
+    (folder / vb.SUMS).write_text(sums)
+    for f in files:
+        if f["path"] == vb.SUMS:
+            f["sha256"] = hashlib.sha256(sums.encode()).hexdigest()
+            f["size"] = len(sums.encode())
+    manifest["files"] = files
+    data = (json.dumps(manifest, indent=2) + "\n").encode()
+    (folder / vb.MANIFEST).write_bytes(data)
+    (folder / vb.SIGNATURE).write_bytes(identity.sign(data))
+
+
+def _flip(path: Path, offset: int | None = None) -> None:
+    data = bytearray(path.read_bytes())
+    at = len(data) // 2 if offset is None else offset
+    data[at] ^= 0x01
+    path.write_bytes(bytes(data))
+
+
+# ------------------------------------------------------------------------------ contents
+
+
+def test_bundle_holds_every_file_and_verifies(bundle: BundleResult) -> None:
+    assert {p.name for p in bundle.folder.iterdir()} == FILES
+    with zipfile.ZipFile(bundle.zip_path) as archive:
+        names = {n.split("/", 1)[1] for n in archive.namelist()}
+        assert names == FILES
+        assert all(n.startswith(bundle.folder.name + "/") for n in archive.namelist())
+    for path in (bundle.folder, bundle.zip_path):
+        result = verify(path)
+        assert result.ok, _failed(result)
+        assert {c.name for c in result.checks} >= {
+            "manifest signature",
+            "signing key",
+            "certificate",
+            "file hashes",
+            "SHA256SUMS",
+            "ledger chain",
+            "PDF signature",
+        }
+    manifest = json.loads((bundle.folder / "manifest.json").read_bytes())
+    assert manifest["checkpoint"] == bundle.checkpoint.as_json()
+    assert manifest["previous_checkpoint"] is None
+    assert hashlib.sha256((bundle.folder / "manifest.json").read_bytes()).hexdigest() == (
+        bundle.manifest_sha256
+    )
+    assert {f["path"] for f in manifest["files"]} == FILES - {"manifest.json", "manifest.sig"}
+
+
+def test_ledger_jsonl_holds_the_stored_bytes(admin: Services, bundle: BundleResult) -> None:
+    with admin.db.engine.connect() as conn:
+        stored = conn.execute(text("SELECT seq, body, hash FROM ledger_entry ORDER BY seq")).all()
+    lines = (bundle.folder / "ledger.jsonl").read_bytes().splitlines(keepends=True)
+    assert len(lines) == bundle.checkpoint.size == len(stored)
+    for line, (seq, body, digest) in zip(lines, stored, strict=True):
+        assert line == vb.ledger_line(seq, bytes(digest), bytes(body))
+        assert json.loads(line)["body"]["seq"] == seq
+    assert vb.entry_hash(5, b"\x01" * 32, b"{}") == entry_hash(5, b"\x01" * 32, b"{}")
+
+
+@sqlite_only
+def test_report_json_follows_its_schema(bundle: BundleResult) -> None:
+    document = json.loads((bundle.folder / "report.json").read_bytes())
+    schema = json.loads(
+        (Path(__file__).parents[1] / "docs" / "report.schema.json").read_text(encoding="utf-8")
+    )
+    assert document["schema"] == "seatledger-report/1"
+    assert set(schema["required"]) <= set(document)
+    assert set(document) <= set(schema["properties"])
+    assert document["checkpoint"] == bundle.checkpoint.as_json()
+    assert document["findings"][0]["resolution"]["decision"] == "remediate"
+    assert document["counts"]["seat_assignments"] == 3
+
+
+def test_personal_data_is_pseudonymized_with_a_local_key(
+    admin: Services, org: Any, identity: SigningIdentity, tmp_path: Path
+) -> None:
+    _with_seats(admin, org)
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    hidden = write_bundle(admin.ctx, _report(admin), identity, tmp_path / "a")
+    named = write_bundle(admin.ctx, _report(admin, pseudonymize=False), identity, tmp_path / "b")
+    seats_hidden = (hidden.folder / "seat-assignments.csv").read_text(encoding="utf-8-sig")
+    seats_named = (named.folder / "seat-assignments.csv").read_text(encoding="utf-8-sig")
+    for text_ in ("E001", "Person 1", "db-01"):
+        assert text_ in seats_named
+        assert text_ not in seats_hidden
+    assert "P-" in seats_hidden
+    assert "D-" in seats_hidden
+    # The same person gets the same pseudonym in every report.
+    again = write_bundle(admin.ctx, _report(admin), identity, tmp_path / "a")
+    assert (again.folder / "seat-assignments.csv").read_text(encoding="utf-8-sig") == seats_hidden
+
+
+@sqlite_only
+def test_csv_cells_never_run_as_formulas(
+    admin: Services, org: Any, identity: SigningIdentity, tmp_path: Path
+) -> None:
+    product = admin.catalog.add_product(org.vendor, "=HYPERLINK(1)")
+    from seatledger.domain.licensing import Metric
+    from seatledger.services.catalog import EntitlementInput
+
+    admin.catalog.add_entitlement(
+        EntitlementInput(product_id=product, metric=Metric.PER_USER, quantity=1)
+    )
+    result = write_bundle(admin.ctx, _report(admin), identity, tmp_path)
+    text_ = (result.folder / "entitlements.csv").read_text(encoding="utf-8-sig")
+    assert "'=HYPERLINK(1)" in text_
+
+
+@sqlite_only
+def test_pdf_signature_validates_with_pyhanko(bundle: BundleResult) -> None:
+    from pyhanko.keys import load_cert_from_pemder
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.validation import validate_pdf_signature
+    from pyhanko_certvalidator import ValidationContext
+
+    cert = load_cert_from_pemder(str(bundle.folder / "signing-cert.pem"))
+    with (bundle.folder / "report.pdf").open("rb") as handle:
+        (signature,) = PdfFileReader(handle).embedded_signatures
+        status = validate_pdf_signature(
+            signature, ValidationContext(trust_roots=[cert], allow_fetching=False)
+        )
+    assert status.intact
+    assert status.valid
+    assert status.trusted
+    assert status.coverage.name == "ENTIRE_FILE"
+    assert status.signing_cert.sha256.hex() == bundle.certificate_fingerprint
+
+
+@sqlite_only
+def test_cancel_leaves_nothing(
+    admin: Services, org: Any, identity: SigningIdentity, tmp_path: Path
+) -> None:
+    calls: list[int] = []
+
+    def cancel(done: int, total: int) -> bool:
+        calls.append(done)
+        return len(calls) < 3
+
+    out = tmp_path / "out"
+    out.mkdir()
+    with pytest.raises(Cancelled):
+        write_bundle(admin.ctx, _report(admin), identity, out, cancel)
+    assert list(out.iterdir()) == []
+
+
+def test_a_broken_ledger_is_never_signed(
+    sqlite_admin: Services, identity_sqlite: SigningIdentity, tmp_path: Path
+) -> None:
+    db = sqlite_admin.db
+    with db.engine.begin() as conn:
+        conn.execute(text("DROP TRIGGER ledger_no_update"))
+        conn.execute(text("UPDATE ledger_entry SET body = CAST('{}' AS BLOB) WHERE seq = 2"))
+    report = ReportInput(
+        "Example Corp",
+        1,
+        "t",
+        Scope("Contoso Software"),
+        dt.date.today(),
+        Trigger.SCHEDULED,
+        "",
+        "",
+        [],
+        [],
+        [],
+        Attestation("admin", "Ada", "s", dt.datetime.now(dt.UTC)),
+    )
+    out = tmp_path / "out"
+    out.mkdir()
+    with pytest.raises(LedgerIntegrityError, match="entry 2 is edited"):
+        write_bundle(sqlite_admin.ctx, report, identity_sqlite, out)
+    assert list(out.iterdir()) == []
+
+
+@pytest.fixture
+def sqlite_admin(sqlite_db: Any) -> Services:
+    """An administrator and a vendor on SQLite (where a test may drop the guard triggers)."""
+    from seatledger.services import operators
+
+    actor = operators.create_first_administrator(sqlite_db, "admin", "Ada", "correct horse")
+    services = Services.for_actor(sqlite_db, actor)
+    services.catalog.add_vendor("Contoso Software")
+    return services
+
+
+@pytest.fixture
+def identity_sqlite(sqlite_admin: Services) -> SigningIdentity:
+    """The identity of :func:`sqlite_admin`'s organization."""
+    return SigningService(sqlite_admin.ctx, kdf=TEST_KDF).create(PASSPHRASE, "Example Corp")
+
+
+# ------------------------------------------------------------------------------ tampering
+
+
+@sqlite_only
+@pytest.mark.parametrize("name", sorted(FILES - {"manifest.json", "manifest.sig"}))
+def test_a_changed_byte_in_any_file_is_named(
+    bundle: BundleResult, tmp_path: Path, name: str
+) -> None:
+    folder = _copy(bundle, tmp_path)
+    _flip(folder / name)
+    try:
+        result = verify(folder)
+    except vb.BundleError:  # the public key no longer parses: unreadable, also a failure
+        assert name == "signing-key.pub.pem"
+        return
+    assert not result.ok
+    failed = _failed(result)
+    if name == "signing-key.pub.pem":
+        assert "manifest signature" in failed or "signing key" in failed
+    else:
+        assert name in failed["file hashes"]
+        assert "changed" in failed["file hashes"]
+
+
+@sqlite_only
+def test_a_changed_manifest_or_signature_fails_the_signature(
+    bundle: BundleResult, tmp_path: Path
+) -> None:
+    for name in ("manifest.json", "manifest.sig"):
+        folder = _copy(bundle, tmp_path, name)
+        _flip(folder / name)
+        failed = _failed(verify(folder))
+        assert "manifest.sig is not a signature of manifest.json" in failed["manifest signature"]
+
+
+@sqlite_only
+def test_a_changed_pdf_fails_its_own_signature_even_when_resigned(
+    bundle: BundleResult, identity: SigningIdentity, tmp_path: Path
+) -> None:
+    folder = _copy(bundle, tmp_path)
+    pdf = folder / "report.pdf"
+    data = pdf.read_bytes()
+    at = data.index(b"/Creator") + 1  # inside the signed byte range
+    _flip(pdf, at)
+    assert "report.pdf" in _failed(verify(folder))["file hashes"]
+    _resign(folder, identity)  # an insider re-signs the manifest: the PDF's signature still fails
+    failed = _failed(verify(folder))
+    assert set(failed) == {"PDF signature"}
+    assert "changed" in failed["PDF signature"] or "does not match" in failed["PDF signature"]
+
+
+@sqlite_only
+def test_extra_and_missing_files_are_named(bundle: BundleResult, tmp_path: Path) -> None:
+    folder = _copy(bundle, tmp_path)
+    (folder / "notes.txt").write_text("added later")
+    (folder / "findings.csv").unlink()
+    failed = _failed(verify(folder))
+    assert "notes.txt" in failed["no extra files"]
+    assert "findings.csv" in failed["files present"]
+
+
+@sqlite_only
+def test_another_key_fails_against_the_pinned_one(
+    bundle: BundleResult, identity: SigningIdentity, tmp_path: Path
+) -> None:
+    pinned = identity.public_key_pem
+    folder = _copy(bundle, tmp_path)
+    other = Ed25519PrivateKey.generate()
+    (folder / "signing-key.pub.pem").write_bytes(
+        other.public_key().public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo)
+    )
+    manifest = (folder / "manifest.json").read_bytes()
+    (folder / "manifest.sig").write_bytes(other.sign(manifest))
+    failed = _failed(verify(folder, pubkey=pinned))
+    assert "by the pinned key" in failed["manifest signature"]
+    assert "different key than the one you pinned" in failed["manifest signature"]
+    # Unpinned, the swapped key signs, but it is not the key the signed manifest names.
+    assert "signing key" in _failed(verify(folder))
+    # And the genuine bundle passes against the pinned key.
+    assert verify(bundle.folder, pubkey=pinned).ok
+
+
+def _ledger_lines(folder: Path) -> list[bytes]:
+    return (folder / "ledger.jsonl").read_bytes().splitlines(keepends=True)
+
+
+def _write_lines(folder: Path, lines: list[bytes]) -> None:
+    (folder / "ledger.jsonl").write_bytes(b"".join(lines))
+
+
+def _edit_body(lines: list[bytes], index: int) -> None:
+    entry = json.loads(lines[index])
+    body = json.dumps(entry["body"], sort_keys=True, separators=(",", ":")).encode()
+    forged = body.replace(b'"operator":"admin"', b'"operator":"mallory"')
+    assert forged != body
+    lines[index] = vb.ledger_line(entry["seq"], bytes.fromhex(entry["hash"]), forged)
+
+
+@sqlite_only
+@pytest.mark.parametrize(
+    ("case", "expected"),
+    [
+        ("edited", "entry 3 was edited"),
+        ("deleted", "entry 3 is missing"),
+        ("reordered", "entry 3 is out of order"),
+        ("truncated", "the ledger is truncated"),
+        ("forged checkpoint", "the last entry's hash is not the checkpoint's head"),
+        ("garbage", "line 2 is not a ledger entry"),
+    ],
+)
+def test_ledger_tampering_is_detected_and_named_even_when_resigned(
+    bundle: BundleResult, identity: SigningIdentity, tmp_path: Path, case: str, expected: str
+) -> None:
+    folder = _copy(bundle, tmp_path)
+    lines = _ledger_lines(folder)
+    changes: dict[str, Any] = {}
+    if case == "edited":
+        _edit_body(lines, 2)
+    elif case == "deleted":
+        del lines[2]
+    elif case == "reordered":
+        lines[2], lines[3] = lines[3], lines[2]
+    elif case == "truncated":
+        del lines[-2:]
+    elif case == "forged checkpoint":
+        changes["checkpoint"] = {"size": bundle.checkpoint.size, "head": "ab" * 32}
+    else:
+        lines[1] = b"not json\n"
+    _write_lines(folder, lines)
+    _resign(folder, identity, **changes)
+    failed = _failed(verify(folder))
+    assert set(failed) == {"ledger chain"}
+    assert expected in failed["ledger chain"]
+
+
+def _rechain(lines: list[bytes], start: int) -> list[bytes]:
+    """Recompute every hash from line ``start`` on, as a forger with database access would."""
+    out = lines[:start]
+    prev = bytes.fromhex(json.loads(lines[start - 1])["hash"]) if start else bytes(32)
+    for line in lines[start:]:
+        match = vb._LINE.match(line)
+        assert match is not None
+        seq, body = int(match.group(1)), match.group(3)
+        digest = entry_hash(seq, prev, body)
+        out.append(vb.ledger_line(seq, digest, body))
+        prev = digest
+    return out
+
+
+def test_a_later_report_must_extend_the_previous_checkpoint(
+    admin: Services, org: Any, identity: SigningIdentity, tmp_path: Path
+) -> None:
+    _with_seats(admin, org)
+    (tmp_path / "first").mkdir()
+    (tmp_path / "second").mkdir()
+    first = write_bundle(admin.ctx, _report(admin), identity, tmp_path / "first")
+    admin.seats.assign(org.acrobat, people=org.people[2:3])
+    second = write_bundle(
+        admin.ctx, _report(admin, previous=first.checkpoint), identity, tmp_path / "second"
+    )
+    assert second.checkpoint.size > first.checkpoint.size
+    old_manifest = (first.folder / "manifest.json").read_bytes()
+    old_sig = (first.folder / "manifest.sig").read_bytes()
+    result = verify(second.zip_path, previous_manifest=old_manifest, previous_signature=old_sig)
+    assert result.ok, _failed(result)
+    assert "extends the previous report's checkpoint" in {c.name for c in result.checks}
+
+    # A forger rewrites history the vendor already saw, re-chains the whole ledger so it
+    # verifies on its own, and re-signs with the organization's real key.
+    folder = _copy(second, tmp_path, "forged")
+    lines = _ledger_lines(folder)
+    _edit_body(lines, 1)
+    lines = _rechain(lines, 1)
+    _write_lines(folder, lines)
+    head = json.loads(lines[-1])["hash"]
+    _resign(
+        folder,
+        identity,
+        checkpoint={"size": len(lines), "head": head},
+        previous_checkpoint=None,  # and drops the claim of continuity
+    )
+    alone = verify(folder)
+    assert alone.ok, "re-chained and re-signed, it is self-consistent..."
+    failed = _failed(verify(folder, previous_manifest=old_manifest))
+    detail = failed["extends the previous report's checkpoint"]
+    assert f"entry {first.checkpoint.size} has hash" in detail
+    assert "rewritten" in detail
+
+    # A ledger shorter than what the vendor saw fails too.
+    short = _copy(second, tmp_path, "short")
+    lines = _ledger_lines(short)[: first.checkpoint.size - 1]
+    _write_lines(short, lines)
+    _resign(
+        short,
+        identity,
+        checkpoint={"size": len(lines), "head": json.loads(lines[-1])["hash"]},
+        previous_checkpoint=None,
+    )
+    failed = _failed(verify(short, previous_manifest=old_manifest))
+    assert "this ledger has only" in failed["extends the previous report's checkpoint"]
+
+
+# ------------------------------------------------------------------------------ stock tools
+
+
+@sqlite_only
+def test_standalone_verifier_uses_only_the_standard_library_and_cryptography(
+    bundle: BundleResult,
+) -> None:
+    tree = ast.parse((bundle.folder / "verify_bundle.py").read_text(encoding="utf-8"))
+    modules = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            modules |= {a.name.split(".")[0] for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            modules.add(node.module.split(".")[0])
+    assert modules - sys.stdlib_module_names == {"cryptography"}
+
+
+@sqlite_only
+def test_standalone_verifier_runs_on_its_own(
+    bundle: BundleResult, identity: SigningIdentity, tmp_path: Path
+) -> None:
+    folder = _copy(bundle, tmp_path)
+    script = folder / "verify_bundle.py"
+    pinned = tmp_path / "pinned.pem"
+    pinned.write_bytes(identity.public_key_pem)
+    run = subprocess.run(
+        [sys.executable, "-I", str(script), str(folder), "--pubkey", str(pinned)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "VERIFIED" in run.stdout
+    run = subprocess.run(
+        [sys.executable, "-I", str(script), str(bundle.zip_path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    _flip(folder / "seat-assignments.csv")
+    run = subprocess.run(
+        [sys.executable, "-I", str(script), str(folder)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert run.returncode == 1
+    assert "FAIL  file hashes: changed: seat-assignments.csv" in run.stdout
+    assert "NOT VERIFIED: file hashes." in run.stdout
+
+
+@sqlite_only
+def test_seatledger_verify_command(
+    bundle: BundleResult,
+    identity: SigningIdentity,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    pinned = tmp_path / "pinned.pem"
+    pinned.write_bytes(identity.public_key_pem)
+    assert cli.main(["verify", str(bundle.zip_path), "--pubkey", str(pinned)]) == 0
+    assert "VERIFIED" in capsys.readouterr().out
+    other = tmp_path / "other.pem"
+    other.write_bytes(
+        Ed25519PrivateKey.generate()
+        .public_key()
+        .public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo)
+    )
+    assert cli.main(["verify", str(bundle.folder), "--pubkey", str(other)]) == 1
+    out = capsys.readouterr().out
+    assert "FAIL  manifest signature" in out
+    assert "NOT VERIFIED: manifest signature." in out
+    assert cli.main(["verify", str(tmp_path / "nothing")]) == 2
+
+
+@sqlite_only
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="openssl is not installed")
+def test_openssl_verifies_the_manifest_signature(bundle: BundleResult, tmp_path: Path) -> None:
+    folder = _copy(bundle, tmp_path)
+    command = [
+        "openssl",
+        "pkeyutl",
+        "-verify",
+        "-pubin",
+        "-inkey",
+        "signing-key.pub.pem",
+        "-rawin",
+        "-in",
+        "manifest.json",
+        "-sigfile",
+        "manifest.sig",
+    ]
+    run = subprocess.run(command, cwd=folder, capture_output=True, text=True, check=False)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "Signature Verified Successfully" in run.stdout
+    _flip(folder / "manifest.json")
+    run = subprocess.run(command, cwd=folder, capture_output=True, text=True, check=False)
+    assert run.returncode != 0
+
+
+@sqlite_only
+@pytest.mark.skipif(shutil.which("sha256sum") is None, reason="sha256sum is not installed")
+def test_sha256sum_checks_the_files(bundle: BundleResult, tmp_path: Path) -> None:
+    folder = _copy(bundle, tmp_path)
+    run = subprocess.run(
+        ["sha256sum", "-c", "SHA256SUMS"], cwd=folder, capture_output=True, text=True, check=False
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    _flip(folder / "report.json")
+    run = subprocess.run(
+        ["sha256sum", "-c", "SHA256SUMS"], cwd=folder, capture_output=True, text=True, check=False
+    )
+    assert run.returncode == 1
+    assert "report.json: FAILED" in run.stdout
+
+
+@sqlite_only
+def test_report_document_needs_no_database(admin: Services, identity: SigningIdentity) -> None:
+    """report.json is built from the input alone (the PDF from the same document)."""
+    report = _report(admin)
+    document = report_document(
+        report, identity, Checkpoint(1, "00" * 32), {"findings": 0}, dt.datetime.now(dt.UTC)
+    )
+    assert document["attestation"]["full_name"] == "Ada Admin"
+    assert document["signing"]["ed25519_public_key_sha256"] == identity.ed25519_fingerprint
+    json.dumps(document)  # plain JSON values only
