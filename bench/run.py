@@ -861,6 +861,7 @@ def main(argv: list[str] | None = None) -> int:
         _say("GUI figures ...")
         rows += _table_rows(args.runs)
         rows += _start_rows(args.runs)
+        rows += __import__("charts").chart_rows(Row, LARGE, args.runs)  # bench/charts.py
     finally:
         _remove_db(WORK)
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from pytestqt.qtbot import QtBot
 
 from seatledger.cli import EXIT_ERROR, EXIT_OK, main
 from seatledger.domain.licensing import Metric
@@ -180,3 +181,23 @@ def test_cli_refuses_unknown_names_and_bad_dates(
 def test_cli_refuses_other_formats(chart_db: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["chart", "--db", chart_db, "--out", "chart.pdf"]) == EXIT_ERROR
     assert ".png or .svg" in capsys.readouterr().err
+
+
+def test_zooming_in_keeps_the_steps(qtbot: QtBot) -> None:
+    """Clip-to-view on a zoom once broke ``stepMode="center"`` lines (len(x) must be len(y)+1)."""
+    import pyqtgraph as pg
+
+    from seatledger.charts.usage import date_axis, draw_usage, epoch_days
+
+    widget = pg.PlotWidget(axisItems={"bottom": date_axis()})
+    qtbot.addWidget(widget)
+    series = _series(400)
+    draw_usage(widget.getPlotItem(), series)
+    widget.resize(600, 400)
+    widget.grab()
+    start = epoch_days(series.days)[200]
+    widget.getPlotItem().setXRange(start, start + 30, padding=0)
+    widget.grab()
+    used = next(i for i in widget.getPlotItem().listDataItems() if i.name() == "Used (seats)")
+    x, _y = used.getData()
+    assert len(x) < len(series.days)  # clipped to the 30 days in view

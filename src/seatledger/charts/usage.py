@@ -59,6 +59,14 @@ def _edges(days: npt.NDArray[np.datetime64]) -> npt.NDArray[np.float64]:
     return np.append(x, x[-1] + 1) if len(x) else x
 
 
+def _steps(values: npt.NDArray[Any]) -> npt.NDArray[np.float64]:
+    """Values for ``stepMode="left"`` over :func:`_edges`: each day's value from its start to the
+    next day's, the last one repeated to close its day.  ("center" needs one x more than y, which
+    pyqtgraph's clip-to-view breaks on the first zoom.)"""
+    floats = values.astype(np.float64)
+    return np.append(floats, floats[-1]) if len(floats) else floats
+
+
 def _x(day: dt.date) -> float:
     return float((day - dt.date(1970, 1, 1)).days)
 
@@ -155,6 +163,18 @@ def draw_usage(
     drawn = DrawnUsage(many)
     if not many:
         return drawn
+    # The range first: items added to a fixed view are clipped and downsampled once, instead of
+    # again for every item whenever the range moves.
+    drawn.forecast_until = _forecast_until(many[0]) if len(many) == 1 else None
+    first = _x(many[0].start)
+    last = _x(many[0].end) + 1
+    if drawn.forecast_until is not None:
+        last = max(last, _x(drawn.forecast_until) + 1)
+    top = max(_top(s) for s in many)
+    plot.disableAutoRange()
+    plot.setLimits(xMin=first - 30, xMax=last + 365, yMin=-0.05 * max(top, 1))
+    plot.setXRange(first, last, padding=0.01)
+    plot.setYRange(0, max(top * HEADROOM, 1), padding=0)
     if len(many) == 1:
         _draw_one(plot, many[0], drawn)
     else:
@@ -164,14 +184,6 @@ def draw_usage(
     unit = many[0].unit if len({s.unit for s in many}) == 1 else "rights"
     plot.setLabel("left", unit.capitalize(), color=TEXT)
     plot.setLabel("bottom", "Date (UTC)", color=TEXT)
-    first = _x(many[0].start)
-    last = _x(many[0].end) + 1
-    if drawn.forecast_until is not None:
-        last = max(last, _x(drawn.forecast_until) + 1)
-    top = max(_top(s) for s in many)
-    plot.setLimits(xMin=first - 30, xMax=last + 365, yMin=-0.05 * max(top, 1))
-    plot.setXRange(first, last, padding=0.01)
-    plot.setYRange(0, max(top * HEADROOM, 1), padding=0)
     return drawn
 
 
@@ -192,8 +204,8 @@ def _draw_one(plot: Any, series: UsageSeries, drawn: DrawnUsage) -> None:
     if finite.any():
         upper = np.where(finite, series.limit, 0.0)
         lower = upper * series.warning_level
-        low = pg.PlotCurveItem(x, lower, stepMode="center", pen=_pen(WARNING_EDGE, 1, _DOT))
-        high = pg.PlotCurveItem(x, upper, stepMode="center", pen=pg.mkPen(None))
+        low = pg.PlotCurveItem(x, _steps(lower), stepMode="left", pen=_pen(WARNING_EDGE, 1, _DOT))
+        high = pg.PlotCurveItem(x, _steps(upper), stepMode="left", pen=pg.mkPen(None))
         band = pg.FillBetweenItem(low, high, brush=pg.mkBrush(WARNING))
         for item in (band, low, high):
             plot.addItem(item)
@@ -204,53 +216,71 @@ def _draw_one(plot: Any, series: UsageSeries, drawn: DrawnUsage) -> None:
         )  # fmt: skip
         plot.addItem(swatch)
         limit_line = pg.PlotDataItem(
-            x, series.limit, stepMode="center", connect="finite", pen=_pen(LIMIT, 2), name="Limit"
+            x,
+            _steps(series.limit),
+            stepMode="left",
+            connect="finite",
+            pen=_pen(LIMIT, 2),
+            name="Limit",
         )
         plot.addItem(limit_line)
         drawn.items += [band, low, high, limit_line]
     # An all-zero line says only that nothing of the kind was imported for this scope.
     if series.installs is not None and series.installs.any():
         installs = pg.PlotDataItem(
-            x, series.installs, stepMode="center", pen=_pen(INSTALLS, 1.5, _DASH), name="Installs"
+            x,
+            _steps(series.installs),
+            stepMode="left",
+            pen=_pen(INSTALLS, 1.5, _DASH),
+            name="Installs",
         )
         plot.addItem(installs)
         drawn.items.append(installs)
     if series.peaks is not None and series.peaks.any():
         peaks = pg.PlotDataItem(
-            x, series.peaks, stepMode="center", pen=_pen(QColor(142, 68, 173, 170), 1),
+            x, _steps(series.peaks), stepMode="left", pen=_pen(QColor(142, 68, 173, 170), 1),
             name="Peak concurrent use",
         )  # fmt: skip
         plot.addItem(peaks)
         drawn.items.append(peaks)
     used = pg.PlotDataItem(
-        x, series.used, stepMode="center", pen=_pen(USED, 2.5), name=f"Used ({series.unit})",
+        x, _steps(series.used), stepMode="left", pen=_pen(USED, 2.5), name=f"Used ({series.unit})",
     )  # fmt: skip
     plot.addItem(used)
     drawn.items.append(used)
     _draw_forecast(plot, series, drawn)
 
 
-def _draw_forecast(plot: Any, series: UsageSeries, drawn: DrawnUsage) -> None:
-    """The trend line; it runs to the day the limit is reached when that is near enough to show
+def _forecast_until(series: UsageSeries) -> dt.date | None:
+    """Where the trend line ends: the day the limit is reached when that is near enough to show
     without squeezing the range (half its length), else a little past the range's end."""
     result = series.forecast
     if result.slope_per_day is None or result.fit_end is None:
-        return
+        return None
     span = max((series.end - series.start).days, 28)
     reached = result.reached_on
-    ahead = reached is not None and reached > result.fit_end
-    if ahead and reached is not None and reached <= series.end + dt.timedelta(days=span // 2):
-        until = reached
-    else:
-        until = series.end + dt.timedelta(days=max(span // 8, 7))
+    if (
+        reached is not None
+        and reached > result.fit_end
+        and reached <= series.end + dt.timedelta(days=span // 2)
+    ):
+        return reached
+    return series.end + dt.timedelta(days=max(span // 8, 7))
+
+
+def _draw_forecast(plot: Any, series: UsageSeries, drawn: DrawnUsage) -> None:
+    """The trend line, and a mark on the day the limit is reached when the chart shows it."""
+    result = series.forecast
+    until = drawn.forecast_until
+    if until is None:
+        return
     line_days, values = result.line(until)
     line = pg.PlotDataItem(
         epoch_days(line_days), values, pen=_pen(FORECAST, 2, _DASH), name="Trend (forecast)"
     )
     plot.addItem(line)
     drawn.items.append(line)
-    drawn.forecast_until = until
-    if ahead and reached == until:
+    if result.reached_on == until:
         mark = pg.InfiniteLine(
             pos=_x(until),
             angle=90,
@@ -263,16 +293,24 @@ def _draw_forecast(plot: Any, series: UsageSeries, drawn: DrawnUsage) -> None:
 
 
 def _draw_many(plot: Any, many: list[UsageSeries], drawn: DrawnUsage) -> None:
+    """A used line and a limit line per series, in one colour each.  Thin solid pens: with 100
+    lines of years of days, dashes and wide pens cost Qt's rasterizer several times more."""
     count = len(many)
+    named = count <= LEGEND_LIMIT  # a hidden legend of 50 entries still costs their layout
     for n, series in enumerate(many):
         color = pg.intColor(n, hues=max(count, 1), values=1, maxValue=200)
+        faint = QColor(color)
+        faint.setAlpha(110)
         x = _edges(series.days)
-        used = pg.PlotDataItem(
-            x, series.used, stepMode="center", pen=_pen(color, 1.5), name=series.label
-        )
+        finite = bool(np.isfinite(series.limit).all())
         limit = pg.PlotDataItem(
-            x, series.limit, stepMode="center", connect="finite", pen=_pen(color, 1, _DASH)
-        )
+            x, _steps(series.limit), stepMode="left", connect="all" if finite else "finite",
+            pen=pg.mkPen(faint, width=1), skipFiniteCheck=finite,
+        )  # fmt: skip
+        used = pg.PlotDataItem(
+            x, _steps(series.used), stepMode="left", pen=pg.mkPen(color, width=1),
+            name=series.label if named else None, skipFiniteCheck=True,
+        )  # fmt: skip
         plot.addItem(limit)
         plot.addItem(used)
         drawn.items += [used, limit]
@@ -313,7 +351,7 @@ _KEEP: list[QApplication] = []
 
 def _footer(series: Sequence[UsageSeries], width: int) -> str:
     if len(series) != 1:
-        return f"{len(series)} scopes; dashed lines are their limits."
+        return f"{len(series)} scopes; the faint line of each colour is its limit."
     one = series[0]
     chars = max(60, width // 7)
     lines = textwrap.wrap("Forecast: " + one.forecast.method, chars)
