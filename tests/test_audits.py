@@ -282,3 +282,11 @@ def test_report_input_lists_open_findings_and_unacknowledged_warnings(
     report = admin.audits.report_input(audit_id, position, "Contoso Ltd")
     assert [f.resolution.decision for f in report.findings] == [Decision.ACCEPT]
     assert [a.topic for a in report.acknowledgements] == ["inventory"]
+
+
+def test_dashboard_counts_the_audits_whose_date_has_come(admin: Services, org: Org) -> None:
+    assert admin.dashboard.figures().audits_due == 0
+    admin.audits.set_schedule(org.vendor, 3, TODAY)
+    other = admin.catalog.add_vendor("Fabrikam")
+    admin.audits.set_schedule(other, 3, TODAY + dt.timedelta(days=3))  # due soon, not yet
+    assert admin.dashboard.figures().audits_due == 1

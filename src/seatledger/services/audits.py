@@ -236,6 +236,11 @@ class DueAudit:
         return f"{self.vendor}: {state} {self.due_on.isoformat()}{started}"
 
 
+def count_due(ctx: Context, today: dt.date) -> int:
+    """Scheduled audits whose date has come (the dashboard's "audits due" card)."""
+    return len(AuditService(ctx).due(today, lead_days=0))
+
+
 def finding_key(finding: Finding) -> str:
     """A finding's identity within an audit: kind, product and entitlement."""
     return f"{finding.kind.value}:{finding.product_id}:{finding.entitlement_id or 0}"
@@ -1137,5 +1142,6 @@ __all__ = [
     "Status",
     "Step",
     "add_months",
+    "count_due",
     "finding_key",
 ]

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 
 from seatledger.services.alerts import AlertService
-from seatledger.services.audits import AuditService
+from seatledger.services.audits import AuditService, count_due
 from seatledger.services.catalog import CatalogService
 from seatledger.services.context import Actor, Clock, Context, utc_now
 from seatledger.services.dashboard import DashboardService
@@ -47,6 +47,7 @@ class Services:
         self.rules = RuleService(self.ctx)
         self.audits = AuditService(self.ctx)
         self.dashboard = DashboardService(self.ctx)
+        self.dashboard.audits_due = count_due
         self.alerts = AlertService(self.ctx)  # runs the alert rules after every change
 
     @classmethod
