@@ -441,6 +441,9 @@ def _write_svg(view: Any, out: Path, width: int, height: int, title: str) -> Non
     generator.setFileName(str(out))
     generator.setSize(QSize(width, height))
     generator.setViewBox(QRect(0, 0, width, height))
+    # The screen's resolution: at the generator's default 72 dpi the plot's contents, drawn in
+    # device units, come out a third larger than the axes around them.
+    generator.setResolution(view.logicalDpiX())
     generator.setTitle(title)
     generator.setDescription("SeatLedger usage chart")
     painter = QPainter(generator)

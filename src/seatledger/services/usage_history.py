@@ -316,7 +316,15 @@ class UsageHistoryService:
             warning_level=warning_level,
             label=label,
             unit=unit,
-            forecast=forecast(days, used_line, limit, today=self.today(), unit=unit),
+            forecast=(
+                forecast(days, used_line, limit, today=self.today(), unit=unit)
+                if scope.team_id is None
+                else Forecast(
+                    None,
+                    "No forecast for a team: a limit is the whole organization's, and a "
+                    "team's trend says nothing about when the organization reaches it.",
+                )
+            ),
             notes=tuple(notes),
         )
 
