@@ -390,6 +390,28 @@ class AuditService:
                 result.append(FreshnessWarning(topic, text))
         return result
 
+    def data_ages(self, audit_id: int) -> list[str]:
+        """What the audit's data is on its date: the newest import of each kind, and its age."""
+        with self._ctx.read() as session:
+            audit = _audit(session, audit_id)
+            lines = []
+            for kind, what in (
+                ("inventory", "Inventory"),
+                ("usage", "License-server usage"),
+                ("people", "People (HR)"),
+                ("entitlements", "Purchases"),
+            ):
+                latest = _latest_import(session, [kind], audit.as_of)
+                if latest is None:
+                    lines.append(f"{what}: never imported by {audit.as_of}.")
+                else:
+                    age = (audit.as_of - latest.date()).days
+                    lines.append(
+                        f"{what}: newest import {latest.date().isoformat()}, "
+                        f"{age} day{'s' if age != 1 else ''} before the audit date."
+                    )
+            return lines
+
     def decisions(self, audit_id: int) -> dict[str, FindingDecision]:
         """The decisions recorded on the audit's findings, by finding key."""
         with self._ctx.read() as session:

@@ -76,7 +76,11 @@ class ScheduleDialog(QDialog):
 
         form = make_form()
         form.addRow("&Vendor:", wide(self.vendor))
-        form.addRow("&Every:", row(self.every, 16, QLabel("next due"), self.next_due, 0))
+        every_label = QLabel("&Every:")
+        every_label.setBuddy(self.every)
+        due_label = QLabel("&Next due:")
+        due_label.setBuddy(self.next_due)
+        form.addRow(every_label, row(self.every, 16, due_label, 6, self.next_due, 0))
         form.addRow("", row(self.active, 0, self.save))
         layout = QVBoxLayout(self)
         layout.addWidget(self.table, 1)
@@ -91,6 +95,8 @@ class ScheduleDialog(QDialog):
         """Re-read the schedules."""
         self.model.set_rows(self.services.audits.schedules())
         self.table.resizeColumnsToContents()
+        for column in range(self.model.columnCount() - 1):
+            self.table.setColumnWidth(column, self.table.columnWidth(column) + 14)
 
     def _selected(self) -> None:
         index = self.table.currentIndex()

@@ -360,11 +360,15 @@ class FreshnessPage(_StepPage):
             "How old the inventory and usage data are on the audit date, and what no rule maps. "
             "Acknowledge each warning to go on; each acknowledgement is recorded with your name."
         )
+        self.ages = _note()
+        self.ages.setObjectName("data_ages")
         self.summary = _note()
         self.box = QVBoxLayout()
         self.boxes: list[QCheckBox] = []
         self.warnings: list[FreshnessWarning] = []
         layout = QVBoxLayout(self)
+        layout.addWidget(self.ages)
+        layout.addSpacing(6)
         layout.addWidget(self.summary)
         layout.addLayout(self.box)
         layout.addWidget(self.message)
@@ -385,6 +389,7 @@ class FreshnessPage(_StepPage):
         audit = self.audit_wizard.audit
         assert audit is not None
         self.warnings = self.services.audits.freshness(audit.id)
+        self.ages.setText("\n".join(self.services.audits.data_ages(audit.id)))
         if not self.warnings:
             self.summary.setText(
                 f"No warnings: inventory and usage are recent on {audit.as_of} and every "

@@ -7,6 +7,7 @@ and resuming audits needs the audit permission (administrators and auditors).
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -41,7 +42,16 @@ _COLUMNS: list[ListColumn[AuditInfo]] = [
     ListColumn("As of", lambda a: a.as_of.isoformat()),
     ListColumn("Owner", lambda a: a.owner),
     ListColumn("Step", lambda a: "Done" if a.status is Status.SIGNED else a.step.label),
-    ListColumn("Due", lambda a: a.due_on.isoformat() if a.due_on else None),
+    ListColumn(
+        "Due",
+        lambda a: a.due_on.isoformat() if a.due_on else None,
+        tip="A scheduled audit's date; red when it has passed and the audit is not signed",
+        bad=lambda a: (
+            a.due_on is not None
+            and a.status is not Status.SIGNED
+            and a.due_on < dt.datetime.now(dt.UTC).date()
+        ),
+    ),
     ListColumn("Updated", lambda a: f"{a.updated_at:%Y-%m-%d %H:%M}"),
     ListColumn("Reason", lambda a: a.trigger_reason or None),
 ]
