@@ -16,7 +16,7 @@ from pytestqt.qtbot import QtBot
 
 from seatledger.services.session import Services
 from seatledger.services.workspace import Workspace
-from seatledger.ui.main_window import MainWindow
+from seatledger.ui.main_window import LICENSES, MainWindow
 from seatledger.ui.tasks import SyncRunner
 
 PASSWORD = "correct horse"
@@ -38,8 +38,14 @@ def admin(workspace: Workspace) -> Services:
 
 @pytest.fixture
 def settings(tmp_path: Path) -> QSettings:
-    """Window settings in a temporary file, never the user's."""
-    return QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    """Window settings in a temporary file, never the user's.
+
+    They remember the Licenses page as the last one shown, which most tests drive; a new
+    window without settings opens on the dashboard (tests/gui/test_dashboard.py).
+    """
+    remembered = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    remembered.setValue("main_window/page", LICENSES)
+    return remembered
 
 
 @pytest.fixture
@@ -55,7 +61,8 @@ def make_window(
         with qtbot.waitActive(window):  # shortcuts and focus need the active window
             window.show()
             window.activateWindow()
-        qtbot.waitUntil(lambda: window.nav_count(0) is not None)  # counted after the first paint
+        # Counted after the first paint (the dashboard, first, has no count of its own).
+        qtbot.waitUntil(lambda: window.nav_count(LICENSES) is not None)
         windows.append(window)
         return window
 

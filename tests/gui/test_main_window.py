@@ -24,7 +24,7 @@ from seatledger.services.position import Column
 from seatledger.services.session import Services
 from seatledger.services.workspace import Workspace
 from seatledger.ui.app import open_session, seconds_since_start
-from seatledger.ui.main_window import ACTIVITY, TITLES, MainWindow, verdict_text
+from seatledger.ui.main_window import ACTIVITY, LICENSES, TITLES, MainWindow, verdict_text
 from seatledger.ui.pages.reconciliation import ReconciliationPage
 from seatledger.ui.pages.titles import SoftwareTitlesPage
 from seatledger.ui.presenters import LicensePresenter, PeoplePresenter
@@ -100,15 +100,16 @@ def test_clicking_headers_sorts_in_the_query(qtbot: QtBot, org: Any, window: Mai
     assert (query.sort_column, query.descending) == (LicensePresenter.QUANTITY, True)
 
 
-def test_over_limit_toggle_shows_only_over_committed_licenses(
+def test_over_limit_filter_shows_only_over_committed_licenses(
     qtbot: QtBot, make_window: MakeWindow, admin: Services, org: Any
 ) -> None:
     admin.seats.assign(org.acrobat, people=org.people[:3])
     admin.seats.assign(org.acrobat, people=org.people[3:4], reason="audit", over_commit=True)
     window = make_window(admin)
     page = window.licenses
-    qtbot.mouseClick(page.over_limit, LEFT, pos=QPoint(4, page.over_limit.height() // 2))
-    assert page.over_limit.isChecked()
+    page.state.setFocus()
+    qtbot.keyClick(page.state, Qt.Key.Key_Down)  # "All licenses" -> "Over the limit"
+    assert page.state.currentText() == "Over the limit"
     assert column_texts(page.table, LicensePresenter.PRODUCT) == ["PDF Studio"]
     assert page.model.index(0, 0).data(TOOLTIP) == "1 over the purchased limit"
     assert column_texts(page.table, LicensePresenter.FREE) == ["−1"]
@@ -212,7 +213,7 @@ def test_empty_database_shows_hints(window: MainWindow) -> None:
     assert window.licenses.model.rowCount() == 0
     assert window.licenses.table._hint.startswith("No licenses yet")
     assert "Ctrl+N" in window.licenses.table._hint
-    assert window.nav_count(0) == 0
+    assert window.nav_count(LICENSES) == 0
     assert window.licenses.detail._pages.currentIndex() == 0  # "Select a license…"
     assert not window.menu_actions["assign"].isEnabled()
 
@@ -224,7 +225,7 @@ def test_people_page_filters_by_status_and_greys_leavers(
     qtbot: QtBot, make_window: MakeWindow, admin: Services, seated: Any
 ) -> None:
     window = make_window(admin)
-    qtbot.keyClick(window.licenses.table, Qt.Key.Key_3, CTRL)
+    qtbot.keyClick(window.licenses.table, Qt.Key.Key_4, CTRL)
     page = window.people
     assert window.current_page() is page
     assert page.model.rowCount() == 5
@@ -239,7 +240,7 @@ def test_people_page_filters_by_status_and_greys_leavers(
 
 
 def test_devices_page_searches(qtbot: QtBot, org: Any, window: MainWindow) -> None:
-    qtbot.keyClick(window.licenses.table, Qt.Key.Key_4, CTRL)
+    qtbot.keyClick(window.licenses.table, Qt.Key.Key_5, CTRL)
     page = window.devices
     assert window.current_page() is page
     assert column_texts(page.table, 0) == ["db-01", "db-02"]
@@ -252,7 +253,7 @@ def test_activity_page_filters_and_shows_the_entry(
     qtbot: QtBot, make_window: MakeWindow, admin: Services, seated: Any
 ) -> None:
     window = make_window(admin)
-    qtbot.keyClick(window.licenses.table, Qt.Key.Key_6, CTRL)
+    qtbot.keyClick(window.licenses.table, Qt.Key.Key_7, CTRL)
     page = window.activity
     assert window.current_page() is page
     total = page.model.rowCount()
@@ -279,6 +280,8 @@ def test_ctrl_digits_switch_pages(qtbot: QtBot, window: MainWindow) -> None:
         qtbot.keyClick(window.current_page(), digit, CTRL)
         assert window.nav.currentRow() == page
         assert window.stack.currentIndex() == page
+    assert window.current_page() is window.dashboard  # Ctrl+1: the dashboard comes first
+    qtbot.keyClick(window.current_page(), Qt.Key.Key_2, CTRL)
     qtbot.keyClick(window.licenses.table, Qt.Key.Key_F, CTRL)
     assert window.licenses.search.hasFocus()
 
@@ -499,7 +502,7 @@ def test_reconciliation_shows_the_position_and_what_is_behind_a_number(  # noqa:
     tmp_path: Path,
 ) -> None:
     window = make_window(admin)
-    qtbot.keyClick(window.licenses.table, Qt.Key.Key_2, CTRL)
+    qtbot.keyClick(window.licenses.table, Qt.Key.Key_3, CTRL)
     page = window.current_page()
     assert isinstance(page, ReconciliationPage)
     titles = [row.title for row in page.position_model.rows]

@@ -41,12 +41,14 @@ from seatledger.domain.ledger import Verdict
 from seatledger.domain.roles import Permission, allows
 from seatledger.errors import KnownError
 from seatledger.services import ledger
-from seatledger.services.queries import ActivityQuery, counts
+from seatledger.services.queries import ActivityQuery, LicenseState, counts
 from seatledger.services.session import Services
 from seatledger.services.workspace import Workspace
 from seatledger.ui.pages import Page
 from seatledger.ui.pages.activity import ActivityPage
+from seatledger.ui.pages.alerts import AlertsPage
 from seatledger.ui.pages.audits import AuditsPage
+from seatledger.ui.pages.dashboard import DashboardPage
 from seatledger.ui.pages.devices import DevicesPage
 from seatledger.ui.pages.licenses import LicensesPage
 from seatledger.ui.pages.people import PeoplePage
@@ -56,6 +58,7 @@ from seatledger.ui.pages.usage import UsagePage
 from seatledger.ui.tasks import Progress, Runner, Task
 
 PAGE_TYPES: tuple[type[Page], ...] = (
+    DashboardPage,
     LicensesPage,
     ReconciliationPage,
     PeoplePage,
@@ -64,11 +67,13 @@ PAGE_TYPES: tuple[type[Page], ...] = (
     ActivityPage,
     UsagePage,
     AuditsPage,
+    AlertsPage,
 )
 # By type, not position: pages can be inserted without renumbering these.
-LICENSES, RECONCILIATION, USAGE, PEOPLE, DEVICES, TITLES, ACTIVITY = (
+DASHBOARD, LICENSES, RECONCILIATION, USAGE, PEOPLE, DEVICES, TITLES, ACTIVITY, ALERTS = (
     PAGE_TYPES.index(page)
     for page in (
+        DashboardPage,
         LicensesPage,
         ReconciliationPage,
         UsagePage,
@@ -76,6 +81,7 @@ LICENSES, RECONCILIATION, USAGE, PEOPLE, DEVICES, TITLES, ACTIVITY = (
         DevicesPage,
         SoftwareTitlesPage,
         ActivityPage,
+        AlertsPage,
     )
 )
 AUDITS = PAGE_TYPES.index(AuditsPage)
@@ -137,6 +143,7 @@ def _counts(services: Services) -> dict[str, int]:
         "people": found.people,
         "devices": found.devices,
         "activity": found.ledger,
+        "alerts": services.alerts.open_count(),
     }
 
 
@@ -230,6 +237,8 @@ class MainWindow(QMainWindow):
             if isinstance(built, LicensesPage):
                 built.chart_requested.connect(self.chart_license)
                 built.audit_requested.connect(self.audit_license)
+            if isinstance(built, DashboardPage):
+                self._wire_dashboard(built)
             built.restore_state(self._settings)
             placeholder = self.stack.widget(number)
             self.stack.insertWidget(number, built)
@@ -238,6 +247,46 @@ class MainWindow(QMainWindow):
                 placeholder.deleteLater()
             self._pages[number] = built
         return built
+
+    def _wire_dashboard(self, dashboard: DashboardPage) -> None:
+        dashboard.licenses_requested.connect(self.show_licenses)
+        dashboard.license_requested.connect(self.show_license)
+        dashboard.findings_requested.connect(self.show_findings)
+        dashboard.alerts_requested.connect(self.show_alerts)
+        dashboard.audits_requested.connect(lambda: self.nav.setCurrentRow(AUDITS))
+
+    def show_licenses(self, state: object) -> None:
+        """Licenses, narrowed to a state (a dashboard card)."""
+        self.show_page(self.licenses)
+        if isinstance(state, LicenseState):
+            self.licenses.show_state(state)
+
+    def show_license(self, entitlement_id: int) -> None:
+        """One license, selected in Licenses."""
+        self.show_page(self.licenses)
+        self.licenses.select_license(entitlement_id)
+
+    def show_findings(self) -> None:
+        """The Reconciliation page's findings (computed as the page opens)."""
+        page = self.page(RECONCILIATION)
+        assert isinstance(page, ReconciliationPage)
+        self.show_page(page)
+        page.tabs.setCurrentIndex(1)
+
+    def show_alerts(self, alert_id: int = 0) -> None:
+        """The alerts list, on one alert if given."""
+        page = self.page(ALERTS)
+        assert isinstance(page, AlertsPage)
+        self.show_page(page)
+        if alert_id:
+            page.show_alert(alert_id)
+
+    @property
+    def dashboard(self) -> DashboardPage:
+        """The dashboard."""
+        page = self.page(DASHBOARD)
+        assert isinstance(page, DashboardPage)
+        return page
 
     def built_pages(self) -> list[Page]:
         """The pages built so far."""
@@ -386,6 +435,8 @@ class MainWindow(QMainWindow):
             ],
             ("refresh", "&Refresh", self.refresh_all, "F5", "Reload every page",
              "view-refresh"),
+            ("alert_settings", "&Alert settings…", self.alert_settings, None,
+             "Which alert rules run, the warning level, bursts and working hours", ""),
             ("operators", "&Operators…", self.manage_operators, None,
              "Add operators, change roles and passwords", ""),
             ("about", f"&About {APP_NAME}", self.about, None, "", ""),
@@ -426,7 +477,7 @@ class MainWindow(QMainWindow):
         menu("&Seats", ["assign", "release", None, "release_departed"])
         pages: list[str | None] = [f"page_{page.settings_group}" for page in PAGE_TYPES]
         menu("&View", [*pages, None, "refresh"])
-        self.admin_menu = menu("&Admin", ["operators"])
+        self.admin_menu = menu("&Admin", ["operators", "alert_settings"])
         menu("&Help", ["about"])
 
     def _build_toolbar(self) -> None:
@@ -484,6 +535,7 @@ class MainWindow(QMainWindow):
             "release_departed": assign,
             "import": edit_directory or edit_licenses,
             "operators": self.may(Permission.MANAGE_OPERATORS),
+            "alert_settings": self.may(Permission.MANAGE_SETTINGS),
         }
         for name, value in enabled.items():
             self.menu_actions[name].setEnabled(value)
@@ -721,6 +773,16 @@ class MainWindow(QMainWindow):
 
         OperatorsDialog(self.services, self).exec()
         self.after_change()
+
+    def alert_settings(self) -> None:
+        """Open the alert settings (administrators)."""
+        if not self.may(Permission.MANAGE_SETTINGS):
+            return
+        from seatledger.ui.dialogs.alert_settings import AlertSettingsDialog  # noqa: PLC0415
+
+        if AlertSettingsDialog(self.services, self).exec() == QDialog.DialogCode.Accepted:
+            self._status("Alert settings saved.")
+            self.after_change()
 
     def about(self) -> None:
         """Version, database and platform."""

@@ -11,7 +11,7 @@ from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSettings,
 from PySide6.QtGui import QAction, QColor, QPainter, QPalette
 from PySide6.QtWidgets import (
     QApplication,
-    QCheckBox,
+    QComboBox,
     QDialog,
     QHBoxLayout,
     QLabel,
@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 from seatledger.domain.roles import Permission
 from seatledger.errors import KnownError
 from seatledger.services import details
-from seatledger.services.queries import LicenseQuery, LicenseRow
+from seatledger.services.queries import WARNING_PERCENT, LicenseQuery, LicenseRow, LicenseState
 from seatledger.services.session import Services
 from seatledger.ui.pages import Page
 from seatledger.ui.pages.license_detail import LicenseDetail
@@ -141,6 +141,16 @@ class LicenseDelegate(QStyledItemDelegate):
             painter.restore()
 
 
+_EMPTY = {
+    LicenseState.OVER_LIMIT: "over the limit",
+    LicenseState.NEAR_LIMIT: "at the warning level",
+    LicenseState.EXPIRING_30: "ending within 30 days",
+    LicenseState.EXPIRING_60: "ending within 60 days",
+    LicenseState.EXPIRING_90: "ending within 90 days",
+    LicenseState.UNASSIGNED: "with unassigned seats",
+}
+
+
 class LicensesPage(Page):
     """Licenses with usage; the selected license's seats underneath.
 
@@ -161,13 +171,19 @@ class LicensesPage(Page):
 
         self.search = SearchBox("Search vendor, product, name or PO reference…  (Ctrl+F)", self)
         self.search.searched.connect(self._apply_filter)
-        self.over_limit = QCheckBox("Over limit only", self)
-        self.over_limit.setToolTip("Show only licenses using more than was bought")
-        self.over_limit.toggled.connect(self._apply_filter)
+        self.state = QComboBox(self)
+        self.state.setObjectName("license_state")
+        for state in LicenseState:
+            self.state.addItem(state.label, state)
+        self.state.setToolTip(
+            "Narrow the list: over the limit, at the warning level, expiring soon, or with "
+            "unassigned seats (the dashboard's cards open these)"
+        )
+        self.state.currentIndexChanged.connect(self._apply_filter)
         self._count = QLabel(self)
         filters = QHBoxLayout()
         filters.addWidget(self.search, 1)
-        filters.addWidget(self.over_limit)
+        filters.addWidget(self.state)
         filters.addSpacing(12)
         filters.addWidget(self._count)
 
@@ -231,7 +247,8 @@ class LicensesPage(Page):
             self.search.text(),
             current.sort_column,
             current.descending,
-            over_limit_only=self.over_limit.isChecked(),
+            state=self.current_state(),
+            warning_percent=self._warning_percent(),
         )
         previous = self.table.current_key()
         self._reloading = True
@@ -261,7 +278,10 @@ class LicensesPage(Page):
         count = self.model.rowCount()
         self._count.setText(f"{count:,} license{'s' if count != 1 else ''}")
         query = self._query()
-        if query.text or query.over_limit_only:
+        if query.state is not LicenseState.ALL:
+            what = f" matching “{query.text}”" if query.text else ""
+            self.table.set_empty_hint(f"No licenses {_EMPTY[query.state]}{what}.")
+        elif query.text or query.over_limit_only:
             what = f" matching “{query.text}”" if query.text else ""
             over = " over the limit" if query.over_limit_only else ""
             self.table.set_empty_hint(f"No licenses{over}{what}.")
@@ -317,10 +337,32 @@ class LicensesPage(Page):
         if self.table.select_key(entitlement_id):
             return
         self.search.clear()
-        self.over_limit.setChecked(False)
+        self.state.setCurrentIndex(0)
         self.search.flush()
         self._apply_filter()
         self.table.select_key(entitlement_id)
+
+    def current_state(self) -> LicenseState:
+        """What the list is narrowed to."""
+        state = self.state.currentData()  # Qt hands a str enum back as a plain str
+        return LicenseState(state) if state else LicenseState.ALL
+
+    def _warning_percent(self) -> int:
+        if self.current_state() is not LicenseState.NEAR_LIMIT:
+            return WARNING_PERCENT
+        try:
+            return self.services.alerts.settings().warning_percent
+        except KnownError:
+            return WARNING_PERCENT
+
+    def show_state(self, state: LicenseState) -> None:
+        """List exactly the licenses in ``state`` (a dashboard card was clicked)."""
+        self.search.clear()
+        self.search.flush()
+        if self.current_state() is state:
+            self._apply_filter()
+        else:
+            self.state.setCurrentIndex(self.state.findData(state))
 
     def focus_search(self) -> None:
         """Focus the search box."""

@@ -1,0 +1,275 @@
+"""The alerts page: what the rules raised, who and which change caused it, and acknowledging it.
+
+The list is loaded in the background from :meth:`~seatledger.services.alerts.AlertService.alerts`
+(open ones, or all).  Acknowledging needs a note and is a service call, so it is recorded in the
+ledger like any change.  Administrators reach the rules' settings from here too.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QItemSelection, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtGui import QBrush, QColor
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from seatledger.domain.alerts import Severity
+from seatledger.domain.roles import Permission
+from seatledger.errors import KnownError
+from seatledger.services.alerts import AlertRow
+from seatledger.services.session import Services
+from seatledger.ui.list_model import ListColumn, ListTableModel
+from seatledger.ui.pages import Page
+from seatledger.ui.tasks import Task
+
+_SEVERITY_BRUSH = {
+    Severity.HIGH: QBrush(QColor("#c62828")),
+    Severity.MEDIUM: QBrush(QColor("#b26a00")),
+    Severity.LOW: QBrush(QColor("#616161")),
+}
+_DISPLAY = Qt.ItemDataRole.DisplayRole
+_FOREGROUND = Qt.ItemDataRole.ForegroundRole
+_SEVERITY_ORDER = {Severity.HIGH: 0, Severity.MEDIUM: 1, Severity.LOW: 2}
+
+
+def _when(alert: AlertRow) -> str:
+    return alert.raised_at.astimezone().strftime("%Y-%m-%d %H:%M")
+
+
+COLUMNS: list[ListColumn[AlertRow]] = [
+    ListColumn("Severity", lambda a: a.severity.label, tip="High, medium or low"),
+    ListColumn("Raised", _when, tip="When the change that raised it was made (local time)"),
+    ListColumn("Rule", lambda a: a.rule.label),
+    ListColumn("Subject", lambda a: a.subject),
+    ListColumn("Caused by", lambda a: a.operator or None, tip="The operator who made the change"),
+    ListColumn(
+        "Entry",
+        lambda a: a.ledger_seq,
+        numeric=True,
+        tip="The ledger entry of the change (see Activity)",
+    ),
+    ListColumn(
+        "Status",
+        lambda a: "Open" if a.open else f"Acknowledged by {a.acknowledged_by}",
+        bad=lambda a: a.open and a.severity is Severity.HIGH,
+    ),
+]
+
+
+class AlertTableModel(ListTableModel[AlertRow]):
+    """Alerts with the severity column coloured."""
+
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = _DISPLAY) -> Any:
+        """As the list model, with severity colours."""
+        if role == _FOREGROUND and index.isValid() and index.column() == 0:
+            return _SEVERITY_BRUSH[self.row(index.row()).severity]
+        return super().data(index, role)
+
+
+class AlertsPage(Page):
+    """Open (or all) alerts; the selected one's detail, and acknowledging it with a note."""
+
+    title = "Alerts"
+    settings_group = "alerts"
+
+    def __init__(self, services: Services, parent: QWidget | None = None) -> None:
+        super().__init__(services, parent)
+        self._task: Task | None = None
+        self._wanted: int | None = None
+
+        self.show_filter = QComboBox(self)
+        self.show_filter.addItem("Open alerts", False)
+        self.show_filter.addItem("All alerts", True)
+        self.show_filter.setToolTip("Acknowledged alerts stay listed under All alerts")
+        self.count = QLabel(self)
+        self.settings_button = QPushButton("Alert &settings…", self)
+        self.settings_button.setToolTip("Rules, warning level, bursts and working hours")
+        self.settings_button.setVisible(self.may(Permission.MANAGE_SETTINGS))
+        self.settings_button.clicked.connect(self.edit_settings)
+        bar = QHBoxLayout()
+        bar.addWidget(QLabel("Show", self))
+        bar.addWidget(self.show_filter)
+        bar.addSpacing(12)
+        bar.addWidget(self.count, 1)
+        bar.addWidget(self.settings_button)
+
+        self.model = AlertTableModel(COLUMNS, self)
+        self.table = QTableView(self)
+        self.table.setObjectName("alerts")
+        self.table.setModel(self.model)
+        self.table.setSortingEnabled(False)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setAlternatingRowColors(True)
+        self.table.verticalHeader().setVisible(False)
+        self.table.horizontalHeader().setHighlightSections(False)
+        self.table.horizontalHeader().setStretchLastSection(False)
+
+        self.detail = QLabel("Select an alert to see what caused it.", self)
+        self.detail.setObjectName("alert_detail")
+        self.detail.setWordWrap(True)
+        self.detail.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.detail.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self.note = QLineEdit(self)
+        self.note.setPlaceholderText("What was done about it (recorded in the ledger)")
+        self.acknowledge_button = QPushButton("&Acknowledge", self)
+        self.acknowledge_button.setToolTip("Close the alert with your note")
+        self.note.textChanged.connect(lambda _text: self._update_buttons())
+        self.note.returnPressed.connect(self.acknowledge)
+        self.acknowledge_button.clicked.connect(self.acknowledge)
+        ack = QHBoxLayout()
+        ack.addWidget(self.note, 1)
+        ack.addWidget(self.acknowledge_button)
+        lower = QWidget(self)
+        lower_layout = QVBoxLayout(lower)
+        lower_layout.setContentsMargins(0, 0, 0, 0)
+        lower_layout.addWidget(self.detail, 1)
+        lower_layout.addLayout(ack)
+
+        self.splitter = QSplitter(Qt.Orientation.Vertical, self)
+        self.splitter.setChildrenCollapsible(False)
+        self.splitter.addWidget(self.table)
+        self.splitter.addWidget(lower)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 8, 8, 8)
+        layout.addLayout(bar)
+        layout.addWidget(self.splitter, 1)
+
+        self.show_filter.currentIndexChanged.connect(lambda _index: self.refresh())
+        self.table.selectionModel().selectionChanged.connect(self._selected)
+        self._update_buttons()
+        self._stale = True
+
+    # ------------------------------------------------------------------ loading
+    def refresh(self) -> None:
+        """Reload the alerts in the background, keeping the selected one."""
+        super().refresh()
+        current = self.current_alert()
+        if self._wanted is None and current is not None:
+            self._wanted = current.id
+        include = bool(self.show_filter.currentData())
+        service = self.services.alerts
+        task = Task(lambda _progress: service.alerts(include_acknowledged=include), self)
+        self._task = task
+        task.succeeded.connect(lambda rows: self._show(task, rows))
+        task.failed.connect(self.show_error)
+        self.runner.start(task)
+
+    def _show(self, task: Task, rows: object) -> None:
+        if task is not self._task or not isinstance(rows, list):
+            return
+        self._task = None
+        rows.sort(key=lambda a: (not a.open, _SEVERITY_ORDER[a.severity], -a.id))
+        self.model.set_rows(rows)
+        open_count = sum(1 for a in rows if a.open)
+        shown = "open" if not self.show_filter.currentData() else f"{open_count:,} open"
+        self.count.setText(
+            f"{len(rows):,} alert{'s' if len(rows) != 1 else ''}"
+            + ("" if shown == "open" else f" ({shown})")
+        )
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        wanted, self._wanted = self._wanted, None
+        if wanted:
+            self.select_alert(wanted)
+        self._selected()
+
+    def show_alert(self, alert_id: int) -> None:
+        """Select an alert once the list has loaded (or now, if it is listed)."""
+        if alert_id and not self.select_alert(alert_id):
+            self._wanted = alert_id
+            if not self.show_filter.currentData():
+                self.show_filter.setCurrentIndex(1)  # acknowledged: look among all of them
+
+    def select_alert(self, alert_id: int) -> bool:
+        """Select an alert if it is listed."""
+        for number, alert in enumerate(self.model.rows):
+            if alert.id == alert_id:
+                self.table.selectRow(number)
+                self.table.scrollTo(self.model.index(number, 0))
+                return True
+        return False
+
+    # ------------------------------------------------------------------ selection
+    def current_alert(self) -> AlertRow | None:
+        """The selected alert."""
+        rows = self.table.selectionModel().selectedRows()
+        return self.model.row(rows[0].row()) if rows else None
+
+    def _selected(self, *_args: QItemSelection) -> None:
+        alert = self.current_alert()
+        if alert is None:
+            self.detail.setText("Select an alert to see what caused it.")
+        else:
+            caused = (
+                f"by <b>{alert.operator}</b> in ledger entry {alert.ledger_seq}"
+                if alert.operator
+                else f"by ledger entry {alert.ledger_seq}"
+            )
+            status = (
+                "Open."
+                if alert.open
+                else f"Acknowledged by <b>{alert.acknowledged_by}</b> on "
+                f"{alert.acknowledged_at:%Y-%m-%d %H:%M} UTC: {alert.note}"
+            )
+            self.detail.setText(
+                f"<b>{alert.subject}</b><br>{alert.rule.label} ({alert.severity.label.lower()}"
+                f" severity), raised {_when(alert)} {caused}.<br>{alert.detail}<br><br>{status}"
+            )
+        self._update_buttons()
+        self.selection_changed.emit()
+
+    def _update_buttons(self) -> None:
+        alert = self.current_alert()
+        may = self.may(Permission.ACKNOWLEDGE_ALERTS)
+        can = may and alert is not None and alert.open
+        self.note.setEnabled(can)
+        self.acknowledge_button.setEnabled(can and bool(self.note.text().strip()))
+        if not may:
+            self.note.setPlaceholderText("Your role may not acknowledge alerts")
+
+    # ------------------------------------------------------------------ actions
+    def acknowledge(self) -> None:
+        """Acknowledge the selected alert with the note typed (a ledger entry)."""
+        alert = self.current_alert()
+        if alert is None or not self.acknowledge_button.isEnabled():
+            return
+        try:
+            self.services.alerts.acknowledge(alert.id, self.note.text())
+        except KnownError as exc:
+            self.report(exc)
+            return
+        self.note.clear()
+        self.status_message.emit(f"Alert {alert.id} acknowledged.")
+        self.data_changed.emit()  # the window reloads this page and recounts
+
+    def edit_settings(self) -> None:
+        """Open the alert settings (administrators)."""
+        if not self.may(Permission.MANAGE_SETTINGS):
+            return
+        from seatledger.ui.dialogs.alert_settings import AlertSettingsDialog  # noqa: PLC0415
+
+        if AlertSettingsDialog(self.services, self).exec() == QDialog.DialogCode.Accepted:
+            self.status_message.emit("Alert settings saved.")
+            self.data_changed.emit()
+
+    def focus_search(self) -> None:
+        """The filter takes the focus."""
+        self.show_filter.setFocus()

@@ -1,0 +1,622 @@
+"""The dashboard: where the organization stands at a glance, each figure one click from its list.
+
+Figures come from :class:`~seatledger.services.dashboard.DashboardService` in the background (a
+few SQL aggregates), so the page paints at once and fills in; nothing here imports pyqtgraph or
+numpy — the utilization chart is drawn with QPainter.  Cards reflow into as many columns as the
+width allows.
+
+Signals tell the window which list to open; the window decides how (it owns the pages).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+
+from PySide6.QtCore import QPoint, QRect, QSize, Qt, Signal
+from PySide6.QtGui import (
+    QColor,
+    QFocusEvent,
+    QFont,
+    QKeyEvent,
+    QMouseEvent,
+    QPainter,
+    QPaintEvent,
+    QPalette,
+    QResizeEvent,
+)
+from PySide6.QtWidgets import (
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QScrollArea,
+    QSizePolicy,
+    QToolTip,
+    QVBoxLayout,
+    QWidget,
+)
+
+from seatledger.domain.alerts import Severity
+from seatledger.services.alerts import AlertRow
+from seatledger.services.dashboard import DashboardFigures, Utilization
+from seatledger.services.queries import LicenseState
+from seatledger.services.session import Services
+from seatledger.ui.pages import Page
+from seatledger.ui.tasks import Task
+
+RED = "#c62828"
+AMBER = "#b26a00"
+GREEN = "#2e7d32"
+GREY = "#757575"
+_TINT = {RED: "#fdecea", AMBER: "#fff4e0", GREEN: "#edf7ee", GREY: "transparent"}
+CARD_MIN_WIDTH = 210
+RECENT_ALERTS = 6
+_ALERT_ID = Qt.ItemDataRole.UserRole + 1
+_SEVERITY_COLOR = {Severity.HIGH: RED, Severity.MEDIUM: AMBER, Severity.LOW: GREY}
+
+
+def money(totals: dict[str, Decimal]) -> str:
+    """Amounts by currency, e.g. ``1,250.00 EUR + 40.00 USD``."""
+    return " + ".join(f"{amount:,.2f} {currency}" for currency, amount in totals.items())
+
+
+@dataclass(frozen=True)
+class CardSpec:
+    """What a card says and where its click leads."""
+
+    name: str
+    title: str
+    tip: str
+
+
+class Card(QFrame):
+    """A figure with a title and a line under it; clicking (or Enter/Space) opens its list.
+
+    Signals:
+        clicked(): the user asked for the list behind the figure.
+    """
+
+    clicked = Signal()
+
+    def __init__(self, spec: CardSpec, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.spec = spec
+        self.setObjectName(f"card_{spec.name}")
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.setMinimumWidth(CARD_MIN_WIDTH)
+        # Minimum vertically: every card of a row grows to the tallest one's height.
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Minimum)
+        self.setToolTip(spec.tip)
+        self.title = QLabel(spec.title, self)
+        self.value = QLabel("…", self)
+        self.value.setObjectName("card_value")
+        font = QFont(self.font())
+        font.setPointSizeF(font.pointSizeF() * 2.0)
+        font.setBold(True)
+        self.value.setFont(font)
+        self.note = QLabel("", self)
+        self.note.setWordWrap(True)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(14, 10, 14, 10)
+        layout.setSpacing(2)
+        layout.addWidget(self.title)
+        layout.addWidget(self.value)
+        layout.addWidget(self.note)
+        self._color = GREY
+        self._focused = False
+        self.set_figure("…", "", GREY)
+
+    def set_figure(self, value: str, note: str, color: str, *, enabled: bool = True) -> None:
+        """Show a figure; ``color`` marks how it stands (red over, amber close, grey neutral)."""
+        self.value.setText(value)
+        self.note.setText(note)
+        self._color = color
+        self.setEnabled(enabled)
+        self.setCursor(Qt.CursorShape.PointingHandCursor if enabled else Qt.CursorShape.ArrowCursor)
+        self._style()
+
+    @property
+    def color(self) -> str:
+        """The colour the figure is shown in."""
+        return self._color
+
+    def _style(self) -> None:
+        border = "palette(highlight)" if self._focused else "palette(mid)"
+        tint = _TINT[self._color]
+        value_color = self._color if self._color != GREY else "palette(text)"
+        self.setStyleSheet(
+            f"QFrame#{self.objectName()} {{ background: {tint}; border: 1px solid {border};"
+            f" border-left: 5px solid {self._color}; border-radius: 4px; }}"
+            f" QLabel {{ background: transparent; border: none; }}"
+            f" QLabel#card_value {{ color: {value_color}; }}"
+        )
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        """A click opens the list."""
+        if event.button() == Qt.MouseButton.LeftButton and self.rect().contains(
+            event.position().toPoint()
+        ):
+            self.clicked.emit()
+        super().mouseReleaseEvent(event)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        """Enter or Space opens the list."""
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Space):
+            self.clicked.emit()
+            return
+        super().keyPressEvent(event)
+
+    def focusInEvent(self, event: QFocusEvent) -> None:
+        """Show keyboard focus on the border."""
+        self._focused = True
+        self._style()
+        super().focusInEvent(event)
+
+    def focusOutEvent(self, event: QFocusEvent) -> None:
+        """Back to the plain border."""
+        self._focused = False
+        self._style()
+        super().focusOutEvent(event)
+
+
+class UtilizationChart(QWidget):
+    """Horizontal bars of the most used licenses: red over the limit, amber at the warning level.
+
+    Signals:
+        license_clicked(int): the entitlement whose bar was clicked.
+    """
+
+    license_clicked = Signal(int)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("utilization_chart")
+        self.rows: list[Utilization] = []
+        self.warning = 0.9
+        self.setMouseTracking(True)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+
+    def set_rows(self, rows: list[Utilization], warning_percent: int) -> None:
+        """Show these licenses (most used first)."""
+        self.rows = rows
+        self.warning = warning_percent / 100
+        self.updateGeometry()
+        self.update()
+
+    def _row_height(self) -> int:
+        return self.fontMetrics().height() + 12
+
+    def sizeHint(self) -> QSize:
+        """Tall enough for every bar."""
+        return QSize(480, max(3, len(self.rows)) * self._row_height() + 8)
+
+    def minimumSizeHint(self) -> QSize:
+        """Every bar stays readable."""
+        return QSize(260, self.sizeHint().height())
+
+    def color_of(self, row: Utilization) -> QColor:
+        """A bar's colour."""
+        if row.used > row.quantity:
+            return QColor(RED)
+        if row.share >= self.warning:
+            return QColor(AMBER)
+        return self.palette().color(QPalette.ColorRole.Highlight)
+
+    def _layout(self) -> tuple[int, int, int]:
+        """Widths of the label column, the bar area and the figures column."""
+        metrics = self.fontMetrics()
+        figures = metrics.horizontalAdvance("99,999 / 99,999  (999 %)") + 8
+        label = min(max(self.width() * 2 // 5, 120), 360)
+        bar = max(self.width() - label - figures - 16, 40)
+        return label, bar, figures
+
+    def row_at(self, point: QPoint) -> int | None:
+        """The row under a point, if any."""
+        number = (point.y() - 4) // self._row_height()
+        return number if 0 <= number < len(self.rows) and point.y() >= 4 else None
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        """Label, track, bar, the 100 % mark and the figures, per row."""
+        painter = QPainter(self)
+        try:
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+            palette = self.palette()
+            metrics = self.fontMetrics()
+            if not self.rows:
+                painter.setPen(palette.color(QPalette.ColorRole.PlaceholderText))
+                painter.drawText(
+                    self.rect(), Qt.AlignmentFlag.AlignCenter, "No licenses with a limit yet."
+                )
+                return
+            label_w, bar_w, fig_w = self._layout()
+            height = self._row_height()
+            top_share = max(1.0, *(r.share for r in self.rows))
+            track = QColor(palette.color(QPalette.ColorRole.Mid))
+            track.setAlpha(60)
+            for number, row in enumerate(self.rows):
+                y = 4 + number * height
+                text_rect = QRect(0, y, label_w - 8, height)
+                painter.setPen(palette.color(QPalette.ColorRole.WindowText))
+                painter.drawText(
+                    text_rect,
+                    Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+                    metrics.elidedText(row.title, Qt.TextElideMode.ElideMiddle, label_w - 8),
+                )
+                bar_top = y + height // 4
+                bar_h = height // 2
+                painter.setPen(Qt.PenStyle.NoPen)
+                painter.setBrush(track)
+                painter.drawRoundedRect(QRect(label_w, bar_top, bar_w, bar_h), 2, 2)
+                painter.setBrush(self.color_of(row))
+                width = max(1, round(bar_w * row.share / top_share)) if row.used else 0
+                if width:
+                    painter.drawRoundedRect(QRect(label_w, bar_top, width, bar_h), 2, 2)
+                full = label_w + round(bar_w / top_share)
+                painter.setPen(palette.color(QPalette.ColorRole.WindowText))
+                painter.drawLine(full, y + 3, full, y + height - 3)  # the limit
+                painter.drawText(
+                    QRect(label_w + bar_w + 8, y, fig_w, height),
+                    Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                    f"{row.used:,} / {row.quantity:,}  ({row.share:.0%})",
+                )
+        finally:
+            painter.end()
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        """A tooltip with the license's exact figures."""
+        number = self.row_at(event.position().toPoint())
+        if number is None:
+            QToolTip.hideText()
+            return
+        row = self.rows[number]
+        free = row.quantity - row.used
+        state = f"{-free:,} over the limit" if free < 0 else f"{free:,} free"
+        QToolTip.showText(
+            event.globalPosition().toPoint(),
+            f"{row.title}\n{row.used:,} of {row.quantity:,} seats used ({row.share:.1%}), "
+            f"{state}.\nClick to open it in Licenses.",
+            self,
+        )
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        """Clicking a bar opens its license."""
+        number = self.row_at(event.position().toPoint())
+        if event.button() == Qt.MouseButton.LeftButton and number is not None:
+            self.license_clicked.emit(self.rows[number].entitlement_id)
+
+
+CARDS = [
+    CardSpec(
+        "over_limit",
+        "Over the limit",
+        "Licenses using more seats than were bought (over-commits included). Click to list them.",
+    ),
+    CardSpec(
+        "near_limit",
+        "At the warning level",
+        "Licenses using at least the warning level of their seats without exceeding them. "
+        "Click to list them.",
+    ),
+    CardSpec(
+        "expiring_30",
+        "Expiring within 30 days",
+        "Licenses whose term ends in the next 30 days. Click to list them.",
+    ),
+    CardSpec(
+        "expiring_60",
+        "Expiring within 60 days",
+        "Licenses whose term ends in the next 60 days (the 30-day ones included).",
+    ),
+    CardSpec(
+        "expiring_90",
+        "Expiring within 90 days",
+        "Licenses whose term ends in the next 90 days (the 30- and 60-day ones included).",
+    ),
+    CardSpec(
+        "unassigned",
+        "Unassigned seats",
+        "Seats bought and in term but held by no one, and what they cost at each license's "
+        "unit cost. Click to list the licenses with free seats.",
+    ),
+    CardSpec(
+        "findings",
+        "Open findings",
+        "Seats held by people who left (or are missing from HR) and seats still held on "
+        "expired terms, counted per license now. Inventory findings (unlicensed installs, "
+        "over-deployment, shelfware, duplicates) need the full reconciliation: click to "
+        "compute them on the Reconciliation page.",
+    ),
+    CardSpec(
+        "alerts",
+        "Open alerts",
+        "Alerts raised by the rules (limits, over-commits, unlicensed installs, bursts, "
+        "changes outside working hours, seats of people who left) and not acknowledged yet. "
+        "Click to review them.",
+    ),
+    CardSpec(
+        "audits",
+        "Audits due",
+        "Scheduled vendor audits whose date has come.",
+    ),
+]
+LICENSE_CARDS = {
+    "over_limit": LicenseState.OVER_LIMIT,
+    "near_limit": LicenseState.NEAR_LIMIT,
+    "expiring_30": LicenseState.EXPIRING_30,
+    "expiring_60": LicenseState.EXPIRING_60,
+    "expiring_90": LicenseState.EXPIRING_90,
+    "unassigned": LicenseState.UNASSIGNED,
+}
+
+
+@dataclass(frozen=True)
+class _Loaded:
+    figures: DashboardFigures
+    alerts: list[AlertRow]
+
+
+class DashboardPage(Page):
+    """Cards, the top-N utilization chart and the newest open alerts.
+
+    Signals:
+        licenses_requested(object): open Licenses filtered to a
+            :class:`~seatledger.services.queries.LicenseState`.
+        license_requested(int): open one license.
+        findings_requested(): open the Reconciliation page's findings.
+        alerts_requested(int): open the alerts list (on an alert id, or 0 for none).
+        audits_requested(): open the audits due (wired by the audit workflow).
+    """
+
+    licenses_requested = Signal(object)
+    license_requested = Signal(int)
+    findings_requested = Signal()
+    alerts_requested = Signal(int)
+    audits_requested = Signal()
+
+    title = "Dashboard"
+    settings_group = "dashboard"
+
+    def __init__(self, services: Services, parent: QWidget | None = None) -> None:
+        super().__init__(services, parent)
+        self.figures: DashboardFigures | None = None
+        self._task: Task | None = None
+
+        self.heading = QLabel("Where things stand", self)
+        heading_font = QFont(self.heading.font())
+        heading_font.setPointSizeF(heading_font.pointSizeF() * 1.35)
+        heading_font.setBold(True)
+        self.heading.setFont(heading_font)
+        self.as_of = QLabel("", self)
+        self.as_of.setObjectName("dashboard_as_of")
+        self.reload = QPushButton("&Refresh", self)
+        self.reload.setToolTip("Recount every figure (F5 reloads every page)")
+        self.reload.clicked.connect(self.refresh)
+        top = QHBoxLayout()
+        top.addWidget(self.heading)
+        top.addSpacing(12)
+        top.addWidget(self.as_of, 1)
+        top.addWidget(self.reload)
+
+        self.cards: dict[str, Card] = {}
+        self.grid = QGridLayout()
+        self.grid.setSpacing(10)
+        for spec in CARDS:
+            card = Card(spec, self)
+            card.clicked.connect(lambda name=spec.name: self.open_card(name))
+            self.cards[spec.name] = card
+        self._columns = 0
+
+        self.chart = UtilizationChart(self)
+        self.chart.license_clicked.connect(self.license_requested)
+        chart_title = QLabel("<b>Most used licenses</b> — seats used against seats bought", self)
+        self.alert_list = QListWidget(self)
+        self.alert_list.setObjectName("recent_alerts")
+        self.alert_list.setAlternatingRowColors(True)
+        self.alert_list.setWordWrap(True)
+        self.alert_list.itemActivated.connect(self._alert_activated)
+        alerts_title = QLabel("<b>Newest open alerts</b>", self)
+        all_alerts = QPushButton("All alerts…", self)
+        all_alerts.clicked.connect(lambda: self.alerts_requested.emit(0))
+        self.all_alerts = all_alerts
+
+        lower = QHBoxLayout()
+        left = QVBoxLayout()
+        left.addWidget(chart_title)
+        left.addWidget(self.chart)
+        left.addStretch(1)
+        right = QVBoxLayout()
+        head = QHBoxLayout()
+        head.addWidget(alerts_title, 1)
+        head.addWidget(all_alerts)
+        right.addLayout(head)
+        right.addWidget(self.alert_list, 1)
+        lower.addLayout(left, 3)
+        lower.addSpacing(12)
+        lower.addLayout(right, 2)
+
+        body = QWidget(self)
+        body.setObjectName("dashboard_body")
+        inner = QVBoxLayout(body)
+        inner.setContentsMargins(12, 12, 12, 12)
+        inner.setSpacing(12)
+        inner.addLayout(top)
+        inner.addLayout(self.grid)
+        inner.addLayout(lower, 1)
+        self.scroller = QScrollArea(self)
+        self.scroller.setWidgetResizable(True)
+        self.scroller.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroller.setWidget(body)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(self.scroller)
+        self._reflow(force=True)
+        self._stale = True
+
+    # ------------------------------------------------------------------ layout
+    def _reflow(self, *, force: bool = False) -> None:
+        # The page's own width: the scroll area's viewport is resized only after this event.
+        width = max(self.width() - 24 - self.scroller.verticalScrollBar().sizeHint().width(), 0)
+        columns = max(1, min(len(self.cards), width // (CARD_MIN_WIDTH + 10)))
+        if columns > 3 and columns < len(self.cards):
+            columns = min(columns, 5)  # 9 cards: rows of 5 and 4, not 6 and 3
+        if columns == self._columns and not force:
+            return
+        self._columns = columns
+        for card in self.cards.values():
+            self.grid.removeWidget(card)
+        for number, card in enumerate(self.cards.values()):
+            self.grid.addWidget(card, number // columns, number % columns)
+        for column in range(len(self.cards)):
+            self.grid.setColumnStretch(column, 1 if column < columns else 0)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        """Reflow the cards to the width."""
+        super().resizeEvent(event)
+        self._reflow()
+
+    # ------------------------------------------------------------------ loading
+    def refresh(self) -> None:
+        """Recount in the background; the figures shown stay until the new ones arrive."""
+        super().refresh()
+        if self._task is not None:
+            return  # one count at a time; the one running will show the latest data soon
+        services = self.services
+
+        def work(_progress: object) -> _Loaded:
+            return _Loaded(
+                services.dashboard.figures(),
+                services.alerts.alerts(limit=RECENT_ALERTS),
+            )
+
+        task = Task(work, self)
+        self._task = task
+        task.succeeded.connect(self._show)
+        task.failed.connect(self._failed)
+        task.finished.connect(self._done)
+        if self.figures is None:
+            self.as_of.setText("Counting…")
+        self.runner.start(task)
+
+    def _done(self) -> None:
+        self._task = None
+
+    def _failed(self, message: str, details: str) -> None:
+        self.as_of.setText("The figures could not be counted.")
+        self.show_error(message, details)
+
+    def _show(self, loaded: object) -> None:
+        if not isinstance(loaded, _Loaded):
+            return
+        figures = self.figures = loaded.figures
+        self.as_of.setText(
+            f"{figures.today:%A %d %B %Y} · {figures.licenses:,} license"
+            f"{'s' if figures.licenses != 1 else ''}"
+        )
+        self._show_cards(figures)
+        self.chart.set_rows(figures.top, figures.warning_percent)
+        self._show_alerts(loaded.alerts, figures.open_alerts)
+
+    def _show_cards(self, f: DashboardFigures) -> None:
+        def licenses(count: int, number: bool = True) -> str:
+            noun = f"license{'s' if count != 1 else ''}"
+            return f"{count:,} {noun}" if number else noun
+
+        cards = self.cards
+        cards["over_limit"].set_figure(
+            f"{f.over_limit:,}",
+            f"{licenses(f.over_limit, False)} beyond what was bought",
+            RED if f.over_limit else GREEN,
+        )
+        cards["near_limit"].title.setText(f"At {f.warning_percent} % or more")
+        cards["near_limit"].set_figure(
+            f"{f.near_limit:,}",
+            f"{licenses(f.near_limit, False)} close to the limit",
+            AMBER if f.near_limit else GREEN,
+        )
+        for days in (30, 60, 90):
+            count = f.expiring[days]
+            color = (AMBER if days == 30 else GREY) if count else GREEN
+            cards[f"expiring_{days}"].set_figure(
+                f"{count:,}", f"{licenses(count, False)} ending by {_ends(f, days)}", color
+            )
+        cost = money(f.unassigned_cost)
+        note = f"{cost} paid for, unused" if cost else "no unit cost recorded"
+        if cost and f.unassigned_uncosted:
+            note += f" (+{f.unassigned_uncosted:,} seats without a cost)"
+        cards["unassigned"].set_figure(
+            f"{f.unassigned_seats:,}", note, AMBER if f.unassigned_cost else GREY
+        )
+        parts = []
+        if f.departed_findings:
+            parts.append(f"{licenses(f.departed_findings)} with seats of people who left")
+        if f.expired_findings:
+            parts.append(f"{licenses(f.expired_findings)} expired but still held")
+        cards["findings"].set_figure(
+            f"{f.findings:,}",
+            "; ".join(parts) if parts else "none counted here; inventory needs a reconciliation",
+            RED if f.findings else GREEN,
+        )
+        alert_color = RED if f.open_alerts_high else (AMBER if f.open_alerts else GREEN)
+        cards["alerts"].set_figure(
+            f"{f.open_alerts:,}",
+            f"{f.open_alerts_high:,} of high severity" if f.open_alerts else "nothing to review",
+            alert_color,
+        )
+        if f.audits_due is None:
+            cards["audits"].set_figure("—", "audits are not tracked yet", GREY, enabled=False)
+        else:
+            cards["audits"].set_figure(
+                f"{f.audits_due:,}",
+                "scheduled audits whose date has come",
+                AMBER if f.audits_due else GREEN,
+            )
+
+    def _show_alerts(self, alerts: list[AlertRow], total: int) -> None:
+        self.alert_list.clear()
+        if not alerts:
+            item = QListWidgetItem("No open alerts.", self.alert_list)
+            item.setFlags(Qt.ItemFlag.NoItemFlags)
+            return
+        for alert in alerts:
+            when = alert.raised_at.astimezone().strftime("%d %b %H:%M")
+            who = f" · by {alert.operator}" if alert.operator else ""
+            item = QListWidgetItem(
+                f"● {alert.subject}\n    {alert.rule.label} · {when}{who}", self.alert_list
+            )
+            item.setForeground(QColor(_SEVERITY_COLOR[alert.severity]))
+            item.setToolTip(f"{alert.severity.label}: {alert.detail}\nDouble-click to review.")
+            item.setData(_ALERT_ID, alert.id)
+        if total > len(alerts):
+            more = QListWidgetItem(f"… and {total - len(alerts):,} more", self.alert_list)
+            more.setData(_ALERT_ID, 0)
+
+    def _alert_activated(self, item: QListWidgetItem) -> None:
+        alert_id = item.data(_ALERT_ID)
+        if isinstance(alert_id, int):
+            self.alerts_requested.emit(alert_id)
+
+    # ------------------------------------------------------------------ cards
+    def open_card(self, name: str) -> None:
+        """Open the list behind a card."""
+        if name in LICENSE_CARDS:
+            self.licenses_requested.emit(LICENSE_CARDS[name])
+        elif name == "findings":
+            self.findings_requested.emit()
+        elif name == "alerts":
+            self.alerts_requested.emit(0)
+        elif name == "audits" and self.cards["audits"].isEnabled():
+            self.audits_requested.emit()
+
+    def focus_search(self) -> None:
+        """The first card takes the focus (the dashboard has no search)."""
+        self.cards["over_limit"].setFocus()
+
+
+def _ends(figures: DashboardFigures, days: int) -> str:
+    return f"{figures.today + dt.timedelta(days=days):%d %b}"
