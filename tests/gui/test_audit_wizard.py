@@ -139,6 +139,15 @@ def test_every_step_close_resume_and_sign(
     assert wizard.currentId() == Step.FINDINGS.order
     assert findings.model.rowCount() == count
     assert sum(1 for t in findings.model.rows if t.decision is not None) == 1
+    # the earlier steps are behind it: Back shows the position (computed when shown), and
+    # replaying them recorded nothing
+    before = len(_audit_actions(auditor, audit.id))
+    qtbot.mouseClick(wizard.button(QWizard.WizardButton.BackButton), LEFT)
+    assert wizard.currentId() == Step.POSITION.order
+    assert wizard.position_page.model.rowCount() == len(rows)
+    _next(qtbot, wizard)
+    assert wizard.currentId() == Step.FINDINGS.order
+    assert len(_audit_actions(auditor, audit.id)) == before
     for number in range(count):
         if findings.model.row(number).decision is not None:
             continue

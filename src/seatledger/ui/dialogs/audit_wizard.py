@@ -471,6 +471,8 @@ class PositionPage(_StepPage):
 
     def initializePage(self) -> None:
         """Compute the position unless it is known for this scope and date."""
+        if self.audit_wizard.skip(self):
+            return
         self.audit_wizard.need_position(self, self.show_position)
 
     def show_position(self) -> None:
@@ -569,6 +571,8 @@ class FindingsPage(_StepPage):
 
     def initializePage(self) -> None:
         """Compute the position when resuming here; then list the findings."""
+        if self.audit_wizard.skip(self):
+            return
         audit = self.audit_wizard.audit
         if audit is not None:
             self.due.setDate(_qdate(audit.as_of + dt.timedelta(days=30)))
@@ -828,6 +832,8 @@ class SignPage(_StepPage):
     def initializePage(self) -> None:
         """Say what will be signed, or what was."""
         wizard = self.audit_wizard
+        if wizard.skip(self):
+            return
         audit = wizard.audit
         assert audit is not None
         from seatledger.services.signing import SigningService  # noqa: PLC0415
@@ -1016,6 +1022,8 @@ class AuditWizard(QWizard):
         self.audit: AuditInfo | None = None
         self.position: Position | None = None
         self.bundle: BundleResult | None = None
+        self.replaying = False
+        self._skipped: set[int] = set()
         self.setWindowTitle("New audit")
         self.setMinimumSize(960, 640)
         self.setWizardStyle(QWizard.WizardStyle.ClassicStyle)
@@ -1041,7 +1049,7 @@ class AuditWizard(QWizard):
         if audit_id is not None:
             audit = self.load(audit_id)
             self.scope_page.show_audit(audit)
-            self.setStartId(audit.step.order)
+            self._replay(audit.step)
         else:
             self.scope_page.preset(vendor_id, product_ids, trigger, reason)
             self.setStartId(Step.SCOPE.order)
@@ -1051,6 +1059,47 @@ class AuditWizard(QWizard):
                 "run audits.",
                 "warning",
             )
+
+    def _replay(self, step: Step) -> None:
+        """Open at the saved step with the earlier pages behind it (Back works after resuming).
+
+        Pages are passed without validating (nothing is recorded again) and without computing;
+        a page skipped so is filled in when it is shown.  Replay stops early at a freshness
+        warning nobody acknowledged (one that appeared since).
+        """
+        self.setStartId(Step.SCOPE.order)
+        self.replaying = True
+        try:
+            self.restart()
+            while self.currentId() < step.order:
+                if (
+                    self.currentPage() is self.freshness_page
+                    and not self.freshness_page.isComplete()
+                ):
+                    break
+                self.next()
+        finally:
+            self.replaying = False
+        self.currentIdChanged.connect(self._shown)
+        self._shown(self.currentId())
+
+    def skip(self, page: _StepPage) -> bool:
+        """Whether ``page`` is passed while replaying (remembered, to fill it in when shown)."""
+        if self.replaying:
+            self._skipped.add(page.step.order)
+            return True
+        return False
+
+    def _shown(self, page_id: int) -> None:
+        if page_id in self._skipped:
+            self._skipped.discard(page_id)
+            page = self.page(page_id)
+            if page is not None:
+                page.initializePage()
+
+    def validateCurrentPage(self) -> bool:
+        """Validate the page, except while replaying (nothing is recorded again)."""
+        return True if self.replaying else super().validateCurrentPage()
 
     def load(self, audit_id: int) -> AuditInfo:
         """Re-read the audit (after each recorded change)."""
