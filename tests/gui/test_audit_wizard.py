@@ -27,6 +27,7 @@ from seatledger.store.models import LedgerEntry
 from seatledger.ui.dialogs.audit_schedules import ScheduleDialog
 from seatledger.ui.dialogs.audit_wizard import AuditWizard
 from seatledger.ui.main_window import MainWindow
+from seatledger.ui.pages.alerts import AlertsPage
 from seatledger.ui.pages.audits import AuditsPage
 from seatledger.ui.tasks import SyncRunner
 
@@ -289,4 +290,33 @@ def test_audit_this_from_a_license(
     [audit] = admin.audits.audits()
     assert audit.trigger is Trigger.SUSPICION
     assert audit.products == ("PDF Studio",)
+    wizard.reject()
+
+
+def test_audit_from_an_alert(
+    qtbot: QtBot, workspace: Workspace, settings: QSettings, admin: Services, org: Any
+) -> None:
+    # four seats of a three-seat license: the over-commit raises an alert about the license
+    admin.seats.assign(org.acrobat, people=org.people[:4], over_commit=True, reason="Project surge")
+    window = MainWindow(admin, workspace, runner=SyncRunner(), settings=settings)
+    qtbot.addWidget(window)
+    window.show()
+    window.show_alerts(0)
+    alerts = window.current_page()
+    assert isinstance(alerts, AlertsPage)
+    qtbot.waitUntil(lambda: alerts.model.rowCount() > 0)
+    row = next(
+        i for i, a in enumerate(alerts.model.rows) if a.entity_type in ("entitlement", "product")
+    )
+    alerts.table.selectRow(row)
+    assert alerts.audit_button.isEnabled()
+    qtbot.mouseClick(alerts.audit_button, LEFT)
+    assert window.current_page() is window.audits
+    wizard = window.audits.wizard
+    assert isinstance(wizard, AuditWizard)
+    qtbot.addWidget(wizard)
+    scope = wizard.scope_page
+    assert scope.vendor.currentText() == "Contoso Software"
+    assert scope.trigger.currentData() == Trigger.SUSPICION.value
+    assert scope.reason.text().startswith("Alert: ")
     wizard.reject()

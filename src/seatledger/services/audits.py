@@ -368,6 +368,14 @@ class AuditService:
             raise NotFoundError(f"License {entitlement_id} does not exist.")
         return int(row[0]), int(row[1]), f"{row[2]} {row[3]}"
 
+    def vendor_of_product(self, product_id: int) -> tuple[int, int]:
+        """(vendor id, product id) of a product, for an audit started from an alert."""
+        with self._ctx.read() as session:
+            vendor_id = session.scalar(select(Product.vendor_id).where(Product.id == product_id))
+        if vendor_id is None:
+            raise NotFoundError(f"Product {product_id} does not exist.")
+        return int(vendor_id), product_id
+
     def freshness(self, audit_id: int) -> list[FreshnessWarning]:
         """What makes the audit's data doubtful on its date, with acknowledgements so far."""
         with self._ctx.read() as session:

@@ -239,6 +239,8 @@ class MainWindow(QMainWindow):
                 built.audit_requested.connect(self.audit_license)
             if isinstance(built, DashboardPage):
                 self._wire_dashboard(built)
+            if isinstance(built, AlertsPage):
+                built.audit_requested.connect(self.audit_alert)
             built.restore_state(self._settings)
             placeholder = self.stack.widget(number)
             self.stack.insertWidget(number, built)
@@ -342,6 +344,21 @@ class MainWindow(QMainWindow):
             vendor_id, product_id, _title = self.services.audits.vendor_of_entitlement(
                 entitlement_id
             )
+        except KnownError as exc:
+            self.current_page().report(exc)
+            return
+        self.show_page(self.audits)
+        self.audits.new_audit(vendor_id, [product_id], Trigger.SUSPICION, reason)
+
+    def audit_alert(self, entity_type: str, entity_id: str, reason: str) -> None:
+        """Start an audit on suspicion of an alert's license or product."""
+        if entity_type == "entitlement":
+            self.audit_license(int(entity_id), reason)
+            return
+        from seatledger.services.bundle.model import Trigger  # noqa: PLC0415
+
+        try:
+            vendor_id, product_id = self.services.audits.vendor_of_product(int(entity_id))
         except KnownError as exc:
             self.current_page().report(exc)
             return

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QItemSelection, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QItemSelection, QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -79,8 +79,18 @@ class AlertTableModel(ListTableModel[AlertRow]):
         return super().data(index, role)
 
 
+AUDITABLE = frozenset({"entitlement", "product"})  # alert subjects an audit can start from
+
+
 class AlertsPage(Page):
-    """Open (or all) alerts; the selected one's detail, and acknowledging it with a note."""
+    """Open (or all) alerts; the selected one's detail, and acknowledging it with a note.
+
+    Signals:
+        audit_requested(str, str, str): start an audit on suspicion of the alert's license or
+            product (entity type, entity id, the reason).
+    """
+
+    audit_requested = Signal(str, str, str)
 
     title = "Alerts"
     settings_group = "alerts"
@@ -131,9 +141,16 @@ class AlertsPage(Page):
         self.note.textChanged.connect(lambda _text: self._update_buttons())
         self.note.returnPressed.connect(self.acknowledge)
         self.acknowledge_button.clicked.connect(self.acknowledge)
+        self.audit_button = QPushButton("A&udit this…", self)
+        self.audit_button.setObjectName("audit_alert")
+        self.audit_button.setToolTip(
+            "Start an audit on suspicion of the alert's license or product"
+        )
+        self.audit_button.clicked.connect(self.audit_current)
         ack = QHBoxLayout()
         ack.addWidget(self.note, 1)
         ack.addWidget(self.acknowledge_button)
+        ack.addWidget(self.audit_button)
         lower = QWidget(self)
         lower_layout = QVBoxLayout(lower)
         lower_layout.setContentsMargins(0, 0, 0, 0)
@@ -244,8 +261,20 @@ class AlertsPage(Page):
         self.acknowledge_button.setEnabled(can and bool(self.note.text().strip()))
         if not may:
             self.note.setPlaceholderText("Your role may not acknowledge alerts")
+        self.audit_button.setEnabled(
+            self.may(Permission.RUN_AUDITS)
+            and alert is not None
+            and alert.entity_type in AUDITABLE
+            and bool(alert.entity_id)
+        )
 
     # ------------------------------------------------------------------ actions
+    def audit_current(self) -> None:
+        """Ask for an audit on suspicion of what the selected alert is about."""
+        alert = self.current_alert()
+        if alert is not None and alert.entity_type in AUDITABLE and alert.entity_id:
+            self.audit_requested.emit(alert.entity_type, alert.entity_id, f"Alert: {alert.subject}")
+
     def acknowledge(self) -> None:
         """Acknowledge the selected alert with the note typed (a ledger entry)."""
         alert = self.current_alert()
