@@ -27,8 +27,9 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import ColumnElement, and_, case, func, select, true
 from sqlalchemy.orm import Session
 
 from seatledger.domain.licensing import Metric
@@ -104,61 +105,61 @@ class DashboardService:
         today = self._ctx.clock().astimezone().date()
         with self._ctx.read() as session:
             warning = self.warning_percent(session)
+            # One pass over the entitlements: every license figure is a sum of CASEs, grouped
+            # by currency and whether a unit cost is known (for what the free seats cost).
             live = Entitlement.retired.is_(False)
 
-            def count_of(state: LicenseState) -> int:
-                condition = license_state_condition(state, today, warning)
-                return int(
-                    session.scalar(
-                        select(func.count()).select_from(Entitlement).where(live, condition)
-                    )
-                    or 0
-                )
+            def tally(condition: ColumnElement[bool]) -> Any:
+                return func.sum(case((and_(live, condition), 1), else_=0))
 
-            licenses = int(
-                session.scalar(select(func.count()).select_from(Entitlement).where(live)) or 0
+            def state(name: LicenseState) -> ColumnElement[bool]:
+                return license_state_condition(name, today, warning)
+
+            unassigned = and_(live, state(LicenseState.UNASSIGNED))
+            free = case((unassigned, Entitlement.quantity - Entitlement.seats_used), else_=0)
+            has_cost = Entitlement.unit_cost.is_not(None)
+            columns = (
+                tally(true()),
+                tally(state(LicenseState.OVER_LIMIT)),
+                tally(state(LicenseState.NEAR_LIMIT)),
+                tally(state(LicenseState.EXPIRING_30)),
+                tally(state(LicenseState.EXPIRING_60)),
+                tally(state(LicenseState.EXPIRING_90)),
+                # Seats still held on an ended term, retired or not (as the position counts).
+                func.sum(
+                    case(
+                        (and_(Entitlement.term_end < today, Entitlement.seats_used > 0), 1),
+                        else_=0,
+                    )
+                ),
+                func.sum(free),
+                func.sum(free * func.coalesce(Entitlement.unit_cost, 0)),
             )
-            over = count_of(LicenseState.OVER_LIMIT)
-            near = count_of(LicenseState.NEAR_LIMIT)
-            expiring = {
-                30: count_of(LicenseState.EXPIRING_30),
-                60: count_of(LicenseState.EXPIRING_60),
-                90: count_of(LicenseState.EXPIRING_90),
-            }
-            free = Entitlement.quantity - Entitlement.seats_used
-            unassigned = license_state_condition(LicenseState.UNASSIGNED, today, warning)
+            totals = [0] * 7
             seats = 0
             uncosted = 0
             cost: dict[str, Decimal] = {}
-            for currency, has_cost, units, money in session.execute(
-                select(
-                    Entitlement.currency,
-                    Entitlement.unit_cost.is_not(None),
-                    func.sum(free),
-                    func.sum(free * func.coalesce(Entitlement.unit_cost, 0)),
+            for currency, costed, *sums in session.execute(
+                select(Entitlement.currency, has_cost, *columns).group_by(
+                    Entitlement.currency, has_cost
                 )
-                .where(live, unassigned)
-                .group_by(Entitlement.currency, Entitlement.unit_cost.is_not(None))
             ):
-                seats += int(units or 0)
-                if has_cost:
+                for number in range(7):
+                    totals[number] += int(sums[number] or 0)
+                units, money = int(sums[7] or 0), sums[8]
+                seats += units
+                if costed and units:
                     total = Decimal(money or 0).quantize(Decimal("0.01"))
                     cost[currency] = cost.get(currency, Decimal(0)) + total
-                else:
-                    uncosted += int(units or 0)
+                elif units:
+                    uncosted += units
+            licenses, over, near, in30, in60, in90, expired = totals
+            expiring = {30: in30, 60: in60, 90: in90}
             departed = int(
                 session.scalar(
                     select(func.count(func.distinct(SeatAssignment.entitlement_id)))
                     .join(Person, SeatAssignment.person_id == Person.id)
                     .where(Person.status.in_(DEPARTED_STATUSES), SeatAssignment.ended_at.is_(None))
-                )
-                or 0
-            )
-            expired = int(
-                session.scalar(
-                    select(func.count())
-                    .select_from(Entitlement)
-                    .where(Entitlement.term_end < today, Entitlement.seats_used > 0)
                 )
                 or 0
             )
