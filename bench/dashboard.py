@@ -127,10 +127,10 @@ def assign_times(work: Path, samples: int) -> tuple[list[float], list[float]]:
     return on[10:], off[10:]
 
 
-def dashboard_rows(
-    row: Callable[..., Any], large: Path, work: Path, only: set[str], args: Any
-) -> list[Any]:
-    """The rows for ``bench/run.py``: figures (with the GUI figures), assign with alerts."""
+def dashboard_rows(row: Callable[..., Any], large: Path, work: Path, args: Any) -> list[Any]:
+    """The rows for ``bench/run.py``: the figures (with ``--only gui``) and the seat assignment
+    with the alert rules (with ``--only assign``, on ``work``, run.py's copy of the demo)."""
+    only = set(getattr(args, "only", None) or ("gui", "assign"))
     rows: list[Any] = []
     if "gui" in only:
         _say("Dashboard figures ...")
@@ -172,12 +172,12 @@ def main() -> int:
     if not LARGE.exists():
         _say("No cached large demo: run 'python bench/run.py --only build' first.")
         return 2
-    only = {"gui"} if args.no_assign else {"gui", "assign"}
-    if "assign" in only:
+    args.only = ["gui"] if args.no_assign else ["gui", "assign"]
+    if not args.no_assign:
         _say("Copying the demo ...")
         shutil.copyfile(LARGE, WORK)
     try:
-        rows = dashboard_rows(lambda *cells: cells, LARGE, WORK, only, args)
+        rows = dashboard_rows(lambda *cells: cells, LARGE, WORK, args)
     finally:
         for suffix in ("", "-wal", "-shm"):
             Path(f"{WORK}{suffix}").unlink(missing_ok=True)

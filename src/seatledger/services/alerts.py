@@ -42,7 +42,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from seatledger.domain.alerts import PREFIX, AlertSettings, Level, Rule, Severity, level
@@ -98,13 +98,49 @@ class AlertRow:
         return self.acknowledged_at is None
 
 
+# The statements every change runs, built once and executed on the change's connection: an
+# assignment must stay within milliseconds, and building a select costs more than running it.
+_SETTINGS = select(Setting.key, Setting.value).where(
+    Setting.key >= PREFIX, Setting.key < PREFIX[:-1] + "/"
+)
+_UNCLEARED = (
+    select(Alert.id)
+    .where(Alert.dedupe_key == bindparam("key"), Alert.cleared_at.is_(None))
+    .limit(1)
+)
+_INSERT = insert(Alert)
+_CLEAR = (
+    update(Alert)
+    .where(Alert.dedupe_key.in_(bindparam("keys", expanding=True)), Alert.cleared_at.is_(None))
+    .values(cleared_at=bindparam("now"))
+)
+_NTH_SEAT_CHANGE = (
+    select(LedgerEntry.ts)
+    .where(LedgerEntry.operator == bindparam("operator"), LedgerEntry.action.in_(SEAT_ACTIONS))
+    .order_by(LedgerEntry.seq.desc())
+    .offset(bindparam("skip"))
+    .limit(1)
+)
+_LEVELS = (
+    select(
+        Entitlement.id,
+        Entitlement.metric,
+        Entitlement.quantity,
+        Entitlement.seats_used,
+        Entitlement.retired,
+        Vendor.name,
+        Product.name,
+        Entitlement.name,
+    )
+    .join(Product, Entitlement.product_id == Product.id)
+    .join(Vendor, Product.vendor_id == Vendor.id)
+    .where(Entitlement.id.in_(bindparam("ids", expanding=True)))
+)
+
+
 def load_settings(session: Session) -> AlertSettings:
     """The alert settings stored in ``setting`` (defaults for what is not stored)."""
-    rows = session.execute(
-        select(Setting.key, Setting.value).where(
-            Setting.key >= PREFIX, Setting.key < PREFIX[:-1] + "/"
-        )
-    )
+    rows = session.connection().execute(_SETTINGS)
     return AlertSettings.from_strings({k[len(PREFIX) :]: v for k, v in rows})
 
 
@@ -122,6 +158,7 @@ class _Evaluation:
 
     def __init__(self, session: Session, now: dt.datetime, operator: str, seq: int) -> None:
         self.session = session
+        self.conn = session.connection()
         self.now = now
         self.operator = operator
         self.seq = seq
@@ -136,28 +173,27 @@ class _Evaluation:
         entity: tuple[str, str] = ("", ""),
     ) -> bool:
         """Raise an alert unless one with the same key is still uncleared."""
-        session = self.session
-        if session.scalar(
-            select(Alert.id).where(Alert.dedupe_key == key, Alert.cleared_at.is_(None)).limit(1)
-        ):
+        key = key[:200]
+        if self.conn.execute(_UNCLEARED, {"key": key}).first() is not None:
             return False
-        session.execute(
-            insert(Alert).values(
-                rule=rule.value,
-                severity=rule.severity.value,
-                subject=subject[:300],
-                detail=detail,
-                entity_type=entity[0],
-                entity_id=entity[1],
-                dedupe_key=key[:200],
-                operator=self.operator,
-                ledger_seq=self.seq,
-                raised_at=self.now,
-                cleared_at=None,
-                acknowledged_at=None,
-                acknowledged_by="",
-                note="",
-            )
+        self.conn.execute(
+            _INSERT,
+            {
+                "rule": rule.value,
+                "severity": rule.severity.value,
+                "subject": subject[:300],
+                "detail": detail,
+                "entity_type": entity[0],
+                "entity_id": entity[1],
+                "dedupe_key": key,
+                "operator": self.operator,
+                "ledger_seq": self.seq,
+                "raised_at": self.now,
+                "cleared_at": None,
+                "acknowledged_at": None,
+                "acknowledged_by": "",
+                "note": "",
+            },
         )
         self.raised.append(key)
         return True
@@ -165,11 +201,7 @@ class _Evaluation:
     def clear(self, keys: list[str]) -> None:
         """The conditions named by ``keys`` ended."""
         if keys:
-            self.session.execute(
-                update(Alert)
-                .where(Alert.dedupe_key.in_(keys), Alert.cleared_at.is_(None))
-                .values(cleared_at=self.now)
-            )
+            self.conn.execute(_CLEAR, {"keys": keys, "now": self.now})
 
 
 class AlertService:
@@ -368,13 +400,9 @@ def _row(a: Alert) -> AlertRow:
 
 
 def _burst(run: _Evaluation, settings: AlertSettings, label: str) -> None:
-    nth = run.session.scalar(
-        select(LedgerEntry.ts)
-        .where(LedgerEntry.operator == run.operator, LedgerEntry.action.in_(SEAT_ACTIONS))
-        .order_by(LedgerEntry.seq.desc())
-        .offset(settings.burst_count - 1)
-        .limit(1)
-    )
+    nth = run.conn.execute(
+        _NTH_SEAT_CHANGE, {"operator": run.operator, "skip": settings.burst_count - 1}
+    ).scalar()
     key = f"burst:{run.operator}"
     window = dt.timedelta(minutes=settings.burst_minutes)
     if nth is not None and nth >= iso(run.now - window):
@@ -401,21 +429,7 @@ def _levels(
 ) -> None:
     if not ids:
         return
-    rows = run.session.execute(
-        select(
-            Entitlement.id,
-            Entitlement.metric,
-            Entitlement.quantity,
-            Entitlement.seats_used,
-            Entitlement.retired,
-            Vendor.name,
-            Product.name,
-            Entitlement.name,
-        )
-        .join(Product, Entitlement.product_id == Product.id)
-        .join(Vendor, Product.vendor_id == Vendor.id)
-        .where(Entitlement.id.in_(ids))
-    )
+    rows = run.conn.execute(_LEVELS, {"ids": ids})
     enabled = settings.enabled
     ended: list[str] = []
     for eid, metric, quantity, used, retired, vendor, product, name in rows:
