@@ -862,6 +862,7 @@ def main(argv: list[str] | None = None) -> int:
         rows += _table_rows(args.runs)
         rows += _start_rows(args.runs)
         rows += __import__("charts").chart_rows(Row, LARGE, args.runs)  # bench/charts.py
+        rows += __import__("dashboard").dashboard_rows(Row, LARGE, WORK, args)  # bench/dashboard.py
     finally:
         _remove_db(WORK)
 
