@@ -291,9 +291,31 @@ def test_a_broken_ledger_is_never_signed(
 ) -> None:
     db = sqlite_admin.db
     with db.engine.begin() as conn:
+        conn.execute(text("DROP TRIGGER ledger_no_delete"))
+        conn.execute(text("DELETE FROM ledger_entry WHERE seq = 2"))
+    out = tmp_path / "out"
+    out.mkdir()
+    with pytest.raises(LedgerIntegrityError, match="entry 2 is missing"):
+        write_bundle(sqlite_admin.ctx, _bare_report(), identity_sqlite, out)
+    assert list(out.iterdir()) == []
+
+
+def test_an_entry_edited_in_storage_is_named_by_every_verifier(
+    sqlite_admin: Services, identity_sqlite: SigningIdentity, tmp_path: Path
+) -> None:
+    """The export checks links; the content hashes are every verifier's to recompute."""
+    db = sqlite_admin.db
+    with db.engine.begin() as conn:
         conn.execute(text("DROP TRIGGER ledger_no_update"))
         conn.execute(text("UPDATE ledger_entry SET body = CAST('{}' AS BLOB) WHERE seq = 2"))
-    report = ReportInput(
+    result = write_bundle(sqlite_admin.ctx, _bare_report(), identity_sqlite, tmp_path)
+    failed = _failed(verify(result.zip_path))
+    assert set(failed) == {"ledger chain"}
+    assert "entry 2 was edited" in failed["ledger chain"]
+
+
+def _bare_report() -> ReportInput:
+    return ReportInput(
         "Example Corp",
         1,
         "t",
@@ -307,11 +329,6 @@ def test_a_broken_ledger_is_never_signed(
         [],
         Attestation("admin", "Ada", "s", dt.datetime.now(dt.UTC)),
     )
-    out = tmp_path / "out"
-    out.mkdir()
-    with pytest.raises(LedgerIntegrityError, match="entry 2 is edited"):
-        write_bundle(sqlite_admin.ctx, report, identity_sqlite, out)
-    assert list(out.iterdir()) == []
 
 
 @pytest.fixture

@@ -1,15 +1,14 @@
 """Writing an audit report bundle (see :mod:`seatledger.services.bundle` for what it holds).
 
-Every file is written once, into a hidden staging folder and a zip at the same time, and hashed
-as it is written: the ledger (the largest file by far) is streamed from storage straight into
-``ledger.jsonl`` and verified in the same pass, and the zip is compressed on a second thread.  The
-staging folder and zip are renamed into place only when the manifest is signed, so a cancelled or
-failed export leaves nothing behind.
+Every file is written once, into a hidden staging folder, hashed as it is written, and compressed
+into the zip on a second thread (zlib releases the GIL).  The ledger, by far the largest file, is
+written by a helper process (:mod:`.ledger_file`) while this one writes the CSVs and the report;
+the zip thread compresses it as it grows.  The staging folder and zip are renamed into place only
+once the manifest is signed, so a cancelled or failed export leaves nothing behind.
 """
 
 from __future__ import annotations
 
-import binascii
 import csv
 import datetime as dt
 import hashlib
@@ -19,7 +18,6 @@ import json
 import queue
 import re
 import shutil
-import struct
 import tempfile
 import threading
 import zipfile
@@ -34,9 +32,10 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from seatledger.domain.ledger import DOMAIN_TAG, GENESIS_HASH, Failure, Problem
+from seatledger.domain.ledger import Failure, Problem
 from seatledger.errors import Cancelled, KnownError, LedgerIntegrityError, NotFoundError
 from seatledger.services.bundle import verify_bundle as vb
+from seatledger.services.bundle.ledger_file import Job, Message, Producer
 from seatledger.services.bundle.model import (
     BundleResult,
     Checkpoint,
@@ -72,7 +71,6 @@ VERIFIER = "verify_bundle.py"
 ZIP_LEVEL = 1  # deflate level: the ledger compresses ~6x at level 1, and 9 costs 5x the time
 _CHUNK = 1 << 20
 _ROWS = 20_000
-_LEDGER_BATCH = 20_000
 
 ENTITLEMENT_HEADERS = (
     "Entitlement id",
@@ -137,9 +135,9 @@ def when(moment: dt.datetime | None) -> str:
     """A moment as ISO 8601 UTC (storage without a zone holds UTC)."""
     if moment is None:
         return ""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.UTC)
-    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(dt.UTC).replace(tzinfo=None)
+    return moment.isoformat("T", "seconds") + "Z"
 
 
 def _day(value: dt.date | None) -> str:
@@ -165,7 +163,7 @@ class Pseudonyms:
         token = f"{kind}:{ident}"
         value = self._cache.get(token)
         if value is None:
-            digest = hmac.new(self._key, token.encode("utf-8"), hashlib.sha256).hexdigest()
+            digest = hmac.digest(self._key, token.encode("utf-8"), "sha256").hex()
             value = f"{'P' if kind == 'person' else 'D'}-{digest[:16]}"
             self._cache[token] = value
         return value
@@ -181,8 +179,13 @@ class _Zipper(threading.Thread):
         super().__init__(name="bundle-zip", daemon=True)
         self.zip = zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=ZIP_LEVEL)
         self.prefix = prefix
-        self.queue: queue.Queue[tuple[str, Any] | None] = queue.Queue(maxsize=32)
+        # Unbounded: besides the ledger, which this thread reads from its file itself, the
+        # files are small (CSVs, the report), and the writer must not wait on the compressor.
+        self.queue: queue.Queue[tuple[str, Any] | None] = queue.Queue()
         self.error: BaseException | None = None
+        self.ledger_done = threading.Event()
+        self.ledger_entries = 0
+        self.ledger_result: Message = ("error", "the ledger was not written")
 
     def run(self) -> None:
         handle: Any = None
@@ -191,7 +194,9 @@ class _Zipper(threading.Thread):
                 continue
             kind, payload = item
             try:
-                if kind == "open":
+                if kind == "tail":
+                    self._tail(*payload)
+                elif kind == "open":
                     handle = self.zip.open(self.prefix + payload, "w", force_zip64=True)
                 elif kind == "data":
                     handle.write(payload)
@@ -209,8 +214,38 @@ class _Zipper(threading.Thread):
             if self.zip.fp is not None:
                 self.zip.fp.close()
 
+    def _tail(self, name: str, path: Path, producer: Producer) -> None:
+        """Compress ``path`` into the zip as the ledger helper writes it."""
+        source: Any = None
+        try:
+            with self.zip.open(self.prefix + name, "w", force_zip64=True) as member:
+                while True:
+                    message = producer.receive()
+                    if message[0] not in {"progress", "done"}:
+                        self.ledger_result = message
+                        return
+                    if source is None:  # the helper has created the file by now
+                        source = path.open("rb")
+                    self.ledger_entries = message[1] if message[0] == "progress" else 0
+                    target = message[2]
+                    while source.tell() < target:
+                        chunk = source.read(min(_CHUNK, target - source.tell()))
+                        if not chunk:
+                            break
+                        member.write(chunk)
+                    if message[0] == "done":
+                        self.ledger_result = message
+                        return
+        except BaseException as exc:
+            self.ledger_result = ("error", f"{type(exc).__name__}: {exc}")
+            raise
+        finally:
+            if source is not None:
+                source.close()
+            self.ledger_done.set()
+
     def send(self, kind: str, payload: Any = None) -> None:
-        """Queue one step (blocks while 32 are pending: memory stays bounded)."""
+        """Queue one step."""
         self.queue.put((kind, payload))
 
     def finish(self) -> None:
@@ -273,6 +308,13 @@ class _Csv:
         self._csv.writerow([_cell(v) for v in cells])
         self.rows += 1
         if self._buffer.tell() > _CHUNK:
+            self.flush()
+
+    def plain(self, cells: list[Any]) -> None:
+        """One row whose cells the caller already made safe (the fast path for big tables)."""
+        self._csv.writerow(cells)
+        self.rows += 1
+        if self.rows % 4096 == 0 and self._buffer.tell() > _CHUNK:
             self.flush()
 
     def flush(self) -> None:
@@ -350,7 +392,7 @@ def write_bundle(
     Raises:
         Cancelled: ``progress`` returned False; nothing is left behind.
         KnownError: the folder cannot be written, the scope names something unknown, or the
-            ledger does not verify (a broken ledger is never signed).
+            ledger's chain is broken (a deleted, reordered or truncated ledger is never signed).
     """
     from seatledger.services.signing import pseudonym_key  # noqa: PLC0415 (a cycle otherwise)
 
@@ -363,7 +405,7 @@ def write_bundle(
     folder = staging / name
     folder.mkdir()
     zipper = _Zipper(staging / f"{name}.zip", f"{name}/")
-    zipper.start()
+    producer: Producer | None = None
     out = _Output(folder, zipper)
     ok = False
     try:
@@ -373,7 +415,11 @@ def write_bundle(
         checkpoint = Checkpoint(size, head.hex())
         total = size + 6 * _STEP
         tick = _Ticker(progress, total)
-        _write_ledger(ctx, out, checkpoint, tick)
+        # The helper first, while this process may still fork (no zip thread yet).
+        job = Job(ctx.db.url, str(folder / vb.LEDGER), size, checkpoint.head)
+        producer = Producer(job)
+        zipper.start()
+        zipper.send("tail", (vb.LEDGER, folder / vb.LEDGER, producer))
         pseudonyms = Pseudonyms(pseudonym_key(ctx) if report.pseudonymize else None)
         with ctx.read() as session:
             counts = {
@@ -396,6 +442,7 @@ def write_bundle(
         out.put(vb.PUBLIC_KEY, identity.public_key_pem)
         out.put(vb.CERTIFICATE, identity.certificate_pem)
         out.put(VERIFIER, verifier_source())
+        out.files[vb.LEDGER] = _await_ledger(zipper, tick)
         out.put(vb.SUMS, _sums(out.files))
         manifest = _manifest(report, identity, checkpoint, out.files, report_now)
         signature = identity.sign(manifest)
@@ -407,6 +454,8 @@ def write_bundle(
         (staging / f"{name}.zip").rename(out_dir / f"{name}.zip")
         ok = True
     finally:
+        if producer is not None:
+            producer.stop()
         if not ok and zipper.is_alive():
             with suppress(KnownError):
                 zipper.finish()
@@ -456,60 +505,23 @@ def _free_name(out_dir: Path, name: str) -> str:
     return candidate
 
 
-def _write_ledger(ctx: Context, out: _Output, checkpoint: Checkpoint, tick: _Ticker) -> None:
-    """Stream entries 1..size into ledger.jsonl, recomputing every hash in the same pass.
+def _await_ledger(zipper: _Zipper, tick: _Ticker) -> tuple[str, int]:
+    """Wait for ledger.jsonl, reporting its progress; return its SHA-256 and size.
 
-    A ledger that does not verify is never signed.  Only the sequence number, the body and the
-    hash are read (the indexed columns repeat what the body says), a batch at a time by keyset.
+    Raises:
+        Cancelled: the user cancelled meanwhile.
+        LedgerIntegrityError: the ledger does not verify.
+        KnownError: the helper failed.
     """
-    sha256 = hashlib.sha256
-    pack = struct.Struct(">Q").pack
-    tag = DOMAIN_TAG
-    hexlify = binascii.hexlify
-    prev = GENESIS_HASH
-    expected = 1
-    with out.file(vb.LEDGER) as write, ctx.db.engine.connect() as conn:
-        mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-        sql = (
-            "SELECT seq, body, hash FROM ledger_entry "
-            f"WHERE seq > {mark} AND seq <= {mark} ORDER BY seq LIMIT {mark}"
-        )
-        raw = conn.connection.driver_connection
-        assert raw is not None
-        while expected <= checkpoint.size:
-            cursor = raw.cursor()
-            try:
-                cursor.execute(sql, (expected - 1, checkpoint.size, _LEDGER_BATCH))
-                rows = cursor.fetchall()
-            finally:
-                cursor.close()
-            raw.rollback()  # no read transaction held across batches (see ledger_store.stream)
-            conn.rollback()
-            if not rows:
-                break
-            for seq, body, digest in rows:
-                if seq != expected:
-                    problem = Problem.MISSING if seq > expected else Problem.REORDERED
-                    _refuse(Failure(expected, problem, f"found entry {seq}"))
-                if sha256(b"%s%s%s%s" % (tag, pack(seq), prev, body)).digest() != digest:
-                    _refuse(Failure(seq, Problem.EDITED))
-                prev = digest
-                expected += 1
-            write(
-                b"".join(
-                    [
-                        b'{"seq":%d,"hash":"%s","body":%s}\n' % (seq, hexlify(digest), body)
-                        for seq, body, digest in rows
-                    ]
-                )
-            )
-            if not tick.at(expected - 1):
-                raise Cancelled("The report export was cancelled.")
-    if expected - 1 < checkpoint.size:
-        detail = f"{expected - 1} entries present, {checkpoint.size} recorded"
-        _refuse(Failure(expected, Problem.TRUNCATED, detail))
-    if prev.hex() != checkpoint.head:
-        _refuse(Failure(expected - 1, Problem.EDITED, "the last hash differs from the head"))
+    while not zipper.ledger_done.wait(0.1):
+        if not tick.at(zipper.ledger_entries):
+            raise Cancelled("The report export was cancelled.")
+    result = zipper.ledger_result
+    if result[0] == "done":
+        return str(result[1]), int(result[2])
+    if result[0] == "failed":
+        _refuse(Failure(int(result[1]), Problem[result[2]], str(result[3])))
+    raise KnownError(f"Cannot write ledger.jsonl: {result[1]}")
 
 
 def _refuse(failure: Failure) -> NoReturn:
@@ -582,14 +594,21 @@ def _write_deployments(
             )
             if scope.team_ids:
                 query = query.where(owner.team_id.in_(scope.team_ids))
+            name = names.name
             for row in session.execute(query.execution_options(yield_per=_ROWS)):
-                product, host, employee, *rest = row
-                table.row(
+                product, host, employee, processors, cores, publisher, title, version = row[:8]
+                table.plain(
                     [
-                        product,
-                        names.name("device", host),
-                        None if employee is None else names.name("person", employee),
-                        *rest,
+                        safe_text(product),
+                        name("device", host),
+                        "" if employee is None else name("person", employee),
+                        processors,
+                        cores,
+                        safe_text(publisher),
+                        safe_text(title),
+                        safe_text(version),
+                        _day(row[8]),
+                        _day(row[9]),
                     ]
                 )
         table.flush()
@@ -640,16 +659,31 @@ def _write_seats(
                         and_(Device.id.is_not(None), owner.team_id.in_(scope.team_ids)),
                     )
                 )
+            name = names.name
+            hidden = names.active
             for row in session.execute(query.execution_options(yield_per=_ROWS)):
-                aid, eid, product, metric = row[:4]
                 employee: str | None = row[4]
-                person, host, team, *rest = row[5:]
                 if employee is not None:
-                    kind, holder = "person", names.name("person", employee)
-                    label = "" if names.active else person
+                    kind, holder = "person", name("person", employee)
+                    label = "" if hidden else safe_text(row[5])
                 else:
-                    kind, holder, label = "device", names.name("device", host), ""
-                table.row([aid, eid, product, metric, kind, holder, label, team, *rest])
+                    kind, holder, label = "device", name("device", row[6]), ""
+                table.plain(
+                    [
+                        row[0],
+                        row[1],
+                        safe_text(row[2]),
+                        row[3],
+                        kind,
+                        holder,
+                        label,
+                        "" if row[7] is None else safe_text(row[7]),
+                        row[8],
+                        when(row[9]),
+                        "yes" if row[10] else "no",
+                        safe_text(row[11]),
+                    ]
+                )
         table.flush()
     return table.rows
 
