@@ -863,6 +863,7 @@ def main(argv: list[str] | None = None) -> int:
         rows += _start_rows(args.runs)
         rows += __import__("charts").chart_rows(Row, LARGE, args.runs)  # bench/charts.py
         rows += __import__("dashboard").dashboard_rows(Row, LARGE, WORK, args)  # bench/dashboard.py
+        rows += __import__("audit").audit_rows(WORK, Row)  # bench/audit.py
     finally:
         _remove_db(WORK)
 
