@@ -27,6 +27,7 @@ from PySide6.QtGui import (
     QResizeEvent,
 )
 from PySide6.QtWidgets import (
+    QBoxLayout,
     QFrame,
     QGridLayout,
     QHBoxLayout,
@@ -55,6 +56,7 @@ GREEN = "#2e7d32"
 GREY = "#757575"
 _TINT = {RED: "#fdecea", AMBER: "#fff4e0", GREEN: "#edf7ee", GREY: "transparent"}
 CARD_MIN_WIDTH = 210
+NARROW = 720  # below this width the chart and the alerts stack
 RECENT_ALERTS = 6
 _ALERT_ID = Qt.ItemDataRole.UserRole + 1
 _SEVERITY_COLOR = {Severity.HIGH: RED, Severity.MEDIUM: AMBER, Severity.LOW: GREY}
@@ -425,7 +427,10 @@ class DashboardPage(Page):
         all_alerts.clicked.connect(lambda: self.alerts_requested.emit(0))
         self.all_alerts = all_alerts
 
-        lower = QHBoxLayout()
+        # Side by side when there is room, one above the other in a narrow window.
+        lower = self.lower = QBoxLayout(QBoxLayout.Direction.LeftToRight)
+        lower.setSpacing(12)
+        self.alert_list.setMinimumSize(220, 140)
         left = QVBoxLayout()
         left.addWidget(chart_title)
         left.addWidget(self.chart)
@@ -437,7 +442,6 @@ class DashboardPage(Page):
         right.addLayout(head)
         right.addWidget(self.alert_list, 1)
         lower.addLayout(left, 3)
-        lower.addSpacing(12)
         lower.addLayout(right, 2)
 
         body = QWidget(self)
@@ -465,6 +469,13 @@ class DashboardPage(Page):
         columns = max(1, min(len(self.cards), width // (CARD_MIN_WIDTH + 10)))
         if columns > 3 and columns < len(self.cards):
             columns = min(columns, 5)  # 9 cards: rows of 5 and 4, not 6 and 3
+        direction = (
+            QBoxLayout.Direction.LeftToRight
+            if width >= NARROW
+            else QBoxLayout.Direction.TopToBottom
+        )
+        if self.lower.direction() != direction:
+            self.lower.setDirection(direction)
         if columns == self._columns and not force:
             return
         self._columns = columns
