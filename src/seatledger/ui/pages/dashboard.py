@@ -428,7 +428,7 @@ class DashboardPage(Page):
         self.all_alerts = all_alerts
 
         # Side by side when there is room, one above the other in a narrow window.
-        lower = self.lower = QBoxLayout(QBoxLayout.Direction.LeftToRight)
+        lower = self.lower_row = QBoxLayout(QBoxLayout.Direction.LeftToRight)
         lower.setSpacing(12)
         self.alert_list.setMinimumSize(220, 140)
         left = QVBoxLayout()
@@ -474,8 +474,8 @@ class DashboardPage(Page):
             if width >= NARROW
             else QBoxLayout.Direction.TopToBottom
         )
-        if self.lower.direction() != direction:
-            self.lower.setDirection(direction)
+        if self.lower_row.direction() != direction:
+            self.lower_row.setDirection(direction)
         if columns == self._columns and not force:
             return
         self._columns = columns
