@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import QPoint, QSettings, Qt
-from PySide6.QtWidgets import QDialog
+from PySide6.QtWidgets import QBoxLayout, QDialog
 from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select
@@ -168,9 +168,11 @@ def test_cards_reflow_to_the_window_width(
     page = dashboard_of(window)
     window.resize(1400, 900)
     qtbot.waitUntil(lambda: page._columns == 5)
+    assert page.lower_row.direction() == QBoxLayout.Direction.LeftToRight
     window.resize(760, 480)
     qtbot.waitUntil(lambda: page._columns < 5)
     assert page._columns >= 1
+    assert page.lower_row.direction() == QBoxLayout.Direction.TopToBottom  # chart above alerts
     for card in page.cards.values():
         assert card.width() >= card.minimumWidth()
 
