@@ -18,10 +18,12 @@ Which changes each rule looks at
       imports (every license at or above the warning level, and those with an alert to clear).
       Releases only clear: a license coming down is not news.
     - **over-commit**: a seat assignment recorded as an exception.
-    - **unlicensed installs**: an inventory import; installs added since the last one that was
-      evaluated (``alerts.installation_mark``, the highest install id seen) on devices where
-      neither the device nor its owner holds a seat of the product and no site license covers
-      it, one alert per product.
+    - **unlicensed installs**: an inventory import; the installs it inserted (the highest ids,
+      by its own count) on devices where neither the device nor its owner holds a seat of the
+      product and no site license covers it, one alert per product.  Over 100,000 new installs,
+      only products with no license in term are counted (no per-install check), so a large
+      import pays a range scan, not a reconciliation.  A re-import that inserts nothing costs
+      nothing.
     - **burst**: any seat assignment or release; fires when the operator's N-th newest seat entry
       is within M minutes, clears when a later one is not.
     - **after hours**: any change (acknowledging an alert excepted), in the configured time zone.
@@ -70,7 +72,7 @@ SEAT_ACTIONS = ASSIGN_ACTIONS | RELEASE_ACTIONS
 PEOPLE_ACTIONS = frozenset({"person.leave", "person.update", "import.people"})
 DEPARTED_STATUSES = ("left", "missing")
 DEPARTED_CAP = 200
-MARK_KEY = PREFIX + "installation_mark"
+EXACT_CAP = 100_000  # new installs checked one by one after an inventory import
 SETTINGS = "change alert settings"
 
 
@@ -378,7 +380,8 @@ class AlertService:
                 _departed_cleared(run)
 
         if action == "import.inventory" and Rule.UNLICENSED in enabled:
-            _unlicensed(run, label, int(change.entity_id) if change.entity_id.isdigit() else None)
+            inserted = after.get("inserted", 0)
+            _unlicensed(run, label, inserted if isinstance(inserted, int) else 0)
 
 
 def _row(a: Alert) -> AlertRow:
@@ -532,69 +535,82 @@ def _departed_cleared(run: _Evaluation) -> None:
     run.clear([f"departed:{pid}" for pid in ids if pid not in holding])
 
 
-def _unlicensed(run: _Evaluation, label: str, batch: int | None) -> None:
-    session = run.session
-    mark_text = session.scalar(select(Setting.value).where(Setting.key == MARK_KEY))
-    mark = int(mark_text) if mark_text is not None and mark_text.isdigit() else None
-    top = int(session.scalar(select(func.max(Installation.id))) or 0)
-    if mark is not None and top <= mark:
+def _unlicensed(run: _Evaluation, label: str, inserted: int) -> None:
+    """New installs of the import just made, on devices without a seat of their product.
+
+    The import inserts its new installs in one statement inside this transaction, which
+    writers hold alone, so they are the ``inserted`` highest ids: a range scan of the primary
+    key finds them, however large the inventory.  Up to :data:`EXACT_CAP` of them are checked
+    one by one (the device's and its owner's open seats, a site license); a larger import is
+    summarized per product bought nowhere at all, which needs no per-install check, and says
+    that the Reconciliation page has the rest.
+    """
+    if inserted <= 0:
         return
+    session = run.session
+    top = int(session.scalar(select(func.max(Installation.id))) or 0)
+    new = Installation.id > top - inserted
     today = run.now.date()
-    if mark is not None:
-        new: Any = Installation.id > mark
-    else:
-        # Never evaluated (a database whose inventory was loaded before alerts existed, or by
-        # the demo): this batch's new installs, found once by a scan, then the mark takes over.
-        new = and_(Installation.import_id == (batch or 0), Installation.first_seen == today)
-    owner = Device.owner_id
-    seated = (
-        select(SeatAssignment.id)
-        .join(Entitlement, SeatAssignment.entitlement_id == Entitlement.id)
-        .where(
-            Entitlement.product_id == SoftwareTitle.product_id,
-            SeatAssignment.ended_at.is_(None),
-            or_(
-                SeatAssignment.device_id == Installation.device_id,
-                and_(owner.is_not(None), SeatAssignment.person_id == owner),
-            ),
-        )
-        .exists()
-    )
-    site = (
-        select(Entitlement.id)
-        .where(
-            Entitlement.product_id == SoftwareTitle.product_id,
-            Entitlement.metric == Metric.SITE.value,
-            Entitlement.retired.is_(False),
-            or_(Entitlement.term_start.is_(None), Entitlement.term_start <= today),
-            or_(Entitlement.term_end.is_(None), Entitlement.term_end >= today),
-        )
-        .exists()
-    )
-    rows = session.execute(
+    query = (
         select(SoftwareTitle.product_id, Vendor.name, Product.name, func.count())
         .select_from(Installation)
         .join(SoftwareTitle, Installation.title_id == SoftwareTitle.id)
-        .join(Device, Installation.device_id == Device.id)
         .join(Product, SoftwareTitle.product_id == Product.id)
         .join(Vendor, Product.vendor_id == Vendor.id)
-        .where(
-            new,
-            Installation.removed_on.is_(None),
-            ~seated,
-            ~site,
-        )
+        .where(new, Installation.removed_on.is_(None))
         .group_by(SoftwareTitle.product_id, Vendor.name, Product.name)
-    ).all()
-    for pid, vendor, product, count in rows:
+    )
+    skip: set[int] = set()
+    if inserted > EXACT_CAP:
+        skip = set(
+            session.scalars(
+                select(Entitlement.product_id).where(
+                    Entitlement.retired.is_(False),
+                    or_(Entitlement.term_start.is_(None), Entitlement.term_start <= today),
+                    or_(Entitlement.term_end.is_(None), Entitlement.term_end >= today),
+                )
+            )
+        )
+        how = (
+            f"Found by {label}: installs of a product with no license in term. The import "
+            f"added {inserted:,} installs; the Reconciliation page counts those on devices "
+            "without a seat of products that were bought."
+        )
+    else:
+        owner = Device.owner_id
+        seated = (
+            select(SeatAssignment.id)
+            .join(Entitlement, SeatAssignment.entitlement_id == Entitlement.id)
+            .where(
+                Entitlement.product_id == SoftwareTitle.product_id,
+                SeatAssignment.ended_at.is_(None),
+                or_(
+                    SeatAssignment.device_id == Installation.device_id,
+                    and_(owner.is_not(None), SeatAssignment.person_id == owner),
+                ),
+            )
+            .exists()
+        )
+        site = (
+            select(Entitlement.id)
+            .where(
+                Entitlement.product_id == SoftwareTitle.product_id,
+                Entitlement.metric == Metric.SITE.value,
+                Entitlement.retired.is_(False),
+                or_(Entitlement.term_start.is_(None), Entitlement.term_start <= today),
+                or_(Entitlement.term_end.is_(None), Entitlement.term_end >= today),
+            )
+            .exists()
+        )
+        query = query.join(Device, Installation.device_id == Device.id).where(~seated, ~site)
+        how = f"Found by {label}: devices where neither the device nor its owner holds a seat."
+    for pid, vendor, product, count in session.execute(query).all():
+        if pid in skip:
+            continue
         run.raise_alert(
             Rule.UNLICENSED,
             f"unlicensed:{pid}:{run.seq}",
             f"{count:,} new install(s) of {_title(vendor, product, '')} without a seat",
-            f"Found by {label}: devices where neither the device nor its owner holds a seat.",
+            how,
             ("product", str(pid)),
         )
-    if mark_text is None:
-        session.add(Setting(key=MARK_KEY, value=str(top)))
-    else:
-        session.execute(update(Setting).where(Setting.key == MARK_KEY).values(value=str(top)))
