@@ -368,3 +368,19 @@ def test_cli_lists_open_alerts_and_acknowledges_one(
     assert capsys.readouterr().out == "No open alerts.\n"
     assert cli.main(["alerts", "--all", "--db", url]) == 0
     assert "acknowledged by admin: renewed" in capsys.readouterr().out
+
+
+def test_a_large_import_counts_only_products_bought_nowhere(
+    ops: Services, acrobat: dict[str, int], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from seatledger.services import alerts
+
+    monkeypatch.setattr(alerts, "EXACT_CAP", 0)  # every import counts as a large one
+    vendor = ops.catalog.add_vendor("Igor Pavlov")
+    zip_product = ops.catalog.add_product(vendor, "7-Zip")
+    ops.rules.add(RuleInput(zip_product, "7-Zip*", "Igor Pavlov", kind=MatchKind.WILDCARD))
+    _import(ops, tmp_path, "first.csv", ["ws-1", "ws-9"])
+    raised = [a for a in ops.alerts.alerts() if a.rule is Rule.UNLICENSED]
+    # Acrobat was bought (ws-9's install is left to the Reconciliation page); 7-Zip was not.
+    assert [a.subject for a in raised] == ["1 new install(s) of Igor Pavlov 7-Zip without a seat"]
+    assert "the Reconciliation page counts" in raised[0].detail
