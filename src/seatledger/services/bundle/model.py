@@ -89,12 +89,16 @@ class ReportFinding:
 
 @dataclass(frozen=True, slots=True)
 class Acknowledgement:
-    """A data-freshness warning the operator acknowledged (e.g. inventory 40 days old)."""
+    """A data-freshness warning and who acknowledged it (e.g. inventory 40 days old).
+
+    A warning nobody acknowledged is passed with ``acknowledged_by`` empty and
+    ``acknowledged_at`` None: the report lists it as NOT acknowledged.
+    """
 
     topic: str  # "inventory", "usage", "unmatched titles", ...
     warning: str
     acknowledged_by: str
-    acknowledged_at: dt.datetime
+    acknowledged_at: dt.datetime | None
 
 
 @dataclass(frozen=True, slots=True)

@@ -291,7 +291,7 @@ def _scope(report: ReportInput, s: _Styles) -> list[Flowable]:
         story.append(Spacer(1, 2 * mm))
     story.append(_p("Data freshness", s.h2))
     if not report.acknowledgements:
-        story.append(_p("No data-freshness warnings were raised.", s.small))
+        story.append(_p("No data-freshness warning was recorded in this audit.", s.small))
     else:
         rows: list[list[Any]] = [
             [_p("Topic", s.head), _p("Warning", s.head), _p("Acknowledged", s.head)]
@@ -301,7 +301,9 @@ def _scope(report: ReportInput, s: _Styles) -> list[Flowable]:
                 [
                     _p(a.topic, s.cell),
                     _p(a.warning, s.cell),
-                    _p(f"{a.acknowledged_by}\n{_date(a.acknowledged_at)}", s.cell),
+                    _p(f"{a.acknowledged_by}\n{_date(a.acknowledged_at)}", s.cell)
+                    if a.acknowledged_by
+                    else _p("NOT acknowledged", s.cell_bold),
                 ]
             )
         story.append(_table(rows, [30 * mm, WIDTH - 72 * mm, 42 * mm]))
@@ -374,6 +376,9 @@ def _position(report: ReportInput, s: _Styles) -> list[Flowable]:
 
 
 def _charts(report: ReportInput, s: _Styles) -> list[Flowable]:
+    heading: list[Flowable] = [_p("3. Usage", s.h1)]
+    if not report.charts:
+        return [*heading, _p("No usage charts are attached.", s.small)]
     story: list[Flowable] = []
     for chart in report.charts:
         try:
@@ -381,15 +386,11 @@ def _charts(report: ReportInput, s: _Styles) -> list[Flowable]:
         except (OSError, ValueError) as exc:
             raise KnownError(f"Cannot read the chart {chart.path}: {exc}") from None
         ratio = image.imageHeight / image.imageWidth if image.imageWidth else 0.5
-        image.drawWidth = WIDTH
         image.drawHeight = min(WIDTH * ratio, 150 * mm)
         image.drawWidth = image.drawHeight / ratio if ratio else WIDTH
-        story.append(KeepTogether([image, _p(chart.caption, s.muted), Spacer(1, 4 * mm)]))
-    if story:
-        story.insert(0, _p("3. Usage", s.h1))
-        story.insert(0, CondPageBreak(90 * mm))
-    else:
-        story = [_p("3. Usage", s.h1), _p("No usage charts are attached.", s.small)]
+        # The heading travels with the first chart, never alone at the foot of a page.
+        story.append(KeepTogether([*heading, image, _p(chart.caption, s.muted), Spacer(1, 4 * mm)]))
+        heading = []
     return story
 
 
@@ -516,8 +517,8 @@ def _how_to_verify(doc: dict[str, Any], s: _Styles) -> list[Flowable]:
             "openssl pkey -pubin -in signing-key.pub.pem -outform DER | sha256sum",
         ),
         (
-            "2. Check the manifest's signature:",
-            "openssl pkeyutl -verify -pubin -inkey signing-key.pub.pem -rawin "
+            "2. Check the manifest's signature with the key you pinned (OpenSSL 3):",
+            "openssl pkeyutl -verify -pubin -inkey PINNED.pem -rawin "
             "-in manifest.json -sigfile manifest.sig",
         ),
         (

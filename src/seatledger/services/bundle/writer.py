@@ -226,7 +226,8 @@ class _Zipper(threading.Thread):
                         return
                     if source is None:  # the helper has created the file by now
                         source = path.open("rb")
-                    self.ledger_entries = message[1] if message[0] == "progress" else 0
+                    if message[0] == "progress":
+                        self.ledger_entries = message[1]
                     target = message[2]
                     while source.tell() < target:
                         chunk = source.read(min(_CHUNK, target - source.tell()))
@@ -414,7 +415,7 @@ def write_bundle(
             scope = _resolve(session, report)
         checkpoint = Checkpoint(size, head.hex())
         total = size + 6 * _STEP
-        tick = _Ticker(progress, total)
+        tick = _Ticker(progress, total, lambda: zipper.ledger_entries)
         # The helper first, while this process may still fork (no zip thread yet).
         job = Job(ctx.db.url, str(folder / vb.LEDGER), size, checkpoint.head)
         producer = Producer(job)
@@ -460,7 +461,7 @@ def write_bundle(
             with suppress(KnownError):
                 zipper.finish()
         shutil.rmtree(staging, ignore_errors=True)
-    tick.at(tick.total)
+    tick.finish()
     return BundleResult(
         folder=out_dir / name,
         zip_path=out_dir / f"{name}.zip",
@@ -475,18 +476,33 @@ _STEP = 1  # progress units per non-ledger step (the ledger counts one per entry
 
 
 class _Ticker:
-    def __init__(self, progress: Progress | None, total: int) -> None:
+    """Progress: one unit per ledger entry written (by the helper) and one per other step."""
+
+    def __init__(self, progress: Progress | None, total: int, entries: Callable[[], int]) -> None:
         self.progress = progress
         self.total = max(total, 1)
-        self.done = 0
+        self.entries = entries
+        self.steps = 0
 
-    def at(self, done: int) -> bool:
-        self.done = done
-        return self.progress is None or self.progress(min(done, self.total), self.total)
+    def report(self) -> bool:
+        """Tell the caller how far the export is; False once it cancelled."""
+        done = min(self.entries() + self.steps * _STEP, self.total)
+        return self.progress is None or self.progress(done, self.total)
 
     def step(self) -> None:
-        if not self.at(self.done + _STEP):
+        """One more step done.
+
+        Raises:
+            Cancelled: the caller cancelled.
+        """
+        self.steps += 1
+        if not self.report():
             raise Cancelled("The report export was cancelled.")
+
+    def finish(self) -> None:
+        """Everything is done."""
+        if self.progress is not None:
+            self.progress(self.total, self.total)
 
 
 def _bundle_name(report: ReportInput) -> str:
@@ -514,7 +530,7 @@ def _await_ledger(zipper: _Zipper, tick: _Ticker) -> tuple[str, int]:
         KnownError: the helper failed.
     """
     while not zipper.ledger_done.wait(0.1):
-        if not tick.at(zipper.ledger_entries):
+        if not tick.report():
             raise Cancelled("The report export was cancelled.")
     result = zipper.ledger_result
     if result[0] == "done":
@@ -788,8 +804,8 @@ def report_document(
             {
                 "topic": a.topic,
                 "warning": a.warning,
-                "acknowledged_by": a.acknowledged_by,
-                "acknowledged_at": when(a.acknowledged_at),
+                "acknowledged_by": a.acknowledged_by or None,
+                "acknowledged_at": when(a.acknowledged_at) or None,
             }
             for a in report.acknowledgements
         ],
