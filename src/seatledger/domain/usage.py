@@ -206,6 +206,7 @@ def forecast(
     trend = (
         f"A least-squares line through the {unit} used on the last {count} days "
         f"({fit_start} to {fit_end}) changes by {slope:+.2f} {unit}/day"
+        + (f" ({slope * 365.25 / 12:+.1f} a month)" if abs(slope) < 1 else "")
     )
     limit_text = f"the limit of {cap:,.0f}"
     current = int(used[last_index])
