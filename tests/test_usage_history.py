@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from seatledger.domain.licensing import Metric
-from seatledger.errors import NotFoundError, ValidationError
+from seatledger.errors import KnownError, NotFoundError, ValidationError
 from seatledger.services.catalog import EntitlementInput
 from seatledger.services.directory import DeviceInput, PersonInput
 from seatledger.services.session import Services
@@ -325,3 +326,23 @@ def test_series_forecast_uses_the_limit_in_force(admin: Services, history: Histo
     assert series.forecast.fit_start == START
     assert series.forecast.fit_end == END
     assert "the limit of 6" in series.forecast.method
+
+
+def test_chargeback_export_escapes_formulas(tmp_path: Path) -> None:
+    from openpyxl import load_workbook
+
+    from seatledger.services.export import export_table
+    from seatledger.services.usage_history import TEAM_HEADERS, TeamCost, team_cells
+
+    rows = [TeamCost(1, "=HYPERLINK(1)", "+CC", 2, 3, 1, Decimal("12.50"), "EUR", 0)]
+    csv_path = export_table(TEAM_HEADERS, [team_cells(r) for r in rows], tmp_path / "t.csv")
+    lines = csv_path.read_text(encoding="utf-8-sig").splitlines()
+    assert lines[1] == "'=HYPERLINK(1),'+CC,2,3,1,12.5,EUR,0"
+    book = load_workbook(
+        export_table(TEAM_HEADERS, [team_cells(r) for r in rows], tmp_path / "t.xlsx")
+    )
+    sheet = book.active
+    assert sheet is not None
+    assert [c.value for c in sheet[2]][:2] == ["'=HYPERLINK(1)", "'+CC"]
+    with pytest.raises(KnownError, match=r"\.csv or \.xlsx"):
+        export_table(TEAM_HEADERS, [], tmp_path / "t.json")
