@@ -184,6 +184,9 @@ class SeatAssignment(Base):
         Index("ix_seat_open_device", "entitlement_id", "device_id", "ended_at"),
         Index("ix_seat_person", "person_id"),
         Index("ix_seat_device", "device_id"),
+        # Open seats of given people without reading the rows (the dashboard's count of seats
+        # held by people who left: 263 ms cold -> 9 ms on the large demo); added by 0004.
+        Index("ix_seat_person_open", "person_id", "ended_at", "entitlement_id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

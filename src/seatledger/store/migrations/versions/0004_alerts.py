@@ -1,4 +1,4 @@
-"""Alerts and their acknowledgements.
+"""Alerts and their acknowledgements; an index for counting open seats of people who left.
 
 Revision ID: 0004
 Revises: 0003
@@ -41,9 +41,16 @@ def upgrade() -> None:
     with op.batch_alter_table("alert", schema=None) as batch_op:
         batch_op.create_index("ix_alert_dedupe_key", ["dedupe_key", "cleared_at"], unique=False)
         batch_op.create_index("ix_alert_open", ["acknowledged_at", "id"], unique=False)
+    # The dashboard counts open seats of people who left from this index alone.
+    with op.batch_alter_table("seat_assignment", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_seat_person_open", ["person_id", "ended_at", "entitlement_id"], unique=False
+        )
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("seat_assignment", schema=None) as batch_op:
+        batch_op.drop_index("ix_seat_person_open")
     with op.batch_alter_table("alert", schema=None) as batch_op:
         batch_op.drop_index("ix_alert_open")
         batch_op.drop_index("ix_alert_dedupe_key")
