@@ -79,7 +79,8 @@ def test_headless_audit_writes_a_bundle_that_verifies(
     assert (out / f"{folder.name}.zip").is_file()
     report = json.loads((folder / "report.json").read_text())
     assert [f["resolution"]["decision"] for f in report["findings"]] == ["open"]
-    assert "NOT acknowledged" in report["audit"]["method"]
+    [warning] = report["acknowledgements"]
+    assert (warning["topic"], warning["acknowledged_by"]) == ("inventory", None)
     assert report["attestation"]["operator"] == "admin"
     assert cli.main(["verify", str(folder)]) == 0
     assert "VERIFIED" in capsys.readouterr().out

@@ -272,7 +272,12 @@ def test_report_input_lists_open_findings_and_unacknowledged_warnings(
     report = admin.audits.report_input(audit_id, position, "Contoso Ltd")
     assert {r.product for r in report.positions} <= {"PDF Studio", "Database Server"}
     assert [f.resolution.decision for f in report.findings] == [Decision.OPEN]
-    assert report.acknowledgements == []
+    [pending] = report.acknowledgements
+    assert (pending.topic, pending.acknowledged_by, pending.acknowledged_at) == (
+        "inventory",
+        "",
+        None,
+    )
     assert report.attestation.operator == "admin"
     assert report.attestation.full_name == "Ada Admin"
     assert report.previous is None
@@ -281,7 +286,9 @@ def test_report_input_lists_open_findings_and_unacknowledged_warnings(
     admin.audits.acknowledge(audit_id, warning.topic, warning.text)
     report = admin.audits.report_input(audit_id, position, "Contoso Ltd")
     assert [f.resolution.decision for f in report.findings] == [Decision.ACCEPT]
-    assert [a.topic for a in report.acknowledgements] == ["inventory"]
+    assert [(a.topic, a.acknowledged_by) for a in report.acknowledgements] == [
+        ("inventory", "admin")
+    ]
 
 
 def test_dashboard_counts_the_audits_whose_date_has_come(admin: Services, org: Org) -> None:

@@ -466,7 +466,7 @@ class AuditService:
         """Everything the audit recorded, as the bundle writer's input.
 
         Findings without a decision are reported as open; warnings nobody acknowledged are
-        left out of the acknowledgements (the report lists them as not acknowledged).
+        passed without a name or time (the report lists them as not acknowledged).
 
         Raises:
             ValidationError: the audit has no attestation yet.
@@ -483,10 +483,11 @@ class AuditService:
             )
             for f in findings
         ]
+        # Every warning goes in: one nobody acknowledged has no name and no time, and the
+        # report lists it as NOT acknowledged.
         acknowledgements = [
             Acknowledgement(w.topic, w.text, w.acknowledged_by, w.acknowledged_at)
             for w in self.freshness(audit_id)
-            if w.acknowledged and w.acknowledged_at is not None
         ]
         names = self._full_names([audit.attested_by, audit.approver])
         attestation = Attestation(
@@ -501,11 +502,6 @@ class AuditService:
         from seatledger.services.position import CONCURRENT_WINDOW_DAYS  # noqa: PLC0415
 
         method = METHOD.format(window=CONCURRENT_WINDOW_DAYS, shelf=audit.shelf_days)
-        pending = [w for w in self.freshness(audit_id) if not w.acknowledged]
-        if pending:
-            # The report's freshness table lists acknowledged warnings; these are stated here.
-            lines = "\n".join(f"- {w.topic}: {w.text}" for w in pending)
-            method += f"\n\nData-freshness warnings NOT acknowledged by anyone:\n{lines}"
         return ReportInput(
             organization=organization,
             audit_id=audit.id,
