@@ -346,3 +346,30 @@ def test_chargeback_export_escapes_formulas(tmp_path: Path) -> None:
     assert [c.value for c in sheet[2]][:2] == ["'=HYPERLINK(1)", "'+CC"]
     with pytest.raises(KnownError, match=r"\.csv or \.xlsx"):
         export_table(TEAM_HEADERS, [], tmp_path / "t.json")
+
+
+def test_a_concurrent_license_forecasts_from_its_peaks(admin: Services) -> None:
+    vendor = admin.catalog.add_vendor("CAD Corp")
+    product = admin.catalog.add_product(vendor, "Solver")
+    license_id = admin.catalog.add_entitlement(
+        EntitlementInput(product, Metric.CONCURRENT, 10, term_start=D(2026, 1, 1))
+    )
+    start = dt.datetime(2026, 1, 1, 9, tzinfo=dt.UTC)
+    with admin.db.write() as session:  # one more simultaneous checkout every third day
+        session.add_all(
+            [
+                UsageSession(feature="solver", user_name=f"u{n}", host="h",
+                             checkout=start + dt.timedelta(days=day), checkin=
+                             start + dt.timedelta(days=day, hours=2), units=1,
+                             product_id=product, import_id=1)
+                for day in range(60)
+                for n in range(day // 3 % 9)
+            ]
+        )  # fmt: skip
+    admin.ctx.clock = lambda: dt.datetime(2026, 3, 1, 12, tzinfo=dt.UTC)
+    series = UsageHistoryService(admin.ctx).series(
+        Scope(entitlement_id=license_id), D(2026, 1, 1), D(2026, 3, 1)
+    )
+    assert series.peaks is not None
+    assert int(series.peaks[59]) == 59 // 3 % 9
+    assert "daily peaks of concurrent checkouts" in series.forecast.method

@@ -165,12 +165,15 @@ def forecast(
     today: dt.date | None = None,
     window: int = FORECAST_WINDOW,
     unit: str = "seats",
+    measure: str = "",
 ) -> Forecast:
     """The day ``used`` reaches ``limit`` on a least-squares line over the last ``window`` days.
 
     Only days up to ``today`` are fitted (a range reaching into the future repeats today's state).
-    The limit compared against is the one in force on the last fitted day.
+    The limit compared against is the one in force on the last fitted day.  ``measure`` names
+    what ``used`` counts in the method's words (default: "<unit> used").
     """
+    measure = measure or f"{unit} used"
     if len(days) == 0:
         return Forecast(None, "No days to forecast from.")
     first = to_date(days[0])
@@ -204,7 +207,7 @@ def forecast(
         return Forecast(reached, method, slope, fit_start, fit_end, level)
 
     trend = (
-        f"A least-squares line through the {unit} used on the last {count} days "
+        f"A least-squares line through the {measure} on the last {count} days "
         f"({fit_start} to {fit_end}) changes by {slope:+.2f} {unit}/day"
         + (f" ({slope * 365.25 / 12:+.1f} a month)" if abs(slope) < 1 else "")
     )
@@ -217,8 +220,7 @@ def forecast(
         state = "Over" if current > cap else "At"
         return made(
             since,
-            f"{state} {limit_text} ({current:,} {unit} used); at or above it since {since}. "
-            f"{trend}.",
+            f"{state} {limit_text} ({current:,} {measure}); at or above it since {since}. {trend}.",
         )
     if slope <= 1e-9:
         return made(None, f"{trend}: flat or falling, so {limit_text} is not reached.")

@@ -300,6 +300,10 @@ class UsageHistoryService:
                 else np.full(count, np.nan, dtype=np.float64)
             )
         unit = _unit(metrics)
+        # A concurrent license caps simultaneous use: its trend is that of the daily peaks.
+        basis, measure = used_line, ""
+        if metrics == {Metric.CONCURRENT} and peaks is not None and peaks.any():
+            basis, measure = peaks, "daily peaks of concurrent checkouts"
         notes: list[str] = []
         if scope.team_id is not None:
             notes.append("Seats held by the team's people (by their current team).")
@@ -317,7 +321,7 @@ class UsageHistoryService:
             label=label,
             unit=unit,
             forecast=(
-                forecast(days, used_line, limit, today=self.today(), unit=unit)
+                forecast(days, basis, limit, today=self.today(), unit=unit, measure=measure)
                 if scope.team_id is None
                 else Forecast(
                     None,
