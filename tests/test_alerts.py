@@ -384,3 +384,13 @@ def test_a_large_import_counts_only_products_bought_nowhere(
     # Acrobat was bought (ws-9's install is left to the Reconciliation page); 7-Zip was not.
     assert [a.subject for a in raised] == ["1 new install(s) of Igor Pavlov 7-Zip without a seat"]
     assert "the Reconciliation page counts" in raised[0].detail
+
+
+def test_the_rules_run_once_per_change_however_many_services_share_a_context(
+    ops: Services, org: Any
+) -> None:
+    from seatledger.services.alerts import AlertService
+
+    AlertService(ops.ctx)
+    AlertService(ops.ctx)
+    assert len(ops.ctx.observers) == 1

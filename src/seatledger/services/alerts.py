@@ -211,7 +211,8 @@ class AlertService:
 
     def __init__(self, ctx: Context) -> None:
         self._ctx = ctx
-        if self.observe not in ctx.observers:
+        # One evaluation per change, however many AlertService objects share the context.
+        if not any(isinstance(getattr(o, "__self__", None), AlertService) for o in ctx.observers):
             ctx.observers.append(self.observe)
 
     # -- reading ---------------------------------------------------------------------------
