@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from seatledger.errors import KnownError
+from seatledger.errors import Cancelled, KnownError
 from seatledger.services import export
 from seatledger.services.session import Services
 from seatledger.services.usage_history import (
@@ -374,7 +374,13 @@ class UsagePage(Page):
             return
         service = self._service
         self.status.setText("Computing…")
-        task = Task(lambda _progress: service.series(scope, start, end), self)
+
+        def work(_progress: Progress) -> UsageSeries:
+            if generation != self._generation:  # a newer request is queued behind this one
+                raise Cancelled
+            return service.series(scope, start, end)
+
+        task = Task(work, self)
         task.succeeded.connect(lambda result: self._show_series(generation, result))
         task.failed.connect(lambda message, _details: self._failed(generation, message))
         self.runner.start(task)
