@@ -5,7 +5,15 @@ from __future__ import annotations
 import datetime as dt
 
 from PySide6.QtCore import QTime
-from PySide6.QtWidgets import QCheckBox, QLineEdit, QSpinBox, QTimeEdit, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QLabel,
+    QLineEdit,
+    QSpinBox,
+    QTimeEdit,
+    QVBoxLayout,
+    QWidget,
+)
 
 from seatledger.domain.alerts import AlertSettings, Rule, parse_days
 from seatledger.errors import ValidationError
@@ -71,7 +79,9 @@ class AlertSettingsDialog(FormDialog):
         self.work_end = QTimeEdit(_qtime(current.work_end), self)
         self.work_end.setDisplayFormat("HH:mm")
         self.add_row(
-            "Working &hours", row(self.work_start, self.work_end, 0), names=["Working hours"]
+            "Working &hours",
+            row(self.work_start, 6, QLabel("to", self), 6, self.work_end, 0),
+            names=["Working hours"],
         )
         self.work_days = QLineEdit(current.work_days_text, self)
         self.work_days.setPlaceholderText("Mon,Tue,Wed,Thu,Fri")
