@@ -677,3 +677,23 @@ def test_report_document_needs_no_database(admin: Services, identity: SigningIde
     assert document["attestation"]["full_name"] == "Ada Admin"
     assert document["signing"]["ed25519_public_key_sha256"] == identity.ed25519_fingerprint
     json.dumps(document)  # plain JSON values only
+
+
+@sqlite_only
+@pytest.mark.parametrize("helper", ["fresh interpreter", "thread"])
+def test_the_ledger_helper_works_where_forking_is_unsafe(
+    admin: Services,
+    org: Any,
+    identity: SigningIdentity,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    helper: str,
+) -> None:
+    """The GUI has threads (no fork: a fresh interpreter); a frozen build has no interpreter."""
+    from seatledger.services.bundle import ledger_file
+
+    monkeypatch.setattr(ledger_file, "can_fork", lambda: False)
+    if helper == "thread":
+        monkeypatch.setattr(sys, "frozen", True, raising=False)
+    result = write_bundle(admin.ctx, _bare_report(), identity, tmp_path)
+    assert verify(result.folder).ok

@@ -20,13 +20,18 @@ Messages to the writer: ``("progress", entries, bytes)``, ``("done", sha256_hex,
 from __future__ import annotations
 
 import binascii
+import dataclasses
 import hashlib
+import json
 import multiprocessing
+import os
 import queue
+import subprocess
 import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from seatledger.domain.ledger import GENESIS_HASH, Problem
@@ -127,14 +132,57 @@ def _process_main(job: Job, connection: Any) -> None:
         connection.close()
 
 
+def subprocess_main() -> None:
+    """Entry point of a helper started as ``python -c`` (the job as JSON on stdin).
+
+    Messages go to stdout as JSON lines.  A fresh interpreter is safe beside any threads, and
+    unlike multiprocessing's spawn it never re-runs the parent's main script.
+    """
+    job = Job(**json.loads(sys.stdin.read()))
+    out = sys.stdout
+
+    def send(message: Message) -> None:
+        out.write(json.dumps(message) + "\n")
+        out.flush()
+
+    produce(job, send)
+
+
+_SUBPROCESS = (
+    "from seatledger.services.bundle.ledger_file import subprocess_main; subprocess_main()"
+)
+
+
 class Producer:
-    """The helper writing ledger.jsonl: a process when one can be started, else a thread."""
+    """The helper writing ledger.jsonl: a forked process where this one may fork, else a fresh
+    interpreter, else (a frozen build) a thread."""
 
     def __init__(self, job: Job) -> None:
         self._process: Any = None
+        self._popen: subprocess.Popen[str] | None = None
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
-        if getattr(sys, "frozen", False):
+        if can_fork():
+            context: Any = multiprocessing.get_context("fork")
+            self._receive, sender = context.Pipe(duplex=False)
+            self._process = context.Process(
+                target=_process_main, args=(job, sender), name="bundle-ledger", daemon=True
+            )
+            self._process.start()
+            sender.close()
+        elif not getattr(sys, "frozen", False):
+            # Forking beside threads can deadlock; a fresh interpreter is safe anywhere.
+            self._popen = subprocess.Popen(  # noqa: S603 (our own interpreter and module)
+                [sys.executable, "-c", _SUBPROCESS],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                text=True,
+                env={**os.environ, "PYTHONPATH": _package_root()},
+            )
+            assert self._popen.stdin is not None
+            self._popen.stdin.write(json.dumps(dataclasses.asdict(job)))
+            self._popen.stdin.close()
+        else:
             self._queue: queue.Queue[Message] = queue.Queue()
 
             def send(message: Message) -> None:
@@ -146,20 +194,17 @@ class Producer:
                 target=produce, args=(job, send), name="bundle-ledger", daemon=True
             )
             self._thread.start()
-            return
-        # Forking beside threads can deadlock; a fresh interpreter is safe anywhere.
-        context: Any = multiprocessing.get_context("fork" if can_fork() else "spawn")
-        self._receive, sender = context.Pipe(duplex=False)
-        self._process = context.Process(
-            target=_process_main, args=(job, sender), name="bundle-ledger", daemon=True
-        )
-        self._process.start()
-        sender.close()
 
     def receive(self) -> Message:
         """The next message (an error message if the helper died without a word)."""
         if self._thread is not None:
             return self._queue.get()
+        if self._popen is not None:
+            assert self._popen.stdout is not None
+            line = self._popen.stdout.readline()
+            if not line:
+                return ("error", "the ledger helper process stopped unexpectedly")
+            return tuple(json.loads(line))
         try:
             message: Message = self._receive.recv()
         except (EOFError, OSError):
@@ -174,9 +219,18 @@ class Producer:
                 self._process.terminate()
             self._process.join()
             self._receive.close()
+        elif self._popen is not None:
+            if self._popen.poll() is None:
+                self._popen.terminate()
+            self._popen.wait()
+            if self._popen.stdout is not None:
+                self._popen.stdout.close()
         elif self._thread is not None:
-            while self._thread.is_alive():
-                try:  # unblock a helper waiting to put
-                    self._queue.get_nowait()
-                except queue.Empty:
-                    self._thread.join(0.05)
+            self._thread.join()
+
+
+def _package_root() -> str:
+    """The folder holding the seatledger package, first on the helper's import path."""
+    root = str(Path(__file__).resolve().parents[3])
+    existing = os.environ.get("PYTHONPATH", "")
+    return root + (os.pathsep + existing if existing else "")
