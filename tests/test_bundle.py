@@ -681,9 +681,9 @@ def test_report_document_needs_no_database(admin: Services, identity: SigningIde
 
 @sqlite_only
 @pytest.mark.parametrize("helper", ["fresh interpreter", "thread"])
+@pytest.mark.usefixtures("org")
 def test_the_ledger_helper_works_where_forking_is_unsafe(
     admin: Services,
-    org: Any,
     identity: SigningIdentity,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
