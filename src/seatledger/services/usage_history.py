@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+from numpy.lib.stride_tricks import sliding_window_view
 from sqlalchemy import (
     ColumnElement,
     Date,
@@ -70,6 +71,7 @@ from seatledger.store.models import (
 
 _EPOCH = dt.date(1970, 1, 1)
 MAX_DAYS = 366 * 30
+PEAK_DAYS = 7
 _UNITS = {
     Metric.PER_USER: "seats",
     Metric.SUBSCRIPTION: "seats",
@@ -300,10 +302,13 @@ class UsageHistoryService:
                 else np.full(count, np.nan, dtype=np.float64)
             )
         unit = _unit(metrics)
-        # A concurrent license caps simultaneous use: its trend is that of the daily peaks.
+        # A concurrent license caps simultaneous use: its trend is that of the peaks, taken over
+        # a week so quiet weekends do not pull the line down.
         basis, measure = used_line, ""
         if metrics == {Metric.CONCURRENT} and peaks is not None and peaks.any():
-            basis, measure = peaks, "daily peaks of concurrent checkouts"
+            padded = np.concatenate([np.zeros(PEAK_DAYS - 1, dtype=np.int64), peaks])
+            basis = sliding_window_view(padded, PEAK_DAYS).max(axis=1)
+            measure = f"peaks of concurrent checkouts (the highest in each {PEAK_DAYS} days)"
         notes: list[str] = []
         if scope.team_id is not None:
             notes.append("Seats held by the team's people (by their current team).")
