@@ -8,13 +8,17 @@ as text; duplicate keys with conflicting values are caught as they appear.
 from __future__ import annotations
 
 import datetime as dt
+import sys
+from array import array
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
+from itertools import islice
+from operator import itemgetter
 
 from seatledger.domain.licensing import Metric
 from seatledger.ingest.formats import Detection, Kind, field_label, normal
-from seatledger.ingest.tabular import Problem, Table
+from seatledger.ingest.tabular import CellRows, Problem, Table
 from seatledger.ingest.values import Ambiguous, DateReader, ValueProblem, amount, employed, whole
 
 MAX_TEXT = 500
@@ -83,6 +87,32 @@ class UsageRecord:
 
 
 Record = PersonRecord | DeviceRecord | InstallRecord | EntitlementRecord | UsageRecord
+
+
+@dataclass(slots=True)
+class Installs:
+    """The distinct values an inventory's rows have read so far, which its rows index into."""
+
+    hosts: list[str] = field(default_factory=list)  # as the file first wrote each, stripped
+    titles: list[tuple[str, str, str]] = field(default_factory=list)  # (publisher, title, ver.)
+    dates: list[dt.date | None] = field(default_factory=lambda: [None])  # 0: no date
+    host_index: dict[str, int] = field(default_factory=dict)
+    title_index: dict[tuple[str, str, str], int] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class InstallChunk:
+    """Some rows of an inventory, each as indexes into ``found``'s hosts, titles and dates."""
+
+    found: Installs
+    host_of: array[int] = field(default_factory=lambda: array("i"))
+    title_of: array[int] = field(default_factory=lambda: array("i"))
+    date_of: array[int] = field(default_factory=lambda: array("i"))  # empty: no date column
+    lines: array[int] = field(default_factory=lambda: array("q"))  # of the numbered rows
+
+    def __len__(self) -> int:
+        return len(self.host_of)
+
 
 _METRICS = {
     "peruser": Metric.PER_USER,
@@ -161,12 +191,16 @@ class RowReader:
             Kind.USAGE: self._usage,
             Kind.SNIPEIT: self._snipeit,
         }
-        self._read = readers.get(detection.kind)  # installs: see _installs
+        self._read = readers.get(detection.kind)  # installs: see install_chunks
+        self.installs = Installs()
+        self._numbered = 0  # good install rows given their line
+        self._blank = 0  # blank install rows (not counted as read)
+        self._left_out = 0  # install rows with problems
 
     def records(self) -> Iterator[Record]:
         """Every good record, in file order."""
         if self.detection.kind is Kind.INVENTORY:
-            yield from self._installs()
+            yield from self._install_records()
             return
         read = self._read
         assert read is not None
@@ -178,6 +212,19 @@ class RowReader:
             record = read(line, cells)
             if record is not None:
                 yield record
+
+    def _install_records(self) -> Iterator[InstallRecord]:
+        """Installs one record at a time, each with its line (slower than the chunks)."""
+        found = self.installs
+        for chunk in self.install_chunks(numbered=sys.maxsize):
+            days = chunk.date_of or array("i", bytes(4 * len(chunk)))
+            for line, host, title, day in zip(
+                chunk.lines, chunk.host_of, chunk.title_of, days, strict=True
+            ):
+                publisher, name, version = found.titles[title]
+                yield InstallRecord(
+                    line, found.hosts[host], publisher, name, version, found.dates[day]
+                )
 
     # -- cell helpers ---------------------------------------------------------------------------
 
@@ -323,37 +370,138 @@ class RowReader:
         record = DeviceRecord(line, hostname, serial, os_name, processors, cores, owner, last_seen)
         return None if self._duplicate(hostname, line, record, "Host name") else record
 
-    def _installs(self) -> Iterator[InstallRecord]:
-        """Installed-software rows: the hot path of a million-row inventory, kept flat."""
+    def install_chunks(self, size: int = 20_000, numbered: int = 0) -> Iterator[InstallChunk]:
+        """Installed-software rows, a chunk of up to ``size`` rows at a time.
+
+        The hot path of a million-row inventory: each distinct cell value (a host name, a
+        title with its publisher and version, a date) is read and checked once, and a row
+        becomes three indexes into :attr:`installs`.  Rows with problems are reported (by
+        line) and left out.  The first ``numbered`` good rows also get their line.
+        """
+        assert self.detection.kind is Kind.INVENTORY
+        found = self.installs
         columns = self._columns
-        host_at, title_at = columns["hostname"], columns["title"]
-        publisher_at, version_at = columns.get("publisher"), columns.get("version")
-        date_at = columns.get("install_date")
-        width = self.width
-        for line, cells in self.table.rows:
-            self.rows_read += 1
-            if len(cells) != width and self._width_problem(line, cells):
-                continue
-            hostname = cells[host_at].strip()
-            title = cells[title_at].strip()
-            publisher = cells[publisher_at].strip() if publisher_at is not None else ""
-            version = cells[version_at].strip() if version_at is not None else ""
-            if (
-                not hostname
-                or not title
-                or len(title) > MAX_TEXT
-                or len(hostname) > 255
-                or len(publisher) > 300
-                or len(version) > 100
-            ):
-                self._install_problem(line, hostname, title, publisher, version)
-                continue
-            install_date = None
-            if date_at is not None and cells[date_at].strip():
-                ok, install_date = self._date(cells, "install_date", line)
-                if not ok:
+        host_at, date_at = columns["hostname"], columns.get("install_date")
+        parts = [p for p in (columns["title"], columns.get("publisher")) if p is not None]
+        parts += [columns["version"]] if "version" in columns else []
+        title_key = itemgetter(*parts)
+        hosts: dict[str, int] = {}  # a host cell as written -> its index, -1 if unusable
+        titles: dict[object, int] = {}  # the title's cells as written -> index, or -1
+        dates: dict[str, int] = {"": 0}  # a date cell -> index into found.dates (0: none)
+        width, named = self.width, self._named
+        source = self.table.cells
+        assert source is not None
+        rows = iter(source)
+        good = 0
+        while True:
+            chunk = InstallChunk(found)
+            add_host, add_title = chunk.host_of.append, chunk.title_of.append
+            add_date, add_line = chunk.date_of.append, chunk.lines.append
+            left = numbered - self._numbered
+            for cells in islice(rows, size):
+                if len(cells) != width and (
+                    not (named <= len(cells) < width) and self._unfit(source, cells)
+                ):
                     continue
-            yield InstallRecord(line, hostname, publisher, title, version, install_date)
+                host = hosts.get(cells[host_at])
+                if host is None:
+                    host = hosts[cells[host_at]] = self._new_host(cells[host_at])
+                title = titles.get(title_key(cells))
+                if title is None:
+                    title = titles[title_key(cells)] = self._new_title(title_key(cells))
+                if host < 0 or title < 0:
+                    self._bad_install(source, cells, host_at, title_key)
+                    continue
+                if date_at is not None:  # without the column, date_of stays empty: no dates
+                    day = dates.get(cells[date_at], -1)
+                    if day < 0:
+                        day = self._install_date(source, cells, date_at, dates)
+                        if day < 0:
+                            continue
+                    add_date(day)
+                add_host(host)
+                add_title(title)
+                if left > 0:
+                    left -= 1
+                    add_line(source.line(cells))
+            self._numbered = numbered - max(left, 0)
+            before = self.rows_read + self._blank
+            good += len(chunk)
+            self.rows_read = good + self._left_out  # blank rows are not read
+            if self.rows_read + self._blank == before:
+                return
+            yield chunk
+
+    def _unfit(self, source: CellRows, cells: list[str]) -> bool:
+        """Whether a row of the wrong width is left out (blank, or a problem reported)."""
+        if not "".join(cells).strip():
+            self._blank += 1
+            return True
+        if self._width_problem(source.line(cells), cells):
+            self._left_out += 1
+            return True
+        return False
+
+    def _new_host(self, cell: str) -> int:
+        host = cell.strip()
+        if not host or len(host) > 255:
+            return -1
+        found = self.installs
+        index = found.host_index.get(host)
+        if index is None:
+            index = found.host_index[host] = len(found.hosts)
+            found.hosts.append(host)
+        return index
+
+    def _title_parts(self, key: object) -> tuple[str, str, str]:
+        """(publisher, title, version) from the cells :meth:`install_chunks` keys titles by."""
+        cells = [str(c) for c in key] if isinstance(key, tuple) else [str(key)]
+        title = cells.pop(0).strip()
+        publisher = cells.pop(0).strip() if "publisher" in self._columns else ""
+        version = cells.pop(0).strip() if "version" in self._columns else ""
+        return publisher, title, version
+
+    def _new_title(self, key: object) -> int:
+        publisher, title, version = parts = self._title_parts(key)
+        if not title or len(title) > MAX_TEXT or len(publisher) > 300 or len(version) > 100:
+            return -1
+        found = self.installs
+        index = found.title_index.get(parts)
+        if index is None:
+            index = found.title_index[parts] = len(found.titles)
+            found.titles.append(parts)
+        return index
+
+    def _bad_install(
+        self, source: CellRows, cells: list[str], host_at: int, title_key: itemgetter[object]
+    ) -> None:
+        if not "".join(cells).strip():  # Excel writes ",,," for an empty row
+            self._blank += 1
+            return
+        self._left_out += 1
+        publisher, title, version = self._title_parts(title_key(cells))
+        self._install_problem(source.line(cells), cells[host_at].strip(), title, publisher, version)
+
+    def _install_date(
+        self, source: CellRows, cells: list[str], date_at: int, dates: dict[str, int]
+    ) -> int:
+        """The index of a row's install date, or -1 when it is a problem (reported)."""
+        value = cells[date_at]
+        if not value.strip():
+            dates[value] = 0
+            return 0
+        line = source.line(cells)
+        ok, day = self._date(cells, "install_date", line)
+        if not ok:
+            self._left_out += 1
+            return -1
+        if day is None:  # ambiguous until the file settles the order: read again, not kept
+            return 0
+        found = self.installs
+        # A date read is the same date for the rest of the file: the order, once settled, stays.
+        index = dates[value] = len(found.dates)
+        found.dates.append(day)
+        return index
 
     def _width_problem(self, line: int, cells: list[str]) -> bool:
         """Report a row with the wrong number of fields; whether it must be skipped."""

@@ -16,7 +16,7 @@ import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, Protocol
 
 from seatledger.errors import KnownError
 
@@ -209,9 +209,27 @@ def _classify(path: Path, head: bytes) -> tuple[str, str]:
     return "csv", "utf-8"
 
 
+class CellRows(Protocol):
+    """A table's data rows as bare cell lists, for a loop too hot to number every row.
+
+    Blank rows come through too (a blank line as ``[]``).  :meth:`line` tells where the row
+    last read starts, for the rows a problem is reported on.
+    """
+
+    def __iter__(self) -> Iterator[list[str]]: ...
+
+    def line(self, cells: list[str]) -> int:
+        """The line the row just read (``cells``) starts on."""
+        ...
+
+
 @dataclass
 class Table:
-    """A table being read: its header, and its rows as (line number, cells)."""
+    """A table being read: its header, and its rows as (line number, cells).
+
+    ``rows`` skips blank rows; ``cells`` gives the same rows unnumbered, blank ones included.
+    Both read the same file: a reader takes one of them.
+    """
 
     facts: FileFacts
     delimiter: str  # "," ";" "\t" "|", or "" for a workbook
@@ -221,6 +239,11 @@ class Table:
     sheet: str = ""
     skipped_preamble: list[str] = field(default_factory=list)
     closer: Callable[[], None] = lambda: None
+    cells: CellRows | None = None  # None: number them from ``rows``
+
+    def __post_init__(self) -> None:
+        if self.cells is None:
+            self.cells = _Numbered(self.rows)
 
     def close(self) -> None:
         """Release the file; reading the rows to their end does so too."""
@@ -274,14 +297,16 @@ def read_table(facts: FileFacts, problems: list[Problem]) -> Table:
             f"{facts.path.name}, line {line_no}: the header row cannot be read ({exc})."
         ) from None
     header_line = line_no
+    rows = _CsvRows(stream, delimiter, header_line, problems)
     return Table(
         facts,
         delimiter,
         header,
         header_line,
-        _csv_rows(stream, delimiter, header_line, problems),
+        rows.numbered(),
         skipped_preamble=preamble,
         closer=stream.close,
+        cells=rows,
     )
 
 
@@ -303,31 +328,84 @@ def sniff_delimiter(line: str) -> str:
     return best if counts[best] else ","
 
 
-def _csv_rows(
-    stream: IO[str], delimiter: str, header_line: int, problems: list[Problem]
-) -> Iterator[tuple[int, list[str]]]:
-    csv.field_size_limit(FIELD_LIMIT)
-    reader = csv.reader(stream, delimiter=delimiter, strict=True)
-    start = header_line + 1
-    base = header_line + 1
-    try:
-        # A plain for loop (not next() per row): this runs a million times per large export.
-        for cells in reader:
-            line = start
-            start = base + reader.line_num
-            if "".join(cells).strip():  # Excel writes ",,," for an empty row
-                yield line, cells
-    except csv.Error as exc:
-        problems.append(_csv_problem(stream, reader, start, exc))
-    except UnicodeDecodeError as exc:
-        problems.append(
-            Problem(start, "", "", f"the bytes are not valid {exc.encoding} ({exc.reason})")
-        )
-    finally:
-        stream.close()
+class _CsvRows:
+    """The data rows of a CSV file, numbered (:meth:`numbered`) or bare (iterating).
+
+    A structural problem (an unclosed quote, a huge field, undecodable bytes) ends the rows and
+    is appended to ``problems`` with the line the unreadable row starts on.
+    """
+
+    def __init__(
+        self, stream: IO[str], delimiter: str, header_line: int, problems: list[Problem]
+    ) -> None:
+        csv.field_size_limit(FIELD_LIMIT)
+        self.stream = stream
+        self.reader = csv.reader(stream, delimiter=delimiter, strict=True)
+        self.base = header_line + 1
+        self.problems = problems
+
+    def numbered(self) -> Iterator[tuple[int, list[str]]]:
+        """(line, cells) of every row that is not blank."""
+        reader, base = self.reader, self.base
+        start = base
+        try:
+            # A plain for loop (not next() per row): this runs a million times per large export.
+            for cells in reader:
+                line = start
+                start = base + reader.line_num
+                if "".join(cells).strip():  # Excel writes ",,," for an empty row
+                    yield line, cells
+        except (csv.Error, UnicodeDecodeError) as exc:
+            self._stopped(start, exc)
+        finally:
+            self.stream.close()
+
+    def __iter__(self) -> Iterator[list[str]]:
+        reader = self.reader
+        read = 0  # lines of the rows read whole
+        try:
+            for cells in reader:
+                read = reader.line_num
+                yield cells
+        except (csv.Error, UnicodeDecodeError) as exc:
+            self._stopped(self.base + read, exc)
+        finally:
+            self.stream.close()
+
+    def line(self, cells: list[str]) -> int:
+        """The line the row just read starts on: the reader has counted its last line."""
+        text = "".join(cells)
+        breaks = text.count("\n") + text.count("\r") - text.count("\r\n") if text else 0
+        return self.base + self.reader.line_num - breaks - 1
+
+    def _stopped(self, start: int, exc: Exception) -> None:
+        if isinstance(exc, UnicodeDecodeError):
+            self.problems.append(
+                Problem(start, "", "", f"the bytes are not valid {exc.encoding} ({exc.reason})")
+            )
+        else:
+            assert isinstance(exc, csv.Error)
+            self.problems.append(_csv_problem(start, exc))
 
 
-def _csv_problem(stream: IO[str], reader: object, start: int, exc: csv.Error) -> Problem:
+class _Numbered:
+    """Bare cells from numbered rows (a workbook's), remembering the last row's line."""
+
+    def __init__(self, rows: Iterator[tuple[int, list[str]]]) -> None:
+        self.rows = rows
+        self.last = 0
+
+    def __iter__(self) -> Iterator[list[str]]:
+        for line, cells in self.rows:
+            self.last = line
+            yield cells
+
+    def line(self, cells: list[str]) -> int:
+        del cells
+        return self.last
+
+
+def _csv_problem(start: int, exc: csv.Error) -> Problem:
     text = str(exc)
     if "field larger than field limit" in text:
         return Problem(

@@ -23,7 +23,7 @@ from seatledger.domain.roles import Permission
 from seatledger.errors import KnownError, NotFoundError, ValidationError
 from seatledger.ingest import flexlm
 from seatledger.ingest.formats import FIELDS, Detection, Kind, detect
-from seatledger.ingest.records import Record, RowReader
+from seatledger.ingest.records import InstallChunk, InstallRecord, Record, RowReader
 from seatledger.ingest.tabular import (
     FileFacts,
     ImportFileError,
@@ -156,6 +156,7 @@ class _Opened:
     reader: RowReader | None
     table: Table | None
     snapshot: flexlm.Snapshot | None
+    installs: Iterator[InstallChunk] | None = None  # an inventory's rows, in chunks
 
     def close(self) -> None:
         """Release the file, however far it was read."""
@@ -349,23 +350,26 @@ class ImportService:
             )
             change.session.add(batch)
             change.session.flush()
-            records = _watch(opened.records, opened.reader, progress, facts)
             detection = opened.detection
             given = frozenset(
                 {f.key for f in FIELDS[options.kind]}
                 if detection is None
                 else {*detection.columns, *detection.fallbacks}
             )
-            applied = importers.apply(
-                change.session,
-                options,
-                batch.id,
-                change.now,
-                records,
-                problems,
-                opened.snapshot,
-                given=given,
-            )
+            if opened.installs is not None:
+                chunks = _watch_chunks(opened.installs, opened.reader, progress, facts)
+                applied = importers.apply_inventory(change.session, batch.id, change.now, chunks)
+            else:
+                applied = importers.apply(
+                    change.session,
+                    options,
+                    batch.id,
+                    change.now,
+                    _watch(opened.records, opened.reader, progress, facts),
+                    problems,
+                    opened.snapshot,
+                    given=given,
+                )
             if _needs_second_pass(options, dates):
                 raise _Settled(dates)  # rolls this pass back; the caller reads the file again
             _check_read_whole(opened)
@@ -407,6 +411,10 @@ class ImportService:
         """Read every record (the preview's pass), keeping the first few as a sample."""
         sample: list[tuple[int, list[str]]] = []
         count = 0
+        if opened.installs is not None:
+            for chunk in _watch_chunks(opened.installs, opened.reader, progress, opened.facts):
+                count += len(chunk)
+                sample += _install_sample(chunk, SAMPLE_ROWS - len(sample))
         for record in _watch(opened.records, opened.reader, progress, opened.facts):
             count += 1
             if len(sample) < SAMPLE_ROWS:
@@ -474,6 +482,7 @@ class ImportService:
             raise ImportFileError(f"{facts.path.name}: the header row is empty.")
         detection = detect(options.kind, table.header, options.mapping, options.mapping_name)
         reader = RowReader(table, detection, dates, problems)
+        inventory = detection.complete and options.kind is Kind.INVENTORY
         return _Opened(
             facts,
             options,
@@ -483,10 +492,11 @@ class ImportService:
             table.delimiter_label,
             table.header,
             detection,
-            reader.records() if detection.complete else iter(()),
+            reader.records() if detection.complete and not inventory else iter(()),
             reader,
             table,
             None,
+            reader.install_chunks(numbered=SAMPLE_ROWS) if inventory else None,
         )
 
 
@@ -563,6 +573,36 @@ def _watch(
             progress(done, max(estimate, done))
         yield record
     progress(1, 1)
+
+
+def _watch_chunks(
+    chunks: Iterator[InstallChunk],
+    reader: RowReader | None,
+    progress: Progress | None,
+    facts: FileFacts,
+) -> Iterator[InstallChunk]:
+    """Pass chunks of installs through, reporting progress after each (cancel raises)."""
+    if progress is None:
+        yield from chunks
+        return
+    estimate = max(facts.size // 80, 1)
+    for chunk in chunks:
+        done = reader.rows_read if reader is not None else 0
+        progress(done, max(estimate, done))
+        yield chunk
+    progress(1, 1)
+
+
+def _install_sample(chunk: InstallChunk, wanted: int) -> list[tuple[int, list[str]]]:
+    """The preview's sample rows from the numbered start of an inventory."""
+    found, days = chunk.found, chunk.date_of
+    sample = []
+    for n, line in enumerate(chunk.lines[: max(wanted, 0)]):
+        publisher, title, version = found.titles[chunk.title_of[n]]
+        day = found.dates[days[n]] if days else None
+        record = InstallRecord(line, found.hosts[chunk.host_of[n]], publisher, title, version, day)
+        sample.append((line, _cells_of(record)))
+    return sample
 
 
 def _cells_of(record: Record) -> list[str]:

@@ -9,7 +9,7 @@ ids is safe; :meth:`Bulk.advance_sequences` then moves PostgreSQL's sequences pa
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -43,13 +43,28 @@ class Bulk:
         for start in range(0, len(rows), CHUNK):
             self.conn.exec_driver_sql(sql, list(rows[start : start + CHUNK]))
 
+    def stream(self, statement: str, rows: Iterable[tuple[Any, ...]]) -> int:
+        """Run a statement for every row, through the driver's cursor in one executemany; the
+        rows it changed in all.
+
+        Rows may be any iterable, so a million of them are never a list of tuples at once.
+        """
+        driver: Any = self.conn.connection.driver_connection  # its executemany takes iterables
+        cursor = driver.cursor()
+        try:
+            cursor.executemany(self.sql(statement), rows)
+            return max(int(cursor.rowcount), 0)
+        finally:
+            cursor.close()
+
     def insert(self, table: str, columns: str, rows: Sequence[tuple[Any, ...]]) -> None:
         """Insert ``rows`` with executemany, in chunks."""
         marks = ", ".join(["?"] * (columns.count(",") + 1))
         self.many(f"INSERT INTO {table} ({columns}) VALUES ({marks})", rows)
 
-    def defer_indexes(self, tables: Sequence[str]) -> None:
-        """Drop the secondary indexes of ``tables`` until :meth:`restore_indexes` (SQLite).
+    def defer_indexes(self, tables: Sequence[str], only: Sequence[str] = ()) -> None:
+        """Drop the secondary indexes of ``tables`` (or just those named ``only``) until
+        :meth:`restore_indexes` (SQLite).
 
         Building an index once over sorted keys is much faster than keeping it up to date row
         by row.  The exact statements the migrations stored are replayed, in the same
@@ -64,6 +79,8 @@ class Bulk:
             tuple(tables),
         ).all()
         for name, sql in rows:
+            if only and name not in only:
+                continue
             self.conn.exec_driver_sql(f'DROP INDEX "{name}"')
             self._deferred.append(str(sql))
 
