@@ -23,7 +23,7 @@ from seatledger.services.directory import DeviceInput
 from seatledger.services.imports import ImportOptions
 from seatledger.services.rules import RuleInput
 from seatledger.services.session import Services
-from seatledger.store.models import LedgerEntry
+from seatledger.store.models import Entitlement, LedgerEntry
 from seatledger.store.models_alerts import Alert
 
 PASSWORD = "correct horse"  # conftest's operators'
@@ -128,7 +128,7 @@ def test_release_below_the_limit_lets_a_later_crossing_alert_again(ops: Services
     assert rules_raised(ops).count(Rule.LIMIT.value) == 2
 
 
-def test_a_lower_quantity_is_caught_by_the_sweep_after_an_edit(ops: Services, org: Any) -> None:
+def test_a_new_warning_level_applies_from_the_next_change(ops: Services, org: Any) -> None:
     ops.seats.assign(org.acrobat, people=org.people[:2])
     assert rules_raised(ops) == []
     ops.alerts.save_settings(AlertSettings(enabled=QUIET_HOURS, timezone="UTC", warning_percent=60))
@@ -394,3 +394,34 @@ def test_the_rules_run_once_per_change_however_many_services_share_a_context(
     AlertService(ops.ctx)
     AlertService(ops.ctx)
     assert len(ops.ctx.observers) == 1
+
+
+def _requantify(services: Services, entitlement_id: int, quantity: int) -> None:
+    with services.db.read() as session:
+        row = session.get(Entitlement, entitlement_id)
+        assert row is not None
+        data = EntitlementInput(
+            product_id=row.product_id,
+            metric=Metric(row.metric),
+            quantity=quantity,
+            term_start=row.term_start,
+            term_end=row.term_end,
+        )
+    services.catalog.update_entitlement(entitlement_id, data, "true-up")
+
+
+def test_an_edit_that_lowers_the_quantity_warns_and_a_true_up_clears_it(
+    ops: Services, org: Any
+) -> None:
+    ops.seats.assign(org.acrobat, people=org.people[:2])  # 2 of 3
+    _requantify(ops, org.acrobat, 2)  # 2 of 2: at the warning level through an edit
+    warned = [a for a in ops.alerts.alerts() if a.rule is Rule.WARNING]
+    assert [a.subject for a in warned] == [
+        "Contoso Software PDF Studio is at 100 % of its limit: 2 of 2 used"
+    ]
+    _requantify(ops, org.acrobat, 10)  # trued up: the condition ends
+    with ops.db.read() as session:
+        cleared = session.scalar(select(Alert.cleared_at).where(Alert.id == warned[0].id))
+    assert cleared is not None
+    _requantify(ops, org.acrobat, 2)  # down again: a new alert, not the old one
+    assert rules_raised(ops).count(Rule.WARNING.value) == 2
