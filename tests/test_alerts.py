@@ -425,3 +425,20 @@ def test_an_edit_that_lowers_the_quantity_warns_and_a_true_up_clears_it(
     assert cleared is not None
     _requantify(ops, org.acrobat, 2)  # down again: a new alert, not the old one
     assert rules_raised(ops).count(Rule.WARNING.value) == 2
+
+
+def test_an_hr_import_of_leavers_alerts_on_those_still_holding_seats(
+    ops: Services, org: Any, tmp_path: Path
+) -> None:
+    ops.seats.assign(org.acrobat, people=org.people[:1])  # E001 holds a seat, E002 none
+    path = tmp_path / "hr.csv"
+    path.write_text(
+        "Employee ID,Full Name,Employment Status,Termination Date\n"
+        "E001,Person 1,Terminated,2026-01-31\n"
+        "E002,Person 2,Terminated,2026-01-31\n",
+        encoding="utf-8",
+    )
+    ops.imports.commit(path, ImportOptions(Kind.PEOPLE))
+    departed = [a for a in ops.alerts.alerts() if a.rule is Rule.DEPARTED]
+    assert [a.subject for a in departed] == ["Person 1 (E001) left but holds 1 seat(s)"]
+    assert departed[0].detail.startswith("Found after import.people")
