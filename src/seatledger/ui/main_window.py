@@ -446,7 +446,8 @@ class MainWindow(QMainWindow):
              None, "Release every seat still held by someone marked as left", ""),
             *[
                 (f"page_{page.settings_group}", page.title,
-                 partial(self.nav.setCurrentRow, number), f"Ctrl+{number + 1}",
+                 partial(self.nav.setCurrentRow, number),
+                 f"Ctrl+{number + 1}" if number < 9 else None,  # Ctrl+1 … Ctrl+9
                  f"Go to {page.title}", "")
                 for number, page in enumerate(PAGE_TYPES)
             ],
