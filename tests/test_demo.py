@@ -107,6 +107,12 @@ OPERATORS = {
 }
 
 
+def test_every_reference_points_at_a_row(demo: Built) -> None:
+    """The builder writes without the foreign-key checks; the result must pass them."""
+    with demo.db.read() as session:
+        assert session.connection().exec_driver_sql("PRAGMA foreign_key_check").all() == []
+
+
 def test_it_says_it_is_a_demo_of_a_named_organization(demo: Built) -> None:
     assert read_setting(demo.db, DEMO_KEY) == "1"
     assert read_setting(demo.db, ORGANIZATION_KEY)

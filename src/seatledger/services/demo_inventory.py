@@ -15,6 +15,7 @@ import hashlib
 import random
 from collections import defaultdict
 from collections.abc import Callable
+from itertools import repeat
 from typing import Any
 
 from sqlalchemy import select
@@ -82,6 +83,7 @@ _UNLICENSED = 0.03  # of licensed installs, one more on a device with no seat
 _CONCURRENT_PRODUCTS = 40
 _BUSIEST = 60
 _SQLITE_CACHE_KIB = 65_536
+_BLOCK = 20_000  # devices whose everyday titles are drawn at once
 
 
 def _titles_of(vendor: str, product: str, seed: int) -> list[tuple[str, str, str]]:
@@ -213,43 +215,32 @@ def add_inventory(database: Database, size: str, seed: int, report: Progress) ->
         change.session.add(batch)
         change.session.flush()
         report("Inventory", 2, 3)
-        columns = "device_id, title_id, first_seen, install_date, import_id"
+        import numpy as np  # noqa: PLC0415 (five million rows; not needed at start-up)
+
         days = [bulk.day(today - dt.timedelta(days=n)) for n in range(300)]
-        mask = (1 << _PACK) - 1
         everyday = [t[0] for t in titles if t[4] is None]
         per_device = min(_EVERYDAY_PER_DEVICE.get(size, 9), len(everyday))
+        keys = _installed(devices, everyday, per_device, licensed, seed)
+        licensed.clear()
         # One stream in (device, title) order, indexes built once at the end: the fastest way
         # SQLite (and PostgreSQL) take millions of rows.
-        keys = sorted(licensed)
-        licensed.clear()
         bulk.defer_indexes(["installation"])
-        rows: list[tuple[Any, ...]] = []
-        total = at = 0
-        batch_id = batch.id
-        spread = len(days)
-        for device_id in devices:
-            mine = set(rng.sample(everyday, per_device))
-            while at < len(keys) and keys[at] >> _PACK == device_id:
-                mine.add(keys[at] & mask)
-                at += 1
-            # First seen on one of the last 300 days: spread by arithmetic, not a random draw
-            # per row (five million draws cost more than writing the rows).
-            rows.extend(
-                (
-                    device_id,
-                    title_id,
-                    days[(device_id * 7 + title_id * 13) % spread],
-                    None,
-                    batch_id,
-                )
-                for title_id in sorted(mine)
-            )
-            if len(rows) >= 100_000:
-                bulk.insert("installation", columns, rows)
-                total += len(rows)
-                rows.clear()
-        bulk.insert("installation", columns, rows)
-        total += len(rows)
+        # First seen on one of the last 300 days: spread by arithmetic, not a random draw per
+        # row (five million draws cost more than writing the rows).
+        device_ids, title_ids = keys >> _PACK, keys & ((1 << _PACK) - 1)
+        first_seen = np.array(days, dtype=object)[(device_ids * 7 + title_ids * 13) % len(days)]
+        bulk.stream(
+            "INSERT INTO installation (device_id, title_id, first_seen, install_date, import_id) "
+            "VALUES (?, ?, ?, NULL, ?)",
+            zip(
+                device_ids.tolist(),
+                title_ids.tolist(),
+                first_seen.tolist(),
+                repeat(batch.id),
+                strict=False,
+            ),
+        )
+        total = len(keys)
         bulk.restore_indexes()
         if bulk.sqlite:
             bulk.execute("PRAGMA cache_size = -2000")
@@ -261,6 +252,23 @@ def add_inventory(database: Database, size: str, seed: int, report: Progress) ->
     sessions = _usage(ctx, rng, today)
     report("Inventory", 3, 3)
     return f"{total:,} installs, {len(rules):,} rules, {sessions:,} license checkouts"
+
+
+def _installed(
+    devices: list[int], everyday: list[int], per_device: int, licensed: set[int], seed: int
+) -> Any:
+    """Every install as a packed (device, title) key, ascending: the licensed ones and, on each
+    device, ``per_device`` everyday titles drawn without repeats (numpy, a block at a time)."""
+    import numpy as np  # noqa: PLC0415 (see add_inventory)
+
+    gen = np.random.default_rng(seed + 11)
+    choices = np.array(everyday, dtype=np.int64)
+    parts = [np.fromiter(licensed, dtype=np.int64, count=len(licensed))]
+    for start in range(0, len(devices), _BLOCK):
+        block = np.array(devices[start : start + _BLOCK], dtype=np.int64)
+        drawn = np.argsort(gen.random((len(block), len(choices))), axis=1)[:, :per_device]
+        parts.append((block[:, None] << _PACK | choices[drawn]).ravel())
+    return np.unique(np.concatenate(parts))
 
 
 def _feature(product: str) -> str:
