@@ -268,7 +268,10 @@ def _installed(
         block = np.array(devices[start : start + _BLOCK], dtype=np.int64)
         drawn = np.argsort(gen.random((len(block), len(choices))), axis=1)[:, :per_device]
         parts.append((block[:, None] << _PACK | choices[drawn]).ravel())
-    return np.unique(np.concatenate(parts))
+    keys = np.sort(np.concatenate(parts))  # np.unique is 60x slower on int64 in numpy 2.4
+    keep = np.ones(len(keys), dtype=bool)
+    keep[1:] = keys[1:] != keys[:-1]
+    return keys[keep]
 
 
 def _feature(product: str) -> str:

@@ -471,7 +471,7 @@ def apply_inventory(
             len(known_keys),
         )
     mask = (1 << 32) - 1
-    distinct_titles = np.unique(keys & mask).tolist()
+    distinct_titles = _distinct(np, keys & mask).tolist()
     unmatched = len(unmapped.intersection(distinct_titles))
     if bulk.sqlite:
         bulk.execute("PRAGMA cache_size = -2000")
@@ -558,6 +558,15 @@ def _write_known(  # noqa: PLR0917 (one step of apply_inventory, sharing its sta
         bulk.execute("DROP TABLE import_stage")
 
 
+def _distinct(np: Any, values: Any) -> Any:
+    """Distinct int64 values, ascending: a plain sort, as numpy 2.4's ``unique`` takes 1.35 s
+    for a million keys that sort in 0.02 s."""
+    ordered = np.sort(values)
+    keep = np.ones(len(ordered), dtype=bool)
+    keep[1:] = ordered[1:] != ordered[:-1]
+    return ordered[keep]
+
+
 class _Listed:
     """The (device, title) pairs a file lists, packed in one int64 each, with their dates.
 
@@ -589,7 +598,7 @@ class _Listed:
         np = self.np
         keys = np.concatenate(self.keys) if self.keys else np.empty(0, np.int64)
         if not self.dated:
-            keys = np.unique(keys)
+            keys = _distinct(np, keys)
             self.keys, self.rows = [keys], len(keys)
             return keys, None
         days = np.concatenate(self.days)
