@@ -753,6 +753,34 @@ def test_inventory_reimport_marks_removed_and_reinstalled(admin: Services, tmp_p
     assert installs(admin.db)[("WS-2", "Adobe Acrobat DC (64-bit)")] == ("24.1", False)
 
 
+def test_inventory_repeats_keep_the_last_date_and_mix_new_and_known_devices(
+    admin: Services, tmp_path: Path
+) -> None:
+    """A pair listed twice counts once with the last date given; blank rows are not rows; a
+    device with installs and a new one are written in the same file."""
+    commit(admin, write(tmp_path, "a.csv", "Host name,Title\nWS-1,Word\n"), Kind.INVENTORY)
+    data = (
+        "Host name,Title,Install date\n"
+        "WS-1,Excel,2026-01-02\n"
+        " ws-1 ,Excel,2026-01-05\n"  # the same device and title: the later date wins
+        "WS-1,Excel,\n"  # no date: the one given stands
+        ",,\n"
+        "WS-1,Word,\n"  # known: unchanged
+        "WS-9,Visio,2026-02-01\n"  # a new device
+    )
+    result = commit(admin, write(tmp_path, "b.csv", data), Kind.INVENTORY)
+    assert (result.rows, result.inserted, result.updated, result.unchanged) == (5, 2, 0, 1)
+    with admin.db.read() as session:
+        dates = dict(
+            session.execute(
+                select(SoftwareTitle.title, Installation.install_date).join(
+                    Installation, Installation.title_id == SoftwareTitle.id
+                )
+            ).all()
+        )
+    assert dates == {"Word": None, "Excel": dt.date(2026, 1, 5), "Visio": dt.date(2026, 2, 1)}
+
+
 @sqlite_only
 def test_inventory_titles_are_mapped_by_rules(admin: Services, tmp_path: Path) -> None:
     vendor = admin.catalog.add_vendor("Adobe")
