@@ -386,6 +386,28 @@ def test_a_large_import_counts_only_products_bought_nowhere(
     assert "the Reconciliation page counts" in raised[0].detail
 
 
+def test_a_large_import_counts_new_installs_on_known_and_new_devices(
+    ops: Services, acrobat: dict[str, int], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from seatledger.services import alerts
+
+    monkeypatch.setattr(alerts, "EXACT_CAP", 0)
+    vendor = ops.catalog.add_vendor("Igor Pavlov")
+    zip_product = ops.catalog.add_product(vendor, "7-Zip")
+    ops.rules.add(RuleInput(zip_product, "7-Zip*", "Igor Pavlov", kind=MatchKind.WILDCARD))
+    _import(ops, tmp_path, "first.csv", ["ws-2"])  # 7-Zip on ws-1 only
+    path = tmp_path / "second.csv"
+    rows = [ACROBAT.format(host="ws-2"), *(ZIP.format(host=h) for h in ("ws-1", "ws-2", "ws-7"))]
+    path.write_text(HEADER + "".join(rows), encoding="utf-8")
+    ops.imports.commit(path, ImportOptions(Kind.INVENTORY))
+    raised = sorted(a.subject for a in ops.alerts.alerts() if a.rule is Rule.UNLICENSED)
+    # ws-1's 7-Zip was there already; ws-2 (known, with Acrobat) and ws-7 (new) gained one.
+    assert raised == [
+        "1 new install(s) of Igor Pavlov 7-Zip without a seat",
+        "2 new install(s) of Igor Pavlov 7-Zip without a seat",
+    ]
+
+
 def test_the_rules_run_once_per_change_however_many_services_share_a_context(
     ops: Services, org: Any
 ) -> None:

@@ -20,7 +20,13 @@ from sqlalchemy import func, select, text
 
 from seatledger.domain.normalization import MatchKind
 from seatledger.domain.roles import Role
-from seatledger.errors import Cancelled, KnownError, PermissionDenied, ValidationError
+from seatledger.errors import (
+    Cancelled,
+    DatabaseError,
+    KnownError,
+    PermissionDenied,
+    ValidationError,
+)
 from seatledger.ingest.formats import Kind
 from seatledger.ingest.tabular import ImportFileError
 from seatledger.ingest.values import DateOrder
@@ -719,8 +725,15 @@ def test_inventory_creates_devices_titles_and_installs(admin: Services, tmp_path
     }
     with admin.db.read() as session:
         assert session.scalar(select(func.count()).select_from(SoftwareTitle)) == 3
-        dates = session.scalars(select(Installation.install_date).order_by(Installation.id)).all()
-    assert dates[:2] == [dt.date(2026, 1, 5), dt.date(2026, 1, 6)]
+        dates = sorted(
+            (str(d), t)
+            for d, t in session.execute(
+                select(Installation.install_date, Installation.title_id).where(
+                    Installation.install_date.is_not(None)
+                )
+            )
+        )
+    assert [d for d, _ in dates] == ["2026-01-05", "2026-01-06"]
 
 
 def test_inventory_reimport_marks_removed_and_reinstalled(admin: Services, tmp_path: Path) -> None:
@@ -1140,6 +1153,52 @@ def test_cancel_from_progress_writes_nothing(admin: Services, tmp_path: Path) ->
     with pytest.raises(Cancelled):
         admin.imports.commit(small, ImportOptions(Kind.PEOPLE), progress=cancel_at_the_end)
     assert state(admin.db) == before
+
+
+def test_cancelling_an_inventory_while_its_installs_are_written_writes_nothing(
+    admin: Services, tmp_path: Path
+) -> None:
+    """The writer thread has written the first chunks when the reader is cancelled."""
+    header = '"DisplayName","DisplayVersion","Publisher","InstallDate","PSComputerName"\n'
+    body = "".join(
+        f'"Tool {n % 300}","1.{n % 7}","Vendor {n % 11}","2026010{n % 9 + 1}","WS-{n // 7}"\n'
+        for n in range(90_000)
+    )
+    path = write(tmp_path, "inventory.csv", header + body)
+    before = state(admin.db)
+
+    def progress(done: int, total: int) -> None:
+        if done >= 60_000:
+            raise Cancelled("Import cancelled.")
+
+    with pytest.raises(Cancelled):
+        admin.imports.commit(path, ImportOptions(Kind.INVENTORY), progress=progress)
+    assert state(admin.db) == before
+    result = commit(admin, path, Kind.INVENTORY)  # the same file, not cancelled, goes in whole
+    assert (result.rows, result.inserted) == (90_000, 90_000)
+    with admin.db.read() as session:
+        assert session.scalar(select(func.count()).select_from(Installation)) == 90_000
+
+
+@sqlite_only
+def test_a_bulk_write_puts_foreign_key_checks_back_and_checks_what_it_is_told(
+    admin: Services, tmp_path: Path
+) -> None:
+    path = write(tmp_path, "inv1.csv", INVENTORY_1)
+    commit(admin, path, Kind.INVENTORY)
+    db = admin.db
+    for _ in range(3):  # whichever pooled connection comes next
+        with db.write() as session:
+            assert session.connection().exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    refused = pytest.raises(DatabaseError, match="of device refers to a missing person")
+    with refused, db.write(bulk=True) as session:
+        session.connection().exec_driver_sql(
+            "INSERT INTO device (id, hostname, serial, os, processors, cores, owner_id) "
+            "VALUES (999, 'x', '', '', 1, 1, 424242)"
+        )
+        Database.check_foreign_keys(session, ["device"])
+    with db.read() as session:
+        assert session.get(Device, 999) is None
 
 
 @sqlite_only

@@ -41,6 +41,7 @@ Dedupe
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
@@ -382,7 +383,8 @@ class AlertService:
 
         if action == "import.inventory" and Rule.UNLICENSED in enabled:
             inserted = after.get("inserted", 0)
-            _unlicensed(run, label, inserted if isinstance(inserted, int) else 0)
+            by_title = change.extra.get("inserted_by_title")
+            _unlicensed(run, label, inserted if isinstance(inserted, int) else 0, by_title)
 
 
 def _row(a: Alert) -> AlertRow:
@@ -536,78 +538,130 @@ def _departed_cleared(run: _Evaluation) -> None:
     run.clear([f"departed:{pid}" for pid in ids if pid not in holding])
 
 
-def _unlicensed(run: _Evaluation, label: str, inserted: int) -> None:
+def _unlicensed(
+    run: _Evaluation, label: str, inserted: int, by_title: dict[int, int] | None = None
+) -> None:
     """New installs of the import just made, on devices without a seat of their product.
 
-    The import inserts its new installs in one statement inside this transaction, which
-    writers hold alone, so they are the ``inserted`` highest ids: a range scan of the primary
-    key finds them, however large the inventory.  Up to :data:`EXACT_CAP` of them are checked
-    one by one (the device's and its owner's open seats, a site license); a larger import is
-    summarized per product bought nowhere at all, which needs no per-install check, and says
-    that the Reconciliation page has the rest.
+    The import inserts its new installs inside this transaction, which writers hold alone, so
+    they are the ``inserted`` highest ids: a range scan of the primary key finds them, however
+    large the inventory.  Up to :data:`EXACT_CAP` of them are checked one by one (the device's
+    and its owner's open seats, a site license), in Python over three plain reads, so no
+    planner (PostgreSQL's, on freshly loaded tables) turns it into a nested loop.  A larger
+    import is summarized per product bought nowhere at all, from the import's own count of its
+    new installs per title (``by_title``), and says that the Reconciliation page has the rest.
     """
     if inserted <= 0:
         return
     session = run.session
     top = int(session.scalar(select(func.max(Installation.id))) or 0)
     new = Installation.id > top - inserted
-    today = run.now.date()
-    query = (
-        select(SoftwareTitle.product_id, Vendor.name, Product.name, func.count())
-        .select_from(Installation)
-        .join(SoftwareTitle, Installation.title_id == SoftwareTitle.id)
-        .join(Product, SoftwareTitle.product_id == Product.id)
-        .join(Vendor, Product.vendor_id == Vendor.id)
-        .where(new, Installation.removed_on.is_(None))
-        .group_by(SoftwareTitle.product_id, Vendor.name, Product.name)
-    )
-    skip: set[int] = set()
     if inserted > EXACT_CAP:
-        skip = set(
-            session.scalars(
-                select(Entitlement.product_id).where(
-                    Entitlement.retired.is_(False),
-                    or_(Entitlement.term_start.is_(None), Entitlement.term_start <= today),
-                    or_(Entitlement.term_end.is_(None), Entitlement.term_end >= today),
+        if by_title is None:
+            by_title = {
+                int(t): int(n)
+                for t, n in session.execute(
+                    select(Installation.title_id, func.count())
+                    .where(new)
+                    .group_by(Installation.title_id)
                 )
-            )
-        )
-        how = (
-            f"Found by {label}: installs of a product with no license in term. The import "
-            f"added {inserted:,} installs; the Reconciliation page counts those on devices "
-            "without a seat of products that were bought."
-        )
-    else:
-        owner = Device.owner_id
-        seated = (
-            select(SeatAssignment.id)
-            .join(Entitlement, SeatAssignment.entitlement_id == Entitlement.id)
-            .where(
-                Entitlement.product_id == SoftwareTitle.product_id,
-                SeatAssignment.ended_at.is_(None),
-                or_(
-                    SeatAssignment.device_id == Installation.device_id,
-                    and_(owner.is_not(None), SeatAssignment.person_id == owner),
-                ),
-            )
-            .exists()
-        )
-        site = (
-            select(Entitlement.id)
-            .where(
-                Entitlement.product_id == SoftwareTitle.product_id,
+            }
+        _unlicensed_summary(run, label, inserted, by_title)
+        return
+    today = run.now.date()
+    installs = session.execute(
+        select(Installation.device_id, SoftwareTitle.product_id, Device.owner_id)
+        .join(SoftwareTitle, Installation.title_id == SoftwareTitle.id)
+        .join(Device, Installation.device_id == Device.id)
+        .where(new, Installation.removed_on.is_(None), SoftwareTitle.product_id.is_not(None))
+    ).all()
+    products = {pid for _, pid, _ in installs}
+    if not products:
+        return
+    site = set(
+        session.scalars(
+            select(Entitlement.product_id).where(
+                Entitlement.product_id.in_(products),
                 Entitlement.metric == Metric.SITE.value,
                 Entitlement.retired.is_(False),
                 or_(Entitlement.term_start.is_(None), Entitlement.term_start <= today),
                 or_(Entitlement.term_end.is_(None), Entitlement.term_end >= today),
             )
-            .exists()
         )
-        query = query.join(Device, Installation.device_id == Device.id).where(~seated, ~site)
-        how = f"Found by {label}: devices where neither the device nor its owner holds a seat."
-    for pid, vendor, product, count in session.execute(query).all():
-        if pid in skip:
+    )
+    seated_devices: set[tuple[int, int]] = set()
+    seated_people: set[tuple[int, int]] = set()
+    for pid, holder_device, person in session.execute(
+        select(Entitlement.product_id, SeatAssignment.device_id, SeatAssignment.person_id)
+        .join(Entitlement, SeatAssignment.entitlement_id == Entitlement.id)
+        .where(SeatAssignment.ended_at.is_(None), Entitlement.product_id.in_(products - site))
+    ):
+        if holder_device is not None:
+            seated_devices.add((pid, holder_device))
+        if person is not None:
+            seated_people.add((pid, person))
+    counts: dict[int, int] = defaultdict(int)
+    for device, product, owner in installs:
+        if product is None or product in site or (product, device) in seated_devices:
             continue
+        if owner is not None and (product, owner) in seated_people:
+            continue
+        counts[product] += 1
+    how = f"Found by {label}: devices where neither the device nor its owner holds a seat."
+    _raise_unlicensed(run, how, _named(session, counts))
+
+
+def _named(session: Session, counts: dict[int, int]) -> list[tuple[int, str, str, int]]:
+    """(product, vendor name, product name, count) of each product counted, by product id."""
+    if not counts:
+        return []
+    names = session.execute(
+        select(Product.id, Vendor.name, Product.name)
+        .join(Vendor, Product.vendor_id == Vendor.id)
+        .where(Product.id.in_(list(counts)))
+    )
+    return sorted((pid, vendor, product, counts[pid]) for pid, vendor, product in names)
+
+
+def _in_term_products(session: Session, today: dt.date) -> set[int]:
+    return set(
+        session.scalars(
+            select(Entitlement.product_id).where(
+                Entitlement.retired.is_(False),
+                or_(Entitlement.term_start.is_(None), Entitlement.term_start <= today),
+                or_(Entitlement.term_end.is_(None), Entitlement.term_end >= today),
+            )
+        )
+    )
+
+
+def _unlicensed_summary(
+    run: _Evaluation, label: str, inserted: int, by_title: dict[int, int]
+) -> None:
+    """A large import's new installs per product bought nowhere, from the import's counts."""
+    session = run.session
+    per_product: dict[int, int] = defaultdict(int)
+    titles = session.execute(
+        select(SoftwareTitle.id, SoftwareTitle.product_id).where(
+            SoftwareTitle.product_id.is_not(None)
+        )
+    )
+    for title_id, pid in titles:
+        count = by_title.get(title_id)
+        if count and pid is not None:
+            per_product[pid] += count
+    for pid in _in_term_products(session, run.now.date()):
+        per_product.pop(pid, None)
+    how = (
+        f"Found by {label}: installs of a product with no license in term. The import "
+        f"added {inserted:,} installs; the Reconciliation page counts those on devices "
+        "without a seat of products that were bought."
+    )
+    _raise_unlicensed(run, how, _named(session, per_product))
+
+
+def _raise_unlicensed(run: _Evaluation, how: str, rows: list[Any]) -> None:
+    for pid, vendor, product, count in rows:
         run.raise_alert(
             Rule.UNLICENSED,
             f"unlicensed:{pid}:{run.seq}",

@@ -98,11 +98,21 @@ class Context:
 
     @contextmanager
     def change(
-        self, permission: Permission, action: str, entity_type: str, what: str, reason: str = ""
+        self,
+        permission: Permission,
+        action: str,
+        entity_type: str,
+        what: str,
+        reason: str = "",
+        *,
+        bulk: bool = False,
     ) -> Iterator[Change]:
-        """Run one attributed change: check the role, open the write transaction, log, commit."""
+        """Run one attributed change: check the role, open the write transaction, log, commit.
+
+        ``bulk``: see :meth:`Database.write` (the caller vouches for the references it writes).
+        """
         try:
-            with self.db.write() as session:
+            with self.db.write(bulk=bulk) as session:
                 self._refresh_role(session, permission, what)
                 record = Change(session=session, now=self.clock(), reason=reason.strip())
                 yield record

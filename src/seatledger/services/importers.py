@@ -9,14 +9,17 @@ feature, user, host and checkout.  Bulk paths write tuples through the driver
 from __future__ import annotations
 
 import datetime as dt
+import queue
+import threading
 from array import array
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
-from itertools import repeat
+from itertools import pairwise, repeat
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from seatledger.domain.licensing import Metric
@@ -52,6 +55,9 @@ class Applied:
     flagged: int = 0
     removed: int = 0
     notes: list[str] = field(default_factory=list)
+    # Inventory imports: how many of the inserted installs are of each title (the alert rule
+    # for unlicensed installs reads these instead of scanning a million new rows again).
+    inserted_by_title: dict[int, int] = field(default_factory=dict)
 
 
 _IMPORT_CACHE_KIB = 131_072  # SQLite page cache while an inventory import writes
@@ -364,14 +370,21 @@ def _devices(bulk: Bulk, now: dt.datetime, records: Iterator[Record]) -> Applied
 
 
 def apply_inventory(
-    session: Session, batch_id: int, now: dt.datetime, chunks: Iterator[InstallChunk]
+    session: Session,
+    batch_id: int,
+    now: dt.datetime,
+    chunks: Iterator[InstallChunk],
+    expected_rows: int = 0,
 ) -> Applied:
     """Write an inventory's installs, read as chunks of indexes (the million-row path).
 
-    New devices and titles are added as the chunks name them; the file's distinct (device,
-    title) pairs are then written set-based: straight in for devices that have no installs yet,
-    through a staging table for the others (reactivate what was removed, insert what is new,
-    mark removed what the same tool no longer lists).
+    New devices and titles are added as the chunks name them.  Installs of devices that have
+    none yet (new devices, or a first inventory) only gain rows: they are written as the file
+    is read, by a writer thread (SQLite works with the GIL released, so reading the next chunk
+    and writing this one share the two cores), a pair listed twice keeping the last date given.
+    The other devices' pairs are then compared set-based through a staging table (reactivate
+    what was removed, insert what is new, mark removed what the same tool no longer lists).
+    ``expected_rows`` (an estimate) decides whether the title index is rebuilt, not kept up.
     """
     import numpy as np  # noqa: PLC0415 (numbers for a million rows; not needed at start-up)
 
@@ -388,53 +401,7 @@ def apply_inventory(
         if product is None:
             unmapped.add(int(i))
     normalizer: Normalizer = load_normalizer(session)
-    next_device = first_device = bulk.max_id("device")
-    next_title = bulk.max_id("software_title")
-    new_devices: list[tuple[Any, ...]] = []
-    new_titles: list[tuple[Any, ...]] = []
-    device_of = array("q")  # the reader's host index -> device id
-    title_of = array("q")  # the reader's title index -> title id
-    listed = _Listed(np)
-    found: Installs | None = None
-    for chunk in chunks:
-        found = chunk.found
-        for host in found.hosts[len(device_of) :]:
-            device_id = devices.get(host.lower())
-            if device_id is None:
-                next_device += 1
-                device_id = devices[host.lower()] = next_device
-                new_devices.append((device_id, host, "", "", 1, 4, today))
-            device_of.append(device_id)
-        for key in found.titles[len(title_of) :]:
-            title_id = titles.get(key)
-            if title_id is None:
-                next_title += 1
-                title_id = titles[key] = next_title
-                product = normalizer.product_of(RawTitle(*key))
-                new_titles.append((title_id, *key, product))
-                if product is None:
-                    unmapped.add(title_id)
-            title_of.append(title_id)
-        done.rows += len(chunk)
-        hosts = np.frombuffer(chunk.host_of, dtype=np.int32)
-        names = np.frombuffer(chunk.title_of, dtype=np.int32)
-        listed.add(
-            np.array(device_of, dtype=np.int64)[hosts] << 32
-            | np.array(title_of, dtype=np.int64)[names],
-            np.array(chunk.date_of, dtype=np.int32) if chunk.date_of else None,
-        )
-    bulk.insert("device", "id, hostname, serial, os, processors, cores, last_seen", new_devices)
-    bulk.insert("software_title", "id, publisher, title, version, product_id", new_titles)
-    bulk.advance_sequences(["device", "software_title"])
-    keys, days = listed.distinct()
-    day_values = [bulk.day(d) for d in found.dates] if found is not None else [None]
-
-    if bulk.sqlite:
-        # Random inserts into the title index thrash SQLite's 2 MiB default page cache (11.7 s
-        # -> 5.8 s for a million installs); the default is put back at the end.
-        bulk.execute(f"PRAGMA cache_size = -{_IMPORT_CACHE_KIB}")
-    # Devices with no install yet (new ones, or a first inventory) only gain installs: those
-    # go straight in, in key order.  The others are staged and compared set-based.
+    # Devices with installs already: theirs are staged and compared once the file is read.
     known = np.array(
         [
             int(d)
@@ -445,33 +412,78 @@ def apply_inventory(
         ],
         dtype=np.int64,
     )
-    staged = np.isin(keys >> 32, known)
-    fresh = ~staged
-    done.inserted = int(fresh.sum())
+    if bulk.sqlite:
+        # Random inserts into the title index thrash SQLite's 2 MiB default page cache (11.7 s
+        # -> 5.8 s for a million installs); the default is put back at the end.
+        bulk.execute(f"PRAGMA cache_size = -{_IMPORT_CACHE_KIB}")
     # The title index takes the new rows in random order; past a quarter of the table, building
     # it again over every row costs less (1M into an empty inventory: 9.0 s -> 5.5 s).
-    if done.inserted * 4 > bulk.max_id("installation"):
+    if expected_rows * 4 > bulk.max_id("installation"):
         bulk.defer_indexes(["installation"], only=["ix_installation_title"])
-    bulk.stream(
-        "INSERT INTO installation (device_id, title_id, first_seen, removed_on, install_date, "
-        "import_id) VALUES (?, ?, ?, NULL, ?, ?)",
-        _install_rows(
-            keys[fresh], None if days is None else days[fresh], day_values, today, batch_id
-        ),
-    )
+    next_device = first_device = bulk.max_id("device")
+    next_title = bulk.max_id("software_title")
+    device_of = array("q")  # the reader's host index -> device id
+    title_of = array("q")  # the reader's title index -> title id
+    listed = _Listed(np)  # known devices' pairs
+    fresh = _Listed(np)  # the others' pairs, as written (to count them)
+    found: Installs | None = None
+    day_values: list[Any] = []  # the reader's date index -> the stored value
+    with _Writer(bulk) as writer:
+        for chunk in chunks:
+            found = chunk.found
+            new_devices: list[tuple[Any, ...]] = []
+            new_titles: list[tuple[Any, ...]] = []
+            for host in found.hosts[len(device_of) :]:
+                device_id = devices.get(host.lower())
+                if device_id is None:
+                    next_device += 1
+                    device_id = devices[host.lower()] = next_device
+                    new_devices.append((device_id, host, "", "", 1, 4, today))
+                device_of.append(device_id)
+            for key in found.titles[len(title_of) :]:
+                title_id = titles.get(key)
+                if title_id is None:
+                    next_title += 1
+                    title_id = titles[key] = next_title
+                    product = normalizer.product_of(RawTitle(*key))
+                    new_titles.append((title_id, *key, product))
+                    if product is None:
+                        unmapped.add(title_id)
+                title_of.append(title_id)
+            day_values += [bulk.day(d) for d in found.dates[len(day_values) :]]
+            done.rows += len(chunk)
+            device_ids = np.array(device_of, dtype=np.int64)[np.frombuffer(chunk.host_of, np.int32)]
+            title_ids = np.array(title_of, dtype=np.int64)[np.frombuffer(chunk.title_of, np.int32)]
+            keys = device_ids << 32 | title_ids
+            days = np.array(chunk.date_of, dtype=np.int32) if chunk.date_of else None
+            staged = np.isin(device_ids, known)
+            listed.add(keys[staged], None if days is None else days[staged])
+            new = ~staged
+            fresh.add(keys[new], None if days is None else days[new])
+            writer.send(
+                new_devices,
+                new_titles,
+                _by_day(np, keys[new], None if days is None else days[new], day_values),
+                today,
+                batch_id,
+            )
     bulk.restore_indexes()
-    if staged.any():
-        known_keys, known_days = keys[staged], None if days is None else days[staged]
+    bulk.advance_sequences(["device", "software_title"])
+    fresh_keys, _ = fresh.distinct()
+    done.inserted = len(fresh_keys)
+    mask = (1 << 32) - 1
+    done.inserted_by_title = _counts(np, fresh_keys & mask)
+    keys, days = listed.distinct()
+    if len(keys):
         _write_known(
             bulk,
             done,
             batch_id,
             today,
-            lambda: _install_rows(known_keys, known_days, day_values),
-            len(known_keys),
+            lambda: _install_rows(keys, days, day_values),
+            len(keys),
         )
-    mask = (1 << 32) - 1
-    distinct_titles = _distinct(np, keys & mask).tolist()
+    distinct_titles = _distinct(np, np.concatenate([keys & mask, fresh_keys & mask])).tolist()
     unmatched = len(unmapped.intersection(distinct_titles))
     if bulk.sqlite:
         bulk.execute("PRAGMA cache_size = -2000")
@@ -484,6 +496,111 @@ def apply_inventory(
             f"{unmatched:,} title(s) match no normalization rule; map them under Software titles."
         )
     return done
+
+
+def _by_day(
+    np: Any, keys: Any, days: Any | None, day_values: list[Any]
+) -> list[tuple[Any, list[int]]]:
+    """A chunk's pairs, each once with the last date the chunk gives it, grouped by that date
+    (the stored value) and in key order within each group."""
+    chunk = _Listed(np)
+    chunk.add(keys, days)
+    distinct, last = chunk.distinct()
+    if last is None:
+        return [(None, distinct.tolist())] if len(distinct) else []
+    order = np.argsort(last, kind="stable")
+    distinct, last = distinct[order], last[order]
+    starts = np.flatnonzero(np.concatenate(([True], last[1:] != last[:-1]))) if len(last) else []
+    bounds = [*(int(i) for i in starts), len(last)]
+    return [(day_values[int(last[a])], distinct[a:b].tolist()) for a, b in pairwise(bounds)]
+
+
+class _Writer:
+    """Writes an inventory's new devices, titles and fresh installs on a thread of its own, a
+    chunk at a time, while the caller reads the next chunk.
+
+    On SQLite each group of a chunk's installs (those with the same install date) is one
+    statement over a JSON array of packed keys: SQLite expands it in C with the GIL released,
+    so the reading thread is not held up row by row (an executemany from this thread, which
+    takes the GIL back for every row, ran at half its single-threaded speed), and it costs a
+    third of an executemany.  PostgreSQL takes the rows by executemany.
+
+    Chunks are written in the order sent (a chunk's devices and titles before its installs,
+    which PostgreSQL checks at once); at most two wait.  Leaving the ``with`` block waits for
+    the writer and raises what it raised; leaving it by an exception stops the writer first, so
+    the transaction rolls back with nobody writing.
+    """
+
+    _CONFLICT = (
+        " ON CONFLICT (device_id, title_id) DO UPDATE "
+        "SET install_date = COALESCE(excluded.install_date, installation.install_date)"
+    )
+    _COLUMNS = (
+        "INSERT INTO installation (device_id, title_id, first_seen, removed_on, install_date, "
+    )
+    _ROWS = _COLUMNS + "import_id) VALUES (?, ?, ?, NULL, ?, ?)" + _CONFLICT
+    _JSON = (
+        _COLUMNS + "import_id) SELECT value >> 32, value & 4294967295, ?, NULL, ?, ? "
+        "FROM json_each(?) WHERE true" + _CONFLICT  # WHERE: SQLite's upsert-after-SELECT rule
+    )
+
+    def __init__(self, bulk: Bulk) -> None:
+        self._bulk = bulk
+        self._json = bulk.sqlite and _has_json_each(bulk)
+        self._queue: queue.Queue[tuple[Any, ...] | None] = queue.Queue(maxsize=2)
+        self._error: BaseException | None = None
+        self._stop = False
+        self._thread = threading.Thread(target=self._run, name="inventory-writer", daemon=True)
+
+    def __enter__(self) -> _Writer:
+        self._thread.start()
+        return self
+
+    def send(self, *work: Any) -> None:
+        """Queue one chunk: (new devices, new titles, installs by day, today, batch id)."""
+        if self._error is not None:
+            raise self._error
+        self._queue.put(work)
+
+    def __exit__(self, kind: object, value: object, traceback: object) -> None:
+        if kind is not None:
+            self._stop = True
+        self._queue.put(None)
+        self._thread.join()
+        if kind is None and self._error is not None:
+            raise self._error
+
+    def _run(self) -> None:
+        bulk = self._bulk
+        while (work := self._queue.get()) is not None:
+            if self._stop or self._error is not None:
+                continue
+            new_devices, new_titles, by_day, today, batch_id = work
+            try:
+                bulk.insert(
+                    "device", "id, hostname, serial, os, processors, cores, last_seen", new_devices
+                )
+                bulk.insert(
+                    "software_title", "id, publisher, title, version, product_id", new_titles
+                )
+                for day, keys in by_day:
+                    if self._json:
+                        text = "[" + ",".join(map(str, keys)) + "]"
+                        bulk.execute(self._JSON, (today, day, batch_id, text))
+                    else:
+                        rows = ((k >> 32, k & 0xFFFFFFFF, today, day, batch_id) for k in keys)
+                        bulk.stream(self._ROWS, rows)
+            except BaseException as exc:  # raised in the caller's thread
+                self._error = exc
+
+
+def _has_json_each(bulk: Bulk) -> bool:
+    """Whether this SQLite has JSON built in (3.38 and later always do)."""
+    try:
+        bulk.execute("SELECT COUNT(*) FROM json_each('[1]')").scalar()
+    except OperationalError:  # an older SQLite without JSON: rows by executemany
+        return False
+    return True
 
 
 def _install_rows(
@@ -526,6 +643,13 @@ def _write_known(  # noqa: PLR0917 (one step of apply_inventory, sharing its sta
     done.inserted += inserted
     done.updated += changed - inserted
     done.unchanged += count - changed
+    if inserted:
+        by_title = done.inserted_by_title
+        for title, new in bulk.execute(
+            "SELECT title_id, COUNT(*) FROM installation WHERE id > ? GROUP BY title_id",
+            (before,),
+        ):
+            by_title[int(title)] = by_title.get(int(title), 0) + int(new)
     # An export lists everything its tool found on each device it covers, so what an earlier
     # export of the same tool found there and this one no longer lists was removed.  Another
     # tool's finds stay: two discovery tools rarely see the same software.
@@ -565,6 +689,16 @@ def _distinct(np: Any, values: Any) -> Any:
     keep = np.ones(len(ordered), dtype=bool)
     keep[1:] = ordered[1:] != ordered[:-1]
     return ordered[keep]
+
+
+def _counts(np: Any, values: Any) -> dict[int, int]:
+    """How often each int64 value occurs (a sort, as in :func:`_distinct`)."""
+    if not len(values):
+        return {}
+    ordered = np.sort(values)
+    starts = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))
+    sizes = np.diff(np.append(starts, len(ordered)))
+    return dict(zip(ordered[starts].tolist(), sizes.tolist(), strict=True))
 
 
 class _Listed:

@@ -35,6 +35,7 @@ from seatledger.ingest.tabular import (
 from seatledger.ingest.values import DateOrder, DateReader
 from seatledger.services import importers
 from seatledger.services.context import Context
+from seatledger.store.db import Database
 from seatledger.store.models import ImportBatch, ImportMapping
 
 SAMPLE_ROWS = 20
@@ -331,7 +332,13 @@ class ImportService:
             else Permission.EDIT_DIRECTORY
         )
         with self._ctx.change(
-            permission, f"import.{options.kind.value}", "import", f"import {options.kind.value}"
+            permission,
+            f"import.{options.kind.value}",
+            "import",
+            f"import {options.kind.value}",
+            # An inventory's installs refer to devices and titles the import itself read or
+            # added in this transaction: they go in without SQLite's per-row lookups.
+            bulk=opened.installs is not None,
         ) as change:
             if change.session.scalar(_earlier_batch(options.kind, facts.sha256)) is not None:
                 raise _AlreadyImported
@@ -358,7 +365,10 @@ class ImportService:
             )
             if opened.installs is not None:
                 chunks = _watch_chunks(opened.installs, opened.reader, progress, facts)
-                applied = importers.apply_inventory(change.session, batch.id, change.now, chunks)
+                applied = importers.apply_inventory(
+                    change.session, batch.id, change.now, chunks, facts.size // 100
+                )
+                Database.check_foreign_keys(change.session, ["device", "software_title"])
             else:
                 applied = importers.apply(
                     change.session,
@@ -393,6 +403,8 @@ class ImportService:
             }
             if dates.order is not None and options.date_order is None:
                 change.after["date_order"] = dates.order.value
+            if opened.installs is not None:  # for the alert rules, not the ledger
+                change.extra["inserted_by_title"] = applied.inserted_by_title
             return ImportResult(
                 batch.id,
                 options.kind,
