@@ -36,6 +36,26 @@ def test_opening_an_up_to_date_database_does_not_import_alembic(tmp_path: object
     assert out.strip() == "False"
 
 
+def test_the_main_window_and_services_load_without_the_heavy_libraries() -> None:
+    """Start-up (1.5 s budget) imports what the first page needs; numpy, the charts, the PDF
+    and signing stack and the file readers come with the first page or action that uses them."""
+    heavy = ["numpy", "pyqtgraph", "reportlab", "pyhanko", "cryptography", "openpyxl"]
+    heavy += ["seatledger.ingest", "seatledger.services.bundle.writer"]
+    code = (
+        "import sys\n"
+        "import seatledger.services.workspace, seatledger.ui.main_window, seatledger.ui.app\n"
+        f"print(sorted(h for h in {heavy!r} if h in sys.modules))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert out.strip() == "[]"
+
+
+def test_services_load_the_importers_on_first_use(admin: Services) -> None:
+    assert admin.imports is admin.imports  # one service per session, made when first asked
+
+
 def test_counts_match_what_was_created(admin: Services, org: Any) -> None:
     found = counts(admin.ctx)
     assert (found.licenses, found.people, found.devices) == (2, 5, 2)

@@ -11,10 +11,20 @@ import datetime as dt
 import math
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
-import numpy as np
-import numpy.typing as npt
+from seatledger.lazy import LazyModule
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
+    Days: TypeAlias = npt.NDArray[np.datetime64]
+    Values: TypeAlias = npt.NDArray[np.int64]
+    Limits: TypeAlias = npt.NDArray[np.float64]
+else:  # numpy is imported when a series is first built, not at start-up
+    np = LazyModule("numpy")
+    Days = Values = Limits = Any
 
 _EPOCH = dt.date(1970, 1, 1)
 
@@ -24,10 +34,6 @@ FORECAST_WINDOW = 90
 """Days of recent history the forecast's least-squares line is fitted to."""
 FORECAST_MIN_DAYS = 14
 FORECAST_HORIZON_YEARS = 10
-
-Days = npt.NDArray[np.datetime64]
-Values = npt.NDArray[np.int64]
-Limits = npt.NDArray[np.float64]
 
 # ------------------------------------------------------------------------------------ results
 

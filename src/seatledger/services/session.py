@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
@@ -12,12 +13,14 @@ from seatledger.services.catalog import CatalogService
 from seatledger.services.context import Actor, Clock, Context, utc_now
 from seatledger.services.dashboard import DashboardService
 from seatledger.services.directory import DirectoryService
-from seatledger.services.imports import ImportService
 from seatledger.services.operators import OperatorService
 from seatledger.services.rules import RuleService
 from seatledger.services.seats import SeatService
 from seatledger.store.db import Database
 from seatledger.store.models import Setting
+
+if TYPE_CHECKING:
+    from seatledger.services.imports import ImportService
 
 DEMO_KEY = "demo"
 ORGANIZATION_KEY = "organization"
@@ -32,23 +35,31 @@ class Services:
     directory: DirectoryService = field(init=False)
     seats: SeatService = field(init=False)
     operators: OperatorService = field(init=False)
-    imports: ImportService = field(init=False)
     rules: RuleService = field(init=False)
     audits: AuditService = field(init=False)
     dashboard: DashboardService = field(init=False)
     alerts: AlertService = field(init=False)
+    _imports: ImportService | None = field(init=False, default=None, repr=False)
 
     def __post_init__(self) -> None:
         self.catalog = CatalogService(self.ctx)
         self.directory = DirectoryService(self.ctx)
         self.seats = SeatService(self.ctx)
         self.operators = OperatorService(self.ctx)
-        self.imports = ImportService(self.ctx)
         self.rules = RuleService(self.ctx)
         self.audits = AuditService(self.ctx)
         self.dashboard = DashboardService(self.ctx)
         self.dashboard.audits_due = count_due
         self.alerts = AlertService(self.ctx)  # runs the alert rules after every change
+
+    @property
+    def imports(self) -> ImportService:
+        """Imports; the file readers they use are loaded on first use, not at start-up."""
+        if self._imports is None:
+            from seatledger.services.imports import ImportService  # noqa: PLC0415
+
+            self._imports = ImportService(self.ctx)
+        return self._imports
 
     @classmethod
     def for_actor(cls, db: Database, actor: Actor, clock: Clock = utc_now) -> Services:

@@ -19,11 +19,8 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import numpy.typing as npt
-from numpy.lib.stride_tricks import sliding_window_view
 from sqlalchemy import (
     ColumnElement,
     Date,
@@ -54,6 +51,7 @@ from seatledger.domain.usage import (
     team_cells,
 )
 from seatledger.errors import NotFoundError, ValidationError
+from seatledger.lazy import LazyModule
 from seatledger.services.context import Context
 from seatledger.store.models import (
     Device,
@@ -68,6 +66,12 @@ from seatledger.store.models import (
     UsageSession,
     Vendor,
 )
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+else:  # imported when a series is first built, not at start-up
+    np = LazyModule("numpy")
 
 _EPOCH = dt.date(1970, 1, 1)
 MAX_DAYS = 366 * 30
@@ -307,7 +311,7 @@ class UsageHistoryService:
         basis, measure = used_line, ""
         if metrics == {Metric.CONCURRENT} and peaks is not None and peaks.any():
             padded = np.concatenate([np.zeros(PEAK_DAYS - 1, dtype=np.int64), peaks])
-            basis = sliding_window_view(padded, PEAK_DAYS).max(axis=1)
+            basis = np.lib.stride_tricks.sliding_window_view(padded, PEAK_DAYS).max(axis=1)
             measure = f"peaks of concurrent checkouts (the highest in each {PEAK_DAYS} days)"
         notes: list[str] = []
         if scope.team_id is not None:

@@ -318,7 +318,11 @@ class _Session(QObject):
 
 def _preload() -> None:
     import seatledger.services.queries  # noqa: PLC0415
-    import seatledger.services.workspace  # noqa: F401, PLC0415
+    import seatledger.services.workspace  # noqa: PLC0415
+
+    # While the GUI thread signs in (Argon2 works with the GIL released), the main window's
+    # modules: defining widget classes creates no Qt object, so any thread may import them.
+    import seatledger.ui.main_window  # noqa: F401, PLC0415
 
 
 def run(db: str | None) -> int:
@@ -327,8 +331,9 @@ def run(db: str | None) -> int:
     The start frame paints first; the database layer is imported, the database opened and the
     operator signed in after that, and the main window then takes the frame's place.
     """
-    # Import the database layer on the other core while the start frame is built and painted;
-    # only modules without Qt objects, which belong to the GUI thread.
+    # Import the database layer and the main window's modules on the other core while the
+    # start frame is built and painted; modules only, no Qt objects (those belong to the GUI
+    # thread).
     threading.Thread(target=_preload, name="preload", daemon=True).start()
     app = _application()
     install_excepthook()

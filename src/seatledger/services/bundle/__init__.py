@@ -34,6 +34,8 @@ The bundle holds:
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from seatledger.services.bundle.model import (
     Acknowledgement,
     Attestation,
@@ -48,7 +50,20 @@ from seatledger.services.bundle.model import (
     Scope,
     Trigger,
 )
-from seatledger.services.bundle.writer import write_bundle
+
+if TYPE_CHECKING:
+    from seatledger.services.bundle.writer import write_bundle
+
+
+def __getattr__(name: str) -> Any:
+    """``write_bundle`` imported on first use: the writer pulls in cryptography, reportlab
+    and pyHanko, which start-up (and every page but the audit wizard) does without."""
+    if name == "write_bundle":
+        from seatledger.services.bundle.writer import write_bundle  # noqa: PLC0415
+
+        return write_bundle
+    raise AttributeError(name)
+
 
 __all__ = [
     "Acknowledgement",
