@@ -66,6 +66,19 @@ def _run(db: Path, out: Path, *extra: str) -> int:
     )
 
 
+def test_headless_audit_creates_its_output_folder_but_not_over_a_file(
+    company: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    blocked = tmp_path / "report"
+    blocked.write_text("not a folder")
+    assert _run(company, blocked) != 0
+    assert "a file is in the way" in capsys.readouterr().err
+    out = tmp_path / "audits" / "2026-Q4"  # a scheduled job names a new folder each quarter
+    assert _run(company, out) == 0
+    assert len([p for p in out.iterdir() if p.suffix == ".zip"]) == 1
+    assert capsys.readouterr().err == ""  # no progress lines in a job's log
+
+
 def test_headless_audit_writes_a_bundle_that_verifies(
     company: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

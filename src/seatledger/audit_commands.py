@@ -105,11 +105,19 @@ def _schedule(args: argparse.Namespace) -> int:
 
 def _progress(stage: str) -> Callable[[int, int], bool]:
     def report(done: int, total: int) -> bool:
-        sys.stderr.write(f"\r{stage}: {done:,}/{total:,}".ljust(60))
-        sys.stderr.flush()
+        if sys.stderr.isatty():  # a log file (a scheduled run) gets the results, not this
+            sys.stderr.write(f"\r{stage}: {done:,}/{total:,}".ljust(60))
+            sys.stderr.flush()
         return True
 
     return report
+
+
+def _end_progress() -> None:
+    """Wipe the progress line, so what is printed next starts on a clean line."""
+    if sys.stderr.isatty():
+        sys.stderr.write("\r" + " " * 60 + "\r")
+        sys.stderr.flush()
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -120,8 +128,12 @@ def _run(args: argparse.Namespace) -> int:
     vendor_id = _vendor_id(services, args.vendor)
     as_of = validation.date(args.as_of, "--as-of") or audits.today()
     out = Path(args.out)
-    if not out.is_dir():
-        raise KnownError(f"--out {args.out}: no such folder; create it first.")
+    if out.exists() and not out.is_dir():
+        raise KnownError(f"--out {args.out}: a file is in the way; name a folder.")
+    try:
+        out.mkdir(parents=True, exist_ok=True)  # as a scheduled job would want
+    except OSError as exc:
+        raise KnownError(f"--out {args.out}: cannot create the folder: {exc.strerror}.") from exc
     statement = args.attest.strip()
     if not statement:
         raise KnownError("--attest: write the attestation statement.")
@@ -145,8 +157,10 @@ def _run(args: argparse.Namespace) -> int:
     def position_step(done: int, total: int) -> None:
         progress(done, total)
 
-    position = PositionService(services.ctx).position(as_of, audit.shelf_days, position_step)
-    sys.stderr.write("\n")
+    try:
+        position = PositionService(services.ctx).position(as_of, audit.shelf_days, position_step)
+    finally:
+        _end_progress()
     rows, findings = audits.scoped(audit, position)
     _print(f"  position: {len(rows)} rows; {len(findings)} findings, all left open.")
     audits.set_step(audit_id, Step.FINDINGS)
@@ -172,7 +186,7 @@ def _run(args: argparse.Namespace) -> int:
                 progress=_progress("bundle"),
             )
         finally:
-            sys.stderr.write("\n")
+            _end_progress()
     from seatledger.services.signing import fingerprint_text  # noqa: PLC0415
 
     _print(f"Signed audit {audit_id}:")

@@ -88,13 +88,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from seatledger.services.demo import build_demo  # noqa: PLC0415
 
     def progress(stage: str, done: int, total: int) -> None:
-        sys.stderr.write(f"\r{stage}: {done:,}/{total:,}".ljust(60))
-        sys.stderr.flush()
+        if sys.stderr.isatty():
+            sys.stderr.write(f"\r{stage}: {done:,}/{total:,}".ljust(60))
+            sys.stderr.flush()
 
     started = dt.datetime.now()
     summary = build_demo(args.db, args.size, seed=args.seed, progress=progress)
     seconds = (dt.datetime.now() - started).total_seconds()
-    sys.stderr.write("\n")
+    _clear_progress()
     shown = Database.display_name_of(args.db)
     _print(f"Built {args.size} demo {shown} in {seconds:.1f} s: {summary}")
     _print("Operators admin, manager, auditor and viewer; password 'demo'.")
