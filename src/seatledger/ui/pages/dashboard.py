@@ -322,9 +322,10 @@ CARDS = [
     ),
     CardSpec(
         "unassigned",
-        "Unassigned seats",
+        "Unassigned seats and units",
         "Seats bought and in term but held by no one, and what they cost at each license's "
-        "unit cost. Click to list the licenses with free seats.",
+        "unit cost. Per-core and per-processor licenses count their unused cores or "
+        "processors. Click to list the licenses with free seats.",
     ),
     CardSpec(
         "findings",
