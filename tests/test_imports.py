@@ -1181,6 +1181,30 @@ def test_cancelling_an_inventory_while_its_installs_are_written_writes_nothing(
 
 
 @sqlite_only
+def test_an_inventory_that_rebuilds_the_title_index_leaves_the_schema_as_it_was(
+    admin: Services, tmp_path: Path
+) -> None:
+    def indexes() -> list[tuple[str, str]]:
+        with admin.db.engine.connect() as conn:
+            rows = conn.exec_driver_sql(
+                "SELECT name, sql FROM sqlite_master WHERE tbl_name = 'installation' "
+                "AND type = 'index' AND sql IS NOT NULL ORDER BY name"
+            )
+            return [(str(name), str(sql)) for name, sql in rows]
+
+    before = indexes()
+    assert "ix_installation_title" in dict(before)
+    path = write(tmp_path, "inv1.csv", INVENTORY_1)  # an empty inventory: all of it is new
+    commit(admin, path, Kind.INVENTORY)
+    assert indexes() == before
+    with admin.db.read() as session:
+        plan = session.connection().exec_driver_sql(
+            "EXPLAIN QUERY PLAN SELECT id FROM installation WHERE title_id = 1"
+        )
+        assert "ix_installation_title" in " ".join(str(row[-1]) for row in plan)
+
+
+@sqlite_only
 def test_a_bulk_write_puts_foreign_key_checks_back_and_checks_what_it_is_told(
     admin: Services, tmp_path: Path
 ) -> None:

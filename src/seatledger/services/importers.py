@@ -384,7 +384,8 @@ def apply_inventory(
     and writing this one share the two cores), a pair listed twice keeping the last date given.
     The other devices' pairs are then compared set-based through a staging table (reactivate
     what was removed, insert what is new, mark removed what the same tool no longer lists).
-    ``expected_rows`` (an estimate) decides whether the title index is rebuilt, not kept up.
+    ``expected_rows`` (an estimate of the file's rows) and the first chunk's share of new
+    installs decide whether the title index is rebuilt, not kept up.
     """
     import numpy as np  # noqa: PLC0415 (numbers for a million rows; not needed at start-up)
 
@@ -416,10 +417,8 @@ def apply_inventory(
         # Random inserts into the title index thrash SQLite's 2 MiB default page cache (11.7 s
         # -> 5.8 s for a million installs); the default is put back at the end.
         bulk.execute(f"PRAGMA cache_size = -{_IMPORT_CACHE_KIB}")
-    # The title index takes the new rows in random order; past a quarter of the table, building
-    # it again over every row costs less (1M into an empty inventory: 9.0 s -> 5.5 s).
-    if expected_rows * 4 > bulk.max_id("installation"):
-        bulk.defer_indexes(["installation"], only=["ix_installation_title"])
+    table_rows = bulk.max_id("installation")
+    decided = False  # whether to rebuild the title index: on the first chunk (see below)
     next_device = first_device = bulk.max_id("device")
     next_title = bulk.max_id("software_title")
     device_of = array("q")  # the reader's host index -> device id
@@ -460,6 +459,15 @@ def apply_inventory(
             listed.add(keys[staged], None if days is None else days[staged])
             new = ~staged
             fresh.add(keys[new], None if days is None else days[new])
+            if not decided:
+                # The title index takes the new rows in random order; past a quarter of the
+                # table, building it again over every row costs less (1M into an empty
+                # inventory: 9.0 s -> 5.5 s).  The new rows are guessed from the file's size and
+                # the first chunk's share of them; the writer has not started writing yet.
+                decided = True
+                share = float(new.mean()) if len(new) else 0.0
+                if expected_rows * share * 4 > table_rows:
+                    bulk.defer_indexes(["installation"], only=["ix_installation_title"])
             writer.send(
                 new_devices,
                 new_titles,
