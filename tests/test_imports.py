@@ -17,12 +17,12 @@ from typing import Any
 
 import pytest
 from sqlalchemy import func, select, text
+from sqlalchemy.exc import IntegrityError
 
 from seatledger.domain.normalization import MatchKind
 from seatledger.domain.roles import Role
 from seatledger.errors import (
     Cancelled,
-    DatabaseError,
     KnownError,
     PermissionDenied,
     ValidationError,
@@ -32,9 +32,11 @@ from seatledger.ingest.tabular import ImportFileError
 from seatledger.ingest.values import DateOrder
 from seatledger.services.directory import DeviceInput, PersonInput
 from seatledger.services.imports import ImportOptions, ImportRejected, ImportResult, Preview
+from seatledger.services.operators import create_first_administrator
 from seatledger.services.rules import RuleInput
 from seatledger.services.session import Services
 from seatledger.store import ledger_store
+from seatledger.store.bulk import Bulk
 from seatledger.store.db import Database
 from seatledger.store.models import (
     Device,
@@ -1182,7 +1184,7 @@ def test_cancelling_an_inventory_while_its_installs_are_written_writes_nothing(
 
 @sqlite_only
 def test_an_inventory_that_rebuilds_the_title_index_leaves_the_schema_as_it_was(
-    admin: Services, tmp_path: Path
+    admin: Services, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     def indexes() -> list[tuple[str, str]]:
         with admin.db.engine.connect() as conn:
@@ -1194,8 +1196,17 @@ def test_an_inventory_that_rebuilds_the_title_index_leaves_the_schema_as_it_was(
 
     before = indexes()
     assert "ix_installation_title" in dict(before)
+    deferred: list[list[str]] = []
+    defer = Bulk.defer_indexes
+
+    def spy(bulk: Bulk, tables: Any, only: Any = ()) -> None:
+        deferred.append(list(only))
+        defer(bulk, tables, only)
+
+    monkeypatch.setattr(Bulk, "defer_indexes", spy)
     path = write(tmp_path, "inv1.csv", INVENTORY_1)  # an empty inventory: all of it is new
     commit(admin, path, Kind.INVENTORY)
+    assert deferred == [["ix_installation_title"]]
     assert indexes() == before
     with admin.db.read() as session:
         plan = session.connection().exec_driver_sql(
@@ -1205,24 +1216,67 @@ def test_an_inventory_that_rebuilds_the_title_index_leaves_the_schema_as_it_was(
 
 
 @sqlite_only
-def test_a_bulk_write_puts_foreign_key_checks_back_and_checks_what_it_is_told(
+def test_an_inventory_written_without_foreign_key_lookups_keeps_every_reference(
     admin: Services, tmp_path: Path
 ) -> None:
-    path = write(tmp_path, "inv1.csv", INVENTORY_1)
-    commit(admin, path, Kind.INVENTORY)
+    admin.directory.add_device(DeviceInput("ws-1", "SN1"))
+    commit(admin, write(tmp_path, "inv1.csv", INVENTORY_1), Kind.INVENTORY)
     db = admin.db
-    for _ in range(3):  # whichever pooled connection comes next
+    with db.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA foreign_key_check").first() is None
+    for _ in range(3):  # whichever pooled connection comes next checks again, at the default
         with db.write() as session:
-            assert session.connection().exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
-    refused = pytest.raises(DatabaseError, match="of device refers to a missing person")
-    with refused, db.write(bulk=True) as session:
+            conn = session.connection()
+            assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+            assert conn.exec_driver_sql("PRAGMA cache_size").scalar() == -2000
+    with pytest.raises(IntegrityError), db.write() as session:
         session.connection().exec_driver_sql(
-            "INSERT INTO device (id, hostname, serial, os, processors, cores, owner_id) "
-            "VALUES (999, 'x', '', '', 1, 1, 424242)"
+            "INSERT INTO installation (device_id, title_id, first_seen, import_id) "
+            "VALUES (424242, 1, '2026-01-01', 1)"
         )
-        Database.check_foreign_keys(session, ["device"])
-    with db.read() as session:
-        assert session.get(Device, 999) is None
+
+
+def test_an_inventory_into_an_in_memory_database_is_written_on_its_own_thread(
+    tmp_path: Path,
+) -> None:
+    """sqlite:// lives in one thread's connection, so the writer thread is not used."""
+    database, _ = Database.open("sqlite://")
+    try:
+        actor = create_first_administrator(database, "admin", "Ada Admin", "a long password")
+        services = Services.for_actor(database, actor)
+        path = write(tmp_path, "inv1.csv", INVENTORY_1)
+        result = services.imports.commit(path, ImportOptions(Kind.INVENTORY))
+        assert (result.rows, result.inserted) == (5, 4)
+    finally:
+        database.dispose()
+
+
+def test_a_pair_listed_again_chunks_later_keeps_the_last_date_given(
+    admin: Services, tmp_path: Path
+) -> None:
+    """Fresh installs are written a chunk (20,000 rows) at a time: repeats span chunks."""
+    header = '"DisplayName","DisplayVersion","Publisher","InstallDate","PSComputerName"\n'
+    filler = "".join(f'"Tool {n}","1.0","Vendor","",WS-{n % 500}\n' for n in range(25_000))
+    rows = [
+        '"Visio","16","Microsoft","20260105","WS-A"\n',
+        '"Excel","16","Microsoft","20260107","WS-A"\n',
+        filler,
+        '"Visio","16","Microsoft","20260301","WS-A"\n',  # a later date: it wins
+        filler,
+        '"Visio","16","Microsoft","","WS-A"\n',  # no date: the last one given stays
+        '"Excel","16","Microsoft","","WS-A"\n',
+    ]
+    result = commit(admin, write(tmp_path, "inv.csv", header + "".join(rows)), Kind.INVENTORY)
+    assert result.inserted == 2 + 25_000
+    with admin.db.read() as session:
+        dates = dict(
+            session.execute(
+                select(SoftwareTitle.title, Installation.install_date)
+                .join(SoftwareTitle, Installation.title_id == SoftwareTitle.id)
+                .where(SoftwareTitle.title.in_(["Visio", "Excel"]))
+            ).all()
+        )
+    assert dates == {"Visio": dt.date(2026, 3, 1), "Excel": dt.date(2026, 1, 7)}
 
 
 @sqlite_only

@@ -130,13 +130,14 @@ def _run(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise KnownError(f"--out {args.out}: a file is in the way; name a folder.")
-    try:
-        out.mkdir(parents=True, exist_ok=True)  # as a scheduled job would want
-    except OSError as exc:
-        raise KnownError(f"--out {args.out}: cannot create the folder: {exc.strerror}.") from exc
     statement = args.attest.strip()
     if not statement:
         raise KnownError("--attest: write the attestation statement.")
+    try:
+        out.mkdir(parents=True, exist_ok=True)  # as a scheduled job would want
+    except OSError as exc:
+        why = exc.strerror or str(exc)
+        raise KnownError(f"--out {args.out}: cannot create the folder: {why}.") from exc
     trigger = Trigger(args.trigger)
     audit_id = audits.start(
         vendor_id,

@@ -55,16 +55,17 @@ class RawTitle:
 
 
 class _Exact:
-    """Case-insensitive equality, with the ``fullmatch`` of a compiled pattern (a store holds
-    thousands of exact rules; compiling each as a regular expression took a second to load)."""
+    """Case-insensitive equality (lower-cased, as :class:`Normalizer` looks exact rules up),
+    with the ``fullmatch`` of a compiled pattern: a store holds thousands of exact rules, and
+    compiling each as a regular expression took a second to load."""
 
     __slots__ = ("_text",)
 
     def __init__(self, text: str) -> None:
-        self._text = text.casefold()
+        self._text = text.lower()
 
     def fullmatch(self, value: str) -> bool:
-        return value.casefold() == self._text
+        return value.lower() == self._text
 
 
 _Matcher = re.Pattern[str] | _Exact

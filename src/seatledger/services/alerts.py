@@ -384,7 +384,9 @@ class AlertService:
         if action == "import.inventory" and Rule.UNLICENSED in enabled:
             inserted = after.get("inserted", 0)
             by_title = change.extra.get("inserted_by_title")
-            _unlicensed(run, label, inserted if isinstance(inserted, int) else 0, by_title)
+            before = change.extra.get("installs_before")
+            count = inserted if isinstance(inserted, int) else 0
+            _unlicensed(run, label, count, by_title, before)
 
 
 def _row(a: Alert) -> AlertRow:
@@ -539,23 +541,29 @@ def _departed_cleared(run: _Evaluation) -> None:
 
 
 def _unlicensed(
-    run: _Evaluation, label: str, inserted: int, by_title: dict[int, int] | None = None
+    run: _Evaluation,
+    label: str,
+    inserted: int,
+    by_title: dict[int, int] | None = None,
+    before: int | None = None,
 ) -> None:
     """New installs of the import just made, on devices without a seat of their product.
 
     The import inserts its new installs inside this transaction, which writers hold alone, so
-    they are the ``inserted`` highest ids: a range scan of the primary key finds them, however
-    large the inventory.  Up to :data:`EXACT_CAP` of them are checked one by one (the device's
-    and its owner's open seats, a site license), in Python over three plain reads, so no
-    planner (PostgreSQL's, on freshly loaded tables) turns it into a nested loop.  A larger
-    import is summarized per product bought nowhere at all, from the import's own count of its
-    new installs per title (``by_title``), and says that the Reconciliation page has the rest.
+    their ids are above ``before`` (the highest id before it): a range scan of the primary key
+    finds them, however large the inventory.  Up to :data:`EXACT_CAP` of them are checked one
+    by one (the device's and its owner's open seats, a site license), in Python over three
+    plain reads, so no planner (PostgreSQL's, on freshly loaded tables) turns it into a
+    nested loop.  A larger import is summarized per product bought nowhere at all, from the
+    import's own count of its new installs per title (``by_title``), and says that the
+    Reconciliation page has the rest.
     """
     if inserted <= 0:
         return
     session = run.session
-    top = int(session.scalar(select(func.max(Installation.id))) or 0)
-    new = Installation.id > top - inserted
+    if before is None:  # the highest ids, if they are consecutive (an import tells us)
+        before = int(session.scalar(select(func.max(Installation.id))) or 0) - inserted
+    new = Installation.id > before
     if inserted > EXACT_CAP:
         if by_title is None:
             by_title = {

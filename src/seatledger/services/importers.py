@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
+from sqlalchemy.pool import SingletonThreadPool
 
 from seatledger.domain.licensing import Metric
 from seatledger.domain.normalization import Normalizer, RawTitle
@@ -58,6 +59,9 @@ class Applied:
     # Inventory imports: how many of the inserted installs are of each title (the alert rule
     # for unlicensed installs reads these instead of scanning a million new rows again).
     inserted_by_title: dict[int, int] = field(default_factory=dict)
+    # The highest install id before the import: every install it inserted has a higher one
+    # (not consecutive: PostgreSQL spends a sequence value on each upsert that conflicts).
+    installs_before: int = 0
 
 
 _IMPORT_CACHE_KIB = 131_072  # SQLite page cache while an inventory import writes
@@ -417,7 +421,7 @@ def apply_inventory(
         # Random inserts into the title index thrash SQLite's 2 MiB default page cache (11.7 s
         # -> 5.8 s for a million installs); the default is put back at the end.
         bulk.execute(f"PRAGMA cache_size = -{_IMPORT_CACHE_KIB}")
-    table_rows = bulk.max_id("installation")
+    table_rows = done.installs_before = bulk.max_id("installation")
     decided = False  # whether to rebuild the title index: on the first chunk (see below)
     next_device = first_device = bulk.max_id("device")
     next_title = bulk.max_id("software_title")
@@ -458,7 +462,7 @@ def apply_inventory(
             staged = np.isin(device_ids, known)
             listed.add(keys[staged], None if days is None else days[staged])
             new = ~staged
-            fresh.add(keys[new], None if days is None else days[new])
+            fresh.add(keys[new], None)  # counted only: their dates go with the writer
             if not decided:
                 # The title index takes the new rows in random order; past a quarter of the
                 # table, building it again over every row costs less (1M into an empty
@@ -558,19 +562,27 @@ class _Writer:
         self._queue: queue.Queue[tuple[Any, ...] | None] = queue.Queue(maxsize=2)
         self._error: BaseException | None = None
         self._stop = False
+        # An in-memory SQLite database lives in one thread's connection: written inline.
+        self._inline = isinstance(bulk.conn.engine.pool, SingletonThreadPool)
         self._thread = threading.Thread(target=self._run, name="inventory-writer", daemon=True)
 
     def __enter__(self) -> _Writer:
-        self._thread.start()
+        if not self._inline:
+            self._thread.start()
         return self
 
     def send(self, *work: Any) -> None:
         """Queue one chunk: (new devices, new titles, installs by day, today, batch id)."""
+        if self._inline:
+            self._write(*work)
+            return
         if self._error is not None:
             raise self._error
         self._queue.put(work)
 
     def __exit__(self, kind: object, value: object, traceback: object) -> None:
+        if self._inline:
+            return
         if kind is not None:
             self._stop = True
         self._queue.put(None)
@@ -579,27 +591,32 @@ class _Writer:
             raise self._error
 
     def _run(self) -> None:
-        bulk = self._bulk
         while (work := self._queue.get()) is not None:
             if self._stop or self._error is not None:
                 continue
-            new_devices, new_titles, by_day, today, batch_id = work
             try:
-                bulk.insert(
-                    "device", "id, hostname, serial, os, processors, cores, last_seen", new_devices
-                )
-                bulk.insert(
-                    "software_title", "id, publisher, title, version, product_id", new_titles
-                )
-                for day, keys in by_day:
-                    if self._json:
-                        text = "[" + ",".join(map(str, keys)) + "]"
-                        bulk.execute(self._JSON, (today, day, batch_id, text))
-                    else:
-                        rows = ((k >> 32, k & 0xFFFFFFFF, today, day, batch_id) for k in keys)
-                        bulk.stream(self._ROWS, rows)
+                self._write(*work)
             except BaseException as exc:  # raised in the caller's thread
                 self._error = exc
+
+    def _write(
+        self,
+        new_devices: list[tuple[Any, ...]],
+        new_titles: list[tuple[Any, ...]],
+        by_day: list[tuple[Any, list[int]]],
+        today: Any,
+        batch_id: int,
+    ) -> None:
+        bulk = self._bulk
+        bulk.insert("device", "id, hostname, serial, os, processors, cores, last_seen", new_devices)
+        bulk.insert("software_title", "id, publisher, title, version, product_id", new_titles)
+        for day, keys in by_day:
+            if self._json:
+                text = "[" + ",".join(map(str, keys)) + "]"
+                bulk.execute(self._JSON, (today, day, batch_id, text))
+            else:
+                rows = ((k >> 32, k & 0xFFFFFFFF, today, day, batch_id) for k in keys)
+                bulk.stream(self._ROWS, rows)
 
 
 def _has_json_each(bulk: Bulk) -> bool:

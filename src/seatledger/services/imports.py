@@ -35,7 +35,6 @@ from seatledger.ingest.tabular import (
 from seatledger.ingest.values import DateOrder, DateReader
 from seatledger.services import importers
 from seatledger.services.context import Context
-from seatledger.store.db import Database
 from seatledger.store.models import ImportBatch, ImportMapping
 
 SAMPLE_ROWS = 20
@@ -368,7 +367,6 @@ class ImportService:
                 applied = importers.apply_inventory(
                     change.session, batch.id, change.now, chunks, facts.size // 100
                 )
-                Database.check_foreign_keys(change.session, ["device", "software_title"])
             else:
                 applied = importers.apply(
                     change.session,
@@ -405,6 +403,7 @@ class ImportService:
                 change.after["date_order"] = dates.order.value
             if opened.installs is not None:  # for the alert rules, not the ledger
                 change.extra["inserted_by_title"] = applied.inserted_by_title
+                change.extra["installs_before"] = applied.installs_before
             return ImportResult(
                 batch.id,
                 options.kind,

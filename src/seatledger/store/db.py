@@ -162,6 +162,9 @@ def _on_sqlite_begin(conn: Connection) -> None:
 def _on_sqlite_checkin(dbapi_conn: Any, record: Any) -> None:
     if record.info.pop("foreign_keys_off", False) and dbapi_conn is not None:
         dbapi_conn.execute("PRAGMA foreign_keys = ON")
+        # What a bulk load may have raised, back to SQLite's defaults even if it failed.
+        dbapi_conn.execute("PRAGMA cache_size = -2000")
+        dbapi_conn.execute("PRAGMA threads = 0")
 
 
 def _on_postgres_begin(conn: Connection) -> None:
@@ -364,10 +367,10 @@ class Database:
         """A write unit of work: writers are serialized; commits on success, rolls back on error.
 
         ``bulk``: a bulk load whose every reference the writer made itself from rows it read
-        in this same transaction (which writers hold alone), such as an inventory import's
-        installs.  On SQLite it runs without the per-row foreign-key lookups (a quarter of a
-        million-row insert); the caller checks what it cannot vouch for with
-        :meth:`check_foreign_keys`.  PostgreSQL checks as always.
+        or added in this same transaction (which writers hold alone), such as an inventory
+        import's installs.  On SQLite it runs without the per-row foreign-key lookups (a
+        quarter of a million-row insert); the tests run ``foreign_key_check`` after such
+        imports.  PostgreSQL checks as always.
         """
         writer = self._bulk_writer if bulk else self._writer
         try:
@@ -375,21 +378,6 @@ class Database:
                 yield session
         except OperationalError as exc:
             raise describe_operational_error(exc, self.display_name) from exc
-
-    @staticmethod
-    def check_foreign_keys(session: Session, tables: list[str]) -> None:
-        """Raise if a row of ``tables`` refers to a missing row (SQLite; a bulk write's check)."""
-        if session.get_bind().dialect.name != "sqlite":
-            return
-        for table in tables:
-            broken = (
-                session.connection().exec_driver_sql(f"PRAGMA foreign_key_check({table})").first()
-            )
-            if broken is not None:
-                raise DatabaseError(
-                    f"row {broken[1]} of {table} refers to a missing {broken[2]} row; "
-                    "nothing was written."
-                )
 
     def dispose(self) -> None:
         """Close every pooled connection."""
