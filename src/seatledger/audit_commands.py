@@ -11,9 +11,8 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import re
-import sys
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 from seatledger.cli import EXIT_OK, _print
@@ -103,25 +102,13 @@ def _schedule(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _progress(stage: str) -> Callable[[int, int], bool]:
-    def report(done: int, total: int) -> bool:
-        if sys.stderr.isatty():  # a log file (a scheduled run) gets the results, not this
-            sys.stderr.write(f"\r{stage}: {done:,}/{total:,}".ljust(60))
-            sys.stderr.flush()
-        return True
-
-    return report
-
-
-def _end_progress() -> None:
-    """Wipe the progress line, so what is printed next starts on a clean line."""
-    if sys.stderr.isatty():
-        sys.stderr.write("\r" + " " * 60 + "\r")
-        sys.stderr.flush()
-
-
 def _run(args: argparse.Namespace) -> int:
-    from seatledger.commands import _services, key_passphrase  # noqa: PLC0415
+    from seatledger.commands import (  # noqa: PLC0415
+        _clear_progress,
+        _progress,
+        _services,
+        key_passphrase,
+    )
 
     services = _services(args)
     audits = services.audits
@@ -161,7 +148,7 @@ def _run(args: argparse.Namespace) -> int:
     try:
         position = PositionService(services.ctx).position(as_of, audit.shelf_days, position_step)
     finally:
-        _end_progress()
+        _clear_progress()
     rows, findings = audits.scoped(audit, position)
     _print(f"  position: {len(rows)} rows; {len(findings)} findings, all left open.")
     audits.set_step(audit_id, Step.FINDINGS)
@@ -187,7 +174,7 @@ def _run(args: argparse.Namespace) -> int:
                 progress=_progress("bundle"),
             )
         finally:
-            _end_progress()
+            _clear_progress()
     from seatledger.services.signing import fingerprint_text  # noqa: PLC0415
 
     _print(f"Signed audit {audit_id}:")

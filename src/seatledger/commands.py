@@ -11,6 +11,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from seatledger.cli import EXIT_FAILED, EXIT_OK, _entries, _opened, _print
 from seatledger.domain import validation
@@ -88,9 +89,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from seatledger.services.demo import build_demo  # noqa: PLC0415
 
     def progress(stage: str, done: int, total: int) -> None:
-        if sys.stderr.isatty():
-            sys.stderr.write(f"\r{stage}: {done:,}/{total:,}".ljust(60))
-            sys.stderr.flush()
+        _progress(stage)(done, total)
 
     started = dt.datetime.now()
     summary = build_demo(args.db, args.size, seed=args.seed, progress=progress)
@@ -321,18 +320,24 @@ def cmd_import(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _progress(stage: str) -> Callable[[int, int], None]:
-    def report(done: int, total: int) -> None:
+def _progress(stage: str) -> Callable[[int, int], Any]:
+    """A progress line on a terminal (a log file, say a scheduled run's, gets only results);
+    it never cancels (True, for the callers that read a cancel from it)."""
+
+    def report(done: int, total: int) -> bool:
         if sys.stderr.isatty():
-            sys.stderr.write(f"\r{stage}: {done:,}/{total:,}".ljust(50))
+            sys.stderr.write(f"\r{stage}: {done:,}/{total:,}".ljust(60))
             sys.stderr.flush()
+        return True
 
     return report
 
 
 def _clear_progress() -> None:
+    """Wipe the progress line, so what is printed next starts on a clean line."""
     if sys.stderr.isatty():
-        sys.stderr.write("\r" + " " * 50 + "\r")
+        sys.stderr.write("\r" + " " * 60 + "\r")
+        sys.stderr.flush()
 
 
 def cmd_reconcile(args: argparse.Namespace) -> int:

@@ -45,7 +45,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from seatledger.domain.alerts import PREFIX, AlertSettings, Level, Rule, Severity, level
@@ -53,6 +53,7 @@ from seatledger.domain.licensing import Metric
 from seatledger.domain.roles import Permission
 from seatledger.errors import NotFoundError, ValidationError
 from seatledger.services.context import Appended, Change, Context, iso
+from seatledger.services.position import in_term
 from seatledger.store.models import (
     Device,
     Entitlement,
@@ -383,8 +384,9 @@ class AlertService:
 
         if action == "import.inventory" and Rule.UNLICENSED in enabled:
             inserted = after.get("inserted", 0)
-            by_title = change.extra.get("inserted_by_title")
-            before = change.extra.get("installs_before")
+            # What the import hands over beside its ledger entry (it writes every inventory).
+            by_title: dict[int, int] = change.extra["inserted_by_title"]
+            before: int = change.extra["installs_before"]
             count = inserted if isinstance(inserted, int) else 0
             _unlicensed(run, label, count, by_title, before)
 
@@ -541,11 +543,7 @@ def _departed_cleared(run: _Evaluation) -> None:
 
 
 def _unlicensed(
-    run: _Evaluation,
-    label: str,
-    inserted: int,
-    by_title: dict[int, int] | None = None,
-    before: int | None = None,
+    run: _Evaluation, label: str, inserted: int, by_title: dict[int, int], before: int
 ) -> None:
     """New installs of the import just made, on devices without a seat of their product.
 
@@ -560,42 +558,28 @@ def _unlicensed(
     """
     if inserted <= 0:
         return
-    session = run.session
-    if before is None:  # the highest ids, if they are consecutive (an import tells us)
-        before = int(session.scalar(select(func.max(Installation.id))) or 0) - inserted
-    new = Installation.id > before
     if inserted > EXACT_CAP:
-        if by_title is None:
-            by_title = {
-                int(t): int(n)
-                for t, n in session.execute(
-                    select(Installation.title_id, func.count())
-                    .where(new)
-                    .group_by(Installation.title_id)
-                )
-            }
         _unlicensed_summary(run, label, inserted, by_title)
         return
-    today = run.now.date()
+    session = run.session
     installs = session.execute(
         select(Installation.device_id, SoftwareTitle.product_id, Device.owner_id)
         .join(SoftwareTitle, Installation.title_id == SoftwareTitle.id)
         .join(Device, Installation.device_id == Device.id)
-        .where(new, Installation.removed_on.is_(None), SoftwareTitle.product_id.is_not(None))
+        .where(
+            Installation.id > before,
+            Installation.removed_on.is_(None),
+            SoftwareTitle.product_id.is_not(None),
+        )
     ).all()
     products = {pid for _, pid, _ in installs}
     if not products:
         return
-    site = set(
-        session.scalars(
-            select(Entitlement.product_id).where(
-                Entitlement.product_id.in_(products),
-                Entitlement.metric == Metric.SITE.value,
-                Entitlement.retired.is_(False),
-                or_(Entitlement.term_start.is_(None), Entitlement.term_start <= today),
-                or_(Entitlement.term_end.is_(None), Entitlement.term_end >= today),
-            )
-        )
+    site = _in_term_products(
+        session,
+        run.now.date(),
+        Entitlement.product_id.in_(products),
+        Entitlement.metric == Metric.SITE.value,
     )
     seated_devices: set[tuple[int, int]] = set()
     seated_people: set[tuple[int, int]] = set()
@@ -631,16 +615,9 @@ def _named(session: Session, counts: dict[int, int]) -> list[tuple[int, str, str
     return sorted((pid, vendor, product, counts[pid]) for pid, vendor, product in names)
 
 
-def _in_term_products(session: Session, today: dt.date) -> set[int]:
-    return set(
-        session.scalars(
-            select(Entitlement.product_id).where(
-                Entitlement.retired.is_(False),
-                or_(Entitlement.term_start.is_(None), Entitlement.term_start <= today),
-                or_(Entitlement.term_end.is_(None), Entitlement.term_end >= today),
-            )
-        )
-    )
+def _in_term_products(session: Session, today: dt.date, *narrower: ColumnElement[bool]) -> set[int]:
+    """Products with an entitlement in term on ``today`` (and matching ``narrower``)."""
+    return set(session.scalars(select(Entitlement.product_id).where(in_term(today), *narrower)))
 
 
 def _unlicensed_summary(

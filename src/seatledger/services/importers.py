@@ -64,9 +64,6 @@ class Applied:
     installs_before: int = 0
 
 
-_IMPORT_CACHE_KIB = 131_072  # SQLite page cache while an inventory import writes
-
-
 def apply(  # noqa: PLR0917 (the parts of one commit, passed straight through)
     session: Session,
     options: ImportOptions,
@@ -417,10 +414,6 @@ def apply_inventory(
         ],
         dtype=np.int64,
     )
-    if bulk.sqlite:
-        # Random inserts into the title index thrash SQLite's 2 MiB default page cache (11.7 s
-        # -> 5.8 s for a million installs); the default is put back at the end.
-        bulk.execute(f"PRAGMA cache_size = -{_IMPORT_CACHE_KIB}")
     table_rows = done.installs_before = bulk.max_id("installation")
     decided = False  # whether to rebuild the title index: on the first chunk (see below)
     next_device = first_device = bulk.max_id("device")
@@ -497,8 +490,6 @@ def apply_inventory(
         )
     distinct_titles = _distinct(np, np.concatenate([keys & mask, fresh_keys & mask])).tolist()
     unmatched = len(unmapped.intersection(distinct_titles))
-    if bulk.sqlite:
-        bulk.execute("PRAGMA cache_size = -2000")
     bulk.advance_sequences(["installation"])
     created = next_device - first_device
     if created:
@@ -522,8 +513,7 @@ def _by_day(
         return [(None, distinct.tolist())] if len(distinct) else []
     order = np.argsort(last, kind="stable")
     distinct, last = distinct[order], last[order]
-    starts = np.flatnonzero(np.concatenate(([True], last[1:] != last[:-1]))) if len(last) else []
-    bounds = [*(int(i) for i in starts), len(last)]
+    bounds = [*np.flatnonzero(_firsts(np, last)).tolist(), len(last)]
     return [(day_values[int(last[a])], distinct[a:b].tolist()) for a, b in pairwise(bounds)]
 
 
@@ -711,19 +701,22 @@ def _distinct(np: Any, values: Any) -> Any:
     """Distinct int64 values, ascending: a plain sort, as numpy 2.4's ``unique`` takes 1.35 s
     for a million keys that sort in 0.02 s."""
     ordered = np.sort(values)
-    keep = np.ones(len(ordered), dtype=bool)
-    keep[1:] = ordered[1:] != ordered[:-1]
-    return ordered[keep]
+    return ordered[_firsts(np, ordered)]
 
 
 def _counts(np: Any, values: Any) -> dict[int, int]:
     """How often each int64 value occurs (a sort, as in :func:`_distinct`)."""
-    if not len(values):
-        return {}
     ordered = np.sort(values)
-    starts = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))
+    starts = np.flatnonzero(_firsts(np, ordered))
     sizes = np.diff(np.append(starts, len(ordered)))
     return dict(zip(ordered[starts].tolist(), sizes.tolist(), strict=True))
+
+
+def _firsts(np: Any, ordered: Any) -> Any:
+    """Where each run of equal values in sorted ``ordered`` begins, as a mask."""
+    first = np.ones(len(ordered), dtype=bool)
+    first[1:] = ordered[1:] != ordered[:-1]
+    return first
 
 
 class _Listed:
@@ -763,8 +756,7 @@ class _Listed:
         days = np.concatenate(self.days)
         order = np.argsort(keys, kind="stable")  # a pair's rows stay in file order
         keys, days = keys[order], days[order]
-        first = np.ones(len(keys), dtype=bool)
-        first[1:] = keys[1:] != keys[:-1]
+        first = _firsts(np, keys)
         group = np.cumsum(first) - 1
         out_keys = keys[first]
         out_days = np.zeros(len(out_keys), dtype=np.int32)

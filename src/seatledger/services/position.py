@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from seatledger.domain import metrics
 from seatledger.domain.licensing import Metric
+from seatledger.lazy import LazyModule
 from seatledger.services.context import Context
 from seatledger.store.bulk import Bulk
 from seatledger.store.models import (
@@ -49,6 +50,8 @@ if TYPE_CHECKING:
     from numpy.typing import NDArray
 
     Keys = NDArray[np.int64]
+else:  # imported when a position is first computed, not at start-up
+    np = LazyModule("numpy")
 
 CONCURRENT_WINDOW_DAYS = 90
 DETAIL_LIMIT = 5000
@@ -253,12 +256,6 @@ class _Facts:
     staff: int
 
 
-def _np() -> Any:
-    import numpy  # noqa: PLC0415 (imported when a position is first computed, not at start-up)
-
-    return numpy
-
-
 class PositionService:
     """Computes the position, its findings, and the rows behind every number."""
 
@@ -308,7 +305,6 @@ class PositionService:
 
 
 def _read(session: Session, day: dt.date, step: Callable[[int, int], None]) -> _Facts:
-    np = _np()
     moment = end_of(day)
     names = {
         pid: (vendor, product)
@@ -380,9 +376,9 @@ def _read(session: Session, day: dt.date, step: Callable[[int, int], None]) -> _
             lambda bulk: (bulk.day(day), bulk.day(day)),
         ):
             pairs = _matrix(chunk, 2)
-            pid = title_pid[pairs[:, 0]]
-            keep = pid >= 0
-            parts.append(_distinct((pid[keep] << _SHIFT) | pairs[keep, 1]))
+            pids = title_pid[pairs[:, 0]]
+            keep = pids >= 0
+            parts.append(_distinct((pids[keep] << _SHIFT) | pairs[keep, 1]))
         if parts:
             install_keys = _distinct(np.concatenate(parts))
     step(3, 7)
@@ -496,7 +492,6 @@ def _raw_chunks(
 def _distinct(values: Keys) -> Keys:
     """Sorted distinct values.  numpy 2's np.unique hashes, which is slower on millions of
     int64 keys than sorting once and dropping repeats."""
-    np = _np()
     ordered: Keys = np.sort(values)
     if len(ordered) < 2:
         return ordered
@@ -509,7 +504,6 @@ def _distinct(values: Keys) -> Keys:
 
 def _tally(values: Keys) -> tuple[Keys, Keys]:
     """Sorted distinct values and how often each occurs."""
-    np = _np()
     ordered = np.sort(values)
     if not len(ordered):
         return ordered, ordered
@@ -522,7 +516,6 @@ def _tally(values: Keys) -> tuple[Keys, Keys]:
 def _matrix(rows: Sequence[Any], width: int) -> Keys:
     """Rows of integers as an int64 matrix.  Result rows are not tuples, and numpy reads
     non-tuple rows one element at a time through Python; a flat iterator is 20x faster."""
-    np = _np()
     flat = np.fromiter(itertools.chain.from_iterable(rows), dtype=np.int64, count=len(rows) * width)
     matrix: Keys = flat.reshape(-1, width)
     return matrix
@@ -537,7 +530,6 @@ def _aware(moment: dt.datetime) -> dt.datetime:
 
 def _primary_code(facts: _Facts, pids: Keys) -> Keys:
     """The primary metric code of each product id (per device when nothing is bought)."""
-    np = _np()
     lookup = np.full(int(pids.max(initial=0)) + 1, _CODE[Metric.PER_DEVICE], dtype=np.int64)
     for pid, metric in facts.primary.items():
         if pid < len(lookup):
@@ -546,7 +538,6 @@ def _primary_code(facts: _Facts, pids: Keys) -> Keys:
 
 
 def _rows(facts: _Facts) -> list[PositionRow]:
-    np = _np()
     mask32 = (1 << _SHIFT) - 1
     install_pid = facts.install_keys >> _SHIFT
     install_dev = facts.install_keys & mask32
@@ -676,7 +667,6 @@ def _unlicensed(
     facts: _Facts, install_pid: Keys, install_dev: Keys, install_primary: Keys
 ) -> dict[int, int]:
     """Per product: devices running it that no seat covers (by device, or by its owner)."""
-    np = _np()
     if not len(install_pid):
         return {}
     device_seat = facts.seat_device >= 0
@@ -705,7 +695,6 @@ def _unlicensed(
 def _findings(
     session: Session, facts: _Facts, rows: list[PositionRow], shelf_days: int
 ) -> list[Finding]:
-    np = _np()
     found: list[Finding] = []
     for row in rows:
         if row.shortfall:
