@@ -61,15 +61,14 @@ def test_fresh_database_migrates_to_head(db_url: str) -> None:
     db, result = Database.open(db_url)
     try:
         assert result.created
-        assert result.upgraded_from is None
-        assert result.backup is None
+        assert result.pending_upgrade is None
         assert db.current_revision() == head_revision()
     finally:
         db.dispose()
     again, second = Database.open(db_url)
     try:
         assert not second.created
-        assert second.upgraded_from is None
+        assert second.pending_upgrade is None
         assert again.current_revision() == head_revision()
     finally:
         again.dispose()
@@ -149,8 +148,10 @@ def test_upgrade_from_0001_takes_a_backup_first(tmp_path: Path) -> None:
 
     db, result = Database.open(path)
     try:
-        assert result.upgraded_from == "0001"
+        assert result.pending_upgrade == "0001"
         assert not result.created
+        assert db.current_revision() == "0001"  # opening alone changes nothing
+        report = db.upgrade(operator="admin", role="administrator", ts="T", reason="test")
         assert db.current_revision() == head_revision()
         with db.engine.connect() as live:
             triggers = live.exec_driver_sql(
@@ -161,8 +162,9 @@ def test_upgrade_from_0001_takes_a_backup_first(tmp_path: Path) -> None:
     finally:
         db.dispose()
 
-    backup = result.backup
+    backup = report.backup
     assert backup is not None
+    assert report.backup_sha256 == _sha256(backup)
     assert backup.parent == path.parent
     assert backup.name.startswith("old.before-upgrade-from-0001.")
     assert backup.suffix == ".sqlite"
@@ -182,7 +184,7 @@ def test_upgrade_from_0001_takes_a_backup_first(tmp_path: Path) -> None:
 def test_upgrade_can_be_declined(tmp_path: Path) -> None:
     path = tmp_path / "old.sqlite"
     _alembic(f"sqlite:///{path}", "0001")
-    with pytest.raises(DatabaseError, match="needs an upgrade from schema 0001"):
+    with pytest.raises(DatabaseError, match=r"older SeatLedger \(schema 0001\) and needs an upgrade"):
         Database.open(path, upgrade=False)
     assert [p.name for p in tmp_path.iterdir()] == ["old.sqlite"]
 

@@ -71,6 +71,17 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--size", choices=("small", "large"), default="small")
     demo.add_argument("--seed", type=int, default=2026)
 
+    upgrade = sub.add_parser(
+        "upgrade",
+        help="upgrade a database written by an older SeatLedger (a backup copy is made first)",
+    )
+    _auth_args(upgrade)
+    upgrade.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="run the upgrade on a copy (SQLite) or roll it back (PostgreSQL) and report",
+    )
+
     ledger = sub.add_parser("ledger", help="the activity ledger")
     ledger_sub = ledger.add_subparsers(dest="ledger_command", metavar="ACTION", required=True)
     verify = ledger_sub.add_parser("verify", help="verify the hash chain; exit 1 if broken")
@@ -255,6 +266,7 @@ def cmd_gui(args: argparse.Namespace) -> int:
 COMMANDS: dict[str, str] = {
     "init": "cmd_init",
     "demo": "cmd_demo",
+    "upgrade": "cmd_upgrade",
     "ledger": "cmd_ledger",
     "licenses": "cmd_licenses",
     "alerts": "cmd_alerts",

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from seatledger.cli import EXIT_FAILED, EXIT_OK, _entries, _opened, _print
+from seatledger.cli import EXIT_FAILED, EXIT_OK, _entries, _err, _opened, _print
 from seatledger.domain import validation
 from seatledger.domain.licensing import Metric
 from seatledger.domain.roles import Role
@@ -32,19 +32,27 @@ from seatledger.services.operators import (
 )
 from seatledger.services.queries import ActivityQuery, LicenseQuery
 from seatledger.services.session import Services
-from seatledger.store.db import Database
+from seatledger.services.workspace import describe_upgrade, upgrade_database
+from seatledger.store.db import HEAD_REVISION, Database, OpenResult
 
 
 def _database(args: argparse.Namespace, *, create: bool = False, upgrade: bool = True) -> Database:
+    return _open_database(args, create=create, upgrade=upgrade)[0]
+
+
+def _open_database(
+    args: argparse.Namespace, *, create: bool = False, upgrade: bool = True
+) -> tuple[Database, OpenResult]:
+    """Open ``--db``; with ``upgrade``, an older schema is left for a signed-in upgrade."""
     target = args.db or default_database()
     is_file = "://" not in target
     if is_file and create and not args.db:
         Path(target).parent.mkdir(parents=True, exist_ok=True)
     if is_file and not create and not Path(target).exists():
         raise KnownError(f"{target} does not exist. Create it with 'seatledger init' or the app.")
-    database, _ = Database.open(target, create=create, upgrade=upgrade)
+    database, opened = Database.open(target, create=create, upgrade=upgrade)
     _opened.append(database)
-    return database
+    return database, opened
 
 
 def _password(prompt: str) -> str:
@@ -64,10 +72,33 @@ def _operator_name(args: argparse.Namespace) -> str:
 
 
 def _services(args: argparse.Namespace) -> Services:
-    db = _database(args)
+    """Sign in; a database written by an older SeatLedger is upgraded first, as that operator."""
+    db, opened = _open_database(args)
     name = _operator_name(args)
     actor = sign_in(db, name, _password(f"Password for {name}: "))
+    if opened.pending_upgrade is not None:
+        # On standard error, so that the command's own output stays as scripts expect it.
+        _err(describe_upgrade(upgrade_database(db, actor), db.display_name))
     return Services.for_actor(db, actor)
+
+
+def cmd_upgrade(args: argparse.Namespace) -> int:
+    """Upgrade a database written by an older SeatLedger, or try it on a copy (--dry-run)."""
+    db, opened = _open_database(args)
+    if opened.pending_upgrade is None:
+        _print(f"{db.display_name} is at schema {HEAD_REVISION} already; nothing to do.")
+        return EXIT_OK
+    name = _operator_name(args)
+    actor = sign_in(db, name, _password(f"Password for {name}: "))
+    report = upgrade_database(db, actor, dry_run=args.dry_run)
+    _print(describe_upgrade(report, db.display_name))
+    if report.backup_sha256 is not None:
+        _print(f"Backup SHA-256: {report.backup_sha256}")
+    _print("Rows per table (before -> after):")
+    for table, (before, after) in report.rows.items():
+        shown = "new table" if before is None else f"{before:,}"
+        _print(f"  {table:<22} {shown:>12} -> {after:,}")
+    return EXIT_OK
 
 
 def cmd_init(args: argparse.Namespace) -> int:

@@ -54,3 +54,11 @@ class LedgerIntegrityError(KnownError):
 
 class Cancelled(KnownError):
     """The user cancelled a long operation; nothing was changed."""
+
+
+class UpgradeError(DatabaseError):
+    """An upgrade of an older database failed and was rolled back; ``backup`` is its copy."""
+
+    def __init__(self, message: str, *, backup: object = None) -> None:
+        super().__init__(message)
+        self.backup = backup

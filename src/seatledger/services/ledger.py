@@ -126,6 +126,7 @@ def decode_body(body: bytes) -> dict[str, Any]:
 
 
 ACTIONS = (
+    "database.upgrade",
     "device.create",
     "device.update",
     "entitlement.create",
@@ -155,6 +156,7 @@ ACTIONS = (
     "vendor.create",
 )
 ENTITY_TYPES = (
+    "database",
     "device",
     "entitlement",
     "import",

@@ -8,10 +8,11 @@ of failing half-way and the ledger's sequence numbers never race.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,14 +21,14 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from seatledger.errors import DatabaseError
+from seatledger.errors import DatabaseError, UpgradeError
 
 if TYPE_CHECKING:
     from alembic.config import Config
 
 # The newest migration.  Opening an up-to-date database compares against this constant and never
 # imports Alembic (a third of a second at start-up); a test keeps it equal to Alembic's head.
-HEAD_REVISION = "0006"
+HEAD_REVISION = "0007"
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -159,15 +160,15 @@ def _on_sqlite_begin(conn: Connection) -> None:
         # Both are put back when the connection returns to the pool (_on_sqlite_checkin).
         conn.exec_driver_sql("PRAGMA foreign_keys = OFF")
         conn.exec_driver_sql(f"PRAGMA cache_size = -{BULK_CACHE_KIB}")
-        conn.connection.info["bulk_load"] = True
+        conn.connection.info["reset_pragmas"] = True
     immediate = options.get("seatledger_write", False)
     conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 def _on_sqlite_checkin(dbapi_conn: Any, record: Any) -> None:
-    if record.info.pop("bulk_load", False) and dbapi_conn is not None:
-        # Back to the defaults, whether the bulk load committed or failed (threads: see
-        # Bulk.restore_indexes).
+    if record.info.pop("reset_pragmas", False) and dbapi_conn is not None:
+        # Back to the defaults after a bulk load or an upgrade, committed or failed (threads:
+        # see Bulk.restore_indexes).
         dbapi_conn.execute("PRAGMA foreign_keys = ON")
         dbapi_conn.execute("PRAGMA cache_size = -2000")
         dbapi_conn.execute("PRAGMA threads = 0")
@@ -195,13 +196,48 @@ def describe_operational_error(exc: DBAPIError, where: str) -> DatabaseError:
     return DatabaseError(f"{where}: {text.strip().splitlines()[0] if text.strip() else exc}")
 
 
+def _row_counts(conn: Connection) -> dict[str, int]:
+    names = sorted(set(inspect(conn).get_table_names()) - {"alembic_version"})
+    quote = conn.dialect.identifier_preparer.quote
+    return {
+        name: int(conn.exec_driver_sql(f"SELECT count(*) FROM {quote(name)}").scalar() or 0)
+        for name in names
+    }
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 @dataclass(frozen=True)
 class OpenResult:
-    """What happened when a database was opened."""
+    """What happened when a database was opened.
+
+    ``pending_upgrade``: the schema revision of a database written by an older SeatLedger; it
+    stays as it is until :meth:`Database.upgrade` runs (after an operator has signed in, so the
+    upgrade is attributed to them).
+    """
 
     created: bool
-    upgraded_from: str | None
+    pending_upgrade: str | None = None
+
+
+@dataclass(frozen=True)
+class UpgradeReport:
+    """What an upgrade did (or, with ``dry_run``, would do) to a database."""
+
+    from_revision: str
+    to_revision: str
     backup: Path | None
+    backup_sha256: str | None
+    ledger_seq: int | None
+    rows: dict[str, tuple[int | None, int]]
+    """Rows of every table before and after (None before: the upgrade created the table)."""
+    dry_run: bool
 
 
 class Database:
@@ -314,44 +350,181 @@ class Database:
         with self.engine.connect() as conn:
             current, tables = _stored_revision(conn)
         if current == HEAD_REVISION:
-            return OpenResult(created=False, upgraded_from=None, backup=None)
+            return OpenResult(created=False)
         head = head_revision()
         if current is None:
             if tables - {"alembic_version"}:
                 raise DatabaseError(
                     f"{self.display_name} already holds tables but is not a SeatLedger database."
                 )
-            self._upgrade()
-            return OpenResult(created=True, upgraded_from=None, backup=None)
+            with self._write_engine.connect() as conn:
+                self._begin_schema_change(conn)
+                self._migrate_to_head(conn)
+                conn.commit()
+            return OpenResult(created=True)
         if current == head:
-            return OpenResult(created=False, upgraded_from=None, backup=None)
+            return OpenResult(created=False)
         if current not in _known_revisions():
             raise DatabaseError(
                 f"{self.display_name} was written by a newer SeatLedger (schema {current}; this "
                 f"version knows up to {head}). Update SeatLedger to open it; nothing was changed."
             )
         if not upgrade:
-            raise DatabaseError(f"{self.display_name} needs an upgrade from schema {current}.")
-        backup = self.backup(f"before-upgrade-from-{current}")
-        self._upgrade()
-        return OpenResult(created=False, upgraded_from=current, backup=backup)
+            raise DatabaseError(
+                f"{self.display_name} was written by an older SeatLedger (schema {current}) and "
+                f"needs an upgrade to schema {head} before this command can read it. Run "
+                "'seatledger upgrade' (it makes a backup copy first), or open it in the app and "
+                "sign in; nothing was changed."
+            )
+        return OpenResult(created=False, pending_upgrade=current)
 
-    def _upgrade(self) -> None:
+    def upgrade(
+        self, *, operator: str, role: str, ts: str, reason: str, dry_run: bool = False
+    ) -> UpgradeReport:
+        """Upgrade an older schema to this version's, as one transaction and one ledger entry.
+
+        SQLite first gets a backup copy beside the file (its SHA-256 goes into the ledger entry).
+        Tables are rebuilt with foreign-key enforcement off, as SQLite prescribes for schema
+        changes, and ``PRAGMA foreign_key_check`` must find nothing before the commit.  With
+        ``dry_run`` the migration runs on a copy in a temporary folder (SQLite) or is rolled
+        back (PostgreSQL), and the database is left as it was.
+
+        Raises:
+            UpgradeError: the upgrade failed; the database is unchanged (the message says so and
+                names the backup).
+            DatabaseError: the schema is current already, or newer than this version's.
+        """
+        with self.engine.connect() as conn:
+            current, _tables = _stored_revision(conn)
+        head = head_revision()
+        if current is None or current == head:
+            raise DatabaseError(f"{self.display_name} is at schema {head} already.")
+        if current not in _known_revisions():
+            raise DatabaseError(
+                f"{self.display_name} was written by a newer SeatLedger (schema {current})."
+            )
+        entry = {"operator": operator, "role": role, "ts": ts, "reason": reason}
+        if dry_run and self.sqlite_path is not None:
+            return self._dry_run_on_copy(current, head, entry)
+        backup = None if dry_run else self.backup(f"before-upgrade-from-{current}")
+        digest = None if backup is None else _sha256(backup)
+        return self._attempt(current, head, entry, backup=backup, digest=digest, commit=not dry_run)
+
+    def _attempt(
+        self,
+        current: str,
+        head: str,
+        entry: dict[str, str],
+        *,
+        backup: Path | None,
+        digest: str | None,
+        commit: bool,
+    ) -> UpgradeReport:
+        try:
+            with self._write_engine.connect() as conn:
+                report = self._upgrade_on(conn, current, head, entry, backup=backup, digest=digest)
+                if commit:
+                    conn.commit()
+                    return report
+                conn.rollback()
+                return replace(report, dry_run=True, ledger_seq=None)
+        except Exception as exc:
+            cause = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
+            kept = f" A backup copy made before the attempt is at {backup}." if backup else ""
+            raise UpgradeError(
+                f"Upgrading {self.display_name} from schema {current} to {head} failed: "
+                f"{str(cause).rstrip('.')}. Nothing was changed: the database is still at "
+                f"schema {current} and opens in the SeatLedger that wrote it.{kept}",
+                backup=backup,
+            ) from exc
+
+    def _dry_run_on_copy(self, current: str, head: str, entry: dict[str, str]) -> UpgradeReport:
+        """Upgrade a copy in a temporary folder and roll back: the file itself is never written."""
+        import tempfile  # noqa: PLC0415
+
+        assert self.sqlite_path is not None
+        with tempfile.TemporaryDirectory(prefix="seatledger-dry-run-") as folder:
+            copy = Path(folder) / self.sqlite_path.name
+            self._copy_to(copy)
+            trial, _ = Database.open(copy, create=False)
+            try:
+                return trial._attempt(current, head, entry, backup=None, digest=None, commit=False)
+            except UpgradeError as exc:
+                raise UpgradeError(
+                    f"A dry run of the upgrade of {self.display_name} from schema {current} "
+                    f"to {head} failed: {str(exc.__cause__).rstrip('.')}. The database was not "
+                    "touched (the dry run worked on a copy)."
+                ) from exc
+            finally:
+                trial.dispose()
+
+    def _upgrade_on(
+        self,
+        conn: Connection,
+        current: str,
+        head: str,
+        entry: dict[str, str],
+        *,
+        backup: Path | None,
+        digest: str | None,
+    ) -> UpgradeReport:
+        self._begin_schema_change(conn)
+        before = _row_counts(conn)
+        self._migrate_to_head(conn)
+        after = _row_counts(conn)
+        rows = {table: (before.get(table), count) for table, count in after.items()}
+        from seatledger.store import ledger_store  # noqa: PLC0415 (imports the ORM models)
+
+        with Session(bind=conn) as session:
+            seq = ledger_store.append(
+                session,
+                ts=entry["ts"],
+                operator=entry["operator"],
+                role=entry["role"],
+                action="database.upgrade",
+                entity_type="database",
+                entity_id="schema",
+                reason=entry["reason"],
+                before={"schema": current},
+                after={
+                    "schema": head,
+                    "backup": backup.name if backup is not None else None,
+                    "backup_sha256": digest,
+                },
+            )
+            session.flush()
+        return UpgradeReport(current, head, backup, digest, seq, rows, dry_run=False)
+
+    def _begin_schema_change(self, conn: Connection) -> None:
+        """Begin the one transaction a schema change runs in (the caller commits).
+
+        On SQLite, foreign-key enforcement is turned off first, as SQLite prescribes for
+        rebuilding tables (it reads the pragma only outside a transaction); it is back on when
+        the connection is checked in, and :meth:`_migrate_to_head` runs ``foreign_key_check``.
+        """
+        if self.dialect == "sqlite":
+            conn.connection.driver_connection.execute("PRAGMA foreign_keys = OFF")  # type: ignore[union-attr]
+            conn.connection.info["reset_pragmas"] = True
+        conn.begin()  # before Alembic looks, so every revision runs in this one transaction
+
+    def _migrate_to_head(self, conn: Connection) -> None:
         from alembic import command  # noqa: PLC0415
 
         cfg = _alembic_config()
-        with self.engine.begin() as conn:
-            cfg.attributes["connection"] = conn
-            command.upgrade(cfg, "head")
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "head")
+        if self.dialect == "sqlite":
+            broken = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+            if broken:
+                table, rowid, parent, _ = broken[0]
+                raise DatabaseError(
+                    f"{len(broken)} row(s) would refer to rows that do not exist (the first: "
+                    f"{table} row {rowid} refers to a missing {parent})"
+                )
 
-    def backup(self, label: str) -> Path | None:
-        """Copy a SQLite database beside itself with SQLite's online backup; None for PostgreSQL."""
-        path = self.sqlite_path
-        if path is None:
-            return None
-        stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-        target = path.with_name(f"{path.stem}.{label}.{stamp}{path.suffix or '.sqlite'}")
-        source = sqlite3.connect(path)
+    def _copy_to(self, target: Path) -> None:
+        assert self.sqlite_path is not None
+        source = sqlite3.connect(self.sqlite_path)
         try:
             dest = sqlite3.connect(target)
             try:
@@ -360,6 +533,15 @@ class Database:
                 dest.close()
         finally:
             source.close()
+
+    def backup(self, label: str) -> Path | None:
+        """Copy a SQLite database beside itself with SQLite's online backup; None for PostgreSQL."""
+        path = self.sqlite_path
+        if path is None:
+            return None
+        stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+        target = path.with_name(f"{path.stem}.{label}.{stamp}{path.suffix or '.sqlite'}")
+        self._copy_to(target)
         return target
 
     @contextmanager

@@ -30,6 +30,12 @@ class SignInDialog(FormDialog):
         self.add_row("&Password:", self.password_edit, names=("Password",))
         if workspace.is_demo:
             self.add_note(DEMO_HINT)
+        if (pending := workspace.pending_upgrade) is not None:
+            self.add_note(
+                f"This database was written by an older SeatLedger (schema {pending[0]}). "
+                f"Signing in upgrades it to schema {pending[1]} in your name; a backup copy is "
+                "made first, beside the file."
+            )
         self.finish()
         (self.password_edit if operator_name else self.name_edit).setFocus()
 
