@@ -5,7 +5,7 @@ Run from the repository root with the project's Python:
     python tests/upgrade_corpus/build_corpus.py            # every state, manifest rewritten
     python tests/upgrade_corpus/build_corpus.py --only S3  # one state, its manifest entry replaced
 
-A *schema state* starts with every commit (first-parent history of ``--ref``, default HEAD)
+A *schema state* starts with every commit (first-parent history of ``--ref``, default main)
 that changed ``src/seatledger/store/migrations/``; the database of a state is built by the code
 of the state's LAST commit (the one just before the next migration change, or ``--ref`` for the
 newest state).  For each state this script:
@@ -564,7 +564,7 @@ def build_state(state: dict[str, str], work: Path) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--ref", default="HEAD", help="history to read the states from")
+    parser.add_argument("--ref", default="main", help="history to read the states from")
     parser.add_argument("--only", action="append", default=[], help="S<N> (repeatable)")
     parser.add_argument(
         "--commit",
