@@ -225,8 +225,9 @@ KEY_MEANINGS = {
 NOTES = [
     "The revision alone does not name the schema: 0004-0006 were committed as empty scaffolding "
     "(59f9c8b) and filled in later (6ccd520, 50436c7, c760309, 5953e47) without new revision "
-    "ids, so every state from S3 on stores '0006' with a different schema (compare "
-    "schema.tables/indexes/fingerprint); S3's schema is S2's with the revision stamped 0006.",
+    "ids, so the states S3 to S7 all store '0006', each with a different schema (compare "
+    "schema.tables/indexes/fingerprint); S3's schema is S2's with the revision stamped 0006. "
+    "Migration 0007 (8b15648) creates what the scaffolded ones left out.",
     "The demo generators use the wall clock: every date and ledger timestamp is relative to the "
     "UTC build day (demo.today), so compute positions and anything date-dependent as of "
     "demo.today. The same code on the same day builds the same rows (password hashes apart) "
