@@ -184,7 +184,7 @@ def test_upgrade_from_0001_takes_a_backup_first(tmp_path: Path) -> None:
 def test_upgrade_can_be_declined(tmp_path: Path) -> None:
     path = tmp_path / "old.sqlite"
     _alembic(f"sqlite:///{path}", "0001")
-    with pytest.raises(DatabaseError, match=r"older SeatLedger \(schema 0001\) and needs an upgrade"):
+    with pytest.raises(DatabaseError, match=r"\(schema 0001\) and needs an upgrade"):
         Database.open(path, upgrade=False)
     assert [p.name for p in tmp_path.iterdir()] == ["old.sqlite"]
 

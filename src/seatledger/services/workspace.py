@@ -37,19 +37,20 @@ def upgrade_database(
     )
 
 
-def describe_upgrade(report: UpgradeReport, display_name: str) -> str:
-    """A few sentences saying what an upgrade did, for the status bar, a dialog or a terminal."""
+def describe_upgrade(report: UpgradeReport, display_name: str, *, short: bool = False) -> str:
+    """What an upgrade did, for a terminal (the paths in full) or a status bar (``short``)."""
     if report.dry_run:
         return (
             f"Dry run: {display_name} upgrades from schema {report.from_revision} to "
             f"{report.to_revision} without error; nothing was changed."
         )
     text = (
-        f"Upgraded {display_name} from schema {report.from_revision} to "
-        f"{report.to_revision} (ledger entry {report.ledger_seq})."
+        f"Upgraded {'the database' if short else display_name} from schema "
+        f"{report.from_revision} to {report.to_revision} (ledger entry {report.ledger_seq})."
     )
     if report.backup is not None:
-        text += f" The database as it was is kept at {report.backup}."
+        kept = report.backup.name if short else str(report.backup)
+        text += f" The database as it was is kept as {kept}."
     return text
 
 

@@ -43,7 +43,7 @@ from seatledger.errors import KnownError
 from seatledger.services import ledger
 from seatledger.services.queries import ActivityQuery, LicenseState, counts
 from seatledger.services.session import Services
-from seatledger.services.workspace import Workspace
+from seatledger.services.workspace import Workspace, describe_upgrade
 from seatledger.ui.pages import Page
 from seatledger.ui.pages.activity import ActivityPage
 from seatledger.ui.pages.alerts import AlertsPage
@@ -532,6 +532,9 @@ class MainWindow(QMainWindow):
         bar.addPermanentWidget(self.database_status)
         bar.addPermanentWidget(self.demo_badge)
         self.demo_badge.setVisible(self.workspace.is_demo)
+        if self.workspace.upgraded is not None:  # kept until the next message
+            upgraded = self.workspace.upgraded
+            bar.showMessage(describe_upgrade(upgraded, self.workspace.display_name, short=True))
 
     def _update_actions(self) -> None:
         edit_licenses = self.may(Permission.EDIT_LICENSES)

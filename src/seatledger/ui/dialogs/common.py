@@ -362,9 +362,25 @@ class FormDialog(QDialog):
         if previous is not None:
             self._mark(previous)
         self.message.show_message(text, "error")
+        self._grow_to_fit()
         if self._error_widget is not None:
             self._mark(self._error_widget)
             self._error_widget.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def _grow_to_fit(self) -> None:
+        """Grow taller when a long message wraps, so no note or message is cut off."""
+        layout = self.layout()
+        if layout is None:
+            return
+        layout.activate()
+        width = self.width()
+        needed = (
+            layout.totalHeightForWidth(width)
+            if layout.hasHeightForWidth()
+            else layout.totalSizeHint().height()
+        )
+        if needed > self.height():
+            self.resize(width, needed)
 
     def _submit(self) -> None:
         if not self.ok_button.isEnabled():

@@ -228,7 +228,8 @@ class StartDialog(QDialog):
         note = QLabel(
             "Choose a SeatLedger database file, or type the URL of a PostgreSQL database "
             "shared by your team, such as postgresql://seatledger@db.example.org/licenses. "
-            "A database from an older SeatLedger is upgraded after a backup copy is made."
+            "A database from an older SeatLedger is upgraded when you sign in, after a backup "
+            "copy is made."
         )
         note.setWordWrap(True)
         note.setStyleSheet("color: palette(placeholder-text);")
