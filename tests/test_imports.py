@@ -1047,7 +1047,7 @@ Flexible License Manager status on Wed 3/4/2026 10:30
 
 License server status: 27000@lic01
 
-Users of MATLAB:  (Total of 10 licenses issued;  Total of 2 licenses in use)
+Users of MATLAB:  (Total of 10 licenses issued;  Total of 3 licenses in use)
 
   "MATLAB" v41, vendor: MLM, expiry: 31-dec-2026
   floating license
@@ -1088,8 +1088,12 @@ def test_lmstat_snapshots_open_and_close_sessions(admin: Services, tmp_path: Pat
     assert products == {"MATLAB": matlab, "Simulink": None}
 
     # An hour later bob has returned MATLAB; ann still holds both.
-    later = LMSTAT.replace("3/4/2026 10:30", "3/4/2026 11:30").replace(
-        "    bob ws-2 /dev/pts/3 (v41) (lic01/27000 402), start Tue 3/3 17:02, 2 licenses\n", ""
+    later = (
+        LMSTAT.replace("3/4/2026 10:30", "3/4/2026 11:30")
+        .replace(
+            "    bob ws-2 /dev/pts/3 (v41) (lic01/27000 402), start Tue 3/3 17:02, 2 licenses\n", ""
+        )
+        .replace("Total of 3 licenses in use", "Total of 1 license in use")
     )
     result = commit(admin, write(tmp_path, "lm2.txt", later), Kind.USAGE)
     assert (result.rows, result.inserted, result.updated, result.unchanged) == (2, 0, 1, 2)
@@ -1105,8 +1109,14 @@ def test_an_older_snapshot_imported_late_closes_nothing_it_never_saw(
     admin: Services, tmp_path: Path
 ) -> None:
     commit(admin, write(tmp_path, "lm-1030.txt", LMSTAT), Kind.USAGE)
-    older = LMSTAT.replace("3/4/2026 10:30", "3/4/2026 09:00").replace("start Wed 3/4 9:14", "x")
-    older = older.replace("start Wed 3/4 9:20", "x")
+    # At 9:00 ann held neither of the sessions she started at 9:14 and 9:20.
+    older = (
+        LMSTAT.replace("3/4/2026 10:30", "3/4/2026 09:00")
+        .replace("    ann ws-1 ws-1 (v41) (lic01/27000 301), start Wed 3/4 9:14\n", "")
+        .replace("    ann ws-1 ws-1 (v41) (lic01/27000 303), start Wed 3/4 9:20\n", "")
+        .replace("Total of 3 licenses in use", "Total of 2 licenses in use")
+        .replace("Total of 1 license in use", "Total of 0 licenses in use")
+    )
     result = commit(admin, write(tmp_path, "lm-0900.txt", older), Kind.USAGE)
     assert result.updated == 0
     assert all(s[3] is None or s[3] >= s[2] for s in sessions(admin.db))

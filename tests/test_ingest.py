@@ -1095,7 +1095,7 @@ Flexible License Manager status on Wed 1/7/2026 10:30
 License server status: 27000@lic01
     License file(s) on lic01: /opt/lic/license.dat:
 
-Users of MATLAB:  (Total of 10 licenses issued;  Total of 2 licenses in use)
+Users of MATLAB:  (Total of 10 licenses issued;  Total of 3 licenses in use)
 
   "MATLAB" v41, vendor: MLM, expiry: 31-dec-2026
   floating license
@@ -1113,7 +1113,7 @@ def test_lmstat_snapshot(tmp_path: Path) -> None:
     problems: list[Problem] = []
     snapshot, found = flexlm.read_lmstat(sniff(path), problems)
     assert snapshot.taken_at == dt.datetime(2026, 1, 7, 10, 30, tzinfo=dt.UTC)
-    assert snapshot.features == {"MATLAB": (10, 2), "Simulink": (5, 0)}
+    assert snapshot.features == {"MATLAB": (10, 3), "Simulink": (5, 0)}
     assert list(found) == [
         UsageRecord(
             13,
@@ -1124,6 +1124,8 @@ def test_lmstat_snapshot(tmp_path: Path) -> None:
             None,
             "MLM",
             1,
+            server="lic01/27000",
+            handle="301",
         ),
         # December in a January snapshot is last year's.
         UsageRecord(
@@ -1135,6 +1137,8 @@ def test_lmstat_snapshot(tmp_path: Path) -> None:
             None,
             "MLM",
             2,
+            server="lic01/27000",
+            handle="402",
         ),
     ]
     assert problems == []

@@ -84,6 +84,8 @@ class UsageRecord:
     checkin: dt.datetime | None
     publisher: str = ""
     units: int = 1
+    server: str = ""  # a license server's "host/port" (lmstat), "" when the file has none
+    handle: str = ""  # the server's handle of the checkout: two sessions in a minute differ
 
 
 Record = PersonRecord | DeviceRecord | InstallRecord | EntitlementRecord | UsageRecord

@@ -1,0 +1,178 @@
+"""lmstat snapshots are read exactly or refused by line: cut files, user names with spaces,
+distinct checkouts in the same minute, reservations and queued requests, unreachable servers."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from seatledger.ingest import flexlm
+from seatledger.ingest.records import UsageRecord
+from seatledger.ingest.tabular import ImportFileError, Problem, sniff
+
+SAMPLE = Path(__file__).parent / "data" / "lmstat.txt"
+
+HEAD = """lmutil - Copyright (c) 1989-2023 Flexera. All Rights Reserved.
+Flexible License Manager status on Thu 3/5/2026 10:30
+
+License server status: 27000@lic01
+    License file(s) on lic01: /opt/lic/license.dat:
+
+lic01: license server UP (MASTER) v11.19.4
+
+Feature usage info:
+
+"""
+
+
+def read(
+    tmp_path: Path, text: str, name: str = "lm.txt"
+) -> tuple[flexlm.Snapshot, list[UsageRecord], list[Problem]]:
+    path = tmp_path / name
+    path.write_bytes(text.encode("utf-8"))
+    problems: list[Problem] = []
+    snapshot, records = flexlm.read_lmstat(sniff(path), problems)
+    return snapshot, list(records), problems
+
+
+def test_a_snapshot_cut_at_any_byte_is_refused_or_holds_only_whole_blocks(
+    tmp_path: Path,
+) -> None:
+    """Cut anywhere, a snapshot either is refused or is exactly the whole blocks before the cut.
+
+    A feature it lists is one whose block it holds whole (so closing the sessions an earlier
+    snapshot saw of that feature is right); a feature it does not list closes nothing.
+    """
+    data = SAMPLE.read_bytes()
+    full, full_records, problems = read(tmp_path, data.decode())
+    assert problems == []
+    by_feature: dict[str, list[UsageRecord]] = {}
+    for record in full_records:
+        by_feature.setdefault(record.feature, []).append(record)
+    accepted = 0
+    for cut in range(len(data)):
+        try:
+            snapshot, records, problems = read(tmp_path, data[:cut].decode())
+        except ImportFileError:
+            continue
+        if problems:
+            continue
+        accepted += 1
+        for feature, counts in snapshot.features.items():
+            assert counts == full.features[feature], (cut, feature)
+            assert [r for r in records if r.feature == feature] == by_feature.get(feature, []), (
+                cut,
+                feature,
+            )
+        assert {r.feature for r in records} <= set(snapshot.features), cut
+    # The cuts at block boundaries are accepted (the test saw both outcomes).
+    assert 0 < accepted < len(data)
+
+
+def test_the_sample_snapshot_reads_every_checkout(tmp_path: Path) -> None:
+    snapshot, records, problems = read(tmp_path, SAMPLE.read_text())
+    assert problems == []
+    assert snapshot.servers == ("27000@NW-SRV-LIC01",)
+    assert snapshot.features == {
+        "87545ACD_2025_0F": (10, 4),
+        "87546ACDLT_2025_0F": (5, 0),
+        "MATLAB": (5, 3),
+        "MATLAB_Distrib_Comp_Engine": (16, 8),
+        "Signal_Toolbox": (None, 0),
+    }
+    # Held licenses add up to each block's "in use": 4 + 3 + 8.
+    assert sum(r.units for r in records) == 15
+    assert {(r.user, r.host, r.handle) for r in records if r.feature == "MATLAB"} == {
+        ("adodsworth", "NW-LT-0108", "4401"),
+        ("mchen", "NW-LT-0110", "4602"),
+        ("praman", "NW-MB-0301", "4803"),
+    }
+
+
+def test_two_checkouts_in_the_same_minute_stay_two(tmp_path: Path) -> None:
+    text = HEAD + (
+        "Users of MATLAB:  (Total of 10 licenses issued;  Total of 2 licenses in use)\n\n"
+        '  "MATLAB" v46, vendor: MLM, expiry: 31-dec-2026\n'
+        "  floating license\n\n"
+        "    ann ws-1 ws-1 (v46) (lic01/27000 101), start Thu 3/5 9:14\n"
+        "    ann ws-1 ws-1 (v46) (lic01/27000 102), start Thu 3/5 9:14\n\n"
+    )
+    _, records, problems = read(tmp_path, text)
+    assert problems == []
+    assert [(r.user, r.host, r.checkout.time(), r.server, r.handle) for r in records] == [
+        ("ann", "ws-1", dt.time(9, 14), "lic01/27000", "101"),
+        ("ann", "ws-1", dt.time(9, 14), "lic01/27000", "102"),
+    ]
+
+
+def test_user_names_with_spaces_are_read_from_the_right(tmp_path: Path) -> None:
+    text = HEAD + (
+        "Users of MATLAB:  (Total of 10 licenses issued;  Total of 3 licenses in use)\n\n"
+        '  "MATLAB" v46, vendor: MLM, expiry: 31-dec-2026\n\n'
+        "    Ann Lee ws-1 ws-1 (v46) (lic01/27000 101), start Thu 3/5 9:14\n"
+        "    Dr. Bo Chen NW-LT-7 /dev/pts/3 (v46) (lic01/27000 102), start Thu 3/5 9:15\n"
+        "    Cy Diaz ws-3 office screen (v46) (lic01/27000 103), start Thu 3/5 9:16\n\n"
+    )
+    snapshot, records, problems = read(tmp_path, text)
+    assert problems == []
+    assert [(r.user, r.host) for r in records] == [
+        ("Ann Lee", "ws-1"),
+        ("Dr. Bo Chen", "NW-LT-7"),
+        ("Cy Diaz ws-3", "office"),
+    ]
+    # The last line could also be user 'Cy Diaz' on ws-3 with the display 'office screen': said.
+    assert snapshot.notes == (
+        "line 17: read as user 'Cy Diaz ws-3' on host 'office' (display 'screen'); lmstat "
+        "does not mark where a user name with spaces ends",
+    )
+
+
+def test_reservations_count_as_in_use_and_queued_requests_do_not(tmp_path: Path) -> None:
+    text = HEAD + (
+        "Users of MATLAB:  (Total of 4 licenses issued;  Total of 4 licenses in use)\n\n"
+        '  "MATLAB" v46, vendor: MLM, expiry: 31-dec-2026\n\n'
+        "    ann ws-1 ws-1 (v46) (lic01/27000 101), start Thu 3/5 9:14, 2 licenses\n"
+        "      2 RESERVATIONs for GROUP engineering (lic01/27000)\n"
+        "    bob ws-2 ws-2 (v46) (lic01/27000 102) queued for 1 license\n\n"
+    )
+    _, records, problems = read(tmp_path, text)
+    assert problems == []
+    assert [(r.user, r.units) for r in records] == [("ann", 2)]
+
+
+def test_a_block_that_does_not_add_up_is_refused_by_its_line(tmp_path: Path) -> None:
+    text = HEAD + (
+        "Users of MATLAB:  (Total of 10 licenses issued;  Total of 4 licenses in use)\n\n"
+        '  "MATLAB" v46, vendor: MLM, expiry: 31-dec-2026\n\n'
+        "    ann ws-1 ws-1 (v46) (lic01/27000 101), start Thu 3/5 9:14\n"
+        "    bob ws-2 ws-2 (v46) (lic01/27000 102), start Thu 3/5 9:15\n"
+        "    cy ws-3 ws-3 (v46) (lic01/27000 10"
+    )
+    _, _, problems = read(tmp_path, text)
+    assert [(p.line, p.column) for p in problems] == [(17, "line")]  # cut before "start"
+    text = text.rsplit("\n", 1)[0] + "\n"  # the cut line gone: two lines for four in use
+    _, _, problems = read(tmp_path, text)
+    assert [(p.line, p.column, p.value) for p in problems] == [(11, "in use", "4")]
+    assert "its lines hold 2" in problems[0].reason
+
+
+def test_a_server_lmstat_could_not_reach_is_no_snapshot(tmp_path: Path) -> None:
+    text = (
+        "lmutil - Copyright (c) 1989-2012 Flexera Software LLC. All Rights Reserved.\n"
+        "Flexible License Manager status on Thu 3/5/2026 10:30\n\n"
+        'Error getting status: Cannot connect to license server system. (-15,570:111 "Connection '
+        'refused")\n'
+    )
+    with pytest.raises(ImportFileError, match=r"line 4: lmstat could not reach the license"):
+        read(tmp_path, text)
+
+
+def test_a_snapshot_without_its_server_status_is_refused(tmp_path: Path) -> None:
+    text = HEAD.replace("License server status: 27000@lic01\n", "") + (
+        "Users of MATLAB:  (Total of 10 licenses issued;  Total of 0 licenses in use)\n\n"
+    )
+    _, _, problems = read(tmp_path, text)
+    assert [p.line for p in problems] == [0]
+    assert "License server status" in problems[0].reason
