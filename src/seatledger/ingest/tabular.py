@@ -12,6 +12,7 @@ import codecs
 import csv
 import hashlib
 import io
+import re
 import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -115,7 +116,9 @@ class _TextCheck:
     """Reads a text file's bytes once to settle its encoding and find what no reader can take.
 
     UTF-8 is tried first; the first byte that is not UTF-8 turns the whole file to
-    Windows-1252.  Every refusal names the line it is on.
+    Windows-1252, unless other lines hold UTF-8 characters: then the file mixes both (a line
+    pasted from a Windows-1252 source into a UTF-8 file) and either reading would garble names,
+    so it is refused, naming the line and its bytes.  Every refusal names the line it is on.
     """
 
     def __init__(self, name: str, encoding: str, head: bytes) -> None:
@@ -126,6 +129,8 @@ class _TextCheck:
         self.decoder = codecs.getincrementaldecoder(encoding)()
         self.lines = 0  # line breaks before the current chunk
         self.not_utf8_line = 0
+        self.not_utf8_bytes = b""  # the bytes around the first one that is not UTF-8
+        self.utf8_line = 0  # first line holding a UTF-8 character beyond ASCII
         self.undefined_line = 0  # first byte Windows-1252 does not define
 
     def feed(self, chunk: bytes) -> None:
@@ -139,6 +144,8 @@ class _TextCheck:
             found = [p for p in (chunk.find(bytes([b])) for b in _CP1252_UNDEFINED) if p >= 0]
             if found:
                 self.undefined_line = self.lines + chunk.count(b"\n", 0, min(found)) + 1
+        if not self.utf8_line and (found_utf8 := _UTF8_MULTIBYTE.search(chunk, self.skip)):
+            self.utf8_line = self.lines + chunk.count(b"\n", 0, found_utf8.start()) + 1
         if self.encoding == "utf-8":
             data, self.skip = chunk[self.skip :], 0
             try:
@@ -146,6 +153,14 @@ class _TextCheck:
             except UnicodeDecodeError as exc:
                 self.encoding = "cp1252"
                 self.not_utf8_line = self.lines + data.count(b"\n", 0, exc.start) + 1
+                seen = bytes(exc.object)  # with the bytes the decoder held from before
+                begins = seen.rfind(b"\n", 0, exc.start) + 1
+                ends = seen.find(b"\n", exc.start)
+                ends = len(seen) if ends < 0 else ends
+                # The bad bytes with a few of their neighbours on the same line.
+                self.not_utf8_bytes = seen[
+                    max(begins, exc.start - 12) : min(ends, exc.end + 12)
+                ].rstrip(b"\r")
         self.lines += chunk.count(b"\n")
 
     def _feed_utf16(self, chunk: bytes) -> None:
@@ -178,6 +193,16 @@ class _TextCheck:
                     f"{self.name}, line {self.lines + 1}: the file ends in the middle of a "
                     "character; it looks truncated."
                 ) from None
+        if self.encoding == "cp1252" and self.utf8_line:
+            shown = self.not_utf8_bytes.decode("cp1252", errors="replace").strip()
+            raise ImportFileError(
+                f"{self.name} mixes encodings: line {self.utf8_line} holds UTF-8 text, but line "
+                f"{self.not_utf8_line} holds bytes that are not UTF-8 "
+                f"({self.not_utf8_bytes.hex(' ')}, '{shown}' if read as Windows-1252), as if "
+                "pasted from another program. Reading the file either way would garble names. "
+                f"Retype line {self.not_utf8_line} in a UTF-8 editor, or save the file as CSV "
+                "UTF-8 again, and import it."
+            )
         if self.encoding == "cp1252" and self.undefined_line:
             raise ImportFileError(
                 f"{self.name} is neither UTF-8 (line {self.not_utf8_line}) nor Windows-1252 "
@@ -187,6 +212,15 @@ class _TextCheck:
         if self.encoding == "utf-8" and self.bom:
             return "utf-8-sig"
         return self.encoding
+
+
+# A character beyond ASCII as UTF-8 writes it (a lead byte and its continuation bytes); runs of
+# Windows-1252 letters almost never form one ("Ã©" does, which is mojibake already).
+_UTF8_MULTIBYTE = re.compile(
+    rb"[\xc2-\xdf][\x80-\xbf]|\xe0[\xa0-\xbf][\x80-\xbf]|[\xe1-\xec\xee\xef][\x80-\xbf]{2}"
+    rb"|\xed[\x80-\x9f][\x80-\xbf]|\xf0[\x90-\xbf][\x80-\xbf]{2}|[\xf1-\xf3][\x80-\xbf]{3}"
+    rb"|\xf4[\x80-\x8f][\x80-\xbf]{2}"
+)
 
 
 def _classify(path: Path, head: bytes) -> tuple[str, str]:
