@@ -232,8 +232,24 @@ def _classify(path: Path, head: bytes) -> tuple[str, str]:
             "save it as .xlsx (without a password) or CSV and import that."
         )
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        # UTF-16 writes the delimiters, digits and line breaks of a table with a NUL byte each;
+        # none in the first kilobyte means the mark is wrong and UTF-16 would read nonsense.
+        body = head[2:1026]
+        if len(body) >= 64 and b"\x00" not in body:
+            raise ImportFileError(
+                f"{path.name} starts with a UTF-16 byte-order mark, but its text is not UTF-16 "
+                "(it is 8-bit text, such as UTF-8 or Windows-1252): the mark is wrong. Save the "
+                "file again as CSV UTF-8 and import that."
+            )
         return "csv", "utf-16"
     if head.startswith(codecs.BOM_UTF8):
+        body = head[3:1027]
+        if len(body) >= 64 and body.count(b"\x00") * 3 > len(body):
+            raise ImportFileError(
+                f"{path.name} starts with a UTF-8 byte-order mark, but its text is UTF-16 (every "
+                "other byte is NUL): the mark is wrong. Save the file again as CSV UTF-8 and "
+                "import that."
+            )
         return "csv", "utf-8"
     sample = head[:4096]
     bad = sum(1 for byte in sample if byte < 9 or 13 < byte < 32)

@@ -23,6 +23,7 @@ from seatledger.domain.roles import Permission
 from seatledger.errors import KnownError, NotFoundError, ValidationError
 from seatledger.ingest import flexlm
 from seatledger.ingest.formats import FIELDS, Detection, Kind, detect
+from seatledger.ingest.recognize import unsupported_format
 from seatledger.ingest.records import InstallChunk, InstallRecord, Record, RowReader
 from seatledger.ingest.tabular import (
     FileFacts,
@@ -468,25 +469,28 @@ class ImportService:
     def _open(
         self, facts: FileFacts, options: ImportOptions, problems: _Problems, dates: DateReader
     ) -> _Opened:
-        if options.kind is Kind.USAGE and facts.kind == "csv":
+        head = ""
+        if facts.kind == "csv":
             with facts.path.open(encoding=facts.encoding, errors="replace") as handle:
-                head = handle.read(4096)
-            if flexlm.looks_like_lmstat(head):
-                snapshot, records = flexlm.read_lmstat(facts, problems)
-                return _Opened(
-                    facts,
-                    options,
-                    problems,
-                    dates,
-                    "FlexNet lmstat -a",
-                    "",
-                    [],
-                    None,
-                    records,
-                    None,
-                    None,
-                    snapshot,
-                )
+                head = handle.read(8192)
+            if (other := unsupported_format(head)) is not None:
+                raise ImportFileError(f"{facts.path.name} is {other}.")
+        if options.kind is Kind.USAGE and facts.kind == "csv" and flexlm.looks_like_lmstat(head):
+            snapshot, records = flexlm.read_lmstat(facts, problems)
+            return _Opened(
+                facts,
+                options,
+                problems,
+                dates,
+                "FlexNet lmstat -a",
+                "",
+                [],
+                None,
+                records,
+                None,
+                None,
+                snapshot,
+            )
         table = read_table(facts, problems)
         if not any(table.header):
             table.close()

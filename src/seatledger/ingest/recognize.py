@@ -1,0 +1,59 @@
+"""Outputs an administrator may hold that SeatLedger does not import yet, named by what they are.
+
+A license server's other reports, its debug log or another vendor's tool read as a table give a
+generic "no column feeds this field"; naming the format (and what to export instead) lets the user
+act.  Each is told from a line that only that tool writes.
+"""
+
+from __future__ import annotations
+
+import re
+
+_FORMATS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (
+        re.compile(r"lmstat -i does not give information|^Feature\s+Version\s+#licenses", re.M),
+        "FlexNet 'lmutil lmstat -i' output (the features a license file grants, not who uses "
+        "them). Import the output of 'lmutil lmstat -a' for usage, and record the purchases as "
+        "entitlements",
+    ),
+    (
+        re.compile(
+            r"^\s*\d{1,2}:\d{2}:\d{2} \([\w.-]+\) (?:OUT|IN|DENIED|UNSUPPORTED|TIMESTAMP|"
+            r"FlexNet Licensing|FLEXnet Licensing)\b",
+            re.M,
+        ),
+        "a FlexNet (lmgrd or vendor daemon) debug log, which SeatLedger does not import yet. "
+        "Import snapshots of 'lmutil lmstat -a' taken at regular times instead",
+    ),
+    (
+        re.compile(r"Reprise Software|^\s*rlmutil v|license pool status on ", re.M),
+        "Reprise RLM ('rlmutil rlmstat') output, which SeatLedger does not import yet. Export "
+        "the usage as CSV (user, feature, host, checkout, checkin) and import that",
+    ),
+    (
+        re.compile(r"LM-X (?:End-user Utility|License Server)|lmxendutil", re.I),
+        "LM-X ('lmxendutil -licstat') output, which SeatLedger does not import yet. Export the "
+        "usage as CSV (user, feature, host, checkout, checkin) and import that",
+    ),
+    (
+        re.compile(r"Sentinel RMS|Sentinel LM|\|- Feature Information"),
+        "Sentinel RMS ('lsmon') output, which SeatLedger does not import yet. Export the usage "
+        "as CSV (user, feature, host, checkout, checkin) and import that",
+    ),
+    (
+        re.compile(r"DS License Server|DSLicSrv"),
+        "Dassault Systèmes DSLS output, which SeatLedger does not import yet. Export the usage "
+        "as CSV (user, feature, host, checkout, checkin) and import that",
+    ),
+)
+
+
+def unsupported_format(head: str) -> str | None:
+    """What a file is when its first lines are a known output SeatLedger cannot import, else None.
+
+    ``head``: the file's first few kilobytes as text.
+    """
+    for pattern, description in _FORMATS:
+        if pattern.search(head):
+            return description
+    return None

@@ -1,0 +1,82 @@
+"""Outputs SeatLedger cannot import are named for what they are, not read as a strange table."""
+
+from __future__ import annotations
+
+import codecs
+import re
+from pathlib import Path
+
+import pytest
+
+from seatledger.ingest.formats import Kind
+from seatledger.ingest.tabular import ImportFileError, sniff
+from seatledger.services.imports import ImportOptions
+from seatledger.services.session import Services
+
+LMSTAT_I = """lmutil - Copyright (c) 1989-2019 Flexera. All Rights Reserved.
+Flexible License Manager status on Tue 3/3/2026 10:05
+
+NOTE: lmstat -i does not give information from the server,
+      but only reads the license file.  For this reason,
+      lmstat -a is recommended instead.
+
+Feature                         Version     #licenses    Vendor        Expires
+_______                         _________   _________    ______        ________
+MATLAB                          43          25           MLM           31-dec-2026
+"""
+
+DEBUG_LOG = """ 9:30:12 (lmgrd) -----------------------------------------------
+ 9:30:12 (lmgrd) FlexNet Licensing (v11.16.2.0 build 242433 x64_lsb) started on lic01 (3/3/2026)
+10:01:42 (MLM) OUT: "MATLAB" jdoe@ws-1
+10:15:03 (MLM) IN: "MATLAB" jdoe@ws-1
+10:20:00 (MLM) DENIED: "MATLAB" bob@ws-2  (Licensed number of users already reached. (-4,342))
+"""
+
+RLM = """rlmutil v12.4
+Copyright (C) 2006-2018, Reprise Software, Inc. All rights reserved.
+
+\tFOO license pool status on lic01 (port 5053)
+
+\thello v1.0
+\t\tcount: 5, # reservations: 0, inuse: 1, exp: 31-dec-2026
+"""
+
+
+@pytest.mark.parametrize(
+    ("text", "named"),
+    [
+        (LMSTAT_I, "FlexNet 'lmutil lmstat -i' output"),
+        (DEBUG_LOG, "a FlexNet (lmgrd or vendor daemon) debug log"),
+        (RLM, "Reprise RLM ('rlmutil rlmstat') output"),
+        ("LM-X End-user Utility v5.4\nLicense server: lic01\n", "LM-X ('lmxendutil -licstat')"),
+        ("Sentinel RMS Development Kit 9.7\n|- Feature Information\n", "Sentinel RMS ('lsmon')"),
+    ],
+)
+def test_license_server_outputs_it_cannot_import_are_named(
+    admin: Services, tmp_path: Path, text: str, named: str
+) -> None:
+    path = tmp_path / "server.txt"
+    path.write_text(text, encoding="utf-8")
+    for kind in (Kind.USAGE, Kind.ENTITLEMENTS):
+        with pytest.raises(ImportFileError, match=rf"^server\.txt is {re.escape(named)}"):
+            admin.imports.preview(path, ImportOptions(kind))
+
+
+def test_a_utf16_mark_on_8_bit_text_is_named(tmp_path: Path) -> None:
+    path = tmp_path / "people.csv"
+    path.write_bytes(codecs.BOM_UTF16_LE + b"Employee ID,Full name\r\n" * 4)
+    with pytest.raises(ImportFileError, match="UTF-16 byte-order mark, but its text is not UTF-16"):
+        sniff(path)
+
+
+def test_a_utf8_mark_on_utf16_text_is_named(tmp_path: Path) -> None:
+    path = tmp_path / "people.csv"
+    path.write_bytes(codecs.BOM_UTF8 + "Employee ID,Full name\r\n".encode("utf-16-le") * 4)
+    with pytest.raises(ImportFileError, match="UTF-8 byte-order mark, but its text is UTF-16"):
+        sniff(path)
+
+
+def test_real_utf16_with_its_mark_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "people.csv"
+    path.write_bytes(("Employee ID,Full name\r\nE1,山田 太郎\r\n" * 4).encode("utf-16"))
+    assert sniff(path).encoding == "utf-16"
