@@ -24,6 +24,12 @@ from seatledger.ingest.values import Ambiguous, DateReader, ValueProblem, amount
 MAX_TEXT = 500
 
 
+# Dates that say when something was seen (not contract terms or hire dates): before 1990 or after
+# next year they are a tool's stand-in for "unknown" (1970-01-01, 1601-01-01, 2083-03-08).
+_OBSERVED = frozenset({"last_seen", "install_date", "checkout", "checkin"})
+_EARLIEST = dt.date(1990, 1, 1)
+
+
 @dataclass(frozen=True, slots=True)
 class PersonRecord:
     line: int
@@ -273,12 +279,31 @@ class RowReader:
             return True, None
         value = cells[position]
         try:
-            return True, self.dates.date(value, line, self._label(key))
+            day = self.dates.date(value, line, self._label(key))
         except Ambiguous:
             return True, None  # reported once for the whole file by the preview
         except ValueProblem as exc:
             self._bad(line, key, value.strip(), str(exc))
             return False, None
+        return self._plausible(day, key, line, value)
+
+    def _plausible(
+        self, day: dt.date | None, key: str, line: int, value: str
+    ) -> tuple[bool, dt.date | None]:
+        """An observed date outside 1990 to the end of next year is a tool's placeholder."""
+        if day is None or key not in _OBSERVED:
+            return True, day
+        latest = dt.date(dt.datetime.now(dt.UTC).year + 1, 12, 31)
+        if _EARLIEST <= day <= latest:
+            return True, day
+        self._bad(
+            line,
+            key,
+            value.strip(),
+            f"is not a plausible date for when this was seen (before {_EARLIEST.year} or "
+            f"after {latest.year}); tools write such dates for 'unknown': leave the cell empty",
+        )
+        return False, None
 
     def _moment(self, cells: list[str], key: str, line: int) -> tuple[bool, dt.datetime | None]:
         position = self._columns.get(key)
@@ -286,12 +311,14 @@ class RowReader:
             return True, None
         value = cells[position]
         try:
-            return True, self.dates.moment(value, line, self._label(key))
+            moment = self.dates.moment(value, line, self._label(key))
         except Ambiguous:
             return True, None
         except ValueProblem as exc:
             self._bad(line, key, value.strip(), str(exc))
             return False, None
+        ok, _ = self._plausible(moment.date() if moment else None, key, line, value)
+        return ok, moment if ok else None
 
     def _number(
         self, cells: list[str], key: str, line: int, maximum: int = 10_000_000, minimum: int = 0

@@ -1,0 +1,55 @@
+"""Figures come from the file or nowhere: a placeholder date is refused by line, not stored."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from seatledger.ingest.formats import Kind
+from seatledger.services.imports import ImportOptions
+from seatledger.services.session import Services
+
+
+def _problems(admin: Services, path: Path, kind: Kind) -> list[str]:
+    preview = admin.imports.preview(path, ImportOptions(kind))
+    return [str(problem) for problem in preview.problems]
+
+
+@pytest.mark.parametrize("placeholder", ["1970-01-01", "1980-06-30", "2083-03-08"])
+def test_a_device_last_seen_on_a_placeholder_date_is_refused_by_line(
+    admin: Services, tmp_path: Path, placeholder: str
+) -> None:
+    path = tmp_path / "devices.csv"
+    path.write_text(
+        f"Device name,Serial number,Last check-in\nWS-1,SN1,2026-11-30\nWS-2,SN2,{placeholder}\n",
+        encoding="utf-8",
+    )
+    problems = _problems(admin, path, Kind.DEVICES)
+    assert len(problems) == 1
+    assert problems[0].startswith("line 3, Last check-in")
+    assert "not a plausible date for when this was seen" in problems[0]
+
+
+def test_an_install_date_of_1970_is_refused_and_a_real_one_kept(
+    admin: Services, tmp_path: Path
+) -> None:
+    path = tmp_path / "inventory.csv"
+    path.write_text(
+        "Device name,Application,Publisher,Version,Install date\n"
+        "WS-1,Visio,Microsoft,16.0,2024-05-02\n"
+        "WS-2,Visio,Microsoft,16.0,1970-01-01\n",
+        encoding="utf-8",
+    )
+    problems = _problems(admin, path, Kind.INVENTORY)
+    assert [p.split(":")[0] for p in problems] == ["line 3, Install date"]
+
+
+def test_contract_terms_may_lie_far_ahead(admin: Services, tmp_path: Path) -> None:
+    path = tmp_path / "purchases.csv"
+    path.write_text(
+        "Vendor,Product,Metric,Quantity,Start date,End date,PO number\n"
+        "Microsoft,Visio Plan 2,named user,10,1989-01-01,2099-12-31,PO-1\n",
+        encoding="utf-8",
+    )
+    assert _problems(admin, path, Kind.ENTITLEMENTS) == []
