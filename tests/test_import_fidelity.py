@@ -1,12 +1,16 @@
-"""Figures come from the file or nowhere: a placeholder date is refused by line, not stored."""
+"""Figures come from the file or nowhere: placeholders are refused by line or stay unknown."""
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
 
-from seatledger.ingest.formats import Kind
+from seatledger.ingest.formats import Kind, detect
+from seatledger.ingest.records import DeviceRecord, RowReader
+from seatledger.ingest.tabular import Problem, read_table, sniff
+from seatledger.ingest.values import DateReader
 from seatledger.services.imports import ImportOptions
 from seatledger.services.session import Services
 
@@ -53,3 +57,37 @@ def test_contract_terms_may_lie_far_ahead(admin: Services, tmp_path: Path) -> No
         encoding="utf-8",
     )
     assert _problems(admin, path, Kind.ENTITLEMENTS) == []
+
+
+def _device_records(path: Path) -> tuple[list[DeviceRecord], list[Problem]]:
+    problems: list[Problem] = []
+    table = read_table(sniff(path), problems)
+    try:
+        detection = detect(Kind.DEVICES, table.header)
+        assert detection.complete, detection.missing
+        found = list(RowReader(table, detection, DateReader(None), problems).records())
+    finally:
+        table.close()
+    assert all(isinstance(r, DeviceRecord) for r in found)
+    return [r for r in found if isinstance(r, DeviceRecord)], problems
+
+
+def test_jamf_last_seen_is_the_last_inventory_update_and_minus_one_cores_are_unknown(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "jamf.csv"
+    path.write_text(
+        "Computer Name,Serial Number,Email Address,Operating System Version,"
+        "Number of Processors,Total Number of Cores,Last Inventory Update,Last Check-in\n"
+        "MB-1,C02X1,ann@example.org,14.5,1,8,2026-11-30 09:12:00,2015-03-02 10:00:00\n"
+        "MB-2,C02X2,bob@example.org,14.5,'-1,'-1,2026-11-29 17:40:00,2026-11-29 17:40:00\n"
+        "MB-3,C02X3,cy@example.org,14.5,,Unknown,2026-11-28 08:00:00,\n",
+        encoding="utf-8",
+    )
+    found, problems = _device_records(path)
+    assert problems == []
+    assert [(r.hostname, r.processors, r.cores, r.last_seen) for r in found] == [
+        ("MB-1", 1, 8, dt.date(2026, 11, 30)),
+        ("MB-2", None, None, dt.date(2026, 11, 29)),
+        ("MB-3", None, None, dt.date(2026, 11, 28)),
+    ]

@@ -589,6 +589,10 @@ FORMATS: tuple[Format, ...] = (
         ("Computer Name", "Last Inventory Update"),
         owner="Email Address",
         os="Operating System Version",
+        # When the inventory was last read, not when the agent last called in (documented
+        # choice, docs/import-formats.md 2.4): an agent may check in for years after its
+        # inventory stopped updating.
+        last_seen="Last Inventory Update",
     ),
     _fmt(
         "Microsoft Intune discovered apps",

@@ -8,6 +8,7 @@ as text; duplicate keys with conflicting values are caught as they appear.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import sys
 from array import array
 from collections.abc import Callable, Iterator
@@ -28,6 +29,7 @@ MAX_TEXT = 500
 # next year they are a tool's stand-in for "unknown" (1970-01-01, 1601-01-01, 2083-03-08).
 _OBSERVED = frozenset({"last_seen", "install_date", "checkout", "checkin"})
 _EARLIEST = dt.date(1990, 1, 1)
+_UNKNOWN_COUNT = re.compile(r"'?-1|'?0|unknown|n/?a|-|\?", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -333,6 +335,19 @@ class RowReader:
             self._bad(line, key, value.strip(), str(exc))
             return False, None
 
+    def _hardware(
+        self, cells: list[str], key: str, line: int, maximum: int
+    ) -> tuple[bool, int | None]:
+        """A processor or core count; the ways tools write "unknown" stay unknown (None).
+
+        Jamf writes ``-1`` (Excel keeps it as text: ``'-1``), others ``0`` or ``Unknown``; a
+        device whose count is unknown is counted apart by the position, never as a guess.
+        """
+        position = self._columns.get(key)
+        if position is not None and _UNKNOWN_COUNT.fullmatch(cells[position].strip()):
+            return True, None
+        return self._number(cells, key, line, maximum=maximum, minimum=1)
+
     def _duplicate(self, shown: str, line: int, record: Record, what: str) -> bool:
         """Whether ``record`` repeats a key with other values (a problem) or exactly (ignored).
 
@@ -390,8 +405,8 @@ class RowReader:
         hostname = self._text(cells, "hostname", line, required=True, limit=255)
         serial = self._text(cells, "serial", line, limit=128) or ""
         os_name = self._text(cells, "os", line, limit=100) or ""
-        _, processors = self._number(cells, "processors", line, maximum=1024)
-        _, cores = self._number(cells, "cores", line, maximum=65_536)
+        _, processors = self._hardware(cells, "processors", line, maximum=1024)
+        _, cores = self._hardware(cells, "cores", line, maximum=65_536)
         owner = self._text(cells, "owner", line, limit=320) or ""
         _, last_seen = self._date(cells, "last_seen", line)
         if self.problem_count > before or not hostname:
