@@ -1,0 +1,161 @@
+"""The ledger's Merkle tree against RFC 9162: roots, inclusion and consistency proofs."""
+
+from __future__ import annotations
+
+import hashlib
+import random
+
+import pytest
+
+from seatledger.domain.merkle import (
+    EMPTY_ROOT,
+    Frontier,
+    MerkleTree,
+    leaf_hash,
+    node_hash,
+    verify_consistency,
+    verify_inclusion,
+)
+
+
+def reference_root(leaves: list[bytes]) -> bytes:
+    """MTH as RFC 9162 section 2.1.1 writes it, recursively over the leaf hashes."""
+    n = len(leaves)
+    if n == 0:
+        return hashlib.sha256(b"").digest()
+    if n == 1:
+        return leaves[0]
+    k = 1
+    while k * 2 < n:
+        k *= 2
+    return node_hash(reference_root(leaves[:k]), reference_root(leaves[k:]))
+
+
+def leaves_of(count: int) -> list[bytes]:
+    return [leaf_hash(f"entry {i}".encode()) for i in range(count)]
+
+
+def test_hashes_separate_leaves_from_nodes() -> None:
+    assert leaf_hash(b"") == hashlib.sha256(b"\x00").digest()
+    assert node_hash(b"a", b"b") == hashlib.sha256(b"\x01ab").digest()
+    assert hashlib.sha256(b"").digest() == EMPTY_ROOT
+
+
+def test_every_root_inclusion_and_consistency_proof_up_to_64() -> None:
+    leaves = leaves_of(64)
+    tree = MerkleTree(leaves)
+    frontier = Frontier()
+    for size in range(65):
+        root = reference_root(leaves[:size])
+        assert tree.root(size) == root
+        assert frontier.root() == root
+        if size < 64:
+            frontier.append(leaves[size])
+        for index in range(size):
+            proof = tree.inclusion_proof(index, size)
+            assert verify_inclusion(index, size, leaves[index], proof, root)
+            # The same proof for another leaf, index or size fails.
+            assert not verify_inclusion(index, size, leaf_hash(b"forged"), proof, root)
+            if size < 64:  # the root of another size (a checkpoint binds size and root)
+                assert not verify_inclusion(index, size, leaves[index], proof, tree.root(size + 1))
+            if size > 1:
+                other = (index + 1) % size
+                assert not verify_inclusion(other, size, leaves[index], proof, root)
+        for old in range(1, size + 1):
+            proof = tree.consistency_proof(old, size)
+            old_root = reference_root(leaves[:old])
+            assert verify_consistency(old, size, old_root, root, proof)
+            if old < size:
+                assert not verify_consistency(old, size, leaf_hash(b"x"), root, proof)
+                assert not verify_consistency(old, size, old_root, leaf_hash(b"x"), proof)
+                assert not verify_consistency(old, size, old_root, root, proof[:-1])
+
+
+def test_a_tampered_proof_hash_fails() -> None:
+    leaves = leaves_of(37)
+    tree = MerkleTree(leaves)
+    root = tree.root()
+    proof = tree.inclusion_proof(21)
+    for position in range(len(proof)):
+        bad = list(proof)
+        bad[position] = leaf_hash(b"tampered")
+        assert not verify_inclusion(21, 37, leaves[21], bad, root)
+    consistency = tree.consistency_proof(13)
+    for position in range(len(consistency)):
+        bad = list(consistency)
+        bad[position] = leaf_hash(b"tampered")
+        assert not verify_consistency(13, 37, tree.root(13), root, bad)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_random_sizes_up_to_a_million(seed: int) -> None:
+    chance = random.Random(seed)
+    size = chance.randint(100_000, 1_000_000)
+    leaves = [hashlib.sha256(i.to_bytes(8, "big")).digest() for i in range(size)]
+    tree = MerkleTree(leaves)
+    frontier = Frontier()
+    for leaf in leaves:
+        frontier.append(leaf)
+    root = tree.root()
+    assert frontier.root() == root
+    for _ in range(20):
+        index = chance.randrange(size)
+        proof = tree.inclusion_proof(index)
+        assert len(proof) <= size.bit_length()
+        assert verify_inclusion(index, size, leaves[index], proof, root)
+        old = chance.randint(1, size)
+        assert verify_consistency(old, size, tree.root(old), root, tree.consistency_proof(old))
+
+
+# The known answers of the Certificate Transparency reference implementation (the leaves and
+# tree heads its tests and RFC 6962 implementations share).
+CT_LEAVES = [
+    bytes.fromhex(h)
+    for h in (
+        "",
+        "00",
+        "10",
+        "2021",
+        "3031",
+        "40414243",
+        "5051525354555657",
+        "606162636465666768696a6b6c6d6e6f",
+    )
+]
+CT_ROOTS = [
+    "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d",
+    "fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125",
+    "aeb6bcfe274b70a14fb067a5e5578264db0fa9b51af5e0ba159158f329e06e77",
+    "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7",
+    "4e3bbb1f7b478dcfe71fb631631519a3bca12c9aefca1612bfce4c13a86264d4",
+    "76e67dadbcdf1e10e1b74ddc608abd2f98dfb16fbce75277b5232a127f2087ef",
+    "ddb89be403809e325750d3d263cd78929c2942b7942a34b77e122c9594a74c8c",
+    "5dc9da79a70659a9ad559cb701ded9a2ab9d823aad2f4960cfe370eff4604328",
+]
+CT_CONSISTENCY = {
+    (1, 8): [
+        "96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7",
+        "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
+        "6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4",
+    ],
+    (6, 8): [
+        "0ebc5d3437fbe2db158b9f126a1d118e308181031d0a949f8dededebc558ef6a",
+        "ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0",
+        "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7",
+    ],
+    (2, 5): [
+        "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
+        "bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b",
+    ],
+}
+
+
+def test_the_certificate_transparency_known_answers() -> None:
+    tree = MerkleTree([leaf_hash(data) for data in CT_LEAVES])
+    assert [tree.root(size).hex() for size in range(1, 9)] == CT_ROOTS
+    # PATH(0, D[8]) is the first three hashes of the (1, 8) consistency proof.
+    assert [h.hex() for h in tree.inclusion_proof(0, 8)] == CT_CONSISTENCY[1, 8]
+    for (old, new), expected in CT_CONSISTENCY.items():
+        proof = tree.consistency_proof(old, new)
+        assert [h.hex() for h in proof] == expected
+        assert verify_consistency(old, new, tree.root(old), tree.root(new), proof)
