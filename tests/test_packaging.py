@@ -35,11 +35,11 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
 def _require_tool(name: str, package: str) -> str:
-    """The tool's path; CI must have it (.ci/run installs it), a developer may go without."""
+    """The tool's path; skip without it, unless SEATLEDGER_REQUIRE_TOOLS=1 (.ci/run sets it)."""
     path = shutil.which(name)
     if path is None:
         reason = f"{name} not found on PATH; install the '{package}' package (CI installs it)"
-        if os.environ.get("CI"):
+        if os.environ.get("SEATLEDGER_REQUIRE_TOOLS") == "1":
             pytest.fail(reason)
         pytest.skip(reason)
     return path
