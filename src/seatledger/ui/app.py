@@ -42,6 +42,7 @@ from seatledger import APP_ID, APP_NAME, ORG_NAME, __version__
 from seatledger.errors import KnownError
 from seatledger.paths import data_dir, default_database, shown_target
 from seatledger.resources import app_icon_path, icon_png_paths
+from seatledger.ui.preflight import platform_problem
 
 if TYPE_CHECKING:  # imported when the start frame has painted (SQLAlchemy alone takes ~0.4 s)
     from seatledger.services.session import Services
@@ -331,6 +332,9 @@ def run(db: str | None) -> int:
     The start frame paints first; the database layer is imported, the database opened and the
     operator signed in after that, and the main window then takes the frame's place.
     """
+    if (problem := platform_problem()) is not None:  # Qt would abort the process
+        sys.stderr.write(problem + "\n")
+        return EXIT_ERROR
     # Import the database layer and the main window's modules on the other core while the
     # start frame is built and painted; modules only, no Qt objects (those belong to the GUI
     # thread).
