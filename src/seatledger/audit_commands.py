@@ -3,13 +3,13 @@
 ``audit run`` goes through the same steps as the wizard, each one a ledger entry: it starts the
 audit, reaches the freshness step (warnings are reported, not acknowledged), computes the
 position, leaves every finding open, attests with the given statement in the operator's name and
-signs the bundle.  The usage charts are drawn here (they need Qt, which services may not use).
+signs the bundle.  The usage charts are drawn here with :mod:`seatledger.charts.report` (they need
+Qt, which services may not use) from the series the audit service reads.
 """
 
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import re
 import tempfile
 from collections.abc import Sequence
@@ -23,8 +23,6 @@ from seatledger.services.bundle.model import Chart, Trigger
 from seatledger.services.context import Context
 from seatledger.services.position import PositionRow, PositionService
 from seatledger.services.session import ORGANIZATION_KEY, Services, read_setting
-
-CHART_DAYS = 365
 
 
 def run(args: argparse.Namespace) -> int:
@@ -158,11 +156,7 @@ def _run(args: argparse.Namespace) -> int:
     passphrase = key_passphrase(new=services_need_new_key(services))
     organization = read_setting(services.db, ORGANIZATION_KEY) or "SeatLedger"
     with tempfile.TemporaryDirectory(prefix="seatledger-charts-") as folder:
-        charts = (
-            report_charts(services, audit, rows, Path(folder), top=args.charts)
-            if args.charts
-            else []
-        )
+        charts = report_charts(services, audit, rows, Path(folder), top=args.charts)
         try:
             result = audits.sign(
                 audit_id,
@@ -194,35 +188,12 @@ def services_need_new_key(services: Services) -> bool:
 
 
 def report_charts(
-    services: Services,
-    audit: AuditInfo,
-    rows: Sequence[PositionRow],
-    folder: Path,
-    *,
-    top: int = 4,
+    services: Services, audit: AuditInfo, rows: Sequence[PositionRow], folder: Path, *, top: int
 ) -> list[Chart]:
-    """Usage against the limit over the year before the audit date, for the top products.
-
-    Products are ranked by rights needed.  Drawing needs Qt (an off-screen application is
-    started when none runs), so this runs on the GUI thread or in a command, never a worker.
-    """
-    from seatledger.charts.usage import render_usage_chart  # noqa: PLC0415 (Qt only here)
-    from seatledger.services.usage_history import UsageHistoryService  # noqa: PLC0415
-
-    ranked: list[int] = []
-    for row in sorted(rows, key=lambda r: (-r.needed, r.product)):
-        if row.product_id not in ranked:
-            ranked.append(row.product_id)
-    chosen = ranked[:top]
-    if not chosen:
+    """The report's usage charts of the ``top`` products, drawn into ``folder`` (none if 0)."""
+    if not top:
         return []
-    start = audit.as_of - dt.timedelta(days=CHART_DAYS - 1)
-    series = UsageHistoryService(services.ctx).product_series(chosen, start, audit.as_of)
-    charts = []
-    for index, one in enumerate(series, 1):
-        path = folder / f"usage-{index}.png"
-        render_usage_chart(one, path, 1200, 560)
-        charts.append(
-            Chart(path, f"{one.label}: seats used against the limit, {start} to {audit.as_of}")
-        )
-    return charts
+    from seatledger.charts.report import render_report_charts  # noqa: PLC0415 (Qt only here)
+
+    series = services.audits.report_usage(audit, rows, top=top)
+    return [Chart(path, caption) for path, caption in render_report_charts(series, folder)]

@@ -42,6 +42,7 @@ from seatledger.services.bundle.model import (
 )
 from seatledger.services.context import Context
 from seatledger.services.position import Finding, Position, PositionRow
+from seatledger.services.usage_history import UsageHistoryService
 from seatledger.store.models import (
     Entitlement,
     ImportBatch,
@@ -55,11 +56,13 @@ from seatledger.store.models import (
 from seatledger.store.models_audit import Audit, AuditDecision, AuditSchedule
 
 if TYPE_CHECKING:
+    from seatledger.domain.usage import UsageSeries
     from seatledger.services.signing import KdfCost
 
 RUN = "run audits"
 FRESH_DAYS = 30  # an inventory or usage import older than this on the as-of date is a warning
 DUE_LEAD_DAYS = 14  # a scheduled audit shows as due this many days before its date
+CHART_DAYS = 365  # the report's usage charts show the year up to the as-of date
 FRESHNESS = "freshness"
 FINDING = "finding"
 ACKNOWLEDGED = "acknowledged"
@@ -455,6 +458,21 @@ class AuditService:
         rows = [r for r in position.rows if inside(r.vendor, r.product_id)]
         findings = [f for f in position.findings if inside(f.vendor, f.product_id)]
         return rows, findings
+
+    def report_usage(
+        self, audit: AuditInfo, rows: Sequence[PositionRow], *, top: int = 4
+    ) -> list[UsageSeries]:
+        """The report's usage charts as values: the year before the audit date, one series for
+        each of the ``top`` products of ``rows`` ranked by rights needed."""
+        ranked: list[int] = []
+        for row in sorted(rows, key=lambda r: (-r.needed, r.product)):
+            if row.product_id not in ranked:
+                ranked.append(row.product_id)
+        chosen = ranked[:top]
+        if not chosen:
+            return []
+        start = audit.as_of - dt.timedelta(days=CHART_DAYS - 1)
+        return UsageHistoryService(self._ctx).product_series(chosen, start, audit.as_of)
 
     def report_input(
         self,

@@ -939,13 +939,13 @@ class SignPage(_StepPage):
         self._charts_dir = tempfile.TemporaryDirectory(prefix="seatledger-charts-")
         charts: list[Chart] = []
         if self.charts.isChecked():
-            from seatledger.audit_commands import report_charts  # noqa: PLC0415 (Qt drawing)
+            from seatledger.charts.report import render_report_charts  # noqa: PLC0415 (pyqtgraph)
 
             rows, _findings = services.audits.scoped(audit, position)
             try:
-                charts = report_charts(
-                    services, audit, rows, Path(self._charts_dir.name), top=CHART_COUNT
-                )
+                series = services.audits.report_usage(audit, rows, top=CHART_COUNT)
+                drawn = render_report_charts(series, Path(self._charts_dir.name))
+                charts = [Chart(path, caption) for path, caption in drawn]
             except KnownError as exc:
                 self.message.show_message(f"Charts left out: {exc}", "warning")
 
