@@ -1,39 +1,15 @@
-"""Command line: ``seatledger`` opens the app; sub-commands build demos, verify and change data.
+"""The argument tree of ``seatledger``: every command, its actions and options.
 
-Commands that change data sign in like the app does: ``--operator NAME`` (or SEATLEDGER_OPERATOR)
-and the password from SEATLEDGER_PASSWORD or a prompt.  This module parses and dispatches only:
-the commands live in :mod:`seatledger.commands`, so opening the window imports neither the
-database layer nor the services before its first frame is painted.
+:func:`build_parser` is what the README's command reference and the tests read; which module runs
+each command is :data:`seatledger.cli.COMMANDS`.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
-import sys
-from collections.abc import Callable, Sequence
 from typing import Any
 
 from seatledger import __version__
-from seatledger.errors import KnownError
-
-EXIT_OK = 0
-EXIT_FAILED = 1  # the command ran and the answer is "no" (ledger does not verify)
-EXIT_ERROR = 2  # bad input, refused, cannot open
-
-_opened: list[Any] = []  # databases the command opened, closed by main() when it ends
-
-
-def _print(text: str = "") -> None:
-    sys.stdout.write(text + "\n")
-
-
-def _entries(count: int) -> str:
-    return f"{count:,} entr{'y' if count == 1 else 'ies'}"
-
-
-def _err(text: str) -> None:
-    sys.stderr.write(f"seatledger: {text}\n")
 
 
 def _db_arg(parser: argparse.ArgumentParser, default: str | None = argparse.SUPPRESS) -> None:
@@ -254,64 +230,3 @@ def _audit_parser(sub: Any) -> None:
     schedule.add_argument("--every", required=True, help="3m, 1q, 1y...")
     schedule.add_argument("--next", default="", help="next due date; default one interval away")
     schedule.add_argument("--off", action="store_true", help="stop the schedule")
-
-
-def cmd_gui(args: argparse.Namespace) -> int:
-    """Open the main window."""
-    from seatledger.ui.app import run  # noqa: PLC0415 (Qt only for the window)
-
-    return run(args.db)
-
-
-COMMANDS: dict[str, str] = {
-    "init": "cmd_init",
-    "demo": "cmd_demo",
-    "upgrade": "cmd_upgrade",
-    "ledger": "cmd_ledger",
-    "licenses": "cmd_licenses",
-    "alerts": "cmd_alerts",
-    "operator": "cmd_operator",
-    "vendor": "cmd_catalog",
-    "product": "cmd_catalog",
-    "entitlement": "cmd_catalog",
-    "person": "cmd_catalog",
-    "seat": "cmd_seat",
-    "import": "cmd_import",
-    "reconcile": "cmd_reconcile",
-    "chart": "cmd_chart",
-    "verify": "cmd_verify",
-    "signing": "cmd_signing",
-    "audit": "cmd_audit",
-}
-
-
-def _command(name: str | None) -> Callable[[argparse.Namespace], int]:
-    if name is None:
-        return cmd_gui
-    from seatledger import commands  # noqa: PLC0415 (the database layer, only when needed)
-
-    handler: Callable[[argparse.Namespace], int] = getattr(commands, COMMANDS[name])
-    return handler
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit status."""
-    args = build_parser().parse_args(argv)
-    try:
-        return _command(args.command)(args)
-    except KnownError as exc:
-        _err(str(exc))
-        return EXIT_ERROR
-    except KeyboardInterrupt:
-        _err("interrupted; nothing was half-written.")
-        return 130
-    except BrokenPipeError:  # the reader (head, less) stopped early: not an error of ours
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return EXIT_OK
-    finally:
-        while _opened:
-            _opened.pop().dispose()
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

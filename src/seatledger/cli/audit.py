@@ -15,7 +15,8 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from seatledger.cli import EXIT_OK, _print
+from seatledger.cli.output import EXIT_OK, clear_progress_line, progress_line, say
+from seatledger.cli.session import database_of, key_passphrase, signed_in
 from seatledger.domain import validation
 from seatledger.errors import KnownError, NotFoundError
 from seatledger.services.audits import AuditInfo, Step, add_months
@@ -25,8 +26,8 @@ from seatledger.services.position import PositionRow, PositionService
 from seatledger.services.session import ORGANIZATION_KEY, Services, read_setting
 
 
-def run(args: argparse.Namespace) -> int:
-    """Dispatch ``seatledger audit ACTION``."""
+def cmd_audit(args: argparse.Namespace) -> int:
+    """Run, list or schedule audits."""
     if args.audit_command == "list":
         return _list(args)
     if args.audit_command == "schedule":
@@ -51,27 +52,25 @@ def _product_ids(services: Services, vendor_id: int, names: Sequence[str]) -> li
 
 
 def _list(args: argparse.Namespace) -> int:
-    from seatledger.commands import _database  # noqa: PLC0415 (a cycle otherwise)
-
-    db = _database(args, upgrade=False)
+    db = database_of(args, upgrade=False)
     services = Services(Context.reader(db))
     audits = services.audits.audits()
     if not audits:
-        _print("No audits yet.")
+        say("No audits yet.")
     for a in audits:
         due = a.due_on.isoformat() if a.due_on else ""
-        _print(
+        say(
             f"{a.id:>5}  {a.status.label:<10} {a.vendor:<24} {a.trigger.label:<15} "
             f"as of {a.as_of}  {a.owner:<12} step {a.step.label:<16} {due}"
         )
         if a.checkpoint is not None:
-            _print(f"       checkpoint {a.checkpoint.size} {a.checkpoint.head}  {a.bundle_path}")
+            say(f"       checkpoint {a.checkpoint.size} {a.checkpoint.head}  {a.bundle_path}")
     due_list = services.audits.due()
     if due_list:
-        _print("")
-        _print("Scheduled audits due:")
+        say("")
+        say("Scheduled audits due:")
         for d in due_list:
-            _print(f"  {d.text}")
+            say(f"  {d.text}")
     return EXIT_OK
 
 
@@ -88,27 +87,18 @@ def months_of(text: str) -> int:
 
 
 def _schedule(args: argparse.Namespace) -> int:
-    from seatledger.commands import _services  # noqa: PLC0415 (a cycle otherwise)
-
-    services = _services(args)
+    services = signed_in(args)
     vendor_id = _vendor_id(services, args.vendor)
     months = months_of(args.every)
     next_due = validation.date(args.next, "--next") or add_months(services.audits.today(), months)
     services.audits.set_schedule(vendor_id, months, next_due, active=not args.off)
     state = "off" if args.off else f"every {months} months, next due {next_due}"
-    _print(f"Audits of {args.vendor}: {state}.")
+    say(f"Audits of {args.vendor}: {state}.")
     return EXIT_OK
 
 
 def _run(args: argparse.Namespace) -> int:
-    from seatledger.commands import (  # noqa: PLC0415
-        _clear_progress,
-        _progress,
-        _services,
-        key_passphrase,
-    )
-
-    services = _services(args)
+    services = signed_in(args)
     audits = services.audits
     vendor_id = _vendor_id(services, args.vendor)
     as_of = validation.date(args.as_of, "--as-of") or audits.today()
@@ -133,12 +123,12 @@ def _run(args: argparse.Namespace) -> int:
         shelf_days=args.shelf_days,
     )
     audit = audits.get(audit_id)
-    _print(f"Audit {audit_id}: {audit.scope_text}, as of {as_of} ({trigger.label.lower()}).")
+    say(f"Audit {audit_id}: {audit.scope_text}, as of {as_of} ({trigger.label.lower()}).")
     audits.set_step(audit_id, Step.FRESHNESS)
     for warning in audits.freshness(audit_id):
-        _print(f"  not acknowledged: {warning.topic}: {warning.text}")
+        say(f"  not acknowledged: {warning.topic}: {warning.text}")
     audits.set_step(audit_id, Step.POSITION)
-    progress = _progress("position")
+    progress = progress_line("position")
 
     def position_step(done: int, total: int) -> None:
         progress(done, total)
@@ -146,9 +136,9 @@ def _run(args: argparse.Namespace) -> int:
     try:
         position = PositionService(services.ctx).position(as_of, audit.shelf_days, position_step)
     finally:
-        _clear_progress()
+        clear_progress_line()
     rows, findings = audits.scoped(audit, position)
-    _print(f"  position: {len(rows)} rows; {len(findings)} findings, all left open.")
+    say(f"  position: {len(rows)} rows; {len(findings)} findings, all left open.")
     audits.set_step(audit_id, Step.FINDINGS)
     audits.set_step(audit_id, Step.ATTESTATION)
     audits.attest(audit_id, statement)
@@ -165,18 +155,18 @@ def _run(args: argparse.Namespace) -> int:
                 out_dir=out,
                 organization=organization,
                 charts=charts,
-                progress=_progress("bundle"),
+                progress=progress_line("bundle"),
             )
         finally:
-            _clear_progress()
+            clear_progress_line()
     from seatledger.services.signing import fingerprint_text  # noqa: PLC0415
 
-    _print(f"Signed audit {audit_id}:")
-    _print(f"  bundle      {result.folder}")
-    _print(f"  zip         {result.zip_path}")
-    _print(f"  checkpoint  {result.checkpoint.size} entries, head {result.checkpoint.head}")
-    _print(f"  manifest    SHA-256 {result.manifest_sha256}")
-    _print(f"  key         SHA-256 {fingerprint_text(result.ed25519_fingerprint)}")
+    say(f"Signed audit {audit_id}:")
+    say(f"  bundle      {result.folder}")
+    say(f"  zip         {result.zip_path}")
+    say(f"  checkpoint  {result.checkpoint.size} entries, head {result.checkpoint.head}")
+    say(f"  manifest    SHA-256 {result.manifest_sha256}")
+    say(f"  key         SHA-256 {fingerprint_text(result.ed25519_fingerprint)}")
     return EXIT_OK
 
 

@@ -1,0 +1,83 @@
+"""``seatledger licenses`` lists licenses; ``vendor``, ``product``, ``entitlement`` and ``person``
+add to the catalog and the directory."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+from collections.abc import Sequence
+
+from seatledger.cli.output import EXIT_OK, say
+from seatledger.cli.session import database_of, signed_in
+from seatledger.domain import validation
+from seatledger.domain.licensing import Metric
+from seatledger.errors import KnownError
+from seatledger.services.catalog import EntitlementInput
+from seatledger.services.context import Context
+from seatledger.services.directory import PersonInput
+from seatledger.services.queries import LicenseQuery
+
+
+def cmd_licenses(args: argparse.Namespace) -> int:
+    """Print the licenses table."""
+    db = database_of(args, upgrade=False)
+    query = LicenseQuery(Context.reader(db), args.search)
+    keys = query.keys()
+    rows = query.licenses(keys)
+    today = dt.date.today()
+    header = f"{'ID':>6}  {'License':<48} {'Metric':<18} {'Qty':>7} {'Used':>7} {'Free':>7}"
+    say(header + "  Term end")
+    for key in keys:
+        r = rows[key]
+        flag = " OVER" if r.over_limit else (" EXPIRED" if r.expired(today) else "")
+        end = r.term_end.isoformat() if r.term_end else "—"
+        free = "—" if r.metric.unlimited else str(r.free)
+        say(
+            f"{r.id:>6}  {r.title[:48]:<48} {r.metric.label:<18} {r.quantity:>7} {r.used:>7} "
+            f"{free:>7}  {end}{flag}"
+        )
+    return EXIT_OK
+
+
+def cmd_catalog(args: argparse.Namespace) -> int:
+    """Add a vendor, product, entitlement or person."""
+
+    services = signed_in(args)
+    if args.command == "vendor":
+        new_id = services.catalog.add_vendor(args.name)
+    elif args.command == "product":
+        vendor_id = _find(services.catalog.vendors(), args.vendor, "vendor")
+        new_id = services.catalog.add_product(vendor_id, args.name)
+    elif args.command == "entitlement":
+        vendor_id = _find(services.catalog.vendors(), args.vendor, "vendor")
+        products = services.catalog.products(vendor_id)
+        vendor_name = next(v.name for v in services.catalog.vendors() if v.id == vendor_id)
+        product_id = _find(products, f"{vendor_name} {args.product}", "product")
+        try:
+            metric = Metric(args.metric)
+        except ValueError:
+            choices = ", ".join(m.value for m in Metric)
+            raise KnownError(f"Unknown metric '{args.metric}'; use one of {choices}.") from None
+        new_id = services.catalog.add_entitlement(
+            EntitlementInput(
+                product_id=product_id,
+                metric=metric,
+                quantity=validation.count(args.quantity, "Quantity"),
+                term_start=validation.date(args.start, "Start"),
+                term_end=validation.date(args.end, "End"),
+                unit_cost=validation.money(args.unit_cost, "Unit cost"),
+                currency=args.currency,
+                po_reference=args.po,
+            )
+        )
+    else:
+        new_id = services.directory.add_person(PersonInput(args.employee_id, args.name, args.email))
+    say(f"Added {args.command} {new_id}.")
+    return EXIT_OK
+
+
+def _find(items: Sequence[object], name: str, what: str) -> int:
+    for item in items:
+        if getattr(item, "name", "").lower() == name.lower():
+            return int(getattr(item, "id"))  # noqa: B009
+    raise KnownError(f"No {what} named '{name}'.")

@@ -1,0 +1,69 @@
+"""``seatledger init``, ``demo`` and ``upgrade``: creating, building and upgrading a database."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+
+from seatledger.cli.output import EXIT_OK, clear_progress_line, progress_line, say
+from seatledger.cli.session import ask_password, database_of, open_database, operator_name
+from seatledger.domain import validation
+from seatledger.errors import KnownError
+from seatledger.services.operators import (
+    create_first_administrator,
+    has_operators,
+    hash_password,
+    sign_in,
+)
+from seatledger.services.workspace import describe_upgrade, upgrade_database
+from seatledger.store.db import HEAD_REVISION, Database
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    """Create a database and its administrator."""
+
+    name = validation.name(operator_name(args), "Operator name", max_len=64)
+    password = ask_password(f"New password for {name}: ")
+    hash_password(password)  # refuse a weak password before anything is created
+    db = database_of(args, create=True)
+    if has_operators(db):
+        raise KnownError(f"{db.display_name} already has operators; sign in instead.")
+    create_first_administrator(db, name, args.full_name, password)
+    say(f"Created {db.display_name} with administrator {name}.")
+    return EXIT_OK
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Build a demo database."""
+    from seatledger.services.demo import build_demo  # noqa: PLC0415
+
+    def progress(stage: str, done: int, total: int) -> None:
+        progress_line(stage)(done, total)
+
+    started = dt.datetime.now()
+    summary = build_demo(args.db, args.size, seed=args.seed, progress=progress)
+    seconds = (dt.datetime.now() - started).total_seconds()
+    clear_progress_line()
+    shown = Database.display_name_of(args.db)
+    say(f"Built {args.size} demo {shown} in {seconds:.1f} s: {summary}")
+    say("Operators admin, manager, auditor and viewer; password 'demo'.")
+    return EXIT_OK
+
+
+def cmd_upgrade(args: argparse.Namespace) -> int:
+    """Upgrade a database written by an older SeatLedger, or try it on a copy (--dry-run)."""
+    db, opened = open_database(args)
+    if opened.pending_upgrade is None:
+        say(f"{db.display_name} is at schema {HEAD_REVISION} already; nothing to do.")
+        return EXIT_OK
+    name = operator_name(args)
+    actor = sign_in(db, name, ask_password(f"Password for {name}: "))
+    report = upgrade_database(db, actor, dry_run=args.dry_run)
+    say(describe_upgrade(report, db.display_name))
+    if report.backup_sha256 is not None:
+        say(f"Backup SHA-256: {report.backup_sha256}")
+    say("Rows per table (before -> after):")
+    for table, (before, after) in report.rows.items():
+        shown = "new table" if before is None else f"{before:,}"
+        say(f"  {table:<22} {shown:>12} -> {after:,}")
+    return EXIT_OK

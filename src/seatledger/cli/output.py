@@ -1,0 +1,46 @@
+"""What commands print: results on standard output, errors and progress on standard error, and
+the exit statuses.
+
+Results alone go to standard output, so that scripts read them as they always have; a progress
+line appears only on a terminal (a log file, say a scheduled run's, gets only results).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from typing import Any
+
+EXIT_OK = 0
+EXIT_FAILED = 1  # the command ran and the answer is "no" (ledger does not verify)
+EXIT_ERROR = 2  # bad input, refused, cannot open
+
+
+def say(text: str = "") -> None:
+    """Print one line of the command's result."""
+    sys.stdout.write(text + "\n")
+
+
+def err(text: str) -> None:
+    """Print an error or a note on standard error, named as ours."""
+    sys.stderr.write(f"seatledger: {text}\n")
+
+
+def progress_line(stage: str) -> Callable[[int, int], Any]:
+    """A progress line on a terminal; it never cancels (True, for the callers that read a cancel
+    from it)."""
+
+    def report(done: int, total: int) -> bool:
+        if sys.stderr.isatty():
+            sys.stderr.write(f"\r{stage}: {done:,}/{total:,}".ljust(60))
+            sys.stderr.flush()
+        return True
+
+    return report
+
+
+def clear_progress_line() -> None:
+    """Wipe the progress line, so what is printed next starts on a clean line."""
+    if sys.stderr.isatty():
+        sys.stderr.write("\r" + " " * 60 + "\r")
+        sys.stderr.flush()

@@ -1,0 +1,118 @@
+"""``seatledger reconcile`` (the effective license position), ``chart`` (usage against the limit,
+to a file) and ``verify`` (an audit report bundle, no database needed)."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import json
+import os
+import sys
+from pathlib import Path
+
+from seatledger.cli.output import EXIT_FAILED, EXIT_OK, say
+from seatledger.cli.session import database_of
+from seatledger.domain import validation
+from seatledger.errors import KnownError
+from seatledger.services.context import Context
+
+
+def cmd_reconcile(args: argparse.Namespace) -> int:
+    """Print or write the effective license position and its findings."""
+    from seatledger.services import export  # noqa: PLC0415
+    from seatledger.services.position import PositionService  # noqa: PLC0415
+
+    db = database_of(args, upgrade=False)
+    as_of = validation.date(args.as_of, "--as-of") or dt.date.today()
+    position = PositionService(Context.reader(db)).position(as_of, args.shelf_days)
+    if args.out:
+        written = export.export_position(position, Path(args.out))
+        say(f"Wrote the position on {as_of} ({len(position.rows):,} rows) to {written}.")
+        return EXIT_OK
+    if args.format == "json":
+        say(json.dumps(export.position_json(position), indent=2))
+        return EXIT_OK
+    if args.format == "csv":
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(export.POSITION_HEADERS)
+        for row in position.rows:
+            writer.writerow(
+                [
+                    "" if v is None else export.safe_text(v) if isinstance(v, str) else v
+                    for v in export.position_cells(row)
+                ]
+            )
+        return EXIT_OK
+    say(f"Effective license position on {as_of}")
+    header = (
+        f"{'Product':<44} {'Metric':<22} {'Owned':>9} {'Assigned':>9} {'Needed':>9} "
+        f"{'Avail.':>8} {'Unlic.':>7} {'True-up':>14}"
+    )
+    say(header)
+    say("-" * len(header))
+    for row in position.rows:
+        owned = "unlim." if row.owned is None else f"{row.owned:,}"
+        available = "" if row.available is None else f"{row.available:,}"
+        true_up = row.true_up
+        cost = "?" if true_up is None else (f"{true_up:,.2f} {row.currency}" if true_up else "")
+        say(
+            f"{row.title[:44]:<44} {row.metric_label[:22]:<22} "
+            f"{owned:>9} {row.assigned:>9,} {row.needed:>9,} {available:>8} "
+            f"{row.unlicensed:>7,} {cost:>14}"
+        )
+    short = sum(1 for r in position.rows if r.shortfall)
+    say(f"{len(position.rows):,} rows; {short:,} short of rights.")
+    say("")
+    say(f"Findings ({len(position.findings):,}):")
+    for finding in position.findings:
+        say(f"  {finding.kind.label:<30} {finding.title}: {finding.text}")
+    return EXIT_OK
+
+
+def cmd_chart(args: argparse.Namespace) -> int:
+    """Draw a scope's usage against its limit to a PNG or SVG file, without a window."""
+    from seatledger.services.usage_history import UsageHistoryService  # noqa: PLC0415
+
+    out = Path(args.out)
+    if out.suffix.lower() not in {".png", ".svg"}:
+        raise KnownError(f"--out {args.out}: charts are written as .png or .svg.")
+    if not 200 <= args.width <= 10_000 or not 150 <= args.height <= 10_000:
+        raise KnownError("--width and --height must be between 200 and 10,000 pixels.")
+    db = database_of(args, upgrade=False)
+    service = UsageHistoryService(Context.reader(db))
+    end = validation.date(args.end, "--to") or service.today()
+    start = validation.date(args.start, "--from") or end - dt.timedelta(days=364)
+    scope = service.find_scope(
+        license_id=args.license, vendor=args.vendor, product=args.product, team=args.team
+    )
+    series = service.series(scope, start, end)
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # a file, never a window
+    from seatledger.charts.usage import render_usage_chart  # noqa: PLC0415 (Qt only here)
+
+    render_usage_chart(series, out, args.width, args.height)
+    say(f"Wrote the usage of {series.label}, {start} to {end}, to {out}.")
+    say(f"Forecast: {series.forecast.method}")
+    return EXIT_OK
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    """Verify an audit report bundle (no database needed)."""
+    from seatledger.services.bundle import verify_bundle  # noqa: PLC0415
+    from seatledger.services.bundle.verify import verify  # noqa: PLC0415
+
+    try:
+        pinned = Path(args.pubkey).read_bytes() if args.pubkey else None
+        old = old_sig = None
+        if args.previous:
+            old = Path(args.previous).read_bytes()
+            sig = Path(args.previous).with_name(verify_bundle.SIGNATURE)
+            old_sig = sig.read_bytes() if sig.is_file() else None
+        result = verify(
+            Path(args.bundle), pubkey=pinned, previous_manifest=old, previous_signature=old_sig
+        )
+    except (verify_bundle.BundleError, OSError) as exc:
+        raise KnownError(f"Cannot verify {args.bundle}: {exc}") from None
+    for line in verify_bundle.verdict_lines(result):
+        say(line)
+    return EXIT_OK if result.ok else EXIT_FAILED

@@ -1,0 +1,55 @@
+"""``seatledger signing``: show, create, import or rotate the report-signing identity."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import sys
+from pathlib import Path
+
+from seatledger.cli.output import EXIT_OK, say
+from seatledger.cli.session import database_of, key_passphrase, signed_in
+from seatledger.services.context import Context
+
+
+def cmd_signing(args: argparse.Namespace) -> int:
+    """Show, create, import or rotate the report-signing identity."""
+    from seatledger.services.session import ORGANIZATION_KEY, read_setting  # noqa: PLC0415
+    from seatledger.services.signing import SigningService, fingerprint_text  # noqa: PLC0415
+
+    if args.signing_command == "show":
+        service = SigningService(Context.reader(database_of(args, upgrade=False)))
+        history = service.history()
+        if not history:
+            say("No signing identity yet; it is created on first signing.")
+            return EXIT_OK
+        for info in history:
+            state = "active" if info.active else f"retired {info.retired_at:%Y-%m-%d}"
+            say(f"Identity {info.id} ({state}, {info.origin} {info.created_at:%Y-%m-%d}):")
+            say(f"  organization       {info.organization}")
+            until = f"{info.certificate_not_after:%Y-%m-%d}"
+            say(f"  certificate        {info.certificate_subject}, until {until}")
+            say(f"  manifest key       SHA-256 {fingerprint_text(info.ed25519_fingerprint)}")
+            say(f"  PDF certificate    SHA-256 {fingerprint_text(info.certificate_fingerprint)}")
+        if args.pubkey_out:
+            Path(args.pubkey_out).write_bytes(service.public_key_pem(history[0].id))
+            say(f"Wrote the manifest key of identity {history[0].id} to {args.pubkey_out}.")
+        return EXIT_OK
+    services = signed_in(args)
+    service = SigningService(services.ctx)
+    organization = getattr(args, "organization", "") or read_setting(services.db, ORGANIZATION_KEY)
+    if args.signing_command == "import":
+        data = Path(args.file).read_bytes()
+        p12_password = os.environ.get("SEATLEDGER_PKCS12_PASSWORD")
+        if p12_password is None and sys.stdin.isatty():
+            p12_password = getpass.getpass(f"Password of {Path(args.file).name}: ")
+        identity = service.import_pkcs12(data, p12_password, key_passphrase(new=True), args.reason)
+    elif args.signing_command == "rotate":
+        identity = service.rotate(key_passphrase(new=True), organization, args.reason)
+    else:
+        identity = service.create(key_passphrase(new=True), organization)
+    say(f"Signing identity {identity.id} for {identity.organization}:")
+    say(f"  manifest key       SHA-256 {fingerprint_text(identity.ed25519_fingerprint)}")
+    say(f"  PDF certificate    SHA-256 {fingerprint_text(identity.certificate_fingerprint)}")
+    return EXIT_OK
