@@ -6,13 +6,12 @@ import argparse
 
 from seatledger.cli.output import EXIT_OK, say
 from seatledger.cli.session import database_of, signed_in
+from seatledger.services.alerts import AlertService
 from seatledger.services.context import Context
 
 
 def cmd_alerts(args: argparse.Namespace) -> int:
     """List the open alerts (or every alert), or acknowledge one with a note."""
-    from seatledger.services.alerts import AlertService  # noqa: PLC0415
-
     if getattr(args, "alerts_command", None) == "ack":
         signed_in(args).alerts.acknowledge(args.alert, args.note)
         say(f"Alert {args.alert} acknowledged.")

@@ -8,15 +8,14 @@ from pathlib import Path
 from seatledger.cli.output import EXIT_FAILED, EXIT_OK, clear_progress_line, progress_line, say
 from seatledger.cli.session import database_of, signed_in
 from seatledger.errors import KnownError
+from seatledger.ingest.formats import Kind
+from seatledger.ingest.values import DateOrder
 from seatledger.services.context import Context
+from seatledger.services.imports import ImportOptions, ImportService
 
 
 def cmd_import(args: argparse.Namespace) -> int:
     """Preview a file, then commit it unless it has problems or --dry-run was given."""
-    from seatledger.ingest.formats import Kind  # noqa: PLC0415
-    from seatledger.ingest.values import DateOrder  # noqa: PLC0415
-    from seatledger.services.imports import ImportOptions, ImportService  # noqa: PLC0415
-
     path = Path(args.file)
     kind = Kind(args.kind)
     if args.dry_run:

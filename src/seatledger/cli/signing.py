@@ -11,13 +11,12 @@ from pathlib import Path
 from seatledger.cli.output import EXIT_OK, say
 from seatledger.cli.session import database_of, key_passphrase, signed_in
 from seatledger.services.context import Context
+from seatledger.services.session import ORGANIZATION_KEY, read_setting
+from seatledger.services.signing import SigningService, fingerprint_text
 
 
 def cmd_signing(args: argparse.Namespace) -> int:
     """Show, create, import or rotate the report-signing identity."""
-    from seatledger.services.session import ORGANIZATION_KEY, read_setting  # noqa: PLC0415
-    from seatledger.services.signing import SigningService, fingerprint_text  # noqa: PLC0415
-
     if args.signing_command == "show":
         service = SigningService(Context.reader(database_of(args, upgrade=False)))
         history = service.history()
