@@ -21,6 +21,7 @@ from seatledger.domain.roles import Permission, Role, allows
 from seatledger.errors import PermissionDenied, ValidationError
 from seatledger.store import ledger_store
 from seatledger.store.db import Database
+from seatledger.store.faults import Fault, classify
 from seatledger.store.models import Operator
 
 Clock = Callable[[], dt.datetime]
@@ -162,9 +163,9 @@ class Context:
 
 
 def _explain_integrity(exc: IntegrityError, entity_type: str) -> ValidationError:
-    text = str(exc.orig).lower()
-    if "unique" in text or "duplicate" in text:
+    fault = classify(exc)
+    if fault is Fault.UNIQUE:
         return ValidationError(f"That {entity_type} already exists.")
-    if "foreign key" in text:
+    if fault is Fault.FOREIGN_KEY:
         return ValidationError(f"The {entity_type} refers to something that does not exist.")
     return ValidationError(f"The {entity_type} breaks a database rule: {exc.orig}")

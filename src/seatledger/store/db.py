@@ -22,6 +22,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from seatledger.errors import DatabaseError, UpgradeError
+from seatledger.store.faults import Fault, classify
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -122,7 +123,7 @@ def _refuse_foreign_sqlite(path: Path) -> None:
         finally:
             probe.close()
     except sqlite3.DatabaseError as exc:
-        if "locked" in str(exc) or "busy" in str(exc):
+        if classify(exc) is Fault.LOCKED:
             raise DatabaseError(
                 f"{path} is locked by another program. Close the other program or try again."
             ) from exc
@@ -180,19 +181,24 @@ def _on_postgres_begin(conn: Connection) -> None:
 
 
 def describe_operational_error(exc: DBAPIError, where: str) -> DatabaseError:
-    """Turn a driver error into a message the user can act on."""
+    """Turn a driver error into a message the user can act on (by its code, not its text)."""
     text = str(exc.orig) if exc.orig is not None else str(exc)
-    if "locked" in text or "busy" in text:
+    fault = classify(exc)
+    if fault is Fault.LOCKED:
         return DatabaseError(
             f"{where} is locked by another program (a write has held it for over "
             f"{BUSY_TIMEOUT_MS // 1000} s). Close the other program or try again."
         )
-    if "file is not a database" in text or "not a database" in text:
+    if fault is Fault.NOT_A_DATABASE:
         return DatabaseError(f"{where} is not a SQLite database.")
-    if "unable to open" in text:
+    if fault is Fault.CANNOT_OPEN:
         return DatabaseError(
             f"{where} cannot be opened: check that the folder exists and is writable."
         )
+    if fault is Fault.READ_ONLY:
+        return DatabaseError(f"{where} is read-only: SeatLedger needs to write to it.")
+    if fault is Fault.FULL:
+        return DatabaseError(f"{where}: the disk is full; free some space and try again.")
     return DatabaseError(f"{where}: {text.strip().splitlines()[0] if text.strip() else exc}")
 
 
