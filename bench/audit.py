@@ -47,8 +47,7 @@ def _busiest_vendor(db: Path) -> str:
 
 def _child(db: str, vendor: str) -> dict[str, Any]:
     """In the child: unlock (or create) the identity, export the bundle, time the signing."""
-    from seatledger.services import operators
-    from seatledger.services.bundle import (
+    from seatledger.services.audits.bundle import (
         Attestation,
         ReportFinding,
         ReportInput,
@@ -56,10 +55,11 @@ def _child(db: str, vendor: str) -> dict[str, Any]:
         Trigger,
         write_bundle,
     )
-    from seatledger.services.bundle.pdf import render_report, sign_report
-    from seatledger.services.position import PositionService
-    from seatledger.services.session import Services
-    from seatledger.services.signing import SigningService
+    from seatledger.services.audits.bundle.pdf import render_report, sign_report
+    from seatledger.services.audits.signing import SigningService
+    from seatledger.services.operators import accounts as operators
+    from seatledger.services.operators.session import Services
+    from seatledger.services.position.engine import PositionService
     from seatledger.store.db import Database
 
     database, _ = Database.open(db)

@@ -119,8 +119,8 @@ def chart_rows(row: type, db: Path, runs: int = 3) -> list[Any]:
     import pyqtgraph as pg
 
     from seatledger.charts.usage import date_axis, draw_usage, render_usage_chart, style_plot
-    from seatledger.services.context import Context
-    from seatledger.services.usage_history import UsageHistoryService
+    from seatledger.services.core.context import Context
+    from seatledger.services.usage.history import UsageHistoryService
     from seatledger.store.db import Database
 
     products = _top_products(db)

@@ -62,8 +62,8 @@ def _ms(seconds: float) -> str:
 
 def figures_times(db_path: Path, runs: int) -> tuple[list[float], list[float], Any]:
     """Times of ``figures()`` and of the bare counts, alternating, after one warm-up each."""
-    from seatledger.services.context import Context
-    from seatledger.services.dashboard import DashboardService
+    from seatledger.services.alerts.dashboard import DashboardService
+    from seatledger.services.core.context import Context
     from seatledger.store.db import Database
 
     db, _ = Database.open(db_path, create=False, upgrade=False)
@@ -96,8 +96,8 @@ def assign_times(work: Path, samples: int) -> tuple[list[float], list[float]]:
     from sqlalchemy import text
 
     from seatledger.errors import KnownError
-    from seatledger.services.operators import sign_in
-    from seatledger.services.session import Services
+    from seatledger.services.operators.accounts import sign_in
+    from seatledger.services.operators.session import Services
     from seatledger.store.db import Database
 
     db, _ = Database.open(work, create=False)

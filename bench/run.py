@@ -78,8 +78,8 @@ def _remove_db(path: Path) -> None:
 
 def _fingerprint() -> dict[str, str]:
     """What the cached demo depends on: a change in any of these rebuilds it."""
+    from seatledger.demo import builder as demo
     from seatledger.domain.ledger import entry_hash, make_body
-    from seatledger.services import demo
     from seatledger.store.db import head_revision
 
     sample = make_body(
@@ -94,7 +94,7 @@ def _fingerprint() -> dict[str, str]:
         before={"seats_used": 0},
         after={"seats_used": 1, "quantity": 1, "assignments": [1], "units": 1, "people": [1]},
     )
-    from seatledger.services import demo_inventory
+    from seatledger.demo import inventory as demo_inventory
 
     builder = Path(demo.__file__).read_bytes() + Path(demo_inventory.__file__).read_bytes()
     return {
@@ -109,7 +109,7 @@ def _fingerprint() -> dict[str, str]:
 
 def _build() -> dict[str, Any]:
     """Build the large demo into the cache and record how long it took."""
-    from seatledger.services.demo import build_demo
+    from seatledger.demo.builder import build_demo
 
     _remove_db(LARGE)
     CACHE.mkdir(parents=True, exist_ok=True)
@@ -306,8 +306,8 @@ def _assign_p95(samples: int) -> tuple[float, int]:
     from sqlalchemy import text
 
     from seatledger.errors import KnownError
-    from seatledger.services.operators import sign_in
-    from seatledger.services.session import Services
+    from seatledger.services.operators.accounts import sign_in
+    from seatledger.services.operators.session import Services
     from seatledger.store.db import Database
 
     db, _ = Database.open(WORK, create=False)
@@ -361,7 +361,7 @@ def _raw_commit_p95(samples: int) -> float:
 
 def _verify_rate() -> tuple[float, float, int, str]:
     """Entries/s of ledger.verify, and of plain SHA-256 over the same bytes, streamed alike."""
-    from seatledger.services import ledger
+    from seatledger.services.ledger import verify as ledger
     from seatledger.store.db import Database
 
     db, _ = Database.open(LARGE, create=False, upgrade=False)
@@ -404,8 +404,8 @@ what, db, extra = sys.argv[1], sys.argv[2], sys.argv[3]
 out = {}
 if what == "reconcile":
     from seatledger.store.db import Database
-    from seatledger.services.context import Context
-    from seatledger.services.position import PositionService
+    from seatledger.services.core.context import Context
+    from seatledger.services.position.engine import PositionService
     database, _ = Database.open(db, create=False, upgrade=False)
     started = time.perf_counter()
     position = PositionService(Context.reader(database)).position(dt.date.today())
@@ -416,8 +416,8 @@ if what == "reconcile":
     out["seats"] = position.facts["seats"]
 else:
     from seatledger.ingest.formats import Kind
-    from seatledger.services.imports import ImportOptions
-    from seatledger.services.workspace import Workspace
+    from seatledger.services.imports.service import ImportOptions
+    from seatledger.services.operators.workspace import Workspace
     services = Workspace.open(db, create=False).sign_in("admin", "demo")
     started = time.perf_counter()
     preview = services.imports.preview(Path(extra), ImportOptions(Kind.INVENTORY))
@@ -719,7 +719,7 @@ def _table_rows(runs: int) -> list[Row]:
         )
         from PySide6.QtWidgets import QApplication, QTableView
 
-        from seatledger.services.context import Context
+        from seatledger.services.core.context import Context
         from seatledger.services.queries import LicenseQuery
         from seatledger.store.db import Database
         from seatledger.ui.table_model import KeyedTableModel

@@ -15,11 +15,11 @@ from sqlalchemy.engine import make_url
 
 from seatledger.domain.licensing import Metric
 from seatledger.domain.roles import Role
-from seatledger.services import operators
-from seatledger.services.catalog import EntitlementInput
-from seatledger.services.context import Actor
-from seatledger.services.directory import DeviceInput, PersonInput
-from seatledger.services.session import Services
+from seatledger.services.catalog.service import EntitlementInput
+from seatledger.services.core.context import Actor
+from seatledger.services.directory.service import DeviceInput, PersonInput
+from seatledger.services.operators import accounts as operators
+from seatledger.services.operators.session import Services
 from seatledger.store.db import Database
 
 PG_ENV = "SEATLEDGER_TEST_PG"

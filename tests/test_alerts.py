@@ -18,11 +18,11 @@ from seatledger.domain.normalization import MatchKind
 from seatledger.domain.roles import Role
 from seatledger.errors import PermissionDenied, ValidationError
 from seatledger.ingest.formats import Kind
-from seatledger.services.catalog import EntitlementInput
-from seatledger.services.directory import DeviceInput
-from seatledger.services.imports import ImportOptions
-from seatledger.services.rules import RuleInput
-from seatledger.services.session import Services
+from seatledger.services.catalog.service import EntitlementInput
+from seatledger.services.directory.service import DeviceInput
+from seatledger.services.imports.rules import RuleInput
+from seatledger.services.imports.service import ImportOptions
+from seatledger.services.operators.session import Services
 from seatledger.store.models import Entitlement, LedgerEntry
 from seatledger.store.models_alerts import Alert
 
@@ -373,7 +373,7 @@ def test_cli_lists_open_alerts_and_acknowledges_one(
 def test_a_large_import_counts_only_products_bought_nowhere(
     ops: Services, acrobat: dict[str, int], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from seatledger.services import alerts
+    from seatledger.services.alerts import service as alerts
 
     monkeypatch.setattr(alerts, "EXACT_CAP", 0)  # every import counts as a large one
     vendor = ops.catalog.add_vendor("Igor Pavlov")
@@ -389,7 +389,7 @@ def test_a_large_import_counts_only_products_bought_nowhere(
 def test_a_large_import_counts_new_installs_on_known_and_new_devices(
     ops: Services, acrobat: dict[str, int], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from seatledger.services import alerts
+    from seatledger.services.alerts import service as alerts
 
     monkeypatch.setattr(alerts, "EXACT_CAP", 0)
     vendor = ops.catalog.add_vendor("Igor Pavlov")
@@ -411,7 +411,7 @@ def test_a_large_import_counts_new_installs_on_known_and_new_devices(
 def test_the_rules_run_once_per_change_however_many_services_share_a_context(
     ops: Services, org: Any
 ) -> None:
-    from seatledger.services.alerts import AlertService
+    from seatledger.services.alerts.service import AlertService
 
     AlertService(ops.ctx)
     AlertService(ops.ctx)

@@ -10,10 +10,11 @@ import pytest
 
 from seatledger import cli
 from seatledger.domain.licensing import Metric
-from seatledger.services import operators, signing
-from seatledger.services.catalog import EntitlementInput
-from seatledger.services.directory import PersonInput
-from seatledger.services.session import Services
+from seatledger.services.audits import signing
+from seatledger.services.catalog.service import EntitlementInput
+from seatledger.services.directory.service import PersonInput
+from seatledger.services.operators import accounts as operators
+from seatledger.services.operators.session import Services
 from seatledger.store.db import Database
 
 TODAY = dt.date.today()

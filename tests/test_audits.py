@@ -12,16 +12,10 @@ from sqlalchemy import select
 
 from seatledger.domain.roles import Role
 from seatledger.errors import AuthenticationError, PermissionDenied, ValidationError
-from seatledger.services.audits import (
-    AuditService,
-    Status,
-    Step,
-    add_months,
-    finding_key,
-)
-from seatledger.services.bundle.model import BundleResult, Checkpoint, Decision, Trigger
-from seatledger.services.position import Finding, FindingKind, PositionService
-from seatledger.services.session import Services
+from seatledger.services.audits.bundle.model import BundleResult, Checkpoint, Decision, Trigger
+from seatledger.services.audits.service import AuditService, Status, Step, add_months, finding_key
+from seatledger.services.operators.session import Services
+from seatledger.services.position.engine import Finding, FindingKind, PositionService
 from seatledger.store import ledger_store
 from seatledger.store.models import LedgerEntry
 

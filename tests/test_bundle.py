@@ -24,7 +24,7 @@ from sqlalchemy import text
 from seatledger import cli
 from seatledger.domain.ledger import entry_hash
 from seatledger.errors import Cancelled, LedgerIntegrityError
-from seatledger.services.bundle import (
+from seatledger.services.audits.bundle import (
     Acknowledgement,
     Attestation,
     BundleResult,
@@ -37,12 +37,12 @@ from seatledger.services.bundle import (
     Trigger,
     write_bundle,
 )
-from seatledger.services.bundle import verify_bundle as vb
-from seatledger.services.bundle.verify import verify
-from seatledger.services.bundle.writer import report_document
-from seatledger.services.position import PositionService
-from seatledger.services.session import Services
-from seatledger.services.signing import TEST_KDF, SigningIdentity, SigningService
+from seatledger.services.audits.bundle import verify_bundle as vb
+from seatledger.services.audits.bundle.verify import verify
+from seatledger.services.audits.bundle.writer import report_document
+from seatledger.services.audits.signing import TEST_KDF, SigningIdentity, SigningService
+from seatledger.services.operators.session import Services
+from seatledger.services.position.engine import PositionService
 
 PASSPHRASE = "a long and private passphrase"
 # Checks of the files alone do not depend on the engine the bundle was read from.
@@ -239,7 +239,7 @@ def test_csv_cells_never_run_as_formulas(
 ) -> None:
     product = admin.catalog.add_product(org.vendor, "=HYPERLINK(1)")
     from seatledger.domain.licensing import Metric
-    from seatledger.services.catalog import EntitlementInput
+    from seatledger.services.catalog.service import EntitlementInput
 
     admin.catalog.add_entitlement(
         EntitlementInput(product_id=product, metric=Metric.PER_USER, quantity=1)
@@ -334,7 +334,7 @@ def _bare_report() -> ReportInput:
 @pytest.fixture
 def sqlite_admin(sqlite_db: Any) -> Services:
     """An administrator and a vendor on SQLite (where a test may drop the guard triggers)."""
-    from seatledger.services import operators
+    from seatledger.services.operators import accounts as operators
 
     actor = operators.create_first_administrator(sqlite_db, "admin", "Ada", "correct horse")
     services = Services.for_actor(sqlite_db, actor)
@@ -690,7 +690,7 @@ def test_the_ledger_helper_works_where_forking_is_unsafe(
     helper: str,
 ) -> None:
     """The GUI has threads (no fork: a fresh interpreter); a frozen build has no interpreter."""
-    from seatledger.services.bundle import ledger_file
+    from seatledger.services.audits.bundle import ledger_file
 
     monkeypatch.setattr(ledger_file, "can_fork", lambda: False)
     if helper == "thread":

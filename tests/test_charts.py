@@ -14,9 +14,9 @@ from pytestqt.qtbot import QtBot
 from seatledger.cli import EXIT_ERROR, EXIT_OK, main
 from seatledger.domain.licensing import Metric
 from seatledger.domain.usage import UsageSeries, forecast
-from seatledger.services import operators
-from seatledger.services.catalog import EntitlementInput
-from seatledger.services.session import Services
+from seatledger.services.catalog.service import EntitlementInput
+from seatledger.services.operators import accounts as operators
+from seatledger.services.operators.session import Services
 from seatledger.store.db import Database
 
 pytestmark = pytest.mark.usefixtures("qapp")

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 import seatledger
 from seatledger import cli
-from seatledger.services import operators
+from seatledger.services.operators import accounts as operators
 from seatledger.store import ledger_store
 from seatledger.store.db import Database
 from seatledger.store.models import Operator, SeatAssignment, Vendor

@@ -12,10 +12,11 @@ from sqlalchemy import text
 from seatledger.domain.licensing import Metric
 from seatledger.domain.roles import Role
 from seatledger.errors import LimitExceeded
-from seatledger.services import ledger, operators
-from seatledger.services.catalog import EntitlementInput
-from seatledger.services.directory import PersonInput
-from seatledger.services.session import Services
+from seatledger.services.catalog.service import EntitlementInput
+from seatledger.services.directory.service import PersonInput
+from seatledger.services.ledger import verify as ledger
+from seatledger.services.operators import accounts as operators
+from seatledger.services.operators.session import Services
 from seatledger.store.db import Database
 
 PASSWORD = "correct horse"  # the conftest operators' password

@@ -14,8 +14,8 @@ from seatledger import cli
 from seatledger.domain import validation
 from seatledger.domain.ledger import GENESIS_HASH, Problem, entry_hash, make_body
 from seatledger.errors import LedgerIntegrityError, ValidationError
-from seatledger.services import ledger
-from seatledger.services.session import Services
+from seatledger.services.ledger import verify as ledger
+from seatledger.services.operators.session import Services
 from seatledger.store import ledger_store
 from seatledger.store.db import Database
 
@@ -159,7 +159,7 @@ def test_verification_in_two_halves_names_the_same_entry(
 
 
 def test_a_body_rewritten_as_text_is_reported_not_a_crash(sqlite_db: Database) -> None:
-    from seatledger.services import operators
+    from seatledger.services.operators import accounts as operators
 
     operators.create_first_administrator(sqlite_db, "admin", "Ada", "secret")
     with sqlite_db.engine.begin() as conn:
@@ -191,7 +191,7 @@ def test_a_demoted_or_deactivated_operator_loses_rights_at_once(
 
 
 def test_cli_finds_devices_by_host_name_in_any_case(admin: Services) -> None:
-    from seatledger.services.directory import DeviceInput
+    from seatledger.services.directory.service import DeviceInput
     from seatledger.services.lookups import device_ids
 
     device = admin.directory.add_device(DeviceInput("WS-01"))

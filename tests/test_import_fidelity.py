@@ -11,8 +11,8 @@ from seatledger.ingest.formats import Kind, detect
 from seatledger.ingest.records import DeviceRecord, RowReader
 from seatledger.ingest.tabular import Problem, read_table, sniff
 from seatledger.ingest.values import DateReader
-from seatledger.services.imports import ImportOptions
-from seatledger.services.session import Services
+from seatledger.services.imports.service import ImportOptions
+from seatledger.services.operators.session import Services
 
 
 def _problems(admin: Services, path: Path, kind: Kind) -> list[str]:

@@ -30,11 +30,11 @@ from seatledger.errors import (
 from seatledger.ingest.formats import Kind
 from seatledger.ingest.tabular import ImportFileError
 from seatledger.ingest.values import DateOrder
-from seatledger.services.directory import DeviceInput, PersonInput
-from seatledger.services.imports import ImportOptions, ImportRejected, ImportResult, Preview
-from seatledger.services.operators import create_first_administrator
-from seatledger.services.rules import RuleInput
-from seatledger.services.session import Services
+from seatledger.services.directory.service import DeviceInput, PersonInput
+from seatledger.services.imports.rules import RuleInput
+from seatledger.services.imports.service import ImportOptions, ImportRejected, ImportResult, Preview
+from seatledger.services.operators.accounts import create_first_administrator
+from seatledger.services.operators.session import Services
 from seatledger.store import ledger_store
 from seatledger.store.bulk import Bulk
 from seatledger.store.db import Database

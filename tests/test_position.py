@@ -24,12 +24,12 @@ from seatledger import cli
 from seatledger.domain.licensing import Metric
 from seatledger.domain.normalization import MatchKind
 from seatledger.ingest.formats import Kind
-from seatledger.services.catalog import EntitlementInput
-from seatledger.services.directory import DeviceInput, PersonInput
-from seatledger.services.imports import ImportOptions
-from seatledger.services.position import Column, FindingKind, PositionRow, PositionService
-from seatledger.services.rules import RuleInput
-from seatledger.services.session import Services
+from seatledger.services.catalog.service import EntitlementInput
+from seatledger.services.directory.service import DeviceInput, PersonInput
+from seatledger.services.imports.rules import RuleInput
+from seatledger.services.imports.service import ImportOptions
+from seatledger.services.operators.session import Services
+from seatledger.services.position.engine import Column, FindingKind, PositionRow, PositionService
 from seatledger.store import ledger_store
 
 PASSWORD = "correct horse"  # the conftest operators' password

@@ -10,8 +10,8 @@ import pytest
 
 from seatledger.ingest.formats import Kind
 from seatledger.ingest.tabular import ImportFileError, sniff
-from seatledger.services.imports import ImportOptions
-from seatledger.services.session import Services
+from seatledger.services.imports.service import ImportOptions
+from seatledger.services.operators.session import Services
 
 LMSTAT_I = """lmutil - Copyright (c) 1989-2019 Flexera. All Rights Reserved.
 Flexible License Manager status on Tue 3/3/2026 10:05

@@ -17,9 +17,7 @@ from sqlalchemy import select, text
 
 from seatledger.domain.roles import Role
 from seatledger.errors import KnownError, PermissionDenied, ValidationError
-from seatledger.services import operators
-from seatledger.services.session import Services
-from seatledger.services.signing import (
+from seatledger.services.audits.signing import (
     DEFAULT_KDF,
     PSEUDONYM_KEY,
     TEST_KDF,
@@ -27,6 +25,8 @@ from seatledger.services.signing import (
     WrongPassphrase,
     self_signed_certificate,
 )
+from seatledger.services.operators import accounts as operators
+from seatledger.services.operators.session import Services
 from seatledger.store.db import Database
 from seatledger.store.models import LedgerEntry, Setting
 from seatledger.store.models_signing import SigningIdentityRecord

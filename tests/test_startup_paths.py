@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from seatledger.errors import NotFoundError
+from seatledger.services.operators.session import Services
 from seatledger.services.queries import counts, ledger_entry
-from seatledger.services.session import Services
 from seatledger.store.db import HEAD_REVISION, head_revision
 
 
@@ -40,10 +40,11 @@ def test_the_main_window_and_services_load_without_the_heavy_libraries() -> None
     """Start-up (1.5 s budget) imports what the first page needs; numpy, the charts, the PDF
     and signing stack and the file readers come with the first page or action that uses them."""
     heavy = ["numpy", "pyqtgraph", "reportlab", "pyhanko", "cryptography", "openpyxl"]
-    heavy += ["seatledger.ingest", "seatledger.services.bundle.writer"]
+    heavy += ["seatledger.ingest", "seatledger.services.audits.bundle.writer"]
     code = (
         "import sys\n"
-        "import seatledger.services.workspace, seatledger.ui.main_window, seatledger.ui.app\n"
+        "import seatledger.services.operators.workspace, seatledger.ui.main_window, "
+        "seatledger.ui.app\n"
         f"print(sorted(h for h in {heavy!r} if h in sys.modules))\n"
     )
     out = subprocess.run(

@@ -17,8 +17,8 @@ from sqlalchemy.exc import DBAPIError
 
 import seatledger.store.db as store_db
 from seatledger.errors import DatabaseError
-from seatledger.services import operators
-from seatledger.services.session import Services
+from seatledger.services.operators import accounts as operators
+from seatledger.services.operators.session import Services
 from seatledger.store.db import MIGRATIONS, Database, head_revision, to_url
 from seatledger.store.models import Base
 

@@ -23,10 +23,10 @@ import pytest
 
 from seatledger.domain.licensing import Metric
 from seatledger.errors import KnownError, NotFoundError, ValidationError
-from seatledger.services.catalog import EntitlementInput
-from seatledger.services.directory import DeviceInput, PersonInput
-from seatledger.services.session import Services
-from seatledger.services.usage_history import Scope, UsageHistoryService, forecast
+from seatledger.services.catalog.service import EntitlementInput
+from seatledger.services.directory.service import DeviceInput, PersonInput
+from seatledger.services.operators.session import Services
+from seatledger.services.usage.history import Scope, UsageHistoryService, forecast
 from seatledger.store.models import Installation, SoftwareTitle, UsageSession
 
 D = dt.date
@@ -331,8 +331,8 @@ def test_series_forecast_uses_the_limit_in_force(admin: Services, history: Histo
 def test_chargeback_export_escapes_formulas(tmp_path: Path) -> None:
     from openpyxl import load_workbook
 
-    from seatledger.services.export import export_table
-    from seatledger.services.usage_history import TEAM_HEADERS, TeamCost, team_cells
+    from seatledger.services.position.export import export_table
+    from seatledger.services.usage.history import TEAM_HEADERS, TeamCost, team_cells
 
     rows = [TeamCost(1, "=HYPERLINK(1)", "+CC", 2, 3, 1, Decimal("12.50"), "EUR", 0)]
     csv_path = export_table(TEAM_HEADERS, [team_cells(r) for r in rows], tmp_path / "t.csv")

@@ -14,8 +14,8 @@ import pytest
 from PySide6.QtCore import QSettings, QThreadPool
 from pytestqt.qtbot import QtBot
 
-from seatledger.services.session import Services
-from seatledger.services.workspace import Workspace
+from seatledger.services.operators.session import Services
+from seatledger.services.operators.workspace import Workspace
 from seatledger.ui.main_window import LICENSES, MainWindow
 from seatledger.ui.tasks import SyncRunner
 

@@ -17,12 +17,12 @@ from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 
 from seatledger import cli
-from seatledger.services import signing
-from seatledger.services.audits import Status, Step
-from seatledger.services.bundle.model import Decision, Trigger
-from seatledger.services.demo import build_demo
-from seatledger.services.session import Services
-from seatledger.services.workspace import Workspace
+from seatledger.demo.builder import build_demo
+from seatledger.services.audits import signing
+from seatledger.services.audits.bundle.model import Decision, Trigger
+from seatledger.services.audits.service import Status, Step
+from seatledger.services.operators.session import Services
+from seatledger.services.operators.workspace import Workspace
 from seatledger.store.models import LedgerEntry
 from seatledger.ui.dialogs.audit_schedules import ScheduleDialog
 from seatledger.ui.dialogs.audit_wizard import AuditWizard

@@ -18,8 +18,10 @@ from pytestqt.qtbot import QtBot
 
 from seatledger.domain.licensing import Metric
 from seatledger.domain.roles import Role
-from seatledger.services.catalog import EntitlementInput
-from seatledger.services.directory import DeviceInput, PersonInput
+from seatledger.services.catalog.service import EntitlementInput
+from seatledger.services.directory.service import DeviceInput, PersonInput
+from seatledger.services.operators.session import Services
+from seatledger.services.operators.workspace import Workspace
 from seatledger.services.queries import (
     ActivityFilter,
     ActivityQuery,
@@ -28,8 +30,6 @@ from seatledger.services.queries import (
     PeopleQuery,
     SeatQuery,
 )
-from seatledger.services.session import Services
-from seatledger.services.workspace import Workspace
 from seatledger.ui.dialogs import start as start_module
 from seatledger.ui.dialogs.assign import (
     AssignDialog,
@@ -748,7 +748,7 @@ def test_start_builds_the_demo_with_progress(
         for done in range(3):
             progress("People", done, 2)
 
-    monkeypatch.setattr("seatledger.services.demo.build_demo", fake_build(steps))
+    monkeypatch.setattr("seatledger.demo.builder.build_demo", fake_build(steps))
     dialog = shown(qtbot, StartDialog(runner=SyncRunner()))
     assert isinstance(dialog, StartDialog)
     click(qtbot, dialog.demo_choice)
@@ -777,7 +777,7 @@ def test_start_demo_build_can_be_cancelled(
         click(qtbot, progress_dialog.cancel_button)
         progress("People", 1, 2)  # raises: the user cancelled
 
-    monkeypatch.setattr("seatledger.services.demo.build_demo", fake_build(steps))
+    monkeypatch.setattr("seatledger.demo.builder.build_demo", fake_build(steps))
     dialog = shown(qtbot, StartDialog(runner=SyncRunner()))
     assert isinstance(dialog, StartDialog)
     holder.append(dialog)

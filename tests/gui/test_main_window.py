@@ -20,9 +20,9 @@ from pytestqt.qtbot import QtBot
 from seatledger.domain.ledger import Failure, Problem, Verdict
 from seatledger.domain.roles import Role
 from seatledger.errors import AuthenticationError, DatabaseError
-from seatledger.services.position import Column
-from seatledger.services.session import Services
-from seatledger.services.workspace import Workspace
+from seatledger.services.operators.session import Services
+from seatledger.services.operators.workspace import Workspace
+from seatledger.services.position.engine import Column
 from seatledger.ui.app import open_session, seconds_since_start
 from seatledger.ui.main_window import ACTIVITY, LICENSES, TITLES, MainWindow, verdict_text
 from seatledger.ui.pages.reconciliation import ReconciliationPage
@@ -350,11 +350,11 @@ def test_status_bar_names_operator_and_database(window: MainWindow, workspace: W
 
 
 @pytest.mark.skipif(
-    importlib.util.find_spec("seatledger.services.demo") is None,
-    reason="the demo builder (seatledger.services.demo) is not in this checkout",
+    importlib.util.find_spec("seatledger.demo.builder") is None,
+    reason="the demo builder (seatledger.demo.builder) is not in this checkout",
 )
 def test_demo_database_is_badged(qtbot: QtBot, tmp_path: Path, settings: QSettings) -> None:
-    from seatledger.services.demo import build_demo
+    from seatledger.demo.builder import build_demo
 
     path = tmp_path / "demo.sqlite"
     build_demo(str(path), "small")
@@ -526,7 +526,7 @@ def test_unmatched_titles_are_mapped_in_a_few_clicks(
     qtbot: QtBot, make_window: MakeWindow, admin: Services, org: Any, tmp_path: Path
 ) -> None:
     from seatledger.ingest.formats import Kind
-    from seatledger.services.imports import ImportOptions
+    from seatledger.services.imports.service import ImportOptions
     from seatledger.ui.dialogs.rules import MapTitlesDialog
 
     inventory = tmp_path / "apps.csv"

@@ -14,6 +14,7 @@ from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
 
 from seatledger.domain.licensing import Metric
+from seatledger.services.operators.session import Services
 from seatledger.services.queries import (
     ActivityFilter,
     ActivityQuery,
@@ -25,7 +26,6 @@ from seatledger.services.queries import (
     SeatQuery,
     TableQuery,
 )
-from seatledger.services.session import Services
 from seatledger.ui.presenters import (
     INACTIVE_COLOR,
     OVER_LIMIT_COLOR,

@@ -11,8 +11,8 @@ import pytest
 from PySide6.QtWidgets import QLabel
 from pytestqt.qtbot import QtBot
 
-from seatledger.services.session import Services
-from seatledger.services.workspace import Workspace
+from seatledger.services.operators.session import Services
+from seatledger.services.operators.workspace import Workspace
 from seatledger.store.db import HEAD_REVISION
 from seatledger.ui.dialogs.sign_in import SignInDialog
 from seatledger.ui.main_window import MainWindow

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QCompleter
 from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
 
-from seatledger.services.session import Services
+from seatledger.services.operators.session import Services
 from seatledger.ui.main_window import USAGE, MainWindow
 from seatledger.ui.pages.usage import LICENSE, PRODUCT, TEAM
 

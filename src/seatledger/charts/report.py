@@ -1,8 +1,8 @@
 """The audit report's usage charts: one PNG per series, each with the caption the report prints.
 
-The series come from :meth:`seatledger.services.audits.AuditService.report_usage`; this module only
-draws them.  Drawing needs Qt (an off-screen application is started when none runs), so it runs
-on the GUI thread or in a command, never in a worker.
+The series come from :meth:`seatledger.services.audits.service.AuditService.report_usage`; this
+module only draws them.  Drawing needs Qt (an off-screen application is started when none runs),
+so it runs on the GUI thread or in a command, never in a worker.
 """
 
 from __future__ import annotations

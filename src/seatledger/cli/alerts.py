@@ -6,8 +6,8 @@ import argparse
 
 from seatledger.cli.output import EXIT_OK, say
 from seatledger.cli.session import database_of, signed_in
-from seatledger.services.alerts import AlertService
-from seatledger.services.context import Context
+from seatledger.services.alerts.service import AlertService
+from seatledger.services.core.context import Context
 
 
 def cmd_alerts(args: argparse.Namespace) -> int:

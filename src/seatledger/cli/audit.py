@@ -19,11 +19,11 @@ from seatledger.cli.output import EXIT_OK, clear_progress_line, progress_line, s
 from seatledger.cli.session import database_of, key_passphrase, signed_in
 from seatledger.domain import validation
 from seatledger.errors import KnownError, NotFoundError
-from seatledger.services.audits import AuditInfo, Step, add_months
-from seatledger.services.bundle.model import Chart, Trigger
-from seatledger.services.context import Context
-from seatledger.services.position import PositionRow, PositionService
-from seatledger.services.session import ORGANIZATION_KEY, Services, read_setting
+from seatledger.services.audits.bundle.model import Chart, Trigger
+from seatledger.services.audits.service import AuditInfo, Step, add_months
+from seatledger.services.core.context import Context
+from seatledger.services.operators.session import ORGANIZATION_KEY, Services, read_setting
+from seatledger.services.position.engine import PositionRow, PositionService
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
@@ -159,7 +159,7 @@ def _run(args: argparse.Namespace) -> int:
             )
         finally:
             clear_progress_line()
-    from seatledger.services.signing import fingerprint_text  # noqa: PLC0415
+    from seatledger.services.audits.signing import fingerprint_text  # noqa: PLC0415
 
     say(f"Signed audit {audit_id}:")
     say(f"  bundle      {result.folder}")
@@ -172,7 +172,7 @@ def _run(args: argparse.Namespace) -> int:
 
 def services_need_new_key(services: Services) -> bool:
     """Whether signing will create the identity (the passphrase is then asked twice)."""
-    from seatledger.services.signing import SigningService  # noqa: PLC0415
+    from seatledger.services.audits.signing import SigningService  # noqa: PLC0415
 
     return SigningService(services.ctx).current() is None
 

@@ -9,13 +9,13 @@ from seatledger.cli.output import EXIT_OK, clear_progress_line, progress_line, s
 from seatledger.cli.session import ask_password, database_of, open_database, operator_name
 from seatledger.domain import validation
 from seatledger.errors import KnownError
-from seatledger.services.operators import (
+from seatledger.services.operators.accounts import (
     create_first_administrator,
     has_operators,
     hash_password,
     sign_in,
 )
-from seatledger.services.workspace import describe_upgrade, upgrade_database
+from seatledger.services.operators.workspace import describe_upgrade, upgrade_database
 from seatledger.store.db import HEAD_REVISION, Database
 
 
@@ -35,7 +35,7 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     """Build a demo database."""
-    from seatledger.services.demo import build_demo  # noqa: PLC0415
+    from seatledger.demo.builder import build_demo  # noqa: PLC0415
 
     def progress(stage: str, done: int, total: int) -> None:
         progress_line(stage)(done, total)

@@ -10,8 +10,8 @@ from seatledger.cli.session import database_of, signed_in
 from seatledger.errors import KnownError
 from seatledger.ingest.formats import Kind
 from seatledger.ingest.values import DateOrder
-from seatledger.services.context import Context
-from seatledger.services.imports import ImportOptions, ImportService
+from seatledger.services.core.context import Context
+from seatledger.services.imports.service import ImportOptions, ImportService
 
 
 def cmd_import(args: argparse.Namespace) -> int:

@@ -8,8 +8,8 @@ import datetime as dt
 
 from seatledger.cli.output import EXIT_FAILED, EXIT_OK, say
 from seatledger.cli.session import database_of
-from seatledger.services import ledger
-from seatledger.services.context import Context
+from seatledger.services.core.context import Context
+from seatledger.services.ledger import verify as ledger
 from seatledger.services.queries import ActivityQuery
 
 

@@ -15,13 +15,13 @@ from seatledger.cli.output import EXIT_FAILED, EXIT_OK, say
 from seatledger.cli.session import database_of
 from seatledger.domain import validation
 from seatledger.errors import KnownError
-from seatledger.services.context import Context
+from seatledger.services.core.context import Context
 
 
 def cmd_reconcile(args: argparse.Namespace) -> int:
     """Print or write the effective license position and its findings."""
-    from seatledger.services import export  # noqa: PLC0415
-    from seatledger.services.position import PositionService  # noqa: PLC0415
+    from seatledger.services.position import export  # noqa: PLC0415
+    from seatledger.services.position.engine import PositionService  # noqa: PLC0415
 
     db = database_of(args, upgrade=False)
     as_of = validation.date(args.as_of, "--as-of") or dt.date.today()
@@ -72,7 +72,7 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
 
 def cmd_chart(args: argparse.Namespace) -> int:
     """Draw a scope's usage against its limit to a PNG or SVG file, without a window."""
-    from seatledger.services.usage_history import UsageHistoryService  # noqa: PLC0415
+    from seatledger.services.usage.history import UsageHistoryService  # noqa: PLC0415
 
     out = Path(args.out)
     if out.suffix.lower() not in {".png", ".svg"}:
@@ -98,8 +98,8 @@ def cmd_chart(args: argparse.Namespace) -> int:
 
 def cmd_verify(args: argparse.Namespace) -> int:
     """Verify an audit report bundle (no database needed)."""
-    from seatledger.services.bundle import verify_bundle  # noqa: PLC0415
-    from seatledger.services.bundle.verify import verify  # noqa: PLC0415
+    from seatledger.services.audits.bundle import verify_bundle  # noqa: PLC0415
+    from seatledger.services.audits.bundle.verify import verify  # noqa: PLC0415
 
     try:
         pinned = Path(args.pubkey).read_bytes() if args.pubkey else None

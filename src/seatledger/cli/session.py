@@ -16,9 +16,9 @@ from pathlib import Path
 from seatledger.cli.output import err
 from seatledger.errors import KnownError
 from seatledger.paths import default_database
-from seatledger.services.operators import sign_in
-from seatledger.services.session import Services
-from seatledger.services.workspace import describe_upgrade, upgrade_database
+from seatledger.services.operators.accounts import sign_in
+from seatledger.services.operators.session import Services
+from seatledger.services.operators.workspace import describe_upgrade, upgrade_database
 from seatledger.store.db import Database, OpenResult
 
 _opened: list[Database] = []  # databases the command opened, closed by main() when it ends
@@ -83,7 +83,7 @@ def signed_in(args: argparse.Namespace) -> Services:
 
 def key_passphrase(*, new: bool = False) -> str:
     """The signing key's passphrase: ``SEATLEDGER_KEY_PASSPHRASE`` or a prompt (twice if new)."""
-    from seatledger.services.signing import PASSPHRASE_ENV  # noqa: PLC0415
+    from seatledger.services.audits.signing import PASSPHRASE_ENV  # noqa: PLC0415
 
     env = os.environ.get(PASSPHRASE_ENV)
     if env is not None:

@@ -10,9 +10,9 @@ from pathlib import Path
 
 from seatledger.cli.output import EXIT_OK, say
 from seatledger.cli.session import database_of, key_passphrase, signed_in
-from seatledger.services.context import Context
-from seatledger.services.session import ORGANIZATION_KEY, read_setting
-from seatledger.services.signing import SigningService, fingerprint_text
+from seatledger.services.audits.signing import SigningService, fingerprint_text
+from seatledger.services.core.context import Context
+from seatledger.services.operators.session import ORGANIZATION_KEY, read_setting
 
 
 def cmd_signing(args: argparse.Namespace) -> int:

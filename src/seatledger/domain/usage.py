@@ -1,7 +1,7 @@
 """Usage over time against a limit, as plain arrays: the series a chart draws and a report
 prints, the forecast of when the limit is reached, and the seats and cost each team holds.
 
-Pure: numpy and dates only.  :mod:`seatledger.services.usage_history` builds these from the
+Pure: numpy and dates only.  :mod:`seatledger.services.usage.history` builds these from the
 database; :mod:`seatledger.charts` draws them.
 """
 

@@ -6,9 +6,9 @@ from sqlalchemy import select
 
 from seatledger.domain.licensing import Metric
 from seatledger.errors import NotFoundError
-from seatledger.services.catalog import EntitlementInput
-from seatledger.services.context import Context
-from seatledger.services.directory import DeviceInput, PersonInput
+from seatledger.services.catalog.service import EntitlementInput
+from seatledger.services.core.context import Context
+from seatledger.services.directory.service import DeviceInput, PersonInput
 from seatledger.services.queries import LicenseQuery, LicenseRow
 from seatledger.store.models import Device, Entitlement, Person, Product
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from sqlalchemy import func, select
 
 from seatledger.errors import NotFoundError
-from seatledger.services.context import Context
+from seatledger.services.core.context import Context
 from seatledger.store.models import Device, Person
 
 

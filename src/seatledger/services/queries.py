@@ -18,8 +18,8 @@ from sqlalchemy import ColumnElement, and_, case, func, literal, or_, select, tr
 
 from seatledger.domain.licensing import Metric
 from seatledger.errors import NotFoundError
-from seatledger.services.context import Context
-from seatledger.services.ledger import decode_body, summarize
+from seatledger.services.core.context import Context
+from seatledger.services.ledger.verify import decode_body, summarize
 from seatledger.store.models import (
     Device,
     Entitlement,

@@ -45,8 +45,8 @@ from seatledger.resources import app_icon_path, icon_png_paths
 from seatledger.ui.preflight import platform_problem
 
 if TYPE_CHECKING:  # imported when the start frame has painted (SQLAlchemy alone takes ~0.4 s)
-    from seatledger.services.session import Services
-    from seatledger.services.workspace import Workspace
+    from seatledger.services.operators.session import Services
+    from seatledger.services.operators.workspace import Workspace
     from seatledger.ui.main_window import MainWindow
     from seatledger.ui.tasks import Runner
 
@@ -207,7 +207,7 @@ def open_session(db: str | None) -> tuple[Services, Workspace]:
         KnownError: the database cannot be opened, or signing in from the environment failed.
         _Cancelled: the user closed a dialog.
     """
-    from seatledger.services.workspace import Workspace  # noqa: PLC0415 (after the first paint)
+    from seatledger.services.operators.workspace import Workspace  # noqa: PLC0415 (after the first paint)
 
     target = db or default_database()
     if db is None and "://" not in target and not Path(target).exists():
@@ -299,8 +299,8 @@ class _Session(QObject):
         return window
 
     def _switch(self, services: object, workspace: object) -> None:
-        from seatledger.services.session import Services  # noqa: PLC0415
-        from seatledger.services.workspace import Workspace  # noqa: PLC0415
+        from seatledger.services.operators.session import Services  # noqa: PLC0415
+        from seatledger.services.operators.workspace import Workspace  # noqa: PLC0415
 
         assert isinstance(services, Services)
         assert isinstance(workspace, Workspace)
@@ -318,8 +318,8 @@ class _Session(QObject):
 
 
 def _preload() -> None:
+    import seatledger.services.operators.workspace  # noqa: PLC0415
     import seatledger.services.queries  # noqa: PLC0415
-    import seatledger.services.workspace  # noqa: PLC0415
 
     # While the GUI thread signs in (Argon2 works with the GIL released), the main window's
     # modules: defining widget classes creates no Qt object, so any thread may import them.

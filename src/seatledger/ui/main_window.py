@@ -40,10 +40,10 @@ from seatledger import APP_NAME, __version__
 from seatledger.domain.ledger import Verdict
 from seatledger.domain.roles import Permission, allows
 from seatledger.errors import KnownError
-from seatledger.services import ledger
+from seatledger.services.ledger import verify as ledger
+from seatledger.services.operators.session import Services
+from seatledger.services.operators.workspace import Workspace, describe_upgrade
 from seatledger.services.queries import ActivityQuery, LicenseState, counts
-from seatledger.services.session import Services
-from seatledger.services.workspace import Workspace, describe_upgrade
 from seatledger.ui.pages import Page
 from seatledger.ui.pages.activity import ActivityPage
 from seatledger.ui.pages.alerts import AlertsPage
@@ -338,7 +338,7 @@ class MainWindow(QMainWindow):
 
     def audit_license(self, entitlement_id: int, reason: str = "") -> None:
         """Start an audit on suspicion of a license's product (the wizard asks for the reason)."""
-        from seatledger.services.bundle.model import Trigger  # noqa: PLC0415
+        from seatledger.services.audits.bundle.model import Trigger  # noqa: PLC0415
 
         try:
             vendor_id, product_id, _title = self.services.audits.vendor_of_entitlement(
@@ -355,7 +355,7 @@ class MainWindow(QMainWindow):
         if entity_type == "entitlement":
             self.audit_license(int(entity_id), reason)
             return
-        from seatledger.services.bundle.model import Trigger  # noqa: PLC0415
+        from seatledger.services.audits.bundle.model import Trigger  # noqa: PLC0415
 
         try:
             vendor_id, product_id = self.services.audits.vendor_of_product(int(entity_id))

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
 
 from seatledger.domain.alerts import AlertSettings, Rule, parse_days
 from seatledger.errors import ValidationError
-from seatledger.services.session import Services
+from seatledger.services.operators.session import Services
 from seatledger.ui.dialogs.common import FormDialog, row
 
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")

@@ -21,8 +21,8 @@ from PySide6.QtWidgets import (
 )
 
 from seatledger.errors import KnownError
-from seatledger.services.audits import ScheduleInfo, add_months
-from seatledger.services.session import Services
+from seatledger.services.audits.service import ScheduleInfo, add_months
+from seatledger.services.operators.session import Services
 from seatledger.ui.dialogs.common import InlineMessage, make_form, row, wide
 from seatledger.ui.list_model import ListColumn, ListTableModel
 

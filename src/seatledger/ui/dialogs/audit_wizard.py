@@ -41,7 +41,8 @@ from PySide6.QtWidgets import (
 
 from seatledger.domain.roles import Permission, allows
 from seatledger.errors import Cancelled, KnownError
-from seatledger.services.audits import (
+from seatledger.services.audits.bundle.model import BundleResult, Chart, Decision, Trigger
+from seatledger.services.audits.service import (
     AuditInfo,
     FindingDecision,
     FreshnessWarning,
@@ -49,9 +50,8 @@ from seatledger.services.audits import (
     Step,
     finding_key,
 )
-from seatledger.services.bundle.model import BundleResult, Chart, Decision, Trigger
-from seatledger.services.position import Finding, Position, PositionRow, PositionService
-from seatledger.services.session import ORGANIZATION_KEY, Services, read_setting
+from seatledger.services.operators.session import ORGANIZATION_KEY, Services, read_setting
+from seatledger.services.position.engine import Finding, Position, PositionRow, PositionService
 from seatledger.ui.dialogs.common import InlineMessage, helper_button, make_form, row, wide
 from seatledger.ui.dialogs.import_wizard import WorkStrip
 from seatledger.ui.list_model import ListColumn, ListTableModel
@@ -836,7 +836,7 @@ class SignPage(_StepPage):
             return
         audit = wizard.audit
         assert audit is not None
-        from seatledger.services.signing import SigningService  # noqa: PLC0415
+        from seatledger.services.audits.signing import SigningService  # noqa: PLC0415
 
         self.new_key = SigningService(self.services.ctx).current() is None
         self.repeat.setVisible(self.new_key)
@@ -864,7 +864,7 @@ class SignPage(_StepPage):
             self._show_signed(audit)
 
     def _show_signed(self, audit: AuditInfo) -> None:
-        from seatledger.services.signing import fingerprint_text  # noqa: PLC0415
+        from seatledger.services.audits.signing import fingerprint_text  # noqa: PLC0415
 
         for widget in (
             self.passphrase,

@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
 )
 
 from seatledger.errors import KnownError, ValidationError
-from seatledger.services.operators import MIN_PASSWORD
+from seatledger.services.operators.accounts import MIN_PASSWORD
 from seatledger.services.queries import TableQuery
 from seatledger.ui.table_model import KeyedTableModel, Presenter
 from seatledger.ui.tasks import Task

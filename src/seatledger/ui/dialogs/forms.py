@@ -30,10 +30,10 @@ from PySide6.QtWidgets import (
 from seatledger.domain import validation
 from seatledger.domain.licensing import Metric
 from seatledger.services import details
-from seatledger.services.catalog import EntitlementInput, NamedItem
-from seatledger.services.directory import DeviceInput, PersonInput
+from seatledger.services.catalog.service import EntitlementInput, NamedItem
+from seatledger.services.directory.service import DeviceInput, PersonInput
+from seatledger.services.operators.session import Services
 from seatledger.services.queries import PeopleQuery
-from seatledger.services.session import Services
 from seatledger.ui.dialogs.common import FormDialog, PickerTable, helper_button, row, wide
 
 CURRENCIES = ("EUR", "USD", "GBP", "CHF", "SEK", "NOK", "DKK", "PLN", "CAD", "AUD", "JPY", "INR")

@@ -46,14 +46,14 @@ from seatledger.errors import Cancelled
 from seatledger.ingest.formats import FIELDS, FORMATS, Kind, detect
 from seatledger.ingest.tabular import Problem
 from seatledger.ingest.values import DateOrder
-from seatledger.services.imports import (
+from seatledger.services.imports.service import (
     ImportOptions,
     ImportRejected,
     ImportResult,
     Preview,
     record_fields,
 )
-from seatledger.services.session import Services
+from seatledger.services.operators.session import Services
 from seatledger.ui.dialogs.common import (
     INVALID_TEXT,
     FormDialog,

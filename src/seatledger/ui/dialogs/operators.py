@@ -21,8 +21,8 @@ from PySide6.QtWidgets import (
 )
 
 from seatledger.domain.roles import Permission, Role, allows
-from seatledger.services.operators import OperatorInfo
-from seatledger.services.session import Services
+from seatledger.services.operators.accounts import OperatorInfo
+from seatledger.services.operators.session import Services
 from seatledger.ui.dialogs.common import (
     PASSWORDS_DIFFER,
     FormDialog,

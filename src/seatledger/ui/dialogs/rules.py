@@ -7,7 +7,7 @@ from PySide6.QtWidgets import QComboBox, QCompleter, QLineEdit, QSpinBox, QWidge
 
 from seatledger.domain.normalization import MatchKind, Rule
 from seatledger.errors import ValidationError
-from seatledger.services.session import Services
+from seatledger.services.operators.session import Services
 from seatledger.ui.dialogs.common import FormDialog, helper_button, row, wide
 from seatledger.ui.dialogs.forms import ProductDialog, combo_id, fill_combo
 
@@ -165,7 +165,7 @@ class RuleDialog(_ProductForm):
 
     def save(self) -> None:
         """Add the rule; it applies at once."""
-        from seatledger.services.rules import RuleInput  # noqa: PLC0415
+        from seatledger.services.imports.rules import RuleInput  # noqa: PLC0415
 
         product_id = self.product_id()
         if product_id is None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from PySide6.QtWidgets import QLineEdit, QWidget
 
 from seatledger.errors import AuthenticationError, ValidationError
-from seatledger.services.session import Services
-from seatledger.services.workspace import Workspace
+from seatledger.services.operators.session import Services
+from seatledger.services.operators.workspace import Workspace
 from seatledger.ui.dialogs.common import FormDialog, wide
 
 DEMO_HINT = "Demo operators: admin, manager, auditor, viewer — password demo"

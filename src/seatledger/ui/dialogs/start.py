@@ -30,8 +30,8 @@ from PySide6.QtWidgets import (
 from seatledger import APP_NAME
 from seatledger.errors import Cancelled, DatabaseError, KnownError, ValidationError
 from seatledger.paths import data_dir, default_database
-from seatledger.services.session import Services
-from seatledger.services.workspace import Workspace
+from seatledger.services.operators.session import Services
+from seatledger.services.operators.workspace import Workspace
 from seatledger.ui.dialogs.common import (
     INVALID_TEXT,
     PASSWORDS_DIFFER,
@@ -428,7 +428,7 @@ class StartDialog(QDialog):
 
     def _build_demo(self, path: Path) -> None:
         # Imported here: building a demo is rare and pulls in the generator.
-        from seatledger.services.demo import build_demo  # noqa: PLC0415
+        from seatledger.demo.builder import build_demo  # noqa: PLC0415
 
         try:
             path.parent.mkdir(parents=True, exist_ok=True)

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QWidget
 
 from seatledger.domain.roles import Permission, allows
 from seatledger.errors import KnownError
-from seatledger.services.session import Services
+from seatledger.services.operators.session import Services
 from seatledger.ui.tasks import Runner
 
 

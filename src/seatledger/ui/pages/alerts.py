@@ -1,8 +1,9 @@
 """The alerts page: what the rules raised, who and which change caused it, and acknowledging it.
 
-The list is loaded in the background from :meth:`~seatledger.services.alerts.AlertService.alerts`
-(open ones, or all).  Acknowledging needs a note and is a service call, so it is recorded in the
-ledger like any change.  Administrators reach the rules' settings from here too.
+The list is loaded in the background from
+:meth:`~seatledger.services.alerts.service.AlertService.alerts` (open ones, or all).
+Acknowledging needs a note and is a service call, so it is recorded in the ledger like any change.
+Administrators reach the rules' settings from here too.
 """
 
 from __future__ import annotations
@@ -29,8 +30,8 @@ from PySide6.QtWidgets import (
 from seatledger.domain.alerts import Severity
 from seatledger.domain.roles import Permission
 from seatledger.errors import KnownError
-from seatledger.services.alerts import AlertRow
-from seatledger.services.session import Services
+from seatledger.services.alerts.service import AlertRow
+from seatledger.services.operators.session import Services
 from seatledger.ui.list_model import ListColumn, ListTableModel
 from seatledger.ui.pages import Page
 from seatledger.ui.tasks import Task

@@ -24,9 +24,9 @@ from PySide6.QtWidgets import (
 )
 
 from seatledger.domain.roles import Permission
-from seatledger.services.audits import AuditInfo, DueAudit, Status
-from seatledger.services.bundle.model import Trigger
-from seatledger.services.session import Services
+from seatledger.services.audits.bundle.model import Trigger
+from seatledger.services.audits.service import AuditInfo, DueAudit, Status
+from seatledger.services.operators.session import Services
 from seatledger.ui.list_model import ListColumn, ListTableModel
 from seatledger.ui.pages import Page
 

@@ -1,9 +1,9 @@
 """The dashboard: where the organization stands at a glance, each figure one click from its list.
 
-Figures come from :class:`~seatledger.services.dashboard.DashboardService` in the background (a
-few SQL aggregates), so the page paints at once and fills in; nothing here imports pyqtgraph or
-numpy — the utilization chart is drawn with QPainter.  Cards reflow into as many columns as the
-width allows.
+Figures come from :class:`~seatledger.services.alerts.dashboard.DashboardService` in the
+background (a few SQL aggregates), so the page paints at once and fills in; nothing here imports
+pyqtgraph or numpy — the utilization chart is drawn with QPainter.  Cards reflow into as many
+columns as the width allows.
 
 Signals tell the window which list to open; the window decides how (it owns the pages).
 """
@@ -43,10 +43,10 @@ from PySide6.QtWidgets import (
 )
 
 from seatledger.domain.alerts import Severity
-from seatledger.services.alerts import AlertRow
-from seatledger.services.dashboard import DashboardFigures, Utilization
+from seatledger.services.alerts.dashboard import DashboardFigures, Utilization
+from seatledger.services.alerts.service import AlertRow
+from seatledger.services.operators.session import Services
 from seatledger.services.queries import LicenseState
-from seatledger.services.session import Services
 from seatledger.ui.pages import Page
 from seatledger.ui.tasks import Task
 

@@ -26,8 +26,8 @@ from PySide6.QtWidgets import (
 from seatledger.domain.roles import Permission
 from seatledger.errors import KnownError
 from seatledger.services import details
+from seatledger.services.operators.session import Services
 from seatledger.services.queries import WARNING_PERCENT, LicenseQuery, LicenseRow, LicenseState
-from seatledger.services.session import Services
 from seatledger.ui.pages import Page
 from seatledger.ui.pages.license_detail import LicenseDetail
 from seatledger.ui.presenters import (

@@ -33,8 +33,9 @@ from PySide6.QtWidgets import (
 
 from seatledger.domain.licensing import Metric
 from seatledger.errors import Cancelled, KnownError
-from seatledger.services import export
-from seatledger.services.position import (
+from seatledger.services.operators.session import Services
+from seatledger.services.position import export
+from seatledger.services.position.engine import (
     CONCURRENT_WINDOW_DAYS,
     Column,
     Finding,
@@ -44,7 +45,6 @@ from seatledger.services.position import (
     PositionRow,
     PositionService,
 )
-from seatledger.services.session import Services
 from seatledger.ui.list_model import ListColumn, ListTableModel
 from seatledger.ui.pages import Page
 from seatledger.ui.tasks import Progress, Task

@@ -23,8 +23,8 @@ from PySide6.QtWidgets import (
 
 from seatledger.domain.roles import Permission
 from seatledger.errors import KnownError
-from seatledger.services.rules import RuleRow, Unmatched
-from seatledger.services.session import Services
+from seatledger.services.imports.rules import RuleRow, Unmatched
+from seatledger.services.operators.session import Services
 from seatledger.ui.list_model import ListColumn, ListTableModel
 from seatledger.ui.pages import Page
 from seatledger.ui.tasks import Task

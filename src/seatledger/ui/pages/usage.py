@@ -33,9 +33,9 @@ from PySide6.QtWidgets import (
 )
 
 from seatledger.errors import Cancelled, KnownError
-from seatledger.services import export
-from seatledger.services.session import Services
-from seatledger.services.usage_history import (
+from seatledger.services.operators.session import Services
+from seatledger.services.position import export
+from seatledger.services.usage.history import (
     TEAM_HEADERS,
     Scope,
     ScopeChoice,

@@ -1,0 +1,656 @@
+"""Misuse and limit alerts: the rules run after every change, and acknowledging what they raise.
+
+How the rules are run
+    :class:`AlertService` registers :meth:`AlertService.observe` as an observer of its
+    :class:`~seatledger.services.core.context.Context`.  ``Context.change`` calls it after appending
+    each change's ledger entry, *inside the same transaction*: the window, the command line, bulk
+    actions and imports all go through ``ctx.change``, so none can skip the rules, and an alert
+    commits or rolls back with the change that caused it (it names that entry's ``seq``).  Each
+    call looks only at the change just made (``change.before``/``change.after`` and the rows it
+    touched) — evaluation is incremental by construction, one entry at a time, and costs a few
+    indexed statements: on a seat assignment, the entitlement's row by key (limit and warning),
+    the operator's N-th newest seat entry on ``ix_ledger_operator_seq`` (burst) and, only when a
+    rule fires, the dedupe lookup on ``ix_alert_dedupe_key``.  Raising an alert is not itself a
+    ledger entry (it is derived from one); acknowledging it is.
+
+Which changes each rule looks at
+    - **limit / warning**: seat assignments (the entitlement assigned), entitlement edits, and
+      imports (every license at or above the warning level, and those with an alert to clear).
+      Releases only clear: a license coming down is not news.
+    - **over-commit**: a seat assignment recorded as an exception.
+    - **unlicensed installs**: an inventory import; the installs it inserted (the highest ids,
+      by its own count) on devices where neither the device nor its owner holds a seat of the
+      product and no site license covers it, one alert per product.  Over 100,000 new installs,
+      only products with no license in term are counted (no per-install check), so a large
+      import pays a range scan, not a reconciliation.  A re-import that inserts nothing costs
+      nothing.
+    - **burst**: any seat assignment or release; fires when the operator's N-th newest seat entry
+      is within M minutes, clears when a later one is not.
+    - **after hours**: any change (acknowledging an alert excepted), in the configured time zone.
+    - **departed**: someone marked as left, a person edit and an HR import; one alert per
+      person still holding seats (at most :data:`DEPARTED_CAP` per change); releases clear them.
+
+Dedupe
+    An alert has a ``dedupe_key`` naming its condition (``limit:<entitlement>``,
+    ``after_hours:<operator>:<local date>`` …).  No alert is raised while another with the same
+    key has not been cleared; state conditions are cleared when they end (the license is back
+    under its limit, the person no longer holds seats), so the same license crossing its limit
+    again later raises a new alert, and acknowledging does not make one come back at once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, bindparam, func, insert, or_, select, update
+from sqlalchemy.orm import Session
+
+from seatledger.domain.alerts import PREFIX, AlertSettings, Level, Rule, Severity, level
+from seatledger.domain.licensing import Metric
+from seatledger.domain.roles import Permission
+from seatledger.errors import NotFoundError, ValidationError
+from seatledger.services.core.context import Appended, Change, Context, iso
+from seatledger.services.position.engine import in_term
+from seatledger.store.models import (
+    Device,
+    Entitlement,
+    Installation,
+    LedgerEntry,
+    Person,
+    Product,
+    SeatAssignment,
+    Setting,
+    SoftwareTitle,
+    Vendor,
+)
+from seatledger.store.models_alerts import Alert
+
+ASSIGN_ACTIONS = frozenset({"seat.assign", "seat.bulk_assign"})
+RELEASE_ACTIONS = frozenset({"seat.release", "seat.bulk_release", "seat.release_departed"})
+SEAT_ACTIONS = ASSIGN_ACTIONS | RELEASE_ACTIONS
+PEOPLE_ACTIONS = frozenset({"person.leave", "person.update", "import.people"})
+DEPARTED_STATUSES = ("left", "missing")
+DEPARTED_CAP = 200
+EXACT_CAP = 100_000  # new installs checked one by one after an inventory import
+SETTINGS = "change alert settings"
+
+
+@dataclass(frozen=True, slots=True)
+class AlertRow:
+    """One alert as listed."""
+
+    id: int
+    rule: Rule
+    severity: Severity
+    subject: str
+    detail: str
+    entity_type: str
+    entity_id: str
+    operator: str
+    ledger_seq: int | None
+    raised_at: dt.datetime
+    acknowledged_at: dt.datetime | None
+    acknowledged_by: str
+    note: str
+
+    @property
+    def open(self) -> bool:
+        """Not acknowledged yet."""
+        return self.acknowledged_at is None
+
+
+# The statements every change runs, built once and executed on the change's connection: an
+# assignment must stay within milliseconds, and building a select costs more than running it.
+_SETTINGS = select(Setting.key, Setting.value).where(
+    Setting.key >= PREFIX, Setting.key < PREFIX[:-1] + "/"
+)
+_UNCLEARED = (
+    select(Alert.id)
+    .where(Alert.dedupe_key == bindparam("key"), Alert.cleared_at.is_(None))
+    .limit(1)
+)
+_INSERT = insert(Alert)
+_CLEAR = (
+    update(Alert)
+    .where(Alert.dedupe_key.in_(bindparam("keys", expanding=True)), Alert.cleared_at.is_(None))
+    .values(cleared_at=bindparam("now"))
+)
+_NTH_SEAT_CHANGE = (
+    select(LedgerEntry.ts)
+    .where(LedgerEntry.operator == bindparam("operator"), LedgerEntry.action.in_(SEAT_ACTIONS))
+    .order_by(LedgerEntry.seq.desc())
+    .offset(bindparam("skip"))
+    .limit(1)
+)
+_LEVELS = (
+    select(
+        Entitlement.id,
+        Entitlement.metric,
+        Entitlement.quantity,
+        Entitlement.seats_used,
+        Entitlement.retired,
+        Vendor.name,
+        Product.name,
+        Entitlement.name,
+    )
+    .join(Product, Entitlement.product_id == Product.id)
+    .join(Vendor, Product.vendor_id == Vendor.id)
+    .where(Entitlement.id.in_(bindparam("ids", expanding=True)))
+)
+
+
+def load_settings(session: Session) -> AlertSettings:
+    """The alert settings stored in ``setting`` (defaults for what is not stored)."""
+    rows = session.connection().execute(_SETTINGS)
+    return AlertSettings.from_strings({k[len(PREFIX) :]: v for k, v in rows})
+
+
+def _title(vendor: str, product: str, name: str) -> str:
+    base = product if product.lower().startswith(vendor.lower()) else f"{vendor} {product}"
+    return f"{base} — {name}" if name else base
+
+
+def _as_utc(moment: dt.datetime) -> dt.datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
+
+
+class _Evaluation:
+    """One change's evaluation: raising (deduplicated) and clearing alerts in its transaction."""
+
+    def __init__(self, session: Session, now: dt.datetime, operator: str, seq: int) -> None:
+        self.session = session
+        self.conn = session.connection()
+        self.now = now
+        self.operator = operator
+        self.seq = seq
+        self.raised: list[str] = []
+
+    def raise_alert(
+        self,
+        rule: Rule,
+        key: str,
+        subject: str,
+        detail: str = "",
+        entity: tuple[str, str] = ("", ""),
+    ) -> bool:
+        """Raise an alert unless one with the same key is still uncleared."""
+        key = key[:200]
+        if self.conn.execute(_UNCLEARED, {"key": key}).first() is not None:
+            return False
+        self.conn.execute(
+            _INSERT,
+            {
+                "rule": rule.value,
+                "severity": rule.severity.value,
+                "subject": subject[:300],
+                "detail": detail,
+                "entity_type": entity[0],
+                "entity_id": entity[1],
+                "dedupe_key": key,
+                "operator": self.operator,
+                "ledger_seq": self.seq,
+                "raised_at": self.now,
+                "cleared_at": None,
+                "acknowledged_at": None,
+                "acknowledged_by": "",
+                "note": "",
+            },
+        )
+        self.raised.append(key)
+        return True
+
+    def clear(self, keys: list[str]) -> None:
+        """The conditions named by ``keys`` ended."""
+        if keys:
+            self.conn.execute(_CLEAR, {"keys": keys, "now": self.now})
+
+
+class AlertService:
+    """Runs the alert rules after every change; lists, acknowledges and configures alerts."""
+
+    def __init__(self, ctx: Context) -> None:
+        self._ctx = ctx
+        # One evaluation per change, however many AlertService objects share the context.
+        if not any(isinstance(getattr(o, "__self__", None), AlertService) for o in ctx.observers):
+            ctx.observers.append(self.observe)
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def settings(self) -> AlertSettings:
+        """The rules' current settings."""
+        with self._ctx.read() as session:
+            return load_settings(session)
+
+    def alerts(self, *, include_acknowledged: bool = False, limit: int = 5000) -> list[AlertRow]:
+        """Alerts, newest first: the open ones, or all."""
+        query = select(Alert).order_by(Alert.id.desc()).limit(limit)
+        if not include_acknowledged:
+            query = query.where(Alert.acknowledged_at.is_(None))
+        with self._ctx.read() as session:
+            return [_row(a) for a in session.scalars(query)]
+
+    def alert(self, alert_id: int) -> AlertRow:
+        """One alert.
+
+        Raises:
+            NotFoundError: there is no such alert.
+        """
+        with self._ctx.read() as session:
+            found = session.get(Alert, alert_id)
+            if found is None:
+                raise NotFoundError(f"Alert {alert_id} does not exist.")
+            return _row(found)
+
+    def open_count(self) -> int:
+        """How many alerts are open."""
+        with self._ctx.read() as session:
+            return int(
+                session.scalar(
+                    select(func.count()).select_from(Alert).where(Alert.acknowledged_at.is_(None))
+                )
+                or 0
+            )
+
+    # -- changing --------------------------------------------------------------------------
+
+    def acknowledge(self, alert_id: int, note: str) -> None:
+        """Acknowledge an open alert with a note saying what was done (a ledger entry).
+
+        Raises:
+            ValidationError: no note, or the alert is already acknowledged.
+            NotFoundError: there is no such alert.
+            PermissionDenied: viewers may not acknowledge.
+        """
+        text = note.strip()
+        if not text:
+            raise ValidationError("Say what was done about the alert.", "Note")
+        with self._ctx.change(
+            Permission.ACKNOWLEDGE_ALERTS, "alert.acknowledge", "alert", "acknowledge alerts", text
+        ) as change:
+            found = change.session.get(Alert, alert_id, with_for_update=True)
+            if found is None:
+                raise NotFoundError(f"Alert {alert_id} does not exist.")
+            if found.acknowledged_at is not None:
+                raise ValidationError(
+                    f"Alert {alert_id} was already acknowledged by {found.acknowledged_by}."
+                )
+            found.acknowledged_at = change.now
+            found.acknowledged_by = self._ctx.actor.name
+            found.note = text
+            change.entity_id = str(alert_id)
+            change.before = {"acknowledged": False}
+            change.after = {
+                "acknowledged": True,
+                "rule": found.rule,
+                "subject": found.subject,
+                "raised_by_seq": found.ledger_seq,
+                "note": text,
+            }
+
+    def save_settings(self, new: AlertSettings) -> None:
+        """Store the rules' settings (administrators; a ledger entry with what changed)."""
+        wanted = {PREFIX + k: v for k, v in new.to_strings().items()}
+        with self._ctx.change(
+            Permission.MANAGE_SETTINGS, "settings.alerts", "setting", SETTINGS
+        ) as change:
+            session = change.session
+            old = load_settings(session).to_strings()
+            stored = dict(
+                session.execute(
+                    select(Setting.key, Setting.value).where(Setting.key.in_(list(wanted)))
+                ).all()
+            )
+            for key, value in wanted.items():
+                if key not in stored:
+                    session.add(Setting(key=key, value=value))
+                elif stored[key] != value:
+                    session.execute(update(Setting).where(Setting.key == key).values(value=value))
+            now = new.to_strings()
+            change.entity_id = "alerts"
+            change.before = {k: v for k, v in old.items() if now[k] != v}
+            change.after = {k: v for k, v in now.items() if old[k] != v}
+
+    # -- the rules -------------------------------------------------------------------------
+
+    def observe(self, change: Change, entry: Appended) -> None:
+        """Run the rules on the change just recorded (inside its transaction)."""
+        action = entry.action
+        if action.startswith("alert."):
+            return
+        session = change.session
+        settings = load_settings(session)
+        enabled = settings.enabled
+        if not enabled:
+            return
+        now = _as_utc(change.now)
+        run = _Evaluation(session, now, self._ctx.actor.name, entry.seq)
+        after: Any = change.after if isinstance(change.after, dict) else {}
+        label = f"{action} (ledger entry {entry.seq})"
+
+        if Rule.AFTER_HOURS in enabled and run.operator and settings.outside_hours(now):
+            local = now.astimezone(settings.zone())
+            run.raise_alert(
+                Rule.AFTER_HOURS,
+                f"after_hours:{run.operator}:{local.date().isoformat()}",
+                f"{run.operator} changed data outside working hours",
+                f"{label} at {local:%a %Y-%m-%d %H:%M} {local.tzname() or ''}; working hours "
+                f"{settings.work_start:%H:%M}–{settings.work_end:%H:%M} "
+                f"{settings.work_days_text}.",
+                ("operator", run.operator),
+            )
+
+        if action in SEAT_ACTIONS and Rule.BURST in enabled and run.operator:
+            _burst(run, settings, label)
+
+        if action in ASSIGN_ACTIONS and Rule.OVER_COMMIT in enabled and after.get("over_commit"):
+            units = after.get("units", 0)
+            run.raise_alert(
+                Rule.OVER_COMMIT,
+                f"over_commit:{entry.seq}",
+                f"{run.operator} over-committed {units} seat(s): {after['over_commit']}",
+                f"{label}; reason: {change.reason}",
+                ("entitlement", change.entity_id),
+            )
+
+        limits = {Rule.LIMIT, Rule.WARNING} & enabled
+        if limits:
+            if action in ASSIGN_ACTIONS or action.startswith("entitlement."):
+                # An assignment only raises the level; an edit may lower it too.
+                if change.entity_id.isdigit():
+                    ids = [int(change.entity_id)]
+                    clearing = action not in ASSIGN_ACTIONS
+                    _levels(run, settings, ids, label, raising=True, clearing=clearing)
+            elif action in RELEASE_ACTIONS:
+                touched = after.get("entitlements", {})
+                ids = [int(k) for k in touched if str(k).isdigit()]
+                _levels(run, settings, ids, label, raising=False, clearing=True)
+            elif action.startswith("import."):
+                ids = _sweep_ids(session, settings)
+                _levels(run, settings, ids, label, raising=True, clearing=True)
+
+        if Rule.DEPARTED in enabled:
+            if action in PEOPLE_ACTIONS:
+                only = (
+                    int(change.entity_id)
+                    if action != "import.people" and change.entity_id.isdigit()
+                    else None
+                )
+                _departed(run, label, only)
+            elif action in RELEASE_ACTIONS:
+                _departed_cleared(run)
+
+        if action == "import.inventory" and Rule.UNLICENSED in enabled:
+            inserted = after.get("inserted", 0)
+            # What the import hands over beside its ledger entry (it writes every inventory).
+            by_title: dict[int, int] = change.extra["inserted_by_title"]
+            before: int = change.extra["installs_before"]
+            count = inserted if isinstance(inserted, int) else 0
+            _unlicensed(run, label, count, by_title, before)
+
+
+def _row(a: Alert) -> AlertRow:
+    return AlertRow(
+        a.id,
+        Rule(a.rule),
+        Severity(a.severity),
+        a.subject,
+        a.detail,
+        a.entity_type,
+        a.entity_id,
+        a.operator,
+        a.ledger_seq,
+        _as_utc(a.raised_at),
+        None if a.acknowledged_at is None else _as_utc(a.acknowledged_at),
+        a.acknowledged_by,
+        a.note,
+    )
+
+
+def _burst(run: _Evaluation, settings: AlertSettings, label: str) -> None:
+    nth = run.conn.execute(
+        _NTH_SEAT_CHANGE, {"operator": run.operator, "skip": settings.burst_count - 1}
+    ).scalar()
+    key = f"burst:{run.operator}"
+    window = dt.timedelta(minutes=settings.burst_minutes)
+    if nth is not None and nth >= iso(run.now - window):
+        run.raise_alert(
+            Rule.BURST,
+            key,
+            f"{run.operator} made {settings.burst_count} or more seat changes within "
+            f"{settings.burst_minutes} minutes",
+            f"The burst began no later than {nth.replace('T', ' ')[:19]} UTC; latest: {label}.",
+            ("operator", run.operator),
+        )
+    else:
+        run.clear([key])
+
+
+def _levels(
+    run: _Evaluation,
+    settings: AlertSettings,
+    ids: list[int],
+    label: str,
+    *,
+    raising: bool,
+    clearing: bool,
+) -> None:
+    if not ids:
+        return
+    rows = run.conn.execute(_LEVELS, {"ids": ids})
+    enabled = settings.enabled
+    ended: list[str] = []
+    for eid, metric, quantity, used, retired, vendor, product, name in rows:
+        unlimited = Metric(metric).unlimited or bool(retired)
+        now = level(used, quantity, unlimited, settings.warning_percent)
+        title = _title(vendor, product, name)
+        entity = ("entitlement", str(eid))
+        if raising and now is Level.OVER and Rule.LIMIT in enabled:
+            run.raise_alert(
+                Rule.LIMIT,
+                f"limit:{eid}",
+                f"{title} is over its limit: {used:,} of {quantity:,} used",
+                f"{used - quantity:,} beyond the purchased quantity after {label}.",
+                entity,
+            )
+        elif raising and now is Level.WARNING and Rule.WARNING in enabled:
+            share = used * 100 // quantity if quantity else 100
+            run.raise_alert(
+                Rule.WARNING,
+                f"warning:{eid}",
+                f"{title} is at {share} % of its limit: {used:,} of {quantity:,} used",
+                f"The warning level is {settings.warning_percent} %; reached after {label}.",
+                entity,
+            )
+        if now is not Level.OVER:
+            ended.append(f"limit:{eid}")
+        if now is Level.UNDER:
+            ended.append(f"warning:{eid}")
+    if clearing:
+        run.clear(ended)
+
+
+def _sweep_ids(session: Session, settings: AlertSettings) -> list[int]:
+    """Licenses at or above the warning level, and those with an uncleared level alert."""
+    high = select(Entitlement.id).where(
+        Entitlement.retired.is_(False),
+        Entitlement.metric != Metric.SITE.value,
+        or_(
+            Entitlement.seats_used > Entitlement.quantity,
+            and_(
+                Entitlement.quantity > 0,
+                Entitlement.seats_used * 100 >= Entitlement.quantity * settings.warning_percent,
+            ),
+        ),
+    )
+    ids = set(session.scalars(high))
+    for entity_id in session.scalars(
+        select(Alert.entity_id).where(
+            Alert.rule.in_((Rule.LIMIT.value, Rule.WARNING.value)), Alert.cleared_at.is_(None)
+        )
+    ):
+        if entity_id.isdigit():
+            ids.add(int(entity_id))
+    return sorted(ids)
+
+
+def _departed(run: _Evaluation, label: str, only: int | None) -> None:
+    query = (
+        select(Person.id, Person.name, Person.employee_id, Person.status, func.count())
+        .join(SeatAssignment, SeatAssignment.person_id == Person.id)
+        .where(Person.status.in_(DEPARTED_STATUSES), SeatAssignment.ended_at.is_(None))
+        .group_by(Person.id, Person.name, Person.employee_id, Person.status)
+        .order_by(Person.id)
+        .limit(DEPARTED_CAP)
+    )
+    if only is not None:
+        query = query.where(Person.id == only)
+    for pid, name, employee_id, status, seats in run.session.execute(query):
+        gone = "left" if status == "left" else "is missing from HR"
+        run.raise_alert(
+            Rule.DEPARTED,
+            f"departed:{pid}",
+            f"{name} ({employee_id}) {gone} but holds {seats:,} seat(s)",
+            f"Found after {label}; release the seats or correct the person's status.",
+            ("person", str(pid)),
+        )
+
+
+def _departed_cleared(run: _Evaluation) -> None:
+    session = run.session
+    keys = list(
+        session.scalars(
+            select(Alert.dedupe_key).where(
+                Alert.dedupe_key >= "departed:",
+                Alert.dedupe_key < "departed;",
+                Alert.cleared_at.is_(None),
+            )
+        )
+    )
+    if not keys:
+        return
+    ids = [int(k.split(":", 1)[1]) for k in keys if k.split(":", 1)[1].isdigit()]
+    holding = set(
+        session.scalars(
+            select(SeatAssignment.person_id)
+            .where(SeatAssignment.person_id.in_(ids), SeatAssignment.ended_at.is_(None))
+            .distinct()
+        )
+    )
+    run.clear([f"departed:{pid}" for pid in ids if pid not in holding])
+
+
+def _unlicensed(
+    run: _Evaluation, label: str, inserted: int, by_title: dict[int, int], before: int
+) -> None:
+    """New installs of the import just made, on devices without a seat of their product.
+
+    The import inserts its new installs inside this transaction, which writers hold alone, so
+    their ids are above ``before`` (the highest id before it): a range scan of the primary key
+    finds them, however large the inventory.  Up to :data:`EXACT_CAP` of them are checked one
+    by one (the device's and its owner's open seats, a site license), in Python over three
+    plain reads, so no planner (PostgreSQL's, on freshly loaded tables) turns it into a
+    nested loop.  A larger import is summarized per product bought nowhere at all, from the
+    import's own count of its new installs per title (``by_title``), and says that the
+    Reconciliation page has the rest.
+    """
+    if inserted <= 0:
+        return
+    if inserted > EXACT_CAP:
+        _unlicensed_summary(run, label, inserted, by_title)
+        return
+    session = run.session
+    installs = session.execute(
+        select(Installation.device_id, SoftwareTitle.product_id, Device.owner_id)
+        .join(SoftwareTitle, Installation.title_id == SoftwareTitle.id)
+        .join(Device, Installation.device_id == Device.id)
+        .where(
+            Installation.id > before,
+            Installation.removed_on.is_(None),
+            SoftwareTitle.product_id.is_not(None),
+        )
+    ).all()
+    products = {pid for _, pid, _ in installs}
+    if not products:
+        return
+    site = _in_term_products(
+        session,
+        run.now.date(),
+        Entitlement.product_id.in_(products),
+        Entitlement.metric == Metric.SITE.value,
+    )
+    seated_devices: set[tuple[int, int]] = set()
+    seated_people: set[tuple[int, int]] = set()
+    for pid, holder_device, person in session.execute(
+        select(Entitlement.product_id, SeatAssignment.device_id, SeatAssignment.person_id)
+        .join(Entitlement, SeatAssignment.entitlement_id == Entitlement.id)
+        .where(SeatAssignment.ended_at.is_(None), Entitlement.product_id.in_(products - site))
+    ):
+        if holder_device is not None:
+            seated_devices.add((pid, holder_device))
+        if person is not None:
+            seated_people.add((pid, person))
+    counts: dict[int, int] = defaultdict(int)
+    for device, product, owner in installs:
+        if product is None or product in site or (product, device) in seated_devices:
+            continue
+        if owner is not None and (product, owner) in seated_people:
+            continue
+        counts[product] += 1
+    how = f"Found by {label}: devices where neither the device nor its owner holds a seat."
+    _raise_unlicensed(run, how, _named(session, counts))
+
+
+def _named(session: Session, counts: dict[int, int]) -> list[tuple[int, str, str, int]]:
+    """(product, vendor name, product name, count) of each product counted, by product id."""
+    if not counts:
+        return []
+    names = session.execute(
+        select(Product.id, Vendor.name, Product.name)
+        .join(Vendor, Product.vendor_id == Vendor.id)
+        .where(Product.id.in_(list(counts)))
+    )
+    return sorted((pid, vendor, product, counts[pid]) for pid, vendor, product in names)
+
+
+def _in_term_products(session: Session, today: dt.date, *narrower: ColumnElement[bool]) -> set[int]:
+    """Products with an entitlement in term on ``today`` (and matching ``narrower``)."""
+    return set(session.scalars(select(Entitlement.product_id).where(in_term(today), *narrower)))
+
+
+def _unlicensed_summary(
+    run: _Evaluation, label: str, inserted: int, by_title: dict[int, int]
+) -> None:
+    """A large import's new installs per product bought nowhere, from the import's counts."""
+    session = run.session
+    per_product: dict[int, int] = defaultdict(int)
+    titles = session.execute(
+        select(SoftwareTitle.id, SoftwareTitle.product_id).where(
+            SoftwareTitle.product_id.is_not(None)
+        )
+    )
+    for title_id, pid in titles:
+        count = by_title.get(title_id)
+        if count and pid is not None:
+            per_product[pid] += count
+    for pid in _in_term_products(session, run.now.date()):
+        per_product.pop(pid, None)
+    how = (
+        f"Found by {label}: installs of a product with no license in term. The import "
+        f"added {inserted:,} installs; the Reconciliation page counts those on devices "
+        "without a seat of products that were bought."
+    )
+    _raise_unlicensed(run, how, _named(session, per_product))
+
+
+def _raise_unlicensed(run: _Evaluation, how: str, rows: list[Any]) -> None:
+    for pid, vendor, product, count in rows:
+        run.raise_alert(
+            Rule.UNLICENSED,
+            f"unlicensed:{pid}:{run.seq}",
+            f"{count:,} new install(s) of {_title(vendor, product, '')} without a seat",
+            how,
+            ("product", str(pid)),
+        )

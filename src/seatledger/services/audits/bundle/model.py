@@ -1,0 +1,173 @@
+"""The typed input of an audit report bundle and what writing one returns.
+
+The audit workflow builds a :class:`ReportInput` from its records (scope, trigger, findings and
+their resolutions, acknowledgements, attestation) and hands it to
+:func:`seatledger.services.audits.bundle.write_bundle`; nothing here reads the database.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+
+from seatledger.services.position.engine import Finding, PositionRow
+
+Progress = Callable[[int, int], bool]
+"""Called with (done, total); returning False cancels (the same contract as ``ui.tasks``)."""
+
+
+class Trigger(StrEnum):
+    """Why an audit was started."""
+
+    SCHEDULED = "scheduled"
+    SUSPICION = "suspicion"
+    VENDOR_REQUEST = "vendor_request"
+
+    @property
+    def label(self) -> str:
+        """The trigger as shown."""
+        return {
+            Trigger.SCHEDULED: "Scheduled",
+            Trigger.SUSPICION: "On suspicion",
+            Trigger.VENDOR_REQUEST: "Vendor request",
+        }[self]
+
+
+class Decision(StrEnum):
+    """How a finding was resolved in the audit."""
+
+    ACCEPT = "accept"
+    REMEDIATE = "remediate"
+    DISPUTE = "dispute"
+    OPEN = "open"
+
+    @property
+    def label(self) -> str:
+        """The decision as shown."""
+        return {
+            Decision.ACCEPT: "Accepted",
+            Decision.REMEDIATE: "To remediate",
+            Decision.DISPUTE: "Disputed",
+            Decision.OPEN: "Open",
+        }[self]
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """What the audit covers, by name (names are unique in SeatLedger).
+
+    ``products`` empty means every product of the vendor; ``teams`` empty means everyone.
+    """
+
+    vendor: str
+    products: tuple[str, ...] = ()
+    teams: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Resolution:
+    """The decision taken on one finding; ``decision`` OPEN when the audit left it open."""
+
+    decision: Decision = Decision.OPEN
+    explanation: str = ""
+    owner: str = ""  # who remediates (REMEDIATE)
+    due: dt.date | None = None  # by when (REMEDIATE)
+    decided_by: str = ""  # operator name
+    decided_at: dt.datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ReportFinding:
+    """A finding of the position and its resolution."""
+
+    finding: Finding
+    resolution: Resolution = field(default_factory=Resolution)
+
+
+@dataclass(frozen=True, slots=True)
+class Acknowledgement:
+    """A data-freshness warning and who acknowledged it (e.g. inventory 40 days old).
+
+    A warning nobody acknowledged is passed with ``acknowledged_by`` empty and
+    ``acknowledged_at`` None: the report lists it as NOT acknowledged.
+    """
+
+    topic: str  # "inventory", "usage", "unmatched titles", ...
+    warning: str
+    acknowledged_by: str
+    acknowledged_at: dt.datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Attestation:
+    """The named sign-off, with an optional second approver."""
+
+    operator: str
+    full_name: str
+    statement: str
+    at: dt.datetime
+    approver: str = ""
+    approver_full_name: str = ""
+    approved_at: dt.datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Chart:
+    """A PNG chart to place in the report, with its caption."""
+
+    path: Path
+    caption: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Checkpoint:
+    """A ledger checkpoint: the number of entries and the hash of the last one (hex)."""
+
+    size: int
+    head: str  # 64 lowercase hex digits
+
+    def as_json(self) -> dict[str, int | str]:
+        """The checkpoint as it appears in manifest.json and report.json."""
+        return {"size": self.size, "head": self.head}
+
+
+@dataclass(frozen=True, slots=True)
+class ReportInput:
+    """Everything a report says besides what the bundle reads from the database itself.
+
+    The bundle reads the entitlements, deployments and seat assignments in ``scope`` and the
+    ledger up to the checkpoint it takes when writing; the rest comes from here.
+    """
+
+    organization: str
+    audit_id: int
+    title: str
+    scope: Scope
+    as_of: dt.date
+    trigger: Trigger
+    trigger_reason: str
+    method: str
+    positions: Sequence[PositionRow]
+    findings: Sequence[ReportFinding]
+    acknowledgements: Sequence[Acknowledgement]
+    attestation: Attestation
+    charts: Sequence[Chart] = ()
+    pseudonymize: bool = True
+    previous: Checkpoint | None = None  # the last report's checkpoint for this vendor
+    shelf_days: int = 90
+    created_at: dt.datetime | None = None  # default: now
+
+
+@dataclass(frozen=True, slots=True)
+class BundleResult:
+    """What :func:`write_bundle` wrote."""
+
+    folder: Path
+    zip_path: Path
+    checkpoint: Checkpoint
+    manifest_sha256: str  # hex SHA-256 of the exact manifest.json bytes
+    ed25519_fingerprint: str  # hex SHA-256 of the raw Ed25519 public key
+    certificate_fingerprint: str  # hex SHA-256 of the DER certificate

@@ -1,0 +1,869 @@
+"""Writing an audit report bundle (see :mod:`seatledger.services.audits.bundle` for what it holds).
+
+Every file is written once, into a hidden staging folder, hashed as it is written, and compressed
+into the zip on a second thread (zlib releases the GIL).  The ledger, by far the largest file, is
+written by a helper process (:mod:`.ledger_file`) while this one writes the CSVs and the report;
+the zip thread compresses it as it grows.  The staging folder and zip are renamed into place only
+once the manifest is signed, so a cancelled or failed export leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import hmac
+import io
+import json
+import queue
+import re
+import shutil
+import tempfile
+import threading
+import zipfile
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from decimal import Decimal
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session, aliased
+
+from seatledger.domain.ledger import Failure, Problem
+from seatledger.errors import Cancelled, KnownError, LedgerIntegrityError, NotFoundError
+from seatledger.services.audits.bundle import verify_bundle as vb
+from seatledger.services.audits.bundle.ledger_file import Job, Message, Producer
+from seatledger.services.audits.bundle.model import BundleResult, Checkpoint, Progress, ReportInput
+from seatledger.services.core.context import Context
+from seatledger.services.position.engine import end_of, installed
+from seatledger.services.position.export import safe_text
+from seatledger.store import ledger_store
+from seatledger.store.models import (
+    Device,
+    Entitlement,
+    Installation,
+    Person,
+    Product,
+    SeatAssignment,
+    SoftwareTitle,
+    Team,
+    Vendor,
+)
+
+if TYPE_CHECKING:
+    from seatledger.services.audits.signing import SigningIdentity
+
+REPORT_JSON = "report.json"
+REPORT_SCHEMA = "seatledger-report/1"
+ENTITLEMENTS_CSV = "entitlements.csv"
+DEPLOYMENTS_CSV = "deployments.csv"
+SEATS_CSV = "seat-assignments.csv"
+FINDINGS_CSV = "findings.csv"
+VERIFIER = "verify_bundle.py"
+ZIP_LEVEL = 1  # deflate level: the ledger compresses ~6x at level 1, and 9 costs 5x the time
+_CHUNK = 1 << 20
+_ROWS = 20_000
+
+ENTITLEMENT_HEADERS = (
+    "Entitlement id",
+    "Product",
+    "Name",
+    "Metric",
+    "Quantity",
+    "Min cores per processor",
+    "Core factor",
+    "Term start",
+    "Term end",
+    "Unit cost",
+    "Currency",
+    "PO reference",
+    "Reseller",
+    "Seats used",
+    "Retired",
+)
+DEPLOYMENT_HEADERS = (
+    "Product",
+    "Device",
+    "Owner",
+    "Processors",
+    "Cores",
+    "Publisher",
+    "Title",
+    "Version",
+    "First seen",
+    "Install date",
+)
+SEAT_HEADERS = (
+    "Assignment id",
+    "Entitlement id",
+    "Product",
+    "Metric",
+    "Holder kind",
+    "Holder",
+    "Holder name",
+    "Team",
+    "Units",
+    "Started",
+    "Over-commit",
+    "Over-commit reason",
+)
+FINDING_HEADERS = (
+    "Finding",
+    "Vendor",
+    "Product",
+    "Entitlement id",
+    "Count",
+    "Detail",
+    "Decision",
+    "Explanation",
+    "Owner",
+    "Due",
+    "Decided by",
+    "Decided at",
+)
+
+
+def when(moment: dt.datetime | None) -> str:
+    """A moment as ISO 8601 UTC (storage without a zone holds UTC)."""
+    if moment is None:
+        return ""
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(dt.UTC).replace(tzinfo=None)
+    return moment.isoformat("T", "seconds") + "Z"
+
+
+def _day(value: dt.date | None) -> str:
+    return "" if value is None else value.isoformat()
+
+
+class Pseudonyms:
+    """Keyed-hash (HMAC-SHA256) names for people and devices; the key never leaves the database."""
+
+    def __init__(self, key: bytes | None) -> None:
+        self._key = key
+        self._cache: dict[str, str] = {}
+
+    @property
+    def active(self) -> bool:
+        """Whether names are replaced."""
+        return self._key is not None
+
+    def name(self, kind: str, ident: str) -> str:
+        """``P-…`` for a person (by employee id), ``D-…`` for a device (by host name)."""
+        if self._key is None:
+            return ident
+        token = f"{kind}:{ident}"
+        value = self._cache.get(token)
+        if value is None:
+            digest = hmac.digest(self._key, token.encode("utf-8"), "sha256").hex()
+            value = f"{'P' if kind == 'person' else 'D'}-{digest[:16]}"
+            self._cache[token] = value
+        return value
+
+
+# ---------------------------------------------------------------------------------- output
+
+
+class _Zipper(threading.Thread):
+    """Compresses into the zip on its own thread (zlib releases the GIL while it works)."""
+
+    def __init__(self, path: Path, prefix: str) -> None:
+        super().__init__(name="bundle-zip", daemon=True)
+        self.zip = zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=ZIP_LEVEL)
+        self.prefix = prefix
+        # Unbounded: besides the ledger, which this thread reads from its file itself, the
+        # files are small (CSVs, the report), and the writer must not wait on the compressor.
+        self.queue: queue.Queue[tuple[str, Any] | None] = queue.Queue()
+        self.error: BaseException | None = None
+        self.ledger_done = threading.Event()
+        self.ledger_entries = 0
+        self.ledger_result: Message = ("error", "the ledger was not written")
+
+    def run(self) -> None:
+        handle: Any = None
+        while (item := self.queue.get()) is not None:
+            if self.error is not None:
+                continue
+            kind, payload = item
+            try:
+                if kind == "tail":
+                    self._tail(*payload)
+                elif kind == "open":
+                    handle = self.zip.open(self.prefix + payload, "w", force_zip64=True)
+                elif kind == "data":
+                    handle.write(payload)
+                else:
+                    handle.close()
+                    handle = None
+            except BaseException as exc:  # reported by finish()
+                self.error = exc
+        try:
+            if handle is not None:  # an export that failed mid-file
+                handle.close()
+            self.zip.close()
+        except BaseException as exc:
+            self.error = self.error or exc
+            if self.zip.fp is not None:
+                self.zip.fp.close()
+
+    def _tail(self, name: str, path: Path, producer: Producer) -> None:
+        """Compress ``path`` into the zip as the ledger helper writes it."""
+        source: Any = None
+        try:
+            with self.zip.open(self.prefix + name, "w", force_zip64=True) as member:
+                while True:
+                    message = producer.receive()
+                    if message[0] not in {"progress", "done"}:
+                        self.ledger_result = message
+                        return
+                    if source is None:  # the helper has created the file by now
+                        source = path.open("rb")
+                    if message[0] == "progress":
+                        self.ledger_entries = message[1]
+                    target = message[2]
+                    while source.tell() < target:
+                        chunk = source.read(min(_CHUNK, target - source.tell()))
+                        if not chunk:
+                            break
+                        member.write(chunk)
+                    if message[0] == "done":
+                        self.ledger_result = message
+                        return
+        except BaseException as exc:
+            self.ledger_result = ("error", f"{type(exc).__name__}: {exc}")
+            raise
+        finally:
+            if source is not None:
+                source.close()
+            self.ledger_done.set()
+
+    def send(self, kind: str, payload: Any = None) -> None:
+        """Queue one step."""
+        self.queue.put((kind, payload))
+
+    def finish(self) -> None:
+        """Close the zip; raise what went wrong on the thread, if anything."""
+        self.queue.put(None)
+        self.join()
+        if self.error is not None:
+            raise KnownError(f"Cannot write the zip: {self.error}") from self.error
+
+
+class _Output:
+    """Files written into the staging folder and the zip at once, hashed as they are written."""
+
+    def __init__(self, folder: Path, zipper: _Zipper) -> None:
+        self.folder = folder
+        self.zipper = zipper
+        self.files: dict[str, tuple[str, int]] = {}
+
+    @contextmanager
+    def file(self, name: str) -> Iterator[Callable[[bytes], None]]:
+        """A writer for one file; call it with chunks (about a megabyte each, ideally)."""
+        sha = hashlib.sha256()
+        size = 0
+        self.zipper.send("open", name)
+        try:
+            with (self.folder / name).open("wb") as handle:
+
+                def write(data: bytes) -> None:
+                    nonlocal size
+                    if data:
+                        handle.write(data)
+                        sha.update(data)
+                        size += len(data)
+                        self.zipper.send("data", data)
+
+                yield write
+        finally:
+            self.zipper.send("close")
+        self.files[name] = (sha.hexdigest(), size)
+
+    def put(self, name: str, data: bytes) -> None:
+        """Write a whole small file."""
+        with self.file(name) as write:
+            write(data)
+
+
+class _Csv:
+    """CSV rows buffered into chunks (UTF-8 with a BOM, so Excel reads accents right)."""
+
+    def __init__(self, write: Callable[[bytes], None], headers: Sequence[str]) -> None:
+        self._write = write
+        self._buffer = io.StringIO()
+        self._csv = csv.writer(self._buffer)
+        self.rows = 0
+        self._buffer.write("\ufeff")
+        self._csv.writerow(headers)
+
+    def row(self, cells: Iterable[Any]) -> None:
+        """One row: text escaped against formula injection, None empty, amounts exact."""
+        self._csv.writerow([_cell(v) for v in cells])
+        self.rows += 1
+        if self._buffer.tell() > _CHUNK:
+            self.flush()
+
+    def plain(self, cells: list[Any]) -> None:
+        """One row whose cells the caller already made safe (the fast path for big tables)."""
+        self._csv.writerow(cells)
+        self.rows += 1
+        if self.rows % 4096 == 0 and self._buffer.tell() > _CHUNK:
+            self.flush()
+
+    def flush(self) -> None:
+        """Hand what is buffered to the file."""
+        self._write(self._buffer.getvalue().encode("utf-8"))
+        self._buffer.seek(0)
+        self._buffer.truncate()
+
+
+def _cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return safe_text(value)
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, dt.datetime):
+        return when(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
+# ---------------------------------------------------------------------------------- scope
+
+
+@dataclass(frozen=True, slots=True)
+class _Scope:
+    vendor_id: int
+    product_ids: tuple[int, ...]
+    team_ids: tuple[int, ...]
+
+
+def _resolve(session: Session, report: ReportInput) -> _Scope:
+    scope = report.scope
+    vendor_id = session.scalar(select(Vendor.id).where(Vendor.name == scope.vendor))
+    if vendor_id is None:
+        raise NotFoundError(f"No vendor is named {scope.vendor!r}.")
+    query = select(Product.id, Product.name).where(Product.vendor_id == vendor_id)
+    products = {name: pid for pid, name in session.execute(query)}
+    if scope.products:
+        unknown = sorted(set(scope.products) - set(products))
+        if unknown:
+            raise NotFoundError(f"{scope.vendor} has no product named {', '.join(unknown)}.")
+        pids = tuple(sorted(products[name] for name in scope.products))
+    else:
+        pids = tuple(sorted(products.values()))
+    teams: tuple[int, ...] = ()
+    if scope.teams:
+        found = dict(session.execute(select(Team.name, Team.id).where(Team.name.in_(scope.teams))))
+        unknown = sorted(set(scope.teams) - set(found))
+        if unknown:
+            raise NotFoundError(f"No team is named {', '.join(unknown)}.")
+        teams = tuple(sorted(found.values()))
+    return _Scope(vendor_id, pids, teams)
+
+
+def _chunks(ids: Sequence[int], size: int = 5000) -> Iterator[Sequence[int]]:
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]
+
+
+# ---------------------------------------------------------------------------------- writing
+
+
+def write_bundle(
+    ctx: Context,
+    report: ReportInput,
+    identity: SigningIdentity,
+    out_dir: Path,
+    progress: Progress | None = None,
+) -> BundleResult:
+    """Write the bundle for ``report`` into ``out_dir`` and return where and what it signed.
+
+    Raises:
+        Cancelled: ``progress`` returned False; nothing is left behind.
+        KnownError: the folder cannot be written, the scope names something unknown, or the
+            ledger's chain is broken (a deleted, reordered or truncated ledger is never signed).
+    """
+    from seatledger.services.audits.signing import pseudonym_key  # noqa: PLC0415 (a cycle otherwise)
+
+    report_now = report.created_at or ctx.clock()
+    name = _free_name(out_dir, _bundle_name(report))
+    try:
+        staging = Path(tempfile.mkdtemp(dir=out_dir, prefix=f".{name}."))
+    except OSError as exc:
+        raise KnownError(f"Cannot write in {out_dir}: {exc.strerror}.") from None
+    folder = staging / name
+    folder.mkdir()
+    zipper = _Zipper(staging / f"{name}.zip", f"{name}/")
+    producer: Producer | None = None
+    out = _Output(folder, zipper)
+    ok = False
+    try:
+        with ctx.read() as session:
+            size, head = ledger_store.head(session)
+            scope = _resolve(session, report)
+        checkpoint = Checkpoint(size, head.hex())
+        total = size + 6 * _STEP
+        tick = _Ticker(progress, total, lambda: zipper.ledger_entries)
+        # The helper first, while this process may still fork (no zip thread yet).
+        job = Job(ctx.db.url, str(folder / vb.LEDGER), size, checkpoint.head)
+        producer = Producer(job)
+        zipper.start()
+        zipper.send("tail", (vb.LEDGER, folder / vb.LEDGER, producer))
+        pseudonyms = Pseudonyms(pseudonym_key(ctx) if report.pseudonymize else None)
+        with ctx.read() as session:
+            counts = {
+                "entitlements": _write_entitlements(session, out, scope),
+                "deployments": _write_deployments(session, out, scope, report, pseudonyms),
+                "seat_assignments": _write_seats(session, out, scope, report, pseudonyms),
+            }
+        tick.step()
+        counts["findings"] = _write_findings(out, report)
+        counts["ledger_entries"] = size
+        document = report_document(report, identity, checkpoint, counts, report_now)
+        out.put(REPORT_JSON, _json_bytes(document))
+        tick.step()
+        from seatledger.services.audits.bundle.pdf import render_report, sign_report  # noqa: PLC0415
+
+        pdf = render_report(report, document)
+        tick.step()
+        out.put(vb.REPORT_PDF, sign_report(pdf, identity))
+        tick.step()
+        out.put(vb.PUBLIC_KEY, identity.public_key_pem)
+        out.put(vb.CERTIFICATE, identity.certificate_pem)
+        out.put(VERIFIER, verifier_source())
+        out.files[vb.LEDGER] = _await_ledger(zipper, tick)
+        out.put(vb.SUMS, _sums(out.files))
+        manifest = _manifest(report, identity, checkpoint, out.files, report_now)
+        signature = identity.sign(manifest)
+        out.put(vb.MANIFEST, manifest)
+        out.put(vb.SIGNATURE, signature)
+        zipper.finish()
+        tick.step()
+        folder.rename(out_dir / name)
+        (staging / f"{name}.zip").rename(out_dir / f"{name}.zip")
+        ok = True
+    finally:
+        if producer is not None:
+            producer.stop()
+        if not ok and zipper.is_alive():
+            with suppress(KnownError):
+                zipper.finish()
+        shutil.rmtree(staging, ignore_errors=True)
+    tick.finish()
+    return BundleResult(
+        folder=out_dir / name,
+        zip_path=out_dir / f"{name}.zip",
+        checkpoint=checkpoint,
+        manifest_sha256=hashlib.sha256(manifest).hexdigest(),
+        ed25519_fingerprint=identity.ed25519_fingerprint,
+        certificate_fingerprint=identity.certificate_fingerprint,
+    )
+
+
+_STEP = 1  # progress units per non-ledger step (the ledger counts one per entry)
+
+
+class _Ticker:
+    """Progress: one unit per ledger entry written (by the helper) and one per other step."""
+
+    def __init__(self, progress: Progress | None, total: int, entries: Callable[[], int]) -> None:
+        self.progress = progress
+        self.total = max(total, 1)
+        self.entries = entries
+        self.steps = 0
+
+    def report(self) -> bool:
+        """Tell the caller how far the export is; False once it cancelled."""
+        done = min(self.entries() + self.steps * _STEP, self.total)
+        return self.progress is None or self.progress(done, self.total)
+
+    def step(self) -> None:
+        """One more step done.
+
+        Raises:
+            Cancelled: the caller cancelled.
+        """
+        self.steps += 1
+        if not self.report():
+            raise Cancelled("The report export was cancelled.")
+
+    def finish(self) -> None:
+        """Everything is done."""
+        if self.progress is not None:
+            self.progress(self.total, self.total)
+
+
+def _bundle_name(report: ReportInput) -> str:
+    slug = re.sub(r"[^A-Za-z0-9]+", "-", report.scope.vendor).strip("-").lower()[:40] or "vendor"
+    return f"audit-{report.audit_id}-{slug}-{report.as_of.isoformat()}"
+
+
+def _free_name(out_dir: Path, name: str) -> str:
+    if not out_dir.is_dir():
+        raise KnownError(f"{out_dir} is not a folder.")
+    candidate = name
+    number = 1
+    while (out_dir / candidate).exists() or (out_dir / f"{candidate}.zip").exists():
+        number += 1
+        candidate = f"{name}-{number}"
+    return candidate
+
+
+def _await_ledger(zipper: _Zipper, tick: _Ticker) -> tuple[str, int]:
+    """Wait for ledger.jsonl, reporting its progress; return its SHA-256 and size.
+
+    Raises:
+        Cancelled: the user cancelled meanwhile.
+        LedgerIntegrityError: the ledger does not verify.
+        KnownError: the helper failed.
+    """
+    while not zipper.ledger_done.wait(0.1):
+        if not tick.report():
+            raise Cancelled("The report export was cancelled.")
+    result = zipper.ledger_result
+    if result[0] == "done":
+        return str(result[1]), int(result[2])
+    if result[0] == "failed":
+        _refuse(Failure(int(result[1]), Problem[result[2]], str(result[3])))
+    raise KnownError(f"Cannot write ledger.jsonl: {result[1]}")
+
+
+def _refuse(failure: Failure) -> NoReturn:
+    raise LedgerIntegrityError(
+        f"The activity ledger does not verify, so no report is signed: {failure.message()}. "
+        "Run 'seatledger ledger verify'.",
+        failure.seq,
+    )
+
+
+def _write_entitlements(session: Session, out: _Output, scope: _Scope) -> int:
+    with out.file(ENTITLEMENTS_CSV) as write:
+        table = _Csv(write, ENTITLEMENT_HEADERS)
+        for pids in _chunks(scope.product_ids):
+            query = (
+                select(
+                    Entitlement.id,
+                    Product.name,
+                    Entitlement.name,
+                    Entitlement.metric,
+                    Entitlement.quantity,
+                    Entitlement.min_cores_per_processor,
+                    Entitlement.core_factor,
+                    Entitlement.term_start,
+                    Entitlement.term_end,
+                    Entitlement.unit_cost,
+                    Entitlement.currency,
+                    Entitlement.po_reference,
+                    Entitlement.reseller,
+                    Entitlement.seats_used,
+                    Entitlement.retired,
+                )
+                .join(Product, Product.id == Entitlement.product_id)
+                .where(Entitlement.product_id.in_(pids))
+                .order_by(Product.name, Entitlement.id)
+            )
+            for row in session.execute(query):
+                table.row(row)
+        table.flush()
+    return table.rows
+
+
+def _write_deployments(
+    session: Session, out: _Output, scope: _Scope, report: ReportInput, names: Pseudonyms
+) -> int:
+    owner = aliased(Person)
+    with out.file(DEPLOYMENTS_CSV) as write:
+        table = _Csv(write, DEPLOYMENT_HEADERS)
+        for pids in _chunks(scope.product_ids, 500):
+            query = (
+                select(
+                    Product.name,
+                    Device.hostname,
+                    owner.employee_id,
+                    Device.processors,
+                    Device.cores,
+                    SoftwareTitle.publisher,
+                    SoftwareTitle.title,
+                    SoftwareTitle.version,
+                    Installation.first_seen,
+                    Installation.install_date,
+                )
+                .select_from(Installation)
+                .join(SoftwareTitle, SoftwareTitle.id == Installation.title_id)
+                .join(Product, Product.id == SoftwareTitle.product_id)
+                .join(Device, Device.id == Installation.device_id)
+                .outerjoin(owner, owner.id == Device.owner_id)
+                .where(SoftwareTitle.product_id.in_(pids), installed(report.as_of))
+                .order_by(Product.name, Device.hostname, SoftwareTitle.title)
+            )
+            if scope.team_ids:
+                query = query.where(owner.team_id.in_(scope.team_ids))
+            name = names.name
+            for row in session.execute(query.execution_options(yield_per=_ROWS)):
+                product, host, employee, processors, cores, publisher, title, version = row[:8]
+                table.plain(
+                    [
+                        safe_text(product),
+                        name("device", host),
+                        "" if employee is None else name("person", employee),
+                        processors,
+                        cores,
+                        safe_text(publisher),
+                        safe_text(title),
+                        safe_text(version),
+                        _day(row[8]),
+                        _day(row[9]),
+                    ]
+                )
+        table.flush()
+    return table.rows
+
+
+def _write_seats(
+    session: Session, out: _Output, scope: _Scope, report: ReportInput, names: Pseudonyms
+) -> int:
+    moment = end_of(report.as_of)
+    owner = aliased(Person)
+    with out.file(SEATS_CSV) as write:
+        table = _Csv(write, SEAT_HEADERS)
+        for pids in _chunks(scope.product_ids, 500):
+            query = (
+                select(
+                    SeatAssignment.id,
+                    SeatAssignment.entitlement_id,
+                    Product.name,
+                    Entitlement.metric,
+                    Person.employee_id,
+                    Person.name,
+                    Device.hostname,
+                    Team.name,
+                    SeatAssignment.units,
+                    SeatAssignment.started_at,
+                    SeatAssignment.over_commit,
+                    SeatAssignment.over_commit_reason,
+                )
+                .select_from(SeatAssignment)
+                .join(Entitlement, Entitlement.id == SeatAssignment.entitlement_id)
+                .join(Product, Product.id == Entitlement.product_id)
+                .outerjoin(Person, Person.id == SeatAssignment.person_id)
+                .outerjoin(Device, Device.id == SeatAssignment.device_id)
+                .outerjoin(owner, owner.id == Device.owner_id)
+                .outerjoin(Team, Team.id == Person.team_id)
+                .where(
+                    Entitlement.product_id.in_(pids),
+                    SeatAssignment.started_at < moment,
+                    or_(SeatAssignment.ended_at.is_(None), SeatAssignment.ended_at >= moment),
+                )
+                .order_by(Product.name, SeatAssignment.id)
+            )
+            if scope.team_ids:
+                query = query.where(
+                    or_(
+                        Person.team_id.in_(scope.team_ids),
+                        and_(Device.id.is_not(None), owner.team_id.in_(scope.team_ids)),
+                    )
+                )
+            name = names.name
+            hidden = names.active
+            for row in session.execute(query.execution_options(yield_per=_ROWS)):
+                employee: str | None = row[4]
+                if employee is not None:
+                    kind, holder = "person", name("person", employee)
+                    label = "" if hidden else safe_text(row[5])
+                else:
+                    kind, holder, label = "device", name("device", row[6]), ""
+                table.plain(
+                    [
+                        row[0],
+                        row[1],
+                        safe_text(row[2]),
+                        row[3],
+                        kind,
+                        holder,
+                        label,
+                        "" if row[7] is None else safe_text(row[7]),
+                        row[8],
+                        when(row[9]),
+                        "yes" if row[10] else "no",
+                        safe_text(row[11]),
+                    ]
+                )
+        table.flush()
+    return table.rows
+
+
+def _write_findings(out: _Output, report: ReportInput) -> int:
+    with out.file(FINDINGS_CSV) as write:
+        table = _Csv(write, FINDING_HEADERS)
+        for item in report.findings:
+            f, r = item.finding, item.resolution
+            table.row(
+                [
+                    f.kind.label,
+                    f.vendor,
+                    f.product,
+                    f.entitlement_id,
+                    f.count,
+                    f.text,
+                    r.decision.label,
+                    r.explanation,
+                    r.owner,
+                    r.due,
+                    r.decided_by,
+                    r.decided_at,
+                ]
+            )
+        table.flush()
+    return table.rows
+
+
+def _amount(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)
+
+
+def report_document(
+    report: ReportInput,
+    identity: SigningIdentity,
+    checkpoint: Checkpoint,
+    counts: dict[str, int],
+    now: dt.datetime,
+) -> dict[str, Any]:
+    """The content of report.json (schema ``seatledger-report/1``, docs/report-schema.md)."""
+    att = report.attestation
+    return {
+        "schema": REPORT_SCHEMA,
+        "organization": report.organization,
+        "generated_at": when(now),
+        "audit": {
+            "id": report.audit_id,
+            "title": report.title,
+            "trigger": report.trigger.value,
+            "trigger_reason": report.trigger_reason,
+            "as_of": report.as_of.isoformat(),
+            "method": report.method,
+            "shelf_days": report.shelf_days,
+        },
+        "scope": {
+            "vendor": report.scope.vendor,
+            "products": list(report.scope.products),
+            "teams": list(report.scope.teams),
+        },
+        "pseudonymized": report.pseudonymize,
+        "position": [
+            {
+                "vendor": r.vendor,
+                "product": r.product,
+                "product_id": r.product_id,
+                "metric": r.metric.value,
+                "bought": r.bought,
+                "owned": r.owned,
+                "assigned": r.assigned,
+                "needed": r.needed,
+                "available": r.available,
+                "unlicensed_installs": r.unlicensed,
+                "unit_cost": _amount(r.unit_cost),
+                "true_up": _amount(r.true_up),
+                "over_licensed": r.over_licensed,
+                "currency": r.currency,
+            }
+            for r in report.positions
+        ],
+        "findings": [
+            {
+                "kind": item.finding.kind.value,
+                "vendor": item.finding.vendor,
+                "product": item.finding.product,
+                "product_id": item.finding.product_id,
+                "entitlement_id": item.finding.entitlement_id,
+                "count": item.finding.count,
+                "detail": item.finding.text,
+                "resolution": {
+                    "decision": item.resolution.decision.value,
+                    "explanation": item.resolution.explanation,
+                    "owner": item.resolution.owner,
+                    "due": _day(item.resolution.due) or None,
+                    "decided_by": item.resolution.decided_by,
+                    "decided_at": when(item.resolution.decided_at) or None,
+                },
+            }
+            for item in report.findings
+        ],
+        "acknowledgements": [
+            {
+                "topic": a.topic,
+                "warning": a.warning,
+                "acknowledged_by": a.acknowledged_by or None,
+                "acknowledged_at": when(a.acknowledged_at) or None,
+            }
+            for a in report.acknowledgements
+        ],
+        "attestation": {
+            "operator": att.operator,
+            "full_name": att.full_name,
+            "statement": att.statement,
+            "at": when(att.at),
+            "approver": att.approver or None,
+            "approver_full_name": att.approver_full_name or None,
+            "approved_at": when(att.approved_at) or None,
+        },
+        "charts": [c.caption for c in report.charts],
+        "counts": counts,
+        "checkpoint": checkpoint.as_json(),
+        "previous_checkpoint": None if report.previous is None else report.previous.as_json(),
+        "signing": {
+            "ed25519_public_key_sha256": identity.ed25519_fingerprint,
+            "certificate_sha256": identity.certificate_fingerprint,
+            "certificate_subject": identity.certificate.subject.rfc4514_string(),
+        },
+    }
+
+
+def _json_bytes(value: Any) -> bytes:
+    return (json.dumps(value, indent=2, ensure_ascii=False, sort_keys=False) + "\n").encode()
+
+
+def _sums(files: dict[str, tuple[str, int]]) -> bytes:
+    return "".join(f"{sha}  {name}\n" for name, (sha, _) in sorted(files.items())).encode()
+
+
+def _manifest(
+    report: ReportInput,
+    identity: SigningIdentity,
+    checkpoint: Checkpoint,
+    files: dict[str, tuple[str, int]],
+    now: dt.datetime,
+) -> bytes:
+    manifest = {
+        "format": vb.FORMAT,
+        "organization": report.organization,
+        "audit_id": report.audit_id,
+        "title": report.title,
+        "vendor": report.scope.vendor,
+        "as_of": report.as_of.isoformat(),
+        "created_at": when(now),
+        "checkpoint": checkpoint.as_json(),
+        "previous_checkpoint": None if report.previous is None else report.previous.as_json(),
+        "ledger": {"file": vb.LEDGER, "hash": "sha256", "domain_tag": "seatledger/ledger/v1\\0"},
+        "signing": {
+            "algorithm": "Ed25519",
+            "ed25519_public_key_sha256": identity.ed25519_fingerprint,
+            "certificate_sha256": identity.certificate_fingerprint,
+        },
+        "files": [
+            {"path": name, "sha256": sha, "size": size}
+            for name, (sha, size) in sorted(files.items())
+        ],
+    }
+    return _json_bytes(manifest)
+
+
+def verifier_source() -> bytes:
+    """The standalone verifier's source, as shipped in every bundle."""
+    return resources.files("seatledger.services.audits.bundle").joinpath(VERIFIER).read_bytes()

@@ -1,0 +1,524 @@
+"""The organization's report-signing identity: made on first signing or imported, kept encrypted.
+
+An identity is an ECDSA P-256 key with a self-signed X.509 certificate naming the organization
+(the PAdES signature of ``report.pdf``; an imported PKCS#12 may bring an RSA or EC key and a
+certificate issued by the organization's CA instead) and an Ed25519 key (the raw signature of a
+bundle's ``manifest.json``; poppler cannot check Ed25519 inside PDFs, hence two keys).
+
+Private keys are sealed with AES-256-GCM under a key derived from the passphrase with Argon2id
+(RFC 9106's second recommended parameters: 3 passes over 64 MiB, 4 lanes), stored with the salt
+and costs; the passphrase comes from a prompt or ``SEATLEDGER_KEY_PASSPHRASE``.  Fingerprints are
+SHA-256 over the DER a vendor gets from stock tools:
+``openssl pkey -pubin -in signing-key.pub.pem -outform DER | sha256sum`` and
+``openssl x509 -in signing-cert.pem -outform DER | sha256sum``.
+
+Creating, importing and rotating an identity are ledger entries; a rotated identity is retired,
+never deleted, so earlier reports still name a key SeatLedger knows.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import json
+import os
+import secrets
+from dataclasses import dataclass
+
+from argon2.low_level import Type, hash_secret_raw
+from cryptography import x509
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.serialization import pkcs12
+from cryptography.x509.oid import NameOID
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from seatledger.domain.roles import Permission
+from seatledger.errors import AuthenticationError, KnownError, NotFoundError, ValidationError
+from seatledger.services.core.context import Context, iso
+from seatledger.store.models import Setting
+from seatledger.store.models_signing import SigningIdentityRecord
+
+PASSPHRASE_ENV = "SEATLEDGER_KEY_PASSPHRASE"  # noqa: S105 (the variable's name, not a secret)
+PSEUDONYM_KEY = "pseudonym_key"  # a setting: the local HMAC key behind pseudonyms in reports
+MIN_PASSPHRASE = 10
+CERTIFICATE_YEARS = 5
+_AAD_TAG = b"seatledger/signing-identity/v1\x00"
+
+PdfKey = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
+
+
+@dataclass(frozen=True, slots=True)
+class KdfCost:
+    """Argon2id costs: passes, memory in KiB, lanes."""
+
+    time_cost: int = 3
+    memory_kib: int = 65536
+    parallelism: int = 4
+
+
+DEFAULT_KDF = KdfCost()
+"""RFC 9106 §4, second recommended option (about 0.4 s here)."""
+
+TEST_KDF = KdfCost(time_cost=1, memory_kib=64, parallelism=1)
+"""For tests only: passed explicitly as ``SigningService(ctx, kdf=TEST_KDF)``; never a default."""
+
+
+class WrongPassphrase(AuthenticationError):
+    """The passphrase does not open the signing identity."""
+
+
+@dataclass(frozen=True, slots=True)
+class IdentityInfo:
+    """An identity's public facts (shown, pinned by vendors); no secrets."""
+
+    id: int
+    organization: str
+    origin: str
+    created_at: dt.datetime
+    created_by: str
+    retired_at: dt.datetime | None
+    ed25519_fingerprint: str
+    certificate_fingerprint: str
+    certificate_subject: str
+    certificate_not_after: dt.datetime
+    kdf: KdfCost
+
+    @property
+    def active(self) -> bool:
+        """Whether this identity signs new reports."""
+        return self.retired_at is None
+
+
+@dataclass(frozen=True)
+class SigningIdentity:
+    """An unlocked identity: its private keys live only as long as this object."""
+
+    id: int
+    organization: str
+    ed25519: ed25519.Ed25519PrivateKey
+    pdf_key: PdfKey
+    certificate: x509.Certificate
+    chain: tuple[x509.Certificate, ...] = ()
+
+    @property
+    def public_key_pem(self) -> bytes:
+        """The Ed25519 public key as SubjectPublicKeyInfo PEM (``signing-key.pub.pem``)."""
+        return self.ed25519.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+
+    @property
+    def certificate_pem(self) -> bytes:
+        """The PDF signing certificate, PEM."""
+        return self.certificate.public_bytes(serialization.Encoding.PEM)
+
+    @property
+    def ed25519_fingerprint(self) -> str:
+        """SHA-256 (hex) of the Ed25519 public key's SubjectPublicKeyInfo DER."""
+        return public_key_fingerprint(self.ed25519.public_key())
+
+    @property
+    def certificate_fingerprint(self) -> str:
+        """SHA-256 (hex) of the certificate's DER."""
+        return certificate_fingerprint(self.certificate)
+
+    def sign(self, data: bytes) -> bytes:
+        """The raw 64-byte Ed25519 signature of ``data``."""
+        return self.ed25519.sign(data)
+
+
+def public_key_fingerprint(key: ed25519.Ed25519PublicKey) -> str:
+    """SHA-256 (hex) of a public key's SubjectPublicKeyInfo DER."""
+    der = key.public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    return hashlib.sha256(der).hexdigest()
+
+
+def certificate_fingerprint(certificate: x509.Certificate) -> str:
+    """SHA-256 (hex) of a certificate's DER."""
+    return certificate.fingerprint(hashes.SHA256()).hex()
+
+
+def fingerprint_text(hex_digest: str) -> str:
+    """A fingerprint in groups of four, easier to read aloud and compare."""
+    return " ".join(hex_digest[i : i + 4] for i in range(0, len(hex_digest), 4))
+
+
+def self_signed_certificate(
+    key: ec.EllipticCurvePrivateKey, organization: str, now: dt.datetime
+) -> x509.Certificate:
+    """A certificate for the organization's report signatures.
+
+    Key usage is digitalSignature and nonRepudiation (contentCommitment): PDF validators, pyHanko's
+    among them, expect non-repudiation on a document-signing certificate.
+    """
+    name = x509.Name(
+        [
+            x509.NameAttribute(NameOID.COMMON_NAME, f"{organization} audit reports"[:64]),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, organization[:64]),
+        ]
+    )
+    public = key.public_key()
+    return (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(public)
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=365 * CERTIFICATE_YEARS))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                content_commitment=True,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=False,
+                crl_sign=False,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(public), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+
+
+def _derive(passphrase: str, salt: bytes, cost: KdfCost) -> bytes:
+    return hash_secret_raw(
+        passphrase.encode("utf-8"),
+        salt,
+        time_cost=cost.time_cost,
+        memory_cost=cost.memory_kib,
+        parallelism=cost.parallelism,
+        hash_len=32,
+        type=Type.ID,
+    )
+
+
+def _aad(ed_fingerprint: str, cert_fingerprint: str) -> bytes:
+    return _AAD_TAG + ed_fingerprint.encode() + b"\x00" + cert_fingerprint.encode()
+
+
+def _check_passphrase(passphrase: str) -> None:
+    if len(passphrase) < MIN_PASSPHRASE:
+        raise ValidationError(
+            f"The signing key's passphrase must be at least {MIN_PASSPHRASE} characters; "
+            "a longer phrase of several words is better.",
+            "passphrase",
+        )
+
+
+def _info(record: SigningIdentityRecord) -> IdentityInfo:
+    cert = x509.load_der_x509_certificate(record.certificate)
+    return IdentityInfo(
+        id=record.id,
+        organization=record.organization,
+        origin=record.origin,
+        created_at=record.created_at,
+        created_by=record.created_by,
+        retired_at=record.retired_at,
+        ed25519_fingerprint=record.ed25519_fingerprint,
+        certificate_fingerprint=record.certificate_fingerprint,
+        certificate_subject=cert.subject.rfc4514_string(),
+        certificate_not_after=cert.not_valid_after_utc,
+        kdf=KdfCost(record.kdf_time_cost, record.kdf_memory_kib, record.kdf_parallelism),
+    )
+
+
+def _active(session: Session) -> SigningIdentityRecord | None:
+    return session.scalars(
+        select(SigningIdentityRecord)
+        .where(SigningIdentityRecord.retired_at.is_(None))
+        .order_by(SigningIdentityRecord.id.desc())
+    ).first()
+
+
+class SigningService:
+    """Creates, imports, rotates and unlocks the signing identity.
+
+    Args:
+        ctx: the signed-in session (creating, importing and rotating need the audit permission).
+        kdf: the Argon2id cost for identities sealed from now on.  Tests pass :data:`TEST_KDF`
+            here, explicitly; everything else keeps :data:`DEFAULT_KDF`.  Unlocking always uses
+            the cost stored with the identity.
+    """
+
+    def __init__(self, ctx: Context, kdf: KdfCost = DEFAULT_KDF) -> None:
+        self.ctx = ctx
+        self.kdf = kdf
+
+    # ---------------------------------------------------------------------------- reading
+
+    def current(self) -> IdentityInfo | None:
+        """The identity that signs new reports, if one exists."""
+        with self.ctx.read() as session:
+            record = _active(session)
+            return None if record is None else _info(record)
+
+    def history(self) -> list[IdentityInfo]:
+        """Every identity, newest first (retired ones included)."""
+        with self.ctx.read() as session:
+            records = session.scalars(
+                select(SigningIdentityRecord).order_by(SigningIdentityRecord.id.desc())
+            ).all()
+            return [_info(r) for r in records]
+
+    def public_key_pem(self, identity_id: int) -> bytes:
+        """An identity's Ed25519 public key as PEM (what a vendor pins).
+
+        Raises:
+            NotFoundError: no such identity.
+        """
+        with self.ctx.read() as session:
+            record = session.get(SigningIdentityRecord, identity_id)
+            if record is None:
+                raise NotFoundError(f"There is no signing identity {identity_id}.")
+            key = serialization.load_der_public_key(bytes(record.ed25519_public))
+        return key.public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+
+    def unlock(self, passphrase: str) -> SigningIdentity:
+        """Open the active identity.
+
+        Raises:
+            KnownError: there is no identity yet.
+            WrongPassphrase: the passphrase does not open it.
+        """
+        with self.ctx.read() as session:
+            record = _active(session)
+            if record is None:
+                raise KnownError(
+                    "There is no signing identity yet; it is created on first signing."
+                )
+            return _open(record, passphrase)
+
+    def unlock_or_create(self, passphrase: str, organization: str) -> SigningIdentity:
+        """Open the active identity, creating it (a ledger entry) when there is none."""
+        if self.current() is None:
+            return self.create(passphrase, organization)
+        return self.unlock(passphrase)
+
+    # ---------------------------------------------------------------------------- writing
+
+    def create(self, passphrase: str, organization: str) -> SigningIdentity:
+        """Generate a new identity (P-256 key and self-signed certificate, Ed25519 key).
+
+        Raises:
+            ValidationError: an identity already exists (rotate it instead), a short passphrase
+                or no organization name.
+        """
+        return self._store(passphrase, organization, None, "generated", rotate=False, reason="")
+
+    def rotate(self, passphrase: str, organization: str, reason: str) -> SigningIdentity:
+        """Retire the active identity and generate a new one, in one ledger entry."""
+        return self._store(passphrase, organization, None, "generated", rotate=True, reason=reason)
+
+    def import_pkcs12(
+        self,
+        data: bytes,
+        pkcs12_password: str | None,
+        passphrase: str,
+        reason: str = "",
+    ) -> SigningIdentity:
+        """Take the organization's PKCS#12 (key and certificate) for PDF signatures.
+
+        A new Ed25519 key is generated for manifests.  An active identity is retired (rotation).
+
+        Raises:
+            ValidationError: the file cannot be opened with that password, or holds no key and
+                certificate of a kind PDF signatures use (RSA or ECDSA).
+        """
+        try:
+            key, cert, extra = pkcs12.load_key_and_certificates(
+                data, None if pkcs12_password is None else pkcs12_password.encode("utf-8")
+            )
+        except ValueError:
+            raise ValidationError(
+                "The PKCS#12 file cannot be opened: the password is wrong or it is not a "
+                "PKCS#12 (.p12/.pfx) file.",
+                "pkcs12",
+            ) from None
+        if key is None or cert is None:
+            raise ValidationError("The PKCS#12 file must hold a private key and its certificate.")
+        if not isinstance(key, ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey):
+            raise ValidationError(
+                "The PKCS#12 key must be RSA or ECDSA to sign PDFs; "
+                f"it is {type(key).__name__.removeprefix('_')}."
+            )
+        if cert.public_key() != key.public_key():
+            raise ValidationError("The PKCS#12 certificate does not belong to its private key.")
+        org_attrs = cert.subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME) or (
+            cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+        )
+        organization = str(org_attrs[0].value) if org_attrs else cert.subject.rfc4514_string()
+        rotate = self.current() is not None
+        return self._store(
+            passphrase,
+            organization,
+            (key, cert, tuple(extra)),
+            "imported",
+            rotate=rotate,
+            reason=reason,
+        )
+
+    def _store(
+        self,
+        passphrase: str,
+        organization: str,
+        imported: tuple[PdfKey, x509.Certificate, tuple[x509.Certificate, ...]] | None,
+        origin: str,
+        *,
+        rotate: bool,
+        reason: str,
+    ) -> SigningIdentity:
+        _check_passphrase(passphrase)
+        organization = organization.strip()
+        if not organization:
+            raise ValidationError("Name the organization the reports are signed for.")
+        action = "signing_identity.rotate" if rotate else "signing_identity.create"
+        if origin == "imported":
+            action = "signing_identity.import"
+        salt = secrets.token_bytes(16)
+        sealing_key = _derive(passphrase, salt, self.kdf)  # slow: outside the write lock
+        manifest_key = ed25519.Ed25519PrivateKey.generate()
+        with self.ctx.change(
+            Permission.RUN_AUDITS, action, "signing_identity", "manage signing keys", reason
+        ) as change:
+            session = change.session
+            old = _active(session)
+            if old is not None and not rotate:
+                raise ValidationError(
+                    "A signing identity already exists; rotate it to replace it "
+                    f"(identity {old.id}, created {old.created_at:%Y-%m-%d})."
+                )
+            if imported is None:
+                pdf_key: PdfKey = ec.generate_private_key(ec.SECP256R1())
+                assert isinstance(pdf_key, ec.EllipticCurvePrivateKey)
+                cert = self_signed_certificate(pdf_key, organization, change.now)
+                chain: tuple[x509.Certificate, ...] = ()
+            else:
+                pdf_key, cert, chain = imported
+            identity = SigningIdentity(0, organization, manifest_key, pdf_key, cert, chain)
+            ed_fp = identity.ed25519_fingerprint
+            cert_fp = identity.certificate_fingerprint
+            secret = json.dumps(
+                {
+                    "ed25519": base64.b64encode(
+                        manifest_key.private_bytes_raw()  # 32 bytes
+                    ).decode(),
+                    "pdf_key": base64.b64encode(
+                        pdf_key.private_bytes(
+                            serialization.Encoding.DER,
+                            serialization.PrivateFormat.PKCS8,
+                            serialization.NoEncryption(),
+                        )
+                    ).decode(),
+                }
+            ).encode()
+            nonce = os.urandom(12)
+            sealed = AESGCM(sealing_key).encrypt(nonce, secret, _aad(ed_fp, cert_fp))
+            if old is not None:
+                old.retired_at = change.now
+                old.retired_by = self.ctx.actor.name
+                change.before = {
+                    "id": old.id,
+                    "ed25519_fingerprint": old.ed25519_fingerprint,
+                    "certificate_fingerprint": old.certificate_fingerprint,
+                }
+            record = SigningIdentityRecord(
+                organization=organization,
+                origin=origin,
+                created_at=change.now,
+                created_by=self.ctx.actor.name,
+                retired_at=None,
+                retired_by="",
+                ed25519_public=manifest_key.public_key().public_bytes(
+                    serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+                ),
+                ed25519_fingerprint=ed_fp,
+                certificate=cert.public_bytes(serialization.Encoding.DER),
+                certificate_fingerprint=cert_fp,
+                chain_pem="".join(
+                    c.public_bytes(serialization.Encoding.PEM).decode() for c in chain
+                ),
+                kdf_time_cost=self.kdf.time_cost,
+                kdf_memory_kib=self.kdf.memory_kib,
+                kdf_parallelism=self.kdf.parallelism,
+                kdf_salt=salt,
+                nonce=nonce,
+                sealed=sealed,
+            )
+            session.add(record)
+            session.flush()
+            _ensure_pseudonym_key(session)
+            change.entity_id = str(record.id)
+            change.after = {
+                "id": record.id,
+                "organization": organization,
+                "origin": origin,
+                "ed25519_fingerprint": ed_fp,
+                "certificate_fingerprint": cert_fp,
+                "certificate_subject": cert.subject.rfc4514_string(),
+                "certificate_not_after": iso(cert.not_valid_after_utc),
+                "kdf": f"argon2id t={self.kdf.time_cost} m={self.kdf.memory_kib} "
+                f"p={self.kdf.parallelism}",
+            }
+            new_id = record.id
+        return SigningIdentity(new_id, organization, manifest_key, pdf_key, cert, chain)
+
+
+def _open(record: SigningIdentityRecord, passphrase: str) -> SigningIdentity:
+    cost = KdfCost(record.kdf_time_cost, record.kdf_memory_kib, record.kdf_parallelism)
+    key = _derive(passphrase, bytes(record.kdf_salt), cost)
+    aad = _aad(record.ed25519_fingerprint, record.certificate_fingerprint)
+    try:
+        secret = json.loads(AESGCM(key).decrypt(bytes(record.nonce), bytes(record.sealed), aad))
+    except InvalidTag:
+        raise WrongPassphrase(
+            f"Wrong passphrase for the signing key (identity {record.id}, fingerprint "
+            f"{record.ed25519_fingerprint[:16]}…): nothing was signed. Give the passphrase chosen "
+            f"when the identity was created (prompt or {PASSPHRASE_ENV})."
+        ) from None
+    manifest_key = ed25519.Ed25519PrivateKey.from_private_bytes(base64.b64decode(secret["ed25519"]))
+    pdf_key = serialization.load_der_private_key(base64.b64decode(secret["pdf_key"]), None)
+    if not isinstance(pdf_key, ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey):
+        raise KnownError(f"Signing identity {record.id} holds a key PDFs cannot be signed with.")
+    cert = x509.load_der_x509_certificate(bytes(record.certificate))
+    chain = (
+        tuple(x509.load_pem_x509_certificates(record.chain_pem.encode()))
+        if record.chain_pem
+        else ()
+    )
+    identity = SigningIdentity(record.id, record.organization, manifest_key, pdf_key, cert, chain)
+    if identity.ed25519_fingerprint != record.ed25519_fingerprint:
+        raise KnownError(f"Signing identity {record.id} is damaged: its keys do not match.")
+    return identity
+
+
+def _ensure_pseudonym_key(session: Session) -> None:
+    if session.get(Setting, PSEUDONYM_KEY) is None:
+        session.add(Setting(key=PSEUDONYM_KEY, value=secrets.token_hex(32)))
+
+
+def pseudonym_key(ctx: Context) -> bytes:
+    """The local key behind pseudonyms in vendor reports (never exported).
+
+    Raises:
+        KnownError: no identity was ever created (the key is made with the first one).
+    """
+    with ctx.read() as session:
+        value = session.scalar(select(Setting.value).where(Setting.key == PSEUDONYM_KEY))
+    if value is None:
+        raise KnownError("No pseudonym key yet: create the signing identity first.")
+    return bytes.fromhex(value)

@@ -1,0 +1,1 @@
+"""What was bought: vendors, products and entitlements."""

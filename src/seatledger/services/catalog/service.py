@@ -1,0 +1,179 @@
+"""Vendors, products and entitlements: what was bought."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlalchemy import func, select
+
+from seatledger.domain import validation
+from seatledger.domain.licensing import Metric
+from seatledger.domain.roles import Permission
+from seatledger.errors import NotFoundError, ValidationError
+from seatledger.services.core import snapshots
+from seatledger.services.core.context import Context
+from seatledger.store.models import Entitlement, Product, Vendor
+
+EDIT = "edit licenses"
+
+
+@dataclass(frozen=True, slots=True)
+class EntitlementInput:
+    """The fields of an entitlement as entered in a dialog, the CLI or an import."""
+
+    product_id: int
+    metric: Metric
+    quantity: int
+    name: str = ""
+    term_start: dt.date | None = None
+    term_end: dt.date | None = None
+    unit_cost: Decimal | None = None
+    currency: str = "EUR"
+    po_reference: str = ""
+    reseller: str = ""
+    notes: str = ""
+    min_cores_per_processor: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class NamedItem:
+    """An id and a display name, for pickers."""
+
+    id: int
+    name: str
+
+
+class CatalogService:
+    """Creates and edits vendors, products and entitlements."""
+
+    def __init__(self, ctx: Context) -> None:
+        self._ctx = ctx
+
+    def vendors(self) -> list[NamedItem]:
+        """All vendors by name."""
+        with self._ctx.read() as session:
+            rows = session.execute(select(Vendor.id, Vendor.name).order_by(Vendor.name)).all()
+            return [NamedItem(r[0], r[1]) for r in rows]
+
+    def products(self, vendor_id: int | None = None) -> list[NamedItem]:
+        """Products (of one vendor, or all) as 'Vendor Product'."""
+        with self._ctx.read() as session:
+            query = (
+                select(Product.id, Vendor.name, Product.name)
+                .join(Vendor, Product.vendor_id == Vendor.id)
+                .order_by(Vendor.name, Product.name)
+            )
+            if vendor_id is not None:
+                query = query.where(Product.vendor_id == vendor_id)
+            return [NamedItem(r[0], f"{r[1]} {r[2]}") for r in session.execute(query).all()]
+
+    def add_vendor(self, name: str, website: str = "", notes: str = "") -> int:
+        """Add a vendor; names are unique (case-insensitively)."""
+        clean = validation.name(name, "Vendor name")
+        with self._ctx.change(Permission.EDIT_LICENSES, "vendor.create", "vendor", EDIT) as change:
+            exists = change.session.scalar(
+                select(Vendor.id).where(func.lower(Vendor.name) == clean.lower())
+            )
+            if exists:
+                raise ValidationError(f"A vendor named '{clean}' already exists.", "Vendor name")
+            vendor = Vendor(
+                name=clean,
+                website=validation.optional_text(website, "Website", max_len=500),
+                notes=validation.optional_text(notes, "Notes"),
+            )
+            change.session.add(vendor)
+            change.session.flush()
+            change.entity_id = str(vendor.id)
+            change.after = snapshots.vendor(vendor)
+            return vendor.id
+
+    def add_product(self, vendor_id: int, name: str, notes: str = "") -> int:
+        """Add a product of a vendor; names are unique per vendor."""
+        clean = validation.name(name, "Product name")
+        with self._ctx.change(
+            Permission.EDIT_LICENSES, "product.create", "product", EDIT
+        ) as change:
+            if change.session.get(Vendor, vendor_id) is None:
+                raise NotFoundError(f"Vendor {vendor_id} does not exist.")
+            exists = change.session.scalar(
+                select(Product.id).where(
+                    Product.vendor_id == vendor_id, func.lower(Product.name) == clean.lower()
+                )
+            )
+            if exists:
+                raise ValidationError(
+                    f"This vendor already has a product named '{clean}'.", "Product name"
+                )
+            product = Product(
+                vendor_id=vendor_id, name=clean, notes=validation.optional_text(notes, "Notes")
+            )
+            change.session.add(product)
+            change.session.flush()
+            change.entity_id = str(product.id)
+            change.after = snapshots.product(product)
+            return product.id
+
+    def add_entitlement(self, data: EntitlementInput) -> int:
+        """Record a purchase."""
+        with self._ctx.change(
+            Permission.EDIT_LICENSES, "entitlement.create", "entitlement", EDIT
+        ) as change:
+            if change.session.get(Product, data.product_id) is None:
+                raise NotFoundError(f"Product {data.product_id} does not exist.")
+            entitlement = Entitlement(seats_used=0, retired=False)
+            _apply(entitlement, data)
+            change.session.add(entitlement)
+            change.session.flush()
+            change.entity_id = str(entitlement.id)
+            change.after = snapshots.entitlement(entitlement)
+            return entitlement.id
+
+    def update_entitlement(
+        self, entitlement_id: int, data: EntitlementInput, reason: str = ""
+    ) -> None:
+        """Edit a purchase (renewal, true-up, correction); lowering below use is refused."""
+        with self._ctx.change(
+            Permission.EDIT_LICENSES, "entitlement.update", "entitlement", EDIT, reason
+        ) as change:
+            entitlement = change.session.get(Entitlement, entitlement_id)
+            if entitlement is None:
+                raise NotFoundError(f"Entitlement {entitlement_id} does not exist.")
+            before = snapshots.entitlement(entitlement)
+            if data.metric.value != entitlement.metric and entitlement.seats_used:
+                raise ValidationError(
+                    "The metric cannot change while seats are assigned; release them first.",
+                    "Metric",
+                )
+            if data.quantity < entitlement.seats_used and not Metric(data.metric).unlimited:
+                raise ValidationError(
+                    f"Quantity {data.quantity} is below the {entitlement.seats_used} in use; "
+                    "release seats first.",
+                    "Quantity",
+                )
+            _apply(entitlement, data)
+            change.entity_id = str(entitlement.id)
+            change.before, change.after = snapshots.diff(before, snapshots.entitlement(entitlement))
+            if not change.after:
+                raise ValidationError("Nothing changed.")
+
+
+def _apply(entitlement: Entitlement, data: EntitlementInput) -> None:
+    validation.term(data.term_start, data.term_end)
+    entitlement.product_id = data.product_id
+    entitlement.name = validation.optional_text(data.name, "Name", max_len=200)
+    entitlement.metric = Metric(data.metric).value
+    entitlement.quantity = validation.count(data.quantity, "Quantity")
+    entitlement.min_cores_per_processor = validation.count(
+        data.min_cores_per_processor, "Minimum cores per processor", maximum=1024
+    )
+    entitlement.term_start = data.term_start
+    entitlement.term_end = data.term_end
+    entitlement.unit_cost = validation.money(data.unit_cost, "Unit cost")
+    entitlement.currency = validation.currency(data.currency)
+    entitlement.po_reference = validation.optional_text(
+        data.po_reference, "PO reference", max_len=200
+    )
+    entitlement.reseller = validation.optional_text(data.reseller, "Reseller", max_len=200)
+    entitlement.notes = validation.optional_text(data.notes, "Notes")

@@ -1,0 +1,1 @@
+"""The plumbing every service shares: the unit of work, entity snapshots, forking helpers."""

@@ -1,0 +1,1 @@
+"""Who and what holds seats: teams, people and devices."""

@@ -1,0 +1,179 @@
+"""Teams, people and devices: who and what seats are assigned to."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from seatledger.domain import validation
+from seatledger.domain.roles import Permission
+from seatledger.errors import NotFoundError, ValidationError
+from seatledger.services.catalog.service import NamedItem
+from seatledger.services.core import snapshots
+from seatledger.services.core.context import Context
+from seatledger.store.models import Device, Person, Team
+
+EDIT = "edit people and devices"
+
+
+@dataclass(frozen=True, slots=True)
+class PersonInput:
+    """A person's fields as entered."""
+
+    employee_id: str
+    name: str
+    email: str = ""
+    team_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceInput:
+    """A device's fields as entered."""
+
+    hostname: str
+    serial: str = ""
+    owner_id: int | None = None
+    processors: int = 1
+    cores: int = 4
+    os: str = ""
+
+
+class DirectoryService:
+    """Creates and edits teams, people and devices."""
+
+    def __init__(self, ctx: Context) -> None:
+        self._ctx = ctx
+
+    def teams(self) -> list[NamedItem]:
+        """All teams by name."""
+        with self._ctx.read() as session:
+            rows = session.execute(select(Team.id, Team.name).order_by(Team.name)).all()
+            return [NamedItem(r[0], r[1]) for r in rows]
+
+    def add_team(self, name: str, cost_centre: str = "") -> int:
+        """Add a team (cost centre)."""
+        clean = validation.name(name, "Team name")
+        with self._ctx.change(Permission.EDIT_DIRECTORY, "team.create", "team", EDIT) as change:
+            if change.session.scalar(select(Team.id).where(func.lower(Team.name) == clean.lower())):
+                raise ValidationError(f"A team named '{clean}' already exists.", "Team name")
+            team = Team(
+                name=clean,
+                cost_centre=validation.optional_text(cost_centre, "Cost centre", max_len=64),
+            )
+            change.session.add(team)
+            change.session.flush()
+            change.entity_id = str(team.id)
+            change.after = snapshots.team(team)
+            return team.id
+
+    def add_person(self, data: PersonInput) -> int:
+        """Add a person; employee ids are unique."""
+        with self._ctx.change(Permission.EDIT_DIRECTORY, "person.create", "person", EDIT) as change:
+            person = Person(status="active")
+            self._apply_person(change.session, person, data)
+            change.session.add(person)
+            change.session.flush()
+            change.entity_id = str(person.id)
+            change.after = snapshots.person(person)
+            return person.id
+
+    def update_person(self, person_id: int, data: PersonInput, reason: str = "") -> None:
+        """Edit a person's details."""
+        with self._ctx.change(
+            Permission.EDIT_DIRECTORY, "person.update", "person", EDIT, reason
+        ) as change:
+            person = change.session.get(Person, person_id)
+            if person is None:
+                raise NotFoundError(f"Person {person_id} does not exist.")
+            before = snapshots.person(person)
+            self._apply_person(change.session, person, data, own_id=person.id)
+            change.entity_id = str(person.id)
+            change.before, change.after = snapshots.diff(before, snapshots.person(person))
+            if not change.after:
+                raise ValidationError("Nothing changed.")
+
+    def mark_left(self, person_id: int, date_left: dt.date, reason: str = "") -> None:
+        """Record that a person left; their seats stay until released (and show as findings)."""
+        with self._ctx.change(
+            Permission.EDIT_DIRECTORY, "person.leave", "person", EDIT, reason
+        ) as change:
+            person = change.session.get(Person, person_id)
+            if person is None:
+                raise NotFoundError(f"Person {person_id} does not exist.")
+            if person.status == "left":
+                raise ValidationError(f"{person.name} is already marked as left.")
+            change.entity_id = str(person.id)
+            change.before = {"status": person.status, "date_left": None}
+            person.status = "left"
+            person.date_left = date_left
+            change.after = {"status": "left", "date_left": date_left.isoformat()}
+
+    def add_device(self, data: DeviceInput) -> int:
+        """Add a device; host names are unique."""
+        with self._ctx.change(Permission.EDIT_DIRECTORY, "device.create", "device", EDIT) as change:
+            device = Device()
+            self._apply_device(change.session, device, data)
+            change.session.add(device)
+            change.session.flush()
+            change.entity_id = str(device.id)
+            change.after = snapshots.device(device)
+            return device.id
+
+    def update_device(self, device_id: int, data: DeviceInput, reason: str = "") -> None:
+        """Edit a device's details."""
+        with self._ctx.change(
+            Permission.EDIT_DIRECTORY, "device.update", "device", EDIT, reason
+        ) as change:
+            device = change.session.get(Device, device_id)
+            if device is None:
+                raise NotFoundError(f"Device {device_id} does not exist.")
+            before = snapshots.device(device)
+            self._apply_device(change.session, device, data, own_id=device.id)
+            change.entity_id = str(device.id)
+            change.before, change.after = snapshots.diff(before, snapshots.device(device))
+            if not change.after:
+                raise ValidationError("Nothing changed.")
+
+    @staticmethod
+    def _apply_person(session: Session, person: Person, data: PersonInput, own_id: int = 0) -> None:
+        employee_id = validation.name(data.employee_id, "Employee ID", max_len=64)
+        clash = session.scalar(
+            select(Person.id).where(Person.employee_id == employee_id, Person.id != own_id)
+        )
+        if clash:
+            raise ValidationError(
+                f"Employee ID '{employee_id}' already belongs to someone else.", "Employee ID"
+            )
+        if data.team_id is not None and session.get(Team, data.team_id) is None:
+            raise NotFoundError(f"Team {data.team_id} does not exist.")
+        person.employee_id = employee_id
+        person.name = validation.name(data.name, "Name")
+        person.email = validation.email(data.email)
+        person.team_id = data.team_id
+
+    @staticmethod
+    def _apply_device(session: Session, device: Device, data: DeviceInput, own_id: int = 0) -> None:
+        hostname = validation.name(data.hostname, "Host name", max_len=255)
+        clash = session.scalar(
+            select(Device.id).where(
+                func.lower(Device.hostname) == hostname.lower(), Device.id != own_id
+            )
+        )
+        if clash:
+            raise ValidationError(f"A device named '{hostname}' already exists.", "Host name")
+        if data.owner_id is not None and session.get(Person, data.owner_id) is None:
+            raise NotFoundError(f"Person {data.owner_id} does not exist.")
+        device.hostname = hostname
+        device.serial = validation.optional_text(data.serial, "Serial", max_len=128)
+        device.owner_id = data.owner_id
+        device.processors = validation.count(data.processors, "Processors", maximum=1024)
+        device.cores = validation.count(data.cores, "Cores", maximum=65536)
+        if device.cores < device.processors:
+            raise ValidationError(
+                f"Cores ({device.cores}) cannot be fewer than processors ({device.processors}).",
+                "Cores",
+            )
+        device.os = validation.optional_text(data.os, "Operating system", max_len=100)

@@ -1,0 +1,1 @@
+"""File imports: preview and commit, the writers that upsert records, normalization rules."""

@@ -1,0 +1,931 @@
+"""Writing imported records: upsert by natural key, inside the caller's one write transaction.
+
+People are keyed by employee id, devices by host name (or serial, for a renamed machine),
+installs by device and title, purchases by vendor, product, metric and PO reference, usage by
+feature, user, host and checkout.  Bulk paths write tuples through the driver
+(:mod:`seatledger.store.bulk`); the caller rolls everything back if any problem was found.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import queue
+import threading
+from array import array
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+from itertools import pairwise, repeat
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+from sqlalchemy.pool import SingletonThreadPool
+
+from seatledger.domain.licensing import Metric
+from seatledger.domain.normalization import Normalizer, RawTitle
+from seatledger.ingest import flexlm
+from seatledger.ingest.formats import Kind
+from seatledger.ingest.records import (
+    DeviceRecord,
+    EntitlementRecord,
+    InstallChunk,
+    Installs,
+    PersonRecord,
+    Record,
+    UsageRecord,
+)
+from seatledger.ingest.tabular import Problem
+from seatledger.services.imports.rules import load_normalizer
+from seatledger.store.bulk import Bulk
+from seatledger.store.models import Entitlement, Product, Vendor
+
+if TYPE_CHECKING:
+    from seatledger.services.imports.service import ImportOptions
+
+
+@dataclass
+class Applied:
+    """Counts of what an import changed."""
+
+    rows: int = 0
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    flagged: int = 0
+    removed: int = 0
+    notes: list[str] = field(default_factory=list)
+    # Inventory imports: how many of the inserted installs are of each title (the alert rule
+    # for unlicensed installs reads these instead of scanning a million new rows again).
+    inserted_by_title: dict[int, int] = field(default_factory=dict)
+    # The highest install id before the import: every install it inserted has a higher one
+    # (not consecutive: PostgreSQL spends a sequence value on each upsert that conflicts).
+    installs_before: int = 0
+
+
+def apply(  # noqa: PLR0917 (the parts of one commit, passed straight through)
+    session: Session,
+    options: ImportOptions,
+    batch_id: int,
+    now: dt.datetime,
+    records: Iterator[Record],
+    problems: list[Problem],
+    snapshot: flexlm.Snapshot | None,
+    *,
+    given: frozenset[str],
+) -> Applied:
+    """Write ``records`` of ``options.kind``; problems found against the database are appended.
+
+    ``given`` names the fields the file has columns for: a field it has no column for keeps
+    what is stored (a purchases file without a currency does not turn USD into EUR).
+    """
+    bulk = Bulk(session.connection())
+    kind = options.kind
+    if kind is Kind.PEOPLE:
+        return _people(
+            bulk, batch_id, records, full=options.full_export, dates="date_left" in given
+        )
+    if kind is Kind.DEVICES:
+        return _devices(bulk, now, records)
+    if kind is Kind.INVENTORY:
+        raise ValueError("inventories are written by apply_inventory, from chunks")
+    if kind is Kind.USAGE:
+        return _usage(session, bulk, batch_id, records, snapshot)
+    if kind is Kind.SNIPEIT:
+        given = frozenset(_SNIPEIT_FIELDS.get(key, key) for key in given)
+    return _entitlements(session, records, problems, given)
+
+
+_SNIPEIT_FIELDS = {
+    "name": "product",
+    "seats": "quantity",
+    "purchase_date": "term_start",
+    "expiration_date": "term_end",
+    "purchase_cost": "unit_cost",
+    "order_number": "po_reference",
+    "supplier": "reseller",
+}
+
+
+def _lower_map(rows: Any) -> dict[str, int]:
+    return {str(key).lower(): int(value) for value, key in rows}
+
+
+# -- people ---------------------------------------------------------------------------------------
+
+
+def _people(
+    bulk: Bulk, batch_id: int, records: Iterator[Record], *, full: bool, dates: bool
+) -> Applied:
+    done = Applied()
+    teams = _lower_map(bulk.execute("SELECT id, name FROM team"))
+    next_team = bulk.max_id("team")
+    existing: dict[str, tuple[Any, ...]] = {
+        str(row[1]).lower(): tuple(row)
+        for row in bulk.execute(
+            "SELECT id, employee_id, name, email, team_id, status, date_left FROM person"
+        )
+    }
+    next_id = bulk.max_id("person")
+    inserts: list[tuple[Any, ...]] = []
+    updates: list[tuple[Any, ...]] = []
+    seen: list[tuple[int, int]] = []
+    new_teams: list[tuple[Any, ...]] = []
+    for record in records:
+        assert isinstance(record, PersonRecord)
+        done.rows += 1
+        team_id: int | None = None
+        if record.team:
+            team_id = teams.get(record.team.lower())
+            if team_id is None:
+                next_team += 1
+                team_id = teams[record.team.lower()] = next_team
+                new_teams.append((team_id, record.team, ""))
+        old = existing.get(record.employee_id.lower())
+        if old is None:
+            status = "left" if record.left else "active"
+            next_id += 1
+            inserts.append(
+                (
+                    next_id,
+                    record.employee_id,
+                    record.name,
+                    record.email,
+                    team_id,
+                    status,
+                    bulk.day(record.date_left),
+                    batch_id,
+                )
+            )
+            done.inserted += 1
+            done.flagged += status == "left"
+            continue
+        person_id, _, name, email, old_team, old_status, old_left = old
+        status = old_status
+        if record.left is True:
+            status = "left"
+        elif record.left is False or old_status == "missing":
+            status = "active"
+        if dates:
+            date_left = bulk.day(record.date_left)  # a planned leaving date too
+        elif old_status == "left" and status != "left":
+            date_left = None  # back: the old leaving date no longer holds
+        else:
+            date_left = old_left
+        new = (record.name, record.email or email, team_id if record.team else old_team, status)
+        if new != (name, email, old_team, old_status) or str(date_left) != str(old_left):
+            updates.append((*new, date_left, batch_id, person_id))
+            done.updated += 1
+            done.flagged += status == "left" and old_status != "left"
+        else:
+            seen.append((batch_id, person_id))
+            done.unchanged += 1
+    bulk.insert("team", "id, name, cost_centre", new_teams)
+    bulk.insert(
+        "person",
+        "id, employee_id, name, email, team_id, status, date_left, seen_import_id",
+        inserts,
+    )
+    bulk.many(
+        "UPDATE person SET name = ?, email = ?, team_id = ?, status = ?, date_left = ?, "
+        "seen_import_id = ? WHERE id = ?",
+        updates,
+    )
+    bulk.many("UPDATE person SET seen_import_id = ? WHERE id = ?", seen)
+    bulk.advance_sequences(["team", "person"])
+    if new_teams:
+        done.notes.append(
+            f"{len(new_teams)} new team(s): " + ", ".join(t[1] for t in new_teams[:5])
+        )
+    if full:
+        gone = bulk.execute(
+            "UPDATE person SET status = 'missing' WHERE status = 'active' AND "
+            "(seen_import_id IS NULL OR seen_import_id <> ?)",
+            (batch_id,),
+        ).rowcount
+        if gone:
+            done.flagged += gone
+            done.notes.append(
+                f"{gone} active people are not in this full HR export and are flagged as missing."
+            )
+    return done
+
+
+# -- devices --------------------------------------------------------------------------------------
+
+
+def _person_lookup(bulk: Bulk) -> dict[str, int]:
+    """People by email, email local part and employee id (lower case), for owners and users."""
+    found: dict[str, int] = {}
+    for person_id, employee_id, email in bulk.execute("SELECT id, employee_id, email FROM person"):
+        found.setdefault(str(employee_id).lower(), person_id)
+        if email:
+            address = str(email).lower()
+            found[address] = person_id
+            found.setdefault(address.split("@", 1)[0], person_id)
+    return found
+
+
+def _owner(people: dict[str, int], text: str) -> int | None:
+    value = text.strip().lower()
+    if not value:
+        return None
+    if value in people:
+        return people[value]
+    value = value.rsplit("\\", 1)[-1]  # DOMAIN\user
+    return people.get(value) or people.get(value.split("@", 1)[0])
+
+
+# BIOS placeholders and test values many machines share; a rename is never matched by them.
+_PLACEHOLDER_SERIALS = frozenset(
+    {
+        "",
+        "na",
+        "none",
+        "null",
+        "unknown",
+        "notspecified",
+        "notapplicable",
+        "defaultstring",
+        "tobefilledbyoem",
+        "systemserialnumber",
+        "chassisserialnumber",
+        "serialnumber",
+        "invalid",
+        "123456789",
+        "0123456789",
+        "1234567890",
+    }
+)
+
+
+def _serial_key(serial: str) -> str:
+    """A serial compared loosely; empty for a placeholder no machine can be told by."""
+    key = "".join(ch for ch in serial.lower() if ch.isalnum())
+    return "" if key in _PLACEHOLDER_SERIALS or not key.strip("0") else key
+
+
+def _devices(bulk: Bulk, now: dt.datetime, records: Iterator[Record]) -> Applied:
+    done = Applied()
+    people = _person_lookup(bulk)
+    by_host: dict[str, list[Any]] = {}
+    by_serial: dict[str, list[Any]] = {}
+    shared: set[str] = set()
+    for row in bulk.execute(
+        "SELECT id, hostname, serial, os, processors, cores, owner_id, last_seen FROM device"
+    ):
+        values = list(row)
+        by_host[str(values[1]).lower()] = values
+        if key := _serial_key(str(values[2] or "")):
+            if key in by_serial:
+                shared.add(key)
+            by_serial[key] = values
+    rows = [r for r in records if isinstance(r, DeviceRecord)]
+    listed: dict[str, int] = {}
+    for record in rows:
+        if key := _serial_key(record.serial):
+            listed[key] = listed.get(key, 0) + 1
+    shared.update(key for key, times in listed.items() if times > 1)
+    listed_hosts = {r.hostname.lower() for r in rows}
+    next_id = bulk.max_id("device")
+    inserts: list[tuple[Any, ...]] = []
+    updates: dict[int, tuple[Any, ...]] = {}
+    renamed: list[int] = []
+    unknown_owners: list[str] = []
+    for record in rows:
+        done.rows += 1
+        owner_id = _owner(people, record.owner)
+        if record.owner and owner_id is None:
+            unknown_owners.append(record.owner)
+        last_seen = bulk.day(record.last_seen or now.date())
+        host = record.hostname.lower()
+        old = by_host.get(host)
+        key = _serial_key(record.serial)
+        if old is None and key and key not in shared:
+            # A machine renamed since: its serial, under a name this file no longer lists.
+            candidate = by_serial.get(key)
+            if (
+                candidate is not None
+                and candidate[0] not in updates
+                and str(candidate[1]).lower() not in listed_hosts
+            ):
+                old = candidate
+                by_host.pop(str(old[1]).lower(), None)
+                renamed.append(old[0])
+        if old is None:
+            next_id += 1
+            row = [
+                next_id,
+                record.hostname,
+                record.serial,
+                record.os,
+                record.processors or 1,
+                record.cores or 4,
+                owner_id,
+                last_seen,
+            ]
+            inserts.append(tuple(row))
+            by_host[host] = row
+            done.inserted += 1
+            continue
+        new = [
+            old[0],
+            record.hostname,
+            record.serial or old[2],
+            record.os or old[3],
+            record.processors if record.processors is not None else old[4],
+            record.cores if record.cores is not None else old[5],
+            owner_id if owner_id is not None else old[6],
+            last_seen,
+        ]
+        if [str(v) for v in new[:7]] != [str(v) for v in old[:7]]:
+            done.updated += 1
+        else:
+            done.unchanged += 1
+        updates[old[0]] = (*new[1:], new[0])
+        by_host[host] = new
+    # Renamed machines give up their old names first: another row may be taking one of them.
+    bulk.many(
+        "UPDATE device SET hostname = ? WHERE id = ?",
+        [(f"\x01renaming {device_id}", device_id) for device_id in renamed],
+    )
+    bulk.many(
+        "UPDATE device SET hostname = ?, serial = ?, os = ?, processors = ?, cores = ?, "
+        "owner_id = ?, last_seen = ? WHERE id = ?",
+        list(updates.values()),
+    )
+    bulk.insert(
+        "device", "id, hostname, serial, os, processors, cores, owner_id, last_seen", inserts
+    )
+    bulk.advance_sequences(["device"])
+    if unknown_owners:
+        done.notes.append(
+            f"{len(unknown_owners)} primary user(s) are not among the people (e.g. "
+            f"{unknown_owners[0]}); those devices keep no owner. Import the HR list first."
+        )
+    return done
+
+
+# -- installed software ---------------------------------------------------------------------------
+
+
+def apply_inventory(
+    session: Session,
+    batch_id: int,
+    now: dt.datetime,
+    chunks: Iterator[InstallChunk],
+    expected_rows: int = 0,
+) -> Applied:
+    """Write an inventory's installs, read as chunks of indexes (the million-row path).
+
+    New devices and titles are added as the chunks name them.  Installs of devices that have
+    none yet (new devices, or a first inventory) only gain rows: they are written as the file
+    is read, by a writer thread (SQLite works with the GIL released, so reading the next chunk
+    and writing this one share the two cores), a pair listed twice keeping the last date given.
+    The other devices' pairs are then compared set-based through a staging table (reactivate
+    what was removed, insert what is new, mark removed what the same tool no longer lists).
+    ``expected_rows`` (an estimate of the file's rows) and the first chunk's share of new
+    installs decide whether the title index is rebuilt, not kept up.
+    """
+    import numpy as np  # noqa: PLC0415 (numbers for a million rows; not needed at start-up)
+
+    done = Applied()
+    bulk = Bulk(session.connection())
+    today = bulk.day(now.date())
+    devices = _lower_map(bulk.execute("SELECT id, hostname FROM device"))
+    titles: dict[tuple[str, str, str], int] = {}
+    unmapped: set[int] = set()  # titles no rule maps
+    for i, p, t, v, product in bulk.execute(
+        "SELECT id, publisher, title, version, product_id FROM software_title"
+    ):
+        titles[(str(p), str(t), str(v))] = int(i)
+        if product is None:
+            unmapped.add(int(i))
+    normalizer: Normalizer = load_normalizer(session)
+    # Devices with installs already: theirs are staged and compared once the file is read.
+    known = np.array(
+        [
+            int(d)
+            for (d,) in bulk.execute(
+                "SELECT id FROM device WHERE EXISTS "
+                "(SELECT 1 FROM installation i WHERE i.device_id = device.id)"
+            )
+        ],
+        dtype=np.int64,
+    )
+    table_rows = done.installs_before = bulk.max_id("installation")
+    decided = False  # whether to rebuild the title index: on the first chunk (see below)
+    next_device = first_device = bulk.max_id("device")
+    next_title = bulk.max_id("software_title")
+    device_of = array("q")  # the reader's host index -> device id
+    title_of = array("q")  # the reader's title index -> title id
+    listed = _Listed(np)  # known devices' pairs
+    fresh = _Listed(np)  # the others' pairs, as written (to count them)
+    found: Installs | None = None
+    day_values: list[Any] = []  # the reader's date index -> the stored value
+    with _Writer(bulk) as writer:
+        for chunk in chunks:
+            found = chunk.found
+            new_devices: list[tuple[Any, ...]] = []
+            new_titles: list[tuple[Any, ...]] = []
+            for host in found.hosts[len(device_of) :]:
+                device_id = devices.get(host.lower())
+                if device_id is None:
+                    next_device += 1
+                    device_id = devices[host.lower()] = next_device
+                    new_devices.append((device_id, host, "", "", 1, 4, today))
+                device_of.append(device_id)
+            for key in found.titles[len(title_of) :]:
+                title_id = titles.get(key)
+                if title_id is None:
+                    next_title += 1
+                    title_id = titles[key] = next_title
+                    product = normalizer.product_of(RawTitle(*key))
+                    new_titles.append((title_id, *key, product))
+                    if product is None:
+                        unmapped.add(title_id)
+                title_of.append(title_id)
+            day_values += [bulk.day(d) for d in found.dates[len(day_values) :]]
+            done.rows += len(chunk)
+            device_ids = np.array(device_of, dtype=np.int64)[np.frombuffer(chunk.host_of, np.int32)]
+            title_ids = np.array(title_of, dtype=np.int64)[np.frombuffer(chunk.title_of, np.int32)]
+            keys = device_ids << 32 | title_ids
+            days = np.array(chunk.date_of, dtype=np.int32) if chunk.date_of else None
+            staged = np.isin(device_ids, known)
+            listed.add(keys[staged], None if days is None else days[staged])
+            new = ~staged
+            fresh.add(keys[new], None)  # counted only: their dates go with the writer
+            if not decided:
+                # The title index takes the new rows in random order; past a quarter of the
+                # table, building it again over every row costs less (1M into an empty
+                # inventory: 9.0 s -> 5.5 s).  The new rows are guessed from the file's size and
+                # the first chunk's share of them; the writer has not started writing yet.
+                decided = True
+                share = float(new.mean()) if len(new) else 0.0
+                if expected_rows * share * 4 > table_rows:
+                    bulk.defer_indexes(["installation"], only=["ix_installation_title"])
+            writer.send(
+                new_devices,
+                new_titles,
+                _by_day(np, keys[new], None if days is None else days[new], day_values),
+                today,
+                batch_id,
+            )
+    bulk.restore_indexes()
+    bulk.advance_sequences(["device", "software_title"])
+    fresh_keys, _ = fresh.distinct()
+    done.inserted = len(fresh_keys)
+    mask = (1 << 32) - 1
+    done.inserted_by_title = _counts(np, fresh_keys & mask)
+    keys, days = listed.distinct()
+    if len(keys):
+        _write_known(
+            bulk,
+            done,
+            batch_id,
+            today,
+            lambda: _install_rows(keys, days, day_values),
+            len(keys),
+        )
+    distinct_titles = _distinct(np, np.concatenate([keys & mask, fresh_keys & mask])).tolist()
+    unmatched = len(unmapped.intersection(distinct_titles))
+    bulk.advance_sequences(["installation"])
+    created = next_device - first_device
+    if created:
+        done.notes.append(f"{created:,} device(s) were new and were added by host name.")
+    if unmatched:
+        done.notes.append(
+            f"{unmatched:,} title(s) match no normalization rule; map them under Software titles."
+        )
+    return done
+
+
+def _by_day(
+    np: Any, keys: Any, days: Any | None, day_values: list[Any]
+) -> list[tuple[Any, list[int]]]:
+    """A chunk's pairs, each once with the last date the chunk gives it, grouped by that date
+    (the stored value) and in key order within each group."""
+    chunk = _Listed(np)
+    chunk.add(keys, days)
+    distinct, last = chunk.distinct()
+    if last is None:
+        return [(None, distinct.tolist())] if len(distinct) else []
+    order = np.argsort(last, kind="stable")
+    distinct, last = distinct[order], last[order]
+    bounds = [*np.flatnonzero(_firsts(np, last)).tolist(), len(last)]
+    return [(day_values[int(last[a])], distinct[a:b].tolist()) for a, b in pairwise(bounds)]
+
+
+class _Writer:
+    """Writes an inventory's new devices, titles and fresh installs on a thread of its own, a
+    chunk at a time, while the caller reads the next chunk.
+
+    On SQLite each group of a chunk's installs (those with the same install date) is one
+    statement over a JSON array of packed keys: SQLite expands it in C with the GIL released,
+    so the reading thread is not held up row by row (an executemany from this thread, which
+    takes the GIL back for every row, ran at half its single-threaded speed), and it costs a
+    third of an executemany.  PostgreSQL takes the rows by executemany.
+
+    Chunks are written in the order sent (a chunk's devices and titles before its installs,
+    which PostgreSQL checks at once); at most two wait.  Leaving the ``with`` block waits for
+    the writer and raises what it raised; leaving it by an exception stops the writer first, so
+    the transaction rolls back with nobody writing.
+    """
+
+    _CONFLICT = (
+        " ON CONFLICT (device_id, title_id) DO UPDATE "
+        "SET install_date = COALESCE(excluded.install_date, installation.install_date)"
+    )
+    _COLUMNS = (
+        "INSERT INTO installation (device_id, title_id, first_seen, removed_on, install_date, "
+    )
+    _ROWS = _COLUMNS + "import_id) VALUES (?, ?, ?, NULL, ?, ?)" + _CONFLICT
+    _JSON = (
+        _COLUMNS + "import_id) SELECT value >> 32, value & 4294967295, ?, NULL, ?, ? "
+        "FROM json_each(?) WHERE true" + _CONFLICT  # WHERE: SQLite's upsert-after-SELECT rule
+    )
+
+    def __init__(self, bulk: Bulk) -> None:
+        self._bulk = bulk
+        self._json = bulk.sqlite and _has_json_each(bulk)
+        self._queue: queue.Queue[tuple[Any, ...] | None] = queue.Queue(maxsize=2)
+        self._error: BaseException | None = None
+        self._stop = False
+        # An in-memory SQLite database lives in one thread's connection: written inline.
+        self._inline = isinstance(bulk.conn.engine.pool, SingletonThreadPool)
+        self._thread = threading.Thread(target=self._run, name="inventory-writer", daemon=True)
+
+    def __enter__(self) -> _Writer:
+        if not self._inline:
+            self._thread.start()
+        return self
+
+    def send(self, *work: Any) -> None:
+        """Queue one chunk: (new devices, new titles, installs by day, today, batch id)."""
+        if self._inline:
+            self._write(*work)
+            return
+        if self._error is not None:
+            raise self._error
+        self._queue.put(work)
+
+    def __exit__(self, kind: object, value: object, traceback: object) -> None:
+        if self._inline:
+            return
+        if kind is not None:
+            self._stop = True
+        self._queue.put(None)
+        self._thread.join()
+        if kind is None and self._error is not None:
+            raise self._error
+
+    def _run(self) -> None:
+        while (work := self._queue.get()) is not None:
+            if self._stop or self._error is not None:
+                continue
+            try:
+                self._write(*work)
+            except BaseException as exc:  # raised in the caller's thread
+                self._error = exc
+
+    def _write(
+        self,
+        new_devices: list[tuple[Any, ...]],
+        new_titles: list[tuple[Any, ...]],
+        by_day: list[tuple[Any, list[int]]],
+        today: Any,
+        batch_id: int,
+    ) -> None:
+        bulk = self._bulk
+        bulk.insert("device", "id, hostname, serial, os, processors, cores, last_seen", new_devices)
+        bulk.insert("software_title", "id, publisher, title, version, product_id", new_titles)
+        for day, keys in by_day:
+            if self._json:
+                text = "[" + ",".join(map(str, keys)) + "]"
+                bulk.execute(self._JSON, (today, day, batch_id, text))
+            else:
+                rows = ((k >> 32, k & 0xFFFFFFFF, today, day, batch_id) for k in keys)
+                bulk.stream(self._ROWS, rows)
+
+
+def _has_json_each(bulk: Bulk) -> bool:
+    """Whether this SQLite has JSON built in (3.38 and later always do)."""
+    try:
+        bulk.execute("SELECT COUNT(*) FROM json_each('[1]')").scalar()
+    except OperationalError:  # an older SQLite without JSON: rows by executemany
+        return False
+    return True
+
+
+def _install_rows(
+    keys: Any, days: Any, day_values: list[Any], today: Any = None, batch_id: int | None = None
+) -> Iterator[tuple[Any, ...]]:
+    """(device, title, [first seen], install date, [import]) of packed keys, in key order."""
+    devices = (keys >> 32).tolist()
+    titles = (keys & ((1 << 32) - 1)).tolist()
+    dates = [day_values[d] for d in days.tolist()] if days is not None else [None] * len(devices)
+    if batch_id is None:
+        return zip(devices, titles, dates, strict=True)
+    return zip(devices, titles, repeat(today), dates, repeat(batch_id), strict=False)
+
+
+def _write_known(  # noqa: PLR0917 (one step of apply_inventory, sharing its state)
+    bulk: Bulk,
+    done: Applied,
+    batch_id: int,
+    today: Any,
+    rows: Callable[[], Iterator[tuple[Any, ...]]],
+    count: int,
+) -> None:
+    """Installs of devices that have some: insert what is new, reactivate what was removed,
+    and mark removed what an earlier export of the same tool listed and this one does not.
+
+    ``rows`` gives (device, title, install date) in key order, each time it is called.
+    """
+    before = bulk.max_id("installation")
+    changed = bulk.stream(
+        "INSERT INTO installation (device_id, title_id, first_seen, removed_on, install_date, "
+        "import_id) VALUES (?, ?, ?, NULL, ?, ?) ON CONFLICT (device_id, title_id) DO UPDATE "
+        "SET removed_on = NULL, first_seen = excluded.first_seen, import_id = excluded.import_id "
+        "WHERE installation.removed_on IS NOT NULL",
+        ((device, title, today, day, batch_id) for device, title, day in rows()),
+    )
+    # New rows take ids past the highest, as this transaction is the only writer.
+    inserted = int(
+        bulk.execute("SELECT COUNT(*) FROM installation WHERE id > ?", (before,)).scalar() or 0
+    )
+    done.inserted += inserted
+    done.updated += changed - inserted
+    done.unchanged += count - changed
+    if inserted:
+        by_title = done.inserted_by_title
+        for title, new in bulk.execute(
+            "SELECT title_id, COUNT(*) FROM installation WHERE id > ? GROUP BY title_id",
+            (before,),
+        ):
+            by_title[int(title)] = by_title.get(int(title), 0) + int(new)
+    # An export lists everything its tool found on each device it covers, so what an earlier
+    # export of the same tool found there and this one no longer lists was removed.  Another
+    # tool's finds stay: two discovery tools rarely see the same software.
+    earlier = bulk.execute(
+        "SELECT 1 FROM import_batch WHERE kind = 'inventory' AND id <> ? AND format = "
+        "(SELECT format FROM import_batch WHERE id = ?) LIMIT 1",
+        (batch_id, batch_id),
+    ).first()
+    if earlier is None:
+        return  # the first export of this tool: nothing of its can have gone
+    key = "PRIMARY KEY (device_id, title_id)"
+    bulk.execute(
+        "CREATE TEMP TABLE import_stage (device_id INTEGER NOT NULL, title_id INTEGER NOT NULL, "
+        f"{key}) " + ("WITHOUT ROWID" if bulk.sqlite else "ON COMMIT DROP")
+    )
+    bulk.stream(
+        "INSERT INTO import_stage (device_id, title_id) VALUES (?, ?)",
+        ((device, title) for device, title, _ in rows()),
+    )
+    done.removed = bulk.execute(
+        "UPDATE installation SET removed_on = ? WHERE removed_on IS NULL "
+        "AND device_id IN (SELECT DISTINCT device_id FROM import_stage) AND NOT EXISTS ("
+        "SELECT 1 FROM import_stage s WHERE s.device_id = installation.device_id "
+        "AND s.title_id = installation.title_id) "
+        "AND import_id IN (SELECT id FROM import_batch WHERE kind = 'inventory' AND format = "
+        "(SELECT format FROM import_batch WHERE id = ?))",
+        (today, batch_id),
+    ).rowcount
+    if bulk.sqlite:
+        bulk.execute("DROP TABLE import_stage")
+
+
+def _distinct(np: Any, values: Any) -> Any:
+    """Distinct int64 values, ascending: a plain sort, as numpy 2.4's ``unique`` takes 1.35 s
+    for a million keys that sort in 0.02 s."""
+    ordered = np.sort(values)
+    return ordered[_firsts(np, ordered)]
+
+
+def _counts(np: Any, values: Any) -> dict[int, int]:
+    """How often each int64 value occurs (a sort, as in :func:`_distinct`)."""
+    ordered = np.sort(values)
+    starts = np.flatnonzero(_firsts(np, ordered))
+    sizes = np.diff(np.append(starts, len(ordered)))
+    return dict(zip(ordered[starts].tolist(), sizes.tolist(), strict=True))
+
+
+def _firsts(np: Any, ordered: Any) -> Any:
+    """Where each run of equal values in sorted ``ordered`` begins, as a mask."""
+    first = np.ones(len(ordered), dtype=bool)
+    first[1:] = ordered[1:] != ordered[:-1]
+    return first
+
+
+class _Listed:
+    """The (device, title) pairs a file lists, packed in one int64 each, with their dates.
+
+    Each pair counts once, with the last install date the file gives it (a date index, 0 for
+    none).  Rows are compacted now and then, so memory follows the distinct pairs, not the rows.
+    """
+
+    COMPACT_AT = 4_000_000
+
+    def __init__(self, np: Any) -> None:
+        self.np = np
+        self.keys: list[Any] = []
+        self.days: list[Any] = []
+        self.dated = False
+        self.rows = 0
+
+    def add(self, keys: Any, days: Any | None) -> None:
+        """Rows in file order: packed keys and, when the file has the column, date indexes."""
+        self.keys.append(keys)
+        if days is not None:
+            self.dated = True
+            self.days.append(days)
+        self.rows += len(keys)
+        if self.rows >= self.COMPACT_AT:
+            self.distinct()
+
+    def distinct(self) -> tuple[Any, Any | None]:
+        """The distinct keys in ascending order, and their dates (None: no date column)."""
+        np = self.np
+        keys = np.concatenate(self.keys) if self.keys else np.empty(0, np.int64)
+        if not self.dated:
+            keys = _distinct(np, keys)
+            self.keys, self.rows = [keys], len(keys)
+            return keys, None
+        days = np.concatenate(self.days)
+        order = np.argsort(keys, kind="stable")  # a pair's rows stay in file order
+        keys, days = keys[order], days[order]
+        first = _firsts(np, keys)
+        group = np.cumsum(first) - 1
+        out_keys = keys[first]
+        out_days = np.zeros(len(out_keys), dtype=np.int32)
+        dated = np.flatnonzero(days)
+        if len(dated):
+            groups = group[dated]
+            last = np.ones(len(dated), dtype=bool)  # the last dated row of its pair
+            last[:-1] = groups[1:] != groups[:-1]
+            out_days[groups[last]] = days[dated[last]]
+        self.keys, self.days, self.rows = [out_keys], [out_days], len(out_keys)
+        return out_keys, out_days
+
+
+# -- usage ----------------------------------------------------------------------------------------
+
+
+def _usage(
+    session: Session,
+    bulk: Bulk,
+    batch_id: int,
+    records: Iterator[Record],
+    snapshot: flexlm.Snapshot | None,
+) -> Applied:
+    done = Applied()
+    people = _person_lookup(bulk)
+    normalizer = load_normalizer(session)
+    products: dict[tuple[str, str], int | None] = {}
+    before_max = bulk.max_id("usage_session")
+    rows: list[tuple[Any, ...]] = []
+    unknown_users: set[str] = set()
+    for record in records:
+        assert isinstance(record, UsageRecord)
+        done.rows += 1
+        # By feature alone, as rules.remap re-maps stored sessions (they keep no publisher).
+        key = ("", record.feature)
+        if key not in products:
+            products[key] = normalizer.product_of(RawTitle("", record.feature))
+        person_id = _owner(people, record.user)
+        if person_id is None:
+            unknown_users.add(record.user)
+        rows.append(
+            (
+                record.feature,
+                record.user,
+                record.host,
+                bulk.stamp(record.checkout),
+                bulk.stamp(record.checkin),
+                record.units,
+                products[key],
+                person_id,
+                batch_id,
+            )
+        )
+    bulk.many(
+        "INSERT INTO usage_session (feature, user_name, host, checkout, checkin, units, "
+        "product_id, person_id, import_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT (feature, user_name, host, checkout) DO UPDATE SET "
+        "import_id = excluded.import_id, "
+        "checkin = COALESCE(excluded.checkin, usage_session.checkin)",
+        rows,
+    )
+    done.inserted = int(
+        bulk.execute("SELECT COUNT(*) FROM usage_session WHERE id > ?", (before_max,)).scalar() or 0
+    )
+    done.unchanged = done.rows - done.inserted
+    if snapshot is not None and snapshot.features:
+        # Checkouts an earlier snapshot showed that this one does not were returned meanwhile;
+        # one that began after this snapshot was taken (a newer file imported first) was not.
+        features = sorted(snapshot.features)
+        marks = ", ".join("?" * len(features))
+        taken = bulk.stamp(snapshot.taken_at)
+        done.updated = bulk.execute(
+            f"UPDATE usage_session SET checkin = ? WHERE checkin IS NULL AND import_id <> ? "
+            f"AND checkout <= ? AND feature IN ({marks})",
+            (taken, batch_id, taken, *features),
+        ).rowcount
+    if unknown_users:
+        done.notes.append(
+            f"{len(unknown_users)} user name(s) match no person (e.g. {sorted(unknown_users)[0]})."
+        )
+    unmatched = sum(1 for value in products.values() if value is None)
+    if unmatched:
+        done.notes.append(f"{unmatched} feature(s) match no normalization rule.")
+    return done
+
+
+# -- entitlements ---------------------------------------------------------------------------------
+
+
+_RECORD_FIELD = {"min_cores_per_processor": "min_cores"}  # where the record's name differs
+
+
+def _entitlements(
+    session: Session, records: Iterator[Record], problems: list[Problem], given: frozenset[str]
+) -> Applied:
+    done = Applied()
+    vendors = {v.name.lower(): v for v in session.scalars(select(Vendor))}
+    products = {(p.vendor_id, p.name.lower()): p for p in session.scalars(select(Product))}
+    owned = {
+        (e.product_id, e.metric, e.po_reference.lower()): e
+        for e in session.scalars(select(Entitlement))
+    }
+    for record in records:
+        assert isinstance(record, EntitlementRecord)
+        done.rows += 1
+        vendor = vendors.get(record.vendor.lower())
+        if vendor is None:
+            vendor = vendors[record.vendor.lower()] = Vendor(
+                name=record.vendor, website="", notes=""
+            )
+            session.add(vendor)
+            session.flush()
+        product = products.get((vendor.id, record.product.lower()))
+        if product is None:
+            product = Product(vendor_id=vendor.id, name=record.product, notes="")
+            products[(vendor.id, record.product.lower())] = product
+            session.add(product)
+            session.flush()
+        key = (product.id, record.metric.value, record.po_reference.lower())
+        entitlement = owned.get(key)
+        values: dict[str, Any] = {
+            "quantity": record.quantity,
+            "term_start": record.term_start,
+            "term_end": record.term_end,
+            "unit_cost": record.unit_cost,
+            "currency": record.currency,
+            "reseller": record.reseller,
+            "min_cores_per_processor": record.min_cores,
+            "core_factor": record.core_factor,
+        }
+        if entitlement is None:
+            entitlement = Entitlement(
+                product_id=product.id,
+                name=f"{record.product} ({record.po_reference})"[:200],
+                metric=record.metric.value,
+                po_reference=record.po_reference,
+                notes="",
+                seats_used=0,
+                retired=False,
+                **(values | {"currency": record.currency or "EUR"}),
+            )
+            owned[key] = entitlement
+            session.add(entitlement)
+            done.inserted += 1
+            continue
+        if record.quantity < entitlement.seats_used and not Metric(entitlement.metric).unlimited:
+            problems.append(
+                Problem(
+                    record.line,
+                    "Quantity",
+                    str(record.quantity),
+                    f"is below the {entitlement.seats_used} seats in use on this purchase; "
+                    "release seats first",
+                )
+            )
+            continue
+        changed = False
+        for name, value in values.items():
+            if _RECORD_FIELD.get(name, name) not in given or (name == "currency" and not value):
+                continue  # the file does not say: what is stored stands
+            current = getattr(entitlement, name)
+            if isinstance(current, Decimal) and value is not None:
+                same = Decimal(current) == Decimal(value)
+            else:
+                same = current == value
+            if not same:
+                setattr(entitlement, name, value)
+                changed = True
+        done.updated += changed
+        done.unchanged += not changed
+    session.flush()
+    return done

@@ -1,0 +1,653 @@
+"""Imports: preview a file with every problem named, then commit it whole or not at all.
+
+A preview reads the whole file (nothing is written) and reports its format, encoding, delimiter,
+first rows and every problem by line, column and value.  A commit reads it again inside one write
+transaction: any problem rolls everything back, and a clean file becomes one ledger entry naming
+the file, its SHA-256 and its row counts.  Re-importing a file already imported changes nothing.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TypeVar
+
+from sqlalchemy import Select, select
+
+from seatledger.domain import canonical
+from seatledger.domain.roles import Permission
+from seatledger.errors import KnownError, NotFoundError, ValidationError
+from seatledger.ingest import flexlm
+from seatledger.ingest.formats import FIELDS, Detection, Kind, detect
+from seatledger.ingest.recognize import unsupported_format
+from seatledger.ingest.records import InstallChunk, InstallRecord, Record, RowReader
+from seatledger.ingest.tabular import (
+    FileFacts,
+    ImportFileError,
+    Problem,
+    Table,
+    read_table,
+    sniff,
+)
+from seatledger.ingest.values import DateOrder, DateReader
+from seatledger.services.core.context import Context
+from seatledger.services.imports import importers
+from seatledger.store.models import ImportBatch, ImportMapping
+
+SAMPLE_ROWS = 20
+PROBLEMS_SHOWN = 200
+PROGRESS_EVERY = 20_000
+
+Progress = Callable[[int, int], None]  # (done, total); raising Cancelled stops the work
+_T = TypeVar("_T")
+
+
+class ImportRejected(KnownError):
+    """A file with problems; nothing was written.  ``problems`` lists them, first first."""
+
+    def __init__(self, file_name: str, problems: list[Problem], total: int) -> None:
+        shown = "\n".join(f"  {p}" for p in problems[:10])
+        more = f"\n  ...and {total - 10:,} more" if total > 10 else ""
+        super().__init__(
+            f"{file_name}: {total:,} problem{'s' if total != 1 else ''}; nothing was imported.\n"
+            f"{shown}{more}"
+        )
+        self.file_name = file_name
+        self.problems = problems
+        self.total = total
+
+
+@dataclass(frozen=True)
+class ImportOptions:
+    """What the user chose for one file."""
+
+    kind: Kind
+    mapping: dict[str, str] | None = None  # field key -> header, from the mapping step
+    mapping_name: str = ""
+    date_order: DateOrder | None = None
+    full_export: bool = False  # people: everyone active who is not in the file is flagged
+
+
+@dataclass
+class Preview:
+    """What a file holds and what is wrong with it; nothing is written."""
+
+    facts: FileFacts
+    kind: Kind
+    format_name: str
+    delimiter: str
+    header: list[str]
+    detection: Detection | None
+    sample: list[tuple[int, list[str]]]
+    problems: list[Problem]
+    problem_count: int
+    rows: int
+    records: int
+    date_order: DateOrder | None
+    date_note: str
+    already_imported: dt.datetime | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """Whether the file can be committed as it is."""
+        return self.problem_count == 0 and (self.detection is None or self.detection.complete)
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """What a commit did."""
+
+    batch_id: int | None
+    kind: Kind
+    file_name: str
+    sha256: str
+    rows: int
+    inserted: int
+    updated: int
+    unchanged: int
+    flagged: int
+    removed: int = 0
+    already_imported: bool = False
+    notes: tuple[str, ...] = ()
+
+    def summary(self) -> str:
+        """One line for a status bar or a terminal."""
+        if self.already_imported:
+            return f"{self.file_name} was imported before (same SHA-256); nothing changed."
+        text = (
+            f"{self.file_name}: {self.rows:,} rows, {self.inserted:,} new, "
+            f"{self.updated:,} updated, {self.unchanged:,} unchanged"
+        )
+        if self.flagged:
+            text += f", {self.flagged:,} flagged"
+        if self.removed:
+            text += f", {self.removed:,} no longer present"
+        return text + "."
+
+
+class _Problems(list[Problem]):
+    """Problems, keeping the first few hundred and counting the rest."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.total = 0
+
+    def append(self, problem: Problem) -> None:
+        self.total += 1
+        if len(self) < PROBLEMS_SHOWN:
+            super().append(problem)
+
+
+@dataclass
+class _Opened:
+    facts: FileFacts
+    options: ImportOptions
+    problems: _Problems
+    dates: DateReader
+    format_name: str
+    delimiter: str
+    header: list[str]
+    detection: Detection | None
+    records: Iterator[Record]
+    reader: RowReader | None
+    table: Table | None
+    snapshot: flexlm.Snapshot | None
+    installs: Iterator[InstallChunk] | None = None  # an inventory's rows, in chunks
+
+    def close(self) -> None:
+        """Release the file, however far it was read."""
+        if self.table is not None:
+            self.table.close()
+
+
+@dataclass
+class _Scan:
+    opened: _Opened
+    problems: _Problems
+    dates: DateReader
+    sample: list[tuple[int, list[str]]]
+    count: int
+
+
+class ImportService:
+    """Previews and commits imports; keeps saved column mappings."""
+
+    def __init__(self, ctx: Context) -> None:
+        self._ctx = ctx
+
+    # -- mappings -------------------------------------------------------------------------------
+
+    def mappings(self, kind: Kind | None = None) -> list[str]:
+        """Names of saved mappings (for one kind, or all)."""
+        with self._ctx.read() as session:
+            query = select(ImportMapping.name).order_by(ImportMapping.name)
+            if kind is not None:
+                query = query.where(ImportMapping.kind == kind.value)
+            return list(session.scalars(query))
+
+    def mapping(self, name: str) -> tuple[Kind, dict[str, str]]:
+        """A saved mapping's kind and columns."""
+        with self._ctx.read() as session:
+            row = session.execute(
+                select(ImportMapping.kind, ImportMapping.columns).where(ImportMapping.name == name)
+            ).first()
+        if row is None:
+            raise NotFoundError(f"There is no saved mapping named '{name}'.")
+        return Kind(row[0]), dict(json.loads(row[1]))
+
+    def save_mapping(self, name: str, kind: Kind, columns: dict[str, str]) -> None:
+        """Save (or replace) a column mapping by name; recorded in the ledger."""
+        clean = name.strip()
+        if not clean:
+            raise ValidationError("A mapping needs a name.", "Mapping name")
+        known = {f.key for f in FIELDS[kind]}
+        unknown = sorted(set(columns) - known)
+        if unknown:
+            raise ValidationError(f"{', '.join(unknown)} are not fields of {kind.label}.")
+        body = canonical.canonical_bytes(columns).decode()
+        with self._ctx.change(
+            Permission.EDIT_DIRECTORY, "import.mapping", "import_mapping", "save import mappings"
+        ) as change:
+            existing = change.session.scalar(
+                select(ImportMapping).where(ImportMapping.name == clean)
+            )
+            change.before = None if existing is None else json.loads(existing.columns)
+            if existing is None:
+                existing = ImportMapping(name=clean, kind=kind.value, columns=body)
+                change.session.add(existing)
+            else:
+                existing.kind, existing.columns = kind.value, body
+            change.session.flush()
+            change.entity_id = str(existing.id)
+            change.after = {"name": clean, "kind": kind.value, "columns": columns}
+
+    # -- preview and commit ---------------------------------------------------------------------
+
+    def preview(
+        self, path: Path, options: ImportOptions, progress: Progress | None = None
+    ) -> Preview:
+        """Read the whole file and report what it holds and every problem; write nothing."""
+        facts = sniff(path)
+        scan = self._settled(facts, options, lambda o: self._scan(o, progress))
+        opened, problems, dates = scan.opened, scan.problems, scan.dates
+        detection = opened.detection
+        if detection is not None and detection.missing:
+            for spec in detection.missing:
+                problems.append(
+                    Problem(
+                        0,
+                        spec.label,
+                        "",
+                        "no column feeds this field; map one or use a saved mapping",
+                    )
+                )
+        date_note = ""
+        if options.date_order is not None:
+            date_note = f"Dates read {options.date_order.label}, as chosen."
+        elif dates.order is not None:
+            date_note = f"Dates read {dates.order.label}, as {dates.decided_at} shows."
+        with self._ctx.read() as session:
+            earlier = session.scalar(
+                select(ImportBatch.imported_at).where(
+                    ImportBatch.kind == options.kind.value,
+                    ImportBatch.sha256 == facts.sha256,
+                )
+            )
+        reader = opened.reader
+        return Preview(
+            facts=facts,
+            kind=options.kind,
+            format_name=opened.format_name,
+            delimiter=opened.delimiter,
+            header=opened.header,
+            detection=detection,
+            sample=scan.sample,
+            problems=list(problems),
+            problem_count=problems.total,
+            rows=reader.rows_read if reader is not None else scan.count,
+            records=scan.count,
+            date_order=options.date_order or dates.order,
+            date_note=date_note,
+            already_imported=earlier,
+        )
+
+    def commit(
+        self,
+        path: Path,
+        options: ImportOptions,
+        *,
+        expected_sha256: str | None = None,
+        progress: Progress | None = None,
+    ) -> ImportResult:
+        """Import the file in one transaction and one ledger entry, or nothing at all.
+
+        Raises:
+            ImportFileError: the file cannot be read as a table (nothing was written).
+            ImportRejected: the file has problems (nothing was written).
+            ValidationError: the file changed since its preview.
+            Cancelled: the progress callback cancelled (nothing was written).
+        """
+        facts = sniff(path)
+        if expected_sha256 is not None and facts.sha256 != expected_sha256:
+            raise ValidationError(
+                f"{facts.path.name} changed since it was previewed; preview it again."
+            )
+        already = ImportResult(
+            None, options.kind, facts.path.name, facts.sha256, 0, 0, 0, 0, 0, already_imported=True
+        )
+        if self._earlier(options.kind, facts.sha256) is not None:
+            return already
+        try:
+            return self._settled(facts, options, lambda o: self._commit(o, progress))
+        except _AlreadyImported:  # by another operator while this one read the file
+            return already
+
+    def _earlier(self, kind: Kind, sha256: str) -> int | None:
+        """The import of the same file (by its hash) as the same kind, if there was one."""
+        with self._ctx.read() as session:
+            return session.scalar(_earlier_batch(kind, sha256))
+
+    def _commit(self, opened: _Opened, progress: Progress | None) -> ImportResult:
+        facts, options, problems, dates = (
+            opened.facts,
+            opened.options,
+            opened.problems,
+            opened.dates,
+        )
+        if opened.detection is not None and opened.detection.missing:
+            missing = ", ".join(f.label for f in opened.detection.missing)
+            raise ImportRejected(
+                facts.path.name,
+                [Problem(0, missing, "", "no column feeds these fields; map them first")],
+                1,
+            )
+        permission = (
+            Permission.EDIT_LICENSES
+            if options.kind in {Kind.ENTITLEMENTS, Kind.SNIPEIT}
+            else Permission.EDIT_DIRECTORY
+        )
+        with self._ctx.change(
+            permission,
+            f"import.{options.kind.value}",
+            "import",
+            f"import {options.kind.value}",
+            # An inventory's installs refer to devices and titles the import itself read or
+            # added in this transaction: they go in without SQLite's per-row lookups.
+            bulk=opened.installs is not None,
+        ) as change:
+            if change.session.scalar(_earlier_batch(options.kind, facts.sha256)) is not None:
+                raise _AlreadyImported
+            batch = ImportBatch(
+                kind=options.kind.value,
+                file_name=facts.path.name,
+                sha256=facts.sha256,
+                format=opened.format_name[:64],
+                rows=0,
+                inserted=0,
+                updated=0,
+                unchanged=0,
+                flagged=0,
+                operator=self._ctx.actor.name,
+                imported_at=change.now,
+            )
+            change.session.add(batch)
+            change.session.flush()
+            detection = opened.detection
+            given = frozenset(
+                {f.key for f in FIELDS[options.kind]}
+                if detection is None
+                else {*detection.columns, *detection.fallbacks}
+            )
+            if opened.installs is not None:
+                chunks = _watch_chunks(opened.installs, opened.reader, progress, facts)
+                applied = importers.apply_inventory(
+                    change.session, batch.id, change.now, chunks, facts.size // 100
+                )
+            else:
+                applied = importers.apply(
+                    change.session,
+                    options,
+                    batch.id,
+                    change.now,
+                    _watch(opened.records, opened.reader, progress, facts),
+                    problems,
+                    opened.snapshot,
+                    given=given,
+                )
+            if _needs_second_pass(options, dates):
+                raise _Settled(dates)  # rolls this pass back; the caller reads the file again
+            _check_read_whole(opened)
+            if problems.total:
+                raise ImportRejected(facts.path.name, list(problems), problems.total)
+            rows = opened.reader.rows_read if opened.reader is not None else applied.rows
+            batch.rows, batch.inserted, batch.updated = rows, applied.inserted, applied.updated
+            batch.unchanged, batch.flagged = applied.unchanged, applied.flagged
+            change.entity_id = str(batch.id)
+            change.after = {
+                "file": facts.path.name,
+                "sha256": facts.sha256,
+                "format": opened.format_name,
+                "encoding": facts.encoding_label,
+                "rows": rows,
+                "inserted": applied.inserted,
+                "updated": applied.updated,
+                "unchanged": applied.unchanged,
+                "flagged": applied.flagged,
+                "removed": applied.removed,
+            }
+            if dates.order is not None and options.date_order is None:
+                change.after["date_order"] = dates.order.value
+            if opened.installs is not None:  # for the alert rules, not the ledger
+                change.extra["inserted_by_title"] = applied.inserted_by_title
+                change.extra["installs_before"] = applied.installs_before
+            return ImportResult(
+                batch.id,
+                options.kind,
+                facts.path.name,
+                facts.sha256,
+                rows,
+                applied.inserted,
+                applied.updated,
+                applied.unchanged,
+                applied.flagged,
+                applied.removed,
+                notes=tuple(applied.notes),
+            )
+
+    def _scan(self, opened: _Opened, progress: Progress | None) -> _Scan:
+        """Read every record (the preview's pass), keeping the first few as a sample."""
+        sample: list[tuple[int, list[str]]] = []
+        count = 0
+        if opened.installs is not None:
+            for chunk in _watch_chunks(opened.installs, opened.reader, progress, opened.facts):
+                count += len(chunk)
+                sample += _install_sample(chunk, SAMPLE_ROWS - len(sample))
+        for record in _watch(opened.records, opened.reader, progress, opened.facts):
+            count += 1
+            if len(sample) < SAMPLE_ROWS:
+                sample.append((record.line, _cells_of(record)))
+        if _needs_second_pass(opened.options, opened.dates):
+            raise _Settled(opened.dates)
+        _check_read_whole(opened)
+        return _Scan(opened, opened.problems, opened.dates, sample, count)
+
+    def _settled(
+        self, facts: FileFacts, options: ImportOptions, work: Callable[[_Opened], _T]
+    ) -> _T:
+        """Run ``work`` over the opened file; again, if the file settled its date order late.
+
+        ``03/04/2026`` on line 2 is read day first once ``25/03/2026`` turns up on line 900, so
+        the rows before line 900 are read again with the order the file itself settled.
+        """
+        dates = DateReader(options.date_order)
+        for attempt in range(2):
+            opened = self._open(facts, options, _Problems(), dates)
+            try:
+                return work(opened)
+            except _Settled as settled:
+                if attempt:
+                    raise AssertionError("the date order was settled twice") from None
+                dates = DateReader(settled.order, decided_at=settled.decided_at)
+            finally:
+                opened.close()
+        raise AssertionError("unreachable")
+
+    def history(self, limit: int = 200) -> list[ImportBatch]:
+        """The latest imports, newest first."""
+        with self._ctx.read() as session:
+            rows = list(
+                session.scalars(select(ImportBatch).order_by(ImportBatch.id.desc()).limit(limit))
+            )
+            session.expunge_all()
+            return rows
+
+    def _open(
+        self, facts: FileFacts, options: ImportOptions, problems: _Problems, dates: DateReader
+    ) -> _Opened:
+        head = ""
+        if facts.kind == "csv":
+            with facts.path.open(encoding=facts.encoding, errors="replace") as handle:
+                head = handle.read(8192)
+            if (other := unsupported_format(head)) is not None:
+                raise ImportFileError(f"{facts.path.name} is {other}.")
+        if options.kind is Kind.USAGE and facts.kind == "csv" and flexlm.looks_like_lmstat(head):
+            snapshot, records = flexlm.read_lmstat(facts, problems)
+            return _Opened(
+                facts,
+                options,
+                problems,
+                dates,
+                "FlexNet lmstat -a",
+                "",
+                [],
+                None,
+                records,
+                None,
+                None,
+                snapshot,
+            )
+        table = read_table(facts, problems)
+        if not any(table.header):
+            table.close()
+            raise ImportFileError(f"{facts.path.name}: the header row is empty.")
+        detection = detect(options.kind, table.header, options.mapping, options.mapping_name)
+        reader = RowReader(table, detection, dates, problems)
+        inventory = detection.complete and options.kind is Kind.INVENTORY
+        return _Opened(
+            facts,
+            options,
+            problems,
+            dates,
+            detection.format_name,
+            table.delimiter_label,
+            table.header,
+            detection,
+            reader.records() if detection.complete and not inventory else iter(()),
+            reader,
+            table,
+            None,
+            reader.install_chunks(numbered=SAMPLE_ROWS) if inventory else None,
+        )
+
+
+def _earlier_batch(kind: Kind, sha256: str) -> Select[int]:
+    return (
+        select(ImportBatch.id)
+        .where(ImportBatch.kind == kind.value, ImportBatch.sha256 == sha256)
+        .limit(1)
+    )
+
+
+class _AlreadyImported(Exception):
+    """Internal: the same file was committed meanwhile; this transaction is rolled back."""
+
+
+class _Settled(Exception):
+    """Internal: the file settled its slash-date order after some rows were read without it."""
+
+    def __init__(self, dates: DateReader) -> None:
+        super().__init__("the date order was settled late")
+        assert dates.order is not None
+        self.order: DateOrder = dates.order
+        self.decided_at = dates.decided_at
+
+
+def _needs_second_pass(options: ImportOptions, dates: DateReader) -> bool:
+    """Whether rows were read with their slash dates unknown before the file settled them."""
+    return options.date_order is None and dates.order is not None and dates.ambiguous_count > 0
+
+
+def _check_read_whole(opened: _Opened) -> None:
+    """Problems of the file as a whole, once every row was read."""
+    problems, dates = opened.problems, opened.dates
+    if dates.order is None and dates.ambiguous_count:
+        for line, column, value in dates.ambiguous:
+            problems.append(
+                Problem(
+                    line,
+                    column,
+                    value,
+                    "day and month cannot be told apart, and no date in the file settles it; "
+                    "choose the date order",
+                )
+            )
+        problems.total += dates.ambiguous_count - len(dates.ambiguous)
+    reader, table = opened.reader, opened.table
+    if reader is None or table is None or reader.rows_read or problems.total:
+        return
+    if opened.detection is not None and opened.detection.complete:
+        problems.append(
+            Problem(
+                table.header_line,
+                "",
+                "",
+                "the file has a header row but no data rows; there is nothing to import",
+            )
+        )
+
+
+def _watch(
+    records: Iterator[Record],
+    reader: RowReader | None,
+    progress: Progress | None,
+    facts: FileFacts,
+) -> Iterator[Record]:
+    """Pass records through, reporting progress every few thousand rows (cancel raises)."""
+    if progress is None:
+        yield from records
+        return
+    estimate = max(facts.size // 80, 1)
+    for number, record in enumerate(records, 1):
+        if number % PROGRESS_EVERY == 0:
+            done = reader.rows_read if reader is not None else number
+            progress(done, max(estimate, done))
+        yield record
+    progress(1, 1)
+
+
+def _watch_chunks(
+    chunks: Iterator[InstallChunk],
+    reader: RowReader | None,
+    progress: Progress | None,
+    facts: FileFacts,
+) -> Iterator[InstallChunk]:
+    """Pass chunks of installs through, reporting progress after each (cancel raises)."""
+    if progress is None:
+        yield from chunks
+        return
+    estimate = max(facts.size // 80, 1)
+    for chunk in chunks:
+        done = reader.rows_read if reader is not None else 0
+        progress(done, max(estimate, done))
+        yield chunk
+    progress(1, 1)
+
+
+def _install_sample(chunk: InstallChunk, wanted: int) -> list[tuple[int, list[str]]]:
+    """The preview's sample rows from the numbered start of an inventory."""
+    found, days = chunk.found, chunk.date_of
+    sample = []
+    for n, line in enumerate(chunk.lines[: max(wanted, 0)]):
+        publisher, title, version = found.titles[chunk.title_of[n]]
+        day = found.dates[days[n]] if days else None
+        record = InstallRecord(line, found.hosts[chunk.host_of[n]], publisher, title, version, day)
+        sample.append((line, _cells_of(record)))
+    return sample
+
+
+def _cells_of(record: Record) -> list[str]:
+    """A record shown as the fields it fed, for the preview's sample."""
+    values = []
+    for name in record.__slots__:
+        if name == "line":
+            continue
+        value = getattr(record, name)
+        values.append(
+            ""
+            if value is None
+            else value.isoformat()
+            if hasattr(value, "isoformat")
+            else str(value)
+        )
+    return values
+
+
+def record_fields(kind: Kind) -> list[str]:
+    """The column titles of a preview's sample for ``kind``."""
+    from seatledger.ingest import records as rec  # noqa: PLC0415
+
+    cls: type[Record] = {
+        Kind.PEOPLE: rec.PersonRecord,
+        Kind.DEVICES: rec.DeviceRecord,
+        Kind.INVENTORY: rec.InstallRecord,
+        Kind.ENTITLEMENTS: rec.EntitlementRecord,
+        Kind.SNIPEIT: rec.EntitlementRecord,
+        Kind.USAGE: rec.UsageRecord,
+    }[kind]
+    names = [f.name for f in dataclasses.fields(cls)]
+    return [n.replace("_", " ").capitalize() for n in names if n != "line"]

@@ -1,0 +1,1 @@
+"""The activity ledger: verifying its chain and reading its entries."""

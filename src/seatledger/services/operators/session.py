@@ -1,0 +1,84 @@
+"""One signed-in operator's services over one database: the only door to writing data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+
+from seatledger.services.alerts.dashboard import DashboardService
+from seatledger.services.alerts.service import AlertService
+from seatledger.services.audits.service import AuditService, count_due
+from seatledger.services.catalog.service import CatalogService
+from seatledger.services.core.context import Actor, Clock, Context, utc_now
+from seatledger.services.directory.service import DirectoryService
+from seatledger.services.imports.rules import RuleService
+from seatledger.services.operators.accounts import OperatorService
+from seatledger.services.seats.service import SeatService
+from seatledger.store.db import Database
+from seatledger.store.models import Setting
+
+if TYPE_CHECKING:
+    from seatledger.services.imports.service import ImportService
+
+DEMO_KEY = "demo"
+ORGANIZATION_KEY = "organization"
+
+
+@dataclass
+class Services:
+    """The services of one session; build with :meth:`for_actor`."""
+
+    ctx: Context
+    catalog: CatalogService = field(init=False)
+    directory: DirectoryService = field(init=False)
+    seats: SeatService = field(init=False)
+    operators: OperatorService = field(init=False)
+    rules: RuleService = field(init=False)
+    audits: AuditService = field(init=False)
+    dashboard: DashboardService = field(init=False)
+    alerts: AlertService = field(init=False)
+    _imports: ImportService | None = field(init=False, default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        self.catalog = CatalogService(self.ctx)
+        self.directory = DirectoryService(self.ctx)
+        self.seats = SeatService(self.ctx)
+        self.operators = OperatorService(self.ctx)
+        self.rules = RuleService(self.ctx)
+        self.audits = AuditService(self.ctx)
+        self.dashboard = DashboardService(self.ctx)
+        self.dashboard.audits_due = count_due
+        self.alerts = AlertService(self.ctx)  # runs the alert rules after every change
+
+    @property
+    def imports(self) -> ImportService:
+        """Imports; the file readers they use are loaded on first use, not at start-up."""
+        if self._imports is None:
+            from seatledger.services.imports.service import ImportService  # noqa: PLC0415
+
+            self._imports = ImportService(self.ctx)
+        return self._imports
+
+    @classmethod
+    def for_actor(cls, db: Database, actor: Actor, clock: Clock = utc_now) -> Services:
+        """Services acting as ``actor``."""
+        return cls(Context(db, actor, clock))
+
+    @property
+    def actor(self) -> Actor:
+        """Who is signed in."""
+        return self.ctx.actor
+
+    @property
+    def db(self) -> Database:
+        """The open database."""
+        return self.ctx.db
+
+
+def read_setting(db: Database, key: str, default: str = "") -> str:
+    """A database-wide setting, read without signing in."""
+    with db.read() as session:
+        value = session.scalar(select(Setting.value).where(Setting.key == key))
+    return default if value is None else value

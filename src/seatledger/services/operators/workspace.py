@@ -1,0 +1,129 @@
+"""An open database as the GUI sees it: open, create the first administrator, sign in.
+
+The GUI never touches the storage layer; it opens a :class:`Workspace` and gets
+:class:`~seatledger.services.operators.session.Services` for the operator who signs in.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+
+from seatledger import __version__
+from seatledger.domain.roles import Role
+from seatledger.services.core.context import Actor, Clock, Context, iso, utc_now
+from seatledger.services.operators import accounts as operators
+from seatledger.services.operators.session import DEMO_KEY, Services, read_setting
+from seatledger.store.db import Database, OpenResult, UpgradeReport, head_revision
+
+
+def upgrade_database(
+    db: Database, actor: Actor, *, dry_run: bool = False, clock: Clock = utc_now
+) -> UpgradeReport:
+    """Upgrade a database written by an older SeatLedger, attributed to a signed-in operator.
+
+    One transaction and one ledger entry (``database.upgrade``: from and to revision, the
+    backup file and its SHA-256); see :meth:`Database.upgrade`.
+
+    Raises:
+        UpgradeError: it failed and nothing was changed (the message names the backup).
+    """
+    return db.upgrade(
+        operator=actor.name,
+        role=actor.role.value,
+        ts=iso(clock()),
+        reason=f"schema upgrade by SeatLedger {__version__}",
+        dry_run=dry_run,
+    )
+
+
+def describe_upgrade(report: UpgradeReport, display_name: str, *, short: bool = False) -> str:
+    """What an upgrade did, for a terminal (the paths in full) or a status bar (``short``)."""
+    if report.dry_run:
+        return (
+            f"Dry run: {display_name} upgrades from schema {report.from_revision} to "
+            f"{report.to_revision} without error; nothing was changed."
+        )
+    text = (
+        f"Upgraded {'the database' if short else display_name} from schema "
+        f"{report.from_revision} to {report.to_revision} (ledger entry {report.ledger_seq})."
+    )
+    if report.backup is not None:
+        kept = report.backup.name if short else str(report.backup)
+        text += f" The database as it was is kept as {kept}."
+    return text
+
+
+class Workspace:
+    """One open database, before and after sign-in."""
+
+    def __init__(self, db: Database, opened: OpenResult) -> None:
+        self._db = db
+        self.opened = opened
+        self.upgraded: UpgradeReport | None = None
+
+    @classmethod
+    def open(cls, db: str | Path, *, create: bool = True) -> Workspace:
+        """Open (creating it if needed) the database at a path or URL.
+
+        A database written by an older SeatLedger is upgraded when an operator signs in (see
+        :attr:`pending_upgrade`), so the upgrade is attributed to them.
+
+        Raises:
+            DatabaseError: not a database, locked, unreachable, or from a newer SeatLedger.
+        """
+        database, result = Database.open(db, create=create)
+        return cls(database, result)
+
+    @property
+    def display_name(self) -> str:
+        """The database as shown in the status bar (never with a password)."""
+        return self._db.display_name
+
+    @property
+    def pending_upgrade(self) -> tuple[str, str] | None:
+        """(stored, newest) schema revisions of a database that signing in will upgrade."""
+        if self.opened.pending_upgrade is None or self.upgraded is not None:
+            return None
+        return self.opened.pending_upgrade, head_revision()
+
+    @cached_property
+    def is_demo(self) -> bool:
+        """Whether this is a demo database (read once: title, badge and sign-in all ask)."""
+        return read_setting(self._db, DEMO_KEY) == "1"
+
+    def needs_administrator(self) -> bool:
+        """True for a new database: the first operator becomes its administrator."""
+        return not operators.has_operators(self._db)
+
+    def create_administrator(self, name: str, full_name: str, password: str) -> Services:
+        """Create the first administrator and sign them in."""
+        if self.pending_upgrade is not None:
+            self._upgrade(Actor(0, name.strip(), Role.ADMINISTRATOR))
+        actor = operators.create_first_administrator(self._db, name, full_name, password)
+        return Services.for_actor(self._db, actor)
+
+    def sign_in(self, name: str, password: str) -> Services:
+        """Sign an operator in.
+
+        A database written by an older SeatLedger is upgraded first, attributed to them.
+
+        Raises:
+            AuthenticationError: unknown operator or wrong password.
+            UpgradeError: the upgrade failed; nothing was changed (the message says more).
+        """
+        actor = operators.sign_in(self._db, name, password)
+        if self.pending_upgrade is not None:
+            self._upgrade(actor)
+        return Services.for_actor(self._db, actor)
+
+    def _upgrade(self, actor: Actor) -> None:
+        self.upgraded = upgrade_database(self._db, actor)
+
+    def reader(self) -> Context:
+        """A read-only context (for screens shown before sign-in)."""
+        return Context.reader(self._db)
+
+    def close(self) -> None:
+        """Release the database's connections."""
+        self._db.dispose()

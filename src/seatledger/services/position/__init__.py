@@ -1,0 +1,1 @@
+"""The effective license position and its findings as of a date, and their export."""

@@ -1,0 +1,1207 @@
+"""The effective license position and its findings, as of any date, from stored history.
+
+Per product and metric: rights owned (entitlements in term on the date), rights assigned (seats
+open on the date), rights needed (what the metric counts over everyone and everything holding a
+seat, running an install or checking out a license), available, unlicensed installs, true-up cost
+and over-licensed amount.
+
+Installs and usage count toward the product's *primary* metric (the one with the most rights
+owned; per device when nothing was bought); its other metric rows count their own seats only.
+Holders are (product, device) and (product, person) pairs packed into 64-bit keys, so millions
+of installs become a few numpy set operations; the metric rules themselves are the pure
+functions of ``domain.metrics``, applied per distinct hardware shape.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import ColumnElement, and_, func, or_, select, true
+from sqlalchemy.orm import Session
+
+from seatledger.domain import metrics
+from seatledger.domain.licensing import Metric
+from seatledger.lazy import LazyModule
+from seatledger.services.core.context import Context
+from seatledger.store.bulk import Bulk
+from seatledger.store.models import (
+    Device,
+    Entitlement,
+    Installation,
+    Person,
+    Product,
+    SeatAssignment,
+    SoftwareTitle,
+    UsageSession,
+    Vendor,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+
+    import numpy as np
+    from numpy.typing import NDArray
+
+    Keys = NDArray[np.int64]
+else:  # imported when a position is first computed, not at start-up
+    np = LazyModule("numpy")
+
+CONCURRENT_WINDOW_DAYS = 90
+DETAIL_LIMIT = 5000
+_SHIFT = 32
+_METRICS = list(Metric)
+_CODE = {m: i for i, m in enumerate(_METRICS)}
+_USER_METRICS = frozenset({Metric.PER_USER, Metric.SUBSCRIPTION})
+_UNOWNED = 1 << 31  # person-side key of an install on a device nobody owns (counted as one user)
+
+
+class Column(StrEnum):
+    """A position number a user can drill into."""
+
+    OWNED = "owned"
+    ASSIGNED = "assigned"
+    NEEDED = "needed"
+    UNLICENSED = "unlicensed"
+
+
+@dataclass(frozen=True, slots=True)
+class PositionRow:
+    """One product and metric's position on a date."""
+
+    product_id: int
+    vendor: str
+    product: str
+    metric: Metric
+    bought: bool  # False: installs or seats found, no entitlement in term
+    owned: int | None  # None: unlimited (site)
+    assigned: int
+    needed: int
+    unlicensed: int
+    unit_cost: Decimal | None
+    currency: str
+
+    @property
+    def available(self) -> int | None:
+        """Rights owned minus rights needed (negative: short); None when unlimited."""
+        return None if self.owned is None else self.owned - self.needed
+
+    @property
+    def shortfall(self) -> int:
+        """Rights to buy."""
+        return 0 if self.owned is None else max(self.needed - self.owned, 0)
+
+    @property
+    def over_licensed(self) -> int:
+        """Rights owned beyond what is needed."""
+        return 0 if self.owned is None else max(self.owned - self.needed, 0)
+
+    @property
+    def true_up(self) -> Decimal | None:
+        """The shortfall at the purchases' average unit cost; None when no cost is known."""
+        if not self.shortfall:
+            return Decimal("0.00")
+        if self.unit_cost is None:
+            return None
+        return (self.unit_cost * self.shortfall).quantize(Decimal("0.01"))
+
+    @property
+    def title(self) -> str:
+        """Vendor and product as shown ("Microsoft 365 E3", not "Microsoft Microsoft 365 E3")."""
+        return _title(self.vendor, self.product)
+
+    @property
+    def metric_label(self) -> str:
+        """The metric as shown (with a mark when nothing is bought)."""
+        return self.metric.label if self.bought else f"{self.metric.label} (not bought)"
+
+
+@dataclass(frozen=True, slots=True)
+class Holder:
+    """A row behind a number: a person, a device or a purchase, and why it counts."""
+
+    kind: str  # "person", "device", "entitlement"
+    id: int
+    name: str
+    detail: str
+    since: str = ""
+
+
+class FindingKind(StrEnum):
+    """Discrepancies an audit must resolve."""
+
+    OVER_DEPLOYED = "over_deployed"
+    UNLICENSED = "unlicensed_install"
+    SHELFWARE = "shelfware"
+    DEPARTED = "departed_holder"
+    EXPIRED = "expired_in_use"
+    DUPLICATE = "duplicate_assignment"
+
+    @property
+    def label(self) -> str:
+        """The kind as shown."""
+        return _FINDING_LABELS[self]
+
+
+_FINDING_LABELS = {
+    FindingKind.OVER_DEPLOYED: "Over-deployed",
+    FindingKind.UNLICENSED: "Unlicensed installs",
+    FindingKind.SHELFWARE: "Shelfware",
+    FindingKind.DEPARTED: "Seat held by someone who left",
+    FindingKind.EXPIRED: "Expired entitlement in use",
+    FindingKind.DUPLICATE: "Duplicate assignment",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One discrepancy and how many rows are behind it."""
+
+    kind: FindingKind
+    product_id: int
+    vendor: str
+    product: str
+    entitlement_id: int | None
+    count: int
+    text: str
+
+    @property
+    def title(self) -> str:
+        """Vendor and product as shown."""
+        return _title(self.vendor, self.product)
+
+
+def _title(vendor: str, product: str) -> str:
+    return product if product.lower().startswith(vendor.lower()) else f"{vendor} {product}"
+
+
+@dataclass(frozen=True)
+class Position:
+    """The whole position on a date, with its findings."""
+
+    as_of: dt.date
+    rows: list[PositionRow]
+    findings: list[Finding]
+    shelf_days: int
+    facts: dict[str, int] = field(default_factory=dict)
+
+
+def end_of(day: dt.date) -> dt.datetime:
+    """The first moment after ``day`` (UTC): a seat open then was held on that day."""
+    return dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
+
+
+def seat_open(moment: dt.datetime) -> ColumnElement[bool]:
+    """Seats held at ``moment``."""
+    return and_(
+        SeatAssignment.started_at < moment,
+        or_(SeatAssignment.ended_at.is_(None), SeatAssignment.ended_at >= moment),
+    )
+
+
+def installed(day: dt.date) -> ColumnElement[bool]:
+    """Installs present on ``day``."""
+    return and_(
+        Installation.first_seen <= day,
+        or_(Installation.removed_on.is_(None), Installation.removed_on > day),
+    )
+
+
+def in_term(day: dt.date) -> ColumnElement[bool]:
+    """Entitlements whose term covers ``day``."""
+    return and_(
+        or_(Entitlement.term_start.is_(None), Entitlement.term_start <= day),
+        or_(Entitlement.term_end.is_(None), Entitlement.term_end >= day),
+        Entitlement.retired.is_(False),
+    )
+
+
+@dataclass
+class _Owned:
+    quantity: int = 0
+    costed_units: int = 0
+    cost_total: Decimal = Decimal(0)
+    currency: str = "EUR"
+    min_cores: int = 0
+    core_factor: Decimal = Decimal(1)
+
+
+@dataclass
+class _Facts:
+    """Everything read for one date, as arrays of packed keys."""
+
+    day: dt.date
+    owned: dict[tuple[int, Metric], _Owned]
+    names: dict[int, tuple[str, str]]
+    primary: dict[int, Metric]
+    install_keys: Keys  # pid<<32 | device, unique
+    seat_pid: Keys
+    seat_metric: Keys
+    seat_device: Keys  # -1 for person seats
+    seat_person: Keys  # -1 for device seats
+    seat_units: Keys
+    seat_entitlement: Keys
+    seat_started: Keys  # days since 1970
+    processors: Keys  # by device id
+    cores: Keys
+    owner: Keys  # by device id, -1 when nobody
+    usage: dict[int, list[metrics.Session]]
+    usage_people: Keys  # pid<<32 | person, people using the product in the window
+    staff: int
+
+
+class PositionService:
+    """Computes the position, its findings, and the rows behind every number."""
+
+    def __init__(self, ctx: Context) -> None:
+        self._ctx = ctx
+
+    def position(
+        self,
+        as_of: dt.date,
+        shelf_days: int = 90,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> Position:
+        """The effective license position and findings on ``as_of``.
+
+        Raises:
+            Cancelled: the progress callback cancelled.
+        """
+        step = progress or (lambda done, total: None)
+        with self._ctx.read() as session:
+            facts = _read(session, as_of, step)
+            step(5, 7)
+            rows = _rows(facts)
+            step(6, 7)
+            findings = _findings(session, facts, rows, shelf_days)
+        step(7, 7)
+        counts = {
+            "installs": len(facts.install_keys),
+            "seats": len(facts.seat_pid),
+            "staff": facts.staff,
+        }
+        return Position(as_of, rows, findings, shelf_days, counts)
+
+    def holders(
+        self, product_id: int, metric: Metric, column: Column, as_of: dt.date
+    ) -> tuple[list[Holder], int]:
+        """The rows behind one number (at most DETAIL_LIMIT of them) and how many there are."""
+        with self._ctx.read() as session:
+            return _holders(session, product_id, metric, column, as_of)
+
+    def finding_rows(self, finding: Finding, as_of: dt.date, shelf_days: int) -> list[Holder]:
+        """The rows behind a finding."""
+        with self._ctx.read() as session:
+            return _finding_rows(session, finding, as_of, shelf_days)
+
+
+# -- reading --------------------------------------------------------------------------------------
+
+
+def _read(session: Session, day: dt.date, step: Callable[[int, int], None]) -> _Facts:
+    moment = end_of(day)
+    names = {
+        pid: (vendor, product)
+        for pid, product, vendor in session.execute(
+            select(Product.id, Product.name, Vendor.name).join(Vendor)
+        )
+    }
+    owned: dict[tuple[int, Metric], _Owned] = defaultdict(_Owned)
+    for pid, metric, qty, cost, currency, min_cores, factor in session.execute(
+        select(
+            Entitlement.product_id,
+            Entitlement.metric,
+            Entitlement.quantity,
+            Entitlement.unit_cost,
+            Entitlement.currency,
+            Entitlement.min_cores_per_processor,
+            Entitlement.core_factor,
+        ).where(in_term(day))
+    ):
+        slot = owned[(pid, Metric(metric))]
+        slot.quantity += qty
+        if cost is not None:
+            slot.costed_units += qty
+            slot.cost_total += Decimal(str(cost)) * qty
+        slot.currency = currency
+        slot.min_cores = max(slot.min_cores, min_cores or 0)
+        slot.core_factor = Decimal(str(factor if factor is not None else 1))
+    primary: dict[int, Metric] = {}
+    for (pid, metric), _slot in sorted(owned.items(), key=lambda kv: (-kv[1].quantity, kv[0][1])):
+        primary.setdefault(pid, metric)
+    # A product with nothing in term counts under the metric it was last bought with.
+    for pid, metric in session.execute(
+        select(Entitlement.product_id, Entitlement.metric).order_by(Entitlement.id.desc())
+    ):
+        primary.setdefault(pid, Metric(metric))
+    step(1, 7)
+
+    max_device = int(session.scalar(select(func.max(Device.id))) or 0)
+    processors = np.zeros(max_device + 1, dtype=np.int64)
+    cores = np.zeros(max_device + 1, dtype=np.int64)
+    owner = np.full(max_device + 1, -1, dtype=np.int64)
+    rows = session.connection().execute(
+        select(Device.id, Device.processors, Device.cores, func.coalesce(Device.owner_id, -1))
+    )
+    data = _matrix(rows.fetchall(), 4)
+    processors[data[:, 0]], cores[data[:, 0]], owner[data[:, 0]] = (
+        data[:, 1],
+        data[:, 2],
+        data[:, 3],
+    )
+    step(2, 7)
+
+    titles = session.execute(
+        select(SoftwareTitle.id, SoftwareTitle.product_id).where(
+            SoftwareTitle.product_id.is_not(None)
+        )
+    ).all()
+    install_keys = np.zeros(0, dtype=np.int64)
+    if titles:
+        max_title = int(session.scalar(select(func.max(SoftwareTitle.id))) or 0)
+        title_pid = np.full(max_title + 1, -1, dtype=np.int64)
+        mapped = _matrix(titles, 2)
+        title_pid[mapped[:, 0]] = mapped[:, 1]
+        parts = []
+        for chunk in _raw_chunks(
+            session,
+            "SELECT title_id, device_id FROM installation WHERE first_seen <= ? "
+            "AND (removed_on IS NULL OR removed_on > ?)",
+            lambda bulk: (bulk.day(day), bulk.day(day)),
+        ):
+            pairs = _matrix(chunk, 2)
+            pids = title_pid[pairs[:, 0]]
+            keep = pids >= 0
+            parts.append(_distinct((pids[keep] << _SHIFT) | pairs[keep, 1]))
+        if parts:
+            install_keys = _distinct(np.concatenate(parts))
+    step(3, 7)
+
+    # Seats: a million rows, read through Core (the ORM would buffer them all) with the start
+    # day computed by the database; each entitlement's product and metric joined here.
+    kinds = {
+        eid: (pid, _CODE[Metric(metric)])
+        for eid, pid, metric in session.execute(
+            select(Entitlement.id, Entitlement.product_id, Entitlement.metric)
+        )
+    }
+    if session.get_bind().dialect.name == "sqlite":
+        started = "CAST(julianday(started_at) - 2440587.5 AS INTEGER)"
+    else:
+        started = "(CAST(started_at AS DATE) - DATE '1970-01-01')"
+    parts = [np.zeros((0, 5), dtype=np.int64)]
+    for chunk in _raw_chunks(
+        session,
+        "SELECT entitlement_id, COALESCE(device_id, -1), COALESCE(person_id, -1), units, "
+        f"{started} FROM seat_assignment WHERE started_at < ? "
+        "AND (ended_at IS NULL OR ended_at >= ?)",
+        lambda bulk: (bulk.stamp(moment), bulk.stamp(moment)),
+    ):
+        parts.append(_matrix(chunk, 5))
+    raw = np.concatenate(parts)
+    lookup_pid = np.zeros(max(kinds, default=0) + 1, dtype=np.int64)
+    lookup_metric = np.zeros(max(kinds, default=0) + 1, dtype=np.int64)
+    for eid, (pid, code) in kinds.items():
+        lookup_pid[eid], lookup_metric[eid] = pid, code
+    seats = np.stack(
+        [
+            lookup_pid[raw[:, 0]],
+            lookup_metric[raw[:, 0]],
+            raw[:, 1],
+            raw[:, 2],
+            raw[:, 3],
+            raw[:, 0],
+            raw[:, 4],
+        ],
+        axis=1,
+    )
+    step(4, 7)
+
+    window_start = end_of(day) - dt.timedelta(days=CONCURRENT_WINDOW_DAYS)
+    usage: dict[int, list[metrics.Session]] = defaultdict(list)
+    users: list[int] = []
+    for used_pid, person, checkout, checkin, units in session.execute(
+        select(
+            UsageSession.product_id,
+            UsageSession.person_id,
+            UsageSession.checkout,
+            UsageSession.checkin,
+            UsageSession.units,
+        ).where(
+            UsageSession.product_id.is_not(None),
+            UsageSession.checkout < moment,
+            or_(UsageSession.checkin.is_(None), UsageSession.checkin >= window_start),
+        )
+    ):
+        start, end = _aware(checkout), None if checkin is None else _aware(checkin)
+        if used_pid is None:
+            continue
+        usage[used_pid].extend([metrics.Session(str(person), start, end)] * max(units, 1))
+        if person is not None:
+            users.append((used_pid << _SHIFT) | person)
+    staff = int(
+        session.scalar(select(func.count()).select_from(Person).where(Person.status == "active"))
+        or 0
+    )
+    return _Facts(
+        day=day,
+        owned=dict(owned),
+        names=names,
+        primary=primary,
+        install_keys=install_keys,
+        seat_pid=seats[:, 0],
+        seat_metric=seats[:, 1],
+        seat_device=seats[:, 2],
+        seat_person=seats[:, 3],
+        seat_units=seats[:, 4],
+        seat_entitlement=seats[:, 5],
+        seat_started=seats[:, 6],
+        processors=processors,
+        cores=cores,
+        owner=owner,
+        usage=dict(usage),
+        usage_people=_distinct(np.array(users, dtype=np.int64)),
+        staff=staff,
+    )
+
+
+def _raw_chunks(
+    session: Session, sql: str, params: Callable[[Bulk], tuple[Any, ...]]
+) -> Iterator[Sequence[Any]]:
+    """Rows of a hot query straight from the driver's cursor, in chunks of plain tuples.
+
+    Millions of installs: SQLAlchemy's result rows cost more than the query itself here.
+    ``sql`` uses ``?`` placeholders; ``params`` builds the values in the backend's form.
+    """
+    bulk = Bulk(session.connection())
+    cursor = session.connection().connection.cursor()
+    try:
+        cursor.execute(bulk.sql(sql), params(bulk))
+        while chunk := cursor.fetchmany(200_000):
+            yield chunk
+    finally:
+        cursor.close()
+
+
+def _distinct(values: Keys) -> Keys:
+    """Sorted distinct values.  numpy 2's np.unique hashes, which is slower on millions of
+    int64 keys than sorting once and dropping repeats."""
+    ordered: Keys = np.sort(values)
+    if len(ordered) < 2:
+        return ordered
+    keep = np.empty(len(ordered), dtype=bool)
+    keep[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=keep[1:])
+    result: Keys = ordered[keep]
+    return result
+
+
+def _tally(values: Keys) -> tuple[Keys, Keys]:
+    """Sorted distinct values and how often each occurs."""
+    ordered = np.sort(values)
+    if not len(ordered):
+        return ordered, ordered
+    starts = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))
+    counts: Keys = np.diff(np.append(starts, len(ordered)))
+    distinct: Keys = ordered[starts]
+    return distinct, counts
+
+
+def _matrix(rows: Sequence[Any], width: int) -> Keys:
+    """Rows of integers as an int64 matrix.  Result rows are not tuples, and numpy reads
+    non-tuple rows one element at a time through Python; a flat iterator is 20x faster."""
+    flat = np.fromiter(itertools.chain.from_iterable(rows), dtype=np.int64, count=len(rows) * width)
+    matrix: Keys = flat.reshape(-1, width)
+    return matrix
+
+
+def _aware(moment: dt.datetime) -> dt.datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
+
+
+# -- the position ---------------------------------------------------------------------------------
+
+
+def _primary_code(facts: _Facts, pids: Keys) -> Keys:
+    """The primary metric code of each product id (per device when nothing is bought)."""
+    lookup = np.full(int(pids.max(initial=0)) + 1, _CODE[Metric.PER_DEVICE], dtype=np.int64)
+    for pid, metric in facts.primary.items():
+        if pid < len(lookup):
+            lookup[pid] = _CODE[metric]
+    return lookup[pids] if len(pids) else pids
+
+
+def _rows(facts: _Facts) -> list[PositionRow]:
+    mask32 = (1 << _SHIFT) - 1
+    install_pid = facts.install_keys >> _SHIFT
+    install_dev = facts.install_keys & mask32
+    install_primary = _primary_code(facts, install_pid)
+
+    assigned: dict[tuple[int, Metric], int] = defaultdict(int)
+    if len(facts.seat_pid):
+        row_key = facts.seat_pid * 16 + facts.seat_metric
+        keys, inverse = np.unique(row_key, return_inverse=True)
+        sums = np.bincount(inverse, weights=facts.seat_units)
+        for key, total in zip(keys.tolist(), sums.tolist(), strict=True):
+            assigned[(key // 16, _METRICS[key % 16])] = int(total)
+
+    # Devices behind device metrics: seats of that metric, plus installs under the primary one.
+    device_seat = facts.seat_device >= 0
+    holders = [
+        ((facts.seat_pid * 16 + facts.seat_metric)[device_seat] << _SHIFT)
+        | facts.seat_device[device_seat]
+    ]
+    device_primary = np.isin(install_primary, [_CODE[m] for m in Metric if m.assigns_to_device])
+    holders.append(
+        ((install_pid * 16 + install_primary)[device_primary] << _SHIFT)
+        | install_dev[device_primary]
+    )
+    device_holders = _distinct(np.concatenate(holders))
+    dev = device_holders & mask32
+    shape = np.stack([device_holders >> _SHIFT, facts.processors[dev], facts.cores[dev]], axis=1)
+    shapes: dict[tuple[int, Metric], list[tuple[int, int, int]]] = defaultdict(list)
+    if len(shape):
+        distinct, counts = np.unique(shape, axis=0, return_counts=True)  # (product, shape): few
+        for (key, processors, core_count), count in zip(
+            distinct.tolist(), counts.tolist(), strict=True
+        ):
+            shapes[(key // 16, _METRICS[key % 16])].append((processors, core_count, count))
+
+    # People behind user metrics: seats, owners of devices running it, users of it; an install
+    # on a device nobody owns counts as one more user.
+    person_seat = facts.seat_person >= 0
+    people = [
+        ((facts.seat_pid * 16 + facts.seat_metric)[person_seat] << _SHIFT)
+        | facts.seat_person[person_seat]
+    ]
+    user_primary = np.isin(install_primary, [_CODE[m] for m in _USER_METRICS])
+    owners = facts.owner[install_dev]
+    who = np.where(owners >= 0, owners, _UNOWNED | install_dev)
+    people.append(
+        ((install_pid * 16 + install_primary)[user_primary] << _SHIFT) | who[user_primary]
+    )
+    usage_pid = facts.usage_people >> _SHIFT
+    usage_primary = _primary_code(facts, usage_pid)
+    use_user = np.isin(usage_primary, [_CODE[m] for m in _USER_METRICS])
+    people.append(
+        ((usage_pid * 16 + usage_primary)[use_user] << _SHIFT)
+        | (facts.usage_people & mask32)[use_user]
+    )
+    person_holders = _distinct(np.concatenate(people))
+    person_counts: dict[tuple[int, Metric], int] = {}
+    if len(person_holders):
+        keys, counts = _tally(person_holders >> _SHIFT)
+        person_counts = {
+            (k // 16, _METRICS[k % 16]): int(c)
+            for k, c in zip(keys.tolist(), counts.tolist(), strict=True)
+        }
+
+    unlicensed = _unlicensed(facts, install_pid, install_dev, install_primary)
+    peaks = {
+        pid: metrics.concurrent_peak(
+            sessions,
+            end_of(facts.day) - dt.timedelta(days=CONCURRENT_WINDOW_DAYS),
+            end_of(facts.day),
+        ).count
+        for pid, sessions in facts.usage.items()
+    }
+
+    keys_all: set[tuple[int, Metric]] = set(facts.owned) | set(assigned)
+    for pid in {*install_pid.tolist(), *peaks}:
+        if pid not in facts.primary:
+            keys_all.add((pid, Metric.PER_DEVICE if pid not in peaks else Metric.CONCURRENT))
+    result = []
+    for pid, metric in keys_all:
+        slot = facts.owned.get((pid, metric), _Owned())
+        is_primary = facts.primary.get(pid, Metric.PER_DEVICE) is metric
+        if metric is Metric.SITE:
+            needed = metrics.employees(facts.staff)
+        elif metric.assigns_to_device:
+            needed = sum(
+                _device_units(metric, slot, processors, core_count) * count
+                for processors, core_count, count in shapes.get((pid, metric), [])
+            )
+        elif metric is Metric.CONCURRENT:
+            peak = peaks.get(pid, 0) if is_primary or pid not in facts.primary else 0
+            needed = max(peak, assigned.get((pid, metric), 0))
+        else:
+            needed = person_counts.get((pid, metric), 0)
+        vendor, product = facts.names.get(pid, ("", f"product {pid}"))
+        result.append(
+            PositionRow(
+                product_id=pid,
+                vendor=vendor,
+                product=product,
+                metric=metric,
+                bought=(pid, metric) in facts.owned,
+                owned=None if metric.unlimited else slot.quantity,
+                assigned=assigned.get((pid, metric), 0),
+                needed=needed,
+                unlicensed=unlicensed.get(pid, 0) if is_primary or pid not in facts.primary else 0,
+                unit_cost=(slot.cost_total / slot.costed_units).quantize(Decimal("0.0001"))
+                if slot.costed_units
+                else None,
+                currency=slot.currency,
+            )
+        )
+    result.sort(key=lambda r: (r.vendor.lower(), r.product.lower(), r.metric.value))
+    return result
+
+
+def _device_units(metric: Metric, slot: _Owned, processors: int, core_count: int) -> int:
+    machine = metrics.Machine(0, processors, core_count)
+    if metric is Metric.PER_CORE:
+        return metrics.core_licenses(machine, slot.core_factor, slot.min_cores)
+    if metric is Metric.PER_PROCESSOR:
+        return metrics.per_processor([machine])
+    return metrics.unique_devices([0])
+
+
+def _unlicensed(
+    facts: _Facts, install_pid: Keys, install_dev: Keys, install_primary: Keys
+) -> dict[int, int]:
+    """Per product: devices running it that no seat covers (by device, or by its owner)."""
+    if not len(install_pid):
+        return {}
+    device_seat = facts.seat_device >= 0
+    covered_devices = _distinct(
+        (facts.seat_pid[device_seat] << _SHIFT) | facts.seat_device[device_seat]
+    )
+    person_seat = facts.seat_person >= 0
+    covered_people = _distinct(
+        (facts.seat_pid[person_seat] << _SHIFT) | facts.seat_person[person_seat]
+    )
+    owners = facts.owner[install_dev]
+    by_device = np.isin(install_primary, [_CODE[m] for m in Metric if m.assigns_to_device])
+    by_person = np.isin(install_primary, [_CODE[m] for m in _USER_METRICS])
+    licensed = np.zeros(len(install_pid), dtype=bool)
+    licensed[by_device] = np.isin(facts.install_keys[by_device], covered_devices)
+    person_keys = (install_pid << _SHIFT) | np.where(owners >= 0, owners, _UNOWNED)
+    licensed[by_person] = np.isin(person_keys[by_person], covered_people)
+    counted = ~licensed & (by_device | by_person)
+    pids, counts = _tally(install_pid[counted])
+    return dict(zip(pids.tolist(), (int(c) for c in counts.tolist()), strict=True))
+
+
+# -- findings -------------------------------------------------------------------------------------
+
+
+def _findings(
+    session: Session, facts: _Facts, rows: list[PositionRow], shelf_days: int
+) -> list[Finding]:
+    found: list[Finding] = []
+    for row in rows:
+        if row.shortfall:
+            found.append(
+                Finding(
+                    FindingKind.OVER_DEPLOYED,
+                    row.product_id,
+                    row.vendor,
+                    row.product,
+                    None,
+                    row.shortfall,
+                    f"{row.metric.label}: {row.needed:,} needed, {row.owned:,} owned — "
+                    f"{row.shortfall:,} short"
+                    + (f", true-up {row.true_up:,.2f} {row.currency}" if row.true_up else ""),
+                )
+            )
+        if row.unlicensed:
+            found.append(
+                Finding(
+                    FindingKind.UNLICENSED,
+                    row.product_id,
+                    row.vendor,
+                    row.product,
+                    None,
+                    row.unlicensed,
+                    f"{row.unlicensed:,} device(s) run it without a seat",
+                )
+            )
+    names = facts.names
+    entitlement_names = dict(session.execute(select(Entitlement.id, Entitlement.name)).all())
+    entitlement_pid = dict(session.execute(select(Entitlement.id, Entitlement.product_id)).all())
+
+    def per_entitlement(kind: FindingKind, chosen: Keys, text: str) -> None:
+        if not len(chosen):
+            return
+        ids, counts = _tally(chosen)
+        for eid, count in zip(ids.tolist(), counts.tolist(), strict=True):
+            pid = entitlement_pid.get(eid, 0)
+            vendor, product = names.get(pid, ("", ""))
+            label = entitlement_names.get(eid) or product
+            found.append(
+                Finding(
+                    kind,
+                    pid,
+                    vendor,
+                    product,
+                    eid,
+                    int(count),
+                    text.format(n=count, entitlement=label),
+                )
+            )
+
+    departed = set(session.scalars(select(Person.id).where(Person.status.in_(("left", "missing")))))
+    if departed:
+        held = np.isin(facts.seat_person, np.array(sorted(departed), dtype=np.int64))
+        per_entitlement(
+            FindingKind.DEPARTED,
+            facts.seat_entitlement[held],
+            "{n:,} seat(s) of {entitlement} held by people who left or are not in HR",
+        )
+    expired = [
+        eid
+        for (eid,) in session.execute(
+            select(Entitlement.id).where(
+                Entitlement.term_end.is_not(None), Entitlement.term_end < facts.day
+            )
+        )
+    ]
+    if expired:
+        held = np.isin(facts.seat_entitlement, np.array(expired, dtype=np.int64))
+        per_entitlement(
+            FindingKind.EXPIRED,
+            facts.seat_entitlement[held],
+            "{n:,} seat(s) still held on {entitlement}, whose term has ended",
+        )
+
+    # Duplicates: one holder with two open seats of the same product.
+    for holder, what in ((facts.seat_person, "person"), (facts.seat_device, "device")):
+        chosen = holder >= 0
+        keys = (facts.seat_pid[chosen] << _SHIFT) | holder[chosen]
+        distinct, counts = _tally(keys)
+        twice = distinct[counts > 1] >> _SHIFT
+        pids, per = _tally(twice)
+        for pid, count in zip(pids.tolist(), per.tolist(), strict=True):
+            vendor, product = names.get(pid, ("", ""))
+            found.append(
+                Finding(
+                    FindingKind.DUPLICATE,
+                    pid,
+                    vendor,
+                    product,
+                    None,
+                    int(count),
+                    f"{count:,} {what}(s) hold more than one seat of it",
+                )
+            )
+
+    # Shelfware: seats older than the window on products with inventory or usage data, whose
+    # holder shows no install and no use.
+    mask32 = (1 << _SHIFT) - 1
+    observed = _distinct(
+        np.concatenate(
+            [
+                facts.install_keys >> _SHIFT,
+                facts.usage_people >> _SHIFT,
+                np.array(list(facts.usage), dtype=np.int64),
+            ]
+        )
+    )
+    cutoff = (facts.day - dt.timedelta(days=shelf_days) - dt.date(1970, 1, 1)).days
+    old = (facts.seat_started <= cutoff) & np.isin(facts.seat_pid, observed)
+    install_dev = facts.install_keys & mask32
+    owners = facts.owner[install_dev]
+    used_by = _distinct(
+        np.concatenate(
+            [
+                ((facts.install_keys >> _SHIFT) << _SHIFT)[owners >= 0] | owners[owners >= 0],
+                facts.usage_people,
+            ]
+        )
+    )
+    unused = np.zeros(len(facts.seat_pid), dtype=bool)
+    dev_seat = old & (facts.seat_device >= 0)
+    unused[dev_seat] = ~np.isin(
+        (facts.seat_pid[dev_seat] << _SHIFT) | facts.seat_device[dev_seat], facts.install_keys
+    )
+    per_seat = old & (facts.seat_person >= 0)
+    unused[per_seat] = ~np.isin(
+        (facts.seat_pid[per_seat] << _SHIFT) | facts.seat_person[per_seat], used_by
+    )
+    per_entitlement(
+        FindingKind.SHELFWARE,
+        facts.seat_entitlement[unused],
+        "{n:,} seat(s) of {entitlement} show no install or use in " + f"{shelf_days} days",
+    )
+    found.sort(key=lambda f: (list(FindingKind).index(f.kind), f.vendor.lower(), f.product.lower()))
+    return found
+
+
+# -- drill-down -----------------------------------------------------------------------------------
+
+
+def _holders(
+    session: Session, pid: int, metric: Metric, column: Column, day: dt.date
+) -> tuple[list[Holder], int]:
+    moment = end_of(day)
+    if column is Column.OWNED:
+        rows = session.execute(
+            select(Entitlement)
+            .where(Entitlement.product_id == pid, Entitlement.metric == metric.value, in_term(day))
+            .order_by(Entitlement.term_end)
+        ).scalars()
+        found = [
+            Holder(
+                "entitlement",
+                e.id,
+                e.name or f"Entitlement {e.id}",
+                f"{e.quantity:,} × {metric.label}; PO {e.po_reference or '—'}; "
+                f"{e.reseller or 'no reseller'}; "
+                + (f"{e.unit_cost} {e.currency} each" if e.unit_cost is not None else "no cost"),
+                f"{e.term_start or '…'} to {e.term_end or '…'}",
+            )
+            for e in rows
+        ]
+        return found, len(found)
+    seats = _seat_holders(session, pid, metric, moment)
+    if column is Column.ASSIGNED:
+        return seats[:DETAIL_LIMIT], len(seats)
+    primary = _primary_metric(session, pid, day)
+    installs = _install_holders(session, pid, day) if metric is primary else []
+    # Any seat of the product covers its holder, whatever the seat's metric (as the position).
+    every_seat = _seat_holders(session, pid, None, moment)
+    seated_devices = {h.id for h in every_seat if h.kind == "device"}
+    seated_people = {h.id for h in every_seat if h.kind == "person"}
+    if metric in _USER_METRICS:
+        loose = [h for h, owner in installs if owner is None or owner not in seated_people]
+    elif metric.assigns_to_device:
+        loose = [h for h, _ in installs if h.id not in seated_devices]
+    else:
+        loose = []
+    if column is Column.UNLICENSED:
+        return loose[:DETAIL_LIMIT], len(loose)
+    if metric is Metric.SITE:
+        staff = session.execute(
+            select(Person.id, Person.name, Person.email)
+            .where(Person.status == "active")
+            .order_by(Person.name)
+            .limit(DETAIL_LIMIT)
+        ).all()
+        total = int(
+            session.scalar(
+                select(func.count()).select_from(Person).where(Person.status == "active")
+            )
+            or 0
+        )
+        return [Holder("person", i, n, f"on staff ({e or 'no email'})") for i, n, e in staff], total
+    if metric is Metric.CONCURRENT:
+        return _sessions(session, pid, day, seats)
+    # One row per holder, as the metric counts them: a seat and an install on the same device
+    # (or by the same person) count once.
+    merged: dict[tuple[str, int], Holder] = {}
+    for holder in seats:
+        key = (holder.kind, holder.id)
+        earlier = merged.get(key)
+        merged[key] = (
+            holder
+            if earlier is None
+            else Holder(
+                holder.kind,
+                holder.id,
+                holder.name,
+                f"{earlier.detail}; {holder.detail}",
+                earlier.since,
+            )
+        )
+    if metric in _USER_METRICS:
+        owners = _names(session, {o for h, o in installs if o is not None})
+        for holder, owner in installs:
+            if owner is None:
+                merged[("device", holder.id)] = Holder(
+                    "device", holder.id, holder.name, f"{holder.detail}; nobody owns the device"
+                )
+            elif ("person", owner) in merged:
+                continue
+            else:
+                merged[("person", owner)] = Holder(
+                    "person",
+                    owner,
+                    owners.get(owner, f"person {owner}"),
+                    f"runs it on {holder.name} ({holder.detail}); no seat",
+                )
+        for person_id, name in _users(session, pid, day):
+            merged.setdefault(
+                ("person", person_id),
+                Holder("person", person_id, name, "checked it out on the license server"),
+            )
+    else:
+        for holder, _ in installs:
+            merged.setdefault(
+                ("device", holder.id),
+                Holder(holder.kind, holder.id, holder.name, f"{holder.detail}; no seat"),
+            )
+    everyone = list(merged.values())
+    return everyone[:DETAIL_LIMIT], len(everyone)
+
+
+def _primary_metric(session: Session, pid: int, day: dt.date) -> Metric:
+    """The metric installs and usage of a product count toward (as :func:`_read` decides)."""
+    owned = session.execute(
+        select(Entitlement.metric, func.sum(Entitlement.quantity))
+        .where(Entitlement.product_id == pid, in_term(day))
+        .group_by(Entitlement.metric)
+    ).all()
+    if owned:
+        return min(
+            (Metric(m) for m, _ in owned),
+            key=lambda m: (-next(int(q) for mm, q in owned if mm == m.value), m),
+        )
+    latest = session.scalar(
+        select(Entitlement.metric)
+        .where(Entitlement.product_id == pid)
+        .order_by(Entitlement.id.desc())
+        .limit(1)
+    )
+    return Metric.PER_DEVICE if latest is None else Metric(latest)
+
+
+def _names(session: Session, ids: set[int]) -> dict[int, str]:
+    if not ids:
+        return {}
+    return dict(
+        session.execute(select(Person.id, Person.name).where(Person.id.in_(sorted(ids)))).all()
+    )
+
+
+def _users(session: Session, pid: int, day: dt.date) -> list[tuple[int, str]]:
+    """People who checked the product out in the concurrent window before ``day``."""
+    moment = end_of(day)
+    start = moment - dt.timedelta(days=CONCURRENT_WINDOW_DAYS)
+    return [
+        (int(i), str(n))
+        for i, n in session.execute(
+            select(Person.id, Person.name)
+            .join(UsageSession, UsageSession.person_id == Person.id)
+            .where(
+                UsageSession.product_id == pid,
+                UsageSession.checkout < moment,
+                or_(UsageSession.checkin.is_(None), UsageSession.checkin >= start),
+            )
+            .group_by(Person.id, Person.name)
+        )
+    ]
+
+
+def _sessions(
+    session: Session, pid: int, day: dt.date, seats: list[Holder]
+) -> tuple[list[Holder], int]:
+    """Concurrent use: the checkouts of the window (the peak is taken over these) and seats."""
+    moment = end_of(day)
+    start = moment - dt.timedelta(days=CONCURRENT_WINDOW_DAYS)
+    query = (
+        select(
+            UsageSession.id,
+            UsageSession.user_name,
+            UsageSession.host,
+            UsageSession.checkout,
+            UsageSession.checkin,
+            UsageSession.units,
+        )
+        .where(
+            UsageSession.product_id == pid,
+            UsageSession.checkout < moment,
+            or_(UsageSession.checkin.is_(None), UsageSession.checkin >= start),
+        )
+        .order_by(UsageSession.checkout.desc())
+    )
+    rows = session.execute(query.limit(DETAIL_LIMIT)).all()
+    total = int(session.scalar(select(func.count()).select_from(query.subquery())) or 0)
+    found = [
+        Holder(
+            "checkout",
+            int(i),
+            f"{user} on {host}",
+            f"{units} license(s) until "
+            + (_aware(checkin).strftime("%Y-%m-%d %H:%M") if checkin else "still out"),
+            _aware(checkout).strftime("%Y-%m-%d %H:%M"),
+        )
+        for i, user, host, checkout, checkin, units in rows
+    ]
+    return seats + found, len(seats) + total
+
+
+def _seat_holders(
+    session: Session, pid: int, metric: Metric | None, moment: dt.datetime
+) -> list[Holder]:
+    rows = session.execute(
+        select(
+            SeatAssignment.person_id,
+            SeatAssignment.device_id,
+            Person.name,
+            Device.hostname,
+            SeatAssignment.units,
+            SeatAssignment.started_at,
+            Entitlement.name,
+        )
+        .join(Entitlement, Entitlement.id == SeatAssignment.entitlement_id)
+        .outerjoin(Person, Person.id == SeatAssignment.person_id)
+        .outerjoin(Device, Device.id == SeatAssignment.device_id)
+        .where(
+            Entitlement.product_id == pid,
+            true() if metric is None else Entitlement.metric == metric.value,
+            seat_open(moment),
+        )
+        .order_by(SeatAssignment.started_at)
+    )
+    found = []
+    for person_id, device_id, person, host, units, started, entitlement in rows:
+        if person_id is not None:
+            found.append(
+                Holder(
+                    "person",
+                    person_id,
+                    person,
+                    f"seat on {entitlement}",
+                    _aware(started).date().isoformat(),
+                )
+            )
+        else:
+            found.append(
+                Holder(
+                    "device",
+                    int(device_id or 0),
+                    host,
+                    f"seat on {entitlement}, {units} unit(s)",
+                    _aware(started).date().isoformat(),
+                )
+            )
+    return found
+
+
+def _install_holders(session: Session, pid: int, day: dt.date) -> list[tuple[Holder, int | None]]:
+    """Devices running the product, each with its owner's id."""
+    rows = session.execute(
+        select(
+            Device.id, Device.hostname, Device.owner_id, SoftwareTitle.title, SoftwareTitle.version
+        )
+        .join(Installation, Installation.device_id == Device.id)
+        .join(SoftwareTitle, SoftwareTitle.id == Installation.title_id)
+        .where(SoftwareTitle.product_id == pid, installed(day))
+        .order_by(Device.hostname)
+    )
+    seen: dict[int, tuple[Holder, int | None]] = {}
+    for device_id, host, owner_id, title, version in rows:
+        if device_id not in seen:
+            holder = Holder("device", device_id, host, f"installed: {title} {version}".strip())
+            seen[device_id] = (holder, owner_id)
+    return list(seen.values())
+
+
+def _finding_rows(
+    session: Session, finding: Finding, day: dt.date, shelf_days: int
+) -> list[Holder]:
+    moment = end_of(day)
+    if finding.kind is FindingKind.OVER_DEPLOYED:
+        metric = next(
+            (m for m in Metric if m.label in finding.text.split(":", 1)[0]), Metric.PER_DEVICE
+        )
+        return _holders(session, finding.product_id, metric, Column.NEEDED, day)[0]
+    if finding.kind is FindingKind.UNLICENSED:
+        metric = next(
+            (
+                Metric(m)
+                for (m,) in session.execute(
+                    select(Entitlement.metric)
+                    .where(Entitlement.product_id == finding.product_id, in_term(day))
+                    .group_by(Entitlement.metric)
+                    .order_by(func.sum(Entitlement.quantity).desc())
+                    .limit(1)
+                )
+            ),
+            Metric.PER_DEVICE,
+        )
+        return _holders(session, finding.product_id, metric, Column.UNLICENSED, day)[0]
+    query = (
+        select(
+            SeatAssignment.person_id,
+            SeatAssignment.device_id,
+            Person.name,
+            Person.status,
+            Device.hostname,
+            SeatAssignment.started_at,
+            Entitlement.name,
+            Entitlement.term_end,
+        )
+        .join(Entitlement, Entitlement.id == SeatAssignment.entitlement_id)
+        .outerjoin(Person, Person.id == SeatAssignment.person_id)
+        .outerjoin(Device, Device.id == SeatAssignment.device_id)
+        .where(seat_open(moment))
+    )
+    if finding.entitlement_id is not None:
+        query = query.where(SeatAssignment.entitlement_id == finding.entitlement_id)
+    else:
+        query = query.where(Entitlement.product_id == finding.product_id)
+    if finding.kind is FindingKind.DEPARTED:
+        query = query.where(Person.status.in_(("left", "missing")))
+    rows = session.execute(query.order_by(SeatAssignment.started_at).limit(50_000)).all()
+    if finding.kind is FindingKind.DUPLICATE:
+        counts: dict[tuple[str, int | None], int] = defaultdict(int)
+        for person_id, device_id, *_ in rows:
+            counts[("person", person_id) if person_id else ("device", device_id)] += 1
+        rows = [r for r in rows if counts[("person", r[0]) if r[0] else ("device", r[1])] > 1]
+    if finding.kind is FindingKind.SHELFWARE:
+        cutoff = end_of(day - dt.timedelta(days=shelf_days))
+        rows = [r for r in rows if _aware(r[5]) < cutoff]
+        rows = _without_use(session, finding.product_id, rows, day, shelf_days)
+    result = []
+    for person_id, device_id, person, status, host, started, entitlement, term_end in rows:
+        since = _aware(started).date().isoformat()
+        if person_id is not None:
+            note = f"seat on {entitlement}"
+            if status in {"left", "missing"}:
+                note += f"; {'left' if status == 'left' else 'not in the HR export'}"
+            if term_end is not None and term_end < day:
+                note += f"; term ended {term_end}"
+            result.append(Holder("person", person_id, person, note, since))
+        else:
+            result.append(
+                Holder("device", int(device_id or 0), host, f"seat on {entitlement}", since)
+            )
+    return result[:DETAIL_LIMIT]
+
+
+def _without_use(
+    session: Session, pid: int, rows: list[Any], day: dt.date, shelf_days: int
+) -> list[Any]:
+    devices = {
+        d
+        for (d,) in session.execute(
+            select(Installation.device_id)
+            .join(SoftwareTitle, SoftwareTitle.id == Installation.title_id)
+            .where(SoftwareTitle.product_id == pid, installed(day))
+        )
+    }
+    owners = (
+        {
+            o
+            for (o,) in session.execute(
+                select(Device.owner_id).where(Device.id.in_(devices), Device.owner_id.is_not(None))
+            )
+        }
+        if devices
+        else set()
+    )
+    since = end_of(day) - dt.timedelta(days=shelf_days)
+    users = {
+        p
+        for (p,) in session.execute(
+            select(UsageSession.person_id).where(
+                UsageSession.product_id == pid,
+                UsageSession.person_id.is_not(None),
+                or_(UsageSession.checkin.is_(None), UsageSession.checkin >= since),
+            )
+        )
+    }
+    return [
+        r
+        for r in rows
+        if (r[1] is not None and r[1] not in devices)
+        or (r[0] is not None and r[0] not in owners and r[0] not in users)
+    ]

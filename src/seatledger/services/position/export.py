@@ -1,0 +1,249 @@
+"""Writing the position and its findings as CSV, XLSX or JSON for people and spreadsheets.
+
+Text cells that begin with ``=``, ``+``, ``-``, ``@`` (or a tab or carriage return) are prefixed
+with an apostrophe, so a spreadsheet never runs a product name as a formula (CSV injection);
+numbers stay numbers.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import tempfile
+from collections.abc import Iterator, Sequence
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from seatledger.errors import KnownError
+from seatledger.services.position.engine import Finding, Position, PositionRow
+
+POSITION_HEADERS = (
+    "Vendor",
+    "Product",
+    "Metric",
+    "Bought",
+    "Rights owned",
+    "Rights assigned",
+    "Rights needed",
+    "Available",
+    "Unlicensed installs",
+    "Unit cost",
+    "True-up cost",
+    "Over-licensed",
+    "Currency",
+)
+FINDING_HEADERS = ("Finding", "Vendor", "Product", "Entitlement id", "Count", "Detail")
+_RISKY = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_text(value: str) -> str:
+    """A text cell a spreadsheet shows as text, never evaluates."""
+    return "'" + value if value.startswith(_RISKY) else value
+
+
+def position_cells(row: PositionRow) -> list[Any]:
+    """One position row as cells (None where a number does not apply)."""
+    return [
+        row.vendor,
+        row.product,
+        row.metric.label,
+        "yes" if row.bought else "no",
+        "unlimited" if row.owned is None else row.owned,
+        row.assigned,
+        row.needed,
+        row.available,
+        row.unlicensed,
+        row.unit_cost,
+        row.true_up,
+        row.over_licensed,
+        row.currency,
+    ]
+
+
+def finding_cells(finding: Finding) -> list[Any]:
+    """One finding as cells."""
+    return [
+        finding.kind.label,
+        finding.vendor,
+        finding.product,
+        finding.entitlement_id,
+        finding.count,
+        finding.text,
+    ]
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, str):
+        return safe_text(value)
+    if isinstance(value, Decimal):
+        return float(value)
+    return value
+
+
+def _rows(position: Position) -> Iterator[list[Any]]:
+    for row in position.rows:
+        yield [_cell(v) for v in position_cells(row)]
+
+
+def export_position(position: Position, path: Path) -> Path:
+    """Write the position (and, in a workbook, its findings on a second sheet) to ``path``.
+
+    The format follows the extension: ``.csv``, ``.xlsx`` or ``.json``.  The file is written
+    beside its target and moved into place, so a failure never leaves half a file.
+
+    Raises:
+        KnownError: an unknown extension or a folder that cannot be written.
+    """
+    suffix = path.suffix.lower()
+    if suffix not in {".csv", ".xlsx", ".json"}:
+        raise KnownError(f"{path.name}: export to .csv, .xlsx or .json.")
+    try:
+        handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=suffix)
+    except OSError as exc:
+        raise KnownError(f"Cannot write in {path.parent}: {exc.strerror}.") from None
+    os.close(handle)
+    target = Path(temporary)
+    try:
+        if suffix == ".csv":
+            _write_csv(target, POSITION_HEADERS, _rows(position))
+        elif suffix == ".json":
+            target.write_text(json.dumps(position_json(position), indent=2), encoding="utf-8")
+        else:
+            _write_xlsx(target, position)
+        target.replace(path)
+    except BaseException:
+        target.unlink(missing_ok=True)
+        raise
+    return path
+
+
+def export_findings_csv(position: Position, path: Path) -> Path:
+    """Write the findings as CSV."""
+    rows = ([_cell(v) for v in finding_cells(f)] for f in position.findings)
+    _write_csv(path, FINDING_HEADERS, rows)
+    return path
+
+
+def _write_csv(path: Path, headers: Sequence[str], rows: Iterator[list[Any]]) -> None:
+    # UTF-8 with a BOM: Excel then reads accents right; a comma delimiter either way.
+    with path.open("w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(headers)
+        for row in rows:
+            writer.writerow(["" if v is None else v for v in row])
+
+
+def _write_xlsx(path: Path, position: Position) -> None:
+    from openpyxl import Workbook  # noqa: PLC0415 (only when exporting a workbook)
+    from openpyxl.cell import WriteOnlyCell  # noqa: PLC0415
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(f"Position {position.as_of.isoformat()}")
+    sheet.append(list(POSITION_HEADERS))
+    for values in _rows(position):
+        cells = []
+        for value in values:
+            cell = WriteOnlyCell(sheet, value=value)
+            if isinstance(value, str):
+                cell.data_type = "s"  # never a formula, whatever the text
+            cells.append(cell)
+        sheet.append(cells)
+    findings = book.create_sheet("Findings")
+    findings.append(list(FINDING_HEADERS))
+    for finding in position.findings:
+        row = []
+        for value in finding_cells(finding):
+            cell = WriteOnlyCell(findings, value=_cell(value))
+            if isinstance(value, str):
+                cell.data_type = "s"
+            row.append(cell)
+        findings.append(row)
+    book.save(path)
+
+
+def position_json(position: Position) -> dict[str, Any]:
+    """The position as plain JSON values (amounts as strings, exact)."""
+
+    def number(value: Decimal | None) -> str | None:
+        return None if value is None else str(value)
+
+    return {
+        "as_of": position.as_of.isoformat(),
+        "shelf_days": position.shelf_days,
+        "rows": [
+            {
+                "vendor": r.vendor,
+                "product": r.product,
+                "product_id": r.product_id,
+                "metric": r.metric.value,
+                "bought": r.bought,
+                "owned": r.owned,
+                "assigned": r.assigned,
+                "needed": r.needed,
+                "available": r.available,
+                "unlicensed_installs": r.unlicensed,
+                "unit_cost": number(r.unit_cost),
+                "true_up": number(r.true_up),
+                "over_licensed": r.over_licensed,
+                "currency": r.currency,
+            }
+            for r in position.rows
+        ],
+        "findings": [
+            {
+                "kind": f.kind.value,
+                "vendor": f.vendor,
+                "product": f.product,
+                "product_id": f.product_id,
+                "entitlement_id": f.entitlement_id,
+                "count": f.count,
+                "detail": f.text,
+            }
+            for f in position.findings
+        ],
+    }
+
+
+def export_table(headers: Sequence[str], rows: Sequence[Sequence[Any]], path: Path) -> Path:
+    """Write any small table (a chargeback by team, say) as ``.csv`` or ``.xlsx``, with the same
+    escaping and the same write-then-move as the position.
+
+    Raises:
+        KnownError: an unknown extension or a folder that cannot be written.
+    """
+    suffix = path.suffix.lower()
+    if suffix not in {".csv", ".xlsx"}:
+        raise KnownError(f"{path.name}: export to .csv or .xlsx.")
+    try:
+        handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=suffix)
+    except OSError as exc:
+        raise KnownError(f"Cannot write in {path.parent}: {exc.strerror}.") from None
+    os.close(handle)
+    target = Path(temporary)
+    cells = [[_cell(value) for value in row] for row in rows]
+    try:
+        if suffix == ".csv":
+            _write_csv(target, headers, iter(cells))
+        else:
+            from openpyxl import Workbook  # noqa: PLC0415 (only when exporting a workbook)
+            from openpyxl.cell import WriteOnlyCell  # noqa: PLC0415
+
+            book = Workbook(write_only=True)
+            sheet = book.create_sheet(path.stem[:31] or "Sheet")
+            sheet.append(list(headers))
+            for values in cells:
+                line = []
+                for value in values:
+                    cell = WriteOnlyCell(sheet, value=value)
+                    if isinstance(value, str):
+                        cell.data_type = "s"
+                    line.append(cell)
+                sheet.append(line)
+            book.save(target)
+        target.replace(path)
+    except BaseException:
+        target.unlink(missing_ok=True)
+        raise
+    return path

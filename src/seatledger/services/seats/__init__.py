@@ -1,0 +1,1 @@
+"""Seat assignments: assigning and releasing under the purchased-limit rule."""

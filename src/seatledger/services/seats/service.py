@@ -1,0 +1,357 @@
+"""Assigning and releasing seats: the one place the purchased-limit rule is applied.
+
+Single assignments, bulk assignments and releases all go through :meth:`SeatService.assign` and
+:meth:`SeatService.release`, so no screen, command or import can bypass the rule.  Each call is one
+transaction and one ledger entry, however many seats it touches.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session
+
+from seatledger.domain.licensing import LimitState, Metric, check_assignment, units_for_device
+from seatledger.domain.roles import Permission, allows
+from seatledger.errors import LimitExceeded, NotFoundError, PermissionDenied, ValidationError
+from seatledger.services.core.context import Context
+from seatledger.store.models import Device, Entitlement, Person, Product, SeatAssignment, Vendor
+
+ASSIGN = "assign or release seats"
+_CHUNK = 900  # stays under SQLite's bound-parameter limit
+
+
+@dataclass(frozen=True, slots=True)
+class AssignResult:
+    """What an assignment call did."""
+
+    assignment_ids: list[int]
+    units: int
+    over_commit: bool
+    message: str
+
+
+def _chunks(values: Sequence[int]) -> Iterable[Sequence[int]]:
+    for start in range(0, len(values), _CHUNK):
+        yield values[start : start + _CHUNK]
+
+
+@dataclass(frozen=True, slots=True)
+class _Target:
+    """The entitlement being drawn from, read and locked in one statement."""
+
+    id: int
+    label: str
+    metric: str
+    quantity: int
+    seats_used: int
+    term_start: dt.date | None
+    term_end: dt.date | None
+    min_cores_per_processor: int
+
+    @classmethod
+    def load(cls, session: Session, entitlement_id: int) -> _Target:
+        row = session.execute(
+            select(
+                Entitlement.id,
+                Vendor.name,
+                Product.name,
+                Entitlement.name,
+                Entitlement.metric,
+                Entitlement.quantity,
+                Entitlement.seats_used,
+                Entitlement.term_start,
+                Entitlement.term_end,
+                Entitlement.min_cores_per_processor,
+                Entitlement.retired,
+            )
+            .join(Product, Entitlement.product_id == Product.id)
+            .join(Vendor, Product.vendor_id == Vendor.id)
+            .where(Entitlement.id == entitlement_id)
+            .with_for_update(of=Entitlement)
+        ).first()
+        if row is None or row[10]:
+            raise NotFoundError(f"License {entitlement_id} does not exist or is retired.")
+        title = f"{row[1]} {row[2]}"
+        label = f"{title} ({row[3]})" if row[3] else title
+        return cls(row[0], label, row[4], row[5], row[6], row[7], row[8], row[9])
+
+
+class SeatService:
+    """Assigns and releases seats under the purchased-limit rule."""
+
+    def __init__(self, ctx: Context) -> None:
+        self._ctx = ctx
+
+    def assign(
+        self,
+        entitlement_id: int,
+        *,
+        people: Sequence[int] = (),
+        devices: Sequence[int] = (),
+        reason: str = "",
+        over_commit: bool = False,
+        note: str = "",
+    ) -> AssignResult:
+        """Assign one seat of an entitlement to each person or device given.
+
+        All or nothing: if any holder already has a seat, has left, or the rights do not suffice,
+        nothing is assigned.
+
+        Args:
+            entitlement_id: the purchase to draw seats from.
+            people: people to receive a seat (named-user, concurrent, subscription, site metrics).
+            devices: devices to receive a seat (per-device, per-core, per-processor metrics).
+            reason: why; required for an over-commit.
+            over_commit: an administrator asks to exceed the limit; recorded as an exception.
+            note: a note stored with each assignment.
+
+        Raises:
+            LimitExceeded: the rights do not suffice (the message says how many are free).
+            ValidationError: wrong holder kind, duplicate assignment, person who left.
+            PermissionDenied: the role may not assign, or may not over-commit.
+        """
+        if over_commit:
+            if not allows(self._ctx.actor.role, Permission.OVER_COMMIT):
+                raise PermissionDenied(
+                    "Only an administrator may assign beyond the purchased limit."
+                )
+            if not reason.strip():
+                raise ValidationError("An over-commit needs a reason.", "Reason")
+        person_ids = list(dict.fromkeys(people))
+        device_ids = list(dict.fromkeys(devices))
+        if bool(person_ids) == bool(device_ids):
+            raise ValidationError("Choose people or devices to assign seats to.")
+        action = "seat.assign" if len(person_ids) + len(device_ids) == 1 else "seat.bulk_assign"
+        with self._ctx.change(
+            Permission.ASSIGN_SEATS, action, "entitlement", ASSIGN, reason
+        ) as change:
+            session = change.session
+            entitlement = _Target.load(session, entitlement_id)
+            label = entitlement.label
+            metric = Metric(entitlement.metric)
+            if device_ids and not metric.assigns_to_device:
+                raise ValidationError(
+                    f"{label} is licensed per person ({metric.label}); choose people."
+                )
+            if person_ids and metric.assigns_to_device:
+                raise ValidationError(
+                    f"{label} is licensed per device ({metric.label}); choose devices."
+                )
+            if person_ids:
+                units = self._check_people(session, entitlement, person_ids, label)
+            else:
+                units = self._check_devices(session, entitlement, metric, device_ids, label)
+            needed = sum(units)
+            state = LimitState(
+                label=label,
+                metric=metric,
+                quantity=entitlement.quantity,
+                used=entitlement.seats_used,
+                term_start=entitlement.term_start,
+                term_end=entitlement.term_end,
+            )
+            # Terms are calendar dates where the organization is, not in UTC.
+            today = change.now.astimezone().date()
+            decision = check_assignment(state, needed, today, override=over_commit)
+            if not decision.allowed:
+                free = max(state.free, 0)
+                raise LimitExceeded(decision.message, free=free, needed=needed)
+            holders: list[tuple[int | None, int | None]] = (
+                [(pid, None) for pid in person_ids]
+                if person_ids
+                else [(None, did) for did in device_ids]
+            )
+            rows = [
+                {
+                    "entitlement_id": entitlement.id,
+                    "person_id": person_id,
+                    "device_id": device_id,
+                    "units": unit,
+                    "started_at": change.now,
+                    "ended_at": None,
+                    "assigned_by": self._ctx.actor.id,
+                    "released_by": None,
+                    "over_commit": decision.over_commit,
+                    "over_commit_reason": reason.strip() if decision.over_commit else "",
+                    "note": note.strip(),
+                }
+                for (person_id, device_id), unit in zip(holders, units, strict=True)
+            ]
+            ids = list(
+                session.scalars(
+                    insert(SeatAssignment).returning(
+                        SeatAssignment.id, sort_by_parameter_order=True
+                    ),
+                    rows,
+                )
+            )
+            # The row is locked (PostgreSQL) or the database is (SQLite): the count cannot move.
+            before_used = entitlement.seats_used
+            session.execute(
+                update(Entitlement)
+                .where(Entitlement.id == entitlement.id)
+                .values(seats_used=before_used + needed)
+            )
+            change.entity_id = str(entitlement.id)
+            change.before = {"seats_used": before_used}
+            after: dict[str, Any] = {
+                "seats_used": before_used + needed,
+                "quantity": entitlement.quantity,
+                "assignments": ids,
+                "units": needed,
+            }
+            after["people" if person_ids else "devices"] = person_ids or device_ids
+            if decision.over_commit:
+                after["over_commit"] = decision.message
+            change.after = after
+            return AssignResult(ids, needed, decision.over_commit, decision.message)
+
+    def _check_people(
+        self, session: Session, entitlement: _Target, person_ids: list[int], label: str
+    ) -> list[int]:
+        found: dict[int, tuple[str, str]] = {}
+        held: list[int] = []
+        holds = (
+            select(SeatAssignment.id)
+            .where(
+                SeatAssignment.person_id == Person.id,
+                SeatAssignment.entitlement_id == entitlement.id,
+                SeatAssignment.ended_at.is_(None),
+            )
+            .exists()
+        )
+        for chunk in _chunks(person_ids):
+            for pid, name, status, has_seat in session.execute(
+                select(Person.id, Person.name, Person.status, holds).where(Person.id.in_(chunk))
+            ):
+                found[pid] = (name, status)
+                if has_seat:
+                    held.append(pid)
+        missing = [pid for pid in person_ids if pid not in found]
+        if missing:
+            raise NotFoundError(f"Person {missing[0]} does not exist.")
+        if held:
+            names = ", ".join(found[pid][0] for pid in held[:3])
+            more = f" and {len(held) - 3} more" if len(held) > 3 else ""
+            raise ValidationError(f"{names}{more} already hold a seat of {label}.")
+        left = [pid for pid in person_ids if found[pid][1] == "left"]
+        if left:
+            names = ", ".join(found[pid][0] for pid in left[:3])
+            raise ValidationError(f"{names} left the organization; seats go to active people only.")
+        return [1] * len(person_ids)
+
+    def _check_devices(
+        self,
+        session: Session,
+        entitlement: _Target,
+        metric: Metric,
+        device_ids: list[int],
+        label: str,
+    ) -> list[int]:
+        found: dict[int, tuple[str, int, int]] = {}
+        held: list[int] = []
+        for chunk in _chunks(device_ids):
+            for did, host, processors, cores in session.execute(
+                select(Device.id, Device.hostname, Device.processors, Device.cores).where(
+                    Device.id.in_(chunk)
+                )
+            ):
+                found[did] = (host, processors, cores)
+            held.extend(
+                session.scalars(
+                    select(SeatAssignment.device_id).where(
+                        SeatAssignment.entitlement_id == entitlement.id,
+                        SeatAssignment.device_id.in_(chunk),
+                        SeatAssignment.ended_at.is_(None),
+                    )
+                )
+            )
+        missing = [did for did in device_ids if did not in found]
+        if missing:
+            raise NotFoundError(f"Device {missing[0]} does not exist.")
+        if held:
+            names = ", ".join(found[did][0] for did in held[:3])
+            more = f" and {len(held) - 3} more" if len(held) > 3 else ""
+            raise ValidationError(f"{names}{more} already hold a seat of {label}.")
+        return [
+            units_for_device(
+                metric, found[did][1], found[did][2], entitlement.min_cores_per_processor
+            )
+            for did in device_ids
+        ]
+
+    def release(self, assignment_ids: Sequence[int], reason: str = "") -> int:
+        """End the given open assignments; returns how many were released."""
+        ids = list(dict.fromkeys(assignment_ids))
+        if not ids:
+            raise ValidationError("Choose seats to release.")
+        action = "seat.release" if len(ids) == 1 else "seat.bulk_release"
+        with self._ctx.change(Permission.ASSIGN_SEATS, action, "seat", ASSIGN, reason) as change:
+            return self._release(change.session, ids, change, strict=True)
+
+    def release_departed(self, reason: str = "People who left the organization") -> int:
+        """Release every open seat held by a person marked as left; one ledger entry."""
+        with self._ctx.change(
+            Permission.ASSIGN_SEATS, "seat.release_departed", "seat", ASSIGN, reason
+        ) as change:
+            ids = list(
+                change.session.scalars(
+                    select(SeatAssignment.id)
+                    .join(Person, SeatAssignment.person_id == Person.id)
+                    .where(Person.status == "left", SeatAssignment.ended_at.is_(None))
+                    .order_by(SeatAssignment.id)
+                )
+            )
+            if not ids:
+                raise ValidationError("No one who left holds a seat.")
+            return self._release(change.session, ids, change, strict=False)
+
+    def _release(self, session: Session, ids: list[int], change: Any, *, strict: bool) -> int:
+        rows: list[tuple[int, int, int]] = []
+        for chunk in _chunks(ids):
+            rows.extend(
+                (r[0], r[1], r[2])
+                for r in session.execute(
+                    select(
+                        SeatAssignment.id, SeatAssignment.entitlement_id, SeatAssignment.units
+                    ).where(SeatAssignment.id.in_(chunk), SeatAssignment.ended_at.is_(None))
+                )
+            )
+        if strict and len(rows) != len(ids):
+            open_ids = {r[0] for r in rows}
+            gone = [i for i in ids if i not in open_ids]
+            raise ValidationError(f"Seat {gone[0]} is already released or does not exist.")
+        per_entitlement: dict[int, int] = {}
+        for _, entitlement_id, units in rows:
+            per_entitlement[entitlement_id] = per_entitlement.get(entitlement_id, 0) + units
+        for chunk in _chunks([r[0] for r in rows]):
+            session.execute(
+                update(SeatAssignment)
+                .where(SeatAssignment.id.in_(chunk))
+                .values(ended_at=change.now, released_by=self._ctx.actor.id)
+            )
+        touched = sorted(per_entitlement)
+        used_before = dict(
+            session.execute(
+                select(Entitlement.id, Entitlement.seats_used).where(Entitlement.id.in_(touched))
+            ).all()
+        )
+        for entitlement_id in touched:
+            session.execute(
+                update(Entitlement)
+                .where(Entitlement.id == entitlement_id)
+                .values(seats_used=used_before[entitlement_id] - per_entitlement[entitlement_id])
+            )
+        change.entity_id = str(rows[0][0]) if len(rows) == 1 else ""
+        change.before = {"seats_used": {str(k): used_before[k] for k in touched}}
+        change.after = {
+            "released": [r[0] for r in rows],
+            "entitlements": {str(k): per_entitlement[k] for k in touched},
+            "seats_used": {str(k): used_before[k] - per_entitlement[k] for k in touched},
+        }
+        return len(rows)

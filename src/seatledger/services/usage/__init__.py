@@ -1,0 +1,1 @@
+"""Usage history: use over time against the purchased limit, and team costs."""

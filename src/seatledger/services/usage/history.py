@@ -1,0 +1,868 @@
+"""Usage over time against the purchased limit: the series behind the Usage page, the CLI chart
+and the audit report's charts, and the seats and cost each team holds (chargeback).
+
+A series is reconstructed, not sampled: seats from each assignment's start and end, installs from
+each installation's first and removal day, concurrent peaks from license-server checkouts, and the
+limit from each entitlement's term and its quantity history (true-ups are ``entitlement.update``
+ledger entries whose before/after carry the quantity).  The database aggregates by day; numpy turns
+the +1/-1 events into daily levels (``np.add.at`` and ``cumsum``), so a five-year chart over a
+million assignments costs one grouped scan.
+
+Days are UTC calendar days; a day's figure is the state at its end (an assignment started and
+released on the same day does not count).  Team scopes use each person's current team.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Date,
+    Integer,
+    and_,
+    cast,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+    true,
+)
+from sqlalchemy.orm import Session
+
+from seatledger.domain.licensing import Metric
+from seatledger.domain.usage import (
+    TEAM_HEADERS,
+    WARNING_LEVEL,
+    Days,
+    Forecast,
+    Limits,
+    TeamCost,
+    UsageSeries,
+    Values,
+    forecast,
+    product_title,
+    team_cells,
+)
+from seatledger.errors import NotFoundError, ValidationError
+from seatledger.lazy import LazyModule
+from seatledger.services.core.context import Context
+from seatledger.store.models import (
+    Device,
+    Entitlement,
+    Installation,
+    LedgerEntry,
+    Person,
+    Product,
+    SeatAssignment,
+    SoftwareTitle,
+    Team,
+    UsageSession,
+    Vendor,
+)
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+else:  # imported when a series is first built, not at start-up
+    np = LazyModule("numpy")
+
+_EPOCH = dt.date(1970, 1, 1)
+MAX_DAYS = 366 * 30
+PEAK_DAYS = 7
+_UNITS = {
+    Metric.PER_USER: "seats",
+    Metric.SUBSCRIPTION: "seats",
+    Metric.CONCURRENT: "seats",
+    Metric.SITE: "seats",
+    Metric.PER_DEVICE: "devices",
+    Metric.PER_CORE: "cores",
+    Metric.PER_PROCESSOR: "processors",
+}
+
+
+# ------------------------------------------------------------------------------------ results
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """What a series counts: one license, a product, a vendor, a team, or (all None) everything.
+
+    Filters combine: a team and a product count the product's seats held by the team's people.
+    """
+
+    entitlement_id: int | None = None
+    product_id: int | None = None
+    vendor_id: int | None = None
+    team_id: int | None = None
+
+    @property
+    def is_everything(self) -> bool:
+        """No filter at all."""
+        return (
+            self.entitlement_id is None
+            and self.product_id is None
+            and self.vendor_id is None
+            and self.team_id is None
+        )
+
+    @property
+    def has_licenses(self) -> bool:
+        """Whether the scope names licenses (a team alone has no limit of its own)."""
+        return self.team_id is None or any(
+            v is not None for v in (self.entitlement_id, self.product_id, self.vendor_id)
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ScopeChoice:
+    """An id and a display name, for the scope pickers."""
+
+    id: int
+    name: str
+
+
+# ------------------------------------------------------------------------------------ service
+
+
+class UsageHistoryService:
+    """Reads usage history, limits and team costs; changes nothing."""
+
+    def __init__(self, ctx: Context) -> None:
+        self._ctx = ctx
+
+    # -------------------------------------------------------------- pickers and name lookup
+    def licenses(self) -> list[ScopeChoice]:
+        """Every license as 'Vendor Product — name (#id)', by vendor and product."""
+        with self._ctx.read() as session:
+            rows = session.execute(
+                select(Entitlement.id, Vendor.name, Product.name, Entitlement.name)
+                .join(Product, Entitlement.product_id == Product.id)
+                .join(Vendor, Product.vendor_id == Vendor.id)
+                .order_by(Vendor.name, Product.name, Entitlement.id)
+            ).all()
+        return [
+            ScopeChoice(
+                r[0], f"{product_title(r[1], r[2])}{f' — {r[3]}' if r[3] else ''} (#{r[0]})"
+            )
+            for r in rows
+        ]
+
+    def products(self) -> list[ScopeChoice]:
+        """Every product as 'Vendor Product'."""
+        with self._ctx.read() as session:
+            rows = session.execute(
+                select(Product.id, Vendor.name, Product.name)
+                .join(Vendor, Product.vendor_id == Vendor.id)
+                .order_by(Vendor.name, Product.name)
+            ).all()
+        return [ScopeChoice(r[0], product_title(r[1], r[2])) for r in rows]
+
+    def vendors(self) -> list[ScopeChoice]:
+        """Every vendor."""
+        with self._ctx.read() as session:
+            rows = session.execute(select(Vendor.id, Vendor.name).order_by(Vendor.name)).all()
+        return [ScopeChoice(r[0], r[1]) for r in rows]
+
+    def teams(self) -> list[ScopeChoice]:
+        """Every team."""
+        with self._ctx.read() as session:
+            rows = session.execute(select(Team.id, Team.name).order_by(Team.name)).all()
+        return [ScopeChoice(r[0], r[1]) for r in rows]
+
+    def find_scope(
+        self,
+        *,
+        license_id: int | None = None,
+        vendor: str | None = None,
+        product: str | None = None,
+        team: str | None = None,
+    ) -> Scope:
+        """The scope the command line names (names compare case-insensitively).
+
+        A product may be named 'Product' or 'Vendor Product'.
+
+        Raises:
+            NotFoundError: a name or id that does not exist, or a product name shared by
+                several vendors (the message lists them).
+        """
+        with self._ctx.read() as session:
+            vendor_id = product_id = team_id = None
+            if license_id is not None and session.get(Entitlement, license_id) is None:
+                raise NotFoundError(f"There is no license #{license_id}.")
+            if vendor:
+                vendor_id = session.scalar(
+                    select(Vendor.id).where(func.lower(Vendor.name) == vendor.strip().lower())
+                )
+                if vendor_id is None:
+                    raise NotFoundError(f"No vendor named '{vendor}'.")
+            if product:
+                product_id = _find_product(session, product, vendor_id)
+            if team:
+                team_id = session.scalar(
+                    select(Team.id).where(
+                        or_(
+                            func.lower(Team.name) == team.strip().lower(),
+                            func.lower(Team.cost_centre) == team.strip().lower(),
+                        )
+                    )
+                )
+                if team_id is None:
+                    raise NotFoundError(f"No team or cost centre named '{team}'.")
+        return Scope(license_id, product_id, vendor_id, team_id)
+
+    # -------------------------------------------------------------- series
+    def today(self) -> dt.date:
+        """Today by the session's clock (UTC)."""
+        return self._ctx.clock().astimezone(dt.UTC).date()
+
+    def series(
+        self, scope: Scope, start: dt.date, end: dt.date, *, warning_level: float = WARNING_LEVEL
+    ) -> UsageSeries:
+        """Daily usage of ``scope`` from ``start`` to ``end`` (both included), with its forecast.
+
+        Raises:
+            ValidationError: an empty or absurdly long range.
+            NotFoundError: a scope naming something that does not exist.
+        """
+        count = _day_count(start, end)
+        with self._ctx.read() as session:
+            label, metrics = _describe(session, scope)
+            group = None
+            seats = _seat_levels(session, [scope_filters(scope)], group, start, count)
+            installs = _install_levels(session, scope, group, start, count)
+            peaks = _peak_levels(session, scope, group, start, count)
+            limits = (
+                _limit_levels(session, scope, group, start, count) if scope.has_licenses else None
+            )
+        return self._assemble(
+            scope,
+            (label, metrics),
+            np.datetime64(start, "D") + np.arange(count),
+            used=seats.get(0),
+            installs=None if installs is None else installs.get(0, np.zeros(count, np.int64)),
+            peaks=None if peaks is None else peaks.get(0, np.zeros(count, np.int64)),
+            limit=None if limits is None else limits.get(0),
+            warning_level=warning_level,
+        )
+
+    def product_series(
+        self, product_ids: Sequence[int], start: dt.date, end: dt.date
+    ) -> list[UsageSeries]:
+        """One series per product, computed together (one grouped scan per source, not N)."""
+        count = _day_count(start, end)
+        wanted = list(dict.fromkeys(product_ids))
+        with self._ctx.read() as session:
+            described = {pid: _describe(session, Scope(product_id=pid)) for pid in wanted}
+            group = Entitlement.product_id
+            only = Entitlement.product_id.in_(wanted)
+            seats = _seat_levels(session, [only], group, start, count)
+            installs = _grouped_installs(session, wanted, start, count)
+            peaks = _grouped_peaks(session, wanted, start, count)
+            limits = _limits_of(
+                session, [Entitlement.product_id.in_(wanted)], Entitlement.product_id, start, count
+            )
+        days = np.datetime64(start, "D") + np.arange(count)
+        zeros = np.zeros(count, dtype=np.int64)
+        return [
+            self._assemble(
+                Scope(product_id=pid),
+                described[pid],
+                days,
+                used=seats.get(pid),
+                installs=None if installs is None else installs.get(pid, zeros),
+                peaks=None if peaks is None else peaks.get(pid, zeros),
+                limit=limits.get(pid),
+                warning_level=WARNING_LEVEL,
+            )
+            for pid in wanted
+        ]
+
+    def _assemble(
+        self,
+        scope: Scope,
+        described: tuple[str, set[Metric]],
+        days: Days,
+        *,
+        used: Values | None,
+        installs: Values | None,
+        peaks: Values | None,
+        limit: Limits | None,
+        warning_level: float,
+    ) -> UsageSeries:
+        label, metrics = described
+        count = len(days)
+        used_line = np.zeros(count, dtype=np.int64) if used is None else used
+        if limit is None:
+            limit = (
+                np.zeros(count, dtype=np.float64)
+                if scope.has_licenses
+                else np.full(count, np.nan, dtype=np.float64)
+            )
+        unit = _unit(metrics)
+        # A concurrent license caps simultaneous use: its trend is that of the peaks, taken over
+        # a week so quiet weekends do not pull the line down.
+        basis, measure = used_line, ""
+        if metrics == {Metric.CONCURRENT} and peaks is not None and peaks.any():
+            padded = np.concatenate([np.zeros(PEAK_DAYS - 1, dtype=np.int64), peaks])
+            basis = np.lib.stride_tricks.sliding_window_view(padded, PEAK_DAYS).max(axis=1)
+            measure = f"peaks of concurrent checkouts (the highest in each {PEAK_DAYS} days)"
+        notes: list[str] = []
+        if scope.team_id is not None:
+            notes.append("Seats held by the team's people (by their current team).")
+            if scope.has_licenses:
+                notes.append("The limit is the whole organization's, not the team's.")
+        if scope.entitlement_id is not None and (installs is not None or peaks is not None):
+            notes.append("Installs and checkouts are those of the license's product.")
+        return UsageSeries(
+            days=days,
+            used=used_line,
+            installs=installs,
+            peaks=peaks,
+            limit=limit,
+            warning_level=warning_level,
+            label=label,
+            unit=unit,
+            forecast=(
+                forecast(days, basis, limit, today=self.today(), unit=unit, measure=measure)
+                if scope.team_id is None
+                else Forecast(
+                    None,
+                    "No forecast for a team: a limit is the whole organization's, and a "
+                    "team's trend says nothing about when the organization reaches it.",
+                )
+            ),
+            notes=tuple(notes),
+        )
+
+    # -------------------------------------------------------------- teams
+    def team_costs(self, as_of: dt.date | None = None) -> list[TeamCost]:
+        """Seats held by each team's people at the end of ``as_of`` (default today) and their
+        cost (unit cost × units), one row per team and currency; people without a team last.
+
+        Device seats count for the team of the device's owner.  The database groups the open
+        seats by (team, license); costs are added up here from each license's unit cost.
+        """
+        day = as_of or self.today()
+        moment = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), dt.UTC)
+        held_then = and_(
+            SeatAssignment.started_at < moment,
+            or_(SeatAssignment.ended_at.is_(None), SeatAssignment.ended_at >= moment),
+        )
+        units = func.sum(SeatAssignment.units)
+        with self._ctx.read() as session:
+            by_person = session.execute(
+                select(Person.team_id, SeatAssignment.entitlement_id, units)
+                .join(Person, SeatAssignment.person_id == Person.id)
+                .where(held_then)
+                .group_by(Person.team_id, SeatAssignment.entitlement_id)
+            ).all()
+            by_device = session.execute(
+                select(Person.team_id, SeatAssignment.entitlement_id, units)
+                .join(Device, SeatAssignment.device_id == Device.id)
+                .outerjoin(Person, Device.owner_id == Person.id)
+                .where(held_then)
+                .group_by(Person.team_id, SeatAssignment.entitlement_id)
+            ).all()
+            prices = {
+                r[0]: (r[1], r[2])
+                for r in session.execute(
+                    select(Entitlement.id, Entitlement.unit_cost, Entitlement.currency)
+                )
+            }
+            teams = {
+                r[0]: (r[1], r[2])
+                for r in session.execute(select(Team.id, Team.name, Team.cost_centre))
+            }
+            people = dict(
+                session.execute(
+                    select(Person.team_id, func.count())
+                    .where(Person.status != "left")
+                    .group_by(Person.team_id)
+                ).all()
+            )
+        totals: dict[tuple[int | None, str], list[Any]] = {}
+        for team_id, entitlement_id, held in [*by_person, *by_device]:
+            unit_cost, currency = prices[entitlement_id]
+            total = totals.setdefault((team_id, currency), [0, set(), Decimal(0), 0])
+            total[0] += int(held)
+            total[1].add(entitlement_id)
+            if unit_cost is None:
+                total[3] += int(held)
+            else:
+                total[2] += Decimal(str(unit_cost)) * int(held)
+        rows = [
+            TeamCost(
+                team_id,
+                *teams.get(team_id, ("(no team)", ""))
+                if team_id is not None
+                else ("(no team)", ""),
+                int(people.get(team_id, 0)),
+                seats,
+                len(licenses),
+                cost.quantize(Decimal("0.01")),
+                currency,
+                uncosted,
+            )
+            for (team_id, currency), (seats, licenses, cost, uncosted) in totals.items()
+        ]
+        seen = {row.team_id for row in rows}
+        rows += [
+            TeamCost(team_id, name, centre, int(people.get(team_id, 0)), 0, 0, Decimal(0), "", 0)
+            for team_id, (name, centre) in teams.items()
+            if team_id not in seen
+        ]
+        rows.sort(key=lambda r: (r.team_id is None, r.team.lower(), r.currency))
+        return rows
+
+
+# --------------------------------------------------------------------------------- internals
+
+
+def _day_count(start: dt.date, end: dt.date) -> int:
+    if end < start:
+        raise ValidationError(f"The range ends ({end}) before it starts ({start}).")
+    count = (end - start).days + 1
+    if count > MAX_DAYS:
+        raise ValidationError("Chart at most 30 years at a time.")
+    return count
+
+
+def _epoch(day: dt.date) -> int:
+    return (day - _EPOCH).days
+
+
+def _unit(metrics: set[Metric]) -> str:
+    units = {_UNITS[m] for m in metrics}
+    return units.pop() if len(units) == 1 else "rights"
+
+
+def _find_product(session: Session, name: str, vendor_id: int | None) -> int:
+    wanted = name.strip().lower()
+    query = select(Product.id, Vendor.id, Vendor.name, Product.name).join(
+        Vendor, Product.vendor_id == Vendor.id
+    )
+    if vendor_id is not None:
+        query = query.where(Vendor.id == vendor_id)
+    matches = [
+        (pid, vname)
+        for pid, _vid, vname, pname in session.execute(
+            query.where(
+                or_(
+                    func.lower(Product.name) == wanted,
+                    func.lower(Vendor.name + " " + Product.name) == wanted,
+                )
+            )
+        )
+    ]
+    if not matches:
+        raise NotFoundError(f"No product named '{name}'.")
+    if len(matches) > 1:
+        vendors = ", ".join(sorted(v for _p, v in matches))
+        raise NotFoundError(
+            f"Several vendors have a product named '{name}' ({vendors}): add --vendor."
+        )
+    return int(matches[0][0])
+
+
+def _describe(session: Session, scope: Scope) -> tuple[str, set[Metric]]:
+    """The scope's label and the metrics of its licenses; refuses ids that do not exist."""
+    parts: list[str] = []
+    if scope.entitlement_id is not None:
+        row = session.execute(
+            select(Vendor.name, Product.name, Entitlement.name, Entitlement.metric)
+            .join(Product, Entitlement.product_id == Product.id)
+            .join(Vendor, Product.vendor_id == Vendor.id)
+            .where(Entitlement.id == scope.entitlement_id)
+        ).first()
+        if row is None:
+            raise NotFoundError(f"There is no license #{scope.entitlement_id}.")
+        named = f" — {row[2]}" if row[2] else ""
+        parts.append(
+            f"{product_title(row[0], row[1])}{named} (license #{scope.entitlement_id}, "
+            f"{Metric(row[3]).label.lower()})"
+        )
+    if scope.product_id is not None:
+        pair = session.execute(
+            select(Vendor.name, Product.name)
+            .join(Vendor, Product.vendor_id == Vendor.id)
+            .where(Product.id == scope.product_id)
+        ).first()
+        if pair is None:
+            raise NotFoundError(f"There is no product #{scope.product_id}.")
+        if scope.entitlement_id is None:
+            parts.append(product_title(pair[0], pair[1]))
+    if scope.vendor_id is not None:
+        name = session.scalar(select(Vendor.name).where(Vendor.id == scope.vendor_id))
+        if name is None:
+            raise NotFoundError(f"There is no vendor #{scope.vendor_id}.")
+        if scope.entitlement_id is None and scope.product_id is None:
+            parts.append(f"{name} (all products)")
+    if scope.team_id is not None:
+        team = session.execute(
+            select(Team.name, Team.cost_centre).where(Team.id == scope.team_id)
+        ).first()
+        if team is None:
+            raise NotFoundError(f"There is no team #{scope.team_id}.")
+        parts.append(f"team {team[0]}" + (f" ({team[1]})" if team[1] else ""))
+    if not parts:
+        parts.append("All licenses")
+    metrics = {
+        Metric(m)
+        for m in session.scalars(
+            select(Entitlement.metric)
+            .join(Product, Entitlement.product_id == Product.id)
+            .where(*_license_filters(scope))
+            .distinct()
+        )
+    }
+    label = " · ".join(parts)
+    return label[0].upper() + label[1:], metrics
+
+
+def _license_filters(scope: Scope) -> list[ColumnElement[bool]]:
+    """Conditions on Entitlement (and Product, joined) selecting the scope's licenses."""
+    found: list[ColumnElement[bool]] = []
+    if scope.entitlement_id is not None:
+        found.append(Entitlement.id == scope.entitlement_id)
+    if scope.product_id is not None:
+        found.append(Entitlement.product_id == scope.product_id)
+    if scope.vendor_id is not None:
+        found.append(Product.vendor_id == scope.vendor_id)
+    return found
+
+
+def scope_filters(scope: Scope) -> ColumnElement[bool]:
+    """Conditions selecting the scope's seat assignments (joined to Entitlement and Product)."""
+    found = _license_filters(scope)
+    if scope.team_id is not None:
+        found.append(
+            SeatAssignment.person_id.in_(select(Person.id).where(Person.team_id == scope.team_id))
+        )
+    return and_(*found) if found else true()
+
+
+def _epoch_day(session: Session, column: Any, *, stamp: bool) -> ColumnElement[int]:
+    """Days since 1970-01-01 of a DATE column or the UTC day of a timestamp column."""
+    if session.get_bind().dialect.name == "sqlite":
+        return cast(func.julianday(column) - 2440587.5, Integer)
+    value = cast(func.timezone("UTC", column), Date) if stamp else column
+    return cast(value - cast(literal("1970-01-01"), Date), Integer)
+
+
+def _epoch_second(session: Session, column: Any) -> ColumnElement[int]:
+    if session.get_bind().dialect.name == "sqlite":
+        return cast(func.strftime("%s", column), Integer)
+    return cast(func.extract("epoch", column), Integer)
+
+
+def _levels(events: npt.NDArray[np.int64], first_day: int, count: int) -> dict[int, Values]:
+    """Daily levels per group from rows of (group, first day, end day or -1 if open, amount).
+
+    Something counts on day d when first <= d < end; events before the range fold into its first
+    day and events after it drop out (index ``count``).
+    """
+    found: dict[int, Values] = {}
+    if len(events) == 0:
+        return found
+    groups, starts, ends, amounts = events.T
+    keys, where = np.unique(groups, return_inverse=True)
+    delta = np.zeros((len(keys), count + 1), dtype=np.int64)
+    np.add.at(delta, (where, np.clip(starts - first_day, 0, count)), amounts)
+    closed = ends >= 0
+    down = np.clip(ends[closed] - first_day, 0, count)
+    np.add.at(delta, (where[closed], down), -amounts[closed])
+    levels = np.cumsum(delta[:, :count], axis=1)
+    for n, key in enumerate(keys.tolist()):
+        found[int(key)] = levels[n]
+    return found
+
+
+def _matrix(rows: Sequence[Any]) -> npt.NDArray[np.int64]:
+    """Query rows of four integers (NULL as -1) as an (n, 4) array."""
+    if not rows:
+        return np.zeros((0, 4), dtype=np.int64)
+    return np.array([[-1 if v is None else v for v in r] for r in rows], dtype=np.int64)
+
+
+def _keyed(group: Any) -> tuple[Any, list[Any]]:
+    """The group column to select and to group by; None: one group, key 0."""
+    if group is None:
+        return literal_column("0"), []
+    return group, [group]
+
+
+def _seat_levels(
+    session: Session,
+    filters: list[ColumnElement[bool]],
+    group: Any,
+    start: dt.date,
+    count: int,
+) -> dict[int, Values]:
+    key, by = _keyed(group)
+    started = _epoch_day(session, SeatAssignment.started_at, stamp=True)
+    ended = _epoch_day(session, SeatAssignment.ended_at, stamp=True)
+    rows = session.execute(
+        select(key, started, ended, func.sum(SeatAssignment.units))
+        .select_from(SeatAssignment)
+        .join(Entitlement, SeatAssignment.entitlement_id == Entitlement.id)
+        .join(Product, Entitlement.product_id == Product.id)
+        .where(*filters)
+        .group_by(*by, started, ended)
+    ).all()
+    return _levels(_matrix(rows), _epoch(start), count)
+
+
+def _install_query(session: Session, group: Any) -> Any:
+    key, by = _keyed(group)
+    first = _epoch_day(session, Installation.first_seen, stamp=False)
+    removed = _epoch_day(session, Installation.removed_on, stamp=False)
+    return (
+        select(key, first, removed, func.count())
+        .select_from(Installation)
+        .join(SoftwareTitle, Installation.title_id == SoftwareTitle.id)
+        .join(Product, SoftwareTitle.product_id == Product.id)
+        .group_by(*by, first, removed)
+    )
+
+
+def _product_conditions(session: Session, scope: Scope) -> list[ColumnElement[bool]]:
+    """Conditions on Product for the scope's inventory and usage (none: every product)."""
+    found: list[ColumnElement[bool]] = []
+    if scope.entitlement_id is not None:
+        product_id = session.scalar(
+            select(Entitlement.product_id).where(Entitlement.id == scope.entitlement_id)
+        )
+        found.append(Product.id == product_id)
+    if scope.product_id is not None:
+        found.append(Product.id == scope.product_id)
+    if scope.vendor_id is not None:
+        found.append(Product.vendor_id == scope.vendor_id)
+    return found
+
+
+def _has_inventory(session: Session) -> bool:
+    return session.scalar(select(Installation.id).limit(1)) is not None
+
+
+def _has_usage(session: Session) -> bool:
+    return session.scalar(select(UsageSession.id).limit(1)) is not None
+
+
+def _install_levels(
+    session: Session, scope: Scope, group: Any, start: dt.date, count: int
+) -> dict[int, Values] | None:
+    if not _has_inventory(session):
+        return None
+    conditions = _product_conditions(session, scope)
+    query = _install_query(session, group).where(*conditions)
+    if scope.team_id is not None:
+        query = query.where(
+            Installation.device_id.in_(
+                select(Device.id)
+                .join(Person, Device.owner_id == Person.id)
+                .where(Person.team_id == scope.team_id)
+            )
+        )
+    rows = session.execute(query).all()
+    return _levels(_matrix(rows), _epoch(start), count)
+
+
+def _grouped_installs(
+    session: Session, product_ids: list[int], start: dt.date, count: int
+) -> dict[int, Values] | None:
+    if not _has_inventory(session):
+        return None
+    rows = session.execute(
+        _install_query(session, Product.id).where(Product.id.in_(product_ids))
+    ).all()
+    return _levels(_matrix(rows), _epoch(start), count)
+
+
+def _session_rows(
+    session: Session,
+    group: Any,
+    conditions: list[ColumnElement[bool]],
+    span: tuple[dt.date, dt.date],
+) -> list[Any]:
+    start, end = span
+    begin = dt.datetime.combine(start, dt.time(), dt.UTC)
+    after = dt.datetime.combine(end + dt.timedelta(days=1), dt.time(), dt.UTC)
+    return list(
+        session.execute(
+            select(
+                _keyed(group)[0],
+                _epoch_second(session, UsageSession.checkout),
+                _epoch_second(session, UsageSession.checkin),
+                UsageSession.units,
+            )
+            .select_from(UsageSession)
+            .join(Product, UsageSession.product_id == Product.id)
+            .where(
+                *conditions,
+                UsageSession.checkout < after,
+                or_(UsageSession.checkin.is_(None), UsageSession.checkin >= begin),
+            )
+        ).all()
+    )
+
+
+def _peaks(rows: Sequence[Any], start: dt.date, count: int) -> dict[int, Values]:
+    """The most simultaneous checkouts per group and day (a checkout without a checkin is open)."""
+    found: dict[int, Values] = {}
+    if not rows:
+        return found
+    groups, outs, ins, units = _matrix(rows).T
+    first = _epoch(start) * 86_400
+    horizon = first + count * 86_400
+    ins = np.where(ins < 0, horizon, ins)
+    for key in np.unique(groups).tolist():
+        mine = groups == key
+        times = np.concatenate([outs[mine], ins[mine]])
+        steps = np.concatenate([units[mine], -units[mine]])
+        # At the same instant a checkin comes before a checkout, so a hand-over is not a peak.
+        order = np.lexsort((steps, times))
+        times, level = times[order], np.cumsum(steps[order])
+        day = np.clip((times - first) // 86_400, -1, count)
+        peak = np.zeros(count + 2, dtype=np.int64)
+        np.maximum.at(peak, day + 1, level)
+        # A day also reaches the level carried in from before it (sessions over midnight).
+        edges = first + np.arange(count, dtype=np.int64) * 86_400
+        before = np.searchsorted(times, edges, side="right") - 1
+        carried = np.where(before >= 0, level[np.maximum(before, 0)], 0)
+        found[int(key)] = np.maximum(peak[1 : count + 1], carried)
+    return found
+
+
+def _peak_levels(
+    session: Session, scope: Scope, group: Any, start: dt.date, count: int
+) -> dict[int, Values] | None:
+    if not _has_usage(session):
+        return None
+    conditions = _product_conditions(session, scope)
+    if scope.team_id is not None:
+        conditions.append(
+            UsageSession.person_id.in_(select(Person.id).where(Person.team_id == scope.team_id))
+        )
+    end = start + dt.timedelta(days=count - 1)
+    return _peaks(_session_rows(session, group, conditions, (start, end)), start, count)
+
+
+def _grouped_peaks(
+    session: Session, product_ids: list[int], start: dt.date, count: int
+) -> dict[int, Values] | None:
+    if not _has_usage(session):
+        return None
+    end = start + dt.timedelta(days=count - 1)
+    rows = _session_rows(session, Product.id, [Product.id.in_(product_ids)], (start, end))
+    return _peaks(rows, start, count)
+
+
+def _limit_levels(
+    session: Session, scope: Scope, group: Any, start: dt.date, count: int
+) -> dict[int, Limits]:
+    return _limits_of(session, _license_filters(scope), group, start, count)
+
+
+def _limits_of(
+    session: Session,
+    filters: list[ColumnElement[bool]],
+    group: Any,
+    start: dt.date,
+    count: int,
+) -> dict[int, Limits]:
+    """Rights owned per group and day: each entitlement's quantity over its term, stepped at
+    every recorded quantity change (a true-up); NaN while an uncapped (site) license is in force.
+    """
+    licenses = session.execute(
+        select(
+            _keyed(group)[0],
+            Entitlement.id,
+            Entitlement.metric,
+            Entitlement.quantity,
+            Entitlement.term_start,
+            Entitlement.term_end,
+        )
+        .select_from(Entitlement)
+        .join(Product, Entitlement.product_id == Product.id)
+        .where(*filters)
+    ).all()
+    history = _quantity_history(session, {row[1] for row in licenses})
+    first = _epoch(start)
+    events: list[tuple[int, int, int, int]] = []
+    uncapped: list[tuple[int, int, int, int]] = []
+    for key, entitlement_id, metric, quantity, term_start, term_end in licenses:
+        begin = _epoch(term_start) if term_start is not None else first - 1
+        stop = _epoch(term_end) + 1 if term_end is not None else first + count + 1
+        if stop <= begin:
+            continue
+        if Metric(metric).unlimited:
+            uncapped.append((int(key), begin, stop, 1))
+            continue
+        # Quantity segments: (from day, quantity) in time order; the last runs on.
+        segments = [(begin, quantity)]
+        changes = history.get(entitlement_id, [])
+        if changes:
+            segments = [(begin, changes[0][1])]
+            segments += [(max(day, begin), after) for day, _before, after in changes]
+        for n, (seg_start, seg_quantity) in enumerate(segments):
+            seg_stop = segments[n + 1][0] if n + 1 < len(segments) else stop
+            seg_stop = min(seg_stop, stop)
+            if seg_stop > seg_start and seg_quantity:
+                events.append((int(key), seg_start, seg_stop, int(seg_quantity)))
+    found_int = _levels(np.array(events, dtype=np.int64).reshape(-1, 4), first, count)
+    keys = {int(row[0]) for row in licenses}
+    found: dict[int, Limits] = {
+        key: found_int.get(key, np.zeros(count, dtype=np.int64)).astype(np.float64) for key in keys
+    }
+    if uncapped:
+        open_sites = _levels(np.array(uncapped, dtype=np.int64).reshape(-1, 4), first, count)
+        for key, active in open_sites.items():
+            found[key][active > 0] = np.nan
+    return found
+
+
+def _quantity_history(
+    session: Session, entitlement_ids: set[int]
+) -> dict[int, list[tuple[int, int, int]]]:
+    """Recorded quantity changes per entitlement as (epoch day, before, after), oldest first."""
+    found: dict[int, list[tuple[int, int, int]]] = {}
+    if not entitlement_ids:
+        return found
+    rows = session.execute(
+        select(LedgerEntry.entity_id, LedgerEntry.ts, LedgerEntry.body)
+        .where(LedgerEntry.action == "entitlement.update")
+        .order_by(LedgerEntry.seq)
+    ).all()
+    for entity_id, ts, body in rows:
+        if not entity_id.isdigit() or int(entity_id) not in entitlement_ids:
+            continue
+        what = json.loads(body).get("what", {})
+        before, after = what.get("before") or {}, what.get("after") or {}
+        if "quantity" not in after or "quantity" not in before:
+            continue
+        day = _epoch(dt.date.fromisoformat(ts[:10]))
+        found.setdefault(int(entity_id), []).append(
+            (day, int(before["quantity"]), int(after["quantity"]))
+        )
+    return found
+
+
+__all__ = [
+    "TEAM_HEADERS",
+    "WARNING_LEVEL",
+    "Forecast",
+    "Scope",
+    "ScopeChoice",
+    "TeamCost",
+    "UsageHistoryService",
+    "UsageSeries",
+    "forecast",
+    "team_cells",
+]
