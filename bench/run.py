@@ -416,7 +416,7 @@ if what == "reconcile":
     out["seats"] = position.facts["seats"]
 else:
     from seatledger.ingest.formats import Kind
-    from seatledger.services.imports.service import ImportOptions
+    from seatledger.services.imports.options import ImportOptions
     from seatledger.services.operators.workspace import Workspace
     services = Workspace.open(db, create=False).sign_in("admin", "demo")
     started = time.perf_counter()

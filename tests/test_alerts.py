@@ -20,8 +20,8 @@ from seatledger.errors import PermissionDenied, ValidationError
 from seatledger.ingest.formats import Kind
 from seatledger.services.catalog.service import EntitlementInput
 from seatledger.services.directory.service import DeviceInput
+from seatledger.services.imports.options import ImportOptions
 from seatledger.services.imports.rules import RuleInput
-from seatledger.services.imports.service import ImportOptions
 from seatledger.services.operators.session import Services
 from seatledger.store.models import Entitlement, LedgerEntry
 from seatledger.store.models_alerts import Alert

@@ -11,7 +11,7 @@ from seatledger.ingest.formats import Kind, detect
 from seatledger.ingest.records import DeviceRecord, RowReader
 from seatledger.ingest.tabular import Problem, read_table, sniff
 from seatledger.ingest.values import DateReader
-from seatledger.services.imports.service import ImportOptions
+from seatledger.services.imports.options import ImportOptions
 from seatledger.services.operators.session import Services
 
 

@@ -31,8 +31,9 @@ from seatledger.ingest.formats import Kind
 from seatledger.ingest.tabular import ImportFileError
 from seatledger.ingest.values import DateOrder
 from seatledger.services.directory.service import DeviceInput, PersonInput
+from seatledger.services.imports.options import ImportOptions
 from seatledger.services.imports.rules import RuleInput
-from seatledger.services.imports.service import ImportOptions, ImportRejected, ImportResult, Preview
+from seatledger.services.imports.service import ImportRejected, ImportResult, Preview
 from seatledger.services.operators.accounts import create_first_administrator
 from seatledger.services.operators.session import Services
 from seatledger.store import ledger_store

@@ -26,8 +26,8 @@ from seatledger.domain.normalization import MatchKind
 from seatledger.ingest.formats import Kind
 from seatledger.services.catalog.service import EntitlementInput
 from seatledger.services.directory.service import DeviceInput, PersonInput
+from seatledger.services.imports.options import ImportOptions
 from seatledger.services.imports.rules import RuleInput
-from seatledger.services.imports.service import ImportOptions
 from seatledger.services.operators.session import Services
 from seatledger.services.position.engine import Column, FindingKind, PositionRow, PositionService
 from seatledger.store import ledger_store

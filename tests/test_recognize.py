@@ -10,7 +10,7 @@ import pytest
 
 from seatledger.ingest.formats import Kind
 from seatledger.ingest.tabular import ImportFileError, sniff
-from seatledger.services.imports.service import ImportOptions
+from seatledger.services.imports.options import ImportOptions
 from seatledger.services.operators.session import Services
 
 LMSTAT_I = """lmutil - Copyright (c) 1989-2019 Flexera. All Rights Reserved.

@@ -15,8 +15,8 @@ from seatledger.domain.normalization import MatchKind
 from seatledger.domain.roles import Role
 from seatledger.errors import NotFoundError, PermissionDenied, ValidationError
 from seatledger.ingest.formats import Kind
+from seatledger.services.imports.options import ImportOptions
 from seatledger.services.imports.rules import RuleInput, Unmatched
-from seatledger.services.imports.service import ImportOptions
 from seatledger.services.operators.session import Services
 from seatledger.store import ledger_store
 from seatledger.store.models import NormalizationRule, Product, SoftwareTitle

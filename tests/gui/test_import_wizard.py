@@ -18,7 +18,7 @@ from pytestqt.qtbot import QtBot
 
 from seatledger.domain.roles import Role
 from seatledger.ingest.formats import Kind
-from seatledger.services.imports.service import ImportOptions
+from seatledger.services.imports.options import ImportOptions
 from seatledger.services.operators.session import Services
 from seatledger.services.queries import ActivityFilter, ActivityQuery, PeopleQuery
 from seatledger.ui.dialogs.import_wizard import ImportWizard, MapColumnsDialog, ProblemModel

@@ -526,7 +526,7 @@ def test_unmatched_titles_are_mapped_in_a_few_clicks(
     qtbot: QtBot, make_window: MakeWindow, admin: Services, org: Any, tmp_path: Path
 ) -> None:
     from seatledger.ingest.formats import Kind
-    from seatledger.services.imports.service import ImportOptions
+    from seatledger.services.imports.options import ImportOptions
     from seatledger.ui.dialogs.rules import MapTitlesDialog
 
     inventory = tmp_path / "apps.csv"

@@ -11,7 +11,8 @@ from seatledger.errors import KnownError
 from seatledger.ingest.formats import Kind
 from seatledger.ingest.values import DateOrder
 from seatledger.services.core.context import Context
-from seatledger.services.imports.service import ImportOptions, ImportService
+from seatledger.services.imports.options import ImportOptions
+from seatledger.services.imports.service import ImportService
 
 
 def cmd_import(args: argparse.Namespace) -> int:

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from itertools import pairwise, repeat
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
@@ -37,12 +37,10 @@ from seatledger.ingest.records import (
     UsageRecord,
 )
 from seatledger.ingest.tabular import Problem
+from seatledger.services.imports.options import ImportOptions
 from seatledger.services.imports.rules import load_normalizer
 from seatledger.store.bulk import Bulk
 from seatledger.store.models import Entitlement, Product, Vendor
-
-if TYPE_CHECKING:
-    from seatledger.services.imports.service import ImportOptions
 
 
 @dataclass

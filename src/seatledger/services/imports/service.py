@@ -36,6 +36,7 @@ from seatledger.ingest.tabular import (
 from seatledger.ingest.values import DateOrder, DateReader
 from seatledger.services.core.context import Context
 from seatledger.services.imports import importers
+from seatledger.services.imports.options import ImportOptions
 from seatledger.store.models import ImportBatch, ImportMapping
 
 SAMPLE_ROWS = 20
@@ -59,17 +60,6 @@ class ImportRejected(KnownError):
         self.file_name = file_name
         self.problems = problems
         self.total = total
-
-
-@dataclass(frozen=True)
-class ImportOptions:
-    """What the user chose for one file."""
-
-    kind: Kind
-    mapping: dict[str, str] | None = None  # field key -> header, from the mapping step
-    mapping_name: str = ""
-    date_order: DateOrder | None = None
-    full_export: bool = False  # people: everyone active who is not in the file is flagged
 
 
 @dataclass

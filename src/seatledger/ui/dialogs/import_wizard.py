@@ -46,13 +46,8 @@ from seatledger.errors import Cancelled
 from seatledger.ingest.formats import FIELDS, FORMATS, Kind, detect
 from seatledger.ingest.tabular import Problem
 from seatledger.ingest.values import DateOrder
-from seatledger.services.imports.service import (
-    ImportOptions,
-    ImportRejected,
-    ImportResult,
-    Preview,
-    record_fields,
-)
+from seatledger.services.imports.options import ImportOptions
+from seatledger.services.imports.service import ImportRejected, ImportResult, Preview, record_fields
 from seatledger.services.operators.session import Services
 from seatledger.ui.dialogs.common import (
     INVALID_TEXT,

@@ -1,0 +1,19 @@
+"""What the user chose for one file: shared by the import service and the writers it calls."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from seatledger.ingest.formats import Kind
+from seatledger.ingest.values import DateOrder
+
+
+@dataclass(frozen=True)
+class ImportOptions:
+    """What the user chose for one file."""
+
+    kind: Kind
+    mapping: dict[str, str] | None = None  # field key -> header, from the mapping step
+    mapping_name: str = ""
+    date_order: DateOrder | None = None
+    full_export: bool = False  # people: everyone active who is not in the file is flagged
