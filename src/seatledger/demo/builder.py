@@ -2,10 +2,13 @@
 
 The year of history is planned in memory first (who joins and leaves, what was bought, which seat
 goes to whom and when), then written in one pass over the timeline inside one write transaction:
-rows go in with ``executemany`` of tuples in chunks, and every ledger entry is built with
-:func:`~seatledger.domain.ledger.make_body` and chained with
-:func:`~seatledger.domain.ledger.entry_hash` exactly as :func:`seatledger.store.ledger_store.append`
-does, so the ledger verifies and reads like a year of real use.  Every seat passes the rule the
+rows go in with ``executemany`` of tuples in chunks.  Every ledger entry holds the before and after
+values the services' own builders make (:mod:`seatledger.services.core.snapshots`,
+:func:`~seatledger.services.seats.service.assigned`,
+:func:`~seatledger.services.directory.service.left`), its body is made by
+:func:`~seatledger.domain.ledger.make_body` and the entries are linked by
+:func:`~seatledger.domain.ledger.chain`, as :func:`seatledger.store.ledger_store.append` links
+one, so the ledger verifies and reads like a year of real use.  Every seat passes the rule the
 seat service applies (:func:`~seatledger.domain.licensing.check_assignment`); the few licenses
 over their limit got there by an administrator's over-commit with a recorded reason.
 
@@ -37,13 +40,23 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from seatledger.demo.inventory import add_inventory
-from seatledger.domain.ledger import GENESIS_HASH, entry_hash, make_body
+from seatledger.domain.ledger import (
+    GENESIS_HASH,
+    Chained,
+    StoredEntry,
+    Unchained,
+    chain,
+    make_body,
+)
 from seatledger.domain.licensing import LimitState, Metric, check_assignment, units_for_device
 from seatledger.domain.roles import Role
 from seatledger.errors import KnownError
+from seatledger.services.core import snapshots
 from seatledger.services.core.forking import can_fork
+from seatledger.services.directory.service import left
 from seatledger.services.operators.accounts import hash_password
 from seatledger.services.operators.session import DEMO_KEY, ORGANIZATION_KEY
+from seatledger.services.seats.service import assigned
 from seatledger.store.bulk import Bulk
 from seatledger.store.db import Database, to_url
 
@@ -1001,57 +1014,52 @@ class _Planner:
 _GENERIC, _ASSIGNED, _RELEASED, _LEFT_ORG = range(4)
 
 
-def _make_bodies(specs: Sequence[tuple[Any, ...]]) -> list[bytes]:
-    """Canonical bodies of a batch of queued entries (in a worker process for large demos).
+def _entries(specs: Sequence[tuple[Any, ...]]) -> Iterator[Unchained]:
+    """The entries of a batch of queued specs, with their canonical bodies.
 
     A spec is (seq, ts, operator index, action, entity type, entity id, reason, shape, data); the
-    before/after values are built here as the services write them.
+    before/after values are built here by the services' own builders.
     """
-    bodies = []
     for seq, ts, actor, action, entity_type, entity_id, reason, shape, data in specs:
-        if shape == _ASSIGNED:  # as SeatService.assign writes it
+        if shape == _ASSIGNED:
             used, quantity, seat_id, units, holder, over_commit = data
-            before: Any = {"seats_used": used}
-            after: Any = {
-                "seats_used": used + units,
-                "quantity": quantity,
-                "assignments": [seat_id],
-                "units": units,
-                ("devices" if holder < 0 else "people"): [abs(holder)],
-            }
-            if over_commit:
-                after["over_commit"] = over_commit
-        elif shape == _RELEASED:  # SeatService.release
+            before, after = assigned(
+                seats_used=used,
+                quantity=quantity,
+                assignment_ids=[seat_id],
+                units=units,
+                people=[holder] if holder > 0 else None,
+                devices=[-holder] if holder < 0 else None,
+                over_commit=over_commit or None,
+            )
+        elif shape == _RELEASED:
+            # Not what SeatService.release writes (it also records the seat counts before and
+            # after); kept as the demo has always written it, so a seed still builds the same
+            # ledger.
             seat_id, license_id, units = data
             before, after = None, {"released": [seat_id], "entitlements": {str(license_id): units}}
-        elif shape == _LEFT_ORG:  # DirectoryService.mark_left
-            before = {"status": "active", "date_left": None}
-            after = {"status": "left", "date_left": data}
+        elif shape == _LEFT_ORG:
+            before, after = left("active", data)
         else:
             before, after = data
         name, _, role = OPERATORS[actor - 1]
-        bodies.append(
-            make_body(
-                seq=seq,
-                ts=ts,
-                operator=name,
-                role=role.value,
-                action=action,
-                entity_type=entity_type,
-                entity_id=entity_id,
-                reason=reason,
-                before=before,
-                after=after,
-            )
+        body = make_body(
+            seq=seq,
+            ts=ts,
+            operator=name,
+            role=role.value,
+            action=action,
+            entity_type=entity_type,
+            entity_id=entity_id,
+            reason=reason,
+            before=before,
+            after=after,
         )
-    return bodies
-
-
-_Made = tuple[list[bytes], list[bytes]]  # bodies and hashes of a batch of entries
+        yield seq, ts, name, action, entity_type, entity_id, body
 
 
 class _Chain:
-    """Makes the bodies of consecutive batches of entries and chains their hashes.
+    """Makes the entries of consecutive batches and links them, as ledger_store.append does.
 
     One instance follows one ledger from its first entry, batch after batch.
     """
@@ -1059,15 +1067,11 @@ class _Chain:
     def __init__(self) -> None:
         self.prev = GENESIS_HASH
 
-    def add(self, specs: Sequence[tuple[Any, ...]]) -> _Made:
-        """The bodies and hashes of the next batch, as ledger_store.append would make them."""
-        bodies = _make_bodies(specs)
-        prev, hashes = self.prev, []
-        for spec, body in zip(specs, bodies, strict=True):
-            prev = entry_hash(spec[0], prev, body)
-            hashes.append(prev)
-        self.prev = prev
-        return bodies, hashes
+    def add(self, specs: Sequence[tuple[Any, ...]]) -> list[Chained]:
+        """The next batch as stored rows (:class:`StoredEntry` order)."""
+        rows = chain(_entries(specs), self.prev)
+        self.prev = rows[-1][-1]
+        return rows
 
 
 _worker_chain = _Chain()  # a worker process's chain; its one worker takes the batches in order
@@ -1078,7 +1082,7 @@ def _start_worker_chain() -> None:
     _worker_chain = _Chain()
 
 
-def _add_in_worker(specs: Sequence[tuple[Any, ...]]) -> _Made:
+def _add_in_worker(specs: Sequence[tuple[Any, ...]]) -> list[Chained]:
     return _worker_chain.add(specs)
 
 
@@ -1102,7 +1106,7 @@ _SEAT_COLUMNS = (
     "id, entitlement_id, person_id, device_id, units, started_at, ended_at, assigned_by, "
     "released_by, over_commit, over_commit_reason, note"
 )
-_LEDGER_COLUMNS = "seq, ts, operator, action, entity_type, entity_id, body, prev_hash, hash"
+_LEDGER_COLUMNS = ", ".join(StoredEntry._fields)
 _LICENSE_COLUMNS = (
     "id, product_id, name, metric, quantity, min_cores_per_processor, term_start, term_end, "
     "unit_cost, currency, po_reference, reseller, notes, seats_used, retired"
@@ -1135,11 +1139,11 @@ class _Builder:
         self.pool = pool
         self.counts = _Counts()
         self.seq = 0
-        self.prev = GENESIS_HASH
+        self.head = GENESIS_HASH
         self.total = 0
         self.specs: list[tuple[Any, ...]] = []
         self.chain = _Chain()
-        self.pending: deque[tuple[Future[_Made] | _Made, list[tuple[Any, ...]]]] = deque()
+        self.pending: deque[Future[list[Chained]] | list[Chained]] = deque()
         self.created: list[tuple[int, int, int, int]] = []
 
     def write_rows(self) -> None:
@@ -1264,20 +1268,15 @@ class _Builder:
         specs, self.specs = self.specs, []
         if specs:
             work = self.pool.submit(_add_in_worker, specs) if self.pool else self.chain.add(specs)
-            self.pending.append((work, specs))
+            self.pending.append(work)
         while len(self.pending) > (2 if self.pool else 0):
             self._write_entries()
 
     def _write_entries(self) -> None:
         """Write the oldest batch of made entries."""
-        work, specs = self.pending.popleft()
-        bodies, hashes = work.result() if isinstance(work, Future) else work
-        prev, rows = self.prev, []
-        for spec, body, digest in zip(specs, bodies, hashes, strict=True):
-            name = OPERATORS[spec[2] - 1][0]
-            rows.append((spec[0], spec[1], name, spec[3], spec[4], spec[5], body, prev, digest))
-            prev = digest
-        self.prev = prev
+        work = self.pending.popleft()
+        rows = work.result() if isinstance(work, Future) else work
+        self.head = rows[-1][-1]
         self.out.insert("ledger_entry", _LEDGER_COLUMNS, rows)
         self.progress("Seats and ledger", rows[-1][0], self.total)
 
@@ -1302,7 +1301,7 @@ class _Builder:
                 raise AssertionError(
                     f"license {lic.id}: walked {self.used[lic.id]}, not {lic.used}"
                 )
-        self.out.insert("ledger_head", "id, size, head", [(1, self.seq, self.prev)])
+        self.out.insert("ledger_head", "id, size, head", [(1, self.seq, self.head)])
         self.out.advance_sequences(("seat_assignment",))
         self.counts.entries = self.seq
 
@@ -1382,7 +1381,7 @@ class _Builder:
                 released = (n + 1, lic_id, units)
                 entry(ts, by, "seat.release", n + 1, shape=_RELEASED, data=released, reason=reason)
             elif what == _LEAVE:
-                day = timeline.date(u).isoformat()
+                day = timeline.date(u)
                 reason = "Left the organization (HR offboarding)"
                 entry(
                     stamps(u)[0],
@@ -1410,69 +1409,61 @@ class _Builder:
                 ts, actor, action, entity_id, shape=_GENERIC, data=(None, after), reason=reason
             )
 
+        values = snapshots.values
         if what == _OPERATOR:
             name, full, role = OPERATORS[n]
             if n == 0:  # as create_first_administrator writes it
-                after = {"name": name, "role": role.value}
+                after = values(snapshots.FIRST_ADMINISTRATOR, name, role.value)
                 entry(ADMIN, "operator.create", 1, after, "first administrator of a new database")
             else:
-                entry(
-                    ADMIN,
-                    "operator.create",
-                    n + 1,
-                    {"name": name, "full_name": full, "role": role.value},
-                )
+                after = values(snapshots.OPERATOR, name, full, role.value)
+                entry(ADMIN, "operator.create", n + 1, after)
         elif what == _TEAM:
-            name, centre = plan.teams[n]
-            entry(ADMIN, "team.create", n + 1, {"name": name, "cost_centre": centre})
+            entry(ADMIN, "team.create", n + 1, values(snapshots.TEAM, *plan.teams[n]))
         elif what == _VENDOR:
             name, site = plan.vendors[n]
-            entry(by, "vendor.create", n + 1, {"name": name, "website": site, "notes": ""})
+            entry(by, "vendor.create", n + 1, values(snapshots.VENDOR, name, site, ""))
         elif what == _PRODUCT:
             p = plan.products[n]
-            entry(
-                by, "product.create", n + 1, {"vendor_id": p.vendor_id, "name": p.name, "notes": ""}
-            )
+            after = values(snapshots.PRODUCT, p.vendor_id, p.name, "")
+            entry(by, "product.create", n + 1, after)
         elif what == _ENTITLEMENT:
             lic = plan.licenses[n]
-            snapshot: dict[str, Any] = {
-                "product_id": lic.kind.product_id,
-                "name": lic.name,
-                "metric": lic.kind.metric.value,
-                "quantity": lic.quantity,
-                "min_cores_per_processor": lic.kind.min_cores,
-                "term_start": lic.term_start.isoformat() if lic.term_start else None,
-                "term_end": lic.term_end.isoformat() if lic.term_end else None,
-                "unit_cost": lic.cost,
-                "currency": lic.kind.currency,
-                "po_reference": lic.po_reference,
-                "reseller": lic.reseller,
-                "notes": "",
-                "retired": False,
-            }
-            entry(by, "entitlement.create", lic.id, snapshot)
+            after = values(
+                snapshots.ENTITLEMENT,
+                lic.kind.product_id,
+                lic.name,
+                lic.kind.metric.value,
+                lic.quantity,
+                lic.kind.min_cores,
+                lic.term_start,
+                lic.term_end,
+                lic.cost,
+                lic.kind.currency,
+                lic.po_reference,
+                lic.reseller,
+                "",
+                False,
+            )
+            entry(by, "entitlement.create", lic.id, after)
         elif what == _PERSON:
             person = plan.people[n]
-            snapshot = {
-                "employee_id": person.employee_id,
-                "name": person.name,
-                "email": person.email,
-                "team_id": person.team_id,
-                "status": "active",
-                "date_left": None,
-            }
-            entry(by, "person.create", n + 1, snapshot)
+            after = values(
+                snapshots.PERSON,
+                person.employee_id,
+                person.name,
+                person.email,
+                person.team_id,
+                "active",
+                None,
+            )
+            entry(by, "person.create", n + 1, after)
         else:
-            device = devices[n]
-            snapshot = {
-                "hostname": device.hostname,
-                "serial": device.serial,
-                "owner_id": device.owner_id,
-                "processors": device.processors,
-                "cores": device.cores,
-                "os": device.os,
-            }
-            entry(by, "device.create", n + 1, snapshot)
+            d = devices[n]
+            after = values(
+                snapshots.DEVICE, d.hostname, d.serial, d.owner_id, d.processors, d.cores, d.os
+            )
+            entry(by, "device.create", n + 1, after)
 
 
 # -------------------------------------------------------------------------------------- entry

@@ -41,6 +41,27 @@ def entry_hash(seq: int, prev_hash: bytes, body: bytes) -> bytes:
     return digest.digest()
 
 
+Unchained = tuple[int, str, str, str, str, str, bytes]
+"""A new entry before it is linked: seq, ts, operator, action, entity type, entity id, body."""
+Chained = tuple[int, str, str, str, str, str, bytes, bytes, bytes]
+"""A new entry as it is stored (:class:`StoredEntry` order): the above, previous hash, hash."""
+
+
+def chain(entries: Iterable[Unchained], prev_hash: bytes) -> list[Chained]:
+    """Link consecutive new entries onto a ledger whose last entry hashed to ``prev_hash``.
+
+    The one place entries are chained: :func:`seatledger.store.ledger_store.append` links one,
+    the demo builder a batch at a time.
+    """
+    rows: list[Chained] = []
+    add = rows.append
+    for seq, ts, operator, action, entity_type, entity_id, body in entries:
+        digest = entry_hash(seq, prev_hash, body)
+        add((seq, ts, operator, action, entity_type, entity_id, body, prev_hash, digest))
+        prev_hash = digest
+    return rows
+
+
 def make_body(
     *,
     seq: int,

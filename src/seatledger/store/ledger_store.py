@@ -9,7 +9,7 @@ from sqlalchemy import Connection, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from seatledger.domain.ledger import GENESIS_HASH, StoredEntry, entry_hash, make_body
+from seatledger.domain.ledger import GENESIS_HASH, StoredEntry, chain, make_body
 from seatledger.errors import Cancelled, LedgerIntegrityError
 from seatledger.store.models import LedgerEntry, LedgerHead
 
@@ -65,17 +65,19 @@ def append(
         before=before,
         after=after,
     )
-    digest = entry_hash(seq, prev, body)
+    (row,) = chain([(seq, ts, operator, action, entity_type, entity_id, body)], prev)
+    entry = StoredEntry(*row)
+    digest = entry.hash
     session.add(
         LedgerEntry(
-            seq=seq,
-            ts=ts,
-            operator=operator,
-            action=action,
-            entity_type=entity_type,
-            entity_id=entity_id,
-            body=body,
-            prev_hash=prev,
+            seq=entry.seq,
+            ts=entry.ts,
+            operator=entry.operator,
+            action=entry.action,
+            entity_type=entry.entity_type,
+            entity_id=entry.entity_id,
+            body=entry.body,
+            prev_hash=entry.prev_hash,
             hash=digest,
         )
     )

@@ -1,4 +1,10 @@
-"""JSON-ready before/after snapshots of entities for ledger entries."""
+"""JSON-ready before/after snapshots of entities for ledger entries.
+
+Each entity's snapshot is named by one field list; the services take it from a row they have just
+written (``vendor(v)``), and the demo, which writes rows in bulk, from the plain values it planned
+(``values(VENDOR, name, website, notes)``).  Either way an entry holds the same fields, converted
+the same way.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +13,30 @@ from decimal import Decimal
 from typing import Any
 
 from seatledger.store.models import Device, Entitlement, Person, Product, Team, Vendor
+
+VENDOR = ("name", "website", "notes")
+PRODUCT = ("vendor_id", "name", "notes")
+# Without the derived seat count.
+ENTITLEMENT = (
+    "product_id",
+    "name",
+    "metric",
+    "quantity",
+    "min_cores_per_processor",
+    "term_start",
+    "term_end",
+    "unit_cost",
+    "currency",
+    "po_reference",
+    "reseller",
+    "notes",
+    "retired",
+)
+TEAM = ("name", "cost_centre")
+PERSON = ("employee_id", "name", "email", "team_id", "status", "date_left")
+DEVICE = ("hostname", "serial", "owner_id", "processors", "cores", "os")
+OPERATOR = ("name", "full_name", "role")
+FIRST_ADMINISTRATOR = ("name", "role")  # the operator that creates a database
 
 
 def _value(value: Any) -> Any:
@@ -17,51 +47,43 @@ def _value(value: Any) -> Any:
     return value
 
 
+def values(fields: tuple[str, ...], *given: Any) -> dict[str, Any]:
+    """The snapshot of an entity given as plain values, in the order of ``fields``."""
+    return {name: _value(value) for name, value in zip(fields, given, strict=True)}
+
+
+def _of(fields: tuple[str, ...], row: Any) -> dict[str, Any]:
+    return {name: _value(getattr(row, name)) for name in fields}
+
+
 def vendor(v: Vendor) -> dict[str, Any]:
     """Snapshot of a vendor."""
-    return {"name": v.name, "website": v.website, "notes": v.notes}
+    return _of(VENDOR, v)
 
 
 def product(p: Product) -> dict[str, Any]:
     """Snapshot of a product."""
-    return {"vendor_id": p.vendor_id, "name": p.name, "notes": p.notes}
+    return _of(PRODUCT, p)
 
 
 def entitlement(e: Entitlement) -> dict[str, Any]:
     """Snapshot of an entitlement (without the derived seat count)."""
-    fields = (
-        "product_id",
-        "name",
-        "metric",
-        "quantity",
-        "min_cores_per_processor",
-        "term_start",
-        "term_end",
-        "unit_cost",
-        "currency",
-        "po_reference",
-        "reseller",
-        "notes",
-        "retired",
-    )
-    return {name: _value(getattr(e, name)) for name in fields}
+    return _of(ENTITLEMENT, e)
 
 
 def team(t: Team) -> dict[str, Any]:
     """Snapshot of a team."""
-    return {"name": t.name, "cost_centre": t.cost_centre}
+    return _of(TEAM, t)
 
 
 def person(p: Person) -> dict[str, Any]:
     """Snapshot of a person."""
-    fields = ("employee_id", "name", "email", "team_id", "status", "date_left")
-    return {name: _value(getattr(p, name)) for name in fields}
+    return _of(PERSON, p)
 
 
 def device(d: Device) -> dict[str, Any]:
     """Snapshot of a device."""
-    fields = ("hostname", "serial", "owner_id", "processors", "cores", "os")
-    return {name: _value(getattr(d, name)) for name in fields}
+    return _of(DEVICE, d)
 
 
 def diff(before: dict[str, Any], after: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -39,6 +40,14 @@ class DeviceInput:
     processors: int = 1
     cores: int = 4
     os: str = ""
+
+
+def left(status: str, date_left: dt.date) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The before and after of a ``person.leave`` ledger entry (``status`` as it was)."""
+    return {"status": status, "date_left": None}, {
+        "status": "left",
+        "date_left": date_left.isoformat(),
+    }
 
 
 class DirectoryService:
@@ -106,10 +115,9 @@ class DirectoryService:
             if person.status == "left":
                 raise ValidationError(f"{person.name} is already marked as left.")
             change.entity_id = str(person.id)
-            change.before = {"status": person.status, "date_left": None}
+            change.before, change.after = left(person.status, date_left)
             person.status = "left"
             person.date_left = date_left
-            change.after = {"status": "left", "date_left": date_left.isoformat()}
 
     def add_device(self, data: DeviceInput) -> int:
         """Add a device; host names are unique."""

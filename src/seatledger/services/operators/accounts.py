@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from seatledger.domain import validation
 from seatledger.domain.roles import Permission, Role
 from seatledger.errors import AuthenticationError, NotFoundError, ValidationError
+from seatledger.services.core import snapshots
 from seatledger.services.core.context import Actor, Context, iso, utc_now
 from seatledger.store import ledger_store
 from seatledger.store.db import Database
@@ -83,7 +84,7 @@ def create_first_administrator(db: Database, name: str, full_name: str, password
             entity_id=str(operator.id),
             reason="first administrator of a new database",
             before=None,
-            after={"name": clean, "role": Role.ADMINISTRATOR.value},
+            after=snapshots.values(snapshots.FIRST_ADMINISTRATOR, clean, Role.ADMINISTRATOR.value),
         )
         return Actor(operator.id, clean, Role.ADMINISTRATOR)
 
@@ -143,7 +144,9 @@ class OperatorService:
             change.session.add(operator)
             change.session.flush()
             change.entity_id = str(operator.id)
-            change.after = {"name": clean, "full_name": operator.full_name, "role": role.value}
+            change.after = snapshots.values(
+                snapshots.OPERATOR, clean, operator.full_name, role.value
+            )
             return operator.id
 
     def set_role(self, operator_id: int, role: Role, active: bool, reason: str = "") -> None:

@@ -81,6 +81,42 @@ class _Target:
         return cls(row[0], label, row[4], row[5], row[6], row[7], row[8], row[9])
 
 
+def assigned(
+    *,
+    seats_used: int,
+    quantity: int,
+    assignment_ids: list[int],
+    units: int,
+    people: list[int] | None = None,
+    devices: list[int] | None = None,
+    over_commit: str | None = None,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The before and after of a ``seat.assign`` (or ``seat.bulk_assign``) ledger entry.
+
+    Args:
+        seats_used: the entitlement's seat count before the assignment.
+        quantity: what was bought.
+        assignment_ids: the new assignments.
+        units: the rights they use together.
+        people: the people given a seat (or ``devices``, the devices).
+        devices: the devices given a seat.
+        over_commit: the limit rule's message when an administrator assigned past the limit.
+    """
+    after: dict[str, Any] = {
+        "seats_used": seats_used + units,
+        "quantity": quantity,
+        "assignments": assignment_ids,
+        "units": units,
+    }
+    if people:
+        after["people"] = people
+    else:
+        after["devices"] = devices or []
+    if over_commit is not None:
+        after["over_commit"] = over_commit
+    return {"seats_used": seats_used}, after
+
+
 class SeatService:
     """Assigns and releases seats under the purchased-limit rule."""
 
@@ -198,17 +234,15 @@ class SeatService:
                 .values(seats_used=before_used + needed)
             )
             change.entity_id = str(entitlement.id)
-            change.before = {"seats_used": before_used}
-            after: dict[str, Any] = {
-                "seats_used": before_used + needed,
-                "quantity": entitlement.quantity,
-                "assignments": ids,
-                "units": needed,
-            }
-            after["people" if person_ids else "devices"] = person_ids or device_ids
-            if decision.over_commit:
-                after["over_commit"] = decision.message
-            change.after = after
+            change.before, change.after = assigned(
+                seats_used=before_used,
+                quantity=entitlement.quantity,
+                assignment_ids=ids,
+                units=needed,
+                people=person_ids,
+                devices=device_ids,
+                over_commit=decision.message if decision.over_commit else None,
+            )
             return AssignResult(ids, needed, decision.over_commit, decision.message)
 
     def _check_people(
