@@ -1,14 +1,64 @@
-"""Resolving natural keys (employee ids, host names) to ids for the CLI and imports."""
+"""The lookups every screen and command shares: names for pickers, and natural keys to ids.
+
+Vendors, products and teams are read here and nowhere else, each by one function with one return
+type; the catalog, directory, audit and usage services hand these on (labelling products their
+own way).  Person and device ids are resolved from employee ids and host names for the CLI and
+imports.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import NamedTuple
 
 from sqlalchemy import func, select
 
 from seatledger.errors import NotFoundError
 from seatledger.services.core.context import Context
-from seatledger.store.models import Device, Person
+from seatledger.store.models import Device, Person, Product, Team, Vendor
+
+
+class NamedItem(NamedTuple):
+    """An id and a display name, for pickers (it unpacks as ``id, name``)."""
+
+    id: int
+    name: str
+
+
+class ProductItem(NamedTuple):
+    """A product and its vendor's name, for pickers that label products their own way."""
+
+    id: int
+    vendor: str
+    name: str
+
+
+def vendors(ctx: Context) -> list[NamedItem]:
+    """Every vendor, by name."""
+    with ctx.read() as session:
+        rows = session.execute(select(Vendor.id, Vendor.name).order_by(Vendor.name)).all()
+    return [NamedItem(int(r[0]), str(r[1])) for r in rows]
+
+
+def products(ctx: Context, vendor_id: int | None = None) -> list[ProductItem]:
+    """Every product (or one vendor's), by vendor name and product name."""
+    query = (
+        select(Product.id, Vendor.name, Product.name)
+        .join(Vendor, Product.vendor_id == Vendor.id)
+        .order_by(Vendor.name, Product.name)
+    )
+    if vendor_id is not None:
+        query = query.where(Product.vendor_id == vendor_id)
+    with ctx.read() as session:
+        rows = session.execute(query).all()
+    return [ProductItem(int(r[0]), str(r[1]), str(r[2])) for r in rows]
+
+
+def teams(ctx: Context) -> list[NamedItem]:
+    """Every team, by name."""
+    with ctx.read() as session:
+        rows = session.execute(select(Team.id, Team.name).order_by(Team.name)).all()
+    return [NamedItem(int(r[0]), str(r[1])) for r in rows]
 
 
 def person_ids(ctx: Context, employee_ids: Sequence[str]) -> list[int]:

@@ -26,6 +26,7 @@ from seatledger.domain import validation
 from seatledger.domain.licensing import Metric
 from seatledger.domain.roles import Permission, allows
 from seatledger.errors import NotFoundError, ValidationError
+from seatledger.services import lookups
 from seatledger.services.audits.bundle.model import (
     Acknowledgement,
     Attestation,
@@ -41,6 +42,7 @@ from seatledger.services.audits.bundle.model import (
     Trigger,
 )
 from seatledger.services.core.context import Context
+from seatledger.services.lookups import NamedItem
 from seatledger.services.position.engine import Finding, Position, PositionRow
 from seatledger.services.usage.history import UsageHistoryService
 from seatledger.store.models import (
@@ -332,31 +334,17 @@ class AuditService:
             audit = _audit(session, audit_id)
             return _previous(session, audit)
 
-    def vendors(self) -> list[tuple[int, str]]:
+    def vendors(self) -> list[NamedItem]:
         """Vendors to audit, by name."""
-        with self._ctx.read() as session:
-            return [
-                (int(i), str(n))
-                for i, n in session.execute(select(Vendor.id, Vendor.name).order_by(Vendor.name))
-            ]
+        return lookups.vendors(self._ctx)
 
-    def products(self, vendor_id: int) -> list[tuple[int, str]]:
+    def products(self, vendor_id: int) -> list[NamedItem]:
         """A vendor's products, by name."""
-        with self._ctx.read() as session:
-            query = (
-                select(Product.id, Product.name)
-                .where(Product.vendor_id == vendor_id)
-                .order_by(Product.name)
-            )
-            return [(int(i), str(n)) for i, n in session.execute(query)]
+        return [NamedItem(p.id, p.name) for p in lookups.products(self._ctx, vendor_id)]
 
-    def teams(self) -> list[tuple[int, str]]:
+    def teams(self) -> list[NamedItem]:
         """Teams a scope may be narrowed to."""
-        with self._ctx.read() as session:
-            return [
-                (int(i), str(n))
-                for i, n in session.execute(select(Team.id, Team.name).order_by(Team.name))
-            ]
+        return lookups.teams(self._ctx)
 
     def vendor_of_entitlement(self, entitlement_id: int) -> tuple[int, int, str]:
         """(vendor id, product id, "Vendor Product") of a license, for "Audit this…"."""

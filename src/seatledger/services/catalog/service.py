@@ -12,8 +12,10 @@ from seatledger.domain import validation
 from seatledger.domain.licensing import Metric
 from seatledger.domain.roles import Permission
 from seatledger.errors import NotFoundError, ValidationError
+from seatledger.services import lookups
 from seatledger.services.core import snapshots
 from seatledger.services.core.context import Context
+from seatledger.services.lookups import NamedItem
 from seatledger.store.models import Entitlement, Product, Vendor
 
 EDIT = "edit licenses"
@@ -37,14 +39,6 @@ class EntitlementInput:
     min_cores_per_processor: int = 0
 
 
-@dataclass(frozen=True, slots=True)
-class NamedItem:
-    """An id and a display name, for pickers."""
-
-    id: int
-    name: str
-
-
 class CatalogService:
     """Creates and edits vendors, products and entitlements."""
 
@@ -53,21 +47,13 @@ class CatalogService:
 
     def vendors(self) -> list[NamedItem]:
         """All vendors by name."""
-        with self._ctx.read() as session:
-            rows = session.execute(select(Vendor.id, Vendor.name).order_by(Vendor.name)).all()
-            return [NamedItem(r[0], r[1]) for r in rows]
+        return lookups.vendors(self._ctx)
 
     def products(self, vendor_id: int | None = None) -> list[NamedItem]:
         """Products (of one vendor, or all) as 'Vendor Product'."""
-        with self._ctx.read() as session:
-            query = (
-                select(Product.id, Vendor.name, Product.name)
-                .join(Vendor, Product.vendor_id == Vendor.id)
-                .order_by(Vendor.name, Product.name)
-            )
-            if vendor_id is not None:
-                query = query.where(Product.vendor_id == vendor_id)
-            return [NamedItem(r[0], f"{r[1]} {r[2]}") for r in session.execute(query).all()]
+        return [
+            NamedItem(p.id, f"{p.vendor} {p.name}") for p in lookups.products(self._ctx, vendor_id)
+        ]
 
     def add_vendor(self, name: str, website: str = "", notes: str = "") -> int:
         """Add a vendor; names are unique (case-insensitively)."""

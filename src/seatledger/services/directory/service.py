@@ -12,9 +12,10 @@ from sqlalchemy.orm import Session
 from seatledger.domain import validation
 from seatledger.domain.roles import Permission
 from seatledger.errors import NotFoundError, ValidationError
-from seatledger.services.catalog.service import NamedItem
+from seatledger.services import lookups
 from seatledger.services.core import snapshots
 from seatledger.services.core.context import Context
+from seatledger.services.lookups import NamedItem
 from seatledger.store.models import Device, Person, Team
 
 EDIT = "edit people and devices"
@@ -58,9 +59,7 @@ class DirectoryService:
 
     def teams(self) -> list[NamedItem]:
         """All teams by name."""
-        with self._ctx.read() as session:
-            rows = session.execute(select(Team.id, Team.name).order_by(Team.name)).all()
-            return [NamedItem(r[0], r[1]) for r in rows]
+        return lookups.teams(self._ctx)
 
     def add_team(self, name: str, cost_centre: str = "") -> int:
         """Add a team (cost centre)."""

@@ -52,7 +52,9 @@ from seatledger.domain.usage import (
 )
 from seatledger.errors import NotFoundError, ValidationError
 from seatledger.lazy import LazyModule
+from seatledger.services import lookups
 from seatledger.services.core.context import Context
+from seatledger.services.lookups import NamedItem
 from seatledger.store.models import (
     Device,
     Entitlement,
@@ -120,14 +122,6 @@ class Scope:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class ScopeChoice:
-    """An id and a display name, for the scope pickers."""
-
-    id: int
-    name: str
-
-
 # ------------------------------------------------------------------------------------ service
 
 
@@ -138,7 +132,7 @@ class UsageHistoryService:
         self._ctx = ctx
 
     # -------------------------------------------------------------- pickers and name lookup
-    def licenses(self) -> list[ScopeChoice]:
+    def licenses(self) -> list[NamedItem]:
         """Every license as 'Vendor Product — name (#id)', by vendor and product."""
         with self._ctx.read() as session:
             rows = session.execute(
@@ -148,33 +142,23 @@ class UsageHistoryService:
                 .order_by(Vendor.name, Product.name, Entitlement.id)
             ).all()
         return [
-            ScopeChoice(
-                r[0], f"{product_title(r[1], r[2])}{f' — {r[3]}' if r[3] else ''} (#{r[0]})"
-            )
+            NamedItem(r[0], f"{product_title(r[1], r[2])}{f' — {r[3]}' if r[3] else ''} (#{r[0]})")
             for r in rows
         ]
 
-    def products(self) -> list[ScopeChoice]:
-        """Every product as 'Vendor Product'."""
-        with self._ctx.read() as session:
-            rows = session.execute(
-                select(Product.id, Vendor.name, Product.name)
-                .join(Vendor, Product.vendor_id == Vendor.id)
-                .order_by(Vendor.name, Product.name)
-            ).all()
-        return [ScopeChoice(r[0], product_title(r[1], r[2])) for r in rows]
+    def products(self) -> list[NamedItem]:
+        """Every product as 'Vendor Product' (without repeating a vendor the name starts with)."""
+        return [
+            NamedItem(p.id, product_title(p.vendor, p.name)) for p in lookups.products(self._ctx)
+        ]
 
-    def vendors(self) -> list[ScopeChoice]:
+    def vendors(self) -> list[NamedItem]:
         """Every vendor."""
-        with self._ctx.read() as session:
-            rows = session.execute(select(Vendor.id, Vendor.name).order_by(Vendor.name)).all()
-        return [ScopeChoice(r[0], r[1]) for r in rows]
+        return lookups.vendors(self._ctx)
 
-    def teams(self) -> list[ScopeChoice]:
+    def teams(self) -> list[NamedItem]:
         """Every team."""
-        with self._ctx.read() as session:
-            rows = session.execute(select(Team.id, Team.name).order_by(Team.name)).all()
-        return [ScopeChoice(r[0], r[1]) for r in rows]
+        return lookups.teams(self._ctx)
 
     def find_scope(
         self,
@@ -859,7 +843,6 @@ __all__ = [
     "WARNING_LEVEL",
     "Forecast",
     "Scope",
-    "ScopeChoice",
     "TeamCost",
     "UsageHistoryService",
     "UsageSeries",

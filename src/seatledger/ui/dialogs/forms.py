@@ -30,8 +30,9 @@ from PySide6.QtWidgets import (
 from seatledger.domain import validation
 from seatledger.domain.licensing import Metric
 from seatledger.services import details
-from seatledger.services.catalog.service import EntitlementInput, NamedItem
+from seatledger.services.catalog.service import EntitlementInput
 from seatledger.services.directory.service import DeviceInput, PersonInput
+from seatledger.services.lookups import NamedItem
 from seatledger.services.operators.session import Services
 from seatledger.services.queries import PeopleQuery
 from seatledger.ui.dialogs.common import FormDialog, PickerTable, helper_button, row, wide

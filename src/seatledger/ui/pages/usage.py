@@ -33,12 +33,12 @@ from PySide6.QtWidgets import (
 )
 
 from seatledger.errors import Cancelled, KnownError
+from seatledger.services.lookups import NamedItem
 from seatledger.services.operators.session import Services
 from seatledger.services.position import export
 from seatledger.services.usage.history import (
     TEAM_HEADERS,
     Scope,
-    ScopeChoice,
     TeamCost,
     UsageHistoryService,
     UsageSeries,
@@ -121,7 +121,7 @@ class UsagePage(Page):
         from seatledger.charts.usage import date_axis, style_plot  # noqa: PLC0415
 
         self._service = UsageHistoryService(services.ctx)
-        self._choices: dict[int, list[ScopeChoice]] = {}
+        self._choices: dict[int, list[NamedItem]] = {}
         self._series: UsageSeries | None = None
         self._drawn: Any = None
         self._generation = 0
@@ -298,7 +298,7 @@ class UsagePage(Page):
         end = self._service.today()
         return end - dt.timedelta(days=days - 1), end
 
-    def _load_choices(self, kind: int) -> list[ScopeChoice]:
+    def _load_choices(self, kind: int) -> list[NamedItem]:
         if kind not in self._choices:
             loaders = {
                 LICENSE: self._service.licenses,
