@@ -719,8 +719,8 @@ def _table_rows(runs: int) -> list[Row]:
         )
         from PySide6.QtWidgets import QApplication, QTableView
 
+        from seatledger.services.catalog.queries import LicenseQuery
         from seatledger.services.core.context import Context
-        from seatledger.services.queries import LicenseQuery
         from seatledger.store.db import Database
         from seatledger.ui.table_model import KeyedTableModel
     except ImportError as exc:

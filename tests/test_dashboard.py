@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 
 from seatledger.domain.licensing import Metric
+from seatledger.services.catalog.queries import LicenseQuery, LicenseState
 from seatledger.services.catalog.service import EntitlementInput
 from seatledger.services.directory.service import PersonInput
 from seatledger.services.operators.session import Services
-from seatledger.services.queries import LicenseQuery, LicenseState
 
 
 class Books:

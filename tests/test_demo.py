@@ -16,11 +16,11 @@ from seatledger.demo.builder import build_demo
 from seatledger.domain.licensing import Metric, units_for_device
 from seatledger.domain.roles import Role
 from seatledger.errors import Cancelled, KnownError
+from seatledger.services.catalog.queries import LicenseQuery
 from seatledger.services.core.context import Context, iso
 from seatledger.services.ledger import verify as ledger
 from seatledger.services.operators.accounts import sign_in
 from seatledger.services.operators.session import DEMO_KEY, ORGANIZATION_KEY, read_setting
-from seatledger.services.queries import LicenseQuery
 from seatledger.store import ledger_store
 from seatledger.store.db import Database
 from seatledger.store.models import (

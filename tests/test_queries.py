@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from seatledger.services.directory.queries import DeviceQuery, PeopleQuery
 from seatledger.services.operators.session import Services
-from seatledger.services.queries import DeviceQuery, PeopleQuery
 
 
 def test_assign_picker_hides_people_who_already_hold_a_seat(admin: Services, org: Any) -> None:

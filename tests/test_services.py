@@ -26,12 +26,12 @@ from seatledger.errors import (
     ValidationError,
 )
 from seatledger.services import details
+from seatledger.services.catalog.queries import LicenseQuery
 from seatledger.services.catalog.service import EntitlementInput
 from seatledger.services.directory.service import DeviceInput, PersonInput
 from seatledger.services.ledger import verify as ledger
 from seatledger.services.operators import accounts as operators
 from seatledger.services.operators.session import Services
-from seatledger.services.queries import LicenseQuery
 from seatledger.store import ledger_store
 from seatledger.store.db import Database
 from seatledger.store.models import Base, Entitlement, Operator, SeatAssignment

@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 
 from seatledger.errors import NotFoundError
+from seatledger.services.ledger.activity import ledger_entry
+from seatledger.services.lookups import counts
 from seatledger.services.operators.session import Services
-from seatledger.services.queries import counts, ledger_entry
 from seatledger.store.db import HEAD_REVISION, head_revision
 
 

@@ -31,12 +31,12 @@ from tests.conftest import _reset_postgres
 
 from seatledger import cli
 from seatledger.errors import UpgradeError
+from seatledger.services.catalog.queries import LicenseQuery
 from seatledger.services.core.context import Actor, Context
 from seatledger.services.ledger import verify as ledger
 from seatledger.services.operators import accounts as operators
 from seatledger.services.operators.workspace import Workspace, upgrade_database
 from seatledger.services.position.engine import PositionService
-from seatledger.services.queries import LicenseQuery
 from seatledger.store.db import HEAD_REVISION, MIGRATIONS, Database
 from seatledger.store.models import LedgerEntry
 

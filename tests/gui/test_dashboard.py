@@ -17,8 +17,8 @@ from sqlalchemy import select
 
 from seatledger.domain.alerts import Rule
 from seatledger.domain.roles import Role
+from seatledger.services.catalog.queries import LicenseQuery, LicenseState
 from seatledger.services.operators.session import Services
-from seatledger.services.queries import LicenseQuery, LicenseState
 from seatledger.store.models import LedgerEntry
 from seatledger.ui.dialogs.alert_settings import AlertSettingsDialog
 from seatledger.ui.main_window import ALERTS, AUDITS, DASHBOARD, LICENSES, MainWindow

@@ -18,18 +18,14 @@ from pytestqt.qtbot import QtBot
 
 from seatledger.domain.licensing import Metric
 from seatledger.domain.roles import Role
+from seatledger.services.catalog.queries import LicenseQuery
 from seatledger.services.catalog.service import EntitlementInput
+from seatledger.services.directory.queries import DeviceQuery, PeopleQuery
 from seatledger.services.directory.service import DeviceInput, PersonInput
+from seatledger.services.ledger.activity import ActivityFilter, ActivityQuery
 from seatledger.services.operators.session import Services
 from seatledger.services.operators.workspace import Workspace
-from seatledger.services.queries import (
-    ActivityFilter,
-    ActivityQuery,
-    DeviceQuery,
-    LicenseQuery,
-    PeopleQuery,
-    SeatQuery,
-)
+from seatledger.services.seats.queries import SeatQuery
 from seatledger.ui.dialogs import start as start_module
 from seatledger.ui.dialogs.assign import (
     AssignDialog,

@@ -18,9 +18,10 @@ from pytestqt.qtbot import QtBot
 
 from seatledger.domain.roles import Role
 from seatledger.ingest.formats import Kind
+from seatledger.services.directory.queries import PeopleQuery
 from seatledger.services.imports.options import ImportOptions
+from seatledger.services.ledger.activity import ActivityFilter, ActivityQuery
 from seatledger.services.operators.session import Services
-from seatledger.services.queries import ActivityFilter, ActivityQuery, PeopleQuery
 from seatledger.ui.dialogs.import_wizard import ImportWizard, MapColumnsDialog, ProblemModel
 from seatledger.ui.table_model import KEY_ROLE
 from seatledger.ui.tasks import SyncRunner

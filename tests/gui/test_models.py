@@ -14,18 +14,12 @@ from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
 
 from seatledger.domain.licensing import Metric
+from seatledger.services.catalog.queries import LicenseQuery, LicenseRow
+from seatledger.services.core.tables import Row, TableQuery
+from seatledger.services.directory.queries import DeviceQuery, PeopleQuery
+from seatledger.services.ledger.activity import ActivityFilter, ActivityQuery
 from seatledger.services.operators.session import Services
-from seatledger.services.queries import (
-    ActivityFilter,
-    ActivityQuery,
-    DeviceQuery,
-    LicenseQuery,
-    LicenseRow,
-    PeopleQuery,
-    Row,
-    SeatQuery,
-    TableQuery,
-)
+from seatledger.services.seats.queries import SeatQuery
 from seatledger.ui.presenters import (
     INACTIVE_COLOR,
     OVER_LIMIT_COLOR,

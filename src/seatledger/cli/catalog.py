@@ -12,10 +12,10 @@ from seatledger.cli.session import database_of, signed_in
 from seatledger.domain import validation
 from seatledger.domain.licensing import Metric
 from seatledger.errors import KnownError
+from seatledger.services.catalog.queries import LicenseQuery
 from seatledger.services.catalog.service import EntitlementInput
 from seatledger.services.core.context import Context
 from seatledger.services.directory.service import PersonInput
-from seatledger.services.queries import LicenseQuery
 
 
 def cmd_licenses(args: argparse.Namespace) -> int:

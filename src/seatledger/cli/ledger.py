@@ -10,7 +10,7 @@ from seatledger.cli.output import EXIT_FAILED, EXIT_OK, say
 from seatledger.cli.session import database_of
 from seatledger.services.core.context import Context
 from seatledger.services.ledger import verify as ledger
-from seatledger.services.queries import ActivityQuery
+from seatledger.services.ledger.activity import ActivityQuery
 
 
 def cmd_ledger(args: argparse.Namespace) -> int:

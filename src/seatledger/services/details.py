@@ -6,10 +6,10 @@ from sqlalchemy import select
 
 from seatledger.domain.licensing import Metric
 from seatledger.errors import NotFoundError
+from seatledger.services.catalog.queries import LicenseQuery, LicenseRow
 from seatledger.services.catalog.service import EntitlementInput
 from seatledger.services.core.context import Context
 from seatledger.services.directory.service import DeviceInput, PersonInput
-from seatledger.services.queries import LicenseQuery, LicenseRow
 from seatledger.store.models import Device, Entitlement, Person, Product
 
 

@@ -3,19 +3,20 @@
 Vendors, products and teams are read here and nowhere else, each by one function with one return
 type; the catalog, directory, audit and usage services hand these on (labelling products their
 own way).  Person and device ids are resolved from employee ids and host names for the CLI and
-imports.
+imports, and :func:`counts` gives the row counts the navigation shows.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import NamedTuple
 
 from sqlalchemy import func, select
 
 from seatledger.errors import NotFoundError
 from seatledger.services.core.context import Context
-from seatledger.store.models import Device, Person, Product, Team, Vendor
+from seatledger.store.models import Device, Entitlement, LedgerHead, Person, Product, Team, Vendor
 
 
 class NamedItem(NamedTuple):
@@ -94,3 +95,25 @@ def device_ids(ctx: Context, hostnames: Sequence[str]) -> list[int]:
         if key not in found:
             raise NotFoundError(f"No device with host name '{name}'.")
     return [found[key] for key in wanted]
+
+
+@dataclass(frozen=True, slots=True)
+class Counts:
+    """How many of each thing the navigation shows."""
+
+    licenses: int
+    people: int
+    devices: int
+    ledger: int
+
+
+def counts(ctx: Context) -> Counts:
+    """Row counts for the navigation, by ``COUNT(*)`` (the ledger's from its head record)."""
+    with ctx.read() as session:
+        licenses = session.scalar(
+            select(func.count()).select_from(Entitlement).where(Entitlement.retired.is_(False))
+        )
+        people = session.scalar(select(func.count()).select_from(Person))
+        devices = session.scalar(select(func.count()).select_from(Device))
+        ledger = session.scalar(select(LedgerHead.size))
+    return Counts(licenses or 0, people or 0, devices or 0, ledger or 0)

@@ -318,8 +318,11 @@ class _Session(QObject):
 
 
 def _preload() -> None:
+    import seatledger.services.catalog.queries  # noqa: PLC0415
+    import seatledger.services.directory.queries  # noqa: PLC0415
+    import seatledger.services.ledger.activity  # noqa: PLC0415
     import seatledger.services.operators.workspace  # noqa: PLC0415
-    import seatledger.services.queries  # noqa: PLC0415
+    import seatledger.services.seats.queries  # noqa: PLC0415
 
     # While the GUI thread signs in (Argon2 works with the GIL released), the main window's
     # modules: defining widget classes creates no Qt object, so any thread may import them.

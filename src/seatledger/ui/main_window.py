@@ -40,10 +40,12 @@ from seatledger import APP_NAME, __version__
 from seatledger.domain.ledger import Verdict
 from seatledger.domain.roles import Permission, allows
 from seatledger.errors import KnownError
+from seatledger.services.catalog.queries import LicenseState
 from seatledger.services.ledger import verify as ledger
+from seatledger.services.ledger.activity import ActivityQuery
+from seatledger.services.lookups import counts
 from seatledger.services.operators.session import Services
 from seatledger.services.operators.workspace import Workspace, describe_upgrade
-from seatledger.services.queries import ActivityQuery, LicenseState, counts
 from seatledger.ui.pages import Page
 from seatledger.ui.pages.activity import ActivityPage
 from seatledger.ui.pages.alerts import AlertsPage

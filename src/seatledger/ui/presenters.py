@@ -1,6 +1,6 @@
 """Presenters: how each table shows the rows its query returns.
 
-One presenter per query (see :mod:`seatledger.services.queries`), implementing the
+One presenter per query (see :mod:`seatledger.services.core.tables`), implementing the
 :class:`~seatledger.ui.table_model.Presenter` protocol.  Numbers are right-aligned with thousands
 separators, dates are ISO 8601, and the colours carry meaning: red is over the purchased limit,
 amber ends soon, grey is no longer current (expired licenses, released seats, people who left).
@@ -14,7 +14,8 @@ from typing import Any
 
 from PySide6.QtGui import QBrush, QColor
 
-from seatledger.services.queries import LicenseRow, Row
+from seatledger.services.catalog.queries import LicenseRow
+from seatledger.services.core.tables import Row
 from seatledger.ui.table_model import LEFT, RIGHT, PlainPresenter, plain
 
 Today = Callable[[], dt.date]
@@ -40,7 +41,7 @@ def _days(n: int) -> str:
 
 
 class LicensePresenter:
-    """Rows of :class:`~seatledger.services.queries.LicenseQuery` (each a 1-tuple of LicenseRow).
+    """Rows of :class:`~seatledger.services.catalog.queries.LicenseQuery` (1-tuples of LicenseRow).
 
     Columns: Vendor, Product, Metric, Quantity, Used, Free, Utilization, Term end.
     """

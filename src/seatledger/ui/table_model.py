@@ -1,6 +1,6 @@
 """A table model that holds keys only and fetches the rows of the visible block on demand.
 
-The query (see :mod:`seatledger.services.queries`) sorts and filters in SQL and returns every
+The query (see :mod:`seatledger.services.core.tables`) sorts and filters in SQL and returns every
 matching key; ``data()`` asks the query for the block of rows around the one the view paints and
 keeps a bounded cache.  Sorting re-runs the query; there is no proxy model.
 """
@@ -16,7 +16,7 @@ from typing import Any, Protocol
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush
 
-from seatledger.services.queries import Row, TableQuery
+from seatledger.services.core.tables import Row, TableQuery
 
 # Enum lookups cost microseconds each in PySide6; data() runs for every painted cell.
 DISPLAY = Qt.ItemDataRole.DisplayRole

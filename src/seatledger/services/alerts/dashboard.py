@@ -33,8 +33,12 @@ from sqlalchemy import ColumnElement, and_, case, func, select, true
 from sqlalchemy.orm import Session
 
 from seatledger.domain.licensing import Metric
+from seatledger.services.catalog.queries import (
+    WARNING_PERCENT,
+    LicenseState,
+    license_state_condition,
+)
 from seatledger.services.core.context import Context
-from seatledger.services.queries import WARNING_PERCENT, LicenseState, license_state_condition
 from seatledger.store.models import Entitlement, Person, Product, SeatAssignment, Setting, Vendor
 from seatledger.store.models_alerts import Alert
 

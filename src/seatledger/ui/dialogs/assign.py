@@ -27,9 +27,10 @@ from seatledger.domain.licensing import LimitState, Metric, check_assignment, un
 from seatledger.domain.roles import Permission, allows
 from seatledger.errors import KnownError, ValidationError
 from seatledger.services import details
+from seatledger.services.catalog.queries import LicenseRow
 from seatledger.services.core.context import Context
+from seatledger.services.directory.queries import DeviceQuery, PeopleQuery
 from seatledger.services.operators.session import Services
-from seatledger.services.queries import DeviceQuery, LicenseRow, PeopleQuery
 from seatledger.services.seats.service import AssignResult
 from seatledger.ui.dialogs.common import (
     FormDialog,

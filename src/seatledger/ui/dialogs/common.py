@@ -34,8 +34,8 @@ from PySide6.QtWidgets import (
 )
 
 from seatledger.errors import KnownError, ValidationError
+from seatledger.services.core.tables import TableQuery
 from seatledger.services.operators.accounts import MIN_PASSWORD
-from seatledger.services.queries import TableQuery
 from seatledger.ui.table_model import KeyedTableModel, Presenter
 from seatledger.ui.tasks import Task
 from seatledger.ui.widgets import DataTable, SearchBox

@@ -31,10 +31,10 @@ from seatledger.domain import validation
 from seatledger.domain.licensing import Metric
 from seatledger.services import details
 from seatledger.services.catalog.service import EntitlementInput
+from seatledger.services.directory.queries import PeopleQuery
 from seatledger.services.directory.service import DeviceInput, PersonInput
 from seatledger.services.lookups import NamedItem
 from seatledger.services.operators.session import Services
-from seatledger.services.queries import PeopleQuery
 from seatledger.ui.dialogs.common import FormDialog, PickerTable, helper_button, row, wide
 
 CURRENCIES = ("EUR", "USD", "GBP", "CHF", "SEK", "NOK", "DKK", "PLN", "CAD", "AUD", "JPY", "INR")

@@ -8,8 +8,8 @@ import html
 from PySide6.QtWidgets import QLineEdit, QWidget
 
 from seatledger.services import details
+from seatledger.services.directory.queries import PeopleQuery
 from seatledger.services.operators.session import Services
-from seatledger.services.queries import PeopleQuery
 from seatledger.ui.dialogs.assign import PERSON_SEATS
 from seatledger.ui.dialogs.common import FormDialog
 from seatledger.ui.dialogs.forms import date_edit, from_qdate, to_qdate

@@ -25,9 +25,9 @@ from PySide6.QtWidgets import (
 )
 
 from seatledger.errors import NotFoundError
+from seatledger.services.ledger.activity import ActivityFilter, ActivityQuery, ledger_entry
 from seatledger.services.ledger.verify import ACTIONS, ENTITY_TYPES
 from seatledger.services.operators.session import Services
-from seatledger.services.queries import ActivityFilter, ActivityQuery, ledger_entry
 from seatledger.ui.pages import Page
 from seatledger.ui.presenters import ActivityPresenter
 from seatledger.ui.table_model import KeyedTableModel

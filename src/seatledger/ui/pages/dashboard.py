@@ -45,8 +45,8 @@ from PySide6.QtWidgets import (
 from seatledger.domain.alerts import Severity
 from seatledger.services.alerts.dashboard import DashboardFigures, Utilization
 from seatledger.services.alerts.service import AlertRow
+from seatledger.services.catalog.queries import LicenseState
 from seatledger.services.operators.session import Services
-from seatledger.services.queries import LicenseState
 from seatledger.ui.pages import Page
 from seatledger.ui.tasks import Task
 
@@ -369,7 +369,7 @@ class DashboardPage(Page):
 
     Signals:
         licenses_requested(object): open Licenses filtered to a
-            :class:`~seatledger.services.queries.LicenseState`.
+            :class:`~seatledger.services.catalog.queries.LicenseState`.
         license_requested(int): open one license.
         findings_requested(): open the Reconciliation page's findings.
         alerts_requested(int): open the alerts list (on an alert id, or 0 for none).

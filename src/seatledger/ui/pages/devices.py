@@ -6,8 +6,8 @@ from PySide6.QtCore import QModelIndex, QSettings
 from PySide6.QtWidgets import QDialog, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from seatledger.domain.roles import Permission
+from seatledger.services.directory.queries import DeviceQuery
 from seatledger.services.operators.session import Services
-from seatledger.services.queries import DeviceQuery
 from seatledger.ui.pages import Page
 from seatledger.ui.presenters import DevicePresenter
 from seatledger.ui.table_model import KeyedTableModel

@@ -30,9 +30,10 @@ from PySide6.QtWidgets import (
 from seatledger.domain.roles import Permission, allows
 from seatledger.errors import KnownError
 from seatledger.services import details
+from seatledger.services.catalog.queries import LicenseRow
 from seatledger.services.catalog.service import EntitlementInput
 from seatledger.services.operators.session import Services
-from seatledger.services.queries import LicenseRow, SeatQuery
+from seatledger.services.seats.queries import SeatQuery
 from seatledger.ui.presenters import EXPIRING_COLOR, NEARLY_FULL, OVER_LIMIT_COLOR, SeatPresenter
 from seatledger.ui.table_model import KeyedTableModel
 from seatledger.ui.widgets import DataTable

@@ -1,8 +1,8 @@
 """The licenses page: every entitlement with seats used against seats bought, and the selected one.
 
-The table filters and sorts in SQL (:class:`~seatledger.services.queries.LicenseQuery`); over-limit
-rows are red, bold and flagged, expired rows grey, rows ending within 60 days amber.  The selected
-license's facts and seats are shown underneath (:class:`LicenseDetail`).
+The table filters and sorts in SQL (:class:`~seatledger.services.catalog.queries.LicenseQuery`);
+over-limit rows are red, bold and flagged, expired rows grey, rows ending within 60 days amber.  The
+selected license's facts and seats are shown underneath (:class:`LicenseDetail`).
 """
 
 from __future__ import annotations
@@ -26,8 +26,13 @@ from PySide6.QtWidgets import (
 from seatledger.domain.roles import Permission
 from seatledger.errors import KnownError
 from seatledger.services import details
+from seatledger.services.catalog.queries import (
+    WARNING_PERCENT,
+    LicenseQuery,
+    LicenseRow,
+    LicenseState,
+)
 from seatledger.services.operators.session import Services
-from seatledger.services.queries import WARNING_PERCENT, LicenseQuery, LicenseRow, LicenseState
 from seatledger.ui.pages import Page
 from seatledger.ui.pages.license_detail import LicenseDetail
 from seatledger.ui.presenters import (

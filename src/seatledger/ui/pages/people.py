@@ -19,8 +19,8 @@ from PySide6.QtWidgets import (
 
 from seatledger.domain.roles import Permission
 from seatledger.errors import KnownError
+from seatledger.services.directory.queries import PeopleQuery
 from seatledger.services.operators.session import Services
-from seatledger.services.queries import PeopleQuery
 from seatledger.ui.pages import Page
 from seatledger.ui.presenters import PeoplePresenter
 from seatledger.ui.table_model import KeyedTableModel

@@ -1,0 +1,263 @@
+"""The licenses list: entitlements with vendor and product, filtered and sorted in SQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, case, func, literal, or_, select, true
+
+from seatledger.domain.licensing import Metric
+from seatledger.services.core.context import Context
+from seatledger.services.core.tables import Row, contains
+from seatledger.store.models import Entitlement, Product, Vendor
+
+EXPIRING_DAYS = 60
+
+
+@dataclass(frozen=True, slots=True)
+class LicenseRow:
+    """One entitlement as listed."""
+
+    id: int
+    vendor: str
+    product: str
+    name: str
+    metric: Metric
+    quantity: int
+    used: int
+    term_start: dt.date | None
+    term_end: dt.date | None
+    unit_cost: Decimal | None
+    currency: str
+    po_reference: str
+
+    @property
+    def free(self) -> int:
+        """Rights left (negative when over-committed)."""
+        return self.quantity - self.used
+
+    @property
+    def utilization(self) -> float | None:
+        """Used as a fraction of quantity; None for site licenses or zero quantity."""
+        if self.metric.unlimited or self.quantity == 0:
+            return None
+        return self.used / self.quantity
+
+    @property
+    def over_limit(self) -> bool:
+        """Using more than was bought."""
+        return not self.metric.unlimited and self.used > self.quantity
+
+    def expired(self, today: dt.date) -> bool:
+        """The term has ended."""
+        return self.term_end is not None and self.term_end < today
+
+    def expiring(self, today: dt.date, days: int = EXPIRING_DAYS) -> bool:
+        """The term ends within ``days``."""
+        return self.term_end is not None and today <= self.term_end <= today + dt.timedelta(
+            days=days
+        )
+
+    @property
+    def title(self) -> str:
+        """Vendor, product and entitlement name in one line."""
+        base = f"{self.vendor} {self.product}"
+        return f"{base} — {self.name}" if self.name else base
+
+
+class LicenseState(StrEnum):
+    """What the licenses list can be narrowed to (the dashboard's cards open these)."""
+
+    ALL = "all"
+    OVER_LIMIT = "over_limit"
+    NEAR_LIMIT = "near_limit"
+    EXPIRING_30 = "expiring_30"
+    EXPIRING_60 = "expiring_60"
+    EXPIRING_90 = "expiring_90"
+    UNASSIGNED = "unassigned"
+
+    @property
+    def label(self) -> str:
+        """The state as the filter shows it."""
+        return _STATE_LABELS[self]
+
+    @property
+    def expiring_days(self) -> int | None:
+        """For the expiring states, the number of days ahead."""
+        return int(self.value.rsplit("_", 1)[1]) if self.value.startswith("expiring") else None
+
+
+_STATE_LABELS = {
+    LicenseState.ALL: "All licenses",
+    LicenseState.OVER_LIMIT: "Over the limit",
+    LicenseState.NEAR_LIMIT: "At the warning level",
+    LicenseState.EXPIRING_30: "Expiring within 30 days",
+    LicenseState.EXPIRING_60: "Expiring within 60 days",
+    LicenseState.EXPIRING_90: "Expiring within 90 days",
+    LicenseState.UNASSIGNED: "With unassigned seats",
+}
+WARNING_PERCENT = 90
+
+
+def license_state_condition(
+    state: LicenseState, today: dt.date, warning_percent: int = WARNING_PERCENT
+) -> ColumnElement[bool]:
+    """The SQL condition for a state, over ``entitlement`` (the dashboard counts the same)."""
+    limited = Entitlement.metric != Metric.SITE.value
+    if state is LicenseState.OVER_LIMIT:
+        return and_(limited, Entitlement.seats_used > Entitlement.quantity)
+    if state is LicenseState.NEAR_LIMIT:
+        return and_(
+            limited,
+            Entitlement.quantity > 0,
+            Entitlement.seats_used <= Entitlement.quantity,
+            Entitlement.seats_used * 100 >= Entitlement.quantity * warning_percent,
+        )
+    if state is LicenseState.UNASSIGNED:
+        return and_(
+            limited,
+            Entitlement.seats_used < Entitlement.quantity,
+            or_(Entitlement.term_start.is_(None), Entitlement.term_start <= today),
+            or_(Entitlement.term_end.is_(None), Entitlement.term_end >= today),
+        )
+    days = state.expiring_days
+    if days is not None:
+        return and_(
+            Entitlement.term_end >= today,
+            Entitlement.term_end <= today + dt.timedelta(days=days),
+        )
+    return true()
+
+
+class LicenseQuery:
+    """Entitlements with vendor and product, filtered by text, sorted by any column."""
+
+    columns: tuple[str, ...] = (
+        "Vendor",
+        "Product",
+        "Metric",
+        "Quantity",
+        "Used",
+        "Free",
+        "Utilization",
+        "Term end",
+    )
+    sortable: tuple[bool, ...] = (True,) * 8
+
+    def __init__(
+        self,
+        ctx: Context,
+        text: str = "",
+        sort_column: int = 0,
+        descending: bool = False,
+        *,
+        over_limit_only: bool = False,
+        state: LicenseState = LicenseState.ALL,
+        warning_percent: int = WARNING_PERCENT,
+    ) -> None:
+        self._ctx = ctx
+        self.text = text.strip()
+        self.sort_column = sort_column
+        self.descending = descending
+        self.over_limit_only = over_limit_only
+        self.state = state
+        self.warning_percent = warning_percent
+
+    def _order(self) -> list[Any]:
+        utilization = case(
+            (Entitlement.quantity == 0, literal(0.0)),
+            else_=Entitlement.seats_used * 1.0 / Entitlement.quantity,
+        )
+        keys: list[Any] = [
+            func.lower(Vendor.name),
+            func.lower(Product.name),
+            Entitlement.metric,
+            Entitlement.quantity,
+            Entitlement.seats_used,
+            Entitlement.quantity - Entitlement.seats_used,
+            utilization,
+            Entitlement.term_end,
+        ]
+        primary = keys[self.sort_column]
+        ordered = [primary.desc() if self.descending else primary.asc()]
+        if self.sort_column > 1:
+            ordered += [func.lower(Vendor.name), func.lower(Product.name)]
+        ordered.append(Entitlement.id.desc() if self.descending else Entitlement.id)
+        return ordered
+
+    def keys(self) -> Sequence[int]:
+        """Matching entitlement ids in display order."""
+        query = (
+            select(Entitlement.id)
+            .join(Product, Entitlement.product_id == Product.id)
+            .join(Vendor, Product.vendor_id == Vendor.id)
+            .where(Entitlement.retired.is_(False))
+        )
+        if self.text:
+            query = query.where(
+                or_(
+                    contains(Vendor.name, self.text),
+                    contains(Product.name, self.text),
+                    contains(Entitlement.name, self.text),
+                    contains(Entitlement.po_reference, self.text),
+                )
+            )
+        if self.over_limit_only:
+            query = query.where(
+                Entitlement.seats_used > Entitlement.quantity,
+                Entitlement.metric != Metric.SITE.value,
+            )
+        if self.state is not LicenseState.ALL:
+            today = self._ctx.clock().astimezone().date()
+            query = query.where(license_state_condition(self.state, today, self.warning_percent))
+        with self._ctx.read() as session:
+            return list(session.scalars(query.order_by(*self._order())))
+
+    def rows(self, keys: Sequence[int]) -> dict[int, Row]:
+        """Rows for the given ids: each value is a :class:`LicenseRow` in a 1-tuple."""
+        return {key: (row,) for key, row in self.licenses(keys).items()}
+
+    def licenses(self, keys: Sequence[int]) -> dict[int, LicenseRow]:
+        """The license rows for ``keys``."""
+        query = (
+            select(
+                Entitlement.id,
+                Vendor.name,
+                Product.name,
+                Entitlement.name,
+                Entitlement.metric,
+                Entitlement.quantity,
+                Entitlement.seats_used,
+                Entitlement.term_start,
+                Entitlement.term_end,
+                Entitlement.unit_cost,
+                Entitlement.currency,
+                Entitlement.po_reference,
+            )
+            .join(Product, Entitlement.product_id == Product.id)
+            .join(Vendor, Product.vendor_id == Vendor.id)
+            .where(Entitlement.id.in_(list(keys)))
+        )
+        with self._ctx.read() as session:
+            return {
+                r[0]: LicenseRow(
+                    r[0],
+                    r[1],
+                    r[2],
+                    r[3],
+                    Metric(r[4]),
+                    r[5],
+                    r[6],
+                    r[7],
+                    r[8],
+                    r[9],
+                    r[10],
+                    r[11],
+                )
+                for r in session.execute(query)
+            }

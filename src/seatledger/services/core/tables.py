@@ -1,0 +1,42 @@
+"""What a table's query object is: keys in SQL order, then rows for the visible block.
+
+A table model holds only the keys a query returned (``keys()``) and asks for the rows of the block
+on screen (``rows(keys)``), so a million-row table costs one key list and a few small queries.
+Sorting and filtering happen in SQL on indexed columns; nothing sorts in Python.  Each feature
+package keeps its own queries (``catalog.queries``, ``directory.queries``, ``seats.queries``,
+``ledger.activity``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+from sqlalchemy import ColumnElement, func
+
+Row = tuple[Any, ...]
+
+
+class TableQuery(Protocol):
+    """What a keyed table model needs from a query."""
+
+    columns: tuple[str, ...]
+    sortable: tuple[bool, ...]
+
+    def keys(self) -> Sequence[int]:
+        """Every matching key, in display order."""
+        ...
+
+    def rows(self, keys: Sequence[int]) -> dict[int, Row]:
+        """The display rows for ``keys`` (any order), by key."""
+        ...
+
+
+def _like(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped.lower()}%"
+
+
+def contains(column: Any, text: str) -> ColumnElement[bool]:
+    """The column holds ``text``, in any case (a LIKE with the text's wildcards escaped)."""
+    return func.lower(column).like(_like(text), escape="\\")

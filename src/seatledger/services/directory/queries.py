@@ -1,0 +1,199 @@
+"""The people and devices lists, with the seats each holds, filtered and sorted in SQL."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, func, or_, select
+
+from seatledger.services.core.context import Context
+from seatledger.services.core.tables import Row, contains
+from seatledger.store.models import Device, Person, SeatAssignment, Team
+
+
+def _holds(holder: ColumnElement[bool], entitlement_id: int) -> ColumnElement[bool]:
+    """The holder has an open seat of the entitlement (for pickers that hide existing holders)."""
+    return (
+        select(SeatAssignment.id)
+        .where(
+            holder,
+            SeatAssignment.entitlement_id == entitlement_id,
+            SeatAssignment.ended_at.is_(None),
+        )
+        .exists()
+    )
+
+
+class PeopleQuery:
+    """People with their team and the number of seats they hold."""
+
+    columns: tuple[str, ...] = ("Employee ID", "Name", "Email", "Team", "Status", "Seats")
+    sortable: tuple[bool, ...] = (True, True, True, True, True, True)
+
+    def __init__(
+        self,
+        ctx: Context,
+        text: str = "",
+        sort_column: int = 1,
+        descending: bool = False,
+        *,
+        team_id: int | None = None,
+        status: str | None = None,
+        without_seat_of: int | None = None,
+    ) -> None:
+        self._ctx = ctx
+        self.text = text.strip()
+        self.sort_column = sort_column
+        self.descending = descending
+        self.team_id = team_id
+        self.status = status
+        self.without_seat_of = without_seat_of
+
+    @staticmethod
+    def _seats() -> Any:
+        return (
+            select(func.count())
+            .where(SeatAssignment.person_id == Person.id, SeatAssignment.ended_at.is_(None))
+            .scalar_subquery()
+        )
+
+    def keys(self) -> Sequence[int]:
+        """Matching person ids in display order."""
+        sort_keys: list[Any] = [
+            Person.employee_id,
+            Person.name,
+            Person.email,
+            Team.name,
+            Person.status,
+            self._seats(),
+        ]
+        primary = sort_keys[self.sort_column]
+        query = select(Person.id)
+        if self.sort_column == 3:
+            query = query.outerjoin(Team, Person.team_id == Team.id)
+        conditions: list[ColumnElement[bool]] = []
+        if self.text:
+            conditions.append(
+                or_(
+                    contains(Person.name, self.text),
+                    contains(Person.employee_id, self.text),
+                    contains(Person.email, self.text),
+                )
+            )
+        if self.team_id is not None:
+            conditions.append(Person.team_id == self.team_id)
+        if self.status is not None:
+            conditions.append(Person.status == self.status)
+        if self.without_seat_of is not None:
+            conditions.append(~_holds(SeatAssignment.person_id == Person.id, self.without_seat_of))
+        if conditions:
+            query = query.where(and_(*conditions))
+        order = primary.desc() if self.descending else primary.asc()
+        tie = Person.id.desc() if self.descending else Person.id.asc()
+        with self._ctx.read() as session:
+            return list(session.scalars(query.order_by(order, tie)))
+
+    def rows(self, keys: Sequence[int]) -> dict[int, Row]:
+        """Rows: employee id, name, email, team, status, seats held, date left."""
+        query = (
+            select(
+                Person.id,
+                Person.employee_id,
+                Person.name,
+                Person.email,
+                Team.name,
+                Person.status,
+                self._seats(),
+                Person.date_left,
+            )
+            .outerjoin(Team, Person.team_id == Team.id)
+            .where(Person.id.in_(list(keys)))
+        )
+        with self._ctx.read() as session:
+            return {r[0]: tuple(r[1:]) for r in session.execute(query)}
+
+
+class DeviceQuery:
+    """Devices with their owner and the number of seats they hold."""
+
+    columns: tuple[str, ...] = (
+        "Host name",
+        "Serial",
+        "Owner",
+        "Processors",
+        "Cores",
+        "OS",
+        "Seats",
+    )
+    sortable: tuple[bool, ...] = (True,) * 7
+
+    def __init__(
+        self,
+        ctx: Context,
+        text: str = "",
+        sort_column: int = 0,
+        descending: bool = False,
+        *,
+        without_seat_of: int | None = None,
+    ) -> None:
+        self._ctx = ctx
+        self.text = text.strip()
+        self.sort_column = sort_column
+        self.descending = descending
+        self.without_seat_of = without_seat_of
+
+    @staticmethod
+    def _seats() -> Any:
+        return (
+            select(func.count())
+            .where(SeatAssignment.device_id == Device.id, SeatAssignment.ended_at.is_(None))
+            .scalar_subquery()
+        )
+
+    def keys(self) -> Sequence[int]:
+        """Matching device ids in display order."""
+        sort_keys: list[Any] = [
+            Device.hostname,
+            Device.serial,
+            Person.name,
+            Device.processors,
+            Device.cores,
+            Device.os,
+            self._seats(),
+        ]
+        primary = sort_keys[self.sort_column]
+        query = select(Device.id)
+        if self.sort_column == 2:
+            query = query.outerjoin(Person, Device.owner_id == Person.id)
+        if self.text:
+            query = query.where(
+                or_(contains(Device.hostname, self.text), contains(Device.serial, self.text))
+            )
+        if self.without_seat_of is not None:
+            query = query.where(
+                ~_holds(SeatAssignment.device_id == Device.id, self.without_seat_of)
+            )
+        order = primary.desc() if self.descending else primary.asc()
+        tie = Device.id.desc() if self.descending else Device.id.asc()
+        with self._ctx.read() as session:
+            return list(session.scalars(query.order_by(order, tie)))
+
+    def rows(self, keys: Sequence[int]) -> dict[int, Row]:
+        """Rows: host name, serial, owner, processors, cores, OS, seats held."""
+        query = (
+            select(
+                Device.id,
+                Device.hostname,
+                Device.serial,
+                Person.name,
+                Device.processors,
+                Device.cores,
+                Device.os,
+                self._seats(),
+            )
+            .outerjoin(Person, Device.owner_id == Person.id)
+            .where(Device.id.in_(list(keys)))
+        )
+        with self._ctx.read() as session:
+            return {r[0]: tuple(r[1:]) for r in session.execute(query)}

@@ -1,0 +1,122 @@
+"""Reading the activity ledger: the activity list, filtered and newest first, and one entry."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+
+from seatledger.errors import NotFoundError
+from seatledger.services.core.context import Context
+from seatledger.services.core.tables import Row
+from seatledger.services.ledger.verify import decode_body, summarize
+from seatledger.store.models import LedgerEntry, LedgerHead
+
+
+@dataclass(frozen=True, slots=True)
+class ActivityFilter:
+    """What the activity view is narrowed to; empty fields do not filter."""
+
+    operator: str = ""
+    action: str = ""
+    entity_type: str = ""
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+
+    @property
+    def empty(self) -> bool:
+        """No filter at all."""
+        return not (
+            self.operator or self.action or self.entity_type or self.date_from or self.date_to
+        )
+
+
+class ActivityQuery:
+    """Ledger entries, newest first, filtered by operator, action, entity and date."""
+
+    columns: tuple[str, ...] = (
+        "#",
+        "Time (UTC)",
+        "Operator",
+        "Action",
+        "Entity",
+        "Reason",
+        "Details",
+    )
+    sortable: tuple[bool, ...] = (False,) * 7
+
+    def __init__(self, ctx: Context, flt: ActivityFilter | None = None) -> None:
+        self._ctx = ctx
+        self.filter = flt or ActivityFilter()
+
+    def keys(self) -> Sequence[int]:
+        """Matching sequence numbers, newest first.
+
+        Unfiltered, the sequence is dense 1..N, so the keys are a ``range``: no query, no memory.
+        """
+        with self._ctx.read() as session:
+            size = session.scalar(select(LedgerHead.size)) or 0
+            if self.filter.empty:
+                return range(size, 0, -1)
+            flt = self.filter
+            query = select(LedgerEntry.seq).where(LedgerEntry.seq <= size)
+            if flt.operator:
+                query = query.where(LedgerEntry.operator == flt.operator)
+            if flt.action:
+                query = query.where(LedgerEntry.action == flt.action)
+            if flt.entity_type:
+                query = query.where(LedgerEntry.entity_type == flt.entity_type)
+            if flt.date_from:
+                query = query.where(LedgerEntry.ts >= flt.date_from.isoformat())
+            if flt.date_to:
+                end = flt.date_to + dt.timedelta(days=1)
+                query = query.where(LedgerEntry.ts < end.isoformat())
+            return list(session.scalars(query.order_by(LedgerEntry.seq.desc())))
+
+    def rows(self, keys: Sequence[int]) -> dict[int, Row]:
+        """Rows: seq, time, operator, action, entity, reason, summary of the change."""
+        query = select(
+            LedgerEntry.seq,
+            LedgerEntry.ts,
+            LedgerEntry.operator,
+            LedgerEntry.action,
+            LedgerEntry.entity_type,
+            LedgerEntry.entity_id,
+            LedgerEntry.body,
+        ).where(LedgerEntry.seq.in_(list(keys)))
+        out: dict[int, Row] = {}
+        with self._ctx.read() as session:
+            for seq, ts, operator, action, entity, entity_id, body in session.execute(query):
+                decoded = decode_body(bytes(body))
+                label = f"{entity} {entity_id}".strip()
+                out[seq] = (
+                    seq,
+                    ts.replace("T", " ")[:19],
+                    operator,
+                    action,
+                    label,
+                    decoded.get("what", {}).get("reason", ""),
+                    summarize(decoded),
+                )
+        return out
+
+
+def ledger_entry(ctx: Context, seq: int) -> dict[str, Any]:
+    """One ledger entry's canonical body, decoded, with its hashes (hex) for display.
+
+    Raises:
+        NotFoundError: no entry has that sequence number.
+    """
+    with ctx.read() as session:
+        row = session.execute(
+            select(LedgerEntry.body, LedgerEntry.prev_hash, LedgerEntry.hash).where(
+                LedgerEntry.seq == seq
+            )
+        ).first()
+    if row is None:
+        raise NotFoundError(f"Ledger entry {seq} does not exist.")
+    body = decode_body(bytes(row[0]))
+    return {"entry": body, "prev_hash": bytes(row[1]).hex(), "hash": bytes(row[2]).hex()}
