@@ -6,7 +6,7 @@ open until someone acknowledges it with a note (a change recorded in the ledger)
 names the condition: no second alert is raised for a key while an alert with that key has not
 been *cleared* (the condition ended, e.g. the license went back under its limit).
 
-Entities share :class:`~seatledger.store.models.Base`; ``models`` imports this module so one
+Entities share :class:`~seatledger.store.base.Base`; ``models`` imports this module so one
 metadata holds the whole schema.
 """
 
@@ -17,7 +17,7 @@ import datetime as dt
 from sqlalchemy import BigInteger, DateTime, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from seatledger.store.models import Base
+from seatledger.store.base import Base
 
 __all__ = ["Alert", "Base"]
 

@@ -1,6 +1,6 @@
 """Audits: scope, trigger, status, schedules, and every decision taken in the audit wizard.
 
-Entities share :class:`~seatledger.store.models.Base`; ``models`` imports this module so one
+Entities share :class:`~seatledger.store.base.Base`; ``models`` imports this module so one
 metadata holds the whole schema.
 """
 
@@ -21,7 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from seatledger.store.models import Base
+from seatledger.store.base import Base
 
 __all__ = ["Audit", "AuditDecision", "AuditSchedule", "Base"]
 

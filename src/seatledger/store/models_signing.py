@@ -1,6 +1,6 @@
 """Signing identities: the organization's report-signing keys and certificates, stored encrypted.
 
-Entities share :class:`~seatledger.store.models.Base`; ``models`` imports this module so one
+Entities share :class:`~seatledger.store.base.Base`; ``models`` imports this module so one
 metadata holds the whole schema.
 """
 
@@ -11,7 +11,7 @@ import datetime as dt
 from sqlalchemy import DateTime, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from seatledger.store.models import Base
+from seatledger.store.base import Base
 
 __all__ = ["Base", "SigningIdentityRecord"]
 

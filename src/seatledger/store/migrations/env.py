@@ -5,7 +5,8 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import engine_from_config, pool
 
-from seatledger.store.models import Base
+from seatledger.store import models  # noqa: F401 (importing it puts every table into the metadata)
+from seatledger.store.base import Base
 
 config = context.config
 target_metadata = Base.metadata
