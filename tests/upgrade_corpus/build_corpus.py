@@ -63,10 +63,16 @@ import json
 import sys
 
 import seatledger
-from seatledger.services import ledger
-from seatledger.services.context import Context
-from seatledger.services.queries import LicenseQuery
 from seatledger.store.db import Database
+
+try:  # services/ as feature packages
+    from seatledger.services.catalog.queries import LicenseQuery
+    from seatledger.services.core.context import Context
+    from seatledger.services.ledger import verify as ledger
+except ImportError:  # the flat services/ of the versions before
+    from seatledger.services import ledger
+    from seatledger.services.context import Context
+    from seatledger.services.queries import LicenseQuery
 
 path, day = sys.argv[1], dt.date.fromisoformat(sys.argv[2])
 out = {"code_file": seatledger.__file__}
@@ -120,7 +126,10 @@ try:
     out["licenses_display_order"] = keys
 
     try:
-        from seatledger.services.position import PositionService
+        try:
+            from seatledger.services.position.engine import PositionService
+        except ImportError:
+            from seatledger.services.position import PositionService
     except ImportError:
         out["position"] = None
     else:
