@@ -95,8 +95,13 @@ def _fingerprint() -> dict[str, str]:
         after={"seats_used": 1, "quantity": 1, "assignments": [1], "units": 1, "people": [1]},
     )
     from seatledger.demo import inventory as demo_inventory
+    from seatledger.services.core import snapshots
+    from seatledger.services.directory import service as directory
+    from seatledger.services.seats import service as seats
 
-    builder = Path(demo.__file__).read_bytes() + Path(demo_inventory.__file__).read_bytes()
+    # The demo's entries come from the services' own builders: a change there rebuilds it too.
+    modules = (demo, demo_inventory, snapshots, seats, directory)
+    builder = b"".join(Path(str(module.__file__)).read_bytes() for module in modules)
     return {
         "schema": head_revision(),
         "builder": hashlib.sha256(builder).hexdigest()[:16],
