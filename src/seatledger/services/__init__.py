@@ -3,7 +3,8 @@
 One service call is one transaction and one ledger entry (see :mod:`.core.context`).  Each package
 owns one feature:
 
-- ``core``: the unit of work (context, clock, actor), entity snapshots, when to fork a helper
+- ``core``: the unit of work (context, clock, actor), entity snapshots, the table-query
+  protocol, when to fork a helper
 - ``catalog``: vendors, products and entitlements (what was bought)
 - ``directory``: teams, people and devices (who and what holds seats)
 - ``seats``: assigning and releasing seats under the purchased-limit rule
@@ -15,7 +16,8 @@ owns one feature:
 - ``operators``: operators and sign-in, the signed-in session (:class:`Services`), the workspace
 - ``ledger``: verifying the activity ledger and reading its entries
 
-``lookups`` is the one read of the names every picker shares (vendors, products, teams) and of
-natural keys; ``details`` reads single records for edit dialogs.  Nothing here imports
-:mod:`seatledger.demo`, Qt or the UI.
+``lookups`` is the one read of the names every picker shares (vendors, products, teams), of
+natural keys and of the navigation's counts; ``details`` reads single records for edit dialogs.
+A package's table queries are its ``queries`` module (the ledger's: ``ledger.activity``).
+Nothing here imports :mod:`seatledger.demo`, Qt or the UI.
 """

@@ -1,1 +1,1 @@
-"""The plumbing every service shares: the unit of work, entity snapshots, forking helpers."""
+"""The plumbing every service shares: the unit of work, entity snapshots, table queries, forking."""
