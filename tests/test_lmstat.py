@@ -9,8 +9,13 @@ from pathlib import Path
 import pytest
 
 from seatledger.ingest import flexlm
+from seatledger.ingest.formats import Kind
 from seatledger.ingest.records import UsageRecord
 from seatledger.ingest.tabular import ImportFileError, Problem, sniff
+from seatledger.services.imports.options import ImportOptions
+from seatledger.services.imports.rules import RuleInput
+from seatledger.services.operators.session import Services
+from seatledger.services.position.engine import PositionService
 
 SAMPLE = Path(__file__).parent / "data" / "lmstat.txt"
 
@@ -176,3 +181,72 @@ def test_a_snapshot_without_its_server_status_is_refused(tmp_path: Path) -> None
     _, _, problems = read(tmp_path, text)
     assert [p.line for p in problems] == [0]
     assert "License server status" in problems[0].reason
+
+
+# ----------------------------------------------------------------------- imported snapshots
+
+SNAPSHOT = HEAD + (
+    "Users of MATLAB:  (Total of 10 licenses issued;  Total of 4 licenses in use)\n\n"
+    '  "MATLAB" v46, vendor: MLM, expiry: 31-dec-2026\n\n'
+    "    ann ws-1 ws-1 (v46) (lic01/27000 101), start Thu 3/5 9:14\n"
+    "    ann ws-1 ws-1 (v46) (lic01/27000 102), start Thu 3/5 9:14\n"
+    "    Bo Chen ws-2 ws-2 (v46) (lic01/27000 103), start Wed 3/4 17:02, 2 licenses\n\n"
+)
+
+
+def _matlab(admin: Services) -> int:
+    vendor = admin.catalog.add_vendor("MathWorks")
+    matlab = admin.catalog.add_product(vendor, "MATLAB")
+    admin.rules.add(RuleInput(matlab, "MATLAB"))
+    return matlab
+
+
+def _needed(admin: Services, product: int, day: dt.date) -> int:
+    rows = PositionService(admin.ctx).position(day).rows
+    return sum(r.needed for r in rows if r.product_id == product)
+
+
+def test_two_sessions_in_the_same_minute_are_two_and_both_count(
+    admin: Services, tmp_path: Path
+) -> None:
+    matlab = _matlab(admin)
+    path = tmp_path / "lm.txt"
+    path.write_text(SNAPSHOT, encoding="utf-8")
+    result = admin.imports.commit(path, ImportOptions(Kind.USAGE))
+    assert (result.rows, result.inserted) == (3, 3)
+    # The server said 4 in use: ann's two sessions and Bo's two licenses.
+    assert _needed(admin, matlab, dt.date(2026, 3, 5)) == 4
+
+
+def test_a_single_old_snapshot_does_not_keep_its_sessions_open_forever(
+    admin: Services, tmp_path: Path
+) -> None:
+    matlab = _matlab(admin)
+    path = tmp_path / "lm.txt"
+    path.write_text(SNAPSHOT, encoding="utf-8")
+    admin.imports.commit(path, ImportOptions(Kind.USAGE))
+    # Within the 90-day window the snapshot's use counts; months later it has ended at its
+    # last sighting (no snapshot has shown it since), so nothing is needed any more.
+    assert _needed(admin, matlab, dt.date(2026, 3, 20)) == 4
+    assert _needed(admin, matlab, dt.date(2026, 6, 30)) == 0
+
+
+def test_a_snapshot_closes_only_its_own_servers_sessions(admin: Services, tmp_path: Path) -> None:
+    matlab = _matlab(admin)
+    first = tmp_path / "lic01.txt"
+    first.write_text(SNAPSHOT, encoding="utf-8")
+    admin.imports.commit(first, ImportOptions(Kind.USAGE))
+    other = (
+        SNAPSHOT.replace("27000@lic01", "27000@lic02")
+        .replace("10:30", "11:30")
+        .replace("lic01/27000", "lic02/27000")
+        .replace("Total of 4 licenses in use", "Total of 1 license in use")
+    )
+    other = other.split("    ann ws-1 ws-1 (v46) (lic02/27000 101)")[0] + (
+        "    cy ws-3 ws-3 (v46) (lic02/27000 7), start Thu 3/5 11:00\n\n"
+    )
+    second = tmp_path / "lic02.txt"
+    second.write_text(other, encoding="utf-8")
+    result = admin.imports.commit(second, ImportOptions(Kind.USAGE))
+    assert result.updated == 0  # lic01's sessions are not lic02's to close
+    assert _needed(admin, matlab, dt.date(2026, 3, 5)) == 5

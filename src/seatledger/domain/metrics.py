@@ -46,6 +46,29 @@ class Session:
     end: dt.datetime | None
 
 
+SAMPLING_INTERVAL = dt.timedelta(days=1)
+"""How often license-server snapshots are expected, unless the organization set otherwise."""
+
+
+def session_end(
+    checkin: dt.datetime | None,
+    seen_at: dt.datetime | None,
+    as_of: dt.datetime,
+    interval: dt.timedelta = SAMPLING_INTERVAL,
+) -> dt.datetime | None:
+    """When a checkout ended, as far as ``as_of`` can tell; None while it is still out.
+
+    A usage file dates both ends.  A snapshot sees a checkout only at an instant: once no
+    snapshot has shown it for longer than the sampling interval, it ended at its last sighting
+    (a single snapshot taken in March does not keep a session open until today).
+    """
+    if checkin is not None:
+        return checkin
+    if seen_at is not None and as_of - seen_at > interval:
+        return seen_at
+    return None
+
+
 @dataclass(frozen=True, slots=True)
 class Peak:
     """The highest number of simultaneous checkouts, and when it was first reached."""

@@ -307,7 +307,16 @@ class UsageSession(Base):
 
     __tablename__ = "usage_session"
     __table_args__ = (
-        Index("uq_usage_session", "feature", "user_name", "host", "checkout", unique=True),
+        Index(
+            "uq_usage_session",
+            "feature",
+            "user_name",
+            "host",
+            "checkout",
+            "server",
+            "handle",
+            unique=True,
+        ),
         Index("ix_usage_product_checkout", "product_id", "checkout"),
     )
 
@@ -323,6 +332,11 @@ class UsageSession(Base):
         ForeignKey("person.id", ondelete="SET NULL"), index=True
     )
     import_id: Mapped[int] = mapped_column(Integer)
+    # A license server's "host/port" and its handle of the checkout ("" for usage files).
+    server: Mapped[str] = mapped_column(String(255), default="", server_default=text("''"))
+    handle: Mapped[str] = mapped_column(String(32), default="", server_default=text("''"))
+    # The last snapshot that showed the checkout open (None for usage files, which date both ends).
+    seen_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class NormalizationRule(Base):

@@ -785,6 +785,7 @@ def _usage(
     before_max = bulk.max_id("usage_session")
     rows: list[tuple[Any, ...]] = []
     unknown_users: set[str] = set()
+    seen = bulk.stamp(snapshot.taken_at) if snapshot is not None else None
     for record in records:
         assert isinstance(record, UsageRecord)
         done.rows += 1
@@ -806,14 +807,23 @@ def _usage(
                 products[key],
                 person_id,
                 batch_id,
+                record.server,
+                record.handle,
+                seen,
             )
         )
+    # A snapshot's sighting moves seen_at forward only: an older snapshot imported late does not
+    # make a checkout look older than a newer one showed it.
+    latest = "max" if bulk.sqlite else "GREATEST"
     bulk.many(
         "INSERT INTO usage_session (feature, user_name, host, checkout, checkin, units, "
-        "product_id, person_id, import_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
-        "ON CONFLICT (feature, user_name, host, checkout) DO UPDATE SET "
+        "product_id, person_id, import_id, server, handle, seen_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT (feature, user_name, host, checkout, server, handle) DO UPDATE SET "
         "import_id = excluded.import_id, "
-        "checkin = COALESCE(excluded.checkin, usage_session.checkin)",
+        "checkin = COALESCE(excluded.checkin, usage_session.checkin), "
+        f"seen_at = COALESCE({latest}(excluded.seen_at, usage_session.seen_at), "
+        "excluded.seen_at, usage_session.seen_at)",
         rows,
     )
     done.inserted = int(
@@ -821,16 +831,21 @@ def _usage(
     )
     done.unchanged = done.rows - done.inserted
     if snapshot is not None and snapshot.features:
-        # Checkouts an earlier snapshot showed that this one does not were returned meanwhile;
-        # one that began after this snapshot was taken (a newer file imported first) was not.
+        # Checkouts an earlier snapshot of the same server showed that this one does not were
+        # returned meanwhile; one that began after this snapshot was taken, or that a newer
+        # snapshot showed (a newer file imported first), was not.  Another server's checkouts
+        # of the same feature are not this snapshot's to close.
         features = sorted(snapshot.features)
-        marks = ", ".join("?" * len(features))
+        servers = sorted(_checkout_servers(snapshot))
         taken = bulk.stamp(snapshot.taken_at)
         done.updated = bulk.execute(
-            f"UPDATE usage_session SET checkin = ? WHERE checkin IS NULL AND import_id <> ? "
-            f"AND checkout <= ? AND feature IN ({marks})",
-            (taken, batch_id, taken, *features),
+            "UPDATE usage_session SET checkin = ? WHERE checkin IS NULL AND import_id <> ? "
+            "AND checkout <= ? AND (seen_at IS NULL OR seen_at < ?) "
+            f"AND feature IN ({', '.join('?' * len(features))}) "
+            f"AND lower(server) IN ({', '.join('?' * len(servers))})",
+            (taken, batch_id, taken, taken, *features, *servers),
         ).rowcount
+        done.notes.extend(snapshot.notes)
     if unknown_users:
         done.notes.append(
             f"{len(unknown_users)} user name(s) match no person (e.g. {sorted(unknown_users)[0]})."
@@ -839,6 +854,21 @@ def _usage(
     if unmatched:
         done.notes.append(f"{unmatched} feature(s) match no normalization rule.")
     return done
+
+
+def _checkout_servers(snapshot: flexlm.Snapshot) -> set[str]:
+    """The servers a snapshot is of, as its checkout lines name them ("host/port").
+
+    The status line says "27000@lic01" (a triad: three, comma-separated); checkout lines say
+    "lic01/27000".  Checkouts stored before servers were recorded have "" and are this
+    snapshot's too.
+    """
+    named = {""}
+    for server in snapshot.servers:
+        port, _, host = server.partition("@")
+        if host:
+            named.add(f"{host}/{port}".lower())
+    return named
 
 
 # -- entitlements ---------------------------------------------------------------------------------

@@ -30,6 +30,7 @@ from seatledger.domain import metrics
 from seatledger.domain.licensing import Metric
 from seatledger.lazy import LazyModule
 from seatledger.services.core.context import Context
+from seatledger.services.usage.sessions import checked_in, out_during, sampling_interval
 from seatledger.store.bulk import Bulk
 from seatledger.store.models import (
     Device,
@@ -426,18 +427,15 @@ def _read(session: Session, day: dt.date, step: Callable[[int, int], None]) -> _
     window_start = end_of(day) - dt.timedelta(days=CONCURRENT_WINDOW_DAYS)
     usage: dict[int, list[metrics.Session]] = defaultdict(list)
     users: list[int] = []
+    interval = sampling_interval(session)
     for used_pid, person, checkout, checkin, units in session.execute(
         select(
             UsageSession.product_id,
             UsageSession.person_id,
             UsageSession.checkout,
-            UsageSession.checkin,
+            checked_in(moment, interval),
             UsageSession.units,
-        ).where(
-            UsageSession.product_id.is_not(None),
-            UsageSession.checkout < moment,
-            or_(UsageSession.checkin.is_(None), UsageSession.checkin >= window_start),
-        )
+        ).where(UsageSession.product_id.is_not(None), out_during(window_start, moment))
     ):
         start, end = _aware(checkout), None if checkin is None else _aware(checkin)
         if used_pid is None:
@@ -979,11 +977,7 @@ def _users(session: Session, pid: int, day: dt.date) -> list[tuple[int, str]]:
         for i, n in session.execute(
             select(Person.id, Person.name)
             .join(UsageSession, UsageSession.person_id == Person.id)
-            .where(
-                UsageSession.product_id == pid,
-                UsageSession.checkout < moment,
-                or_(UsageSession.checkin.is_(None), UsageSession.checkin >= start),
-            )
+            .where(UsageSession.product_id == pid, out_during(start, moment))
             .group_by(Person.id, Person.name)
         )
     ]
@@ -1001,14 +995,10 @@ def _sessions(
             UsageSession.user_name,
             UsageSession.host,
             UsageSession.checkout,
-            UsageSession.checkin,
+            checked_in(moment, sampling_interval(session)),
             UsageSession.units,
         )
-        .where(
-            UsageSession.product_id == pid,
-            UsageSession.checkout < moment,
-            or_(UsageSession.checkin.is_(None), UsageSession.checkin >= start),
-        )
+        .where(UsageSession.product_id == pid, out_during(start, moment))
         .order_by(UsageSession.checkout.desc())
     )
     rows = session.execute(query.limit(DETAIL_LIMIT)).all()

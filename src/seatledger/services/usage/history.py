@@ -55,6 +55,7 @@ from seatledger.lazy import LazyModule
 from seatledger.services import lookups
 from seatledger.services.core.context import Context
 from seatledger.services.lookups import NamedItem
+from seatledger.services.usage.sessions import checked_in, out_during, sampling_interval
 from seatledger.store.models import (
     Device,
     Entitlement,
@@ -683,16 +684,12 @@ def _session_rows(
             select(
                 _keyed(group)[0],
                 _epoch_second(session, UsageSession.checkout),
-                _epoch_second(session, UsageSession.checkin),
+                _epoch_second(session, checked_in(after, sampling_interval(session))),
                 UsageSession.units,
             )
             .select_from(UsageSession)
             .join(Product, UsageSession.product_id == Product.id)
-            .where(
-                *conditions,
-                UsageSession.checkout < after,
-                or_(UsageSession.checkin.is_(None), UsageSession.checkin >= begin),
-            )
+            .where(*conditions, out_during(begin, after))
         ).all()
     )
 
