@@ -49,7 +49,8 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
-MIGRATIONS = "src/seatledger/store/migrations/"
+# Schema states change with the revisions only (env.py and the like may change without one).
+MIGRATIONS = "src/seatledger/store/migrations/versions/"
 MANIFEST = HERE / "manifest.json"
 MAX_BYTES = 15 * 1024 * 1024  # a small demo is 2-3 MB; a file above this is a mistake
 SHELF_DAYS = 90  # PositionService.position's default (and `seatledger reconcile --shelf-days`)
@@ -295,7 +296,7 @@ def extract(commit: str, target: Path) -> None:
 def head_revision(tree: Path) -> str:
     """The migration chain's head in an extracted tree (the revision no other one revises)."""
     revisions, downs = set(), set()
-    for path in (tree / MIGRATIONS / "versions").glob("*.py"):
+    for path in (tree / MIGRATIONS).glob("*.py"):
         source = path.read_text(encoding="utf-8")
         rev = re.search(r'^revision\s*=\s*["\']([^"\']+)["\']', source, re.M)
         down = re.search(r'^down_revision\s*=\s*["\']([^"\']+)["\']', source, re.M)
