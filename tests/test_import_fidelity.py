@@ -6,6 +6,7 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from seatledger.ingest.formats import Kind, detect
 from seatledger.ingest.records import DeviceRecord, RowReader
@@ -13,6 +14,7 @@ from seatledger.ingest.tabular import Problem, read_table, sniff
 from seatledger.ingest.values import DateReader
 from seatledger.services.imports.options import ImportOptions
 from seatledger.services.operators.session import Services
+from seatledger.store.models import Device
 
 
 def _problems(admin: Services, path: Path, kind: Kind) -> list[str]:
@@ -91,3 +93,20 @@ def test_jamf_last_seen_is_the_last_inventory_update_and_minus_one_cores_are_unk
         ("MB-2", None, None, dt.date(2026, 11, 29)),
         ("MB-3", None, None, dt.date(2026, 11, 28)),
     ]
+
+
+def test_a_device_file_without_last_seen_dates_invents_none(
+    admin: Services, tmp_path: Path
+) -> None:
+    dated = tmp_path / "intune.csv"
+    dated.write_text(
+        "Device name,Serial number,Last check-in\nWS-1,SN1,2026-11-30\n", encoding="utf-8"
+    )
+    admin.imports.commit(dated, ImportOptions(Kind.DEVICES))
+    undated = tmp_path / "assets.csv"
+    undated.write_text("Device name,Serial number\nWS-1,SN1\nWS-2,SN2\n", encoding="utf-8")
+    admin.imports.commit(undated, ImportOptions(Kind.DEVICES))
+    with admin.db.read() as session:
+        seen = dict(session.execute(select(Device.hostname, Device.last_seen)).all())
+    # WS-1 keeps the date a file gave; WS-2 has none, not the day of the import.
+    assert seen == {"WS-1": dt.date(2026, 11, 30), "WS-2": None}

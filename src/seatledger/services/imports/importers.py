@@ -85,7 +85,7 @@ def apply(  # noqa: PLR0917 (the parts of one commit, passed straight through)
             bulk, batch_id, records, full=options.full_export, dates="date_left" in given
         )
     if kind is Kind.DEVICES:
-        return _devices(bulk, now, records)
+        return _devices(bulk, records)
     if kind is Kind.INVENTORY:
         raise ValueError("inventories are written by apply_inventory, from chunks")
     if kind is Kind.USAGE:
@@ -264,7 +264,7 @@ def _serial_key(serial: str) -> str:
     return "" if key in _PLACEHOLDER_SERIALS or not key.strip("0") else key
 
 
-def _devices(bulk: Bulk, now: dt.datetime, records: Iterator[Record]) -> Applied:
+def _devices(bulk: Bulk, records: Iterator[Record]) -> Applied:
     done = Applied()
     people = _person_lookup(bulk)
     by_host: dict[str, list[Any]] = {}
@@ -296,7 +296,8 @@ def _devices(bulk: Bulk, now: dt.datetime, records: Iterator[Record]) -> Applied
         owner_id = _owner(people, record.owner)
         if record.owner and owner_id is None:
             unknown_owners.append(record.owner)
-        last_seen = bulk.day(record.last_seen or now.date())
+        # A date the file does not give stays as it was (empty for a new device), never today.
+        last_seen = bulk.day(record.last_seen) if record.last_seen is not None else None
         host = record.hostname.lower()
         old = by_host.get(host)
         key = _serial_key(record.serial)
@@ -335,7 +336,7 @@ def _devices(bulk: Bulk, now: dt.datetime, records: Iterator[Record]) -> Applied
             record.processors if record.processors is not None else old[4],
             record.cores if record.cores is not None else old[5],
             owner_id if owner_id is not None else old[6],
-            last_seen,
+            last_seen if last_seen is not None else old[7],
         ]
         if [str(v) for v in new[:7]] != [str(v) for v in old[:7]]:
             done.updated += 1
