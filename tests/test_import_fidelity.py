@@ -110,3 +110,19 @@ def test_a_device_file_without_last_seen_dates_invents_none(
         seen = dict(session.execute(select(Device.hostname, Device.last_seen)).all())
     # WS-1 keeps the date a file gave; WS-2 has none, not the day of the import.
     assert seen == {"WS-1": dt.date(2026, 11, 30), "WS-2": None}
+
+
+def test_every_row_read_is_accounted_for(admin: Services, tmp_path: Path) -> None:
+    path = tmp_path / "hr.csv"
+    path.write_text(
+        "Employee ID,Full name,Email\n"
+        "E1,Ann Lee,ann@example.org\n"
+        "E2,Bo Chen,bo@example.org\n"
+        "E1,Ann Lee,ann@example.org\n",
+        encoding="utf-8",
+    )
+    result = admin.imports.commit(path, ImportOptions(Kind.PEOPLE))
+    assert (result.rows, result.inserted, result.updated, result.unchanged) == (3, 2, 0, 0)
+    assert result.repeated == 1
+    assert result.rows == result.inserted + result.updated + result.unchanged + result.repeated
+    assert result.summary().endswith(", 1 repeated (the same as an earlier line).")

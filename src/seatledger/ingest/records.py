@@ -188,6 +188,7 @@ class RowReader:
         self.problems = problems
         self.problem_count = 0  # the caller's list may stop growing; this does not
         self.rows_read = 0
+        self.repeated = 0  # rows the same as an earlier one, read once (the summary says so)
         self.width = len(table.header)
         # Rows may leave out the cells of unnamed last columns ("a;b;" then "1;2").
         self._named = max((i + 1 for i, h in enumerate(table.header) if h.strip()), default=0)
@@ -360,6 +361,7 @@ class RowReader:
             return False
         first_line, first = earlier
         if _same(first, record):
+            self.repeated += 1
             return True
         self._add(
             Problem(

@@ -104,6 +104,7 @@ class ImportResult:
     removed: int = 0
     already_imported: bool = False
     notes: tuple[str, ...] = ()
+    repeated: int = 0  # rows exactly like an earlier line of the file, applied once
 
     def summary(self) -> str:
         """One line for a status bar or a terminal."""
@@ -117,6 +118,8 @@ class ImportResult:
             text += f", {self.flagged:,} flagged"
         if self.removed:
             text += f", {self.removed:,} no longer present"
+        if self.repeated:
+            text += f", {self.repeated:,} repeated (the same as an earlier line)"
         return text + "."
 
 
@@ -390,6 +393,9 @@ class ImportService:
                 "flagged": applied.flagged,
                 "removed": applied.removed,
             }
+            repeated = opened.reader.repeated if opened.reader is not None else 0
+            if repeated:
+                change.after["repeated"] = repeated
             if dates.order is not None and options.date_order is None:
                 change.after["date_order"] = dates.order.value
             if opened.installs is not None:  # for the alert rules, not the ledger
@@ -407,6 +413,7 @@ class ImportService:
                 applied.flagged,
                 applied.removed,
                 notes=tuple(applied.notes),
+                repeated=repeated,
             )
 
     def _scan(self, opened: _Opened, progress: Progress | None) -> _Scan:
