@@ -21,11 +21,17 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import os
 import sys
 from collections.abc import Callable, Sequence
 
-from seatledger.cli.output import EXIT_ERROR, EXIT_FAILED, EXIT_OK, err
+from seatledger.cli.output import (
+    EXIT_BROKEN_PIPE,
+    EXIT_ERROR,
+    EXIT_FAILED,
+    EXIT_OK,
+    err,
+    silence_stdout,
+)
 from seatledger.cli.parser import build_parser
 from seatledger.errors import KnownError
 
@@ -68,18 +74,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     args = build_parser().parse_args(argv)
     try:
-        return _command(args.command)(args)
+        status = _command(args.command)(args)
     except KnownError as exc:
         err(str(exc))
-        return EXIT_ERROR
+        status = EXIT_ERROR
     except KeyboardInterrupt:
         err("interrupted; nothing was half-written.")
-        return 130
-    except BrokenPipeError:  # the reader (head, less) stopped early: not an error of ours
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return EXIT_OK
+        status = 130
+    except BrokenPipeError:  # a write outside say() met a closed reader: the command stopped
+        silence_stdout()
+        status = EXIT_BROKEN_PIPE
     finally:
         _close_opened()
+    # Results a closed reader (| head, | true) never took do not change what the command did:
+    # its status stands, and the last buffered lines go nowhere instead of failing at exit.
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        silence_stdout()
+    return status
 
 
 def _close_opened() -> None:

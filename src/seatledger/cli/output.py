@@ -7,6 +7,7 @@ line appears only on a terminal (a log file, say a scheduled run's, gets only re
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -14,11 +15,26 @@ from typing import Any
 EXIT_OK = 0
 EXIT_FAILED = 1  # the command ran and the answer is "no" (ledger does not verify)
 EXIT_ERROR = 2  # bad input, refused, cannot open
+EXIT_BROKEN_PIPE = 141  # stopped by a reader that went away, as a shell reports SIGPIPE
 
 
 def say(text: str = "") -> None:
-    """Print one line of the command's result."""
-    sys.stdout.write(text + "\n")
+    """Print one line of the command's result; a reader that stopped reading stops nothing.
+
+    ``seatledger import ... | head -1`` still imports (or refuses) the whole file and exits
+    with what the import did, not with success because the pipe closed.
+    """
+    try:
+        sys.stdout.write(text + "\n")
+    except BrokenPipeError:
+        silence_stdout()
+
+
+def silence_stdout() -> None:
+    """Send what is still to be printed nowhere: the reader of standard output went away."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
 
 
 def err(text: str) -> None:
