@@ -483,3 +483,20 @@ def test_python_m_seatledger(team_db: str) -> None:
     assert verified.returncode == 0, verified.stderr
     assert verified.stdout.startswith("Ledger intact: 1 entry, head ")
     assert verified.stderr == ""
+
+
+def test_signing_rotate_on_the_command_line_needs_both_passphrases(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = str(tmp_path / "org.sqlite")
+    monkeypatch.setenv("SEATLEDGER_OPERATOR", "admin")
+    monkeypatch.setenv("SEATLEDGER_PASSWORD", "correct horse battery")
+    assert cli.main(["init", "--db", db]) == cli.EXIT_OK
+    monkeypatch.setenv("SEATLEDGER_KEY_PASSPHRASE", "the current long passphrase")
+    assert cli.main(["signing", "create", "--db", db, "--organization", "Example"]) == cli.EXIT_OK
+    monkeypatch.setenv("SEATLEDGER_NEW_KEY_PASSPHRASE", "the next long passphrase")
+    assert cli.main(["signing", "rotate", "--db", db, "--reason", "yearly"]) == cli.EXIT_OK
+    capsys.readouterr()
+    # The next rotation must open the now current identity with its own passphrase.
+    assert cli.main(["signing", "rotate", "--db", db, "--reason", "again"]) == cli.EXIT_ERROR
+    assert "passphrase" in capsys.readouterr().err.lower()

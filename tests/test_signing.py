@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import hashlib
 import json
@@ -148,7 +149,7 @@ def sqlite_db_admin(sqlite_db: Database) -> Services:
 def test_rotation_retires_the_old_identity_and_is_recorded(admin: Services) -> None:
     service = _service(admin)
     old = service.create(PASSPHRASE, "Example Corp")
-    new = service.rotate("another long passphrase", "Example Corp", "yearly rotation")
+    new = service.rotate(PASSPHRASE, "another long passphrase", "Example Corp", "yearly rotation")
     assert new.ed25519_fingerprint != old.ed25519_fingerprint
     history = service.history()
     assert [h.id for h in history] == [new.id, old.id]
@@ -230,7 +231,9 @@ def test_pkcs12_import_rotates_an_existing_identity(admin: Services) -> None:
     service = _service(admin)
     old = service.create(PASSPHRASE, "Example Corp")
     key = ec.generate_private_key(ec.SECP256R1())
-    service.import_pkcs12(_organization_pkcs12(b"pw", key), "pw", PASSPHRASE)
+    service.import_pkcs12(
+        _organization_pkcs12(b"pw", key), "pw", PASSPHRASE, current_passphrase=PASSPHRASE
+    )
     history = service.history()
     assert history[1].id == old.id
     assert not history[1].active
@@ -262,3 +265,47 @@ def test_raw_sql_cannot_read_a_key(admin: Services) -> None:
     with admin.db.engine.connect() as conn:
         sealed = conn.execute(text("SELECT sealed FROM signing_identity")).scalar_one()
     assert b"ed25519" not in bytes(sealed)
+
+
+@pytest.mark.parametrize("role", [Role.AUDITOR, Role.LICENSE_MANAGER])
+def test_only_an_administrator_replaces_the_signing_identity(
+    admin: Services, as_role: Callable[[Role], Services], role: Role
+) -> None:
+    _service(admin).create(PASSPHRASE, "Example Corp")
+    other = _service(as_role(role))
+    with pytest.raises(PermissionDenied):
+        other.rotate(PASSPHRASE, "another long passphrase", "Evil Corp", "mine now")
+    evil = ec.generate_private_key(ec.SECP256R1())
+    with pytest.raises(PermissionDenied):
+        other.import_pkcs12(
+            _organization_pkcs12(b"pw", evil), "pw", PASSPHRASE, current_passphrase=PASSPHRASE
+        )
+    assert [h.organization for h in _service(admin).history()] == ["Example Corp"]
+
+
+def test_rotation_needs_the_current_passphrase(admin: Services) -> None:
+    service = _service(admin)
+    service.create(PASSPHRASE, "Example Corp")
+    with pytest.raises(WrongPassphrase):
+        service.rotate("not the passphrase at all", "another long passphrase", "Ex", "lost")
+    key = ec.generate_private_key(ec.SECP256R1())
+    with pytest.raises(ValidationError, match="give its passphrase"):
+        service.import_pkcs12(_organization_pkcs12(b"pw", key), "pw", PASSPHRASE)
+    assert len(service.history()) == 1
+    assert not _ledger(admin, "signing_identity.rotate")
+
+
+def test_the_old_key_endorses_its_successor(admin: Services) -> None:
+    service = _service(admin)
+    old = service.create(PASSPHRASE, "Example Corp")
+    new = service.rotate(PASSPHRASE, "another long passphrase", "Example Corp", "yearly")
+    (entry,) = _ledger(admin, "signing_identity.rotate")
+    endorsement = entry["what"]["after"]["endorsement"]  # type: ignore[index]
+    statement = endorsement["statement"].encode()
+    public = serialization.load_pem_public_key(old.public_key_pem)
+    assert isinstance(public, ed25519.Ed25519PublicKey)
+    public.verify(base64.b64decode(endorsement["signature"]), statement)  # raises if forged
+    said = json.loads(statement)
+    assert said["previous_ed25519_fingerprint"] == old.ed25519_fingerprint
+    assert said["next_ed25519_fingerprint"] == new.ed25519_fingerprint
+    assert said["next_certificate_fingerprint"] == new.certificate_fingerprint

@@ -192,14 +192,22 @@ def build_parser() -> argparse.ArgumentParser:
     sig_show.add_argument("--pubkey-out", default="", help="write the Ed25519 public key (PEM)")
     sig_create = signing_sub.add_parser("create", help="create the identity (passphrase asked)")
     _auth_args(sig_create)
-    sig_create.add_argument("--organization", default="", help="default: the database's")
+    sig_create.add_argument(
+        "--organization",
+        default="",
+        help="the organization reports are signed for (default: the one the database names)",
+    )
     sig_import = signing_sub.add_parser("import", help="take the organization's PKCS#12")
     _auth_args(sig_import)
     sig_import.add_argument("file", help="the .p12/.pfx (password: SEATLEDGER_PKCS12_PASSWORD)")
     sig_import.add_argument("--reason", default="")
     sig_rotate = signing_sub.add_parser("rotate", help="retire the identity and create another")
     _auth_args(sig_rotate)
-    sig_rotate.add_argument("--organization", default="", help="default: the database's")
+    sig_rotate.add_argument(
+        "--organization",
+        default="",
+        help="the organization reports are signed for (default: the one the database names)",
+    )
     sig_rotate.add_argument("--reason", required=True)
     return parser
 

@@ -82,10 +82,18 @@ def signed_in(args: argparse.Namespace) -> Services:
 
 
 def key_passphrase(*, new: bool = False) -> str:
-    """The signing key's passphrase: ``SEATLEDGER_KEY_PASSPHRASE`` or a prompt (twice if new)."""
-    from seatledger.services.audits.signing import PASSPHRASE_ENV  # noqa: PLC0415
+    """The signing key's passphrase: ``SEATLEDGER_KEY_PASSPHRASE`` or a prompt (twice if new).
 
-    env = os.environ.get(PASSPHRASE_ENV)
+    A new key's passphrase comes from ``SEATLEDGER_NEW_KEY_PASSPHRASE`` when that is set (a
+    rotation needs both the current one and the new one).
+    """
+    from seatledger.services.audits.signing import (  # noqa: PLC0415
+        NEW_PASSPHRASE_ENV,
+        PASSPHRASE_ENV,
+    )
+
+    env = os.environ.get(NEW_PASSPHRASE_ENV) if new else None
+    env = env if env is not None else os.environ.get(PASSPHRASE_ENV)
     if env is not None:
         return env
     if not sys.stdin.isatty():

@@ -43,9 +43,13 @@ def cmd_signing(args: argparse.Namespace) -> int:
         p12_password = os.environ.get("SEATLEDGER_PKCS12_PASSWORD")
         if p12_password is None and sys.stdin.isatty():
             p12_password = getpass.getpass(f"Password of {Path(args.file).name}: ")
-        identity = service.import_pkcs12(data, p12_password, key_passphrase(new=True), args.reason)
+        current = key_passphrase() if service.current() is not None else None
+        identity = service.import_pkcs12(
+            data, p12_password, key_passphrase(new=True), args.reason, current_passphrase=current
+        )
     elif args.signing_command == "rotate":
-        identity = service.rotate(key_passphrase(new=True), organization, args.reason)
+        current = key_passphrase()
+        identity = service.rotate(current, key_passphrase(new=True), organization, args.reason)
     else:
         identity = service.create(key_passphrase(new=True), organization)
     say(f"Signing identity {identity.id} for {identity.organization}:")

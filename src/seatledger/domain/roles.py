@@ -34,6 +34,7 @@ class Permission(StrEnum):
     RUN_AUDITS = "run_audits"
     ACKNOWLEDGE_ALERTS = "acknowledge_alerts"
     MANAGE_SETTINGS = "manage_settings"
+    MANAGE_SIGNING_KEYS = "manage_signing_keys"  # replace the identity reports are signed with
 
 
 _GRANTS: dict[Role, frozenset[Permission]] = {

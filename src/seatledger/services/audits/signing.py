@@ -37,6 +37,7 @@ from cryptography.x509.oid import NameOID
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from seatledger.domain.canonical import canonical_bytes
 from seatledger.domain.roles import Permission
 from seatledger.errors import AuthenticationError, KnownError, NotFoundError, ValidationError
 from seatledger.services.core.context import Context, iso
@@ -44,6 +45,7 @@ from seatledger.store.models import Setting
 from seatledger.store.models_signing import SigningIdentityRecord
 
 PASSPHRASE_ENV = "SEATLEDGER_KEY_PASSPHRASE"  # noqa: S105 (the variable's name, not a secret)
+NEW_PASSPHRASE_ENV = "SEATLEDGER_NEW_KEY_PASSPHRASE"  # noqa: S105 (a rotation's new passphrase)
 PSEUDONYM_KEY = "pseudonym_key"  # a setting: the local HMAC key behind pseudonyms in reports
 MIN_PASSPHRASE = 10
 CERTIFICATE_YEARS = 5
@@ -247,7 +249,8 @@ class SigningService:
     """Creates, imports, rotates and unlocks the signing identity.
 
     Args:
-        ctx: the signed-in session (creating, importing and rotating need the audit permission).
+        ctx: the signed-in session (creating the first identity needs the audit permission;
+            importing and rotating are an administrator's).
         kdf: the Argon2id cost for identities sealed from now on.  Tests pass :data:`TEST_KDF`
             here, explicitly; everything else keeps :data:`DEFAULT_KDF`.  Unlocking always uses
             the cost stored with the identity.
@@ -320,9 +323,30 @@ class SigningService:
         """
         return self._store(passphrase, organization, None, "generated", rotate=False, reason="")
 
-    def rotate(self, passphrase: str, organization: str, reason: str) -> SigningIdentity:
-        """Retire the active identity and generate a new one, in one ledger entry."""
-        return self._store(passphrase, organization, None, "generated", rotate=True, reason=reason)
+    def rotate(
+        self, current_passphrase: str, passphrase: str, organization: str, reason: str
+    ) -> SigningIdentity:
+        """Retire the active identity and generate a new one, in one ledger entry.
+
+        Administrators only, and only with the current identity's passphrase: its key endorses
+        the new one (a signed statement in the ledger entry), so a vendor who pinned the old key
+        can follow the rotation.
+
+        Raises:
+            PermissionDenied: the operator is not an administrator.
+            WrongPassphrase: ``current_passphrase`` does not open the active identity.
+        """
+        self.ctx.require(Permission.MANAGE_SIGNING_KEYS, "replace the signing identity")
+        previous = self.unlock(current_passphrase)
+        return self._store(
+            passphrase,
+            organization.strip() or previous.organization,  # the same organization by default
+            None,
+            "generated",
+            rotate=True,
+            reason=reason,
+            previous=previous,
+        )
 
     def import_pkcs12(
         self,
@@ -330,15 +354,27 @@ class SigningService:
         pkcs12_password: str | None,
         passphrase: str,
         reason: str = "",
+        current_passphrase: str | None = None,
     ) -> SigningIdentity:
         """Take the organization's PKCS#12 (key and certificate) for PDF signatures.
 
-        A new Ed25519 key is generated for manifests.  An active identity is retired (rotation).
+        A new Ed25519 key is generated for manifests.  An active identity is retired (rotation):
+        as with :meth:`rotate`, administrators only, with the current passphrase.
 
         Raises:
+            PermissionDenied: the operator is not an administrator.
+            WrongPassphrase: an identity exists and ``current_passphrase`` does not open it.
             ValidationError: the file cannot be opened with that password, or holds no key and
                 certificate of a kind PDF signatures use (RSA or ECDSA).
         """
+        self.ctx.require(Permission.MANAGE_SIGNING_KEYS, "import a signing identity")
+        previous = None
+        if self.current() is not None:
+            if current_passphrase is None:
+                raise ValidationError(
+                    "A signing identity exists: give its passphrase to replace it.", "passphrase"
+                )
+            previous = self.unlock(current_passphrase)
         try:
             key, cert, extra = pkcs12.load_key_and_certificates(
                 data, None if pkcs12_password is None else pkcs12_password.encode("utf-8")
@@ -362,14 +398,14 @@ class SigningService:
             cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
         )
         organization = str(org_attrs[0].value) if org_attrs else cert.subject.rfc4514_string()
-        rotate = self.current() is not None
         return self._store(
             passphrase,
             organization,
             (key, cert, tuple(extra)),
             "imported",
-            rotate=rotate,
+            rotate=previous is not None,
             reason=reason,
+            previous=previous,
         )
 
     def _store(
@@ -381,6 +417,7 @@ class SigningService:
         *,
         rotate: bool,
         reason: str,
+        previous: SigningIdentity | None = None,
     ) -> SigningIdentity:
         _check_passphrase(passphrase)
         organization = organization.strip()
@@ -392,11 +429,27 @@ class SigningService:
         salt = secrets.token_bytes(16)
         sealing_key = _derive(passphrase, salt, self.kdf)  # slow: outside the write lock
         manifest_key = ed25519.Ed25519PrivateKey.generate()
+        # Creating the first identity comes with the first signing (an auditor's); replacing
+        # one, or bringing the organization's own, is an administrator's.
+        permission = (
+            Permission.MANAGE_SIGNING_KEYS
+            if rotate or origin == "imported"
+            else Permission.RUN_AUDITS
+        )
         with self.ctx.change(
-            Permission.RUN_AUDITS, action, "signing_identity", "manage signing keys", reason
+            permission, action, "signing_identity", "manage signing keys", reason
         ) as change:
             session = change.session
             old = _active(session)
+            if rotate and (
+                old is None
+                or previous is None
+                or previous.ed25519_fingerprint != old.ed25519_fingerprint
+            ):
+                # The identity unlocked is not the active one: another rotation came between.
+                raise ValidationError(
+                    "The signing identity changed meanwhile; unlock the active one again."
+                )
             if old is not None and not rotate:
                 raise ValidationError(
                     "A signing identity already exists; rotate it to replace it "
@@ -474,8 +527,34 @@ class SigningService:
                 "kdf": f"argon2id t={self.kdf.time_cost} m={self.kdf.memory_kib} "
                 f"p={self.kdf.parallelism}",
             }
+            if previous is not None:
+                change.after["endorsement"] = endorse(previous, ed_fp, cert_fp, iso(change.now))
             new_id = record.id
         return SigningIdentity(new_id, organization, manifest_key, pdf_key, cert, chain)
+
+
+def endorse(
+    previous: SigningIdentity, ed25519_fingerprint: str, certificate_fingerprint: str, at: str
+) -> dict[str, str]:
+    """The retiring identity's signed statement that the new keys succeed it.
+
+    The statement is canonical JSON; its Ed25519 signature verifies with the old manifest key,
+    which a vendor pinned, so the vendor can follow the rotation offline.
+    """
+    statement = canonical_bytes(
+        {
+            "statement": "seatledger signing identity rotation",
+            "previous_ed25519_fingerprint": previous.ed25519_fingerprint,
+            "next_ed25519_fingerprint": ed25519_fingerprint,
+            "next_certificate_fingerprint": certificate_fingerprint,
+            "at": at,
+        }
+    )
+    signature = previous.ed25519.sign(statement)
+    return {
+        "statement": statement.decode(),
+        "signature": base64.b64encode(signature).decode(),
+    }
 
 
 def _open(record: SigningIdentityRecord, passphrase: str) -> SigningIdentity:
