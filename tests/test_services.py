@@ -429,10 +429,14 @@ def test_every_write_is_one_attributed_ledger_entry(
         act = write(admin, acting, org)
         size = ledger_size(admin.db)
         started = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)
+        told: list[frozenset[str]] = []
+        unsubscribe = acting.subscribe(told.append)
 
         expected = act()
 
+        unsubscribe()
         case = f"{role.value}: {name}"
+        assert told == [frozenset({expected.entity})], case  # once, after the commit
         assert ledger_size(admin.db) == size + 1, case
         entry = last_entry(admin.db)
         assert entry["seq"] == size + 1, case
@@ -624,10 +628,14 @@ def test_a_failed_write_leaves_nothing(admin: Services, org: Any) -> None:
     for name, (setup, error, message) in FAILURES.items():
         act = setup(admin, org)
         before = state(admin.db)
+        told: list[frozenset[str]] = []
+        unsubscribe = admin.subscribe(told.append)
         with pytest.raises(error) as info:
             act()
+        unsubscribe()
         assert message in str(info.value), name
         assert state(admin.db) == before, name
+        assert told == [], name  # rolled back: nothing to refresh
     assert ledger.verify(admin.db).ok
 
 
@@ -821,6 +829,8 @@ def test_bulk_assignment_is_all_or_nothing(admin: Services, org: Any) -> None:
 
 def test_per_core_units_respect_the_minimum_per_processor(admin: Services, org: Any) -> None:
     big, small = org.devices  # 2 processors x 8 cores; 1 processor x 2 cores; minimum 4 per CPU
+    # What the assign dialog previews is what the assignment counts.
+    assert admin.seats.units_for_devices(org.sql_server, [big, small, 999]) == {big: 8, small: 4}
     first = admin.seats.assign(org.sql_server, devices=[big])
     assert first.units == 8
     second = admin.seats.assign(org.sql_server, devices=[small])
@@ -871,6 +881,7 @@ def test_release_departed_releases_only_people_who_left(admin: Services, org: An
     admin.directory.mark_left(org.people[0], TODAY)
     admin.directory.mark_left(org.people[2], TODAY)
     size = ledger_size(admin.db)
+    assert admin.seats.departed_holdings() == (2, 3)  # what the confirmation states
 
     assert admin.seats.release_departed(reason="quarterly clean-up") == 3
 
@@ -892,6 +903,66 @@ def test_release_departed_releases_only_people_who_left(admin: Services, org: An
     assert holders == [org.people[1], org.people[1]]
     with pytest.raises(ValidationError, match=re.escape("No one who left holds a seat.")):
         admin.seats.release_departed()
+    assert admin.seats.departed_holdings() == (0, 0)
+
+
+def test_seat_dates_come_from_the_session_clock(database: Database) -> None:
+    actor = operators.create_first_administrator(database, "admin", "Ada Admin", PASSWORD)
+    moment = dt.datetime(2031, 5, 6, 12, tzinfo=dt.UTC)
+    services = Services.for_actor(database, actor, clock=lambda: moment)
+    assert services.seats.today() == moment.astimezone().date()
+    with pytest.raises(NotFoundError, match=re.escape("License 999 does not exist.")):
+        services.seats.units_for_devices(999, [])
+
+
+# ------------------------------------------------------------------------ committed changes
+
+
+def test_subscribers_hear_once_per_commit_and_can_leave(admin: Services, org: Any) -> None:
+    told: list[frozenset[str]] = []
+    unsubscribe = admin.subscribe(told.append)
+    admin.seats.assign(org.acrobat, people=org.people[:2])
+    admin.directory.add_team("Legal", "CC-200")
+    assert told == [frozenset({"entitlement"}), frozenset({"team"})]
+    unsubscribe()
+    unsubscribe()  # twice is harmless
+    admin.directory.add_team("Sales", "CC-300")
+    assert len(told) == 2
+
+
+def test_a_failing_subscriber_does_not_undo_or_hide_the_commit(
+    admin: Services, org: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    def broken(_types: frozenset[str]) -> None:
+        raise RuntimeError("listener bug")
+
+    told: list[frozenset[str]] = []
+    admin.subscribe(broken)
+    admin.subscribe(told.append)
+    team = admin.directory.add_team("Legal", "CC-200")  # no error reaches the caller
+    assert team in {t.id for t in admin.directory.teams()}
+    assert told == [frozenset({"team"})]  # the others still hear
+    assert "A subscriber failed" in caplog.text
+
+
+def test_services_reach_every_read_the_screens_need(admin: Services, org: Any) -> None:
+    reads = admin.reads
+    assert list(reads.licenses().keys()) == list(LicenseQuery(admin.ctx).keys())
+    assert len(reads.people(status="active").keys()) == 5
+    assert len(reads.devices().keys()) == 2
+    assert reads.counts().licenses == 2
+    assert reads.license_row(org.acrobat).quantity == 3
+    assert reads.person(org.people[0])[1] == "active"
+    assert reads.device(org.devices[0]).hostname == "db-01"
+    assert reads.person_ids(["E002"]) == [org.people[1]]
+    assert reads.device_ids(["DB-02"]) == [org.devices[1]]
+    size = ledger_size(admin.db)
+    assert admin.ledger.size() == size == len(reads.activity().keys())
+    assert reads.ledger_entry(size)["entry"]["seq"] == size
+    assert admin.ledger.verify().ok
+    reader = Services.reader(admin.db)
+    assert reader.actor.role is Role.VIEWER
+    assert reader.reads.counts() == reads.counts()
 
 
 def test_seats_used_always_matches_open_assignments(admin: Services, org: Any) -> None:

@@ -18,6 +18,8 @@ owns one feature:
 
 ``lookups`` is the one read of the names every picker shares (vendors, products, teams), of
 natural keys and of the navigation's counts; ``details`` reads single records for edit dialogs.
+``reads`` binds those reads and the table queries to a session, as ``Services.reads``: the window
+and the command line hold :class:`Services` and nothing below it.
 A package's table queries are its ``queries`` module (the ledger's: ``ledger.activity``).
 Nothing here imports :mod:`seatledger.demo`, Qt or the UI.
 """

@@ -8,6 +8,8 @@ entry and commits, or rolls everything back.
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -25,6 +27,7 @@ from seatledger.store.faults import Fault, classify
 from seatledger.store.models import Operator
 
 Clock = Callable[[], dt.datetime]
+_log = logging.getLogger(__name__)
 
 
 def utc_now() -> dt.datetime:
@@ -71,6 +74,9 @@ class Appended:
 Observer = Callable[[Change, Appended], None]
 """Called inside the change's transaction after its ledger entry (the alert rules are one)."""
 
+Subscriber = Callable[[frozenset[str]], None]
+"""Called after a transaction commits, with the entity types of the ledger entries it committed."""
+
 
 @dataclass
 class Context:
@@ -78,12 +84,22 @@ class Context:
 
     ``observers`` run after every change's ledger entry, in the same transaction, so whatever
     they write commits (or rolls back) with the change and no entry point can skip them.
+
+    Subscribers (see :meth:`subscribe`) hear about a change only once it has committed: they are
+    told the entity types of the ledger entries it committed, once per transaction, on the thread
+    that made the change; a change that rolls back tells them nothing.
     """
 
     db: Database
     actor: Actor
     clock: Clock = utc_now
     observers: list[Observer] = field(default_factory=list)
+    _subscribers: list[Subscriber] = field(
+        default_factory=list, init=False, repr=False, compare=False
+    )
+    _lock: threading.Lock = field(
+        default_factory=threading.Lock, init=False, repr=False, compare=False
+    )
 
     @classmethod
     def reader(cls, db: Database) -> Context:
@@ -96,6 +112,28 @@ class Context:
             raise PermissionDenied(
                 f"{self.actor.name} is a {self.actor.role.label.lower()} and may not {what}."
             )
+
+    def subscribe(self, subscriber: Subscriber) -> Callable[[], None]:
+        """Tell ``subscriber`` about every committed change; returns what unsubscribes it."""
+        with self._lock:
+            self._subscribers.append(subscriber)
+
+        def unsubscribe() -> None:
+            with self._lock:
+                if subscriber in self._subscribers:
+                    self._subscribers.remove(subscriber)
+
+        return unsubscribe
+
+    def _committed(self, entity_types: frozenset[str]) -> None:
+        with self._lock:
+            subscribers = list(self._subscribers)
+        for subscriber in subscribers:
+            try:
+                subscriber(entity_types)
+            except Exception:
+                # The change is committed: a failing listener must not make it look failed.
+                _log.exception("A subscriber failed on a committed change of %s", entity_types)
 
     @contextmanager
     def change(
@@ -111,7 +149,9 @@ class Context:
         """Run one attributed change: check the role, open the write transaction, log, commit.
 
         ``bulk``: see :meth:`Database.write` (the caller vouches for the references it writes).
+        Once the transaction has committed, the subscribers are told (see :meth:`subscribe`).
         """
+        appended: set[str] = set()  # this call's own: changes may run on several threads at once
         try:
             with self.db.write(bulk=bulk) as session:
                 self._refresh_role(session, permission, what)
@@ -130,12 +170,15 @@ class Context:
                     before=record.before,
                     after=record.after,
                 )
+                appended.add(entity_type)
                 if self.observers:
-                    appended = Appended(seq, action, entity_type)
+                    entry = Appended(seq, action, entity_type)
                     for observer in self.observers:
-                        observer(record, appended)
+                        observer(record, entry)
         except IntegrityError as exc:
             raise _explain_integrity(exc, entity_type) from exc
+        if appended:
+            self._committed(frozenset(appended))
 
     def _refresh_role(self, session: Session, permission: Permission, what: str) -> None:
         """Check the operator's role as stored now, inside the write transaction.

@@ -16,6 +16,22 @@ from seatledger.store.db import Database
 PARALLEL_FROM = 200_000  # below this, forking a second process costs more than it saves
 
 
+class LedgerService:
+    """The ledger of one open database, as the window and the command line check it."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def size(self) -> int:
+        """How many entries the head records (one read, however long the ledger)."""
+        with self._db.read() as session:
+            return ledger_store.head(session)[0]
+
+    def verify(self, progress: Callable[[int], bool] | None = None) -> Verdict:
+        """Check every link of the ledger; see :func:`verify`."""
+        return verify(self._db, progress)
+
+
 def verify(db: Database, progress: Callable[[int], bool] | None = None) -> Verdict:
     """Stream the whole ledger and check every link against the recorded head.
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -14,13 +15,18 @@ from seatledger.services.catalog.service import CatalogService
 from seatledger.services.core.context import Actor, Clock, Context, utc_now
 from seatledger.services.directory.service import DirectoryService
 from seatledger.services.imports.rules import RuleService
+from seatledger.services.ledger.verify import LedgerService
 from seatledger.services.operators.accounts import OperatorService
+from seatledger.services.reads import Reads
 from seatledger.services.seats.service import SeatService
 from seatledger.store.db import Database
 from seatledger.store.models import Setting
 
 if TYPE_CHECKING:
+    from seatledger.services.audits.signing import SigningService
     from seatledger.services.imports.service import ImportService
+    from seatledger.services.position.engine import PositionService
+    from seatledger.services.usage.history import UsageHistoryService
 
 DEMO_KEY = "demo"
 ORGANIZATION_KEY = "organization"
@@ -28,7 +34,12 @@ ORGANIZATION_KEY = "organization"
 
 @dataclass
 class Services:
-    """The services of one session; build with :meth:`for_actor`."""
+    """The services of one session; build with :meth:`for_actor` (or :meth:`reader`).
+
+    The one object the window and the command line hold: every service and read they need is
+    an attribute, and :meth:`subscribe` tells them about committed changes.  ``ctx`` is for the
+    services themselves (and tests), not for the layers above.
+    """
 
     ctx: Context
     catalog: CatalogService = field(init=False)
@@ -39,7 +50,12 @@ class Services:
     audits: AuditService = field(init=False)
     dashboard: DashboardService = field(init=False)
     alerts: AlertService = field(init=False)
+    reads: Reads = field(init=False)
+    ledger: LedgerService = field(init=False)
     _imports: ImportService | None = field(init=False, default=None, repr=False)
+    _position: PositionService | None = field(init=False, default=None, repr=False)
+    _usage_history: UsageHistoryService | None = field(init=False, default=None, repr=False)
+    _signing: SigningService | None = field(init=False, default=None, repr=False)
 
     def __post_init__(self) -> None:
         self.catalog = CatalogService(self.ctx)
@@ -51,6 +67,8 @@ class Services:
         self.dashboard = DashboardService(self.ctx)
         self.dashboard.audits_due = count_due
         self.alerts = AlertService(self.ctx)  # runs the alert rules after every change
+        self.reads = Reads(self.ctx)
+        self.ledger = LedgerService(self.ctx.db)
 
     @property
     def imports(self) -> ImportService:
@@ -61,10 +79,51 @@ class Services:
             self._imports = ImportService(self.ctx)
         return self._imports
 
+    @property
+    def position(self) -> PositionService:
+        """The license position and its findings (loaded on first use)."""
+        if self._position is None:
+            from seatledger.services.position.engine import PositionService  # noqa: PLC0415
+
+            self._position = PositionService(self.ctx)
+        return self._position
+
+    @property
+    def usage_history(self) -> UsageHistoryService:
+        """Seats and usage over time (loaded on first use)."""
+        if self._usage_history is None:
+            from seatledger.services.usage.history import UsageHistoryService  # noqa: PLC0415
+
+            self._usage_history = UsageHistoryService(self.ctx)
+        return self._usage_history
+
+    @property
+    def signing(self) -> SigningService:
+        """The organization's signing key (loaded on first use: it brings in the cryptography)."""
+        if self._signing is None:
+            from seatledger.services.audits.signing import SigningService  # noqa: PLC0415
+
+            self._signing = SigningService(self.ctx)
+        return self._signing
+
+    def subscribe(self, subscriber: Callable[[frozenset[str]], None]) -> Callable[[], None]:
+        """Hear about every change this session commits; returns what unsubscribes.
+
+        ``subscriber`` is called once per committed transaction with the entity types of the
+        ledger entries it committed (``{"entitlement"}``, ``{"person"}``…), on the thread that
+        made the change; nothing is told about a change that rolled back.
+        """
+        return self.ctx.subscribe(subscriber)
+
     @classmethod
     def for_actor(cls, db: Database, actor: Actor, clock: Clock = utc_now) -> Services:
         """Services acting as ``actor``."""
         return cls(Context(db, actor, clock))
+
+    @classmethod
+    def reader(cls, db: Database) -> Services:
+        """Services for reading without signing in (read-only commands, first-run checks)."""
+        return cls(Context.reader(db))
 
     @property
     def actor(self) -> Actor:

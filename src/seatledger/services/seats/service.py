@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import distinct, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from seatledger.domain.licensing import LimitState, Metric, check_assignment, units_for_device
@@ -122,6 +122,50 @@ class SeatService:
 
     def __init__(self, ctx: Context) -> None:
         self._ctx = ctx
+
+    def today(self) -> dt.date:
+        """The calendar date terms are checked against: the session clock's, where the
+        organization is (not in UTC), as :meth:`assign` decides it."""
+        return self._ctx.clock().astimezone().date()
+
+    def units_for_devices(self, entitlement_id: int, device_ids: Sequence[int]) -> dict[int, int]:
+        """The rights a seat of an entitlement costs on each device, as :meth:`assign` counts them.
+
+        Devices that do not exist are left out.
+
+        Raises:
+            NotFoundError: the entitlement does not exist.
+        """
+        with self._ctx.read() as session:
+            found = session.execute(
+                select(Entitlement.metric, Entitlement.min_cores_per_processor).where(
+                    Entitlement.id == entitlement_id
+                )
+            ).first()
+            if found is None:
+                raise NotFoundError(f"License {entitlement_id} does not exist.")
+            metric, min_cores = Metric(found[0]), found[1]
+            units: dict[int, int] = {}
+            for chunk in _chunks(list(dict.fromkeys(device_ids))):
+                for did, processors, cores in session.execute(
+                    select(Device.id, Device.processors, Device.cores).where(Device.id.in_(chunk))
+                ):
+                    units[did] = units_for_device(metric, processors, cores, min_cores)
+        return units
+
+    def departed_holdings(self) -> tuple[int, int]:
+        """How many people who left still hold seats, and how many seats they hold.
+
+        The seats :meth:`release_departed` would release, counted in one statement.
+        """
+        with self._ctx.read() as session:
+            row = session.execute(
+                select(func.count(distinct(SeatAssignment.person_id)), func.count())
+                .select_from(SeatAssignment)
+                .join(Person, SeatAssignment.person_id == Person.id)
+                .where(Person.status == "left", SeatAssignment.ended_at.is_(None))
+            ).one()
+        return int(row[0]), int(row[1])
 
     def assign(
         self,
