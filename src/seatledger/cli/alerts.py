@@ -5,9 +5,7 @@ from __future__ import annotations
 import argparse
 
 from seatledger.cli.output import EXIT_OK, say
-from seatledger.cli.session import database_of, signed_in
-from seatledger.services.alerts.service import AlertService
-from seatledger.services.core.context import Context
+from seatledger.cli.session import reader, signed_in
 
 
 def cmd_alerts(args: argparse.Namespace) -> int:
@@ -16,8 +14,7 @@ def cmd_alerts(args: argparse.Namespace) -> int:
         signed_in(args).alerts.acknowledge(args.alert, args.note)
         say(f"Alert {args.alert} acknowledged.")
         return EXIT_OK
-    db = database_of(args, upgrade=False)
-    rows = AlertService(Context.reader(db)).alerts(include_acknowledged=args.all)
+    rows = reader(args).alerts.alerts(include_acknowledged=args.all)
     if not rows:
         say("No alerts." if args.all else "No open alerts.")
         return EXIT_OK

@@ -16,14 +16,13 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from seatledger.cli.output import EXIT_OK, clear_progress_line, progress_line, say
-from seatledger.cli.session import database_of, key_passphrase, signed_in
+from seatledger.cli.session import key_passphrase, reader, signed_in
 from seatledger.domain import validation
 from seatledger.errors import KnownError, NotFoundError
 from seatledger.services.audits.bundle.model import Chart, Trigger
 from seatledger.services.audits.service import AuditInfo, Step, add_months
-from seatledger.services.core.context import Context
 from seatledger.services.operators.session import ORGANIZATION_KEY, Services, read_setting
-from seatledger.services.position.engine import PositionRow, PositionService
+from seatledger.services.position.engine import PositionRow
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
@@ -52,8 +51,7 @@ def _product_ids(services: Services, vendor_id: int, names: Sequence[str]) -> li
 
 
 def _list(args: argparse.Namespace) -> int:
-    db = database_of(args, upgrade=False)
-    services = Services(Context.reader(db))
+    services = reader(args)
     audits = services.audits.audits()
     if not audits:
         say("No audits yet.")
@@ -134,7 +132,7 @@ def _run(args: argparse.Namespace) -> int:
         progress(done, total)
 
     try:
-        position = PositionService(services.ctx).position(as_of, audit.shelf_days, position_step)
+        position = services.position.position(as_of, audit.shelf_days, position_step)
     finally:
         clear_progress_line()
     rows, findings = audits.scoped(audit, position)
@@ -172,9 +170,7 @@ def _run(args: argparse.Namespace) -> int:
 
 def services_need_new_key(services: Services) -> bool:
     """Whether signing will create the identity (the passphrase is then asked twice)."""
-    from seatledger.services.audits.signing import SigningService  # noqa: PLC0415
-
-    return SigningService(services.ctx).current() is None
+    return services.signing.current() is None
 
 
 def report_charts(

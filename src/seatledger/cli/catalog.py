@@ -8,20 +8,17 @@ import datetime as dt
 from collections.abc import Sequence
 
 from seatledger.cli.output import EXIT_OK, say
-from seatledger.cli.session import database_of, signed_in
+from seatledger.cli.session import reader, signed_in
 from seatledger.domain import validation
 from seatledger.domain.licensing import Metric
 from seatledger.errors import KnownError
-from seatledger.services.catalog.queries import LicenseQuery
 from seatledger.services.catalog.service import EntitlementInput
-from seatledger.services.core.context import Context
 from seatledger.services.directory.service import PersonInput
 
 
 def cmd_licenses(args: argparse.Namespace) -> int:
     """Print the licenses table."""
-    db = database_of(args, upgrade=False)
-    query = LicenseQuery(Context.reader(db), args.search)
+    query = reader(args).reads.licenses(args.search)
     keys = query.keys()
     rows = query.licenses(keys)
     today = dt.date.today()

@@ -6,23 +6,18 @@ import argparse
 from pathlib import Path
 
 from seatledger.cli.output import EXIT_FAILED, EXIT_OK, clear_progress_line, progress_line, say
-from seatledger.cli.session import database_of, signed_in
+from seatledger.cli.session import reader, signed_in
 from seatledger.errors import KnownError
 from seatledger.ingest.formats import Kind
 from seatledger.ingest.values import DateOrder
-from seatledger.services.core.context import Context
 from seatledger.services.imports.options import ImportOptions
-from seatledger.services.imports.service import ImportService
 
 
 def cmd_import(args: argparse.Namespace) -> int:
     """Preview a file, then commit it unless it has problems or --dry-run was given."""
     path = Path(args.file)
     kind = Kind(args.kind)
-    if args.dry_run:
-        service = ImportService(Context.reader(database_of(args, upgrade=False)))
-    else:
-        service = signed_in(args).imports
+    service = (reader(args) if args.dry_run else signed_in(args)).imports
     mapping = None
     if args.mapping:
         saved_kind, mapping = service.mapping(args.mapping)

@@ -7,17 +7,14 @@ import argparse
 import datetime as dt
 
 from seatledger.cli.output import EXIT_FAILED, EXIT_OK, say
-from seatledger.cli.session import database_of
-from seatledger.services.core.context import Context
-from seatledger.services.ledger import verify as ledger
-from seatledger.services.ledger.activity import ActivityQuery
+from seatledger.cli.session import reader
 
 
 def cmd_ledger(args: argparse.Namespace) -> int:
     """Verify or show the ledger (never upgrades: reading must not change the file)."""
-    db = database_of(args, upgrade=False)
+    services = reader(args)
     if args.ledger_command == "tail":
-        query = ActivityQuery(Context.reader(db))
+        query = services.reads.activity()
         keys = list(query.keys()[: args.n])
         rows = query.rows(keys)
         for key in keys:
@@ -25,7 +22,7 @@ def cmd_ledger(args: argparse.Namespace) -> int:
             say(f"{seq:>8}  {ts}  {operator:<12} {action:<22} {entity:<16} {reason}  {summary}")
         return EXIT_OK
     started = dt.datetime.now()
-    verdict = ledger.verify(db)
+    verdict = services.ledger.verify()
     seconds = (dt.datetime.now() - started).total_seconds()
     if verdict.failure is None:
         say(

@@ -12,20 +12,18 @@ import sys
 from pathlib import Path
 
 from seatledger.cli.output import EXIT_FAILED, EXIT_OK, say
-from seatledger.cli.session import database_of
+from seatledger.cli.session import reader
 from seatledger.domain import validation
 from seatledger.errors import KnownError
-from seatledger.services.core.context import Context
 
 
 def cmd_reconcile(args: argparse.Namespace) -> int:
     """Print or write the effective license position and its findings."""
     from seatledger.services.position import export  # noqa: PLC0415
-    from seatledger.services.position.engine import PositionService  # noqa: PLC0415
 
-    db = database_of(args, upgrade=False)
+    services = reader(args)
     as_of = validation.date(args.as_of, "--as-of") or dt.date.today()
-    position = PositionService(Context.reader(db)).position(as_of, args.shelf_days)
+    position = services.position.position(as_of, args.shelf_days)
     if args.out:
         written = export.export_position(position, Path(args.out))
         say(f"Wrote the position on {as_of} ({len(position.rows):,} rows) to {written}.")
@@ -72,15 +70,12 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
 
 def cmd_chart(args: argparse.Namespace) -> int:
     """Draw a scope's usage against its limit to a PNG or SVG file, without a window."""
-    from seatledger.services.usage.history import UsageHistoryService  # noqa: PLC0415
-
     out = Path(args.out)
     if out.suffix.lower() not in {".png", ".svg"}:
         raise KnownError(f"--out {args.out}: charts are written as .png or .svg.")
     if not 200 <= args.width <= 10_000 or not 150 <= args.height <= 10_000:
         raise KnownError("--width and --height must be between 200 and 10,000 pixels.")
-    db = database_of(args, upgrade=False)
-    service = UsageHistoryService(Context.reader(db))
+    service = reader(args).usage_history
     end = validation.date(args.end, "--to") or service.today()
     start = validation.date(args.start, "--from") or end - dt.timedelta(days=364)
     scope = service.find_scope(

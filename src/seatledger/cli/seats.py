@@ -6,7 +6,6 @@ import argparse
 
 from seatledger.cli.output import EXIT_OK, say
 from seatledger.cli.session import signed_in
-from seatledger.services.lookups import device_ids, person_ids
 
 
 def cmd_seat(args: argparse.Namespace) -> int:
@@ -14,8 +13,8 @@ def cmd_seat(args: argparse.Namespace) -> int:
 
     services = signed_in(args)
     if args.seat_command == "assign":
-        people = person_ids(services.ctx, args.person)
-        devices = device_ids(services.ctx, args.device)
+        people = services.reads.person_ids(args.person)
+        devices = services.reads.device_ids(args.device)
         result = services.seats.assign(
             args.license,
             people=people,

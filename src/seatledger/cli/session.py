@@ -52,6 +52,11 @@ def open_database(
     return database, opened
 
 
+def reader(args: argparse.Namespace) -> Services:
+    """Services over ``--db`` for a read-only command (an older schema is never upgraded)."""
+    return Services.reader(database_of(args, upgrade=False))
+
+
 def ask_password(prompt: str) -> str:
     """The operator's password: ``SEATLEDGER_PASSWORD`` or a prompt on a terminal."""
     env = os.environ.get("SEATLEDGER_PASSWORD")

@@ -9,16 +9,15 @@ import sys
 from pathlib import Path
 
 from seatledger.cli.output import EXIT_OK, say
-from seatledger.cli.session import database_of, key_passphrase, signed_in
-from seatledger.services.audits.signing import SigningService, fingerprint_text
-from seatledger.services.core.context import Context
+from seatledger.cli.session import key_passphrase, reader, signed_in
+from seatledger.services.audits.signing import fingerprint_text
 from seatledger.services.operators.session import ORGANIZATION_KEY, read_setting
 
 
 def cmd_signing(args: argparse.Namespace) -> int:
     """Show, create, import or rotate the report-signing identity."""
     if args.signing_command == "show":
-        service = SigningService(Context.reader(database_of(args, upgrade=False)))
+        service = reader(args).signing
         history = service.history()
         if not history:
             say("No signing identity yet; it is created on first signing.")
@@ -36,7 +35,7 @@ def cmd_signing(args: argparse.Namespace) -> int:
             say(f"Wrote the manifest key of identity {history[0].id} to {args.pubkey_out}.")
         return EXIT_OK
     services = signed_in(args)
-    service = SigningService(services.ctx)
+    service = services.signing
     organization = getattr(args, "organization", "") or read_setting(services.db, ORGANIZATION_KEY)
     if args.signing_command == "import":
         data = Path(args.file).read_bytes()

@@ -41,9 +41,6 @@ from seatledger.domain.ledger import Verdict
 from seatledger.domain.roles import Permission, allows
 from seatledger.errors import KnownError
 from seatledger.services.catalog.queries import LicenseState
-from seatledger.services.ledger import verify as ledger
-from seatledger.services.ledger.activity import ActivityQuery
-from seatledger.services.lookups import counts
 from seatledger.services.operators.session import Services
 from seatledger.services.operators.workspace import Workspace, describe_upgrade
 from seatledger.ui.pages import Page
@@ -139,7 +136,7 @@ def _separator(parent: QWidget) -> QFrame:
 
 def _counts(services: Services) -> dict[str, int]:
     """How many licenses, people, devices and ledger entries there are (run in the background)."""
-    found = counts(services.ctx)
+    found = services.reads.counts()
     return {
         "licenses": found.licenses,
         "people": found.people,
@@ -654,8 +651,8 @@ class MainWindow(QMainWindow):
 
     def verify_ledger(self) -> None:
         """Verify the whole ledger in the background, with progress and cancel."""
-        db = self.services.db
-        total = len(ActivityQuery(self.services.ctx).keys())  # unfiltered: one head read
+        ledger = self.services.ledger
+        total = ledger.size()  # one head read
         progress = QProgressDialog(
             "Verifying the activity ledger…", "Cancel", 0, max(total, 1), self
         )
@@ -667,7 +664,7 @@ class MainWindow(QMainWindow):
         self._verify_progress = progress
 
         def work(report: Progress) -> Verdict:
-            return ledger.verify(db, progress=lambda done: report(done, total))
+            return ledger.verify(progress=lambda done: report(done, total))
 
         task = Task(work, self)
         task.progressed.connect(lambda done, _total: progress.setValue(min(done, max(total, 1))))

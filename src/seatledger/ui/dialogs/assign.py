@@ -8,7 +8,6 @@ recorded as an exception.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Sequence
 
 from PySide6.QtGui import QFont
@@ -23,12 +22,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from seatledger.domain.licensing import LimitState, Metric, check_assignment, units_for_device
+from seatledger.domain.licensing import LimitState, Metric, check_assignment
 from seatledger.domain.roles import Permission, allows
 from seatledger.errors import KnownError, ValidationError
-from seatledger.services import details
 from seatledger.services.catalog.queries import LicenseRow
-from seatledger.services.core.context import Context
 from seatledger.services.directory.queries import DeviceQuery, PeopleQuery
 from seatledger.services.operators.session import Services
 from seatledger.services.seats.service import AssignResult
@@ -44,7 +41,6 @@ from seatledger.ui.dialogs.common import (
 from seatledger.ui.table_model import PlainPresenter
 
 ALL_TEAMS = -1
-_ROWS_PER_READ = 900
 DEVICE_PROCESSORS, DEVICE_CORES = 3, 4
 PERSON_SEATS = 5
 
@@ -78,9 +74,8 @@ class AssignDialog(QDialog):
         self.services = services
         self.entitlement_id = entitlement_id
         self.result = None
-        ctx = services.ctx
-        self.license = details.license_row(ctx, entitlement_id)
-        self.min_cores = details.entitlement(ctx, entitlement_id)[0].min_cores_per_processor
+        self.license = services.reads.license_row(entitlement_id)
+        self.min_cores = services.reads.entitlement(entitlement_id)[0].min_cores_per_processor
         self.to_devices = self.license.metric.assigns_to_device
         self.may_over_commit = allows(services.actor.role, Permission.OVER_COMMIT)
         self._units: dict[int, int] = {}
@@ -189,8 +184,7 @@ class AssignDialog(QDialog):
     # ------------------------------------------------------------------ queries
     def _people_query(self, text: str, column: int, descending: bool) -> PeopleQuery:
         team = self.team_combo.currentData()
-        return PeopleQuery(
-            self._ctx,
+        return self.services.reads.people(
             text,
             column,
             descending,
@@ -200,11 +194,9 @@ class AssignDialog(QDialog):
         )
 
     def _device_query(self, text: str, column: int, descending: bool) -> DeviceQuery:
-        return DeviceQuery(self._ctx, text, column, descending, without_seat_of=self.entitlement_id)
-
-    @property
-    def _ctx(self) -> Context:
-        return self.services.ctx
+        return self.services.reads.devices(
+            text, column, descending, without_seat_of=self.entitlement_id
+        )
 
     # ------------------------------------------------------------------ state
     def _show_facts(self) -> None:
@@ -232,16 +224,8 @@ class AssignDialog(QDialog):
         if not self.to_devices:
             return len(keys)
         missing = [k for k in keys if k not in self._units]
-        query = self.picker.model.query
-        for start in range(0, len(missing), _ROWS_PER_READ):
-            chunk = missing[start : start + _ROWS_PER_READ]
-            for key, found in query.rows(chunk).items():
-                self._units[key] = units_for_device(
-                    self.license.metric,
-                    int(found[DEVICE_PROCESSORS]),
-                    int(found[DEVICE_CORES]),
-                    self.min_cores,
-                )
+        if missing:  # the service counts them as the assignment will
+            self._units.update(self.services.seats.units_for_devices(self.entitlement_id, missing))
         return sum(self._units.get(k, 1) for k in keys)
 
     def _state(self) -> LimitState:
@@ -276,7 +260,7 @@ class AssignDialog(QDialog):
         return not lic.metric.unlimited and lic.used + self._needed > lic.quantity
 
     def _update(self) -> None:
-        today = dt.date.today()
+        today = self.services.seats.today()  # the session's clock, as the service decides
         term = check_assignment(self._state(), 0, today, override=True)
         over = self.over_limit() and term.allowed
         offer = over and self.may_over_commit
@@ -346,7 +330,7 @@ class AssignDialog(QDialog):
 
     def _refused(self, text: str) -> None:
         # Someone may have used seats meanwhile: show the figures the refusal was based on.
-        self.license = details.license_row(self._ctx, self.entitlement_id)
+        self.license = self.services.reads.license_row(self.entitlement_id)
         self._show_facts()
         self._selection_changed()
         self.message.show_message(text, "error")
@@ -393,25 +377,6 @@ def confirm_release(
     return ReleaseDialog(services, assignment_ids, parent).exec() == QDialog.DialogCode.Accepted
 
 
-def departed_holdings(ctx: Context) -> tuple[int, int]:
-    """How many people who left still hold seats, and how many seats they hold.
-
-    Reads the departed people with the most seats first and stops at the first who holds none.
-    """
-    query = PeopleQuery(ctx, status="left", sort_column=PERSON_SEATS, descending=True)
-    keys = query.keys()
-    people = seats = 0
-    for start in range(0, len(keys), _ROWS_PER_READ):
-        chunk = keys[start : start + _ROWS_PER_READ]
-        rows = query.rows(chunk)
-        held = [int(rows[k][PERSON_SEATS]) for k in chunk if k in rows]
-        people += sum(1 for n in held if n)
-        seats += sum(held)
-        if not held or held[-1] == 0:
-            break
-    return people, seats
-
-
 class ReleaseDepartedDialog(FormDialog):
     """Confirms releasing every seat held by people who left; :attr:`released` counts them."""
 
@@ -419,7 +384,7 @@ class ReleaseDepartedDialog(FormDialog):
         super().__init__("Release seats of people who left", "Release", parent)
         self.services = services
         self.released: int | None = None
-        self.people, self.seats = departed_holdings(services.ctx)
+        self.people, self.seats = services.seats.departed_holdings()
         if self.seats:
             self.set_intro(
                 f"<b>Release {_plural(self.seats, 'seat')} held by "

@@ -51,7 +51,7 @@ from seatledger.services.audits.service import (
     finding_key,
 )
 from seatledger.services.operators.session import ORGANIZATION_KEY, Services, read_setting
-from seatledger.services.position.engine import Finding, Position, PositionRow, PositionService
+from seatledger.services.position.engine import Finding, Position, PositionRow
 from seatledger.ui.dialogs.common import InlineMessage, helper_button, make_form, row, wide
 from seatledger.ui.dialogs.import_wizard import WorkStrip
 from seatledger.ui.list_model import ListColumn, ListTableModel
@@ -836,9 +836,7 @@ class SignPage(_StepPage):
             return
         audit = wizard.audit
         assert audit is not None
-        from seatledger.services.audits.signing import SigningService  # noqa: PLC0415
-
-        self.new_key = SigningService(self.services.ctx).current() is None
+        self.new_key = self.services.signing.current() is None
         self.repeat.setVisible(self.new_key)
         self.repeat_label.setVisible(self.new_key)
         self.passphrase_label.setText(
@@ -1127,7 +1125,7 @@ class AuditWizard(QWizard):
             then()
             return
         self.position = None
-        service = PositionService(self.services.ctx)
+        service = self.services.position
         as_of, shelf = audit.as_of, audit.shelf_days
 
         def work(progress: Progress) -> Position:

@@ -29,7 +29,6 @@ from PySide6.QtWidgets import (
 
 from seatledger.domain import validation
 from seatledger.domain.licensing import Metric
-from seatledger.services import details
 from seatledger.services.catalog.service import EntitlementInput
 from seatledger.services.directory.queries import PeopleQuery
 from seatledger.services.directory.service import DeviceInput, PersonInput
@@ -206,9 +205,10 @@ class EntitlementDialog(RecordDialog):
         self.entitlement_id = entitlement_id
         self.vendor_dialog: VendorDialog | None = None
         self.product_dialog: ProductDialog | None = None
-        ctx = services.ctx
         current, vendor_id = (
-            details.entitlement(ctx, entitlement_id) if entitlement_id is not None else (None, None)
+            services.reads.entitlement(entitlement_id)
+            if entitlement_id is not None
+            else (None, None)
         )
 
         self.vendor_combo = wide(QComboBox())
@@ -321,7 +321,7 @@ class EntitlementDialog(RecordDialog):
         self.reseller.setText(data.reseller)
         self.notes_edit.setPlainText(data.notes)
         assert self.entitlement_id is not None
-        listed = details.license_row(self.services.ctx, self.entitlement_id)
+        listed = self.services.reads.license_row(self.entitlement_id)
         used = listed.used
         singular, plural = QUANTITY_UNITS.get(listed.metric, ("seat", "seats"))
         self.set_intro(
@@ -501,8 +501,8 @@ class PersonDialog(RecordDialog):
         self.team_combo.setMinimumWidth(220)
         team_id: int | None = None
         if person_id is not None:
-            data, status = details.person(services.ctx, person_id)
-            listed = PeopleQuery(services.ctx).rows([person_id]).get(person_id)
+            data, status = services.reads.person(person_id)
+            listed = services.reads.people().rows([person_id]).get(person_id)
             self.employee_id.setText(data.employee_id)
             self.name_edit.setText(data.name)
             self.email.setText(data.email)
@@ -563,7 +563,7 @@ class DeviceDialog(RecordDialog):
         self.setMinimumWidth(600)
         self.device_id = device_id
         self.owner_id: int | None = None
-        ctx = services.ctx
+        reads = services.reads
         self.hostname = wide(QLineEdit())
         self.hostname.setPlaceholderText("e.g. fin-lt-0142")
         self.serial = QLineEdit()
@@ -573,7 +573,7 @@ class DeviceDialog(RecordDialog):
         self.clear_owner.clicked.connect(lambda: self._set_owner(None, ""))
 
         def people(text: str, column: int, descending: bool) -> PeopleQuery:
-            return PeopleQuery(ctx, text, column, descending, status="active")
+            return reads.people(text, column, descending, status="active")
 
         self.owner_picker = PickerTable(
             people,
@@ -622,7 +622,7 @@ class DeviceDialog(RecordDialog):
         self.name_field("Cores", self.cores)
         self.add_row("Operating s&ystem:", self.os, names=("Operating system",))
         if device_id is not None:
-            data = details.device(ctx, device_id)
+            data = reads.device(device_id)
             self.hostname.setText(data.hostname)
             self.serial.setText(data.serial)
             self.processors.setValue(data.processors)
@@ -630,7 +630,7 @@ class DeviceDialog(RecordDialog):
             self.os.setCurrentText(data.os)
             name = ""
             if data.owner_id is not None:
-                found = PeopleQuery(ctx).rows([data.owner_id]).get(data.owner_id)
+                found = reads.people().rows([data.owner_id]).get(data.owner_id)
                 name = f"{found[1]} ({found[0]})" if found else ""
             self._set_owner(data.owner_id, name)
             self.add_row("&Reason:", self.reason, names=("Reason",))

@@ -7,8 +7,6 @@ import html
 
 from PySide6.QtWidgets import QLineEdit, QWidget
 
-from seatledger.services import details
-from seatledger.services.directory.queries import PeopleQuery
 from seatledger.services.operators.session import Services
 from seatledger.ui.dialogs.assign import PERSON_SEATS
 from seatledger.ui.dialogs.common import FormDialog
@@ -22,8 +20,8 @@ class MarkLeftDialog(FormDialog):
         super().__init__("Mark as left", "Mark as left", parent)
         self.services = services
         self.person_id = person_id
-        data, _status = details.person(services.ctx, person_id)
-        found = PeopleQuery(services.ctx).rows([person_id]).get(person_id)
+        data, _status = services.reads.person(person_id)
+        found = services.reads.people().rows([person_id]).get(person_id)
         seats = int(found[PERSON_SEATS]) if found else 0
         held = (
             "They hold no seats."

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from seatledger.errors import NotFoundError
-from seatledger.services.ledger.activity import ActivityFilter, ActivityQuery, ledger_entry
+from seatledger.services.ledger.activity import ActivityFilter
 from seatledger.services.ledger.verify import ACTIONS, ENTITY_TYPES
 from seatledger.services.operators.session import Services
 from seatledger.ui.pages import Page
@@ -117,7 +117,7 @@ class ActivityPage(Page):
         self.table = DataTable(self)
         self.table.setObjectName("activity")
         self.table.setSelectionMode(DataTable.SelectionMode.SingleSelection)
-        self.model = KeyedTableModel(ActivityQuery(services.ctx), ActivityPresenter(), self.table)
+        self.model = KeyedTableModel(services.reads.activity(), ActivityPresenter(), self.table)
         self.table.attach(self.model, 0, descending=True)
         self.table.set_column_widths(
             {0: 7, 1: 18, 2: 11, 3: 18, 4: 15, 5: 24, 6: 40}, stretch=ActivityPresenter.DETAILS
@@ -168,7 +168,7 @@ class ActivityPage(Page):
         )
 
     def _apply_filter(self, *_args: object) -> None:
-        self.model.set_query(ActivityQuery(self.services.ctx, self.current_filter()))
+        self.model.set_query(self.services.reads.activity(self.current_filter()))
         self.entry.clear()
         self._update_after_query()
 
@@ -198,7 +198,7 @@ class ActivityPage(Page):
             return
         seq = self.model.key_at(index.row())
         try:
-            entry = ledger_entry(self.services.ctx, seq)
+            entry = self.services.reads.ledger_entry(seq)
         except NotFoundError as exc:
             self.entry.setPlainText(str(exc))
         else:

@@ -41,7 +41,7 @@ class DevicesPage(Page):
 
         self.table = DataTable(self)
         self.table.setObjectName("devices")
-        query = self._current = DeviceQuery(services.ctx)
+        query = self._current = services.reads.devices()
         self.model = KeyedTableModel(query, DevicePresenter(), self.table)
         self.table.attach(self.model, query.sort_column, query.descending)
         self.table.set_column_widths({0: 24, 1: 16, 2: 24, 3: 10, 4: 8, 5: 22, 6: 7}, stretch=5)
@@ -62,8 +62,8 @@ class DevicesPage(Page):
     def _apply_filter(self, *_args: object) -> None:
         current = self._query()
         previous = self.table.current_key()
-        self._current = DeviceQuery(
-            self.services.ctx, self.search.text(), current.sort_column, current.descending
+        self._current = self.services.reads.devices(
+            self.search.text(), current.sort_column, current.descending
         )
         self.model.set_query(self._current)
         self.table.keep_or_select_first(previous)

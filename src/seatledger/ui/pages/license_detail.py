@@ -29,11 +29,9 @@ from PySide6.QtWidgets import (
 
 from seatledger.domain.roles import Permission, allows
 from seatledger.errors import KnownError
-from seatledger.services import details
 from seatledger.services.catalog.queries import LicenseRow
 from seatledger.services.catalog.service import EntitlementInput
 from seatledger.services.operators.session import Services
-from seatledger.services.seats.queries import SeatQuery
 from seatledger.ui.presenters import EXPIRING_COLOR, NEARLY_FULL, OVER_LIMIT_COLOR, SeatPresenter
 from seatledger.ui.table_model import KeyedTableModel
 from seatledger.ui.widgets import DataTable
@@ -241,8 +239,8 @@ class LicenseDetail(QWidget):
             self._update_buttons()
             return
         try:
-            row = details.license_row(self._services.ctx, entitlement_id)
-            data, _vendor = details.entitlement(self._services.ctx, entitlement_id)
+            row = self._services.reads.license_row(entitlement_id)
+            data, _vendor = self._services.reads.entitlement(entitlement_id)
         except KnownError:
             self.show_license(None)
             return
@@ -324,8 +322,7 @@ class LicenseDetail(QWidget):
     # ------------------------------------------------------------------ seats table
     def _set_seat_query(self) -> None:
         assert self._entitlement_id is not None
-        query = SeatQuery(
-            self._services.ctx,
+        query = self._services.reads.seats(
             self._entitlement_id,
             include_released=self._show_released.isChecked(),
         )

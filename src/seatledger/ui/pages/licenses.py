@@ -25,7 +25,6 @@ from PySide6.QtWidgets import (
 
 from seatledger.domain.roles import Permission
 from seatledger.errors import KnownError
-from seatledger.services import details
 from seatledger.services.catalog.queries import (
     WARNING_PERCENT,
     LicenseQuery,
@@ -195,7 +194,7 @@ class LicensesPage(Page):
         self.table = DataTable(self)
         self.table.setObjectName("licenses")
         self.table.setItemDelegate(LicenseDelegate(self.table))
-        self._current = LicenseQuery(services.ctx)
+        self._current = services.reads.licenses()
         self.model = KeyedTableModel(self._current, LicensePresenter(), self.table)
         self.table.attach(self.model, 0, descending=False)
         self.table.set_column_widths(
@@ -247,8 +246,7 @@ class LicensesPage(Page):
 
     def _apply_filter(self, *_args: object) -> None:
         current = self._query()
-        query = LicenseQuery(
-            self.services.ctx,
+        query = self.services.reads.licenses(
             self.search.text(),
             current.sort_column,
             current.descending,
@@ -333,7 +331,7 @@ class LicensesPage(Page):
         if entitlement_id is None:
             return None
         try:
-            return details.entitlement(self.services.ctx, entitlement_id)[1] or None
+            return self.services.reads.entitlement(entitlement_id)[1] or None
         except KnownError:
             return None
 

@@ -75,7 +75,7 @@ class PeoplePage(Page):
 
         self.table = DataTable(self)
         self.table.setObjectName("people")
-        query = self._current = PeopleQuery(services.ctx)
+        query = self._current = services.reads.people()
         self.model = KeyedTableModel(query, PeoplePresenter(), self.table)
         self.table.attach(self.model, query.sort_column, query.descending)
         self.table.set_column_widths({0: 12, 1: 26, 2: 30, 3: 18, 4: 16, 5: 7}, stretch=2)
@@ -108,8 +108,7 @@ class PeoplePage(Page):
     def _apply_filter(self, *_args: object) -> None:
         current = self._query()
         previous = self.table.current_key()
-        self._current = PeopleQuery(
-            self.services.ctx,
+        self._current = self.services.reads.people(
             self.search.text(),
             current.sort_column,
             current.descending,

@@ -43,7 +43,6 @@ from seatledger.services.position.engine import (
     Holder,
     Position,
     PositionRow,
-    PositionService,
 )
 from seatledger.ui.list_model import ListColumn, ListTableModel
 from seatledger.ui.pages import Page
@@ -149,7 +148,7 @@ class ReconciliationPage(Page):
 
     def __init__(self, services: Services, parent: QWidget | None = None) -> None:
         super().__init__(services, parent)
-        self._service = PositionService(services.ctx)
+        self._service = services.position
         self._position: Position | None = None
         self._task: Task | None = None
         self._detail_task: Task | None = None

@@ -40,7 +40,6 @@ from seatledger.services.usage.history import (
     TEAM_HEADERS,
     Scope,
     TeamCost,
-    UsageHistoryService,
     UsageSeries,
     team_cells,
 )
@@ -120,7 +119,7 @@ class UsagePage(Page):
 
         from seatledger.charts.usage import date_axis, style_plot  # noqa: PLC0415
 
-        self._service = UsageHistoryService(services.ctx)
+        self._service = services.usage_history
         self._choices: dict[int, list[NamedItem]] = {}
         self._series: UsageSeries | None = None
         self._drawn: Any = None
