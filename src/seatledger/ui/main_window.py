@@ -1,8 +1,8 @@
 """The main window: navigation, pages, menus, toolbar and status bar of one signed-in session.
 
-Actions are greyed out by role (the services refuse anyway).  After any change a page reports,
-every page is marked stale (the one on screen reloads at once, the others when shown) and the
-navigation counts are recounted in the background.
+Actions are greyed out by role (the services refuse anyway).  Whenever a change commits, the
+pages that show one of its entity types reload (the one on screen at once, the others when shown;
+see :class:`~seatledger.ui.pages.Page`) and the navigation counts are recounted in the background.
 """
 
 from __future__ import annotations
@@ -43,6 +43,7 @@ from seatledger.errors import KnownError
 from seatledger.services.catalog.queries import LicenseState
 from seatledger.services.operators.session import Services
 from seatledger.services.operators.workspace import Workspace, describe_upgrade
+from seatledger.ui.changes import CommittedChanges
 from seatledger.ui.pages import Page
 from seatledger.ui.pages.activity import ActivityPage
 from seatledger.ui.pages.alerts import AlertsPage
@@ -193,6 +194,8 @@ class MainWindow(QMainWindow):
 
         self._painted = False
         self._pages: list[Page | None] = [None] * len(PAGE_TYPES)
+        self.changes = CommittedChanges(services, self)
+        self.changes.committed.connect(self._committed)
 
         self.stack = QStackedWidget(self)
         self.nav = QListWidget(self)
@@ -230,7 +233,6 @@ class MainWindow(QMainWindow):
         built = self._pages[number]
         if built is None:
             built = PAGE_TYPES[number](self.services, self)
-            built.data_changed.connect(self.after_change)
             built.selection_changed.connect(self._update_actions)
             built.status_message.connect(self._status)
             if isinstance(built, LicensesPage):
@@ -582,16 +584,17 @@ class MainWindow(QMainWindow):
             page.activate()
             self._update_actions()
 
-    def after_change(self) -> None:
-        """Data changed: reload what is on screen, mark the rest stale, recount."""
-        for page in self.built_pages():
-            page.mark_stale()
+    def _committed(self, _entity_types: object) -> None:
+        """A change committed (the pages that show it reload themselves): recount, re-check."""
         self.refresh_counts()
         self._update_actions()
 
     def refresh_all(self) -> None:
-        """Reload every page (F5)."""
-        self.after_change()
+        """Reload every page (F5): the one on screen now, the others when shown."""
+        for page in self.built_pages():
+            page.mark_stale()
+        self.refresh_counts()
+        self._update_actions()
         self._status("Reloaded.")
 
     def refresh_counts(self) -> None:
@@ -620,15 +623,13 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ file
     def import_file(self, path: Path | None = None) -> None:
-        """Run the import wizard; afterwards every view shows what it brought in."""
+        """Run the import wizard (the pages showing what it brought in reload as it commits)."""
         from seatledger.ui.dialogs.import_wizard import ImportWizard  # noqa: PLC0415
 
         wizard = ImportWizard(self.services, self.runner, self, path)
         wizard.exec()
         if wizard.result_summary:
             self._status(wizard.result_summary)
-        if wizard.imported is not None:
-            self.after_change()
 
     def open_database(self) -> None:
         """Create or open another database (StartDialog), sign in, and ask to switch to it."""
@@ -701,7 +702,6 @@ class MainWindow(QMainWindow):
     def _run_form(self, dialog: QDialog) -> int | None:
         if dialog.exec() != QDialog.DialogCode.Accepted:
             return None
-        self.after_change()
         saved = getattr(dialog, "saved_id", None)
         return saved if isinstance(saved, int) else None
 
@@ -781,7 +781,6 @@ class MainWindow(QMainWindow):
 
         released = confirm_release_departed(self, self.services)
         if released is not None:
-            self.after_change()
             self._status(f"Released {released:,} seats held by people who left.")
 
     # ------------------------------------------------------------------ admin and help
@@ -792,7 +791,6 @@ class MainWindow(QMainWindow):
         from seatledger.ui.dialogs.operators import OperatorsDialog  # noqa: PLC0415
 
         OperatorsDialog(self.services, self).exec()
-        self.after_change()
 
     def alert_settings(self) -> None:
         """Open the alert settings (administrators)."""
@@ -802,7 +800,6 @@ class MainWindow(QMainWindow):
 
         if AlertSettingsDialog(self.services, self).exec() == QDialog.DialogCode.Accepted:
             self._status("Alert settings saved.")
-            self.after_change()
 
     def about(self) -> None:
         """Version, database and platform."""
@@ -847,6 +844,7 @@ class MainWindow(QMainWindow):
         """Save the layout and wait for background work (nothing is left half-done)."""
         if not self._closed:
             self._closed = True
+            self.changes.close()
             self.save_settings()
             self.runner.wait()
         super().closeEvent(event)

@@ -1,9 +1,10 @@
 """The pages of the main window: licenses (with the selected license's seats), people, devices
 and activity.
 
-Every page is a :class:`Page`: it reads through query objects, changes data only through services
-and dialogs, and reports a change with :attr:`Page.data_changed` so the window can refresh what
-depends on it.  Pages that are not on screen are only marked stale and reload when shown.
+Every page is a :class:`Page`: it reads through the services, changes data only through services
+and dialogs, and says which entity types it shows (:attr:`Page.shows`).  When a change commits,
+whoever made it and on whatever thread, a page that shows one of its entity types reloads at once
+if it is on screen and is marked stale otherwise (see :mod:`seatledger.ui.changes`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from PySide6.QtWidgets import QWidget
 from seatledger.domain.roles import Permission, allows
 from seatledger.errors import KnownError
 from seatledger.services.operators.session import Services
+from seatledger.ui.changes import CommittedChanges
 from seatledger.ui.tasks import Runner
 
 
@@ -21,23 +23,28 @@ class Page(QWidget):
     """A page of the main window.
 
     Signals:
-        data_changed(): the page changed data (through a service); dependent views must reload.
         selection_changed(): what the page's actions act on changed.
         status_message(str): a short confirmation for the status bar.
     """
 
-    data_changed = Signal()
     selection_changed = Signal()
     status_message = Signal(str)
 
     title = ""
     settings_group = ""
+    shows: frozenset[str] = frozenset()
+    """The entity types (as the ledger names them) whose committed changes the page shows."""
+    shows_every_change = False
+    """The page shows what any change can alter (the ledger itself, or what every change can
+    raise, such as the after-hours alert)."""
 
     def __init__(self, services: Services, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._services = services
         self._stale = False
         self._own_runner: Runner | None = None
+        self.changes = CommittedChanges(services, self)
+        self.changes.committed.connect(self._committed)
 
     @property
     def services(self) -> Services:
@@ -59,6 +66,15 @@ class Page(QWidget):
         return allows(self._services.actor.role, permission)
 
     # ------------------------------------------------------------------ refreshing
+    def shows_change(self, entity_types: frozenset[str]) -> bool:
+        """Whether a change of these entity types alters what the page shows."""
+        return self.shows_every_change or not self.shows.isdisjoint(entity_types)
+
+    def _committed(self, entity_types: object) -> None:
+        assert isinstance(entity_types, frozenset)
+        if self.shows_change(entity_types):
+            self.mark_stale()
+
     def refresh(self) -> None:
         """Re-run the page's queries, keeping the selection."""
         self._stale = False

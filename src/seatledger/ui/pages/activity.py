@@ -77,6 +77,7 @@ class ActivityPage(Page):
 
     title = "Activity"
     settings_group = "activity"
+    shows_every_change = True  # every commit appends to the ledger it lists
 
     def __init__(self, services: Services, parent: QWidget | None = None) -> None:
         super().__init__(services, parent)

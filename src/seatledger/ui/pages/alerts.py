@@ -95,6 +95,7 @@ class AlertsPage(Page):
 
     title = "Alerts"
     settings_group = "alerts"
+    shows_every_change = True  # any change may raise an alert (after hours, at the least)
 
     def __init__(self, services: Services, parent: QWidget | None = None) -> None:
         super().__init__(services, parent)
@@ -288,7 +289,6 @@ class AlertsPage(Page):
             return
         self.note.clear()
         self.status_message.emit(f"Alert {alert.id} acknowledged.")
-        self.data_changed.emit()  # the window reloads this page and recounts
 
     def edit_settings(self) -> None:
         """Open the alert settings (administrators)."""
@@ -298,7 +298,6 @@ class AlertsPage(Page):
 
         if AlertSettingsDialog(self.services, self).exec() == QDialog.DialogCode.Accepted:
             self.status_message.emit("Alert settings saved.")
-            self.data_changed.emit()
 
     def focus_search(self) -> None:
         """The filter takes the focus."""

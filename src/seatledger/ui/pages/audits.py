@@ -62,6 +62,7 @@ class AuditsPage(Page):
 
     title = "Audits"
     settings_group = "audits"
+    shows = frozenset({"audit", "audit_schedule", "signing_identity", "vendor", "product"})
 
     def __init__(self, services: Services, parent: QWidget | None = None) -> None:
         super().__init__(services, parent)
@@ -206,14 +207,10 @@ class AuditsPage(Page):
         return self._open(AuditWizard(self.services, self.runner, self, audit.id))
 
     def _open(self, wizard: QWidget) -> QWidget:
+        # Each step the wizard commits reloads the page (see Page.shows): nothing to do on close.
         self.wizard = wizard
-        wizard.finished.connect(self._wizard_closed)  # type: ignore[attr-defined]
         wizard.show()
         return wizard
-
-    def _wizard_closed(self) -> None:
-        self.refresh()
-        self.data_changed.emit()
 
     def _activated(self, _index: QModelIndex) -> None:
         audit = self.current_audit()
@@ -235,11 +232,7 @@ class AuditsPage(Page):
         """Edit the periodic audits per vendor."""
         from seatledger.ui.dialogs.audit_schedules import ScheduleDialog  # noqa: PLC0415
 
-        dialog = ScheduleDialog(self.services, self)
-        dialog.exec()
-        if dialog.changed:
-            self.refresh()
-            self.data_changed.emit()
+        ScheduleDialog(self.services, self).exec()
 
     # ------------------------------------------------------------------ state
     def save_state(self, settings: QSettings) -> None:

@@ -384,6 +384,7 @@ class DashboardPage(Page):
 
     title = "Dashboard"
     settings_group = "dashboard"
+    shows_every_change = True  # licenses, seats, alerts, audits due: any change may move a figure
 
     def __init__(self, services: Services, parent: QWidget | None = None) -> None:
         super().__init__(services, parent)

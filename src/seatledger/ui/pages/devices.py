@@ -19,6 +19,7 @@ class DevicesPage(Page):
 
     title = "Devices"
     settings_group = "devices"
+    shows = frozenset({"device", "person", "entitlement", "seat", "import"})  # owners, seats
 
     def __init__(self, services: Services, parent: QWidget | None = None) -> None:
         super().__init__(services, parent)
@@ -126,10 +127,8 @@ class DevicesPage(Page):
         from seatledger.ui.dialogs.forms import DeviceDialog  # noqa: PLC0415
 
         dialog = DeviceDialog(self.services, self)
-        if dialog.exec() == QDialog.DialogCode.Accepted:
-            self.data_changed.emit()
-            if dialog.saved_id is not None:
-                self.select_device(dialog.saved_id)
+        if dialog.exec() == QDialog.DialogCode.Accepted and dialog.saved_id is not None:
+            self.select_device(dialog.saved_id)
 
     def edit_device(self) -> None:
         """Edit the selected device."""
@@ -138,9 +137,7 @@ class DevicesPage(Page):
             return
         from seatledger.ui.dialogs.forms import DeviceDialog  # noqa: PLC0415
 
-        dialog = DeviceDialog(self.services, self, device_id=device_id)
-        if dialog.exec() == QDialog.DialogCode.Accepted:
-            self.data_changed.emit()
+        DeviceDialog(self.services, self, device_id=device_id).exec()
 
     def save_state(self, settings: QSettings) -> None:
         """Remember the columns."""

@@ -1,7 +1,7 @@
 """The selected license: what was bought, how much of it is used, and who holds its seats.
 
 Shown under the licenses table.  Assigning, releasing and editing go through the dialogs, which
-call the services; the pane reports each change with ``changed`` so the window can refresh.
+call the services; the licenses page reloads the pane when a change it shows commits.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from PySide6.QtCore import QItemSelection, QSettings, Qt, Signal
 from PySide6.QtGui import QKeyEvent, QPalette
 from PySide6.QtWidgets import (
     QCheckBox,
-    QDialog,
     QFormLayout,
     QFrame,
     QGridLayout,
@@ -78,11 +77,9 @@ class LicenseDetail(QWidget):
     """Facts, usage and seat assignments of one license.
 
     Signals:
-        changed(): seats were assigned or released, or the license was edited.
         selection_changed(): the selected seats changed.
     """
 
-    changed = Signal()
     selection_changed = Signal()
 
     def __init__(self, services: Services, parent: QWidget | None = None) -> None:
@@ -371,9 +368,7 @@ class LicenseDetail(QWidget):
             return
         from seatledger.ui.dialogs.assign import AssignDialog  # noqa: PLC0415
 
-        dialog = AssignDialog(self._services, self._entitlement_id, self)
-        if dialog.exec() == QDialog.DialogCode.Accepted:
-            self.changed.emit()
+        AssignDialog(self._services, self._entitlement_id, self).exec()
 
     def release_selected(self) -> None:
         """Release the selected open seats after asking for a reason."""
@@ -384,7 +379,6 @@ class LicenseDetail(QWidget):
 
         if confirm_release(self, self._services, ids):
             self.seats.clearSelection()
-            self.changed.emit()
 
     def edit_license(self) -> None:
         """Edit the license shown (EntitlementDialog)."""
@@ -392,9 +386,7 @@ class LicenseDetail(QWidget):
             return
         from seatledger.ui.dialogs.forms import EntitlementDialog  # noqa: PLC0415
 
-        dialog = EntitlementDialog(self._services, self, entitlement_id=self._entitlement_id)
-        if dialog.exec() == QDialog.DialogCode.Accepted:
-            self.changed.emit()
+        EntitlementDialog(self._services, self, entitlement_id=self._entitlement_id).exec()
 
     # ------------------------------------------------------------------ settings
     def save_state(self, settings: QSettings, group: str) -> None:

@@ -165,6 +165,13 @@ class LicensesPage(Page):
 
     title = "Licenses"
     settings_group = "licenses"
+    # The list (names, seats used, the near-limit setting) and the pane's seats and holders.
+    shows = frozenset(
+        {
+            "entitlement", "seat", "vendor", "product", "person", "device", "team", "import",
+            "setting",
+        }
+    )  # fmt: skip
 
     chart_requested = Signal(int)
     audit_requested = Signal(int)
@@ -222,7 +229,6 @@ class LicensesPage(Page):
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
 
         self.detail = LicenseDetail(services, self)
-        self.detail.changed.connect(self._detail_changed)
         self.detail.selection_changed.connect(self.selection_changed)
 
         self.splitter = QSplitter(Qt.Orientation.Vertical, self)
@@ -305,9 +311,6 @@ class LicensesPage(Page):
         if self.detail.seats.keyed_model().rowCount():
             self.detail.seats.select_first()
 
-    def _detail_changed(self) -> None:
-        self.data_changed.emit()
-
     # ------------------------------------------------------------------ what actions act on
     def current_license(self) -> int | None:
         """The selected license."""
@@ -379,10 +382,8 @@ class LicensesPage(Page):
         from seatledger.ui.dialogs.forms import EntitlementDialog  # noqa: PLC0415
 
         dialog = EntitlementDialog(self.services, self)
-        if dialog.exec() == QDialog.DialogCode.Accepted:
-            self.data_changed.emit()
-            if dialog.saved_id is not None:
-                self.select_license(dialog.saved_id)
+        if dialog.exec() == QDialog.DialogCode.Accepted and dialog.saved_id is not None:
+            self.select_license(dialog.saved_id)
 
     # ------------------------------------------------------------------ settings
     def save_state(self, settings: QSettings) -> None:

@@ -35,6 +35,7 @@ class PeoplePage(Page):
 
     title = "People"
     settings_group = "people"
+    shows = frozenset({"person", "team", "entitlement", "seat", "import"})  # teams, seats
 
     def __init__(self, services: Services, parent: QWidget | None = None) -> None:
         super().__init__(services, parent)
@@ -195,10 +196,8 @@ class PeoplePage(Page):
         from seatledger.ui.dialogs.forms import PersonDialog  # noqa: PLC0415
 
         dialog = PersonDialog(self.services, self)
-        if dialog.exec() == QDialog.DialogCode.Accepted:
-            self.data_changed.emit()
-            if dialog.saved_id is not None:
-                self.select_person(dialog.saved_id)
+        if dialog.exec() == QDialog.DialogCode.Accepted and dialog.saved_id is not None:
+            self.select_person(dialog.saved_id)
 
     def edit_person(self) -> None:
         """Edit the selected person."""
@@ -207,9 +206,7 @@ class PeoplePage(Page):
             return
         from seatledger.ui.dialogs.forms import PersonDialog  # noqa: PLC0415
 
-        dialog = PersonDialog(self.services, self, person_id=person_id)
-        if dialog.exec() == QDialog.DialogCode.Accepted:
-            self.data_changed.emit()
+        PersonDialog(self.services, self, person_id=person_id).exec()
 
     def mark_left(self) -> None:
         """Record that the selected person left (MarkLeftDialog)."""
@@ -223,8 +220,7 @@ class PeoplePage(Page):
         except KnownError as exc:
             self.report(exc)
             return
-        if dialog.exec() == QDialog.DialogCode.Accepted:
-            self.data_changed.emit()
+        dialog.exec()
 
     # ------------------------------------------------------------------ settings
     def save_state(self, settings: QSettings) -> None:

@@ -145,6 +145,13 @@ class ReconciliationPage(Page):
 
     title = "Reconciliation"
     settings_group = "reconciliation"
+    # What the position is computed from: purchases, seats, installs, holders and title rules.
+    shows = frozenset(
+        {
+            "entitlement", "seat", "vendor", "product", "person", "device", "team", "import",
+            "normalization_rule",
+        }
+    )  # fmt: skip
 
     def __init__(self, services: Services, parent: QWidget | None = None) -> None:
         super().__init__(services, parent)

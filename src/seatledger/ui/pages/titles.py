@@ -79,6 +79,7 @@ class SoftwareTitlesPage(Page):
 
     title = "Software titles"
     settings_group = "titles"
+    shows = frozenset({"normalization_rule", "import", "vendor", "product"})
 
     def __init__(self, services: Services, parent: QWidget | None = None) -> None:
         super().__init__(services, parent)
@@ -229,9 +230,7 @@ class SoftwareTitlesPage(Page):
         self._changed(f"Rule deleted; {remapped:,} title(s) re-mapped.")
 
     def _changed(self, message: str) -> None:
-        self.status_message.emit(message)
-        self.data_changed.emit()
-        self.refresh()
+        self.status_message.emit(message)  # the page reloaded as the change committed
 
     def focus_search(self) -> None:
         """Ctrl+F filters."""

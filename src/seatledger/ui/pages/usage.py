@@ -109,6 +109,10 @@ class UsagePage(Page):
 
     title = "Usage"
     settings_group = "usage"
+    # Seats and usage over time, by license, product and team.
+    shows = frozenset(
+        {"entitlement", "seat", "vendor", "product", "person", "device", "team", "import"}
+    )
 
     series_shown = Signal()
     teams_shown = Signal()
