@@ -115,15 +115,11 @@ def _fingerprint() -> dict[str, str]:
 def _build() -> dict[str, Any]:
     """Build the large demo into the cache and record how long it took."""
     from seatledger.demo.builder import build_demo
+    from seatledger.progress import Reporter
 
     _remove_db(LARGE)
     CACHE.mkdir(parents=True, exist_ok=True)
-    last = [""]
-
-    def progress(stage: str, done: int, total: int) -> None:
-        if stage != last[0]:
-            last[0] = stage
-            _say(f"  {stage} ...")
+    progress = Reporter(stage=lambda stage: _say(f"  {stage} ..."))
 
     _say(f"Building the large demo into {LARGE} (once; --rebuild forces it) ...")
     started = time.perf_counter()

@@ -16,6 +16,7 @@ from seatledger.demo.builder import build_demo
 from seatledger.domain.licensing import Metric, units_for_device
 from seatledger.domain.roles import Role
 from seatledger.errors import Cancelled, KnownError
+from seatledger.progress import Reporter
 from seatledger.services.catalog.queries import LicenseQuery
 from seatledger.services.core.context import Context, iso
 from seatledger.services.ledger import verify as ledger
@@ -50,7 +51,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Built]:
     """The small demo, built with the default seed."""
     path = tmp_path_factory.mktemp("demo") / "demo.sqlite"
     stages: list[str] = []
-    summary = build_demo(str(path), "small", progress=lambda stage, _d, _t: stages.append(stage))
+    summary = build_demo(str(path), "small", progress=Reporter(stage=stages.append))
     db, _ = Database.open(path, create=False)
     yield Built(path, summary, stages, db)
     db.dispose()
@@ -239,12 +240,13 @@ def test_an_existing_file_is_never_overwritten(demo: Built) -> None:
 def test_a_cancelled_build_leaves_no_file(tmp_path: Path) -> None:
     path = tmp_path / "cancelled.sqlite"
 
-    def cancel_at_seats(stage: str, _done: int, _total: int) -> None:
+    def cancel_at_seats(stage: str) -> None:
         if stage == "Seats and ledger":
-            raise Cancelled("Building the demo database was cancelled.")
+            progress.cancel()  # the user cancels as the seats are written
 
+    progress = Reporter(stage=cancel_at_seats)
     with pytest.raises(Cancelled):
-        build_demo(str(path), "small", progress=cancel_at_seats)
+        build_demo(str(path), "small", progress=progress)
     assert list(tmp_path.iterdir()) == []
 
 

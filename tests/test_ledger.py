@@ -17,6 +17,7 @@ from seatledger import cli
 from seatledger.domain.ledger import Problem, entry_hash
 from seatledger.domain.licensing import Metric
 from seatledger.errors import Cancelled
+from seatledger.progress import Reporter
 from seatledger.services import details
 from seatledger.services.catalog.service import EntitlementInput
 from seatledger.services.directory.service import DeviceInput, PersonInput
@@ -266,11 +267,7 @@ def test_verification_streams_in_batches_and_can_be_cancelled(
     monkeypatch.setattr(ledger_store, "STREAM_BATCH", 7)
     seen: list[int] = []
 
-    def progress(done: int) -> bool:
-        seen.append(done)
-        return True
-
-    assert ledger.verify(built, progress=progress).ok
+    assert ledger.verify(built, progress=Reporter(lambda done, _total: seen.append(done))).ok
     assert seen == [7, 14, 21, 28, 30]
 
     with built.engine.connect() as conn:
@@ -279,12 +276,15 @@ def test_verification_streams_in_batches_and_can_be_cancelled(
 
     calls: list[int] = []
 
-    def cancel_after_two(done: int) -> bool:
+    def cancel_after_two(done: int, total: int) -> None:
         calls.append(done)
-        return len(calls) < 2
+        assert total == LEDGER_SIZE
+        if len(calls) == 2:
+            cancelling.cancel()  # the user cancels: the next report raises
 
+    cancelling = Reporter(cancel_after_two)
     with pytest.raises(Cancelled, match="cancelled"):
-        ledger.verify(built, progress=cancel_after_two)
+        ledger.verify(built, progress=cancelling)
     assert calls == [7, 14]
     assert ledger.verify(built).ok
 

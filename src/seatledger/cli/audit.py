@@ -126,13 +126,10 @@ def _run(args: argparse.Namespace) -> int:
     for warning in audits.freshness(audit_id):
         say(f"  not acknowledged: {warning.topic}: {warning.text}")
     audits.set_step(audit_id, Step.POSITION)
-    progress = progress_line("position")
-
-    def position_step(done: int, total: int) -> None:
-        progress(done, total)
-
     try:
-        position = services.position.position(as_of, audit.shelf_days, position_step)
+        position = services.position.position(
+            as_of, audit.shelf_days, progress_line("position")
+        )
     finally:
         clear_progress_line()
     rows, findings = audits.scoped(audit, position)

@@ -37,11 +37,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     """Build a demo database."""
     from seatledger.demo.builder import build_demo  # noqa: PLC0415
 
-    def progress(stage: str, done: int, total: int) -> None:
-        progress_line(stage)(done, total)
-
     started = dt.datetime.now()
-    summary = build_demo(args.db, args.size, seed=args.seed, progress=progress)
+    summary = build_demo(args.db, args.size, seed=args.seed, progress=progress_line("Planning"))
     seconds = (dt.datetime.now() - started).total_seconds()
     clear_progress_line()
     shown = Database.display_name_of(args.db)

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable
-from typing import Any
+
+from seatledger.progress import Progress, Reporter
 
 EXIT_OK = 0
 EXIT_FAILED = 1  # the command ran and the answer is "no" (ledger does not verify)
@@ -42,17 +42,20 @@ def err(text: str) -> None:
     sys.stderr.write(f"seatledger: {text}\n")
 
 
-def progress_line(stage: str) -> Callable[[int, int], Any]:
-    """A progress line on a terminal; it never cancels (True, for the callers that read a cancel
-    from it)."""
+def progress_line(stage: str) -> Progress:
+    """A progress line on a terminal, named ``stage`` until the work names its own stages; it
+    never cancels."""
+    shown = [stage]
 
-    def report(done: int, total: int) -> bool:
+    def report(done: int, total: int) -> None:
         if sys.stderr.isatty():
-            sys.stderr.write(f"\r{stage}: {done:,}/{total:,}".ljust(60))
+            sys.stderr.write(f"\r{shown[0]}: {done:,}/{total:,}".ljust(60))
             sys.stderr.flush()
-        return True
 
-    return report
+    def staged(name: str) -> None:
+        shown[0] = name
+
+    return Reporter(report, staged)
 
 
 def clear_progress_line() -> None:

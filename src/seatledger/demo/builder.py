@@ -28,7 +28,7 @@ import operator
 import random
 from array import array
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -51,6 +51,7 @@ from seatledger.domain.ledger import (
 from seatledger.domain.licensing import LimitState, Metric, check_assignment, units_for_device
 from seatledger.domain.roles import Role
 from seatledger.errors import KnownError
+from seatledger.progress import SILENT, Progress
 from seatledger.services.core import snapshots
 from seatledger.services.core.forking import can_fork
 from seatledger.services.directory.service import left
@@ -59,8 +60,6 @@ from seatledger.services.operators.session import DEMO_KEY, ORGANIZATION_KEY
 from seatledger.services.seats.service import assigned
 from seatledger.store.bulk import Bulk
 from seatledger.store.db import Database, to_url
-
-Progress = Callable[[str, int, int], None]
 
 ORGANIZATION = "Fabrikam Engineering"
 EMAIL_DOMAIN = "fabrikam.example"
@@ -1169,7 +1168,8 @@ class _Builder:
             [(n + 1, p.vendor_id, p.name, "") for n, p in enumerate(plan.products)],
         )
         out.insert("entitlement", _LICENSE_COLUMNS, [self._license(lic) for lic in plan.licenses])
-        self.progress("People and devices", 0, len(plan.people) + len(plan.devices))
+        self.progress.stage("People and devices")
+        self.progress(0, len(plan.people) + len(plan.devices))
         out.insert(
             "person",
             "id, employee_id, name, email, team_id, status, date_left",
@@ -1186,7 +1186,7 @@ class _Builder:
                 for n, p in enumerate(plan.people)
             ],
         )
-        self.progress("People and devices", len(plan.people), len(plan.people) + len(plan.devices))
+        self.progress(len(plan.people), len(plan.people) + len(plan.devices))
         out.insert(
             "device",
             "id, hostname, serial, owner_id, processors, cores, os",
@@ -1278,7 +1278,7 @@ class _Builder:
         rows = work.result() if isinstance(work, Future) else work
         self.head = rows[-1][-1]
         self.out.insert("ledger_entry", _LEDGER_COLUMNS, rows)
-        self.progress("Seats and ledger", rows[-1][0], self.total)
+        self.progress(rows[-1][0], self.total)
 
     def _events(self) -> Iterator[tuple[int, ...]]:
         plan = self.plan
@@ -1295,6 +1295,7 @@ class _Builder:
 
     def write_history(self) -> None:
         """Walk the timeline: an entry per recorded row, assignment, release and leaver."""
+        self.progress.stage("Seats and ledger")
         self._walk()
         for lic in self.plan.licenses:
             if self.used[lic.id] != lic.used:
@@ -1505,7 +1506,7 @@ def build_demo(
     size: Literal["small", "large"],
     *,
     seed: int = 2026,
-    progress: Callable[[str, int, int], None] | None = None,
+    progress: Progress = SILENT,
 ) -> str:
     """Create a new demo database at ``db`` and return a one-line summary of what it holds.
 
@@ -1514,12 +1515,12 @@ def build_demo(
         size: ``small`` (200 people, 40 licenses, two thousand seats) or ``large`` (the large
             row of PERF.md: 50,000 people, 100,000 devices, 5,000 products, a million seats).
         seed: seeds the generator; the same seed on the same day builds the same ledger.
-        progress: called as ``progress(stage, done, total)`` while the build runs.
+        progress: told each stage and how far it is; cancelling it removes the new file.
 
     Raises:
         KnownError: the target exists, holds tables or cannot be opened.
     """
-    report: Progress = progress or (lambda _stage, _done, _total: None)
+    report = progress
     if size not in PROFILES:
         raise KnownError(f"Unknown demo size '{size}': use small or large.")
     new_file = _refuse_existing(db)
@@ -1527,9 +1528,10 @@ def build_demo(
     try:
         # Argon2 takes a while: the worker, if any, hashes while this process plans.
         hashing = pool.submit(_password_hashes) if pool else None
-        report("Planning", 0, 1)
+        report.stage("Planning")
+        report(0, 1)
         plan = _Planner(PROFILES[size], seed, dt.datetime.now(dt.UTC).date()).plan()
-        report("Planning", 1, 1)
+        report(1, 1)
         passwords = hashing.result() if hashing else _password_hashes()
         database, _ = Database.open(db)
         try:
@@ -1596,9 +1598,10 @@ def _write(
                 out.defer_indexes(("ledger_entry", "seat_assignment", "person", "device"))
                 builder.write_rows()
                 builder.write_history()
-                report("Indexes", 0, 1)
+                report.stage("Indexes")
+                report(0, 1)
                 out.restore_indexes()
-                report("Indexes", 1, 1)
+                report(1, 1)
         finally:
             if raw is not None:
                 raw.execute("PRAGMA synchronous = FULL")

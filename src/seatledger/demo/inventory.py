@@ -14,7 +14,6 @@ import datetime as dt
 import hashlib
 import random
 from collections import defaultdict
-from collections.abc import Callable
 from itertools import repeat
 from typing import Any
 
@@ -22,12 +21,11 @@ from sqlalchemy import select
 
 from seatledger.domain.licensing import Metric
 from seatledger.domain.roles import Permission, Role
+from seatledger.progress import Progress
 from seatledger.services.core.context import Actor, Context
 from seatledger.store.bulk import Bulk
 from seatledger.store.db import Database
 from seatledger.store.models import ImportBatch, LedgerEntry, Operator
-
-Progress = Callable[[str, int, int], None]
 
 # Free and everyday software, as Windows' Uninstall keys name it: (publisher, title, versions).
 EVERYDAY = (
@@ -121,7 +119,8 @@ def add_inventory(database: Database, size: str, seed: int, report: Progress) ->
 
     ctx = Context(database, Actor(admin[0], admin[1], Role.ADMINISTRATOR), clock)
     today = dt.datetime.now(dt.UTC).date()
-    report("Inventory", 0, 3)
+    report.stage("Inventory")
+    report(0, 3)
     with ctx.change(
         Permission.EDIT_LICENSES, "rule.create", "normalization_rule", "map titles"
     ) as change:
@@ -165,7 +164,7 @@ def add_inventory(database: Database, size: str, seed: int, report: Progress) ->
         bulk.advance_sequences(["software_title", "normalization_rule"])
         change.entity_id = "demo"
         change.after = {"rules": len(rules), "titles_mapped": len(titles) - _everyday_count()}
-    report("Inventory", 1, 3)
+    report(1, 3)
 
     with ctx.change(
         Permission.EDIT_DIRECTORY, "import.inventory", "import", "import inventory"
@@ -214,7 +213,7 @@ def add_inventory(database: Database, size: str, seed: int, report: Progress) ->
         )
         change.session.add(batch)
         change.session.flush()
-        report("Inventory", 2, 3)
+        report(2, 3)
         import numpy as np  # noqa: PLC0415 (five million rows; not needed at start-up)
 
         days = [bulk.day(today - dt.timedelta(days=n)) for n in range(300)]
@@ -250,7 +249,7 @@ def add_inventory(database: Database, size: str, seed: int, report: Progress) ->
         change.entity_id = str(batch.id)
         change.after = {"file": batch.file_name, "rows": total, "inserted": total}
     sessions = _usage(ctx, rng, today)
-    report("Inventory", 3, 3)
+    report(3, 3)
     return f"{total:,} installs, {len(rules):,} rules, {sessions:,} license checkouts"
 
 

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import IO, Protocol
 
 from seatledger.errors import KnownError
+from seatledger.progress import Progress
 
 CHUNK = 1 << 20
 FIELD_LIMIT = 131_072  # characters in one cell; longer is not a table an export tool wrote
@@ -27,8 +28,6 @@ DELIMITERS = (",", ";", "\t", "|")
 _XLSX_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _CP1252_UNDEFINED = b"\x81\x8d\x8f\x90\x9d"
-
-Progress = Callable[[int, int], None]  # (bytes or rows done, total); may raise Cancelled
 
 
 class ImportFileError(KnownError):

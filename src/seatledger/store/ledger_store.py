@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from seatledger.domain.ledger import GENESIS_HASH, StoredEntry, chain, make_body
-from seatledger.errors import Cancelled, LedgerIntegrityError
+from seatledger.errors import LedgerIntegrityError
 from seatledger.store.models import LedgerEntry, LedgerHead
 
 STREAM_BATCH = 20_000
@@ -103,7 +103,7 @@ def stream(
     *,
     after: int = 0,
     upto: int | None = None,
-    progress: Callable[[int], bool] | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> Iterator[StoredEntry]:
     """Yield every entry in ascending seq, in batches, in constant memory.
 
@@ -117,11 +117,8 @@ def stream(
         after: start after this seq (to verify a range on its own).
         upto: stop after this seq (the head read when verification started), so entries appended
             meanwhile are left for the next run.
-        progress: called with the count streamed so far after each batch; returning False
-            cancels.
-
-    Raises:
-        Cancelled: ``progress`` returned False.
+        progress: called with the count streamed so far after each batch; it raises
+            :class:`~seatledger.errors.Cancelled` to stop.
     """
     mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
     sql = (
@@ -148,5 +145,5 @@ def stream(
         yield from rows
         after = rows[-1][0]
         done += len(rows)
-        if progress is not None and not progress(done):
-            raise Cancelled("Verification was cancelled.")
+        if progress is not None:
+            progress(done)

@@ -26,6 +26,7 @@ from seatledger.domain import validation
 from seatledger.domain.licensing import Metric
 from seatledger.domain.roles import Permission, allows
 from seatledger.errors import NotFoundError, ValidationError
+from seatledger.progress import Progress
 from seatledger.services import lookups
 from seatledger.services.audits.bundle.model import (
     Acknowledgement,
@@ -34,7 +35,6 @@ from seatledger.services.audits.bundle.model import (
     Chart,
     Checkpoint,
     Decision,
-    Progress,
     ReportFinding,
     ReportInput,
     Resolution,
@@ -546,7 +546,7 @@ class AuditService:
 
         Raises:
             WrongPassphrase: the passphrase does not open the identity.
-            Cancelled: ``progress`` returned False.
+            Cancelled: ``progress`` was cancelled.
             ValidationError: the audit is not attested, or is signed already.
         """
         from seatledger.services.audits.bundle import write_bundle  # noqa: PLC0415

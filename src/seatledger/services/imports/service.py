@@ -34,6 +34,7 @@ from seatledger.ingest.tabular import (
     sniff,
 )
 from seatledger.ingest.values import DateOrder, DateReader
+from seatledger.progress import Progress
 from seatledger.services.core.context import Context
 from seatledger.services.imports import importers
 from seatledger.services.imports.options import ImportOptions
@@ -43,7 +44,6 @@ SAMPLE_ROWS = 20
 PROBLEMS_SHOWN = 200
 PROGRESS_EVERY = 20_000
 
-Progress = Callable[[int, int], None]  # (done, total); raising Cancelled stops the work
 _T = TypeVar("_T")
 
 

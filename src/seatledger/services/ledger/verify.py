@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from seatledger.domain.ledger import Failure, Problem, Verdict, verify_chain
+from seatledger.progress import Progress
 from seatledger.services.core.forking import can_fork
 from seatledger.store import ledger_store
 from seatledger.store.db import Database
@@ -27,12 +28,12 @@ class LedgerService:
         with self._db.read() as session:
             return ledger_store.head(session)[0]
 
-    def verify(self, progress: Callable[[int], bool] | None = None) -> Verdict:
+    def verify(self, progress: Progress | None = None) -> Verdict:
         """Check every link of the ledger; see :func:`verify`."""
         return verify(self._db, progress)
 
 
-def verify(db: Database, progress: Callable[[int], bool] | None = None) -> Verdict:
+def verify(db: Database, progress: Progress | None = None) -> Verdict:
     """Stream the whole ledger and check every link against the recorded head.
 
     A large ledger is checked in two halves at once when a second process can be forked safely
@@ -42,10 +43,10 @@ def verify(db: Database, progress: Callable[[int], bool] | None = None) -> Verdi
 
     Args:
         db: the open database.
-        progress: called with the number of entries checked so far; returning False cancels.
+        progress: told the number of entries checked so far, of the head's count.
 
     Raises:
-        Cancelled: ``progress`` returned False.
+        Cancelled: ``progress`` was cancelled.
     """
     with db.read() as session:  # one snapshot: the head and the highest entry agree in time
         size, head = ledger_store.head(session)
@@ -59,7 +60,7 @@ def verify(db: Database, progress: Callable[[int], bool] | None = None) -> Verdi
     else:
         with db.engine.connect() as conn:
             verdict = verify_chain(
-                ledger_store.stream(conn, upto=size, progress=progress),
+                ledger_store.stream(conn, upto=size, progress=_counted(progress, size)),
                 expected_size=size,
                 expected_head=head,
             )
@@ -95,9 +96,14 @@ def _second_half(url: str, halves: _Halves, out: Any) -> None:
         out.close()
 
 
-def _verify_halves(
-    db: Database, halves: _Halves, progress: Callable[[int], bool] | None
-) -> Verdict:
+def _counted(progress: Progress | None, size: int, pace: int = 1) -> Callable[[int], None] | None:
+    """The stream's count of entries read, reported as (done, size); ``pace`` entries each."""
+    if progress is None:
+        return None
+    return lambda done: progress(min(pace * done, size), size)
+
+
+def _verify_halves(db: Database, halves: _Halves, progress: Progress | None) -> Verdict:
     size = halves.size
     context = multiprocessing.get_context("fork")
     receive, send = context.Pipe(duplex=False)
@@ -105,7 +111,7 @@ def _verify_halves(
     child.start()
     send.close()
     # The halves run at the same pace: report this one's progress twice over.
-    doubled = None if progress is None else (lambda done: progress(min(2 * done, size)))
+    doubled = _counted(progress, size, pace=2)
     second: Verdict | None = None
     try:
         with db.engine.connect() as conn:
@@ -127,7 +133,7 @@ def _verify_halves(
     if second is None:  # the helper died: fall back to one pass rather than guess
         with db.engine.connect() as conn:
             return verify_chain(
-                ledger_store.stream(conn, upto=size, progress=progress),
+                ledger_store.stream(conn, upto=size, progress=_counted(progress, size)),
                 expected_size=size,
                 expected_head=halves.head,
             )

@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 from seatledger.domain import metrics
 from seatledger.domain.licensing import Metric
 from seatledger.lazy import LazyModule
+from seatledger.progress import SILENT, Progress
 from seatledger.services.core.context import Context
 from seatledger.services.usage.sessions import checked_in, out_during, sampling_interval
 from seatledger.store.bulk import Bulk
@@ -267,14 +268,14 @@ class PositionService:
         self,
         as_of: dt.date,
         shelf_days: int = 90,
-        progress: Callable[[int, int], None] | None = None,
+        progress: Progress | None = None,
     ) -> Position:
         """The effective license position and findings on ``as_of``.
 
         Raises:
             Cancelled: the progress callback cancelled.
         """
-        step = progress or (lambda done, total: None)
+        step = progress or SILENT
         with self._ctx.read() as session:
             facts = _read(session, as_of, step)
             step(5, 7)

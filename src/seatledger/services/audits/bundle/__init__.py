@@ -14,9 +14,9 @@ API used by the audit workflow::
 ``audit-<id>-<vendor>-<as-of>``, and returns the checkpoint it took (store it with the audit:
 the next report for the same vendor passes it as ``ReportInput.previous``).  It reads only; it
 never appends to the ledger (the caller records "report signed" with the checkpoint afterwards,
-in its own change).  ``progress(done, total)`` is called along the way; returning False cancels
-(raises :class:`~seatledger.errors.Cancelled` and leaves no partial bundle).  Run it off the GUI
-thread (``ui.tasks``).
+in its own change).  ``progress(done, total)`` (a :class:`~seatledger.progress.Progress`) is
+called along the way; cancelling it raises :class:`~seatledger.errors.Cancelled` and leaves no
+partial bundle.  Run it off the GUI thread (``ui.tasks``).
 
 The bundle holds:
 
@@ -43,7 +43,6 @@ from seatledger.services.audits.bundle.model import (
     Chart,
     Checkpoint,
     Decision,
-    Progress,
     ReportFinding,
     ReportInput,
     Resolution,
@@ -72,7 +71,6 @@ __all__ = [
     "Chart",
     "Checkpoint",
     "Decision",
-    "Progress",
     "ReportFinding",
     "ReportInput",
     "Resolution",

@@ -8,15 +8,12 @@ their resolutions, acknowledgements, attestation) and hands it to
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 
 from seatledger.services.position.engine import Finding, PositionRow
-
-Progress = Callable[[int, int], bool]
-"""Called with (done, total); returning False cancels (the same contract as ``ui.tasks``)."""
 
 
 class Trigger(StrEnum):

@@ -34,9 +34,10 @@ from sqlalchemy.orm import Session, aliased
 
 from seatledger.domain.ledger import Failure, Problem
 from seatledger.errors import Cancelled, KnownError, LedgerIntegrityError, NotFoundError
+from seatledger.progress import Progress
 from seatledger.services.audits.bundle import verify_bundle as vb
 from seatledger.services.audits.bundle.ledger_file import Job, Message, Producer
-from seatledger.services.audits.bundle.model import BundleResult, Checkpoint, Progress, ReportInput
+from seatledger.services.audits.bundle.model import BundleResult, Checkpoint, ReportInput
 from seatledger.services.core.context import Context
 from seatledger.services.position.engine import end_of, installed
 from seatledger.services.position.export import safe_text
@@ -386,7 +387,7 @@ def write_bundle(
     """Write the bundle for ``report`` into ``out_dir`` and return where and what it signed.
 
     Raises:
-        Cancelled: ``progress`` returned False; nothing is left behind.
+        Cancelled: ``progress`` was cancelled; nothing is left behind.
         KnownError: the folder cannot be written, the scope names something unknown, or the
             ledger's chain is broken (a deleted, reordered or truncated ledger is never signed).
     """
@@ -479,10 +480,15 @@ class _Ticker:
         self.entries = entries
         self.steps = 0
 
-    def report(self) -> bool:
-        """Tell the caller how far the export is; False once it cancelled."""
+    def report(self) -> None:
+        """Tell the caller how far the export is.
+
+        Raises:
+            Cancelled: the caller cancelled.
+        """
         done = min(self.entries() + self.steps * _STEP, self.total)
-        return self.progress is None or self.progress(done, self.total)
+        if self.progress is not None:
+            self.progress(done, self.total)
 
     def step(self) -> None:
         """One more step done.
@@ -491,13 +497,13 @@ class _Ticker:
             Cancelled: the caller cancelled.
         """
         self.steps += 1
-        if not self.report():
-            raise Cancelled("The report export was cancelled.")
+        self.report()
 
     def finish(self) -> None:
-        """Everything is done."""
+        """Everything is done (and in place: a cancel arriving now comes too late to matter)."""
         if self.progress is not None:
-            self.progress(self.total, self.total)
+            with suppress(Cancelled):
+                self.progress(self.total, self.total)
 
 
 def _bundle_name(report: ReportInput) -> str:
@@ -525,8 +531,7 @@ def _await_ledger(zipper: _Zipper, tick: _Ticker) -> tuple[str, int]:
         KnownError: the helper failed.
     """
     while not zipper.ledger_done.wait(0.1):
-        if not tick.report():
-            raise Cancelled("The report export was cancelled.")
+        tick.report()
     result = zipper.ledger_result
     if result[0] == "done":
         return str(result[1]), int(result[2])
