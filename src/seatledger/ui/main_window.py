@@ -27,7 +27,6 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMenu,
     QMessageBox,
-    QProgressDialog,
     QStackedWidget,
     QStyle,
     QStyledItemDelegate,
@@ -40,6 +39,7 @@ from seatledger import APP_NAME, __version__
 from seatledger.domain.ledger import Verdict
 from seatledger.domain.roles import Permission, allows
 from seatledger.errors import KnownError
+from seatledger.progress import Progress
 from seatledger.services.catalog.queries import LicenseState
 from seatledger.services.operators.session import Services
 from seatledger.services.operators.workspace import Workspace, describe_upgrade
@@ -55,7 +55,8 @@ from seatledger.ui.pages.people import PeoplePage
 from seatledger.ui.pages.reconciliation import ReconciliationPage
 from seatledger.ui.pages.titles import SoftwareTitlesPage
 from seatledger.ui.pages.usage import UsagePage
-from seatledger.ui.tasks import Progress, Runner, Task
+from seatledger.ui.progress_strip import ProgressStrip
+from seatledger.ui.tasks import Runner, Task
 
 PAGE_TYPES: tuple[type[Page], ...] = (
     DashboardPage,
@@ -188,7 +189,6 @@ class MainWindow(QMainWindow):
         self._settings = settings if settings is not None else QSettings()
         self._closed = False
         self.verify_box: QMessageBox | None = None
-        self._verify_progress: QProgressDialog | None = None
         self.setObjectName("main_window")
         self.setMinimumSize(760, 480)
 
@@ -528,6 +528,10 @@ class MainWindow(QMainWindow):
         self.demo_badge = QLabel("DEMO", self)
         self.demo_badge.setStyleSheet(_DEMO_STYLE)
         self.demo_badge.setToolTip("A demo database with made-up data")
+        # Long work the window runs itself (verifying the ledger) shows here, never modal.
+        self.progress = ProgressStrip("Cancel", self)
+        self.progress.setMaximumWidth(420)
+        bar.addPermanentWidget(self.progress)
         bar.addPermanentWidget(self.operator_label)
         bar.addPermanentWidget(_separator(self))
         bar.addPermanentWidget(self.database_status)
@@ -600,12 +604,11 @@ class MainWindow(QMainWindow):
     def refresh_counts(self) -> None:
         """Recount the navigation entries in the background."""
         services = self.services
-        task = Task(lambda _progress: _counts(services), self)
-        task.succeeded.connect(self._show_counts)
-        self.runner.start(task)
+        task = Task(lambda _progress: _counts(services), self).on_done(self._show_counts)
+        self.runner.start(task, key="navigation counts")
 
-    def _show_counts(self, counts: object) -> None:
-        if self._closed or not isinstance(counts, dict):
+    def _show_counts(self, counts: dict[str, int]) -> None:
+        if self._closed:
             return
         for row, page in enumerate(PAGE_TYPES):
             item = self.nav.item(row)
@@ -653,33 +656,19 @@ class MainWindow(QMainWindow):
     def verify_ledger(self) -> None:
         """Verify the whole ledger in the background, with progress and cancel."""
         ledger = self.services.ledger
-        total = ledger.size()  # one head read
-        progress = QProgressDialog(
-            "Verifying the activity ledger…", "Cancel", 0, max(total, 1), self
-        )
-        progress.setWindowTitle("Verify ledger")
-        progress.setWindowModality(Qt.WindowModality.WindowModal)
-        progress.setMinimumDuration(400)
-        progress.setAutoClose(False)
-        progress.setAutoReset(False)
-        self._verify_progress = progress
 
-        def work(report: Progress) -> Verdict:
-            return ledger.verify(progress=lambda done: report(done, total))
+        def work(progress: Progress) -> Verdict:
+            return ledger.verify(progress=progress)
 
-        task = Task(work, self)
-        task.progressed.connect(lambda done, _total: progress.setValue(min(done, max(total, 1))))
-        progress.canceled.connect(task.cancel)
-        task.succeeded.connect(self._show_verdict)
+        task = Task(work, self).on_done(self._show_verdict)
         task.failed.connect(self._task_failed)
         task.cancelled.connect(lambda: self._status("Ledger verification cancelled."))
-        task.finished.connect(progress.close)
         self.menu_actions["verify_ledger"].setEnabled(False)
         task.finished.connect(lambda: self.menu_actions["verify_ledger"].setEnabled(True))
+        self.progress.follow(task, "Verifying the activity ledger…")
         self.runner.start(task)
 
-    def _show_verdict(self, verdict: object) -> None:
-        assert isinstance(verdict, Verdict)
+    def _show_verdict(self, verdict: Verdict) -> None:
         ok, headline, details = verdict_text(verdict)
         box = QMessageBox(self)
         box.setObjectName("verify_result")

@@ -40,7 +40,8 @@ from PySide6.QtWidgets import (
 )
 
 from seatledger.domain.roles import Permission, allows
-from seatledger.errors import Cancelled, KnownError
+from seatledger.errors import KnownError
+from seatledger.progress import Progress
 from seatledger.services.audits.bundle.model import BundleResult, Chart, Decision, Trigger
 from seatledger.services.audits.service import (
     AuditInfo,
@@ -53,9 +54,9 @@ from seatledger.services.audits.service import (
 from seatledger.services.operators.session import ORGANIZATION_KEY, Services, read_setting
 from seatledger.services.position.engine import Finding, Position, PositionRow
 from seatledger.ui.dialogs.common import InlineMessage, helper_button, make_form, row, wide
-from seatledger.ui.dialogs.import_wizard import WorkStrip
 from seatledger.ui.list_model import ListColumn, ListTableModel
-from seatledger.ui.tasks import Progress, Runner
+from seatledger.ui.progress_strip import ProgressStrip
+from seatledger.ui.tasks import Runner, Task
 
 STATEMENT = (
     "I attest that this report states the organization's license position as of the audit "
@@ -461,7 +462,7 @@ class PositionPage(_StepPage):
         self.model: ListTableModel[PositionRow] = ListTableModel(_POSITION_COLUMNS, self)
         self.table = _table(self, self.model)
         self.table.setObjectName("position")
-        self.strip = WorkStrip(wizard.runner, "Cancel")
+        self.strip = ProgressStrip("Cancel")
         self.strip.busy_changed.connect(lambda _busy: self.completeChanged.emit())
         layout = QVBoxLayout(self)
         layout.addWidget(self.summary)
@@ -540,7 +541,7 @@ class FindingsPage(_StepPage):
         self.record.setObjectName("record")
         self.record.setDefault(False)
         self.record.setAutoDefault(False)
-        self.strip = WorkStrip(wizard.runner, "Cancel")
+        self.strip = ProgressStrip("Cancel")
         self.strip.busy_changed.connect(lambda _busy: self.completeChanged.emit())
 
         self.detail = _note()
@@ -801,7 +802,7 @@ class SignPage(_StepPage):
         self.open_folder = QPushButton("&Open bundle folder")
         self.open_folder.setObjectName("open_folder")
         self.open_folder.hide()
-        self.strip = WorkStrip(wizard.runner, "Cancel")
+        self.strip = ProgressStrip("Cancel")
         self.strip.busy_changed.connect(self._busy)
         self.new_key = False
         self._charts_dir: tempfile.TemporaryDirectory[str] | None = None
@@ -958,13 +959,12 @@ class SignPage(_StepPage):
                 progress=progress,
             )
 
-        self.strip.run(
-            "Writing and signing the bundle…",
-            work,
-            self._signed,
-            lambda message, _details: self._stopped(message),
-            lambda: self._stopped("Cancelled; nothing was written and the audit is not signed."),
+        task = Task(work).on_done(self._signed)
+        task.failed.connect(lambda message, _details: self._stopped(message))
+        task.cancelled.connect(
+            lambda: self._stopped("Cancelled; nothing was written and the audit is not signed.")
         )
+        self.strip.run(self.audit_wizard.runner, task, "Writing and signing the bundle…")
 
     def _cleanup(self) -> None:
         if self._charts_dir is not None:
@@ -975,9 +975,8 @@ class SignPage(_StepPage):
         self._cleanup()
         self.message.show_message(message)
 
-    def _signed(self, result: object) -> None:
+    def _signed(self, result: BundleResult) -> None:
         self._cleanup()
-        assert isinstance(result, BundleResult)
         wizard = self.audit_wizard
         wizard.bundle = result
         assert wizard.audit is not None
@@ -1129,28 +1128,24 @@ class AuditWizard(QWizard):
         as_of, shelf = audit.as_of, audit.shelf_days
 
         def work(progress: Progress) -> Position:
-            def step(done: int, total: int) -> None:
-                if not progress(done, total):
-                    raise Cancelled
+            return service.position(as_of, shelf, progress)
 
-            return service.position(as_of, shelf, step)
-
-        def done(result: object) -> None:
-            assert isinstance(result, Position)
+        def done(result: Position) -> None:
             self.position = result
             then()
 
-        page.strip.run(
-            f"Computing the position on {as_of}…",
-            work,
-            done,
+        task = Task(work).on_done(done)
+        task.failed.connect(
             lambda message, _details: page.message.show_message(
                 f"The position could not be computed: {message}"
-            ),
+            )
+        )
+        task.cancelled.connect(
             lambda: page.message.show_message(
                 "Cancelled; go back and forth to compute the position again.", "warning"
-            ),
+            )
         )
+        page.strip.run(self.runner, task, f"Computing the position on {as_of}…")
 
     def reject(self) -> None:
         """Cancel running work first (the wizard stays open to say so); otherwise close.

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +23,6 @@ from PySide6.QtCore import (
     QObject,
     QPersistentModelIndex,
     Qt,
-    Signal,
 )
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
@@ -31,10 +30,8 @@ from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
     QGridLayout,
-    QHBoxLayout,
     QLabel,
     QLineEdit,
-    QProgressBar,
     QSizePolicy,
     QVBoxLayout,
     QWidget,
@@ -42,10 +39,10 @@ from PySide6.QtWidgets import (
     QWizardPage,
 )
 
-from seatledger.errors import Cancelled
 from seatledger.ingest.formats import FIELDS, FORMATS, Kind, detect
 from seatledger.ingest.tabular import Problem
 from seatledger.ingest.values import DateOrder
+from seatledger.progress import Progress
 from seatledger.services.imports.options import ImportOptions
 from seatledger.services.imports.service import ImportRejected, ImportResult, Preview, record_fields
 from seatledger.services.operators.session import Services
@@ -61,6 +58,7 @@ from seatledger.ui.dialogs.common import (
     wide,
 )
 from seatledger.ui.dialogs.errors import show_error
+from seatledger.ui.progress_strip import ProgressStrip
 from seatledger.ui.table_model import (
     ALIGN,
     DISPLAY,
@@ -73,7 +71,7 @@ from seatledger.ui.table_model import (
     TOOLTIP,
     plain,
 )
-from seatledger.ui.tasks import Progress, Runner, Task
+from seatledger.ui.tasks import Runner, Task
 from seatledger.ui.widgets import DataTable
 
 FILE_FILTER = (
@@ -89,18 +87,6 @@ LONG_CELL = 40
 MIN_SECTION = 56  # pixels: a column fitted to a short header still reads as a column
 MAX_SECTION = 320  # pixels: no column fitted to its contents grows beyond this
 GOOD_TEXT = "#1e6b34"
-
-ServiceProgress = Callable[[int, int], None]
-
-
-def cancellable(progress: Progress, what: str) -> ServiceProgress:
-    """Adapt a task's progress (False once cancelled) to the services' (raise to cancel)."""
-
-    def report(done: int, total: int) -> None:
-        if not progress(done, total):
-            raise Cancelled(f"{what} was cancelled; nothing was changed.")
-
-    return report
 
 
 def problems_headline(total: int, shown: int) -> str:
@@ -251,81 +237,6 @@ def _fit_columns(view: DataTable) -> None:
     header.setStretchLastSection(True)
 
 
-# ------------------------------------------------------------------------------ work strip
-
-
-class WorkStrip(QWidget):
-    """A progress bar and a Cancel button following one background task at a time.
-
-    Signals:
-        busy_changed(bool): work started (True) or ended, whatever its outcome (False).
-    """
-
-    busy_changed = Signal(bool)
-
-    def __init__(self, runner: Runner, cancel_text: str, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self._runner = runner
-        self.task: Task | None = None
-        self.label = QLabel()
-        self.bar = QProgressBar()
-        self.bar.setTextVisible(False)
-        self.cancel_button = helper_button(cancel_text)
-        self.cancel_button.clicked.connect(self.cancel)
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.label)
-        layout.addWidget(self.bar, 1)
-        layout.addWidget(self.cancel_button)
-        self.hide()
-
-    @property
-    def busy(self) -> bool:
-        """Whether a task is running."""
-        return self.task is not None
-
-    def run(
-        self,
-        text: str,
-        work: Callable[[Progress], object],
-        succeeded: Callable[[object], None],
-        failed: Callable[[str, str], None],
-        cancelled: Callable[[], None],
-    ) -> None:
-        """Start ``work`` on the runner; the callbacks get its outcome on the GUI thread."""
-        task = Task(work)
-        self.task = task
-        self.label.setText(text)
-        self.bar.setRange(0, 0)
-        self.cancel_button.setEnabled(True)
-        task.progressed.connect(self._progressed)
-        task.succeeded.connect(succeeded)
-        task.failed.connect(failed)
-        task.cancelled.connect(cancelled)
-        task.finished.connect(self._finished)
-        self.show()
-        self.cancel_button.setFocus(Qt.FocusReason.OtherFocusReason)
-        self.busy_changed.emit(True)
-        self._runner.start(task)
-
-    def cancel(self) -> None:
-        """Ask the task to stop at its next progress report."""
-        if self.task is not None:
-            self.task.cancel()
-            self.label.setText("Cancelling…")
-            self.cancel_button.setEnabled(False)
-
-    def _progressed(self, done: int, total: int) -> None:
-        if total > 0:
-            self.bar.setRange(0, total)
-            self.bar.setValue(min(done, total))
-
-    def _finished(self) -> None:
-        self.task = None
-        self.hide()
-        self.busy_changed.emit(False)
-
-
 # ---------------------------------------------------------------------------- column mapping
 
 
@@ -456,7 +367,7 @@ class ChoosePage(QWizardPage):
         self.layouts.setWordWrap(True)
         self.layouts.setObjectName("knownLayouts")
         self.message = InlineMessage()
-        self.strip = WorkStrip(wizard.runner, "Cancel preview")
+        self.strip = ProgressStrip("Cancel preview")
 
         form = make_form()
         kind_label = QLabel("&Kind:")
@@ -577,15 +488,15 @@ class ChoosePage(QWizardPage):
             if base.mapping_name:
                 _kind, columns = imports.mapping(base.mapping_name)
                 options = dataclasses.replace(base, mapping=columns)
-            return options, imports.preview(path, options, cancellable(progress, "The preview"))
+            return options, imports.preview(path, options, progress)
 
         self.message.clear_message()
-        self.strip.run(
-            f"Reading {path.name}…", work, self._previewed, self._failed, self._cancelled
-        )
+        task = Task(work).on_done(self._previewed)
+        task.failed.connect(self._failed)
+        task.cancelled.connect(self._cancelled)
+        self.strip.run(self._wizard.runner, task, f"Reading {path.name}…")
 
-    def _previewed(self, outcome: object) -> None:
-        assert isinstance(outcome, tuple)
+    def _previewed(self, outcome: tuple[ImportOptions, Preview]) -> None:
         options, preview = outcome
         self._wizard.set_preview(self.path, options, preview)
         self._advance = True
@@ -674,7 +585,7 @@ class PreviewPage(QWizardPage):
         sample_label.setBuddy(self.sample_view)
 
         self.message = InlineMessage()
-        self.strip = WorkStrip(wizard.runner, "Cancel preview")
+        self.strip = ProgressStrip("Cancel preview")
 
         layout = QVBoxLayout(self)
         layout.setSpacing(8)
@@ -802,17 +713,17 @@ class PreviewPage(QWizardPage):
         imports = self._wizard.services.imports
 
         def work(progress: Progress) -> Preview:
-            return imports.preview(path, options, cancellable(progress, "The preview"))
+            return imports.preview(path, options, progress)
 
-        def previewed(preview: object) -> None:
-            assert isinstance(preview, Preview)
+        def previewed(preview: Preview) -> None:
             self._wizard.set_preview(path, options, preview)
             self.show_preview()
 
         self.message.clear_message()
-        self.strip.run(
-            f"Reading {path.name} again…", work, previewed, self._failed, self._cancelled
-        )
+        task = Task(work).on_done(previewed)
+        task.failed.connect(self._failed)
+        task.cancelled.connect(self._cancelled)
+        self.strip.run(self._wizard.runner, task, f"Reading {path.name} again…")
 
     def _date_chosen(self, index: int) -> None:
         options = self._wizard.import_options
@@ -899,7 +810,7 @@ class CommitPage(QWizardPage):
         self.problem_model = ProblemModel(self)
         self.problem_view = _table(self.problem_model)
         self.retry_button = helper_button("&Run the import again")
-        self.strip = WorkStrip(wizard.runner, "Cancel import")
+        self.strip = ProgressStrip("Cancel import")
         layout = QVBoxLayout(self)
         self._layout = layout
         layout.setSpacing(8)
@@ -946,7 +857,7 @@ class CommitPage(QWizardPage):
                     path,
                     options,
                     expected_sha256=sha256,
-                    progress=cancellable(progress, "The import"),
+                    progress=progress,
                 )
             except ImportRejected as exc:
                 return exc
@@ -954,9 +865,12 @@ class CommitPage(QWizardPage):
             self._written = result
             return result
 
-        self.strip.run("Writing…", work, self._succeeded, self._failed, self._cancelled)
+        task = Task(work).on_done(self._succeeded)
+        task.failed.connect(self._failed)
+        task.cancelled.connect(self._cancelled)
+        self.strip.run(self._wizard.runner, task, "Writing…")
 
-    def _succeeded(self, outcome: object) -> None:
+    def _succeeded(self, outcome: ImportResult | ImportRejected) -> None:
         name = self._name()
         if isinstance(outcome, ImportRejected):
             self.status.setText(f"{name} was not imported.")
@@ -971,7 +885,6 @@ class CommitPage(QWizardPage):
                 "nothing was imported."
             )
             return
-        assert isinstance(outcome, ImportResult)
         self._wizard.imported = outcome
         self._wizard.result_summary = outcome.summary()
         self.status.setText(

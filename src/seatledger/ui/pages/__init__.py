@@ -16,7 +16,7 @@ from seatledger.domain.roles import Permission, allows
 from seatledger.errors import KnownError
 from seatledger.services.operators.session import Services
 from seatledger.ui.changes import CommittedChanges
-from seatledger.ui.tasks import Runner
+from seatledger.ui.tasks import Runner, runner_for
 
 
 class Page(QWidget):
@@ -42,7 +42,6 @@ class Page(QWidget):
         super().__init__(parent)
         self._services = services
         self._stale = False
-        self._own_runner: Runner | None = None
         self.changes = CommittedChanges(services, self)
         self.changes.committed.connect(self._committed)
 
@@ -54,12 +53,7 @@ class Page(QWidget):
     @property
     def runner(self) -> Runner:
         """Where background work runs: the window's runner, when the page is in one."""
-        found = getattr(self.window(), "runner", None)
-        if isinstance(found, Runner):
-            return found
-        if self._own_runner is None:
-            self._own_runner = Runner()
-        return self._own_runner
+        return runner_for(self)
 
     def may(self, permission: Permission) -> bool:
         """Whether the signed-in operator's role allows ``permission`` (to grey out actions)."""

@@ -99,7 +99,6 @@ class AlertsPage(Page):
 
     def __init__(self, services: Services, parent: QWidget | None = None) -> None:
         super().__init__(services, parent)
-        self._task: Task | None = None
         self._wanted: int | None = None
 
         self.show_filter = QComboBox(self)
@@ -185,15 +184,10 @@ class AlertsPage(Page):
         include = bool(self.show_filter.currentData())
         service = self.services.alerts
         task = Task(lambda _progress: service.alerts(include_acknowledged=include), self)
-        self._task = task
-        task.succeeded.connect(lambda rows: self._show(task, rows))
-        task.failed.connect(self.show_error)
-        self.runner.start(task)
+        task.on_done(self._show).failed.connect(self.show_error)
+        self.runner.start(task, key=(self, "alerts"))
 
-    def _show(self, task: Task, rows: object) -> None:
-        if task is not self._task or not isinstance(rows, list):
-            return
-        self._task = None
+    def _show(self, rows: list[AlertRow]) -> None:
         rows.sort(key=lambda a: (not a.open, _SEVERITY_ORDER[a.severity], -a.id))
         self.model.set_rows(rows)
         open_count = sum(1 for a in rows if a.open)

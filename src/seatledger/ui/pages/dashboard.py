@@ -43,6 +43,7 @@ from PySide6.QtWidgets import (
 )
 
 from seatledger.domain.alerts import Severity
+from seatledger.progress import Progress
 from seatledger.services.alerts.dashboard import DashboardFigures, Utilization
 from seatledger.services.alerts.service import AlertRow
 from seatledger.services.catalog.queries import LicenseState
@@ -389,7 +390,6 @@ class DashboardPage(Page):
     def __init__(self, services: Services, parent: QWidget | None = None) -> None:
         super().__init__(services, parent)
         self.figures: DashboardFigures | None = None
-        self._task: Task | None = None
 
         self.heading = QLabel("Where things stand", self)
         heading_font = QFont(self.heading.font())
@@ -495,37 +495,32 @@ class DashboardPage(Page):
 
     # ------------------------------------------------------------------ loading
     def refresh(self) -> None:
-        """Recount in the background; the figures shown stay until the new ones arrive."""
+        """Recount in the background; the figures shown stay until the new ones arrive.
+
+        A refresh asked for while a count runs starts a new count that supersedes it (the
+        runner drops the older result), so the figures shown are never older than the last
+        change.
+        """
         super().refresh()
-        if self._task is not None:
-            return  # one count at a time; the one running will show the latest data soon
         services = self.services
 
-        def work(_progress: object) -> _Loaded:
+        def work(_progress: Progress) -> _Loaded:
             return _Loaded(
                 services.dashboard.figures(),
                 services.alerts.alerts(limit=RECENT_ALERTS),
             )
 
-        task = Task(work, self)
-        self._task = task
-        task.succeeded.connect(self._show)
+        task = Task(work, self).on_done(self._show)
         task.failed.connect(self._failed)
-        task.finished.connect(self._done)
         if self.figures is None:
             self.as_of.setText("Counting…")
-        self.runner.start(task)
-
-    def _done(self) -> None:
-        self._task = None
+        self.runner.start(task, key=(self, "figures"))
 
     def _failed(self, message: str, details: str) -> None:
         self.as_of.setText("The figures could not be counted.")
         self.show_error(message, details)
 
-    def _show(self, loaded: object) -> None:
-        if not isinstance(loaded, _Loaded):
-            return
+    def _show(self, loaded: _Loaded) -> None:
         figures = self.figures = loaded.figures
         self.as_of.setText(
             f"{figures.today:%A %d %B %Y} · {figures.licenses:,} license"

@@ -21,7 +21,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
-    QProgressBar,
     QPushButton,
     QSpinBox,
     QSplitter,
@@ -32,7 +31,8 @@ from PySide6.QtWidgets import (
 )
 
 from seatledger.domain.licensing import Metric
-from seatledger.errors import Cancelled, KnownError
+from seatledger.errors import KnownError
+from seatledger.progress import Progress
 from seatledger.services.operators.session import Services
 from seatledger.services.position import export
 from seatledger.services.position.engine import (
@@ -46,7 +46,8 @@ from seatledger.services.position.engine import (
 )
 from seatledger.ui.list_model import ListColumn, ListTableModel
 from seatledger.ui.pages import Page
-from seatledger.ui.tasks import Progress, Task
+from seatledger.ui.progress_strip import ProgressStrip
+from seatledger.ui.tasks import Task
 from seatledger.ui.widgets import SearchBox
 
 _POSITION_COLUMNS: list[ListColumn[PositionRow]] = [
@@ -157,8 +158,6 @@ class ReconciliationPage(Page):
         super().__init__(services, parent)
         self._service = services.position
         self._position: Position | None = None
-        self._task: Task | None = None
-        self._detail_task: Task | None = None
 
         self.as_of = QDateEdit(self)
         self.as_of.setCalendarPopup(True)
@@ -175,10 +174,9 @@ class ReconciliationPage(Page):
         self.recalculate = QPushButton("&Recalculate", self)
         self.export_button = QPushButton("&Export…", self)
         self.export_button.setToolTip("Save the position and findings as CSV, XLSX or JSON")
-        self.progress = QProgressBar(self)
-        self.progress.setMaximumWidth(200)
-        self.progress.setTextVisible(False)
-        self.cancel = QPushButton("Cancel", self)
+        self.progress = ProgressStrip("Cancel", self)
+        self.progress.setMaximumWidth(360)
+        self.progress.busy_changed.connect(self._set_busy)
         self.summary = QLabel(self)
         self.summary.setObjectName("position_summary")
         self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -192,7 +190,6 @@ class ReconciliationPage(Page):
         bar.addWidget(self.recalculate)
         bar.addStretch(1)
         bar.addWidget(self.progress)
-        bar.addWidget(self.cancel)
         bar.addWidget(self.export_button)
 
         self.position_model: ListTableModel[PositionRow] = ListTableModel(_POSITION_COLUMNS, self)
@@ -254,7 +251,6 @@ class ReconciliationPage(Page):
         self.recalculate.clicked.connect(self.refresh)
         self.as_of.dateChanged.connect(lambda _date: self.refresh())
         self.shelf_days.editingFinished.connect(self.refresh)
-        self.cancel.clicked.connect(self._cancel)
         self.export_button.clicked.connect(self.export_dialog)
         self.search.searched.connect(lambda _text: self._apply_filters())
         self.only_problems.currentIndexChanged.connect(lambda _index: self._apply_filters())
@@ -272,57 +268,30 @@ class ReconciliationPage(Page):
     def refresh(self) -> None:
         """Recompute the position in the background."""
         super().refresh()
-        if self._task is not None:
-            self._task.cancel()
         as_of, shelf = self.as_of_date(), self.shelf_days.value()
         service = self._service
 
-        def work(report: Progress) -> Position:
-            def step(done: int, total: int) -> None:
-                if not report(done, total):
-                    raise Cancelled
+        def work(progress: Progress) -> Position:
+            return service.position(as_of, shelf, progress)
 
-            return service.position(as_of, shelf, step)
-
-        task = Task(work, self)
-        self._task = task
-        task.progressed.connect(self._progressed)
-        task.succeeded.connect(lambda result: self._show(task, result))
-        task.failed.connect(lambda message, _details: self._failed(task, message))
-        task.cancelled.connect(lambda: self._stopped(task, "Cancelled; showing the last result."))
-        self._set_busy(True)
+        # A newer computation (another date) supersedes one still running: it is cancelled and
+        # its outcome dropped.
+        task = Task(work, self).on_done(self._show)
+        task.failed.connect(
+            lambda message, _details: self.summary.setText(
+                f"The position could not be computed: {message}"
+            )
+        )
+        task.cancelled.connect(lambda: self.summary.setText("Cancelled; showing the last result."))
+        self.progress.follow(task, "Computing…")
         self.summary.setText(f"Computing the position on {as_of}…")
-        self.runner.start(task)
-
-    def _cancel(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
+        self.runner.start(task, key=(self, "position"))
 
     def _set_busy(self, busy: bool) -> None:
-        self.progress.setVisible(busy)
-        self.cancel.setVisible(busy)
         self.recalculate.setEnabled(not busy)
         self.export_button.setEnabled(not busy and self._position is not None)
-        if busy:
-            self.progress.setRange(0, 0)
 
-    def _progressed(self, done: int, total: int) -> None:
-        self.progress.setRange(0, max(total, 1))
-        self.progress.setValue(done)
-
-    def _stopped(self, task: Task, message: str) -> None:
-        if task is self._task:
-            self._task = None
-            self._set_busy(False)
-            self.summary.setText(message)
-
-    def _failed(self, task: Task, message: str) -> None:
-        self._stopped(task, f"The position could not be computed: {message}")
-
-    def _show(self, task: Task, result: object) -> None:
-        if task is not self._task or not isinstance(result, Position):
-            return
-        self._task = None
+    def _show(self, result: Position) -> None:
         self._position = result
         self._set_busy(False)
         rows = result.rows
@@ -402,11 +371,8 @@ class ReconciliationPage(Page):
         task = Task(
             lambda _report: service.holders(row.product_id, row.metric, column, as_of), self
         )
-        self._detail_task = task
 
-        def shown(result: object) -> None:
-            if task is not self._detail_task or not isinstance(result, tuple):
-                return
+        def shown(result: tuple[list[Holder], int]) -> None:
             holders, total = result
             self.holder_model.set_rows(holders)
             more = f" (the first {len(holders):,} shown)" if total > len(holders) else ""
@@ -420,9 +386,9 @@ class ReconciliationPage(Page):
             self.holder_title.setText(text)
             self._fit_holders()
 
-        task.succeeded.connect(shown)
+        task.on_done(shown)
         task.failed.connect(lambda message, _d: self.holder_title.setText(message))
-        self.runner.start(task)
+        self.runner.start(task, key=(self, "detail"))
 
     def _finding_selected(self, _selected: QItemSelection, _deselected: QItemSelection) -> None:
         index = self.finding_view.currentIndex()
@@ -431,20 +397,17 @@ class ReconciliationPage(Page):
         finding = self.finding_model.row(index.row())
         as_of, shelf, service = self.as_of_date(), self._position.shelf_days, self._service
         task = Task(lambda _report: service.finding_rows(finding, as_of, shelf), self)
-        self._detail_task = task
 
-        def shown(result: object) -> None:
-            if task is not self._detail_task or not isinstance(result, list):
-                return
+        def shown(result: list[Holder]) -> None:
             self.holder_model.set_rows(result)
             self.holder_title.setText(
                 f"<b>{finding.kind.label}</b> — {finding.title}: {finding.text}."
             )
             self._fit_holders()
 
-        task.succeeded.connect(shown)
+        task.on_done(shown)
         task.failed.connect(lambda message, _d: self.holder_title.setText(message))
-        self.runner.start(task)
+        self.runner.start(task, key=(self, "detail"))
 
     def _fit_holders(self) -> None:
         self.holder_view.resizeColumnToContents(0)

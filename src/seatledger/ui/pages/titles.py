@@ -142,14 +142,11 @@ class SoftwareTitlesPage(Page):
         """Reload titles and rules in the background."""
         super().refresh()
         rules = self.services.rules
-        task = Task(lambda _report: (rules.unmatched(), rules.rules()), self)
-        task.succeeded.connect(self._loaded)
+        task = Task(lambda _report: (rules.unmatched(), rules.rules()), self).on_done(self._loaded)
         task.failed.connect(lambda message, _d: self.unmatched_label.setText(message))
-        self.runner.start(task)
+        self.runner.start(task, key=(self, "titles"))
 
-    def _loaded(self, result: object) -> None:
-        if not isinstance(result, tuple):
-            return
+    def _loaded(self, result: tuple[list[Unmatched], list[RuleRow]]) -> None:
         self._unmatched, self._rules = result
         self._show()
 

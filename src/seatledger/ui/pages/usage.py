@@ -32,7 +32,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from seatledger.errors import Cancelled, KnownError
+from seatledger.errors import KnownError
+from seatledger.progress import Progress
 from seatledger.services.lookups import NamedItem
 from seatledger.services.operators.session import Services
 from seatledger.services.position import export
@@ -45,7 +46,7 @@ from seatledger.services.usage.history import (
 )
 from seatledger.ui.list_model import ListColumn, ListTableModel
 from seatledger.ui.pages import Page
-from seatledger.ui.tasks import Progress, Task
+from seatledger.ui.tasks import Task
 
 EVERYTHING, LICENSE, PRODUCT, VENDOR, TEAM = range(5)
 KINDS = ("All licenses", "License", "Product", "Vendor", "Team")
@@ -127,8 +128,6 @@ class UsagePage(Page):
         self._choices: dict[int, list[NamedItem]] = {}
         self._series: UsageSeries | None = None
         self._drawn: Any = None
-        self._generation = 0
-        self._team_generation = 0
         self._teams_loaded = False
         self._shown_once = False
 
@@ -365,8 +364,7 @@ class UsagePage(Page):
         """Compute the series the pickers name in the background; the newest request wins."""
         if not self._shown_once:
             return  # nothing is computed until the page is first shown
-        self._generation += 1
-        generation = self._generation
+        self.runner.supersede((self, "series"))  # whatever was asked before is out of date
         scope = self.scope()
         if self.kind.currentIndex() != EVERYTHING and scope.is_everything:
             return  # nothing picked yet
@@ -379,23 +377,17 @@ class UsagePage(Page):
         self.status.setText("Computing…")
 
         def work(_progress: Progress) -> UsageSeries:
-            if generation != self._generation:  # a newer request is queued behind this one
-                raise Cancelled
             return service.series(scope, start, end)
 
-        task = Task(work, self)
-        task.succeeded.connect(lambda result: self._show_series(generation, result))
-        task.failed.connect(lambda message, _details: self._failed(generation, message))
-        self.runner.start(task)
+        task = Task(work, self).on_done(self._show_series)
+        task.failed.connect(lambda message, _details: self._failed(message))
+        self.runner.start(task, key=(self, "series"))
 
-    def _failed(self, generation: int, message: str) -> None:
-        if generation == self._generation:
-            self.status.setText("")
-            self.forecast.setText(message)
+    def _failed(self, message: str) -> None:
+        self.status.setText("")
+        self.forecast.setText(message)
 
-    def _show_series(self, generation: int, result: object) -> None:
-        if generation != self._generation or not isinstance(result, UsageSeries):
-            return
+    def _show_series(self, result: UsageSeries) -> None:
         from seatledger.charts.usage import draw_usage  # noqa: PLC0415
 
         self._series = result
@@ -471,8 +463,6 @@ class UsagePage(Page):
     def recompute_teams(self) -> None:
         """Recompute the team table for the chosen day in the background."""
         self._teams_loaded = True
-        self._team_generation += 1
-        generation = self._team_generation
         day = _date(self.as_of.date())
         service = self._service
         self.teams_status.setText("Computing…")
@@ -480,14 +470,11 @@ class UsagePage(Page):
         def work(_progress: Progress) -> list[TeamCost]:
             return service.team_costs(day)
 
-        task = Task(work, self)
-        task.succeeded.connect(lambda rows: self._show_teams(generation, rows))
+        task = Task(work, self).on_done(self._show_teams)
         task.failed.connect(lambda message, _details: self.teams_status.setText(message))
-        self.runner.start(task)
+        self.runner.start(task, key=(self, "teams"))
 
-    def _show_teams(self, generation: int, rows: object) -> None:
-        if generation != self._team_generation or not isinstance(rows, list):
-            return
+    def _show_teams(self, rows: list[TeamCost]) -> None:
         self.team_model.set_rows(rows)
         seats = sum(r.seats for r in rows)
         self.teams_status.setText(f"{len(rows):,} rows · {seats:,} seats")
