@@ -55,9 +55,9 @@ class Reporter:
         Raises:
             Cancelled: :meth:`cancel` was called.
         """
-        self.check()
         if self._step is not None:
             self._step(done, total)
+        self.check()  # after the report: a cancel it prompted stops the work at once
 
     def stage(self, name: str, /) -> None:
         """Report the start of a stage.
@@ -65,9 +65,9 @@ class Reporter:
         Raises:
             Cancelled: :meth:`cancel` was called.
         """
-        self.check()
         if self._stage is not None:
             self._stage(name)
+        self.check()
 
     def cancel(self) -> None:
         """Make the next report raise ``Cancelled`` (safe from any thread)."""
