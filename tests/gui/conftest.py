@@ -1,6 +1,9 @@
 """GUI fixtures: a SQLite workspace opened as the app opens it, and main windows that are always
 closed with no background thread left running.
 
+Background work runs inline (:class:`SyncRunner`) unless a test builds a real
+:class:`~seatledger.ui.tasks.Runner` itself (tests/gui/test_tasks.py crosses real threads).
+
 ``admin`` is overridden here so that the shared fixtures built on it (``org``, ``as_role``) run on
 one SQLite database opened through :class:`Workspace`, not on every engine.
 """
@@ -17,7 +20,7 @@ from pytestqt.qtbot import QtBot
 from seatledger.services.operators.session import Services
 from seatledger.services.operators.workspace import Workspace
 from seatledger.ui.main_window import LICENSES, MainWindow
-from seatledger.ui.tasks import SyncRunner
+from seatledger.ui.tasks import SyncRunner, live_runners, use_shared_runner
 
 PASSWORD = "correct horse"
 
@@ -79,9 +82,18 @@ def window(make_window: Callable[[Services], MainWindow], admin: Services) -> Ma
 
 
 @pytest.fixture(autouse=True)
-def _no_thread_left(qapp: object) -> Iterator[None]:
-    """Fail a test that leaves pooled Qt threads running."""
+def _synchronous_shared_runner() -> Iterator[None]:
+    """Dialogs outside a window (start, sign-in) run their work inline, like the windows'."""
+    use_shared_runner(SyncRunner())
     yield
-    pool = QThreadPool.globalInstance()
-    assert pool.waitForDone(5000), "a QThreadPool task is still running"
-    assert pool.activeThreadCount() == 0
+    use_shared_runner(None)
+
+
+@pytest.fixture(autouse=True)
+def _no_thread_left(qapp: object) -> Iterator[None]:
+    """Fail a test that leaves pooled Qt threads running: the global pool's and every runner's."""
+    yield
+    pools = [QThreadPool.globalInstance()] + [runner.pool for runner in live_runners()]
+    for pool in pools:
+        assert pool.waitForDone(5000), "a QThreadPool task is still running"
+        assert pool.activeThreadCount() == 0

@@ -18,6 +18,7 @@ from pytestqt.qtbot import QtBot
 
 from seatledger.domain.licensing import Metric
 from seatledger.domain.roles import Role
+from seatledger.progress import Progress
 from seatledger.services.catalog.queries import LicenseQuery
 from seatledger.services.catalog.service import EntitlementInput
 from seatledger.services.directory.queries import DeviceQuery, PeopleQuery
@@ -723,10 +724,10 @@ def demo_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 FakeBuild = Callable[..., str]
 
 
-def fake_build(steps: Callable[[Callable[[str, int, int], None]], None]) -> FakeBuild:
+def fake_build(steps: Callable[[Progress], None]) -> FakeBuild:
     """A stand-in for build_demo (the real one is tested with the services) that runs ``steps``."""
 
-    def build(db: str, size: str, *, progress: Callable[[str, int, int], None]) -> str:
+    def build(db: str, size: str, *, progress: Progress) -> str:
         assert size == "small"
         workspace = Workspace.open(db)
         workspace.create_administrator("admin", "Ada", "demo")
@@ -740,9 +741,10 @@ def fake_build(steps: Callable[[Callable[[str, int, int], None]], None]) -> Fake
 def test_start_builds_the_demo_with_progress(
     qtbot: QtBot, demo_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def steps(progress: Callable[[str, int, int], None]) -> None:
+    def steps(progress: Progress) -> None:
+        progress.stage("People")
         for done in range(3):
-            progress("People", done, 2)
+            progress(done, 2)
 
     monkeypatch.setattr("seatledger.demo.builder.build_demo", fake_build(steps))
     dialog = shown(qtbot, StartDialog(runner=SyncRunner()))
@@ -753,10 +755,9 @@ def test_start_builds_the_demo_with_progress(
     click(qtbot, dialog.ok_button)
 
     assert dialog.result() == QDialog.DialogCode.Accepted
-    assert dialog.progress_dialog is not None
-    assert not dialog.progress_dialog.isVisible()
-    assert dialog.progress_dialog.label.text() == "People"
-    assert dialog.progress_dialog.bar.value() == 2
+    assert not dialog.progress.isVisible()
+    assert dialog.progress.label.text() == "People"
+    assert dialog.progress.bar.value() == 2
     assert (demo_dir / "demo.sqlite").exists()
     dialog.workspace.close()
 
@@ -766,12 +767,11 @@ def test_start_demo_build_can_be_cancelled(
 ) -> None:
     holder: list[StartDialog] = []
 
-    def steps(progress: Callable[[str, int, int], None]) -> None:
-        progress("Planning", 0, 2)
-        progress_dialog = holder[0].progress_dialog
-        assert progress_dialog is not None
-        click(qtbot, progress_dialog.cancel_button)
-        progress("People", 1, 2)  # raises: the user cancelled
+    def steps(progress: Progress) -> None:
+        progress.stage("Planning")
+        progress(0, 2)
+        click(qtbot, holder[0].progress.cancel_button)
+        progress.stage("People")  # raises: the user cancelled
 
     monkeypatch.setattr("seatledger.demo.builder.build_demo", fake_build(steps))
     dialog = shown(qtbot, StartDialog(runner=SyncRunner()))
@@ -782,8 +782,7 @@ def test_start_demo_build_can_be_cancelled(
 
     assert dialog.isVisible()
     assert dialog.message.text() == "Building the demo database was cancelled."
-    assert dialog.progress_dialog is not None
-    assert not dialog.progress_dialog.isVisible()
+    assert not dialog.progress.isVisible()
 
 
 def test_sign_in_shows_the_demo_operators(

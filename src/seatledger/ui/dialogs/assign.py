@@ -24,7 +24,8 @@ from PySide6.QtWidgets import (
 
 from seatledger.domain.licensing import LimitState, Metric, check_assignment
 from seatledger.domain.roles import Permission, allows
-from seatledger.errors import KnownError, ValidationError
+from seatledger.errors import ValidationError
+from seatledger.progress import Progress
 from seatledger.services.catalog.queries import LicenseRow
 from seatledger.services.directory.queries import DeviceQuery, PeopleQuery
 from seatledger.services.operators.session import Services
@@ -36,9 +37,11 @@ from seatledger.ui.dialogs.common import (
     helper_button,
     make_form,
     set_invalid,
-    wait_cursor,
 )
+from seatledger.ui.dialogs.errors import show_error
+from seatledger.ui.progress_strip import ProgressStrip
 from seatledger.ui.table_model import PlainPresenter
+from seatledger.ui.tasks import Task, runner_for
 
 ALL_TEAMS = -1
 DEVICE_PROCESSORS, DEVICE_CORES = 3, 4
@@ -164,6 +167,8 @@ class AssignDialog(QDialog):
         layout.addWidget(self.summary)
         layout.addLayout(form)
         layout.addWidget(self.message)
+        self.busy = ProgressStrip(parent=self, cancellable=False)
+        layout.addWidget(self.busy)
         layout.addWidget(self.buttons)
         # Only once the button is inside the dialog does the dialog remember it as its default.
         self.ok_button.setDefault(True)
@@ -308,25 +313,54 @@ class AssignDialog(QDialog):
             return
         keys = self.selected_keys()
         over = self.over_commit.isVisible() and self.over_commit.isChecked()
-        try:
-            with wait_cursor():
-                outcome = self.services.seats.assign(
-                    self.entitlement_id,
-                    people=() if self.to_devices else keys,
-                    devices=keys if self.to_devices else (),
-                    reason=self.reason.text() if over else "",
-                    over_commit=over,
-                    note=self.note.text(),
-                )
-        except ValidationError as exc:
-            if exc.field == "Reason":
-                set_invalid(self.reason, True, self.reason_label)
-            self._refused(str(exc))
-        except KnownError as exc:
-            self._refused(str(exc))
-        else:
-            self.result = outcome
-            self.accept()
+        seats, entitlement_id = self.services.seats, self.entitlement_id
+        people, devices = ((), keys) if self.to_devices else (keys, ())
+        reason, note = (self.reason.text() if over else ""), self.note.text()
+
+        def work(_progress: Progress) -> AssignResult:
+            return seats.assign(
+                entitlement_id,
+                people=people,
+                devices=devices,
+                reason=reason,
+                over_commit=over,
+                note=note,
+            )
+
+        # Checking the limit and writing a thousand seats takes a while: off the GUI thread.
+        task = Task(work).on_done(self._assigned)
+        task.failed.connect(lambda text, details: self._failed(task, text, details))
+        task.finished.connect(lambda: self._set_busy(False))
+        self._set_busy(True)
+        self.busy.follow(task, f"{self.ok_button.text()}…")
+        runner_for(self).start(task)
+
+    def _set_busy(self, busy: bool) -> None:
+        for widget in (self.picker, self.team_combo, self.select_all, self.note):
+            widget.setEnabled(not busy)
+        self.over_commit.setEnabled(not busy)
+        self.reason.setEnabled(not busy and self.over_commit.isChecked())
+        self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setEnabled(not busy)
+        if busy:
+            self.ok_button.setEnabled(False)
+
+    def _assigned(self, outcome: AssignResult) -> None:
+        self.result = outcome
+        self.accept()
+
+    def _failed(self, task: Task[AssignResult], text: str, details: str) -> None:
+        error = task.error
+        if isinstance(error, ValidationError) and error.field == "Reason":
+            set_invalid(self.reason, True, self.reason_label)
+        self._set_busy(False)
+        self._refused(text)
+        if details:
+            show_error(self, text, details)
+
+    def reject(self) -> None:
+        """Close, unless the seats are being assigned (that cannot be taken back halfway)."""
+        if not self.busy.busy:
+            super().reject()
 
     def _refused(self, text: str) -> None:
         # Someone may have used seats meanwhile: show the figures the refusal was based on.

@@ -1,5 +1,5 @@
-"""What every dialog shares: the inline message, field highlighting, the form dialog base, the
-searchable picker table and the progress dialog that follows a background task.
+"""What every dialog shares: the inline message, field highlighting, the form dialog base (which
+can save off the GUI thread) and the searchable picker table.
 """
 
 from __future__ import annotations
@@ -8,9 +8,9 @@ import itertools
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import partial
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -26,7 +26,6 @@ from PySide6.QtWidgets import (
     QLayout,
     QLineEdit,
     QPlainTextEdit,
-    QProgressBar,
     QPushButton,
     QSpinBox,
     QVBoxLayout,
@@ -36,8 +35,9 @@ from PySide6.QtWidgets import (
 from seatledger.errors import KnownError, ValidationError
 from seatledger.services.core.tables import TableQuery
 from seatledger.services.operators.accounts import MIN_PASSWORD
+from seatledger.ui.progress_strip import ProgressStrip
 from seatledger.ui.table_model import KeyedTableModel, Presenter
-from seatledger.ui.tasks import Task
+from seatledger.ui.tasks import Task, runner_for
 from seatledger.ui.widgets import DataTable, SearchBox
 
 FIELD_WIDTH = 300
@@ -211,7 +211,10 @@ class FormDialog(QDialog):
     list live format problems (:meth:`problems`) and save in :meth:`save`.  A
     :class:`~seatledger.errors.KnownError` raised by ``save`` is shown in the dialog; a
     :class:`~seatledger.errors.ValidationError` also highlights the field it names, and the
-    dialog stays open with the input kept.
+    dialog stays open with the input kept.  Saving that can take longer than a blink (hashing a
+    password, upgrading a database) returns a task from :meth:`save_in_background` instead: it
+    runs on the window's runner while the dialog shows a busy strip, and its failure is shown
+    in the dialog the same way.
     """
 
     def __init__(self, title: str, action: str, parent: QWidget | None = None) -> None:
@@ -244,6 +247,8 @@ class FormDialog(QDialog):
         layout.addWidget(self.hint)
         layout.addWidget(self.message)
         layout.addStretch(1)
+        self.busy = ProgressStrip(parent=self, cancellable=False)
+        layout.addWidget(self.busy)
         layout.addWidget(self.buttons)
         # Only once the button is inside the dialog does the dialog remember it as its default.
         self.ok_button.setDefault(True)
@@ -332,6 +337,14 @@ class FormDialog(QDialog):
         """Call the service; raise a KnownError to refuse."""
         raise NotImplementedError
 
+    def save_in_background(self) -> Task[Any] | None:
+        """The saving work as a task to run off the GUI thread (then :meth:`save` is not called).
+
+        Its work must only read values taken from the widgets beforehand; the dialog accepts
+        once it succeeds, after the task's own ``on_done`` callbacks.
+        """
+        return None
+
     # ----------------------------------------------------------------- state
     def _edited(self, widget: QWidget) -> None:
         if widget is self._error_widget:
@@ -389,6 +402,10 @@ class FormDialog(QDialog):
         previous, self._error_widget = self._error_widget, None
         if previous is not None:
             self._mark(previous)
+        task = self.save_in_background()
+        if task is not None:
+            self._save_with(task)
+            return
         try:
             with wait_cursor():
                 self.save()
@@ -398,6 +415,37 @@ class FormDialog(QDialog):
             self.show_error(str(exc))
         else:
             self.accept()
+
+    def _save_with(self, task: Task[Any]) -> None:
+        task.on_done(lambda _result: self.accept())
+        task.failed.connect(lambda message, details: self._save_failed(task, message, details))
+        task.finished.connect(lambda: self._set_saving(False))
+        self._set_saving(True)
+        self.busy.follow(task, f"{self.ok_button.text()}…")
+        runner_for(self).start(task)
+
+    def _set_saving(self, saving: bool) -> None:
+        for widget in self._inputs:
+            widget.setEnabled(not saving)
+        self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setEnabled(not saving)
+        self.ok_button.setEnabled(not saving and self.complete() and not self.problems())
+
+    def reject(self) -> None:
+        """Close, unless saving is under way (it cannot be taken back halfway)."""
+        if not self.busy.busy:
+            super().reject()
+
+    def _save_failed(self, task: Task[Any], message: str, details: str) -> None:
+        error = task.error
+        self._set_saving(False)
+        if isinstance(error, ValidationError):
+            self.show_error(message, error.field)
+        else:
+            self.show_error(message)
+        if details:
+            from seatledger.ui.dialogs.errors import show_error  # noqa: PLC0415
+
+            show_error(self, message, details)
 
 
 # ------------------------------------------------------------------------------ picker table
@@ -471,66 +519,3 @@ class PickerTable(QWidget):
     def selected_keys(self) -> list[int]:
         """Keys of the selected rows, in display order."""
         return self.view.selected_keys()
-
-
-# ------------------------------------------------------------------------------ task progress
-
-
-class StageRelay(QObject):
-    """Carries a stage description from a worker to the GUI thread (queued by Qt).
-
-    Signals:
-        stage(str): what the work is doing now.
-    """
-
-    stage = Signal(str)
-
-
-class TaskProgressDialog(QDialog):
-    """A window-modal progress dialog following one :class:`~seatledger.ui.tasks.Task`.
-
-    Cancel (or Escape) asks the task to stop; the dialog closes when the task finishes, whatever
-    the outcome.  It never pumps events itself, unlike a modal ``QProgressDialog``.
-    """
-
-    def __init__(self, title: str, task: Task, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setWindowTitle(title)
-        self.setWindowModality(Qt.WindowModality.WindowModal)
-        self.setMinimumWidth(420)
-        self._task = task
-        self.label = QLabel("Starting…")
-        self.bar = QProgressBar()
-        self.bar.setRange(0, 0)
-        self.cancel_button = helper_button("Cancel")
-        self.cancel_button.clicked.connect(self.reject)
-        layout = QVBoxLayout(self)
-        layout.addWidget(self.label)
-        layout.addWidget(self.bar)
-        layout.addLayout(row(0, self.cancel_button))
-        task.progressed.connect(self._progressed)
-        task.finished.connect(self._finished)
-
-    def set_stage(self, text: str) -> None:
-        """Describe what the work is doing now."""
-        if not self._task.is_cancelled:
-            self.label.setText(text)
-
-    def _progressed(self, done: int, total: int) -> None:
-        if total > 0:
-            self.bar.setRange(0, total)
-            self.bar.setValue(min(done, total))
-        else:
-            self.bar.setRange(0, 0)
-
-    def reject(self) -> None:
-        """Ask the task to stop; the dialog closes once it has."""
-        self._task.cancel()
-        self.label.setText("Cancelling…")
-        self.cancel_button.setEnabled(False)
-
-    def _finished(self) -> None:
-        if self._task.is_cancelled:
-            super().reject()
-        else:
-            self.accept()

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from seatledger.domain.roles import Permission, Role, allows
+from seatledger.progress import Progress
 from seatledger.services.operators.accounts import OperatorInfo
 from seatledger.services.operators.session import Services
 from seatledger.ui.dialogs.common import (
@@ -32,6 +33,7 @@ from seatledger.ui.dialogs.common import (
     wide,
 )
 from seatledger.ui.table_model import KEY_ROLE
+from seatledger.ui.tasks import Task
 from seatledger.ui.widgets import DataTable
 
 COL_NAME, COL_FULL_NAME, COL_ROLE, COL_ACTIVE = range(4)
@@ -136,14 +138,19 @@ class AddOperatorDialog(FormDialog):
             return []
         return [(problem, self.confirm if problem == PASSWORDS_DIFFER else self.password)]
 
-    def save(self) -> None:
-        """Add the operator."""
-        self.saved_id = self.services.operators.create(
-            self.name_edit.text(),
-            self.full_name.text(),
-            Role(self.role_combo.currentData()),
-            self.password.text(),
-        )
+    def save_in_background(self) -> Task[int]:
+        """Add the operator off the GUI thread (hashing the password takes a while)."""
+        operators = self.services.operators
+        name, full_name = self.name_edit.text(), self.full_name.text()
+        role, password = Role(self.role_combo.currentData()), self.password.text()
+
+        def work(_progress: Progress) -> int:
+            return operators.create(name, full_name, role, password)
+
+        return Task(work).on_done(self._saved)
+
+    def _saved(self, operator_id: int) -> None:
+        self.saved_id = operator_id
 
 
 class ChangeRoleDialog(FormDialog):
@@ -220,9 +227,14 @@ class ResetPasswordDialog(FormDialog):
             return []
         return [(problem, self.confirm if problem == PASSWORDS_DIFFER else self.password)]
 
-    def save(self) -> None:
-        """Set the password."""
-        self.services.operators.set_password(self.operator.id, self.password.text())
+    def save_in_background(self) -> Task[None]:
+        """Set the password off the GUI thread (hashing it takes a while)."""
+        operators, operator_id, password = (
+            self.services.operators,
+            self.operator.id,
+            self.password.text(),
+        )
+        return Task(lambda _progress: operators.set_password(operator_id, password))
 
 
 def role_combo(selected: Role) -> QComboBox:

@@ -5,9 +5,11 @@ from __future__ import annotations
 from PySide6.QtWidgets import QLineEdit, QWidget
 
 from seatledger.errors import AuthenticationError, ValidationError
+from seatledger.progress import Progress
 from seatledger.services.operators.session import Services
 from seatledger.services.operators.workspace import Workspace
 from seatledger.ui.dialogs.common import FormDialog, wide
+from seatledger.ui.tasks import Task
 
 DEMO_HINT = "Demo operators: admin, manager, auditor, viewer — password demo"
 
@@ -43,10 +45,24 @@ class SignInDialog(FormDialog):
         """Both fields are filled."""
         return bool(self.name_edit.text().strip() and self.password_edit.text())
 
-    def save(self) -> None:
-        """Check the password; a wrong one clears the field and keeps the dialog open."""
-        try:
-            self.services = self.workspace.sign_in(self.name_edit.text(), self.password_edit.text())
-        except AuthenticationError as exc:
+    def save_in_background(self) -> Task[Services]:
+        """Check the password off the GUI thread (Argon2, and a pending upgrade, take time); a
+        wrong one clears the field and keeps the dialog open."""
+        workspace, name, password = self.workspace, self.name_edit.text(), self.password_edit.text()
+
+        def work(_progress: Progress) -> Services:
+            try:
+                return workspace.sign_in(name, password)
+            except AuthenticationError as exc:
+                raise ValidationError(str(exc), "Password") from exc
+
+        task = Task(work).on_done(self._signed_in)
+        task.failed.connect(lambda _message, _details: self._refused(task))
+        return task
+
+    def _signed_in(self, services: Services) -> None:
+        self.services = services
+
+    def _refused(self, task: Task[Services]) -> None:
+        if isinstance(task.error, ValidationError) and task.error.field == "Password":
             self.password_edit.clear()
-            raise ValidationError(str(exc), "Password") from exc

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont
@@ -28,27 +29,26 @@ from PySide6.QtWidgets import (
 )
 
 from seatledger import APP_NAME
-from seatledger.errors import Cancelled, DatabaseError, KnownError, ValidationError
+from seatledger.errors import DatabaseError, KnownError, ValidationError
 from seatledger.paths import data_dir, default_database
+from seatledger.progress import Progress
 from seatledger.services.operators.session import Services
 from seatledger.services.operators.workspace import Workspace
 from seatledger.ui.dialogs.common import (
     INVALID_TEXT,
     PASSWORDS_DIFFER,
     InlineMessage,
-    StageRelay,
-    TaskProgressDialog,
     connect_edited,
     helper_button,
     make_form,
     password_problem,
     row,
     set_invalid,
-    wait_cursor,
     wide,
 )
 from seatledger.ui.dialogs.errors import show_error
-from seatledger.ui.tasks import Progress, Runner, Task
+from seatledger.ui.progress_strip import ProgressStrip
+from seatledger.ui.tasks import Runner, Task, runner_for
 
 DEMO_FILE = "demo.sqlite"
 FILE_FILTER = "SeatLedger databases (*.sqlite *.sqlite3 *.db);;All files (*)"
@@ -67,10 +67,9 @@ class StartDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle(f"Welcome to {APP_NAME}")
         self.setMinimumWidth(880)
-        self._runner = runner or Runner()
+        self._runner = runner or runner_for(parent)
         self._workspace: Workspace | None = None
         self.services: Services | None = None
-        self.progress_dialog: TaskProgressDialog | None = None
 
         title = QLabel(f"Welcome to {APP_NAME}")
         font = QFont(title.font())
@@ -128,6 +127,9 @@ class StartDialog(QDialog):
         layout.addWidget(subtitle)
         layout.addLayout(body, 1)
         layout.addWidget(self.message)
+        # Opening, upgrading or building a database runs off the GUI thread; this shows it.
+        self.progress = ProgressStrip("Cancel", self)
+        layout.addWidget(self.progress)
         layout.addWidget(self.buttons)
         # Only once the button is inside the dialog does the dialog remember it as its default.
         self.ok_button.setDefault(True)
@@ -352,79 +354,96 @@ class StartDialog(QDialog):
             if path.parent == data_dir():
                 path.parent.mkdir(parents=True, exist_ok=True)
             target = str(path)
-        try:
-            with wait_cursor():
+        name, full_name, password = (
+            self.admin_name.text(),
+            self.full_name.text(),
+            self.password.text(),
+        )
+
+        def work(_progress: Progress) -> tuple[Workspace, Services]:
+            try:
                 workspace = Workspace.open(target)
-        except DatabaseError as exc:
-            self._refuse(str(exc), self.create_path)
-            return
-        if not workspace.needs_administrator():
-            name = workspace.display_name
-            workspace.close()
-            self._refuse(
-                f"{name} already has operators. Choose “Open an existing database” to sign in, "
-                "or give a new file name.",
-                self.create_path,
-            )
-            return
+            except DatabaseError as exc:
+                raise ValidationError(str(exc), _DATABASE) from exc
+            try:
+                if not workspace.needs_administrator():
+                    raise ValidationError(
+                        f"{workspace.display_name} already has operators. Choose “Open an "
+                        "existing database” to sign in, or give a new file name.",
+                        _DATABASE,
+                    )
+                return workspace, workspace.create_administrator(name, full_name, password)
+            except BaseException:
+                workspace.close()
+                raise
+
         fields = {
+            _DATABASE: self.create_path,
             "Operator name": self.admin_name,
             "Full name": self.full_name,
             "Password": self.password,
         }
-        try:
-            with wait_cursor():
-                services = workspace.create_administrator(
-                    self.admin_name.text(), self.full_name.text(), self.password.text()
-                )
-        except ValidationError as exc:
-            workspace.close()
-            self._refuse(str(exc), fields.get(exc.field or ""))
-            return
-        except KnownError as exc:
-            workspace.close()
-            self._refuse(str(exc))
-            return
-        self._workspace, self.services = workspace, services
+        task = Task(work).on_done(self._created)
+        task.failed.connect(lambda text, details: self._failed(task, text, details, fields))
+        self._run(task, f"Creating {Path(target).name if '://' not in target else target}…")
+
+    def _created(self, opened: tuple[Workspace, Services]) -> None:
+        self._workspace, self.services = opened
         self.accept()
 
     def _open(self) -> None:
         target = self.open_path.text().strip()
-        try:
-            with wait_cursor():
+
+        def work(_progress: Progress) -> Workspace:
+            try:
                 workspace = Workspace.open(target, create=False)
-        except DatabaseError as exc:
-            self._refuse(str(exc), self.open_path)
-            return
-        if workspace.needs_administrator():
-            name = workspace.display_name
-            workspace.close()
-            self.create_path.setText(target)
-            self.create_choice.setChecked(True)
-            self._refuse(
-                f"{name} has no operators yet. Create its administrator to start using it.",
-                kind="info",
-            )
-            return
+            except DatabaseError as exc:
+                raise ValidationError(str(exc), _DATABASE) from exc
+            if workspace.needs_administrator():
+                name = workspace.display_name
+                workspace.close()
+                raise _NoOperators(
+                    f"{name} has no operators yet. Create its administrator to start using it."
+                )
+            return workspace
+
+        task = Task(work).on_done(self._opened)
+        task.failed.connect(
+            lambda text, details: self._failed(task, text, details, {_DATABASE: self.open_path})
+        )
+        self._run(task, "Opening the database…")
+
+    def _opened(self, workspace: Workspace) -> None:
         self._workspace = workspace
         self.accept()
+
+    def _failed(
+        self, task: Task[Any], text: str, details: str, fields: dict[str, QLineEdit]
+    ) -> None:
+        error = task.error
+        if isinstance(error, _NoOperators):
+            self.create_path.setText(self.open_path.text().strip())
+            self.create_choice.setChecked(True)
+            self._refuse(text, kind="info")
+        elif details:
+            show_error(self, text, details)
+        elif isinstance(error, ValidationError):
+            self._refuse(text, fields.get(error.field or ""))
+        else:
+            self._refuse(text)
 
     def _demo(self) -> None:
         path = demo_path()
-        if path.exists():
-            self._open_demo(path)
-        else:
+        if not path.exists():
             self._build_demo(path)
-
-    def _open_demo(self, path: Path) -> None:
-        try:
-            with wait_cursor():
-                workspace = Workspace.open(path, create=False)
-        except DatabaseError as exc:
-            self._refuse(f"{exc} Delete {path} to build the demo again.")
             return
-        self._workspace = workspace
-        self.accept()
+
+        def work(_progress: Progress) -> Workspace:
+            return _open_demo(path)
+
+        task = Task(work).on_done(self._opened)
+        task.failed.connect(lambda text, details: self._failed(task, text, details, {}))
+        self._run(task, "Opening the demo database…")
 
     def _build_demo(self, path: Path) -> None:
         # Imported here: building a demo is rare and pulls in the generator.
@@ -435,26 +454,39 @@ class StartDialog(QDialog):
         except OSError as exc:
             self._refuse(f"The folder {path.parent} cannot be created: {exc.strerror}.")
             return
-        relay = StageRelay(self)
 
-        def work(progress: Progress) -> str:
-            def report(stage: str, done: int, total: int) -> None:
-                relay.stage.emit(stage)
-                if not progress(done, total):
-                    raise Cancelled("Building the demo database was cancelled.")
+        def work(progress: Progress) -> Workspace:
+            build_demo(str(path), "small", progress=progress)  # a cancel removes the new file
+            return _open_demo(path)
 
-            return build_demo(str(path), "small", progress=report)
-
-        task = Task(work)
-        dialog = TaskProgressDialog("Building the demo database", task, self)
-        relay.stage.connect(dialog.set_stage)
-        task.succeeded.connect(lambda _summary: self._open_demo(path))
+        task = Task(work, cancel_message="Building the demo database was cancelled.")
+        task.on_done(self._opened)
         task.failed.connect(self._demo_failed)
         task.cancelled.connect(self._demo_cancelled)
-        task.finished.connect(relay.deleteLater)
-        self.progress_dialog = dialog
-        dialog.open()
+        self._run(task, "Building the demo database…", cancellable=True)
+
+    def _run(self, task: Task[Any], text: str, *, cancellable: bool = False) -> None:
+        """Run ``task`` off the GUI thread while the dialog shows it is busy."""
+        self._set_busy(True)
+        task.finished.connect(lambda: self._set_busy(False))
+        self.progress.follow(task, text, focus=cancellable, cancellable=cancellable)
         self._runner.start(task)
+
+    def _set_busy(self, busy: bool) -> None:
+        for widget in (self.pages, self.create_choice, self.demo_choice, self.open_choice):
+            widget.setEnabled(not busy)
+        if busy:
+            self.ok_button.setEnabled(False)
+        else:
+            self._update()
+
+    def reject(self) -> None:
+        """Cancel a demo being built (the dialog stays open to say so); wait for an open to end;
+        otherwise close."""
+        if self.progress.busy:
+            self.progress.cancel()
+            return
+        super().reject()
 
     def _demo_failed(self, text: str, details: str) -> None:
         # build_demo removes a half-built file itself.
@@ -465,3 +497,22 @@ class StartDialog(QDialog):
 
     def _demo_cancelled(self) -> None:
         self._refuse("Building the demo database was cancelled.", kind="info")
+
+
+_DATABASE = "Database"  # the field a refusal to open or create names
+
+
+class _NoOperators(KnownError):
+    """The database opened has no operators yet: it is to be created, not opened."""
+
+
+def _open_demo(path: Path) -> Workspace:
+    """Open the demo database (in the background).
+
+    Raises:
+        DatabaseError: it cannot be opened; the message says to delete it.
+    """
+    try:
+        return Workspace.open(path, create=False)
+    except DatabaseError as exc:
+        raise DatabaseError(f"{exc} Delete {path} to build the demo again.") from exc
