@@ -475,6 +475,8 @@ class StartDialog(QDialog):
     def _set_busy(self, busy: bool) -> None:
         for widget in (self.pages, self.create_choice, self.demo_choice, self.open_choice):
             widget.setEnabled(not busy)
+        # The strip's own Cancel stops a build; closing waits until the work has ended.
+        self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setEnabled(not busy)
         if busy:
             self.ok_button.setEnabled(False)
         else:
