@@ -18,12 +18,12 @@ from seatledger.domain.licensing import Metric
 from seatledger.errors import Cancelled, ValidationError
 from seatledger.ingest.formats import Kind
 from seatledger.progress import Progress
-from seatledger.services.catalog import EntitlementInput
-from seatledger.services.dashboard import DashboardFigures
-from seatledger.services.imports import ImportOptions
-from seatledger.services.queries import counts
-from seatledger.services.session import Services
-from seatledger.services.workspace import Workspace
+from seatledger.services.alerts.dashboard import DashboardFigures
+from seatledger.services.catalog.service import EntitlementInput
+from seatledger.services.imports.options import ImportOptions
+from seatledger.services.lookups import counts
+from seatledger.services.operators.session import Services
+from seatledger.services.operators.workspace import Workspace
 from seatledger.ui.dialogs.sign_in import SignInDialog
 from seatledger.ui.pages.dashboard import DashboardPage
 from seatledger.ui.tasks import Runner, Task, use_shared_runner
