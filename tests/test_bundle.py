@@ -24,6 +24,7 @@ from sqlalchemy import text
 from seatledger import cli
 from seatledger.domain.ledger import entry_hash
 from seatledger.errors import Cancelled, LedgerIntegrityError
+from seatledger.progress import Reporter
 from seatledger.services.audits.bundle import (
     Acknowledgement,
     Attestation,
@@ -275,14 +276,17 @@ def test_cancel_leaves_nothing(
 ) -> None:
     calls: list[int] = []
 
-    def cancel(done: int, total: int) -> bool:
+    def cancel_at_the_third(done: int, _total: int) -> None:
         calls.append(done)
-        return len(calls) < 3
+        if len(calls) == 3:
+            progress.cancel()  # the user cancels: this report raises
 
+    progress = Reporter(cancel_at_the_third)
     out = tmp_path / "out"
     out.mkdir()
     with pytest.raises(Cancelled):
-        write_bundle(admin.ctx, _report(admin), identity, out, cancel)
+        write_bundle(admin.ctx, _report(admin), identity, out, progress)
+    assert len(calls) == 3
     assert list(out.iterdir()) == []
 
 
