@@ -96,8 +96,15 @@ def test_headless_audit_writes_a_bundle_that_verifies(
     [warning] = report["acknowledgements"]
     assert (warning["topic"], warning["acknowledged_by"]) == ("inventory", None)
     assert report["attestation"]["operator"] == "admin"
-    assert cli.main(["verify", str(folder)]) == 0
-    assert "VERIFIED" in capsys.readouterr().out
+    # Without a pinned key the verdict says so, and the status is not success.
+    assert cli.main(["verify", str(folder)]) == 3
+    assert "INTACT, KEY NOT PINNED" in capsys.readouterr().out
+    pinned = tmp_path / "pinned.pem"  # the key the organization gives the vendor
+    assert cli.main(["signing", "show", "--db", str(company), "--pubkey-out", str(pinned)]) == 0
+    assert cli.main(["verify", str(folder), "--pubkey", str(pinned)]) == 0
+    assert "VERIFIED: the bundle is intact and signed with the key you pinned." in (
+        capsys.readouterr().out
+    )
 
     # the second audit of the vendor names the first one's checkpoint, and verifies against it
     assert _run(company, out, "--trigger", "suspicion", "--reason", "Seats look wrong") == 0
@@ -107,7 +114,18 @@ def test_headless_audit_writes_a_bundle_that_verifies(
     first = json.loads((folder / "manifest.json").read_text())
     assert manifest["previous_checkpoint"] == first["checkpoint"]
     previous = str(folder / "manifest.json")
-    assert cli.main(["verify", str(second), "--previous", previous]) == 0
+    checked = ["verify", str(second), "--pubkey", str(pinned), "--previous", previous]
+    assert cli.main(checked) == 0
+    # A previous manifest without its signature beside it proves no continuity: it fails.
+    kept = tmp_path / "kept"
+    kept.mkdir()
+    (kept / "manifest.json").write_bytes((folder / "manifest.json").read_bytes())
+    checked[-1] = str(kept / "manifest.json")
+    capsys.readouterr()
+    assert cli.main(checked) == 1
+    assert "FAIL  previous manifest signature: manifest.sig is not beside" in (
+        capsys.readouterr().out
+    )
 
     assert cli.main(["audit", "list", "--db", str(company)]) == 0
     listed = capsys.readouterr().out

@@ -593,7 +593,9 @@ def test_standalone_verifier_runs_on_its_own(
         text=True,
         check=False,
     )
-    assert run.returncode == 0, run.stdout + run.stderr
+    assert run.returncode == 3, run.stdout + run.stderr  # intact, but no key was pinned
+    assert "INTACT, KEY NOT PINNED" in run.stdout
+    assert "VERIFIED" not in run.stdout.replace("NOT VERIFIED", "")
     _flip(folder / "seat-assignments.csv")
     run = subprocess.run(
         [sys.executable, "-I", str(script), str(folder)],

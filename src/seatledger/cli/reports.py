@@ -11,7 +11,7 @@ import os
 import sys
 from pathlib import Path
 
-from seatledger.cli.output import EXIT_FAILED, EXIT_OK, say
+from seatledger.cli.output import EXIT_OK, say
 from seatledger.cli.session import reader
 from seatledger.domain import validation
 from seatledger.errors import KnownError
@@ -110,4 +110,4 @@ def cmd_verify(args: argparse.Namespace) -> int:
         raise KnownError(f"Cannot verify {args.bundle}: {exc}") from None
     for line in verify_bundle.verdict_lines(result):
         say(line)
-    return EXIT_OK if result.ok else EXIT_FAILED
+    return verify_bundle.exit_status(result)  # 0 verified, 1 not, 3 intact but unpinned

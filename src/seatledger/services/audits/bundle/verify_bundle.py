@@ -1,5 +1,8 @@
 #!/usr/bin/env python3
-"""Verify a SeatLedger audit report bundle: standard library and ``cryptography`` only.
+"""Verify a SeatLedger audit report bundle with the Python standard library alone.
+
+(``cryptography`` is used where it is installed: faster, and it reads the certificate's subject
+to compare the organization; without it Ed25519 is checked by the RFC 8032 code below.)
 
 Usage::
 
@@ -21,8 +24,11 @@ BUNDLE is the bundle folder or its ``.zip``.  Checks, each reported by name:
    manifest's own ``previous_checkpoint`` is checked too).
 
 The PDF's own signature is shown by any PDF reader or ``pdfsig report.pdf`` (poppler); its bytes
-are covered by the manifest.  Exit status: 0 when everything verifies, 1 when something does not,
-2 when the bundle cannot be read.
+are covered by the manifest.  Exit status: 0 when everything verifies against the key you pinned,
+3 when the bundle is intact but you pinned no key (it then proves only self-consistency: compare
+the printed fingerprint with the one the organization gave you), 1 when something does not
+verify (a ``--previous`` manifest without its ``manifest.sig`` beside it fails: continuity is
+proved or it is not), 2 when the bundle cannot be read.
 
 Each ``ledger.jsonl`` line is ``{"seq":N,"hash":"<hex>","body":BODY}`` where BODY is the exact
 byte string that was hashed (canonical JSON) and hash is the entry's chain hash as stored, so the
@@ -32,6 +38,7 @@ first entry whose recomputed hash differs is named.
 from __future__ import annotations
 
 import argparse
+import base64
 import hashlib
 import json
 import re
@@ -44,9 +51,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+try:  # fast and constant-time where installed; the standard library alone works too
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+except ImportError:  # pragma: no cover (the tests run both paths in subprocesses)
+    Ed25519PublicKey = None  # type: ignore[assignment,misc]
 
 FORMAT = "seatledger-bundle/1"
 MANIFEST = "manifest.json"
@@ -76,12 +85,127 @@ def entry_hash(seq: int, prev_hash: bytes, body: bytes) -> bytes:
     return hashlib.sha256(DOMAIN_TAG + _SEQ.pack(seq) + prev_hash + body).digest()
 
 
-def fingerprint(key: Ed25519PublicKey) -> str:
+_ED25519_SPKI = bytes.fromhex("302a300506032b6570032100")  # SubjectPublicKeyInfo before the key
+
+
+@dataclass(frozen=True)
+class PublicKey:
+    """An Ed25519 public key (its 32 raw bytes)."""
+
+    raw: bytes
+
+    @property
+    def fingerprint(self) -> str:
+        """SHA-256 (hex) of the key's SubjectPublicKeyInfo DER, as the manifest names it."""
+        return hashlib.sha256(_ED25519_SPKI + self.raw).hexdigest()
+
+    def verify(self, signature: bytes, message: bytes) -> bool:
+        """Whether ``signature`` is this key's signature of ``message``."""
+        if Ed25519PublicKey is not None:
+            try:
+                Ed25519PublicKey.from_public_bytes(self.raw).verify(signature, message)
+            except InvalidSignature:
+                return False
+            return True
+        return ed25519_verify(self.raw, message, signature)
+
+
+def fingerprint(key: PublicKey) -> str:
     """SHA-256 (hex) of a public key's SubjectPublicKeyInfo DER."""
-    der = key.public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-    return hashlib.sha256(der).hexdigest()
+    return key.fingerprint
+
+
+def _pem_der(pem: bytes, label: str) -> bytes | None:
+    """The DER inside a PEM block with ``label`` (PUBLIC KEY, CERTIFICATE), or None."""
+    begin, end = b"-----BEGIN %s-----" % label.encode(), b"-----END %s-----" % label.encode()
+    start = pem.find(begin)
+    stop = pem.find(end, start + 1)
+    if start < 0 or stop < 0:
+        return None
+    try:
+        return base64.b64decode(b"".join(pem[start + len(begin) : stop].split()), validate=True)
+    except ValueError:
+        return None
+
+
+# --------------------------------------------------------------------- Ed25519 (RFC 8032)
+# Verification only, with the standard library, so that this script runs where the
+# `cryptography` package is not installed; it is used only then.  Checked against RFC 8032's
+# test vectors (tests/test_verify_bundle_stdlib.py).  Not constant-time: it handles public data.
+
+_P = 2**255 - 19
+_Point = tuple[int, int, int, int]  # extended coordinates (X, Y, Z, T)
+_L = 2**252 + 27742317777372353535851937790883648493
+_D = -121665 * pow(121666, _P - 2, _P) % _P
+_SQRT_M1 = pow(2, (_P - 1) // 4, _P)
+_G_Y = 4 * pow(5, _P - 2, _P) % _P
+
+
+def _ed_add(a: _Point, b: _Point) -> _Point:
+    x1, y1, z1, t1 = a
+    x2, y2, z2, t2 = b
+    aa = (y1 - x1) * (y2 - x2) % _P
+    bb = (y1 + x1) * (y2 + x2) % _P
+    cc = 2 * t1 * t2 * _D % _P
+    dd = 2 * z1 * z2 % _P
+    e, f, g, h = bb - aa, dd - cc, dd + cc, bb + aa
+    return e * f % _P, g * h % _P, f * g % _P, e * h % _P
+
+
+def _ed_mul(scalar: int, point: _Point) -> _Point:
+    result: _Point = (0, 1, 1, 0)
+    while scalar:
+        if scalar & 1:
+            result = _ed_add(result, point)
+        point = _ed_add(point, point)
+        scalar >>= 1
+    return result
+
+
+def _ed_equal(a: _Point, b: _Point) -> bool:
+    return (a[0] * b[2] - b[0] * a[2]) % _P == 0 and (a[1] * b[2] - b[1] * a[2]) % _P == 0
+
+
+def _ed_x(y: int, sign: int) -> int | None:
+    if y >= _P:
+        return None
+    x2 = (y * y - 1) * pow(_D * y * y + 1, _P - 2, _P) % _P
+    if x2 == 0:
+        return None if sign else 0
+    x = pow(x2, (_P + 3) // 8, _P)
+    if (x * x - x2) % _P:
+        x = x * _SQRT_M1 % _P
+    if (x * x - x2) % _P:
+        return None
+    if (x & 1) != sign:
+        x = _P - x
+    return x
+
+
+def _ed_point(data: bytes) -> _Point | None:
+    if len(data) != 32:
+        return None
+    y = int.from_bytes(data, "little")
+    sign = y >> 255
+    y &= (1 << 255) - 1
+    x = _ed_x(y, sign)
+    return None if x is None else (x, y, 1, x * y % _P)
+
+
+_G = (_ed_x(_G_Y, 0) or 0, _G_Y, 1, (_ed_x(_G_Y, 0) or 0) * _G_Y % _P)
+
+
+def ed25519_verify(public: bytes, message: bytes, signature: bytes) -> bool:
+    """RFC 8032 section 5.1.7: whether ``signature`` is ``public``'s over ``message``."""
+    if len(public) != 32 or len(signature) != 64:
+        return False
+    a = _ed_point(public)
+    r = _ed_point(signature[:32])
+    s = int.from_bytes(signature[32:], "little")
+    if a is None or r is None or s >= _L:
+        return False
+    h = int.from_bytes(hashlib.sha512(signature[:32] + public + message).digest(), "little") % _L
+    return _ed_equal(_ed_mul(s, _G), _ed_add(r, _ed_mul(h, a)))
 
 
 class BundleError(Exception):
@@ -103,6 +227,8 @@ class Result:
 
     checks: list[Check] = field(default_factory=list)
     manifest: dict[str, Any] = field(default_factory=dict)
+    pinned: bool = False  # checked against a key the verifier pinned, not the bundled one
+    key_fingerprint: str = ""
 
     @property
     def ok(self) -> bool:
@@ -173,14 +299,13 @@ class Bundle:
         return sha.hexdigest(), size
 
 
-def _load_key(pem: bytes, where: str) -> Ed25519PublicKey:
-    try:
-        key = serialization.load_pem_public_key(pem)
-    except (ValueError, UnsupportedAlgorithm) as exc:
-        raise BundleError(f"{where} is not a PEM public key ({exc})") from None
-    if not isinstance(key, Ed25519PublicKey):
+def _load_key(pem: bytes, where: str) -> PublicKey:
+    der = _pem_der(pem, "PUBLIC KEY")
+    if der is None:
+        raise BundleError(f"{where} is not a PEM public key")
+    if len(der) != len(_ED25519_SPKI) + 32 or not der.startswith(_ED25519_SPKI):
         raise BundleError(f"{where} is not an Ed25519 public key")
-    return key
+    return PublicKey(der[len(_ED25519_SPKI) :])
 
 
 def _checkpoint(value: Any, where: str) -> tuple[int, bytes] | None:
@@ -208,9 +333,9 @@ def check_signature(result: Result, bundle: Bundle, pinned: bytes | None) -> boo
     if key is None:
         return result.add("manifest signature", False, f"no --pubkey and no {PUBLIC_KEY}")
     which = "the pinned key" if pinned is not None else f"the bundled key ({PUBLIC_KEY})"
-    try:
-        key.verify(signature, manifest_bytes)
-    except InvalidSignature:
+    result.pinned = pinned is not None
+    result.key_fingerprint = fingerprint(key)
+    if not key.verify(signature, manifest_bytes):
         detail = f"manifest.sig is not a signature of manifest.json by {which}"
         if pinned is not None and bundled is not None and fingerprint(bundled) != fingerprint(key):
             detail += "; the bundle carries a different key than the one you pinned"
@@ -234,24 +359,45 @@ def check_signature(result: Result, bundle: Bundle, pinned: bytes | None) -> boo
     else:
         result.add("signing key", True, f"SHA-256 {named}")
     if CERTIFICATE in bundle.names:
-        from cryptography import x509  # noqa: PLC0415 (only this check needs it)
-        from cryptography.hazmat.primitives import hashes  # noqa: PLC0415
-
-        try:
-            cert = x509.load_pem_x509_certificate(bundle.read(CERTIFICATE))
-            cert_fp = cert.fingerprint(hashes.SHA256()).hex()
-            subject = cert.subject.rfc4514_string()
-        except (ValueError, UnsupportedAlgorithm):
-            result.add("certificate", False, f"{CERTIFICATE} is not a PEM certificate")
-        else:
-            result.add(
-                "certificate",
-                cert_fp == signing.get("certificate_sha256"),
-                f"{subject}, SHA-256 {cert_fp}"
-                if cert_fp == signing.get("certificate_sha256")
-                else f"{CERTIFICATE} is not the certificate the manifest names",
-            )
+        check_certificate(result, bundle.read(CERTIFICATE), signing)
     return True
+
+
+def check_certificate(result: Result, pem: bytes, signing: dict[str, Any]) -> None:
+    """The certificate is the one the manifest names, and is the organization's the report is of.
+
+    A report whose manifest names one organization and whose certificate another could pass a
+    key for someone else's.
+    """
+    der = _pem_der(pem, "CERTIFICATE")
+    if der is None:
+        result.add("certificate", False, f"{CERTIFICATE} is not a PEM certificate")
+        return
+    cert_fp = hashlib.sha256(der).hexdigest()
+    if cert_fp != signing.get("certificate_sha256"):
+        result.add("certificate", False, f"{CERTIFICATE} is not the certificate the manifest names")
+        return
+    result.add("certificate", True, f"SHA-256 {cert_fp}")
+    try:
+        from cryptography import x509  # noqa: PLC0415 (only reading the subject needs it)
+        from cryptography.x509.oid import NameOID  # noqa: PLC0415
+    except ImportError:
+        result.add("organization", True, "not compared with the certificate (needs 'cryptography')")
+        return
+    subject = x509.load_der_x509_certificate(der).subject
+    names = subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME) or (
+        subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+    )
+    certified = str(names[0].value) if names else subject.rfc4514_string()
+    stated = str(result.manifest.get("organization", ""))
+    if stated.strip() != certified.strip():
+        result.add(
+            "organization",
+            False,
+            f"the manifest says '{stated}' but the certificate is {certified!r}'s",
+        )
+    else:
+        result.add("organization", True, certified)
 
 
 def check_files(result: Result, bundle: Bundle) -> None:
@@ -397,23 +543,35 @@ def verify(
         check_files(result, bundle)
         previous: list[tuple[str, tuple[int, bytes]]] = []
         if previous_manifest is not None:
-            if previous_signature is not None:
+            # Continuity is proved or it fails: a previous manifest without its signature, or
+            # without a checkpoint, proves nothing about what the last report saw.
+            if previous_signature is None:
+                result.add(
+                    "previous manifest signature",
+                    False,
+                    f"{SIGNATURE} is not beside the previous manifest: without it the previous "
+                    "checkpoint cannot be trusted, so continuity is not proved",
+                )
+            else:
                 key_pem = pubkey if pubkey is not None else bundle.read(PUBLIC_KEY)
-                try:
-                    _load_key(key_pem, "the key").verify(previous_signature, previous_manifest)
-                    result.add("previous manifest signature", True)
-                except InvalidSignature:
-                    result.add(
-                        "previous manifest signature",
-                        False,
-                        "the previous manifest is not signed by this key",
-                    )
+                signed = _load_key(key_pem, "the key").verify(previous_signature, previous_manifest)
+                result.add(
+                    "previous manifest signature",
+                    signed,
+                    "" if signed else "the previous manifest is not signed by this key",
+                )
             try:
                 old = json.loads(previous_manifest)
             except ValueError:
                 raise BundleError("the previous manifest is not JSON") from None
             point = _checkpoint(old.get("checkpoint"), "the previous manifest")
-            if point is not None:
+            if point is None:
+                result.add(
+                    "extends the previous report's checkpoint",
+                    False,
+                    "the previous manifest has no checkpoint",
+                )
+            else:
                 previous.append(("the previous report's checkpoint", point))
         stated = _checkpoint(result.manifest.get("previous_checkpoint"), MANIFEST)
         if stated is not None:
@@ -430,8 +588,14 @@ def verdict_lines(result: Result) -> list[str]:
         f"{'ok  ' if c.ok else 'FAIL'}  {c.name}{': ' + c.detail if c.detail else ''}"
         for c in result.checks
     ]
-    if result.ok:
-        lines.append("VERIFIED: the bundle is intact and signed.")
+    if result.ok and result.pinned:
+        lines.append("VERIFIED: the bundle is intact and signed with the key you pinned.")
+    elif result.ok:
+        lines.append(
+            "INTACT, KEY NOT PINNED: the bundle is intact and self-consistent, but it is signed "
+            f"with the key it carries (SHA-256 {result.key_fingerprint}). Compare that "
+            "fingerprint with the one the organization gave you, or run again with --pubkey."
+        )
     else:
         names = ", ".join(c.name for c in result.failures()) or "nothing could be checked"
         lines.append(f"NOT VERIFIED: {names}.")
@@ -459,7 +623,17 @@ def main(argv: list[str] | None = None) -> int:
         sys.stderr.write(f"cannot verify: {exc}\n")
         return 2
     sys.stdout.write("\n".join(verdict_lines(result)) + "\n")
-    return 0 if result.ok else 1
+    return exit_status(result)
+
+
+EXIT_NOT_PINNED = 3
+
+
+def exit_status(result: Result) -> int:
+    """0 verified against a pinned key, 3 intact but unpinned, 1 something does not verify."""
+    if not result.ok:
+        return 1
+    return 0 if result.pinned else EXIT_NOT_PINNED
 
 
 if __name__ == "__main__":
