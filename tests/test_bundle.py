@@ -304,18 +304,19 @@ def test_a_broken_ledger_is_never_signed(
     assert list(out.iterdir()) == []
 
 
-def test_an_entry_edited_in_storage_is_named_by_every_verifier(
+def test_an_entry_edited_in_storage_is_never_signed(
     sqlite_admin: Services, identity_sqlite: SigningIdentity, tmp_path: Path
 ) -> None:
-    """The export checks links; the content hashes are every verifier's to recompute."""
+    """The export recomputes every entry's hash: the key never vouches for an edited chain."""
     db = sqlite_admin.db
     with db.engine.begin() as conn:
         conn.execute(text("DROP TRIGGER ledger_no_update"))
         conn.execute(text("UPDATE ledger_entry SET body = CAST('{}' AS BLOB) WHERE seq = 2"))
-    result = write_bundle(sqlite_admin.ctx, _bare_report(), identity_sqlite, tmp_path)
-    failed = _failed(verify(result.zip_path))
-    assert set(failed) == {"ledger chain"}
-    assert "entry 2 was edited" in failed["ledger chain"]
+    out = tmp_path / "out"
+    out.mkdir()
+    with pytest.raises(LedgerIntegrityError, match=r"entry 2 .*edited"):
+        write_bundle(sqlite_admin.ctx, _bare_report(), identity_sqlite, out)
+    assert list(out.iterdir()) == []
 
 
 def _bare_report() -> ReportInput:

@@ -6,12 +6,11 @@ the bundle writer compresses what has been written into the zip as it comes, and
 the CSVs and the report on the other core.  Where no helper process can be started (a frozen
 build), a thread does the same.
 
-As it streams, the helper checks the chain's links: sequence numbers 1..size without a gap, each
-entry's stored previous hash equal to the entry before it, the last hash equal to the head.  A
-deleted, reordered or truncated ledger is therefore never signed.  It does not recompute the
-content hashes (that would cost a third of the export): every verifier does, from the exact bytes
-written here, so an entry edited in storage is named by ``seatledger verify`` and
-``verify_bundle.py`` (and by ``seatledger ledger verify`` before the audit).
+As it streams, the helper checks the chain: sequence numbers 1..size without a gap, each entry's
+stored previous hash equal to the entry before it, each entry's hash recomputed from its exact
+body bytes (about a microsecond an entry), the last hash equal to the head.  A deleted,
+reordered, truncated or edited ledger is therefore never signed: the organization's key never
+vouches for a chain its own ``ledger verify`` calls broken.
 
 Messages to the writer: ``("progress", entries, bytes)``, ``("done", sha256_hex, bytes)``,
 ``("failed", seq, problem, detail)``, ``("error", text)``.
@@ -34,7 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from seatledger.domain.ledger import GENESIS_HASH, Problem
+from seatledger.domain.ledger import GENESIS_HASH, Problem, entry_hash
 from seatledger.services.core.forking import can_fork
 
 BATCH = 20_000
@@ -94,7 +93,7 @@ def _write(database: Any, job: Job, send: Callable[[Message], None]) -> None:
             conn.rollback()
             if not rows:
                 break
-            for seq, _body, linked, digest in rows:
+            for seq, body, linked, digest in rows:
                 if seq != expected:
                     problem = Problem.MISSING if seq > expected else Problem.REORDERED
                     send(("failed", expected, problem.name, f"found entry {seq}"))
@@ -102,6 +101,9 @@ def _write(database: Any, job: Job, send: Callable[[Message], None]) -> None:
                 if linked != prev:
                     detail = "its previous-hash is not the hash before it"
                     send(("failed", seq, Problem.REORDERED.name, detail))
+                    return
+                if entry_hash(seq, prev, bytes(body)) != bytes(digest):
+                    send(("failed", seq, Problem.EDITED.name, "its body was changed"))
                     return
                 prev = digest
                 expected += 1
