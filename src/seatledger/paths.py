@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -9,6 +10,23 @@ from urllib.parse import urlsplit, urlunsplit
 from platformdirs import user_data_path
 
 from seatledger import APP_NAME, ORG_NAME
+
+
+def private_folder(path: Path) -> Path:
+    """Create ``path`` (and its parents) if missing; the folder itself only its owner may enter."""
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return path
+
+
+def private_file(path: Path) -> None:
+    """Create an empty file only its owner may read or write (0600), if it does not exist.
+
+    SQLite gives its WAL and shared-memory files the database file's permissions, so a database
+    created this way keeps operator hashes, sealed keys and the pseudonym key private to its
+    owner whatever the umask.
+    """
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
 def data_dir() -> Path:

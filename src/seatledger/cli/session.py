@@ -15,7 +15,7 @@ from pathlib import Path
 
 from seatledger.cli.output import err
 from seatledger.errors import KnownError
-from seatledger.paths import default_database
+from seatledger.paths import default_database, private_folder
 from seatledger.services.operators.accounts import sign_in
 from seatledger.services.operators.session import Services
 from seatledger.services.operators.workspace import describe_upgrade, upgrade_database
@@ -44,7 +44,7 @@ def open_database(
     target = args.db or default_database()
     is_file = "://" not in target
     if is_file and create and not args.db:
-        Path(target).parent.mkdir(parents=True, exist_ok=True)
+        private_folder(Path(target).parent)
     if is_file and not create and not Path(target).exists():
         raise KnownError(f"{target} does not exist. Create it with 'seatledger init' or the app.")
     database, opened = Database.open(target, create=create, upgrade=upgrade)

@@ -22,6 +22,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from seatledger.errors import DatabaseError, UpgradeError
+from seatledger.paths import private_file
 from seatledger.store.faults import Fault, classify
 
 if TYPE_CHECKING:
@@ -316,6 +317,8 @@ class Database:
                     raise DatabaseError(f"{path} does not exist.")
                 if not path.parent.exists():
                     raise DatabaseError(f"The folder {path.parent} does not exist.")
+                if not path.exists():
+                    private_file(path)  # before SQLite creates it with the umask's mode
             engine = create_engine(url)
             event.listen(engine, "connect", _on_sqlite_connect)
             event.listen(engine, "begin", _on_sqlite_begin)
@@ -530,6 +533,7 @@ class Database:
 
     def _copy_to(self, target: Path) -> None:
         assert self.sqlite_path is not None
+        private_file(target)  # a backup holds what the database holds
         source = sqlite3.connect(self.sqlite_path)
         try:
             dest = sqlite3.connect(target)

@@ -40,7 +40,7 @@ from PySide6.QtWidgets import (
 
 from seatledger import APP_ID, APP_NAME, ORG_NAME, __version__
 from seatledger.errors import KnownError
-from seatledger.paths import data_dir, default_database, shown_target
+from seatledger.paths import data_dir, default_database, private_folder, shown_target
 from seatledger.resources import app_icon_path, icon_png_paths
 from seatledger.ui.preflight import platform_problem
 
@@ -103,7 +103,7 @@ def _log_to_file() -> None:
         return
     try:
         folder = data_dir()
-        folder.mkdir(parents=True, exist_ok=True)
+        private_folder(folder)
         handler = logging.FileHandler(folder / LOG_FILE, encoding="utf-8", delay=True)
     except OSError:
         return

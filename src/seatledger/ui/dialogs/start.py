@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 
 from seatledger import APP_NAME
 from seatledger.errors import DatabaseError, KnownError, ValidationError
-from seatledger.paths import data_dir, default_database
+from seatledger.paths import data_dir, default_database, private_folder
 from seatledger.progress import Progress
 from seatledger.services.operators.session import Services
 from seatledger.services.operators.workspace import Workspace
@@ -352,7 +352,7 @@ class StartDialog(QDialog):
         if "://" not in target:
             path = Path(target).expanduser()
             if path.parent == data_dir():
-                path.parent.mkdir(parents=True, exist_ok=True)
+                private_folder(path.parent)
             target = str(path)
         name, full_name, password = (
             self.admin_name.text(),
@@ -450,7 +450,7 @@ class StartDialog(QDialog):
         from seatledger.demo.builder import build_demo  # noqa: PLC0415
 
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            private_folder(path.parent)
         except OSError as exc:
             self._refuse(f"The folder {path.parent} cannot be created: {exc.strerror}.")
             return
