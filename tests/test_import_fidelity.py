@@ -14,7 +14,7 @@ from seatledger.ingest.tabular import Problem, read_table, sniff
 from seatledger.ingest.values import DateReader
 from seatledger.services.imports.options import ImportOptions
 from seatledger.services.operators.session import Services
-from seatledger.store.models import Device
+from seatledger.store.models import Device, Entitlement
 
 
 def _problems(admin: Services, path: Path, kind: Kind) -> list[str]:
@@ -126,3 +126,48 @@ def test_every_row_read_is_accounted_for(admin: Services, tmp_path: Path) -> Non
     assert result.repeated == 1
     assert result.rows == result.inserted + result.updated + result.unchanged + result.repeated
     assert result.summary().endswith(", 1 repeated (the same as an earlier line).")
+
+
+@pytest.mark.parametrize(
+    ("cost", "currency", "problem"),
+    [
+        ("abc", "", "not an amount"),
+        ("NaN", "USD", "not an amount"),
+        ("12.50 EUR", "USD", "is in EUR but the row's currency is USD"),
+        ("$5 EUR", "", "names two currencies (EUR and USD)"),
+    ],
+)
+def test_prices_that_are_not_prices_are_refused(
+    admin: Services, tmp_path: Path, cost: str, currency: str, problem: str
+) -> None:
+    path = tmp_path / "purchases.csv"
+    path.write_text(
+        "Vendor,Product,Metric,Quantity,Unit cost,Currency,PO number\n"
+        f"Microsoft,Visio Plan 2,named user,10,{cost},{currency},PO-1\n",
+        encoding="utf-8",
+    )
+    problems = _problems(admin, path, Kind.ENTITLEMENTS)
+    assert len(problems) == 1
+    assert problems[0].startswith("line 2, Unit cost")
+    assert problem in problems[0]
+
+
+def test_a_currency_symbol_decides_the_currency(admin: Services, tmp_path: Path) -> None:
+    path = tmp_path / "purchases.csv"
+    path.write_text(
+        "Vendor,Product,Metric,Quantity,Unit cost,Currency,PO number\n"
+        "Adobe,Acrobat Pro,named user,10,$79.66,,PO-1\n"
+        "Adobe,Photoshop,named user,5,£20,GBP,PO-2\n",
+        encoding="utf-8",
+    )
+    admin.imports.commit(path, ImportOptions(Kind.ENTITLEMENTS))
+    with admin.db.read() as session:
+        found = session.execute(
+            select(Entitlement.po_reference, Entitlement.unit_cost, Entitlement.currency).order_by(
+                Entitlement.po_reference
+            )
+        ).all()
+    assert [(po, str(cost), cur) for po, cost, cur in found] == [
+        ("PO-1", "79.6600", "USD"),
+        ("PO-2", "20.0000", "GBP"),
+    ]

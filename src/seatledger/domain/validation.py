@@ -9,6 +9,7 @@ from decimal import Decimal, InvalidOperation
 from seatledger.errors import ValidationError
 
 NAME_MAX = 200
+SEARCH_MAX = 200  # a search longer than any name it could match is refused, not run
 MONEY_LIMIT = Decimal(10) ** 10  # amounts are stored as NUMERIC(14, 4): ten integer digits
 _WHOLE = re.compile(r"[+-]?[0-9]+")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")

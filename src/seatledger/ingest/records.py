@@ -20,7 +20,14 @@ from operator import itemgetter
 from seatledger.domain.licensing import Metric
 from seatledger.ingest.formats import Detection, Kind, field_label, normal
 from seatledger.ingest.tabular import CellRows, Problem, Table
-from seatledger.ingest.values import Ambiguous, DateReader, ValueProblem, amount, employed, whole
+from seatledger.ingest.values import (
+    Ambiguous,
+    DateReader,
+    ValueProblem,
+    employed,
+    priced,
+    whole,
+)
 
 MAX_TEXT = 500
 
@@ -609,10 +616,18 @@ class RowReader:
         _, end = self._date(cells, "term_end", line)
         if start and end and end < start:
             self._bad(line, "term_end", end.isoformat(), f"is before the start {start.isoformat()}")
-        cost = self._amount(cells, "unit_cost", line)
+        cost, named = self._priced(cells, "unit_cost", line)
         currency = (self._text(cells, "currency", line, limit=3) or "").upper()  # "": not given
         if currency and not (len(currency) == 3 and currency.isalpha()):
             self._bad(line, "currency", currency, "is not a three-letter code such as EUR")
+        elif named and currency and named != currency:
+            self._bad(
+                line,
+                "unit_cost",
+                cells[self._columns["unit_cost"]].strip(),
+                f"is in {named} but the row's currency is {currency}",
+            )
+        currency = currency or named
         po = self._text(cells, "po_reference", line, required=True, limit=200)
         reseller = self._text(cells, "reseller", line, limit=200) or ""
         _, min_cores = self._number(cells, "min_cores", line, maximum=1024)
@@ -645,14 +660,18 @@ class RowReader:
         return None if self._duplicate(key, line, record, "Purchase") else record
 
     def _amount(self, cells: list[str], key: str, line: int) -> Decimal | None:
+        return self._priced(cells, key, line)[0]
+
+    def _priced(self, cells: list[str], key: str, line: int) -> tuple[Decimal | None, str]:
+        """An amount and the currency its cell names ("" when none); a problem when not one."""
         position = self._columns.get(key)
         if position is None:
-            return None
+            return None, ""
         try:
-            return amount(cells[position])
+            return priced(cells[position])
         except ValueProblem as exc:
             self._bad(line, key, cells[position].strip(), str(exc))
-            return None
+            return None, ""
 
     def _usage(self, line: int, cells: list[str]) -> Record | None:
         before = self.problem_count
@@ -681,7 +700,7 @@ class RowReader:
         _, seats = self._number(cells, "seats", line)
         _, start = self._date(cells, "purchase_date", line)
         _, end = self._date(cells, "expiration_date", line)
-        cost = self._amount(cells, "purchase_cost", line)
+        cost, named = self._priced(cells, "purchase_cost", line)
         order = self._text(cells, "order_number", line, limit=200) or ""
         supplier = self._text(cells, "supplier", line, limit=200) or ""
         if seats is None and self.problem_count == before:
@@ -699,7 +718,7 @@ class RowReader:
             start,
             end,
             unit,
-            "",  # Snipe-IT keeps no currency
+            named,  # Snipe-IT keeps no currency column; "$79.66" names its own
             po,
             supplier,
             0,

@@ -170,14 +170,41 @@ def whole(text: str, minimum: int = 0, maximum: int = 10_000_000) -> int | None:
     return number
 
 
-_MONEY_JUNK = re.compile(r"[\s\u00a0€$£¥]|^[A-Z]{3}|[A-Z]{3}$")
+_SYMBOLS = {"€": "EUR", "$": "USD", "£": "GBP", "¥": "JPY"}
+_PRICED = re.compile(
+    r"^(?P<before>[A-Z]{3}|[€$£¥])?\s*(?P<number>[-+0-9.,'\s\u00a0\u202f]*?)\s*"
+    r"(?P<after>[A-Z]{3}|[€$£¥])?$"
+)
+
+
+def priced(text: str) -> tuple[Decimal | None, str]:
+    """A money amount and the currency it names itself (``$79.66``, ``12.50 EUR``, ``€ 12``).
+
+    The currency is "" when the text names none (its column or row says it).  A cell of letters
+    ("abc", "NaN") is not an amount, not an empty price.
+
+    Raises:
+        ValueProblem: not an amount, or two different currencies in one cell.
+    """
+    value = text.strip().upper()
+    if not value:
+        return None, ""
+    match = _PRICED.fullmatch(value)
+    if match is None or not any(ch.isdigit() for ch in match["number"]):
+        raise ValueProblem("not an amount")
+    named = {_SYMBOLS.get(mark, mark) for mark in (match["before"], match["after"]) if mark}
+    if len(named) > 1:
+        raise ValueProblem(f"names two currencies ({' and '.join(sorted(named))})")
+    return _number(match["number"]), next(iter(named), "")
 
 
 def amount(text: str) -> Decimal | None:
     """A money amount (``1,234.50``, ``1.234,50``, ``€ 12``), or None for an empty cell."""
-    value = _MONEY_JUNK.sub("", text.strip().upper())
-    if not value:
-        return None
+    return priced(text)[0]
+
+
+def _number(text: str) -> Decimal:
+    value = re.sub(r"[\s\u00a0\u202f']", "", text)
     if "," in value and "." in value:
         decimal_mark = "," if value.rfind(",") > value.rfind(".") else "."
         thousands = "." if decimal_mark == "," else ","

@@ -22,6 +22,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QKeyEvent, QPainter, QPaintEvent, QPalette
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLineEdit, QTableView, QWidget
 
+from seatledger.domain.validation import SEARCH_MAX
 from seatledger.ui.table_model import KEY_ROLE, KeyedTableModel
 
 SEARCH_DELAY_MS = 250
@@ -52,6 +53,7 @@ class SearchBox(QLineEdit):
         super().__init__(parent)
         self.setPlaceholderText(placeholder)
         self.setClearButtonEnabled(True)
+        self.setMaxLength(SEARCH_MAX)  # what the services accept
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(SEARCH_DELAY_MS)

@@ -14,6 +14,9 @@ from typing import Any, Protocol
 
 from sqlalchemy import ColumnElement, func
 
+from seatledger.domain.validation import SEARCH_MAX
+from seatledger.errors import ValidationError
+
 Row = tuple[Any, ...]
 
 
@@ -38,5 +41,14 @@ def _like(text: str) -> str:
 
 
 def contains(column: Any, text: str) -> ColumnElement[bool]:
-    """The column holds ``text``, in any case (a LIKE with the text's wildcards escaped)."""
+    """The column holds ``text``, in any case (a LIKE with the text's wildcards escaped).
+
+    Raises:
+        ValidationError: the text is longer than :data:`~seatledger.domain.validation.SEARCH_MAX`
+            (SQLite refuses a pattern that long with an error no user could act on).
+    """
+    if len(text) > SEARCH_MAX:
+        raise ValidationError(
+            f"A search is at most {SEARCH_MAX} characters; this one has {len(text):,}.", "search"
+        )
     return func.lower(column).like(_like(text), escape="\\")
