@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from seatledger.ingest.formats import Kind, detect
 from seatledger.ingest.records import DeviceRecord, RowReader
-from seatledger.ingest.tabular import Problem, read_table, sniff
+from seatledger.ingest.tabular import ImportFileError, Problem, read_table, sniff
 from seatledger.ingest.values import DateReader
 from seatledger.services.imports.options import ImportOptions
 from seatledger.services.operators.session import Services
@@ -171,3 +171,38 @@ def test_a_currency_symbol_decides_the_currency(admin: Services, tmp_path: Path)
         ("PO-1", "79.6600", "USD"),
         ("PO-2", "20.0000", "GBP"),
     ]
+
+
+REGISTRY = (
+    '"DisplayName","DisplayVersion","Publisher","InstallDate"\r\n'
+    '"Microsoft Visio - en-us","16.0.18129.20158","Microsoft Corporation","20250406"\r\n'
+    '"Google Chrome","131.0.6778.86","Google LLC","20260918"\r\n'
+)
+
+
+def test_an_export_of_one_machine_is_imported_for_the_host_the_user_names(
+    admin: Services, tmp_path: Path
+) -> None:
+    path = tmp_path / "uninstall.csv"
+    path.write_text(REGISTRY, encoding="utf-8")
+    problems = _problems(admin, path, Kind.INVENTORY)
+    assert problems == [
+        "file, Host name: no column feeds this field; map one or use a saved mapping; an "
+        "export of one machine names none: give its host name"
+    ]
+    result = admin.imports.commit(path, ImportOptions(Kind.INVENTORY, host="NW-LT-0102"))
+    assert (result.rows, result.inserted) == (2, 2)
+    with admin.db.read() as session:
+        hosts = session.scalars(select(Device.hostname)).all()
+    assert hosts == ["NW-LT-0102"]
+
+
+def test_a_host_name_is_refused_for_a_file_that_names_its_hosts(
+    admin: Services, tmp_path: Path
+) -> None:
+    path = tmp_path / "inventory.csv"
+    path.write_text(
+        "Device name,Application,Publisher,Version\nWS-1,Visio,Microsoft,16.0\n", encoding="utf-8"
+    )
+    with pytest.raises(ImportFileError, match=r"names its hosts itself \(column 'Device name'\)"):
+        admin.imports.preview(path, ImportOptions(Kind.INVENTORY, host="WS-9"))

@@ -31,6 +31,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         mapping_name=args.mapping,
         date_order=DateOrder(args.date_order) if args.date_order else None,
         full_export=args.full,
+        host=args.host,
     )
     preview = service.preview(path, options, progress_line("Reading"))
     clear_progress_line()
@@ -60,6 +61,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         mapping_name=args.mapping,
         date_order=preview.date_order,
         full_export=args.full,
+        host=args.host,
     )
     result = service.commit(
         path, options, expected_sha256=facts.sha256, progress=progress_line("Importing")

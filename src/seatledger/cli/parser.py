@@ -158,6 +158,11 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="people: a full HR export; flag active people who are not in it",
     )
+    imp.add_argument(
+        "--host",
+        default="",
+        help="inventory: the machine an export of one machine lists (it has no host column)",
+    )
 
     rec = sub.add_parser("reconcile", help="print the effective license position and findings")
     _db_arg(rec)

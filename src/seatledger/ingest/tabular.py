@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import dataclasses
 import hashlib
 import io
 import re
@@ -302,6 +303,44 @@ class Table:
     def delimiter_label(self) -> str:
         """The delimiter as people call it."""
         return {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe", "": "—"}[self.delimiter]
+
+
+HOST_GIVEN = "Host name"
+"""The header of the column :func:`with_host` adds to a one-machine export."""
+
+
+def with_host(table: Table, host: str) -> Table:
+    """The table with a column naming one host on every row (a one-machine export has none).
+
+    A registry or ``Win32_Product`` listing run on one machine names no machine; the user names
+    it (``--host``, or the wizard's field).  Blank rows stay blank; line numbers are unchanged.
+    """
+    width = len(table.header)
+
+    def pad(cells: list[str]) -> list[str]:
+        return [*cells, *[""] * (width - len(cells)), host] if cells else cells
+
+    assert table.cells is not None
+    return dataclasses.replace(
+        table,
+        header=[*table.header, HOST_GIVEN],
+        rows=((line, pad(cells)) for line, cells in table.rows),
+        cells=_Padded(table.cells, pad),
+    )
+
+
+class _Padded:
+    """Cell rows with a column added, reporting the lines of the rows underneath."""
+
+    def __init__(self, inner: CellRows, pad: Callable[[list[str]], list[str]]) -> None:
+        self._inner = inner
+        self._pad = pad
+
+    def __iter__(self) -> Iterator[list[str]]:
+        return map(self._pad, self._inner)
+
+    def line(self, cells: list[str]) -> int:
+        return self._inner.line(cells)
 
 
 def read_table(facts: FileFacts, problems: list[Problem]) -> Table:

@@ -17,3 +17,4 @@ class ImportOptions:
     mapping_name: str = ""
     date_order: DateOrder | None = None
     full_export: bool = False  # people: everyone active who is not in the file is flagged
+    host: str = ""  # inventory or devices: the one machine a file without host names lists

@@ -32,6 +32,7 @@ from seatledger.ingest.tabular import (
     Table,
     read_table,
     sniff,
+    with_host,
 )
 from seatledger.ingest.values import DateOrder, DateReader
 from seatledger.progress import Progress
@@ -231,14 +232,10 @@ class ImportService:
         detection = opened.detection
         if detection is not None and detection.missing:
             for spec in detection.missing:
-                problems.append(
-                    Problem(
-                        0,
-                        spec.label,
-                        "",
-                        "no column feeds this field; map one or use a saved mapping",
-                    )
-                )
+                hint = "map one or use a saved mapping"
+                if spec.key == "hostname":
+                    hint += "; an export of one machine names none: give its host name"
+                problems.append(Problem(0, spec.label, "", f"no column feeds this field; {hint}"))
         date_note = ""
         if options.date_order is not None:
             date_note = f"Dates read {options.date_order.label}, as chosen."
@@ -492,6 +489,8 @@ class ImportService:
         if not any(table.header):
             table.close()
             raise ImportFileError(f"{facts.path.name}: the header row is empty.")
+        if options.host:
+            table = _one_machine(table, options)
         detection = detect(options.kind, table.header, options.mapping, options.mapping_name)
         reader = RowReader(table, detection, dates, problems)
         inventory = detection.complete and options.kind is Kind.INVENTORY
@@ -566,6 +565,27 @@ def _check_read_whole(opened: _Opened) -> None:
                 "the file has a header row but no data rows; there is nothing to import",
             )
         )
+
+
+def _one_machine(table: Table, options: ImportOptions) -> Table:
+    """The export of one machine, its rows given the host the user named.
+
+    Raises:
+        ImportFileError: the file names its hosts itself, or the name is not a host name.
+    """
+    name = options.host.strip()
+    if not name or len(name) > 255 or any(ch.isspace() for ch in name):
+        table.close()
+        raise ImportFileError(f"'{options.host}' is not a host name (no spaces, 255 at most).")
+    own = detect(options.kind, table.header, options.mapping, options.mapping_name)
+    if "hostname" in own.columns:
+        heading = table.header[own.columns["hostname"]]
+        table.close()
+        raise ImportFileError(
+            f"{table.facts.path.name} names its hosts itself (column '{heading}'); a host name "
+            "is given only for the export of one machine, which has none."
+        )
+    return with_host(table, name)
 
 
 def _watch(
