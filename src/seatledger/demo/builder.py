@@ -25,11 +25,13 @@ import heapq
 import math
 import multiprocessing
 import operator
+import os
 import random
 from array import array
 from collections import deque
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -53,13 +55,13 @@ from seatledger.domain.roles import Role
 from seatledger.errors import KnownError
 from seatledger.progress import SILENT, Progress
 from seatledger.services.core import snapshots
-from seatledger.services.core.forking import can_fork
+from seatledger.services.core.forking import can_fork, die_with_parent
 from seatledger.services.directory.service import left
 from seatledger.services.operators.accounts import hash_password
 from seatledger.services.operators.session import DEMO_KEY, ORGANIZATION_KEY
 from seatledger.services.seats.service import assigned
 from seatledger.store.bulk import Bulk
-from seatledger.store.db import Database, to_url
+from seatledger.store.db import Database, building, to_url
 
 ORGANIZATION = "Fabrikam Engineering"
 EMAIL_DOMAIN = "fabrikam.example"
@@ -1076,8 +1078,9 @@ class _Chain:
 _worker_chain = _Chain()  # a worker process's chain; its one worker takes the batches in order
 
 
-def _start_worker_chain() -> None:
+def _start_worker_chain(parent: int) -> None:
     global _worker_chain  # noqa: PLW0603 (state of the worker process, set as it starts)
+    die_with_parent(parent)  # a killed build must not leave its worker waiting forever
     _worker_chain = _Chain()
 
 
@@ -1470,6 +1473,20 @@ class _Builder:
 # -------------------------------------------------------------------------------------- entry
 
 
+def _drop_everything(db: str) -> None:
+    """Undo a failed build in a server database that was empty before it (so a retry can run)."""
+    engine = create_engine(to_url(db))
+    try:
+        with engine.begin() as conn:
+            for table in inspect(conn).get_table_names():
+                conn.exec_driver_sql(f'DROP TABLE IF EXISTS "{table}" CASCADE')
+            conn.exec_driver_sql("DROP FUNCTION IF EXISTS ledger_refuse_change() CASCADE")
+    except (SQLAlchemyError, ModuleNotFoundError):
+        pass  # the build's own error says what went wrong
+    finally:
+        engine.dispose()
+
+
 def _refuse_existing(db: str) -> Path | None:
     """Refuse a target that holds anything; return the SQLite file the build will create."""
     url = to_url(db)
@@ -1525,24 +1542,26 @@ def build_demo(
         raise KnownError(f"Unknown demo size '{size}': use small or large.")
     new_file = _refuse_existing(db)
     pool = _body_pool(PROFILES[size])
+    # A new SQLite file is built under a hidden name and takes its own only when complete.
+    target = building(new_file) if new_file is not None else nullcontext(db)
     try:
-        # Argon2 takes a while: the worker, if any, hashes while this process plans.
-        hashing = pool.submit(_password_hashes) if pool else None
-        report.stage("Planning")
-        report(0, 1)
-        plan = _Planner(PROFILES[size], seed, dt.datetime.now(dt.UTC).date()).plan()
-        report(1, 1)
-        passwords = hashing.result() if hashing else _password_hashes()
-        database, _ = Database.open(db)
-        try:
-            counts = _write(database, plan, report, passwords, pool)
-            inventory = add_inventory(database, size, seed, report)
-        finally:
-            database.dispose()
+        with target as where:
+            # Argon2 takes a while: the worker, if any, hashes while this process plans.
+            hashing = pool.submit(_password_hashes) if pool else None
+            report.stage("Planning")
+            report(0, 1)
+            plan = _Planner(PROFILES[size], seed, dt.datetime.now(dt.UTC).date()).plan()
+            report(1, 1)
+            passwords = hashing.result() if hashing else _password_hashes()
+            database, _ = Database.open(where)
+            try:
+                counts = _write(database, plan, report, passwords, pool)
+                inventory = add_inventory(database, size, seed, report)
+            finally:
+                database.dispose()
     except BaseException:
-        if new_file is not None:  # it did not exist before: leave nothing half-built behind
-            for suffix in ("", "-wal", "-shm", "-journal"):
-                Path(f"{new_file}{suffix}").unlink(missing_ok=True)
+        if new_file is None:  # a server database that was empty: empty it again
+            _drop_everything(db)
         raise
     finally:
         if pool is not None:
@@ -1568,7 +1587,9 @@ def _body_pool(profile: _Profile) -> ProcessPoolExecutor | None:
     if profile.seats < PARALLEL_FROM or not can_fork():
         return None
     context = multiprocessing.get_context("fork")
-    pool = ProcessPoolExecutor(1, mp_context=context, initializer=_start_worker_chain)
+    pool = ProcessPoolExecutor(
+        1, mp_context=context, initializer=_start_worker_chain, initargs=(os.getpid(),)
+    )
     pool.submit(int).result()
     return pool
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -218,6 +219,60 @@ def _sha256(path: Path) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+_BUILDING = ".building-"
+
+
+@contextmanager
+def building(target: Path) -> Iterator[Path]:
+    """A hidden file beside ``target`` to build a new SQLite database in; ``target`` only when done.
+
+    The file takes ``target``'s name once the block ends without error (never replacing a file
+    that appeared meanwhile); a failed or cancelled build removes it.  A build killed outright
+    leaves only the hidden file, which the next build beside it removes, so it never stands in
+    the way as a half-built database would.
+
+    Raises:
+        DatabaseError: ``target`` appeared while the database was being built.
+    """
+    _sweep_stale_builds(target)
+    temp = target.with_name(f".{target.name}{_BUILDING}{os.getpid()}")
+    try:
+        yield temp
+        _settle(temp)
+        try:
+            os.link(temp, target)
+        except FileExistsError:
+            raise DatabaseError(
+                f"{target} appeared while the database was being built; it was left as it was."
+            ) from None
+    finally:
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            Path(f"{temp}{suffix}").unlink(missing_ok=True)
+
+
+def _settle(path: Path) -> None:
+    """Fold the write-ahead log into the file, so the file alone holds the database."""
+    conn = sqlite3.connect(path)
+    try:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        conn.close()
+
+
+def _sweep_stale_builds(target: Path) -> None:
+    """Remove what builds of ``target`` killed outright left behind (their process is gone)."""
+    for leftover in target.parent.glob(f".{target.name}{_BUILDING}*"):
+        pid_text = leftover.name.rsplit(_BUILDING, 1)[-1].split("-", 1)[0]
+        if not pid_text.isdigit():
+            continue
+        try:
+            os.kill(int(pid_text), 0)
+        except ProcessLookupError:
+            leftover.unlink(missing_ok=True)
+        except PermissionError:
+            continue  # another user's build, still running
 
 
 @dataclass(frozen=True)

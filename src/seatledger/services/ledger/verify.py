@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from seatledger.domain.ledger import Failure, Problem, Verdict, verify_chain
 from seatledger.progress import Progress
-from seatledger.services.core.forking import can_fork
+from seatledger.services.core.forking import can_fork, die_with_parent
 from seatledger.store import ledger_store
 from seatledger.store.db import Database
 
@@ -78,8 +79,9 @@ class _Halves:
     boundary: bytes  # the hash stored with entry ``split``
 
 
-def _second_half(url: str, halves: _Halves, out: Any) -> None:
+def _second_half(url: str, halves: _Halves, out: Any, parent: int) -> None:
     """Forked child: verify entries split+1..size and send the verdict back."""
+    die_with_parent(parent)
     database, _ = Database.open(url, create=False, upgrade=False)
     try:
         with database.engine.connect() as conn:
@@ -107,7 +109,9 @@ def _verify_halves(db: Database, halves: _Halves, progress: Progress | None) -> 
     size = halves.size
     context = multiprocessing.get_context("fork")
     receive, send = context.Pipe(duplex=False)
-    child = context.Process(target=_second_half, args=(db.url, halves, send), daemon=True)
+    child = context.Process(
+        target=_second_half, args=(db.url, halves, send, os.getpid()), daemon=True
+    )
     child.start()
     send.close()
     # The halves run at the same pace: report this one's progress twice over.

@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from seatledger.domain.ledger import GENESIS_HASH, Problem, entry_hash
-from seatledger.services.core.forking import can_fork
+from seatledger.services.core.forking import can_fork, die_with_parent
 
 BATCH = 20_000
 Message = tuple[Any, ...]
@@ -127,7 +127,8 @@ def _write(database: Any, job: Job, send: Callable[[Message], None]) -> None:
         send(("done", digest_of_file.hexdigest(), written))
 
 
-def _process_main(job: Job, connection: Any) -> None:
+def _process_main(job: Job, connection: Any, parent: int) -> None:
+    die_with_parent(parent)
     try:
         produce(job, connection.send)
     finally:
@@ -140,6 +141,7 @@ def subprocess_main() -> None:
     Messages go to stdout as JSON lines.  A fresh interpreter is safe beside any threads, and
     unlike multiprocessing's spawn it never re-runs the parent's main script.
     """
+    die_with_parent()
     job = Job(**json.loads(sys.stdin.read()))
     out = sys.stdout
 
@@ -168,7 +170,10 @@ class Producer:
             context: Any = multiprocessing.get_context("fork")
             self._receive, sender = context.Pipe(duplex=False)
             self._process = context.Process(
-                target=_process_main, args=(job, sender), name="bundle-ledger", daemon=True
+                target=_process_main,
+                args=(job, sender, os.getpid()),
+                name="bundle-ledger",
+                daemon=True,
             )
             self._process.start()
             sender.close()
