@@ -29,6 +29,7 @@ from PySide6.QtWidgets import QApplication
 
 from seatledger.domain.usage import UsageSeries, to_date
 from seatledger.errors import KnownError
+from seatledger.paths import replaced
 
 DAY = 86_400.0
 USED = "#1f5fbf"
@@ -413,20 +414,23 @@ def render_usage_chart(
     view.show()  # lays the chart out; WA_DontShowOnScreen keeps it off the screen
     layout.setGeometry(QRectF(0, 0, width, height))
     try:
-        if suffix == ".png":
-            exporter = exporters.ImageExporter(layout)
-            exporter.parameters()["width"] = width
-            exporter.parameters()["antialias"] = True
-            exporter.export(str(out))
-        else:
-            _write_svg(view, out, width, height, heading)
+        # Written beside the target and renamed over it: a symbolic link named as the output
+        # is replaced, never written through, and a failed export leaves what was there.
+        with replaced(out) as target:
+            if suffix == ".png":
+                exporter = exporters.ImageExporter(layout)
+                exporter.parameters()["width"] = width
+                exporter.parameters()["antialias"] = True
+                exporter.export(str(target))
+            else:
+                _write_svg(view, target, width, height, heading)
+            if target.stat().st_size == 0:
+                raise KnownError(f"Cannot write {out}.")
     except OSError as exc:
         raise KnownError(f"Cannot write {out}: {exc.strerror}.") from None
     finally:
         view.close()
         view.deleteLater()
-    if not out.exists():
-        raise KnownError(f"Cannot write {out}.")
     return out
 
 

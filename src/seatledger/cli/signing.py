@@ -10,6 +10,7 @@ from pathlib import Path
 
 from seatledger.cli.output import EXIT_OK, say
 from seatledger.cli.session import key_passphrase, reader, signed_in
+from seatledger.paths import replaced
 from seatledger.services.audits.signing import fingerprint_text
 from seatledger.services.operators.session import ORGANIZATION_KEY, read_setting
 
@@ -31,7 +32,8 @@ def cmd_signing(args: argparse.Namespace) -> int:
             say(f"  manifest key       SHA-256 {fingerprint_text(info.ed25519_fingerprint)}")
             say(f"  PDF certificate    SHA-256 {fingerprint_text(info.certificate_fingerprint)}")
         if args.pubkey_out:
-            Path(args.pubkey_out).write_bytes(service.public_key_pem(history[0].id))
+            with replaced(Path(args.pubkey_out)) as target:
+                target.write_bytes(service.public_key_pem(history[0].id))
             say(f"Wrote the manifest key of identity {history[0].id} to {args.pubkey_out}.")
         return EXIT_OK
     services = signed_in(args)

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import csv
 import json
-import os
-import tempfile
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from seatledger.errors import KnownError
+from seatledger.paths import replaced
 from seatledger.services.position.engine import Finding, Position, PositionRow
 
 POSITION_HEADERS = (
@@ -99,24 +99,24 @@ def export_position(position: Position, path: Path) -> Path:
     suffix = path.suffix.lower()
     if suffix not in {".csv", ".xlsx", ".json"}:
         raise KnownError(f"{path.name}: export to .csv, .xlsx or .json.")
-    try:
-        handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=suffix)
-    except OSError as exc:
-        raise KnownError(f"Cannot write in {path.parent}: {exc.strerror}.") from None
-    os.close(handle)
-    target = Path(temporary)
-    try:
+    with _written(path) as target:
         if suffix == ".csv":
             _write_csv(target, POSITION_HEADERS, _rows(position))
         elif suffix == ".json":
             target.write_text(json.dumps(position_json(position), indent=2), encoding="utf-8")
         else:
             _write_xlsx(target, position)
-        target.replace(path)
-    except BaseException:
-        target.unlink(missing_ok=True)
-        raise
     return path
+
+
+@contextmanager
+def _written(path: Path) -> Iterator[Path]:
+    """A file to write that takes ``path``'s place when complete (see :func:`replaced`)."""
+    try:
+        with replaced(path) as target:
+            yield target
+    except OSError as exc:
+        raise KnownError(f"Cannot write {path}: {exc.strerror}.") from None
 
 
 def export_findings_csv(position: Position, path: Path) -> Path:
@@ -216,14 +216,8 @@ def export_table(headers: Sequence[str], rows: Sequence[Sequence[Any]], path: Pa
     suffix = path.suffix.lower()
     if suffix not in {".csv", ".xlsx"}:
         raise KnownError(f"{path.name}: export to .csv or .xlsx.")
-    try:
-        handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=suffix)
-    except OSError as exc:
-        raise KnownError(f"Cannot write in {path.parent}: {exc.strerror}.") from None
-    os.close(handle)
-    target = Path(temporary)
     cells = [[_cell(value) for value in row] for row in rows]
-    try:
+    with _written(path) as target:
         if suffix == ".csv":
             _write_csv(target, headers, iter(cells))
         else:
@@ -242,8 +236,4 @@ def export_table(headers: Sequence[str], rows: Sequence[Sequence[Any]], path: Pa
                     line.append(cell)
                 sheet.append(line)
             book.save(target)
-        target.replace(path)
-    except BaseException:
-        target.unlink(missing_ok=True)
-        raise
     return path
