@@ -14,7 +14,7 @@ from seatledger.ingest.tabular import ImportFileError, Problem, read_table, snif
 from seatledger.ingest.values import DateReader
 from seatledger.services.imports.options import ImportOptions
 from seatledger.services.operators.session import Services
-from seatledger.store.models import Device, Entitlement
+from seatledger.store.models import Device, Entitlement, Person
 
 
 def _problems(admin: Services, path: Path, kind: Kind) -> list[str]:
@@ -206,3 +206,41 @@ def test_a_host_name_is_refused_for_a_file_that_names_its_hosts(
     )
     with pytest.raises(ImportFileError, match=r"names its hosts itself \(column 'Device name'\)"):
         admin.imports.preview(path, ImportOptions(Kind.INVENTORY, host="WS-9"))
+
+
+AD_HEADER = (
+    "#TYPE Microsoft.ActiveDirectory.Management.ADUser\r\n"
+    '"DistinguishedName","EmployeeID","Enabled","Name","SamAccountName","UserPrincipalName",'
+    '"mail"\r\n'
+)
+
+
+def test_the_directory_does_not_decide_who_left_and_lists_no_service_accounts(
+    admin: Services, tmp_path: Path
+) -> None:
+    hr = tmp_path / "hr.csv"
+    hr.write_text(
+        "Employee ID,Full name,Email,Employment Status\n"
+        "E1,Ann Lee,ann@example.org,Active\n"
+        "E2,Bo Chen,bo@example.org,Terminated\n",
+        encoding="utf-8",
+    )
+    admin.imports.commit(hr, ImportOptions(Kind.PEOPLE))
+    ad = tmp_path / "ad.csv"
+    ad.write_text(
+        AD_HEADER
+        + '"CN=Ann","E1","False","Ann Lee","alee","alee@corp.example","ann@example.org"\r\n'
+        + '"CN=Bo","E2","True","Bo Chen","bchen","bchen@corp.example","bo@example.org"\r\n'
+        + '"CN=krbtgt",,"False","krbtgt","krbtgt","krbtgt@corp.example",\r\n'
+        + '"CN=Administrator",,"True","Administrator","Administrator","a@corp.example",\r\n'
+        + '"CN=svc-backup",,"True","svc-backup","svc-backup","svc@corp.example",\r\n',
+        encoding="utf-8",
+    )
+    result = admin.imports.commit(ad, ImportOptions(Kind.PEOPLE))
+    assert result.rows == 5
+    assert result.not_people == 3
+    assert ", 3 not people (built-in or service accounts)." in result.summary()
+    with admin.db.read() as session:
+        status = dict(session.execute(select(Person.employee_id, Person.status)).all())
+    # HR said Ann works here and Bo left; the directory's accounts change neither.
+    assert status == {"E1": "active", "E2": "left"}

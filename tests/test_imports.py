@@ -445,11 +445,14 @@ def test_people_from_active_directory_and_windows_1252(admin: Services, tmp_path
     preview = admin.imports.preview(path, ImportOptions(Kind.PEOPLE))
     assert preview.format_name == "Active Directory (Get-ADUser | Export-Csv)"
     assert preview.facts.encoding_label == "Windows-1252"
-    assert counts(commit(admin, path, Kind.PEOPLE)) == (2, 2, 0, 0, 1)
+    result = commit(admin, path, Kind.PEOPLE)
+    assert counts(result) == (2, 2, 0, 0, 0)
+    # A disabled account is not a leaver: HR says who left, and the import says so.
     assert people(admin.db) == {
         "rcote": ("René Côté", "rcote@corp.example", "active", None, None),
-        "oold": ("Ola Old", "oold@corp.example", "left", None, None),
+        "oold": ("Ola Old", "oold@corp.example", "active", None, None),
     }
+    assert any("1 account(s) are disabled in the directory" in note for note in result.notes)
 
 
 @sqlite_only

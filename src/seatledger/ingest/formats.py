@@ -539,6 +539,7 @@ class Format:
     signature: frozenset[str]  # normalized headers that must all be present
     columns: Mapping[str, str]  # field key -> header, where synonyms would not find it
     fallbacks: Mapping[str, str]  # field key -> header read where the field's own cell is empty
+    directory: bool = False  # a directory of accounts: its status is an account's, not a job's
 
 
 def _fmt(
@@ -547,9 +548,12 @@ def _fmt(
     signature: Sequence[str],
     /,
     fallbacks: Mapping[str, str] | None = None,
+    directory: bool = False,
     **columns: str,
 ) -> Format:
-    return Format(name, kind, frozenset(normal(h) for h in signature), columns, fallbacks or {})
+    return Format(
+        name, kind, frozenset(normal(h) for h in signature), columns, fallbacks or {}, directory
+    )
 
 
 FORMATS: tuple[Format, ...] = (
@@ -559,6 +563,8 @@ FORMATS: tuple[Format, ...] = (
         ("SamAccountName", "UserPrincipalName", "DistinguishedName"),
         # Service accounts have no EmployeeID or mail: AD leaves the cells empty.
         fallbacks={"employee_id": "SamAccountName", "email": "UserPrincipalName"},
+        # HR decides who is employed: a disabled account is not a leaver.
+        directory=True,
         status="Enabled",
         name="Name",
         email="mail",
@@ -645,6 +651,7 @@ class Detection:
     missing: tuple[Field, ...]  # required fields no column feeds
     unused: tuple[str, ...]  # headers nothing reads
     fallbacks: Mapping[str, int] = field(default_factory=dict)  # key -> column if cell empty
+    directory: bool = False  # see Format.directory
 
     @property
     def complete(self) -> bool:
@@ -663,6 +670,7 @@ def detect(
     columns: dict[str, int] = {}
     fallbacks: dict[str, int] = {}
     name = "columns matched by name"
+    known: Format | None = None
     if saved is not None:
         name = f"saved mapping '{saved_name}'" if saved_name else "chosen columns"
         for key, heading in saved.items():
@@ -698,7 +706,8 @@ def detect(
     )
     unused = tuple(h for i, h in enumerate(header) if i not in taken and h)
     fallbacks = {k: i for k, i in fallbacks.items() if k in columns and columns[k] != i}
-    return Detection(kind, name, columns, missing, unused, fallbacks)
+    directory = known is not None and known.directory
+    return Detection(kind, name, columns, missing, unused, fallbacks, directory)
 
 
 def field_label(kind: Kind, key: str) -> str:

@@ -36,6 +36,13 @@ MAX_TEXT = 500
 # next year they are a tool's stand-in for "unknown" (1970-01-01, 1601-01-01, 2083-03-08).
 _OBSERVED = frozenset({"last_seen", "install_date", "checkout", "checkin"})
 _EARLIEST = dt.date(1990, 1, 1)
+_NOT_A_PERSON = re.compile(
+    r"^(?:administrator|admin|guest|krbtgt|defaultaccount|wdagutilityaccount|"
+    r"healthmailbox\w*|msol_\w+|aad_\w+|sm_\w+|iusr\w*|iwam\w*)$"
+    r"|^(?:svc|srv|sa|sql|app|service|task|sys|backup|scan|noreply|no-reply)[-_.]"
+    r"|[-_.](?:svc|service)$|\$$",
+    re.IGNORECASE,
+)
 _UNKNOWN_COUNT = re.compile(r"'?-1|'?0|unknown|n/?a|-|\?", re.IGNORECASE)
 
 
@@ -196,6 +203,8 @@ class RowReader:
         self.problem_count = 0  # the caller's list may stop growing; this does not
         self.rows_read = 0
         self.repeated = 0  # rows the same as an earlier one, read once (the summary says so)
+        self.not_people: list[str] = []  # a directory's built-in and service accounts, skipped
+        self.disabled_accounts = 0  # a directory's disabled accounts (HR decides who left)
         self.width = len(table.header)
         # Rows may leave out the cells of unnamed last columns ("a;b;" then "1;2").
         self._named = max((i + 1 for i, h in enumerate(table.header) if h.strip()), default=0)
@@ -401,6 +410,15 @@ class RowReader:
                 left = None if here is None else not here
             except ValueProblem as exc:
                 self._bad(line, "status", cells[position].strip(), str(exc))
+        if self.detection.directory and employee_id:
+            # A directory lists accounts: its Enabled says nothing about employment (HR does),
+            # and its built-in and service accounts are no people.
+            if self._not_a_person(cells, employee_id):
+                self.not_people.append(employee_id)
+                return None
+            if left:
+                self.disabled_accounts += 1
+            left = None
         _, date_left = self._date(cells, "date_left", line)
         if self.problem_count > before or not employee_id or not name:
             return None
@@ -408,6 +426,14 @@ class RowReader:
             left = date_left <= dt.datetime.now(dt.UTC).date()
         record = PersonRecord(line, employee_id, name, email, team, left, date_left)
         return None if self._duplicate(employee_id, line, record, "Employee ID") else record
+
+    def _not_a_person(self, cells: list[str], account: str) -> bool:
+        """A built-in or service account: no employee number, and a name only such accounts
+        have (Administrator, Guest, krbtgt, svc-backup, HealthMailbox..., a computer's NAME$)."""
+        position = self._columns.get("employee_id")
+        if position is not None and cells[position].strip():
+            return False  # HR gave it an employee number: a person
+        return bool(_NOT_A_PERSON.search(account))
 
     def _device(self, line: int, cells: list[str]) -> Record | None:
         before = self.problem_count

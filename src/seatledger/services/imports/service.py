@@ -106,6 +106,7 @@ class ImportResult:
     already_imported: bool = False
     notes: tuple[str, ...] = ()
     repeated: int = 0  # rows exactly like an earlier line of the file, applied once
+    not_people: int = 0  # a directory's built-in and service accounts, left out
 
     def summary(self) -> str:
         """One line for a status bar or a terminal."""
@@ -121,6 +122,8 @@ class ImportResult:
             text += f", {self.removed:,} no longer present"
         if self.repeated:
             text += f", {self.repeated:,} repeated (the same as an earlier line)"
+        if self.not_people:
+            text += f", {self.not_people:,} not people (built-in or service accounts)"
         return text + "."
 
 
@@ -390,9 +393,23 @@ class ImportService:
                 "flagged": applied.flagged,
                 "removed": applied.removed,
             }
-            repeated = opened.reader.repeated if opened.reader is not None else 0
+            reader = opened.reader
+            repeated = reader.repeated if reader is not None else 0
             if repeated:
                 change.after["repeated"] = repeated
+            not_people = sorted(reader.not_people) if reader is not None else []
+            if not_people:
+                change.after["not_people"] = len(not_people)
+                applied.notes.append(
+                    f"{len(not_people)} built-in or service account(s) are not people and were "
+                    f"left out (e.g. {not_people[0]})."
+                )
+            if reader is not None and reader.disabled_accounts:
+                applied.notes.append(
+                    f"{reader.disabled_accounts} account(s) are disabled in the directory; a "
+                    "directory does not say who left (HR does), so their people stay as they "
+                    "were. Import the HR export to record leavers."
+                )
             if dates.order is not None and options.date_order is None:
                 change.after["date_order"] = dates.order.value
             if opened.installs is not None:  # for the alert rules, not the ledger
@@ -411,6 +428,7 @@ class ImportService:
                 applied.removed,
                 notes=tuple(applied.notes),
                 repeated=repeated,
+                not_people=len(not_people),
             )
 
     def _scan(self, opened: _Opened, progress: Progress | None) -> _Scan:
