@@ -613,8 +613,10 @@ def _rows(facts: _Facts) -> list[PositionRow]:
 
     keys_all: set[tuple[int, Metric]] = set(facts.owned) | set(assigned)
     for pid in {*install_pid.tolist(), *peaks}:
-        if pid not in facts.primary:
-            keys_all.add((pid, Metric.PER_DEVICE if pid not in peaks else Metric.CONCURRENT))
+        # A product in use counts whether or not anything is in term: one whose purchases have
+        # all ended is exactly what an auditor looks for (under the metric it was bought with).
+        fallback = Metric.PER_DEVICE if pid not in peaks else Metric.CONCURRENT
+        keys_all.add((pid, facts.primary.get(pid, fallback)))
     result = []
     for pid, metric in keys_all:
         slot = facts.owned.get((pid, metric), _Owned())
@@ -639,7 +641,9 @@ def _rows(facts: _Facts) -> list[PositionRow]:
                 product=product,
                 metric=metric,
                 bought=(pid, metric) in facts.owned,
-                owned=None if metric.unlimited else slot.quantity,
+                # Unlimited only while a site or enterprise purchase is in term; once it has
+                # ended nothing is owned.
+                owned=None if metric.unlimited and (pid, metric) in facts.owned else slot.quantity,
                 assigned=assigned.get((pid, metric), 0),
                 needed=needed,
                 unlicensed=unlicensed.get(pid, 0) if is_primary or pid not in facts.primary else 0,

@@ -1,0 +1,86 @@
+"""Purchases that have ended: the product stays in the position while it is used, owning nothing.
+
+Hand count, as of today, for a two-person organization:
+- Draw, per device, 5 bought for a term that ended 150 days ago; installed on D1 and D2.
+  Needed 2 (two devices), owned 0, short 2.  (Before: the product dropped out: 0 rows.)
+- Suite, a site licence whose term ended 150 days ago; installed on D1.  Needed 2 (everyone
+  employed), owned 0 (not unlimited any more), short 2.
+- Suite bought again for a term that includes today: unlimited again, 0 short.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from seatledger.domain.licensing import Metric
+from seatledger.ingest.formats import Kind
+from seatledger.services.catalog.service import EntitlementInput
+from seatledger.services.directory.service import DeviceInput, PersonInput
+from seatledger.services.imports.options import ImportOptions
+from seatledger.services.imports.rules import RuleInput
+from seatledger.services.operators.session import Services
+from seatledger.services.position.engine import PositionRow, PositionService
+
+TODAY = dt.date.today()
+ENDED = {"term_start": TODAY - dt.timedelta(days=515), "term_end": TODAY - dt.timedelta(days=150)}
+
+
+def _row(admin: Services, product: int) -> PositionRow:
+    [row] = [r for r in PositionService(admin.ctx).position(TODAY).rows if r.product_id == product]
+    return row
+
+
+def _organization(admin: Services, tmp_path: Path) -> tuple[int, int]:
+    vendor = admin.catalog.add_vendor("Contoso")
+    draw = admin.catalog.add_product(vendor, "Draw")
+    suite = admin.catalog.add_product(vendor, "Suite")
+    admin.catalog.add_entitlement(
+        EntitlementInput(product_id=draw, metric=Metric.PER_DEVICE, quantity=5, **ENDED)
+    )
+    admin.catalog.add_entitlement(
+        EntitlementInput(product_id=suite, metric=Metric.SITE, quantity=1, **ENDED)
+    )
+    for n in (1, 2):
+        person = admin.directory.add_person(PersonInput(f"E{n}", f"Person {n}", ""))
+        admin.directory.add_device(DeviceInput(f"D{n}", owner_id=person))
+    admin.rules.add(RuleInput(draw, "Draw"))
+    admin.rules.add(RuleInput(suite, "Suite"))
+    inventory = tmp_path / "inventory.csv"
+    inventory.write_text(
+        "Computer Name,Application Title,Application Version\nD1,Draw,1\nD2,Draw,1\nD1,Suite,9\n",
+        encoding="utf-8",
+    )
+    admin.imports.commit(inventory, ImportOptions(Kind.INVENTORY))
+    return draw, suite
+
+
+def test_a_product_whose_purchases_ended_stays_while_installed(
+    admin: Services, tmp_path: Path
+) -> None:
+    draw, _ = _organization(admin, tmp_path)
+    row = _row(admin, draw)
+    assert (row.metric, row.bought, row.owned, row.needed, row.shortfall) == (
+        Metric.PER_DEVICE,
+        False,
+        0,
+        2,
+        2,
+    )
+
+
+def test_an_ended_site_licence_is_not_unlimited(admin: Services, tmp_path: Path) -> None:
+    _, suite = _organization(admin, tmp_path)
+    row = _row(admin, suite)
+    assert (row.metric, row.owned, row.needed, row.shortfall) == (Metric.SITE, 0, 2, 2)
+    admin.catalog.add_entitlement(
+        EntitlementInput(
+            product_id=suite,
+            metric=Metric.SITE,
+            quantity=1,
+            term_start=TODAY - dt.timedelta(days=1),
+            term_end=TODAY + dt.timedelta(days=364),
+        )
+    )
+    row = _row(admin, suite)
+    assert (row.owned, row.shortfall) == (None, 0)  # bought again: unlimited again
