@@ -20,6 +20,8 @@ from pytestqt.qtbot import QtBot
 from seatledger.domain.ledger import Failure, Problem, Verdict
 from seatledger.domain.roles import Role
 from seatledger.errors import AuthenticationError, DatabaseError
+from seatledger.services.catalog.queries import LicenseColumn
+from seatledger.services.directory.queries import PeopleColumn
 from seatledger.services.operators.session import Services
 from seatledger.services.operators.workspace import Workspace
 from seatledger.services.position.engine import Column
@@ -27,7 +29,6 @@ from seatledger.ui.app import open_session, seconds_since_start
 from seatledger.ui.main_window import ACTIVITY, LICENSES, TITLES, MainWindow, verdict_text
 from seatledger.ui.pages.reconciliation import ReconciliationPage
 from seatledger.ui.pages.titles import SoftwareTitlesPage
-from seatledger.ui.presenters import LicensePresenter, PeoplePresenter
 from seatledger.ui.tasks import SyncRunner
 
 from .conftest import PASSWORD
@@ -78,7 +79,7 @@ def test_typing_in_the_search_filters_the_licenses(
     assert page.model.rowCount() == 2
     qtbot.keyClicks(page.search, "pdf")
     qtbot.waitUntil(lambda: page.model.rowCount() == 1)
-    assert column_texts(page.table, LicensePresenter.PRODUCT) == ["PDF Studio"]
+    assert column_texts(page.table, LicenseColumn.PRODUCT) == ["PDF Studio"]
     qtbot.keyClick(page.search, Qt.Key.Key_Escape)
     assert page.search.text() == ""
     assert page.model.rowCount() == 2
@@ -91,13 +92,13 @@ def test_typing_in_the_search_filters_the_licenses(
 def test_clicking_headers_sorts_in_the_query(qtbot: QtBot, org: Any, window: MainWindow) -> None:
     view = window.licenses.table
     # Same vendor: ties keep the order of entry.
-    assert column_texts(view, LicensePresenter.PRODUCT) == ["PDF Studio", "Database Server"]
-    click_header(qtbot, view, LicensePresenter.QUANTITY)
-    assert column_texts(view, LicensePresenter.QUANTITY) == ["3", "16"]
-    click_header(qtbot, view, LicensePresenter.QUANTITY)
-    assert column_texts(view, LicensePresenter.QUANTITY) == ["16", "3"]
+    assert column_texts(view, LicenseColumn.PRODUCT) == ["PDF Studio", "Database Server"]
+    click_header(qtbot, view, LicenseColumn.QUANTITY)
+    assert column_texts(view, LicenseColumn.QUANTITY) == ["3", "16"]
+    click_header(qtbot, view, LicenseColumn.QUANTITY)
+    assert column_texts(view, LicenseColumn.QUANTITY) == ["16", "3"]
     query = window.licenses._query()
-    assert (query.sort_column, query.descending) == (LicensePresenter.QUANTITY, True)
+    assert (query.sort_column, query.descending) == (LicenseColumn.QUANTITY, True)
 
 
 def test_over_limit_filter_shows_only_over_committed_licenses(
@@ -110,9 +111,9 @@ def test_over_limit_filter_shows_only_over_committed_licenses(
     page.state.setFocus()
     qtbot.keyClick(page.state, Qt.Key.Key_Down)  # "All licenses" -> "Over the limit"
     assert page.state.currentText() == "Over the limit"
-    assert column_texts(page.table, LicensePresenter.PRODUCT) == ["PDF Studio"]
+    assert column_texts(page.table, LicenseColumn.PRODUCT) == ["PDF Studio"]
     assert page.model.index(0, 0).data(TOOLTIP) == "1 over the purchased limit"
-    assert column_texts(page.table, LicensePresenter.FREE) == ["−1"]
+    assert column_texts(page.table, LicenseColumn.FREE) == ["−1"]
 
 
 def test_selecting_a_license_shows_its_seats(
@@ -166,7 +167,7 @@ def test_delete_releases_seats_and_every_view_follows(
     qtbot.keyClick(detail.seats, Qt.Key.Key_Delete)
     assert detail.seats.model().rowCount() == 1
     row = page.model.row_of(seated.acrobat)
-    assert page.model.index(row, LicensePresenter.USED).data(DISPLAY) == "1"
+    assert page.model.index(row, LicenseColumn.USED).data(DISPLAY) == "1"
     assert detail._usage_label.text() == "1 of 3 used · 33 %"
     qtbot.waitUntil(lambda: window.nav_count(ACTIVITY) == entries + 1)
     window.nav.setCurrentRow(ACTIVITY)
@@ -199,11 +200,11 @@ def test_a_change_refreshes_the_tables_and_counts(
     page = window.licenses
     page.table.select_key(org.acrobat)
     row = page.model.row_of(org.acrobat)
-    assert page.model.index(row, LicensePresenter.USED).data(DISPLAY) == "0"
+    assert page.model.index(row, LicenseColumn.USED).data(DISPLAY) == "0"
     entries = window.nav_count(ACTIVITY)
     admin.seats.assign(org.acrobat, people=org.people[:1])
     qtbot.keyClick(page.table, Qt.Key.Key_F5)
-    assert page.model.index(row, LicensePresenter.USED).data(DISPLAY) == "1"
+    assert page.model.index(row, LicenseColumn.USED).data(DISPLAY) == "1"
     assert page.table.current_key() == org.acrobat  # the selection survives the reload
     assert page.detail.seats.model().rowCount() == 1
     assert window.nav_count(ACTIVITY) == (entries or 0) + 1
@@ -230,13 +231,13 @@ def test_people_page_filters_by_status_and_greys_leavers(
     assert window.current_page() is page
     assert page.model.rowCount() == 5
     page.status.setCurrentIndex(page.status.findData("left"))
-    assert column_texts(page.table, PeoplePresenter.STATUS) == ["Left 2026-01-31"]
+    assert column_texts(page.table, PeopleColumn.STATUS) == ["Left 2026-01-31"]
     assert page.model.index(0, 0).data(TOOLTIP) == "Left on 2026-01-31"
     page.status.setCurrentIndex(0)
     qtbot.keyClicks(page.search, "E002")
     page.search.flush()
-    assert column_texts(page.table, PeoplePresenter.NAME) == ["Person 2"]
-    assert column_texts(page.table, PeoplePresenter.SEATS) == ["1"]
+    assert column_texts(page.table, PeopleColumn.NAME) == ["Person 2"]
+    assert column_texts(page.table, PeopleColumn.SEATS) == ["1"]
 
 
 def test_devices_page_searches(qtbot: QtBot, org: Any, window: MainWindow) -> None:

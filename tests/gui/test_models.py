@@ -14,12 +14,17 @@ from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
 
 from seatledger.domain.licensing import Metric
-from seatledger.services.catalog.queries import LicenseQuery, LicenseRow
-from seatledger.services.core.tables import Row, TableQuery
-from seatledger.services.directory.queries import DeviceQuery, PeopleQuery
-from seatledger.services.ledger.activity import ActivityFilter, ActivityQuery
+from seatledger.services.catalog.queries import LicenseColumn, LicenseQuery, LicenseRow
+from seatledger.services.core.tables import Row, TableColumn, TableQuery
+from seatledger.services.directory.queries import (
+    DeviceColumn,
+    DeviceQuery,
+    PeopleColumn,
+    PeopleQuery,
+)
+from seatledger.services.ledger.activity import ActivityColumn, ActivityFilter, ActivityQuery
 from seatledger.services.operators.session import Services
-from seatledger.services.seats.queries import SeatQuery
+from seatledger.services.seats.queries import SeatColumn, SeatQuery
 from seatledger.ui.presenters import (
     INACTIVE_COLOR,
     OVER_LIMIT_COLOR,
@@ -92,18 +97,18 @@ def test_license_model_passes_the_model_tester(qtmodeltester: ModelTester, busy:
     model = _model(LicenseQuery(busy.ctx), LicensePresenter())
     assert model.rowCount() == 2
     qtmodeltester.check(model)
-    model.sort(LicensePresenter.QUANTITY, Qt.SortOrder.DescendingOrder)
+    model.sort(LicenseColumn.QUANTITY, Qt.SortOrder.DescendingOrder)
     qtmodeltester.check(model)
-    assert _texts(model, LicensePresenter.QUANTITY) == ["16", "3"]
+    assert _texts(model, LicenseColumn.QUANTITY) == ["16", "3"]
 
 
 def test_people_model_passes_the_model_tester(qtmodeltester: ModelTester, busy: Services) -> None:
     model = _model(PeopleQuery(busy.ctx), PeoplePresenter())
     assert model.rowCount() == 5
     qtmodeltester.check(model)
-    model.sort(PeoplePresenter.SEATS, Qt.SortOrder.DescendingOrder)
+    model.sort(PeopleColumn.SEATS, Qt.SortOrder.DescendingOrder)
     qtmodeltester.check(model)
-    assert _texts(model, PeoplePresenter.SEATS)[:2] == ["1", "1"]
+    assert _texts(model, PeopleColumn.SEATS)[:2] == ["1", "1"]
 
 
 def test_device_model_passes_the_model_tester(qtmodeltester: ModelTester, busy: Services) -> None:
@@ -124,7 +129,7 @@ def test_seat_model_passes_the_model_tester(
     history = _model(SeatQuery(busy.ctx, acrobat, include_released=True), SeatPresenter())
     assert history.rowCount() == 3
     qtmodeltester.check(history)
-    history.sort(SeatPresenter.RELEASED, Qt.SortOrder.AscendingOrder)
+    history.sort(SeatColumn.RELEASED, Qt.SortOrder.AscendingOrder)
     qtmodeltester.check(history)
 
 
@@ -136,7 +141,7 @@ def test_activity_model_passes_the_model_tester(qtmodeltester: ModelTester, busy
     )
     qtmodeltester.check(seats)
     assert 0 < seats.rowCount() < everything.rowCount()
-    assert set(_texts(seats, ActivityPresenter.ACTION)) == {
+    assert set(_texts(seats, ActivityColumn.ACTION)) == {
         "entitlement.create",
         "seat.assign",
         "seat.bulk_assign",
@@ -254,13 +259,13 @@ def test_license_presenter_formats_and_flags() -> None:
     today = dt.date(2026, 6, 1)
     presenter = LicensePresenter(today=lambda: today)
     row = _license()
-    assert presenter.display(row, LicensePresenter.QUANTITY) == "1,200"
-    assert presenter.display(row, LicensePresenter.UTILIZATION) == "83 %"
-    assert presenter.alignment(LicensePresenter.FREE) == RIGHT
+    assert presenter.display(row, LicenseColumn.QUANTITY) == "1,200"
+    assert presenter.display(row, LicenseColumn.UTILIZATION) == "83 %"
+    assert presenter.alignment(LicenseColumn.FREE) == RIGHT
     assert presenter.foreground(row, 0) is None
 
     over = _license(quantity=5, used=8)
-    assert presenter.display(over, LicensePresenter.FREE) == "−3"
+    assert presenter.display(over, LicenseColumn.FREE) == "−3"
     brush = presenter.foreground(over, 0)
     assert brush is not None
     assert brush.color() == OVER_LIMIT_COLOR
@@ -271,7 +276,7 @@ def test_license_presenter_formats_and_flags() -> None:
     assert brush is not None
     assert brush.color() == INACTIVE_COLOR
     assert presenter.tooltip(expired, 0) == "Expired on 2026-05-01"
-    assert presenter.display(expired, LicensePresenter.TERM_END) == "2026-05-01"
+    assert presenter.display(expired, LicenseColumn.TERM_END) == "2026-05-01"
     in_use = _license(term_end=dt.date(2026, 5, 1), used=1200)
     assert presenter.tooltip(in_use, 0) == (
         "Expired on 2026-05-01 with 1,200 still in use: renew or release"
@@ -281,8 +286,8 @@ def test_license_presenter_formats_and_flags() -> None:
     assert presenter.tooltip(soon, 3) == "Ends in 20 days, on 2026-06-21"
 
     site = _license(metric=Metric.SITE, quantity=0, used=4000)
-    assert presenter.display(site, LicensePresenter.QUANTITY) == "Unlimited"
-    assert presenter.display(site, LicensePresenter.UTILIZATION) == "—"
+    assert presenter.display(site, LicenseColumn.QUANTITY) == "Unlimited"
+    assert presenter.display(site, LicenseColumn.UTILIZATION) == "—"
     assert presenter.foreground(site, 0) is None
 
 
@@ -290,14 +295,32 @@ def test_people_presenter_greys_people_who_left() -> None:
     presenter = PeoplePresenter()
     active: Row = ("E1", "Ada", "ada@example.org", "Finance", "active", 2, None)
     left: Row = ("E2", "Bob", "", None, "left", 1, dt.date(2026, 1, 31))
-    assert presenter.display(active, PeoplePresenter.STATUS) == "Active"
-    assert presenter.display(left, PeoplePresenter.STATUS) == "Left 2026-01-31"
+    assert presenter.display(active, PeopleColumn.STATUS) == "Active"
+    assert presenter.display(left, PeopleColumn.STATUS) == "Left 2026-01-31"
     assert presenter.foreground(active, 0) is None
-    grey = presenter.foreground(left, PeoplePresenter.NAME)
+    grey = presenter.foreground(left, PeopleColumn.NAME)
     assert grey is not None
     assert grey.color() == INACTIVE_COLOR
-    red = presenter.foreground(left, PeoplePresenter.SEATS)
+    red = presenter.foreground(left, PeopleColumn.SEATS)
     assert red is not None
     assert red.color() == OVER_LIMIT_COLOR
     assert presenter.tooltip(left, 0) == "Left on 2026-01-31; still holds 1 seat: release them"
-    assert presenter.display(left, PeoplePresenter.TEAM) == ""
+    assert presenter.display(left, PeopleColumn.TEAM) == ""
+
+
+@pytest.mark.parametrize(
+    ("query", "columns"),
+    [
+        (LicenseQuery, LicenseColumn),
+        (PeopleQuery, PeopleColumn),
+        (DeviceQuery, DeviceColumn),
+        (SeatQuery, SeatColumn),
+        (ActivityQuery, ActivityColumn),
+    ],
+)
+def test_each_query_names_its_columns_by_position(
+    query: type[TableQuery], columns: type[TableColumn]
+) -> None:
+    assert [int(column) for column in columns] == list(range(len(columns)))
+    assert query.columns == tuple(column.title for column in columns)
+    assert len(query.sortable) == len(columns)

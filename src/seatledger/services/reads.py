@@ -15,17 +15,23 @@ from typing import Any
 from seatledger.services import details, lookups
 from seatledger.services.catalog.queries import (
     WARNING_PERCENT,
+    LicenseColumn,
     LicenseQuery,
     LicenseRow,
     LicenseState,
 )
 from seatledger.services.catalog.service import EntitlementInput
 from seatledger.services.core.context import Context
-from seatledger.services.directory.queries import DeviceQuery, PeopleQuery
+from seatledger.services.directory.queries import (
+    DeviceColumn,
+    DeviceQuery,
+    PeopleColumn,
+    PeopleQuery,
+)
 from seatledger.services.directory.service import DeviceInput, PersonInput
 from seatledger.services.ledger.activity import ActivityFilter, ActivityQuery, ledger_entry
 from seatledger.services.lookups import Counts
-from seatledger.services.seats.queries import SeatQuery
+from seatledger.services.seats.queries import SeatColumn, SeatQuery
 
 
 class Reads:
@@ -39,7 +45,7 @@ class Reads:
     def licenses(
         self,
         text: str = "",
-        sort_column: int = 0,
+        sort_column: int = LicenseColumn.VENDOR,
         descending: bool = False,
         *,
         over_limit_only: bool = False,
@@ -60,7 +66,7 @@ class Reads:
     def people(
         self,
         text: str = "",
-        sort_column: int = 1,
+        sort_column: int = PeopleColumn.NAME,
         descending: bool = False,
         *,
         team_id: int | None = None,
@@ -81,7 +87,7 @@ class Reads:
     def devices(
         self,
         text: str = "",
-        sort_column: int = 0,
+        sort_column: int = DeviceColumn.HOSTNAME,
         descending: bool = False,
         *,
         without_seat_of: int | None = None,
@@ -96,7 +102,7 @@ class Reads:
         entitlement_id: int,
         *,
         include_released: bool = False,
-        sort_column: int = 3,
+        sort_column: int = SeatColumn.ASSIGNED,
         descending: bool = True,
     ) -> SeatQuery:
         """One license's seats (see :class:`SeatQuery`)."""

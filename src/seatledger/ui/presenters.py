@@ -14,8 +14,11 @@ from typing import Any
 
 from PySide6.QtGui import QBrush, QColor
 
-from seatledger.services.catalog.queries import LicenseRow
+from seatledger.services.catalog.queries import LicenseColumn, LicenseRow
 from seatledger.services.core.tables import Row
+from seatledger.services.directory.queries import DeviceColumn, PeopleColumn, PeopleQuery
+from seatledger.services.ledger.activity import ActivityColumn
+from seatledger.services.seats.queries import SeatColumn, SeatQuery
 from seatledger.ui.table_model import LEFT, RIGHT, PlainPresenter, plain
 
 Today = Callable[[], dt.date]
@@ -43,11 +46,12 @@ def _days(n: int) -> str:
 class LicensePresenter:
     """Rows of :class:`~seatledger.services.catalog.queries.LicenseQuery` (1-tuples of LicenseRow).
 
-    Columns: Vendor, Product, Metric, Quantity, Used, Free, Utilization, Term end.
+    Columns: :class:`~seatledger.services.catalog.queries.LicenseColumn`.
     """
 
-    VENDOR, PRODUCT, METRIC, QUANTITY, USED, FREE, UTILIZATION, TERM_END = range(8)
-    _NUMERIC = frozenset({QUANTITY, USED, FREE, UTILIZATION})
+    _NUMERIC = frozenset(
+        {LicenseColumn.QUANTITY, LicenseColumn.USED, LicenseColumn.FREE, LicenseColumn.UTILIZATION}
+    )
 
     def __init__(self, today: Today = dt.date.today) -> None:
         self._today = today
@@ -65,39 +69,39 @@ class LicensePresenter:
     def display(self, row: Row, column: int) -> str:
         """Cell text."""
         lic = self.license(row)
-        if column == self.VENDOR:
+        if column == LicenseColumn.VENDOR:
             return lic.vendor
-        if column == self.PRODUCT:
+        if column == LicenseColumn.PRODUCT:
             return f"{lic.product} — {lic.name}" if lic.name else lic.product
-        if column == self.METRIC:
+        if column == LicenseColumn.METRIC:
             return lic.metric.label
-        if column == self.QUANTITY:
+        if column == LicenseColumn.QUANTITY:
             return "Unlimited" if lic.metric.unlimited else _count(lic.quantity)
-        if column == self.USED:
+        if column == LicenseColumn.USED:
             return _count(lic.used)
-        if column == self.FREE:
+        if column == LicenseColumn.FREE:
             return "—" if lic.metric.unlimited else _count(lic.free)
-        if column == self.UTILIZATION:
+        if column == LicenseColumn.UTILIZATION:
             share = lic.utilization
             return "—" if share is None else f"{share * 100:.0f} %"
-        if column == self.TERM_END:
+        if column == LicenseColumn.TERM_END:
             return lic.term_end.isoformat() if lic.term_end else ""
         return ""
 
     def sort_value(self, row: Row, column: int) -> Any:
         """The native value of a cell."""
         lic = self.license(row)
-        values: tuple[Any, ...] = (
-            lic.vendor,
-            lic.product,
-            lic.metric.value,
-            lic.quantity,
-            lic.used,
-            lic.free,
-            lic.utilization,
-            lic.term_end,
-        )
-        return values[column] if 0 <= column < len(values) else None
+        values: dict[int, Any] = {
+            LicenseColumn.VENDOR: lic.vendor,
+            LicenseColumn.PRODUCT: lic.product,
+            LicenseColumn.METRIC: lic.metric.value,
+            LicenseColumn.QUANTITY: lic.quantity,
+            LicenseColumn.USED: lic.used,
+            LicenseColumn.FREE: lic.free,
+            LicenseColumn.UTILIZATION: lic.utilization,
+            LicenseColumn.TERM_END: lic.term_end,
+        }
+        return values.get(column)
 
     def alignment(self, column: int) -> int:
         """Numbers right, text left."""
@@ -137,7 +141,7 @@ class LicensePresenter:
                 notes.append(f"Ends in {_days(left)}, on {lic.term_end.isoformat()}")
         if notes:
             return "\n".join(notes)
-        if column == self.PRODUCT:
+        if column == LicenseColumn.PRODUCT:
             return lic.title
         return None
 
@@ -146,42 +150,39 @@ class LicensePresenter:
 
 
 class PeoplePresenter(PlainPresenter):
-    """Rows of PeopleQuery: employee id, name, email, team, status, seats, date left."""
-
-    EMPLOYEE_ID, NAME, EMAIL, TEAM, STATUS, SEATS = range(6)
-    _DATE_LEFT = 6
+    """Rows of PeopleQuery: the :class:`PeopleColumn` columns, then the date left."""
 
     def __init__(self) -> None:
-        super().__init__(numeric_columns=(self.SEATS,))
+        super().__init__(numeric_columns=(PeopleColumn.SEATS,))
         self._inactive = QBrush(INACTIVE_COLOR)
         self._finding = QBrush(OVER_LIMIT_COLOR)
 
     def _left_on(self, row: Row) -> str:
-        date_left = row[self._DATE_LEFT]
+        date_left = row[PeopleQuery.DATE_LEFT]
         return date_left.isoformat() if isinstance(date_left, dt.date) else "an unknown date"
 
     def display(self, row: Row, column: int) -> str:
         """Cell text; the status of someone who left says when."""
-        if column == self.STATUS:
-            if row[self.STATUS] == "left":
+        if column == PeopleColumn.STATUS:
+            if row[PeopleColumn.STATUS] == "left":
                 return f"Left {self._left_on(row)}"
             return "Active"
         return plain(row[column])
 
     def foreground(self, row: Row, column: int) -> QBrush | None:
         """Grey for people who left; red for the seats they still hold (an audit finding)."""
-        if row[self.STATUS] != "left":
+        if row[PeopleColumn.STATUS] != "left":
             return None
-        if column == self.SEATS and (row[self.SEATS] or 0) > 0:
+        if column == PeopleColumn.SEATS and (row[PeopleColumn.SEATS] or 0) > 0:
             return self._finding
         return self._inactive
 
     def tooltip(self, row: Row, column: int) -> str | None:
         """When someone left, and whether they still hold seats."""
-        if row[self.STATUS] != "left":
+        if row[PeopleColumn.STATUS] != "left":
             return None
         text = f"Left on {self._left_on(row)}"
-        seats = int(row[self.SEATS] or 0)
+        seats = int(row[PeopleColumn.SEATS] or 0)
         if seats:
             text += f"; still holds {_count(seats)} seat{'s' if seats != 1 else ''}: release them"
         return text
@@ -191,46 +192,45 @@ class PeoplePresenter(PlainPresenter):
 
 
 class DevicePresenter(PlainPresenter):
-    """Rows of DeviceQuery: host name, serial, owner, processors, cores, OS, seats."""
+    """Rows of DeviceQuery: the :class:`DeviceColumn` columns."""
 
     def __init__(self) -> None:
-        super().__init__(numeric_columns=(3, 4, 6))
+        super().__init__(
+            numeric_columns=(DeviceColumn.PROCESSORS, DeviceColumn.CORES, DeviceColumn.SEATS)
+        )
 
 
 # ----------------------------------------------------------------------------------- seats
 
 
 class SeatPresenter(PlainPresenter):
-    """Rows of SeatQuery: holder, kind, units, assigned, by, released, note, over-commit reason.
+    """Rows of SeatQuery: the :class:`SeatColumn` columns, then the over-commit reason.
 
     Times show in UTC as ``YYYY-MM-DD HH:MM``.
     """
 
-    HOLDER, KIND, UNITS, ASSIGNED, ASSIGNED_BY, RELEASED, NOTE = range(7)
-    _REASON = 7
-
     def __init__(self) -> None:
-        super().__init__(numeric_columns=(self.UNITS,))
+        super().__init__(numeric_columns=(SeatColumn.UNITS,))
         self._inactive = QBrush(INACTIVE_COLOR)
         self._over = QBrush(OVER_COMMIT_COLOR)
 
     def foreground(self, row: Row, column: int) -> QBrush | None:
         """Grey once released; red for an open over-commit exception."""
-        if row[self.RELEASED] is not None:
+        if row[SeatColumn.RELEASED] is not None:
             return self._inactive
-        if row[self._REASON]:
+        if row[SeatQuery.OVER_COMMIT_REASON]:
             return self._over
         return None
 
     def tooltip(self, row: Row, column: int) -> str | None:
         """The over-commit reason, the release time, or a long note."""
         parts: list[str] = []
-        if row[self._REASON]:
-            parts.append(f"Over-commit exception: {row[self._REASON]}")
-        if row[self.RELEASED] is not None:
-            parts.append(f"Released {plain(row[self.RELEASED])} UTC")
-        if column == self.NOTE and row[self.NOTE]:
-            parts.append(str(row[self.NOTE]))
+        if row[SeatQuery.OVER_COMMIT_REASON]:
+            parts.append(f"Over-commit exception: {row[SeatQuery.OVER_COMMIT_REASON]}")
+        if row[SeatColumn.RELEASED] is not None:
+            parts.append(f"Released {plain(row[SeatColumn.RELEASED])} UTC")
+        if column == SeatColumn.NOTE and row[SeatColumn.NOTE]:
+            parts.append(str(row[SeatColumn.NOTE]))
         return "\n".join(parts) or None
 
 
@@ -238,15 +238,13 @@ class SeatPresenter(PlainPresenter):
 
 
 class ActivityPresenter(PlainPresenter):
-    """Rows of ActivityQuery: seq, time, operator, action, entity, reason, details."""
-
-    SEQ, TIME, OPERATOR, ACTION, ENTITY, REASON, DETAILS = range(7)
+    """Rows of ActivityQuery: the :class:`ActivityColumn` columns."""
 
     def __init__(self) -> None:
-        super().__init__(numeric_columns=(self.SEQ,))
+        super().__init__(numeric_columns=(ActivityColumn.SEQ,))
 
     def tooltip(self, row: Row, column: int) -> str | None:
         """The full text of the long columns."""
-        if column in (self.REASON, self.DETAILS) and row[column]:
+        if column in (ActivityColumn.REASON, ActivityColumn.DETAILS) and row[column]:
             return str(row[column])
         return None

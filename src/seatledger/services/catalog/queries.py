@@ -13,7 +13,7 @@ from sqlalchemy import ColumnElement, and_, case, func, literal, or_, select, tr
 
 from seatledger.domain.licensing import Metric
 from seatledger.services.core.context import Context
-from seatledger.services.core.tables import Row, contains
+from seatledger.services.core.tables import Row, TableColumn, contains, titles
 from seatledger.store.models import Entitlement, Product, Vendor
 
 EXPIRING_DAYS = 60
@@ -134,26 +134,30 @@ def license_state_condition(
     return true()
 
 
+class LicenseColumn(TableColumn):
+    """The licenses list's columns."""
+
+    VENDOR = 0, "Vendor"
+    PRODUCT = 1, "Product"
+    METRIC = 2, "Metric"
+    QUANTITY = 3, "Quantity"
+    USED = 4, "Used"
+    FREE = 5, "Free"
+    UTILIZATION = 6, "Utilization"
+    TERM_END = 7, "Term end"
+
+
 class LicenseQuery:
     """Entitlements with vendor and product, filtered by text, sorted by any column."""
 
-    columns: tuple[str, ...] = (
-        "Vendor",
-        "Product",
-        "Metric",
-        "Quantity",
-        "Used",
-        "Free",
-        "Utilization",
-        "Term end",
-    )
-    sortable: tuple[bool, ...] = (True,) * 8
+    columns: tuple[str, ...] = titles(LicenseColumn)
+    sortable: tuple[bool, ...] = (True,) * len(LicenseColumn)
 
     def __init__(
         self,
         ctx: Context,
         text: str = "",
-        sort_column: int = 0,
+        sort_column: int = LicenseColumn.VENDOR,
         descending: bool = False,
         *,
         over_limit_only: bool = False,
@@ -173,19 +177,19 @@ class LicenseQuery:
             (Entitlement.quantity == 0, literal(0.0)),
             else_=Entitlement.seats_used * 1.0 / Entitlement.quantity,
         )
-        keys: list[Any] = [
-            func.lower(Vendor.name),
-            func.lower(Product.name),
-            Entitlement.metric,
-            Entitlement.quantity,
-            Entitlement.seats_used,
-            Entitlement.quantity - Entitlement.seats_used,
-            utilization,
-            Entitlement.term_end,
-        ]
+        keys: dict[int, Any] = {
+            LicenseColumn.VENDOR: func.lower(Vendor.name),
+            LicenseColumn.PRODUCT: func.lower(Product.name),
+            LicenseColumn.METRIC: Entitlement.metric,
+            LicenseColumn.QUANTITY: Entitlement.quantity,
+            LicenseColumn.USED: Entitlement.seats_used,
+            LicenseColumn.FREE: Entitlement.quantity - Entitlement.seats_used,
+            LicenseColumn.UTILIZATION: utilization,
+            LicenseColumn.TERM_END: Entitlement.term_end,
+        }
         primary = keys[self.sort_column]
         ordered = [primary.desc() if self.descending else primary.asc()]
-        if self.sort_column > 1:
+        if self.sort_column not in (LicenseColumn.VENDOR, LicenseColumn.PRODUCT):
             ordered += [func.lower(Vendor.name), func.lower(Product.name)]
         ordered.append(Entitlement.id.desc() if self.descending else Entitlement.id)
         return ordered

@@ -4,13 +4,15 @@ A table model holds only the keys a query returned (``keys()``) and asks for the
 on screen (``rows(keys)``), so a million-row table costs one key list and a few small queries.
 Sorting and filtering happen in SQL on indexed columns; nothing sorts in Python.  Each feature
 package keeps its own queries (``catalog.queries``, ``directory.queries``, ``seats.queries``,
-``ledger.activity``).
+``ledger.activity``); each names its columns with a :class:`TableColumn` enum, which its presenter
+and the dialogs showing it use too.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Protocol
+from enum import IntEnum
+from typing import Any, Protocol, Self
 
 from sqlalchemy import ColumnElement, func
 
@@ -18,6 +20,27 @@ from seatledger.domain.validation import SEARCH_MAX
 from seatledger.errors import ValidationError
 
 Row = tuple[Any, ...]
+
+
+class TableColumn(IntEnum):
+    """A table column: its position in the query's rows (the int) and the title over it.
+
+    A query declares its columns in a subclass as ``NAME = position, "Title"``; the query sorts by
+    them, its presenter formats them and dialogs hide or size them by name, never by number.
+    """
+
+    title: str
+
+    def __new__(cls, position: int, title: str) -> Self:
+        member = int.__new__(cls, position)
+        member._value_ = position
+        member.title = title
+        return member
+
+
+def titles(columns: type[TableColumn]) -> tuple[str, ...]:
+    """The column titles in display order (a query's ``columns``)."""
+    return tuple(column.title for column in columns)
 
 
 class TableQuery(Protocol):

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, func, or_, select
 
 from seatledger.services.core.context import Context
-from seatledger.services.core.tables import Row, contains
+from seatledger.services.core.tables import Row, TableColumn, contains, titles
 from seatledger.store.models import Device, Person, SeatAssignment, Team
 
 
@@ -25,17 +25,42 @@ def _holds(holder: ColumnElement[bool], entitlement_id: int) -> ColumnElement[bo
     )
 
 
+class PeopleColumn(TableColumn):
+    """The people list's columns."""
+
+    EMPLOYEE_ID = 0, "Employee ID"
+    NAME = 1, "Name"
+    EMAIL = 2, "Email"
+    TEAM = 3, "Team"
+    STATUS = 4, "Status"
+    SEATS = 5, "Seats"
+
+
+class DeviceColumn(TableColumn):
+    """The devices list's columns."""
+
+    HOSTNAME = 0, "Host name"
+    SERIAL = 1, "Serial"
+    OWNER = 2, "Owner"
+    PROCESSORS = 3, "Processors"
+    CORES = 4, "Cores"
+    OS = 5, "OS"
+    SEATS = 6, "Seats"
+
+
 class PeopleQuery:
     """People with their team and the number of seats they hold."""
 
-    columns: tuple[str, ...] = ("Employee ID", "Name", "Email", "Team", "Status", "Seats")
-    sortable: tuple[bool, ...] = (True, True, True, True, True, True)
+    columns: tuple[str, ...] = titles(PeopleColumn)
+    sortable: tuple[bool, ...] = (True,) * len(PeopleColumn)
+    # Each row carries the date the person left after the shown columns (for the status text).
+    DATE_LEFT = len(PeopleColumn)
 
     def __init__(
         self,
         ctx: Context,
         text: str = "",
-        sort_column: int = 1,
+        sort_column: int = PeopleColumn.NAME,
         descending: bool = False,
         *,
         team_id: int | None = None,
@@ -60,17 +85,17 @@ class PeopleQuery:
 
     def keys(self) -> Sequence[int]:
         """Matching person ids in display order."""
-        sort_keys: list[Any] = [
-            Person.employee_id,
-            Person.name,
-            Person.email,
-            Team.name,
-            Person.status,
-            self._seats(),
-        ]
+        sort_keys: dict[int, Any] = {
+            PeopleColumn.EMPLOYEE_ID: Person.employee_id,
+            PeopleColumn.NAME: Person.name,
+            PeopleColumn.EMAIL: Person.email,
+            PeopleColumn.TEAM: Team.name,
+            PeopleColumn.STATUS: Person.status,
+            PeopleColumn.SEATS: self._seats(),
+        }
         primary = sort_keys[self.sort_column]
         query = select(Person.id)
-        if self.sort_column == 3:
+        if self.sort_column == PeopleColumn.TEAM:
             query = query.outerjoin(Team, Person.team_id == Team.id)
         conditions: list[ColumnElement[bool]] = []
         if self.text:
@@ -117,22 +142,14 @@ class PeopleQuery:
 class DeviceQuery:
     """Devices with their owner and the number of seats they hold."""
 
-    columns: tuple[str, ...] = (
-        "Host name",
-        "Serial",
-        "Owner",
-        "Processors",
-        "Cores",
-        "OS",
-        "Seats",
-    )
-    sortable: tuple[bool, ...] = (True,) * 7
+    columns: tuple[str, ...] = titles(DeviceColumn)
+    sortable: tuple[bool, ...] = (True,) * len(DeviceColumn)
 
     def __init__(
         self,
         ctx: Context,
         text: str = "",
-        sort_column: int = 0,
+        sort_column: int = DeviceColumn.HOSTNAME,
         descending: bool = False,
         *,
         without_seat_of: int | None = None,
@@ -153,18 +170,18 @@ class DeviceQuery:
 
     def keys(self) -> Sequence[int]:
         """Matching device ids in display order."""
-        sort_keys: list[Any] = [
-            Device.hostname,
-            Device.serial,
-            Person.name,
-            Device.processors,
-            Device.cores,
-            Device.os,
-            self._seats(),
-        ]
+        sort_keys: dict[int, Any] = {
+            DeviceColumn.HOSTNAME: Device.hostname,
+            DeviceColumn.SERIAL: Device.serial,
+            DeviceColumn.OWNER: Person.name,
+            DeviceColumn.PROCESSORS: Device.processors,
+            DeviceColumn.CORES: Device.cores,
+            DeviceColumn.OS: Device.os,
+            DeviceColumn.SEATS: self._seats(),
+        }
         primary = sort_keys[self.sort_column]
         query = select(Device.id)
-        if self.sort_column == 2:
+        if self.sort_column == DeviceColumn.OWNER:
             query = query.outerjoin(Person, Device.owner_id == Person.id)
         if self.text:
             query = query.where(

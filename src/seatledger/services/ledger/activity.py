@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from seatledger.errors import NotFoundError
 from seatledger.services.core.context import Context
-from seatledger.services.core.tables import Row
+from seatledger.services.core.tables import Row, TableColumn, titles
 from seatledger.services.ledger.verify import decode_body, summarize
 from seatledger.store.models import LedgerEntry, LedgerHead
 
@@ -34,19 +34,23 @@ class ActivityFilter:
         )
 
 
+class ActivityColumn(TableColumn):
+    """The activity list's columns."""
+
+    SEQ = 0, "#"
+    TIME = 1, "Time (UTC)"
+    OPERATOR = 2, "Operator"
+    ACTION = 3, "Action"
+    ENTITY = 4, "Entity"
+    REASON = 5, "Reason"
+    DETAILS = 6, "Details"
+
+
 class ActivityQuery:
     """Ledger entries, newest first, filtered by operator, action, entity and date."""
 
-    columns: tuple[str, ...] = (
-        "#",
-        "Time (UTC)",
-        "Operator",
-        "Action",
-        "Entity",
-        "Reason",
-        "Details",
-    )
-    sortable: tuple[bool, ...] = (False,) * 7
+    columns: tuple[str, ...] = titles(ActivityColumn)
+    sortable: tuple[bool, ...] = (False,) * len(ActivityColumn)
 
     def __init__(self, ctx: Context, flt: ActivityFilter | None = None) -> None:
         self._ctx = ctx
@@ -118,5 +122,8 @@ def ledger_entry(ctx: Context, seq: int) -> dict[str, Any]:
         ).first()
     if row is None:
         raise NotFoundError(f"Ledger entry {seq} does not exist.")
-    body = decode_body(bytes(row[0]))
-    return {"entry": body, "prev_hash": bytes(row[1]).hex(), "hash": bytes(row[2]).hex()}
+    return {
+        "entry": decode_body(bytes(row.body)),
+        "prev_hash": bytes(row.prev_hash).hex(),
+        "hash": bytes(row.hash).hex(),
+    }

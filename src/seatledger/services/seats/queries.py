@@ -8,23 +8,36 @@ from typing import Any
 from sqlalchemy import case, func, literal, select
 
 from seatledger.services.core.context import Context
-from seatledger.services.core.tables import Row
+from seatledger.services.core.tables import Row, TableColumn, titles
 from seatledger.store.models import Device, Operator, Person, SeatAssignment
+
+
+class SeatColumn(TableColumn):
+    """The seats list's columns."""
+
+    HOLDER = 0, "Holder"
+    KIND = 1, "Kind"
+    UNITS = 2, "Units"
+    ASSIGNED = 3, "Assigned"
+    ASSIGNED_BY = 4, "Assigned by"
+    RELEASED = 5, "Released"
+    NOTE = 6, "Note"
+
+
+_SORT_KEYS: dict[int, Any] = {
+    SeatColumn.UNITS: SeatAssignment.units,
+    SeatColumn.ASSIGNED: SeatAssignment.started_at,
+    SeatColumn.RELEASED: SeatAssignment.ended_at,
+}
 
 
 class SeatQuery:
     """The assignments of one entitlement (open ones, or the whole history)."""
 
-    columns: tuple[str, ...] = (
-        "Holder",
-        "Kind",
-        "Units",
-        "Assigned",
-        "Assigned by",
-        "Released",
-        "Note",
-    )
-    sortable: tuple[bool, ...] = (False, False, True, True, False, True, False)
+    columns: tuple[str, ...] = titles(SeatColumn)
+    sortable: tuple[bool, ...] = tuple(column in _SORT_KEYS for column in SeatColumn)
+    # Each row carries the over-commit reason after the shown columns (for colour and tooltip).
+    OVER_COMMIT_REASON = len(SeatColumn)
 
     def __init__(
         self,
@@ -32,23 +45,18 @@ class SeatQuery:
         entitlement_id: int,
         *,
         include_released: bool = False,
-        sort_column: int = 3,
+        sort_column: int = SeatColumn.ASSIGNED,
         descending: bool = True,
     ) -> None:
         self._ctx = ctx
         self.entitlement_id = entitlement_id
         self.include_released = include_released
-        self.sort_column = sort_column if self.sortable[sort_column] else 3
+        self.sort_column = sort_column if self.sortable[sort_column] else SeatColumn.ASSIGNED
         self.descending = descending
 
     def keys(self) -> Sequence[int]:
         """Assignment ids in display order."""
-        sort_keys: dict[int, Any] = {
-            2: SeatAssignment.units,
-            3: SeatAssignment.started_at,
-            5: SeatAssignment.ended_at,
-        }
-        primary = sort_keys[self.sort_column]
+        primary = _SORT_KEYS[self.sort_column]
         query = select(SeatAssignment.id).where(
             SeatAssignment.entitlement_id == self.entitlement_id
         )

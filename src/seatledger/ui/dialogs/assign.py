@@ -27,7 +27,12 @@ from seatledger.domain.roles import Permission, allows
 from seatledger.errors import ValidationError
 from seatledger.progress import Progress
 from seatledger.services.catalog.queries import LicenseRow
-from seatledger.services.directory.queries import DeviceQuery, PeopleQuery
+from seatledger.services.directory.queries import (
+    DeviceColumn,
+    DeviceQuery,
+    PeopleColumn,
+    PeopleQuery,
+)
 from seatledger.services.operators.session import Services
 from seatledger.services.seats.service import AssignResult
 from seatledger.ui.dialogs.common import (
@@ -44,8 +49,6 @@ from seatledger.ui.table_model import PlainPresenter
 from seatledger.ui.tasks import Task, runner_for
 
 ALL_TEAMS = -1
-DEVICE_PROCESSORS, DEVICE_CORES = 3, 4
-PERSON_SEATS = 5
 
 
 def _plural(count: int, word: str) -> str:
@@ -100,12 +103,18 @@ class AssignDialog(QDialog):
         if self.to_devices:
             self.picker = PickerTable(
                 self._device_query,
-                sort_column=0,
+                sort_column=DeviceColumn.HOSTNAME,
                 multi=True,
-                presenter=PlainPresenter((DEVICE_PROCESSORS, DEVICE_CORES)),
-                hidden_columns=(6,),
-                widths={0: 16, 1: 11, 2: 18, 3: 9, 4: 6},
-                stretch=5,
+                presenter=PlainPresenter((DeviceColumn.PROCESSORS, DeviceColumn.CORES)),
+                hidden_columns=(DeviceColumn.SEATS,),
+                widths={
+                    DeviceColumn.HOSTNAME: 16,
+                    DeviceColumn.SERIAL: 11,
+                    DeviceColumn.OWNER: 18,
+                    DeviceColumn.PROCESSORS: 9,
+                    DeviceColumn.CORES: 6,
+                },
+                stretch=DeviceColumn.OS,
                 empty_hint="No device matches the search.",
                 placeholder="Search devices by host name or serial",
             )
@@ -116,11 +125,15 @@ class AssignDialog(QDialog):
             self.team_combo.currentIndexChanged.connect(lambda _i: self.picker.refilter())
             self.picker = PickerTable(
                 self._people_query,
-                sort_column=1,
+                sort_column=PeopleColumn.NAME,
                 multi=True,
-                hidden_columns=(4, PERSON_SEATS),
-                widths={0: 10, 1: 22, 2: 26},
-                stretch=3,
+                hidden_columns=(PeopleColumn.STATUS, PeopleColumn.SEATS),
+                widths={
+                    PeopleColumn.EMPLOYEE_ID: 10,
+                    PeopleColumn.NAME: 22,
+                    PeopleColumn.EMAIL: 26,
+                },
+                stretch=PeopleColumn.TEAM,
                 empty_hint="No active person matches the search and team.",
                 placeholder="Search people by name, employee ID or email",
             )

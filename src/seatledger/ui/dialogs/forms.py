@@ -30,7 +30,8 @@ from PySide6.QtWidgets import (
 from seatledger.domain import validation
 from seatledger.domain.licensing import Metric
 from seatledger.services.catalog.service import EntitlementInput
-from seatledger.services.directory.queries import PeopleQuery
+from seatledger.services.core.tables import Row
+from seatledger.services.directory.queries import PeopleColumn, PeopleQuery
 from seatledger.services.directory.service import DeviceInput, PersonInput
 from seatledger.services.lookups import NamedItem
 from seatledger.services.operators.session import Services
@@ -76,6 +77,11 @@ def to_qdate(value: dt.date) -> QDate:
 def from_qdate(value: QDate) -> dt.date:
     """A QDate as a Python date."""
     return dt.date(value.year(), value.month(), value.day())
+
+
+def _person_label(found: Row) -> str:
+    """A people-list row as "Name (employee ID)"."""
+    return f"{found[PeopleColumn.NAME]} ({found[PeopleColumn.EMPLOYEE_ID]})"
 
 
 def fill_combo(combo: QComboBox, items: list[NamedItem], select: int | None) -> None:
@@ -577,10 +583,10 @@ class DeviceDialog(RecordDialog):
 
         self.owner_picker = PickerTable(
             people,
-            sort_column=1,
-            hidden_columns=(2, 4, 5),
-            widths={0: 10, 1: 24, 3: 16},
-            stretch=3,
+            sort_column=PeopleColumn.NAME,
+            hidden_columns=(PeopleColumn.EMAIL, PeopleColumn.STATUS, PeopleColumn.SEATS),
+            widths={PeopleColumn.EMPLOYEE_ID: 10, PeopleColumn.NAME: 24, PeopleColumn.TEAM: 16},
+            stretch=PeopleColumn.TEAM,
             empty_hint="No active person matches the search.",
             placeholder="Search people by name, employee ID or email",
         )
@@ -631,7 +637,7 @@ class DeviceDialog(RecordDialog):
             name = ""
             if data.owner_id is not None:
                 found = reads.people().rows([data.owner_id]).get(data.owner_id)
-                name = f"{found[1]} ({found[0]})" if found else ""
+                name = _person_label(found) if found else ""
             self._set_owner(data.owner_id, name)
             self.add_row("&Reason:", self.reason, names=("Reason",))
         else:
@@ -651,7 +657,7 @@ class DeviceDialog(RecordDialog):
             return
         found = self.owner_picker.model.row_data(rows[0])
         if found is not None:
-            self._set_owner(self.owner_picker.model.key_at(rows[0]), f"{found[1]} ({found[0]})")
+            self._set_owner(self.owner_picker.model.key_at(rows[0]), _person_label(found))
 
     def complete(self) -> bool:
         """A host name is given."""

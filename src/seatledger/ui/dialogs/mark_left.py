@@ -7,8 +7,8 @@ import html
 
 from PySide6.QtWidgets import QLineEdit, QWidget
 
+from seatledger.services.directory.queries import PeopleColumn
 from seatledger.services.operators.session import Services
-from seatledger.ui.dialogs.assign import PERSON_SEATS
 from seatledger.ui.dialogs.common import FormDialog
 from seatledger.ui.dialogs.forms import date_edit, from_qdate, to_qdate
 
@@ -22,7 +22,7 @@ class MarkLeftDialog(FormDialog):
         self.person_id = person_id
         data, _status = services.reads.person(person_id)
         found = services.reads.people().rows([person_id]).get(person_id)
-        seats = int(found[PERSON_SEATS]) if found else 0
+        seats = int(found[PeopleColumn.SEATS]) if found else 0
         held = (
             "They hold no seats."
             if not seats

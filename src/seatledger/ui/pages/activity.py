@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from seatledger.errors import NotFoundError
-from seatledger.services.ledger.activity import ActivityFilter
+from seatledger.services.ledger.activity import ActivityColumn, ActivityFilter
 from seatledger.services.ledger.verify import ACTIONS, ENTITY_TYPES
 from seatledger.services.operators.session import Services
 from seatledger.ui.pages import Page
@@ -119,9 +119,18 @@ class ActivityPage(Page):
         self.table.setObjectName("activity")
         self.table.setSelectionMode(DataTable.SelectionMode.SingleSelection)
         self.model = KeyedTableModel(services.reads.activity(), ActivityPresenter(), self.table)
-        self.table.attach(self.model, 0, descending=True)
+        self.table.attach(self.model, ActivityColumn.SEQ, descending=True)
         self.table.set_column_widths(
-            {0: 7, 1: 18, 2: 11, 3: 18, 4: 15, 5: 24, 6: 40}, stretch=ActivityPresenter.DETAILS
+            {
+                ActivityColumn.SEQ: 7,
+                ActivityColumn.TIME: 18,
+                ActivityColumn.OPERATOR: 11,
+                ActivityColumn.ACTION: 18,
+                ActivityColumn.ENTITY: 15,
+                ActivityColumn.REASON: 24,
+                ActivityColumn.DETAILS: 40,
+            },
+            stretch=ActivityColumn.DETAILS,
         )
         self.table.selectionModel().selectionChanged.connect(self._on_selection)
 

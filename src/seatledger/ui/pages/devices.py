@@ -6,7 +6,7 @@ from PySide6.QtCore import QModelIndex, QSettings
 from PySide6.QtWidgets import QDialog, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from seatledger.domain.roles import Permission
-from seatledger.services.directory.queries import DeviceQuery
+from seatledger.services.directory.queries import DeviceColumn, DeviceQuery
 from seatledger.services.operators.session import Services
 from seatledger.ui.pages import Page
 from seatledger.ui.presenters import DevicePresenter
@@ -45,7 +45,18 @@ class DevicesPage(Page):
         query = self._current = services.reads.devices()
         self.model = KeyedTableModel(query, DevicePresenter(), self.table)
         self.table.attach(self.model, query.sort_column, query.descending)
-        self.table.set_column_widths({0: 24, 1: 16, 2: 24, 3: 10, 4: 8, 5: 22, 6: 7}, stretch=5)
+        self.table.set_column_widths(
+            {
+                DeviceColumn.HOSTNAME: 24,
+                DeviceColumn.SERIAL: 16,
+                DeviceColumn.OWNER: 24,
+                DeviceColumn.PROCESSORS: 10,
+                DeviceColumn.CORES: 8,
+                DeviceColumn.OS: 22,
+                DeviceColumn.SEATS: 7,
+            },
+            stretch=DeviceColumn.OS,
+        )
         self.table.selectionModel().selectionChanged.connect(self._on_selection)
         self.table.activated.connect(self._on_activated)
 

@@ -31,12 +31,12 @@ from seatledger.errors import KnownError
 from seatledger.services.catalog.queries import LicenseRow
 from seatledger.services.catalog.service import EntitlementInput
 from seatledger.services.operators.session import Services
+from seatledger.services.seats.queries import SeatColumn
 from seatledger.ui.presenters import EXPIRING_COLOR, NEARLY_FULL, OVER_LIMIT_COLOR, SeatPresenter
 from seatledger.ui.table_model import KeyedTableModel
 from seatledger.ui.widgets import DataTable
 
 _KEY_DELETE = Qt.Key.Key_Delete
-_RELEASED = SeatPresenter.RELEASED
 _SELECTABLE = Qt.TextInteractionFlag.TextSelectableByMouse
 
 
@@ -209,7 +209,7 @@ class LicenseDetail(QWidget):
         if not self._show_released.isChecked():
             return True  # the table lists open seats only
         data = self.seats.keyed_model().row_data(row)
-        return data is not None and data[_RELEASED] is None
+        return data is not None and data[SeatColumn.RELEASED] is None
 
     def has_releasable_selection(self) -> bool:
         """Whether at least one selected seat is still assigned."""
@@ -334,7 +334,16 @@ class LicenseDetail(QWidget):
         model = KeyedTableModel(query, SeatPresenter(), self.seats)
         self.seats.attach(model, query.sort_column, query.descending)
         self.seats.set_column_widths(
-            {0: 26, 1: 8, 2: 6, 3: 17, 4: 12, 5: 17, 6: 20}, stretch=SeatPresenter.NOTE
+            {
+                SeatColumn.HOLDER: 26,
+                SeatColumn.KIND: 8,
+                SeatColumn.UNITS: 6,
+                SeatColumn.ASSIGNED: 17,
+                SeatColumn.ASSIGNED_BY: 12,
+                SeatColumn.RELEASED: 17,
+                SeatColumn.NOTE: 20,
+            },
+            stretch=SeatColumn.NOTE,
         )
         self.seats.restore_header_state(self._pending_header)
         self.seats.selectionModel().selectionChanged.connect(self._on_seat_selection)

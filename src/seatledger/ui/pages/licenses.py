@@ -27,6 +27,7 @@ from seatledger.domain.roles import Permission
 from seatledger.errors import KnownError
 from seatledger.services.catalog.queries import (
     WARNING_PERCENT,
+    LicenseColumn,
     LicenseQuery,
     LicenseRow,
     LicenseState,
@@ -43,8 +44,8 @@ from seatledger.ui.presenters import (
 from seatledger.ui.table_model import FOREGROUND, ROW_ROLE, KeyedTableModel
 from seatledger.ui.widgets import DataTable, SearchBox, index_key
 
-_UTILIZATION = LicensePresenter.UTILIZATION
-_VENDOR = LicensePresenter.VENDOR
+_UTILIZATION = LicenseColumn.UTILIZATION
+_VENDOR = LicenseColumn.VENDOR
 _HAS_DECORATION = QStyleOptionViewItem.ViewItemFeature.HasDecoration
 _SELECTED = QStyle.StateFlag.State_Selected
 _CE_ITEM = QStyle.ControlElement.CE_ItemViewItem
@@ -203,10 +204,19 @@ class LicensesPage(Page):
         self.table.setItemDelegate(LicenseDelegate(self.table))
         self._current = services.reads.licenses()
         self.model = KeyedTableModel(self._current, LicensePresenter(), self.table)
-        self.table.attach(self.model, 0, descending=False)
+        self.table.attach(self.model, LicenseColumn.VENDOR, descending=False)
         self.table.set_column_widths(
-            {0: 18, 1: 30, 2: 16, 3: 9, 4: 9, 5: 9, 6: 18, 7: 11},
-            stretch=LicensePresenter.PRODUCT,
+            {
+                LicenseColumn.VENDOR: 18,
+                LicenseColumn.PRODUCT: 30,
+                LicenseColumn.METRIC: 16,
+                LicenseColumn.QUANTITY: 9,
+                LicenseColumn.USED: 9,
+                LicenseColumn.FREE: 9,
+                LicenseColumn.UTILIZATION: 18,
+                LicenseColumn.TERM_END: 11,
+            },
+            stretch=LicenseColumn.PRODUCT,
         )
         self.table.selectionModel().currentRowChanged.connect(self._on_current_changed)
         self.table.selectionModel().selectionChanged.connect(

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 
 from seatledger.domain.roles import Permission
 from seatledger.errors import KnownError
-from seatledger.services.directory.queries import PeopleQuery
+from seatledger.services.directory.queries import PeopleColumn, PeopleQuery
 from seatledger.services.operators.session import Services
 from seatledger.ui.pages import Page
 from seatledger.ui.presenters import PeoplePresenter
@@ -27,7 +27,6 @@ from seatledger.ui.table_model import KeyedTableModel
 from seatledger.ui.widgets import DataTable, SearchBox
 
 _STATUSES = (("Active and left", None), ("Active", "active"), ("Left", "left"))
-_STATUS_COLUMN = PeoplePresenter.STATUS
 
 
 class PeoplePage(Page):
@@ -155,7 +154,7 @@ class PeoplePage(Page):
         if not index.isValid():
             return False
         row = self.model.row_data(index.row())
-        return row is not None and row[_STATUS_COLUMN] == "active"
+        return row is not None and row[PeopleColumn.STATUS] == "active"
 
     def _on_selection(self, *_args: object) -> None:
         self._update_buttons()
