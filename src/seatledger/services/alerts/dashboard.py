@@ -169,9 +169,10 @@ class DashboardService:
             )
             high = case((Alert.severity == "high", 1), else_=0)
             alerts_row = session.execute(
-                select(func.count(), func.coalesce(func.sum(high), 0)).where(
-                    Alert.acknowledged_at.is_(None)
-                )
+                select(
+                    func.count().label("open"),
+                    func.coalesce(func.sum(high), 0).label("high"),
+                ).where(Alert.acknowledged_at.is_(None))
             ).one()
             top = _top(session, top_n)
         audits = self.audits_due(self._ctx, today) if self.audits_due is not None else None
@@ -187,8 +188,8 @@ class DashboardService:
             unassigned_uncosted=uncosted,
             departed_findings=departed,
             expired_findings=expired,
-            open_alerts=int(alerts_row[0]),
-            open_alerts_high=int(alerts_row[1]),
+            open_alerts=int(alerts_row.open),
+            open_alerts_high=int(alerts_row.high),
             top=top,
             audits_due=audits,
         )

@@ -350,14 +350,19 @@ class AuditService:
         """(vendor id, product id, "Vendor Product") of a license, for "Audit this…"."""
         with self._ctx.read() as session:
             row = session.execute(
-                select(Vendor.id, Product.id, Vendor.name, Product.name)
+                select(
+                    Vendor.id.label("vendor_id"),
+                    Product.id.label("product_id"),
+                    Vendor.name.label("vendor"),
+                    Product.name.label("product"),
+                )
                 .join(Product, Product.vendor_id == Vendor.id)
                 .join(Entitlement, Entitlement.product_id == Product.id)
                 .where(Entitlement.id == entitlement_id)
             ).first()
         if row is None:
             raise NotFoundError(f"License {entitlement_id} does not exist.")
-        return int(row[0]), int(row[1]), f"{row[2]} {row[3]}"
+        return int(row.vendor_id), int(row.product_id), f"{row.vendor} {row.product}"
 
     def vendor_of_product(self, product_id: int) -> tuple[int, int]:
         """(vendor id, product id) of a product, for an audit started from an alert."""
@@ -1019,9 +1024,9 @@ def _previous(session: Session, audit: Audit) -> Checkpoint | None:
     if audit.signed_at is not None:  # a signed audit names the one signed before it
         query = query.where(Audit.signed_at < audit.signed_at)
     row = session.execute(query.order_by(Audit.signed_at.desc(), Audit.id.desc()).limit(1)).first()
-    if row is None or row[0] is None:
+    if row is None or row.checkpoint_size is None:
         return None
-    return Checkpoint(int(row[0]), str(row[1]))
+    return Checkpoint(int(row.checkpoint_size), str(row.checkpoint_head))
 
 
 def _info(session: Session, audit: Audit) -> AuditInfo:

@@ -229,14 +229,14 @@ class LicenseQuery:
     def licenses(self, keys: Sequence[int]) -> dict[int, LicenseRow]:
         """The license rows for ``keys``."""
         query = (
-            select(
+            select(  # labelled as LicenseRow's fields
                 Entitlement.id,
-                Vendor.name,
-                Product.name,
+                Vendor.name.label("vendor"),
+                Product.name.label("product"),
                 Entitlement.name,
                 Entitlement.metric,
                 Entitlement.quantity,
-                Entitlement.seats_used,
+                Entitlement.seats_used.label("used"),
                 Entitlement.term_start,
                 Entitlement.term_end,
                 Entitlement.unit_cost,
@@ -249,19 +249,6 @@ class LicenseQuery:
         )
         with self._ctx.read() as session:
             return {
-                r[0]: LicenseRow(
-                    r[0],
-                    r[1],
-                    r[2],
-                    r[3],
-                    Metric(r[4]),
-                    r[5],
-                    r[6],
-                    r[7],
-                    r[8],
-                    r[9],
-                    r[10],
-                    r[11],
-                )
+                r.id: LicenseRow(**{**r._asdict(), "metric": Metric(r.metric)})
                 for r in session.execute(query)
             }

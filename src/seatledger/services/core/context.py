@@ -189,11 +189,11 @@ class Context:
         row = session.execute(
             select(Operator.role, Operator.active).where(Operator.id == self.actor.id)
         ).first()
-        if row is None or not row[1]:
+        if row is None or not row.active:
             raise PermissionDenied(
                 f"{self.actor.name} is no longer an active operator; ask an administrator."
             )
-        role = Role(row[0])
+        role = Role(row.role)
         if role is not self.actor.role:
             self.actor = Actor(self.actor.id, self.actor.name, role)
         self.require(permission, what)

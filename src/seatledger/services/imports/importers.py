@@ -119,6 +119,8 @@ def _people(
     done = Applied()
     teams = _lower_map(bulk.execute("SELECT id, name FROM team"))
     next_team = bulk.max_id("team")
+    # Positional on purpose: this runs once per person (millions in a full import); the tuple is
+    # unpacked by name where it is used, below ("person_id, _, name, email, ...").
     existing: dict[str, tuple[Any, ...]] = {
         str(row[1]).lower(): tuple(row)
         for row in bulk.execute(

@@ -195,7 +195,7 @@ class ImportService:
             ).first()
         if row is None:
             raise NotFoundError(f"There is no saved mapping named '{name}'.")
-        return Kind(row[0]), dict(json.loads(row[1]))
+        return Kind(row.kind), dict(json.loads(row.columns))
 
     def save_mapping(self, name: str, kind: Kind, columns: dict[str, str]) -> None:
         """Save (or replace) a column mapping by name; recorded in the ledger."""

@@ -58,8 +58,8 @@ class _Target:
         row = session.execute(
             select(
                 Entitlement.id,
-                Vendor.name,
-                Product.name,
+                Vendor.name.label("vendor"),
+                Product.name.label("product"),
                 Entitlement.name,
                 Entitlement.metric,
                 Entitlement.quantity,
@@ -74,11 +74,19 @@ class _Target:
             .where(Entitlement.id == entitlement_id)
             .with_for_update(of=Entitlement)
         ).first()
-        if row is None or row[10]:
+        if row is None or row.retired:
             raise NotFoundError(f"License {entitlement_id} does not exist or is retired.")
-        title = f"{row[1]} {row[2]}"
-        label = f"{title} ({row[3]})" if row[3] else title
-        return cls(row[0], label, row[4], row[5], row[6], row[7], row[8], row[9])
+        title = f"{row.vendor} {row.product}"
+        return cls(
+            id=row.id,
+            label=f"{title} ({row.name})" if row.name else title,
+            metric=row.metric,
+            quantity=row.quantity,
+            seats_used=row.seats_used,
+            term_start=row.term_start,
+            term_end=row.term_end,
+            min_cores_per_processor=row.min_cores_per_processor,
+        )
 
 
 def assigned(
@@ -144,7 +152,7 @@ class SeatService:
             ).first()
             if found is None:
                 raise NotFoundError(f"License {entitlement_id} does not exist.")
-            metric, min_cores = Metric(found[0]), found[1]
+            metric, min_cores = Metric(found.metric), found.min_cores_per_processor
             units: dict[int, int] = {}
             for chunk in _chunks(list(dict.fromkeys(device_ids))):
                 for did, processors, cores in session.execute(
@@ -160,12 +168,15 @@ class SeatService:
         """
         with self._ctx.read() as session:
             row = session.execute(
-                select(func.count(distinct(SeatAssignment.person_id)), func.count())
+                select(
+                    func.count(distinct(SeatAssignment.person_id)).label("people"),
+                    func.count().label("seats"),
+                )
                 .select_from(SeatAssignment)
                 .join(Person, SeatAssignment.person_id == Person.id)
                 .where(Person.status == "left", SeatAssignment.ended_at.is_(None))
             ).one()
-        return int(row[0]), int(row[1])
+        return int(row.people), int(row.seats)
 
     def assign(
         self,

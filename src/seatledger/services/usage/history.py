@@ -137,13 +137,21 @@ class UsageHistoryService:
         """Every license as 'Vendor Product — name (#id)', by vendor and product."""
         with self._ctx.read() as session:
             rows = session.execute(
-                select(Entitlement.id, Vendor.name, Product.name, Entitlement.name)
+                select(
+                    Entitlement.id,
+                    Vendor.name.label("vendor"),
+                    Product.name.label("product"),
+                    Entitlement.name,
+                )
                 .join(Product, Entitlement.product_id == Product.id)
                 .join(Vendor, Product.vendor_id == Vendor.id)
                 .order_by(Vendor.name, Product.name, Entitlement.id)
             ).all()
         return [
-            NamedItem(r[0], f"{product_title(r[1], r[2])}{f' — {r[3]}' if r[3] else ''} (#{r[0]})")
+            NamedItem(
+                r.id,
+                f"{product_title(r.vendor, r.product)}{f' — {r.name}' if r.name else ''} (#{r.id})",
+            )
             for r in rows
         ]
 
@@ -461,17 +469,22 @@ def _describe(session: Session, scope: Scope) -> tuple[str, set[Metric]]:
     parts: list[str] = []
     if scope.entitlement_id is not None:
         row = session.execute(
-            select(Vendor.name, Product.name, Entitlement.name, Entitlement.metric)
+            select(
+                Vendor.name.label("vendor"),
+                Product.name.label("product"),
+                Entitlement.name,
+                Entitlement.metric,
+            )
             .join(Product, Entitlement.product_id == Product.id)
             .join(Vendor, Product.vendor_id == Vendor.id)
             .where(Entitlement.id == scope.entitlement_id)
         ).first()
         if row is None:
             raise NotFoundError(f"There is no license #{scope.entitlement_id}.")
-        named = f" — {row[2]}" if row[2] else ""
+        named = f" — {row.name}" if row.name else ""
         parts.append(
-            f"{product_title(row[0], row[1])}{named} (license #{scope.entitlement_id}, "
-            f"{Metric(row[3]).label.lower()})"
+            f"{product_title(row.vendor, row.product)}{named} (license #{scope.entitlement_id}, "
+            f"{Metric(row.metric).label.lower()})"
         )
     if scope.product_id is not None:
         pair = session.execute(
@@ -774,7 +787,7 @@ def _limits_of(
         .join(Product, Entitlement.product_id == Product.id)
         .where(*filters)
     ).all()
-    history = _quantity_history(session, {row[1] for row in licenses})
+    history = _quantity_history(session, {row.id for row in licenses})
     first = _epoch(start)
     events: list[tuple[int, int, int, int]] = []
     uncapped: list[tuple[int, int, int, int]] = []
@@ -798,7 +811,7 @@ def _limits_of(
             if seg_stop > seg_start and seg_quantity:
                 events.append((int(key), seg_start, seg_stop, int(seg_quantity)))
     found_int = _levels(np.array(events, dtype=np.int64).reshape(-1, 4), first, count)
-    keys = {int(row[0]) for row in licenses}
+    keys = {int(key) for key, *_ in licenses}
     found: dict[int, Limits] = {
         key: found_int.get(key, np.zeros(count, dtype=np.int64)).astype(np.float64) for key in keys
     }

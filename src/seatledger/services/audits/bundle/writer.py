@@ -611,8 +611,19 @@ def _write_deployments(
             if scope.team_ids:
                 query = query.where(owner.team_id.in_(scope.team_ids))
             name = names.name
-            for row in session.execute(query.execution_options(yield_per=_ROWS)):
-                product, host, employee, processors, cores, publisher, title, version = row[:8]
+            rows = session.execute(query.execution_options(yield_per=_ROWS))
+            for (
+                product,
+                host,
+                employee,
+                processors,
+                cores,
+                publisher,
+                title,
+                version,
+                first_seen,
+                install_date,
+            ) in rows:
                 table.plain(
                     [
                         safe_text(product),
@@ -623,8 +634,8 @@ def _write_deployments(
                         safe_text(publisher),
                         safe_text(title),
                         safe_text(version),
-                        _day(row[8]),
-                        _day(row[9]),
+                        _day(first_seen),
+                        _day(install_date),
                     ]
                 )
         table.flush()
@@ -677,27 +688,43 @@ def _write_seats(
                 )
             name = names.name
             hidden = names.active
-            for row in session.execute(query.execution_options(yield_per=_ROWS)):
-                employee: str | None = row[4]
+            # Untyped rows: person and device are outer-joined, so either side may be None.
+            rows: Iterable[tuple[Any, ...]] = session.execute(
+                query.execution_options(yield_per=_ROWS)
+            )
+            for (
+                seat_id,
+                entitlement_id,
+                product,
+                metric,
+                employee,
+                person_name,
+                hostname,
+                team,
+                units,
+                started_at,
+                over_commit,
+                over_commit_reason,
+            ) in rows:
                 if employee is not None:
                     kind, holder = "person", name("person", employee)
-                    label = "" if hidden else safe_text(row[5])
+                    label = "" if hidden else safe_text(person_name)
                 else:
-                    kind, holder, label = "device", name("device", row[6]), ""
+                    kind, holder, label = "device", name("device", hostname), ""
                 table.plain(
                     [
-                        row[0],
-                        row[1],
-                        safe_text(row[2]),
-                        row[3],
+                        seat_id,
+                        entitlement_id,
+                        safe_text(product),
+                        metric,
                         kind,
                         holder,
                         label,
-                        "" if row[7] is None else safe_text(row[7]),
-                        row[8],
-                        when(row[9]),
-                        "yes" if row[10] else "no",
-                        safe_text(row[11]),
+                        "" if team is None else safe_text(team),
+                        units,
+                        when(started_at),
+                        "yes" if over_commit else "no",
+                        safe_text(over_commit_reason),
                     ]
                 )
         table.flush()
