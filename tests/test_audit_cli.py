@@ -88,7 +88,7 @@ def test_headless_audit_writes_a_bundle_that_verifies(
     assert _run(company, out) == 0
     printed = capsys.readouterr().out
     assert "not acknowledged: inventory" in printed
-    assert "1 findings, all left open" in printed
+    assert "1 finding, all left open" in printed
     [folder] = [p for p in out.iterdir() if p.is_dir()]
     assert (out / f"{folder.name}.zip").is_file()
     report = json.loads((folder / "report.json").read_text())

@@ -295,7 +295,7 @@ def test_round_trip_on_both_engines(
     _catalog(run, db_url)
 
     result = run("seat", "assign", "1", "--person", "E1", "--person", "E2", "--db", db_url)
-    assert (result.code, result.out) == (0, "Assigned 2 seat(s) (2 units).\n"), result.err
+    assert (result.code, result.out) == (0, "Assigned 2 seats (2 units).\n"), result.err
 
     listing = run("licenses", "--db", db_url)
     assert listing.code == 0
@@ -308,7 +308,7 @@ def test_round_trip_on_both_engines(
     assert "allows 2 seats: 2 used, 0 free, 1 needed." in refused.err
 
     released = run("seat", "release", "1", "--reason", "left the project", "--db", db_url)
-    assert (released.code, released.out) == (0, "Released 1 seat(s).\n"), released.err
+    assert (released.code, released.out) == (0, "Released 1 seat.\n"), released.err
     again = run("seat", "release", "1", "--db", db_url)
     assert again.code == 2
     assert "Seat 1 is already released or does not exist." in again.err

@@ -354,6 +354,15 @@ def test_limit_refuses_beyond_quantity_with_used_free_needed() -> None:
     assert decision.message == "Contoso PDF Studio allows 10 seats: 8 used, 2 free, 3 needed."
 
 
+def test_limit_message_counts_one_right_in_the_singular() -> None:
+    decision = check_assignment(_state(quantity=1, used=1), 1, TODAY, override=False)
+    assert decision.message == "Contoso PDF Studio allows 1 seat: 1 used, 0 free, 1 needed."
+    per_core = check_assignment(
+        _state(quantity=1, used=0, metric=Metric.PER_CORE), 2, TODAY, override=False
+    )
+    assert per_core.message.startswith("Contoso PDF Studio allows 1 core: ")
+
+
 def test_limit_message_uses_the_metric_unit() -> None:
     decision = check_assignment(
         _state(quantity=16, used=12, metric=Metric.PER_CORE), 8, TODAY, override=False

@@ -377,7 +377,7 @@ def test_changed_people_file_updates(admin: Services, tmp_path: Path) -> None:
     )
     result = commit(admin, write(tmp_path, "hr2.csv", changed), Kind.PEOPLE)
     assert counts(result) == (4, 1, 1, 2, 1)
-    assert "1 new team(s): Marketing" in result.notes
+    assert "1 new team: Marketing" in result.notes
     assert people(admin.db)["E2"] == (
         "Bob Stone",
         "bob.stone@example.com",
@@ -720,8 +720,8 @@ def test_inventory_creates_devices_titles_and_installs(admin: Services, tmp_path
     assert preview.format_name == "PowerShell registry Uninstall keys"
     result = commit(admin, path, Kind.INVENTORY)
     assert (result.rows, result.inserted, result.updated, result.unchanged) == (5, 4, 0, 0)
-    assert any("2 device(s) were new" in note for note in result.notes)
-    assert any("3 title(s) match no normalization rule" in note for note in result.notes)
+    assert any("2 devices were new" in note for note in result.notes)
+    assert any("3 titles match no normalization rule" in note for note in result.notes)
     assert sorted(devices(admin.db)) == ["WS-2", "WS-3", "ws-1"]
     assert installs(admin.db) == {
         ("ws-1", "Adobe Acrobat DC (64-bit)"): ("24.1", False),
@@ -806,7 +806,7 @@ def test_inventory_titles_are_mapped_by_rules(admin: Services, tmp_path: Path) -
     acrobat = admin.catalog.add_product(vendor, "Acrobat Pro")
     admin.rules.add(RuleInput(acrobat, "Adobe Acrobat*", "Adobe", kind=MatchKind.WILDCARD))
     result = commit(admin, write(tmp_path, "inv1.csv", INVENTORY_1), Kind.INVENTORY)
-    assert any("2 title(s) match no normalization rule" in note for note in result.notes)
+    assert any("2 titles match no normalization rule" in note for note in result.notes)
     assert title_products(admin.db) == {
         "Adobe Acrobat DC (64-bit)": "Acrobat Pro",
         "7-Zip 23.01 (x64)": None,
@@ -1016,7 +1016,7 @@ def test_usage_csv(admin: Services, tmp_path: Path) -> None:
     admin.rules.add(RuleInput(autocad, "AutoCAD"))
     result = commit(admin, write(tmp_path, "usage.csv", USAGE), Kind.USAGE)
     assert (result.rows, result.inserted) == (3, 3)
-    assert any("1 user name(s) match no person (e.g. ghost)" in n for n in result.notes)
+    assert any("1 user name matches no person (e.g. ghost)" in n for n in result.notes)
     assert sessions(admin.db) == [
         ("AutoCAD", "CORP\\bob", dt.datetime(2026, 3, 2, 8, tzinfo=dt.UTC), None, "E2"),
         (

@@ -679,7 +679,7 @@ def test_viewers_and_auditors_change_nothing(
     admin: Services, as_role: Callable[[Role], Services], org: Any
 ) -> None:
     writes = _all_writes(admin, org)
-    for role in (Role.VIEWER, Role.AUDITOR):
+    for role, is_a in ((Role.VIEWER, "a viewer"), (Role.AUDITOR, "an auditor")):
         reader = as_role(role)
         before = state(admin.db)
         for name, write in writes.items():
@@ -687,7 +687,7 @@ def test_viewers_and_auditors_change_nothing(
                 write(reader)
             message = str(info.value)
             allowed_messages = (
-                f"{reader.actor.name} is a {role.value} and may not ",
+                f"{reader.actor.name} is {is_a} and may not ",
                 "Only an administrator",
             )
             assert message.startswith(allowed_messages), (role, name, message)

@@ -21,7 +21,7 @@ from seatledger.domain.roles import Role
 from seatledger.progress import Progress
 from seatledger.services.catalog.queries import LicenseQuery
 from seatledger.services.catalog.service import EntitlementInput
-from seatledger.services.directory.queries import DeviceQuery, PeopleQuery
+from seatledger.services.directory.queries import DeviceQuery, PeopleColumn, PeopleQuery
 from seatledger.services.directory.service import DeviceInput, PersonInput
 from seatledger.services.ledger.activity import ActivityFilter, ActivityQuery
 from seatledger.services.operators.session import Services
@@ -403,8 +403,21 @@ def test_mark_left_records_the_date_and_reason(
     click(qtbot, dialog.ok_button)
     assert dialog.result() == QDialog.DialogCode.Accepted
     row = PeopleQuery(admin_services.ctx).rows([person])[person]
-    assert (row[4], row[6]) == ("left", dt.date(2026, 3, 31))
+    assert (row[PeopleColumn.STATUS], row[PeopleQuery.DATE_LEFT]) == ("left", dt.date(2026, 3, 31))
     assert ledger(admin_services, "person.leave")[0][5] == "resignation"
+
+
+def test_mark_left_counts_the_seats_held_in_words(
+    qtbot: QtBot, admin_services: Services, catalog: Catalog
+) -> None:
+    one, two = catalog.license(admin_services, 5), catalog.license(admin_services, 5)
+    person = catalog.people[0]
+    admin_services.seats.assign(one, people=[person])
+    dialog = shown(qtbot, MarkLeftDialog(admin_services, person))
+    assert "They hold 1 seat; it stays assigned (and shows as a finding)" in dialog.intro.text()
+    admin_services.seats.assign(two, people=[person])
+    dialog = shown(qtbot, MarkLeftDialog(admin_services, person))
+    assert "They hold 2 seats; the seats stay assigned" in dialog.intro.text()
 
 
 # --------------------------------------------------------------------------------- assignment
@@ -427,7 +440,7 @@ def test_assign_over_limit_is_refused_for_a_license_manager(
     assert dialog.summary.text() == "2 people selected · needs 2 seats · 1 free"
     assert not dialog.ok_button.isEnabled()
     assert not dialog.over_commit.isVisible()
-    assert "allows 1 seats: 0 used, 1 free, 2 needed" in dialog.message.text()
+    assert "allows 1 seat: 0 used, 1 free, 2 needed" in dialog.message.text()
     assert "Only an administrator" in dialog.message.text()
 
     view = dialog.picker.view

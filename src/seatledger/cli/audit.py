@@ -23,6 +23,7 @@ from seatledger.services.audits.bundle.model import Chart, Trigger
 from seatledger.services.audits.service import AuditInfo, Step, add_months
 from seatledger.services.operators.session import ORGANIZATION_KEY, Services, read_setting
 from seatledger.services.position.engine import PositionRow
+from seatledger.text import plural
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
@@ -131,7 +132,10 @@ def _run(args: argparse.Namespace) -> int:
     finally:
         clear_progress_line()
     rows, findings = audits.scoped(audit, position)
-    say(f"  position: {len(rows)} rows; {len(findings)} findings, all left open.")
+    say(
+        f"  position: {plural(len(rows), 'row')}; {plural(len(findings), 'finding')}, "
+        "all left open."
+    )
     audits.set_step(audit_id, Step.FINDINGS)
     audits.set_step(audit_id, Step.ATTESTATION)
     audits.attest(audit_id, statement)
@@ -157,7 +161,7 @@ def _run(args: argparse.Namespace) -> int:
     say(f"Signed audit {audit_id}:")
     say(f"  bundle      {result.folder}")
     say(f"  zip         {result.zip_path}")
-    say(f"  checkpoint  {result.checkpoint.size} entries, head {result.checkpoint.head}")
+    say(f"  checkpoint  {plural(result.checkpoint.size, 'entry')}, head {result.checkpoint.head}")
     say(f"  manifest    SHA-256 {result.manifest_sha256}")
     say(f"  key         SHA-256 {fingerprint_text(result.ed25519_fingerprint)}")
     return EXIT_OK

@@ -11,6 +11,7 @@ from seatledger.errors import KnownError
 from seatledger.ingest.formats import Kind
 from seatledger.ingest.values import DateOrder
 from seatledger.services.imports.options import ImportOptions
+from seatledger.text import plural
 
 
 def cmd_import(args: argparse.Namespace) -> int:
@@ -44,7 +45,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     if preview.date_note:
         say(preview.date_note)
     if preview.problem_count:
-        say(f"{preview.problem_count:,} problem(s); nothing was imported:")
+        say(f"{plural(preview.problem_count, 'problem')}; nothing was imported:")
         for problem in preview.problems[:50]:
             say(f"  {facts.path.name}, {problem}")
         if preview.problem_count > 50:

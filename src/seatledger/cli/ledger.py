@@ -8,6 +8,7 @@ import datetime as dt
 
 from seatledger.cli.output import EXIT_FAILED, EXIT_OK, say
 from seatledger.cli.session import reader
+from seatledger.text import plural
 
 
 def cmd_ledger(args: argparse.Namespace) -> int:
@@ -36,4 +37,4 @@ def cmd_ledger(args: argparse.Namespace) -> int:
 
 
 def _entries(count: int) -> str:
-    return f"{count:,} entr{'y' if count == 1 else 'ies'}"
+    return plural(count, "entry")

@@ -15,6 +15,7 @@ from seatledger.cli.output import EXIT_OK, say
 from seatledger.cli.session import reader
 from seatledger.domain import validation
 from seatledger.errors import KnownError
+from seatledger.text import plural
 
 
 def cmd_reconcile(args: argparse.Namespace) -> int:
@@ -26,7 +27,7 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
     position = services.position.position(as_of, args.shelf_days)
     if args.out:
         written = export.export_position(position, Path(args.out))
-        say(f"Wrote the position on {as_of} ({len(position.rows):,} rows) to {written}.")
+        say(f"Wrote the position on {as_of} ({plural(len(position.rows), 'row')}) to {written}.")
         return EXIT_OK
     if args.format == "json":
         say(json.dumps(export.position_json(position), indent=2))
@@ -60,7 +61,7 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
             f"{row.unlicensed:>7,} {cost:>14}"
         )
     short = sum(1 for r in position.rows if r.shortfall)
-    say(f"{len(position.rows):,} rows; {short:,} short of rights.")
+    say(f"{plural(len(position.rows), 'row')}; {short:,} short of rights.")
     say("")
     say(f"Findings ({len(position.findings):,}):")
     for finding in position.findings:

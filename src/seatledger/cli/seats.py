@@ -6,6 +6,7 @@ import argparse
 
 from seatledger.cli.output import EXIT_OK, say
 from seatledger.cli.session import signed_in
+from seatledger.text import plural
 
 
 def cmd_seat(args: argparse.Namespace) -> int:
@@ -22,13 +23,16 @@ def cmd_seat(args: argparse.Namespace) -> int:
             reason=args.reason,
             over_commit=args.over_commit,
         )
-        say(f"Assigned {len(result.assignment_ids)} seat(s) ({result.units} units).")
+        say(
+            f"Assigned {plural(len(result.assignment_ids), 'seat')} "
+            f"({plural(result.units, 'unit')})."
+        )
         if result.over_commit:
             say(f"Recorded as an over-commit exception: {result.message}")
     elif args.seat_command == "release":
         count = services.seats.release(args.assignment, args.reason)
-        say(f"Released {count} seat(s).")
+        say(f"Released {plural(count, 'seat')}.")
     else:
         count = services.seats.release_departed(args.reason)
-        say(f"Released {count} seat(s) held by people who left.")
+        say(f"Released {plural(count, 'seat')} held by people who left.")
     return EXIT_OK

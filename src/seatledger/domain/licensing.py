@@ -10,6 +10,8 @@ import datetime as dt
 from dataclasses import dataclass
 from enum import StrEnum
 
+from seatledger.text import plural
+
 
 class Metric(StrEnum):
     """How an entitlement's quantity is counted."""
@@ -114,7 +116,7 @@ def check_assignment(state: LimitState, needed: int, today: dt.date, *, override
         return Decision(True)
     free = max(state.free, 0)
     message = (
-        f"{state.label} allows {state.quantity} {_unit(state.metric)}: {state.used} used, "
+        f"{state.label} allows {plural(state.quantity, _unit(state.metric))}: {state.used} used, "
         f"{free} free, {needed} needed."
     )
     if override:
@@ -124,9 +126,9 @@ def check_assignment(state: LimitState, needed: int, today: dt.date, *, override
 
 def _unit(metric: Metric) -> str:
     if metric is Metric.PER_CORE:
-        return "cores"
+        return "core"
     if metric is Metric.PER_PROCESSOR:
-        return "processors"
+        return "processor"
     if metric.assigns_to_device:
-        return "devices"
-    return "seats"
+        return "device"
+    return "seat"

@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 from seatledger.lazy import LazyModule
+from seatledger.text import plural
 
 if TYPE_CHECKING:
     import numpy as np
@@ -200,7 +201,7 @@ def forecast(
     if count < FORECAST_MIN_DAYS:
         return Forecast(
             None,
-            f"No forecast: {count} day{'s' if count != 1 else ''} of history in the range "
+            f"No forecast: {plural(count, 'day')} of history in the range "
             f"(at least {FORECAST_MIN_DAYS} are needed).",
         )
     ys = used[start_index : last_index + 1].astype(np.float64)

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 
 from seatledger.ingest.records import UsageRecord
 from seatledger.ingest.tabular import FileFacts, ImportFileError, Problem
+from seatledger.text import agree, plural
 
 _STATUS = re.compile(
     r"Flexible License Manager status on \w{3}\s+(\d{1,2})/(\d{1,2})/(\d{4})\s+(\d{1,2}):(\d{2})"
@@ -115,7 +116,8 @@ def read_lmstat(
                     current.line,
                     "in use",
                     str(current.in_use),
-                    f"says {current.in_use} license(s) of {current.feature} are in use but "
+                    f"says {plural(current.in_use, 'license')} of {current.feature} "
+                    f"{agree(current.in_use, 'is')} in use but "
                     f"its lines hold {current.held}"
                     + (f" and reserve {current.reserved}" if current.reserved else "")
                     + ": the snapshot is cut short or edited; save the whole output of "

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from seatledger.errors import DatabaseError, UpgradeError
 from seatledger.paths import private_file
 from seatledger.store.faults import Fault, classify
+from seatledger.text import plural
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -582,7 +583,8 @@ class Database:
             if broken:
                 table, rowid, parent, _ = broken[0]
                 raise DatabaseError(
-                    f"{len(broken)} row(s) would refer to rows that do not exist (the first: "
+                    f"{plural(len(broken), 'row')} would refer to rows that do not exist "
+                    "(the first: "
                     f"{table} row {rowid} refers to a missing {parent})"
                 )
 

@@ -43,6 +43,7 @@ from seatledger.progress import Progress
 from seatledger.services.catalog.queries import LicenseState
 from seatledger.services.operators.session import Services
 from seatledger.services.operators.workspace import Workspace, describe_upgrade
+from seatledger.text import agree, plural
 from seatledger.ui.changes import CommittedChanges
 from seatledger.ui.pages import Page
 from seatledger.ui.pages.activity import ActivityPage
@@ -153,13 +154,14 @@ def verdict_text(verdict: Verdict) -> tuple[bool, str, str]:
     if verdict.failure is None:
         return (
             True,
-            f"The ledger is intact: {verdict.entries:,} entries verified.",
+            f"The ledger is intact: {plural(verdict.entries, 'entry')} verified.",
             f"Head hash:\n{verdict.head.hex()}",
         )
     return (
         False,
         f"The ledger is BROKEN: {verdict.failure.message()}.",
-        f"The {verdict.entries:,} entries before it verify.\nLast good hash:\n{verdict.head.hex()}",
+        f"The {plural(verdict.entries, 'entry')} before it "
+        f"{agree(verdict.entries, 'verifies')}.\nLast good hash:\n{verdict.head.hex()}",
     )
 
 

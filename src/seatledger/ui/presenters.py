@@ -19,6 +19,7 @@ from seatledger.services.core.tables import Row
 from seatledger.services.directory.queries import DeviceColumn, PeopleColumn, PeopleQuery
 from seatledger.services.ledger.activity import ActivityColumn
 from seatledger.services.seats.queries import SeatColumn, SeatQuery
+from seatledger.text import plural
 from seatledger.ui.table_model import LEFT, RIGHT, PlainPresenter, plain
 
 Today = Callable[[], dt.date]
@@ -34,10 +35,6 @@ NEARLY_FULL = 0.9  # utilization from which a bar turns amber
 def _count(value: int) -> str:
     """An integer with thousands separators and a true minus sign."""
     return f"{value:,}".replace("-", "−")
-
-
-def _days(n: int) -> str:
-    return "1 day" if n == 1 else f"{n:,} days"
 
 
 # -------------------------------------------------------------------------------- licenses
@@ -138,7 +135,7 @@ class LicensePresenter:
                 notes.append(expired)
             elif lic.expiring(today):
                 left = (lic.term_end - today).days
-                notes.append(f"Ends in {_days(left)}, on {lic.term_end.isoformat()}")
+                notes.append(f"Ends in {plural(left, 'day')}, on {lic.term_end.isoformat()}")
         if notes:
             return "\n".join(notes)
         if column == LicenseColumn.PRODUCT:
@@ -184,7 +181,7 @@ class PeoplePresenter(PlainPresenter):
         text = f"Left on {self._left_on(row)}"
         seats = int(row[PeopleColumn.SEATS] or 0)
         if seats:
-            text += f"; still holds {_count(seats)} seat{'s' if seats != 1 else ''}: release them"
+            text += f"; still holds {plural(seats, 'seat')}: release them"
         return text
 
 

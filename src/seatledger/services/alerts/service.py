@@ -67,6 +67,7 @@ from seatledger.store.models import (
     Vendor,
 )
 from seatledger.store.models_alerts import Alert
+from seatledger.text import plural
 
 ASSIGN_ACTIONS = frozenset({"seat.assign", "seat.bulk_assign"})
 RELEASE_ACTIONS = frozenset({"seat.release", "seat.bulk_release", "seat.release_departed"})
@@ -350,7 +351,7 @@ class AlertService:
             run.raise_alert(
                 Rule.OVER_COMMIT,
                 f"over_commit:{entry.seq}",
-                f"{run.operator} over-committed {units} seat(s): {after['over_commit']}",
+                f"{run.operator} over-committed {plural(units, 'seat')}: {after['over_commit']}",
                 f"{label}; reason: {change.reason}",
                 ("entitlement", change.entity_id),
             )
@@ -512,7 +513,7 @@ def _departed(run: _Evaluation, label: str, only: int | None) -> None:
         run.raise_alert(
             Rule.DEPARTED,
             f"departed:{pid}",
-            f"{name} ({employee_id}) {gone} but holds {seats:,} seat(s)",
+            f"{name} ({employee_id}) {gone} but holds {plural(seats, 'seat')}",
             f"Found after {label}; release the seats or correct the person's status.",
             ("person", str(pid)),
         )
@@ -639,7 +640,7 @@ def _unlicensed_summary(
         per_product.pop(pid, None)
     how = (
         f"Found by {label}: installs of a product with no license in term. The import "
-        f"added {inserted:,} installs; the Reconciliation page counts those on devices "
+        f"added {plural(inserted, 'install')}; the Reconciliation page counts those on devices "
         "without a seat of products that were bought."
     )
     _raise_unlicensed(run, how, _named(session, per_product))
@@ -650,7 +651,7 @@ def _raise_unlicensed(run: _Evaluation, how: str, rows: list[Any]) -> None:
         run.raise_alert(
             Rule.UNLICENSED,
             f"unlicensed:{pid}:{run.seq}",
-            f"{count:,} new install(s) of {_title(vendor, product, '')} without a seat",
+            f"{plural(count, 'new install')} of {_title(vendor, product, '')} without a seat",
             how,
             ("product", str(pid)),
         )

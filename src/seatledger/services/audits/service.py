@@ -56,6 +56,7 @@ from seatledger.store.models import (
     Vendor,
 )
 from seatledger.store.models_audit import Audit, AuditDecision, AuditSchedule
+from seatledger.text import agree, article, plural
 
 if TYPE_CHECKING:
     from seatledger.domain.usage import UsageSeries
@@ -412,7 +413,7 @@ class AuditService:
                     age = (audit.as_of - latest.date()).days
                     lines.append(
                         f"{what}: newest import {latest.date().isoformat()}, "
-                        f"{age} day{'s' if age != 1 else ''} before the audit date."
+                        f"{plural(age, 'day')} before the audit date."
                     )
             return lines
 
@@ -840,7 +841,8 @@ class AuditService:
         second = sign_in(self._ctx.db, approver, password)
         if not allows(second.role, Permission.RUN_AUDITS):
             raise ValidationError(
-                f"{second.name} is a {second.role.label.lower()} and may not approve audits.",
+                f"{second.name} is {article(second.role.label.lower())} "
+                "and may not approve audits.",
                 "Approver",
             )
         with self._ctx.change(Permission.RUN_AUDITS, "audit.approve", "audit", RUN) as change:
@@ -1157,8 +1159,8 @@ def _freshness(session: Session, audit: Audit) -> list[tuple[str, str]]:
     ).one()
     titles, installs = int(unmatched[0]), int(unmatched[1])
     if titles:
-        these = "1 software title" if titles == 1 else f"{titles} software titles"
-        verb = "matches" if titles == 1 else "match"
+        these = plural(titles, "software title")
+        verb = agree(titles, "matches")
         warnings.append(
             (
                 "unmatched titles",

@@ -25,6 +25,7 @@ from seatledger.store import ledger_store
 from seatledger.store.db import Database
 from seatledger.store.faults import Fault, classify
 from seatledger.store.models import Operator
+from seatledger.text import article
 
 Clock = Callable[[], dt.datetime]
 _log = logging.getLogger(__name__)
@@ -110,7 +111,7 @@ class Context:
         """Refuse unless the operator's role grants ``permission``."""
         if not allows(self.actor.role, permission):
             raise PermissionDenied(
-                f"{self.actor.name} is a {self.actor.role.label.lower()} and may not {what}."
+                f"{self.actor.name} is {article(self.actor.role.label.lower())} and may not {what}."
             )
 
     def subscribe(self, subscriber: Subscriber) -> Callable[[], None]:

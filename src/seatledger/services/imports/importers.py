@@ -41,6 +41,7 @@ from seatledger.services.imports.options import ImportOptions
 from seatledger.services.imports.rules import load_normalizer
 from seatledger.store.bulk import Bulk
 from seatledger.store.models import Entitlement, Product, Vendor
+from seatledger.text import agree, plural
 
 
 @dataclass
@@ -196,7 +197,7 @@ def _people(
     bulk.advance_sequences(["team", "person"])
     if new_teams:
         done.notes.append(
-            f"{len(new_teams)} new team(s): " + ", ".join(t[1] for t in new_teams[:5])
+            f"{plural(len(new_teams), 'new team')}: " + ", ".join(t[1] for t in new_teams[:5])
         )
     if full:
         gone = bulk.execute(
@@ -362,7 +363,8 @@ def _devices(bulk: Bulk, records: Iterator[Record]) -> Applied:
     bulk.advance_sequences(["device"])
     if unknown_owners:
         done.notes.append(
-            f"{len(unknown_owners)} primary user(s) are not among the people (e.g. "
+            f"{plural(len(unknown_owners), 'primary user')} {agree(len(unknown_owners), 'is')} "
+            "not among the people (e.g. "
             f"{unknown_owners[0]}); those devices keep no owner. Import the HR list first."
         )
     return done
@@ -494,10 +496,14 @@ def apply_inventory(
     bulk.advance_sequences(["installation"])
     created = next_device - first_device
     if created:
-        done.notes.append(f"{created:,} device(s) were new and were added by host name.")
+        done.notes.append(
+            f"{plural(created, 'device')} {agree(created, 'was')} new and "
+            f"{agree(created, 'was')} added by host name."
+        )
     if unmatched:
         done.notes.append(
-            f"{unmatched:,} title(s) match no normalization rule; map them under Software titles."
+            f"{plural(unmatched, 'title')} {agree(unmatched, 'matches')} no normalization rule; "
+            "map them under Software titles."
         )
     return done
 
@@ -851,11 +857,14 @@ def _usage(
         done.notes.extend(snapshot.notes)
     if unknown_users:
         done.notes.append(
-            f"{len(unknown_users)} user name(s) match no person (e.g. {sorted(unknown_users)[0]})."
+            f"{plural(len(unknown_users), 'user name')} {agree(len(unknown_users), 'matches')} "
+            f"no person (e.g. {sorted(unknown_users)[0]})."
         )
     unmatched = sum(1 for value in products.values() if value is None)
     if unmatched:
-        done.notes.append(f"{unmatched} feature(s) match no normalization rule.")
+        done.notes.append(
+            f"{plural(unmatched, 'feature')} {agree(unmatched, 'matches')} no normalization rule."
+        )
     return done
 
 
@@ -939,7 +948,8 @@ def _entitlements(
                     record.line,
                     "Quantity",
                     str(record.quantity),
-                    f"is below the {entitlement.seats_used} seats in use on this purchase; "
+                    f"is below the {plural(entitlement.seats_used, 'seat')} in use on this "
+                    "purchase; "
                     "release seats first",
                 )
             )

@@ -40,6 +40,7 @@ from seatledger.services.core.context import Context
 from seatledger.services.imports import importers
 from seatledger.services.imports.options import ImportOptions
 from seatledger.store.models import ImportBatch, ImportMapping
+from seatledger.text import plural
 
 SAMPLE_ROWS = 20
 PROBLEMS_SHOWN = 200
@@ -55,8 +56,7 @@ class ImportRejected(KnownError):
         shown = "\n".join(f"  {p}" for p in problems[:10])
         more = f"\n  ...and {total - 10:,} more" if total > 10 else ""
         super().__init__(
-            f"{file_name}: {total:,} problem{'s' if total != 1 else ''}; nothing was imported.\n"
-            f"{shown}{more}"
+            f"{file_name}: {plural(total, 'problem')}; nothing was imported.\n{shown}{more}"
         )
         self.file_name = file_name
         self.problems = problems

@@ -44,6 +44,7 @@ from seatledger.store.models import (
     UsageSession,
     Vendor,
 )
+from seatledger.text import agree, plural
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -723,7 +724,8 @@ def _findings(
                     row.product,
                     None,
                     row.unlicensed,
-                    f"{row.unlicensed:,} device(s) run it without a seat",
+                    f"{plural(row.unlicensed, 'device')} {agree(row.unlicensed, 'runs')} it "
+                    "without a seat",
                 )
             )
     names = facts.names
@@ -746,7 +748,7 @@ def _findings(
                     product,
                     eid,
                     int(count),
-                    text.format(n=count, entitlement=label),
+                    text.format(seats=plural(count, "seat"), entitlement=label),
                 )
             )
 
@@ -756,7 +758,7 @@ def _findings(
         per_entitlement(
             FindingKind.DEPARTED,
             facts.seat_entitlement[held],
-            "{n:,} seat(s) of {entitlement} held by people who left or are not in HR",
+            "{seats} of {entitlement} held by people who left or are not in HR",
         )
     expired = [
         eid
@@ -771,7 +773,7 @@ def _findings(
         per_entitlement(
             FindingKind.EXPIRED,
             facts.seat_entitlement[held],
-            "{n:,} seat(s) still held on {entitlement}, whose term has ended",
+            "{seats} still held on {entitlement}, whose term has ended",
         )
 
     # Duplicates: one holder with two open seats of the same product.
@@ -791,7 +793,7 @@ def _findings(
                     product,
                     None,
                     int(count),
-                    f"{count:,} {what}(s) hold more than one seat of it",
+                    f"{plural(count, what)} {agree(count, 'holds')} more than one seat of it",
                 )
             )
 
@@ -831,7 +833,7 @@ def _findings(
     per_entitlement(
         FindingKind.SHELFWARE,
         facts.seat_entitlement[unused],
-        "{n:,} seat(s) of {entitlement} show no install or use in " + f"{shelf_days} days",
+        "{seats} of {entitlement} with no install or use in " + f"{plural(shelf_days, 'day')}",
     )
     found.sort(key=lambda f: (list(FindingKind).index(f.kind), f.vendor.lower(), f.product.lower()))
     return found
@@ -1013,7 +1015,7 @@ def _sessions(
             "checkout",
             int(i),
             f"{user} on {host}",
-            f"{units} license(s) until "
+            f"{plural(units, 'license')} until "
             + (_aware(checkin).strftime("%Y-%m-%d %H:%M") if checkin else "still out"),
             _aware(checkout).strftime("%Y-%m-%d %H:%M"),
         )
@@ -1063,7 +1065,7 @@ def _seat_holders(
                     "device",
                     int(device_id or 0),
                     host,
-                    f"seat on {entitlement}, {units} unit(s)",
+                    f"seat on {entitlement}, {plural(units, 'unit')}",
                     _aware(started).date().isoformat(),
                 )
             )

@@ -35,6 +35,7 @@ from seatledger.services.directory.queries import (
 )
 from seatledger.services.operators.session import Services
 from seatledger.services.seats.service import AssignResult
+from seatledger.text import plural
 from seatledger.ui.dialogs.common import (
     FormDialog,
     InlineMessage,
@@ -49,14 +50,6 @@ from seatledger.ui.table_model import PlainPresenter
 from seatledger.ui.tasks import Task, runner_for
 
 ALL_TEAMS = -1
-
-
-def _plural(count: int, word: str) -> str:
-    return f"{count:,} {word}" if count == 1 else f"{count:,} {word}s"
-
-
-def _people(count: int) -> str:
-    return "1 person" if count == 1 else f"{count:,} people"
 
 
 def _unit_word(row: LicenseRow) -> str:
@@ -224,9 +217,9 @@ class AssignDialog(QDialog):
         if self.min_cores and lic.metric is Metric.PER_CORE:
             parts.append(f"at least {self.min_cores} cores per processor")
         if lic.metric.unlimited:
-            parts.append(f"{_plural(lic.used, unit)} assigned, no limit (site license)")
+            parts.append(f"{plural(lic.used, unit)} assigned, no limit (site license)")
         else:
-            parts.append(f"{lic.used:,} of {_plural(lic.quantity, unit)} used")
+            parts.append(f"{lic.used:,} of {plural(lic.quantity, unit)} used")
             parts.append(f"{max(lic.free, 0):,} free")
         if lic.term_start or lic.term_end:
             start = lic.term_start.isoformat() if lic.term_start else "open"
@@ -256,7 +249,7 @@ class AssignDialog(QDialog):
         keys = self.selected_keys()
         self._needed = self._units_for(keys)
         lic = self.license
-        selected = _plural(len(keys), "device") if self.to_devices else _people(len(keys))
+        selected = plural(len(keys), "device" if self.to_devices else "person")
         if not keys:
             self.summary.setText(
                 f"Select the {'devices' if self.to_devices else 'people'} to give a seat."
@@ -265,11 +258,11 @@ class AssignDialog(QDialog):
             self.summary.setText(f"{selected} selected · site license, no limit")
         else:
             self.summary.setText(
-                f"{selected} selected · needs {_plural(self._needed, _unit_word(lic))}"
+                f"{selected} selected · needs {plural(self._needed, _unit_word(lic))}"
                 f" · {max(lic.free, 0):,} free"
             )
         count = len(keys)
-        self.ok_button.setText(f"Assign {_plural(count, 'seat')}" if count else "Assign")
+        self.ok_button.setText(f"Assign {plural(count, 'seat')}" if count else "Assign")
         self._update()
 
     def over_limit(self) -> bool:
@@ -399,7 +392,7 @@ class ReleaseDialog(FormDialog):
         self.assignment_ids = list(assignment_ids)
         self.released = 0
         self.set_intro(
-            f"<b>Release {_plural(count, 'seat')}?</b><br>The rights return to their license; "
+            f"<b>Release {plural(count, 'seat')}?</b><br>The rights return to their license; "
             "the assignments stay in the history."
         )
         self.reason = QLineEdit()
@@ -434,8 +427,8 @@ class ReleaseDepartedDialog(FormDialog):
         self.people, self.seats = services.seats.departed_holdings()
         if self.seats:
             self.set_intro(
-                f"<b>Release {_plural(self.seats, 'seat')} held by "
-                f"{_people(self.people)} who left "
+                f"<b>Release {plural(self.seats, 'seat')} held by "
+                f"{plural(self.people, 'person')} who left "
                 "the organization?</b><br>The rights return to their licenses; the "
                 "assignments stay in the history."
             )

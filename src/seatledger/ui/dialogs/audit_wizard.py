@@ -53,6 +53,7 @@ from seatledger.services.audits.service import (
 )
 from seatledger.services.operators.session import ORGANIZATION_KEY, Services, read_setting
 from seatledger.services.position.engine import Finding, Position, PositionRow
+from seatledger.text import article, plural
 from seatledger.ui.dialogs.common import InlineMessage, helper_button, make_form, row, wide
 from seatledger.ui.list_model import ListColumn, ListTableModel
 from seatledger.ui.progress_strip import ProgressStrip
@@ -398,9 +399,7 @@ class FreshnessPage(_StepPage):
             )
         else:
             count = len(self.warnings)
-            self.summary.setText(
-                f"{count} warning{'s' if count != 1 else ''} for {audit.vendor} on {audit.as_of}:"
-            )
+            self.summary.setText(f"{plural(count, 'warning')} for {audit.vendor} on {audit.as_of}:")
         for warning in self.warnings:
             frame = QFrame()
             frame.setFrameShape(QFrame.Shape.StyledPanel)
@@ -489,7 +488,7 @@ class PositionPage(_StepPage):
         short = sum(1 for r in rows if r.shortfall)
         self.summary.setText(
             f"{wizard.audit.scope_text} on {wizard.audit.as_of}: {len(rows)} product/metric "
-            f"rows, {short} short of rights; {len(findings)} findings to triage next."
+            f"rows, {short} short of rights; {plural(len(findings), 'finding')} to triage next."
         )
         self.completeChanged.emit()
 
@@ -593,7 +592,7 @@ class FindingsPage(_StepPage):
             self.table.setColumnWidth(column, self.table.fontMetrics().averageCharWidth() * chars)
         open_count = sum(1 for t in self.model.rows if t.decision is None)
         self.summary.setText(
-            f"{len(findings)} findings; {open_count} still open."
+            f"{plural(len(findings), 'finding')}; {open_count} still open."
             if findings
             else "No findings in scope: nothing to triage."
         )
@@ -1052,8 +1051,8 @@ class AuditWizard(QWizard):
             self.setStartId(Step.SCOPE.order)
         if not allows(services.actor.role, Permission.RUN_AUDITS):
             self.scope_page.message.show_message(
-                f"{services.actor.name} is a {services.actor.role.label.lower()} and may not "
-                "run audits.",
+                f"{services.actor.name} is {article(services.actor.role.label.lower())} and may "
+                "not run audits.",
                 "warning",
             )
 

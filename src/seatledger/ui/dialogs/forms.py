@@ -35,6 +35,7 @@ from seatledger.services.directory.queries import PeopleColumn, PeopleQuery
 from seatledger.services.directory.service import DeviceInput, PersonInput
 from seatledger.services.lookups import NamedItem
 from seatledger.services.operators.session import Services
+from seatledger.text import agree, plural
 from seatledger.ui.dialogs.common import FormDialog, PickerTable, helper_button, row, wide
 
 CURRENCIES = ("EUR", "USD", "GBP", "CHF", "SEK", "NOK", "DKK", "PLN", "CAD", "AUD", "JPY", "INR")
@@ -50,13 +51,12 @@ OPERATING_SYSTEMS = (
     "Debian 12",
 )
 QUANTITY_UNITS = {
-    Metric.PER_CORE: ("core", "cores"),
-    Metric.PER_PROCESSOR: ("processor", "processors"),
-    Metric.PER_DEVICE: ("device", "devices"),
-    Metric.CONCURRENT: ("concurrent user", "concurrent users"),
+    Metric.PER_CORE: "core",
+    Metric.PER_PROCESSOR: "processor",
+    Metric.PER_DEVICE: "device",
+    Metric.CONCURRENT: "concurrent user",
 }
 MAX_QUANTITY = 10_000_000
-PERSON_DATE_LEFT = 6  # in PeopleQuery rows
 
 
 def money_text(amount: Decimal | None) -> str:
@@ -329,10 +329,10 @@ class EntitlementDialog(RecordDialog):
         assert self.entitlement_id is not None
         listed = self.services.reads.license_row(self.entitlement_id)
         used = listed.used
-        singular, plural = QUANTITY_UNITS.get(listed.metric, ("seat", "seats"))
+        unit = QUANTITY_UNITS.get(listed.metric, "seat")
         self.set_intro(
-            f"<b>{html.escape(listed.title)}</b><br>{used:,} of {listed.quantity:,} "
-            f"{singular if listed.quantity == 1 else plural} in use."
+            f"<b>{html.escape(listed.title)}</b><br>{used:,} of "
+            f"{plural(listed.quantity, unit)} in use."
         )
         if used:
             self.metric_combo.setEnabled(False)
@@ -369,8 +369,8 @@ class EntitlementDialog(RecordDialog):
         )
 
     def _show_unit(self) -> None:
-        singular, plural = QUANTITY_UNITS.get(self.chosen_metric(), ("seat", "seats"))
-        self.quantity_unit.setText(singular if self.quantity.value() == 1 else plural)
+        unit = QUANTITY_UNITS.get(self.chosen_metric(), "seat")
+        self.quantity_unit.setText(agree(self.quantity.value(), unit))
 
     def _add_vendor(self) -> None:
         self.vendor_dialog = VendorDialog(self.services, self)
@@ -514,7 +514,7 @@ class PersonDialog(RecordDialog):
             self.email.setText(data.email)
             team_id = data.team_id
             if status == "left" and listed is not None:
-                left = listed[PERSON_DATE_LEFT]
+                left = listed[PeopleQuery.DATE_LEFT]
                 when = f" on {left.isoformat()}" if left else ""
                 self.add_note(f"{data.name} left the organization{when}.", "warning")
             self.add_row("&Reason:", self.reason, names=("Reason",))

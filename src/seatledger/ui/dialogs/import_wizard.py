@@ -46,6 +46,7 @@ from seatledger.progress import Progress
 from seatledger.services.imports.options import ImportOptions
 from seatledger.services.imports.service import ImportRejected, ImportResult, Preview, record_fields
 from seatledger.services.operators.session import Services
+from seatledger.text import plural
 from seatledger.ui.dialogs.common import (
     INVALID_TEXT,
     FormDialog,
@@ -93,10 +94,7 @@ def problems_headline(total: int, shown: int) -> str:
     """The line above the problem table."""
     if not total:
         return "No problems found"
-    text = (
-        f"{total:,} problem{'s' if total != 1 else ''} — "
-        "nothing can be imported until they are fixed"
-    )
+    text = f"{plural(total, 'problem')} — nothing can be imported until they are fixed"
     if shown < total:
         text += f" (the first {shown:,} are listed)"
     return text
@@ -875,14 +873,13 @@ class CommitPage(QWizardPage):
         if isinstance(outcome, ImportRejected):
             self.status.setText(f"{name} was not imported.")
             self.message.show_message(
-                f"{outcome.total:,} problem{'s' if outcome.total != 1 else ''} found while "
+                f"{plural(outcome.total, 'problem')} found while "
                 "importing; nothing was written. Fix the file and import it again.",
                 "error",
             )
             self._show_details(notes=(), problems=outcome)
             self._wizard.result_summary = (
-                f"{name}: {outcome.total:,} problem{'s' if outcome.total != 1 else ''}; "
-                "nothing was imported."
+                f"{name}: {plural(outcome.total, 'problem')}; nothing was imported."
             )
             return
         self._wizard.imported = outcome

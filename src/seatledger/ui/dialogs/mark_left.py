@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QLineEdit, QWidget
 
 from seatledger.services.directory.queries import PeopleColumn
 from seatledger.services.operators.session import Services
+from seatledger.text import plural
 from seatledger.ui.dialogs.common import FormDialog
 from seatledger.ui.dialogs.forms import date_edit, from_qdate, to_qdate
 
@@ -23,12 +24,17 @@ class MarkLeftDialog(FormDialog):
         data, _status = services.reads.person(person_id)
         found = services.reads.people().rows([person_id]).get(person_id)
         seats = int(found[PeopleColumn.SEATS]) if found else 0
-        held = (
-            "They hold no seats."
-            if not seats
-            else f"They hold {seats:,} seat{'s' if seats != 1 else ''}; the seats stay assigned "
-            "(and show as findings) until you release them."
-        )
+        if not seats:
+            held = "They hold no seats."
+        elif seats == 1:
+            held = (
+                "They hold 1 seat; it stays assigned (and shows as a finding) until you release it."
+            )
+        else:
+            held = (
+                f"They hold {plural(seats, 'seat')}; the seats stay assigned "
+                "(and show as findings) until you release them."
+            )
         who = f"<b>{html.escape(data.name)}</b> ({html.escape(data.employee_id)})"
         self.set_intro(f"Record that {who} left the organization. {held}")
         self.date_left = date_edit()

@@ -8,6 +8,7 @@ from PySide6.QtWidgets import QComboBox, QCompleter, QLineEdit, QSpinBox, QWidge
 from seatledger.domain.normalization import MatchKind, Rule
 from seatledger.errors import ValidationError
 from seatledger.services.operators.session import Services
+from seatledger.text import plural
 from seatledger.ui.dialogs.common import FormDialog, helper_button, row, wide
 from seatledger.ui.dialogs.forms import ProductDialog, combo_id, fill_combo
 
@@ -72,8 +73,8 @@ class MapTitlesDialog(_ProductForm):
         shown = "\n".join(f"• {t}" + (f" ({p})" if p else "") for p, t in titles[:8])
         more = f"\n…and {len(titles) - 8} more" if len(titles) > 8 else ""
         self.set_intro(
-            f"Installs of these {len(titles)} title(s) will count as the product you choose, "
-            f"now and in later imports:\n{shown}{more}"
+            f"Installs of the {plural(len(titles), 'title')} below will count as the product you "
+            f"choose, now and in later imports:\n{shown}{more}"
         )
         self.add_row(
             "&Product:", row(self.product, self.new_product), buddy=self.product, names=("Product",)

@@ -28,6 +28,7 @@ from seatledger.errors import NotFoundError
 from seatledger.services.ledger.activity import ActivityColumn, ActivityFilter
 from seatledger.services.ledger.verify import ACTIONS, ENTITY_TYPES
 from seatledger.services.operators.session import Services
+from seatledger.text import plural
 from seatledger.ui.pages import Page
 from seatledger.ui.presenters import ActivityPresenter
 from seatledger.ui.table_model import KeyedTableModel
@@ -195,7 +196,7 @@ class ActivityPage(Page):
 
     def _update_after_query(self) -> None:
         count = self.model.rowCount()
-        self._count.setText(f"{count:,} entr{'y' if count == 1 else 'ies'}")
+        self._count.setText(plural(count, "entry"))
         if self.current_filter().empty:
             self.table.set_empty_hint("The ledger is empty.")
         else:

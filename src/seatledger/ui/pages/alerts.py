@@ -32,6 +32,7 @@ from seatledger.domain.roles import Permission
 from seatledger.errors import KnownError
 from seatledger.services.alerts.service import AlertRow
 from seatledger.services.operators.session import Services
+from seatledger.text import plural
 from seatledger.ui.list_model import ListColumn, ListTableModel
 from seatledger.ui.pages import Page
 from seatledger.ui.tasks import Task
@@ -192,10 +193,7 @@ class AlertsPage(Page):
         self.model.set_rows(rows)
         open_count = sum(1 for a in rows if a.open)
         shown = "open" if not self.show_filter.currentData() else f"{open_count:,} open"
-        self.count.setText(
-            f"{len(rows):,} alert{'s' if len(rows) != 1 else ''}"
-            + ("" if shown == "open" else f" ({shown})")
-        )
+        self.count.setText(plural(len(rows), "alert") + ("" if shown == "open" else f" ({shown})"))
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)

@@ -48,6 +48,7 @@ from seatledger.services.alerts.dashboard import DashboardFigures, Utilization
 from seatledger.services.alerts.service import AlertRow
 from seatledger.services.catalog.queries import LicenseState
 from seatledger.services.operators.session import Services
+from seatledger.text import agree, plural
 from seatledger.ui.pages import Page
 from seatledger.ui.tasks import Task
 
@@ -522,18 +523,14 @@ class DashboardPage(Page):
 
     def _show(self, loaded: _Loaded) -> None:
         figures = self.figures = loaded.figures
-        self.as_of.setText(
-            f"{figures.today:%A %d %B %Y} · {figures.licenses:,} license"
-            f"{'s' if figures.licenses != 1 else ''}"
-        )
+        self.as_of.setText(f"{figures.today:%A %d %B %Y} · {plural(figures.licenses, 'license')}")
         self._show_cards(figures)
         self.chart.set_rows(figures.top, figures.warning_percent)
         self._show_alerts(loaded.alerts, figures.open_alerts)
 
     def _show_cards(self, f: DashboardFigures) -> None:
         def licenses(count: int, number: bool = True) -> str:
-            noun = f"license{'s' if count != 1 else ''}"
-            return f"{count:,} {noun}" if number else noun
+            return plural(count, "license") if number else agree(count, "license")
 
         cards = self.cards
         cards["over_limit"].set_figure(

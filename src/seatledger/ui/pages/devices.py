@@ -8,6 +8,7 @@ from PySide6.QtWidgets import QDialog, QHBoxLayout, QLabel, QPushButton, QVBoxLa
 from seatledger.domain.roles import Permission
 from seatledger.services.directory.queries import DeviceColumn, DeviceQuery
 from seatledger.services.operators.session import Services
+from seatledger.text import plural
 from seatledger.ui.pages import Page
 from seatledger.ui.presenters import DevicePresenter
 from seatledger.ui.table_model import KeyedTableModel
@@ -92,7 +93,7 @@ class DevicesPage(Page):
 
     def _update_after_query(self) -> None:
         count = self.model.rowCount()
-        self._count.setText(f"{count:,} device{'s' if count != 1 else ''}")
+        self._count.setText(plural(count, "device"))
         if self._query().text:
             self.table.set_empty_hint(f"No device matches “{self._query().text}”.")
         else:

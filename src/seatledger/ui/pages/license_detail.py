@@ -32,6 +32,7 @@ from seatledger.services.catalog.queries import LicenseRow
 from seatledger.services.catalog.service import EntitlementInput
 from seatledger.services.operators.session import Services
 from seatledger.services.seats.queries import SeatColumn
+from seatledger.text import plural
 from seatledger.ui.presenters import EXPIRING_COLOR, NEARLY_FULL, OVER_LIMIT_COLOR, SeatPresenter
 from seatledger.ui.table_model import KeyedTableModel
 from seatledger.ui.widgets import DataTable
@@ -356,8 +357,8 @@ class LicenseDetail(QWidget):
 
     def _update_seat_count(self) -> None:
         count = self.seats.keyed_model().rowCount()
-        noun = "assignment" if self._show_released.isChecked() else "open seat"
-        self._seat_count.setText(f"{count:,} {noun}{'s' if count != 1 else ''}")
+        what = "assignment" if self._show_released.isChecked() else "open seat"
+        self._seat_count.setText(plural(count, what))
 
     def _on_seat_selection(self, _selected: QItemSelection, _deselected: QItemSelection) -> None:
         self._update_buttons()

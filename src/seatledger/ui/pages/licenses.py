@@ -33,6 +33,7 @@ from seatledger.services.catalog.queries import (
     LicenseState,
 )
 from seatledger.services.operators.session import Services
+from seatledger.text import plural
 from seatledger.ui.pages import Page
 from seatledger.ui.pages.license_detail import LicenseDetail
 from seatledger.ui.presenters import (
@@ -295,7 +296,7 @@ class LicensesPage(Page):
 
     def _update_after_query(self) -> None:
         count = self.model.rowCount()
-        self._count.setText(f"{count:,} license{'s' if count != 1 else ''}")
+        self._count.setText(plural(count, "license"))
         query = self._query()
         if query.state is not LicenseState.ALL:
             what = f" matching “{query.text}”" if query.text else ""

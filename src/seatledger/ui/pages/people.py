@@ -21,6 +21,7 @@ from seatledger.domain.roles import Permission
 from seatledger.errors import KnownError
 from seatledger.services.directory.queries import PeopleColumn, PeopleQuery
 from seatledger.services.operators.session import Services
+from seatledger.text import plural
 from seatledger.ui.pages import Page
 from seatledger.ui.presenters import PeoplePresenter
 from seatledger.ui.table_model import KeyedTableModel
@@ -135,7 +136,7 @@ class PeoplePage(Page):
 
     def _update_after_query(self) -> None:
         count = self.model.rowCount()
-        self._count.setText(f"{count:,} {'person' if count == 1 else 'people'}")
+        self._count.setText(plural(count, "person"))
         query = self._query()
         if query.text or query.team_id is not None or query.status is not None:
             self.table.set_empty_hint("No one matches the search and filters.")

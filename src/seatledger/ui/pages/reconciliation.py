@@ -44,6 +44,7 @@ from seatledger.services.position.engine import (
     Position,
     PositionRow,
 )
+from seatledger.text import plural
 from seatledger.ui.list_model import ListColumn, ListTableModel
 from seatledger.ui.pages import Page
 from seatledger.ui.progress_strip import ProgressStrip
@@ -311,7 +312,10 @@ class ReconciliationPage(Page):
         if cost:
             text += f" (true-up {_money(cost)}"
             text += f", {unknown} without a known cost)" if unknown else ")"
-        text += f"; {unlicensed:,} unlicensed installs; {len(result.findings):,} findings."
+        text += (
+            f"; {plural(unlicensed, 'unlicensed install')}; "
+            f"{plural(len(result.findings), 'finding')}."
+        )
         self.summary.setText(text)
         self.tabs.setTabText(1, f"F&indings ({len(result.findings):,})")
         self._apply_filters()

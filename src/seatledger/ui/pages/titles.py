@@ -25,6 +25,7 @@ from seatledger.domain.roles import Permission
 from seatledger.errors import KnownError
 from seatledger.services.imports.rules import RuleRow, Unmatched
 from seatledger.services.operators.session import Services
+from seatledger.text import plural
 from seatledger.ui.list_model import ListColumn, ListTableModel
 from seatledger.ui.pages import Page
 from seatledger.ui.tasks import Task
@@ -196,7 +197,7 @@ class SoftwareTitlesPage(Page):
             return
         dialog = MapTitlesDialog(self.services, titles, self)
         if dialog.exec():
-            self._changed(f"Mapped {len(titles)} title(s); {dialog.remapped:,} re-mapped.")
+            self._changed(f"Mapped {plural(len(titles), 'title')}; {dialog.remapped:,} re-mapped.")
 
     def new_rule(self) -> None:
         """Write a rule by hand (prefilled from the selected title)."""
@@ -206,7 +207,7 @@ class SoftwareTitlesPage(Page):
         publisher, title = titles[0] if titles else ("", "")
         dialog = RuleDialog(self.services, self, title=title, publisher=publisher)
         if dialog.exec():
-            self._changed(f"Rule added; {dialog.remapped:,} title(s) re-mapped.")
+            self._changed(f"Rule added; {plural(dialog.remapped, 'title')} re-mapped.")
 
     def delete_selected(self) -> None:
         """Delete the selected rule, asking why."""
@@ -224,7 +225,7 @@ class SoftwareTitlesPage(Page):
         except KnownError as exc:
             self.report(exc)
             return
-        self._changed(f"Rule deleted; {remapped:,} title(s) re-mapped.")
+        self._changed(f"Rule deleted; {plural(remapped, 'title')} re-mapped.")
 
     def _changed(self, message: str) -> None:
         self.status_message.emit(message)  # the page reloaded as the change committed

@@ -44,6 +44,7 @@ from seatledger.services.usage.history import (
     UsageSeries,
     team_cells,
 )
+from seatledger.text import plural
 from seatledger.ui.list_model import ListColumn, ListTableModel
 from seatledger.ui.pages import Page
 from seatledger.ui.tasks import Task
@@ -394,7 +395,7 @@ class UsagePage(Page):
         self._drawn = draw_usage(self.plot, result)
         self.plot.addItem(self._cursor, ignoreBounds=True)
         self._cursor.setVisible(False)
-        self.status.setText(f"{len(result.days):,} days")
+        self.status.setText(plural(len(result.days), "day"))
         self.forecast.setText(f"<b>Forecast:</b> {_html(result.forecast.method)}")
         self.notes.setText(" ".join(result.notes))
         self.notes.setVisible(bool(result.notes))
@@ -477,7 +478,7 @@ class UsagePage(Page):
     def _show_teams(self, rows: list[TeamCost]) -> None:
         self.team_model.set_rows(rows)
         seats = sum(r.seats for r in rows)
-        self.teams_status.setText(f"{len(rows):,} rows · {seats:,} seats")
+        self.teams_status.setText(f"{plural(len(rows), 'row')} · {plural(seats, 'seat')}")
         self._draw_teams()
         self.teams_shown.emit()
 

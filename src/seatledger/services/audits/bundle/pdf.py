@@ -39,6 +39,7 @@ from reportlab.platypus import (
 
 from seatledger.errors import KnownError
 from seatledger.services.audits.bundle.model import Decision, ReportInput
+from seatledger.text import plural
 
 if TYPE_CHECKING:
     from reportlab.pdfgen.canvas import Canvas
@@ -403,7 +404,7 @@ def _findings(report: ReportInput, s: _Styles) -> list[Flowable]:
     for item in report.findings:
         counts[item.resolution.decision] += 1
     summary = ", ".join(f"{counts[d]} {d.label.lower()}" for d in Decision if counts[d])
-    story.append(_p(f"{len(report.findings)} findings: {summary}.", s.body))
+    story.append(_p(f"{plural(len(report.findings), 'finding')}: {summary}.", s.body))
     story.append(Spacer(1, 2 * mm))
     rows: list[list[Any]] = [
         [
