@@ -1,4 +1,4 @@
-"""The metrics engine against hand-computed cases (see shared/FIELD.md)."""
+"""The metrics engine against hand-computed cases (metrics as defined in docs/glossary.md)."""
 
 from __future__ import annotations
 

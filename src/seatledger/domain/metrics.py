@@ -2,7 +2,7 @@
 
 The reconciliation (effective license position) feeds these functions the facts it gathered for
 one product — installs, named users, license-server sessions, the devices' processors and cores,
-the head count — and compares the result with the rights owned.  See ``shared/FIELD.md``:
+the head count — and compares the result with the rights owned.  See ``docs/glossary.md``:
 
 | metric | consumption |
 |---|---|
