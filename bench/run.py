@@ -720,7 +720,7 @@ def _table_rows(runs: int) -> list[Row]:
         )
         from PySide6.QtWidgets import QApplication, QTableView
 
-        from seatledger.services.catalog.queries import LicenseQuery
+        from seatledger.services.catalog.queries import EntitlementQuery
         from seatledger.services.core.context import Context
         from seatledger.store.db import Database
         from seatledger.ui.table_model import KeyedTableModel
@@ -729,9 +729,9 @@ def _table_rows(runs: int) -> list[Row]:
         na = "n/a (GUI not available)"
         return [Row(first, na, "-", "-", "<= 150 ms"), Row(jump, na, "-", "-", "<= 50 ms")]
     try:
-        from seatledger.ui.presenters import LicensePresenter
+        from seatledger.ui.presenters import EntitlementPresenter
 
-        presenter: Any = LicensePresenter()
+        presenter: Any = EntitlementPresenter()
     except ImportError:
         presenter = None
 
@@ -788,7 +788,9 @@ def _table_rows(runs: int) -> list[Row]:
 
     try:
         ctx = Context.reader(db)
-        real = [measure(lambda: KeyedTableModel(LicenseQuery(ctx), presenter)) for _ in range(runs)]
+        real = [
+            measure(lambda: KeyedTableModel(EntitlementQuery(ctx), presenter)) for _ in range(runs)
+        ]
         bare = [measure(Trivial) for _ in range(runs)]
     finally:
         db.dispose()

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from seatledger.domain.licensing import Metric
-from seatledger.services.catalog.queries import LicenseQuery, LicenseState
+from seatledger.services.catalog.queries import EntitlementQuery, EntitlementState
 from seatledger.services.catalog.service import EntitlementInput
 from seatledger.services.directory.service import PersonInput
 from seatledger.services.operators.session import Services
@@ -111,19 +111,19 @@ def test_top_is_cut_at_n(admin: Services, books: Books) -> None:
 @pytest.mark.parametrize(
     ("state", "expected"),
     [
-        (LicenseState.OVER_LIMIT, "A"),
-        (LicenseState.NEAR_LIMIT, "B"),
-        (LicenseState.EXPIRING_30, "B"),
-        (LicenseState.EXPIRING_60, "BC"),
-        (LicenseState.EXPIRING_90, "BCD"),
-        (LicenseState.UNASSIGNED, "BCD"),
-        (LicenseState.ALL, "ABCDEF"),
+        (EntitlementState.OVER_LIMIT, "A"),
+        (EntitlementState.NEAR_LIMIT, "B"),
+        (EntitlementState.EXPIRING_30, "B"),
+        (EntitlementState.EXPIRING_60, "BC"),
+        (EntitlementState.EXPIRING_90, "BCD"),
+        (EntitlementState.UNASSIGNED, "BCD"),
+        (EntitlementState.ALL, "ABCDEF"),
     ],
 )
 def test_license_states_filter_the_list_like_the_cards_count(
-    admin: Services, books: Books, state: LicenseState, expected: str
+    admin: Services, books: Books, state: EntitlementState, expected: str
 ) -> None:
-    keys = LicenseQuery(admin.ctx, state=state).keys()
+    keys = EntitlementQuery(admin.ctx, state=state).keys()
     by_id = {v: k for k, v in books.ids.items()}
     assert "".join(sorted(by_id[k] for k in keys)) == expected
 
@@ -131,13 +131,13 @@ def test_license_states_filter_the_list_like_the_cards_count(
 def test_every_card_count_equals_its_lists_length(admin: Services, books: Books) -> None:
     figures = admin.dashboard.figures()
     for state, count in [
-        (LicenseState.OVER_LIMIT, figures.over_limit),
-        (LicenseState.NEAR_LIMIT, figures.near_limit),
-        (LicenseState.EXPIRING_30, figures.expiring[30]),
-        (LicenseState.EXPIRING_60, figures.expiring[60]),
-        (LicenseState.EXPIRING_90, figures.expiring[90]),
+        (EntitlementState.OVER_LIMIT, figures.over_limit),
+        (EntitlementState.NEAR_LIMIT, figures.near_limit),
+        (EntitlementState.EXPIRING_30, figures.expiring[30]),
+        (EntitlementState.EXPIRING_60, figures.expiring[60]),
+        (EntitlementState.EXPIRING_90, figures.expiring[90]),
     ]:
-        assert len(LicenseQuery(admin.ctx, state=state).keys()) == count, state
+        assert len(EntitlementQuery(admin.ctx, state=state).keys()) == count, state
 
 
 def test_audits_due_comes_from_the_registered_hook(admin: Services, books: Any) -> None:

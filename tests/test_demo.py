@@ -17,7 +17,7 @@ from seatledger.domain.licensing import Metric, units_for_device
 from seatledger.domain.roles import Role
 from seatledger.errors import Cancelled, KnownError
 from seatledger.progress import Reporter
-from seatledger.services.catalog.queries import LicenseQuery
+from seatledger.services.catalog.queries import EntitlementQuery
 from seatledger.services.core.context import Context, iso
 from seatledger.services.ledger import verify as ledger
 from seatledger.services.operators.accounts import sign_in
@@ -193,8 +193,8 @@ def test_seats_follow_the_metric_rules(demo: Built) -> None:
 
 def test_the_demo_has_findings_to_explore(demo: Built) -> None:
     today = dt.date.today()
-    query = LicenseQuery(Context.reader(demo.db))
-    licenses = list(query.licenses(query.keys()).values())
+    query = EntitlementQuery(Context.reader(demo.db))
+    licenses = list(query.entitlements(query.keys()).values())
     over = [row.id for row in licenses if row.over_limit]
     assert 1 <= len(over) <= 2
     assert any(row.expired(today) for row in licenses)

@@ -26,7 +26,7 @@ from seatledger.errors import (
     ValidationError,
 )
 from seatledger.services import details
-from seatledger.services.catalog.queries import LicenseQuery
+from seatledger.services.catalog.queries import EntitlementQuery
 from seatledger.services.catalog.service import EntitlementInput
 from seatledger.services.directory.service import DeviceInput, PersonInput
 from seatledger.services.ledger import verify as ledger
@@ -805,9 +805,9 @@ def test_over_commit_by_an_administrator_is_recorded(admin: Services, org: Any) 
     assert entry["after"]["over_commit"] == result.message
     assert entry["after"]["seats_used"] == 4
     assert seats_used(admin.db, org.acrobat) == 4
-    [row_] = LicenseQuery(admin.ctx).licenses([org.acrobat]).values()
+    [row_] = EntitlementQuery(admin.ctx).entitlements([org.acrobat]).values()
     assert (row_.over_limit, row_.free) == (True, -1)
-    assert LicenseQuery(admin.ctx, over_limit_only=True).keys() == [org.acrobat]
+    assert EntitlementQuery(admin.ctx, over_limit_only=True).keys() == [org.acrobat]
 
 
 def test_bulk_assignment_is_all_or_nothing(admin: Services, org: Any) -> None:
@@ -947,11 +947,11 @@ def test_a_failing_subscriber_does_not_undo_or_hide_the_commit(
 
 def test_services_reach_every_read_the_screens_need(admin: Services, org: Any) -> None:
     reads = admin.reads
-    assert list(reads.licenses().keys()) == list(LicenseQuery(admin.ctx).keys())
+    assert list(reads.entitlements().keys()) == list(EntitlementQuery(admin.ctx).keys())
     assert len(reads.people(status="active").keys()) == 5
     assert len(reads.devices().keys()) == 2
     assert reads.counts().licenses == 2
-    assert reads.license_row(org.acrobat).quantity == 3
+    assert reads.entitlement_row(org.acrobat).quantity == 3
     assert reads.person(org.people[0])[1] == "active"
     assert reads.device(org.devices[0]).hostname == "db-01"
     assert reads.person_ids(["E002"]) == [org.people[1]]
@@ -1028,7 +1028,7 @@ def test_entitlement_update_refuses_quantity_below_use(admin: Services, org: Any
         admin.catalog.update_entitlement(org.acrobat, edited(admin, org.acrobat, quantity=1))
     assert info.value.field == "Quantity"
     admin.catalog.update_entitlement(org.acrobat, edited(admin, org.acrobat, quantity=2))
-    assert details.license_row(admin.ctx, org.acrobat).quantity == 2
+    assert details.entitlement_row(admin.ctx, org.acrobat).quantity == 2
     with pytest.raises(ValidationError, match="metric cannot change while seats are assigned"):
         admin.catalog.update_entitlement(
             org.acrobat, edited(admin, org.acrobat, metric=Metric.CONCURRENT)

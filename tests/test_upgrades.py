@@ -31,7 +31,7 @@ from tests.conftest import _reset_postgres
 
 from seatledger import cli
 from seatledger.errors import UpgradeError
-from seatledger.services.catalog.queries import LicenseQuery
+from seatledger.services.catalog.queries import EntitlementQuery
 from seatledger.services.core.context import Actor, Context
 from seatledger.services.ledger import verify as ledger
 from seatledger.services.operators import accounts as operators
@@ -66,8 +66,8 @@ def _copy(entry: dict[str, Any], folder: Path) -> Path:
 
 
 def _licenses(db: Database) -> list[dict[str, Any]]:
-    query = LicenseQuery(Context.reader(db))
-    rows = query.licenses(list(query.keys()))
+    query = EntitlementQuery(Context.reader(db))
+    rows = query.entitlements(list(query.keys()))
     return [
         {"id": r.id, "product": r.product, "name": r.name, "quantity": r.quantity, "used": r.used}
         for r in sorted(rows.values(), key=lambda r: r.id)

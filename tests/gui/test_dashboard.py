@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from seatledger.domain.alerts import Rule
 from seatledger.domain.roles import Role
-from seatledger.services.catalog.queries import LicenseQuery, LicenseState
+from seatledger.services.catalog.queries import EntitlementQuery, EntitlementState
 from seatledger.services.operators.session import Services
 from seatledger.store.models import LedgerEntry
 from seatledger.ui.dialogs.alert_settings import AlertSettingsDialog
@@ -78,12 +78,12 @@ def test_a_new_window_opens_on_the_dashboard_with_its_figures(
 @pytest.mark.parametrize(
     ("card", "state"),
     [
-        ("over_limit", LicenseState.OVER_LIMIT),
-        ("near_limit", LicenseState.NEAR_LIMIT),
-        ("expiring_30", LicenseState.EXPIRING_30),
-        ("expiring_60", LicenseState.EXPIRING_60),
-        ("expiring_90", LicenseState.EXPIRING_90),
-        ("unassigned", LicenseState.UNASSIGNED),
+        ("over_limit", EntitlementState.OVER_LIMIT),
+        ("near_limit", EntitlementState.NEAR_LIMIT),
+        ("expiring_30", EntitlementState.EXPIRING_30),
+        ("expiring_60", EntitlementState.EXPIRING_60),
+        ("expiring_90", EntitlementState.EXPIRING_90),
+        ("unassigned", EntitlementState.UNASSIGNED),
     ],
 )
 def test_each_license_card_opens_licenses_filtered_to_it(  # noqa: PLR0917
@@ -92,7 +92,7 @@ def test_each_license_card_opens_licenses_filtered_to_it(  # noqa: PLR0917
     admin: Services,
     busy: Any,
     card: str,
-    state: LicenseState,
+    state: EntitlementState,
 ) -> None:
     window = make_window(admin)
     window.licenses.search.setText("no such license")  # a stale search does not hide the list
@@ -102,7 +102,7 @@ def test_each_license_card_opens_licenses_filtered_to_it(  # noqa: PLR0917
     assert window.current_page() is page
     assert page.current_state() is state
     assert page.search.text() == ""
-    expected = list(LicenseQuery(admin.ctx, state=state).keys())
+    expected = list(EntitlementQuery(admin.ctx, state=state).keys())
     assert [page.model.key_at(row) for row in range(page.model.rowCount())] == expected
 
 
@@ -114,7 +114,7 @@ def test_cards_answer_the_keyboard_too(
     card.setFocus()
     qtbot.keyClick(card, Qt.Key.Key_Return)
     assert window.current_page() is window.licenses
-    assert window.licenses.current_state() is LicenseState.OVER_LIMIT
+    assert window.licenses.current_state() is EntitlementState.OVER_LIMIT
     assert window.licenses.table._hint == "No licenses over the limit."
 
 
@@ -265,6 +265,6 @@ def test_licenses_page_remembers_nothing_of_a_card_after_select_license(
     window = make_window(admin)
     dashboard_of(window).open_card("over_limit")
     window.licenses.select_license(busy.sql_server)  # not over: the filter is cleared
-    assert window.licenses.current_state() is LicenseState.ALL
+    assert window.licenses.current_state() is EntitlementState.ALL
     assert window.licenses.current_license() == busy.sql_server
     assert window.nav.currentRow() == LICENSES

@@ -19,7 +19,7 @@ from pytestqt.qtbot import QtBot
 from seatledger.domain.licensing import Metric
 from seatledger.domain.roles import Role
 from seatledger.progress import Progress
-from seatledger.services.catalog.queries import LicenseQuery
+from seatledger.services.catalog.queries import EntitlementQuery
 from seatledger.services.catalog.service import EntitlementInput
 from seatledger.services.directory.queries import DeviceQuery, PeopleColumn, PeopleQuery
 from seatledger.services.directory.service import DeviceInput, PersonInput
@@ -172,7 +172,7 @@ def test_entitlement_refuses_end_before_start_and_saves_nothing(
     assert "Term end 2026-01-31 is before term start 2026-06-01" in dialog.message.text()
     assert invalid(dialog.term_end)
     assert dialog.focusWidget() is dialog.term_end
-    assert list(LicenseQuery(admin_services.ctx).keys()) == []
+    assert list(EntitlementQuery(admin_services.ctx).keys()) == []
     assert ledger(admin_services, "entitlement.create") == []
 
     type_date(qtbot, dialog.term_end, "2026-12-31")  # editing the field clears the mark
@@ -218,7 +218,7 @@ def test_valid_license_saves_with_its_ledger_entry(
 
     assert dialog.result() == QDialog.DialogCode.Accepted
     assert dialog.saved_id is not None
-    row = LicenseQuery(admin_services.ctx).licenses([dialog.saved_id])[dialog.saved_id]
+    row = EntitlementQuery(admin_services.ctx).entitlements([dialog.saved_id])[dialog.saved_id]
     assert (row.title, row.metric, row.quantity) == (
         "Contoso Software PDF Studio — Enterprise 2026",
         Metric.PER_USER,
@@ -251,7 +251,9 @@ def test_editing_a_license_asks_for_a_reason(
 
     assert dialog.result() == QDialog.DialogCode.Accepted
     assert dialog.saved_id == license_id
-    assert LicenseQuery(admin_services.ctx).licenses([license_id])[license_id].quantity == 12
+    assert (
+        EntitlementQuery(admin_services.ctx).entitlements([license_id])[license_id].quantity == 12
+    )
     entry = ledger(admin_services, "entitlement.update")[0]
     assert entry[5] == "true-up after the Q2 audit"
     assert entry[6] == "quantity: 10 → 12"

@@ -20,7 +20,7 @@ from pytestqt.qtbot import QtBot
 from seatledger.domain.ledger import Failure, Problem, Verdict
 from seatledger.domain.roles import Role
 from seatledger.errors import AuthenticationError, DatabaseError
-from seatledger.services.catalog.queries import LicenseColumn
+from seatledger.services.catalog.queries import EntitlementColumn
 from seatledger.services.directory.queries import PeopleColumn
 from seatledger.services.operators.session import Services
 from seatledger.services.operators.workspace import Workspace
@@ -79,7 +79,7 @@ def test_typing_in_the_search_filters_the_licenses(
     assert page.model.rowCount() == 2
     qtbot.keyClicks(page.search, "pdf")
     qtbot.waitUntil(lambda: page.model.rowCount() == 1)
-    assert column_texts(page.table, LicenseColumn.PRODUCT) == ["PDF Studio"]
+    assert column_texts(page.table, EntitlementColumn.PRODUCT) == ["PDF Studio"]
     qtbot.keyClick(page.search, Qt.Key.Key_Escape)
     assert page.search.text() == ""
     assert page.model.rowCount() == 2
@@ -92,13 +92,13 @@ def test_typing_in_the_search_filters_the_licenses(
 def test_clicking_headers_sorts_in_the_query(qtbot: QtBot, org: Any, window: MainWindow) -> None:
     view = window.licenses.table
     # Same vendor: ties keep the order of entry.
-    assert column_texts(view, LicenseColumn.PRODUCT) == ["PDF Studio", "Database Server"]
-    click_header(qtbot, view, LicenseColumn.QUANTITY)
-    assert column_texts(view, LicenseColumn.QUANTITY) == ["3", "16"]
-    click_header(qtbot, view, LicenseColumn.QUANTITY)
-    assert column_texts(view, LicenseColumn.QUANTITY) == ["16", "3"]
+    assert column_texts(view, EntitlementColumn.PRODUCT) == ["PDF Studio", "Database Server"]
+    click_header(qtbot, view, EntitlementColumn.QUANTITY)
+    assert column_texts(view, EntitlementColumn.QUANTITY) == ["3", "16"]
+    click_header(qtbot, view, EntitlementColumn.QUANTITY)
+    assert column_texts(view, EntitlementColumn.QUANTITY) == ["16", "3"]
     query = window.licenses._query()
-    assert (query.sort_column, query.descending) == (LicenseColumn.QUANTITY, True)
+    assert (query.sort_column, query.descending) == (EntitlementColumn.QUANTITY, True)
 
 
 def test_over_limit_filter_shows_only_over_committed_licenses(
@@ -111,9 +111,9 @@ def test_over_limit_filter_shows_only_over_committed_licenses(
     page.state.setFocus()
     qtbot.keyClick(page.state, Qt.Key.Key_Down)  # "All licenses" -> "Over the limit"
     assert page.state.currentText() == "Over the limit"
-    assert column_texts(page.table, LicenseColumn.PRODUCT) == ["PDF Studio"]
+    assert column_texts(page.table, EntitlementColumn.PRODUCT) == ["PDF Studio"]
     assert page.model.index(0, 0).data(TOOLTIP) == "1 over the purchased limit"
-    assert column_texts(page.table, LicenseColumn.FREE) == ["−1"]
+    assert column_texts(page.table, EntitlementColumn.FREE) == ["−1"]
 
 
 def test_selecting_a_license_shows_its_seats(
@@ -167,7 +167,7 @@ def test_delete_releases_seats_and_every_view_follows(
     qtbot.keyClick(detail.seats, Qt.Key.Key_Delete)
     assert detail.seats.model().rowCount() == 1
     row = page.model.row_of(seated.acrobat)
-    assert page.model.index(row, LicenseColumn.USED).data(DISPLAY) == "1"
+    assert page.model.index(row, EntitlementColumn.USED).data(DISPLAY) == "1"
     assert detail._usage_label.text() == "1 of 3 used · 33 %"
     qtbot.waitUntil(lambda: window.nav_count(ACTIVITY) == entries + 1)
     window.nav.setCurrentRow(ACTIVITY)
@@ -200,11 +200,11 @@ def test_a_change_refreshes_the_tables_and_counts(
     page = window.licenses
     page.table.select_key(org.acrobat)
     row = page.model.row_of(org.acrobat)
-    assert page.model.index(row, LicenseColumn.USED).data(DISPLAY) == "0"
+    assert page.model.index(row, EntitlementColumn.USED).data(DISPLAY) == "0"
     entries = window.nav_count(ACTIVITY)
     admin.seats.assign(org.acrobat, people=org.people[:1])
     qtbot.keyClick(page.table, Qt.Key.Key_F5)
-    assert page.model.index(row, LicenseColumn.USED).data(DISPLAY) == "1"
+    assert page.model.index(row, EntitlementColumn.USED).data(DISPLAY) == "1"
     assert page.table.current_key() == org.acrobat  # the selection survives the reload
     assert page.detail.seats.model().rowCount() == 1
     assert window.nav_count(ACTIVITY) == (entries or 0) + 1

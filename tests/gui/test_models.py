@@ -14,7 +14,7 @@ from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
 
 from seatledger.domain.licensing import Metric
-from seatledger.services.catalog.queries import LicenseColumn, LicenseQuery, LicenseRow
+from seatledger.services.catalog.queries import EntitlementColumn, EntitlementQuery, EntitlementRow
 from seatledger.services.core.tables import Row, TableColumn, TableQuery
 from seatledger.services.directory.queries import (
     DeviceColumn,
@@ -30,7 +30,7 @@ from seatledger.ui.presenters import (
     OVER_LIMIT_COLOR,
     ActivityPresenter,
     DevicePresenter,
-    LicensePresenter,
+    EntitlementPresenter,
     PeoplePresenter,
     SeatPresenter,
 )
@@ -94,12 +94,12 @@ def busy(admin: Services, org: Any) -> Services:
 
 
 def test_license_model_passes_the_model_tester(qtmodeltester: ModelTester, busy: Services) -> None:
-    model = _model(LicenseQuery(busy.ctx), LicensePresenter())
+    model = _model(EntitlementQuery(busy.ctx), EntitlementPresenter())
     assert model.rowCount() == 2
     qtmodeltester.check(model)
-    model.sort(LicenseColumn.QUANTITY, Qt.SortOrder.DescendingOrder)
+    model.sort(EntitlementColumn.QUANTITY, Qt.SortOrder.DescendingOrder)
     qtmodeltester.check(model)
-    assert _texts(model, LicenseColumn.QUANTITY) == ["16", "3"]
+    assert _texts(model, EntitlementColumn.QUANTITY) == ["16", "3"]
 
 
 def test_people_model_passes_the_model_tester(qtmodeltester: ModelTester, busy: Services) -> None:
@@ -252,20 +252,20 @@ def _license(**changes: object) -> Row:
         "po_reference": "PO-1",
     }
     fields.update(changes)
-    return (LicenseRow(**fields),)  # type: ignore[arg-type]
+    return (EntitlementRow(**fields),)  # type: ignore[arg-type]
 
 
 def test_license_presenter_formats_and_flags() -> None:
     today = dt.date(2026, 6, 1)
-    presenter = LicensePresenter(today=lambda: today)
+    presenter = EntitlementPresenter(today=lambda: today)
     row = _license()
-    assert presenter.display(row, LicenseColumn.QUANTITY) == "1,200"
-    assert presenter.display(row, LicenseColumn.UTILIZATION) == "83 %"
-    assert presenter.alignment(LicenseColumn.FREE) == RIGHT
+    assert presenter.display(row, EntitlementColumn.QUANTITY) == "1,200"
+    assert presenter.display(row, EntitlementColumn.UTILIZATION) == "83 %"
+    assert presenter.alignment(EntitlementColumn.FREE) == RIGHT
     assert presenter.foreground(row, 0) is None
 
     over = _license(quantity=5, used=8)
-    assert presenter.display(over, LicenseColumn.FREE) == "−3"
+    assert presenter.display(over, EntitlementColumn.FREE) == "−3"
     brush = presenter.foreground(over, 0)
     assert brush is not None
     assert brush.color() == OVER_LIMIT_COLOR
@@ -276,7 +276,7 @@ def test_license_presenter_formats_and_flags() -> None:
     assert brush is not None
     assert brush.color() == INACTIVE_COLOR
     assert presenter.tooltip(expired, 0) == "Expired on 2026-05-01"
-    assert presenter.display(expired, LicenseColumn.TERM_END) == "2026-05-01"
+    assert presenter.display(expired, EntitlementColumn.TERM_END) == "2026-05-01"
     in_use = _license(term_end=dt.date(2026, 5, 1), used=1200)
     assert presenter.tooltip(in_use, 0) == (
         "Expired on 2026-05-01 with 1,200 still in use: renew or release"
@@ -286,8 +286,8 @@ def test_license_presenter_formats_and_flags() -> None:
     assert presenter.tooltip(soon, 3) == "Ends in 20 days, on 2026-06-21"
 
     site = _license(metric=Metric.SITE, quantity=0, used=4000)
-    assert presenter.display(site, LicenseColumn.QUANTITY) == "Unlimited"
-    assert presenter.display(site, LicenseColumn.UTILIZATION) == "—"
+    assert presenter.display(site, EntitlementColumn.QUANTITY) == "Unlimited"
+    assert presenter.display(site, EntitlementColumn.UTILIZATION) == "—"
     assert presenter.foreground(site, 0) is None
 
 
@@ -311,7 +311,7 @@ def test_people_presenter_greys_people_who_left() -> None:
 @pytest.mark.parametrize(
     ("query", "columns"),
     [
-        (LicenseQuery, LicenseColumn),
+        (EntitlementQuery, EntitlementColumn),
         (PeopleQuery, PeopleColumn),
         (DeviceQuery, DeviceColumn),
         (SeatQuery, SeatColumn),

@@ -14,8 +14,9 @@ newest state).  For each state this script:
    the shared .git is left alone);
 2. runs that version's ``python -m seatledger demo --db FILE --size small`` with its default seed;
 3. runs a probe under that version's ``PYTHONPATH`` that reads the new file through that
-   version's own code (``Database.open(upgrade=False)``, ``ledger.verify``, ``LicenseQuery``,
-   ``PositionService`` where it exists) and prints the figures as neutral JSON;
+   version's own code (``Database.open(upgrade=False)``, ``ledger.verify``, ``EntitlementQuery``
+   (``LicenseQuery`` before the rename), ``PositionService`` where it exists) and prints the
+   figures as neutral JSON;
 4. runs that version's ``seatledger licenses --db FILE`` and checks its Qty/Used columns against
    the probe's figures;
 5. checkpoints the WAL, switches the file to journal_mode=DELETE and VACUUMs it (plain sqlite3),
@@ -67,13 +68,15 @@ import seatledger
 from seatledger.store.db import Database
 
 try:  # services/ as feature packages
-    from seatledger.services.catalog.queries import LicenseQuery
+    from seatledger.services.catalog import queries
     from seatledger.services.core.context import Context
     from seatledger.services.ledger import verify as ledger
 except ImportError:  # the flat services/ of the versions before
-    from seatledger.services import ledger
+    from seatledger.services import ledger, queries
     from seatledger.services.context import Context
-    from seatledger.services.queries import LicenseQuery
+
+# The entitlements list was LicenseQuery(...).licenses(keys) before the code said "entitlement".
+EntitlementQuery = getattr(queries, "EntitlementQuery", None) or queries.LicenseQuery
 
 path, day = sys.argv[1], dt.date.fromisoformat(sys.argv[2])
 out = {"code_file": seatledger.__file__}
@@ -111,9 +114,9 @@ try:
     }
 
     ctx = Context.reader(db)
-    query = LicenseQuery(ctx)
+    query = EntitlementQuery(ctx)
     keys = list(query.keys())
-    rows = query.licenses(keys)
+    rows = (query.entitlements if hasattr(query, "entitlements") else query.licenses)(keys)
     out["licenses"] = [
         {
             "id": r.id,

@@ -18,9 +18,9 @@ from seatledger.services.directory.service import PersonInput
 
 def cmd_licenses(args: argparse.Namespace) -> int:
     """Print the licenses table."""
-    query = reader(args).reads.licenses(args.search)
+    query = reader(args).reads.entitlements(args.search)
     keys = query.keys()
-    rows = query.licenses(keys)
+    rows = query.entitlements(keys)
     today = dt.date.today()
     header = f"{'ID':>6}  {'License':<48} {'Metric':<18} {'Qty':>7} {'Used':>7} {'Free':>7}"
     say(header + "  Term end")

@@ -482,7 +482,7 @@ class _Kind:
 
 
 @dataclass(slots=True, eq=False)
-class _License:
+class _Entitlement:
     """An entitlement being planned; ``id`` is given once all are sorted by recording time."""
 
     kind: _Kind
@@ -497,8 +497,8 @@ class _License:
     holders: int  # seats to plan
     fill: str
     generated: bool
-    renews: _License | None = None  # the purchase whose term this one continues
-    beside: _License | None = None  # the main purchase these additional seats were bought for
+    renews: _Entitlement | None = None  # the purchase whose term this one continues
+    beside: _Entitlement | None = None  # the main purchase these additional seats were bought for
     feeds: str = ""  # _RENEWED or _EXTRA: a later purchase needs to know ``moved``
     moved: list[int] = field(default_factory=list)  # holders moving to, or kept from, it
     id: int = 0
@@ -514,7 +514,7 @@ class _Plan:
     teams: list[tuple[str, str]]
     vendors: list[tuple[str, str]]
     products: list[_Product]
-    licenses: list[_License]
+    licenses: list[_Entitlement]
     people: list[_Person]
     devices: list[_Device]
     # Seat assignments (seat id = index + 1 once sorted by start): start, license id, holder (a
@@ -701,13 +701,13 @@ class _Planner:
 
     # --------------------------------------------------------------------------- catalog
 
-    def _catalog(self) -> tuple[list[tuple[str, str]], list[_Product], list[_License]]:
+    def _catalog(self) -> tuple[list[tuple[str, str]], list[_Product], list[_Entitlement]]:
         """Vendors, products and licenses; ids follow the order they were recorded in."""
         profile = self.profile
         vendors: list[tuple[str, str]] = []
         vendor_ids: dict[str, int] = {}
         products: list[_Product] = []
-        licenses: list[_License] = []
+        licenses: list[_Entitlement] = []
         for title in TITLES:
             if title.vendor not in vendor_ids:
                 vendors.append((title.vendor, VENDOR_SITES[title.vendor]))
@@ -742,7 +742,7 @@ class _Planner:
         return vendors, products, licenses
 
     def _generate(
-        self, vendors: list[tuple[str, str]], products: list[_Product], licenses: list[_License]
+        self, vendors: list[tuple[str, str]], products: list[_Product], licenses: list[_Entitlement]
     ) -> None:
         """Add generated vendors and products up to the profile's counts, and their seats."""
         rng, profile = self.rng, self.profile
@@ -823,14 +823,14 @@ class _Planner:
 
     def _purchases(
         self, kind: _Kind, holders: int, terms: str, fill: str, *, generated: bool
-    ) -> list[_License]:
+    ) -> list[_Entitlement]:
         """The licenses bought for one product under its term structure."""
         rng, timeline = self.rng, self.timeline
         today, day = timeline.today, dt.timedelta(days=1)
 
         def buy(
             start: dt.date | None, end: dt.date | None, seats: int, how_full: str, name: str = ""
-        ) -> _License:
+        ) -> _Entitlement:
             if start is not None and start > timeline.days[10]:
                 # Recorded when the order was placed, days to weeks before the term starts.
                 placed = timeline.at(start - day * rng.randint(3, 25))
@@ -840,7 +840,7 @@ class _Planner:
                 created = 2 * WORKDAY + rng.randrange(WORKDAY)
             year = (start or today).year
             price = Decimal(kind.cost) * (100 + 4 * (year - today.year)) / 100  # yearly uplift
-            return _License(
+            return _Entitlement(
                 kind=kind,
                 label=f"{kind.label} ({name})" if name else kind.label,
                 name=name,
@@ -894,7 +894,7 @@ class _Planner:
 
     # ----------------------------------------------------------------------------- seats
 
-    def _candidates(self, lic: _License) -> list[int]:
+    def _candidates(self, lic: _Entitlement) -> list[int]:
         """Holders to try, in order: those moving over from the renewed term come first."""
         kind, rng = lic.kind, self.rng
         if kind.departments and not kind.metric.assigns_to_device:
@@ -911,7 +911,7 @@ class _Planner:
             lic.beside.moved = []
         return first + [h for h in drawn if h not in avoid] if avoid else drawn
 
-    def _seats(self, plan: _Plan, lic: _License) -> None:
+    def _seats(self, plan: _Plan, lic: _Entitlement) -> None:
         """Plan the seats of one license, then the quantity that was bought."""
         rng, end, timeline = self.rng, self.end, self.timeline
         random_ = rng.random
@@ -992,7 +992,7 @@ class _Planner:
                 peak = running if running > peak else peak
         lic.quantity = self._quantity(lic, peak)
 
-    def _quantity(self, lic: _License, peak: int) -> int:
+    def _quantity(self, lic: _Entitlement, peak: int) -> int:
         """What was bought: at least the peak use, but where an over-commit went past it."""
         rng, used = self.rng, lic.used
         if lic.kind.metric.unlimited:
@@ -1109,7 +1109,7 @@ _SEAT_COLUMNS = (
     "released_by, over_commit, over_commit_reason, note"
 )
 _LEDGER_COLUMNS = ", ".join(StoredEntry._fields)
-_LICENSE_COLUMNS = (
+_ENTITLEMENT_COLUMNS = (
     "id, product_id, name, metric, quantity, min_cores_per_processor, term_start, term_end, "
     "unit_cost, currency, po_reference, reseller, notes, seats_used, retired"
 )
@@ -1170,7 +1170,11 @@ class _Builder:
             "id, vendor_id, name, notes",
             [(n + 1, p.vendor_id, p.name, "") for n, p in enumerate(plan.products)],
         )
-        out.insert("entitlement", _LICENSE_COLUMNS, [self._license(lic) for lic in plan.licenses])
+        out.insert(
+            "entitlement",
+            _ENTITLEMENT_COLUMNS,
+            [self._entitlement_row(lic) for lic in plan.licenses],
+        )
         self.progress.stage("People and devices")
         self.progress(0, len(plan.people) + len(plan.devices))
         out.insert(
@@ -1202,7 +1206,7 @@ class _Builder:
             ("operator", "team", "vendor", "product", "entitlement", "person", "device")
         )
 
-    def _license(self, lic: _License) -> tuple[Any, ...]:
+    def _entitlement_row(self, lic: _Entitlement) -> tuple[Any, ...]:
         out = self.out
         return (
             lic.id,

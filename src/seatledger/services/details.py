@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from seatledger.domain.licensing import Metric
 from seatledger.errors import NotFoundError
-from seatledger.services.catalog.queries import LicenseQuery, LicenseRow
+from seatledger.services.catalog.queries import EntitlementQuery, EntitlementRow
 from seatledger.services.catalog.service import EntitlementInput
 from seatledger.services.core.context import Context
 from seatledger.services.directory.service import DeviceInput, PersonInput
@@ -37,9 +37,9 @@ def entitlement(ctx: Context, entitlement_id: int) -> tuple[EntitlementInput, in
         return data, int(vendor_id or 0)
 
 
-def license_row(ctx: Context, entitlement_id: int) -> LicenseRow:
+def entitlement_row(ctx: Context, entitlement_id: int) -> EntitlementRow:
     """One license as listed (with seats used)."""
-    rows = LicenseQuery(ctx).licenses([entitlement_id])
+    rows = EntitlementQuery(ctx).entitlements([entitlement_id])
     if entitlement_id not in rows:
         raise NotFoundError(f"License {entitlement_id} does not exist.")
     return rows[entitlement_id]

@@ -15,10 +15,10 @@ from typing import Any
 from seatledger.services import details, lookups
 from seatledger.services.catalog.queries import (
     WARNING_PERCENT,
-    LicenseColumn,
-    LicenseQuery,
-    LicenseRow,
-    LicenseState,
+    EntitlementColumn,
+    EntitlementQuery,
+    EntitlementRow,
+    EntitlementState,
 )
 from seatledger.services.catalog.service import EntitlementInput
 from seatledger.services.core.context import Context
@@ -42,18 +42,18 @@ class Reads:
 
     # -- tables ----------------------------------------------------------------------------
 
-    def licenses(
+    def entitlements(
         self,
         text: str = "",
-        sort_column: int = LicenseColumn.VENDOR,
+        sort_column: int = EntitlementColumn.VENDOR,
         descending: bool = False,
         *,
         over_limit_only: bool = False,
-        state: LicenseState = LicenseState.ALL,
+        state: EntitlementState = EntitlementState.ALL,
         warning_percent: int = WARNING_PERCENT,
-    ) -> LicenseQuery:
-        """Licenses matching a search, in display order (see :class:`LicenseQuery`)."""
-        return LicenseQuery(
+    ) -> EntitlementQuery:
+        """Licenses matching a search, in display order (see :class:`EntitlementQuery`)."""
+        return EntitlementQuery(
             self._ctx,
             text,
             sort_column,
@@ -132,9 +132,9 @@ class Reads:
         """An entitlement's editable fields and its vendor id."""
         return details.entitlement(self._ctx, entitlement_id)
 
-    def license_row(self, entitlement_id: int) -> LicenseRow:
+    def entitlement_row(self, entitlement_id: int) -> EntitlementRow:
         """One license as listed (with seats used)."""
-        return details.license_row(self._ctx, entitlement_id)
+        return details.entitlement_row(self._ctx, entitlement_id)
 
     def person(self, person_id: int) -> tuple[PersonInput, str]:
         """A person's editable fields and status (``active`` or ``left``)."""

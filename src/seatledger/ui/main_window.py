@@ -40,7 +40,7 @@ from seatledger.domain.ledger import Verdict
 from seatledger.domain.roles import Permission, allows
 from seatledger.errors import KnownError
 from seatledger.progress import Progress
-from seatledger.services.catalog.queries import LicenseState
+from seatledger.services.catalog.queries import EntitlementState
 from seatledger.services.operators.session import Services
 from seatledger.services.operators.workspace import Workspace, describe_upgrade
 from seatledger.text import agree, plural
@@ -263,7 +263,7 @@ class MainWindow(QMainWindow):
     def show_licenses(self, state: object) -> None:
         """Licenses, narrowed to a state (a dashboard card)."""
         self.show_page(self.licenses)
-        if isinstance(state, LicenseState):
+        if isinstance(state, EntitlementState):
             self.licenses.show_state(state)
 
     def show_license(self, entitlement_id: int) -> None:

@@ -14,7 +14,7 @@ from typing import Any
 
 from PySide6.QtGui import QBrush, QColor
 
-from seatledger.services.catalog.queries import LicenseColumn, LicenseRow
+from seatledger.services.catalog.queries import EntitlementColumn, EntitlementRow
 from seatledger.services.core.tables import Row
 from seatledger.services.directory.queries import DeviceColumn, PeopleColumn, PeopleQuery
 from seatledger.services.ledger.activity import ActivityColumn
@@ -40,14 +40,19 @@ def _count(value: int) -> str:
 # -------------------------------------------------------------------------------- licenses
 
 
-class LicensePresenter:
-    """Rows of :class:`~seatledger.services.catalog.queries.LicenseQuery` (1-tuples of LicenseRow).
+class EntitlementPresenter:
+    """Rows of :class:`~seatledger.services.catalog.queries.EntitlementQuery` (1-tuples of rows).
 
-    Columns: :class:`~seatledger.services.catalog.queries.LicenseColumn`.
+    Columns: :class:`~seatledger.services.catalog.queries.EntitlementColumn`.
     """
 
     _NUMERIC = frozenset(
-        {LicenseColumn.QUANTITY, LicenseColumn.USED, LicenseColumn.FREE, LicenseColumn.UTILIZATION}
+        {
+            EntitlementColumn.QUANTITY,
+            EntitlementColumn.USED,
+            EntitlementColumn.FREE,
+            EntitlementColumn.UTILIZATION,
+        }
     )
 
     def __init__(self, today: Today = dt.date.today) -> None:
@@ -57,46 +62,46 @@ class LicensePresenter:
         self._inactive = QBrush(INACTIVE_COLOR)
 
     @staticmethod
-    def license(row: Row) -> LicenseRow:
+    def entitlement(row: Row) -> EntitlementRow:
         """The license a row shows."""
         value = row[0]
-        assert isinstance(value, LicenseRow)
+        assert isinstance(value, EntitlementRow)
         return value
 
     def display(self, row: Row, column: int) -> str:
         """Cell text."""
-        lic = self.license(row)
-        if column == LicenseColumn.VENDOR:
+        lic = self.entitlement(row)
+        if column == EntitlementColumn.VENDOR:
             return lic.vendor
-        if column == LicenseColumn.PRODUCT:
+        if column == EntitlementColumn.PRODUCT:
             return f"{lic.product} — {lic.name}" if lic.name else lic.product
-        if column == LicenseColumn.METRIC:
+        if column == EntitlementColumn.METRIC:
             return lic.metric.label
-        if column == LicenseColumn.QUANTITY:
+        if column == EntitlementColumn.QUANTITY:
             return "Unlimited" if lic.metric.unlimited else _count(lic.quantity)
-        if column == LicenseColumn.USED:
+        if column == EntitlementColumn.USED:
             return _count(lic.used)
-        if column == LicenseColumn.FREE:
+        if column == EntitlementColumn.FREE:
             return "—" if lic.metric.unlimited else _count(lic.free)
-        if column == LicenseColumn.UTILIZATION:
+        if column == EntitlementColumn.UTILIZATION:
             share = lic.utilization
             return "—" if share is None else f"{share * 100:.0f} %"
-        if column == LicenseColumn.TERM_END:
+        if column == EntitlementColumn.TERM_END:
             return lic.term_end.isoformat() if lic.term_end else ""
         return ""
 
     def sort_value(self, row: Row, column: int) -> Any:
         """The native value of a cell."""
-        lic = self.license(row)
+        lic = self.entitlement(row)
         values: dict[int, Any] = {
-            LicenseColumn.VENDOR: lic.vendor,
-            LicenseColumn.PRODUCT: lic.product,
-            LicenseColumn.METRIC: lic.metric.value,
-            LicenseColumn.QUANTITY: lic.quantity,
-            LicenseColumn.USED: lic.used,
-            LicenseColumn.FREE: lic.free,
-            LicenseColumn.UTILIZATION: lic.utilization,
-            LicenseColumn.TERM_END: lic.term_end,
+            EntitlementColumn.VENDOR: lic.vendor,
+            EntitlementColumn.PRODUCT: lic.product,
+            EntitlementColumn.METRIC: lic.metric.value,
+            EntitlementColumn.QUANTITY: lic.quantity,
+            EntitlementColumn.USED: lic.used,
+            EntitlementColumn.FREE: lic.free,
+            EntitlementColumn.UTILIZATION: lic.utilization,
+            EntitlementColumn.TERM_END: lic.term_end,
         }
         return values.get(column)
 
@@ -106,7 +111,7 @@ class LicensePresenter:
 
     def foreground(self, row: Row, column: int) -> QBrush | None:
         """Red over the limit, grey once expired, amber when the term ends soon."""
-        lic = self.license(row)
+        lic = self.entitlement(row)
         if lic.over_limit:
             return self._over
         today = self._today()
@@ -122,7 +127,7 @@ class LicensePresenter:
 
     def tooltip(self, row: Row, column: int) -> str | None:
         """Why a row is coloured, or the full text of a cell that may be cut."""
-        lic = self.license(row)
+        lic = self.entitlement(row)
         notes: list[str] = []
         if lic.over_limit:
             notes.append(f"{_count(lic.used - lic.quantity)} over the purchased limit")
@@ -138,7 +143,7 @@ class LicensePresenter:
                 notes.append(f"Ends in {plural(left, 'day')}, on {lic.term_end.isoformat()}")
         if notes:
             return "\n".join(notes)
-        if column == LicenseColumn.PRODUCT:
+        if column == EntitlementColumn.PRODUCT:
             return lic.title
         return None
 

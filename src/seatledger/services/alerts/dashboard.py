@@ -35,8 +35,8 @@ from sqlalchemy.orm import Session
 from seatledger.domain.licensing import Metric
 from seatledger.services.catalog.queries import (
     WARNING_PERCENT,
-    LicenseState,
-    license_state_condition,
+    EntitlementState,
+    entitlement_state_condition,
 )
 from seatledger.services.core.context import Context
 from seatledger.store.models import Entitlement, Person, Product, SeatAssignment, Setting, Vendor
@@ -116,19 +116,19 @@ class DashboardService:
             def tally(condition: ColumnElement[bool]) -> Any:
                 return func.sum(case((and_(live, condition), 1), else_=0))
 
-            def state(name: LicenseState) -> ColumnElement[bool]:
-                return license_state_condition(name, today, warning)
+            def state(name: EntitlementState) -> ColumnElement[bool]:
+                return entitlement_state_condition(name, today, warning)
 
-            unassigned = and_(live, state(LicenseState.UNASSIGNED))
+            unassigned = and_(live, state(EntitlementState.UNASSIGNED))
             free = case((unassigned, Entitlement.quantity - Entitlement.seats_used), else_=0)
             has_cost = Entitlement.unit_cost.is_not(None)
             columns = (
                 tally(true()),
-                tally(state(LicenseState.OVER_LIMIT)),
-                tally(state(LicenseState.NEAR_LIMIT)),
-                tally(state(LicenseState.EXPIRING_30)),
-                tally(state(LicenseState.EXPIRING_60)),
-                tally(state(LicenseState.EXPIRING_90)),
+                tally(state(EntitlementState.OVER_LIMIT)),
+                tally(state(EntitlementState.NEAR_LIMIT)),
+                tally(state(EntitlementState.EXPIRING_30)),
+                tally(state(EntitlementState.EXPIRING_60)),
+                tally(state(EntitlementState.EXPIRING_90)),
                 # Seats still held on an ended term, retired or not (as the position counts).
                 func.sum(
                     case(

@@ -20,7 +20,7 @@ EXPIRING_DAYS = 60
 
 
 @dataclass(frozen=True, slots=True)
-class LicenseRow:
+class EntitlementRow:
     """One entitlement as listed."""
 
     id: int
@@ -70,7 +70,7 @@ class LicenseRow:
         return f"{base} — {self.name}" if self.name else base
 
 
-class LicenseState(StrEnum):
+class EntitlementState(StrEnum):
     """What the licenses list can be narrowed to (the dashboard's cards open these)."""
 
     ALL = "all"
@@ -93,32 +93,32 @@ class LicenseState(StrEnum):
 
 
 _STATE_LABELS = {
-    LicenseState.ALL: "All licenses",
-    LicenseState.OVER_LIMIT: "Over the limit",
-    LicenseState.NEAR_LIMIT: "At the warning level",
-    LicenseState.EXPIRING_30: "Expiring within 30 days",
-    LicenseState.EXPIRING_60: "Expiring within 60 days",
-    LicenseState.EXPIRING_90: "Expiring within 90 days",
-    LicenseState.UNASSIGNED: "With unassigned seats",
+    EntitlementState.ALL: "All licenses",
+    EntitlementState.OVER_LIMIT: "Over the limit",
+    EntitlementState.NEAR_LIMIT: "At the warning level",
+    EntitlementState.EXPIRING_30: "Expiring within 30 days",
+    EntitlementState.EXPIRING_60: "Expiring within 60 days",
+    EntitlementState.EXPIRING_90: "Expiring within 90 days",
+    EntitlementState.UNASSIGNED: "With unassigned seats",
 }
 WARNING_PERCENT = 90
 
 
-def license_state_condition(
-    state: LicenseState, today: dt.date, warning_percent: int = WARNING_PERCENT
+def entitlement_state_condition(
+    state: EntitlementState, today: dt.date, warning_percent: int = WARNING_PERCENT
 ) -> ColumnElement[bool]:
     """The SQL condition for a state, over ``entitlement`` (the dashboard counts the same)."""
     limited = Entitlement.metric != Metric.SITE.value
-    if state is LicenseState.OVER_LIMIT:
+    if state is EntitlementState.OVER_LIMIT:
         return and_(limited, Entitlement.seats_used > Entitlement.quantity)
-    if state is LicenseState.NEAR_LIMIT:
+    if state is EntitlementState.NEAR_LIMIT:
         return and_(
             limited,
             Entitlement.quantity > 0,
             Entitlement.seats_used <= Entitlement.quantity,
             Entitlement.seats_used * 100 >= Entitlement.quantity * warning_percent,
         )
-    if state is LicenseState.UNASSIGNED:
+    if state is EntitlementState.UNASSIGNED:
         return and_(
             limited,
             Entitlement.seats_used < Entitlement.quantity,
@@ -134,7 +134,7 @@ def license_state_condition(
     return true()
 
 
-class LicenseColumn(TableColumn):
+class EntitlementColumn(TableColumn):
     """The licenses list's columns."""
 
     VENDOR = 0, "Vendor"
@@ -147,21 +147,21 @@ class LicenseColumn(TableColumn):
     TERM_END = 7, "Term end"
 
 
-class LicenseQuery:
+class EntitlementQuery:
     """Entitlements with vendor and product, filtered by text, sorted by any column."""
 
-    columns: tuple[str, ...] = titles(LicenseColumn)
-    sortable: tuple[bool, ...] = (True,) * len(LicenseColumn)
+    columns: tuple[str, ...] = titles(EntitlementColumn)
+    sortable: tuple[bool, ...] = (True,) * len(EntitlementColumn)
 
     def __init__(
         self,
         ctx: Context,
         text: str = "",
-        sort_column: int = LicenseColumn.VENDOR,
+        sort_column: int = EntitlementColumn.VENDOR,
         descending: bool = False,
         *,
         over_limit_only: bool = False,
-        state: LicenseState = LicenseState.ALL,
+        state: EntitlementState = EntitlementState.ALL,
         warning_percent: int = WARNING_PERCENT,
     ) -> None:
         self._ctx = ctx
@@ -178,18 +178,18 @@ class LicenseQuery:
             else_=Entitlement.seats_used * 1.0 / Entitlement.quantity,
         )
         keys: dict[int, Any] = {
-            LicenseColumn.VENDOR: func.lower(Vendor.name),
-            LicenseColumn.PRODUCT: func.lower(Product.name),
-            LicenseColumn.METRIC: Entitlement.metric,
-            LicenseColumn.QUANTITY: Entitlement.quantity,
-            LicenseColumn.USED: Entitlement.seats_used,
-            LicenseColumn.FREE: Entitlement.quantity - Entitlement.seats_used,
-            LicenseColumn.UTILIZATION: utilization,
-            LicenseColumn.TERM_END: Entitlement.term_end,
+            EntitlementColumn.VENDOR: func.lower(Vendor.name),
+            EntitlementColumn.PRODUCT: func.lower(Product.name),
+            EntitlementColumn.METRIC: Entitlement.metric,
+            EntitlementColumn.QUANTITY: Entitlement.quantity,
+            EntitlementColumn.USED: Entitlement.seats_used,
+            EntitlementColumn.FREE: Entitlement.quantity - Entitlement.seats_used,
+            EntitlementColumn.UTILIZATION: utilization,
+            EntitlementColumn.TERM_END: Entitlement.term_end,
         }
         primary = keys[self.sort_column]
         ordered = [primary.desc() if self.descending else primary.asc()]
-        if self.sort_column not in (LicenseColumn.VENDOR, LicenseColumn.PRODUCT):
+        if self.sort_column not in (EntitlementColumn.VENDOR, EntitlementColumn.PRODUCT):
             ordered += [func.lower(Vendor.name), func.lower(Product.name)]
         ordered.append(Entitlement.id.desc() if self.descending else Entitlement.id)
         return ordered
@@ -216,20 +216,22 @@ class LicenseQuery:
                 Entitlement.seats_used > Entitlement.quantity,
                 Entitlement.metric != Metric.SITE.value,
             )
-        if self.state is not LicenseState.ALL:
+        if self.state is not EntitlementState.ALL:
             today = self._ctx.clock().astimezone().date()
-            query = query.where(license_state_condition(self.state, today, self.warning_percent))
+            query = query.where(
+                entitlement_state_condition(self.state, today, self.warning_percent)
+            )
         with self._ctx.read() as session:
             return list(session.scalars(query.order_by(*self._order())))
 
     def rows(self, keys: Sequence[int]) -> dict[int, Row]:
-        """Rows for the given ids: each value is a :class:`LicenseRow` in a 1-tuple."""
-        return {key: (row,) for key, row in self.licenses(keys).items()}
+        """Rows for the given ids: each value is a :class:`EntitlementRow` in a 1-tuple."""
+        return {key: (row,) for key, row in self.entitlements(keys).items()}
 
-    def licenses(self, keys: Sequence[int]) -> dict[int, LicenseRow]:
-        """The license rows for ``keys``."""
+    def entitlements(self, keys: Sequence[int]) -> dict[int, EntitlementRow]:
+        """The entitlement rows for ``keys``."""
         query = (
-            select(  # labelled as LicenseRow's fields
+            select(  # labelled as EntitlementRow's fields
                 Entitlement.id,
                 Vendor.name.label("vendor"),
                 Product.name.label("product"),
@@ -249,6 +251,6 @@ class LicenseQuery:
         )
         with self._ctx.read() as session:
             return {
-                r.id: LicenseRow(**{**r._asdict(), "metric": Metric(r.metric)})
+                r.id: EntitlementRow(**{**r._asdict(), "metric": Metric(r.metric)})
                 for r in session.execute(query)
             }

@@ -116,7 +116,7 @@ class Scope:
         )
 
     @property
-    def has_licenses(self) -> bool:
+    def has_entitlements(self) -> bool:
         """Whether the scope names licenses (a team alone has no limit of its own)."""
         return self.team_id is None or any(
             v is not None for v in (self.entitlement_id, self.product_id, self.vendor_id)
@@ -133,7 +133,7 @@ class UsageHistoryService:
         self._ctx = ctx
 
     # -------------------------------------------------------------- pickers and name lookup
-    def licenses(self) -> list[NamedItem]:
+    def entitlements(self) -> list[NamedItem]:
         """Every license as 'Vendor Product — name (#id)', by vendor and product."""
         with self._ctx.read() as session:
             rows = session.execute(
@@ -232,7 +232,9 @@ class UsageHistoryService:
             installs = _install_levels(session, scope, group, start, count)
             peaks = _peak_levels(session, scope, group, start, count)
             limits = (
-                _limit_levels(session, scope, group, start, count) if scope.has_licenses else None
+                _limit_levels(session, scope, group, start, count)
+                if scope.has_entitlements
+                else None
             )
         return self._assemble(
             scope,
@@ -295,7 +297,7 @@ class UsageHistoryService:
         if limit is None:
             limit = (
                 np.zeros(count, dtype=np.float64)
-                if scope.has_licenses
+                if scope.has_entitlements
                 else np.full(count, np.nan, dtype=np.float64)
             )
         unit = _unit(metrics)
@@ -309,7 +311,7 @@ class UsageHistoryService:
         notes: list[str] = []
         if scope.team_id is not None:
             notes.append("Seats held by the team's people (by their current team).")
-            if scope.has_licenses:
+            if scope.has_entitlements:
                 notes.append("The limit is the whole organization's, not the team's.")
         if scope.entitlement_id is not None and (installs is not None or peaks is not None):
             notes.append("Installs and checkouts are those of the license's product.")
@@ -516,7 +518,7 @@ def _describe(session: Session, scope: Scope) -> tuple[str, set[Metric]]:
         for m in session.scalars(
             select(Entitlement.metric)
             .join(Product, Entitlement.product_id == Product.id)
-            .where(*_license_filters(scope))
+            .where(*_entitlement_filters(scope))
             .distinct()
         )
     }
@@ -524,7 +526,7 @@ def _describe(session: Session, scope: Scope) -> tuple[str, set[Metric]]:
     return label[0].upper() + label[1:], metrics
 
 
-def _license_filters(scope: Scope) -> list[ColumnElement[bool]]:
+def _entitlement_filters(scope: Scope) -> list[ColumnElement[bool]]:
     """Conditions on Entitlement (and Product, joined) selecting the scope's licenses."""
     found: list[ColumnElement[bool]] = []
     if scope.entitlement_id is not None:
@@ -538,7 +540,7 @@ def _license_filters(scope: Scope) -> list[ColumnElement[bool]]:
 
 def scope_filters(scope: Scope) -> ColumnElement[bool]:
     """Conditions selecting the scope's seat assignments (joined to Entitlement and Product)."""
-    found = _license_filters(scope)
+    found = _entitlement_filters(scope)
     if scope.team_id is not None:
         found.append(
             SeatAssignment.person_id.in_(select(Person.id).where(Person.team_id == scope.team_id))
@@ -761,7 +763,7 @@ def _grouped_peaks(
 def _limit_levels(
     session: Session, scope: Scope, group: Any, start: dt.date, count: int
 ) -> dict[int, Limits]:
-    return _limits_of(session, _license_filters(scope), group, start, count)
+    return _limits_of(session, _entitlement_filters(scope), group, start, count)
 
 
 def _limits_of(

@@ -26,7 +26,7 @@ from seatledger.domain.licensing import LimitState, Metric, check_assignment
 from seatledger.domain.roles import Permission, allows
 from seatledger.errors import ValidationError
 from seatledger.progress import Progress
-from seatledger.services.catalog.queries import LicenseRow
+from seatledger.services.catalog.queries import EntitlementRow
 from seatledger.services.directory.queries import (
     DeviceColumn,
     DeviceQuery,
@@ -52,7 +52,7 @@ from seatledger.ui.tasks import Task, runner_for
 ALL_TEAMS = -1
 
 
-def _unit_word(row: LicenseRow) -> str:
+def _unit_word(row: EntitlementRow) -> str:
     units = {"per_core": "core", "per_processor": "processor"}
     return units.get(row.metric.value, "seat")
 
@@ -73,7 +73,7 @@ class AssignDialog(QDialog):
         self.services = services
         self.entitlement_id = entitlement_id
         self.result = None
-        self.license = services.reads.license_row(entitlement_id)
+        self.license = services.reads.entitlement_row(entitlement_id)
         self.min_cores = services.reads.entitlement(entitlement_id)[0].min_cores_per_processor
         self.to_devices = self.license.metric.assigns_to_device
         self.may_over_commit = allows(services.actor.role, Permission.OVER_COMMIT)
@@ -370,7 +370,7 @@ class AssignDialog(QDialog):
 
     def _refused(self, text: str) -> None:
         # Someone may have used seats meanwhile: show the figures the refusal was based on.
-        self.license = self.services.reads.license_row(self.entitlement_id)
+        self.license = self.services.reads.entitlement_row(self.entitlement_id)
         self._show_facts()
         self._selection_changed()
         self.message.show_message(text, "error")

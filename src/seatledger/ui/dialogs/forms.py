@@ -327,7 +327,7 @@ class EntitlementDialog(RecordDialog):
         self.reseller.setText(data.reseller)
         self.notes_edit.setPlainText(data.notes)
         assert self.entitlement_id is not None
-        listed = self.services.reads.license_row(self.entitlement_id)
+        listed = self.services.reads.entitlement_row(self.entitlement_id)
         used = listed.used
         unit = QUANTITY_UNITS.get(listed.metric, "seat")
         self.set_intro(

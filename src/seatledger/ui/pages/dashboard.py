@@ -46,7 +46,7 @@ from seatledger.domain.alerts import Severity
 from seatledger.progress import Progress
 from seatledger.services.alerts.dashboard import DashboardFigures, Utilization
 from seatledger.services.alerts.service import AlertRow
-from seatledger.services.catalog.queries import LicenseState
+from seatledger.services.catalog.queries import EntitlementState
 from seatledger.services.operators.session import Services
 from seatledger.text import agree, plural
 from seatledger.ui.pages import Page
@@ -351,12 +351,12 @@ CARDS = [
     ),
 ]
 LICENSE_CARDS = {
-    "over_limit": LicenseState.OVER_LIMIT,
-    "near_limit": LicenseState.NEAR_LIMIT,
-    "expiring_30": LicenseState.EXPIRING_30,
-    "expiring_60": LicenseState.EXPIRING_60,
-    "expiring_90": LicenseState.EXPIRING_90,
-    "unassigned": LicenseState.UNASSIGNED,
+    "over_limit": EntitlementState.OVER_LIMIT,
+    "near_limit": EntitlementState.NEAR_LIMIT,
+    "expiring_30": EntitlementState.EXPIRING_30,
+    "expiring_60": EntitlementState.EXPIRING_60,
+    "expiring_90": EntitlementState.EXPIRING_90,
+    "unassigned": EntitlementState.UNASSIGNED,
 }
 
 
@@ -371,7 +371,7 @@ class DashboardPage(Page):
 
     Signals:
         licenses_requested(object): open Licenses filtered to a
-            :class:`~seatledger.services.catalog.queries.LicenseState`.
+            :class:`~seatledger.services.catalog.queries.EntitlementState`.
         license_requested(int): open one license.
         findings_requested(): open the Reconciliation page's findings.
         alerts_requested(int): open the alerts list (on an alert id, or 0 for none).

@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 
 from seatledger.domain.roles import Permission, allows
 from seatledger.errors import KnownError
-from seatledger.services.catalog.queries import LicenseRow
+from seatledger.services.catalog.queries import EntitlementRow
 from seatledger.services.catalog.service import EntitlementInput
 from seatledger.services.operators.session import Services
 from seatledger.services.seats.queries import SeatColumn
@@ -53,7 +53,7 @@ def _term(start: dt.date | None, end: dt.date | None) -> str:
     return f"{first} → {last}"
 
 
-def license_title(row: LicenseRow) -> str:
+def license_title(row: EntitlementRow) -> str:
     """Vendor, product and name, without repeating a vendor the product name already starts with."""
     product = row.product
     if not product.lower().startswith(row.vendor.lower()):
@@ -87,7 +87,7 @@ class LicenseDetail(QWidget):
         super().__init__(parent)
         self._services = services
         self._entitlement_id: int | None = None
-        self._row: LicenseRow | None = None
+        self._row: EntitlementRow | None = None
         self._pending_header: object = None
 
         self._pages = QStackedWidget(self)
@@ -198,7 +198,7 @@ class LicenseDetail(QWidget):
         return self._entitlement_id
 
     @property
-    def license(self) -> LicenseRow | None:
+    def license(self) -> EntitlementRow | None:
         """The license shown, as listed."""
         return self._row
 
@@ -237,7 +237,7 @@ class LicenseDetail(QWidget):
             self._update_buttons()
             return
         try:
-            row = self._services.reads.license_row(entitlement_id)
+            row = self._services.reads.entitlement_row(entitlement_id)
             data, _vendor = self._services.reads.entitlement(entitlement_id)
         except KnownError:
             self.show_license(None)
@@ -256,7 +256,7 @@ class LicenseDetail(QWidget):
         """Reload the license shown (after a change)."""
         self.show_license(self._entitlement_id)
 
-    def _show_facts(self, row: LicenseRow, data: EntitlementInput) -> None:
+    def _show_facts(self, row: EntitlementRow, data: EntitlementInput) -> None:
         title = license_title(row)
         self._title.setText(title)
         self._title.setToolTip(title)

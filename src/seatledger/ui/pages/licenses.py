@@ -1,6 +1,6 @@
 """The licenses page: every entitlement with seats used against seats bought, and the selected one.
 
-The table filters and sorts in SQL (:class:`~seatledger.services.catalog.queries.LicenseQuery`);
+The table filters and sorts in SQL (:class:`~seatledger.services.catalog.queries.EntitlementQuery`);
 over-limit rows are red, bold and flagged, expired rows grey, rows ending within 60 days amber.  The
 selected license's facts and seats are shown underneath (:class:`LicenseDetail`).
 """
@@ -27,10 +27,10 @@ from seatledger.domain.roles import Permission
 from seatledger.errors import KnownError
 from seatledger.services.catalog.queries import (
     WARNING_PERCENT,
-    LicenseColumn,
-    LicenseQuery,
-    LicenseRow,
-    LicenseState,
+    EntitlementColumn,
+    EntitlementQuery,
+    EntitlementRow,
+    EntitlementState,
 )
 from seatledger.services.operators.session import Services
 from seatledger.text import plural
@@ -40,13 +40,13 @@ from seatledger.ui.presenters import (
     EXPIRING_COLOR,
     NEARLY_FULL,
     OVER_LIMIT_COLOR,
-    LicensePresenter,
+    EntitlementPresenter,
 )
 from seatledger.ui.table_model import FOREGROUND, ROW_ROLE, KeyedTableModel
 from seatledger.ui.widgets import DataTable, SearchBox, index_key
 
-_UTILIZATION = LicenseColumn.UTILIZATION
-_VENDOR = LicenseColumn.VENDOR
+_UTILIZATION = EntitlementColumn.UTILIZATION
+_VENDOR = EntitlementColumn.VENDOR
 _HAS_DECORATION = QStyleOptionViewItem.ViewItemFeature.HasDecoration
 _SELECTED = QStyle.StateFlag.State_Selected
 _CE_ITEM = QStyle.ControlElement.CE_ItemViewItem
@@ -59,14 +59,14 @@ _NO_PEN = Qt.PenStyle.NoPen
 _BAR_HEIGHT = 8
 
 
-def _license_of(index: QModelIndex | QPersistentModelIndex) -> LicenseRow | None:
+def _entitlement_of(index: QModelIndex | QPersistentModelIndex) -> EntitlementRow | None:
     row = index.data(ROW_ROLE)
-    if not row or not isinstance(row[0], LicenseRow):
+    if not row or not isinstance(row[0], EntitlementRow):
         return None
     return row[0]
 
 
-class LicenseDelegate(QStyledItemDelegate):
+class EntitlementDelegate(QStyledItemDelegate):
     """Bold over-limit rows with a warning icon, and a utilization bar beside the percentage."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -80,7 +80,7 @@ class LicenseDelegate(QStyledItemDelegate):
     ) -> None:
         """Over-limit rows are bold; their first cell carries a warning icon."""
         super().initStyleOption(option, index)
-        lic = _license_of(index)
+        lic = _entitlement_of(index)
         if lic is not None and lic.over_limit:
             option.font.setBold(True)
             if index.column() == _VENDOR:
@@ -98,7 +98,7 @@ class LicenseDelegate(QStyledItemDelegate):
         if index.column() != _UTILIZATION:
             super().paint(painter, option, index)
             return
-        lic = _license_of(index)
+        lic = _entitlement_of(index)
         opt = QStyleOptionViewItem(option)
         self.initStyleOption(opt, index)
         text: str = opt.text
@@ -148,12 +148,12 @@ class LicenseDelegate(QStyledItemDelegate):
 
 
 _EMPTY = {
-    LicenseState.OVER_LIMIT: "over the limit",
-    LicenseState.NEAR_LIMIT: "at the warning level",
-    LicenseState.EXPIRING_30: "ending within 30 days",
-    LicenseState.EXPIRING_60: "ending within 60 days",
-    LicenseState.EXPIRING_90: "ending within 90 days",
-    LicenseState.UNASSIGNED: "with unassigned seats",
+    EntitlementState.OVER_LIMIT: "over the limit",
+    EntitlementState.NEAR_LIMIT: "at the warning level",
+    EntitlementState.EXPIRING_30: "ending within 30 days",
+    EntitlementState.EXPIRING_60: "ending within 60 days",
+    EntitlementState.EXPIRING_90: "ending within 90 days",
+    EntitlementState.UNASSIGNED: "with unassigned seats",
 }
 
 
@@ -186,7 +186,7 @@ class LicensesPage(Page):
         self.search.searched.connect(self._apply_filter)
         self.state = QComboBox(self)
         self.state.setObjectName("license_state")
-        for state in LicenseState:
+        for state in EntitlementState:
             self.state.addItem(state.label, state)
         self.state.setToolTip(
             "Narrow the list: over the limit, at the warning level, expiring soon, or with "
@@ -202,22 +202,22 @@ class LicensesPage(Page):
 
         self.table = DataTable(self)
         self.table.setObjectName("licenses")
-        self.table.setItemDelegate(LicenseDelegate(self.table))
-        self._current = services.reads.licenses()
-        self.model = KeyedTableModel(self._current, LicensePresenter(), self.table)
-        self.table.attach(self.model, LicenseColumn.VENDOR, descending=False)
+        self.table.setItemDelegate(EntitlementDelegate(self.table))
+        self._current = services.reads.entitlements()
+        self.model = KeyedTableModel(self._current, EntitlementPresenter(), self.table)
+        self.table.attach(self.model, EntitlementColumn.VENDOR, descending=False)
         self.table.set_column_widths(
             {
-                LicenseColumn.VENDOR: 18,
-                LicenseColumn.PRODUCT: 30,
-                LicenseColumn.METRIC: 16,
-                LicenseColumn.QUANTITY: 9,
-                LicenseColumn.USED: 9,
-                LicenseColumn.FREE: 9,
-                LicenseColumn.UTILIZATION: 18,
-                LicenseColumn.TERM_END: 11,
+                EntitlementColumn.VENDOR: 18,
+                EntitlementColumn.PRODUCT: 30,
+                EntitlementColumn.METRIC: 16,
+                EntitlementColumn.QUANTITY: 9,
+                EntitlementColumn.USED: 9,
+                EntitlementColumn.FREE: 9,
+                EntitlementColumn.UTILIZATION: 18,
+                EntitlementColumn.TERM_END: 11,
             },
-            stretch=LicenseColumn.PRODUCT,
+            stretch=EntitlementColumn.PRODUCT,
         )
         self.table.selectionModel().currentRowChanged.connect(self._on_current_changed)
         self.table.selectionModel().selectionChanged.connect(
@@ -258,12 +258,12 @@ class LicensesPage(Page):
         self.table.select_first()  # the detail pane is never empty while there are licenses
 
     # ------------------------------------------------------------------ querying
-    def _query(self) -> LicenseQuery:
+    def _query(self) -> EntitlementQuery:
         return self._current
 
     def _apply_filter(self, *_args: object) -> None:
         current = self._query()
-        query = self.services.reads.licenses(
+        query = self.services.reads.entitlements(
             self.search.text(),
             current.sort_column,
             current.descending,
@@ -298,7 +298,7 @@ class LicensesPage(Page):
         count = self.model.rowCount()
         self._count.setText(plural(count, "license"))
         query = self._query()
-        if query.state is not LicenseState.ALL:
+        if query.state is not EntitlementState.ALL:
             what = f" matching “{query.text}”" if query.text else ""
             self.table.set_empty_hint(f"No licenses {_EMPTY[query.state]}{what}.")
         elif query.text or query.over_limit_only:
@@ -359,20 +359,20 @@ class LicensesPage(Page):
         self._apply_filter()
         self.table.select_key(entitlement_id)
 
-    def current_state(self) -> LicenseState:
+    def current_state(self) -> EntitlementState:
         """What the list is narrowed to."""
         state = self.state.currentData()  # Qt hands a str enum back as a plain str
-        return LicenseState(state) if state else LicenseState.ALL
+        return EntitlementState(state) if state else EntitlementState.ALL
 
     def _warning_percent(self) -> int:
-        if self.current_state() is not LicenseState.NEAR_LIMIT:
+        if self.current_state() is not EntitlementState.NEAR_LIMIT:
             return WARNING_PERCENT
         try:
             return self.services.alerts.settings().warning_percent
         except KnownError:
             return WARNING_PERCENT
 
-    def show_state(self, state: LicenseState) -> None:
+    def show_state(self, state: EntitlementState) -> None:
         """List exactly the licenses in ``state`` (a dashboard card was clicked)."""
         self.search.clear()
         self.search.flush()

@@ -304,7 +304,7 @@ class UsagePage(Page):
     def _load_choices(self, kind: int) -> list[NamedItem]:
         if kind not in self._choices:
             loaders = {
-                LICENSE: self._service.licenses,
+                LICENSE: self._service.entitlements,
                 PRODUCT: self._service.products,
                 VENDOR: self._service.vendors,
                 TEAM: self._service.teams,
