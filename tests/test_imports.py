@@ -452,7 +452,7 @@ def test_people_from_active_directory_and_windows_1252(admin: Services, tmp_path
         "rcote": ("René Côté", "rcote@corp.example", "active", None, None),
         "oold": ("Ola Old", "oold@corp.example", "active", None, None),
     }
-    assert any("1 account(s) are disabled in the directory" in note for note in result.notes)
+    assert any("1 account is disabled in the directory" in note for note in result.notes)
 
 
 @sqlite_only

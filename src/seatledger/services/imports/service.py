@@ -40,7 +40,7 @@ from seatledger.services.core.context import Context
 from seatledger.services.imports import importers
 from seatledger.services.imports.options import ImportOptions
 from seatledger.store.models import ImportBatch, ImportMapping
-from seatledger.text import plural
+from seatledger.text import agree, plural
 
 SAMPLE_ROWS = 20
 PROBLEMS_SHOWN = 200
@@ -401,12 +401,13 @@ class ImportService:
             if not_people:
                 change.after["not_people"] = len(not_people)
                 applied.notes.append(
-                    f"{len(not_people)} built-in or service account(s) are not people and were "
-                    f"left out (e.g. {not_people[0]})."
+                    f"{plural(len(not_people), 'built-in or service account')} left out, "
+                    f"not people (e.g. {not_people[0]})."
                 )
             if reader is not None and reader.disabled_accounts:
                 applied.notes.append(
-                    f"{reader.disabled_accounts} account(s) are disabled in the directory; a "
+                    f"{plural(reader.disabled_accounts, 'account')} "
+                    f"{agree(reader.disabled_accounts, 'is')} disabled in the directory; a "
                     "directory does not say who left (HR does), so their people stay as they "
                     "were. Import the HR export to record leavers."
                 )
