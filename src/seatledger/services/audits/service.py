@@ -684,11 +684,7 @@ class AuditService:
                 key_fingerprint="",
                 bundle_path="",
             )
-            session.add(audit)
-            session.flush()
-            change.entity_id = str(audit.id)
-            change.after = _snapshot(audit)
-            return audit.id
+            return change.stored(audit, _snapshot)
 
     def set_scope(
         self,
@@ -922,16 +918,12 @@ class AuditService:
                     created_by=self._ctx.actor.name,
                     created_at=change.now,
                 )
-                session.add(schedule)
             else:
                 change.before = _schedule_snapshot(schedule)
             schedule.every_months = months
             schedule.next_due = next_due
             schedule.active = active
-            session.flush()
-            change.entity_id = str(schedule.id)
-            change.after = _schedule_snapshot(schedule)
-            return schedule.id
+            return change.stored(schedule, _schedule_snapshot)
 
     def _put_decision(
         self,

@@ -69,11 +69,7 @@ class CatalogService:
                 website=validation.optional_text(website, "Website", max_len=500),
                 notes=validation.optional_text(notes, "Notes"),
             )
-            change.session.add(vendor)
-            change.session.flush()
-            change.entity_id = str(vendor.id)
-            change.after = snapshots.vendor(vendor)
-            return vendor.id
+            return change.stored(vendor, snapshots.vendor)
 
     def add_product(self, vendor_id: int, name: str, notes: str = "") -> int:
         """Add a product of a vendor; names are unique per vendor."""
@@ -95,11 +91,7 @@ class CatalogService:
             product = Product(
                 vendor_id=vendor_id, name=clean, notes=validation.optional_text(notes, "Notes")
             )
-            change.session.add(product)
-            change.session.flush()
-            change.entity_id = str(product.id)
-            change.after = snapshots.product(product)
-            return product.id
+            return change.stored(product, snapshots.product)
 
     def add_entitlement(self, data: EntitlementInput) -> int:
         """Record a purchase."""
@@ -110,11 +102,7 @@ class CatalogService:
                 raise NotFoundError(f"Product {data.product_id} does not exist.")
             entitlement = Entitlement(seats_used=0, retired=False)
             _apply(entitlement, data)
-            change.session.add(entitlement)
-            change.session.flush()
-            change.entity_id = str(entitlement.id)
-            change.after = snapshots.entitlement(entitlement)
-            return entitlement.id
+            return change.stored(entitlement, snapshots.entitlement)
 
     def update_entitlement(
         self, entitlement_id: int, data: EntitlementInput, reason: str = ""
@@ -139,10 +127,7 @@ class CatalogService:
                     "Quantity",
                 )
             _apply(entitlement, data)
-            change.entity_id = str(entitlement.id)
-            change.before, change.after = snapshots.diff(before, snapshots.entitlement(entitlement))
-            if not change.after:
-                raise ValidationError("Nothing changed.")
+            change.edited(entitlement.id, before, snapshots.entitlement(entitlement))
 
 
 def _apply(entitlement: Entitlement, data: EntitlementInput) -> None:

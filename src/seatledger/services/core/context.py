@@ -13,7 +13,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from seatledger.domain.roles import Permission, Role, allows
 from seatledger.errors import PermissionDenied, ValidationError
+from seatledger.services.core import snapshots
 from seatledger.store import ledger_store
 from seatledger.store.db import Database
 from seatledger.store.faults import Fault, classify
@@ -50,6 +51,14 @@ class Actor:
     role: Role
 
 
+class _Stored(Protocol):
+    @property
+    def id(self) -> int: ...
+
+
+_Row = TypeVar("_Row", bound=_Stored)
+
+
 @dataclass
 class Change:
     """What a service records about the change it is making."""
@@ -61,6 +70,22 @@ class Change:
     after: Any = None
     reason: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+
+    def stored(self, row: _Row, snapshot: Callable[[_Row], Any]) -> int:
+        """Add ``row`` (new or not) and flush it as the change's entity: the entry names its id
+        and ``snapshot(row)`` as what it is after; returns the id."""
+        self.session.add(row)
+        self.session.flush()
+        self.entity_id = str(row.id)
+        self.after = snapshot(row)
+        return row.id
+
+    def edited(self, entity_id: int, before: dict[str, Any], after: dict[str, Any]) -> None:
+        """Record an edit as the fields it changed; an edit that changes none is refused."""
+        self.entity_id = str(entity_id)
+        self.before, self.after = snapshots.diff(before, after)
+        if not self.after:
+            raise ValidationError("Nothing changed.")
 
 
 @dataclass(frozen=True, slots=True)

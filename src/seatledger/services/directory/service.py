@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -19,6 +20,7 @@ from seatledger.services.lookups import NamedItem
 from seatledger.store.models import Device, Person, Team
 
 EDIT = "edit people and devices"
+_Entity = TypeVar("_Entity", Person, Device)
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,37 +73,22 @@ class DirectoryService:
                 name=clean,
                 cost_centre=validation.optional_text(cost_centre, "Cost centre", max_len=64),
             )
-            change.session.add(team)
-            change.session.flush()
-            change.entity_id = str(team.id)
-            change.after = snapshots.team(team)
-            return team.id
+            return change.stored(team, snapshots.team)
 
     def add_person(self, data: PersonInput) -> int:
         """Add a person; employee ids are unique."""
         with self._ctx.change(Permission.EDIT_DIRECTORY, "person.create", "person", EDIT) as change:
             person = Person(status="active")
             self._apply_person(change.session, person, data)
-            change.session.add(person)
-            change.session.flush()
-            change.entity_id = str(person.id)
-            change.after = snapshots.person(person)
-            return person.id
+            return change.stored(person, snapshots.person)
 
     def update_person(self, person_id: int, data: PersonInput, reason: str = "") -> None:
         """Edit a person's details."""
-        with self._ctx.change(
-            Permission.EDIT_DIRECTORY, "person.update", "person", EDIT, reason
-        ) as change:
-            person = change.session.get(Person, person_id)
-            if person is None:
-                raise NotFoundError(f"Person {person_id} does not exist.")
-            before = snapshots.person(person)
-            self._apply_person(change.session, person, data, own_id=person.id)
-            change.entity_id = str(person.id)
-            change.before, change.after = snapshots.diff(before, snapshots.person(person))
-            if not change.after:
-                raise ValidationError("Nothing changed.")
+
+        def apply(session: Session, person: Person) -> None:
+            self._apply_person(session, person, data, own_id=person.id)
+
+        self._update(Person, person_id, snapshots.person, apply, reason)
 
     def mark_left(self, person_id: int, date_left: dt.date, reason: str = "") -> None:
         """Record that a person left; their seats stay until released (and show as findings)."""
@@ -123,26 +110,35 @@ class DirectoryService:
         with self._ctx.change(Permission.EDIT_DIRECTORY, "device.create", "device", EDIT) as change:
             device = Device()
             self._apply_device(change.session, device, data)
-            change.session.add(device)
-            change.session.flush()
-            change.entity_id = str(device.id)
-            change.after = snapshots.device(device)
-            return device.id
+            return change.stored(device, snapshots.device)
 
     def update_device(self, device_id: int, data: DeviceInput, reason: str = "") -> None:
         """Edit a device's details."""
+
+        def apply(session: Session, device: Device) -> None:
+            self._apply_device(session, device, data, own_id=device.id)
+
+        self._update(Device, device_id, snapshots.device, apply, reason)
+
+    def _update(
+        self,
+        model: type[_Entity],
+        entity_id: int,
+        snapshot: Callable[[_Entity], dict[str, Any]],
+        apply: Callable[[Session, _Entity], None],
+        reason: str,
+    ) -> None:
+        """Edit one person or device: ``apply`` the entered fields, record what changed."""
+        kind = model.__tablename__
         with self._ctx.change(
-            Permission.EDIT_DIRECTORY, "device.update", "device", EDIT, reason
+            Permission.EDIT_DIRECTORY, f"{kind}.update", kind, EDIT, reason
         ) as change:
-            device = change.session.get(Device, device_id)
-            if device is None:
-                raise NotFoundError(f"Device {device_id} does not exist.")
-            before = snapshots.device(device)
-            self._apply_device(change.session, device, data, own_id=device.id)
-            change.entity_id = str(device.id)
-            change.before, change.after = snapshots.diff(before, snapshots.device(device))
-            if not change.after:
-                raise ValidationError("Nothing changed.")
+            entity = change.session.get(model, entity_id)
+            if entity is None:
+                raise NotFoundError(f"{kind.capitalize()} {entity_id} does not exist.")
+            before = snapshot(entity)
+            apply(change.session, entity)
+            change.edited(entity.id, before, snapshot(entity))
 
     @staticmethod
     def _apply_person(session: Session, person: Person, data: PersonInput, own_id: int = 0) -> None:
