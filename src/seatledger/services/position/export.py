@@ -163,46 +163,51 @@ def _write_xlsx(path: Path, position: Position) -> None:
     book.save(path)
 
 
+def amount(value: Decimal | None) -> str | None:
+    """An amount as a JSON value: its exact digits, or null."""
+    return None if value is None else str(value)
+
+
+def row_json(r: PositionRow) -> dict[str, Any]:
+    """One position row as plain JSON values (the export's and the audit report's)."""
+    return {
+        "vendor": r.vendor,
+        "product": r.product,
+        "product_id": r.product_id,
+        "metric": r.metric.value,
+        "bought": r.bought,
+        "owned": r.owned,
+        "assigned": r.assigned,
+        "needed": r.needed,
+        "available": r.available,
+        "unlicensed_installs": r.unlicensed,
+        "unit_cost": amount(r.unit_cost),
+        "true_up": amount(r.true_up),
+        "over_licensed": r.over_licensed,
+        "currency": r.currency,
+    }
+
+
+def finding_json(f: Finding) -> dict[str, Any]:
+    """One finding as plain JSON values (the audit report adds its resolution)."""
+    return {
+        "kind": f.kind.value,
+        "vendor": f.vendor,
+        "product": f.product,
+        "product_id": f.product_id,
+        "entitlement_id": f.entitlement_id,
+        "count": f.count,
+        "detail": f.text,
+    }
+
+
 def position_json(position: Position) -> dict[str, Any]:
     """The position as plain JSON values (amounts as strings, exact)."""
-
-    def number(value: Decimal | None) -> str | None:
-        return None if value is None else str(value)
-
     return {
         "as_of": position.as_of.isoformat(),
         "shelf_days": position.shelf_days,
-        "rows": [
-            {
-                "vendor": r.vendor,
-                "product": r.product,
-                "product_id": r.product_id,
-                "metric": r.metric.value,
-                "bought": r.bought,
-                "owned": r.owned,
-                "assigned": r.assigned,
-                "needed": r.needed,
-                "available": r.available,
-                "unlicensed_installs": r.unlicensed,
-                "unit_cost": number(r.unit_cost),
-                "true_up": number(r.true_up),
-                "over_licensed": r.over_licensed,
-                "currency": r.currency,
-            }
-            for r in position.rows
-        ],
-        "findings": [
-            {
-                "kind": f.kind.value,
-                "vendor": f.vendor,
-                "product": f.product,
-                "product_id": f.product_id,
-                "entitlement_id": f.entitlement_id,
-                "count": f.count,
-                "detail": f.text,
-            }
-            for f in position.findings
-        ],
+        "rows": [row_json(r) for r in position.rows],
+        "findings": [finding_json(f) for f in position.findings],
     }
 
 

@@ -24,7 +24,6 @@ import zipfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
-from decimal import Decimal
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -40,7 +39,7 @@ from seatledger.services.audits.bundle.ledger_file import Job, Message, Producer
 from seatledger.services.audits.bundle.model import BundleResult, Checkpoint, ReportInput
 from seatledger.services.core.context import Context
 from seatledger.services.position.engine import end_of, installed
-from seatledger.services.position.export import safe_text
+from seatledger.services.position.export import finding_json, row_json, safe_text
 from seatledger.store import ledger_store
 from seatledger.store.models import (
     Device,
@@ -756,10 +755,6 @@ def _write_findings(out: _Output, report: ReportInput) -> int:
     return table.rows
 
 
-def _amount(value: Decimal | None) -> str | None:
-    return None if value is None else str(value)
-
-
 def report_document(
     report: ReportInput,
     identity: SigningIdentity,
@@ -788,34 +783,10 @@ def report_document(
             "teams": list(report.scope.teams),
         },
         "pseudonymized": report.pseudonymize,
-        "position": [
-            {
-                "vendor": r.vendor,
-                "product": r.product,
-                "product_id": r.product_id,
-                "metric": r.metric.value,
-                "bought": r.bought,
-                "owned": r.owned,
-                "assigned": r.assigned,
-                "needed": r.needed,
-                "available": r.available,
-                "unlicensed_installs": r.unlicensed,
-                "unit_cost": _amount(r.unit_cost),
-                "true_up": _amount(r.true_up),
-                "over_licensed": r.over_licensed,
-                "currency": r.currency,
-            }
-            for r in report.positions
-        ],
+        "position": [row_json(r) for r in report.positions],
         "findings": [
             {
-                "kind": item.finding.kind.value,
-                "vendor": item.finding.vendor,
-                "product": item.finding.product,
-                "product_id": item.finding.product_id,
-                "entitlement_id": item.finding.entitlement_id,
-                "count": item.finding.count,
-                "detail": item.finding.text,
+                **finding_json(item.finding),
                 "resolution": {
                     "decision": item.resolution.decision.value,
                     "explanation": item.resolution.explanation,
