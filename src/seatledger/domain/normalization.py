@@ -72,8 +72,8 @@ _Matcher = re.Pattern[str] | _Exact
 
 
 @dataclass(frozen=True)
-class Rule:
-    """Maps matching raw titles to a product.
+class RuleFields:
+    """A rule's fields as entered, before they are checked and compiled.
 
     ``publisher`` may be empty to match any publisher.  ``version_min`` is inclusive,
     ``version_max`` exclusive (``16`` ≤ v < ``17`` is "version 16.x").
@@ -86,6 +86,12 @@ class Rule:
     version_min: str = ""
     version_max: str = ""
     priority: int = 0
+
+
+@dataclass(frozen=True)
+class Rule(RuleFields):
+    """Maps matching raw titles to a product (its patterns checked and compiled)."""
+
     _title_re: _Matcher = field(init=False, repr=False, compare=False)
     _publisher_re: _Matcher | None = field(init=False, repr=False, compare=False)
 

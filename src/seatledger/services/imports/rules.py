@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from seatledger.domain.normalization import MatchKind, Normalizer, RawTitle, Rule
+from seatledger.domain.normalization import MatchKind, Normalizer, RawTitle, Rule, RuleFields
 from seatledger.domain.roles import Permission
 from seatledger.errors import NotFoundError, ValidationError
 from seatledger.services.core.context import Context
@@ -29,17 +29,8 @@ from seatledger.store.models import (
 EDIT = "edit normalization rules"
 
 
-@dataclass(frozen=True, slots=True)
-class RuleInput:
-    """A rule as entered."""
-
-    product_id: int
-    title: str
-    publisher: str = ""
-    kind: MatchKind = MatchKind.EXACT
-    version_min: str = ""
-    version_max: str = ""
-    priority: int = 0
+RuleInput = RuleFields
+"""A rule as entered: :meth:`RulesService.add` checks and compiles it."""
 
 
 @dataclass(frozen=True, slots=True)
