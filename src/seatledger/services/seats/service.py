@@ -8,7 +8,7 @@ transaction and one ledger entry, however many seats it touches.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -321,13 +321,7 @@ class SeatService:
                 found[pid] = (name, status)
                 if has_seat:
                     held.append(pid)
-        missing = [pid for pid in person_ids if pid not in found]
-        if missing:
-            raise NotFoundError(f"Person {missing[0]} does not exist.")
-        if held:
-            names = ", ".join(found[pid][0] for pid in held[:3])
-            more = f" and {len(held) - 3} more" if len(held) > 3 else ""
-            raise ValidationError(f"{names}{more} already hold a seat of {label}.")
+        _refuse_missing_or_held("Person", person_ids, found, held, label)
         left = [pid for pid in person_ids if found[pid][1] == "left"]
         if left:
             names = ", ".join(found[pid][0] for pid in left[:3])
@@ -360,13 +354,7 @@ class SeatService:
                     )
                 )
             )
-        missing = [did for did in device_ids if did not in found]
-        if missing:
-            raise NotFoundError(f"Device {missing[0]} does not exist.")
-        if held:
-            names = ", ".join(found[did][0] for did in held[:3])
-            more = f" and {len(held) - 3} more" if len(held) > 3 else ""
-            raise ValidationError(f"{names}{more} already hold a seat of {label}.")
+        _refuse_missing_or_held("Device", device_ids, found, held, label)
         return [
             units_for_device(
                 metric, found[did][1], found[did][2], entitlement.min_cores_per_processor
@@ -444,3 +432,16 @@ class SeatService:
             "seats_used": {str(k): used_before[k] - per_entitlement[k] for k in touched},
         }
         return len(rows)
+
+
+def _refuse_missing_or_held(
+    kind: str, ids: list[int], found: Mapping[int, tuple[Any, ...]], held: list[int], label: str
+) -> None:
+    """Refuse seats for ids not ``found`` (name first) or that ``held`` one already."""
+    missing = [i for i in ids if i not in found]
+    if missing:
+        raise NotFoundError(f"{kind} {missing[0]} does not exist.")
+    if held:
+        names = ", ".join(found[i][0] for i in held[:3])
+        more = f" and {len(held) - 3} more" if len(held) > 3 else ""
+        raise ValidationError(f"{names}{more} already hold a seat of {label}.")
