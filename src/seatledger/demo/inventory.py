@@ -198,18 +198,8 @@ def add_inventory(database: Database, size: str, seed: int, report: Progress) ->
                     licensed.add(target << _PACK | rng.choice(choices))
                 if rng.random() < _UNLICENSED:
                     licensed.add(rng.choice(devices) << _PACK | rng.choice(choices))
-        batch = ImportBatch(
-            kind="inventory",
-            file_name="demo-inventory.csv",
-            sha256="",
-            format="Demo discovery export",
-            rows=0,
-            inserted=0,
-            updated=0,
-            unchanged=0,
-            flagged=0,
-            operator=admin[1],
-            imported_at=change.now,
+        batch = _batch(
+            "inventory", "demo-inventory.csv", "Demo discovery export", admin[1], change.now
         )
         change.session.add(batch)
         change.session.flush()
@@ -296,18 +286,13 @@ def _usage(ctx: Context, rng: random.Random, today: dt.date) -> int:
         people = bulk.execute(
             "SELECT id, email FROM person WHERE status = 'active' ORDER BY id"
         ).all()
-        batch = ImportBatch(
-            kind="usage",
-            file_name="lmstat-demo.txt",
+        batch = _batch(
+            "usage",
+            "lmstat-demo.txt",
+            "FlexNet lmstat -a",
+            ctx.actor.name,
+            change.now,
             sha256=hashlib.sha256(b"demo").hexdigest(),
-            format="FlexNet lmstat -a",
-            rows=0,
-            inserted=0,
-            updated=0,
-            unchanged=0,
-            flagged=0,
-            operator=ctx.actor.name,
-            imported_at=change.now,
         )
         change.session.add(batch)
         change.session.flush()
@@ -352,3 +337,22 @@ def _usage(ctx: Context, rng: random.Random, today: dt.date) -> int:
         change.entity_id = str(batch.id)
         change.after = {"file": batch.file_name, "rows": len(rows), "inserted": len(rows)}
     return len(rows)
+
+
+def _batch(
+    kind: str, file_name: str, fmt: str, operator: str, now: dt.datetime, *, sha256: str = ""
+) -> ImportBatch:
+    """The import batch the demo's generated rows stand for: counts zero until they are in."""
+    return ImportBatch(
+        kind=kind,
+        file_name=file_name,
+        sha256=sha256,
+        format=fmt,
+        rows=0,
+        inserted=0,
+        updated=0,
+        unchanged=0,
+        flagged=0,
+        operator=operator,
+        imported_at=now,
+    )
