@@ -111,9 +111,7 @@ class CatalogService:
         with self._ctx.change(
             Permission.EDIT_LICENSES, "entitlement.update", "entitlement", EDIT, reason
         ) as change:
-            entitlement = change.session.get(Entitlement, entitlement_id)
-            if entitlement is None:
-                raise NotFoundError(f"Entitlement {entitlement_id} does not exist.")
+            entitlement = change.get(Entitlement, entitlement_id, "Entitlement")
             before = snapshots.entitlement(entitlement)
             if data.metric.value != entitlement.metric and entitlement.seats_used:
                 raise ValidationError(

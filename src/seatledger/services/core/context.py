@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from seatledger.domain.roles import Permission, Role, allows
-from seatledger.errors import PermissionDenied, ValidationError
+from seatledger.errors import NotFoundError, PermissionDenied, ValidationError
 from seatledger.services.core import snapshots
 from seatledger.store import ledger_store
 from seatledger.store.db import Database
@@ -57,6 +57,7 @@ class _Stored(Protocol):
 
 
 _Row = TypeVar("_Row", bound=_Stored)
+_T = TypeVar("_T")
 
 
 @dataclass
@@ -70,6 +71,14 @@ class Change:
     after: Any = None
     reason: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+
+    def get(self, model: type[_T], entity_id: int, what: str) -> _T:
+        """The ``model`` row ``entity_id``; a missing one is refused ("<what> <id> does not
+        exist.")."""
+        row = self.session.get(model, entity_id)
+        if row is None:
+            raise NotFoundError(f"{what} {entity_id} does not exist.")
+        return row
 
     def stored(self, row: _Row, snapshot: Callable[[_Row], Any]) -> int:
         """Add ``row`` (new or not) and flush it as the change's entity: the entry names its id

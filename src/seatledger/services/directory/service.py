@@ -95,9 +95,7 @@ class DirectoryService:
         with self._ctx.change(
             Permission.EDIT_DIRECTORY, "person.leave", "person", EDIT, reason
         ) as change:
-            person = change.session.get(Person, person_id)
-            if person is None:
-                raise NotFoundError(f"Person {person_id} does not exist.")
+            person = change.get(Person, person_id, "Person")
             if person.status == "left":
                 raise ValidationError(f"{person.name} is already marked as left.")
             change.entity_id = str(person.id)
@@ -133,9 +131,7 @@ class DirectoryService:
         with self._ctx.change(
             Permission.EDIT_DIRECTORY, f"{kind}.update", kind, EDIT, reason
         ) as change:
-            entity = change.session.get(model, entity_id)
-            if entity is None:
-                raise NotFoundError(f"{kind.capitalize()} {entity_id} does not exist.")
+            entity = change.get(model, entity_id, kind.capitalize())
             before = snapshot(entity)
             apply(change.session, entity)
             change.edited(entity.id, before, snapshot(entity))

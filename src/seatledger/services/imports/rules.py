@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from seatledger.domain.normalization import MatchKind, Normalizer, RawTitle, Rule, RuleFields
 from seatledger.domain.roles import Permission
-from seatledger.errors import NotFoundError, ValidationError
+from seatledger.errors import ValidationError
 from seatledger.services.core.context import Context
 from seatledger.store.bulk import Bulk
 from seatledger.store.models import (
@@ -258,9 +258,7 @@ class RuleService:
         with self._ctx.change(
             Permission.EDIT_LICENSES, "rule.delete", "normalization_rule", EDIT, reason
         ) as change:
-            row = change.session.get(NormalizationRule, rule_id)
-            if row is None:
-                raise NotFoundError(f"Rule {rule_id} does not exist.")
+            row = change.get(NormalizationRule, rule_id, "Rule")
             change.entity_id = str(rule_id)
             change.before = _snapshot(row)
             change.session.delete(row)

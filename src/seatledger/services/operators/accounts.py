@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from seatledger.domain import validation
 from seatledger.domain.roles import Permission, Role
-from seatledger.errors import AuthenticationError, NotFoundError, ValidationError
+from seatledger.errors import AuthenticationError, ValidationError
 from seatledger.services.core import snapshots
 from seatledger.services.core.context import Actor, Context, iso, utc_now
 from seatledger.store import ledger_store
@@ -154,9 +154,7 @@ class OperatorService:
         with self._ctx.change(
             Permission.MANAGE_OPERATORS, "operator.update", "operator", "manage operators", reason
         ) as change:
-            operator = change.session.get(Operator, operator_id)
-            if operator is None:
-                raise NotFoundError(f"Operator {operator_id} does not exist.")
+            operator = change.get(Operator, operator_id, "Operator")
             # Only an active administrator counts: changing a deactivated one removes no one.
             demoting = (
                 operator.role == Role.ADMINISTRATOR.value
@@ -192,9 +190,7 @@ class OperatorService:
         with self._ctx.change(
             permission, "operator.password", "operator", "change other operators' passwords"
         ) as change:
-            operator = change.session.get(Operator, operator_id)
-            if operator is None:
-                raise NotFoundError(f"Operator {operator_id} does not exist.")
+            operator = change.get(Operator, operator_id, "Operator")
             operator.password_hash = password_hash
             change.entity_id = str(operator.id)
             change.after = {"name": operator.name, "password": "changed"}
