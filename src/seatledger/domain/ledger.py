@@ -21,7 +21,7 @@ import struct
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypedDict, Unpack
 
 from seatledger.domain.canonical import canonical_bytes
 
@@ -62,30 +62,38 @@ def chain(entries: Iterable[Unchained], prev_hash: bytes) -> list[Chained]:
     return rows
 
 
-def make_body(
-    *,
-    seq: int,
-    ts: str,
-    operator: str,
-    role: str,
-    action: str,
-    entity_type: str,
-    entity_id: str,
-    reason: str,
-    before: Any,
-    after: Any,
-) -> bytes:
+class NewEntry(TypedDict):
+    """What a new entry says besides its seq: who did what to which entity, why, and the
+    before and after (any canonical-JSON values)."""
+
+    ts: str
+    operator: str
+    role: str
+    action: str
+    entity_type: str
+    entity_id: str
+    reason: str
+    before: Any
+    after: Any
+
+
+def make_body(*, seq: int, **entry: Unpack[NewEntry]) -> bytes:
     """Build the canonical body of a new entry."""
     return canonical_bytes(
         {
             "v": FORMAT_VERSION,
             "seq": seq,
-            "ts": ts,
-            "operator": operator,
-            "action": action,
-            "entity": entity_type,
-            "entity_id": entity_id,
-            "what": {"role": role, "reason": reason, "before": before, "after": after},
+            "ts": entry["ts"],
+            "operator": entry["operator"],
+            "action": entry["action"],
+            "entity": entry["entity_type"],
+            "entity_id": entry["entity_id"],
+            "what": {
+                "role": entry["role"],
+                "reason": entry["reason"],
+                "before": entry["before"],
+                "after": entry["after"],
+            },
         }
     )
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Unpack
 
 from sqlalchemy import Connection, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from seatledger.domain.ledger import GENESIS_HASH, StoredEntry, chain, make_body
+from seatledger.domain.ledger import GENESIS_HASH, NewEntry, StoredEntry, chain, make_body
 from seatledger.errors import LedgerIntegrityError
 from seatledger.store.models import LedgerEntry, LedgerHead
 
@@ -37,35 +37,13 @@ def last_seq(session: Session) -> int:
     return int(session.scalar(select(func.max(LedgerEntry.seq))) or 0)
 
 
-def append(
-    session: Session,
-    *,
-    ts: str,
-    operator: str,
-    role: str,
-    action: str,
-    entity_type: str,
-    entity_id: str,
-    reason: str,
-    before: Any,
-    after: Any,
-) -> int:
+def append(session: Session, **new: Unpack[NewEntry]) -> int:
     """Append one entry inside the caller's (serialized) write transaction; return its seq."""
     size, prev = head(session)
     seq = size + 1
-    body = make_body(
-        seq=seq,
-        ts=ts,
-        operator=operator,
-        role=role,
-        action=action,
-        entity_type=entity_type,
-        entity_id=entity_id,
-        reason=reason,
-        before=before,
-        after=after,
-    )
-    (row,) = chain([(seq, ts, operator, action, entity_type, entity_id, body)], prev)
+    body = make_body(seq=seq, **new)
+    ts, operator, action = new["ts"], new["operator"], new["action"]
+    (row,) = chain([(seq, ts, operator, action, new["entity_type"], new["entity_id"], body)], prev)
     entry = StoredEntry(*row)
     digest = entry.hash
     session.add(
