@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import secrets
+import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -12,6 +13,8 @@ import pytest
 from argon2 import PasswordHasher
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.pool import NullPool
 
 from seatledger.domain.licensing import Metric
 from seatledger.domain.roles import Role
@@ -47,14 +50,6 @@ def fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
     )
 
 
-def _reset_postgres(url: str) -> None:
-    engine = create_engine(url)
-    with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
-
-
 def _base_postgres_url() -> str:
     """The test PostgreSQL URL; CI must have one, a developer may go without."""
     url = os.environ.get(PG_ENV, "")
@@ -63,6 +58,103 @@ def _base_postgres_url() -> str:
             pytest.fail(f"{PG_ENV} is not set: .ci/run must start PostgreSQL for the suite")
         pytest.skip(f"{PG_ENV} not set (bash .ci/run starts a local PostgreSQL)")
     return url
+
+
+# What makes a migrated PostgreSQL schema what it is, besides its rows: the tables, columns,
+# defaults, indexes, constraints, triggers (and whether they are enabled), functions, the
+# Alembic revision, and whether any table has been analyzed.  A test that changed any of it
+# gets a freshly migrated schema; one that only wrote rows gets its tables truncated.
+_SCHEMA_FINGERPRINT = """
+SELECT md5(string_agg(item, ',' ORDER BY item)) FROM (
+  SELECT concat('rel:', relname, ':', relkind) FROM pg_class
+   WHERE relnamespace = 'public'::regnamespace
+  UNION ALL
+  SELECT concat('col:', attrelid::regclass, '.', attname, ':', format_type(atttypid, atttypmod),
+                ':', attnotnull)
+    FROM pg_attribute
+   WHERE attrelid IN (SELECT oid FROM pg_class WHERE relnamespace = 'public'::regnamespace)
+     AND attnum > 0 AND NOT attisdropped
+  UNION ALL
+  SELECT concat('default:', adrelid::regclass, ':', adnum, ':', pg_get_expr(adbin, adrelid))
+    FROM pg_attrdef
+   WHERE adrelid IN (SELECT oid FROM pg_class WHERE relnamespace = 'public'::regnamespace)
+  UNION ALL
+  SELECT concat('index:', indexdef) FROM pg_indexes WHERE schemaname = 'public'
+  UNION ALL
+  SELECT concat('constraint:', conrelid::regclass, ':', conname, ':', pg_get_constraintdef(oid))
+    FROM pg_constraint WHERE connamespace = 'public'::regnamespace
+  UNION ALL
+  SELECT concat('trigger:', tgrelid::regclass, ':', tgname, ':', tgenabled) FROM pg_trigger
+   WHERE NOT tgisinternal
+     AND tgrelid IN (SELECT oid FROM pg_class WHERE relnamespace = 'public'::regnamespace)
+  UNION ALL
+  SELECT concat('function:', proname, ':', md5(prosrc)) FROM pg_proc
+   WHERE pronamespace = 'public'::regnamespace
+  UNION ALL
+  SELECT concat('revision:', version_num) FROM alembic_version
+  UNION ALL
+  SELECT concat('analyzed:', count(*)) FROM pg_stats WHERE schemaname = 'public'
+) AS schema(item)
+"""
+# Tables with any page written (rows, or rows a rolled-back transaction left dead) and sequences
+# ever advanced: what a test wrote into the migrated schema.
+_WRITTEN_TABLES = """
+SELECT quote_ident(relname) FROM pg_class
+ WHERE relnamespace = 'public'::regnamespace AND relkind = 'r' AND relname <> 'alembic_version'
+   AND pg_relation_size(oid) > 0
+"""
+_ADVANCED_SEQUENCES = """
+SELECT quote_ident(sequencename) FROM pg_sequences
+ WHERE schemaname = 'public' AND last_value IS NOT NULL
+"""
+
+
+class PostgresDatabase:
+    """This run's own PostgreSQL database, put back between tests as each test needs it.
+
+    Alembic runs once: later tests that need a migrated database get the same schema with its
+    written tables truncated and its sequences restarted, which is what a fresh migration
+    leaves (unless the test changed the schema itself: then it is migrated again).
+    """
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._engine = create_engine(url, poolclass=NullPool)
+        self._migrated: str | None = None  # the fingerprint of the schema Alembic made
+
+    def empty(self) -> None:
+        """No tables at all: a database SeatLedger has never opened."""
+        with self._engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+
+    def migrated(self) -> None:
+        """A freshly migrated database: the schema at head, every table empty."""
+        if self._migrated is None or self._fingerprint() != self._migrated:
+            self.empty()
+            Database.open(self.url)[0].dispose()
+            self._migrated = self._fingerprint()
+            return
+        with self._engine.begin() as conn:
+            tables = conn.execute(text(_WRITTEN_TABLES)).scalars().all()
+            if tables:
+                # The ledger refuses TRUNCATE, as it should for everyone but this reset.
+                conn.execute(text("ALTER TABLE ledger_entry DISABLE TRIGGER ledger_no_truncate"))
+                conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+                conn.execute(text("ALTER TABLE ledger_entry ENABLE TRIGGER ledger_no_truncate"))
+            for sequence in conn.execute(text(_ADVANCED_SEQUENCES)).scalars().all():
+                conn.execute(text(f"ALTER SEQUENCE {sequence} RESTART"))
+
+    def _fingerprint(self) -> str | None:
+        try:
+            with self._engine.connect() as conn:
+                return conn.execute(text(_SCHEMA_FINGERPRINT)).scalar()
+        except DBAPIError:  # no alembic_version: emptied, or never migrated
+            return None
+
+    def dispose(self) -> None:
+        """Close the connections the resets used."""
+        self._engine.dispose()
 
 
 @pytest.fixture(scope="session")
@@ -83,28 +175,71 @@ def postgres_session_url() -> Iterator[str]:
     admin_engine.dispose()
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """A fresh, empty database URL on each engine."""
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'seatledger.sqlite'}"
-    url: str = request.getfixturevalue("postgres_session_url")
-    _reset_postgres(url)
-    return url
+@pytest.fixture(scope="session")
+def postgres_database(postgres_session_url: str) -> Iterator[PostgresDatabase]:
+    """This run's PostgreSQL database with the resets the fixtures below use."""
+    database = PostgresDatabase(postgres_session_url)
+    yield database
+    database.dispose()
+
+
+@pytest.fixture(scope="session")
+def migrated_sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite database created and migrated once per run, as ``Database.open`` makes one."""
+    path = tmp_path_factory.mktemp("template") / "seatledger.sqlite"
+    db, opened = Database.open(path)
+    db.dispose()
+    assert opened.created
+    # The last connection closed checkpointed the write-ahead log: the file alone is the database.
+    assert not path.with_name(f"{path.name}-wal").exists()
+    return path
 
 
 @pytest.fixture
-def database(db_url: str) -> Iterator[Database]:
+def migrated_sqlite(migrated_sqlite_template: Path) -> Callable[[Path], Path]:
+    """Put a freshly migrated SQLite database at a path (a copy of the run's template)."""
+
+    def place(path: Path) -> Path:
+        shutil.copyfile(migrated_sqlite_template, path)
+        return path
+
+    return place
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh, empty database URL on each engine.
+
+    A test that also uses :func:`database` finds the migrated database there instead (that
+    fixture puts it in place), so both name the same database.
+    """
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'seatledger.sqlite'}"
+    postgres: PostgresDatabase = request.getfixturevalue("postgres_database")
+    if "database" not in request.fixturenames:
+        postgres.empty()
+    return postgres.url
+
+
+@pytest.fixture
+def database(
+    request: pytest.FixtureRequest, db_url: str, migrated_sqlite: Callable[[Path], Path]
+) -> Iterator[Database]:
     """An open, migrated database on each engine."""
+    if db_url.startswith("sqlite"):
+        migrated_sqlite(Path(str(make_url(db_url).database)))
+    else:
+        postgres: PostgresDatabase = request.getfixturevalue("postgres_database")
+        postgres.migrated()
     db, _ = Database.open(db_url)
     yield db
     db.dispose()
 
 
 @pytest.fixture
-def sqlite_db(tmp_path: Path) -> Iterator[Database]:
+def sqlite_db(tmp_path: Path, migrated_sqlite: Callable[[Path], Path]) -> Iterator[Database]:
     """An open, migrated SQLite database (for SQLite-only behaviour)."""
-    db, _ = Database.open(tmp_path / "seatledger.sqlite")
+    db, _ = Database.open(migrated_sqlite(tmp_path / "seatledger.sqlite"))
     yield db
     db.dispose()
 

@@ -26,9 +26,9 @@ PASSWORD = "correct horse"
 
 
 @pytest.fixture
-def workspace(tmp_path: Path) -> Iterator[Workspace]:
+def workspace(tmp_path: Path, migrated_sqlite: Callable[[Path], Path]) -> Iterator[Workspace]:
     """A new SQLite database opened as the app opens one."""
-    opened = Workspace.open(tmp_path / "gui.sqlite")
+    opened = Workspace.open(migrated_sqlite(tmp_path / "gui.sqlite"))
     yield opened
     opened.close()
 
