@@ -29,12 +29,8 @@ PG_ENV = "SEATLEDGER_TEST_PG"
 PASSWORD = "correct horse"
 
 
-@pytest.fixture(autouse=True)
-def _private_user_folders(
-    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """No test reads or writes the real user's data, config or cache folders."""
-    home = tmp_path_factory.mktemp("home")
+def _keep_private(monkeypatch: pytest.MonkeyPatch, home: Path) -> None:
+    """Point the user's data, config and cache folders into ``home``; no database or operator."""
     for name in ("XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME"):
         monkeypatch.setenv(name, str(home / name.lower()))
     monkeypatch.delenv("SEATLEDGER_DB", raising=False)
@@ -42,12 +38,25 @@ def _private_user_folders(
     monkeypatch.delenv("SEATLEDGER_PASSWORD", raising=False)
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+def _hash_fast(monkeypatch: pytest.MonkeyPatch) -> None:
     """Argon2id with tiny parameters: a sign-in costs microseconds instead of ~0.2 s."""
     monkeypatch.setattr(
         operators, "_hasher", PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)
     )
+
+
+@pytest.fixture(autouse=True)
+def _private_user_folders(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No test reads or writes the real user's data, config or cache folders."""
+    _keep_private(monkeypatch, tmp_path_factory.mktemp("home"))
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Argon2id with tiny parameters: a sign-in costs microseconds instead of ~0.2 s."""
+    _hash_fast(monkeypatch)
 
 
 def _base_postgres_url() -> str:
@@ -278,8 +287,7 @@ class Org:
     team: int
 
 
-@pytest.fixture
-def org(admin: Services) -> Org:
+def _make_org(admin: Services) -> Org:
     """Two licenses (3 named-user seats; 16 cores per-core), five people, two devices."""
     result = Org()
     result.vendor = admin.catalog.add_vendor("Contoso Software")
@@ -312,6 +320,38 @@ def org(admin: Services) -> Org:
         admin.directory.add_device(DeviceInput("db-02", "SN2", None, 1, 2)),
     ]
     return result
+
+
+@pytest.fixture
+def org(admin: Services) -> Org:
+    """The tiny organization in the administrator's database (see :func:`_make_org`)."""
+    return _make_org(admin)
+
+
+@pytest.fixture(scope="module")
+def module_admin(
+    tmp_path_factory: pytest.TempPathFactory, migrated_sqlite_template: Path
+) -> Iterator[Services]:
+    """The first administrator of a SQLite database that one module's tests share.
+
+    For what is costly and built once per module (a signed bundle): the tests must leave the
+    database as they found it, and work on copies of what was built from it.
+    """
+    path = tmp_path_factory.mktemp("module") / "seatledger.sqlite"
+    shutil.copyfile(migrated_sqlite_template, path)
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        _keep_private(monkeypatch, tmp_path_factory.mktemp("home"))
+        _hash_fast(monkeypatch)
+        db, _ = Database.open(path)
+        actor = operators.create_first_administrator(db, "admin", "Ada Admin", PASSWORD)
+        yield Services.for_actor(db, actor)
+        db.dispose()
+
+
+@pytest.fixture(scope="module")
+def module_org(module_admin: Services) -> Org:
+    """:func:`org`, made once in :func:`module_admin`'s database."""
+    return _make_org(module_admin)
 
 
 def actor_of(services: Services) -> Actor:

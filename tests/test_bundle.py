@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -120,6 +121,38 @@ def bundle(admin: Services, org: Any, identity: SigningIdentity, tmp_path: Path)
     return write_bundle(admin.ctx, _report(admin), identity, out)
 
 
+@pytest.fixture(scope="module")
+def _pristine(
+    module_admin: Services, module_org: Any, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[BundleResult, SigningIdentity]:
+    """The bundle of :func:`bundle`, signed once for the module on SQLite, and its signer."""
+    signer = SigningService(module_admin.ctx, kdf=TEST_KDF).unlock_or_create(
+        PASSPHRASE, "Example Corp"
+    )
+    _with_seats(module_admin, module_org)
+    out = tmp_path_factory.mktemp("pristine")
+    return write_bundle(module_admin.ctx, _report(module_admin), signer, out), signer
+
+
+@pytest.fixture
+def bundle_copy(_pristine: tuple[BundleResult, SigningIdentity], tmp_path: Path) -> BundleResult:
+    """A test's own copy of the pristine bundle's folder and zip, to tamper with freely."""
+    pristine, _ = _pristine
+    out = tmp_path / "bundle"
+    out.mkdir()
+    folder = out / pristine.folder.name
+    shutil.copytree(pristine.folder, folder)
+    zip_path = out / pristine.zip_path.name
+    shutil.copyfile(pristine.zip_path, zip_path)
+    return dataclasses.replace(pristine, folder=folder, zip_path=zip_path)
+
+
+@pytest.fixture
+def bundle_identity(_pristine: tuple[BundleResult, SigningIdentity]) -> SigningIdentity:
+    """The identity that signed :func:`bundle_copy` (an insider re-signs with it)."""
+    return _pristine[1]
+
+
 def _copy(result: BundleResult, tmp_path: Path, name: str = "copy") -> Path:
     target = tmp_path / name
     shutil.copytree(result.folder, target)
@@ -200,16 +233,15 @@ def test_ledger_jsonl_holds_the_stored_bytes(admin: Services, bundle: BundleResu
     assert vb.entry_hash(5, b"\x01" * 32, b"{}") == entry_hash(5, b"\x01" * 32, b"{}")
 
 
-@sqlite_only
-def test_report_json_follows_its_schema(bundle: BundleResult) -> None:
-    document = json.loads((bundle.folder / "report.json").read_bytes())
+def test_report_json_follows_its_schema(bundle_copy: BundleResult) -> None:
+    document = json.loads((bundle_copy.folder / "report.json").read_bytes())
     schema = json.loads(
         (Path(__file__).parents[1] / "docs" / "report.schema.json").read_text(encoding="utf-8")
     )
     assert document["schema"] == "seatledger-report/1"
     assert set(schema["required"]) <= set(document)
     assert set(document) <= set(schema["properties"])
-    assert document["checkpoint"] == bundle.checkpoint.as_json()
+    assert document["checkpoint"] == bundle_copy.checkpoint.as_json()
     assert document["findings"][0]["resolution"]["decision"] == "remediate"
     assert document["counts"]["seat_assignments"] == 3
 
@@ -250,15 +282,14 @@ def test_csv_cells_never_run_as_formulas(
     assert "'=HYPERLINK(1)" in text_
 
 
-@sqlite_only
-def test_pdf_signature_validates_with_pyhanko(bundle: BundleResult) -> None:
+def test_pdf_signature_validates_with_pyhanko(bundle_copy: BundleResult) -> None:
     from pyhanko.keys import load_cert_from_pemder
     from pyhanko.pdf_utils.reader import PdfFileReader
     from pyhanko.sign.validation import validate_pdf_signature
     from pyhanko_certvalidator import ValidationContext
 
-    cert = load_cert_from_pemder(str(bundle.folder / "signing-cert.pem"))
-    with (bundle.folder / "report.pdf").open("rb") as handle:
+    cert = load_cert_from_pemder(str(bundle_copy.folder / "signing-cert.pem"))
+    with (bundle_copy.folder / "report.pdf").open("rb") as handle:
         (signature,) = PdfFileReader(handle).embedded_signatures
         status = validate_pdf_signature(
             signature, ValidationContext(trust_roots=[cert], allow_fetching=False)
@@ -267,7 +298,7 @@ def test_pdf_signature_validates_with_pyhanko(bundle: BundleResult) -> None:
     assert status.valid
     assert status.trusted
     assert status.coverage.name == "ENTIRE_FILE"
-    assert status.signing_cert.sha256.hex() == bundle.certificate_fingerprint
+    assert status.signing_cert.sha256.hex() == bundle_copy.certificate_fingerprint
 
 
 @sqlite_only
@@ -356,12 +387,11 @@ def identity_sqlite(sqlite_admin: Services) -> SigningIdentity:
 # ------------------------------------------------------------------------------ tampering
 
 
-@sqlite_only
 @pytest.mark.parametrize("name", sorted(FILES - {"manifest.json", "manifest.sig"}))
 def test_a_changed_byte_in_any_file_is_named(
-    bundle: BundleResult, tmp_path: Path, name: str
+    bundle_copy: BundleResult, tmp_path: Path, name: str
 ) -> None:
-    folder = _copy(bundle, tmp_path)
+    folder = _copy(bundle_copy, tmp_path)
     _flip(folder / name)
     try:
         result = verify(folder)
@@ -377,36 +407,35 @@ def test_a_changed_byte_in_any_file_is_named(
         assert "changed" in failed["file hashes"]
 
 
-@sqlite_only
 def test_a_changed_manifest_or_signature_fails_the_signature(
-    bundle: BundleResult, tmp_path: Path
+    bundle_copy: BundleResult, tmp_path: Path
 ) -> None:
     for name in ("manifest.json", "manifest.sig"):
-        folder = _copy(bundle, tmp_path, name)
+        folder = _copy(bundle_copy, tmp_path, name)
         _flip(folder / name)
         failed = _failed(verify(folder))
         assert "manifest.sig is not a signature of manifest.json" in failed["manifest signature"]
 
 
-@sqlite_only
 def test_a_changed_pdf_fails_its_own_signature_even_when_resigned(
-    bundle: BundleResult, identity: SigningIdentity, tmp_path: Path
+    bundle_copy: BundleResult, bundle_identity: SigningIdentity, tmp_path: Path
 ) -> None:
-    folder = _copy(bundle, tmp_path)
+    folder = _copy(bundle_copy, tmp_path)
     pdf = folder / "report.pdf"
     data = pdf.read_bytes()
     at = data.index(b"/Creator") + 1  # inside the signed byte range
     _flip(pdf, at)
     assert "report.pdf" in _failed(verify(folder))["file hashes"]
-    _resign(folder, identity)  # an insider re-signs the manifest: the PDF's signature still fails
+    _resign(
+        folder, bundle_identity
+    )  # an insider re-signs the manifest: the PDF's signature still fails
     failed = _failed(verify(folder))
     assert set(failed) == {"PDF signature"}
     assert "changed" in failed["PDF signature"] or "does not match" in failed["PDF signature"]
 
 
-@sqlite_only
-def test_extra_and_missing_files_are_named(bundle: BundleResult, tmp_path: Path) -> None:
-    folder = _copy(bundle, tmp_path)
+def test_extra_and_missing_files_are_named(bundle_copy: BundleResult, tmp_path: Path) -> None:
+    folder = _copy(bundle_copy, tmp_path)
     (folder / "notes.txt").write_text("added later")
     (folder / "findings.csv").unlink()
     failed = _failed(verify(folder))
@@ -414,12 +443,11 @@ def test_extra_and_missing_files_are_named(bundle: BundleResult, tmp_path: Path)
     assert "findings.csv" in failed["files present"]
 
 
-@sqlite_only
 def test_another_key_fails_against_the_pinned_one(
-    bundle: BundleResult, identity: SigningIdentity, tmp_path: Path
+    bundle_copy: BundleResult, bundle_identity: SigningIdentity, tmp_path: Path
 ) -> None:
-    pinned = identity.public_key_pem
-    folder = _copy(bundle, tmp_path)
+    pinned = bundle_identity.public_key_pem
+    folder = _copy(bundle_copy, tmp_path)
     other = Ed25519PrivateKey.generate()
     (folder / "signing-key.pub.pem").write_bytes(
         other.public_key().public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo)
@@ -432,7 +460,7 @@ def test_another_key_fails_against_the_pinned_one(
     # Unpinned, the swapped key signs, but it is not the key the signed manifest names.
     assert "signing key" in _failed(verify(folder))
     # And the genuine bundle passes against the pinned key.
-    assert verify(bundle.folder, pubkey=pinned).ok
+    assert verify(bundle_copy.folder, pubkey=pinned).ok
 
 
 def _ledger_lines(folder: Path) -> list[bytes]:
@@ -451,7 +479,6 @@ def _edit_body(lines: list[bytes], index: int) -> None:
     lines[index] = vb.ledger_line(entry["seq"], bytes.fromhex(entry["hash"]), forged)
 
 
-@sqlite_only
 @pytest.mark.parametrize(
     ("case", "expected"),
     [
@@ -464,9 +491,13 @@ def _edit_body(lines: list[bytes], index: int) -> None:
     ],
 )
 def test_ledger_tampering_is_detected_and_named_even_when_resigned(
-    bundle: BundleResult, identity: SigningIdentity, tmp_path: Path, case: str, expected: str
+    bundle_copy: BundleResult,
+    bundle_identity: SigningIdentity,
+    tmp_path: Path,
+    case: str,
+    expected: str,
 ) -> None:
-    folder = _copy(bundle, tmp_path)
+    folder = _copy(bundle_copy, tmp_path)
     lines = _ledger_lines(folder)
     changes: dict[str, Any] = {}
     if case == "edited":
@@ -478,11 +509,11 @@ def test_ledger_tampering_is_detected_and_named_even_when_resigned(
     elif case == "truncated":
         del lines[-2:]
     elif case == "forged checkpoint":
-        changes["checkpoint"] = {"size": bundle.checkpoint.size, "head": "ab" * 32}
+        changes["checkpoint"] = {"size": bundle_copy.checkpoint.size, "head": "ab" * 32}
     else:
         lines[1] = b"not json\n"
     _write_lines(folder, lines)
-    _resign(folder, identity, **changes)
+    _resign(folder, bundle_identity, **changes)
     failed = _failed(verify(folder))
     assert set(failed) == {"ledger chain"}
     assert expected in failed["ledger chain"]
@@ -558,11 +589,10 @@ def test_a_later_report_must_extend_the_previous_checkpoint(
 # ------------------------------------------------------------------------------ stock tools
 
 
-@sqlite_only
 def test_standalone_verifier_uses_only_the_standard_library_and_cryptography(
-    bundle: BundleResult,
+    bundle_copy: BundleResult,
 ) -> None:
-    tree = ast.parse((bundle.folder / "verify_bundle.py").read_text(encoding="utf-8"))
+    tree = ast.parse((bundle_copy.folder / "verify_bundle.py").read_text(encoding="utf-8"))
     modules = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
@@ -572,14 +602,13 @@ def test_standalone_verifier_uses_only_the_standard_library_and_cryptography(
     assert modules - sys.stdlib_module_names == {"cryptography"}
 
 
-@sqlite_only
 def test_standalone_verifier_runs_on_its_own(
-    bundle: BundleResult, identity: SigningIdentity, tmp_path: Path
+    bundle_copy: BundleResult, bundle_identity: SigningIdentity, tmp_path: Path
 ) -> None:
-    folder = _copy(bundle, tmp_path)
+    folder = _copy(bundle_copy, tmp_path)
     script = folder / "verify_bundle.py"
     pinned = tmp_path / "pinned.pem"
-    pinned.write_bytes(identity.public_key_pem)
+    pinned.write_bytes(bundle_identity.public_key_pem)
     run = subprocess.run(
         [sys.executable, "-I", str(script), str(folder), "--pubkey", str(pinned)],
         capture_output=True,
@@ -589,7 +618,7 @@ def test_standalone_verifier_runs_on_its_own(
     assert run.returncode == 0, run.stdout + run.stderr
     assert "VERIFIED" in run.stdout
     run = subprocess.run(
-        [sys.executable, "-I", str(script), str(bundle.zip_path)],
+        [sys.executable, "-I", str(script), str(bundle_copy.zip_path)],
         capture_output=True,
         text=True,
         check=False,
@@ -609,16 +638,15 @@ def test_standalone_verifier_runs_on_its_own(
     assert "NOT VERIFIED: file hashes." in run.stdout
 
 
-@sqlite_only
 def test_seatledger_verify_command(
-    bundle: BundleResult,
-    identity: SigningIdentity,
+    bundle_copy: BundleResult,
+    bundle_identity: SigningIdentity,
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     pinned = tmp_path / "pinned.pem"
-    pinned.write_bytes(identity.public_key_pem)
-    assert cli.main(["verify", str(bundle.zip_path), "--pubkey", str(pinned)]) == 0
+    pinned.write_bytes(bundle_identity.public_key_pem)
+    assert cli.main(["verify", str(bundle_copy.zip_path), "--pubkey", str(pinned)]) == 0
     assert "VERIFIED" in capsys.readouterr().out
     other = tmp_path / "other.pem"
     other.write_bytes(
@@ -626,17 +654,16 @@ def test_seatledger_verify_command(
         .public_key()
         .public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo)
     )
-    assert cli.main(["verify", str(bundle.folder), "--pubkey", str(other)]) == 1
+    assert cli.main(["verify", str(bundle_copy.folder), "--pubkey", str(other)]) == 1
     out = capsys.readouterr().out
     assert "FAIL  manifest signature" in out
     assert "NOT VERIFIED: manifest signature." in out
     assert cli.main(["verify", str(tmp_path / "nothing")]) == 2
 
 
-@sqlite_only
 @pytest.mark.skipif(shutil.which("openssl") is None, reason="openssl is not installed")
-def test_openssl_verifies_the_manifest_signature(bundle: BundleResult, tmp_path: Path) -> None:
-    folder = _copy(bundle, tmp_path)
+def test_openssl_verifies_the_manifest_signature(bundle_copy: BundleResult, tmp_path: Path) -> None:
+    folder = _copy(bundle_copy, tmp_path)
     command = [
         "openssl",
         "pkeyutl",
@@ -658,10 +685,9 @@ def test_openssl_verifies_the_manifest_signature(bundle: BundleResult, tmp_path:
     assert run.returncode != 0
 
 
-@sqlite_only
 @pytest.mark.skipif(shutil.which("sha256sum") is None, reason="sha256sum is not installed")
-def test_sha256sum_checks_the_files(bundle: BundleResult, tmp_path: Path) -> None:
-    folder = _copy(bundle, tmp_path)
+def test_sha256sum_checks_the_files(bundle_copy: BundleResult, tmp_path: Path) -> None:
+    folder = _copy(bundle_copy, tmp_path)
     run = subprocess.run(
         ["sha256sum", "-c", "SHA256SUMS"], cwd=folder, capture_output=True, text=True, check=False
     )
