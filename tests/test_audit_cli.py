@@ -80,6 +80,7 @@ def test_headless_audit_creates_its_output_folder_but_not_over_a_file(
     assert capsys.readouterr().err == ""  # no progress lines in a job's log
 
 
+@pytest.mark.slow
 def test_headless_audit_writes_a_bundle_that_verifies(
     company: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

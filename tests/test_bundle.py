@@ -246,6 +246,7 @@ def test_report_json_follows_its_schema(bundle_copy: BundleResult) -> None:
     assert document["counts"]["seat_assignments"] == 3
 
 
+@pytest.mark.slow
 def test_personal_data_is_pseudonymized_with_a_local_key(
     admin: Services, org: Any, identity: SigningIdentity, tmp_path: Path
 ) -> None:
@@ -533,6 +534,7 @@ def _rechain(lines: list[bytes], start: int) -> list[bytes]:
     return out
 
 
+@pytest.mark.slow
 def test_a_later_report_must_extend_the_previous_checkpoint(
     admin: Services, org: Any, identity: SigningIdentity, tmp_path: Path
 ) -> None:

@@ -1171,6 +1171,7 @@ def test_cancel_from_progress_writes_nothing(admin: Services, tmp_path: Path) ->
     assert state(admin.db) == before
 
 
+@pytest.mark.slow
 def test_cancelling_an_inventory_while_its_installs_are_written_writes_nothing(
     admin: Services, tmp_path: Path
 ) -> None:
@@ -1265,6 +1266,7 @@ def test_an_inventory_into_an_in_memory_database_is_written_on_its_own_thread(
         database.dispose()
 
 
+@pytest.mark.slow
 def test_a_pair_listed_again_chunks_later_keeps_the_last_date_given(
     admin: Services, tmp_path: Path
 ) -> None:

@@ -80,6 +80,7 @@ def _audit_actions(services: Services, audit_id: int) -> list[str]:
         )
 
 
+@pytest.mark.slow
 def test_every_step_close_resume_and_sign(
     qtbot: QtBot, auditor: Services, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -407,6 +407,7 @@ def test_layout_is_remembered(
 # ------------------------------------------------------------------------ start-up
 
 
+@pytest.mark.slow
 def test_app_paints_and_exits_for_the_benchmark(tmp_path: Path, admin: Services) -> None:
     """``seatledger --db X`` with the env sign-in paints, signs in, prints both times and quits."""
     env = {
