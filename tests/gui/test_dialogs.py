@@ -8,7 +8,7 @@ closes the dialog in any case.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -52,34 +52,25 @@ from seatledger.ui.dialogs.sign_in import DEMO_HINT, SignInDialog
 from seatledger.ui.dialogs.start import CREATE, OPEN, StartDialog
 from seatledger.ui.tasks import SyncRunner
 
+from .conftest import PASSWORD as ADMIN_PASSWORD
+
 # The offscreen platform (make test) cannot size windows; under a real display there is no message.
 pytestmark = pytest.mark.qt_log_ignore("does not support propagateSizeHints")
 
 LEFT = Qt.MouseButton.LeftButton
-PASSWORD = "secret"
+PASSWORD = "secret"  # of the operators these tests make (the administrator's is ADMIN_PASSWORD)
 
 
 # ------------------------------------------------------------------------------------ fixtures
 
 
-@pytest.fixture
-def workspace(tmp_path: Path) -> Iterator[Workspace]:
-    """A new SQLite workspace."""
-    opened = Workspace.open(tmp_path / "db.sqlite")
-    yield opened
-    opened.close()
+# ``workspace`` and its signed-in ``admin`` are tests/gui/conftest.py's.
 
 
 @pytest.fixture
-def admin_services(workspace: Workspace) -> Services:
-    """Signed in as the workspace's first administrator."""
-    return workspace.create_administrator("admin", "Ada", PASSWORD)
-
-
-@pytest.fixture
-def manager_services(workspace: Workspace, admin_services: Services) -> Services:
+def manager_services(workspace: Workspace, admin: Services) -> Services:
     """Signed in as a license manager (who may not over-commit)."""
-    admin_services.operators.create("manager", "Max", Role.LICENSE_MANAGER, PASSWORD)
+    admin.operators.create("manager", "Max", Role.LICENSE_MANAGER, PASSWORD)
     return workspace.sign_in("manager", PASSWORD)
 
 
@@ -105,9 +96,9 @@ class Catalog:
 
 
 @pytest.fixture
-def catalog(admin_services: Services) -> Catalog:
+def catalog(admin: Services) -> Catalog:
     """The small catalog."""
-    return Catalog(admin_services)
+    return Catalog(admin)
 
 
 def shown(qtbot: QtBot, dialog: QDialog) -> QDialog:
@@ -157,9 +148,9 @@ def invalid(widget: QWidget) -> bool:
 
 
 def test_entitlement_refuses_end_before_start_and_saves_nothing(
-    qtbot: QtBot, admin_services: Services, catalog: Catalog
+    qtbot: QtBot, admin: Services, catalog: Catalog
 ) -> None:
-    dialog = shown(qtbot, EntitlementDialog(admin_services))
+    dialog = shown(qtbot, EntitlementDialog(admin))
     assert isinstance(dialog, EntitlementDialog)
     assert dialog.product_combo.currentData() == catalog.product  # the vendor's only product
     type_date(qtbot, dialog.term_start, "2026-06-01")
@@ -172,8 +163,8 @@ def test_entitlement_refuses_end_before_start_and_saves_nothing(
     assert "Term end 2026-01-31 is before term start 2026-06-01" in dialog.message.text()
     assert invalid(dialog.term_end)
     assert dialog.focusWidget() is dialog.term_end
-    assert list(EntitlementQuery(admin_services.ctx).keys()) == []
-    assert ledger(admin_services, "entitlement.create") == []
+    assert list(EntitlementQuery(admin.ctx).keys()) == []
+    assert ledger(admin, "entitlement.create") == []
 
     type_date(qtbot, dialog.term_end, "2026-12-31")  # editing the field clears the mark
     assert not invalid(dialog.term_end)
@@ -181,9 +172,9 @@ def test_entitlement_refuses_end_before_start_and_saves_nothing(
 
 
 def test_entitlement_quantity_must_be_a_number(
-    qtbot: QtBot, admin_services: Services, catalog: Catalog
+    qtbot: QtBot, admin: Services, catalog: Catalog
 ) -> None:
-    dialog = shown(qtbot, EntitlementDialog(admin_services))
+    dialog = shown(qtbot, EntitlementDialog(admin))
     assert isinstance(dialog, EntitlementDialog)
     assert dialog.ok_button.isEnabled()
     retype(qtbot, dialog.quantity, "abc")
@@ -201,9 +192,9 @@ def test_entitlement_quantity_must_be_a_number(
 
 
 def test_valid_license_saves_with_its_ledger_entry(
-    qtbot: QtBot, admin_services: Services, catalog: Catalog
+    qtbot: QtBot, admin: Services, catalog: Catalog
 ) -> None:
-    dialog = shown(qtbot, EntitlementDialog(admin_services))
+    dialog = shown(qtbot, EntitlementDialog(admin))
     assert isinstance(dialog, EntitlementDialog)
     assert dialog.ok_button.text() == "Add license"
     qtbot.keyClicks(dialog.name_edit, "Enterprise 2026")
@@ -218,7 +209,7 @@ def test_valid_license_saves_with_its_ledger_entry(
 
     assert dialog.result() == QDialog.DialogCode.Accepted
     assert dialog.saved_id is not None
-    row = EntitlementQuery(admin_services.ctx).entitlements([dialog.saved_id])[dialog.saved_id]
+    row = EntitlementQuery(admin.ctx).entitlements([dialog.saved_id])[dialog.saved_id]
     assert (row.title, row.metric, row.quantity) == (
         "Contoso Software PDF Studio — Enterprise 2026",
         Metric.PER_USER,
@@ -230,17 +221,17 @@ def test_valid_license_saves_with_its_ledger_entry(
         "USD",
         "PO-2026-0142",
     )
-    entries = ledger(admin_services, "entitlement.create")
+    entries = ledger(admin, "entitlement.create")
     assert len(entries) == 1
     assert entries[0][2] == "admin"
     assert entries[0][4] == f"entitlement {dialog.saved_id}"
 
 
 def test_editing_a_license_asks_for_a_reason(
-    qtbot: QtBot, admin_services: Services, catalog: Catalog
+    qtbot: QtBot, admin: Services, catalog: Catalog
 ) -> None:
-    license_id = catalog.license(admin_services, 10)
-    dialog = shown(qtbot, EntitlementDialog(admin_services, None, license_id))
+    license_id = catalog.license(admin, 10)
+    dialog = shown(qtbot, EntitlementDialog(admin, None, license_id))
     assert isinstance(dialog, EntitlementDialog)
     assert dialog.quantity.value() == 10
     retype(qtbot, dialog.quantity, "12")
@@ -251,18 +242,14 @@ def test_editing_a_license_asks_for_a_reason(
 
     assert dialog.result() == QDialog.DialogCode.Accepted
     assert dialog.saved_id == license_id
-    assert (
-        EntitlementQuery(admin_services.ctx).entitlements([license_id])[license_id].quantity == 12
-    )
-    entry = ledger(admin_services, "entitlement.update")[0]
+    assert EntitlementQuery(admin.ctx).entitlements([license_id])[license_id].quantity == 12
+    entry = ledger(admin, "entitlement.update")[0]
     assert entry[5] == "true-up after the Q2 audit"
     assert entry[6] == "quantity: 10 → 12"
 
 
-def test_new_vendor_and_product_from_the_license_form(
-    qtbot: QtBot, admin_services: Services
-) -> None:
-    dialog = shown(qtbot, EntitlementDialog(admin_services))
+def test_new_vendor_and_product_from_the_license_form(qtbot: QtBot, admin: Services) -> None:
+    dialog = shown(qtbot, EntitlementDialog(admin))
     assert isinstance(dialog, EntitlementDialog)
     assert not dialog.ok_button.isEnabled()  # no product yet
     assert not dialog.new_product.isEnabled()
@@ -286,9 +273,9 @@ def test_new_vendor_and_product_from_the_license_form(
 
 
 def test_vendor_duplicate_name_is_refused_inline(
-    qtbot: QtBot, admin_services: Services, catalog: Catalog
+    qtbot: QtBot, admin: Services, catalog: Catalog
 ) -> None:
-    dialog = shown(qtbot, VendorDialog(admin_services))
+    dialog = shown(qtbot, VendorDialog(admin))
     assert isinstance(dialog, VendorDialog)
     qtbot.keyClicks(dialog.name_edit, "contoso software")
     click(qtbot, dialog.ok_button)
@@ -298,15 +285,13 @@ def test_vendor_duplicate_name_is_refused_inline(
     assert dialog.name_edit.text() == "contoso software"
 
 
-def test_product_dialog_adds_a_product(
-    qtbot: QtBot, admin_services: Services, catalog: Catalog
-) -> None:
-    dialog = shown(qtbot, ProductDialog(admin_services, None, catalog.vendor))
+def test_product_dialog_adds_a_product(qtbot: QtBot, admin: Services, catalog: Catalog) -> None:
+    dialog = shown(qtbot, ProductDialog(admin, None, catalog.vendor))
     assert isinstance(dialog, ProductDialog)
     qtbot.keyClicks(dialog.name_edit, "Reader")
     click(qtbot, dialog.ok_button)
     assert dialog.saved_id is not None
-    names = [p.name for p in admin_services.catalog.products(catalog.vendor)]
+    names = [p.name for p in admin.catalog.products(catalog.vendor)]
     assert "Contoso Software Reader" in names
 
 
@@ -314,9 +299,9 @@ def test_product_dialog_adds_a_product(
 
 
 def test_person_duplicate_employee_id_is_shown_inline(
-    qtbot: QtBot, admin_services: Services, catalog: Catalog
+    qtbot: QtBot, admin: Services, catalog: Catalog
 ) -> None:
-    dialog = shown(qtbot, PersonDialog(admin_services))
+    dialog = shown(qtbot, PersonDialog(admin))
     assert isinstance(dialog, PersonDialog)
     assert not dialog.ok_button.isEnabled()
     qtbot.keyClicks(dialog.employee_id, "E001")
@@ -329,34 +314,33 @@ def test_person_duplicate_employee_id_is_shown_inline(
     assert invalid(dialog.employee_id)
     assert not invalid(dialog.name_edit)
     assert (dialog.employee_id.text(), dialog.name_edit.text()) == ("E001", "Someone Else")
-    assert len(PeopleQuery(admin_services.ctx).keys()) == 2
+    assert len(PeopleQuery(admin.ctx).keys()) == 2
 
     retype(qtbot, dialog.employee_id, "E003")
     click(qtbot, dialog.ok_button)
     assert dialog.result() == QDialog.DialogCode.Accepted
-    assert PeopleQuery(admin_services.ctx).rows([dialog.saved_id or 0])[dialog.saved_id or 0][
-        :4
-    ] == ("E003", "Someone Else", "", None)
+    assert PeopleQuery(admin.ctx).rows([dialog.saved_id or 0])[dialog.saved_id or 0][:4] == (
+        "E003",
+        "Someone Else",
+        "",
+        None,
+    )
 
 
-def test_person_edit_keeps_the_team(
-    qtbot: QtBot, admin_services: Services, catalog: Catalog
-) -> None:
+def test_person_edit_keeps_the_team(qtbot: QtBot, admin: Services, catalog: Catalog) -> None:
     person = catalog.people[0]
-    dialog = shown(qtbot, PersonDialog(admin_services, None, person))
+    dialog = shown(qtbot, PersonDialog(admin, None, person))
     assert isinstance(dialog, PersonDialog)
     assert dialog.team_combo.currentText() == "Finance"
     retype(qtbot, dialog.email, "person.one@example.com")
     click(qtbot, dialog.ok_button)
     assert dialog.result() == QDialog.DialogCode.Accepted
-    row = PeopleQuery(admin_services.ctx).rows([person])[person]
+    row = PeopleQuery(admin.ctx).rows([person])[person]
     assert (row[2], row[3]) == ("person.one@example.com", "Finance")
 
 
-def test_device_dialog_picks_an_owner(
-    qtbot: QtBot, admin_services: Services, catalog: Catalog
-) -> None:
-    dialog = shown(qtbot, DeviceDialog(admin_services))
+def test_device_dialog_picks_an_owner(qtbot: QtBot, admin: Services, catalog: Catalog) -> None:
+    dialog = shown(qtbot, DeviceDialog(admin))
     assert isinstance(dialog, DeviceDialog)
     qtbot.keyClicks(dialog.hostname, "fin-lt-0142")
     qtbot.keyClicks(dialog.owner_picker.search, "Person 2")
@@ -370,7 +354,7 @@ def test_device_dialog_picks_an_owner(
 
     assert dialog.result() == QDialog.DialogCode.Accepted
     saved = dialog.saved_id or 0
-    assert DeviceQuery(admin_services.ctx).rows([saved])[saved][:5] == (
+    assert DeviceQuery(admin.ctx).rows([saved])[saved][:5] == (
         "fin-lt-0142",
         "",
         "Person 2",
@@ -379,10 +363,8 @@ def test_device_dialog_picks_an_owner(
     )
 
 
-def test_device_cores_below_processors_highlights_cores(
-    qtbot: QtBot, admin_services: Services
-) -> None:
-    dialog = shown(qtbot, DeviceDialog(admin_services))
+def test_device_cores_below_processors_highlights_cores(qtbot: QtBot, admin: Services) -> None:
+    dialog = shown(qtbot, DeviceDialog(admin))
     assert isinstance(dialog, DeviceDialog)
     qtbot.keyClicks(dialog.hostname, "db-01")
     retype(qtbot, dialog.processors, "4")
@@ -394,19 +376,19 @@ def test_device_cores_below_processors_highlights_cores(
 
 
 def test_mark_left_records_the_date_and_reason(
-    qtbot: QtBot, admin_services: Services, catalog: Catalog
+    qtbot: QtBot, admin: Services, catalog: Catalog
 ) -> None:
     person = catalog.people[0]
-    dialog = shown(qtbot, MarkLeftDialog(admin_services, person))
+    dialog = shown(qtbot, MarkLeftDialog(admin, person))
     assert isinstance(dialog, MarkLeftDialog)
     assert "Person 1" in dialog.intro.text()
     type_date(qtbot, dialog.date_left, "2026-03-31")
     qtbot.keyClicks(dialog.reason, "resignation")
     click(qtbot, dialog.ok_button)
     assert dialog.result() == QDialog.DialogCode.Accepted
-    row = PeopleQuery(admin_services.ctx).rows([person])[person]
+    row = PeopleQuery(admin.ctx).rows([person])[person]
     assert (row[PeopleColumn.STATUS], row[PeopleQuery.DATE_LEFT]) == ("left", dt.date(2026, 3, 31))
-    assert ledger(admin_services, "person.leave")[0][5] == "resignation"
+    assert ledger(admin, "person.leave")[0][5] == "resignation"
 
 
 def test_mark_left_counts_the_seats_held_in_words(
@@ -431,9 +413,9 @@ def select_all_shown(qtbot: QtBot, dialog: AssignDialog) -> None:
 
 
 def test_assign_over_limit_is_refused_for_a_license_manager(
-    qtbot: QtBot, manager_services: Services, admin_services: Services, catalog: Catalog
+    qtbot: QtBot, manager_services: Services, admin: Services, catalog: Catalog
 ) -> None:
-    license_id = catalog.license(admin_services, 1)
+    license_id = catalog.license(admin, 1)
     dialog = shown(qtbot, AssignDialog(manager_services, license_id))
     assert isinstance(dialog, AssignDialog)
     assert dialog.picker.model.rowCount() == 2
@@ -454,10 +436,10 @@ def test_assign_over_limit_is_refused_for_a_license_manager(
 
 
 def test_assign_over_commit_needs_an_administrator_and_a_reason(
-    qtbot: QtBot, admin_services: Services, catalog: Catalog
+    qtbot: QtBot, admin: Services, catalog: Catalog
 ) -> None:
-    license_id = catalog.license(admin_services, 1)
-    dialog = shown(qtbot, AssignDialog(admin_services, license_id))
+    license_id = catalog.license(admin, 1)
+    dialog = shown(qtbot, AssignDialog(admin, license_id))
     assert isinstance(dialog, AssignDialog)
     select_all_shown(qtbot, dialog)
     assert dialog.over_commit.isVisible()
@@ -477,21 +459,21 @@ def test_assign_over_commit_needs_an_administrator_and_a_reason(
     outcome = dialog.result
     assert outcome.over_commit
     assert len(outcome.assignment_ids) == 2
-    assert len(SeatQuery(admin_services.ctx, license_id).keys()) == 2
-    entry = ledger(admin_services, "seat.bulk_assign")[0]
+    assert len(SeatQuery(admin.ctx, license_id).keys()) == 2
+    entry = ledger(admin, "seat.bulk_assign")[0]
     assert entry[5] == "audit season; order placed"
 
 
 def test_bulk_assign_of_a_filtered_team_is_one_ledger_entry(
-    qtbot: QtBot, admin_services: Services, catalog: Catalog
+    qtbot: QtBot, admin: Services, catalog: Catalog
 ) -> None:
-    design = admin_services.directory.add_team("Design")
+    design = admin.directory.add_team("Design")
     designers = [
-        admin_services.directory.add_person(PersonInput(f"D{n}", f"Designer {n}", "", design))
+        admin.directory.add_person(PersonInput(f"D{n}", f"Designer {n}", "", design))
         for n in range(1, 4)
     ]
-    license_id = catalog.license(admin_services, 10)
-    dialog = shown(qtbot, AssignDialog(admin_services, license_id))
+    license_id = catalog.license(admin, 10)
+    dialog = shown(qtbot, AssignDialog(admin, license_id))
     assert isinstance(dialog, AssignDialog)
     assert dialog.picker.model.rowCount() == 5
     dialog.team_combo.setFocus()
@@ -505,23 +487,23 @@ def test_bulk_assign_of_a_filtered_team_is_one_ledger_entry(
     click(qtbot, dialog.ok_button)
 
     assert not dialog.isVisible()
-    seats = SeatQuery(admin_services.ctx, license_id)
+    seats = SeatQuery(admin.ctx, license_id)
     rows = seats.rows(seats.keys())
     assert sorted(row[0] for row in rows.values()) == ["Designer 1", "Designer 2", "Designer 3"]
     assert {row[6] for row in rows.values()} == {"design tools rollout"}
-    entries = ledger(admin_services, "seat.bulk_assign")
+    entries = ledger(admin, "seat.bulk_assign")
     assert len(entries) == 1
-    assert ledger(admin_services, "seat.assign") == []
+    assert ledger(admin, "seat.assign") == []
     assert dialog.result is not None
     assert len(dialog.result.assignment_ids) == len(designers)
 
 
 def test_assign_per_core_counts_cores_per_device(
-    qtbot: QtBot, admin_services: Services, catalog: Catalog
+    qtbot: QtBot, admin: Services, catalog: Catalog
 ) -> None:
-    admin_services.directory.add_device(DeviceInput("db-01", "SN1", None, 2, 8))
-    admin_services.directory.add_device(DeviceInput("db-02", "SN2", None, 1, 2))
-    license_id = admin_services.catalog.add_entitlement(
+    admin.directory.add_device(DeviceInput("db-01", "SN1", None, 2, 8))
+    admin.directory.add_device(DeviceInput("db-02", "SN2", None, 1, 2))
+    license_id = admin.catalog.add_entitlement(
         EntitlementInput(
             product_id=catalog.product,
             metric=Metric.PER_CORE,
@@ -529,7 +511,7 @@ def test_assign_per_core_counts_cores_per_device(
             min_cores_per_processor=4,
         )
     )
-    dialog = shown(qtbot, AssignDialog(admin_services, license_id))
+    dialog = shown(qtbot, AssignDialog(admin, license_id))
     assert isinstance(dialog, AssignDialog)
     assert not dialog.team_combo.isVisible()
     select_all_shown(qtbot, dialog)
@@ -540,12 +522,10 @@ def test_assign_per_core_counts_cores_per_device(
     assert dialog.result.units == 12
 
 
-def test_release_confirms_and_releases(
-    qtbot: QtBot, admin_services: Services, catalog: Catalog
-) -> None:
-    license_id = catalog.license(admin_services, 5)
-    assigned = admin_services.seats.assign(license_id, people=catalog.people)
-    dialog = shown(qtbot, ReleaseDialog(admin_services, assigned.assignment_ids))
+def test_release_confirms_and_releases(qtbot: QtBot, admin: Services, catalog: Catalog) -> None:
+    license_id = catalog.license(admin, 5)
+    assigned = admin.seats.assign(license_id, people=catalog.people)
+    dialog = shown(qtbot, ReleaseDialog(admin, assigned.assignment_ids))
     assert isinstance(dialog, ReleaseDialog)
     assert "Release 2 seats?" in dialog.intro.text()
     assert dialog.ok_button.text() == "Release"
@@ -554,17 +534,17 @@ def test_release_confirms_and_releases(
 
     assert dialog.result() == QDialog.DialogCode.Accepted
     assert dialog.released == 2
-    assert list(SeatQuery(admin_services.ctx, license_id).keys()) == []
-    assert ledger(admin_services, "seat.bulk_release")[0][5] == "project ended"
+    assert list(SeatQuery(admin.ctx, license_id).keys()) == []
+    assert ledger(admin, "seat.bulk_release")[0][5] == "project ended"
 
 
 def test_release_of_a_released_seat_is_refused_inline(
-    qtbot: QtBot, admin_services: Services, catalog: Catalog
+    qtbot: QtBot, admin: Services, catalog: Catalog
 ) -> None:
-    license_id = catalog.license(admin_services, 5)
-    assigned = admin_services.seats.assign(license_id, people=catalog.people[:1])
-    admin_services.seats.release(assigned.assignment_ids)
-    dialog = shown(qtbot, ReleaseDialog(admin_services, assigned.assignment_ids))
+    license_id = catalog.license(admin, 5)
+    assigned = admin.seats.assign(license_id, people=catalog.people[:1])
+    admin.seats.release(assigned.assignment_ids)
+    dialog = shown(qtbot, ReleaseDialog(admin, assigned.assignment_ids))
     assert isinstance(dialog, ReleaseDialog)
     click(qtbot, dialog.ok_button)
     assert dialog.isVisible()
@@ -572,10 +552,10 @@ def test_release_of_a_released_seat_is_refused_inline(
 
 
 def test_confirm_release_returns_true_once_released(
-    qtbot: QtBot, admin_services: Services, catalog: Catalog
+    qtbot: QtBot, admin: Services, catalog: Catalog
 ) -> None:
-    license_id = catalog.license(admin_services, 5)
-    assigned = admin_services.seats.assign(license_id, people=catalog.people[:1])
+    license_id = catalog.license(admin, 5)
+    assigned = admin.seats.assign(license_id, people=catalog.people[:1])
 
     def release_dialogs() -> list[ReleaseDialog]:
         return [
@@ -594,24 +574,22 @@ def test_confirm_release_returns_true_once_released(
 
     QTimer.singleShot(0, press_release)
     QTimer.singleShot(5000, give_up)
-    assert confirm_release(None, admin_services, assigned.assignment_ids)
-    assert list(SeatQuery(admin_services.ctx, license_id).keys()) == []
+    assert confirm_release(None, admin, assigned.assignment_ids)
+    assert list(SeatQuery(admin.ctx, license_id).keys()) == []
 
 
-def test_release_departed_states_the_count(
-    qtbot: QtBot, admin_services: Services, catalog: Catalog
-) -> None:
-    license_id = catalog.license(admin_services, 5)
-    admin_services.seats.assign(license_id, people=catalog.people)
-    admin_services.directory.mark_left(catalog.people[0], dt.date.today())
-    dialog = shown(qtbot, ReleaseDepartedDialog(admin_services))
+def test_release_departed_states_the_count(qtbot: QtBot, admin: Services, catalog: Catalog) -> None:
+    license_id = catalog.license(admin, 5)
+    admin.seats.assign(license_id, people=catalog.people)
+    admin.directory.mark_left(catalog.people[0], dt.date.today())
+    dialog = shown(qtbot, ReleaseDepartedDialog(admin))
     assert isinstance(dialog, ReleaseDepartedDialog)
     assert "Release 1 seat held by 1 person who left" in dialog.intro.text()
     click(qtbot, dialog.ok_button)
     assert dialog.released == 1
-    assert len(SeatQuery(admin_services.ctx, license_id).keys()) == 1
+    assert len(SeatQuery(admin.ctx, license_id).keys()) == 1
 
-    again = shown(qtbot, ReleaseDepartedDialog(admin_services))
+    again = shown(qtbot, ReleaseDepartedDialog(admin))
     assert isinstance(again, ReleaseDepartedDialog)
     assert "No one who left" in again.intro.text()
     assert not again.ok_button.isEnabled()
@@ -621,7 +599,7 @@ def test_release_departed_states_the_count(
 
 
 def test_sign_in_wrong_password_stays_open(
-    qtbot: QtBot, workspace: Workspace, admin_services: Services
+    qtbot: QtBot, workspace: Workspace, admin: Services
 ) -> None:
     dialog = shown(qtbot, SignInDialog(workspace))
     assert isinstance(dialog, SignInDialog)
@@ -637,7 +615,7 @@ def test_sign_in_wrong_password_stays_open(
     assert dialog.focusWidget() is dialog.password_edit
     assert not dialog.ok_button.isEnabled()
 
-    qtbot.keyClicks(dialog.password_edit, PASSWORD)
+    qtbot.keyClicks(dialog.password_edit, ADMIN_PASSWORD)
     qtbot.keyClick(dialog.password_edit, Qt.Key.Key_Return)
     assert dialog.result() == QDialog.DialogCode.Accepted
     assert dialog.services is not None
@@ -801,7 +779,7 @@ def test_start_demo_build_can_be_cancelled(
 
 
 def test_sign_in_shows_the_demo_operators(
-    qtbot: QtBot, workspace: Workspace, admin_services: Services, monkeypatch: pytest.MonkeyPatch
+    qtbot: QtBot, workspace: Workspace, admin: Services, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(Workspace, "is_demo", property(lambda _self: True))
     dialog = shown(qtbot, SignInDialog(workspace))
@@ -813,11 +791,9 @@ def test_sign_in_shows_the_demo_operators(
 # ---------------------------------------------------------------------------------- operators
 
 
-def test_operators_model_passes_the_model_tester(
-    qtmodeltester: object, admin_services: Services
-) -> None:
-    admin_services.operators.create("viewer", "Vic", Role.VIEWER, PASSWORD)
-    dialog = OperatorsDialog(admin_services)
+def test_operators_model_passes_the_model_tester(qtmodeltester: object, admin: Services) -> None:
+    admin.operators.create("viewer", "Vic", Role.VIEWER, PASSWORD)
+    dialog = OperatorsDialog(admin)
     try:
         qtmodeltester.check(dialog.model)  # type: ignore[attr-defined]
         assert dialog.model.rowCount() == 2
@@ -826,10 +802,8 @@ def test_operators_model_passes_the_model_tester(
         dialog.deleteLater()
 
 
-def test_operators_refuse_demoting_the_last_administrator(
-    qtbot: QtBot, admin_services: Services
-) -> None:
-    dialog = shown(qtbot, OperatorsDialog(admin_services))
+def test_operators_refuse_demoting_the_last_administrator(qtbot: QtBot, admin: Services) -> None:
+    dialog = shown(qtbot, OperatorsDialog(admin))
     assert isinstance(dialog, OperatorsDialog)
     selected = dialog.selected()
     assert selected is not None
@@ -846,13 +820,11 @@ def test_operators_refuse_demoting_the_last_administrator(
 
     assert form.isVisible()
     assert "admin is the last active administrator" in form.message.text()
-    assert [(o.name, o.role) for o in admin_services.operators.list()] == [
-        ("admin", Role.ADMINISTRATOR)
-    ]
+    assert [(o.name, o.role) for o in admin.operators.list()] == [("admin", Role.ADMINISTRATOR)]
 
 
-def test_operators_add_an_operator(qtbot: QtBot, admin_services: Services) -> None:
-    dialog = shown(qtbot, OperatorsDialog(admin_services))
+def test_operators_add_an_operator(qtbot: QtBot, admin: Services) -> None:
+    dialog = shown(qtbot, OperatorsDialog(admin))
     assert isinstance(dialog, OperatorsDialog)
     click(qtbot, dialog.add_button)
     form = dialog.form
