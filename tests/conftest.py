@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import secrets
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from argon2 import PasswordHasher
@@ -23,10 +25,13 @@ from seatledger.services.core.context import Actor
 from seatledger.services.directory.service import DeviceInput, PersonInput
 from seatledger.services.operators import accounts as operators
 from seatledger.services.operators.session import Services
+from seatledger.store import ledger_store
 from seatledger.store.db import Database
 
 PG_ENV = "SEATLEDGER_TEST_PG"
 PASSWORD = "correct horse"
+# For a test on what does not depend on the engine: only the SQLite run of ``db_url``.
+sqlite_only = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 
 
 def _keep_private(monkeypatch: pytest.MonkeyPatch, home: Path) -> None:
@@ -352,6 +357,21 @@ def module_admin(
 def module_org(module_admin: Services) -> Org:
     """:func:`org`, made once in :func:`module_admin`'s database."""
     return _make_org(module_admin)
+
+
+def ledger_size(db: Database) -> int:
+    """How many entries the ledger holds."""
+    with db.read() as session:
+        return ledger_store.head(session)[0]
+
+
+def last_entry(db: Database) -> dict[str, Any]:
+    """The newest ledger entry's body, with the change (role, reason, before, after) flattened."""
+    with db.engine.connect() as conn:
+        raw = conn.execute(text("SELECT body FROM ledger_entry ORDER BY seq DESC LIMIT 1")).scalar()
+    assert raw is not None
+    body: dict[str, Any] = json.loads(bytes(raw))
+    return body | body.pop("what")
 
 
 def actor_of(services: Services) -> Actor:

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from conftest import PASSWORD
 from seatledger import cli
 from seatledger.domain.alerts import AlertSettings, Rule, parse_days
 from seatledger.domain.licensing import Metric
@@ -25,8 +26,6 @@ from seatledger.services.imports.rules import RuleInput
 from seatledger.services.operators.session import Services
 from seatledger.store.models import Entitlement, LedgerEntry
 from seatledger.store.models_alerts import Alert
-
-PASSWORD = "correct horse"  # conftest's operators'
 
 
 class Clock:

@@ -5,22 +5,18 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy import select
 
+from conftest import PASSWORD, Org, ledger_size
 from seatledger.domain.roles import Role
 from seatledger.errors import AuthenticationError, PermissionDenied, ValidationError
 from seatledger.services.audits.bundle.model import BundleResult, Checkpoint, Decision, Trigger
 from seatledger.services.audits.service import AuditService, Status, Step, add_months, finding_key
 from seatledger.services.operators.session import Services
 from seatledger.services.position.engine import Finding, FindingKind, PositionService
-from seatledger.store import ledger_store
 from seatledger.store.models import LedgerEntry
-
-PASSWORD = "correct horse"  # the conftest operators' password
-Org = Any
 
 TODAY = dt.date.today()
 
@@ -30,11 +26,6 @@ def _last_action(services: Services) -> tuple[str, str]:
         entry = session.scalars(select(LedgerEntry).order_by(LedgerEntry.seq.desc())).first()
     assert entry is not None
     return entry.action, entry.entity_id
-
-
-def _ledger_size(services: Services) -> int:
-    with services.db.read() as session:
-        return ledger_store.head(session)[0]
 
 
 @pytest.fixture
@@ -48,9 +39,9 @@ def departed(admin: Services, org: Org) -> Finding:
 
 
 def test_start_records_a_draft_at_its_first_step(admin: Services, org: Org) -> None:
-    before = _ledger_size(admin)
+    before = ledger_size(admin.db)
     audit_id = admin.audits.start(org.vendor, Trigger.VENDOR_REQUEST, as_of=TODAY)
-    assert _ledger_size(admin) == before + 1
+    assert ledger_size(admin.db) == before + 1
     assert _last_action(admin) == ("audit.start", str(audit_id))
     audit = admin.audits.get(audit_id)
     assert audit.status is Status.DRAFT
@@ -96,7 +87,7 @@ def test_every_step_is_a_ledger_entry_and_resume_state(
     admin: Services, org: Org, departed: Finding
 ) -> None:
     audit_id = admin.audits.start(org.vendor, Trigger.VENDOR_REQUEST, as_of=TODAY)
-    size = _ledger_size(admin)
+    size = ledger_size(admin.db)
     admin.audits.set_scope(audit_id, vendor_id=org.vendor, as_of=TODAY, shelf_days=60)
     admin.audits.set_step(audit_id, Step.FRESHNESS)
     warnings = admin.audits.freshness(audit_id)
@@ -112,7 +103,7 @@ def test_every_step_is_a_ledger_entry_and_resume_state(
     admin.audits.set_step(audit_id, Step.ATTESTATION)
     admin.audits.attest(audit_id, "The position is complete to my knowledge.")
     admin.audits.set_step(audit_id, Step.SIGN)
-    assert _ledger_size(admin) == size + 9
+    assert ledger_size(admin.db) == size + 9
     # a fresh service (the wizard reopened) sees where it stopped
     audit = AuditService(admin.ctx).get(audit_id)
     assert audit.step is Step.SIGN
@@ -126,7 +117,7 @@ def test_every_step_is_a_ledger_entry_and_resume_state(
 
 def test_decisions_are_validated(admin: Services, org: Org, departed: Finding) -> None:
     audit_id = admin.audits.start(org.vendor, Trigger.VENDOR_REQUEST, as_of=TODAY)
-    size = _ledger_size(admin)
+    size = ledger_size(admin.db)
     due = TODAY + dt.timedelta(days=30)
     with pytest.raises(ValidationError, match="who remediates"):
         admin.audits.decide(audit_id, departed, Decision.REMEDIATE, due=due)
@@ -140,13 +131,13 @@ def test_decisions_are_validated(admin: Services, org: Org, departed: Finding) -
         admin.audits.decide(
             audit_id, departed, Decision.REMEDIATE, owner="IT", due=TODAY - dt.timedelta(days=1)
         )
-    assert _ledger_size(admin) == size
+    assert ledger_size(admin.db) == size
     admin.audits.decide(audit_id, departed, Decision.DISPUTE, explanation="She came back.")
     admin.audits.decide(audit_id, departed, Decision.ACCEPT, explanation="Released Monday.")
     decided = admin.audits.decisions(audit_id)
     assert len(decided) == 1
     assert decided[finding_key(departed)].decision is Decision.ACCEPT
-    assert _ledger_size(admin) == size + 2
+    assert ledger_size(admin.db) == size + 2
 
 
 def test_acknowledging_a_warning_that_is_not_there_is_refused(admin: Services, org: Org) -> None:

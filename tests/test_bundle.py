@@ -22,6 +22,7 @@ from cryptography.hazmat.primitives.serialization import (
 )
 from sqlalchemy import text
 
+from conftest import sqlite_only
 from seatledger import cli
 from seatledger.domain.ledger import entry_hash
 from seatledger.errors import Cancelled, LedgerIntegrityError
@@ -47,8 +48,6 @@ from seatledger.services.operators.session import Services
 from seatledger.services.position.engine import PositionService
 
 PASSPHRASE = "a long and private passphrase"
-# Checks of the files alone do not depend on the engine the bundle was read from.
-sqlite_only = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 FILES = {
     "SHA256SUMS",
     "deployments.csv",

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import text
 
+from conftest import PASSWORD
 from seatledger.domain.licensing import Metric
 from seatledger.domain.roles import Role
 from seatledger.errors import LimitExceeded
@@ -19,7 +20,6 @@ from seatledger.services.operators import accounts as operators
 from seatledger.services.operators.session import Services
 from seatledger.store.db import Database
 
-PASSWORD = "correct horse"  # the conftest operators' password
 ROUNDS = 4
 QUANTITY = 3
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 import random
 from collections.abc import Callable
 from decimal import Decimal
@@ -19,6 +18,7 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
 
+from conftest import last_entry, ledger_size, sqlite_only
 from seatledger.domain.normalization import MatchKind
 from seatledger.domain.roles import Role
 from seatledger.errors import (
@@ -36,7 +36,6 @@ from seatledger.services.imports.rules import RuleInput
 from seatledger.services.imports.service import ImportRejected, ImportResult, Preview
 from seatledger.services.operators.accounts import create_first_administrator
 from seatledger.services.operators.session import Services
-from seatledger.store import ledger_store
 from seatledger.store.bulk import Bulk
 from seatledger.store.db import Database
 from seatledger.store.models import (
@@ -52,8 +51,7 @@ from seatledger.store.models import (
     Vendor,
 )
 
-# Reading a file does not depend on the engine: these tests run on SQLite only.
-sqlite_only = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+# Reading a file does not depend on the engine: the tests of it are sqlite_only.
 
 TABLES = (
     "person",
@@ -80,11 +78,6 @@ def write(folder: Path, name: str, data: str | bytes, encoding: str = "utf-8") -
     return path
 
 
-def ledger_size(db: Database) -> int:
-    with db.read() as session:
-        return ledger_store.head(session)[0]
-
-
 def state(db: Database) -> dict[str, Any]:
     """Row counts of every table an import writes, and the ledger's size."""
     with db.engine.connect() as conn:
@@ -93,14 +86,6 @@ def state(db: Database) -> dict[str, Any]:
         }
     counts["ledger"] = ledger_size(db)
     return counts
-
-
-def last_entry(db: Database) -> dict[str, Any]:
-    with db.engine.connect() as conn:
-        raw = conn.execute(text("SELECT body FROM ledger_entry ORDER BY seq DESC LIMIT 1")).scalar()
-    assert raw is not None
-    body: dict[str, Any] = json.loads(bytes(raw))
-    return body | body.pop("what")
 
 
 def commit(services: Services, path: Path, kind: Kind, **options: Any) -> ImportResult:

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import PASSWORD
 from seatledger import cli
 from seatledger.domain.licensing import Metric
 from seatledger.domain.normalization import MatchKind
@@ -31,8 +32,6 @@ from seatledger.services.imports.rules import RuleInput
 from seatledger.services.operators.session import Services
 from seatledger.services.position.engine import Column, FindingKind, PositionRow, PositionService
 from seatledger.store import ledger_store
-
-PASSWORD = "correct horse"  # the conftest operators' password
 
 TODAY = dt.date.today()
 

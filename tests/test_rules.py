@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select
 
+from conftest import last_entry, ledger_size, sqlite_only
 from seatledger.domain.normalization import MatchKind
 from seatledger.domain.roles import Role
 from seatledger.errors import NotFoundError, PermissionDenied, ValidationError
@@ -18,11 +17,9 @@ from seatledger.ingest.formats import Kind
 from seatledger.services.imports.options import ImportOptions
 from seatledger.services.imports.rules import RuleInput, Unmatched
 from seatledger.services.operators.session import Services
-from seatledger.store import ledger_store
 from seatledger.store.models import NormalizationRule, Product, SoftwareTitle
 
-# The rules' logic does not depend on the engine: these run on SQLite only.
-sqlite_only = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+# The rules' logic does not depend on the engine: their tests are sqlite_only.
 
 INVENTORY = (
     "Host name,Publisher,Title,Version\n"
@@ -34,19 +31,6 @@ INVENTORY = (
     "WS-2,Microsoft Corporation,Microsoft Visio Standard 2021,16.0.1\n"
     "WS-1,Igor Pavlov,7-Zip 23.01 (x64),23.01\n"
 )
-
-
-def ledger_size(services: Services) -> int:
-    with services.db.read() as session:
-        return ledger_store.head(session)[0]
-
-
-def last_entry(services: Services) -> dict[str, Any]:
-    with services.db.engine.connect() as conn:
-        raw = conn.execute(text("SELECT body FROM ledger_entry ORDER BY seq DESC LIMIT 1")).scalar()
-    assert raw is not None
-    body: dict[str, Any] = json.loads(bytes(raw))
-    return body | body.pop("what")
 
 
 def mapped(services: Services) -> dict[tuple[str, str], str | None]:
@@ -92,11 +76,11 @@ def test_unmatched_lists_titles_with_versions_and_installs(
 def test_add_maps_titles_at_once_in_one_ledger_entry(
     admin: Services, inventory: dict[str, int]
 ) -> None:
-    size = ledger_size(admin)
+    size = ledger_size(admin.db)
     rule_id, remapped = admin.rules.add(RuleInput(inventory["acrobat"], " adobe acrobat dc "))
     assert remapped == 2  # two versions, three installs
-    assert ledger_size(admin) == size + 1
-    entry = last_entry(admin)
+    assert ledger_size(admin.db) == size + 1
+    entry = last_entry(admin.db)
     assert (entry["action"], entry["entity_id"]) == ("rule.create", str(rule_id))
     assert entry["after"]["title"] == "adobe acrobat dc"
     assert entry["after"]["titles_remapped"] == 2
@@ -146,7 +130,7 @@ def test_wildcard_regex_version_range_and_priority(
 def test_add_many_maps_several_titles_in_one_entry(
     admin: Services, inventory: dict[str, int]
 ) -> None:
-    size = ledger_size(admin)
+    size = ledger_size(admin.db)
     remapped = admin.rules.add_many(
         inventory["visio"],
         [
@@ -155,8 +139,8 @@ def test_add_many_maps_several_titles_in_one_entry(
         ],
     )
     assert remapped == 2
-    assert ledger_size(admin) == size + 1
-    assert len(last_entry(admin)["after"]["rules"]) == 2
+    assert ledger_size(admin.db) == size + 1
+    assert len(last_entry(admin.db)["after"]["rules"]) == 2
     assert {u.title for u in admin.rules.unmatched()} == {
         "Adobe Acrobat DC",
         "Adobe Acrobat Reader",
@@ -166,10 +150,10 @@ def test_add_many_maps_several_titles_in_one_entry(
 
 def test_delete_maps_titles_back(admin: Services, inventory: dict[str, int]) -> None:
     rule_id, _ = admin.rules.add(RuleInput(inventory["acrobat"], "Adobe Acrobat DC"))
-    size = ledger_size(admin)
+    size = ledger_size(admin.db)
     assert admin.rules.delete(rule_id, "mapped by mistake") == 2
-    assert ledger_size(admin) == size + 1
-    entry = last_entry(admin)
+    assert ledger_size(admin.db) == size + 1
+    entry = last_entry(admin.db)
     assert (entry["action"], entry["reason"]) == ("rule.delete", "mapped by mistake")
     assert entry["before"]["title"] == "Adobe Acrobat DC"
     assert set(mapped(admin).values()) == {None}
@@ -203,14 +187,14 @@ _BAD_RULES = [
 def test_bad_rules_are_refused_and_change_nothing(
     admin: Services, inventory: dict[str, int]
 ) -> None:
-    size = ledger_size(admin)
+    size = ledger_size(admin.db)
     for data, message in _BAD_RULES:
         rule = (
             data if data.product_id else dataclasses.replace(data, product_id=inventory["acrobat"])
         )
         with pytest.raises(ValidationError, match=message):
             admin.rules.add(rule)
-    assert ledger_size(admin) == size
+    assert ledger_size(admin.db) == size
     with admin.db.read() as session:
         assert session.scalars(select(NormalizationRule)).all() == []
 
@@ -219,7 +203,7 @@ def test_bad_rules_are_refused_and_change_nothing(
 def test_add_many_refuses_bad_titles_and_no_titles(
     admin: Services, inventory: dict[str, int]
 ) -> None:
-    size = ledger_size(admin)
+    size = ledger_size(admin.db)
     with pytest.raises(ValidationError, match="at least one"):
         admin.rules.add_many(inventory["visio"], [])
     with pytest.raises(ValidationError, match="title"):
@@ -228,7 +212,7 @@ def test_add_many_refuses_bad_titles_and_no_titles(
         admin.rules.add_many(inventory["visio"], [("Microsoft", "V" * 501)])
     with pytest.raises(ValidationError, match="product"):
         admin.rules.add_many(999, [("Microsoft", "Visio")])
-    assert ledger_size(admin) == size
+    assert ledger_size(admin.db) == size
     assert admin.rules.rules() == []
 
 
@@ -238,7 +222,7 @@ def test_roles_without_license_rights_cannot_edit_rules(
 ) -> None:
     admin = as_role(Role.ADMINISTRATOR)
     rule_id, _ = admin.rules.add(RuleInput(inventory["acrobat"], "Adobe Acrobat DC"))
-    size = ledger_size(admin)
+    size = ledger_size(admin.db)
     for role in (Role.VIEWER, Role.AUDITOR):
         services = as_role(role)
         with pytest.raises(PermissionDenied):
@@ -248,6 +232,6 @@ def test_roles_without_license_rights_cannot_edit_rules(
         with pytest.raises(PermissionDenied):
             services.rules.delete(rule_id)
         assert len(services.rules.rules()) == 1  # reading is allowed
-    assert ledger_size(admin) == size + 2  # the two operators made
+    assert ledger_size(admin.db) == size + 2  # the two operators made
     manager = as_role(Role.LICENSE_MANAGER)
     assert manager.rules.delete(rule_id) == 2

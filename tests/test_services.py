@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import json
 import random
 import re
 from collections.abc import Callable
@@ -15,6 +14,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select, text
 
+from conftest import PASSWORD, last_entry, ledger_size
 from seatledger.domain.licensing import Metric
 from seatledger.domain.roles import Role
 from seatledger.errors import (
@@ -32,31 +32,14 @@ from seatledger.services.directory.service import DeviceInput, PersonInput
 from seatledger.services.ledger import verify as ledger
 from seatledger.services.operators import accounts as operators
 from seatledger.services.operators.session import Services
-from seatledger.store import ledger_store
 from seatledger.store.db import Database
 from seatledger.store.models import Base, Entitlement, Operator, SeatAssignment
 
-PASSWORD = "correct horse"  # the conftest operators' password
 PRODUCTION_HASHER = operators._hasher
 TODAY = dt.date.today()
 
 
 # ------------------------------------------------------------------------------------ helpers
-
-
-def ledger_size(db: Database) -> int:
-    with db.read() as session:
-        return ledger_store.head(session)[0]
-
-
-def last_entry(db: Database) -> dict[str, Any]:
-    """The newest ledger entry's body, with the change (role, reason, before, after) flattened."""
-    with db.engine.connect() as conn:
-        raw = conn.execute(text("SELECT body FROM ledger_entry ORDER BY seq DESC LIMIT 1")).scalar()
-    assert raw is not None
-    body: dict[str, Any] = json.loads(bytes(raw))
-    change: dict[str, Any] = body.pop("what", {})
-    return body | change
 
 
 def state(db: Database) -> dict[str, list[tuple[Any, ...]]]:
