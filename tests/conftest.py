@@ -64,6 +64,14 @@ def fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
     _hash_fast(monkeypatch)
 
 
+def _reset_postgres(url: str) -> None:
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
 def _base_postgres_url() -> str:
     """The test PostgreSQL URL; CI must have one, a developer may go without."""
     url = os.environ.get(PG_ENV, "")
@@ -74,8 +82,8 @@ def _base_postgres_url() -> str:
     return url
 
 
-# What makes a migrated PostgreSQL schema what it is, besides its rows: the tables, columns,
-# defaults, indexes, constraints, triggers (and whether they are enabled), functions, the
+# What makes a migrated PostgreSQL schema what it is, besides its rows: the tables, columns (in
+# order), defaults, indexes, constraints, triggers (and whether they are enabled), functions, the
 # Alembic revision, and whether any table has been analyzed.  A test that changed any of it
 # gets a freshly migrated schema; one that only wrote rows gets its tables truncated.
 _SCHEMA_FINGERPRINT = """
@@ -83,8 +91,8 @@ SELECT md5(string_agg(item, ',' ORDER BY item)) FROM (
   SELECT concat('rel:', relname, ':', relkind) FROM pg_class
    WHERE relnamespace = 'public'::regnamespace
   UNION ALL
-  SELECT concat('col:', attrelid::regclass, '.', attname, ':', format_type(atttypid, atttypmod),
-                ':', attnotnull)
+  SELECT concat('col:', attrelid::regclass, '.', attnum, ':', attname, ':',
+                format_type(atttypid, atttypmod), ':', attnotnull)
     FROM pg_attribute
    WHERE attrelid IN (SELECT oid FROM pg_class WHERE relnamespace = 'public'::regnamespace)
      AND attnum > 0 AND NOT attisdropped
@@ -138,9 +146,7 @@ class PostgresDatabase:
 
     def empty(self) -> None:
         """No tables at all: a database SeatLedger has never opened."""
-        with self._engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
+        _reset_postgres(self.url)
 
     def migrated(self) -> None:
         """A freshly migrated database: the schema at head, every table empty."""
