@@ -42,6 +42,7 @@ def read(
     return snapshot, list(records), problems
 
 
+@pytest.mark.slow
 def test_a_snapshot_cut_at_any_byte_is_refused_or_holds_only_whole_blocks(
     tmp_path: Path,
 ) -> None:

@@ -87,6 +87,7 @@ def test_a_tampered_proof_hash_fails() -> None:
         assert not verify_consistency(13, 37, tree.root(13), root, bad)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_random_sizes_up_to_a_million(seed: int) -> None:
     chance = random.Random(seed)

@@ -204,6 +204,7 @@ def older(
     yield entry, url
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("older", BUILT, ids=[e["file"] for e in BUILT], indirect=True)
 def test_every_older_database_upgrades_with_its_figures_intact(
     older: tuple[dict[str, Any], str], tmp_path: Path
@@ -452,6 +453,7 @@ def test_reading_the_upgraded_file_needs_no_sign_in(oldest: Path) -> None:
         again.dispose()
 
 
+@pytest.mark.slow
 def test_killing_the_upgrade_at_any_moment_leaves_the_old_or_the_new_database(
     tmp_path: Path,
 ) -> None:
