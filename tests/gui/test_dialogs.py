@@ -392,15 +392,15 @@ def test_mark_left_records_the_date_and_reason(
 
 
 def test_mark_left_counts_the_seats_held_in_words(
-    qtbot: QtBot, admin_services: Services, catalog: Catalog
+    qtbot: QtBot, admin: Services, catalog: Catalog
 ) -> None:
-    one, two = catalog.license(admin_services, 5), catalog.license(admin_services, 5)
+    one, two = catalog.license(admin, 5), catalog.license(admin, 5)
     person = catalog.people[0]
-    admin_services.seats.assign(one, people=[person])
-    dialog = shown(qtbot, MarkLeftDialog(admin_services, person))
+    admin.seats.assign(one, people=[person])
+    dialog = shown(qtbot, MarkLeftDialog(admin, person))
     assert "They hold 1 seat; it stays assigned (and shows as a finding)" in dialog.intro.text()
-    admin_services.seats.assign(two, people=[person])
-    dialog = shown(qtbot, MarkLeftDialog(admin_services, person))
+    admin.seats.assign(two, people=[person])
+    dialog = shown(qtbot, MarkLeftDialog(admin, person))
     assert "They hold 2 seats; the seats stay assigned" in dialog.intro.text()
 
 
