@@ -1614,7 +1614,7 @@ def _write(
             raw.execute("PRAGMA synchronous = OFF")
             raw.execute(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
             # Every id written is one the plan gave out, so the three parent lookups per seat
-            # prove nothing (tests/test_demo.py checks the result with foreign_key_check).
+            # prove nothing (tests/demo/test_demo.py checks the result with foreign_key_check).
             raw.execute("PRAGMA foreign_keys = OFF")
         try:
             with conn.begin():

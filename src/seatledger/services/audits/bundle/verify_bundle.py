@@ -131,7 +131,8 @@ def _pem_der(pem: bytes, label: str) -> bytes | None:
 # --------------------------------------------------------------------- Ed25519 (RFC 8032)
 # Verification only, with the standard library, so that this script runs where the
 # `cryptography` package is not installed; it is used only then.  Checked against RFC 8032's
-# test vectors (tests/test_verify_bundle_stdlib.py).  Not constant-time: it handles public data.
+# test vectors (tests/services/test_verify_bundle_stdlib.py).  Not constant-time: it handles
+# public data.
 
 _P = 2**255 - 19
 _Point = tuple[int, int, int, int]  # extended coordinates (X, Y, Z, T)

@@ -1357,7 +1357,7 @@ def test_history_lists_imports_newest_first(admin: Services, tmp_path: Path) -> 
     ]
 
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).parents[1] / "data"
 _SAMPLE_ORDER = [
     ("people_hr.csv", Kind.PEOPLE),
     ("people_adusers.csv", Kind.PEOPLE),

@@ -235,7 +235,7 @@ def test_ledger_jsonl_holds_the_stored_bytes(admin: Services, bundle: BundleResu
 def test_report_json_follows_its_schema(bundle_copy: BundleResult) -> None:
     document = json.loads((bundle_copy.folder / "report.json").read_bytes())
     schema = json.loads(
-        (Path(__file__).parents[1] / "docs" / "report.schema.json").read_text(encoding="utf-8")
+        (Path(__file__).parents[2] / "docs" / "report.schema.json").read_text(encoding="utf-8")
     )
     assert document["schema"] == "seatledger-report/1"
     assert set(schema["required"]) <= set(document)

@@ -1227,7 +1227,7 @@ def test_configuration_manager_device_query_columns() -> None:
     }
 
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).parents[1] / "data"
 _DATA_KINDS = {
     "people": Kind.PEOPLE,
     "devices": Kind.DEVICES,

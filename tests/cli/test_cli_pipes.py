@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-CORPUS = Path(__file__).parent / "upgrade_corpus"
+CORPUS = Path(__file__).parents[1] / "upgrade_corpus"
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from seatledger.services.imports.rules import RuleInput
 from seatledger.services.operators.session import Services
 from seatledger.services.position.engine import PositionService
 
-SAMPLE = Path(__file__).parent / "data" / "lmstat.txt"
+SAMPLE = Path(__file__).parents[1] / "data" / "lmstat.txt"
 
 HEAD = """lmutil - Copyright (c) 1989-2023 Flexera. All Rights Reserved.
 Flexible License Manager status on Thu 3/5/2026 10:30

@@ -10,7 +10,7 @@ import pytest
 from seatledger import cli
 from seatledger.paths import replaced
 
-CORPUS = Path(__file__).parent / "upgrade_corpus"
+CORPUS = Path(__file__).parents[1] / "upgrade_corpus"
 
 
 @pytest.fixture

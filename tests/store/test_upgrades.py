@@ -40,7 +40,7 @@ from seatledger.services.position.engine import PositionService
 from seatledger.store.db import HEAD_REVISION, MIGRATIONS, Database
 from seatledger.store.models import LedgerEntry
 
-CORPUS = Path(__file__).parent / "upgrade_corpus"
+CORPUS = Path(__file__).parents[1] / "upgrade_corpus"
 MANIFEST: dict[str, Any] = json.loads((CORPUS / "manifest.json").read_text(encoding="utf-8"))
 BUILT = [entry for entry in MANIFEST["files"] if entry["status"] == "ok"]
 DEMO_PASSWORD = "demo"

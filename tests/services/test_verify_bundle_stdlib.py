@@ -21,7 +21,7 @@ from seatledger.services.audits.signing import SigningService
 from seatledger.services.operators.session import Services
 from seatledger.store.db import Database
 
-CORPUS = Path(__file__).parent / "upgrade_corpus"
+CORPUS = Path(__file__).parents[1] / "upgrade_corpus"
 PASSPHRASE = "a long enough passphrase"
 
 # RFC 8032 section 7.1, tests 1 to 3: public key, message, signature.
