@@ -9,29 +9,31 @@ them and never build a context themselves.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from seatledger.services import details, lookups
-from seatledger.services.catalog.queries import (
-    WARNING_PERCENT,
-    EntitlementColumn,
-    EntitlementQuery,
-    EntitlementRow,
-    EntitlementState,
-)
+from seatledger.services.catalog.queries import EntitlementQuery, EntitlementRow
 from seatledger.services.catalog.service import EntitlementInput
 from seatledger.services.core.context import Context
-from seatledger.services.directory.queries import (
-    DeviceColumn,
-    DeviceQuery,
-    PeopleColumn,
-    PeopleQuery,
-)
+from seatledger.services.directory.queries import DeviceQuery, PeopleQuery
 from seatledger.services.directory.service import DeviceInput, PersonInput
 from seatledger.services.ledger.activity import ActivityFilter, ActivityQuery, ledger_entry
 from seatledger.services.lookups import Counts
 from seatledger.services.seats.queries import SeatColumn, SeatQuery
+
+P = ParamSpec("P")
+Q = TypeVar("Q")
+
+
+def _bound(query: Callable[Concatenate[Context, P], Q]) -> Callable[Concatenate[Reads, P], Q]:
+    """A method of :class:`Reads` that makes ``query`` over the session's context."""
+
+    def bound(self: Reads, /, *args: P.args, **kwargs: P.kwargs) -> Q:
+        return query(self._ctx, *args, **kwargs)
+
+    bound.__doc__ = query.__doc__
+    return bound
 
 
 class Reads:
@@ -42,60 +44,12 @@ class Reads:
 
     # -- tables ----------------------------------------------------------------------------
 
-    def entitlements(
-        self,
-        text: str = "",
-        sort_column: int = EntitlementColumn.VENDOR,
-        descending: bool = False,
-        *,
-        over_limit_only: bool = False,
-        state: EntitlementState = EntitlementState.ALL,
-        warning_percent: int = WARNING_PERCENT,
-    ) -> EntitlementQuery:
-        """Licenses matching a search, in display order (see :class:`EntitlementQuery`)."""
-        return EntitlementQuery(
-            self._ctx,
-            text,
-            sort_column,
-            descending,
-            over_limit_only=over_limit_only,
-            state=state,
-            warning_percent=warning_percent,
-        )
-
-    def people(
-        self,
-        text: str = "",
-        sort_column: int = PeopleColumn.NAME,
-        descending: bool = False,
-        *,
-        team_id: int | None = None,
-        status: str | None = None,
-        without_seat_of: int | None = None,
-    ) -> PeopleQuery:
-        """People matching a search, in display order (see :class:`PeopleQuery`)."""
-        return PeopleQuery(
-            self._ctx,
-            text,
-            sort_column,
-            descending,
-            team_id=team_id,
-            status=status,
-            without_seat_of=without_seat_of,
-        )
-
-    def devices(
-        self,
-        text: str = "",
-        sort_column: int = DeviceColumn.HOSTNAME,
-        descending: bool = False,
-        *,
-        without_seat_of: int | None = None,
-    ) -> DeviceQuery:
-        """Devices matching a search, in display order (see :class:`DeviceQuery`)."""
-        return DeviceQuery(
-            self._ctx, text, sort_column, descending, without_seat_of=without_seat_of
-        )
+    entitlements = _bound(EntitlementQuery)
+    """Licenses matching a search, in display order (see :class:`EntitlementQuery`)."""
+    people = _bound(PeopleQuery)
+    """People matching a search, in display order (see :class:`PeopleQuery`)."""
+    devices = _bound(DeviceQuery)
+    """Devices matching a search, in display order (see :class:`DeviceQuery`)."""
 
     def seats(
         self,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
@@ -12,8 +12,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, case, func, literal, or_, select, true
 
 from seatledger.domain.licensing import Metric
-from seatledger.services.core.context import Context
-from seatledger.services.core.tables import Row, TableColumn, contains, titles
+from seatledger.services.core.tables import Row, SearchedQuery, TableColumn, contains, titles
 from seatledger.store.models import Entitlement, Product, Vendor
 
 EXPIRING_DAYS = 60
@@ -147,30 +146,18 @@ class EntitlementColumn(TableColumn):
     TERM_END = 7, "Term end"
 
 
-class EntitlementQuery:
+@dataclass(eq=False)
+class EntitlementQuery(SearchedQuery):
     """Entitlements with vendor and product, filtered by text, sorted by any column."""
 
-    columns: tuple[str, ...] = titles(EntitlementColumn)
-    sortable: tuple[bool, ...] = (True,) * len(EntitlementColumn)
+    columns = titles(EntitlementColumn)
+    sortable = (True,) * len(EntitlementColumn)
 
-    def __init__(
-        self,
-        ctx: Context,
-        text: str = "",
-        sort_column: int = EntitlementColumn.VENDOR,
-        descending: bool = False,
-        *,
-        over_limit_only: bool = False,
-        state: EntitlementState = EntitlementState.ALL,
-        warning_percent: int = WARNING_PERCENT,
-    ) -> None:
-        self._ctx = ctx
-        self.text = text.strip()
-        self.sort_column = sort_column
-        self.descending = descending
-        self.over_limit_only = over_limit_only
-        self.state = state
-        self.warning_percent = warning_percent
+    sort_column: int = EntitlementColumn.VENDOR
+    _: KW_ONLY
+    over_limit_only: bool = False
+    state: EntitlementState = EntitlementState.ALL
+    warning_percent: int = WARNING_PERCENT
 
     def _order(self) -> list[Any]:
         utilization = case(

@@ -11,13 +11,17 @@ and the dialogs showing it use too.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from enum import IntEnum
-from typing import Any, Protocol, Self
+from typing import TYPE_CHECKING, Any, Protocol, Self
 
-from sqlalchemy import ColumnElement, func
+from sqlalchemy import ColumnElement, Select, func
 
 from seatledger.domain.validation import SEARCH_MAX
 from seatledger.errors import ValidationError
+
+if TYPE_CHECKING:
+    from seatledger.services.core.context import Context
 
 Row = tuple[Any, ...]
 
@@ -56,6 +60,35 @@ class TableQuery(Protocol):
     def rows(self, keys: Sequence[int]) -> dict[int, Row]:
         """The display rows for ``keys`` (any order), by key."""
         ...
+
+
+@dataclass(eq=False)
+class SearchedQuery:
+    """A table query over a search text, sorted by one column, the key column breaking ties.
+
+    A subclass (a dataclass too) gives ``sort_column`` its default and adds its filters as
+    keyword-only fields; ``Reads`` binds it to the session's context.
+    """
+
+    _ctx: Context
+    text: str = ""
+    sort_column: int = 0
+    descending: bool = False
+
+    def __post_init__(self) -> None:
+        self.text = self.text.strip()
+
+    def _ordered_keys(self, query: Select[Any], primary: Any, key: Any) -> list[int]:
+        """The keys ``query`` selects, by ``primary`` then ``key``, both in the sort's direction."""
+        order = primary.desc() if self.descending else primary.asc()
+        tie = key.desc() if self.descending else key.asc()
+        with self._ctx.read() as session:
+            return list(session.scalars(query.order_by(order, tie)))
+
+    def _rows_by_key(self, query: Select[Any]) -> dict[int, Row]:
+        """The rows ``query`` selects (the key first), by key."""
+        with self._ctx.read() as session:
+            return {r[0]: tuple(r[1:]) for r in session.execute(query)}
 
 
 def _like(text: str) -> str:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import KW_ONLY, dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, func, or_, select
 
-from seatledger.services.core.context import Context
-from seatledger.services.core.tables import Row, TableColumn, contains, titles
+from seatledger.services.core.tables import Row, SearchedQuery, TableColumn, contains, titles
 from seatledger.store.models import Device, Person, SeatAssignment, Team
 
 
@@ -23,6 +23,11 @@ def _holds(holder: ColumnElement[bool], entitlement_id: int) -> ColumnElement[bo
         )
         .exists()
     )
+
+
+def _seats_held(holder: ColumnElement[bool]) -> Any:
+    """How many open seats the holder holds (a scalar subquery)."""
+    return select(func.count()).where(holder, SeatAssignment.ended_at.is_(None)).scalar_subquery()
 
 
 class PeopleColumn(TableColumn):
@@ -48,40 +53,24 @@ class DeviceColumn(TableColumn):
     SEATS = 6, "Seats"
 
 
-class PeopleQuery:
+@dataclass(eq=False)
+class PeopleQuery(SearchedQuery):
     """People with their team and the number of seats they hold."""
 
-    columns: tuple[str, ...] = titles(PeopleColumn)
-    sortable: tuple[bool, ...] = (True,) * len(PeopleColumn)
+    columns = titles(PeopleColumn)
+    sortable = (True,) * len(PeopleColumn)
     # Each row carries the date the person left after the shown columns (for the status text).
     DATE_LEFT = len(PeopleColumn)
 
-    def __init__(
-        self,
-        ctx: Context,
-        text: str = "",
-        sort_column: int = PeopleColumn.NAME,
-        descending: bool = False,
-        *,
-        team_id: int | None = None,
-        status: str | None = None,
-        without_seat_of: int | None = None,
-    ) -> None:
-        self._ctx = ctx
-        self.text = text.strip()
-        self.sort_column = sort_column
-        self.descending = descending
-        self.team_id = team_id
-        self.status = status
-        self.without_seat_of = without_seat_of
+    sort_column: int = PeopleColumn.NAME
+    _: KW_ONLY
+    team_id: int | None = None
+    status: str | None = None
+    without_seat_of: int | None = None
 
     @staticmethod
     def _seats() -> Any:
-        return (
-            select(func.count())
-            .where(SeatAssignment.person_id == Person.id, SeatAssignment.ended_at.is_(None))
-            .scalar_subquery()
-        )
+        return _seats_held(SeatAssignment.person_id == Person.id)
 
     def keys(self) -> Sequence[int]:
         """Matching person ids in display order."""
@@ -114,10 +103,7 @@ class PeopleQuery:
             conditions.append(~_holds(SeatAssignment.person_id == Person.id, self.without_seat_of))
         if conditions:
             query = query.where(and_(*conditions))
-        order = primary.desc() if self.descending else primary.asc()
-        tie = Person.id.desc() if self.descending else Person.id.asc()
-        with self._ctx.read() as session:
-            return list(session.scalars(query.order_by(order, tie)))
+        return self._ordered_keys(query, primary, Person.id)
 
     def rows(self, keys: Sequence[int]) -> dict[int, Row]:
         """Rows: employee id, name, email, team, status, seats held, date left."""
@@ -135,38 +121,23 @@ class PeopleQuery:
             .outerjoin(Team, Person.team_id == Team.id)
             .where(Person.id.in_(list(keys)))
         )
-        with self._ctx.read() as session:
-            return {r[0]: tuple(r[1:]) for r in session.execute(query)}
+        return self._rows_by_key(query)
 
 
-class DeviceQuery:
+@dataclass(eq=False)
+class DeviceQuery(SearchedQuery):
     """Devices with their owner and the number of seats they hold."""
 
-    columns: tuple[str, ...] = titles(DeviceColumn)
-    sortable: tuple[bool, ...] = (True,) * len(DeviceColumn)
+    columns = titles(DeviceColumn)
+    sortable = (True,) * len(DeviceColumn)
 
-    def __init__(
-        self,
-        ctx: Context,
-        text: str = "",
-        sort_column: int = DeviceColumn.HOSTNAME,
-        descending: bool = False,
-        *,
-        without_seat_of: int | None = None,
-    ) -> None:
-        self._ctx = ctx
-        self.text = text.strip()
-        self.sort_column = sort_column
-        self.descending = descending
-        self.without_seat_of = without_seat_of
+    sort_column: int = DeviceColumn.HOSTNAME
+    _: KW_ONLY
+    without_seat_of: int | None = None
 
     @staticmethod
     def _seats() -> Any:
-        return (
-            select(func.count())
-            .where(SeatAssignment.device_id == Device.id, SeatAssignment.ended_at.is_(None))
-            .scalar_subquery()
-        )
+        return _seats_held(SeatAssignment.device_id == Device.id)
 
     def keys(self) -> Sequence[int]:
         """Matching device ids in display order."""
@@ -191,10 +162,7 @@ class DeviceQuery:
             query = query.where(
                 ~_holds(SeatAssignment.device_id == Device.id, self.without_seat_of)
             )
-        order = primary.desc() if self.descending else primary.asc()
-        tie = Device.id.desc() if self.descending else Device.id.asc()
-        with self._ctx.read() as session:
-            return list(session.scalars(query.order_by(order, tie)))
+        return self._ordered_keys(query, primary, Device.id)
 
     def rows(self, keys: Sequence[int]) -> dict[int, Row]:
         """Rows: host name, serial, owner, processors, cores, OS, seats held."""
@@ -212,5 +180,4 @@ class DeviceQuery:
             .outerjoin(Person, Device.owner_id == Person.id)
             .where(Device.id.in_(list(keys)))
         )
-        with self._ctx.read() as session:
-            return {r[0]: tuple(r[1:]) for r in session.execute(query)}
+        return self._rows_by_key(query)
