@@ -39,7 +39,8 @@ from seatledger.services.catalog.queries import (
     entitlement_state_condition,
 )
 from seatledger.services.core.context import Context
-from seatledger.store.models import Entitlement, Person, Product, SeatAssignment, Setting, Vendor
+from seatledger.services.core.selects import entitlement_titles
+from seatledger.store.models import Entitlement, Person, SeatAssignment, Setting
 from seatledger.store.models_alerts import Alert
 
 TOP_N = 10
@@ -211,16 +212,7 @@ def _top(session: Session, limit: int) -> list[Utilization]:
         .scalar_subquery()
     )
     rows = session.execute(
-        select(
-            Entitlement.id,
-            Vendor.name,
-            Product.name,
-            Entitlement.name,
-            Entitlement.seats_used,
-            Entitlement.quantity,
-        )
-        .join(Product, Entitlement.product_id == Product.id)
-        .join(Vendor, Product.vendor_id == Vendor.id)
+        entitlement_titles(Entitlement.seats_used, Entitlement.quantity)
         .where(Entitlement.id.in_(chosen))
         .order_by(*order)
     )

@@ -53,6 +53,7 @@ from seatledger.domain.licensing import Metric
 from seatledger.domain.roles import Permission
 from seatledger.errors import NotFoundError, ValidationError
 from seatledger.services.core.context import Appended, Change, Context, iso
+from seatledger.services.core.selects import titled
 from seatledger.services.position.engine import in_term
 from seatledger.store.models import (
     Device,
@@ -126,21 +127,16 @@ _NTH_SEAT_CHANGE = (
     .offset(bindparam("skip"))
     .limit(1)
 )
-_LEVELS = (
-    select(
-        Entitlement.id,
-        Entitlement.metric,
-        Entitlement.quantity,
-        Entitlement.seats_used,
-        Entitlement.retired,
-        Vendor.name,
-        Product.name,
-        Entitlement.name,
-    )
-    .join(Product, Entitlement.product_id == Product.id)
-    .join(Vendor, Product.vendor_id == Vendor.id)
-    .where(Entitlement.id.in_(bindparam("ids", expanding=True)))
-)
+_LEVELS = titled(
+    Entitlement.id,
+    Entitlement.metric,
+    Entitlement.quantity,
+    Entitlement.seats_used,
+    Entitlement.retired,
+    Vendor.name,
+    Product.name,
+    Entitlement.name,
+).where(Entitlement.id.in_(bindparam("ids", expanding=True)))
 
 
 def load_settings(session: Session) -> AlertSettings:

@@ -9,9 +9,10 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, literal, or_, select, true
+from sqlalchemy import ColumnElement, and_, case, func, literal, or_, true
 
 from seatledger.domain.licensing import Metric
+from seatledger.services.core.selects import entitlement_titles, titled
 from seatledger.services.core.tables import Row, SearchedQuery, TableColumn, contains, titles
 from seatledger.store.models import Entitlement, Product, Vendor
 
@@ -183,12 +184,7 @@ class EntitlementQuery(SearchedQuery):
 
     def keys(self) -> Sequence[int]:
         """Matching entitlement ids in display order."""
-        query = (
-            select(Entitlement.id)
-            .join(Product, Entitlement.product_id == Product.id)
-            .join(Vendor, Product.vendor_id == Vendor.id)
-            .where(Entitlement.retired.is_(False))
-        )
+        query = titled(Entitlement.id).where(Entitlement.retired.is_(False))
         if self.text:
             query = query.where(
                 or_(
@@ -217,25 +213,16 @@ class EntitlementQuery(SearchedQuery):
 
     def entitlements(self, keys: Sequence[int]) -> dict[int, EntitlementRow]:
         """The entitlement rows for ``keys``."""
-        query = (
-            select(  # labelled as EntitlementRow's fields
-                Entitlement.id,
-                Vendor.name.label("vendor"),
-                Product.name.label("product"),
-                Entitlement.name,
-                Entitlement.metric,
-                Entitlement.quantity,
-                Entitlement.seats_used.label("used"),
-                Entitlement.term_start,
-                Entitlement.term_end,
-                Entitlement.unit_cost,
-                Entitlement.currency,
-                Entitlement.po_reference,
-            )
-            .join(Product, Entitlement.product_id == Product.id)
-            .join(Vendor, Product.vendor_id == Vendor.id)
-            .where(Entitlement.id.in_(list(keys)))
-        )
+        query = entitlement_titles(  # labelled as EntitlementRow's fields
+            Entitlement.metric,
+            Entitlement.quantity,
+            Entitlement.seats_used.label("used"),
+            Entitlement.term_start,
+            Entitlement.term_end,
+            Entitlement.unit_cost,
+            Entitlement.currency,
+            Entitlement.po_reference,
+        ).where(Entitlement.id.in_(list(keys)))
         with self._ctx.read() as session:
             return {
                 r.id: EntitlementRow(**{**r._asdict(), "metric": Metric(r.metric)})

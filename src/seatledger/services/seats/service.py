@@ -19,7 +19,8 @@ from seatledger.domain.licensing import LimitState, Metric, check_assignment, un
 from seatledger.domain.roles import Permission, allows
 from seatledger.errors import LimitExceeded, NotFoundError, PermissionDenied, ValidationError
 from seatledger.services.core.context import Context
-from seatledger.store.models import Device, Entitlement, Person, Product, SeatAssignment, Vendor
+from seatledger.services.core.selects import entitlement_titles
+from seatledger.store.models import Device, Entitlement, Person, SeatAssignment
 
 ASSIGN = "assign or release seats"
 _CHUNK = 900  # stays under SQLite's bound-parameter limit
@@ -56,11 +57,7 @@ class _Target:
     @classmethod
     def load(cls, session: Session, entitlement_id: int) -> _Target:
         row = session.execute(
-            select(
-                Entitlement.id,
-                Vendor.name.label("vendor"),
-                Product.name.label("product"),
-                Entitlement.name,
+            entitlement_titles(
                 Entitlement.metric,
                 Entitlement.quantity,
                 Entitlement.seats_used,
@@ -69,8 +66,6 @@ class _Target:
                 Entitlement.min_cores_per_processor,
                 Entitlement.retired,
             )
-            .join(Product, Entitlement.product_id == Product.id)
-            .join(Vendor, Product.vendor_id == Vendor.id)
             .where(Entitlement.id == entitlement_id)
             .with_for_update(of=Entitlement)
         ).first()

@@ -54,6 +54,7 @@ from seatledger.errors import NotFoundError, ValidationError
 from seatledger.lazy import LazyModule
 from seatledger.services import lookups
 from seatledger.services.core.context import Context
+from seatledger.services.core.selects import entitlement_titles, titled
 from seatledger.services.lookups import NamedItem
 from seatledger.services.usage.sessions import checked_in, out_during, sampling_interval
 from seatledger.store.models import (
@@ -137,15 +138,7 @@ class UsageHistoryService:
         """Every license as 'Vendor Product — name (#id)', by vendor and product."""
         with self._ctx.read() as session:
             rows = session.execute(
-                select(
-                    Entitlement.id,
-                    Vendor.name.label("vendor"),
-                    Product.name.label("product"),
-                    Entitlement.name,
-                )
-                .join(Product, Entitlement.product_id == Product.id)
-                .join(Vendor, Product.vendor_id == Vendor.id)
-                .order_by(Vendor.name, Product.name, Entitlement.id)
+                entitlement_titles().order_by(Vendor.name, Product.name, Entitlement.id)
             ).all()
         return [
             NamedItem(
@@ -471,15 +464,12 @@ def _describe(session: Session, scope: Scope) -> tuple[str, set[Metric]]:
     parts: list[str] = []
     if scope.entitlement_id is not None:
         row = session.execute(
-            select(
+            titled(
                 Vendor.name.label("vendor"),
                 Product.name.label("product"),
                 Entitlement.name,
                 Entitlement.metric,
-            )
-            .join(Product, Entitlement.product_id == Product.id)
-            .join(Vendor, Product.vendor_id == Vendor.id)
-            .where(Entitlement.id == scope.entitlement_id)
+            ).where(Entitlement.id == scope.entitlement_id)
         ).first()
         if row is None:
             raise NotFoundError(f"There is no license #{scope.entitlement_id}.")
