@@ -42,6 +42,7 @@ from seatledger.ui.dialogs.common import (
     PickerTable,
     helper_button,
     make_form,
+    ok_cancel,
     set_invalid,
 )
 from seatledger.ui.dialogs.errors import show_error
@@ -146,12 +147,7 @@ class AssignDialog(QDialog):
         self.over_commit.toggled.connect(self._over_commit_toggled)
         self.reason.textChanged.connect(self._reason_edited)
         self.message = InlineMessage()
-        self.buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
-        )
-        self.ok_button = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
-        self.buttons.accepted.connect(self._submit)
-        self.buttons.rejected.connect(self.reject)
+        self.buttons, self.ok_button = ok_cancel(self, self._submit)
 
         search_label = QLabel("&Find:")
         search_label.setBuddy(self.picker.search)

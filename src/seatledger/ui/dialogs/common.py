@@ -179,6 +179,17 @@ def wide(widget: W, width: int = FIELD_WIDTH) -> W:
     return widget
 
 
+def ok_cancel(dialog: QDialog, submit: Callable[[], None]) -> tuple[QDialogButtonBox, QPushButton]:
+    """OK and Cancel buttons, and the OK button: OK calls ``submit``, Cancel rejects ``dialog``."""
+    buttons = QDialogButtonBox(
+        QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+    )
+    ok_button = buttons.button(QDialogButtonBox.StandardButton.Ok)
+    buttons.accepted.connect(submit)
+    buttons.rejected.connect(dialog.reject)
+    return buttons, ok_button
+
+
 def make_form() -> QFormLayout:
     """A form with right-aligned labels and fields that take the spare width."""
     form = QFormLayout()
@@ -230,13 +241,8 @@ class FormDialog(QDialog):
         self.hint.setWordWrap(True)
         self.hint.setStyleSheet(f"color:{INVALID_TEXT};")
         self.hint.hide()
-        self.buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
-        )
-        self.ok_button = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
+        self.buttons, self.ok_button = ok_cancel(self, self._submit)
         self.ok_button.setText(action)
-        self.buttons.accepted.connect(self._submit)
-        self.buttons.rejected.connect(self.reject)
         self.notes = QVBoxLayout()
         self.notes.setContentsMargins(0, 0, 0, 0)
         layout = QVBoxLayout(self)

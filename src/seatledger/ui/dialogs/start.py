@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
     QLabel,
+    QLayout,
     QLineEdit,
     QStackedWidget,
     QVBoxLayout,
@@ -41,6 +42,7 @@ from seatledger.ui.dialogs.common import (
     connect_edited,
     helper_button,
     make_form,
+    ok_cancel,
     password_problem,
     row,
     set_invalid,
@@ -58,6 +60,30 @@ CREATE, DEMO, OPEN = 0, 1, 2
 def demo_path() -> Path:
     """Where the demo database lives."""
     return data_dir() / DEMO_FILE
+
+
+def _note(text: str) -> QLabel:
+    """A quiet, wrapped explanation under a page's fields."""
+    note = QLabel(text)
+    note.setWordWrap(True)
+    note.setStyleSheet("color: palette(placeholder-text);")
+    return note
+
+
+def _page(*items: QLayout | QWidget | int) -> QWidget:
+    """One choice's page: its fields, notes and spacings (ints) stacked at the top."""
+    page = QWidget()
+    layout = QVBoxLayout(page)
+    layout.setContentsMargins(0, 4, 0, 0)
+    for item in items:
+        if isinstance(item, int):
+            layout.addSpacing(item)
+        elif isinstance(item, QLayout):
+            layout.addLayout(item)
+        else:
+            layout.addWidget(item)
+    layout.addStretch(1)
+    return page
 
 
 class StartDialog(QDialog):
@@ -105,12 +131,7 @@ class StartDialog(QDialog):
         self.pages.addWidget(self._open_page())
 
         self.message = InlineMessage()
-        self.buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
-        )
-        self.ok_button = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
-        self.buttons.accepted.connect(self._submit)
-        self.buttons.rejected.connect(self.reject)
+        self.buttons, self.ok_button = ok_cancel(self, self._submit)
 
         choices = QVBoxLayout()
         choices.setSpacing(4)
@@ -152,7 +173,6 @@ class StartDialog(QDialog):
 
     # ------------------------------------------------------------------ pages
     def _create_page(self) -> QWidget:
-        page = QWidget()
         self.create_path = wide(QLineEdit(default_database()), 260)
         self.create_path.setPlaceholderText("file name, or postgresql://user@server/database")
         self.create_browse = helper_button("&Browse…")
@@ -183,21 +203,15 @@ class StartDialog(QDialog):
         form.addRow("", self.create_hint)
         form.setRowVisible(self.create_hint, False)
         self._create_form = form
-        note = QLabel(
-            "The administrator manages operators and may over-commit licenses. Everything "
-            "they do is recorded under their name."
+        return _page(
+            form,
+            _note(
+                "The administrator manages operators and may over-commit licenses. Everything "
+                "they do is recorded under their name."
+            ),
         )
-        note.setWordWrap(True)
-        note.setStyleSheet("color: palette(placeholder-text);")
-        layout = QVBoxLayout(page)
-        layout.setContentsMargins(0, 4, 0, 0)
-        layout.addLayout(form)
-        layout.addWidget(note)
-        layout.addStretch(1)
-        return page
 
     def _demo_page(self) -> QWidget:
-        page = QWidget()
         text = QLabel(
             "The demo is a fictional organization: vendors, licenses with their terms and "
             "costs, teams, people and devices, seats assigned and a history of changes. Try "
@@ -208,16 +222,9 @@ class StartDialog(QDialog):
         self.demo_status = QLabel()
         self.demo_status.setWordWrap(True)
         self.demo_status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        layout = QVBoxLayout(page)
-        layout.setContentsMargins(0, 4, 0, 0)
-        layout.addWidget(text)
-        layout.addSpacing(8)
-        layout.addWidget(self.demo_status)
-        layout.addStretch(1)
-        return page
+        return _page(text, 8, self.demo_status)
 
     def _open_page(self) -> QWidget:
-        page = QWidget()
         self.open_path = wide(QLineEdit(), 260)
         self.open_path.setPlaceholderText("file name, or postgresql://user@server/database")
         self.open_browse = helper_button("B&rowse…")
@@ -227,20 +234,15 @@ class StartDialog(QDialog):
         connect_edited(self.open_path, lambda: self._edited(self.open_path))
         form = make_form()
         form.addRow(self.open_label, row(self.open_path, self.open_browse))
-        note = QLabel(
-            "Choose a SeatLedger database file, or type the URL of a PostgreSQL database "
-            "shared by your team, such as postgresql://seatledger@db.example.org/licenses. "
-            "A database from an older SeatLedger is upgraded when you sign in, after a backup "
-            "copy is made."
+        return _page(
+            form,
+            _note(
+                "Choose a SeatLedger database file, or type the URL of a PostgreSQL database "
+                "shared by your team, such as postgresql://seatledger@db.example.org/licenses. "
+                "A database from an older SeatLedger is upgraded when you sign in, after a "
+                "backup copy is made."
+            ),
         )
-        note.setWordWrap(True)
-        note.setStyleSheet("color: palette(placeholder-text);")
-        layout = QVBoxLayout(page)
-        layout.setContentsMargins(0, 4, 0, 0)
-        layout.addLayout(form)
-        layout.addWidget(note)
-        layout.addStretch(1)
-        return page
 
     # ------------------------------------------------------------------ state
     @property
