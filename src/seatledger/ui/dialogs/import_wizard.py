@@ -127,6 +127,13 @@ def _local(moment: dt.datetime) -> str:
 # ------------------------------------------------------------------------------------- models
 
 
+def _show_failure(page: QWidget, message: InlineMessage, text: str, details: str) -> None:
+    """Say in the page why reading the file failed; the details, if any, in an error dialog."""
+    message.show_message(text, "error")
+    if details:
+        show_error(page, text, details)
+
+
 class LinesModel(QAbstractTableModel):
     """Rows of text under fixed headers, the first column the file's line number.
 
@@ -500,9 +507,7 @@ class ChoosePage(QWizardPage):
         self._advance = True
 
     def _failed(self, text: str, details: str) -> None:
-        self.message.show_message(text, "error")
-        if details:
-            show_error(self, text, details)
+        _show_failure(self, self.message, text, details)
 
     def _cancelled(self) -> None:
         self.message.show_message(
@@ -768,9 +773,7 @@ class PreviewPage(QWizardPage):
         )
 
     def _failed(self, text: str, details: str) -> None:
-        self.message.show_message(text, "error")
-        if details:
-            show_error(self, text, details)
+        _show_failure(self, self.message, text, details)
 
     def _cancelled(self) -> None:
         self.message.show_message(
