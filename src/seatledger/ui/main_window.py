@@ -735,12 +735,12 @@ class MainWindow(QMainWindow):
     def new_person(self) -> None:
         """Add a person and select them."""
         self.show_page(self.people)
-        self.people.new_person()
+        self.people.new_record()
 
     def new_device(self) -> None:
         """Add a device and select it."""
         self.show_page(self.devices)
-        self.devices.new_device()
+        self.devices.new_record()
 
     def focus_search(self) -> None:
         """Focus the current page's search."""

@@ -54,19 +54,3 @@ class DevicesPage(DirectoryPage):
         """Reload the devices, keeping the selection."""
         super().refresh()
         self._reload()
-
-    def current_device(self) -> int | None:
-        """The selected device."""
-        return self.table.current_key()
-
-    def select_device(self, device_id: int) -> None:
-        """Select a device, clearing a search that hides it."""
-        self._select(device_id)
-
-    def new_device(self) -> None:
-        """Add a device (DeviceDialog) and select it."""
-        self._new()
-
-    def edit_device(self) -> None:
-        """Edit the selected device."""
-        self._edit()

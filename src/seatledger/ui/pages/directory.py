@@ -63,9 +63,9 @@ class DirectoryPage(Page):
         filters.addWidget(self._count)
 
         self.new_button = QPushButton(f"New {self.noun}…", self)
-        self.new_button.clicked.connect(self._new)
+        self.new_button.clicked.connect(self.new_record)
         self.edit_button = QPushButton("Edit…", self)
-        self.edit_button.clicked.connect(self._edit)
+        self.edit_button.clicked.connect(self.edit_record)
         buttons = QHBoxLayout()
         buttons.addStretch(1)
         buttons.addWidget(self.new_button)
@@ -147,13 +147,18 @@ class DirectoryPage(Page):
     def _update_buttons(self) -> None:
         can_edit = self.may(Permission.EDIT_DIRECTORY)
         self.new_button.setEnabled(can_edit)
-        self.edit_button.setEnabled(can_edit and self.table.current_key() is not None)
+        self.edit_button.setEnabled(can_edit and self.current_record() is not None)
 
     def _on_activated(self, _index: QModelIndex) -> None:
         if self.may(Permission.EDIT_DIRECTORY):
-            self._edit()
+            self.edit_record()
 
-    def _select(self, key: int) -> None:
+    def current_record(self) -> int | None:
+        """The selected record's id."""
+        return self.table.current_key()
+
+    def select_record(self, key: int) -> None:
+        """Select a record, clearing the search and filters that hide it."""
         if self.table.select_key(key):
             return
         self.search.clear()
@@ -168,15 +173,17 @@ class DirectoryPage(Page):
         self.search.selectAll()
 
     # ------------------------------------------------------------------ actions
-    def _new(self) -> None:
+    def new_record(self) -> None:
+        """Add a record (the page's form) and select it."""
         if not self.may(Permission.EDIT_DIRECTORY):
             return
         dialog = self._form(None)
         if dialog.exec() == QDialog.DialogCode.Accepted and dialog.saved_id is not None:
-            self._select(dialog.saved_id)
+            self.select_record(dialog.saved_id)
 
-    def _edit(self) -> None:
-        key = self.table.current_key()
+    def edit_record(self) -> None:
+        """Edit the selected record (the page's form)."""
+        key = self.current_record()
         if key is None or not self.may(Permission.EDIT_DIRECTORY):
             return
         self._form(key).exec()

@@ -102,10 +102,6 @@ class PeoplePage(DirectoryPage):
         self.status.setCurrentIndex(0)
 
     # ------------------------------------------------------------------ selection
-    def current_person(self) -> int | None:
-        """The selected person."""
-        return self.table.current_key()
-
     def _current_is_active(self) -> bool:
         index = self.table.currentIndex()
         if not index.isValid():
@@ -115,24 +111,12 @@ class PeoplePage(DirectoryPage):
 
     def _update_buttons(self) -> None:
         super()._update_buttons()
-        selected = self.current_person() is not None
+        selected = self.current_record() is not None
         self.left_button.setEnabled(
             self.may(Permission.EDIT_DIRECTORY) and selected and self._current_is_active()
         )
 
-    def select_person(self, person_id: int) -> None:
-        """Select a person, clearing filters that hide them."""
-        self._select(person_id)
-
     # ------------------------------------------------------------------ actions
-    def new_person(self) -> None:
-        """Add a person (PersonDialog) and select them."""
-        self._new()
-
-    def edit_person(self) -> None:
-        """Edit the selected person."""
-        self._edit()
-
     def _form(self, key: int | None) -> RecordForm:
         from seatledger.ui.dialogs.forms import PersonDialog  # noqa: PLC0415
 
@@ -140,7 +124,7 @@ class PeoplePage(DirectoryPage):
 
     def mark_left(self) -> None:
         """Record that the selected person left (MarkLeftDialog)."""
-        person_id = self.current_person()
+        person_id = self.current_record()
         if person_id is None or not self.may(Permission.EDIT_DIRECTORY):
             return
         from seatledger.ui.dialogs.mark_left import MarkLeftDialog  # noqa: PLC0415
