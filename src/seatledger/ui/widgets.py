@@ -8,10 +8,13 @@ viewport, and helpers that reload the keys while keeping the user's selection an
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping, Sequence
 
 from PySide6.QtCore import (
+    QAbstractItemModel,
     QByteArray,
+    QDate,
     QItemSelection,
     QItemSelectionModel,
     QModelIndex,
@@ -38,6 +41,33 @@ _SELECT = QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.Selecti
 _CURRENT = QItemSelectionModel.SelectionFlag.NoUpdate
 _HINT_FLAGS = int(Qt.AlignmentFlag.AlignCenter) | int(Qt.TextFlag.TextWordWrap)
 _PLACEHOLDER = QPalette.ColorRole.PlaceholderText
+
+
+def to_qdate(value: dt.date) -> QDate:
+    """A Python date as a QDate."""
+    return QDate(value.year, value.month, value.day)
+
+
+def from_qdate(value: QDate) -> dt.date:
+    """A QDate as a Python date."""
+    return dt.date(value.year(), value.month(), value.day())
+
+
+def list_table(
+    parent: QWidget,
+    model: QAbstractItemModel,
+    selection: QAbstractItemView.SelectionMode = QAbstractItemView.SelectionMode.SingleSelection,
+    behavior: QAbstractItemView.SelectionBehavior = QAbstractItemView.SelectionBehavior.SelectRows,
+) -> QTableView:
+    """A read-only table over a small model: alternating rows, no row numbers."""
+    view = QTableView(parent)
+    view.setModel(model)
+    view.setSelectionBehavior(behavior)
+    view.setSelectionMode(selection)
+    view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    view.setAlternatingRowColors(True)
+    view.verticalHeader().setVisible(False)
+    return view
 
 
 class SearchBox(QLineEdit):

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
-from PySide6.QtCore import QDate
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -25,6 +22,7 @@ from seatledger.services.audits.service import ScheduleInfo, add_months
 from seatledger.services.operators.session import Services
 from seatledger.ui.dialogs.common import InlineMessage, make_form, row, wide
 from seatledger.ui.list_model import ListColumn, ListTableModel
+from seatledger.ui.widgets import from_qdate, to_qdate
 
 _COLUMNS: list[ListColumn[ScheduleInfo]] = [
     ListColumn("Vendor", lambda s: s.vendor),
@@ -61,7 +59,7 @@ class ScheduleDialog(QDialog):
         self.every.setValue(3)
         self.every.setSuffix(" months")
         today = services.audits.today()
-        self.next_due = QDateEdit(_qdate(add_months(today, 3)))
+        self.next_due = QDateEdit(to_qdate(add_months(today, 3)))
         self.next_due.setObjectName("next_due")
         self.next_due.setCalendarPopup(True)
         self.next_due.setDisplayFormat("yyyy-MM-dd")
@@ -105,7 +103,7 @@ class ScheduleDialog(QDialog):
         schedule = self.model.row(index.row())
         self.vendor.setCurrentIndex(max(self.vendor.findData(schedule.vendor_id), 0))
         self.every.setValue(schedule.every_months)
-        self.next_due.setDate(_qdate(schedule.next_due))
+        self.next_due.setDate(to_qdate(schedule.next_due))
         self.active.setChecked(schedule.active)
 
     def save_schedule(self) -> None:
@@ -119,7 +117,7 @@ class ScheduleDialog(QDialog):
             self.services.audits.set_schedule(
                 int(self.vendor.currentData()),
                 self.every.value(),
-                dt.date(due.year(), due.month(), due.day()),
+                from_qdate(due),
                 active=self.active.isChecked(),
             )
         except KnownError as exc:
@@ -128,7 +126,3 @@ class ScheduleDialog(QDialog):
         self.changed = True
         self.message.show_message(f"Saved the schedule of {self.vendor.currentText()}.", "info")
         self.reload()
-
-
-def _qdate(day: dt.date) -> QDate:
-    return QDate(day.year, day.month, day.day)

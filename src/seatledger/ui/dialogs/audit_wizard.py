@@ -15,10 +15,9 @@ import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from PySide6.QtCore import QAbstractItemModel, QDate, QItemSelection, Qt, QUrl
+from PySide6.QtCore import QAbstractItemModel, QItemSelection, Qt, QUrl
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QCheckBox,
     QComboBox,
     QDateEdit,
@@ -58,6 +57,7 @@ from seatledger.ui.dialogs.common import InlineMessage, helper_button, make_form
 from seatledger.ui.list_model import ListColumn, ListTableModel
 from seatledger.ui.progress_strip import ProgressStrip
 from seatledger.ui.tasks import Runner, Task
+from seatledger.ui.widgets import from_qdate, list_table, to_qdate
 
 STATEMENT = (
     "I attest that this report states the organization's license position as of the audit "
@@ -112,22 +112,8 @@ _FINDING_COLUMNS: list[ListColumn[_Triage]] = [
 ]
 
 
-def _qdate(day: dt.date) -> QDate:
-    return QDate(day.year, day.month, day.day)
-
-
-def _date(value: QDate) -> dt.date:
-    return dt.date(value.year(), value.month(), value.day())
-
-
 def _table(parent: QWidget, model: QAbstractItemModel) -> QTableView:
-    view = QTableView(parent)
-    view.setModel(model)
-    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-    view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-    view.setAlternatingRowColors(True)
-    view.verticalHeader().setVisible(False)
+    view = list_table(parent, model)
     view.verticalHeader().setDefaultSectionSize(view.fontMetrics().height() + 8)
     view.horizontalHeader().setHighlightSections(False)
     view.horizontalHeader().setStretchLastSection(True)
@@ -200,7 +186,7 @@ class ScopePage(_StepPage):
             self.teams.addItem(item)
         for lists in (self.products, self.teams):
             lists.setMaximumHeight(lists.fontMetrics().height() * 7)
-        self.as_of = QDateEdit(_qdate(self.services.audits.today()))
+        self.as_of = QDateEdit(to_qdate(self.services.audits.today()))
         self.as_of.setCalendarPopup(True)
         self.as_of.setDisplayFormat("yyyy-MM-dd")
         self.shelf_days = QSpinBox()
@@ -284,7 +270,7 @@ class ScopePage(_StepPage):
         self.vendor.setCurrentIndex(max(self.vendor.findData(audit.vendor_id), 0))
         self._check(self.products, audit.product_ids)
         self._check(self.teams, audit.team_ids)
-        self.as_of.setDate(_qdate(audit.as_of))
+        self.as_of.setDate(to_qdate(audit.as_of))
         self.shelf_days.setValue(audit.shelf_days)
         self.trigger.setCurrentIndex(max(self.trigger.findData(audit.trigger.value), 0))
         self.reason.setText(audit.trigger_reason)
@@ -309,7 +295,7 @@ class ScopePage(_StepPage):
         vendor_id = int(self.vendor.currentData())
         products = self._checked(self.products)
         teams = self._checked(self.teams)
-        as_of = _date(self.as_of.date())
+        as_of = from_qdate(self.as_of.date())
         shelf = self.shelf_days.value()
         try:
             if wizard.audit is None:
@@ -575,7 +561,7 @@ class FindingsPage(_StepPage):
             return
         audit = self.audit_wizard.audit
         if audit is not None:
-            self.due.setDate(_qdate(audit.as_of + dt.timedelta(days=30)))
+            self.due.setDate(to_qdate(audit.as_of + dt.timedelta(days=30)))
         self.audit_wizard.need_position(self, self.reload)
 
     def reload(self, select_next: bool = False) -> None:
@@ -624,7 +610,7 @@ class FindingsPage(_StepPage):
         self.explanation.setText(d.explanation)
         self.owner.setText(d.owner)
         if d.due is not None:
-            self.due.setDate(_qdate(d.due))
+            self.due.setDate(to_qdate(d.due))
 
     def _decision_changed(self) -> None:
         remediate = self.decision.currentData() == Decision.REMEDIATE.value
@@ -653,7 +639,7 @@ class FindingsPage(_StepPage):
                 decision,
                 explanation=self.explanation.text(),
                 owner=self.owner.text(),
-                due=_date(self.due.date()) if decision is Decision.REMEDIATE else None,
+                due=from_qdate(self.due.date()) if decision is Decision.REMEDIATE else None,
             )
         except KnownError as exc:
             self.fail(exc)

@@ -12,7 +12,7 @@ import datetime as dt
 import html
 from decimal import Decimal
 
-from PySide6.QtCore import QDate, QRegularExpression
+from PySide6.QtCore import QRegularExpression
 from PySide6.QtGui import QRegularExpressionValidator
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -37,6 +37,7 @@ from seatledger.services.lookups import NamedItem
 from seatledger.services.operators.session import Services
 from seatledger.text import agree, plural
 from seatledger.ui.dialogs.common import FormDialog, PickerTable, helper_button, row, wide
+from seatledger.ui.widgets import from_qdate, to_qdate
 
 CURRENCIES = ("EUR", "USD", "GBP", "CHF", "SEK", "NOK", "DKK", "PLN", "CAD", "AUD", "JPY", "INR")
 OPERATING_SYSTEMS = (
@@ -67,16 +68,6 @@ def money_text(amount: Decimal | None) -> str:
     if isinstance(exponent, int) and exponent < -2:
         return f"{amount.normalize():f}"
     return f"{amount:.2f}"
-
-
-def to_qdate(value: dt.date) -> QDate:
-    """A Python date as a QDate."""
-    return QDate(value.year, value.month, value.day)
-
-
-def from_qdate(value: QDate) -> dt.date:
-    """A QDate as a Python date."""
-    return dt.date(value.year(), value.month(), value.day())
 
 
 def _person_label(found: Row) -> str:

@@ -11,7 +11,8 @@ from seatledger.services.directory.queries import PeopleColumn
 from seatledger.services.operators.session import Services
 from seatledger.text import plural
 from seatledger.ui.dialogs.common import FormDialog
-from seatledger.ui.dialogs.forms import date_edit, from_qdate, to_qdate
+from seatledger.ui.dialogs.forms import date_edit
+from seatledger.ui.widgets import from_qdate, to_qdate
 
 
 class MarkLeftDialog(FormDialog):

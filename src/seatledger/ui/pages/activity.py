@@ -32,7 +32,7 @@ from seatledger.text import plural
 from seatledger.ui.pages import Page
 from seatledger.ui.presenters import ActivityPresenter
 from seatledger.ui.table_model import KeyedTableModel
-from seatledger.ui.widgets import DataTable
+from seatledger.ui.widgets import DataTable, from_qdate, to_qdate
 
 
 def entry_text(entry: dict[str, Any]) -> str:
@@ -63,13 +63,12 @@ class _DateFilter(QWidget):
         """The date, or None for any date."""
         if self.any.isChecked():
             return None
-        date = self.edit.date()
-        return dt.date(date.year(), date.month(), date.day())
+        return from_qdate(self.edit.date())
 
     def set_value(self, value: dt.date | None) -> None:
         """Set the date (None: any date)."""
         if value is not None:
-            self.edit.setDate(QDate(value.year, value.month, value.day))
+            self.edit.setDate(to_qdate(value))
         self.any.setChecked(value is None)
 
 

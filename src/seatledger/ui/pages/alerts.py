@@ -13,7 +13,6 @@ from typing import Any
 from PySide6.QtCore import QItemSelection, QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QDialog,
     QHBoxLayout,
@@ -22,7 +21,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QSplitter,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -36,6 +34,7 @@ from seatledger.text import plural
 from seatledger.ui.list_model import ListColumn, ListTableModel
 from seatledger.ui.pages import Page
 from seatledger.ui.tasks import Task
+from seatledger.ui.widgets import list_table
 
 _SEVERITY_BRUSH = {
     Severity.HIGH: QBrush(QColor("#c62828")),
@@ -119,15 +118,9 @@ class AlertsPage(Page):
         bar.addWidget(self.settings_button)
 
         self.model = AlertTableModel(COLUMNS, self)
-        self.table = QTableView(self)
+        self.table = list_table(self, self.model)
         self.table.setObjectName("alerts")
-        self.table.setModel(self.model)
         self.table.setSortingEnabled(False)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setAlternatingRowColors(True)
-        self.table.verticalHeader().setVisible(False)
         self.table.horizontalHeader().setHighlightSections(False)
         self.table.horizontalHeader().setStretchLastSection(False)
 

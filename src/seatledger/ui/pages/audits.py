@@ -14,11 +14,9 @@ from pathlib import Path
 from PySide6.QtCore import QModelIndex, QSettings, QUrl
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QHBoxLayout,
     QLabel,
     QPushButton,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -29,6 +27,7 @@ from seatledger.services.audits.service import AuditInfo, DueAudit, Status
 from seatledger.services.operators.session import Services
 from seatledger.ui.list_model import ListColumn, ListTableModel
 from seatledger.ui.pages import Page
+from seatledger.ui.widgets import list_table
 
 _COLUMNS: list[ListColumn[AuditInfo]] = [
     ListColumn("#", lambda a: a.id, numeric=True),
@@ -89,15 +88,9 @@ class AuditsPage(Page):
         buttons.addStretch(1)
 
         self.model: ListTableModel[AuditInfo] = ListTableModel(_COLUMNS, self)
-        self.table = QTableView(self)
+        self.table = list_table(self, self.model)
         self.table.setObjectName("audits")
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setAlternatingRowColors(True)
         self.table.setSortingEnabled(False)
-        self.table.verticalHeader().setVisible(False)
         self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
         self.table.horizontalHeader().setStretchLastSection(True)
         self.table.horizontalHeader().setHighlightSections(False)

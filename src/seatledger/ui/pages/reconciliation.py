@@ -49,7 +49,7 @@ from seatledger.ui.list_model import ListColumn, ListTableModel
 from seatledger.ui.pages import Page
 from seatledger.ui.progress_strip import ProgressStrip
 from seatledger.ui.tasks import Task
-from seatledger.ui.widgets import SearchBox
+from seatledger.ui.widgets import SearchBox, from_qdate, list_table
 
 _POSITION_COLUMNS: list[ListColumn[PositionRow]] = [
     ListColumn("Product", lambda r: r.title),
@@ -123,15 +123,14 @@ def _table(
     | ListTableModel[Finding]
     | ListTableModel[Holder],
 ) -> QTableView:
-    view = QTableView(parent)
-    view.setModel(model)
+    view = list_table(
+        parent,
+        model,
+        QAbstractItemView.SelectionMode.SingleSelection,
+        QAbstractItemView.SelectionBehavior.SelectItems,
+    )
     view.setSortingEnabled(True)
     view.sortByColumn(0, Qt.SortOrder.AscendingOrder)
-    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectItems)
-    view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-    view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-    view.setAlternatingRowColors(True)
-    view.verticalHeader().setVisible(False)
     view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
     view.verticalHeader().setDefaultSectionSize(view.fontMetrics().height() + 8)
     view.horizontalHeader().setHighlightSections(False)
@@ -263,8 +262,7 @@ class ReconciliationPage(Page):
     # ------------------------------------------------------------------ computing
     def as_of_date(self) -> dt.date:
         """The chosen date."""
-        date = self.as_of.date()
-        return dt.date(date.year(), date.month(), date.day())
+        return from_qdate(self.as_of.date())
 
     def refresh(self) -> None:
         """Recompute the position in the background."""

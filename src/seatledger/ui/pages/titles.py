@@ -29,7 +29,7 @@ from seatledger.text import plural
 from seatledger.ui.list_model import ListColumn, ListTableModel
 from seatledger.ui.pages import Page
 from seatledger.ui.tasks import Task
-from seatledger.ui.widgets import SearchBox
+from seatledger.ui.widgets import SearchBox, list_table
 
 _UNMATCHED: list[ListColumn[Unmatched]] = [
     ListColumn("Title", lambda u: u.title),
@@ -60,19 +60,27 @@ def _versions(rule: RuleRow) -> str:
 def _view(
     parent: QWidget, model: ListTableModel[Unmatched] | ListTableModel[RuleRow]
 ) -> QTableView:
-    view = QTableView(parent)
-    view.setModel(model)
+    view = list_table(parent, model, QAbstractItemView.SelectionMode.ExtendedSelection)
     view.setSortingEnabled(True)
-    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-    view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-    view.setAlternatingRowColors(True)
-    view.verticalHeader().setVisible(False)
     view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
     view.verticalHeader().setDefaultSectionSize(view.fontMetrics().height() + 8)
     view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
     view.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
     return view
+
+
+def _pane(parent: QWidget, label: QLabel, view: QTableView, *buttons: QPushButton) -> QWidget:
+    """A half of the page: its label and buttons over its table."""
+    pane = QWidget(parent)
+    layout = QVBoxLayout(pane)
+    layout.setContentsMargins(0, 0, 0, 0)
+    header = QHBoxLayout()
+    header.addWidget(label, 1)
+    for button in buttons:
+        header.addWidget(button)
+    layout.addLayout(header)
+    layout.addWidget(view)
+    return pane
 
 
 class SoftwareTitlesPage(Page):
@@ -99,23 +107,10 @@ class SoftwareTitlesPage(Page):
         self.rule_button.setToolTip("Write a wildcard, regex or version-range rule")
         self.delete_button = QPushButton("&Delete rule…", self)
 
-        top = QWidget(self)
-        layout = QVBoxLayout(top)
-        layout.setContentsMargins(0, 0, 0, 0)
-        header = QHBoxLayout()
-        header.addWidget(self.unmatched_label, 1)
-        header.addWidget(self.map_button)
-        header.addWidget(self.rule_button)
-        layout.addLayout(header)
-        layout.addWidget(self.unmatched_view)
-        bottom = QWidget(self)
-        layout = QVBoxLayout(bottom)
-        layout.setContentsMargins(0, 0, 0, 0)
-        header = QHBoxLayout()
-        header.addWidget(self.rules_label, 1)
-        header.addWidget(self.delete_button)
-        layout.addLayout(header)
-        layout.addWidget(self.rule_view)
+        top = _pane(
+            self, self.unmatched_label, self.unmatched_view, self.map_button, self.rule_button
+        )
+        bottom = _pane(self, self.rules_label, self.rule_view, self.delete_button)
         self.splitter = QSplitter(Qt.Orientation.Vertical, self)
         self.splitter.addWidget(top)
         self.splitter.addWidget(bottom)

@@ -13,7 +13,7 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QDate, QSettings, Qt, Signal
+from PySide6.QtCore import QSettings, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -48,6 +48,7 @@ from seatledger.text import plural
 from seatledger.ui.list_model import ListColumn, ListTableModel
 from seatledger.ui.pages import Page
 from seatledger.ui.tasks import Task
+from seatledger.ui.widgets import from_qdate, to_qdate
 
 EVERYTHING, LICENSE, PRODUCT, VENDOR, TEAM = range(5)
 KINDS = ("All licenses", "License", "Product", "Vendor", "Team")
@@ -83,14 +84,6 @@ _TEAM_COLUMNS: list[ListColumn[TeamCost]] = [
         bad=lambda r: r.uncosted_seats > 0,
     ),
 ]
-
-
-def _qdate(day: dt.date) -> QDate:
-    return QDate(day.year, day.month, day.day)
-
-
-def _date(value: QDate) -> dt.date:
-    return dt.date(value.year(), value.month(), value.day())
 
 
 def _date_edit(parent: QWidget, tip: str) -> QDateEdit:
@@ -157,8 +150,8 @@ class UsagePage(Page):
         self.start = _date_edit(self, "First day of a custom range")
         self.end = _date_edit(self, "Last day of a custom range")
         today = self._service.today()
-        self.end.setDate(_qdate(today))
-        self.start.setDate(_qdate(today - dt.timedelta(days=364)))
+        self.end.setDate(to_qdate(today))
+        self.start.setDate(to_qdate(today - dt.timedelta(days=364)))
         self.export_button = QPushButton("&Export chart…", self)
         self.export_button.setToolTip("Save the chart as PNG or SVG")
         self.status = QLabel(self)
@@ -205,7 +198,7 @@ class UsagePage(Page):
 
         # ------------------------------------------------------------ teams
         self.as_of = _date_edit(self, "Seats held at the end of this day")
-        self.as_of.setDate(_qdate(today))
+        self.as_of.setDate(to_qdate(today))
         self.measure = QComboBox(self)
         self.measure.addItems(["Cost", "Seats"])
         self.measure.setToolTip("What the bars show (the top 20 teams)")
@@ -297,7 +290,7 @@ class UsagePage(Page):
         """The range the pickers name."""
         days = RANGES[self.range.currentIndex()][1]
         if days is None:
-            return _date(self.start.date()), _date(self.end.date())
+            return from_qdate(self.start.date()), from_qdate(self.end.date())
         end = self._service.today()
         return end - dt.timedelta(days=days - 1), end
 
@@ -336,7 +329,7 @@ class UsagePage(Page):
             start, end = self.span()
             for edit, day in ((self.start, start), (self.end, end)):
                 edit.blockSignals(True)
-                edit.setDate(_qdate(day))
+                edit.setDate(to_qdate(day))
                 edit.blockSignals(False)
         self.recompute()
 
@@ -464,7 +457,7 @@ class UsagePage(Page):
     def recompute_teams(self) -> None:
         """Recompute the team table for the chosen day in the background."""
         self._teams_loaded = True
-        day = _date(self.as_of.date())
+        day = from_qdate(self.as_of.date())
         service = self._service
         self.teams_status.setText("Computing…")
 
@@ -521,7 +514,7 @@ class UsagePage(Page):
         plot.autoRange()
 
     def _export_teams(self) -> None:
-        default = f"chargeback-{_date(self.as_of.date())}.xlsx"
+        default = f"chargeback-{from_qdate(self.as_of.date())}.xlsx"
         path, _filter = QFileDialog.getSaveFileName(
             self, "Export seats and cost by team", default, "Excel workbook (*.xlsx);;CSV (*.csv)"
         )
