@@ -144,7 +144,11 @@ class _TextCheck:
             found = [p for p in (chunk.find(bytes([b])) for b in _CP1252_UNDEFINED) if p >= 0]
             if found:
                 self.undefined_line = self.lines + chunk.count(b"\n", 0, min(found)) + 1
-        if not self.utf8_line and (found_utf8 := _UTF8_MULTIBYTE.search(chunk, self.skip)):
+        if (
+            not self.utf8_line
+            and not chunk.isascii()  # the pattern needs a byte >= 0x80: skip plain text fast
+            and (found_utf8 := _UTF8_MULTIBYTE.search(chunk, self.skip))
+        ):
             self.utf8_line = self.lines + chunk.count(b"\n", 0, found_utf8.start()) + 1
         if self.encoding == "utf-8":
             data, self.skip = chunk[self.skip :], 0
