@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -351,3 +353,34 @@ def test_triggers_refuse_changes_to_the_ledger(admin: Services) -> None:
     with db.engine.connect() as conn:
         rows = conn.execute(text("SELECT seq, operator FROM ledger_entry")).all()
     assert [tuple(r) for r in rows] == [(1, "admin")]
+
+
+@pytest.mark.usefixtures("fast_busy_timeout")
+def test_a_lock_held_by_another_seatledger_names_it(seatledger_file: Path, tmp_path: Path) -> None:
+    """The user is told which process to wait for, not 'another program'."""
+    holder = tmp_path / "seatledger_import.py"  # stands for a long SeatLedger import
+    holder.write_text(
+        "import sqlite3, sys, time\n"
+        "conn = sqlite3.connect(sys.argv[1], isolation_level=None)\n"
+        "conn.execute('BEGIN EXCLUSIVE')\n"
+        "print('locked', flush=True)\n"
+        "time.sleep(30)\n",
+        encoding="utf-8",
+    )
+    process = subprocess.Popen(
+        [sys.executable, str(holder), str(seatledger_file)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert process.stdout is not None
+        assert process.stdout.readline().strip() == "locked"
+        db, _ = Database.open(seatledger_file, create=False)
+        services = Services.for_actor(db, operators.sign_in(db, "admin", "secret"))
+        with pytest.raises(DatabaseError) as info:
+            services.catalog.add_vendor("Contoso")
+        db.dispose()
+    finally:
+        process.kill()
+        process.wait()
+    message = str(info.value)
+    assert f"locked by another SeatLedger (process {process.pid}: " in message
+    assert "seatledger_import.py" in message

@@ -128,7 +128,8 @@ def _refuse_foreign_sqlite(path: Path) -> None:
     except sqlite3.DatabaseError as exc:
         if classify(exc) is Fault.LOCKED:
             raise DatabaseError(
-                f"{path} is locked by another program. Close the other program or try again."
+                f"{path} is locked by {_holders_of(path)}. Let it finish or close it, then try "
+                "again."
             ) from exc
         raise DatabaseError(
             f"{path} is not a SQLite database SeatLedger can read ({exc})."
@@ -183,14 +184,46 @@ def _on_postgres_begin(conn: Connection) -> None:
         conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})")
 
 
+def _holders_of(path: Path) -> str:
+    """Who else has the database file open, as a user would name them (Linux; best effort).
+
+    "another SeatLedger (process 4242: seatledger import inventory ...)" tells the user what to
+    wait for or close; where the processes cannot be seen, "another program".
+    """
+    try:
+        target = path.resolve()
+        found = []
+        for proc in Path("/proc").iterdir():
+            if not proc.name.isdigit() or int(proc.name) == os.getpid():
+                continue
+            try:
+                if not any(Path(os.readlink(fd)) == target for fd in (proc / "fd").iterdir()):
+                    continue
+                words = (proc / "cmdline").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            # Paths by their last part: "python seatledger import inventory big.csv".
+            command = " ".join(
+                Path(w.decode(errors="replace")).name or w.decode(errors="replace")
+                for w in words
+                if w
+            )
+            who = "another SeatLedger" if "seatledger" in command.lower() else "another program"
+            shown = command if len(command) <= 80 else command[:77] + "..."
+            found.append(f"{who} (process {proc.name}: {shown})")
+    except OSError:
+        return "another program"
+    return " and ".join(found[:3]) if found else "another program"
+
+
 def describe_operational_error(exc: DBAPIError, where: str) -> DatabaseError:
     """Turn a driver error into a message the user can act on (by its code, not its text)."""
     text = str(exc.orig) if exc.orig is not None else str(exc)
     fault = classify(exc)
     if fault is Fault.LOCKED:
         return DatabaseError(
-            f"{where} is locked by another program (a write has held it for over "
-            f"{BUSY_TIMEOUT_MS // 1000} s). Close the other program or try again."
+            f"{where} is locked by {_holders_of(Path(where))} (a write has held it for over "
+            f"{BUSY_TIMEOUT_MS // 1000} s). Let it finish or close it, then try again."
         )
     if fault is Fault.NOT_A_DATABASE:
         return DatabaseError(f"{where} is not a SQLite database.")
