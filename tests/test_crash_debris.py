@@ -91,3 +91,18 @@ def test_a_helper_ends_with_the_process_that_started_it(tmp_path: Path) -> None:
     else:
         os.kill(helper, 9)
         pytest.fail("the helper outlived its parent")
+
+
+def test_an_export_killed_outright_leaves_no_staging_for_long(tmp_path: Path) -> None:
+    """The next export in the folder removes a killed one's hidden, unsigned staging folder."""
+    from seatledger.services.audits.bundle.writer import _sweep_stale_staging
+
+    dead = tmp_path / f".audit-1-microsoft-2026-12-07.{_dead_pid()}.k3j2"
+    (dead / "audit-1-microsoft-2026-12-07").mkdir(parents=True)
+    (dead / "audit-1-microsoft-2026-12-07" / "ledger.jsonl").write_text("half")
+    alive = tmp_path / f".audit-2-adobe-2026-12-07.{os.getpid()}.x9z8"
+    alive.mkdir()
+    keep = tmp_path / "audit-0-older-2026-01-01"
+    keep.mkdir()
+    _sweep_stale_staging(tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([alive.name, keep.name])

@@ -15,6 +15,7 @@ import hashlib
 import hmac
 import io
 import json
+import os
 import queue
 import re
 import shutil
@@ -394,8 +395,9 @@ def write_bundle(
 
     report_now = report.created_at or ctx.clock()
     name = _free_name(out_dir, _bundle_name(report))
+    _sweep_stale_staging(out_dir)
     try:
-        staging = Path(tempfile.mkdtemp(dir=out_dir, prefix=f".{name}."))
+        staging = Path(tempfile.mkdtemp(dir=out_dir, prefix=f".{name}.{os.getpid()}."))
     except OSError as exc:
         raise KnownError(f"Cannot write in {out_dir}: {exc.strerror}.") from None
     folder = staging / name
@@ -508,6 +510,26 @@ class _Ticker:
 def _bundle_name(report: ReportInput) -> str:
     slug = re.sub(r"[^A-Za-z0-9]+", "-", report.scope.vendor).strip("-").lower()[:40] or "vendor"
     return f"audit-{report.audit_id}-{slug}-{report.as_of.isoformat()}"
+
+
+_STAGING = re.compile(r"^\.audit-.+\.(\d+)\.[^.]+$")
+
+
+def _sweep_stale_staging(out_dir: Path) -> None:
+    """Remove the hidden staging folders of exports killed outright (their process is gone).
+
+    Each holds unsigned, partial files that no one can use; an export running now is left.
+    """
+    for entry in out_dir.iterdir():
+        found = _STAGING.match(entry.name)
+        if found is None or not entry.is_dir():
+            continue
+        try:
+            os.kill(int(found.group(1)), 0)
+        except ProcessLookupError:
+            shutil.rmtree(entry, ignore_errors=True)
+        except PermissionError:
+            continue  # another user's export, still running
 
 
 def _free_name(out_dir: Path, name: str) -> str:
