@@ -44,6 +44,8 @@ COMMANDS: dict[str | None, str] = {
     "init": "database:cmd_init",
     "demo": "database:cmd_demo",
     "upgrade": "database:cmd_upgrade",
+    "backup": "database:cmd_backup",
+    "restore": "database:cmd_restore",
     "ledger": "ledger:cmd_ledger",
     "licenses": "catalog:cmd_licenses",
     "alerts": "alerts:cmd_alerts",

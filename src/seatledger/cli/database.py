@@ -4,9 +4,16 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+from pathlib import Path
 
 from seatledger.cli.output import EXIT_OK, clear_progress_line, progress_line, say
-from seatledger.cli.session import ask_password, database_of, open_database, operator_name
+from seatledger.cli.session import (
+    ask_password,
+    database_of,
+    open_database,
+    operator_name,
+    signed_in,
+)
 from seatledger.domain import validation
 from seatledger.errors import KnownError
 from seatledger.services.operators.accounts import (
@@ -15,7 +22,11 @@ from seatledger.services.operators.accounts import (
     hash_password,
     sign_in,
 )
-from seatledger.services.operators.workspace import describe_upgrade, upgrade_database
+from seatledger.services.operators.workspace import (
+    describe_upgrade,
+    restore_database,
+    upgrade_database,
+)
 from seatledger.store.db import HEAD_REVISION, Database
 
 
@@ -63,4 +74,23 @@ def cmd_upgrade(args: argparse.Namespace) -> int:
     for table, (before, after) in report.rows.items():
         shown = "new table" if before is None else f"{before:,}"
         say(f"  {table:<22} {shown:>12} -> {after:,}")
+    return EXIT_OK
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    """Copy the whole database to a file (SQLite's online backup; pg_dump for PostgreSQL)."""
+    services = signed_in(args)
+    target = Path(args.out).expanduser()
+    digest = services.backup(target)
+    say(f"Wrote {target} (SHA-256 {digest}); the ledger records who took it.")
+    return EXIT_OK
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    """Make a new SQLite database from a backup, verified before it is used."""
+    restored = restore_database(Path(args.backup).expanduser(), args.db)
+    try:
+        say(f"Restored {restored.display_name} from {args.backup}: the ledger verifies.")
+    finally:
+        restored.dispose()
     return EXIT_OK

@@ -58,6 +58,17 @@ def build_parser() -> argparse.ArgumentParser:
         help="run the upgrade on a copy (SQLite) or roll it back (PostgreSQL) and report",
     )
 
+    backup = sub.add_parser(
+        "backup", help="copy the whole database to a file (administrators; a ledger entry)"
+    )
+    _auth_args(backup)
+    backup.add_argument("--out", required=True, help="the file to write (replaced whole)")
+    restore = sub.add_parser(
+        "restore", help="make a new database from a backup, verified before it is used"
+    )
+    restore.add_argument("backup", help="a file 'seatledger backup' wrote")
+    restore.add_argument("--db", required=True, help="the new database file (must not exist)")
+
     ledger = sub.add_parser("ledger", help="the activity ledger")
     ledger_sub = ledger.add_subparsers(dest="ledger_command", metavar="ACTION", required=True)
     verify = ledger_sub.add_parser("verify", help="verify the hash chain; exit 1 if broken")

@@ -18,12 +18,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, inspect
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from seatledger.errors import DatabaseError, UpgradeError
-from seatledger.paths import private_file
+from seatledger.paths import private_file, replaced
 from seatledger.store.faults import Fault, classify
 from seatledger.text import plural
 
@@ -284,6 +284,39 @@ def building(target: Path) -> Iterator[Path]:
     finally:
         for suffix in ("", "-wal", "-shm", "-journal"):
             Path(f"{temp}{suffix}").unlink(missing_ok=True)
+
+
+def _pg_tool(tool: str, url: str, *args: str) -> None:
+    """Run a PostgreSQL client tool on the database at ``url`` (the password by environment)."""
+    import shutil  # noqa: PLC0415
+    import subprocess  # noqa: PLC0415
+
+    program = shutil.which(tool)
+    if program is None:
+        raise DatabaseError(
+            f"{tool} is not installed; install PostgreSQL's client tools (Debian: "
+            "postgresql-client) and try again."
+        )
+    parsed = make_url(url)
+    env = {**os.environ, "PGPASSWORD": parsed.password or ""}
+    libpq = URL.create(
+        "postgresql",
+        username=parsed.username,
+        host=parsed.host,
+        port=parsed.port,
+        database=parsed.database,
+        query=parsed.query,
+    ).render_as_string()  # the password goes by PGPASSWORD, not the process list
+    done = subprocess.run(  # noqa: S603 (our own arguments, no shell)
+        [program, f"--dbname={libpq}", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        said = done.stderr.strip().splitlines()
+        raise DatabaseError(f"{tool} failed: {said[-1] if said else done.returncode}.")
 
 
 def _settle(path: Path) -> None:
@@ -643,6 +676,39 @@ class Database:
         target = path.with_name(f"{path.stem}.{label}.{stamp}{path.suffix or '.sqlite'}")
         self._copy_to(target)
         return target
+
+    def check_integrity(self) -> str:
+        """What is wrong with a SQLite file's pages or references ("" when nothing is)."""
+        if self.dialect != "sqlite":
+            return ""
+        with self.engine.connect() as conn:
+            pages = [str(r[0]) for r in conn.exec_driver_sql("PRAGMA integrity_check")]
+            if pages != ["ok"]:
+                return "; ".join(pages[:3])
+            broken = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+        if broken:
+            table, rowid, parent, _ = broken[0]
+            return f"{len(broken)} broken reference(s), the first {table} row {rowid} -> {parent}"
+        return ""
+
+    def copy_to(self, target: Path) -> str:
+        """Write a copy of the whole database to ``target``, replacing it whole; its SHA-256.
+
+        SQLite: SQLite's online backup (the file a restore opens); PostgreSQL: ``pg_dump``'s
+        custom format (what ``pg_restore`` reads).
+
+        Raises:
+            DatabaseError: the copy cannot be written, or pg_dump is missing or failed.
+        """
+        try:
+            with replaced(target) as temporary:
+                if self.sqlite_path is not None:
+                    self._copy_to(temporary)
+                else:
+                    _pg_tool("pg_dump", self.url, "--format=custom", f"--file={temporary}")
+        except OSError as exc:
+            raise DatabaseError(f"Cannot write {target}: {exc.strerror}.") from None
+        return _sha256(target)
 
     @contextmanager
     def read(self) -> Iterator[Session]:

@@ -152,6 +152,7 @@ def decode_body(body: bytes) -> dict[str, Any]:
 
 
 ACTIONS = (
+    "database.backup",
     "database.upgrade",
     "device.create",
     "device.update",

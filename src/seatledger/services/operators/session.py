@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
+from seatledger.domain.roles import Permission
 from seatledger.services.alerts.dashboard import DashboardService
 from seatledger.services.alerts.service import AlertService
 from seatledger.services.audits.service import AuditService, count_due
@@ -105,6 +107,26 @@ class Services:
 
             self._signing = SigningService(self.ctx)
         return self._signing
+
+    def backup(self, target: Path) -> str:
+        """Copy the whole database to ``target`` (administrators), recorded in the ledger.
+
+        The copy holds everything (operators' password hashes and the sealed keys included), so
+        taking one is an administrator's action and a ledger entry: file name and SHA-256, which
+        is returned.  The entry comes after the copy, which therefore does not hold it.
+
+        Raises:
+            PermissionDenied: the operator is not an administrator.
+            DatabaseError: the copy cannot be written.
+        """
+        self.ctx.require(Permission.MANAGE_SETTINGS, "back up the database")
+        digest = self.db.copy_to(target)
+        with self.ctx.change(
+            Permission.MANAGE_SETTINGS, "database.backup", "database", "back up the database"
+        ) as change:
+            change.entity_id = "backup"
+            change.after = {"file": target.name, "sha256": digest}
+        return digest
 
     def subscribe(self, subscriber: Callable[[frozenset[str]], None]) -> Callable[[], None]:
         """Hear about every change this session commits; returns what unsubscribes.

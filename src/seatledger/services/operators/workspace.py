@@ -11,10 +11,12 @@ from pathlib import Path
 
 from seatledger import __version__
 from seatledger.domain.roles import Role
+from seatledger.errors import DatabaseError
 from seatledger.services.core.context import Actor, Clock, Context, iso, utc_now
+from seatledger.services.ledger.verify import verify as verify_ledger
 from seatledger.services.operators import accounts as operators
 from seatledger.services.operators.session import DEMO_KEY, Services, read_setting
-from seatledger.store.db import Database, OpenResult, UpgradeReport, head_revision
+from seatledger.store.db import Database, OpenResult, UpgradeReport, building, head_revision
 
 
 def upgrade_database(
@@ -35,6 +37,38 @@ def upgrade_database(
         reason=f"schema upgrade by SeatLedger {__version__}",
         dry_run=dry_run,
     )
+
+
+def restore_database(backup: Path, target: str) -> Database:
+    """A new SQLite database at ``target`` made from a backup, verified before it is used.
+
+    Raises:
+        DatabaseError: ``target`` exists, the backup is not a SeatLedger database, or its copy
+            does not verify (integrity, references or the ledger); nothing is left at ``target``.
+    """
+    path = Path(target)
+    if path.exists():
+        raise DatabaseError(f"{path} exists; a backup is restored into a new file only.")
+    source, _ = Database.open(backup, create=False, upgrade=True)
+    try:
+        with building(path) as temporary:
+            source.copy_to(temporary)
+            copy, _ = Database.open(temporary, create=False, upgrade=True)
+            try:
+                problem = copy.check_integrity()
+                verdict = verify_ledger(copy)
+            finally:
+                copy.dispose()
+            if problem:
+                raise DatabaseError(f"The copy of {backup.name} is damaged: {problem}.")
+            if verdict.failure is not None:
+                raise DatabaseError(
+                    f"The ledger in {backup.name} does not verify: {verdict.failure.message()}."
+                )
+    finally:
+        source.dispose()
+    restored, _ = Database.open(path, create=False, upgrade=True)
+    return restored
 
 
 def describe_upgrade(report: UpgradeReport, display_name: str, *, short: bool = False) -> str:
