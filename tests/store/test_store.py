@@ -381,6 +381,8 @@ def test_a_lock_held_by_another_seatledger_names_it(seatledger_file: Path, tmp_p
     finally:
         process.kill()
         process.wait()
+        if process.stdout is not None:
+            process.stdout.close()
     message = str(info.value)
     assert f"locked by another SeatLedger (process {process.pid}: " in message
     assert "seatledger_import.py" in message
