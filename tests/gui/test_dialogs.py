@@ -869,3 +869,14 @@ def test_error_box_puts_details_in_the_expandable_area(qtbot: QtBot) -> None:
     plain = error_box(None, "The file is locked.")
     qtbot.addWidget(plain)
     assert plain.detailedText() == ""
+
+
+def test_the_start_dialog_opens_on_the_choice_it_is_asked_for(qtbot: QtBot) -> None:
+    """First run makes a database; File > Open… opens one."""
+    from seatledger.ui.dialogs.start import OPEN
+
+    first = shown(qtbot, StartDialog(runner=SyncRunner()))
+    assert first.create_choice.isChecked()
+    later = shown(qtbot, StartDialog(runner=SyncRunner(), start_on=OPEN))
+    assert later.open_choice.isChecked()
+    assert not later.create_choice.isChecked()

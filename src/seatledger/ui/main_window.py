@@ -422,7 +422,7 @@ class MainWindow(QMainWindow):
     def _build_actions(self) -> None:
         spec = tuple[str, str, Callable[[], Any], str | None, str, str]
         specs: list[spec] = [
-            ("new_database", "&New database…", self.open_database, "Ctrl+Shift+N",
+            ("new_database", "&New database…", self.new_database, "Ctrl+Shift+N",
              "Create a new database or open the demo", "document-new"),
             ("open_database", "&Open database…", self.open_database, "Ctrl+O",
              "Open another SeatLedger database", "document-open"),
@@ -636,11 +636,23 @@ class MainWindow(QMainWindow):
         if wizard.result_summary:
             self._status(wizard.result_summary)
 
+    def new_database(self) -> None:
+        """The start dialog on "Create a new database" (or the demo)."""
+        from seatledger.ui.dialogs.start import CREATE  # noqa: PLC0415
+
+        self._start_dialog(CREATE)
+
     def open_database(self) -> None:
+        """The start dialog on "Open a database"."""
+        from seatledger.ui.dialogs.start import OPEN  # noqa: PLC0415
+
+        self._start_dialog(OPEN)
+
+    def _start_dialog(self, start_on: int) -> None:
         """Create or open another database (StartDialog), sign in, and ask to switch to it."""
         from seatledger.ui.dialogs.start import StartDialog  # noqa: PLC0415
 
-        dialog = StartDialog(self, runner=self.runner)
+        dialog = StartDialog(self, runner=self.runner, start_on=start_on)
         if dialog.exec() != QDialog.DialogCode.Accepted:
             return
         workspace = dialog.workspace

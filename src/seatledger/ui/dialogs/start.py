@@ -89,7 +89,9 @@ def _page(*items: QLayout | QWidget | int) -> QWidget:
 class StartDialog(QDialog):
     """Create a new database, open the demo, or open an existing database."""
 
-    def __init__(self, parent: QWidget | None = None, *, runner: Runner | None = None) -> None:
+    def __init__(
+        self, parent: QWidget | None = None, *, runner: Runner | None = None, start_on: int = CREATE
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle(f"Welcome to {APP_NAME}")
         self.setMinimumWidth(880)
@@ -169,7 +171,8 @@ class StartDialog(QDialog):
             (self.open_browse, self.ok_button),
         ):
             QWidget.setTabOrder(first, second)
-        self.create_choice.setChecked(True)
+        # On first run a database is made; from File > Open… one is opened.
+        (self.create_choice, self.demo_choice, self.open_choice)[start_on].setChecked(True)
 
     # ------------------------------------------------------------------ pages
     def _create_page(self) -> QWidget:
