@@ -284,6 +284,11 @@ def _check_upgrade(db: Database, entry: dict[str, Any], actor: Actor) -> None:
         finally:
             copy.close()
         assert version == (stored,)
+    elif shutil.which("pg_dump") is not None:  # PostgreSQL: pg_dump's copy, named likewise
+        assert report.backup is not None
+        assert report.backup.read_bytes()[:5] == b"PGDMP"
+        assert what["after"]["backup"] == report.backup.name
+        assert what["after"]["backup_sha256"] == _sha256(report.backup)
 
 
 def test_head_has_a_corpus_database() -> None:

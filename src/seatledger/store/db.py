@@ -23,7 +23,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from seatledger.errors import DatabaseError, UpgradeError
-from seatledger.paths import private_file, replaced
+from seatledger.paths import data_dir, private_file, private_folder, replaced
 from seatledger.store.faults import Fault, classify
 from seatledger.text import plural
 
@@ -668,11 +668,21 @@ class Database:
             source.close()
 
     def backup(self, label: str) -> Path | None:
-        """Copy a SQLite database beside itself with SQLite's online backup; None for PostgreSQL."""
+        """Copy the database before a change: a SQLite file beside itself (SQLite's online
+        backup); a PostgreSQL database with ``pg_dump`` into the data folder's ``backups/``
+        (None where pg_dump is not installed)."""
         path = self.sqlite_path
-        if path is None:
-            return None
         stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+        if path is None:
+            import shutil  # noqa: PLC0415
+
+            if self.dialect != "postgresql" or shutil.which("pg_dump") is None:
+                return None
+            folder = private_folder(data_dir() / "backups")
+            name = make_url(self.url).database or "seatledger"
+            target = folder / f"{name}.{label}.{stamp}.dump"
+            self.copy_to(target)
+            return target
         target = path.with_name(f"{path.stem}.{label}.{stamp}{path.suffix or '.sqlite'}")
         self._copy_to(target)
         return target
