@@ -67,6 +67,7 @@ def test_a_product_whose_purchases_ended_stays_while_installed(
         2,
         2,
     )
+    assert row.metric_label == "Per device (ended)"  # bought once, not "not bought"
 
 
 def test_an_ended_site_licence_is_not_unlimited(admin: Services, tmp_path: Path) -> None:

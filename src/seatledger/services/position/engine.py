@@ -89,6 +89,7 @@ class PositionRow:
     unlicensed: int
     unit_cost: Decimal | None
     currency: str
+    ended: bool = False  # not bought now, but bought before: every purchase's term has ended
 
     @property
     def available(self) -> int | None:
@@ -122,7 +123,9 @@ class PositionRow:
     @property
     def metric_label(self) -> str:
         """The metric as shown (with a mark when nothing is bought)."""
-        return self.metric.label if self.bought else f"{self.metric.label} (not bought)"
+        if self.bought:
+            return self.metric.label
+        return f"{self.metric.label} ({'ended' if self.ended else 'not bought'})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -257,6 +260,7 @@ class _Facts:
     usage: dict[int, list[metrics.Session]]
     usage_people: Keys  # pid<<32 | person, people using the product in the window
     staff: int
+    ever: set[tuple[int, Metric]]  # (product, metric) of every purchase, in term or not
 
 
 class PositionService:
@@ -339,10 +343,12 @@ def _read(session: Session, day: dt.date, step: Callable[[int, int], None]) -> _
     for (pid, metric), _slot in sorted(owned.items(), key=lambda kv: (-kv[1].quantity, kv[0][1])):
         primary.setdefault(pid, metric)
     # A product with nothing in term counts under the metric it was last bought with.
+    ever: set[tuple[int, Metric]] = set()
     for pid, metric in session.execute(
         select(Entitlement.product_id, Entitlement.metric).order_by(Entitlement.id.desc())
     ):
         primary.setdefault(pid, Metric(metric))
+        ever.add((pid, Metric(metric)))
     step(1, 7)
 
     max_device = int(session.scalar(select(func.max(Device.id))) or 0)
@@ -468,6 +474,7 @@ def _read(session: Session, day: dt.date, step: Callable[[int, int], None]) -> _
         usage=dict(usage),
         usage_people=_distinct(np.array(users, dtype=np.int64)),
         staff=staff,
+        ever=ever,
     )
 
 
@@ -642,6 +649,7 @@ def _rows(facts: _Facts) -> list[PositionRow]:
                 product=product,
                 metric=metric,
                 bought=(pid, metric) in facts.owned,
+                ended=(pid, metric) not in facts.owned and (pid, metric) in facts.ever,
                 # Unlimited only while a site or enterprise purchase is in term; once it has
                 # ended nothing is owned.
                 owned=None if metric.unlimited and (pid, metric) in facts.owned else slot.quantity,
