@@ -11,6 +11,7 @@ Hand count, as of today, for a two-person organization:
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from pathlib import Path
 
 from seatledger.domain.licensing import Metric
@@ -85,3 +86,26 @@ def test_an_ended_site_licence_is_not_unlimited(admin: Services, tmp_path: Path)
     )
     row = _row(admin, suite)
     assert (row.owned, row.shortfall) == (None, 0)  # bought again: unlimited again
+
+
+def test_mixed_currencies_are_never_averaged_into_one(admin: Services) -> None:
+    """Issue 14, defect 3: EUR and USD costs gave '150.00 USD' or '150.00 EUR' by entry order."""
+    vendor = admin.catalog.add_vendor("Contoso")
+    year = {"term_start": TODAY - dt.timedelta(days=10), "term_end": TODAY + dt.timedelta(days=300)}
+    rows = []
+    for order in (("EUR", "USD"), ("USD", "EUR")):
+        product = admin.catalog.add_product(vendor, f"Draw {order[0]}")
+        for currency, cost in zip(order, (Decimal(100), Decimal(200)), strict=True):
+            admin.catalog.add_entitlement(
+                EntitlementInput(
+                    product_id=product,
+                    metric=Metric.PER_DEVICE,
+                    quantity=1,
+                    unit_cost=cost,
+                    currency=currency,
+                    **year,
+                )
+            )
+        rows.append(_row(admin, product))
+    for row in rows:
+        assert (row.owned, row.unit_cost, row.currency) == (2, None, "EUR/USD")

@@ -233,7 +233,22 @@ class _Owned:
     quantity: int = 0
     costed_units: int = 0
     cost_total: Decimal = Decimal(0)
-    currency: str = "EUR"
+    currencies: set[str] = field(default_factory=set)  # of every purchase
+    costed_in: set[str] = field(default_factory=set)  # of the purchases with a known cost
+
+    @property
+    def currency(self) -> str:
+        """The purchases' currency; several joined ("EUR/USD"), never whichever came last."""
+        return "/".join(sorted(self.costed_in or self.currencies)) or "EUR"
+
+    @property
+    def unit_cost(self) -> Decimal | None:
+        """The average cost of a right; unknown when nothing has a cost or currencies differ
+        (averaging euros with dollars gives a number in neither)."""
+        if not self.costed_units or len(self.costed_in) > 1:
+            return None
+        return (self.cost_total / self.costed_units).quantize(Decimal("0.0001"))
+
     min_cores: int = 0
     core_factor: Decimal = Decimal(1)
 
@@ -336,7 +351,8 @@ def _read(session: Session, day: dt.date, step: Callable[[int, int], None]) -> _
         if cost is not None:
             slot.costed_units += qty
             slot.cost_total += Decimal(str(cost)) * qty
-        slot.currency = currency
+            slot.costed_in.add(currency)
+        slot.currencies.add(currency)
         slot.min_cores = max(slot.min_cores, min_cores or 0)
         slot.core_factor = Decimal(str(factor if factor is not None else 1))
     primary: dict[int, Metric] = {}
@@ -656,9 +672,7 @@ def _rows(facts: _Facts) -> list[PositionRow]:
                 assigned=assigned.get((pid, metric), 0),
                 needed=needed,
                 unlicensed=unlicensed.get(pid, 0) if is_primary or pid not in facts.primary else 0,
-                unit_cost=(slot.cost_total / slot.costed_units).quantize(Decimal("0.0001"))
-                if slot.costed_units
-                else None,
+                unit_cost=slot.unit_cost,
                 currency=slot.currency,
             )
         )
