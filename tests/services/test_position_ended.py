@@ -14,6 +14,8 @@ import datetime as dt
 from decimal import Decimal
 from pathlib import Path
 
+from sqlalchemy import select
+
 from seatledger.domain.licensing import Metric
 from seatledger.ingest.formats import Kind
 from seatledger.services.catalog.service import EntitlementInput
@@ -22,6 +24,7 @@ from seatledger.services.imports.options import ImportOptions
 from seatledger.services.imports.rules import RuleInput
 from seatledger.services.operators.session import Services
 from seatledger.services.position.engine import PositionRow, PositionService
+from seatledger.store.models import Entitlement
 
 TODAY = dt.date.today()
 ENDED = {"term_start": TODAY - dt.timedelta(days=515), "term_end": TODAY - dt.timedelta(days=150)}
@@ -109,3 +112,34 @@ def test_mixed_currencies_are_never_averaged_into_one(admin: Services) -> None:
         rows.append(_row(admin, product))
     for row in rows:
         assert (row.owned, row.unit_cost, row.currency) == (2, None, "EUR/USD")
+
+
+def test_the_core_factor_does_not_depend_on_entry_order(admin: Services, tmp_path: Path) -> None:
+    """Issue 14, defect 4: factors 0.5 and 1 on one product gave 8 or 4 needed for an 8-core
+    device, by entry order.  Both orders now read the largest: 8 cores x 1 = 8."""
+    vendor = admin.catalog.add_vendor("Contoso")
+    start, end = TODAY - dt.timedelta(days=10), TODAY + dt.timedelta(days=300)
+    needed = []
+    for n, factors in enumerate((("0.5", "1"), ("1", "0.5"))):
+        product = admin.catalog.add_product(vendor, f"Server {n}")
+        purchases = tmp_path / f"purchases-{n}.csv"
+        purchases.write_text(
+            "Vendor,Product,Metric,Quantity,Start date,End date,PO number,Core factor\n"
+            + "".join(
+                f"Contoso,Server {n},per core,16,{start},{end},PO-{n}-{i},{factor}\n"
+                for i, factor in enumerate(factors)
+            ),
+            encoding="utf-8",
+        )
+        admin.imports.commit(purchases, ImportOptions(Kind.ENTITLEMENTS))
+        with admin.db.read() as session:
+            first = session.scalars(
+                select(Entitlement.id)
+                .where(Entitlement.product_id == product)
+                .order_by(Entitlement.id)
+            ).first()
+        assert first is not None
+        device = admin.directory.add_device(DeviceInput(f"SRV-{n}", processors=1, cores=8))
+        admin.seats.assign(first, devices=[device])
+        needed.append(_row(admin, product).needed)
+    assert needed == [8, 8]

@@ -250,7 +250,13 @@ class _Owned:
         return (self.cost_total / self.costed_units).quantize(Decimal("0.0001"))
 
     min_cores: int = 0
-    core_factor: Decimal = Decimal(1)
+    core_factors: set[Decimal] = field(default_factory=set)
+
+    @property
+    def core_factor(self) -> Decimal:
+        """The purchases' core factor; where they disagree, the largest (the reading an
+        auditor would take), never whichever purchase was read last."""
+        return max(self.core_factors, default=Decimal(1))
 
 
 @dataclass
@@ -354,7 +360,7 @@ def _read(session: Session, day: dt.date, step: Callable[[int, int], None]) -> _
             slot.costed_in.add(currency)
         slot.currencies.add(currency)
         slot.min_cores = max(slot.min_cores, min_cores or 0)
-        slot.core_factor = Decimal(str(factor if factor is not None else 1))
+        slot.core_factors.add(Decimal(str(factor if factor is not None else 1)))
     primary: dict[int, Metric] = {}
     for (pid, metric), _slot in sorted(owned.items(), key=lambda kv: (-kv[1].quantity, kv[0][1])):
         primary.setdefault(pid, metric)
