@@ -15,6 +15,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QWidget, QWizard
 from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
+from sqlalchemy import select
 
 from seatledger.domain.roles import Role
 from seatledger.ingest.formats import Kind
@@ -22,6 +23,7 @@ from seatledger.services.directory.queries import PeopleQuery
 from seatledger.services.imports.options import ImportOptions
 from seatledger.services.ledger.activity import ActivityFilter, ActivityQuery
 from seatledger.services.operators.session import Services
+from seatledger.store.models import Device
 from seatledger.ui.dialogs.import_wizard import ImportWizard, MapColumnsDialog, ProblemModel
 from seatledger.ui.table_model import KEY_ROLE
 from seatledger.ui.tasks import SyncRunner
@@ -435,3 +437,24 @@ def test_sample_and_problem_models_pass_the_model_tester(
     qtmodeltester.check(page.problem_model)
     page.problem_model.set_problems([])
     qtmodeltester.check(page.problem_model)
+
+
+def test_an_export_of_one_machine_imports_with_the_host_name_typed(
+    qtbot: QtBot, tmp_path: Path, open_wizard: Callable[..., ImportWizard], admin: Services
+) -> None:
+    path = write(
+        tmp_path,
+        "uninstall.csv",
+        '"DisplayName","DisplayVersion","Publisher","InstallDate"\n'
+        '"Microsoft Visio - en-us","16.0.18129.20158","Microsoft Corporation","20250406"\n',
+    )
+    wizard = open_wizard(path, Kind.INVENTORY)
+    page = wizard.choose_page
+    assert page.host_edit.isVisible()  # only inventories are listings of one machine
+    qtbot.keyClicks(page.host_edit, "NW-LT-0102")
+    press(qtbot, wizard, QWizard.WizardButton.NextButton)
+    press(qtbot, wizard, QWizard.WizardButton.CommitButton)
+    assert wizard.imported is not None
+    assert wizard.imported.inserted == 1
+    with admin.db.read() as session:
+        assert session.scalars(select(Device.hostname)).all() == ["NW-LT-0102"]

@@ -368,6 +368,12 @@ class ChoosePage(QWizardPage):
         self.full_export.setToolTip(
             "Everyone active in SeatLedger who is missing from the file is flagged for review."
         )
+        self.host_edit = QLineEdit()
+        self.host_edit.setPlaceholderText("only for the export of one machine, which names none")
+        self.host_edit.setToolTip(
+            "A registry or Win32_Product listing run on one machine has no host column: "
+            "name the machine it lists."
+        )
         self.layouts = QLabel()
         self.layouts.setWordWrap(True)
         self.layouts.setObjectName("knownLayouts")
@@ -385,6 +391,9 @@ class ChoosePage(QWizardPage):
         mapping_label.setBuddy(self.mapping_combo)
         form.addRow(mapping_label, wide(self.mapping_combo))
         form.addRow("", self.full_export)
+        host_label = QLabel("&Host name:")
+        host_label.setBuddy(self.host_edit)
+        form.addRow(host_label, wide(self.host_edit))
         self._form = form
 
         layout = QVBoxLayout(self)
@@ -400,6 +409,7 @@ class ChoosePage(QWizardPage):
         self.path_edit.textChanged.connect(self._edited)
         self.mapping_combo.currentIndexChanged.connect(self._edited)
         self.full_export.toggled.connect(self._edited)
+        self.host_edit.textChanged.connect(self._edited)
         self.browse_button.clicked.connect(self._browse)
         self.strip.busy_changed.connect(self._busy_changed)
         self._kind_changed()
@@ -450,6 +460,7 @@ class ChoosePage(QWizardPage):
 
     def _kind_changed(self) -> None:
         self._form.setRowVisible(self.full_export, self.kind is Kind.PEOPLE)
+        self._form.setRowVisible(self.host_edit, self.kind is Kind.INVENTORY)
         self.layouts.setText(known_layouts(self.kind))
         self.reload_mappings()
         self._edited()
@@ -474,6 +485,7 @@ class ChoosePage(QWizardPage):
             kind,
             mapping_name=mapping_name,
             full_export=self.full_export.isChecked() and kind is Kind.PEOPLE,
+            host=self.host_edit.text().strip() if kind is Kind.INVENTORY else "",
         )
         previous = self._wizard.import_options
         if previous is None or previous.kind is not kind or self._wizard.path != path:
@@ -518,6 +530,7 @@ class ChoosePage(QWizardPage):
         for widget in (self.kind_combo, self.path_edit, self.browse_button, self.mapping_combo):
             widget.setEnabled(not busy)
         self.full_export.setEnabled(not busy)
+        self.host_edit.setEnabled(not busy)
         self.completeChanged.emit()
         if not busy:
             if self._advance and not self._in_validate:
