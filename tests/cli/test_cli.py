@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Protocol
 
@@ -18,7 +19,7 @@ from seatledger import cli
 from seatledger.services.operators import accounts as operators
 from seatledger.store import ledger_store
 from seatledger.store.db import Database
-from seatledger.store.models import Operator, SeatAssignment, Vendor
+from seatledger.store.models import Entitlement, Operator, SeatAssignment, Vendor
 
 ADMIN_PASSWORD = "s3cret-pass"
 ENV_KEYS = ("SEATLEDGER_OPERATOR", "SEATLEDGER_PASSWORD", "SEATLEDGER_NEW_PASSWORD")
@@ -358,6 +359,26 @@ def test_entitlement_input_errors(run: Invoke, team_db: str) -> None:
     no_vendor = run("product", "add", "--vendor", "Nobody", "X", "--db", team_db)
     assert (no_vendor.code, no_vendor.err) == (2, "seatledger: No vendor named 'Nobody'.\n")
     assert _ledger_size(team_db) == 7
+
+
+def test_a_per_core_purchase_takes_its_factor_and_minimum(run: Invoke, team_db: str) -> None:
+    _catalog(run, team_db)
+    base = ("entitlement", "add", "--vendor", "Contoso", "--product", "PDF Studio", "--db", team_db)
+    core = ("--metric", "per_core", "--quantity", "32")
+    half = run(*base, *core, "--core-factor", "0.5", "--min-cores", "16")
+    assert (half.code, half.out) == (0, "Added entitlement 2.\n"), half.err
+    database, _ = Database.open(team_db, create=False)
+    try:
+        with database.read() as session:
+            stored = session.get(Entitlement, 2)
+            assert stored is not None
+            assert (stored.core_factor, stored.min_cores_per_processor) == (Decimal("0.5"), 16)
+    finally:
+        database.dispose()
+    wrong = run(*base, *core, "--core-factor", "0")
+    assert wrong.code == 2
+    assert "Core factor must be from 0.01 to 100, not '0'." in wrong.err
+    assert _ledger_size(team_db) == 8  # the refused one wrote nothing
 
 
 def test_over_commit_is_listed_as_over(

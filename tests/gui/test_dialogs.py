@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -246,6 +247,34 @@ def test_editing_a_license_asks_for_a_reason(
     entry = ledger(admin, "entitlement.update")[0]
     assert entry[5] == "true-up after the Q2 audit"
     assert entry[6] == "quantity: 10 → 12"
+
+
+def test_a_per_core_license_takes_its_core_factor_in_the_form(
+    qtbot: QtBot, admin: Services, catalog: Catalog
+) -> None:
+    dialog = shown(qtbot, EntitlementDialog(admin))
+    assert isinstance(dialog, EntitlementDialog)
+    assert not dialog.core_factor.isVisible()  # named user: no cores to count
+    dialog.metric_combo.setCurrentIndex(dialog.metric_combo.findData(Metric.PER_CORE.value))
+    assert dialog.core_factor.isVisible()
+    assert dialog.min_cores.isVisible()
+    assert dialog.core_factor.value() == 1
+    retype(qtbot, dialog.quantity, "32")
+    retype(qtbot, dialog.core_factor, "0.5")
+    click(qtbot, dialog.ok_button)
+
+    assert dialog.result() == QDialog.DialogCode.Accepted
+    assert dialog.saved_id is not None
+    data, _ = admin.reads.entitlement(dialog.saved_id)
+    assert (data.metric, data.core_factor) == (Metric.PER_CORE, Decimal("0.5"))
+    device = admin.directory.add_device(DeviceInput("S1", processors=1, cores=16))
+    admin.seats.assign(dialog.saved_id, devices=[device])  # 16 × 0.5 = 8 of 32
+
+    editing = shown(qtbot, EntitlementDialog(admin, None, dialog.saved_id))
+    assert isinstance(editing, EntitlementDialog)
+    assert editing.core_factor.value() == 0.5
+    assert not editing.core_factor.isEnabled()  # 8 rights in use were counted with it
+    assert "release them" in editing.core_factor.toolTip()
 
 
 def test_new_vendor_and_product_from_the_license_form(qtbot: QtBot, admin: Services) -> None:

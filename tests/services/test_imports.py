@@ -942,6 +942,28 @@ def test_entitlement_core_factor_that_does_not_fit_is_a_problem(
         admin.imports.commit(path, ImportOptions(Kind.ENTITLEMENTS))
 
 
+def test_an_import_does_not_change_the_factor_under_assigned_core_seats(
+    admin: Services, tmp_path: Path
+) -> None:
+    header = "Vendor,Product,Metric,Quantity,PO,Core factor\n"
+    commit(admin, write(tmp_path, "e.csv", header + "Contoso,DB,Per core,32,PO-1,0.5\n"),
+           Kind.ENTITLEMENTS)  # fmt: skip
+    with admin.db.read() as session:
+        po1 = session.scalar(select(Entitlement.id).where(Entitlement.po_reference == "PO-1"))
+    assert po1 is not None
+    server = admin.directory.add_device(DeviceInput("db-01", processors=1, cores=16))
+    admin.seats.assign(po1, devices=[server])  # 16 × 0.5 = 8 units
+    before = state(admin.db)
+    doubled = write(tmp_path, "e2.csv", header + "Contoso,DB,Per core,32,PO-1,1\n")
+    with pytest.raises(ImportRejected) as caught:
+        admin.imports.commit(doubled, ImportOptions(Kind.ENTITLEMENTS))
+    assert [str(p) for p in caught.value.problems] == [
+        "line 2, Core factor: changes what the 8 units in use on this purchase count; release "
+        "the seats first (value '1')"
+    ]
+    assert state(admin.db) == before
+
+
 def test_snipeit_licenses(admin: Services, tmp_path: Path) -> None:
     export = (
         "id,Company,Name,Product Key,Purchase Date,Purchase Cost,Order Number,Seats,Supplier,"

@@ -65,6 +65,10 @@ def cmd_catalog(args: argparse.Namespace) -> int:
                 unit_cost=validation.money(args.unit_cost, "Unit cost"),
                 currency=args.currency,
                 po_reference=args.po,
+                min_cores_per_processor=validation.count(
+                    args.min_cores, "Minimum cores per processor", maximum=1024
+                ),
+                core_factor=validation.core_factor(args.core_factor),
             )
         )
     else:

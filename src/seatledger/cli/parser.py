@@ -123,6 +123,18 @@ def build_parser() -> argparse.ArgumentParser:
     ent.add_argument("--unit-cost", default="")
     ent.add_argument("--currency", default="EUR")
     ent.add_argument("--po", default="")
+    ent.add_argument(
+        "--min-cores",
+        default="0",
+        metavar="N",
+        help="per_core: count at least N cores per processor (contracts often say 16)",
+    )
+    ent.add_argument(
+        "--core-factor",
+        default="",
+        metavar="F",
+        help="per_core: licenses per core, e.g. 0.5 for some processor families (default 1)",
+    )
 
     person = sub.add_parser("person", help="add a person")
     person.add_argument("action", choices=("add",))

@@ -1452,6 +1452,7 @@ class _Builder:
                 lic.reseller,
                 "",
                 False,
+                Decimal("1.000"),  # the column's default, as the catalog service writes it
             )
             entry(by, "entitlement.create", lic.id, after)
         elif what == _PERSON:

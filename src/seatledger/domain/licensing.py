@@ -7,7 +7,9 @@ CLI, bulk actions and imports all meet the same rule.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass
+from decimal import Decimal
 from enum import StrEnum
 
 from seatledger.text import plural
@@ -52,15 +54,22 @@ _LABELS = {
 
 
 def units_for_device(
-    metric: Metric, processors: int, cores: int, min_cores_per_processor: int = 0
+    metric: Metric,
+    processors: int,
+    cores: int,
+    min_cores_per_processor: int = 0,
+    core_factor: Decimal = Decimal(1),
 ) -> int:
-    """Rights one device consumes under ``metric``.
+    """Rights one device consumes under ``metric``: the one unit of measure of a purchase, from
+    the seat dialog to the signed report.
 
     Per-core licensing counts every core, but at least ``min_cores_per_processor`` per processor
-    (contracts often say 16 cores per CPU); per-processor counts sockets.
+    (contracts often say 16 cores per CPU), multiplied by the core factor (0.5 for some processor
+    families) and rounded up to whole licenses for each device; per-processor counts sockets.
     """
     if metric is Metric.PER_CORE:
-        return max(cores, processors * min_cores_per_processor, 1)
+        counted = max(cores, processors * min_cores_per_processor, 1)
+        return max(math.ceil(Decimal(counted) * core_factor), 1)
     if metric is Metric.PER_PROCESSOR:
         return max(processors, 1)
     return 1

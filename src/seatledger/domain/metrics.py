@@ -19,7 +19,6 @@ the head count — and compares the result with the rights owned.  See ``docs/gl
 from __future__ import annotations
 
 import datetime as dt
-import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -120,11 +119,10 @@ def core_licenses(
     CPU), are multiplied by the core factor (e.g. 0.5 for some processor families) and rounded up
     to whole licenses.
     """
-    # The same count a per-core seat assignment draws (at least one core per device).
-    counted = units_for_device(
-        Metric.PER_CORE, machine.processors, machine.cores, min_cores_per_processor
+    # The same count a per-core seat assignment draws.
+    return units_for_device(
+        Metric.PER_CORE, machine.processors, machine.cores, min_cores_per_processor, core_factor
     )
-    return max(math.ceil(Decimal(counted) * core_factor), 1)
 
 
 def per_core(

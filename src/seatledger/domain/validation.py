@@ -85,6 +85,24 @@ def money(value: object, field: str) -> Decimal | None:
     return amount
 
 
+def core_factor(value: object, field: str = "Core factor") -> Decimal:
+    """Return a per-core purchase's core factor: 0.01 to 100 with at most 3 decimals; 1 when
+    empty (every core counts once)."""
+    text = "" if value is None else str(value).strip()
+    if not text:
+        return Decimal(1)
+    try:
+        factor = Decimal(text)
+    except InvalidOperation:
+        message = f"{field} must be a number such as 0.5 or 1, not '{text}'."
+        raise ValidationError(message, field) from None
+    if not factor.is_finite() or not Decimal("0.01") <= factor <= 100:
+        raise ValidationError(f"{field} must be from 0.01 to 100, not '{text}'.", field)
+    if factor.as_tuple().exponent < -3:  # type: ignore[operator]
+        raise ValidationError(f"{field} has more than 3 decimals.", field)
+    return factor
+
+
 def currency(value: str | None, field: str = "Currency") -> str:
     """Return an ISO 4217-shaped currency code (three letters), defaulting to EUR."""
     text = (value or "").strip().upper()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from sqlalchemy import select
 
 from seatledger.domain.licensing import Metric
@@ -33,6 +35,7 @@ def entitlement(ctx: Context, entitlement_id: int) -> tuple[EntitlementInput, in
             reseller=e.reseller,
             notes=e.notes,
             min_cores_per_processor=e.min_cores_per_processor,
+            core_factor=Decimal(str(e.core_factor)) if e.core_factor is not None else Decimal(1),
         )
         return data, int(vendor_id or 0)
 

@@ -37,6 +37,7 @@ class EntitlementInput:
     reseller: str = ""
     notes: str = ""
     min_cores_per_processor: int = 0
+    core_factor: Decimal = Decimal(1)
 
 
 class CatalogService:
@@ -118,6 +119,12 @@ class CatalogService:
                     "The metric cannot change while seats are assigned; release them first.",
                     "Metric",
                 )
+            if entitlement.seats_used and _units_change(entitlement, data):
+                raise ValidationError(
+                    "The core factor and minimum cores per processor decide what each assigned "
+                    "seat counts; release the seats before changing them.",
+                    "Core factor",
+                )
             if data.quantity < entitlement.seats_used and not Metric(data.metric).unlimited:
                 raise ValidationError(
                     f"Quantity {data.quantity} is below the {entitlement.seats_used} in use; "
@@ -126,6 +133,20 @@ class CatalogService:
                 )
             _apply(entitlement, data)
             change.edited(entitlement.id, before, snapshots.entitlement(entitlement))
+
+
+_FACTOR_PLACES = Decimal("0.001")
+
+
+def _units_change(entitlement: Entitlement, data: EntitlementInput) -> bool:
+    """Whether an edit changes what a per-core seat counts (its units are fixed when assigned)."""
+    if Metric(data.metric) is not Metric.PER_CORE:
+        return False
+    factor = validation.core_factor(data.core_factor)
+    old = Decimal(str(entitlement.core_factor)) if entitlement.core_factor is not None else 1
+    return bool(
+        data.min_cores_per_processor != entitlement.min_cores_per_processor or factor != old
+    )
 
 
 def _apply(entitlement: Entitlement, data: EntitlementInput) -> None:
@@ -137,6 +158,11 @@ def _apply(entitlement: Entitlement, data: EntitlementInput) -> None:
     entitlement.min_cores_per_processor = validation.count(
         data.min_cores_per_processor, "Minimum cores per processor", maximum=1024
     )
+    entitlement.core_factor = (
+        validation.core_factor(data.core_factor)
+        if Metric(data.metric) is Metric.PER_CORE
+        else Decimal(1)
+    ).quantize(_FACTOR_PLACES)  # as the column reads back, so before and after compare equal
     entitlement.term_start = data.term_start
     entitlement.term_end = data.term_end
     entitlement.unit_cost = validation.money(data.unit_cost, "Unit cost")

@@ -31,6 +31,7 @@ ENTITLEMENT = (
     "reseller",
     "notes",
     "retired",
+    "core_factor",
 )
 TEAM = ("name", "cost_centre")
 PERSON = ("employee_id", "name", "email", "team_id", "status", "date_left")

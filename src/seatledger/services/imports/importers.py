@@ -954,7 +954,7 @@ def _entitlements(
                 )
             )
             continue
-        changed = False
+        edits: dict[str, Any] = {}
         for name, value in values.items():
             if _RECORD_FIELD.get(name, name) not in given or (name == "currency" and not value):
                 continue  # the file does not say: what is stored stands
@@ -964,8 +964,23 @@ def _entitlements(
             else:
                 same = current == value
             if not same:
-                setattr(entitlement, name, value)
-                changed = True
+                edits[name] = value
+        counted = edits.keys() & {"min_cores_per_processor", "core_factor"}
+        if counted and entitlement.seats_used and Metric(entitlement.metric) is Metric.PER_CORE:
+            name = min(counted)  # one problem per row, the same one every run
+            problems.append(
+                Problem(
+                    record.line,
+                    "Core factor" if name == "core_factor" else "Minimum cores",
+                    f"{Decimal(edits[name]).normalize():f}",
+                    f"changes what the {plural(entitlement.seats_used, 'unit')} in use on this "
+                    "purchase count; release the seats first",
+                )
+            )
+            continue
+        for name, value in edits.items():
+            setattr(entitlement, name, value)
+        changed = bool(edits)
         done.updated += changed
         done.unchanged += not changed
     session.flush()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import distinct, func, insert, select, update
@@ -41,6 +42,11 @@ def _chunks(values: Sequence[int]) -> Iterable[Sequence[int]]:
         yield values[start : start + _CHUNK]
 
 
+def _factor(value: Decimal | None) -> Decimal:
+    """A purchase's core factor as stored (1 where a database predates the column)."""
+    return Decimal(str(value)) if value is not None else Decimal(1)
+
+
 @dataclass(frozen=True, slots=True)
 class _Target:
     """The entitlement being drawn from, read and locked in one statement."""
@@ -53,6 +59,7 @@ class _Target:
     term_start: dt.date | None
     term_end: dt.date | None
     min_cores_per_processor: int
+    core_factor: Decimal
 
     @classmethod
     def load(cls, session: Session, entitlement_id: int) -> _Target:
@@ -64,6 +71,7 @@ class _Target:
                 Entitlement.term_start,
                 Entitlement.term_end,
                 Entitlement.min_cores_per_processor,
+                Entitlement.core_factor,
                 Entitlement.retired,
             )
             .where(Entitlement.id == entitlement_id)
@@ -81,6 +89,7 @@ class _Target:
             term_start=row.term_start,
             term_end=row.term_end,
             min_cores_per_processor=row.min_cores_per_processor,
+            core_factor=_factor(row.core_factor),
         )
 
 
@@ -141,19 +150,22 @@ class SeatService:
         """
         with self._ctx.read() as session:
             found = session.execute(
-                select(Entitlement.metric, Entitlement.min_cores_per_processor).where(
-                    Entitlement.id == entitlement_id
-                )
+                select(
+                    Entitlement.metric,
+                    Entitlement.min_cores_per_processor,
+                    Entitlement.core_factor,
+                ).where(Entitlement.id == entitlement_id)
             ).first()
             if found is None:
                 raise NotFoundError(f"License {entitlement_id} does not exist.")
             metric, min_cores = Metric(found.metric), found.min_cores_per_processor
+            factor = _factor(found.core_factor)
             units: dict[int, int] = {}
             for chunk in _chunks(list(dict.fromkeys(device_ids))):
                 for did, processors, cores in session.execute(
                     select(Device.id, Device.processors, Device.cores).where(Device.id.in_(chunk))
                 ):
-                    units[did] = units_for_device(metric, processors, cores, min_cores)
+                    units[did] = units_for_device(metric, processors, cores, min_cores, factor)
         return units
 
     def departed_holdings(self) -> tuple[int, int]:
@@ -352,7 +364,11 @@ class SeatService:
         _refuse_missing_or_held("Device", device_ids, found, held, label)
         return [
             units_for_device(
-                metric, found[did][1], found[did][2], entitlement.min_cores_per_processor
+                metric,
+                found[did][1],
+                found[did][2],
+                entitlement.min_cores_per_processor,
+                entitlement.core_factor,
             )
             for did in device_ids
         ]

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDateEdit,
+    QDoubleSpinBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -232,6 +233,16 @@ class EntitlementDialog(RecordDialog):
         self.min_cores.setSpecialValueText("No minimum")
         self.min_cores.setMinimumWidth(160)
         self.min_cores.setToolTip("Contracts often count at least 16 cores per processor.")
+        self.core_factor = QDoubleSpinBox()
+        self.core_factor.setRange(0.01, 100)
+        self.core_factor.setDecimals(3)
+        self.core_factor.setSingleStep(0.25)
+        self.core_factor.setValue(1)
+        self.core_factor.setMinimumWidth(120)
+        self.core_factor.setToolTip(
+            "Licenses per core: 1 counts every core, 0.5 half of them (some processor "
+            "families); each device is rounded up to whole licenses."
+        )
         today = dt.date.today()
         self.term_start = date_edit()
         self.term_start.setDate(to_qdate(today))
@@ -275,6 +286,11 @@ class EntitlementDialog(RecordDialog):
             "Min. cores per CP&U:", row(self.min_cores, 0), names=("Minimum cores per processor",)
         )
         self.add_row(
+            "Core f&actor:",
+            row(self.core_factor, QLabel("licenses per core"), 0),
+            names=("Core factor",),
+        )
+        self.add_row(
             "Term &start:", row(self.term_start, 8, self.no_start, 0), names=("Term start",)
         )
         self.add_row("Term &end:", row(self.term_end, 8, self.no_end, 0), names=("Term end",))
@@ -306,6 +322,7 @@ class EntitlementDialog(RecordDialog):
         self.metric_combo.setCurrentIndex(self.metric_combo.findData(data.metric.value))
         self.quantity.setValue(data.quantity)
         self.min_cores.setValue(data.min_cores_per_processor)
+        self.core_factor.setValue(float(data.core_factor))
         self.no_start.setChecked(data.term_start is None)
         if data.term_start is not None:
             self.term_start.setDate(to_qdate(data.term_start))
@@ -330,6 +347,12 @@ class EntitlementDialog(RecordDialog):
             self.metric_combo.setToolTip(
                 f"{used:,} rights are in use; release them to change the metric."
             )
+            for counted in (self.min_cores, self.core_factor):
+                counted.setEnabled(False)
+                counted.setToolTip(
+                    f"{used:,} rights are in use, each counted with this value; release them "
+                    "to change it."
+                )
 
     # ------------------------------------------------------------------ reactions
     def _vendor_changed(self) -> None:
@@ -352,6 +375,7 @@ class EntitlementDialog(RecordDialog):
     def _metric_changed(self) -> None:
         metric = self.chosen_metric()
         self.set_row_visible(self.min_cores, metric is Metric.PER_CORE)
+        self.set_row_visible(self.core_factor, metric is Metric.PER_CORE)
         self._show_unit()
         self.quantity.setToolTip(
             "A site license is not capped; the quantity is for reference."
@@ -426,6 +450,11 @@ class EntitlementDialog(RecordDialog):
             reseller=self.reseller.text(),
             notes=self.notes_edit.toPlainText(),
             min_cores_per_processor=self.min_cores.value() if metric is Metric.PER_CORE else 0,
+            core_factor=(
+                Decimal(f"{self.core_factor.value():.3f}")
+                if metric is Metric.PER_CORE
+                else Decimal(1)
+            ),
         )
 
     def save(self) -> None:
