@@ -625,9 +625,10 @@ def test_devices_insert_and_resolve_owners(admin: Services, tmp_path: Path) -> N
     result = commit(admin, path, Kind.DEVICES)
     assert counts(result) == (3, 3, 0, 0, 0)
     assert devices(admin.db) == {
-        "LT-1": ("SN-1", "Windows", 1, 4, "E1"),
-        "LT-2": ("SN-2", "Windows", 1, 4, "E2"),  # UPN on another domain: same mailbox name
-        "LT-3": ("", "macOS", 1, 4, None),
+        # Intune's export gives no processors or cores: unknown, never an invented 1 × 4.
+        "LT-1": ("SN-1", "Windows", None, None, "E1"),
+        "LT-2": ("SN-2", "Windows", None, None, "E2"),  # UPN on another domain: same mailbox
+        "LT-3": ("", "macOS", None, None, None),
     }
     with admin.db.read() as session:
         seen = session.scalar(select(Device.last_seen).where(Device.hostname == "LT-1"))
@@ -651,11 +652,11 @@ def test_devices_upsert_by_hostname_and_by_serial(admin: Services, tmp_path: Pat
     assert counts(result) == (5, 1, 2, 2, 0)
     assert any("nobody@example.com" in note for note in result.notes)
     assert devices(admin.db) == {
-        "lt-1": ("SN-1", "Windows", 1, 8, "E2"),
-        "LT-20": ("SN-2", "Windows", 1, 4, "E2"),
-        "LT-3": ("", "macOS", 1, 4, None),
+        "lt-1": ("SN-1", "Windows", None, 8, "E2"),  # cores given, processors never were
+        "LT-20": ("SN-2", "Windows", None, None, "E2"),
+        "LT-3": ("", "macOS", None, None, None),
         "DB-1": ("SRV-SN", "Windows Server", 2, 16, None),
-        "NEW-9": ("SN-9", "Linux", 1, 2, None),
+        "NEW-9": ("SN-9", "Linux", None, 2, None),
     }
 
 

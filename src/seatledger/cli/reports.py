@@ -55,9 +55,11 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
         available = "" if row.available is None else f"{row.available:,}"
         true_up = row.true_up
         cost = "?" if true_up is None else (f"{true_up:,.2f} {row.currency}" if true_up else "")
+        # ">=": devices whose cores are unknown are left out (a finding names them).
+        needed = f">={row.needed:,}" if row.unknown_hardware else f"{row.needed:,}"
         say(
             f"{row.title[:44]:<44} {row.metric_label[:22]:<22} "
-            f"{owned:>9} {row.assigned:>9,} {row.needed:>9,} {available:>8} "
+            f"{owned:>9} {row.assigned:>9,} {needed:>9} {available:>8} "
             f"{row.unlicensed:>7,} {cost:>14}"
         )
     short = sum(1 for r in position.rows if r.shortfall)

@@ -75,6 +75,24 @@ def units_for_device(
     return 1
 
 
+def unknown_hardware(
+    metric: Metric, processors: int | None, cores: int | None, min_cores_per_processor: int = 0
+) -> str:
+    """What a device lacks for ``metric`` to count it ("cores", "processors"), or "" when nothing.
+
+    A device whose hardware no file or person has given cannot be counted per core or per
+    processor: it is counted apart, never as an invented 1 × 4.
+    """
+    if metric is Metric.PER_CORE:
+        if cores is None:
+            return "cores"
+        if min_cores_per_processor and processors is None:
+            return "processors"
+    if metric is Metric.PER_PROCESSOR and processors is None:
+        return "processors"
+    return ""
+
+
 @dataclass(frozen=True, slots=True)
 class LimitState:
     """What the rule needs to know about an entitlement at the moment of assignment."""

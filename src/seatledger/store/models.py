@@ -152,8 +152,9 @@ class Device(Base):
     owner_id: Mapped[int | None] = mapped_column(
         ForeignKey("person.id", ondelete="SET NULL"), index=True
     )
-    processors: Mapped[int] = mapped_column(Integer, default=1)
-    cores: Mapped[int] = mapped_column(Integer, default=4)
+    # None: no file or person has said (never an invented figure).
+    processors: Mapped[int | None] = mapped_column(Integer)
+    cores: Mapped[int | None] = mapped_column(Integer)
     os: Mapped[str] = mapped_column(String(100), default="")
     last_seen: Mapped[dt.date | None] = mapped_column(Date)
 

@@ -41,9 +41,15 @@ class ListColumn(Generic[T]):
     bad: Callable[[T], bool] | None = None  # shown in red when true
 
 
+class AtLeast(int):
+    """A count known only as a lower bound (shown "≥ 28"; sorts as 28)."""
+
+
 def _text(value: Any) -> str:
     if value is None:
         return "—"
+    if isinstance(value, AtLeast):
+        return f"≥ {int(value):,}"
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, Decimal):
@@ -56,8 +62,8 @@ def _text(value: Any) -> str:
 def _key(value: Any) -> tuple[int, Any]:
     if value is None:
         return (0, 0)
-    if isinstance(value, str):
-        return (1, value.lower())
+    if isinstance(value, str):  # after the numbers ("unlimited" above every count)
+        return (2, value.lower())
     return (1, value)
 
 

@@ -200,6 +200,28 @@ class DevicePresenter(PlainPresenter):
         super().__init__(
             numeric_columns=(DeviceColumn.PROCESSORS, DeviceColumn.CORES, DeviceColumn.SEATS)
         )
+        self._unknown = QBrush(INACTIVE_COLOR)
+
+    def display(self, row: Row, column: int) -> str:
+        """Cell text; a processor or core count no file or person gave reads "unknown"."""
+        if column in (DeviceColumn.PROCESSORS, DeviceColumn.CORES) and row[column] is None:
+            return "unknown"
+        return plain(row[column])
+
+    def foreground(self, row: Row, column: int) -> QBrush | None:
+        """Grey for an unknown count."""
+        if column in (DeviceColumn.PROCESSORS, DeviceColumn.CORES) and row[column] is None:
+            return self._unknown
+        return None
+
+    def tooltip(self, row: Row, column: int) -> str | None:
+        """Why an unknown count matters."""
+        if column in (DeviceColumn.PROCESSORS, DeviceColumn.CORES) and row[column] is None:
+            return (
+                "No import or person has given this count. Per-core and per-processor licenses "
+                "cannot be counted on the device until it is recorded (Edit device)."
+            )
+        return None
 
 
 # ----------------------------------------------------------------------------------- seats

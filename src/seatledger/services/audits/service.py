@@ -19,11 +19,11 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from seatledger.domain import validation
-from seatledger.domain.licensing import Metric
+from seatledger.domain.licensing import Metric, unknown_hardware
 from seatledger.domain.roles import Permission, allows
 from seatledger.errors import NotFoundError, ValidationError
 from seatledger.progress import Progress
@@ -43,14 +43,23 @@ from seatledger.services.audits.bundle.model import (
 )
 from seatledger.services.core.context import Context
 from seatledger.services.lookups import NamedItem
-from seatledger.services.position.engine import Finding, Position, PositionRow
+from seatledger.services.position.engine import (
+    Finding,
+    Position,
+    PositionRow,
+    end_of,
+    installed,
+    seat_open,
+)
 from seatledger.services.usage.history import UsageHistoryService
 from seatledger.store.models import (
+    Device,
     Entitlement,
     ImportBatch,
     Installation,
     Operator,
     Product,
+    SeatAssignment,
     SoftwareTitle,
     Team,
     Vendor,
@@ -1134,6 +1143,17 @@ def _freshness(session: Session, audit: Audit) -> list[tuple[str, str]]:
                         f"({usage.date().isoformat()}); later checkouts are not counted.",
                     )
                 )
+    unknown = _unknown_hardware(session, audit)
+    if unknown:
+        warnings.append(
+            (
+                "hardware",
+                f"The cores or processors of {plural(unknown, 'device')} running per-core or "
+                f"per-processor products in scope {agree(unknown, 'are')} unknown: the report "
+                "leaves them out of rights needed (a lower bound, marked ≥) rather than assume "
+                "any; record their hardware or import an inventory that gives it.",
+            )
+        )
     vendor = session.scalar(select(Vendor.name).where(Vendor.id == audit.vendor_id)) or ""
     unmatched = session.execute(
         select(
@@ -1161,6 +1181,47 @@ def _freshness(session: Session, audit: Audit) -> list[tuple[str, str]]:
             )
         )
     return warnings
+
+
+def _unknown_hardware(session: Session, audit: Audit) -> int:
+    """Devices with a seat or an install of a per-core or per-processor product in scope whose
+    cores (or processors) that metric needs are unknown: what the position leaves out."""
+    counted = (
+        select(Entitlement.product_id, Entitlement.metric, Entitlement.min_cores_per_processor)
+        .join(Product, Product.id == Entitlement.product_id)
+        .where(
+            Product.vendor_id == audit.vendor_id,
+            Entitlement.metric.in_((Metric.PER_CORE.value, Metric.PER_PROCESSOR.value)),
+        )
+    )
+    products = _ids(audit.product_ids)
+    if products:
+        counted = counted.where(Product.id.in_(products))
+    rules: dict[int, list[tuple[Metric, int]]] = {}
+    for pid, metric, minimum in session.execute(counted):
+        rules.setdefault(pid, []).append((Metric(metric), minimum or 0))
+    if not rules:
+        return 0
+    unknown = or_(Device.cores.is_(None), Device.processors.is_(None))
+    installs = (
+        select(Device.id, SoftwareTitle.product_id, Device.processors, Device.cores)
+        .join(Installation, Installation.device_id == Device.id)
+        .join(SoftwareTitle, SoftwareTitle.id == Installation.title_id)
+        .where(SoftwareTitle.product_id.in_(list(rules)), installed(audit.as_of), unknown)
+    )
+    seats = (
+        select(Device.id, Entitlement.product_id, Device.processors, Device.cores)
+        .join(SeatAssignment, SeatAssignment.device_id == Device.id)
+        .join(Entitlement, Entitlement.id == SeatAssignment.entitlement_id)
+        .where(Entitlement.product_id.in_(list(rules)), seat_open(end_of(audit.as_of)), unknown)
+    )
+    found = {
+        device
+        for query in (installs, seats)
+        for device, pid, processors, cores in session.execute(query)
+        if any(unknown_hardware(m, processors, cores, low) for m, low in rules[int(pid or 0)])
+    }
+    return len(found)
 
 
 __all__ = [

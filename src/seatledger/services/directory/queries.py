@@ -145,8 +145,9 @@ class DeviceQuery(SearchedQuery):
             DeviceColumn.HOSTNAME: Device.hostname,
             DeviceColumn.SERIAL: Device.serial,
             DeviceColumn.OWNER: Person.name,
-            DeviceColumn.PROCESSORS: Device.processors,
-            DeviceColumn.CORES: Device.cores,
+            # Unknown first when ascending, on both engines (they order NULLs differently).
+            DeviceColumn.PROCESSORS: func.coalesce(Device.processors, 0),
+            DeviceColumn.CORES: func.coalesce(Device.cores, 0),
             DeviceColumn.OS: Device.os,
             DeviceColumn.SEATS: self._seats(),
         }

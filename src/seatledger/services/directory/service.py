@@ -40,8 +40,8 @@ class DeviceInput:
     hostname: str
     serial: str = ""
     owner_id: int | None = None
-    processors: int = 1
-    cores: int = 4
+    processors: int | None = None  # None: unknown (counted apart, never guessed)
+    cores: int | None = None
     os: str = ""
 
 
@@ -168,9 +168,21 @@ class DirectoryService:
         device.hostname = hostname
         device.serial = validation.optional_text(data.serial, "Serial", max_len=128)
         device.owner_id = data.owner_id
-        device.processors = validation.count(data.processors, "Processors", maximum=1024)
-        device.cores = validation.count(data.cores, "Cores", maximum=65536)
-        if device.cores < device.processors:
+        device.processors = (
+            None
+            if data.processors is None
+            else validation.count(data.processors, "Processors", minimum=1, maximum=1024)
+        )
+        device.cores = (
+            None
+            if data.cores is None
+            else validation.count(data.cores, "Cores", minimum=1, maximum=65536)
+        )
+        if (
+            device.cores is not None
+            and device.processors is not None
+            and (device.cores < device.processors)
+        ):
             raise ValidationError(
                 f"Cores ({device.cores}) cannot be fewer than processors ({device.processors}).",
                 "Cores",

@@ -322,8 +322,8 @@ def _devices(bulk: Bulk, records: Iterator[Record]) -> Applied:
                 record.hostname,
                 record.serial,
                 record.os,
-                record.processors or 1,
-                record.cores or 4,
+                record.processors,  # None when the file does not say: unknown, not 1 × 4
+                record.cores,
                 owner_id,
                 last_seen,
             ]
@@ -437,7 +437,9 @@ def apply_inventory(
                 if device_id is None:
                     next_device += 1
                     device_id = devices[host.lower()] = next_device
-                    new_devices.append((device_id, host, "", "", 1, 4, today))
+                    new_devices.append(
+                        (device_id, host, "", "", None, None, today)
+                    )  # hardware unknown
                 device_of.append(device_id)
             for key in found.titles[len(title_of) :]:
                 title_id = titles.get(key)

@@ -23,11 +23,11 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select, true
+from sqlalchemy import ColumnElement, and_, false, func, or_, select, true, union
 from sqlalchemy.orm import Session
 
 from seatledger.domain import metrics
-from seatledger.domain.licensing import Metric
+from seatledger.domain.licensing import Metric, unknown_hardware
 from seatledger.lazy import LazyModule
 from seatledger.progress import SILENT, Progress
 from seatledger.services.core.context import Context
@@ -90,6 +90,9 @@ class PositionRow:
     unit_cost: Decimal | None
     currency: str
     ended: bool = False  # not bought now, but bought before: every purchase's term has ended
+    # Devices behind a per-core or per-processor row whose cores (or processors) are unknown:
+    # not in ``needed`` (nothing is invented for them), so ``needed`` is a lower bound.
+    unknown_hardware: int = 0
 
     @property
     def available(self) -> int | None:
@@ -148,6 +151,7 @@ class FindingKind(StrEnum):
     DEPARTED = "departed_holder"
     EXPIRED = "expired_in_use"
     DUPLICATE = "duplicate_assignment"
+    UNKNOWN_HARDWARE = "unknown_hardware"
 
     @property
     def label(self) -> str:
@@ -162,6 +166,7 @@ _FINDING_LABELS = {
     FindingKind.DEPARTED: "Seat held by someone who left",
     FindingKind.EXPIRED: "Expired entitlement in use",
     FindingKind.DUPLICATE: "Duplicate assignment",
+    FindingKind.UNKNOWN_HARDWARE: "Hardware unknown",
 }
 
 
@@ -275,8 +280,8 @@ class _Facts:
     seat_units: Keys
     seat_entitlement: Keys
     seat_started: Keys  # days since 1970
-    processors: Keys  # by device id
-    cores: Keys
+    processors: Keys  # by device id, -1 when unknown
+    cores: Keys  # -1 when unknown
     owner: Keys  # by device id, -1 when nobody
     usage: dict[int, list[metrics.Session]]
     usage_people: Keys  # pid<<32 | person, people using the product in the window
@@ -378,7 +383,12 @@ def _read(session: Session, day: dt.date, step: Callable[[int, int], None]) -> _
     cores = np.zeros(max_device + 1, dtype=np.int64)
     owner = np.full(max_device + 1, -1, dtype=np.int64)
     rows = session.connection().execute(
-        select(Device.id, Device.processors, Device.cores, func.coalesce(Device.owner_id, -1))
+        select(
+            Device.id,
+            func.coalesce(Device.processors, -1),  # -1: unknown, counted apart
+            func.coalesce(Device.cores, -1),
+            func.coalesce(Device.owner_id, -1),
+        )
     )
     data = _matrix(rows.fetchall(), 4)
     processors[data[:, 0]], cores[data[:, 0]], owner[data[:, 0]] = (
@@ -648,16 +658,24 @@ def _rows(facts: _Facts) -> list[PositionRow]:
         fallback = Metric.PER_DEVICE if pid not in peaks else Metric.CONCURRENT
         keys_all.add((pid, facts.primary.get(pid, fallback)))
     result = []
+    unknown: dict[tuple[int, Metric], int] = defaultdict(int)
     for pid, metric in keys_all:
         slot = facts.owned.get((pid, metric), _Owned())
         is_primary = facts.primary.get(pid, Metric.PER_DEVICE) is metric
         if metric is Metric.SITE:
             needed = metrics.employees(facts.staff)
         elif metric.assigns_to_device:
-            needed = sum(
-                _device_units(metric, slot, processors, core_count) * count
-                for processors, core_count, count in shapes.get((pid, metric), [])
-            )
+            needed = 0
+            for processors, core_count, count in shapes.get((pid, metric), []):
+                if unknown_hardware(
+                    metric,
+                    None if processors < 0 else processors,
+                    None if core_count < 0 else core_count,
+                    slot.min_cores,
+                ):
+                    unknown[(pid, metric)] += count
+                else:
+                    needed += _device_units(metric, slot, processors, core_count) * count
         elif metric is Metric.CONCURRENT:
             peak = peaks.get(pid, 0) if is_primary or pid not in facts.primary else 0
             needed = max(peak, assigned.get((pid, metric), 0))
@@ -680,6 +698,7 @@ def _rows(facts: _Facts) -> list[PositionRow]:
                 unlicensed=unlicensed.get(pid, 0) if is_primary or pid not in facts.primary else 0,
                 unit_cost=slot.unit_cost,
                 currency=slot.currency,
+                unknown_hardware=unknown.get((pid, metric), 0),
             )
         )
     result.sort(key=lambda r: (r.vendor.lower(), r.product.lower(), r.metric.value))
@@ -687,7 +706,8 @@ def _rows(facts: _Facts) -> list[PositionRow]:
 
 
 def _device_units(metric: Metric, slot: _Owned, processors: int, core_count: int) -> int:
-    machine = metrics.Machine(0, processors, core_count)
+    # What the metric does not need may be unknown (-1): it is not read.
+    machine = metrics.Machine(0, max(processors, 0), max(core_count, 0))
     if metric is Metric.PER_CORE:
         return metrics.core_licenses(machine, slot.core_factor, slot.min_cores)
     if metric is Metric.PER_PROCESSOR:
@@ -741,6 +761,21 @@ def _findings(
                     f"{row.metric.label}: {row.needed:,} needed, {row.owned:,} owned — "
                     f"{row.shortfall:,} short"
                     + (f", true-up {row.true_up:,.2f} {row.currency}" if row.true_up else ""),
+                )
+            )
+        if row.unknown_hardware:
+            lacking = "processors" if row.metric is Metric.PER_PROCESSOR else "cores"
+            found.append(
+                Finding(
+                    FindingKind.UNKNOWN_HARDWARE,
+                    row.product_id,
+                    row.vendor,
+                    row.product,
+                    None,
+                    row.unknown_hardware,
+                    f"{row.metric.label}: {plural(row.unknown_hardware, 'device')} with unknown "
+                    f"{lacking} {agree(row.unknown_hardware, 'runs')} it; the {row.needed:,} "
+                    "needed leave them out (record their hardware)",
                 )
             )
         if row.unlicensed:
@@ -1128,6 +1163,8 @@ def _finding_rows(
             (m for m in Metric if m.label in finding.text.split(":", 1)[0]), Metric.PER_DEVICE
         )
         return _holders(session, finding.product_id, metric, Column.NEEDED, day)[0]
+    if finding.kind is FindingKind.UNKNOWN_HARDWARE:
+        return _unknown_hardware_rows(session, finding, day)
     if finding.kind is FindingKind.UNLICENSED:
         metric = next(
             (
@@ -1190,6 +1227,54 @@ def _finding_rows(
                 Holder("device", int(device_id or 0), host, f"seat on {entitlement}", since)
             )
     return result[:DETAIL_LIMIT]
+
+
+def _unknown_hardware_rows(session: Session, finding: Finding, day: dt.date) -> list[Holder]:
+    """The devices a per-core or per-processor figure leaves out: seats of the metric and, under
+    the product's primary metric, installs, on devices whose hardware is unknown."""
+    metric = next((m for m in Metric if m.label == finding.text.split(":", 1)[0]), Metric.PER_CORE)
+    lacking: ColumnElement[bool] = Device.processors.is_(None)
+    if metric is Metric.PER_CORE:
+        minimum = session.scalar(
+            select(func.max(Entitlement.min_cores_per_processor)).where(
+                Entitlement.product_id == finding.product_id,
+                Entitlement.metric == metric.value,
+                in_term(day),
+            )
+        )
+        lacking = Device.cores.is_(None) | (lacking if minimum else false())
+    seated = (
+        select(SeatAssignment.device_id)
+        .join(Entitlement, Entitlement.id == SeatAssignment.entitlement_id)
+        .where(
+            Entitlement.product_id == finding.product_id,
+            Entitlement.metric == metric.value,
+            seat_open(end_of(day)),
+        )
+    )
+    sources = [seated]
+    if _primary_metric(session, finding.product_id, day) is metric:
+        sources.append(
+            select(Installation.device_id)
+            .join(SoftwareTitle, SoftwareTitle.id == Installation.title_id)
+            .where(SoftwareTitle.product_id == finding.product_id, installed(day))
+        )
+    rows = session.execute(
+        select(Device.id, Device.hostname, Device.processors, Device.cores)
+        .where(Device.id.in_(union(*sources).scalar_subquery()), lacking)
+        .order_by(Device.hostname)
+        .limit(DETAIL_LIMIT)
+    )
+    return [
+        Holder(
+            "device",
+            device_id,
+            host,
+            f"processors {processors if processors is not None else 'unknown'}, cores "
+            f"{cores if cores is not None else 'unknown'}; not counted",
+        )
+        for device_id, host, processors, cores in rows
+    ]
 
 
 def _without_use(

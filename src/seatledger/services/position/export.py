@@ -33,6 +33,7 @@ POSITION_HEADERS = (
     "True-up cost",
     "Over-licensed",
     "Currency",
+    "Devices with unknown hardware",
 )
 FINDING_HEADERS = ("Finding", "Vendor", "Product", "Entitlement id", "Count", "Detail")
 _RISKY = ("=", "+", "-", "@", "\t", "\r")
@@ -59,6 +60,7 @@ def position_cells(row: PositionRow) -> list[Any]:
         row.true_up,
         row.over_licensed,
         row.currency,
+        row.unknown_hardware,
     ]
 
 
@@ -185,6 +187,9 @@ def row_json(r: PositionRow) -> dict[str, Any]:
         "true_up": amount(r.true_up),
         "over_licensed": r.over_licensed,
         "currency": r.currency,
+        # Devices a per-core or per-processor figure leaves out (hardware unknown): "needed" is
+        # then a lower bound.
+        "unknown_hardware": r.unknown_hardware,
     }
 
 

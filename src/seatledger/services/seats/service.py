@@ -16,7 +16,13 @@ from typing import Any
 from sqlalchemy import distinct, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from seatledger.domain.licensing import LimitState, Metric, check_assignment, units_for_device
+from seatledger.domain.licensing import (
+    LimitState,
+    Metric,
+    check_assignment,
+    units_for_device,
+    unknown_hardware,
+)
 from seatledger.domain.roles import Permission, allows
 from seatledger.errors import LimitExceeded, NotFoundError, PermissionDenied, ValidationError
 from seatledger.services.core.context import Context
@@ -140,10 +146,13 @@ class SeatService:
         organization is (not in UTC), as :meth:`assign` decides it."""
         return self._ctx.clock().astimezone().date()
 
-    def units_for_devices(self, entitlement_id: int, device_ids: Sequence[int]) -> dict[int, int]:
+    def units_for_devices(
+        self, entitlement_id: int, device_ids: Sequence[int]
+    ) -> dict[int, int | None]:
         """The rights a seat of an entitlement costs on each device, as :meth:`assign` counts them.
 
-        Devices that do not exist are left out.
+        Devices that do not exist are left out; None for a device whose cores (or processors) the
+        metric needs are unknown (:meth:`assign` refuses it).
 
         Raises:
             NotFoundError: the entitlement does not exist.
@@ -160,12 +169,19 @@ class SeatService:
                 raise NotFoundError(f"License {entitlement_id} does not exist.")
             metric, min_cores = Metric(found.metric), found.min_cores_per_processor
             factor = _factor(found.core_factor)
-            units: dict[int, int] = {}
+            units: dict[int, int | None] = {}
             for chunk in _chunks(list(dict.fromkeys(device_ids))):
                 for did, processors, cores in session.execute(
                     select(Device.id, Device.processors, Device.cores).where(Device.id.in_(chunk))
                 ):
-                    units[did] = units_for_device(metric, processors, cores, min_cores, factor)
+                    units[did] = (
+                        None
+                        if unknown_hardware(metric, processors, cores, min_cores)
+                        # What the metric does not need may be unknown: it is not read.
+                        else units_for_device(
+                            metric, processors or 0, cores or 0, min_cores, factor
+                        )
+                    )
         return units
 
     def departed_holdings(self) -> tuple[int, int]:
@@ -343,7 +359,7 @@ class SeatService:
         device_ids: list[int],
         label: str,
     ) -> list[int]:
-        found: dict[int, tuple[str, int, int]] = {}
+        found: dict[int, tuple[str, int | None, int | None]] = {}
         held: list[int] = []
         for chunk in _chunks(device_ids):
             for did, host, processors, cores in session.execute(
@@ -362,16 +378,28 @@ class SeatService:
                 )
             )
         _refuse_missing_or_held("Device", device_ids, found, held, label)
-        return [
-            units_for_device(
-                metric,
-                found[did][1],
-                found[did][2],
-                entitlement.min_cores_per_processor,
-                entitlement.core_factor,
+        units = []
+        for did in device_ids:
+            host, processors, cores = found[did]
+            lacking = unknown_hardware(
+                metric, processors, cores, entitlement.min_cores_per_processor
             )
-            for did in device_ids
-        ]
+            if lacking:
+                raise ValidationError(
+                    f"The {lacking} of {host} are unknown, so a {metric.label.lower()} seat "
+                    "cannot be counted; record them on the device first.",
+                    "Devices",
+                )
+            units.append(
+                units_for_device(
+                    metric,
+                    processors or 0,  # what the metric does not need may be unknown
+                    cores or 0,
+                    entitlement.min_cores_per_processor,
+                    entitlement.core_factor,
+                )
+            )
+        return units
 
     def release(self, assignment_ids: Sequence[int], reason: str = "") -> int:
         """End the given open assignments; returns how many were released."""

@@ -78,8 +78,9 @@ class AssignDialog(QDialog):
         self.min_cores = services.reads.entitlement(entitlement_id)[0].min_cores_per_processor
         self.to_devices = self.license.metric.assigns_to_device
         self.may_over_commit = allows(services.actor.role, Permission.OVER_COMMIT)
-        self._units: dict[int, int] = {}
+        self._units: dict[int, int | None] = {}  # None: the device's hardware is unknown
         self._needed = 0
+        self._unknown = 0  # selected devices whose cores (or processors) are unknown
         self.setWindowTitle(f"Assign seats — {self.license.title}")
         self.setMinimumSize(800, 560)
 
@@ -233,7 +234,8 @@ class AssignDialog(QDialog):
         missing = [k for k in keys if k not in self._units]
         if missing:  # the service counts them as the assignment will
             self._units.update(self.services.seats.units_for_devices(self.entitlement_id, missing))
-        return sum(self._units.get(k, 1) for k in keys)
+        self._unknown = sum(k in self._units and self._units[k] is None for k in keys)
+        return sum(self._units.get(k) or 0 if k in self._units else 1 for k in keys)
 
     def _state(self) -> LimitState:
         lic = self.license
@@ -278,6 +280,15 @@ class AssignDialog(QDialog):
         ready = bool(self._needed)
         if not term.allowed:
             self.message.show_message(term.message, "error")
+            ready = False
+        elif self._unknown:
+            lacking = "processors" if self.license.metric is Metric.PER_PROCESSOR else "cores"
+            self.message.show_message(
+                f"The {lacking} of {plural(self._unknown, 'selected device')} are unknown, so "
+                f"their seats cannot be counted; record them on the device first (Devices, "
+                "Edit).",
+                "error",
+            )
             ready = False
         elif over:
             limit = check_assignment(self._state(), self._needed, today, override=False).message

@@ -612,13 +612,16 @@ class DeviceDialog(RecordDialog):
         )
         self.owner_picker.view.setMinimumHeight(150)
         self.owner_picker.selection_changed.connect(self._owner_picked)
+        # 0 shows "Unknown": a count nobody gave is never guessed (per-core and per-processor
+        # licenses cannot be counted on the device until it is given).
         self.processors = QSpinBox()
-        self.processors.setRange(1, 1024)
-        self.processors.setMinimumWidth(100)
+        self.processors.setRange(0, 1024)
         self.cores = QSpinBox()
-        self.cores.setRange(1, 65536)
-        self.cores.setValue(4)
-        self.cores.setMinimumWidth(100)
+        self.cores.setRange(0, 65536)
+        for count in (self.processors, self.cores):
+            count.setSpecialValueText("Unknown")
+            count.setMinimumWidth(100)
+            count.setToolTip("As the machine reports it; leave Unknown rather than guess.")
         self.os = QComboBox()
         self.os.setEditable(True)
         self.os.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
@@ -651,8 +654,8 @@ class DeviceDialog(RecordDialog):
             data = reads.device(device_id)
             self.hostname.setText(data.hostname)
             self.serial.setText(data.serial)
-            self.processors.setValue(data.processors)
-            self.cores.setValue(data.cores)
+            self.processors.setValue(data.processors or 0)
+            self.cores.setValue(data.cores or 0)
             self.os.setCurrentText(data.os)
             name = ""
             if data.owner_id is not None:
@@ -689,8 +692,8 @@ class DeviceDialog(RecordDialog):
             self.hostname.text(),
             self.serial.text(),
             self.owner_id,
-            self.processors.value(),
-            self.cores.value(),
+            self.processors.value() or None,
+            self.cores.value() or None,
             self.os.currentText(),
         )
         if self.device_id is None:

@@ -45,7 +45,7 @@ from seatledger.services.position.engine import (
     PositionRow,
 )
 from seatledger.text import plural
-from seatledger.ui.list_model import ListColumn, ListTableModel
+from seatledger.ui.list_model import AtLeast, ListColumn, ListTableModel
 from seatledger.ui.pages import Page
 from seatledger.ui.progress_strip import ProgressStrip
 from seatledger.ui.tasks import Task
@@ -68,9 +68,10 @@ _POSITION_COLUMNS: list[ListColumn[PositionRow]] = [
     ),
     ListColumn(
         "Needed",
-        lambda r: r.needed,
+        lambda r: AtLeast(r.needed) if r.unknown_hardware else r.needed,
         numeric=True,
-        tip="Rights needed: the metric over seats, installs and license-server use",
+        tip="Rights needed: the metric over seats, installs and license-server use "
+        "(≥: devices whose cores are unknown are left out; see the findings)",
     ),
     ListColumn(
         "Available",

@@ -341,7 +341,9 @@ def _position(report: ReportInput, s: _Styles) -> list[Flowable]:
                 _p(r.metric_label, s.cell),
                 _n(r.owned, s.num, none="unlimited"),
                 _n(r.assigned, s.num),
-                _n(r.needed, s.num),
+                # A lower bound where devices of unknown hardware are left out (never a figure
+                # resting on invented cores).
+                Paragraph(f"≥ {r.needed:,}", s.num) if r.unknown_hardware else _n(r.needed, s.num),
                 _n(available, s.short if available is not None and available < 0 else s.num),
                 _n(r.unlicensed, s.num),
                 Paragraph(
@@ -365,6 +367,17 @@ def _position(report: ReportInput, s: _Styles) -> list[Flowable]:
     if totals:
         text = ", ".join(f"{v:,.2f} {c}" for c, v in sorted(totals.items()))
         story.append(_p(f"True-up cost in scope: {text}.", s.body))
+    unknown = [r for r in report.positions if r.unknown_hardware]
+    if unknown:
+        listed = "; ".join(f"{r.product}: {plural(r.unknown_hardware, 'device')}" for r in unknown)
+        story.append(
+            _p(
+                "≥: the figure is a lower bound. Devices whose cores or processors are unknown "
+                f"are not counted, and no figure is assumed for them ({listed}); the findings "
+                "name them.",
+                s.body,
+            )
+        )
     story.append(
         _p(
             "Owned: rights in term on the date. Needed: what the metric counts over every holder, "
