@@ -251,3 +251,27 @@ def test_a_snapshot_closes_only_its_own_servers_sessions(admin: Services, tmp_pa
     result = admin.imports.commit(second, ImportOptions(Kind.USAGE))
     assert result.updated == 0  # lic01's sessions are not lic02's to close
     assert _needed(admin, matlab, dt.date(2026, 3, 5)) == 5
+
+
+def test_a_checkout_with_the_process_id_of_flexnet_11_19_is_read(tmp_path: Path) -> None:
+    # FlexNet 11.19 vendor daemons (MLM, snpslmd, saltd) end a checkout with ", PID: N", some
+    # with a trailing space (tests/data/public/flexlm_exporter_lmstat_app5_trimmed.txt).
+    text = HEAD + (
+        "Users of MATLAB:  (Total of 10 licenses issued;  Total of 5 licenses in use)\n\n"
+        '  "MATLAB" v52, vendor: MLM, expiry: 30-dec-2026\n\n'
+        "    ann ws-1 ws-1 (v50) (lic01/27000 401), start Thu 3/5 0:10, PID: 2924522\n"
+        "    bob ws-2 ws-2 (v36) (lic01/27000 701), start Thu 3/5 0:10, PID: 10088 \n"
+        "    cy ws-3 ws-3 (v36) (lic01/27000 702), start Thu 3/5 0:11, 2 licenses\n"
+        "    di ws-4 ws-4 (v36) (lic01/27000 703), start Thu 3/5 0:12, PID: 7\n\n"
+    )
+    _, records, problems = read(tmp_path, text)
+    assert problems == []
+    assert [(r.user, r.handle, r.units) for r in records] == [
+        ("ann", "401", 1),
+        ("bob", "701", 1),
+        ("cy", "702", 2),
+        ("di", "703", 1),
+    ]
+    # Cut inside the process id's label, the line is no checkout lmstat writes: refused.
+    _, _, problems = read(tmp_path, text.replace(", PID: 7\n", ", PI\n"))
+    assert [(p.line, p.column) for p in problems] == [(18, "checkout")]

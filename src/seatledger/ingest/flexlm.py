@@ -3,10 +3,11 @@
 lmstat prints a snapshot: the time it ran ("Flexible License Manager status on Wed 11/25/2026
 10:30"), the license server's status, then per feature a "Users of FEATURE:" block whose
 heading counts the licenses issued and in use and whose lines list each checkout as
-``user host display (version) (server/port handle), start Wed 11/25 9:14[, N licenses]``.  A
-checkout's start has no year; it is the snapshot's year, or the year before when that start
-would lie after the snapshot.  Start times are local to the license server, read as UTC like
-every time without an offset.
+``user host display (version) (server/port handle), start Wed 11/25 9:14[, N licenses]``; FlexNet
+11.19 adds ``, PID: 2924522`` for some vendor daemons (MLM, snpslmd, saltd).  A checkout's start
+has no year; it is the snapshot's year, or the year before when that start would lie after the
+snapshot.  Start times are local to the license server, read as UTC like every time without an
+offset.
 
 A snapshot must prove itself complete before it may close sessions that earlier snapshots saw:
 every "N licenses in use" must equal the licenses its checkout lines hold (with the reservations
@@ -43,7 +44,7 @@ _CHECKOUT = re.compile(
     r"^\s+(?P<who>\S.*?)\s+\((?P<version>v[^()]*)\)\s+"
     r"\((?P<server>[^()/\s]+/\d+)\s+(?P<handle>\d+)\),\s+"
     r"start\s+\w{3}\s+(?P<m>\d{1,2})/(?P<d>\d{1,2})\s+(?P<hh>\d{1,2}):(?P<mm>\d{2})"
-    r"(?:,\s+(?P<n>\d+)\s+licenses?)?(?P<rest>\s.*)?$"
+    r"(?:,\s+(?P<n>\d+)\s+licenses?)?(?:,\s+PID:\s*\d+)?(?P<rest>\s.*)?$"
 )
 _QUEUED = re.compile(r"^\s+\S.*\)\s+queued for\s+\d+\s+licenses?\s*$")
 _RESERVED = re.compile(r"^\s+(?P<n>\d+)\s+RESERVATIONs?\s+for\s+\S+\s+.+$")
