@@ -275,3 +275,30 @@ def test_a_checkout_with_the_process_id_of_flexnet_11_19_is_read(tmp_path: Path)
     # Cut inside the process id's label, the line is no checkout lmstat writes: refused.
     _, _, problems = read(tmp_path, text.replace(", PID: 7\n", ", PI\n"))
     assert [(p.line, p.column) for p in problems] == [(18, "checkout")]
+
+
+def test_a_display_named_after_its_host_places_the_host_whatever_follows_it(
+    tmp_path: Path,
+) -> None:
+    # Synopsys and Siemens daemons (FlexNet 11.19.7) write a word after the display
+    # (tests/data/public/flexlm_exporter_lmstat_app7.txt line 21, app8.txt lines 21 and 23): read
+    # from the right, 'user1 host-01' would be the user on host 'host-01:0.0', with exit status 0.
+    text = HEAD + (
+        "Users of DC-Expert:  (Total of 5 licenses issued;  Total of 4 licenses in use)\n\n"
+        '  "DC-Expert" v2026.03, vendor: snpslmd, expiry: 24-nov-2028\n\n'
+        "    user1 host-01 host-01:0.0 lc80a28012593569_1 (v2022.09) (lic01/27000 24464), start "
+        "Thu 3/5 9:16, PID: 2593569 \n"
+        "    user1 host-01 host-01:0895184_3 2029.01 (v2029.01) (lic01/27000 87554), start "
+        "Thu 3/5 9:44, PID: 895184 \n"
+        "    Ann Lee WS-2 ws-2:0 (v1) (lic01/27000 3), start Thu 3/5 9:50\n"
+        "    user2 host-03 (v2026.03) (lic01/27000 19210), start Thu 3/5 9:51\n\n"
+    )
+    snapshot, records, problems = read(tmp_path, text)
+    assert problems == []
+    assert [(r.user, r.host) for r in records] == [
+        ("user1", "host-01"),
+        ("user1", "host-01"),
+        ("Ann Lee", "WS-2"),
+        ("user2", "host-03"),
+    ]
+    assert snapshot.notes == ()  # the display is the anchor: nothing is read one way of two

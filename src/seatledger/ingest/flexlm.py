@@ -14,9 +14,11 @@ every "N licenses in use" must equal the licenses its checkout lines hold (with 
 lmstat lists; queued requests hold none).  A file cut mid-block, or edited, is refused by line.
 
 Checkout lines are read from the right, anchored on ``(vX)`` and ``(server/port handle)``: a user
-name may hold spaces ("Ann Lee ws-1 ws-1 ..."), a host never does.  The server and handle are
-part of a checkout's identity (two sessions of one user on one host in the same minute differ
-by handle).
+name may hold spaces ("Ann Lee ws-1 ws-1 ..."), a host never does.  A display named after its host
+(``host-01:0.0``, ``host-01:0894483_1``) anchors the host before it, whatever follows it: some
+vendor daemons add a word after the display (``host-01:0.0 lc80a28012593569_1``, ``host-01:0895184_3
+2029.01``).  The server and handle are part of a checkout's identity (two sessions of one user on
+one host in the same minute differ by handle).
 """
 
 from __future__ import annotations
@@ -255,8 +257,13 @@ def _checkout(
     if len(words) < 2:
         problems.append(Problem(number, "host", line.strip(), "names no host before the version"))
         return None
-    # From the right: the display, the host, and the user (who may have spaces in the name).
-    if len(words) == 2:
+    # A display named after the host before it ("host-01 host-01:0.0") places the host, and the
+    # user before it, whatever words some vendor daemons write after the display.
+    anchor = _display_of_host(words)
+    if anchor is not None:
+        user, host = " ".join(words[: anchor - 1]), words[anchor - 1]
+    # Else from the right: the display, the host, and the user (who may have spaces in the name).
+    elif len(words) == 2:
         user, host = words
     else:
         user, host, display = " ".join(words[:-2]), words[-2], words[-1]
@@ -293,6 +300,19 @@ def _checkout(
         server=match["server"],
         handle=match["handle"],
     )
+
+
+def _display_of_host(words: list[str]) -> int | None:
+    """The index of the last word that is a display named after the word before it, if any.
+
+    ``host-01:0.0`` after ``host-01``: an X display or a vendor's ``host:process`` id.  The user
+    takes at least the first word, so the display is the third word or later.
+    """
+    for index in range(len(words) - 1, 1, -1):
+        host = words[index - 1].casefold()
+        if words[index].casefold().startswith(host + ":"):
+            return index
+    return None
 
 
 def _start(taken: dt.datetime, match: re.Match[str]) -> dt.datetime | None:
