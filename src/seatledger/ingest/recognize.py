@@ -17,6 +17,17 @@ _FORMATS: tuple[tuple[re.Pattern[str], str], ...] = (
         "entitlements",
     ),
     (
+        # lmutil's banner with no status line after it: 'lmutil lmstat -v' (the version only,
+        # "lmstat v11.14.0.1 build 188735 x64_lsb"), lmhostid, lmdiag...  An 'lmstat -a' whose
+        # server could not be reached still has its status line, and is refused by that line.
+        re.compile(
+            r"\A(?![\s\S]*Flexible License Manager status on)\s*(?:lmutil|lmstat) - Copyright"
+        ),
+        "FlexNet 'lmutil' output with no status of the license server (no 'Flexible License "
+        "Manager status on' line: 'lmutil lmstat -v' prints only the version). Import the output "
+        "of 'lmutil lmstat -a', which lists who uses which feature",
+    ),
+    (
         re.compile(
             r"^\s*\d{1,2}:\d{2}:\d{2} \([\w.-]+\) (?:OUT|IN|DENIED|UNSUPPORTED|TIMESTAMP|"
             r"FlexNet Licensing|FLEXnet Licensing)\b",
