@@ -22,7 +22,12 @@ from seatledger.domain.roles import Role
 from seatledger.progress import Progress
 from seatledger.services.catalog.queries import EntitlementQuery
 from seatledger.services.catalog.service import EntitlementInput
-from seatledger.services.directory.queries import DeviceQuery, PeopleColumn, PeopleQuery
+from seatledger.services.directory.queries import (
+    DeviceColumn,
+    DeviceQuery,
+    PeopleColumn,
+    PeopleQuery,
+)
 from seatledger.services.directory.service import DeviceInput, PersonInput
 from seatledger.services.ledger.activity import ActivityFilter, ActivityQuery
 from seatledger.services.operators.session import Services
@@ -549,6 +554,27 @@ def test_assign_per_core_counts_cores_per_device(
     click(qtbot, dialog.ok_button)
     assert dialog.result is not None
     assert dialog.result.units == 12
+
+
+def test_assign_per_core_refuses_a_device_whose_cores_are_unknown(
+    qtbot: QtBot, admin: Services, catalog: Catalog
+) -> None:
+    admin.directory.add_device(DeviceInput("db-01", "SN1", None, 2, 8))
+    admin.directory.add_device(DeviceInput("db-09"))  # nobody said how many cores
+    license_id = admin.catalog.add_entitlement(
+        EntitlementInput(product_id=catalog.product, metric=Metric.PER_CORE, quantity=16)
+    )
+    dialog = shown(qtbot, AssignDialog(admin, license_id))
+    assert isinstance(dialog, AssignDialog)
+    select_all_shown(qtbot, dialog)
+    assert not dialog.ok_button.isEnabled()
+    assert dialog.message.text().startswith("The cores of 1 selected device are unknown")
+    model = dialog.picker.view.model()
+    shown_cores = {
+        model.index(r, DeviceColumn.HOSTNAME).data(): model.index(r, DeviceColumn.CORES).data()
+        for r in range(model.rowCount())
+    }
+    assert shown_cores == {"db-01": "8", "db-09": "unknown"}
 
 
 def test_release_confirms_and_releases(qtbot: QtBot, admin: Services, catalog: Catalog) -> None:

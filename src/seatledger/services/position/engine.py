@@ -775,7 +775,8 @@ def _findings(
                     row.unknown_hardware,
                     f"{row.metric.label}: {plural(row.unknown_hardware, 'device')} with unknown "
                     f"{lacking} {agree(row.unknown_hardware, 'runs')} it; the {row.needed:,} "
-                    "needed leave them out (record their hardware)",
+                    f"needed leave {'it' if row.unknown_hardware == 1 else 'them'} out (record "
+                    "the hardware)",
                 )
             )
         if row.unlicensed:

@@ -46,8 +46,8 @@ from seatledger.ui.dialogs.common import (
     set_invalid,
 )
 from seatledger.ui.dialogs.errors import show_error
+from seatledger.ui.presenters import DevicePresenter
 from seatledger.ui.progress_strip import ProgressStrip
-from seatledger.ui.table_model import PlainPresenter
 from seatledger.ui.tasks import Task, runner_for
 
 ALL_TEAMS = -1
@@ -100,14 +100,14 @@ class AssignDialog(QDialog):
                 self._device_query,
                 sort_column=DeviceColumn.HOSTNAME,
                 multi=True,
-                presenter=PlainPresenter((DeviceColumn.PROCESSORS, DeviceColumn.CORES)),
+                presenter=DevicePresenter(),
                 hidden_columns=(DeviceColumn.SEATS,),
                 widths={
                     DeviceColumn.HOSTNAME: 16,
                     DeviceColumn.SERIAL: 11,
                     DeviceColumn.OWNER: 18,
                     DeviceColumn.PROCESSORS: 9,
-                    DeviceColumn.CORES: 6,
+                    DeviceColumn.CORES: 8,
                 },
                 stretch=DeviceColumn.OS,
                 empty_hint="No device matches the search.",

@@ -44,7 +44,7 @@ from seatledger.services.position.engine import (
     Position,
     PositionRow,
 )
-from seatledger.text import plural
+from seatledger.text import agree, plural
 from seatledger.ui.list_model import AtLeast, ListColumn, ListTableModel
 from seatledger.ui.pages import Page
 from seatledger.ui.progress_strip import ProgressStrip
@@ -315,6 +315,12 @@ class ReconciliationPage(Page):
             f"; {plural(unlicensed, 'unlicensed install')}; "
             f"{plural(len(result.findings), 'finding')}."
         )
+        unknown_hardware = sum(r.unknown_hardware for r in rows)
+        if unknown_hardware:
+            text += (
+                f" {plural(unknown_hardware, 'device')} with unknown cores or processors "
+                f"{agree(unknown_hardware, 'is')} left out: figures marked ≥ are lower bounds."
+            )
         self.summary.setText(text)
         self.tabs.setTabText(1, f"F&indings ({len(result.findings):,})")
         self._apply_filters()
