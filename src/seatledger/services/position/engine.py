@@ -152,6 +152,8 @@ class FindingKind(StrEnum):
     EXPIRED = "expired_in_use"
     DUPLICATE = "duplicate_assignment"
     UNKNOWN_HARDWARE = "unknown_hardware"
+    FACTORS_DIFFER = "core_factors_differ"
+    USED_WITHOUT_SEAT = "used_without_seat"
 
     @property
     def label(self) -> str:
@@ -167,6 +169,8 @@ _FINDING_LABELS = {
     FindingKind.EXPIRED: "Expired entitlement in use",
     FindingKind.DUPLICATE: "Duplicate assignment",
     FindingKind.UNKNOWN_HARDWARE: "Hardware unknown",
+    FindingKind.FACTORS_DIFFER: "Core factors differ",
+    FindingKind.USED_WITHOUT_SEAT: "Used without a seat",
 }
 
 
@@ -221,6 +225,18 @@ def installed(day: dt.date) -> ColumnElement[bool]:
     return and_(
         Installation.first_seen <= day,
         or_(Installation.removed_on.is_(None), Installation.removed_on > day),
+    )
+
+
+def employed_on(day: dt.date) -> ColumnElement[bool]:
+    """People on staff on ``day``: still active, or left (or gone from HR) only after it.
+
+    Site and employee metrics count the head count of the as-of date, not today's.  (Nobody
+    records when a person joined; everyone on file counts from the start.)
+    """
+    return or_(
+        Person.status == "active",
+        and_(Person.date_left.is_not(None), Person.date_left > day),
     )
 
 
@@ -484,8 +500,7 @@ def _read(session: Session, day: dt.date, step: Callable[[int, int], None]) -> _
         if person is not None:
             users.append((used_pid << _SHIFT) | person)
     staff = int(
-        session.scalar(select(func.count()).select_from(Person).where(Person.status == "active"))
-        or 0
+        session.scalar(select(func.count()).select_from(Person).where(employed_on(day))) or 0
     )
     return _Facts(
         day=day,
@@ -779,6 +794,22 @@ def _findings(
                     "the hardware)",
                 )
             )
+        factors = sorted(facts.owned.get((row.product_id, row.metric), _Owned()).core_factors)
+        if row.metric is Metric.PER_CORE and len(factors) > 1:
+            shown = [f"{f.normalize():f}" for f in factors]
+            found.append(
+                Finding(
+                    FindingKind.FACTORS_DIFFER,
+                    row.product_id,
+                    row.vendor,
+                    row.product,
+                    None,
+                    len(factors),
+                    f"{row.metric.label}: the purchases in term give core factors "
+                    f"{', '.join(shown[:-1])} and {shown[-1]}; the largest ({shown[-1]}) is "
+                    "counted for every device (check the contracts)",
+                )
+            )
         if row.unlicensed:
             found.append(
                 Finding(
@@ -813,6 +844,31 @@ def _findings(
                     eid,
                     int(count),
                     text.format(seats=plural(count, "seat"), entitlement=label),
+                )
+            )
+
+    # Named users and subscriptions: people using the product on the license server or a SaaS
+    # service without holding a seat of it ("used, unallocated"): counted in needed, named here.
+    by_user = [pid for pid, metric in facts.primary.items() if metric in _USER_METRICS]
+    if by_user and len(facts.usage_people):
+        using = facts.usage_people[np.isin(facts.usage_people >> _SHIFT, by_user)]
+        holding = facts.seat_person >= 0
+        seated = (facts.seat_pid[holding] << _SHIFT) | facts.seat_person[holding]
+        loose_users = using[~np.isin(using, seated)]
+        pids, per = _tally(loose_users >> _SHIFT)
+        for pid, count in zip(pids.tolist(), per.tolist(), strict=True):
+            vendor, product = names.get(pid, ("", ""))
+            found.append(
+                Finding(
+                    FindingKind.USED_WITHOUT_SEAT,
+                    pid,
+                    vendor,
+                    product,
+                    None,
+                    int(count),
+                    f"{facts.primary[pid].label}: {plural(count, 'person')} "
+                    f"{agree(count, 'uses')} it (license server or service activity in "
+                    f"{plural(CONCURRENT_WINDOW_DAYS, 'day')}) without a seat",
                 )
             )
 
@@ -921,8 +977,13 @@ def _holders(
                 "entitlement",
                 e.id,
                 e.name or f"Entitlement {e.id}",
-                f"{e.quantity:,} × {metric.label}; PO {e.po_reference or '—'}; "
-                f"{e.reseller or 'no reseller'}; "
+                f"{e.quantity:,} × {metric.label}; "
+                + (
+                    f"core factor {Decimal(str(e.core_factor)).normalize():f}; "
+                    if metric is Metric.PER_CORE and e.core_factor is not None
+                    else ""
+                )
+                + f"PO {e.po_reference or '—'}; {e.reseller or 'no reseller'}; "
                 + (f"{e.unit_cost} {e.currency} each" if e.unit_cost is not None else "no cost"),
                 f"{e.term_start or '…'} to {e.term_end or '…'}",
             )
@@ -949,15 +1010,12 @@ def _holders(
     if metric is Metric.SITE:
         staff = session.execute(
             select(Person.id, Person.name, Person.email)
-            .where(Person.status == "active")
+            .where(employed_on(day))
             .order_by(Person.name)
             .limit(DETAIL_LIMIT)
         ).all()
         total = int(
-            session.scalar(
-                select(func.count()).select_from(Person).where(Person.status == "active")
-            )
-            or 0
+            session.scalar(select(func.count()).select_from(Person).where(employed_on(day))) or 0
         )
         return [Holder("person", i, n, f"on staff ({e or 'no email'})") for i, n, e in staff], total
     if metric is Metric.CONCURRENT:
@@ -1166,6 +1224,21 @@ def _finding_rows(
         return _holders(session, finding.product_id, metric, Column.NEEDED, day)[0]
     if finding.kind is FindingKind.UNKNOWN_HARDWARE:
         return _unknown_hardware_rows(session, finding, day)
+    if finding.kind is FindingKind.USED_WITHOUT_SEAT:
+        seated = {
+            h.id
+            for h in _seat_holders(session, finding.product_id, None, moment)
+            if h.kind == "person"
+        }
+        return [
+            Holder("person", person_id, name, "used it without a seat")
+            for person_id, name in sorted(
+                _users(session, finding.product_id, day), key=lambda u: u[1].lower()
+            )
+            if person_id not in seated
+        ][:DETAIL_LIMIT]
+    if finding.kind is FindingKind.FACTORS_DIFFER:
+        return _holders(session, finding.product_id, Metric.PER_CORE, Column.OWNED, day)[0]
     if finding.kind is FindingKind.UNLICENSED:
         metric = next(
             (
