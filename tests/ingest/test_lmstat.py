@@ -302,3 +302,33 @@ def test_a_display_named_after_its_host_places_the_host_whatever_follows_it(
         ("user2", "host-03"),
     ]
     assert snapshot.notes == ()  # the display is the anchor: nothing is read one way of two
+
+
+def test_a_checkout_cut_after_its_start_is_said_once_as_cut(tmp_path: Path) -> None:
+    # The file ends inside the last checkout, after "start": one problem naming the line as cut,
+    # not also "not a whole checkout line".
+    text = HEAD + (
+        "Users of MATLAB:  (Total of 10 licenses issued;  Total of 2 licenses in use)\n\n"
+        '  "MATLAB" v46, vendor: MLM, expiry: 31-dec-2026\n\n'
+        "    ann ws-1 ws-1 (v46) (lic01/27000 101), start Thu 3/5 9:14\n"
+        "    bob ws-2 ws-2 (v46) (lic01/27000 102), start Thu 3/5 9:1"
+    )
+    _, _, problems = read(tmp_path, text)
+    assert [(p.line, p.column) for p in problems] == [(16, "line")]
+    assert "is cut off" in problems[0].reason
+    # Whole but for its line end, the same line is read (lmstat's last line may lack one).
+    _, records, problems = read(tmp_path, text + "5")
+    assert problems == []
+    assert [r.handle for r in records] == ["101", "102"]
+
+
+def test_a_server_whose_port_was_redacted_is_refused_by_its_line(tmp_path: Path) -> None:
+    # A port redacted as a word ("port@lic01") names no server the checkout lines name
+    # ("lic01/27000"): imported, a snapshot of nothing in use would close none of that server's
+    # sessions, with exit status 0.
+    text = HEAD.replace("27000@lic01", "27000@lic00,port@lic01") + (
+        "Users of MATLAB:  (Total of 10 licenses issued;  Total of 0 licenses in use)\n\n"
+    )
+    _, _, problems = read(tmp_path, text)
+    assert [(p.line, p.column, p.value) for p in problems] == [(4, "server", "port@lic01")]
+    assert "names the port 'port', not its number" in problems[0].reason

@@ -129,9 +129,15 @@ def read_lmstat(
             )
         records.extend(current.records)
 
+    # lmstat ends every line; a last line without its end that is none of lmstat's lines was
+    # cut, and is said once, as cut (not also as a checkout line it no longer is).
+    cut = bool(lines[-1].strip()) and not _whole(lines[-1])
     for number, line in enumerate(lines, start=1):
         if match := _SERVER_STATUS.match(line):
-            servers.extend(part for part in match.group(1).split(",") if part)
+            for part in match.group(1).split(","):
+                if part:
+                    servers.append(part)
+                    _check_server(number, part, problems)
             continue
         if _NO_SERVER.search(line) and unreachable is None:
             unreachable = (number, line.strip())
@@ -159,6 +165,8 @@ def read_lmstat(
         match = _CHECKOUT.match(line)
         if match is None:
             block.damaged = True
+            if cut and number == len(lines):
+                continue
             problems.append(
                 Problem(
                     number,
@@ -177,16 +185,14 @@ def read_lmstat(
             continue
         block.held += record.units
         block.records.append(record)
-    last = lines[-1]
-    if block is not None and last.strip() and not _whole(last):
-        # lmstat ends every line; a last line without its end that is none of lmstat's lines
-        # was cut (a checkout cut before "start" would otherwise pass as an unknown line).
+    if block is not None and cut:
+        # A checkout cut before "start" would otherwise pass as an unknown line.
         block.damaged = True
         problems.append(
             Problem(
                 len(lines),
                 "line",
-                last.strip(),
+                lines[-1].strip(),
                 "is cut off: the file ends in the middle of it; save the whole output of "
                 "'lmutil lmstat -a' again",
             )
@@ -217,6 +223,26 @@ def read_lmstat(
             )
         )
     return Snapshot(taken, features, tuple(servers), tuple(notes)), iter(records)
+
+
+def _check_server(number: int, server: str, problems: list[Problem]) -> None:
+    """A "License server status:" entry is PORT@HOST with the port as lmstat writes it, a number.
+
+    A port redacted as a word ("port@lic-vm7") would make the snapshot one of no server its
+    checkout lines name, so it could not close the sessions an earlier snapshot of it saw.
+    """
+    port, at, _ = server.partition("@")
+    if at and port and not port.isdigit():
+        problems.append(
+            Problem(
+                number,
+                "server",
+                server,
+                f"names the port '{port}', not its number (lmstat writes PORT@HOST, as in "
+                "'27000@lic01'); the file was edited: save the output of 'lmutil lmstat -a' as "
+                "it is",
+            )
+        )
 
 
 def _whole(line: str) -> bool:
