@@ -255,12 +255,12 @@ def test_a_snapshot_closes_only_its_own_servers_sessions(admin: Services, tmp_pa
 
 def test_a_checkout_with_the_process_id_of_flexnet_11_19_is_read(tmp_path: Path) -> None:
     # FlexNet 11.19 vendor daemons (MLM, snpslmd, saltd) end a checkout with ", PID: N", some
-    # with a trailing space (tests/data/public/flexlm_exporter_lmstat_app5_trimmed.txt).
+    # with a trailing space (as in tests/data/lmstat/v11_19_7_pid_host_displays.txt).
     text = HEAD + (
         "Users of MATLAB:  (Total of 10 licenses issued;  Total of 5 licenses in use)\n\n"
         '  "MATLAB" v52, vendor: MLM, expiry: 30-dec-2026\n\n'
-        "    ann ws-1 ws-1 (v50) (lic01/27000 401), start Thu 3/5 0:10, PID: 2924522\n"
-        "    bob ws-2 ws-2 (v36) (lic01/27000 701), start Thu 3/5 0:10, PID: 10088 \n"
+        "    ann ws-1 ws-1 (v50) (lic01/27000 401), start Thu 3/5 0:10, PID: 3317045\n"
+        "    bob ws-2 ws-2 (v36) (lic01/27000 701), start Thu 3/5 0:10, PID: 20517 \n"
         "    cy ws-3 ws-3 (v36) (lic01/27000 702), start Thu 3/5 0:11, 2 licenses\n"
         "    di ws-4 ws-4 (v36) (lic01/27000 703), start Thu 3/5 0:12, PID: 7\n\n"
     )
@@ -280,18 +280,18 @@ def test_a_checkout_with_the_process_id_of_flexnet_11_19_is_read(tmp_path: Path)
 def test_a_display_named_after_its_host_places_the_host_whatever_follows_it(
     tmp_path: Path,
 ) -> None:
-    # Synopsys and Siemens daemons (FlexNet 11.19.7) write a word after the display
-    # (tests/data/public/flexlm_exporter_lmstat_app7.txt line 21, app8.txt lines 21 and 23): read
-    # from the right, 'user1 host-01' would be the user on host 'host-01:0.0', with exit status 0.
+    # Some vendor daemons of FlexNet 11.19.7 (Synopsys', Siemens') write a word after the display
+    # (as in tests/data/lmstat/v11_19_7_pid_host_displays.txt lines 21 and 22): read from the
+    # right, 'user1 host-01' would be the user on host 'host-01:0.0', with exit status 0.
     text = HEAD + (
-        "Users of DC-Expert:  (Total of 5 licenses issued;  Total of 4 licenses in use)\n\n"
-        '  "DC-Expert" v2026.03, vendor: snpslmd, expiry: 24-nov-2028\n\n'
-        "    user1 host-01 host-01:0.0 lc80a28012593569_1 (v2022.09) (lic01/27000 24464), start "
-        "Thu 3/5 9:16, PID: 2593569 \n"
-        "    user1 host-01 host-01:0895184_3 2029.01 (v2029.01) (lic01/27000 87554), start "
-        "Thu 3/5 9:44, PID: 895184 \n"
+        "Users of syn_opt:  (Total of 5 licenses issued;  Total of 4 licenses in use)\n\n"
+        '  "syn_opt" v2026.03, vendor: syntd, expiry: 30-apr-2028\n\n'
+        "    user1 host-01 host-01:0.0 ab12c34005517720_1 (v2025.09) (lic01/27000 31207), start "
+        "Thu 3/5 9:16, PID: 5517720 \n"
+        "    user1 host-01 host-01:0770412_2 2027.03 (v2027.03) (lic01/27000 41852), start "
+        "Thu 3/5 9:44, PID: 770412 \n"
         "    Ann Lee WS-2 ws-2:0 (v1) (lic01/27000 3), start Thu 3/5 9:50\n"
-        "    user2 host-03 (v2026.03) (lic01/27000 19210), start Thu 3/5 9:51\n\n"
+        "    user2 host-03 (v2026.03) (lic01/27000 22618), start Thu 3/5 9:51\n\n"
     )
     snapshot, records, problems = read(tmp_path, text)
     assert problems == []
@@ -305,8 +305,9 @@ def test_a_display_named_after_its_host_places_the_host_whatever_follows_it(
 
 
 def test_a_checkout_cut_after_its_start_is_said_once_as_cut(tmp_path: Path) -> None:
-    # The file ends inside the last checkout, after "start": one problem naming the line as cut,
-    # not also "not a whole checkout line".
+    # The file ends inside the last checkout, after "start" (as
+    # tests/data/lmstat/refused_cut_mid_line.txt does): one problem naming the line as cut, not
+    # also "not a whole checkout line".
     text = HEAD + (
         "Users of MATLAB:  (Total of 10 licenses issued;  Total of 2 licenses in use)\n\n"
         '  "MATLAB" v46, vendor: MLM, expiry: 31-dec-2026\n\n'
@@ -323,9 +324,9 @@ def test_a_checkout_cut_after_its_start_is_said_once_as_cut(tmp_path: Path) -> N
 
 
 def test_a_server_whose_port_was_redacted_is_refused_by_its_line(tmp_path: Path) -> None:
-    # A port redacted as a word ("port@lic01") names no server the checkout lines name
-    # ("lic01/27000"): imported, a snapshot of nothing in use would close none of that server's
-    # sessions, with exit status 0.
+    # A port redacted as a word ("port@lic01", as in tests/data/lmstat/refused_redacted_port.txt)
+    # names no server the checkout lines name ("lic01/27000"): imported, a snapshot of nothing
+    # in use would close none of that server's sessions, with exit status 0.
     text = HEAD.replace("27000@lic01", "27000@lic00,port@lic01") + (
         "Users of MATLAB:  (Total of 10 licenses issued;  Total of 0 licenses in use)\n\n"
     )

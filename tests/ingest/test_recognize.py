@@ -50,15 +50,16 @@ Copyright (C) 2006-2018, Reprise Software, Inc. All rights reserved.
         (RLM, "Reprise RLM ('rlmutil rlmstat') output"),
         ("LM-X End-user Utility v5.4\nLicense server: lic01\n", "LM-X ('lmxendutil -licstat')"),
         ("Sentinel RMS Development Kit 9.7\n|- Feature Information\n", "Sentinel RMS ('lsmon')"),
-        # 'lmutil lmstat -v' of two versions (tests/data/public/flexlm_exporter_lmstat_new.txt,
-        # _old.txt): read as a table, they gave "User: no column feeds this field".
+        # 'lmutil lmstat -v' of a recent and an old lmutil (as
+        # tests/data/lmstat/refused_lmstat_v_flexera.txt, _macrovision.txt): read as a table, they
+        # gave "User: no column feeds this field".
         (
-            "lmutil - Copyright (c) 1989-2016 Flexera Software LLC. All Rights Reserved.\n"
-            "lmstat v11.14.0.1 build 188735 x64_lsb\n",
+            "lmutil - Copyright (c) 1989-2019 Flexera. All Rights Reserved.\n"
+            "lmstat v11.16.4.0 build 271080 x64_lsb\n",
             "FlexNet 'lmutil' output with no status of the license server",
         ),
         (
-            "lmutil - Copyright (c) 1989-2005 Macrovision Europe Ltd. and/or Macrovision "
+            "lmutil - Copyright (c) 1989-2007 Macrovision Europe Ltd. and/or Macrovision "
             "Corporation. All Rights Reserved.\nlmstat\n",
             "FlexNet 'lmutil' output with no status of the license server",
         ),

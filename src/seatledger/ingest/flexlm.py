@@ -4,7 +4,7 @@ lmstat prints a snapshot: the time it ran ("Flexible License Manager status on W
 10:30"), the license server's status, then per feature a "Users of FEATURE:" block whose
 heading counts the licenses issued and in use and whose lines list each checkout as
 ``user host display (version) (server/port handle), start Wed 11/25 9:14[, N licenses]``; FlexNet
-11.19 adds ``, PID: 2924522`` for some vendor daemons (MLM, snpslmd, saltd).  A checkout's start
+11.19 adds ``, PID: 481122`` for some vendor daemons (MLM, snpslmd, saltd).  A checkout's start
 has no year; it is the snapshot's year, or the year before when that start would lie after the
 snapshot.  Start times are local to the license server, read as UTC like every time without an
 offset.
@@ -15,10 +15,10 @@ lmstat lists; queued requests hold none).  A file cut mid-block, or edited, is r
 
 Checkout lines are read from the right, anchored on ``(vX)`` and ``(server/port handle)``: a user
 name may hold spaces ("Ann Lee ws-1 ws-1 ..."), a host never does.  A display named after its host
-(``host-01:0.0``, ``host-01:0894483_1``) anchors the host before it, whatever follows it: some
-vendor daemons add a word after the display (``host-01:0.0 lc80a28012593569_1``, ``host-01:0895184_3
-2029.01``).  The server and handle are part of a checkout's identity (two sessions of one user on
-one host in the same minute differ by handle).
+(``build-02:0.0``, ``build-02:0481990_2``) anchors the host before it, whatever follows it: some
+vendor daemons add a word after the display (``build-02:0.0 qx71b33020481122_1``,
+``build-02:0481990_2 2026.06``).  The server and handle are part of a checkout's identity (two
+sessions of one user on one host in the same minute differ by handle).
 """
 
 from __future__ import annotations

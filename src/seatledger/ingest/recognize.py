@@ -18,7 +18,7 @@ _FORMATS: tuple[tuple[re.Pattern[str], str], ...] = (
     ),
     (
         # lmutil's banner with no status line after it: 'lmutil lmstat -v' (the version only,
-        # "lmstat v11.14.0.1 build 188735 x64_lsb"), lmhostid, lmdiag...  An 'lmstat -a' whose
+        # "lmstat v11.13.1.2 build 173302 x64_lsb"), lmhostid, lmdiag...  An 'lmstat -a' whose
         # server could not be reached still has its status line, and is refused by that line.
         re.compile(
             r"\A(?![\s\S]*Flexible License Manager status on)\s*(?:lmutil|lmstat) - Copyright"
