@@ -5,6 +5,7 @@ Work runs inline (:class:`SyncRunner`), so each click returns with its outcome o
 
 from __future__ import annotations
 
+import csv
 import gc
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -173,6 +174,38 @@ def test_a_problem_is_shown_with_its_line_and_import_stays_disabled(
     assert page.sample_model.rowCount() == 2  # the bad row is not among what would be read
     assert not wizard.button(QWizard.WizardButton.CommitButton).isEnabled()
     assert people(admin) == 0
+
+
+def test_the_refused_rows_can_be_skipped_by_choice(
+    qtbot: QtBot, tmp_path: Path, open_wizard: Callable[..., ImportWizard], admin: Services
+) -> None:
+    path = write(tmp_path, "hr.csv", CLEAN.replace("Sales,Active", "Sales,Maybe"))
+    wizard = open_wizard(path)
+    press(qtbot, wizard, QWizard.WizardButton.NextButton)
+    page = wizard.preview_page
+    commit = wizard.button(QWizard.WizardButton.CommitButton)
+    assert not commit.isEnabled()  # all or nothing until the user chooses otherwise
+    assert page.skip_invalid.isVisible()
+    assert not page.skip_invalid.isChecked()
+    assert page.skip_invalid.text() == (
+        "&Skip the refused rows: import the others and write 1 row to hr.rejects.csv beside "
+        "the file"
+    )
+    click(qtbot, page.skip_invalid)
+    assert commit.isEnabled()
+    press(qtbot, wizard, QWizard.WizardButton.CommitButton)
+
+    result = wizard.commit_page.message.text()
+    assert (
+        result == "hr.csv: 3 rows, 2 new, 0 updated, 0 unchanged, 1 flagged, 1 refused (written to "
+        "hr.rejects.csv)."
+    )
+    assert people(admin) == 2
+    text = (tmp_path / "hr.rejects.csv").read_text(encoding="utf-8-sig")
+    rejects = list(csv.reader(text.splitlines()))
+    assert len(rejects) == 2
+    assert rejects[0][-2:] == ["Line", "Reason"]
+    assert rejects[1][-2] == "3"  # the line the refused row was on
 
 
 def test_unreadable_file_is_refused_on_the_first_page(

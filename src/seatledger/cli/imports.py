@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 from pathlib import Path
 
 from seatledger.cli.output import EXIT_FAILED, EXIT_OK, clear_progress_line, progress_line, say
@@ -18,6 +19,8 @@ def cmd_import(args: argparse.Namespace) -> int:
     """Preview a file, then commit it unless it has problems or --dry-run was given."""
     path = Path(args.file)
     kind = Kind(args.kind)
+    if args.rejects and not args.skip_invalid:
+        raise KnownError("--rejects names where --skip-invalid writes the refused rows; give both.")
     service = (reader(args) if args.dry_run else signed_in(args)).imports
     mapping = None
     if args.mapping:
@@ -26,6 +29,7 @@ def cmd_import(args: argparse.Namespace) -> int:
             raise KnownError(
                 f"Mapping '{args.mapping}' is for {saved_kind.value}, not {kind.value}."
             )
+    rejects = Path(args.rejects) if args.rejects else path.with_name(f"{path.stem}.rejects.csv")
     options = ImportOptions(
         kind,
         mapping=mapping,
@@ -33,6 +37,8 @@ def cmd_import(args: argparse.Namespace) -> int:
         date_order=DateOrder(args.date_order) if args.date_order else None,
         full_export=args.full,
         host=args.host,
+        skip_invalid=args.skip_invalid,
+        rejects=rejects if args.skip_invalid else None,
     )
     preview = service.preview(path, options, progress_line("Reading"))
     clear_progress_line()
@@ -44,26 +50,28 @@ def cmd_import(args: argparse.Namespace) -> int:
     )
     if preview.date_note:
         say(preview.date_note)
+    skipping = args.skip_invalid and preview.skippable
     if preview.problem_count:
-        say(f"{plural(preview.problem_count, 'problem')}; nothing was imported:")
+        lead = (
+            f"{plural(preview.refused_rows, 'row')} will be refused and written to {rejects}"
+            if skipping
+            else "nothing was imported"
+        )
+        say(f"{plural(preview.problem_count, 'problem')}; {lead}:")
         for problem in preview.problems[:50]:
             say(f"  {facts.path.name}, {problem}")
         if preview.problem_count > 50:
             say(f"  ...and {preview.problem_count - 50:,} more")
-        return EXIT_FAILED
+        if not skipping:
+            return EXIT_FAILED
     if args.dry_run:
         if preview.already_imported is not None:
             say(f"Imported before on {preview.already_imported:%Y-%m-%d %H:%M}.")
-        say(f"No problems: {preview.records:,} records would be imported (dry run).")
+        refused = f", {preview.refused_rows:,} refused" if preview.problem_count else ""
+        verdict = "No problems" if not preview.problem_count else "Valid rows"
+        say(f"{verdict}: {preview.records:,} records would be imported{refused} (dry run).")
         return EXIT_OK
-    options = ImportOptions(
-        kind,
-        mapping=mapping,
-        mapping_name=args.mapping,
-        date_order=preview.date_order,
-        full_export=args.full,
-        host=args.host,
-    )
+    options = dataclasses.replace(options, date_order=preview.date_order)
     result = service.commit(
         path, options, expected_sha256=facts.sha256, progress=progress_line("Importing")
     )

@@ -186,6 +186,17 @@ def build_parser() -> argparse.ArgumentParser:
         default="",
         help="inventory: the machine an export of one machine lists (it has no host column)",
     )
+    imp.add_argument(
+        "--skip-invalid",
+        action="store_true",
+        help="commit the valid rows; write the refused ones (with line and reason) to --rejects",
+    )
+    imp.add_argument(
+        "--rejects",
+        default="",
+        metavar="FILE",
+        help="with --skip-invalid: where the refused rows go (default FILE.rejects.csv beside it)",
+    )
 
     rec = sub.add_parser("reconcile", help="print the effective license position and findings")
     _db_arg(rec)

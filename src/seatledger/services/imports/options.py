@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from seatledger.ingest.formats import Kind
 from seatledger.ingest.values import DateOrder
@@ -18,3 +19,7 @@ class ImportOptions:
     date_order: DateOrder | None = None
     full_export: bool = False  # people: everyone active who is not in the file is flagged
     host: str = ""  # inventory or devices: the one machine a file without host names lists
+    # Commit the valid rows; the refused ones go, with their line and reason, to ``rejects``
+    # (the default is all or nothing).
+    skip_invalid: bool = False
+    rejects: Path | None = None

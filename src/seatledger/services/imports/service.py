@@ -8,9 +8,13 @@ the file, its SHA-256 and its row counts.  Re-importing a file already imported 
 
 from __future__ import annotations
 
+import csv
 import dataclasses
 import datetime as dt
+import hashlib
+import io
 import json
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,10 +39,12 @@ from seatledger.ingest.tabular import (
     with_host,
 )
 from seatledger.ingest.values import DateOrder, DateReader
+from seatledger.paths import replaced
 from seatledger.progress import Progress
 from seatledger.services.core.context import Context
 from seatledger.services.imports import importers
 from seatledger.services.imports.options import ImportOptions
+from seatledger.services.position.export import safe_text
 from seatledger.store.models import ImportBatch, ImportMapping
 from seatledger.text import agree, plural
 
@@ -82,11 +88,28 @@ class Preview:
     date_note: str
     already_imported: dt.datetime | None = None
     notes: list[str] = field(default_factory=list)
+    skip_refusal: str = ""  # why refused rows cannot be skipped in this file ("" if they can)
 
     @property
     def ok(self) -> bool:
         """Whether the file can be committed as it is."""
         return self.problem_count == 0 and (self.detection is None or self.detection.complete)
+
+    @property
+    def refused_rows(self) -> int:
+        """Rows the problems are on (one row may have several)."""
+        return len({p.line for p in self.problems if p.line > 0})
+
+    @property
+    def skippable(self) -> bool:
+        """Whether every problem is a row's own, so skipping the refused rows can import the rest
+        (a missing column, a file-wide problem, a snapshot or an inventory cannot be skipped).
+        The commit checks every problem again."""
+        return (
+            not self.skip_refusal
+            and (self.detection is None or self.detection.complete)
+            and all(p.line > 0 for p in self.problems)
+        )
 
 
 @dataclass(frozen=True)
@@ -107,6 +130,8 @@ class ImportResult:
     notes: tuple[str, ...] = ()
     repeated: int = 0  # rows exactly like an earlier line of the file, applied once
     not_people: int = 0  # a directory's built-in and service accounts, left out
+    rejected: int = 0  # rows refused and written to ``rejects`` (skip-invalid imports only)
+    rejects: Path | None = None
 
     def summary(self) -> str:
         """One line for a status bar or a terminal."""
@@ -124,19 +149,24 @@ class ImportResult:
             text += f", {self.repeated:,} repeated (the same as an earlier line)"
         if self.not_people:
             text += f", {self.not_people:,} not people (built-in or service accounts)"
+        if self.rejected:
+            where = f" (written to {self.rejects.name})" if self.rejects is not None else ""
+            text += f", {self.rejected:,} refused{where}"
         return text + "."
 
 
 class _Problems(list[Problem]):
-    """Problems, keeping the first few hundred and counting the rest."""
+    """Problems, keeping the first few hundred and counting the rest (all of them when the
+    refused rows are to be written out)."""
 
-    def __init__(self) -> None:
+    def __init__(self, keep: int = PROBLEMS_SHOWN) -> None:
         super().__init__()
         self.total = 0
+        self._keep = keep
 
     def append(self, problem: Problem) -> None:
         self.total += 1
-        if len(self) < PROBLEMS_SHOWN:
+        if len(self) < self._keep:
             super().append(problem)
 
 
@@ -267,6 +297,7 @@ class ImportService:
             date_order=options.date_order or dates.order,
             date_note=date_note,
             already_imported=earlier,
+            skip_refusal=_skip_refusal(opened),
         )
 
     def commit(
@@ -319,121 +350,148 @@ class ImportService:
                 [Problem(0, missing, "", "no column feeds these fields; map them first")],
                 1,
             )
+        if options.skip_invalid:
+            _may_skip(opened)
         permission = (
             Permission.EDIT_LICENSES
             if options.kind in {Kind.ENTITLEMENTS, Kind.SNIPEIT}
             else Permission.EDIT_DIRECTORY
         )
-        with self._ctx.change(
-            permission,
-            f"import.{options.kind.value}",
-            "import",
-            f"import {options.kind.value}",
-            # An inventory's installs refer to devices and titles the import itself read or
-            # added in this transaction: they go in without SQLite's per-row lookups.
-            bulk=opened.installs is not None,
-        ) as change:
-            if change.session.scalar(_earlier_batch(options.kind, facts.sha256)) is not None:
-                raise _AlreadyImported
-            batch = ImportBatch(
-                kind=options.kind.value,
-                file_name=facts.path.name,
-                sha256=facts.sha256,
-                format=opened.format_name[:64],
-                rows=0,
-                inserted=0,
-                updated=0,
-                unchanged=0,
-                flagged=0,
-                operator=self._ctx.actor.name,
-                imported_at=change.now,
-            )
-            change.session.add(batch)
-            change.session.flush()
-            detection = opened.detection
-            given = frozenset(
-                {f.key for f in FIELDS[options.kind]}
-                if detection is None
-                else {*detection.columns, *detection.fallbacks}
-            )
-            if opened.installs is not None:
-                chunks = _watch_chunks(opened.installs, opened.reader, progress, facts)
-                applied = importers.apply_inventory(
-                    change.session, batch.id, change.now, chunks, facts.size // 100
+        written: list[Path] = []
+        try:
+            with self._ctx.change(
+                permission,
+                f"import.{options.kind.value}",
+                "import",
+                f"import {options.kind.value}",
+                # An inventory's installs refer to devices and titles the import itself read or
+                # added in this transaction: they go in without SQLite's per-row lookups.
+                bulk=opened.installs is not None,
+            ) as change:
+                if change.session.scalar(_earlier_batch(options.kind, facts.sha256)) is not None:
+                    raise _AlreadyImported
+                batch = ImportBatch(
+                    kind=options.kind.value,
+                    file_name=facts.path.name,
+                    sha256=facts.sha256,
+                    format=opened.format_name[:64],
+                    rows=0,
+                    inserted=0,
+                    updated=0,
+                    unchanged=0,
+                    flagged=0,
+                    operator=self._ctx.actor.name,
+                    imported_at=change.now,
                 )
-            else:
-                applied = importers.apply(
-                    change.session,
-                    options,
+                change.session.add(batch)
+                change.session.flush()
+                detection = opened.detection
+                given = frozenset(
+                    {f.key for f in FIELDS[options.kind]}
+                    if detection is None
+                    else {*detection.columns, *detection.fallbacks}
+                )
+                if opened.installs is not None:
+                    chunks = _watch_chunks(opened.installs, opened.reader, progress, facts)
+                    applied = importers.apply_inventory(
+                        change.session, batch.id, change.now, chunks, facts.size // 100
+                    )
+                else:
+                    applied = importers.apply(
+                        change.session,
+                        options,
+                        batch.id,
+                        change.now,
+                        _watch(opened.records, opened.reader, progress, facts),
+                        problems,
+                        opened.snapshot,
+                        given=given,
+                    )
+                if _needs_second_pass(options, dates):
+                    raise _Settled(dates)  # rolls this pass back; the caller reads the file again
+                _check_read_whole(opened)
+                rejected: _Rejects | None = None
+                if problems.total:
+                    if not options.skip_invalid or any(p.line <= 0 for p in problems):
+                        raise ImportRejected(facts.path.name, list(problems), problems.total)
+                    rejected = _write_rejects(facts, options, problems)
+                    written.append(rejected.path)  # removed again if the commit fails
+                    applied.notes.append(
+                        f"{plural(rejected.rows, 'refused row')} (line, reason and cells) "
+                        f"written to {rejected.path}."
+                    )
+                rows = opened.reader.rows_read if opened.reader is not None else applied.rows
+                batch.rows, batch.inserted, batch.updated = rows, applied.inserted, applied.updated
+                batch.unchanged, batch.flagged = applied.unchanged, applied.flagged
+                change.entity_id = str(batch.id)
+                change.after = {
+                    "file": facts.path.name,
+                    "sha256": facts.sha256,
+                    "format": opened.format_name,
+                    "encoding": facts.encoding_label,
+                    "rows": rows,
+                    "inserted": applied.inserted,
+                    "updated": applied.updated,
+                    "unchanged": applied.unchanged,
+                    "flagged": applied.flagged,
+                    "removed": applied.removed,
+                }
+                reader = opened.reader
+                repeated = reader.repeated if reader is not None else 0
+                if repeated:
+                    change.after["repeated"] = repeated
+                not_people = sorted(reader.not_people) if reader is not None else []
+                if not_people:
+                    change.after["not_people"] = len(not_people)
+                    applied.notes.append(
+                        f"{plural(len(not_people), 'built-in or service account')} left out, "
+                        f"not people (e.g. {not_people[0]})."
+                    )
+                if reader is not None and reader.disabled_accounts:
+                    applied.notes.append(
+                        f"{plural(reader.disabled_accounts, 'account')} "
+                        f"{agree(reader.disabled_accounts, 'is')} disabled in the directory; a "
+                        "directory does not say who left (HR does), so their people stay as they "
+                        "were. Import the HR export to record leavers."
+                    )
+                if rejected is not None:
+                    change.after["rejected"] = {
+                        "rows": rejected.rows,
+                        "file": rejected.path.name,
+                        "sha256": rejected.sha256,
+                        "lines": rejected.lines[:REJECTED_LINES_LOGGED],
+                    }
+                if dates.order is not None and options.date_order is None:
+                    change.after["date_order"] = dates.order.value
+                if opened.installs is not None:  # for the alert rules, not the ledger
+                    change.extra["inserted_by_title"] = applied.inserted_by_title
+                    change.extra["installs_before"] = applied.installs_before
+                return ImportResult(
                     batch.id,
-                    change.now,
-                    _watch(opened.records, opened.reader, progress, facts),
-                    problems,
-                    opened.snapshot,
-                    given=given,
+                    options.kind,
+                    facts.path.name,
+                    facts.sha256,
+                    rows,
+                    applied.inserted,
+                    applied.updated,
+                    applied.unchanged,
+                    applied.flagged,
+                    applied.removed,
+                    notes=tuple(applied.notes),
+                    repeated=repeated,
+                    not_people=len(not_people),
+                    rejected=rejected.rows if rejected is not None else 0,
+                    rejects=rejected.path if rejected is not None else None,
                 )
-            if _needs_second_pass(options, dates):
-                raise _Settled(dates)  # rolls this pass back; the caller reads the file again
-            _check_read_whole(opened)
-            if problems.total:
-                raise ImportRejected(facts.path.name, list(problems), problems.total)
-            rows = opened.reader.rows_read if opened.reader is not None else applied.rows
-            batch.rows, batch.inserted, batch.updated = rows, applied.inserted, applied.updated
-            batch.unchanged, batch.flagged = applied.unchanged, applied.flagged
-            change.entity_id = str(batch.id)
-            change.after = {
-                "file": facts.path.name,
-                "sha256": facts.sha256,
-                "format": opened.format_name,
-                "encoding": facts.encoding_label,
-                "rows": rows,
-                "inserted": applied.inserted,
-                "updated": applied.updated,
-                "unchanged": applied.unchanged,
-                "flagged": applied.flagged,
-                "removed": applied.removed,
-            }
-            reader = opened.reader
-            repeated = reader.repeated if reader is not None else 0
-            if repeated:
-                change.after["repeated"] = repeated
-            not_people = sorted(reader.not_people) if reader is not None else []
-            if not_people:
-                change.after["not_people"] = len(not_people)
-                applied.notes.append(
-                    f"{plural(len(not_people), 'built-in or service account')} left out, "
-                    f"not people (e.g. {not_people[0]})."
-                )
-            if reader is not None and reader.disabled_accounts:
-                applied.notes.append(
-                    f"{plural(reader.disabled_accounts, 'account')} "
-                    f"{agree(reader.disabled_accounts, 'is')} disabled in the directory; a "
-                    "directory does not say who left (HR does), so their people stay as they "
-                    "were. Import the HR export to record leavers."
-                )
-            if dates.order is not None and options.date_order is None:
-                change.after["date_order"] = dates.order.value
-            if opened.installs is not None:  # for the alert rules, not the ledger
-                change.extra["inserted_by_title"] = applied.inserted_by_title
-                change.extra["installs_before"] = applied.installs_before
-            return ImportResult(
-                batch.id,
-                options.kind,
-                facts.path.name,
-                facts.sha256,
-                rows,
-                applied.inserted,
-                applied.updated,
-                applied.unchanged,
-                applied.flagged,
-                applied.removed,
-                notes=tuple(applied.notes),
-                repeated=repeated,
-                not_people=len(not_people),
-            )
+        except BaseException:
+            for path in written:
+                path.unlink(missing_ok=True)
+            raise
 
     def _scan(self, opened: _Opened, progress: Progress | None) -> _Scan:
         """Read every record (the preview's pass), keeping the first few as a sample."""
+        if opened.options.skip_invalid:
+            _may_skip(opened)
         sample: list[tuple[int, list[str]]] = []
         count = 0
         if opened.installs is not None:
@@ -458,8 +516,9 @@ class ImportService:
         the rows before line 900 are read again with the order the file itself settled.
         """
         dates = DateReader(options.date_order)
+        keep = sys.maxsize if options.skip_invalid else PROBLEMS_SHOWN
         for attempt in range(2):
-            opened = self._open(facts, options, _Problems(), dates)
+            opened = self._open(facts, options, _Problems(keep), dates)
             try:
                 return work(opened)
             except _Settled as settled:
@@ -528,6 +587,79 @@ class ImportService:
             None,
             reader.install_chunks(numbered=SAMPLE_ROWS) if inventory else None,
         )
+
+
+REJECTED_LINES_LOGGED = 1000  # the ledger names the first lines; the file's hash covers all
+
+
+@dataclass(frozen=True)
+class _Rejects:
+    path: Path
+    sha256: str
+    rows: int
+    lines: list[int]
+
+
+def _skip_refusal(opened: _Opened) -> str:
+    """Why refused rows of this file cannot be skipped: a missing row would change the meaning of
+    the rest ("" when they can)."""
+    name = opened.facts.path.name
+    if opened.snapshot is not None:
+        return (
+            f"{name} is a license-server snapshot: it must be read whole (a refused line would "
+            "read as a checkin). Fix the file, or take a new snapshot."
+        )
+    if opened.installs is not None:
+        return (
+            f"{name} is an inventory: a refused row would read as software removed from its "
+            "machine. Fix the file and import it whole."
+        )
+    if opened.options.full_export:
+        return (
+            f"{name}: a full HR export flags everyone it does not list, so a refused row would "
+            "flag its person as gone. Fix the file, or import it without 'full export'."
+        )
+    return ""
+
+
+def _may_skip(opened: _Opened) -> None:
+    """Refuse skip-invalid where it cannot apply (see :func:`_skip_refusal`)."""
+    if refusal := _skip_refusal(opened):
+        raise ValidationError(refusal)
+    if opened.options.rejects is None:
+        raise ValidationError("Choose where the refused rows are written.")
+
+
+def _write_rejects(facts: FileFacts, options: ImportOptions, problems: _Problems) -> _Rejects:
+    """Write the refused rows (their cells as read, then their line and reason) as CSV."""
+    assert options.rejects is not None
+    reasons: dict[int, list[str]] = {}
+    for problem in problems:
+        reasons.setdefault(problem.line, []).append(
+            f"{problem.column}: {problem.reason}"
+            + (f" ({problem.value!r})" if problem.value else "")
+        )
+    target = options.rejects
+    if target.resolve() == facts.path.resolve():
+        raise ValidationError(f"{target.name}: the refused rows cannot overwrite the import file.")
+    table = read_table(facts, [])
+    try:
+        buffer = io.StringIO(newline="")
+        writer = csv.writer(buffer)
+        writer.writerow([*table.header, "Line", "Reason"])
+        for line, cells in table.rows:
+            if line in reasons:
+                writer.writerow([*(safe_text(c) for c in cells), line, "; ".join(reasons[line])])
+    finally:
+        table.close()
+    data = buffer.getvalue().encode("utf-8-sig")  # Excel reads the accents right
+    try:
+        with replaced(target) as temporary:
+            temporary.write_bytes(data)
+    except OSError as exc:
+        raise KnownError(f"{target}: the refused rows cannot be written ({exc.strerror}).") from exc
+    lines = sorted(reasons)
+    return _Rejects(target, hashlib.sha256(data).hexdigest(), len(lines), lines)
 
 
 def _earlier_batch(kind: Kind, sha256: str) -> Select[int]:

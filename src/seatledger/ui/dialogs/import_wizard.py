@@ -600,6 +600,11 @@ class PreviewPage(QWizardPage):
         sample_label = _heading("First rows, as they will be read")
         sample_label.setBuddy(self.sample_view)
 
+        self.skip_invalid = QCheckBox()
+        self.skip_invalid.setToolTip(
+            "Commit the rows without problems; the refused rows go to a CSV file beside the "
+            "imported one (the same columns, then line and reason), named in the ledger entry."
+        )
         self.message = InlineMessage()
         self.strip = ProgressStrip("Cancel preview")
 
@@ -616,10 +621,12 @@ class PreviewPage(QWizardPage):
         layout.addSpacing(4)
         layout.addWidget(self.problem_count)
         layout.addWidget(self.problem_view, 2)
+        layout.addWidget(self.skip_invalid)
         layout.addWidget(self.message)
         layout.addWidget(self.strip)
 
         self.date_combo.activated.connect(self._date_chosen)
+        self.skip_invalid.toggled.connect(self._skip_toggled)
         self.map_button.clicked.connect(self._map_columns)
         self.strip.busy_changed.connect(self._busy_changed)
 
@@ -633,9 +640,31 @@ class PreviewPage(QWizardPage):
         self.strip.cancel()
 
     def isComplete(self) -> bool:
-        """The preview found nothing wrong and nothing is running."""
+        """The preview found nothing wrong (or the refused rows are to be skipped) and nothing
+        is running."""
         preview = self._wizard.preview
-        return preview is not None and preview.ok and not self.strip.busy
+        if preview is None or self.strip.busy:
+            return False
+        return preview.ok or (self.skip_invalid.isChecked() and preview.skippable)
+
+    def rejects_path(self) -> Path | None:
+        """Where refused rows go when the user chose to skip them (beside the imported file)."""
+        path = self._wizard.path
+        if path is None or not self.skip_invalid.isChecked():
+            return None
+        return path.with_name(f"{path.stem}.rejects.csv")
+
+    def _skip_toggled(self) -> None:
+        preview = self._wizard.preview
+        if preview is not None and preview.problem_count:
+            headline = problems_headline(preview.problem_count, len(preview.problems))
+            if self.skip_invalid.isChecked():
+                headline = (
+                    f"{plural(preview.problem_count, 'problem')} — the rows they are on will be "
+                    "refused and written out; the others imported"
+                )
+            self.problem_count.setText(headline)
+        self.completeChanged.emit()
 
     @property
     def ambiguous_dates(self) -> bool:
@@ -714,6 +743,18 @@ class PreviewPage(QWizardPage):
             f"color:{INVALID_TEXT};" if preview.problem_count else f"color:{GOOD_TEXT};"
         )
         self.problem_view.setVisible(bool(preview.problems))
+        can_skip = bool(preview.problem_count) and preview.skippable
+        if can_skip and self._wizard.path is not None:
+            rows = plural(preview.refused_rows, "row")
+            if preview.problem_count > len(preview.problems):
+                rows = f"the {rows} shown and any others with problems"
+            self.skip_invalid.setText(
+                f"&Skip the refused rows: import the others and write {rows} to "
+                f"{self._wizard.path.stem}.rejects.csv beside the file"
+            )
+        else:
+            self.skip_invalid.setChecked(False)
+        self.skip_invalid.setVisible(can_skip)
         self.completeChanged.emit()
         if detection is not None and detection.missing:
             self.map_button.setFocus(Qt.FocusReason.OtherFocusReason)
@@ -856,6 +897,9 @@ class CommitPage(QWizardPage):
         path, options, preview = wizard.path, wizard.import_options, wizard.preview
         if path is None or options is None or preview is None:
             return
+        rejects = wizard.preview_page.rejects_path()
+        if rejects is not None and not preview.ok:
+            options = dataclasses.replace(options, skip_invalid=True, rejects=rejects)
         imports = wizard.services.imports
         sha256 = preview.facts.sha256
         self._done = False
