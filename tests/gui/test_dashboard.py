@@ -21,6 +21,7 @@ from seatledger.services.catalog.queries import EntitlementQuery, EntitlementSta
 from seatledger.services.operators.session import Services
 from seatledger.store.models import LedgerEntry
 from seatledger.ui.dialogs.alert_settings import AlertSettingsDialog
+from seatledger.ui.dialogs.data_settings import DataSettingsDialog
 from seatledger.ui.main_window import ALERTS, AUDITS, DASHBOARD, LICENSES, MainWindow
 from seatledger.ui.pages.alerts import AlertsPage
 from seatledger.ui.pages.dashboard import AMBER, GREEN, RED, DashboardPage
@@ -247,6 +248,21 @@ def test_the_settings_dialog_saves_for_an_administrator(
         "Mon,Tue,Wed",
     )
     assert Rule.AFTER_HOURS not in saved.enabled
+
+
+def test_the_data_settings_dialog_shows_the_sources_and_saves(
+    qtbot: QtBot, make_window: MakeWindow, admin: Services
+) -> None:
+    window = make_window(admin)
+    assert window.menu_actions["data_settings"].isEnabled()
+    dialog = DataSettingsDialog(admin, window)
+    qtbot.addWidget(dialog)
+    assert (dialog.sampling.value(), dialog.freshness.value()) == (24, 30)
+    assert "Inventory: never imported" in dialog.sources.text()
+    dialog.sampling.setValue(6)
+    qtbot.keyClicks(dialog.reason, "snapshots every 6 hours")
+    click(qtbot, dialog.ok_button)
+    assert admin.settings.data().sampling_hours == 6
 
 
 def test_a_bad_time_zone_is_refused_in_the_dialog(qtbot: QtBot, admin: Services) -> None:

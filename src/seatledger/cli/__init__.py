@@ -46,6 +46,7 @@ COMMANDS: dict[str | None, str] = {
     "upgrade": "database:cmd_upgrade",
     "backup": "database:cmd_backup",
     "restore": "database:cmd_restore",
+    "settings": "database:cmd_settings",
     "ledger": "ledger:cmd_ledger",
     "licenses": "catalog:cmd_licenses",
     "alerts": "alerts:cmd_alerts",

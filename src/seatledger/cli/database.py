@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from seatledger.cli.session import (
     database_of,
     open_database,
     operator_name,
+    reader,
     signed_in,
 )
 from seatledger.domain import validation
@@ -28,6 +30,7 @@ from seatledger.services.operators.workspace import (
     upgrade_database,
 )
 from seatledger.store.db import HEAD_REVISION, Database
+from seatledger.text import plural
 
 
 def cmd_init(args: argparse.Namespace) -> int:
@@ -83,6 +86,42 @@ def cmd_backup(args: argparse.Namespace) -> int:
     target = Path(args.out).expanduser()
     digest = services.backup(target)
     say(f"Wrote {target} (SHA-256 {digest}); the ledger records who took it.")
+    return EXIT_OK
+
+
+def cmd_settings(args: argparse.Namespace) -> int:
+    """Show the data settings and the age of each source; ``set`` changes them."""
+    if args.action == "set":
+        if args.sampling_hours is None and args.freshness_days is None:
+            raise KnownError("Give --sampling-hours and/or --freshness-days to set.")
+        services = signed_in(args)
+        current = services.settings.data()
+        services.settings.save_data(
+            dataclasses.replace(
+                current,
+                sampling_hours=(
+                    current.sampling_hours if args.sampling_hours is None else args.sampling_hours
+                ),
+                freshness_days=(
+                    current.freshness_days if args.freshness_days is None else args.freshness_days
+                ),
+            ),
+            args.reason,
+        )
+    else:
+        services = reader(args)
+    data = services.settings.data()
+    say(f"Snapshot interval: {plural(data.sampling_hours, 'hour')}")
+    say(f"Import age warning: after {plural(data.freshness_days, 'day')}")
+    for source in services.settings.sources(services.seats.today()):
+        if source.newest is None:
+            say(f"  {source.kind:<13} never imported")
+        else:
+            mark = "  (older than allowed)" if source.stale else ""
+            say(
+                f"  {source.kind:<13} newest {source.newest:%Y-%m-%d %H:%M} UTC, "
+                f"{plural(source.age_days or 0, 'day')} old{mark}"
+            )
     return EXIT_OK
 
 

@@ -69,6 +69,28 @@ def build_parser() -> argparse.ArgumentParser:
     restore.add_argument("backup", help="a file 'seatledger backup' wrote")
     restore.add_argument("--db", required=True, help="the new database file (must not exist)")
 
+    settings = sub.add_parser(
+        "settings", help="show the data settings; 'set' changes them (administrators; ledgered)"
+    )
+    _auth_args(settings)
+    settings.add_argument("action", nargs="?", choices=("show", "set"), default="show")
+    settings.add_argument(
+        "--sampling-hours",
+        type=int,
+        default=None,
+        metavar="N",
+        help="hours between two lmstat snapshots of a server (a checkout no snapshot has shown "
+        "for longer ended at its last sighting; default 24)",
+    )
+    settings.add_argument(
+        "--freshness-days",
+        type=int,
+        default=None,
+        metavar="N",
+        help="warn when the newest import of a kind is older than N days (default 30)",
+    )
+    settings.add_argument("--reason", default="")
+
     ledger = sub.add_parser("ledger", help="the activity ledger")
     ledger_sub = ledger.add_subparsers(dest="ledger_command", metavar="ACTION", required=True)
     verify = ledger_sub.add_parser("verify", help="verify the hash chain; exit 1 if broken")

@@ -458,6 +458,8 @@ class MainWindow(QMainWindow):
              "view-refresh"),
             ("alert_settings", "&Alert settings…", self.alert_settings, None,
              "Which alert rules run, the warning level, bursts and working hours", ""),
+            ("data_settings", "&Data settings…", self.data_settings, None,
+             "The license-server snapshot interval and when an import counts as old", ""),
             ("operators", "&Operators…", self.manage_operators, None,
              "Add operators, change roles and passwords", ""),
             ("about", f"&About {APP_NAME}", self.about, None, "", ""),
@@ -498,7 +500,7 @@ class MainWindow(QMainWindow):
         menu("&Seats", ["assign", "release", None, "release_departed"])
         pages: list[str | None] = [f"page_{page.settings_group}" for page in PAGE_TYPES]
         menu("&View", [*pages, None, "refresh"])
-        self.admin_menu = menu("&Admin", ["operators", "alert_settings"])
+        self.admin_menu = menu("&Admin", ["operators", "alert_settings", "data_settings"])
         menu("&Help", ["about"])
 
     def _build_toolbar(self) -> None:
@@ -564,6 +566,7 @@ class MainWindow(QMainWindow):
             "import": edit_directory or edit_licenses,
             "operators": self.may(Permission.MANAGE_OPERATORS),
             "alert_settings": self.may(Permission.MANAGE_SETTINGS),
+            "data_settings": self.may(Permission.MANAGE_SETTINGS),
         }
         for name, value in enabled.items():
             self.menu_actions[name].setEnabled(value)
@@ -803,6 +806,16 @@ class MainWindow(QMainWindow):
 
         if AlertSettingsDialog(self.services, self).exec() == QDialog.DialogCode.Accepted:
             self._status("Alert settings saved.")
+
+    def data_settings(self) -> None:
+        """Open the data settings (administrators)."""
+        if not self.may(Permission.MANAGE_SETTINGS):
+            return
+        from seatledger.ui.dialogs.data_settings import DataSettingsDialog  # noqa: PLC0415
+
+        if DataSettingsDialog(self.services, self).exec() == QDialog.DialogCode.Accepted:
+            self._status("Data settings saved.")
+            self.refresh_all()
 
     def about(self) -> None:
         """Version, database and platform."""

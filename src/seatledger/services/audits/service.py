@@ -51,6 +51,7 @@ from seatledger.services.position.engine import (
     installed,
     seat_open,
 )
+from seatledger.services.settings.service import load as data_settings
 from seatledger.services.usage.history import UsageHistoryService
 from seatledger.store.models import (
     Device,
@@ -72,7 +73,6 @@ if TYPE_CHECKING:
     from seatledger.services.audits.signing import KdfCost
 
 RUN = "run audits"
-FRESH_DAYS = 30  # an inventory or usage import older than this on the as-of date is a warning
 DUE_LEAD_DAYS = 14  # a scheduled audit shows as due this many days before its date
 CHART_DAYS = 365  # the report's usage charts show the year up to the as-of date
 FRESHNESS = "freshness"
@@ -1100,6 +1100,7 @@ def _freshness(session: Session, audit: Audit) -> list[tuple[str, str]]:
     """(topic, warning) pairs for the audit's date; the text is what an operator acknowledges."""
     day = audit.as_of
     warnings: list[tuple[str, str]] = []
+    allowed = data_settings(session).freshness_days
     inventory = _latest_import(session, ["inventory"], day)
     if inventory is None:
         warnings.append(
@@ -1107,7 +1108,7 @@ def _freshness(session: Session, audit: Audit) -> list[tuple[str, str]]:
         )
     else:
         age = (day - inventory.date()).days
-        if age > FRESH_DAYS:
+        if age > allowed:
             warnings.append(
                 (
                     "inventory",
@@ -1115,6 +1116,17 @@ def _freshness(session: Session, audit: Audit) -> list[tuple[str, str]]:
                     f"({inventory.date().isoformat()}); installs since then are not counted.",
                 )
             )
+    people = _latest_import(session, ["people"], day)
+    if people is not None and (day - people.date()).days > allowed:
+        age = (day - people.date()).days
+        warnings.append(
+            (
+                "people",
+                f"The newest HR import is {age} days old on the audit date "
+                f"({people.date().isoformat()}); people who left since still count as staff "
+                "and their seats are not findings.",
+            )
+        )
     products = _ids(audit.product_ids)
     concurrent = (
         select(Entitlement.id)
@@ -1135,7 +1147,7 @@ def _freshness(session: Session, audit: Audit) -> list[tuple[str, str]]:
             )
         else:
             age = (day - usage.date()).days
-            if age > FRESH_DAYS:
+            if age > allowed:
                 warnings.append(
                     (
                         "usage",

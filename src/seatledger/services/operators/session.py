@@ -21,6 +21,7 @@ from seatledger.services.ledger.verify import LedgerService
 from seatledger.services.operators.accounts import OperatorService
 from seatledger.services.reads import Reads
 from seatledger.services.seats.service import SeatService
+from seatledger.services.settings.service import SettingsService
 from seatledger.store.db import Database
 from seatledger.store.models import Setting
 
@@ -54,6 +55,7 @@ class Services:
     alerts: AlertService = field(init=False)
     reads: Reads = field(init=False)
     ledger: LedgerService = field(init=False)
+    settings: SettingsService = field(init=False)
     _imports: ImportService | None = field(init=False, default=None, repr=False)
     _position: PositionService | None = field(init=False, default=None, repr=False)
     _usage_history: UsageHistoryService | None = field(init=False, default=None, repr=False)
@@ -71,6 +73,7 @@ class Services:
         self.alerts = AlertService(self.ctx)  # runs the alert rules after every change
         self.reads = Reads(self.ctx)
         self.ledger = LedgerService(self.ctx.db)
+        self.settings = SettingsService(self.ctx)
 
     @property
     def imports(self) -> ImportService:

@@ -45,6 +45,7 @@ from seatledger.services.position.engine import (
     PositionRow,
 )
 from seatledger.text import agree, plural
+from seatledger.ui.dialogs.common import INVALID_TEXT
 from seatledger.ui.list_model import AtLeast, ListColumn, ListTableModel
 from seatledger.ui.pages import Page
 from seatledger.ui.progress_strip import ProgressStrip
@@ -315,6 +316,18 @@ class ReconciliationPage(Page):
             f"; {plural(unlicensed, 'unlicensed install')}; "
             f"{plural(len(result.findings), 'finding')}."
         )
+        stale = [
+            f"{source.kind} ({plural(source.age_days or 0, 'day')} old)"
+            for source in self.services.settings.sources(result.as_of)
+            if source.stale
+        ]
+        if stale:
+            allowed = self.services.settings.data().freshness_days
+            text += (
+                f" <span style='color:{INVALID_TEXT}'>Older than "
+                f"{plural(allowed, 'day')}: {', '.join(stale)}; the figures miss what changed "
+                "since.</span>"
+            )
         unknown_hardware = sum(r.unknown_hardware for r in rows)
         if unknown_hardware:
             text += (
