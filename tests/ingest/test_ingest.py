@@ -891,6 +891,51 @@ _SAMPLES: list[tuple[str, Kind, str, dict[str, str], str]] = [
         },
         "Visio Pro",
     ),
+    (
+        "Snipe-IT license import template",
+        Kind.SNIPEIT,
+        "Name,Email,Username,Item name,manufacturer,purchase cost,purchase_order,order number,"
+        "seats\n"
+        "Ann Lee,ann@example.com,alee,Visio Pro,Microsoft,$250.00,PO-9,INV-3,5\n",
+        {
+            "name": "Item name",
+            "vendor": "manufacturer",
+            "purchase_order": "purchase_order",
+            "order_number": "order number",
+        },
+        "Visio Pro",
+    ),
+    (
+        "Snipe-IT users",
+        Kind.PEOPLE,
+        "First Name,Last Name,email,Username,Location,Employee Number\n"
+        "Ann,Lee,ann@example.com,alee,Oslo,E1\n",
+        {"employee_id": "Employee Number", "email": "email", "first_name": "First Name"},
+        "E1",
+    ),
+    (
+        "Jamf Pro computers (a row per application)",
+        Kind.DEVICES,
+        "Computer Name,Serial Number,Email Address,Application Title\n"
+        "NW-MB-1,C02X1,ann@example.com,Safari.app\n,,,Xcode.app\n",
+        {"hostname": "Computer Name", "owner": "Email Address"},
+        "NW-MB-1",
+    ),
+    (
+        "Jamf Pro computers (a row per group)",
+        Kind.DEVICES,
+        "Computer Name,Serial Number,Computer Group\nNW-MB-1,C02X1,All Managed\n,,Design\n",
+        {"hostname": "Computer Name", "serial": "Serial Number"},
+        "NW-MB-1",
+    ),
+    (
+        "Jamf Pro mobile devices",
+        Kind.DEVICES,
+        "Display Name,Serial Number,iOS Version,Email Address,Last Inventory Update\n"
+        "Ann's iPad,DMPX1,17.5.1,ann@example.com,2026-11-20 08:00:00\n",
+        {"hostname": "Display Name", "os": "iOS Version", "owner": "Email Address"},
+        "Ann's iPad",
+    ),
 ]
 
 

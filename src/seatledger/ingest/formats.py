@@ -205,6 +205,8 @@ FIELDS: Mapping[Kind, tuple[Field, ...]] = {
             "operating_system_name_and0",
             "os code",
             "caption0",
+            "ios version",
+            "ipados version",
         ),
         _f(
             "processors",
@@ -517,15 +519,30 @@ FIELDS: Mapping[Kind, tuple[Field, ...]] = {
         ),
     ),
     Kind.SNIPEIT: (
-        _f("name", "License", "name", "license name", "software name", required=True),
-        _f("vendor", "Manufacturer", "manufacturer", "vendor", required=True),
+        # Snipe-IT's import templates name the license "Item name" (or "License Name") and
+        # the person a seat is checked out to "Name" or "Full Name": the license's own names
+        # come first.  Its export (v6.3+) has no "Item name": there "Name" is the license.
+        _f(
+            "name",
+            "License",
+            "item name",
+            "license name",
+            "software name",
+            "name",
+            required=True,
+        ),
+        # Snipe-IT does not require a manufacturer: a license without one is still read.
+        _f("vendor", "Manufacturer", "manufacturer", "vendor"),
         _f("seats", "Seats", "total seats", "seats total", required=True),
         _f("purchase_date", "Purchase date"),
         _f("expiration_date", "Expiration date", "expires", "termination date"),
         _f("purchase_cost", "Purchase cost", "cost"),
-        _f("order_number", "Order number", "purchase order"),
+        _f("currency", "Currency", "ccy", "currency code"),
+        # The purchase order is the PO reference; the order number (the supplier's) stands in.
+        _f("purchase_order", "Purchase order", "purchase order number", "po number"),
+        _f("order_number", "Order number"),
         _f("supplier", "Supplier"),
-        _f("serial", "Product key", "serial", "license key"),
+        _f("serial", "Product key", "serial", "license key", "serial number"),
     ),
 }
 
@@ -540,6 +557,12 @@ class Format:
     columns: Mapping[str, str]  # field key -> header, where synonyms would not find it
     fallbacks: Mapping[str, str]  # field key -> header read where the field's own cell is empty
     directory: bool = False  # a directory of accounts: its status is an account's, not a job's
+    # Fields whose empty cell repeats the row above: Jamf writes a computer's own fields on
+    # its first row only, and one more row under it for each application or group.
+    carried: frozenset[str] = frozenset()
+    # Fallbacks the import's notes mention each time they stand in (not a directory's usual
+    # SamAccountName, but a Snipe-IT user file's username for an empty employee number).
+    announced: frozenset[str] = frozenset()
 
 
 def _fmt(
@@ -547,13 +570,28 @@ def _fmt(
     kind: Kind,
     signature: Sequence[str],
     /,
+    *,
     fallbacks: Mapping[str, str] | None = None,
     directory: bool = False,
+    carried: Sequence[str] = (),
+    announced: Sequence[str] = (),
     **columns: str,
 ) -> Format:
     return Format(
-        name, kind, frozenset(normal(h) for h in signature), columns, fallbacks or {}, directory
+        name,
+        kind,
+        frozenset(normal(h) for h in signature),
+        columns,
+        fallbacks or {},
+        directory,
+        frozenset(carried),
+        frozenset(announced),
     )
+
+
+# Jamf Pro writes a computer's (or mobile device's) fields on its first row only: each further
+# application, group or profile gets a row of its own under it, the computer's cells left empty.
+_JAMF_CARRIED = ("hostname",)
 
 
 FORMATS: tuple[Format, ...] = (
@@ -570,6 +608,15 @@ FORMATS: tuple[Format, ...] = (
         email="mail",
     ),
     _fmt("HR export", Kind.PEOPLE, ("Employee ID", "Employment Status")),
+    _fmt(
+        "Snipe-IT users",
+        Kind.PEOPLE,
+        ("Employee Number", "Username", "First Name", "Last Name", "Location"),
+        # Snipe-IT requires a username, not an employee number; the notes say where it stood in.
+        fallbacks={"employee_id": "Username"},
+        announced=("employee_id",),
+        email="email",
+    ),
     _fmt(
         "Microsoft Intune devices",
         Kind.DEVICES,
@@ -593,11 +640,42 @@ FORMATS: tuple[Format, ...] = (
         "Jamf Pro computers",
         Kind.DEVICES,
         ("Computer Name", "Last Inventory Update"),
+        fallbacks={"owner": "Username"},
+        carried=_JAMF_CARRIED,
         owner="Email Address",
         os="Operating System Version",
         # When the inventory was last read, not when the agent last called in (documented
         # choice, docs/import-formats.md 2.4): an agent may check in for years after its
         # inventory stopped updating.
+        last_seen="Last Inventory Update",
+    ),
+    _fmt(
+        "Jamf Pro computers (a row per application)",
+        Kind.DEVICES,
+        ("Computer Name", "Application Title"),
+        fallbacks={"owner": "Username"},
+        carried=_JAMF_CARRIED,
+        owner="Email Address",
+        os="Operating System Version",
+    ),
+    _fmt(
+        "Jamf Pro computers (a row per group)",
+        Kind.DEVICES,
+        ("Computer Name", "Computer Group"),
+        fallbacks={"owner": "Username"},
+        carried=_JAMF_CARRIED,
+        owner="Email Address",
+        os="Operating System Version",
+    ),
+    _fmt(
+        "Jamf Pro mobile devices",
+        Kind.DEVICES,
+        ("Display Name", "Serial Number"),
+        fallbacks={"owner": "Username"},
+        carried=_JAMF_CARRIED,
+        hostname="Display Name",
+        owner="Email Address",
+        os="iOS Version",
         last_seen="Last Inventory Update",
     ),
     _fmt(
@@ -621,6 +699,7 @@ FORMATS: tuple[Format, ...] = (
         "Jamf Pro applications",
         Kind.INVENTORY,
         ("Computer Name", "Application Title"),
+        carried=_JAMF_CARRIED,
     ),
     _fmt(
         "PowerShell registry Uninstall keys",
@@ -634,9 +713,14 @@ FORMATS: tuple[Format, ...] = (
         title="Name",
     ),
     _fmt(
+        "Snipe-IT license import template",
+        Kind.SNIPEIT,
+        ("Item name", "Seats"),
+    ),
+    _fmt(
         "Snipe-IT licenses",
         Kind.SNIPEIT,
-        ("Seats", "Manufacturer"),
+        ("Seats",),
     ),
 )
 
@@ -652,6 +736,8 @@ class Detection:
     unused: tuple[str, ...]  # headers nothing reads
     fallbacks: Mapping[str, int] = field(default_factory=dict)  # key -> column if cell empty
     directory: bool = False  # see Format.directory
+    carried: frozenset[str] = frozenset()  # see Format.carried
+    announced: frozenset[str] = frozenset()  # see Format.announced
 
     @property
     def complete(self) -> bool:
@@ -706,8 +792,30 @@ def detect(
     )
     unused = tuple(h for i, h in enumerate(header) if i not in taken and h)
     fallbacks = {k: i for k, i in fallbacks.items() if k in columns and columns[k] != i}
-    directory = known is not None and known.directory
-    return Detection(kind, name, columns, missing, unused, fallbacks, directory)
+    if (
+        "currency" not in columns
+        and any(spec.key == "currency" for spec in FIELDS[kind])
+        and (cost := next((k for k in _COSTS if k in columns), None)) is not None
+    ):
+        # "$79.66" names its currency: the amount's column says it where no column does, and
+        # says it only where a cell has a symbol or code (an empty currency keeps what is stored).
+        columns["currency"] = columns[cost]
+    if known is None:
+        return Detection(kind, name, columns, missing, unused, fallbacks)
+    return Detection(
+        kind,
+        name,
+        columns,
+        missing,
+        unused,
+        fallbacks,
+        known.directory,
+        known.carried,
+        known.announced & set(fallbacks),
+    )
+
+
+_COSTS = ("unit_cost", "purchase_cost")  # the amount fields whose cells may name a currency
 
 
 def field_label(kind: Kind, key: str) -> str:

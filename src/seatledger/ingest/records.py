@@ -30,6 +30,8 @@ from seatledger.ingest.values import (
 )
 
 MAX_TEXT = 500
+UNKNOWN_VENDOR = "Unknown manufacturer"
+"""The vendor of a Snipe-IT license whose manufacturer is not given (Snipe-IT needs none)."""
 
 
 # Dates that say when something was seen (not contract terms or hire dates): before 1990 or after
@@ -205,6 +207,10 @@ class RowReader:
         self.repeated = 0  # rows the same as an earlier one, read once (the summary says so)
         self.not_people: list[str] = []  # a directory's built-in and service accounts, skipped
         self.disabled_accounts = 0  # a directory's disabled accounts (HR decides who left)
+        self.continued = 0  # rows that only add to the row above (Jamf: an app or a group)
+        self._named_above = False  # a row above named its computer (see _continues)
+        # Announced fallbacks (Detection.announced) that stood in: key -> (rows, first line).
+        self.stood_in: dict[str, tuple[int, int]] = {}
         self.width = len(table.header)
         # Rows may leave out the cells of unnamed last columns ("a;b;" then "1;2").
         self._named = max((i + 1 for i, h in enumerate(table.header) if h.strip()), default=0)
@@ -253,6 +259,21 @@ class RowReader:
                     line, found.hosts[host], publisher, name, version, found.dates[day]
                 )
 
+    @property
+    def notes(self) -> list[str]:
+        """What the import's notes should say about how rows were read (after reading them)."""
+        said = []
+        header = self.table.header
+        for key, (rows, first) in sorted(self.stood_in.items()):
+            own = header[self._columns[key]]
+            other = header[self.detection.fallbacks[key]]
+            said.append(
+                f"{rows:,} {'row has' if rows == 1 else 'rows have'} no {own}; "
+                f"{'its' if rows == 1 else 'their'} {other} stands in as the "
+                f"{field_label(self.detection.kind, key)} (first on line {first})."
+            )
+        return said
+
     # -- cell helpers ---------------------------------------------------------------------------
 
     def _text(
@@ -269,6 +290,9 @@ class RowReader:
         fallback = self.detection.fallbacks.get(key)
         if not value and fallback is not None:
             value = cells[fallback].strip()
+            if value and key in self.detection.announced:
+                rows, first = self.stood_in.get(key, (0, line))
+                self.stood_in[key] = (rows + 1, first)
         if required and not value:
             self._bad(line, key, "", "is empty; every row needs one")
             return None
@@ -437,6 +461,8 @@ class RowReader:
 
     def _device(self, line: int, cells: list[str]) -> Record | None:
         before = self.problem_count
+        if "hostname" in self.detection.carried and self._continues(line, cells):
+            return None
         hostname = self._text(cells, "hostname", line, required=True, limit=255)
         serial = self._text(cells, "serial", line, limit=128) or ""
         os_name = self._text(cells, "os", line, limit=100) or ""
@@ -448,6 +474,33 @@ class RowReader:
             return None
         record = DeviceRecord(line, hostname, serial, os_name, processors, cores, owner, last_seen)
         return None if self._duplicate(hostname, line, record, "Host name") else record
+
+    def _continues(self, line: int, cells: list[str]) -> bool:
+        """Whether a device row only adds an application or group to the computer above it.
+
+        Jamf leaves the computer's cells empty on such rows; one that fills a device field but
+        not the name is a problem (whose device would the value be?).
+        """
+        if cells[self._columns["hostname"]].strip():
+            self._named_above = True
+            return False  # a computer's own row
+        if not self._named_above:
+            return False  # no computer above to continue: the empty name is a problem
+        filled = [
+            key for key, at in self._columns.items() if key != "hostname" and cells[at].strip()
+        ]
+        if filled:
+            key = filled[0]
+            self._bad(
+                line,
+                key,
+                cells[self._columns[key]].strip(),
+                "is on a row without a computer name; Jamf writes a computer's fields on its "
+                "first row only",
+            )
+        else:
+            self.continued += 1
+        return True
 
     def install_chunks(self, size: int = 20_000, numbered: int = 0) -> Iterator[InstallChunk]:
         """Installed-software rows, a chunk of up to ``size`` rows at a time.
@@ -472,6 +525,8 @@ class RowReader:
         assert source is not None
         rows = iter(source)
         good = 0
+        carry = "hostname" in self.detection.carried
+        last = -1  # the host of the row above, for rows that leave it empty (carry)
         while True:
             chunk = InstallChunk(found)
             add_host, add_title = chunk.host_of.append, chunk.title_of.append
@@ -484,7 +539,11 @@ class RowReader:
                     continue
                 host = hosts.get(cells[host_at])
                 if host is None:
-                    host = hosts[cells[host_at]] = self._new_host(cells[host_at])
+                    if carry and not cells[host_at].strip():
+                        host = last  # Jamf names a computer on its first row only
+                    else:
+                        host = hosts[cells[host_at]] = self._new_host(cells[host_at])
+                last = host
                 title = titles.get(title_key(cells))
                 if title is None:
                     title = titles[title_key(cells)] = self._new_title(title_key(cells))
@@ -643,17 +702,7 @@ class RowReader:
         if start and end and end < start:
             self._bad(line, "term_end", end.isoformat(), f"is before the start {start.isoformat()}")
         cost, named = self._priced(cells, "unit_cost", line)
-        currency = (self._text(cells, "currency", line, limit=3) or "").upper()  # "": not given
-        if currency and not (len(currency) == 3 and currency.isalpha()):
-            self._bad(line, "currency", currency, "is not a three-letter code such as EUR")
-        elif named and currency and named != currency:
-            self._bad(
-                line,
-                "unit_cost",
-                cells[self._columns["unit_cost"]].strip(),
-                f"is in {named} but the row's currency is {currency}",
-            )
-        currency = currency or named
+        currency = self._currency(cells, "unit_cost", named, line)
         po = self._text(cells, "po_reference", line, required=True, limit=200)
         reseller = self._text(cells, "reseller", line, limit=200) or ""
         _, min_cores = self._number(cells, "min_cores", line, maximum=1024)
@@ -684,6 +733,28 @@ class RowReader:
         )
         key = f"{vendor} / {product} / {metric.label} / {po}"
         return None if self._duplicate(key, line, record, "Purchase") else record
+
+    def _currency(self, cells: list[str], cost_key: str, named: str, line: int) -> str:
+        """The row's currency: its currency cell, else what the amount names ("$79.66").
+
+        A symbol or code in the amount that contradicts the currency cell is a problem of the
+        amount's cell.  Without a currency column, detect() points the currency at the amount's
+        own column: the amount's symbol is then all there is ("" when it has none).
+        """
+        position = self._columns.get("currency")
+        if position is None or position == self._columns.get(cost_key):
+            return named
+        currency = (self._text(cells, "currency", line, limit=3) or "").upper()  # "": not given
+        if currency and not (len(currency) == 3 and currency.isalpha()):
+            self._bad(line, "currency", currency, "is not a three-letter code such as EUR")
+        elif named and currency and named != currency:
+            self._bad(
+                line,
+                cost_key,
+                cells[self._columns[cost_key]].strip(),
+                f"is in {named} but the row's currency is {currency}",
+            )
+        return currency or named
 
     def _amount(self, cells: list[str], key: str, line: int) -> Decimal | None:
         return self._priced(cells, key, line)[0]
@@ -722,16 +793,23 @@ class RowReader:
     def _snipeit(self, line: int, cells: list[str]) -> Record | None:
         before = self.problem_count
         name = self._text(cells, "name", line, required=True, limit=200)
-        vendor = self._text(cells, "vendor", line, required=True, limit=200)
+        # Snipe-IT requires no manufacturer; the license is still a purchase of something.
+        vendor = self._text(cells, "vendor", line, limit=200) or UNKNOWN_VENDOR
         _, seats = self._number(cells, "seats", line)
         _, start = self._date(cells, "purchase_date", line)
         _, end = self._date(cells, "expiration_date", line)
         cost, named = self._priced(cells, "purchase_cost", line)
-        order = self._text(cells, "order_number", line, limit=200) or ""
+        currency = self._currency(cells, "purchase_cost", named, line)
+        # The purchase order is the PO reference; the supplier's order number stands in.
+        order = (
+            self._text(cells, "purchase_order", line, limit=200)
+            or self._text(cells, "order_number", line, limit=200)
+            or ""
+        )
         supplier = self._text(cells, "supplier", line, limit=200) or ""
         if seats is None and self.problem_count == before:
             self._bad(line, "seats", "", "is empty; every license has a number of seats")
-        if self.problem_count > before or not name or not vendor or seats is None:
+        if self.problem_count > before or not name or seats is None:
             return None
         unit = (cost / seats).quantize(Decimal("0.0001")) if cost is not None and seats else None
         po = order or f"Snipe-IT: {name}"
@@ -744,7 +822,7 @@ class RowReader:
             start,
             end,
             unit,
-            named,  # Snipe-IT keeps no currency column; "$79.66" names its own
+            currency,  # Snipe-IT keeps no currency column; "$79.66" names its own
             po,
             supplier,
             0,
