@@ -14,6 +14,7 @@ from seatledger.store.models import (
     Device,
     Entitlement,
     Installation,
+    Person,
     Product,
     SoftwareTitle,
     Vendor,
@@ -117,3 +118,15 @@ def test_jamf_mobile_devices_are_imported_by_display_name(admin: Services) -> No
     with admin.db.read() as session:
         found = set(session.scalars(select(Device.hostname)))
     assert found == {"NW-IPAD-0401", "NW-IPHONE-0402"}
+
+
+def test_snipeit_users_without_employee_numbers_say_what_stands_in(admin: Services) -> None:
+    result = admin.imports.commit(LAYOUTS / "snipeit_users.csv", ImportOptions(Kind.PEOPLE))
+    with admin.db.read() as session:
+        ids = sorted(session.scalars(select(Person.employee_id)))
+    # Lines 3 and 5 give no Employee Number: their Username is the ID (and the notes say so).
+    assert ids == ["E10003", "E10004", "afuller", "lcallahan"]
+    assert (
+        "2 rows have no Employee Number; their Username stands in as the Employee ID (first on "
+        "line 3)." in result.notes
+    )

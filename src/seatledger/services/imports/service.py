@@ -447,6 +447,8 @@ class ImportService:
                         f"{plural(len(not_people), 'built-in or service account')} left out, "
                         f"not people (e.g. {not_people[0]})."
                     )
+                if reader is not None:
+                    applied.notes.extend(reader.notes)  # what the reader stood in for, and why
                 if reader is not None and reader.disabled_accounts:
                     applied.notes.append(
                         f"{plural(reader.disabled_accounts, 'account')} "
