@@ -23,7 +23,8 @@ from seatledger.services.directory.service import DeviceInput, PersonInput
 from seatledger.services.imports.options import ImportOptions
 from seatledger.services.imports.rules import RuleInput
 from seatledger.services.operators.session import Services
-from seatledger.services.position.engine import PositionRow, PositionService
+from seatledger.services.position.engine import FindingKind, PositionRow, PositionService
+from seatledger.services.position.export import row_json
 from seatledger.store.models import Entitlement
 
 TODAY = dt.date.today()
@@ -143,3 +144,42 @@ def test_the_core_factor_does_not_depend_on_entry_order(admin: Services, tmp_pat
         admin.seats.assign(first, devices=[device])
         needed.append(_row(admin, product).needed)
     assert needed == [8, 8]
+
+
+def test_a_true_up_in_several_currencies_is_priced_in_each(admin: Services, tmp_path: Path) -> None:
+    """Issue 14, defect 3: average within a currency, a true-up per currency.
+
+    Draw, per device: 2 bought at 100 EUR and 1 at 130 EUR (EUR average 330 / 3 = 110), 1 at
+    200 USD.  Owned 4; installed on 6 devices: 2 short.  True-up 2 × 110 = 220.00 EUR, or
+    2 × 200 = 400.00 USD; never one figure averaged across the two.
+    """
+    vendor = admin.catalog.add_vendor("Contoso")
+    draw = admin.catalog.add_product(vendor, "Draw")
+    for quantity, cost, currency in ((2, 100, "EUR"), (1, 130, "EUR"), (1, 200, "USD")):
+        admin.catalog.add_entitlement(
+            EntitlementInput(
+                product_id=draw,
+                metric=Metric.PER_DEVICE,
+                quantity=quantity,
+                unit_cost=Decimal(cost),
+                currency=currency,
+                term_start=TODAY - dt.timedelta(days=10),
+            )
+        )
+    admin.rules.add(RuleInput(draw, "Draw"))
+    inventory = tmp_path / "inventory.csv"
+    inventory.write_text(
+        "Computer Name,Application Title\n" + "".join(f"D{n},Draw\n" for n in range(1, 7)),
+        encoding="utf-8",
+    )
+    admin.imports.commit(inventory, ImportOptions(Kind.INVENTORY))
+    position = PositionService(admin.ctx).position(TODAY)
+    [row] = position.rows
+    assert (row.owned, row.needed, row.shortfall, row.true_up) == (4, 6, 2, None)
+    assert row.true_ups == {"EUR": Decimal("220.00"), "USD": Decimal("400.00")}
+    [short] = [f for f in position.findings if f.kind is FindingKind.OVER_DEPLOYED]
+    assert short.text == (
+        "Per device: 6 needed, 4 owned — 2 short, true-up 220.00 EUR or 400.00 USD (at the "
+        "average price in each currency bought in)"
+    )
+    assert row_json(row)["true_up_by_currency"] == {"EUR": "220.00", "USD": "400.00"}

@@ -93,6 +93,9 @@ class PositionRow:
     # Devices behind a per-core or per-processor row whose cores (or processors) are unknown:
     # not in ``needed`` (nothing is invented for them), so ``needed`` is a lower bound.
     unknown_hardware: int = 0
+    # The average unit cost within each currency bought in (set where there are several: the
+    # true-up is then priced per currency, never averaged across them).
+    unit_costs: tuple[tuple[str, Decimal], ...] = ()
 
     @property
     def available(self) -> int | None:
@@ -117,6 +120,14 @@ class PositionRow:
         if self.unit_cost is None:
             return None
         return (self.unit_cost * self.shortfall).quantize(Decimal("0.01"))
+
+    @property
+    def true_ups(self) -> dict[str, Decimal]:
+        """The shortfall priced in each currency the product was bought in (its purchases' average
+        there), when they were bought in several; empty otherwise (see :attr:`true_up`)."""
+        if len(self.unit_costs) < 2 or not self.shortfall:
+            return {}
+        return {c: (cost * self.shortfall).quantize(Decimal("0.01")) for c, cost in self.unit_costs}
 
     @property
     def title(self) -> str:
@@ -256,6 +267,17 @@ class _Owned:
     cost_total: Decimal = Decimal(0)
     currencies: set[str] = field(default_factory=set)  # of every purchase
     costed_in: set[str] = field(default_factory=set)  # of the purchases with a known cost
+    # Per currency: rights with a known cost and what they cost together.
+    by_currency: dict[str, tuple[int, Decimal]] = field(default_factory=dict)
+
+    @property
+    def unit_costs(self) -> tuple[tuple[str, Decimal], ...]:
+        """The average cost of a right within each currency the purchases were made in."""
+        return tuple(
+            (currency, (total / units).quantize(Decimal("0.0001")))
+            for currency, (units, total) in sorted(self.by_currency.items())
+            if units
+        )
 
     @property
     def currency(self) -> str:
@@ -379,6 +401,8 @@ def _read(session: Session, day: dt.date, step: Callable[[int, int], None]) -> _
             slot.costed_units += qty
             slot.cost_total += Decimal(str(cost)) * qty
             slot.costed_in.add(currency)
+            units, total = slot.by_currency.get(currency, (0, Decimal(0)))
+            slot.by_currency[currency] = (units + qty, total + Decimal(str(cost)) * qty)
         slot.currencies.add(currency)
         slot.min_cores = max(slot.min_cores, min_cores or 0)
         slot.core_factors.add(Decimal(str(factor if factor is not None else 1)))
@@ -714,6 +738,7 @@ def _rows(facts: _Facts) -> list[PositionRow]:
                 unit_cost=slot.unit_cost,
                 currency=slot.currency,
                 unknown_hardware=unknown.get((pid, metric), 0),
+                unit_costs=slot.unit_costs if len(slot.unit_costs) > 1 else (),
             )
         )
     result.sort(key=lambda r: (r.vendor.lower(), r.product.lower(), r.metric.value))
@@ -775,7 +800,14 @@ def _findings(
                     row.shortfall,
                     f"{row.metric.label}: {row.needed:,} needed, {row.owned:,} owned — "
                     f"{row.shortfall:,} short"
-                    + (f", true-up {row.true_up:,.2f} {row.currency}" if row.true_up else ""),
+                    + (f", true-up {row.true_up:,.2f} {row.currency}" if row.true_up else "")
+                    + (
+                        ", true-up "
+                        + " or ".join(f"{v:,.2f} {c}" for c, v in row.true_ups.items())
+                        + " (at the average price in each currency bought in)"
+                        if row.true_ups
+                        else ""
+                    ),
                 )
             )
         if row.unknown_hardware:

@@ -190,6 +190,8 @@ def row_json(r: PositionRow) -> dict[str, Any]:
         # Devices a per-core or per-processor figure leaves out (hardware unknown): "needed" is
         # then a lower bound.
         "unknown_hardware": r.unknown_hardware,
+        # Bought in several currencies: the shortfall priced in each (true_up is then null).
+        "true_up_by_currency": {c: amount(v) for c, v in r.true_ups.items()},
     }
 
 

@@ -90,7 +90,11 @@ _POSITION_COLUMNS: list[ListColumn[PositionRow]] = [
     ),
     ListColumn(
         "True-up",
-        lambda r: r.true_up if r.true_up else None,
+        lambda r: (
+            " or ".join(f"{v:,.2f} {c}" for c, v in r.true_ups.items())
+            if r.true_ups
+            else r.true_up or None
+        ),
         numeric=True,
         tip="Shortfall × the purchases' average unit cost",
         bad=lambda r: r.shortfall > 0,

@@ -347,7 +347,13 @@ def _position(report: ReportInput, s: _Styles) -> list[Flowable]:
                 _n(available, s.short if available is not None and available < 0 else s.num),
                 _n(r.unlicensed, s.num),
                 Paragraph(
-                    "–" if true_up is None else f"{true_up:,.2f} {r.currency}" if true_up else "0",
+                    "<br/>or ".join(f"{v:,.2f} {c}" for c, v in r.true_ups.items())
+                    if r.true_ups
+                    else "–"
+                    if true_up is None
+                    else f"{true_up:,.2f} {r.currency}"
+                    if true_up
+                    else "0",
                     s.num,
                 ),
                 _n(r.over_licensed, s.num),
