@@ -649,23 +649,18 @@ FORMATS: tuple[Format, ...] = (
         # inventory stopped updating.
         last_seen="Last Inventory Update",
     ),
-    _fmt(
-        "Jamf Pro computers (a row per application)",
-        Kind.DEVICES,
-        ("Computer Name", "Application Title"),
-        fallbacks={"owner": "Username"},
-        carried=_JAMF_CARRIED,
-        owner="Email Address",
-        os="Operating System Version",
-    ),
-    _fmt(
-        "Jamf Pro computers (a row per group)",
-        Kind.DEVICES,
-        ("Computer Name", "Computer Group"),
-        fallbacks={"owner": "Username"},
-        carried=_JAMF_CARRIED,
-        owner="Email Address",
-        os="Operating System Version",
+    *(
+        # One row per application or group under each computer: its name on the first row only.
+        _fmt(
+            f"Jamf Pro computers (a row per {per})",
+            Kind.DEVICES,
+            ("Computer Name", column),
+            fallbacks={"owner": "Username"},
+            carried=_JAMF_CARRIED,
+            owner="Email Address",
+            os="Operating System Version",
+        )
+        for per, column in (("application", "Application Title"), ("group", "Computer Group"))
     ),
     _fmt(
         "Jamf Pro mobile devices",
