@@ -46,7 +46,6 @@ Copyright (C) 2006-2018, Reprise Software, Inc. All rights reserved.
     ("text", "named"),
     [
         (LMSTAT_I, "FlexNet 'lmutil lmstat -i' output"),
-        (DEBUG_LOG, "a FlexNet (lmgrd or vendor daemon) debug log"),
         (RLM, "Reprise RLM ('rlmutil rlmstat') output"),
         ("LM-X End-user Utility v5.4\nLicense server: lic01\n", "LM-X ('lmxendutil -licstat')"),
         ("Sentinel RMS Development Kit 9.7\n|- Feature Information\n", "Sentinel RMS ('lsmon')"),
@@ -73,6 +72,21 @@ def test_license_server_outputs_it_cannot_import_are_named(
     for kind in (Kind.USAGE, Kind.ENTITLEMENTS):
         with pytest.raises(ImportFileError, match=rf"^server\.txt is {re.escape(named)}"):
             admin.imports.preview(path, ImportOptions(kind))
+
+
+def test_a_debug_log_is_usage_and_named_as_such_when_offered_as_another_kind(
+    admin: Services, tmp_path: Path
+) -> None:
+    path = tmp_path / "server.txt"
+    path.write_text(DEBUG_LOG, encoding="utf-8")
+    with pytest.raises(
+        ImportFileError,
+        match=r"^server\.txt is a FlexNet \(lmgrd or vendor daemon\) debug log, which holds",
+    ):
+        admin.imports.preview(path, ImportOptions(Kind.ENTITLEMENTS))
+    preview = admin.imports.preview(path, ImportOptions(Kind.USAGE))
+    assert preview.problem_count == 0
+    assert preview.records == 1
 
 
 def test_a_utf16_mark_on_8_bit_text_is_named(tmp_path: Path) -> None:

@@ -1,13 +1,15 @@
 """Outputs an administrator may hold that SeatLedger does not import yet, named by what they are.
 
-A license server's other reports, its debug log or another vendor's tool read as a table give a
-generic "no column feeds this field"; naming the format (and what to export instead) lets the user
-act.  Each is told from a line that only that tool writes.
+A license server's other reports, another vendor's tool, or a debug log offered as something other
+than usage, read as a table give a generic "no column feeds this field"; naming the format (and
+what to export instead) lets the user act.  Each is told from a line that only that tool writes.
 """
 
 from __future__ import annotations
 
 import re
+
+from seatledger.ingest.flexlm_log import looks_like_debug_log
 
 _FORMATS: tuple[tuple[re.Pattern[str], str], ...] = (
     (
@@ -26,15 +28,6 @@ _FORMATS: tuple[tuple[re.Pattern[str], str], ...] = (
         "FlexNet 'lmutil' output with no status of the license server (no 'Flexible License "
         "Manager status on' line: 'lmutil lmstat -v' prints only the version). Import the output "
         "of 'lmutil lmstat -a', which lists who uses which feature",
-    ),
-    (
-        re.compile(
-            r"^\s*\d{1,2}:\d{2}:\d{2} \([\w.-]+\) (?:OUT|IN|DENIED|UNSUPPORTED|TIMESTAMP|"
-            r"FlexNet Licensing|FLEXnet Licensing)\b",
-            re.M,
-        ),
-        "a FlexNet (lmgrd or vendor daemon) debug log, which SeatLedger does not import yet. "
-        "Import snapshots of 'lmutil lmstat -a' taken at regular times instead",
     ),
     (
         re.compile(r"Reprise Software|^\s*rlmutil v|license pool status on ", re.M),
@@ -62,8 +55,15 @@ _FORMATS: tuple[tuple[re.Pattern[str], str], ...] = (
 def unsupported_format(head: str) -> str | None:
     """What a file is when its first lines are a known output SeatLedger cannot import, else None.
 
-    ``head``: the file's first few kilobytes as text.
+    ``head``: the file's first few kilobytes as text.  A FlexNet debug log is named too: it is
+    usage, and offered as anything else it would be read as a table of nothing.
     """
+    if looks_like_debug_log(head):
+        return (
+            "a FlexNet (lmgrd or vendor daemon) debug log, which holds license usage: import it "
+            "as usage ('seatledger import usage FILE'), which reads its checkouts, checkins and "
+            "denials"
+        )
     for pattern, description in _FORMATS:
         if pattern.search(head):
             return description

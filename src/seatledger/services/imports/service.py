@@ -25,7 +25,7 @@ from sqlalchemy import Select, select
 from seatledger.domain import canonical
 from seatledger.domain.roles import Permission
 from seatledger.errors import KnownError, NotFoundError, ValidationError
-from seatledger.ingest import flexlm
+from seatledger.ingest import flexlm, flexlm_log
 from seatledger.ingest.formats import FIELDS, Detection, Kind, detect
 from seatledger.ingest.recognize import unsupported_format
 from seatledger.ingest.records import InstallChunk, InstallRecord, Record, RowReader
@@ -185,6 +185,7 @@ class _Opened:
     table: Table | None
     snapshot: flexlm.Snapshot | None
     installs: Iterator[InstallChunk] | None = None  # an inventory's rows, in chunks
+    notes: list[str] = field(default_factory=list)  # a debug log's, complete once records are read
 
     def close(self) -> None:
         """Release the file, however far it was read."""
@@ -298,6 +299,7 @@ class ImportService:
             date_note=date_note,
             already_imported=earlier,
             skip_refusal=_skip_refusal(opened),
+            notes=list(opened.notes),
         )
 
     def commit(
@@ -407,6 +409,7 @@ class ImportService:
                         opened.snapshot,
                         given=given,
                     )
+                    applied.notes[:0] = opened.notes  # a debug log's: its span, denials, restarts
                 if _needs_second_pass(options, dates):
                     raise _Settled(dates)  # rolls this pass back; the caller reads the file again
                 _check_read_whole(opened)
@@ -547,6 +550,23 @@ class ImportService:
         if facts.kind == "csv":
             with facts.path.open(encoding=facts.encoding, errors="replace") as handle:
                 head = handle.read(8192)
+            if options.kind is Kind.USAGE and flexlm_log.looks_like_debug_log(head):
+                log, sessions = flexlm_log.read_debug_log(facts, problems)
+                return _Opened(
+                    facts,
+                    options,
+                    problems,
+                    dates,
+                    flexlm_log.FORMAT_NAME,
+                    "",
+                    [],
+                    None,
+                    sessions,
+                    None,
+                    None,
+                    None,
+                    notes=log.notes,
+                )
             if (other := unsupported_format(head)) is not None:
                 raise ImportFileError(f"{facts.path.name} is {other}.")
         if options.kind is Kind.USAGE and facts.kind == "csv" and flexlm.looks_like_lmstat(head):
