@@ -186,9 +186,37 @@ class _Reader:
 
     def records(self) -> Iterator[UsageRecord]:
         number = 0
+        fast_match, session, read_line, ready = _FAST.match, self.session, self.line, self.ready
+        log, timedelta, latest = self.log, dt.timedelta, _DAY - SLACK
         with self.facts.path.open(encoding=self.facts.encoding, newline="") as handle:
             for number, raw in enumerate(handle, 1):
-                if not raw.endswith("\n"):
+                # Most lines are a plain OUT or IN of the day being read: one pattern reads them;
+                # any other line (a date, midnight, a late line, a server's) takes the long way.
+                day = self.day
+                fast = fast_match(raw) if day is not None else None
+                if fast is not None:
+                    hours, minutes, seconds, daemon, kind, feature, user, host, tail = fast.groups()
+                    secs = int(hours) * 3600 + int(minutes) * 60 + int(seconds)
+                    last = self.last
+                    if (
+                        last <= secs <= last + latest
+                        and secs < _DAY
+                        and raw[-1:] == "\n"  # else cut: the long way says so
+                        and minutes < "60"
+                        and seconds < "60"
+                        and "^" not in tail
+                        and user[-1:] != " "
+                        and day is not None
+                    ):
+                        self.last = secs
+                        when = day + timedelta(seconds=secs)
+                        log.last = self.last_when = when
+                        session(number, when, daemon, kind, feature, user, host, tail, "", raw)
+                        if ready:
+                            yield from ready
+                            ready.clear()
+                        continue
+                if raw[-1:] != "\n":
                     if raw.strip():
                         self.problem(
                             number,
@@ -198,10 +226,10 @@ class _Reader:
                             "line); copy the whole log again, or delete its last line",
                         )
                     break
-                self.line(number, raw)
-                if self.ready:
-                    yield from self.ready
-                    self.ready.clear()
+                read_line(number, raw)
+                if ready:
+                    yield from ready
+                    ready.clear()
         if self.undated:
             first = self.undated[0]
             self.problem(
@@ -224,23 +252,6 @@ class _Reader:
         self.notes()
 
     def line(self, number: int, raw: str) -> None:
-        # Most lines are a plain OUT or IN once the date is known: read them with one pattern.
-        fast = _FAST.match(raw) if self.day is not None else None
-        if fast is not None:
-            hours, minutes, seconds, daemon, kind, feature, user, host, tail = fast.groups()
-            secs = int(hours) * 3600 + int(minutes) * 60 + int(seconds)
-            if secs < _DAY and minutes < "60" and seconds < "60" and "^" not in tail:
-                last = self.last
-                day = self.day
-                if day is not None and last <= secs <= last + _DAY - SLACK:
-                    self.last = secs
-                    when = day + dt.timedelta(seconds=secs)
-                else:
-                    self.advance(secs)
-                    when = self.at(secs)
-                self.log.last = self.last_when = when
-                self.session(number, when, daemon, kind, feature, user.strip(), host, tail, "", raw)
-                return
         text = raw.rstrip("\r\n")
         if not text.strip():
             return
@@ -480,7 +491,10 @@ class _Reader:
         if sessions is None:
             sessions = self.out[daemon] = {}
         if kind == "OUT":
-            held = handle or self.unique(when, key)
+            if when != self.second:
+                self.second = when
+                self.same_second.clear()
+            held = handle or self.unique(key)
             if (out := sessions.get(key)) is None:
                 sessions[key] = [(when, number, held)]
             else:
@@ -495,11 +509,8 @@ class _Reader:
             del sessions[key]
         self.emit(line, daemon, key, checkout, max(when, checkout), held)
 
-    def unique(self, when: dt.datetime, key: _Key) -> str:
+    def unique(self, key: _Key) -> str:
         """'' for a checkout, '#2', '#3'... for the next ones of the same key in the same second."""
-        if when != self.second:
-            self.second = when
-            self.same_second.clear()
         seen = self.same_second.get(key, 0) + 1
         self.same_second[key] = seen
         return "" if seen == 1 else f"#{seen}"
@@ -549,7 +560,7 @@ class _Reader:
         feature, user, host, _, units = key
         self.log.sessions += 1
         self.ready.append(
-            UsageRecord(line, user, feature, host, checkout, checkin, daemon, units, handle=handle)
+            UsageRecord(line, user, feature, host, checkout, checkin, daemon, units, "", handle)
         )
 
     def name(self, value: str) -> str:
