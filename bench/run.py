@@ -39,6 +39,7 @@ CHUNK = 50_000
 RAW_TABLES = ("ledger_entry", "seat_assignment", "person", "device")
 FIGURES = ("build", "assign", "verify", "reconcile", "import", "gui")  # for --only
 FIGURES += ("charts", "dashboard", "audit")  # bench/charts.py, dashboard.py, audit.py
+FIGURES += ("debuglog",)  # bench/debuglog.py
 
 
 @dataclass
@@ -914,6 +915,8 @@ def main(argv: list[str] | None = None) -> int:
             rows += __import__("dashboard").dashboard_rows(Row, LARGE, WORK, args)
         if "audit" in only:
             rows += __import__("audit").audit_rows(WORK, Row)  # bench/audit.py
+        if "debuglog" in only:
+            rows += __import__("debuglog").debuglog_rows(Row)  # bench/debuglog.py
     finally:
         _remove_db(WORK)
 
