@@ -170,6 +170,8 @@ class Position:
     rows: dict[tuple[str, str], Row]
     findings: list[Finding]
     drill: dict[tuple[str, str], Drill] = field(default_factory=dict)
+    # The rows behind each finding: holders (seats: one per seat, sorted; else distinct).
+    behind: dict[Finding, tuple[tuple[str, str], ...]] = field(default_factory=dict)
 
 
 def end_of(day: dt.date) -> dt.datetime:
@@ -390,18 +392,25 @@ def position(
         )
 
     findings: list[Finding] = []
-    for row in rows.values():
+    behind: dict[Finding, tuple[tuple[str, str], ...]] = {}
+    for key, row in rows.items():
         if row.shortfall:
-            findings.append(Finding("over_deployed", row.product, None, row.shortfall))
+            finding = Finding("over_deployed", row.product, None, row.shortfall)
+            findings.append(finding)
+            behind[finding] = tuple(sorted(drill[key].needed))
         if row.unlicensed:
-            findings.append(Finding("unlicensed_install", row.product, None, row.unlicensed))
+            finding = Finding("unlicensed_install", row.product, None, row.unlicensed)
+            findings.append(finding)
+            behind[finding] = tuple(sorted(("device", d) for d in drill[key].unlicensed))
 
     def per_purchase(kind: str, chosen: list[Seat]) -> None:
-        counted: dict[str, int] = {}
+        counted: dict[str, list[Seat]] = {}
         for s in chosen:
-            counted[s.purchase] = counted.get(s.purchase, 0) + 1
-        for key, count in counted.items():
-            findings.append(Finding(kind, purchases[key].product, key, count))
+            counted.setdefault(s.purchase, []).append(s)
+        for key, seats in counted.items():
+            finding = Finding(kind, purchases[key].product, key, len(seats))
+            findings.append(finding)
+            behind[finding] = tuple(sorted(s.holder for s in seats))
 
     per_purchase(
         "departed_holder",
@@ -419,7 +428,17 @@ def position(
                     tally[s.holder[1]] = tally.get(s.holder[1], 0) + 1
             twice = sum(1 for n in tally.values() if n > 1)
             if twice:
-                findings.append(Finding("duplicate_assignment", product, None, twice, kind))
+                finding = Finding("duplicate_assignment", product, None, twice, kind)
+                findings.append(finding)
+                behind[finding] = tuple(
+                    sorted(
+                        s.holder
+                        for s in held
+                        if s.holder[0] == kind
+                        and purchases[s.purchase].product == product
+                        and tally[s.holder[1]] > 1
+                    )
+                )
 
     # Shelfware: a seat held for the N days whose holder shows no install or use in them, on a
     # product whose installs or use are known at all (no data is no evidence of shelfware).
@@ -442,4 +461,4 @@ def position(
             shelf.append(s)
     per_purchase("shelfware", shelf)
     findings.sort()
-    return Position(as_of, rows, findings, drill)
+    return Position(as_of, rows, findings, drill, behind)
