@@ -41,7 +41,7 @@ from seatledger.services.position.engine import Column, Position, PositionServic
 from seatledger.store.db import Database
 from seatledger.store.models import Entitlement, SeatAssignment, UsageSession
 
-DEFAULT_EXAMPLES = 250
+DEFAULT_EXAMPLES = 200
 SLOW_EXAMPLES = int(os.environ.get("SEATLEDGER_REFERENCE_EXAMPLES", "3000"))
 BASE = dt.date(2024, 1, 15)  # checkouts must be plausible dates (1990 to next year)
 DAYS = 200  # events fall on BASE + 0..DAYS
@@ -268,6 +268,7 @@ class Built:
     checkouts: dict[int, str] = field(default_factory=dict)
     product_ids: dict[str, int] = field(default_factory=dict)
     runs: dict[tuple[str, str], list[ref.Install]] = field(default_factory=dict)  # by title
+    shelf_days: int = 90
 
     @property
     def purchase_ids(self) -> dict[str, int]:
@@ -341,7 +342,7 @@ def build(admin: Services, clock: Clock, plan: Plan, folder: Path) -> Built:
                 for p in purchases
             ),
         )
-    built = Built(ref.Organization())
+    built = Built(ref.Organization(), shelf_days=plan.shelf_days)
     built.product_ids = product_ids
     built.products = {v: k for k, v in product_ids.items()}
     with admin.db.read() as session:
@@ -634,7 +635,21 @@ def checked_in_at_the_window_start(built: Built, as_of: dt.date) -> bool:
     return any(c.product is not None and c.end == start for c in built.org.checkouts)
 
 
+def used_outside_the_shelf_window(built: Built, as_of: dt.date) -> bool:
+    """Shelfware over N days other than 90: the engine looks for use in the 90-day concurrent
+    window, not in the N days (glossary: "no install or use for N days")."""
+    end = ref.end_of(as_of)
+    shelf = end - dt.timedelta(days=built.shelf_days)
+    return any(
+        c.product is not None
+        and c.user is not None
+        and ref.out_during(c, *_window(as_of)) != ref.out_during(c, shelf, end)
+        for c in built.org.checkouts
+    )
+
+
 KNOWN = [
+    used_outside_the_shelf_window,
     unbought_installed_and_used,
     reinstalled_after,
     people_read_today,
@@ -642,10 +657,23 @@ KNOWN = [
 ]
 
 
+def used_later(built: Built, finding: ref.Finding, as_of: dt.date) -> bool:
+    """A shelfware finding whose product someone checks out after the as-of date: the rows
+    behind it take that later checkout as use and leave its seat out."""
+    end = ref.end_of(as_of)
+    since = end - dt.timedelta(days=built.shelf_days)  # (or one that ended just as it began)
+    return any(
+        c.product == finding.product and c.user is not None and (c.start >= end or c.end == since)
+        for c in built.org.checkouts
+    )
+
+
 def finding_rows_unchecked(built: Built, finding: ref.Finding, as_of: dt.date) -> bool:
     """An unlicensed-installs finding of a product with nothing in term (or two metrics tied for
     the most rights): its rows are drawn from per device (or either tied metric), not from the
     metric the position counted the installs under, and come out empty or different."""
+    if finding.kind == "shelfware":
+        return used_later(built, finding, as_of)
     if finding.kind != "unlicensed_install":
         return False
     owned: dict[str, int] = {}
@@ -732,8 +760,18 @@ def check(make: Maker, plan: Plan, *, explicit: bool = False) -> ref.Position:
             pid = built.product_ids[finding.product]
             eid = None if finding.purchase is None else built.purchase_ids[finding.purchase]
             engine_finding = by_kind[(finding.kind, pid, eid, finding.count)]
-            if not explicit and finding_rows_unchecked(built, finding, as_of):
-                continue
+            if not explicit and (
+                finding_rows_unchecked(built, finding, as_of)
+                or (
+                    finding.kind == "over_deployed"
+                    and any(
+                        drill_unchecked(built, key, as_of)
+                        for key in expected.rows
+                        if key[0] == finding.product
+                    )
+                )
+            ):
+                continue  # the needed rows behind an over-deployed finding: as drill_unchecked
             rows = service.finding_rows(engine_finding, as_of, plan.shelf_days)
             listed = [(h.kind, built.names[h.kind][h.id]) for h in rows]
             if finding.purchase is None and finding.kind != "duplicate_assignment":
@@ -964,3 +1002,56 @@ def test_an_unlicensed_finding_lists_its_installs_after_the_term(fresh_admin: Ma
         explicit=True,
     )
     assert position.rows[("A", ref.NAMED_USER)].unlicensed == 1
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="shelfware over N days looks for use in the 90-day concurrent window, not in the N days",
+)
+def test_shelfware_looks_for_use_in_its_own_days(fresh_admin: Maker) -> None:
+    """A, named user, 5 owned: P1 holds a seat from day 0 and checked A out on day 50 only.
+    As of day 100 over 30 days: the seat is 100 days old and P1 shows no use in the 30 days
+    (day 71 to 100): one shelfware seat.  The engine finds the day-50 use (inside its 90-day
+    window) and reports none."""
+    position = check(
+        fresh_admin,
+        _plan(
+            people=((0, None),),
+            purchases=(_bought(ref.NAMED_USER, 5),),
+            seats=(SeatPlan(0, 0, 0, None, over_commit=False),),
+            checkouts=(CheckoutPlan(0, 0, _at(50, 600), _at(50, 660)),),
+            as_of=100,
+            shelf_days=30,
+        ),
+        explicit=True,
+    )
+    assert [f.kind for f in position.findings] == ["shelfware"]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="the rows behind a shelfware finding take a checkout after the as-of date as use, "
+    "so a finding of 1 seat lists none",
+)
+def test_the_rows_behind_shelfware_ignore_later_use(fresh_admin: Maker) -> None:
+    """A, named user, 5 owned: P1 holds a seat from day 0.  Someone unknown checks A out on
+    day 95 (A's use is observed), P1 only on day 150.  As of day 100 over 90 days: P1's seat
+    is shelfware (count 1, row P1).  The engine counts it, but its rows leave P1 out: the day-
+    150 checkout ends after the shelf window's start, which is all its drill-down asks."""
+    position = check(
+        fresh_admin,
+        _plan(
+            people=((0, None),),
+            purchases=(_bought(ref.NAMED_USER, 5),),
+            seats=(SeatPlan(0, 0, 0, None, over_commit=False),),
+            checkouts=(
+                CheckoutPlan(0, None, _at(95, 600), _at(95, 660)),
+                CheckoutPlan(0, 0, _at(150, 600), _at(150, 660)),
+            ),
+            as_of=100,
+        ),
+        explicit=True,
+    )
+    assert [f.kind for f in position.findings] == ["shelfware"]
