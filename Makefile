@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench reference clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,13 @@ lint: $(STAMP)
 
 test: lint
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The position against the reference model on many more drawn organizations (3,000 by default;
+# REFERENCE_EXAMPLES=100000 for the issue's long run).
+REFERENCE_EXAMPLES ?= 3000
+reference: $(STAMP)
+	SEATLEDGER_REFERENCE_EXAMPLES=$(REFERENCE_EXAMPLES) QT_QPA_PLATFORM=offscreen \
+		$(BIN)/python -m pytest -q tests/services/test_position_reference.py -k many_more
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py $(BENCH_ARGS)

@@ -207,10 +207,14 @@ def on_staff(person: Person, day: dt.date) -> bool:
     return person.joined <= day and not has_left(person, day)
 
 
-def seat_units(metric: str, device: Device, min_cores: int) -> int:
-    """Rights one device's seat takes (glossary: Seat, Per core, Per processor)."""
+def seat_units(
+    metric: str, device: Device, min_cores: int, core_factor: Decimal = Decimal(1)
+) -> int:
+    """Rights one device's seat takes (glossary: Seat, Per core, Per processor): the purchase's
+    own unit, so per core counts its core factor too, rounded up per device."""
     if metric == PER_CORE:
-        return max(device.cores, device.processors * min_cores, 1)
+        counted = max(device.cores, device.processors * min_cores, 1)
+        return max(math.ceil(Decimal(counted) * core_factor), 1)
     if metric == PER_PROCESSOR:
         return max(device.processors, 1)
     return 1
@@ -306,7 +310,11 @@ def position(
         for s in own_seats:
             p = purchases[s.purchase]
             kind, key = s.holder
-            assigned += seat_units(metric, devices[key], p.min_cores) if kind == "device" else 1
+            assigned += (
+                seat_units(metric, devices[key], p.min_cores, p.core_factor)
+                if kind == "device"
+                else 1
+            )
 
         needed_rows: set[tuple[str, str]] = set()
         unlicensed: set[str] = set()
@@ -402,6 +410,30 @@ def position(
             finding = Finding("unlicensed_install", row.product, None, row.unlicensed)
             findings.append(finding)
             behind[finding] = tuple(sorted(("device", d) for d in drill[key].unlicensed))
+
+        factors = {p.core_factor for p in terms(row.product, row.metric)}
+        if row.metric == PER_CORE and len(factors) > 1:
+            # Purchases in term that disagree on the core factor: a problem shown to the user.
+            finding = Finding("core_factors_differ", row.product, None, len(factors))
+            findings.append(finding)
+            behind[finding] = tuple(sorted(("entitlement", k) for k in drill[key].owned))
+
+    # Named users and subscriptions: people using the product (checkouts in the window) who hold
+    # no seat of it: counted in needed, and named (glossary: used, unallocated).
+    # (Under the metric use counts toward: in term, or the one last bought.)
+    for product in org.products:
+        if primary(product) not in USER_METRICS:
+            continue
+        seated = {
+            s.holder[1]
+            for s in held
+            if s.holder[0] == "person" and purchases[s.purchase].product == product
+        }
+        loose = {c.user for c in used if c.product == product and c.user} - seated
+        if loose:
+            finding = Finding("used_without_seat", product, None, len(loose))
+            findings.append(finding)
+            behind[finding] = tuple(sorted(("person", k) for k in loose))
 
     def per_purchase(kind: str, chosen: list[Seat]) -> None:
         counted: dict[str, list[Seat]] = {}

@@ -252,6 +252,18 @@ def employed_on(day: dt.date) -> ColumnElement[bool]:
     )
 
 
+def departed_by(day: dt.date) -> ColumnElement[bool]:
+    """People gone on ``day``: left on or before it (or on an unknown date), or no longer in the
+    HR export.  Someone who leaves after the as-of date still worked there on it."""
+    return or_(
+        Person.status == "missing",
+        and_(
+            Person.status == "left",
+            or_(Person.date_left.is_(None), Person.date_left <= day),
+        ),
+    )
+
+
 def in_term(day: dt.date) -> ColumnElement[bool]:
     """Entitlements whose term covers ``day``."""
     return and_(
@@ -935,7 +947,7 @@ def _findings(
                 )
             )
 
-    departed = set(session.scalars(select(Person.id).where(Person.status.in_(("left", "missing")))))
+    departed = set(session.scalars(select(Person.id).where(departed_by(facts.day))))
     if departed:
         held = np.isin(facts.seat_person, np.array(sorted(departed), dtype=np.int64))
         per_entitlement(
@@ -1338,7 +1350,7 @@ def _finding_rows(
     else:
         query = query.where(Entitlement.product_id == finding.product_id)
     if finding.kind is FindingKind.DEPARTED:
-        query = query.where(Person.status.in_(("left", "missing")))
+        query = query.where(departed_by(day))
     rows = session.execute(query.order_by(SeatAssignment.started_at).limit(50_000)).all()
     if finding.kind is FindingKind.DUPLICATE:
         counts: dict[tuple[str, int | None], int] = defaultdict(int)
