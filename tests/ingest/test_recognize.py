@@ -49,6 +49,10 @@ Copyright (C) 2006-2018, Reprise Software, Inc. All rights reserved.
         (RLM, "Reprise RLM ('rlmutil rlmstat') output"),
         ("LM-X End-user Utility v5.4\nLicense server: lic01\n", "LM-X ('lmxendutil -licstat')"),
         ("Sentinel RMS Development Kit 9.7\n|- Feature Information\n", "Sentinel RMS ('lsmon')"),
+        (
+            "Seat,User,Email,Asset,Location\nSeat 1,Ann Lee,ann@x.example,,\n",
+            "a Snipe-IT seat list",
+        ),
         # 'lmutil lmstat -v' of a recent and an old lmutil (as
         # tests/data/lmstat/refused_lmstat_v_flexera.txt, _macrovision.txt): read as a table, they
         # gave "User: no column feeds this field".

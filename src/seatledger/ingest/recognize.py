@@ -45,6 +45,12 @@ _FORMATS: tuple[tuple[re.Pattern[str], str], ...] = (
         "as CSV (user, feature, host, checkout, checkin) and import that",
     ),
     (
+        # Snipe-IT's list of one license's seats (who holds each): no name, seat count or cost.
+        re.compile(r'\A\ufeff?"?Seat"?[,;]"?User"?[,;]'),
+        "a Snipe-IT seat list of one license (who holds each seat), not the license itself: "
+        "import the licenses (Licenses > Export in Snipe-IT, or its license import template)",
+    ),
+    (
         re.compile(r"DS License Server|DSLicSrv"),
         "Dassault Systèmes DSLS output, which SeatLedger does not import yet. Export the usage "
         "as CSV (user, feature, host, checkout, checkin) and import that",
