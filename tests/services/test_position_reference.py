@@ -632,52 +632,17 @@ def joined_after(built: Built, as_of: dt.date) -> bool:
     return ref.position(built.org, as_of) != ref.position(everyone, as_of)
 
 
-def checked_in_at_the_window_start(built: Built, as_of: dt.date) -> bool:
-    """A checkout that ended exactly at the start of the 90-day window: the engine takes it as
-    out during the window (checkin >= start), for the users it counts and the rows it lists."""
-    start = _window(as_of)[0]
-    return any(c.product is not None and c.end == start for c in built.org.checkouts)
-
-
-def used_outside_the_shelf_window(built: Built, as_of: dt.date) -> bool:
-    """Shelfware over N days other than 90: the engine looks for use in the 90-day concurrent
-    window, not in the N days (glossary: "no install or use for N days")."""
-    end = ref.end_of(as_of)
-    shelf = end - dt.timedelta(days=built.shelf_days)
-    return any(
-        c.product is not None
-        and c.user is not None
-        and ref.out_during(c, *_window(as_of)) != ref.out_during(c, shelf, end)
-        for c in built.org.checkouts
-    )
-
-
 KNOWN = [
-    used_outside_the_shelf_window,
     unbought_installed_and_used,
     reinstalled_after,
     joined_after,
-    checked_in_at_the_window_start,
 ]
-
-
-def used_later(built: Built, finding: ref.Finding, as_of: dt.date) -> bool:
-    """A shelfware finding whose product someone checks out after the as-of date: the rows
-    behind it take that later checkout as use and leave its seat out."""
-    end = ref.end_of(as_of)
-    since = end - dt.timedelta(days=built.shelf_days)  # (or one that ended just as it began)
-    return any(
-        c.product == finding.product and c.user is not None and (c.start >= end or c.end == since)
-        for c in built.org.checkouts
-    )
 
 
 def finding_rows_unchecked(built: Built, finding: ref.Finding, as_of: dt.date) -> bool:
     """An unlicensed-installs finding of a product with nothing in term (or two metrics tied for
     the most rights): its rows are drawn from per device (or either tied metric), not from the
     metric the position counted the installs under, and come out empty or different."""
-    if finding.kind == "shelfware":
-        return used_later(built, finding, as_of)
     if finding.kind != "unlicensed_install":
         return False
     owned: dict[str, int] = {}
@@ -964,12 +929,6 @@ def test_the_needed_rows_are_the_rows_the_number_counts(fresh_admin: Maker) -> N
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="a checkout that ended exactly at the start of the 90-day window counts as use in "
-    "it (named users counted, checkouts listed behind the concurrent number)",
-)
 def test_a_checkout_ending_as_the_window_opens_is_not_use_in_it(fresh_admin: Maker) -> None:
     """A, named user, 5 owned.  P1 checked A out from day 0 00:00 to day 1 00:00.  As of day
     90 the window is [day 1 00:00, day 91 00:00): P1 has not used A in it, needed 0.  The
@@ -1010,11 +969,6 @@ def test_an_unlicensed_finding_lists_its_installs_after_the_term(fresh_admin: Ma
     assert position.rows[("A", ref.NAMED_USER)].unlicensed == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="shelfware over N days looks for use in the 90-day concurrent window, not in the N days",
-)
 def test_shelfware_looks_for_use_in_its_own_days(fresh_admin: Maker) -> None:
     """A, named user, 5 owned: P1 holds a seat from day 0 and checked A out on day 50 only.
     As of day 100 over 30 days: the seat is 100 days old and P1 shows no use in the 30 days
@@ -1035,12 +989,6 @@ def test_shelfware_looks_for_use_in_its_own_days(fresh_admin: Maker) -> None:
     assert [f.kind for f in position.findings] == ["shelfware"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="the rows behind a shelfware finding take a checkout after the as-of date as use, "
-    "so a finding of 1 seat lists none",
-)
 def test_the_rows_behind_shelfware_ignore_later_use(fresh_admin: Maker) -> None:
     """A, named user, 5 owned: P1 holds a seat from day 0.  Someone unknown checks A out on
     day 95 (A's use is observed), P1 only on day 150.  As of day 100 over 90 days: P1's seat

@@ -1008,11 +1008,18 @@ def _findings(
     old = (facts.seat_started <= cutoff) & np.isin(facts.seat_pid, observed)
     install_dev = facts.install_keys & mask32
     owners = facts.owner[install_dev]
+    # Use within the shelfware days themselves (glossary: "no install or use for N days"), not
+    # the concurrent window the position read.
+    shelf_users = (
+        facts.usage_people
+        if shelf_days == CONCURRENT_WINDOW_DAYS
+        else _usage_people(session, end_of(facts.day) - dt.timedelta(days=shelf_days), facts.day)
+    )
     used_by = _distinct(
         np.concatenate(
             [
                 ((facts.install_keys >> _SHIFT) << _SHIFT)[owners >= 0] | owners[owners >= 0],
-                facts.usage_people,
+                shelf_users,
             ]
         )
     )
@@ -1426,6 +1433,22 @@ def _unknown_hardware_rows(session: Session, finding: Finding, day: dt.date) -> 
     ]
 
 
+def _usage_people(session: Session, start: dt.datetime, day: dt.date) -> Keys:
+    """product<<32 | person of everyone with a checkout out at some time in [start, day's end)."""
+    rows = session.execute(
+        select(UsageSession.product_id, UsageSession.person_id)
+        .where(
+            UsageSession.product_id.is_not(None),
+            UsageSession.person_id.is_not(None),
+            out_during(start, end_of(day)),
+        )
+        .distinct()
+    ).all()
+    return _distinct(
+        np.array([(int(p or 0) << _SHIFT) | int(u or 0) for p, u in rows], dtype=np.int64)
+    )
+
+
 def _without_use(
     session: Session, pid: int, rows: list[Any], day: dt.date, shelf_days: int
 ) -> list[Any]:
@@ -1454,7 +1477,7 @@ def _without_use(
             select(UsageSession.person_id).where(
                 UsageSession.product_id == pid,
                 UsageSession.person_id.is_not(None),
-                or_(UsageSession.checkin.is_(None), UsageSession.checkin >= since),
+                out_during(since, end_of(day)),  # a checkout after the date is no use before it
             )
         )
     }

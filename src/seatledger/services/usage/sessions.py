@@ -45,13 +45,14 @@ def out_during(start: dt.datetime, as_of: dt.datetime) -> ColumnElement[bool]:
     With an interval shorter than ``as_of - start``, a checkout last seen before ``start`` has
     ended before the window whether or not the interval has passed.
     """
+    # A checkin at the very instant the window opens was not out in it: [checkout, checkin).
     return and_(
         UsageSession.checkout < as_of,
         or_(
-            UsageSession.checkin >= start,
+            UsageSession.checkin > start,
             and_(
                 UsageSession.checkin.is_(None),
-                or_(UsageSession.seen_at.is_(None), UsageSession.seen_at >= start),
+                or_(UsageSession.seen_at.is_(None), UsageSession.seen_at > start),
             ),
         ),
     )
