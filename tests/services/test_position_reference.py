@@ -639,42 +639,6 @@ KNOWN = [
 ]
 
 
-def finding_rows_unchecked(built: Built, finding: ref.Finding, as_of: dt.date) -> bool:
-    """An unlicensed-installs finding of a product with nothing in term (or two metrics tied for
-    the most rights): its rows are drawn from per device (or either tied metric), not from the
-    metric the position counted the installs under, and come out empty or different."""
-    if finding.kind != "unlicensed_install":
-        return False
-    owned: dict[str, int] = {}
-    for p in built.org.purchases:
-        if p.product == finding.product and ref.in_term(p, as_of):
-            owned[p.metric] = owned.get(p.metric, 0) + p.quantity
-    most = max(owned.values(), default=None)
-    return most is None or list(owned.values()).count(most) > 1
-
-
-def drill_unchecked(built: Built, key: tuple[str, str], as_of: dt.date) -> set[str]:
-    """The drill-down columns whose engine rows are known to differ from what the position
-    counts (see the xfail tests): a user-metric or concurrent row that is not the product's
-    primary lists the product's checkouts (or their users), which its number does not count."""
-    product, metric = key
-    org = built.org
-    if metric not in ref.USER_METRICS | {ref.CONCURRENT}:
-        return set()
-    primary = ref.primary_metric(org, product, as_of)
-    if primary is None or primary == metric:
-        return set()
-    window = _window(as_of)
-    used = [
-        c
-        for c in org.checkouts
-        if c.product == product
-        and (ref.out_during(c, *window) or c.end == window[0])
-        and (c.user is not None or metric == ref.CONCURRENT)
-    ]
-    return {"needed"} if used else set()
-
-
 # -- databases --------------------------------------------------------------------------------
 
 
@@ -718,10 +682,7 @@ def check(make: Maker, plan: Plan, *, explicit: bool = False) -> ref.Position:
         assert engine_rows(built, actual) == expected.rows
         assert engine_findings(built, actual) == expected.findings
         for key, drill in expected.drill.items():
-            found = engine_drill(built, service, key, as_of)
-            if not explicit and "needed" in drill_unchecked(built, key, as_of):
-                found = dataclasses.replace(found, needed=drill.needed)
-            assert found == drill, key
+            assert engine_drill(built, service, key, as_of) == drill, key
         by_kind = {
             (f.kind.value, f.product_id, f.entitlement_id, f.count): f for f in actual.findings
         }
@@ -729,18 +690,6 @@ def check(make: Maker, plan: Plan, *, explicit: bool = False) -> ref.Position:
             pid = built.product_ids[finding.product]
             eid = None if finding.purchase is None else built.purchase_ids[finding.purchase]
             engine_finding = by_kind[(finding.kind, pid, eid, finding.count)]
-            if not explicit and (
-                finding_rows_unchecked(built, finding, as_of)
-                or (
-                    finding.kind == "over_deployed"
-                    and any(
-                        drill_unchecked(built, key, as_of)
-                        for key in expected.rows
-                        if key[0] == finding.product
-                    )
-                )
-            ):
-                continue  # the needed rows behind an over-deployed finding: as drill_unchecked
             rows = service.finding_rows(engine_finding, as_of, plan.shelf_days)
             listed = [(h.kind, built.names[h.kind][h.id]) for h in rows]
             if finding.purchase is None and finding.kind != "duplicate_assignment":
@@ -908,12 +857,6 @@ def test_a_leaver_is_not_departed_before_leaving(fresh_admin: Maker) -> None:
     assert not [f for f in position.findings if f.kind == "departed_holder"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="the needed drill-down of a user-metric row that is not the product's primary "
-    "lists the people who checked the product out, whom its number does not count",
-)
 def test_the_needed_rows_are_the_rows_the_number_counts(fresh_admin: Maker) -> None:
     """A: per device 1 owned (the primary), named user 0 owned.  P1 checks A out on day 0.
     Named user needed = 0 (checkouts count toward the primary, per device, which ignores
@@ -946,12 +889,6 @@ def test_a_checkout_ending_as_the_window_opens_is_not_use_in_it(fresh_admin: Mak
     assert position.rows[("A", ref.NAMED_USER)].needed == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="the rows behind an unlicensed-installs finding are drawn from per device when "
-    "nothing is in term, not from the metric last bought that the position counted them under",
-)
 def test_an_unlicensed_finding_lists_its_installs_after_the_term(fresh_admin: Maker) -> None:
     """A, named user, bought for a term that ended on day 0; D1 (nobody's) runs A.  As of day
     1 the position counts A's installs under named user (the metric last bought): unlicensed 1

@@ -1101,6 +1101,9 @@ def _holders(
         )
         return [Holder("person", i, n, f"on staff ({e or 'no email'})") for i, n, e in staff], total
     if metric is Metric.CONCURRENT:
+        bought = session.scalar(select(Entitlement.id).where(Entitlement.product_id == pid))
+        if metric is not primary and bought is not None:
+            return seats[:DETAIL_LIMIT], len(seats)  # its checkouts count toward the primary
         return _sessions(session, pid, day, seats)
     # One row per holder, as the metric counts them: a seat and an install on the same device
     # (or by the same person) count once.
@@ -1135,7 +1138,7 @@ def _holders(
                     owners.get(owner, f"person {owner}"),
                     f"runs it on {holder.name} ({holder.detail}); no seat",
                 )
-        for person_id, name in _users(session, pid, day):
+        for person_id, name in _users(session, pid, day) if metric is primary else []:
             merged.setdefault(
                 ("person", person_id),
                 Holder("person", person_id, name, "checked it out on the license server"),
@@ -1322,19 +1325,9 @@ def _finding_rows(
     if finding.kind is FindingKind.FACTORS_DIFFER:
         return _holders(session, finding.product_id, Metric.PER_CORE, Column.OWNED, day)[0]
     if finding.kind is FindingKind.UNLICENSED:
-        metric = next(
-            (
-                Metric(m)
-                for (m,) in session.execute(
-                    select(Entitlement.metric)
-                    .where(Entitlement.product_id == finding.product_id, in_term(day))
-                    .group_by(Entitlement.metric)
-                    .order_by(func.sum(Entitlement.quantity).desc())
-                    .limit(1)
-                )
-            ),
-            Metric.PER_DEVICE,
-        )
+        # Under the metric the position counted the installs under (the primary one, or the
+        # one last bought once nothing is in term), ties decided as the position decides them.
+        metric = _primary_metric(session, finding.product_id, day)
         return _holders(session, finding.product_id, metric, Column.UNLICENSED, day)[0]
     query = (
         select(
