@@ -601,20 +601,6 @@ def _window(as_of: dt.date) -> tuple[dt.datetime, dt.datetime]:
     return end - ref.CONCURRENT_WINDOW, end
 
 
-def unbought_installed_and_used(built: Built, as_of: dt.date) -> bool:
-    """A product never bought, installed and checked out: the engine shows one concurrent row
-    whose unlicensed column counts the installs, and drops the per-device row."""
-    org = built.org
-    for product in org.products:
-        if any(p.product == product for p in org.purchases):
-            continue
-        if any(i.product == product and ref.is_installed(i, as_of) for i in org.installs) and any(
-            c.product == product and ref.out_during(c, *_window(as_of)) for c in org.checkouts
-        ):
-            return True
-    return False
-
-
 def reinstalled_after(built: Built, as_of: dt.date) -> bool:
     """A title removed from a device and installed again later: the install's one row is
     reopened with the new first-seen date, so the earlier run is lost to earlier dates."""
@@ -633,7 +619,6 @@ def joined_after(built: Built, as_of: dt.date) -> bool:
 
 
 KNOWN = [
-    unbought_installed_and_used,
     reinstalled_after,
     joined_after,
 ]
@@ -774,12 +759,6 @@ def test_handovers_and_midnight_are_counted_as_the_glossary_says(fresh_admin: Ma
     assert (row.needed, row.shortfall, row.true_up) == (2, 1, Decimal("100.00"))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="a product never bought, installed and checked out: the engine shows one concurrent "
-    "row whose unlicensed column counts the installs, and no per-device row",
-)
 def test_a_product_never_bought_counts_installs_per_device_and_use_as_concurrent(
     fresh_admin: Maker,
 ) -> None:

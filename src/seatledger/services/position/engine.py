@@ -734,11 +734,18 @@ def _rows(facts: _Facts) -> list[PositionRow]:
     peaks = {pid: spans.peak(*window) for pid, spans in facts.usage.items()}
 
     keys_all: set[tuple[int, Metric]] = set(facts.owned) | set(assigned)
-    for pid in {*install_pid.tolist(), *peaks}:
+    installed_pids = set(install_pid.tolist())
+    for pid in installed_pids | set(peaks):
         # A product in use counts whether or not anything is in term: one whose purchases have
         # all ended is exactly what an auditor looks for (under the metric it was bought with).
-        fallback = Metric.PER_DEVICE if pid not in peaks else Metric.CONCURRENT
-        keys_all.add((pid, facts.primary.get(pid, fallback)))
+        if pid in facts.primary:
+            keys_all.add((pid, facts.primary[pid]))
+            continue
+        # Never bought: its installs count per device and its checkouts as concurrent use.
+        if pid in installed_pids:
+            keys_all.add((pid, Metric.PER_DEVICE))
+        if pid in peaks:
+            keys_all.add((pid, Metric.CONCURRENT))
     result = []
     unknown: dict[tuple[int, Metric], int] = defaultdict(int)
     for pid, metric in keys_all:
@@ -777,7 +784,7 @@ def _rows(facts: _Facts) -> list[PositionRow]:
                 owned=None if metric.unlimited and (pid, metric) in facts.owned else slot.quantity,
                 assigned=assigned.get((pid, metric), 0),
                 needed=needed,
-                unlicensed=unlicensed.get(pid, 0) if is_primary or pid not in facts.primary else 0,
+                unlicensed=unlicensed.get(pid, 0) if is_primary else 0,
                 unit_cost=slot.unit_cost,
                 currency=slot.currency,
                 unknown_hardware=unknown.get((pid, metric), 0),
