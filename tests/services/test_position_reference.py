@@ -764,7 +764,7 @@ def test_a_product_never_bought_counts_installs_per_device_and_use_as_concurrent
 ) -> None:
     """A: nothing bought; installed on D1; checked out 09:00-10:00 on day 0.  As of day 0:
     per device (not bought): needed 1 (D1), unlicensed 1; concurrent (not bought): needed 1
-    (the peak), unlicensed 0.  The engine: a concurrent row needed 1, unlicensed 1, and no
+    (the peak), unlicensed 0.  The engine gave a concurrent row needed 1, unlicensed 1, and no
     per-device row (D1 is lost from every needed column)."""
     position = check(
         fresh_admin,
@@ -839,7 +839,7 @@ def test_a_leaver_is_not_departed_before_leaving(fresh_admin: Maker) -> None:
 def test_the_needed_rows_are_the_rows_the_number_counts(fresh_admin: Maker) -> None:
     """A: per device 1 owned (the primary), named user 0 owned.  P1 checks A out on day 0.
     Named user needed = 0 (checkouts count toward the primary, per device, which ignores
-    them).  The engine's needed drill-down for named user lists P1: 1 row behind 0."""
+    them).  The engine's needed drill-down for named user listed P1: 1 row behind 0 (fixed)."""
     check(
         fresh_admin,
         _plan(
@@ -854,7 +854,7 @@ def test_the_needed_rows_are_the_rows_the_number_counts(fresh_admin: Maker) -> N
 def test_a_checkout_ending_as_the_window_opens_is_not_use_in_it(fresh_admin: Maker) -> None:
     """A, named user, 5 owned.  P1 checked A out from day 0 00:00 to day 1 00:00.  As of day
     90 the window is [day 1 00:00, day 91 00:00): P1 has not used A in it, needed 0.  The
-    engine counts P1: needed 1."""
+    engine counted P1: needed 1 (fixed)."""
     position = check(
         fresh_admin,
         _plan(
@@ -871,7 +871,7 @@ def test_a_checkout_ending_as_the_window_opens_is_not_use_in_it(fresh_admin: Mak
 def test_an_unlicensed_finding_lists_its_installs_after_the_term(fresh_admin: Maker) -> None:
     """A, named user, bought for a term that ended on day 0; D1 (nobody's) runs A.  As of day
     1 the position counts A's installs under named user (the metric last bought): unlicensed 1
-    (D1, no owner to hold a seat), one finding.  Its rows: D1.  The engine lists no rows."""
+    (D1, no owner to hold a seat), one finding.  Its rows: D1.  The engine listed none (fixed)."""
     position = check(
         fresh_admin,
         _plan(
@@ -888,7 +888,7 @@ def test_an_unlicensed_finding_lists_its_installs_after_the_term(fresh_admin: Ma
 def test_shelfware_looks_for_use_in_its_own_days(fresh_admin: Maker) -> None:
     """A, named user, 5 owned: P1 holds a seat from day 0 and checked A out on day 50 only.
     As of day 100 over 30 days: the seat is 100 days old and P1 shows no use in the 30 days
-    (day 71 to 100): one shelfware seat.  The engine finds the day-50 use (inside its 90-day
+    (day 71 to 100): one shelfware seat.  The engine found the day-50 use (inside its 90-day
     window) and reports none."""
     position = check(
         fresh_admin,
@@ -908,7 +908,7 @@ def test_shelfware_looks_for_use_in_its_own_days(fresh_admin: Maker) -> None:
 def test_the_rows_behind_shelfware_ignore_later_use(fresh_admin: Maker) -> None:
     """A, named user, 5 owned: P1 holds a seat from day 0.  Someone unknown checks A out on
     day 95 (A's use is observed), P1 only on day 150.  As of day 100 over 90 days: P1's seat
-    is shelfware (count 1, row P1).  The engine counts it, but its rows leave P1 out: the day-
+    is shelfware (count 1, row P1).  The engine counted it, but its rows left P1 out: the day-
     150 checkout ends after the shelf window's start, which is all its drill-down asks."""
     position = check(
         fresh_admin,
