@@ -137,6 +137,7 @@ def test_the_command_line_marks_the_lower_bound(
     out = capsys.readouterr().out
     line = next(text for text in out.splitlines() if text.startswith("Contoso Engine"))
     assert ">=40" in line.split()
+    assert "<=0" in line.split()  # what is free is at most that
     assert "Hardware unknown" in out
 
 

@@ -53,6 +53,8 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
     for row in position.rows:
         owned = "unlim." if row.owned is None else f"{row.owned:,}"
         available = "" if row.available is None else f"{row.available:,}"
+        if row.unknown_hardware and available:
+            available = "<=" + available  # devices of unknown hardware are left out
         true_up = row.true_up
         cost = "?" if true_up is None else (f"{true_up:,.2f} {row.currency}" if true_up else "")
         if row.true_ups:  # bought in several currencies: priced in each, never averaged

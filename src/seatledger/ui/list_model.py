@@ -45,11 +45,17 @@ class AtLeast(int):
     """A count known only as a lower bound (shown "≥ 28"; sorts as 28)."""
 
 
+class AtMost(int):
+    """A count known only as an upper bound (shown "≤ 12"; sorts as 12)."""
+
+
 def _text(value: Any) -> str:
     if value is None:
         return "—"
     if isinstance(value, AtLeast):
         return f"≥ {int(value):,}"
+    if isinstance(value, AtMost):
+        return f"≤ {int(value):,}"
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, Decimal):

@@ -46,7 +46,7 @@ from seatledger.services.position.engine import (
 )
 from seatledger.text import agree, plural
 from seatledger.ui.dialogs.common import INVALID_TEXT
-from seatledger.ui.list_model import AtLeast, ListColumn, ListTableModel
+from seatledger.ui.list_model import AtLeast, AtMost, ListColumn, ListTableModel
 from seatledger.ui.pages import Page
 from seatledger.ui.progress_strip import ProgressStrip
 from seatledger.ui.tasks import Task
@@ -76,7 +76,9 @@ _POSITION_COLUMNS: list[ListColumn[PositionRow]] = [
     ),
     ListColumn(
         "Available",
-        lambda r: r.available,
+        lambda r: (
+            AtMost(r.available) if r.unknown_hardware and r.available is not None else r.available
+        ),
         numeric=True,
         tip="Owned minus needed; negative means short",
         bad=lambda r: r.shortfall > 0,
@@ -101,7 +103,7 @@ _POSITION_COLUMNS: list[ListColumn[PositionRow]] = [
     ),
     ListColumn(
         "Over-licensed",
-        lambda r: r.over_licensed,
+        lambda r: AtMost(r.over_licensed) if r.unknown_hardware else r.over_licensed,
         numeric=True,
         tip="Rights owned beyond what is needed",
     ),
@@ -336,7 +338,7 @@ class ReconciliationPage(Page):
         if unknown_hardware:
             text += (
                 f" {plural(unknown_hardware, 'device')} with unknown cores or processors "
-                f"{agree(unknown_hardware, 'is')} left out: figures marked ≥ are lower bounds."
+                f"{agree(unknown_hardware, 'is')} left out: figures marked ≥ or ≤ are bounds."
             )
         self.summary.setText(text)
         self.tabs.setTabText(1, f"F&indings ({len(result.findings):,})")

@@ -141,12 +141,15 @@ def _p(text: Any, style: ParagraphStyle) -> Paragraph:
     return Paragraph(escape(value).replace("\n", "<br/>"), style)
 
 
-def _n(value: int | Decimal | None, style: ParagraphStyle, *, none: str = "–") -> Paragraph:
+def _n(
+    value: int | Decimal | None, style: ParagraphStyle, *, none: str = "–", bound: str = ""
+) -> Paragraph:
+    """A number cell; ``bound`` ("≥", "≤") marks a figure known only as a bound."""
     if value is None:
         return Paragraph(none, style)
     if isinstance(value, Decimal):
         return Paragraph(f"{value:,.2f}", style)
-    return Paragraph(f"{value:,}", style)
+    return Paragraph(f"{bound} {value:,}" if bound else f"{value:,}", style)
 
 
 def _table(
@@ -343,8 +346,13 @@ def _position(report: ReportInput, s: _Styles) -> list[Flowable]:
                 _n(r.assigned, s.num),
                 # A lower bound where devices of unknown hardware are left out (never a figure
                 # resting on invented cores).
-                Paragraph(f"≥ {r.needed:,}", s.num) if r.unknown_hardware else _n(r.needed, s.num),
-                _n(available, s.short if available is not None and available < 0 else s.num),
+                _n(r.needed, s.num, bound="≥" if r.unknown_hardware else ""),
+                # With devices of unknown hardware left out, what is free is at most this.
+                _n(
+                    available,
+                    s.short if available is not None and available < 0 else s.num,
+                    bound="≤" if r.unknown_hardware else "",
+                ),
                 _n(r.unlicensed, s.num),
                 Paragraph(
                     "<br/>or ".join(f"{v:,.2f} {c}" for c, v in r.true_ups.items())
@@ -356,7 +364,7 @@ def _position(report: ReportInput, s: _Styles) -> list[Flowable]:
                     else "0",
                     s.num,
                 ),
-                _n(r.over_licensed, s.num),
+                _n(r.over_licensed, s.num, bound="≤" if r.unknown_hardware else ""),
             ]
         )
         if r.shortfall:
@@ -378,7 +386,7 @@ def _position(report: ReportInput, s: _Styles) -> list[Flowable]:
         listed = "; ".join(f"{r.product}: {plural(r.unknown_hardware, 'device')}" for r in unknown)
         story.append(
             _p(
-                "≥: the figure is a lower bound. Devices whose cores or processors are unknown "
+                "≥, ≤: the figure is a bound. Devices whose cores or processors are unknown "
                 f"are not counted, and no figure is assumed for them ({listed}); the findings "
                 "name them.",
                 s.body,
