@@ -114,3 +114,36 @@ def test_subscription_users_without_a_seat_are_named(admin: Services, tmp_path: 
     assert finding.count == 1
     assert finding.text.startswith("User subscription: 1 person uses it")
     assert [h.name for h in service.finding_rows(finding, TODAY, 90)] == ["Person 2"]
+
+
+def test_people_hired_after_the_as_of_date_are_not_its_staff(
+    admin: Services, tmp_path: Path
+) -> None:
+    """HR's hire date is kept: a site licence as of T-20 counts E1 (hired T-400), not E2 (hired
+    T-5): 1 needed then, 2 today.  A leaving day before the hire date is a problem by line."""
+    vendor = admin.catalog.add_vendor("Contoso")
+    suite = admin.catalog.add_product(vendor, "Suite")
+    admin.catalog.add_entitlement(
+        EntitlementInput(product_id=suite, metric=Metric.SITE, quantity=1, **IN_TERM)
+    )
+    hired = {n: (TODAY - dt.timedelta(days=d)).isoformat() for n, d in ((1, 400), (2, 5))}
+    hr = tmp_path / "hr.csv"
+    hr.write_text(
+        "Employee ID,Full Name,Hire Date\n" + "".join(f"E{n},P{n},{hired[n]}\n" for n in hired),
+        encoding="utf-8",
+    )
+    admin.imports.commit(hr, ImportOptions(Kind.PEOPLE))
+    service = PositionService(admin.ctx)
+    [then] = service.position(TODAY - dt.timedelta(days=20)).rows
+    [now] = service.position(TODAY).rows
+    assert (then.needed, now.needed) == (1, 2)
+
+    backwards = tmp_path / "hr2.csv"
+    backwards.write_text(
+        "Employee ID,Full Name,Hire Date,Termination Date\nE3,P3,2026-03-01,2026-02-01\n",
+        encoding="utf-8",
+    )
+    preview = admin.imports.preview(backwards, ImportOptions(Kind.PEOPLE))
+    assert [str(p) for p in preview.problems] == [
+        "line 2, Termination Date: is before the day the person joined (value '2026-02-01')"
+    ]

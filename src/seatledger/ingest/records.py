@@ -57,6 +57,7 @@ class PersonRecord:
     team: str
     left: bool | None  # None: the file does not say
     date_left: dt.date | None
+    date_joined: dt.date | None = None  # the first day, where the file gives it
 
 
 @dataclass(frozen=True, slots=True)
@@ -444,11 +445,16 @@ class RowReader:
                 self.disabled_accounts += 1
             left = None
         _, date_left = self._date(cells, "date_left", line)
+        _, date_joined = self._date(cells, "date_joined", line)
+        if date_left is not None and date_joined is not None and date_left < date_joined:
+            self._bad(
+                line, "date_left", date_left.isoformat(), "is before the day the person joined"
+            )
         if self.problem_count > before or not employee_id or not name:
             return None
         if left is None and date_left is not None:
             left = date_left <= dt.datetime.now(dt.UTC).date()
-        record = PersonRecord(line, employee_id, name, email, team, left, date_left)
+        record = PersonRecord(line, employee_id, name, email, team, left, date_left, date_joined)
         return None if self._duplicate(employee_id, line, record, "Employee ID") else record
 
     def _not_a_person(self, cells: list[str], account: str) -> bool:

@@ -131,6 +131,7 @@ class Person(Base):
     )
     status: Mapped[str] = mapped_column(String(16), default="active", index=True)
     date_left: Mapped[dt.date | None] = mapped_column(Date)
+    date_joined: Mapped[dt.date | None] = mapped_column(Date)  # from HR; None: not given
     # The last HR import that listed this person; a full HR export that no longer does flags them.
     seen_import_id: Mapped[int | None] = mapped_column(Integer)
 

@@ -83,7 +83,12 @@ def apply(  # noqa: PLR0917 (the parts of one commit, passed straight through)
     kind = options.kind
     if kind is Kind.PEOPLE:
         return _people(
-            bulk, batch_id, records, full=options.full_export, dates="date_left" in given
+            bulk,
+            batch_id,
+            records,
+            full=options.full_export,
+            dates="date_left" in given,
+            joined="date_joined" in given,
         )
     if kind is Kind.DEVICES:
         return _devices(bulk, records)
@@ -115,7 +120,13 @@ def _lower_map(rows: Any) -> dict[str, int]:
 
 
 def _people(
-    bulk: Bulk, batch_id: int, records: Iterator[Record], *, full: bool, dates: bool
+    bulk: Bulk,
+    batch_id: int,
+    records: Iterator[Record],
+    *,
+    full: bool,
+    dates: bool,
+    joined: bool = False,
 ) -> Applied:
     done = Applied()
     teams = _lower_map(bulk.execute("SELECT id, name FROM team"))
@@ -125,7 +136,8 @@ def _people(
     existing: dict[str, tuple[Any, ...]] = {
         str(row[1]).lower(): tuple(row)
         for row in bulk.execute(
-            "SELECT id, employee_id, name, email, team_id, status, date_left FROM person"
+            "SELECT id, employee_id, name, email, team_id, status, date_left, date_joined "
+            "FROM person"
         )
     }
     next_id = bulk.max_id("person")
@@ -156,13 +168,14 @@ def _people(
                     team_id,
                     status,
                     bulk.day(record.date_left),
+                    bulk.day(record.date_joined),
                     batch_id,
                 )
             )
             done.inserted += 1
             done.flagged += status == "left"
             continue
-        person_id, _, name, email, old_team, old_status, old_left = old
+        person_id, _, name, email, old_team, old_status, old_left, old_joined = old
         status = old_status
         if record.left is True:
             status = "left"
@@ -174,9 +187,15 @@ def _people(
             date_left = None  # back: the old leaving date no longer holds
         else:
             date_left = old_left
+        # A first day the file does not give stays as it was.
+        date_joined = bulk.day(record.date_joined) if joined else old_joined
         new = (record.name, record.email or email, team_id if record.team else old_team, status)
-        if new != (name, email, old_team, old_status) or str(date_left) != str(old_left):
-            updates.append((*new, date_left, batch_id, person_id))
+        if (
+            new != (name, email, old_team, old_status)
+            or str(date_left) != str(old_left)
+            or str(date_joined) != str(old_joined)
+        ):
+            updates.append((*new, date_left, date_joined, batch_id, person_id))
             done.updated += 1
             done.flagged += status == "left" and old_status != "left"
         else:
@@ -185,12 +204,12 @@ def _people(
     bulk.insert("team", "id, name, cost_centre", new_teams)
     bulk.insert(
         "person",
-        "id, employee_id, name, email, team_id, status, date_left, seen_import_id",
+        "id, employee_id, name, email, team_id, status, date_left, date_joined, seen_import_id",
         inserts,
     )
     bulk.many(
         "UPDATE person SET name = ?, email = ?, team_id = ?, status = ?, date_left = ?, "
-        "seen_import_id = ? WHERE id = ?",
+        "date_joined = ?, seen_import_id = ? WHERE id = ?",
         updates,
     )
     bulk.many("UPDATE person SET seen_import_id = ? WHERE id = ?", seen)

@@ -241,14 +241,17 @@ def installed(day: dt.date) -> ColumnElement[bool]:
 
 
 def employed_on(day: dt.date) -> ColumnElement[bool]:
-    """People on staff on ``day``: still active, or left (or gone from HR) only after it.
+    """People on staff on ``day``: joined by then (where HR gave the day; everyone else counts
+    from the start), and still active, or left (or gone from HR) only after it.
 
-    Site and employee metrics count the head count of the as-of date, not today's.  (Nobody
-    records when a person joined; everyone on file counts from the start.)
+    Site and employee metrics count the head count of the as-of date, not today's.
     """
-    return or_(
-        Person.status == "active",
-        and_(Person.date_left.is_not(None), Person.date_left > day),
+    return and_(
+        or_(Person.date_joined.is_(None), Person.date_joined <= day),
+        or_(
+            Person.status == "active",
+            and_(Person.date_left.is_not(None), Person.date_left > day),
+        ),
     )
 
 
