@@ -162,6 +162,7 @@ def installs(db: Database) -> dict[tuple[str, str], tuple[str, bool]]:
             )
             .join(Installation, Installation.device_id == Device.id)
             .join(SoftwareTitle, SoftwareTitle.id == Installation.title_id)
+            .order_by(Installation.id)  # a reinstall's newest row last: it stands
         ).all()
     return {(r[0], r[1]): (r[2], r[3] is not None) for r in rows}
 
@@ -748,9 +749,19 @@ def test_inventory_reimport_marks_removed_and_reinstalled(admin: Services, tmp_p
         '"7-Zip 23.01 (x64)","23.01","Igor Pavlov",,"WS-1"\r\n'
     )
     result = commit(admin, write(tmp_path, "inv3.csv", back), Kind.INVENTORY)
-    # Reinstalled; both Acrobat versions on WS-1 are now gone.
-    assert (result.inserted, result.updated, result.unchanged, result.removed) == (0, 1, 0, 2)
+    # Reinstalled: a new install, the first one kept as it was (removed on its day, so a position
+    # dated before it still sees it); both Acrobat versions on WS-1 are now gone.
+    assert (result.inserted, result.updated, result.unchanged, result.removed) == (1, 0, 0, 2)
     assert installs(admin.db)[("WS-1", "7-Zip 23.01 (x64)")] == ("23.01", False)
+    with admin.db.read() as session:
+        history = session.execute(
+            select(Installation.first_seen, Installation.removed_on)
+            .join(Device, Device.id == Installation.device_id)
+            .join(SoftwareTitle, SoftwareTitle.id == Installation.title_id)
+            .where(Device.hostname == "WS-1", SoftwareTitle.title == "7-Zip 23.01 (x64)")
+            .order_by(Installation.id)
+        ).all()
+    assert [removed is None for _, removed in history] == [False, True]
 
     other = "Host name,Title\nWS-2,Slack\n"  # another tool's export removes nothing of these
     result = commit(admin, write(tmp_path, "inv4.csv", other), Kind.INVENTORY)

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 import reference_position as ref
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
@@ -598,27 +598,6 @@ def engine_drill(
     )
 
 
-# -- where the engine is known to disagree -----------------------------------------------------
-# Each region is excluded from the generated examples (so the default run stays green) and
-# pinned by an explicit xfail test below; the report of issue 14 lists them.
-
-
-def _window(as_of: dt.date) -> tuple[dt.datetime, dt.datetime]:
-    end = ref.end_of(as_of)
-    return end - ref.CONCURRENT_WINDOW, end
-
-
-def reinstalled_after(built: Built, as_of: dt.date) -> bool:
-    """A title removed from a device and installed again later: the install's one row is
-    reopened with the new first-seen date, so the earlier run is lost to earlier dates."""
-    return any(ref.is_installed(run, as_of) for runs in built.runs.values() for run in runs[:-1])
-
-
-KNOWN = [
-    reinstalled_after,
-]
-
-
 # -- databases --------------------------------------------------------------------------------
 
 
@@ -645,17 +624,14 @@ def fresh_admin(migrated_sqlite_template: Path, tmp_path_factory: pytest.TempPat
 Maker = Callable[[Clock], tuple[Services, Path]]
 
 
-def check(make: Maker, plan: Plan, *, explicit: bool = False) -> ref.Position:
-    """Build ``plan`` and compare the engine with the reference on every figure; the
-    reference's position is returned.  ``explicit``: a test's own example, compared
-    everywhere; a drawn one where the engine is known to differ is rejected."""
+def check(make: Maker, plan: Plan) -> ref.Position:
+    """Build ``plan`` and compare the engine with the reference on every figure, finding and
+    row behind them; the reference's position is returned."""
     clock = Clock()
     admin, folder = make(clock)
     try:
         built = build(admin, clock, plan, folder)
         as_of = _day(plan.as_of)
-        if not explicit:
-            assume(not any(region(built, as_of) for region in KNOWN))
         expected = ref.position(built.org, as_of, plan.shelf_days)
         service = PositionService(admin.ctx)
         actual = service.position(as_of, shelf_days=plan.shelf_days)
@@ -745,11 +721,9 @@ def test_handovers_and_midnight_are_counted_as_the_glossary_says(fresh_admin: Ma
         CheckoutPlan(0, None, _at(1), _at(1, 60)),
     )
     purchase = _bought(ref.CONCURRENT, 1, cost=Decimal(100))
-    day0 = check(fresh_admin, _plan(purchases=(purchase,), checkouts=checkouts[:2]), explicit=True)
+    day0 = check(fresh_admin, _plan(purchases=(purchase,), checkouts=checkouts[:2]))
     assert day0.rows[("A", ref.CONCURRENT)].needed == 1
-    day1 = check(
-        fresh_admin, _plan(purchases=(purchase,), checkouts=checkouts, as_of=1), explicit=True
-    )
+    day1 = check(fresh_admin, _plan(purchases=(purchase,), checkouts=checkouts, as_of=1))
     row = day1.rows[("A", ref.CONCURRENT)]
     assert (row.needed, row.shortfall, row.true_up) == (2, 1, Decimal("100.00"))
 
@@ -768,21 +742,14 @@ def test_a_product_never_bought_counts_installs_per_device_and_use_as_concurrent
             installs=(InstallPlan(0, 0, 0, 0, None),),
             checkouts=(CheckoutPlan(0, None, _at(0, 9 * 60), _at(0, 10 * 60)),),
         ),
-        explicit=True,
     )
     assert position.rows[("A", ref.PER_DEVICE)].unlicensed == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="an install removed and found again later is one row reopened with the new "
-    "first-seen date: the position before the reinstall no longer sees the first install",
-)
 def test_a_reinstall_keeps_the_first_install_in_history(fresh_admin: Maker) -> None:
     """A, per device, 1 owned.  D1 runs it from day 0, the day-5 inventory finds it gone, the
-    day-10 one finds it again.  As of day 2: needed 1 (D1), unlicensed 1.  The engine: needed
-    0, unlicensed 0 (the install's row now says first seen on day 10)."""
+    day-10 one finds it again.  As of day 2: needed 1 (D1), unlicensed 1.  The engine gave needed
+    0, unlicensed 0 while the install's one row said first seen on day 10 (fixed)."""
     position = check(
         fresh_admin,
         _plan(
@@ -791,7 +758,6 @@ def test_a_reinstall_keeps_the_first_install_in_history(fresh_admin: Maker) -> N
             installs=(InstallPlan(0, 0, 0, 0, 5), InstallPlan(0, 0, 0, 10, None)),
             as_of=2,
         ),
-        explicit=True,
     )
     assert position.rows[("A", ref.PER_DEVICE)].needed == 1
 
@@ -803,7 +769,6 @@ def test_a_site_licence_counts_the_staff_of_the_as_of_date(fresh_admin: Maker) -
     position = check(
         fresh_admin,
         _plan(people=((0, None), (10, None), (0, 3)), purchases=(_bought(ref.SITE, 1),), as_of=5),
-        explicit=True,
     )
     assert position.rows[("A", ref.SITE)].needed == 1
 
@@ -820,7 +785,6 @@ def test_a_leaver_is_not_departed_before_leaving(fresh_admin: Maker) -> None:
             seats=(SeatPlan(0, 0, 0, None, over_commit=False),),
             as_of=10,
         ),
-        explicit=True,
     )
     assert not [f for f in position.findings if f.kind == "departed_holder"]
 
@@ -836,7 +800,6 @@ def test_the_needed_rows_are_the_rows_the_number_counts(fresh_admin: Maker) -> N
             purchases=(_bought(ref.PER_DEVICE, 1), _bought(ref.NAMED_USER, 0)),
             checkouts=(CheckoutPlan(0, 0, _at(0, 9 * 60), _at(0, 10 * 60)),),
         ),
-        explicit=True,
     )
 
 
@@ -852,7 +815,6 @@ def test_a_checkout_ending_as_the_window_opens_is_not_use_in_it(fresh_admin: Mak
             checkouts=(CheckoutPlan(0, 0, _at(0), _at(1)),),
             as_of=90,
         ),
-        explicit=True,
     )
     assert position.rows[("A", ref.NAMED_USER)].needed == 0
 
@@ -869,7 +831,6 @@ def test_an_unlicensed_finding_lists_its_installs_after_the_term(fresh_admin: Ma
             installs=(InstallPlan(0, 0, 0, 0, None),),
             as_of=1,
         ),
-        explicit=True,
     )
     assert position.rows[("A", ref.NAMED_USER)].unlicensed == 1
 
@@ -889,7 +850,6 @@ def test_shelfware_looks_for_use_in_its_own_days(fresh_admin: Maker) -> None:
             as_of=100,
             shelf_days=30,
         ),
-        explicit=True,
     )
     assert [f.kind for f in position.findings] == ["shelfware"]
 
@@ -911,6 +871,5 @@ def test_the_rows_behind_shelfware_ignore_later_use(fresh_admin: Maker) -> None:
             ),
             as_of=100,
         ),
-        explicit=True,
     )
     assert [f.kind for f in position.findings] == ["shelfware"]

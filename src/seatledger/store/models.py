@@ -291,7 +291,15 @@ class Installation(Base):
 
     __tablename__ = "installation"
     __table_args__ = (
-        Index("uq_installation_device_title", "device_id", "title_id", unique=True),
+        # One open install per device and title; removed ones stay as history.
+        Index(
+            "uq_installation_device_title",
+            "device_id",
+            "title_id",
+            unique=True,
+            sqlite_where=text("removed_on IS NULL"),
+            postgresql_where=text("removed_on IS NULL"),
+        ),
         Index("ix_installation_title", "title_id"),
     )
 

@@ -562,7 +562,7 @@ class _Writer:
     """
 
     _CONFLICT = (
-        " ON CONFLICT (device_id, title_id) DO UPDATE "
+        " ON CONFLICT (device_id, title_id) WHERE removed_on IS NULL DO UPDATE "
         "SET install_date = COALESCE(excluded.install_date, installation.install_date)"
     )
     _COLUMNS = (
@@ -666,17 +666,17 @@ def _write_known(  # noqa: PLR0917 (one step of apply_inventory, sharing its sta
     rows: Callable[[], Iterator[tuple[Any, ...]]],
     count: int,
 ) -> None:
-    """Installs of devices that have some: insert what is new, reactivate what was removed,
-    and mark removed what an earlier export of the same tool listed and this one does not.
+    """Installs of devices that have some: insert what is new (a title found again after it was
+    removed is a new install: the earlier one stays in the past), and mark removed what an
+    earlier export of the same tool listed and this one does not.
 
     ``rows`` gives (device, title, install date) in key order, each time it is called.
     """
     before = bulk.max_id("installation")
     changed = bulk.stream(
         "INSERT INTO installation (device_id, title_id, first_seen, removed_on, install_date, "
-        "import_id) VALUES (?, ?, ?, NULL, ?, ?) ON CONFLICT (device_id, title_id) DO UPDATE "
-        "SET removed_on = NULL, first_seen = excluded.first_seen, import_id = excluded.import_id "
-        "WHERE installation.removed_on IS NOT NULL",
+        "import_id) VALUES (?, ?, ?, NULL, ?, ?) "
+        "ON CONFLICT (device_id, title_id) WHERE removed_on IS NULL DO NOTHING",
         ((device, title, today, day, batch_id) for device, title, day in rows()),
     )
     # New rows take ids past the highest, as this transaction is the only writer.
