@@ -425,13 +425,14 @@ def apply_inventory(
         if product is None:
             unmapped.add(int(i))
     normalizer: Normalizer = load_normalizer(session)
-    # Devices with installs already: theirs are staged and compared once the file is read.
+    # Devices with open installs: theirs are staged and compared once the file is read (the
+    # open-installs index answers this; one whose installs were all removed starts afresh).
     known = np.array(
         [
             int(d)
             for (d,) in bulk.execute(
-                "SELECT id FROM device WHERE EXISTS "
-                "(SELECT 1 FROM installation i WHERE i.device_id = device.id)"
+                "SELECT id FROM device WHERE EXISTS (SELECT 1 FROM installation i "
+                "WHERE i.device_id = device.id AND i.removed_on IS NULL)"
             )
         ],
         dtype=np.int64,
