@@ -58,7 +58,7 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
         true_up = row.true_up
         cost = "?" if true_up is None else (f"{true_up:,.2f} {row.currency}" if true_up else "")
         if row.true_ups:  # bought in several currencies: priced in each, never averaged
-            cost = " or ".join(f"{v:,.2f} {c}" for c, v in row.true_ups.items())
+            cost = row.true_ups_text()
         # ">=": devices whose cores are unknown are left out (a finding names them).
         needed = f">={row.needed:,}" if row.unknown_hardware else f"{row.needed:,}"
         say(

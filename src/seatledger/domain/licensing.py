@@ -75,6 +75,11 @@ def units_for_device(
     return 1
 
 
+def stored_factor(value: Decimal | float | None) -> Decimal:
+    """A purchase's core factor as a column gives it: 1 where a database predates the column."""
+    return Decimal(str(value)) if value is not None else Decimal(1)
+
+
 def unknown_hardware(
     metric: Metric, processors: int | None, cores: int | None, min_cores_per_processor: int = 0
 ) -> str:

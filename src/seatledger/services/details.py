@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from sqlalchemy import select
 
-from seatledger.domain.licensing import Metric
+from seatledger.domain.licensing import Metric, stored_factor
 from seatledger.errors import NotFoundError
 from seatledger.services.catalog.queries import EntitlementQuery, EntitlementRow
 from seatledger.services.catalog.service import EntitlementInput
@@ -35,7 +33,7 @@ def entitlement(ctx: Context, entitlement_id: int) -> tuple[EntitlementInput, in
             reseller=e.reseller,
             notes=e.notes,
             min_cores_per_processor=e.min_cores_per_processor,
-            core_factor=Decimal(str(e.core_factor)) if e.core_factor is not None else Decimal(1),
+            core_factor=stored_factor(e.core_factor),
         )
         return data, int(vendor_id or 0)
 

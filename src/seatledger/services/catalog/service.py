@@ -9,7 +9,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 
 from seatledger.domain import validation
-from seatledger.domain.licensing import Metric
+from seatledger.domain.licensing import Metric, stored_factor
 from seatledger.domain.roles import Permission
 from seatledger.errors import NotFoundError, ValidationError
 from seatledger.services import lookups
@@ -143,9 +143,9 @@ def _units_change(entitlement: Entitlement, data: EntitlementInput) -> bool:
     if Metric(data.metric) is not Metric.PER_CORE:
         return False
     factor = validation.core_factor(data.core_factor)
-    old = Decimal(str(entitlement.core_factor)) if entitlement.core_factor is not None else 1
     return bool(
-        data.min_cores_per_processor != entitlement.min_cores_per_processor or factor != old
+        data.min_cores_per_processor != entitlement.min_cores_per_processor
+        or factor != stored_factor(entitlement.core_factor)
     )
 
 

@@ -28,7 +28,7 @@ from sqlalchemy import ColumnElement, and_, false, func, or_, select, true, unio
 from sqlalchemy.orm import Session
 
 from seatledger.domain import metrics
-from seatledger.domain.licensing import Metric, unknown_hardware
+from seatledger.domain.licensing import Metric, stored_factor, unknown_hardware
 from seatledger.lazy import LazyModule
 from seatledger.progress import SILENT, Progress
 from seatledger.services.core.context import Context
@@ -129,6 +129,10 @@ class PositionRow:
         if len(self.unit_costs) < 2 or not self.shortfall:
             return {}
         return {c: (cost * self.shortfall).quantize(Decimal("0.01")) for c, cost in self.unit_costs}
+
+    def true_ups_text(self, between: str = " or ") -> str:
+        """:attr:`true_ups` as shown: "220.00 EUR or 400.00 USD" ("" when there are none)."""
+        return between.join(f"{v:,.2f} {c}" for c, v in self.true_ups.items())
 
     @property
     def title(self) -> str:
@@ -447,7 +451,7 @@ def _read(session: Session, day: dt.date, step: Callable[[int, int], None]) -> _
             slot.by_currency[currency] = (units + qty, total + Decimal(str(cost)) * qty)
         slot.currencies.add(currency)
         slot.min_cores = max(slot.min_cores, min_cores or 0)
-        slot.core_factors.add(Decimal(str(factor if factor is not None else 1)))
+        slot.core_factors.add(stored_factor(factor))
     primary: dict[int, Metric] = {}
     for (pid, metric), _slot in sorted(owned.items(), key=lambda kv: (-kv[1].quantity, kv[0][1])):
         primary.setdefault(pid, metric)
@@ -856,7 +860,7 @@ def _findings(
                     + (f", true-up {row.true_up:,.2f} {row.currency}" if row.true_up else "")
                     + (
                         ", true-up "
-                        + " or ".join(f"{v:,.2f} {c}" for c, v in row.true_ups.items())
+                        + row.true_ups_text()
                         + " (at the average price in each currency bought in)"
                         if row.true_ups
                         else ""

@@ -20,6 +20,7 @@ from seatledger.domain.licensing import (
     LimitState,
     Metric,
     check_assignment,
+    stored_factor,
     units_for_device,
     unknown_hardware,
 )
@@ -46,11 +47,6 @@ class AssignResult:
 def _chunks(values: Sequence[int]) -> Iterable[Sequence[int]]:
     for start in range(0, len(values), _CHUNK):
         yield values[start : start + _CHUNK]
-
-
-def _factor(value: Decimal | None) -> Decimal:
-    """A purchase's core factor as stored (1 where a database predates the column)."""
-    return Decimal(str(value)) if value is not None else Decimal(1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +91,7 @@ class _Target:
             term_start=row.term_start,
             term_end=row.term_end,
             min_cores_per_processor=row.min_cores_per_processor,
-            core_factor=_factor(row.core_factor),
+            core_factor=stored_factor(row.core_factor),
         )
 
 
@@ -168,7 +164,7 @@ class SeatService:
             if found is None:
                 raise NotFoundError(f"License {entitlement_id} does not exist.")
             metric, min_cores = Metric(found.metric), found.min_cores_per_processor
-            factor = _factor(found.core_factor)
+            factor = stored_factor(found.core_factor)
             units: dict[int, int | None] = {}
             for chunk in _chunks(list(dict.fromkeys(device_ids))):
                 for did, processors, cores in session.execute(

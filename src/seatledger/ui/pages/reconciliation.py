@@ -92,11 +92,7 @@ _POSITION_COLUMNS: list[ListColumn[PositionRow]] = [
     ),
     ListColumn(
         "True-up",
-        lambda r: (
-            " or ".join(f"{v:,.2f} {c}" for c, v in r.true_ups.items())
-            if r.true_ups
-            else r.true_up or None
-        ),
+        lambda r: r.true_ups_text() if r.true_ups else r.true_up or None,
         numeric=True,
         tip="Shortfall × the purchases' average unit cost",
         bad=lambda r: r.shortfall > 0,

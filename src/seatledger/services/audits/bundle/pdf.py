@@ -355,7 +355,7 @@ def _position(report: ReportInput, s: _Styles) -> list[Flowable]:
                 ),
                 _n(r.unlicensed, s.num),
                 Paragraph(
-                    "<br/>or ".join(f"{v:,.2f} {c}" for c, v in r.true_ups.items())
+                    r.true_ups_text("<br/>or ")
                     if r.true_ups
                     else "–"
                     if true_up is None
