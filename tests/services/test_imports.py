@@ -1035,7 +1035,7 @@ def test_usage_csv(admin: Services, tmp_path: Path) -> None:
     admin.rules.add(RuleInput(autocad, "AutoCAD"))
     result = commit(admin, write(tmp_path, "usage.csv", USAGE), Kind.USAGE)
     assert (result.rows, result.inserted) == (3, 3)
-    assert any("1 user name matches no person (e.g. ghost)" in n for n in result.notes)
+    assert any("1 user name matches no person (e.g. ghost, line 4)" in n for n in result.notes)
     assert sessions(admin.db) == [
         ("AutoCAD", "CORP\\bob", dt.datetime(2026, 3, 2, 8, tzinfo=dt.UTC), None, "E2"),
         (

@@ -814,7 +814,7 @@ def _usage(
     normalizer = load_normalizer(session)
     products: dict[tuple[str, str], int | None] = {}
     before_max = bulk.max_id("usage_session")
-    unknown_users: set[str] = set()
+    unknown_users: dict[str, int] = {}  # user name -> the first line naming it
     seen = bulk.stamp(snapshot.taken_at) if snapshot is not None else None
 
     def rows() -> Iterator[tuple[Any, ...]]:
@@ -829,7 +829,7 @@ def _usage(
                 products[key] = normalizer.product_of(RawTitle("", record.feature))
             person_id = _owner(people, record.user)
             if person_id is None:
-                unknown_users.add(record.user)
+                unknown_users.setdefault(record.user, record.line)
             yield (
                 record.feature,
                 record.user,
@@ -880,9 +880,11 @@ def _usage(
         ).rowcount
         done.notes.extend(snapshot.notes)
     if unknown_users:
+        example = min(unknown_users)
+        where = f", line {unknown_users[example]}" if unknown_users[example] > 0 else ""
         done.notes.append(
             f"{plural(len(unknown_users), 'user name')} {agree(len(unknown_users), 'matches')} "
-            f"no person (e.g. {sorted(unknown_users)[0]})."
+            f"no person (e.g. {example}{where})."
         )
     unmatched = sum(1 for value in products.values() if value is None)
     if unmatched:
