@@ -36,7 +36,7 @@ _KIND_LABELS = {
     Kind.DEVICES: "Devices (hardware inventory)",
     Kind.INVENTORY: "Installed software (inventory)",
     Kind.ENTITLEMENTS: "Entitlements (purchase records)",
-    Kind.USAGE: "Concurrent usage (license server)",
+    Kind.USAGE: "Usage (license server, Microsoft 365 activity)",
     Kind.SNIPEIT: "Snipe-IT licenses",
 }
 

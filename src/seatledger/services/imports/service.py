@@ -25,7 +25,7 @@ from sqlalchemy import Select, select
 from seatledger.domain import canonical
 from seatledger.domain.roles import Permission
 from seatledger.errors import KnownError, NotFoundError, ValidationError
-from seatledger.ingest import flexlm, flexlm_log
+from seatledger.ingest import flexlm, flexlm_log, m365
 from seatledger.ingest.formats import FIELDS, Detection, Kind, detect
 from seatledger.ingest.recognize import unsupported_format
 from seatledger.ingest.records import InstallChunk, InstallRecord, Record, RowReader
@@ -186,6 +186,13 @@ class _Opened:
     snapshot: flexlm.Snapshot | None
     installs: Iterator[InstallChunk] | None = None  # an inventory's rows, in chunks
     notes: list[str] = field(default_factory=list)  # a debug log's, complete once records are read
+    report: m365.ActiveUserReport | None = None  # a Microsoft 365 active user detail report
+
+    def rows_read(self, records: int) -> int:
+        """The file's rows read (``records`` where the file is not read as rows of a table)."""
+        if self.reader is not None:
+            return self.reader.rows_read
+        return self.report.rows_read if self.report is not None else records
 
     def close(self) -> None:
         """Release the file, however far it was read."""
@@ -282,7 +289,6 @@ class ImportService:
                     ImportBatch.sha256 == facts.sha256,
                 )
             )
-        reader = opened.reader
         return Preview(
             facts=facts,
             kind=options.kind,
@@ -293,7 +299,7 @@ class ImportService:
             sample=scan.sample,
             problems=list(problems),
             problem_count=problems.total,
-            rows=reader.rows_read if reader is not None else scan.count,
+            rows=opened.rows_read(scan.count),
             records=scan.count,
             date_order=options.date_order or dates.order,
             date_note=date_note,
@@ -423,7 +429,7 @@ class ImportService:
                         f"{plural(rejected.rows, 'refused row')} (line, reason and cells) "
                         f"written to {rejected.path}."
                     )
-                rows = opened.reader.rows_read if opened.reader is not None else applied.rows
+                rows = opened.rows_read(applied.rows)
                 batch.rows, batch.inserted, batch.updated = rows, applied.inserted, applied.updated
                 batch.unchanged, batch.flagged = applied.unchanged, applied.flagged
                 change.entity_id = str(batch.id)
@@ -591,6 +597,24 @@ class ImportService:
             raise ImportFileError(f"{facts.path.name}: the header row is empty.")
         if options.host:
             table = _one_machine(table, options)
+        if options.kind is Kind.USAGE and (layout := m365.layout_of(table.header)) is not None:
+            report = m365.ActiveUserReport(table, layout, problems)
+            return _Opened(
+                facts,
+                options,
+                problems,
+                dates,
+                m365.FORMAT_NAME,
+                table.delimiter_label,
+                table.header,
+                None,
+                report.records(),
+                None,
+                table,
+                None,
+                notes=report.notes,
+                report=report,
+            )
         detection = detect(options.kind, table.header, options.mapping, options.mapping_name)
         reader = RowReader(table, detection, dates, problems)
         inventory = detection.complete and options.kind is Kind.INVENTORY
@@ -635,6 +659,11 @@ def _skip_refusal(opened: _Opened) -> str:
         return (
             f"{name} is an inventory: a refused row would read as software removed from its "
             "machine. Fix the file and import it whole."
+        )
+    if opened.report is not None:
+        return (
+            f"{name} is a Microsoft 365 activity report: a refused row would read as a user with "
+            "no activity, whose seats would look unused. Fix the file and import it whole."
         )
     if opened.options.full_export:
         return (

@@ -1155,7 +1155,7 @@ def _holders(
         for person_id, name in _users(session, pid, day) if metric is primary else []:
             merged.setdefault(
                 ("person", person_id),
-                Holder("person", person_id, name, "checked it out on the license server"),
+                Holder("person", person_id, name, "used it (license server or service activity)"),
             )
     else:
         for holder, _ in installs:

@@ -39,6 +39,7 @@ from PySide6.QtWidgets import (
     QWizardPage,
 )
 
+from seatledger.ingest import m365
 from seatledger.ingest.formats import FIELDS, FORMATS, Kind, detect
 from seatledger.ingest.tabular import Problem
 from seatledger.ingest.values import DateOrder
@@ -104,7 +105,7 @@ def known_layouts(kind: Kind) -> str:
     """What page one says about the layouts of ``kind`` recognized without help."""
     names = [f.name for f in FORMATS if f.kind is kind]
     if kind is Kind.USAGE:
-        names.insert(0, "FlexNet lmstat -a output")
+        names[:0] = ["FlexNet lmstat -a output", f"the {m365.FORMAT_NAME} report"]
     known = f"Recognized as they are: {', '.join(names)}. " if names else ""
     return (
         f"{known}Other files are matched by their column names; a field still without a column "
