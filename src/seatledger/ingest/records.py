@@ -113,7 +113,19 @@ class UsageRecord:
     handle: str = ""  # the server's handle of the checkout: two sessions in a minute differ
 
 
-Record = PersonRecord | DeviceRecord | InstallRecord | EntitlementRecord | UsageRecord
+@dataclass(frozen=True, slots=True)
+class GrantRecord:
+    """One FEATURE or INCREMENT line of a license file, as ``lmstat -i`` lists it."""
+
+    line: int
+    feature: str
+    version: str
+    count: int | None  # None: uncounted (0 or "uncounted" in the file)
+    vendor: str  # the vendor daemon that serves it
+    expires: dt.date | None  # None: never (permanent, or a year of 0)
+
+
+Record = PersonRecord | DeviceRecord | InstallRecord | EntitlementRecord | UsageRecord | GrantRecord
 
 
 @dataclass(slots=True)
