@@ -24,7 +24,7 @@ from seatledger.services.directory.queries import PeopleQuery
 from seatledger.services.imports.options import ImportOptions
 from seatledger.services.ledger.activity import ActivityFilter, ActivityQuery
 from seatledger.services.operators.session import Services
-from seatledger.store.models import Device
+from seatledger.store.models import Device, LicenseGrant
 from seatledger.ui.dialogs.import_wizard import ImportWizard, MapColumnsDialog, ProblemModel
 from seatledger.ui.table_model import KEY_ROLE
 from seatledger.ui.tasks import SyncRunner
@@ -491,3 +491,21 @@ def test_an_export_of_one_machine_imports_with_the_host_name_typed(
     assert wizard.imported.inserted == 1
     with admin.db.read() as session:
         assert session.scalars(select(Device.hostname)).all() == ["NW-LT-0102"]
+
+
+def test_license_file_grants_import_with_the_server_typed(
+    qtbot: QtBot, open_wizard: Callable[..., ImportWizard], admin: Services
+) -> None:
+    path = Path(__file__).parents[1] / "data" / "lmstat_i" / "windows_one_feature.txt"
+    wizard = open_wizard(path, Kind.GRANTS)
+    page = wizard.choose_page
+    assert page.server_edit.isVisible()  # 'lmstat -i' output names no server
+    assert not page.host_edit.isVisible()
+    qtbot.keyClicks(page.server_edit, "27000@cadlic-w2")
+    press(qtbot, wizard, QWizard.WizardButton.NextButton)
+    press(qtbot, wizard, QWizard.WizardButton.CommitButton)
+    assert wizard.imported is not None
+    assert wizard.imported.inserted == 2  # CAD_DESIGNER, lines 10 and 11
+    with admin.db.read() as session:
+        stored = session.execute(select(LicenseGrant.server, LicenseGrant.count)).all()
+    assert sorted(stored, key=lambda r: r[1]) == [("27000@cadlic-w2", 2), ("27000@cadlic-w2", 6)]

@@ -37,6 +37,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         date_order=DateOrder(args.date_order) if args.date_order else None,
         full_export=args.full,
         host=args.host,
+        server=args.server,
         skip_invalid=args.skip_invalid,
         rejects=rejects if args.skip_invalid else None,
     )

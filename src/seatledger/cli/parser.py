@@ -182,10 +182,11 @@ def build_parser() -> argparse.ArgumentParser:
     _auth_args(departed)
     departed.add_argument("--reason", default="People who left the organization")
 
-    kinds = ("people", "devices", "inventory", "entitlements", "usage", "snipeit")
+    kinds = ("people", "devices", "inventory", "entitlements", "usage", "snipeit", "grants")
     imp = sub.add_parser(
         "import",
-        help="import a CSV, XLSX or lmstat file; exit 1, committing nothing, if it has problems",
+        help="import a CSV, XLSX or lmstat file (grants: 'lmstat -i' output); exit 1, committing "
+        "nothing, if it has problems",
     )
     imp.add_argument("kind", choices=kinds)
     imp.add_argument("file")
@@ -207,6 +208,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--host",
         default="",
         help="inventory: the machine an export of one machine lists (it has no host column)",
+    )
+    imp.add_argument(
+        "--server",
+        default="",
+        metavar="PORT@HOST",
+        help="grants: the license server (or license file) 'lmstat -i' read; its newer import "
+        "replaces the grants",
     )
     imp.add_argument(
         "--skip-invalid",

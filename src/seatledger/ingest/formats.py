@@ -24,6 +24,7 @@ class Kind(StrEnum):
     ENTITLEMENTS = "entitlements"
     USAGE = "usage"
     SNIPEIT = "snipeit"
+    GRANTS = "grants"
 
     @property
     def label(self) -> str:
@@ -38,6 +39,7 @@ _KIND_LABELS = {
     Kind.ENTITLEMENTS: "Entitlements (purchase records)",
     Kind.USAGE: "Usage (license server, Microsoft 365 activity)",
     Kind.SNIPEIT: "Snipe-IT licenses",
+    Kind.GRANTS: "License file grants (FlexNet lmstat -i)",
 }
 
 
@@ -561,6 +563,9 @@ FIELDS: Mapping[Kind, tuple[Field, ...]] = {
         _f("supplier", "Supplier"),
         _f("serial", "Product key", "serial", "license key", "serial number"),
     ),
+    # Read from 'lmutil lmstat -i' output only (ingest.flexlm_grants), never from a table: the
+    # import service opens no table for grants, and no export has a column of this name.
+    Kind.GRANTS: (_f("feature_lines", "Feature lines of 'lmutil lmstat -i'", required=True),),
 }
 
 

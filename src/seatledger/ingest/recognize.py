@@ -13,10 +13,11 @@ from seatledger.ingest.flexlm_log import looks_like_debug_log
 
 _FORMATS: tuple[tuple[re.Pattern[str], str], ...] = (
     (
-        re.compile(r"lmstat -i does not give information|^Feature\s+Version\s+#licenses", re.M),
-        "FlexNet 'lmutil lmstat -i' output (the features a license file grants, not who uses "
-        "them). Import the output of 'lmutil lmstat -a' for usage, and record the purchases as "
-        "entitlements",
+        re.compile(r"lmstat -i does not give information|^Feature\s+Version\s+#\s?licenses", re.M),
+        "FlexNet 'lmutil lmstat -i' output: the features a license file grants, not who uses "
+        "them. Import it as license file grants ('seatledger import grants FILE --server "
+        "PORT@HOST'), which are compared with the purchases; import the output of 'lmutil "
+        "lmstat -a' for usage",
     ),
     (
         # lmutil's banner with no status line after it: 'lmutil lmstat -v' (the version only,

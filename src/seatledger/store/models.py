@@ -349,6 +349,28 @@ class UsageSession(Base):
     seen_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
 
+class LicenseGrant(Base):
+    """A FEATURE or INCREMENT line of a license file, as 'lmutil lmstat -i' listed it.
+
+    Evidence of what a license server can issue, compared with the purchases: the newest import
+    for a server replaces that server's grants (the output names no server; the import does).
+    """
+
+    __tablename__ = "license_grant"
+    __table_args__ = (Index("ix_license_grant_server", "server"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    server: Mapped[str] = mapped_column(String(255))  # PORT@HOST, or the license file read
+    vendor_daemon: Mapped[str] = mapped_column(String(200))
+    feature: Mapped[str] = mapped_column(String(200))
+    version: Mapped[str] = mapped_column(String(100))
+    count: Mapped[int | None] = mapped_column(Integer)  # None: uncounted
+    expires: Mapped[dt.date | None] = mapped_column(Date)  # None: permanent
+    line: Mapped[int] = mapped_column(Integer)
+    import_id: Mapped[int] = mapped_column(Integer)
+    listed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))  # lmutil's
+
+
 class NormalizationRule(Base):
     """Maps raw titles (exact, wildcard or regex; optional version range) to a product."""
 

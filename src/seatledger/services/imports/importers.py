@@ -12,20 +12,21 @@ import datetime as dt
 import queue
 import threading
 from array import array
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from itertools import pairwise, repeat
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import SingletonThreadPool
 
 from seatledger.domain.licensing import Metric
 from seatledger.domain.normalization import Normalizer, RawTitle
-from seatledger.ingest import flexlm
+from seatledger.ingest import flexlm, flexlm_grants
 from seatledger.ingest.formats import Kind
 from seatledger.ingest.records import (
     DeviceRecord,
@@ -40,7 +41,7 @@ from seatledger.ingest.tabular import Problem
 from seatledger.services.imports.options import ImportOptions
 from seatledger.services.imports.rules import load_normalizer
 from seatledger.store.bulk import Bulk
-from seatledger.store.models import Entitlement, Product, Vendor
+from seatledger.store.models import Entitlement, LicenseGrant, Product, Vendor
 from seatledger.text import agree, plural
 
 
@@ -907,6 +908,83 @@ def _checkout_servers(snapshot: flexlm.Snapshot) -> set[str]:
         if host:
             named.add(f"{host}/{port}".lower())
     return named
+
+
+# -- license file grants --------------------------------------------------------------------------
+
+
+def apply_grants(
+    session: Session,
+    server: str,
+    batch_id: int,
+    listing: flexlm_grants.GrantList,
+    problems: list[Problem],
+) -> Applied:
+    """Replace ``server``'s grants with the ones ``listing`` holds (the newest import counts).
+
+    A grant like one the server had (same daemon, feature, version, count and expiry) counts
+    as unchanged, the others as new, and those it no longer lists as no longer present.
+    """
+    del problems  # an 'lmstat -i' output is checked whole by its reader
+    done = Applied()
+    name = server.strip()
+    same_server = func.lower(LicenseGrant.server) == name.lower()
+    before = list(session.scalars(select(LicenseGrant).where(same_server)))
+    kept = Counter(
+        _grant_key(g.vendor_daemon, g.feature, g.version, g.count, g.expires) for g in before
+    )
+    for grant in before:
+        session.delete(grant)
+    session.flush()
+    for record in listing.grants:
+        done.rows += 1
+        key = _grant_key(
+            record.vendor, record.feature, record.version, record.count, record.expires
+        )
+        if kept[key]:
+            kept[key] -= 1
+            done.unchanged += 1
+        else:
+            done.inserted += 1
+        session.add(
+            LicenseGrant(
+                server=name,
+                vendor_daemon=record.vendor,
+                feature=record.feature,
+                version=record.version,
+                count=record.count,
+                expires=record.expires,
+                line=record.line,
+                import_id=batch_id,
+                listed_at=listing.taken_at,
+            )
+        )
+    done.removed = sum(kept.values())
+    session.flush()
+    earlier = max((g.listed_at for g in before if g.listed_at is not None), default=None)
+    if earlier is not None and listing.taken_at is not None:
+        earlier = earlier if earlier.tzinfo is not None else earlier.replace(tzinfo=dt.UTC)
+        if earlier > listing.taken_at:
+            done.notes.append(
+                f"This output was listed on {listing.taken_at:%Y-%m-%d %H:%M}, before the one it "
+                f"replaces ({earlier:%Y-%m-%d %H:%M}): the newest import of {name} counts."
+            )
+    normalizer = load_normalizer(session)
+    features = {g.feature for g in listing.grants}
+    unmatched = sorted(f for f in features if normalizer.product_of(RawTitle("", f)) is None)
+    if unmatched:
+        done.notes.append(
+            f"{plural(len(unmatched), 'feature')} {agree(len(unmatched), 'matches')} no "
+            f"normalization rule (e.g. {unmatched[0]}); a grant is compared with the purchases "
+            "once a rule maps its feature to a product."
+        )
+    return done
+
+
+def _grant_key(
+    vendor: str, feature: str, version: str, count: int | None, expires: dt.date | None
+) -> tuple[str, str, str, int | None, dt.date | None]:
+    return (vendor.lower(), feature, version, count, expires)
 
 
 # -- entitlements ---------------------------------------------------------------------------------

@@ -19,6 +19,9 @@ class ImportOptions:
     date_order: DateOrder | None = None
     full_export: bool = False  # people: everyone active who is not in the file is flagged
     host: str = ""  # inventory or devices: the one machine a file without host names lists
+    # Grants: the license server (PORT@HOST) or license file 'lmstat -i' read; its output names
+    # neither, and a newer import of the same one replaces its grants.
+    server: str = ""
     # Commit the valid rows; the refused ones go, with their line and reason, to ``rejects``
     # (the default is all or nothing).
     skip_invalid: bool = False

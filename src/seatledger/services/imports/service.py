@@ -25,7 +25,7 @@ from sqlalchemy import Select, select
 from seatledger.domain import canonical
 from seatledger.domain.roles import Permission
 from seatledger.errors import KnownError, NotFoundError, ValidationError
-from seatledger.ingest import flexlm, flexlm_log, m365
+from seatledger.ingest import flexlm, flexlm_grants, flexlm_log, m365
 from seatledger.ingest.formats import FIELDS, Detection, Kind, detect
 from seatledger.ingest.recognize import unsupported_format
 from seatledger.ingest.records import InstallChunk, InstallRecord, Record, RowReader
@@ -187,6 +187,7 @@ class _Opened:
     installs: Iterator[InstallChunk] | None = None  # an inventory's rows, in chunks
     notes: list[str] = field(default_factory=list)  # a debug log's, complete once records are read
     report: m365.ActiveUserReport | None = None  # a Microsoft 365 active user detail report
+    grants: flexlm_grants.GrantList | None = None  # an 'lmstat -i' output's feature lines
 
     def rows_read(self, records: int) -> int:
         """The file's rows read (``records`` where the file is not read as rows of a table)."""
@@ -362,7 +363,7 @@ class ImportService:
             _may_skip(opened)
         permission = (
             Permission.EDIT_LICENSES
-            if options.kind in {Kind.ENTITLEMENTS, Kind.SNIPEIT}
+            if options.kind in {Kind.ENTITLEMENTS, Kind.SNIPEIT, Kind.GRANTS}
             else Permission.EDIT_DIRECTORY
         )
         written: list[Path] = []
@@ -403,6 +404,10 @@ class ImportService:
                     chunks = _watch_chunks(opened.installs, opened.reader, progress, facts)
                     applied = importers.apply_inventory(
                         change.session, batch.id, change.now, chunks, facts.size // 100
+                    )
+                elif opened.grants is not None:
+                    applied = importers.apply_grants(
+                        change.session, options.server, batch.id, opened.grants, problems
                     )
                 else:
                     applied = importers.apply(
@@ -553,6 +558,8 @@ class ImportService:
         self, facts: FileFacts, options: ImportOptions, problems: _Problems, dates: DateReader
     ) -> _Opened:
         head = ""
+        if options.kind is Kind.GRANTS:
+            return self._open_grants(facts, options, problems, dates)
         if facts.kind == "csv":
             with facts.path.open(encoding=facts.encoding, errors="replace") as handle:
                 head = handle.read(8192)
@@ -634,6 +641,48 @@ class ImportService:
             reader.install_chunks(numbered=SAMPLE_ROWS) if inventory else None,
         )
 
+    def _open_grants(
+        self, facts: FileFacts, options: ImportOptions, problems: _Problems, dates: DateReader
+    ) -> _Opened:
+        """An 'lmutil lmstat -i' output, and the server it is of (which it does not name).
+
+        Raises:
+            ImportFileError: the file is not 'lmstat -i' output, or no server was named.
+        """
+        head = ""
+        if facts.kind == "csv":
+            with facts.path.open(encoding=facts.encoding, errors="replace") as handle:
+                head = handle.read(8192)
+        if not flexlm_grants.looks_like_grants(head):
+            raise ImportFileError(
+                f"{facts.path.name} is not the output of 'lmutil lmstat -i' (no 'Feature  "
+                "Version  #licenses' table and no 'lmstat -i' note): license file grants are "
+                "read from that output only."
+            )
+        server = options.server.strip()
+        if not server or len(server) > 255:
+            raise ImportFileError(
+                f"{facts.path.name}: name the license server (PORT@HOST, as in 27000@lic01) or "
+                "the license file 'lmstat -i' read, in 255 characters at most: its output names "
+                "neither, and a newer import of the same one replaces its grants."
+            )
+        listing = flexlm_grants.read_grants(facts, problems)
+        return _Opened(
+            facts,
+            options,
+            problems,
+            dates,
+            flexlm_grants.FORMAT_NAME,
+            "",
+            [],
+            None,
+            iter(listing.grants),
+            None,
+            None,
+            None,
+            grants=listing,
+        )
+
 
 REJECTED_LINES_LOGGED = 1000  # the ledger names the first lines; the file's hash covers all
 
@@ -650,6 +699,11 @@ def _skip_refusal(opened: _Opened) -> str:
     """Why refused rows of this file cannot be skipped: a missing row would change the meaning of
     the rest ("" when they can)."""
     name = opened.facts.path.name
+    if opened.grants is not None:
+        return (
+            f"{name} lists what a license file grants: it must be read whole (a refused line "
+            "would read as a feature no longer granted). Fix the file, or save it again."
+        )
     if opened.snapshot is not None:
         return (
             f"{name} is a license-server snapshot: it must be read whole (a refused line would "
@@ -867,6 +921,7 @@ def record_fields(kind: Kind) -> list[str]:
         Kind.ENTITLEMENTS: rec.EntitlementRecord,
         Kind.SNIPEIT: rec.EntitlementRecord,
         Kind.USAGE: rec.UsageRecord,
+        Kind.GRANTS: rec.GrantRecord,
     }[kind]
     names = [f.name for f in dataclasses.fields(cls)]
     return [n.replace("_", " ").capitalize() for n in names if n != "line"]

@@ -106,6 +106,13 @@ def known_layouts(kind: Kind) -> str:
     names = [f.name for f in FORMATS if f.kind is kind]
     if kind is Kind.USAGE:
         names[:0] = ["FlexNet lmstat -a output", f"the {m365.FORMAT_NAME} report"]
+    if kind is Kind.GRANTS:
+        return (
+            "The output of 'lmutil lmstat -i' (or 'lmstat -i -c license.dat'): the features a "
+            "license file grants, with their counts and expiry dates, compared with the "
+            "purchases on the Reconciliation page. Name the server it was read from: a newer "
+            "import of the same server replaces its grants."
+        )
     known = f"Recognized as they are: {', '.join(names)}. " if names else ""
     return (
         f"{known}Other files are matched by their column names; a field still without a column "
@@ -375,6 +382,12 @@ class ChoosePage(QWizardPage):
             "A registry or Win32_Product listing run on one machine has no host column: "
             "name the machine it lists."
         )
+        self.server_edit = QLineEdit()
+        self.server_edit.setPlaceholderText("PORT@HOST, as in 27000@lic01, or the license file")
+        self.server_edit.setToolTip(
+            "The output of 'lmstat -i' names no server: name the one it was read from. A newer "
+            "import of the same server replaces its grants."
+        )
         self.layouts = QLabel()
         self.layouts.setWordWrap(True)
         self.layouts.setObjectName("knownLayouts")
@@ -395,6 +408,9 @@ class ChoosePage(QWizardPage):
         host_label = QLabel("&Host name:")
         host_label.setBuddy(self.host_edit)
         form.addRow(host_label, wide(self.host_edit))
+        server_label = QLabel("License &server:")
+        server_label.setBuddy(self.server_edit)
+        form.addRow(server_label, wide(self.server_edit))
         self._form = form
 
         layout = QVBoxLayout(self)
@@ -411,6 +427,7 @@ class ChoosePage(QWizardPage):
         self.mapping_combo.currentIndexChanged.connect(self._edited)
         self.full_export.toggled.connect(self._edited)
         self.host_edit.textChanged.connect(self._edited)
+        self.server_edit.textChanged.connect(self._edited)
         self.browse_button.clicked.connect(self._browse)
         self.strip.busy_changed.connect(self._busy_changed)
         self._kind_changed()
@@ -462,6 +479,7 @@ class ChoosePage(QWizardPage):
     def _kind_changed(self) -> None:
         self._form.setRowVisible(self.full_export, self.kind is Kind.PEOPLE)
         self._form.setRowVisible(self.host_edit, self.kind is Kind.INVENTORY)
+        self._form.setRowVisible(self.server_edit, self.kind is Kind.GRANTS)
         self.layouts.setText(known_layouts(self.kind))
         self.reload_mappings()
         self._edited()
@@ -487,6 +505,7 @@ class ChoosePage(QWizardPage):
             mapping_name=mapping_name,
             full_export=self.full_export.isChecked() and kind is Kind.PEOPLE,
             host=self.host_edit.text().strip() if kind is Kind.INVENTORY else "",
+            server=self.server_edit.text().strip() if kind is Kind.GRANTS else "",
         )
         previous = self._wizard.import_options
         if previous is None or previous.kind is not kind or self._wizard.path != path:
@@ -532,6 +551,7 @@ class ChoosePage(QWizardPage):
             widget.setEnabled(not busy)
         self.full_export.setEnabled(not busy)
         self.host_edit.setEnabled(not busy)
+        self.server_edit.setEnabled(not busy)
         self.completeChanged.emit()
         if not busy:
             if self._advance and not self._in_validate:
