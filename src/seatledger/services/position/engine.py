@@ -32,6 +32,7 @@ from seatledger.domain.licensing import Metric, stored_factor, unknown_hardware
 from seatledger.lazy import LazyModule
 from seatledger.progress import SILENT, Progress
 from seatledger.services.core.context import Context
+from seatledger.services.position import grants
 from seatledger.services.usage.sessions import checked_in, out_during, sampling_interval
 from seatledger.store.bulk import Bulk
 from seatledger.store.models import (
@@ -170,6 +171,10 @@ class FindingKind(StrEnum):
     UNKNOWN_HARDWARE = "unknown_hardware"
     FACTORS_DIFFER = "core_factors_differ"
     USED_WITHOUT_SEAT = "used_without_seat"
+    # A license file ('lmstat -i' grants) against the purchases: see services.position.grants.
+    GRANTS_OVER = grants.OVER
+    GRANTS_UNDER = grants.UNDER
+    GRANTS_EXPIRY = grants.EXPIRY
 
     @property
     def label(self) -> str:
@@ -187,6 +192,9 @@ _FINDING_LABELS = {
     FindingKind.UNKNOWN_HARDWARE: "Hardware unknown",
     FindingKind.FACTORS_DIFFER: "Core factors differ",
     FindingKind.USED_WITHOUT_SEAT: "Used without a seat",
+    FindingKind.GRANTS_OVER: "License file grants more",
+    FindingKind.GRANTS_UNDER: "License file grants fewer",
+    FindingKind.GRANTS_EXPIRY: "License file expiry differs",
 }
 
 
@@ -1051,6 +1059,10 @@ def _findings(
         facts.seat_entitlement[unused],
         "{seats} of {entitlement} with no install or use in " + f"{plural(shelf_days, 'day')}",
     )
+    found += [
+        Finding(FindingKind(d.kind), d.product_id, d.vendor, d.product, None, d.count, d.text)
+        for d in grants.disagreements(session, facts.day)
+    ]
     found.sort(key=lambda f: (list(FindingKind).index(f.kind), f.vendor.lower(), f.product.lower()))
     return found
 
@@ -1315,6 +1327,9 @@ def _install_holders(session: Session, pid: int, day: dt.date) -> list[tuple[Hol
 def _finding_rows(
     session: Session, finding: Finding, day: dt.date, shelf_days: int
 ) -> list[Holder]:
+    if finding.kind.value in {grants.OVER, grants.UNDER, grants.EXPIRY}:
+        found = grants.rows(session, finding.product_id, day)
+        return [Holder(r.kind, r.id, r.name, r.detail, r.since) for r in found][:DETAIL_LIMIT]
     moment = end_of(day)
     if finding.kind is FindingKind.OVER_DEPLOYED:
         metric = next(
