@@ -583,3 +583,45 @@ def test_file_import_opens_the_wizard_for_those_who_may_import(
     assert isinstance(seen[0], ImportWizard)
     viewer = make_window(as_role(Role.VIEWER))
     assert not viewer.menu_actions["import"].isEnabled()
+
+
+def test_a_license_file_granting_more_than_bought_is_a_finding_with_its_lines_behind_it(
+    qtbot: QtBot, qtmodeltester: ModelTester, make_window: MakeWindow, admin: Services
+) -> None:
+    from PySide6.QtCore import QDate
+
+    from seatledger.domain.licensing import Metric
+    from seatledger.ingest.formats import Kind
+    from seatledger.services.catalog.service import EntitlementInput
+    from seatledger.services.imports.options import ImportOptions
+    from seatledger.services.imports.rules import RuleInput
+    from seatledger.services.position.engine import FindingKind
+
+    vendor = admin.catalog.add_vendor("MathWorks")
+    product = admin.catalog.add_product(vendor, "MATLAB")
+    admin.rules.add(RuleInput(product, "MATLAB"))
+    admin.catalog.add_entitlement(
+        EntitlementInput(
+            product, Metric.CONCURRENT, 45, name="MATLAB campus", term_end=dt.date(2027, 12, 31)
+        )
+    )
+    grants = Path(__file__).parents[1] / "data" / "lmstat_i" / "v11_16_two_daemons.txt"
+    admin.imports.commit(grants, ImportOptions(Kind.GRANTS, server="27000@lic01"))
+    window = make_window(admin)
+    qtbot.keyClick(window.licenses.table, Qt.Key.Key_3, CTRL)
+    page = window.current_page()
+    assert isinstance(page, ReconciliationPage)
+    page.as_of.setDate(QDate(2027, 1, 15))
+    page.finding_kind.setCurrentIndex(page.finding_kind.findData(FindingKind.GRANTS_OVER))
+    # Lines 10 and 11 of the file grant 40 + 10 = 50 MATLAB licenses; 45 were bought.
+    assert [(f.title, f.count) for f in page.finding_model.rows] == [("MathWorks MATLAB", 5)]
+    page.finding_view.selectRow(0)
+    assert sorted((h.kind, h.detail) for h in page.holder_model.rows) == [
+        ("entitlement", "45 Concurrent, term until 2027-12-31"),
+        ("grant", "10 licenses, expires 2027-06-30; MLM on 27000@lic01, line 11"),
+        ("grant", "40 licenses, expires 2027-12-31; MLM on 27000@lic01, line 10"),
+    ]
+    assert "License file grants more</b> — MathWorks MATLAB: the license files grant 50" in (
+        page.holder_title.text()
+    )
+    qtmodeltester.check(page.holder_model)

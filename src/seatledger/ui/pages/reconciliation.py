@@ -358,12 +358,13 @@ class ReconciliationPage(Page):
             )
         ]
         self.position_model.set_rows(rows)
+        # Qt hands the kind back as a plain string: compared by value, not identity.
         kind = self.finding_kind.currentData()
         self.finding_model.set_rows(
             [
                 f
                 for f in position.findings
-                if (kind is None or f.kind is kind) and (not needle or needle in f.title.lower())
+                if (kind is None or f.kind == kind) and (not needle or needle in f.title.lower())
             ]
         )
         header = self.position_view.horizontalHeader()
