@@ -49,7 +49,15 @@ def test_the_preview_samples_the_grants(admin: Services) -> None:
     options = ImportOptions(Kind.GRANTS, server="27000@lic01")
     preview = admin.imports.preview(fixture("windows_one_feature"), options)
     assert (preview.ok, preview.format_name, preview.records) == (True, "FlexNet lmstat -i", 2)
-    assert preview.sample[1] == (11, ["CAD_DESIGNER", "2026.1", "2", "cadsrv", ""])  # permanent
+    assert preview.sample == [
+        (10, ["CAD_DESIGNER", "2026.1", "6", "cadsrv", "2027-05-31"]),
+        (11, ["CAD_DESIGNER", "2026.1", "2", "cadsrv", "permanent"]),  # 31-MAY-0
+    ]
+    preview = admin.imports.preview(fixture("v11_16_two_daemons"), options)
+    assert preview.sample[4] == (
+        14,
+        ["MATLAB_Distrib_Comp_Engine", "52", "uncounted", "MLM", "2027-12-31"],
+    )
     assert GrantRecord.__slots__ == ("line", "feature", "version", "count", "vendor", "expires")
 
 

@@ -28,7 +28,13 @@ from seatledger.errors import KnownError, NotFoundError, ValidationError
 from seatledger.ingest import flexlm, flexlm_grants, flexlm_log, m365
 from seatledger.ingest.formats import FIELDS, Detection, Kind, detect
 from seatledger.ingest.recognize import unsupported_format
-from seatledger.ingest.records import InstallChunk, InstallRecord, Record, RowReader
+from seatledger.ingest.records import (
+    GrantRecord,
+    InstallChunk,
+    InstallRecord,
+    Record,
+    RowReader,
+)
 from seatledger.ingest.tabular import (
     FileFacts,
     ImportFileError,
@@ -895,6 +901,14 @@ def _install_sample(chunk: InstallChunk, wanted: int) -> list[tuple[int, list[st
 
 def _cells_of(record: Record) -> list[str]:
     """A record shown as the fields it fed, for the preview's sample."""
+    if isinstance(record, GrantRecord):  # empty means something there: say what
+        return [
+            record.feature,
+            record.version,
+            "uncounted" if record.count is None else str(record.count),
+            record.vendor,
+            "permanent" if record.expires is None else record.expires.isoformat(),
+        ]
     values = []
     for name in record.__slots__:
         if name == "line":
