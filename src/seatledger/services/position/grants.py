@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
@@ -58,21 +59,35 @@ class Row:
     since: str
 
 
+class _Grant(NamedTuple):
+    """A stored grant as the comparison reads it (plain rows: a position reads them all)."""
+
+    id: int
+    server: str
+    vendor_daemon: str
+    feature: str
+    version: str
+    licenses: int | None  # None: uncounted
+    expires: dt.date | None
+    line: int
+    listed_at: dt.datetime | None
+
+
 @dataclass
 class _Compared:
     """One product's grants and purchases on the date."""
 
-    grants: list[LicenseGrant] = field(default_factory=list)  # every stored one
-    in_force: list[LicenseGrant] = field(default_factory=list)
+    grants: list[_Grant] = field(default_factory=list)  # every stored one
+    in_force: list[_Grant] = field(default_factory=list)
     purchases: list[Entitlement] = field(default_factory=list)  # in term
 
     @property
     def granted(self) -> int:
-        return sum(g.count or 0 for g in self.in_force)
+        return sum(g.licenses or 0 for g in self.in_force)
 
     @property
     def uncounted(self) -> bool:
-        return any(g.count is None for g in self.in_force)
+        return any(g.licenses is None for g in self.in_force)
 
     @property
     def bought(self) -> int:
@@ -159,7 +174,7 @@ def rows(session: Session, product_id: int, day: dt.date) -> list[Row]:
             "grant",
             g.id,
             f"{g.feature} {g.version}",
-            f"{'uncounted' if g.count is None else f'{g.count:,} licenses'}, "
+            f"{'uncounted' if g.licenses is None else f'{g.licenses:,} licenses'}, "
             + ("permanent" if g.expires is None else f"expires {g.expires.isoformat()}")
             + ("" if g.id in force else " (expired on the date)")
             + f"; {g.vendor_daemon} on {g.server}, line {g.line}",
@@ -195,7 +210,18 @@ def _until(day: dt.date | None) -> str:
 
 def _compare(session: Session, day: dt.date, only: int | None = None) -> dict[int, _Compared]:
     """Per product a license file names, its grants and its purchases in term on ``day``."""
-    grants = list(session.scalars(select(LicenseGrant).order_by(LicenseGrant.id)))
+    query = select(
+        LicenseGrant.id,
+        LicenseGrant.server,
+        LicenseGrant.vendor_daemon,
+        LicenseGrant.feature,
+        LicenseGrant.version,
+        LicenseGrant.count,
+        LicenseGrant.expires,
+        LicenseGrant.line,
+        LicenseGrant.listed_at,
+    ).order_by(LicenseGrant.id)
+    grants = [_Grant(*row) for row in session.execute(query)]
     if not grants:
         return {}
     normalizer = load_normalizer(session)
