@@ -8,7 +8,13 @@ from decimal import Decimal
 import pytest
 
 from seatledger.domain import metrics
-from seatledger.domain.licensing import Metric
+from seatledger.domain.licensing import (
+    Metric,
+    UnitTable,
+    core_rate,
+    units_for_device,
+    unknown_hardware,
+)
 from seatledger.domain.metrics import Deployment, Machine, Session
 
 T0 = dt.datetime(2026, 3, 2, 8, 0)
@@ -66,12 +72,41 @@ def test_per_processor_counts_sockets() -> None:
     assert metrics.per_processor([Machine(1, 2, 16), Machine(2, 1, 4), Machine(1, 2, 16)]) == 3
 
 
-def test_custom_units_by_processor_class() -> None:
-    rates = {"xeon": 70, "power10": 120}
-    machines = [Machine(1, 2, 16, "xeon"), Machine(2, 1, 8, "power10")]
-    assert metrics.custom_units(machines, rates) == 16 * 70 + 8 * 120
-    with pytest.raises(KeyError):
-        metrics.custom_units([Machine(3, 1, 4, "arm")], rates)
+def test_units_per_core_follow_the_processor_model_by_the_purchases_table() -> None:
+    """IBM's PVU: 70 per core of an Intel Xeon, 120 per core of a POWER10.  A 2 x 16-core Xeon
+    needs 32 x 70 = 2,240 PVUs; an 8-core POWER10 8 x 120 = 960: 3,200 together."""
+    table = UnitTable.parse("Xeon=70; POWER10=120")
+    assert table is not None
+    xeon = core_rate(Decimal(1), table, "Intel(R) Xeon(R) Gold 6338 CPU @ 2.00GHz")
+    power = core_rate(Decimal(1), table, "IBM POWER10")
+    assert (xeon, power) == (Decimal(70), Decimal(120))
+    assert units_for_device(Metric.PER_CORE, 2, 32, 0, xeon) == 2_240
+    assert units_for_device(Metric.PER_CORE, 1, 8, 0, power) == 960
+    # A processor the table does not rate, or a model nobody recorded, has no rate: such a
+    # device is counted apart, never at a guessed one; without a table the factor applies.
+    assert core_rate(Decimal(1), table, "AMD EPYC 7763") is None
+    assert core_rate(Decimal(1), table, None) is None
+    assert core_rate(Decimal("0.5"), None, None) == Decimal("0.5")
+    assert unknown_hardware(Metric.PER_CORE, 1, 8, 0, rate_known=False) == "processor model"
+
+
+def test_a_unit_table_matches_whole_words_or_patterns_and_says_what_it_cannot_read() -> None:
+    table = UnitTable.parse(" Xeon = 0,5 ;EPYC*7003*=0.5\n*=1")
+    assert table is not None
+    assert table.text == "Xeon=0.5; EPYC*7003*=0.5; *=1"
+    assert table.rate_for("intel xeon") == Decimal("0.5")
+    assert table.rate_for("Intel Xeonic 9") == Decimal(1)  # a word, not a prefix
+    assert table.rate_for("AMD EPYC 7003 series") == Decimal("0.5")
+    assert table.rate_for("AMD EPYC 9004") == Decimal(1)
+    assert UnitTable.parse("  ") is None
+    for text, message in [
+        ("Xeon 0.5", "is not 'processor class=units per core'"),
+        ("Xeon=0", "above 0"),
+        ("Xeon=lots", "above 0"),
+        ("Xeon=1; xeon=2", "rated twice"),
+    ]:
+        with pytest.raises(ValueError, match=message):
+            UnitTable.parse(text)
 
 
 def test_subscriptions_report_both_mismatches() -> None:

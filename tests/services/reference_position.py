@@ -66,6 +66,7 @@ class Device:
     processors: Count
     cores: Count
     owner: str | None = None  # a person's key
+    model: str | None = None  # the processor, as inventory names it; None: nobody said
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,9 @@ class Purchase:
     currency: str = "EUR"
     core_factor: Decimal = Decimal(1)
     min_cores: int = 0
+    # Per core, rates by processor: (processor class, units per core), first match applies;
+    # empty: the core factor for every core.
+    rates: tuple[tuple[str, Decimal], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -143,6 +147,7 @@ class Row:
     shortfall: int
     over_licensed: int
     true_up: Decimal | None
+    unknown: int = 0  # devices counted apart: their processor has no rate
 
 
 @dataclass(frozen=True, order=True)
@@ -218,6 +223,35 @@ def seat_units(
     if metric == PER_PROCESSOR:
         return max(device.processors, 1)
     return 1
+
+
+def model_words(text: str) -> list[str]:
+    """A processor model's words, trademark marks dropped, case folded."""
+    for mark in ("(R)", "(r)", "(TM)", "(tm)", "®", "™"):
+        text = text.replace(mark, " ")
+    return text.casefold().split()
+
+
+def core_rate(purchase: Purchase, device: Device) -> Decimal | None:
+    """Units per core of ``device`` under ``purchase`` (glossary: Per core, rates by processor):
+    its core factor, or the first rate whose class is whole words of the device's processor
+    model; None when the purchase rates by processor and none applies."""
+    if not purchase.rates:
+        return purchase.core_factor
+    if device.model is None:
+        return None
+    model = model_words(device.model)
+    for name, rate in purchase.rates:
+        wanted = model_words(name)
+        for start in range(len(model) - len(wanted) + 1):
+            if model[start : start + len(wanted)] == wanted:
+                return rate
+    return None
+
+
+def core_rule(purchase: Purchase) -> tuple[str, object]:
+    """How a purchase counts a core: its rates by processor, or else its core factor."""
+    return ("rates", purchase.rates) if purchase.rates else ("factor", purchase.core_factor)
 
 
 def device_needs(metric: str, device: Device, core_factor: Decimal, min_cores: int) -> int:
@@ -298,6 +332,7 @@ def position(
 
     rows: dict[tuple[str, str], Row] = {}
     drill: dict[tuple[str, str], Drill] = {}
+    unknown_devices: dict[tuple[str, str], set[str]] = {}
     for product, metric in sorted(keys):
         bought = terms(product, metric)
         seats = [s for s in held if purchases[s.purchase].product == product]
@@ -310,14 +345,16 @@ def position(
         for s in own_seats:
             p = purchases[s.purchase]
             kind, key = s.holder
-            assigned += (
-                seat_units(metric, devices[key], p.min_cores, p.core_factor)
-                if kind == "device"
-                else 1
-            )
+            if kind == "device":
+                rate = core_rate(p, devices[key]) if metric == PER_CORE else Decimal(1)
+                assert rate is not None  # the service refuses a seat it cannot count
+                assigned += seat_units(metric, devices[key], p.min_cores, rate)
+            else:
+                assigned += 1
 
         needed_rows: set[tuple[str, str]] = set()
         unlicensed: set[str] = set()
+        unknown: set[str] = set()
         if metric == SITE:
             needed = staff
             needed_rows = {("person", p.key) for p in org.people if on_staff(p, people_day)}
@@ -327,9 +364,20 @@ def position(
                 holders |= {i.device for i in product_installs}
                 seated = {s.holder[1] for s in seats if s.holder[0] == "device"}
                 unlicensed = {i.device for i in product_installs if i.device not in seated}
-            factor = max((p.core_factor for p in bought), default=Decimal(1))
             min_cores = max((p.min_cores for p in bought), default=0)
-            needed = sum(device_needs(metric, devices[d], factor, min_cores) for d in holders)
+            needed = 0
+            for d in holders:
+                if metric != PER_CORE:
+                    needed += device_needs(metric, devices[d], Decimal(1), min_cores)
+                    continue
+                # Each purchase in term counts the device its own way; the largest count is
+                # taken, and a purchase with no rate for its processor leaves it out.
+                rates = [core_rate(p, devices[d]) for p in bought] or [Decimal(1)]
+                known = [r for r in rates if r is not None]
+                if len(known) < len(rates):
+                    unknown.add(d)
+                    continue
+                needed += max(device_needs(metric, devices[d], r, min_cores) for r in known)
             needed_rows = {("device", d) for d in holders}
         elif metric == CONCURRENT:
             needed_rows = {s.holder for s in own_seats}
@@ -391,7 +439,9 @@ def position(
             shortfall=shortfall,
             over_licensed=0 if owned is None else max(owned - needed, 0),
             true_up=true_up,
+            unknown=len(unknown),
         )
+        unknown_devices[(product, metric)] = unknown
         drill[(product, metric)] = Drill(
             owned=frozenset(p.key for p in bought),
             assigned=tuple(sorted(s.holder for s in own_seats)),
@@ -411,9 +461,15 @@ def position(
             findings.append(finding)
             behind[finding] = tuple(sorted(("device", d) for d in drill[key].unlicensed))
 
-        factors = {p.core_factor for p in terms(row.product, row.metric)}
+        if row.unknown:
+            # Devices counted apart: the figures are bounds, and the devices are named.
+            finding = Finding("unknown_hardware", row.product, None, row.unknown)
+            findings.append(finding)
+            behind[finding] = tuple(sorted(("device", d) for d in unknown_devices[key]))
+
+        factors = {core_rule(p) for p in terms(row.product, row.metric)}
         if row.metric == PER_CORE and len(factors) > 1:
-            # Purchases in term that disagree on the core factor: a problem shown to the user.
+            # Purchases in term that count a core differently: a problem shown to the user.
             finding = Finding("core_factors_differ", row.product, None, len(factors))
             findings.append(finding)
             behind[finding] = tuple(sorted(("entitlement", k) for k in drill[key].owned))

@@ -45,6 +45,22 @@ SLOW_EXAMPLES = int(os.environ.get("SEATLEDGER_REFERENCE_EXAMPLES", "3000"))
 BASE = dt.date(2024, 1, 15)  # checkouts must be plausible dates (1990 to next year)
 DAYS = 200  # events fall on BASE + 0..DAYS
 PRODUCTS = ("A", "B", "C")
+# Processors as inventory names them, and contracts' rates by processor: Oracle-style core
+# factors, IBM-style PVUs, and a table whose classes are several words or miss a processor.
+MODELS = (
+    "Intel(R) Xeon(R) Gold 6338 CPU @ 2.00GHz",
+    "AMD EPYC 7543 32-Core Processor",
+    "IBM POWER10",
+)
+TABLES = ("Xeon=0.5; EPYC=0.5", "Xeon=70; POWER10=120", "Xeon Gold=2; AMD EPYC=1; POWER10=1.5")
+
+
+def _rates(table: int | None) -> tuple[tuple[str, Decimal], ...]:
+    if table is None:
+        return ()
+    pairs = (rate.split("=") for rate in TABLES[table].split(";"))
+    return tuple((name.strip(), Decimal(units)) for name, units in pairs)
+
 
 # -- what hypothesis draws --------------------------------------------------------------------
 
@@ -60,6 +76,7 @@ class PurchasePlan:
     currency: str
     factor: Decimal
     min_cores: int
+    rates: int | None = None  # per core: an index into TABLES (rates by processor)
 
 
 @dataclass(frozen=True)
@@ -99,6 +116,12 @@ class Plan:
     checkouts: tuple[CheckoutPlan, ...]
     as_of: int
     shelf_days: int = 90
+    models: tuple[int | None, ...] = ()  # per device: an index into MODELS; None: not recorded
+
+
+def _model(plan: Plan, device: int) -> str | None:
+    chosen = plan.models[device] if device < len(plan.models) else None
+    return None if chosen is None else MODELS[chosen]
 
 
 def _day(n: int) -> dt.date:
@@ -145,6 +168,9 @@ def purchases(draw: st.DrawFn, products: int) -> tuple[PurchasePlan, ...]:
                 currency=draw(st.sampled_from(["EUR", "USD"])),
                 factor=draw(st.sampled_from([Decimal("0.5"), Decimal(1)])),
                 min_cores=draw(st.sampled_from([0, 16])),
+                rates=draw(st.none() | st.integers(0, len(TABLES) - 1))
+                if metric == ref.PER_CORE
+                else None,
             )
         )
     return tuple(made)
@@ -183,6 +209,7 @@ def plans(draw: st.DrawFn) -> Plan:
         cores = max(processors, draw(st.sampled_from([1, 2, 4, 8, 12, 24])))
         owner = draw(st.none() | st.integers(0, len(people) - 1)) if people else None
         devices.append((processors, cores, owner))
+    models = tuple(draw(st.none() | st.integers(0, len(MODELS) - 1)) for _ in devices)
     products = draw(st.integers(1, len(PRODUCTS)))
     bought = draw(purchases(products))
     seats = []
@@ -235,6 +262,7 @@ def plans(draw: st.DrawFn) -> Plan:
         checkouts=used,
         as_of=draw(st.integers(-2, DAYS + 100) | (st.sampled_from(near) if near else st.nothing())),
         shelf_days=draw(st.sampled_from([90, 30, 120])),
+        models=models,
     )
 
 
@@ -316,6 +344,7 @@ def build(admin: Services, clock: Clock, plan: Plan, folder: Path) -> Built:
             currency=p.currency,
             core_factor=p.factor,
             min_cores=p.min_cores,
+            rates=_rates(p.rates),
         )
         for n, p in enumerate(plan.purchases)
     )
@@ -333,11 +362,12 @@ def build(admin: Services, clock: Clock, plan: Plan, folder: Path) -> Built:
         commit(
             Kind.ENTITLEMENTS,
             "Vendor,Product,Metric,Quantity,Start date,End date,Unit cost,Currency,PO number,"
-            "Minimum cores per processor,Core factor\n"
+            "Minimum cores per processor,Core factor,Units per core by processor\n"
             + "".join(
                 f"Contoso,{p.product},{p.metric},{p.quantity},{p.start or ''},{p.end or ''},"
                 f"{'' if p.unit_cost is None else p.unit_cost},{p.currency},{p.key},"
-                f"{p.min_cores},{p.core_factor}\n"
+                f"{p.min_cores},{p.core_factor},"
+                f"{'; '.join(f'{name}={units}' for name, units in p.rates)}\n"
                 for p in purchases
             ),
         )
@@ -394,6 +424,7 @@ def build(admin: Services, clock: Clock, plan: Plan, folder: Path) -> Built:
                         processors=processors,
                         cores=cores,
                         owner_id=None if owner is None else person_ids[owner],
+                        processor_model=_model(plan, n) or "",
                     )
                 )
         for n, s in enumerate(plan.seats):
@@ -497,7 +528,7 @@ def build(admin: Services, clock: Clock, plan: Plan, folder: Path) -> Built:
             for n, (j, left) in enumerate(plan.people)
         ),
         devices=tuple(
-            ref.Device(_device(n), p, c, None if o is None else _person(o))
+            ref.Device(_device(n), p, c, None if o is None else _person(o), _model(plan, n))
             for n, (p, c, o) in enumerate(plan.devices)
         ),
         products=tuple(PRODUCTS[: plan.products]),
@@ -557,6 +588,7 @@ def engine_rows(built: Built, position: Position) -> dict[tuple[str, str], ref.R
             shortfall=r.shortfall,
             over_licensed=r.over_licensed,
             true_up=r.true_up,
+            unknown=r.unknown_hardware,
         )
         for r in position.rows
     }

@@ -69,12 +69,22 @@ def cmd_catalog(args: argparse.Namespace) -> int:
                     args.min_cores, "Minimum cores per processor", maximum=1024
                 ),
                 core_factor=validation.core_factor(args.core_factor),
+                unit_table=_unit_table(args.unit_table, metric),
             )
         )
     else:
         new_id = services.directory.add_person(PersonInput(args.employee_id, args.name, args.email))
     say(f"Added {args.command} {new_id}.")
     return EXIT_OK
+
+
+def _unit_table(text: str, metric: Metric) -> str:
+    if text.strip() and metric is not Metric.PER_CORE:
+        raise KnownError(
+            f"--unit-table rates cores by processor: it applies to per_core licenses, not "
+            f"{metric.value}."
+        )
+    return text
 
 
 def _find(items: Sequence[object], name: str, what: str) -> int:

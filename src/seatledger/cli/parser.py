@@ -157,6 +157,14 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="F",
         help="per_core: licenses per core, e.g. 0.5 for some processor families (default 1)",
     )
+    ent.add_argument(
+        "--unit-table",
+        default="",
+        metavar="RATES",
+        help="per_core: units per core by processor, from the contract's table, e.g. "
+        "'Xeon=0.5; EPYC=0.5; POWER10=1' (core factors) or 'Xeon=70; POWER10=120' (IBM PVUs); "
+        "a device whose processor model has no rate is counted apart",
+    )
 
     person = sub.add_parser("person", help="add a person")
     person.add_argument("action", choices=("add",))

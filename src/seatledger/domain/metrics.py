@@ -11,7 +11,7 @@ the head count — and compares the result with the rights owned.  See ``docs/gl
 | concurrent | peak simultaneous checkouts in the period |
 | per core | cores × core factor per device, at least a minimum per processor, rounded up |
 | per processor | processors (sockets) |
-| custom unit (PVU-like) | units per core by processor class × cores |
+| per core, rated by processor (PVU, core factor table) | cores × the rate for the processor |
 | user subscription | one right per person allocated or using; the two mismatches reported apart |
 | site / enterprise / employee | all staff, whether they use it or not |
 """
@@ -19,7 +19,7 @@ the head count — and compares the result with the rights owned.  See ``docs/gl
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -33,7 +33,6 @@ class Machine:
     device_id: int
     processors: int
     cores: int
-    processor_class: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,15 +138,6 @@ def per_processor(machines: Iterable[Machine]) -> int:
     return sum(
         units_for_device(Metric.PER_PROCESSOR, m.processors, m.cores) for m in _unique(machines)
     )
-
-
-def custom_units(machines: Iterable[Machine], units_per_core: Mapping[str, int]) -> int:
-    """A PVU-like unit: cores × the units per core of the device's processor class.
-
-    Raises:
-        KeyError: a device's processor class has no rate (the caller names the device).
-    """
-    return sum(m.cores * units_per_core[m.processor_class] for m in _unique(machines))
 
 
 @dataclass(frozen=True, slots=True)

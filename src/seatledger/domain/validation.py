@@ -6,6 +6,7 @@ import datetime as dt
 import re
 from decimal import Decimal, InvalidOperation
 
+from seatledger.domain.licensing import UnitTable
 from seatledger.errors import ValidationError
 
 NAME_MAX = 200
@@ -101,6 +102,21 @@ def core_factor(value: object, field: str = "Core factor") -> Decimal:
     if factor.as_tuple().exponent < -3:  # type: ignore[operator]
         raise ValidationError(f"{field} has more than 3 decimals.", field)
     return factor
+
+
+UNIT_TABLE = "Units per core by processor"
+
+
+def unit_table(value: str | None, field: str = UNIT_TABLE) -> str | None:
+    """Return a per-core purchase's rates by processor as stored (``Xeon=0.5; POWER10=1``), or
+    None when empty (the core factor counts every core)."""
+    try:
+        table = UnitTable.parse(value or "")
+    except ValueError as error:
+        raise ValidationError(f"{field}: {error}.", field) from None
+    if table is not None and len(table.text) > 2000:
+        raise ValidationError(f"{field} is longer than 2,000 characters.", field)
+    return None if table is None else table.text
 
 
 def currency(value: str | None, field: str = "Currency") -> str:

@@ -254,6 +254,16 @@ FIELDS: Mapping[Kind, tuple[Field, ...]] = {
             "physical cores",
         ),
         _f(
+            "processor_model",
+            "Processor model",
+            "processor type",  # Jamf Pro
+            "processor",  # Lansweeper
+            "processor name",
+            "cpu model",
+            "cpu type",
+            "cpu name",
+        ),
+        _f(
             "owner",
             "Primary user",
             "primary user upn",
@@ -488,6 +498,14 @@ FIELDS: Mapping[Kind, tuple[Field, ...]] = {
             "min cores",
         ),
         _f("core_factor", "Core factor", "core factor"),
+        _f(
+            "unit_table",
+            "Units per core by processor",
+            "rates by processor",
+            "core factor table",
+            "pvu table",
+            "unit table",
+        ),
     ),
     Kind.USAGE: (
         _f("user", "User", "user name", "username", "login", "user id", "account", required=True),

@@ -17,7 +17,7 @@ from decimal import Decimal
 from itertools import islice
 from operator import itemgetter
 
-from seatledger.domain.licensing import Metric
+from seatledger.domain.licensing import Metric, UnitTable
 from seatledger.ingest.formats import Detection, Kind, field_label, normal
 from seatledger.ingest.tabular import CellRows, Problem, Table
 from seatledger.ingest.values import (
@@ -70,6 +70,7 @@ class DeviceRecord:
     cores: int | None
     owner: str
     last_seen: dt.date | None
+    processor_model: str = ""  # as inventory names it; empty: not given
 
 
 @dataclass(slots=True)  # not frozen: a frozen __init__ costs a microsecond a row, x 1M rows
@@ -97,6 +98,7 @@ class EntitlementRecord:
     reseller: str
     min_cores: int
     core_factor: Decimal
+    unit_table: str | None = None  # per core: rates by processor as stored; None: not given
 
 
 @dataclass(frozen=True, slots=True)
@@ -488,9 +490,12 @@ class RowReader:
         _, cores = self._hardware(cells, "cores", line, maximum=65_536)
         owner = self._text(cells, "owner", line, limit=320) or ""
         _, last_seen = self._date(cells, "last_seen", line)
+        model = self._text(cells, "processor_model", line, limit=200) or ""
         if self.problem_count > before or not hostname:
             return None
-        record = DeviceRecord(line, hostname, serial, os_name, processors, cores, owner, last_seen)
+        record = DeviceRecord(
+            line, hostname, serial, os_name, processors, cores, owner, last_seen, model
+        )
         return None if self._duplicate(hostname, line, record, "Host name") else record
 
     def _continues(self, line: int, cells: list[str]) -> bool:
@@ -728,6 +733,22 @@ class RowReader:
         if factor is not None and not Decimal("0.01") <= factor <= Decimal(100):
             self._bad(line, "core_factor", f"{factor.normalize():f}", "must be from 0.01 to 100")
         factor = factor or Decimal(1)
+        table = self._text(cells, "unit_table", line, limit=2000) or None
+        if table is not None:
+            try:
+                parsed = UnitTable.parse(table)
+            except ValueError as exc:
+                self._bad(line, "unit_table", table, str(exc))
+            else:
+                table = None if parsed is None else parsed.text
+                if table and metric is not None and metric is not Metric.PER_CORE:
+                    self._bad(
+                        line,
+                        "unit_table",
+                        table,
+                        f"rates cores by processor: it applies to per-core purchases, not "
+                        f"{metric.label.lower()}",
+                    )
         if (
             self.problem_count > before
             or not (vendor and product and metric and po)
@@ -748,6 +769,7 @@ class RowReader:
             reseller,
             min_cores or 0,
             factor,
+            table,
         )
         key = f"{vendor} / {product} / {metric.label} / {po}"
         return None if self._duplicate(key, line, record, "Purchase") else record

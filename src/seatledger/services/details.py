@@ -34,6 +34,7 @@ def entitlement(ctx: Context, entitlement_id: int) -> tuple[EntitlementInput, in
             notes=e.notes,
             min_cores_per_processor=e.min_cores_per_processor,
             core_factor=stored_factor(e.core_factor),
+            unit_table=e.unit_table or "",
         )
         return data, int(vendor_id or 0)
 
@@ -61,4 +62,6 @@ def device(ctx: Context, device_id: int) -> DeviceInput:
         d = session.get(Device, device_id)
         if d is None:
             raise NotFoundError(f"Device {device_id} does not exist.")
-        return DeviceInput(d.hostname, d.serial, d.owner_id, d.processors, d.cores, d.os)
+        return DeviceInput(
+            d.hostname, d.serial, d.owner_id, d.processors, d.cores, d.os, d.processor_model or ""
+        )

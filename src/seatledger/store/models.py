@@ -103,6 +103,8 @@ class Entitlement(Base):
     core_factor: Mapped[Decimal] = mapped_column(
         Numeric(6, 3), default=Decimal(1), server_default=text("1")
     )
+    # Units per core by processor ("Xeon=0.5; POWER10=1"); None: the core factor for every core.
+    unit_table: Mapped[str | None] = mapped_column(Text)
 
     product: Mapped[Product] = relationship()
 
@@ -156,6 +158,7 @@ class Device(Base):
     # None: no file or person has said (never an invented figure).
     processors: Mapped[int | None] = mapped_column(Integer)
     cores: Mapped[int | None] = mapped_column(Integer)
+    processor_model: Mapped[str | None] = mapped_column(String(200))  # None: not given
     os: Mapped[str] = mapped_column(String(100), default="")
     last_seen: Mapped[dt.date | None] = mapped_column(Date)
 

@@ -19,11 +19,11 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, true
 from sqlalchemy.orm import Session
 
 from seatledger.domain import validation
-from seatledger.domain.licensing import Metric, unknown_hardware
+from seatledger.domain.licensing import Metric, UnitTable, device_units, stored_table
 from seatledger.domain.roles import Permission, allows
 from seatledger.errors import NotFoundError, ValidationError
 from seatledger.progress import Progress
@@ -1161,9 +1161,10 @@ def _freshness(session: Session, audit: Audit) -> list[tuple[str, str]]:
             (
                 "hardware",
                 f"The cores or processors of {plural(unknown, 'device')} running per-core or "
-                f"per-processor products in scope {agree(unknown, 'are')} unknown: the report "
-                "leaves them out of rights needed (a lower bound, marked ≥) rather than assume "
-                "any; record their hardware or import an inventory that gives it.",
+                f"per-processor products in scope {agree(unknown, 'are')} unknown (or their "
+                "processor has no rate in a purchase that rates cores by processor): the "
+                "report leaves them out of rights needed (a lower bound, marked ≥) rather than "
+                "assume any; record their hardware or import an inventory that gives it.",
             )
         )
     vendor = session.scalar(select(Vendor.name).where(Vendor.id == audit.vendor_id)) or ""
@@ -1197,9 +1198,15 @@ def _freshness(session: Session, audit: Audit) -> list[tuple[str, str]]:
 
 def _unknown_hardware(session: Session, audit: Audit) -> int:
     """Devices with a seat or an install of a per-core or per-processor product in scope whose
-    cores (or processors) that metric needs are unknown: what the position leaves out."""
+    cores (or processors) that metric needs are unknown, or whose processor a purchase rating
+    cores by processor does not rate: what the position leaves out."""
     counted = (
-        select(Entitlement.product_id, Entitlement.metric, Entitlement.min_cores_per_processor)
+        select(
+            Entitlement.product_id,
+            Entitlement.metric,
+            Entitlement.min_cores_per_processor,
+            Entitlement.unit_table,
+        )
         .join(Product, Product.id == Entitlement.product_id)
         .where(
             Product.vendor_id == audit.vendor_id,
@@ -1209,20 +1216,23 @@ def _unknown_hardware(session: Session, audit: Audit) -> int:
     products = _ids(audit.product_ids)
     if products:
         counted = counted.where(Product.id.in_(products))
-    rules: dict[int, list[tuple[Metric, int]]] = {}
-    for pid, metric, minimum in session.execute(counted):
-        rules.setdefault(pid, []).append((Metric(metric), minimum or 0))
+    rules: dict[int, list[tuple[Metric, int, UnitTable | None]]] = {}
+    for pid, metric, minimum, table in session.execute(counted):
+        rules.setdefault(pid, []).append((Metric(metric), minimum or 0, stored_table(table)))
     if not rules:
         return 0
-    unknown = or_(Device.cores.is_(None), Device.processors.is_(None))
+    rated = any(table for found in rules.values() for _, _, table in found)
+    # Where cores are rated by processor, any device may lack a rate: none is ruled out here.
+    unknown = true() if rated else or_(Device.cores.is_(None), Device.processors.is_(None))
+    shape = (Device.processors, Device.cores, Device.processor_model)
     installs = (
-        select(Device.id, SoftwareTitle.product_id, Device.processors, Device.cores)
+        select(Device.id, SoftwareTitle.product_id, *shape)
         .join(Installation, Installation.device_id == Device.id)
         .join(SoftwareTitle, SoftwareTitle.id == Installation.title_id)
         .where(SoftwareTitle.product_id.in_(list(rules)), installed(audit.as_of), unknown)
     )
     seats = (
-        select(Device.id, Entitlement.product_id, Device.processors, Device.cores)
+        select(Device.id, Entitlement.product_id, *shape)
         .join(SeatAssignment, SeatAssignment.device_id == Device.id)
         .join(Entitlement, Entitlement.id == SeatAssignment.entitlement_id)
         .where(Entitlement.product_id.in_(list(rules)), seat_open(end_of(audit.as_of)), unknown)
@@ -1230,8 +1240,12 @@ def _unknown_hardware(session: Session, audit: Audit) -> int:
     found = {
         device
         for query in (installs, seats)
-        for device, pid, processors, cores in session.execute(query)
-        if any(unknown_hardware(m, processors, cores, low) for m, low in rules[int(pid or 0)])
+        for device, pid, processors, cores, model in session.execute(query)
+        if any(
+            device_units(m, processors, cores, model, min_cores_per_processor=low, table=table)[0]
+            is None
+            for m, low, table in rules[int(pid or 0)]
+        )
     }
     return len(found)
 

@@ -38,6 +38,7 @@ class EntitlementInput:
     notes: str = ""
     min_cores_per_processor: int = 0
     core_factor: Decimal = Decimal(1)
+    unit_table: str = ""  # per core: units per core by processor ("Xeon=0.5; POWER10=1")
 
 
 class CatalogService:
@@ -146,6 +147,7 @@ def _units_change(entitlement: Entitlement, data: EntitlementInput) -> bool:
     return bool(
         data.min_cores_per_processor != entitlement.min_cores_per_processor
         or factor != stored_factor(entitlement.core_factor)
+        or validation.unit_table(data.unit_table) != entitlement.unit_table
     )
 
 
@@ -163,6 +165,9 @@ def _apply(entitlement: Entitlement, data: EntitlementInput) -> None:
         if Metric(data.metric) is Metric.PER_CORE
         else Decimal(1)
     ).quantize(_FACTOR_PLACES)  # as the column reads back, so before and after compare equal
+    entitlement.unit_table = (
+        validation.unit_table(data.unit_table) if Metric(data.metric) is Metric.PER_CORE else None
+    )
     entitlement.term_start = data.term_start
     entitlement.term_end = data.term_end
     entitlement.unit_cost = validation.money(data.unit_cost, "Unit cost")

@@ -32,10 +32,11 @@ ENTITLEMENT = (
     "notes",
     "retired",
     "core_factor",
+    "unit_table",
 )
 TEAM = ("name", "cost_centre")
 PERSON = ("employee_id", "name", "email", "team_id", "status", "date_left")
-DEVICE = ("hostname", "serial", "owner_id", "processors", "cores", "os")
+DEVICE = ("hostname", "serial", "owner_id", "processors", "cores", "processor_model", "os")
 OPERATOR = ("name", "full_name", "role")
 FIRST_ADMINISTRATOR = ("name", "role")  # the operator that creates a database
 

@@ -43,6 +43,7 @@ class DeviceInput:
     processors: int | None = None  # None: unknown (counted apart, never guessed)
     cores: int | None = None
     os: str = ""
+    processor_model: str = ""  # as inventory names it; empty: unknown
 
 
 def left(status: str, date_left: dt.date) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -188,3 +189,6 @@ class DirectoryService:
                 "Cores",
             )
         device.os = validation.optional_text(data.os, "Operating system", max_len=100)
+        device.processor_model = (
+            validation.optional_text(data.processor_model, "Processor model", max_len=200) or None
+        )

@@ -294,7 +294,8 @@ def _devices(bulk: Bulk, records: Iterator[Record]) -> Applied:
     by_serial: dict[str, list[Any]] = {}
     shared: set[str] = set()
     for row in bulk.execute(
-        "SELECT id, hostname, serial, os, processors, cores, owner_id, last_seen FROM device"
+        "SELECT id, hostname, serial, os, processors, cores, owner_id, last_seen, "
+        "processor_model FROM device"
     ):
         values = list(row)
         by_host[str(values[1]).lower()] = values
@@ -346,6 +347,7 @@ def _devices(bulk: Bulk, records: Iterator[Record]) -> Applied:
                 record.cores,
                 owner_id,
                 last_seen,
+                record.processor_model or None,  # None: not given
             ]
             inserts.append(tuple(row))
             by_host[host] = row
@@ -360,8 +362,10 @@ def _devices(bulk: Bulk, records: Iterator[Record]) -> Applied:
             record.cores if record.cores is not None else old[5],
             owner_id if owner_id is not None else old[6],
             last_seen if last_seen is not None else old[7],
+            record.processor_model or old[8],
         ]
-        if [str(v) for v in new[:7]] != [str(v) for v in old[:7]]:
+        compared = [*range(7), 8]  # what a person would call a change (not the last sighting)
+        if [str(new[i]) for i in compared] != [str(old[i]) for i in compared]:
             done.updated += 1
         else:
             done.unchanged += 1
@@ -374,11 +378,13 @@ def _devices(bulk: Bulk, records: Iterator[Record]) -> Applied:
     )
     bulk.many(
         "UPDATE device SET hostname = ?, serial = ?, os = ?, processors = ?, cores = ?, "
-        "owner_id = ?, last_seen = ? WHERE id = ?",
+        "owner_id = ?, last_seen = ?, processor_model = ? WHERE id = ?",
         list(updates.values()),
     )
     bulk.insert(
-        "device", "id, hostname, serial, os, processors, cores, owner_id, last_seen", inserts
+        "device",
+        "id, hostname, serial, os, processors, cores, owner_id, last_seen, processor_model",
+        inserts,
     )
     bulk.advance_sequences(["device"])
     if unknown_owners:
@@ -991,6 +997,11 @@ def _grant_key(
 
 
 _RECORD_FIELD = {"min_cores_per_processor": "min_cores"}  # where the record's name differs
+_COUNTED_LABELS = {
+    "core_factor": "Core factor",
+    "min_cores_per_processor": "Minimum cores",
+    "unit_table": "Units per core by processor",
+}
 
 
 def _entitlements(
@@ -1030,6 +1041,7 @@ def _entitlements(
             "reseller": record.reseller,
             "min_cores_per_processor": record.min_cores,
             "core_factor": record.core_factor,
+            "unit_table": record.unit_table,
         }
         if entitlement is None:
             entitlement = Entitlement(
@@ -1069,14 +1081,15 @@ def _entitlements(
                 same = current == value
             if not same:
                 edits[name] = value
-        counted = edits.keys() & {"min_cores_per_processor", "core_factor"}
+        counted = edits.keys() & {"min_cores_per_processor", "core_factor", "unit_table"}
         if counted and entitlement.seats_used and Metric(entitlement.metric) is Metric.PER_CORE:
             name = min(counted)  # one problem per row, the same one every run
+            value = edits[name]
             problems.append(
                 Problem(
                     record.line,
-                    "Core factor" if name == "core_factor" else "Minimum cores",
-                    f"{Decimal(edits[name]).normalize():f}",
+                    _COUNTED_LABELS[name],
+                    value or "" if name == "unit_table" else f"{Decimal(value).normalize():f}",
                     f"changes what the {plural(entitlement.seats_used, 'unit')} in use on this "
                     "purchase count; release the seats first",
                 )

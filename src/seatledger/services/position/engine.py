@@ -24,11 +24,17 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, and_, false, func, or_, select, true, union
+from sqlalchemy import ColumnElement, and_, func, or_, select, true, union
 from sqlalchemy.orm import Session
 
 from seatledger.domain import metrics
-from seatledger.domain.licensing import Metric, stored_factor, unknown_hardware
+from seatledger.domain.licensing import (
+    Metric,
+    UnitTable,
+    device_units,
+    stored_factor,
+    stored_table,
+)
 from seatledger.lazy import LazyModule
 from seatledger.progress import SILENT, Progress
 from seatledger.services.core.context import Context
@@ -321,13 +327,44 @@ class _Owned:
         return (self.cost_total / self.costed_units).quantize(Decimal("0.0001"))
 
     min_cores: int = 0
-    core_factors: set[Decimal] = field(default_factory=set)
+    # How the purchases count a core: a core factor, or units per core by processor.
+    core_rules: set[tuple[Decimal | None, UnitTable | None]] = field(default_factory=set)
 
-    @property
-    def core_factor(self) -> Decimal:
-        """The purchases' core factor; where they disagree, the largest (the reading an
-        auditor would take), never whichever purchase was read last."""
-        return max(self.core_factors, default=Decimal(1))
+    def units(
+        self, metric: Metric, processors: int | None, cores: int | None, model: str | None
+    ) -> tuple[int | None, str]:
+        """What one device needs under the purchases, and what it lacks to be counted.
+
+        Where the purchases count a core differently, the largest count (the reading an auditor
+        would take), never whichever purchase was read last; a purchase with no rate for the
+        device's processor leaves the device out, never at a guessed rate.
+        """
+        counted: list[tuple[int | None, str]] = [
+            device_units(
+                metric,
+                processors,
+                cores,
+                model,
+                min_cores_per_processor=self.min_cores,
+                core_factor=factor or Decimal(1),
+                table=table,
+            )
+            for factor, table in self.core_rules or {(Decimal(1), None)}
+        ]
+        lacking = next((why for units, why in counted if units is None), "")
+        if lacking:
+            return None, lacking
+        return max(units or 0 for units, _ in counted), ""
+
+    def rules_text(self) -> list[str]:
+        """The purchases' ways of counting a core as people read them, sorted."""
+        ordered = sorted(
+            self.core_rules, key=lambda r: (r[1] is not None, r[0] or 0, r[1].text if r[1] else "")
+        )
+        return [
+            table.text if table is not None else f"{(factor or Decimal(1)).normalize():f}"
+            for factor, table in ordered
+        ]
 
 
 @dataclass(frozen=True)
@@ -356,6 +393,13 @@ class Spans:
         return max(int(np.cumsum(change[order]).max()), 0)
 
 
+_LACKING = {
+    "cores": "unknown cores",
+    "processors": "unknown processors",
+    "processor model": "a processor the purchases do not rate (or none recorded)",
+}
+
+
 @dataclass
 class _Facts:
     """Everything read for one date, as arrays of packed keys."""
@@ -374,11 +418,15 @@ class _Facts:
     seat_started: Keys  # days since 1970
     processors: Keys  # by device id, -1 when unknown
     cores: Keys  # -1 when unknown
+    model: Keys  # by device id: an index into ``models``, -1 when unknown
+    models: list[str]  # the processor models devices have, by index
     owner: Keys  # by device id, -1 when nobody
     usage: dict[int, Spans]  # per product: checkouts in the window, as epoch-second arrays
     usage_people: Keys  # pid<<32 | person, people using the product in the window
     staff: int
     ever: set[tuple[int, Metric]]  # (product, metric) of every purchase, in term or not
+    # Per row with devices counted apart: what they lack ("cores", "processor model"...).
+    lacking: dict[tuple[int, Metric], set[str]] = field(default_factory=lambda: defaultdict(set))
 
 
 class PositionService:
@@ -438,7 +486,7 @@ def _read(session: Session, day: dt.date, step: Callable[[int, int], None]) -> _
         )
     }
     owned: dict[tuple[int, Metric], _Owned] = defaultdict(_Owned)
-    for pid, metric, qty, cost, currency, min_cores, factor in session.execute(
+    for pid, metric, qty, cost, currency, min_cores, factor, table in session.execute(
         select(
             Entitlement.product_id,
             Entitlement.metric,
@@ -447,6 +495,7 @@ def _read(session: Session, day: dt.date, step: Callable[[int, int], None]) -> _
             Entitlement.currency,
             Entitlement.min_cores_per_processor,
             Entitlement.core_factor,
+            Entitlement.unit_table,
         ).where(in_term(day))
     ):
         slot = owned[(pid, Metric(metric))]
@@ -459,7 +508,8 @@ def _read(session: Session, day: dt.date, step: Callable[[int, int], None]) -> _
             slot.by_currency[currency] = (units + qty, total + Decimal(str(cost)) * qty)
         slot.currencies.add(currency)
         slot.min_cores = max(slot.min_cores, min_cores or 0)
-        slot.core_factors.add(stored_factor(factor))
+        rates = stored_table(table)
+        slot.core_rules.add((None, rates) if rates is not None else (stored_factor(factor), None))
     primary: dict[int, Metric] = {}
     for (pid, metric), _slot in sorted(owned.items(), key=lambda kv: (-kv[1].quantity, kv[0][1])):
         primary.setdefault(pid, metric)
@@ -490,6 +540,18 @@ def _read(session: Session, day: dt.date, step: Callable[[int, int], None]) -> _
         data[:, 2],
         data[:, 3],
     )
+    # Processor models matter only where a purchase rates cores by processor.
+    model = np.full(max_device + 1, -1, dtype=np.int64)
+    models: list[str] = []
+    if any(table for slot in owned.values() for _, table in slot.core_rules):
+        by_model: dict[str, list[int]] = defaultdict(list)
+        for device_id, name in session.execute(
+            select(Device.id, Device.processor_model).where(Device.processor_model.is_not(None))
+        ):
+            by_model[str(name)].append(device_id)
+        for name, ids in by_model.items():
+            model[np.array(ids, dtype=np.int64)] = len(models)
+            models.append(name)
     step(2, 7)
 
     titles = session.execute(
@@ -605,6 +667,8 @@ def _read(session: Session, day: dt.date, step: Callable[[int, int], None]) -> _
         seat_started=seats[:, 6],
         processors=processors,
         cores=cores,
+        model=model,
+        models=models,
         owner=owner,
         usage=usage,
         usage_people=_distinct(np.array(users, dtype=np.int64)),
@@ -706,14 +770,17 @@ def _rows(facts: _Facts) -> list[PositionRow]:
     )
     device_holders = _distinct(np.concatenate(holders))
     dev = device_holders & mask32
-    shape = np.stack([device_holders >> _SHIFT, facts.processors[dev], facts.cores[dev]], axis=1)
-    shapes: dict[tuple[int, Metric], list[tuple[int, int, int]]] = defaultdict(list)
+    shape = np.stack(
+        [device_holders >> _SHIFT, facts.processors[dev], facts.cores[dev], facts.model[dev]],
+        axis=1,
+    )
+    shapes: dict[tuple[int, Metric], list[tuple[int, int, int, int]]] = defaultdict(list)
     if len(shape):
         distinct, counts = np.unique(shape, axis=0, return_counts=True)  # (product, shape): few
-        for (key, processors, core_count), count in zip(
+        for (key, processors, core_count, model), count in zip(
             distinct.tolist(), counts.tolist(), strict=True
         ):
-            shapes[(key // 16, _METRICS[key % 16])].append((processors, core_count, count))
+            shapes[(key // 16, _METRICS[key % 16])].append((processors, core_count, model, count))
 
     # People behind user metrics: seats, owners of devices running it, users of it; an install
     # on a device nobody owns counts as one more user.
@@ -770,16 +837,18 @@ def _rows(facts: _Facts) -> list[PositionRow]:
             needed = metrics.employees(facts.staff)
         elif metric.assigns_to_device:
             needed = 0
-            for processors, core_count, count in shapes.get((pid, metric), []):
-                if unknown_hardware(
+            for processors, core_count, model, count in shapes.get((pid, metric), []):
+                units, lacking = slot.units(
                     metric,
                     None if processors < 0 else processors,
                     None if core_count < 0 else core_count,
-                    slot.min_cores,
-                ):
+                    None if model < 0 else facts.models[model],
+                )
+                if units is None:
                     unknown[(pid, metric)] += count
+                    facts.lacking[(pid, metric)].add(lacking)
                 else:
-                    needed += _device_units(metric, slot, processors, core_count) * count
+                    needed += units * count
         elif metric is Metric.CONCURRENT:
             peak = peaks.get(pid, 0) if is_primary or pid not in facts.primary else 0
             needed = max(peak, assigned.get((pid, metric), 0))
@@ -808,16 +877,6 @@ def _rows(facts: _Facts) -> list[PositionRow]:
         )
     result.sort(key=lambda r: (r.vendor.lower(), r.product.lower(), r.metric.value))
     return result
-
-
-def _device_units(metric: Metric, slot: _Owned, processors: int, core_count: int) -> int:
-    # What the metric does not need may be unknown (-1): it is not read.
-    machine = metrics.Machine(0, max(processors, 0), max(core_count, 0))
-    if metric is Metric.PER_CORE:
-        return metrics.core_licenses(machine, slot.core_factor, slot.min_cores)
-    if metric is Metric.PER_PROCESSOR:
-        return metrics.per_processor([machine])
-    return metrics.unique_devices([0])
 
 
 def _unlicensed(
@@ -876,7 +935,10 @@ def _findings(
                 )
             )
         if row.unknown_hardware:
-            lacking = "processors" if row.metric is Metric.PER_PROCESSOR else "cores"
+            lacking = " or ".join(
+                _LACKING[why]
+                for why in sorted(facts.lacking.get((row.product_id, row.metric), {"cores"}))
+            )
             found.append(
                 Finding(
                     FindingKind.UNKNOWN_HARDWARE,
@@ -885,15 +947,14 @@ def _findings(
                     row.product,
                     None,
                     row.unknown_hardware,
-                    f"{row.metric.label}: {plural(row.unknown_hardware, 'device')} with unknown "
+                    f"{row.metric.label}: {plural(row.unknown_hardware, 'device')} with "
                     f"{lacking} {agree(row.unknown_hardware, 'runs')} it; the {row.needed:,} "
                     f"needed leave {'it' if row.unknown_hardware == 1 else 'them'} out (record "
                     "the hardware)",
                 )
             )
-        factors = sorted(facts.owned.get((row.product_id, row.metric), _Owned()).core_factors)
-        if row.metric is Metric.PER_CORE and len(factors) > 1:
-            shown = [f"{f.normalize():f}" for f in factors]
+        shown = facts.owned.get((row.product_id, row.metric), _Owned()).rules_text()
+        if row.metric is Metric.PER_CORE and len(shown) > 1:
             found.append(
                 Finding(
                     FindingKind.FACTORS_DIFFER,
@@ -901,10 +962,14 @@ def _findings(
                     row.vendor,
                     row.product,
                     None,
-                    len(factors),
+                    len(shown),
                     f"{row.metric.label}: the purchases in term give core factors "
                     f"{', '.join(shown[:-1])} and {shown[-1]}; the largest ({shown[-1]}) is "
-                    "counted for every device (check the contracts)",
+                    "counted for every device (check the contracts)"
+                    if all("=" not in rule for rule in shown)
+                    else f"{row.metric.label}: the purchases in term count a core differently "
+                    f"({' | '.join(shown)}); the largest count is taken for each device (check "
+                    "the contracts)",
                 )
             )
         if row.unlicensed:
@@ -1409,18 +1474,22 @@ def _finding_rows(
 
 def _unknown_hardware_rows(session: Session, finding: Finding, day: dt.date) -> list[Holder]:
     """The devices a per-core or per-processor figure leaves out: seats of the metric and, under
-    the product's primary metric, installs, on devices whose hardware is unknown."""
+    the product's primary metric, installs, on devices whose hardware is unknown (or whose
+    processor a purchase rating cores by processor does not rate)."""
     metric = next((m for m in Metric if m.label == finding.text.split(":", 1)[0]), Metric.PER_CORE)
-    lacking: ColumnElement[bool] = Device.processors.is_(None)
-    if metric is Metric.PER_CORE:
-        minimum = session.scalar(
-            select(func.max(Entitlement.min_cores_per_processor)).where(
-                Entitlement.product_id == finding.product_id,
-                Entitlement.metric == metric.value,
-                in_term(day),
-            )
+    slot = _Owned()
+    for min_cores, factor, table in session.execute(
+        select(
+            Entitlement.min_cores_per_processor, Entitlement.core_factor, Entitlement.unit_table
+        ).where(
+            Entitlement.product_id == finding.product_id,
+            Entitlement.metric == metric.value,
+            in_term(day),
         )
-        lacking = Device.cores.is_(None) | (lacking if minimum else false())
+    ):
+        slot.min_cores = max(slot.min_cores, min_cores or 0)
+        rates = stored_table(table)
+        slot.core_rules.add((None, rates) if rates is not None else (stored_factor(factor), None))
     seated = (
         select(SeatAssignment.device_id)
         .join(Entitlement, Entitlement.id == SeatAssignment.entitlement_id)
@@ -1437,22 +1506,33 @@ def _unknown_hardware_rows(session: Session, finding: Finding, day: dt.date) -> 
             .join(SoftwareTitle, SoftwareTitle.id == Installation.title_id)
             .where(SoftwareTitle.product_id == finding.product_id, installed(day))
         )
-    rows = session.execute(
-        select(Device.id, Device.hostname, Device.processors, Device.cores)
-        .where(Device.id.in_(union(*sources).scalar_subquery()), lacking)
+    result: list[Holder] = []
+    for device_id, host, processors, cores, model in session.execute(
+        select(Device.id, Device.hostname, Device.processors, Device.cores, Device.processor_model)
+        .where(Device.id.in_(union(*sources).scalar_subquery()))
         .order_by(Device.hostname)
-        .limit(DETAIL_LIMIT)
-    )
-    return [
-        Holder(
-            "device",
-            device_id,
-            host,
-            f"processors {processors if processors is not None else 'unknown'}, cores "
-            f"{cores if cores is not None else 'unknown'}; not counted",
+    ).all():
+        units, lacking = slot.units(metric, processors, cores, model)
+        if units is not None:
+            continue
+        result.append(
+            Holder(
+                "device",
+                device_id,
+                host,
+                f"processors {processors if processors is not None else 'unknown'}, cores "
+                f"{cores if cores is not None else 'unknown'}"
+                + (
+                    f", processor {model or 'not recorded'} (no rate for it)"
+                    if lacking == "processor model"
+                    else ""
+                )
+                + "; not counted",
+            )
         )
-        for device_id, host, processors, cores in rows
-    ]
+        if len(result) >= DETAIL_LIMIT:
+            break
+    return result
 
 
 def _usage_people(session: Session, start: dt.datetime, day: dt.date) -> Keys:

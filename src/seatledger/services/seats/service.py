@@ -19,10 +19,11 @@ from sqlalchemy.orm import Session
 from seatledger.domain.licensing import (
     LimitState,
     Metric,
+    UnitTable,
     check_assignment,
+    device_units,
     stored_factor,
-    units_for_device,
-    unknown_hardware,
+    stored_table,
 )
 from seatledger.domain.roles import Permission, allows
 from seatledger.errors import LimitExceeded, NotFoundError, PermissionDenied, ValidationError
@@ -62,6 +63,7 @@ class _Target:
     term_end: dt.date | None
     min_cores_per_processor: int
     core_factor: Decimal
+    unit_table: UnitTable | None
 
     @classmethod
     def load(cls, session: Session, entitlement_id: int) -> _Target:
@@ -74,6 +76,7 @@ class _Target:
                 Entitlement.term_end,
                 Entitlement.min_cores_per_processor,
                 Entitlement.core_factor,
+                Entitlement.unit_table,
                 Entitlement.retired,
             )
             .where(Entitlement.id == entitlement_id)
@@ -92,6 +95,7 @@ class _Target:
             term_end=row.term_end,
             min_cores_per_processor=row.min_cores_per_processor,
             core_factor=stored_factor(row.core_factor),
+            unit_table=stored_table(row.unit_table),
         )
 
 
@@ -159,25 +163,29 @@ class SeatService:
                     Entitlement.metric,
                     Entitlement.min_cores_per_processor,
                     Entitlement.core_factor,
+                    Entitlement.unit_table,
                 ).where(Entitlement.id == entitlement_id)
             ).first()
             if found is None:
                 raise NotFoundError(f"License {entitlement_id} does not exist.")
             metric, min_cores = Metric(found.metric), found.min_cores_per_processor
-            factor = stored_factor(found.core_factor)
+            factor, table = stored_factor(found.core_factor), stored_table(found.unit_table)
             units: dict[int, int | None] = {}
             for chunk in _chunks(list(dict.fromkeys(device_ids))):
-                for did, processors, cores in session.execute(
-                    select(Device.id, Device.processors, Device.cores).where(Device.id.in_(chunk))
+                for did, processors, cores, model in session.execute(
+                    select(
+                        Device.id, Device.processors, Device.cores, Device.processor_model
+                    ).where(Device.id.in_(chunk))
                 ):
-                    units[did] = (
-                        None
-                        if unknown_hardware(metric, processors, cores, min_cores)
-                        # What the metric does not need may be unknown: it is not read.
-                        else units_for_device(
-                            metric, processors or 0, cores or 0, min_cores, factor
-                        )
-                    )
+                    units[did] = device_units(
+                        metric,
+                        processors,
+                        cores,
+                        model,
+                        min_cores_per_processor=min_cores,
+                        core_factor=factor,
+                        table=table,
+                    )[0]
         return units
 
     def departed_holdings(self) -> tuple[int, int]:
@@ -355,15 +363,19 @@ class SeatService:
         device_ids: list[int],
         label: str,
     ) -> list[int]:
-        found: dict[int, tuple[str, int | None, int | None]] = {}
+        found: dict[int, tuple[str, int | None, int | None, str | None]] = {}
         held: list[int] = []
         for chunk in _chunks(device_ids):
-            for did, host, processors, cores in session.execute(
-                select(Device.id, Device.hostname, Device.processors, Device.cores).where(
-                    Device.id.in_(chunk)
-                )
+            for did, host, processors, cores, model in session.execute(
+                select(
+                    Device.id,
+                    Device.hostname,
+                    Device.processors,
+                    Device.cores,
+                    Device.processor_model,
+                ).where(Device.id.in_(chunk))
             ):
-                found[did] = (host, processors, cores)
+                found[did] = (host, processors, cores, model)
             held.extend(
                 session.scalars(
                     select(SeatAssignment.device_id).where(
@@ -376,25 +388,31 @@ class SeatService:
         _refuse_missing_or_held("Device", device_ids, found, held, label)
         units = []
         for did in device_ids:
-            host, processors, cores = found[did]
-            lacking = unknown_hardware(
-                metric, processors, cores, entitlement.min_cores_per_processor
+            host, processors, cores, model = found[did]
+            counted, lacking = device_units(
+                metric,
+                processors,
+                cores,
+                model,
+                min_cores_per_processor=entitlement.min_cores_per_processor,
+                core_factor=entitlement.core_factor,
+                table=entitlement.unit_table,
             )
-            if lacking:
+            if counted is None and lacking == "processor model":
+                raise ValidationError(
+                    f"{label} rates cores by processor ({_table_text(entitlement.unit_table)}) "
+                    f"and has no rate for {host}'s processor "
+                    f"({model or 'not recorded'}); record the device's processor model or add "
+                    "a rate for it to the license first.",
+                    "Devices",
+                )
+            if counted is None:
                 raise ValidationError(
                     f"The {lacking} of {host} are unknown, so a {metric.label.lower()} seat "
                     "cannot be counted; record them on the device first.",
                     "Devices",
                 )
-            units.append(
-                units_for_device(
-                    metric,
-                    processors or 0,  # what the metric does not need may be unknown
-                    cores or 0,
-                    entitlement.min_cores_per_processor,
-                    entitlement.core_factor,
-                )
-            )
+            units.append(counted)
         return units
 
     def release(self, assignment_ids: Sequence[int], reason: str = "") -> int:
@@ -480,3 +498,7 @@ def _refuse_missing_or_held(
         names = ", ".join(found[i][0] for i in held[:3])
         more = f" and {len(held) - 3} more" if len(held) > 3 else ""
         raise ValidationError(f"{names}{more} already hold a seat of {label}.")
+
+
+def _table_text(table: UnitTable | None) -> str:
+    return "" if table is None else table.text

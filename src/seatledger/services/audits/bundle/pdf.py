@@ -386,9 +386,10 @@ def _position(report: ReportInput, s: _Styles) -> list[Flowable]:
         listed = "; ".join(f"{r.product}: {plural(r.unknown_hardware, 'device')}" for r in unknown)
         story.append(
             _p(
-                "≥, ≤: the figure is a bound. Devices whose cores or processors are unknown "
-                f"are not counted, and no figure is assumed for them ({listed}); the findings "
-                "name them.",
+                "≥, ≤: the figure is a bound. Devices whose cores or processors are unknown, "
+                "or whose processor has no rate where cores are rated by processor, are not "
+                f"counted, and no figure is assumed for them ({listed}); the findings name "
+                "them.",
                 s.body,
             )
         )
