@@ -282,6 +282,45 @@ def test_a_per_core_license_takes_its_core_factor_in_the_form(
     assert "release them" in editing.core_factor.toolTip()
 
 
+def test_a_per_core_license_takes_rates_by_processor_and_refuses_a_table_it_cannot_read(
+    qtbot: QtBot, admin: Services, catalog: Catalog
+) -> None:
+    dialog = shown(qtbot, EntitlementDialog(admin))
+    assert isinstance(dialog, EntitlementDialog)
+    assert not dialog.unit_table.isVisible()  # named user: no cores to rate
+    dialog.metric_combo.setCurrentIndex(dialog.metric_combo.findData(Metric.PER_CORE.value))
+    assert dialog.unit_table.isVisible()
+    retype(qtbot, dialog.quantity, "3000")
+    retype(qtbot, dialog.unit_table, "Xeon 70")
+    click(qtbot, dialog.ok_button)
+    assert dialog.isVisible()
+    assert invalid(dialog.unit_table)
+    assert "is not 'processor class=units per core'" in dialog.message.text()
+
+    retype(qtbot, dialog.unit_table, "xeon = 70 ; POWER10=120")
+    click(qtbot, dialog.ok_button)
+    assert dialog.result() == QDialog.DialogCode.Accepted
+    assert dialog.saved_id is not None
+    data, _ = admin.reads.entitlement(dialog.saved_id)
+    assert data.unit_table == "xeon=70; POWER10=120"  # as stored and shown from now on
+
+    # A Xeon with 2 x 16 cores takes 32 x 70 = 2,240 of the 3,000; an EPYC has no rate.
+    admin.directory.add_device(
+        DeviceInput("db-01", processors=2, cores=32, processor_model="Intel(R) Xeon(R) Gold 6338")
+    )
+    admin.directory.add_device(
+        DeviceInput("db-02", processors=1, cores=16, processor_model="AMD EPYC 7543")
+    )
+    assign = shown(qtbot, AssignDialog(admin, dialog.saved_id))
+    assert isinstance(assign, AssignDialog)
+    assert "units per core by processor: xeon=70; POWER10=120" in assign.facts.text()
+    select_all_shown(qtbot, assign)
+    assert not assign.ok_button.isEnabled()
+    assert assign.message.text().startswith(
+        "1 selected device has unknown cores or a processor this license has no rate for"
+    )
+
+
 def test_new_vendor_and_product_from_the_license_form(qtbot: QtBot, admin: Services) -> None:
     dialog = shown(qtbot, EntitlementDialog(admin))
     assert isinstance(dialog, EntitlementDialog)
@@ -384,6 +423,7 @@ def test_device_dialog_picks_an_owner(qtbot: QtBot, admin: Services, catalog: Ca
     assert dialog.owner_label.text() == "Person 2 (E002)"
     retype(qtbot, dialog.processors, "2")
     retype(qtbot, dialog.cores, "16")
+    qtbot.keyClicks(dialog.processor_model, "Intel(R) Xeon(R) Silver 4314")
     click(qtbot, dialog.ok_button)
 
     assert dialog.result() == QDialog.DialogCode.Accepted
@@ -395,6 +435,11 @@ def test_device_dialog_picks_an_owner(qtbot: QtBot, admin: Services, catalog: Ca
         2,
         16,
     )
+    editing = shown(qtbot, DeviceDialog(admin, None, saved))
+    assert isinstance(editing, DeviceDialog)
+    assert editing.processor_model.text() == "Intel(R) Xeon(R) Silver 4314"
+    click(qtbot, editing.ok_button)  # an edit keeps what it does not change
+    assert admin.reads.device(saved).processor_model == "Intel(R) Xeon(R) Silver 4314"
 
 
 def test_device_cores_below_processors_highlights_cores(qtbot: QtBot, admin: Services) -> None:

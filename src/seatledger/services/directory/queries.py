@@ -49,8 +49,9 @@ class DeviceColumn(TableColumn):
     OWNER = 2, "Owner"
     PROCESSORS = 3, "Processors"
     CORES = 4, "Cores"
-    OS = 5, "OS"
-    SEATS = 6, "Seats"
+    PROCESSOR_MODEL = 5, "Processor"
+    OS = 6, "OS"
+    SEATS = 7, "Seats"
 
 
 @dataclass(eq=False)
@@ -148,6 +149,7 @@ class DeviceQuery(SearchedQuery):
             # Unknown first when ascending, on both engines (they order NULLs differently).
             DeviceColumn.PROCESSORS: func.coalesce(Device.processors, 0),
             DeviceColumn.CORES: func.coalesce(Device.cores, 0),
+            DeviceColumn.PROCESSOR_MODEL: func.coalesce(Device.processor_model, ""),
             DeviceColumn.OS: Device.os,
             DeviceColumn.SEATS: self._seats(),
         }
@@ -166,7 +168,8 @@ class DeviceQuery(SearchedQuery):
         return self._ordered_keys(query, primary, Device.id)
 
     def rows(self, keys: Sequence[int]) -> dict[int, Row]:
-        """Rows: host name, serial, owner, processors, cores, OS, seats held."""
+        """Rows: host name, serial, owner, processors, cores, processor model, OS, seats
+        held."""
         query = (
             select(
                 Device.id,
@@ -175,6 +178,7 @@ class DeviceQuery(SearchedQuery):
                 Person.name,
                 Device.processors,
                 Device.cores,
+                Device.processor_model,
                 Device.os,
                 self._seats(),
             )

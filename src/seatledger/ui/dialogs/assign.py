@@ -35,7 +35,7 @@ from seatledger.services.directory.queries import (
 )
 from seatledger.services.operators.session import Services
 from seatledger.services.seats.service import AssignResult
-from seatledger.text import plural
+from seatledger.text import agree, plural
 from seatledger.ui.dialogs.common import (
     FormDialog,
     InlineMessage,
@@ -53,7 +53,9 @@ from seatledger.ui.tasks import Task, runner_for
 ALL_TEAMS = -1
 
 
-def _unit_word(row: EntitlementRow) -> str:
+def _unit_word(row: EntitlementRow, rated: bool = False) -> str:
+    if rated and row.metric is Metric.PER_CORE:
+        return "unit"  # cores rated by processor: PVUs, or core factor licenses
     units = {"per_core": "core", "per_processor": "processor"}
     return units.get(row.metric.value, "seat")
 
@@ -75,7 +77,9 @@ class AssignDialog(QDialog):
         self.entitlement_id = entitlement_id
         self.result = None
         self.license = services.reads.entitlement_row(entitlement_id)
-        self.min_cores = services.reads.entitlement(entitlement_id)[0].min_cores_per_processor
+        counted = services.reads.entitlement(entitlement_id)[0]
+        self.min_cores = counted.min_cores_per_processor
+        self.unit_table = counted.unit_table  # rates by processor; "" when none
         self.to_devices = self.license.metric.assigns_to_device
         self.may_over_commit = allows(services.actor.role, Permission.OVER_COMMIT)
         self._units: dict[int, int | None] = {}  # None: the device's hardware is unknown
@@ -108,6 +112,7 @@ class AssignDialog(QDialog):
                     DeviceColumn.OWNER: 18,
                     DeviceColumn.PROCESSORS: 9,
                     DeviceColumn.CORES: 8,
+                    DeviceColumn.PROCESSOR_MODEL: 22,
                 },
                 stretch=DeviceColumn.OS,
                 empty_hint="No device matches the search.",
@@ -209,10 +214,12 @@ class AssignDialog(QDialog):
     # ------------------------------------------------------------------ state
     def _show_facts(self) -> None:
         lic = self.license
-        unit = _unit_word(lic)
+        unit = _unit_word(lic, bool(self.unit_table))
         parts = [lic.metric.label]
         if self.min_cores and lic.metric is Metric.PER_CORE:
             parts.append(f"at least {self.min_cores} cores per processor")
+        if self.unit_table and lic.metric is Metric.PER_CORE:
+            parts.append(f"units per core by processor: {self.unit_table}")
         if lic.metric.unlimited:
             parts.append(f"{plural(lic.used, unit)} assigned, no limit (site license)")
         else:
@@ -255,8 +262,9 @@ class AssignDialog(QDialog):
         elif lic.metric.unlimited:
             self.summary.setText(f"{selected} selected · site license, no limit")
         else:
+            unit = _unit_word(lic, bool(self.unit_table))
             self.summary.setText(
-                f"{selected} selected · needs {plural(self._needed, _unit_word(lic))}"
+                f"{selected} selected · needs {plural(self._needed, unit)}"
                 f" · {max(lic.free, 0):,} free"
             )
         count = len(keys)
@@ -280,6 +288,15 @@ class AssignDialog(QDialog):
         ready = bool(self._needed)
         if not term.allowed:
             self.message.show_message(term.message, "error")
+            ready = False
+        elif self._unknown and self.unit_table and self.license.metric is Metric.PER_CORE:
+            self.message.show_message(
+                f"{plural(self._unknown, 'selected device')} {agree(self._unknown, 'has')} "
+                "unknown cores or a processor this license has no rate for (or none "
+                "recorded), so their seats cannot be counted; record the device's processor "
+                "model (Devices, Edit) or add a rate to the license.",
+                "error",
+            )
             ready = False
         elif self._unknown:
             lacking = "processors" if self.license.metric is Metric.PER_PROCESSOR else "cores"

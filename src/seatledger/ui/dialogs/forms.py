@@ -239,9 +239,21 @@ class EntitlementDialog(RecordDialog):
         self.core_factor.setSingleStep(0.25)
         self.core_factor.setValue(1)
         self.core_factor.setMinimumWidth(120)
-        self.core_factor.setToolTip(
+        self._core_factor_tip = (
             "Licenses per core: 1 counts every core, 0.5 half of them (some processor "
             "families); each device is rounded up to whole licenses."
+        )
+        self._core_factor_locked = False  # rights in use were counted with it
+        self.core_factor.setToolTip(self._core_factor_tip)
+        self.unit_table = QLineEdit()
+        self.unit_table.setPlaceholderText("optional, e.g. Xeon=0.5; EPYC=0.5; POWER10=1")
+        self.unit_table.textChanged.connect(self._rates_changed)
+        self.unit_table.setToolTip(
+            "Units per core by processor, from the contract's table: Oracle's core factors "
+            "(Xeon=0.5), IBM's processor value units (Xeon=70; POWER10=120).  Each class is "
+            "matched as whole words of the device's processor model ('*' spans any text); "
+            "'*=1' rates every other processor.  A device whose processor has no rate is "
+            "counted apart.  Empty: the core factor counts every core."
         )
         today = dt.date.today()
         self.term_start = date_edit()
@@ -290,6 +302,7 @@ class EntitlementDialog(RecordDialog):
             row(self.core_factor, QLabel("licenses per core"), 0),
             names=("Core factor",),
         )
+        self.add_row("Rates &by processor:", self.unit_table, names=(validation.UNIT_TABLE,))
         self.add_row(
             "Term &start:", row(self.term_start, 8, self.no_start, 0), names=("Term start",)
         )
@@ -323,6 +336,7 @@ class EntitlementDialog(RecordDialog):
         self.quantity.setValue(data.quantity)
         self.min_cores.setValue(data.min_cores_per_processor)
         self.core_factor.setValue(float(data.core_factor))
+        self.unit_table.setText(data.unit_table)
         self.no_start.setChecked(data.term_start is None)
         if data.term_start is not None:
             self.term_start.setDate(to_qdate(data.term_start))
@@ -347,7 +361,8 @@ class EntitlementDialog(RecordDialog):
             self.metric_combo.setToolTip(
                 f"{used:,} rights are in use; release them to change the metric."
             )
-            for counted in (self.min_cores, self.core_factor):
+            self._core_factor_locked = True
+            for counted in (self.min_cores, self.core_factor, self.unit_table):
                 counted.setEnabled(False)
                 counted.setToolTip(
                     f"{used:,} rights are in use, each counted with this value; release them "
@@ -372,10 +387,24 @@ class EntitlementDialog(RecordDialog):
             keep = products[0].id
         fill_combo(self.product_combo, products, keep)
 
+    def _rates_changed(self) -> None:
+        """Rates by processor replace the core factor: it is not editable beside them."""
+        if self._core_factor_locked:
+            return
+        rated = bool(self.unit_table.text().strip())
+        self.core_factor.setEnabled(not rated)
+        self.core_factor.setToolTip(
+            "The rates by processor replace the core factor for this license."
+            if rated
+            else self._core_factor_tip
+        )
+
     def _metric_changed(self) -> None:
         metric = self.chosen_metric()
         self.set_row_visible(self.min_cores, metric is Metric.PER_CORE)
         self.set_row_visible(self.core_factor, metric is Metric.PER_CORE)
+        self.set_row_visible(self.unit_table, metric is Metric.PER_CORE)
+        self._rates_changed()
         self._show_unit()
         self.quantity.setToolTip(
             "A site license is not capped; the quantity is for reference."
@@ -455,6 +484,7 @@ class EntitlementDialog(RecordDialog):
                 if metric is Metric.PER_CORE
                 else Decimal(1)
             ),
+            unit_table=self.unit_table.text() if metric is Metric.PER_CORE else "",
         )
 
     def save(self) -> None:
@@ -622,6 +652,12 @@ class DeviceDialog(RecordDialog):
             count.setSpecialValueText("Unknown")
             count.setMinimumWidth(100)
             count.setToolTip("As the machine reports it; leave Unknown rather than guess.")
+        self.processor_model = QLineEdit()
+        self.processor_model.setPlaceholderText("e.g. Intel(R) Xeon(R) Gold 6338 CPU @ 2.00GHz")
+        self.processor_model.setToolTip(
+            "As inventory reports it; licenses that rate cores by processor (core factor "
+            "tables, IBM PVUs) read it.  Leave empty rather than guess."
+        )
         self.os = QComboBox()
         self.os.setEditable(True)
         self.os.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
@@ -649,6 +685,7 @@ class DeviceDialog(RecordDialog):
         self.add_row("&Owner:", owner, buddy=self.owner_picker.search)
         self.add_row("&Processors:", hardware, names=("Processors",), buddy=self.processors)
         self.name_field("Cores", self.cores)
+        self.add_row("Processor &model:", self.processor_model, names=("Processor model",))
         self.add_row("Operating s&ystem:", self.os, names=("Operating system",))
         if device_id is not None:
             data = reads.device(device_id)
@@ -656,7 +693,11 @@ class DeviceDialog(RecordDialog):
             self.serial.setText(data.serial)
             self.processors.setValue(data.processors or 0)
             self.cores.setValue(data.cores or 0)
+            self.processor_model.setText(data.processor_model)
             self.os.setCurrentText(data.os)
+            for field in (self.processor_model, self.os.lineEdit()):
+                if field is not None:
+                    field.setCursorPosition(0)  # long names read from their start
             name = ""
             if data.owner_id is not None:
                 found = reads.people().rows([data.owner_id]).get(data.owner_id)
@@ -695,6 +736,7 @@ class DeviceDialog(RecordDialog):
             self.processors.value() or None,
             self.cores.value() or None,
             self.os.currentText(),
+            self.processor_model.text(),
         )
         if self.device_id is None:
             self.saved_id = self.services.directory.add_device(data)

@@ -29,6 +29,7 @@ class DevicesPage(DirectoryPage):
                 DeviceColumn.OWNER: 24,
                 DeviceColumn.PROCESSORS: 10,
                 DeviceColumn.CORES: 8,
+                DeviceColumn.PROCESSOR_MODEL: 26,
                 DeviceColumn.OS: 22,
                 DeviceColumn.SEATS: 7,
             },

@@ -261,8 +261,15 @@ class LicenseDetail(QWidget):
         self._title.setText(title)
         self._title.setToolTip(title)
         metric = row.metric.label
+        counted = []
         if data.min_cores_per_processor:
-            metric += f" (at least {data.min_cores_per_processor} cores per processor)"
+            counted.append(f"at least {data.min_cores_per_processor} cores per processor")
+        if data.unit_table:
+            counted.append(f"units per core by processor: {data.unit_table}")
+        elif data.core_factor != 1:
+            counted.append(f"core factor {data.core_factor.normalize():f}")
+        if counted:
+            metric += f" ({'; '.join(counted)})"
         self._facts["Metric"].setText(metric)
         self._facts["Term"].setText(_term(row.term_start, row.term_end))
         self._facts["PO reference"].setText(row.po_reference or "—")

@@ -333,8 +333,9 @@ class ReconciliationPage(Page):
         unknown_hardware = sum(r.unknown_hardware for r in rows)
         if unknown_hardware:
             text += (
-                f" {plural(unknown_hardware, 'device')} with unknown cores or processors "
-                f"{agree(unknown_hardware, 'is')} left out: figures marked ≥ or ≤ are bounds."
+                f" {plural(unknown_hardware, 'device')} with unknown cores or processors (or "
+                f"a processor without a rate) {agree(unknown_hardware, 'is')} left out: "
+                "figures marked ≥ or ≤ are bounds."
             )
         self.summary.setText(text)
         self.tabs.setTabText(1, f"F&indings ({len(result.findings):,})")
