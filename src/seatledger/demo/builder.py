@@ -459,6 +459,30 @@ class _Device:
     os: str
     pool: str
 
+    @property
+    def processor_model(self) -> str:
+        """The processor inventory would report, as its vendor names it (from the OS and the
+        core count, so the drawn organization is the same as before models were recorded)."""
+        if self.pool != _CLIENTS:
+            return _SERVER_CPUS[(self.cores // 2) % len(_SERVER_CPUS)]
+        if self.os.startswith("macOS"):
+            return {8: "Apple M2", 10: "Apple M2 Pro", 12: "Apple M3 Pro"}.get(
+                self.cores, "Apple M3 Max"
+            )
+        return _CLIENT_CPUS[self.cores % len(_CLIENT_CPUS)]
+
+
+_SERVER_CPUS = (
+    "Intel(R) Xeon(R) Gold 6338 CPU @ 2.00GHz",
+    "Intel(R) Xeon(R) Silver 4314 CPU @ 2.40GHz",
+    "AMD EPYC 7543 32-Core Processor",
+)
+_CLIENT_CPUS = (
+    "13th Gen Intel(R) Core(TM) i7-1365U",
+    "Intel(R) Core(TM) i5-10310U CPU @ 1.70GHz",
+    "AMD Ryzen 7 PRO 7840U w/ Radeon 780M Graphics",
+)
+
 
 @dataclass(slots=True)
 class _Product:
@@ -1196,9 +1220,18 @@ class _Builder:
         self.progress(len(plan.people), len(plan.people) + len(plan.devices))
         out.insert(
             "device",
-            "id, hostname, serial, owner_id, processors, cores, os",
+            "id, hostname, serial, owner_id, processors, cores, processor_model, os",
             [
-                (n + 1, d.hostname, d.serial, d.owner_id, d.processors, d.cores, d.os)
+                (
+                    n + 1,
+                    d.hostname,
+                    d.serial,
+                    d.owner_id,
+                    d.processors,
+                    d.cores,
+                    d.processor_model,
+                    d.os,
+                )
                 for n, d in enumerate(plan.devices)
             ],
         )
@@ -1453,6 +1486,7 @@ class _Builder:
                 "",
                 False,
                 Decimal("1.000"),  # the column's default, as the catalog service writes it
+                None,  # one factor for every core
             )
             entry(by, "entitlement.create", lic.id, after)
         elif what == _PERSON:
@@ -1470,7 +1504,14 @@ class _Builder:
         else:
             d = devices[n]
             after = values(
-                snapshots.DEVICE, d.hostname, d.serial, d.owner_id, d.processors, d.cores, d.os
+                snapshots.DEVICE,
+                d.hostname,
+                d.serial,
+                d.owner_id,
+                d.processors,
+                d.cores,
+                d.processor_model,
+                d.os,
             )
             entry(by, "device.create", n + 1, after)
 
