@@ -509,3 +509,36 @@ def test_license_file_grants_import_with_the_server_typed(
     with admin.db.read() as session:
         stored = session.execute(select(LicenseGrant.server, LicenseGrant.count)).all()
     assert sorted(stored, key=lambda r: r[1]) == [("27000@cadlic-w2", 2), ("27000@cadlic-w2", 6)]
+
+
+RLM = Path(__file__).parents[1] / "data" / "rlm"
+
+
+def test_rlmstat_output_is_previewed_and_imported_as_usage(
+    qtbot: QtBot, open_wizard: Callable[..., ImportWizard], admin: Services
+) -> None:
+    wizard = open_wizard(RLM / "v15_2_two_isvs_windows.txt", Kind.USAGE)
+    assert "Reprise RLM rlmstat -a output" in wizard.choose_page.layouts.text()
+    press(qtbot, wizard, QWizard.WizardButton.NextButton)
+
+    page = wizard.preview_page
+    shown = {name: label.text() for name, label in page.summary.items()}
+    # 11 checkout lines, two pairs of them shared: 9 sessions (tests/ingest/test_rlmstat_fixtures).
+    assert (shown["Format"], shown["Rows"]) == ("Reprise RLM rlmstat -a", "9")
+    assert page.problem_count.text() == "No problems found"
+    press(qtbot, wizard, QWizard.WizardButton.CommitButton)
+    summary = "v15_2_two_isvs_windows.txt: 9 rows, 9 new, 0 updated, 0 unchanged."
+    assert wizard.commit_page.message.text() == summary
+
+
+def test_a_cut_rlmstat_snapshot_shows_its_line_and_cannot_be_imported(
+    qtbot: QtBot, open_wizard: Callable[..., ImportWizard], admin: Services
+) -> None:
+    wizard = open_wizard(RLM / "refused_cut_mid_line.txt", Kind.USAGE)
+    press(qtbot, wizard, QWizard.WizardButton.NextButton)
+
+    problems = wizard.preview_page.problem_model
+    assert problems.rowCount() == 1
+    assert problems.index(0, ProblemModel.COL_LINE).data(KEY_ROLE) == 74
+    assert not wizard.button(QWizard.WizardButton.CommitButton).isEnabled()
+    assert admin.imports.history() == []

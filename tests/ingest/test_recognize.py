@@ -32,13 +32,12 @@ DEBUG_LOG = """ 9:30:12 (lmgrd) -----------------------------------------------
 10:20:00 (MLM) DENIED: "MATLAB" bob@ws-2  (Licensed number of users already reached. (-4,342))
 """
 
-RLM = """rlmutil v12.4
+# 'rlmutil rlmhostid': RLM's banner, no pool or usage status ('rlmutil rlmstat -a' is read as
+# usage: tests/ingest/test_rlmstat.py).
+RLM = """rlmhostid v12.4
 Copyright (C) 2006-2018, Reprise Software, Inc. All rights reserved.
 
-\tFOO license pool status on lic01 (port 5053)
-
-\thello v1.0
-\t\tcount: 5, # reservations: 0, inuse: 1, exp: 31-dec-2026
+Hostid of this machine: 0050569a1b2c
 """
 
 
@@ -46,7 +45,7 @@ Copyright (C) 2006-2018, Reprise Software, Inc. All rights reserved.
     ("text", "named"),
     [
         (LMSTAT_I, "FlexNet 'lmutil lmstat -i' output"),
-        (RLM, "Reprise RLM ('rlmutil rlmstat') output"),
+        (RLM, "Reprise RLM output with no license pool or usage status"),
         ("LM-X End-user Utility v5.4\nLicense server: lic01\n", "LM-X ('lmxendutil -licstat')"),
         ("Sentinel RMS Development Kit 9.7\n|- Feature Information\n", "Sentinel RMS ('lsmon')"),
         (

@@ -1,5 +1,5 @@
 """rlmstat snapshots are read exactly or refused by line: dated by rlm's statistics, cut files,
-shared and distinct checkouts, reserved licenses, user names with spaces."""
+shared and distinct checkouts, user names with spaces, and the sessions two snapshots close."""
 
 from __future__ import annotations
 
@@ -7,11 +7,18 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from seatledger.ingest import rlm
 from seatledger.ingest.flexlm import Snapshot
+from seatledger.ingest.formats import Kind
 from seatledger.ingest.records import UsageRecord
 from seatledger.ingest.tabular import ImportFileError, Problem, sniff
+from seatledger.services.imports.options import ImportOptions
+from seatledger.services.imports.rules import RuleInput
+from seatledger.services.operators.session import Services
+from seatledger.services.position.engine import PositionService
+from seatledger.store.models import UsageSession
 
 FIXTURES = Path(__file__).parents[1] / "data" / "rlm"
 
@@ -252,3 +259,84 @@ def test_checkouts_of_december_in_a_january_snapshot_are_of_the_year_before(
         dt.datetime(2025, 12, 31, 23, 50, tzinfo=dt.UTC),
         dt.datetime(2026, 1, 2, 8, 0, tzinfo=dt.UTC),
     ]
+
+
+# ----------------------------------------------------------------------- imported snapshots
+
+
+def _solver(admin: Services) -> int:
+    vendor = admin.catalog.add_vendor("Acme")
+    solver = admin.catalog.add_product(vendor, "Solver")
+    admin.rules.add(RuleInput(solver, "solver"))
+    return solver
+
+
+def _needed(admin: Services, product: int, day: dt.date) -> int:
+    rows = PositionService(admin.ctx).position(day).rows
+    return sum(r.needed for r in rows if r.product_id == product)
+
+
+def test_a_later_snapshot_closes_the_checkouts_it_no_longer_lists(
+    admin: Services, tmp_path: Path
+) -> None:
+    solver = _solver(admin)
+    first = tmp_path / "rlm-1014.txt"
+    first.write_text(
+        HEAD
+        + pools(("solver", 5, 3))
+        + USAGE
+        + "\tsolver v1.0: ann@ws-1 1/0 at 03/03 09:14  (handle: 41)\n"
+        + "\tsolver v1.0: ann@ws-1 1/0 at 03/03 09:14  (handle: 42)\n"
+        + "\tsolver v1.0: bo@ws-2 1/0 at 03/03 09:40  (handle: 43)\n",
+        encoding="utf-8",
+    )
+    result = admin.imports.commit(first, ImportOptions(Kind.USAGE))
+    assert (result.rows, result.inserted, result.updated) == (3, 3, 0)
+    # The server said 3 in use: ann's two checkouts of the same minute and bo's.
+    assert _needed(admin, solver, dt.date(2026, 3, 3)) == 3
+    # An hour later (11:14:37) ann's handle 42 is gone; 41 and bo's remain, cy has started.
+    second = tmp_path / "rlm-1114.txt"
+    second.write_text(
+        HEAD.replace("init time: Tue Mar  3 10:02:12", "init time: Tue Mar  3 11:02:12")
+        + pools(("solver", 5, 3))
+        + USAGE
+        + "\tsolver v1.0: ann@ws-1 1/0 at 03/03 09:14  (handle: 41)\n"
+        + "\tsolver v1.0: bo@ws-2 1/0 at 03/03 09:40  (handle: 43)\n"
+        + "\tsolver v1.0: cy@ws-3 1/0 at 03/03 11:01  (handle: 47)\n",
+        encoding="utf-8",
+    )
+    result = admin.imports.commit(second, ImportOptions(Kind.USAGE))
+    assert (result.rows, result.inserted, result.unchanged, result.updated) == (3, 1, 2, 1)
+    with admin.db.read() as session:
+        closed = session.execute(
+            select(UsageSession.handle, UsageSession.checkin).where(
+                UsageSession.checkin.is_not(None)
+            )
+        ).all()
+    assert [(handle, checkin.replace(tzinfo=dt.UTC)) for handle, checkin in closed] == [
+        ("42", dt.datetime(2026, 3, 3, 11, 14, 37, tzinfo=dt.UTC))
+    ]
+    # Handle 42 ended somewhere between the snapshots and is counted until the one that no
+    # longer lists it (an upper bound); cy began at 11:01, inside that gap: ann twice, bo and cy
+    # are 4 at once from 11:01 to 11:14:37.
+    assert _needed(admin, solver, dt.date(2026, 3, 3)) == 4
+
+
+def test_a_snapshot_closes_only_its_own_servers_checkouts(admin: Services, tmp_path: Path) -> None:
+    solver = _solver(admin)
+    first = tmp_path / "lic01.txt"
+    first.write_text(
+        HEAD + pools(("solver", 5, 1)) + USAGE + "\tsolver v1.0: ann@ws-1 1/0 at 03/03 09:14  "
+        "(handle: 41)\n",
+        encoding="utf-8",
+    )
+    admin.imports.commit(first, ImportOptions(Kind.USAGE))
+    other = tmp_path / "lic02.txt"
+    other.write_text(
+        (HEAD + pools(("solver", 5, 1)) + USAGE).replace("lic01", "lic02").replace("10:02", "11:02")
+        + "\tsolver v1.0: bo@ws-2 1/0 at 03/03 10:50  (handle: 41)\n",
+        encoding="utf-8",
+    )
+    result = admin.imports.commit(other, ImportOptions(Kind.USAGE))
+    assert (result.inserted, result.updated) == (1, 0)  # lic01's checkout is not lic02's to close
+    assert _needed(admin, solver, dt.date(2026, 3, 3)) == 2

@@ -193,8 +193,8 @@ def build_parser() -> argparse.ArgumentParser:
     kinds = ("people", "devices", "inventory", "entitlements", "usage", "snipeit", "grants")
     imp = sub.add_parser(
         "import",
-        help="import a CSV, XLSX or lmstat file (grants: 'lmstat -i' output); exit 1, committing "
-        "nothing, if it has problems",
+        help="import a CSV, XLSX, lmstat or rlmstat file (grants: 'lmstat -i' output); exit 1, "
+        "committing nothing, if it has problems",
     )
     imp.add_argument("kind", choices=kinds)
     imp.add_argument("file")

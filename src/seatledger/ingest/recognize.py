@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 from seatledger.ingest.flexlm_log import looks_like_debug_log
+from seatledger.ingest.rlm import looks_like_rlmstat
 
 _FORMATS: tuple[tuple[re.Pattern[str], str], ...] = (
     (
@@ -31,9 +32,12 @@ _FORMATS: tuple[tuple[re.Pattern[str], str], ...] = (
         "of 'lmutil lmstat -a', which lists who uses which feature",
     ),
     (
-        re.compile(r"Reprise Software|^\s*rlmutil v|license pool status on ", re.M),
-        "Reprise RLM ('rlmutil rlmstat') output, which SeatLedger does not import yet. Export "
-        "the usage as CSV (user, feature, host, checkout, checkin) and import that",
+        # Any other rlmutil output (rlmhostid, 'rlmutil -v', 'rlmstat -avail'): no pool or usage
+        # status of an ISV server, and no statistics to date them.
+        re.compile(r"Reprise Software|^\s*rlm(?:util|stat) v\d", re.M),
+        "Reprise RLM output with no license pool or usage status ('rlmutil rlmhostid', "
+        "'rlmutil -v' or 'rlmstat -avail' print none). Import the output of 'rlmutil rlmstat "
+        "-a', which lists who uses which license",
     ),
     (
         re.compile(r"LM-X (?:End-user Utility|License Server)|lmxendutil", re.I),
@@ -62,9 +66,15 @@ _FORMATS: tuple[tuple[re.Pattern[str], str], ...] = (
 def unsupported_format(head: str) -> str | None:
     """What a file is when its first lines are a known output SeatLedger cannot import, else None.
 
-    ``head``: the file's first few kilobytes as text.  A FlexNet debug log is named too: it is
-    usage, and offered as anything else it would be read as a table of nothing.
+    ``head``: the file's first few kilobytes as text.  A FlexNet debug log and rlmstat output
+    are named too: they are usage, and offered as anything else would be read as a table of
+    nothing.
     """
+    if looks_like_rlmstat(head):
+        return (
+            "Reprise RLM 'rlmutil rlmstat -a' output, which holds license usage: import it as "
+            "usage ('seatledger import usage FILE'), which reads its checkouts"
+        )
     if looks_like_debug_log(head):
         return (
             "a FlexNet (lmgrd or vendor daemon) debug log, which holds license usage: import it "

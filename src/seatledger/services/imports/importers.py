@@ -885,6 +885,7 @@ def _usage(
             f"AND lower(server) IN ({', '.join('?' * len(servers))})",
             (taken, batch_id, taken, taken, *features, *servers),
         ).rowcount
+    if snapshot is not None:
         done.notes.extend(snapshot.notes)
     if unknown_users:
         example = min(unknown_users)

@@ -25,7 +25,7 @@ from sqlalchemy import Select, select
 from seatledger.domain import canonical
 from seatledger.domain.roles import Permission
 from seatledger.errors import KnownError, NotFoundError, ValidationError
-from seatledger.ingest import flexlm, flexlm_grants, flexlm_log, m365
+from seatledger.ingest import flexlm, flexlm_grants, flexlm_log, m365, rlm
 from seatledger.ingest.formats import FIELDS, Detection, Kind, detect
 from seatledger.ingest.recognize import unsupported_format
 from seatledger.ingest.records import (
@@ -585,6 +585,22 @@ class ImportService:
                     None,
                     None,
                     notes=log.notes,
+                )
+            if options.kind is Kind.USAGE and rlm.looks_like_rlmstat(head):
+                snapshot, records = rlm.read_rlmstat(facts, problems)
+                return _Opened(
+                    facts,
+                    options,
+                    problems,
+                    dates,
+                    rlm.FORMAT_NAME,
+                    "",
+                    [],
+                    None,
+                    records,
+                    None,
+                    None,
+                    snapshot,
                 )
             if (other := unsupported_format(head)) is not None:
                 raise ImportFileError(f"{facts.path.name} is {other}.")

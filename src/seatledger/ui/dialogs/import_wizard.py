@@ -105,7 +105,11 @@ def known_layouts(kind: Kind) -> str:
     """What page one says about the layouts of ``kind`` recognized without help."""
     names = [f.name for f in FORMATS if f.kind is kind]
     if kind is Kind.USAGE:
-        names[:0] = ["FlexNet lmstat -a output", f"the {m365.FORMAT_NAME} report"]
+        names[:0] = [
+            "FlexNet lmstat -a output",
+            "Reprise RLM rlmstat -a output",
+            f"the {m365.FORMAT_NAME} report",
+        ]
     if kind is Kind.GRANTS:
         return (
             "The output of 'lmutil lmstat -i' (or 'lmstat -i -c license.dat'): the features a "
