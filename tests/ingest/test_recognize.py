@@ -46,8 +46,6 @@ Hostid of this machine: 0050569a1b2c
     [
         (LMSTAT_I, "FlexNet 'lmutil lmstat -i' output"),
         (RLM, "Reprise RLM output with no license pool or usage status"),
-        ("LM-X End-user Utility v5.4\nLicense server: lic01\n", "LM-X ('lmxendutil -licstat')"),
-        ("Sentinel RMS Development Kit 9.7\n|- Feature Information\n", "Sentinel RMS ('lsmon')"),
         (
             "Seat,User,Email,Asset,Location\nSeat 1,Ann Lee,ann@x.example,,\n",
             "a Snipe-IT seat list",
@@ -110,3 +108,109 @@ def test_real_utf16_with_its_mark_is_read(tmp_path: Path) -> None:
     path = tmp_path / "people.csv"
     path.write_bytes(("Employee ID,Full name\r\nE1,山田 太郎\r\n" * 4).encode("utf-16"))
     assert sniff(path).encoding == "utf-16"
+
+
+# Modelled on the outputs public license-server exporters test against (omnivector-solutions/
+# license-manager's lm-agent fixtures for LM-X, a DSLS Prometheus exporter's parser, an lsmon
+# parser's tests): written for SeatLedger, names and counts ours.
+LMX_LICSTAT = """LM-X End-user Utility v4.9.3
+Copyright (C) 2002-2019 X-Formation. All rights reserved.
+
+++++++++++++++++++++++++++++++++++++++++
+LM-X License Server on 6200@cae-lic02:
+
+Server version: v4.9.3 Uptime: 5 day(s) 2 hour(s) 11 min(s) 40 sec(s)
+----------------------------------------
+Feature: SolverPro Version: 2025.0 Vendor: CAEVENDOR
+Start date: 2025-01-01 Expire date: 2026-12-31
+Key type: EXCLUSIVE License sharing: HOST USER VIRTUAL
+
+1 of 4 license(s) used:
+
+1 license(s) used by jdoe@cae-ws-12 [10.1.2.12]
+    Login time: 2026-03-03 08:10   Checkout time: 2026-03-03 08:11
+    Shared on username: jdoe   Shared on hostname: cae-ws-12
+"""
+
+DSLS_USAGE = """admin >connect dsls01 4085
+    Software version: 6.424.2
+    Ready: yes
+admin >getLicenseUsage -csv
+Editor,EditorId,Feature,Model,Commercial Type,Max Release Number,Max Release Date,Pricing \
+Structure,Max Casual Duration,Expiration Date,Customer ID,Count,Inuse,Tokens,Casual Usage (mn),\
+Host,User,Internal ID,Active Process,Client Code Version,Session ID,Granted Since,Last Used At,\
+Granted At,Queue Position,
+Dassault Systemes,5E756A80,MD2,NamedUser,STD,427,2026-12-31 00:59:00,YLC,0,2026-12-31 \
+00:59:00,20417,5,1,,,eng-ws-07 (0a1b.0)/10.2.0.7,mlarsen,MD2,CATIA/CNEXT.exe ( 9120),6.427,\
+3F1A22,2026-03-03 08:02:11,2026-03-03 09:40:18,2026-03-03 08:02:11,,
+admin >quit
+"""
+
+LSMON = """  Sentinel RMS Development Kit 9.7.0.0021 Application Monitor
+  Copyright (C) 2019 SafeNet, Inc.
+
+ [Contacting Sentinel RMS Development Kit server on host "eng-lic03"]
+
+
+ |- Feature Information
+   |- Feature name                   : "PLANT_DESIGN"
+   |- Feature version                : "12.0"
+   |- Maximum concurrent user(s)     : 10
+   |- Unreserved tokens in use       : 1
+
+   |- Client Information
+     |- User name                    : akim
+     |- Host name                    : eng-ws-40
+Press Enter to continue . . .
+"""
+
+
+def _named(admin: Services, tmp_path: Path, text: str) -> str:
+    """What the import says of a file, offered as usage and as purchases (the same)."""
+    path = tmp_path / "server.txt"
+    path.write_text(text, encoding="utf-8")
+    said: set[str] = set()
+    for kind in (Kind.USAGE, Kind.ENTITLEMENTS):
+        with pytest.raises(ImportFileError) as refused:
+            admin.imports.preview(path, ImportOptions(kind))
+        said.add(str(refused.value))
+    (message,) = said
+    return message
+
+
+def test_lmx_licstat_output_is_named_with_what_to_export_instead(
+    admin: Services, tmp_path: Path
+) -> None:
+    assert _named(admin, tmp_path, LMX_LICSTAT) == (
+        "server.txt is X-Formation LM-X 'lmxendutil -licstat' output (who holds which LM-X "
+        "feature at one moment), which SeatLedger does not import yet. Export the usage as a CSV "
+        "of sessions (user, feature, host, checkout, checkin), as X-Formation's License "
+        "Statistics does, and import that as usage."
+    )
+
+
+def test_dsls_license_usage_output_is_named_with_what_to_export_instead(
+    admin: Services, tmp_path: Path
+) -> None:
+    expected = (
+        "server.txt is Dassault Systèmes DSLS license server output ('DSLicSrv -admin', e.g. "
+        "'getLicenseUsage': the features it serves and who holds them now, since when), which "
+        "SeatLedger does not import yet. Export the usage as a CSV of sessions (user, feature, "
+        "host, checkout, checkin), with the time each was returned, and import that as usage."
+    )
+    assert _named(admin, tmp_path, DSLS_USAGE) == expected
+    # Its table alone, saved as a .csv: the same, not a table of unknown columns.
+    table = DSLS_USAGE.partition("admin >getLicenseUsage -csv\n")[2].partition("admin >quit")[0]
+    assert _named(admin, tmp_path, table) == expected
+
+
+def test_sentinel_lsmon_output_is_named_with_what_to_export_instead(
+    admin: Services, tmp_path: Path
+) -> None:
+    assert _named(admin, tmp_path, LSMON) == (
+        "server.txt is Sentinel RMS 'lsmon' output (the features a Sentinel License Manager "
+        "serves and who holds them now), which SeatLedger does not import yet. Export the usage "
+        "as a CSV of sessions (user, feature, host, checkout, checkin), starting from the License "
+        "Manager's usage log ('lsusage -l USAGE_LOG -c usage.csv' writes it as CSV), and import "
+        "that as usage."
+    )

@@ -40,14 +40,30 @@ _FORMATS: tuple[tuple[re.Pattern[str], str], ...] = (
         "-a', which lists who uses which license",
     ),
     (
-        re.compile(r"LM-X (?:End-user Utility|License Server)|lmxendutil", re.I),
-        "LM-X ('lmxendutil -licstat') output, which SeatLedger does not import yet. Export the "
-        "usage as CSV (user, feature, host, checkout, checkin) and import that",
+        # 'lmxendutil -licstat': "LM-X End-user Utility v3.32", "LM-X License Server on
+        # 6200@lic01:", "Feature: F Version: V Vendor: D", "2 of 5 license(s) used:".
+        re.compile(
+            r"LM-X (?:End-user Utility|License Server)|lmxendutil"
+            r"|^\s*\d+ of \d+ license\(s\) used",
+            re.I | re.M,
+        ),
+        "X-Formation LM-X 'lmxendutil -licstat' output (who holds which LM-X feature at one "
+        "moment), which SeatLedger does not import yet. Export the usage as a CSV of sessions "
+        "(user, feature, host, checkout, checkin), as X-Formation's License Statistics does, and "
+        "import that as usage",
     ),
     (
-        re.compile(r"Sentinel RMS|Sentinel LM|\|- Feature Information"),
-        "Sentinel RMS ('lsmon') output, which SeatLedger does not import yet. Export the usage "
-        "as CSV (user, feature, host, checkout, checkin) and import that",
+        # 'lsmon': "Sentinel RMS Development Kit 9.1 Application Monitor", "[Contacting Sentinel
+        # RMS Development Kit server on host ...]", " |- Feature Information" (older Sentinel LM
+        # and Rainbow releases: "Sentinel LM", "Feature name : ...").
+        re.compile(
+            r"Sentinel RMS|Sentinel LM|\|- (?:Feature|Client) Information|Contacting Sentinel"
+        ),
+        "Sentinel RMS 'lsmon' output (the features a Sentinel License Manager serves and who "
+        "holds them now), which SeatLedger does not import yet. Export the usage as a CSV of "
+        "sessions (user, feature, host, checkout, checkin), starting from the License Manager's "
+        "usage log ('lsusage -l USAGE_LOG -c usage.csv' writes it as CSV), and import that as "
+        "usage",
     ),
     (
         # Snipe-IT's list of one license's seats (who holds each): no name, seat count or cost.
@@ -56,9 +72,16 @@ _FORMATS: tuple[tuple[re.Pattern[str], str], ...] = (
         "import the licenses (Licenses > Export in Snipe-IT, or its license import template)",
     ),
     (
-        re.compile(r"DS License Server|DSLicSrv"),
-        "Dassault Systèmes DSLS output, which SeatLedger does not import yet. Export the usage "
-        "as CSV (user, feature, host, checkout, checkin) and import that",
+        # 'DSLicSrv -admin -run "connect HOST PORT;getLicenseUsage -csv;quit;"': its "admin >"
+        # prompts, "Software version:", "Ready: yes", and the table "Editor,EditorId,Feature,
+        # Model,Commercial Type,...,Count,Inuse,...,Host,User,...,Granted Since,...".
+        re.compile(
+            r"DS License Server|DSLicSrv|^admin >|^\ufeff?Editor,EditorId,Feature,Model", re.M
+        ),
+        "Dassault Systèmes DSLS license server output ('DSLicSrv -admin', e.g. "
+        "'getLicenseUsage': the features it serves and who holds them now, since when), which "
+        "SeatLedger does not import yet. Export the usage as a CSV of sessions (user, feature, "
+        "host, checkout, checkin), with the time each was returned, and import that as usage",
     ),
 )
 
