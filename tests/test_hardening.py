@@ -161,7 +161,7 @@ def test_verification_in_two_halves_names_the_same_entry(
 def test_a_body_rewritten_as_text_is_reported_not_a_crash(sqlite_db: Database) -> None:
     from seatledger.services.operators import accounts as operators
 
-    operators.create_first_administrator(sqlite_db, "admin", "Ada", "secret")
+    operators.create_first_administrator(sqlite_db, "admin", "Ada", "secret lantern harbor")
     with sqlite_db.engine.begin() as conn:
         conn.execute(text("DROP TRIGGER ledger_no_update"))
         conn.execute(text("UPDATE ledger_entry SET body = CAST(body AS TEXT) WHERE seq = 1"))

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Protocol
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 import seatledger
 from seatledger import cli
@@ -21,7 +21,7 @@ from seatledger.store import ledger_store
 from seatledger.store.db import Database
 from seatledger.store.models import Entitlement, Operator, SeatAssignment, Vendor
 
-ADMIN_PASSWORD = "s3cret-pass"
+ADMIN_PASSWORD = "s3cret-pass-word"
 ENV_KEYS = ("SEATLEDGER_OPERATOR", "SEATLEDGER_PASSWORD", "SEATLEDGER_NEW_PASSWORD")
 
 
@@ -224,13 +224,57 @@ def test_changing_commands_refuse_a_wrong_password(
     run: Invoke, team_db: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("SEATLEDGER_PASSWORD", "wrong password")
-    monkeypatch.setenv("SEATLEDGER_NEW_PASSWORD", "bobs password")
+    monkeypatch.setenv("SEATLEDGER_NEW_PASSWORD", "bob lantern harbor")
     for argv in CHANGING_COMMANDS:
         result = run(*argv, "--db", team_db)
         assert result.code == 2, argv
         assert result.err == "seatledger: Wrong operator name or password for 'admin'.\n", argv
         assert result.out == "", argv
     assert _ledger_size(team_db) == 1
+
+
+def test_operator_add_and_init_refuse_a_weak_password(
+    run: Invoke, team_db: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("SEATLEDGER_NEW_PASSWORD", "bob12345")
+    result = run("operator", "add", "bob", "--role", "viewer", "--db", team_db)
+    assert result.code == 2
+    assert result.err.startswith("seatledger: The password has 8 characters and needs at least 12.")
+    monkeypatch.setenv("SEATLEDGER_NEW_PASSWORD", "bobbobbobbob")
+    result = run("operator", "add", "bob", "--role", "viewer", "--db", team_db)
+    assert result.err.startswith("seatledger: The password is too easy to guess.")
+    assert _count(team_db, Operator) == 1
+
+    path = tmp_path / "weak.sqlite"
+    _signed_in(monkeypatch, "administrator", "Administrator2026")
+    result = run("init", "--db", str(path))
+    assert result.code == 2
+    assert result.err.startswith(
+        "seatledger: The password is the operator name with trivial changes"
+    )
+    assert not path.exists()
+    _signed_in(monkeypatch, "ada", "aaaaaaaaaaaaaaaaaaaa")
+    result = run("init", "--db", str(path), "--full-name", "Ada Admin")
+    assert result.err.startswith("seatledger: The password is too easy to guess. Repeats")
+    assert not path.exists()
+
+
+def test_a_password_from_before_the_policy_signs_in_with_a_note(
+    run: Invoke, team_db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    database, _ = Database.open(team_db, create=False)
+    try:
+        with database.write() as session:
+            session.execute(update(Operator).values(password_hash=operators.hash_password("admin")))
+    finally:
+        database.dispose()
+    monkeypatch.setenv("SEATLEDGER_PASSWORD", "admin")
+    result = run("vendor", "add", "Contoso", "--db", team_db)
+    assert result.code == 0
+    assert result.err.startswith(
+        "seatledger: Your password predates the password policy and would be refused if set "
+        "today; an administrator can reset it. The password has 5 characters"
+    )
 
 
 def test_unknown_operator_gets_the_same_refusal(run: Invoke, team_db: str) -> None:
@@ -254,9 +298,9 @@ def test_missing_password_without_a_terminal(
 def test_operator_flag_overrides_the_environment(
     run: Invoke, team_db: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("SEATLEDGER_NEW_PASSWORD", "viewer-pass")
+    monkeypatch.setenv("SEATLEDGER_NEW_PASSWORD", "viewer lantern harbor")
     assert run("operator", "add", "vera", "--role", "viewer", "--db", team_db).code == 0
-    monkeypatch.setenv("SEATLEDGER_PASSWORD", "viewer-pass")
+    monkeypatch.setenv("SEATLEDGER_PASSWORD", "viewer lantern harbor")
     result = run("vendor", "add", "Contoso", "--db", team_db, "--operator", "vera")
     assert result.code == 2
     assert result.err == "seatledger: vera is a viewer and may not edit licenses.\n"

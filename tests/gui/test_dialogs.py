@@ -64,7 +64,8 @@ from .conftest import PASSWORD as ADMIN_PASSWORD
 pytestmark = pytest.mark.qt_log_ignore("does not support propagateSizeHints")
 
 LEFT = Qt.MouseButton.LeftButton
-PASSWORD = "secret"  # of the operators these tests make (the administrator's is ADMIN_PASSWORD)
+# Of the operators these tests make (the administrator's is ADMIN_PASSWORD).
+PASSWORD = "secret lantern harbor"
 
 
 # ------------------------------------------------------------------------------------ fixtures
@@ -737,7 +738,7 @@ def test_start_creates_a_database_with_its_administrator(qtbot: QtBot, tmp_path:
     assert dialog.choice() == CREATE
     assert dialog.ok_button.text() == "Create database"
     target = tmp_path / "licenses.sqlite"
-    fill_create_page(qtbot, dialog, target, "secreT")
+    fill_create_page(qtbot, dialog, target, PASSWORD[:-1] + PASSWORD[-1].upper())
 
     assert not dialog.ok_button.isEnabled()
     assert dialog.create_hint.text() == "The passwords do not match."
@@ -747,7 +748,7 @@ def test_start_creates_a_database_with_its_administrator(qtbot: QtBot, tmp_path:
     assert not target.exists()
 
     qtbot.keyClick(dialog.confirm, Qt.Key.Key_Backspace)
-    qtbot.keyClicks(dialog.confirm, "t")
+    qtbot.keyClicks(dialog.confirm, PASSWORD[-1])
     assert not invalid(dialog.confirm)
     click(qtbot, dialog.ok_button)
 
@@ -823,7 +824,7 @@ def fake_build(steps: Callable[[Progress], None]) -> FakeBuild:
     def build(db: str, size: str, *, progress: Progress) -> str:
         assert size == "small"
         workspace = Workspace.open(db)
-        workspace.create_administrator("admin", "Ada", "demo")
+        workspace.create_administrator("admin", "Ada", PASSWORD)
         workspace.close()
         steps(progress)
         return "a tiny demo"
@@ -934,11 +935,22 @@ def test_operators_add_an_operator(qtbot: QtBot, admin: Services) -> None:
     form.role_combo.setFocus()
     qtbot.keyClicks(form.role_combo, "Auditor")
     qtbot.keyClicks(form.password, "pw")
-    assert "at least 4 characters" in form.hint.text()
-    qtbot.keyClicks(form.password, "pw12")
-    qtbot.keyClicks(form.confirm, "pwpw12")
+    assert form.hint.text() == "The password must have at least 12 characters."
+    assert not form.ok_button.isEnabled()
+    qtbot.keyClicks(form.password, "pwpwpwpwpwpw")
+    qtbot.keyClicks(form.confirm, "pwpwpwpwpwpwpw")
     click(qtbot, form.ok_button)
 
+    # Long enough, but guessable: the service refuses it at the field, saying why.
+    assert form.isVisible()
+    assert form.message.text().startswith("The password is too easy to guess.")
+    assert "Repeats like" in form.message.text()
+    assert invalid(form.password)
+    assert dialog.model.rowCount() == 1
+
+    retype(qtbot, form.password, PASSWORD)
+    retype(qtbot, form.confirm, PASSWORD)
+    click(qtbot, form.ok_button)
     assert form.result() == QDialog.DialogCode.Accepted
     assert dialog.model.rowCount() == 2
     chosen = dialog.selected()

@@ -313,7 +313,7 @@ def test_stream_holds_no_transaction_between_batches(
 def test_stream_issues_one_bounded_query_per_batch(
     sqlite_db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    actor = operators.create_first_administrator(sqlite_db, "admin", "", "secret")
+    actor = operators.create_first_administrator(sqlite_db, "admin", "", "secret lantern harbor")
     admin = Services.for_actor(sqlite_db, actor)
     for n in range(LEDGER_SIZE - 1):
         admin.catalog.add_vendor(f"Vendor {n}")

@@ -352,7 +352,7 @@ def _release_departed(admin: Services, s: Services, org: Any) -> Act:
 
 def _operator_create(admin: Services, s: Services, org: Any) -> Act:
     def act() -> Expect:
-        new = s.operators.create("vera", "Vera Viewer", Role.VIEWER, "pass-vera")
+        new = s.operators.create("vera", "Vera Viewer", Role.VIEWER, "vera lantern harbor")
         after = {"name": "vera", "full_name": "Vera Viewer", "role": "viewer"}
         return Expect("operator.create", "operator", str(new), None, after)
 
@@ -360,7 +360,7 @@ def _operator_create(admin: Services, s: Services, org: Any) -> Act:
 
 
 def _operator_role(admin: Services, s: Services, org: Any) -> Act:
-    other = admin.operators.create("max", "", Role.VIEWER, "pass-max")
+    other = admin.operators.create("max", "", Role.VIEWER, "max lantern harbor")
 
     def act() -> Expect:
         s.operators.set_role(other, Role.AUDITOR, True, reason="audit season")
@@ -535,7 +535,7 @@ def _left_twice(admin: Services, org: Any) -> Callable[[], object]:
 
 
 def _duplicate_operator(admin: Services, org: Any) -> Callable[[], object]:
-    return lambda: admin.operators.create("admin", "", Role.VIEWER, "whatever")
+    return lambda: admin.operators.create("admin", "", Role.VIEWER, PASSWORD)
 
 
 def _short_password(admin: Services, org: Any) -> Callable[[], object]:
@@ -598,7 +598,7 @@ FAILURES: dict[str, tuple[Failing, type[KnownError], str]] = {
         ValidationError,
         "An operator named 'admin' already exists.",
     ),
-    "short password": (_short_password, ValidationError, "at least 4 characters"),
+    "short password": (_short_password, ValidationError, "needs at least 12"),
     "over-commit without reason": (
         _over_commit_without_reason,
         ValidationError,
@@ -1033,17 +1033,19 @@ def test_last_administrator_cannot_be_demoted_or_deactivated(admin: Services) ->
             match=re.escape("admin is the last active administrator; appoint another first."),
         ):
             admin.operators.set_role(me, role, active)
-    other = admin.operators.create("root2", "", Role.ADMINISTRATOR, "pass-root2")
+    other = admin.operators.create("root2", "", Role.ADMINISTRATOR, "root2 lantern harbor")
     admin.operators.set_role(me, Role.VIEWER, True)
     roles = {o.name: (o.role, o.active) for o in admin.operators.list()}
     assert roles == {"admin": (Role.VIEWER, True), "root2": (Role.ADMINISTRATOR, True)}
-    second = Services.for_actor(admin.db, operators.sign_in(admin.db, "root2", "pass-root2"))
+    second = Services.for_actor(
+        admin.db, operators.sign_in(admin.db, "root2", "root2 lantern harbor")
+    )
     with pytest.raises(ValidationError, match="root2 is the last active administrator"):
         second.operators.set_role(other, Role.AUDITOR, True)
 
 
 def test_a_deactivated_administrator_can_be_given_another_role(admin: Services) -> None:
-    former = admin.operators.create("former", "", Role.ADMINISTRATOR, "pass-former")
+    former = admin.operators.create("former", "", Role.ADMINISTRATOR, "former lantern harbor")
     admin.operators.set_role(former, Role.ADMINISTRATOR, False, reason="left the company")
     # 'former' is no longer an active administrator: changing their role leaves 'admin' in charge.
     admin.operators.set_role(former, Role.VIEWER, False, reason="tidy up roles")
@@ -1053,21 +1055,21 @@ def test_a_deactivated_administrator_can_be_given_another_role(admin: Services) 
 
 
 def test_sign_in_failures_all_look_the_same(admin: Services) -> None:
-    admin.operators.create("bob", "", Role.LICENSE_MANAGER, "bobs-password")
+    admin.operators.create("bob", "", Role.LICENSE_MANAGER, "bob lantern harbor")
     admin.operators.create("gone", "", Role.LICENSE_MANAGER, "gones-password")
     gone = next(o.id for o in admin.operators.list() if o.name == "gone")
     admin.operators.set_role(gone, Role.LICENSE_MANAGER, False)
     messages = []
     for name, password in [
         ("bob", "wrong"),
-        ("nobody", "bobs-password"),
+        ("nobody", "bob lantern harbor"),
         ("gone", "gones-password"),
     ]:
         with pytest.raises(AuthenticationError) as info:
             operators.sign_in(admin.db, name, password)
         messages.append(str(info.value).replace(name, "<name>"))
     assert messages == ["Wrong operator name or password for '<name>'."] * 3
-    assert operators.sign_in(admin.db, " bob ", "bobs-password").name == "bob"
+    assert operators.sign_in(admin.db, " bob ", "bob lantern harbor").name == "bob"
 
 
 def test_passwords_are_stored_as_argon2id(admin: Services, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -1083,10 +1085,10 @@ def test_passwords_are_stored_as_argon2id(admin: Services, monkeypatch: pytest.M
 
 def test_first_administrator_only_once(database: Database) -> None:
     assert not operators.has_operators(database)
-    operators.create_first_administrator(database, "root", "", "pass-root")
+    operators.create_first_administrator(database, "root", "", "root lantern harbor")
     assert operators.has_operators(database)
     with pytest.raises(ValidationError, match="already has an administrator"):
-        operators.create_first_administrator(database, "intruder", "", "pass-x")
+        operators.create_first_administrator(database, "intruder", "", "intruder lantern harbor")
     entry = last_entry(database)
     assert (entry["seq"], entry["operator"], entry["action"]) == (1, "root", "operator.create")
     assert ledger_size(database) == 1

@@ -45,7 +45,7 @@ def seatledger_file(tmp_path: Path) -> Path:
     """A closed SeatLedger database file at head with one operator."""
     path = tmp_path / "team.sqlite"
     db, _ = Database.open(path)
-    operators.create_first_administrator(db, "admin", "", "secret")
+    operators.create_first_administrator(db, "admin", "", "secret lantern harbor")
     db.dispose()
     return path
 
@@ -300,7 +300,7 @@ def test_empty_file_becomes_a_new_database(tmp_path: Path) -> None:
 @pytest.mark.usefixtures("fast_busy_timeout")
 def test_write_to_a_database_locked_by_another_program(seatledger_file: Path) -> None:
     db, _ = Database.open(seatledger_file)
-    services = Services.for_actor(db, operators.sign_in(db, "admin", "secret"))
+    services = Services.for_actor(db, operators.sign_in(db, "admin", "secret lantern harbor"))
     other = sqlite3.connect(seatledger_file, isolation_level=None)
     try:
         other.execute("BEGIN EXCLUSIVE")
@@ -374,7 +374,7 @@ def test_a_lock_held_by_another_seatledger_names_it(seatledger_file: Path, tmp_p
         assert process.stdout is not None
         assert process.stdout.readline().strip() == "locked"
         db, _ = Database.open(seatledger_file, create=False)
-        services = Services.for_actor(db, operators.sign_in(db, "admin", "secret"))
+        services = Services.for_actor(db, operators.sign_in(db, "admin", "secret lantern harbor"))
         with pytest.raises(DatabaseError) as info:
             services.catalog.add_vendor("Contoso")
         db.dispose()

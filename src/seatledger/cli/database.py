@@ -19,9 +19,9 @@ from seatledger.cli.session import (
 from seatledger.domain import validation
 from seatledger.errors import KnownError
 from seatledger.services.operators.accounts import (
+    check_password,
     create_first_administrator,
     has_operators,
-    hash_password,
     sign_in,
 )
 from seatledger.services.operators.workspace import (
@@ -38,7 +38,7 @@ def cmd_init(args: argparse.Namespace) -> int:
 
     name = validation.name(operator_name(args), "Operator name", max_len=64)
     password = ask_password(f"New password for {name}: ")
-    hash_password(password)  # refuse a weak password before anything is created
+    check_password(password, name, args.full_name)  # refused before anything is created
     db = database_of(args, create=True)
     if has_operators(db):
         raise KnownError(f"{db.display_name} already has operators; sign in instead.")

@@ -16,8 +16,8 @@ from pathlib import Path
 from seatledger.cli.output import err
 from seatledger.errors import KnownError
 from seatledger.paths import default_database, private_folder
-from seatledger.services.operators.accounts import sign_in
-from seatledger.services.operators.session import Services
+from seatledger.services.operators.accounts import outdated_password, sign_in
+from seatledger.services.operators.session import DEMO_KEY, Services, read_setting
 from seatledger.services.operators.workspace import describe_upgrade, upgrade_database
 from seatledger.store.db import Database, OpenResult
 
@@ -79,10 +79,18 @@ def signed_in(args: argparse.Namespace) -> Services:
     """Sign in; a database written by an older SeatLedger is upgraded first, as that operator."""
     db, opened = open_database(args)
     name = operator_name(args)
-    actor = sign_in(db, name, ask_password(f"Password for {name}: "))
+    password = ask_password(f"Password for {name}: ")
+    actor = sign_in(db, name, password)
     if opened.pending_upgrade is not None:
         # On standard error, so that the command's own output stays as scripts expect it.
         err(describe_upgrade(upgrade_database(db, actor), db.display_name))
+    if read_setting(db, DEMO_KEY) != "1":  # the demo's password is published: no advice
+        problem = outdated_password(db, actor, password)
+        if problem:
+            err(
+                "Your password predates the password policy and would be refused if set today; "
+                f"an administrator can reset it. {problem}"
+            )
     return Services.for_actor(db, actor)
 
 

@@ -541,9 +541,17 @@ class MainWindow(QMainWindow):
         bar.addPermanentWidget(self.database_status)
         bar.addPermanentWidget(self.demo_badge)
         self.demo_badge.setVisible(self.workspace.is_demo)
-        if self.workspace.upgraded is not None:  # kept until the next message
+        said = []
+        if self.workspace.upgraded is not None:
             upgraded = self.workspace.upgraded
-            bar.showMessage(describe_upgrade(upgraded, self.workspace.display_name, short=True))
+            said.append(describe_upgrade(upgraded, self.workspace.display_name, short=True))
+        if self.workspace.password_note:
+            said.append(
+                "Your password predates the password policy and would be refused if set "
+                f"today: {self.workspace.password_note}"
+            )
+        if said:  # kept until the next message
+            bar.showMessage(" ".join(said))
 
     def _update_actions(self) -> None:
         edit_licenses = self.may(Permission.EDIT_LICENSES)

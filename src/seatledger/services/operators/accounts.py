@@ -1,4 +1,8 @@
-"""Operators, roles and sign-in.  Passwords are hashed with Argon2id."""
+"""Operators, roles and sign-in.  Passwords are hashed with Argon2id.
+
+A new password must pass :mod:`seatledger.domain.passwords`; one stored before that policy still
+signs in.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +12,9 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, select
 
-from seatledger.domain import validation
+from seatledger.domain import passwords, validation
 from seatledger.domain.roles import Permission, Role
-from seatledger.errors import AuthenticationError, ValidationError
+from seatledger.errors import AuthenticationError, NotFoundError, ValidationError
 from seatledger.services.core import snapshots
 from seatledger.services.core.context import Actor, Context, iso, utc_now
 from seatledger.store import ledger_store
@@ -18,7 +22,6 @@ from seatledger.store.db import Database
 from seatledger.store.models import Operator
 
 _hasher = PasswordHasher()  # Argon2id with the library's current recommended parameters
-MIN_PASSWORD = 4
 _dummy_hash = ""  # made on first use: hashing costs a quarter second at start-up
 
 
@@ -41,13 +44,25 @@ class OperatorInfo:
     active: bool
 
 
+def check_password(password: str, name: str, full_name: str = "") -> None:
+    """Refuse a new password the policy does not allow for this operator.
+
+    Raises:
+        ValidationError: on the field "Password", saying why and what would pass.
+    """
+    problem = passwords.problem(password, name.strip(), full_name.strip())
+    if problem:
+        raise ValidationError(problem, "Password")
+
+
 def hash_password(password: str) -> str:
-    """Hash a new password, refusing one that is too short."""
-    if len(password) < MIN_PASSWORD:
-        raise ValidationError(
-            f"The password must have at least {MIN_PASSWORD} characters.", "Password"
-        )
+    """Hash a password as it is (the policy is :func:`check_password`'s)."""
     return _hasher.hash(password)
+
+
+def _new_hash(password: str, name: str, full_name: str) -> str:
+    check_password(password, name, full_name)
+    return hash_password(password)  # ~0.1 s: callers do this outside the write lock
 
 
 def has_operators(db: Database) -> bool:
@@ -59,7 +74,7 @@ def has_operators(db: Database) -> bool:
 def create_first_administrator(db: Database, name: str, full_name: str, password: str) -> Actor:
     """Create the first operator of a new database as its administrator, logging it first."""
     clean = validation.name(name, "Operator name", max_len=64)
-    password_hash = hash_password(password)  # ~0.1 s: outside the write lock
+    password_hash = _new_hash(password, clean, full_name)
     with db.write() as session:
         if session.scalar(select(func.count()).select_from(Operator)):
             raise ValidationError("This database already has an administrator; sign in instead.")
@@ -109,6 +124,13 @@ def sign_in(db: Database, name: str, password: str) -> Actor:
     return Actor(operator.id, operator.name, Role(operator.role))
 
 
+def outdated_password(db: Database, actor: Actor, password: str) -> str:
+    """Why the password ``actor`` just signed in with would be refused if set today, or ''."""
+    with db.read() as session:
+        full_name = session.scalar(select(Operator.full_name).where(Operator.id == actor.id))
+    return passwords.problem(password, actor.name, full_name or "")
+
+
 class OperatorService:
     """Administrator-only management of operators."""
 
@@ -125,7 +147,7 @@ class OperatorService:
         """Add an operator with a role."""
         clean = validation.name(name, "Operator name", max_len=64)
         self._ctx.require(Permission.MANAGE_OPERATORS, "manage operators")
-        password_hash = hash_password(password)  # ~0.1 s: outside the write lock
+        password_hash = _new_hash(password, clean, full_name)
         with self._ctx.change(
             Permission.MANAGE_OPERATORS, "operator.create", "operator", "manage operators"
         ) as change:
@@ -182,11 +204,18 @@ class OperatorService:
             change.after = {"name": operator.name, "role": role.value, "active": active}
 
     def set_password(self, operator_id: int, password: str) -> None:
-        """Set a new password (administrators for anyone; anyone for themselves)."""
+        """Set a new password (administrators for anyone; anyone for themselves); it must pass
+        the password policy."""
         own = operator_id == self._ctx.actor.id
         permission = Permission.READ if own else Permission.MANAGE_OPERATORS
         self._ctx.require(permission, "change other operators' passwords")
-        password_hash = hash_password(password)
+        with self._ctx.read() as session:
+            target = session.execute(
+                select(Operator.name, Operator.full_name).where(Operator.id == operator_id)
+            ).first()
+        if target is None:
+            raise NotFoundError(f"Operator {operator_id} does not exist.")
+        password_hash = _new_hash(password, target.name, target.full_name)
         with self._ctx.change(
             permission, "operator.password", "operator", "change other operators' passwords"
         ) as change:

@@ -95,6 +95,9 @@ class Workspace:
         self._db = db
         self.opened = opened
         self.upgraded: UpgradeReport | None = None
+        self.password_note = ""
+        """Set by :meth:`sign_in`: why the password signed in with would be refused if set
+        today (it predates the policy), or ''."""
 
     @classmethod
     def open(cls, db: str | Path, *, create: bool = True) -> Workspace:
@@ -149,6 +152,9 @@ class Workspace:
         actor = operators.sign_in(self._db, name, password)
         if self.pending_upgrade is not None:
             self._upgrade(actor)
+        # The demo's password is published in the README: there is nothing to advise.
+        if not self.is_demo:
+            self.password_note = operators.outdated_password(self._db, actor, password)
         return Services.for_actor(self._db, actor)
 
     def _upgrade(self, actor: Actor) -> None:

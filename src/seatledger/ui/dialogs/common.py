@@ -32,9 +32,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from seatledger.domain.passwords import MIN_LENGTH
 from seatledger.errors import KnownError, ValidationError
 from seatledger.services.core.tables import TableQuery
-from seatledger.services.operators.accounts import MIN_PASSWORD
 from seatledger.ui.progress_strip import ProgressStrip
 from seatledger.ui.table_model import KeyedTableModel, Presenter
 from seatledger.ui.tasks import Task, runner_for
@@ -158,9 +158,13 @@ PASSWORDS_DIFFER = "The passwords do not match."
 
 
 def password_problem(password: str, confirmation: str) -> str:
-    """What is wrong with a new password and its confirmation so far, or ''."""
-    if password and len(password) < MIN_PASSWORD:
-        return f"The password must have at least {MIN_PASSWORD} characters."
+    """What is wrong with a new password and its confirmation so far, or ''.
+
+    Only what is cheap to say while typing (length, confirmation); the service checks the whole
+    policy (names, guessable passwords) when the form is saved.
+    """
+    if password and len(password) < MIN_LENGTH:
+        return f"The password must have at least {MIN_LENGTH} characters."
     if confirmation and password != confirmation:
         return PASSWORDS_DIFFER
     return ""
