@@ -31,6 +31,14 @@ class AuthenticationError(KnownError):
     """Unknown operator or wrong password."""
 
 
+class SignInDelayed(AuthenticationError):
+    """Repeated failed sign-ins: the next attempt waits ``seconds`` before it is even checked."""
+
+    def __init__(self, message: str, seconds: int) -> None:
+        super().__init__(message)
+        self.seconds = seconds
+
+
 class LimitExceeded(KnownError):
     """An assignment that would break a purchased limit or another seat rule."""
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import os
 import subprocess
@@ -16,12 +17,14 @@ from sqlalchemy import func, select, update
 
 import seatledger
 from seatledger import cli
+from seatledger.domain.passwords import FREE_FAILURES
 from seatledger.services.operators import accounts as operators
 from seatledger.store import ledger_store
 from seatledger.store.db import Database
 from seatledger.store.models import Entitlement, Operator, SeatAssignment, Vendor
 
 ADMIN_PASSWORD = "s3cret-pass-word"
+NOW = dt.datetime(2026, 12, 7, 9, 0, tzinfo=dt.UTC)
 ENV_KEYS = ("SEATLEDGER_OPERATOR", "SEATLEDGER_PASSWORD", "SEATLEDGER_NEW_PASSWORD")
 
 
@@ -225,12 +228,43 @@ def test_changing_commands_refuse_a_wrong_password(
 ) -> None:
     monkeypatch.setenv("SEATLEDGER_PASSWORD", "wrong password")
     monkeypatch.setenv("SEATLEDGER_NEW_PASSWORD", "bob lantern harbor")
-    for argv in CHANGING_COMMANDS:
+    monkeypatch.setattr(operators, "utc_now", lambda: NOW)  # the runs follow at once
+    for n, argv in enumerate(CHANGING_COMMANDS):
         result = run(*argv, "--db", team_db)
         assert result.code == 2, argv
-        assert result.err == "seatledger: Wrong operator name or password for 'admin'.\n", argv
+        if n < FREE_FAILURES:
+            assert result.err == "seatledger: Wrong operator name or password for 'admin'.\n"
+        else:  # refused unchecked: the password was not even compared
+            assert result.err == (
+                "seatledger: Too many failed sign-ins for 'admin'; try again in 1 s.\n"
+            ), argv
         assert result.out == "", argv
-    assert _ledger_size(team_db) == 1
+    # The first administrator, then one entry per checked failure; nothing else changed.
+    assert _ledger_size(team_db) == 1 + FREE_FAILURES
+
+
+def test_the_wait_after_failures_holds_from_one_run_to_the_next(
+    run: Invoke, team_db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    now = [NOW]
+    monkeypatch.setattr(operators, "utc_now", lambda: now[0])
+    monkeypatch.setenv("SEATLEDGER_PASSWORD", "wrong password")
+    for _ in range(FREE_FAILURES):
+        assert run("vendor", "add", "Contoso", "--db", team_db).code == 2
+    # Each run is a new process's worth of state: only the database remembers the failures.
+    monkeypatch.setenv("SEATLEDGER_PASSWORD", ADMIN_PASSWORD)
+    delayed = run("vendor", "add", "Contoso", "--db", team_db)
+    assert (delayed.code, delayed.err) == (
+        2,
+        "seatledger: Too many failed sign-ins for 'admin'; try again in 1 s.\n",
+    )
+    now[0] += dt.timedelta(seconds=1)
+    assert run("vendor", "add", "Contoso", "--db", team_db).code == 0
+    assert _count(team_db, Vendor) == 1
+    listing = run("ledger", "tail", "--db", team_db)
+    failed = [line for line in listing.out.splitlines() if "operator.sign_in_failed" in line]
+    assert len(failed) == FREE_FAILURES
+    assert all("program: command line" in line for line in failed)
 
 
 def test_operator_add_and_init_refuse_a_weak_password(

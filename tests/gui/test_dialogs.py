@@ -50,6 +50,7 @@ from seatledger.ui.dialogs.forms import (
 )
 from seatledger.ui.dialogs.mark_left import MarkLeftDialog
 from seatledger.ui.dialogs.operators import (
+    COL_FAILED,
     AddOperatorDialog,
     ChangeRoleDialog,
     OperatorsDialog,
@@ -721,6 +722,39 @@ def test_sign_in_wrong_password_stays_open(
     assert dialog.result() == QDialog.DialogCode.Accepted
     assert dialog.services is not None
     assert dialog.services.actor.name == "admin"
+
+
+def test_sign_in_after_repeated_failures_says_how_long_to_wait(
+    qtbot: QtBot, workspace: Workspace, admin: Services
+) -> None:
+    now = [dt.datetime(2026, 12, 7, 9, 0, tzinfo=dt.UTC)]
+    workspace.clock = lambda: now[0]
+    dialog = shown(qtbot, SignInDialog(workspace, operator_name="admin"))
+    assert isinstance(dialog, SignInDialog)
+    for _ in range(3):
+        qtbot.keyClicks(dialog.password_edit, "wrong guess")
+        click(qtbot, dialog.ok_button)
+        assert dialog.message.text() == "Wrong operator name or password for 'admin'."
+    qtbot.keyClicks(dialog.password_edit, ADMIN_PASSWORD)
+    click(qtbot, dialog.ok_button)
+    assert dialog.isVisible()
+    assert dialog.message.text() == "Too many failed sign-ins for 'admin'; try again in 1 s."
+    assert dialog.password_edit.text() == ""
+    # Administrators see the count in the operators list.
+    listing = OperatorsDialog(admin)
+    qtbot.addWidget(listing)
+    cell = listing.model.index(listing.model.row_of(admin.actor.id), COL_FAILED)
+    assert listing.model.headerData(COL_FAILED, Qt.Orientation.Horizontal) == "Failed sign-ins"
+    assert cell.data() == "3"
+    assert "3 failed sign-ins in a row" in cell.data(Qt.ItemDataRole.ToolTipRole)
+
+    now[0] += dt.timedelta(seconds=1)
+    qtbot.keyClicks(dialog.password_edit, ADMIN_PASSWORD)
+    click(qtbot, dialog.ok_button)
+    assert dialog.result() == QDialog.DialogCode.Accepted
+    rows = ledger(admin, "operator.sign_in_failed")
+    assert len(rows) == 3
+    assert all("program: window" in str(row) for row in rows)
 
 
 def fill_create_page(qtbot: QtBot, dialog: StartDialog, path: Path, confirm: str) -> None:

@@ -1,4 +1,4 @@
-"""What a new password must be.
+"""What a new password must be, and how long repeated failed sign-ins wait.
 
 The policy applies wherever a password is set (the first administrator, a new operator, a reset,
 one's own change); a password stored before it existed still signs in.  Guessability is judged
@@ -8,6 +8,7 @@ patterns, repeats, sequences and dates) rather than a list of our own.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import threading
 
@@ -15,6 +16,11 @@ MIN_LENGTH = 12
 MIN_SCORE = 3
 """zxcvbn's 0-4 scale; 3 is "safely unguessable" (about 10^8 guesses or more)."""
 _ZXCVBN_CHARS = 72  # zxcvbn refuses longer ones (its matching grows with the length)
+
+FREE_FAILURES = 3
+"""Consecutive failed sign-ins allowed before each further attempt waits."""
+FIRST_DELAY = dt.timedelta(seconds=1)
+MAX_DELAY = dt.timedelta(minutes=5)
 
 _SEPARATORS = re.compile(r"[\s._@-]+")
 _APPENDED = "0123456789!?.#*_- "
@@ -76,3 +82,12 @@ def _estimate(password: str, user_inputs: list[str]) -> tuple[int, str, list[str
         result = zxcvbn(password[:_ZXCVBN_CHARS], user_inputs=inputs, max_length=_ZXCVBN_CHARS)
     feedback = result["feedback"]
     return result["score"], feedback["warning"], list(feedback["suggestions"])
+
+
+def delay(failures: int) -> dt.timedelta:
+    """How long after the last of ``failures`` consecutive failed sign-ins the next attempt
+    waits: none for the first few, then 1 s, doubling with each further failure, capped."""
+    if failures < FREE_FAILURES:
+        return dt.timedelta(0)
+    doublings = min(failures - FREE_FAILURES, 20)  # 2**20 s is far past the cap
+    return min(FIRST_DELAY * (1 << doublings), MAX_DELAY)

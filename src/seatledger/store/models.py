@@ -41,6 +41,10 @@ class Operator(Base):
     password_hash: Mapped[str] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    # Consecutive failed sign-ins since the last success, and when the last one was: what makes
+    # the next attempt wait, in the database so that it holds across processes.
+    failed_sign_ins: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    last_failed_sign_in: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class Vendor(Base):

@@ -167,6 +167,8 @@ ACTIONS = (
     "import.usage",
     "operator.create",
     "operator.password",
+    "operator.sign_in",
+    "operator.sign_in_failed",
     "operator.update",
     "person.create",
     "person.leave",

@@ -1,28 +1,44 @@
 """Operators, roles and sign-in.  Passwords are hashed with Argon2id.
 
 A new password must pass :mod:`seatledger.domain.passwords`; one stored before that policy still
-signs in.
+signs in.  Consecutive failed sign-ins are counted per operator in the database: after a few, each
+further attempt waits (see :func:`~seatledger.domain.passwords.delay`) and is refused unchecked
+until the wait is over.  Each checked failure is a ledger entry (the refused ones are not, so the
+ledger grows by at most one entry per wait), and so is the success that ends a series.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import math
 from dataclasses import dataclass
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from seatledger.domain import passwords, validation
 from seatledger.domain.roles import Permission, Role
-from seatledger.errors import AuthenticationError, NotFoundError, ValidationError
+from seatledger.errors import (
+    AuthenticationError,
+    NotFoundError,
+    SignInDelayed,
+    ValidationError,
+)
 from seatledger.services.core import snapshots
-from seatledger.services.core.context import Actor, Context, iso, utc_now
+from seatledger.services.core.context import Actor, Clock, Context, iso, utc_now
 from seatledger.store import ledger_store
-from seatledger.store.db import Database
+from seatledger.store.db import HEAD_REVISION, Database
 from seatledger.store.models import Operator
 
 _hasher = PasswordHasher()  # Argon2id with the library's current recommended parameters
 _dummy_hash = ""  # made on first use: hashing costs a quarter second at start-up
+
+WINDOW = "window"
+COMMAND_LINE = "command line"
+"""The programs a sign-in comes from, as its ledger entries name them."""
 
 
 def _dummy() -> str:
@@ -35,13 +51,15 @@ def _dummy() -> str:
 
 @dataclass(frozen=True, slots=True)
 class OperatorInfo:
-    """An operator as listed to administrators."""
+    """An operator as listed to administrators (``failed_sign_ins``: consecutive, since the
+    last success)."""
 
     id: int
     name: str
     full_name: str
     role: Role
     active: bool
+    failed_sign_ins: int = 0
 
 
 def check_password(password: str, name: str, full_name: str = "") -> None:
@@ -104,24 +122,134 @@ def create_first_administrator(db: Database, name: str, full_name: str, password
         return Actor(operator.id, clean, Role.ADMINISTRATOR)
 
 
-def sign_in(db: Database, name: str, password: str) -> Actor:
+def sign_in(
+    db: Database,
+    name: str,
+    password: str,
+    *,
+    program: str = COMMAND_LINE,
+    clock: Clock | None = None,
+) -> Actor:
     """Check an operator's password and return who they are.
 
+    After :data:`~seatledger.domain.passwords.FREE_FAILURES` consecutive failures for one
+    operator, an attempt before the wait is over is refused without checking the password.  A
+    checked failure counts (and is a ledger entry naming ``program``); a success resets the count.
+    A database still at an older schema (signing in upgrades it) has nowhere to count: it signs
+    in as before.
+
     Raises:
+        SignInDelayed: the operator's wait after repeated failures is not over.
         AuthenticationError: unknown or inactive operator, or wrong password (one message for all,
-            so names cannot be probed).
+            so names cannot be probed by it; the wait, which only a known operator's failures
+            start, does tell a guesser the name exists after a few tries, as the ledger every
+            operator reads does anyway).
     """
+    clean = name.strip()
+    counted = db.current_revision() == HEAD_REVISION
     with db.read() as session:
-        operator = session.scalar(select(Operator).where(Operator.name == name.strip()))
+        operator = session.execute(
+            select(
+                Operator.id,
+                Operator.name,
+                Operator.role,
+                Operator.password_hash,
+                Operator.active,
+                *((Operator.failed_sign_ins, Operator.last_failed_sign_in) if counted else ()),
+            ).where(Operator.name == clean)
+        ).first()
+    now = (clock or utc_now)()  # looked up now: a test may stand in for the command line's
+    failures = int(operator.failed_sign_ins) if operator is not None and counted else 0
+    if operator is not None and failures:
+        ready = _utc(operator.last_failed_sign_in) + passwords.delay(failures)
+        if now < ready:
+            seconds = math.ceil((ready - now).total_seconds())
+            raise SignInDelayed(
+                f"Too many failed sign-ins for '{clean}'; try again in {seconds} s.", seconds
+            )
     stored = operator.password_hash if operator is not None else _dummy()
     try:
         _hasher.verify(stored, password)
         valid = operator is not None and operator.active
     except (VerificationError, InvalidHashError):
         valid = False
-    if not valid or operator is None:
-        raise AuthenticationError(f"Wrong operator name or password for '{name.strip()}'.")
-    return Actor(operator.id, operator.name, Role(operator.role))
+    if operator is None:
+        raise AuthenticationError(f"Wrong operator name or password for '{clean}'.")
+    if not valid:
+        if counted:
+            _count_failure(db, operator.id, program, now)
+        raise AuthenticationError(f"Wrong operator name or password for '{clean}'.")
+    actor = Actor(operator.id, operator.name, Role(operator.role))
+    if failures:
+        _end_failures(db, actor, failures, program, now)
+    return actor
+
+
+def _utc(moment: dt.datetime | None) -> dt.datetime:
+    if moment is None:
+        return dt.datetime.min.replace(tzinfo=dt.UTC)
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)  # SQLite
+
+
+def _count_failure(db: Database, operator_id: int, program: str, now: dt.datetime) -> None:
+    """One more consecutive failure, and its ledger entry, in one transaction."""
+    with db.write() as session:
+        operator = session.get(Operator, operator_id)
+        if operator is None:  # deleted meanwhile: nothing to count against
+            return
+        # Read inside the write lock: attempts checked at the same time all count.
+        operator.failed_sign_ins += 1
+        operator.last_failed_sign_in = now.astimezone(dt.UTC)
+        wait = passwords.delay(operator.failed_sign_ins)
+        _log_sign_in(
+            session,
+            operator,
+            now,
+            "operator.sign_in_failed",
+            {
+                "name": operator.name,
+                "program": program,
+                "failures": operator.failed_sign_ins,
+                "next_wait_s": int(wait.total_seconds()),
+            },
+        )
+
+
+def _end_failures(
+    db: Database, actor: Actor, failures: int, program: str, now: dt.datetime
+) -> None:
+    """A success after failures: the count starts again, and the ledger says the series ended."""
+    with db.write() as session:
+        operator = session.get(Operator, actor.id)
+        if operator is None:
+            return
+        operator.failed_sign_ins = 0
+        operator.last_failed_sign_in = None
+        _log_sign_in(
+            session,
+            operator,
+            now,
+            "operator.sign_in",
+            {"name": operator.name, "program": program, "failures_before": failures},
+        )
+
+
+def _log_sign_in(
+    session: Session, operator: Operator, now: dt.datetime, action: str, after: dict[str, Any]
+) -> None:
+    session.flush()
+    ledger_store.append(
+        session,
+        ts=iso(now),
+        operator=operator.name,
+        role=operator.role,
+        action=action,
+        entity_type="operator",
+        entity_id=str(operator.id),
+        reason="",
+        before=None,
+        after=after,
+    )
 
 
 def outdated_password(db: Database, actor: Actor, password: str) -> str:
@@ -141,7 +269,10 @@ class OperatorService:
         """Every operator, by name."""
         with self._ctx.read() as session:
             rows = session.scalars(select(Operator).order_by(Operator.name)).all()
-            return [OperatorInfo(o.id, o.name, o.full_name, Role(o.role), o.active) for o in rows]
+            return [
+                OperatorInfo(o.id, o.name, o.full_name, Role(o.role), o.active, o.failed_sign_ins)
+                for o in rows
+            ]
 
     def create(self, name: str, full_name: str, role: Role, password: str) -> int:
         """Add an operator with a role."""
@@ -204,8 +335,11 @@ class OperatorService:
             change.after = {"name": operator.name, "role": role.value, "active": active}
 
     def set_password(self, operator_id: int, password: str) -> None:
-        """Set a new password (administrators for anyone; anyone for themselves); it must pass
-        the password policy."""
+        """Set a new password (administrators for anyone; anyone for themselves).
+
+        It must pass the password policy; failed sign-ins counted so far are forgotten (an
+        administrator's reset ends the wait of someone who forgot theirs).
+        """
         own = operator_id == self._ctx.actor.id
         permission = Permission.READ if own else Permission.MANAGE_OPERATORS
         self._ctx.require(permission, "change other operators' passwords")
@@ -221,5 +355,7 @@ class OperatorService:
         ) as change:
             operator = change.get(Operator, operator_id, "Operator")
             operator.password_hash = password_hash
+            operator.failed_sign_ins = 0
+            operator.last_failed_sign_in = None
             change.entity_id = str(operator.id)
             change.after = {"name": operator.name, "password": "changed"}

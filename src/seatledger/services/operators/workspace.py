@@ -91,9 +91,10 @@ def describe_upgrade(report: UpgradeReport, display_name: str, *, short: bool = 
 class Workspace:
     """One open database, before and after sign-in."""
 
-    def __init__(self, db: Database, opened: OpenResult) -> None:
+    def __init__(self, db: Database, opened: OpenResult, clock: Clock | None = None) -> None:
         self._db = db
         self.opened = opened
+        self.clock = clock
         self.upgraded: UpgradeReport | None = None
         self.password_note = ""
         """Set by :meth:`sign_in`: why the password signed in with would be refused if set
@@ -146,16 +147,19 @@ class Workspace:
         A database written by an older SeatLedger is upgraded first, attributed to them.
 
         Raises:
+            SignInDelayed: repeated failures: the wait before the next attempt is not over.
             AuthenticationError: unknown operator or wrong password.
             UpgradeError: the upgrade failed; nothing was changed (the message says more).
         """
-        actor = operators.sign_in(self._db, name, password)
+        actor = operators.sign_in(
+            self._db, name, password, program=operators.WINDOW, clock=self.clock
+        )
         if self.pending_upgrade is not None:
             self._upgrade(actor)
         # The demo's password is published in the README: there is nothing to advise.
         if not self.is_demo:
             self.password_note = operators.outdated_password(self._db, actor, password)
-        return Services.for_actor(self._db, actor)
+        return Services.for_actor(self._db, actor, self.clock or utc_now)
 
     def _upgrade(self, actor: Actor) -> None:
         self.upgraded = upgrade_database(self._db, actor)

@@ -36,8 +36,8 @@ from seatledger.ui.table_model import KEY_ROLE
 from seatledger.ui.tasks import Task
 from seatledger.ui.widgets import DataTable
 
-COL_NAME, COL_FULL_NAME, COL_ROLE, COL_ACTIVE = range(4)
-_HEADERS = ("Name", "Full name", "Role", "Active")
+COL_NAME, COL_FULL_NAME, COL_ROLE, COL_ACTIVE, COL_FAILED = range(5)
+_HEADERS = ("Name", "Full name", "Role", "Active", "Failed sign-ins")
 _DISPLAY = Qt.ItemDataRole.DisplayRole
 
 
@@ -69,7 +69,7 @@ class OperatorTableModel(QAbstractTableModel):
         return 0 if parent.isValid() else len(self._rows)
 
     def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
-        """Name, full name, role, active."""
+        """Name, full name, role, active, failed sign-ins."""
         return 0 if parent.isValid() else len(_HEADERS)
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = _DISPLAY) -> Any:
@@ -89,18 +89,30 @@ class OperatorTableModel(QAbstractTableModel):
         return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
 
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = _DISPLAY) -> Any:
-        """Cell text, the operator id (KEY_ROLE), and grey text for inactive operators."""
+        """Cell text, the operator id (KEY_ROLE), and tool tips on inactive operators and on
+        failed sign-ins."""
         if not index.isValid() or not 0 <= index.row() < len(self._rows):
             return None
         info = self._rows[index.row()]
         if role == _DISPLAY:
-            return (info.name, info.full_name, info.role.label, "Yes" if info.active else "No")[
-                index.column()
-            ]
+            return (
+                info.name,
+                info.full_name,
+                info.role.label,
+                "Yes" if info.active else "No",
+                str(info.failed_sign_ins) if info.failed_sign_ins else "",
+            )[index.column()]
         if role == KEY_ROLE:
             return info.id
-        if role == Qt.ItemDataRole.ToolTipRole and not info.active:
-            return f"{info.name} is deactivated and cannot sign in."
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if index.column() == COL_FAILED and info.failed_sign_ins:
+                return (
+                    f"{info.failed_sign_ins} failed sign-ins in a row since the last success; "
+                    "each is in the activity ledger (operator.sign_in_failed). Resetting the "
+                    "password ends the wait."
+                )
+            if not info.active:
+                return f"{info.name} is deactivated and cannot sign in."
         return None
 
 
@@ -265,7 +277,9 @@ class OperatorsDialog(QDialog):
         self.view = DataTable()
         self.view.setModel(self.model)
         self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.view.set_column_widths({COL_NAME: 14, COL_ROLE: 16, COL_ACTIVE: 6}, COL_FULL_NAME)
+        self.view.set_column_widths(
+            {COL_NAME: 14, COL_ROLE: 16, COL_ACTIVE: 6, COL_FAILED: 12}, COL_FULL_NAME
+        )
         self.view.doubleClicked.connect(lambda _index: self.change_role())
         self.view.selectionModel().selectionChanged.connect(self._selection_changed)
 
