@@ -398,6 +398,19 @@ class Database:
         return self.display_name_of(self.url)
 
     @staticmethod
+    def location_of(db: str | Path) -> str:
+        """A ``--db`` argument as it may be kept to open again (a recent-databases list): a
+        SQLite file's path, a server URL without its password (PGPASSWORD or ~/.pgpass give
+        it when it is opened)."""
+        url = make_url(to_url(db))
+        if url.get_backend_name() == "sqlite":
+            return url.database or ":memory:"
+        kept = URL.create(
+            url.drivername, url.username, None, url.host, url.port, url.database, url.query
+        )
+        return kept.render_as_string(hide_password=False)
+
+    @staticmethod
     def display_name_of(db: str | Path) -> str:
         """A ``--db`` argument as it may be shown or logged (never with a password)."""
         url = make_url(to_url(db))

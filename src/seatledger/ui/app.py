@@ -173,9 +173,16 @@ class _Cancelled(Exception):
 
 
 def _start_dialog(path: str | None = None) -> tuple[Services, Workspace]:
-    from seatledger.ui.dialogs.start import StartDialog  # noqa: PLC0415
+    from seatledger.ui.dialogs.start import OPEN, StartDialog  # noqa: PLC0415
+    from seatledger.ui.recent import recent_databases  # noqa: PLC0415
 
-    dialog = StartDialog()
+    recent = recent_databases(QSettings())
+    # Someone who has opened databases before most likely wants one of them.
+    dialog = (
+        StartDialog(recent=recent, start_on=OPEN)
+        if recent and path is None
+        else StartDialog(recent=recent)
+    )
     if path is not None and isinstance(dialog.create_path, QLineEdit):
         dialog.create_path.setText(path)  # a new database: its administrator comes first
     if dialog.exec() != QDialog.DialogCode.Accepted:
@@ -308,7 +315,8 @@ class _Session(QObject):
         self.show(services, workspace)
         if old is not None:
             old.close()
-            old.workspace.close()
+            if old.workspace is not workspace:  # another operator on the same one keeps it
+                old.workspace.close()
             old.deleteLater()
 
     def close(self) -> None:

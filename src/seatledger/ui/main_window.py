@@ -27,11 +27,13 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMenu,
     QMessageBox,
+    QPushButton,
     QStackedWidget,
     QStyle,
     QStyledItemDelegate,
     QStyleOptionViewItem,
     QToolBar,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -57,6 +59,7 @@ from seatledger.ui.pages.reconciliation import ReconciliationPage
 from seatledger.ui.pages.titles import SoftwareTitlesPage
 from seatledger.ui.pages.usage import UsagePage
 from seatledger.ui.progress_strip import ProgressStrip
+from seatledger.ui.recent import forget_databases, recent_databases, remember_database
 from seatledger.ui.tasks import Runner, Task
 
 PAGE_TYPES: tuple[type[Page], ...] = (
@@ -128,6 +131,39 @@ class _NavDelegate(QStyledItemDelegate):
         rect = option.rect.adjusted(0, 0, -10, 0)
         painter.drawText(rect, _RIGHT, f"{count:,}")
         painter.restore()
+
+
+class LockScreen(QWidget):
+    """What a locked window shows instead of its pages: the database, and a way back in."""
+
+    def __init__(self, parent: QWidget) -> None:
+        super().__init__(parent)
+        self.setObjectName("lock_screen")
+        self.title = QLabel()
+        font = self.title.font()
+        font.setPointSizeF(font.pointSizeF() * 1.4)
+        font.setBold(True)
+        self.title.setFont(font)
+        self.text = QLabel()
+        self.text.setWordWrap(True)
+        self.sign_in_button = QPushButton("&Sign in…")
+        self.sign_in_button.setDefault(True)
+        self.quit_button = QPushButton("&Quit")
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.sign_in_button)
+        buttons.addWidget(self.quit_button)
+        buttons.addStretch(1)
+        box = QVBoxLayout()
+        box.setSpacing(12)
+        box.addStretch(2)
+        box.addWidget(self.title)
+        box.addWidget(self.text)
+        box.addLayout(buttons)
+        box.addStretch(3)
+        outer = QHBoxLayout(self)
+        outer.addStretch(1)
+        outer.addLayout(box, 2)
+        outer.addStretch(1)
 
 
 def _separator(parent: QWidget) -> QFrame:
@@ -217,7 +253,15 @@ class MainWindow(QMainWindow):
         layout.setSpacing(0)
         layout.addWidget(self.nav)
         layout.addWidget(self.stack, 1)
-        self.setCentralWidget(central)
+        # The pages, or (locked) a screen that shows none of the data until someone signs in.
+        self.screens = QStackedWidget(self)
+        self.screens.addWidget(central)
+        self.lock_screen = LockScreen(self.screens)
+        self.lock_screen.sign_in_button.clicked.connect(lambda: self.unlock())  # noqa: PLW0108 (clicked passes a bool)
+        self.lock_screen.quit_button.clicked.connect(self.close)
+        self.screens.addWidget(self.lock_screen)
+        self.setCentralWidget(self.screens)
+        remember_database(self._settings, workspace.location)
 
         self.menu_actions: dict[str, QAction] = {}
         self._build_actions()
@@ -432,6 +476,12 @@ class MainWindow(QMainWindow):
             ("verify_ledger", "&Verify ledger…", self.verify_ledger, None,
              "Check every entry of the activity ledger against its hash chain", ""),
             ("quit", "&Quit", self.close, "Ctrl+Q", "Close SeatLedger", "application-exit"),
+            ("switch_operator", "S&witch operator…", self.switch_operator, None,
+             "Sign out and let another operator sign in to this database", "system-users"),
+            ("lock", "&Lock", self.lock, "Ctrl+L",
+             "Hide the data until an operator signs in again", "system-lock-screen"),
+            ("clear_recent", "&Clear the list", self.clear_recent, None,
+             "Forget the databases opened lately", ""),
             ("new_vendor", "New &vendor…", self.new_vendor, None, "Add a software vendor", ""),
             ("new_product", "New &product…", self.new_product, None,
              "Add a product of a vendor", ""),
@@ -479,10 +529,17 @@ class MainWindow(QMainWindow):
                     result.addAction(self.menu_actions[name])
             return result
 
-        menu(
-            "&File",
-            ["new_database", "open_database", None, "import", None, "verify_ledger", None, "quit"],
-        )
+        file_menu = menu("&File", ["new_database", "open_database"])
+        self.recent_menu = QMenu("Open &recent", self)
+        self.recent_menu.aboutToShow.connect(self._fill_recent)
+        file_menu.addMenu(self.recent_menu)
+        for name in (None, "import", None, "verify_ledger", None, "switch_operator", "lock"):
+            if name is None:
+                file_menu.addSeparator()
+            else:
+                file_menu.addAction(self.menu_actions[name])
+        file_menu.addSeparator()
+        file_menu.addAction(self.menu_actions["quit"])
         menu(
             "&Edit",
             [
@@ -525,8 +582,7 @@ class MainWindow(QMainWindow):
 
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
-        actor = self.services.actor
-        self.operator_label = QLabel(f"Signed in as {actor.name} ({actor.role.label})", self)
+        self.operator_label = QLabel(self._signed_in_text(), self)
         self.database_status = QLabel(self.workspace.display_name, self)
         self.database_status.setToolTip("The open database")
         self.demo_badge = QLabel("DEMO", self)
@@ -552,6 +608,10 @@ class MainWindow(QMainWindow):
             )
         if said:  # kept until the next message
             bar.showMessage(" ".join(said))
+
+    def _signed_in_text(self) -> str:
+        actor = self.services.actor
+        return f"Signed in as {actor.name} ({actor.role.label})"
 
     def _update_actions(self) -> None:
         edit_licenses = self.may(Permission.EDIT_LICENSES)
@@ -659,11 +719,19 @@ class MainWindow(QMainWindow):
 
         self._start_dialog(OPEN)
 
-    def _start_dialog(self, start_on: int) -> None:
-        """Create or open another database (StartDialog), sign in, and ask to switch to it."""
+    def _start_dialog(self, start_on: int, location: str = "") -> None:
+        """Create or open another database (StartDialog), sign in, and ask to switch to it;
+        ``location``: open that one at once (File > Open recent)."""
         from seatledger.ui.dialogs.start import StartDialog  # noqa: PLC0415
 
-        dialog = StartDialog(self, runner=self.runner, start_on=start_on)
+        dialog = StartDialog(
+            self,
+            runner=self.runner,
+            start_on=start_on,
+            recent=[r for r in recent_databases(self._settings) if r != self.workspace.location],
+        )
+        if location:
+            QTimer.singleShot(0, lambda: dialog.open_location(location))
         if dialog.exec() != QDialog.DialogCode.Accepted:
             return
         workspace = dialog.workspace
@@ -677,6 +745,86 @@ class MainWindow(QMainWindow):
                 return
             services = sign_in.services
         self.open_requested.emit(services, workspace)
+
+    # ------------------------------------------------------------------ recent, lock, switch
+    def _fill_recent(self) -> None:
+        self.recent_menu.clear()
+        others = [r for r in recent_databases(self._settings) if r != self.workspace.location]
+        for number, location in enumerate(others, start=1):
+            shown = location.replace("&", "&&")
+            action = self.recent_menu.addAction(f"&{number} {shown}" if number < 10 else shown)
+            action.triggered.connect(partial(self.open_recent, location))
+        if not others:
+            self.recent_menu.addAction("No other database opened lately").setEnabled(False)
+        self.recent_menu.addSeparator()
+        self.recent_menu.addAction(self.menu_actions["clear_recent"])
+        self.menu_actions["clear_recent"].setEnabled(bool(others))
+
+    def open_recent(self, location: str) -> None:
+        """Open a database opened lately: the start dialog opens it, then sign in."""
+        from seatledger.ui.dialogs.start import OPEN  # noqa: PLC0415
+
+        self._start_dialog(OPEN, location)
+
+    def clear_recent(self) -> None:
+        """Forget the databases opened lately (this one stays remembered)."""
+        forget_databases(self._settings)
+        remember_database(self._settings, self.workspace.location)
+
+    @property
+    def locked(self) -> bool:
+        """Whether the window hides its data until an operator signs in."""
+        return self.screens.currentWidget() is self.lock_screen
+
+    def lock(self) -> None:
+        """Hide every page, menu and count until an operator signs in again (Ctrl+L)."""
+        if self.locked:
+            return
+        self.lock_screen.title.setText(f"{APP_NAME} is locked")
+        self.lock_screen.text.setText(
+            f"{self.services.actor.name} was signed out of {self.workspace.display_name}. "
+            "Sign in to go on where you were; another operator who signs in gets a window of "
+            "their own."
+        )
+        self.screens.setCurrentWidget(self.lock_screen)
+        self.menuBar().setEnabled(False)
+        for toolbar in self.findChildren(QToolBar):
+            toolbar.setEnabled(False)
+        for name, action in self.menu_actions.items():
+            if name != "quit":
+                action.setEnabled(False)
+        self.operator_label.setText("Locked: nobody signed in")
+        self.lock_screen.sign_in_button.setFocus()
+        self.setWindowTitle(f"{APP_NAME} (locked)")
+
+    def switch_operator(self) -> None:
+        """Sign out and let another operator sign in (the window locks meanwhile)."""
+        self.lock()
+        self.unlock(operator_name="")
+
+    def unlock(self, operator_name: str | None = None) -> None:
+        """Sign in again: the same operator goes on in this window; another one gets a new
+        window on the same database (with what their role allows)."""
+        from seatledger.ui.dialogs.sign_in import SignInDialog  # noqa: PLC0415
+
+        name = self.services.actor.name if operator_name is None else operator_name
+        dialog = SignInDialog(self.workspace, self, operator_name=name)
+        if dialog.exec() != QDialog.DialogCode.Accepted or dialog.services is None:
+            return  # stays locked
+        services = dialog.services
+        if services.actor.id != self.services.actor.id:
+            self.open_requested.emit(services, self.workspace)
+            return
+        self.screens.setCurrentIndex(0)
+        self.menuBar().setEnabled(True)
+        for toolbar in self.findChildren(QToolBar):
+            toolbar.setEnabled(True)
+        for action in self.menu_actions.values():
+            action.setEnabled(True)
+        self.operator_label.setText(self._signed_in_text())
+        self.setWindowTitle(self.title_text())
+        self._update_actions()
+        self.refresh_all()  # others may have changed things meanwhile
 
     def verify_ledger(self) -> None:
         """Verify the whole ledger in the background, with progress and cancel."""

@@ -119,6 +119,11 @@ class Workspace:
         return self._db.display_name
 
     @property
+    def location(self) -> str:
+        """The database as it may be remembered and opened again (never with a password)."""
+        return Database.location_of(self._db.url)
+
+    @property
     def pending_upgrade(self) -> tuple[str, str] | None:
         """(stored, newest) schema revisions of a database that signing in will upgrade."""
         if self.opened.pending_upgrade is None or self.upgraded is not None:

@@ -8,6 +8,7 @@ can choose again.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLayout,
     QLineEdit,
+    QListWidget,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
@@ -90,9 +92,15 @@ class StartDialog(QDialog):
     """Create a new database, open the demo, or open an existing database."""
 
     def __init__(
-        self, parent: QWidget | None = None, *, runner: Runner | None = None, start_on: int = CREATE
+        self,
+        parent: QWidget | None = None,
+        *,
+        runner: Runner | None = None,
+        start_on: int = CREATE,
+        recent: Sequence[str] = (),
     ) -> None:
         super().__init__(parent)
+        self._recent = list(recent)
         self.setWindowTitle(f"Welcome to {APP_NAME}")
         self.setMinimumWidth(880)
         self._runner = runner or runner_for(parent)
@@ -168,7 +176,8 @@ class StartDialog(QDialog):
             (self.password, self.confirm),
             (self.confirm, self.open_path),
             (self.open_path, self.open_browse),
-            (self.open_browse, self.ok_button),
+            (self.open_browse, self.recent_list),
+            (self.recent_list, self.ok_button),
         ):
             QWidget.setTabOrder(first, second)
         # On first run a database is made; from File > Open… one is opened.
@@ -235,8 +244,24 @@ class StartDialog(QDialog):
         self.open_label = QLabel("Database &file or URL:")
         self.open_label.setBuddy(self.open_path)
         connect_edited(self.open_path, lambda: self._edited(self.open_path))
+        # The databases opened lately: a click fills the path, a double click opens it.
+        self.recent_list = QListWidget()
+        self.recent_list.setAccessibleName("Recent databases")
+        self.recent_list.addItems(self._recent)
+        self.recent_list.setMaximumHeight(
+            self.recent_list.sizeHintForRow(0) * min(max(len(self._recent), 1), 6) + 8
+        )
+        self.recent_list.currentTextChanged.connect(
+            lambda text: self.open_path.setText(text) if text else None
+        )
+        self.recent_list.itemActivated.connect(lambda _item: self._submit())
+        recent_label = QLabel("Recen&t databases:")
+        recent_label.setBuddy(self.recent_list)
+        self.recent_list.setVisible(bool(self._recent))
+        recent_label.setVisible(bool(self._recent))
         form = make_form()
         form.addRow(self.open_label, row(self.open_path, self.open_browse))
+        form.addRow(recent_label, self.recent_list)
         return _page(
             form,
             _note(
@@ -340,6 +365,12 @@ class StartDialog(QDialog):
             self.open_path.setText(path)
 
     # ------------------------------------------------------------------ actions
+    def open_location(self, location: str) -> None:
+        """Open ``location`` as if typed on the Open page and confirmed (File > Open recent)."""
+        self.open_choice.setChecked(True)
+        self.open_path.setText(location)
+        self._submit()
+
     def _submit(self) -> None:
         if not self.ok_button.isEnabled():
             return
