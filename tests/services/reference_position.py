@@ -56,8 +56,8 @@ class Person:
     left: dt.date | None = None
 
 
-# A device's hardware: the one place to widen when processors or cores may be unknown (None).
-Count = int
+# A device's hardware: None where nobody recorded it (glossary: such a device is counted apart).
+Count = int | None
 
 
 @dataclass(frozen=True)
@@ -218,11 +218,23 @@ def seat_units(
     """Rights one device's seat takes (glossary: Seat, Per core, Per processor): the purchase's
     own unit, so per core counts its core factor too, rounded up per device."""
     if metric == PER_CORE:
-        counted = max(device.cores, device.processors * min_cores, 1)
+        assert device.cores is not None  # the service refuses a seat it cannot count
+        counted = max(device.cores, (device.processors or 0) * min_cores, 1)
         return max(math.ceil(Decimal(counted) * core_factor), 1)
     if metric == PER_PROCESSOR:
+        assert device.processors is not None
         return max(device.processors, 1)
     return 1
+
+
+def hardware_known(metric: str, device: Device, min_cores: int) -> bool:
+    """Whether what the metric counts on the device is recorded: per core its cores (and its
+    processors where a minimum per processor applies), per processor its processors."""
+    if metric == PER_CORE:
+        return device.cores is not None and (not min_cores or device.processors is not None)
+    if metric == PER_PROCESSOR:
+        return device.processors is not None
+    return True
 
 
 def model_words(text: str) -> list[str]:
@@ -258,7 +270,8 @@ def device_needs(metric: str, device: Device, core_factor: Decimal, min_cores: i
     """Rights one device needs under a device metric: per core, its cores (at least the minimum
     per processor, at least one) times the core factor, rounded up per device."""
     if metric == PER_CORE:
-        counted = max(device.cores, device.processors * min_cores, 1)
+        assert device.cores is not None
+        counted = max(device.cores, (device.processors or 0) * min_cores, 1)
         return max(math.ceil(Decimal(counted) * core_factor), 1)
     return seat_units(metric, device, 0)
 
@@ -367,6 +380,9 @@ def position(
             min_cores = max((p.min_cores for p in bought), default=0)
             needed = 0
             for d in holders:
+                if not hardware_known(metric, devices[d], min_cores):
+                    unknown.add(d)  # never counted at an invented 1 x 4
+                    continue
                 if metric != PER_CORE:
                     needed += device_needs(metric, devices[d], Decimal(1), min_cores)
                     continue
