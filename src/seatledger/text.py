@@ -16,6 +16,7 @@ _IRREGULAR = {
     "has": "have",
     "holds": "hold",
     "matches": "match",
+    "needs": "need",
     "runs": "run",
     "verifies": "verify",
 }

@@ -49,6 +49,7 @@ COMMANDS: dict[str | None, str] = {
     "settings": "database:cmd_settings",
     "ledger": "ledger:cmd_ledger",
     "licenses": "catalog:cmd_licenses",
+    "renewals": "catalog:cmd_renewals",
     "alerts": "alerts:cmd_alerts",
     "operator": "operators:cmd_operator",
     "vendor": "catalog:cmd_catalog",

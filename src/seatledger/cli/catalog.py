@@ -1,11 +1,12 @@
-"""``seatledger licenses`` lists licenses; ``vendor``, ``product``, ``entitlement`` and ``person``
-add to the catalog and the directory."""
+"""``seatledger licenses`` lists licenses, ``renewals`` their renewal reminders; ``vendor``,
+``product``, ``entitlement`` and ``person`` add to the catalog and the directory."""
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
 from collections.abc import Sequence
+from pathlib import Path
 
 from seatledger.cli.output import EXIT_OK, say
 from seatledger.cli.session import reader, signed_in
@@ -14,6 +15,7 @@ from seatledger.domain.licensing import Metric
 from seatledger.errors import KnownError
 from seatledger.services.catalog.service import EntitlementInput
 from seatledger.services.directory.service import PersonInput
+from seatledger.text import plural
 
 
 def cmd_licenses(args: argparse.Namespace) -> int:
@@ -33,6 +35,25 @@ def cmd_licenses(args: argparse.Namespace) -> int:
             f"{r.id:>6}  {r.title[:48]:<48} {r.metric.label:<18} {r.quantity:>7} {r.used:>7} "
             f"{free:>7}  {end}{flag}"
         )
+    return EXIT_OK
+
+
+def cmd_renewals(args: argparse.Namespace) -> int:
+    """Print the renewal reminders due now and those of the next days; write a calendar."""
+    renewals = reader(args).renewals
+    if not 1 <= args.days <= 3650:
+        raise KnownError(f"--days must be from 1 to 3650, not {args.days}.")
+    due = renewals.due()
+    say(f"Needs a decision now: {plural(len(due), 'license')}")
+    for reminder in due:
+        say(f"  {reminder.day.isoformat()}  {reminder.title}: {reminder.text}")
+    upcoming = renewals.upcoming(args.days)
+    say(f"Next {plural(args.days, 'day')}: {plural(len(upcoming), 'reminder')}")
+    for reminder in upcoming:
+        say(f"  {reminder.day.isoformat()}  {reminder.title}: {reminder.text}")
+    if args.ics:
+        written = renewals.write_calendar(Path(args.ics))
+        say(f"Wrote {plural(written, 'event')} of the next two years to {args.ics}.")
     return EXIT_OK
 
 
@@ -70,6 +91,8 @@ def cmd_catalog(args: argparse.Namespace) -> int:
                 ),
                 core_factor=validation.core_factor(args.core_factor),
                 unit_table=_unit_table(args.unit_table, metric),
+                notice_days=args.notice_days,
+                cancel_by=validation.date(args.cancel_by, "Cancel by"),
             )
         )
     else:

@@ -103,6 +103,21 @@ def build_parser() -> argparse.ArgumentParser:
     _db_arg(licenses)
     licenses.add_argument("--search", default="")
 
+    renewals = sub.add_parser(
+        "renewals", help="renewal reminders: what needs a decision now and in the coming days"
+    )
+    _db_arg(renewals)
+    renewals.add_argument(
+        "--days", type=int, default=90, help="list the reminders of the next N days (default 90)"
+    )
+    renewals.add_argument(
+        "--ics",
+        default="",
+        metavar="FILE",
+        help="also write the reminders of the next two years to an iCalendar file for your "
+        "calendar program (importing it again updates the events)",
+    )
+
     alerts = sub.add_parser("alerts", help="list open alerts (--all: acknowledged too); ack one")
     _db_arg(alerts)
     alerts.add_argument("--all", action="store_true", help="acknowledged alerts too")
@@ -156,6 +171,18 @@ def build_parser() -> argparse.ArgumentParser:
         default="",
         metavar="F",
         help="per_core: licenses per core, e.g. 0.5 for some processor families (default 1)",
+    )
+    ent.add_argument(
+        "--notice-days",
+        default="",
+        metavar="DAYS",
+        help="days before the term ends that remind, e.g. '180, 90, 30' (the default)",
+    )
+    ent.add_argument(
+        "--cancel-by",
+        default="",
+        metavar="DATE",
+        help="the vendor's last day to cancel or change before the contract renews",
     )
     ent.add_argument(
         "--unit-table",

@@ -1487,6 +1487,8 @@ class _Builder:
                 False,
                 Decimal("1.000"),  # the column's default, as the catalog service writes it
                 None,  # one factor for every core
+                None,  # the organization's notice periods
+                None,  # no cancel-by date
             )
             entry(by, "entitlement.create", lic.id, after)
         elif what == _PERSON:

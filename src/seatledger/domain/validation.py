@@ -7,6 +7,7 @@ import re
 from decimal import Decimal, InvalidOperation
 
 from seatledger.domain.licensing import UnitTable
+from seatledger.domain.renewals import notice_text, parse_notice_days
 from seatledger.errors import ValidationError
 
 NAME_MAX = 200
@@ -117,6 +118,19 @@ def unit_table(value: str | None, field: str = UNIT_TABLE) -> str | None:
     if table is not None and len(table.text) > 2000:
         raise ValidationError(f"{field} is longer than 2,000 characters.", field)
     return None if table is None else table.text
+
+
+NOTICE_DAYS = "Notice periods"
+
+
+def notice_days(value: str | None, field: str = NOTICE_DAYS) -> str | None:
+    """Return a license's notice periods as stored ("180, 90, 30"), or None when empty (the
+    organization's apply)."""
+    try:
+        days = parse_notice_days(value or "")
+    except ValueError as error:
+        raise ValidationError(f"{field}: {error}.", field) from None
+    return notice_text(days) if days else None
 
 
 def currency(value: str | None, field: str = "Currency") -> str:

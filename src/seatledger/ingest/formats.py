@@ -499,6 +499,21 @@ FIELDS: Mapping[Kind, tuple[Field, ...]] = {
         ),
         _f("core_factor", "Core factor", "core factor"),
         _f(
+            "notice_days",
+            "Notice periods",
+            "notice days",
+            "reminder days",
+            "remind days before",
+        ),
+        _f(
+            "cancel_by",
+            "Cancel by",
+            "cancel-by date",
+            "cancel by date",
+            "cancellation deadline",
+            "cancellation notice date",
+        ),
+        _f(
             "unit_table",
             "Units per core by processor",
             "rates by processor",

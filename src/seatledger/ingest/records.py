@@ -18,6 +18,7 @@ from itertools import islice
 from operator import itemgetter
 
 from seatledger.domain.licensing import Metric, UnitTable
+from seatledger.domain.renewals import notice_text, parse_notice_days
 from seatledger.ingest.formats import Detection, Kind, field_label, normal
 from seatledger.ingest.tabular import CellRows, Problem, Table
 from seatledger.ingest.values import (
@@ -99,6 +100,8 @@ class EntitlementRecord:
     min_cores: int
     core_factor: Decimal
     unit_table: str | None = None  # per core: rates by processor as stored; None: not given
+    notice_days: str | None = None  # "180, 90, 30" as stored; None: not given
+    cancel_by: dt.date | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -733,6 +736,21 @@ class RowReader:
         if factor is not None and not Decimal("0.01") <= factor <= Decimal(100):
             self._bad(line, "core_factor", f"{factor.normalize():f}", "must be from 0.01 to 100")
         factor = factor or Decimal(1)
+        typed = self._text(cells, "notice_days", line, limit=64) or ""
+        notices: str | None = None
+        if typed:
+            try:
+                notices = notice_text(parse_notice_days(typed)) or None
+            except ValueError as exc:
+                self._bad(line, "notice_days", typed, str(exc))
+        _, cancel_by = self._date(cells, "cancel_by", line)
+        if cancel_by and end and cancel_by > end:
+            self._bad(
+                line,
+                "cancel_by",
+                cancel_by.isoformat(),
+                f"is after the term ends {end.isoformat()}",
+            )
         table = self._text(cells, "unit_table", line, limit=2000) or None
         if table is not None:
             try:
@@ -770,6 +788,8 @@ class RowReader:
             min_cores or 0,
             factor,
             table,
+            notices,
+            cancel_by,
         )
         key = f"{vendor} / {product} / {metric.label} / {po}"
         return None if self._duplicate(key, line, record, "Purchase") else record

@@ -35,6 +35,8 @@ def entitlement(ctx: Context, entitlement_id: int) -> tuple[EntitlementInput, in
             min_cores_per_processor=e.min_cores_per_processor,
             core_factor=stored_factor(e.core_factor),
             unit_table=e.unit_table or "",
+            notice_days=e.notice_days or "",
+            cancel_by=e.cancel_by,
         )
         return data, int(vendor_id or 0)
 

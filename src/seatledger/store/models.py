@@ -109,6 +109,9 @@ class Entitlement(Base):
     )
     # Units per core by processor ("Xeon=0.5; POWER10=1"); None: the core factor for every core.
     unit_table: Mapped[str | None] = mapped_column(Text)
+    # Days before the term ends that remind ("180, 90, 30"); None: the organization's.
+    notice_days: Mapped[str | None] = mapped_column(String(64))
+    cancel_by: Mapped[dt.date | None] = mapped_column(Date)  # the vendor's cancellation deadline
 
     product: Mapped[Product] = relationship()
 

@@ -19,6 +19,7 @@ from PySide6.QtGui import QAction, QCloseEvent, QIcon, QPainter, QPaintEvent, QP
 from PySide6.QtWidgets import (
     QApplication,
     QDialog,
+    QFileDialog,
     QFrame,
     QHBoxLayout,
     QLabel,
@@ -32,6 +33,7 @@ from PySide6.QtWidgets import (
     QStyle,
     QStyledItemDelegate,
     QStyleOptionViewItem,
+    QSystemTrayIcon,
     QToolBar,
     QVBoxLayout,
     QWidget,
@@ -39,6 +41,7 @@ from PySide6.QtWidgets import (
 
 from seatledger import APP_NAME, __version__
 from seatledger.domain.ledger import Verdict
+from seatledger.domain.renewals import Reminder
 from seatledger.domain.roles import Permission, allows
 from seatledger.errors import KnownError
 from seatledger.progress import Progress
@@ -272,6 +275,9 @@ class MainWindow(QMainWindow):
 
         self._restore_settings()
         self._update_actions()
+        self._tray: QSystemTrayIcon | None = None
+        self.renewals_due: list[Reminder] = []
+        QTimer.singleShot(0, self._remind_renewals)
 
     # ------------------------------------------------------------------ pages (built when shown)
     def page(self, number: int) -> Page:
@@ -473,6 +479,9 @@ class MainWindow(QMainWindow):
             ("import", "&Import…", self.import_file, "Ctrl+I",
              "Import people, devices, installed software, purchases or usage from a file",
              "document-import"),
+            ("renewal_calendar", "Export renewal &calendar…", self.export_renewals, None,
+             "Write every renewal notice, cancel-by date and term end of the next two years "
+             "to an iCalendar file for your calendar program", "x-office-calendar"),
             ("verify_ledger", "&Verify ledger…", self.verify_ledger, None,
              "Check every entry of the activity ledger against its hash chain", ""),
             ("quit", "&Quit", self.close, "Ctrl+Q", "Close SeatLedger", "application-exit"),
@@ -533,7 +542,16 @@ class MainWindow(QMainWindow):
         self.recent_menu = QMenu("Open &recent", self)
         self.recent_menu.aboutToShow.connect(self._fill_recent)
         file_menu.addMenu(self.recent_menu)
-        for name in (None, "import", None, "verify_ledger", None, "switch_operator", "lock"):
+        for name in (
+            None,
+            "import",
+            "renewal_calendar",
+            None,
+            "verify_ledger",
+            None,
+            "switch_operator",
+            "lock",
+        ):
             if name is None:
                 file_menu.addSeparator()
             else:
@@ -745,6 +763,55 @@ class MainWindow(QMainWindow):
                 return
             services = sign_in.services
         self.open_requested.emit(services, workspace)
+
+    # ------------------------------------------------------------------ renewals
+    def _remind_renewals(self) -> None:
+        """Say which licenses need a renewal decision now: in the status bar, and as a desktop
+        notification where the desktop has a notification area."""
+        if self._closed:
+            return
+        due = self.services.renewals.due()
+        if not due:
+            return
+        first = due[0]
+        short = first.text.split("; ")[-1]  # the cancel-by date where there is one
+        text = (
+            f"Renewal decision needed: {first.title} {short}"
+            + (f" (and {plural(len(due) - 1, 'license')} more)" if len(due) > 1 else "")
+            + "; File > Export renewal calendar…"
+        )
+        self.renewals_due = due
+        self.statusBar().showMessage(text, 30_000)
+        if QSystemTrayIcon.isSystemTrayAvailable():
+            self._tray = QSystemTrayIcon(self.windowIcon(), self)
+            self._tray.setToolTip(APP_NAME)
+            self._tray.show()
+            self._tray.showMessage(f"{APP_NAME}: renewals", text)
+
+    def export_renewals(self) -> None:
+        """Write the renewal calendar (.ics) where the user says."""
+        path, _ = QFileDialog.getSaveFileName(
+            self,
+            "Export renewal calendar",
+            str(Path.home() / "license-renewals.ics"),
+            "iCalendar files (*.ics)",
+        )
+        if path:
+            self.write_renewals(Path(path))
+
+    def write_renewals(self, path: Path) -> None:
+        """Write the renewal calendar to ``path`` and say so (or why not)."""
+        if path.suffix.lower() != ".ics":
+            path = path.with_name(path.name + ".ics")
+        try:
+            written = self.services.renewals.write_calendar(path)
+        except OSError as exc:
+            self._task_failed(f"The calendar could not be written to {path}: {exc.strerror}.", "")
+            return
+        self._status(
+            f"Wrote {plural(written, 'renewal date')} of the next two years to {path}; import "
+            "it into your calendar (importing it again updates the events)."
+        )
 
     # ------------------------------------------------------------------ recent, lock, switch
     def _fill_recent(self) -> None:

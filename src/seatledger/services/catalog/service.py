@@ -39,6 +39,8 @@ class EntitlementInput:
     min_cores_per_processor: int = 0
     core_factor: Decimal = Decimal(1)
     unit_table: str = ""  # per core: units per core by processor ("Xeon=0.5; POWER10=1")
+    notice_days: str = ""  # days before the end that remind ("180, 90, 30"); "": the default
+    cancel_by: dt.date | None = None  # the vendor's last day to cancel before it renews
 
 
 class CatalogService:
@@ -170,6 +172,14 @@ def _apply(entitlement: Entitlement, data: EntitlementInput) -> None:
     )
     entitlement.term_start = data.term_start
     entitlement.term_end = data.term_end
+    entitlement.notice_days = validation.notice_days(data.notice_days)
+    if data.cancel_by is not None and data.term_end is not None and data.cancel_by > data.term_end:
+        raise ValidationError(
+            f"The cancel-by date {data.cancel_by.isoformat()} is after the term ends "
+            f"({data.term_end.isoformat()}).",
+            "Cancel by",
+        )
+    entitlement.cancel_by = data.cancel_by
     entitlement.unit_cost = validation.money(data.unit_cost, "Unit cost")
     entitlement.currency = validation.currency(data.currency)
     entitlement.po_reference = validation.optional_text(

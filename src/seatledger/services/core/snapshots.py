@@ -33,6 +33,8 @@ ENTITLEMENT = (
     "retired",
     "core_factor",
     "unit_table",
+    "notice_days",
+    "cancel_by",
 )
 TEAM = ("name", "cost_centre")
 PERSON = ("employee_id", "name", "email", "team_id", "status", "date_left")

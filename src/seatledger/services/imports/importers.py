@@ -1043,6 +1043,8 @@ def _entitlements(
             "min_cores_per_processor": record.min_cores,
             "core_factor": record.core_factor,
             "unit_table": record.unit_table,
+            "notice_days": record.notice_days,
+            "cancel_by": record.cancel_by,
         }
         if entitlement is None:
             entitlement = Entitlement(

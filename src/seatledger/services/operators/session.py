@@ -13,6 +13,7 @@ from seatledger.domain.roles import Permission
 from seatledger.services.alerts.dashboard import DashboardService
 from seatledger.services.alerts.service import AlertService
 from seatledger.services.audits.service import AuditService, count_due
+from seatledger.services.catalog.renewals import RenewalService
 from seatledger.services.catalog.service import CatalogService
 from seatledger.services.core.context import Actor, Clock, Context, utc_now
 from seatledger.services.directory.service import DirectoryService
@@ -56,6 +57,7 @@ class Services:
     reads: Reads = field(init=False)
     ledger: LedgerService = field(init=False)
     settings: SettingsService = field(init=False)
+    renewals: RenewalService = field(init=False)
     _imports: ImportService | None = field(init=False, default=None, repr=False)
     _position: PositionService | None = field(init=False, default=None, repr=False)
     _usage_history: UsageHistoryService | None = field(init=False, default=None, repr=False)
@@ -74,6 +76,7 @@ class Services:
         self.reads = Reads(self.ctx)
         self.ledger = LedgerService(self.ctx.db)
         self.settings = SettingsService(self.ctx)
+        self.renewals = RenewalService(self.ctx)
 
     @property
     def imports(self) -> ImportService:

@@ -264,6 +264,22 @@ class EntitlementDialog(RecordDialog):
         self.no_end = QCheckBox("No end (perpetual)")
         self.no_start.toggled.connect(lambda on: self.term_start.setEnabled(not on))
         self.no_end.toggled.connect(lambda on: self.term_end.setEnabled(not on))
+        self.no_end.toggled.connect(self._term_end_toggled)
+        self.notice_days = QLineEdit()
+        self.notice_days.setPlaceholderText("180, 90, 30 (the default)")
+        self.notice_days.setToolTip(
+            "Days before the term ends on which the dashboard, File > Renewal calendar and "
+            "'seatledger renewals' remind that this license needs a decision."
+        )
+        self.cancel_by = date_edit()
+        self.cancel_by.setDate(to_qdate(today).addYears(1).addDays(-91))
+        self.no_cancel_by = QCheckBox("None in the contract")
+        self.no_cancel_by.setChecked(True)
+        self.cancel_by.setEnabled(False)
+        self.no_cancel_by.toggled.connect(lambda on: self.cancel_by.setEnabled(not on))
+        self.cancel_by.setToolTip(
+            "The vendor's last day to cancel or change the contract before it renews by itself."
+        )
         self.unit_cost = QLineEdit()
         self.unit_cost.setPlaceholderText("0.00")
         self.unit_cost.setValidator(
@@ -307,6 +323,10 @@ class EntitlementDialog(RecordDialog):
             "Term &start:", row(self.term_start, 8, self.no_start, 0), names=("Term start",)
         )
         self.add_row("Term &end:", row(self.term_end, 8, self.no_end, 0), names=("Term end",))
+        self.add_row("Remin&d (days before):", self.notice_days, names=(validation.NOTICE_DAYS,))
+        self.add_row(
+            "Cancel b&y:", row(self.cancel_by, 8, self.no_cancel_by, 0), names=("Cancel by",)
+        )
         self.add_row("Unit &cost:", row(self.unit_cost, self.currency, 0), names=("Unit cost",))
         self.name_field("Currency", self.currency)
         self.add_row("P&O / contract:", self.po_reference, names=("PO reference",))
@@ -343,6 +363,10 @@ class EntitlementDialog(RecordDialog):
         self.no_end.setChecked(data.term_end is None)
         if data.term_end is not None:
             self.term_end.setDate(to_qdate(data.term_end))
+        self.notice_days.setText(data.notice_days)
+        self.no_cancel_by.setChecked(data.cancel_by is None)
+        if data.cancel_by is not None:
+            self.cancel_by.setDate(to_qdate(data.cancel_by))
         self.unit_cost.setText(money_text(data.unit_cost))
         self.currency.setCurrentText(data.currency)
         self.po_reference.setText(data.po_reference)
@@ -386,6 +410,12 @@ class EntitlementDialog(RecordDialog):
         if keep is None and len(products) == 1:
             keep = products[0].id
         fill_combo(self.product_combo, products, keep)
+
+    def _term_end_toggled(self, perpetual: bool) -> None:
+        """A perpetual license has nothing to renew: no reminders, no cancel-by date."""
+        self.notice_days.setEnabled(not perpetual)
+        self.no_cancel_by.setEnabled(not perpetual)
+        self.cancel_by.setEnabled(not perpetual and not self.no_cancel_by.isChecked())
 
     def _rates_changed(self) -> None:
         """Rates by processor replace the core factor: it is not editable beside them."""
@@ -473,6 +503,10 @@ class EntitlementDialog(RecordDialog):
             name=self.name_edit.text(),
             term_start=None if self.no_start.isChecked() else from_qdate(self.term_start.date()),
             term_end=None if self.no_end.isChecked() else from_qdate(self.term_end.date()),
+            notice_days=self.notice_days.text() if not self.no_end.isChecked() else "",
+            cancel_by=None
+            if self.no_cancel_by.isChecked() or self.no_end.isChecked()
+            else from_qdate(self.cancel_by.date()),
             unit_cost=validation.money(self.unit_cost.text().replace(",", "."), "Unit cost"),
             currency=self.currency.currentText(),
             po_reference=self.po_reference.text(),

@@ -316,6 +316,13 @@ class LicenseDetail(QWidget):
         elif row.expiring(today) and row.term_end is not None:
             days = (row.term_end - today).days
             notices.append(f"Ends in {days:,} days, on {row.term_end.isoformat()}.")
+        if data.cancel_by is not None and data.cancel_by >= today and not row.expired(today):
+            days = (data.cancel_by - today).days
+            notices.append(
+                f"Cancel by {data.cancel_by.isoformat()} "
+                + (f"(in {plural(days, 'day')})" if days else "(today)")
+                + ": the vendor's last day to cancel or change before the contract renews."
+            )
         self._notice.setText("<br>".join(notices))
         self._notice.setVisible(bool(notices))
         color = OVER_LIMIT_COLOR if row.over_limit or row.expired(today) else EXPIRING_COLOR
