@@ -68,9 +68,10 @@ def test_the_window_says_what_needs_a_renewal_decision_and_exports_the_calendar(
     )
     window = make_window(admin)
     qtbot.waitUntil(lambda: bool(window.renewals_due))
-    assert window.statusBar().currentMessage() == (
-        f"Renewal decision needed: Adobe Acrobat Pro (PO-1) ends on {end}, in 20 days; "
-        "File > Export renewal calendar…"
+    assert window.renewals_label.isVisible()
+    assert window.renewals_label.text() == "Renewals due: 1"
+    assert f"Adobe Acrobat Pro (PO-1): ends on {end}, in 20 days" in (
+        window.renewals_label.toolTip()
     )
     assert window.menu_actions["renewal_calendar"].isEnabled()
     window.write_renewals(tmp_path / "renewals")  # the extension is added

@@ -7,6 +7,7 @@ see :class:`~seatledger.ui.pages.Page`) and the navigation counts are recounted 
 
 from __future__ import annotations
 
+import html
 import platform
 from collections.abc import Callable
 from functools import partial
@@ -98,6 +99,7 @@ _SELECTED = QStyle.StateFlag.State_Selected
 _PLACEHOLDER = QPalette.ColorRole.PlaceholderText
 _HIGHLIGHTED_TEXT = QPalette.ColorRole.HighlightedText
 _RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+_RENEWALS_STYLE = "QLabel { color: palette(link); font-weight: bold; padding: 0 6px; }"
 _DEMO_STYLE = (
     "QLabel { background: #b26a00; color: white; font-weight: bold;"
     " border-radius: 3px; padding: 1px 8px; }"
@@ -610,6 +612,11 @@ class MainWindow(QMainWindow):
         self.progress = ProgressStrip("Cancel", self)
         self.progress.setMaximumWidth(420)
         bar.addPermanentWidget(self.progress)
+        # Licenses that need a renewal decision now (hidden when none); the tooltip lists them.
+        self.renewals_label = QLabel(self)
+        self.renewals_label.setStyleSheet(_RENEWALS_STYLE)
+        self.renewals_label.setVisible(False)
+        bar.addPermanentWidget(self.renewals_label)
         bar.addPermanentWidget(self.operator_label)
         bar.addPermanentWidget(_separator(self))
         bar.addPermanentWidget(self.database_status)
@@ -766,27 +773,35 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ renewals
     def _remind_renewals(self) -> None:
-        """Say which licenses need a renewal decision now: in the status bar, and as a desktop
-        notification where the desktop has a notification area."""
+        """Say which licenses need a renewal decision now: a mark in the status bar (its tooltip
+        lists them), and a desktop notification where the desktop has a notification area."""
         if self._closed:
             return
         due = self.services.renewals.due()
+        self.renewals_due = due
+        self.renewals_label.setVisible(bool(due))
         if not due:
             return
-        first = due[0]
-        short = first.text.split("; ")[-1]  # the cancel-by date where there is one
-        text = (
-            f"Renewal decision needed: {first.title} {short}"
-            + (f" (and {plural(len(due) - 1, 'license')} more)" if len(due) > 1 else "")
-            + "; File > Export renewal calendar…"
+        self.renewals_label.setText(f"Renewals due: {len(due):,}")
+        listed = "".join(
+            f"<li>{html.escape(r.title)}: {html.escape(r.text)}</li>" for r in due[:12]
         )
-        self.renewals_due = due
-        self.statusBar().showMessage(text, 30_000)
+        more = f"<p>… and {len(due) - 12:,} more.</p>" if len(due) > 12 else ""
+        self.renewals_label.setToolTip(
+            f"<p>{plural(len(due), 'license')} {agree(len(due), 'needs')} a renewal decision:"
+            f"</p><ul>{listed}</ul>{more}<p>File &gt; Export renewal calendar… puts every "
+            "date in your calendar.</p>"
+        )
         if QSystemTrayIcon.isSystemTrayAvailable():
+            first = due[0]
             self._tray = QSystemTrayIcon(self.windowIcon(), self)
             self._tray.setToolTip(APP_NAME)
             self._tray.show()
-            self._tray.showMessage(f"{APP_NAME}: renewals", text)
+            self._tray.showMessage(
+                f"{APP_NAME}: renewals due",
+                f"{first.title} {first.text.split('; ')[-1]}"
+                + (f" (and {plural(len(due) - 1, 'license')} more)" if len(due) > 1 else ""),
+            )
 
     def export_renewals(self) -> None:
         """Write the renewal calendar (.ics) where the user says."""
