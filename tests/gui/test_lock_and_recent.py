@@ -60,6 +60,8 @@ def test_ctrl_l_hides_the_data_until_the_operator_signs_in_again(
     assert not window.menu_actions["new_license"].isEnabled()
     assert window.menu_actions["quit"].isEnabled()
     assert window.operator_label.text() == "Locked: nobody signed in"
+    window.changes.committed.emit({"entitlement"})  # work started before locking commits
+    assert not window.menu_actions["new_license"].isEnabled()
 
     seen: list[str] = []
     _sign_in_with(qtbot, None, "not the password", seen)

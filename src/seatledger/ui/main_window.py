@@ -639,6 +639,8 @@ class MainWindow(QMainWindow):
         return f"Signed in as {actor.name} ({actor.role.label})"
 
     def _update_actions(self) -> None:
+        if self.locked:
+            return  # nothing is enabled until an operator signs in (work finishing meanwhile)
         edit_licenses = self.may(Permission.EDIT_LICENSES)
         edit_directory = self.may(Permission.EDIT_DIRECTORY)
         assign = self.may(Permission.ASSIGN_SEATS)
