@@ -8,9 +8,12 @@ import random
 import pytest
 
 from seatledger.domain.merkle import (
+    BLOCK,
     EMPTY_ROOT,
     Frontier,
     MerkleTree,
+    StoredTree,
+    block_root,
     leaf_hash,
     node_hash,
     verify_consistency,
@@ -160,3 +163,49 @@ def test_the_certificate_transparency_known_answers() -> None:
         proof = tree.consistency_proof(old, new)
         assert [h.hex() for h in proof] == expected
         assert verify_consistency(old, new, tree.root(old), tree.root(new), proof)
+
+
+def test_the_frontier_hands_out_each_block_root_as_it_completes() -> None:
+    leaves = leaves_of(5 * BLOCK + 7)
+    frontier = Frontier()
+    blocks = [block for leaf in leaves if (block := frontier.append(leaf)) is not None]
+    assert blocks == [block_root(leaves[i : i + BLOCK]) for i in range(0, 5 * BLOCK, BLOCK)]
+    assert frontier.root() == MerkleTree(leaves).root()
+    again = Frontier.from_bytes(frontier.size, frontier.to_bytes())
+    assert again == frontier
+    with pytest.raises(ValueError, match="edge nodes"):
+        Frontier.from_bytes(frontier.size + 1, frontier.to_bytes())
+
+
+@pytest.mark.parametrize("size", [1, 2, 31, 32, 33, 63, 64, 65, 100, 1000, 1024, 1025])
+def test_a_stored_tree_proves_what_the_whole_tree_proves(size: int) -> None:
+    leaves = leaves_of(size)
+    whole = MerkleTree(leaves)
+    asked: list[int] = []
+
+    def block_leaves(index: int) -> list[bytes]:
+        asked.append(index)
+        return leaves[index * BLOCK : (index + 1) * BLOCK]
+
+    blocks = [block_root(leaves[i : i + BLOCK]) for i in range(0, size - size % BLOCK, BLOCK)]
+    stored = StoredTree(size, blocks, block_leaves)
+    assert stored.root() == whole.root()
+    indexes = sorted({0, size - 1, size // 2, size // 3})
+    for index in indexes:
+        proof = stored.inclusion_proof(index)
+        assert proof == whole.inclusion_proof(index)
+        assert verify_inclusion(index, size, leaves[index], proof, stored.root())
+    for old in sorted({1, size // 2 or 1, size - 1 or 1, size}):
+        assert stored.consistency_proof(old) == whole.consistency_proof(old)
+    # Only the blocks a proof reaches into were read, each once.
+    assert len(asked) == len(set(asked))
+    assert len(asked) <= len(indexes) + 3 + 2 * size.bit_length()
+
+
+def test_a_stored_tree_refuses_blocks_that_do_not_fit() -> None:
+    leaves = leaves_of(70)
+    with pytest.raises(ValueError, match="2 blocks, not 1"):
+        StoredTree(70, [block_root(leaves[:32])], lambda i: leaves[i * 32 : i * 32 + 32])
+    short = StoredTree(70, [block_root(leaves[:32]), block_root(leaves[32:64])], lambda i: [])
+    with pytest.raises(ValueError, match="block 2 has 0 leaves, not 6"):
+        short.inclusion_proof(69)

@@ -159,7 +159,12 @@ def test_upgrade_from_0001_takes_a_backup_first(tmp_path: Path) -> None:
             triggers = live.exec_driver_sql(
                 "SELECT name FROM sqlite_master WHERE type = 'trigger' ORDER BY name"
             ).scalars()
-            assert list(triggers) == ["ledger_no_delete", "ledger_no_update"]
+            assert list(triggers) == [
+                "ledger_block_no_delete",
+                "ledger_block_no_update",
+                "ledger_no_delete",
+                "ledger_no_update",
+            ]
             assert live.exec_driver_sql("SELECT name FROM vendor").scalars().all() == ["Contoso"]
     finally:
         db.dispose()

@@ -35,7 +35,7 @@ from contextlib import nullcontext
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from sqlalchemy import Connection, create_engine, inspect
 from sqlalchemy.engine import make_url
@@ -51,6 +51,7 @@ from seatledger.domain.ledger import (
     make_body,
 )
 from seatledger.domain.licensing import LimitState, Metric, check_assignment, units_for_device
+from seatledger.domain.merkle import BLOCK, Frontier, leaf_hash
 from seatledger.domain.roles import Role
 from seatledger.errors import KnownError
 from seatledger.progress import SILENT, Progress
@@ -1091,12 +1092,25 @@ class _Chain:
 
     def __init__(self) -> None:
         self.prev = GENESIS_HASH
+        self.edge = Frontier()
 
-    def add(self, specs: Sequence[tuple[Any, ...]]) -> list[Chained]:
-        """The next batch as stored rows (:class:`StoredEntry` order)."""
+    def add(self, specs: Sequence[tuple[Any, ...]]) -> _Made:
+        """The next batch as stored rows (:class:`StoredEntry` order), the Merkle block roots
+        it completes and the tree's right edge after it, as ledger_store.append keeps them."""
         rows = chain(_entries(specs), self.prev)
         self.prev = rows[-1][-1]
-        return rows
+        edge, blocks = self.edge, []
+        for row in rows:
+            block = edge.append(leaf_hash(row[-1]))
+            if block is not None:
+                blocks.append((row[0] // BLOCK - 1, block))
+        return _Made(rows, blocks, edge.to_bytes())
+
+
+class _Made(NamedTuple):
+    rows: list[Chained]
+    blocks: list[tuple[int, bytes]]
+    edge: bytes
 
 
 _worker_chain = _Chain()  # a worker process's chain; its one worker takes the batches in order
@@ -1108,7 +1122,7 @@ def _start_worker_chain(parent: int) -> None:
     _worker_chain = _Chain()
 
 
-def _add_in_worker(specs: Sequence[tuple[Any, ...]]) -> list[Chained]:
+def _add_in_worker(specs: Sequence[tuple[Any, ...]]) -> _Made:
     return _worker_chain.add(specs)
 
 
@@ -1169,7 +1183,8 @@ class _Builder:
         self.total = 0
         self.specs: list[tuple[Any, ...]] = []
         self.chain = _Chain()
-        self.pending: deque[Future[list[Chained]] | list[Chained]] = deque()
+        self.pending: deque[Future[_Made] | _Made] = deque()
+        self.edge = b""
         self.created: list[tuple[int, int, int, int]] = []
 
     def write_rows(self) -> None:
@@ -1315,9 +1330,11 @@ class _Builder:
     def _write_entries(self) -> None:
         """Write the oldest batch of made entries."""
         work = self.pending.popleft()
-        rows = work.result() if isinstance(work, Future) else work
+        rows, blocks, self.edge = work.result() if isinstance(work, Future) else work
         self.head = rows[-1][-1]
         self.out.insert("ledger_entry", _LEDGER_COLUMNS, rows)
+        if blocks:
+            self.out.insert("ledger_block", "idx, hash", blocks)
         self.progress(rows[-1][0], self.total)
 
     def _events(self) -> Iterator[tuple[int, ...]]:
@@ -1342,7 +1359,9 @@ class _Builder:
                 raise AssertionError(
                     f"license {lic.id}: walked {self.used[lic.id]}, not {lic.used}"
                 )
-        self.out.insert("ledger_head", "id, size, head", [(1, self.seq, self.head)])
+        self.out.insert(
+            "ledger_head", "id, size, head, frontier", [(1, self.seq, self.head, self.edge)]
+        )
         self.out.advance_sequences(("seat_assignment",))
         self.counts.entries = self.seq
 

@@ -22,7 +22,7 @@ algorithms (sections 2.1.3.2 and 2.1.4.2), which a verifier can copy without thi
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 EMPTY_ROOT = hashlib.sha256(b"").digest()
@@ -43,6 +43,12 @@ def _largest_power_of_two_below(n: int) -> int:
     return 1 << ((n - 1).bit_length() - 1)
 
 
+BLOCK_LEVEL = 5
+"""Stored trees keep the root of every aligned block of 2**BLOCK_LEVEL leaves (32 entries); the
+levels below are recomputed from the entries themselves when a proof needs them."""
+BLOCK = 1 << BLOCK_LEVEL
+
+
 @dataclass
 class Frontier:
     """The roots of the perfect subtrees along a tree's right edge: O(log n) to append.
@@ -54,15 +60,25 @@ class Frontier:
     size: int = 0
     nodes: list[bytes] = field(default_factory=list)
 
-    def append(self, leaf: bytes) -> None:
-        """Add one leaf hash (see :func:`leaf_hash`)."""
+    def append(self, leaf: bytes) -> bytes | None:
+        """Add one leaf hash (see :func:`leaf_hash`).
+
+        Returns the root of the block of :data:`BLOCK` leaves this leaf completes, if it
+        completes one (the caller stores it, see :class:`StoredTree`), else None.
+        """
         node = leaf
         merged = self.size
+        height = 0
+        block: bytes | None = None
         while merged & 1:  # a perfect subtree of the same height to the left: join them
             node = node_hash(self.nodes.pop(), node)
             merged >>= 1
+            height += 1
+            if height == BLOCK_LEVEL:
+                block = node
         self.nodes.append(node)
         self.size += 1
+        return block
 
     def root(self) -> bytes:
         """MTH of the leaves appended so far."""
@@ -73,34 +89,41 @@ class Frontier:
             node = node_hash(left, node)
         return node
 
+    def to_bytes(self) -> bytes:
+        """The nodes, concatenated (the size is stored beside them)."""
+        return b"".join(self.nodes)
 
-class MerkleTree:
-    """Every level of the tree over a list of leaf hashes, for proofs at any size up to its own.
+    @classmethod
+    def from_bytes(cls, size: int, data: bytes) -> Frontier:
+        """The frontier of ``size`` leaves stored as :meth:`to_bytes` wrote it.
 
-    Memory: about two hashes per leaf.  ``levels[h][i]`` is the root of the perfect subtree of
-    height h whose leaves are ``[i * 2**h, (i + 1) * 2**h)``.
-    """
-
-    def __init__(self, leaves: Sequence[bytes]) -> None:
-        self.levels: list[list[bytes]] = [list(leaves)]
-        while len(self.levels[-1]) > 1:
-            below = self.levels[-1]
-            self.levels.append(
-                [node_hash(below[i], below[i + 1]) for i in range(0, len(below) - 1, 2)]
+        Raises:
+            ValueError: ``data`` does not hold one hash per set bit of ``size``.
+        """
+        count = size.bit_count()
+        if len(data) != 32 * count:
+            raise ValueError(
+                f"a tree of {size} leaves has {count} edge nodes, not {len(data) / 32}"
             )
+        return cls(size, [data[i : i + 32] for i in range(0, len(data), 32)])
 
-    @property
-    def size(self) -> int:
-        """How many leaves the tree holds."""
-        return len(self.levels[0])
+
+def block_root(leaves: Sequence[bytes]) -> bytes:
+    """MTH of one full block (a power-of-two count of leaf hashes)."""
+    level = list(leaves)
+    while len(level) > 1:
+        level = [node_hash(level[i], level[i + 1]) for i in range(0, len(level), 2)]
+    return level[0]
+
+
+class _Prover:
+    """The proofs of RFC 9162 over any source of subtree hashes (:meth:`_subtree`)."""
+
+    size: int
 
     def _subtree(self, start: int, end: int) -> bytes:
         """MTH(D[start:end]) for ``0 <= start < end <= size``."""
-        count = end - start
-        if count & (count - 1) == 0 and start % count == 0:  # perfect and aligned: stored
-            return self.levels[count.bit_length() - 1][start // count]
-        k = _largest_power_of_two_below(count)
-        return node_hash(self._subtree(start, start + k), self._subtree(start + k, end))
+        raise NotImplementedError
 
     def root(self, size: int | None = None) -> bytes:
         """MTH of the first ``size`` leaves (all of them by default)."""
@@ -149,6 +172,80 @@ class MerkleTree:
     def _check_size(self, size: int) -> None:
         if not 0 <= size <= self.size:
             raise ValueError(f"the tree holds {self.size} leaves, not {size}")
+
+
+class MerkleTree(_Prover):
+    """Every level of the tree over a list of leaf hashes, for proofs at any size up to its own.
+
+    Memory: about two hashes per leaf.  ``levels[h][i]`` is the root of the perfect subtree of
+    height h whose leaves are ``[i * 2**h, (i + 1) * 2**h)``.
+    """
+
+    def __init__(self, leaves: Sequence[bytes]) -> None:
+        self.levels: list[list[bytes]] = [list(leaves)]
+        while len(self.levels[-1]) > 1:
+            below = self.levels[-1]
+            self.levels.append(
+                [node_hash(below[i], below[i + 1]) for i in range(0, len(below) - 1, 2)]
+            )
+        self.size = len(self.levels[0])
+
+    def _subtree(self, start: int, end: int) -> bytes:
+        count = end - start
+        if count & (count - 1) == 0 and start % count == 0:  # perfect and aligned: stored
+            return self.levels[count.bit_length() - 1][start // count]
+        k = _largest_power_of_two_below(count)
+        return node_hash(self._subtree(start, start + k), self._subtree(start + k, end))
+
+
+class StoredTree(_Prover):
+    """Proofs over a large tree of which only the block roots are kept (see :data:`BLOCK`).
+
+    The levels above the blocks are built in memory from ``blocks`` (the roots of blocks
+    0 .. size // BLOCK - 1: a 10M-entry ledger has 312,500, about 20 MB); the levels below are
+    rebuilt from ``leaves(block)`` (the leaf hashes of one block, of the tail block only those
+    below ``size``), asked for only where a proof reaches into that block.
+    """
+
+    def __init__(
+        self, size: int, blocks: Sequence[bytes], leaves: Callable[[int], Sequence[bytes]]
+    ) -> None:
+        if len(blocks) != size // BLOCK:
+            raise ValueError(
+                f"a tree of {size} leaves has {size // BLOCK} blocks, not {len(blocks)}"
+            )
+        self.size = size
+        self._upper = MerkleTree(blocks)
+        self._leaves = leaves
+        self._inside: dict[int, MerkleTree] = {}
+        self._edges: dict[tuple[int, int], bytes] = {}
+
+    def block(self, index: int) -> MerkleTree:
+        """The tree of one block's leaves (cached)."""
+        tree = self._inside.get(index)
+        if tree is None:
+            leaves = self._leaves(index)
+            expected = min(BLOCK, self.size - index * BLOCK)
+            if len(leaves) != expected:
+                raise ValueError(f"block {index} has {len(leaves)} leaves, not {expected}")
+            tree = self._inside[index] = MerkleTree(leaves)
+        return tree
+
+    def _subtree(self, start: int, end: int) -> bytes:
+        count = end - start
+        if count & (count - 1) == 0 and start % count == 0:  # perfect and aligned
+            if count >= BLOCK:
+                return self._upper.levels[(count >> BLOCK_LEVEL).bit_length() - 1][start // count]
+            first = start - start % BLOCK
+            return self.block(start // BLOCK).levels[count.bit_length() - 1][
+                (start - first) // count
+            ]
+        found = self._edges.get((start, end))
+        if found is None:
+            k = _largest_power_of_two_below(count)
+            found = node_hash(self._subtree(start, start + k), self._subtree(start + k, end))
+            self._edges[(start, end)] = found
+        return found
 
 
 def verify_inclusion(

@@ -10,8 +10,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from seatledger.domain.ledger import GENESIS_HASH, NewEntry, StoredEntry, chain, make_body
+from seatledger.domain.merkle import BLOCK, Frontier, StoredTree, leaf_hash
 from seatledger.errors import LedgerIntegrityError
-from seatledger.store.models import LedgerEntry, LedgerHead
+from seatledger.store.models import LedgerBlock, LedgerEntry, LedgerHead
 
 STREAM_BATCH = 20_000
 
@@ -39,7 +40,11 @@ def last_seq(session: Session) -> int:
 
 def append(session: Session, **new: Unpack[NewEntry]) -> int:
     """Append one entry inside the caller's (serialized) write transaction; return its seq."""
-    size, prev = head(session)
+    recorded = session.execute(
+        select(LedgerHead.size, LedgerHead.head, LedgerHead.frontier).where(LedgerHead.id == 1)
+    ).first()
+    size, prev = (0, GENESIS_HASH) if recorded is None else (int(recorded[0]), bytes(recorded[1]))
+    stored_edge = None if recorded is None or recorded[2] is None else bytes(recorded[2])
     seq = size + 1
     body = make_body(seq=seq, **new)
     ts, operator, action = new["ts"], new["operator"], new["action"]
@@ -68,12 +73,110 @@ def append(session: Session, **new: Unpack[NewEntry]) -> int:
             "from a backup.",
             seq,
         ) from exc
+    edge = _frontier(session, size, stored_edge)
+    block = edge.append(leaf_hash(digest))
+    if block is not None:
+        session.add(LedgerBlock(idx=seq // BLOCK - 1, hash=block))
+    edge_bytes = edge.to_bytes()
     if size == 0:
-        session.add(LedgerHead(id=1, size=seq, head=digest))
+        session.add(LedgerHead(id=1, size=seq, head=digest, frontier=edge_bytes))
     else:
-        session.execute(update(LedgerHead).where(LedgerHead.id == 1).values(size=seq, head=digest))
+        session.execute(
+            update(LedgerHead)
+            .where(LedgerHead.id == 1)
+            .values(size=seq, head=digest, frontier=edge_bytes)
+        )
     session.flush()
     return seq
+
+
+def frontier(session: Session, size: int) -> Frontier:
+    """The Merkle tree's right edge at the recorded ``size`` (read from the head)."""
+    if size == 0:
+        return Frontier()
+    stored = session.scalar(select(LedgerHead.frontier).where(LedgerHead.id == 1))
+    return _frontier(session, size, None if stored is None else bytes(stored))
+
+
+def _frontier(session: Session, size: int, stored: bytes | None) -> Frontier:
+    if size == 0:
+        return Frontier()
+    if stored is None:  # a head written by hand (a test, an old tool): rebuild it once
+        return rebuild_frontier(session.connection(), size)
+    try:
+        return Frontier.from_bytes(size, stored)
+    except ValueError as exc:
+        raise LedgerIntegrityError(
+            f"The activity ledger's Merkle tree record does not fit its {size} entries ({exc}). "
+            "Run 'seatledger ledger verify' and restore the database from a backup.",
+            size,
+        ) from exc
+
+
+def rebuild_frontier(conn: Connection, size: int) -> Frontier:
+    """The right edge of the tree over entries 1..size, from their stored hashes."""
+    edge = Frontier()
+    for batch in hash_batches(conn, 0, size):
+        for digest in batch:
+            edge.append(leaf_hash(digest))
+    return edge
+
+
+def checkpoint(session: Session) -> tuple[int, bytes, bytes]:
+    """The recorded size, head hash and Merkle root, read together."""
+    size, last = head(session)
+    return size, last, frontier(session, size).root()
+
+
+def hash_batches(conn: Connection, after: int, upto: int) -> Iterator[list[bytes]]:
+    """The stored hashes of entries after+1..upto, in order, a batch at a time."""
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    sql = f"SELECT seq, hash FROM ledger_entry WHERE seq > {mark} AND seq <= {mark} ORDER BY seq"
+    raw = conn.connection.driver_connection
+    assert raw is not None
+    while after < upto:
+        last = min(upto, after + STREAM_BATCH)
+        cursor = raw.cursor()
+        try:
+            cursor.execute(sql, (after, last))
+            rows = cursor.fetchall()
+        finally:
+            cursor.close()
+        if (
+            [row[0] for row in rows[:1]] != [after + 1]
+            or rows[-1][0] != last
+            or len(rows) != last - after
+        ):
+            raise LedgerIntegrityError(
+                f"The activity ledger is missing entries between {after + 1} and {last}. "
+                "Run 'seatledger ledger verify'.",
+                after + 1,
+            )
+        yield [bytes(row[1]) for row in rows]
+        after = last
+
+
+def tree(conn: Connection, size: int) -> StoredTree:
+    """The Merkle tree over entries 1..size, for proofs (``size`` at most the recorded size).
+
+    The block roots are read at once (a 10M-entry ledger has 312,500); a block's entries are
+    read only where a proof reaches into it.
+    """
+    blocks = [
+        bytes(row[0])
+        for row in conn.execute(
+            select(LedgerBlock.hash)
+            .where(LedgerBlock.idx < size // BLOCK)
+            .order_by(LedgerBlock.idx)
+        )
+    ]
+
+    def leaves(index: int) -> list[bytes]:
+        first = index * BLOCK
+        (batch,) = hash_batches(conn, first, min(size, first + BLOCK))
+        return [leaf_hash(digest) for digest in batch]
+
+    return StoredTree(size, blocks, leaves)
 
 
 def stream(

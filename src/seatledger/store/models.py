@@ -235,6 +235,21 @@ class LedgerHead(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, server_default=text("1"))
     size: Mapped[int] = mapped_column(BigInteger)
     head: Mapped[bytes] = mapped_column(LargeBinary(32))
+    # The Merkle tree's right edge at ``size`` (domain.merkle.Frontier.to_bytes): appending is
+    # O(log n) and the root is read from it.  Null only in a ledger written before 0016.
+    frontier: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+
+
+class LedgerBlock(Base):
+    """The Merkle root of each complete block of 32 ledger entries (append-only, like the
+    ledger): proofs over millions of entries are built from these and the entries themselves."""
+
+    __tablename__ = "ledger_block"
+
+    idx: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False
+    )
+    hash: Mapped[bytes] = mapped_column(LargeBinary(32))
 
 
 class Setting(Base):
