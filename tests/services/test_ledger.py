@@ -70,6 +70,8 @@ def built(admin: Services, org: Any) -> Database:
     with db.engine.begin() as conn:
         for trigger in ("ledger_no_update", "ledger_no_delete"):
             conn.execute(text(f"DROP TRIGGER {trigger}{suffix}"))
+        for trigger in ("ledger_block_no_update", "ledger_block_no_delete"):
+            conn.execute(text(f"DROP TRIGGER {trigger}{suffix.replace('entry', 'block')}"))
     return db
 
 
@@ -175,6 +177,22 @@ def _rechain_from(db: Database, start: int) -> bytes:
     return prev
 
 
+def edit_tree_edge(db: Database) -> Expected:
+    # The tree's right edge stored with the head: a forged root would prove forged entries.
+    with db.engine.begin() as conn:
+        edge = bytes(conn.execute(text("SELECT frontier FROM ledger_head")).scalar_one())
+        forged = bytes(32) + edge[32:]
+        conn.execute(text("UPDATE ledger_head SET frontier = :f"), {"f": forged})
+    return Expected(LEDGER_SIZE, Problem.TREE, "right edge")
+
+
+def add_tree_block(db: Database) -> Expected:
+    # A block root for entries the ledger does not hold yet (LEDGER_SIZE < 32).
+    with db.engine.begin() as conn:
+        conn.execute(text("INSERT INTO ledger_block (idx, hash) VALUES (0, :h)"), {"h": bytes(32)})
+    return Expected(1, Problem.TREE, "entries 1-32, which are not recorded")
+
+
 TAMPERS: dict[str, Callable[[Database], Expected]] = {
     "edited body": edit_body,
     "edited indexed column": edit_indexed_column,
@@ -183,6 +201,8 @@ TAMPERS: dict[str, Callable[[Database], Expected]] = {
     "truncated tail": truncate_tail,
     "deleted head record": delete_head_record,
     "re-chained tail": rechain_tail,
+    "edited tree edge": edit_tree_edge,
+    "forged tree block": add_tree_block,
 }
 
 
@@ -190,6 +210,7 @@ def _snapshot(db: Database) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]
     with db.engine.connect() as conn:
         entries = [dict(r._mapping) for r in conn.execute(text("SELECT * FROM ledger_entry"))]
         head = [dict(r._mapping) for r in conn.execute(text("SELECT * FROM ledger_head"))]
+        assert not conn.execute(text("SELECT * FROM ledger_block")).all()  # fewer than 32
     return entries, head
 
 
@@ -198,6 +219,7 @@ def _restore(db: Database, snapshot: tuple[list[dict[str, Any]], list[dict[str, 
     with db.engine.begin() as conn:
         conn.execute(text("DELETE FROM ledger_entry"))
         conn.execute(text("DELETE FROM ledger_head"))
+        conn.execute(text("DELETE FROM ledger_block"))
         conn.execute(
             text(
                 "INSERT INTO ledger_entry (seq, ts, operator, action, entity_type, entity_id, "
@@ -207,7 +229,11 @@ def _restore(db: Database, snapshot: tuple[list[dict[str, Any]], list[dict[str, 
             entries,
         )
         conn.execute(
-            text("INSERT INTO ledger_head (id, size, head) VALUES (:id, :size, :head)"), head
+            text(
+                "INSERT INTO ledger_head (id, size, head, frontier) "
+                "VALUES (:id, :size, :head, :frontier)"
+            ),
+            head,
         )
 
 
@@ -253,6 +279,12 @@ def test_rewritten_head_needs_a_checkpoint(built: Database) -> None:
     with built.engine.begin() as conn:
         conn.execute(text("UPDATE ledger_head SET head = :h"), {"h": new_head})
     verdict = ledger.verify(built)
+    assert verdict.failure is not None  # the tree's right edge still holds the old hashes
+    assert verdict.failure.problem is Problem.TREE
+    with built.engine.begin() as conn:  # ... until the attacker rebuilds it too
+        edge = ledger_store.rebuild_frontier(conn, LEDGER_SIZE).to_bytes()
+        conn.execute(text("UPDATE ledger_head SET frontier = :f"), {"f": edge})
+    verdict = ledger.verify(built)
     assert verdict.ok
     assert verdict.entries == LEDGER_SIZE
     assert verdict.head != checkpoint
@@ -265,10 +297,11 @@ def test_verification_streams_in_batches_and_can_be_cancelled(
     built: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(ledger_store, "STREAM_BATCH", 7)
-    seen: list[int] = []
+    seen: list[int | str] = []
+    reporter = Reporter(lambda done, _total: seen.append(done), stage=seen.append)
 
-    assert ledger.verify(built, progress=Reporter(lambda done, _total: seen.append(done))).ok
-    assert seen == [7, 14, 21, 28, 30]
+    assert ledger.verify(built, progress=reporter).ok
+    assert seen == [7, 14, 21, 28, 30, "Checking the Merkle tree", 7, 14, 21, 28, 30]
 
     with built.engine.connect() as conn:
         assert [entry[0] for entry in ledger_store.stream(conn)] == list(range(1, LEDGER_SIZE + 1))

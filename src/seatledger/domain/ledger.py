@@ -132,6 +132,7 @@ class Problem(Enum):
     TRUNCATED = "truncated: the ledger ends before the recorded head"
     UNRECORDED = "unrecorded: it lies beyond the recorded head (written outside SeatLedger)"
     UNREADABLE = "unreadable: its body is not valid JSON"
+    TREE = "not in the Merkle tree as recorded: the stored tree disagrees with the entries"
 
 
 class StoredEntry(NamedTuple):

@@ -12,6 +12,7 @@ from typing import Any
 from seatledger.domain.ledger import Failure, Problem, Verdict, verify_chain
 from seatledger.progress import Progress
 from seatledger.services.core.forking import can_fork, die_with_parent
+from seatledger.services.ledger.tree import check_tree
 from seatledger.store import ledger_store
 from seatledger.store.db import Database
 
@@ -68,6 +69,12 @@ def verify(db: Database, progress: Progress | None = None) -> Verdict:
     if verdict.ok and last > size:
         detail = f"entries up to {last} are stored, the head records {size}"
         return Verdict(verdict.entries, verdict.head, Failure(size + 1, Problem.UNRECORDED, detail))
+    if verdict.ok:
+        if progress is not None:
+            progress.stage("Checking the Merkle tree")
+        failure = check_tree(db, size, _counted(progress, size))
+        if failure is not None:
+            return Verdict(verdict.entries, verdict.head, failure)
     return verdict
 
 
