@@ -15,6 +15,8 @@ from seatledger.domain.merkle import (
     StoredTree,
     block_root,
     leaf_hash,
+    multiproof,
+    multiproof_root,
     node_hash,
     verify_consistency,
     verify_inclusion,
@@ -209,3 +211,28 @@ def test_a_stored_tree_refuses_blocks_that_do_not_fit() -> None:
     short = StoredTree(70, [block_root(leaves[:32]), block_root(leaves[32:64])], lambda i: [])
     with pytest.raises(ValueError, match="block 2 has 0 leaves, not 6"):
         short.inclusion_proof(69)
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 31, 32, 33, 64, 100, 1025])
+def test_a_multiproof_gives_the_root_from_the_disclosed_leaves_alone(size: int) -> None:
+    leaves = leaves_of(size)
+    whole = MerkleTree(leaves)
+    rng = random.Random(size)
+    for count in sorted({0, 1, min(2, size), size // 3, size}):
+        chosen = sorted(rng.sample(range(size), count))
+        nodes = whole_nodes = multiproof(whole, chosen)
+        disclosed = [(i, leaves[i]) for i in chosen]
+        assert multiproof_root(size, disclosed, nodes) == whole.root()
+        # Fewer hashes than inclusion paths as soon as two leaves share a path.
+        assert len(whole_nodes) <= sum(len(whole.inclusion_proof(i)) for i in chosen) or count < 2
+        if count:
+            forged = [(chosen[0], leaf_hash(b"forged")), *disclosed[1:]]
+            assert multiproof_root(size, forged, nodes) != whole.root()
+        if nodes:
+            assert multiproof_root(size, disclosed, nodes[:-1]) is None
+        assert multiproof_root(size, disclosed, [*nodes, bytes(32)]) is None
+    # A stored tree gives the same multiproof.
+    blocks = [block_root(leaves[i : i + BLOCK]) for i in range(0, size - size % BLOCK, BLOCK)]
+    stored = StoredTree(size, blocks, lambda b: leaves[b * BLOCK : (b + 1) * BLOCK])
+    chosen = sorted(rng.sample(range(size), max(1, size // 7)))
+    assert multiproof(stored, chosen) == multiproof(whole, chosen)

@@ -21,6 +21,7 @@ algorithms (sections 2.1.3.2 and 2.1.4.2), which a verifier can copy without thi
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -246,6 +247,66 @@ class StoredTree(_Prover):
             found = node_hash(self._subtree(start, start + k), self._subtree(start + k, end))
             self._edges[(start, end)] = found
         return found
+
+
+def multiproof(tree: _Prover, indexes: Sequence[int], size: int | None = None) -> list[bytes]:
+    """The hashes that, with the leaves at ``indexes``, give the root of the first ``size``
+    leaves: one per maximal subtree holding none of them, in the order :func:`multiproof_root`
+    reads them (left to right, depth first).
+
+    Disclosing many entries this way costs one hash per undisclosed subtree instead of a whole
+    inclusion path per entry, and each entry's RFC 9162 path can still be read off it (every
+    hash on the path is either given here or computed from disclosed leaves).
+    """
+    size = tree.size if size is None else size
+    wanted = sorted(set(indexes))
+    if wanted and not (wanted[0] >= 0 and wanted[-1] < size):
+        raise ValueError(f"leaves {wanted[0]}..{wanted[-1]} are not all in a tree of {size}")
+    out: list[bytes] = []
+
+    def visit(start: int, end: int, lo: int, hi: int) -> None:
+        if lo == hi:
+            out.append(tree._subtree(start, end))
+            return
+        if end - start == 1:
+            return
+        k = _largest_power_of_two_below(end - start)
+        mid = bisect.bisect_left(wanted, start + k, lo, hi)
+        visit(start, start + k, lo, mid)
+        visit(start + k, end, mid, hi)
+
+    if size:
+        visit(0, size, 0, len(wanted))
+    return out
+
+
+def multiproof_root(
+    size: int, leaves: Sequence[tuple[int, bytes]], nodes: Sequence[bytes]
+) -> bytes | None:
+    """The root that leaves ``(index, leaf hash)`` (ascending) and :func:`multiproof` hashes
+    give, or None when the hashes are too few or too many for those leaves."""
+    indexes = [index for index, _ in leaves]
+    given = iter(nodes)
+    used = 0
+
+    def mth(start: int, end: int, lo: int, hi: int) -> bytes:
+        nonlocal used
+        if lo == hi:
+            used += 1
+            return next(given)
+        if end - start == 1:
+            return leaves[lo][1]
+        k = _largest_power_of_two_below(end - start)
+        mid = bisect.bisect_left(indexes, start + k, lo, hi)
+        return node_hash(mth(start, start + k, lo, mid), mth(start + k, end, mid, hi))
+
+    if size == 0:
+        return EMPTY_ROOT if not leaves and not nodes else None
+    try:
+        root = mth(0, size, 0, len(leaves))
+    except StopIteration:
+        return None
+    return root if used == len(nodes) else None
 
 
 def verify_inclusion(
