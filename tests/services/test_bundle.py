@@ -45,16 +45,20 @@ from seatledger.services.audits.bundle import verify_bundle as vb
 from seatledger.services.audits.bundle.verify import verify
 from seatledger.services.audits.bundle.writer import report_document
 from seatledger.services.audits.signing import TEST_KDF, SigningIdentity, SigningService
+from seatledger.services.ledger import verify as ledger
 from seatledger.services.operators.session import Services
 from seatledger.services.position.engine import PositionService
+from seatledger.store import ledger_store
 
 PASSPHRASE = "a long and private passphrase"
 FILES = {
     "SHA256SUMS",
+    "VERIFY.txt",
     "deployments.csv",
     "entitlements.csv",
     "findings.csv",
     "ledger.jsonl",
+    "ledger.proof",
     "manifest.json",
     "manifest.sig",
     "report.json",
@@ -210,7 +214,7 @@ def test_bundle_holds_every_file_and_verifies(bundle: BundleResult) -> None:
             "certificate",
             "file hashes",
             "SHA256SUMS",
-            "ledger chain",
+            "disclosed entries",
             "PDF signature",
         }
     manifest = json.loads((bundle.folder / "manifest.json").read_bytes())
@@ -222,15 +226,51 @@ def test_bundle_holds_every_file_and_verifies(bundle: BundleResult) -> None:
     assert {f["path"] for f in manifest["files"]} == FILES - {"manifest.json", "manifest.sig"}
 
 
-def test_ledger_jsonl_holds_the_stored_bytes(admin: Services, bundle: BundleResult) -> None:
+def test_ledger_jsonl_discloses_the_vendors_entries_as_stored(
+    admin: Services, bundle: BundleResult
+) -> None:
+    """The vendor's entries, each with its exact stored body and previous hash; nothing else."""
     with admin.db.engine.connect() as conn:
-        stored = conn.execute(text("SELECT seq, body, hash FROM ledger_entry ORDER BY seq")).all()
+        stored = conn.execute(
+            text("SELECT seq, entity_type, action, body, prev_hash, hash FROM ledger_entry")
+        ).all()
     lines = (bundle.folder / "ledger.jsonl").read_bytes().splitlines(keepends=True)
-    assert len(lines) == bundle.checkpoint.size == len(stored)
-    for line, (seq, body, digest) in zip(lines, stored, strict=True):
-        assert line == vb.ledger_line(seq, bytes(digest), bytes(body))
-        assert json.loads(line)["body"]["seq"] == seq
+    disclosed = {int(json.loads(line)["seq"]): line for line in lines}
+    about_the_vendor = {"vendor", "product", "entitlement", "seat"}
+    for seq, entity_type, action, body, prev, digest in stored:
+        if entity_type in about_the_vendor or action in {"operator.create", "operator.update"}:
+            assert disclosed[seq] == b'{"seq":%d,"hash":"%s","prev":"%s","body":%s}\n' % (
+                seq,
+                bytes(digest).hex().encode(),
+                bytes(prev).hex().encode(),
+                bytes(body),
+            )
+        else:  # people, devices, teams: not the vendor's business
+            assert seq not in disclosed, (seq, action)
+    assert 0 < len(disclosed) < bundle.checkpoint.size
+    manifest = json.loads((bundle.folder / "manifest.json").read_bytes())
+    assert manifest["ledger"]["disclosed"] == len(disclosed)
+    assert manifest["checkpoint"]["root"] == bundle.checkpoint.root
     assert vb.entry_hash(5, b"\x01" * 32, b"{}") == entry_hash(5, b"\x01" * 32, b"{}")
+
+
+def test_an_entry_naming_a_person_is_disclosed_by_its_hash_alone(
+    admin: Services, org: Any, identity: SigningIdentity, tmp_path: Path
+) -> None:
+    first = admin.seats.assign(org.acrobat, people=org.people[:1]).assignment_ids
+    admin.seats.release(first, reason="Person 1 moved to the Zurich office")
+    out = tmp_path / "out"
+    out.mkdir()
+    result = write_bundle(admin.ctx, _report(admin), identity, out)
+    ledger = (result.folder / "ledger.jsonl").read_text(encoding="utf-8")
+    assert "Person 1" not in ledger
+    [withheld] = [json.loads(line) for line in ledger.splitlines() if '"withheld"' in line]
+    assert withheld["summary"]["action"] == "seat.release"
+    assert "names a person" in withheld["withheld"]
+    checked = verify(result.folder)
+    assert checked.ok, _failed(checked)
+    [check] = [c for c in checked.checks if c.name == "disclosed entries"]
+    assert "(1 by their hash only)" in check.detail
 
 
 def test_report_json_follows_its_schema(bundle_copy: BundleResult) -> None:
@@ -471,23 +511,38 @@ def _write_lines(folder: Path, lines: list[bytes]) -> None:
     (folder / "ledger.jsonl").write_bytes(b"".join(lines))
 
 
-def _edit_body(lines: list[bytes], index: int) -> None:
+def _edit_body(lines: list[bytes], index: int, *, rehash: bool = False) -> None:
+    """Change who did entry ``index``; with ``rehash`` also its hash, as a forger would."""
     entry = json.loads(lines[index])
     body = json.dumps(entry["body"], sort_keys=True, separators=(",", ":")).encode()
     forged = body.replace(b'"operator":"admin"', b'"operator":"mallory"')
     assert forged != body
-    lines[index] = vb.ledger_line(entry["seq"], bytes.fromhex(entry["hash"]), forged)
+    prev = bytes.fromhex(entry["prev"])
+    digest = entry_hash(entry["seq"], prev, forged) if rehash else bytes.fromhex(entry["hash"])
+    lines[index] = b'{"seq":%d,"hash":"%s","prev":"%s","body":%s}\n' % (
+        entry["seq"],
+        digest.hex().encode(),
+        prev.hex().encode(),
+        forged,
+    )
+
+
+NOT_THE_ROOT = "do not give the signed Merkle root"
 
 
 @pytest.mark.parametrize(
     ("case", "expected"),
     [
-        ("edited", "entry 3 was edited"),
-        ("deleted", "entry 3 is missing"),
-        ("reordered", "entry 3 is out of order"),
-        ("truncated", "the ledger is truncated"),
-        ("forged checkpoint", "the last entry's hash is not the checkpoint's head"),
-        ("garbage", "line 2 is not a ledger entry"),
+        ("edited", "was edited: its hash does not match"),
+        ("edited and re-hashed", NOT_THE_ROOT),
+        ("deleted", NOT_THE_ROOT),
+        ("reordered", "out of order"),
+        ("truncated", NOT_THE_ROOT),
+        ("moved", "was edited: its hash does not match"),
+        ("forged head", NOT_THE_ROOT),
+        ("forged root", NOT_THE_ROOT),
+        ("forged proof", NOT_THE_ROOT),
+        ("garbage", "line 2 is not a disclosed ledger entry"),
     ],
 )
 def test_ledger_tampering_is_detected_and_named_even_when_resigned(
@@ -499,38 +554,34 @@ def test_ledger_tampering_is_detected_and_named_even_when_resigned(
 ) -> None:
     folder = _copy(bundle_copy, tmp_path)
     lines = _ledger_lines(folder)
+    checkpoint = bundle_copy.checkpoint
     changes: dict[str, Any] = {}
     if case == "edited":
         _edit_body(lines, 2)
+    elif case == "edited and re-hashed":
+        _edit_body(lines, 2, rehash=True)
     elif case == "deleted":
         del lines[2]
     elif case == "reordered":
         lines[2], lines[3] = lines[3], lines[2]
     elif case == "truncated":
         del lines[-2:]
-    elif case == "forged checkpoint":
-        changes["checkpoint"] = {"size": bundle_copy.checkpoint.size, "head": "ab" * 32}
+    elif case == "moved":  # an entry shown at another place (its hash is position-bound)
+        entry = json.loads(lines[-1])
+        lines[-1] = lines[-1].replace(b'"seq":%d,' % entry["seq"], b'"seq":%d,' % checkpoint.size)
+    elif case == "forged head":
+        changes["checkpoint"] = checkpoint.as_json() | {"head": json.loads(lines[-1])["hash"]}
+    elif case == "forged root":
+        changes["checkpoint"] = checkpoint.as_json() | {"root": "ab" * 32}
+    elif case == "forged proof":
+        _flip(folder / vb.PROOF, 5)
     else:
         lines[1] = b"not json\n"
     _write_lines(folder, lines)
     _resign(folder, bundle_identity, **changes)
     failed = _failed(verify(folder))
-    assert set(failed) == {"ledger chain"}
-    assert expected in failed["ledger chain"]
-
-
-def _rechain(lines: list[bytes], start: int) -> list[bytes]:
-    """Recompute every hash from line ``start`` on, as a forger with database access would."""
-    out = lines[:start]
-    prev = bytes.fromhex(json.loads(lines[start - 1])["hash"]) if start else bytes(32)
-    for line in lines[start:]:
-        match = vb._LINE.match(line)
-        assert match is not None
-        seq, body = int(match.group(1)), match.group(3)
-        digest = entry_hash(seq, prev, body)
-        out.append(vb.ledger_line(seq, digest, body))
-        prev = digest
-    return out
+    assert set(failed) == {"disclosed entries"}
+    assert expected in failed["disclosed entries"]
 
 
 @pytest.mark.slow
@@ -550,41 +601,73 @@ def test_a_later_report_must_extend_the_previous_checkpoint(
     old_sig = (first.folder / "manifest.sig").read_bytes()
     result = verify(second.zip_path, previous_manifest=old_manifest, previous_signature=old_sig)
     assert result.ok, _failed(result)
-    assert "extends the previous report's checkpoint" in {c.name for c in result.checks}
+    names = {c.name for c in result.checks}
+    assert {"extends the previous checkpoint", "extends the previous report's checkpoint"} <= names
 
-    # A forger rewrites history the vendor already saw, re-chains the whole ledger so it
-    # verifies on its own, and re-signs with the organization's real key.
-    folder = _copy(second, tmp_path, "forged")
-    lines = _ledger_lines(folder)
-    _edit_body(lines, 1)
-    lines = _rechain(lines, 1)
-    _write_lines(folder, lines)
-    head = json.loads(lines[-1])["hash"]
-    _resign(
-        folder,
-        identity,
-        checkpoint={"size": len(lines), "head": head},
-        previous_checkpoint=None,  # and drops the claim of continuity
-    )
-    alone = verify(folder)
-    assert alone.ok, "re-chained and re-signed, it is self-consistent..."
-    failed = _failed(verify(folder, previous_manifest=old_manifest))
-    detail = failed["extends the previous report's checkpoint"]
-    assert f"entry {first.checkpoint.size} has hash" in detail
-    assert "rewritten" in detail
+    # A forger with the organization's key re-signs a bundle whose consistency proof claims a
+    # history other than the one the vendor saw: the proof fails, and so does the kept root.
+    forged = _copy(second, tmp_path, "forged")
+    manifest = json.loads((forged / vb.MANIFEST).read_bytes())
+    previous = manifest["previous_checkpoint"]
+    previous["consistency"][0] = "00" * 32
+    _resign(forged, identity, previous_checkpoint=previous)
+    failed = _failed(verify(forged, previous_manifest=old_manifest, previous_signature=old_sig))
+    assert "was rewritten" in failed["extends the previous checkpoint"]
+    previous["root"] = "11" * 32
+    _resign(forged, identity, previous_checkpoint=previous)
+    failed = _failed(verify(forged, previous_manifest=old_manifest, previous_signature=old_sig))
+    assert "cannot be proved" in failed["extends the previous report's checkpoint"]
 
-    # A ledger shorter than what the vendor saw fails too.
-    short = _copy(second, tmp_path, "short")
-    lines = _ledger_lines(short)[: first.checkpoint.size - 1]
-    _write_lines(short, lines)
-    _resign(
-        short,
-        identity,
-        checkpoint={"size": len(lines), "head": json.loads(lines[-1])["hash"]},
-        previous_checkpoint=None,
-    )
-    failed = _failed(verify(short, previous_manifest=old_manifest))
-    assert "this ledger has only" in failed["extends the previous report's checkpoint"]
+    # Dropping the claim of continuity does not help: the vendor's kept checkpoint is unproved.
+    _resign(forged, identity, previous_checkpoint=None)
+    failed = _failed(verify(forged, previous_manifest=old_manifest, previous_signature=old_sig))
+    assert "names no previous checkpoint" in failed["extends the previous report's checkpoint"]
+
+    # And the organization's own SeatLedger refuses to sign over a rewritten history: entry 2
+    # edited, the whole chain and tree rebuilt so that 'ledger verify' passes again.
+    _rewrite_history(admin, 2)
+    assert ledger.verify(admin.db).ok
+    (tmp_path / "third").mkdir()
+    with pytest.raises(LedgerIntegrityError, match="not the head the previous report signed"):
+        write_bundle(
+            admin.ctx, _report(admin, previous=second.checkpoint), identity, tmp_path / "third"
+        )
+    assert list((tmp_path / "third").iterdir()) == []
+
+
+def _rewrite_history(admin: Services, seq: int) -> None:
+    """Edit entry ``seq`` and rebuild every hash, the head and the tree after it."""
+    db = admin.db
+    with db.engine.begin() as conn:
+        for trigger, table in (
+            ("ledger_no_update", "ledger_entry"),
+            ("ledger_block_no_update", "ledger_block"),
+            ("ledger_block_no_delete", "ledger_block"),
+        ):
+            on = f" ON {table}" if db.dialect == "postgresql" else ""
+            conn.execute(text(f"DROP TRIGGER IF EXISTS {trigger}{on}"))
+        rows = conn.execute(
+            text("SELECT seq, body, prev_hash FROM ledger_entry WHERE seq >= :s ORDER BY seq"),
+            {"s": seq},
+        ).all()
+        prev = bytes(rows[0][2])
+        for number, stored, _ in rows:
+            body = bytes(stored)
+            if number == seq:
+                body = body.replace(b'"reason":"', b'"reason":"rewritten ', 1)
+            digest = entry_hash(number, prev, body)
+            conn.execute(
+                text("UPDATE ledger_entry SET body = :b, prev_hash = :p, hash = :h WHERE seq = :s"),
+                {"b": body, "p": prev, "h": digest, "s": number},
+            )
+            prev = digest
+        size = rows[-1][0]
+        conn.execute(text("DELETE FROM ledger_block"))
+        edge = ledger_store.rebuild_frontier(conn, size)
+        conn.execute(
+            text("UPDATE ledger_head SET head = :h, frontier = :f"),
+            {"h": prev, "f": edge.to_bytes()},
+        )
 
 
 # ------------------------------------------------------------------------------ stock tools

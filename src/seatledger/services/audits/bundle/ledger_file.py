@@ -1,19 +1,23 @@
 """ledger.jsonl, written by a helper process while the bundle's other files are made.
 
-The ledger is by far the largest part of a bundle (a million entries are ~400 MB): its helper
-streams entries 1..size from storage and writes one line per entry, flushing after each batch;
-the bundle writer compresses what has been written into the zip as it comes, and meanwhile writes
-the CSVs and the report on the other core.  Where no helper process can be started (a frozen
-build), a thread does the same.
+A bundle discloses only the entries in the audit's scope (see :mod:`.disclosure`), but the
+organization's key must never vouch for a ledger its own ``ledger verify`` calls broken, so the
+helper still streams every entry 1..size and checks the chain as it goes: sequence numbers
+without a gap, each entry's stored previous hash equal to the entry before it, each entry's hash
+recomputed from its exact body bytes (about a microsecond an entry), the last hash equal to the
+head.  It also rebuilds the Merkle tree's root from the entries' hashes, which must equal the
+root recorded with the head, since the vendor checks the disclosed entries against that root.
 
-As it streams, the helper checks the chain: sequence numbers 1..size without a gap, each entry's
-stored previous hash equal to the entry before it, each entry's hash recomputed from its exact
-body bytes (about a microsecond an entry), the last hash equal to the head.  A deleted,
-reordered, truncated or edited ledger is therefore never signed: the organization's key never
-vouches for a chain its own ``ledger verify`` calls broken.
+Each disclosed entry is one line: ``{"seq":N,"hash":H,"prev":P,"body":BODY}`` with BODY the
+exact hashed bytes; an entry whose body names a person or another vendor (written before
+personal fields were committed, see :mod:`seatledger.domain.redaction`) is withheld:
+``{"seq":N,"hash":H,"withheld":REASON,"summary":{action, entity, ts}}``, proved by its hash alone.
+The bundle writer compresses the file into the zip as it grows.  Where no helper process can be
+started (a frozen build), a thread does the same.
 
-Messages to the writer: ``("progress", entries, bytes)``, ``("done", sha256_hex, bytes)``,
-``("failed", seq, problem, detail)``, ``("error", text)``.
+Messages to the writer: ``("progress", entries, bytes)``,
+``("done", sha256_hex, bytes, withheld)``, ``("failed", seq, problem, detail)``,
+``("error", text)``.
 """
 
 from __future__ import annotations
@@ -34,6 +38,8 @@ from pathlib import Path
 from typing import Any
 
 from seatledger.domain.ledger import GENESIS_HASH, Problem, entry_hash
+from seatledger.domain.merkle import Frontier, leaf_hash
+from seatledger.domain.redaction import PhraseScanner
 from seatledger.services.core.forking import can_fork, die_with_parent
 
 BATCH = 20_000
@@ -46,12 +52,19 @@ class _Stop(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Job:
-    """What to write: the database, the file, and the checkpoint to verify against."""
+    """What to write: the database, the file, the checkpoint to verify against, the entries
+    to disclose and the phrases that withhold an entry's content."""
 
     url: str
     path: str
     size: int
     head: str  # hex
+    root: str  # hex
+    disclose: list[int]  # ascending seqs
+    phrases: list[str]
+
+
+WITHHELD = "its content names a person or another vendor; only its hash is disclosed"
 
 
 def produce(job: Job, send: Callable[[Message], None]) -> None:
@@ -75,6 +88,11 @@ def _write(database: Any, job: Job, send: Callable[[Message], None]) -> None:
     prev = GENESIS_HASH
     expected = 1
     written = 0
+    withheld = 0
+    edge = Frontier()
+    scanner = PhraseScanner(job.phrases)
+    disclose = iter(job.disclose)
+    wanted = next(disclose, 0)
     with database.engine.connect() as conn, open(job.path, "wb") as handle:
         mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
         sql = (
@@ -93,6 +111,7 @@ def _write(database: Any, job: Job, send: Callable[[Message], None]) -> None:
             conn.rollback()
             if not rows:
                 break
+            lines = []
             for seq, body, linked, digest in rows:
                 if seq != expected:
                     problem = Problem.MISSING if seq > expected else Problem.REORDERED
@@ -105,14 +124,20 @@ def _write(database: Any, job: Job, send: Callable[[Message], None]) -> None:
                 if entry_hash(seq, prev, bytes(body)) != bytes(digest):
                     send(("failed", seq, Problem.EDITED.name, "its body was changed"))
                     return
+                edge.append(leaf_hash(bytes(digest)))
+                if seq == wanted:
+                    if scanner.find(bytes(body).decode("utf-8", "replace")) is None:
+                        lines.append(
+                            b'{"seq":%d,"hash":"%s","prev":"%s","body":%s}\n'
+                            % (seq, hexlify(digest), hexlify(prev), body)
+                        )
+                    else:
+                        withheld += 1
+                        lines.append(_withheld(seq, bytes(digest), bytes(body)))
+                    wanted = next(disclose, 0)
                 prev = digest
                 expected += 1
-            data = b"".join(
-                [
-                    b'{"seq":%d,"hash":"%s","body":%s}\n' % (seq, hexlify(digest), body)
-                    for seq, body, _linked, digest in rows
-                ]
-            )
+            data = b"".join(lines)
             handle.write(data)
             handle.flush()  # the writer reads what is written, from its own handle
             digest_of_file.update(data)
@@ -123,8 +148,22 @@ def _write(database: Any, job: Job, send: Callable[[Message], None]) -> None:
         send(("failed", expected, Problem.TRUNCATED.name, detail))
     elif bytes(prev).hex() != job.head:
         send(("failed", expected - 1, Problem.EDITED.name, "the last hash differs from the head"))
+    elif edge.root().hex() != job.root:
+        detail = "the Merkle root recorded with the head is not the root of the entries"
+        send(("failed", expected - 1, Problem.TREE.name, detail))
     else:
-        send(("done", digest_of_file.hexdigest(), written))
+        send(("done", digest_of_file.hexdigest(), written, withheld))
+
+
+def _withheld(seq: int, digest: bytes, body: bytes) -> bytes:
+    """The line of an entry disclosed by its hash alone, with what it did but not to whom."""
+    try:
+        value = json.loads(body)
+        summary = {key: value.get(key) for key in ("action", "entity", "entity_id", "ts")}
+    except (ValueError, AttributeError):
+        summary = {}
+    line = {"seq": seq, "hash": digest.hex(), "withheld": WITHHELD, "summary": summary}
+    return json.dumps(line, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
 
 
 def _process_main(job: Job, connection: Any, parent: int) -> None:

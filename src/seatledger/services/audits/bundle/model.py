@@ -121,14 +121,18 @@ class Chart:
 
 @dataclass(frozen=True, slots=True)
 class Checkpoint:
-    """A ledger checkpoint: the number of entries and the hash of the last one (hex)."""
+    """A ledger checkpoint: the number of entries, the hash of the last one and the Merkle root
+    of them all (hex; empty for a checkpoint recorded before the ledger kept a tree)."""
 
     size: int
     head: str  # 64 lowercase hex digits
+    root: str = ""
 
     def as_json(self) -> dict[str, int | str]:
         """The checkpoint as it appears in manifest.json and report.json."""
-        return {"size": self.size, "head": self.head}
+        if not self.root:
+            return {"size": self.size, "head": self.head}
+        return {"size": self.size, "head": self.head, "root": self.root}
 
 
 @dataclass(frozen=True, slots=True)

@@ -57,11 +57,14 @@ try:  # fast and constant-time where installed; the standard library alone works
 except ImportError:  # pragma: no cover (the tests run both paths in subprocesses)
     Ed25519PublicKey = None  # type: ignore[assignment,misc]
 
-FORMAT = "seatledger-bundle/1"
+FORMAT = "seatledger-bundle/2"
+FORMATS = frozenset({"seatledger-bundle/1", FORMAT})  # /1: the whole ledger, no tree
 MANIFEST = "manifest.json"
 SIGNATURE = "manifest.sig"
 SUMS = "SHA256SUMS"
 LEDGER = "ledger.jsonl"
+PROOF = "ledger.proof"
+VERIFY_TXT = "VERIFY.txt"
 PUBLIC_KEY = "signing-key.pub.pem"
 CERTIFICATE = "signing-cert.pem"
 REPORT_PDF = "report.pdf"
@@ -71,6 +74,11 @@ UNSIGNED = frozenset({MANIFEST, SIGNATURE})  # every other file is listed in the
 _SEQ = struct.Struct(">Q")
 _LINE = re.compile(
     rb'\{"seq":(0|[1-9][0-9]{0,18}),"hash":"([0-9a-f]{64})","body":(\{.*\})\}\n?\Z', re.DOTALL
+)
+_DISCLOSED = re.compile(
+    rb'\{"seq":([1-9][0-9]{0,18}),"hash":"([0-9a-f]{64})","prev":"([0-9a-f]{64})",'
+    rb'"body":(\{.*\})\}\n?\Z',
+    re.DOTALL,
 )
 _CHUNK = 1 << 20
 
@@ -83,6 +91,110 @@ def ledger_line(seq: int, digest: bytes, body: bytes) -> bytes:
 def entry_hash(seq: int, prev_hash: bytes, body: bytes) -> bytes:
     """The chain hash of one ledger entry (as SeatLedger computes it)."""
     return hashlib.sha256(DOMAIN_TAG + _SEQ.pack(seq) + prev_hash + body).digest()
+
+
+# ---- The Merkle tree of RFC 9162 (section 2.1), as SeatLedger builds it over the entries' hashes.
+
+
+def leaf_hash(data: bytes) -> bytes:
+    """SHA-256(0x00 || data): a leaf, here an entry's chain hash."""
+    return hashlib.sha256(b"\x00" + data).digest()
+
+
+def node_hash(left: bytes, right: bytes) -> bytes:
+    """SHA-256(0x01 || left || right): an inner node."""
+    return hashlib.sha256(b"\x01" + left + right).digest()
+
+
+def _split(n: int) -> int:
+    """The largest power of two strictly smaller than ``n`` (n >= 2)."""
+    return 1 << ((n - 1).bit_length() - 1)
+
+
+def multiproof_root(size: int, leaves: list[tuple[int, bytes]], nodes: list[bytes]) -> bytes | None:
+    """The root of a tree of ``size`` leaves from some of them, ``(index, leaf hash)``
+    ascending, and the hashes of the subtrees holding none of them, left to right and depth
+    first (``ledger.proof``); None when the hashes are too few or too many."""
+    indexes = [index for index, _ in leaves]
+    given = iter(nodes)
+    used = 0
+
+    def mth(start: int, end: int, lo: int, hi: int) -> bytes:
+        nonlocal used
+        if lo == hi:
+            used += 1
+            return next(given)
+        if end - start == 1:
+            return leaves[lo][1]
+        k = _split(end - start)
+        mid = lo
+        while mid < hi and indexes[mid] < start + k:
+            mid += 1
+        return node_hash(mth(start, start + k, lo, mid), mth(start + k, end, mid, hi))
+
+    if size == 0:
+        return None
+    try:
+        root = mth(0, size, 0, len(leaves))
+    except StopIteration:
+        return None
+    return root if used == len(nodes) else None
+
+
+def verify_inclusion(index: int, size: int, leaf: bytes, path: list[bytes], root: bytes) -> bool:
+    """RFC 9162 section 2.1.3.2: ``path`` shows ``leaf`` at ``index`` of the tree ``root``."""
+    if not 0 <= index < size:
+        return False
+    fn, sn, r = index, size - 1, leaf
+    for p in path:
+        if sn == 0:
+            return False
+        if fn & 1 or fn == sn:
+            r = node_hash(p, r)
+            if not fn & 1:
+                while fn and not fn & 1:
+                    fn >>= 1
+                    sn >>= 1
+        else:
+            r = node_hash(r, p)
+        fn >>= 1
+        sn >>= 1
+    return sn == 0 and r == root
+
+
+def verify_consistency(
+    old_size: int, size: int, old_root: bytes, root: bytes, proof: list[bytes]
+) -> bool:
+    """RFC 9162 section 2.1.4.2: the tree ``root`` of ``size`` extends ``old_root``."""
+    if not 0 < old_size <= size:
+        return False
+    if old_size == size:
+        return not proof and old_root == root
+    if not proof:
+        return False
+    path = list(proof)
+    if old_size & (old_size - 1) == 0:
+        path.insert(0, old_root)
+    fn, sn = old_size - 1, size - 1
+    while fn & 1:
+        fn >>= 1
+        sn >>= 1
+    fr = sr = path[0]
+    for c in path[1:]:
+        if sn == 0:
+            return False
+        if fn & 1 or fn == sn:
+            fr = node_hash(c, fr)
+            sr = node_hash(c, sr)
+            if not fn & 1:
+                while fn and not fn & 1:
+                    fn >>= 1
+                    sn >>= 1
+        else:
+            sr = node_hash(sr, c)
+        fn >>= 1
+        sn >>= 1
+    return fr == old_root and sr == root and sn == 0
 
 
 _ED25519_SPKI = bytes.fromhex("302a300506032b6570032100")  # SubjectPublicKeyInfo before the key
@@ -346,7 +458,7 @@ def check_signature(result: Result, bundle: Bundle, pinned: bytes | None) -> boo
         manifest = json.loads(manifest_bytes)
     except ValueError:
         return result.add("manifest", False, "manifest.json is not JSON")
-    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+    if not isinstance(manifest, dict) or manifest.get("format") not in FORMATS:
         return result.add("manifest", False, f"manifest.json is not a {FORMAT} manifest")
     result.manifest = manifest
     signing = manifest.get("signing") or {}
@@ -507,6 +619,168 @@ def check_ledger(
             result.add(f"extends {label}", True, f"entry {n} has the head {h.hex()}")
 
 
+def _hashes(value: Any, where: str) -> list[bytes]:
+    if not isinstance(value, list):
+        raise BundleError(f"{where} is not a list of hashes")
+    try:
+        out = [bytes.fromhex(item) for item in value]
+    except (TypeError, ValueError):
+        raise BundleError(f"{where} is not a list of hashes") from None
+    if any(len(item) != 32 for item in out):
+        raise BundleError(f"{where} is not a list of hashes")
+    return out
+
+
+def _root(value: Any, where: str) -> bytes | None:
+    if not isinstance(value, dict) or value.get("root") is None:
+        return None
+    try:
+        root = bytes.fromhex(value["root"])
+    except (TypeError, ValueError):
+        raise BundleError(f"{where}: the root is not a hash") from None
+    if len(root) != 32:
+        raise BundleError(f"{where}: the root is not a hash")
+    return root
+
+
+def check_disclosed(
+    result: Result,
+    bundle: Bundle,
+    kept: list[tuple[str, tuple[int, bytes], bytes | None]],
+    progress: Callable[[int], None] | None = None,
+) -> None:
+    """Check 5 and 6 of a scoped bundle: each disclosed entry hashes to what it says, and all of
+    them, with the checkpoint's head, give the signed Merkle root; the previous checkpoint is in
+    the past of this tree (RFC 9162 consistency) and is the one the vendor kept."""
+    manifest = result.manifest
+    checkpoint = _checkpoint(manifest.get("checkpoint"), MANIFEST)
+    root = _root(manifest.get("checkpoint"), MANIFEST)
+    if checkpoint is None or root is None:
+        result.add("ledger", False, "the manifest's checkpoint has no Merkle root")
+        return
+    for name in (LEDGER, PROOF):
+        if name not in bundle.names:
+            result.add("ledger", False, f"{name} is missing")
+            return
+    size, head = checkpoint
+    leaves: list[tuple[int, bytes]] = []
+    failure = ""
+    disclosed = withheld = 0
+    last = 0
+    with bundle.open(LEDGER) as handle:
+        for number, line in enumerate(handle, start=1):
+            match = _DISCLOSED.match(line)
+            if match is not None:
+                seq = int(match.group(1))
+                stated = bytes.fromhex(match.group(2).decode())
+                prev = bytes.fromhex(match.group(3).decode())
+                body = match.group(4)
+                if entry_hash(seq, prev, body) != stated:
+                    failure = f"entry {seq} (line {number}) was edited: its hash does not match"
+                    break
+                try:
+                    named = json.loads(body).get("seq")
+                except (ValueError, AttributeError):
+                    named = None
+                if named != seq:
+                    failure = f"entry {seq} (line {number}): its body names another position"
+                    break
+            else:
+                try:
+                    value = json.loads(line)
+                    seq, stated = int(value["seq"]), bytes.fromhex(value["hash"])
+                    whole = bool(value["withheld"]) and len(stated) == 32
+                except (ValueError, KeyError, TypeError, AttributeError):
+                    whole = False
+                if not whole:
+                    failure = f"line {number} is not a disclosed ledger entry"
+                    break
+                withheld += 1
+            if not last < seq <= size:
+                failure = f"line {number}: entry {seq} is out of order or beyond the checkpoint"
+                break
+            if seq == size and stated != head:
+                failure = f"entry {seq} is the checkpoint's last entry but not its head"
+                break
+            leaves.append((seq - 1, leaf_hash(stated)))
+            disclosed += 1
+            last = seq
+            if progress is not None and disclosed % 100_000 == 0:
+                progress(disclosed)
+    if failure:
+        result.add("disclosed entries", False, failure)
+        return
+    if last != size:
+        leaves.append((size - 1, leaf_hash(head)))
+    proof = bundle.read(PROOF)
+    nodes = [proof[i : i + 32] for i in range(0, len(proof), 32)]
+    if len(proof) % 32 or multiproof_root(size, leaves, nodes) != root:
+        result.add(
+            "disclosed entries",
+            False,
+            f"{LEDGER} and {PROOF} do not give the signed Merkle root: an entry was changed, "
+            "added, dropped or moved",
+        )
+        return
+    result.add(
+        "disclosed entries",
+        True,
+        f"{disclosed} of {size} entries ({withheld} by their hash only), each at its place "
+        f"under the signed Merkle root {root.hex()}",
+    )
+    _check_continuity(result, manifest, size, root, kept)
+
+
+def _check_continuity(
+    result: Result,
+    manifest: dict[str, Any],
+    size: int,
+    root: bytes,
+    kept: list[tuple[str, tuple[int, bytes], bytes | None]],
+) -> None:
+    given = manifest.get("previous_checkpoint")
+    stated: dict[str, Any] = given if isinstance(given, dict) else {}
+    point = _checkpoint(given, MANIFEST)
+    label = "extends the previous checkpoint"
+    if point is not None:
+        old, old_head = point
+        if old == 0:
+            result.add(label, True, "the previous checkpoint was empty")
+        else:
+            old_root = _root(stated, MANIFEST)
+            path = _hashes(stated.get("head_path"), "previous_checkpoint.head_path")
+            consistency = _hashes(stated.get("consistency"), "previous_checkpoint.consistency")
+            if old_root is None:
+                result.add(label, False, "the previous checkpoint has no root")
+            elif not verify_inclusion(old - 1, old, leaf_hash(old_head), path, old_root):
+                result.add(label, False, f"the head of entry {old} is not in the previous tree")
+            elif not verify_consistency(old, size, old_root, root, consistency):
+                result.add(
+                    label,
+                    False,
+                    f"the tree of {old} entries is not the start of this one: the history the "
+                    "previous report saw was rewritten",
+                )
+            else:
+                result.add(label, True, f"the first {old} entries are those it signed (RFC 9162)")
+    for name, (n, h), r in kept:
+        if point is None:
+            result.add(
+                f"extends {name}",
+                False,
+                "this bundle names no previous checkpoint, so continuity cannot be proved",
+            )
+        elif (n, h) != point or (r is not None and r != _root(stated, MANIFEST)):
+            result.add(
+                f"extends {name}",
+                False,
+                f"this bundle proves continuity from the checkpoint of {point[0]} entries, "
+                f"not from {name} ({n} entries): continuity with it cannot be proved",
+            )
+        else:
+            result.add(f"extends {name}", True, f"it is the checkpoint this bundle proves ({n})")
+
+
 def _line_of(handle: IO[bytes], seq: int) -> int | None:
     """Whether entry ``seq`` comes later in the file (then the ledger is reordered, not short)."""
     prefix = b'{"seq":%d,' % seq
@@ -543,6 +817,7 @@ def verify(
             return result
         check_files(result, bundle)
         previous: list[tuple[str, tuple[int, bytes]]] = []
+        kept_root: bytes | None = None
         if previous_manifest is not None:
             # Continuity is proved or it fails: a previous manifest without its signature, or
             # without a checkpoint, proves nothing about what the last report saw.
@@ -574,6 +849,11 @@ def verify(
                 )
             else:
                 previous.append(("the previous report's checkpoint", point))
+                kept_root = _root(old.get("checkpoint"), "the previous manifest")
+        if result.manifest.get("format") == FORMAT:
+            kept = [(label, point, kept_root) for label, point in previous]
+            check_disclosed(result, bundle, kept, progress)
+            return result
         stated = _checkpoint(result.manifest.get("previous_checkpoint"), MANIFEST)
         if stated is not None:
             previous.append(("the checkpoint this manifest names as previous", stated))

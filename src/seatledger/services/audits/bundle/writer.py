@@ -33,9 +33,11 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from seatledger.domain.ledger import Failure, Problem
+from seatledger.domain.merkle import StoredTree, leaf_hash, multiproof, verify_inclusion
 from seatledger.errors import Cancelled, KnownError, LedgerIntegrityError, NotFoundError
 from seatledger.progress import Progress
 from seatledger.services.audits.bundle import verify_bundle as vb
+from seatledger.services.audits.bundle.disclosure import plan
 from seatledger.services.audits.bundle.ledger_file import Job, Message, Producer
 from seatledger.services.audits.bundle.model import BundleResult, Checkpoint, ReportInput
 from seatledger.services.core.context import Context
@@ -410,13 +412,28 @@ def write_bundle(
     ok = False
     try:
         with ctx.read() as session:
-            size, head = ledger_store.head(session)
+            size, head, root = ledger_store.checkpoint(session)
             scope = _resolve(session, report)
-        checkpoint = Checkpoint(size, head.hex())
-        total = size + 6 * _STEP
+            disclosure = plan(
+                session,
+                vendor_id=scope.vendor_id,
+                product_ids=scope.product_ids,
+                audit_id=report.audit_id,
+                size=size,
+            )
+        checkpoint = Checkpoint(size, head.hex(), root.hex())
+        total = size + 7 * _STEP
         tick = _Ticker(progress, total, lambda: zipper.ledger_entries)
         # The helper first, while this process may still fork (no zip thread yet).
-        job = Job(ctx.db.url, str(folder / vb.LEDGER), size, checkpoint.head)
+        job = Job(
+            ctx.db.url,
+            str(folder / vb.LEDGER),
+            size,
+            checkpoint.head,
+            checkpoint.root,
+            disclosure.seqs,
+            disclosure.phrases,
+        )
         producer = Producer(job)
         zipper.start()
         zipper.send("tail", (vb.LEDGER, folder / vb.LEDGER, producer))
@@ -430,7 +447,21 @@ def write_bundle(
         tick.step()
         counts["findings"] = _write_findings(out, report)
         counts["ledger_entries"] = size
-        document = report_document(report, identity, checkpoint, counts, report_now)
+        counts["disclosed_entries"] = len(disclosure.seqs)
+        # The helper's verdict on the whole chain first: proofs are made over a verified ledger,
+        # and the report says how many entries were withheld, which the helper knows at its end.
+        sha, written, withheld = _await_ledger(zipper, tick)
+        out.files[vb.LEDGER] = (sha, written)
+        counts["withheld_entries"] = withheld
+        with ctx.db.engine.connect() as conn:
+            tree = ledger_store.tree(conn, size)
+            proof = _tree_proof(tree, disclosure.seqs, checkpoint)
+            previous = _continuity(tree, report.previous, checkpoint)
+        out.put(vb.PROOF, proof)
+        tick.step()
+        document = report_document(
+            report, identity, checkpoint, counts, report_now, previous=previous
+        )
         out.put(REPORT_JSON, _json_bytes(document))
         tick.step()
         from seatledger.services.audits.bundle.pdf import render_report, sign_report  # noqa: PLC0415
@@ -442,9 +473,18 @@ def write_bundle(
         out.put(vb.PUBLIC_KEY, identity.public_key_pem)
         out.put(vb.CERTIFICATE, identity.certificate_pem)
         out.put(VERIFIER, verifier_source())
-        out.files[vb.LEDGER] = _await_ledger(zipper, tick)
+        out.put(vb.VERIFY_TXT, verify_text(checkpoint))
         out.put(vb.SUMS, _sums(out.files))
-        manifest = _manifest(report, identity, checkpoint, out.files, report_now)
+        disclosed = {"entries": len(disclosure.seqs), "withheld": withheld}
+        manifest = _manifest(
+            report,
+            identity,
+            checkpoint,
+            previous=previous,
+            disclosed=disclosed,
+            files=out.files,
+            now=report_now,
+        )
         signature = identity.sign(manifest)
         out.put(vb.MANIFEST, manifest)
         out.put(vb.SIGNATURE, signature)
@@ -545,8 +585,99 @@ def _free_name(out_dir: Path, name: str) -> str:
     return candidate
 
 
-def _await_ledger(zipper: _Zipper, tick: _Ticker) -> tuple[str, int]:
-    """Wait for ledger.jsonl, reporting its progress; return its SHA-256 and size.
+def _tree_proof(tree: StoredTree, seqs: Sequence[int], checkpoint: Checkpoint) -> bytes:
+    """ledger.proof: the multiproof of the disclosed entries and the head against the root.
+
+    Raises:
+        LedgerIntegrityError: the stored tree does not give the recorded root.
+    """
+    size = checkpoint.size
+    if size == 0:
+        return b""
+    indexes = sorted({seq - 1 for seq in seqs} | {size - 1})
+    nodes = multiproof(tree, indexes)
+    if tree.root().hex() != checkpoint.root:
+        detail = "the stored Merkle tree does not give the root recorded with the head"
+        _refuse(Failure(size, Problem.TREE, detail))
+    return b"".join(nodes)
+
+
+def _continuity(
+    tree: StoredTree, previous: Checkpoint | None, checkpoint: Checkpoint
+) -> dict[str, Any] | None:
+    """The previous report's checkpoint with the proofs that this ledger extends it: its root
+    (recomputed: a checkpoint signed before the ledger kept a tree names none), the path of its
+    head to that root and the RFC 9162 consistency proof from that root to this one.
+
+    Raises:
+        LedgerIntegrityError: the entry at the previous size no longer has the previous head
+            (the history that report saw was rewritten), or the ledger is shorter now.
+    """
+    if previous is None:
+        return None
+    old = previous.size
+    value: dict[str, Any] = dict(previous.as_json())
+    if old == 0:
+        return value
+    if old > checkpoint.size:
+        _refuse(Failure(old, Problem.TRUNCATED, f"the previous report saw {old} entries"))
+    head_path = tree.inclusion_proof(old - 1, old)
+    old_root = tree.root(old)
+    leaf = leaf_hash(bytes.fromhex(previous.head))
+    if not verify_inclusion(old - 1, old, leaf, head_path, old_root):
+        detail = "its hash is not the head the previous report signed"
+        _refuse(Failure(old, Problem.EDITED, detail))
+    if previous.root and previous.root != old_root.hex():
+        detail = "the ledger's tree at that size is not the one the previous report signed"
+        _refuse(Failure(old, Problem.TREE, detail))
+    value["root"] = old_root.hex()
+    value["head_path"] = [node.hex() for node in head_path]
+    value["consistency"] = [node.hex() for node in tree.consistency_proof(old)]
+    return value
+
+
+def verify_text(checkpoint: Checkpoint) -> bytes:
+    """VERIFY.txt: how to check the bundle with stock tools, and what each check proves."""
+    return VERIFY_TXT.format(size=checkpoint.size, root=checkpoint.root).encode()
+
+
+VERIFY_TXT = """\
+How to verify this bundle
+=========================
+
+1. Everything at once, on any machine with Python 3 (no other software needed):
+
+       python3 verify_bundle.py . --pubkey KEY.pem
+
+   KEY.pem is the Ed25519 public key the organization gave you; without --pubkey the verdict is
+   "INTACT, KEY NOT PINNED" (exit 3), because anyone can sign with a key they ship beside it.
+   Add --previous OLD/manifest.json (with OLD/manifest.sig beside it) to prove that this ledger
+   extends the one the previous report signed.
+
+2. With stock tools, piece by piece:
+
+   openssl pkeyutl -verify -pubin -inkey KEY.pem -rawin -in manifest.json -sigfile manifest.sig
+       proves manifest.json is what the organization's key signed (OpenSSL 3).
+   sha256sum -c SHA256SUMS
+       proves every file is the one the signed manifest lists (compare SHA256SUMS with
+       manifest.json's "files", or let verify_bundle.py do it).
+   pdfsig report.pdf
+       shows the PDF's own signature (ECDSA P-256; signing-cert.pem is its certificate).
+
+3. What the ledger proves.  ledger.jsonl discloses only the entries about this vendor (its
+   products, licenses, seats, the imports that fed them, this audit's steps, the data settings
+   and the operators who wrote them).  Each entry's hash is recomputed from its exact body, and
+   ledger.proof (a Merkle multiproof, RFC 9162 hashing) shows that every disclosed entry sits at
+   its place among the {size} entries of the signed checkpoint, whose Merkle root is
+   {root}.
+   An entry marked "withheld" names a person or another vendor: only its hash is disclosed, and
+   it is proved the same way.  People and devices appear in the CSVs as keyed-hash pseudonyms.
+"""
+
+
+def _await_ledger(zipper: _Zipper, tick: _Ticker) -> tuple[str, int, int]:
+    """Wait for ledger.jsonl, reporting its progress; return its SHA-256, size and the number
+    of entries whose content it withholds.
 
     Raises:
         Cancelled: the user cancelled meanwhile.
@@ -557,7 +688,7 @@ def _await_ledger(zipper: _Zipper, tick: _Ticker) -> tuple[str, int]:
         tick.report()
     result = zipper.ledger_result
     if result[0] == "done":
-        return str(result[1]), int(result[2])
+        return str(result[1]), int(result[2]), int(result[3])
     if result[0] == "failed":
         _refuse(Failure(int(result[1]), Problem[result[2]], str(result[3])))
     raise KnownError(f"Cannot write ledger.jsonl: {result[1]}")
@@ -789,8 +920,14 @@ def report_document(
     checkpoint: Checkpoint,
     counts: dict[str, int],
     now: dt.datetime,
+    *,
+    previous: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The content of report.json (schema ``seatledger-report/1``, docs/report-schema.md)."""
+    """The content of report.json (schema ``seatledger-report/1``, docs/report-schema.md).
+
+    ``previous`` is the previous checkpoint as the manifest states it (its root recomputed);
+    without it, the one the report input names.
+    """
     att = report.attestation
     return {
         "schema": REPORT_SCHEMA,
@@ -847,7 +984,13 @@ def report_document(
         "charts": [c.caption for c in report.charts],
         "counts": counts,
         "checkpoint": checkpoint.as_json(),
-        "previous_checkpoint": None if report.previous is None else report.previous.as_json(),
+        "previous_checkpoint": (
+            None
+            if report.previous is None
+            else report.previous.as_json()
+            if previous is None
+            else {key: previous[key] for key in ("size", "head", "root") if key in previous}
+        ),
         "signing": {
             "ed25519_public_key_sha256": identity.ed25519_fingerprint,
             "certificate_sha256": identity.certificate_fingerprint,
@@ -868,6 +1011,9 @@ def _manifest(
     report: ReportInput,
     identity: SigningIdentity,
     checkpoint: Checkpoint,
+    *,
+    previous: dict[str, Any] | None,
+    disclosed: dict[str, int],
     files: dict[str, tuple[str, int]],
     now: dt.datetime,
 ) -> bytes:
@@ -880,8 +1026,17 @@ def _manifest(
         "as_of": report.as_of.isoformat(),
         "created_at": when(now),
         "checkpoint": checkpoint.as_json(),
-        "previous_checkpoint": None if report.previous is None else report.previous.as_json(),
-        "ledger": {"file": vb.LEDGER, "hash": "sha256", "domain_tag": "seatledger/ledger/v1\\0"},
+        "previous_checkpoint": previous,
+        "ledger": {
+            "file": vb.LEDGER,
+            "hash": "sha256",
+            "domain_tag": "seatledger/ledger/v1\\0",
+            "scope": "the entries about this vendor (see VERIFY.txt)",
+            "disclosed": disclosed["entries"],
+            "withheld": disclosed["withheld"],
+            "tree": "RFC 9162 (leaf = SHA-256(0x00 || entry hash), node = SHA-256(0x01 || l || r))",
+            "proof": vb.PROOF,
+        },
         "signing": {
             "algorithm": "Ed25519",
             "ed25519_public_key_sha256": identity.ed25519_fingerprint,

@@ -1,0 +1,150 @@
+"""Which ledger entries a vendor's bundle discloses, and which words withhold an entry's content.
+
+A bundle for one vendor carries the entries that bear on that vendor's figures and nothing of the
+rest of the organization:
+
+- the vendor itself, its products, their licenses (purchases, changes and every seat assignment,
+  which the ledger records against the license) and the releases of those seats;
+- the imports that fed them: the inventory and usage imports whose rows are installs or checkouts
+  of those products;
+- this audit's own steps, the data settings (they shape the position), and the creation and role
+  changes of every operator who wrote one of those entries.
+
+People and devices are not disclosed as entries: the bundle's CSVs name them by pseudonym.  The
+entries are proved against the signed Merkle root with one multiproof, so the bundle grows with
+what it discloses, not with the ledger.
+
+Entries written before personal fields were committed may still carry names typed by their
+authors (a reason naming a colleague, a file named after another vendor): their content is
+withheld whenever it contains a person's name, e-mail address or employee number, the host name of
+a person's device, or another vendor's name (:class:`~seatledger.domain.redaction.PhraseScanner`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from seatledger.domain.redaction import words
+from seatledger.store.models import (
+    Device,
+    Entitlement,
+    Installation,
+    LedgerEntry,
+    Operator,
+    Person,
+    SeatAssignment,
+    SoftwareTitle,
+    UsageSession,
+    Vendor,
+)
+
+# Operator entries that bear on the disclosed ones: who they are and what they may do.
+_OPERATOR_ACTIONS = frozenset({"operator.create", "operator.update"})
+
+
+@dataclass(frozen=True, slots=True)
+class Disclosure:
+    """The entries to disclose (ascending seqs) and the phrases that withhold content."""
+
+    seqs: list[int]
+    phrases: list[str]
+
+
+def plan(
+    session: Session,
+    *,
+    vendor_id: int,
+    product_ids: Iterable[int],
+    audit_id: int,
+    size: int,
+) -> Disclosure:
+    """The disclosure of a one-vendor bundle over ledger entries 1..size."""
+    pids = sorted(set(product_ids))
+    licenses = set(_ids(session, select(Entitlement.id).where(Entitlement.product_id.in_(pids))))
+    seats = _ids_in(session, SeatAssignment.id, SeatAssignment.entitlement_id, licenses)
+    installs = (
+        select(Installation.import_id)
+        .join(SoftwareTitle, SoftwareTitle.id == Installation.title_id)
+        .where(SoftwareTitle.product_id.in_(pids))
+        .distinct()
+    )
+    imports = set(_ids(session, installs))
+    usage = select(UsageSession.import_id).where(UsageSession.product_id.in_(pids)).distinct()
+    imports.update(_ids(session, usage))
+    wanted: dict[str, set[str]] = {
+        "vendor": {str(vendor_id)},
+        "product": {str(p) for p in pids},
+        "entitlement": {str(i) for i in licenses},
+        "seat": {str(i) for i in seats},
+        "import": {str(i) for i in imports},
+        "audit": {str(audit_id)},
+    }
+    seqs: set[int] = set()
+    operators: set[str] = set()
+    for entity_type, ids in wanted.items():
+        for seq, entity_id, operator in _entries(session, entity_type, size):
+            if entity_id in ids:
+                seqs.add(seq)
+                operators.add(operator)
+    for seq, _entity_id, _operator in _entries(session, "setting", size):
+        seqs.add(seq)
+    names = {int(i): str(n) for i, n in session.execute(select(Operator.id, Operator.name))}
+    bearing = {str(i) for i, name in names.items() if name in operators}
+    for seq, entity_id, action in _entries(session, "operator", size, column="action"):
+        if entity_id in bearing and action in _OPERATOR_ACTIONS:
+            seqs.add(seq)
+    return Disclosure(sorted(seqs), _phrases(session, vendor_id))
+
+
+def _phrases(session: Session, vendor_id: int) -> list[str]:
+    """People's names, e-mails and employee numbers, people's devices' host names, operators'
+    full names, and the names of the other vendors (unless the audited vendor's name holds
+    them)."""
+    phrases: list[str] = []
+    for name, email, employee in session.execute(
+        select(Person.name, Person.email, Person.employee_id)
+    ):
+        phrases.extend(value for value in (name, email, employee) if value)
+    phrases.extend(
+        session.scalars(select(Device.hostname).where(Device.owner_id.is_not(None))).all()
+    )
+    phrases.extend(name for name in session.scalars(select(Operator.full_name)).all() if name)
+    own = session.scalar(select(Vendor.name).where(Vendor.id == vendor_id)) or ""
+    own_words = " " + " ".join(words(own)) + " "
+    for name in session.scalars(select(Vendor.name).where(Vendor.id != vendor_id)):
+        if " " + " ".join(words(name)) + " " not in own_words:
+            phrases.append(name)
+    return phrases
+
+
+def _ids(session: Session, query: object) -> Iterator[int]:
+    for value in session.scalars(query):  # type: ignore[call-overload]
+        if value is not None:
+            yield int(value)
+
+
+def _ids_in(session: Session, column: object, key: object, values: set[int]) -> set[int]:
+    found: set[int] = set()
+    ordered = sorted(values)
+    for start in range(0, len(ordered), 5000):
+        chunk = ordered[start : start + 5000]
+        found.update(_ids(session, select(column).where(key.in_(chunk))))  # type: ignore[call-overload,attr-defined]
+    return found
+
+
+def _entries(
+    session: Session, entity_type: str, size: int, *, column: str = "operator"
+) -> Iterator[tuple[int, str, str]]:
+    """(seq, entity id, operator or action) of every entry of one entity type up to ``size``."""
+    third = LedgerEntry.action if column == "action" else LedgerEntry.operator
+    rows = session.execute(
+        select(LedgerEntry.seq, LedgerEntry.entity_id, third).where(
+            LedgerEntry.entity_type == entity_type, LedgerEntry.seq <= size
+        )
+    )
+    for seq, entity_id, value in rows:
+        yield int(seq), str(entity_id), str(value)
