@@ -113,7 +113,9 @@ def test_headless_audit_writes_a_bundle_that_verifies(
     second = next(p for p in out.iterdir() if p.is_dir() and p != folder)
     manifest = json.loads((second / "manifest.json").read_text())
     first = json.loads((folder / "manifest.json").read_text())
-    assert manifest["previous_checkpoint"] == first["checkpoint"]
+    previous = manifest["previous_checkpoint"]
+    assert {k: previous[k] for k in ("size", "head", "root")} == first["checkpoint"]
+    assert previous["consistency"]  # the proof that this ledger extends that one
     previous = str(folder / "manifest.json")
     checked = ["verify", str(second), "--pubkey", str(pinned), "--previous", previous]
     assert cli.main(checked) == 0

@@ -236,7 +236,7 @@ def test_ledger_jsonl_discloses_the_vendors_entries_as_stored(
         ).all()
     lines = (bundle.folder / "ledger.jsonl").read_bytes().splitlines(keepends=True)
     disclosed = {int(json.loads(line)["seq"]): line for line in lines}
-    about_the_vendor = {"vendor", "product", "entitlement", "seat"}
+    about_the_vendor = {"vendor", "product", "entitlement", "seat", "signing_identity"}
     for seq, entity_type, action, body, prev, digest in stored:
         if entity_type in about_the_vendor or action in {"operator.create", "operator.update"}:
             assert disclosed[seq] == b'{"seq":%d,"hash":"%s","prev":"%s","body":%s}\n' % (

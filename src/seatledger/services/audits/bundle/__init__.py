@@ -23,13 +23,17 @@ The bundle holds:
 - ``report.pdf``: the human report, signed PAdES with the identity's ECDSA P-256 key;
 - ``report.json``: the same, machine-readable (``docs/report-schema.md``, versioned);
 - ``entitlements.csv``, ``deployments.csv``, ``seat-assignments.csv``, ``findings.csv``;
-- ``ledger.jsonl``: every ledger entry up to the checkpoint, bodies as the exact hashed bytes;
-- ``SHA256SUMS``: the files' hashes in ``sha256sum -c`` format;
-- ``manifest.json``: SHA-256 and size of every other file, the checkpoint, the previous
-  checkpoint and the identity's fingerprints; ``manifest.sig``: the raw Ed25519 signature of
+- ``ledger.jsonl``: the ledger entries about the vendor (see :mod:`.disclosure`), bodies as the
+  exact hashed bytes; ``ledger.proof``: their Merkle multiproof against the checkpoint's root;
+- ``SHA256SUMS``: the files' hashes in ``sha256sum -c`` format; ``VERIFY.txt``: how to check the
+  bundle with stock tools;
+- ``manifest.json``: SHA-256 and size of every other file, the checkpoint (size, head, Merkle
+  root), the previous checkpoint with the consistency proof from it, and the identity's
+  fingerprints; ``manifest.sig``: the raw Ed25519 signature of
   manifest.json's exact bytes; ``signing-key.pub.pem``: the Ed25519 public key;
   ``signing-cert.pem``: the PDF signing certificate;
-- ``verify_bundle.py``: a standalone verifier (standard library and ``cryptography``).
+- ``verify_bundle.py``: a standalone verifier (the standard library alone; ``cryptography``
+  where installed).
 """
 
 from __future__ import annotations

@@ -7,8 +7,10 @@ rest of the organization:
   which the ledger records against the license) and the releases of those seats;
 - the imports that fed them: the inventory and usage imports whose rows are installs or checkouts
   of those products;
-- this audit's own steps, the data settings (they shape the position), and the creation and role
-  changes of every operator who wrote one of those entries.
+- this audit's steps and those of the vendor's earlier audits, the data settings (they shape the
+  position), the signing identities (created, imported or rotated with the old key's
+  endorsement), and the creation and role changes of every operator who wrote one of those
+  entries.
 
 People and devices are not disclosed as entries: the bundle's CSVs name them by pseudonym.  The
 entries are proved against the signed Merkle root with one multiproof, so the bundle grows with
@@ -41,6 +43,7 @@ from seatledger.store.models import (
     UsageSession,
     Vendor,
 )
+from seatledger.store.models_audit import Audit
 
 # Operator entries that bear on the disclosed ones: who they are and what they may do.
 _OPERATOR_ACTIONS = frozenset({"operator.create", "operator.update"})
@@ -81,7 +84,9 @@ def plan(
         "entitlement": {str(i) for i in licenses},
         "seat": {str(i) for i in seats},
         "import": {str(i) for i in imports},
-        "audit": {str(audit_id)},
+        # This audit and the vendor's earlier ones (their signatures name the checkpoints).
+        "audit": {str(audit_id)}
+        | {str(i) for i in session.scalars(select(Audit.id).where(Audit.vendor_id == vendor_id))},
     }
     seqs: set[int] = set()
     operators: set[str] = set()
@@ -90,8 +95,10 @@ def plan(
             if entity_id in ids:
                 seqs.add(seq)
                 operators.add(operator)
-    for seq, _entity_id, _operator in _entries(session, "setting", size):
-        seqs.add(seq)
+    # The data settings shape the position; the signing identities (created, imported,
+    # rotated with the old key's endorsement) are who signs.
+    for entity_type in ("setting", "signing_identity"):
+        seqs.update(seq for seq, _entity_id, _operator in _entries(session, entity_type, size))
     names = {int(i): str(n) for i, n in session.execute(select(Operator.id, Operator.name))}
     bearing = {str(i) for i, name in names.items() if name in operators}
     for seq, entity_id, action in _entries(session, "operator", size, column="action"):

@@ -244,9 +244,13 @@ def _cover(report: ReportInput, doc: dict[str, Any], s: _Styles) -> list[Flowabl
                 ),
                 (
                     "Personal data",
-                    "pseudonymized (keyed hash; the key stays with the organization)"
+                    "people and devices in the CSVs are pseudonyms (P-/D- and 16 hex digits: a "
+                    "keyed hash of the employee number or host name; the key stays with the "
+                    "organization); the ledger excerpt names people by internal number only and "
+                    "withholds the text of any entry that names a person"
                     if report.pseudonymize
-                    else "shown by name",
+                    else "people and devices are shown by name in the CSVs; the ledger excerpt "
+                    "withholds the text of any entry that names a person",
                 ),
             ],
             s,
@@ -257,6 +261,7 @@ def _cover(report: ReportInput, doc: dict[str, Any], s: _Styles) -> list[Flowabl
             [
                 ("Entries", f"{checkpoint['size']:,}"),
                 ("Head hash (SHA-256)", _hex(checkpoint["head"], s)),
+                *([("Merkle root", _hex(checkpoint["root"], s))] if checkpoint.get("root") else []),
                 ("Manifest key (Ed25519)", _hex(signing["ed25519_public_key_sha256"], s)),
                 ("PDF certificate", _hex(signing["certificate_sha256"], s)),
             ],
@@ -501,11 +506,15 @@ def _checkpoint(report: ReportInput, doc: dict[str, Any], s: _Styles) -> list[Fl
         ("Entries", f"{checkpoint['size']:,}"),
         ("Head hash", _hex(checkpoint["head"], s)),
     ]
+    if checkpoint.get("root"):
+        rows.append(("Merkle root", _hex(checkpoint["root"], s)))
     if previous:
         rows += [
             ("Previous report's entries", f"{previous['size']:,}"),
             ("Previous report's head", _hex(previous["head"], s)),
         ]
+        if previous.get("root"):
+            rows.append(("Previous report's root", _hex(previous["root"], s)))
     else:
         rows.append(("Previous report", "none for this vendor: this is the first checkpoint"))
     counts = doc["counts"]
@@ -513,10 +522,13 @@ def _checkpoint(report: ReportInput, doc: dict[str, Any], s: _Styles) -> list[Fl
         CondPageBreak(60 * mm),
         _p("6. Ledger checkpoint", s.h1),
         _p(
-            "Every change in SeatLedger is one entry of a hash-chained activity ledger. This "
-            "checkpoint names its size and the hash of its last entry when the report was made; "
-            "ledger.jsonl holds every entry up to it, so the chain can be recomputed, and a later "
-            "report must show this same hash at this same position.",
+            "Every change in SeatLedger is one entry of a hash-chained activity ledger, and the "
+            "entries are the leaves of a Merkle tree (RFC 9162). This checkpoint names the "
+            "ledger's size, the hash of its last entry and the tree's root when the report was "
+            "made. ledger.jsonl discloses only the entries about this vendor, and ledger.proof "
+            "shows that each sits at its place under this root without showing the others. A "
+            "later report proves that its tree extends this one (a consistency proof), so "
+            "nothing this report saw can be rewritten unnoticed.",
             s.body,
         ),
         Spacer(1, 2 * mm),
@@ -529,7 +541,18 @@ def _checkpoint(report: ReportInput, doc: dict[str, Any], s: _Styles) -> list[Fl
                 ("deployments.csv", f"{counts['deployments']:,} installs on the date"),
                 ("seat-assignments.csv", f"{counts['seat_assignments']:,} seats held on the date"),
                 ("findings.csv", f"{counts['findings']:,} findings with their resolutions"),
-                ("ledger.jsonl", f"{counts['ledger_entries']:,} ledger entries"),
+                (
+                    "ledger.jsonl",
+                    f"{counts.get('disclosed_entries', counts['ledger_entries']):,} of the "
+                    f"{counts['ledger_entries']:,} ledger entries, those about this vendor"
+                    + (
+                        f" ({counts['withheld_entries']:,} by their hash only: they name a "
+                        "person or another vendor)"
+                        if counts.get("withheld_entries")
+                        else ""
+                    ),
+                ),
+                ("ledger.proof", "the Merkle proof of those entries against the root"),
                 ("report.json", "this report, machine-readable (seatledger-report/1)"),
             ],
             s,
@@ -555,8 +578,8 @@ def _how_to_verify(doc: dict[str, Any], s: _Styles) -> list[Flowable]:
             "sha256sum -c SHA256SUMS",
         ),
         (
-            "4. Check it all, the ledger chain and continuity with the previous report included "
-            "(Python 3 with the cryptography package):",
+            "4. Check it all, the disclosed ledger entries against the Merkle root and "
+            "continuity with the previous report included (Python 3 alone; see VERIFY.txt):",
             "python3 verify_bundle.py . --pubkey PINNED.pem --previous OLD/manifest.json",
         ),
         ("5. Check this PDF's signature in a PDF reader, or:", "pdfsig report.pdf"),

@@ -16,12 +16,17 @@ BUNDLE is the bundle folder or its ``.zip``.  Checks, each reported by name:
 2. the key and certificate in the bundle are the ones the manifest names (SHA-256 fingerprints);
 3. every file the manifest lists is present with its SHA-256 and size, and there is no other file;
 4. ``SHA256SUMS`` agrees with the manifest;
-5. ``ledger.jsonl`` chains: sequence numbers 1..N without a gap, every hash recomputes as
-   SHA-256("seatledger/ledger/v1\\0" || seq as 8 bytes big-endian || previous hash || body) with
-   32 zero bytes before the first entry, N and the last hash equal the manifest's checkpoint;
-6. the ledger extends the previous report's checkpoint: the entry at the previous size has the
-   previous head hash (``--previous`` names the manifest you kept from the last report; the
-   manifest's own ``previous_checkpoint`` is checked too).
+5. each entry ``ledger.jsonl`` discloses hashes to what its line says, computed as
+   SHA-256("seatledger/ledger/v1\\0" || seq as 8 bytes big-endian || previous hash || body), and
+   the disclosed entries' hashes, the checkpoint's head and the hashes of ``ledger.proof`` give
+   the checkpoint's signed Merkle root (RFC 9162 hashing: leaf = SHA-256(0x00 || entry hash),
+   node = SHA-256(0x01 || left || right)); an entry "withheld" (it names a person or another
+   vendor) is proved by its hash alone;
+6. the ledger extends the previous report's checkpoint: the manifest's ``previous_checkpoint``
+   carries the inclusion path of the previous head in the previous tree and the RFC 9162
+   consistency proof from that tree to this one; ``--previous`` names the manifest you kept from
+   the last report, which must be that same checkpoint (format 1 bundles, which carried the whole
+   ledger, are still checked as a chain).
 
 The PDF's own signature is shown by any PDF reader or ``pdfsig report.pdf`` (poppler); its bytes
 are covered by the manifest.  Exit status: 0 when everything verifies against the key you pinned,
@@ -30,9 +35,9 @@ the printed fingerprint with the one the organization gave you), 1 when somethin
 verify (a ``--previous`` manifest without its ``manifest.sig`` beside it fails: continuity is
 proved or it is not), 2 when the bundle cannot be read.
 
-Each ``ledger.jsonl`` line is ``{"seq":N,"hash":"<hex>","body":BODY}`` where BODY is the exact
-byte string that was hashed (canonical JSON) and hash is the entry's chain hash as stored, so the
-first entry whose recomputed hash differs is named.
+Each ``ledger.jsonl`` line is ``{"seq":N,"hash":"<hex>","prev":"<hex>","body":BODY}`` where BODY
+is the exact byte string that was hashed (canonical JSON), or ``{"seq":N,"hash":"<hex>",
+"withheld":…,"summary":…}``; the first entry whose recomputed hash differs is named.
 """
 
 from __future__ import annotations
