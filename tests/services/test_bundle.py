@@ -497,10 +497,38 @@ def test_another_key_fails_against_the_pinned_one(
     failed = _failed(verify(folder, pubkey=pinned))
     assert "by the pinned key" in failed["manifest signature"]
     assert "different key than the one you pinned" in failed["manifest signature"]
+    assert "no statement signed by your key endorses it" in failed["manifest signature"]
     # Unpinned, the swapped key signs, but it is not the key the signed manifest names.
     assert "signing key" in _failed(verify(folder))
     # And the genuine bundle passes against the pinned key.
     assert verify(bundle_copy.folder, pubkey=pinned).ok
+
+
+def test_a_vendor_who_pinned_the_old_key_follows_a_rotation_offline(
+    admin: Services, org: Any, identity: SigningIdentity, tmp_path: Path
+) -> None:
+    pinned = identity.public_key_pem
+    rotated = SigningService(admin.ctx, kdf=TEST_KDF).rotate(
+        PASSPHRASE, "another long passphrase", "Example Corp", "yearly rotation"
+    )
+    _with_seats(admin, org)
+    out = tmp_path / "out"
+    out.mkdir()
+    bundle = write_bundle(admin.ctx, _report(admin), rotated, out)
+    result = verify(bundle.folder, pubkey=pinned)
+    assert result.ok, _failed(result)
+    [rotation] = [c for c in result.checks if c.name == "key rotation"]
+    assert rotated.ed25519_fingerprint[:16] in rotation.detail
+    assert identity.ed25519_fingerprint[:16] in rotation.detail
+    # A key nobody endorsed is still refused against the pin, even with the statement present.
+    stranger = Ed25519PrivateKey.generate()
+    folder = _copy(bundle, tmp_path, "stranger")
+    (folder / "signing-key.pub.pem").write_bytes(
+        stranger.public_key().public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo)
+    )
+    (folder / "manifest.sig").write_bytes(stranger.sign((folder / "manifest.json").read_bytes()))
+    failed = _failed(verify(folder, pubkey=pinned))
+    assert "no statement signed by your key endorses it" in failed["manifest signature"]
 
 
 def _ledger_lines(folder: Path) -> list[bytes]:

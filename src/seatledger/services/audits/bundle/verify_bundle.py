@@ -454,10 +454,20 @@ def check_signature(result: Result, bundle: Bundle, pinned: bytes | None) -> boo
     result.pinned = pinned is not None
     result.key_fingerprint = fingerprint(key)
     if not key.verify(signature, manifest_bytes):
-        detail = f"manifest.sig is not a signature of manifest.json by {which}"
-        if pinned is not None and bundled is not None and fingerprint(bundled) != fingerprint(key):
-            detail += "; the bundle carries a different key than the one you pinned"
-        return result.add("manifest signature", False, detail)
+        rotated = (
+            _rotation(bundle, key, bundled)
+            if bundled is not None and bundled.verify(signature, manifest_bytes)
+            else None
+        )
+        if rotated is None:
+            detail = f"manifest.sig is not a signature of manifest.json by {which}"
+            if bundled is not None and fingerprint(bundled) != fingerprint(key):
+                detail += "; the bundle carries a different key than the one you pinned"
+                detail += ", and no statement signed by your key endorses it"
+            return result.add("manifest signature", False, detail)
+        assert bundled is not None
+        result.add("key rotation", True, rotated)
+        key, which = bundled, "the key your pinned key endorsed"
     result.add("manifest signature", True, f"Ed25519, {which}, SHA-256 {fingerprint(key)}")
     try:
         manifest = json.loads(manifest_bytes)
@@ -479,6 +489,42 @@ def check_signature(result: Result, bundle: Bundle, pinned: bytes | None) -> boo
     if CERTIFICATE in bundle.names:
         check_certificate(result, bundle.read(CERTIFICATE), signing)
     return True
+
+
+def _rotation(bundle: Bundle, pinned: PublicKey, bundled: PublicKey) -> str | None:
+    """How the pinned key endorsed the bundled one, if a disclosed ledger entry says so.
+
+    When an organization rotates its signing identity, the retiring key signs a statement
+    naming its successor; the statement rides in the identity's ledger entry, which every
+    bundle discloses.  A vendor who pinned the old key follows one rotation offline.
+    """
+    if LEDGER not in bundle.names:
+        return None
+    old, new = fingerprint(pinned), fingerprint(bundled)
+    with bundle.open(LEDGER) as handle:
+        for line in handle:
+            if b'"signing_identity.' not in line:
+                continue
+            match = _DISCLOSED.match(line)
+            try:
+                body = json.loads(match.group(4)) if match else {}
+                endorsement = body["what"]["after"]["endorsement"]
+                statement = endorsement["statement"].encode()
+                said = json.loads(statement)
+                signature = base64.b64decode(endorsement["signature"], validate=True)
+            except (ValueError, KeyError, TypeError, AttributeError):
+                continue
+            if (
+                said.get("statement") == "seatledger signing identity rotation"
+                and said.get("previous_ed25519_fingerprint") == old
+                and said.get("next_ed25519_fingerprint") == new
+                and pinned.verify(signature, statement)
+            ):
+                return (
+                    f"your pinned key {old[:16]}… endorsed this key {new[:16]}… on "
+                    f"{said.get('at', '?')} (ledger entry {body.get('seq')})"
+                )
+    return None
 
 
 def check_certificate(result: Result, pem: bytes, signing: dict[str, Any]) -> None:
