@@ -1,0 +1,140 @@
+"""Hosts, clusters, virtual machines and where each VM ran: what server licensing counts.
+
+A **host** is a physical server: its sockets (processors), the cores of each and the processor
+model the vendors' tables rate.  A **cluster** is the hosts a VM may be moved between (vMotion,
+Hyper-V live migration); a **VM** has virtual CPUs (vCPUs, which Microsoft calls virtual cores),
+the host it runs on, its cluster, its power state and its guest OS.  A VM in an approved hard
+partition (an LPAR, a Solaris zone with capped CPUs, an Oracle VM or KVM guest pinned to cores)
+says how many physical cores it is pinned to; VMware's and Hyper-V's CPU affinity are not hard
+partitioning under Oracle's policy, so the hypervisor exports never set it.  A **placement**
+is one stretch of time a VM ran on one host (its history, for the 90-day reassignment rule and
+the IBM peak).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class PowerState(StrEnum):
+    """A VM's power state as the hypervisor reports it."""
+
+    ON = "poweredOn"
+    OFF = "poweredOff"
+    SUSPENDED = "suspended"
+
+
+@dataclass(frozen=True, slots=True)
+class Host:
+    """A physical server.
+
+    ``max_sockets`` is how many processors the server model takes (not how many are fitted):
+    IBM's PVU table rates some processors by it.  None where no export says it.
+    """
+
+    name: str
+    sockets: int
+    cores_per_socket: int
+    processor_model: str | None = None
+    cluster: str | None = None
+    max_sockets: int | None = None
+
+    def __post_init__(self) -> None:
+        if not self.name.strip():
+            raise ValueError("a host has a name")
+        if self.sockets < 1 or self.cores_per_socket < 1:
+            raise ValueError(
+                f"host {self.name}: sockets and cores per socket are whole numbers from 1 "
+                f"(given {self.sockets} and {self.cores_per_socket})"
+            )
+        if self.max_sockets is not None and self.max_sockets < self.sockets:
+            raise ValueError(
+                f"host {self.name}: the server model takes {self.max_sockets} processors, "
+                f"fewer than the {self.sockets} fitted"
+            )
+
+    @property
+    def cores(self) -> int:
+        """Physical cores: sockets × cores per socket (hyper-threads are not cores)."""
+        return self.sockets * self.cores_per_socket
+
+
+@dataclass(frozen=True, slots=True)
+class Cluster:
+    """Hosts a VM may be moved between while it runs."""
+
+    name: str
+    hosts: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class VM:
+    """A virtual machine (an operating system environment, OSE, in Microsoft's words).
+
+    ``hard_partition_cores``: the physical cores an approved hard partition pins it to; None
+    for a VM the hypervisor may run on any core of any host it can reach (soft partitioning).
+    """
+
+    name: str
+    vcpus: int
+    host: str | None
+    cluster: str | None = None
+    power: PowerState = PowerState.ON
+    os: str = ""
+    hard_partition_cores: int | None = None
+
+    def __post_init__(self) -> None:
+        if not self.name.strip():
+            raise ValueError("a VM has a name")
+        if self.vcpus < 1:
+            raise ValueError(f"VM {self.name}: vCPUs are a whole number from 1 ({self.vcpus})")
+        if self.hard_partition_cores is not None and self.hard_partition_cores < 1:
+            raise ValueError(f"VM {self.name}: a hard partition is pinned to 1 core or more")
+        if self.hard_partition_cores is not None and self.host is None:
+            raise ValueError(f"VM {self.name}: a hard partition is pinned to cores of a host")
+
+
+@dataclass(frozen=True, slots=True)
+class Placement:
+    """One stretch of time ``vm`` ran on ``host``; ``end`` None while it still runs there."""
+
+    vm: str
+    host: str
+    start: dt.datetime
+    end: dt.datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Topology:
+    """Hosts, clusters and VMs as one export (or several read together) describe them."""
+
+    hosts: dict[str, Host] = field(default_factory=dict)
+    clusters: dict[str, Cluster] = field(default_factory=dict)
+    vms: tuple[VM, ...] = ()
+
+    @classmethod
+    def of(cls, hosts: Iterable[Host], vms: Iterable[VM] = ()) -> Topology:
+        """The topology of ``hosts`` and ``vms``; clusters are the hosts' ``cluster`` names."""
+        by_name = {host.name: host for host in hosts}
+        members: dict[str, list[str]] = {}
+        for host in by_name.values():
+            if host.cluster:
+                members.setdefault(host.cluster, []).append(host.name)
+        clusters = {name: Cluster(name, tuple(names)) for name, names in members.items()}
+        return cls(by_name, clusters, tuple(vms))
+
+    def reach(self, vm: VM) -> tuple[Host, ...]:
+        """The hosts ``vm`` can run on: its cluster's, or its own host where it has no cluster.
+
+        Raises:
+            KeyError: the VM names a host or cluster this topology does not hold.
+        """
+        if vm.cluster:
+            cluster = self.clusters[vm.cluster]
+            return tuple(self.hosts[name] for name in cluster.hosts)
+        if vm.host is None:
+            return ()
+        return (self.hosts[vm.host],)
