@@ -347,17 +347,19 @@ class _Padded:
         return self._inner.line(cells)
 
 
-def read_table(facts: FileFacts, problems: list[Problem]) -> Table:
+def read_table(facts: FileFacts, problems: list[Problem], sheet: str | None = None) -> Table:
     """Open the table the first pass described; row problems are appended to ``problems``.
 
     Structural problems that stop reading (an unclosed quote, a field beyond any sensible size)
-    are appended as they are met; the rows iterator then ends.
+    are appended as they are met; the rows iterator then ends.  ``sheet`` names the worksheet
+    of a workbook to read (its first one when None); a text file ignores it.
 
     Raises:
-        ImportFileError: no header row, or a workbook that cannot be opened.
+        ImportFileError: no header row, a workbook that cannot be opened, or one without the
+            sheet named.
     """
     if facts.kind == "xlsx":
-        return _read_xlsx(facts, problems)
+        return _read_xlsx(facts, problems, sheet)
     stream = _open_text(facts)
     preamble: list[str] = []
     first = stream.readline()
@@ -517,7 +519,30 @@ def _csv_problem(start: int, exc: csv.Error) -> Problem:
     return Problem(start, "", "", f"the row cannot be read as CSV ({text}); reading stopped")
 
 
-def _read_xlsx(facts: FileFacts, problems: list[Problem]) -> Table:
+def sheet_names(facts: FileFacts) -> list[str]:
+    """The worksheets of a workbook, in order ([] for a text file).
+
+    Raises:
+        ImportFileError: the workbook cannot be opened.
+    """
+    if facts.kind != "xlsx":
+        return []
+    from openpyxl import load_workbook  # noqa: PLC0415 (only for workbooks)
+
+    try:
+        with facts.path.open("rb") as handle, warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            book = load_workbook(handle, read_only=True, data_only=True)
+            names = list(book.sheetnames)
+            book.close()
+    except Exception as exc:  # a damaged workbook fails in any of openpyxl's layers
+        raise ImportFileError(
+            f"{facts.path.name} looks like an Excel workbook but cannot be opened ({_reason(exc)})."
+        ) from None
+    return names
+
+
+def _read_xlsx(facts: FileFacts, problems: list[Problem], name: str | None = None) -> Table:
     from openpyxl import load_workbook  # noqa: PLC0415 (only for workbooks)
 
     # A file object, not the path: openpyxl refuses paths whose extension is not .xlsx.
@@ -528,7 +553,14 @@ def _read_xlsx(facts: FileFacts, problems: list[Problem]) -> Table:
             book = load_workbook(handle, read_only=True, data_only=True)
         if not book.worksheets:
             raise ValueError("it has no worksheet")
-        sheet = book.worksheets[0]
+        if name is not None and name not in book.sheetnames:
+            present = ", ".join(book.sheetnames)
+            book.close()
+            handle.close()
+            raise ImportFileError(
+                f"{facts.path.name} has no sheet '{name}' (its sheets: {present})."
+            )
+        sheet = book.worksheets[0] if name is None else book[name]
         rows = sheet.iter_rows(values_only=True)
         line = 0
         header: list[str] = []
@@ -537,6 +569,8 @@ def _read_xlsx(facts: FileFacts, problems: list[Problem]) -> Table:
             header = [_cell_text(v).strip() for v in values]
             if any(header):
                 break
+    except ImportFileError:
+        raise
     except Exception as exc:  # a damaged workbook fails in any of openpyxl's layers
         handle.close()
         raise ImportFileError(
@@ -546,7 +580,8 @@ def _read_xlsx(facts: FileFacts, problems: list[Problem]) -> Table:
     if not any(header):
         book.close()
         handle.close()
-        raise ImportFileError(f"{facts.path.name}: the first sheet has no header row.")
+        which = "the first sheet" if name is None else f"the sheet '{name}'"
+        raise ImportFileError(f"{facts.path.name}: {which} has no header row.")
     while header and not header[-1]:
         header.pop()
     width = len(header)

@@ -1,0 +1,442 @@
+"""Reading RVTools exports as the topology server licensing counts: hosts, clusters and VMs.
+
+RVTools writes one sheet per kind of vSphere object to a workbook (vInfo, vCPU, vHost,
+vCluster, … — "Export all to Excel"), or one CSV file per sheet (``RVTools_tabvInfo.csv``…,
+"Export all to csv").  Its sheets carry headers in words ("VM", "Powerstate", "# CPU", "Cores
+per CPU"); older versions and some CSV exports carry its internal names instead ("vInfoVMName",
+"vHostNumCpu"); both are read, compared loosely (``formats.normal``).  What is read:
+
+- **vHost**: one row per ESXi host: its name, cluster, processor model, sockets ("# CPU") and
+  cores per socket; "# Cores", where present, must equal their product.
+- **vInfo**: one row per VM: name, power state, vCPUs ("CPUs"), host and cluster; the VM's
+  host must be a vHost row and its cluster that host's.  Templates and SRM placeholders are not
+  running OSEs: they are left out and counted in the notes.
+- **vCluster** (optional): one row per cluster; its hosts ("NumHosts") and cores
+  ("NumCpuCores") must agree with the vHost rows naming it: two sheets from two runs are refused.
+- **vCPU** (optional): one row per VM; its "CPUs" must equal sockets × "Cores p/s" and the
+  vInfo row's CPUs.
+
+A workbook is read from its sheets; CSV files are told apart by their headers.  vInfo and vHost
+are required.  Every problem names the line, the column and the sheet or file; nothing is
+guessed: an unknown power state, a VM on an unknown host, a count that is not a whole number are
+refused.  VMware's CPU affinity is not hard partitioning under Oracle's policy, so no VM read
+here is a hard partition.  Pure: no storage.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from seatledger.domain.server.topology import VM, Host, PowerState, Topology
+from seatledger.ingest.formats import normal
+from seatledger.ingest.tabular import (
+    ImportFileError,
+    Problem,
+    Table,
+    read_table,
+    sheet_names,
+    sniff,
+)
+from seatledger.ingest.values import ValueProblem, whole
+from seatledger.text import agree, plural
+
+FORMAT_NAME = "RVTools export"
+SHEETS = ("vInfo", "vCPU", "vHost", "vCluster")
+REQUIRED_SHEETS = ("vInfo", "vHost")
+MAX_CORES = 100_000
+
+# Per sheet: field -> the headers that mean it (RVTools' words, then its internal names).
+_COLUMNS: dict[str, dict[str, tuple[str, ...]]] = {
+    "vInfo": {
+        "vm": ("VM", "vInfoVMName"),
+        "power": ("Powerstate", "vInfoPowerstate"),
+        "cpus": ("CPUs", "vInfoCPUs"),
+        "host": ("Host", "vInfoHost"),
+        "cluster": ("Cluster", "vInfoCluster"),
+        "template": ("Template", "vInfoTemplate"),
+        "srm": ("SRM Placeholder", "vInfoSRMPlaceHolder"),
+        "os": ("OS according to the configuration file", "vInfoOS"),
+        "os_tools": ("OS according to the VMware Tools", "vInfoOSTools"),
+        "uuid": ("VM UUID", "vInfoUUID"),
+    },
+    "vCPU": {
+        "vm": ("VM", "vCPUVMName"),
+        "cpus": ("CPUs", "vCPUCPUs"),
+        "sockets": ("Sockets", "vCPUSockets"),
+        "cores_per_socket": ("Cores p/s", "vCPUCoresPerSocket"),
+        "uuid": ("VM UUID", "vCPUUUID"),
+    },
+    "vHost": {
+        "host": ("Host", "vHostName"),
+        "cluster": ("Cluster", "vHostCluster"),
+        "model": ("CPU Model", "vHostCpuModel"),
+        "sockets": ("# CPU", "vHostNumCPU"),
+        "cores_per_socket": ("Cores per CPU", "vHostCoresPerCPU"),
+        "cores": ("# Cores", "vHostNumCpuCores"),
+    },
+    "vCluster": {
+        "name": ("Name", "vClusterName"),
+        "hosts": ("NumHosts", "vClusterNumHosts"),
+        "cores": ("NumCpuCores", "vClusterNumCpuCores"),
+    },
+}
+_REQUIRED: dict[str, tuple[str, ...]] = {
+    "vInfo": ("vm", "power", "cpus", "host", "cluster"),
+    "vCPU": ("vm", "cpus", "sockets", "cores_per_socket"),
+    "vHost": ("host", "cluster", "sockets", "cores_per_socket"),
+    "vCluster": ("name", "hosts"),
+}
+_POWER = {state.value.lower(): state for state in PowerState}
+_TRUE = frozenset({"true", "yes", "1"})
+_FALSE = frozenset({"false", "no", "0", ""})
+
+
+def sheet_of(header: Sequence[str]) -> str | None:
+    """Which RVTools sheet a header row is, or None when it is none of the four read here."""
+    present = {normal(cell) for cell in header}
+    for sheet in ("vCPU", "vHost", "vCluster", "vInfo"):  # vCPU before vInfo: it has their columns
+        columns = _COLUMNS[sheet]
+        for spelling in (0, 1):
+            if all(normal(columns[key][spelling]) in present for key in _REQUIRED[sheet]):
+                return sheet
+    return None
+
+
+@dataclass
+class _Sheet:
+    """One sheet being read: where it comes from and which column holds each field."""
+
+    name: str
+    source: str  # "RVTools_tabvHost.csv" or "export.xlsx, sheet vHost"
+    table: Table
+    columns: dict[str, int]
+
+    @property
+    def rows(self) -> Iterator[tuple[int, list[str]]]:
+        return self.table.rows
+
+    def cell(self, cells: list[str], key: str) -> str:
+        at = self.columns.get(key)
+        return cells[at].strip() if at is not None and at < len(cells) else ""
+
+    def label(self, key: str) -> str:
+        return f"{self.table.header[self.columns[key]]} ({self.source})"
+
+
+@dataclass
+class RvToolsExport:
+    """What one export says: its topology, notes for the preview, and where each sheet was read."""
+
+    topology: Topology
+    notes: list[str] = field(default_factory=list)
+    sources: dict[str, str] = field(default_factory=dict)
+
+
+def read_rvtools(paths: Sequence[Path], problems: list[Problem]) -> RvToolsExport:
+    """The hosts, clusters and VMs of an RVTools workbook or of its CSV files.
+
+    Problems (appended to ``problems``) name the line, the column and the sheet or file; the
+    topology holds only the rows without problems, so a caller imports nothing while there are
+    any.
+
+    Raises:
+        ImportFileError: a file is neither a workbook with the vInfo and vHost sheets nor one of
+            RVTools' CSV sheets, two files are the same sheet, or vInfo or vHost is missing.
+    """
+    sheets: dict[str, _Sheet] = {}
+    try:
+        for path in paths:
+            facts = sniff(path)
+            if facts.kind == "xlsx":
+                names = sheet_names(facts)
+                for wanted in SHEETS:
+                    spellings = {normal(wanted), f"tab{normal(wanted)}"}
+                    name = next((n for n in names if normal(n) in spellings), None)
+                    if name is not None:
+                        table = read_table(facts, problems, name)
+                        source = f"{path.name}, sheet {name}"
+                        _add(sheets, _sheet(wanted, source, table), path)
+                continue
+            table = read_table(facts, problems)
+            kind = sheet_of(table.header)
+            if kind is None:
+                table.close()
+                raise ImportFileError(
+                    f"{path.name} is not one of RVTools' vInfo, vCPU, vHost or vCluster sheets "
+                    "(its header names none of their columns)."
+                )
+            _add(sheets, _sheet(kind, path.name, table), path)
+        missing = [name for name in REQUIRED_SHEETS if name not in sheets]
+        if missing:
+            raise ImportFileError(
+                f"An RVTools export needs its {' and '.join(missing)} "
+                f"{agree(len(missing), 'sheet')} too (with "
+                f"{', '.join(p.name for p in paths)}): export all sheets from one run of RVTools."
+            )
+    except ImportFileError:
+        for opened in sheets.values():
+            opened.table.close()
+        raise
+    return _Reader(sheets, problems).read()
+
+
+def _sheet(name: str, source: str, table: Table) -> _Sheet:
+    index: dict[str, int] = {}
+    for position, cell in enumerate(table.header):
+        index.setdefault(normal(cell), position)
+    columns: dict[str, int] = {}
+    for key, spellings in _COLUMNS[name].items():
+        at = next((index[normal(s)] for s in spellings if normal(s) in index), None)
+        if at is not None:
+            columns[key] = at
+    lacking = [_COLUMNS[name][key][0] for key in _REQUIRED[name] if key not in columns]
+    if lacking:
+        table.close()
+        raise ImportFileError(
+            f"{source}: the {name} sheet has no {', '.join(repr(c) for c in lacking)} "
+            f"{agree(len(lacking), 'column')}."
+        )
+    return _Sheet(name, source, table, columns)
+
+
+def _add(sheets: dict[str, _Sheet], sheet: _Sheet, path: Path) -> None:
+    if sheet.name in sheets:
+        sheet.table.close()
+        raise ImportFileError(
+            f"{path.name}: the {sheet.name} sheet is given twice ({sheets[sheet.name].source} "
+            f"and {sheet.source}); give each sheet once."
+        )
+    sheets[sheet.name] = sheet
+
+
+@dataclass
+class _Reader:
+    sheets: dict[str, _Sheet]
+    problems: list[Problem]
+    hosts: dict[str, Host] = field(default_factory=dict)
+    host_lines: dict[str, int] = field(default_factory=dict)
+    vms: dict[str, tuple[int, VM]] = field(default_factory=dict)  # identity -> (line, VM)
+    notes: list[str] = field(default_factory=list)
+
+    def read(self) -> RvToolsExport:
+        self._hosts(self.sheets["vHost"])
+        if "vCluster" in self.sheets:
+            self._clusters(self.sheets["vCluster"])
+        self._vms(self.sheets["vInfo"])
+        if "vCPU" in self.sheets:
+            self._vcpus(self.sheets["vCPU"])
+        topology = Topology.of(self.hosts.values(), (vm for _, vm in self.vms.values()))
+        sources = {name: sheet.source for name, sheet in self.sheets.items()}
+        return RvToolsExport(topology, self.notes, sources)
+
+    # -- vHost ----------------------------------------------------------------------------------
+
+    def _hosts(self, sheet: _Sheet) -> None:
+        for line, cells in sheet.rows:
+            name = sheet.cell(cells, "host")
+            if not name:
+                self._bad(sheet, line, "host", "", "is empty; every vHost row names its host")
+                continue
+            if name in self.host_lines:
+                self._bad(
+                    sheet, line, "host", name, f"is listed twice (line {self.host_lines[name]})"
+                )
+                continue
+            sockets = self._whole(sheet, line, cells, "sockets")
+            per_socket = self._whole(sheet, line, cells, "cores_per_socket")
+            if sockets is None or per_socket is None:
+                continue
+            if "cores" in sheet.columns and sheet.cell(cells, "cores"):
+                cores = self._whole(sheet, line, cells, "cores")
+                if cores is None:
+                    continue
+                if cores != sockets * per_socket:
+                    self._bad(
+                        sheet,
+                        line,
+                        "cores",
+                        str(cores),
+                        f"is not # CPU × Cores per CPU ({sockets} × {per_socket} = "
+                        f"{sockets * per_socket}); the row contradicts itself",
+                    )
+                    continue
+            self.host_lines[name] = line
+            self.hosts[name] = Host(
+                name,
+                sockets,
+                per_socket,
+                sheet.cell(cells, "model") or None,
+                sheet.cell(cells, "cluster") or None,
+            )
+
+    # -- vCluster -------------------------------------------------------------------------------
+
+    def _clusters(self, sheet: _Sheet) -> None:
+        listed: dict[str, int] = {}
+        for line, cells in sheet.rows:
+            name = sheet.cell(cells, "name")
+            if not name:
+                self._bad(sheet, line, "name", "", "is empty; every vCluster row names its cluster")
+                continue
+            if name in listed:
+                self._bad(sheet, line, "name", name, f"is listed twice (line {listed[name]})")
+                continue
+            listed[name] = line
+            members = [h for h in self.hosts.values() if h.cluster == name]
+            count = self._whole(sheet, line, cells, "hosts", minimum=0)
+            if count is not None and count != len(members):
+                self._bad(
+                    sheet,
+                    line,
+                    "hosts",
+                    str(count),
+                    f"is not the {plural(len(members), 'host')} vHost lists in {name}: the sheets "
+                    "are from two runs; export all sheets from one run of RVTools",
+                )
+            if "cores" in sheet.columns and sheet.cell(cells, "cores"):
+                cores = self._whole(sheet, line, cells, "cores", minimum=0)
+                counted = sum(h.cores for h in members)
+                if cores is not None and count == len(members) and cores != counted:
+                    self._bad(
+                        sheet,
+                        line,
+                        "cores",
+                        str(cores),
+                        f"is not the {plural(counted, 'core')} of the vHost rows of {name}",
+                    )
+        for host in self.hosts.values():
+            if host.cluster and host.cluster not in listed:
+                self._bad(
+                    self.sheets["vHost"],
+                    self.host_lines[host.name],
+                    "cluster",
+                    host.cluster,
+                    "is not a cluster the vCluster sheet lists",
+                )
+
+    # -- vInfo ----------------------------------------------------------------------------------
+
+    def _vms(self, sheet: _Sheet) -> None:
+        templates = placeholders = 0
+        for line, cells in sheet.rows:
+            name = sheet.cell(cells, "vm")
+            if not name:
+                self._bad(sheet, line, "vm", "", "is empty; every vInfo row names its VM")
+                continue
+            before = len(self.problems)
+            if self._flag(sheet, line, cells, "template"):
+                templates += 1
+                continue
+            if self._flag(sheet, line, cells, "srm"):
+                placeholders += 1
+                continue
+            power_text = sheet.cell(cells, "power")
+            power = _POWER.get(power_text.lower())
+            if power is None:
+                self._bad(
+                    sheet,
+                    line,
+                    "power",
+                    power_text,
+                    "is not a power state RVTools writes (poweredOn, poweredOff, suspended)",
+                )
+            cpus = self._whole(sheet, line, cells, "cpus")
+            host_name = sheet.cell(cells, "host")
+            cluster = sheet.cell(cells, "cluster") or None
+            host = self.hosts.get(host_name)
+            if not host_name:
+                self._bad(sheet, line, "host", "", "is empty; every VM runs on a host")
+            elif host is None:
+                self._bad(sheet, line, "host", host_name, "is not a host the vHost sheet lists")
+            elif cluster != host.cluster:
+                self._bad(
+                    sheet,
+                    line,
+                    "cluster",
+                    cluster or "",
+                    f"is not the cluster vHost puts {host_name} in "
+                    + (f"({host.cluster})" if host.cluster else "(none)"),
+                )
+            identity = self._identity(sheet, cells)
+            if identity in self.vms:
+                self._bad(
+                    sheet, line, "vm", name, f"is listed twice (line {self.vms[identity][0]})"
+                )
+            if len(self.problems) > before or power is None or cpus is None:
+                continue
+            os = sheet.cell(cells, "os") or sheet.cell(cells, "os_tools")
+            self.vms[identity] = (line, VM(name, cpus, host_name, cluster, power, os))
+        left_out = []
+        if templates:
+            left_out.append(f"{plural(templates, 'template')}")
+        if placeholders:
+            left_out.append(f"{plural(placeholders, 'SRM placeholder')}")
+        if left_out:
+            self.notes.append(
+                f"{' and '.join(left_out)} left out: not running operating system environments."
+            )
+
+    # -- vCPU -----------------------------------------------------------------------------------
+
+    def _vcpus(self, sheet: _Sheet) -> None:
+        for line, cells in sheet.rows:
+            name = sheet.cell(cells, "vm")
+            cpus = self._whole(sheet, line, cells, "cpus")
+            sockets = self._whole(sheet, line, cells, "sockets")
+            per_socket = self._whole(sheet, line, cells, "cores_per_socket")
+            if cpus is None or sockets is None or per_socket is None:
+                continue
+            if cpus != sockets * per_socket:
+                self._bad(
+                    sheet,
+                    line,
+                    "cpus",
+                    str(cpus),
+                    f"is not Sockets × Cores p/s ({sockets} × {per_socket} = "
+                    f"{sockets * per_socket})",
+                )
+                continue
+            known = self.vms.get(self._identity(sheet, cells))
+            if known is not None and known[1].vcpus != cpus:
+                self._bad(
+                    sheet,
+                    line,
+                    "cpus",
+                    str(cpus),
+                    f"is not the {plural(known[1].vcpus, 'CPU')} vInfo gives {name} "
+                    f"(line {known[0]})",
+                )
+
+    # -- cells ----------------------------------------------------------------------------------
+
+    def _identity(self, sheet: _Sheet, cells: list[str]) -> str:
+        uuid = sheet.cell(cells, "uuid")
+        return f"uuid:{uuid.lower()}" if uuid else f"name:{sheet.cell(cells, 'vm')}"
+
+    def _whole(
+        self, sheet: _Sheet, line: int, cells: list[str], key: str, minimum: int = 1
+    ) -> int | None:
+        text = sheet.cell(cells, key)
+        try:
+            number = whole(text, minimum, MAX_CORES)
+        except ValueProblem as exc:
+            self._bad(sheet, line, key, text, str(exc))
+            return None
+        if number is None:
+            self._bad(sheet, line, key, "", "is empty")
+        return number
+
+    def _flag(self, sheet: _Sheet, line: int, cells: list[str], key: str) -> bool:
+        if key not in sheet.columns:
+            return False
+        text = sheet.cell(cells, key).lower()
+        if text in _TRUE:
+            return True
+        if text not in _FALSE:
+            self._bad(sheet, line, key, sheet.cell(cells, key), "is not True or False")
+        return False
+
+    def _bad(self, sheet: _Sheet, line: int, key: str, value: str, reason: str) -> None:
+        self.problems.append(Problem(line, sheet.label(key), value, reason))
