@@ -247,7 +247,7 @@ def test_a_sheet_without_a_column_it_needs_is_refused_by_name(tmp_path: Path) ->
     book.save(path)
     with pytest.raises(
         ImportFileError,
-        match=r"^partial.xlsx, sheet vHost: the vHost sheet has no 'Cores per CPU' column\.$",
+        match=r"^partial.xlsx, sheet vHost: the vHost table has no 'Cores per CPU' column\.$",
     ):
         _read([path])
 

@@ -25,27 +25,19 @@ here is a hard partition.  Pure: no storage.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from seatledger.domain.server.topology import VM, Host, PowerState, Topology
 from seatledger.ingest.formats import normal
-from seatledger.ingest.tabular import (
-    ImportFileError,
-    Problem,
-    Table,
-    read_table,
-    sheet_names,
-    sniff,
-)
-from seatledger.ingest.values import ValueProblem, whole
+from seatledger.ingest.sheets import Cells, Layout, Sheet, open_sheet, recognize
+from seatledger.ingest.tabular import ImportFileError, Problem, read_table, sheet_names, sniff
 from seatledger.text import agree, plural
 
 FORMAT_NAME = "RVTools export"
 SHEETS = ("vInfo", "vCPU", "vHost", "vCluster")
 REQUIRED_SHEETS = ("vInfo", "vHost")
-MAX_CORES = 100_000
 
 # Per sheet: field -> the headers that mean it (RVTools' words, then its internal names).
 _COLUMNS: dict[str, dict[str, tuple[str, ...]]] = {
@@ -88,41 +80,24 @@ _REQUIRED: dict[str, tuple[str, ...]] = {
     "vHost": ("host", "cluster", "sockets", "cores_per_socket"),
     "vCluster": ("name", "hosts"),
 }
+# vCPU before vInfo: a vCPU sheet has every column vInfo requires.
+_LAYOUTS = {
+    sheet: Layout(_COLUMNS[sheet], _REQUIRED[sheet])
+    for sheet in ("vCPU", "vHost", "vCluster", "vInfo")
+}
 _POWER = {state.value.lower(): state for state in PowerState}
-_TRUE = frozenset({"true", "yes", "1"})
-_FALSE = frozenset({"false", "no", "0", ""})
 
 
-def sheet_of(header: Sequence[str]) -> str | None:
-    """Which RVTools sheet a header row is, or None when it is none of the four read here."""
-    present = {normal(cell) for cell in header}
-    for sheet in ("vCPU", "vHost", "vCluster", "vInfo"):  # vCPU before vInfo: it has their columns
-        columns = _COLUMNS[sheet]
+def sheet_of(header: list[str]) -> str | None:
+    """Which RVTools sheet a header row is, or None when it is none of the four read here.
+
+    Each spelling is tried whole: RVTools' words, or its internal names."""
+    for sheet, layout in _LAYOUTS.items():
         for spelling in (0, 1):
-            if all(normal(columns[key][spelling]) in present for key in _REQUIRED[sheet]):
+            words = Layout({k: (v[spelling],) for k, v in layout.columns.items()}, layout.required)
+            if recognize(header, {sheet: words}):
                 return sheet
     return None
-
-
-@dataclass
-class _Sheet:
-    """One sheet being read: where it comes from and which column holds each field."""
-
-    name: str
-    source: str  # "RVTools_tabvHost.csv" or "export.xlsx, sheet vHost"
-    table: Table
-    columns: dict[str, int]
-
-    @property
-    def rows(self) -> Iterator[tuple[int, list[str]]]:
-        return self.table.rows
-
-    def cell(self, cells: list[str], key: str) -> str:
-        at = self.columns.get(key)
-        return cells[at].strip() if at is not None and at < len(cells) else ""
-
-    def label(self, key: str) -> str:
-        return f"{self.table.header[self.columns[key]]} ({self.source})"
 
 
 @dataclass
@@ -145,7 +120,7 @@ def read_rvtools(paths: Sequence[Path], problems: list[Problem]) -> RvToolsExpor
         ImportFileError: a file is neither a workbook with the vInfo and vHost sheets nor one of
             RVTools' CSV sheets, two files are the same sheet, or vInfo or vHost is missing.
     """
-    sheets: dict[str, _Sheet] = {}
+    sheets: dict[str, Sheet] = {}
     try:
         for path in paths:
             facts = sniff(path)
@@ -157,7 +132,7 @@ def read_rvtools(paths: Sequence[Path], problems: list[Problem]) -> RvToolsExpor
                     if name is not None:
                         table = read_table(facts, problems, name)
                         source = f"{path.name}, sheet {name}"
-                        _add(sheets, _sheet(wanted, source, table), path)
+                        _add(sheets, open_sheet(wanted, source, table, _LAYOUTS[wanted]), path)
                 continue
             table = read_table(facts, problems)
             kind = sheet_of(table.header)
@@ -167,7 +142,7 @@ def read_rvtools(paths: Sequence[Path], problems: list[Problem]) -> RvToolsExpor
                     f"{path.name} is not one of RVTools' vInfo, vCPU, vHost or vCluster sheets "
                     "(its header names none of their columns)."
                 )
-            _add(sheets, _sheet(kind, path.name, table), path)
+            _add(sheets, open_sheet(kind, path.name, table, _LAYOUTS[kind]), path)
         missing = [name for name in REQUIRED_SHEETS if name not in sheets]
         if missing:
             raise ImportFileError(
@@ -182,43 +157,28 @@ def read_rvtools(paths: Sequence[Path], problems: list[Problem]) -> RvToolsExpor
     return _Reader(sheets, problems).read()
 
 
-def _sheet(name: str, source: str, table: Table) -> _Sheet:
-    index: dict[str, int] = {}
-    for position, cell in enumerate(table.header):
-        index.setdefault(normal(cell), position)
-    columns: dict[str, int] = {}
-    for key, spellings in _COLUMNS[name].items():
-        at = next((index[normal(s)] for s in spellings if normal(s) in index), None)
-        if at is not None:
-            columns[key] = at
-    lacking = [_COLUMNS[name][key][0] for key in _REQUIRED[name] if key not in columns]
-    if lacking:
-        table.close()
-        raise ImportFileError(
-            f"{source}: the {name} sheet has no {', '.join(repr(c) for c in lacking)} "
-            f"{agree(len(lacking), 'column')}."
-        )
-    return _Sheet(name, source, table, columns)
-
-
-def _add(sheets: dict[str, _Sheet], sheet: _Sheet, path: Path) -> None:
-    if sheet.name in sheets:
+def _add(sheets: dict[str, Sheet], sheet: Sheet, path: Path) -> None:
+    if sheet.kind in sheets:
         sheet.table.close()
         raise ImportFileError(
-            f"{path.name}: the {sheet.name} sheet is given twice ({sheets[sheet.name].source} "
+            f"{path.name}: the {sheet.kind} sheet is given twice ({sheets[sheet.kind].source} "
             f"and {sheet.source}); give each sheet once."
         )
-    sheets[sheet.name] = sheet
+    sheets[sheet.kind] = sheet
 
 
 @dataclass
 class _Reader:
-    sheets: dict[str, _Sheet]
+    sheets: dict[str, Sheet]
     problems: list[Problem]
     hosts: dict[str, Host] = field(default_factory=dict)
     host_lines: dict[str, int] = field(default_factory=dict)
     vms: dict[str, tuple[int, VM]] = field(default_factory=dict)  # identity -> (line, VM)
     notes: list[str] = field(default_factory=list)
+    cells: Cells = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.cells = Cells(self.problems)
 
     def read(self) -> RvToolsExport:
         self._hosts(self.sheets["vHost"])
@@ -233,27 +193,27 @@ class _Reader:
 
     # -- vHost ----------------------------------------------------------------------------------
 
-    def _hosts(self, sheet: _Sheet) -> None:
+    def _hosts(self, sheet: Sheet) -> None:
         for line, cells in sheet.rows:
             name = sheet.cell(cells, "host")
             if not name:
-                self._bad(sheet, line, "host", "", "is empty; every vHost row names its host")
+                self.cells.bad(sheet, line, "host", "", "is empty; every vHost row names its host")
                 continue
             if name in self.host_lines:
-                self._bad(
+                self.cells.bad(
                     sheet, line, "host", name, f"is listed twice (line {self.host_lines[name]})"
                 )
                 continue
-            sockets = self._whole(sheet, line, cells, "sockets")
-            per_socket = self._whole(sheet, line, cells, "cores_per_socket")
+            sockets = self.cells.whole(sheet, line, cells, "sockets")
+            per_socket = self.cells.whole(sheet, line, cells, "cores_per_socket")
             if sockets is None or per_socket is None:
                 continue
-            if "cores" in sheet.columns and sheet.cell(cells, "cores"):
-                cores = self._whole(sheet, line, cells, "cores")
+            if sheet.has("cores") and sheet.cell(cells, "cores"):
+                cores = self.cells.whole(sheet, line, cells, "cores")
                 if cores is None:
                     continue
                 if cores != sockets * per_socket:
-                    self._bad(
+                    self.cells.bad(
                         sheet,
                         line,
                         "cores",
@@ -273,21 +233,23 @@ class _Reader:
 
     # -- vCluster -------------------------------------------------------------------------------
 
-    def _clusters(self, sheet: _Sheet) -> None:
+    def _clusters(self, sheet: Sheet) -> None:
         listed: dict[str, int] = {}
         for line, cells in sheet.rows:
             name = sheet.cell(cells, "name")
             if not name:
-                self._bad(sheet, line, "name", "", "is empty; every vCluster row names its cluster")
+                self.cells.bad(
+                    sheet, line, "name", "", "is empty; every vCluster row names its cluster"
+                )
                 continue
             if name in listed:
-                self._bad(sheet, line, "name", name, f"is listed twice (line {listed[name]})")
+                self.cells.bad(sheet, line, "name", name, f"is listed twice (line {listed[name]})")
                 continue
             listed[name] = line
             members = [h for h in self.hosts.values() if h.cluster == name]
-            count = self._whole(sheet, line, cells, "hosts", minimum=0)
+            count = self.cells.whole(sheet, line, cells, "hosts", minimum=0)
             if count is not None and count != len(members):
-                self._bad(
+                self.cells.bad(
                     sheet,
                     line,
                     "hosts",
@@ -295,11 +257,11 @@ class _Reader:
                     f"is not the {plural(len(members), 'host')} vHost lists in {name}: the sheets "
                     "are from two runs; export all sheets from one run of RVTools",
                 )
-            if "cores" in sheet.columns and sheet.cell(cells, "cores"):
-                cores = self._whole(sheet, line, cells, "cores", minimum=0)
+            if sheet.has("cores") and sheet.cell(cells, "cores"):
+                cores = self.cells.whole(sheet, line, cells, "cores", minimum=0)
                 counted = sum(h.cores for h in members)
                 if cores is not None and count == len(members) and cores != counted:
-                    self._bad(
+                    self.cells.bad(
                         sheet,
                         line,
                         "cores",
@@ -308,7 +270,7 @@ class _Reader:
                     )
         for host in self.hosts.values():
             if host.cluster and host.cluster not in listed:
-                self._bad(
+                self.cells.bad(
                     self.sheets["vHost"],
                     self.host_lines[host.name],
                     "cluster",
@@ -318,40 +280,42 @@ class _Reader:
 
     # -- vInfo ----------------------------------------------------------------------------------
 
-    def _vms(self, sheet: _Sheet) -> None:
+    def _vms(self, sheet: Sheet) -> None:
         templates = placeholders = 0
         for line, cells in sheet.rows:
             name = sheet.cell(cells, "vm")
             if not name:
-                self._bad(sheet, line, "vm", "", "is empty; every vInfo row names its VM")
+                self.cells.bad(sheet, line, "vm", "", "is empty; every vInfo row names its VM")
                 continue
             before = len(self.problems)
-            if self._flag(sheet, line, cells, "template"):
+            if self.cells.flag(sheet, line, cells, "template"):
                 templates += 1
                 continue
-            if self._flag(sheet, line, cells, "srm"):
+            if self.cells.flag(sheet, line, cells, "srm"):
                 placeholders += 1
                 continue
             power_text = sheet.cell(cells, "power")
             power = _POWER.get(power_text.lower())
             if power is None:
-                self._bad(
+                self.cells.bad(
                     sheet,
                     line,
                     "power",
                     power_text,
                     "is not a power state RVTools writes (poweredOn, poweredOff, suspended)",
                 )
-            cpus = self._whole(sheet, line, cells, "cpus")
+            cpus = self.cells.whole(sheet, line, cells, "cpus")
             host_name = sheet.cell(cells, "host")
             cluster = sheet.cell(cells, "cluster") or None
             host = self.hosts.get(host_name)
             if not host_name:
-                self._bad(sheet, line, "host", "", "is empty; every VM runs on a host")
+                self.cells.bad(sheet, line, "host", "", "is empty; every VM runs on a host")
             elif host is None:
-                self._bad(sheet, line, "host", host_name, "is not a host the vHost sheet lists")
+                self.cells.bad(
+                    sheet, line, "host", host_name, "is not a host the vHost sheet lists"
+                )
             elif cluster != host.cluster:
-                self._bad(
+                self.cells.bad(
                     sheet,
                     line,
                     "cluster",
@@ -361,7 +325,7 @@ class _Reader:
                 )
             identity = self._identity(sheet, cells)
             if identity in self.vms:
-                self._bad(
+                self.cells.bad(
                     sheet, line, "vm", name, f"is listed twice (line {self.vms[identity][0]})"
                 )
             if len(self.problems) > before or power is None or cpus is None:
@@ -380,16 +344,16 @@ class _Reader:
 
     # -- vCPU -----------------------------------------------------------------------------------
 
-    def _vcpus(self, sheet: _Sheet) -> None:
+    def _vcpus(self, sheet: Sheet) -> None:
         for line, cells in sheet.rows:
             name = sheet.cell(cells, "vm")
-            cpus = self._whole(sheet, line, cells, "cpus")
-            sockets = self._whole(sheet, line, cells, "sockets")
-            per_socket = self._whole(sheet, line, cells, "cores_per_socket")
+            cpus = self.cells.whole(sheet, line, cells, "cpus")
+            sockets = self.cells.whole(sheet, line, cells, "sockets")
+            per_socket = self.cells.whole(sheet, line, cells, "cores_per_socket")
             if cpus is None or sockets is None or per_socket is None:
                 continue
             if cpus != sockets * per_socket:
-                self._bad(
+                self.cells.bad(
                     sheet,
                     line,
                     "cpus",
@@ -400,7 +364,7 @@ class _Reader:
                 continue
             known = self.vms.get(self._identity(sheet, cells))
             if known is not None and known[1].vcpus != cpus:
-                self._bad(
+                self.cells.bad(
                     sheet,
                     line,
                     "cpus",
@@ -411,32 +375,6 @@ class _Reader:
 
     # -- cells ----------------------------------------------------------------------------------
 
-    def _identity(self, sheet: _Sheet, cells: list[str]) -> str:
+    def _identity(self, sheet: Sheet, cells: list[str]) -> str:
         uuid = sheet.cell(cells, "uuid")
         return f"uuid:{uuid.lower()}" if uuid else f"name:{sheet.cell(cells, 'vm')}"
-
-    def _whole(
-        self, sheet: _Sheet, line: int, cells: list[str], key: str, minimum: int = 1
-    ) -> int | None:
-        text = sheet.cell(cells, key)
-        try:
-            number = whole(text, minimum, MAX_CORES)
-        except ValueProblem as exc:
-            self._bad(sheet, line, key, text, str(exc))
-            return None
-        if number is None:
-            self._bad(sheet, line, key, "", "is empty")
-        return number
-
-    def _flag(self, sheet: _Sheet, line: int, cells: list[str], key: str) -> bool:
-        if key not in sheet.columns:
-            return False
-        text = sheet.cell(cells, key).lower()
-        if text in _TRUE:
-            return True
-        if text not in _FALSE:
-            self._bad(sheet, line, key, sheet.cell(cells, key), "is not True or False")
-        return False
-
-    def _bad(self, sheet: _Sheet, line: int, key: str, value: str, reason: str) -> None:
-        self.problems.append(Problem(line, sheet.label(key), value, reason))
