@@ -170,8 +170,9 @@ def test_a_host_stays_licensed_for_vms_that_left_it_within_90_days() -> None:
 
 def test_sql_physical_cores_with_four_per_processor() -> None:
     """SQL Server licensing guide, physical environments: all cores, at least 4 per processor.
-    Matrix42's host of 4 dual-core processors has 8 cores but needs 4 × 4 = 16 core licenses;
-    a 7-core processor needs 7 core licenses, sold as 4 two-core packs."""
+    The host of Matrix42's example (4 dual-core processors, 8 cores) needs 4 × 4 = 16 core
+    licenses by the rule; "a 7 core server … would still need 4 licenses" (a DBA's summary of
+    the 2-core packs): 7 core licenses, 4 packs."""
     assert ms.sql_physical_core_licenses(Host("esx", 4, 2)) == 16
     seven = ms.sql_physical_core_licenses(Host("box", 1, 7))
     assert (seven, ms.two_core_packs(seven)) == (7, 4)
