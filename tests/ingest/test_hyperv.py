@@ -129,6 +129,12 @@ def test_the_two_required_exports_suffice_without_clustered_vms(tmp_path: Path) 
         ),
         (
             "Win32_Processor",
+            (4, "NumberOfCores", "16"),
+            "line 3, ComputerName (Get-VM.csv): has processor rows with problems: the VM's host "
+            "is not counted (value 'HV01')",
+        ),
+        (
+            "Win32_Processor",
             (4, "DeviceID", "CPU0"),
             "line 4, DeviceID (Win32_Processor.csv): is listed twice (line 3)",
         ),

@@ -323,7 +323,9 @@ class _Reader:
                     line,
                     "host",
                     host_name,
-                    "has no Win32_Processor rows: the VM's host and its cores are not known",
+                    "has processor rows with problems: the VM's host is not counted"
+                    if self.sockets.get(host_name.upper())
+                    else "has no Win32_Processor rows: the VM's host and its cores are not known",
                 )
             clustered = self.cells.flag(sheet, line, cells, "clustered")
             if clustered and host is not None and host.cluster is None:
