@@ -1,0 +1,191 @@
+"""Server licensing at the issue's size: 2,000 hosts in 50 clusters, 30,000 VMs, a year of moves.
+
+``python bench/server.py`` writes a synthetic RVTools export (vHost, vInfo, vCluster as CSV)
+into ``bench/.cache/rvtools`` once, then prints, each beside a baseline from the same run:
+
+- reading the export with ``ingest.rvtools.read_rvtools``, beside a raw ``csv.reader`` pass over
+  the same files (the readers do not store yet, so there is no executemany to compare with);
+- the server position: every cluster's cheapest Windows Server edition per host, Oracle's
+  processors for the Oracle VMs (soft partitioning: whole clusters), IBM sub-capacity PVUs of
+  the RHEL VMs per host and Red Hat's cheaper subscription per host (budget: 2 s);
+- the 90-day reassignment check over a year of placements (12 moves per VM).
+
+Machines are shared and noisy (PERF.md): read the ratios, not the absolute times.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import random
+import sys
+import time
+from collections import defaultdict
+from decimal import Decimal
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent / "src"))
+
+from seatledger.domain.server import ibm, microsoft, oracle, redhat  # noqa: E402
+from seatledger.domain.server.tables import (  # noqa: E402
+    shipped_core_factors,
+    shipped_pvu_table,
+)
+from seatledger.domain.server.topology import Placement, Topology  # noqa: E402
+from seatledger.ingest.rvtools import read_rvtools  # noqa: E402
+
+FOLDER = HERE / ".cache" / "rvtools"
+CLUSTERS, HOSTS_PER_CLUSTER, VMS = 50, 40, 30_000
+SEED = 2026
+OSES = (
+    ("Microsoft Windows Server 2022 (64-bit)", 5),
+    ("Oracle Linux 8 (64-bit)", 1),
+    ("Red Hat Enterprise Linux 9 (64-bit)", 2),
+    ("Ubuntu Linux (64-bit)", 2),
+)
+
+
+def write_export() -> list[Path]:
+    """The export's three sheets as RVTools' CSV files (written once)."""
+    paths = [FOLDER / f"RVTools_tab{sheet}.csv" for sheet in ("vInfo", "vHost", "vCluster")]
+    if all(path.exists() for path in paths):
+        return paths
+    FOLDER.mkdir(parents=True, exist_ok=True)
+    rng = random.Random(SEED)
+    hosts = [
+        (f"esx{c:02d}-{h:02d}.corp.example", f"cl{c:02d}")
+        for c in range(CLUSTERS)
+        for h in range(HOSTS_PER_CLUSTER)
+    ]
+    with paths[1].open("w", newline="", encoding="utf-8") as handle:
+        out = csv.writer(handle)
+        out.writerow(["Host", "Datacenter", "Cluster", "CPU Model", "# CPU", "Cores per CPU"])
+        for name, cluster in hosts:
+            out.writerow([name, "DC", cluster, "Intel(R) Xeon(R) Gold 6338 CPU", 2, 32])
+    with paths[2].open("w", newline="", encoding="utf-8") as handle:
+        out = csv.writer(handle)
+        out.writerow(["Name", "NumHosts", "NumCpuCores"])
+        for c in range(CLUSTERS):
+            out.writerow([f"cl{c:02d}", HOSTS_PER_CLUSTER, HOSTS_PER_CLUSTER * 64])
+    names = [os for os, _ in OSES]
+    weights = [w for _, w in OSES]
+    with paths[0].open("w", newline="", encoding="utf-8") as handle:
+        out = csv.writer(handle)
+        out.writerow(
+            [
+                "VM",
+                "Powerstate",
+                "Template",
+                "CPUs",
+                "Cluster",
+                "Host",
+                "OS according to the configuration file",
+                "VM UUID",
+            ]
+        )
+        for n in range(VMS):
+            host, cluster = rng.choice(hosts)
+            os = rng.choices(names, weights)[0]
+            power = "poweredOn" if rng.random() < 0.9 else "poweredOff"
+            out.writerow(
+                [
+                    f"vm{n:05d}",
+                    power,
+                    "False",
+                    rng.choice((1, 2, 4, 8, 16)),
+                    cluster,
+                    host,
+                    os,
+                    f"4210{n:04x}-0000-0000-0000-{n:012x}",
+                ]
+            )
+    return paths
+
+
+def position(topology: Topology) -> tuple[Decimal, int, int, Decimal]:
+    """Windows cost, Oracle processors, peak PVUs and Red Hat cost of the whole topology."""
+    by_cluster: dict[str | None, list] = defaultdict(list)  # type: ignore[type-arg]
+    by_host: dict[str, list] = defaultdict(list)  # type: ignore[type-arg]
+    for vm in topology.vms:
+        by_cluster[vm.cluster].append(vm)
+        if vm.host:
+            by_host[vm.host].append(vm)
+    windows = Decimal(0)
+    for name, cluster in topology.clusters.items():
+        oses = sum("Windows" in vm.os for vm in by_cluster[name])
+        members = [topology.hosts[h] for h in cluster.hosts]
+        choice = microsoft.cheapest_windows_for_cluster(
+            members, oses, Decimal("66.875"), Decimal("387.5")
+        )
+        windows += choice.cost
+    oracle_vms = [vm for vm in topology.vms if vm.os.startswith("Oracle")]
+    processors = oracle.oracle_requirement(oracle_vms, topology, shipped_core_factors()).processors
+    table = shipped_pvu_table()
+    pvus = 0
+    red_hat = Decimal(0)
+    for name, vms in by_host.items():
+        host = topology.hosts[name]
+        rhel = [vm for vm in vms if vm.os.startswith("Red Hat")]
+        pvus += ibm.pvu_sub_capacity(host, rhel, table).pvus or 0
+        red_hat += redhat.cheapest_guest_subscriptions(
+            host, len(rhel), Decimal(800), Decimal(2500)
+        ).cost
+    return windows, processors, pvus, red_hat
+
+
+def history(topology: Topology) -> list[Placement]:
+    """A year of placements: every VM moved 12 times within its cluster."""
+    rng = random.Random(SEED)
+    start = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
+    placements = []
+    for vm in topology.vms:
+        members = topology.clusters[vm.cluster].hosts if vm.cluster else (vm.host or "",)
+        moments = sorted(start + dt.timedelta(hours=rng.randrange(8760)) for _ in range(12))
+        for i, moment in enumerate(moments):
+            end = moments[i + 1] if i + 1 < len(moments) else None
+            placements.append(Placement(vm.name, rng.choice(members), moment, end))
+    return placements
+
+
+def _timed(work):  # type: ignore[no-untyped-def]
+    began = time.perf_counter()
+    result = work()
+    return time.perf_counter() - began, result
+
+
+def _raw_rows(paths: list[Path]) -> int:
+    rows = 0
+    for path in paths:
+        with path.open(encoding="utf-8", newline="") as handle:
+            rows += sum(1 for _ in csv.reader(handle))
+    return rows
+
+
+def main() -> int:
+    paths = write_export()
+    raw, rows = _timed(lambda: _raw_rows(paths))
+    problems: list[object] = []
+    read, export = _timed(lambda: read_rvtools(paths, problems))  # type: ignore[arg-type]
+    topology = export.topology
+    figures, totals = _timed(lambda: position(topology))
+    placements = history(topology)
+    check, found = _timed(lambda: microsoft.reassignments_too_soon(placements))
+    print(
+        f"RVTools export: {len(topology.hosts):,} hosts, {len(topology.clusters)} clusters, "
+        f"{len(topology.vms):,} VMs ({rows:,} rows, {len(problems)} problems)"
+    )
+    print(f"  read_rvtools {read:.2f} s; raw csv.reader {raw:.2f} s; ratio {read / raw:.1f}")
+    print(
+        f"  server position {figures:.2f} s (budget 2 s): Windows {totals[0]:,.2f}, Oracle "
+        f"{totals[1]:,} processors, IBM {totals[2]:,} PVUs, Red Hat {totals[3]:,.2f}"
+    )
+    print(
+        f"  90-day check over {len(placements):,} placements {check:.2f} s: "
+        f"{len(found):,} moves too soon"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
