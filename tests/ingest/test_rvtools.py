@@ -74,6 +74,7 @@ def test_the_csv_export_is_the_topology_counted_by_hand() -> None:
     esx01 = topology.hosts["esx01.corp.example"]
     assert (esx01.sockets, esx01.cores_per_socket, esx01.cores) == (2, 16, 32)
     assert esx01.processor_model == "Intel(R) Xeon(R) Gold 6226R CPU @ 2.90GHz"
+    assert esx01.vcenter == "vc01.corp.example"
     dmz = topology.hosts["esx-dmz01.corp.example"]
     assert (dmz.cluster, dmz.cores) == (None, 12)
     # vInfo: 9 rows, the template left out; power states as written.

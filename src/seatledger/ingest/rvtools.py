@@ -7,7 +7,8 @@ per CPU"); older versions and some CSV exports carry its internal names instead 
 "vHostNumCpu"); both are read, compared loosely (``formats.normal``).  What is read:
 
 - **vHost**: one row per ESXi host: its name, cluster, processor model, sockets ("# CPU") and
-  cores per socket; "# Cores", where present, must equal their product.
+  cores per socket; "# Cores", where present, must equal their product; its vCenter ("VI SDK
+  Server"), how far cross-cluster vMotion may reach.
 - **vInfo**: one row per VM: name, power state, vCPUs ("CPUs"), host and cluster; the VM's
   host must be a vHost row and its cluster that host's.  Templates and SRM placeholders are not
   running OSEs: they are left out and counted in the notes.
@@ -67,6 +68,7 @@ _COLUMNS: dict[str, dict[str, tuple[str, ...]]] = {
         "sockets": ("# CPU", "vHostNumCPU"),
         "cores_per_socket": ("Cores per CPU", "vHostCoresPerCPU"),
         "cores": ("# Cores", "vHostNumCpuCores"),
+        "vcenter": ("VI SDK Server", "vHostVISDKServer"),
     },
     "vCluster": {
         "name": ("Name", "vClusterName"),
@@ -229,6 +231,7 @@ class _Reader:
                 per_socket,
                 sheet.cell(cells, "model") or None,
                 sheet.cell(cells, "cluster") or None,
+                vcenter=sheet.cell(cells, "vcenter") or None,
             )
 
     # -- vCluster -------------------------------------------------------------------------------

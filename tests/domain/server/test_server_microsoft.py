@@ -75,6 +75,8 @@ def test_standard_stacks_for_every_two_more_vms_datacenter_does_not() -> None:
     assert standard == [0, 16, 16, 32, 32, 48]
     datacenter = [ms.windows_edition_licenses(host, n, Edition.DATACENTER) for n in range(6)]
     assert datacenter == [0, 16, 16, 16, 16, 16]
+    with pytest.raises(ValueError, match="0 or more OSEs"):
+        ms.windows_edition_licenses(host, -1, Edition.DATACENTER)
 
 
 def test_cheapest_edition_turns_to_datacenter_beyond_ten_vms() -> None:

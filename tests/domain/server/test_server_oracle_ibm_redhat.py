@@ -11,7 +11,7 @@ import pytest
 
 from seatledger.domain.server import ibm, oracle, redhat
 from seatledger.domain.server.tables import shipped_core_factors, shipped_pvu_table
-from seatledger.domain.server.topology import VM, Host, Topology
+from seatledger.domain.server.topology import VM, Host, Reach, Topology
 
 XEON = "Intel(R) Xeon(R) Gold 6338 CPU @ 2.00GHz"
 EPYC = "AMD EPYC 7543 32-Core Processor"
@@ -75,6 +75,33 @@ def test_soft_partitioning_counts_the_whole_cluster() -> None:
     assert one.processors == both.processors == 64
     assert [name for name, _, _ in both.cores] == ["esx01", "esx02", "esx03", "esx04"]
     assert "64 processor licenses by the Oracle Processor Core Factor Table" in both.reason
+
+
+def test_vmotion_beyond_the_cluster_widens_what_a_soft_partition_counts() -> None:
+    """Where vMotion reaches across clusters (one vCenter) or vCenters, the hosts a VM can run
+    on are those (Partitioning Policy: every host it can run on; OpTISAM's cluster, vCenter and
+    "whole park" cases).  vc1 has clusters A (2 × 8-core hosts) and B (1 × 16), vc2 cluster C
+    (2 × 32): an Oracle VM in A counts 16 × 0.5 = 8 processors by its cluster, 32 × 0.5 = 16 by
+    its vCenter, 96 × 0.5 = 48 everywhere."""
+    table = shipped_core_factors()
+    hosts = [
+        Host("a1", 1, 8, XEON, "A", vcenter="vc1"),
+        Host("a2", 1, 8, XEON, "A", vcenter="vc1"),
+        Host("b1", 1, 16, XEON, "B", vcenter="vc1"),
+        Host("c1", 1, 32, XEON, "C", vcenter="vc2"),
+        Host("c2", 1, 32, XEON, "C", vcenter="vc2"),
+    ]
+    vm = VM("orcl", 4, "a1", cluster="A")
+    topology = Topology.of(hosts, [vm])
+    counted = [
+        oracle.oracle_requirement([vm], topology, table, scope).processors for scope in Reach
+    ]
+    assert counted == [8, 16, 48]
+    wide = oracle.oracle_requirement([vm], topology, table, Reach.VCENTER)
+    assert "soft partitions counted by their vCenter" in wide.reason
+    unmanaged = Topology.of([Host("x", 1, 8, XEON)], [VM("o", 2, "x")])
+    with pytest.raises(ValueError, match="host x: its vCenter is not recorded"):
+        oracle.oracle_requirement(unmanaged.vms, unmanaged, table, Reach.VCENTER)
 
 
 def test_hard_partitioning_counts_only_the_assigned_cores() -> None:

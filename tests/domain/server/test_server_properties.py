@@ -4,6 +4,7 @@ more cores than their host has."""
 
 from __future__ import annotations
 
+import dataclasses
 from decimal import Decimal
 
 from hypothesis import given, settings
@@ -12,7 +13,7 @@ from hypothesis import strategies as st
 from seatledger.domain.server import ibm, microsoft, oracle, redhat
 from seatledger.domain.server.microsoft import Edition
 from seatledger.domain.server.tables import shipped_core_factors, shipped_pvu_table
-from seatledger.domain.server.topology import VM, Host, Topology
+from seatledger.domain.server.topology import VM, Host, Reach, Topology
 
 FAST = settings(max_examples=200, deadline=None)
 MODELS = ("Intel(R) Xeon(R) Silver 4310", "AMD EPYC 7313", "IBM POWER9", None)
@@ -44,6 +45,10 @@ def clusters(draw: st.DrawFn) -> tuple[Topology, list[VM], VM]:
             draw(st.sampled_from((None, "c1", "c2", "c3"))),
         )
         for i in range(count)
+    ]
+    # Clusters c1 and c2 in one vCenter, c3 and standalone hosts in another.
+    drawn = [
+        dataclasses.replace(h, vcenter="vc1" if h.cluster in {"c1", "c2"} else "vc2") for h in drawn
     ]
     topology = Topology.of(drawn)
 
@@ -110,6 +115,19 @@ def test_one_more_oracle_vm_never_lowers_the_processors(
     topology, vms, added = drawn
     before = oracle.oracle_requirement(vms, topology, ORACLE).processors
     assert oracle.oracle_requirement([*vms, added], topology, ORACLE).processors >= before
+
+
+@FAST
+@given(clusters())
+def test_a_wider_reach_never_lowers_the_oracle_processors(
+    drawn: tuple[Topology, list[VM], VM],
+) -> None:
+    topology, vms, added = drawn
+    counted = [
+        oracle.oracle_requirement([*vms, added], topology, ORACLE, scope).processors
+        for scope in (Reach.CLUSTER, Reach.VCENTER, Reach.EVERYWHERE)
+    ]
+    assert counted == sorted(counted)
 
 
 @FAST

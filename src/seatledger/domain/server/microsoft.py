@@ -70,6 +70,8 @@ def windows_standard_licensings(oses: int) -> int:
 
 def windows_edition_licenses(host: Host, oses: int, edition: Edition) -> int:
     """Core licenses of ``edition`` that ``host`` needs to run ``oses`` Windows Server OSEs."""
+    if oses < 0:
+        raise ValueError(f"a host runs 0 or more OSEs ({oses})")
     if oses == 0:
         return 0
     if edition is Edition.DATACENTER:
@@ -109,8 +111,8 @@ def cheapest_windows_edition(
     """The cheaper edition for ``host`` running ``oses`` Windows Server OSEs, with the reason.
 
     ``standard_price`` and ``datacenter_price`` are what one core license of each costs.  On
-    equal cost Datacenter is chosen: it covers VMs added later at no further cost.  Snow's and
-    ServiceNow's server reports make the same per-host choice.
+    equal cost Datacenter is chosen: it covers VMs added later at no further cost.  Commercial
+    SAM suites (Snow's server reports) make the same per-host choice.
     """
     standard = windows_edition_licenses(host, oses, Edition.STANDARD)
     datacenter = windows_edition_licenses(host, oses, Edition.DATACENTER)

@@ -26,10 +26,15 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from seatledger.domain.server.tables import CoreFactorTable
-from seatledger.domain.server.topology import VM, Host, Topology
+from seatledger.domain.server.topology import VM, Host, Reach, Topology
 from seatledger.text import plural
 
 NUP_PER_PROCESSOR_ENTERPRISE = 25
+_SCOPE_WORDS = {
+    Reach.CLUSTER: "by their cluster",
+    Reach.VCENTER: "by their vCenter",
+    Reach.EVERYWHERE: "on every host",
+}
 
 
 def oracle_processors(cores_by_factor: Iterable[tuple[int, Decimal]]) -> int:
@@ -59,12 +64,18 @@ class OracleRequirement:
 
 
 def oracle_requirement(
-    vms: Iterable[VM], topology: Topology, table: CoreFactorTable
+    vms: Iterable[VM],
+    topology: Topology,
+    table: CoreFactorTable,
+    scope: Reach = Reach.CLUSTER,
 ) -> OracleRequirement:
     """Processor licenses for Oracle running in ``vms`` (Partitioning Policy).
 
-    A VM in soft partitioning counts every core of every host it can run on (its cluster, or its
-    host where it has none), each host once however many Oracle VMs it may run.  A VM in an
+    A VM in soft partitioning counts every core of every host it can run on, each host once
+    however many Oracle VMs it may run: its cluster (or its host where it has none), or, where
+    vMotion reaches across clusters or vCenters, every host of its vCenter or every host
+    (``scope``: which one an organization's vSphere allows is a fact about its installation, the
+    caller's to state; SAM tools such as OpTISAM model the same three).  A VM in an
     approved hard partition counts the cores it is pinned to, never more than its host has, and
     a host's hard partitions together never more than the host has; a host counted whole for a
     soft-partitioned VM adds nothing for hard partitions on it.
@@ -78,7 +89,7 @@ def oracle_requirement(
             pinned[host.name] = min(pinned.get(host.name, 0) + vm.hard_partition_cores, host.cores)
             pinned_vms.setdefault(host.name, []).append(vm.name)
         else:
-            for host in topology.reach(vm):
+            for host in topology.reach(vm, scope):
                 whole[host.name] = host
     counted: list[tuple[str, int, Decimal]] = []
     unrated: list[str] = []
@@ -102,7 +113,8 @@ def oracle_requirement(
     processors = oracle_processors((cores, factor) for _, cores, factor in counted)
     parts = [f"{label}: {plural(cores, 'core')} × {factor:f}" for label, cores, factor in counted]
     reason = (
-        f"{plural(processors, 'processor license')} by the {table.info.cited}: "
+        f"{plural(processors, 'processor license')} by the {table.info.cited}, soft partitions "
+        f"counted {_SCOPE_WORDS[scope]}: "
         + ("; ".join(parts) if parts else "no rated core")
         + " (summed per factor, rounded up)"
     )

@@ -19,6 +19,14 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 
+class Reach(StrEnum):
+    """How far a running VM may be moved: the hosts a soft partition counts."""
+
+    CLUSTER = "cluster"  # the hosts of its cluster (or its own host, in none)
+    VCENTER = "vcenter"  # every host its host's vCenter manages (cross-cluster vMotion)
+    EVERYWHERE = "everywhere"  # every host of the topology (cross-vCenter vMotion)
+
+
 class PowerState(StrEnum):
     """A VM's power state as the hypervisor reports it."""
 
@@ -32,7 +40,9 @@ class Host:
     """A physical server.
 
     ``max_sockets`` is how many processors the server model takes (not how many are fitted):
-    IBM's PVU table rates some processors by it.  None where no export says it.
+    IBM's PVU table rates some processors by it.  ``vcenter`` is the management server the host
+    answers to (RVTools' "VI SDK Server"): live migration may reach beyond a cluster within it.
+    None where no export says them.
     """
 
     name: str
@@ -41,6 +51,7 @@ class Host:
     processor_model: str | None = None
     cluster: str | None = None
     max_sockets: int | None = None
+    vcenter: str | None = None
 
     def __post_init__(self) -> None:
         if not self.name.strip():
@@ -126,12 +137,21 @@ class Topology:
         clusters = {name: Cluster(name, tuple(names)) for name, names in members.items()}
         return cls(by_name, clusters, tuple(vms))
 
-    def reach(self, vm: VM) -> tuple[Host, ...]:
-        """The hosts ``vm`` can run on: its cluster's, or its own host where it has no cluster.
+    def reach(self, vm: VM, scope: Reach = Reach.CLUSTER) -> tuple[Host, ...]:
+        """The hosts ``vm`` can run on: its cluster's, or its own host where it has no cluster;
+        with a wider ``scope``, every host its host's vCenter manages, or every host.
 
         Raises:
             KeyError: the VM names a host or cluster this topology does not hold.
+            ValueError: the scope is the vCenter and its host's vCenter is not recorded.
         """
+        if scope is Reach.EVERYWHERE:
+            return tuple(self.hosts.values())
+        if scope is Reach.VCENTER and vm.host is not None:
+            vcenter = self.hosts[vm.host].vcenter
+            if vcenter is None:
+                raise ValueError(f"host {vm.host}: its vCenter is not recorded")
+            return tuple(host for host in self.hosts.values() if host.vcenter == vcenter)
         if vm.cluster:
             cluster = self.clusters[vm.cluster]
             return tuple(self.hosts[name] for name in cluster.hosts)
