@@ -19,11 +19,11 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from seatledger.domain.server.tables import PvuTable
-from seatledger.domain.server.topology import VM, Host
+from seatledger.domain.server.topology import VM, Host, PowerState, Topology
 from seatledger.text import plural
 
 
@@ -70,6 +70,24 @@ class Peak:
     at: dt.datetime | None
     servers: tuple[PvuCount, ...]
     unrated: tuple[str, ...]  # hosts whose processor the table does not rate (counted apart)
+
+
+def samples_from_snapshots(
+    snapshots: Iterable[tuple[dt.datetime, Topology]], runs_product: Callable[[VM], bool]
+) -> list[Sample]:
+    """One sample per export: the running VMs that run the product (``runs_product``, e.g. the
+    VMs an inventory shows it installed on) on their hosts at the export's moment."""
+    return [
+        Sample(
+            moment,
+            tuple(
+                (vm, topology.hosts[vm.host])
+                for vm in topology.vms
+                if vm.power is PowerState.ON and vm.host is not None and runs_product(vm)
+            ),
+        )
+        for moment, topology in snapshots
+    ]
 
 
 def pvu_peak(samples: Sequence[Sample], table: PvuTable) -> Peak:

@@ -14,7 +14,7 @@ the IBM peak).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -158,3 +158,43 @@ class Topology:
         if vm.host is None:
             return ()
         return (self.hosts[vm.host],)
+
+
+def placements_from_snapshots(snapshots: Sequence[tuple[dt.datetime, Topology]]) -> list[Placement]:
+    """The placement history successive exports show (RVTools or Hyper-V, taken at moments).
+
+    A running VM seen on one host in consecutive exports is one placement, from the first export
+    that saw it there to the first that saw it elsewhere, or no longer running; the last export's
+    placements are still open (``end`` None).  An export is a snapshot: a move happened somewhere
+    between the export before and the one that first shows it, and is dated by the latter, so
+    with daily exports the days between two moves are known to a day either way.  VMs are told
+    apart by name.
+
+    Raises:
+        ValueError: the moments are not in order, or one export names a running VM twice.
+    """
+    placements: list[Placement] = []
+    open_at: dict[str, Placement] = {}
+    last: dt.datetime | None = None
+    for moment, topology in snapshots:
+        if last is not None and moment <= last:
+            raise ValueError(f"exports out of order: {moment.isoformat()} after {last.isoformat()}")
+        last = moment
+        seen: dict[str, str] = {}
+        for vm in topology.vms:
+            if vm.power is not PowerState.ON or vm.host is None:
+                continue
+            if vm.name in seen:
+                raise ValueError(f"the export of {moment.isoformat()} names {vm.name} twice")
+            seen[vm.name] = vm.host
+        for name in list(open_at):
+            placement = open_at[name]
+            if seen.get(name) != placement.host:
+                placements.append(Placement(placement.vm, placement.host, placement.start, moment))
+                del open_at[name]
+        for name, host in seen.items():
+            if name not in open_at:
+                open_at[name] = Placement(name, host, moment)
+    placements.extend(open_at.values())
+    placements.sort(key=lambda p: (p.vm, p.start))
+    return placements
