@@ -169,8 +169,11 @@ def test_virtual_cores_are_capped_at_the_physical_ones() -> None:
 
 
 def test_rate_by_the_sockets_the_server_model_takes() -> None:
-    """The PVU table rates an Intel Xeon by the sockets its server model takes: 70 for up to
-    2, 100 for 4, 120 for more; unknown, the highest (License Metric Tool's default)."""
+    """IBM, "PVU requirement for new Intel Xeon (Nehalem EX)": "For servers with a maximum of 2
+    sockets per server possible, … 70 PVUs per processor core. For servers with a maximum of 4
+    sockets per server, 100 … for servers with a maximum of 8 sockets per server, 120".  A 2 ×
+    10-core host is 1,400, 2,000 or 2,400 PVUs by its model; unknown, the highest (License
+    Metric Tool's default)."""
     table = shipped_pvu_table()
     rates = [
         ibm.pvu_full_capacity(Host("h", 2, 10, XEON, max_sockets=m), table).pvus for m in (2, 4, 8)
