@@ -98,6 +98,14 @@ def build_parser() -> argparse.ArgumentParser:
     tail = ledger_sub.add_parser("tail", help="print the newest entries")
     _db_arg(tail)
     tail.add_argument("-n", type=int, default=20)
+    reveal = ledger_sub.add_parser(
+        "reveal",
+        help="open one committed personal field to a vendor (auditors; recorded with the reason)",
+    )
+    _auth_args(reveal)
+    reveal.add_argument("commitment", help="the commitment's 64 hex digits, as a bundle shows it")
+    reveal.add_argument("--reason", required=True, help="why it is revealed, and to whom")
+    reveal.add_argument("--out", required=True, help="the opening file to hand over (JSON)")
 
     licenses = sub.add_parser("licenses", help="list licenses with seats used and free")
     _db_arg(licenses)
@@ -286,6 +294,9 @@ def build_parser() -> argparse.ArgumentParser:
     ver.add_argument("bundle", help="the bundle folder or its .zip")
     ver.add_argument("--pubkey", default="", help="the Ed25519 public key (PEM) you pinned")
     ver.add_argument("--previous", default="", help="the previous report's manifest.json")
+    ver.add_argument(
+        "--opening", default="", help="an opening file: check it opens a commitment in the bundle"
+    )
 
     _audit_parser(sub)
 

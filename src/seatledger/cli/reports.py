@@ -111,7 +111,11 @@ def cmd_verify(args: argparse.Namespace) -> int:
             sig = Path(args.previous).with_name(verify_bundle.SIGNATURE)
             old_sig = sig.read_bytes() if sig.is_file() else None
         result = verify(
-            Path(args.bundle), pubkey=pinned, previous_manifest=old, previous_signature=old_sig
+            Path(args.bundle),
+            pubkey=pinned,
+            previous_manifest=old,
+            previous_signature=old_sig,
+            opening=Path(args.opening).read_bytes() if args.opening else None,
         )
     except (verify_bundle.BundleError, OSError) as exc:
         raise KnownError(f"Cannot verify {args.bundle}: {exc}") from None

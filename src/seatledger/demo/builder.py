@@ -6,7 +6,7 @@ rows go in with ``executemany`` of tuples in chunks.  Every ledger entry holds t
 values the services' own builders make (:mod:`seatledger.services.core.snapshots`,
 :func:`~seatledger.services.seats.service.assigned`,
 :func:`~seatledger.services.directory.service.left`), its body is made by
-:func:`~seatledger.domain.ledger.make_body` and the entries are linked by
+:func:`~seatledger.domain.ledger.committed_body` and the entries are linked by
 :func:`~seatledger.domain.ledger.chain`, as :func:`seatledger.store.ledger_store.append` links
 one, so the ledger verifies and reads like a year of real use.  Every seat passes the rule the
 seat service applies (:func:`~seatledger.domain.licensing.check_assignment`); the few licenses
@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import hashlib
 import heapq
 import math
 import multiprocessing
@@ -42,13 +43,15 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from seatledger.demo.inventory import add_inventory
+from seatledger.domain.canonical import canonical_bytes
+from seatledger.domain.commitments import Opening
 from seatledger.domain.ledger import (
     GENESIS_HASH,
     Chained,
     StoredEntry,
     Unchained,
     chain,
-    make_body,
+    committed_body,
 )
 from seatledger.domain.licensing import LimitState, Metric, check_assignment, units_for_device
 from seatledger.domain.merkle import BLOCK, Frontier, leaf_hash
@@ -63,6 +66,7 @@ from seatledger.services.operators.session import DEMO_KEY, ORGANIZATION_KEY
 from seatledger.services.seats.service import assigned
 from seatledger.store.bulk import Bulk
 from seatledger.store.db import Database, building, to_url
+from seatledger.store.ledger_store import COMMITMENT_KEY
 
 ORGANIZATION = "Fabrikam Engineering"
 EMAIL_DOMAIN = "fabrikam.example"
@@ -1040,8 +1044,14 @@ class _Planner:
 _GENERIC, _ASSIGNED, _RELEASED, _LEFT_ORG = range(4)
 
 
-def _entries(specs: Sequence[tuple[Any, ...]]) -> Iterator[Unchained]:
-    """The entries of a batch of queued specs, with their canonical bodies.
+# The demo's commitment key: a constant, so a seed still builds the same ledger, and stored in
+# the database like any other (a demo's people are invented; nothing real is hidden by it).
+DEMO_COMMITMENT_KEY = hashlib.sha256(b"seatledger demo commitment key").digest()
+
+
+def _entries(specs: Sequence[tuple[Any, ...]], openings: list[Opening]) -> Iterator[Unchained]:
+    """The entries of a batch of queued specs, with their canonical bodies (personal fields
+    committed as ledger_store.append commits them; what they hide is added to ``openings``).
 
     A spec is (seq, ts, operator index, action, entity type, entity id, reason, shape, data); the
     before/after values are built here by the services' own builders.
@@ -1069,8 +1079,9 @@ def _entries(specs: Sequence[tuple[Any, ...]]) -> Iterator[Unchained]:
         else:
             before, after = data
         name, _, role = OPERATORS[actor - 1]
-        body = make_body(
+        body, hidden = committed_body(
             seq=seq,
+            key=DEMO_COMMITMENT_KEY,
             ts=ts,
             operator=name,
             role=role.value,
@@ -1081,6 +1092,7 @@ def _entries(specs: Sequence[tuple[Any, ...]]) -> Iterator[Unchained]:
             before=before,
             after=after,
         )
+        openings.extend(hidden)
         yield seq, ts, name, action, entity_type, entity_id, body
 
 
@@ -1097,20 +1109,26 @@ class _Chain:
     def add(self, specs: Sequence[tuple[Any, ...]]) -> _Made:
         """The next batch as stored rows (:class:`StoredEntry` order), the Merkle block roots
         it completes and the tree's right edge after it, as ledger_store.append keeps them."""
-        rows = chain(_entries(specs), self.prev)
+        openings: list[Opening] = []
+        rows = chain(_entries(specs, openings), self.prev)
         self.prev = rows[-1][-1]
         edge, blocks = self.edge, []
         for row in rows:
             block = edge.append(leaf_hash(row[-1]))
             if block is not None:
                 blocks.append((row[0] // BLOCK - 1, block))
-        return _Made(rows, blocks, edge.to_bytes())
+        hidden = [
+            (o.commitment, o.entity_type, o.entity_id, o.field, canonical_bytes(o.value).decode())
+            for o in openings
+        ]
+        return _Made(rows, blocks, edge.to_bytes(), hidden)
 
 
 class _Made(NamedTuple):
     rows: list[Chained]
     blocks: list[tuple[int, bytes]]
     edge: bytes
+    openings: list[tuple[str, str, str, str, str]]
 
 
 _worker_chain = _Chain()  # a worker process's chain; its one worker takes the batches in order
@@ -1185,6 +1203,7 @@ class _Builder:
         self.chain = _Chain()
         self.pending: deque[Future[_Made] | _Made] = deque()
         self.edge = b""
+        self.committed: set[str] = set()
         self.created: list[tuple[int, int, int, int]] = []
 
     def write_rows(self) -> None:
@@ -1330,11 +1349,17 @@ class _Builder:
     def _write_entries(self) -> None:
         """Write the oldest batch of made entries."""
         work = self.pending.popleft()
-        rows, blocks, self.edge = work.result() if isinstance(work, Future) else work
+        rows, blocks, self.edge, openings = work.result() if isinstance(work, Future) else work
         self.head = rows[-1][-1]
         self.out.insert("ledger_entry", _LEDGER_COLUMNS, rows)
         if blocks:
             self.out.insert("ledger_block", "idx, hash", blocks)
+        fresh = [o for o in openings if o[0] not in self.committed]
+        if fresh:
+            self.committed.update(o[0] for o in fresh)
+            self.out.insert(
+                "ledger_commitment", "commitment, entity_type, entity_id, field, value", fresh
+            )
         self.progress(rows[-1][0], self.total)
 
     def _events(self) -> Iterator[tuple[int, ...]]:
@@ -1362,6 +1387,7 @@ class _Builder:
         self.out.insert(
             "ledger_head", "id, size, head, frontier", [(1, self.seq, self.head, self.edge)]
         )
+        self.out.insert("setting", "key, value", [(COMMITMENT_KEY, DEMO_COMMITMENT_KEY.hex())])
         self.out.advance_sequences(("seat_assignment",))
         self.counts.entries = self.seq
 

@@ -24,6 +24,7 @@ from enum import Enum
 from typing import Any, NamedTuple, TypedDict, Unpack
 
 from seatledger.domain.canonical import canonical_bytes
+from seatledger.domain.commitments import PERSONAL_FIELDS, Opening, commit_fields
 
 DOMAIN_TAG = b"seatledger/ledger/v1\x00"
 GENESIS_HASH = bytes(32)
@@ -96,6 +97,34 @@ def make_body(*, seq: int, **entry: Unpack[NewEntry]) -> bytes:
             },
         }
     )
+
+
+def committed_body(
+    *, seq: int, key: bytes | None, **entry: Unpack[NewEntry]
+) -> tuple[bytes, list[Opening]]:
+    """The canonical body of a new entry with its personal fields committed under ``key``
+    (see :mod:`seatledger.domain.commitments`), and what each commitment hides.
+
+    Without a key (no personal field could be written) it is :func:`make_body`.
+    """
+    entity_type, entity_id = entry["entity_type"], entry["entity_id"]
+    if key is None or entity_type not in PERSONAL_FIELDS:
+        return make_body(seq=seq, **entry), []
+    before, hidden_before = commit_fields(key, entity_type, entity_id, entry["before"])
+    after, hidden_after = commit_fields(key, entity_type, entity_id, entry["after"])
+    body = make_body(
+        seq=seq,
+        ts=entry["ts"],
+        operator=entry["operator"],
+        role=entry["role"],
+        action=entry["action"],
+        entity_type=entity_type,
+        entity_id=entity_id,
+        reason=entry["reason"],
+        before=before,
+        after=after,
+    )
+    return body, hidden_before + hidden_after
 
 
 def _json_str(value: str) -> str:

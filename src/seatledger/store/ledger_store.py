@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from typing import Unpack
+import json
+import secrets
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, Unpack
 
 from sqlalchemy import Connection, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from seatledger.domain.ledger import GENESIS_HASH, NewEntry, StoredEntry, chain, make_body
+from seatledger.domain.canonical import canonical_bytes
+from seatledger.domain.commitments import PERSONAL_FIELDS, Opening
+from seatledger.domain.ledger import GENESIS_HASH, NewEntry, StoredEntry, chain, committed_body
 from seatledger.domain.merkle import BLOCK, Frontier, StoredTree, leaf_hash
 from seatledger.errors import LedgerIntegrityError
-from seatledger.store.models import LedgerBlock, LedgerEntry, LedgerHead
+from seatledger.store.models import LedgerBlock, LedgerCommitment, LedgerEntry, LedgerHead, Setting
+
+COMMITMENT_KEY = "commitment_key"  # a setting: the local key behind the ledger's commitments
 
 STREAM_BATCH = 20_000
 
@@ -46,7 +52,9 @@ def append(session: Session, **new: Unpack[NewEntry]) -> int:
     size, prev = (0, GENESIS_HASH) if recorded is None else (int(recorded[0]), bytes(recorded[1]))
     stored_edge = None if recorded is None or recorded[2] is None else bytes(recorded[2])
     seq = size + 1
-    body = make_body(seq=seq, **new)
+    key = commitment_key(session) if new["entity_type"] in PERSONAL_FIELDS else None
+    body, openings = committed_body(seq=seq, key=key, **new)
+    keep_openings(session, openings)
     ts, operator, action = new["ts"], new["operator"], new["action"]
     (row,) = chain([(seq, ts, operator, action, new["entity_type"], new["entity_id"], body)], prev)
     entry = StoredEntry(*row)
@@ -88,6 +96,46 @@ def append(session: Session, **new: Unpack[NewEntry]) -> int:
         )
     session.flush()
     return seq
+
+
+def commitment_key(session: Session) -> bytes:
+    """The local key whose HMACs salt the ledger's commitments (made on first use)."""
+    stored = session.get(Setting, COMMITMENT_KEY)
+    if stored is None:
+        stored = Setting(key=COMMITMENT_KEY, value=secrets.token_hex(32))
+        session.add(stored)
+        session.flush()
+    return bytes.fromhex(stored.value)
+
+
+def keep_openings(session: Session, openings: Iterable[Opening]) -> None:
+    """Record what new commitments hide (one row per commitment)."""
+    for opening in openings:
+        if session.get(LedgerCommitment, opening.commitment) is None:
+            session.add(
+                LedgerCommitment(
+                    commitment=opening.commitment,
+                    entity_type=opening.entity_type,
+                    entity_id=opening.entity_id,
+                    field=opening.field,
+                    value=canonical_bytes(opening.value).decode(),
+                )
+            )
+
+
+def opened_values(session: Session, commitments: Iterable[str]) -> dict[str, Any]:
+    """The values the given commitments hide, where they are still kept."""
+    wanted = sorted(set(commitments))
+    found: dict[str, Any] = {}
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        rows = session.execute(
+            select(LedgerCommitment.commitment, LedgerCommitment.value).where(
+                LedgerCommitment.commitment.in_(chunk)
+            )
+        )
+        found.update({digest: json.loads(value) for digest, value in rows})
+    return found
 
 
 def frontier(session: Session, size: int) -> Frontier:

@@ -240,6 +240,21 @@ class LedgerHead(Base):
     frontier: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
 
 
+class LedgerCommitment(Base):
+    """What one committed personal field of the ledger hides (domain.commitments): kept for
+    the organization's own screens and for opening it to a vendor.  Deleting a row erases the
+    value from the readable history; the chain still verifies."""
+
+    __tablename__ = "ledger_commitment"
+    __table_args__ = (Index("ix_ledger_commitment_entity", "entity_type", "entity_id"),)
+
+    commitment: Mapped[str] = mapped_column(String(64), primary_key=True)
+    entity_type: Mapped[str] = mapped_column(String(64))
+    entity_id: Mapped[str] = mapped_column(String(64))
+    field: Mapped[str] = mapped_column(String(64))
+    value: Mapped[str] = mapped_column(Text)  # canonical JSON of the value
+
+
 class LedgerBlock(Base):
     """The Merkle root of each complete block of 32 ledger entries (append-only, like the
     ledger): proofs over millions of entries are built from these and the entries themselves."""

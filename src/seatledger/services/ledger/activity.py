@@ -9,10 +9,12 @@ from typing import Any
 
 from sqlalchemy import select
 
+from seatledger.domain.commitments import commitments_in, opened
 from seatledger.errors import NotFoundError
 from seatledger.services.core.context import Context
 from seatledger.services.core.tables import Row, TableColumn, titles
 from seatledger.services.ledger.verify import decode_body, summarize
+from seatledger.store import ledger_store
 from seatledger.store.models import LedgerEntry, LedgerHead
 
 
@@ -93,8 +95,15 @@ class ActivityQuery:
         ).where(LedgerEntry.seq.in_(list(keys)))
         out: dict[int, Row] = {}
         with self._ctx.read() as session:
-            for seq, ts, operator, action, entity, entity_id, body in session.execute(query):
-                decoded = decode_body(bytes(body))
+            rows = session.execute(query).all()
+            bodies = [decode_body(bytes(row[-1])) for row in rows]
+            values = ledger_store.opened_values(
+                session, (c for body in bodies for c in commitments_in(body))
+            )
+            for (seq, ts, operator, action, entity, entity_id, _), raw in zip(
+                rows, bodies, strict=True
+            ):
+                decoded = opened(raw, values)
                 label = f"{entity} {entity_id}".strip()
                 out[seq] = (
                     seq,
@@ -120,10 +129,15 @@ def ledger_entry(ctx: Context, seq: int) -> dict[str, Any]:
                 LedgerEntry.seq == seq
             )
         ).first()
-    if row is None:
-        raise NotFoundError(f"Ledger entry {seq} does not exist.")
+        if row is None:
+            raise NotFoundError(f"Ledger entry {seq} does not exist.")
+        body = decode_body(bytes(row.body))
+        values = ledger_store.opened_values(session, commitments_in(body))
     return {
-        "entry": decode_body(bytes(row.body)),
+        # Committed personal fields as the organization sees them (the stored body, which is
+        # what was hashed, holds {"commit": …} there).
+        "entry": opened(body, values),
+        "committed": sorted(commitments_in(body)),
         "prev_hash": bytes(row.prev_hash).hex(),
         "hash": bytes(row.hash).hex(),
     }

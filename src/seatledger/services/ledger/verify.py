@@ -10,8 +10,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from seatledger.domain.ledger import Failure, Problem, Verdict, verify_chain
+from seatledger.errors import PermissionDenied
 from seatledger.progress import Progress
+from seatledger.services.core.context import Context
 from seatledger.services.core.forking import can_fork, die_with_parent
+from seatledger.services.ledger.reveal import Revealed, reveal
 from seatledger.services.ledger.tree import check_tree
 from seatledger.store import ledger_store
 from seatledger.store.db import Database
@@ -22,8 +25,9 @@ PARALLEL_FROM = 200_000  # below this, forking a second process costs more than 
 class LedgerService:
     """The ledger of one open database, as the window and the command line check it."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, ctx: Context | None = None) -> None:
         self._db = db
+        self._ctx = ctx
 
     def size(self) -> int:
         """How many entries the head records (one read, however long the ledger)."""
@@ -33,6 +37,12 @@ class LedgerService:
     def verify(self, progress: Progress | None = None) -> Verdict:
         """Check every link of the ledger; see :func:`verify`."""
         return verify(self._db, progress)
+
+    def reveal(self, commitment: str, reason: str) -> Revealed:
+        """Open one committed personal field; see :func:`.reveal.reveal`."""
+        if self._ctx is None:
+            raise PermissionDenied("Sign in to reveal a committed value.")
+        return reveal(self._ctx, commitment, reason)
 
 
 def verify(db: Database, progress: Progress | None = None) -> Verdict:

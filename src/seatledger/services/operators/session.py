@@ -74,7 +74,7 @@ class Services:
         self.dashboard.audits_due = count_due
         self.alerts = AlertService(self.ctx)  # runs the alert rules after every change
         self.reads = Reads(self.ctx)
-        self.ledger = LedgerService(self.ctx.db)
+        self.ledger = LedgerService(self.ctx.db, self.ctx)
         self.settings = SettingsService(self.ctx)
         self.renewals = RenewalService(self.ctx)
 

@@ -10,11 +10,13 @@ rest of the organization:
 - this audit's steps and those of the vendor's earlier audits, the data settings (they shape the
   position), the signing identities (created, imported or rotated with the old key's
   endorsement), and the creation and role changes of every operator who wrote one of those
-  entries.
+  entries;
+- the entries of the people and devices holding those seats: their names, e-mail addresses,
+  employee numbers and host names are salted commitments (:mod:`seatledger.domain.commitments`),
+  so the vendor sees when a holder joined or left, and a pseudonym.
 
-People and devices are not disclosed as entries: the bundle's CSVs name them by pseudonym.  The
-entries are proved against the signed Merkle root with one multiproof, so the bundle grows with
-what it discloses, not with the ledger.
+The entries are proved against the signed Merkle root with one multiproof, so the bundle grows
+with what it discloses, not with the ledger.
 
 Entries written before personal fields were committed may still carry names typed by their
 authors (a reason naming a colleague, a file named after another vendor): their content is
@@ -69,6 +71,8 @@ def plan(
     pids = sorted(set(product_ids))
     licenses = set(_ids(session, select(Entitlement.id).where(Entitlement.product_id.in_(pids))))
     seats = _ids_in(session, SeatAssignment.id, SeatAssignment.entitlement_id, licenses)
+    holders = _ids_in(session, SeatAssignment.person_id, SeatAssignment.entitlement_id, licenses)
+    machines = _ids_in(session, SeatAssignment.device_id, SeatAssignment.entitlement_id, licenses)
     installs = (
         select(Installation.import_id)
         .join(SoftwareTitle, SoftwareTitle.id == Installation.title_id)
@@ -83,6 +87,10 @@ def plan(
         "product": {str(p) for p in pids},
         "entitlement": {str(i) for i in licenses},
         "seat": {str(i) for i in seats},
+        # The seats' holders: when they joined, left or moved (names are commitments; an
+        # older entry naming them is withheld).
+        "person": {str(i) for i in holders},
+        "device": {str(i) for i in machines},
         "import": {str(i) for i in imports},
         # This audit and the vendor's earlier ones (their signatures name the checkpoints).
         "audit": {str(audit_id)}

@@ -22,6 +22,7 @@ def verify(
     pubkey: bytes | None = None,
     previous_manifest: bytes | None = None,
     previous_signature: bytes | None = None,
+    opening: bytes | None = None,
 ) -> vb.Result:
     """Verify the bundle at ``path`` (folder or zip); see :func:`verify_bundle.verify`.
 
@@ -33,6 +34,7 @@ def verify(
         pubkey=pubkey,
         previous_manifest=previous_manifest,
         previous_signature=previous_signature,
+        opening=opening,
     )
     if not result.manifest:
         return result

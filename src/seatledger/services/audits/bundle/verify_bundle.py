@@ -832,6 +832,44 @@ def _check_continuity(
             result.add(f"extends {name}", True, f"it is the checkpoint this bundle proves ({n})")
 
 
+COMMIT_TAG = b"seatledger/commit/v1\x00"
+
+
+def check_opening(result: Result, bundle: Bundle, opening: bytes) -> None:
+    """An opening the organization handed over reveals the value of a commitment that a
+    disclosed entry holds: SHA-256("seatledger/commit/v1" 0x00 || salt || canonical JSON of the
+    value) must equal it.  Nothing else of the entry, or of anyone else, is revealed."""
+    name = "opening"
+    try:
+        document = json.loads(opening)
+        digest = str(document["commitment"])
+        salt = bytes.fromhex(document["salt"])
+        value = document["value"]
+    except (ValueError, KeyError, TypeError):
+        result.add(name, False, "the opening is not a seatledger-opening/1 document")
+        return
+    canonical = json.dumps(
+        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    ).encode()
+    if hashlib.sha256(COMMIT_TAG + salt + canonical).hexdigest() != digest:
+        result.add(name, False, f"the value and salt do not open commitment {digest[:16]}…")
+        return
+    needle = b'{"commit":"%s"}' % digest.encode()
+    with bundle.open(LEDGER) as handle:
+        held = [
+            int(match.group(1))
+            for line in handle
+            if needle in line and (match := _DISCLOSED.match(line)) is not None
+        ]
+    if not held:
+        result.add(name, False, f"no disclosed entry holds commitment {digest[:16]}…")
+        return
+    entries = ", ".join(str(seq) for seq in held[:5]) + ("…" if len(held) > 5 else "")
+    result.add(
+        name, True, f"{document.get('field', 'the field')} is {value!r} in entries {entries}"
+    )
+
+
 def _line_of(handle: IO[bytes], seq: int) -> int | None:
     """Whether entry ``seq`` comes later in the file (then the ledger is reordered, not short)."""
     prefix = b'{"seq":%d,' % seq
@@ -848,6 +886,7 @@ def verify(
     previous_manifest: bytes | None = None,
     previous_signature: bytes | None = None,
     progress: Callable[[int], None] | None = None,
+    opening: bytes | None = None,
 ) -> Result:
     """Run every check on the bundle at ``path`` (a folder or a zip).
 
@@ -857,6 +896,7 @@ def verify(
         previous_manifest: the manifest.json of the previous report, as kept by the vendor.
         previous_signature: that manifest's manifest.sig, checked with the same key when given.
         progress: called with the number of ledger entries checked so far.
+        opening: an opening of one commitment (``seatledger ledger reveal``) to check.
 
     Raises:
         BundleError: the bundle cannot be read at all.
@@ -904,6 +944,8 @@ def verify(
         if result.manifest.get("format") == FORMAT:
             kept = [(label, point, kept_root) for label, point in previous]
             check_disclosed(result, bundle, kept, progress)
+            if opening is not None:
+                check_opening(result, bundle, opening)
             return result
         stated = _checkpoint(result.manifest.get("previous_checkpoint"), MANIFEST)
         if stated is not None:
@@ -940,6 +982,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("bundle", type=Path, help="the bundle folder or .zip")
     parser.add_argument("--pubkey", type=Path, help="the Ed25519 public key (PEM) you pinned")
     parser.add_argument("--previous", type=Path, help="the manifest.json of the previous report")
+    parser.add_argument(
+        "--opening", type=Path, help="an opening of one commitment the organization gave you"
+    )
     args = parser.parse_args(argv)
     try:
         pinned = args.pubkey.read_bytes() if args.pubkey else None
@@ -949,7 +994,11 @@ def main(argv: list[str] | None = None) -> int:
             sig_path = args.previous.with_name(SIGNATURE)
             old_sig = sig_path.read_bytes() if sig_path.is_file() else None
         result = verify(
-            args.bundle, pubkey=pinned, previous_manifest=old, previous_signature=old_sig
+            args.bundle,
+            pubkey=pinned,
+            previous_manifest=old,
+            previous_signature=old_sig,
+            opening=args.opening.read_bytes() if args.opening else None,
         )
     except (BundleError, OSError, zipfile.BadZipFile) as exc:
         sys.stderr.write(f"cannot verify: {exc}\n")

@@ -1,0 +1,126 @@
+"""Personal fields enter the ledger as salted commitments, so an entry can be shown without them.
+
+A ledger entry is hashed over its exact body, so a name written in it can never be hidden again
+without breaking the chain.  Instead, the personal fields of what an entry records (a person's
+name, e-mail address and employee number, a device's host name, an operator's full name) are
+written as ``{"commit": "<64 hex>"}``::
+
+    salt       = HMAC-SHA256(commitment key, "<entity type>/<entity id>/<field>")
+    commitment = SHA-256("seatledger/commit/v1" 0x00 || salt || canonical JSON of the value)
+
+The value and its salt stay in the organization's database (``ledger_commitment`` holds the
+values, the key is a local setting); the entry, its hash and its inclusion proof can be shown to
+anyone, who sees a pseudonym.  Opening one commitment (its value and salt) proves that value to
+whoever holds the entry, and reveals nothing of any other field: every salt is a different HMAC.
+The same person's field keeps one salt, so the same value gives the same pseudonym in every
+entry, and a vendor can follow a person across entries without learning who it is.  Deleting a
+value from ``ledger_commitment`` erases it from the ledger's readable history while the chain
+still verifies.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from seatledger.domain.canonical import canonical_bytes
+
+TAG = b"seatledger/commit/v1\x00"
+KEY = "commitment"  # the JSON key of a committed value: {"commit": "<hex>"}
+
+PERSONAL_FIELDS: Mapping[str, tuple[str, ...]] = {
+    "person": ("name", "email", "employee_id"),
+    "device": ("hostname",),
+    "operator": ("full_name",),
+}
+"""Per entity type, the fields of ``before``/``after`` that are committed, never written out."""
+
+
+@dataclass(frozen=True, slots=True)
+class Opening:
+    """What a commitment hides: whose field it is and its value."""
+
+    commitment: str  # 64 hex digits
+    entity_type: str
+    entity_id: str
+    field: str
+    value: Any
+
+
+def salt(key: bytes, entity_type: str, entity_id: str, field: str) -> bytes:
+    """The salt of one field of one entity (an HMAC of its name under the local key)."""
+    return hmac.digest(key, f"{entity_type}/{entity_id}/{field}".encode(), "sha256")
+
+
+def commitment(salt_bytes: bytes, value: Any) -> str:
+    """The commitment to ``value`` under ``salt_bytes`` (hex)."""
+    return hashlib.sha256(TAG + salt_bytes + canonical_bytes(value)).hexdigest()
+
+
+def is_commitment(value: Any) -> bool:
+    """Whether ``value`` is a committed field as an entry body holds it."""
+    return (
+        isinstance(value, dict)
+        and len(value) == 1
+        and isinstance(value.get("commit"), str)
+        and len(value["commit"]) == 64
+    )
+
+
+def commit_fields(
+    key: bytes, entity_type: str, entity_id: str, payload: Any
+) -> tuple[Any, list[Opening]]:
+    """``payload`` (an entry's before or after) with its personal fields committed.
+
+    Empty values (None, "") are written as they are: there is nothing to hide, and an empty
+    e-mail must stay visibly empty.
+    """
+    fields = PERSONAL_FIELDS.get(entity_type, ())
+    if not fields or not isinstance(payload, dict):
+        return payload, []
+    out = dict(payload)
+    openings: list[Opening] = []
+    for name in fields:
+        value = out.get(name)
+        if value is None or value == "" or is_commitment(value):
+            continue
+        digest = commitment(salt(key, entity_type, entity_id, name), value)
+        out[name] = {"commit": digest}
+        openings.append(Opening(digest, entity_type, entity_id, name, value))
+    return out, openings
+
+
+def opened(value: Any, values: Mapping[str, Any]) -> Any:
+    """``value`` with each commitment replaced by its value where ``values`` knows it (for the
+    organization's own screens); an unknown (or erased) one is shown as a pseudonym."""
+    if is_commitment(value):
+        digest = value["commit"]
+        return values[digest] if digest in values else f"C-{digest[:16]}"
+    if isinstance(value, dict):
+        return {k: opened(v, values) for k, v in value.items()}
+    if isinstance(value, list):
+        return [opened(v, values) for v in value]
+    return value
+
+
+def commitments_in(value: Any) -> list[str]:
+    """Every commitment (hex) found in a decoded body."""
+    if is_commitment(value):
+        return [value["commit"]]
+    if isinstance(value, dict):
+        return [c for v in value.values() for c in commitments_in(v)]
+    if isinstance(value, list):
+        return [c for v in value for c in commitments_in(v)]
+    return []
+
+
+def check_opening(digest: str, salt_hex: str, value: Any) -> bool:
+    """Whether ``value`` under ``salt_hex`` opens ``digest`` (what a vendor checks)."""
+    try:
+        salt_bytes = bytes.fromhex(salt_hex)
+    except ValueError:
+        return False
+    return hmac.compare_digest(commitment(salt_bytes, value), digest)

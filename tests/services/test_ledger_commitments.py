@@ -1,0 +1,90 @@
+"""Names never enter the ledger in the clear: committed, shown to the organization, erasable,
+and opened to a vendor one at a time by an auditor, with a reason, on the record (both engines)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+
+from conftest import last_entry
+from seatledger.domain.commitments import check_opening
+from seatledger.domain.roles import Role
+from seatledger.errors import NotFoundError, PermissionDenied, ValidationError
+from seatledger.services.directory.service import PersonInput
+from seatledger.services.ledger import activity
+from seatledger.services.ledger import verify as ledger
+from seatledger.services.operators.session import Services
+
+
+def _stored_body(admin: Services, seq: int) -> bytes:
+    with admin.db.engine.connect() as conn:
+        body = conn.execute(text("SELECT body FROM ledger_entry WHERE seq = :s"), {"s": seq})
+        return bytes(body.scalar_one())
+
+
+def test_a_new_persons_name_is_a_commitment_the_organization_still_reads(
+    admin: Services,
+) -> None:
+    person = admin.directory.add_person(PersonInput("E042", "Nia Murphy", "nia@example.com"))
+    entry = last_entry(admin.db)
+    seq = entry["seq"]
+    stored = _stored_body(admin, seq)
+    for clear in (b"Nia Murphy", b"nia@example.com", b"E042"):
+        assert clear not in stored
+    assert entry["after"]["name"]["commit"]
+    # What the activity page and the entry dialog show: the names, opened from what is kept.
+    row = activity.ActivityQuery(admin.ctx).rows([seq])[seq]
+    assert "Nia Murphy" in row[-1]
+    shown = activity.ledger_entry(admin.ctx, seq)
+    assert shown["entry"]["what"]["after"]["email"] == "nia@example.com"
+    assert len(shown["committed"]) == 3
+    # Erasing the kept values (a person's right to erasure) leaves a verifying chain and
+    # pseudonyms where the names were.
+    with admin.db.engine.begin() as conn:
+        conn.execute(
+            text("DELETE FROM ledger_commitment WHERE entity_type = 'person' AND entity_id = :i"),
+            {"i": str(person)},
+        )
+    assert ledger.verify(admin.db).ok
+    shown = activity.ledger_entry(admin.ctx, seq)
+    assert shown["entry"]["what"]["after"]["name"].startswith("C-")
+
+
+def test_an_auditor_opens_one_commitment_with_a_reason_and_it_is_recorded(
+    admin: Services, as_role: Callable[[Role], Services]
+) -> None:
+    admin.directory.add_person(PersonInput("E042", "Nia Murphy", "nia@example.com"))
+    after: dict[str, Any] = last_entry(admin.db)["after"]
+    digest = after["name"]["commit"]
+    auditor = as_role(Role.AUDITOR)
+    revealed = auditor.ledger.reveal(digest, "Vendor dispute 2026-44: who holds seat 12")
+    assert revealed.value == "Nia Murphy"
+    assert check_opening(digest, revealed.salt, "Nia Murphy")
+    # The salt opens this field only: the e-mail's commitment is not opened by it.
+    assert not check_opening(after["email"]["commit"], revealed.salt, "nia@example.com")
+    document = json.loads(revealed.as_json())
+    assert document["value"] == "Nia Murphy"
+    assert document["commitment"] == digest
+    recorded = last_entry(admin.db)
+    assert recorded["action"] == "ledger.reveal"
+    assert recorded["operator"] == "op-auditor"
+    assert recorded["reason"] == "Vendor dispute 2026-44: who holds seat 12"
+    assert recorded["after"] == {
+        "commitment": digest,
+        "entity": recorded["after"]["entity"],
+        "field": "name",
+    }
+    assert "Nia" not in json.dumps(recorded)
+
+    with pytest.raises(PermissionDenied):
+        as_role(Role.VIEWER).ledger.reveal(digest, "curious")
+    with pytest.raises(ValidationError, match="reason"):
+        auditor.ledger.reveal(digest, "  ")
+    with pytest.raises(ValidationError, match="64 hexadecimal"):
+        auditor.ledger.reveal("abc", "why")
+    with pytest.raises(NotFoundError, match="not in this ledger"):
+        auditor.ledger.reveal("0" * 64, "why")
