@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import select, text
 
 from conftest import PASSWORD, last_entry, ledger_size
+from seatledger.domain.commitments import PERSONAL_FIELDS, is_commitment
 from seatledger.domain.licensing import Metric
 from seatledger.domain.roles import Role
 from seatledger.errors import (
@@ -29,6 +30,7 @@ from seatledger.services import details
 from seatledger.services.catalog.queries import EntitlementQuery
 from seatledger.services.catalog.service import EntitlementInput
 from seatledger.services.directory.service import DeviceInput, PersonInput
+from seatledger.services.ledger import activity
 from seatledger.services.ledger import verify as ledger
 from seatledger.services.operators import accounts as operators
 from seatledger.services.operators.session import Services
@@ -428,8 +430,13 @@ def test_every_write_is_one_attributed_ledger_entry(
         if expected.entity_id is not None:
             assert entry["entity_id"] == expected.entity_id, case
         assert entry["reason"] == expected.reason, case
-        assert entry["before"] == expected.before, case
-        assert entry["after"] | expected.after == entry["after"], (case, entry["after"])
+        # Personal fields are stored as commitments; the organization reads them opened.
+        shown = activity.ledger_entry(admin.ctx, entry["seq"])["entry"]["what"]
+        assert shown["before"] == expected.before, case
+        assert shown["after"] | expected.after == shown["after"], (case, shown["after"])
+        for personal in PERSONAL_FIELDS.get(entry["entity"], ()):
+            if (entry["after"] or {}).get(personal):
+                assert is_commitment(entry["after"][personal]), (case, personal)
         stamp = dt.datetime.strptime(entry["ts"], "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=dt.UTC)
         assert started <= stamp <= dt.datetime.now(dt.UTC), case
     assert ledger.verify(admin.db).ok
