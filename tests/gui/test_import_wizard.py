@@ -542,3 +542,40 @@ def test_a_cut_rlmstat_snapshot_shows_its_line_and_cannot_be_imported(
     assert problems.index(0, ProblemModel.COL_LINE).data(KEY_ROLE) == 74
     assert not wizard.button(QWizard.WizardButton.CommitButton).isEnabled()
     assert admin.imports.history() == []
+
+
+LICENSE_SERVERS = Path(__file__).parents[1] / "data"
+
+
+@pytest.mark.parametrize(
+    ("file", "layout", "format_name", "rows"),
+    [
+        # 7 checkouts (tests/ingest/test_lmx.py counts them).
+        (
+            "lmx/v4_9_one_server.txt",
+            "X-Formation LM-X lmxendutil -licstat output",
+            "X-Formation LM-X lmxendutil -licstat",
+            7,
+        ),
+    ],
+)
+def test_license_server_snapshots_are_previewed_and_imported_as_usage(
+    qtbot: QtBot,
+    open_wizard: Callable[..., ImportWizard],
+    *,
+    file: str,
+    layout: str,
+    format_name: str,
+    rows: int,
+) -> None:
+    path = LICENSE_SERVERS / file
+    wizard = open_wizard(path, Kind.USAGE)
+    assert layout in wizard.choose_page.layouts.text()
+    press(qtbot, wizard, QWizard.WizardButton.NextButton)
+    page = wizard.preview_page
+    shown = {name: label.text() for name, label in page.summary.items()}
+    assert (shown["Format"], shown["Rows"]) == (format_name, str(rows))
+    assert page.problem_count.text() == "No problems found"
+    press(qtbot, wizard, QWizard.WizardButton.CommitButton)
+    assert wizard.imported is not None
+    assert wizard.imported.inserted == rows

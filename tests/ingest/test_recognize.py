@@ -178,15 +178,19 @@ def _named(admin: Services, tmp_path: Path, text: str) -> str:
     return message
 
 
-def test_lmx_licstat_output_is_named_with_what_to_export_instead(
+def test_lmx_licstat_output_offered_as_another_kind_is_named_as_usage(
     admin: Services, tmp_path: Path
 ) -> None:
-    assert _named(admin, tmp_path, LMX_LICSTAT) == (
-        "server.txt is X-Formation LM-X 'lmxendutil -licstat' output (who holds which LM-X "
-        "feature at one moment), which SeatLedger does not import yet. Export the usage as a CSV "
-        "of sessions (user, feature, host, checkout, checkin), as X-Formation's License "
-        "Statistics does, and import that as usage."
+    # As usage it is read (tests/ingest/test_lmx.py); as purchases it is named.
+    path = tmp_path / "server.txt"
+    path.write_text(LMX_LICSTAT, encoding="utf-8")
+    with pytest.raises(ImportFileError) as refused:
+        admin.imports.preview(path, ImportOptions(Kind.ENTITLEMENTS))
+    assert str(refused.value) == (
+        "server.txt is X-Formation LM-X 'lmxendutil -licstat' output, which holds license "
+        "usage: import it as usage ('seatledger import usage FILE'), which reads its checkouts."
     )
+    assert admin.imports.preview(path, ImportOptions(Kind.USAGE)).records == 1
 
 
 def test_dsls_license_usage_output_is_named_with_what_to_export_instead(

@@ -61,6 +61,10 @@ class Snapshot:
     features: dict[str, tuple[int | None, int]]  # feature -> (issued or None, in use)
     servers: tuple[str, ...] = ()  # as "License server status:" names them (port@host, ...)
     notes: tuple[str, ...] = ()  # lines read one way of two; the import summary says them
+    # Where a file lists each server's features apart (LM-X, Sentinel RMS, DSLS): the features
+    # whose sessions it may close, per server as its checkouts name it.  Empty: every feature of
+    # ``features`` on every server of ``servers``.
+    by_server: dict[str, frozenset[str]] = field(default_factory=dict)
 
 
 @dataclass

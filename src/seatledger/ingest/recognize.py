@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 from seatledger.ingest.flexlm_log import looks_like_debug_log
+from seatledger.ingest.lmx import looks_like_licstat
 from seatledger.ingest.rlm import looks_like_rlmstat
 
 _FORMATS: tuple[tuple[re.Pattern[str], str], ...] = (
@@ -38,19 +39,6 @@ _FORMATS: tuple[tuple[re.Pattern[str], str], ...] = (
         "Reprise RLM output with no license pool or usage status ('rlmutil rlmhostid', "
         "'rlmutil -v' or 'rlmstat -avail' print none). Import the output of 'rlmutil rlmstat "
         "-a', which lists who uses which license",
-    ),
-    (
-        # 'lmxendutil -licstat': "LM-X End-user Utility v3.32", "LM-X License Server on
-        # 6200@lic01:", "Feature: F Version: V Vendor: D", "2 of 5 license(s) used:".
-        re.compile(
-            r"LM-X (?:End-user Utility|License Server)|lmxendutil"
-            r"|^\s*\d+ of \d+ license\(s\) used",
-            re.I | re.M,
-        ),
-        "X-Formation LM-X 'lmxendutil -licstat' output (who holds which LM-X feature at one "
-        "moment), which SeatLedger does not import yet. Export the usage as a CSV of sessions "
-        "(user, feature, host, checkout, checkin), as X-Formation's License Statistics does, and "
-        "import that as usage",
     ),
     (
         # 'lsmon': "Sentinel RMS Development Kit 9.1 Application Monitor", "[Contacting Sentinel
@@ -103,6 +91,11 @@ def unsupported_format(head: str) -> str | None:
             "a FlexNet (lmgrd or vendor daemon) debug log, which holds license usage: import it "
             "as usage ('seatledger import usage FILE'), which reads its checkouts, checkins and "
             "denials"
+        )
+    if looks_like_licstat(head):
+        return (
+            "X-Formation LM-X 'lmxendutil -licstat' output, which holds license usage: import "
+            "it as usage ('seatledger import usage FILE'), which reads its checkouts"
         )
     for pattern, description in _FORMATS:
         if pattern.search(head):

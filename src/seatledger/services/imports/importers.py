@@ -870,7 +870,21 @@ def _usage(
         bulk.execute("SELECT COUNT(*) FROM usage_session WHERE id > ?", (before_max,)).scalar() or 0
     )
     done.unchanged = done.rows - done.inserted
-    if snapshot is not None and snapshot.features:
+    if snapshot is not None and snapshot.by_server:
+        # Each server's own features only: a file cut before a server's later features, or a
+        # feature one server serves and another does not, closes nothing it did not list.
+        taken = bulk.stamp(snapshot.taken_at)
+        for server, listed in sorted(snapshot.by_server.items()):
+            if not listed:
+                continue
+            features = sorted(listed)
+            done.updated += bulk.execute(
+                "UPDATE usage_session SET checkin = ? WHERE checkin IS NULL AND import_id <> ? "
+                "AND checkout <= ? AND (seen_at IS NULL OR seen_at < ?) "
+                f"AND feature IN ({', '.join('?' * len(features))}) AND lower(server) = ?",
+                (taken, batch_id, taken, taken, *features, server.lower()),
+            ).rowcount
+    elif snapshot is not None and snapshot.features:
         # Checkouts an earlier snapshot of the same server showed that this one does not were
         # returned meanwhile; one that began after this snapshot was taken, or that a newer
         # snapshot showed (a newer file imported first), was not.  Another server's checkouts

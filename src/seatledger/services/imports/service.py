@@ -25,7 +25,7 @@ from sqlalchemy import Select, select
 from seatledger.domain import canonical
 from seatledger.domain.roles import Permission
 from seatledger.errors import KnownError, NotFoundError, ValidationError
-from seatledger.ingest import flexlm, flexlm_grants, flexlm_log, m365, rlm
+from seatledger.ingest import flexlm, flexlm_grants, flexlm_log, lmx, m365, rlm
 from seatledger.ingest.formats import FIELDS, Detection, Kind, detect
 from seatledger.ingest.recognize import unsupported_format
 from seatledger.ingest.records import (
@@ -34,6 +34,7 @@ from seatledger.ingest.records import (
     InstallRecord,
     Record,
     RowReader,
+    UsageRecord,
 )
 from seatledger.ingest.tabular import (
     FileFacts,
@@ -602,6 +603,23 @@ class ImportService:
                     None,
                     snapshot,
                 )
+            for looks_like, read, name in _SNAPSHOT_READERS:
+                if options.kind is Kind.USAGE and looks_like(head):
+                    snapshot, records = read(facts, problems)
+                    return _Opened(
+                        facts,
+                        options,
+                        problems,
+                        dates,
+                        name,
+                        "",
+                        [],
+                        None,
+                        records,
+                        None,
+                        None,
+                        snapshot,
+                    )
             if (other := unsupported_format(head)) is not None:
                 raise ImportFileError(f"{facts.path.name} is {other}.")
         if options.kind is Kind.USAGE and facts.kind == "csv" and flexlm.looks_like_lmstat(head):
@@ -705,6 +723,17 @@ class ImportService:
             grants=listing,
         )
 
+
+# License-server outputs read as snapshots, each told from its own lines: (recognizer, reader,
+# the format's name).
+_SNAPSHOT_READERS: tuple[
+    tuple[
+        Callable[[str], bool],
+        Callable[[FileFacts, list[Problem]], tuple[flexlm.Snapshot, Iterator[UsageRecord]]],
+        str,
+    ],
+    ...,
+] = ((lmx.looks_like_licstat, lmx.read_licstat, lmx.FORMAT_NAME),)
 
 REJECTED_LINES_LOGGED = 1000  # the ledger names the first lines; the file's hash covers all
 

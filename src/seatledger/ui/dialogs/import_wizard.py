@@ -108,6 +108,7 @@ def known_layouts(kind: Kind) -> str:
         names[:0] = [
             "FlexNet lmstat -a output",
             "Reprise RLM rlmstat -a output",
+            "X-Formation LM-X lmxendutil -licstat output",
             f"the {m365.FORMAT_NAME} report",
         ]
     if kind is Kind.GRANTS:

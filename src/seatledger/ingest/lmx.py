@@ -1,0 +1,339 @@
+"""Reading X-Formation LM-X ``lmxendutil -licstat`` output: who holds which feature, since when.
+
+lmxendutil prints, per license server (``LM-X License Server on 6200@lic01:``), a block per
+feature (``Feature: SolverPro Version: 2026.1 Vendor: CAEWORKS``, its dates and key type) that
+counts the licenses in use (``3 of 10 license(s) used:``) and lists each checkout: ``1 license(s)
+used by jdoe@cae-ws-12 [10.1.2.12]`` over ``Login time: 2026-03-03 08:10   Checkout time:
+2026-03-03 08:11`` and, where the license is shared, ``Shared on username: jdoe ...``.
+
+A snapshot must prove itself complete before it may close sessions an earlier one saw: every
+feature's checkouts must hold the licenses its count says are in use, and a checkout must have its
+times.  A line cut off is refused.  lmxendutil prints no time of its own: the snapshot is dated
+by the latest login or checkout time it shows (see :mod:`seatledger.ingest.snapshot_text`).
+
+A checkout's identity is the server (``host/port``), the feature, user, host and checkout minute;
+LM-X gives no handle, so two checkouts alike in all of these are numbered (``#2``).  The output
+has no last line of its own: a file cut between two blocks of one feature (two versions, two
+keys) would look whole, so the feature of the file's last block closes no earlier checkout.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from seatledger.ingest.flexlm import Snapshot
+from seatledger.ingest.records import UsageRecord
+from seatledger.ingest.snapshot_text import Handles, text_lines
+from seatledger.ingest.tabular import FileFacts, ImportFileError, Problem
+from seatledger.text import agree, plural
+
+FORMAT_NAME = "X-Formation LM-X lmxendutil -licstat"
+
+_SERVER = re.compile(r"^\s*LM-X License Server on (?P<port>\d+)@(?P<host>[^\s:@]+):\s*$", re.I)
+_NO_SERVER = re.compile(r"There are no license server\(s\) available", re.I)
+_FEATURE = re.compile(
+    r"^\s*Feature: (?P<feature>\S+) Version: (?P<version>\S+) Vendor: (?P<vendor>\S+)\s*$"
+)
+_IN_USE = re.compile(r"^\s*(?P<used>\d+) of (?P<total>\d+) license\(s\) used(?P<colon>:?)\s*$")
+_USED_BY = re.compile(
+    r"^\s*(?P<count>\d+) license\(s\) used by (?P<who>.+)@(?P<host>[^\s@\[\]]+)"
+    r"(?: \[[^\]]*\])?\s*$"
+)
+_TIME = r"\d{4}-\d{2}-\d{2} \d{1,2}:\d{2}"
+_TIMES = re.compile(
+    rf"^\s*Login time: (?P<login>{_TIME})\s+Checkout time: (?P<checkout>{_TIME})\s*$"
+)
+_SHARED = re.compile(r"^\s*Shared on [^:]+:")
+_SEPARATOR = re.compile(r"^\s*(?:-{8,}|\+{8,})\s*$")
+_LMX_LINE = re.compile(
+    r"LM-X End-user Utility|^\s*LM-X License Server on \d+@|^\s*Feature: \S+ Version: \S+ Vendor:"
+    r"|^\s*\d+ of \d+ license\(s\) used",
+    re.M,
+)
+_AGAIN = "save the whole output of 'lmxendutil -licstat' again"
+
+
+@dataclass
+class _Checkout:
+    line: int
+    user: str
+    host: str
+    units: int
+    login: dt.datetime | None = None
+    checkout: dt.datetime | None = None
+    times_line: int = 0
+
+
+@dataclass
+class _Block:
+    """One ``Feature:`` block while it is read."""
+
+    line: int
+    feature: str
+    version: str
+    vendor: str
+    server: str
+    in_use_line: int = 0
+    used: int = 0
+    issued: int = 0
+    checkouts: list[_Checkout] = field(default_factory=list)
+    damaged: bool = False  # a line of it was refused already
+
+
+def looks_like_licstat(head: str) -> bool:
+    """Whether a file's first lines are ``lmxendutil -licstat``'s: its banner, a server heading,
+    a feature line or a count of licenses used."""
+    return _LMX_LINE.search(head) is not None
+
+
+def read_licstat(
+    facts: FileFacts, problems: list[Problem]
+) -> tuple[Snapshot, Iterator[UsageRecord]]:
+    """The snapshot's time, servers and features, and its checkouts as open sessions.
+
+    Problems: a feature whose checkouts do not hold the licenses in use, a feature without its
+    count, a checkout without its times, a line that is not one lmxendutil writes where it stands,
+    a line cut off, values too long to store.
+
+    Raises:
+        ImportFileError: lmxendutil reached no license server, or no checkout dates the snapshot.
+    """
+    lines, whole = text_lines(facts)
+    name = facts.path.name
+    servers: list[str] = []
+    blocks: list[_Block] = []
+    server: str | None = None
+    block: _Block | None = None
+    checkout: _Checkout | None = None
+    for number, line in enumerate(lines, start=1):
+        if not whole and number == len(lines):
+            problems.append(
+                Problem(
+                    number,
+                    "line",
+                    line.strip(),
+                    f"is cut off: the file ends in the middle of it; {_AGAIN}",
+                )
+            )
+            if block is not None:
+                block.damaged = True
+            break
+        if not line.strip():
+            continue
+        if _NO_SERVER.search(line):
+            raise ImportFileError(
+                f"{name} line {number}: lmxendutil reached no license server ({line.strip()}); "
+                "the file holds no snapshot of who uses what."
+            )
+        if match := _SERVER.match(line):
+            server = f"{match['host']}/{match['port']}"
+            servers.append(f"{match['port']}@{match['host']}")
+            block, checkout = None, None
+            continue
+        if _SEPARATOR.match(line):
+            block, checkout = None, None
+            continue
+        if match := _FEATURE.match(line):
+            if server is None:
+                problems.append(
+                    Problem(
+                        number,
+                        "server",
+                        line.strip(),
+                        "follows no 'LM-X License Server on PORT@HOST:' line: the file was "
+                        f"edited or is cut at its start; {_AGAIN}",
+                    )
+                )
+                block = None
+                continue
+            block = _Block(number, match["feature"], match["version"], match["vendor"], server)
+            blocks.append(block)
+            checkout = None
+            continue
+        if block is None:
+            continue  # the banner, the server's version and uptime
+        if not block.in_use_line:
+            if match := _IN_USE.match(line):
+                block.in_use_line = number
+                block.used, block.issued = int(match["used"]), int(match["total"])
+            continue  # the feature's dates, key type and sharing
+        if match := _USED_BY.match(line):
+            checkout = _Checkout(number, match["who"].strip(), match["host"], int(match["count"]))
+            block.checkouts.append(checkout)
+            continue
+        if checkout is not None and checkout.checkout is None and (match := _TIMES.match(line)):
+            checkout.login = _moment(match["login"])
+            checkout.checkout = _moment(match["checkout"])
+            checkout.times_line = number
+            if checkout.login is None or checkout.checkout is None:
+                problems.append(Problem(number, "checkout time", line.strip(), "not a real date"))
+                block.damaged = True
+            continue
+        if checkout is not None and checkout.checkout is not None and _SHARED.match(line):
+            continue
+        problems.append(
+            Problem(
+                number,
+                "checkout",
+                line.strip(),
+                "is not a line of a checkout ('N license(s) used by user@host [address]', "
+                "'Login time: … Checkout time: …', 'Shared on …'); the file may be cut short "
+                "or edited",
+            )
+        )
+        block.damaged = True
+    records, notes, by_server = _records(blocks, problems)
+    features: dict[str, tuple[int | None, int]] = {}
+    for each in blocks:
+        issued, in_use = features.get(each.feature, (0, 0))
+        features[each.feature] = (
+            None if issued is None else issued + each.issued,
+            in_use + each.used,
+        )
+    if not blocks and not problems:
+        problems.append(
+            Problem(
+                0,
+                "",
+                "",
+                "no 'Feature: NAME Version: V Vendor: V' block; is this the output of "
+                "'lmxendutil -licstat'?",
+            )
+        )
+    moments = [
+        (moment, c.times_line)
+        for each in blocks
+        for c in each.checkouts
+        for moment in (c.login, c.checkout)
+        if moment is not None
+    ]
+    if not moments:
+        if problems:  # refused already; the date is the least of its faults
+            return Snapshot(dt.datetime.min.replace(tzinfo=dt.UTC), {}), iter(())
+        raise ImportFileError(
+            f"{name}: lmxendutil prints no time of its own, and no checkout in this file gives "
+            "one (nothing is in use): the snapshot cannot be dated. Import a snapshot that shows "
+            "at least one checkout."
+        )
+    taken, where = max(moments)
+    notes.insert(
+        0,
+        f"line {where}: lmxendutil prints no time of its own; the snapshot is dated by its "
+        f"latest login or checkout time, {taken:%Y-%m-%d %H:%M} (it was taken then or later)",
+    )
+    return (
+        Snapshot(taken, features, tuple(servers), tuple(notes), by_server),
+        iter(records),
+    )
+
+
+def _records(
+    blocks: list[_Block], problems: list[Problem]
+) -> tuple[list[UsageRecord], list[str], dict[str, frozenset[str]]]:
+    """Every block's checkouts as records once they add up; the features each server may close."""
+    records: list[UsageRecord] = []
+    notes: list[str] = []
+    closing: dict[str, set[str]] = {}
+    handles = Handles()
+    for block in blocks:
+        name = f"{block.feature} v{block.version}"
+        if block.damaged:
+            continue
+        if not block.in_use_line:
+            problems.append(
+                Problem(
+                    block.line,
+                    "used",
+                    name,
+                    f"has no 'N of M license(s) used' line: the file is cut short or edited; "
+                    f"{_AGAIN}",
+                )
+            )
+            continue
+        untimed = [c for c in block.checkouts if c.checkout is None]
+        for each in untimed:
+            problems.append(
+                Problem(
+                    each.line,
+                    "checkout",
+                    f"{each.user}@{each.host}",
+                    "has no 'Login time: … Checkout time: …' line after it: the file is cut "
+                    f"short or edited; {_AGAIN}",
+                )
+            )
+        if untimed:
+            continue
+        held = sum(c.units for c in block.checkouts)
+        if held != block.used:
+            problems.append(
+                Problem(
+                    block.in_use_line,
+                    "used",
+                    str(block.used),
+                    f"says {plural(block.used, 'license')} of {name} {agree(block.used, 'is')} "
+                    f"in use but its lines hold {held}: the snapshot is cut short or edited; "
+                    f"{_AGAIN}",
+                )
+            )
+            continue
+        refused = False
+        for each in block.checkouts:
+            for what, value, limit in (
+                ("feature", block.feature, 200),
+                ("user", each.user, 200),
+                ("host", each.host, 255),
+            ):
+                if len(value) > limit:
+                    problems.append(
+                        Problem(each.line, what, value, f"is longer than {limit} characters")
+                    )
+                    refused = True
+            if not 1 <= each.units <= 1_000_000_000:
+                problems.append(
+                    Problem(each.line, "licenses", str(each.units), "is not a count of licenses")
+                )
+                refused = True
+        if refused:
+            continue
+        closing.setdefault(block.server, set()).add(block.feature)
+        for each in block.checkouts:
+            assert each.checkout is not None
+            key = (block.server, block.feature, each.user, each.host, each.checkout)
+            records.append(
+                UsageRecord(
+                    each.line,
+                    each.user,
+                    block.feature,
+                    each.host,
+                    each.checkout,
+                    None,
+                    block.vendor,
+                    each.units,
+                    server=block.server,
+                    handle=handles.next(key),
+                )
+            )
+    if (
+        blocks
+        and not blocks[-1].damaged
+        and blocks[-1].feature in closing.get(blocks[-1].server, set())
+    ):
+        last = blocks[-1]
+        closing[last.server].discard(last.feature)
+        notes.append(
+            f"line {last.line}: {last.feature} is the last feature of the file, and "
+            "lmxendutil writes no line after it: a file cut before another block of "
+            f"{last.feature} would look the same, so its checkouts close none an earlier "
+            "snapshot saw (those end at their last sighting)"
+        )
+    return records, notes, {server: frozenset(f) for server, f in closing.items()}
+
+
+def _moment(text: str) -> dt.datetime | None:
+    try:
+        return dt.datetime.strptime(text, "%Y-%m-%d %H:%M").replace(tzinfo=dt.UTC)
+    except ValueError:
+        return None

@@ -1,0 +1,45 @@
+"""What the license-server snapshots that print no time of their own share (LM-X, Sentinel RMS,
+DSLS): their lines, whether the last one is whole, and the handles that tell apart two checkouts
+the server does not number.
+
+None of these outputs says when it was taken.  Each checkout says when it began (and DSLS when it
+was last used), so a snapshot is dated by the latest such time: it was taken then or later.  A
+session an earlier snapshot of the same server showed, and this one does not, ended by then.
+"""
+
+from __future__ import annotations
+
+from seatledger.ingest.tabular import FileFacts
+
+
+def text_lines(facts: FileFacts) -> tuple[list[str], bool]:
+    """The file's lines (without their line ends) and whether its last line ended whole.
+
+    Only line feeds end lines, as in the editor the user will open the file in.  A last line
+    that is blank, or followed by a line end, is whole; any other is cut off (or the file was
+    saved without its last line end, which the readers then refuse the same way).
+    """
+    with facts.path.open(encoding=facts.encoding, newline="") as handle:
+        text = handle.read()
+    lines = [line.removesuffix("\r") for line in text.split("\n")]
+    whole = not lines[-1].strip()
+    if whole:
+        lines.pop()
+    return lines, whole
+
+
+class Handles:
+    """Handles for checkouts a server lists without one: '' for the first of a key, then '#2', '#3'.
+
+    Two checkouts of one feature by one user on one host that began in the same minute are two
+    sessions; numbered in the order the server lists them, the same pair gets the same handles in
+    the next snapshot, and when one of them is gone the other is read as the first.
+    """
+
+    def __init__(self) -> None:
+        self._seen: dict[tuple[object, ...], int] = {}
+
+    def next(self, key: tuple[object, ...]) -> str:
+        count = self._seen.get(key, 0) + 1
+        self._seen[key] = count
+        return "" if count == 1 else f"#{count}"
