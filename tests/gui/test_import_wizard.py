@@ -557,6 +557,8 @@ LICENSE_SERVERS = Path(__file__).parents[1] / "data"
             "X-Formation LM-X lmxendutil -licstat",
             7,
         ),
+        # 5 clients (tests/ingest/test_sentinel.py counts them).
+        ("sentinel/v9_7_windows.txt", "Sentinel RMS lsmon output", "Sentinel RMS lsmon", 5),
     ],
 )
 def test_license_server_snapshots_are_previewed_and_imported_as_usage(

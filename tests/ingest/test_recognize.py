@@ -208,13 +208,18 @@ def test_dsls_license_usage_output_is_named_with_what_to_export_instead(
     assert _named(admin, tmp_path, table) == expected
 
 
-def test_sentinel_lsmon_output_is_named_with_what_to_export_instead(
+def test_sentinel_lsmon_output_offered_as_another_kind_is_named_as_usage(
     admin: Services, tmp_path: Path
 ) -> None:
-    assert _named(admin, tmp_path, LSMON) == (
-        "server.txt is Sentinel RMS 'lsmon' output (the features a Sentinel License Manager "
-        "serves and who holds them now), which SeatLedger does not import yet. Export the usage "
-        "as a CSV of sessions (user, feature, host, checkout, checkin), starting from the License "
-        "Manager's usage log ('lsusage -l USAGE_LOG -c usage.csv' writes it as CSV), and import "
-        "that as usage."
+    # As usage it is read (tests/ingest/test_sentinel.py); as purchases it is named.
+    path = tmp_path / "server.txt"
+    path.write_text(LSMON, encoding="utf-8")
+    with pytest.raises(ImportFileError) as refused:
+        admin.imports.preview(path, ImportOptions(Kind.ENTITLEMENTS))
+    assert str(refused.value) == (
+        "server.txt is Sentinel RMS 'lsmon' output, which holds license usage: import it as "
+        "usage ('seatledger import usage FILE'), which reads its clients."
     )
+    # This one has no 'Reserved tokens in use' line (cut short): refused by its line as usage.
+    preview = admin.imports.preview(path, ImportOptions(Kind.USAGE))
+    assert [(p.line, p.column) for p in preview.problems] == [(7, "reserved tokens in use")]

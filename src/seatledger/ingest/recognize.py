@@ -12,6 +12,7 @@ import re
 from seatledger.ingest.flexlm_log import looks_like_debug_log
 from seatledger.ingest.lmx import looks_like_licstat
 from seatledger.ingest.rlm import looks_like_rlmstat
+from seatledger.ingest.sentinel import looks_like_lsmon
 
 _FORMATS: tuple[tuple[re.Pattern[str], str], ...] = (
     (
@@ -39,19 +40,6 @@ _FORMATS: tuple[tuple[re.Pattern[str], str], ...] = (
         "Reprise RLM output with no license pool or usage status ('rlmutil rlmhostid', "
         "'rlmutil -v' or 'rlmstat -avail' print none). Import the output of 'rlmutil rlmstat "
         "-a', which lists who uses which license",
-    ),
-    (
-        # 'lsmon': "Sentinel RMS Development Kit 9.1 Application Monitor", "[Contacting Sentinel
-        # RMS Development Kit server on host ...]", " |- Feature Information" (older Sentinel LM
-        # and Rainbow releases: "Sentinel LM", "Feature name : ...").
-        re.compile(
-            r"Sentinel RMS|Sentinel LM|\|- (?:Feature|Client) Information|Contacting Sentinel"
-        ),
-        "Sentinel RMS 'lsmon' output (the features a Sentinel License Manager serves and who "
-        "holds them now), which SeatLedger does not import yet. Export the usage as a CSV of "
-        "sessions (user, feature, host, checkout, checkin), starting from the License Manager's "
-        "usage log ('lsusage -l USAGE_LOG -c usage.csv' writes it as CSV), and import that as "
-        "usage",
     ),
     (
         # Snipe-IT's list of one license's seats (who holds each): no name, seat count or cost.
@@ -96,6 +84,11 @@ def unsupported_format(head: str) -> str | None:
         return (
             "X-Formation LM-X 'lmxendutil -licstat' output, which holds license usage: import "
             "it as usage ('seatledger import usage FILE'), which reads its checkouts"
+        )
+    if looks_like_lsmon(head):
+        return (
+            "Sentinel RMS 'lsmon' output, which holds license usage: import it as usage "
+            "('seatledger import usage FILE'), which reads its clients"
         )
     for pattern, description in _FORMATS:
         if pattern.search(head):

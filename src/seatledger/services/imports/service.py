@@ -25,7 +25,7 @@ from sqlalchemy import Select, select
 from seatledger.domain import canonical
 from seatledger.domain.roles import Permission
 from seatledger.errors import KnownError, NotFoundError, ValidationError
-from seatledger.ingest import flexlm, flexlm_grants, flexlm_log, lmx, m365, rlm
+from seatledger.ingest import flexlm, flexlm_grants, flexlm_log, lmx, m365, rlm, sentinel
 from seatledger.ingest.formats import FIELDS, Detection, Kind, detect
 from seatledger.ingest.recognize import unsupported_format
 from seatledger.ingest.records import (
@@ -733,7 +733,10 @@ _SNAPSHOT_READERS: tuple[
         str,
     ],
     ...,
-] = ((lmx.looks_like_licstat, lmx.read_licstat, lmx.FORMAT_NAME),)
+] = (
+    (lmx.looks_like_licstat, lmx.read_licstat, lmx.FORMAT_NAME),
+    (sentinel.looks_like_lsmon, sentinel.read_lsmon, sentinel.FORMAT_NAME),
+)
 
 REJECTED_LINES_LOGGED = 1000  # the ledger names the first lines; the file's hash covers all
 

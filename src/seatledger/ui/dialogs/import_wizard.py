@@ -109,6 +109,7 @@ def known_layouts(kind: Kind) -> str:
             "FlexNet lmstat -a output",
             "Reprise RLM rlmstat -a output",
             "X-Formation LM-X lmxendutil -licstat output",
+            "Sentinel RMS lsmon output",
             f"the {m365.FORMAT_NAME} report",
         ]
     if kind is Kind.GRANTS:
