@@ -559,6 +559,13 @@ LICENSE_SERVERS = Path(__file__).parents[1] / "data"
         ),
         # 5 clients (tests/ingest/test_sentinel.py counts them).
         ("sentinel/v9_7_windows.txt", "Sentinel RMS lsmon output", "Sentinel RMS lsmon", 5),
+        # 6 sessions (tests/ingest/test_dsls.py counts them).
+        (
+            "dsls/transcript_windows.txt",
+            "Dassault DSLS getLicenseUsage output",
+            "Dassault DSLS getLicenseUsage",
+            6,
+        ),
     ],
 )
 def test_license_server_snapshots_are_previewed_and_imported_as_usage(

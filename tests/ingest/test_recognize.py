@@ -193,19 +193,28 @@ def test_lmx_licstat_output_offered_as_another_kind_is_named_as_usage(
     assert admin.imports.preview(path, ImportOptions(Kind.USAGE)).records == 1
 
 
-def test_dsls_license_usage_output_is_named_with_what_to_export_instead(
+def test_dsls_license_usage_offered_as_another_kind_is_named_as_usage(
     admin: Services, tmp_path: Path
 ) -> None:
-    expected = (
-        "server.txt is Dassault Systèmes DSLS license server output ('DSLicSrv -admin', e.g. "
-        "'getLicenseUsage': the features it serves and who holds them now, since when), which "
-        "SeatLedger does not import yet. Export the usage as a CSV of sessions (user, feature, "
-        "host, checkout, checkin), with the time each was returned, and import that as usage."
-    )
-    assert _named(admin, tmp_path, DSLS_USAGE) == expected
-    # Its table alone, saved as a .csv: the same, not a table of unknown columns.
+    # As usage it is read (tests/ingest/test_dsls.py); as purchases it is named, the table
+    # alone too (saved as a .csv, not read as a table of unknown columns).
+    path = tmp_path / "server.txt"
     table = DSLS_USAGE.partition("admin >getLicenseUsage -csv\n")[2].partition("admin >quit")[0]
-    assert _named(admin, tmp_path, table) == expected
+    for text in (DSLS_USAGE, table):
+        path.write_text(text, encoding="utf-8")
+        with pytest.raises(ImportFileError) as refused:
+            admin.imports.preview(path, ImportOptions(Kind.ENTITLEMENTS))
+        assert str(refused.value) == (
+            "server.txt is Dassault Systèmes DSLS license usage ('DSLicSrv -admin', "
+            "'getLicenseUsage'), which holds license usage: import it as usage ('seatledger "
+            "import usage FILE'), which reads its sessions."
+        )
+    path.write_text(DSLS_USAGE, encoding="utf-8")
+    assert admin.imports.preview(path, ImportOptions(Kind.USAGE)).records == 1
+    # The table alone names no server: refused as usage, saying what to save instead.
+    path.write_text(table, encoding="utf-8")
+    with pytest.raises(ImportFileError, match=r"line 1: the license usage table names no"):
+        admin.imports.preview(path, ImportOptions(Kind.USAGE))
 
 
 def test_sentinel_lsmon_output_offered_as_another_kind_is_named_as_usage(

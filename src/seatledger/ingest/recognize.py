@@ -1,4 +1,4 @@
-"""Outputs an administrator may hold that SeatLedger does not import yet, named by what they are.
+"""Outputs an administrator may hold that SeatLedger does not import as the kind offered, named.
 
 A license server's other reports, another vendor's tool, or a debug log offered as something other
 than usage, read as a table give a generic "no column feeds this field"; naming the format (and
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from seatledger.ingest.dsls import looks_like_dsls
 from seatledger.ingest.flexlm_log import looks_like_debug_log
 from seatledger.ingest.lmx import looks_like_licstat
 from seatledger.ingest.rlm import looks_like_rlmstat
@@ -47,18 +48,6 @@ _FORMATS: tuple[tuple[re.Pattern[str], str], ...] = (
         "a Snipe-IT seat list of one license (who holds each seat), not the license itself: "
         "import the licenses (Licenses > Export in Snipe-IT, or its license import template)",
     ),
-    (
-        # 'DSLicSrv -admin -run "connect HOST PORT;getLicenseUsage -csv;quit;"': its "admin >"
-        # prompts, "Software version:", "Ready: yes", and the table "Editor,EditorId,Feature,
-        # Model,Commercial Type,...,Count,Inuse,...,Host,User,...,Granted Since,...".
-        re.compile(
-            r"DS License Server|DSLicSrv|^admin >|^\ufeff?Editor,EditorId,Feature,Model", re.M
-        ),
-        "Dassault Systèmes DSLS license server output ('DSLicSrv -admin', e.g. "
-        "'getLicenseUsage': the features it serves and who holds them now, since when), which "
-        "SeatLedger does not import yet. Export the usage as a CSV of sessions (user, feature, "
-        "host, checkout, checkin), with the time each was returned, and import that as usage",
-    ),
 )
 
 
@@ -89,6 +78,12 @@ def unsupported_format(head: str) -> str | None:
         return (
             "Sentinel RMS 'lsmon' output, which holds license usage: import it as usage "
             "('seatledger import usage FILE'), which reads its clients"
+        )
+    if looks_like_dsls(head):
+        return (
+            "Dassault Systèmes DSLS license usage ('DSLicSrv -admin', 'getLicenseUsage'), which "
+            "holds license usage: import it as usage ('seatledger import usage FILE'), which "
+            "reads its sessions"
         )
     for pattern, description in _FORMATS:
         if pattern.search(head):

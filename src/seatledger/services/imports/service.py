@@ -25,7 +25,16 @@ from sqlalchemy import Select, select
 from seatledger.domain import canonical
 from seatledger.domain.roles import Permission
 from seatledger.errors import KnownError, NotFoundError, ValidationError
-from seatledger.ingest import flexlm, flexlm_grants, flexlm_log, lmx, m365, rlm, sentinel
+from seatledger.ingest import (
+    dsls,
+    flexlm,
+    flexlm_grants,
+    flexlm_log,
+    lmx,
+    m365,
+    rlm,
+    sentinel,
+)
 from seatledger.ingest.formats import FIELDS, Detection, Kind, detect
 from seatledger.ingest.recognize import unsupported_format
 from seatledger.ingest.records import (
@@ -736,6 +745,7 @@ _SNAPSHOT_READERS: tuple[
 ] = (
     (lmx.looks_like_licstat, lmx.read_licstat, lmx.FORMAT_NAME),
     (sentinel.looks_like_lsmon, sentinel.read_lsmon, sentinel.FORMAT_NAME),
+    (dsls.looks_like_dsls, dsls.read_license_usage, dsls.FORMAT_NAME),
 )
 
 REJECTED_LINES_LOGGED = 1000  # the ledger names the first lines; the file's hash covers all

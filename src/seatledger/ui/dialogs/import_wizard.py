@@ -110,6 +110,7 @@ def known_layouts(kind: Kind) -> str:
             "Reprise RLM rlmstat -a output",
             "X-Formation LM-X lmxendutil -licstat output",
             "Sentinel RMS lsmon output",
+            "Dassault DSLS getLicenseUsage output",
             f"the {m365.FORMAT_NAME} report",
         ]
     if kind is Kind.GRANTS:
