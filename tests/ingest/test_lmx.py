@@ -342,3 +342,19 @@ def test_a_snapshot_closes_only_its_own_servers_checkouts(admin: Services, tmp_p
     )
     result = admin.imports.commit(other, ImportOptions(Kind.USAGE))
     assert (result.inserted, result.updated) == (1, 0)
+
+
+def test_a_snapshot_whose_only_feature_ends_the_file_closes_nothing(
+    admin: Services, tmp_path: Path
+) -> None:
+    first = tmp_path / "licstat-1000.txt"
+    first.write_text(_snapshot(_used("ann", "ws-1", "09:14", "09:14")), encoding="utf-8")
+    admin.imports.commit(first, ImportOptions(Kind.USAGE))
+    # SolverPro alone, later: ann is not listed, but a cut file would look the same.
+    alone = _snapshot(_used("bo", "ws-2", "10:50", "10:51"))
+    alone = alone[: alone.rindex("----------------------------------------\n")]
+    second = tmp_path / "licstat-1051.txt"
+    second.write_text(alone, encoding="utf-8")
+    result = admin.imports.commit(second, ImportOptions(Kind.USAGE))
+    assert (result.inserted, result.updated) == (1, 0)
+    assert any("SolverPro is the last feature of the file" in note for note in result.notes)

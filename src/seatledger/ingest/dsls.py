@@ -237,7 +237,7 @@ def read_license_usage(
         features,
         tuple(servers),
         tuple(notes),
-        {each: frozenset(names) for each, names in closing.items()},
+        {server: frozenset(closing.get(server, ()))},
     )
     return snapshot, iter(records)
 

@@ -225,7 +225,17 @@ def read_licstat(
         f"latest login or checkout time, {taken:%Y-%m-%d %H:%M} (it was taken then or later)",
     )
     return (
-        Snapshot(taken, features, tuple(servers), tuple(notes), by_server),
+        Snapshot(
+            taken,
+            features,
+            tuple(servers),
+            tuple(notes),
+            # Every server the file names, those whose features close nothing too.
+            {
+                _checkout_server(each): by_server.get(_checkout_server(each), frozenset())
+                for each in servers
+            },
+        ),
         iter(records),
     )
 
@@ -330,6 +340,12 @@ def _records(
             "snapshot saw (those end at their last sighting)"
         )
     return records, notes, {server: frozenset(f) for server, f in closing.items()}
+
+
+def _checkout_server(named: str) -> str:
+    """'6200@lic01' as checkouts name their server: 'lic01/6200'."""
+    port, _, host = named.partition("@")
+    return f"{host}/{port}"
 
 
 def _moment(text: str) -> dt.datetime | None:

@@ -200,7 +200,7 @@ def read_lsmon(facts: FileFacts, problems: list[Problem]) -> tuple[Snapshot, Ite
         features,
         tuple(servers),
         tuple(notes),
-        {each: frozenset(names) for each, names in by_server.items()},
+        {each: frozenset(by_server.get(each, ())) for each in servers},
     )
     return snapshot, iter(records)
 

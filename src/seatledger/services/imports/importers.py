@@ -872,7 +872,8 @@ def _usage(
     done.unchanged = done.rows - done.inserted
     if snapshot is not None and snapshot.by_server:
         # Each server's own features only: a file cut before a server's later features, or a
-        # feature one server serves and another does not, closes nothing it did not list.
+        # feature one server serves and another does not, closes nothing it did not list; a
+        # server none of whose features may close (its only block ends the file) closes nothing.
         taken = bulk.stamp(snapshot.taken_at)
         for server, listed in sorted(snapshot.by_server.items()):
             if not listed:
