@@ -108,6 +108,30 @@ def test_two_servers_keep_their_own_features_and_checkouts() -> None:
     }
 
 
+def test_the_xml_layout_is_read_with_the_figures_counted_by_hand() -> None:
+    snapshot, records, problems = read_path(FIXTURES / "v5_2_licstatxml.txt")
+    assert problems == []
+    assert snapshot.taken_at == _utc(2026, 3, 4, 10, 21)  # rkhan, line 14
+    assert snapshot.servers == ("6200@cae-lic02",)
+    assert snapshot.features == {
+        "MeshTool": (4, 0),
+        "SolverPro": (10, 3),
+        "SolverTokens": (1000, 400),
+    }
+    # jdoe, mtorres twice in the same minute (#2); rkhan's 400 tokens.
+    assert [(r.line, r.user, r.units, r.handle) for r in records] == [
+        (9, "jdoe", 1, ""),
+        (10, "mtorres", 1, ""),
+        (11, "mtorres", 1, "#2"),
+        (14, "rkhan", 400, ""),
+    ]
+    assert {(r.server, r.publisher) for r in records} == {("cae-lic02/6200", "CAEWORKS")}
+    # A document cut anywhere is not well-formed: its last feature closes too.
+    assert snapshot.by_server == {
+        "cae-lic02/6200": frozenset({"MeshTool", "SolverPro", "SolverTokens"})
+    }
+
+
 @pytest.mark.parametrize(
     ("name", "said"),
     [
@@ -117,6 +141,10 @@ def test_two_servers_keep_their_own_features_and_checkouts() -> None:
         ("refused_cut_mid_line", [(55, "line", None)]),
         # jdoe's SolverPro_GUI checkout (line 36) lost its times line.
         ("refused_checkout_without_times", [(36, "checkout", "jdoe@cae-ws-12")]),
+        # The XML layout: SolverPro's USED_LICENSES="3" (line 8) and two USER elements.
+        ("refused_xml_counts_do_not_match", [(8, "used", "3")]),
+        # The XML layout cut before rkhan's USER element: not well-formed (line 14).
+        ("refused_xml_cut", [(14, "line", None)]),
     ],
 )
 def test_an_inconsistent_file_is_refused_by_line_and_field(
@@ -155,7 +183,9 @@ TWO_VERSIONS = (
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", ["v4_9_one_server", "v3_32_windows_two_servers", "two_versions"])
+@pytest.mark.parametrize(
+    "name", ["v4_9_one_server", "v3_32_windows_two_servers", "two_versions", "v5_2_licstatxml"]
+)
 def test_a_snapshot_cut_at_any_byte_is_refused_or_holds_only_whole_blocks(
     tmp_path: Path, name: str
 ) -> None:
@@ -183,6 +213,11 @@ def test_a_snapshot_cut_at_any_byte_is_refused_or_holds_only_whole_blocks(
         accepted.add(frozenset(closing))
     if name == "two_versions":  # the file's last block, SolverPro, closes nothing, cut or not
         assert accepted == {frozenset()}
+    elif name == "v5_2_licstatxml":  # cut anywhere, the document is not well-formed, except
+        # before its last line end, where it is whole: every feature closes
+        assert accepted == {
+            frozenset(("cae-lic02/6200", f) for f in ("MeshTool", "SolverPro", "SolverTokens"))
+        }
     else:  # some cuts are read (after a whole block), never one that closes a checkout it lost
         assert len(accepted) >= 2
 

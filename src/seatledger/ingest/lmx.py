@@ -11,6 +11,11 @@ feature's checkouts must hold the licenses its count says are in use, and a chec
 times.  A line cut off is refused.  lmxendutil prints no time of its own: the snapshot is dated
 by the latest login or checkout time it shows (see :mod:`seatledger.ingest.snapshot_text`).
 
+``-licstatxml`` says the same as attributes (``<LICENSE_PATH HOST="6200@lic01">``, ``<FEATURE
+NAME=… USED_LICENSES=… TOTAL_LICENSES=…>``, ``<USER NAME=… HOST=… USED_LICENSES=… LOGIN_TIME=…
+CHECKOUT_TIME=…/>``) after the same banner; a document cut anywhere is not well-formed, so an XML
+snapshot proves itself whole.
+
 A checkout's identity is the server (``host/port``), the feature, user, host and checkout minute;
 LM-X gives no handle, so two checkouts alike in all of these are numbered (``#2``).  The output
 has no last line of its own: a file cut between two blocks of one feature (two versions, two
@@ -23,6 +28,7 @@ import datetime as dt
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from xml.parsers import expat
 
 from seatledger.ingest.flexlm import Snapshot
 from seatledger.ingest.records import UsageRecord
@@ -50,10 +56,11 @@ _SHARED = re.compile(r"^\s*Shared on [^:]+:")
 _SEPARATOR = re.compile(r"^\s*(?:-{8,}|\+{8,})\s*$")
 _LMX_LINE = re.compile(
     r"LM-X End-user Utility|^\s*LM-X License Server on \d+@|^\s*Feature: \S+ Version: \S+ Vendor:"
-    r"|^\s*\d+ of \d+ license\(s\) used",
+    r"|^\s*\d+ of \d+ license\(s\) used|<LICENSE_PATH\b",
     re.M,
 )
 _AGAIN = "save the whole output of 'lmxendutil -licstat' again"
+_XML_START = re.compile(r"^\s*<(?:\?xml\b|[A-Za-z_][\w.-]*)")
 
 
 @dataclass
@@ -103,6 +110,72 @@ def read_licstat(
     """
     lines, whole = text_lines(facts)
     name = facts.path.name
+    xml = next((i for i, line in enumerate(lines) if line.lstrip().startswith("<")), None)
+    if xml is not None and _XML_START.match(lines[xml]):
+        servers, blocks = _xml_blocks(lines, xml, name, problems)
+        ends_whole = True  # a document cut anywhere is not well-formed
+    else:
+        servers, blocks = _text_blocks(lines, whole, name, problems)
+        ends_whole = False
+    records, notes, by_server = _records(blocks, problems, ends_whole=ends_whole)
+    features: dict[str, tuple[int | None, int]] = {}
+    for each in blocks:
+        issued, in_use = features.get(each.feature, (0, 0))
+        features[each.feature] = (
+            None if issued is None else issued + each.issued,
+            in_use + each.used,
+        )
+    if not blocks and not problems:
+        problems.append(
+            Problem(
+                0,
+                "",
+                "",
+                "no 'Feature: NAME Version: V Vendor: V' block; is this the output of "
+                "'lmxendutil -licstat'?",
+            )
+        )
+    moments = [
+        (moment, c.times_line)
+        for each in blocks
+        for c in each.checkouts
+        for moment in (c.login, c.checkout)
+        if moment is not None
+    ]
+    if not moments:
+        if problems:  # refused already; the date is the least of its faults
+            return Snapshot(dt.datetime.min.replace(tzinfo=dt.UTC), {}), iter(())
+        raise ImportFileError(
+            f"{name}: lmxendutil prints no time of its own, and no checkout in this file gives "
+            "one (nothing is in use): the snapshot cannot be dated. Import a snapshot that shows "
+            "at least one checkout."
+        )
+    taken, where = max(moments)
+    notes.insert(
+        0,
+        f"line {where}: lmxendutil prints no time of its own; the snapshot is dated by its "
+        f"latest login or checkout time, {taken:%Y-%m-%d %H:%M} (it was taken then or later)",
+    )
+    return (
+        Snapshot(
+            taken,
+            features,
+            tuple(servers),
+            tuple(notes),
+            # Every server the file names, those whose features close nothing too.
+            {
+                _checkout_server(each): by_server.get(_checkout_server(each), frozenset())
+                for each in servers
+            },
+        ),
+        iter(records),
+    )
+
+
+def _text_blocks(
+    lines: list[str], whole: bool, name: str, problems: list[Problem]
+) -> tuple[list[str], list[_Block]]:
+    """The servers ('PORT@HOST') and feature blocks of ``-licstat``'s text."""
     servers: list[str] = []
     blocks: list[_Block] = []
     server: str | None = None
@@ -185,63 +258,125 @@ def read_licstat(
             )
         )
         block.damaged = True
-    records, notes, by_server = _records(blocks, problems)
-    features: dict[str, tuple[int | None, int]] = {}
-    for each in blocks:
-        issued, in_use = features.get(each.feature, (0, 0))
-        features[each.feature] = (
-            None if issued is None else issued + each.issued,
-            in_use + each.used,
-        )
-    if not blocks and not problems:
+    return servers, blocks
+
+
+def _xml_blocks(
+    lines: list[str], first: int, name: str, problems: list[Problem]
+) -> tuple[list[str], list[_Block]]:
+    """The servers and feature blocks of ``-licstatxml``'s document (from line ``first`` + 1).
+
+    ``<LICENSE_PATH HOST="6200@lic01" STATUS="SUCCESS">`` per server, ``<FEATURE NAME VERSION
+    VENDOR USED_LICENSES TOTAL_LICENSES>`` per feature, ``<USER NAME HOST USED_LICENSES LOGIN_TIME
+    CHECKOUT_TIME>`` per checkout; the element around them is not read.
+    """
+    servers: list[str] = []
+    blocks: list[_Block] = []
+    down: list[tuple[int, str]] = []
+    server: str | None = None
+    block: _Block | None = None
+    parser = expat.ParserCreate()
+
+    def number() -> int:
+        return first + parser.CurrentLineNumber
+
+    def start(tag: str, attributes: dict[str, str]) -> None:
+        nonlocal server, block
+        at = number()
+        if tag == "LICENSE_PATH":
+            host = attributes.get("HOST", "")
+            port, _, named = host.partition("@")
+            if not (port.isdigit() and named):
+                problems.append(Problem(at, "HOST", host, "is not PORT@HOST"))
+                server = None
+                return
+            servers.append(host)
+            server = f"{named}/{port}"
+            if attributes.get("STATUS", "SUCCESS") != "SUCCESS":
+                down.append((at, host))
+            return
+        if tag == "FEATURE":
+            values = [attributes.get(k, "") for k in ("NAME", "VERSION", "VENDOR")]
+            counts = [attributes.get(k, "") for k in ("USED_LICENSES", "TOTAL_LICENSES")]
+            if server is None:
+                problems.append(
+                    Problem(at, "server", values[0], "is in no LICENSE_PATH with a HOST")
+                )
+                block = None
+                return
+            block = _Block(at, values[0], values[1], values[2], server)
+            blocks.append(block)
+            for what, value in zip(("USED_LICENSES", "TOTAL_LICENSES"), counts, strict=True):
+                if not value.isdigit():
+                    problems.append(Problem(at, what, value, "is not a count"))
+                    block.damaged = True
+            if not values[0]:
+                problems.append(Problem(at, "NAME", "", "names no feature"))
+                block.damaged = True
+            if not block.damaged:
+                block.in_use_line, block.used, block.issued = at, int(counts[0]), int(counts[1])
+            return
+        if tag == "USER" and block is not None:
+            units = attributes.get("USED_LICENSES", "")
+            checkout = _Checkout(
+                at,
+                attributes.get("NAME", "").strip(),
+                attributes.get("HOST", "").strip(),
+                int(units) if units.isdigit() else 0,
+                _moment(attributes.get("LOGIN_TIME", "")),
+                _moment(attributes.get("CHECKOUT_TIME", "")),
+                at,
+            )
+            for what, bad in (
+                ("NAME", not checkout.user),
+                ("HOST", not checkout.host),
+                ("USED_LICENSES", not units.isdigit()),
+                ("CHECKOUT_TIME", checkout.checkout is None),
+                ("LOGIN_TIME", checkout.login is None),
+            ):
+                if bad:
+                    problems.append(
+                        Problem(at, what, attributes.get(what, ""), "is missing or not one")
+                    )
+                    block.damaged = True
+                    return
+            block.checkouts.append(checkout)
+
+    def end(tag: str) -> None:
+        nonlocal block, server
+        if tag == "FEATURE":
+            block = None
+        elif tag == "LICENSE_PATH":
+            server = None
+
+    parser.StartElementHandler = start
+    parser.EndElementHandler = end
+    try:
+        parser.Parse("\n".join(lines[first:]) + "\n", True)
+    except expat.ExpatError as error:
         problems.append(
             Problem(
-                0,
-                "",
-                "",
-                "no 'Feature: NAME Version: V Vendor: V' block; is this the output of "
-                "'lmxendutil -licstat'?",
+                first + error.lineno,
+                "line",
+                lines[first + error.lineno - 1].strip()
+                if first + error.lineno <= len(lines)
+                else "",
+                f"is not well-formed XML ({expat.errors.messages[error.code]}): the file is "
+                "cut short or edited; save the whole output of 'lmxendutil -licstatxml' again",
             )
         )
-    moments = [
-        (moment, c.times_line)
-        for each in blocks
-        for c in each.checkouts
-        for moment in (c.login, c.checkout)
-        if moment is not None
-    ]
-    if not moments:
-        if problems:  # refused already; the date is the least of its faults
-            return Snapshot(dt.datetime.min.replace(tzinfo=dt.UTC), {}), iter(())
+        for each in blocks:
+            each.damaged = True
+    if down and len(down) == len(servers):
         raise ImportFileError(
-            f"{name}: lmxendutil prints no time of its own, and no checkout in this file gives "
-            "one (nothing is in use): the snapshot cannot be dated. Import a snapshot that shows "
-            "at least one checkout."
+            f"{name} line {down[0][0]}: lmxendutil reached no license server ({down[0][1]} "
+            "does not report SUCCESS); the file holds no snapshot of who uses what."
         )
-    taken, where = max(moments)
-    notes.insert(
-        0,
-        f"line {where}: lmxendutil prints no time of its own; the snapshot is dated by its "
-        f"latest login or checkout time, {taken:%Y-%m-%d %H:%M} (it was taken then or later)",
-    )
-    return (
-        Snapshot(
-            taken,
-            features,
-            tuple(servers),
-            tuple(notes),
-            # Every server the file names, those whose features close nothing too.
-            {
-                _checkout_server(each): by_server.get(_checkout_server(each), frozenset())
-                for each in servers
-            },
-        ),
-        iter(records),
-    )
+    return servers, blocks
 
 
 def _records(
-    blocks: list[_Block], problems: list[Problem]
+    blocks: list[_Block], problems: list[Problem], *, ends_whole: bool
 ) -> tuple[list[UsageRecord], list[str], dict[str, frozenset[str]]]:
     """Every block's checkouts as records once they add up; the features each server may close."""
     records: list[UsageRecord] = []
@@ -327,7 +462,8 @@ def _records(
                 )
             )
     if (
-        blocks
+        not ends_whole
+        and blocks
         and not blocks[-1].damaged
         and blocks[-1].feature in closing.get(blocks[-1].server, set())
     ):
