@@ -252,3 +252,30 @@ def test_a_later_snapshot_closes_the_sessions_it_no_longer_lists(
     assert [(u, i.replace(tzinfo=dt.UTC)) for u, i in closed] == [
         ("npetit", _utc(2026, 3, 3, 11, 30))
     ]
+
+
+def test_the_time_a_snapshot_was_taken_can_be_given_but_not_before_a_time_it_shows(
+    tmp_path: Path,
+) -> None:
+    problems: list[Problem] = []
+    later = _utc(2026, 6, 17, 11, 5)
+    snapshot, _ = dsls.read_license_usage(sniff(PIPED), problems, later)
+    assert (problems, snapshot.taken_at) == ([], later)
+    # rbauer's second session was last used at 11:02:44 (line 10).
+    dsls.read_license_usage(sniff(PIPED), problems, _utc(2026, 6, 17, 11, 0))
+    assert [(p.line, p.column) for p in problems] == [(10, "taken at")]
+    # Nothing in use: dated as given.
+    lines = PIPED.read_text().splitlines()[:8]
+    snapshot, records = read_given(tmp_path, "\n".join(lines) + "\n", later)
+    assert (snapshot.taken_at, records, snapshot.features) == (later, [], {"XMN": (4, 0)})
+
+
+def read_given(
+    tmp_path: Path, text: str, taken_at: dt.datetime
+) -> tuple[Snapshot, list[UsageRecord]]:
+    path = tmp_path / "given.txt"
+    path.write_text(text, encoding="utf-8")
+    problems: list[Problem] = []
+    snapshot, records = dsls.read_license_usage(sniff(path), problems, taken_at)
+    assert problems == []
+    return snapshot, list(records)

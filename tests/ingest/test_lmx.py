@@ -393,3 +393,71 @@ def test_a_snapshot_whose_only_feature_ends_the_file_closes_nothing(
     result = admin.imports.commit(second, ImportOptions(Kind.USAGE))
     assert (result.inserted, result.updated) == (1, 0)
     assert any("SolverPro is the last feature of the file" in note for note in result.notes)
+
+
+def _nothing_in_use() -> str:
+    return (
+        "LM-X End-user Utility v4.9.3\n\nLM-X License Server on 6200@lic01:\n\n"
+        "----------------------------------------\n"
+        "Feature: SolverPro Version: 1.0 Vendor: ACME\n\n0 of 5 license(s) used\n"
+        "----------------------------------------\n"
+        "Feature: MeshTool Version: 1.0 Vendor: ACME\n\n0 of 2 license(s) used\n"
+    )
+
+
+def test_the_time_a_snapshot_was_taken_can_be_given_and_dates_one_of_nothing_in_use(
+    admin: Services, tmp_path: Path
+) -> None:
+    first = tmp_path / "licstat-1000.txt"
+    first.write_text(_snapshot(_used("ann", "ws-1", "09:14", "09:14")), encoding="utf-8")
+    admin.imports.commit(first, ImportOptions(Kind.USAGE))
+    # Nothing in use at noon: undated without the time, so it could close nothing.
+    empty = tmp_path / "licstat-1200.txt"
+    empty.write_text(_nothing_in_use(), encoding="utf-8")
+    with pytest.raises(ImportFileError, match=r"cannot be dated. Give the time it was taken"):
+        admin.imports.preview(empty, ImportOptions(Kind.USAGE))
+    noon = _utc(2026, 3, 3, 12, 0)
+    result = admin.imports.commit(empty, ImportOptions(Kind.USAGE, taken_at=noon))
+    assert (result.rows, result.updated) == (0, 1)
+    assert (
+        "lmxendutil prints no time of its own; the snapshot was taken at 2026-03-03 12:00:00, "
+        "as the import says" in result.notes
+    )
+    with admin.db.read() as session:
+        (checkin,) = session.scalars(select(UsageSession.checkin)).all()
+    assert checkin is not None
+    assert checkin.replace(tzinfo=dt.UTC) == noon
+
+
+def test_a_given_time_before_a_checkout_the_file_shows_is_refused(tmp_path: Path) -> None:
+    path = FIXTURES / "v4_9_one_server.txt"
+    problems: list[Problem] = []
+    snapshot, _ = lmx.read_licstat(sniff(path), problems, _utc(2026, 3, 3, 10, 41))
+    # rkhan's checkout on cae-hpc-02 (line 55) is at 10:42.
+    assert [(p.line, p.column, p.value) for p in problems] == [
+        (55, "taken at", "2026-03-03 10:41:00")
+    ]
+    problems = []
+    snapshot, _ = lmx.read_licstat(sniff(path), problems, _utc(2026, 3, 3, 10, 45))
+    assert (problems, snapshot.taken_at) == ([], _utc(2026, 3, 3, 10, 45))
+
+
+def test_a_time_is_given_only_for_snapshots_that_print_none(admin: Services) -> None:
+    usage = Path(__file__).parents[1] / "data" / "usage.csv"
+    with pytest.raises(ImportFileError, match=r"usage\.csv is not the output of lmxendutil"):
+        admin.imports.preview(usage, ImportOptions(Kind.USAGE, taken_at=_utc(2026, 3, 3)))
+
+
+@pytest.mark.usefixtures("signed_in")
+def test_the_command_line_takes_the_time_and_refuses_one_that_is_not(
+    admin: Services, db_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = FIXTURES / "v4_9_one_server.txt"
+    args = ("import", "usage", str(path), "--db", db_url, "--taken-at")
+    code, out, err = _run(capsys, *args, "3/3/2026 10:45")
+    assert code != 0
+    assert "--taken-at '3/3/2026 10:45' is not a time" in out + err
+    code, out, err = _run(capsys, *args, "2026-03-03 10:45")
+    assert code == 0, err
+    assert "the snapshot was taken at 2026-03-03 10:45:00, as the import says" in out
+    assert len(admin.imports.history()) == 1

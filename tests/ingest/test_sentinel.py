@@ -257,3 +257,17 @@ def test_a_later_snapshot_closes_the_clients_it_no_longer_lists(
     assert [(u, o.replace(tzinfo=dt.UTC), i.replace(tzinfo=dt.UTC)) for u, o, i in closed] == [
         ("akim", _utc(2026, 3, 3, 10, 31, 17), _utc(2026, 3, 3, 11, 0, 2))
     ]
+
+
+def test_the_time_a_snapshot_was_taken_can_be_given_but_not_before_a_start_it_shows() -> None:
+    problems: list[Problem] = []
+    later = _utc(2026, 3, 3, 10, 35)
+    snapshot, records = sentinel.read_lsmon(sniff(WINDOWS), problems, later)
+    assert (problems, snapshot.taken_at, len(list(records))) == ([], later, 5)
+    assert snapshot.notes[0] == (
+        "lsmon prints no time of its own; the snapshot was taken at 2026-03-03 10:35:00, as the "
+        "import says"
+    )
+    # akim's second client started at 10:31:17 (status line 52).
+    sentinel.read_lsmon(sniff(WINDOWS), problems, _utc(2026, 3, 3, 10, 31))
+    assert [(p.line, p.column) for p in problems] == [(52, "taken at")]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import datetime as dt
 from pathlib import Path
 
 from seatledger.cli.output import EXIT_FAILED, EXIT_OK, clear_progress_line, progress_line, say
@@ -30,6 +31,7 @@ def cmd_import(args: argparse.Namespace) -> int:
                 f"Mapping '{args.mapping}' is for {saved_kind.value}, not {kind.value}."
             )
     rejects = Path(args.rejects) if args.rejects else path.with_name(f"{path.stem}.rejects.csv")
+    taken_at = _moment(args.taken_at) if args.taken_at else None
     options = ImportOptions(
         kind,
         mapping=mapping,
@@ -38,6 +40,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         full_export=args.full,
         host=args.host,
         server=args.server,
+        taken_at=taken_at,
         skip_invalid=args.skip_invalid,
         rejects=rejects if args.skip_invalid else None,
     )
@@ -81,3 +84,16 @@ def cmd_import(args: argparse.Namespace) -> int:
     for note in result.notes:
         say(f"  {note}")
     return EXIT_OK
+
+
+def _moment(text: str) -> dt.datetime:
+    """``--taken-at``: 'YYYY-MM-DD HH:MM' (or with seconds), the license server's time."""
+    for layout in ("%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"):
+        try:
+            return dt.datetime.strptime(text.strip(), layout).replace(tzinfo=dt.UTC)
+        except ValueError:
+            continue
+    raise KnownError(
+        f"--taken-at '{text}' is not a time: give 'YYYY-MM-DD HH:MM' (or with seconds), the "
+        "license server's time when the snapshot was taken."
+    )

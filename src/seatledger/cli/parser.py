@@ -260,6 +260,13 @@ def build_parser() -> argparse.ArgumentParser:
         "replaces the grants",
     )
     imp.add_argument(
+        "--taken-at",
+        default="",
+        metavar="'YYYY-MM-DD HH:MM'",
+        help="usage: when an LM-X, lsmon or DSLS snapshot was taken (the license server's time); "
+        "they print none, and are otherwise dated by the latest time they show",
+    )
+    imp.add_argument(
         "--skip-invalid",
         action="store_true",
         help="commit the valid rows; write the refused ones (with line and reason) to --rejects",

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 
 from seatledger.ingest.flexlm import Snapshot
 from seatledger.ingest.records import UsageRecord
-from seatledger.ingest.snapshot_text import Handles, text_lines
+from seatledger.ingest.snapshot_text import Handles, given_time, text_lines
 from seatledger.ingest.tabular import FileFacts, ImportFileError, Problem
 from seatledger.text import agree, plural
 
@@ -99,7 +99,7 @@ def looks_like_dsls(head: str) -> bool:
 
 
 def read_license_usage(
-    facts: FileFacts, problems: list[Problem]
+    facts: FileFacts, problems: list[Problem], taken_at: dt.datetime | None = None
 ) -> tuple[Snapshot, Iterator[UsageRecord]]:
     """The snapshot's time, server and features, and its sessions as open sessions.
 
@@ -107,9 +107,11 @@ def read_license_usage(
     on its counts, a row with too few columns, a count or time that is not one, a line cut off,
     values too long to store.
 
+    ``taken_at``: when the snapshot was taken, as the user knows it; else the latest time shown.
+
     Raises:
         ImportFileError: the file names no server (the table alone), holds no usage table, or
-            no row dates the snapshot.
+            nothing dates the snapshot.
     """
     lines, whole = text_lines(facts)
     name = facts.path.name
@@ -218,20 +220,26 @@ def read_license_usage(
                 f"{last.feature} would look the same, so its sessions close none an earlier "
                 "snapshot saw (those end at their last sighting)"
             )
-    if not moments:
+    if taken_at is not None:
+        latest = max(((m, line) for m, line, _ in moments), default=None)
+        notes.insert(0, given_time(taken_at, latest, "DSLS", problems))
+        moments = [(taken_at, 0, "")]
+    elif not moments:
         if problems:
             return Snapshot(dt.datetime.min.replace(tzinfo=dt.UTC), {}), iter(())
         raise ImportFileError(
             f"{name}: DSLS prints no time of its own, and no session in this file gives one "
-            "(nothing is in use): the snapshot cannot be dated. Import a snapshot that shows at "
-            "least one session."
+            "(nothing is in use): the snapshot cannot be dated. Give the time it was taken "
+            "('--taken-at'), or import a snapshot that shows at least one session."
         )
     taken, where, column = max(moments)
-    notes.insert(
-        0,
-        f"line {where}: DSLS prints no time of its own; the snapshot is dated by the latest "
-        f"time a session gives ({column}), {taken:%Y-%m-%d %H:%M:%S} (it was taken then or later)",
-    )
+    if taken_at is None:
+        notes.insert(
+            0,
+            f"line {where}: DSLS prints no time of its own; the snapshot is dated by the latest "
+            f"time a session gives ({column}), {taken:%Y-%m-%d %H:%M:%S} (it was taken then or "
+            "later)",
+        )
     snapshot = Snapshot(
         taken,
         features,

@@ -32,7 +32,7 @@ from xml.parsers import expat
 
 from seatledger.ingest.flexlm import Snapshot
 from seatledger.ingest.records import UsageRecord
-from seatledger.ingest.snapshot_text import Handles, text_lines
+from seatledger.ingest.snapshot_text import Handles, given_time, text_lines
 from seatledger.ingest.tabular import FileFacts, ImportFileError, Problem
 from seatledger.text import agree, plural
 
@@ -97,7 +97,7 @@ def looks_like_licstat(head: str) -> bool:
 
 
 def read_licstat(
-    facts: FileFacts, problems: list[Problem]
+    facts: FileFacts, problems: list[Problem], taken_at: dt.datetime | None = None
 ) -> tuple[Snapshot, Iterator[UsageRecord]]:
     """The snapshot's time, servers and features, and its checkouts as open sessions.
 
@@ -105,8 +105,10 @@ def read_licstat(
     count, a checkout without its times, a line that is not one lmxendutil writes where it stands,
     a line cut off, values too long to store.
 
+    ``taken_at``: when the snapshot was taken, as the user knows it; else the latest time shown.
+
     Raises:
-        ImportFileError: lmxendutil reached no license server, or no checkout dates the snapshot.
+        ImportFileError: lmxendutil reached no license server, or nothing dates the snapshot.
     """
     lines, whole = text_lines(facts)
     name = facts.path.name
@@ -142,20 +144,25 @@ def read_licstat(
         for moment in (c.login, c.checkout)
         if moment is not None
     ]
-    if not moments:
+    if taken_at is not None:
+        latest = max(moments) if moments else None
+        notes.insert(0, given_time(taken_at, latest, "lmxendutil", problems))
+        moments = [(taken_at, 0)]
+    elif not moments:
         if problems:  # refused already; the date is the least of its faults
             return Snapshot(dt.datetime.min.replace(tzinfo=dt.UTC), {}), iter(())
         raise ImportFileError(
             f"{name}: lmxendutil prints no time of its own, and no checkout in this file gives "
-            "one (nothing is in use): the snapshot cannot be dated. Import a snapshot that shows "
-            "at least one checkout."
+            "one (nothing is in use): the snapshot cannot be dated. Give the time it was taken "
+            "('--taken-at'), or import a snapshot that shows at least one checkout."
         )
     taken, where = max(moments)
-    notes.insert(
-        0,
-        f"line {where}: lmxendutil prints no time of its own; the snapshot is dated by its "
-        f"latest login or checkout time, {taken:%Y-%m-%d %H:%M} (it was taken then or later)",
-    )
+    if taken_at is None:
+        notes.insert(
+            0,
+            f"line {where}: lmxendutil prints no time of its own; the snapshot is dated by its "
+            f"latest login or checkout time, {taken:%Y-%m-%d %H:%M} (it was taken then or later)",
+        )
     return (
         Snapshot(
             taken,

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 
 from seatledger.ingest.flexlm import Snapshot
 from seatledger.ingest.records import UsageRecord
-from seatledger.ingest.snapshot_text import Handles, text_lines
+from seatledger.ingest.snapshot_text import Handles, given_time, text_lines
 from seatledger.ingest.tabular import FileFacts, ImportFileError, Problem
 from seatledger.text import agree, plural
 
@@ -72,15 +72,19 @@ def looks_like_lsmon(head: str) -> bool:
     return _LSMON_LINE.search(head) is not None
 
 
-def read_lsmon(facts: FileFacts, problems: list[Problem]) -> tuple[Snapshot, Iterator[UsageRecord]]:
+def read_lsmon(
+    facts: FileFacts, problems: list[Problem], taken_at: dt.datetime | None = None
+) -> tuple[Snapshot, Iterator[UsageRecord]]:
     """The snapshot's time, server and features, and its clients as open sessions.
 
     Problems: a feature whose clients do not hold the tokens in use, a feature without its name
     or counts, a client without its user, host or start, a line cut off, a feature before any
     License Manager is named, values too long to store.
 
+    ``taken_at``: when the snapshot was taken, as the user knows it; else the latest start shown.
+
     Raises:
-        ImportFileError: no client dates the snapshot (nothing is in use).
+        ImportFileError: nothing dates the snapshot (no time given, nothing in use).
     """
     lines, whole = text_lines(facts)
     servers: list[str] = []
@@ -179,16 +183,27 @@ def read_lsmon(facts: FileFacts, problems: list[Problem]) -> tuple[Snapshot, Ite
                 "no '|- Feature Information' block; is this the output of 'lsmon HOST'?",
             )
         )
+    status_lines = {c.line: c.status_line for b in blocks for c in b.clients}
+    if taken_at is not None:
+        shown = max(((r.checkout, status_lines[r.line]) for r in records), default=None)
+        notes.insert(0, given_time(taken_at, shown, "lsmon", problems))
+        snapshot = Snapshot(
+            taken_at,
+            features,
+            tuple(servers),
+            tuple(notes),
+            {each: frozenset(by_server.get(each, ())) for each in servers},
+        )
+        return snapshot, iter(records)
     if not records:
         if problems:  # refused already
             return Snapshot(dt.datetime.min.replace(tzinfo=dt.UTC), {}), iter(())
         raise ImportFileError(
             f"{facts.path.name}: lsmon prints no time of its own, and no client in this file "
-            "gives one (nothing is in use): the snapshot cannot be dated. Import a snapshot that "
-            "shows at least one client."
+            "gives one (nothing is in use): the snapshot cannot be dated. Give the time it was "
+            "taken ('--taken-at'), or import a snapshot that shows at least one client."
         )
     latest = max(records, key=lambda r: r.checkout)
-    status_lines = {c.line: c.status_line for b in blocks for c in b.clients}
     notes.insert(
         0,
         f"line {status_lines[latest.line]}: lsmon prints no time of its own; the snapshot is "

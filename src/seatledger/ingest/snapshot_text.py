@@ -2,14 +2,17 @@
 DSLS): their lines, whether the last one is whole, and the handles that tell apart two checkouts
 the server does not number.
 
-None of these outputs says when it was taken.  Each checkout says when it began (and DSLS when it
-was last used), so a snapshot is dated by the latest such time: it was taken then or later.  A
-session an earlier snapshot of the same server showed, and this one does not, ended by then.
+None of these outputs says when it was taken.  The user may know (``--taken-at``); otherwise each
+checkout says when it began (and DSLS when it was last used), so a snapshot is dated by the latest
+such time: it was taken then or later.  A session an earlier snapshot of the same server showed,
+and this one does not, ended by then.
 """
 
 from __future__ import annotations
 
-from seatledger.ingest.tabular import FileFacts
+import datetime as dt
+
+from seatledger.ingest.tabular import FileFacts, Problem
 
 
 def text_lines(facts: FileFacts) -> tuple[list[str], bool]:
@@ -43,3 +46,28 @@ class Handles:
         count = self._seen.get(key, 0) + 1
         self._seen[key] = count
         return "" if count == 1 else f"#{count}"
+
+
+def given_time(
+    given: dt.datetime,
+    latest: tuple[dt.datetime, int] | None,
+    tool: str,
+    problems: list[Problem],
+) -> str:
+    """The note of a snapshot dated as the import says (``--taken-at``); a problem when the file
+    shows a later time (``latest``: the latest time and its line), which it could not have."""
+    if latest is not None and latest[0] > given:
+        problems.append(
+            Problem(
+                latest[1],
+                "taken at",
+                f"{given:%Y-%m-%d %H:%M:%S}",
+                f"is before this line's time, {latest[0]:%Y-%m-%d %H:%M:%S}: the snapshot was "
+                "taken later, or the time given is another server's (give the license server's "
+                "own time)",
+            )
+        )
+    return (
+        f"{tool} prints no time of its own; the snapshot was taken at "
+        f"{given:%Y-%m-%d %H:%M:%S}, as the import says"
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +23,9 @@ class ImportOptions:
     # Grants: the license server (PORT@HOST) or license file 'lmstat -i' read; its output names
     # neither, and a newer import of the same one replaces its grants.
     server: str = ""
+    # Usage snapshots that print no time (LM-X, lsmon, DSLS): when it was taken, as the user knows
+    # it (the license server's time); without it, the latest time the file shows dates it.
+    taken_at: dt.datetime | None = None
     # Commit the valid rows; the refused ones go, with their line and reason, to ``rejects``
     # (the default is all or nothing).
     skip_invalid: bool = False

@@ -614,7 +614,7 @@ class ImportService:
                 )
             for looks_like, read, name in _SNAPSHOT_READERS:
                 if options.kind is Kind.USAGE and looks_like(head):
-                    snapshot, records = read(facts, problems)
+                    snapshot, records = read(facts, problems, options.taken_at)
                     return _Opened(
                         facts,
                         options,
@@ -631,6 +631,12 @@ class ImportService:
                     )
             if (other := unsupported_format(head)) is not None:
                 raise ImportFileError(f"{facts.path.name} is {other}.")
+        if options.taken_at is not None:
+            raise ImportFileError(
+                f"{facts.path.name} is not the output of lmxendutil, lsmon or DSLicSrv: the time "
+                "a snapshot was taken is given only for those, which print none (the others "
+                "say when, or are not snapshots)."
+            )
         if options.kind is Kind.USAGE and facts.kind == "csv" and flexlm.looks_like_lmstat(head):
             snapshot, records = flexlm.read_lmstat(facts, problems)
             return _Opened(
@@ -738,7 +744,10 @@ class ImportService:
 _SNAPSHOT_READERS: tuple[
     tuple[
         Callable[[str], bool],
-        Callable[[FileFacts, list[Problem]], tuple[flexlm.Snapshot, Iterator[UsageRecord]]],
+        Callable[
+            [FileFacts, list[Problem], dt.datetime | None],
+            tuple[flexlm.Snapshot, Iterator[UsageRecord]],
+        ],
         str,
     ],
     ...,
