@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, last_entry
 
 from seatledger import cli
 from seatledger.domain.licensing import Metric
@@ -427,6 +427,8 @@ def test_the_time_a_snapshot_was_taken_can_be_given_and_dates_one_of_nothing_in_
         (checkin,) = session.scalars(select(UsageSession.checkin)).all()
     assert checkin is not None
     assert checkin.replace(tzinfo=dt.UTC) == noon
+    # The ledger keeps who dated it: the operator's import, with the time given.
+    assert last_entry(admin.db)["after"]["taken_at_given"] == "2026-03-03 12:00:00"
 
 
 def test_a_given_time_before_a_checkout_the_file_shows_is_refused(tmp_path: Path) -> None:

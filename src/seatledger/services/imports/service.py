@@ -495,6 +495,9 @@ class ImportService:
                     }
                 if dates.order is not None and options.date_order is None:
                     change.after["date_order"] = dates.order.value
+                if opened.snapshot is not None and options.taken_at is not None:
+                    # The user's word, not the file's: the ledger says who dated the snapshot.
+                    change.after["taken_at_given"] = f"{options.taken_at:%Y-%m-%d %H:%M:%S}"
                 if opened.installs is not None:  # for the alert rules, not the ledger
                     change.extra["inserted_by_title"] = applied.inserted_by_title
                     change.extra["installs_before"] = applied.installs_before
