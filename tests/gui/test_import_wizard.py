@@ -588,3 +588,33 @@ def test_license_server_snapshots_are_previewed_and_imported_as_usage(
     press(qtbot, wizard, QWizard.WizardButton.CommitButton)
     assert wizard.imported is not None
     assert wizard.imported.inserted == rows
+
+
+def test_the_time_a_snapshot_was_taken_is_typed_and_checked(
+    qtbot: QtBot, open_wizard: Callable[..., ImportWizard], admin: Services
+) -> None:
+    wizard = open_wizard(LICENSE_SERVERS / "lmx" / "v4_9_one_server.txt", Kind.USAGE)
+    page = wizard.choose_page
+    assert page.taken_edit.isVisible()  # a usage import may date a snapshot that prints no time
+    choose(qtbot, page.kind_combo, Kind.PEOPLE.label)
+    assert not page.taken_edit.isVisible()
+    choose(qtbot, page.kind_combo, Kind.USAGE.label)
+    assert page.taken_edit.isVisible()
+    qtbot.keyClicks(page.taken_edit, "3/3/2026 10:45")
+    press(qtbot, wizard, QWizard.WizardButton.NextButton)
+    assert wizard.currentId() == ImportWizard.CHOOSE
+    assert page.message.text() == (
+        "'3/3/2026 10:45' is not a time: give YYYY-MM-DD HH:MM (the license server's time when "
+        "the snapshot was taken), or leave it empty."
+    )
+    page.taken_edit.clear()
+    qtbot.keyClicks(page.taken_edit, "2026-03-03 10:45")
+    assert not page.message.isVisible()
+    press(qtbot, wizard, QWizard.WizardButton.NextButton)
+    assert wizard.preview_page.problem_count.text() == "No problems found"
+    press(qtbot, wizard, QWizard.WizardButton.CommitButton)
+    assert wizard.imported is not None
+    assert (
+        "lmxendutil prints no time of its own; the snapshot was taken at 2026-03-03 10:45:00, "
+        "as the import says" in wizard.imported.notes
+    )

@@ -11,6 +11,7 @@ from seatledger.cli.output import EXIT_FAILED, EXIT_OK, clear_progress_line, pro
 from seatledger.cli.session import reader, signed_in
 from seatledger.errors import KnownError
 from seatledger.ingest.formats import Kind
+from seatledger.ingest.snapshot_text import taken_at_of
 from seatledger.ingest.values import DateOrder
 from seatledger.services.imports.options import ImportOptions
 from seatledger.text import plural
@@ -88,12 +89,10 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 def _moment(text: str) -> dt.datetime:
     """``--taken-at``: 'YYYY-MM-DD HH:MM' (or with seconds), the license server's time."""
-    for layout in ("%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"):
-        try:
-            return dt.datetime.strptime(text.strip(), layout).replace(tzinfo=dt.UTC)
-        except ValueError:
-            continue
-    raise KnownError(
-        f"--taken-at '{text}' is not a time: give 'YYYY-MM-DD HH:MM' (or with seconds), the "
-        "license server's time when the snapshot was taken."
-    )
+    moment = taken_at_of(text)
+    if moment is None:
+        raise KnownError(
+            f"--taken-at '{text}' is not a time: give 'YYYY-MM-DD HH:MM' (or with seconds), the "
+            "license server's time when the snapshot was taken."
+        )
+    return moment

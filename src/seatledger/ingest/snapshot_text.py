@@ -71,3 +71,17 @@ def given_time(
         f"{tool} prints no time of its own; the snapshot was taken at "
         f"{given:%Y-%m-%d %H:%M:%S}, as the import says"
     )
+
+
+TAKEN_AT_FORMAT = "YYYY-MM-DD HH:MM"
+
+
+def taken_at_of(text: str) -> dt.datetime | None:
+    """The time a snapshot was taken, as a user types it ('YYYY-MM-DD HH:MM', or with seconds:
+    the license server's time, kept as UTC like every time without an offset); None if not one."""
+    for layout in ("%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"):
+        try:
+            return dt.datetime.strptime(text.strip(), layout).replace(tzinfo=dt.UTC)
+        except ValueError:
+            continue
+    return None

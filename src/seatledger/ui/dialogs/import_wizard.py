@@ -41,6 +41,7 @@ from PySide6.QtWidgets import (
 
 from seatledger.ingest import m365
 from seatledger.ingest.formats import FIELDS, FORMATS, Kind, detect
+from seatledger.ingest.snapshot_text import TAKEN_AT_FORMAT, taken_at_of
 from seatledger.ingest.tabular import Problem
 from seatledger.ingest.values import DateOrder
 from seatledger.progress import Progress
@@ -395,6 +396,14 @@ class ChoosePage(QWizardPage):
             "The output of 'lmstat -i' names no server: name the one it was read from. A newer "
             "import of the same server replaces its grants."
         )
+        self.taken_edit = QLineEdit()
+        self.taken_edit.setPlaceholderText(
+            f"{TAKEN_AT_FORMAT}, only for LM-X, lsmon and DSLS output (they print no time)"
+        )
+        self.taken_edit.setToolTip(
+            "lmxendutil, lsmon and DSLicSrv do not say when they ran: give the license server's "
+            "time, or leave it empty to date the snapshot by the latest time it shows."
+        )
         self.layouts = QLabel()
         self.layouts.setWordWrap(True)
         self.layouts.setObjectName("knownLayouts")
@@ -418,6 +427,10 @@ class ChoosePage(QWizardPage):
         server_label = QLabel("License &server:")
         server_label.setBuddy(self.server_edit)
         form.addRow(server_label, wide(self.server_edit))
+        taken_label = QLabel("Snapshot &taken at:")
+        taken_label.setBuddy(self.taken_edit)
+        form.addRow(taken_label, wide(self.taken_edit))
+        self._taken_label = taken_label
         self._form = form
 
         layout = QVBoxLayout(self)
@@ -435,6 +448,7 @@ class ChoosePage(QWizardPage):
         self.full_export.toggled.connect(self._edited)
         self.host_edit.textChanged.connect(self._edited)
         self.server_edit.textChanged.connect(self._edited)
+        self.taken_edit.textChanged.connect(self._edited)
         self.browse_button.clicked.connect(self._browse)
         self.strip.busy_changed.connect(self._busy_changed)
         self._kind_changed()
@@ -487,12 +501,14 @@ class ChoosePage(QWizardPage):
         self._form.setRowVisible(self.full_export, self.kind is Kind.PEOPLE)
         self._form.setRowVisible(self.host_edit, self.kind is Kind.INVENTORY)
         self._form.setRowVisible(self.server_edit, self.kind is Kind.GRANTS)
+        self._form.setRowVisible(self.taken_edit, self.kind is Kind.USAGE)
         self.layouts.setText(known_layouts(self.kind))
         self.reload_mappings()
         self._edited()
 
     def _edited(self) -> None:
         self.message.clear_message()
+        set_invalid(self.taken_edit, False, self._taken_label)
         self.completeChanged.emit()
 
     def _browse(self) -> None:
@@ -513,6 +529,7 @@ class ChoosePage(QWizardPage):
             full_export=self.full_export.isChecked() and kind is Kind.PEOPLE,
             host=self.host_edit.text().strip() if kind is Kind.INVENTORY else "",
             server=self.server_edit.text().strip() if kind is Kind.GRANTS else "",
+            taken_at=self._taken_at() if kind is Kind.USAGE else None,
         )
         previous = self._wizard.import_options
         if previous is None or previous.kind is not kind or self._wizard.path != path:
@@ -523,7 +540,18 @@ class ChoosePage(QWizardPage):
             options = dataclasses.replace(options, mapping=previous.mapping)
         return options
 
+    def _taken_at(self) -> dt.datetime | None:
+        text = self.taken_edit.text().strip()
+        return taken_at_of(text) if text else None
+
     def _start_preview(self) -> None:
+        if self.kind is Kind.USAGE and self.taken_edit.text().strip() and self._taken_at() is None:
+            set_invalid(self.taken_edit, True, self._taken_label)
+            self.message.show_message(
+                f"'{self.taken_edit.text().strip()}' is not a time: give {TAKEN_AT_FORMAT} (the "
+                "license server's time when the snapshot was taken), or leave it empty."
+            )
+            return
         path, base = self.path, self._options()
         imports = self._wizard.services.imports
 
@@ -559,6 +587,7 @@ class ChoosePage(QWizardPage):
         self.full_export.setEnabled(not busy)
         self.host_edit.setEnabled(not busy)
         self.server_edit.setEnabled(not busy)
+        self.taken_edit.setEnabled(not busy)
         self.completeChanged.emit()
         if not busy:
             if self._advance and not self._in_validate:
