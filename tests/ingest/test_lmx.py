@@ -448,6 +448,11 @@ def test_a_time_is_given_only_for_snapshots_that_print_none(admin: Services) -> 
     usage = Path(__file__).parents[1] / "data" / "usage.csv"
     with pytest.raises(ImportFileError, match=r"usage\.csv is not the output of lmxendutil"):
         admin.imports.preview(usage, ImportOptions(Kind.USAGE, taken_at=_utc(2026, 3, 3)))
+    with pytest.raises(ImportFileError, match=r"is given for usage imports only, not for"):
+        admin.imports.preview(
+            FIXTURES / "v4_9_one_server.txt",
+            ImportOptions(Kind.GRANTS, server="6200@lic01", taken_at=_utc(2026, 3, 3)),
+        )
 
 
 @pytest.mark.usefixtures("signed_in")

@@ -577,6 +577,11 @@ class ImportService:
         self, facts: FileFacts, options: ImportOptions, problems: _Problems, dates: DateReader
     ) -> _Opened:
         head = ""
+        if options.taken_at is not None and options.kind is not Kind.USAGE:
+            raise ImportFileError(
+                f"{facts.path.name}: the time a snapshot was taken is given for usage imports "
+                f"only, not for {options.kind.value}."
+            )
         if options.kind is Kind.GRANTS:
             return self._open_grants(facts, options, problems, dates)
         if facts.kind == "csv":
