@@ -26,6 +26,7 @@ from seatledger.ui.main_window import ALERTS, AUDITS, DASHBOARD, LICENSES, MainW
 from seatledger.ui.pages.alerts import AlertsPage
 from seatledger.ui.pages.dashboard import AMBER, GREEN, RED, DashboardPage
 from seatledger.ui.pages.reconciliation import ReconciliationPage
+from seatledger.ui.theme import colors
 
 pytestmark = pytest.mark.gui
 
@@ -137,7 +138,7 @@ def test_a_bar_of_the_chart_opens_its_license(
     window = make_window(admin)
     chart = dashboard_of(window).chart
     assert [row.entitlement_id for row in chart.rows] == [busy.acrobat, busy.sql_server]
-    assert chart.color_of(chart.rows[0]).name() == RED
+    assert chart.color_of(chart.rows[0]) == colors().qcolor(RED)
     y = 4 + chart._row_height() // 2  # the first bar
     qtbot.mouseClick(chart, LEFT, pos=QPoint(chart.width() // 2, y))
     assert window.current_page() is window.licenses

@@ -26,13 +26,13 @@ from seatledger.services.ledger.activity import ActivityColumn, ActivityFilter, 
 from seatledger.services.operators.session import Services
 from seatledger.services.seats.queries import SeatColumn, SeatQuery
 from seatledger.ui.presenters import (
-    INACTIVE_COLOR,
-    OVER_LIMIT_COLOR,
     ActivityPresenter,
     DevicePresenter,
     EntitlementPresenter,
     PeoplePresenter,
     SeatPresenter,
+    inactive_color,
+    over_limit_color,
 )
 from seatledger.ui.table_model import BLOCK, KEY_ROLE, RIGHT, SORT_ROLE, KeyedTableModel, Presenter
 
@@ -268,13 +268,13 @@ def test_license_presenter_formats_and_flags() -> None:
     assert presenter.display(over, EntitlementColumn.FREE) == "−3"
     brush = presenter.foreground(over, 0)
     assert brush is not None
-    assert brush.color() == OVER_LIMIT_COLOR
+    assert brush.color() == over_limit_color()
     assert presenter.tooltip(over, 0) == "3 over the purchased limit"
 
     expired = _license(term_end=dt.date(2026, 5, 1), used=0)
     brush = presenter.foreground(expired, 0)
     assert brush is not None
-    assert brush.color() == INACTIVE_COLOR
+    assert brush.color() == inactive_color()
     assert presenter.tooltip(expired, 0) == "Expired on 2026-05-01"
     assert presenter.display(expired, EntitlementColumn.TERM_END) == "2026-05-01"
     in_use = _license(term_end=dt.date(2026, 5, 1), used=1200)
@@ -300,10 +300,10 @@ def test_people_presenter_greys_people_who_left() -> None:
     assert presenter.foreground(active, 0) is None
     grey = presenter.foreground(left, PeopleColumn.NAME)
     assert grey is not None
-    assert grey.color() == INACTIVE_COLOR
+    assert grey.color() == inactive_color()
     red = presenter.foreground(left, PeopleColumn.SEATS)
     assert red is not None
-    assert red.color() == OVER_LIMIT_COLOR
+    assert red.color() == over_limit_color()
     assert presenter.tooltip(left, 0) == "Left on 2026-01-31; still holds 1 seat: release them"
     assert presenter.display(left, PeopleColumn.TEAM) == ""
 

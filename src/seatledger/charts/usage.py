@@ -27,20 +27,16 @@ from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QApplication
 
+from seatledger.charts.colors import LIGHT_CHART, ChartColors
 from seatledger.domain.usage import UsageSeries, to_date
 from seatledger.errors import KnownError
 from seatledger.paths import replaced
 
 DAY = 86_400.0
-USED = "#1f5fbf"
-LIMIT = "#c0392b"
-WARNING = QColor(245, 166, 35, 70)
-WARNING_EDGE = QColor(230, 140, 20, 160)
-INSTALLS = "#2e8b57"
-PEAKS = "#8e44ad"
-FORECAST = "#555555"
-AXIS = "#444444"
-TEXT = "#222222"
+# The light chart's colours, as files are drawn (see seatledger.charts.colors for both sets).
+USED = LIGHT_CHART.used
+LIMIT = LIGHT_CHART.limit
+TEXT = LIGHT_CHART.text
 GRID_ALPHA = 0.12
 LEGEND_LIMIT = 8  # more series than this: no legend (it would cover the plot)
 LEGEND_COLUMNS = 3
@@ -138,10 +134,14 @@ class DrawnUsage:
 
 
 def draw_usage(
-    plot: Any, series: UsageSeries | Sequence[UsageSeries], *, legend: bool = True
+    plot: Any,
+    series: UsageSeries | Sequence[UsageSeries],
+    *,
+    legend: bool = True,
+    colors: ChartColors = LIGHT_CHART,
 ) -> DrawnUsage:
     """Draw usage against the limit into ``plot`` (a ``pyqtgraph.PlotItem``), replacing what it
-    showed.
+    showed, in ``colors`` (the light set unless the window is dark).
 
     One series gets its warning band, installs, concurrent peaks and forecast; several series
     (one per product, say) get a used line and a dashed limit line each, in matching colours.
@@ -151,11 +151,13 @@ def draw_usage(
     plot.clear()
     if plot.legend is not None:
         plot.legend.clear()
+        plot.legend.setLabelTextColor(colors.text)
+        plot.legend.setBrush(pg.mkBrush(*colors.legend_background))
     elif legend:
         plot.addLegend(
             offset=(10, 5),
-            labelTextColor=TEXT,
-            brush=pg.mkBrush(255, 255, 255, 220),
+            labelTextColor=colors.text,
+            brush=pg.mkBrush(*colors.legend_background),
             colCount=LEGEND_COLUMNS,
         )
     plot.setClipToView(True)
@@ -177,14 +179,14 @@ def draw_usage(
     plot.setXRange(first, last, padding=0.01)
     plot.setYRange(0, max(top * HEADROOM, 1), padding=0)
     if len(many) == 1:
-        _draw_one(plot, many[0], drawn)
+        _draw_one(plot, many[0], drawn, colors)
     else:
-        _draw_many(plot, many, drawn)
+        _draw_many(plot, many, drawn, colors)
     if plot.legend is not None:
         plot.legend.setVisible(legend and len(many) <= LEGEND_LIMIT)
     unit = many[0].unit if len({s.unit for s in many}) == 1 else "rights"
-    plot.setLabel("left", unit.capitalize(), color=TEXT)
-    plot.setLabel("bottom", "Date (UTC)", color=TEXT)
+    plot.setLabel("left", unit.capitalize(), color=colors.text)
+    plot.setLabel("bottom", "Date (UTC)", color=colors.text)
     return drawn
 
 
@@ -199,20 +201,22 @@ def _top(series: UsageSeries) -> float:
     return max(values)
 
 
-def _draw_one(plot: Any, series: UsageSeries, drawn: DrawnUsage) -> None:
+def _draw_one(plot: Any, series: UsageSeries, drawn: DrawnUsage, colors: ChartColors) -> None:
     x = _edges(series.days)
+    band_color = QColor(*colors.warning_band)
+    edge_color = QColor(*colors.warning_edge)
     finite = np.isfinite(series.limit)
     if finite.any():
         upper = np.where(finite, series.limit, 0.0)
         lower = upper * series.warning_level
-        low = pg.PlotCurveItem(x, _steps(lower), stepMode="left", pen=_pen(WARNING_EDGE, 1, _DOT))
+        low = pg.PlotCurveItem(x, _steps(lower), stepMode="left", pen=_pen(edge_color, 1, _DOT))
         high = pg.PlotCurveItem(x, _steps(upper), stepMode="left", pen=pg.mkPen(None))
-        band = pg.FillBetweenItem(low, high, brush=pg.mkBrush(WARNING))
+        band = pg.FillBetweenItem(low, high, brush=pg.mkBrush(band_color))
         for item in (band, low, high):
             plot.addItem(item)
         # A swatch for the legend: the band itself has no legend sample.
         swatch = pg.PlotDataItem(
-            [], [], pen=None, fillLevel=0, fillBrush=pg.mkBrush(WARNING),
+            [], [], pen=None, fillLevel=0, fillBrush=pg.mkBrush(band_color),
             name=f"Warning (≥ {series.warning_level:.0%} of limit)",
         )  # fmt: skip
         plot.addItem(swatch)
@@ -221,7 +225,7 @@ def _draw_one(plot: Any, series: UsageSeries, drawn: DrawnUsage) -> None:
             _steps(series.limit),
             stepMode="left",
             connect="finite",
-            pen=_pen(LIMIT, 2),
+            pen=_pen(colors.limit, 2),
             name="Limit",
         )
         plot.addItem(limit_line)
@@ -232,24 +236,27 @@ def _draw_one(plot: Any, series: UsageSeries, drawn: DrawnUsage) -> None:
             x,
             _steps(series.installs),
             stepMode="left",
-            pen=_pen(INSTALLS, 1.5, _DASH),
+            pen=_pen(colors.installs, 1.5, _DASH),
             name="Installs",
         )
         plot.addItem(installs)
         drawn.items.append(installs)
     if series.peaks is not None and series.peaks.any():
+        peak_color = QColor(colors.peaks)
+        peak_color.setAlpha(170)
         peaks = pg.PlotDataItem(
-            x, _steps(series.peaks), stepMode="left", pen=_pen(QColor(142, 68, 173, 170), 1),
+            x, _steps(series.peaks), stepMode="left", pen=_pen(peak_color, 1),
             name="Peak concurrent use",
         )  # fmt: skip
         plot.addItem(peaks)
         drawn.items.append(peaks)
     used = pg.PlotDataItem(
-        x, _steps(series.used), stepMode="left", pen=_pen(USED, 2.5), name=f"Used ({series.unit})",
+        x, _steps(series.used), stepMode="left", pen=_pen(colors.used, 2.5),
+        name=f"Used ({series.unit})",
     )  # fmt: skip
     plot.addItem(used)
     drawn.items.append(used)
-    _draw_forecast(plot, series, drawn)
+    _draw_forecast(plot, series, drawn, colors)
 
 
 def _forecast_until(series: UsageSeries) -> dt.date | None:
@@ -269,7 +276,7 @@ def _forecast_until(series: UsageSeries) -> dt.date | None:
     return series.end + dt.timedelta(days=max(span // 8, 7))
 
 
-def _draw_forecast(plot: Any, series: UsageSeries, drawn: DrawnUsage) -> None:
+def _draw_forecast(plot: Any, series: UsageSeries, drawn: DrawnUsage, colors: ChartColors) -> None:
     """The trend line, and a mark on the day the limit is reached when the chart shows it."""
     result = series.forecast
     until = drawn.forecast_until
@@ -277,7 +284,7 @@ def _draw_forecast(plot: Any, series: UsageSeries, drawn: DrawnUsage) -> None:
         return
     line_days, values = result.line(until)
     line = pg.PlotDataItem(
-        epoch_days(line_days), values, pen=_pen(FORECAST, 2, _DASH), name="Trend (forecast)"
+        epoch_days(line_days), values, pen=_pen(colors.forecast, 2, _DASH), name="Trend (forecast)"
     )
     plot.addItem(line)
     drawn.items.append(line)
@@ -285,21 +292,25 @@ def _draw_forecast(plot: Any, series: UsageSeries, drawn: DrawnUsage) -> None:
         mark = pg.InfiniteLine(
             pos=_x(until),
             angle=90,
-            pen=_pen(LIMIT, 1, _DASH),
+            pen=_pen(colors.limit, 1, _DASH),
             label=f"limit reached ≈ {until}",
-            labelOpts={"position": 0.6, "color": LIMIT, "anchors": [(1, 0.5), (1, 0.5)]},
+            labelOpts={"position": 0.6, "color": colors.limit, "anchors": [(1, 0.5), (1, 0.5)]},
         )
         plot.addItem(mark)
         drawn.items.append(mark)
 
 
-def _draw_many(plot: Any, many: list[UsageSeries], drawn: DrawnUsage) -> None:
+def _draw_many(plot: Any, many: list[UsageSeries], drawn: DrawnUsage, colors: ChartColors) -> None:
     """A used line and a limit line per series, in one colour each.  Thin solid pens: with 100
     lines of years of days, dashes and wide pens cost Qt's rasterizer several times more."""
     count = len(many)
     named = count <= LEGEND_LIMIT  # a hidden legend of 50 entries still costs their layout
+    # Darker hues on white, lighter ones on a dark background (both 3:1 or more).
+    dark = QColor(colors.background).lightness() < 128
     for n, series in enumerate(many):
-        color = pg.intColor(n, hues=max(count, 1), values=1, maxValue=200)
+        color = pg.intColor(
+            n, hues=max(count, 1), values=1, maxValue=255 if dark else 200, sat=160 if dark else 255
+        )
         faint = QColor(color)
         faint.setAlpha(110)
         x = _edges(series.days)
@@ -317,12 +328,15 @@ def _draw_many(plot: Any, many: list[UsageSeries], drawn: DrawnUsage) -> None:
         drawn.items += [used, limit]
 
 
-def style_plot(plot: Any) -> None:
-    """Dark axes and text on a light background (readable on screen, on paper and in a PDF)."""
+def style_plot(plot: Any, colors: ChartColors = LIGHT_CHART) -> None:
+    """Axes and text in ``colors`` (dark on light by default: on screen, on paper, in a PDF)."""
     for name in ("left", "bottom"):
         axis = plot.getAxis(name)
-        axis.setPen(pg.mkPen(AXIS))
-        axis.setTextPen(pg.mkPen(TEXT))
+        axis.setPen(pg.mkPen(colors.axis))
+        axis.setTextPen(pg.mkPen(colors.text))
+    title = plot.titleLabel
+    if title is not None and title.text:
+        title.setText(title.text, color=colors.text)
 
 
 def date_axis() -> DayAxis:
@@ -398,12 +412,12 @@ def render_usage_chart(
 
     view = pg.GraphicsLayoutWidget()
     view.setAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen, True)
-    view.setBackground("w")
+    view.setBackground(LIGHT_CHART.background)
     view.resize(width, height)
     layout = view.ci
     heading = title if title is not None else (many[0].label if len(many) == 1 else "Usage")
     span = f"{many[0].start} to {many[0].end}" if many else ""
-    subtitle = f"<span style='color:#666'>used against limit, {span}</span>"
+    subtitle = f"<span style='color:{LIGHT_CHART.muted_text}'>used against limit, {span}</span>"
     layout.addLabel(
         f"<b>{_escape(heading)}</b> &nbsp; {subtitle}", row=0, col=0, color=TEXT, size="12pt"
     )

@@ -43,6 +43,7 @@ from seatledger.errors import KnownError
 from seatledger.paths import data_dir, default_database, private_folder, shown_target
 from seatledger.resources import app_icon_path, icon_png_paths
 from seatledger.ui.preflight import platform_problem
+from seatledger.ui.theme import saved_theme, theme_keeper
 
 if TYPE_CHECKING:  # imported when the start frame has painted (SQLAlchemy alone takes ~0.4 s)
     from seatledger.services.operators.session import Services
@@ -91,6 +92,7 @@ def _application() -> QApplication:
     app.setApplicationVersion(__version__)
     app.setDesktopFileName(APP_ID)
     app.setWindowIcon(_app_icon())
+    theme_keeper().apply(saved_theme(QSettings()))  # the desktop's scheme unless one was picked
     return app
 
 

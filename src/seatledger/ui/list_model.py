@@ -13,7 +13,9 @@ from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
-from PySide6.QtGui import QBrush, QColor
+from PySide6.QtGui import QBrush
+
+from seatledger.ui.theme import colors
 
 T = TypeVar("T")
 
@@ -26,7 +28,6 @@ _HORIZONTAL = Qt.Orientation.Horizontal
 _RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 _LEFT = int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
 _DESCENDING = Qt.SortOrder.DescendingOrder
-_BAD = QBrush(QColor("#b3261e"))
 SORT_ROLE = _SORT
 
 
@@ -119,7 +120,7 @@ class ListTableModel(QAbstractTableModel, Generic[T]):
         if role == _SORT:
             return column.value(row)
         if role == _FOREGROUND and column.bad is not None and column.bad(row):
-            return _BAD
+            return QBrush(colors().qcolor("bad"))
         if role == _TOOLTIP and column.tip:
             return column.tip
         return None

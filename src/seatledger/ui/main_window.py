@@ -16,7 +16,7 @@ from typing import Any
 
 from PySide6 import __version__ as pyside_version
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QSettings, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QIcon, QPainter, QPaintEvent, QPalette
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QIcon, QPainter, QPaintEvent, QPalette
 from PySide6.QtWidgets import (
     QApplication,
     QDialog,
@@ -65,6 +65,7 @@ from seatledger.ui.pages.usage import UsagePage
 from seatledger.ui.progress_strip import ProgressStrip
 from seatledger.ui.recent import forget_databases, recent_databases, remember_database
 from seatledger.ui.tasks import Runner, Task
+from seatledger.ui.theme import LIGHT, SETTING, Theme, saved_theme, theme_keeper
 
 PAGE_TYPES: tuple[type[Page], ...] = (
     DashboardPage,
@@ -101,7 +102,7 @@ _HIGHLIGHTED_TEXT = QPalette.ColorRole.HighlightedText
 _RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 _RENEWALS_STYLE = "QLabel { color: palette(link); font-weight: bold; padding: 0 6px; }"
 _DEMO_STYLE = (
-    "QLabel { background: #b26a00; color: white; font-weight: bold;"
+    f"QLabel {{ background: {LIGHT.badge[0]}; color: {LIGHT.badge[1]}; font-weight: bold;"
     " border-radius: 3px; padding: 1px 8px; }"
 )
 
@@ -268,6 +269,9 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.screens)
         remember_database(self._settings, workspace.location)
 
+        keeper = theme_keeper()
+        if saved_theme(self._settings) is not keeper.theme:
+            keeper.apply(saved_theme(self._settings))
         self.menu_actions: dict[str, QAction] = {}
         self._build_actions()
         self._build_menus()
@@ -576,7 +580,24 @@ class MainWindow(QMainWindow):
         )
         menu("&Seats", ["assign", "release", None, "release_departed"])
         pages: list[str | None] = [f"page_{page.settings_group}" for page in PAGE_TYPES]
-        menu("&View", [*pages, None, "refresh"])
+        view_menu = menu("&View", [*pages, None, "refresh", None])
+        self.theme_menu = view_menu.addMenu("&Theme")
+        group = QActionGroup(self)
+        current = theme_keeper().theme
+        for theme in Theme:
+            action = QAction(theme.label, self)
+            action.setObjectName(f"theme_{theme.value}")
+            action.setCheckable(True)
+            action.setChecked(theme is current)
+            action.setStatusTip(
+                "Follow the desktop's light or dark colours"
+                if theme is Theme.SYSTEM
+                else f"Always {theme.value}, whatever the desktop uses"
+            )
+            action.triggered.connect(partial(self.set_theme, theme))
+            group.addAction(action)
+            self.theme_menu.addAction(action)
+            self.menu_actions[f"theme_{theme.value}"] = action
         self.admin_menu = menu("&Admin", ["operators", "alert_settings", "data_settings"])
         menu("&Help", ["about"])
 
@@ -669,6 +690,12 @@ class MainWindow(QMainWindow):
 
     def _status(self, message: str) -> None:
         self.statusBar().showMessage(message, 5000)
+
+    def set_theme(self, theme: Theme, _checked: bool = True) -> None:
+        """Use a theme (View > Theme) and remember it."""
+        theme_keeper().apply(theme)
+        self._settings.setValue(SETTING, theme.value)
+        self.menu_actions[f"theme_{theme.value}"].setChecked(True)
 
     # ------------------------------------------------------------------ pages
     def current_page(self) -> Page:

@@ -21,15 +21,30 @@ from seatledger.services.ledger.activity import ActivityColumn
 from seatledger.services.seats.queries import SeatColumn, SeatQuery
 from seatledger.text import plural
 from seatledger.ui.table_model import LEFT, RIGHT, PlainPresenter, plain
+from seatledger.ui.theme import colors
 
 Today = Callable[[], dt.date]
 
-# Chosen to stay readable on light and dark palettes alike.
-OVER_LIMIT_COLOR = QColor(0xD3, 0x2F, 0x2F)
-EXPIRING_COLOR = QColor(0xB2, 0x6A, 0x00)
-INACTIVE_COLOR = QColor(0x80, 0x80, 0x80)
-OVER_COMMIT_COLOR = QColor(0xC6, 0x28, 0x28)
 NEARLY_FULL = 0.9  # utilization from which a bar turns amber
+
+
+def over_limit_color() -> QColor:
+    """Red: over the purchased limit (or expired), readable on the palette in use."""
+    return colors().qcolor("bad")
+
+
+def expiring_color() -> QColor:
+    """Amber: ending soon, close to the limit."""
+    return colors().qcolor("warn")
+
+
+def inactive_color() -> QColor:
+    """Grey: no longer current (expired, released, left)."""
+    return colors().qcolor("neutral")
+
+
+def _brush(name: str) -> QBrush:
+    return QBrush(colors().qcolor(name))
 
 
 def _count(value: int) -> str:
@@ -57,9 +72,6 @@ class EntitlementPresenter:
 
     def __init__(self, today: Today = dt.date.today) -> None:
         self._today = today
-        self._over = QBrush(OVER_LIMIT_COLOR)
-        self._expiring = QBrush(EXPIRING_COLOR)
-        self._inactive = QBrush(INACTIVE_COLOR)
 
     @staticmethod
     def entitlement(row: Row) -> EntitlementRow:
@@ -113,12 +125,12 @@ class EntitlementPresenter:
         """Red over the limit, grey once expired, amber when the term ends soon."""
         lic = self.entitlement(row)
         if lic.over_limit:
-            return self._over
+            return _brush("bad")
         today = self._today()
         if lic.expired(today):
-            return self._inactive
+            return _brush("neutral")
         if lic.expiring(today):
-            return self._expiring
+            return _brush("warn")
         return None
 
     def background(self, row: Row, column: int) -> QBrush | None:
@@ -156,8 +168,6 @@ class PeoplePresenter(PlainPresenter):
 
     def __init__(self) -> None:
         super().__init__(numeric_columns=(PeopleColumn.SEATS,))
-        self._inactive = QBrush(INACTIVE_COLOR)
-        self._finding = QBrush(OVER_LIMIT_COLOR)
 
     def _left_on(self, row: Row) -> str:
         date_left = row[PeopleQuery.DATE_LEFT]
@@ -176,8 +186,8 @@ class PeoplePresenter(PlainPresenter):
         if row[PeopleColumn.STATUS] != "left":
             return None
         if column == PeopleColumn.SEATS and (row[PeopleColumn.SEATS] or 0) > 0:
-            return self._finding
-        return self._inactive
+            return _brush("bad")
+        return _brush("neutral")
 
     def tooltip(self, row: Row, column: int) -> str | None:
         """When someone left, and whether they still hold seats."""
@@ -200,7 +210,6 @@ class DevicePresenter(PlainPresenter):
         super().__init__(
             numeric_columns=(DeviceColumn.PROCESSORS, DeviceColumn.CORES, DeviceColumn.SEATS)
         )
-        self._unknown = QBrush(INACTIVE_COLOR)
 
     def display(self, row: Row, column: int) -> str:
         """Cell text; a processor or core count no file or person gave reads "unknown"."""
@@ -211,7 +220,7 @@ class DevicePresenter(PlainPresenter):
     def foreground(self, row: Row, column: int) -> QBrush | None:
         """Grey for an unknown count."""
         if column in (DeviceColumn.PROCESSORS, DeviceColumn.CORES) and row[column] is None:
-            return self._unknown
+            return _brush("neutral")
         return None
 
     def tooltip(self, row: Row, column: int) -> str | None:
@@ -235,15 +244,13 @@ class SeatPresenter(PlainPresenter):
 
     def __init__(self) -> None:
         super().__init__(numeric_columns=(SeatColumn.UNITS,))
-        self._inactive = QBrush(INACTIVE_COLOR)
-        self._over = QBrush(OVER_COMMIT_COLOR)
 
     def foreground(self, row: Row, column: int) -> QBrush | None:
         """Grey once released; red for an open over-commit exception."""
         if row[SeatColumn.RELEASED] is not None:
-            return self._inactive
+            return _brush("neutral")
         if row[SeatQuery.OVER_COMMIT_REASON]:
-            return self._over
+            return _brush("bad")
         return None
 
     def tooltip(self, row: Row, column: int) -> str | None:

@@ -38,18 +38,29 @@ from seatledger.services.core.tables import TableQuery
 from seatledger.ui.progress_strip import ProgressStrip
 from seatledger.ui.table_model import KeyedTableModel, Presenter
 from seatledger.ui.tasks import Task, runner_for
+from seatledger.ui.theme import colors, keep_styled
 from seatledger.ui.widgets import DataTable, SearchBox
 
 FIELD_WIDTH = 300
 W = TypeVar("W", bound=QWidget)
-INVALID_BASE = QColor("#fde7e7")
-INVALID_TEXT = "#b3261e"
 
-_MESSAGE_STYLES = {
-    "error": "background:#fdecea; color:#5f1a14; border:1px solid #f1b5b0;",
-    "warning": "background:#fff4e0; color:#5c3b00; border:1px solid #f3d08b;",
-    "info": "background:#e8f1fb; color:#0d3a61; border:1px solid #b6d3f2;",
-}
+
+def invalid_text_sheet() -> str:
+    """The style of a label that names a refused value (red for the palette in use)."""
+    return f"color:{colors().bad};"
+
+
+def _message_sheet(kind: str) -> str:
+    found = colors()
+    background, text, border = {
+        "error": found.notice_error,
+        "warning": found.notice_warning,
+        "info": found.notice_info,
+    }[kind]
+    return (
+        f"QLabel#inlineMessage {{ background:{background}; color:{text};"
+        f" border:1px solid {border}; border-radius:4px; padding:6px 8px;}}"
+    )
 
 
 @contextmanager
@@ -78,9 +89,7 @@ class InlineMessage(QLabel):
         """Show ``text`` styled as ``error``, ``warning`` or ``info``."""
         self.kind = kind
         self.setText(text)
-        self.setStyleSheet(
-            f"QLabel#inlineMessage {{ {_MESSAGE_STYLES[kind]} border-radius:4px; padding:6px 8px;}}"
-        )
+        keep_styled(self, lambda: _message_sheet(kind))
         self.show()
 
     def clear_message(self) -> None:
@@ -102,13 +111,13 @@ def set_invalid(widget: QWidget, invalid: bool, label: QLabel | None = None) -> 
     widget.setProperty("invalid", invalid)
     if invalid:
         palette = widget.palette()
-        palette.setColor(QPalette.ColorRole.Base, INVALID_BASE)
-        palette.setColor(QPalette.ColorRole.Button, INVALID_BASE)
+        palette.setColor(QPalette.ColorRole.Base, QColor(colors().invalid_base))
+        palette.setColor(QPalette.ColorRole.Button, QColor(colors().invalid_base))
         widget.setPalette(palette)
     else:
         widget.setPalette(QPalette())
     if label is not None:
-        label.setStyleSheet(f"color:{INVALID_TEXT};" if invalid else "")
+        keep_styled(label, invalid_text_sheet if invalid else str)
 
 
 def input_widgets(item: QWidget | QLayout) -> list[QWidget]:
@@ -243,7 +252,7 @@ class FormDialog(QDialog):
         self.message = InlineMessage()
         self.hint = QLabel()
         self.hint.setWordWrap(True)
-        self.hint.setStyleSheet(f"color:{INVALID_TEXT};")
+        keep_styled(self.hint, invalid_text_sheet)
         self.hint.hide()
         self.buttons, self.ok_button = ok_cancel(self, self._submit)
         self.ok_button.setText(action)

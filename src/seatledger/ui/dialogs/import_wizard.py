@@ -50,10 +50,10 @@ from seatledger.services.imports.service import ImportRejected, ImportResult, Pr
 from seatledger.services.operators.session import Services
 from seatledger.text import plural
 from seatledger.ui.dialogs.common import (
-    INVALID_TEXT,
     FormDialog,
     InlineMessage,
     helper_button,
+    invalid_text_sheet,
     make_form,
     row,
     set_invalid,
@@ -75,6 +75,7 @@ from seatledger.ui.table_model import (
     plain,
 )
 from seatledger.ui.tasks import Runner, Task
+from seatledger.ui.theme import colors, keep_styled
 from seatledger.ui.widgets import DataTable
 
 FILE_FILTER = (
@@ -89,7 +90,6 @@ AMBIGUOUS_DATE = "choose the date order"
 LONG_CELL = 40
 MIN_SECTION = 56  # pixels: a column fitted to a short header still reads as a column
 MAX_SECTION = 320  # pixels: no column fitted to its contents grows beyond this
-GOOD_TEXT = "#1e6b34"
 
 
 def problems_headline(total: int, shown: int) -> str:
@@ -796,8 +796,9 @@ class PreviewPage(QWizardPage):
         self.problem_model.set_problems(preview.problems)
         _fit_columns(self.problem_view)
         self.problem_count.setText(problems_headline(preview.problem_count, len(preview.problems)))
-        self.problem_count.setStyleSheet(
-            f"color:{INVALID_TEXT};" if preview.problem_count else f"color:{GOOD_TEXT};"
+        keep_styled(
+            self.problem_count,
+            invalid_text_sheet if preview.problem_count else lambda: f"color:{colors().good};",
         )
         self.problem_view.setVisible(bool(preview.problems))
         can_skip = bool(preview.problem_count) and preview.skippable
@@ -918,7 +919,7 @@ class CommitPage(QWizardPage):
         self.notes.setTextFormat(Qt.TextFormat.PlainText)
         self.notes.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.problem_count = _heading()
-        self.problem_count.setStyleSheet(f"color:{INVALID_TEXT};")
+        keep_styled(self.problem_count, invalid_text_sheet)
         self.problem_model = ProblemModel(self)
         self.problem_view = _table(self.problem_model)
         self.retry_button = helper_button("&Run the import again")

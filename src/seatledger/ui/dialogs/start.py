@@ -38,11 +38,11 @@ from seatledger.progress import Progress
 from seatledger.services.operators.session import Services
 from seatledger.services.operators.workspace import Workspace
 from seatledger.ui.dialogs.common import (
-    INVALID_TEXT,
     PASSWORDS_DIFFER,
     InlineMessage,
     connect_edited,
     helper_button,
+    invalid_text_sheet,
     make_form,
     ok_cancel,
     password_problem,
@@ -53,6 +53,7 @@ from seatledger.ui.dialogs.common import (
 from seatledger.ui.dialogs.errors import show_error
 from seatledger.ui.progress_strip import ProgressStrip
 from seatledger.ui.tasks import Runner, Task, runner_for
+from seatledger.ui.theme import keep_styled
 
 DEMO_FILE = "demo.sqlite"
 FILE_FILTER = "SeatLedger databases (*.sqlite *.sqlite3 *.db);;All files (*)"
@@ -198,7 +199,7 @@ class StartDialog(QDialog):
         self.confirm = QLineEdit()
         self.confirm.setEchoMode(QLineEdit.EchoMode.Password)
         self.create_hint = QLabel()
-        self.create_hint.setStyleSheet(f"color:{INVALID_TEXT};")
+        keep_styled(self.create_hint, invalid_text_sheet)
         form = make_form()
         self._create_labels = {
             self.create_path: QLabel("Database &file:"),

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import QItemSelection, QModelIndex, QPersistentModelIndex, Qt, Signal
-from PySide6.QtGui import QBrush, QColor
+from PySide6.QtGui import QBrush
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -34,13 +34,10 @@ from seatledger.text import plural
 from seatledger.ui.list_model import ListColumn, ListTableModel
 from seatledger.ui.pages import Page
 from seatledger.ui.tasks import Task
+from seatledger.ui.theme import colors
 from seatledger.ui.widgets import list_table
 
-_SEVERITY_BRUSH = {
-    Severity.HIGH: QBrush(QColor("#c62828")),
-    Severity.MEDIUM: QBrush(QColor("#b26a00")),
-    Severity.LOW: QBrush(QColor("#616161")),
-}
+_SEVERITY_COLOR = {Severity.HIGH: "bad", Severity.MEDIUM: "warn", Severity.LOW: "neutral"}
 _DISPLAY = Qt.ItemDataRole.DisplayRole
 _FOREGROUND = Qt.ItemDataRole.ForegroundRole
 _SEVERITY_ORDER = {Severity.HIGH: 0, Severity.MEDIUM: 1, Severity.LOW: 2}
@@ -76,7 +73,7 @@ class AlertTableModel(ListTableModel[AlertRow]):
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = _DISPLAY) -> Any:
         """As the list model, with severity colours."""
         if role == _FOREGROUND and index.isValid() and index.column() == 0:
-            return _SEVERITY_BRUSH[self.row(index.row()).severity]
+            return QBrush(colors().qcolor(_SEVERITY_COLOR[self.row(index.row()).severity]))
         return super().data(index, role)
 
 

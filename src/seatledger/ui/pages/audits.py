@@ -27,6 +27,7 @@ from seatledger.services.audits.service import AuditInfo, DueAudit, Status
 from seatledger.services.operators.session import Services
 from seatledger.ui.list_model import ListColumn, ListTableModel
 from seatledger.ui.pages import Page
+from seatledger.ui.theme import colors, keep_styled
 from seatledger.ui.widgets import list_table
 
 _COLUMNS: list[ListColumn[AuditInfo]] = [
@@ -131,7 +132,7 @@ class AuditsPage(Page):
     def _show_due(self) -> None:
         if not self._due:
             self.due_label.setText("No scheduled audit is due in the next two weeks.")
-            self.due_label.setStyleSheet("")
+            keep_styled(self.due_label, str)
             return
         may = self.may(Permission.RUN_AUDITS)
         parts = []
@@ -141,10 +142,15 @@ class AuditsPage(Page):
             )
             parts.append(f"{due.text}{start}")
         self.due_label.setText("<b>Scheduled audits due:</b> " + " · ".join(parts))
-        self.due_label.setStyleSheet(
-            "QLabel#auditsDue { background:#fff4e0; color:#5c3b00; border:1px solid #f3d08b;"
-            " border-radius:4px; padding:6px 8px; }"
-        )
+
+        def sheet() -> str:
+            background, text, border = colors().notice_warning
+            return (
+                f"QLabel#auditsDue {{ background:{background}; color:{text};"
+                f" border:1px solid {border}; border-radius:4px; padding:6px 8px; }}"
+            )
+
+        keep_styled(self.due_label, sheet)
 
     def current_audit(self) -> AuditInfo | None:
         """The selected audit."""

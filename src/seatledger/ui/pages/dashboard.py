@@ -14,7 +14,7 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
-from PySide6.QtCore import QPoint, QRect, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QPoint, QRect, QSize, Qt, Signal
 from PySide6.QtGui import (
     QColor,
     QFocusEvent,
@@ -51,12 +51,15 @@ from seatledger.services.operators.session import Services
 from seatledger.text import agree, plural
 from seatledger.ui.pages import Page
 from seatledger.ui.tasks import Task
+from seatledger.ui.theme import colors, keep_styled
 
-RED = "#c62828"
-AMBER = "#b26a00"
-GREEN = "#2e7d32"
-GREY = "#757575"
-_TINT = {RED: "#fdecea", AMBER: "#fff4e0", GREEN: "#edf7ee", GREY: "transparent"}
+# How a figure stands: the names of colours in seatledger.ui.theme.Colors, so that each is
+# chosen for the palette in use (light or dark).
+RED = "bad"
+AMBER = "warn"
+GREEN = "good"
+GREY = "neutral"
+_TINT = {RED: "tint_bad", AMBER: "tint_warn", GREEN: "tint_good"}
 CARD_MIN_WIDTH = 210
 NARROW = 720  # below this width the chart and the alerts stack
 RECENT_ALERTS = 6
@@ -127,19 +130,36 @@ class Card(QFrame):
 
     @property
     def color(self) -> str:
-        """The colour the figure is shown in."""
+        """How the figure stands: ``"bad"``, ``"warn"``, ``"good"`` or ``"neutral"``."""
         return self._color
 
-    def _style(self) -> None:
-        border = "palette(highlight)" if self._focused else "palette(mid)"
-        tint = _TINT[self._color]
-        value_color = self._color if self._color != GREY else "palette(text)"
-        self.setStyleSheet(
-            f"QFrame#{self.objectName()} {{ background: {tint}; border: 1px solid {border};"
-            f" border-left: 5px solid {self._color}; border-radius: 4px; }}"
+    def value_color(self) -> QColor:
+        """The colour the figure is drawn in, for the palette in use."""
+        if self._color == GREY:
+            return self.palette().color(QPalette.ColorRole.WindowText)
+        return colors().qcolor(self._color)
+
+    def background_color(self) -> QColor:
+        """The card's background, for the palette in use."""
+        tint = _TINT.get(self._color)
+        if tint is None:
+            return self.palette().color(QPalette.ColorRole.Window)
+        return colors().qcolor(tint)
+
+    def _sheet(self) -> str:
+        # A 2-px frame in the highlight colour shows the keyboard focus (1 px was too faint).
+        border = "2px solid palette(highlight)" if self._focused else "1px solid palette(mid)"
+        tint = "transparent" if self._color == GREY else self.background_color().name()
+        edge = colors().qcolor(self._color).name()
+        return (
+            f"QFrame#{self.objectName()} {{ background: {tint}; border: {border};"
+            f" border-left: 5px solid {edge}; border-radius: 4px; }}"
             f" QLabel {{ background: transparent; border: none; }}"
-            f" QLabel#card_value {{ color: {value_color}; }}"
+            f" QLabel#card_value {{ color: {self.value_color().name()}; }}"
         )
+
+    def _style(self) -> None:
+        keep_styled(self, self._sheet)
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:
         """A click opens the list."""
@@ -207,9 +227,9 @@ class UtilizationChart(QWidget):
     def color_of(self, row: Utilization) -> QColor:
         """A bar's colour."""
         if row.used > row.quantity:
-            return QColor(RED)
+            return colors().qcolor(RED)
         if row.share >= self.warning:
-            return QColor(AMBER)
+            return colors().qcolor(AMBER)
         return self.palette().color(QPalette.ColorRole.Highlight)
 
     def _layout(self) -> tuple[int, int, int]:
@@ -391,6 +411,7 @@ class DashboardPage(Page):
     def __init__(self, services: Services, parent: QWidget | None = None) -> None:
         super().__init__(services, parent)
         self.figures: DashboardFigures | None = None
+        self._alerts_shown: tuple[list[AlertRow], int] | None = None
 
         self.heading = QLabel("Where things stand", self)
         heading_font = QFont(self.heading.font())
@@ -582,7 +603,14 @@ class DashboardPage(Page):
                 AMBER if f.audits_due else GREEN,
             )
 
+    def changeEvent(self, event: QEvent) -> None:
+        """Light to dark or back: the alerts' severity colours follow."""
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange and self._alerts_shown is not None:
+            self._show_alerts(*self._alerts_shown)
+
     def _show_alerts(self, alerts: list[AlertRow], total: int) -> None:
+        self._alerts_shown = (alerts, total)
         self.alert_list.clear()
         if not alerts:
             item = QListWidgetItem("No open alerts.", self.alert_list)
@@ -594,7 +622,7 @@ class DashboardPage(Page):
             item = QListWidgetItem(
                 f"● {alert.subject}\n    {alert.rule.label} · {when}{who}", self.alert_list
             )
-            item.setForeground(QColor(_SEVERITY_COLOR[alert.severity]))
+            item.setForeground(colors().qcolor(_SEVERITY_COLOR[alert.severity]))
             item.setToolTip(f"{alert.severity.label}: {alert.detail}\nDouble-click to review.")
             item.setData(_ALERT_ID, alert.id)
         if total > len(alerts):

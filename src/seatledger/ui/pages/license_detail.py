@@ -33,8 +33,14 @@ from seatledger.services.catalog.service import EntitlementInput
 from seatledger.services.operators.session import Services
 from seatledger.services.seats.queries import SeatColumn
 from seatledger.text import plural
-from seatledger.ui.presenters import EXPIRING_COLOR, NEARLY_FULL, OVER_LIMIT_COLOR, SeatPresenter
+from seatledger.ui.presenters import (
+    NEARLY_FULL,
+    SeatPresenter,
+    expiring_color,
+    over_limit_color,
+)
 from seatledger.ui.table_model import KeyedTableModel
+from seatledger.ui.theme import keep_styled
 from seatledger.ui.widgets import DataTable
 
 _KEY_DELETE = Qt.Key.Key_Delete
@@ -146,10 +152,6 @@ class LicenseDetail(QWidget):
         self._notice = QLabel(body)
         self._notice.setWordWrap(True)
         self._notice.setFrameShape(QFrame.Shape.StyledPanel)
-        self._notice.setStyleSheet(
-            f"QLabel {{ border: 1px solid {OVER_LIMIT_COLOR.name()}; border-radius: 3px;"
-            f" padding: 4px 8px; color: {OVER_LIMIT_COLOR.name()}; }}"
-        )
         self._notice.hide()
 
         self._show_released = QCheckBox("Show released", body)
@@ -283,7 +285,7 @@ class LicenseDetail(QWidget):
             self._facts["Total cost"].setText(_money(total, row.currency))
 
         today = dt.date.today()
-        palette = self.palette()
+        palette = QPalette()  # the application's: only the bar's colour is set here
         if row.metric.unlimited:
             self._usage_label.setText(f"Site license: {row.used:,} in use, no limit")
             self._usage.hide()
@@ -295,9 +297,9 @@ class LicenseDetail(QWidget):
             self._usage_label.setText(f"{row.used:,} of {row.quantity:,} used · {share}")
             self._usage.setFormat(f"{row.used:,} / {row.quantity:,}")
             if row.over_limit:
-                palette.setColor(QPalette.ColorRole.Highlight, OVER_LIMIT_COLOR)
+                palette.setColor(QPalette.ColorRole.Highlight, over_limit_color())
             elif (row.utilization or 0) >= NEARLY_FULL:
-                palette.setColor(QPalette.ColorRole.Highlight, EXPIRING_COLOR)
+                palette.setColor(QPalette.ColorRole.Highlight, expiring_color())
         self._usage.setPalette(palette)
 
         notices: list[str] = []
@@ -325,11 +327,16 @@ class LicenseDetail(QWidget):
             )
         self._notice.setText("<br>".join(notices))
         self._notice.setVisible(bool(notices))
-        color = OVER_LIMIT_COLOR if row.over_limit or row.expired(today) else EXPIRING_COLOR
-        self._notice.setStyleSheet(
-            f"QLabel {{ border: 1px solid {color.name()}; border-radius: 3px;"
-            f" padding: 4px 8px; color: {color.name()}; }}"
-        )
+        urgent = row.over_limit or row.expired(today)
+
+        def sheet() -> str:
+            color = (over_limit_color() if urgent else expiring_color()).name()
+            return (
+                f"QLabel {{ border: 1px solid {color}; border-radius: 3px;"
+                f" padding: 4px 8px; color: {color}; }}"
+            )
+
+        keep_styled(self._notice, sheet)
 
     # ------------------------------------------------------------------ seats table
     def _set_seat_query(self) -> None:

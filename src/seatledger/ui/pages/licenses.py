@@ -37,10 +37,10 @@ from seatledger.text import plural
 from seatledger.ui.pages import Page
 from seatledger.ui.pages.license_detail import LicenseDetail
 from seatledger.ui.presenters import (
-    EXPIRING_COLOR,
     NEARLY_FULL,
-    OVER_LIMIT_COLOR,
     EntitlementPresenter,
+    expiring_color,
+    over_limit_color,
 )
 from seatledger.ui.table_model import FOREGROUND, ROW_ROLE, KeyedTableModel
 from seatledger.ui.widgets import DataTable, SearchBox, index_key
@@ -125,9 +125,9 @@ class EntitlementDelegate(QStyledItemDelegate):
                 painter.setBrush(track_color)
                 painter.drawRoundedRect(track, 2, 2)
                 if share > 1:
-                    fill_color = QColor(OVER_LIMIT_COLOR)
+                    fill_color = over_limit_color()
                 elif share >= NEARLY_FULL:
-                    fill_color = QColor(EXPIRING_COLOR)
+                    fill_color = expiring_color()
                 else:
                     fill_color = QColor(palette.color(_HIGHLIGHT))
                 if selected:

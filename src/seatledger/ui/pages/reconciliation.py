@@ -45,11 +45,11 @@ from seatledger.services.position.engine import (
     PositionRow,
 )
 from seatledger.text import agree, plural
-from seatledger.ui.dialogs.common import INVALID_TEXT
 from seatledger.ui.list_model import AtLeast, AtMost, ListColumn, ListTableModel
 from seatledger.ui.pages import Page
 from seatledger.ui.progress_strip import ProgressStrip
 from seatledger.ui.tasks import Task
+from seatledger.ui.theme import colors
 from seatledger.ui.widgets import SearchBox, from_qdate, list_table
 
 _POSITION_COLUMNS: list[ListColumn[PositionRow]] = [
@@ -326,7 +326,7 @@ class ReconciliationPage(Page):
         if stale:
             allowed = self.services.settings.data().freshness_days
             text += (
-                f" <span style='color:{INVALID_TEXT}'>Older than "
+                f" <span style='color:{colors().bad}'>Older than "
                 f"{plural(allowed, 'day')}: {', '.join(stale)}; the figures miss what changed "
                 "since.</span>"
             )

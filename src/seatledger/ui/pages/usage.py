@@ -13,7 +13,7 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QSettings, Qt, Signal
+from PySide6.QtCore import QEvent, QSettings, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from seatledger.charts.colors import ChartColors
 from seatledger.errors import KnownError
 from seatledger.progress import Progress
 from seatledger.services.lookups import NamedItem
@@ -48,6 +49,7 @@ from seatledger.text import plural
 from seatledger.ui.list_model import ListColumn, ListTableModel
 from seatledger.ui.pages import Page
 from seatledger.ui.tasks import Task
+from seatledger.ui.theme import colors
 from seatledger.ui.widgets import from_qdate, to_qdate
 
 EVERYTHING, LICENSE, PRODUCT, VENDOR, TEAM = range(5)
@@ -171,12 +173,16 @@ class UsagePage(Page):
         bar.addWidget(self.export_button)
 
         # ------------------------------------------------------------ the chart
-        self.plot_widget = pg.PlotWidget(self, background="w", axisItems={"bottom": date_axis()})
+        self._chart_colors = colors().chart
+        chart_colors = self._chart_colors
+        self.plot_widget = pg.PlotWidget(
+            self, background=chart_colors.background, axisItems={"bottom": date_axis()}
+        )
         self.plot_widget.setObjectName("usage_chart")
         self.plot = self.plot_widget.getPlotItem()
-        style_plot(self.plot)
+        style_plot(self.plot, chart_colors)
         self.plot.setMenuEnabled(False)
-        self._cursor = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen("#999999"))
+        self._cursor = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen(chart_colors.cursor))
         self.readout = QLabel(" ", self)
         self.readout.setObjectName("usage_readout")
         self.readout.setToolTip("The day under the mouse; drag to pan, wheel to zoom")
@@ -225,10 +231,10 @@ class UsagePage(Page):
         self.team_view.setAlternatingRowColors(True)
         self.team_view.verticalHeader().setVisible(False)
         self.team_view.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        self.team_chart = pg.PlotWidget(self, background="w")
+        self.team_chart = pg.PlotWidget(self, background=chart_colors.background)
         self.team_chart.setObjectName("team_chart")
         self.team_chart.setMenuEnabled(False)
-        style_plot(self.team_chart.getPlotItem())
+        style_plot(self.team_chart.getPlotItem(), chart_colors)
         splitter = QSplitter(Qt.Orientation.Horizontal, self)
         splitter.addWidget(self.team_view)
         splitter.addWidget(self.team_chart)
@@ -385,7 +391,7 @@ class UsagePage(Page):
         from seatledger.charts.usage import draw_usage  # noqa: PLC0415
 
         self._series = result
-        self._drawn = draw_usage(self.plot, result)
+        self._drawn = draw_usage(self.plot, result, colors=self._chart_colors)
         self.plot.addItem(self._cursor, ignoreBounds=True)
         self._cursor.setVisible(False)
         self.status.setText(plural(len(result.days), "day"))
@@ -478,8 +484,6 @@ class UsagePage(Page):
     def _draw_teams(self) -> None:
         import pyqtgraph as pg  # noqa: PLC0415
 
-        from seatledger.charts.usage import USED  # noqa: PLC0415
-
         plot = self.team_chart.getPlotItem()
         plot.clear()
         by_cost = self.measure.currentIndex() == 0
@@ -504,12 +508,12 @@ class UsagePage(Page):
             return
         bars = pg.BarGraphItem(
             x0=0, y=list(range(len(top))), height=0.7, width=[value(r) for r in top],
-            brush=pg.mkBrush(USED), pen=pg.mkPen(None),
+            brush=pg.mkBrush(self._chart_colors.used), pen=pg.mkPen(None),
         )  # fmt: skip
         plot.addItem(bars)
         plot.getAxis("left").setTicks([[(n, r.team) for n, r in enumerate(top)]])
         plot.setLabel("bottom", label)
-        plot.setTitle(f"Top {len(top)} teams", color="#222222", size="10pt")
+        plot.setTitle(f"Top {len(top)} teams", color=self._chart_colors.text, size="10pt")
         plot.setMouseEnabled(x=False, y=False)
         plot.autoRange()
 
@@ -529,6 +533,35 @@ class UsagePage(Page):
             self.report(exc)
             return
         self.status_message.emit(f"Exported seats and cost by team to {path.name}.")
+
+    # ------------------------------------------------------------------ light and dark
+    def changeEvent(self, event: QEvent) -> None:
+        """Light to dark or back: the charts are drawn again in the matching colours."""
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange and colors().chart != self._chart_colors:
+            self.restyle_charts()
+
+    def chart_colors(self) -> ChartColors:
+        """The colours the charts are drawn in now."""
+        return self._chart_colors
+
+    def restyle_charts(self) -> None:
+        """Draw both charts in the colours of the palette in use."""
+        import pyqtgraph as pg  # noqa: PLC0415
+
+        from seatledger.charts.usage import draw_usage, style_plot  # noqa: PLC0415
+
+        chart_colors = self._chart_colors = colors().chart
+        for widget in (self.plot_widget, self.team_chart):
+            widget.setBackground(chart_colors.background)
+            style_plot(widget.getPlotItem(), chart_colors)
+        self._cursor.setPen(pg.mkPen(chart_colors.cursor))
+        if self._series is not None:
+            self._drawn = draw_usage(self.plot, self._series, colors=chart_colors)
+            self.plot.addItem(self._cursor, ignoreBounds=True)
+            self._cursor.setVisible(False)
+        if self._teams_loaded:
+            self._draw_teams()
 
     # ------------------------------------------------------------------ page
     def refresh(self) -> None:
