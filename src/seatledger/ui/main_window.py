@@ -244,6 +244,8 @@ class MainWindow(QMainWindow):
         self.stack = QStackedWidget(self)
         self.nav = QListWidget(self)
         self.nav.setObjectName("navigation")
+        self.nav.setAccessibleName("Pages")
+        self.nav.setAccessibleDescription("Ctrl+1 to Ctrl+9 go to a page directly")
         self.nav.setItemDelegate(_NavDelegate(self.nav))
         self.nav.setFrameShape(QListWidget.Shape.NoFrame)
         self.nav.setFixedWidth(max(170, self.fontMetrics().horizontalAdvance("Licenses") * 3))

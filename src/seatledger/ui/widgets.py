@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
+from typing import TypeVar
 
 from PySide6.QtCore import (
     QAbstractItemModel,
@@ -23,7 +24,14 @@ from PySide6.QtCore import (
     Signal,
 )
 from PySide6.QtGui import QKeyEvent, QPainter, QPaintEvent, QPalette
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLineEdit, QTableView, QWidget
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QTableView,
+    QWidget,
+)
 
 from seatledger.domain.validation import SEARCH_MAX
 from seatledger.ui.table_model import KEY_ROLE, KeyedTableModel
@@ -41,6 +49,17 @@ _SELECT = QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.Selecti
 _CURRENT = QItemSelectionModel.SelectionFlag.NoUpdate
 _HINT_FLAGS = int(Qt.AlignmentFlag.AlignCenter) | int(Qt.TextFlag.TextWordWrap)
 _PLACEHOLDER = QPalette.ColorRole.PlaceholderText
+W = TypeVar("W", bound=QWidget)
+
+
+def accessible(widget: W, name: str, description: str = "") -> W:
+    """Name a control for screen readers, and describe it where the name is not enough (the
+    tooltip, unless ``description`` says more); returns the widget."""
+    widget.setAccessibleName(name)
+    text = description or widget.toolTip()
+    if text:
+        widget.setAccessibleDescription(text)
+    return widget
 
 
 def to_qdate(value: dt.date) -> QDate:
@@ -70,6 +89,21 @@ def list_table(
     return view
 
 
+def name_by_labels(root: QWidget) -> None:
+    """Name every control under ``root`` that a label names (its buddy) and has no name yet.
+
+    Screen readers relate a label to its control only while both are shown side by side; a
+    control on a wizard page not shown yet, or in a row of its own, would be read without one.
+    """
+    for label in root.findChildren(QLabel):
+        buddy = label.buddy()
+        if buddy is not None and not buddy.accessibleName():
+            text = label.text().replace("&&", "\0").replace("&", "").replace("\0", "&")
+            buddy.setAccessibleName(text.strip().rstrip(":").strip())
+            if buddy.toolTip() and not buddy.accessibleDescription():
+                buddy.setAccessibleDescription(buddy.toolTip())
+
+
 class SearchBox(QLineEdit):
     """A search field that reports its text once typing pauses.
 
@@ -79,9 +113,15 @@ class SearchBox(QLineEdit):
 
     searched = Signal(str)
 
-    def __init__(self, placeholder: str, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, placeholder: str, parent: QWidget | None = None, *, name: str = "Search"
+    ) -> None:
         super().__init__(parent)
         self.setPlaceholderText(placeholder)
+        # Screen readers say the name, then what may be typed (the placeholder, shortcut aside).
+        accessible(
+            self, name, placeholder.split("  (", maxsplit=1)[0].split(" (Ctrl", maxsplit=1)[0]
+        )
         self.setClearButtonEnabled(True)
         self.setMaxLength(SEARCH_MAX)  # what the services accept
         self._timer = QTimer(self)

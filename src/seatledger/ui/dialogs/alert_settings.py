@@ -19,6 +19,7 @@ from seatledger.domain.alerts import AlertSettings, Rule, parse_days
 from seatledger.errors import ValidationError
 from seatledger.services.operators.session import Services
 from seatledger.ui.dialogs.common import FormDialog, row
+from seatledger.ui.widgets import accessible
 
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
@@ -72,12 +73,14 @@ class AlertSettingsDialog(FormDialog):
         self.burst_minutes.setValue(current.burst_minutes)
         self.burst_minutes.setPrefix("within ")
         self.burst_minutes.setSuffix(" min")
+        accessible(self.burst_minutes, "Burst window")
         self.add_row("&Burst", row(self.burst_count, self.burst_minutes, 0), names=["Burst"])
 
         self.work_start = QTimeEdit(_qtime(current.work_start), self)
         self.work_start.setDisplayFormat("HH:mm")
         self.work_end = QTimeEdit(_qtime(current.work_end), self)
         self.work_end.setDisplayFormat("HH:mm")
+        accessible(self.work_end, "Working hours end")
         self.add_row(
             "Working &hours",
             row(self.work_start, 6, QLabel("to", self), 6, self.work_end, 0),

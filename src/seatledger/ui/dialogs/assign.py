@@ -49,6 +49,7 @@ from seatledger.ui.dialogs.errors import show_error
 from seatledger.ui.presenters import DevicePresenter
 from seatledger.ui.progress_strip import ProgressStrip
 from seatledger.ui.tasks import Task, runner_for
+from seatledger.ui.widgets import accessible
 
 ALL_TEAMS = -1
 
@@ -99,6 +100,7 @@ class AssignDialog(QDialog):
 
         self.team_combo = QComboBox()
         self.team_combo.setMinimumWidth(180)
+        accessible(self.team_combo, "Team filter")
         if self.to_devices:
             self.picker = PickerTable(
                 self._device_query,
@@ -116,6 +118,7 @@ class AssignDialog(QDialog):
                 },
                 stretch=DeviceColumn.OS,
                 empty_hint="No device matches the search.",
+                name="Devices",
                 placeholder="Search devices by host name or serial",
             )
         else:
@@ -136,6 +139,7 @@ class AssignDialog(QDialog):
                 stretch=PeopleColumn.TEAM,
                 empty_hint="No active person matches the search and team.",
                 placeholder="Search people by name, employee ID or email",
+                name="People",
             )
         self.picker.filters.addWidget(self.team_combo)
         self.team_combo.setVisible(not self.to_devices)

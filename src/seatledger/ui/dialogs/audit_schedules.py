@@ -22,7 +22,7 @@ from seatledger.services.audits.service import ScheduleInfo, add_months
 from seatledger.services.operators.session import Services
 from seatledger.ui.dialogs.common import InlineMessage, make_form, row, wide
 from seatledger.ui.list_model import ListColumn, ListTableModel
-from seatledger.ui.widgets import from_qdate, to_qdate
+from seatledger.ui.widgets import accessible, from_qdate, to_qdate
 
 _COLUMNS: list[ListColumn[ScheduleInfo]] = [
     ListColumn("Vendor", lambda s: s.vendor),
@@ -42,7 +42,7 @@ class ScheduleDialog(QDialog):
         self.setWindowTitle("Audit schedules")
         self.setMinimumSize(620, 420)
         self.model: ListTableModel[ScheduleInfo] = ListTableModel(_COLUMNS, self)
-        self.table = QTableView(self)
+        self.table = accessible(QTableView(self), "Audit schedules")
         self.table.setModel(self.model)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)

@@ -57,7 +57,7 @@ from seatledger.ui.dialogs.common import InlineMessage, helper_button, make_form
 from seatledger.ui.list_model import ListColumn, ListTableModel
 from seatledger.ui.progress_strip import ProgressStrip
 from seatledger.ui.tasks import Runner, Task
-from seatledger.ui.widgets import from_qdate, list_table, to_qdate
+from seatledger.ui.widgets import accessible, from_qdate, list_table, name_by_labels, to_qdate
 
 STATEMENT = (
     "I attest that this report states the organization's license position as of the audit "
@@ -447,6 +447,7 @@ class PositionPage(_StepPage):
         self.model: ListTableModel[PositionRow] = ListTableModel(_POSITION_COLUMNS, self)
         self.table = _table(self, self.model)
         self.table.setObjectName("position")
+        accessible(self.table, "Position in scope", "Red numbers are short of rights")
         self.strip = ProgressStrip("Cancel")
         self.strip.busy_changed.connect(lambda _busy: self.completeChanged.emit())
         layout = QVBoxLayout(self)
@@ -505,6 +506,7 @@ class FindingsPage(_StepPage):
         self.model: ListTableModel[_Triage] = ListTableModel(_FINDING_COLUMNS, self)
         self.table = _table(self, self.model)
         self.table.setObjectName("findings")
+        accessible(self.table, "Findings", "Select a finding, then record a decision below")
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.decision = QComboBox()
         self.decision.setObjectName("decision")
@@ -1028,6 +1030,7 @@ class AuditWizard(QWizard):
         ]
         for page in self.step_pages:
             self.setPage(page.step.order, page)
+        name_by_labels(self)
         if audit_id is not None:
             audit = self.load(audit_id)
             self.scope_page.show_audit(audit)

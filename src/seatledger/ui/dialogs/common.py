@@ -39,7 +39,7 @@ from seatledger.ui.progress_strip import ProgressStrip
 from seatledger.ui.table_model import KeyedTableModel, Presenter
 from seatledger.ui.tasks import Task, runner_for
 from seatledger.ui.theme import colors, keep_styled
-from seatledger.ui.widgets import DataTable, SearchBox
+from seatledger.ui.widgets import DataTable, SearchBox, accessible, name_by_labels
 
 FIELD_WIDTH = 300
 W = TypeVar("W", bound=QWidget)
@@ -341,6 +341,7 @@ class FormDialog(QDialog):
         chain += [self.ok_button, self.buttons.button(QDialogButtonBox.StandardButton.Cancel)]
         for first, second in itertools.pairwise(chain):
             QWidget.setTabOrder(first, second)
+        name_by_labels(self)
         self.update_state()
 
     # ----------------------------------------------------------------- subclass hooks
@@ -494,12 +495,13 @@ class PickerTable(QWidget):
         stretch: int | None = None,
         placeholder: str = "Search",
         empty_hint: str = "",
+        name: str = "Matches",
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self._make_query = make_query
-        self.search = SearchBox(placeholder)
-        self.view = DataTable()
+        self.search = SearchBox(placeholder, name=f"Search {name.lower()}")
+        self.view = accessible(DataTable(), name, "The records the search finds; select them")
         if not multi:
             self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.model = KeyedTableModel(make_query("", sort_column, False), presenter, parent=self)

@@ -294,6 +294,7 @@ class EntitlementDialog(RecordDialog):
             QRegularExpressionValidator(QRegularExpression(r"^[A-Za-z]{0,3}$"))
         )
         self.currency.setMinimumWidth(90)
+        self.currency.setAccessibleName("Currency")
         self.po_reference = QLineEdit()
         self.po_reference.setPlaceholderText("e.g. PO-2026-0142 / contract 77-1180")
         self.reseller = QLineEdit()
@@ -673,6 +674,7 @@ class DeviceDialog(RecordDialog):
             stretch=PeopleColumn.TEAM,
             empty_hint="No active person matches the search.",
             placeholder="Search people by name, employee ID or email",
+            name="Owner",
         )
         self.owner_picker.view.setMinimumHeight(150)
         self.owner_picker.selection_changed.connect(self._owner_picked)

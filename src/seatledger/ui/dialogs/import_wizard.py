@@ -76,7 +76,7 @@ from seatledger.ui.table_model import (
 )
 from seatledger.ui.tasks import Runner, Task
 from seatledger.ui.theme import colors, keep_styled
-from seatledger.ui.widgets import DataTable
+from seatledger.ui.widgets import DataTable, accessible, name_by_labels
 
 FILE_FILTER = (
     "Exports and spreadsheets (*.csv *.txt *.xlsx);;CSV files (*.csv);;Text files (*.txt);;"
@@ -651,7 +651,8 @@ class PreviewPage(QWizardPage):
             self.sample_model, "No rows are read until every needed field has a column."
         )
         self.problem_model = ProblemModel(self)
-        self.problem_view = _table(self.problem_model)
+        self.problem_view = accessible(_table(self.problem_model), "Problems found")
+        accessible(self.sample_view, "First rows, as they will be read")
         self.problem_count = _heading()
         self.problem_count.setObjectName("problemCount")
         sample_label = _heading("First rows, as they will be read")
@@ -662,6 +663,8 @@ class PreviewPage(QWizardPage):
             "Commit the rows without problems; the refused rows go to a CSV file beside the "
             "imported one (the same columns, then line and reason), named in the ledger entry."
         )
+        self.skip_invalid.setText("&Skip the refused rows")  # says how many once previewed
+        self.skip_invalid.hide()
         self.message = InlineMessage()
         self.strip = ProgressStrip("Cancel preview")
 
@@ -921,7 +924,7 @@ class CommitPage(QWizardPage):
         self.problem_count = _heading()
         keep_styled(self.problem_count, invalid_text_sheet)
         self.problem_model = ProblemModel(self)
-        self.problem_view = _table(self.problem_model)
+        self.problem_view = accessible(_table(self.problem_model), "Rows refused")
         self.retry_button = helper_button("&Run the import again")
         self.strip = ProgressStrip("Cancel import")
         layout = QVBoxLayout(self)
@@ -1095,6 +1098,7 @@ class ImportWizard(QWizard):
         self.setPage(self.PREVIEW, self.preview_page)
         self.setPage(self.COMMIT, self.commit_page)
         self.setStartId(self.CHOOSE)
+        name_by_labels(self)
 
     def set_preview(self, path: Path, options: ImportOptions, preview: Preview) -> None:
         """Keep the latest preview and the file and options it was made with."""

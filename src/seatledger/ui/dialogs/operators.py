@@ -34,7 +34,7 @@ from seatledger.ui.dialogs.common import (
 )
 from seatledger.ui.table_model import KEY_ROLE
 from seatledger.ui.tasks import Task
-from seatledger.ui.widgets import DataTable
+from seatledger.ui.widgets import DataTable, accessible
 
 COL_NAME, COL_FULL_NAME, COL_ROLE, COL_ACTIVE, COL_FAILED = range(5)
 _HEADERS = ("Name", "Full name", "Role", "Active", "Failed sign-ins")
@@ -274,7 +274,7 @@ class OperatorsDialog(QDialog):
         )
         intro.setWordWrap(True)
         self.model = OperatorTableModel(services, self)
-        self.view = DataTable()
+        self.view = accessible(DataTable(), "Operators")
         self.view.setModel(self.model)
         self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.view.set_column_widths(

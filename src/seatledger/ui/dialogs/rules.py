@@ -11,6 +11,7 @@ from seatledger.services.operators.session import Services
 from seatledger.text import plural
 from seatledger.ui.dialogs.common import FormDialog, helper_button, row, wide
 from seatledger.ui.dialogs.forms import ProductDialog, combo_id, fill_combo
+from seatledger.ui.widgets import accessible
 
 _KIND_LABELS = {
     MatchKind.EXACT: "Exact title",
@@ -112,6 +113,7 @@ class RuleDialog(_ProductForm):
         self.version_min.setPlaceholderText("from (inclusive)")
         self.version_max = QLineEdit()
         self.version_max.setPlaceholderText("below (exclusive)")
+        accessible(self.version_max, "Versions below", "Versions below this one (exclusive)")
         self.priority = QSpinBox()
         self.priority.setRange(-100, 100)
         self.priority.setToolTip("Higher first; then exact before wildcard before regex")

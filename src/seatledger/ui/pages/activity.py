@@ -32,7 +32,7 @@ from seatledger.text import plural
 from seatledger.ui.pages import Page
 from seatledger.ui.presenters import ActivityPresenter
 from seatledger.ui.table_model import KeyedTableModel
-from seatledger.ui.widgets import DataTable, from_qdate, to_qdate
+from seatledger.ui.widgets import DataTable, accessible, from_qdate, to_qdate
 
 
 def entry_text(entry: dict[str, Any]) -> str:
@@ -50,7 +50,9 @@ class _DateFilter(QWidget):
         self.edit.setDisplayFormat("yyyy-MM-dd")
         self.edit.setDate(QDate.currentDate())
         self.edit.setEnabled(False)
+        accessible(self.edit, f"{label.rstrip(':')} date", "Untick Any date to filter by it")
         self.any = QCheckBox("Any date", self)
+        accessible(self.any, f"{label.rstrip(':')}: any date")
         self.any.setChecked(True)
         self.any.toggled.connect(lambda checked: self.edit.setEnabled(not checked))
         layout = QHBoxLayout(self)
@@ -94,7 +96,9 @@ class ActivityPage(Page):
             self.entity.addItem(entity, entity)
         self.date_from = _DateFilter("From:", self)
         self.date_to = _DateFilter("To:", self)
-        for combo in (self.operator, self.action, self.entity):
+        for combo, name in ((self.operator, "Operator"), (self.action, "Action"),
+                            (self.entity, "Entity")):  # fmt: skip
+            accessible(combo, f"{name} filter")
             combo.currentIndexChanged.connect(self._apply_filter)
         for date_filter in (self.date_from, self.date_to):
             date_filter.edit.dateChanged.connect(self._apply_filter)
@@ -117,6 +121,7 @@ class ActivityPage(Page):
 
         self.table = DataTable(self)
         self.table.setObjectName("activity")
+        accessible(self.table, "Activity ledger", "Every change, newest first")
         self.table.setSelectionMode(DataTable.SelectionMode.SingleSelection)
         self.model = KeyedTableModel(services.reads.activity(), ActivityPresenter(), self.table)
         self.table.attach(self.model, ActivityColumn.SEQ, descending=True)
@@ -136,6 +141,7 @@ class ActivityPage(Page):
 
         self.entry = QPlainTextEdit(self)
         self.entry.setObjectName("entry")
+        accessible(self.entry, "Selected ledger entry", "The entry's full record, with its hash")
         self.entry.setReadOnly(True)
         self.entry.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         self.entry.setPlaceholderText("Select an entry to see it in full.")

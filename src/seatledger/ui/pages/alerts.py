@@ -35,7 +35,7 @@ from seatledger.ui.list_model import ListColumn, ListTableModel
 from seatledger.ui.pages import Page
 from seatledger.ui.tasks import Task
 from seatledger.ui.theme import colors
-from seatledger.ui.widgets import list_table
+from seatledger.ui.widgets import accessible, list_table
 
 _SEVERITY_COLOR = {Severity.HIGH: "bad", Severity.MEDIUM: "warn", Severity.LOW: "neutral"}
 _DISPLAY = Qt.ItemDataRole.DisplayRole
@@ -102,6 +102,7 @@ class AlertsPage(Page):
         self.show_filter.addItem("Open alerts", False)
         self.show_filter.addItem("All alerts", True)
         self.show_filter.setToolTip("Acknowledged alerts stay listed under All alerts")
+        accessible(self.show_filter, "Show")
         self.count = QLabel(self)
         self.settings_button = QPushButton("Alert &settings…", self)
         self.settings_button.setToolTip("Rules, warning level, bursts and working hours")
@@ -117,6 +118,7 @@ class AlertsPage(Page):
         self.model = AlertTableModel(COLUMNS, self)
         self.table = list_table(self, self.model)
         self.table.setObjectName("alerts")
+        accessible(self.table, "Alerts")
         self.table.setSortingEnabled(False)
         self.table.horizontalHeader().setHighlightSections(False)
         self.table.horizontalHeader().setStretchLastSection(False)
@@ -128,6 +130,7 @@ class AlertsPage(Page):
         self.detail.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.note = QLineEdit(self)
         self.note.setPlaceholderText("What was done about it (recorded in the ledger)")
+        accessible(self.note, "Acknowledgement note", self.note.placeholderText())
         self.acknowledge_button = QPushButton("&Acknowledge", self)
         self.acknowledge_button.setToolTip("Close the alert with your note")
         self.note.textChanged.connect(lambda _text: self._update_buttons())

@@ -28,7 +28,7 @@ from seatledger.services.operators.session import Services
 from seatledger.ui.list_model import ListColumn, ListTableModel
 from seatledger.ui.pages import Page
 from seatledger.ui.theme import colors, keep_styled
-from seatledger.ui.widgets import list_table
+from seatledger.ui.widgets import accessible, list_table
 
 _COLUMNS: list[ListColumn[AuditInfo]] = [
     ListColumn("#", lambda a: a.id, numeric=True),
@@ -91,6 +91,7 @@ class AuditsPage(Page):
         self.model: ListTableModel[AuditInfo] = ListTableModel(_COLUMNS, self)
         self.table = list_table(self, self.model)
         self.table.setObjectName("audits")
+        accessible(self.table, "Audits", "Double-click or Enter opens an audit where it stopped")
         self.table.setSortingEnabled(False)
         self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
         self.table.horizontalHeader().setStretchLastSection(True)

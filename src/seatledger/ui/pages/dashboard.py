@@ -123,6 +123,9 @@ class Card(QFrame):
         """Show a figure; ``color`` marks how it stands (red over, amber close, grey neutral)."""
         self.value.setText(value)
         self.note.setText(note)
+        # Read as one control: "Over the limit: 2", then what the figure means.
+        self.setAccessibleName(f"{self.title.text()}: {value}")
+        self.setAccessibleDescription(f"{note}. {self.spec.tip}" if note else self.spec.tip)
         self._color = color
         self.setEnabled(enabled)
         self.setCursor(Qt.CursorShape.PointingHandCursor if enabled else Qt.CursorShape.ArrowCursor)
@@ -201,6 +204,8 @@ class UtilizationChart(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("utilization_chart")
+        self.setAccessibleName("Most used licenses")
+        self.setAccessibleDescription("Seats used against seats bought; click a bar to open it")
         self.rows: list[Utilization] = []
         self.warning = 0.9
         self.setMouseTracking(True)
@@ -210,6 +215,12 @@ class UtilizationChart(QWidget):
         """Show these licenses (most used first)."""
         self.rows = rows
         self.warning = warning_percent / 100
+        listed = "; ".join(f"{r.title}: {r.used:,} of {r.quantity:,}" for r in rows)
+        self.setAccessibleDescription(
+            f"Seats used against seats bought. {listed}"
+            if rows
+            else "No licenses with a limit yet."
+        )
         self.updateGeometry()
         self.update()
 
@@ -443,6 +454,8 @@ class DashboardPage(Page):
         chart_title = QLabel("<b>Most used licenses</b> — seats used against seats bought", self)
         self.alert_list = QListWidget(self)
         self.alert_list.setObjectName("recent_alerts")
+        self.alert_list.setAccessibleName("Newest open alerts")
+        self.alert_list.setAccessibleDescription("Enter or double-click opens the alert")
         self.alert_list.setAlternatingRowColors(True)
         self.alert_list.setWordWrap(True)
         self.alert_list.itemActivated.connect(self._alert_activated)

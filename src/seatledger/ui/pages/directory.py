@@ -14,7 +14,7 @@ from seatledger.services.operators.session import Services
 from seatledger.text import plural
 from seatledger.ui.pages import Page
 from seatledger.ui.table_model import KeyedTableModel, Presenter
-from seatledger.ui.widgets import DataTable, SearchBox
+from seatledger.ui.widgets import DataTable, SearchBox, accessible
 
 
 class SearchedQuery(TableQuery, Protocol):
@@ -53,7 +53,7 @@ class DirectoryPage(Page):
 
     def __init__(self, services: Services, parent: QWidget | None = None) -> None:
         super().__init__(services, parent)
-        self.search = SearchBox(self.search_placeholder, self)
+        self.search = SearchBox(self.search_placeholder, self, name=f"Search {self.title.lower()}")
         self.search.searched.connect(self._apply_filter)
         filters = QHBoxLayout()
         filters.addWidget(self.search, 1)
@@ -74,6 +74,7 @@ class DirectoryPage(Page):
 
         self.table = DataTable(self)
         self.table.setObjectName(self.settings_group)
+        accessible(self.table, self.title)
         query = self._current = self._run_query()
         self.model = KeyedTableModel(query, self._presenter(), self.table)
         self.table.attach(self.model, query.sort_column, query.descending)

@@ -179,6 +179,7 @@ class LicenseDetail(QWidget):
 
         self.seats = _SeatTable(body)
         self.seats.setObjectName("seats")
+        self.seats.setAccessibleName("Seats of the selected license")
         self.seats.release_requested.connect(self.release_selected)
         self.seats.set_empty_hint("No seats assigned. Assign seats with Assign… (Ctrl+Shift+A).")
 

@@ -43,7 +43,7 @@ from seatledger.ui.presenters import (
     over_limit_color,
 )
 from seatledger.ui.table_model import FOREGROUND, ROW_ROLE, KeyedTableModel
-from seatledger.ui.widgets import DataTable, SearchBox, index_key
+from seatledger.ui.widgets import DataTable, SearchBox, accessible, index_key
 
 _UTILIZATION = EntitlementColumn.UTILIZATION
 _VENDOR = EntitlementColumn.VENDOR
@@ -182,7 +182,9 @@ class LicensesPage(Page):
         super().__init__(services, parent)
         self._reloading = False
 
-        self.search = SearchBox("Search vendor, product, name or PO reference…  (Ctrl+F)", self)
+        self.search = SearchBox(
+            "Search vendor, product, name or PO reference…  (Ctrl+F)", self, name="Search licenses"
+        )
         self.search.searched.connect(self._apply_filter)
         self.state = QComboBox(self)
         self.state.setObjectName("license_state")
@@ -192,6 +194,7 @@ class LicensesPage(Page):
             "Narrow the list: over the limit, at the warning level, expiring soon, or with "
             "unassigned seats (the dashboard's cards open these)"
         )
+        accessible(self.state, "Show licenses")
         self.state.currentIndexChanged.connect(self._apply_filter)
         self._count = QLabel(self)
         filters = QHBoxLayout()
@@ -202,6 +205,7 @@ class LicensesPage(Page):
 
         self.table = DataTable(self)
         self.table.setObjectName("licenses")
+        accessible(self.table, "Licenses", "Select a license to see its seats below")
         self.table.setItemDelegate(EntitlementDelegate(self.table))
         self._current = services.reads.entitlements()
         self.model = KeyedTableModel(self._current, EntitlementPresenter(), self.table)

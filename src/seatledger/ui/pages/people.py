@@ -14,6 +14,7 @@ from seatledger.services.directory.queries import PeopleColumn, PeopleQuery
 from seatledger.ui.pages.directory import DirectoryPage, RecordForm, SearchedQuery
 from seatledger.ui.presenters import PeoplePresenter
 from seatledger.ui.table_model import Presenter
+from seatledger.ui.widgets import accessible
 
 _STATUSES = (("Active and left", None), ("Active", "active"), ("Left", "left"))
 
@@ -34,7 +35,8 @@ class PeoplePage(DirectoryPage):
         self.team = QComboBox(self)
         self.team.setToolTip("Show one team only")
         self.team.setMinimumContentsLength(14)
-        self.status = QComboBox(self)
+        accessible(self.team, "Team filter")
+        self.status = accessible(QComboBox(self), "Status filter")
         for label, value in _STATUSES:
             self.status.addItem(label, value)
         self._fill_teams()

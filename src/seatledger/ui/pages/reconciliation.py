@@ -50,7 +50,7 @@ from seatledger.ui.pages import Page
 from seatledger.ui.progress_strip import ProgressStrip
 from seatledger.ui.tasks import Task
 from seatledger.ui.theme import colors
-from seatledger.ui.widgets import SearchBox, from_qdate, list_table
+from seatledger.ui.widgets import SearchBox, accessible, from_qdate, list_table
 
 _POSITION_COLUMNS: list[ListColumn[PositionRow]] = [
     ListColumn("Product", lambda r: r.title),
@@ -168,6 +168,7 @@ class ReconciliationPage(Page):
         self.as_of.setDisplayFormat("yyyy-MM-dd")
         self.as_of.setDate(QDate.currentDate())
         self.as_of.setToolTip("The position as it stood at the end of this day")
+        accessible(self.as_of, "As of")
         self.shelf_days = QSpinBox(self)
         self.shelf_days.setRange(1, 3650)
         self.shelf_days.setValue(90)
@@ -175,6 +176,7 @@ class ReconciliationPage(Page):
         self.shelf_days.setToolTip(
             "A seat is shelfware when its holder shows no install or use for this long"
         )
+        accessible(self.shelf_days, "Shelfware after")
         self.recalculate = QPushButton("&Recalculate", self)
         self.export_button = QPushButton("&Export…", self)
         self.export_button.setToolTip("Save the position and findings as CSV, XLSX or JSON")
@@ -199,19 +201,27 @@ class ReconciliationPage(Page):
         self.position_model: ListTableModel[PositionRow] = ListTableModel(_POSITION_COLUMNS, self)
         self.finding_model: ListTableModel[Finding] = ListTableModel(_FINDING_COLUMNS, self)
         self.holder_model: ListTableModel[Holder] = ListTableModel(_HOLDER_COLUMNS, self)
-        self.search = SearchBox("Filter products (Ctrl+F)", self)
+        self.search = SearchBox("Filter products (Ctrl+F)", self, name="Filter products")
         self.only_problems = QComboBox(self)
         self.only_problems.addItems(
             ["All products", "Short of rights", "Unlicensed installs", "Over-licensed"]
         )
-        self.position_view = _table(self, self.position_model)
+        accessible(self.only_problems, "Show products")
+        self.position_view = accessible(
+            _table(self, self.position_model),
+            "License position",
+            "Rights owned, assigned and needed per product and metric",
+        )
         self.finding_kind = QComboBox(self)
         self.finding_kind.addItem("All findings", None)
         for kind in FindingKind:
             self.finding_kind.addItem(kind.label, kind)
-        self.finding_view = _table(self, self.finding_model)
+        accessible(self.finding_kind, "Show findings")
+        self.finding_view = accessible(_table(self, self.finding_model), "Findings")
         self.finding_view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.holder_view = _table(self, self.holder_model)
+        self.holder_view = accessible(
+            _table(self, self.holder_model), "Rows behind the number", "Select a figure above"
+        )
         self.holder_title = QLabel(
             "Select a number to see the people, devices or purchases behind it.", self
         )

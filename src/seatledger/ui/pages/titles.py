@@ -29,7 +29,7 @@ from seatledger.text import plural
 from seatledger.ui.list_model import ListColumn, ListTableModel
 from seatledger.ui.pages import Page
 from seatledger.ui.tasks import Task
-from seatledger.ui.widgets import SearchBox, list_table
+from seatledger.ui.widgets import SearchBox, accessible, list_table
 
 _UNMATCHED: list[ListColumn[Unmatched]] = [
     ListColumn("Title", lambda u: u.title),
@@ -98,7 +98,9 @@ class SoftwareTitlesPage(Page):
         self.unmatched_view.sortByColumn(4, Qt.SortOrder.DescendingOrder)
         self.rule_view = _view(self, self.rule_model)
         self.rule_view.sortByColumn(0, Qt.SortOrder.AscendingOrder)
-        self.search = SearchBox("Filter titles and rules (Ctrl+F)", self)
+        self.search = SearchBox("Filter titles and rules (Ctrl+F)", self, name="Filter titles")
+        accessible(self.unmatched_view, "Titles no rule maps")
+        accessible(self.rule_view, "Normalization rules")
         self.unmatched_label = QLabel("Titles no rule maps", self)
         self.rules_label = QLabel("Rules", self)
         self.map_button = QPushButton("&Map to product…", self)

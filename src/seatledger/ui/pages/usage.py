@@ -50,7 +50,7 @@ from seatledger.ui.list_model import ListColumn, ListTableModel
 from seatledger.ui.pages import Page
 from seatledger.ui.tasks import Task
 from seatledger.ui.theme import colors
-from seatledger.ui.widgets import from_qdate, to_qdate
+from seatledger.ui.widgets import accessible, from_qdate, to_qdate
 
 EVERYTHING, LICENSE, PRODUCT, VENDOR, TEAM = range(5)
 KINDS = ("All licenses", "License", "Product", "Vendor", "Team")
@@ -88,8 +88,8 @@ _TEAM_COLUMNS: list[ListColumn[TeamCost]] = [
 ]
 
 
-def _date_edit(parent: QWidget, tip: str) -> QDateEdit:
-    edit = QDateEdit(parent)
+def _date_edit(parent: QWidget, tip: str, name: str) -> QDateEdit:
+    edit = accessible(QDateEdit(parent), name, tip)
     edit.setCalendarPopup(True)
     edit.setDisplayFormat("yyyy-MM-dd")
     edit.setToolTip(tip)
@@ -131,8 +131,10 @@ class UsagePage(Page):
         self.kind = QComboBox(self)
         self.kind.addItems(list(KINDS))
         self.kind.setToolTip("What to chart")
+        accessible(self.kind, "Chart", "What to chart: all licenses, or one license, product…")
         self.item = QComboBox(self)
         self.item.setObjectName("usage_scope")
+        accessible(self.item, "Which one", "Type to find the license, product, vendor or team")
         self.item.setEditable(True)
         self.item.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
         self.item.setMinimumContentsLength(36)
@@ -149,8 +151,9 @@ class UsagePage(Page):
         self.range = QComboBox(self)
         self.range.addItems([name for name, _days in RANGES])
         self.range.setCurrentIndex(1)
-        self.start = _date_edit(self, "First day of a custom range")
-        self.end = _date_edit(self, "Last day of a custom range")
+        accessible(self.range, "Period")
+        self.start = _date_edit(self, "First day of a custom range", "From")
+        self.end = _date_edit(self, "Last day of a custom range", "To")
         today = self._service.today()
         self.end.setDate(to_qdate(today))
         self.start.setDate(to_qdate(today - dt.timedelta(days=364)))
@@ -179,6 +182,12 @@ class UsagePage(Page):
             self, background=chart_colors.background, axisItems={"bottom": date_axis()}
         )
         self.plot_widget.setObjectName("usage_chart")
+        accessible(
+            self.plot_widget,
+            "Usage chart",
+            "Rights used per day against the limit; the line above the chart reads the day "
+            "under the mouse, the forecast is written below it",
+        )
         self.plot = self.plot_widget.getPlotItem()
         style_plot(self.plot, chart_colors)
         self.plot.setMenuEnabled(False)
@@ -203,11 +212,12 @@ class UsagePage(Page):
         self.plot_widget.scene().sigMouseMoved.connect(self._hover)
 
         # ------------------------------------------------------------ teams
-        self.as_of = _date_edit(self, "Seats held at the end of this day")
+        self.as_of = _date_edit(self, "Seats held at the end of this day", "As of")
         self.as_of.setDate(to_qdate(today))
         self.measure = QComboBox(self)
         self.measure.addItems(["Cost", "Seats"])
         self.measure.setToolTip("What the bars show (the top 20 teams)")
+        accessible(self.measure, "Bars show")
         self.teams_export = QPushButton("E&xport…", self)
         self.teams_export.setToolTip("Save the table as CSV or XLSX (chargeback)")
         self.teams_status = QLabel(self)
@@ -223,6 +233,7 @@ class UsagePage(Page):
         self.team_model: ListTableModel[TeamCost] = ListTableModel(_TEAM_COLUMNS, self)
         self.team_view = QTableView(self)
         self.team_view.setObjectName("team_costs")
+        accessible(self.team_view, "Seats and cost by team")
         self.team_view.setModel(self.team_model)
         self.team_view.setSortingEnabled(True)
         self.team_view.sortByColumn(5, Qt.SortOrder.DescendingOrder)
@@ -233,6 +244,7 @@ class UsagePage(Page):
         self.team_view.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.team_chart = pg.PlotWidget(self, background=chart_colors.background)
         self.team_chart.setObjectName("team_chart")
+        accessible(self.team_chart, "Top teams chart", "The table beside it holds the same figures")
         self.team_chart.setMenuEnabled(False)
         style_plot(self.team_chart.getPlotItem(), chart_colors)
         splitter = QSplitter(Qt.Orientation.Horizontal, self)
