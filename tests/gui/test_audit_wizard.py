@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import QPoint, QSettings, Qt
-from PySide6.QtWidgets import QWizard
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication, QWidget, QWizard
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 
@@ -35,6 +36,9 @@ pytestmark = [pytest.mark.gui, pytest.mark.qt_log_ignore("does not support propa
 
 LEFT = Qt.MouseButton.LeftButton
 NEXT = QWizard.WizardButton.NextButton
+NO_MODIFIER = Qt.KeyboardModifier.NoModifier
+ALT = Qt.KeyboardModifier.AltModifier
+CTRL = Qt.KeyboardModifier.ControlModifier
 
 
 @pytest.fixture(scope="module")
@@ -322,3 +326,119 @@ def test_audit_from_an_alert(
     assert scope.trigger.currentData() == Trigger.SUSPICION.value
     assert scope.reason.text().startswith("Alert: ")
     wizard.reject()
+
+
+# ------------------------------------------------------------------------ keyboard only
+
+
+def _focused(wizard: AuditWizard) -> QWidget:
+    widget = QApplication.focusWidget()
+    assert widget is not None, "nothing has the keyboard focus"
+    assert widget is wizard or wizard.isAncestorOf(widget), f"focus left the wizard: {widget}"
+    return widget
+
+
+def _key(wizard: AuditWizard, key: Qt.Key, modifier: Qt.KeyboardModifier = NO_MODIFIER) -> None:
+    """Press one key where the keyboard focus is, as a keyboard user would."""
+    QTest.keyClick(_focused(wizard), key, modifier)
+
+
+def _type(wizard: AuditWizard, text: str) -> None:
+    QTest.keyClicks(_focused(wizard), text)
+
+
+@pytest.mark.slow
+def test_the_keyboard_alone_runs_an_audit_from_scope_to_signature(
+    qtbot: QtBot, auditor: Services, tmp_path: Path
+) -> None:
+    wizard = _wizard(qtbot, auditor)
+    with qtbot.waitActive(wizard):
+        wizard.activateWindow()
+    scope = wizard.scope_page
+
+    # scope: the focus starts on the vendor; typing a name picks it; Return goes on
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is scope.vendor)
+    _type(wizard, "Microsoft")
+    assert scope.vendor.currentText() == "Microsoft"
+    _key(wizard, Qt.Key.Key_Return)
+    assert wizard.currentId() == Step.FRESHNESS.order
+
+    # freshness: Space ticks the warning in focus; the focus moves to the next one, then to
+    # Next (never to Back, where Return would go back to the scope)
+    freshness = wizard.freshness_page
+    warnings = len(freshness.boxes)
+    assert warnings
+    for _number in range(warnings):
+        qtbot.waitUntil(lambda: QApplication.focusWidget() in freshness.boxes)
+        _key(wizard, Qt.Key.Key_Space)
+    next_button = wizard.button(NEXT)
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is next_button)
+    assert wizard.audit is not None
+    assert all(w.acknowledged for w in auditor.audits.freshness(wizard.audit.id))
+    _key(wizard, Qt.Key.Key_Return)
+    assert wizard.currentId() == Step.POSITION.order
+
+    # position: the table has the focus; Return goes on to the findings
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is wizard.position_page.table)
+    _key(wizard, Qt.Key.Key_Return)
+    findings = wizard.findings_page
+    assert wizard.currentId() == Step.FINDINGS.order
+
+    # findings: Alt+E reaches the explanation; Return records the decision on the selected
+    # finding and selects the next open one; when none is left, the focus is on Next
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is findings.table)
+    count = findings.model.rowCount()
+    assert count >= 2
+    for number in range(count):
+        _key(wizard, Qt.Key.Key_E, ALT)
+        assert QApplication.focusWidget() is findings.explanation
+        _type(wizard, f"Reviewed {number + 1}")
+        _key(wizard, Qt.Key.Key_Return)
+        assert wizard.currentId() == Step.FINDINGS.order  # Return recorded, it did not move on
+    assert all(t.decision is not None for t in findings.model.rows)
+    assert {t.decision.decision for t in findings.model.rows if t.decision} == {Decision.ACCEPT}
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is next_button)
+    _key(wizard, Qt.Key.Key_Return)
+
+    # attestation: the statement has the focus, Tab leaves it for the approver (no tab is
+    # typed into it); Return in the approver's password approves here without moving on
+    attestation = wizard.attestation_page
+    assert wizard.currentId() == Step.ATTESTATION.order
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is attestation.statement)
+    _key(wizard, Qt.Key.Key_Tab)
+    assert QApplication.focusWidget() is attestation.approver  # an editable combo box
+    assert "\t" not in attestation.statement.toPlainText()
+    _type(wizard, "admin")
+    _key(wizard, Qt.Key.Key_P, ALT)
+    assert QApplication.focusWidget() is attestation.password
+    _type(wizard, "demo")
+    _key(wizard, Qt.Key.Key_Return)
+    assert wizard.currentId() == Step.ATTESTATION.order
+    assert attestation.approval.text().startswith("Approved by admin")
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is next_button)
+    _key(wizard, Qt.Key.Key_Return)
+
+    # sign: passphrase, Tab, the same again, Alt+F for the folder, then Return signs; the
+    # focus lands on Done, and Return closes the wizard with the audit signed
+    sign = wizard.sign_page
+    assert wizard.currentId() == Step.SIGN.order
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is sign.passphrase)
+    _type(wizard, "a long enough passphrase")
+    _key(wizard, Qt.Key.Key_Tab)
+    assert QApplication.focusWidget() is sign.repeat
+    _type(wizard, "a long enough passphrase")
+    _key(wizard, Qt.Key.Key_F, ALT)
+    assert QApplication.focusWidget() is sign.folder
+    _key(wizard, Qt.Key.Key_A, CTRL)
+    _type(wizard, str(tmp_path / "bundles"))
+    _key(wizard, Qt.Key.Key_U, ALT)  # the charts check box: Alt+U unticks it (faster)
+    qtbot.waitUntil(lambda: not sign.charts.isChecked())  # a mnemonic clicks as if animated
+    _key(wizard, Qt.Key.Key_Return)
+    assert wizard.audit is not None
+    assert wizard.audit.status is Status.SIGNED, sign.message.text()
+    done = wizard.button(QWizard.WizardButton.FinishButton)
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is done)
+    _key(wizard, Qt.Key.Key_Return)
+    assert not wizard.isVisible()
+    assert wizard.result() == QWizard.DialogCode.Accepted
+    assert auditor.audits.get(wizard.audit.id).status is Status.SIGNED

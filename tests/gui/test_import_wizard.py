@@ -13,7 +13,8 @@ from typing import TypeVar
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QComboBox, QWidget, QWizard
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication, QComboBox, QWidget, QWizard
 from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select
@@ -618,3 +619,40 @@ def test_the_time_a_snapshot_was_taken_is_typed_and_checked(
         "lmxendutil prints no time of its own; the snapshot was taken at 2026-03-03 10:45:00, "
         "as the import says" in wizard.imported.notes
     )
+
+
+def test_the_keyboard_alone_imports_a_file(
+    qtbot: QtBot, open_wizard: Callable[..., ImportWizard], tmp_path: Path, admin: Services
+) -> None:
+    """Mnemonics reach the fields, Return moves on: choose, preview, import, close."""
+    path = write(tmp_path, "hr.csv", CLEAN)
+    wizard = open_wizard(kind=None)
+    with qtbot.waitActive(wizard):
+        wizard.activateWindow()
+    page = wizard.choose_page
+
+    def key(key: Qt.Key, modifier: Qt.KeyboardModifier = Qt.KeyboardModifier.NoModifier) -> None:
+        focused = QApplication.focusWidget()
+        assert focused is not None
+        assert wizard.isAncestorOf(focused), f"focus left the wizard: {focused}"
+        QTest.keyClick(focused, key, modifier)
+
+    alt = Qt.KeyboardModifier.AltModifier
+    key(Qt.Key.Key_K, alt)
+    assert QApplication.focusWidget() is page.kind_combo
+    key(Qt.Key.Key_Home)  # the list's first kind
+    assert page.kind_combo.currentData() == Kind.PEOPLE.value
+    key(Qt.Key.Key_F, alt)
+    assert QApplication.focusWidget() is page.path_edit
+    QTest.keyClicks(page.path_edit, str(path))
+    key(Qt.Key.Key_Return)  # Preview >
+    qtbot.waitUntil(lambda: wizard.currentPage() is wizard.preview_page)
+    assert wizard.preview is not None
+    import_button = wizard.button(QWizard.WizardButton.CommitButton)
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is import_button)
+    key(Qt.Key.Key_Return)  # Import: the default button on the preview
+    qtbot.waitUntil(lambda: wizard.currentPage() is wizard.commit_page)
+    qtbot.waitUntil(lambda: wizard.imported is not None)
+    key(Qt.Key.Key_Return)  # Close
+    assert not wizard.isVisible()
+    assert people(admin) == 3

@@ -15,8 +15,8 @@ import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from PySide6.QtCore import QAbstractItemModel, QItemSelection, Qt, QUrl
-from PySide6.QtGui import QDesktopServices
+from PySide6.QtCore import QAbstractItemModel, QItemSelection, Qt, QTimer, QUrl
+from PySide6.QtGui import QDesktopServices, QShowEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -53,7 +53,14 @@ from seatledger.services.audits.service import (
 from seatledger.services.operators.session import ORGANIZATION_KEY, Services, read_setting
 from seatledger.services.position.engine import Finding, Position, PositionRow
 from seatledger.text import article, plural
-from seatledger.ui.dialogs.common import InlineMessage, helper_button, make_form, row, wide
+from seatledger.ui.dialogs.common import (
+    InlineMessage,
+    helper_button,
+    make_form,
+    on_return,
+    row,
+    wide,
+)
 from seatledger.ui.list_model import ListColumn, ListTableModel
 from seatledger.ui.progress_strip import ProgressStrip
 from seatledger.ui.tasks import Runner, Task
@@ -146,6 +153,10 @@ class _StepPage(QWizardPage):
         self.message.show_message(str(exc))
         return False
 
+    def first_input(self) -> QWidget | None:
+        """Where the keyboard focus goes when the step is shown (None: the Next button)."""
+        return None
+
     def advance(self) -> bool:
         """Leaving the page forward: record that the next step was reached."""
         try:
@@ -221,6 +232,10 @@ class ScopePage(_StepPage):
         self.trigger.currentIndexChanged.connect(self.completeChanged)
         self.reason.textChanged.connect(self.completeChanged)
         self._vendor_changed()
+
+    def first_input(self) -> QWidget | None:
+        """The vendor (or the reason, when the scope is fixed and only it may be typed)."""
+        return self.vendor if self.vendor.isEnabled() else None
 
     def _vendor_changed(self, checked: Sequence[int] = ()) -> None:
         self.products.clear()
@@ -409,6 +424,14 @@ class FreshnessPage(_StepPage):
             self.boxes.append(check)
             self.box.addWidget(frame)
         self.completeChanged.emit()
+        if self.isVisible():
+            # The box just ticked is gone: go on to the next warning, or to Next when none is
+            # left (never to Back, where Return would undo the step).
+            self.audit_wizard.focus_step()
+
+    def first_input(self) -> QWidget | None:
+        """The first warning not acknowledged yet (None, so Next, when all are)."""
+        return next((box for box in self.boxes if box.isEnabled()), None)
 
     def acknowledge(self, warning: FreshnessWarning) -> None:
         """Record the acknowledgement of one warning."""
@@ -455,6 +478,10 @@ class PositionPage(_StepPage):
         layout.addWidget(self.table, 1)
         layout.addWidget(self.message)
         layout.addWidget(self.strip)
+
+    def first_input(self) -> QWidget | None:
+        """The position table (Return goes on to the findings)."""
+        return self.table
 
     def initializePage(self) -> None:
         """Compute the position unless it is known for this scope and date."""
@@ -503,6 +530,7 @@ class FindingsPage(_StepPage):
             "explanation; remediation needs an owner and a due date. Each decision is recorded."
         )
         self.summary = _note()
+        self.summary.setObjectName("findings_summary")
         self.model: ListTableModel[_Triage] = ListTableModel(_FINDING_COLUMNS, self)
         self.table = _table(self, self.model)
         self.table.setObjectName("findings")
@@ -539,6 +567,10 @@ class FindingsPage(_StepPage):
         owner_label.setBuddy(self.owner)
         due_label = QLabel("D&ue:")
         due_label.setBuddy(self.due)
+        # Return in a field records the decision (Next stays for when every finding has one).
+        on_return(self.explanation, self.record_decision)
+        on_return(self.owner, self.record_decision)
+        on_return(self.due, self.record_decision)
         form = make_form()
         form.addRow(decision_label, row(wide(self.decision, 160), 0))
         form.addRow("&Explanation:", self.explanation)
@@ -556,6 +588,12 @@ class FindingsPage(_StepPage):
         self.record.clicked.connect(self.record_decision)
         self.table.selectionModel().selectionChanged.connect(self._selected)
         self._decision_changed()
+
+    def first_input(self) -> QWidget | None:
+        """The findings (arrows pick one; Alt+D, Alt+E… reach the decision's fields)."""
+        if self.model.rowCount() and not self.isComplete():
+            return self.table
+        return None
 
     def initializePage(self) -> None:
         """Compute the position when resuming here; then list the findings."""
@@ -647,6 +685,10 @@ class FindingsPage(_StepPage):
             self.fail(exc)
             return
         self.reload(select_next=True)
+        if self.isComplete():
+            self.audit_wizard.focus_step()  # every finding decided: Next
+        else:
+            self.table.setFocus(Qt.FocusReason.OtherFocusReason)  # the next open one
 
     def isComplete(self) -> bool:
         """Every finding has a decision."""
@@ -684,6 +726,7 @@ class AttestationPage(_StepPage):
         self.statement.setObjectName("statement")
         self.statement.setPlainText(STATEMENT)
         self.statement.setMaximumHeight(self.fontMetrics().height() * 6)
+        self.statement.setTabChangesFocus(True)  # Tab goes on to the approver, as in a form
         self.approver = QComboBox()
         self.approver.setObjectName("approver")
         self.approver.setEditable(True)
@@ -711,6 +754,17 @@ class AttestationPage(_StepPage):
         layout.addWidget(self.message)
         layout.addStretch(1)
         self.statement.textChanged.connect(self.completeChanged)
+        # Return in the approver's password checks it here, without leaving the step.
+        on_return(self.password, self.approve)
+
+    def first_input(self) -> QWidget | None:
+        """The statement."""
+        return self.statement
+
+    def approve(self) -> None:
+        """Attest and record the second approver now; the step stays on screen to show it."""
+        if self.validate(advance=False):
+            self.audit_wizard.focus_step(forward=True)  # approved: Next is what is left
 
     def initializePage(self) -> None:
         """Show what was attested and approved so far."""
@@ -730,6 +784,10 @@ class AttestationPage(_StepPage):
 
     def validatePage(self) -> bool:
         """Attest (again, if the statement or the operator changed); approve if asked."""
+        return self.validate(advance=True)
+
+    def validate(self, *, advance: bool) -> bool:
+        """Attest and approve as the fields say; then record the next step if ``advance``."""
         self.message.clear_message()
         wizard = self.audit_wizard
         audit = wizard.audit
@@ -747,8 +805,11 @@ class AttestationPage(_StepPage):
             return self.fail(exc)
         finally:
             self.password.clear()
-        wizard.load(audit.id)
-        return self.advance()
+        audit = wizard.load(audit.id)
+        if audit.approver:
+            when = audit.approved_at.strftime("%Y-%m-%d %H:%M UTC") if audit.approved_at else ""
+            self.approval.setText(f"Approved by {audit.approver}, {when}.")
+        return self.advance() if advance else True
 
 
 # ----------------------------------------------------------------------------------- sign
@@ -778,7 +839,7 @@ class SignPage(_StepPage):
         self.folder = QLineEdit(str(Path.home() / "SeatLedger audits"))
         self.folder.setObjectName("folder")
         self.browse = helper_button("&Browse…")
-        self.charts = QCheckBox(f"Include usage charts of the top {CHART_COUNT} products")
+        self.charts = QCheckBox(f"Incl&ude usage charts of the top {CHART_COUNT} products")
         self.charts.setChecked(True)
         self.sign_button = QPushButton("&Sign and export")
         self.sign_button.setObjectName("sign")
@@ -815,7 +876,13 @@ class SignPage(_StepPage):
         layout.addWidget(self.strip)
         self.browse.clicked.connect(self._browse)
         self.sign_button.clicked.connect(self.sign)
+        for field in (self.passphrase, self.repeat, self.folder):
+            on_return(field, self.sign)  # Return signs; Done is for after
         self.open_folder.clicked.connect(self._open_folder)
+
+    def first_input(self) -> QWidget | None:
+        """The passphrase (None, so Done, once signed)."""
+        return self.passphrase if self.passphrase.isVisible() else None
 
     def initializePage(self) -> None:
         """Say what will be signed, or what was."""
@@ -877,6 +944,8 @@ class SignPage(_StepPage):
         )
         self.open_folder.setVisible(True)
         self.completeChanged.emit()
+        if self.isVisible():
+            self.audit_wizard.focus_step()  # Done
 
     def _browse(self) -> None:
         chosen = QFileDialog.getExistingDirectory(self, "Folder for the bundle", self.folder.text())
@@ -1031,6 +1100,12 @@ class AuditWizard(QWizard):
         for page in self.step_pages:
             self.setPage(page.step.order, page)
         name_by_labels(self)
+        for button in (QWizard.WizardButton.BackButton, QWizard.WizardButton.CancelButton):
+            # Return on a focused Back or Close would undo or end the audit: only by choice.
+            found = self.button(button)
+            if isinstance(found, QPushButton):
+                found.setAutoDefault(False)
+        self.currentIdChanged.connect(lambda _id: self.focus_step())
         if audit_id is not None:
             audit = self.load(audit_id)
             self.scope_page.show_audit(audit)
@@ -1067,6 +1142,32 @@ class AuditWizard(QWizard):
             self.replaying = False
         self.currentIdChanged.connect(self._shown)
         self._shown(self.currentId())
+
+    def focus_step(self, *, forward: bool = False) -> None:
+        """Put the focus on the step's first input, or on Next (Done) when it has none left
+        or ``forward`` says the step is done.
+
+        Deferred to after the wizard has laid the page out: Qt focuses the first widget of the
+        page's chain itself when a page is shown, which may be anything (Back, say).
+        """
+        QTimer.singleShot(0, lambda: self._focus_step(forward))
+
+    def _focus_step(self, forward: bool) -> None:
+        page = self.currentPage()
+        if not isinstance(page, _StepPage) or not self.isVisible():
+            return
+        target = None if forward else page.first_input()
+        if target is None or not target.isEnabled():
+            last = self.nextId() == -1
+            target = self.button(
+                QWizard.WizardButton.FinishButton if last else QWizard.WizardButton.NextButton
+            )
+        target.setFocus(Qt.FocusReason.TabFocusReason)
+
+    def showEvent(self, event: QShowEvent) -> None:
+        """Focus the first input of the step the wizard opens on."""
+        super().showEvent(event)
+        self.focus_step()
 
     def skip(self, page: _StepPage) -> bool:
         """Whether ``page`` is passed while replaying (remembered, to fill it in when shown)."""

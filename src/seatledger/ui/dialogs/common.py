@@ -10,8 +10,8 @@ from contextlib import contextmanager
 from functools import partial
 from typing import Any, TypeVar
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QColor, QGuiApplication, QPalette
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtGui import QColor, QGuiApplication, QKeyEvent, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -177,6 +177,32 @@ def password_problem(password: str, confirmation: str) -> str:
     if confirmation and password != confirmation:
         return PASSWORDS_DIFFER
     return ""
+
+
+class _ReturnKey(QObject):
+    """Consumes Return and Enter in a field and calls back instead (see :func:`on_return`)."""
+
+    def __init__(self, field: QWidget, callback: Callable[[], None]) -> None:
+        super().__init__(field)
+        self._callback = callback
+        field.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """Return or Enter: call back, and keep the key from the dialog's default button."""
+        if (
+            event.type() == QEvent.Type.KeyPress
+            and isinstance(event, QKeyEvent)
+            and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+        ):
+            self._callback()
+            return True
+        return False
+
+
+def on_return(field: QWidget, callback: Callable[[], None]) -> None:
+    """Make Return in ``field`` do ``callback`` (record this decision, sign now…) instead of
+    pressing the dialog's default button (which would move a wizard to its next step)."""
+    _ReturnKey(field, callback)
 
 
 def helper_button(text: str) -> QPushButton:

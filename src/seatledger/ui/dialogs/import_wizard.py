@@ -23,6 +23,7 @@ from PySide6.QtCore import (
     QObject,
     QPersistentModelIndex,
     Qt,
+    QTimer,
 )
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
@@ -32,6 +33,7 @@ from PySide6.QtWidgets import (
     QGridLayout,
     QLabel,
     QLineEdit,
+    QPushButton,
     QSizePolicy,
     QVBoxLayout,
     QWidget,
@@ -821,6 +823,15 @@ class PreviewPage(QWizardPage):
             self.map_button.setFocus(Qt.FocusReason.OtherFocusReason)
         elif show_dates and options.date_order is None:
             self.date_combo.setFocus(Qt.FocusReason.OtherFocusReason)
+        elif can_skip:
+            self.skip_invalid.setFocus(Qt.FocusReason.OtherFocusReason)
+        else:  # nothing to decide: Return imports (the focus was left on Cancel)
+            QTimer.singleShot(0, self._focus_import)
+
+    def _focus_import(self) -> None:
+        button = self._wizard.button(QWizard.WizardButton.CommitButton)
+        if self.isVisible() and button.isEnabled():
+            button.setFocus(Qt.FocusReason.OtherFocusReason)
 
     # ------------------------------------------------------------------ re-running
     def rerun(self, options: ImportOptions) -> None:
@@ -1099,6 +1110,11 @@ class ImportWizard(QWizard):
         self.setPage(self.COMMIT, self.commit_page)
         self.setStartId(self.CHOOSE)
         name_by_labels(self)
+        for button in (QWizard.WizardButton.BackButton, QWizard.WizardButton.CancelButton):
+            # Return on a focused Back or Cancel would undo the preview or end the import.
+            found = self.button(button)
+            if isinstance(found, QPushButton):
+                found.setAutoDefault(False)
 
     def set_preview(self, path: Path, options: ImportOptions, preview: Preview) -> None:
         """Keep the latest preview and the file and options it was made with."""
