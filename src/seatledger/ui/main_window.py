@@ -45,6 +45,7 @@ from seatledger.domain.ledger import Verdict
 from seatledger.domain.renewals import Reminder
 from seatledger.domain.roles import Permission, allows
 from seatledger.errors import KnownError
+from seatledger.ingest.formats import Kind
 from seatledger.progress import Progress
 from seatledger.services.catalog.queries import EntitlementState
 from seatledger.services.operators.session import Services
@@ -295,6 +296,7 @@ class MainWindow(QMainWindow):
             built = PAGE_TYPES[number](self.services, self)
             built.selection_changed.connect(self._update_actions)
             built.status_message.connect(self._status)
+            built.import_requested.connect(self.import_kind)
             if isinstance(built, LicensesPage):
                 built.chart_requested.connect(self.chart_license)
                 built.audit_requested.connect(self.audit_license)
@@ -317,6 +319,7 @@ class MainWindow(QMainWindow):
         dashboard.findings_requested.connect(self.show_findings)
         dashboard.alerts_requested.connect(self.show_alerts)
         dashboard.audits_requested.connect(lambda: self.nav.setCurrentRow(AUDITS))
+        dashboard.license_form_requested.connect(self.new_license)
 
     def show_licenses(self, state: object) -> None:
         """Licenses, narrowed to a state (a dashboard card)."""
@@ -754,11 +757,16 @@ class MainWindow(QMainWindow):
         return value if isinstance(value, int) else None
 
     # ------------------------------------------------------------------ file
-    def import_file(self, path: Path | None = None) -> None:
+    def import_kind(self, kind: object) -> None:
+        """Run the import wizard on a kind of file (an empty page's Import… button)."""
+        self.import_file(kind=kind if isinstance(kind, Kind) else None)
+
+    def import_file(self, path: Path | None = None, kind: object = None) -> None:
         """Run the import wizard (the pages showing what it brought in reload as it commits)."""
         from seatledger.ui.dialogs.import_wizard import ImportWizard  # noqa: PLC0415
 
-        wizard = ImportWizard(self.services, self.runner, self, path)
+        chosen = kind if isinstance(kind, Kind) else None
+        wizard = ImportWizard(self.services, self.runner, self, path, chosen)
         wizard.exec()
         if wizard.result_summary:
             self._status(wizard.result_summary)

@@ -9,7 +9,7 @@ viewport, and helpers that reload the keys while keeping the user's selection an
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TypeVar
 
 from PySide6.QtCore import (
@@ -26,10 +26,13 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QKeyEvent, QPainter, QPaintEvent, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QHBoxLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
+    QPushButton,
     QTableView,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -87,6 +90,57 @@ def list_table(
     view.setAlternatingRowColors(True)
     view.verticalHeader().setVisible(False)
     return view
+
+
+class EmptyState(QWidget):
+    """What a page shows instead of an empty table: what goes there, and the actions that fill
+    it ("No licenses yet" with Add license… and Import purchases…)."""
+
+    def __init__(self, title: str, text: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("empty_state")
+        self.title = QLabel(title, self)
+        self.title.setObjectName("empty_title")
+        font = self.title.font()
+        font.setPointSizeF(font.pointSizeF() * 1.4)
+        font.setBold(True)
+        self.title.setFont(font)
+        self.title.setWordWrap(True)
+        self.text = QLabel(text, self)
+        self.text.setObjectName("empty_text")
+        self.text.setWordWrap(True)
+        self.text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.buttons: list[QPushButton] = []
+        self._row = QHBoxLayout()
+        self._row.setSpacing(8)
+        box = QVBoxLayout()
+        box.setSpacing(10)
+        box.addStretch(2)
+        box.addWidget(self.title)
+        box.addWidget(self.text)
+        box.addSpacing(6)
+        box.addLayout(self._row)
+        box.addStretch(3)
+        outer = QHBoxLayout(self)
+        outer.addStretch(1)
+        outer.addLayout(box, 3)
+        outer.addStretch(1)
+        self._row.addStretch(1)
+
+    def add_action(
+        self, text: str, slot: Callable[[], object], *, enabled: bool = True, tip: str = ""
+    ) -> QPushButton:
+        """A button that fills the page (the first one is the default)."""
+        button = QPushButton(text, self)
+        button.setEnabled(enabled)
+        if tip:
+            button.setToolTip(tip)
+        button.clicked.connect(lambda _checked=False: slot())
+        self._row.insertWidget(len(self.buttons), button)
+        if not self.buttons:
+            button.setDefault(True)
+        self.buttons.append(button)
+        return button
 
 
 def name_by_labels(root: QWidget) -> None:

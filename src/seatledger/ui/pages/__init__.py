@@ -9,14 +9,15 @@ if it is on screen and is marked stale otherwise (see :mod:`seatledger.ui.change
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSettings, Signal
-from PySide6.QtWidgets import QWidget
+from PySide6.QtCore import QSettings, Qt, Signal
+from PySide6.QtWidgets import QStackedLayout, QWidget
 
 from seatledger.domain.roles import Permission, allows
 from seatledger.errors import KnownError
 from seatledger.services.operators.session import Services
 from seatledger.ui.changes import CommittedChanges
 from seatledger.ui.tasks import Runner, runner_for
+from seatledger.ui.widgets import EmptyState
 
 
 class Page(QWidget):
@@ -25,10 +26,13 @@ class Page(QWidget):
     Signals:
         selection_changed(): what the page's actions act on changed.
         status_message(str): a short confirmation for the status bar.
+        import_requested(object): import a file of this kind
+            (:class:`~seatledger.ingest.formats.Kind`; an empty page's action).
     """
 
     selection_changed = Signal()
     status_message = Signal(str)
+    import_requested = Signal(object)
 
     title = ""
     settings_group = ""
@@ -42,6 +46,9 @@ class Page(QWidget):
         super().__init__(parent)
         self._services = services
         self._stale = False
+        self._stack: QStackedLayout | None = None
+        self._content: QWidget | None = None
+        self.empty_state: EmptyState | None = None
         self.changes = CommittedChanges(services, self)
         self.changes.committed.connect(self._committed)
 
@@ -58,6 +65,44 @@ class Page(QWidget):
     def may(self, permission: Permission) -> bool:
         """Whether the signed-in operator's role allows ``permission`` (to grey out actions)."""
         return allows(self._services.actor.role, permission)
+
+    # ------------------------------------------------------------------ empty state
+    def body(self) -> QWidget:
+        """The widget that holds the page's contents (its layout goes on it), so that an empty
+        state can take the page's place (:meth:`set_empty_state`)."""
+        if self._content is None:
+            self._stack = QStackedLayout(self)
+            self._stack.setContentsMargins(0, 0, 0, 0)
+            self._content = QWidget(self)
+            self._stack.addWidget(self._content)
+        return self._content
+
+    def set_empty_state(self, empty: EmptyState) -> None:
+        """What the page says, and offers, while it has no data at all (see :meth:`show_empty`)."""
+        self.body()
+        assert self._stack is not None
+        self.empty_state = empty
+        self._stack.addWidget(empty)
+
+    def show_empty(self, empty: bool) -> None:
+        """Show the empty state instead of the contents, or the contents again."""
+        if self._stack is None or self.empty_state is None or self._content is None:
+            return
+        target = self.empty_state if empty else self._content
+        if self._stack.currentWidget() is not target:
+            had_focus = self.isAncestorOf(self.focusWidget()) if self.focusWidget() else False
+            self._stack.setCurrentWidget(target)
+            if empty and had_focus and self.empty_state.buttons:
+                self.empty_state.buttons[0].setFocus(Qt.FocusReason.OtherFocusReason)
+
+    @property
+    def showing_empty(self) -> bool:
+        """Whether the empty state is on the page instead of its contents."""
+        return (
+            self._stack is not None
+            and self.empty_state is not None
+            and self._stack.currentWidget() is self.empty_state
+        )
 
     # ------------------------------------------------------------------ refreshing
     def shows_change(self, entity_types: frozenset[str]) -> bool:

@@ -32,7 +32,7 @@ from seatledger.text import plural
 from seatledger.ui.pages import Page
 from seatledger.ui.presenters import ActivityPresenter
 from seatledger.ui.table_model import KeyedTableModel
-from seatledger.ui.widgets import DataTable, accessible, from_qdate, to_qdate
+from seatledger.ui.widgets import DataTable, EmptyState, accessible, from_qdate, to_qdate
 
 
 def entry_text(entry: dict[str, Any]) -> str:
@@ -155,10 +155,20 @@ class ActivityPage(Page):
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setSizes([720, 240])
 
-        layout = QVBoxLayout(self)
+        layout = QVBoxLayout(self.body())
         layout.setContentsMargins(8, 8, 8, 8)
         layout.addLayout(filters)
         layout.addWidget(self.splitter, 1)
+        self.set_empty_state(
+            EmptyState(
+                "Nothing recorded yet",
+                "Every change made in SeatLedger (from the window, the command line or an "
+                "import) is recorded here with who made it, when and why, in a ledger whose "
+                "entries are chained by their hashes. The first change appears as soon as it "
+                "is made.",
+                self,
+            )
+        )
         self._update_after_query()
 
     # ------------------------------------------------------------------ querying
@@ -206,6 +216,7 @@ class ActivityPage(Page):
             self.table.set_empty_hint("The ledger is empty.")
         else:
             self.table.set_empty_hint("No entries match the filters.")
+        self.show_empty(self.current_filter().empty and count == 0)
 
     def _on_selection(self, _selected: QItemSelection, _deselected: QItemSelection) -> None:
         index = self.table.currentIndex()

@@ -43,6 +43,8 @@ from PySide6.QtWidgets import (
 )
 
 from seatledger.domain.alerts import Severity
+from seatledger.domain.roles import Permission
+from seatledger.ingest.formats import Kind
 from seatledger.progress import Progress
 from seatledger.services.alerts.dashboard import DashboardFigures, Utilization
 from seatledger.services.alerts.service import AlertRow
@@ -52,6 +54,7 @@ from seatledger.text import agree, plural
 from seatledger.ui.pages import Page
 from seatledger.ui.tasks import Task
 from seatledger.ui.theme import colors, keep_styled
+from seatledger.ui.widgets import EmptyState
 
 # How a figure stands: the names of colours in seatledger.ui.theme.Colors, so that each is
 # chosen for the palette in use (light or dark).
@@ -407,6 +410,7 @@ class DashboardPage(Page):
         findings_requested(): open the Reconciliation page's findings.
         alerts_requested(int): open the alerts list (on an alert id, or 0 for none).
         audits_requested(): open the audits due (wired by the audit workflow).
+        license_form_requested(): add the first license (the empty dashboard's action).
     """
 
     licenses_requested = Signal(object)
@@ -414,6 +418,7 @@ class DashboardPage(Page):
     findings_requested = Signal()
     alerts_requested = Signal(int)
     audits_requested = Signal()
+    license_form_requested = Signal()
 
     title = "Dashboard"
     settings_group = "dashboard"
@@ -493,9 +498,35 @@ class DashboardPage(Page):
         self.scroller.setWidgetResizable(True)
         self.scroller.setFrameShape(QFrame.Shape.NoFrame)
         self.scroller.setWidget(body)
-        outer = QVBoxLayout(self)
+        outer = QVBoxLayout(self.body())
         outer.setContentsMargins(0, 0, 0, 0)
         outer.addWidget(self.scroller)
+        empty = EmptyState(
+            "Nothing to count yet",
+            "The dashboard says where the organization stands: licenses over their limit or "
+            "close to it, terms ending, seats paid for and unused, findings and alerts. It "
+            "counts what was bought against who holds it: start with your purchases and your "
+            "people.",
+            self,
+        )
+        may_licenses = self.may(Permission.EDIT_LICENSES)
+        may_people = self.may(Permission.EDIT_DIRECTORY)
+        empty.add_action("&Add license…", self.license_form_requested.emit, enabled=may_licenses)
+        empty.add_action(
+            "&Import purchases…",
+            lambda: self.import_requested.emit(Kind.ENTITLEMENTS),
+            enabled=may_licenses,
+        )
+        empty.add_action(
+            "Import &HR list…",
+            lambda: self.import_requested.emit(Kind.PEOPLE),
+            enabled=may_people,
+        )
+        if not (may_licenses or may_people):
+            empty.text.setText(
+                empty.text.text() + " A license manager or an administrator adds them."
+            )
+        self.set_empty_state(empty)
         self._reflow(force=True)
         self._stale = True
 
@@ -561,6 +592,7 @@ class DashboardPage(Page):
         self._show_cards(figures)
         self.chart.set_rows(figures.top, figures.warning_percent)
         self._show_alerts(loaded.alerts, figures.open_alerts)
+        self.show_empty(figures.licenses == 0)
 
     def _show_cards(self, f: DashboardFigures) -> None:
         def licenses(count: int, number: bool = True) -> str:
@@ -660,7 +692,11 @@ class DashboardPage(Page):
             self.audits_requested.emit()
 
     def focus_search(self) -> None:
-        """The first card takes the focus (the dashboard has no search)."""
+        """The first card takes the focus (the dashboard has no search), or the first action
+        of an empty dashboard."""
+        if self.showing_empty and self.empty_state is not None and self.empty_state.buttons:
+            self.empty_state.buttons[0].setFocus()
+            return
         self.cards["over_limit"].setFocus()
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from seatledger.ingest.formats import Kind
 from seatledger.services.directory.queries import DeviceColumn, DeviceQuery
 from seatledger.ui.pages.directory import DirectoryPage, RecordForm, SearchedQuery
 from seatledger.ui.presenters import DevicePresenter
@@ -17,6 +18,14 @@ class DevicesPage(DirectoryPage):
     noun = "device"
     search_placeholder = "Search host name or serial…  (Ctrl+F)"
     empty_hint = "No devices yet — add one with Edit ▸ New device… or the New device… button."
+    empty_title = "No devices yet"
+    empty_text = (
+        "Devices hold per-device, per-core and per-processor seats, and are where discovered "
+        "software is installed. Import the device list your inventory or management tool "
+        "exports, or add a device by hand."
+    )
+    import_label = "&Import devices…"
+    import_kind = Kind.DEVICES
 
     def _presenter(self) -> Presenter:
         return DevicePresenter()

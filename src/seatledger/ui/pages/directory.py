@@ -9,12 +9,13 @@ from PySide6.QtCore import QModelIndex, QSettings
 from PySide6.QtWidgets import QDialog, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from seatledger.domain.roles import Permission
+from seatledger.ingest.formats import Kind
 from seatledger.services.core.tables import TableQuery
 from seatledger.services.operators.session import Services
 from seatledger.text import plural
 from seatledger.ui.pages import Page
 from seatledger.ui.table_model import KeyedTableModel, Presenter
-from seatledger.ui.widgets import DataTable, SearchBox, accessible
+from seatledger.ui.widgets import DataTable, EmptyState, SearchBox, accessible
 
 
 class SearchedQuery(TableQuery, Protocol):
@@ -47,6 +48,11 @@ class DirectoryPage(Page):
     """What a row is (the count, the New… button)."""
     search_placeholder = ""
     empty_hint = ""
+    empty_title = ""
+    """What the page says while there are no records at all, with the import that fills it."""
+    empty_text = ""
+    import_label = ""
+    import_kind = Kind.PEOPLE
     """The table's hint when there are no records at all."""
 
     _current: SearchedQuery
@@ -82,11 +88,22 @@ class DirectoryPage(Page):
         self.table.selectionModel().selectionChanged.connect(self._on_selection)
         self.table.activated.connect(self._on_activated)
 
-        layout = QVBoxLayout(self)
+        layout = QVBoxLayout(self.body())
         layout.setContentsMargins(8, 8, 8, 8)
         layout.addLayout(filters)
         layout.addWidget(self.table, 1)
         layout.addLayout(buttons)
+        empty = EmptyState(self.empty_title, self.empty_text, self)
+        may_edit = self.may(Permission.EDIT_DIRECTORY)
+        refused = "" if may_edit else "License managers and administrators add them."
+        empty.add_action(
+            self.import_label,
+            lambda: self.import_requested.emit(self.import_kind),
+            enabled=may_edit,
+            tip=refused,
+        )
+        empty.add_action(f"&Add {self.noun}…", self.new_record, enabled=may_edit, tip=refused)
+        self.set_empty_state(empty)
         self._update_after_query()
         self._update_buttons()
 
@@ -139,6 +156,7 @@ class DirectoryPage(Page):
     def _update_after_query(self) -> None:
         self._count.setText(plural(self.model.rowCount(), self.noun))
         self.table.set_empty_hint(self._filtered_hint() if self._filtered() else self.empty_hint)
+        self.show_empty(not self._filtered() and self.model.rowCount() == 0)
 
     # ------------------------------------------------------------------ selection
     def _on_selection(self, *_args: object) -> None:

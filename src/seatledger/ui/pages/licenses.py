@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 
 from seatledger.domain.roles import Permission
 from seatledger.errors import KnownError
+from seatledger.ingest.formats import Kind
 from seatledger.services.catalog.queries import (
     WARNING_PERCENT,
     EntitlementColumn,
@@ -43,7 +44,7 @@ from seatledger.ui.presenters import (
     over_limit_color,
 )
 from seatledger.ui.table_model import FOREGROUND, ROW_ROLE, KeyedTableModel
-from seatledger.ui.widgets import DataTable, SearchBox, accessible, index_key
+from seatledger.ui.widgets import DataTable, EmptyState, SearchBox, accessible, index_key
 
 _UTILIZATION = EntitlementColumn.UTILIZATION
 _VENDOR = EntitlementColumn.VENDOR
@@ -253,10 +254,27 @@ class LicensesPage(Page):
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 2)
 
-        layout = QVBoxLayout(self)
+        layout = QVBoxLayout(self.body())
         layout.setContentsMargins(8, 8, 8, 8)
         layout.addLayout(filters)
         layout.addWidget(self.splitter, 1)
+        empty = EmptyState(
+            "No licenses yet",
+            "A license is one purchase of a product: how its rights are counted (per user, per "
+            "device, per core…), how many were bought and for how long. Add the first one by "
+            "hand, or import your purchase records from a CSV or XLSX file.",
+            self,
+        )
+        may_edit = self.may(Permission.EDIT_LICENSES)
+        refused = "" if may_edit else "License managers and administrators add licenses."
+        empty.add_action("&Add license…", self.new_license, enabled=may_edit, tip=refused)
+        empty.add_action(
+            "&Import purchases…",
+            lambda: self.import_requested.emit(Kind.ENTITLEMENTS),
+            enabled=may_edit,
+            tip=refused,
+        )
+        self.set_empty_state(empty)
         self.splitter.setSizes([450, 550])
         self._update_after_query()
         self.table.select_first()  # the detail pane is never empty while there are licenses
@@ -311,6 +329,10 @@ class LicensesPage(Page):
             self.table.set_empty_hint(f"No licenses{over}{what}.")
         else:
             self.table.set_empty_hint("No licenses yet — add one with Edit ▸ New license (Ctrl+N).")
+        unfiltered = (
+            query.state is EntitlementState.ALL and not query.text and not query.over_limit_only
+        )
+        self.show_empty(unfiltered and count == 0)
 
     def _on_current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
         if self._reloading:

@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton
 
 from seatledger.domain.roles import Permission
 from seatledger.errors import KnownError
+from seatledger.ingest.formats import Kind
 from seatledger.services.directory.queries import PeopleColumn, PeopleQuery
 from seatledger.ui.pages.directory import DirectoryPage, RecordForm, SearchedQuery
 from seatledger.ui.presenters import PeoplePresenter
@@ -28,6 +29,14 @@ class PeoplePage(DirectoryPage):
     noun = "person"
     search_placeholder = "Search name, employee ID or email…  (Ctrl+F)"
     empty_hint = "No people yet — add someone with Edit ▸ New person… or the New person… button."
+    empty_title = "No people yet"
+    empty_text = (
+        "People hold named-user and subscription seats. Import the list your HR system exports "
+        "(a CSV or XLSX file with employee ID, name and email), or add someone by hand; "
+        "people who leave keep their history."
+    )
+    import_label = "&Import HR list…"
+    import_kind = Kind.PEOPLE
 
     _current: PeopleQuery
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 
 from PySide6.QtCore import QDate, QItemSelection, QModelIndex, QSettings, Qt
@@ -31,7 +32,9 @@ from PySide6.QtWidgets import (
 )
 
 from seatledger.domain.licensing import Metric
+from seatledger.domain.roles import Permission
 from seatledger.errors import KnownError
+from seatledger.ingest.formats import Kind
 from seatledger.progress import Progress
 from seatledger.services.operators.session import Services
 from seatledger.services.position import export
@@ -50,7 +53,7 @@ from seatledger.ui.pages import Page
 from seatledger.ui.progress_strip import ProgressStrip
 from seatledger.ui.tasks import Task
 from seatledger.ui.theme import colors
-from seatledger.ui.widgets import SearchBox, accessible, from_qdate, list_table
+from seatledger.ui.widgets import EmptyState, SearchBox, accessible, from_qdate, list_table
 
 _POSITION_COLUMNS: list[ListColumn[PositionRow]] = [
     ListColumn("Product", lambda r: r.title),
@@ -256,10 +259,31 @@ class ReconciliationPage(Page):
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 2)
 
-        outer = QVBoxLayout(self)
+        outer = QVBoxLayout(self.body())
         outer.addLayout(bar)
         outer.addWidget(self.summary)
         outer.addWidget(self.splitter, 1)
+        empty = EmptyState(
+            "Nothing to reconcile yet",
+            "Reconciliation compares what was bought (licenses) with what is assigned, "
+            "installed and used, product by product, and lists every difference as a finding "
+            "for an audit to decide. Import your purchases, then an inventory export from "
+            "your discovery tool.",
+            self,
+        )
+        may_import = self.may(Permission.EDIT_LICENSES)
+        refused = "" if may_import else "License managers and administrators import files."
+        for label, import_kind in (
+            ("Import &purchases…", Kind.ENTITLEMENTS),
+            ("Import &inventory…", Kind.INVENTORY),
+        ):
+            empty.add_action(
+                label,
+                partial(self.import_requested.emit, import_kind),
+                enabled=may_import,
+                tip=refused,
+            )
+        self.set_empty_state(empty)
         self._set_busy(False)
 
         self.recalculate.clicked.connect(self.refresh)
@@ -350,6 +374,7 @@ class ReconciliationPage(Page):
         self.summary.setText(text)
         self.tabs.setTabText(1, f"F&indings ({len(result.findings):,})")
         self._apply_filters()
+        self.show_empty(not rows and not result.findings)
 
     def _apply_filters(self) -> None:
         position = self._position
