@@ -6,6 +6,7 @@ import datetime as dt
 import struct
 import xml.etree.ElementTree as ET
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -110,11 +111,75 @@ def test_the_date_axis_labels_days() -> None:
     from seatledger.charts.usage import DayAxis
 
     axis = DayAxis()
-    axis.fontMetrics = QFontMetrics(QFont())  # set by the first paint otherwise
+    axis.fontMetrics = QFontMetrics(QFont())
     first = float((dt.date(2026, 1, 1) - dt.date(1970, 1, 1)).days)
-    (years, year_ticks), (months, month_ticks) = axis.tickValues(first - 10, first + 365, 800)
-    assert axis.tickStrings(year_ticks, 1.0, years) == ["2026", "2027"]
-    assert axis.tickStrings(month_ticks, 1.0, months)[:3] == ["Feb", "Mar", "Apr"]
+    ((_spacing, ticks),) = axis.tickValues(first - 10, first + 365, 1200)
+    assert axis.tickStrings(ticks, 1.0, _spacing)[:3] == ["Jan 2026", "Feb 2026", "Mar 2026"]
+    ((_spacing, ticks),) = axis.tickValues(first, first + 6, 1200)
+    assert axis.tickStrings(ticks, 1.0, _spacing)[:2] == ["1 Jan 2026", "2 Jan 2026"]
+    ((_spacing, ticks),) = axis.tickValues(first, first + 20 * 365, 600)
+    assert axis.tickStrings(ticks, 1.0, _spacing)[:2] == ["2026", "2028"]
+
+
+def _drawn_labels(width: int, days: float) -> list[tuple[Any, str]]:
+    """The date axis's labels (with their rectangles) on a chart ``width`` pixels wide showing
+    ``days`` days from 2026-01-01, as pyqtgraph lays them out to paint them."""
+    import pyqtgraph as pg
+    from PySide6.QtGui import QImage, QPainter
+
+    from seatledger.charts.usage import date_axis
+
+    widget = pg.PlotWidget(axisItems={"bottom": date_axis()})
+    try:
+        widget.resize(width, 300)
+        widget.show()
+        first = float((dt.date(2026, 1, 1) - dt.date(1970, 1, 1)).days)
+        widget.setXRange(first, first + days, padding=0)
+        pg.QtWidgets.QApplication.processEvents()
+        image = QImage(8, 8, QImage.Format.Format_ARGB32)
+        painter = QPainter(image)
+        try:
+            specs = widget.getPlotItem().getAxis("bottom").generateDrawSpecs(painter)
+        finally:
+            painter.end()
+        return [(rect, text) for rect, _flags, text in specs[2]]
+    finally:
+        widget.close()
+        widget.deleteLater()
+
+
+@pytest.mark.parametrize("width", [320, 1280])
+@pytest.mark.parametrize("days", [0.4, 3, 30, 90, 365, 5 * 365, 30 * 365])
+def test_the_date_axis_is_readable_at_every_zoom(width: int, days: float) -> None:
+    """Every label is a whole date (day, month and year; or month and year; or a year), no two
+    touch, and even a narrow chart names at least one date."""
+    labels = _drawn_labels(width, days)
+    assert labels, "no date on the axis"
+    if width >= 1280 and days >= 2:
+        assert len(labels) >= 2
+    for _rect, text in labels:
+        parsed = None
+        for form in ("%d %b %Y", "%b %Y", "%Y"):
+            try:
+                parsed = dt.datetime.strptime(text, form)
+                break
+            except ValueError:
+                continue
+        assert parsed is not None, f"{text!r} does not name a date"
+    rects = [rect for rect, _text in labels]
+    touching = [
+        (labels[a][1], labels[b][1])
+        for a in range(len(rects))
+        for b in range(a + 1, len(rects))
+        if rects[a].intersects(rects[b])
+    ]
+    assert touching == []
+
+
+def test_wide_ranges_step_by_months_or_years_not_days() -> None:
+    texts = [text for _rect, text in _drawn_labels(1280, 5 * 365)]
+    assert all(len(text.split()) <= 2 for text in texts), texts  # "Jul 2027" or "2028"
+    assert len(texts) <= 16
 
 
 # ---------------------------------------------------------------------------------- the CLI

@@ -24,7 +24,7 @@ import numpy as np
 import numpy.typing as npt
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter
 from PySide6.QtWidgets import QApplication
 
 from seatledger.charts.colors import LIGHT_CHART, ChartColors
@@ -68,27 +68,106 @@ def _x(day: dt.date) -> float:
     return float((day - dt.date(1970, 1, 1)).days)
 
 
-class DayAxis(pg.DateAxisItem):  # type: ignore[misc]
-    """A date axis over x values in days since 1970 (UTC).
+_DAYS_IN = {"day": 1.0, "month": 30.44, "year": 365.25}
+# The tick steps the axis chooses from, finest first: the first whose labels fit is used.
+TICK_STEPS: tuple[tuple[str, int], ...] = (
+    ("day", 1), ("day", 2), ("day", 7), ("day", 14),
+    ("month", 1), ("month", 2), ("month", 3), ("month", 6),
+    ("year", 1), ("year", 2), ("year", 5), ("year", 10), ("year", 25), ("year", 50),
+)  # fmt: skip
+# The widest label of each kind (the spacing is chosen so that these never touch).
+_WIDEST = {"day": "28 Sep 2026", "month": "Sep 2026", "year": "2026"}
+_LABEL_PADDING = 16
+_EPOCH = dt.date(1970, 1, 1)
+_MONDAY = 4  # 1970-01-01 was a Thursday: day 4 was a Monday
 
-    pyqtgraph's date axis reads seconds; in seconds, five years of dates are numbers near 1.7e9
-    whose day-to-day steps an SVG loses to rounding.  Days keep the numbers small; this axis
-    converts for the ticks only.
+
+class DayAxis(pg.AxisItem):  # type: ignore[misc]
+    """A date axis over x values in days since 1970 (UTC), readable at every zoom.
+
+    It picks one step (days, weeks, months or years) whose labels fit the width, and every
+    label names its date on its own: "2 Jan 2026" for days, "Jan 2026" for months, "2027" for
+    years (pyqtgraph's ``DateAxisItem`` writes a day as "02" and a month as "Feb", which say
+    nothing of the month or year, and on a narrow chart of a year writes nothing at all).
+    Days keep the numbers small where seconds since 1970 (near 1.7e9) lose day-to-day steps to
+    an SVG's rounding.
     """
 
     def __init__(self) -> None:
-        super().__init__(orientation="bottom", utcOffset=0)
+        super().__init__(orientation="bottom")
+        self.step: tuple[str, int] = ("month", 1)
+        self._metrics: QFontMetrics | None = None
+
+    def _label_width(self, kind: str) -> int:
+        metrics = self._metrics or QFontMetrics(self.style["tickFont"] or QFont())
+        return metrics.horizontalAdvance(_WIDEST[kind]) + _LABEL_PADDING
+
+    def choose_step(self, span_days: float, pixels: float) -> tuple[str, int]:
+        """The finest step whose labels fit ``pixels`` for a range of ``span_days``."""
+        for kind, count in TICK_STEPS:
+            spacing = count * _DAYS_IN[kind] / max(span_days, 1e-9) * pixels
+            if spacing >= self._label_width(kind):
+                return kind, count
+        return TICK_STEPS[-1]
 
     def tickValues(
         self, minVal: float, maxVal: float, size: float
     ) -> list[tuple[float, list[float]]]:
-        """The date axis' ticks, computed in seconds and returned in days."""
-        found = super().tickValues(minVal * DAY, maxVal * DAY, size)
-        return [(spacing / DAY, [v / DAY for v in values]) for spacing, values in found]
+        """One level of ticks, at the chosen step's dates within the range."""
+        if not (np.isfinite(minVal) and np.isfinite(maxVal)) or maxVal <= minVal or size <= 0:
+            return []
+        self.step = self.choose_step(maxVal - minVal, size)
+        kind, count = self.step
+        first = _EPOCH + dt.timedelta(days=max(int(np.floor(minVal)), -700_000))
+        last = _EPOCH + dt.timedelta(days=min(int(np.ceil(maxVal)), 2_900_000))
+        days: list[dt.date] = []
+        if kind == "day":
+            day = first
+            while day <= last:
+                number = (day - _EPOCH).days
+                if count == 1 or (count == 2 and number % 2 == 0):
+                    days.append(day)
+                elif count in (7, 14) and (number - _MONDAY) % count == 0:
+                    days.append(day)  # Mondays (every other one for 14)
+                day += dt.timedelta(days=1)
+        elif kind == "month":
+            year, month = first.year, first.month
+            while (year, month) <= (last.year, last.month):
+                if (month - 1) % count == 0:
+                    days.append(dt.date(year, month, 1))
+                year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+        else:
+            for year in range(first.year - first.year % count, last.year + 1, count):
+                if dt.MINYEAR <= year <= dt.MAXYEAR:
+                    days.append(dt.date(year, 1, 1))
+        values = [float((d - _EPOCH).days) for d in days]
+        inside = [v for v in values if minVal <= v <= maxVal]
+        if kind == "day" and len(inside) < 2:
+            # Zoomed in to a day or two: each day is named at its middle.
+            inside = [v + 0.5 for v in values if minVal <= v + 0.5 <= maxVal]
+            inside = inside or [(minVal + maxVal) / 2]  # within one day: name it
+        return [(count * _DAYS_IN[kind], inside)]
 
     def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:
-        """Dates for ticks given in days."""
-        return list(super().tickStrings([v * DAY for v in values], scale, spacing * DAY))
+        """Each tick's date, whole: "2 Jan 2026", "Jan 2026" or "2027"."""
+        kind, _count = self.step
+        labels = []
+        for value in values:
+            day = _EPOCH + dt.timedelta(days=int(np.floor(value)))
+            if kind == "day":
+                labels.append(f"{day.day} {day:%b %Y}")
+            elif kind == "month":
+                labels.append(f"{day:%b %Y}")
+            else:
+                labels.append(f"{day.year}")
+        return labels
+
+    def generateDrawSpecs(self, p: QPainter) -> Any:
+        """Measure labels with the painter's font, then lay the axis out."""
+        if self.style["tickFont"] is not None:
+            p.setFont(self.style["tickFont"])
+        self._metrics = p.fontMetrics()
+        return super().generateDrawSpecs(p)
 
 
 def _pen(color: str | QColor, width: float = 2.0, style: Qt.PenStyle | None = None) -> Any:
