@@ -285,3 +285,19 @@ def test_licenses_page_remembers_nothing_of_a_card_after_select_license(
     assert window.licenses.current_state() is EntitlementState.ALL
     assert window.licenses.current_license() == busy.sql_server
     assert window.nav.currentRow() == LICENSES
+
+
+def test_chart_labels_are_cut_between_words(qapp: object) -> None:
+    """A license name too long for the chart's label column loses whole words, never half of
+    one ("Microsoft SQL Serv…" said nothing of which purchase it was)."""
+    from PySide6.QtGui import QFont, QFontMetrics
+
+    from seatledger.ui.pages.dashboard import elide_words
+
+    metrics = QFontMetrics(QFont())
+    name = "Microsoft SQL Server 2022 Enterprise — Perpetual with Software Assurance"
+    assert elide_words(name, metrics, 10_000) == name
+    width = metrics.horizontalAdvance("Microsoft SQL Server 2022 Enterprise") + 20
+    cut = elide_words(name, metrics, width)
+    assert cut == "Microsoft SQL Server 2022 Enterprise…"
+    assert metrics.horizontalAdvance(cut) <= width

@@ -50,6 +50,8 @@ class _DateFilter(QWidget):
         self.edit.setDisplayFormat("yyyy-MM-dd")
         self.edit.setDate(QDate.currentDate())
         self.edit.setEnabled(False)
+        # Room for the whole date and the arrow (the filter bar squeezed it to "2026-12").
+        self.edit.setMinimumWidth(self.edit.fontMetrics().horizontalAdvance("2026-12-07") + 44)
         accessible(self.edit, f"{label.rstrip(':')} date", "Untick Any date to filter by it")
         self.any = QCheckBox("Any date", self)
         accessible(self.any, f"{label.rstrip(':')}: any date")
@@ -112,12 +114,15 @@ class ActivityPage(Page):
         filters.addWidget(self.action)
         filters.addWidget(QLabel("Entity:", self))
         filters.addWidget(self.entity)
-        filters.addSpacing(8)
-        filters.addWidget(self.date_from)
-        filters.addSpacing(8)
-        filters.addWidget(self.date_to)
         filters.addStretch(1)
-        filters.addWidget(self._count)
+        # The dates on a line of their own: on one line with the rest, a 1280-px window
+        # squeezed them under their "Any date" boxes.
+        dates = QHBoxLayout()
+        dates.addWidget(self.date_from)
+        dates.addSpacing(16)
+        dates.addWidget(self.date_to)
+        dates.addStretch(1)
+        dates.addWidget(self._count)
 
         self.table = DataTable(self)
         self.table.setObjectName("activity")
@@ -131,7 +136,7 @@ class ActivityPage(Page):
                 ActivityColumn.TIME: 18,
                 ActivityColumn.OPERATOR: 11,
                 ActivityColumn.ACTION: 18,
-                ActivityColumn.ENTITY: 15,
+                ActivityColumn.ENTITY: 20,
                 ActivityColumn.REASON: 24,
                 ActivityColumn.DETAILS: 40,
             },
@@ -158,6 +163,7 @@ class ActivityPage(Page):
         layout = QVBoxLayout(self.body())
         layout.setContentsMargins(8, 8, 8, 8)
         layout.addLayout(filters)
+        layout.addLayout(dates)
         layout.addWidget(self.splitter, 1)
         self.set_empty_state(
             EmptyState(

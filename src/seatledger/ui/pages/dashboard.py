@@ -19,6 +19,7 @@ from PySide6.QtGui import (
     QColor,
     QFocusEvent,
     QFont,
+    QFontMetrics,
     QKeyEvent,
     QMouseEvent,
     QPainter,
@@ -247,11 +248,14 @@ class UtilizationChart(QWidget):
         return self.palette().color(QPalette.ColorRole.Highlight)
 
     def _layout(self) -> tuple[int, int, int]:
-        """Widths of the label column, the bar area and the figures column."""
+        """Widths of the label column, the bar area and the figures column: the labels as wide
+        as the longest name needs, up to 55 % of the width (the bars keep at least 120 px)."""
         metrics = self.fontMetrics()
         figures = metrics.horizontalAdvance("99,999 / 99,999  (999 %)") + 8
-        label = min(max(self.width() * 2 // 5, 120), 360)
-        bar = max(self.width() - label - figures - 16, 40)
+        longest = max((metrics.horizontalAdvance(r.title) for r in self.rows), default=0) + 16
+        room = self.width() - figures - 16
+        label = max(120, min(longest, self.width() * 55 // 100, room - 120))
+        bar = max(room - label, 40)
         return label, bar, figures
 
     def row_at(self, point: QPoint) -> int | None:
@@ -284,7 +288,7 @@ class UtilizationChart(QWidget):
                 painter.drawText(
                     text_rect,
                     Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
-                    metrics.elidedText(row.title, Qt.TextElideMode.ElideMiddle, label_w - 8),
+                    elide_words(row.title, metrics, label_w - 8),
                 )
                 bar_top = y + height // 4
                 bar_h = height // 2
@@ -327,6 +331,20 @@ class UtilizationChart(QWidget):
         number = self.row_at(event.position().toPoint())
         if event.button() == Qt.MouseButton.LeftButton and number is not None:
             self.license_clicked.emit(self.rows[number].entitlement_id)
+
+
+def elide_words(text: str, metrics: QFontMetrics, width: int) -> str:
+    """``text`` cut after a whole word with "…" when it is wider than ``width`` (never mid-word,
+    unless its first word alone is too wide)."""
+    if metrics.horizontalAdvance(text) <= width:
+        return text
+    words = text.split(" ")
+    while len(words) > 1:
+        words.pop()
+        shorter = " ".join(words).rstrip(" —-–,") + "…"
+        if metrics.horizontalAdvance(shorter) <= width:
+            return shorter
+    return metrics.elidedText(text, Qt.TextElideMode.ElideRight, width)
 
 
 CARDS = [

@@ -211,9 +211,12 @@ class LicensesPage(Page):
         self._current = services.reads.entitlements()
         self.model = KeyedTableModel(self._current, EntitlementPresenter(), self.table)
         self.table.attach(self.model, EntitlementColumn.VENDOR, descending=False)
+        # Middle elision keeps a name's end, where purchases of one product differ
+        # ("Jira Software Cloud Premium — 2025/26 term" vs "— 2026/27 term").
+        self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self.table.set_column_widths(
             {
-                EntitlementColumn.VENDOR: 18,
+                EntitlementColumn.VENDOR: 13,
                 EntitlementColumn.PRODUCT: 30,
                 EntitlementColumn.METRIC: 16,
                 EntitlementColumn.QUANTITY: 9,

@@ -14,6 +14,7 @@ from functools import partial
 from pathlib import Path
 
 from PySide6.QtCore import QDate, QItemSelection, QModelIndex, QSettings, Qt
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -215,6 +216,9 @@ class ReconciliationPage(Page):
             "License position",
             "Rights owned, assigned and needed per product and metric",
         )
+        # A product name cut for room keeps its end ("Microsoft Windows…2022 Datacenter").
+        self.position_view.setWordWrap(False)  # a wrapped cell elides at its end whatever
+        self.position_view.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self.finding_kind = QComboBox(self)
         self.finding_kind.addItem("All findings", None)
         for kind in FindingKind:
@@ -376,6 +380,26 @@ class ReconciliationPage(Page):
         self._apply_filters()
         self.show_empty(not rows and not result.findings)
 
+    def _fit_position_columns(self) -> None:
+        """Every column as wide as its contents; the product column gives way only when the
+        figures would not fit otherwise (a stretched product column was cut at any width)."""
+        view = self.position_view
+        header = view.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        view.resizeColumnsToContents()
+        columns = self.position_model.columnCount()
+        others = sum(header.sectionSize(c) for c in range(1, columns))
+        # The width inside the frame, less a vertical scroll bar (shown or about to be).
+        inside = view.width() - 2 * view.frameWidth() - view.verticalScrollBar().sizeHint().width()
+        room = inside - others
+        header.resizeSection(0, max(room, min(header.sectionSize(0), 180)))
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        """Refit the position's columns to the new width."""
+        super().resizeEvent(event)
+        if self._position is not None:
+            self._fit_position_columns()
+
     def _apply_filters(self) -> None:
         position = self._position
         if position is None:
@@ -403,9 +427,7 @@ class ReconciliationPage(Page):
                 if (kind is None or f.kind == kind) and (not needle or needle in f.title.lower())
             ]
         )
-        header = self.position_view.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self._fit_position_columns()
         self.finding_view.resizeColumnToContents(0)
         self.finding_view.resizeColumnToContents(1)
         self.finding_view.horizontalHeader().setStretchLastSection(True)
