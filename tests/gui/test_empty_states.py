@@ -18,11 +18,13 @@ from seatledger.services.operators.session import Services
 from seatledger.ui.dialogs.import_wizard import ImportWizard
 from seatledger.ui.main_window import (
     ACTIVITY,
+    AUDITS,
     DASHBOARD,
     DEVICES,
     LICENSES,
     PEOPLE,
     RECONCILIATION,
+    TITLES,
     MainWindow,
 )
 from seatledger.ui.pages import Page
@@ -86,6 +88,12 @@ def test_a_new_database_explains_each_page_and_offers_what_fills_it(
     reconciliation = _show(window, qtbot, RECONCILIATION)
     qtbot.waitUntil(lambda: reconciliation.showing_empty)
     assert _buttons(reconciliation) == {"Import purchases…": True, "Import inventory…": True}
+    audits = _show(window, qtbot, AUDITS)
+    assert audits.showing_empty
+    assert _buttons(audits) == {"New audit…": True, "Schedules…": True}
+    titles = _show(window, qtbot, TITLES)
+    qtbot.waitUntil(lambda: titles.showing_empty)
+    assert _buttons(titles) == {"Import inventory…": True, "New rule…": True}
 
     # Each Import… opens the import wizard on that kind of file.
     for page, label in (
@@ -93,6 +101,7 @@ def test_a_new_database_explains_each_page_and_offers_what_fills_it(
         (people, "Import HR list…"),
         (devices, "Import devices…"),
         (reconciliation, "Import inventory…"),
+        (titles, "Import inventory…"),
         (dashboard, "Import HR list…"),
     ):
         window.show_page(page)
@@ -103,6 +112,7 @@ def test_a_new_database_explains_each_page_and_offers_what_fills_it(
         Kind.ENTITLEMENTS.value,
         Kind.PEOPLE.value,
         Kind.DEVICES.value,
+        Kind.INVENTORY.value,
         Kind.INVENTORY.value,
         Kind.PEOPLE.value,
     ]

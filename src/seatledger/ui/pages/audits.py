@@ -28,7 +28,7 @@ from seatledger.services.operators.session import Services
 from seatledger.ui.list_model import ListColumn, ListTableModel
 from seatledger.ui.pages import Page
 from seatledger.ui.theme import colors, keep_styled
-from seatledger.ui.widgets import accessible, list_table
+from seatledger.ui.widgets import EmptyState, accessible, list_table
 
 _COLUMNS: list[ListColumn[AuditInfo]] = [
     ListColumn("#", lambda a: a.id, numeric=True),
@@ -99,11 +99,24 @@ class AuditsPage(Page):
         self.table.activated.connect(self._activated)
         self.table.selectionModel().selectionChanged.connect(lambda *_: self._update_buttons())
 
-        layout = QVBoxLayout(self)
+        layout = QVBoxLayout(self.body())
         layout.setContentsMargins(8, 8, 8, 8)
         layout.addWidget(self.due_label)
         layout.addLayout(buttons)
         layout.addWidget(self.table, 1)
+        empty = EmptyState(
+            "No audits yet",
+            "An audit prepares one vendor's report: its scope and date, how fresh the data is, "
+            "the license position, a decision on every finding, who attests it, and a signed "
+            "bundle for the vendor. Start one when a vendor asks, or schedule them so that "
+            "SeatLedger says when one is due.",
+            self,
+        )
+        may_audit = self.may(Permission.RUN_AUDITS)
+        refused = "" if may_audit else "Auditors and administrators run audits."
+        empty.add_action("&New audit…", self._new_clicked, enabled=may_audit, tip=refused)
+        empty.add_action("&Schedules…", self.edit_schedules, enabled=may_audit, tip=refused)
+        self.set_empty_state(empty)
 
         self.new_button.clicked.connect(self._new_clicked)
         self.resume_button.clicked.connect(self.resume)
@@ -121,6 +134,7 @@ class AuditsPage(Page):
         self.model.set_rows(self.services.audits.audits())
         self._due = self.services.audits.due()
         self._show_due()
+        self.show_empty(not self.model.rowCount() and not self._due)
         self.table.resizeColumnsToContents()
         for column in range(self.model.columnCount() - 1):
             self.table.setColumnWidth(column, self.table.columnWidth(column) + 14)

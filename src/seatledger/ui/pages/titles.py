@@ -23,13 +23,14 @@ from PySide6.QtWidgets import (
 
 from seatledger.domain.roles import Permission
 from seatledger.errors import KnownError
+from seatledger.ingest.formats import Kind
 from seatledger.services.imports.rules import RuleRow, Unmatched
 from seatledger.services.operators.session import Services
 from seatledger.text import plural
 from seatledger.ui.list_model import ListColumn, ListTableModel
 from seatledger.ui.pages import Page
 from seatledger.ui.tasks import Task
-from seatledger.ui.widgets import SearchBox, accessible, list_table
+from seatledger.ui.widgets import EmptyState, SearchBox, accessible, list_table
 
 _UNMATCHED: list[ListColumn[Unmatched]] = [
     ListColumn("Title", lambda u: u.title),
@@ -116,9 +117,27 @@ class SoftwareTitlesPage(Page):
         self.splitter = QSplitter(Qt.Orientation.Vertical, self)
         self.splitter.addWidget(top)
         self.splitter.addWidget(bottom)
-        outer = QVBoxLayout(self)
+        outer = QVBoxLayout(self.body())
         outer.addWidget(self.search)
         outer.addWidget(self.splitter, 1)
+        empty = EmptyState(
+            "No software titles yet",
+            "Discovery tools report installed software by publisher, title and version; "
+            "normalization rules say which product each title is, so that installs count "
+            "against the right licenses. Import an inventory export to list its titles, or "
+            "write a rule ahead of it.",
+            self,
+        )
+        may_edit = self.may(Permission.EDIT_LICENSES)
+        refused = "" if may_edit else "License managers and administrators import and map."
+        empty.add_action(
+            "&Import inventory…",
+            lambda: self.import_requested.emit(Kind.INVENTORY),
+            enabled=may_edit,
+            tip=refused,
+        )
+        empty.add_action("&New rule…", self.new_rule, enabled=may_edit, tip=refused)
+        self.set_empty_state(empty)
 
         self._unmatched: list[Unmatched] = []
         self._rules: list[RuleRow] = []
@@ -168,6 +187,7 @@ class SoftwareTitlesPage(Page):
             f"features, {installs:,} installs and checkouts — select and map the ones you license"
         )
         self.rules_label.setText(f"<b>Rules</b>: {len(self._rules):,}")
+        self.show_empty(not self._unmatched and not self._rules)
         self._update_buttons()
 
     def _update_buttons(self) -> None:
