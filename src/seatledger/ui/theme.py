@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from PySide6.QtCore import QEvent, QObject, QSettings, Qt, Signal
-from PySide6.QtGui import QColor, QGuiApplication, QPalette
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtGui import QColor, QGuiApplication, QPainter, QPalette, QPen
+from PySide6.QtWidgets import QApplication, QProxyStyle, QStyle, QStyleOption, QWidget
 
 from seatledger.charts.colors import DARK_CHART, LIGHT_CHART, ChartColors
 
@@ -187,6 +187,47 @@ def dark_palette() -> QPalette:
     )
 
 
+class _VisibleIndicators(QProxyStyle):
+    """Fusion, with check boxes and radio buttons outlined in a colour that stands out from the
+    window (3:1 or more): Fusion outlines them in a darker shade of the window, which on a dark
+    window is all but invisible."""
+
+    _OUTLINED = (
+        QStyle.PrimitiveElement.PE_IndicatorCheckBox,
+        QStyle.PrimitiveElement.PE_IndicatorRadioButton,
+        QStyle.PrimitiveElement.PE_IndicatorItemViewItemCheck,
+    )
+
+    def __init__(self) -> None:
+        super().__init__("Fusion")
+
+    def drawPrimitive(
+        self,
+        element: QStyle.PrimitiveElement,
+        option: QStyleOption,
+        painter: QPainter,
+        widget: QWidget | None = None,
+    ) -> None:
+        """Fusion's drawing, then the outline."""
+        super().drawPrimitive(element, option, painter, widget)
+        if element not in self._OUTLINED:
+            return
+        enabled = bool(option.state & QStyle.StateFlag.State_Enabled)
+        color = option.palette.color(_ROLE.PlaceholderText)
+        if not enabled:
+            color.setAlpha(110)
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(QPen(color, 1))
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        box = option.rect.adjusted(1, 1, -1, -1).toRectF().adjusted(0.5, 0.5, -0.5, -0.5)
+        if element is QStyle.PrimitiveElement.PE_IndicatorRadioButton:
+            painter.drawEllipse(box)
+        else:
+            painter.drawRoundedRect(box, 2, 2)
+        painter.restore()
+
+
 def saved_theme(settings: QSettings) -> Theme:
     """The theme remembered in the settings (System when none, or an unknown value)."""
     value = str(settings.value(SETTING, Theme.SYSTEM.value))
@@ -240,12 +281,12 @@ class ThemeKeeper(QObject):
 
     def _use(self, palette: QPalette | None) -> None:
         if palette is None:
-            if self._app.style().name() != self._native_style:
+            if isinstance(self._app.style(), _VisibleIndicators):
                 self._app.setStyle(self._native_style)
             self._app.setPalette(QPalette())  # an empty palette resolves to the platform's
             return
-        if self._app.style().name() != "fusion":
-            self._app.setStyle("Fusion")
+        if not isinstance(self._app.style(), _VisibleIndicators):
+            self._app.setStyle(_VisibleIndicators())
         self._app.setPalette(palette)
 
     def _desktop_changed(self, _scheme: Qt.ColorScheme) -> None:
