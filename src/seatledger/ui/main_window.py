@@ -45,7 +45,6 @@ from seatledger.domain.ledger import Verdict
 from seatledger.domain.renewals import Reminder
 from seatledger.domain.roles import Permission, allows
 from seatledger.errors import KnownError
-from seatledger.ingest.formats import Kind
 from seatledger.progress import Progress
 from seatledger.services.catalog.queries import EntitlementState
 from seatledger.services.operators.session import Services
@@ -758,14 +757,17 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ file
     def import_kind(self, kind: object) -> None:
-        """Run the import wizard on a kind of file (an empty page's Import… button)."""
-        self.import_file(kind=kind if isinstance(kind, Kind) else None)
+        """Run the import wizard on a kind of file, named by its value ("people",
+        "entitlements"…; an empty page's Import… button)."""
+        self.import_file(kind=str(kind))
 
-    def import_file(self, path: Path | None = None, kind: object = None) -> None:
+    def import_file(self, path: Path | None = None, kind: str = "") -> None:
         """Run the import wizard (the pages showing what it brought in reload as it commits)."""
+        # The file readers load with the wizard, not at start-up.
+        from seatledger.ingest.formats import Kind  # noqa: PLC0415
         from seatledger.ui.dialogs.import_wizard import ImportWizard  # noqa: PLC0415
 
-        chosen = kind if isinstance(kind, Kind) else None
+        chosen = Kind(kind) if kind in {k.value for k in Kind} else None
         wizard = ImportWizard(self.services, self.runner, self, path, chosen)
         wizard.exec()
         if wizard.result_summary:

@@ -26,13 +26,14 @@ class Page(QWidget):
     Signals:
         selection_changed(): what the page's actions act on changed.
         status_message(str): a short confirmation for the status bar.
-        import_requested(object): import a file of this kind
-            (:class:`~seatledger.ingest.formats.Kind`; an empty page's action).
+        import_requested(str): import a file of this kind (the value of a
+            :class:`~seatledger.ingest.formats.Kind`, such as "people"; an empty page's action;
+            the file readers are not imported before the wizard opens).
     """
 
     selection_changed = Signal()
     status_message = Signal(str)
-    import_requested = Signal(object)
+    import_requested = Signal(str)
 
     title = ""
     settings_group = ""

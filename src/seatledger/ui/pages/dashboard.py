@@ -45,7 +45,6 @@ from PySide6.QtWidgets import (
 
 from seatledger.domain.alerts import Severity
 from seatledger.domain.roles import Permission
-from seatledger.ingest.formats import Kind
 from seatledger.progress import Progress
 from seatledger.services.alerts.dashboard import DashboardFigures, Utilization
 from seatledger.services.alerts.service import AlertRow
@@ -532,12 +531,12 @@ class DashboardPage(Page):
         empty.add_action("&Add license…", self.license_form_requested.emit, enabled=may_licenses)
         empty.add_action(
             "&Import purchases…",
-            lambda: self.import_requested.emit(Kind.ENTITLEMENTS),
+            lambda: self.import_requested.emit("entitlements"),
             enabled=may_licenses,
         )
         empty.add_action(
             "Import &HR list…",
-            lambda: self.import_requested.emit(Kind.PEOPLE),
+            lambda: self.import_requested.emit("people"),
             enabled=may_people,
         )
         if not (may_licenses or may_people):

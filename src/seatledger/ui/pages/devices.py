@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from seatledger.ingest.formats import Kind
 from seatledger.services.directory.queries import DeviceColumn, DeviceQuery
 from seatledger.ui.pages.directory import DirectoryPage, RecordForm, SearchedQuery
 from seatledger.ui.presenters import DevicePresenter
@@ -25,7 +24,7 @@ class DevicesPage(DirectoryPage):
         "exports, or add a device by hand."
     )
     import_label = "&Import devices…"
-    import_kind = Kind.DEVICES
+    import_kind = "devices"
 
     def _presenter(self) -> Presenter:
         return DevicePresenter()

@@ -9,7 +9,6 @@ from PySide6.QtCore import QModelIndex, QSettings
 from PySide6.QtWidgets import QDialog, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from seatledger.domain.roles import Permission
-from seatledger.ingest.formats import Kind
 from seatledger.services.core.tables import TableQuery
 from seatledger.services.operators.session import Services
 from seatledger.text import plural
@@ -52,7 +51,7 @@ class DirectoryPage(Page):
     """What the page says while there are no records at all, with the import that fills it."""
     empty_text = ""
     import_label = ""
-    import_kind = Kind.PEOPLE
+    import_kind = "people"
     """The table's hint when there are no records at all."""
 
     _current: SearchedQuery

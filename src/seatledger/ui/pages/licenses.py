@@ -25,7 +25,6 @@ from PySide6.QtWidgets import (
 
 from seatledger.domain.roles import Permission
 from seatledger.errors import KnownError
-from seatledger.ingest.formats import Kind
 from seatledger.services.catalog.queries import (
     WARNING_PERCENT,
     EntitlementColumn,
@@ -273,7 +272,7 @@ class LicensesPage(Page):
         empty.add_action("&Add license…", self.new_license, enabled=may_edit, tip=refused)
         empty.add_action(
             "&Import purchases…",
-            lambda: self.import_requested.emit(Kind.ENTITLEMENTS),
+            lambda: self.import_requested.emit("entitlements"),
             enabled=may_edit,
             tip=refused,
         )

@@ -10,7 +10,6 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton
 
 from seatledger.domain.roles import Permission
 from seatledger.errors import KnownError
-from seatledger.ingest.formats import Kind
 from seatledger.services.directory.queries import PeopleColumn, PeopleQuery
 from seatledger.ui.pages.directory import DirectoryPage, RecordForm, SearchedQuery
 from seatledger.ui.presenters import PeoplePresenter
@@ -36,7 +35,7 @@ class PeoplePage(DirectoryPage):
         "people who leave keep their history."
     )
     import_label = "&Import HR list…"
-    import_kind = Kind.PEOPLE
+    import_kind = "people"
 
     _current: PeopleQuery
 

@@ -35,7 +35,6 @@ from PySide6.QtWidgets import (
 from seatledger.domain.licensing import Metric
 from seatledger.domain.roles import Permission
 from seatledger.errors import KnownError
-from seatledger.ingest.formats import Kind
 from seatledger.progress import Progress
 from seatledger.services.operators.session import Services
 from seatledger.services.position import export
@@ -278,8 +277,8 @@ class ReconciliationPage(Page):
         may_import = self.may(Permission.EDIT_LICENSES)
         refused = "" if may_import else "License managers and administrators import files."
         for label, import_kind in (
-            ("Import &purchases…", Kind.ENTITLEMENTS),
-            ("Import &inventory…", Kind.INVENTORY),
+            ("Import &purchases…", "entitlements"),
+            ("Import &inventory…", "inventory"),
         ):
             empty.add_action(
                 label,

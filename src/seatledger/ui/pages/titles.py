@@ -23,7 +23,6 @@ from PySide6.QtWidgets import (
 
 from seatledger.domain.roles import Permission
 from seatledger.errors import KnownError
-from seatledger.ingest.formats import Kind
 from seatledger.services.imports.rules import RuleRow, Unmatched
 from seatledger.services.operators.session import Services
 from seatledger.text import plural
@@ -132,7 +131,7 @@ class SoftwareTitlesPage(Page):
         refused = "" if may_edit else "License managers and administrators import and map."
         empty.add_action(
             "&Import inventory…",
-            lambda: self.import_requested.emit(Kind.INVENTORY),
+            lambda: self.import_requested.emit("inventory"),
             enabled=may_edit,
             tip=refused,
         )
