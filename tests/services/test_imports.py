@@ -109,6 +109,9 @@ def commit(services: Services, path: Path, kind: Kind, **options: Any) -> Import
         result.unchanged,
     )
     assert (after["flagged"], after["removed"]) == (result.flagged, result.removed)
+    # Every row the import wrote is what its entry says: the state replays from the ledger.
+    report = services.ledger.verify_state()
+    assert report.ok, [d.message() for d in report.differences]
     return result
 
 

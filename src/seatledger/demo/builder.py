@@ -1499,7 +1499,7 @@ class _Builder:
         if what == _OPERATOR:
             name, full, role = OPERATORS[n]
             if n == 0:  # as create_first_administrator writes it
-                after = values(snapshots.FIRST_ADMINISTRATOR, name, role.value)
+                after = values(snapshots.FIRST_ADMINISTRATOR, name, full, role.value)
                 entry(ADMIN, "operator.create", 1, after, "first administrator of a new database")
             else:
                 after = values(snapshots.OPERATOR, name, full, role.value)
@@ -1545,7 +1545,8 @@ class _Builder:
                 person.email,
                 person.team_id,
                 "active",
-                None,
+                None,  # not left
+                None,  # first day not given
             )
             entry(by, "person.create", n + 1, after)
         else:

@@ -37,10 +37,11 @@ ENTITLEMENT = (
     "cancel_by",
 )
 TEAM = ("name", "cost_centre")
-PERSON = ("employee_id", "name", "email", "team_id", "status", "date_left")
+# The first day counts in positions (no seat is needed before it); only HR imports set it.
+PERSON = ("employee_id", "name", "email", "team_id", "status", "date_left", "date_joined")
 DEVICE = ("hostname", "serial", "owner_id", "processors", "cores", "processor_model", "os")
 OPERATOR = ("name", "full_name", "role")
-FIRST_ADMINISTRATOR = ("name", "role")  # the operator that creates a database
+FIRST_ADMINISTRATOR = OPERATOR  # the operator that creates a database
 
 
 def _value(value: Any) -> Any:

@@ -38,6 +38,7 @@ from seatledger.ingest.records import (
     UsageRecord,
 )
 from seatledger.ingest.tabular import Problem
+from seatledger.services.core import snapshots
 from seatledger.services.imports.options import ImportOptions
 from seatledger.services.imports.rules import load_normalizer
 from seatledger.store.bulk import Bulk
@@ -62,6 +63,14 @@ class Applied:
     # The highest install id before the import: every install it inserted has a higher one
     # (not consecutive: PostgreSQL spends a sequence value on each upsert that conflicts).
     installs_before: int = 0
+    # What the import made of each row it added or changed, as the services' snapshots, by
+    # table and id: the ledger entry records it, so the rows can be replayed from the ledger.
+    made: dict[str, dict[str, Any]] = field(default_factory=dict)
+    missing: list[int] = field(default_factory=list)  # people a full HR export flagged
+
+    def snapshot(self, table: str, row_id: int, values: dict[str, Any]) -> None:
+        """Record what row ``row_id`` of ``table`` is after this import."""
+        self.made.setdefault(table, {})[str(row_id)] = values
 
 
 def apply(  # noqa: PLR0917 (the parts of one commit, passed straight through)
@@ -175,8 +184,22 @@ def _people(
             )
             done.inserted += 1
             done.flagged += status == "left"
+            done.snapshot(
+                "person",
+                next_id,
+                snapshots.values(
+                    snapshots.PERSON,
+                    record.employee_id,
+                    record.name,
+                    record.email,
+                    team_id,
+                    status,
+                    record.date_left,
+                    record.date_joined,
+                ),
+            )
             continue
-        person_id, _, name, email, old_team, old_status, old_left, old_joined = old
+        person_id, employee_id, name, email, old_team, old_status, old_left, old_joined = old
         status = old_status
         if record.left is True:
             status = "left"
@@ -197,6 +220,11 @@ def _people(
             or str(date_joined) != str(old_joined)
         ):
             updates.append((*new, date_left, date_joined, batch_id, person_id))
+            done.snapshot(
+                "person",
+                person_id,
+                snapshots.values(snapshots.PERSON, employee_id, *new, date_left, date_joined),
+            )
             done.updated += 1
             done.flagged += status == "left" and old_status != "left"
         else:
@@ -215,16 +243,19 @@ def _people(
     )
     bulk.many("UPDATE person SET seen_import_id = ? WHERE id = ?", seen)
     bulk.advance_sequences(["team", "person"])
+    for team in new_teams:
+        done.snapshot("team", team[0], snapshots.values(snapshots.TEAM, *team[1:]))
     if new_teams:
         done.notes.append(
             f"{plural(len(new_teams), 'new team')}: " + ", ".join(t[1] for t in new_teams[:5])
         )
     if full:
-        gone = bulk.execute(
-            "UPDATE person SET status = 'missing' WHERE status = 'active' AND "
-            "(seen_import_id IS NULL OR seen_import_id <> ?)",
-            (batch_id,),
-        ).rowcount
+        unseen = "WHERE status = 'active' AND (seen_import_id IS NULL OR seen_import_id <> ?)"
+        done.missing = [
+            int(i)
+            for (i,) in bulk.execute(f"SELECT id FROM person {unseen} ORDER BY id", (batch_id,))
+        ]
+        gone = bulk.execute(f"UPDATE person SET status = 'missing' {unseen}", (batch_id,)).rowcount
         if gone:
             done.flagged += gone
             done.notes.append(
@@ -314,6 +345,7 @@ def _devices(bulk: Bulk, records: Iterator[Record]) -> Applied:
     inserts: list[tuple[Any, ...]] = []
     updates: dict[int, tuple[Any, ...]] = {}
     renamed: list[int] = []
+    changed: set[int] = set()
     unknown_owners: list[str] = []
     for record in rows:
         done.rows += 1
@@ -366,6 +398,7 @@ def _devices(bulk: Bulk, records: Iterator[Record]) -> Applied:
         ]
         compared = [*range(7), 8]  # what a person would call a change (not the last sighting)
         if [str(new[i]) for i in compared] != [str(old[i]) for i in compared]:
+            changed.add(old[0])
             done.updated += 1
         else:
             done.unchanged += 1
@@ -387,6 +420,19 @@ def _devices(bulk: Bulk, records: Iterator[Record]) -> Applied:
         inserts,
     )
     bulk.advance_sequences(["device"])
+    # As stored: an UPDATE of a row this file inserts ran before the insert, so changed nothing.
+    final = {row[0]: row for row in inserts}
+    for device_id in sorted(changed - final.keys()):
+        final[device_id] = (device_id, *updates[device_id][:-1])
+    for device_id, row in sorted(final.items()):
+        _, hostname, serial, os_name, processors, cores, owner_id, _, model = row
+        done.snapshot(
+            "device",
+            device_id,
+            snapshots.values(
+                snapshots.DEVICE, hostname, serial, owner_id, processors, cores, model, os_name
+            ),
+        )
     if unknown_owners:
         done.notes.append(
             f"{plural(len(unknown_owners), 'primary user')} {agree(len(unknown_owners), 'is')} "
@@ -467,6 +513,11 @@ def apply_inventory(
                     new_devices.append(
                         (device_id, host, "", "", None, None, today)
                     )  # hardware unknown
+                    done.snapshot(
+                        "device",
+                        device_id,
+                        snapshots.values(snapshots.DEVICE, host, "", None, None, None, None, ""),
+                    )
                 device_of.append(device_id)
             for key in found.titles[len(title_of) :]:
                 title_id = titles.get(key)
@@ -1030,6 +1081,7 @@ def _entitlements(
         (e.product_id, e.metric, e.po_reference.lower()): e
         for e in session.scalars(select(Entitlement))
     }
+    made: list[Vendor | Product | Entitlement] = []  # recorded once all are flushed
     for record in records:
         assert isinstance(record, EntitlementRecord)
         done.rows += 1
@@ -1040,12 +1092,14 @@ def _entitlements(
             )
             session.add(vendor)
             session.flush()
+            made.append(vendor)
         product = products.get((vendor.id, record.product.lower()))
         if product is None:
             product = Product(vendor_id=vendor.id, name=record.product, notes="")
             products[(vendor.id, record.product.lower())] = product
             session.add(product)
             session.flush()
+            made.append(product)
         key = (product.id, record.metric.value, record.po_reference.lower())
         entitlement = owned.get(key)
         values: dict[str, Any] = {
@@ -1074,6 +1128,7 @@ def _entitlements(
             )
             owned[key] = entitlement
             session.add(entitlement)
+            made.append(entitlement)
             done.inserted += 1
             continue
         if record.quantity < entitlement.seats_used and not Metric(entitlement.metric).unlimited:
@@ -1115,8 +1170,17 @@ def _entitlements(
             continue
         for name, value in edits.items():
             setattr(entitlement, name, value)
+        if edits:
+            made.append(entitlement)
         changed = bool(edits)
         done.updated += changed
         done.unchanged += not changed
     session.flush()
+    for row in made:
+        if isinstance(row, Vendor):
+            done.snapshot("vendor", row.id, snapshots.vendor(row))
+        elif isinstance(row, Product):
+            done.snapshot("product", row.id, snapshots.product(row))
+        else:
+            done.snapshot("entitlement", row.id, snapshots.entitlement(row))
     return done

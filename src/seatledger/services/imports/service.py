@@ -466,6 +466,10 @@ class ImportService:
                     "flagged": applied.flagged,
                     "removed": applied.removed,
                 }
+                if applied.made:  # what each row it added or changed is now: replayable
+                    change.after["written"] = applied.made
+                if applied.missing:
+                    change.after["flagged_missing"] = applied.missing
                 reader = opened.reader
                 repeated = reader.repeated if reader is not None else 0
                 if repeated:

@@ -15,6 +15,7 @@ from seatledger.progress import Progress
 from seatledger.services.core.context import Context
 from seatledger.services.core.forking import can_fork, die_with_parent
 from seatledger.services.ledger.reveal import Revealed, reveal
+from seatledger.services.ledger.state import StateReport, verify_state
 from seatledger.services.ledger.tree import check_tree
 from seatledger.store import ledger_store
 from seatledger.store.db import Database
@@ -43,6 +44,11 @@ class LedgerService:
         if self._ctx is None:
             raise PermissionDenied("Sign in to reveal a committed value.")
         return reveal(self._ctx, commitment, reason)
+
+    def verify_state(self, progress: Progress | None = None) -> StateReport:
+        """Compare the rows a report counts with what the ledger says of them; see
+        :func:`~seatledger.services.ledger.state.verify_state`."""
+        return verify_state(self._db, progress)
 
 
 def verify(db: Database, progress: Progress | None = None) -> Verdict:

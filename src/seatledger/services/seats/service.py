@@ -108,6 +108,8 @@ def assigned(
     people: list[int] | None = None,
     devices: list[int] | None = None,
     over_commit: str | None = None,
+    units_each: Sequence[int] = (),
+    note: str = "",
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """The before and after of a ``seat.assign`` (or ``seat.bulk_assign``) ledger entry.
 
@@ -119,6 +121,9 @@ def assigned(
         people: the people given a seat (or ``devices``, the devices).
         devices: the devices given a seat.
         over_commit: the limit rule's message when an administrator assigned past the limit.
+        units_each: the rights each new assignment uses, in their order; recorded when they
+            are not all one and there are several, so each seat can be replayed from the entry.
+        note: the note stored with each assignment (recorded when there is one).
     """
     after: dict[str, Any] = {
         "seats_used": seats_used + units,
@@ -132,6 +137,10 @@ def assigned(
         after["devices"] = devices or []
     if over_commit is not None:
         after["over_commit"] = over_commit
+    if len(assignment_ids) > 1 and any(unit != 1 for unit in units_each):
+        after["units_each"] = list(units_each)
+    if note:
+        after["note"] = note
     return {"seats_used": seats_used}, after
 
 
@@ -324,6 +333,8 @@ class SeatService:
                 people=person_ids,
                 devices=device_ids,
                 over_commit=decision.message if decision.over_commit else None,
+                units_each=units,
+                note=note.strip(),
             )
             return AssignResult(ids, needed, decision.over_commit, decision.message)
 

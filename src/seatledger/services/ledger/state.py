@@ -1,0 +1,563 @@
+"""Whether the rows a report counts are what the ledger says: replay the ledger, compare the rows.
+
+Every service call records what it made of the rows it wrote (the snapshots of
+:mod:`seatledger.services.core.snapshots`, the seat entries of
+:func:`~seatledger.services.seats.service.assigned`, the rows an import added or changed).  This
+module streams the ledger in seq order (keyset batches, never a long read transaction), replays
+those entries into the state they imply for operators, teams, vendors, products, entitlements,
+people, devices and seat assignments, then reads those tables a batch at a time and names every
+row that differs: the table, the row and the field, a row no entry made, and a row an entry made
+that is gone.  The comparison of each value is :func:`seatledger.domain.state.compare_value`.
+
+What imports maintain in bulk is not replayed: installs, usage sessions, license file grants,
+software titles and their mapping, and the last-seen dates imports refresh (:data:`NOT_COVERED`
+says so wherever the result is shown).  Memory grows with the rows replayed (seats are kept in
+arrays, eight bytes a field), never with the ledger.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from array import array
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Table, func, select
+
+from seatledger.domain.state import Difference, Kind, compare_row, utc_micros
+from seatledger.errors import KnownError
+from seatledger.progress import Progress
+from seatledger.services.core import snapshots
+from seatledger.store import ledger_store
+from seatledger.store.db import Database
+from seatledger.store.models import (
+    Device,
+    Entitlement,
+    Operator,
+    Person,
+    Product,
+    SeatAssignment,
+    Team,
+    Vendor,
+)
+from seatledger.text import plural
+
+SEAT = "seat_assignment"
+SEAT_FIELDS = (
+    "entitlement_id",
+    "person_id",
+    "device_id",
+    "units",
+    "started_at",
+    "ended_at",
+    "assigned_by",
+    "released_by",
+    "over_commit",
+    "over_commit_reason",
+    "note",
+)
+# The fields compared, table by table, in the order tables are read.
+FIELDS: dict[str, tuple[str, ...]] = {
+    "operator": (*snapshots.OPERATOR, "active"),
+    "team": snapshots.TEAM,
+    "vendor": snapshots.VENDOR,
+    "product": snapshots.PRODUCT,
+    "entitlement": (*snapshots.ENTITLEMENT, "seats_used"),
+    "person": snapshots.PERSON,
+    "device": snapshots.DEVICE,
+    SEAT: SEAT_FIELDS,
+}
+_MODELS: dict[str, Any] = {
+    "operator": Operator,
+    "team": Team,
+    "vendor": Vendor,
+    "product": Product,
+    "entitlement": Entitlement,
+    "person": Person,
+    "device": Device,
+    SEAT: SeatAssignment,
+}
+# The row each kind of row belongs to, for narrowing differences to an audit's scope.
+_PARENT = {"product": "vendor_id", "entitlement": "product_id", SEAT: "entitlement_id"}
+NOT_COVERED = (
+    "installs (an inventory import records its file's SHA-256 and counts, not each install)",
+    "usage sessions (likewise, for license-server and usage imports)",
+    "license file grants and software titles with their mapping to products",
+    "devices' last-seen dates and people's last HR import (every import refreshes them)",
+)
+KEPT = 1000  # differences kept to show; all are counted
+READ_BATCH = 20_000
+ATTEMPTS = 3  # replays when the ledger grew while the rows were read
+_TIMES = frozenset({"started_at", "ended_at"})
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+_NONE = -(2**63)  # "no value" in the seat arrays (no holder, still open, nobody released it)
+_UNKNOWN = _NONE + 1  # the ledger did not record this field of the seat
+
+
+@dataclass
+class StateReport:
+    """What comparing the rows with the ledger found."""
+
+    entries: int = 0  # ledger entries replayed
+    rows: Counter[str] = field(default_factory=Counter)  # rows compared, by table
+    differences: list[Difference] = field(default_factory=list)  # the first KEPT
+    total: int = 0  # every difference
+    by_table: Counter[str] = field(default_factory=Counter)
+    # (table, field): rows whose field no entry recorded (older entries carried fewer fields).
+    unrecorded: Counter[tuple[str, str]] = field(default_factory=Counter)
+    sealed: int = 0  # values the ledger holds as commitments, not compared
+    not_covered: tuple[str, ...] = NOT_COVERED
+    products: dict[int, int] = field(default_factory=dict)  # entitlement -> product, as stored
+
+    @property
+    def ok(self) -> bool:
+        """True when every row compared is what the ledger says."""
+        return self.total == 0
+
+    def add(self, found: list[Difference]) -> None:
+        """Count differences, keeping the first few to show."""
+        for difference in found:
+            self.total += 1
+            self.by_table[difference.table] += 1
+            if len(self.differences) < KEPT:
+                self.differences.append(difference)
+
+    def summary(self) -> str:
+        """One line: how many rows and differences."""
+        rows = sum(self.rows.values())
+        if self.ok:
+            return (
+                f"State verified: {rows:,} rows are what the ledger's {self.entries:,} entries say."
+            )
+        tables = ", ".join(f"{n:,} in {t}" for t, n in sorted(self.by_table.items()))
+        return (
+            f"State BROKEN: {self.total:,} differences between the database and the ledger "
+            f"({tables})."
+        )
+
+    def coverage(self) -> list[str]:
+        """Lines saying what was not compared, and why."""
+        lines = [
+            f"{table}.{name}: {plural(count, 'row')} not compared (no entry recorded this field)"
+            for (table, name), count in sorted(self.unrecorded.items())
+        ]
+        if self.sealed:
+            lines.append(f"{self.sealed:,} values held as commitments, not compared")
+        lines += [f"not covered: {what}" for what in self.not_covered]
+        return lines
+
+    def in_scope(self, vendor_id: int, product_ids: set[int]) -> list[Difference]:
+        """The kept differences that bear on one vendor's audit: its vendor, its products,
+        their entitlements and seats, and any person, device, team or operator (people and
+        devices are counted by every vendor's metrics; operators sign)."""
+        found = []
+        for d in self.differences:
+            moved = d.field in _PARENT.values() and d.recorded  # moved to or from the scope
+            if d.table == "vendor":
+                keep = d.row == vendor_id
+            elif d.table == "product":
+                keep = d.row in product_ids or vendor_id in (d.parent, moved)
+            elif d.table == "entitlement":
+                keep = d.parent in product_ids or moved in product_ids
+            elif d.table == SEAT:
+                keep = any(
+                    self.products.get(e) in product_ids for e in (d.parent, moved) if e is not None
+                )
+            else:
+                keep = True
+            if keep:
+                found.append(d)
+        return found
+
+
+class _Seats:
+    """The seats the ledger made, by id, in arrays (a million seats in tens of megabytes)."""
+
+    def __init__(self) -> None:
+        self.made = bytearray()
+        self.entitlement = array("q")
+        self.person = array("q")
+        self.device = array("q")
+        self.units = array("q")
+        self.started = array("q")
+        self.ended = array("q")
+        self.assigned_by = array("q")
+        self.released_by = array("q")
+        self.over_commit = bytearray()
+        self.reasons: dict[int, str] = {}  # over-commits' reasons (rare)
+        self.notes: dict[int, str] = {}
+
+    def _grow(self, seat: int) -> None:
+        more = seat + 1 - len(self.made)
+        if more <= 0:
+            return
+        more = max(more, len(self.made) // 2, 1024)
+        self.made.extend(bytes(more))
+        self.over_commit.extend(bytes(more))
+        for column in (
+            self.entitlement,
+            self.person,
+            self.device,
+            self.units,
+            self.started,
+            self.ended,
+            self.assigned_by,
+            self.released_by,
+        ):
+            column.extend(array("q", [_NONE]) * more)
+
+    def assign(  # noqa: PLR0917 (one seat's fields, as one entry records them)
+        self,
+        seat: int,
+        entitlement: int,
+        person: int | None,
+        device: int | None,
+        units: int | None,
+        started: int,
+        by: int,
+        over_commit: bool,
+        reason: str,
+        note: str,
+    ) -> None:
+        self._grow(seat)
+        self.made[seat] = 1
+        self.entitlement[seat] = entitlement
+        self.person[seat] = _NONE if person is None else person
+        self.device[seat] = _NONE if device is None else device
+        self.units[seat] = _UNKNOWN if units is None else units
+        self.started[seat] = started
+        self.ended[seat] = _NONE
+        self.assigned_by[seat] = by
+        self.released_by[seat] = _NONE
+        self.over_commit[seat] = over_commit
+        if over_commit:
+            self.reasons[seat] = reason
+        if note:
+            self.notes[seat] = note
+
+    def release(self, seat: int, ended: int, by: int) -> None:
+        if seat < len(self.made) and self.made[seat]:
+            self.ended[seat] = ended
+            self.released_by[seat] = by
+
+    def recorded(self, seat: int) -> dict[str, Any]:
+        """What the ledger says seat ``seat`` is (fields it did not record are left out)."""
+        row: dict[str, Any] = {
+            "entitlement_id": self.entitlement[seat],
+            "person_id": _value(self.person[seat]),
+            "device_id": _value(self.device[seat]),
+            "started_at": self.started[seat],
+            "ended_at": _value(self.ended[seat]),
+            "assigned_by": self.assigned_by[seat],
+            "released_by": _value(self.released_by[seat]),
+            "over_commit": bool(self.over_commit[seat]),
+            "over_commit_reason": self.reasons.get(seat, ""),
+            "note": self.notes.get(seat, ""),
+        }
+        if self.units[seat] != _UNKNOWN:
+            row["units"] = self.units[seat]
+        return row
+
+    def ids(self) -> Iterator[int]:
+        return (seat for seat, made in enumerate(self.made) if made)
+
+    def used(self) -> tuple[Counter[int], set[int]]:
+        """Units of open seats by entitlement, and the entitlements with a seat of unknown
+        units (their count cannot be replayed)."""
+        used: Counter[int] = Counter()
+        unknown: set[int] = set()
+        for seat in self.ids():
+            if self.ended[seat] == _NONE:
+                units = self.units[seat]
+                if units == _UNKNOWN:
+                    unknown.add(self.entitlement[seat])
+                else:
+                    used[self.entitlement[seat]] += units
+        return used, unknown
+
+
+def _value(stored: int) -> int | None:
+    return None if stored == _NONE else stored
+
+
+def _moment(ts: str) -> int:
+    return utc_micros(dt.datetime.fromisoformat(ts))
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    """What a handler reads of one entry."""
+
+    entity_id: str
+    ts: str
+    operator: str
+    reason: str
+    after: dict[str, Any]
+
+
+class Replay:
+    """The state the ledger's entries imply, built one entry at a time (in seq order)."""
+
+    def __init__(self) -> None:
+        self.rows: dict[str, dict[int, dict[str, Any]]] = {
+            table: {} for table in FIELDS if table != SEAT
+        }
+        self.seats = _Seats()
+        self.operators: dict[str, int] = {}  # names are unique and never change
+
+    def entry(self, action: str, entity_id: str, ts: str, operator: str, body: bytes) -> None:
+        """Apply one entry (entries of actions that write none of these rows are skipped)."""
+        handler = _HANDLERS.get(action)
+        if handler is None:
+            return
+        what = json.loads(body)["what"]
+        after = what.get("after")
+        if isinstance(after, dict):
+            handler(self, _Entry(entity_id, ts, operator, str(what.get("reason") or ""), after))
+
+    def merge(self, table: str, row: str | int, values: Mapping[str, Any]) -> None:
+        """Record what the ledger says of some fields of one row."""
+        self.rows[table].setdefault(int(row), {}).update(values)
+
+    def operator_create(self, e: _Entry) -> None:
+        """``operator.create``: an active operator with a name and a role."""
+        self.merge("operator", e.entity_id, {**e.after, "active": True})
+        if isinstance(e.after.get("name"), str):
+            self.operators[e.after["name"]] = int(e.entity_id)
+
+    def assign(self, e: _Entry) -> None:
+        """``seat.assign``, ``seat.bulk_assign``: new seats of the entry's entitlement."""
+        after = e.after
+        ids = after.get("assignments") or []
+        people, devices = after.get("people"), after.get("devices")
+        holders = people or devices or []
+        each = after.get("units_each")
+        if not isinstance(each, list):
+            total = after.get("units")
+            if len(ids) == 1:
+                each = [total]
+            elif total == len(ids):
+                each = [1] * len(ids)
+            else:
+                each = [None] * len(ids)  # several seats of different units, not recorded
+        over = "over_commit" in after
+        started, by = _moment(e.ts), self.operators.get(e.operator, _UNKNOWN)
+        for seat, holder, units in zip(ids, holders, each, strict=False):
+            self.seats.assign(
+                int(seat),
+                int(e.entity_id),
+                int(holder) if people else None,
+                None if people else int(holder),
+                units if isinstance(units, int) else None,
+                started,
+                by,
+                over,
+                e.reason if over else "",
+                str(after.get("note", "")),
+            )
+
+    def release(self, e: _Entry) -> None:
+        """``seat.release`` and its bulk forms: seats ended now, by the entry's operator."""
+        ended, by = _moment(e.ts), self.operators.get(e.operator, _UNKNOWN)
+        for seat in e.after.get("released") or []:
+            self.seats.release(int(seat), ended, by)
+
+    def imported(self, e: _Entry) -> None:
+        """``import.*``: the rows the import added or changed, and the people it flagged."""
+        written = e.after.get("written")
+        if isinstance(written, dict):
+            for table, made in written.items():
+                if table in self.rows and isinstance(made, dict):
+                    for row, values in made.items():
+                        self.merge(table, row, values)
+        for person in e.after.get("flagged_missing") or []:
+            self.merge("person", person, {"status": "missing"})
+
+
+def _changed(table: str) -> Callable[[Replay, _Entry], None]:
+    """The handler of an entry whose ``after`` is the fields of one row of ``table``."""
+
+    def handler(replay: Replay, e: _Entry) -> None:
+        replay.merge(table, e.entity_id, e.after)
+
+    return handler
+
+
+_HANDLERS: dict[str, Callable[[Replay, _Entry], None]] = {
+    "operator.create": Replay.operator_create,
+    "operator.update": _changed("operator"),
+    "team.create": _changed("team"),
+    "vendor.create": _changed("vendor"),
+    "product.create": _changed("product"),
+    "entitlement.create": _changed("entitlement"),
+    "entitlement.update": _changed("entitlement"),
+    "person.create": _changed("person"),
+    "person.update": _changed("person"),
+    "person.leave": _changed("person"),
+    "device.create": _changed("device"),
+    "device.update": _changed("device"),
+    "seat.assign": Replay.assign,
+    "seat.bulk_assign": Replay.assign,
+    "seat.release": Replay.release,
+    "seat.bulk_release": Replay.release,
+    "seat.release_departed": Replay.release,
+    "import.people": Replay.imported,
+    "import.devices": Replay.imported,
+    "import.inventory": Replay.imported,
+    "import.entitlements": Replay.imported,
+    "import.snipeit": Replay.imported,
+}
+# Entries whose body may be needed; the others are skipped unread.
+REPLAYED = frozenset(_HANDLERS)
+
+
+class StateChanged(KnownError):
+    """The ledger kept growing while the rows were read; the check could not settle."""
+
+
+def verify_state(db: Database, progress: Progress | None = None) -> StateReport:
+    """Replay the whole ledger and compare every row it accounts for with the database.
+
+    Reads the ledger up to the head recorded when it starts, then the tables a batch at a time;
+    if entries were appended meanwhile (someone kept working), it starts again, a few times.
+
+    Raises:
+        Cancelled: ``progress`` was cancelled.
+        StateChanged: the ledger grew during every attempt.
+    """
+    for _ in range(ATTEMPTS):
+        with db.read() as session:
+            size, _head = ledger_store.head(session)
+        report = _attempt(db, size, progress)
+        with db.read() as session:
+            if ledger_store.head(session)[0] == size:
+                return report
+    raise StateChanged(
+        "The ledger kept growing while the rows were compared with it; verify again when "
+        "nobody is changing the database."
+    )
+
+
+def _attempt(db: Database, size: int, progress: Progress | None) -> StateReport:
+    replay = Replay()
+    if progress is not None:
+        progress.stage("Replaying the ledger")
+        progress(0, size)
+    count = 0
+
+    def step(done: int) -> None:
+        if progress is not None:
+            progress(min(done, size), size)
+
+    with db.engine.connect() as conn:
+        for _seq, ts, operator, action, _type, entity_id, body, _prev, _hash in ledger_store.stream(
+            conn, upto=size, progress=step
+        ):
+            count += 1
+            if action in REPLAYED:
+                replay.entry(action, entity_id, ts, operator, bytes(body))
+    report = StateReport(entries=count)
+    _compare(db, replay, report, progress)
+    return report
+
+
+def _compare(db: Database, replay: Replay, report: StateReport, progress: Progress | None) -> None:
+    seats = replay.seats
+    used, unknown = seats.used()
+    for row_id, row in replay.rows["entitlement"].items():
+        if row_id not in unknown:
+            row["seats_used"] = used.get(row_id, 0)
+    with db.read() as session:
+        totals = {table: _count(session, _MODELS[table]) for table in FIELDS}
+    total = sum(totals.values())
+    if progress is not None:
+        progress.stage("Comparing rows with the ledger")
+        progress(0, total)
+    done = 0
+    for table, fields in FIELDS.items():
+        recorded = replay.rows.get(table)
+        for batch in _stored(db, table, fields):
+            for row_id, stored in batch:
+                report.rows[table] += 1
+                if table == SEAT:
+                    rec = _seat(seats, row_id)
+                else:
+                    rec = recorded.pop(row_id, None) if recorded is not None else None
+                parent = stored.get(_PARENT.get(table, ""))
+                if table == "entitlement":
+                    report.products[row_id] = stored["product_id"]
+                if rec is None:
+                    report.add([Difference(table, row_id, Kind.UNRECORDED_ROW, parent=parent)])
+                    continue
+                found, unrecorded, sealed = compare_row(table, row_id, stored, rec, fields, parent)
+                if table == SEAT:
+                    found = [_shown_times(d) for d in found]
+                report.add(found)
+                report.sealed += sealed
+                for name in unrecorded:
+                    report.unrecorded[(table, name)] += 1
+            done += len(batch)
+            if progress is not None:
+                progress(min(done, total), total)
+        gone = (
+            [seat for seat in seats.ids() if not seats.made[seat] & 2]
+            if table == SEAT
+            else sorted(recorded or {})
+        )
+        for row_id in gone:
+            rec = seats.recorded(row_id) if table == SEAT else (recorded or {})[row_id]
+            report.add(
+                [
+                    Difference(
+                        table, row_id, Kind.MISSING_ROW, parent=rec.get(_PARENT.get(table, ""))
+                    )
+                ]
+            )
+
+
+def _seat(seats: _Seats, seat: int) -> dict[str, Any] | None:
+    if seat >= len(seats.made) or not seats.made[seat]:
+        return None
+    seats.made[seat] |= 2  # compared: not gone
+    return seats.recorded(seat)
+
+
+def _shown_times(difference: Difference) -> Difference:
+    """A seat's time as the ledger recorded it, shown as a time, not microseconds."""
+    if difference.field in _TIMES and isinstance(difference.recorded, int):
+        moment = _EPOCH + dt.timedelta(microseconds=difference.recorded)
+        return Difference(
+            difference.table,
+            difference.row,
+            difference.kind,
+            difference.field,
+            difference.stored,
+            moment,
+            difference.parent,
+        )
+    return difference
+
+
+def _count(session: Any, model: Any) -> int:
+    return int(session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+def _stored(
+    db: Database, table: str, fields: tuple[str, ...]
+) -> Iterator[list[tuple[int, dict[str, Any]]]]:
+    """The table's rows by id, a batch per short read transaction (keyset paging)."""
+    model: Table = _MODELS[table].__table__
+    columns = [model.c.id, *(model.c[name] for name in fields)]
+    after = 0
+    while True:
+        with db.read() as session:
+            rows = session.execute(
+                select(*columns).where(model.c.id > after).order_by(model.c.id).limit(READ_BATCH)
+            ).all()
+        if not rows:
+            return
+        yield [(int(row[0]), dict(zip(fields, row[1:], strict=True))) for row in rows]
+        after = int(rows[-1][0])
