@@ -384,10 +384,34 @@ def test_verify_ledger_reports_an_intact_chain(
     window.menu_actions["verify_ledger"].trigger()
     box = window.verify_box
     assert box is not None
-    assert box.text() == f"The ledger is intact: {entries:,} entries verified."
+    rows = sum(admin.ledger.verify_state().rows.values())
+    assert box.text() == (
+        f"The ledger is intact: {entries:,} entries verified, and {rows:,} rows are what it says."
+    )
     assert box.informativeText().startswith("Head hash:\n")
     assert len(box.informativeText().split("\n")[1]) == 64
+    assert "State verified" in box.informativeText()
+    assert "not covered: installs" in box.informativeText()
     assert window.menu_actions["verify_ledger"].isEnabled()
+    box.close()
+
+
+@pytest.mark.qt_log_ignore("propagateSizeHints")  # the offscreen platform cannot size dialogs
+def test_verify_ledger_names_a_row_changed_behind_its_back(
+    qtbot: QtBot, org: Any, window: MainWindow, admin: Services
+) -> None:
+    with admin.db.engine.begin() as conn:
+        conn.exec_driver_sql(
+            f"UPDATE entitlement SET quantity = quantity + 500 WHERE id = {org.acrobat}"
+        )
+    window.menu_actions["verify_ledger"].trigger()
+    box = window.verify_box
+    assert box is not None
+    assert box.text() == (
+        "The ledger is intact, but the database differs from it in 1 place; the first: "
+        f"entitlement {org.acrobat}: quantity is 503 in the database, the ledger says 3."
+    )
+    assert "State BROKEN: 1 difference" in box.informativeText()
     box.close()
 
 

@@ -1,5 +1,8 @@
 """``seatledger ledger verify`` and ``ledger tail``: the activity ledger, read only (an older
-database is never upgraded by reading it)."""
+database is never upgraded by reading it).
+
+``ledger verify`` checks the chain, then compares the rows a report counts with what the
+ledger says of them (table, row and field of each difference); either failing exits 1."""
 
 from __future__ import annotations
 
@@ -7,10 +10,18 @@ import argparse
 import datetime as dt
 from pathlib import Path
 
-from seatledger.cli.output import EXIT_FAILED, EXIT_OK, say
+from seatledger.cli.output import (
+    EXIT_FAILED,
+    EXIT_OK,
+    clear_progress_line,
+    progress_line,
+    say,
+)
 from seatledger.cli.session import reader, signed_in
 from seatledger.paths import replaced
 from seatledger.text import plural
+
+SHOWN = 50  # differences printed; the count says how many more
 
 
 def cmd_ledger(args: argparse.Namespace) -> int:
@@ -30,15 +41,29 @@ def cmd_ledger(args: argparse.Namespace) -> int:
     started = dt.datetime.now()
     verdict = services.ledger.verify()
     seconds = (dt.datetime.now() - started).total_seconds()
-    if verdict.failure is None:
-        say(
-            f"Ledger intact: {_entries(verdict.entries)}, head {verdict.head.hex()} "
-            f"(verified in {seconds:.2f} s)."
-        )
-        return EXIT_OK
-    say(f"Ledger BROKEN: {verdict.failure.message()}.")
-    say(f"The {_entries(verdict.entries)} before it verify.")
-    return EXIT_FAILED
+    if verdict.failure is not None:
+        say(f"Ledger BROKEN: {verdict.failure.message()}.")
+        say(f"The {_entries(verdict.entries)} before it verify.")
+        say("The rows were not compared with it: a broken ledger says nothing reliable of them.")
+        return EXIT_FAILED
+    say(
+        f"Ledger intact: {_entries(verdict.entries)}, head {verdict.head.hex()} "
+        f"(verified in {seconds:.2f} s)."
+    )
+    started = dt.datetime.now()
+    try:
+        report = services.ledger.verify_state(progress_line("Replaying the ledger"))
+    finally:
+        clear_progress_line()
+    seconds = (dt.datetime.now() - started).total_seconds()
+    say(f"{report.summary()} (compared in {seconds:.2f} s).")
+    for difference in report.differences[:SHOWN]:
+        say(f"  {difference.message()}")
+    if report.total > SHOWN:
+        say(f"  ...and {report.total - SHOWN:,} more")
+    for line in report.coverage():
+        say(f"  {line}")
+    return EXIT_OK if report.ok else EXIT_FAILED
 
 
 def _reveal(args: argparse.Namespace) -> int:

@@ -47,6 +47,7 @@ from seatledger.domain.roles import Permission, allows
 from seatledger.errors import KnownError
 from seatledger.progress import Progress
 from seatledger.services.catalog.queries import EntitlementState
+from seatledger.services.ledger.state import StateReport
 from seatledger.services.operators.session import Services
 from seatledger.services.operators.workspace import Workspace, describe_upgrade
 from seatledger.text import agree, plural
@@ -191,13 +192,40 @@ def _counts(services: Services) -> dict[str, int]:
     }
 
 
-def verdict_text(verdict: Verdict) -> tuple[bool, str, str]:
-    """Whether the ledger verified, the headline, and the details to show."""
+STATE_SHOWN = 20  # differences listed in the verification's message; the count says the rest
+
+
+def verdict_text(verdict: Verdict, state: StateReport | None = None) -> tuple[bool, str, str]:
+    """Whether the ledger (and, when compared, the rows it accounts for) verified, the
+    headline, and the details to show."""
     if verdict.failure is None:
+        head = f"Head hash:\n{verdict.head.hex()}"
+        if state is None:
+            return (
+                True,
+                f"The ledger is intact: {plural(verdict.entries, 'entry')} verified.",
+                head,
+            )
+        rows = sum(state.rows.values())
+        lines = [f"{state.summary()}."]
+        lines += [d.message() for d in state.differences[:STATE_SHOWN]]
+        if state.total > STATE_SHOWN:
+            lines.append(f"...and {state.total - STATE_SHOWN:,} more.")
+        lines += state.coverage()
+        details = "\n".join([head, "", *lines])
+        if state.ok:
+            return (
+                True,
+                f"The ledger is intact: {plural(verdict.entries, 'entry')} verified, and "
+                f"{plural(rows, 'row')} {agree(rows, 'is')} what it says.",
+                details,
+            )
         return (
-            True,
-            f"The ledger is intact: {plural(verdict.entries, 'entry')} verified.",
-            f"Head hash:\n{verdict.head.hex()}",
+            False,
+            f"The ledger is intact, but the database differs from it in "
+            f"{plural(state.total, 'place')}; the first: "
+            f"{state.differences[0].message()}.",
+            details,
         )
     return (
         False,
@@ -493,7 +521,8 @@ class MainWindow(QMainWindow):
              "Write every renewal notice, cancel-by date and term end of the next two years "
              "to an iCalendar file for your calendar program", "x-office-calendar"),
             ("verify_ledger", "&Verify ledger…", self.verify_ledger, None,
-             "Check every entry of the activity ledger against its hash chain", ""),
+             "Check every entry of the activity ledger against its hash chain, then the rows "
+             "it accounts for against the ledger", ""),
             ("quit", "&Quit", self.close, "Ctrl+Q", "Close SeatLedger", "application-exit"),
             ("switch_operator", "S&witch operator…", self.switch_operator, None,
              "Sign out and let another operator sign in to this database", "system-users"),
@@ -953,8 +982,11 @@ class MainWindow(QMainWindow):
         """Verify the whole ledger in the background, with progress and cancel."""
         ledger = self.services.ledger
 
-        def work(progress: Progress) -> Verdict:
-            return ledger.verify(progress=progress)
+        def work(progress: Progress) -> tuple[Verdict, StateReport | None]:
+            verdict = ledger.verify(progress=progress)
+            if not verdict.ok:  # a broken ledger says nothing reliable of the rows
+                return verdict, None
+            return verdict, ledger.verify_state(progress=progress)
 
         task = Task(work, self).on_done(self._show_verdict)
         task.failed.connect(self._task_failed)
@@ -964,8 +996,8 @@ class MainWindow(QMainWindow):
         self.progress.follow(task, "Verifying the activity ledger…")
         self.runner.start(task)
 
-    def _show_verdict(self, verdict: Verdict) -> None:
-        ok, headline, details = verdict_text(verdict)
+    def _show_verdict(self, outcome: tuple[Verdict, StateReport | None]) -> None:
+        ok, headline, details = verdict_text(*outcome)
         box = QMessageBox(self)
         box.setObjectName("verify_result")
         box.setWindowTitle("Verify ledger")

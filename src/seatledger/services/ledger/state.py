@@ -17,6 +17,7 @@ arrays, eight bytes a field), never with the ledger.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 from array import array
@@ -92,6 +93,7 @@ KEPT = 1000  # differences kept to show; all are counted
 READ_BATCH = 20_000
 ATTEMPTS = 3  # replays when the ledger grew while the rows were read
 _TIMES = frozenset({"started_at", "ended_at"})
+_OPERATORS = frozenset({"assigned_by", "released_by"})
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 _NONE = -(2**63)  # "no value" in the seat arrays (no holder, still open, nobody released it)
 _UNKNOWN = _NONE + 1  # the ledger did not record this field of the seat
@@ -126,16 +128,17 @@ class StateReport:
                 self.differences.append(difference)
 
     def summary(self) -> str:
-        """One line: how many rows and differences."""
+        """One line, without a full stop: how many rows and differences."""
         rows = sum(self.rows.values())
         if self.ok:
             return (
-                f"State verified: {rows:,} rows are what the ledger's {self.entries:,} entries say."
+                f"State verified: {rows:,} rows are what the ledger's {self.entries:,} entries say"
             )
         tables = ", ".join(f"{n:,} in {t}" for t, n in sorted(self.by_table.items()))
         return (
-            f"State BROKEN: {self.total:,} differences between the database and the ledger "
-            f"({tables})."
+            f"State BROKEN: {plural(self.total, 'difference')} between the database and the "
+            "ledger "
+            f"({tables})"
         )
 
     def coverage(self) -> list[str]:
@@ -466,6 +469,7 @@ def _attempt(db: Database, size: int, progress: Progress | None) -> StateReport:
 
 def _compare(db: Database, replay: Replay, report: StateReport, progress: Progress | None) -> None:
     seats = replay.seats
+    names = {number: name for name, number in replay.operators.items()}
     used, unknown = seats.used()
     for row_id, row in replay.rows["entitlement"].items():
         if row_id not in unknown:
@@ -494,7 +498,7 @@ def _compare(db: Database, replay: Replay, report: StateReport, progress: Progre
                     continue
                 found, unrecorded, sealed = compare_row(table, row_id, stored, rec, fields, parent)
                 if table == SEAT:
-                    found = [_shown_times(d) for d in found]
+                    found = [_shown(d, names) for d in found]
                 report.add(found)
                 report.sealed += sealed
                 for name in unrecorded:
@@ -525,20 +529,18 @@ def _seat(seats: _Seats, seat: int) -> dict[str, Any] | None:
     return seats.recorded(seat)
 
 
-def _shown_times(difference: Difference) -> Difference:
-    """A seat's time as the ledger recorded it, shown as a time, not microseconds."""
-    if difference.field in _TIMES and isinstance(difference.recorded, int):
-        moment = _EPOCH + dt.timedelta(microseconds=difference.recorded)
-        return Difference(
-            difference.table,
-            difference.row,
-            difference.kind,
-            difference.field,
-            difference.stored,
-            moment,
-            difference.parent,
+def _shown(difference: Difference, names: Mapping[int, str]) -> Difference:
+    """A seat's difference as people read it: times as times (the replay keeps microseconds),
+    operators by name."""
+    stored, recorded = difference.stored, difference.recorded
+    if difference.field in _TIMES and isinstance(recorded, int):
+        recorded = _EPOCH + dt.timedelta(microseconds=recorded)
+    elif difference.field in _OPERATORS:
+        stored, recorded = (
+            value if value is None else names.get(value, f"operator {value}")
+            for value in (stored, recorded)
         )
-    return difference
+    return dataclasses.replace(difference, stored=stored, recorded=recorded)
 
 
 def _count(session: Any, model: Any) -> int:
