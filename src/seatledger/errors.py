@@ -60,6 +60,10 @@ class LedgerIntegrityError(KnownError):
         self.seq = seq
 
 
+class StateIntegrityError(KnownError):
+    """Rows a report counts differ from what the activity ledger says of them."""
+
+
 class Cancelled(KnownError):
     """The user cancelled a long operation; nothing was changed."""
 

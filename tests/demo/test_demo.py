@@ -20,6 +20,7 @@ from seatledger.progress import Reporter
 from seatledger.services.catalog.queries import EntitlementQuery
 from seatledger.services.core.context import Context, iso
 from seatledger.services.ledger import verify as ledger
+from seatledger.services.ledger.state import verify_state
 from seatledger.services.operators.accounts import sign_in
 from seatledger.services.operators.session import DEMO_KEY, ORGANIZATION_KEY, read_setting
 from seatledger.store import ledger_store
@@ -146,6 +147,13 @@ def test_the_ledger_verifies_and_records_every_row(demo: Built) -> None:
         assert actions.count(action) == expected, action
 
 
+def test_every_row_is_what_the_ledger_says(demo: Built) -> None:
+    report = verify_state(demo.db)
+    assert report.ok, [d.message() for d in report.differences]
+    assert report.unrecorded == {}  # the demo's entries record every field compared
+    assert report.rows["seat_assignment"] > 1000
+
+
 def test_seat_counts_match_the_open_assignments(demo: Built) -> None:
     with demo.db.read() as session:
         open_units = dict(
@@ -258,6 +266,8 @@ def test_the_demo_builds_on_postgresql(db_url: str) -> None:
     db, _ = Database.open(db_url, create=False)
     try:
         assert ledger.verify(db).ok
+        report = verify_state(db)
+        assert report.ok, [d.message() for d in report.differences]
         assert sign_in(db, "manager", "demo").role is Role.LICENSE_MANAGER
         with pytest.raises(KnownError, match="already holds tables"):
             build_demo(db_url, "small")

@@ -25,7 +25,12 @@ from sqlalchemy.orm import Session
 from seatledger.domain import validation
 from seatledger.domain.licensing import Metric, UnitTable, device_units, stored_table
 from seatledger.domain.roles import Permission, allows
-from seatledger.errors import NotFoundError, ValidationError
+from seatledger.errors import (
+    LedgerIntegrityError,
+    NotFoundError,
+    StateIntegrityError,
+    ValidationError,
+)
 from seatledger.progress import Progress
 from seatledger.services import lookups
 from seatledger.services.audits.bundle.model import (
@@ -42,6 +47,7 @@ from seatledger.services.audits.bundle.model import (
     Trigger,
 )
 from seatledger.services.core.context import Context
+from seatledger.services.ledger.state import check_ledger_and_state
 from seatledger.services.lookups import NamedItem
 from seatledger.services.position.engine import (
     Finding,
@@ -73,6 +79,7 @@ if TYPE_CHECKING:
     from seatledger.services.audits.signing import KdfCost
 
 RUN = "run audits"
+SHOWN_DIFFERENCES = 5  # rows named when a changed state refuses signing; the count says the rest
 DUE_LEAD_DAYS = 14  # a scheduled audit shows as due this many days before its date
 CHART_DAYS = 365  # the report's usage charts show the year up to the as-of date
 FRESHNESS = "freshness"
@@ -567,14 +574,57 @@ class AuditService:
         from seatledger.services.audits.bundle import write_bundle  # noqa: PLC0415
         from seatledger.services.audits.signing import DEFAULT_KDF, SigningService  # noqa: PLC0415
 
-        if self.get(audit_id).status is Status.SIGNED:
+        audit = self.get(audit_id)
+        if audit.status is Status.SIGNED:
             raise ValidationError(f"Audit {audit_id} is signed already.")
+        self.check_verifies(audit, progress)
         report = self.report_input(audit_id, position, organization, charts)
         signing = SigningService(self._ctx, kdf or DEFAULT_KDF)
         identity = signing.unlock_or_create(passphrase, organization or "SeatLedger")
         result = write_bundle(self._ctx, report, identity, out_dir, progress)
         self.record_signed(audit_id, result)
         return result
+
+    def check_verifies(self, audit: AuditInfo, progress: Progress | None = None) -> None:
+        """Refuse to sign while the ledger or the rows in the audit's scope do not verify.
+
+        One pass over the ledger checks its chain and replays it; the rows are then compared
+        with it.  In scope: the audit's vendor, its products (all of the vendor's when the audit
+        names none), their licenses and seats, and every person, device, team and operator
+        (metrics count people and devices whatever the vendor; operators sign).
+
+        Raises:
+            LedgerIntegrityError: the chain does not verify (names the first bad entry).
+            StateIntegrityError: rows in scope differ from the ledger (names the first ones).
+            Cancelled: ``progress`` was cancelled.
+        """
+        verdict, state = check_ledger_and_state(self._ctx.db, progress)
+        if verdict.failure is not None or state is None:
+            failure = verdict.failure
+            raise LedgerIntegrityError(
+                "The activity ledger does not verify, so no report is signed: "
+                f"{failure.message() if failure else 'it could not be read'}. "
+                "Run 'seatledger ledger verify'.",
+                failure.seq if failure else None,
+            )
+        products = set(audit.product_ids)
+        if not products:
+            with self._ctx.read() as session:
+                products = set(
+                    session.scalars(select(Product.id).where(Product.vendor_id == audit.vendor_id))
+                )
+        found = state.in_scope(audit.vendor_id, products)
+        if found:
+            shown = "; ".join(d.message() for d in found[:SHOWN_DIFFERENCES])
+            more = len(found) - SHOWN_DIFFERENCES
+            raise StateIntegrityError(
+                f"{plural(len(found), 'row')} in the scope of this audit "
+                f"{agree(len(found), 'is')} not what the activity ledger says, so no report "
+                f"is signed: {shown}"
+                + (f"; and {more:,} more" if more > 0 else "")
+                + ". Run 'seatledger ledger verify' for every difference; restore the rows from "
+                "a backup or find who changed them outside SeatLedger."
+            )
 
     def _full_names(self, names: Sequence[str]) -> dict[str, str]:
         wanted = [n for n in names if n]

@@ -28,8 +28,9 @@ from typing import Any
 
 from sqlalchemy import Table, func, select
 
+from seatledger.domain.ledger import StoredEntry, Verdict, verify_chain
 from seatledger.domain.state import Difference, Kind, compare_row, utc_micros
-from seatledger.errors import KnownError
+from seatledger.errors import KnownError, LedgerIntegrityError
 from seatledger.progress import Progress
 from seatledger.services.core import snapshots
 from seatledger.store import ledger_store
@@ -311,15 +312,30 @@ class Replay:
         self.seats = _Seats()
         self.operators: dict[str, int] = {}  # names are unique and never change
 
-    def entry(self, action: str, entity_id: str, ts: str, operator: str, body: bytes) -> None:
-        """Apply one entry (entries of actions that write none of these rows are skipped)."""
+    def entry(  # noqa: PLR0917 (the stored columns of one entry)
+        self, seq: int, action: str, entity_id: str, ts: str, operator: str, body: bytes
+    ) -> None:
+        """Apply one entry (entries of actions that write none of these rows are skipped).
+
+        Raises:
+            LedgerIntegrityError: the entry's body is not what SeatLedger writes for its action
+                (a chain recomputed over a hand-written body verifies; it does not replay).
+        """
         handler = _HANDLERS.get(action)
         if handler is None:
             return
-        what = json.loads(body)["what"]
-        after = what.get("after")
-        if isinstance(after, dict):
-            handler(self, _Entry(entity_id, ts, operator, str(what.get("reason") or ""), after))
+        try:
+            what = json.loads(body)["what"]
+            after = what.get("after")
+            if isinstance(after, dict):
+                reason = str(what.get("reason") or "")
+                handler(self, _Entry(entity_id, ts, operator, reason, after))
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            raise LedgerIntegrityError(
+                f"Entry {seq} cannot be replayed: its body is not what SeatLedger writes for "
+                f"{action} ({type(exc).__name__}: {exc}).",
+                seq,
+            ) from exc
 
     def merge(self, table: str, row: str | int, values: Mapping[str, Any]) -> None:
         """Record what the ledger says of some fields of one row."""
@@ -417,6 +433,60 @@ _HANDLERS: dict[str, Callable[[Replay, _Entry], None]] = {
 REPLAYED = frozenset(_HANDLERS)
 
 
+def check_ledger_and_state(
+    db: Database, progress: Progress | None = None
+) -> tuple[Verdict, StateReport | None]:
+    """Verify the chain and the rows in one pass over the ledger (what signing a report needs).
+
+    Each entry is replayed once the chain has accepted it, so a broken ledger is reported as
+    such (with no state: a broken ledger says nothing reliable of the rows).
+
+    Raises:
+        Cancelled: ``progress`` was cancelled.
+        StateChanged: the ledger grew during every attempt.
+    """
+    for _ in range(ATTEMPTS):
+        with db.read() as session:
+            size, head = ledger_store.head(session)
+        replay = Replay()
+        step = _stepper(progress, "Verifying the ledger", size)
+        with db.engine.connect() as conn:
+            verdict = verify_chain(
+                _replayed(ledger_store.stream(conn, upto=size, progress=step), replay),
+                expected_size=size,
+                expected_head=head,
+            )
+        if not verdict.ok:
+            return verdict, None
+        report = StateReport(entries=verdict.entries)
+        _compare(db, replay, report, progress)
+        with db.read() as session:
+            if ledger_store.head(session)[0] == size:
+                return verdict, report
+    raise StateChanged(
+        "The ledger kept growing while the rows were compared with it; try again when "
+        "nobody is changing the database."
+    )
+
+
+def _stepper(progress: Progress | None, stage: str, size: int) -> Callable[[int], None] | None:
+    """Start ``stage`` and report the entries streamed so far, of ``size``."""
+    if progress is None:
+        return None
+    progress.stage(stage)
+    progress(0, size)
+    return lambda done: progress(min(done, size), size)
+
+
+def _replayed(entries: Iterator[StoredEntry], replay: Replay) -> Iterator[StoredEntry]:
+    """Pass entries on to the chain check, replaying each one it accepted."""
+    for row in entries:
+        yield row
+        seq, ts, operator, action, _type, entity_id, body = row[:7]
+        if action in REPLAYED:
+            replay.entry(seq, action, entity_id, ts, operator, bytes(body))
+
+
 class StateChanged(KnownError):
     """The ledger kept growing while the rows were read; the check could not settle."""
 
@@ -446,22 +516,15 @@ def verify_state(db: Database, progress: Progress | None = None) -> StateReport:
 
 def _attempt(db: Database, size: int, progress: Progress | None) -> StateReport:
     replay = Replay()
-    if progress is not None:
-        progress.stage("Replaying the ledger")
-        progress(0, size)
+    step = _stepper(progress, "Replaying the ledger", size)
     count = 0
-
-    def step(done: int) -> None:
-        if progress is not None:
-            progress(min(done, size), size)
-
     with db.engine.connect() as conn:
-        for _seq, ts, operator, action, _type, entity_id, body, _prev, _hash in ledger_store.stream(
+        for seq, ts, operator, action, _type, entity_id, body, _prev, _hash in ledger_store.stream(
             conn, upto=size, progress=step
         ):
             count += 1
             if action in REPLAYED:
-                replay.entry(action, entity_id, ts, operator, bytes(body))
+                replay.entry(seq, action, entity_id, ts, operator, bytes(body))
     report = StateReport(entries=count)
     _compare(db, replay, report, progress)
     return report

@@ -1,0 +1,340 @@
+"""Rows changed behind the ledger's back are named (both engines): every legitimate path through
+the services replays exactly, and each raw-SQL edit, insert and delete is caught, naming the
+table, the row and the field; an audit refuses to sign while its scope differs."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select, text
+
+from seatledger.domain.ledger import Problem
+from seatledger.domain.roles import Role
+from seatledger.domain.state import Kind
+from seatledger.errors import Cancelled, LedgerIntegrityError, StateIntegrityError
+from seatledger.ingest.formats import Kind as FileKind
+from seatledger.progress import Reporter
+from seatledger.services import details
+from seatledger.services.audits.service import Trigger
+from seatledger.services.directory.service import DeviceInput, PersonInput
+from seatledger.services.imports.options import ImportOptions
+from seatledger.services.ledger.state import NOT_COVERED, StateReport, check_ledger_and_state
+from seatledger.services.operators.session import Services
+from seatledger.store.db import Database
+from seatledger.store.models import SeatAssignment
+
+TODAY = dt.date.today()
+HR = (
+    "Employee ID,Full Name,Email Address,Department,Employment Status,Termination Date,Start Date\n"
+    "H1,Hana Ito,hana@example.com,Research,Active,,2024-03-01\n"
+    "H2,Ivo Petrov,ivo@example.com,Research,Terminated,2026-01-31,2023-01-09\n"
+)
+DEVICES = (
+    "Host name,Serial number,Cores,Processors,OS\nsrv-9,SN-99,24,2,Linux\nlt-7,SN-7,4,1,macOS\n"
+)
+INVENTORY = (
+    '"DisplayName","DisplayVersion","Publisher","InstallDate","PSComputerName"\r\n'
+    '"PDF Studio","2.1","Contoso",,"ws-new"\r\n'
+)
+PURCHASES = (
+    "Vendor,Product,Metric,Quantity,Unit cost,Currency,PO Number,Start date,End date,Core factor\n"
+    "Fabrikam,Render Farm,Per core,64,12.3456,USD,PO-7,2026-01-01,2027-12-31,0.5\n"
+)
+
+
+def _import(admin: Services, folder: Path, name: str, data: str, kind: FileKind, **kw: Any) -> None:
+    path = folder / name
+    path.write_text(data, encoding="utf-8")
+    admin.imports.commit(path, ImportOptions(kind, **kw))
+
+
+def history(admin: Services, org: Any, folder: Path) -> dict[str, int]:
+    """A history through every path that writes a counted row: the catalog, the directory,
+    seats one at a time and in bulk (per core, units differing by device), releases, leavers,
+    operators, and imports of people (a full export), devices, an inventory and purchases."""
+    seats = admin.seats
+    first = seats.assign(org.acrobat, people=[org.people[0]], note="desk 4").assignment_ids[0]
+    second = seats.assign(org.acrobat, people=[org.people[1]]).assignment_ids[0]
+    cores = seats.assign(org.sql_server, devices=org.devices, reason="cluster").assignment_ids
+    seats.release([second], reason="moved teams")
+    seats.assign(
+        org.acrobat,
+        people=[org.people[2], org.people[3]],
+        over_commit=True,
+        reason="go-live, PO pending",
+    )
+    current, _ = details.entitlement(admin.ctx, org.acrobat)
+    admin.catalog.update_entitlement(
+        org.acrobat, dataclasses.replace(current, quantity=6), reason="true-up"
+    )
+    admin.directory.update_person(org.people[0], PersonInput("E001", "Person One", "one@x.org"))
+    admin.directory.update_device(org.devices[1], DeviceInput("db-02", "SN2", None, 1, 4))
+    admin.directory.mark_left(org.people[3], TODAY - dt.timedelta(days=3), reason="resigned")
+    seats.release_departed()
+    manager = admin.operators.create(
+        "mira", "Mira Manager", Role.LICENSE_MANAGER, "Quartz-Ladder-91"
+    )
+    admin.operators.set_role(manager, Role.AUDITOR, active=True, reason="moved to audit")
+    _import(admin, folder, "hr.csv", HR, FileKind.PEOPLE)
+    _import(admin, folder, "hr-full.csv", HR, FileKind.PEOPLE, full_export=True)
+    _import(admin, folder, "devices.csv", DEVICES, FileKind.DEVICES)
+    _import(admin, folder, "inventory.csv", INVENTORY, FileKind.INVENTORY)
+    _import(admin, folder, "purchases.csv", PURCHASES, FileKind.ENTITLEMENTS)
+    return {"first": first, "second": second, "core_seat": cores[0]}
+
+
+@pytest.fixture
+def built(admin: Services, org: Any, tmp_path: Path) -> dict[str, int]:
+    return history(admin, org, tmp_path)
+
+
+def sql(db: Database, statement: str) -> None:
+    with db.engine.begin() as conn:
+        conn.execute(text(statement))
+
+
+def messages(report: StateReport) -> list[str]:
+    return [d.message() for d in report.differences]
+
+
+# ------------------------------------------------------------------------------ clean state
+
+
+def test_every_path_through_the_services_replays_exactly(
+    admin: Services, built: dict[str, int]
+) -> None:
+    report = admin.ledger.verify_state()
+    assert report.ok, messages(report)
+    assert report.rows["seat_assignment"] == 6
+    assert report.rows["person"] == 7  # the org's five and the two the HR file added
+    assert report.rows["device"] == 5  # two, two from the device file, one the inventory named
+    assert report.rows["operator"] == 2
+    assert report.unrecorded == {}  # every field of every row is recorded by some entry
+    assert report.not_covered == NOT_COVERED
+    assert any("installs" in line for line in report.coverage())
+
+
+def test_a_bulk_per_core_assignment_records_each_seat_s_units(
+    admin: Services, org: Any, built: dict[str, int]
+) -> None:
+    with admin.db.read() as session:
+        units = session.scalars(
+            select(SeatAssignment.units)
+            .where(SeatAssignment.entitlement_id == org.sql_server)
+            .order_by(SeatAssignment.id)
+        ).all()
+    assert units == [8, 4]  # 2 x 4 minimum, then 1 x 4: not the same, so each is recorded
+    sql(admin.db, f"UPDATE seat_assignment SET units = 5 WHERE id = {built['core_seat']}")
+    assert messages(admin.ledger.verify_state()) == [
+        f"seat_assignment {built['core_seat']}: units is 5 in the database, the ledger says 8"
+    ]
+
+
+# ------------------------------------------------------------------------------ the battery
+
+Tamper = Callable[[Any, dict[str, int]], tuple[str, list[str]]]
+
+
+def _quantity(org: Any, ids: dict[str, int]) -> tuple[str, list[str]]:
+    return (
+        f"UPDATE entitlement SET quantity = quantity + 500 WHERE id = {org.acrobat}",
+        [f"entitlement {org.acrobat}: quantity is 506 in the database, the ledger says 6"],
+    )
+
+
+def _reopened(org: Any, ids: dict[str, int]) -> tuple[str, list[str]]:
+    seat = ids["second"]
+    return (
+        f"UPDATE seat_assignment SET ended_at = NULL, released_by = NULL WHERE id = {seat}",
+        [
+            f"seat_assignment {seat}: ended_at is empty in the database, the ledger says ",
+            f"seat_assignment {seat}: released_by is empty in the database, the ledger says admin",
+        ],
+    )
+
+
+def _stayed(org: Any, ids: dict[str, int]) -> tuple[str, list[str]]:
+    left = (TODAY - dt.timedelta(days=3)).isoformat()
+    return (
+        f"UPDATE person SET date_left = NULL WHERE id = {org.people[3]}",
+        [f"person {org.people[3]}: date_left is empty in the database, the ledger says {left}"],
+    )
+
+
+def _cores(org: Any, ids: dict[str, int]) -> tuple[str, list[str]]:
+    return (
+        f"UPDATE device SET cores = 64 WHERE id = {org.devices[0]}",
+        [f"device {org.devices[0]}: cores is 64 in the database, the ledger says 8"],
+    )
+
+
+def _imported_row(org: Any, ids: dict[str, int]) -> tuple[str, list[str]]:
+    # A row an import wrote is held to what the import's entry recorded.
+    return (
+        "UPDATE person SET status = 'active', date_left = NULL WHERE employee_id = 'H2'",
+        [
+            "person 7: status is active in the database, the ledger says left",
+            "person 7: date_left is empty in the database, the ledger says 2026-01-31",
+        ],
+    )
+
+
+def _inserted(org: Any, ids: dict[str, int]) -> tuple[str, list[str]]:
+    return (
+        "INSERT INTO seat_assignment (id, entitlement_id, person_id, units, started_at, "
+        f"assigned_by, over_commit, over_commit_reason, note) VALUES (900, {org.acrobat}, "
+        f"{org.people[4]}, 1, '2026-01-01 00:00:00', 1, false, '', '')",
+        ["seat_assignment 900 is in the database, but no ledger entry made it"],
+    )
+
+
+def _deleted(org: Any, ids: dict[str, int]) -> tuple[str, list[str]]:
+    seat = ids["second"]
+    return (
+        f"DELETE FROM seat_assignment WHERE id = {seat}",
+        [f"seat_assignment {seat} is not in the database, but the ledger made it"],
+    )
+
+
+def _role(org: Any, ids: dict[str, int]) -> tuple[str, list[str]]:
+    return (
+        "UPDATE operator SET role = 'administrator' WHERE name = 'mira'",
+        ["operator 2: role is administrator in the database, the ledger says auditor"],
+    )
+
+
+@pytest.mark.parametrize(
+    "tamper",
+    [_quantity, _reopened, _stayed, _cores, _imported_row, _inserted, _deleted, _role],
+    ids=lambda f: f.__name__.strip("_"),
+)
+def test_a_row_changed_behind_the_ledger_s_back_is_named(
+    admin: Services, org: Any, built: dict[str, int], tamper: Tamper
+) -> None:
+    statement, expected = tamper(org, built)
+    assert admin.ledger.verify_state().ok
+    sql(admin.db, statement)
+    verdict, report = check_ledger_and_state(admin.db)
+    assert verdict.ok  # the chain cannot see it: the entries are untouched
+    assert report is not None
+    found = messages(report)
+    assert len(found) == len(expected), found
+    for message, start in zip(found, expected, strict=True):
+        assert message.startswith(start), (message, start)
+    assert report.total == len(expected)
+    assert not report.ok
+
+
+def test_kinds_and_fields_are_given_apart_from_the_message(
+    admin: Services, org: Any, built: dict[str, int]
+) -> None:
+    sql(admin.db, f"UPDATE entitlement SET quantity = 99 WHERE id = {org.acrobat}")
+    sql(admin.db, f"DELETE FROM seat_assignment WHERE id = {built['second']}")
+    report = admin.ledger.verify_state()
+    [changed] = [d for d in report.differences if d.kind is Kind.FIELD]
+    assert (changed.table, changed.row, changed.field) == ("entitlement", org.acrobat, "quantity")
+    assert (changed.stored, changed.recorded) == (99, 6)
+    [gone] = [d for d in report.differences if d.kind is Kind.MISSING_ROW]
+    assert (gone.table, gone.row, gone.parent) == ("seat_assignment", built["second"], org.acrobat)
+    assert report.by_table == {"entitlement": 1, "seat_assignment": 1}
+
+
+# ------------------------------------------------------------------------------ chain and state
+
+
+def test_a_broken_chain_is_reported_before_any_row(
+    admin: Services, org: Any, built: dict[str, int]
+) -> None:
+    triggers = ("ledger_no_update", "ledger_no_delete")
+    suffix = " ON ledger_entry" if admin.db.dialect == "postgresql" else ""
+    for trigger in triggers:
+        sql(admin.db, f"DROP TRIGGER {trigger}{suffix}")
+    edit = (
+        "replace(body, 'quantity', 'quantitx')"
+        if admin.db.dialect == "sqlite"
+        else "convert_to(replace(convert_from(body, 'UTF8'), 'quantity', 'quantitx'), 'UTF8')"
+    )
+    sql(admin.db, f"UPDATE ledger_entry SET body = {edit} WHERE seq = 5")
+    verdict, report = check_ledger_and_state(admin.db)
+    assert report is None
+    assert verdict.failure is not None
+    assert (verdict.failure.seq, verdict.failure.problem) == (5, Problem.EDITED)
+
+
+def test_the_state_check_reports_progress_and_cancels(
+    admin: Services, built: dict[str, int]
+) -> None:
+    stages: list[str] = []
+    reporter = Reporter(stage=stages.append)
+    assert admin.ledger.verify_state(reporter).ok
+    assert stages == ["Replaying the ledger", "Comparing rows with the ledger"]
+
+    def cancel(done: int, total: int) -> None:
+        if done:
+            reporter.cancel()
+
+    reporter = Reporter(cancel)
+    with pytest.raises(Cancelled):
+        admin.ledger.verify_state(reporter)
+
+
+# ------------------------------------------------------------------------------ audits
+
+
+def _audit(admin: Services, org: Any) -> int:
+    return admin.audits.start(org.vendor, Trigger.VENDOR_REQUEST)
+
+
+def test_an_audit_refuses_to_sign_a_changed_state_in_its_scope(
+    admin: Services, org: Any, built: dict[str, int]
+) -> None:
+    audit = admin.audits.get(_audit(admin, org))
+    admin.audits.check_verifies(audit)  # clean: no refusal
+    sql(admin.db, f"UPDATE entitlement SET quantity = quantity + 500 WHERE id = {org.acrobat}")
+    with pytest.raises(StateIntegrityError) as refused:
+        admin.audits.check_verifies(audit)
+    assert str(refused.value).startswith(
+        "1 row in the scope of this audit is not what the activity ledger says, so no report is "
+        f"signed: entitlement {org.acrobat}: quantity is 506 in the database, the ledger says 6."
+    )
+
+
+def test_another_vendor_s_changed_row_does_not_block_this_audit(
+    admin: Services, org: Any, built: dict[str, int]
+) -> None:
+    audit = admin.audits.get(_audit(admin, org))
+    sql(admin.db, "UPDATE entitlement SET quantity = 1 WHERE po_reference = 'PO-7'")  # Fabrikam
+    assert not admin.ledger.verify_state().ok
+    admin.audits.check_verifies(audit)
+    sql(admin.db, f"UPDATE person SET name = 'Someone Else' WHERE id = {org.people[4]}")
+    with pytest.raises(StateIntegrityError, match=f"person {org.people[4]}: name is Someone"):
+        admin.audits.check_verifies(audit)
+
+
+def test_an_audit_refuses_to_sign_a_broken_chain(
+    admin: Services, org: Any, built: dict[str, int]
+) -> None:
+    audit = admin.audits.get(_audit(admin, org))
+    suffix = " ON ledger_entry" if admin.db.dialect == "postgresql" else ""
+    sql(admin.db, f"DROP TRIGGER ledger_no_delete{suffix}")
+    sql(admin.db, "DELETE FROM ledger_entry WHERE seq = 3")
+    with pytest.raises(LedgerIntegrityError, match="entry 3 is missing") as refused:
+        admin.audits.check_verifies(audit)
+    assert refused.value.seq == 3
+
+
+def test_an_imported_core_factor_is_held_to_its_value(
+    admin: Services, built: dict[str, int]
+) -> None:
+    """The import's snapshot and the stored row agree although the file's factor is 0.5 and the
+    column keeps 0.500 (numbers compare by value): a change is named all the same."""
+    sql(admin.db, "UPDATE entitlement SET core_factor = 1 WHERE po_reference = 'PO-7'")
+    [difference] = admin.ledger.verify_state().differences
+    assert difference.message().endswith(
+        "core_factor is 1.000 in the database, the ledger says 0.5000"
+    )
