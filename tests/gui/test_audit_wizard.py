@@ -442,3 +442,36 @@ def test_the_keyboard_alone_runs_an_audit_from_scope_to_signature(
     assert not wizard.isVisible()
     assert wizard.result() == QWizard.DialogCode.Accepted
     assert auditor.audits.get(wizard.audit.id).status is Status.SIGNED
+
+
+def test_the_wizard_refuses_to_sign_rows_changed_behind_the_ledger_s_back(
+    qtbot: QtBot, auditor: Services, tmp_path: Path
+) -> None:
+    microsoft = next(v.id for v in auditor.catalog.vendors() if v.name == "Microsoft")
+    audit_id = auditor.audits.start(microsoft, Trigger.VENDOR_REQUEST)
+    for warning in auditor.audits.freshness(audit_id):
+        auditor.audits.acknowledge(audit_id, warning.topic, warning.text)
+    auditor.audits.attest(audit_id, "Complete to my knowledge.")
+    auditor.audits.set_step(audit_id, Step.SIGN)
+    with auditor.db.engine.begin() as conn:
+        license_id = conn.exec_driver_sql(
+            "SELECT e.id FROM entitlement e JOIN product p ON p.id = e.product_id "
+            f"WHERE p.vendor_id = {microsoft} ORDER BY e.id LIMIT 1"
+        ).scalar_one()
+        conn.exec_driver_sql(
+            f"UPDATE entitlement SET quantity = quantity + 500 WHERE id = {license_id}"
+        )
+    wizard = _wizard(qtbot, auditor, audit_id)
+    assert wizard.currentId() == Step.SIGN.order
+    sign = wizard.sign_page
+    qtbot.keyClicks(sign.passphrase, "a long enough passphrase")
+    qtbot.keyClicks(sign.repeat, "a long enough passphrase")
+    sign.folder.setText(str(tmp_path / "bundles"))
+    sign.charts.setChecked(False)
+    qtbot.mouseClick(sign.sign_button, LEFT)
+    assert sign.message.text().startswith(
+        "1 row in the scope of this audit is not what the activity ledger says, so no report "
+        f"is signed: entitlement {license_id}: quantity is "
+    )
+    assert auditor.audits.get(audit_id).status is Status.IN_REVIEW
+    assert not (tmp_path / "bundles").exists() or not any((tmp_path / "bundles").iterdir())

@@ -22,6 +22,7 @@ from seatledger.progress import Reporter
 from seatledger.services import details
 from seatledger.services.audits.service import Trigger
 from seatledger.services.directory.service import DeviceInput, PersonInput
+from seatledger.services.imports import importers
 from seatledger.services.imports.options import ImportOptions
 from seatledger.services.ledger.state import NOT_COVERED, StateReport, check_ledger_and_state
 from seatledger.services.operators.session import Services
@@ -338,3 +339,23 @@ def test_an_imported_core_factor_is_held_to_its_value(
     assert difference.message().endswith(
         "core_factor is 1.000 in the database, the ledger says 0.5000"
     )
+
+
+def test_rows_of_an_import_recorded_before_entries_named_them_are_explained(
+    admin: Services, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An import entry of an earlier SeatLedger says how many rows it wrote, not which: its
+    rows differ, and the check says why rather than implying tampering."""
+    monkeypatch.setattr(importers.Applied, "snapshot", lambda *_args: None)
+    _import(admin, tmp_path, "hr.csv", HR, FileKind.PEOPLE)
+    report = admin.ledger.verify_state()
+    assert messages(report) == [
+        "team 1 is in the database, but no ledger entry made it",
+        "person 1 is in the database, but no ledger entry made it",
+        "person 2 is in the database, but no ledger entry made it",
+    ]
+    assert report.unreplayable == 1
+    assert (
+        "1 import was recorded before imports' entries named the rows they wrote: rows they "
+        "added or changed show above as differences the ledger cannot settle"
+    ) in report.coverage()
