@@ -24,6 +24,7 @@ from seatledger.services.audits.service import Trigger
 from seatledger.services.directory.service import DeviceInput, PersonInput
 from seatledger.services.imports import importers
 from seatledger.services.imports.options import ImportOptions
+from seatledger.services.ledger import state as ledger_state
 from seatledger.services.ledger.state import NOT_COVERED, StateReport, check_ledger_and_state
 from seatledger.services.operators.session import Services
 from seatledger.store.db import Database
@@ -359,3 +360,15 @@ def test_rows_of_an_import_recorded_before_entries_named_them_are_explained(
         "1 import was recorded before imports' entries named the rows they wrote: rows they "
         "added or changed show above as differences the ledger cannot settle"
     ) in report.coverage()
+
+
+def test_an_audit_refuses_when_more_differences_exist_than_were_kept(
+    admin: Services, org: Any, built: dict[str, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    audit = admin.audits.get(_audit(admin, org))
+    sql(admin.db, "UPDATE product SET notes = 'x' WHERE name = 'Render Farm'")  # Fabrikam's
+    sql(admin.db, "UPDATE entitlement SET quantity = 1 WHERE po_reference = 'PO-7'")
+    admin.audits.check_verifies(audit)  # both are another vendor's, and both were kept
+    monkeypatch.setattr(ledger_state, "KEPT", 1)
+    with pytest.raises(StateIntegrityError, match="differs from the activity ledger in 2 places"):
+        admin.audits.check_verifies(audit)  # the second was not kept: it might be this audit's

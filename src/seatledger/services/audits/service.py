@@ -614,6 +614,13 @@ class AuditService:
                     session.scalars(select(Product.id).where(Product.vendor_id == audit.vendor_id))
                 )
         found = state.in_scope(audit.vendor_id, products)
+        if not found and state.total > len(state.differences):
+            # Only the first differences are kept: those beyond may be in scope.
+            raise StateIntegrityError(
+                f"The database differs from the activity ledger in {state.total:,} places, more "
+                "than can be sorted by audit, so no report is signed: "
+                f"{state.differences[0].message()}. Run 'seatledger ledger verify'."
+            )
         if found:
             shown = "; ".join(d.message() for d in found[:SHOWN_DIFFERENCES])
             more = len(found) - SHOWN_DIFFERENCES

@@ -166,7 +166,8 @@ class StateReport:
     def in_scope(self, vendor_id: int, product_ids: set[int]) -> list[Difference]:
         """The kept differences that bear on one vendor's audit: its vendor, its products,
         their entitlements and seats, and any person, device, team or operator (people and
-        devices are counted by every vendor's metrics; operators sign)."""
+        devices are counted by every vendor's metrics; operators sign).  Only the first
+        :data:`KEPT` are kept: when ``total`` is larger, others may bear on it too."""
         found = []
         for d in self.differences:
             moved = d.field in _PARENT.values() and d.recorded  # moved to or from the scope
