@@ -372,3 +372,32 @@ def test_an_audit_refuses_when_more_differences_exist_than_were_kept(
     monkeypatch.setattr(ledger_state, "KEPT", 1)
     with pytest.raises(StateIntegrityError, match="differs from the activity ledger in 2 places"):
         admin.audits.check_verifies(audit)  # the second was not kept: it might be this audit's
+
+
+def test_entries_appended_during_the_check_are_replayed_on_a_second_pass(
+    admin: Services, org: Any, built: dict[str, int]
+) -> None:
+    """Someone working meanwhile adds rows the first pass's ledger did not reach: the check
+    starts again rather than name them as rows no entry made."""
+    added: list[int] = []
+
+    def meanwhile(done: int, total: int) -> None:
+        if not added:
+            added.append(admin.catalog.add_vendor("Northwind"))
+
+    report = admin.ledger.verify_state(Reporter(meanwhile))
+    assert report.ok, messages(report)
+    assert report.rows["vendor"] == 3  # Contoso, Fabrikam and the one added meanwhile
+
+
+def test_a_ledger_that_keeps_growing_is_said_to_be_unsettled(
+    admin: Services, org: Any, built: dict[str, int]
+) -> None:
+    names = iter(range(1000))
+
+    def meanwhile(done: int, total: int) -> None:
+        if done == total:  # each pass's last report: the comparison is done
+            admin.catalog.add_vendor(f"Vendor {next(names)}")
+
+    with pytest.raises(ledger_state.StateChanged, match="kept growing"):
+        admin.ledger.verify_state(Reporter(meanwhile))
