@@ -93,7 +93,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     ledger = sub.add_parser("ledger", help="the activity ledger")
     ledger_sub = ledger.add_subparsers(dest="ledger_command", metavar="ACTION", required=True)
-    verify = ledger_sub.add_parser("verify", help="verify the hash chain; exit 1 if broken")
+    verify = ledger_sub.add_parser(
+        "verify",
+        help="verify the hash chain, then the rows it accounts for; exit 1 if either fails",
+    )
     _db_arg(verify)
     tail = ledger_sub.add_parser("tail", help="print the newest entries")
     _db_arg(tail)
