@@ -1499,7 +1499,7 @@ class _Builder:
         if what == _OPERATOR:
             name, full, role = OPERATORS[n]
             if n == 0:  # as create_first_administrator writes it
-                after = values(snapshots.FIRST_ADMINISTRATOR, name, full, role.value)
+                after = values(snapshots.FIRST_ADMINISTRATOR, name, role.value)
                 entry(ADMIN, "operator.create", 1, after, "first administrator of a new database")
             else:
                 after = values(snapshots.OPERATOR, name, full, role.value)

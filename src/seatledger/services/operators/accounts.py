@@ -117,9 +117,7 @@ def create_first_administrator(db: Database, name: str, full_name: str, password
             entity_id=str(operator.id),
             reason="first administrator of a new database",
             before=None,
-            after=snapshots.values(
-                snapshots.FIRST_ADMINISTRATOR, clean, operator.full_name, Role.ADMINISTRATOR.value
-            ),
+            after=snapshots.values(snapshots.FIRST_ADMINISTRATOR, clean, Role.ADMINISTRATOR.value),
         )
         return Actor(operator.id, clean, Role.ADMINISTRATOR)
 
