@@ -177,6 +177,14 @@ def _cores(org: Any, ids: dict[str, int]) -> tuple[str, list[str]]:
     )
 
 
+def _renamed(org: Any, ids: dict[str, int]) -> tuple[str, list[str]]:
+    # The ledger holds the name as a commitment: the stored name is committed the same way.
+    return (
+        f"UPDATE person SET name = 'Mallory' WHERE id = {org.people[2]}",
+        [f"person {org.people[2]}: name is Mallory in the database, the ledger says a commitment"],
+    )
+
+
 def _imported_row(org: Any, ids: dict[str, int]) -> tuple[str, list[str]]:
     # A row an import wrote is held to what the import's entry recorded.
     return (
@@ -214,7 +222,7 @@ def _role(org: Any, ids: dict[str, int]) -> tuple[str, list[str]]:
 
 @pytest.mark.parametrize(
     "tamper",
-    [_quantity, _reopened, _stayed, _cores, _imported_row, _inserted, _deleted, _role],
+    [_quantity, _reopened, _stayed, _cores, _renamed, _imported_row, _inserted, _deleted, _role],
     ids=lambda f: f.__name__.strip("_"),
 )
 def test_a_row_changed_behind_the_ledger_s_back_is_named(

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from enum import Enum
@@ -154,8 +154,13 @@ def compare_row(  # noqa: PLR0917 (a row: where it is, both sides, what to compa
     recorded: Mapping[str, Any],
     fields: tuple[str, ...],
     parent: int | None = None,
+    seal: Callable[[str, Any], str] | None = None,
 ) -> tuple[list[Difference], list[str], int]:
     """Compare the ``fields`` of one stored row with what the ledger recorded of it.
+
+    A field the ledger holds as a commitment is compared by committing the stored value the
+    same way (``seal(field, value)`` gives its commitment's hex); without ``seal`` it is sealed:
+    counted, not compared.
 
     Returns:
         The differences, the fields the ledger never recorded for this row (older entries did
@@ -170,6 +175,9 @@ def compare_row(  # noqa: PLR0917 (a row: where it is, both sides, what to compa
             continue
         value = recorded[name]
         match = compare_value(stored[name], value)
+        if match is Match.SEALED and seal is not None:
+            same = stored[name] is not None and seal(name, stored[name]) == value["commit"]
+            match = Match.SAME if same else Match.DIFFERENT
         if match is Match.DIFFERENT:
             differences.append(
                 Difference(table, row, Kind.FIELD, name, stored[name], value, parent)
