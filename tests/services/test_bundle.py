@@ -396,6 +396,22 @@ def test_an_entry_edited_in_storage_is_never_signed(
     assert list(out.iterdir()) == []
 
 
+def test_an_entry_relabelled_out_of_the_scope_is_never_signed(
+    sqlite_admin: Services, identity_sqlite: SigningIdentity, tmp_path: Path
+) -> None:
+    """The columns choose what a bundle discloses: an entry moved to another entity (to hide
+    it from the vendor) makes the export refuse, as 'ledger verify' does."""
+    db = sqlite_admin.db
+    with db.engine.begin() as conn:
+        conn.execute(text("DROP TRIGGER ledger_no_update"))
+        conn.execute(text("UPDATE ledger_entry SET entity_type = 'team' WHERE seq = 2"))
+    out = tmp_path / "out"
+    out.mkdir()
+    with pytest.raises(LedgerIntegrityError, match=r"entry 2 .*indexed columns"):
+        write_bundle(sqlite_admin.ctx, _bare_report(), identity_sqlite, out)
+    assert list(out.iterdir()) == []
+
+
 def _bare_report() -> ReportInput:
     return ReportInput(
         "Example Corp",

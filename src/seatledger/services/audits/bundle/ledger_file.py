@@ -4,9 +4,10 @@ A bundle discloses only the entries in the audit's scope (see :mod:`.disclosure`
 organization's key must never vouch for a ledger its own ``ledger verify`` calls broken, so the
 helper still streams every entry 1..size and checks the chain as it goes: sequence numbers
 without a gap, each entry's stored previous hash equal to the entry before it, each entry's hash
-recomputed from its exact body bytes (about a microsecond an entry), the last hash equal to the
-head.  It also rebuilds the Merkle tree's root from the entries' hashes, which must equal the
-root recorded with the head, since the vendor checks the disclosed entries against that root.
+recomputed from its exact body bytes (about a microsecond an entry), its indexed columns (which
+decide what is disclosed) equal to the body's, the last hash equal to the head.  It also
+rebuilds the Merkle tree's root from the entries' hashes, which must equal the root recorded with
+the head, since the vendor checks the disclosed entries against that root.
 
 Each disclosed entry is one line: ``{"seq":N,"hash":H,"prev":P,"body":BODY}`` with BODY the
 exact hashed bytes; an entry whose body names a person or another vendor (written before
@@ -37,7 +38,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from seatledger.domain.ledger import GENESIS_HASH, Problem, entry_hash
+from seatledger.domain.ledger import GENESIS_HASH, Problem, column_prefix, entry_hash
 from seatledger.domain.merkle import Frontier, leaf_hash
 from seatledger.domain.redaction import PhraseScanner
 from seatledger.services.core.forking import can_fork, die_with_parent
@@ -96,8 +97,8 @@ def _write(database: Any, job: Job, send: Callable[[Message], None]) -> None:
     with database.engine.connect() as conn, open(job.path, "wb") as handle:
         mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
         sql = (
-            "SELECT seq, body, prev_hash, hash FROM ledger_entry "
-            f"WHERE seq > {mark} AND seq <= {mark} ORDER BY seq LIMIT {mark}"
+            "SELECT seq, body, prev_hash, hash, ts, operator, action, entity_type, entity_id "
+            f"FROM ledger_entry WHERE seq > {mark} AND seq <= {mark} ORDER BY seq LIMIT {mark}"
         )
         raw = conn.connection.driver_connection
         while expected <= job.size:
@@ -112,7 +113,7 @@ def _write(database: Any, job: Job, send: Callable[[Message], None]) -> None:
             if not rows:
                 break
             lines = []
-            for seq, body, linked, digest in rows:
+            for seq, body, linked, digest, ts, operator, action, entity_type, entity_id in rows:
                 if seq != expected:
                     problem = Problem.MISSING if seq > expected else Problem.REORDERED
                     send(("failed", expected, problem.name, f"found entry {seq}"))
@@ -123,6 +124,14 @@ def _write(database: Any, job: Job, send: Callable[[Message], None]) -> None:
                     return
                 if entry_hash(seq, prev, bytes(body)) != bytes(digest):
                     send(("failed", seq, Problem.EDITED.name, "its body was changed"))
+                    return
+                # The columns decide which entries are disclosed: one relabelled to another
+                # entity would slip out of (or into) the vendor's scope.
+                prefix = column_prefix(
+                    seq, ts, operator, action, entity_type=entity_type, entity_id=entity_id
+                )
+                if not bytes(body).startswith(prefix):
+                    send(("failed", seq, Problem.COLUMNS.name, ""))
                     return
                 edge.append(leaf_hash(bytes(digest)))
                 if seq == wanted:
