@@ -33,17 +33,17 @@ import queue
 import subprocess
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from seatledger.domain.ledger import GENESIS_HASH, Problem, column_prefix, entry_hash
+from seatledger.domain.ledger import Problem, StoredEntry, verify_chain
 from seatledger.domain.merkle import Frontier, leaf_hash
 from seatledger.domain.redaction import PhraseScanner
 from seatledger.services.core.forking import can_fork, die_with_parent
+from seatledger.store import ledger_store
 
-BATCH = 20_000
 Message = tuple[Any, ...]
 
 
@@ -84,84 +84,75 @@ def produce(job: Job, send: Callable[[Message], None]) -> None:
 
 
 def _write(database: Any, job: Job, send: Callable[[Message], None]) -> None:
-    hexlify = binascii.hexlify
-    digest_of_file = hashlib.sha256()
-    prev = GENESIS_HASH
-    expected = 1
-    written = 0
-    withheld = 0
-    edge = Frontier()
-    scanner = PhraseScanner(job.phrases)
-    disclose = iter(job.disclose)
-    wanted = next(disclose, 0)
+    """Check the whole chain with :func:`~seatledger.domain.ledger.verify_chain` (links, hashes,
+    indexed columns, the head) while writing the disclosed entries and rebuilding the tree."""
+    out = _Disclosed(job)
     with database.engine.connect() as conn, open(job.path, "wb") as handle:
-        mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-        sql = (
-            "SELECT seq, body, prev_hash, hash, ts, operator, action, entity_type, entity_id "
-            f"FROM ledger_entry WHERE seq > {mark} AND seq <= {mark} ORDER BY seq LIMIT {mark}"
+        out.handle = handle
+
+        def flush(done: int) -> None:
+            out.flush()
+            send(("progress", done, out.written))
+
+        verdict = verify_chain(
+            out.tee(ledger_store.stream(conn, upto=job.size, progress=flush)),
+            expected_size=job.size,
+            expected_head=bytes.fromhex(job.head),
         )
-        raw = conn.connection.driver_connection
-        while expected <= job.size:
-            cursor = raw.cursor()
-            try:
-                cursor.execute(sql, (expected - 1, job.size, BATCH))
-                rows = cursor.fetchall()
-            finally:
-                cursor.close()
-            raw.rollback()  # no read transaction held across batches (see ledger_store.stream)
-            conn.rollback()
-            if not rows:
-                break
-            lines = []
-            for seq, body, linked, digest, ts, operator, action, entity_type, entity_id in rows:
-                if seq != expected:
-                    problem = Problem.MISSING if seq > expected else Problem.REORDERED
-                    send(("failed", expected, problem.name, f"found entry {seq}"))
-                    return
-                if linked != prev:
-                    detail = "its previous-hash is not the hash before it"
-                    send(("failed", seq, Problem.REORDERED.name, detail))
-                    return
-                if entry_hash(seq, prev, bytes(body)) != bytes(digest):
-                    send(("failed", seq, Problem.EDITED.name, "its body was changed"))
-                    return
-                # The columns decide which entries are disclosed: one relabelled to another
-                # entity would slip out of (or into) the vendor's scope.
-                prefix = column_prefix(
-                    seq, ts, operator, action, entity_type=entity_type, entity_id=entity_id
-                )
-                if not bytes(body).startswith(prefix):
-                    send(("failed", seq, Problem.COLUMNS.name, ""))
-                    return
-                edge.append(leaf_hash(bytes(digest)))
-                if seq == wanted:
-                    if scanner.find(bytes(body).decode("utf-8", "replace")) is None:
-                        lines.append(
-                            b'{"seq":%d,"hash":"%s","prev":"%s","body":%s}\n'
-                            % (seq, hexlify(digest), hexlify(prev), body)
-                        )
-                    else:
-                        withheld += 1
-                        lines.append(_withheld(seq, bytes(digest), bytes(body)))
-                    wanted = next(disclose, 0)
-                prev = digest
-                expected += 1
-            data = b"".join(lines)
-            handle.write(data)
-            handle.flush()  # the writer reads what is written, from its own handle
-            digest_of_file.update(data)
-            written += len(data)
-            send(("progress", expected - 1, written))
-    if expected - 1 < job.size:
-        detail = f"{expected - 1} entries present, {job.size} recorded"
-        send(("failed", expected, Problem.TRUNCATED.name, detail))
-    elif bytes(prev).hex() != job.head:
-        send(("failed", expected - 1, Problem.EDITED.name, "the last hash differs from the head"))
-    elif edge.root().hex() != job.root:
+        out.flush()
+    failure = verdict.failure
+    if failure is not None:
+        send(("failed", failure.seq, failure.problem.name, failure.detail))
+    elif out.edge.root().hex() != job.root:
         detail = "the Merkle root recorded with the head is not the root of the entries"
-        send(("failed", expected - 1, Problem.TREE.name, detail))
+        send(("failed", job.size, Problem.TREE.name, detail))
     else:
-        send(("done", digest_of_file.hexdigest(), written, withheld))
+        send(("done", out.digest.hexdigest(), out.written, out.withheld))
+
+
+class _Disclosed:
+    """The entries streaming past the chain check: each one's leaf goes into the tree, and the
+    disclosed ones into ledger.jsonl (an entry is written before its own check, but a failed
+    check discards the whole file)."""
+
+    def __init__(self, job: Job) -> None:
+        self.edge = Frontier()
+        self.scanner = PhraseScanner(job.phrases)
+        self.disclose = iter(job.disclose)
+        self.wanted = next(self.disclose, 0)
+        self.lines: list[bytes] = []
+        self.digest = hashlib.sha256()
+        self.written = 0
+        self.withheld = 0
+        self.handle: Any = None
+
+    def tee(self, entries: Iterable[StoredEntry]) -> Iterator[StoredEntry]:
+        """Pass the entries on, keeping what the bundle needs of them."""
+        hexlify, append, lines = binascii.hexlify, self.edge.append, self.lines
+        for entry in entries:
+            seq, body, prev, digest = entry[0], entry[6], entry[7], entry[8]
+            append(leaf_hash(bytes(digest)))
+            if seq == self.wanted:
+                if self.scanner.find(bytes(body).decode("utf-8", "replace")) is None:
+                    lines.append(
+                        b'{"seq":%d,"hash":"%s","prev":"%s","body":%s}\n'
+                        % (seq, hexlify(digest), hexlify(prev), body)
+                    )
+                else:
+                    self.withheld += 1
+                    lines.append(_withheld(seq, bytes(digest), bytes(body)))
+                self.wanted = next(self.disclose, 0)
+            yield entry
+
+    def flush(self) -> None:
+        """Write what is waiting (after each batch: the writer tails the file)."""
+        data = b"".join(self.lines)
+        self.lines.clear()
+        if data:
+            self.handle.write(data)
+            self.handle.flush()  # the writer reads what is written, from its own handle
+            self.digest.update(data)
+            self.written += len(data)
 
 
 def _withheld(seq: int, digest: bytes, body: bytes) -> bytes:
