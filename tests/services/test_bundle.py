@@ -412,6 +412,24 @@ def test_an_entry_relabelled_out_of_the_scope_is_never_signed(
     assert list(out.iterdir()) == []
 
 
+def test_a_forged_tree_block_is_never_signed(
+    sqlite_admin: Services, identity_sqlite: SigningIdentity, tmp_path: Path
+) -> None:
+    """The chain verifies and the head's tree edge is right, but a stored block root is not the
+    root of its 32 entries: proofs made from it would not give the signed root."""
+    for number in range(40):
+        sqlite_admin.catalog.add_vendor(f"Vendor {number}")
+    db = sqlite_admin.db
+    with db.engine.begin() as conn:
+        conn.execute(text("DROP TRIGGER ledger_block_no_update"))
+        conn.execute(text("UPDATE ledger_block SET hash = :h WHERE idx = 0"), {"h": bytes(32)})
+    out = tmp_path / "out"
+    out.mkdir()
+    with pytest.raises(LedgerIntegrityError, match="stored Merkle tree does not give the root"):
+        write_bundle(sqlite_admin.ctx, _bare_report(), identity_sqlite, out)
+    assert list(out.iterdir()) == []
+
+
 def _bare_report() -> ReportInput:
     return ReportInput(
         "Example Corp",

@@ -448,15 +448,27 @@ def write_bundle(
         counts["findings"] = _write_findings(out, report)
         counts["ledger_entries"] = size
         counts["disclosed_entries"] = len(disclosure.seqs)
-        # The helper's verdict on the whole chain first: proofs are made over a verified ledger,
-        # and the report says how many entries were withheld, which the helper knows at its end.
+        # The proofs are made while the helper checks the chain, and used only once it has
+        # verified: a broken ledger's own error is the one reported, never the proofs'.
+        try:
+            with ctx.db.engine.connect() as conn:
+                tree = ledger_store.tree(conn, size)
+                proof = _tree_proof(tree, disclosure.seqs, checkpoint)
+                previous = _continuity(tree, report.previous, checkpoint)
+            unproved: KnownError | None = None
+        except KnownError as exc:
+            unproved = exc
+        except ValueError as exc:  # the stored tree does not fit the entries
+            unproved = LedgerIntegrityError(
+                f"The ledger's stored Merkle tree does not fit its entries ({exc}), so no report "
+                "is signed. Run 'seatledger ledger verify'."
+            )
+        # The report says how many entries were withheld, which the helper knows at its end.
         sha, written, withheld = _await_ledger(zipper, tick)
+        if unproved is not None:
+            raise unproved
         out.files[vb.LEDGER] = (sha, written)
         counts["withheld_entries"] = withheld
-        with ctx.db.engine.connect() as conn:
-            tree = ledger_store.tree(conn, size)
-            proof = _tree_proof(tree, disclosure.seqs, checkpoint)
-            previous = _continuity(tree, report.previous, checkpoint)
         out.put(vb.PROOF, proof)
         tick.step()
         document = report_document(
