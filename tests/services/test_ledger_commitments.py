@@ -41,7 +41,7 @@ def test_a_new_persons_name_is_a_commitment_the_organization_still_reads(
     assert "Nia Murphy" in row[-1]
     shown = activity.ledger_entry(admin.ctx, seq)
     assert shown["entry"]["what"]["after"]["email"] == "nia@example.com"
-    assert len(shown["committed"]) == 3
+    assert len(shown["personal_fields_committed"]) == 3
     # Erasing the kept values (a person's right to erasure) leaves a verifying chain and
     # pseudonyms where the names were.
     with admin.db.engine.begin() as conn:

@@ -137,7 +137,7 @@ def ledger_entry(ctx: Context, seq: int) -> dict[str, Any]:
         # Committed personal fields as the organization sees them (the stored body, which is
         # what was hashed, holds {"commit": …} there).
         "entry": opened(body, values),
-        "committed": sorted(commitments_in(body)),
+        "personal_fields_committed": sorted(commitments_in(body)),
         "prev_hash": bytes(row.prev_hash).hex(),
         "hash": bytes(row.hash).hex(),
     }
