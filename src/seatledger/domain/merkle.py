@@ -48,6 +48,7 @@ BLOCK_LEVEL = 5
 """Stored trees keep the root of every aligned block of 2**BLOCK_LEVEL leaves (32 entries); the
 levels below are recomputed from the entries themselves when a proof needs them."""
 BLOCK = 1 << BLOCK_LEVEL
+_RECENT_BLOCKS = 8  # block trees a StoredTree keeps (see StoredTree.block)
 
 
 @dataclass
@@ -222,13 +223,17 @@ class StoredTree(_Prover):
         self._edges: dict[tuple[int, int], bytes] = {}
 
     def block(self, index: int) -> MerkleTree:
-        """The tree of one block's leaves (cached)."""
+        """The tree of one block's leaves (the last few are kept: proofs are made left to
+        right, so a block is asked for again while it is recent, and a million disclosed
+        entries must not keep a million small trees)."""
         tree = self._inside.get(index)
         if tree is None:
             leaves = self._leaves(index)
             expected = min(BLOCK, self.size - index * BLOCK)
             if len(leaves) != expected:
                 raise ValueError(f"block {index} has {len(leaves)} leaves, not {expected}")
+            if len(self._inside) >= _RECENT_BLOCKS:
+                del self._inside[next(iter(self._inside))]
             tree = self._inside[index] = MerkleTree(leaves)
         return tree
 

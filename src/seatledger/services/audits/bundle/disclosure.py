@@ -156,7 +156,9 @@ def _entries(
 ) -> Iterator[tuple[int, str, str]]:
     """(seq, entity id, operator or action) of every entry of one entity type up to ``size``."""
     third = LedgerEntry.action if column == "action" else LedgerEntry.operator
-    rows = session.execute(
+    # Through the connection, not the ORM session: a large ledger holds a million seat
+    # entries, which the session would buffer whole (hundreds of megabytes); the cursor streams.
+    rows = session.connection().execute(
         select(LedgerEntry.seq, LedgerEntry.entity_id, third).where(
             LedgerEntry.entity_type == entity_type, LedgerEntry.seq <= size
         )
