@@ -293,6 +293,37 @@ def test_operator_add_and_init_refuse_a_weak_password(
     assert not path.exists()
 
 
+def test_an_operator_changes_their_own_password_and_an_administrator_resets_another(
+    run: Invoke, team_db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SEATLEDGER_NEW_PASSWORD", "violet-harbour-quietly-47")
+    assert run("operator", "add", "bob", "--role", "viewer", "--db", team_db).code == 0
+    # Bob, a viewer, changes his own password; the policy applies; the old one stops working.
+    _signed_in(monkeypatch, "bob", "violet-harbour-quietly-47")
+    monkeypatch.setenv("SEATLEDGER_NEW_PASSWORD", "short")
+    result = run("operator", "password", "--db", team_db)
+    assert result.code == 2
+    assert "needs at least 12" in result.err
+    monkeypatch.setenv("SEATLEDGER_NEW_PASSWORD", "copper-lantern-river-2031")
+    result = run("operator", "password", "--db", team_db)
+    assert result.code == 0, result.err
+    assert "Your password is changed" in result.out
+    assert run("licenses", "--db", team_db).code == 0  # reads need no password
+    assert run("operator", "password", "--db", team_db).code != 0  # the old one is refused
+    # A viewer may not reset someone else's; the administrator may.
+    _signed_in(monkeypatch, "bob", "copper-lantern-river-2031")
+    result = run("operator", "password", "--for", "admin", "--db", team_db)
+    assert result.code != 0
+    assert "password" in result.err
+    _signed_in(monkeypatch)
+    monkeypatch.setenv("SEATLEDGER_NEW_PASSWORD", "amber-meadow-signal-8842")
+    result = run("operator", "password", "--for", "bob", "--db", team_db)
+    assert result.code == 0, result.err
+    assert "bob's password is changed" in result.out
+    result = run("operator", "password", "--for", "nobody", "--db", team_db)
+    assert "No operator is named 'nobody'" in result.err
+
+
 def test_a_password_from_before_the_policy_signs_in_with_a_note(
     run: Invoke, team_db: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:

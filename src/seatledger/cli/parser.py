@@ -147,6 +147,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--role", choices=("administrator", "license_manager", "auditor", "viewer"), required=True
     )
     op_add.add_argument("--full-name", default="")
+    op_password = op_sub.add_parser(
+        "password",
+        help="change your own password (or, as an administrator, reset another's with --for); "
+        "the new one from SEATLEDGER_NEW_PASSWORD or asked twice",
+    )
+    _auth_args(op_password)
+    op_password.add_argument("--for", dest="target", default="", metavar="NAME")
 
     vendor = sub.add_parser("vendor", help="add a vendor")
     vendor.add_argument("action", choices=("add",))
