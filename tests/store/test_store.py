@@ -391,3 +391,41 @@ def test_a_lock_held_by_another_seatledger_names_it(seatledger_file: Path, tmp_p
     message = str(info.value)
     assert f"locked by another SeatLedger (process {process.pid}: " in message
     assert "seatledger_import.py" in message
+
+
+def test_upgrade_to_0018_opens_one_membership_per_person_from_their_team(db_url: str) -> None:
+    _alembic(db_url, "0017")
+    engine = create_engine(db_url)
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO team (id, name, cost_centre) VALUES (1, 'Finance', '')"))
+        conn.execute(text("INSERT INTO team (id, name, cost_centre) VALUES (2, 'Sales', '')"))
+        people = [
+            (1, "E1", 1, "2024-03-01"),  # HR gave the first day: the team holds from it
+            (2, "E2", 2, None),  # no first day: the team holds from always
+            (3, "E3", None, "2025-01-01"),  # no team: no membership
+        ]
+        for person_id, employee_id, team_id, joined in people:
+            conn.execute(
+                text(
+                    "INSERT INTO person (id, employee_id, name, email, team_id, status, "
+                    "date_joined) VALUES (:id, :e, :e, '', :team, 'active', :joined)"
+                ),
+                {"id": person_id, "e": employee_id, "team": team_id, "joined": joined},
+            )
+    engine.dispose()
+    _alembic(db_url, "0018")
+    engine = create_engine(db_url)
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(
+                text(
+                    "SELECT person_id, team_id, valid_from, valid_to FROM person_team "
+                    "ORDER BY person_id"
+                )
+            ).all()
+    finally:
+        engine.dispose()
+    assert [(p, t, None if f is None else str(f), u) for p, t, f, u in rows] == [
+        (1, 1, "2024-03-01", None),
+        (2, 2, None, None),
+    ]

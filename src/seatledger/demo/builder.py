@@ -1251,6 +1251,12 @@ class _Builder:
                 for n, p in enumerate(plan.people)
             ],
         )
+        # Nobody in the demo changes team: one membership each, held since always.
+        out.insert(
+            "person_team",
+            "id, person_id, team_id, valid_from, valid_to",
+            [(n + 1, n + 1, p.team_id, None, None) for n, p in enumerate(plan.people)],
+        )
         self.progress(len(plan.people), len(plan.people) + len(plan.devices))
         out.insert(
             "device",
@@ -1270,7 +1276,16 @@ class _Builder:
             ],
         )
         out.advance_sequences(
-            ("operator", "team", "vendor", "product", "entitlement", "person", "device")
+            (
+                "operator",
+                "team",
+                "vendor",
+                "product",
+                "entitlement",
+                "person",
+                "person_team",
+                "device",
+            )
         )
 
     def _entitlement_row(self, lic: _Entitlement) -> tuple[Any, ...]:

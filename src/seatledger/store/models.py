@@ -147,6 +147,29 @@ class Person(Base):
     team: Mapped[Team | None] = relationship()
 
 
+class PersonTeam(Base):
+    """The team a person belonged to from ``valid_from`` until the day before ``valid_to``.
+
+    A person's memberships do not overlap; the one with no ``valid_to`` is their current team
+    (``person.team_id``).  A NULL ``valid_from`` means "since before anything was recorded".
+    By-team figures for a day use the membership valid on it, not today's team.
+    """
+
+    __tablename__ = "person_team"
+    __table_args__ = (
+        CheckConstraint(
+            "valid_to IS NULL OR valid_from IS NULL OR valid_from < valid_to", name="valid_range"
+        ),
+        Index("ix_person_team_person", "person_id", "valid_from"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"))
+    team_id: Mapped[int] = mapped_column(ForeignKey("team.id", ondelete="CASCADE"), index=True)
+    valid_from: Mapped[dt.date | None] = mapped_column(Date)  # None: always
+    valid_to: Mapped[dt.date | None] = mapped_column(Date)  # None: still
+
+
 class Device(Base):
     """A computer seats can be assigned to."""
 
