@@ -323,7 +323,7 @@ def test_people_import_inserts_and_the_same_file_changes_nothing(
     assert (preview.rows, preview.records) == (3, 3)
     assert preview.sample[0] == (
         2,
-        ["E1", "Ann Lee", "ann@example.com", "Finance", "False", "", ""],
+        ["E1", "Ann Lee", "ann@example.com", "Finance", "False", "", "", ""],
     )
     assert preview.already_imported is None
 
@@ -375,6 +375,49 @@ def test_changed_people_file_updates(admin: Services, tmp_path: Path) -> None:
         dt.date(2026, 2, 28),
     )
     assert people(admin.db)["E4"][2] == "active"
+
+
+def memberships(db: Database) -> list[tuple[str, str, str | None, str | None]]:
+    """(employee id, team, first day, end day) of every membership, by person and first day."""
+    with db.engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT p.employee_id, t.name, m.valid_from, m.valid_to FROM person_team m "
+                "JOIN person p ON p.id = m.person_id JOIN team t ON t.id = m.team_id"
+            )
+        ).all()
+    found = [
+        (e, t, None if f is None else str(f), None if u is None else str(u)) for e, t, f, u in rows
+    ]
+    return sorted(found, key=lambda r: (r[0], r[2] or ""))
+
+
+def test_a_team_change_holds_from_the_files_effective_date(admin: Services, tmp_path: Path) -> None:
+    admin.ctx.clock = lambda: dt.datetime(2026, 2, 10, 9, tzinfo=dt.UTC)
+    commit(admin, write(tmp_path, "hr1.csv", HR), Kind.PEOPLE)
+    assert memberships(admin.db) == [
+        ("E1", "Finance", None, None),
+        ("E2", "Sales", None, None),
+        ("E3", "Sales", None, None),
+    ]
+    moved = (
+        "Employee ID,Full Name,Email Address,Department,Effective Date\n"
+        "E1,Ann Lee,ann@example.com,Sales,2026-01-15\n"  # moved before this export
+        "E2,Bob Stone,bob@example.com,Sales,2026-01-20\n"  # the same team: no move
+    )
+    result = commit(admin, write(tmp_path, "hr2.csv", moved), Kind.PEOPLE)
+    assert counts(result) == (2, 0, 1, 1, 0)
+    after = memberships(admin.db)
+    assert after[:2] == [("E1", "Finance", None, "2026-01-15"), ("E1", "Sales", "2026-01-15", None)]
+    assert after[2:] == [("E2", "Sales", None, None), ("E3", "Sales", None, None)]
+
+    # A file without an effective date: the move holds from the day of the import.
+    undated = "Employee ID,Full Name,Department\nE2,Bob Stone,Marketing\n"
+    commit(admin, write(tmp_path, "hr3.csv", undated), Kind.PEOPLE)
+    assert [m for m in memberships(admin.db) if m[0] == "E2"] == [
+        ("E2", "Sales", None, "2026-02-10"),
+        ("E2", "Marketing", "2026-02-10", None),
+    ]
 
 
 def test_full_export_flags_active_people_missing_from_it(admin: Services, tmp_path: Path) -> None:
@@ -553,7 +596,7 @@ def test_a_later_unambiguous_date_settles_the_earlier_ones(admin: Services, tmp_
     assert preview.ok, preview.problems
     assert preview.date_order is DateOrder.DAY_FIRST
     assert preview.date_note == "Dates read day first (31/12/2026), as line 3: 25/03/2026 shows."
-    assert preview.sample[0][1][-2] == "2026-04-03"  # date left (then date joined)
+    assert preview.sample[0][1][-3] == "2026-04-03"  # date left (then joined, team since)
     commit(admin, path, Kind.PEOPLE)
     assert [v[4] for v in people(admin.db).values()] == [
         dt.date(2026, 4, 3),

@@ -59,6 +59,7 @@ class PersonRecord:
     left: bool | None  # None: the file does not say
     date_left: dt.date | None
     date_joined: dt.date | None = None  # the first day, where the file gives it
+    team_since: dt.date | None = None  # the day the team began, where the file gives it
 
 
 @dataclass(frozen=True, slots=True)
@@ -463,6 +464,7 @@ class RowReader:
             left = None
         _, date_left = self._date(cells, "date_left", line)
         _, date_joined = self._date(cells, "date_joined", line)
+        _, team_since = self._date(cells, "team_since", line)
         if date_left is not None and date_joined is not None and date_left < date_joined:
             self._bad(
                 line, "date_left", date_left.isoformat(), "is before the day the person joined"
@@ -471,7 +473,9 @@ class RowReader:
             return None
         if left is None and date_left is not None:
             left = date_left <= dt.datetime.now(dt.UTC).date()
-        record = PersonRecord(line, employee_id, name, email, team, left, date_left, date_joined)
+        record = PersonRecord(
+            line, employee_id, name, email, team, left, date_left, date_joined, team_since
+        )
         return None if self._duplicate(employee_id, line, record, "Employee ID") else record
 
     def _not_a_person(self, cells: list[str], account: str) -> bool:

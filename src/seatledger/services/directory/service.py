@@ -16,7 +16,9 @@ from seatledger.errors import NotFoundError, ValidationError
 from seatledger.services import lookups
 from seatledger.services.core import snapshots
 from seatledger.services.core.context import Context
+from seatledger.services.directory import memberships
 from seatledger.services.lookups import NamedItem
+from seatledger.store.bulk import Bulk
 from seatledger.store.models import Device, Person, Team
 
 EDIT = "edit people and devices"
@@ -81,13 +83,27 @@ class DirectoryService:
         with self._ctx.change(Permission.EDIT_DIRECTORY, "person.create", "person", EDIT) as change:
             person = Person(status="active")
             self._apply_person(change.session, person, data)
-            return change.stored(person, snapshots.person)
+            person_id = change.stored(person, snapshots.person)
+            # New to the directory: nothing says which team they were in before.
+            memberships.record(
+                Bulk(change.session.connection()),
+                [memberships.Move(person_id, person.team_id, None)],
+            )
+            return person_id
 
     def update_person(self, person_id: int, data: PersonInput, reason: str = "") -> None:
-        """Edit a person's details."""
+        """Edit a person's details; a new team holds from today (by the session's clock)."""
+        today = self._ctx.clock().astimezone(dt.UTC).date()
 
         def apply(session: Session, person: Person) -> None:
+            team_before = person.team_id
             self._apply_person(session, person, data, own_id=person.id)
+            if person.team_id != team_before:
+                session.flush()
+                memberships.record(
+                    Bulk(session.connection()),
+                    [memberships.Move(person.id, person.team_id, today)],
+                )
 
         self._update(Person, person_id, snapshots.person, apply, reason)
 

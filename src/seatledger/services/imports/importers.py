@@ -39,6 +39,7 @@ from seatledger.ingest.records import (
 )
 from seatledger.ingest.tabular import Problem
 from seatledger.services.core import snapshots
+from seatledger.services.directory import memberships
 from seatledger.services.imports.options import ImportOptions
 from seatledger.services.imports.rules import load_normalizer
 from seatledger.store.bulk import Bulk
@@ -99,6 +100,7 @@ def apply(  # noqa: PLR0917 (the parts of one commit, passed straight through)
             full=options.full_export,
             dates="date_left" in given,
             joined="date_joined" in given,
+            today=now.astimezone(dt.UTC).date(),
         )
     if kind is Kind.DEVICES:
         return _devices(bulk, records)
@@ -137,7 +139,9 @@ def _people(
     full: bool,
     dates: bool,
     joined: bool = False,
+    today: dt.date,
 ) -> Applied:
+    """Upsert HR records; a team change holds from the file's effective date, else ``today``."""
     done = Applied()
     teams = _lower_map(bulk.execute("SELECT id, name FROM team"))
     next_team = bulk.max_id("team")
@@ -155,6 +159,7 @@ def _people(
     updates: list[tuple[Any, ...]] = []
     seen: list[tuple[int, int]] = []
     new_teams: list[tuple[Any, ...]] = []
+    moves: list[memberships.Move] = []
     for record in records:
         assert isinstance(record, PersonRecord)
         done.rows += 1
@@ -184,6 +189,9 @@ def _people(
             )
             done.inserted += 1
             done.flagged += status == "left"
+            moves.append(
+                memberships.Move(next_id, team_id, record.team_since or record.date_joined)
+            )
             done.snapshot(
                 "person",
                 next_id,
@@ -220,6 +228,8 @@ def _people(
             or str(date_joined) != str(old_joined)
         ):
             updates.append((*new, date_left, date_joined, batch_id, person_id))
+            if new[2] != old_team:
+                moves.append(memberships.Move(person_id, new[2], record.team_since or today))
             done.snapshot(
                 "person",
                 person_id,
@@ -243,6 +253,7 @@ def _people(
     )
     bulk.many("UPDATE person SET seen_import_id = ? WHERE id = ?", seen)
     bulk.advance_sequences(["team", "person"])
+    memberships.record(bulk, moves)
     for team in new_teams:
         done.snapshot("team", team[0], snapshots.values(snapshots.TEAM, *team[1:]))
     if new_teams:
