@@ -54,6 +54,7 @@ class History:
     site: int
     finance: int
     sales: int
+    p1: int
 
 
 @pytest.fixture
@@ -81,6 +82,7 @@ def history(admin: Services) -> History:
         for n in (1, 2, 3)
     )
     p4 = admin.directory.add_person(PersonInput("S4", "Sal 4", team_id=h.sales))
+    h.p1 = p1
     laptop1 = admin.directory.add_device(DeviceInput("lap-1", owner_id=p1))
     laptop4 = admin.directory.add_device(DeviceInput("lap-4", owner_id=p4))
 
@@ -250,6 +252,57 @@ def test_team_costs(admin: Services, history: History) -> None:
         r.team: r.seats for r in UsageHistoryService(admin.ctx).team_costs(D(2026, 1, 21))
     }
     assert on_the_21st == {"Finance": 2, "Sales": 1}
+
+
+def test_a_move_between_teams_keeps_the_seats_held_before_it_with_the_old_team(
+    admin: Services, history: History
+) -> None:
+    """p1 moves from Finance to Sales on 01-18, holding license B's seat since 01-11."""
+    admin.ctx.clock = lambda: _at(18, 9)
+    admin.directory.update_person(
+        history.p1, PersonInput("F1", "Fin 1", team_id=history.sales), "transfer"
+    )
+    service = UsageHistoryService(admin.ctx)
+
+    finance = service.series(Scope(team_id=history.finance), START, END)
+    # Before: p1 (01-02 on A, then B) and p2 (A to 01-10); from the move only p3 (01-21..24).
+    assert finance.used.tolist() == _by_day({(2, 2): 1, (3, 10): 2, (11, 17): 1, (21, 24): 1})
+    sales = service.series(Scope(product_id=history.product, team_id=history.sales), START, END)
+    # p4 from 01-15, joined by p1's seat on the day of the move.
+    assert sales.used.tolist() == _by_day({(15, 17): 1, (18, 31): 2})
+
+    def seats(day: dt.date) -> dict[str, tuple[int, int, Decimal | None]]:
+        return {
+            r.team: (r.people, r.seats, r.cost)
+            for r in service.team_costs(day)
+            if r.team_id is not None
+        }
+
+    # The day before the move p1's seat on B (100 EUR) is Finance's; from the move, Sales'.
+    assert seats(D(2026, 1, 17)) == {
+        "Finance": (3, 1, Decimal("100.00")),
+        "Sales": (1, 1, Decimal("100.00")),
+    }
+    assert seats(D(2026, 1, 18)) == {
+        "Finance": (2, 0, Decimal(0)),
+        "Sales": (2, 2, Decimal("200.00")),
+    }
+    assert seats(D(2026, 1, 21)) == {
+        "Finance": (2, 1, Decimal("100.00")),
+        "Sales": (2, 2, Decimal("200.00")),
+    }
+
+
+def test_moving_back_on_the_same_day_leaves_no_day_with_the_other_team(
+    admin: Services, history: History
+) -> None:
+    admin.ctx.clock = lambda: _at(18, 9)
+    for team in (history.sales, history.finance):
+        admin.directory.update_person(history.p1, PersonInput("F1", "Fin 1", team_id=team))
+    finance = UsageHistoryService(admin.ctx).series(Scope(team_id=history.finance), START, END)
+    assert finance.used.tolist() == _by_day(
+        {(2, 2): 1, (3, 10): 2, (11, 20): 1, (21, 24): 2, (25, 31): 1}
+    )
 
 
 def test_find_scope_by_name(admin: Services, history: History) -> None:

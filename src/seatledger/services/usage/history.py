@@ -9,7 +9,9 @@ the +1/-1 events into daily levels (``np.add.at`` and ``cumsum``), so a five-yea
 million assignments costs one grouped scan.
 
 Days are UTC calendar days; a day's figure is the state at its end (an assignment started and
-released on the same day does not count).  Team scopes use each person's current team.
+released on the same day does not count).  Team scopes and the chargeback use the team each
+person belonged to on the day (``person_team``), so a move leaves the seats held before it with the
+old team.
 """
 
 from __future__ import annotations
@@ -63,6 +65,7 @@ from seatledger.store.models import (
     Installation,
     LedgerEntry,
     Person,
+    PersonTeam,
     Product,
     SeatAssignment,
     SoftwareTitle,
@@ -221,7 +224,11 @@ class UsageHistoryService:
         with self._ctx.read() as session:
             label, metrics = _describe(session, scope)
             group = None
-            seats = _seat_levels(session, [scope_filters(scope)], group, start, count)
+            seats = (
+                _team_seat_levels(session, scope, start, count)
+                if scope.team_id is not None
+                else _seat_levels(session, [scope_filters(scope)], group, start, count)
+            )
             installs = _install_levels(session, scope, group, start, count)
             peaks = _peak_levels(session, scope, group, start, count)
             limits = (
@@ -303,7 +310,7 @@ class UsageHistoryService:
             measure = f"peaks of concurrent checkouts (the highest in each {PEAK_DAYS} days)"
         notes: list[str] = []
         if scope.team_id is not None:
-            notes.append("Seats held by the team's people (by their current team).")
+            notes.append("Seats held by the team's people on each day (by the team they were in).")
             if scope.has_entitlements:
                 notes.append("The limit is the whole organization's, not the team's.")
         if scope.entitlement_id is not None and (installs is not None or peaks is not None):
@@ -334,8 +341,10 @@ class UsageHistoryService:
         """Seats held by each team's people at the end of ``as_of`` (default today) and their
         cost (unit cost × units), one row per team and currency; people without a team last.
 
-        Device seats count for the team of the device's owner.  The database groups the open
-        seats by (team, license); costs are added up here from each license's unit cost.
+        A seat counts for the team its holder belonged to on that day, and a device seat for
+        the team of the device's owner on that day; the people counted are those in the team
+        then who had not left by then.  The database groups the open seats by (team, license);
+        costs are added up here from each license's unit cost.
         """
         day = as_of or self.today()
         moment = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), dt.UTC)
@@ -344,19 +353,22 @@ class UsageHistoryService:
             or_(SeatAssignment.ended_at.is_(None), SeatAssignment.ended_at >= moment),
         )
         units = func.sum(SeatAssignment.units)
+        team_then = PersonTeam.team_id
         with self._ctx.read() as session:
             by_person = session.execute(
-                select(Person.team_id, SeatAssignment.entitlement_id, units)
-                .join(Person, SeatAssignment.person_id == Person.id)
-                .where(held_then)
-                .group_by(Person.team_id, SeatAssignment.entitlement_id)
+                select(team_then, SeatAssignment.entitlement_id, units)
+                .select_from(SeatAssignment)
+                .outerjoin(PersonTeam, member_on(day, SeatAssignment.person_id))
+                .where(held_then, SeatAssignment.person_id.is_not(None))
+                .group_by(team_then, SeatAssignment.entitlement_id)
             ).all()
             by_device = session.execute(
-                select(Person.team_id, SeatAssignment.entitlement_id, units)
+                select(team_then, SeatAssignment.entitlement_id, units)
+                .select_from(SeatAssignment)
                 .join(Device, SeatAssignment.device_id == Device.id)
-                .outerjoin(Person, Device.owner_id == Person.id)
+                .outerjoin(PersonTeam, member_on(day, Device.owner_id))
                 .where(held_then)
-                .group_by(Person.team_id, SeatAssignment.entitlement_id)
+                .group_by(team_then, SeatAssignment.entitlement_id)
             ).all()
             prices = {
                 r[0]: (r[1], r[2])
@@ -368,11 +380,19 @@ class UsageHistoryService:
                 r[0]: (r[1], r[2])
                 for r in session.execute(select(Team.id, Team.name, Team.cost_centre))
             }
-            people = dict(
+            people: dict[int | None, int] = dict(
                 session.execute(
-                    select(Person.team_id, func.count())
-                    .where(Person.status != "left")
-                    .group_by(Person.team_id)
+                    select(team_then, func.count())
+                    .select_from(Person)
+                    .outerjoin(PersonTeam, member_on(day, Person.id))
+                    .where(
+                        or_(
+                            Person.status != "left",
+                            and_(Person.date_left.is_not(None), Person.date_left > day),
+                        ),
+                        or_(Person.date_joined.is_(None), Person.date_joined <= day),
+                    )
+                    .group_by(team_then)
                 ).all()
             )
         totals: dict[tuple[int | None, str], list[Any]] = {}
@@ -529,13 +549,19 @@ def _entitlement_filters(scope: Scope) -> list[ColumnElement[bool]]:
 
 
 def scope_filters(scope: Scope) -> ColumnElement[bool]:
-    """Conditions selecting the scope's seat assignments (joined to Entitlement and Product)."""
+    """Conditions selecting the scope's seat assignments (joined to Entitlement and Product);
+    a team scope is not one of them: its seats depend on the day (see ``_team_seat_levels``)."""
     found = _entitlement_filters(scope)
-    if scope.team_id is not None:
-        found.append(
-            SeatAssignment.person_id.in_(select(Person.id).where(Person.team_id == scope.team_id))
-        )
     return and_(*found) if found else true()
+
+
+def member_on(day: dt.date, person: Any) -> ColumnElement[bool]:
+    """Join condition: the ``person_team`` row of ``person`` valid on ``day`` (at most one)."""
+    return and_(
+        PersonTeam.person_id == person,
+        or_(PersonTeam.valid_from.is_(None), PersonTeam.valid_from <= day),
+        or_(PersonTeam.valid_to.is_(None), PersonTeam.valid_to > day),
+    )
 
 
 def _epoch_day(session: Session, column: Any, *, stamp: bool) -> ColumnElement[int]:
@@ -607,6 +633,58 @@ def _seat_levels(
         .group_by(*by, started, ended)
     ).all()
     return _levels(_matrix(rows), _epoch(start), count)
+
+
+def _team_seat_levels(
+    session: Session, scope: Scope, start: dt.date, count: int
+) -> dict[int, Values]:
+    """Daily seats held by the people of ``scope.team_id`` while they were in it (key 0).
+
+    Each (seat, membership) pair counts on the days both hold: from the later of their first
+    days to the earlier of their ends.
+    """
+    assert scope.team_id is not None
+    started = _epoch_day(session, SeatAssignment.started_at, stamp=True)
+    ended = _epoch_day(session, SeatAssignment.ended_at, stamp=True)
+    since = _epoch_day(session, PersonTeam.valid_from, stamp=False)
+    until = _epoch_day(session, PersonTeam.valid_to, stamp=False)
+    rows = session.execute(
+        select(started, ended, since, until, func.sum(SeatAssignment.units))
+        .select_from(SeatAssignment)
+        .join(Entitlement, SeatAssignment.entitlement_id == Entitlement.id)
+        .join(Product, Entitlement.product_id == Product.id)
+        .join(
+            PersonTeam,
+            and_(
+                PersonTeam.person_id == SeatAssignment.person_id,
+                PersonTeam.team_id == scope.team_id,
+            ),
+        )
+        .where(*_entitlement_filters(scope))
+        .group_by(started, ended, since, until)
+    ).all()
+    if not rows:
+        return {}
+    # NULL is -1 (_matrix): an open start is then no later than any seat's, an open end is
+    # taken as the latest possible day.
+    first_seat, seat_end, first_member, member_end, amounts = np.array(
+        [[-1 if v is None else v for v in r] for r in rows], dtype=np.int64
+    ).T
+    never = np.iinfo(np.int64).max
+    ends = np.minimum(
+        np.where(seat_end < 0, never, seat_end), np.where(member_end < 0, never, member_end)
+    )
+    starts = np.maximum(first_seat, first_member)
+    held = ends > starts
+    events = np.column_stack(
+        [
+            np.zeros(int(held.sum()), dtype=np.int64),
+            starts[held],
+            np.where(ends[held] == never, -1, ends[held]),
+            amounts[held],
+        ]
+    )
+    return _levels(events, _epoch(start), count)
 
 
 def _install_query(session: Session, group: Any) -> Any:
