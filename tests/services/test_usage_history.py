@@ -267,9 +267,17 @@ def test_a_move_between_teams_keeps_the_seats_held_before_it_with_the_old_team(
     finance = service.series(Scope(team_id=history.finance), START, END)
     # Before: p1 (01-02 on A, then B) and p2 (A to 01-10); from the move only p3 (01-21..24).
     assert finance.used.tolist() == _by_day({(2, 2): 1, (3, 10): 2, (11, 17): 1, (21, 24): 1})
+    # p1's laptop (installed 01-05, removed 01-20) goes with its owner; p1's checkouts on the
+    # 12th and 13th stay Finance's.
+    assert finance.installs is not None
+    assert finance.installs.tolist() == _by_day({(5, 17): 1})
+    assert finance.peaks is not None
+    assert finance.peaks.tolist() == _by_day({(12, 12): 1, (13, 14): 1})
     sales = service.series(Scope(product_id=history.product, team_id=history.sales), START, END)
     # p4 from 01-15, joined by p1's seat on the day of the move.
     assert sales.used.tolist() == _by_day({(15, 17): 1, (18, 31): 2})
+    assert sales.installs is not None
+    assert sales.installs.tolist() == _by_day({(10, 17): 1, (18, 19): 2, (20, 31): 1})
 
     def seats(day: dt.date) -> dict[str, tuple[int, int, Decimal | None]]:
         return {

@@ -11,7 +11,8 @@ million assignments costs one grouped scan.
 Days are UTC calendar days; a day's figure is the state at its end (an assignment started and
 released on the same day does not count).  Team scopes and the chargeback use the team each
 person belonged to on the day (``person_team``), so a move leaves the seats held before it with the
-old team.
+old team: seats by their holder's team, installs by their device owner's, checkouts by their
+user's team on the day the checkout began.
 """
 
 from __future__ import annotations
@@ -310,7 +311,9 @@ class UsageHistoryService:
             measure = f"peaks of concurrent checkouts (the highest in each {PEAK_DAYS} days)"
         notes: list[str] = []
         if scope.team_id is not None:
-            notes.append("Seats held by the team's people on each day (by the team they were in).")
+            notes.append(
+                "Seats held by the team's people on each day (the team they were in then)."
+            )
             if scope.has_entitlements:
                 notes.append("The limit is the whole organization's, not the team's.")
         if scope.entitlement_id is not None and (installs is not None or peaks is not None):
@@ -663,20 +666,24 @@ def _team_seat_levels(
         .where(*_entitlement_filters(scope))
         .group_by(started, ended, since, until)
     ).all()
+    return _levels(_while_members(rows), _epoch(start), count)
+
+
+def _while_members(rows: Sequence[Any]) -> npt.NDArray[np.int64]:
+    """Rows of (first day, end day, membership's first day, its end day, amount), NULL for an
+    open bound, as ``_levels`` events (one group, key 0) over the days both hold."""
     if not rows:
-        return {}
-    # NULL is -1 (_matrix): an open start is then no later than any seat's, an open end is
-    # taken as the latest possible day.
-    first_seat, seat_end, first_member, member_end, amounts = np.array(
+        return np.zeros((0, 4), dtype=np.int64)
+    # NULL is -1: an open start is then no later than any other, an open end is taken as the
+    # latest possible day.
+    first, end, first_member, member_end, amounts = np.array(
         [[-1 if v is None else v for v in r] for r in rows], dtype=np.int64
     ).T
     never = np.iinfo(np.int64).max
-    ends = np.minimum(
-        np.where(seat_end < 0, never, seat_end), np.where(member_end < 0, never, member_end)
-    )
-    starts = np.maximum(first_seat, first_member)
+    ends = np.minimum(np.where(end < 0, never, end), np.where(member_end < 0, never, member_end))
+    starts = np.maximum(first, first_member)
     held = ends > starts
-    events = np.column_stack(
+    return np.column_stack(
         [
             np.zeros(int(held.sum()), dtype=np.int64),
             starts[held],
@@ -684,7 +691,6 @@ def _team_seat_levels(
             amounts[held],
         ]
     )
-    return _levels(events, _epoch(start), count)
 
 
 def _install_query(session: Session, group: Any) -> Any:
@@ -729,16 +735,27 @@ def _install_levels(
     if not _has_inventory(session):
         return None
     conditions = _product_conditions(session, scope)
-    query = _install_query(session, group).where(*conditions)
     if scope.team_id is not None:
-        query = query.where(
-            Installation.device_id.in_(
-                select(Device.id)
-                .join(Person, Device.owner_id == Person.id)
-                .where(Person.team_id == scope.team_id)
+        # Installs on the devices of the team's people, while their owner was in the team.
+        first = _epoch_day(session, Installation.first_seen, stamp=False)
+        removed = _epoch_day(session, Installation.removed_on, stamp=False)
+        since = _epoch_day(session, PersonTeam.valid_from, stamp=False)
+        until = _epoch_day(session, PersonTeam.valid_to, stamp=False)
+        rows = session.execute(
+            select(first, removed, since, until, func.count())
+            .select_from(Installation)
+            .join(SoftwareTitle, Installation.title_id == SoftwareTitle.id)
+            .join(Product, SoftwareTitle.product_id == Product.id)
+            .join(Device, Installation.device_id == Device.id)
+            .join(
+                PersonTeam,
+                and_(PersonTeam.person_id == Device.owner_id, PersonTeam.team_id == scope.team_id),
             )
-        )
-    rows = session.execute(query).all()
+            .where(*conditions)
+            .group_by(first, removed, since, until)
+        ).all()
+        return _levels(_while_members(rows), _epoch(start), count)
+    rows = session.execute(_install_query(session, group).where(*conditions)).all()
     return _levels(_matrix(rows), _epoch(start), count)
 
 
@@ -811,8 +828,19 @@ def _peak_levels(
         return None
     conditions = _product_conditions(session, scope)
     if scope.team_id is not None:
+        # A checkout counts for the team its user was in on the day it began.
+        out_day = _epoch_day(session, UsageSession.checkout, stamp=True)
+        since = _epoch_day(session, PersonTeam.valid_from, stamp=False)
+        until = _epoch_day(session, PersonTeam.valid_to, stamp=False)
         conditions.append(
-            UsageSession.person_id.in_(select(Person.id).where(Person.team_id == scope.team_id))
+            select(PersonTeam.id)
+            .where(
+                PersonTeam.person_id == UsageSession.person_id,
+                PersonTeam.team_id == scope.team_id,
+                or_(PersonTeam.valid_from.is_(None), since <= out_day),
+                or_(PersonTeam.valid_to.is_(None), until > out_day),
+            )
+            .exists()
         )
     end = start + dt.timedelta(days=count - 1)
     return _peaks(_session_rows(session, group, conditions, (start, end)), start, count)
