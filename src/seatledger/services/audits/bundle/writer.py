@@ -365,7 +365,10 @@ def _resolve(session: Session, report: ReportInput) -> _Scope:
         pids = tuple(sorted(products.values()))
     teams: tuple[int, ...] = ()
     if scope.teams:
-        found = dict(session.execute(select(Team.name, Team.id).where(Team.name.in_(scope.teams))))
+        # .all(): a Result has keys(), so dict() would take it for a mapping and fail.
+        found = dict(
+            session.execute(select(Team.name, Team.id).where(Team.name.in_(scope.teams))).all()
+        )
         unknown = sorted(set(scope.teams) - set(found))
         if unknown:
             raise NotFoundError(f"No team is named {', '.join(unknown)}.")
