@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import csv
 import dataclasses
 import datetime as dt
 import hashlib
@@ -45,6 +46,7 @@ from seatledger.services.audits.bundle import verify_bundle as vb
 from seatledger.services.audits.bundle.verify import verify
 from seatledger.services.audits.bundle.writer import report_document
 from seatledger.services.audits.signing import TEST_KDF, SigningIdentity, SigningService
+from seatledger.services.directory.service import PersonInput
 from seatledger.services.ledger import verify as ledger
 from seatledger.services.operators.session import Services
 from seatledger.services.position.engine import PositionService
@@ -108,6 +110,43 @@ def _with_seats(admin: Services, org: Any) -> None:
     admin.seats.assign(org.acrobat, people=org.people[:2])
     admin.seats.assign(org.sql_server, devices=org.devices[:1])
     admin.directory.mark_left(org.people[1], dt.date.today() - dt.timedelta(days=3))
+
+
+def test_a_team_scope_lists_the_seats_of_those_in_the_team_on_the_reports_day(
+    admin: Services, org: Any, identity: SigningIdentity, tmp_path: Path
+) -> None:
+    """Person 1 holds an Acrobat seat from 10 days ago and moves to Sales 5 days ago."""
+    today = dt.date.today()
+
+    def days_ago(days: int) -> dt.datetime:
+        return dt.datetime.combine(today - dt.timedelta(days=days), dt.time(9), dt.UTC)
+
+    admin.directory.add_team("Sales")
+    admin.ctx.clock = lambda: days_ago(10)
+    admin.seats.assign(org.acrobat, people=org.people[:2])
+    admin.ctx.clock = lambda: days_ago(5)
+    sales = next(t.id for t in admin.directory.teams() if t.name == "Sales")
+    admin.directory.update_person(
+        org.people[0], PersonInput("E001", "Person 1", "p1@example.com", sales)
+    )
+
+    def seats(as_of: dt.date, team: str) -> list[tuple[str, str]]:
+        report = dataclasses.replace(
+            _report(admin, pseudonymize=False),
+            scope=Scope("Contoso Software", teams=(team,)),
+            as_of=as_of,
+        )
+        out = tmp_path / f"{team}-{as_of}"
+        out.mkdir()
+        result = write_bundle(admin.ctx, report, identity, out)
+        text_ = (result.folder / "seat-assignments.csv").read_text(encoding="utf-8-sig")
+        return sorted((r["Holder name"], r["Team"]) for r in csv.DictReader(text_.splitlines()))
+
+    week_ago = today - dt.timedelta(days=7)
+    assert seats(week_ago, "Finance") == [("Person 1", "Finance"), ("Person 2", "Finance")]
+    assert seats(week_ago, "Sales") == []
+    assert seats(today, "Finance") == [("Person 2", "Finance")]
+    assert seats(today, "Sales") == [("Person 1", "Sales")]
 
 
 @pytest.fixture

@@ -10,7 +10,10 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
+from sqlalchemy import ColumnElement, and_, or_
+
 from seatledger.store.bulk import Bulk
+from seatledger.store.models import PersonTeam
 
 # Above this many moves, one scan of the open memberships is cheaper than a list of ids.
 _LISTED = 500
@@ -22,6 +25,18 @@ class Move(NamedTuple):
     person_id: int
     team_id: int | None
     day: dt.date | None
+
+
+def held_on(day: dt.date, person: Any, membership: Any = PersonTeam) -> ColumnElement[bool]:
+    """Join condition: ``membership`` (``PersonTeam`` or an alias) is ``person``'s on ``day``.
+
+    Memberships do not overlap, so at most one row matches.
+    """
+    return and_(
+        membership.person_id == person,
+        or_(membership.valid_from.is_(None), membership.valid_from <= day),
+        or_(membership.valid_to.is_(None), membership.valid_to > day),
+    )
 
 
 def record(bulk: Bulk, moves: Sequence[Move]) -> None:

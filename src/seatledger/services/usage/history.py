@@ -58,6 +58,7 @@ from seatledger.lazy import LazyModule
 from seatledger.services import lookups
 from seatledger.services.core.context import Context
 from seatledger.services.core.selects import entitlement_titles, titled
+from seatledger.services.directory.memberships import held_on
 from seatledger.services.lookups import NamedItem
 from seatledger.services.usage.sessions import checked_in, out_during, sampling_interval
 from seatledger.store.models import (
@@ -361,7 +362,7 @@ class UsageHistoryService:
             by_person = session.execute(
                 select(team_then, SeatAssignment.entitlement_id, units)
                 .select_from(SeatAssignment)
-                .outerjoin(PersonTeam, member_on(day, SeatAssignment.person_id))
+                .outerjoin(PersonTeam, held_on(day, SeatAssignment.person_id))
                 .where(held_then, SeatAssignment.person_id.is_not(None))
                 .group_by(team_then, SeatAssignment.entitlement_id)
             ).all()
@@ -369,7 +370,7 @@ class UsageHistoryService:
                 select(team_then, SeatAssignment.entitlement_id, units)
                 .select_from(SeatAssignment)
                 .join(Device, SeatAssignment.device_id == Device.id)
-                .outerjoin(PersonTeam, member_on(day, Device.owner_id))
+                .outerjoin(PersonTeam, held_on(day, Device.owner_id))
                 .where(held_then)
                 .group_by(team_then, SeatAssignment.entitlement_id)
             ).all()
@@ -387,7 +388,7 @@ class UsageHistoryService:
                 session.execute(
                     select(team_then, func.count())
                     .select_from(Person)
-                    .outerjoin(PersonTeam, member_on(day, Person.id))
+                    .outerjoin(PersonTeam, held_on(day, Person.id))
                     .where(
                         or_(
                             Person.status != "left",
@@ -556,15 +557,6 @@ def scope_filters(scope: Scope) -> ColumnElement[bool]:
     a team scope is not one of them: its seats depend on the day (see ``_team_seat_levels``)."""
     found = _entitlement_filters(scope)
     return and_(*found) if found else true()
-
-
-def member_on(day: dt.date, person: Any) -> ColumnElement[bool]:
-    """Join condition: the ``person_team`` row of ``person`` valid on ``day`` (at most one)."""
-    return and_(
-        PersonTeam.person_id == person,
-        or_(PersonTeam.valid_from.is_(None), PersonTeam.valid_from <= day),
-        or_(PersonTeam.valid_to.is_(None), PersonTeam.valid_to > day),
-    )
 
 
 def _epoch_day(session: Session, column: Any, *, stamp: bool) -> ColumnElement[int]:

@@ -41,6 +41,7 @@ from seatledger.services.audits.bundle.disclosure import plan
 from seatledger.services.audits.bundle.ledger_file import Job, Message, Producer
 from seatledger.services.audits.bundle.model import BundleResult, Checkpoint, ReportInput
 from seatledger.services.core.context import Context
+from seatledger.services.directory.memberships import held_on
 from seatledger.services.position.engine import end_of, installed
 from seatledger.services.position.export import finding_json, row_json, safe_text
 from seatledger.store import ledger_store
@@ -49,6 +50,7 @@ from seatledger.store.models import (
     Entitlement,
     Installation,
     Person,
+    PersonTeam,
     Product,
     SeatAssignment,
     SoftwareTitle,
@@ -754,6 +756,7 @@ def _write_deployments(
     session: Session, out: _Output, scope: _Scope, report: ReportInput, names: Pseudonyms
 ) -> int:
     owner = aliased(Person)
+    owner_team = aliased(PersonTeam)
     with out.file(DEPLOYMENTS_CSV) as write:
         table = _Csv(write, DEPLOYMENT_HEADERS)
         for pids in _chunks(scope.product_ids, 500):
@@ -779,8 +782,10 @@ def _write_deployments(
                 .where(SoftwareTitle.product_id.in_(pids), installed(report.as_of))
                 .order_by(Product.name, Device.hostname, SoftwareTitle.title)
             )
-            if scope.team_ids:
-                query = query.where(owner.team_id.in_(scope.team_ids))
+            if scope.team_ids:  # the owner's team on the report's day
+                query = query.join(
+                    owner_team, held_on(report.as_of, Device.owner_id, owner_team)
+                ).where(owner_team.team_id.in_(scope.team_ids))
             name = names.name
             rows = session.execute(query.execution_options(yield_per=_ROWS))
             for (
@@ -819,7 +824,8 @@ def _write_seats(
     session: Session, out: _Output, scope: _Scope, report: ReportInput, names: Pseudonyms
 ) -> int:
     moment = end_of(report.as_of)
-    owner = aliased(Person)
+    # The holder's team, and a device's owner's, on the report's day.
+    held, owned = aliased(PersonTeam), aliased(PersonTeam)
     with out.file(SEATS_CSV) as write:
         table = _Csv(write, SEAT_HEADERS)
         for pids in _chunks(scope.product_ids, 500):
@@ -843,8 +849,8 @@ def _write_seats(
                 .join(Product, Product.id == Entitlement.product_id)
                 .outerjoin(Person, Person.id == SeatAssignment.person_id)
                 .outerjoin(Device, Device.id == SeatAssignment.device_id)
-                .outerjoin(owner, owner.id == Device.owner_id)
-                .outerjoin(Team, Team.id == Person.team_id)
+                .outerjoin(held, held_on(report.as_of, SeatAssignment.person_id, held))
+                .outerjoin(Team, Team.id == held.team_id)
                 .where(
                     Entitlement.product_id.in_(pids),
                     SeatAssignment.started_at < moment,
@@ -853,10 +859,10 @@ def _write_seats(
                 .order_by(Product.name, SeatAssignment.id)
             )
             if scope.team_ids:
-                query = query.where(
+                query = query.outerjoin(owned, held_on(report.as_of, Device.owner_id, owned)).where(
                     or_(
-                        Person.team_id.in_(scope.team_ids),
-                        and_(Device.id.is_not(None), owner.team_id.in_(scope.team_ids)),
+                        held.team_id.in_(scope.team_ids),
+                        and_(Device.id.is_not(None), owned.team_id.in_(scope.team_ids)),
                     )
                 )
             name = names.name
