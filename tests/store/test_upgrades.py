@@ -249,12 +249,15 @@ def test_every_older_database_upgrades_with_its_figures_intact(
 def _check_upgrade(db: Database, entry: dict[str, Any], actor: Actor) -> None:
     """Upgrade as ``actor``: rows kept, the old chain intact, the upgrade recorded."""
     stored, size = entry["alembic_revision"], entry["ledger"]["size"]
+    with db.read() as session:
+        in_a_team = session.scalar(text("SELECT COUNT(*) FROM person WHERE team_id IS NOT NULL"))
     report = upgrade_database(db, actor)
     assert db.current_revision() == HEAD_REVISION
     # Every row kept: the upgrade adds tables and its own ledger entry, nothing else.  A ledger
-    # older than its Merkle tree gets one: a root for each complete block of 32 entries.
+    # older than its Merkle tree gets one: a root for each complete block of 32 entries; people
+    # older than their team history get their current team as one open membership each.
     counts = entry["row_counts"]
-    derived = {"ledger_block": (size + 1) // BLOCK}
+    derived = {"ledger_block": (size + 1) // BLOCK, "person_team": in_a_team}
     for table, (before, after) in report.rows.items():
         assert before == counts.get(table), table
         assert after == derived.get(table, counts.get(table) or 0), table
