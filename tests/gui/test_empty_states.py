@@ -18,6 +18,7 @@ from seatledger.services.operators.session import Services
 from seatledger.ui.dialogs.import_wizard import ImportWizard
 from seatledger.ui.main_window import (
     ACTIVITY,
+    ALERTS,
     AUDITS,
     DASHBOARD,
     DEVICES,
@@ -28,6 +29,7 @@ from seatledger.ui.main_window import (
     MainWindow,
 )
 from seatledger.ui.pages import Page
+from seatledger.ui.pages.alerts import AlertsPage
 
 pytestmark = [pytest.mark.gui, pytest.mark.qt_log_ignore("propagateSizeHints")]
 
@@ -165,3 +167,20 @@ def test_a_viewer_is_told_who_adds_data(
     qtbot.waitUntil(lambda: dashboard.showing_empty)
     assert dashboard.empty_state is not None
     assert "A license manager or an administrator adds them." in (dashboard.empty_state.text.text())
+
+
+def test_the_alerts_page_says_what_raises_an_alert_until_one_is_raised(
+    window: MainWindow, qtbot: QtBot, admin: Services, org: Any
+) -> None:
+    alerts = _show(window, qtbot, ALERTS)
+    qtbot.waitUntil(lambda: alerts.showing_empty)
+    assert alerts.empty_state is not None
+    assert alerts.empty_state.title.text() == "No open alerts"
+    assert "over the limit" in alerts.empty_state.text.text()
+    assert _buttons(alerts) == {"Show all alerts": True, "Alert settings…": True}
+    # Over the limit: the alert replaces the empty state.
+    admin.seats.assign(org.acrobat, people=org.people[:4], over_commit=True, reason="launch")
+    alerts.refresh()
+    qtbot.waitUntil(lambda: not alerts.showing_empty)
+    assert isinstance(alerts, AlertsPage)
+    assert alerts.model.rowCount() >= 1

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from seatledger.domain.alerts import Severity
+from seatledger.domain.alerts import Rule, Severity
 from seatledger.domain.roles import Permission
 from seatledger.errors import KnownError
 from seatledger.services.alerts.service import AlertRow
@@ -35,7 +35,7 @@ from seatledger.ui.list_model import ListColumn, ListTableModel
 from seatledger.ui.pages import Page
 from seatledger.ui.tasks import Task
 from seatledger.ui.theme import colors
-from seatledger.ui.widgets import accessible, list_table
+from seatledger.ui.widgets import EmptyState, accessible, list_table
 
 _SEVERITY_COLOR = {Severity.HIGH: "bad", Severity.MEDIUM: "warn", Severity.LOW: "neutral"}
 _DISPLAY = Qt.ItemDataRole.DisplayRole
@@ -158,10 +158,29 @@ class AlertsPage(Page):
         self.splitter.addWidget(lower)
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 1)
-        layout = QVBoxLayout(self)
+        layout = QVBoxLayout(self.body())
         layout.setContentsMargins(8, 8, 8, 8)
         layout.addLayout(bar)
         layout.addWidget(self.splitter, 1)
+        watched = "; ".join(rule.label.lower() for rule in Rule)
+        self.empty = EmptyState(
+            "No open alerts",
+            "SeatLedger raises an alert in the same transaction as the change that causes it, "
+            f"when one of its rules matches ({watched}), and keeps it here until someone "
+            "acknowledges it with a note. Acknowledged alerts stay listed under All alerts.",
+            self,
+        )
+        self.show_all_button = self.empty.add_action(
+            "Show &all alerts", lambda: self.show_filter.setCurrentIndex(1)
+        )
+        may_set = self.may(Permission.MANAGE_SETTINGS)
+        self.empty.add_action(
+            "Alert &settings…",
+            self.edit_settings,
+            enabled=may_set,
+            tip="" if may_set else "Administrators set the alert rules.",
+        )
+        self.set_empty_state(self.empty)
 
         self.show_filter.currentIndexChanged.connect(lambda _index: self.refresh())
         self.table.selectionModel().selectionChanged.connect(self._selected)
@@ -187,6 +206,10 @@ class AlertsPage(Page):
         open_count = sum(1 for a in rows if a.open)
         shown = "open" if not self.show_filter.currentData() else f"{open_count:,} open"
         self.count.setText(plural(len(rows), "alert") + ("" if shown == "open" else f" ({shown})"))
+        every = bool(self.show_filter.currentData())
+        self.empty.title.setText("No alerts yet" if every else "No open alerts")
+        self.show_all_button.setVisible(not every)
+        self.show_empty(not rows)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
