@@ -248,6 +248,9 @@ def test_each_kind_of_tampering_is_detected_and_named(
     code, output = _cli_verify(built, capsys)
     assert code == 0, output
     assert f"Ledger intact: {LEDGER_SIZE} entries, head {intact.head.hex()}" in output
+    with built.read() as session:
+        _size, _head, root = ledger_store.checkpoint(session)
+    assert f", Merkle root {root.hex()} (verified in" in output  # what a report would sign
 
     original = _snapshot(built)
     for kind, tamper in TAMPERS.items():

@@ -46,8 +46,12 @@ def cmd_ledger(args: argparse.Namespace) -> int:
         say(f"The {_entries(verdict.entries)} before it verify.")
         say("The rows were not compared with it: a broken ledger says nothing reliable of them.")
         return EXIT_FAILED
+    size, _head, root = services.ledger.checkpoint()
+    # The Merkle root is what a report for this ledger would sign (when nothing was appended
+    # since the check, it is the root of exactly the entries verified).
+    tree = f", Merkle root {root.hex()}" if size == verdict.entries else ""
     say(
-        f"Ledger intact: {_entries(verdict.entries)}, head {verdict.head.hex()} "
+        f"Ledger intact: {_entries(verdict.entries)}, head {verdict.head.hex()}{tree} "
         f"(verified in {seconds:.2f} s)."
     )
     started = dt.datetime.now()

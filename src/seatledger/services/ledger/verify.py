@@ -39,6 +39,11 @@ class LedgerService:
         """Check every link of the ledger; see :func:`verify`."""
         return verify(self._db, progress)
 
+    def checkpoint(self) -> tuple[int, bytes, bytes]:
+        """The recorded size, head hash and Merkle root (one read of the head)."""
+        with self._db.read() as session:
+            return ledger_store.checkpoint(session)
+
     def reveal(self, commitment: str, reason: str) -> Revealed:
         """Open one committed personal field; see :func:`.reveal.reveal`."""
         if self._ctx is None:
