@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 
 from seatledger.ingest.flexlm import Snapshot
 from seatledger.ingest.records import UsageRecord
-from seatledger.ingest.snapshot_text import Handles, given_time, text_lines
+from seatledger.ingest.snapshot_text import Handles, cut_line, given_time, text_lines
 from seatledger.ingest.tabular import FileFacts, ImportFileError, Problem
 from seatledger.text import agree, plural
 
@@ -124,14 +124,7 @@ def read_license_usage(
     for number, raw in enumerate(lines, start=1):
         line = raw.removeprefix("\ufeff")
         if not whole and number == len(lines):
-            problems.append(
-                Problem(
-                    number,
-                    "line",
-                    line.strip(),
-                    f"is cut off: the file ends in the middle of it; {_AGAIN} again",
-                )
-            )
+            problems.append(cut_line(number, line, f"{_AGAIN} again"))
             if table and licenses:
                 licenses[-1].damaged = True
             break

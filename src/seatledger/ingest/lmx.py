@@ -32,7 +32,7 @@ from xml.parsers import expat
 
 from seatledger.ingest.flexlm import Snapshot
 from seatledger.ingest.records import UsageRecord
-from seatledger.ingest.snapshot_text import Handles, given_time, text_lines
+from seatledger.ingest.snapshot_text import Handles, cut_line, given_time, text_lines
 from seatledger.ingest.tabular import FileFacts, ImportFileError, Problem
 from seatledger.text import agree, plural
 
@@ -190,14 +190,7 @@ def _text_blocks(
     checkout: _Checkout | None = None
     for number, line in enumerate(lines, start=1):
         if not whole and number == len(lines):
-            problems.append(
-                Problem(
-                    number,
-                    "line",
-                    line.strip(),
-                    f"is cut off: the file ends in the middle of it; {_AGAIN}",
-                )
-            )
+            problems.append(cut_line(number, line, _AGAIN))
             if block is not None:
                 block.damaged = True
             break

@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 
 from seatledger.ingest.flexlm import Snapshot
 from seatledger.ingest.records import UsageRecord
+from seatledger.ingest.snapshot_text import cut_line
 from seatledger.ingest.tabular import FileFacts, ImportFileError, Problem
 from seatledger.text import agree, plural
 
@@ -187,14 +188,7 @@ def read_rlmstat(
         if cut and number == last:
             if isv is not None and section in ("pools", "usage"):
                 isv.cut = True
-            problems.append(
-                Problem(
-                    number,
-                    "line",
-                    line.strip(),
-                    f"is cut off: the file ends in the middle of it; {_AGAIN}",
-                )
-            )
+            problems.append(cut_line(number, line, _AGAIN))
             break
         if match := _LICENSE_PATH.match(line):
             named = (match["host"], match["port"])

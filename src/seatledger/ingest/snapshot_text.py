@@ -31,6 +31,13 @@ def text_lines(facts: FileFacts) -> tuple[list[str], bool]:
     return lines, whole
 
 
+def cut_line(number: int, line: str, again: str) -> Problem:
+    """The problem of a last line the file ends in the middle of (``again``: what to save)."""
+    return Problem(
+        number, "line", line.strip(), f"is cut off: the file ends in the middle of it; {again}"
+    )
+
+
 class Handles:
     """Handles for checkouts a server lists without one: '' for the first of a key, then '#2', '#3'.
 
