@@ -25,12 +25,18 @@ STREAM_BATCH = 20_000
 
 def head(session: Session) -> tuple[int, bytes]:
     """The recorded ledger size and head hash (0 and the genesis hash when empty)."""
+    size, last, _edge = _recorded(session)
+    return size, last
+
+
+def _recorded(session: Session) -> tuple[int, bytes, bytes | None]:
+    """The head record in one read: size, head hash and the tree's stored right edge."""
     row = session.execute(
-        select(LedgerHead.size, LedgerHead.head).where(LedgerHead.id == 1)
+        select(LedgerHead.size, LedgerHead.head, LedgerHead.frontier).where(LedgerHead.id == 1)
     ).first()
     if row is None:
-        return 0, GENESIS_HASH
-    return int(row[0]), bytes(row[1])
+        return 0, GENESIS_HASH, None
+    return int(row[0]), bytes(row[1]), None if row[2] is None else bytes(row[2])
 
 
 def stored_hash(session: Session, seq: int) -> bytes | None:
@@ -46,11 +52,7 @@ def last_seq(session: Session) -> int:
 
 def append(session: Session, **new: Unpack[NewEntry]) -> int:
     """Append one entry inside the caller's (serialized) write transaction; return its seq."""
-    recorded = session.execute(
-        select(LedgerHead.size, LedgerHead.head, LedgerHead.frontier).where(LedgerHead.id == 1)
-    ).first()
-    size, prev = (0, GENESIS_HASH) if recorded is None else (int(recorded[0]), bytes(recorded[1]))
-    stored_edge = None if recorded is None or recorded[2] is None else bytes(recorded[2])
+    size, prev, stored_edge = _recorded(session)
     seq = size + 1
     key = commitment_key(session) if new["entity_type"] in PERSONAL_FIELDS else None
     body, openings = committed_body(seq=seq, key=key, **new)
@@ -142,8 +144,7 @@ def frontier(session: Session, size: int) -> Frontier:
     """The Merkle tree's right edge at the recorded ``size`` (read from the head)."""
     if size == 0:
         return Frontier()
-    stored = session.scalar(select(LedgerHead.frontier).where(LedgerHead.id == 1))
-    return _frontier(session, size, None if stored is None else bytes(stored))
+    return _frontier(session, size, _recorded(session)[2])
 
 
 def _frontier(session: Session, size: int, stored: bytes | None) -> Frontier:
@@ -172,8 +173,8 @@ def rebuild_frontier(conn: Connection, size: int) -> Frontier:
 
 def checkpoint(session: Session) -> tuple[int, bytes, bytes]:
     """The recorded size, head hash and Merkle root, read together."""
-    size, last = head(session)
-    return size, last, frontier(session, size).root()
+    size, last, stored_edge = _recorded(session)
+    return size, last, _frontier(session, size, stored_edge).root()
 
 
 def hash_batches(conn: Connection, after: int, upto: int) -> Iterator[list[bytes]]:

@@ -70,9 +70,7 @@ def plan(
     """The disclosure of a one-vendor bundle over ledger entries 1..size."""
     pids = sorted(set(product_ids))
     licenses = set(_ids(session, select(Entitlement.id).where(Entitlement.product_id.in_(pids))))
-    seats = _ids_in(session, SeatAssignment.id, SeatAssignment.entitlement_id, licenses)
-    holders = _ids_in(session, SeatAssignment.person_id, SeatAssignment.entitlement_id, licenses)
-    machines = _ids_in(session, SeatAssignment.device_id, SeatAssignment.entitlement_id, licenses)
+    seats, holders, machines = _seats_of(session, licenses)
     installs = (
         select(Installation.import_id)
         .join(SoftwareTitle, SoftwareTitle.id == Installation.title_id)
@@ -142,13 +140,23 @@ def _ids(session: Session, query: object) -> Iterator[int]:
             yield int(value)
 
 
-def _ids_in(session: Session, column: object, key: object, values: set[int]) -> set[int]:
-    found: set[int] = set()
-    ordered = sorted(values)
+def _seats_of(session: Session, licenses: set[int]) -> tuple[set[int], set[int], set[int]]:
+    """The seats of ``licenses`` and the people and devices holding them, in one read."""
+    seats: set[int] = set()
+    people: set[int] = set()
+    devices: set[int] = set()
+    ordered = sorted(licenses)
     for start in range(0, len(ordered), 5000):
-        chunk = ordered[start : start + 5000]
-        found.update(_ids(session, select(column).where(key.in_(chunk))))  # type: ignore[call-overload,attr-defined]
-    return found
+        query = select(SeatAssignment.id, SeatAssignment.person_id, SeatAssignment.device_id).where(
+            SeatAssignment.entitlement_id.in_(ordered[start : start + 5000])
+        )
+        for seat, person, device in session.connection().execute(query):
+            seats.add(int(seat))
+            if person is not None:
+                people.add(int(person))
+            if device is not None:
+                devices.add(int(device))
+    return seats, people, devices
 
 
 def _entries(
