@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,7 +15,9 @@ from conftest import last_entry
 from seatledger.domain.commitments import check_opening
 from seatledger.domain.roles import Role
 from seatledger.errors import NotFoundError, PermissionDenied, ValidationError
+from seatledger.ingest.formats import Kind
 from seatledger.services.directory.service import PersonInput
+from seatledger.services.imports.options import ImportOptions
 from seatledger.services.ledger import activity
 from seatledger.services.ledger import verify as ledger
 from seatledger.services.operators.session import Services
@@ -88,3 +91,24 @@ def test_an_auditor_opens_one_commitment_with_a_reason_and_it_is_recorded(
         auditor.ledger.reveal("abc", "why")
     with pytest.raises(NotFoundError, match="not in this ledger"):
         auditor.ledger.reveal("0" * 64, "why")
+
+
+def test_an_hr_import_records_the_rows_it_wrote_with_their_names_committed(
+    admin: Services, tmp_path: Path
+) -> None:
+    hr = tmp_path / "hr.csv"
+    hr.write_text(
+        "Employee ID,Full name,Email\nE900,Zoe Quartermain,zoe.q@example.com\n", encoding="utf-8"
+    )
+    admin.imports.commit(hr, ImportOptions(Kind.PEOPLE))
+    entry = last_entry(admin.db)
+    assert entry["action"] == "import.people"
+    stored = _stored_body(admin, entry["seq"])
+    for clear in (b"Quartermain", b"zoe.q@example.com", b"E900"):
+        assert clear not in stored
+    [(person_id, row)] = entry["after"]["written"]["person"].items()
+    assert row["name"]["commit"]
+    # The same commitment as the person's own entries would write, and opened on screen.
+    shown = activity.ledger_entry(admin.ctx, entry["seq"])["entry"]["what"]["after"]
+    assert shown["written"]["person"][person_id]["name"] == "Zoe Quartermain"
+    assert admin.ledger.verify_state().ok  # the replay compares the committed name

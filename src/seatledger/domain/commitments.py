@@ -10,7 +10,8 @@ written as ``{"commit": "<64 hex>"}``::
 
 The value and its salt stay in the organization's database (``ledger_commitment`` holds the
 values, the key is a local setting); the entry, its hash and its inclusion proof can be shown to
-anyone, who sees a pseudonym.  Opening one commitment (its value and salt) proves that value to
+anyone, who sees a pseudonym.  The rows an import records as written (``after["written"]``) are
+committed the same way, with the salt of the person or device they are.  Opening one commitment (its value and salt) proves that value to
 whoever holds the entry, and reveals nothing of any other field: every salt is a different HMAC.
 The same person's field keeps one salt, so the same value gives the same pseudonym in every
 entry, and a vendor can follow a person across entries without learning who it is.  Deleting a
@@ -91,6 +92,37 @@ def commit_fields(
         out[name] = {"commit": digest}
         openings.append(Opening(digest, entity_type, entity_id, name, value))
     return out, openings
+
+
+def commit_written(key: bytes, after: Any) -> tuple[Any, list[Opening]]:
+    """``after`` with the personal fields of the rows an import wrote committed.
+
+    An import's entry records each row it wrote under ``after["written"][table][row id]``; a
+    person's or device's row there is committed exactly as that entity's own entries are (the
+    same salt, so the same value gives the same commitment).
+    """
+    if not isinstance(after, dict) or not isinstance(after.get("written"), dict):
+        return after, []
+    written: dict[str, Any] = {}
+    openings: list[Opening] = []
+    for table, rows in after["written"].items():
+        if table not in PERSONAL_FIELDS or not isinstance(rows, dict):
+            written[table] = rows
+            continue
+        written[table] = {}
+        for row_id, snapshot in rows.items():
+            committed, hidden = commit_fields(key, table, str(row_id), snapshot)
+            written[table][row_id] = committed
+            openings.extend(hidden)
+    return {**after, "written": written}, openings
+
+
+def has_personal_fields(entity_type: str, after: Any) -> bool:
+    """Whether an entry of ``entity_type`` recording ``after`` may hold personal fields."""
+    if entity_type in PERSONAL_FIELDS:
+        return True
+    written = after.get("written") if isinstance(after, dict) else None
+    return isinstance(written, dict) and any(table in PERSONAL_FIELDS for table in written)
 
 
 def opened(value: Any, values: Mapping[str, Any]) -> Any:

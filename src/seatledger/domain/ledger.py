@@ -24,7 +24,12 @@ from enum import Enum
 from typing import Any, NamedTuple, TypedDict, Unpack
 
 from seatledger.domain.canonical import canonical_bytes
-from seatledger.domain.commitments import PERSONAL_FIELDS, Opening, commit_fields
+from seatledger.domain.commitments import (
+    Opening,
+    commit_fields,
+    commit_written,
+    has_personal_fields,
+)
 
 DOMAIN_TAG = b"seatledger/ledger/v1\x00"
 GENESIS_HASH = bytes(32)
@@ -108,10 +113,11 @@ def committed_body(
     Without a key (no personal field could be written) it is :func:`make_body`.
     """
     entity_type, entity_id = entry["entity_type"], entry["entity_id"]
-    if key is None or entity_type not in PERSONAL_FIELDS:
+    if key is None or not has_personal_fields(entity_type, entry["after"]):
         return make_body(seq=seq, **entry), []
     before, hidden_before = commit_fields(key, entity_type, entity_id, entry["before"])
     after, hidden_after = commit_fields(key, entity_type, entity_id, entry["after"])
+    after, hidden_written = commit_written(key, after)
     body = make_body(
         seq=seq,
         ts=entry["ts"],
@@ -124,7 +130,7 @@ def committed_body(
         before=before,
         after=after,
     )
-    return body, hidden_before + hidden_after
+    return body, hidden_before + hidden_after + hidden_written
 
 
 def _json_str(value: str) -> str:

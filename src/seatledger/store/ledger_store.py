@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from seatledger.domain.canonical import canonical_bytes
-from seatledger.domain.commitments import PERSONAL_FIELDS, Opening
+from seatledger.domain.commitments import Opening, has_personal_fields
 from seatledger.domain.ledger import GENESIS_HASH, NewEntry, StoredEntry, chain, committed_body
 from seatledger.domain.merkle import BLOCK, Frontier, StoredTree, leaf_hash
 from seatledger.errors import LedgerIntegrityError
@@ -54,7 +54,7 @@ def append(session: Session, **new: Unpack[NewEntry]) -> int:
     """Append one entry inside the caller's (serialized) write transaction; return its seq."""
     size, prev, stored_edge = _recorded(session)
     seq = size + 1
-    key = commitment_key(session) if new["entity_type"] in PERSONAL_FIELDS else None
+    key = commitment_key(session) if has_personal_fields(new["entity_type"], new["after"]) else None
     body, openings = committed_body(seq=seq, key=key, **new)
     keep_openings(session, openings)
     ts, operator, action = new["ts"], new["operator"], new["action"]
