@@ -11,8 +11,9 @@ written as ``{"commit": "<64 hex>"}``::
 The value and its salt stay in the organization's database (``ledger_commitment`` holds the
 values, the key is a local setting); the entry, its hash and its inclusion proof can be shown to
 anyone, who sees a pseudonym.  The rows an import records as written (``after["written"]``) are
-committed the same way, with the salt of the person or device they are.  Opening one commitment (its value and salt) proves that value to
-whoever holds the entry, and reveals nothing of any other field: every salt is a different HMAC.
+committed the same way, with the salt of the person or device they are.  Opening one commitment
+(its value and salt) proves that value to whoever holds the entry, and reveals nothing of any
+other field: every salt is a different HMAC.
 The same person's field keeps one salt, so the same value gives the same pseudonym in every
 entry, and a vendor can follow a person across entries without learning who it is.  Deleting a
 value from ``ledger_commitment`` erases it from the ledger's readable history while the chain
