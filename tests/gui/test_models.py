@@ -150,6 +150,33 @@ def test_activity_model_passes_the_model_tester(qtmodeltester: ModelTester, busy
     qtmodeltester.check(seats)
 
 
+def test_a_filtered_activity_list_reads_its_matches_a_page_at_a_time(
+    qtmodeltester: ModelTester, qtbot: QtBot, busy: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # An operator's entries may be most of a 10-million-entry ledger: a filter reads the newest
+    # page of matches and the next page when the view scrolls to the end, never all of them.
+    every = list(ActivityQuery(busy.ctx, ActivityFilter(operator="admin")).keys())
+    assert len(every) >= 7
+    monkeypatch.setattr(ActivityQuery, "page_size", 3)
+    model = _model(ActivityQuery(busy.ctx, ActivityFilter(operator="admin")), ActivityPresenter())
+    assert model.rowCount() == 3
+    assert not model.complete
+    assert [model.key_at(row) for row in range(3)] == every[:3]
+    qtmodeltester.check(model)
+    view = QTableView()
+    qtbot.addWidget(view)
+    view.setModel(model)
+    view.resize(800, 2000)  # tall enough for every row: the view fetches until it is full
+    _paint(view)
+    view.scrollToBottom()
+    while model.canFetchMore(model.index(-1, -1)):
+        model.fetchMore(model.index(-1, -1))
+    assert model.complete
+    assert [model.key_at(row) for row in range(model.rowCount())] == every  # no gap, no repeat
+    assert set(_texts(model, ActivityColumn.OPERATOR)) == {"admin"}
+    qtmodeltester.check(model)
+
+
 def test_model_tester_on_a_large_fake_query(qtmodeltester: ModelTester) -> None:
     model = _model(FakeQuery(1_000))
     qtmodeltester.check(model)

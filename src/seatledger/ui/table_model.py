@@ -16,7 +16,7 @@ from typing import Any, Protocol
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush
 
-from seatledger.services.core.tables import Row, TableQuery
+from seatledger.services.core.tables import KeyPage, Row, TableQuery
 
 # Enum lookups cost microseconds each in PySide6; data() runs for every painted cell.
 DISPLAY = Qt.ItemDataRole.DisplayRole
@@ -130,6 +130,7 @@ class KeyedTableModel(QAbstractTableModel):
         self._keys: Sequence[int] = ()
         self._cache: OrderedDict[int, Row] = OrderedDict()
         self._columns = tuple(query.columns)
+        self._fetching = False
         self.reload()
 
     # ------------------------------------------------------------------ query management
@@ -169,6 +170,39 @@ class KeyedTableModel(QAbstractTableModel):
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
         """Number of keys (0 under a valid parent: this is a flat table)."""
         return 0 if parent.isValid() else len(self._keys)
+
+    def canFetchMore(self, parent: QModelIndex | QPersistentModelIndex) -> bool:
+        """More keys follow those shown (a paged query the view has not scrolled through)."""
+        keys = self._keys
+        return (
+            not parent.isValid()
+            and isinstance(keys, KeyPage)
+            and not keys.complete
+            and not self._fetching
+        )
+
+    def fetchMore(self, parent: QModelIndex | QPersistentModelIndex) -> None:
+        """Append the next page of keys as rows (the view asks when it reaches the end)."""
+        keys = self._keys
+        if parent.isValid() or not isinstance(keys, KeyPage) or self._fetching:
+            return
+        page = keys.next_page()
+        if page:
+            # Views (and the model tester) ask again from inside the insertion's signals: the
+            # page being inserted must not be read twice.
+            self._fetching = True
+            try:
+                first = len(keys)
+                self.beginInsertRows(QModelIndex(), first, first + len(page) - 1)
+                keys.extend(page)
+                self.endInsertRows()
+            finally:
+                self._fetching = False
+
+    @property
+    def complete(self) -> bool:
+        """Every matching key is loaded (False while a paged query has more to fetch)."""
+        return not isinstance(self._keys, KeyPage) or self._keys.complete
 
     def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
         """Number of columns the query declares."""

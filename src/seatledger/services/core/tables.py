@@ -10,7 +10,7 @@ and the dialogs showing it use too.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import IntEnum
 from typing import TYPE_CHECKING, Any, Protocol, Self
@@ -45,6 +45,42 @@ class TableColumn(IntEnum):
 def titles(columns: type[TableColumn]) -> tuple[str, ...]:
     """The column titles in display order (a query's ``columns``)."""
     return tuple(column.title for column in columns)
+
+
+class KeyPage(list[int]):
+    """The first keys of a result too long to read at once, and a way to read the next ones.
+
+    A query whose matches may run into millions (the activity ledger, filtered) returns the first
+    :data:`KEY_PAGE` keys this way; the table model appends the next page when the view scrolls
+    to the end (Qt's ``canFetchMore``/``fetchMore``), so a filter costs one index range, never a
+    count or a scan of every match.
+    """
+
+    def __init__(
+        self, keys: Sequence[int], after: Callable[[int], list[int]], size: int = 0
+    ) -> None:
+        """``keys``: a first page of ``size`` keys at most (:data:`KEY_PAGE` by default);
+        ``after(last_key)``: the page that follows ``last_key``."""
+        super().__init__(keys)
+        self.size = size or KEY_PAGE
+        self._after: Callable[[int], list[int]] | None = after if len(self) >= self.size else None
+
+    @property
+    def complete(self) -> bool:
+        """Every matching key has been read."""
+        return self._after is None
+
+    def next_page(self) -> list[int]:
+        """The keys of the next page (not yet appended: the model appends them as rows)."""
+        if self._after is None or not self:
+            return []
+        page = self._after(self[-1])
+        if len(page) < self.size:
+            self._after = None
+        return page
+
+
+KEY_PAGE = 5_000  # keys read at a time by a paged query
 
 
 class TableQuery(Protocol):

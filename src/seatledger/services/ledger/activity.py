@@ -12,7 +12,7 @@ from sqlalchemy import select
 from seatledger.domain.commitments import commitments_in, opened
 from seatledger.errors import NotFoundError
 from seatledger.services.core.context import Context
-from seatledger.services.core.tables import Row, TableColumn, titles
+from seatledger.services.core.tables import KEY_PAGE, KeyPage, Row, TableColumn, titles
 from seatledger.services.ledger.verify import decode_body, summarize
 from seatledger.store import ledger_store
 from seatledger.store.models import LedgerEntry, LedgerHead
@@ -53,6 +53,7 @@ class ActivityQuery:
 
     columns: tuple[str, ...] = titles(ActivityColumn)
     sortable: tuple[bool, ...] = (False,) * len(ActivityColumn)
+    page_size = KEY_PAGE  # filtered keys read at a time
 
     def __init__(self, ctx: Context, flt: ActivityFilter | None = None) -> None:
         self._ctx = ctx
@@ -62,25 +63,34 @@ class ActivityQuery:
         """Matching sequence numbers, newest first.
 
         Unfiltered, the sequence is dense 1..N, so the keys are a ``range``: no query, no memory.
+        Filtered, they are a :class:`KeyPage`: the newest matches, then more as the view scrolls
+        (an operator's entries may be most of a 10-million-entry ledger).
         """
         with self._ctx.read() as session:
             size = session.scalar(select(LedgerHead.size)) or 0
-            if self.filter.empty:
-                return range(size, 0, -1)
-            flt = self.filter
-            query = select(LedgerEntry.seq).where(LedgerEntry.seq <= size)
-            if flt.operator:
-                query = query.where(LedgerEntry.operator == flt.operator)
-            if flt.action:
-                query = query.where(LedgerEntry.action == flt.action)
-            if flt.entity_type:
-                query = query.where(LedgerEntry.entity_type == flt.entity_type)
-            if flt.date_from:
-                query = query.where(LedgerEntry.ts >= flt.date_from.isoformat())
-            if flt.date_to:
-                end = flt.date_to + dt.timedelta(days=1)
-                query = query.where(LedgerEntry.ts < end.isoformat())
-            return list(session.scalars(query.order_by(LedgerEntry.seq.desc())))
+        if self.filter.empty:
+            return range(size, 0, -1)
+        return KeyPage(self._page(size + 1), self._page, self.page_size)
+
+    def _page(self, before: int) -> list[int]:
+        """The next ``page_size`` matching sequence numbers below ``before``, newest first."""
+        flt = self.filter
+        query = select(LedgerEntry.seq).where(LedgerEntry.seq < before)
+        if flt.operator:
+            query = query.where(LedgerEntry.operator == flt.operator)
+        if flt.action:
+            query = query.where(LedgerEntry.action == flt.action)
+        if flt.entity_type:
+            query = query.where(LedgerEntry.entity_type == flt.entity_type)
+        if flt.date_from:
+            query = query.where(LedgerEntry.ts >= flt.date_from.isoformat())
+        if flt.date_to:
+            end = flt.date_to + dt.timedelta(days=1)
+            query = query.where(LedgerEntry.ts < end.isoformat())
+        with self._ctx.read() as session:
+            return list(
+                session.scalars(query.order_by(LedgerEntry.seq.desc()).limit(self.page_size))
+            )
 
     def rows(self, keys: Sequence[int]) -> dict[int, Row]:
         """Rows: seq, time, operator, action, entity, reason, summary of the change."""

@@ -143,6 +143,7 @@ class ActivityPage(Page):
             stretch=ActivityColumn.DETAILS,
         )
         self.table.selectionModel().selectionChanged.connect(self._on_selection)
+        self.model.rowsInserted.connect(lambda *_: self._update_after_query())  # next matches
 
         self.entry = QPlainTextEdit(self)
         self.entry.setObjectName("entry")
@@ -217,7 +218,10 @@ class ActivityPage(Page):
 
     def _update_after_query(self) -> None:
         count = self.model.rowCount()
-        self._count.setText(plural(count, "entry"))
+        if self.model.complete:
+            self._count.setText(plural(count, "entry"))
+        else:  # a filter over a long ledger: its newest matches, more as the table scrolls
+            self._count.setText(f"Newest {count:,} matching entries (more as you scroll)")
         if self.current_filter().empty:
             self.table.set_empty_hint("The ledger is empty.")
         else:
