@@ -205,7 +205,7 @@ class EntitlementQuery(SearchedQuery):
                 entitlement_state_condition(self.state, today, self.warning_percent)
             )
         with self._ctx.read() as session:
-            return list(session.scalars(query.order_by(*self._order())))
+            return list(session.connection().execute(query.order_by(*self._order())).scalars())
 
     def rows(self, keys: Sequence[int]) -> dict[int, Row]:
         """Rows for the given ids: each value is a :class:`EntitlementRow` in a 1-tuple."""

@@ -115,16 +115,20 @@ class SearchedQuery:
         self.text = self.text.strip()
 
     def _ordered_keys(self, query: Select[Any], primary: Any, key: Any) -> list[int]:
-        """The keys ``query`` selects, by ``primary`` then ``key``, both in the sort's direction."""
+        """The keys ``query`` selects, by ``primary`` then ``key``, both in the sort's direction.
+
+        Keys and rows are read through the session's connection (Core), not as ORM results: the
+        ORM's row processing cost several times the query for the 200,000 ids of a large list.
+        """
         order = primary.desc() if self.descending else primary.asc()
         tie = key.desc() if self.descending else key.asc()
         with self._ctx.read() as session:
-            return list(session.scalars(query.order_by(order, tie)))
+            return list(session.connection().execute(query.order_by(order, tie)).scalars())
 
     def _rows_by_key(self, query: Select[Any]) -> dict[int, Row]:
         """The rows ``query`` selects (the key first), by key."""
         with self._ctx.read() as session:
-            return {r[0]: tuple(r[1:]) for r in session.execute(query)}
+            return {r[0]: tuple(r[1:]) for r in session.connection().execute(query)}
 
 
 def _like(text: str) -> str:

@@ -65,7 +65,7 @@ class SeatQuery:
         order = primary.desc() if self.descending else primary.asc()
         tie = SeatAssignment.id.desc() if self.descending else SeatAssignment.id.asc()
         with self._ctx.read() as session:
-            return list(session.scalars(query.order_by(order, tie)))
+            return list(session.connection().execute(query.order_by(order, tie)).scalars())
 
     def rows(self, keys: Sequence[int]) -> dict[int, Row]:
         """Rows: holder, kind, units, started, assigned by, ended, note, over-commit reason."""
@@ -91,4 +91,4 @@ class SeatQuery:
             .where(SeatAssignment.id.in_(list(keys)))
         )
         with self._ctx.read() as session:
-            return {r[0]: tuple(r[1:]) for r in session.execute(query)}
+            return {r[0]: tuple(r[1:]) for r in session.connection().execute(query)}
