@@ -1,7 +1,9 @@
 """SeatLedger benchmarks on the large demo, each figure beside a raw baseline from the same run.
 
-Usage: ``python bench/run.py [--rebuild] [--samples N] [--only NAME]... [--repeat N]``
-(``make bench``; ``make bench BENCH_ARGS="--only import --repeat 3"`` for one figure).
+Usage: ``python bench/run.py [--size large|xlarge] [--rebuild] [--samples N] [--only NAME]...
+[--repeat N]`` (``make bench``; ``make bench BENCH_ARGS="--only import --repeat 3"`` for one
+figure; ``make bench BENCH_ARGS="--size xlarge"`` for the extra-large demo's build, verification
+and page figures, see ``bench/scale.py``).
 
 The large demo is built once into ``bench/.cache/large.sqlite``; its build time and what it
 was built with are kept in ``bench/.cache/large.json`` so later runs print them (and rebuild when
@@ -41,6 +43,11 @@ FIGURES = ("build", "assign", "verify", "reconcile", "import", "gui")  # for --o
 FIGURES += ("charts", "dashboard", "audit")  # bench/charts.py, dashboard.py, audit.py
 FIGURES += ("debuglog",)  # bench/debuglog.py
 FIGURES += ("state",)  # the rows compared with the ledger, beside the chain check
+FIGURES += ("scale",)  # bench/scale.py: the Activity page and the licenses table, read only
+SIZE = "large"  # the demo the figures run on (--size); xlarge runs XLARGE_FIGURES by default
+XLARGE_FIGURES = ("build", "verify", "scale", "dashboard")
+WRITING = ("assign", "import", "gui", "audit")  # figures that need the work copy (and dashboard's
+# seat assignments, on the large demo only: at xlarge it reads, a copy would be 13 GB)
 
 
 @dataclass
@@ -123,9 +130,9 @@ def _build() -> dict[str, Any]:
     CACHE.mkdir(parents=True, exist_ok=True)
     progress = Reporter(stage=lambda stage: _say(f"  {stage} ..."))
 
-    _say(f"Building the large demo into {LARGE} (once; --rebuild forces it) ...")
+    _say(f"Building the {SIZE} demo into {LARGE} (once; --rebuild forces it) ...")
     started = time.perf_counter()
-    summary = build_demo(str(LARGE), "large", seed=SEED, progress=progress)
+    summary = build_demo(str(LARGE), SIZE, seed=SEED, progress=progress)  # type: ignore[arg-type]
     seconds = time.perf_counter() - started
     own = resource.getrusage(resource.RUSAGE_SELF)
     worker = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -884,7 +891,14 @@ def _print_table(rows: list[Row], header: list[str]) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Run every benchmark and print the table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rebuild", action="store_true", help="build the large demo again")
+    parser.add_argument(
+        "--size",
+        choices=("large", "xlarge"),
+        default="large",
+        help="the demo to measure (xlarge: 10M ledger entries; runs "
+        f"{', '.join(XLARGE_FIGURES)} unless --only says otherwise)",
+    )
+    parser.add_argument("--rebuild", action="store_true", help="build the demo again")
     parser.add_argument("--samples", type=int, default=200, help="seat assignments to time")
     parser.add_argument("--runs", type=int, default=3, help="repeats of the GUI figures")
     parser.add_argument(
@@ -898,7 +912,10 @@ def main(argv: list[str] | None = None) -> int:
         "--repeat", type=int, default=1, help="repeats of the import figures (median shown)"
     )
     args = parser.parse_args(argv)
-    only = set(args.only or FIGURES)
+    only = set(args.only or (XLARGE_FIGURES if args.size == "xlarge" else FIGURES))
+    global SIZE, LARGE, RECORD  # noqa: PLW0603 (the figures read them; one size per run)
+    SIZE = args.size
+    LARGE, RECORD = CACHE / f"{SIZE}.sqlite", CACHE / f"{SIZE}.json"
 
     # First, while this process is single-threaded (the build forks a worker).
     record = _cached_or_built(args.rebuild)
@@ -917,9 +934,10 @@ def main(argv: list[str] | None = None) -> int:
             )
         )
 
-    _say("Copying the demo for the figures that write ...")
     _remove_db(WORK)
-    shutil.copyfile(LARGE, WORK)
+    if only & (set(WRITING) | ({"dashboard"} if SIZE == "large" else set())):
+        _say("Copying the demo for the figures that write ...")
+        shutil.copyfile(LARGE, WORK)
     try:
         if "assign" in only:
             _say(f"{args.samples} seat assignments ...")
@@ -965,6 +983,9 @@ def main(argv: list[str] | None = None) -> int:
             rows += __import__("dashboard").dashboard_rows(Row, LARGE, WORK, args)
         if "audit" in only:
             rows += __import__("audit").audit_rows(WORK, Row)  # bench/audit.py
+        if "scale" in only:
+            _say("Page figures ...")
+            rows += __import__("scale").scale_rows(Row, LARGE, max(args.runs, 5))  # bench/scale.py
         if "debuglog" in only:
             rows += __import__("debuglog").debuglog_rows(Row)  # bench/debuglog.py
     finally:
@@ -973,7 +994,7 @@ def main(argv: list[str] | None = None) -> int:
     header = [
         f"SeatLedger benchmarks, {dt.datetime.now().isoformat(timespec='seconds')}, "
         f"{os.cpu_count()} CPUs, Python {sys.version.split()[0]}, SQLite {sqlite3.sqlite_version}",
-        f"large demo ({LARGE.relative_to(HERE.parent)}), built {record['built_at']} in "
+        f"{SIZE} demo ({LARGE.relative_to(HERE.parent)}), built {record['built_at']} in "
         f"{record['seconds']} s, peak RSS {record.get('max_rss_mib', '?')} MiB "
         f"(+ body worker {record.get('worker_max_rss_mib', '?')} MiB):",
         f"  {record['summary']}",

@@ -44,7 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo", help="build a demo database")
     demo.add_argument("--db", required=True, help="file to create (must not exist)")
-    demo.add_argument("--size", choices=("small", "large"), default="small")
+    demo.add_argument("--size", choices=("small", "large", "xlarge"), default="small")
     demo.add_argument("--seed", type=int, default=2026)
 
     upgrade = sub.add_parser(

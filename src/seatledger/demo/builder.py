@@ -381,11 +381,15 @@ class _Profile:
     products: int  # including the well-known titles
     seats: int  # seat assignments to plan, open and released (0: only the titles' own)
     big_renewal: int  # a title with more holders is not renewed during the year
+    churn: float = 0.04  # share of a license's seats released again during the year
 
 
 PROFILES: dict[str, _Profile] = {
     "small": _Profile(200, 0.15, 8, 3, 1, 40, 20, 18, 30, 0, 10**9),
     "large": _Profile(50_000, 0.15, 1_000, 300, 10, 18_000, 32_000, 300, 5_000, 1_000_000, 2_000),
+    "xlarge": _Profile(
+        200_000, 0.15, 4_000, 1_200, 10, 72_000, 128_000, 600, 20_000, 6_700_000, 8_000, 0.4
+    ),
 }
 _SEAT_MARGIN = 1.02  # plans this much more, for holders who cannot take a seat when asked
 
@@ -953,7 +957,7 @@ class _Planner:
         over = lic.fill == _OVER
         # At the end of a term most seats move to the renewal; without one, half stay in use.
         at_term_end = 0.9 if lic.feeds == _RENEWED else 0.5
-        churn = 0.0 if over or lic.fill == _NEAR_FULL else 0.04
+        churn = 0.0 if over or lic.fill == _NEAR_FULL else self.profile.churn
         rollout_max = 15 * WORKDAY
         keep_all, keep_moving = lic.feeds == _EXTRA, lic.feeds == _RENEWED
         starts, stops = plan.starts.append, plan.ends.append
@@ -1629,7 +1633,7 @@ def _refuse_existing(db: str) -> Path | None:
 
 def build_demo(
     db: str,
-    size: Literal["small", "large"],
+    size: Literal["small", "large", "xlarge"],
     *,
     seed: int = 2026,
     progress: Progress = SILENT,

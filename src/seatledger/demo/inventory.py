@@ -74,7 +74,7 @@ EVERYDAY = (
     ("WinMerge Developers", "WinMerge 2.16.44.0 x64", ("2.16.44.0",)),
     ("Wireshark development team", "Wireshark 4.4.2 x64", ("4.4.2",)),
 )
-_EVERYDAY_PER_DEVICE = {"small": 9, "large": 41}  # the large demo: about 5M installs in all
+_EVERYDAY_PER_DEVICE = {"small": 9, "large": 41, "xlarge": 41}  # about 5M and 20M installs
 _PACK = 20  # bits of a title id in a packed (device, title) key
 _SHELF = 0.08  # seats whose holder shows no install
 _UNLICENSED = 0.03  # of licensed installs, one more on a device with no seat
