@@ -6,8 +6,10 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import sqlite3
+import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,6 +18,7 @@ from sqlalchemy import Connection, text
 from seatledger import cli
 from seatledger.domain.ledger import Problem, entry_hash
 from seatledger.domain.licensing import Metric
+from seatledger.domain.merkle import BLOCK
 from seatledger.errors import Cancelled
 from seatledger.progress import Reporter
 from seatledger.services import details
@@ -304,7 +307,8 @@ def test_verification_streams_in_batches_and_can_be_cancelled(
     reporter = Reporter(lambda done, _total: seen.append(done), stage=seen.append)
 
     assert ledger.verify(built, progress=reporter).ok
-    assert seen == [7, 14, 21, 28, 30, "Checking the Merkle tree", 7, 14, 21, 28, 30]
+    # One pass: the tree's blocks are checked from the same batches as the chain.
+    assert seen == [7, 14, 21, 28, 30]
 
     with built.engine.connect() as conn:
         assert [entry[0] for entry in ledger_store.stream(conn)] == list(range(1, LEDGER_SIZE + 1))
@@ -368,3 +372,119 @@ def test_stream_issues_one_bounded_query_per_batch(
     # 8 + 8 + 8 + 6 rows, then one empty query ends the stream.
     assert len(selects) == 5
     assert all("LIMIT 8" in s for s in selects)
+
+
+# ------------------------------------------------------------------------------ helper process
+
+
+def _tamper(db: Database, sql: str, **values: Any) -> None:
+    with db.engine.begin() as conn:
+        conn.execute(text(sql), values)
+
+
+@pytest.mark.parametrize("victim", ["body", "column", "block"])
+def test_a_started_helper_checks_the_second_half_as_one_pass_would(
+    admin: Services, monkeypatch: pytest.MonkeyPatch, victim: str
+) -> None:
+    # The window's process has threads, so it may not fork: the second half of a large ledger
+    # goes to a fresh interpreter instead, which must name the same entry a single pass names.
+    for number in range(100):
+        admin.catalog.add_vendor(f"Vendor {number}")
+    db = admin.db
+    size = ledger.verify(db).entries
+    assert size >= 3 * BLOCK  # the helper's half holds whole blocks
+    monkeypatch.setattr(ledger, "PARALLEL_FROM", 10)
+    monkeypatch.setattr(ledger, "can_fork", lambda: False)
+    started: list[list[str]] = []
+    popen = subprocess.Popen
+
+    def recorded(command: list[str], **kwargs: Any) -> Any:
+        started.append(command)
+        return popen(command, **kwargs)
+
+    monkeypatch.setattr(subprocess, "Popen", recorded)
+    verdict = ledger.verify(db)
+    assert verdict.ok
+    assert verdict.entries == size
+    assert started
+    assert started[-1][1:3] == ["-m", "seatledger.services.ledger.scan"]
+
+    suffix = " ON ledger_entry" if db.dialect == "postgresql" else ""
+    _tamper(db, f"DROP TRIGGER ledger_no_update{suffix}")
+    _tamper(db, f"DROP TRIGGER ledger_block_no_update{suffix.replace('entry', 'block')}")
+    seq = size - 5  # in the helper's half
+    if victim == "body":
+        with db.engine.connect() as conn:
+            body = bytes(
+                conn.execute(
+                    text("SELECT body FROM ledger_entry WHERE seq = :s"), {"s": seq}
+                ).scalar_one()
+            )
+        _tamper(
+            db,
+            "UPDATE ledger_entry SET body = :b WHERE seq = :s",
+            b=body.replace(b'"v":1', b'"v":2'),
+            s=seq,
+        )
+        expected = (seq, Problem.EDITED)
+    elif victim == "column":
+        _tamper(db, "UPDATE ledger_entry SET entity_id = 'x' WHERE seq = :s", s=seq)
+        expected = (seq, Problem.COLUMNS)
+    else:
+        block = size // BLOCK - 1
+        _tamper(db, "UPDATE ledger_block SET hash = :h WHERE idx = :i", h=bytes(32), i=block)
+        expected = (block * BLOCK + 1, Problem.TREE)
+    helped = ledger.verify(db)
+    assert helped.failure is not None
+    assert (helped.failure.seq, helped.failure.problem) == expected
+    monkeypatch.setattr(ledger, "PARALLEL_FROM", 10**9)
+    assert ledger.verify(db) == helped  # one pass says the same
+
+
+def test_without_a_helper_one_pass_checks_everything(
+    admin: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for number in range(70):
+        admin.catalog.add_vendor(f"Vendor {number}")
+    monkeypatch.setattr(ledger, "PARALLEL_FROM", 10)
+    monkeypatch.setattr(ledger, "can_fork", lambda: False)
+    monkeypatch.setattr(ledger.sys, "executable", str(Path("/nonexistent/python")))
+    verdict = ledger.verify(admin.db)
+    assert verdict.ok
+    with admin.db.read() as session:
+        assert verdict.entries == ledger_store.head(session)[0]
+
+
+ODD_IDS = ['quote " inside', "back\\slash", "new\nline", "tab\tand\x01", "Zoë Ångström", "日本"]
+
+
+def test_columns_that_need_json_escapes_verify_and_their_edits_are_caught(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Storage concatenates the indexed columns without JSON escaping for the fast check; an
+    # entry whose columns need escapes is checked the exact way, in whichever batch it falls.
+    monkeypatch.setattr(ledger_store, "STREAM_BATCH", 4)
+    with database.write() as session:
+        for number in range(12):
+            odd = ODD_IDS[number % len(ODD_IDS)] if number % 2 else str(number)
+            ledger_store.append(
+                session,
+                ts=f"2026-01-01T00:00:{number:02d}.000000Z",
+                operator="op\\erator" if number == 7 else "admin",
+                role="administrator",
+                action="vendor.create",
+                entity_type="vendor",
+                entity_id=odd,
+                reason="",
+                before=None,
+                after={"name": f"Vendor {number}"},
+            )
+    verdict = ledger.verify(database)
+    assert verdict.ok, verdict.failure
+    assert verdict.entries == 12
+    suffix = " ON ledger_entry" if database.dialect == "postgresql" else ""
+    _tamper(database, f"DROP TRIGGER ledger_no_update{suffix}")
+    _tamper(database, "UPDATE ledger_entry SET entity_id = :v WHERE seq = 6", v="back\\slash ")
+    verdict = ledger.verify(database)
+    assert verdict.failure is not None
+    assert (verdict.failure.seq, verdict.failure.problem) == (6, Problem.COLUMNS)

@@ -18,9 +18,11 @@ from __future__ import annotations
 import hashlib
 import json
 import struct
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import Enum
+from itertools import repeat
+from operator import methodcaller
 from typing import Any, NamedTuple, TypedDict, Unpack
 
 from seatledger.domain.canonical import canonical_bytes
@@ -155,6 +157,76 @@ def column_prefix(
         f'"entity_id":{_json_str(entity_id)},"operator":{_json_str(operator)},'
         f'"seq":{seq},"ts":{_json_str(ts)},"v":{FORMAT_VERSION},"what":'
     ).encode()
+
+
+PREFIX_LAYOUT: tuple[tuple[str, str, bool], ...] = (
+    ("action", "action", True),
+    ("entity", "entity_type", True),
+    ("entity_id", "entity_id", True),
+    ("operator", "operator", True),
+    ("seq", "seq", False),
+    ("ts", "ts", True),
+)
+"""The body prefix's keys in order, the stored column each holds and whether it is a JSON string:
+storage builds the prefix from the columns with plain concatenation (see :func:`intact_batch`)."""
+PREFIX_END = f',"v":{FORMAT_VERSION},"what":'
+_PREFIX_QUOTES = sum(4 if quoted else 2 for _key, _column, quoted in PREFIX_LAYOUT) + 4
+_UNSAFE = bytes(range(32)) + b"\\"  # what JSON escapes in a string (besides the quote)
+_digest = methodcaller("digest")
+
+
+def prefix_pieces() -> list[tuple[str, str | None]]:
+    """The body prefix as literal text and column names, in order, for storage to concatenate:
+    ``('{"action":"', None), ('action', 'action'), ...``; a piece with a column name stands for
+    that column's value (a literal piece's second item is None)."""
+    pieces: list[tuple[str, str | None]] = []
+    text = "{"
+    for index, (key, column, quoted) in enumerate(PREFIX_LAYOUT):
+        text += ("," if index else "") + f'"{key}":' + ('"' if quoted else "")
+        pieces += [(text, None), (column, column)]
+        text = '"' if quoted else ""
+    pieces.append((text + PREFIX_END, None))
+    return pieces
+
+
+ScanRow = tuple[bytes, bytes, bytes, bytes]
+"""One stored entry as the fast check reads it: body, previous hash, hash, and the body prefix
+its indexed columns make when concatenated as :func:`prefix_pieces` says (no JSON escaping)."""
+
+
+def intact_batch(rows: Sequence[ScanRow], first_seq: int, prev: bytes) -> tuple[bytes, ...] | None:
+    """The stored hashes of consecutive entries ``first_seq``... when every one certainly passes
+    what :func:`verify_chain` checks (link, hash, indexed columns), else None.
+
+    None decides nothing: the caller then checks those entries one by one with
+    :func:`verify_chain`, which names the first bad one.  The work runs in C loops over the
+    whole batch (one ``map`` per step instead of Python bytecode per entry).
+
+    The columns are compared without JSON escaping, so a match is taken as proof only when the
+    concatenated prefixes hold no backslash or control character and no quote beyond the
+    layout's own: then every column's JSON string is the column between quotes, and the prefix
+    is exactly the one :func:`verify_chain` would build.
+    """
+    if not rows:
+        return ()
+    try:
+        bodies, prevs, hashes, prefixes = zip(*rows, strict=True)
+        if prevs[0] != prev or prevs[1:] != hashes[:-1]:
+            return None
+        seqs = map(_SEQ.pack, range(first_seq, first_seq + len(rows)))
+        inputs = map(b"".join, zip(repeat(DOMAIN_TAG), seqs, prevs, bodies))
+        if tuple(map(_digest, map(_sha256, inputs))) != hashes:
+            return None
+        if not all(map(bytes.startswith, bodies, prefixes)):
+            return None
+        joined = b"".join(prefixes)
+    except TypeError:  # a value stored as text, or NULL: the exact check says what it is
+        return None
+    if joined.count(b'"') != _PREFIX_QUOTES * len(rows) or len(
+        joined.translate(None, _UNSAFE)
+    ) != len(joined):
+        return None
+    return tuple(hashes)
 
 
 class Problem(Enum):

@@ -23,8 +23,10 @@ from __future__ import annotations
 
 import bisect
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import repeat
+from operator import methodcaller
 
 EMPTY_ROOT = hashlib.sha256(b"").digest()
 
@@ -116,6 +118,84 @@ def block_root(leaves: Sequence[bytes]) -> bytes:
     while len(level) > 1:
         level = [node_hash(level[i], level[i + 1]) for i in range(0, len(level), 2)]
     return level[0]
+
+
+_sha256 = hashlib.sha256
+_digest = methodcaller("digest")
+
+
+def leaf_hashes(data: Iterable[bytes]) -> list[bytes]:
+    """:func:`leaf_hash` of each item, in a C loop (no bytecode per leaf)."""
+    return list(map(_digest, map(_sha256, map(b"\x00".__add__, data))))
+
+
+def _pairs(level: Sequence[bytes]) -> list[bytes]:
+    """:func:`node_hash` of each pair of an even-length level, in a C loop."""
+    joined = map(b"".join, zip(repeat(b"\x01"), level[0::2], level[1::2]))
+    return list(map(_digest, map(_sha256, joined)))
+
+
+def block_roots(leaves: Sequence[bytes]) -> list[bytes]:
+    """The root of each aligned block of :data:`BLOCK` leaf hashes (``len(leaves)`` is a
+    multiple of BLOCK), computed a level at a time over all the blocks."""
+    level = leaves
+    for _ in range(BLOCK_LEVEL):
+        level = _pairs(level)
+    return list(level)
+
+
+def edge_of(blocks: Sequence[bytes], tail: Sequence[bytes]) -> Frontier:
+    """The right edge of the tree whose first ``len(blocks)`` blocks have these roots and whose
+    last leaf hashes are ``tail`` (fewer than :data:`BLOCK`): the same :class:`Frontier` as
+    appending every leaf, from one hash per node above the blocks."""
+    nodes: list[bytes] = []
+    start, count = 0, len(blocks)
+    for height in reversed(range(count.bit_length())):
+        if count >> height & 1:
+            level: Sequence[bytes] = blocks[start : start + (1 << height)]
+            while len(level) > 1:
+                level = _pairs(level)
+            nodes.append(level[0])
+            start += 1 << height
+    rest = Frontier()
+    for leaf in tail:
+        rest.append(leaf)
+    return Frontier(count * BLOCK + rest.size, nodes + rest.nodes)
+
+
+class BlockCheck:
+    """Recomputes the roots of the blocks of leaves given in order and compares each with the
+    stored one, remembering the first that differs (see :meth:`add`).
+
+    Args:
+        first_block: the index of the block the first leaf given opens.
+        stored: the stored block roots by index (an index missing differs from any root).
+    """
+
+    def __init__(self, first_block: int, stored: Mapping[int, bytes]) -> None:
+        self.index = first_block
+        self.differs: int | None = None  # the first block whose stored root differs
+        self.tail: list[bytes] = []  # leaf hashes after the last full block
+        self._stored = stored
+
+    def add(self, hashes: Iterable[bytes]) -> None:
+        """Take the next entries' chain hashes; each block they complete is checked."""
+        if self.differs is not None:  # only the first difference is reported
+            return
+        leaves = self.tail + leaf_hashes(hashes)
+        full = len(leaves) - len(leaves) % BLOCK
+        self.tail = leaves[full:]
+        if not full:
+            return
+        count = full // BLOCK
+        roots = block_roots(leaves[:full])
+        get = self._stored.get
+        expected = [get(index, b"") for index in range(self.index, self.index + count)]
+        if roots != expected:
+            self.differs = self.index + next(
+                i for i, (a, b) in enumerate(zip(roots, expected, strict=True)) if a != b
+            )
+        self.index += count
 
 
 class _Prover:

@@ -16,20 +16,20 @@ from seatledger.domain.commitments import Opening, has_personal_fields
 from seatledger.domain.ledger import GENESIS_HASH, NewEntry, StoredEntry, chain, committed_body
 from seatledger.domain.merkle import BLOCK, Frontier, StoredTree, leaf_hash
 from seatledger.errors import LedgerIntegrityError
+from seatledger.store import ledger_scan
 from seatledger.store.models import LedgerBlock, LedgerCommitment, LedgerEntry, LedgerHead, Setting
 
 COMMITMENT_KEY = "commitment_key"  # a setting: the local key behind the ledger's commitments
-
-STREAM_BATCH = 20_000
+STREAM_BATCH = ledger_scan.STREAM_BATCH  # entries a query
 
 
 def head(session: Session) -> tuple[int, bytes]:
     """The recorded ledger size and head hash (0 and the genesis hash when empty)."""
-    size, last, _edge = _recorded(session)
+    size, last, _edge = recorded(session)
     return size, last
 
 
-def _recorded(session: Session) -> tuple[int, bytes, bytes | None]:
+def recorded(session: Session) -> tuple[int, bytes, bytes | None]:
     """The head record in one read: size, head hash and the tree's stored right edge."""
     row = session.execute(
         select(LedgerHead.size, LedgerHead.head, LedgerHead.frontier).where(LedgerHead.id == 1)
@@ -52,7 +52,7 @@ def last_seq(session: Session) -> int:
 
 def append(session: Session, **new: Unpack[NewEntry]) -> int:
     """Append one entry inside the caller's (serialized) write transaction; return its seq."""
-    size, prev, stored_edge = _recorded(session)
+    size, prev, stored_edge = recorded(session)
     seq = size + 1
     key = commitment_key(session) if has_personal_fields(new["entity_type"], new["after"]) else None
     body, openings = committed_body(seq=seq, key=key, **new)
@@ -83,7 +83,7 @@ def append(session: Session, **new: Unpack[NewEntry]) -> int:
             "from a backup.",
             seq,
         ) from exc
-    edge = _frontier(session, size, stored_edge)
+    edge = stored_frontier(session, size, stored_edge)
     block = edge.append(leaf_hash(digest))
     if block is not None:
         session.add(LedgerBlock(idx=seq // BLOCK - 1, hash=block))
@@ -144,10 +144,17 @@ def frontier(session: Session, size: int) -> Frontier:
     """The Merkle tree's right edge at the recorded ``size`` (read from the head)."""
     if size == 0:
         return Frontier()
-    return _frontier(session, size, _recorded(session)[2])
+    return stored_frontier(session, size, recorded(session)[2])
 
 
-def _frontier(session: Session, size: int, stored: bytes | None) -> Frontier:
+def stored_blocks(session: Session) -> dict[int, bytes]:
+    """Every stored block root by block index."""
+    rows = session.execute(select(LedgerBlock.idx, LedgerBlock.hash))
+    return {int(index): bytes(root) for index, root in rows}
+
+
+def stored_frontier(session: Session, size: int, stored: bytes | None) -> Frontier:
+    """The right edge of ``size`` entries from its stored bytes (see :func:`recorded`)."""
     if size == 0:
         return Frontier()
     if stored is None:  # a head written by hand (a test, an old tool): rebuild it once
@@ -173,8 +180,8 @@ def rebuild_frontier(conn: Connection, size: int) -> Frontier:
 
 def checkpoint(session: Session) -> tuple[int, bytes, bytes]:
     """The recorded size, head hash and Merkle root, read together."""
-    size, last, stored_edge = _recorded(session)
-    return size, last, _frontier(session, size, stored_edge).root()
+    size, last, stored_edge = recorded(session)
+    return size, last, stored_frontier(session, size, stored_edge).root()
 
 
 def hash_batches(conn: Connection, after: int, upto: int) -> Iterator[list[bytes]]:
@@ -250,30 +257,21 @@ def stream(
         progress: called with the count streamed so far after each batch; it raises
             :class:`~seatledger.errors.Cancelled` to stop.
     """
-    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    sql = (
-        "SELECT seq, ts, operator, action, entity_type, entity_id, body, prev_hash, hash "
-        f"FROM ledger_entry WHERE seq > {mark} AND seq <= {mark} ORDER BY seq LIMIT {mark}"
-    )
-    last = upto if upto is not None else 2**62
-    done = 0
     raw = conn.connection.driver_connection
     assert raw is not None
-    while True:
-        cursor = raw.cursor()
-        try:
-            cursor.execute(sql, (after, last, STREAM_BATCH))
-            rows = cursor.fetchall()
-        finally:
-            cursor.close()
+
+    def end() -> None:
         # The driver, not SQLAlchemy, began this transaction (psycopg does so on any query), so
         # conn.rollback() alone would leave it open across every batch.
         raw.rollback()
         conn.rollback()
-        if not rows:
-            return
-        yield from rows
-        after = rows[-1][0]
-        done += len(rows)
-        if progress is not None:
-            progress(done)
+
+    yield from ledger_scan.entries(
+        raw,
+        conn.dialect.name,
+        after=after,
+        upto=upto if upto is not None else 2**62,
+        size=STREAM_BATCH,
+        end=end,
+        progress=progress,
+    )

@@ -5,19 +5,25 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import subprocess
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from seatledger.domain.ledger import Failure, Problem, Verdict, verify_chain
+from sqlalchemy import Connection
+
+from seatledger.domain.ledger import GENESIS_HASH, Failure, Problem, Verdict
+from seatledger.domain.merkle import BLOCK, edge_of
 from seatledger.errors import PermissionDenied
 from seatledger.progress import Progress
 from seatledger.services.core.context import Context
 from seatledger.services.core.forking import can_fork, die_with_parent
 from seatledger.services.ledger.reveal import Revealed, reveal
+from seatledger.services.ledger.scan import Part, Reader, scan
 from seatledger.services.ledger.state import StateReport, verify_state
 from seatledger.services.ledger.tree import check_tree
-from seatledger.store import ledger_store
+from seatledger.store import ledger_scan, ledger_store
 from seatledger.store.db import Database
 
 PARALLEL_FROM = 200_000  # below this, forking a second process costs more than it saves
@@ -57,12 +63,14 @@ class LedgerService:
 
 
 def verify(db: Database, progress: Progress | None = None) -> Verdict:
-    """Stream the whole ledger and check every link against the recorded head.
+    """Stream the whole ledger and check every link, every entry's indexed columns and the
+    stored Merkle tree against the recorded head, in one pass (see :mod:`.scan`).
 
-    A large ledger is checked in two halves at once when a second process can be forked safely
-    (see :func:`~seatledger.services.core.forking.can_fork`): the second half starts from the hash
-    stored with the last entry of the first, and the first half proves that hash, so the halves
-    together check exactly what one pass would.  Memory stays constant either way.
+    A large ledger is checked in two halves at once by a helper process (forked when that is
+    safe, see :func:`~seatledger.services.core.forking.can_fork`, else started afresh): the
+    second half starts from the hash stored with the last entry of the first, and the first half
+    proves that hash, so the halves together check exactly what one pass would.  Memory stays
+    constant either way (the stored block roots aside: 32 bytes for 32 entries).
 
     Args:
         db: the open database.
@@ -71,59 +79,216 @@ def verify(db: Database, progress: Progress | None = None) -> Verdict:
     Raises:
         Cancelled: ``progress`` was cancelled.
     """
-    with db.read() as session:  # one snapshot: the head and the highest entry agree in time
-        size, head = ledger_store.head(session)
+    with db.read() as session:  # one snapshot: the head, the tree and the highest entry agree
+        size, head, edge = ledger_store.recorded(session)
         last = ledger_store.last_seq(session)
-        split = size // 2
+        stored = ledger_store.stored_blocks(session)
+        split = size // 2 - size // 2 % BLOCK  # whole blocks on each side
         boundary = ledger_store.stored_hash(session, split) if size >= PARALLEL_FROM else None
     if size == 0 and last:
         return Verdict(0, head, Failure(1, Problem.TRUNCATED, "the head record is missing"))
-    if boundary is not None and can_fork():
-        verdict = _verify_halves(db, _Halves(size, head, split, boundary), progress)
+    helper = None
+    if boundary is not None and split:
+        helper = _Helper.start(db, _Halves(size, head, split, boundary))
+    if helper is None:
+        part = _one_pass(db, size, head, stored, _counted(progress, size))
     else:
-        with db.engine.connect() as conn:
-            verdict = verify_chain(
-                ledger_store.stream(conn, upto=size, progress=_counted(progress, size)),
-                expected_size=size,
-                expected_head=head,
-            )
+        part = _two_halves(db, helper, stored, progress)
+    verdict = part.verdict
     if verdict.ok and last > size:
         detail = f"entries up to {last} are stored, the head records {size}"
         return Verdict(verdict.entries, verdict.head, Failure(size + 1, Problem.UNRECORDED, detail))
     if verdict.ok:
-        if progress is not None:
-            progress.stage("Checking the Merkle tree")
-        failure = check_tree(db, size, _counted(progress, size))
+        failure = _tree_failure(db, part, size, stored=stored, edge=edge, progress=progress)
         if failure is not None:
             return Verdict(verdict.entries, verdict.head, failure)
     return verdict
+
+
+def _tree_failure(
+    db: Database,
+    part: Part,
+    size: int,
+    *,
+    stored: dict[int, bytes],
+    edge: bytes | None,
+    progress: Progress | None,
+) -> Failure | None:
+    """The first entry the stored tree misplaces, once the chain of ``size`` entries verified:
+    a block whose stored root differs, a root stored beyond the entries, or the right edge."""
+    if not part.complete:  # entries appeared while a broken range was re-read: check it anew
+        if progress is not None:
+            progress.stage("Checking the Merkle tree")
+        return check_tree(db, size, _counted(progress, size))
+    if part.differs is not None:
+        first = part.differs * BLOCK + 1
+        detail = f"the stored root of entries {first}-{first + BLOCK - 1} differs"
+        return Failure(first, Problem.TREE, detail)
+    blocks = size // BLOCK
+    beyond = [index for index in stored if not 0 <= index < blocks]
+    if beyond:
+        index = min(beyond)
+        detail = f"a root is stored for entries {index * BLOCK + 1}-{(index + 1) * BLOCK}"
+        return Failure(index * BLOCK + 1, Problem.TREE, detail + ", which are not recorded")
+    with db.read() as session:
+        stored_edge = ledger_store.stored_frontier(session, size, edge)
+    # Every block root below was just recomputed from its entries and found as stored.
+    if edge_of([stored[index] for index in range(blocks)], part.tail) != stored_edge:
+        return Failure(size, Problem.TREE, "the right edge stored with the head differs")
+    return None
+
+
+def _reader(conn: Connection) -> Reader:
+    raw = conn.connection.driver_connection
+    assert raw is not None
+
+    def end() -> None:
+        # The driver began this transaction (psycopg does so on any query): end it too.
+        raw.rollback()
+        conn.rollback()
+
+    return Reader(raw, conn.dialect.name, end)
+
+
+def _one_pass(
+    db: Database,
+    size: int,
+    head: bytes,
+    stored: dict[int, bytes],
+    progress: Callable[[int], None] | None,
+) -> Part:
+    with db.engine.connect() as conn:
+        return scan(
+            _reader(conn),
+            after=0,
+            upto=size,
+            start_hash=GENESIS_HASH,
+            expected_head=head,
+            stored=stored,
+            progress=progress,
+            batch=ledger_store.STREAM_BATCH,
+        )
 
 
 @dataclass(frozen=True, slots=True)
 class _Halves:
     size: int
     head: bytes
-    split: int
+    split: int  # a multiple of BLOCK
     boundary: bytes  # the hash stored with entry ``split``
 
 
 def _second_half(url: str, halves: _Halves, out: Any, parent: int) -> None:
-    """Forked child: verify entries split+1..size and send the verdict back."""
+    """Forked child: check entries split+1..size and send the part back."""
     die_with_parent(parent)
     database, _ = Database.open(url, create=False, upgrade=False)
     try:
         with database.engine.connect() as conn:
-            verdict = verify_chain(
-                ledger_store.stream(conn, after=halves.split, upto=halves.size),
-                expected_size=halves.size,
-                expected_head=halves.head,
-                start_seq=halves.split + 1,
-                start_hash=halves.boundary,
+            reader = _reader(conn)
+            stored = ledger_scan.block_roots(
+                reader.raw, reader.dialect, halves.split // BLOCK, halves.size // BLOCK
             )
-        out.send(verdict)
+            reader.end()
+            part = scan(
+                reader,
+                after=halves.split,
+                upto=halves.size,
+                start_hash=halves.boundary,
+                expected_head=halves.head,
+                stored=stored,
+            )
+        out.send(part)
     finally:
         database.dispose()
         out.close()
+
+
+class _Helper:
+    """The process checking the second half: forked, or a fresh interpreter when this process
+    may not fork (see :mod:`.scan`); None from :meth:`start` when neither is possible."""
+
+    def __init__(self, halves: _Halves, wait: Callable[[], Part | None], stop: Callable[[], None]):
+        self.halves = halves
+        self.wait = wait  # the helper's part, or None if it failed
+        self.stop = stop  # end the helper (at once if it is still working)
+
+    @classmethod
+    def start(cls, db: Database, halves: _Halves) -> _Helper | None:
+        if can_fork():
+            return cls._forked(db, halves)
+        if getattr(sys, "frozen", False) or not sys.executable:
+            return None
+        return cls._spawned(db, halves)
+
+    @classmethod
+    def _forked(cls, db: Database, halves: _Halves) -> _Helper:
+        context = multiprocessing.get_context("fork")
+        receive, send = context.Pipe(duplex=False)
+        child = context.Process(
+            target=_second_half, args=(db.url, halves, send, os.getpid()), daemon=True
+        )
+        child.start()
+        send.close()
+
+        def wait() -> Part | None:
+            try:
+                part = receive.recv()
+            except (EOFError, OSError):
+                return None
+            return part if isinstance(part, Part) else None
+
+        def stop() -> None:
+            if child.is_alive():
+                child.terminate()
+            child.join()
+            receive.close()
+
+        return cls(halves, wait, stop)
+
+    @classmethod
+    def _spawned(cls, db: Database, halves: _Halves) -> _Helper | None:
+        path = db.sqlite_path
+        where = ["--sqlite", str(path)] if path is not None else ["--url", db.url]
+        command = [
+            sys.executable,
+            "-m",
+            "seatledger.services.ledger.scan",
+            "--parent",
+            str(os.getpid()),
+            *where,
+            "--after",
+            str(halves.split),
+            "--upto",
+            str(halves.size),
+            "--start-hash",
+            halves.boundary.hex(),
+            "--head",
+            halves.head.hex(),
+        ]
+        try:
+            child = subprocess.Popen(  # noqa: S603 (this interpreter, arguments of our own)
+                command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+            )
+        except OSError:
+            return None
+
+        def wait() -> Part | None:
+            out, _ = child.communicate()
+            if child.returncode != 0 or not out.strip():
+                return None
+            try:
+                return Part.from_json(out.strip().splitlines()[-1])
+            except (ValueError, KeyError, TypeError, IndexError):
+                return None
+
+        def stop() -> None:
+            if child.poll() is None:
+                child.kill()
+            child.wait()
+            if child.stdout is not None:
+                child.stdout.close()
+
+        return cls(halves, wait, stop)
 
 
 def _counted(progress: Progress | None, size: int, pace: int = 1) -> Callable[[int], None] | None:
@@ -133,43 +298,36 @@ def _counted(progress: Progress | None, size: int, pace: int = 1) -> Callable[[i
     return lambda done: progress(min(pace * done, size), size)
 
 
-def _verify_halves(db: Database, halves: _Halves, progress: Progress | None) -> Verdict:
-    size = halves.size
-    context = multiprocessing.get_context("fork")
-    receive, send = context.Pipe(duplex=False)
-    child = context.Process(
-        target=_second_half, args=(db.url, halves, send, os.getpid()), daemon=True
-    )
-    child.start()
-    send.close()
-    # The halves run at the same pace: report this one's progress twice over.
-    doubled = _counted(progress, size, pace=2)
-    second: Verdict | None = None
+def _two_halves(
+    db: Database, helper: _Helper, stored: dict[int, bytes], progress: Progress | None
+) -> Part:
+    halves = helper.halves
+    second: Part | None = None
     try:
+        # The halves run at about the same pace: report this one's progress twice over.
         with db.engine.connect() as conn:
-            first = verify_chain(
-                ledger_store.stream(conn, upto=halves.split, progress=doubled),
-                expected_size=halves.split,
+            first = scan(
+                _reader(conn),
+                after=0,
+                upto=halves.split,
+                start_hash=GENESIS_HASH,
                 expected_head=halves.boundary,
+                stored=stored,
+                progress=_counted(progress, halves.size, pace=2),
+                batch=ledger_store.STREAM_BATCH,
             )
-        if first.failure is not None:
+        if first.verdict.failure is not None:
             return first
-        second = receive.recv()
-    except (EOFError, OSError):
-        pass
+        second = helper.wait()
     finally:
-        if child.is_alive():
-            child.terminate()
-        child.join()
-        receive.close()
-    if second is None:  # the helper died: fall back to one pass rather than guess
-        with db.engine.connect() as conn:
-            return verify_chain(
-                ledger_store.stream(conn, upto=size, progress=_counted(progress, size)),
-                expected_size=size,
-                expected_head=halves.head,
-            )
-    return Verdict(first.entries + second.entries, second.head, second.failure)
+        helper.stop()
+    if second is None:  # the helper failed: one pass rather than a guess
+        return _one_pass(db, halves.size, halves.head, stored, _counted(progress, halves.size))
+    verdict = Verdict(
+        first.verdict.entries + second.verdict.entries, second.verdict.head, second.verdict.failure
+    )
+    differs = first.differs if first.differs is not None else second.differs
+    return Part(verdict, differs, second.tail, first.complete and second.complete)
 
 
 def decode_body(body: bytes) -> dict[str, Any]:
