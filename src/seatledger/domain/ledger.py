@@ -22,7 +22,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from itertools import repeat
-from operator import methodcaller
 from typing import Any, NamedTuple, TypedDict, Unpack
 
 from seatledger.domain.canonical import canonical_bytes
@@ -172,7 +171,7 @@ storage builds the prefix from the columns with plain concatenation (see :func:`
 PREFIX_END = f',"v":{FORMAT_VERSION},"what":'
 _PREFIX_QUOTES = sum(4 if quoted else 2 for _key, _column, quoted in PREFIX_LAYOUT) + 4
 _UNSAFE = bytes(range(32)) + b"\\"  # what JSON escapes in a string (besides the quote)
-_digest = methodcaller("digest")
+_digest = type(hashlib.sha256()).digest  # unbound: no attribute lookup per call
 
 
 def prefix_pieces() -> list[tuple[str, str | None]]:

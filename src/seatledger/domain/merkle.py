@@ -26,7 +26,6 @@ import hashlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import repeat
-from operator import methodcaller
 
 EMPTY_ROOT = hashlib.sha256(b"").digest()
 
@@ -121,7 +120,7 @@ def block_root(leaves: Sequence[bytes]) -> bytes:
 
 
 _sha256 = hashlib.sha256
-_digest = methodcaller("digest")
+_digest = type(hashlib.sha256()).digest  # unbound: no attribute lookup per call
 
 
 def leaf_hashes(data: Iterable[bytes]) -> list[bytes]:
