@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import shutil
 import sqlite3
 import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -441,18 +441,30 @@ def test_a_started_helper_checks_the_second_half_as_one_pass_would(
     assert ledger.verify(db) == helped  # one pass says the same
 
 
-def test_without_a_helper_one_pass_checks_everything(
-    admin: Services, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("helper", ["cannot start", "fails"])
+def test_without_a_working_helper_this_process_checks_everything(
+    admin: Services, monkeypatch: pytest.MonkeyPatch, helper: str
 ) -> None:
-    for number in range(70):
+    for number in range(100):
         admin.catalog.add_vendor(f"Vendor {number}")
+    db = admin.db
+    size = ledger.verify(db).entries
     monkeypatch.setattr(ledger, "PARALLEL_FROM", 10)
     monkeypatch.setattr(ledger, "can_fork", lambda: False)
-    monkeypatch.setattr(ledger.sys, "executable", str(Path("/nonexistent/python")))
-    verdict = ledger.verify(admin.db)
+    executable = "/nonexistent/python" if helper == "cannot start" else shutil.which("false")
+    assert executable is not None
+    monkeypatch.setattr(ledger.sys, "executable", executable)
+    seen: list[int] = []
+    verdict = ledger.verify(db, progress=Reporter(lambda done, _total: seen.append(done)))
     assert verdict.ok
-    with admin.db.read() as session:
-        assert verdict.entries == ledger_store.head(session)[0]
+    assert verdict.entries == size
+    assert seen[-1] == size
+    suffix = " ON ledger_entry" if db.dialect == "postgresql" else ""
+    _tamper(db, f"DROP TRIGGER ledger_no_update{suffix}")
+    _tamper(db, "UPDATE ledger_entry SET entity_id = 'x' WHERE seq = :s", s=size - 1)
+    verdict = ledger.verify(db)
+    assert verdict.failure is not None
+    assert (verdict.failure.seq, verdict.failure.problem) == (size - 1, Problem.COLUMNS)
 
 
 ODD_IDS = ['quote " inside', "back\\slash", "new\nline", "tab\tand\x01", "Zoë Ångström", "日本"]

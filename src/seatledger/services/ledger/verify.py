@@ -321,8 +321,24 @@ def _two_halves(
         second = helper.wait()
     finally:
         helper.stop()
-    if second is None:  # the helper failed: one pass rather than a guess
-        return _one_pass(db, halves.size, halves.head, stored, _counted(progress, halves.size))
+    if second is None:  # the helper failed: this process checks its half rather than guess
+        done = halves.split
+
+        def counted(count: int) -> None:
+            if progress is not None:
+                progress(min(done + count, halves.size), halves.size)
+
+        with db.engine.connect() as conn:
+            second = scan(
+                _reader(conn),
+                after=halves.split,
+                upto=halves.size,
+                start_hash=halves.boundary,
+                expected_head=halves.head,
+                stored=stored,
+                progress=counted,
+                batch=ledger_store.STREAM_BATCH,
+            )
     verdict = Verdict(
         first.verdict.entries + second.verdict.entries, second.verdict.head, second.verdict.failure
     )
