@@ -59,6 +59,12 @@ class Row:
     baseline: str
     ratio: str
     budget: str
+    # Whether the figure meets its goal (issue 20); None: not judged by the code that made the row.
+    met: bool | None = None
+
+    def goal_text(self) -> str:
+        """The goal column: met, NOT met, or blank when not judged."""
+        return "" if self.met is None else ("met" if self.met else "NOT met")
 
 
 # ------------------------------------------------------------------------------------ helpers
@@ -776,6 +782,9 @@ def _times(command: list[str], env: dict[str, str]) -> dict[str, float]:
 
 def _start_rows(runs: int) -> list[Row]:
     env = dict(os.environ)
+    # Warm means compiled: a user's installation keeps its bytecode, so the figure must not pay
+    # for compiling the package's source on every start (PYTHONDONTWRITEBYTECODE may be set).
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     env.update(
         QT_QPA_PLATFORM="offscreen",
         SEATLEDGER_EXIT_AFTER_PAINT="1",
@@ -786,18 +795,18 @@ def _start_rows(runs: int) -> list[Row]:
         XDG_CACHE_HOME=str(CACHE / "xdg" / "cache"),
         XDG_STATE_HOME=str(CACHE / "xdg" / "state"),
     )
-    app = [
-        _times([sys.executable, "-m", "seatledger", "--db", str(WORK)], env) for _ in range(runs)
-    ]
+    command = [sys.executable, "-m", "seatledger", "--db", str(WORK)]
+    _times(command, env)  # untimed: writes the bytecode (and upgrades an older cached demo)
+    app = [_times(command, env) for _ in range(runs)]
     bare = [
         _times([sys.executable, "-c", BASELINE_WINDOW], env).get("painted") for _ in range(runs)
     ]
     base = [s for s in bare if s is not None]
     base_text = f"bare PySide6 window: {statistics.median(base):.3f} s" if base else "n/a"
     rows = []
-    for word, figure, budget in (
-        ("painted", "start to painted window (warm)", "<= 0.5 s"),
-        ("usable", "start to usable main window (warm)", "<= 1.5 s"),
+    for word, figure, budget, goal in (
+        ("painted", "start to painted window (warm)", "<= 0.5 s", 0.5),
+        ("usable", "start to usable main window (warm)", "<= 1.0 s", 1.0),
     ):
         found = [t[word] for t in app if word in t]
         if len(found) < len(app) or not base:
@@ -811,6 +820,7 @@ def _start_rows(runs: int) -> list[Row]:
                 base_text,
                 _ratio(median, statistics.median(base)),
                 budget,
+                met=median <= goal,
             )
         )
     return rows
@@ -917,6 +927,7 @@ def _table_rows(runs: int) -> list[Row]:
             f"bare QTableView, 1M-row model: {_ms(bare_first)}",
             _ratio(real_first, bare_first),
             "<= 150 ms",
+            met=real_first <= 0.150,
         ),
         Row(
             jump,
@@ -924,6 +935,7 @@ def _table_rows(runs: int) -> list[Row]:
             f"bare QTableView, 1M-row model: {_ms(bare_jump)}",
             _ratio(real_jump, bare_jump),
             "<= 50 ms",
+            met=real_jump <= 0.050,
         ),
     ]
 
@@ -931,15 +943,19 @@ def _table_rows(runs: int) -> list[Row]:
 # ------------------------------------------------------------------------------------ main
 
 
+def _cells(row: Row) -> list[str]:
+    return [row.figure, row.measured, row.baseline, row.ratio, row.budget, row.goal_text()]
+
+
 def _print_table(rows: list[Row], header: list[str]) -> None:
-    titles = Row("figure", "measured", "raw baseline (same run)", "ratio", "budget")
-    table = [titles, *rows]
-    widths = [max(len(getattr(r, f)) for r in table) for f in Row.__dataclass_fields__]
+    titles = _cells(Row("figure", "measured", "raw baseline (same run)", "ratio", "budget"))
+    titles[-1] = "goal"
+    table = [titles, *(_cells(r) for r in rows)]
+    widths = [max(len(cells[n]) for cells in table) for n in range(len(titles))]
     for line in header:
         print(line)
     print()
-    for n, r in enumerate(table):
-        cells = [getattr(r, f) for f in Row.__dataclass_fields__]
+    for n, cells in enumerate(table):
         print("  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip())
         if n == 0:
             print("  ".join("-" * w for w in widths))
