@@ -20,11 +20,12 @@ import threading
 import time
 import traceback
 from collections.abc import Callable
+from concurrent.futures import Future
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent, QObject, QSettings, Qt, QTimer
+from PySide6.QtCore import QEvent, QEventLoop, QObject, QSettings, Qt, QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import (
     QApplication,
@@ -41,15 +42,16 @@ from PySide6.QtWidgets import (
 from seatledger import APP_ID, APP_NAME, ORG_NAME, __version__
 from seatledger.errors import KnownError
 from seatledger.paths import data_dir, default_database, private_folder, shown_target
+from seatledger.progress import Progress
 from seatledger.resources import app_icon_path, icon_png_paths
 from seatledger.ui.preflight import platform_problem
+from seatledger.ui.tasks import Runner, Task, shared_runner
 from seatledger.ui.theme import saved_theme, theme_keeper
 
-if TYPE_CHECKING:  # imported when the start frame has painted (SQLAlchemy alone takes ~0.4 s)
+if TYPE_CHECKING:  # imported once the first window has painted (SQLAlchemy alone takes ~0.3 s)
     from seatledger.services.operators.session import Services
     from seatledger.services.operators.workspace import Workspace
     from seatledger.ui.main_window import MainWindow
-    from seatledger.ui.tasks import Runner
 
 EXIT_OK = 0
 EXIT_ERROR = 2
@@ -174,6 +176,52 @@ class _Cancelled(Exception):
     """The user closed a start or sign-in dialog."""
 
 
+class _Opening:
+    """The database layer imported and the database opened on a runner, off the GUI thread.
+
+    ``future`` holds the workspace (or the error that stopped it) for whatever must wait for it;
+    ``task`` reports it on the GUI thread.  Once it is open, another thread imports the main
+    window's modules, so that they are loaded by the time the operator has signed in.
+    """
+
+    def __init__(self, target: str) -> None:
+        self.target = target
+        self.future: Future[Workspace] = Future()
+        self.needs_administrator = False
+        self.task: Task[Workspace] = Task(self._open)
+
+    def start(self) -> None:
+        """Start opening, on the runner of work outside a main window."""
+        shared_runner().start(self.task)
+
+    def _open(self, _progress: Progress) -> Workspace:
+        from seatledger.services.operators.workspace import Workspace  # noqa: PLC0415 (after the first paint)
+
+        try:
+            workspace = Workspace.open(self.target)
+            self.needs_administrator = workspace.needs_administrator()
+            _ = workspace.is_demo  # read here, not when the sign-in window asks
+        except BaseException as exc:
+            self.future.set_exception(exc)
+            raise
+        self.future.set_result(workspace)
+        threading.Thread(target=_preload, name="preload", daemon=True).start()
+        return workspace
+
+    def wait(self) -> Workspace:
+        """The workspace, once open; the event loop runs meanwhile, so windows stay live.
+
+        Raises:
+            KnownError: the database could not be opened.
+        """
+        if not self.future.done():
+            loop = QEventLoop()
+            self.task.finished.connect(loop.quit)
+            if not self.future.done():  # the task may have finished while connecting
+                loop.exec()
+        return self.future.result()
+
+
 def _start_dialog(path: str | None = None) -> tuple[Services, Workspace]:
     from seatledger.ui.dialogs.start import OPEN, StartDialog  # noqa: PLC0415
     from seatledger.ui.recent import recent_databases  # noqa: PLC0415
@@ -192,16 +240,20 @@ def _start_dialog(path: str | None = None) -> tuple[Services, Workspace]:
     workspace = dialog.workspace
     if dialog.services is not None:
         return dialog.services, workspace
-    return _sign_in(workspace), workspace
+    return _sign_in_window(workspace), workspace
 
 
-def _sign_in(workspace: Workspace) -> Services:
+def _environment_sign_in() -> tuple[str, str] | None:
     name = os.environ.get("SEATLEDGER_OPERATOR")
     password = os.environ.get("SEATLEDGER_PASSWORD")
-    if name and password is not None:
-        return workspace.sign_in(name, password)  # AuthenticationError: reported by run()
+    return (name, password) if name and password is not None else None
+
+
+def _sign_in_window(workspace: Workspace) -> Services:
     from seatledger.ui.dialogs.sign_in import SignInDialog  # noqa: PLC0415
 
+    if (credentials := _environment_sign_in()) is not None:
+        return workspace.sign_in(*credentials)  # AuthenticationError: reported by run()
     dialog = SignInDialog(workspace)
     if dialog.exec() != QDialog.DialogCode.Accepted or dialog.services is None:
         workspace.close()
@@ -209,24 +261,66 @@ def _sign_in(workspace: Workspace) -> Services:
     return dialog.services
 
 
-def open_session(db: str | None) -> tuple[Services, Workspace]:
+def _sign_in_while_opening(opening: _Opening) -> tuple[Services, Workspace]:
+    """The sign-in window at once; the database opens behind it (see :class:`_Opening`)."""
+    from seatledger.ui.dialogs.sign_in import SignInDialog  # noqa: PLC0415
+
+    dialog = SignInDialog(opening.future, display_name=shown_target(opening.target))
+    interrupted: list[bool] = []
+
+    def opened() -> None:
+        if opening.future.exception() is not None or opening.needs_administrator:
+            interrupted.append(True)
+            dialog.reject()  # the error, or the new database's first administrator, comes next
+        else:
+            dialog.set_workspace(opening.future.result())
+
+    opening.task.finished.connect(opened)
+    _AfterFirstPaint(dialog, opening.start)  # nothing competes with the window's first paint
+    accepted = dialog.exec() == QDialog.DialogCode.Accepted
+    try:
+        workspace = opening.wait()
+    except KnownError:
+        if not accepted and not interrupted:  # closed by the operator before it failed
+            raise _Cancelled from None
+        raise
+    if opening.needs_administrator:
+        workspace.close()
+        return _start_dialog(opening.target)
+    if not accepted or dialog.services is None:
+        workspace.close()
+        raise _Cancelled
+    return dialog.services, workspace
+
+
+def open_session(db: str | None, opening: _Opening | None = None) -> tuple[Services, Workspace]:
     """Open the database (or ask which one on first run) and sign in.
+
+    With SEATLEDGER_OPERATOR and SEATLEDGER_PASSWORD set, the operator signs in without a
+    window; otherwise the sign-in window shows first and the database opens behind it.
+
+    Args:
+        db: the database's path or URL; None: the default one.
+        opening: the database's opening, if already started.
 
     Raises:
         KnownError: the database cannot be opened, or signing in from the environment failed.
         _Cancelled: the user closed a dialog.
     """
-    from seatledger.services.operators.workspace import Workspace  # noqa: PLC0415 (after the first paint)
-
     target = db or default_database()
-    if db is None and "://" not in target and not Path(target).exists():
-        return _start_dialog()
-    workspace = Workspace.open(target)
-    if workspace.needs_administrator():
+    if opening is None:
+        if db is None and "://" not in target and not Path(target).exists():
+            return _start_dialog()
+        opening = _Opening(target)
+        if _environment_sign_in() is None:
+            return _sign_in_while_opening(opening)
+        opening.start()
+    workspace = opening.wait()
+    if opening.needs_administrator:
         workspace.close()
         return _start_dialog(target)
     try:
-        return _sign_in(workspace), workspace
+        return _sign_in_window(workspace), workspace
     except KnownError:
         workspace.close()
         raise
@@ -328,54 +422,69 @@ class _Session(QObject):
 
 
 def _preload() -> None:
-    import seatledger.services.catalog.queries  # noqa: PLC0415
-    import seatledger.services.directory.queries  # noqa: PLC0415
-    import seatledger.services.ledger.activity  # noqa: PLC0415
-    import seatledger.services.operators.workspace  # noqa: PLC0415
-    import seatledger.services.seats.queries  # noqa: PLC0415
-
-    # While the GUI thread signs in (Argon2 works with the GIL released), the main window's
-    # modules: defining widget classes creates no Qt object, so any thread may import them.
+    # While the operator types (or Argon2 checks the password with the GIL released), the main
+    # window's modules: defining widget classes creates no Qt object, so any thread may import
+    # them.
     import seatledger.ui.main_window  # noqa: F401, PLC0415
+
+
+class _FirstPaint(QObject):
+    """Reports ``painted`` for the benchmark once the first window (of any kind) has painted."""
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """On the first paint anywhere, report after the paint pass, and stop watching."""
+        if event.type() == _PAINT and isinstance(watched, QWidget):
+            QTimer.singleShot(0, lambda: _report("painted"))
+            app = QApplication.instance()
+            if app is not None:
+                app.removeEventFilter(self)
+        return False
 
 
 def run(db: str | None) -> int:
     """Run the application on a database (None: the default one); returns the exit status.
 
-    The start frame paints first; the database layer is imported, the database opened and the
-    operator signed in after that, and the main window then takes the frame's place.
+    The sign-in window paints first, before the database layer is imported; that is imported
+    and the database opened while the operator types (:class:`_Opening`), and the main window
+    follows the sign-in.  Signed in from the environment (scripts, the benchmark), a start frame
+    shows where the main window will be, and the database opens as it paints.
     """
     if (problem := platform_problem()) is not None:  # Qt would abort the process
         sys.stderr.write(problem + "\n")
         return EXIT_ERROR
-    # Import the database layer and the main window's modules on the other core while the
-    # start frame is built and painted; modules only, no Qt objects (those belong to the GUI
-    # thread).
-    threading.Thread(target=_preload, name="preload", daemon=True).start()
+    target = db or default_database()
+    first_run = db is None and "://" not in target and not Path(target).exists()
+    opening: _Opening | None = None
+    if _environment_sign_in() is not None and not first_run:
+        # Nothing to type: the database layer loads on the other core while Qt starts and the
+        # frame paints.
+        opening = _Opening(target)
+        opening.start()
     app = _application()
     install_excepthook()
     benchmark = os.environ.get("SEATLEDGER_EXIT_AFTER_PAINT") == "1"
-    frame = _StartFrame(shown_target(db or default_database()))
+    if benchmark:
+        reporter = _FirstPaint(app)
+        app.installEventFilter(reporter)
+    frame = _StartFrame(shown_target(target)) if opening is not None else None
     holder: list[_Session] = []
 
     def proceed() -> None:
-        if benchmark:
-            _report("painted")
         try:
-            services, workspace = open_session(db)
+            services, workspace = open_session(db, opening)
         except _Cancelled:
             app.exit(EXIT_OK)
             return
         except KnownError as exc:
-            frame.hide()
+            if frame is not None:
+                frame.hide()
             app.exit(_fatal(str(exc)))
             return
-        from seatledger.ui.tasks import Runner  # noqa: PLC0415
-
         session = _Session(Runner())
         holder.append(session)
         window = session.show(services, workspace)
-        frame.close()
+        if frame is not None:
+            frame.close()
         QApplication.setQuitOnLastWindowClosed(True)
         if benchmark:
 
@@ -387,8 +496,11 @@ def run(db: str | None) -> int:
 
     # Until the main window is up, closing a dialog must not end the application by itself.
     QApplication.setQuitOnLastWindowClosed(False)
-    _AfterFirstPaint(frame, proceed)
-    frame.show()
+    if frame is not None:
+        _AfterFirstPaint(frame, proceed)
+        frame.show()
+    else:
+        QTimer.singleShot(0, proceed)
     try:
         return app.exec()
     finally:

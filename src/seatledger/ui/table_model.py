@@ -11,12 +11,13 @@ import datetime as dt
 from collections import OrderedDict
 from collections.abc import Sequence
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush
 
-from seatledger.services.core.tables import KeyPage, Row, TableQuery
+if TYPE_CHECKING:  # the sign-in window shows before SQLAlchemy is imported (ui/app.py)
+    from seatledger.services.core.tables import KeyPage, Row, TableQuery
 
 # Enum lookups cost microseconds each in PySide6; data() runs for every painted cell.
 DISPLAY = Qt.ItemDataRole.DisplayRole
@@ -115,6 +116,14 @@ class PlainPresenter:
         return None
 
 
+def _paged(keys: Sequence[int]) -> KeyPage | None:
+    """``keys`` as the first page of a paged query, or None when they are every key."""
+    # Imported with the first table, not by the sign-in window (SQLAlchemy comes with it).
+    from seatledger.services.core.tables import KeyPage  # noqa: PLC0415
+
+    return keys if isinstance(keys, KeyPage) else None
+
+
 class KeyedTableModel(QAbstractTableModel):
     """Holds the keys a query returned; fetches rows for the block being painted."""
 
@@ -173,18 +182,15 @@ class KeyedTableModel(QAbstractTableModel):
 
     def canFetchMore(self, parent: QModelIndex | QPersistentModelIndex) -> bool:
         """More keys follow those shown (a paged query the view has not scrolled through)."""
-        keys = self._keys
+        keys = _paged(self._keys)
         return (
-            not parent.isValid()
-            and isinstance(keys, KeyPage)
-            and not keys.complete
-            and not self._fetching
+            not parent.isValid() and keys is not None and not keys.complete and not self._fetching
         )
 
     def fetchMore(self, parent: QModelIndex | QPersistentModelIndex) -> None:
         """Append the next page of keys as rows (the view asks when it reaches the end)."""
-        keys = self._keys
-        if parent.isValid() or not isinstance(keys, KeyPage) or self._fetching:
+        keys = _paged(self._keys)
+        if parent.isValid() or keys is None or self._fetching:
             return
         page = keys.next_page()
         if page:
@@ -202,7 +208,8 @@ class KeyedTableModel(QAbstractTableModel):
     @property
     def complete(self) -> bool:
         """Every matching key is loaded (False while a paged query has more to fetch)."""
-        return not isinstance(self._keys, KeyPage) or self._keys.complete
+        keys = _paged(self._keys)
+        return keys is None or keys.complete
 
     def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
         """Number of columns the query declares."""

@@ -8,7 +8,7 @@ import itertools
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import partial
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QColor, QGuiApplication, QKeyEvent, QPalette
@@ -34,12 +34,14 @@ from PySide6.QtWidgets import (
 
 from seatledger.domain.passwords import MIN_LENGTH
 from seatledger.errors import KnownError, ValidationError
-from seatledger.services.core.tables import TableQuery
 from seatledger.ui.progress_strip import ProgressStrip
 from seatledger.ui.table_model import KeyedTableModel, Presenter
 from seatledger.ui.tasks import Task, runner_for
 from seatledger.ui.theme import colors, keep_styled
 from seatledger.ui.widgets import DataTable, SearchBox, accessible, name_by_labels
+
+if TYPE_CHECKING:  # the sign-in window shows before SQLAlchemy is imported (ui/app.py)
+    from seatledger.services.core.tables import TableQuery
 
 FIELD_WIDTH = 300
 W = TypeVar("W", bound=QWidget)
@@ -496,7 +498,7 @@ class FormDialog(QDialog):
 
 # ------------------------------------------------------------------------------ picker table
 
-QueryFactory = Callable[[str, int, bool], TableQuery]
+QueryFactory = Callable[[str, int, bool], "TableQuery"]
 """Builds the picker's query (a table query) from the search text, sort column and direction."""
 
 

@@ -1,35 +1,73 @@
-"""Signing an operator in to an open workspace."""
+"""Signing an operator in to a workspace, which may still be opening.
+
+At start-up the dialog is the first window: it is shown before the database layer is imported,
+and the workspace arrives (:meth:`SignInDialog.set_workspace`) while the operator types.  So this
+module imports neither the services nor SQLAlchemy (tests/test_startup_paths.py checks it).
+"""
 
 from __future__ import annotations
+
+from concurrent.futures import Future
+from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import QLineEdit, QWidget
 
 from seatledger.errors import AuthenticationError, ValidationError
 from seatledger.progress import Progress
-from seatledger.services.operators.session import Services
-from seatledger.services.operators.workspace import Workspace
 from seatledger.ui.dialogs.common import FormDialog, wide
 from seatledger.ui.tasks import Task
+
+if TYPE_CHECKING:
+    from seatledger.services.operators.session import Services
+    from seatledger.services.operators.workspace import Workspace
 
 DEMO_HINT = "Demo operators: admin, manager, auditor, viewer — password demo"
 
 
 class SignInDialog(FormDialog):
-    """Asks for an operator name and password; after Accepted, :attr:`services` is signed in."""
+    """Asks for an operator name and password; after Accepted, :attr:`services` is signed in.
+
+    Args:
+        workspace: the open workspace, or a future that will hold it (the dialog is then shown
+            at once, and the sign-in waits for the workspace if the operator is quicker).
+        display_name: what to call the database until the workspace is open.
+    """
 
     def __init__(
-        self, workspace: Workspace, parent: QWidget | None = None, *, operator_name: str = ""
+        self,
+        workspace: Workspace | Future[Workspace],
+        parent: QWidget | None = None,
+        *,
+        operator_name: str = "",
+        display_name: str = "",
     ) -> None:
         super().__init__("Sign in to SeatLedger", "Sign in", parent)
-        self.workspace = workspace
+        self.workspace: Workspace | None = None
+        self._opening: Future[Workspace]
+        if isinstance(workspace, Future):
+            self._opening = workspace
+        else:
+            self._opening = Future()
+            self._opening.set_result(workspace)
+            display_name = workspace.display_name
         self.services: Services | None = None
-        self.set_intro(f"Sign in to {workspace.display_name}.")
+        self.set_intro(f"Sign in to {display_name}.")
         self.name_edit = wide(QLineEdit(operator_name))
         self.name_edit.setPlaceholderText("operator name")
         self.password_edit = wide(QLineEdit())
         self.password_edit.setEchoMode(QLineEdit.EchoMode.Password)
         self.add_row("&Operator:", self.name_edit, names=("Operator name",))
         self.add_row("&Password:", self.password_edit, names=("Password",))
+        if not isinstance(workspace, Future):
+            self.set_workspace(workspace)
+        self.finish()
+        (self.password_edit if operator_name else self.name_edit).setFocus()
+
+    def set_workspace(self, workspace: Workspace) -> None:
+        """The workspace is open: name it, and say what the operator should know before signing
+        in (the demo's operators, an upgrade that signing in will do)."""
+        self.workspace = workspace
+        self.set_intro(f"Sign in to {workspace.display_name}.")
         if workspace.is_demo:
             self.add_note(DEMO_HINT)
         if (pending := workspace.pending_upgrade) is not None:
@@ -38,8 +76,6 @@ class SignInDialog(FormDialog):
                 f"Signing in upgrades it to schema {pending[1]} in your name; a backup copy is "
                 "made first, beside the file."
             )
-        self.finish()
-        (self.password_edit if operator_name else self.name_edit).setFocus()
 
     def complete(self) -> bool:
         """Both fields are filled."""
@@ -47,10 +83,12 @@ class SignInDialog(FormDialog):
 
     def save_in_background(self) -> Task[Services]:
         """Check the password off the GUI thread (Argon2, and a pending upgrade, take time); a
-        wrong one clears the field and keeps the dialog open."""
-        workspace, name, password = self.workspace, self.name_edit.text(), self.password_edit.text()
+        wrong one clears the field and keeps the dialog open.  A workspace still opening is
+        waited for there."""
+        opening, name, password = self._opening, self.name_edit.text(), self.password_edit.text()
 
         def work(_progress: Progress) -> Services:
+            workspace = opening.result()  # the opening's own error, if it failed
             try:
                 return workspace.sign_in(name, password)
             except AuthenticationError as exc:
