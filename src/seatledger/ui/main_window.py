@@ -313,7 +313,6 @@ class MainWindow(QMainWindow):
         self._update_actions()
         self._tray: QSystemTrayIcon | None = None
         self.renewals_due: list[Reminder] = []
-        QTimer.singleShot(0, self._remind_renewals)
 
     # ------------------------------------------------------------------ pages (built when shown)
     def page(self, number: int) -> Page:
@@ -462,11 +461,13 @@ class MainWindow(QMainWindow):
         self.show_page(self.usage)
 
     def paintEvent(self, event: QPaintEvent) -> None:
-        """After the first paint, count the navigation entries (kept off the start-up path)."""
+        """After the first paint, count the navigation entries and look for renewals due (kept
+        off the start-up path)."""
         super().paintEvent(event)
         if not self._painted:
             self._painted = True
             QTimer.singleShot(0, self.refresh_counts)
+            QTimer.singleShot(0, self._find_renewals)
 
     # ------------------------------------------------------------------ identity
     def database_label(self) -> str:
@@ -842,12 +843,18 @@ class MainWindow(QMainWindow):
         self.open_requested.emit(services, workspace)
 
     # ------------------------------------------------------------------ renewals
-    def _remind_renewals(self) -> None:
+    def _find_renewals(self) -> None:
+        """Read the renewals due in the background (every license's term: a quarter of a second
+        on the large demo, which the first paint does not wait for)."""
+        renewals = self.services.renewals
+        task = Task(lambda _progress: renewals.due(), self).on_done(self._remind_renewals)
+        self.runner.start(task, key="renewals")
+
+    def _remind_renewals(self, due: list[Reminder]) -> None:
         """Say which licenses need a renewal decision now: a mark in the status bar (its tooltip
         lists them), and a desktop notification where the desktop has a notification area."""
         if self._closed:
             return
-        due = self.services.renewals.due()
         self.renewals_due = due
         self.renewals_label.setVisible(bool(due))
         if not due:
