@@ -313,6 +313,19 @@ class DataTable(QTableView):
         self.scrollTo(keyed.index(row, 0))
         return True
 
+    def select_keys(self, keys: Sequence[int]) -> bool:
+        """Select the rows showing ``keys`` (the first 10,000), make the first of them in the
+        table current and scroll to it; False if none is shown."""
+        keyed = self.keyed_model()
+        wanted = list(keys[:_RESTORE_SELECTION_LIMIT])
+        rows = _rows_of(keyed, wanted)
+        if not rows:
+            return False
+        self.clearSelection()
+        self._restore(keyed, wanted, keyed.key_at(min(rows)))
+        self.scrollTo(keyed.index(min(rows), 0))
+        return True
+
     def reload(self) -> None:
         """Re-run the query, keeping the selected rows, the current row and the scroll position."""
         keyed = self.keyed_model()

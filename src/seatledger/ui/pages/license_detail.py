@@ -13,6 +13,7 @@ from PySide6.QtCore import QItemSelection, QSettings, Qt, Signal
 from PySide6.QtGui import QKeyEvent, QPalette
 from PySide6.QtWidgets import (
     QCheckBox,
+    QDialog,
     QFormLayout,
     QFrame,
     QGridLayout,
@@ -400,7 +401,16 @@ class LicenseDetail(QWidget):
             return
         from seatledger.ui.dialogs.assign import AssignDialog  # noqa: PLC0415
 
-        AssignDialog(self._services, self._entitlement_id, self).exec()
+        dialog = AssignDialog(self._services, self._entitlement_id, self)
+        if dialog.exec() == QDialog.DialogCode.Accepted and dialog.result is not None:
+            self.show_assigned(dialog.result.assignment_ids)
+
+    def show_assigned(self, assignment_ids: list[int]) -> None:
+        """The seats just assigned, selected in the seats table, which takes the focus: the
+        keyboard goes on from what was done (Delete would release them again)."""
+        self.refresh()
+        if self.seats.select_keys(assignment_ids):
+            self.seats.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def release_selected(self) -> None:
         """Release the selected open seats after asking for a reason."""
