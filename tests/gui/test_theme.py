@@ -209,3 +209,31 @@ def test_system_follows_the_desktop_scheme(
     use_theme(Theme.DARK)
     keeper._desktop_changed(Qt.ColorScheme.Light)
     assert is_dark()
+
+
+def test_the_window_follows_the_desktop_when_qt_announces_a_new_scheme(
+    use_theme: Callable[[Theme], None],
+    window: MainWindow,
+    qtbot: QtBot,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Qt's own signal (``QStyleHints.colorSchemeChanged``, as a desktop switching to dark sends
+    it) turns the open window dark and back, its style-sheet colours included.  The offscreen
+    platform cannot switch its scheme, so the signal is emitted here and the scheme it reports
+    is the one the desktop would."""
+    use_theme(Theme.SYSTEM)
+    window.nav.setCurrentRow(DASHBOARD)
+    card = window.dashboard.cards["over_limit"]
+    qtbot.waitUntil(lambda: card.value.text() != "…")
+    assert LIGHT.tint_good in card.styleSheet()
+    hints = QGuiApplication.styleHints()
+    scheme = [Qt.ColorScheme.Dark]
+    monkeypatch.setattr("seatledger.ui.theme.desktop_scheme", lambda: scheme[0])
+    hints.colorSchemeChanged.emit(Qt.ColorScheme.Dark)
+    qtbot.waitUntil(lambda: is_dark(window.palette()))
+    assert card.background_color() == QColor(DARK.tint_good)
+    assert not window.menu_actions["theme_dark"].isChecked()  # still following the desktop
+    scheme[0] = Qt.ColorScheme.Light
+    hints.colorSchemeChanged.emit(Qt.ColorScheme.Light)
+    qtbot.waitUntil(lambda: not is_dark(window.palette()))
+    assert card.background_color() == QColor(LIGHT.tint_good)
