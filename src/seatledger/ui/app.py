@@ -250,10 +250,10 @@ def _environment_sign_in() -> tuple[str, str] | None:
 
 
 def _sign_in_window(workspace: Workspace) -> Services:
-    from seatledger.ui.dialogs.sign_in import SignInDialog  # noqa: PLC0415
-
     if (credentials := _environment_sign_in()) is not None:
         return workspace.sign_in(*credentials)  # AuthenticationError: reported by run()
+    from seatledger.ui.dialogs.sign_in import SignInDialog  # noqa: PLC0415
+
     dialog = SignInDialog(workspace)
     if dialog.exec() != QDialog.DialogCode.Accepted or dialog.services is None:
         workspace.close()
