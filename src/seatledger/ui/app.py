@@ -58,6 +58,7 @@ EXIT_ERROR = 2
 LOG_FILE = "seatledger.log"
 _IMPORTED = time.perf_counter()
 _PAINT = QEvent.Type.Paint
+_OPEN_BY = 500  # ms: the database starts opening by then, painted sign-in window or not
 
 log = logging.getLogger("seatledger")
 
@@ -189,10 +190,13 @@ class _Opening:
         self.future: Future[Workspace] = Future()
         self.needs_administrator = False
         self.task: Task[Workspace] = Task(self._open)
+        self._started = False
 
     def start(self) -> None:
-        """Start opening, on the runner of work outside a main window."""
-        shared_runner().start(self.task)
+        """Start opening, on the runner of work outside a main window (once; again: no-op)."""
+        if not self._started:
+            self._started = True
+            shared_runner().start(self.task)
 
     def _open(self, _progress: Progress) -> Workspace:
         from seatledger.services.operators.workspace import Workspace  # noqa: PLC0415 (after the first paint)
@@ -277,6 +281,7 @@ def _sign_in_while_opening(opening: _Opening) -> tuple[Services, Workspace]:
 
     opening.task.finished.connect(opened)
     _AfterFirstPaint(dialog, opening.start)  # nothing competes with the window's first paint
+    QTimer.singleShot(_OPEN_BY, opening.start)  # in case a platform never paints it
     accepted = dialog.exec() == QDialog.DialogCode.Accepted
     try:
         workspace = opening.wait()
