@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint bench reference clean
+.PHONY: run test lint bench reference package clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,5 +34,20 @@ reference: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
+# A frozen one-folder build that runs without Python (PyInstaller, packaging/seatledger.spec),
+# packed with its desktop entry, AppStream metadata and icons into dist/seatledger-*.tar.gz,
+# then smoke-tested (packaging/smoke.py: --version, a demo, ledger verify, the windows).
+PACKAGE_STAMP := $(VENV)/.package-installed
+$(PACKAGE_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,package]'
+	touch $(PACKAGE_STAMP)
+
+package: $(PACKAGE_STAMP)
+	rm -rf dist/seatledger build/pyinstaller
+	$(BIN)/pyinstaller --noconfirm --log-level WARN --distpath dist --workpath build/pyinstaller \
+		packaging/seatledger.spec
+	$(BIN)/python packaging/archive.py dist/seatledger
+	$(BIN)/python packaging/smoke.py dist/seatledger/seatledger
+
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build dist
