@@ -235,14 +235,17 @@ def build_parser() -> argparse.ArgumentParser:
     _auth_args(departed)
     departed.add_argument("--reason", default="People who left the organization")
 
-    kinds = ("people", "devices", "inventory", "entitlements", "usage", "snipeit", "grants")
+    kinds = (
+        *("people", "devices", "inventory", "entitlements", "usage", "snipeit", "grants"),
+        *("rvtools", "hyperv"),
+    )
     imp = sub.add_parser(
         "import",
-        help="import a CSV, XLSX, lmstat or rlmstat file (grants: 'lmstat -i' output); exit 1, "
-        "committing nothing, if it has problems",
+        help="import a CSV, XLSX, lmstat or rlmstat file (grants: 'lmstat -i' output; rvtools, "
+        "hyperv: an export's files together); exit 1, committing nothing, if it has problems",
     )
     imp.add_argument("kind", choices=kinds)
-    imp.add_argument("file")
+    imp.add_argument("file", nargs="+", help="the file (rvtools, hyperv: all the export's files)")
     _auth_args(imp)
     imp.add_argument("--mapping", default="", help="a column mapping saved by name in the app")
     imp.add_argument("--dry-run", action="store_true", help="check the file, write nothing")
@@ -274,7 +277,8 @@ def build_parser() -> argparse.ArgumentParser:
         default="",
         metavar="'YYYY-MM-DD HH:MM'",
         help="usage: when an LM-X, lsmon or DSLS snapshot was taken (the license server's time); "
-        "they print none, and are otherwise dated by the latest time they show",
+        "they print none, and are otherwise dated by the latest time they show; rvtools, "
+        "hyperv: when the export was taken (UTC; default: now)",
     )
     imp.add_argument(
         "--skip-invalid",

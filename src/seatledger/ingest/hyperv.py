@@ -95,6 +95,7 @@ class HyperVExport:
     topology: Topology
     notes: list[str] = field(default_factory=list)
     sources: dict[str, str] = field(default_factory=dict)
+    identities: tuple[str, ...] = ()  # per VM of ``topology.vms``: ``vmid:…`` or ``name:HOST/…``
 
 
 def read_hyperv(paths: Sequence[Path], problems: list[Problem]) -> HyperVExport:
@@ -182,7 +183,8 @@ class _Reader:
             self._vmhosts(self.sheets["Get-VMHost"])
         vms = self._vms(self.sheets["Get-VM"])
         sources = {kind: sheet.source for kind, sheet in self.sheets.items()}
-        return HyperVExport(Topology.of(self.hosts.values(), vms), self.notes, sources)
+        topology = Topology.of(self.hosts.values(), (vm for _, vm in vms))
+        return HyperVExport(topology, self.notes, sources, tuple(i for i, _ in vms))
 
     def _nodes(self, sheet: Sheet) -> None:
         seen: dict[str, int] = {}
@@ -294,8 +296,8 @@ class _Reader:
                     "rows: the files are from different moments or hosts",
                 )
 
-    def _vms(self, sheet: Sheet) -> list[VM]:
-        vms: list[VM] = []
+    def _vms(self, sheet: Sheet) -> list[tuple[str, VM]]:
+        vms: list[tuple[str, VM]] = []
         seen: dict[str, int] = {}
         for line, cells in sheet.rows:
             before = len(self.problems)
@@ -347,5 +349,7 @@ class _Reader:
                 continue
             seen[identity] = line
             cluster = host.cluster if clustered else None
-            vms.append(VM(name, vcpus, host.name, cluster, state))
+            vm_id = sheet.cell(cells, "id").lower()
+            key = f"vmid:{vm_id}" if vm_id else f"name:{host.name.upper()}/{name}"
+            vms.append((key, VM(name, vcpus, host.name, cluster, state)))
         return vms

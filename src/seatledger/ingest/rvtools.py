@@ -109,6 +109,7 @@ class RvToolsExport:
     topology: Topology
     notes: list[str] = field(default_factory=list)
     sources: dict[str, str] = field(default_factory=dict)
+    identities: tuple[str, ...] = ()  # per VM of ``topology.vms``: ``uuid:…`` or ``name:…``
 
 
 def read_rvtools(paths: Sequence[Path], problems: list[Problem]) -> RvToolsExport:
@@ -191,7 +192,7 @@ class _Reader:
             self._vcpus(self.sheets["vCPU"])
         topology = Topology.of(self.hosts.values(), (vm for _, vm in self.vms.values()))
         sources = {name: sheet.source for name, sheet in self.sheets.items()}
-        return RvToolsExport(topology, self.notes, sources)
+        return RvToolsExport(topology, self.notes, sources, tuple(self.vms))
 
     # -- vHost ----------------------------------------------------------------------------------
 

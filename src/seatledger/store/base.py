@@ -1,7 +1,8 @@
 """The declarative base every entity module shares, with the constraint naming convention.
 
 Its own module so that ``models`` can import the entity modules that extend the schema
-(``models_alerts``, ``models_audit``, ``models_signing``) without them importing ``models`` back.
+(``models_alerts``, ``models_audit``, ``models_servers``, ``models_signing``) without them
+importing ``models`` back.
 """
 
 from __future__ import annotations

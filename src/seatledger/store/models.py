@@ -455,4 +455,9 @@ class NormalizationRule(Base):
 
 # The rest of the schema lives in modules of its own (one owner each); importing them here puts
 # their tables into ``Base.metadata``.
-from seatledger.store import models_alerts, models_audit, models_signing  # noqa: E402, F401
+from seatledger.store import (  # noqa: E402, F401
+    models_alerts,
+    models_audit,
+    models_servers,
+    models_signing,
+)

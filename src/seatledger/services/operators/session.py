@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from seatledger.services.audits.signing import SigningService
     from seatledger.services.imports.service import ImportService
     from seatledger.services.position.engine import PositionService
+    from seatledger.services.servers.service import ServerService
     from seatledger.services.usage.history import UsageHistoryService
 
 DEMO_KEY = "demo"
@@ -62,6 +63,7 @@ class Services:
     _position: PositionService | None = field(init=False, default=None, repr=False)
     _usage_history: UsageHistoryService | None = field(init=False, default=None, repr=False)
     _signing: SigningService | None = field(init=False, default=None, repr=False)
+    _servers: ServerService | None = field(init=False, default=None, repr=False)
 
     def __post_init__(self) -> None:
         self.catalog = CatalogService(self.ctx)
@@ -113,6 +115,15 @@ class Services:
 
             self._signing = SigningService(self.ctx)
         return self._signing
+
+    @property
+    def servers(self) -> ServerService:
+        """Server topology imports and the server position (loaded on first use)."""
+        if self._servers is None:
+            from seatledger.services.servers.service import ServerService  # noqa: PLC0415
+
+            self._servers = ServerService(self.ctx)
+        return self._servers
 
     def backup(self, target: Path) -> str:
         """Copy the whole database to ``target`` (administrators), recorded in the ledger.

@@ -1,0 +1,442 @@
+"""Topology imports: an RVTools or Hyper-V export previewed, then stored whole or not at all.
+
+An export is several files read together (RVTools' sheets, Hyper-V's cmdlets) or one workbook.
+The preview reads them all and names every problem by file or sheet, line and column; nothing is
+written.  The commit reads them again inside one write transaction, refuses the whole export
+while any problem remains, and becomes one ledger entry (``import.topology``) naming the files,
+their SHA-256 and the counts.  Importing the same files again changes nothing.
+
+What is stored: each host and VM the export lists, as it says them now (a VM the export no
+longer lists on one of its hosts is removed), and the placement history: a running VM seen on
+the same host with the same vCPUs as before continues its placement; otherwise the old one ends
+at the export's moment and a new one starts.  An export is dated by the moment it was taken
+(``taken_at``, else the moment of the import); one older than the newest stored is refused, since
+the history would run backwards.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from seatledger.domain.roles import Permission
+from seatledger.domain.server.topology import VM, PowerState, Topology
+from seatledger.errors import ValidationError
+from seatledger.ingest import hyperv, rvtools
+from seatledger.ingest.tabular import Problem, sniff
+from seatledger.services.core.context import Context
+from seatledger.services.imports.service import ImportRejected
+from seatledger.store.models import ImportBatch
+from seatledger.store.models_servers import ServerHost, ServerPlacement, ServerVm
+from seatledger.text import plural
+
+IMPORT_KIND = "topology"
+
+
+class TopologySource(StrEnum):
+    """Which hypervisor's exports a topology import reads."""
+
+    RVTOOLS = "rvtools"
+    HYPERV = "hyperv"
+
+    @property
+    def label(self) -> str:
+        """The source as shown to people."""
+        return {
+            TopologySource.RVTOOLS: rvtools.FORMAT_NAME,
+            TopologySource.HYPERV: hyperv.FORMAT_NAME,
+        }[self]
+
+
+@dataclass(frozen=True)
+class _Read:
+    topology: Topology
+    identities: tuple[str, ...]
+    notes: list[str]
+    sources: dict[str, str]
+
+
+@dataclass(frozen=True)
+class TopologyPreview:
+    """What an export holds and everything wrong with it; nothing is written."""
+
+    source: TopologySource
+    files: tuple[str, ...]
+    sha256: str
+    hosts: int
+    clusters: int
+    vms: int
+    running: int
+    cores: int
+    problems: tuple[Problem, ...]
+    notes: tuple[str, ...]
+    sheets: dict[str, str]
+    already_imported: dt.datetime | None = None
+
+    @property
+    def ok(self) -> bool:
+        """Whether the export can be imported as it is."""
+        return not self.problems
+
+    def summary(self) -> str:
+        """One line for a terminal or a status bar."""
+        return (
+            f"{self.source.label}: {plural(self.hosts, 'host')} ({plural(self.cores, 'core')}), "
+            f"{plural(self.clusters, 'cluster')}, {plural(self.vms, 'VM')} "
+            f"({self.running:,} running)"
+        )
+
+
+@dataclass(frozen=True)
+class TopologyResult:
+    """What an import stored."""
+
+    batch_id: int | None
+    files: tuple[str, ...]
+    sha256: str
+    taken_at: dt.datetime | None
+    hosts_new: int = 0
+    hosts_changed: int = 0
+    hosts_unchanged: int = 0
+    vms_new: int = 0
+    vms_changed: int = 0
+    vms_unchanged: int = 0
+    vms_removed: int = 0
+    placements_opened: int = 0
+    placements_closed: int = 0
+    already_imported: bool = False
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    def summary(self) -> str:
+        """One line for a terminal or a status bar."""
+        names = ", ".join(self.files)
+        if self.already_imported:
+            return f"{names} was imported before (same SHA-256); nothing changed."
+        return (
+            f"{names}: hosts {self.hosts_new:,} new, {self.hosts_changed:,} changed, "
+            f"{self.hosts_unchanged:,} unchanged; VMs {self.vms_new:,} new, "
+            f"{self.vms_changed:,} changed, {self.vms_unchanged:,} unchanged, "
+            f"{self.vms_removed:,} no longer listed; placements {self.placements_opened:,} "
+            f"started, {self.placements_closed:,} ended."
+        )
+
+
+def export_sha256(paths: Sequence[Path]) -> str:
+    """One SHA-256 for the files of an export, whatever order they are given in: the file's
+    own for one file, else the hash of their hashes, sorted."""
+    digests = sorted(sniff(path).sha256 for path in paths)
+    if len(digests) == 1:
+        return digests[0]
+    return hashlib.sha256("\n".join(digests).encode()).hexdigest()
+
+
+def _read(paths: Sequence[Path], source: TopologySource, problems: list[Problem]) -> _Read:
+    if not paths:
+        raise ValidationError("Name the export's files (one workbook, or its CSV files).")
+    if source is TopologySource.RVTOOLS:
+        rv = rvtools.read_rvtools(paths, problems)
+        return _Read(rv.topology, rv.identities, rv.notes, rv.sources)
+    hv = hyperv.read_hyperv(paths, problems)
+    return _Read(hv.topology, hv.identities, hv.notes, hv.sources)
+
+
+def _earlier(session: Session, sha256: str) -> dt.datetime | None:
+    return session.scalar(
+        select(ImportBatch.imported_at).where(
+            ImportBatch.kind == IMPORT_KIND, ImportBatch.sha256 == sha256
+        )
+    )
+
+
+def preview_topology(
+    ctx: Context, paths: Sequence[Path], source: TopologySource
+) -> TopologyPreview:
+    """Read the export whole and report what it holds and every problem; write nothing.
+
+    Raises:
+        ImportFileError: a file is not one of the export's sheets, or a required one is missing.
+    """
+    problems: list[Problem] = []
+    read = _read(paths, source, problems)
+    sha256 = export_sha256(paths)
+    with ctx.read() as session:
+        earlier = _earlier(session, sha256)
+    topology = read.topology
+    return TopologyPreview(
+        source=source,
+        files=tuple(path.name for path in paths),
+        sha256=sha256,
+        hosts=len(topology.hosts),
+        clusters=len(topology.clusters),
+        vms=len(topology.vms),
+        running=sum(vm.power is PowerState.ON for vm in topology.vms),
+        cores=sum(host.cores for host in topology.hosts.values()),
+        problems=tuple(problems),
+        notes=tuple(read.notes),
+        sheets=dict(read.sources),
+        already_imported=earlier,
+    )
+
+
+def import_topology(
+    ctx: Context,
+    paths: Sequence[Path],
+    source: TopologySource,
+    *,
+    taken_at: dt.datetime | None = None,
+) -> TopologyResult:
+    """Store the export in one transaction and one ledger entry, or nothing at all.
+
+    Raises:
+        ImportFileError: a file cannot be read as the export's sheets (nothing was written).
+        ImportRejected: the export has problems (nothing was written).
+        ValidationError: it was taken before the newest export stored.
+    """
+    files = tuple(path.name for path in paths)
+    problems: list[Problem] = []
+    read = _read(paths, source, problems)
+    sha256 = export_sha256(paths)
+    label = ", ".join(files)[:500]
+    if problems:
+        raise ImportRejected(label, problems[:200], len(problems))
+    already = TopologyResult(None, files, sha256, None, already_imported=True)
+    with ctx.read() as session:
+        if _earlier(session, sha256) is not None:
+            return already
+    try:
+        return _store(
+            ctx, read, source=source, files=files, sha256=sha256, label=label, taken_at=taken_at
+        )
+    except _AlreadyImported:  # by another operator while this one read the files
+        return already
+
+
+class _AlreadyImported(Exception):
+    """Rolls the change back: the same files were imported meanwhile."""
+
+
+def _store(
+    ctx: Context,
+    read: _Read,
+    *,
+    source: TopologySource,
+    files: tuple[str, ...],
+    sha256: str,
+    label: str,
+    taken_at: dt.datetime | None,
+) -> TopologyResult:
+    with ctx.change(
+        Permission.EDIT_DIRECTORY, f"import.{IMPORT_KIND}", "import", "import server topology"
+    ) as change:
+        session = change.session
+        if _earlier(session, sha256) is not None:
+            raise _AlreadyImported
+        moment = taken_at or change.now
+        newest = session.scalar(select(func.max(ServerPlacement.started)))
+        newest_host = session.scalar(select(func.max(ServerHost.seen_at)))
+        latest = max((m for m in (newest, newest_host) if m is not None), default=None)
+        if latest is not None and _aware(latest) > moment:
+            raise ValidationError(
+                f"This export is dated {moment:%Y-%m-%d %H:%M} UTC, before the newest one stored "
+                f"({_aware(latest):%Y-%m-%d %H:%M} UTC): the placement history cannot run "
+                "backwards. Import exports in the order they were taken."
+            )
+        batch = ImportBatch(
+            kind=IMPORT_KIND,
+            file_name=label,
+            sha256=sha256,
+            format=source.label[:64],
+            rows=0,
+            inserted=0,
+            updated=0,
+            unchanged=0,
+            flagged=0,
+            operator=ctx.actor.name,
+            imported_at=change.now,
+        )
+        session.add(batch)
+        session.flush()
+        stored = _Store(session, batch.id, moment, source)
+        stored.hosts(read.topology)
+        stored.vms(read.topology, read.identities)
+        result = TopologyResult(
+            batch.id,
+            files,
+            sha256,
+            moment,
+            hosts_new=stored.counts["hosts_new"],
+            hosts_changed=stored.counts["hosts_changed"],
+            hosts_unchanged=stored.counts["hosts_unchanged"],
+            vms_new=stored.counts["vms_new"],
+            vms_changed=stored.counts["vms_changed"],
+            vms_unchanged=stored.counts["vms_unchanged"],
+            vms_removed=stored.counts["vms_removed"],
+            placements_opened=stored.counts["opened"],
+            placements_closed=stored.counts["closed"],
+            notes=tuple(read.notes),
+        )
+        batch.rows = len(read.topology.hosts) + len(read.topology.vms)
+        batch.inserted = result.hosts_new + result.vms_new
+        batch.updated = result.hosts_changed + result.vms_changed
+        batch.unchanged = result.hosts_unchanged + result.vms_unchanged
+        change.entity_id = str(batch.id)
+        change.after = {
+            "files": list(files),
+            "sha256": sha256,
+            "format": source.label,
+            "taken_at": f"{moment:%Y-%m-%d %H:%M:%S}",
+            "hosts": len(read.topology.hosts),
+            "vms": len(read.topology.vms),
+            **{key: value for key, value in stored.counts.items() if value},
+        }
+        if taken_at is not None:  # the user's word, not the file's
+            change.after["taken_at_given"] = True
+        return result
+
+
+def _aware(moment: dt.datetime) -> dt.datetime:
+    """SQLite returns stored times without their zone; they are UTC."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
+
+
+@dataclass
+class _Store:
+    session: Session
+    batch_id: int
+    moment: dt.datetime
+    source: TopologySource
+    counts: dict[str, int] = field(
+        default_factory=lambda: dict.fromkeys(
+            (
+                "hosts_new",
+                "hosts_changed",
+                "hosts_unchanged",
+                "vms_new",
+                "vms_changed",
+                "vms_unchanged",
+                "vms_removed",
+                "opened",
+                "closed",
+            ),
+            0,
+        )
+    )
+
+    def hosts(self, topology: Topology) -> None:
+        existing = {
+            row.name: row
+            for row in self.session.scalars(
+                select(ServerHost).where(ServerHost.name.in_(list(topology.hosts)))
+            )
+        }
+        for host in topology.hosts.values():
+            values = {
+                "sockets": host.sockets,
+                "cores_per_socket": host.cores_per_socket,
+                "processor_model": host.processor_model,
+                "cluster": host.cluster,
+                "max_sockets": host.max_sockets,
+                "vcenter": host.vcenter,
+            }
+            row = existing.get(host.name)
+            if row is None:
+                self.session.add(
+                    ServerHost(
+                        name=host.name,
+                        source=self.source.value,
+                        import_id=self.batch_id,
+                        seen_at=self.moment,
+                        **values,
+                    )
+                )
+                self.counts["hosts_new"] += 1
+                continue
+            changed = any(getattr(row, key) != value for key, value in values.items())
+            for key, value in values.items():
+                setattr(row, key, value)
+            row.source, row.import_id, row.seen_at = self.source.value, self.batch_id, self.moment
+            self.counts["hosts_changed" if changed else "hosts_unchanged"] += 1
+
+    def vms(self, topology: Topology, identities: tuple[str, ...]) -> None:
+        hosts = list(topology.hosts)
+        listed = dict(zip(identities, topology.vms, strict=True))
+        existing = {
+            row.identity: row
+            for row in self.session.scalars(
+                select(ServerVm).where(
+                    ServerVm.identity.in_(list(listed)) | ServerVm.host.in_(hosts)
+                )
+            )
+        }
+        for identity, stale in existing.items():
+            if identity not in listed:  # gone from a host this export describes
+                self.session.delete(stale)
+                self.counts["vms_removed"] += 1
+        for identity, vm in listed.items():
+            assert vm.host is not None  # the readers put every VM on a host
+            values = {
+                "name": vm.name,
+                "vcpus": vm.vcpus,
+                "host": vm.host,
+                "cluster": vm.cluster,
+                "power": vm.power.value,
+                "os": vm.os[:300],
+            }
+            row = existing.get(identity)
+            if row is None:
+                self.session.add(
+                    ServerVm(
+                        identity=identity,
+                        import_id=self.batch_id,
+                        seen_at=self.moment,
+                        hard_partition_cores=None,
+                        **values,
+                    )
+                )
+                self.counts["vms_new"] += 1
+            else:
+                changed = any(getattr(row, key) != value for key, value in values.items())
+                for key, value in values.items():
+                    setattr(row, key, value)
+                row.import_id, row.seen_at = self.batch_id, self.moment
+                self.counts["vms_changed" if changed else "vms_unchanged"] += 1
+        self._placements(listed, hosts)
+
+    def _placements(self, listed: dict[str, VM], hosts: list[str]) -> None:
+        running = {identity: vm for identity, vm in listed.items() if vm.power is PowerState.ON}
+        open_rows = self.session.scalars(
+            select(ServerPlacement).where(
+                ServerPlacement.ended.is_(None),
+                ServerPlacement.vm_identity.in_(list(listed)) | ServerPlacement.host.in_(hosts),
+            )
+        )
+        still: set[str] = set()
+        for row in open_rows:
+            vm = running.get(row.vm_identity)
+            if vm is not None and (vm.host, vm.vcpus) == (row.host, row.vcpus):
+                still.add(row.vm_identity)
+                continue
+            row.ended = self.moment
+            self.counts["closed"] += 1
+        for identity, vm in running.items():
+            if identity in still:
+                continue
+            self.session.add(
+                ServerPlacement(
+                    vm_identity=identity,
+                    vm_name=vm.name,
+                    host=vm.host or "",
+                    vcpus=vm.vcpus,
+                    started=self.moment,
+                    ended=None,
+                    import_id=self.batch_id,
+                )
+            )
+            self.counts["opened"] += 1
