@@ -59,6 +59,7 @@ COMMANDS: dict[str | None, str] = {
     "seat": "seats:cmd_seat",
     "import": "imports:cmd_import",
     "reconcile": "reports:cmd_reconcile",
+    "servers": "servers:cmd_servers",
     "chart": "reports:cmd_chart",
     "verify": "reports:cmd_verify",
     "signing": "signing:cmd_signing",

@@ -299,6 +299,26 @@ def build_parser() -> argparse.ArgumentParser:
     rec.add_argument("--shelf-days", type=int, default=90, help="shelfware: no use in N days")
     rec.add_argument("--out", default="", help="write to FILE (.csv, .xlsx or .json) instead")
 
+    servers = sub.add_parser(
+        "servers",
+        help="the server position: what Windows Server, SQL Server, Oracle, IBM and RHEL "
+        "require on the imported hosts and VMs against what was bought; what-if options "
+        "recompute it without writing",
+    )
+    _db_arg(servers)
+    servers.add_argument("--as-of", default="", help="date (YYYY-MM-DD); default today")
+    servers.add_argument("--format", choices=("table", "json"), default="table")
+    servers.add_argument("--move", action="append", default=[], metavar="VM=HOST")
+    servers.add_argument(
+        "--hard-partition", action="append", default=[], metavar="VM=CORES", help="pin a VM"
+    )
+    servers.add_argument("--off", action="append", default=[], metavar="VM")
+    servers.add_argument("--remove-host", action="append", default=[], metavar="HOST")
+    servers.add_argument("--sql-enterprise-sa", action="store_true")
+    servers.add_argument(
+        "--oracle-reach", choices=("cluster", "vcenter", "everywhere"), default="cluster"
+    )
+
     chart = sub.add_parser("chart", help="draw usage against the limit over time to a PNG or SVG")
     _db_arg(chart)
     chart.add_argument("--license", type=int, default=None, help="license (entitlement) id")

@@ -4,13 +4,19 @@ and the position the vendors' rules give it."""
 from __future__ import annotations
 
 import argparse
+import datetime as dt
+import json
 from pathlib import Path
 
 from seatledger.cli.output import EXIT_FAILED, EXIT_OK, say
 from seatledger.cli.session import reader, signed_in
+from seatledger.domain import validation
+from seatledger.domain.server.topology import Reach
 from seatledger.errors import KnownError
 from seatledger.ingest.snapshot_text import taken_at_of
+from seatledger.services.servers import position
 from seatledger.services.servers.importing import TopologySource
+from seatledger.services.servers.position import ServerPosition, WhatIf
 from seatledger.text import plural
 
 TOPOLOGY_KINDS = {"rvtools": TopologySource.RVTOOLS, "hyperv": TopologySource.HYPERV}
@@ -58,3 +64,82 @@ def cmd_import_topology(args: argparse.Namespace) -> int:
     result = service.import_topology(paths, source, taken_at=taken_at)
     say(result.summary())
     return EXIT_OK
+
+
+def cmd_servers(args: argparse.Namespace) -> int:
+    """Print the server position (and, with what-if options, the same after them)."""
+    services = reader(args)
+    as_of = validation.date(args.as_of, "--as-of") or dt.date.today()
+    whatif = WhatIf(
+        moves=_pairs(args.move, "--move", "VM=HOST"),
+        hard_partitions={
+            vm: _whole(cores, vm)
+            for vm, cores in _pairs(args.hard_partition, "--hard-partition", "VM=CORES").items()
+        },
+        powered_off=frozenset(args.off),
+        removed_hosts=frozenset(args.remove_host),
+        sql_enterprise_sa=args.sql_enterprise_sa,
+        oracle_reach=Reach(args.oracle_reach),
+    )
+    state = services.servers.state(as_of)
+    try:
+        before = position.compute(state)
+        after = position.compute(state, whatif) if not whatif.empty else None
+    except ValueError as exc:
+        raise KnownError(str(exc)) from None
+    if args.format == "json":
+        body: dict[str, object] = {"position": before.as_json()}
+        if after is not None:
+            body["whatif"] = after.as_json()
+        say(json.dumps(body, indent=2))
+        return EXIT_OK
+    say(
+        f"Server position on {as_of}: {plural(before.hosts, 'host')}, "
+        f"{plural(before.clusters, 'cluster')}, {plural(before.vms, 'VM')} "
+        f"({before.running:,} running)"
+    )
+    if not before.hosts:
+        say("No server topology stored: import an export (seatledger import rvtools|hyperv).")
+        return EXIT_OK
+    _table(before)
+    if after is not None:
+        say("")
+        say(f"What if {'; '.join(after.whatif)} (nothing is written):")
+        _table(after, before)
+    return EXIT_OK
+
+
+def _table(shown: ServerPosition, before: ServerPosition | None = None) -> None:
+    header = f"{'Product':<40} {'Unit':<14} {'Required':>9} {'Bought':>9} {'Short':>7}"
+    if before is not None:
+        header += f" {'Was':>9}"
+    say(header)
+    say("-" * len(header))
+    for line in shown.lines:
+        text = (
+            f"{line.product[:40]:<40} {line.unit:<14} {line.required:>9,} {line.purchased:>9,} "
+            f"{line.short or '':>7}"
+        )
+        if before is not None:
+            was = before.line(line.family, line.product)
+            text += f" {was.required if was is not None else 0:>9,}"
+        say(text)
+        say(f"    {line.reason}")
+    for finding in shown.findings:
+        say(f"  finding: {finding}")
+
+
+def _pairs(given: list[str], option: str, shape: str) -> dict[str, str]:
+    pairs = {}
+    for text in given:
+        name, sep, value = text.partition("=")
+        if not sep or not name.strip() or not value.strip():
+            raise KnownError(f"{option} '{text}' is not {shape}.")
+        pairs[name.strip()] = value.strip()
+    return pairs
+
+
+def _whole(text: str, vm: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise KnownError(f"--hard-partition {vm}={text}: the cores are a whole number from 1.")
+    return int(text)

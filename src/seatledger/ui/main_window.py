@@ -61,6 +61,7 @@ from seatledger.ui.pages.devices import DevicesPage
 from seatledger.ui.pages.licenses import LicensesPage
 from seatledger.ui.pages.people import PeoplePage
 from seatledger.ui.pages.reconciliation import ReconciliationPage
+from seatledger.ui.pages.servers import ServersPage
 from seatledger.ui.pages.titles import SoftwareTitlesPage
 from seatledger.ui.pages.usage import UsagePage
 from seatledger.ui.progress_strip import ProgressStrip
@@ -79,6 +80,7 @@ PAGE_TYPES: tuple[type[Page], ...] = (
     UsagePage,
     AuditsPage,
     AlertsPage,
+    ServersPage,
 )
 # By type, not position: pages can be inserted without renumbering these.
 DASHBOARD, LICENSES, RECONCILIATION, USAGE, PEOPLE, DEVICES, TITLES, ACTIVITY, ALERTS = (

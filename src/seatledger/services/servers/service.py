@@ -7,8 +7,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from seatledger.services.core.context import Context
-from seatledger.services.servers import importing
+from seatledger.services.servers import importing, position
 from seatledger.services.servers.importing import TopologyPreview, TopologyResult, TopologySource
+from seatledger.services.servers.position import ServerPosition, ServerState, WhatIf
 
 
 class ServerService:
@@ -30,3 +31,20 @@ class ServerService:
     ) -> TopologyResult:
         """Store an export: one transaction, one ledger entry, or nothing when it has problems."""
         return importing.import_topology(self._ctx, paths, source, taken_at=taken_at)
+
+    def position(
+        self, as_of: dt.date | None = None, whatif: WhatIf | None = None
+    ) -> ServerPosition:
+        """The server position on ``as_of`` (today), after ``whatif`` where one is given; the
+        what-if is computed, never written.
+
+        Raises:
+            ValueError: the what-if names a VM or host that does not exist, or cannot be done.
+        """
+        return position.compute(self.state(as_of), whatif)
+
+    def state(self, as_of: dt.date | None = None) -> ServerState:
+        """What the position is computed from (one read), for screens that try many what-ifs."""
+        day = as_of or self._ctx.clock().date()
+        with self._ctx.read() as session:
+            return position.load_state(session, day)

@@ -1,0 +1,696 @@
+"""The server position: what each server product requires under its vendor's rule, against what
+was bought, with the reason in words; and the same for a what-if that changes nothing stored.
+
+Which VMs run what: Windows Server and Red Hat Enterprise Linux by the VM's guest OS (the
+export's, else the OS the device inventory gives the machine of the VM's name); SQL Server,
+Oracle and IBM products by the installs the inventory found on that machine (a device whose
+host name is the VM's name, or starts with it and a dot).  What was bought: the purchases in
+term on the day, matched by product (Windows Server, SQL Server and Red Hat by name; Oracle and
+IBM per product).  The rules are ``seatledger.domain.server``'s; this module only gathers their
+inputs (:func:`load_state`, one read) and applies them (:func:`compute`, pure).
+
+Prices choose the cheaper licensing of a host (Windows Server's editions, Red Hat's two
+subscriptions): a purchase's unit cost where one is recorded, else the reference prices below,
+which the reason then names as such.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from seatledger.domain.server import ibm, microsoft, oracle, redhat
+from seatledger.domain.server.coverage import HostNeed, cover
+from seatledger.domain.server.tables import shipped_core_factors, shipped_pvu_table
+from seatledger.domain.server.topology import VM, Host, Placement, PowerState, Reach, Topology
+from seatledger.services.position.engine import in_term
+from seatledger.store.models import (
+    Device,
+    Entitlement,
+    Installation,
+    Product,
+    SoftwareTitle,
+    Vendor,
+)
+from seatledger.store.models_servers import ServerHost, ServerPlacement, ServerVm
+from seatledger.text import plural
+
+WINDOWS = "Windows Server"
+SQL = "SQL Server"
+RHEL = "Red Hat Enterprise Linux"
+ORACLE = "Oracle"
+IBM = "IBM"
+FAMILIES = (WINDOWS, SQL, ORACLE, IBM, RHEL)
+RULES = {
+    WINDOWS: "Windows Server per core: Standard 2 OSEs a licensing, Datacenter unlimited",
+    SQL: "SQL Server per core: each VM's virtual cores, at least 4",
+    ORACLE: "Oracle processors: cores × core factor, soft partitions whole",
+    IBM: "IBM PVUs: sub-capacity, the peak of the period",
+    RHEL: "Red Hat: per socket pair or two guests, or virtual datacenter",
+}
+"""Each family's rule in a few words (the reasons say the rest)."""
+
+# Reference prices, used where no purchase records a unit cost: a 16-core Windows Server 2022
+# licence at about 1,070 (Standard) and 6,200 (Datacenter), as the reseller guide quoted in
+# docs/server-licensing.md gives them, per core license; Red Hat's list prices of a RHEL Server
+# Standard subscription (a socket pair or two guests) and of RHEL for Virtual Datacenters.
+REFERENCE = {
+    "windows_standard": Decimal(1070) / 16,
+    "windows_datacenter": Decimal(6200) / 16,
+    "rhel_pair": Decimal(799),
+    "rhel_vdc": Decimal(2499),
+}
+IBM_PERIOD_DAYS = 365
+
+
+@dataclass(frozen=True, slots=True)
+class Purchase:
+    """A purchase in term on the day, with what its product is called."""
+
+    entitlement_id: int
+    product_id: int
+    vendor: str
+    product: str
+    name: str
+    metric: str
+    quantity: int
+    unit_cost: Decimal | None
+
+    @property
+    def words(self) -> str:
+        """Product and purchase name, folded, for matching editions."""
+        return f"{self.product} {self.name}".casefold()
+
+
+@dataclass(frozen=True, slots=True)
+class Stint:
+    """One stored placement: a VM on a host with its vCPUs, from ``start`` until ``end``."""
+
+    vm: str
+    host: str
+    vcpus: int
+    start: dt.datetime
+    end: dt.datetime | None
+
+
+@dataclass(frozen=True)
+class ServerState:
+    """Everything the position needs, read at once: topology, installs, purchases, history."""
+
+    as_of: dt.date
+    topology: Topology
+    products: dict[str, frozenset[tuple[str, str, int]]]  # VM -> {(vendor, product, id)}
+    purchases: tuple[Purchase, ...]
+    history: tuple[Stint, ...]
+
+
+@dataclass(frozen=True)
+class WhatIf:
+    """Changes to try without writing them: VMs moved, hard-partitioned or switched off, hosts
+    taken out, SQL Server Enterprise with Software Assurance, how far Oracle's soft partitions
+    reach."""
+
+    moves: dict[str, str] = field(default_factory=dict)  # VM -> host
+    hard_partitions: dict[str, int] = field(default_factory=dict)  # VM -> cores pinned
+    powered_off: frozenset[str] = frozenset()
+    removed_hosts: frozenset[str] = frozenset()
+    sql_enterprise_sa: bool = False
+    oracle_reach: Reach = Reach.CLUSTER
+
+    @property
+    def empty(self) -> bool:
+        """Whether it changes nothing."""
+        return self == WhatIf()
+
+    def describe(self) -> list[str]:
+        """Each change in words."""
+        words = [f"{vm} moved to {host}" for vm, host in sorted(self.moves.items())]
+        words += [
+            f"{vm} in a hard partition of {plural(cores, 'core')}"
+            for vm, cores in sorted(self.hard_partitions.items())
+        ]
+        words += [f"{vm} powered off" for vm in sorted(self.powered_off)]
+        words += [f"{host} taken out" for host in sorted(self.removed_hosts)]
+        if self.sql_enterprise_sa:
+            words.append("SQL Server Enterprise with Software Assurance")
+        if self.oracle_reach is not Reach.CLUSTER:
+            words.append(f"Oracle soft partitions reach {self.oracle_reach.value}")
+        return words
+
+
+@dataclass(frozen=True, slots=True)
+class Detail:
+    """One figure behind a line: a host, cluster or VM, what it counts and why."""
+
+    subject: str
+    figure: int
+    reason: str
+    vms: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ServerLine:
+    """One product's requirement under its rule against what was bought."""
+
+    family: str
+    product: str
+    unit: str
+    required: int
+    purchased: int
+    short: int
+    reason: str
+    details: tuple[Detail, ...] = ()
+
+    @property
+    def status(self) -> str:
+        """ "short", "covered" or "nothing runs"."""
+        if self.short > 0:
+            return "short"
+        return "covered" if self.required or self.purchased else "nothing runs"
+
+    def as_json(self) -> dict[str, object]:
+        """The line for ``--format json``."""
+        return {
+            "family": self.family,
+            "product": self.product,
+            "unit": self.unit,
+            "required": self.required,
+            "purchased": self.purchased,
+            "short": self.short,
+            "status": self.status,
+            "reason": self.reason,
+            "details": [
+                {"subject": d.subject, "figure": d.figure, "reason": d.reason, "vms": list(d.vms)}
+                for d in self.details
+            ],
+        }
+
+
+@dataclass(frozen=True)
+class ServerPosition:
+    """The position on a day: one line per product, and the findings beside them."""
+
+    as_of: dt.date
+    hosts: int
+    clusters: int
+    vms: int
+    running: int
+    lines: tuple[ServerLine, ...]
+    findings: tuple[str, ...]
+    whatif: tuple[str, ...] = ()
+
+    def line(self, family: str, product: str | None = None) -> ServerLine | None:
+        """The line of a family (and product), if there is one."""
+        return next(
+            (
+                ln
+                for ln in self.lines
+                if ln.family == family and (product is None or ln.product == product)
+            ),
+            None,
+        )
+
+    def as_json(self) -> dict[str, object]:
+        """The position for ``--format json``."""
+        return {
+            "as_of": self.as_of.isoformat(),
+            "hosts": self.hosts,
+            "clusters": self.clusters,
+            "vms": self.vms,
+            "running": self.running,
+            "whatif": list(self.whatif),
+            "lines": [line.as_json() for line in self.lines],
+            "findings": list(self.findings),
+        }
+
+
+# -- reading --------------------------------------------------------------------------------------
+
+
+def load_state(session: Session, as_of: dt.date) -> ServerState:
+    """The stored topology, the installs on its VMs, the purchases in term and the history."""
+    hosts = [
+        Host(
+            row.name,
+            row.sockets,
+            row.cores_per_socket,
+            row.processor_model,
+            row.cluster,
+            row.max_sockets,
+            row.vcenter,
+        )
+        for row in session.scalars(select(ServerHost).order_by(ServerHost.name))
+    ]
+    device_os: dict[str, str] = {}
+    products: dict[str, set[tuple[str, str, int]]] = defaultdict(set)
+    match = or_(
+        func.lower(Device.hostname) == func.lower(ServerVm.name),
+        func.lower(Device.hostname).like(func.lower(ServerVm.name) + ".%"),
+    )
+    for vm_name, os in session.execute(
+        select(ServerVm.name, Device.os).join(Device, match).where(Device.os != "")
+    ):
+        device_os.setdefault(vm_name, os)
+    day = as_of
+    installed = (
+        select(ServerVm.name, Vendor.name, Product.name, Product.id)
+        .join(Device, match)
+        .join(Installation, Installation.device_id == Device.id)
+        .join(SoftwareTitle, SoftwareTitle.id == Installation.title_id)
+        .join(Product, Product.id == SoftwareTitle.product_id)
+        .join(Vendor, Vendor.id == Product.vendor_id)
+        .where(
+            Installation.first_seen <= day,
+            or_(Installation.removed_on.is_(None), Installation.removed_on > day),
+        )
+    )
+    for vm_name, vendor, product, product_id in session.execute(installed):
+        products[vm_name].add((vendor, product, product_id))
+    vms = [
+        VM(
+            row.name,
+            row.vcpus,
+            row.host,
+            row.cluster,
+            PowerState(row.power),
+            row.os or device_os.get(row.name, ""),
+            row.hard_partition_cores,
+        )
+        for row in session.scalars(select(ServerVm).order_by(ServerVm.name))
+    ]
+    purchases = tuple(
+        Purchase(e.id, p.id, v.name, p.name, e.name, e.metric, e.quantity, e.unit_cost)
+        for e, p, v in session.execute(
+            select(Entitlement, Product, Vendor)
+            .join(Product, Product.id == Entitlement.product_id)
+            .join(Vendor, Vendor.id == Product.vendor_id)
+            .where(in_term(as_of))
+            .order_by(Entitlement.id)
+        )
+    )
+    end = dt.datetime.combine(as_of, dt.time.max, tzinfo=dt.UTC)
+    since = end - dt.timedelta(days=IBM_PERIOD_DAYS)
+    history = tuple(
+        Stint(row.vm_name, row.host, row.vcpus, _utc(row.started), _utc_or_none(row.ended))
+        for row in session.scalars(
+            select(ServerPlacement)
+            .where(
+                ServerPlacement.started <= end,
+                or_(ServerPlacement.ended.is_(None), ServerPlacement.ended > since),
+            )
+            .order_by(ServerPlacement.vm_name, ServerPlacement.started)
+        )
+    )
+    return ServerState(
+        as_of,
+        Topology.of(hosts, vms),
+        {name: frozenset(found) for name, found in products.items()},
+        purchases,
+        history,
+    )
+
+
+def _utc(moment: dt.datetime) -> dt.datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
+
+
+def _utc_or_none(moment: dt.datetime | None) -> dt.datetime | None:
+    return None if moment is None else _utc(moment)
+
+
+# -- the what-if ----------------------------------------------------------------------------------
+
+
+def apply(state: ServerState, whatif: WhatIf) -> ServerState:
+    """The state as it would be after ``whatif``; nothing is written.
+
+    Raises:
+        ValueError: it names a VM or host the topology does not hold, moves a VM to a host taken
+            out, or pins a VM to more cores than its host has.
+    """
+    if whatif.empty:
+        return state
+    topology = state.topology
+    names = {vm.name for vm in topology.vms}
+    for vm_name in (*whatif.moves, *whatif.hard_partitions, *whatif.powered_off):
+        if vm_name not in names:
+            raise ValueError(f"There is no VM named {vm_name}.")
+    for host_name in (*whatif.moves.values(), *whatif.removed_hosts):
+        if host_name not in topology.hosts:
+            raise ValueError(f"There is no host named {host_name}.")
+    hosts = [h for h in topology.hosts.values() if h.name not in whatif.removed_hosts]
+    vms: list[VM] = []
+    for vm in topology.vms:
+        host = whatif.moves.get(vm.name, vm.host)
+        if host in whatif.removed_hosts:
+            if vm.name in whatif.moves:
+                raise ValueError(f"{vm.name} cannot move to {host}, which is taken out.")
+            survivors = [
+                h.name for h in hosts if vm.cluster is not None and h.cluster == vm.cluster
+            ]
+            if not survivors:  # its host is gone and no host of its cluster remains
+                continue
+            host = survivors[0]
+        cluster = topology.hosts[host].cluster if host is not None else None
+        power = PowerState.OFF if vm.name in whatif.powered_off else vm.power
+        pinned = whatif.hard_partitions.get(vm.name, vm.hard_partition_cores)
+        if pinned is not None and host is not None and pinned > topology.hosts[host].cores:
+            raise ValueError(
+                f"{vm.name} cannot be pinned to {plural(pinned, 'core')}: {host} has "
+                f"{topology.hosts[host].cores}."
+            )
+        vms.append(
+            dataclasses.replace(
+                vm, host=host, cluster=cluster, power=power, hard_partition_cores=pinned
+            )
+        )
+    return dataclasses.replace(state, topology=Topology.of(hosts, vms))
+
+
+# -- the rules applied ----------------------------------------------------------------------------
+
+
+def compute(state: ServerState, whatif: WhatIf | None = None) -> ServerPosition:
+    """The server position of ``state``, after ``whatif`` where one is given."""
+    whatif = whatif or WhatIf()
+    state = apply(state, whatif)
+    topology = state.topology
+    running = [vm for vm in topology.vms if vm.power is PowerState.ON and vm.host]
+    lines = [
+        _windows(state, running),
+        _sql(state, running, enterprise_sa=whatif.sql_enterprise_sa),
+        *_oracle(state, whatif.oracle_reach),
+        *_ibm(state, running),
+        _rhel(state, running),
+    ]
+    findings = _reassignments(state)
+    return ServerPosition(
+        state.as_of,
+        len(topology.hosts),
+        len(topology.clusters),
+        len(topology.vms),
+        len(running),
+        tuple(line for line in lines if line.required or line.purchased),
+        tuple(findings),
+        tuple(whatif.describe()),
+    )
+
+
+def _runs_windows(vm: VM) -> bool:
+    return "windows server" in vm.os.casefold()
+
+
+def _runs_rhel(vm: VM) -> bool:
+    os = vm.os.casefold()
+    return "red hat enterprise linux" in os or os.startswith("rhel")
+
+
+def _has(state: ServerState, vm: VM, vendor_prefix: str, product_words: str = "") -> bool:
+    return any(
+        vendor.casefold().startswith(vendor_prefix) and product_words in product.casefold()
+        for vendor, product, _ in state.products.get(vm.name, ())
+    )
+
+
+def _price(purchases: Iterable[Purchase], reference: str) -> tuple[Decimal, bool]:
+    """The average unit cost of the purchases that record one, else the reference price."""
+    costed = [(p.unit_cost, p.quantity) for p in purchases if p.unit_cost is not None]
+    units = sum(q for _, q in costed)
+    if not units:
+        return REFERENCE[reference], False
+    return sum((c * q for c, q in costed), Decimal(0)) / units, True
+
+
+def _host_groups(topology: Topology, vms: Sequence[VM]) -> list[tuple[list[Host], int, list[str]]]:
+    """Per cluster (or standalone host): its hosts, how many of ``vms`` may run there, which."""
+    by_cluster: dict[str, list[str]] = defaultdict(list)
+    by_host: dict[str, list[str]] = defaultdict(list)
+    for vm in vms:
+        if vm.cluster:
+            by_cluster[vm.cluster].append(vm.name)
+        elif vm.host:
+            by_host[vm.host].append(vm.name)
+    groups = []
+    for name in sorted(topology.clusters):
+        members = [topology.hosts[h] for h in sorted(topology.clusters[name].hosts)]
+        groups.append((members, len(by_cluster[name]), sorted(by_cluster[name])))
+    for host in sorted(topology.hosts.values(), key=lambda h: h.name):
+        if not host.cluster:
+            groups.append(([host], len(by_host[host.name]), sorted(by_host[host.name])))
+    return groups
+
+
+def _windows(state: ServerState, running: Sequence[VM]) -> ServerLine:
+    windows = [vm for vm in running if _runs_windows(vm)]
+    bought = [p for p in state.purchases if "windows server" in p.words]
+    datacenter = [p for p in bought if "datacenter" in p.words]
+    standard = [p for p in bought if "datacenter" not in p.words]
+    standard_price, costed_s = _price(standard, "windows_standard")
+    datacenter_price, costed_d = _price(datacenter, "windows_datacenter")
+    details: list[Detail] = []
+    needs: list[HostNeed] = []
+    required = 0
+    for hosts, oses, names in _host_groups(state.topology, windows):
+        if not oses:
+            continue
+        choice = microsoft.cheapest_windows_for_cluster(
+            hosts, oses, standard_price, datacenter_price
+        )
+        for host_choice, host in zip(choice.hosts, hosts, strict=True):
+            required += host_choice.licenses
+            needs.append(
+                HostNeed(host.name, host_choice.standard_licenses, host_choice.datacenter_licenses)
+            )
+            details.append(
+                Detail(host.name, host_choice.licenses, host_choice.reason, tuple(names))
+            )
+    bought_s = sum(p.quantity for p in standard)
+    bought_d = sum(p.quantity for p in datacenter)
+    coverage = cover(needs, bought_s, bought_d)
+    prices = (
+        "at the unit costs recorded"
+        if costed_s and costed_d
+        else "at reference prices where no unit cost is recorded "
+        f"(Standard {standard_price:,.2f}, Datacenter {datacenter_price:,.2f} a core license)"
+    )
+    reason = (
+        f"{plural(len(windows), 'running Windows Server VM')}; every host licensed for each one "
+        f"that may run on it (its cluster's), at the cheaper edition {prices}: "
+        f"{required:,} core licenses."
+    )
+    if needs:
+        reason += (
+            f" With what was bought ({bought_s:,} Standard, {bought_d:,} Datacenter): "
+            + (
+                f"Datacenter covers {', '.join(coverage.unlimited_hosts)}; "
+                if coverage.unlimited_hosts
+                else ""
+            )
+            + (
+                f"{', '.join(coverage.per_vm_hosts)} need {coverage.per_vm_needed:,} Standard "
+                f"core licenses, {coverage.per_vm_short:,} short."
+                if coverage.per_vm_hosts
+                else "no host needs Standard."
+            )
+        )
+    short = coverage.per_vm_short if needs else 0
+    return ServerLine(
+        WINDOWS,
+        WINDOWS,
+        "core licenses",
+        required,
+        bought_s + bought_d,
+        short,
+        reason,
+        tuple(details),
+    )
+
+
+def _sql(state: ServerState, running: Sequence[VM], *, enterprise_sa: bool) -> ServerLine:
+    sql = [vm for vm in running if _has(state, vm, "microsoft", "sql server")]
+    by_host: dict[str, list[VM]] = defaultdict(list)
+    for vm in sql:
+        assert vm.host is not None
+        by_host[vm.host].append(vm)
+    details = []
+    required = 0
+    for name in sorted(by_host):
+        choice = microsoft.sql_server_per_core(
+            state.topology.hosts[name],
+            [vm.vcpus for vm in by_host[name]],
+            enterprise_with_sa=enterprise_sa,
+        )
+        required += choice.licenses
+        details.append(
+            Detail(name, choice.licenses, choice.reason, tuple(vm.name for vm in by_host[name]))
+        )
+    bought = sum(
+        p.quantity for p in state.purchases if "sql server" in p.words and p.metric == "per_core"
+    )
+    reason = (
+        f"{plural(len(sql), 'running VM')} with SQL Server installed, per core: "
+        f"{required:,} core licenses; {bought:,} bought"
+        + (", Enterprise with Software Assurance" if enterprise_sa else "")
+        + "."
+    )
+    return ServerLine(
+        SQL,
+        SQL,
+        "core licenses",
+        required,
+        bought,
+        max(required - bought, 0),
+        reason,
+        tuple(details),
+    )
+
+
+def _oracle(state: ServerState, reach: Reach) -> list[ServerLine]:
+    table = shipped_core_factors()
+    per_product: dict[tuple[str, int], list[VM]] = defaultdict(list)
+    for vm in state.topology.vms:  # installed counts, running or not (Oracle's word)
+        for vendor, product, product_id in state.products.get(vm.name, ()):
+            if vendor.casefold().startswith("oracle"):
+                per_product[(product, product_id)].append(vm)
+    lines = []
+    for (product, product_id), vms in sorted(per_product.items()):
+        try:
+            requirement = oracle.oracle_requirement(vms, state.topology, table, reach)
+        except ValueError as exc:  # the vCenter of a host is not recorded
+            lines.append(ServerLine(ORACLE, product, "processors", 0, 0, 0, str(exc)))
+            continue
+        bought = sum(
+            p.quantity
+            for p in state.purchases
+            if p.product_id == product_id and p.metric in {"per_processor", "per_core"}
+        )  # per core purchases of Oracle carry the core factor: their quantity is processors
+        details = tuple(
+            Detail(label, cores, f"{plural(cores, 'core')} × {factor:f}")
+            for label, cores, factor in requirement.cores
+        )
+        reason = (
+            f"{product} installed on {', '.join(sorted(vm.name for vm in vms))}: "
+            f"{requirement.reason} {bought:,} bought."
+        )
+        lines.append(
+            ServerLine(
+                ORACLE,
+                product,
+                "processors",
+                requirement.processors,
+                bought,
+                max(requirement.processors - bought, 0),
+                reason,
+                details,
+            )
+        )
+    return lines
+
+
+def _ibm(state: ServerState, running: Sequence[VM]) -> list[ServerLine]:
+    table = shipped_pvu_table()
+    topology = state.topology
+    per_product: dict[tuple[str, int], set[str]] = defaultdict(set)
+    for vm_name, found in state.products.items():
+        for vendor, product, product_id in found:
+            if vendor.casefold().startswith("ibm"):
+                per_product[(product, product_id)].add(vm_name)
+    moments = sorted({stint.start for stint in state.history})
+    now = dt.datetime.combine(state.as_of, dt.time.max, tzinfo=dt.UTC)
+    lines = []
+    for (product, product_id), names in sorted(per_product.items()):
+        samples = []
+        for moment in moments:
+            pairs = tuple(
+                (VM(s.vm, s.vcpus, s.host), topology.hosts[s.host])
+                for s in state.history
+                if s.vm in names
+                and s.host in topology.hosts
+                and s.start <= moment
+                and (s.end is None or s.end > moment)
+            )
+            samples.append(ibm.Sample(moment, pairs))
+        current = tuple(
+            (vm, topology.hosts[vm.host])
+            for vm in running
+            if vm.name in names and vm.host is not None
+        )
+        samples.append(ibm.Sample(now, current))
+        peak = ibm.pvu_peak(samples, table)
+        bought = sum(p.quantity for p in state.purchases if p.product_id == product_id)
+        when = f"on {peak.at:%Y-%m-%d}" if peak.at is not None and peak.at != now else "now"
+        reason = (
+            f"{product} on {plural(len(names), 'VM')}: sub-capacity peak of the last "
+            f"{IBM_PERIOD_DAYS} days {peak.pvus:,} PVUs ({when}, by the {table.info.cited}); "
+            f"{bought:,} bought."
+        )
+        if peak.unrated:
+            reason += f" Not counted, processor not rated: {', '.join(peak.unrated)}."
+        details = tuple(Detail(count.host, count.pvus or 0, count.reason) for count in peak.servers)
+        lines.append(
+            ServerLine(
+                IBM, product, "PVUs", peak.pvus, bought, max(peak.pvus - bought, 0), reason, details
+            )
+        )
+    return lines
+
+
+def _rhel(state: ServerState, running: Sequence[VM]) -> ServerLine:
+    rhel = [vm for vm in running if _runs_rhel(vm)]
+    bought = [p for p in state.purchases if "red hat enterprise linux" in p.words]
+    vdc = [p for p in bought if "virtual datacenter" in p.words]
+    pairs = [p for p in bought if "virtual datacenter" not in p.words]
+    pair_price, _ = _price(pairs, "rhel_pair")
+    vdc_price, _ = _price(vdc, "rhel_vdc")
+    by_host: dict[str, list[str]] = defaultdict(list)
+    for vm in rhel:
+        assert vm.host is not None
+        by_host[vm.host].append(vm.name)
+    needs = []
+    details = []
+    required = 0
+    for name in sorted(by_host):
+        host = state.topology.hosts[name]
+        choice = redhat.cheapest_guest_subscriptions(
+            host, len(by_host[name]), pair_price, vdc_price
+        )
+        count = (
+            choice.virtual_datacenter if choice.virtual_datacenter_chosen else choice.per_guest_pair
+        )
+        required += count
+        needs.append(HostNeed(name, choice.per_guest_pair, choice.virtual_datacenter))
+        details.append(Detail(name, count, choice.reason, tuple(sorted(by_host[name]))))
+    coverage = cover(needs, sum(p.quantity for p in pairs), sum(p.quantity for p in vdc))
+    reason = (
+        f"{plural(len(rhel), 'running RHEL VM')}: {required:,} subscriptions at the cheaper "
+        f"kind per host; with what was bought ({coverage.per_vm_bought:,} per two guests, "
+        f"{coverage.unlimited_bought:,} virtual datacenter), {coverage.per_vm_short:,} short."
+    )
+    return ServerLine(
+        RHEL,
+        RHEL,
+        "subscriptions",
+        required,
+        coverage.per_vm_bought + coverage.unlimited_bought,
+        coverage.per_vm_short if needs else 0,
+        reason,
+        tuple(details),
+    )
+
+
+def _reassignments(state: ServerState) -> list[str]:
+    """Microsoft's 90-day rule over the stored history of Windows Server and SQL Server VMs."""
+    licensed = {
+        vm.name
+        for vm in state.topology.vms
+        if _runs_windows(vm) or _has(state, vm, "microsoft", "sql server")
+    }
+    history = [Placement(s.vm, s.host, s.start, s.end) for s in state.history if s.vm in licensed]
+    return [found.reason for found in microsoft.reassignments_too_soon(history)]

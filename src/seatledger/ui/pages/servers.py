@@ -1,0 +1,511 @@
+"""The Servers page: the server position and a what-if beside it.
+
+What each server product (Windows Server, SQL Server, Oracle, IBM, Red Hat Enterprise Linux)
+requires on the imported hosts and VMs under its vendor's rule, what was bought and what is
+short, with the reason in words and the hosts and VMs behind each figure.  The what-if panel
+moves VMs, pins them in hard partitions, takes hosts out, switches SQL Server to Enterprise with
+Software Assurance or widens Oracle's soft partitions; the table then shows the requirement
+after it beside the one before.  Nothing the what-if does is written.
+
+Import export… reads an RVTools or Hyper-V export (:class:`TopologyImportDialog`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import html
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QPushButton,
+    QSpinBox,
+    QSplitter,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
+
+from seatledger.domain.roles import Permission
+from seatledger.domain.server.topology import Reach
+from seatledger.errors import KnownError
+from seatledger.progress import Progress
+from seatledger.services.operators.session import Services
+from seatledger.services.servers import position
+from seatledger.services.servers.importing import TopologyPreview, TopologySource
+from seatledger.services.servers.position import (
+    RULES,
+    ServerLine,
+    ServerPosition,
+    ServerState,
+    WhatIf,
+)
+from seatledger.text import plural
+from seatledger.ui.list_model import ListColumn, ListTableModel
+from seatledger.ui.pages import Page
+from seatledger.ui.tasks import Task
+from seatledger.ui.widgets import EmptyState, accessible, list_table
+
+_Row = tuple[ServerLine, ServerLine | None]  # the line, and the same line after the what-if
+
+
+def _after(row: _Row) -> int | None:
+    return None if row[1] is None else row[1].required
+
+
+def _change(row: _Row) -> str | None:
+    if row[1] is None:
+        return None
+    delta = row[1].required - row[0].required
+    return f"{delta:+,}" if delta else "="
+
+
+_COLUMNS: list[ListColumn[_Row]] = [
+    ListColumn("Product", lambda r: r[0].product),
+    ListColumn("Counts", lambda r: r[0].unit),
+    ListColumn("Required", lambda r: r[0].required, numeric=True),
+    ListColumn("Bought", lambda r: r[0].purchased, numeric=True),
+    ListColumn(
+        "Short",
+        lambda r: r[0].short or None,
+        numeric=True,
+        bad=lambda r: r[0].short > 0,
+        tip="What the requirement needs beyond what was bought",
+    ),
+    ListColumn(
+        "What if",
+        _after,
+        numeric=True,
+        tip="The requirement after the what-if (nothing is written)",
+        bad=lambda r: r[1] is not None and r[1].short > 0,
+    ),
+    ListColumn("Change", _change, numeric=True),
+    ListColumn("Rule", lambda r: RULES.get(r[0].family, r[0].family)),
+]
+
+
+class ServersPage(Page):
+    """The server position, its reasons, and a what-if."""
+
+    title = "Servers"
+    settings_group = "servers"
+    shows = frozenset({"import", "entitlement", "product", "vendor", "normalization_rule"})
+
+    def __init__(self, services: Services, parent: QWidget | None = None) -> None:
+        super().__init__(services, parent)
+        self._state: ServerState | None = None
+        self._before: ServerPosition | None = None
+        self._whatif = WhatIf()
+
+        self.summary = QLabel(self)
+        self.summary.setObjectName("serversSummary")
+        self.summary.setWordWrap(True)
+        self.import_button = QPushButton("&Import export…", self)
+        self.import_button.setObjectName("import_topology")
+        self.import_button.setEnabled(self.may(Permission.EDIT_DIRECTORY))
+        self.import_button.clicked.connect(self.import_export)
+        top = QHBoxLayout()
+        top.addWidget(self.summary, 1)
+        top.addWidget(self.import_button)
+
+        self.model: ListTableModel[_Row] = ListTableModel(_COLUMNS, self)
+        self.table = list_table(self, self.model)
+        self.table.setObjectName("serverPosition")
+        accessible(self.table, "Server position", "Select a product to see why")
+        self.table.setSortingEnabled(False)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.selectionModel().selectionChanged.connect(lambda *_: self._show_reason())
+        self.reason = QTextBrowser(self)
+        self.reason.setObjectName("serverReason")
+        accessible(self.reason, "Why", "The selected product's requirement in words")
+
+        left = QSplitter(Qt.Orientation.Vertical, self)
+        left.addWidget(self.table)
+        left.addWidget(self.reason)
+        left.setStretchFactor(0, 1)
+        left.setStretchFactor(1, 2)
+
+        self.whatif_box = self._build_whatif()
+        body = QSplitter(Qt.Orientation.Horizontal, self)
+        body.addWidget(left)
+        body.addWidget(self.whatif_box)
+        body.setStretchFactor(0, 3)
+        body.setStretchFactor(1, 1)
+
+        layout = QVBoxLayout(self.body())
+        layout.setContentsMargins(8, 8, 8, 8)
+        layout.addLayout(top)
+        layout.addWidget(body, 1)
+
+        empty = EmptyState(
+            "No servers yet",
+            "Import an RVTools export (its workbook, or the CSV files of 'Export all to csv') or "
+            "Hyper-V's PowerShell exports (Get-VM, Win32_Processor, Get-VMHost, "
+            "Get-ClusterNode): the Servers page then counts what Windows Server, SQL Server, "
+            "Oracle, IBM and Red Hat require on those hosts and VMs against what was bought.",
+            self,
+        )
+        may_import = self.may(Permission.EDIT_DIRECTORY)
+        empty.add_action(
+            "&Import export…",
+            self.import_export,
+            enabled=may_import,
+            tip="" if may_import else "License managers and administrators import.",
+        )
+        self.set_empty_state(empty)
+        self.refresh()
+
+    # ------------------------------------------------------------------ what-if controls
+    def _build_whatif(self) -> QGroupBox:
+        box = QGroupBox("What if…", self)
+        box.setObjectName("whatIf")
+        self.vm_combo = QComboBox(box)
+        self.vm_combo.setObjectName("whatIfVm")
+        self.host_combo = QComboBox(box)
+        self.host_combo.setObjectName("whatIfHost")
+        self.move_button = QPushButton("&Move here", box)
+        self.move_button.setObjectName("whatIfMove")
+        self.move_button.clicked.connect(self._move)
+        self.cores_spin = QSpinBox(box)
+        self.cores_spin.setRange(1, 4096)
+        self.cores_spin.setValue(8)
+        self.pin_button = QPushButton("&Pin to cores", box)
+        self.pin_button.setObjectName("whatIfPin")
+        self.pin_button.setToolTip(
+            "Hard partitioning: an approved technology pins the VM to these physical cores"
+        )
+        self.pin_button.clicked.connect(self._pin)
+        self.off_button = QPushButton("Power o&ff", box)
+        self.off_button.clicked.connect(self._power_off)
+        self.remove_combo = QComboBox(box)
+        self.remove_combo.setObjectName("whatIfRemoveHost")
+        self.remove_button = QPushButton("&Take host out", box)
+        self.remove_button.clicked.connect(self._remove_host)
+        self.sql_sa = QCheckBox("SQL Server &Enterprise with Software Assurance", box)
+        self.sql_sa.setObjectName("whatIfSqlSa")
+        self.sql_sa.toggled.connect(self._options_changed)
+        self.reach_combo = QComboBox(box)
+        self.reach_combo.setObjectName("whatIfReach")
+        for reach, label in (
+            (Reach.CLUSTER, "its cluster"),
+            (Reach.VCENTER, "its vCenter"),
+            (Reach.EVERYWHERE, "every host"),
+        ):
+            self.reach_combo.addItem(label, reach.value)
+        self.reach_combo.currentIndexChanged.connect(self._options_changed)
+        self.change_list = QListWidget(box)
+        self.change_list.setObjectName("whatIfChanges")
+        accessible(self.change_list, "What-if changes")
+        self.clear_button = QPushButton("&Clear", box)
+        self.clear_button.setObjectName("whatIfClear")
+        self.clear_button.clicked.connect(self._clear)
+
+        form = QFormLayout()
+        form.addRow("&VM:", self.vm_combo)
+        form.addRow("&Host:", self.host_combo)
+        actions = QHBoxLayout()
+        actions.addWidget(self.move_button)
+        actions.addWidget(self.off_button)
+        form.addRow(actions)
+        pin = QHBoxLayout()
+        pin.addWidget(self.cores_spin)
+        pin.addWidget(self.pin_button)
+        form.addRow("Cores:", pin)
+        remove = QHBoxLayout()
+        remove.addWidget(self.remove_combo, 1)
+        remove.addWidget(self.remove_button)
+        form.addRow("Take out:", remove)
+        form.addRow(self.sql_sa)
+        form.addRow("&Oracle counts:", self.reach_combo)
+        layout = QVBoxLayout(box)
+        layout.addLayout(form)
+        layout.addWidget(QLabel("Changes (nothing is written):", box))
+        layout.addWidget(self.change_list, 1)
+        layout.addWidget(self.clear_button)
+        return box
+
+    def _move(self) -> None:
+        vm, host = self.vm_combo.currentText(), self.host_combo.currentText()
+        if vm and host:
+            self._try(self._with(moves={**self._whatif.moves, vm: host}))
+
+    def _pin(self) -> None:
+        vm = self.vm_combo.currentText()
+        if vm:
+            cores = self.cores_spin.value()
+            self._try(self._with(hard_partitions={**self._whatif.hard_partitions, vm: cores}))
+
+    def _power_off(self) -> None:
+        vm = self.vm_combo.currentText()
+        if vm:
+            self._try(self._with(powered_off=self._whatif.powered_off | {vm}))
+
+    def _remove_host(self) -> None:
+        host = self.remove_combo.currentText()
+        if host:
+            self._try(self._with(removed_hosts=self._whatif.removed_hosts | {host}))
+
+    def _options_changed(self) -> None:
+        self._try(
+            self._with(
+                sql_enterprise_sa=self.sql_sa.isChecked(),
+                oracle_reach=Reach(self.reach_combo.currentData()),
+            )
+        )
+
+    def _clear(self) -> None:
+        self.sql_sa.blockSignals(True)
+        self.reach_combo.blockSignals(True)
+        self.sql_sa.setChecked(False)
+        self.reach_combo.setCurrentIndex(0)
+        self.sql_sa.blockSignals(False)
+        self.reach_combo.blockSignals(False)
+        self._try(WhatIf())
+
+    def _with(self, **changes: Any) -> WhatIf:
+        return dataclasses.replace(self._whatif, **changes)
+
+    def _try(self, whatif: WhatIf) -> None:
+        """Recompute with ``whatif``; one that cannot be done is said and not kept."""
+        if self._state is None:
+            return
+        try:
+            after = position.compute(self._state, whatif) if not whatif.empty else None
+        except ValueError as exc:
+            self.status_message.emit(str(exc))
+            return
+        self._whatif = whatif
+        self.change_list.clear()
+        self.change_list.addItems(whatif.describe())
+        self._show(after)
+
+    # ------------------------------------------------------------------ reading
+    def refresh(self) -> None:
+        """Read the topology, installs and purchases again (in the background)."""
+        super().refresh()
+        service = self.services.servers
+
+        def work(_progress: Progress) -> tuple[ServerState, ServerPosition]:
+            state = service.state()
+            return state, position.compute(state)
+
+        task = Task(work, self).on_done(self._loaded)
+        self.runner.start(task, key=(self, "servers"))
+
+    def _loaded(self, outcome: tuple[ServerState, ServerPosition]) -> None:
+        self._state, self._before = outcome
+        topology = self._state.topology
+        vms = sorted(vm.name for vm in topology.vms)
+        hosts = sorted(topology.hosts)
+        for combo, names in (
+            (self.vm_combo, vms),
+            (self.host_combo, hosts),
+            (self.remove_combo, hosts),
+        ):
+            current = combo.currentText()
+            combo.clear()
+            combo.addItems(names)
+            if current in names:
+                combo.setCurrentText(current)
+        self.show_empty(not topology.hosts)
+        try:
+            after = position.compute(self._state, self._whatif) if not self._whatif.empty else None
+        except ValueError:  # the what-if names what the new data no longer holds
+            self._whatif = WhatIf()
+            self.change_list.clear()
+            after = None
+        self._show(after)
+
+    def _show(self, after: ServerPosition | None) -> None:
+        before = self._before
+        if before is None:
+            return
+        keep = self.table.currentIndex().row()
+        rows: list[_Row] = [
+            (line, None if after is None else after.line(line.family, line.product))
+            for line in before.lines
+        ]
+        if after is not None:  # what the what-if adds (a product newly counted)
+            rows += [
+                (_nothing(line), line)
+                for line in after.lines
+                if before.line(line.family, line.product) is None
+            ]
+        self.model.set_rows(rows)
+        short = [line.product for line in before.lines if line.short]
+        self.summary.setText(
+            f"<b>Server position on {before.as_of}</b>: {plural(before.hosts, 'host')}, "
+            f"{plural(before.clusters, 'cluster')}, {plural(before.vms, 'VM')} "
+            f"({before.running:,} running). "
+            + (
+                f"<span style='color: palette(link)'>Short: {html.escape(', '.join(short))}.</span>"
+                if short
+                else "Nothing is short."
+            )
+        )
+        self.table.resizeColumnsToContents()
+        if rows:
+            self.table.selectRow(min(max(keep, 0), len(rows) - 1))
+        self._show_reason()
+
+    def _show_reason(self) -> None:
+        row = self.table.currentIndex().row()
+        rows = self.model.rows
+        if not 0 <= row < len(rows):
+            self.reason.setHtml(self._findings_html())
+            return
+        line, after = rows[row]
+        parts = [f"<h3>{html.escape(line.product)}</h3>", f"<p>{html.escape(line.reason)}</p>"]
+        parts += _details_html(line)
+        if after is not None:
+            parts.append(
+                f"<h4>What if {html.escape('; '.join(self._whatif.describe()))}</h4>"
+                f"<p>{html.escape(after.reason)}</p>"
+            )
+            parts += _details_html(after)
+        self.reason.setHtml("".join(parts) + self._findings_html())
+
+    def _findings_html(self) -> str:
+        if self._before is None or not self._before.findings:
+            return ""
+        items = "".join(f"<li>{html.escape(f)}</li>" for f in self._before.findings)
+        return f"<h4>Findings</h4><ul>{items}</ul>"
+
+    # ------------------------------------------------------------------ importing
+    def import_export(self) -> None:
+        """Choose an RVTools or Hyper-V export and import it (preview first)."""
+        dialog = TopologyImportDialog(self.services, self)
+        dialog.imported.connect(self.status_message.emit)
+        dialog.open()
+
+
+def _nothing(line: ServerLine) -> ServerLine:
+    return ServerLine(line.family, line.product, line.unit, 0, 0, 0, "Nothing runs now.")
+
+
+def _details_html(line: ServerLine) -> list[str]:
+    if not line.details:
+        return []
+    items = []
+    for detail in line.details:
+        reason = detail.reason.removeprefix(f"{detail.subject}: ")
+        vms = f" <i>VMs: {html.escape(', '.join(detail.vms))}</i>" if detail.vms else ""
+        items.append(
+            f"<li><b>{html.escape(detail.subject)}</b> {detail.figure:,}: "
+            f"{html.escape(reason)}{vms}</li>"
+        )
+    return [f"<ul>{''.join(items)}</ul>"]
+
+
+class TopologyImportDialog(QDialog):
+    """Choose the files of an RVTools or Hyper-V export, preview them, import them whole.
+
+    Signals:
+        imported(str): the import's summary, once it committed.
+    """
+
+    imported = Signal(str)
+
+    def __init__(self, services: Services, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Import a server topology")
+        self.setObjectName("topologyImport")
+        self._services = services
+        self._paths: list[Path] = []
+        self._preview: TopologyPreview | None = None
+        self.source = QComboBox(self)
+        self.source.setObjectName("topologySource")
+        for source in TopologySource:
+            self.source.addItem(source.label, source.value)
+        self.source.currentIndexChanged.connect(self._preview_again)
+        self.files_label = QLabel("No files chosen.", self)
+        self.files_label.setWordWrap(True)
+        choose = QPushButton("&Choose files…", self)
+        choose.clicked.connect(self._choose)
+        self.report = QTextBrowser(self)
+        self.report.setObjectName("topologyReport")
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
+        )
+        self.ok = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
+        self.ok.setText("&Import")
+        self.ok.setEnabled(False)
+        self.buttons.accepted.connect(self._import)
+        self.buttons.rejected.connect(self.reject)
+        form = QFormLayout()
+        form.addRow("&Export of:", self.source)
+        files = QHBoxLayout()
+        files.addWidget(self.files_label, 1)
+        files.addWidget(choose)
+        form.addRow("Files:", files)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.report, 1)
+        layout.addWidget(self.buttons)
+        self.resize(640, 420)
+
+    @property
+    def chosen_source(self) -> TopologySource:
+        """The hypervisor the files are an export of."""
+        return TopologySource(self.source.currentData())
+
+    def _choose(self) -> None:
+        names, _ = QFileDialog.getOpenFileNames(
+            self,
+            "Choose the export's files",
+            "",
+            "Exports (*.xlsx *.csv *.txt);;All files (*)",
+        )
+        if names:
+            self.set_files([Path(name) for name in names])
+
+    def set_files(self, paths: list[Path]) -> None:
+        """Preview these files (the file dialog's choice, or a test's)."""
+        self._paths = paths
+        self.files_label.setText(", ".join(path.name for path in paths))
+        self._preview_again()
+
+    def _preview_again(self) -> None:
+        self.ok.setEnabled(False)
+        self._preview = None
+        if not self._paths:
+            return
+        try:
+            preview = self._services.servers.preview_import(self._paths, self.chosen_source)
+        except KnownError as exc:
+            self.report.setPlainText(str(exc))
+            return
+        self._preview = preview
+        lines = [preview.summary() + "."]
+        lines += [f"{sheet}: {where}" for sheet, where in preview.sheets.items()]
+        lines += list(preview.notes)
+        if preview.already_imported is not None:
+            lines.append(f"Imported before on {preview.already_imported:%Y-%m-%d %H:%M}.")
+        if preview.problems:
+            lines.append(f"{plural(len(preview.problems), 'problem')}; nothing can be imported:")
+            lines += [f"  {problem}" for problem in preview.problems[:200]]
+        self.report.setPlainText("\n".join(lines))
+        self.ok.setEnabled(preview.ok)
+
+    def _import(self) -> None:
+        if self._preview is None or not self._preview.ok:
+            return
+        try:
+            result = self._services.servers.import_topology(self._paths, self.chosen_source)
+        except KnownError as exc:
+            self.report.setPlainText(str(exc))
+            self.ok.setEnabled(False)
+            return
+        self.imported.emit(result.summary())
+        self.accept()

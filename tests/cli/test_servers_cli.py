@@ -1,0 +1,70 @@
+"""'seatledger import rvtools|hyperv' and 'seatledger servers': a dry run writes nothing, a bad
+export exits 1 naming its line, the position prints per product (and as JSON), and what-if
+options print the requirement after them (figures as in tests/services/test_server_position.py:
+208 Windows Server core licenses, 112 once sql01 moves to the DMZ host)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from tests.cli.test_cli import Invoke, cli_env, run, team_db  # noqa: F401 (fixtures)
+
+from seatledger.store import ledger_store
+from seatledger.store.db import Database
+
+DATA = Path(__file__).parents[1] / "data"
+RVTOOLS = [str(p) for p in sorted((DATA / "rvtools").glob("RVTools_tab*.csv"))]
+
+
+def _entries(url: str) -> int:
+    db, _ = Database.open(url)
+    try:
+        with db.read() as session:
+            return ledger_store.head(session)[0]
+    finally:
+        db.dispose()
+
+
+def test_import_and_position(run: Invoke, team_db: str, tmp_path: Path) -> None:  # noqa: F811
+    dry = run("import", "rvtools", *RVTOOLS, "--db", team_db, "--dry-run")
+    assert dry.code == 0, dry.err
+    assert "6 hosts (140 cores), 2 clusters, 8 VMs (6 running)" in dry.out
+    assert _entries(team_db) == 1
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    for name in RVTOOLS:
+        shutil.copyfile(name, bad / Path(name).name)
+    info = bad / "RVTools_tabvInfo.csv"
+    info.write_text(info.read_text(encoding="utf-8").replace(",4,8192", ",four,8192", 1))
+    refused = run("import", "rvtools", *map(str, sorted(bad.iterdir())), "--db", team_db)
+    assert refused.code == 1
+    assert "line 2, CPUs" in refused.out
+    done = run("import", "rvtools", *RVTOOLS, "--db", team_db, "--taken-at", "2026-11-02 08:00")
+    assert done.code == 0, done.err
+    assert "hosts 6 new" in done.out
+    assert _entries(team_db) == 2
+    table = run("servers", "--db", team_db)
+    assert table.code == 0, table.err
+    assert "Windows Server" in table.out
+    assert "208" in table.out
+    moved = run(
+        "servers", "--db", team_db, "--format", "json", "--move", "sql01=esx-dmz01.corp.example"
+    )
+    body = json.loads(moved.out)
+    assert body["position"]["lines"][0]["required"] == 208
+    assert body["whatif"]["lines"][0]["required"] == 112
+    assert body["whatif"]["whatif"] == ["sql01 moved to esx-dmz01.corp.example"]
+    unknown = run("servers", "--db", team_db, "--move", "nope=esx01.corp.example")
+    assert unknown.code == 2
+    assert "no VM named nope" in unknown.err
+    assert _entries(team_db) == 2
+
+
+@pytest.mark.parametrize("flag", ["--full", "--skip-invalid"])
+def test_row_options_are_refused_for_an_export(run: Invoke, team_db: str, flag: str) -> None:  # noqa: F811
+    refused = run("import", "rvtools", *RVTOOLS, "--db", team_db, flag)
+    assert refused.code == 2
+    assert "read whole" in refused.err

@@ -1,0 +1,91 @@
+"""The Servers page: empty until an export is imported (through its own dialog, previewed and
+refused by line), then the position per product with its reason, and a what-if that shows the
+requirement after a VM moves without writing anything.
+
+Figures as counted by hand in tests/services/test_server_position.py: Windows Server needs 208
+core licenses on the RVTools fixture, 112 once sql01 moves to the DMZ host.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+from pytestqt.qtbot import QtBot
+from tests.conftest import ledger_size
+
+from seatledger.domain.roles import Role
+from seatledger.services.operators.session import Services
+from seatledger.services.servers.importing import TopologySource
+from seatledger.ui.main_window import PAGE_TYPES, MainWindow
+from seatledger.ui.pages.servers import ServersPage, TopologyImportDialog
+
+DATA = Path(__file__).parents[1] / "data"
+RVTOOLS = sorted((DATA / "rvtools").glob("RVTools_tab*.csv"))
+SERVERS = next(n for n, page in enumerate(PAGE_TYPES) if page is ServersPage)
+
+
+def _page(window: MainWindow) -> ServersPage:
+    window.nav.setCurrentRow(SERVERS)
+    page = window.page(SERVERS)
+    assert isinstance(page, ServersPage)
+    return page
+
+
+def test_the_page_imports_an_export_and_shows_the_position(
+    qtbot: QtBot, window: MainWindow, admin: Services, tmp_path: Path
+) -> None:
+    page = _page(window)
+    assert page.showing_empty
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    for path in RVTOOLS:
+        shutil.copyfile(path, bad / path.name)
+    info = bad / "RVTools_tabvInfo.csv"
+    info.write_text(
+        info.read_text(encoding="utf-8").replace("esx02.corp.example,Micro", "esx99,Micro")
+    )
+    dialog = TopologyImportDialog(admin, page)
+    qtbot.addWidget(dialog)
+    dialog.set_files(sorted(bad.iterdir()))
+    assert not dialog.ok.isEnabled()
+    assert "line 3" in dialog.report.toPlainText()
+    assert "esx99" in dialog.report.toPlainText()
+    dialog.set_files(RVTOOLS)
+    assert dialog.ok.isEnabled()
+    with qtbot.waitSignal(dialog.imported):
+        dialog.ok.click()
+    qtbot.waitUntil(lambda: not page.showing_empty)
+    rows = page.model.rows
+    windows = next(line for line, _ in rows if line.product == "Windows Server")
+    assert windows.required == 208
+    page.table.selectRow(0)
+    assert "208 core licenses" in page.reason.toPlainText()
+
+
+def test_a_what_if_shows_the_requirement_after_a_move_and_writes_nothing(
+    make_window: Callable[[Services], MainWindow],
+    admin: Services,
+    as_role: Callable[[Role], Services],
+) -> None:
+    admin.servers.import_topology(
+        RVTOOLS, TopologySource.RVTOOLS, taken_at=dt.datetime(2026, 11, 2, tzinfo=dt.UTC)
+    )
+    viewer = as_role(Role.VIEWER)
+    page = _page(make_window(viewer))
+    assert not page.import_button.isEnabled()  # a viewer reads, and may try what-ifs
+    before = ledger_size(admin.db)
+    page.vm_combo.setCurrentText("sql01")
+    page.host_combo.setCurrentText("esx-dmz01.corp.example")
+    page.move_button.click()
+    rows = {line.product: (line.required, after) for line, after in page.model.rows}
+    required, after = rows["Windows Server"]
+    assert required == 208
+    assert after is not None
+    assert after.required == 112
+    assert page.change_list.item(0).text() == "sql01 moved to esx-dmz01.corp.example"
+    page.clear_button.click()
+    assert all(after is None for _, after in page.model.rows)
+    assert ledger_size(admin.db) == before
