@@ -13,14 +13,18 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from pytestqt.qtbot import QtBot
 from tests.conftest import ledger_size
 
 from seatledger.domain.roles import Role
 from seatledger.services.operators.session import Services
 from seatledger.services.servers.importing import TopologySource
+from seatledger.ui.dialogs.import_wizard import ImportWizard
+from seatledger.ui.dialogs.topology_import import TopologyImportDialog
 from seatledger.ui.main_window import PAGE_TYPES, MainWindow
-from seatledger.ui.pages.servers import ServersPage, TopologyImportDialog
+from seatledger.ui.pages.servers import ServersPage
+from seatledger.ui.tasks import SyncRunner
 
 DATA = Path(__file__).parents[1] / "data"
 RVTOOLS = sorted((DATA / "rvtools").glob("RVTools_tab*.csv"))
@@ -89,3 +93,20 @@ def test_a_what_if_shows_the_requirement_after_a_move_and_writes_nothing(
     page.clear_button.click()
     assert all(after is None for _, after in page.model.rows)
     assert ledger_size(admin.db) == before
+
+
+def test_the_import_wizard_offers_the_topology_dialog(
+    qtbot: QtBot, admin: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """File ▸ Import…: the first page's button opens the export's dialog; its import closes
+    the wizard with the import's summary."""
+    opened: list[TopologyImportDialog] = []
+    monkeypatch.setattr(TopologyImportDialog, "open", lambda self: opened.append(self))  # noqa: PLW0108 (binds self)
+    wizard = ImportWizard(admin, SyncRunner())
+    qtbot.addWidget(wizard)
+    wizard.choose_page.topology_button.click()
+    assert len(opened) == 1
+    opened[0].set_files(RVTOOLS)
+    opened[0].ok.click()
+    assert wizard.result_summary.startswith("RVTools_tabvCPU.csv")
+    assert "hosts 6 new" in wizard.result_summary

@@ -24,7 +24,9 @@ dmz-web01 (esx-dmz01, 2, Windows). ora-db02 is off, dmz-proxy suspended.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import shutil
 from pathlib import Path
 
 import pytest
@@ -139,3 +141,58 @@ def test_a_shrinking_cluster_moves_its_vms_to_the_hosts_left(estate: Services) -
     assert windows is not None
     assert windows.required == 144
     assert position.hosts == 5
+
+
+def _export(folder: Path, changes: dict[str, dict[str, str]]) -> list[Path]:
+    """The RVTools fixture's vHost, vCluster and vInfo sheets (not vCPU, which would contradict
+    changed CPUs) in ``folder``, with vInfo cells changed per VM."""
+    folder.mkdir(parents=True)
+    paths = []
+    for path in RVTOOLS:
+        if path.name == "RVTools_tabvCPU.csv":
+            continue
+        target = folder / path.name
+        shutil.copyfile(path, target)
+        paths.append(target)
+    info = folder / "RVTools_tabvInfo.csv"
+    with info.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.reader(handle))
+    for row in rows[1:]:
+        for column, value in changes.get(row[0], {}).items():
+            row[rows[0].index(column)] = value
+    with info.open("w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerows(rows)
+    return paths
+
+
+def test_history_gives_the_ibm_peak_and_the_90_day_findings(
+    estate: Services, tmp_path: Path
+) -> None:
+    """Three more exports after the fixture's of 2 November (sql01 on esx03, lnx-web01 with 2
+    vCPUs): 2 December, sql01 on esx01 and lnx-web01 with 6 vCPUs; 1 January, sql01 on esx02
+    (30 days after its last move: a finding) and lnx-web01 back to 2 vCPUs; 15 May, sql01 on
+    esx03 (134 days after: none).  Db2's peak over the year before 20 May is the 6 vCPUs of
+    December: 6 × 120 = 720 PVUs."""
+    exports = [
+        (dt.datetime(2026, 12, 2, tzinfo=dt.UTC), "esx01", "6"),
+        (dt.datetime(2027, 1, 1, tzinfo=dt.UTC), "esx02", "2"),
+        (dt.datetime(2027, 5, 15, tzinfo=dt.UTC), "esx03", "2"),
+    ]
+    for number, (moment, host, cpus) in enumerate(exports):
+        paths = _export(
+            tmp_path / str(number),
+            {
+                "sql01": {"Host": f"{host}.corp.example"},
+                "lnx-web01": {"CPUs": cpus, "Host": "esx01.corp.example"},
+            },
+        )
+        estate.servers.import_topology(paths, TopologySource.RVTOOLS, taken_at=moment)
+    position = estate.servers.position(dt.date(2027, 5, 20))
+    db2 = position.line(IBM, "Db2")
+    assert db2 is not None
+    assert db2.required == 720
+    assert "on 2026-12-02" in db2.reason
+    assert len(position.findings) == 1
+    assert position.findings[0].startswith(
+        "sql01 moved from esx01.corp.example to esx02.corp.example on 2027-01-01, 30 days after"
+    )

@@ -63,6 +63,7 @@ from seatledger.ui.dialogs.common import (
     wide,
 )
 from seatledger.ui.dialogs.errors import show_error
+from seatledger.ui.dialogs.topology_import import TopologyImportDialog
 from seatledger.ui.progress_strip import ProgressStrip
 from seatledger.ui.table_model import (
     ALIGN,
@@ -441,6 +442,13 @@ class ChoosePage(QWizardPage):
         layout.addSpacing(8)
         layout.addWidget(self.layouts)
         layout.addWidget(self.message)
+        self.topology_button = helper_button("Server &topology (RVTools, Hyper-V)…")
+        self.topology_button.setObjectName("importTopology")
+        self.topology_button.setToolTip(
+            "An export of several files read together: hosts, clusters and VMs for the Servers page"
+        )
+        self.topology_button.clicked.connect(self._topology)
+        layout.addWidget(self.topology_button, 0, Qt.AlignmentFlag.AlignLeft)
         layout.addStretch(1)
         layout.addWidget(self.strip)
 
@@ -495,6 +503,17 @@ class ChoosePage(QWizardPage):
         return self._take_advance()
 
     # ------------------------------------------------------------------ internals
+    def _topology(self) -> None:
+        """A hypervisor export is several files read together: its own dialog imports it."""
+        dialog = TopologyImportDialog(self._wizard.services, self)
+
+        def imported(summary: str) -> None:
+            self._wizard.result_summary = summary
+            self._wizard.accept()
+
+        dialog.imported.connect(imported)
+        dialog.open()
+
     def _take_advance(self) -> bool:
         advance, self._advance = self._advance, False
         return advance

@@ -7,23 +7,20 @@ moves VMs, pins them in hard partitions, takes hosts out, switches SQL Server to
 Software Assurance or widens Oracle's soft partitions; the table then shows the requirement
 after it beside the one before.  Nothing the what-if does is written.
 
-Import export… reads an RVTools or Hyper-V export (:class:`TopologyImportDialog`).
+Import export… reads an RVTools or Hyper-V export
+(:class:`~seatledger.ui.dialogs.topology_import.TopologyImportDialog`).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import html
-from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QDialog,
-    QDialogButtonBox,
-    QFileDialog,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
@@ -39,11 +36,9 @@ from PySide6.QtWidgets import (
 
 from seatledger.domain.roles import Permission
 from seatledger.domain.server.topology import Reach
-from seatledger.errors import KnownError
 from seatledger.progress import Progress
 from seatledger.services.operators.session import Services
 from seatledger.services.servers import position
-from seatledger.services.servers.importing import TopologyPreview, TopologySource
 from seatledger.services.servers.position import (
     RULES,
     ServerLine,
@@ -52,6 +47,7 @@ from seatledger.services.servers.position import (
     WhatIf,
 )
 from seatledger.text import plural
+from seatledger.ui.dialogs.topology_import import TopologyImportDialog
 from seatledger.ui.list_model import ListColumn, ListTableModel
 from seatledger.ui.pages import Page
 from seatledger.ui.tasks import Task
@@ -406,106 +402,3 @@ def _details_html(line: ServerLine) -> list[str]:
             f"{html.escape(reason)}{vms}</li>"
         )
     return [f"<ul>{''.join(items)}</ul>"]
-
-
-class TopologyImportDialog(QDialog):
-    """Choose the files of an RVTools or Hyper-V export, preview them, import them whole.
-
-    Signals:
-        imported(str): the import's summary, once it committed.
-    """
-
-    imported = Signal(str)
-
-    def __init__(self, services: Services, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setWindowTitle("Import a server topology")
-        self.setObjectName("topologyImport")
-        self._services = services
-        self._paths: list[Path] = []
-        self._preview: TopologyPreview | None = None
-        self.source = QComboBox(self)
-        self.source.setObjectName("topologySource")
-        for source in TopologySource:
-            self.source.addItem(source.label, source.value)
-        self.source.currentIndexChanged.connect(self._preview_again)
-        self.files_label = QLabel("No files chosen.", self)
-        self.files_label.setWordWrap(True)
-        choose = QPushButton("&Choose files…", self)
-        choose.clicked.connect(self._choose)
-        self.report = QTextBrowser(self)
-        self.report.setObjectName("topologyReport")
-        self.buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
-        )
-        self.ok = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
-        self.ok.setText("&Import")
-        self.ok.setEnabled(False)
-        self.buttons.accepted.connect(self._import)
-        self.buttons.rejected.connect(self.reject)
-        form = QFormLayout()
-        form.addRow("&Export of:", self.source)
-        files = QHBoxLayout()
-        files.addWidget(self.files_label, 1)
-        files.addWidget(choose)
-        form.addRow("Files:", files)
-        layout = QVBoxLayout(self)
-        layout.addLayout(form)
-        layout.addWidget(self.report, 1)
-        layout.addWidget(self.buttons)
-        self.resize(640, 420)
-
-    @property
-    def chosen_source(self) -> TopologySource:
-        """The hypervisor the files are an export of."""
-        return TopologySource(self.source.currentData())
-
-    def _choose(self) -> None:
-        names, _ = QFileDialog.getOpenFileNames(
-            self,
-            "Choose the export's files",
-            "",
-            "Exports (*.xlsx *.csv *.txt);;All files (*)",
-        )
-        if names:
-            self.set_files([Path(name) for name in names])
-
-    def set_files(self, paths: list[Path]) -> None:
-        """Preview these files (the file dialog's choice, or a test's)."""
-        self._paths = paths
-        self.files_label.setText(", ".join(path.name for path in paths))
-        self._preview_again()
-
-    def _preview_again(self) -> None:
-        self.ok.setEnabled(False)
-        self._preview = None
-        if not self._paths:
-            return
-        try:
-            preview = self._services.servers.preview_import(self._paths, self.chosen_source)
-        except KnownError as exc:
-            self.report.setPlainText(str(exc))
-            return
-        self._preview = preview
-        lines = [preview.summary() + "."]
-        lines += [f"{sheet}: {where}" for sheet, where in preview.sheets.items()]
-        lines += list(preview.notes)
-        if preview.already_imported is not None:
-            lines.append(f"Imported before on {preview.already_imported:%Y-%m-%d %H:%M}.")
-        if preview.problems:
-            lines.append(f"{plural(len(preview.problems), 'problem')}; nothing can be imported:")
-            lines += [f"  {problem}" for problem in preview.problems[:200]]
-        self.report.setPlainText("\n".join(lines))
-        self.ok.setEnabled(preview.ok)
-
-    def _import(self) -> None:
-        if self._preview is None or not self._preview.ok:
-            return
-        try:
-            result = self._services.servers.import_topology(self._paths, self.chosen_source)
-        except KnownError as exc:
-            self.report.setPlainText(str(exc))
-            self.ok.setEnabled(False)
-            return
-        self.imported.emit(result.summary())
-        self.accept()
