@@ -4,10 +4,17 @@
 into ``bench/.cache/rvtools`` once, then prints, each beside a baseline from the same run:
 
 - reading the export with ``ingest.rvtools.read_rvtools``, beside a raw ``csv.reader`` pass over
-  the same files (the readers do not store yet, so there is no executemany to compare with);
-- the server position: every cluster's cheapest Windows Server edition per host, Oracle's
+  the same files;
+- importing it into a new SQLite database the way ``seatledger import rvtools`` does (preview
+  not included: the import reads the files itself, checks them, stores hosts, VMs and
+  placements, one ledger entry), beside a raw baseline: ``csv.reader`` over the same files and
+  one ``executemany`` of their hosts and VMs (and a placement per running VM) into the same
+  tables, one transaction (goal: ≥ 0.5× the baseline's speed);
+- the stored server position (``Services.servers.position``: one read of the topology, installs
+  and purchases, then every rule) on that database (budget: 2 s);
+- the rules alone in memory: every cluster's cheapest Windows Server edition per host, Oracle's
   processors for the Oracle VMs (soft partitioning: whole clusters), IBM sub-capacity PVUs of
-  the RHEL VMs per host and Red Hat's cheaper subscription per host (budget: 2 s);
+  the RHEL VMs per host and Red Hat's cheaper subscription per host;
 - the 90-day reassignment check over a year of placements (12 moves per VM).
 
 Machines are shared and noisy (PERF.md): read the ratios, not the absolute times.
@@ -18,6 +25,8 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import random
+import shutil
+import sqlite3
 import sys
 import time
 from collections import defaultdict
@@ -148,6 +157,78 @@ def history(topology: Topology) -> list[Placement]:
     return placements
 
 
+def _fresh_database(folder: Path, name: str) -> Path:
+    """A new SQLite database at the newest schema (made once, then copied)."""
+    from seatledger.store.db import Database
+
+    template = folder / "template.sqlite"
+    if not template.exists():
+        db, _ = Database.open(str(template))
+        db.dispose()
+    target = folder / name
+    for stale in folder.glob(f"{name}*"):
+        stale.unlink()
+    shutil.copyfile(template, target)
+    return target
+
+
+def _stored_import(paths: list[Path], folder: Path) -> tuple[float, object, object]:
+    """Import the export as ``seatledger import rvtools`` does; the time, result and services."""
+    from seatledger.services.operators import accounts
+    from seatledger.services.operators.session import Services
+    from seatledger.services.servers.importing import TopologySource
+    from seatledger.store.db import Database
+
+    db, _ = Database.open(str(_fresh_database(folder, "import.sqlite")))
+    actor = accounts.create_first_administrator(db, "admin", "Ada Admin", "bench-pass-Phrase-9")
+    services = Services.for_actor(db, actor)
+    began = time.perf_counter()
+    result = services.servers.import_topology(paths, TopologySource.RVTOOLS)
+    return time.perf_counter() - began, result, services
+
+
+def _raw_import(paths: list[Path], folder: Path) -> tuple[float, int]:
+    """The baseline: csv.reader over the files and one executemany per table, one commit."""
+    target = _fresh_database(folder, "raw.sqlite")
+    began = time.perf_counter()
+    hosts, vms, placements = [], [], []
+    now = "2026-12-07 00:00:00.000000"
+    with paths[1].open(encoding="utf-8", newline="") as handle:
+        reader = csv.reader(handle)
+        next(reader)
+        for row in reader:
+            hosts.append((row[0], int(row[4]), int(row[5]), row[3], row[2], "rvtools", 1, now))
+    with paths[0].open(encoding="utf-8", newline="") as handle:
+        reader = csv.reader(handle)
+        next(reader)
+        for row in reader:
+            identity = f"uuid:{row[7]}"
+            vms.append((identity, row[0], int(row[3]), row[5], row[4], row[1], row[6], 1, now))
+            if row[1] == "poweredOn":
+                placements.append((identity, row[0], row[5], int(row[3]), now, 1))
+    conn = sqlite3.connect(target)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=FULL")
+    with conn:
+        conn.executemany(
+            "INSERT INTO server_host (name, sockets, cores_per_socket, processor_model, cluster, "
+            "source, import_id, seen_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            hosts,
+        )
+        conn.executemany(
+            "INSERT INTO server_vm (identity, name, vcpus, host, cluster, power, os, import_id, "
+            "seen_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            vms,
+        )
+        conn.executemany(
+            "INSERT INTO server_placement (vm_identity, vm_name, host, vcpus, started, "
+            "import_id) VALUES (?, ?, ?, ?, ?, ?)",
+            placements,
+        )
+    conn.close()
+    return time.perf_counter() - began, len(hosts) + len(vms) + len(placements)
+
+
 def _timed(work):  # type: ignore[no-untyped-def]
     began = time.perf_counter()
     result = work()
@@ -183,6 +264,22 @@ def main() -> int:
     print(
         f"  90-day check over {len(placements):,} placements {check:.2f} s: "
         f"{len(found):,} moves too soon"
+    )
+    work = HERE / ".cache" / "server-work"
+    work.mkdir(parents=True, exist_ok=True)
+    raw_import, raw_rows = _raw_import(paths, work)
+    stored, result, services = _stored_import(paths, work)
+    print(
+        f"  import rvtools {stored:.2f} s; raw csv + executemany of {raw_rows:,} rows "
+        f"{raw_import:.2f} s; speed {raw_import / stored:.2f}× the baseline (goal ≥ 0.5×)"
+    )
+    print(f"    {result.summary()}")  # type: ignore[attr-defined]
+    began = time.perf_counter()
+    stored_position = services.servers.position()  # type: ignore[attr-defined]
+    took = time.perf_counter() - began
+    print(
+        f"  stored server position {took:.2f} s (budget 2 s): "
+        f"{len(stored_position.lines)} products, {stored_position.running:,} running VMs"
     )
     return 0
 

@@ -33,6 +33,7 @@ from seatledger.ingest import hyperv, rvtools
 from seatledger.ingest.tabular import Problem, sniff
 from seatledger.services.core.context import Context
 from seatledger.services.imports.service import ImportRejected
+from seatledger.store.bulk import Bulk
 from seatledger.store.models import ImportBatch
 from seatledger.store.models_servers import ServerHost, ServerPlacement, ServerVm
 from seatledger.text import plural
@@ -233,7 +234,11 @@ def _store(
     taken_at: dt.datetime | None,
 ) -> TopologyResult:
     with ctx.change(
-        Permission.EDIT_DIRECTORY, f"import.{IMPORT_KIND}", "import", "import server topology"
+        Permission.EDIT_DIRECTORY,
+        f"import.{IMPORT_KIND}",
+        "import",
+        "import server topology",
+        bulk=True,  # the rows refer to nothing else: hosts and VMs are named, not keyed
     ) as change:
         session = change.session
         if _earlier(session, sha256) is not None:
@@ -306,12 +311,28 @@ def _aware(moment: dt.datetime) -> dt.datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
 
 
+_HOST_FIELDS = (
+    "sockets",
+    "cores_per_socket",
+    "processor_model",
+    "cluster",
+    "max_sockets",
+    "vcenter",
+)
+_VM_FIELDS = ("name", "vcpus", "host", "cluster", "power", "os")
+
+
 @dataclass
 class _Store:
+    """Writes an export's rows with Core statements, many rows per statement (an export of a
+    large estate is tens of thousands of VMs: the ORM's row-by-row flush is many times slower)."""
+
     session: Session
     batch_id: int
     moment: dt.datetime
     source: TopologySource
+    bulk: Bulk = field(init=False)
+    stamp: object = field(init=False)
     counts: dict[str, int] = field(
         default_factory=lambda: dict.fromkeys(
             (
@@ -329,114 +350,108 @@ class _Store:
         )
     )
 
+    def __post_init__(self) -> None:
+        self.bulk = Bulk(self.session.connection())
+        self.stamp = self.bulk.stamp(self.moment)  # the moment as the backend stores it
+
     def hosts(self, topology: Topology) -> None:
         existing = {
-            row.name: row
-            for row in self.session.scalars(
-                select(ServerHost).where(ServerHost.name.in_(list(topology.hosts)))
+            row[0]: tuple(row[1:])
+            for row in self.session.execute(
+                select(ServerHost.name, *(getattr(ServerHost, f) for f in _HOST_FIELDS))
             )
         }
+        stamp = (self.source.value, self.batch_id, self.stamp)
+        new, changed, seen = [], [], []
         for host in topology.hosts.values():
-            values = {
-                "sockets": host.sockets,
-                "cores_per_socket": host.cores_per_socket,
-                "processor_model": host.processor_model,
-                "cluster": host.cluster,
-                "max_sockets": host.max_sockets,
-                "vcenter": host.vcenter,
-            }
-            row = existing.get(host.name)
-            if row is None:
-                self.session.add(
-                    ServerHost(
-                        name=host.name,
-                        source=self.source.value,
-                        import_id=self.batch_id,
-                        seen_at=self.moment,
-                        **values,
-                    )
-                )
-                self.counts["hosts_new"] += 1
-                continue
-            changed = any(getattr(row, key) != value for key, value in values.items())
-            for key, value in values.items():
-                setattr(row, key, value)
-            row.source, row.import_id, row.seen_at = self.source.value, self.batch_id, self.moment
-            self.counts["hosts_changed" if changed else "hosts_unchanged"] += 1
+            values = tuple(getattr(host, f) for f in _HOST_FIELDS)
+            before = existing.get(host.name)
+            if before is None:
+                new.append((host.name, *values, *stamp))
+            elif before != values:
+                changed.append((*values, *stamp, host.name))
+            else:
+                seen.append((*stamp, host.name))
+        columns = ", ".join(("name", *_HOST_FIELDS, "source", "import_id", "seen_at"))
+        self.bulk.insert("server_host", columns, new)
+        sets = ", ".join(f"{f} = ?" for f in (*_HOST_FIELDS, "source", "import_id", "seen_at"))
+        self.bulk.many(f"UPDATE server_host SET {sets} WHERE name = ?", changed)
+        self.bulk.many(
+            "UPDATE server_host SET source = ?, import_id = ?, seen_at = ? WHERE name = ?", seen
+        )
+        self.counts["hosts_new"] += len(new)
+        self.counts["hosts_changed"] += len(changed)
+        self.counts["hosts_unchanged"] += len(seen)
 
     def vms(self, topology: Topology, identities: tuple[str, ...]) -> None:
-        hosts = list(topology.hosts)
+        hosts = set(topology.hosts)
         listed = dict(zip(identities, topology.vms, strict=True))
         existing = {
-            row.identity: row
-            for row in self.session.scalars(
-                select(ServerVm).where(
-                    ServerVm.identity.in_(list(listed)) | ServerVm.host.in_(hosts)
-                )
+            row[0]: tuple(row[1:])
+            for row in self.session.execute(
+                select(ServerVm.identity, *(getattr(ServerVm, f) for f in _VM_FIELDS))
             )
         }
-        for identity, stale in existing.items():
-            if identity not in listed:  # gone from a host this export describes
-                self.session.delete(stale)
-                self.counts["vms_removed"] += 1
+        host_at = _VM_FIELDS.index("host")
+        gone = [
+            (identity,)
+            for identity, before in existing.items()
+            if identity not in listed and before[host_at] in hosts
+        ]
+        new, changed, seen = [], [], []
         for identity, vm in listed.items():
-            assert vm.host is not None  # the readers put every VM on a host
-            values = {
-                "name": vm.name,
-                "vcpus": vm.vcpus,
-                "host": vm.host,
-                "cluster": vm.cluster,
-                "power": vm.power.value,
-                "os": vm.os[:300],
-            }
-            row = existing.get(identity)
-            if row is None:
-                self.session.add(
-                    ServerVm(
-                        identity=identity,
-                        import_id=self.batch_id,
-                        seen_at=self.moment,
-                        hard_partition_cores=None,
-                        **values,
-                    )
-                )
-                self.counts["vms_new"] += 1
+            values = (vm.name, vm.vcpus, vm.host or "", vm.cluster, str(vm.power), vm.os[:300])
+            before = existing.get(identity)
+            if before is None:
+                new.append((identity, *values, None, self.batch_id, self.stamp))
+            elif before != values:
+                changed.append((*values, self.batch_id, self.stamp, identity))
             else:
-                changed = any(getattr(row, key) != value for key, value in values.items())
-                for key, value in values.items():
-                    setattr(row, key, value)
-                row.import_id, row.seen_at = self.batch_id, self.moment
-                self.counts["vms_changed" if changed else "vms_unchanged"] += 1
+                seen.append((self.batch_id, self.stamp, identity))
+        # gone from a host this export describes
+        self.bulk.many("DELETE FROM server_vm WHERE identity = ?", gone)
+        columns = ", ".join(
+            ("identity", *_VM_FIELDS, "hard_partition_cores", "import_id", "seen_at")
+        )
+        self.bulk.insert("server_vm", columns, new)
+        sets = ", ".join(f"{f} = ?" for f in (*_VM_FIELDS, "import_id", "seen_at"))
+        self.bulk.many(f"UPDATE server_vm SET {sets} WHERE identity = ?", changed)
+        self.bulk.many("UPDATE server_vm SET import_id = ?, seen_at = ? WHERE identity = ?", seen)
+        self.counts["vms_removed"] += len(gone)
+        self.counts["vms_new"] += len(new)
+        self.counts["vms_changed"] += len(changed)
+        self.counts["vms_unchanged"] += len(seen)
         self._placements(listed, hosts)
 
-    def _placements(self, listed: dict[str, VM], hosts: list[str]) -> None:
+    def _placements(self, listed: dict[str, VM], hosts: set[str]) -> None:
         running = {identity: vm for identity, vm in listed.items() if vm.power is PowerState.ON}
-        open_rows = self.session.scalars(
-            select(ServerPlacement).where(
-                ServerPlacement.ended.is_(None),
-                ServerPlacement.vm_identity.in_(list(listed)) | ServerPlacement.host.in_(hosts),
-            )
-        )
         still: set[str] = set()
-        for row in open_rows:
-            vm = running.get(row.vm_identity)
-            if vm is not None and (vm.host, vm.vcpus) == (row.host, row.vcpus):
-                still.add(row.vm_identity)
-                continue
-            row.ended = self.moment
-            self.counts["closed"] += 1
-        for identity, vm in running.items():
-            if identity in still:
-                continue
-            self.session.add(
-                ServerPlacement(
-                    vm_identity=identity,
-                    vm_name=vm.name,
-                    host=vm.host or "",
-                    vcpus=vm.vcpus,
-                    started=self.moment,
-                    ended=None,
-                    import_id=self.batch_id,
-                )
-            )
-            self.counts["opened"] += 1
+        ended = []
+        for row_id, identity, host, vcpus in self.session.execute(
+            select(
+                ServerPlacement.id,
+                ServerPlacement.vm_identity,
+                ServerPlacement.host,
+                ServerPlacement.vcpus,
+            ).where(ServerPlacement.ended.is_(None))
+        ):
+            if identity not in listed and host not in hosts:
+                continue  # another export's VM on another export's host
+            vm = running.get(identity)
+            if vm is not None and (vm.host, vm.vcpus) == (host, vcpus):
+                still.add(identity)
+            else:
+                ended.append((self.stamp, row_id))
+        self.bulk.many("UPDATE server_placement SET ended = ? WHERE id = ?", ended)
+        opened = [
+            (identity, vm.name, vm.host or "", vm.vcpus, self.stamp, None, self.batch_id)
+            for identity, vm in running.items()
+            if identity not in still
+        ]
+        self.bulk.insert(
+            "server_placement",
+            "vm_identity, vm_name, host, vcpus, started, ended, import_id",
+            opened,
+        )
+        self.counts["closed"] += len(ended)
+        self.counts["opened"] += len(opened)

@@ -237,16 +237,18 @@ class ServerPosition:
 def load_state(session: Session, as_of: dt.date) -> ServerState:
     """The stored topology, the installs on its VMs, the purchases in term and the history."""
     hosts = [
-        Host(
-            row.name,
-            row.sockets,
-            row.cores_per_socket,
-            row.processor_model,
-            row.cluster,
-            row.max_sockets,
-            row.vcenter,
+        Host(*row)
+        for row in session.execute(
+            select(
+                ServerHost.name,
+                ServerHost.sockets,
+                ServerHost.cores_per_socket,
+                ServerHost.processor_model,
+                ServerHost.cluster,
+                ServerHost.max_sockets,
+                ServerHost.vcenter,
+            ).order_by(ServerHost.name)
         )
-        for row in session.scalars(select(ServerHost).order_by(ServerHost.name))
     ]
     device_os: dict[str, str] = {}
     products: dict[str, set[tuple[str, str, int]]] = defaultdict(set)
@@ -273,17 +275,20 @@ def load_state(session: Session, as_of: dt.date) -> ServerState:
     )
     for vm_name, vendor, product, product_id in session.execute(installed):
         products[vm_name].add((vendor, product, product_id))
+    powers = {state.value: state for state in PowerState}
     vms = [
-        VM(
-            row.name,
-            row.vcpus,
-            row.host,
-            row.cluster,
-            PowerState(row.power),
-            row.os or device_os.get(row.name, ""),
-            row.hard_partition_cores,
+        VM(name, vcpus, host, cluster, powers[power], os or device_os.get(name, ""), pinned)
+        for name, vcpus, host, cluster, power, os, pinned in session.execute(
+            select(
+                ServerVm.name,
+                ServerVm.vcpus,
+                ServerVm.host,
+                ServerVm.cluster,
+                ServerVm.power,
+                ServerVm.os,
+                ServerVm.hard_partition_cores,
+            ).order_by(ServerVm.name)
         )
-        for row in session.scalars(select(ServerVm).order_by(ServerVm.name))
     ]
     purchases = tuple(
         Purchase(e.id, p.id, v.name, p.name, e.name, e.metric, e.quantity, e.unit_cost)
@@ -298,9 +303,15 @@ def load_state(session: Session, as_of: dt.date) -> ServerState:
     end = dt.datetime.combine(as_of, dt.time.max, tzinfo=dt.UTC)
     since = end - dt.timedelta(days=IBM_PERIOD_DAYS)
     history = tuple(
-        Stint(row.vm_name, row.host, row.vcpus, _utc(row.started), _utc_or_none(row.ended))
-        for row in session.scalars(
-            select(ServerPlacement)
+        Stint(vm, host, vcpus, _utc(started), _utc_or_none(ended))
+        for vm, host, vcpus, started, ended in session.execute(
+            select(
+                ServerPlacement.vm_name,
+                ServerPlacement.host,
+                ServerPlacement.vcpus,
+                ServerPlacement.started,
+                ServerPlacement.ended,
+            )
             .where(
                 ServerPlacement.started <= end,
                 or_(ServerPlacement.ended.is_(None), ServerPlacement.ended > since),
