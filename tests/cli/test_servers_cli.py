@@ -57,6 +57,12 @@ def test_import_and_position(run: Invoke, team_db: str, tmp_path: Path) -> None:
     assert body["position"]["lines"][0]["required"] == 208
     assert body["whatif"]["lines"][0]["required"] == 112
     assert body["whatif"]["whatif"] == ["sql01 moved to esx-dmz01.corp.example"]
+    reconciled = run("reconcile", "--db", team_db)
+    assert reconciled.code == 0, reconciled.err
+    assert "Servers (6 hosts, 8 VMs" in reconciled.out
+    assert "208 core licenses required, 0 bought, 208 short" in reconciled.out
+    as_json = json.loads(run("reconcile", "--db", team_db, "--format", "json").out)
+    assert as_json["servers"]["lines"][0]["short"] == 208
     unknown = run("servers", "--db", team_db, "--move", "nope=esx01.corp.example")
     assert unknown.code == 2
     assert "no VM named nope" in unknown.err

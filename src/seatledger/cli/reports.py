@@ -29,8 +29,12 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
         written = export.export_position(position, Path(args.out))
         say(f"Wrote the position on {as_of} ({plural(len(position.rows), 'row')}) to {written}.")
         return EXIT_OK
+    servers = services.servers.position(as_of)  # hosts and VMs, where a topology is stored
     if args.format == "json":
-        say(json.dumps(export.position_json(position), indent=2))
+        body = export.position_json(position)
+        if servers.hosts:
+            body["servers"] = servers.as_json()
+        say(json.dumps(body, indent=2))
         return EXIT_OK
     if args.format == "csv":
         writer = csv.writer(sys.stdout, lineterminator="\n")
@@ -72,6 +76,20 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
     say(f"Findings ({len(position.findings):,}):")
     for finding in position.findings:
         say(f"  {finding.kind.label:<30} {finding.title}: {finding.text}")
+    if servers.hosts:
+        say("")
+        say(
+            f"Servers ({plural(servers.hosts, 'host')}, {plural(servers.vms, 'VM')}; "
+            "'seatledger servers' says why):"
+        )
+        for line in servers.lines:
+            lacking = f", {line.short:,} short" if line.short else ""
+            say(
+                f"  {line.product[:40]:<40} {line.required:>9,} {line.unit} required, "
+                f"{line.purchased:,} bought{lacking}"
+            )
+        for text in servers.findings:
+            say(f"  finding: {text}")
     return EXIT_OK
 
 
