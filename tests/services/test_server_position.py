@@ -36,6 +36,7 @@ from seatledger.domain.licensing import Metric
 from seatledger.domain.server.topology import Reach
 from seatledger.ingest.formats import Kind
 from seatledger.services.catalog.service import EntitlementInput
+from seatledger.services.directory.service import DeviceInput
 from seatledger.services.imports.options import ImportOptions
 from seatledger.services.imports.rules import RuleInput
 from seatledger.services.operators.session import Services
@@ -196,3 +197,24 @@ def test_history_gives_the_ibm_peak_and_the_90_day_findings(
     assert position.findings[0].startswith(
         "sql01 moved from esx01.corp.example to esx02.corp.example on 2027-01-01, 30 days after"
     )
+
+
+def test_a_hyperv_vm_takes_its_os_from_the_device_of_its_name(admin: Services) -> None:
+    """Get-VM says no guest OS: the device inventory does. HV01 and HV02 (2 × 20 cores, cluster
+    HVCL01) run the clustered SQL01 and APP01, and HV01 the unclustered DC01; HV03 (1 × 8) runs
+    TEST01. With SQL01, APP01 and DC01 known to run Windows Server 2022: both clustered VMs may
+    run on either node, and DC01 on HV01 only. HV02: 2 OSEs, 40 cores licensed with Standard
+    once = 40; HV01: 3 OSEs, Standard twice = 80 (at 66.875, 5,350, against Datacenter's 40 at
+    387.50, 15,500). 120 in all."""
+    admin.servers.import_topology(
+        sorted((DATA / "hyperv").glob("*.csv")), TopologySource.HYPERV, taken_at=TAKEN
+    )
+    for name in ("sql01.corp.example", "APP01", "DC01"):
+        admin.directory.add_device(DeviceInput(name, os="Microsoft Windows Server 2022 Standard"))
+    position = admin.servers.position(dt.date(2026, 12, 7))
+    windows = position.line(WINDOWS)
+    assert windows is not None
+    assert {d.subject: d.figure for d in windows.details} == {"HV01": 80, "HV02": 40}
+    assert windows.required == 120
+    hv01 = next(d for d in windows.details if d.subject == "HV01")
+    assert hv01.vms == ("APP01", "DC01", "SQL01")

@@ -439,8 +439,10 @@ def _price(purchases: Iterable[Purchase], reference: str) -> tuple[Decimal, bool
     return sum((c * q for c, q in costed), Decimal(0)) / units, True
 
 
-def _host_groups(topology: Topology, vms: Sequence[VM]) -> list[tuple[list[Host], int, list[str]]]:
-    """Per cluster (or standalone host): its hosts, how many of ``vms`` may run there, which."""
+def _hosts_for(topology: Topology, vms: Sequence[VM]) -> list[tuple[Host, int, list[str]]]:
+    """Each host, cluster by cluster, with the ``vms`` that may run on it: its cluster's, and
+    those that run on it alone (a VM outside the cluster on one of its nodes, as Hyper-V
+    allows)."""
     by_cluster: dict[str, list[str]] = defaultdict(list)
     by_host: dict[str, list[str]] = defaultdict(list)
     for vm in vms:
@@ -448,14 +450,16 @@ def _host_groups(topology: Topology, vms: Sequence[VM]) -> list[tuple[list[Host]
             by_cluster[vm.cluster].append(vm.name)
         elif vm.host:
             by_host[vm.host].append(vm.name)
-    groups = []
+    found = []
     for name in sorted(topology.clusters):
-        members = [topology.hosts[h] for h in sorted(topology.clusters[name].hosts)]
-        groups.append((members, len(by_cluster[name]), sorted(by_cluster[name])))
+        for host_name in sorted(topology.clusters[name].hosts):
+            names = sorted(by_cluster[name] + by_host[host_name])
+            found.append((topology.hosts[host_name], len(names), names))
     for host in sorted(topology.hosts.values(), key=lambda h: h.name):
         if not host.cluster:
-            groups.append(([host], len(by_host[host.name]), sorted(by_host[host.name])))
-    return groups
+            names = sorted(by_host[host.name])
+            found.append((host, len(names), names))
+    return found
 
 
 def _windows(state: ServerState, running: Sequence[VM]) -> ServerLine:
@@ -468,20 +472,13 @@ def _windows(state: ServerState, running: Sequence[VM]) -> ServerLine:
     details: list[Detail] = []
     needs: list[HostNeed] = []
     required = 0
-    for hosts, oses, names in _host_groups(state.topology, windows):
+    for host, oses, names in _hosts_for(state.topology, windows):
         if not oses:
             continue
-        choice = microsoft.cheapest_windows_for_cluster(
-            hosts, oses, standard_price, datacenter_price
-        )
-        for host_choice, host in zip(choice.hosts, hosts, strict=True):
-            required += host_choice.licenses
-            needs.append(
-                HostNeed(host.name, host_choice.standard_licenses, host_choice.datacenter_licenses)
-            )
-            details.append(
-                Detail(host.name, host_choice.licenses, host_choice.reason, tuple(names))
-            )
+        choice = microsoft.cheapest_windows_edition(host, oses, standard_price, datacenter_price)
+        required += choice.licenses
+        needs.append(HostNeed(host.name, choice.standard_licenses, choice.datacenter_licenses))
+        details.append(Detail(host.name, choice.licenses, choice.reason, tuple(names)))
     bought_s = sum(p.quantity for p in standard)
     bought_d = sum(p.quantity for p in datacenter)
     coverage = cover(needs, bought_s, bought_d)
