@@ -5,6 +5,7 @@ options print the requirement after them (figures as in tests/services/test_serv
 
 from __future__ import annotations
 
+import csv
 import json
 import shutil
 from pathlib import Path
@@ -57,6 +58,19 @@ def test_import_and_position(run: Invoke, team_db: str, tmp_path: Path) -> None:
     assert body["position"]["lines"][0]["required"] == 208
     assert body["whatif"]["lines"][0]["required"] == 112
     assert body["whatif"]["whatif"] == ["sql01 moved to esx-dmz01.corp.example"]
+    out = tmp_path / "servers.csv"
+    written = run("servers", "--db", team_db, "--out", str(out))
+    assert written.code == 0, written.err
+    with out.open(encoding="utf-8-sig", newline="") as handle:
+        sheet = list(csv.reader(handle))
+    assert sheet[0][:4] == ["Rule", "Product", "Counts", "Required"]
+    hosts = {row[6]: row[7] for row in sheet[1:] if row[1] == "Windows Server"}
+    assert hosts == {
+        "esx01.corp.example": "64",
+        "esx02.corp.example": "64",
+        "esx03.corp.example": "64",
+        "esx-dmz01.corp.example": "16",
+    }
     reconciled = run("reconcile", "--db", team_db)
     assert reconciled.code == 0, reconciled.err
     assert "Servers (6 hosts, 8 VMs" in reconciled.out

@@ -8,6 +8,7 @@ core licenses on the RVTools fixture, 112 once sql01 moves to the DMZ host.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import shutil
 from collections.abc import Callable
@@ -73,6 +74,7 @@ def test_a_what_if_shows_the_requirement_after_a_move_and_writes_nothing(
     make_window: Callable[[Services], MainWindow],
     admin: Services,
     as_role: Callable[[Role], Services],
+    tmp_path: Path,
 ) -> None:
     admin.servers.import_topology(
         RVTOOLS, TopologySource.RVTOOLS, taken_at=dt.datetime(2026, 11, 2, tzinfo=dt.UTC)
@@ -90,6 +92,16 @@ def test_a_what_if_shows_the_requirement_after_a_move_and_writes_nothing(
     assert after is not None
     assert after.required == 112
     assert page.change_list.item(0).text() == "sql01 moved to esx-dmz01.corp.example"
+    exported = tmp_path / "after.csv"
+    page.export(exported)
+    with exported.open(encoding="utf-8-sig", newline="") as handle:
+        cells = list(csv.reader(handle))
+    assert {row[6]: row[7] for row in cells[1:] if row[1] == "Windows Server"} == {
+        "esx01.corp.example": "32",
+        "esx02.corp.example": "32",
+        "esx03.corp.example": "32",
+        "esx-dmz01.corp.example": "16",
+    }
     page.clear_button.click()
     assert all(after is None for _, after in page.model.rows)
     assert ledger_size(admin.db) == before

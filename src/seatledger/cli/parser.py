@@ -308,6 +308,11 @@ def build_parser() -> argparse.ArgumentParser:
     _db_arg(servers)
     servers.add_argument("--as-of", default="", help="date (YYYY-MM-DD); default today")
     servers.add_argument("--format", choices=("table", "json"), default="table")
+    servers.add_argument(
+        "--out",
+        default="",
+        help="write a row per host and VM behind each figure to FILE (.csv or .xlsx) instead",
+    )
     servers.add_argument("--move", action="append", default=[], metavar="VM=HOST")
     servers.add_argument(
         "--hard-partition", action="append", default=[], metavar="VM=CORES", help="pin a VM"

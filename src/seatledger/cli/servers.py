@@ -14,6 +14,7 @@ from seatledger.domain import validation
 from seatledger.domain.server.topology import Reach
 from seatledger.errors import KnownError
 from seatledger.ingest.snapshot_text import taken_at_of
+from seatledger.services.position.export import export_table
 from seatledger.services.servers import position
 from seatledger.services.servers.importing import TopologySource
 from seatledger.services.servers.position import ServerPosition, WhatIf
@@ -87,6 +88,12 @@ def cmd_servers(args: argparse.Namespace) -> int:
         after = position.compute(state, whatif) if not whatif.empty else None
     except ValueError as exc:
         raise KnownError(str(exc)) from None
+    if args.out:
+        shown = after or before
+        headers, rows = shown.table()
+        written = export_table(headers, rows, Path(args.out))
+        say(f"Wrote the server position on {as_of} ({plural(len(rows), 'row')}) to {written}.")
+        return EXIT_OK
     if args.format == "json":
         body: dict[str, object] = {"position": before.as_json()}
         if after is not None:

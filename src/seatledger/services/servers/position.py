@@ -217,6 +217,33 @@ class ServerPosition:
             None,
         )
 
+    def table(self) -> tuple[tuple[str, ...], list[tuple[object, ...]]]:
+        """Headers and rows for a CSV or XLSX: one row per host, partition or server behind each
+        product's figure (the Microsoft per-host summary, the Oracle server worksheet), a row
+        per product where nothing stands behind it."""
+        headers = (
+            "Rule",
+            "Product",
+            "Counts",
+            "Required",
+            "Bought",
+            "Short",
+            "Host or partition",
+            "Its figure",
+            "VMs",
+            "Why",
+        )
+        rows: list[tuple[object, ...]] = []
+        for line in self.lines:
+            head = (line.family, line.product, line.unit, line.required, line.purchased, line.short)
+            if not line.details:
+                rows.append((*head, "", None, "", line.reason))
+            for detail in line.details:
+                rows.append(
+                    (*head, detail.subject, detail.figure, ", ".join(detail.vms), detail.reason)
+                )
+        return headers, rows
+
     def as_json(self) -> dict[str, object]:
         """The position for ``--format json``."""
         return {

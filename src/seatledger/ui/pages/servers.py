@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import dataclasses
 import html
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
+    QFileDialog,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
@@ -36,8 +38,10 @@ from PySide6.QtWidgets import (
 
 from seatledger.domain.roles import Permission
 from seatledger.domain.server.topology import Reach
+from seatledger.errors import KnownError
 from seatledger.progress import Progress
 from seatledger.services.operators.session import Services
+from seatledger.services.position.export import export_table
 from seatledger.services.servers import position
 from seatledger.services.servers.position import (
     RULES,
@@ -111,8 +115,16 @@ class ServersPage(Page):
         self.import_button.setObjectName("import_topology")
         self.import_button.setEnabled(self.may(Permission.EDIT_DIRECTORY))
         self.import_button.clicked.connect(self.import_export)
+        self.export_button = QPushButton("&Export…", self)
+        self.export_button.setObjectName("export_servers")
+        self.export_button.setToolTip(
+            "A row per host, partition and VM behind each figure (after the what-if, if any), "
+            "as CSV or XLSX: the Microsoft per-host summary, the Oracle server worksheet"
+        )
+        self.export_button.clicked.connect(self.export)
         top = QHBoxLayout()
         top.addWidget(self.summary, 1)
+        top.addWidget(self.export_button)
         top.addWidget(self.import_button)
 
         self.model: ListTableModel[_Row] = ListTableModel(_COLUMNS, self)
@@ -377,6 +389,30 @@ class ServersPage(Page):
             return ""
         items = "".join(f"<li>{html.escape(f)}</li>" for f in self._before.findings)
         return f"<h4>Findings</h4><ul>{items}</ul>"
+
+    # ------------------------------------------------------------------ exporting
+    def export(self, target: Path | None = None) -> None:
+        """Write the position shown (after the what-if, if any) to a CSV or XLSX file."""
+        if self._state is None:
+            return
+        if target is None:
+            name, _ = QFileDialog.getSaveFileName(
+                self,
+                "Export the server position",
+                str(Path.home() / "server-position.xlsx"),
+                "Excel workbook (*.xlsx);;CSV (*.csv)",
+            )
+            if not name:
+                return
+            target = Path(name)
+        shown = position.compute(self._state, self._whatif)
+        headers, rows = shown.table()
+        try:
+            written = export_table(headers, rows, target)
+        except KnownError as exc:
+            self.status_message.emit(str(exc))
+            return
+        self.status_message.emit(f"Wrote {plural(len(rows), 'row')} to {written}.")
 
     # ------------------------------------------------------------------ importing
     def import_export(self) -> None:
