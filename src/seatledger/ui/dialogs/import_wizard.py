@@ -442,7 +442,7 @@ class ChoosePage(QWizardPage):
         layout.addSpacing(8)
         layout.addWidget(self.layouts)
         layout.addWidget(self.message)
-        self.topology_button = helper_button("Server &topology (RVTools, Hyper-V)…")
+        self.topology_button = helper_button("Server topolog&y (RVTools, Hyper-V)…")
         self.topology_button.setObjectName("importTopology")
         self.topology_button.setToolTip(
             "An export of several files read together: hosts, clusters and VMs for the Servers page"
