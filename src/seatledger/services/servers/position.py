@@ -23,7 +23,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from seatledger.domain.server import ibm, microsoft, oracle, redhat
@@ -277,31 +277,26 @@ def load_state(session: Session, as_of: dt.date) -> ServerState:
             ).order_by(ServerHost.name)
         )
     ]
-    device_os: dict[str, str] = {}
+    vm_names = list(session.scalars(select(ServerVm.name)))
+    machines = _machines(session, vm_names)  # VM name -> (device id, device OS)
+    device_os = {name: os for name, (_, os) in machines.items() if os}
+    owner = {device: name for name, (device, _) in machines.items()}
     products: dict[str, set[tuple[str, str, int]]] = defaultdict(set)
-    match = or_(
-        func.lower(Device.hostname) == func.lower(ServerVm.name),
-        func.lower(Device.hostname).like(func.lower(ServerVm.name) + ".%"),
-    )
-    for vm_name, os in session.execute(
-        select(ServerVm.name, Device.os).join(Device, match).where(Device.os != "")
-    ):
-        device_os.setdefault(vm_name, os)
-    day = as_of
-    installed = (
-        select(ServerVm.name, Vendor.name, Product.name, Product.id)
-        .join(Device, match)
-        .join(Installation, Installation.device_id == Device.id)
-        .join(SoftwareTitle, SoftwareTitle.id == Installation.title_id)
-        .join(Product, Product.id == SoftwareTitle.product_id)
-        .join(Vendor, Vendor.id == Product.vendor_id)
-        .where(
-            Installation.first_seen <= day,
-            or_(Installation.removed_on.is_(None), Installation.removed_on > day),
+    devices = sorted(owner)
+    for at in range(0, len(devices), _IDS_PER_QUERY):
+        installed = (
+            select(Installation.device_id, Vendor.name, Product.name, Product.id)
+            .join(SoftwareTitle, SoftwareTitle.id == Installation.title_id)
+            .join(Product, Product.id == SoftwareTitle.product_id)
+            .join(Vendor, Vendor.id == Product.vendor_id)
+            .where(
+                Installation.device_id.in_(devices[at : at + _IDS_PER_QUERY]),
+                Installation.first_seen <= as_of,
+                or_(Installation.removed_on.is_(None), Installation.removed_on > as_of),
+            )
         )
-    )
-    for vm_name, vendor, product, product_id in session.execute(installed):
-        products[vm_name].add((vendor, product, product_id))
+        for device_id, vendor, product, product_id in session.execute(installed):
+            products[owner[device_id]].add((vendor, product, product_id))
     powers = {state.value: state for state in PowerState}
     vms = [
         VM(name, vcpus, host, cluster, powers[power], os or device_os.get(name, ""), pinned)
@@ -353,6 +348,29 @@ def load_state(session: Session, as_of: dt.date) -> ServerState:
         purchases,
         history,
     )
+
+
+_IDS_PER_QUERY = 500
+
+
+def _machines(session: Session, vm_names: Sequence[str]) -> dict[str, tuple[int, str]]:
+    """The device of each VM's name: its host name is the VM's name, or starts with it and a
+    dot (``sql01`` and ``sql01.corp.example``), compared without regard to case; the exact
+    name first.  Matched in memory: a join on those conditions compares every device with
+    every VM."""
+    wanted = {name.casefold(): name for name in vm_names}
+    exact: dict[str, tuple[int, str]] = {}
+    dotted: dict[str, tuple[int, str]] = {}
+    for device_id, hostname, os in session.execute(
+        select(Device.id, Device.hostname, Device.os).order_by(Device.id)
+    ):
+        folded = hostname.casefold()
+        if folded in wanted:
+            exact.setdefault(wanted[folded], (device_id, os))
+        first = folded.split(".", 1)[0]
+        if first != folded and first in wanted:
+            dotted.setdefault(wanted[first], (device_id, os))
+    return {**dotted, **exact}
 
 
 def _utc(moment: dt.datetime) -> dt.datetime:
