@@ -745,5 +745,12 @@ def _reassignments(state: ServerState) -> list[str]:
         for vm in state.topology.vms
         if _runs_windows(vm) or _has(state, vm, "microsoft", "sql server")
     }
-    history = [Placement(s.vm, s.host, s.start, s.end) for s in state.history if s.vm in licensed]
+    stints: dict[str, int] = defaultdict(int)
+    for stint in state.history:
+        stints[stint.vm] += 1
+    history = [  # a VM seen in one placement has not moved
+        Placement(s.vm, s.host, s.start, s.end)
+        for s in state.history
+        if stints[s.vm] > 1 and s.vm in licensed
+    ]
     return [found.reason for found in microsoft.reassignments_too_soon(history)]
