@@ -274,11 +274,16 @@ def main() -> int:
         f"{raw_import:.2f} s; speed {raw_import / stored:.2f}× the baseline (goal ≥ 0.5×)"
     )
     print(f"    {result.summary()}")  # type: ignore[attr-defined]
+    from seatledger.services.servers import position as stored
+
     began = time.perf_counter()
-    stored_position = services.servers.position()  # type: ignore[attr-defined]
+    state = services.servers.state()  # type: ignore[attr-defined]
+    loaded = time.perf_counter() - began
+    stored_position = stored.compute(state)
     took = time.perf_counter() - began
     print(
-        f"  stored server position {took:.2f} s (budget 2 s): "
+        f"  stored server position {took:.2f} s (budget 2 s; reading {loaded:.2f} s, the rules "
+        f"{took - loaded:.2f} s; the rules alone above {figures:.2f} s): "
         f"{len(stored_position.lines)} products, {stored_position.running:,} running VMs"
     )
     return 0
