@@ -71,6 +71,7 @@ def test_the_page_imports_an_export_and_shows_the_position(
 
 
 def test_a_what_if_shows_the_requirement_after_a_move_and_writes_nothing(
+    qtbot: QtBot,
     make_window: Callable[[Services], MainWindow],
     admin: Services,
     as_role: Callable[[Role], Services],
@@ -92,6 +93,11 @@ def test_a_what_if_shows_the_requirement_after_a_move_and_writes_nothing(
     assert after is not None
     assert after.required == 112
     assert page.change_list.item(0).text() == "sql01 moved to esx-dmz01.corp.example"
+    page.cores_spin.setValue(999)
+    with qtbot.waitSignal(page.status_message) as said:
+        page.pin_button.click()  # sql01, on esx-dmz01 now, pinned to more cores than it has
+    assert said.args == ["sql01 cannot be pinned to 999 cores: esx-dmz01.corp.example has 12."]
+    assert page.change_list.count() == 1  # the refused change is not kept
     exported = tmp_path / "after.csv"
     page.export(exported)
     with exported.open(encoding="utf-8-sig", newline="") as handle:

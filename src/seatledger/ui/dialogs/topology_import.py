@@ -25,10 +25,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from seatledger.errors import KnownError
 from seatledger.services.operators.session import Services
-from seatledger.services.servers.importing import TopologyPreview, TopologySource
+from seatledger.services.servers.importing import (
+    TopologyPreview,
+    TopologyResult,
+    TopologySource,
+)
 from seatledger.text import plural
+from seatledger.ui.tasks import Task, runner_for
 
 
 class TopologyImportDialog(QDialog):
@@ -104,11 +108,14 @@ class TopologyImportDialog(QDialog):
         self._preview = None
         if not self._paths:
             return
-        try:
-            preview = self._services.servers.preview_import(self._paths, self.chosen_source)
-        except KnownError as exc:
-            self.report.setPlainText(str(exc))
-            return
+        paths, source, service = list(self._paths), self.chosen_source, self._services.servers
+        self.report.setPlainText("Reading…")
+        task = Task(lambda _progress: service.preview_import(paths, source), self)
+        task.on_done(self._previewed)
+        task.failed.connect(lambda message, _details: self.report.setPlainText(message))
+        runner_for(self).start(task, key=(self, "work"))
+
+    def _previewed(self, preview: TopologyPreview) -> None:
         self._preview = preview
         lines = [preview.summary() + "."]
         lines += [f"{sheet}: {where}" for sheet, where in preview.sheets.items()]
@@ -124,11 +131,14 @@ class TopologyImportDialog(QDialog):
     def _import(self) -> None:
         if self._preview is None or not self._preview.ok:
             return
-        try:
-            result = self._services.servers.import_topology(self._paths, self.chosen_source)
-        except KnownError as exc:
-            self.report.setPlainText(str(exc))
-            self.ok.setEnabled(False)
-            return
+        paths, source, service = list(self._paths), self.chosen_source, self._services.servers
+        self.ok.setEnabled(False)
+        self.report.append("Importing…")
+        task = Task(lambda _progress: service.import_topology(paths, source), self)
+        task.on_done(self._imported)
+        task.failed.connect(lambda message, _details: self.report.setPlainText(message))
+        runner_for(self).start(task, key=(self, "work"))
+
+    def _imported(self, result: TopologyResult) -> None:
         self.imported.emit(result.summary())
         self.accept()

@@ -285,18 +285,29 @@ class ServersPage(Page):
         return dataclasses.replace(self._whatif, **changes)
 
     def _try(self, whatif: WhatIf) -> None:
-        """Recompute with ``whatif``; one that cannot be done is said and not kept."""
-        if self._state is None:
+        """Recompute with ``whatif`` in the background; one that cannot be done is said (in
+        the status bar) and not kept."""
+        state = self._state
+        if state is None:
             return
-        try:
-            after = position.compute(self._state, whatif) if not whatif.empty else None
-        except ValueError as exc:
-            self.status_message.emit(str(exc))
-            return
-        self._whatif = whatif
-        self.change_list.clear()
-        self.change_list.addItems(whatif.describe())
-        self._show(after)
+
+        def work(_progress: Progress) -> ServerPosition | None:
+            if whatif.empty:
+                return None
+            try:
+                return position.compute(state, whatif)
+            except ValueError as exc:  # a VM or host that is not there, too many cores
+                raise KnownError(str(exc)) from None
+
+        def done(after: ServerPosition | None) -> None:
+            self._whatif = whatif
+            self.change_list.clear()
+            self.change_list.addItems(whatif.describe())
+            self._show(after)
+
+        task = Task(work, self).on_done(done)
+        task.failed.connect(lambda message, _details: self.status_message.emit(message))
+        self.runner.start(task, key=(self, "whatif"))
 
     # ------------------------------------------------------------------ reading
     def refresh(self) -> None:
