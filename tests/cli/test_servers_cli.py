@@ -77,10 +77,20 @@ def test_import_and_position(run: Invoke, team_db: str, tmp_path: Path) -> None:
     assert "208 core licenses required, 0 bought, 208 short" in reconciled.out
     as_json = json.loads(run("reconcile", "--db", team_db, "--format", "json").out)
     assert as_json["servers"]["lines"][0]["short"] == 208
+    pinned = run(
+        "partition", "ora-db01", "--cores", "8", "--reason", "OLVM pinned", "--db", team_db
+    )
+    assert pinned.code == 0, pinned.err
+    assert _entries(team_db) == 3
+    too_many = run("partition", "ora-db01", "--cores", "99", "--reason", "x", "--db", team_db)
+    assert too_many.code == 2
+    assert "esx11.corp.example has 16" in too_many.err
+    verified = run("ledger", "verify", "--db", team_db)
+    assert verified.code == 0, verified.out + verified.err
     unknown = run("servers", "--db", team_db, "--move", "nope=esx01.corp.example")
     assert unknown.code == 2
     assert "no VM named nope" in unknown.err
-    assert _entries(team_db) == 2
+    assert _entries(team_db) == 3
 
 
 @pytest.mark.parametrize("flag", ["--full", "--skip-invalid"])

@@ -34,6 +34,7 @@ from tests.conftest import ledger_size
 
 from seatledger.domain.licensing import Metric
 from seatledger.domain.server.topology import Reach
+from seatledger.errors import ValidationError
 from seatledger.ingest.formats import Kind
 from seatledger.services.catalog.service import EntitlementInput
 from seatledger.services.directory.service import DeviceInput
@@ -218,3 +219,30 @@ def test_a_hyperv_vm_takes_its_os_from_the_device_of_its_name(admin: Services) -
     assert windows.required == 120
     hv01 = next(d for d in windows.details if d.subject == "HV01")
     assert hv01.vms == ("APP01", "DC01", "SQL01")
+
+
+def test_a_recorded_hard_partition_counts_and_outlives_the_next_export(
+    estate: Services, tmp_path: Path
+) -> None:
+    """ora-db01 recorded as pinned to 8 Xeon cores: 8 × 0.5 = 4 processors instead of the
+    Oracle cluster's 16; a later export (which never says it) keeps it; cleared, 16 again."""
+    before = ledger_size(estate.db)
+    estate.servers.set_hard_partition("ora-db01", 8, "Oracle Linux KVM, CPUs pinned (olvm-cli)")
+    assert ledger_size(estate.db) == before + 1
+    day = dt.date(2027, 1, 5)
+    oracle = estate.servers.position(day).line(ORACLE)
+    assert oracle is not None
+    assert oracle.required == 4
+    later = _export(tmp_path / "later", {})
+    estate.servers.import_topology(
+        later, TopologySource.RVTOOLS, taken_at=dt.datetime(2027, 1, 2, tzinfo=dt.UTC)
+    )
+    oracle = estate.servers.position(day).line(ORACLE)
+    assert oracle is not None
+    assert oracle.required == 4
+    with pytest.raises(ValidationError, match="has 16"):
+        estate.servers.set_hard_partition("ora-db01", 17, "more than the host")
+    estate.servers.set_hard_partition("ora-db01", None, "the pinning was removed")
+    oracle = estate.servers.position(day).line(ORACLE)
+    assert oracle is not None
+    assert oracle.required == 16

@@ -60,6 +60,7 @@ COMMANDS: dict[str | None, str] = {
     "import": "imports:cmd_import",
     "reconcile": "reports:cmd_reconcile",
     "servers": "servers:cmd_servers",
+    "partition": "servers:cmd_partition",
     "chart": "reports:cmd_chart",
     "verify": "reports:cmd_verify",
     "signing": "signing:cmd_signing",

@@ -324,6 +324,17 @@ def build_parser() -> argparse.ArgumentParser:
         "--oracle-reach", choices=("cluster", "vcenter", "everywhere"), default="cluster"
     )
 
+    partition = sub.add_parser(
+        "partition",
+        help="record that a VM runs in an approved hard partition (LPAR, capped zone, pinned "
+        "KVM or Oracle VM guest) pinned to N physical cores, or --none; a ledger entry",
+    )
+    _auth_args(partition)
+    partition.add_argument("vm")
+    partition.add_argument("--cores", type=int, default=None)
+    partition.add_argument("--none", action="store_true", help="it is not a hard partition")
+    partition.add_argument("--reason", required=True, help="the technology and its evidence")
+
     chart = sub.add_parser("chart", help="draw usage against the limit over time to a PNG or SVG")
     _db_arg(chart)
     chart.add_argument("--license", type=int, default=None, help="license (entitlement) id")

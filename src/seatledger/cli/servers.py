@@ -150,3 +150,16 @@ def _whole(text: str, vm: str) -> int:
     if not text.isdigit() or int(text) < 1:
         raise KnownError(f"--hard-partition {vm}={text}: the cores are a whole number from 1.")
     return int(text)
+
+
+def cmd_partition(args: argparse.Namespace) -> int:
+    """Record (or clear) a VM's approved hard partition: one ledger entry."""
+    if (args.cores is None) == (not args.none):
+        raise KnownError("Give --cores N (the physical cores it is pinned to) or --none.")
+    services = signed_in(args)
+    services.servers.set_hard_partition(args.vm, None if args.none else args.cores, args.reason)
+    if args.none:
+        say(f"{args.vm} is no longer recorded as a hard partition.")
+    else:
+        say(f"{args.vm} is recorded as a hard partition of {plural(args.cores, 'core')}.")
+    return EXIT_OK

@@ -6,10 +6,15 @@ import datetime as dt
 from collections.abc import Sequence
 from pathlib import Path
 
+from sqlalchemy import select
+
+from seatledger.domain.roles import Permission
+from seatledger.errors import NotFoundError, ValidationError
 from seatledger.services.core.context import Context
 from seatledger.services.servers import importing, position
 from seatledger.services.servers.importing import TopologyPreview, TopologyResult, TopologySource
 from seatledger.services.servers.position import ServerPosition, ServerState, WhatIf
+from seatledger.store.models_servers import ServerHost, ServerVm
 
 
 class ServerService:
@@ -48,3 +53,42 @@ class ServerService:
         day = as_of or self._ctx.clock().date()
         with self._ctx.read() as session:
             return position.load_state(session, day)
+
+    def set_hard_partition(self, vm: str, cores: int | None, reason: str) -> None:
+        """Record that ``vm`` runs in an approved hard partition pinned to ``cores`` physical
+        cores (None: it does not), with the reason (the partitioning technology, the evidence);
+        one ledger entry.  The hypervisor exports never say it (VMware's and Hyper-V's CPU
+        affinity is not hard partitioning), so it is recorded by hand, and later imports keep it.
+
+        Raises:
+            NotFoundError: no VM has that name.
+            ValidationError: no reason, fewer than 1 core, or more cores than its host has.
+        """
+        if not reason.strip():
+            raise ValidationError("Say why (the partitioning technology and its evidence).")
+        if cores is not None and cores < 1:
+            raise ValidationError("A hard partition is pinned to 1 core or more.")
+        with self._ctx.change(
+            Permission.EDIT_DIRECTORY,
+            "server.hard_partition",
+            "server_vm",
+            "record hard partitions",
+            reason,
+        ) as change:
+            rows = list(change.session.scalars(select(ServerVm).where(ServerVm.name == vm)))
+            if not rows:
+                raise NotFoundError(f"There is no VM named {vm}.")
+            if len(rows) > 1:
+                raise ValidationError(f"{len(rows)} VMs are named {vm}; rename one first.")
+            row = rows[0]
+            host = change.session.scalar(select(ServerHost).where(ServerHost.name == row.host))
+            if cores is not None and host is not None:
+                total = host.sockets * host.cores_per_socket
+                if cores > total:
+                    raise ValidationError(
+                        f"{vm} cannot be pinned to {cores} cores: {row.host} has {total}."
+                    )
+            change.entity_id = str(row.id)
+            change.before = {"vm": vm, "hard_partition_cores": row.hard_partition_cores}
+            row.hard_partition_cores = cores
+            change.after = {"vm": vm, "host": row.host, "hard_partition_cores": cores}
