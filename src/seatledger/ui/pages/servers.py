@@ -100,7 +100,9 @@ class ServersPage(Page):
 
     title = "Servers"
     settings_group = "servers"
-    shows = frozenset({"import", "entitlement", "product", "vendor", "normalization_rule"})
+    shows = frozenset(
+        {"import", "entitlement", "product", "vendor", "normalization_rule", "server_vm"}
+    )
 
     def __init__(self, services: Services, parent: QWidget | None = None) -> None:
         super().__init__(services, parent)
