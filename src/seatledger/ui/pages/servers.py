@@ -8,7 +8,7 @@ Software Assurance or widens Oracle's soft partitions; the table then shows the 
 after it beside the one before.  Nothing the what-if does is written.
 
 Import export… reads an RVTools or Hyper-V export
-(:class:`~seatledger.ui.dialogs.topology_import.TopologyImportDialog`).
+(:class:`~seatledger.ui.dialogs.topology_import.TopologyImportDialog`, loaded when it opens).
 """
 
 from __future__ import annotations
@@ -51,7 +51,6 @@ from seatledger.services.servers.position import (
     WhatIf,
 )
 from seatledger.text import plural
-from seatledger.ui.dialogs.topology_import import TopologyImportDialog
 from seatledger.ui.list_model import ListColumn, ListTableModel
 from seatledger.ui.pages import Page
 from seatledger.ui.tasks import Task
@@ -430,6 +429,9 @@ class ServersPage(Page):
     # ------------------------------------------------------------------ importing
     def import_export(self) -> None:
         """Choose an RVTools or Hyper-V export and import it (preview first)."""
+        # The export readers load with the dialog, not with the window (start-up stays light).
+        from seatledger.ui.dialogs.topology_import import TopologyImportDialog  # noqa: PLC0415
+
         dialog = TopologyImportDialog(self.services, self)
         dialog.imported.connect(self.status_message.emit)
         dialog.open()
