@@ -128,7 +128,9 @@ def _run(args: argparse.Namespace) -> int:
         say(f"  not acknowledged: {warning.topic}: {warning.text}")
     audits.set_step(audit_id, Step.POSITION)
     try:
-        position = services.position.position(as_of, audit.shelf_days, progress_line("position"))
+        position = services.position.position(
+            as_of, audit.shelf_days, progress_line("position"), audits.position_scope(audit)
+        )
     finally:
         clear_progress_line()
     rows, findings = audits.scoped(audit, position)

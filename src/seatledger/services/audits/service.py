@@ -53,6 +53,7 @@ from seatledger.services.position.engine import (
     Finding,
     Position,
     PositionRow,
+    PositionScope,
     end_of,
     installed,
     seat_open,
@@ -455,10 +456,24 @@ class AuditService:
                 for r in rows
             }
 
+    def position_scope(self, audit: AuditInfo) -> PositionScope:
+        """What the audit's position is computed for: its vendor and products, read without the
+        rest of the organization.  Its teams narrow the bundle's lists of seats and installs,
+        not the position (the report's figures are the vendor's)."""
+        return PositionScope(vendor_id=audit.vendor_id, product_ids=audit.product_ids)
+
     def scoped(
         self, audit: AuditInfo, position: Position
     ) -> tuple[list[PositionRow], list[Finding]]:
-        """The rows and findings of ``position`` inside the audit's scope (vendor, products)."""
+        """The rows and findings of ``position`` inside the audit's scope (vendor, products).
+
+        Raises:
+            ValidationError: ``position`` was computed for another part of the organization.
+        """
+        if not position.scope.whole and position.scope != self.position_scope(audit):
+            raise ValidationError(
+                "The position was computed for another scope than this audit's; compute it again."
+            )
 
         def inside(vendor: str, product_id: int) -> bool:
             if vendor != audit.vendor:

@@ -46,6 +46,7 @@ from seatledger.store.models import (
     Entitlement,
     Installation,
     Person,
+    PersonTeam,
     Product,
     SeatAssignment,
     SoftwareTitle,
@@ -226,6 +227,29 @@ def _title(vendor: str, product: str) -> str:
     return product if product.lower().startswith(vendor.lower()) else f"{vendor} {product}"
 
 
+@dataclass(frozen=True, slots=True)
+class PositionScope:
+    """The part of the organization a position is computed for (the whole of it by default).
+
+    ``vendor_id`` and ``product_ids`` narrow the products: the rows and findings are exactly the
+    whole position's rows and findings of those products, read without the rest.  ``team_ids``
+    narrows the holders: only the people in those teams on the as-of date and the devices they
+    own count (their seats, installs, checkouts and head count); purchases stay whole.
+    """
+
+    vendor_id: int | None = None
+    product_ids: tuple[int, ...] = ()
+    team_ids: tuple[int, ...] = ()
+
+    @property
+    def whole(self) -> bool:
+        """Whether the scope is the whole organization."""
+        return self.vendor_id is None and not self.product_ids and not self.team_ids
+
+
+WHOLE = PositionScope()
+
+
 @dataclass(frozen=True)
 class Position:
     """The whole position on a date, with its findings."""
@@ -235,6 +259,88 @@ class Position:
     findings: list[Finding]
     shelf_days: int
     facts: dict[str, int] = field(default_factory=dict)
+    scope: PositionScope = WHOLE  # the part of the organization read
+
+
+@dataclass(frozen=True)
+class _Within:
+    """A scope resolved for one date: the products and people it keeps (None: every one)."""
+
+    products: tuple[int, ...] | None
+    people: Keys | None  # sorted person ids in the scope's teams on the date
+    teams: tuple[int, ...] = ()
+    product_set: frozenset[int] = frozenset()
+    people_set: frozenset[int] = frozenset()
+
+    def keeps(self, pid: int) -> bool:
+        """Whether product ``pid`` is in the scope."""
+        return self.products is None or pid in self.product_set
+
+    def holds(self, person: int | None) -> bool:
+        """Whether a checkout by ``person`` (None: nobody known) counts in the scope."""
+        return self.people is None or person in self.people_set
+
+    def where(self, column: Any) -> ColumnElement[bool]:
+        """``column`` (a product id) inside the scope."""
+        return true() if self.products is None else column.in_(self.products)
+
+    def raw(self, sql: str) -> str:
+        """``sql``, a raw condition on product ids (``{}`` for the list), or TRUE when whole."""
+        if self.products is None:
+            return "1 = 1"
+        return sql.format(", ".join(str(int(p)) for p in self.products) or "NULL")
+
+
+def _within(session: Session, scope: PositionScope, day: dt.date) -> _Within:
+    products: tuple[int, ...] | None = None
+    if scope.vendor_id is not None or scope.product_ids:
+        query = select(Product.id).order_by(Product.id)
+        if scope.vendor_id is not None:
+            query = query.where(Product.vendor_id == scope.vendor_id)
+        if scope.product_ids:
+            query = query.where(Product.id.in_(scope.product_ids))
+        products = tuple(int(p) for p in session.scalars(query))
+    people: Keys | None = None
+    if scope.team_ids:
+        people = _distinct(
+            np.fromiter(
+                session.scalars(
+                    select(PersonTeam.person_id).where(
+                        PersonTeam.team_id.in_(scope.team_ids), member_on(day)
+                    )
+                ),
+                dtype=np.int64,
+            )
+        )
+    return _Within(
+        products,
+        people,
+        tuple(scope.team_ids),
+        frozenset(products or ()),
+        frozenset(people.tolist()) if people is not None else frozenset(),
+    )
+
+
+def _staff_count(day: dt.date, within: _Within) -> Any:
+    """The head count of ``day`` (site metrics), of the scope's teams when it names some."""
+    query = select(func.count()).select_from(Person).where(employed_on(day))
+    if within.teams:
+        query = query.where(
+            Person.id.in_(
+                select(PersonTeam.person_id).where(
+                    PersonTeam.team_id.in_(within.teams), member_on(day)
+                )
+            )
+        )
+    return query
+
+
+def member_on(day: dt.date) -> ColumnElement[bool]:
+    """Memberships held on ``day``."""
+    return and_(
+        or_(PersonTeam.valid_from.is_(None), PersonTeam.valid_from <= day),
+        or_(PersonTeam.valid_to.is_(None), PersonTeam.valid_to > day),
+    )
 
 
 def end_of(day: dt.date) -> dt.datetime:
@@ -440,26 +546,29 @@ class PositionService:
         as_of: dt.date,
         shelf_days: int = 90,
         progress: Progress | None = None,
+        scope: PositionScope = WHOLE,
     ) -> Position:
-        """The effective license position and findings on ``as_of``.
+        """The effective license position and findings on ``as_of``, of ``scope`` only (read
+        without the rest of the organization).
 
         Raises:
             Cancelled: the progress callback cancelled.
         """
         step = progress or SILENT
         with self._ctx.read() as session:
-            facts = _read(session, as_of, step)
+            within = _within(session, scope, as_of)
+            facts = _read(session, as_of, step, within)
             step(5, 7)
             rows = _rows(facts)
             step(6, 7)
-            findings = _findings(session, facts, rows, shelf_days)
+            findings = _findings(session, facts, rows, shelf_days, within)
         step(7, 7)
         counts = {
             "installs": len(facts.install_keys),
             "seats": len(facts.seat_pid),
             "staff": facts.staff,
         }
-        return Position(as_of, rows, findings, shelf_days, counts)
+        return Position(as_of, rows, findings, shelf_days, counts, scope)
 
     def holders(
         self, product_id: int, metric: Metric, column: Column, as_of: dt.date
@@ -477,12 +586,16 @@ class PositionService:
 # -- reading --------------------------------------------------------------------------------------
 
 
-def _read(session: Session, day: dt.date, step: Callable[[int, int], None]) -> _Facts:
+def _read(
+    session: Session, day: dt.date, step: Callable[[int, int], None], within: _Within
+) -> _Facts:
     moment = end_of(day)
     names = {
         pid: (vendor, product)
         for pid, product, vendor in session.execute(
-            select(Product.id, Product.name, Vendor.name).join(Vendor)
+            select(Product.id, Product.name, Vendor.name)
+            .join(Vendor)
+            .where(within.where(Product.id))
         )
     }
     owned: dict[tuple[int, Metric], _Owned] = defaultdict(_Owned)
@@ -496,7 +609,7 @@ def _read(session: Session, day: dt.date, step: Callable[[int, int], None]) -> _
             Entitlement.min_cores_per_processor,
             Entitlement.core_factor,
             Entitlement.unit_table,
-        ).where(in_term(day))
+        ).where(in_term(day), within.where(Entitlement.product_id))
     ):
         slot = owned[(pid, Metric(metric))]
         slot.quantity += qty
@@ -516,7 +629,9 @@ def _read(session: Session, day: dt.date, step: Callable[[int, int], None]) -> _
     # A product with nothing in term counts under the metric it was last bought with.
     ever: set[tuple[int, Metric]] = set()
     for pid, metric in session.execute(
-        select(Entitlement.product_id, Entitlement.metric).order_by(Entitlement.id.desc())
+        select(Entitlement.product_id, Entitlement.metric)
+        .where(within.where(Entitlement.product_id))
+        .order_by(Entitlement.id.desc())
     ):
         primary.setdefault(pid, Metric(metric))
         ever.add((pid, Metric(metric)))
@@ -556,9 +671,14 @@ def _read(session: Session, day: dt.date, step: Callable[[int, int], None]) -> _
 
     titles = session.execute(
         select(SoftwareTitle.id, SoftwareTitle.product_id).where(
-            SoftwareTitle.product_id.is_not(None)
+            SoftwareTitle.product_id.is_not(None), within.where(SoftwareTitle.product_id)
         )
     ).all()
+    # The devices a team scope keeps: those its people own (an install or device seat elsewhere
+    # is not the teams').
+    team_devices: Keys | None = None
+    if within.people is not None:
+        team_devices = np.flatnonzero((owner >= 0) & np.isin(owner, within.people))
     install_keys = np.zeros(0, dtype=np.int64)
     if titles:
         max_title = int(session.scalar(select(func.max(SoftwareTitle.id))) or 0)
@@ -569,10 +689,13 @@ def _read(session: Session, day: dt.date, step: Callable[[int, int], None]) -> _
         for chunk in _raw_chunks(
             session,
             "SELECT title_id, device_id FROM installation WHERE first_seen <= ? "
-            "AND (removed_on IS NULL OR removed_on > ?)",
+            "AND (removed_on IS NULL OR removed_on > ?) AND "
+            + within.raw("title_id IN (SELECT id FROM software_title WHERE product_id IN ({}))"),
             lambda bulk: (bulk.day(day), bulk.day(day)),
         ):
             pairs = _matrix(chunk, 2)
+            if team_devices is not None:
+                pairs = pairs[np.isin(pairs[:, 1], team_devices)]
             pids = title_pid[pairs[:, 0]]
             keep = pids >= 0
             parts.append(_distinct((pids[keep] << _SHIFT) | pairs[keep, 1]))
@@ -585,7 +708,9 @@ def _read(session: Session, day: dt.date, step: Callable[[int, int], None]) -> _
     kinds = {
         eid: (pid, _CODE[Metric(metric)])
         for eid, pid, metric in session.execute(
-            select(Entitlement.id, Entitlement.product_id, Entitlement.metric)
+            select(Entitlement.id, Entitlement.product_id, Entitlement.metric).where(
+                within.where(Entitlement.product_id)
+            )
         )
     }
     if session.get_bind().dialect.name == "sqlite":
@@ -597,11 +722,14 @@ def _read(session: Session, day: dt.date, step: Callable[[int, int], None]) -> _
         session,
         "SELECT entitlement_id, COALESCE(device_id, -1), COALESCE(person_id, -1), units, "
         f"{started} FROM seat_assignment WHERE started_at < ? "
-        "AND (ended_at IS NULL OR ended_at >= ?)",
+        "AND (ended_at IS NULL OR ended_at >= ?) AND "
+        + within.raw("entitlement_id IN (SELECT id FROM entitlement WHERE product_id IN ({}))"),
         lambda bulk: (bulk.stamp(moment), bulk.stamp(moment)),
     ):
         parts.append(_matrix(chunk, 5))
     raw = np.concatenate(parts)
+    if within.people is not None and team_devices is not None:
+        raw = raw[np.isin(raw[:, 2], team_devices) | np.isin(raw[:, 3], within.people)]
     lookup_pid = np.zeros(max(kinds, default=0) + 1, dtype=np.int64)
     lookup_metric = np.zeros(max(kinds, default=0) + 1, dtype=np.int64)
     for eid, (pid, code) in kinds.items():
@@ -631,9 +759,13 @@ def _read(session: Session, day: dt.date, step: Callable[[int, int], None]) -> _
             UsageSession.checkout,
             checked_in(moment, interval),
             UsageSession.units,
-        ).where(UsageSession.product_id.is_not(None), out_during(window_start, moment))
+        ).where(
+            UsageSession.product_id.is_not(None),
+            within.where(UsageSession.product_id),
+            out_during(window_start, moment),
+        )
     ):
-        if used_pid is None:
+        if used_pid is None or not within.holds(person):
             continue
         starts, ends, weights = spans.setdefault(used_pid, ([], [], []))
         starts.append(_aware(checkout).timestamp())
@@ -649,9 +781,7 @@ def _read(session: Session, day: dt.date, step: Callable[[int, int], None]) -> _
         )
         for pid, (starts, ends, weights) in spans.items()
     }
-    staff = int(
-        session.scalar(select(func.count()).select_from(Person).where(employed_on(day))) or 0
-    )
+    staff = int(session.scalar(_staff_count(day, within)) or 0)
     return _Facts(
         day=day,
         owned=dict(owned),
@@ -909,7 +1039,7 @@ def _unlicensed(
 
 
 def _findings(
-    session: Session, facts: _Facts, rows: list[PositionRow], shelf_days: int
+    session: Session, facts: _Facts, rows: list[PositionRow], shelf_days: int, within: _Within
 ) -> list[Finding]:
     found: list[Finding] = []
     for row in rows:
@@ -986,8 +1116,14 @@ def _findings(
                 )
             )
     names = facts.names
-    entitlement_names = dict(session.execute(select(Entitlement.id, Entitlement.name)).all())
-    entitlement_pid = dict(session.execute(select(Entitlement.id, Entitlement.product_id)).all())
+    entitlement_names: dict[int, str] = {}
+    entitlement_pid: dict[int, int] = {}
+    for eid, name, pid in session.execute(
+        select(Entitlement.id, Entitlement.name, Entitlement.product_id).where(
+            within.where(Entitlement.product_id)
+        )
+    ):
+        entitlement_names[eid], entitlement_pid[eid] = name, pid
 
     def per_entitlement(kind: FindingKind, chosen: Keys, text: str) -> None:
         if not len(chosen):
@@ -1100,7 +1236,9 @@ def _findings(
     shelf_users = (
         facts.usage_people
         if shelf_days == CONCURRENT_WINDOW_DAYS
-        else _usage_people(session, end_of(facts.day) - dt.timedelta(days=shelf_days), facts.day)
+        else _usage_people(
+            session, end_of(facts.day) - dt.timedelta(days=shelf_days), facts.day, within
+        )
     )
     used_by = _distinct(
         np.concatenate(
@@ -1127,6 +1265,7 @@ def _findings(
     found += [
         Finding(FindingKind(d.kind), d.product_id, d.vendor, d.product, None, d.count, d.text)
         for d in grants.disagreements(session, facts.day)
+        if within.keeps(d.product_id)
     ]
     found.sort(key=lambda f: (list(FindingKind).index(f.kind), f.vendor.lower(), f.product.lower()))
     return found
@@ -1535,19 +1674,24 @@ def _unknown_hardware_rows(session: Session, finding: Finding, day: dt.date) -> 
     return result
 
 
-def _usage_people(session: Session, start: dt.datetime, day: dt.date) -> Keys:
-    """product<<32 | person of everyone with a checkout out at some time in [start, day's end)."""
+def _usage_people(session: Session, start: dt.datetime, day: dt.date, within: _Within) -> Keys:
+    """product<<32 | person of everyone with a checkout out at some time in [start, day's end)
+    (in the scope)."""
     rows = session.execute(
         select(UsageSession.product_id, UsageSession.person_id)
         .where(
             UsageSession.product_id.is_not(None),
             UsageSession.person_id.is_not(None),
+            within.where(UsageSession.product_id),
             out_during(start, end_of(day)),
         )
         .distinct()
     ).all()
     return _distinct(
-        np.array([(int(p or 0) << _SHIFT) | int(u or 0) for p, u in rows], dtype=np.int64)
+        np.array(
+            [(int(p or 0) << _SHIFT) | int(u or 0) for p, u in rows if within.holds(u)],
+            dtype=np.int64,
+        )
     )
 
 

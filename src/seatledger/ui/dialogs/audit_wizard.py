@@ -1209,7 +1209,14 @@ class AuditWizard(QWizard):
         """Run ``then`` once the position for the audit's date is known (computing it if not)."""
         audit = self.audit
         assert audit is not None
-        if self.position is not None and self.position.as_of == audit.as_of:
+        scope = self.services.audits.position_scope(audit)
+        known = self.position
+        if (
+            known is not None
+            and known.as_of == audit.as_of
+            and known.shelf_days == audit.shelf_days
+            and known.scope == scope
+        ):
             then()
             return
         self.position = None
@@ -1217,7 +1224,7 @@ class AuditWizard(QWizard):
         as_of, shelf = audit.as_of, audit.shelf_days
 
         def work(progress: Progress) -> Position:
-            return service.position(as_of, shelf, progress)
+            return service.position(as_of, shelf, progress, scope)
 
         def done(result: Position) -> None:
             self.position = result
