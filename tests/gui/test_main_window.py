@@ -547,6 +547,42 @@ def test_reconciliation_shows_the_position_and_what_is_behind_a_number(  # noqa:
     assert "PDF Studio" in target.read_text(encoding="utf-8-sig")
 
 
+def test_reconciliation_of_one_vendor_shows_only_its_products_and_findings(
+    qtbot: QtBot, make_window: MakeWindow, admin: Services, seated: Any
+) -> None:
+    from seatledger.domain.licensing import Metric
+    from seatledger.services.catalog.service import EntitlementInput
+
+    other = admin.catalog.add_vendor("Fabrikam")
+    designer = admin.catalog.add_entitlement(
+        EntitlementInput(admin.catalog.add_product(other, "Designer"), Metric.PER_USER, 1)
+    )
+    admin.seats.assign(designer, people=seated.people[2:4], over_commit=True, reason="pilot")
+    admin.directory.mark_left(seated.people[0], dt.date(2026, 2, 28), "moved abroad")
+    window = make_window(admin)
+    qtbot.keyClick(window.licenses.table, Qt.Key.Key_3, CTRL)
+    page = window.current_page()
+    assert isinstance(page, ReconciliationPage)
+    assert {row.vendor for row in page.position_model.rows} == {"Contoso Software", "Fabrikam"}
+    everything = list(page.position_model.rows)
+    findings = list(page.finding_model.rows)
+    assert {f.vendor for f in findings} == {"Contoso Software", "Fabrikam"}
+    page.vendor.setCurrentIndex(page.vendor.findText("Contoso Software"))
+    page.vendor.activated.emit(page.vendor.currentIndex())
+    assert page.position_model.rows == [r for r in everything if r.vendor == "Contoso Software"]
+    assert page.summary.text().startswith("<b>Contoso Software, ")
+    # The seat of the one who left is the vendor's finding; the other vendor's are not shown.
+    assert page.finding_model.rows == [f for f in findings if f.vendor == "Contoso Software"]
+    page.vendor.setCurrentIndex(page.vendor.findText("Fabrikam"))
+    page.vendor.activated.emit(page.vendor.currentIndex())
+    assert [r.title for r in page.position_model.rows] == ["Fabrikam Designer"]
+    assert page.finding_model.rows == [f for f in findings if f.vendor == "Fabrikam"]
+    page.vendor.setCurrentIndex(0)
+    page.vendor.activated.emit(0)
+    assert page.position_model.rows == everything
+    assert page.finding_model.rows == findings
+
+
 @pytest.mark.qt_log_ignore("propagateSizeHints")  # the offscreen platform cannot size dialogs
 def test_unmatched_titles_are_mapped_in_a_few_clicks(
     qtbot: QtBot, make_window: MakeWindow, admin: Services, org: Any, tmp_path: Path

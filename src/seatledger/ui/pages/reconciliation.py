@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 from functools import partial
+from html import escape
 from pathlib import Path
 
 from PySide6.QtCore import QDate, QItemSelection, QModelIndex, QSettings, Qt
@@ -46,6 +47,7 @@ from seatledger.services.position.engine import (
     Holder,
     Position,
     PositionRow,
+    PositionScope,
 )
 from seatledger.text import agree, plural
 from seatledger.ui.list_model import AtLeast, AtMost, ListColumn, ListTableModel
@@ -180,6 +182,13 @@ class ReconciliationPage(Page):
             "A seat is shelfware when its holder shows no install or use for this long"
         )
         accessible(self.shelf_days, "Shelfware after")
+        self.vendor = QComboBox(self)
+        self.vendor.addItem("All vendors", None)
+        self.vendor.setToolTip(
+            "Compute the position of one vendor's products only (much faster on a large "
+            "organization)"
+        )
+        accessible(self.vendor, "Vendor")
         self.recalculate = QPushButton("&Recalculate", self)
         self.export_button = QPushButton("&Export…", self)
         self.export_button.setToolTip("Save the position and findings as CSV, XLSX or JSON")
@@ -196,6 +205,9 @@ class ReconciliationPage(Page):
         bar.addSpacing(12)
         bar.addWidget(QLabel("Shelfware after", self))
         bar.addWidget(self.shelf_days)
+        bar.addSpacing(12)
+        bar.addWidget(QLabel("Vendor", self))
+        bar.addWidget(self.vendor)
         bar.addWidget(self.recalculate)
         bar.addStretch(1)
         bar.addWidget(self.progress)
@@ -292,6 +304,7 @@ class ReconciliationPage(Page):
         self.recalculate.clicked.connect(self.refresh)
         self.as_of.dateChanged.connect(lambda _date: self.refresh())
         self.shelf_days.editingFinished.connect(self.refresh)
+        self.vendor.activated.connect(lambda _index: self.refresh())
         self.export_button.clicked.connect(self.export_dialog)
         self.search.searched.connect(lambda _text: self._apply_filters())
         self.only_problems.currentIndexChanged.connect(lambda _index: self._apply_filters())
@@ -305,14 +318,39 @@ class ReconciliationPage(Page):
         """The chosen date."""
         return from_qdate(self.as_of.date())
 
+    def vendor_id(self) -> int | None:
+        """The vendor the position is computed for (None: every vendor)."""
+        value = self.vendor.currentData()
+        return int(value) if isinstance(value, int) else None
+
+    def _fill_vendors(self) -> None:
+        """The vendors to choose from, keeping the one chosen while it exists."""
+        chosen = self.vendor_id()
+        vendors = self.services.catalog.vendors()
+        if [(v.id, v.name) for v in vendors] == [
+            (self.vendor.itemData(i), self.vendor.itemText(i))
+            for i in range(1, self.vendor.count())
+        ]:
+            return
+        self.vendor.blockSignals(True)
+        self.vendor.clear()
+        self.vendor.addItem("All vendors", None)
+        for item in vendors:
+            self.vendor.addItem(item.name, item.id)
+        self.vendor.setCurrentIndex(max(self.vendor.findData(chosen), 0))
+        self.vendor.blockSignals(False)
+
     def refresh(self) -> None:
-        """Recompute the position in the background."""
+        """Recompute the position in the background (of the chosen vendor only, if one is)."""
         super().refresh()
+        self._fill_vendors()
         as_of, shelf = self.as_of_date(), self.shelf_days.value()
         service = self._service
+        vendor_id = self.vendor_id()
+        scope = PositionScope(vendor_id=vendor_id)
 
         def work(progress: Progress) -> Position:
-            return service.position(as_of, shelf, progress)
+            return service.position(as_of, shelf, progress, scope)
 
         # A newer computation (another date) supersedes one still running: it is cancelled and
         # its outcome dropped.
@@ -324,7 +362,8 @@ class ReconciliationPage(Page):
         )
         task.cancelled.connect(lambda: self.summary.setText("Cancelled; showing the last result."))
         self.progress.follow(task, "Computing…")
-        self.summary.setText(f"Computing the position on {as_of}…")
+        of = "" if vendor_id is None else f" of {self.vendor.currentText()}"
+        self.summary.setText(f"Computing the position{of} on {as_of}…")
         self.runner.start(task, key=(self, "position"))
 
     def _set_busy(self, busy: bool) -> None:
@@ -344,8 +383,10 @@ class ReconciliationPage(Page):
             else:
                 cost[row.currency] = cost.get(row.currency, Decimal(0)) + row.true_up
         unlicensed = sum(r.unlicensed for r in rows)
+        chosen = self.vendor.findData(result.scope.vendor_id)
+        of = "" if result.scope.whole else f"{escape(self.vendor.itemText(chosen))}, "
         text = (
-            f"<b>{result.as_of.isoformat()}</b>: {len(rows):,} product/metric rows; "
+            f"<b>{of}{result.as_of.isoformat()}</b>: {len(rows):,} product/metric rows; "
             f"<b>{len(short):,} short of rights</b>"
         )
         if cost:
@@ -377,7 +418,8 @@ class ReconciliationPage(Page):
         self.summary.setText(text)
         self.tabs.setTabText(1, f"F&indings ({len(result.findings):,})")
         self._apply_filters()
-        self.show_empty(not rows and not result.findings)
+        # A vendor with nothing to show is not an empty database: the vendor stays choosable.
+        self.show_empty(result.scope.whole and not rows and not result.findings)
 
     def _fit_position_columns(self) -> None:
         """Every column as wide as its contents; the product column gives way only when the
