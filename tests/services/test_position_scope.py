@@ -13,9 +13,10 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import shutil
+from decimal import Decimal
 
 import reference_position as ref
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete, select, update
 from test_position_reference import (
@@ -26,6 +27,8 @@ from test_position_reference import (
     Clock,
     Maker,
     Plan,
+    PurchasePlan,
+    SeatPlan,
     _day,
     build,
     engine_findings,
@@ -149,8 +152,42 @@ def _part(whole: Position, keep: set[int]) -> tuple[list[object], list[object]]:
     )
 
 
+# Found by the search: a seat's units were read as its holder, so someone outside the teams
+# holding one unit counted whenever a person with id 1 was in them.
+_UNITS_AS_HOLDER = (
+    Plan(
+        people=((0, 0), (141, None), (110, 140), (0, 31)),
+        devices=(),
+        products=2,
+        purchases=(
+            PurchasePlan(0, "named_user", 1, None, None, None, "EUR", Decimal("0.5"), 0),
+            PurchasePlan(0, "per_device", 0, None, None, None, "EUR", Decimal("0.5"), 0),
+            PurchasePlan(0, "named_user", 2, None, 207, Decimal("0.3333"), "EUR", Decimal(1), 16),
+        ),
+        seats=(
+            SeatPlan(purchase=0, holder=3, day=43, release=None, over_commit=True),
+            SeatPlan(purchase=2, holder=1, day=45, release=None, over_commit=True),
+            SeatPlan(purchase=2, holder=3, day=116, release=131, over_commit=True),
+            SeatPlan(purchase=0, holder=3, day=3, release=None, over_commit=False),
+            SeatPlan(purchase=0, holder=1, day=152, release=183, over_commit=True),
+        ),
+        installs=(),
+        checkouts=(),
+        as_of=113,
+        shelf_days=30,
+    ),
+    ScopePlan(
+        moved=(True, True, True),
+        teams=((1, None, None), None, (1, 144, 234), None),
+        products=(True, True, False),
+        chosen=(1,),
+    ),
+)
+
+
 @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=_HEALTH)
 @given(plan=plans(), scope=scope_plans())
+@example(plan=_UNITS_AS_HOLDER[0], scope=_UNITS_AS_HOLDER[1])
 def test_a_scoped_position_is_the_whole_position_of_its_part(
     fresh_admin: Maker,  # noqa: F811
     plan: Plan,

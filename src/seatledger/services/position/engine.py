@@ -590,6 +590,7 @@ def _read(
     session: Session, day: dt.date, step: Callable[[int, int], None], within: _Within
 ) -> _Facts:
     moment = end_of(day)
+    mask32 = (1 << _SHIFT) - 1
     names = {
         pid: (vendor, product)
         for pid, product, vendor in session.execute(
@@ -678,7 +679,7 @@ def _read(
     # is not the teams').
     team_devices: Keys | None = None
     if within.people is not None:
-        team_devices = np.flatnonzero((owner >= 0) & np.isin(owner, within.people))
+        team_devices = np.flatnonzero((owner >= 0) & _member(owner, within.people))
     install_keys = np.zeros(0, dtype=np.int64)
     if titles:
         max_title = int(session.scalar(select(func.max(SoftwareTitle.id))) or 0)
@@ -688,17 +689,21 @@ def _read(
         parts = []
         for chunk in _raw_chunks(
             session,
-            "SELECT title_id, device_id FROM installation WHERE first_seen <= ? "
+            # One packed integer per row (title << 32 | device): half the Python objects of a
+            # pair, and the read is most of a whole position's time.
+            f"SELECT title_id * {1 << _SHIFT} + device_id FROM installation WHERE first_seen <= ? "
             "AND (removed_on IS NULL OR removed_on > ?) AND "
             + within.raw("title_id IN (SELECT id FROM software_title WHERE product_id IN ({}))"),
             lambda bulk: (bulk.day(day), bulk.day(day)),
         ):
-            pairs = _matrix(chunk, 2)
+            packed = _matrix(chunk, 1)[:, 0]
+            devices = packed & mask32
             if team_devices is not None:
-                pairs = pairs[np.isin(pairs[:, 1], team_devices)]
-            pids = title_pid[pairs[:, 0]]
+                kept = _member(devices, team_devices)
+                packed, devices = packed[kept], devices[kept]
+            pids = title_pid[packed >> _SHIFT]
             keep = pids >= 0
-            parts.append(_distinct((pids[keep] << _SHIFT) | pairs[keep, 1]))
+            parts.append(_distinct((pids[keep] << _SHIFT) | devices[keep]))
         if parts:
             install_keys = _distinct(np.concatenate(parts))
     step(3, 7)
@@ -717,19 +722,33 @@ def _read(
         started = "CAST(julianday(started_at) - 2440587.5 AS INTEGER)"
     else:
         started = "(CAST(started_at AS DATE) - DATE '1970-01-01')"
-    parts = [np.zeros((0, 5), dtype=np.int64)]
+    # Two packed integers per seat: entitlement << 32 | holder (a person's id above bit 31),
+    # units << 32 | start day (offset by 2**31).
+    parts = [np.zeros((0, 2), dtype=np.int64)]
     for chunk in _raw_chunks(
         session,
-        "SELECT entitlement_id, COALESCE(device_id, -1), COALESCE(person_id, -1), units, "
-        f"{started} FROM seat_assignment WHERE started_at < ? "
-        "AND (ended_at IS NULL OR ended_at >= ?) AND "
+        f"SELECT entitlement_id * {1 << _SHIFT} + COALESCE(device_id, person_id + {_UNOWNED}), "
+        f"units * {1 << _SHIFT} + {started} + {_UNOWNED} FROM seat_assignment "
+        "WHERE started_at < ? AND (ended_at IS NULL OR ended_at >= ?) AND "
         + within.raw("entitlement_id IN (SELECT id FROM entitlement WHERE product_id IN ({}))"),
         lambda bulk: (bulk.stamp(moment), bulk.stamp(moment)),
     ):
-        parts.append(_matrix(chunk, 5))
-    raw = np.concatenate(parts)
+        parts.append(_matrix(chunk, 2))
+    packed = np.concatenate(parts)
+    holder = packed[:, 0] & mask32
+    by_person = holder >= _UNOWNED
+    raw = np.stack(
+        [
+            packed[:, 0] >> _SHIFT,
+            np.where(by_person, -1, holder),
+            np.where(by_person, holder - _UNOWNED, -1),
+            packed[:, 1] >> _SHIFT,
+            (packed[:, 1] & mask32) - _UNOWNED,
+        ],
+        axis=1,
+    )
     if within.people is not None and team_devices is not None:
-        raw = raw[np.isin(raw[:, 2], team_devices) | np.isin(raw[:, 3], within.people)]
+        raw = raw[_member(raw[:, 1], team_devices) | _member(raw[:, 2], within.people)]
     lookup_pid = np.zeros(max(kinds, default=0) + 1, dtype=np.int64)
     lookup_metric = np.zeros(max(kinds, default=0) + 1, dtype=np.int64)
     for eid, (pid, code) in kinds.items():
@@ -838,12 +857,35 @@ def _distinct(values: Keys) -> Keys:
     return result
 
 
+def _member(values: Keys, choices: Keys | Sequence[int]) -> NDArray[np.bool_]:
+    """Which of ``values`` are among ``choices``: np.isin's answer, by binary search in the
+    sorted choices (numpy 2's np.isin hashes both sides, several times slower on millions)."""
+    values = np.asarray(values, dtype=np.int64)
+    ordered = _distinct(np.asarray(choices, dtype=np.int64))
+    if not len(ordered) or not len(values):
+        return np.zeros(values.shape, dtype=bool)
+    at = np.minimum(np.searchsorted(ordered, values), len(ordered) - 1)
+    found: NDArray[np.bool_] = ordered[at] == values
+    return found
+
+
 def _tally(values: Keys) -> tuple[Keys, Keys]:
     """Sorted distinct values and how often each occurs."""
     ordered = np.sort(values)
     if not len(ordered):
         return ordered, ordered
     starts = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))
+    counts: Keys = np.diff(np.append(starts, len(ordered)))
+    distinct: Keys = ordered[starts]
+    return distinct, counts
+
+
+def _tally_rows(matrix: Keys) -> tuple[Keys, Keys]:
+    """The distinct rows of ``matrix`` in lexicographic order and how often each occurs (as
+    np.unique(axis=0, return_counts=True), by one lexsort instead of its structured-view sort)."""
+    ordered = matrix[np.lexsort(matrix.T[::-1])]
+    change = np.any(ordered[1:] != ordered[:-1], axis=1)
+    starts = np.flatnonzero(np.concatenate(([True], change)))
     counts: Keys = np.diff(np.append(starts, len(ordered)))
     distinct: Keys = ordered[starts]
     return distinct, counts
@@ -882,8 +924,8 @@ def _rows(facts: _Facts) -> list[PositionRow]:
     assigned: dict[tuple[int, Metric], int] = defaultdict(int)
     if len(facts.seat_pid):
         row_key = facts.seat_pid * 16 + facts.seat_metric
-        keys, inverse = np.unique(row_key, return_inverse=True)
-        sums = np.bincount(inverse, weights=facts.seat_units)
+        keys = _distinct(row_key)
+        sums = np.bincount(np.searchsorted(keys, row_key), weights=facts.seat_units)
         for key, total in zip(keys.tolist(), sums.tolist(), strict=True):
             assigned[(key // 16, _METRICS[key % 16])] = int(total)
 
@@ -893,7 +935,7 @@ def _rows(facts: _Facts) -> list[PositionRow]:
         ((facts.seat_pid * 16 + facts.seat_metric)[device_seat] << _SHIFT)
         | facts.seat_device[device_seat]
     ]
-    device_primary = np.isin(install_primary, [_CODE[m] for m in Metric if m.assigns_to_device])
+    device_primary = _member(install_primary, [_CODE[m] for m in Metric if m.assigns_to_device])
     holders.append(
         ((install_pid * 16 + install_primary)[device_primary] << _SHIFT)
         | install_dev[device_primary]
@@ -906,7 +948,7 @@ def _rows(facts: _Facts) -> list[PositionRow]:
     )
     shapes: dict[tuple[int, Metric], list[tuple[int, int, int, int]]] = defaultdict(list)
     if len(shape):
-        distinct, counts = np.unique(shape, axis=0, return_counts=True)  # (product, shape): few
+        distinct, counts = _tally_rows(shape)  # (product, shape): few
         for (key, processors, core_count, model), count in zip(
             distinct.tolist(), counts.tolist(), strict=True
         ):
@@ -919,7 +961,7 @@ def _rows(facts: _Facts) -> list[PositionRow]:
         ((facts.seat_pid * 16 + facts.seat_metric)[person_seat] << _SHIFT)
         | facts.seat_person[person_seat]
     ]
-    user_primary = np.isin(install_primary, [_CODE[m] for m in _USER_METRICS])
+    user_primary = _member(install_primary, [_CODE[m] for m in _USER_METRICS])
     owners = facts.owner[install_dev]
     who = np.where(owners >= 0, owners, _UNOWNED | install_dev)
     people.append(
@@ -927,7 +969,7 @@ def _rows(facts: _Facts) -> list[PositionRow]:
     )
     usage_pid = facts.usage_people >> _SHIFT
     usage_primary = _primary_code(facts, usage_pid)
-    use_user = np.isin(usage_primary, [_CODE[m] for m in _USER_METRICS])
+    use_user = _member(usage_primary, [_CODE[m] for m in _USER_METRICS])
     people.append(
         ((usage_pid * 16 + usage_primary)[use_user] << _SHIFT)
         | (facts.usage_people & mask32)[use_user]
@@ -1024,12 +1066,12 @@ def _unlicensed(
         (facts.seat_pid[person_seat] << _SHIFT) | facts.seat_person[person_seat]
     )
     owners = facts.owner[install_dev]
-    by_device = np.isin(install_primary, [_CODE[m] for m in Metric if m.assigns_to_device])
-    by_person = np.isin(install_primary, [_CODE[m] for m in _USER_METRICS])
+    by_device = _member(install_primary, [_CODE[m] for m in Metric if m.assigns_to_device])
+    by_person = _member(install_primary, [_CODE[m] for m in _USER_METRICS])
     licensed = np.zeros(len(install_pid), dtype=bool)
-    licensed[by_device] = np.isin(facts.install_keys[by_device], covered_devices)
+    licensed[by_device] = _member(facts.install_keys[by_device], covered_devices)
     person_keys = (install_pid << _SHIFT) | np.where(owners >= 0, owners, _UNOWNED)
-    licensed[by_person] = np.isin(person_keys[by_person], covered_people)
+    licensed[by_person] = _member(person_keys[by_person], covered_people)
     counted = ~licensed & (by_device | by_person)
     pids, counts = _tally(install_pid[counted])
     return dict(zip(pids.tolist(), (int(c) for c in counts.tolist()), strict=True))
@@ -1149,10 +1191,10 @@ def _findings(
     # service without holding a seat of it ("used, unallocated"): counted in needed, named here.
     by_user = [pid for pid, metric in facts.primary.items() if metric in _USER_METRICS]
     if by_user and len(facts.usage_people):
-        using = facts.usage_people[np.isin(facts.usage_people >> _SHIFT, by_user)]
+        using = facts.usage_people[_member(facts.usage_people >> _SHIFT, by_user)]
         holding = facts.seat_person >= 0
         seated = (facts.seat_pid[holding] << _SHIFT) | facts.seat_person[holding]
-        loose_users = using[~np.isin(using, seated)]
+        loose_users = using[~_member(using, seated)]
         pids, per = _tally(loose_users >> _SHIFT)
         for pid, count in zip(pids.tolist(), per.tolist(), strict=True):
             vendor, product = names.get(pid, ("", ""))
@@ -1172,7 +1214,7 @@ def _findings(
 
     departed = set(session.scalars(select(Person.id).where(departed_by(facts.day))))
     if departed:
-        held = np.isin(facts.seat_person, np.array(sorted(departed), dtype=np.int64))
+        held = _member(facts.seat_person, np.array(sorted(departed), dtype=np.int64))
         per_entitlement(
             FindingKind.DEPARTED,
             facts.seat_entitlement[held],
@@ -1187,7 +1229,7 @@ def _findings(
         )
     ]
     if expired:
-        held = np.isin(facts.seat_entitlement, np.array(expired, dtype=np.int64))
+        held = _member(facts.seat_entitlement, np.array(expired, dtype=np.int64))
         per_entitlement(
             FindingKind.EXPIRED,
             facts.seat_entitlement[held],
@@ -1228,7 +1270,7 @@ def _findings(
         )
     )
     cutoff = (facts.day - dt.timedelta(days=shelf_days) - dt.date(1970, 1, 1)).days
-    old = (facts.seat_started <= cutoff) & np.isin(facts.seat_pid, observed)
+    old = (facts.seat_started <= cutoff) & _member(facts.seat_pid, observed)
     install_dev = facts.install_keys & mask32
     owners = facts.owner[install_dev]
     # Use within the shelfware days themselves (glossary: "no install or use for N days"), not
@@ -1250,11 +1292,11 @@ def _findings(
     )
     unused = np.zeros(len(facts.seat_pid), dtype=bool)
     dev_seat = old & (facts.seat_device >= 0)
-    unused[dev_seat] = ~np.isin(
+    unused[dev_seat] = ~_member(
         (facts.seat_pid[dev_seat] << _SHIFT) | facts.seat_device[dev_seat], facts.install_keys
     )
     per_seat = old & (facts.seat_person >= 0)
-    unused[per_seat] = ~np.isin(
+    unused[per_seat] = ~_member(
         (facts.seat_pid[per_seat] << _SHIFT) | facts.seat_person[per_seat], used_by
     )
     per_entitlement(
