@@ -482,10 +482,11 @@ out = {}
 if what == "reconcile":
     from seatledger.store.db import Database
     from seatledger.services.core.context import Context
-    from seatledger.services.position.engine import PositionService
+    from seatledger.services.position.engine import PositionScope, PositionService
     database, _ = Database.open(db, create=False, upgrade=False)
+    scope = PositionScope(vendor_id=int(extra)) if extra else PositionScope()
     started = time.perf_counter()
-    position = PositionService(Context.reader(database)).position(dt.date.today())
+    position = PositionService(Context.reader(database)).position(dt.date.today(), scope=scope)
     out["seconds"] = time.perf_counter() - started
     out["rows"] = len(position.rows)
     out["findings"] = len(position.findings)
@@ -666,10 +667,36 @@ def _raw_read_baseline() -> float:
         conn.close()
 
 
+def _busiest_vendor() -> tuple[int, str, float]:
+    """The vendor with the most seats, and a plain sqlite3 read of its installs' (title,
+    device) pairs: the floor of a reconciliation of that vendor alone."""
+    conn = sqlite3.connect(f"file:{LARGE}?mode=ro", uri=True)
+    try:
+        vendor_id, name = conn.execute(
+            "SELECT v.id, v.name FROM seat_assignment s JOIN entitlement e ON e.id = "
+            "s.entitlement_id JOIN product p ON p.id = e.product_id JOIN vendor v ON v.id = "
+            "p.vendor_id GROUP BY v.id ORDER BY count(*) DESC LIMIT 1"
+        ).fetchone()
+        started = time.perf_counter()
+        cursor = conn.execute(
+            "SELECT title_id, device_id FROM installation WHERE title_id IN (SELECT t.id FROM "
+            "software_title t JOIN product p ON p.id = t.product_id WHERE p.vendor_id = ?)",
+            (vendor_id,),
+        )
+        while cursor.fetchmany(200_000):
+            pass
+        return int(vendor_id), str(name), time.perf_counter() - started
+    finally:
+        conn.close()
+
+
 def _reconcile_rows() -> list[Row]:
     _say("Reconciling the large demo ...")
     raw_read = _raw_read_baseline()
     found = _child("reconcile", LARGE)
+    vendor_id, vendor, raw_vendor = _busiest_vendor()
+    _say(f"Reconciling {vendor} alone ...")
+    alone = _child("reconcile", LARGE, str(vendor_id))
     return [
         Row(
             f"reconcile: position + findings, {found['installs']:,} installed (product, device) "
@@ -677,8 +704,16 @@ def _reconcile_rows() -> list[Row]:
             f"{found['seconds']:.1f} s, peak RSS {found['max_rss_mib']:.0f} MiB",
             f"plain sqlite3 read of every install: {raw_read:.1f} s",
             _ratio(found["seconds"], raw_read),
-            "<= 25 s, <= 500 MB",
-        )
+            "<= 2x raw, <= 500 MB",
+        ),
+        Row(
+            f"reconcile of one vendor ({vendor}): {alone['rows']} rows, {alone['installs']:,} "
+            f"installed pairs, {alone['seats']:,} seats",
+            f"{alone['seconds']:.2f} s, peak RSS {alone['max_rss_mib']:.0f} MiB",
+            f"plain sqlite3 read of its installs: {raw_vendor:.2f} s",
+            _ratio(alone["seconds"], raw_vendor),
+            "scoped: none of the rest read",
+        ),
     ]
 
 
