@@ -10,6 +10,7 @@ import pytest
 
 from seatledger import cli
 from seatledger.domain.licensing import Metric
+from seatledger.domain.roles import Role
 from seatledger.services.audits import signing
 from seatledger.services.catalog.service import EntitlementInput
 from seatledger.services.directory.service import PersonInput
@@ -153,3 +154,64 @@ def test_schedule_and_due(company: Path, capsys: pytest.CaptureFixture[str]) -> 
     assert f"Contoso Software: overdue since {past}" in capsys.readouterr().out
     assert cli.main([*args, "--vendor", "Contoso Software", "--every", "often"]) == 2
     assert "--every often" in capsys.readouterr().err
+
+
+SECOND = "violet harbor kettle 42"
+
+
+def test_a_lost_key_is_replaced_by_two_administrators_from_the_command_line(
+    company: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert _run(company, tmp_path / "first") == 0
+    db, _ = Database.open(company)
+    try:
+        admin = Services.for_actor(db, operators.sign_in(db, "admin", "secret words"))
+        admin.operators.create("bea", "Bea Second", Role.ADMINISTRATOR, SECOND)
+        old = admin.signing.current()
+    finally:
+        db.dispose()
+    assert old is not None
+    base = ["signing", "key-lost", "--db", str(company)]
+    capsys.readouterr()
+    assert (
+        cli.main(
+            [
+                *base[:2],
+                "request",
+                *base[2:],
+                "--operator",
+                "admin",
+                "--reason",
+                "The passphrase left with our last custodian",
+            ]
+        )
+        == 0
+    )
+    assert "Another administrator approves it" in capsys.readouterr().out
+    assert cli.main([*base[:2], "show", *base[2:]]) == 0
+    assert "admin declared signing identity" in capsys.readouterr().out
+    # The administrator who asked cannot approve; the second one can, with a new passphrase.
+    monkeypatch.setenv(signing.NEW_PASSPHRASE_ENV, "a brand new passphrase")
+    assert cli.main([*base[:2], "approve", *base[2:], "--operator", "admin"]) == 2
+    assert "another administrator approves it" in capsys.readouterr().err
+    monkeypatch.setenv("SEATLEDGER_PASSWORD", SECOND)
+    assert cli.main([*base[:2], "approve", *base[2:], "--operator", "bea"]) == 0
+    assert "replaces the lost one" in capsys.readouterr().out
+    monkeypatch.setenv("SEATLEDGER_PASSWORD", "secret words")
+    monkeypatch.setenv(signing.PASSPHRASE_ENV, "a brand new passphrase")
+    assert _run(company, tmp_path / "second") == 0
+    [bundle] = [p for p in (tmp_path / "second").iterdir() if p.is_dir()]
+    pinned = tmp_path / "old.pem"
+    db, _ = Database.open(company)
+    try:
+        pinned.write_bytes(Services.reader(db).signing.public_key_pem(old.id))
+    finally:
+        db.dispose()
+    capsys.readouterr()
+    assert cli.main(["verify", str(bundle), "--pubkey", str(pinned)]) == 3
+    out = capsys.readouterr().out
+    assert "key replaced after loss" in out
+    assert "INTACT, KEY REPLACED AFTER LOSS" in out

@@ -24,9 +24,10 @@ from cryptography.hazmat.primitives.serialization import (
 )
 from sqlalchemy import text
 
-from conftest import sqlite_only
+from conftest import PASSWORD, sqlite_only
 from seatledger import cli
 from seatledger.domain.ledger import entry_hash
+from seatledger.domain.roles import Role
 from seatledger.errors import Cancelled, LedgerIntegrityError
 from seatledger.progress import Reporter
 from seatledger.services.audits.bundle import (
@@ -48,6 +49,7 @@ from seatledger.services.audits.bundle.writer import report_document
 from seatledger.services.audits.signing import TEST_KDF, SigningIdentity, SigningService
 from seatledger.services.directory.service import PersonInput
 from seatledger.services.ledger import verify as ledger
+from seatledger.services.operators import accounts as operators
 from seatledger.services.operators.session import Services
 from seatledger.services.position.engine import PositionService
 from seatledger.store import ledger_store
@@ -608,6 +610,79 @@ def test_a_vendor_who_pinned_the_old_key_follows_a_rotation_offline(
     (folder / "manifest.sig").write_bytes(stranger.sign((folder / "manifest.json").read_bytes()))
     failed = _failed(verify(folder, pubkey=pinned))
     assert "no statement signed by your key endorses it" in failed["manifest signature"]
+
+
+def test_a_key_that_replaced_a_lost_one_is_reported_as_such(
+    admin: Services, org: Any, identity: SigningIdentity, tmp_path: Path
+) -> None:
+    """The pinned key never endorsed its replacement: the verdict says the organization declared
+    it lost and who approved, exits 3 (intact, not verified against the pin), never VERIFIED and
+    never an unexplained failure; --previous still proves the ledger extends the pinned one's."""
+    _with_seats(admin, org)
+    (tmp_path / "first").mkdir()
+    first = write_bundle(admin.ctx, _report(admin), identity, tmp_path / "first")
+    pinned = identity.public_key_pem
+    SigningService(admin.ctx, kdf=TEST_KDF).request_key_lost("Our key custodian left with it")
+    admin.operators.create("bea", "Bea Second", Role.ADMINISTRATOR, PASSWORD)
+    second = Services.for_actor(admin.db, operators.sign_in(admin.db, "bea", PASSWORD))
+    replacement = SigningService(second.ctx, kdf=TEST_KDF).approve_key_lost(
+        "another long passphrase"
+    )
+    (tmp_path / "second").mkdir()
+    bundle = write_bundle(
+        admin.ctx, _report(admin, previous=first.checkpoint), replacement, tmp_path / "second"
+    )
+    result = verify(
+        bundle.folder,
+        pubkey=pinned,
+        previous_manifest=(first.folder / "manifest.json").read_bytes(),
+        previous_signature=(first.folder / "manifest.sig").read_bytes(),
+    )
+    assert result.ok, _failed(result)
+    assert vb.exit_status(result) == vb.EXIT_NOT_PINNED
+    [lost] = [c for c in result.checks if c.name == "key replaced after loss"]
+    assert "did NOT endorse" in lost.detail
+    assert "admin requested" in lost.detail
+    assert "bea approved" in lost.detail
+    assert "Our key custodian left with it" in lost.detail
+    assert identity.ed25519_fingerprint[:16] in lost.detail
+    assert replacement.ed25519_fingerprint[:16] in lost.detail
+    assert "extends the previous report's checkpoint" in {c.name for c in result.checks}
+    verdict = vb.verdict_lines(result)[-1]
+    assert verdict.startswith("INTACT, KEY REPLACED AFTER LOSS")
+    assert replacement.ed25519_fingerprint in verdict
+    # The bundle's own verifier, run as a vendor would, says the same.
+    run = subprocess.run(
+        [
+            sys.executable,
+            str(bundle.folder / "verify_bundle.py"),
+            str(bundle.folder),
+            "--pubkey",
+            str(_pem_file(tmp_path, pinned)),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert run.returncode == vb.EXIT_NOT_PINNED, run.stdout + run.stderr
+    assert "INTACT, KEY REPLACED AFTER LOSS" in run.stdout
+    # A stranger's key is still refused against the pin, the key-lost entries notwithstanding.
+    stranger = Ed25519PrivateKey.generate()
+    folder = _copy(bundle, tmp_path, "stranger")
+    (folder / "signing-key.pub.pem").write_bytes(
+        stranger.public_key().public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo)
+    )
+    (folder / "manifest.sig").write_bytes(stranger.sign((folder / "manifest.json").read_bytes()))
+    failed = _failed(verify(folder, pubkey=pinned))
+    assert "no statement signed by your key endorses it" in failed["manifest signature"]
+    # Pinned to the new key (confirmed by another channel), the bundle verifies.
+    assert verify(bundle.folder, pubkey=replacement.public_key_pem).ok
+
+
+def _pem_file(folder: Path, pem: bytes) -> Path:
+    path = folder / "pinned.pem"
+    path.write_bytes(pem)
+    return path
 
 
 def _ledger_lines(folder: Path) -> list[bytes]:

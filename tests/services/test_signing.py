@@ -9,12 +9,15 @@ import json
 from collections.abc import Callable
 
 import pytest
+from argon2.low_level import Type, hash_secret_raw
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
 from sqlalchemy import select, text
+from tests.conftest import PASSWORD
 
 from seatledger.domain.roles import Role
 from seatledger.errors import KnownError, PermissionDenied, ValidationError
@@ -66,12 +69,10 @@ def test_created_identity_unlocks_and_is_recorded(admin: Services) -> None:
     after = entry["what"]["after"]  # type: ignore[index]
     assert after["ed25519_fingerprint"] == created.ed25519_fingerprint
     assert after["certificate_fingerprint"] == created.certificate_fingerprint
-    # A pseudonym key was made with it, locally, and never appears in the ledger.
-    with admin.db.read() as session:
-        key = session.scalar(select(Setting.value).where(Setting.key == PSEUDONYM_KEY))
-    assert key is not None
-    assert len(bytes.fromhex(key)) == 32
-    assert key not in json.dumps(entry)
+    # A pseudonym key was made with it, sealed with it, and never appears in the ledger.
+    assert len(opened.pseudonym_key) == 32
+    assert opened.pseudonym_key == created.pseudonym_key
+    assert opened.pseudonym_key.hex() not in json.dumps(entry)
 
 
 def test_private_keys_are_sealed_not_stored(admin: Services) -> None:
@@ -309,3 +310,133 @@ def test_the_old_key_endorses_its_successor(admin: Services) -> None:
     assert said["previous_ed25519_fingerprint"] == old.ed25519_fingerprint
     assert said["next_ed25519_fingerprint"] == new.ed25519_fingerprint
     assert said["next_certificate_fingerprint"] == new.certificate_fingerprint
+
+
+# ------------------------------------------------------------------------- the key-lost procedure
+
+NEW_PASSPHRASE = "another long passphrase"
+
+
+def _second_admin(admin: Services) -> Services:
+    admin.operators.create("bea", "Bea Second", Role.ADMINISTRATOR, PASSWORD)
+    return Services.for_actor(admin.db, operators.sign_in(admin.db, "bea", PASSWORD))
+
+
+def test_a_lost_key_is_replaced_when_a_second_administrator_approves(admin: Services) -> None:
+    old = _service(admin).create(PASSPHRASE, "Example Corp")
+    request = _service(admin).request_key_lost("The only holder of the passphrase left us")
+    assert _service(admin).key_lost_request() == request
+    # The one who asked may not approve: a second administrator must.
+    with pytest.raises(PermissionDenied, match="another administrator approves"):
+        _service(admin).approve_key_lost(NEW_PASSPHRASE)
+    second = _second_admin(admin)
+    new = _service(second).approve_key_lost(NEW_PASSPHRASE)
+    assert new.ed25519_fingerprint != old.ed25519_fingerprint
+    assert _service(second).key_lost_request() is None
+    history = _service(admin).history()
+    assert [(h.id, h.active) for h in history] == [(new.id, True), (old.id, False)]
+    assert _service(admin).unlock(NEW_PASSPHRASE).ed25519_fingerprint == new.ed25519_fingerprint
+    # Both halves are ledger entries: the request with its reason, the replacement naming both
+    # administrators and the lost key, and no endorsement (nobody could sign with the lost key).
+    (asked,) = _ledger(admin, "signing_identity.key_lost_request")
+    assert asked["operator"] == "admin"
+    assert asked["what"]["reason"] == "The only holder of the passphrase left us"  # type: ignore[index]
+    assert asked["seq"] == request.seq
+    (replaced,) = _ledger(admin, "signing_identity.replace_lost")
+    assert replaced["operator"] == "bea"
+    after = replaced["what"]["after"]  # type: ignore[index]
+    assert "endorsement" not in after
+    assert after["ed25519_fingerprint"] == new.ed25519_fingerprint
+    said = after["key_lost"]
+    assert said["previous_ed25519_fingerprint"] == old.ed25519_fingerprint
+    assert (said["requested_by"], said["approved_by"]) == ("admin", "bea")
+    assert said["request_seq"] == request.seq
+    assert said["pseudonyms"] == "renewed"
+    assert new.pseudonym_key != old.pseudonym_key
+
+
+def test_the_key_lost_procedure_refuses_what_it_must(
+    admin: Services, as_role: Callable[[Role], Services]
+) -> None:
+    service = _service(admin)
+    with pytest.raises(ValidationError, match="no signing identity to declare lost"):
+        service.request_key_lost("lost it in the move")
+    service.create(PASSPHRASE, "Example Corp")
+    with pytest.raises(ValidationError, match="Say why"):
+        service.request_key_lost("lost")
+    with pytest.raises(PermissionDenied):
+        _service(as_role(Role.AUDITOR)).request_key_lost("the auditor wants a key of their own")
+    second = _service(_second_admin(admin))
+    with pytest.raises(ValidationError, match="No key-lost request is pending"):
+        second.approve_key_lost(NEW_PASSPHRASE)
+    service.request_key_lost("the passphrase was in a drawer that burned")
+    with pytest.raises(ValidationError, match="pending already"):
+        second.request_key_lost("asking twice over the other one")
+    with pytest.raises(PermissionDenied):
+        _service(as_role(Role.AUDITOR)).approve_key_lost(NEW_PASSPHRASE)
+    with pytest.raises(ValidationError, match="at least"):
+        second.approve_key_lost("short")
+    # A withdrawn request cannot be approved; nothing was replaced.
+    second.withdraw_key_lost("found the passphrase after all")
+    with pytest.raises(ValidationError, match="No key-lost request is pending"):
+        second.approve_key_lost(NEW_PASSPHRASE)
+    assert len(service.history()) == 1
+    assert service.unlock(PASSPHRASE).id == service.history()[0].id
+    assert len(_ledger(admin, "signing_identity.key_lost_withdraw")) == 1
+
+
+# ------------------------------------------------------------------------ the sealed pseudonym key
+
+
+def test_the_pseudonym_key_is_sealed_and_rotation_keeps_it(admin: Services) -> None:
+    created = _service(admin).create(PASSPHRASE, "Example Corp")
+    assert len(created.pseudonym_key) == 32
+    with admin.db.read() as session:
+        assert session.get(Setting, PSEUDONYM_KEY) is None
+        settings = " ".join(session.scalars(select(Setting.value)))
+    assert created.pseudonym_key.hex() not in settings
+    assert _service(admin).unlock(PASSPHRASE).pseudonym_key == created.pseudonym_key
+    rotated = _service(admin).rotate(PASSPHRASE, NEW_PASSPHRASE, "Example Corp", "yearly")
+    assert rotated.pseudonym_key == created.pseudonym_key
+    assert _service(admin).unlock(NEW_PASSPHRASE).pseudonym_key == created.pseudonym_key
+
+
+def test_a_plain_pseudonym_key_of_an_older_database_is_sealed_on_unlock(admin: Services) -> None:
+    """A database written before the key was sealed kept it as a setting: the next unlock moves
+    it into the identity (the same key: pseudonyms stay what vendors saw) and deletes it."""
+    created = _service(admin).create(PASSPHRASE, "Example Corp")
+    legacy = bytes(range(32))
+    aad = (
+        b"seatledger/signing-identity/v1\x00"
+        + created.ed25519_fingerprint.encode()
+        + b"\x00"
+        + created.certificate_fingerprint.encode()
+    )
+    with admin.db.write() as session:
+        record = session.get(SigningIdentityRecord, created.id)
+        assert record is not None
+        cost = TEST_KDF
+        key = hash_secret_raw(
+            PASSPHRASE.encode(),
+            bytes(record.kdf_salt),
+            time_cost=cost.time_cost,
+            memory_cost=cost.memory_kib,
+            parallelism=cost.parallelism,
+            hash_len=32,
+            type=Type.ID,
+        )
+        secret = json.loads(AESGCM(key).decrypt(bytes(record.nonce), bytes(record.sealed), aad))
+        del secret["pseudonym"]  # as an identity sealed before looked
+        record.sealed = AESGCM(key).encrypt(bytes(record.nonce), json.dumps(secret).encode(), aad)
+        session.add(Setting(key=PSEUDONYM_KEY, value=legacy.hex()))
+    opened = _service(admin).unlock(PASSPHRASE)
+    assert opened.pseudonym_key == legacy
+    with admin.db.read() as session:
+        assert session.get(Setting, PSEUDONYM_KEY) is None
+    assert _service(admin).unlock(PASSPHRASE).pseudonym_key == legacy
+    (entry,) = _ledger(admin, "signing_identity.seal_pseudonym_key")
+    assert entry["what"]["after"] == {  # type: ignore[index]
+        "pseudonym_key": "sealed with the identity",
+        "carried_over": True,
+    }
+    assert legacy.hex() not in json.dumps(entry)

@@ -381,6 +381,32 @@ def build_parser() -> argparse.ArgumentParser:
         help="the organization reports are signed for (default: the one the database names)",
     )
     sig_rotate.add_argument("--reason", required=True)
+    lost = signing_sub.add_parser(
+        "key-lost",
+        help="replace an identity whose passphrase is lost: one administrator requests, "
+        "another approves",
+    )
+    lost_sub = lost.add_subparsers(dest="key_lost_command", metavar="STEP", required=True)
+    lost_show = lost_sub.add_parser("show", help="the pending request, if any")
+    _db_arg(lost_show)
+    lost_request = lost_sub.add_parser("request", help="declare the key lost (with a reason)")
+    _auth_args(lost_request)
+    lost_request.add_argument("--reason", required=True)
+    lost_approve = lost_sub.add_parser(
+        "approve", help="as a second administrator: approve and create the new identity"
+    )
+    _auth_args(lost_approve)
+    lost_approve.add_argument(
+        "--organization",
+        default="",
+        help="the organization reports are signed for (default: the lost identity's)",
+    )
+    lost_approve.add_argument(
+        "--p12", default="", help="take the organization's PKCS#12 instead of generating a key"
+    )
+    lost_withdraw = lost_sub.add_parser("withdraw", help="withdraw or turn down the request")
+    _auth_args(lost_withdraw)
+    lost_withdraw.add_argument("--reason", default="")
     return parser
 
 

@@ -36,6 +36,8 @@ def cmd_signing(args: argparse.Namespace) -> int:
                 target.write_bytes(service.public_key_pem(history[0].id))
             say(f"Wrote the manifest key of identity {history[0].id} to {args.pubkey_out}.")
         return EXIT_OK
+    if args.signing_command == "key-lost":
+        return _key_lost(args)
     services = signed_in(args)
     service = services.signing
     organization = getattr(args, "organization", "") or read_setting(services.db, ORGANIZATION_KEY)
@@ -56,4 +58,42 @@ def cmd_signing(args: argparse.Namespace) -> int:
     say(f"Signing identity {identity.id} for {identity.organization}:")
     say(f"  manifest key       SHA-256 {fingerprint_text(identity.ed25519_fingerprint)}")
     say(f"  PDF certificate    SHA-256 {fingerprint_text(identity.certificate_fingerprint)}")
+    return EXIT_OK
+
+
+def _key_lost(args: argparse.Namespace) -> int:
+    """Request, approve, withdraw or show the replacement of an identity whose key is lost."""
+    if args.key_lost_command == "show":
+        pending = reader(args).signing.key_lost_request()
+        say(f"Pending: {pending.text}." if pending else "No key-lost request is pending.")
+        return EXIT_OK
+    service = signed_in(args).signing
+    if args.key_lost_command == "request":
+        request = service.request_key_lost(args.reason)
+        say(f"Recorded: {request.text}.")
+        say(
+            "Another administrator approves it with 'seatledger signing key-lost approve', which "
+            "retires the lost identity and creates the new one."
+        )
+        return EXIT_OK
+    if args.key_lost_command == "withdraw":
+        request = service.withdraw_key_lost(args.reason)
+        say(f"Withdrawn: {request.text}.")
+        return EXIT_OK
+    data = p12_password = None
+    if args.p12:
+        data = Path(args.p12).read_bytes()
+        p12_password = os.environ.get("SEATLEDGER_PKCS12_PASSWORD")
+        if p12_password is None and sys.stdin.isatty():
+            p12_password = getpass.getpass(f"Password of {Path(args.p12).name}: ")
+    identity = service.approve_key_lost(
+        key_passphrase(new=True), args.organization, data, p12_password
+    )
+    say(f"Signing identity {identity.id} for {identity.organization} replaces the lost one:")
+    say(f"  manifest key       SHA-256 {fingerprint_text(identity.ed25519_fingerprint)}")
+    say(f"  PDF certificate    SHA-256 {fingerprint_text(identity.certificate_fingerprint)}")
+    say(
+        "The lost key cannot endorse it: give vendors this fingerprint by another channel "
+        "(their verifier reports the key as replacing a lost one until they pin it)."
+    )
     return EXIT_OK

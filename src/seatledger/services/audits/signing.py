@@ -14,17 +14,33 @@ SHA-256 over the DER a vendor gets from stock tools:
 
 Creating, importing and rotating an identity are ledger entries; a rotated identity is retired,
 never deleted, so earlier reports still name a key SeatLedger knows.
+
+When the passphrase is lost, nobody can rotate: the "key lost" procedure replaces the identity
+instead.  One administrator requests it with a reason (``signing_identity.key_lost_request``),
+and a second, different administrator approves it, which retires the lost identity and makes the
+new one in the same entry (``signing_identity.replace_lost``).  That entry carries no endorsement,
+since nobody can sign with the lost key; it names the lost key, the request and both
+administrators, and a vendor's verifier reports the new key as replacing a lost one, never as
+endorsed by it.
+
+The key behind the pseudonyms of vendor reports (an HMAC key) is sealed with the identity's
+private keys, so a copy of the database alone does not reveal it; a rotation carries it over, and
+a lost identity loses it (pseudonyms in later reports then differ from earlier ones').  A database
+that kept it as a plain setting (before it was sealed) has it moved into the sealed identity the
+next time the identity is unlocked.
 """
 
 from __future__ import annotations
 
 import base64
+import dataclasses
 import datetime as dt
 import hashlib
 import json
 import os
 import secrets
 from dataclasses import dataclass
+from typing import Any
 
 from argon2.low_level import Type, hash_secret_raw
 from cryptography import x509
@@ -34,19 +50,27 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from seatledger.domain.canonical import canonical_bytes
 from seatledger.domain.roles import Permission
-from seatledger.errors import AuthenticationError, KnownError, NotFoundError, ValidationError
+from seatledger.errors import (
+    AuthenticationError,
+    KnownError,
+    NotFoundError,
+    PermissionDenied,
+    ValidationError,
+)
 from seatledger.services.core.context import Context, iso
+from seatledger.store import ledger_store
 from seatledger.store.models import Setting
 from seatledger.store.models_signing import SigningIdentityRecord
 
 PASSPHRASE_ENV = "SEATLEDGER_KEY_PASSPHRASE"  # noqa: S105 (the variable's name, not a secret)
 NEW_PASSPHRASE_ENV = "SEATLEDGER_NEW_KEY_PASSPHRASE"  # noqa: S105 (a rotation's new passphrase)
-PSEUDONYM_KEY = "pseudonym_key"  # a setting: the local HMAC key behind pseudonyms in reports
+PSEUDONYM_KEY = "pseudonym_key"  # the setting that held the pseudonym key before it was sealed
+KEY_LOST_REQUEST = "signing_key_lost_request"  # a setting: the pending "key lost" request
 MIN_PASSPHRASE = 10
 CERTIFICATE_YEARS = 5
 _AAD_TAG = b"seatledger/signing-identity/v1\x00"
@@ -72,6 +96,51 @@ TEST_KDF = KdfCost(time_cost=1, memory_kib=64, parallelism=1)
 
 class WrongPassphrase(AuthenticationError):
     """The passphrase does not open the signing identity."""
+
+
+class _Resealed(Exception):
+    """Another process sealed the pseudonym key into the identity first (unlock again)."""
+
+
+MIN_KEY_LOST_REASON = 10
+KEY_LOST_STATEMENT = "seatledger signing identity replaced after loss"
+
+
+@dataclass(frozen=True, slots=True)
+class KeyLostRequest:
+    """A pending "key lost" request: the identity it declares lost, who asked, when and why."""
+
+    identity_id: int
+    ed25519_fingerprint: str
+    requested_by: str
+    requested_at: str  # UTC, as the ledger writes it
+    reason: str
+    seq: int  # the request's ledger entry
+
+    def as_json(self) -> dict[str, Any]:
+        """As stored in the pending setting and named in the approval's ledger entry."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_json(cls, value: str) -> KeyLostRequest:
+        """Read the pending setting back."""
+        data = json.loads(value)
+        return cls(
+            identity_id=int(data["identity_id"]),
+            ed25519_fingerprint=str(data["ed25519_fingerprint"]),
+            requested_by=str(data["requested_by"]),
+            requested_at=str(data["requested_at"]),
+            reason=str(data["reason"]),
+            seq=int(data["seq"]),
+        )
+
+    @property
+    def text(self) -> str:
+        """One line for the window and the command line."""
+        return (
+            f"{self.requested_by} declared signing identity {self.identity_id} lost on "
+            f"{self.requested_at[:10]} (ledger entry {self.seq}): {self.reason}"
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +175,7 @@ class SigningIdentity:
     pdf_key: PdfKey
     certificate: x509.Certificate
     chain: tuple[x509.Certificate, ...] = ()
+    pseudonym_key: bytes = b""  # the HMAC key behind pseudonyms in vendor reports, sealed with it
 
     @property
     def public_key_pem(self) -> bytes:
@@ -298,13 +368,58 @@ class SigningService:
             KnownError: there is no identity yet.
             WrongPassphrase: the passphrase does not open it.
         """
-        with self.ctx.read() as session:
-            record = _active(session)
-            if record is None:
-                raise KnownError(
-                    "There is no signing identity yet; it is created on first signing."
-                )
-            return _open(record, passphrase)
+        for _attempt in range(2):
+            with self.ctx.read() as session:
+                record = _active(session)
+                if record is None:
+                    raise KnownError(
+                        "There is no signing identity yet; it is created on first signing."
+                    )
+                identity, sealing_key = _open(record, passphrase)
+                nonce = bytes(record.nonce)
+            if identity.pseudonym_key:
+                return identity
+            try:
+                return self._seal_pseudonym_key(identity, sealing_key, nonce)
+            except _Resealed:
+                continue  # another process sealed it meanwhile: open the new seal
+        raise KnownError("The signing identity keeps changing; try again.")
+
+    def _seal_pseudonym_key(
+        self, identity: SigningIdentity, sealing_key: bytes, nonce: bytes
+    ) -> SigningIdentity:
+        """Move the pseudonym key of a database written before it was sealed into the identity.
+
+        The plain setting is deleted in the same transaction (on SQLite with ``secure_delete``,
+        so its bytes are overwritten, not left in a free page); one ledger entry says so.
+        """
+        with self.ctx.change(
+            Permission.RUN_AUDITS,
+            "signing_identity.seal_pseudonym_key",
+            "signing_identity",
+            "unlock the signing identity",
+        ) as change:
+            session = change.session
+            record = session.get(SigningIdentityRecord, identity.id)
+            if record is None or record.retired_at is not None or bytes(record.nonce) != nonce:
+                raise _Resealed
+            legacy = session.get(Setting, PSEUDONYM_KEY)
+            key = bytes.fromhex(legacy.value) if legacy is not None else secrets.token_bytes(32)
+            fresh = os.urandom(12)
+            record.sealed = AESGCM(sealing_key).encrypt(
+                fresh,
+                _secret(identity.ed25519, identity.pdf_key, key),
+                _aad(record.ed25519_fingerprint, record.certificate_fingerprint),
+            )
+            record.nonce = fresh
+            if legacy is not None:
+                _forget(session, legacy)
+            change.entity_id = str(identity.id)
+            change.after = {
+                "pseudonym_key": "sealed with the identity",
+                "carried_over": legacy is not None,
+            }
+        return dataclasses.replace(identity, pseudonym_key=key)
 
     def unlock_or_create(self, passphrase: str, organization: str) -> SigningIdentity:
         """Open the active identity, creating it (a ledger entry) when there is none."""
@@ -348,6 +463,142 @@ class SigningService:
             previous=previous,
         )
 
+    def key_lost_request(self) -> KeyLostRequest | None:
+        """The pending "key lost" request, if an administrator made one."""
+        with self.ctx.read() as session:
+            stored = session.get(Setting, KEY_LOST_REQUEST)
+            return None if stored is None else KeyLostRequest.from_json(stored.value)
+
+    def request_key_lost(self, reason: str) -> KeyLostRequest:
+        """Declare the active identity's passphrase lost: the first half of the replacement.
+
+        A ledger entry with the reason; a second administrator approves it
+        (:meth:`approve_key_lost`), or any administrator withdraws it.
+
+        Raises:
+            PermissionDenied: the operator is not an administrator.
+            ValidationError: no identity, no reason, or a request is pending already.
+        """
+        self.ctx.require(Permission.MANAGE_SIGNING_KEYS, "declare the signing key lost")
+        reason = reason.strip()
+        if len(reason) < MIN_KEY_LOST_REASON:
+            raise ValidationError(
+                "Say why the signing key is lost (at least "
+                f"{MIN_KEY_LOST_REASON} characters): it is recorded, and a vendor reads it.",
+                "reason",
+            )
+        with self.ctx.change(
+            Permission.MANAGE_SIGNING_KEYS,
+            "signing_identity.key_lost_request",
+            "signing_identity",
+            "declare the signing key lost",
+            reason,
+        ) as change:
+            session = change.session
+            old = _active(session)
+            if old is None:
+                raise ValidationError("There is no signing identity to declare lost.")
+            pending = session.get(Setting, KEY_LOST_REQUEST)
+            if pending is not None:
+                raise ValidationError(
+                    f"A request is pending already: {KeyLostRequest.from_json(pending.value).text}."
+                    " Another administrator approves it, or withdraw it first."
+                )
+            request = KeyLostRequest(
+                identity_id=old.id,
+                ed25519_fingerprint=old.ed25519_fingerprint,
+                requested_by=self.ctx.actor.name,
+                requested_at=iso(change.now),
+                reason=reason,
+                seq=ledger_store.last_seq(session) + 1,  # this entry's (the write lock is held)
+            )
+            session.add(Setting(key=KEY_LOST_REQUEST, value=json.dumps(request.as_json())))
+            change.entity_id = str(old.id)
+            change.after = {
+                "key_lost_request": {
+                    "identity_id": old.id,
+                    "ed25519_fingerprint": old.ed25519_fingerprint,
+                    "certificate_fingerprint": old.certificate_fingerprint,
+                }
+            }
+        return request
+
+    def withdraw_key_lost(self, reason: str = "") -> KeyLostRequest:
+        """Withdraw (or, as the second administrator, turn down) the pending request.
+
+        Raises:
+            PermissionDenied: the operator is not an administrator.
+            ValidationError: nothing is pending.
+        """
+        with self.ctx.change(
+            Permission.MANAGE_SIGNING_KEYS,
+            "signing_identity.key_lost_withdraw",
+            "signing_identity",
+            "withdraw a key-lost request",
+            reason,
+        ) as change:
+            pending = change.session.get(Setting, KEY_LOST_REQUEST)
+            if pending is None:
+                raise ValidationError("No key-lost request is pending.")
+            request = KeyLostRequest.from_json(pending.value)
+            change.session.delete(pending)
+            change.entity_id = str(request.identity_id)
+            change.before = {"key_lost_request": request.as_json()}
+        return request
+
+    def approve_key_lost(
+        self,
+        passphrase: str,
+        organization: str = "",
+        pkcs12_data: bytes | None = None,
+        pkcs12_password: str | None = None,
+    ) -> SigningIdentity:
+        """Approve the pending "key lost" request and replace the lost identity, in one entry.
+
+        Only an administrator other than the one who requested it approves.  The lost identity
+        is retired; a new one is generated (or made from the organization's PKCS#12), sealed
+        under ``passphrase``.  Its ledger entry (``signing_identity.replace_lost``) names the
+        lost key, the request and both administrators, and carries no endorsement: the vendor's
+        verifier reports the new key as replacing a lost one, to be confirmed by another channel.
+
+        Raises:
+            PermissionDenied: the operator is not an administrator, or is the one who asked.
+            ValidationError: nothing is pending, the request names an identity that is no longer
+                the active one, or the passphrase or PKCS#12 is refused.
+        """
+        self.ctx.require(Permission.MANAGE_SIGNING_KEYS, "approve replacing a lost signing key")
+        request = self.key_lost_request()
+        if request is None:
+            raise ValidationError(
+                "No key-lost request is pending: an administrator declares the key lost first, "
+                "with a reason."
+            )
+        if request.requested_by == self.ctx.actor.name:
+            raise PermissionDenied(
+                f"{self.ctx.actor.name} requested this replacement and may not approve it too: "
+                "another administrator approves it."
+            )
+        current = self.current()
+        if current is None or current.ed25519_fingerprint != request.ed25519_fingerprint:
+            raise ValidationError(
+                "The key-lost request names a signing identity that is no longer the active one;"
+                " withdraw it."
+            )
+        imported = None
+        if pkcs12_data is not None:
+            key, cert, chain, named = _load_pkcs12(pkcs12_data, pkcs12_password)
+            imported = (key, cert, chain)
+            organization = named
+        return self._store(
+            passphrase,
+            organization.strip() or current.organization,
+            imported,
+            "imported" if imported is not None else "generated",
+            rotate=True,
+            reason=request.reason,
+            key_lost=request,
+        )
+
     def import_pkcs12(
         self,
         data: bytes,
@@ -375,33 +626,11 @@ class SigningService:
                     "A signing identity exists: give its passphrase to replace it.", "passphrase"
                 )
             previous = self.unlock(current_passphrase)
-        try:
-            key, cert, extra = pkcs12.load_key_and_certificates(
-                data, None if pkcs12_password is None else pkcs12_password.encode("utf-8")
-            )
-        except ValueError:
-            raise ValidationError(
-                "The PKCS#12 file cannot be opened: the password is wrong or it is not a "
-                "PKCS#12 (.p12/.pfx) file.",
-                "pkcs12",
-            ) from None
-        if key is None or cert is None:
-            raise ValidationError("The PKCS#12 file must hold a private key and its certificate.")
-        if not isinstance(key, ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey):
-            raise ValidationError(
-                "The PKCS#12 key must be RSA or ECDSA to sign PDFs; "
-                f"it is {type(key).__name__.removeprefix('_')}."
-            )
-        if cert.public_key() != key.public_key():
-            raise ValidationError("The PKCS#12 certificate does not belong to its private key.")
-        org_attrs = cert.subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME) or (
-            cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
-        )
-        organization = str(org_attrs[0].value) if org_attrs else cert.subject.rfc4514_string()
+        key, cert, extra, organization = _load_pkcs12(data, pkcs12_password)
         return self._store(
             passphrase,
             organization,
-            (key, cert, tuple(extra)),
+            (key, cert, extra),
             "imported",
             rotate=previous is not None,
             reason=reason,
@@ -418,6 +647,7 @@ class SigningService:
         rotate: bool,
         reason: str,
         previous: SigningIdentity | None = None,
+        key_lost: KeyLostRequest | None = None,
     ) -> SigningIdentity:
         _check_passphrase(passphrase)
         organization = organization.strip()
@@ -426,6 +656,8 @@ class SigningService:
         action = "signing_identity.rotate" if rotate else "signing_identity.create"
         if origin == "imported":
             action = "signing_identity.import"
+        if key_lost is not None:
+            action = "signing_identity.replace_lost"
         salt = secrets.token_bytes(16)
         sealing_key = _derive(passphrase, salt, self.kdf)  # slow: outside the write lock
         manifest_key = ed25519.Ed25519PrivateKey.generate()
@@ -441,7 +673,20 @@ class SigningService:
         ) as change:
             session = change.session
             old = _active(session)
-            if rotate and (
+            if key_lost is not None:
+                pending = session.get(Setting, KEY_LOST_REQUEST)
+                if (
+                    pending is None
+                    or KeyLostRequest.from_json(pending.value) != key_lost
+                    or old is None
+                    or old.ed25519_fingerprint != key_lost.ed25519_fingerprint
+                ):
+                    raise ValidationError(
+                        "The key-lost request or the signing identity changed meanwhile; "
+                        "look at them again."
+                    )
+                session.delete(pending)
+            elif rotate and (
                 old is None
                 or previous is None
                 or previous.ed25519_fingerprint != old.ed25519_fingerprint
@@ -462,25 +707,24 @@ class SigningService:
                 chain: tuple[x509.Certificate, ...] = ()
             else:
                 pdf_key, cert, chain = imported
+            # The pseudonym key goes on from identity to identity (vendors follow a pseudonym
+            # from report to report); a plain one kept from before it was sealed is taken in.
+            legacy = session.get(Setting, PSEUDONYM_KEY)
+            if previous is not None and previous.pseudonym_key:
+                pseudonym = previous.pseudonym_key
+            elif legacy is not None:
+                pseudonym = bytes.fromhex(legacy.value)
+            else:
+                pseudonym = secrets.token_bytes(32)
+            if legacy is not None:
+                _forget(session, legacy)
             identity = SigningIdentity(0, organization, manifest_key, pdf_key, cert, chain)
             ed_fp = identity.ed25519_fingerprint
             cert_fp = identity.certificate_fingerprint
-            secret = json.dumps(
-                {
-                    "ed25519": base64.b64encode(
-                        manifest_key.private_bytes_raw()  # 32 bytes
-                    ).decode(),
-                    "pdf_key": base64.b64encode(
-                        pdf_key.private_bytes(
-                            serialization.Encoding.DER,
-                            serialization.PrivateFormat.PKCS8,
-                            serialization.NoEncryption(),
-                        )
-                    ).decode(),
-                }
-            ).encode()
             nonce = os.urandom(12)
-            sealed = AESGCM(sealing_key).encrypt(nonce, secret, _aad(ed_fp, cert_fp))
+            sealed = AESGCM(sealing_key).encrypt(
+                nonce, _secret(manifest_key, pdf_key, pseudonym), _aad(ed_fp, cert_fp)
+            )
             if old is not None:
                 old.retired_at = change.now
                 old.retired_by = self.ctx.actor.name
@@ -514,7 +758,6 @@ class SigningService:
             )
             session.add(record)
             session.flush()
-            _ensure_pseudonym_key(session)
             change.entity_id = str(record.id)
             change.after = {
                 "id": record.id,
@@ -529,8 +772,84 @@ class SigningService:
             }
             if previous is not None:
                 change.after["endorsement"] = endorse(previous, ed_fp, cert_fp, iso(change.now))
+            if key_lost is not None:
+                assert old is not None
+                change.after["key_lost"] = {
+                    "statement": KEY_LOST_STATEMENT,
+                    "previous_ed25519_fingerprint": old.ed25519_fingerprint,
+                    "previous_certificate_fingerprint": old.certificate_fingerprint,
+                    "requested_by": key_lost.requested_by,
+                    "requested_at": key_lost.requested_at,
+                    "request_seq": key_lost.seq,
+                    "approved_by": self.ctx.actor.name,
+                    "approved_at": iso(change.now),
+                    "pseudonyms": "kept" if legacy is not None else "renewed",
+                }
             new_id = record.id
-        return SigningIdentity(new_id, organization, manifest_key, pdf_key, cert, chain)
+        return SigningIdentity(new_id, organization, manifest_key, pdf_key, cert, chain, pseudonym)
+
+
+def _load_pkcs12(
+    data: bytes, password: str | None
+) -> tuple[PdfKey, x509.Certificate, tuple[x509.Certificate, ...], str]:
+    """The key, certificate, issuers and organization of a PKCS#12 file.
+
+    Raises:
+        ValidationError: it cannot be opened, or holds no key and certificate PDFs are signed
+            with (RSA or ECDSA).
+    """
+    try:
+        key, cert, extra = pkcs12.load_key_and_certificates(
+            data, None if password is None else password.encode("utf-8")
+        )
+    except ValueError:
+        raise ValidationError(
+            "The PKCS#12 file cannot be opened: the password is wrong or it is not a "
+            "PKCS#12 (.p12/.pfx) file.",
+            "pkcs12",
+        ) from None
+    if key is None or cert is None:
+        raise ValidationError("The PKCS#12 file must hold a private key and its certificate.")
+    if not isinstance(key, ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey):
+        raise ValidationError(
+            "The PKCS#12 key must be RSA or ECDSA to sign PDFs; "
+            f"it is {type(key).__name__.removeprefix('_')}."
+        )
+    if cert.public_key() != key.public_key():
+        raise ValidationError("The PKCS#12 certificate does not belong to its private key.")
+    org_attrs = cert.subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME) or (
+        cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+    )
+    organization = str(org_attrs[0].value) if org_attrs else cert.subject.rfc4514_string()
+    return key, cert, tuple(extra), organization
+
+
+def _secret(manifest_key: ed25519.Ed25519PrivateKey, pdf_key: PdfKey, pseudonym: bytes) -> bytes:
+    """What is sealed: both private keys and the pseudonym key."""
+    return json.dumps(
+        {
+            "ed25519": base64.b64encode(manifest_key.private_bytes_raw()).decode(),  # 32 bytes
+            "pdf_key": base64.b64encode(
+                pdf_key.private_bytes(
+                    serialization.Encoding.DER,
+                    serialization.PrivateFormat.PKCS8,
+                    serialization.NoEncryption(),
+                )
+            ).decode(),
+            "pseudonym": base64.b64encode(pseudonym).decode(),
+        }
+    ).encode()
+
+
+def _forget(session: Session, row: Setting) -> None:
+    """Delete a setting that held a secret, overwriting its bytes on SQLite."""
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    if sqlite:
+        session.execute(text("PRAGMA secure_delete = ON"))
+    session.delete(row)
+    session.flush()
+    if sqlite:
+        session.execute(text("PRAGMA secure_delete = OFF"))
 
 
 def endorse(
@@ -557,7 +876,8 @@ def endorse(
     }
 
 
-def _open(record: SigningIdentityRecord, passphrase: str) -> SigningIdentity:
+def _open(record: SigningIdentityRecord, passphrase: str) -> tuple[SigningIdentity, bytes]:
+    """The unlocked identity and the key that sealed it (a legacy seal has no pseudonym key)."""
     cost = KdfCost(record.kdf_time_cost, record.kdf_memory_kib, record.kdf_parallelism)
     key = _derive(passphrase, bytes(record.kdf_salt), cost)
     aad = _aad(record.ed25519_fingerprint, record.certificate_fingerprint)
@@ -579,25 +899,10 @@ def _open(record: SigningIdentityRecord, passphrase: str) -> SigningIdentity:
         if record.chain_pem
         else ()
     )
-    identity = SigningIdentity(record.id, record.organization, manifest_key, pdf_key, cert, chain)
+    pseudonym = base64.b64decode(secret["pseudonym"]) if "pseudonym" in secret else b""
+    identity = SigningIdentity(
+        record.id, record.organization, manifest_key, pdf_key, cert, chain, pseudonym
+    )
     if identity.ed25519_fingerprint != record.ed25519_fingerprint:
         raise KnownError(f"Signing identity {record.id} is damaged: its keys do not match.")
-    return identity
-
-
-def _ensure_pseudonym_key(session: Session) -> None:
-    if session.get(Setting, PSEUDONYM_KEY) is None:
-        session.add(Setting(key=PSEUDONYM_KEY, value=secrets.token_hex(32)))
-
-
-def pseudonym_key(ctx: Context) -> bytes:
-    """The local key behind pseudonyms in vendor reports (never exported).
-
-    Raises:
-        KnownError: no identity was ever created (the key is made with the first one).
-    """
-    with ctx.read() as session:
-        value = session.scalar(select(Setting.value).where(Setting.key == PSEUDONYM_KEY))
-    if value is None:
-        raise KnownError("No pseudonym key yet: create the signing identity first.")
-    return bytes.fromhex(value)
+    return identity, key

@@ -347,6 +347,7 @@ class Result:
     manifest: dict[str, Any] = field(default_factory=dict)
     pinned: bool = False  # checked against a key the verifier pinned, not the bundled one
     key_fingerprint: str = ""
+    key_lost: str = ""  # how the bundled key replaced the pinned one after its loss, if it did
 
     @property
     def ok(self) -> bool:
@@ -459,15 +460,30 @@ def check_signature(result: Result, bundle: Bundle, pinned: bytes | None) -> boo
             if bundled is not None and bundled.verify(signature, manifest_bytes)
             else None
         )
-        if rotated is None:
+        lost = (
+            _replaced_lost(bundle, key, bundled)
+            if rotated is None and bundled is not None and bundled.verify(signature, manifest_bytes)
+            else None
+        )
+        if lost is not None:
+            # Not endorsed: the pinned key was declared lost.  Intact, but not verified against
+            # the pin (exit 3), and said so, so a vendor confirms the new key by another channel.
+            assert bundled is not None
+            result.add("key replaced after loss", True, lost)
+            result.key_lost = lost
+            result.pinned = False
+            result.key_fingerprint = fingerprint(bundled)
+            key, which = bundled, "the key that replaced your pinned key (NOT endorsed by it)"
+        elif rotated is None:
             detail = f"manifest.sig is not a signature of manifest.json by {which}"
             if bundled is not None and fingerprint(bundled) != fingerprint(key):
                 detail += "; the bundle carries a different key than the one you pinned"
                 detail += ", and no statement signed by your key endorses it"
             return result.add("manifest signature", False, detail)
-        assert bundled is not None
-        result.add("key rotation", True, rotated)
-        key, which = bundled, "the key your pinned key endorsed"
+        else:
+            assert bundled is not None
+            result.add("key rotation", True, rotated)
+            key, which = bundled, "the key your pinned key endorsed"
     result.add("manifest signature", True, f"Ed25519, {which}, SHA-256 {fingerprint(key)}")
     try:
         manifest = json.loads(manifest_bytes)
@@ -525,6 +541,66 @@ def _rotation(bundle: Bundle, pinned: PublicKey, bundled: PublicKey) -> str | No
                     f"{said.get('at', '?')} (ledger entry {body.get('seq')})"
                 )
     return None
+
+
+KEY_LOST_STATEMENT = "seatledger signing identity replaced after loss"
+
+
+def _replaced_lost(bundle: Bundle, pinned: PublicKey, bundled: PublicKey) -> str | None:
+    """How the bundled key replaced the pinned one after the organization declared it lost.
+
+    Nobody can sign with a lost key, so there is no endorsement: instead one administrator
+    requested the replacement with a reason (``signing_identity.key_lost_request``) and a
+    second one approved it (``signing_identity.replace_lost``, which names the lost key, the
+    request and both).  The entries are checked against the signed Merkle root like every
+    disclosed entry, but that root is signed by the new key: they tell the vendor what the
+    organization recorded, not that the pinned key agreed.
+    """
+    if LEDGER not in bundle.names:
+        return None
+    old, new = fingerprint(pinned), fingerprint(bundled)
+    requests: dict[int, dict[str, Any]] = {}
+    found: dict[str, Any] | None = None
+    with bundle.open(LEDGER) as handle:
+        for line in handle:
+            if b'"signing_identity.' not in line:
+                continue
+            match = _DISCLOSED.match(line)
+            try:
+                body = json.loads(match.group(4)) if match else {}
+                action = body["action"]
+                after = body["what"]["after"] or {}
+            except (ValueError, KeyError, TypeError, AttributeError):
+                continue
+            if action == "signing_identity.key_lost_request":
+                requests[body.get("seq", 0)] = body
+            elif action == "signing_identity.replace_lost" and isinstance(after, dict):
+                said = after.get("key_lost")
+                if (
+                    isinstance(said, dict)
+                    and said.get("statement") == KEY_LOST_STATEMENT
+                    and said.get("previous_ed25519_fingerprint") == old
+                    and after.get("ed25519_fingerprint") == new
+                ):
+                    found = body
+    if found is None:
+        return None
+    said = found["what"]["after"]["key_lost"]
+    approver = found.get("operator", "?")
+    requester = said.get("requested_by", "?")
+    request = requests.get(said.get("request_seq"))
+    if request is None:
+        asked = f"(its entry {said.get('request_seq')} is not disclosed)"
+    elif request.get("operator") != requester or requester == approver:
+        return None  # the request is not the one named, or one administrator did both
+    else:
+        asked = f"(ledger entry {request.get('seq')}, reason: {request['what'].get('reason')!r})"
+    return (
+        f"your pinned key {old[:16]}… did NOT endorse this key {new[:16]}…: the organization "
+        f"declared the pinned key lost; {requester} requested the replacement on "
+        f"{str(said.get('requested_at', '?'))[:10]} {asked} and {approver} approved it on "
+        f"{str(said.get('approved_at', '?'))[:10]} (ledger entry {found.get('seq')})"
+    )
 
 
 def check_certificate(result: Result, pem: bytes, signing: dict[str, Any]) -> None:
@@ -964,6 +1040,15 @@ def verdict_lines(result: Result) -> list[str]:
     ]
     if result.ok and result.pinned:
         lines.append("VERIFIED: the bundle is intact and signed with the key you pinned.")
+    elif result.ok and result.key_lost:
+        lines.append(
+            "INTACT, KEY REPLACED AFTER LOSS: the bundle is intact and signed with a new key "
+            f"(SHA-256 {result.key_fingerprint}) that your pinned key never endorsed; the "
+            "organization recorded the pinned key as lost and two administrators approved its "
+            "replacement. Confirm the new fingerprint with the organization by another channel "
+            "before you pin it (--pubkey); --previous with your last report shows whether this "
+            "ledger extends the one your pinned key signed."
+        )
     elif result.ok:
         lines.append(
             "INTACT, KEY NOT PINNED: the bundle is intact and self-consistent, but it is signed "

@@ -147,7 +147,8 @@ def _day(value: dt.date | None) -> str:
 
 
 class Pseudonyms:
-    """Keyed-hash (HMAC-SHA256) names for people and devices; the key never leaves the database."""
+    """Keyed-hash (HMAC-SHA256) names for people and devices; the key is sealed with the signing
+    identity and never leaves the database."""
 
     def __init__(self, key: bytes | None) -> None:
         self._key = key
@@ -400,8 +401,6 @@ def write_bundle(
         KnownError: the folder cannot be written, the scope names something unknown, or the
             ledger's chain is broken (a deleted, reordered or truncated ledger is never signed).
     """
-    from seatledger.services.audits.signing import pseudonym_key  # noqa: PLC0415 (a cycle otherwise)
-
     report_now = report.created_at or ctx.clock()
     name = _free_name(out_dir, _bundle_name(report))
     _sweep_stale_staging(out_dir)
@@ -442,7 +441,9 @@ def write_bundle(
         producer = Producer(job)
         zipper.start()
         zipper.send("tail", (vb.LEDGER, folder / vb.LEDGER, producer))
-        pseudonyms = Pseudonyms(pseudonym_key(ctx) if report.pseudonymize else None)
+        if report.pseudonymize and not identity.pseudonym_key:
+            raise KnownError("The signing identity holds no pseudonym key; unlock it again.")
+        pseudonyms = Pseudonyms(identity.pseudonym_key if report.pseudonymize else None)
         with ctx.read() as session:
             counts = {
                 "entitlements": _write_entitlements(session, out, scope),
