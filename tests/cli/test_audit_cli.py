@@ -12,6 +12,7 @@ from seatledger import cli
 from seatledger.domain.licensing import Metric
 from seatledger.domain.roles import Role
 from seatledger.services.audits import signing
+from seatledger.services.audits.bundle.model import Trigger
 from seatledger.services.catalog.service import EntitlementInput
 from seatledger.services.directory.service import PersonInput
 from seatledger.services.operators import accounts as operators
@@ -215,3 +216,29 @@ def test_a_lost_key_is_replaced_by_two_administrators_from_the_command_line(
     out = capsys.readouterr().out
     assert "key replaced after loss" in out
     assert "INTACT, KEY REPLACED AFTER LOSS" in out
+
+
+def test_an_unsigned_audit_is_finished_with_resume(
+    company: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db, _ = Database.open(company)
+    try:
+        admin = Services.for_actor(db, operators.sign_in(db, "admin", "secret words"))
+        [(vendor, _name)] = admin.audits.vendors()
+        left = admin.audits.start(vendor, Trigger.VENDOR_REQUEST)  # as a killed run leaves it
+    finally:
+        db.dispose()
+    resume = ["audit", "run", "--db", str(company), "--operator", "admin", "--charts", "0"]
+    resume += ["--out", str(tmp_path / "out"), "--resume", str(left)]
+    assert cli.main([*resume, "--vendor", "Contoso Software", "--attest", "Done."]) == 2
+    assert "leave out --vendor" in capsys.readouterr().err
+    assert cli.main(resume) == 2  # never attested: the statement is needed
+    assert "--attest" in capsys.readouterr().err
+    assert _run(company, tmp_path / "other") == 0  # a new audit names the one left unsigned
+    assert f"unsigned audit of this vendor ({left})" in capsys.readouterr().out
+    assert cli.main([*resume, "--attest", "Complete to my knowledge."]) == 0
+    out = capsys.readouterr().out
+    assert f"Audit {left} resumed" in out
+    assert f"Signed audit {left}:" in out
+    assert cli.main(resume) == 2
+    assert "signed already" in capsys.readouterr().err

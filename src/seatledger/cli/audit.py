@@ -20,7 +20,7 @@ from seatledger.cli.session import key_passphrase, reader, signed_in
 from seatledger.domain import validation
 from seatledger.errors import KnownError, NotFoundError
 from seatledger.services.audits.bundle.model import Chart, Trigger
-from seatledger.services.audits.service import AuditInfo, Step, add_months
+from seatledger.services.audits.service import AuditInfo, Status, Step, add_months
 from seatledger.services.operators.session import ORGANIZATION_KEY, Services, read_setting
 from seatledger.services.position.engine import PositionRow
 from seatledger.text import plural
@@ -96,33 +96,60 @@ def _schedule(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _resumed(services: Services, args: argparse.Namespace) -> AuditInfo:
+    """The unsigned audit ``--resume`` names, checked against the options given with it."""
+    if args.vendor or args.product or args.as_of:
+        raise KnownError(
+            "--resume finishes an audit with its own vendor, products and date: leave out "
+            "--vendor, --product and --as-of."
+        )
+    audit = services.audits.get(args.resume)
+    if audit.status is Status.SIGNED:
+        raise KnownError(
+            f"Audit {audit.id} is signed already (bundle {audit.bundle_path}); "
+            "start a new audit with --vendor."
+        )
+    return audit
+
+
 def _run(args: argparse.Namespace) -> int:
     services = signed_in(args)
     audits = services.audits
-    vendor_id = _vendor_id(services, args.vendor)
-    as_of = validation.date(args.as_of, "--as-of") or audits.today()
+    if args.resume is None and not args.vendor:
+        raise KnownError("Name the vendor to audit (--vendor), or an audit to finish (--resume).")
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise KnownError(f"--out {args.out}: a file is in the way; name a folder.")
+    resumed = _resumed(services, args) if args.resume is not None else None
     statement = args.attest.strip()
-    if not statement:
+    if not statement and (resumed is None or not resumed.attested_by):
         raise KnownError("--attest: write the attestation statement.")
     try:
         out.mkdir(parents=True, exist_ok=True)  # as a scheduled job would want
     except OSError as exc:
         why = exc.strerror or str(exc)
         raise KnownError(f"--out {args.out}: cannot create the folder: {why}.") from exc
-    trigger = Trigger(args.trigger)
-    audit_id = audits.start(
-        vendor_id,
-        trigger,
-        reason=args.reason,
-        as_of=as_of,
-        product_ids=_product_ids(services, vendor_id, args.product),
-        shelf_days=args.shelf_days,
-    )
-    audit = audits.get(audit_id)
-    say(f"Audit {audit_id}: {audit.scope_text}, as of {as_of} ({trigger.label.lower()}).")
+    if resumed is None:
+        vendor_id = _vendor_id(services, args.vendor)
+        as_of = validation.date(args.as_of, "--as-of") or audits.today()
+        trigger = Trigger(args.trigger)
+        audit_id = audits.start(
+            vendor_id,
+            trigger,
+            reason=args.reason,
+            as_of=as_of,
+            product_ids=_product_ids(services, vendor_id, args.product),
+            shelf_days=args.shelf_days,
+        )
+        audit = audits.get(audit_id)
+        say(f"Audit {audit_id}: {audit.scope_text}, as of {as_of} ({trigger.label.lower()}).")
+        _hint_unsigned(services, audit)
+    else:
+        audit, audit_id, as_of = resumed, resumed.id, resumed.as_of
+        say(
+            f"Audit {audit_id} resumed: {audit.scope_text}, as of {as_of}, "
+            f"{audit.status.label.lower()} at {audit.step.label.lower()}."
+        )
     audits.set_step(audit_id, Step.FRESHNESS)
     for warning in audits.freshness(audit_id):
         say(f"  not acknowledged: {warning.topic}: {warning.text}")
@@ -140,7 +167,10 @@ def _run(args: argparse.Namespace) -> int:
     )
     audits.set_step(audit_id, Step.FINDINGS)
     audits.set_step(audit_id, Step.ATTESTATION)
-    audits.attest(audit_id, statement)
+    if statement:
+        audits.attest(audit_id, statement)
+    else:
+        say(f"  attested by {audit.attested_by} before; the statement stands.")
     audits.set_step(audit_id, Step.SIGN)
     passphrase = key_passphrase(new=services_need_new_key(services))
     organization = read_setting(services.db, ORGANIZATION_KEY) or "SeatLedger"
@@ -167,6 +197,20 @@ def _run(args: argparse.Namespace) -> int:
     say(f"  manifest    SHA-256 {result.manifest_sha256}")
     say(f"  key         SHA-256 {fingerprint_text(result.ed25519_fingerprint)}")
     return EXIT_OK
+
+
+def _hint_unsigned(services: Services, started: AuditInfo) -> None:
+    """Name the unsigned audits of the same vendor a killed or failed run may have left."""
+    left = [
+        a.id
+        for a in services.audits.audits()
+        if a.vendor_id == started.vendor_id and a.id != started.id and a.status is not Status.SIGNED
+    ]
+    if left:
+        say(
+            f"  note: {plural(len(left), 'unsigned audit')} of this vendor "
+            f"({', '.join(str(i) for i in left)}): finish one with --resume AUDIT."
+        )
 
 
 def services_need_new_key(services: Services) -> bool:

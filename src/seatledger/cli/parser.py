@@ -415,10 +415,19 @@ def _audit_parser(sub: Any) -> None:
     audit_sub = audit.add_subparsers(dest="audit_command", metavar="ACTION", required=True)
     run = audit_sub.add_parser("run", help="run a whole audit without the window; sign its bundle")
     _auth_args(run)
-    run.add_argument("--vendor", required=True, help="vendor name")
+    run.add_argument("--vendor", default="", help="vendor name (not with --resume)")
     run.add_argument("--product", action="append", default=[], help="product name (repeatable)")
     run.add_argument("--as-of", default="", help="date (YYYY-MM-DD); default today")
-    run.add_argument("--attest", required=True, help="the attestation statement")
+    run.add_argument(
+        "--resume",
+        type=int,
+        default=None,
+        metavar="AUDIT",
+        help="finish an unsigned audit (one a killed or failed run left) with its own scope",
+    )
+    run.add_argument(
+        "--attest", default="", help="the attestation statement (a resumed audit may have one)"
+    )
     run.add_argument("--out", required=True, help="folder the bundle and its .zip go in")
     run.add_argument(
         "--trigger",

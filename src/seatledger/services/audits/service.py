@@ -579,14 +579,19 @@ class AuditService:
 
         Unlocks the signing identity with ``passphrase``, creating it (a ledger entry of its
         own) on first signing.  Writing reads only; the audit's "signed" entry follows once the
-        bundle is in place, so a cancelled or failed export leaves the audit in review.
+        bundle is in place, so a cancelled, failed or killed export leaves the audit in review,
+        to be signed again: the next export into the folder removes a killed one's staging, and
+        a bundle of this audit put in place but never recorded is replaced.
 
         Raises:
             WrongPassphrase: the passphrase does not open the identity.
             Cancelled: ``progress`` was cancelled.
             ValidationError: the audit is not attested, or is signed already.
         """
-        from seatledger.services.audits.bundle import write_bundle  # noqa: PLC0415
+        from seatledger.services.audits.bundle.writer import (  # noqa: PLC0415
+            discard_unrecorded,
+            write_bundle,
+        )
         from seatledger.services.audits.signing import DEFAULT_KDF, SigningService  # noqa: PLC0415
 
         audit = self.get(audit_id)
@@ -596,6 +601,8 @@ class AuditService:
         report = self.report_input(audit_id, position, organization, charts)
         signing = SigningService(self._ctx, kdf or DEFAULT_KDF)
         identity = signing.unlock_or_create(passphrase, organization or "SeatLedger")
+        keys = {info.ed25519_fingerprint for info in signing.history()}
+        discard_unrecorded(out_dir, audit_id, keys)  # the audit is unsigned: none was given out
         result = write_bundle(self._ctx, report, identity, out_dir, progress)
         self.record_signed(audit_id, result)
         return result

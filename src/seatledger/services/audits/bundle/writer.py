@@ -22,7 +22,7 @@ import shutil
 import tempfile
 import threading
 import zipfile
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from importlib import resources
@@ -590,6 +590,53 @@ def _sweep_stale_staging(out_dir: Path) -> None:
             shutil.rmtree(entry, ignore_errors=True)
         except PermissionError:
             continue  # another user's export, still running
+
+
+def discard_unrecorded(out_dir: Path, audit_id: int, fingerprints: Collection[str]) -> list[str]:
+    """Remove the bundles of an unsigned audit that an export put in place but never recorded.
+
+    An export killed after renaming its folder and zip into ``out_dir`` and before the audit's
+    "signed" entry leaves a complete bundle the ledger does not know; signing the audit again
+    replaces it.  Only a folder or zip named for this audit whose manifest names this audit and
+    one of this database's keys (``fingerprints``) is removed: another database's audit of the
+    same number, written into the same folder, is left.  Returns the names removed.
+    """
+    removed: list[str] = []
+    if not out_dir.is_dir():
+        return removed
+    prefix = f"audit-{audit_id}-"
+    for entry in sorted(out_dir.iterdir()):
+        if not entry.name.startswith(prefix) or entry.is_symlink():
+            continue
+        if not entry.is_dir() and (entry.suffix != ".zip" or not entry.is_file()):
+            continue
+        manifest = _read_manifest(entry)
+        if (
+            manifest is None
+            or manifest.get("audit_id") != audit_id
+            or (manifest.get("signing") or {}).get("ed25519_public_key_sha256") not in fingerprints
+        ):
+            continue
+        if entry.is_dir():
+            shutil.rmtree(entry, ignore_errors=True)
+        else:
+            entry.unlink(missing_ok=True)
+        removed.append(entry.name)
+    return removed
+
+
+def _read_manifest(bundle: Path) -> dict[str, Any] | None:
+    """The manifest of a bundle folder or zip, or None when it has none that reads."""
+    try:
+        if bundle.is_dir():
+            data = (bundle / vb.MANIFEST).read_bytes()
+        else:
+            with zipfile.ZipFile(bundle) as archive:
+                data = archive.read(f"{bundle.stem}/{vb.MANIFEST}")
+        value = json.loads(data)
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile):
+        return None
+    return value if isinstance(value, dict) else None
 
 
 def _free_name(out_dir: Path, name: str) -> str:
