@@ -58,6 +58,7 @@ from seatledger.ui.dialogs.operators import (
 )
 from seatledger.ui.dialogs.rules import MapTitlesDialog, RuleDialog
 from seatledger.ui.dialogs.sign_in import SignInDialog
+from seatledger.ui.dialogs.signing_key import SigningKeyDialog
 from seatledger.ui.dialogs.start import StartDialog
 from seatledger.ui.main_window import PAGE_TYPES, MainWindow
 from seatledger.ui.pages.dashboard import Card, UtilizationChart
@@ -198,6 +199,7 @@ def dialogs(filled: Services, org: Any, workspace: Workspace, qtbot: QtBot) -> l
         MapColumnsDialog(filled, Kind.PEOPLE, header=["Employee", "Name"], current={}),
         AlertSettingsDialog(filled),
         DataSettingsDialog(filled),
+        SigningKeyDialog(filled),
         ScheduleDialog(filled),
         ImportWizard(filled, SyncRunner()),
         AuditWizard(filled, SyncRunner()),

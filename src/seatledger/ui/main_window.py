@@ -563,6 +563,8 @@ class MainWindow(QMainWindow):
              "The license-server snapshot interval and when an import counts as old", ""),
             ("operators", "&Operators…", self.manage_operators, None,
              "Add operators, change roles and passwords", ""),
+            ("signing_key", "&Signing key…", self.signing_key, None,
+             "The key reports are signed with: rotate it, or replace a lost one", ""),
             ("about", f"&About {APP_NAME}", self.about, None, "", ""),
         ]  # fmt: skip
         for name, text, slot, shortcut, tip, icon in specs:
@@ -634,7 +636,9 @@ class MainWindow(QMainWindow):
             group.addAction(action)
             self.theme_menu.addAction(action)
             self.menu_actions[f"theme_{theme.value}"] = action
-        self.admin_menu = menu("&Admin", ["operators", "alert_settings", "data_settings"])
+        self.admin_menu = menu(
+            "&Admin", ["operators", "alert_settings", "data_settings", None, "signing_key"]
+        )
         menu("&Help", ["about"])
 
     def _build_toolbar(self) -> None:
@@ -719,6 +723,7 @@ class MainWindow(QMainWindow):
             "operators": self.may(Permission.MANAGE_OPERATORS),
             "alert_settings": self.may(Permission.MANAGE_SETTINGS),
             "data_settings": self.may(Permission.MANAGE_SETTINGS),
+            "signing_key": self.may(Permission.MANAGE_SIGNING_KEYS),
         }
         for name, value in enabled.items():
             self.menu_actions[name].setEnabled(value)
@@ -1136,6 +1141,16 @@ class MainWindow(QMainWindow):
         if DataSettingsDialog(self.services, self).exec() == QDialog.DialogCode.Accepted:
             self._status("Data settings saved.")
             self.refresh_all()
+
+    def signing_key(self) -> None:
+        """Open the signing key dialog (administrators): rotate, or replace a lost key."""
+        if not self.may(Permission.MANAGE_SIGNING_KEYS):
+            return
+        from seatledger.ui.dialogs.signing_key import SigningKeyDialog  # noqa: PLC0415
+
+        dialog = SigningKeyDialog(self.services, self)
+        if dialog.exec() == QDialog.DialogCode.Accepted and dialog.done_text:
+            self._status(dialog.done_text)
 
     def about(self) -> None:
         """Version, database and platform."""
