@@ -18,6 +18,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.exc import DBAPIError
 
 import seatledger.store.db as store_db
+from seatledger.domain.commitments import salt
 from seatledger.errors import DatabaseError
 from seatledger.services.operators import accounts as operators
 from seatledger.services.operators.session import Services
@@ -429,3 +430,36 @@ def test_upgrade_to_0018_opens_one_membership_per_person_from_their_team(db_url:
         (1, 1, "2024-03-01", None),
         (2, 2, None, None),
     ]
+
+
+def test_upgrade_to_0019_keeps_each_salt_and_deletes_the_commitment_key(db_url: str) -> None:
+    """The commitments already in the ledger still open (each row keeps the salt its key
+    derived), and the key that let a copy of the file test guesses is gone."""
+    _alembic(db_url, "0018")
+    key = bytes(range(32))
+    rows = [("a" * 64, "person", "7", "name"), ("b" * 64, "device", "3", "hostname")]
+    engine = create_engine(db_url)
+    with engine.begin() as conn:
+        conn.execute(
+            text("INSERT INTO setting (key, value) VALUES ('commitment_key', :v)"), {"v": key.hex()}
+        )
+        for commitment, entity_type, entity_id, field in rows:
+            conn.execute(
+                text(
+                    "INSERT INTO ledger_commitment (commitment, entity_type, entity_id, field, "
+                    "value) VALUES (:c, :t, :i, :f, '\"x\"')"
+                ),
+                {"c": commitment, "t": entity_type, "i": entity_id, "f": field},
+            )
+    engine.dispose()
+    _alembic(db_url, "0019")
+    engine = create_engine(db_url)
+    try:
+        with engine.connect() as conn:
+            salts = dict(conn.execute(text("SELECT commitment, salt FROM ledger_commitment")).all())
+            keys = conn.execute(text("SELECT key FROM setting")).scalars().all()
+    finally:
+        engine.dispose()
+    assert "commitment_key" not in keys
+    for commitment, entity_type, entity_id, field in rows:
+        assert bytes(salts[commitment]) == salt(key, entity_type, entity_id, field)

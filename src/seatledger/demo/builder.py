@@ -44,7 +44,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from seatledger.demo.inventory import add_inventory
 from seatledger.domain.canonical import canonical_bytes
-from seatledger.domain.commitments import Opening
+from seatledger.domain.commitments import Opening, keyed
 from seatledger.domain.ledger import (
     GENESIS_HASH,
     Chained,
@@ -66,7 +66,6 @@ from seatledger.services.operators.session import DEMO_KEY, ORGANIZATION_KEY
 from seatledger.services.seats.service import assigned
 from seatledger.store.bulk import Bulk
 from seatledger.store.db import Database, building, to_url
-from seatledger.store.ledger_store import COMMITMENT_KEY
 
 ORGANIZATION = "Fabrikam Engineering"
 EMAIL_DOMAIN = "fabrikam.example"
@@ -1048,9 +1047,10 @@ class _Planner:
 _GENERIC, _ASSIGNED, _RELEASED, _LEFT_ORG = range(4)
 
 
-# The demo's commitment key: a constant, so a seed still builds the same ledger, and stored in
-# the database like any other (a demo's people are invented; nothing real is hidden by it).
+# The demo's salts come from a constant key, so a seed still builds the same ledger; each is
+# kept beside its value like any other (a demo's people are invented; nothing real is hidden).
 DEMO_COMMITMENT_KEY = hashlib.sha256(b"seatledger demo commitment key").digest()
+DEMO_SALTS = keyed(DEMO_COMMITMENT_KEY)
 
 
 def _entries(specs: Sequence[tuple[Any, ...]], openings: list[Opening]) -> Iterator[Unchained]:
@@ -1085,7 +1085,7 @@ def _entries(specs: Sequence[tuple[Any, ...]], openings: list[Opening]) -> Itera
         name, _, role = OPERATORS[actor - 1]
         body, hidden = committed_body(
             seq=seq,
-            key=DEMO_COMMITMENT_KEY,
+            salts=DEMO_SALTS,
             ts=ts,
             operator=name,
             role=role.value,
@@ -1122,7 +1122,14 @@ class _Chain:
             if block is not None:
                 blocks.append((row[0] // BLOCK - 1, block))
         hidden = [
-            (o.commitment, o.entity_type, o.entity_id, o.field, canonical_bytes(o.value).decode())
+            (
+                o.commitment,
+                o.entity_type,
+                o.entity_id,
+                o.field,
+                canonical_bytes(o.value).decode(),
+                o.salt,
+            )
             for o in openings
         ]
         return _Made(rows, blocks, edge.to_bytes(), hidden)
@@ -1132,7 +1139,7 @@ class _Made(NamedTuple):
     rows: list[Chained]
     blocks: list[tuple[int, bytes]]
     edge: bytes
-    openings: list[tuple[str, str, str, str, str]]
+    openings: list[tuple[str, str, str, str, str, bytes]]
 
 
 _worker_chain = _Chain()  # a worker process's chain; its one worker takes the batches in order
@@ -1377,7 +1384,7 @@ class _Builder:
         if fresh:
             self.committed.update(o[0] for o in fresh)
             self.out.insert(
-                "ledger_commitment", "commitment, entity_type, entity_id, field, value", fresh
+                "ledger_commitment", "commitment, entity_type, entity_id, field, value, salt", fresh
             )
         self.progress(rows[-1][0], self.total)
 
@@ -1406,7 +1413,6 @@ class _Builder:
         self.out.insert(
             "ledger_head", "id, size, head, frontier", [(1, self.seq, self.head, self.edge)]
         )
-        self.out.insert("setting", "key, value", [(COMMITMENT_KEY, DEMO_COMMITMENT_KEY.hex())])
         self.out.advance_sequences(("seat_assignment",))
         self.counts.entries = self.seq
 

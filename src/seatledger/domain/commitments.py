@@ -5,26 +5,30 @@ without breaking the chain.  Instead, the personal fields of what an entry recor
 name, e-mail address and employee number, a device's host name, an operator's full name) are
 written as ``{"commit": "<64 hex>"}``::
 
-    salt       = HMAC-SHA256(commitment key, "<entity type>/<entity id>/<field>")
+    salt       = 32 random bytes, one per field of one entity ("<entity type>/<entity id>/<field>")
     commitment = SHA-256("seatledger/commit/v1" 0x00 || salt || canonical JSON of the value)
 
-The value and its salt stay in the organization's database (``ledger_commitment`` holds the
-values, the key is a local setting); the entry, its hash and its inclusion proof can be shown to
-anyone, who sees a pseudonym.  The rows an import records as written (``after["written"]``) are
-committed the same way, with the salt of the person or device they are.  Opening one commitment
-(its value and salt) proves that value to whoever holds the entry, and reveals nothing of any
-other field: every salt is a different HMAC.
+The value and its salt stay in the organization's database (``ledger_commitment`` holds both,
+one row per commitment); the entry, its hash and its inclusion proof can be shown to anyone, who
+sees a pseudonym.  The rows an import records as written (``after["written"]``) are committed the
+same way, with the salt of the person or device they are.  Opening one commitment (its value and
+salt) proves that value to whoever holds the entry, and reveals nothing of any other field:
+every salt is drawn on its own.
 The same person's field keeps one salt, so the same value gives the same pseudonym in every
 entry, and a vendor can follow a person across entries without learning who it is.  Deleting a
-value from ``ledger_commitment`` erases it from the ledger's readable history while the chain
-still verifies.
+field's values from ``ledger_commitment`` erases them, salt and all, from the ledger's readable
+history while the chain still verifies; no key is left in the database that would let anyone
+test guesses against the commitments that remain.  (Databases from before salts were drawn
+derived them as HMAC-SHA256(key, "<entity type>/<entity id>/<field>"), :func:`salt`; their
+upgrade stored each salt beside its value and deleted the key.  The demo still derives its salts
+from a published key, :func:`keyed`, so a seed builds the same ledger.)
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,11 +54,23 @@ class Opening:
     entity_id: str
     field: str
     value: Any
+    salt: bytes
+
+
+Salts = Callable[[str, str, str], bytes]
+"""The salt of one field of one entity: ``salts(entity_type, entity_id, field)``; the same
+arguments always give the same salt."""
 
 
 def salt(key: bytes, entity_type: str, entity_id: str, field: str) -> bytes:
-    """The salt of one field of one entity (an HMAC of its name under the local key)."""
+    """A salt derived from a key (an HMAC of the field's name): how salts were made before they
+    were drawn at random, and how the demo still makes them."""
     return hmac.digest(key, f"{entity_type}/{entity_id}/{field}".encode(), "sha256")
+
+
+def keyed(key: bytes) -> Salts:
+    """Salts derived from ``key`` (:func:`salt`)."""
+    return lambda entity_type, entity_id, field: salt(key, entity_type, entity_id, field)
 
 
 def commitment(salt_bytes: bytes, value: Any) -> str:
@@ -73,7 +89,7 @@ def is_commitment(value: Any) -> bool:
 
 
 def commit_fields(
-    key: bytes, entity_type: str, entity_id: str, payload: Any
+    salts: Salts, entity_type: str, entity_id: str, payload: Any
 ) -> tuple[Any, list[Opening]]:
     """``payload`` (an entry's before or after) with its personal fields committed.
 
@@ -89,13 +105,14 @@ def commit_fields(
         value = out.get(name)
         if value is None or value == "" or is_commitment(value):
             continue
-        digest = commitment(salt(key, entity_type, entity_id, name), value)
+        salted = salts(entity_type, entity_id, name)
+        digest = commitment(salted, value)
         out[name] = {"commit": digest}
-        openings.append(Opening(digest, entity_type, entity_id, name, value))
+        openings.append(Opening(digest, entity_type, entity_id, name, value, salted))
     return out, openings
 
 
-def commit_written(key: bytes, after: Any) -> tuple[Any, list[Opening]]:
+def commit_written(salts: Salts, after: Any) -> tuple[Any, list[Opening]]:
     """``after`` with the personal fields of the rows an import wrote committed.
 
     An import's entry records each row it wrote under ``after["written"][table][row id]``; a
@@ -112,10 +129,24 @@ def commit_written(key: bytes, after: Any) -> tuple[Any, list[Opening]]:
             continue
         written[table] = {}
         for row_id, snapshot in rows.items():
-            committed, hidden = commit_fields(key, table, str(row_id), snapshot)
+            committed, hidden = commit_fields(salts, table, str(row_id), snapshot)
             written[table][row_id] = committed
             openings.extend(hidden)
     return {**after, "written": written}, openings
+
+
+def entities(entity_type: str, entity_id: str, after: Any) -> dict[str, set[str]]:
+    """The entities whose personal fields an entry of ``entity_type`` recording ``after`` may
+    commit, by type: the entry's own, and those of the rows an import wrote."""
+    found: dict[str, set[str]] = {}
+    if entity_type in PERSONAL_FIELDS:
+        found.setdefault(entity_type, set()).add(entity_id)
+    written = after.get("written") if isinstance(after, dict) else None
+    if isinstance(written, dict):
+        for table, rows in written.items():
+            if table in PERSONAL_FIELDS and isinstance(rows, dict):
+                found.setdefault(table, set()).update(str(r) for r in rows)
+    return found
 
 
 def has_personal_fields(entity_type: str, after: Any) -> bool:

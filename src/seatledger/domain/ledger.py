@@ -27,6 +27,7 @@ from typing import Any, NamedTuple, TypedDict, Unpack
 from seatledger.domain.canonical import canonical_bytes
 from seatledger.domain.commitments import (
     Opening,
+    Salts,
     commit_fields,
     commit_written,
     has_personal_fields,
@@ -106,19 +107,19 @@ def make_body(*, seq: int, **entry: Unpack[NewEntry]) -> bytes:
 
 
 def committed_body(
-    *, seq: int, key: bytes | None, **entry: Unpack[NewEntry]
+    *, seq: int, salts: Salts | None, **entry: Unpack[NewEntry]
 ) -> tuple[bytes, list[Opening]]:
-    """The canonical body of a new entry with its personal fields committed under ``key``
+    """The canonical body of a new entry with its personal fields committed with ``salts``
     (see :mod:`seatledger.domain.commitments`), and what each commitment hides.
 
-    Without a key (no personal field could be written) it is :func:`make_body`.
+    Without salts (no personal field could be written) it is :func:`make_body`.
     """
     entity_type, entity_id = entry["entity_type"], entry["entity_id"]
-    if key is None or not has_personal_fields(entity_type, entry["after"]):
+    if salts is None or not has_personal_fields(entity_type, entry["after"]):
         return make_body(seq=seq, **entry), []
-    before, hidden_before = commit_fields(key, entity_type, entity_id, entry["before"])
-    after, hidden_after = commit_fields(key, entity_type, entity_id, entry["after"])
-    after, hidden_written = commit_written(key, after)
+    before, hidden_before = commit_fields(salts, entity_type, entity_id, entry["before"])
+    after, hidden_after = commit_fields(salts, entity_type, entity_id, entry["after"])
+    after, hidden_written = commit_written(salts, after)
     body = make_body(
         seq=seq,
         ts=entry["ts"],

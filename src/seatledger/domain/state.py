@@ -154,13 +154,13 @@ def compare_row(  # noqa: PLR0917 (a row: where it is, both sides, what to compa
     recorded: Mapping[str, Any],
     fields: tuple[str, ...],
     parent: int | None = None,
-    seal: Callable[[str, Any], str] | None = None,
+    seal: Callable[[str, Any], str | None] | None = None,
 ) -> tuple[list[Difference], list[str], int]:
     """Compare the ``fields`` of one stored row with what the ledger recorded of it.
 
     A field the ledger holds as a commitment is compared by committing the stored value the
-    same way (``seal(field, value)`` gives its commitment's hex); without ``seal`` it is sealed:
-    counted, not compared.
+    same way (``seal(field, value)`` gives its commitment's hex); without ``seal``, or when
+    ``seal`` gives None (the field's salt is not kept), it is sealed: counted, not compared.
 
     Returns:
         The differences, the fields the ledger never recorded for this row (older entries did
@@ -176,8 +176,10 @@ def compare_row(  # noqa: PLR0917 (a row: where it is, both sides, what to compa
         value = recorded[name]
         match = compare_value(stored[name], value)
         if match is Match.SEALED and seal is not None:
-            same = stored[name] is not None and seal(name, stored[name]) == value["commit"]
-            match = Match.SAME if same else Match.DIFFERENT
+            if stored[name] is None:
+                match = Match.DIFFERENT
+            elif (digest := seal(name, stored[name])) is not None:
+                match = Match.SAME if digest == value["commit"] else Match.DIFFERENT
         if match is Match.DIFFERENT:
             differences.append(
                 Difference(table, row, Kind.FIELD, name, stored[name], value, parent)

@@ -7,19 +7,24 @@ import secrets
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Unpack
 
-from sqlalchemy import Connection, func, select, update
+from sqlalchemy import Connection, func, inspect, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from seatledger.domain.canonical import canonical_bytes
-from seatledger.domain.commitments import Opening, has_personal_fields
+from seatledger.domain.commitments import Opening, Salts, entities, has_personal_fields, keyed
 from seatledger.domain.ledger import GENESIS_HASH, NewEntry, StoredEntry, chain, committed_body
 from seatledger.domain.merkle import BLOCK, Frontier, StoredTree, leaf_hash
 from seatledger.errors import LedgerIntegrityError
 from seatledger.store import ledger_scan
-from seatledger.store.models import LedgerBlock, LedgerCommitment, LedgerEntry, LedgerHead, Setting
+from seatledger.store.models import (
+    LedgerBlock,
+    LedgerCommitment,
+    LedgerEntry,
+    LedgerHead,
+    Setting,
+)
 
-COMMITMENT_KEY = "commitment_key"  # a setting: the local key behind the ledger's commitments
 STREAM_BATCH = ledger_scan.STREAM_BATCH  # entries a query
 
 
@@ -54,8 +59,12 @@ def append(session: Session, **new: Unpack[NewEntry]) -> int:
     """Append one entry inside the caller's (serialized) write transaction; return its seq."""
     size, prev, stored_edge = recorded(session)
     seq = size + 1
-    key = commitment_key(session) if has_personal_fields(new["entity_type"], new["after"]) else None
-    body, openings = committed_body(seq=seq, key=key, **new)
+    salts = (
+        kept_salts(session, entities(new["entity_type"], new["entity_id"], new["after"]))
+        if has_personal_fields(new["entity_type"], new["after"])
+        else None
+    )
+    body, openings = committed_body(seq=seq, salts=salts, **new)
     keep_openings(session, openings)
     ts, operator, action = new["ts"], new["operator"], new["action"]
     (row,) = chain([(seq, ts, operator, action, new["entity_type"], new["entity_id"], body)], prev)
@@ -100,18 +109,69 @@ def append(session: Session, **new: Unpack[NewEntry]) -> int:
     return seq
 
 
-def commitment_key(session: Session) -> bytes:
-    """The local key whose HMACs salt the ledger's commitments (made on first use)."""
-    stored = session.get(Setting, COMMITMENT_KEY)
-    if stored is None:
-        stored = Setting(key=COMMITMENT_KEY, value=secrets.token_hex(32))
-        session.add(stored)
-        session.flush()
-    return bytes.fromhex(stored.value)
+def kept_salts(session: Session, wanted: dict[str, set[str]]) -> Salts:
+    """The salts of the given entities' fields: the one kept with an earlier commitment of the
+    same field (so the same value gives the same commitment), else 32 new random bytes.
+
+    The kept ones are read at once, a chunk of entity ids per query (an import writes
+    thousands of rows in one entry).
+    """
+    known: dict[tuple[str, str, str], bytes] = {}
+    for entity_type, ids in wanted.items():
+        ordered = sorted(ids)
+        for start in range(0, len(ordered), 500):
+            rows = session.execute(
+                select(LedgerCommitment.entity_id, LedgerCommitment.field, LedgerCommitment.salt)
+                .where(LedgerCommitment.entity_type == entity_type)
+                .where(LedgerCommitment.entity_id.in_(ordered[start : start + 500]))
+                .where(LedgerCommitment.salt.is_not(None))
+            )
+            for entity_id, field, salt in rows:
+                if salt is not None:
+                    known[(entity_type, entity_id, field)] = bytes(salt)
+
+    def salts(entity_type: str, entity_id: str, field: str) -> bytes:
+        found = known.get((entity_type, entity_id, field))
+        if found is None:
+            found = known[(entity_type, entity_id, field)] = secrets.token_bytes(32)
+        return found
+
+    return salts
+
+
+LEGACY_KEY = "commitment_key"  # the setting that held the salts' key before revision 0019
+
+
+SaltLookup = Callable[[str, str, str], bytes | None]
+
+
+def salt_lookup(session: Session, entity_types: Iterable[str]) -> SaltLookup:
+    """The kept salt of any field of the given entity types (None where it is not kept).
+
+    A database not yet upgraded to keep salts (read without upgrading it) still has the key they
+    were derived from: its salts are derived from it.
+    """
+    columns = {c["name"] for c in inspect(session.connection()).get_columns("ledger_commitment")}
+    if "salt" not in columns:
+        stored = session.scalar(select(Setting.value).where(Setting.key == LEGACY_KEY))
+        if not stored:
+            return lambda _type, _id, _field: None
+        return keyed(bytes.fromhex(stored))
+    kept: dict[tuple[str, str, str], bytes] = {}
+    for entity_type in entity_types:
+        rows = session.execute(
+            select(LedgerCommitment.entity_id, LedgerCommitment.field, LedgerCommitment.salt)
+            .where(LedgerCommitment.entity_type == entity_type)
+            .where(LedgerCommitment.salt.is_not(None))
+        )
+        for entity_id, field, salt in rows:
+            if salt is not None:
+                kept[(entity_type, entity_id, field)] = bytes(salt)
+    return lambda entity_type, entity_id, field: kept.get((entity_type, entity_id, field))
 
 
 def keep_openings(session: Session, openings: Iterable[Opening]) -> None:
-    """Record what new commitments hide (one row per commitment)."""
+    """Record what new commitments hide, and their salts (one row per commitment)."""
     for opening in openings:
         if session.get(LedgerCommitment, opening.commitment) is None:
             session.add(
@@ -121,6 +181,7 @@ def keep_openings(session: Session, openings: Iterable[Opening]) -> None:
                     entity_id=opening.entity_id,
                     field=opening.field,
                     value=canonical_bytes(opening.value).decode(),
+                    salt=opening.salt,
                 )
             )
 

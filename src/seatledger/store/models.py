@@ -264,9 +264,10 @@ class LedgerHead(Base):
 
 
 class LedgerCommitment(Base):
-    """What one committed personal field of the ledger hides (domain.commitments): kept for
-    the organization's own screens and for opening it to a vendor.  Deleting a row erases the
-    value from the readable history; the chain still verifies."""
+    """What one committed personal field of the ledger hides (domain.commitments) and its salt:
+    kept for the organization's own screens and for opening it to a vendor.  Deleting a field's
+    rows erases the value and its salt from the readable history; the chain still verifies.
+    ``salt`` is null only where an upgrade found no key to derive it from (0019)."""
 
     __tablename__ = "ledger_commitment"
     __table_args__ = (Index("ix_ledger_commitment_entity", "entity_type", "entity_id"),)
@@ -276,6 +277,7 @@ class LedgerCommitment(Base):
     entity_id: Mapped[str] = mapped_column(String(64))
     field: Mapped[str] = mapped_column(String(64))
     value: Mapped[str] = mapped_column(Text)  # canonical JSON of the value
+    salt: Mapped[bytes | None] = mapped_column(LargeBinary(32), nullable=True)
 
 
 class LedgerBlock(Base):

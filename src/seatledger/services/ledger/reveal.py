@@ -4,7 +4,7 @@ A vendor's bundle shows people as commitments (see :mod:`seatledger.domain.commi
 the vendor needs to know who one of them is (a named-user dispute, say), the organization opens
 that one commitment: its value and its salt, which the vendor checks against the commitment in the
 entry it already holds (``verify_bundle.py --opening FILE``).  Every other field stays hidden,
-since every salt is a different HMAC.  Opening is an auditor's act, with a reason, and is itself a
+since every salt is drawn on its own.  Opening is an auditor's act, with a reason, and is itself a
 ledger entry naming the commitment and the field, not the value.
 """
 
@@ -15,11 +15,10 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from seatledger.domain.commitments import TAG, check_opening, salt
+from seatledger.domain.commitments import TAG, check_opening
 from seatledger.domain.roles import Permission
 from seatledger.errors import NotFoundError, ValidationError
 from seatledger.services.core.context import Context
-from seatledger.store import ledger_store
 from seatledger.store.models import LedgerCommitment
 
 OPENING_FORMAT = "seatledger-opening/1"
@@ -76,13 +75,12 @@ def reveal(ctx: Context, commitment: str, reason: str) -> Revealed:
                 f"No kept value for commitment {digest[:16]}…: it is not in this ledger, or its "
                 "value was erased."
             )
-        key = ledger_store.commitment_key(change.session)
         value = json.loads(row.value)
-        salted = salt(key, row.entity_type, row.entity_id, row.field)
+        salted = bytes(row.salt) if row.salt is not None else b""
         if not check_opening(digest, salted.hex(), value):
             raise NotFoundError(
-                f"The kept value of commitment {digest[:16]}… does not open it (the key or the "
-                "value was changed); nothing is revealed."
+                f"The kept value of commitment {digest[:16]}… does not open it (its salt or the "
+                "value was changed or is gone); nothing is revealed."
             )
         change.entity_id = digest
         change.after = {

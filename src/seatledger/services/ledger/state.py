@@ -28,7 +28,7 @@ from typing import Any
 
 from sqlalchemy import Table, func, select, text
 
-from seatledger.domain.commitments import PERSONAL_FIELDS, commitment, salt
+from seatledger.domain.commitments import PERSONAL_FIELDS, commitment
 from seatledger.domain.ledger import StoredEntry, Verdict, verify_chain
 from seatledger.domain.state import Difference, Kind, compare_row, identical, utc_micros
 from seatledger.errors import KnownError, LedgerIntegrityError
@@ -43,7 +43,6 @@ from seatledger.store.models import (
     Person,
     Product,
     SeatAssignment,
-    Setting,
     Team,
     Vendor,
 )
@@ -117,9 +116,9 @@ class StateReport:
     # (table, field): rows whose field no entry recorded (older entries carried fewer fields).
     unrecorded: Counter[tuple[str, str]] = field(default_factory=Counter)
     sealed: int = 0  # values the ledger holds as commitments, not compared
-    # The key the commitments were salted with (None: no commitment was ever written, or the
-    # key is gone); with it a committed value is compared by committing the stored one.
-    commitment_key: bytes | None = None
+    # The kept salts of the commitments, by table, then (row id, field): a committed value is
+    # compared by committing the stored one with its salt (an erased field's is sealed).
+    salts: Callable[[str, str, str], bytes | None] = lambda _type, _id, _field: None
     not_covered: tuple[str, ...] = NOT_COVERED
     products: dict[int, int] = field(default_factory=dict)  # entitlement -> product, as stored
     unreplayable: int = 0  # imports recorded before their entries said which rows they wrote
@@ -588,10 +587,7 @@ def _compare(db: Database, replay: Replay, report: StateReport, progress: Progre
             row["seats_used"] = used.get(row_id, 0)
     with db.read() as session:
         totals = {table: _count(session, _MODELS[table]) for table in FIELDS}
-        key = session.scalar(
-            select(Setting.value).where(Setting.key == ledger_store.COMMITMENT_KEY)
-        )
-        report.commitment_key = bytes.fromhex(key) if key else None
+        report.salts = ledger_store.salt_lookup(session, PERSONAL_FIELDS)
     total = sum(totals.values())
     if progress is not None:
         progress.stage("Comparing rows with the ledger")
@@ -641,11 +637,12 @@ def _compared(  # noqa: PLR0917 (one row: where, both sides, what it belongs to)
     names: Mapping[int, str] | None = None,
 ) -> None:
     seal = None
-    if report.commitment_key is not None and table in PERSONAL_FIELDS:
-        key, entity_id = report.commitment_key, str(row_id)
+    if table in PERSONAL_FIELDS:
+        salts, entity_id = report.salts, str(row_id)
 
-        def seal(field_name: str, value: Any) -> str:
-            return commitment(salt(key, table, entity_id, field_name), value)
+        def seal(field_name: str, value: Any) -> str | None:
+            salted = salts(table, entity_id, field_name)
+            return None if salted is None else commitment(salted, value)
 
     found, unrecorded, sealed = compare_row(
         table, row_id, stored, recorded, FIELDS[table], parent, seal
