@@ -675,8 +675,15 @@ def test_a_key_that_replaced_a_lost_one_is_reported_as_such(
     (folder / "manifest.sig").write_bytes(stranger.sign((folder / "manifest.json").read_bytes()))
     failed = _failed(verify(folder, pubkey=pinned))
     assert "no statement signed by your key endorses it" in failed["manifest signature"]
+    # Unpinned, the verdict still says the key replaced a lost one.
+    unpinned = verify(bundle.folder)
+    assert unpinned.ok
+    assert "key replaced after loss" in {c.name for c in unpinned.checks}
+    assert vb.verdict_lines(unpinned)[-1].startswith("INTACT, KEY REPLACED AFTER LOSS")
     # Pinned to the new key (confirmed by another channel), the bundle verifies.
-    assert verify(bundle.folder, pubkey=replacement.public_key_pem).ok
+    confirmed = verify(bundle.folder, pubkey=replacement.public_key_pem)
+    assert confirmed.ok
+    assert vb.verdict_lines(confirmed)[-1].startswith("VERIFIED")
 
 
 def _pem_file(folder: Path, pem: bytes) -> Path:

@@ -112,3 +112,41 @@ def test_an_hr_import_records_the_rows_it_wrote_with_their_names_committed(
     shown = activity.ledger_entry(admin.ctx, entry["seq"])["entry"]["what"]["after"]
     assert shown["written"]["person"][person_id]["name"] == "Zoe Quartermain"
     assert admin.ledger.verify_state().ok  # the replay compares the committed name
+
+
+def test_salts_are_random_kept_per_field_and_erased_with_the_values(admin: Services) -> None:
+    """No key in the database derives the salts: each field's is random, kept beside its value,
+    reused by the person's later entries (the same name, the same commitment), and gone with the
+    values when they are erased, after which the rows still verify (the field is sealed)."""
+    person = admin.directory.add_person(PersonInput("E077", "Ola Berg", "ola@example.com"))
+    first = last_entry(admin.db)["after"]
+    admin.directory.add_person(PersonInput("E078", "Ola Berg", "ola@example.com"))
+    other = last_entry(admin.db)["after"]
+    assert first["name"] != other["name"]  # another person: another salt
+    with admin.db.engine.connect() as conn:
+        keys = conn.execute(text("SELECT key FROM setting")).scalars().all()
+        salts = conn.execute(
+            text(
+                "SELECT field, salt FROM ledger_commitment WHERE entity_type = 'person' "
+                "AND entity_id = :i"
+            ),
+            {"i": str(person)},
+        ).all()
+    assert "commitment_key" not in keys
+    assert {field for field, _salt in salts} == {"name", "email", "employee_id"}
+    assert len({bytes(s) for _field, s in salts}) == 3  # a salt of its own per field
+    compared = admin.ledger.verify_state()
+    assert compared.ok
+    assert compared.sealed == 0  # every committed field compared with its kept salt
+    with admin.db.engine.begin() as conn:  # someone renames the person outside SeatLedger
+        conn.execute(text("UPDATE person SET name = 'Ola Borg' WHERE id = :i"), {"i": person})
+    assert not admin.ledger.verify_state().ok
+    with admin.db.engine.begin() as conn:
+        conn.execute(text("UPDATE person SET name = 'Ola Berg' WHERE id = :i"), {"i": person})
+        conn.execute(
+            text("DELETE FROM ledger_commitment WHERE entity_type = 'person' AND entity_id = :i"),
+            {"i": str(person)},
+        )
+    erased = admin.ledger.verify_state()
+    assert erased.ok
+    assert erased.sealed == 3  # the erased person's fields: sealed, not compared

@@ -484,6 +484,9 @@ def check_signature(result: Result, bundle: Bundle, pinned: bytes | None) -> boo
             assert bundled is not None
             result.add("key rotation", True, rotated)
             key, which = bundled, "the key your pinned key endorsed"
+    if pinned is None and bundled is not None and (lost := _replaced_lost(bundle, None, bundled)):
+        result.add("key replaced after loss", True, lost)  # said even when nothing is pinned
+        result.key_lost = lost
     result.add("manifest signature", True, f"Ed25519, {which}, SHA-256 {fingerprint(key)}")
     try:
         manifest = json.loads(manifest_bytes)
@@ -546,7 +549,7 @@ def _rotation(bundle: Bundle, pinned: PublicKey, bundled: PublicKey) -> str | No
 KEY_LOST_STATEMENT = "seatledger signing identity replaced after loss"
 
 
-def _replaced_lost(bundle: Bundle, pinned: PublicKey, bundled: PublicKey) -> str | None:
+def _replaced_lost(bundle: Bundle, pinned: PublicKey | None, bundled: PublicKey) -> str | None:
     """How the bundled key replaced the pinned one after the organization declared it lost.
 
     Nobody can sign with a lost key, so there is no endorsement: instead one administrator
@@ -558,7 +561,7 @@ def _replaced_lost(bundle: Bundle, pinned: PublicKey, bundled: PublicKey) -> str
     """
     if LEDGER not in bundle.names:
         return None
-    old, new = fingerprint(pinned), fingerprint(bundled)
+    old, new = None if pinned is None else fingerprint(pinned), fingerprint(bundled)
     requests: dict[int, dict[str, Any]] = {}
     found: dict[str, Any] | None = None
     with bundle.open(LEDGER) as handle:
@@ -579,13 +582,15 @@ def _replaced_lost(bundle: Bundle, pinned: PublicKey, bundled: PublicKey) -> str
                 if (
                     isinstance(said, dict)
                     and said.get("statement") == KEY_LOST_STATEMENT
-                    and said.get("previous_ed25519_fingerprint") == old
+                    and (old is None or said.get("previous_ed25519_fingerprint") == old)
                     and after.get("ed25519_fingerprint") == new
                 ):
                     found = body
     if found is None:
         return None
     said = found["what"]["after"]["key_lost"]
+    lost = str(said.get("previous_ed25519_fingerprint", "?"))
+    whose = "the pinned key" if pinned is not None else "its previous key"
     approver = found.get("operator", "?")
     requester = said.get("requested_by", "?")
     request = requests.get(said.get("request_seq"))
@@ -596,8 +601,9 @@ def _replaced_lost(bundle: Bundle, pinned: PublicKey, bundled: PublicKey) -> str
     else:
         asked = f"(ledger entry {request.get('seq')}, reason: {request['what'].get('reason')!r})"
     return (
-        f"your pinned key {old[:16]}… did NOT endorse this key {new[:16]}…: the organization "
-        f"declared the pinned key lost; {requester} requested the replacement on "
+        f"{'your pinned' if pinned is not None else 'the previous'} key {lost[:16]}… did NOT "
+        f"endorse this key {new[:16]}…: the organization declared {whose} lost; {requester} "
+        "requested the replacement on "
         f"{str(said.get('requested_at', '?'))[:10]} {asked} and {approver} approved it on "
         f"{str(said.get('approved_at', '?'))[:10]} (ledger entry {found.get('seq')})"
     )
