@@ -12,7 +12,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from seatledger.domain.canonical import canonical_bytes
-from seatledger.domain.commitments import Opening, Salts, entities, has_personal_fields, keyed
+from seatledger.domain.commitments import (
+    PERSONAL_FIELDS,
+    Opening,
+    Salts,
+    entities,
+    has_personal_fields,
+    keyed,
+)
 from seatledger.domain.ledger import GENESIS_HASH, NewEntry, StoredEntry, chain, committed_body
 from seatledger.domain.merkle import BLOCK, Frontier, StoredTree, leaf_hash
 from seatledger.errors import LedgerIntegrityError
@@ -140,6 +147,13 @@ def kept_salts(session: Session, wanted: dict[str, set[str]]) -> Salts:
 
 
 LEGACY_KEY = "commitment_key"  # the setting that held the salts' key before revision 0019
+_SALT = 32
+_NO_SALT = bytes(_SALT)
+PERSONAL_FIELDS_INDEX = {
+    (entity_type, name): n
+    for entity_type, names in PERSONAL_FIELDS.items()
+    for n, name in enumerate(names)
+}
 
 
 SaltLookup = Callable[[str, str, str], bytes | None]
@@ -157,17 +171,36 @@ def salt_lookup(session: Session, entity_types: Iterable[str]) -> SaltLookup:
         if not stored:
             return lambda _type, _id, _field: None
         return keyed(bytes.fromhex(stored))
-    kept: dict[tuple[str, str, str], bytes] = {}
+    # Packed: per entity, its fields' salts side by side in PERSONAL_FIELDS order (zeros where
+    # none is kept): a large ledger keeps a quarter of a million of them during a state check.
+    kept: dict[str, dict[str, bytearray]] = {}
     for entity_type in entity_types:
+        order = {name: n for n, name in enumerate(PERSONAL_FIELDS.get(entity_type, ()))}
+        packed = kept[entity_type] = {}
         rows = session.execute(
             select(LedgerCommitment.entity_id, LedgerCommitment.field, LedgerCommitment.salt)
             .where(LedgerCommitment.entity_type == entity_type)
             .where(LedgerCommitment.salt.is_not(None))
+            .execution_options(yield_per=10_000)
         )
         for entity_id, field, salt in rows:
-            if salt is not None:
-                kept[(entity_type, entity_id, field)] = bytes(salt)
-    return lambda entity_type, entity_id, field: kept.get((entity_type, entity_id, field))
+            n = order.get(field)
+            if n is None or salt is None or len(salt) != _SALT:
+                continue
+            slot = packed.get(entity_id)
+            if slot is None:
+                slot = packed[entity_id] = bytearray(_SALT * len(order))
+            slot[n * _SALT : (n + 1) * _SALT] = salt
+
+    def lookup(entity_type: str, entity_id: str, field: str) -> bytes | None:
+        slot = kept.get(entity_type, {}).get(entity_id)
+        n = PERSONAL_FIELDS_INDEX.get((entity_type, field))
+        if slot is None or n is None:
+            return None
+        found = bytes(slot[n * _SALT : (n + 1) * _SALT])
+        return None if found == _NO_SALT else found
+
+    return lookup
 
 
 def keep_openings(session: Session, openings: Iterable[Opening]) -> None:
