@@ -251,13 +251,19 @@ def _check_upgrade(db: Database, entry: dict[str, Any], actor: Actor) -> None:
     stored, size = entry["alembic_revision"], entry["ledger"]["size"]
     with db.read() as session:
         in_a_team = session.scalar(text("SELECT COUNT(*) FROM person WHERE team_id IS NOT NULL"))
+        keys = session.scalar(text("SELECT COUNT(*) FROM setting WHERE key = 'commitment_key'"))
     report = upgrade_database(db, actor)
     assert db.current_revision() == HEAD_REVISION
     # Every row kept: the upgrade adds tables and its own ledger entry, nothing else.  A ledger
     # older than its Merkle tree gets one: a root for each complete block of 32 entries; people
-    # older than their team history get their current team as one open membership each.
+    # older than their team history get their current team as one open membership each; the
+    # commitment key leaves (0019: each salt is kept beside its value instead).
     counts = entry["row_counts"]
-    derived = {"ledger_block": (size + 1) // BLOCK, "person_team": in_a_team}
+    derived = {
+        "ledger_block": (size + 1) // BLOCK,
+        "person_team": in_a_team,
+        "setting": (counts.get("setting") or 0) - keys,
+    }
     for table, (before, after) in report.rows.items():
         assert before == counts.get(table), table
         assert after == derived.get(table, counts.get(table) or 0), table
