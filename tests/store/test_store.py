@@ -432,10 +432,10 @@ def test_upgrade_to_0018_opens_one_membership_per_person_from_their_team(db_url:
     ]
 
 
-def test_upgrade_to_0019_keeps_each_salt_and_deletes_the_commitment_key(db_url: str) -> None:
+def test_upgrade_to_0020_keeps_each_salt_and_deletes_the_commitment_key(db_url: str) -> None:
     """The commitments already in the ledger still open (each row keeps the salt its key
     derived), and the key that let a copy of the file test guesses is gone."""
-    _alembic(db_url, "0018")
+    _alembic(db_url, "0019")
     key = bytes(range(32))
     rows = [("a" * 64, "person", "7", "name"), ("b" * 64, "device", "3", "hostname")]
     engine = create_engine(db_url)
@@ -452,7 +452,7 @@ def test_upgrade_to_0019_keeps_each_salt_and_deletes_the_commitment_key(db_url: 
                 {"c": commitment, "t": entity_type, "i": entity_id, "f": field},
             )
     engine.dispose()
-    _alembic(db_url, "0019")
+    _alembic(db_url, "0020")
     engine = create_engine(db_url)
     try:
         with engine.connect() as conn:

@@ -257,7 +257,7 @@ def _check_upgrade(db: Database, entry: dict[str, Any], actor: Actor) -> None:
     # Every row kept: the upgrade adds tables and its own ledger entry, nothing else.  A ledger
     # older than its Merkle tree gets one: a root for each complete block of 32 entries; people
     # older than their team history get their current team as one open membership each; the
-    # commitment key leaves (0019: each salt is kept beside its value instead).
+    # commitment key leaves (0020: each salt is kept beside its value instead).
     counts = entry["row_counts"]
     derived = {
         "ledger_block": (size + 1) // BLOCK,

@@ -146,7 +146,7 @@ def kept_salts(session: Session, wanted: dict[str, set[str]]) -> Salts:
     return salts
 
 
-LEGACY_KEY = "commitment_key"  # the setting that held the salts' key before revision 0019
+LEGACY_KEY = "commitment_key"  # the setting that held the salts' key before revision 0020
 _SALT = 32
 _NO_SALT = bytes(_SALT)
 PERSONAL_FIELDS_INDEX = {

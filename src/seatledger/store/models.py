@@ -267,7 +267,7 @@ class LedgerCommitment(Base):
     """What one committed personal field of the ledger hides (domain.commitments) and its salt:
     kept for the organization's own screens and for opening it to a vendor.  Deleting a field's
     rows erases the value and its salt from the readable history; the chain still verifies.
-    ``salt`` is null only where an upgrade found no key to derive it from (0019)."""
+    ``salt`` is null only where an upgrade found no key to derive it from (0020)."""
 
     __tablename__ = "ledger_commitment"
     __table_args__ = (Index("ix_ledger_commitment_entity", "entity_type", "entity_id"),)
