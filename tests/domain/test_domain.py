@@ -610,6 +610,7 @@ EXPECTED_GRANTS = {
     },
     Role.AUDITOR: {P.READ, P.RUN_AUDITS, P.ACKNOWLEDGE_ALERTS},
     Role.VIEWER: {P.READ},
+    Role.REVIEWER: {P.READ, P.REVIEW_ACCESS},
 }
 
 
@@ -620,7 +621,7 @@ def test_roles_matrix(role: Role, permission: Permission) -> None:
 
 
 def test_only_administrators_over_commit_or_manage_operators() -> None:
-    for permission in (P.OVER_COMMIT, P.MANAGE_OPERATORS, P.MANAGE_SETTINGS):
+    for permission in (P.OVER_COMMIT, P.MANAGE_OPERATORS, P.MANAGE_SETTINGS, P.MANAGE_REVIEWS):
         assert [r for r in Role if allows(r, permission)] == [Role.ADMINISTRATOR]
 
 

@@ -144,7 +144,9 @@ def build_parser() -> argparse.ArgumentParser:
     _auth_args(op_add)
     op_add.add_argument("name")
     op_add.add_argument(
-        "--role", choices=("administrator", "license_manager", "auditor", "viewer"), required=True
+        "--role",
+        choices=("administrator", "license_manager", "auditor", "viewer", "reviewer"),
+        required=True,
     )
     op_add.add_argument("--full-name", default="")
     op_password = op_sub.add_parser(

@@ -15,6 +15,7 @@ class Role(StrEnum):
     LICENSE_MANAGER = "license_manager"
     AUDITOR = "auditor"
     VIEWER = "viewer"
+    REVIEWER = "reviewer"  # decides access reviews, within the teams a campaign gives them
 
     @property
     def label(self) -> str:
@@ -35,6 +36,8 @@ class Permission(StrEnum):
     ACKNOWLEDGE_ALERTS = "acknowledge_alerts"
     MANAGE_SETTINGS = "manage_settings"
     MANAGE_SIGNING_KEYS = "manage_signing_keys"  # replace the identity reports are signed with
+    MANAGE_REVIEWS = "manage_reviews"  # start and close access review campaigns
+    REVIEW_ACCESS = "review_access"  # keep or release seats in a campaign (within one's teams)
 
 
 _GRANTS: dict[Role, frozenset[Permission]] = {
@@ -52,6 +55,7 @@ _GRANTS: dict[Role, frozenset[Permission]] = {
         {Permission.READ, Permission.RUN_AUDITS, Permission.ACKNOWLEDGE_ALERTS}
     ),
     Role.VIEWER: frozenset({Permission.READ}),
+    Role.REVIEWER: frozenset({Permission.READ, Permission.REVIEW_ACCESS}),
 }
 
 

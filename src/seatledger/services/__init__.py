@@ -13,6 +13,7 @@ owns one feature:
 - ``usage``: usage history against the purchased limit
 - ``alerts``: alert rules and acknowledgements, and the dashboard figures
 - ``audits``: audits, the signing identity and the signed report bundle
+- ``reviews``: access review campaigns (reviewers keep or release their teams' seats)
 - ``operators``: operators and sign-in, the signed-in session (:class:`Services`), the workspace
 - ``ledger``: verifying the activity ledger and reading its entries
 

@@ -460,6 +460,7 @@ class NormalizationRule(Base):
 from seatledger.store import (  # noqa: E402, F401
     models_alerts,
     models_audit,
+    models_reviews,
     models_servers,
     models_signing,
 )

@@ -21,6 +21,7 @@ from seatledger.services.imports.rules import RuleService
 from seatledger.services.ledger.verify import LedgerService
 from seatledger.services.operators.accounts import OperatorService
 from seatledger.services.reads import Reads
+from seatledger.services.reviews.service import ReviewService
 from seatledger.services.seats.service import SeatService
 from seatledger.services.settings.service import SettingsService
 from seatledger.store.db import Database
@@ -59,6 +60,7 @@ class Services:
     ledger: LedgerService = field(init=False)
     settings: SettingsService = field(init=False)
     renewals: RenewalService = field(init=False)
+    reviews: ReviewService = field(init=False)
     _imports: ImportService | None = field(init=False, default=None, repr=False)
     _position: PositionService | None = field(init=False, default=None, repr=False)
     _usage_history: UsageHistoryService | None = field(init=False, default=None, repr=False)
@@ -79,6 +81,7 @@ class Services:
         self.ledger = LedgerService(self.ctx.db, self.ctx)
         self.settings = SettingsService(self.ctx)
         self.renewals = RenewalService(self.ctx)
+        self.reviews = ReviewService(self.ctx, self.seats)
 
     @property
     def imports(self) -> ImportService:

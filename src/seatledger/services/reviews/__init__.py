@@ -1,0 +1,1 @@
+"""Access review campaigns: reviewers keep or release the seats of their teams."""

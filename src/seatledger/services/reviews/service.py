@@ -1,0 +1,855 @@
+"""Access review campaigns: start one, let reviewers keep or release seats, close it.
+
+An administrator starts a campaign over vendors, products and teams, naming an operator to
+review each team's seats; the open seats in scope are taken at that moment, each with the team
+its holder (or the device's owner) is in.  A reviewer sees and decides only the seats of the
+teams given to them, checked here, so the window and the command line alike are held to it
+(administrators decide any).  Closing carries out the releases through the seat service, one
+release entry per reviewer whose reason names the campaign and the reviewer, then records each
+seat's outcome in the campaign's own closing entry; undecided seats stay and are reported.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    and_,
+    case,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    true,
+    update,
+)
+from sqlalchemy.orm import Session, aliased
+
+from seatledger.domain.reviews import (
+    CampaignStatus,
+    Decision,
+    Outcome,
+    Recurrence,
+    decision_problem,
+    is_overdue,
+)
+from seatledger.domain.roles import Permission, Role, allows
+from seatledger.errors import NotFoundError, PermissionDenied, ValidationError
+from seatledger.services.core.context import Change, Context
+from seatledger.services.seats.service import SeatService
+from seatledger.store.models import (
+    Device,
+    Entitlement,
+    Installation,
+    Operator,
+    Person,
+    Product,
+    SeatAssignment,
+    SoftwareTitle,
+    Team,
+    UsageSession,
+    Vendor,
+)
+from seatledger.store.models_reviews import ReviewCampaign, ReviewItem, ReviewReviewer
+from seatledger.text import plural
+
+START = "start or close access review campaigns"
+DECIDE = "decide access reviews"
+_CHUNK = 900  # stays under SQLite's bound-parameter limit
+_Owner = aliased(Person, name="owner")
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignInfo:
+    """A campaign as its list shows it, with its progress."""
+
+    id: int
+    name: str
+    status: CampaignStatus
+    due_on: dt.date
+    recurrence: Recurrence
+    seats: int
+    decided: int
+    to_release: int
+    created_by: str
+    closed_by: str
+    overdue: bool
+
+    @property
+    def undecided(self) -> int:
+        """Seats nobody has decided yet."""
+        return self.seats - self.decided
+
+    @property
+    def progress(self) -> str:
+        """ "312 of 1,204 seats decided (40 to release)"."""
+        return (
+            f"{self.decided:,} of {plural(self.seats, 'seat')} decided "
+            f"({self.to_release:,} to release)"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Reviewer:
+    """The operator reviewing one team's seats in a campaign."""
+
+    team_id: int
+    team: str
+    operator: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewRow:
+    """One seat under review, with the evidence of its use a reviewer decides on."""
+
+    id: int  # the review item
+    assignment_id: int
+    team: str
+    holder: str
+    license: str
+    started: dt.date
+    last_install: dt.date | None  # the last inventory that saw it installed on a holder's device
+    last_checkout: dt.date | None  # the last license-server checkout by the holder
+    last_activity: dt.date | None  # the last activity a usage or SaaS report gave for the holder
+    decision: Decision | None
+    reason: str
+    decided_by: str
+    outcome: Outcome | None
+
+    def age_days(self, today: dt.date) -> int:
+        """How long the seat has been held, in days."""
+        return (today - self.started).days
+
+    @property
+    def last_use(self) -> dt.date | None:
+        """The latest evidence of any kind (None: none at all)."""
+        seen = [d for d in (self.last_install, self.last_checkout, self.last_activity) if d]
+        return max(seen) if seen else None
+
+
+@dataclass(frozen=True, slots=True)
+class CloseResult:
+    """What closing a campaign did."""
+
+    released: int
+    kept: int
+    undecided: int
+    ended: int
+    next_campaign: int | None
+
+    @property
+    def message(self) -> str:
+        """One sentence for the status bar or the command line."""
+        text = (
+            f"{plural(self.released, 'seat')} released, {self.kept:,} kept, "
+            f"{self.undecided:,} undecided (left as they were)"
+        )
+        if self.ended:
+            text += f", {self.ended:,} released meanwhile by other means"
+        if self.next_campaign is not None:
+            text += f"; the next campaign is #{self.next_campaign}"
+        return text + "."
+
+
+def _ids(text: str) -> list[int]:
+    return [int(i) for i in json.loads(text or "[]")]
+
+
+def _ids_text(ids: Iterable[int]) -> str:
+    return json.dumps(sorted(set(ids)), separators=(",", ":"))
+
+
+def _chunks(values: Sequence[int]) -> Iterable[Sequence[int]]:
+    for start in range(0, len(values), _CHUNK):
+        yield values[start : start + _CHUNK]
+
+
+def _day(value: Any) -> dt.date | None:
+    """A date from what a MAX() over dates or timestamps returns on either engine."""
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value)[:10])
+
+
+class ReviewService:
+    """Access review campaigns, their decisions and their closing."""
+
+    def __init__(self, ctx: Context, seats: SeatService | None = None) -> None:
+        self._ctx = ctx
+        self._seats = seats if seats is not None else SeatService(ctx)
+
+    def today(self) -> dt.date:
+        """The calendar date due dates are checked against, where the organization is."""
+        return self._ctx.clock().astimezone().date()
+
+    # ------------------------------------------------------------------ starting
+    def start(
+        self,
+        name: str,
+        due_on: dt.date,
+        *,
+        reviewers: Mapping[int, int],
+        vendors: Sequence[int] = (),
+        products: Sequence[int] = (),
+        teams: Sequence[int] = (),
+        recurrence: Recurrence = Recurrence.NONE,
+    ) -> int:
+        """Start a campaign over the open seats in scope; returns its id.
+
+        Args:
+            name: what the campaign is called ("Adobe, Q1 2027").
+            due_on: the day the reviewers' decisions are due.
+            reviewers: each team's reviewer, team id -> operator id.  Seats of a team without
+                one (and of people in no team) are decided by administrators.
+            vendors: the vendors whose seats are reviewed (empty: every vendor's).
+            products: the products whose seats are reviewed (empty: every product's).
+            teams: the teams whose seats are reviewed (empty: every team's, and seats of
+                people in none).
+            recurrence: how often it comes back; closing it starts the next.
+
+        Raises:
+            ValidationError: no name, a due date past, a reviewer who cannot review, nothing
+                in scope.
+            PermissionDenied: the operator is not an administrator.
+        """
+        clean = name.strip()
+        if not clean:
+            raise ValidationError("Name the campaign.", "Name")
+        if due_on < self.today():
+            raise ValidationError(f"The due date {due_on:%Y-%m-%d} has passed.", "Due")
+        with self._ctx.change(
+            Permission.MANAGE_REVIEWS, "review.start", "review_campaign", START
+        ) as change:
+            campaign = ReviewCampaign(
+                name=clean,
+                status=CampaignStatus.OPEN.value,
+                due_on=due_on,
+                recurrence=recurrence.value,
+                vendor_ids=_ids_text(vendors),
+                product_ids=_ids_text(products),
+                team_ids=_ids_text(teams),
+                created_by=self._ctx.actor.name,
+                created_at=change.now,
+                closed_by="",
+            )
+            change.session.add(campaign)
+            change.session.flush()
+            named = self._store_reviewers(change.session, campaign.id, reviewers)
+            seats = self._take_seats(change.session, campaign)
+            if not seats:
+                raise ValidationError("No open seat is in the campaign's scope.")
+            change.entity_id = str(campaign.id)
+            change.after = {
+                "name": clean,
+                "due_on": due_on.isoformat(),
+                "recurrence": recurrence.value,
+                "vendors": _ids(campaign.vendor_ids),
+                "products": _ids(campaign.product_ids),
+                "teams": _ids(campaign.team_ids),
+                "reviewers": named,
+                "seats": seats,
+            }
+            return campaign.id
+
+    def _store_reviewers(
+        self, session: Session, campaign_id: int, reviewers: Mapping[int, int]
+    ) -> dict[str, str]:
+        """Record each team's reviewer; returns team id -> operator name for the entry."""
+        named: dict[str, str] = {}
+        for team_id, operator_id in sorted(reviewers.items()):
+            team = session.get(Team, team_id)
+            if team is None:
+                raise NotFoundError(f"Team {team_id} does not exist.")
+            operator = session.get(Operator, operator_id)
+            if operator is None or not operator.active:
+                raise ValidationError(f"Operator {operator_id} is not an active operator.")
+            if not allows(Role(operator.role), Permission.REVIEW_ACCESS):
+                raise ValidationError(
+                    f"{operator.name} may not review access (their role is "
+                    f"{Role(operator.role).label.lower()}); make them a reviewer first.",
+                    "Reviewers",
+                )
+            session.add(
+                ReviewReviewer(campaign_id=campaign_id, team_id=team_id, operator_id=operator_id)
+            )
+            named[str(team_id)] = operator.name
+        return named
+
+    def _take_seats(self, session: Session, campaign: ReviewCampaign) -> int:
+        """Copy the open seats in scope into the campaign, each with its holder's team."""
+        team = func.coalesce(Person.team_id, _Owner.team_id)
+        scope = (
+            select(literal(campaign.id), SeatAssignment.id, team)
+            .select_from(SeatAssignment)
+            .join(Entitlement, SeatAssignment.entitlement_id == Entitlement.id)
+            .join(Product, Entitlement.product_id == Product.id)
+            .outerjoin(Person, SeatAssignment.person_id == Person.id)
+            .outerjoin(Device, SeatAssignment.device_id == Device.id)
+            .outerjoin(_Owner, Device.owner_id == _Owner.id)
+            .where(SeatAssignment.ended_at.is_(None))
+            .order_by(SeatAssignment.id)
+        )
+        if vendors := _ids(campaign.vendor_ids):
+            scope = scope.where(Product.vendor_id.in_(vendors))
+        if products := _ids(campaign.product_ids):
+            scope = scope.where(Product.id.in_(products))
+        if teams := _ids(campaign.team_ids):
+            scope = scope.where(team.in_(teams))
+        session.execute(
+            insert(ReviewItem).from_select(["campaign_id", "assignment_id", "team_id"], scope)
+        )
+        return int(
+            session.scalar(
+                select(func.count())
+                .select_from(ReviewItem)
+                .where(ReviewItem.campaign_id == campaign.id)
+            )
+            or 0
+        )
+
+    # ------------------------------------------------------------------ reading
+    def campaigns(self) -> list[CampaignInfo]:
+        """Every campaign the operator may see, newest first, with its progress.
+
+        Administrators and auditors see them all; anyone else the campaigns they review.
+        """
+        today = self.today()
+        with self._ctx.read() as session:
+            query = select(ReviewCampaign).order_by(ReviewCampaign.id.desc())
+            if not self._sees_all():
+                query = query.where(
+                    ReviewCampaign.id.in_(
+                        select(ReviewReviewer.campaign_id).where(
+                            ReviewReviewer.operator_id == self._ctx.actor.id
+                        )
+                    )
+                )
+            campaigns = list(session.scalars(query))
+            counts: dict[int, tuple[int, int, int]] = {}
+            for campaign_id, seats, decided, to_release in session.execute(
+                self._progress(session).group_by(ReviewItem.campaign_id)
+            ):
+                counts[campaign_id] = (int(seats), int(decided or 0), int(to_release or 0))
+        infos = []
+        for c in campaigns:
+            seats, decided, to_release = counts.get(c.id, (0, 0, 0))
+            status = CampaignStatus(c.status)
+            infos.append(
+                CampaignInfo(
+                    id=c.id,
+                    name=c.name,
+                    status=status,
+                    due_on=c.due_on,
+                    recurrence=Recurrence(c.recurrence),
+                    seats=seats,
+                    decided=decided,
+                    to_release=to_release,
+                    created_by=c.created_by,
+                    closed_by=c.closed_by,
+                    overdue=is_overdue(status, c.due_on, today),
+                )
+            )
+        return infos
+
+    def _progress(self, session: Session) -> Any:
+        """Seats, decided seats and releases per campaign, within what the operator sees."""
+        query = select(
+            ReviewItem.campaign_id,
+            func.count(),
+            func.sum(case((ReviewItem.decision != "", 1), else_=0)),
+            func.sum(case((ReviewItem.decision == Decision.RELEASE.value, 1), else_=0)),
+        )
+        if not self._sees_all():
+            query = query.join(
+                ReviewReviewer,
+                and_(
+                    ReviewReviewer.campaign_id == ReviewItem.campaign_id,
+                    ReviewReviewer.team_id == ReviewItem.team_id,
+                    ReviewReviewer.operator_id == self._ctx.actor.id,
+                ),
+            )
+        return query
+
+    def campaign(self, campaign_id: int) -> CampaignInfo:
+        """One campaign with its progress.
+
+        Raises:
+            NotFoundError: there is no such campaign (or the operator does not review it).
+        """
+        for info in self.campaigns():
+            if info.id == campaign_id:
+                return info
+        raise NotFoundError(f"Access review campaign {campaign_id} does not exist.")
+
+    def reviewers(self, campaign_id: int) -> list[Reviewer]:
+        """Who reviews which team in a campaign, by team name."""
+        with self._ctx.read() as session:
+            return [
+                Reviewer(team_id, team, operator)
+                for team_id, team, operator in session.execute(
+                    select(ReviewReviewer.team_id, Team.name, Operator.name)
+                    .join(Team, ReviewReviewer.team_id == Team.id)
+                    .join(Operator, ReviewReviewer.operator_id == Operator.id)
+                    .where(ReviewReviewer.campaign_id == campaign_id)
+                    .order_by(Team.name)
+                )
+            ]
+
+    def my_teams(self, campaign_id: int) -> list[tuple[int, str]]:
+        """The teams whose seats the operator decides in a campaign (id, name), by name.
+
+        Administrators decide every team's, so they get every team with seats in it.
+        """
+        with self._ctx.read() as session:
+            query = (
+                select(Team.id, Team.name)
+                .where(
+                    Team.id.in_(
+                        select(ReviewItem.team_id).where(ReviewItem.campaign_id == campaign_id)
+                    )
+                )
+                .order_by(Team.name)
+            )
+            if not self._decides_all():
+                query = query.where(Team.id.in_(self._my_teams_select(campaign_id)))
+            return [(int(i), str(n)) for i, n in session.execute(query)]
+
+    def items(
+        self,
+        campaign_id: int,
+        *,
+        team_id: int | None = None,
+        undecided_only: bool = False,
+        limit: int | None = None,
+    ) -> list[ReviewRow]:
+        """The seats of a campaign the operator may see, each with its evidence of use.
+
+        A reviewer gets the seats of the teams they review and nothing else, however they
+        ask; administrators and auditors get every seat.
+
+        Args:
+            campaign_id: the campaign.
+            team_id: only this team's seats.
+            undecided_only: only the seats nobody has decided yet.
+            limit: at most this many, in team and holder order.
+        """
+        team_name = func.coalesce(Team.name, "")
+        holder = func.coalesce(Person.name, Device.hostname)
+        query = (
+            select(
+                ReviewItem.id,
+                ReviewItem.assignment_id,
+                team_name.label("team"),
+                holder.label("holder"),
+                Vendor.name.label("vendor"),
+                Product.name.label("product"),
+                Entitlement.name.label("entitlement"),
+                SeatAssignment.started_at,
+                _last_install().label("last_install"),
+                _last_use(licensed=True).label("last_checkout"),
+                _last_use(licensed=False).label("last_activity"),
+                ReviewItem.decision,
+                ReviewItem.reason,
+                ReviewItem.decided_by,
+                ReviewItem.outcome,
+            )
+            .select_from(ReviewItem)
+            .join(SeatAssignment, ReviewItem.assignment_id == SeatAssignment.id)
+            .join(Entitlement, SeatAssignment.entitlement_id == Entitlement.id)
+            .join(Product, Entitlement.product_id == Product.id)
+            .join(Vendor, Product.vendor_id == Vendor.id)
+            .outerjoin(Person, SeatAssignment.person_id == Person.id)
+            .outerjoin(Device, SeatAssignment.device_id == Device.id)
+            .outerjoin(Team, ReviewItem.team_id == Team.id)
+            .where(ReviewItem.campaign_id == campaign_id)
+            .order_by(team_name, holder, ReviewItem.id)
+        )
+        if team_id is not None:
+            query = query.where(ReviewItem.team_id == team_id)
+        if undecided_only:
+            query = query.where(ReviewItem.decision == "")
+        if not self._sees_all():
+            query = query.where(ReviewItem.team_id.in_(self._my_teams_select(campaign_id)))
+        if limit is not None:
+            query = query.limit(limit)
+        rows = []
+        with self._ctx.read() as session:
+            for r in session.execute(query):
+                title = f"{r.vendor} {r.product}"
+                rows.append(
+                    ReviewRow(
+                        id=r.id,
+                        assignment_id=r.assignment_id,
+                        team=r.team,
+                        holder=r.holder,
+                        license=f"{title} ({r.entitlement})" if r.entitlement else title,
+                        started=r.started_at.date(),
+                        last_install=_day(r.last_install),
+                        last_checkout=_day(r.last_checkout),
+                        last_activity=_day(r.last_activity),
+                        decision=Decision(r.decision) if r.decision else None,
+                        reason=r.reason,
+                        decided_by=r.decided_by,
+                        outcome=Outcome(r.outcome) if r.outcome else None,
+                    )
+                )
+        return rows
+
+    def overdue(self) -> list[CampaignInfo]:
+        """The open campaigns past their due date that the operator still has seats to decide
+        in (everything undecided, for administrators)."""
+        return [c for c in self.campaigns() if c.overdue and c.undecided]
+
+    # ------------------------------------------------------------------ deciding
+    def decide(
+        self, campaign_id: int, item_ids: Sequence[int], decision: Decision, reason: str = ""
+    ) -> int:
+        """Keep or release seats of a campaign; returns how many were decided.
+
+        One ledger entry names the campaign, the seats, the decision and its reason; the
+        operator is the reviewer.  A seat decided before is decided again (the last decision
+        counts).  Nothing is released until the campaign closes.
+
+        Raises:
+            PermissionDenied: the operator may not review, or a seat belongs to a team they
+                do not review in this campaign.
+            ValidationError: a release without a reason, a closed campaign, a seat not in it.
+        """
+        ids = list(dict.fromkeys(item_ids))
+        if not ids:
+            raise ValidationError("Choose seats to decide.")
+        return self._decide(campaign_id, decision, reason, lambda _s: ids, None)
+
+    def decide_team(
+        self, campaign_id: int, team_id: int, decision: Decision, reason: str = ""
+    ) -> int:
+        """Keep or release every undecided seat of one team at once; returns how many.
+
+        Raises:
+            PermissionDenied: the operator does not review that team in this campaign.
+            ValidationError: as :meth:`decide`, or the team has no undecided seat.
+        """
+
+        def undecided(session: Session) -> list[int]:
+            return list(
+                session.scalars(
+                    select(ReviewItem.id)
+                    .where(
+                        ReviewItem.campaign_id == campaign_id,
+                        ReviewItem.team_id == team_id,
+                        ReviewItem.decision == "",
+                    )
+                    .order_by(ReviewItem.id)
+                )
+            )
+
+        return self._decide(campaign_id, decision, reason, undecided, team_id)
+
+    def _decide(
+        self,
+        campaign_id: int,
+        decision: Decision,
+        reason: str,
+        items: Any,
+        team_id: int | None,
+    ) -> int:
+        problem = decision_problem(decision, reason)
+        if problem:
+            raise ValidationError(problem, "Reason")
+        action = "review.decide" if team_id is None else "review.decide_team"
+        with self._ctx.change(
+            Permission.REVIEW_ACCESS, action, "review_campaign", DECIDE, reason
+        ) as change:
+            session = change.session
+            campaign = self._open_campaign(change, campaign_id)
+            ids: list[int] = items(session)
+            if not ids:
+                raise ValidationError("Every seat of that team is decided already.")
+            teams = self._teams_of(session, campaign.id, ids)
+            self._refuse_outside_scope(session, campaign.id, set(teams.values()))
+            for chunk in _chunks(ids):
+                session.execute(
+                    update(ReviewItem)
+                    .where(ReviewItem.id.in_(chunk))
+                    .values(
+                        decision=decision.value,
+                        reason=change.reason,
+                        decided_by=self._ctx.actor.name,
+                        decided_at=change.now,
+                    )
+                )
+            change.entity_id = str(campaign.id)
+            change.after = {
+                "campaign": campaign.name,
+                "decision": decision.value,
+                "items": ids,
+                "seats": sorted(self._seats_of(session, ids)),
+            }
+            if team_id is not None:
+                change.after["team"] = team_id
+            return len(ids)
+
+    def _open_campaign(self, change: Change, campaign_id: int) -> ReviewCampaign:
+        campaign = change.get(ReviewCampaign, campaign_id, "Access review campaign")
+        if campaign.status != CampaignStatus.OPEN.value:
+            raise ValidationError(f"Campaign {campaign.name!r} is closed; it takes no decisions.")
+        return campaign
+
+    def _teams_of(
+        self, session: Session, campaign_id: int, ids: list[int]
+    ) -> dict[int, int | None]:
+        """Each review item's team; an item not in the campaign is refused."""
+        teams: dict[int, int | None] = {}
+        for chunk in _chunks(ids):
+            teams.update(
+                (int(i), t)
+                for i, t in session.execute(
+                    select(ReviewItem.id, ReviewItem.team_id).where(
+                        ReviewItem.id.in_(chunk), ReviewItem.campaign_id == campaign_id
+                    )
+                )
+            )
+        missing = [i for i in ids if i not in teams]
+        if missing:
+            raise NotFoundError(f"Seat {missing[0]} is not under review in this campaign.")
+        return teams
+
+    def _seats_of(self, session: Session, ids: list[int]) -> list[int]:
+        seats: list[int] = []
+        for chunk in _chunks(ids):
+            seats.extend(
+                session.scalars(select(ReviewItem.assignment_id).where(ReviewItem.id.in_(chunk)))
+            )
+        return seats
+
+    def _refuse_outside_scope(
+        self, session: Session, campaign_id: int, teams: set[int | None]
+    ) -> None:
+        """Refuse unless the operator reviews every one of ``teams`` (administrators: any)."""
+        if self._decides_all():
+            return
+        mine = set(session.scalars(self._my_teams_select(campaign_id)))
+        outside = teams - mine
+        if not outside:
+            return
+        known = sorted(t for t in outside if t is not None)
+        names = (
+            list(session.scalars(select(Team.name).where(Team.id.in_(known)).order_by(Team.name)))
+            if known
+            else []
+        )
+        if None in outside:
+            names.append("seats of people in no team")
+        raise PermissionDenied(
+            f"{self._ctx.actor.name} does not review {', '.join(names)} in this campaign; "
+            "a reviewer decides only the seats of the teams given to them."
+        )
+
+    def _my_teams_select(self, campaign_id: int) -> Any:
+        return select(ReviewReviewer.team_id).where(
+            ReviewReviewer.campaign_id == campaign_id,
+            ReviewReviewer.operator_id == self._ctx.actor.id,
+        )
+
+    def _decides_all(self) -> bool:
+        return allows(self._ctx.actor.role, Permission.MANAGE_REVIEWS)
+
+    def _sees_all(self) -> bool:
+        role = self._ctx.actor.role
+        return allows(role, Permission.MANAGE_REVIEWS) or allows(role, Permission.RUN_AUDITS)
+
+    # ------------------------------------------------------------------ closing
+    def close(self, campaign_id: int) -> CloseResult:
+        """Carry out the decisions and close the campaign (administrators).
+
+        The releases go through the seat service, one call (and one ledger entry) per reviewer,
+        whose reason names the campaign and the reviewer; then one entry closes the campaign
+        with each seat's outcome, and starts the next one when it recurs.  A close that
+        stopped half-way is finished by closing again: released seats are not released twice.
+
+        Raises:
+            PermissionDenied: the operator is not an administrator.
+            ValidationError: the campaign is closed already.
+        """
+        self._ctx.require(Permission.MANAGE_REVIEWS, START)
+        with self._ctx.read() as session:
+            campaign = session.get(ReviewCampaign, campaign_id)
+            if campaign is None:
+                raise NotFoundError(f"Access review campaign {campaign_id} does not exist.")
+            if campaign.status != CampaignStatus.OPEN.value:
+                raise ValidationError(f"Campaign {campaign.name!r} is closed already.")
+            name = campaign.name
+            by_reviewer: dict[str, list[int]] = {}
+            for reviewer, seat in session.execute(
+                select(ReviewItem.decided_by, ReviewItem.assignment_id)
+                .join(SeatAssignment, ReviewItem.assignment_id == SeatAssignment.id)
+                .where(
+                    ReviewItem.campaign_id == campaign_id,
+                    ReviewItem.decision == Decision.RELEASE.value,
+                    SeatAssignment.ended_at.is_(None),
+                )
+                .order_by(ReviewItem.decided_by, ReviewItem.assignment_id)
+            ):
+                by_reviewer.setdefault(reviewer, []).append(seat)
+        for reviewer, seats in by_reviewer.items():
+            self._seats.release(
+                seats,
+                f'Access review #{campaign_id} "{name}": released as {reviewer} decided',
+            )
+        return self._close(campaign_id)
+
+    def _close(self, campaign_id: int) -> CloseResult:
+        with self._ctx.change(
+            Permission.MANAGE_REVIEWS, "review.close", "review_campaign", START
+        ) as change:
+            session = change.session
+            campaign = self._open_campaign(change, campaign_id)
+            ended = select(SeatAssignment.ended_at.is_not(None)).where(
+                SeatAssignment.id == ReviewItem.assignment_id
+            )
+            outcome = case(
+                (ReviewItem.decision == Decision.RELEASE.value, Outcome.RELEASED.value),
+                (ended.scalar_subquery() == true(), Outcome.ENDED.value),
+                (ReviewItem.decision == Decision.KEEP.value, Outcome.KEPT.value),
+                else_=Outcome.UNDECIDED.value,
+            )
+            session.execute(
+                update(ReviewItem)
+                .where(ReviewItem.campaign_id == campaign.id)
+                .values(outcome=outcome)
+            )
+            counts = dict(
+                session.execute(
+                    select(ReviewItem.outcome, func.count())
+                    .where(ReviewItem.campaign_id == campaign.id)
+                    .group_by(ReviewItem.outcome)
+                ).all()
+            )
+            campaign.status = CampaignStatus.CLOSED.value
+            campaign.closed_by = self._ctx.actor.name
+            campaign.closed_at = change.now
+            next_id = self._recur(session, campaign, change)
+            result = CloseResult(
+                released=int(counts.get(Outcome.RELEASED.value, 0)),
+                kept=int(counts.get(Outcome.KEPT.value, 0)),
+                undecided=int(counts.get(Outcome.UNDECIDED.value, 0)),
+                ended=int(counts.get(Outcome.ENDED.value, 0)),
+                next_campaign=next_id,
+            )
+            undecided = list(
+                session.scalars(
+                    select(ReviewItem.assignment_id)
+                    .where(
+                        ReviewItem.campaign_id == campaign.id,
+                        ReviewItem.outcome == Outcome.UNDECIDED.value,
+                    )
+                    .order_by(ReviewItem.assignment_id)
+                )
+            )
+            change.entity_id = str(campaign.id)
+            change.before = {"status": CampaignStatus.OPEN.value}
+            change.after = {
+                "status": CampaignStatus.CLOSED.value,
+                "campaign": campaign.name,
+                "released": result.released,
+                "kept": result.kept,
+                "undecided": result.undecided,
+                "ended": result.ended,
+                "undecided_seats": undecided,
+            }
+            if next_id is not None:
+                change.after["next_campaign"] = next_id
+            return result
+
+    def _recur(self, session: Session, campaign: ReviewCampaign, change: Change) -> int | None:
+        """Start the next campaign of a recurring one, with its scope and reviewers."""
+        due = Recurrence(campaign.recurrence).next_due(campaign.due_on)
+        if due is None:
+            return None
+        following = ReviewCampaign(
+            name=campaign.name,
+            status=CampaignStatus.OPEN.value,
+            due_on=due,
+            recurrence=campaign.recurrence,
+            vendor_ids=campaign.vendor_ids,
+            product_ids=campaign.product_ids,
+            team_ids=campaign.team_ids,
+            created_by=self._ctx.actor.name,
+            created_at=change.now,
+            closed_by="",
+        )
+        session.add(following)
+        session.flush()
+        for team_id, operator_id in session.execute(
+            select(ReviewReviewer.team_id, ReviewReviewer.operator_id).where(
+                ReviewReviewer.campaign_id == campaign.id
+            )
+        ).all():
+            session.add(
+                ReviewReviewer(campaign_id=following.id, team_id=team_id, operator_id=operator_id)
+            )
+        session.flush()
+        self._take_seats(session, following)
+        campaign.next_id = following.id
+        return following.id
+
+
+def _last_install() -> ColumnElement[Any]:
+    """The last day an inventory saw the seat's product installed on the seat's device, or on
+    a device the holder owns: the device's last sighting while it is installed, else the day
+    it was found removed."""
+    return (
+        select(
+            func.max(
+                case(
+                    (
+                        Installation.removed_on.is_(None),
+                        func.coalesce(Device.last_seen, Installation.first_seen),
+                    ),
+                    else_=Installation.removed_on,
+                )
+            )
+        )
+        .select_from(Installation)
+        .join(SoftwareTitle, Installation.title_id == SoftwareTitle.id)
+        .join(Device, Installation.device_id == Device.id)
+        .where(
+            SoftwareTitle.product_id == Entitlement.product_id,
+            or_(
+                Installation.device_id == SeatAssignment.device_id,
+                Device.owner_id == SeatAssignment.person_id,
+            ),
+        )
+        .correlate(SeatAssignment, Entitlement)
+        .scalar_subquery()
+    )
+
+
+def _last_use(*, licensed: bool) -> ColumnElement[Any]:
+    """The holder's last use of the seat's product: from a license server's checkouts
+    (``licensed``), else from usage files and SaaS activity reports (no server)."""
+    server = UsageSession.server != "" if licensed else UsageSession.server == ""
+    return (
+        select(
+            func.max(
+                func.coalesce(UsageSession.checkin, UsageSession.seen_at, UsageSession.checkout)
+            )
+        )
+        .where(
+            UsageSession.product_id == Entitlement.product_id,
+            UsageSession.person_id == SeatAssignment.person_id,
+            server,
+        )
+        .correlate(SeatAssignment, Entitlement)
+        .scalar_subquery()
+    )
