@@ -65,6 +65,7 @@ COMMANDS: dict[str | None, str] = {
     "verify": "reports:cmd_verify",
     "signing": "signing:cmd_signing",
     "audit": "audit:cmd_audit",
+    "review": "reviews:cmd_review",
 }
 """Each command's ``module:function`` in this package; ``None`` is no command, the window."""
 

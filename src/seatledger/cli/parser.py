@@ -358,6 +358,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     _audit_parser(sub)
+    _review_parser(sub)
 
     signing = sub.add_parser("signing", help="the organization's report-signing identity")
     signing_sub = signing.add_subparsers(dest="signing_command", metavar="ACTION", required=True)
@@ -447,3 +448,57 @@ def _audit_parser(sub: Any) -> None:
     schedule.add_argument("--every", required=True, help="3m, 1q, 1y...")
     schedule.add_argument("--next", default="", help="next due date; default one interval away")
     schedule.add_argument("--off", action="store_true", help="stop the schedule")
+
+
+def _review_parser(sub: Any) -> None:
+    review = sub.add_parser(
+        "review", help="access review campaigns: reviewers keep or release their teams' seats"
+    )
+    actions = review.add_subparsers(dest="review_command", metavar="ACTION", required=True)
+    start = actions.add_parser("start", help="start a campaign (administrators; a ledger entry)")
+    _auth_args(start)
+    start.add_argument("name", help="what the campaign is called")
+    start.add_argument("--due", required=True, help="the day decisions are due (YYYY-MM-DD)")
+    start.add_argument(
+        "--reviewer",
+        action="append",
+        default=[],
+        metavar="TEAM=OPERATOR",
+        help="who reviews a team's seats (repeatable); other seats: administrators",
+    )
+    start.add_argument("--vendor", action="append", default=[], help="only this vendor's seats")
+    start.add_argument("--product", action="append", default=[], help="only this product's")
+    start.add_argument("--team", action="append", default=[], help="only this team's seats")
+    start.add_argument(
+        "--every",
+        choices=("monthly", "quarterly", "half-yearly", "yearly"),
+        default="",
+        help="recurrence: closing the campaign starts the next one, due a period later",
+    )
+    listing = actions.add_parser("list", help="the campaigns you may see, with their progress")
+    _auth_args(listing)
+    show = actions.add_parser("show", help="a campaign's seats (a reviewer: their teams')")
+    _auth_args(show)
+    show.add_argument("campaign", type=int)
+    show.add_argument("--team", default=None, help="only this team's seats")
+    show.add_argument("--undecided", action="store_true", help="only seats not decided yet")
+    decide = actions.add_parser(
+        "decide", help="keep or release seats (review items), or a team's undecided ones"
+    )
+    _auth_args(decide)
+    decide.add_argument("campaign", type=int)
+    decide.add_argument("items", type=int, nargs="*", help="review item numbers ('show' lists)")
+    verdict = decide.add_mutually_exclusive_group(required=True)
+    verdict.add_argument("--keep", action="store_true")
+    verdict.add_argument("--release", action="store_true")
+    decide.add_argument("--team", default=None, help="every undecided seat of this team")
+    decide.add_argument("--reason", default="", help="why (required to release)")
+    close = actions.add_parser(
+        "close", help="carry out the decisions and close the campaign (administrators)"
+    )
+    _auth_args(close)
+    close.add_argument("campaign", type=int)
+    report = actions.add_parser("report", help="write every seat's decision and outcome as CSV")
+    _auth_args(report)
+    report.add_argument("campaign", type=int)
+    report.add_argument("--out", required=True, help="the CSV file to write")

@@ -41,7 +41,9 @@ from seatledger.domain.reviews import (
 )
 from seatledger.domain.roles import Permission, Role, allows
 from seatledger.errors import NotFoundError, PermissionDenied, ValidationError
+from seatledger.services import lookups
 from seatledger.services.core.context import Change, Context
+from seatledger.services.lookups import NamedItem, ProductItem
 from seatledger.services.seats.service import SeatService
 from seatledger.store.models import (
     Device,
@@ -93,6 +95,16 @@ class CampaignInfo:
             f"{self.decided:,} of {plural(self.seats, 'seat')} decided "
             f"({self.to_release:,} to release)"
         )
+
+
+@dataclass(frozen=True, slots=True)
+class ScopeChoices:
+    """What a campaign's scope and reviewers are chosen from."""
+
+    vendors: list[NamedItem]
+    products: list[ProductItem]
+    teams: list[NamedItem]
+    reviewers: list[NamedItem]  # the active operators whose role may review access
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,6 +205,25 @@ class ReviewService:
         return self._ctx.clock().astimezone().date()
 
     # ------------------------------------------------------------------ starting
+    def choices(self) -> ScopeChoices:
+        """The vendors, products and teams a campaign may cover, and who may review."""
+        with self._ctx.read() as session:
+            operators = session.execute(
+                select(Operator.id, Operator.name, Operator.role)
+                .where(Operator.active.is_(True))
+                .order_by(Operator.name)
+            ).all()
+        return ScopeChoices(
+            vendors=lookups.vendors(self._ctx),
+            products=lookups.products(self._ctx),
+            teams=lookups.teams(self._ctx),
+            reviewers=[
+                NamedItem(int(i), str(n))
+                for i, n, role in operators
+                if allows(Role(role), Permission.REVIEW_ACCESS)
+            ],
+        )
+
     def start(
         self,
         name: str,

@@ -1,0 +1,157 @@
+"""``seatledger review``: access review campaigns from the command line.
+
+``review start`` (administrators) names the scope and a reviewer per team; ``review list`` and
+``review show`` print what the signed-in operator may see (a reviewer: the campaigns and seats of
+the teams they review); ``review decide`` keeps or releases seats, or a whole team's undecided
+ones; ``review close`` carries the decisions out; ``review report`` writes every seat's
+decision and outcome to a CSV file.  All of them sign in, so a reviewer sees their own scope.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+from pathlib import Path
+
+from seatledger.cli.output import EXIT_OK, say
+from seatledger.cli.session import signed_in
+from seatledger.domain import validation
+from seatledger.domain.reviews import Decision, Recurrence
+from seatledger.errors import NotFoundError, ValidationError
+from seatledger.services.lookups import NamedItem
+from seatledger.services.operators.session import Services
+from seatledger.services.reviews.report import write_csv
+
+
+def cmd_review(args: argparse.Namespace) -> int:
+    """Start, list, show, decide, close or report access review campaigns."""
+    services = signed_in(args)
+    command = args.review_command
+    if command == "start":
+        return _start(services, args)
+    if command == "list":
+        return _list(services)
+    if command == "show":
+        return _show(services, args)
+    if command == "decide":
+        return _decide(services, args)
+    if command == "close":
+        say(f"Campaign {args.campaign} closed: {services.reviews.close(args.campaign).message}")
+        return EXIT_OK
+    return _report(services, args)
+
+
+def _named(items: Sequence[NamedItem], names: Sequence[str], what: str) -> list[int]:
+    by_name = {item.name.lower(): item.id for item in items}
+    unknown = [n for n in names if n.strip().lower() not in by_name]
+    if unknown:
+        raise NotFoundError(f"No {what} named '{unknown[0]}'.")
+    return [by_name[n.strip().lower()] for n in names]
+
+
+def _start(services: Services, args: argparse.Namespace) -> int:
+    choices = services.reviews.choices()
+    reviewers: dict[int, int] = {}
+    for pair in args.reviewer:
+        team, sep, operator = pair.partition("=")
+        if not sep:
+            raise ValidationError(f"'{pair}' is not TEAM=OPERATOR.", "--reviewer")
+        team_id = _named(choices.teams, [team], "team")[0]
+        reviewers[team_id] = _named(choices.reviewers, [operator], "operator who may review")[0]
+    products: list[int] = []
+    for name in args.product:
+        wanted = name.strip().lower()
+        found = [
+            p.id
+            for p in choices.products
+            if wanted in (p.name.lower(), f"{p.vendor} {p.name}".lower())
+        ]
+        if not found:
+            raise NotFoundError(f"No product named '{name}'.")
+        products.extend(found)
+    due = validation.date(args.due, "--due")
+    if due is None:
+        raise ValidationError("Give the due date as YYYY-MM-DD.", "--due")
+    campaign = services.reviews.start(
+        args.name,
+        due,
+        reviewers=reviewers,
+        vendors=_named(choices.vendors, args.vendor, "vendor"),
+        products=products,
+        teams=_named(choices.teams, args.team, "team"),
+        recurrence=Recurrence(args.every),
+    )
+    info = services.reviews.campaign(campaign)
+    say(f"Campaign {campaign} started: {info.name}, {info.progress}, due {info.due_on}.")
+    return EXIT_OK
+
+
+def _list(services: Services) -> int:
+    campaigns = services.reviews.campaigns()
+    if not campaigns:
+        say("No access review campaigns.")
+    for c in campaigns:
+        late = "  OVERDUE" if c.overdue else ""
+        say(
+            f"{c.id:>5}  {c.status.label:<7} due {c.due_on}  {c.recurrence.label:<11} "
+            f"{c.name}: {c.progress}{late}"
+        )
+    return EXIT_OK
+
+
+def _team_id(services: Services, campaign: int, name: str | None) -> int | None:
+    if name is None:
+        return None
+    for team_id, team in services.reviews.my_teams(campaign):
+        if team.lower() == name.strip().lower():
+            return team_id
+    raise NotFoundError(f"You review no team named '{name}' in campaign {campaign}.")
+
+
+def _show(services: Services, args: argparse.Namespace) -> int:
+    info = services.reviews.campaign(args.campaign)
+    say(f"{info.name} ({info.status.label.lower()}, due {info.due_on}): {info.progress}")
+    for reviewer in services.reviews.reviewers(args.campaign):
+        say(f"  {reviewer.team}: reviewed by {reviewer.operator}")
+    rows = services.reviews.items(
+        args.campaign,
+        team_id=_team_id(services, args.campaign, args.team),
+        undecided_only=args.undecided,
+    )
+    today = services.reviews.today()
+    say(
+        f"{'Item':>7}  {'Team':<16} {'Holder':<24} {'License':<32} {'Age':>5} "
+        f"{'Last use':<10}  Decision"
+    )
+    for r in rows:
+        used = r.last_use.isoformat() if r.last_use else "none seen"
+        decided = f"{r.decision.label} by {r.decided_by}" if r.decision else "undecided"
+        if r.reason:
+            decided += f": {r.reason}"
+        say(
+            f"{r.id:>7}  {r.team[:16]:<16} {r.holder[:24]:<24} {r.license[:32]:<32} "
+            f"{r.age_days(today):>5} {used:<10}  {decided}"
+        )
+    return EXIT_OK
+
+
+def _decide(services: Services, args: argparse.Namespace) -> int:
+    decision = Decision.RELEASE if args.release else Decision.KEEP
+    team = _team_id(services, args.campaign, args.team)
+    if team is not None:
+        count = services.reviews.decide_team(args.campaign, team, decision, args.reason)
+    elif args.items:
+        count = services.reviews.decide(args.campaign, args.items, decision, args.reason)
+    else:
+        raise ValidationError("Name the seats to decide (review items) or a --team.")
+    verb = "to be released" if decision is Decision.RELEASE else "kept"
+    say(f"{count:,} {'seat' if count == 1 else 'seats'} {verb} in campaign {args.campaign}.")
+    return EXIT_OK
+
+
+def _report(services: Services, args: argparse.Namespace) -> int:
+    info = services.reviews.campaign(args.campaign)
+    rows = services.reviews.items(args.campaign)
+    out = write_csv(rows, Path(args.out))
+    say(f"{info.name}: {len(rows):,} seats written to {out}.")
+    return EXIT_OK
