@@ -61,6 +61,7 @@ from seatledger.ui.pages.devices import DevicesPage
 from seatledger.ui.pages.licenses import LicensesPage
 from seatledger.ui.pages.people import PeoplePage
 from seatledger.ui.pages.reconciliation import ReconciliationPage
+from seatledger.ui.pages.reviews import ReviewsPage
 from seatledger.ui.pages.servers import ServersPage
 from seatledger.ui.pages.titles import SoftwareTitlesPage
 from seatledger.ui.pages.usage import UsagePage
@@ -81,6 +82,7 @@ PAGE_TYPES: tuple[type[Page], ...] = (
     AuditsPage,
     AlertsPage,
     ServersPage,
+    ReviewsPage,
 )
 # By type, not position: pages can be inserted without renumbering these.
 DASHBOARD, LICENSES, RECONCILIATION, USAGE, PEOPLE, DEVICES, TITLES, ACTIVITY, ALERTS = (
@@ -98,6 +100,7 @@ DASHBOARD, LICENSES, RECONCILIATION, USAGE, PEOPLE, DEVICES, TITLES, ACTIVITY, A
     )
 )
 AUDITS = PAGE_TYPES.index(AuditsPage)
+REVIEWS = PAGE_TYPES.index(ReviewsPage)
 COUNT_ROLE = int(Qt.ItemDataRole.UserRole) + 1
 _SELECTED = QStyle.StateFlag.State_Selected
 _PLACEHOLDER = QPalette.ColorRole.PlaceholderText
@@ -470,6 +473,7 @@ class MainWindow(QMainWindow):
             self._painted = True
             QTimer.singleShot(0, self.refresh_counts)
             QTimer.singleShot(0, self._find_renewals)
+            QTimer.singleShot(0, self._remind_reviews)
 
     # ------------------------------------------------------------------ identity
     def database_label(self) -> str:
@@ -678,6 +682,11 @@ class MainWindow(QMainWindow):
         self.renewals_label.setStyleSheet(_RENEWALS_STYLE)
         self.renewals_label.setVisible(False)
         bar.addPermanentWidget(self.renewals_label)
+        self.reviews_label = QLabel(self)
+        self.reviews_label.setObjectName("reviews_overdue")
+        self.reviews_label.setStyleSheet(_RENEWALS_STYLE)
+        self.reviews_label.setVisible(False)
+        bar.addPermanentWidget(self.reviews_label)
         bar.addPermanentWidget(self.operator_label)
         bar.addPermanentWidget(_separator(self))
         bar.addPermanentWidget(self.database_status)
@@ -885,6 +894,36 @@ class MainWindow(QMainWindow):
                 f"{APP_NAME}: renewals due",
                 f"{first.title} {first.text.split('; ')[-1]}"
                 + (f" (and {plural(len(due) - 1, 'license')} more)" if len(due) > 1 else ""),
+            )
+
+    def _remind_reviews(self) -> None:
+        """Say which access reviews are overdue with seats the operator has yet to decide: a
+        mark in the status bar, and a desktop notification where there is a notification area."""
+        if self._closed:
+            return
+        late = self.services.reviews.overdue()
+        self.reviews_label.setVisible(bool(late))
+        if not late:
+            return
+        undecided = sum(c.undecided for c in late)
+        self.reviews_label.setText(f"Access reviews overdue: {len(late):,}")
+        self.reviews_label.setToolTip(
+            "".join(
+                f"<p>{html.escape(c.name)}: due {c.due_on}, "
+                f"{plural(c.undecided, 'seat')} undecided</p>"
+                for c in late[:12]
+            )
+            + "<p>Access reviews lists them.</p>"
+        )
+        if QSystemTrayIcon.isSystemTrayAvailable():
+            if self._tray is None:
+                self._tray = QSystemTrayIcon(self.windowIcon(), self)
+                self._tray.setToolTip(APP_NAME)
+                self._tray.show()
+            self._tray.showMessage(
+                f"{APP_NAME}: access reviews overdue",
+                f"{late[0].name} was due on {late[0].due_on}; "
+                f"{plural(undecided, 'seat')} undecided.",
             )
 
     def export_renewals(self) -> None:

@@ -1,0 +1,261 @@
+"""Access review dialogs: starting a campaign, deciding seats, closing a campaign."""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+from collections.abc import Sequence
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QHeaderView,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QTableWidget,
+    QTableWidgetItem,
+    QWidget,
+)
+
+from seatledger.domain.reviews import Decision, Recurrence
+from seatledger.services.lookups import NamedItem
+from seatledger.services.operators.session import Services
+from seatledger.services.reviews.service import CampaignInfo, CloseResult
+from seatledger.text import plural
+from seatledger.ui.dialogs.common import FormDialog
+from seatledger.ui.dialogs.forms import date_edit
+from seatledger.ui.tasks import Task
+from seatledger.ui.widgets import accessible, from_qdate, to_qdate
+
+_ADMINISTRATORS = "Administrators"
+_CHECKED = Qt.CheckState.Checked
+
+
+def _checklist(items: Sequence[tuple[int, str]], name: str) -> QListWidget:
+    """A list of check boxes (none checked: all of them)."""
+    widget = QListWidget()
+    widget.setObjectName(name)
+    widget.setMaximumHeight(96)
+    for item_id, text in items:
+        item = QListWidgetItem(text)
+        item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+        item.setCheckState(Qt.CheckState.Unchecked)
+        item.setData(Qt.ItemDataRole.UserRole, item_id)
+        widget.addItem(item)
+    return widget
+
+
+def _checked(widget: QListWidget) -> list[int]:
+    return [
+        int(widget.item(i).data(Qt.ItemDataRole.UserRole))
+        for i in range(widget.count())
+        if widget.item(i).checkState() == _CHECKED
+    ]
+
+
+class NewCampaignDialog(FormDialog):
+    """Starts a campaign: name, due date, recurrence, scope, and a reviewer per team.
+
+    :attr:`campaign_id` is the new campaign once it has started.
+    """
+
+    def __init__(self, services: Services, parent: QWidget | None = None) -> None:
+        super().__init__("New access review", "Start campaign", parent)
+        self.setMinimumWidth(640)
+        self.services = services
+        self.campaign_id: int | None = None
+        choices = services.reviews.choices()
+        self.set_intro(
+            "Reviewers confirm, seat by seat, that each holder still needs what they hold. "
+            "The open seats in scope are taken now; each team's reviewer sees and decides only "
+            "that team's seats. Nothing is released before you close the campaign."
+        )
+        self.name = QLineEdit()
+        self.name.setPlaceholderText("e.g. Adobe and Autodesk, Q1 2027")
+        self.due = date_edit()
+        self.due.setDate(to_qdate(services.reviews.today() + dt.timedelta(days=14)))
+        self.recurrence = QComboBox()
+        for recurrence in Recurrence:
+            self.recurrence.addItem(recurrence.label, recurrence.value)
+        self.vendors = _checklist(choices.vendors, "review_vendors")
+        accessible(self.vendors, "Vendors", "None checked: every vendor")
+        self.products = _checklist(
+            [(p.id, f"{p.vendor} {p.name}") for p in choices.products], "review_products"
+        )
+        accessible(self.products, "Products", "None checked: every product")
+        self.teams = _checklist(choices.teams, "review_teams")
+        accessible(self.teams, "Teams", "None checked: every team, and people in none")
+        self.reviewer_names: list[NamedItem] = choices.reviewers
+        self.reviewers = QTableWidget(len(choices.teams), 2)
+        self.reviewers.setObjectName("review_reviewers")
+        self.reviewers.setHorizontalHeaderLabels(["Team", "Reviewer"])
+        self.reviewers.verticalHeader().setVisible(False)
+        self.reviewers.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.reviewers.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.reviewers.setColumnWidth(1, 220)
+        self.reviewers.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 12)
+        self.reviewers.setMinimumHeight(150)
+        accessible(self.reviewers, "Reviewers", "Who reviews each team's seats")
+        self.team_ids: list[int] = []
+        for row, (team_id, team) in enumerate(choices.teams):
+            self.team_ids.append(team_id)
+            self.reviewers.setItem(row, 0, QTableWidgetItem(team))
+            combo = QComboBox()
+            combo.addItem(_ADMINISTRATORS, 0)
+            for operator_id, operator in choices.reviewers:
+                combo.addItem(operator, operator_id)
+            self.reviewers.setCellWidget(row, 1, combo)
+        self.add_row("&Name:", self.name, names=("Name",))
+        self.add_row("&Due:", self.due, names=("Due",))
+        self.add_row("&Recurs:", self.recurrence)
+        self.add_row("&Vendors:", self.vendors)
+        self.add_row("&Products:", self.products)
+        self.add_row("&Teams:", self.teams)
+        self.add_row("Re&viewers:", self.reviewers, names=("Reviewers",))
+        if not choices.reviewers:
+            self.add_note(
+                "No operator may review yet: add operators with the Reviewer role (Admin ▸ "
+                "Operators…), or administrators decide every seat.",
+                "warning",
+            )
+        self.finish()
+
+    def reviewer_choice(self, team_id: int) -> QComboBox:
+        """The reviewer picker of one team."""
+        widget = self.reviewers.cellWidget(self.team_ids.index(team_id), 1)
+        assert isinstance(widget, QComboBox)
+        return widget
+
+    def chosen_reviewers(self) -> dict[int, int]:
+        """Team id -> operator id, for the teams given a reviewer."""
+        chosen = {}
+        for row, team_id in enumerate(self.team_ids):
+            widget = self.reviewers.cellWidget(row, 1)
+            assert isinstance(widget, QComboBox)
+            operator_id = int(widget.currentData())
+            if operator_id:
+                chosen[team_id] = operator_id
+        return chosen
+
+    def complete(self) -> bool:
+        """A name is given."""
+        return bool(self.name.text().strip())
+
+    def save(self) -> None:
+        """Start the campaign."""
+        self.campaign_id = self.services.reviews.start(
+            self.name.text(),
+            from_qdate(self.due.date()),
+            reviewers=self.chosen_reviewers(),
+            vendors=_checked(self.vendors),
+            products=_checked(self.products),
+            teams=_checked(self.teams),
+            recurrence=Recurrence(self.recurrence.currentData()),
+        )
+
+
+class DecideDialog(FormDialog):
+    """Keeps or releases seats (or a whole team's undecided seats) with a reason.
+
+    A release needs one; :attr:`decided` counts the seats once saved.
+    """
+
+    def __init__(
+        self,
+        services: Services,
+        campaign_id: int,
+        decision: Decision,
+        *,
+        items: Sequence[int] = (),
+        team: tuple[int, str] | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        verb = "Release" if decision is Decision.RELEASE else "Keep"
+        super().__init__(f"{verb} seats", verb, parent)
+        self.services = services
+        self.campaign_id = campaign_id
+        self.decision = decision
+        self.items = list(items)
+        self.team = team
+        self.decided = 0
+        what = (
+            f"every undecided seat of <b>{html.escape(team[1])}</b>"
+            if team is not None
+            else f"<b>{plural(len(self.items), 'seat')}</b>"
+        )
+        if decision is Decision.RELEASE:
+            self.set_intro(
+                f"Release {what} when the campaign closes? The holders lose the seats then; "
+                "the reason is recorded with your name."
+            )
+        else:
+            self.set_intro(f"Keep {what}? The reason, if any, is recorded with your name.")
+        self.reason = QLineEdit()
+        self.reason.setMinimumWidth(320)
+        self.reason.setPlaceholderText(
+            "required, e.g. not used since March"
+            if decision is Decision.RELEASE
+            else "optional, e.g. needed for month-end close"
+        )
+        self.add_row("&Reason:", self.reason, names=("Reason",))
+        self.finish()
+
+    def complete(self) -> bool:
+        """A release has a reason; there is something to decide."""
+        if self.team is None and not self.items:
+            return False
+        return self.decision is Decision.KEEP or bool(self.reason.text().strip())
+
+    def save(self) -> None:
+        """Record the decision."""
+        if self.team is not None:
+            self.decided = self.services.reviews.decide_team(
+                self.campaign_id, self.team[0], self.decision, self.reason.text()
+            )
+        else:
+            self.decided = self.services.reviews.decide(
+                self.campaign_id, self.items, self.decision, self.reason.text()
+            )
+
+
+class CloseCampaignDialog(FormDialog):
+    """Confirms closing a campaign: what will be released and what stays undecided.
+
+    :attr:`outcome` is what closing did.
+    """
+
+    def __init__(
+        self, services: Services, campaign: CampaignInfo, parent: QWidget | None = None
+    ) -> None:
+        super().__init__("Close access review", "Close and release", parent)
+        self.services = services
+        self.campaign = campaign
+        self.outcome: CloseResult | None = None
+        undecided = (
+            f" {plural(campaign.undecided, 'seat')} nobody decided stay as they are and are "
+            "reported as undecided."
+            if campaign.undecided
+            else ""
+        )
+        follows = (
+            f" The campaign recurs ({campaign.recurrence.label.lower()}): the next one starts now."
+            if campaign.recurrence is not Recurrence.NONE
+            else ""
+        )
+        self.set_intro(
+            f"<b>Close {html.escape(campaign.name)}?</b><br>"
+            f"{plural(campaign.to_release, 'seat')} the reviewers decided to release "
+            f"{'is' if campaign.to_release == 1 else 'are'} released now, each reviewer's in "
+            f"one ledger entry naming the campaign and the reviewer.{undecided}{follows}"
+        )
+        self.finish()
+
+    def save_in_background(self) -> Task[CloseResult]:
+        """Close off the GUI thread (thousands of releases take a few seconds)."""
+        reviews, campaign_id = self.services.reviews, self.campaign.id
+        return Task(lambda _progress: reviews.close(campaign_id)).on_done(self._closed)
+
+    def _closed(self, result: CloseResult) -> None:
+        self.outcome = result

@@ -1,0 +1,403 @@
+"""The Access reviews page: a campaign's seats with their evidence of use, and the decisions.
+
+A reviewer sees the campaigns they review and, in each, the seats of their teams only (the
+service decides what they see); they keep or release the selected seats, or a whole team's
+undecided seats at once.  Administrators start campaigns, see every seat, and close a campaign
+to carry its decisions out.  Overdue campaigns are said in a notice above the table.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from seatledger.domain.reviews import CampaignStatus, Decision
+from seatledger.domain.roles import Permission
+from seatledger.services.operators.session import Services
+from seatledger.services.reviews.report import write_csv
+from seatledger.services.reviews.service import CampaignInfo, ReviewRow
+from seatledger.text import plural
+from seatledger.ui.list_model import ListColumn, ListTableModel
+from seatledger.ui.pages import Page
+from seatledger.ui.theme import colors, keep_styled
+from seatledger.ui.widgets import EmptyState, accessible, list_table
+
+SHOWN = 5_000  # seats listed at once; a team filter narrows a larger campaign
+
+
+def _columns(page: ReviewsPage) -> list[ListColumn[ReviewRow]]:
+    def day(value: object) -> object:
+        return value.isoformat() if value is not None and hasattr(value, "isoformat") else None
+
+    return [
+        ListColumn("Team", lambda r: r.team or None),
+        ListColumn("Holder", lambda r: r.holder),
+        ListColumn("License", lambda r: r.license),
+        ListColumn(
+            "Held (days)",
+            lambda r: r.age_days(page.today),
+            numeric=True,
+            tip="Days since the seat was assigned",
+        ),
+        ListColumn(
+            "Last install",
+            lambda r: day(r.last_install),
+            tip="The last inventory that saw the product on the holder's (or the seat's) device",
+        ),
+        ListColumn(
+            "Last checkout",
+            lambda r: day(r.last_checkout),
+            tip="The holder's last license-server checkout of the product",
+        ),
+        ListColumn(
+            "Last activity",
+            lambda r: day(r.last_activity),
+            tip="The holder's last activity in a usage or SaaS report (Microsoft 365...)",
+        ),
+        ListColumn(
+            "Decision",
+            lambda r: r.decision.label if r.decision else "Undecided",
+            bad=lambda r: r.decision is Decision.RELEASE,
+        ),
+        ListColumn("Reason", lambda r: r.reason or None),
+        ListColumn("Reviewer", lambda r: r.decided_by or None),
+        ListColumn("Outcome", lambda r: r.outcome.value.capitalize() if r.outcome else None),
+    ]
+
+
+class ReviewsPage(Page):
+    """Access review campaigns: the chosen campaign's seats and what was decided."""
+
+    title = "Access reviews"
+    settings_group = "reviews"
+    shows = frozenset({"review_campaign", "seat"})
+
+    def __init__(self, services: Services, parent: QWidget | None = None) -> None:
+        super().__init__(services, parent)
+        self.today = services.reviews.today()
+        self.campaigns: list[CampaignInfo] = []
+        self.overdue_label = QLabel(self)
+        self.overdue_label.setObjectName("reviewsOverdue")
+        self.overdue_label.setWordWrap(True)
+        self.campaign_combo = accessible(QComboBox(self), "Campaign")
+        self.campaign_combo.setObjectName("review_campaign")
+        self.campaign_combo.setMinimumContentsLength(40)
+        self.campaign_combo.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.progress_label = QLabel(self)
+        self.progress_label.setObjectName("review_progress")
+        self.new_button = QPushButton("&New campaign…", self)
+        self.new_button.setObjectName("new_review")
+        self.close_button = QPushButton("&Close campaign…", self)
+        self.close_button.setObjectName("close_review")
+        self.export_button = QPushButton("E&xport report…", self)
+        self.export_button.setObjectName("export_review")
+        top = QHBoxLayout()
+        top.addWidget(QLabel("Campaign:", self))
+        top.addWidget(self.campaign_combo)
+        top.addStretch(1)
+        for button in (self.new_button, self.close_button, self.export_button):
+            top.addWidget(button)
+
+        self.team_combo = accessible(QComboBox(self), "Team", "Show one team's seats")
+        self.team_combo.setObjectName("review_team")
+        self.undecided_box = QCheckBox("&Undecided only", self)
+        self.keep_button = QPushButton("&Keep…", self)
+        self.keep_button.setObjectName("keep_seats")
+        self.release_button = QPushButton("&Release…", self)
+        self.release_button.setObjectName("release_seats")
+        self.keep_team_button = QPushButton("Keep &whole team…", self)
+        self.keep_team_button.setObjectName("keep_team")
+        self.release_team_button = QPushButton("Release whole &team…", self)
+        self.release_team_button.setObjectName("release_team")
+        second = QHBoxLayout()
+        second.addWidget(QLabel("Team:", self))
+        second.addWidget(self.team_combo)
+        second.addWidget(self.undecided_box)
+        second.addStretch(1)
+        for button in (
+            self.keep_button,
+            self.release_button,
+            self.keep_team_button,
+            self.release_team_button,
+        ):
+            second.addWidget(button)
+
+        self.model: ListTableModel[ReviewRow] = ListTableModel(_columns(self), self)
+        self.table = list_table(self, self.model, QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.table.setObjectName("review_items")
+        accessible(self.table, "Seats under review", "Select seats, then Keep or Release")
+        self.table.setSortingEnabled(True)
+        self.table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
+        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.selectionModel().selectionChanged.connect(lambda *_: self._update_buttons())
+        self.shown_label = QLabel(self)
+        self.shown_label.setObjectName("review_shown")
+
+        layout = QVBoxLayout(self.body())
+        layout.setContentsMargins(8, 8, 8, 8)
+        layout.addWidget(self.overdue_label)
+        layout.addLayout(top)
+        layout.addWidget(self.progress_label)
+        layout.addLayout(second)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(self.shown_label)
+        may_start = self.may(Permission.MANAGE_REVIEWS)
+        empty = EmptyState(
+            "No access reviews yet",
+            "An access review asks each team's reviewer to confirm, seat by seat, that its "
+            "holder still needs it (ISO/IEC 27001's review of access rights, SOX IT general "
+            "controls). Reviewers see the evidence of use beside each seat, keep or release it "
+            "with a reason, and closing the campaign releases what they decided."
+            if may_start
+            else "No campaign gives you seats to review. An administrator starts access "
+            "reviews and names the reviewer of each team.",
+            self,
+        )
+        empty.add_action(
+            "&New campaign…",
+            self.new_campaign,
+            enabled=may_start,
+            tip="" if may_start else "Administrators start access reviews.",
+        )
+        self.set_empty_state(empty)
+
+        self.campaign_combo.currentIndexChanged.connect(lambda _i: self._campaign_changed())
+        self.team_combo.currentIndexChanged.connect(lambda _i: self.load_items())
+        self.undecided_box.toggled.connect(lambda _on: self.load_items())
+        self.new_button.clicked.connect(self.new_campaign)
+        self.close_button.clicked.connect(self.close_campaign)
+        self.export_button.clicked.connect(self.export_report)
+        self.keep_button.clicked.connect(lambda: self.decide(Decision.KEEP))
+        self.release_button.clicked.connect(lambda: self.decide(Decision.RELEASE))
+        self.keep_team_button.clicked.connect(lambda: self.decide_team(Decision.KEEP))
+        self.release_team_button.clicked.connect(lambda: self.decide_team(Decision.RELEASE))
+        self.refresh()
+
+    # ------------------------------------------------------------------ reading
+    def refresh(self) -> None:
+        """Re-read the campaigns (keeping the chosen one) and its seats."""
+        super().refresh()
+        self.today = self.services.reviews.today()
+        keep = self.current_campaign()
+        self.campaigns = self.services.reviews.campaigns()
+        self.campaign_combo.blockSignals(True)
+        self.campaign_combo.clear()
+        for c in self.campaigns:
+            state = "" if c.status is CampaignStatus.OPEN else " (closed)"
+            self.campaign_combo.addItem(f"#{c.id} {c.name}, due {c.due_on}{state}", c.id)
+        target = next(
+            (i for i, c in enumerate(self.campaigns) if keep is not None and c.id == keep.id), 0
+        )
+        self.campaign_combo.setCurrentIndex(target if self.campaigns else -1)
+        self.campaign_combo.blockSignals(False)
+        self._show_overdue()
+        self.show_empty(not self.campaigns)
+        self._campaign_changed(keep_team=keep is not None and self.current_campaign() == keep)
+
+    def current_campaign(self) -> CampaignInfo | None:
+        """The campaign chosen in the combo."""
+        index = self.campaign_combo.currentIndex()
+        return self.campaigns[index] if 0 <= index < len(self.campaigns) else None
+
+    def _campaign_changed(self, *, keep_team: bool = False) -> None:
+        campaign = self.current_campaign()
+        team = self.team_combo.currentData() if keep_team else None
+        self.team_combo.blockSignals(True)
+        self.team_combo.clear()
+        self.team_combo.addItem("All my teams" if not self._decides_all() else "All teams", None)
+        if campaign is not None:
+            for team_id, name in self.services.reviews.my_teams(campaign.id):
+                self.team_combo.addItem(name, team_id)
+        found = self.team_combo.findData(team)
+        self.team_combo.setCurrentIndex(max(found, 0))
+        self.team_combo.blockSignals(False)
+        self.load_items()
+
+    def load_items(self) -> None:
+        """Show the chosen campaign's seats (of the chosen team; undecided only if asked)."""
+        campaign = self.current_campaign()
+        rows: list[ReviewRow] = []
+        if campaign is not None:
+            team = self.team_combo.currentData()
+            rows = self.services.reviews.items(
+                campaign.id,
+                team_id=int(team) if team is not None else None,
+                undecided_only=self.undecided_box.isChecked(),
+                limit=SHOWN + 1,
+            )
+            fresh = self.services.reviews.campaign(campaign.id)
+            self.progress_label.setText(
+                f"{fresh.progress}; {fresh.status.label.lower()}, due {fresh.due_on}"
+                + (" — overdue" if fresh.overdue else "")
+            )
+        else:
+            self.progress_label.setText("")
+        more = len(rows) > SHOWN
+        self.model.set_rows(rows[:SHOWN])
+        self.shown_label.setText(
+            f"The first {SHOWN:,} seats are listed; choose a team to see the rest."
+            if more
+            else plural(len(rows), "seat") + " listed."
+        )
+        self.table.resizeColumnsToContents()
+        for column in range(self.model.columnCount()):
+            self.table.setColumnWidth(column, min(self.table.columnWidth(column) + 12, 360))
+        self._update_buttons()
+
+    def _show_overdue(self) -> None:
+        late = [c for c in self.campaigns if c.overdue and c.undecided]
+        self.overdue_label.setVisible(bool(late))
+        if not late:
+            return
+        self.overdue_label.setText(
+            "<b>Overdue:</b> "
+            + " · ".join(
+                f"{c.name} (due {c.due_on}, {plural(c.undecided, 'seat')} undecided)" for c in late
+            )
+        )
+
+        def sheet() -> str:
+            background, text, border = colors().notice_warning
+            return (
+                f"QLabel#reviewsOverdue {{ background:{background}; color:{text};"
+                f" border:1px solid {border}; border-radius:4px; padding:6px 8px; }}"
+            )
+
+        keep_styled(self.overdue_label, sheet)
+
+    def selected_rows(self) -> list[ReviewRow]:
+        """The seats selected in the table."""
+        return [self.model.row(index.row()) for index in self.table.selectionModel().selectedRows()]
+
+    def _decides_all(self) -> bool:
+        return self.may(Permission.MANAGE_REVIEWS)
+
+    def _update_buttons(self) -> None:
+        campaign = self.current_campaign()
+        is_open = campaign is not None and campaign.status is CampaignStatus.OPEN
+        may_decide = is_open and self.may(Permission.REVIEW_ACCESS)
+        selected = bool(self.selected_rows())
+        one_team = self.team_combo.currentData() is not None
+        self.new_button.setEnabled(self._decides_all())
+        self.close_button.setEnabled(is_open and self._decides_all())
+        self.export_button.setEnabled(campaign is not None)
+        self.keep_button.setEnabled(may_decide and selected)
+        self.release_button.setEnabled(may_decide and selected)
+        self.keep_team_button.setEnabled(may_decide and one_team)
+        self.release_team_button.setEnabled(may_decide and one_team)
+        tip = "" if one_team else "Choose a team first"
+        self.keep_team_button.setToolTip(tip)
+        self.release_team_button.setToolTip(tip)
+
+    # ------------------------------------------------------------------ actions
+    def new_campaign(self) -> int | None:
+        """Start a campaign (the dialog); returns its id once started."""
+        from seatledger.ui.dialogs.reviews import NewCampaignDialog  # noqa: PLC0415
+
+        dialog = NewCampaignDialog(self.services, self)
+        if dialog.exec() != QDialog.DialogCode.Accepted or dialog.campaign_id is None:
+            return None
+        self.refresh()
+        self.select_campaign(dialog.campaign_id)
+        self.status_message.emit(f"Access review #{dialog.campaign_id} started.")
+        return dialog.campaign_id
+
+    def select_campaign(self, campaign_id: int) -> None:
+        """Show one campaign."""
+        index = self.campaign_combo.findData(campaign_id)
+        if index >= 0:
+            self.campaign_combo.setCurrentIndex(index)
+
+    def decide(self, decision: Decision) -> int:
+        """Keep or release the selected seats (asks for the reason); returns how many."""
+        campaign = self.current_campaign()
+        rows = self.selected_rows()
+        if campaign is None or not rows:
+            return 0
+        from seatledger.ui.dialogs.reviews import DecideDialog  # noqa: PLC0415
+
+        dialog = DecideDialog(
+            self.services, campaign.id, decision, items=[r.id for r in rows], parent=self
+        )
+        return self._decided(dialog)
+
+    def decide_team(self, decision: Decision) -> int:
+        """Keep or release every undecided seat of the chosen team; returns how many."""
+        campaign = self.current_campaign()
+        team = self.team_combo.currentData()
+        if campaign is None or team is None:
+            return 0
+        from seatledger.ui.dialogs.reviews import DecideDialog  # noqa: PLC0415
+
+        dialog = DecideDialog(
+            self.services,
+            campaign.id,
+            decision,
+            team=(int(team), self.team_combo.currentText()),
+            parent=self,
+        )
+        return self._decided(dialog)
+
+    def _decided(self, dialog: QDialog) -> int:
+        if dialog.exec() != QDialog.DialogCode.Accepted:
+            return 0
+        count = int(getattr(dialog, "decided", 0))
+        self.status_message.emit(f"{plural(count, 'seat')} decided.")
+        return count
+
+    def close_campaign(self) -> None:
+        """Carry out the chosen campaign's decisions and close it (the dialog)."""
+        campaign = self.current_campaign()
+        if campaign is None:
+            return
+        from seatledger.ui.dialogs.reviews import CloseCampaignDialog  # noqa: PLC0415
+
+        dialog = CloseCampaignDialog(self.services, campaign, self)
+        if dialog.exec() == QDialog.DialogCode.Accepted and dialog.outcome is not None:
+            self.status_message.emit(f"{campaign.name} closed: {dialog.outcome.message}")
+
+    def export_report(self, path: Path | None = None) -> Path | None:
+        """Write the chosen campaign's seats, decisions and outcomes to a CSV file."""
+        campaign = self.current_campaign()
+        if campaign is None:
+            return None
+        if path is None:
+            name, _ = QFileDialog.getSaveFileName(
+                self,
+                "Export access review",
+                f"access-review-{campaign.id}.csv",
+                "CSV files (*.csv)",
+            )
+            if not name:
+                return None
+            path = Path(name)
+        written = write_csv(self.services.reviews.items(campaign.id), path)
+        self.status_message.emit(f"Access review written to {written}.")
+        return written
+
+    # ------------------------------------------------------------------ state
+    def save_state(self, settings: QSettings) -> None:
+        """Remember the column widths."""
+        settings.setValue("reviews/header", self.table.horizontalHeader().saveState())
+
+    def restore_state(self, settings: QSettings) -> None:
+        """Restore the column widths."""
+        state = settings.value("reviews/header")
+        if state is not None:
+            self.table.horizontalHeader().restoreState(state)
