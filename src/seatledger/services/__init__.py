@@ -14,6 +14,7 @@ owns one feature:
 - ``alerts``: alert rules and acknowledgements, and the dashboard figures
 - ``audits``: audits, the signing identity and the signed report bundle
 - ``reviews``: access review campaigns (reviewers keep or release their teams' seats)
+- ``reclaim``: reclaim rules per product, runs over idle seats, notices, keeps and releases
 - ``operators``: operators and sign-in, the signed-in session (:class:`Services`), the workspace
 - ``ledger``: verifying the activity ledger and reading its entries
 

@@ -21,6 +21,7 @@ from seatledger.services.imports.rules import RuleService
 from seatledger.services.ledger.verify import LedgerService
 from seatledger.services.operators.accounts import OperatorService
 from seatledger.services.reads import Reads
+from seatledger.services.reclaim.service import ReclaimService
 from seatledger.services.reviews.service import ReviewService
 from seatledger.services.seats.service import SeatService
 from seatledger.services.settings.service import SettingsService
@@ -61,6 +62,7 @@ class Services:
     settings: SettingsService = field(init=False)
     renewals: RenewalService = field(init=False)
     reviews: ReviewService = field(init=False)
+    reclaim: ReclaimService = field(init=False)
     _imports: ImportService | None = field(init=False, default=None, repr=False)
     _position: PositionService | None = field(init=False, default=None, repr=False)
     _usage_history: UsageHistoryService | None = field(init=False, default=None, repr=False)
@@ -82,6 +84,7 @@ class Services:
         self.settings = SettingsService(self.ctx)
         self.renewals = RenewalService(self.ctx)
         self.reviews = ReviewService(self.ctx, self.seats)
+        self.reclaim = ReclaimService(self.ctx, self.seats)
 
     @property
     def imports(self) -> ImportService:

@@ -18,13 +18,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
-    ColumnElement,
     and_,
     case,
     func,
     insert,
     literal,
-    or_,
     select,
     true,
     update,
@@ -466,29 +464,28 @@ class ReviewService:
         """The seats of a campaign the operator may see, each with its evidence of use.
 
         A reviewer gets the seats of the teams they review and nothing else, however they
-        ask; administrators and auditors get every seat.
+        ask; administrators and auditors get every seat.  The evidence is read for the seats
+        returned only, a few grouped statements for all of them (not one per seat).
 
         Args:
             campaign_id: the campaign.
             team_id: only this team's seats.
             undecided_only: only the seats nobody has decided yet.
-            limit: at most this many, in team and holder order.
+            limit: at most this many, team by team in the order they were taken.
         """
-        team_name = func.coalesce(Team.name, "")
-        holder = func.coalesce(Person.name, Device.hostname)
         query = (
             select(
                 ReviewItem.id,
                 ReviewItem.assignment_id,
-                team_name.label("team"),
-                holder.label("holder"),
+                func.coalesce(Team.name, "").label("team"),
+                func.coalesce(Person.name, Device.hostname).label("holder"),
                 Vendor.name.label("vendor"),
                 Product.name.label("product"),
                 Entitlement.name.label("entitlement"),
+                Entitlement.product_id,
+                SeatAssignment.person_id,
+                SeatAssignment.device_id,
                 SeatAssignment.started_at,
-                _last_install().label("last_install"),
-                _last_use(licensed=True).label("last_checkout"),
-                _last_use(licensed=False).label("last_activity"),
                 ReviewItem.decision,
                 ReviewItem.reason,
                 ReviewItem.decided_by,
@@ -503,7 +500,7 @@ class ReviewService:
             .outerjoin(Device, SeatAssignment.device_id == Device.id)
             .outerjoin(Team, ReviewItem.team_id == Team.id)
             .where(ReviewItem.campaign_id == campaign_id)
-            .order_by(team_name, holder, ReviewItem.id)
+            .order_by(ReviewItem.team_id, ReviewItem.id)
         )
         if team_id is not None:
             query = query.where(ReviewItem.team_id == team_id)
@@ -513,27 +510,29 @@ class ReviewService:
             query = query.where(ReviewItem.team_id.in_(self._my_teams_select(campaign_id)))
         if limit is not None:
             query = query.limit(limit)
-        rows = []
         with self._ctx.read() as session:
-            for r in session.execute(query):
-                title = f"{r.vendor} {r.product}"
-                rows.append(
-                    ReviewRow(
-                        id=r.id,
-                        assignment_id=r.assignment_id,
-                        team=r.team,
-                        holder=r.holder,
-                        license=f"{title} ({r.entitlement})" if r.entitlement else title,
-                        started=r.started_at.date(),
-                        last_install=_day(r.last_install),
-                        last_checkout=_day(r.last_checkout),
-                        last_activity=_day(r.last_activity),
-                        decision=Decision(r.decision) if r.decision else None,
-                        reason=r.reason,
-                        decided_by=r.decided_by,
-                        outcome=Outcome(r.outcome) if r.outcome else None,
-                    )
+            found = session.execute(query).all()
+            evidence = Evidence.read(session, found)
+        rows = []
+        for r in found:
+            title = f"{r.vendor} {r.product}"
+            rows.append(
+                ReviewRow(
+                    id=r.id,
+                    assignment_id=r.assignment_id,
+                    team=r.team,
+                    holder=r.holder,
+                    license=f"{title} ({r.entitlement})" if r.entitlement else title,
+                    started=_day(r.started_at) or dt.date.min,
+                    last_install=evidence.install(r.person_id, r.device_id, r.product_id),
+                    last_checkout=evidence.used.get((r.person_id, r.product_id, True)),
+                    last_activity=evidence.used.get((r.person_id, r.product_id, False)),
+                    decision=Decision(r.decision) if r.decision else None,
+                    reason=r.reason,
+                    decided_by=r.decided_by,
+                    outcome=Outcome(r.outcome) if r.outcome else None,
                 )
+            )
         return rows
 
     def overdue(self) -> list[CampaignInfo]:
@@ -835,52 +834,78 @@ class ReviewService:
         return following.id
 
 
-def _last_install() -> ColumnElement[Any]:
-    """The last day an inventory saw the seat's product installed on the seat's device, or on
-    a device the holder owns: the device's last sighting while it is installed, else the day
-    it was found removed."""
-    return (
-        select(
-            func.max(
-                case(
-                    (
-                        Installation.removed_on.is_(None),
-                        func.coalesce(Device.last_seen, Installation.first_seen),
-                    ),
-                    else_=Installation.removed_on,
+# A device's last inventory sighting while the product is installed on it.
+_SIGHTED = func.coalesce(Device.last_seen, Installation.first_seen)
+
+
+@dataclass
+class Evidence:
+    """The evidence of use of a set of seats, read in a few grouped statements.
+
+    ``by_owner`` and ``by_device``: the last inventory sighting of a product installed (now) on
+    a person's devices or on one device, as the device's last-seen date; ``used``: a person's
+    last use of a product, from license-server checkouts (True) or from usage files and SaaS
+    activity reports (False).
+    """
+
+    by_owner: dict[tuple[int, int], dt.date]
+    by_device: dict[tuple[int, int], dt.date]
+    used: dict[tuple[int | None, int, bool], dt.date]
+
+    def install(self, person: int | None, device: int | None, product: int) -> dt.date | None:
+        """A seat's last install sighting: on its device, or on a device its holder owns."""
+        if device is not None:
+            return self.by_device.get((device, product))
+        return None if person is None else self.by_owner.get((person, product))
+
+    @classmethod
+    def read(cls, session: Session, rows: Sequence[Any]) -> Evidence:
+        people = sorted({r.person_id for r in rows if r.person_id is not None})
+        devices = sorted({r.device_id for r in rows if r.device_id is not None})
+        products = sorted({r.product_id for r in rows})
+        evidence = cls({}, {}, {})
+        if not rows:
+            return evidence
+        # Only the installs there now: the open one of a device and title is indexed.
+        narrow = len(products) <= _CHUNK
+
+        def installs(key: Any, ids: Sequence[int]) -> Any:
+            query = (
+                select(key, SoftwareTitle.product_id, func.max(_SIGHTED))
+                .select_from(Installation)
+                .join(Device, Installation.device_id == Device.id)
+                .join(SoftwareTitle, Installation.title_id == SoftwareTitle.id)
+                .where(
+                    Installation.removed_on.is_(None),
+                    key.in_(ids),
+                    SoftwareTitle.product_id.is_not(None),
                 )
+                .group_by(key, SoftwareTitle.product_id)
             )
-        )
-        .select_from(Installation)
-        .join(SoftwareTitle, Installation.title_id == SoftwareTitle.id)
-        .join(Device, Installation.device_id == Device.id)
-        .where(
-            SoftwareTitle.product_id == Entitlement.product_id,
-            or_(
-                Installation.device_id == SeatAssignment.device_id,
-                Device.owner_id == SeatAssignment.person_id,
-            ),
-        )
-        .correlate(SeatAssignment, Entitlement)
-        .scalar_subquery()
-    )
+            return query.where(SoftwareTitle.product_id.in_(products)) if narrow else query
 
-
-def _last_use(*, licensed: bool) -> ColumnElement[Any]:
-    """The holder's last use of the seat's product: from a license server's checkouts
-    (``licensed``), else from usage files and SaaS activity reports (no server)."""
-    server = UsageSession.server != "" if licensed else UsageSession.server == ""
-    return (
-        select(
-            func.max(
-                func.coalesce(UsageSession.checkin, UsageSession.seen_at, UsageSession.checkout)
-            )
+        for chunk in _chunks(people):
+            for owner, product, day in session.execute(installs(Device.owner_id, chunk)):
+                if (found := _day(day)) is not None:
+                    evidence.by_owner[(int(owner), int(product))] = found
+        for chunk in _chunks(devices):
+            for device, product, day in session.execute(installs(Installation.device_id, chunk)):
+                if (found := _day(day)) is not None:
+                    evidence.by_device[(int(device), int(product))] = found
+        licensed = UsageSession.server != ""
+        last = func.max(
+            func.coalesce(UsageSession.checkin, UsageSession.seen_at, UsageSession.checkout)
         )
-        .where(
-            UsageSession.product_id == Entitlement.product_id,
-            UsageSession.person_id == SeatAssignment.person_id,
-            server,
+        usage = select(UsageSession.person_id, UsageSession.product_id, licensed, last).group_by(
+            UsageSession.person_id, UsageSession.product_id, licensed
         )
-        .correlate(SeatAssignment, Entitlement)
-        .scalar_subquery()
-    )
+        if narrow:
+            usage = usage.where(UsageSession.product_id.in_(products))
+        for chunk in _chunks(people):
+            for person, product, from_server, day in session.execute(
+                usage.where(UsageSession.person_id.in_(chunk))
+            ):
+                found = _day(day)
+                if person is not None and product is not None and found is not None:
+                    evidence.used[(int(person), int(product), bool(from_server))] = found
+        return evidence

@@ -1,0 +1,1 @@
+"""Reclaiming idle seats: rules per product, runs, notices, keeps and the release."""
