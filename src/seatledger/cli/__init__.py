@@ -66,6 +66,7 @@ COMMANDS: dict[str | None, str] = {
     "signing": "signing:cmd_signing",
     "audit": "audit:cmd_audit",
     "review": "reviews:cmd_review",
+    "reclaim": "reclaim:cmd_reclaim",
 }
 """Each command's ``module:function`` in this package; ``None`` is no command, the window."""
 

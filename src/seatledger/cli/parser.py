@@ -359,6 +359,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     _audit_parser(sub)
     _review_parser(sub)
+    _reclaim_parser(sub)
 
     signing = sub.add_parser("signing", help="the organization's report-signing identity")
     signing_sub = signing.add_subparsers(dest="signing_command", metavar="ACTION", required=True)
@@ -502,3 +503,40 @@ def _review_parser(sub: Any) -> None:
     _auth_args(report)
     report.add_argument("campaign", type=int)
     report.add_argument("--out", required=True, help="the CSV file to write")
+
+
+def _reclaim_parser(sub: Any) -> None:
+    reclaim = sub.add_parser(
+        "reclaim", help="reclaim idle seats: rules per product, runs, notices, keeps, release"
+    )
+    actions = reclaim.add_subparsers(dest="reclaim_command", metavar="ACTION", required=True)
+    listing = actions.add_parser("list", help="rules, exclusions, runs and seats reclaimed")
+    _db_arg(listing)
+    rule = actions.add_parser("rule", help="set or remove a product's rule (a ledger entry)")
+    _auth_args(rule)
+    rule.add_argument("product", help="the product ('Vendor Product' or its name)")
+    rule.add_argument("--idle-days", type=int, default=90, help="no use in this many days")
+    rule.add_argument("--grace-days", type=int, default=14, help="days the holder may keep it")
+    rule.add_argument("--remove", action="store_true", help="remove the product's rule")
+    for name, text in (("exclude", "leave their seats alone"), ("include", "undo an exclusion")):
+        action = actions.add_parser(name, help=f"a person, team or product: {text}")
+        _auth_args(action)
+        action.add_argument("kind", choices=("person", "team", "product"))
+        action.add_argument("name", help="employee ID, team name or product")
+        if name == "exclude":
+            action.add_argument("--reason", required=True)
+    run = actions.add_parser("run", help="start a run over the idle seats; list its candidates")
+    _auth_args(run)
+    notices = actions.add_parser("notices", help="write notices.csv and .eml drafts to a folder")
+    _auth_args(notices)
+    notices.add_argument("run", type=int)
+    notices.add_argument("--out", required=True, help="the folder to write")
+    notices.add_argument("--sender", default="", help="the From address of the drafts")
+    keep = actions.add_parser("keep", help="keep candidates (the holder or manager asked)")
+    _auth_args(keep)
+    keep.add_argument("run", type=int)
+    keep.add_argument("candidates", type=int, nargs="+", help="candidate numbers ('run' lists)")
+    keep.add_argument("--reason", required=True)
+    finish = actions.add_parser("finish", help="release what was not kept once the grace is over")
+    _auth_args(finish)
+    finish.add_argument("run", type=int)
