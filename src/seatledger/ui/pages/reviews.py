@@ -35,7 +35,7 @@ from seatledger.ui.pages import Page
 from seatledger.ui.theme import colors, keep_styled
 from seatledger.ui.widgets import EmptyState, accessible, list_table
 
-SHOWN = 5_000  # seats listed at once; a team filter narrows a larger campaign
+SHOWN = 500  # seats listed at first (each with its evidence); Show more lists as many again
 
 
 def _columns(page: ReviewsPage) -> list[ListColumn[ReviewRow]]:
@@ -148,6 +148,10 @@ class ReviewsPage(Page):
         self.table.selectionModel().selectionChanged.connect(lambda *_: self._update_buttons())
         self.shown_label = QLabel(self)
         self.shown_label.setObjectName("review_shown")
+        self.more_button = QPushButton("Show &more", self)
+        self.more_button.setObjectName("review_more")
+        self.more_button.clicked.connect(self.show_more)
+        self.listed = SHOWN
 
         layout = QVBoxLayout(self.body())
         layout.setContentsMargins(8, 8, 8, 8)
@@ -156,7 +160,10 @@ class ReviewsPage(Page):
         layout.addWidget(self.progress_label)
         layout.addLayout(second)
         layout.addWidget(self.table, 1)
-        layout.addWidget(self.shown_label)
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.shown_label, 1)
+        bottom.addWidget(self.more_button)
+        layout.addLayout(bottom)
         may_start = self.may(Permission.MANAGE_REVIEWS)
         empty = EmptyState(
             "No access reviews yet",
@@ -178,8 +185,8 @@ class ReviewsPage(Page):
         self.set_empty_state(empty)
 
         self.campaign_combo.currentIndexChanged.connect(lambda _i: self._campaign_changed())
-        self.team_combo.currentIndexChanged.connect(lambda _i: self.load_items())
-        self.undecided_box.toggled.connect(lambda _on: self.load_items())
+        self.team_combo.currentIndexChanged.connect(lambda _i: self.load_items(reset=True))
+        self.undecided_box.toggled.connect(lambda _on: self.load_items(reset=True))
         self.new_button.clicked.connect(self.new_campaign)
         self.close_button.clicked.connect(self.close_campaign)
         self.export_button.clicked.connect(self.export_report)
@@ -227,10 +234,13 @@ class ReviewsPage(Page):
         found = self.team_combo.findData(team)
         self.team_combo.setCurrentIndex(max(found, 0))
         self.team_combo.blockSignals(False)
-        self.load_items()
+        self.load_items(reset=not keep_team)
 
-    def load_items(self) -> None:
-        """Show the chosen campaign's seats (of the chosen team; undecided only if asked)."""
+    def load_items(self, *, reset: bool = False) -> None:
+        """Show the chosen campaign's seats (of the chosen team; undecided only if asked):
+        the first :data:`SHOWN`, or as many as Show more has listed."""
+        if reset:
+            self.listed = SHOWN
         campaign = self.current_campaign()
         rows: list[ReviewRow] = []
         if campaign is not None:
@@ -239,19 +249,20 @@ class ReviewsPage(Page):
                 campaign.id,
                 team_id=int(team) if team is not None else None,
                 undecided_only=self.undecided_box.isChecked(),
-                limit=SHOWN + 1,
+                limit=self.listed + 1,
             )
-            fresh = self.services.reviews.campaign(campaign.id)
             self.progress_label.setText(
-                f"{fresh.progress}; {fresh.status.label.lower()}, due {fresh.due_on}"
-                + (" — overdue" if fresh.overdue else "")
+                f"{campaign.progress}; {campaign.status.label.lower()}, due {campaign.due_on}"
+                + (" — overdue" if campaign.overdue else "")
             )
         else:
             self.progress_label.setText("")
-        more = len(rows) > SHOWN
-        self.model.set_rows(rows[:SHOWN])
+        more = len(rows) > self.listed
+        self.model.set_rows(rows[: self.listed])
+        self.more_button.setVisible(more)
         self.shown_label.setText(
-            f"The first {SHOWN:,} seats are listed; choose a team to see the rest."
+            f"The first {self.listed:,} seats are listed (team by team); Show more lists "
+            "more, or choose a team or Undecided only."
             if more
             else plural(len(rows), "seat") + " listed."
         )
@@ -259,6 +270,11 @@ class ReviewsPage(Page):
         for column in range(self.model.columnCount()):
             self.table.setColumnWidth(column, min(self.table.columnWidth(column) + 12, 360))
         self._update_buttons()
+
+    def show_more(self) -> None:
+        """List as many seats again."""
+        self.listed += SHOWN
+        self.load_items()
 
     def _show_overdue(self) -> None:
         late = [c for c in self.campaigns if c.overdue and c.undecided]
