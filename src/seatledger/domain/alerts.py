@@ -41,6 +41,9 @@ class Rule(StrEnum):
     BURST = "burst"
     AFTER_HOURS = "after_hours"
     DEPARTED = "departed"
+    SHARED_CREDENTIALS = "shared_credentials"
+    USED_AFTER_LEAVING = "used_after_leaving"
+    REVIEW_WITHOUT_REASONS = "review_without_reasons"
 
     @property
     def label(self) -> str:
@@ -84,6 +87,19 @@ _LABELS = {
         "Seats held by people who left",
         "Someone marked as left (or missing from HR) still holds seats.",
     ),
+    Rule.SHARED_CREDENTIALS: (
+        "Named-user seat used from two hosts at once",
+        "A usage import shows one person using a product they hold a named-user seat of from "
+        "two hosts at the same time (shared credentials).",
+    ),
+    Rule.USED_AFTER_LEAVING: (
+        "Use after leaving",
+        "A usage import shows someone using a product after the day they left.",
+    ),
+    Rule.REVIEW_WITHOUT_REASONS: (
+        "Access review kept without reasons",
+        "A reviewer kept every seat of a team in an access review without giving any reason.",
+    ),
 }
 _SEVERITY = {
     Rule.LIMIT: Severity.HIGH,
@@ -93,6 +109,9 @@ _SEVERITY = {
     Rule.BURST: Severity.MEDIUM,
     Rule.AFTER_HOURS: Severity.LOW,
     Rule.DEPARTED: Severity.MEDIUM,
+    Rule.SHARED_CREDENTIALS: Severity.HIGH,
+    Rule.USED_AFTER_LEAVING: Severity.HIGH,
+    Rule.REVIEW_WITHOUT_REASONS: Severity.MEDIUM,
 }
 _DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 

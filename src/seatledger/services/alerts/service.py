@@ -29,6 +29,8 @@ Which changes each rule looks at
     - **after hours**: any change (acknowledging an alert excepted), in the configured time zone.
     - **departed**: someone marked as left, a person edit and an HR import; one alert per
       person still holding seats (at most :data:`DEPARTED_CAP` per change); releases clear them.
+    - **shared credentials / use after leaving**: a usage import, on the sessions it wrote;
+      **review kept without reasons**: an access review decision to keep (see :mod:`.misuse`).
 
 Dedupe
     An alert has a ``dedupe_key`` naming its condition (``limit:<entitlement>``,
@@ -52,6 +54,7 @@ from seatledger.domain.alerts import PREFIX, AlertSettings, Level, Rule, Severit
 from seatledger.domain.licensing import Metric
 from seatledger.domain.roles import Permission
 from seatledger.errors import NotFoundError, ValidationError
+from seatledger.services.alerts import misuse
 from seatledger.services.core.context import Appended, Change, Context, iso
 from seatledger.services.core.selects import titled
 from seatledger.services.position.engine import in_term
@@ -378,6 +381,16 @@ class AlertService:
                 _departed(run, label, only)
             elif action in RELEASE_ACTIONS:
                 _departed_cleared(run)
+
+        if action == "import.usage" and change.entity_id.isdigit():
+            misuse.usage_rules(run, enabled, int(change.entity_id), label)
+        if (
+            action in misuse.REVIEW_ACTIONS
+            and Rule.REVIEW_WITHOUT_REASONS in enabled
+            and after.get("decision") == "keep"
+            and change.entity_id.isdigit()
+        ):
+            misuse.review_rules(run, int(change.entity_id), after.get("teams", []), label)
 
         if action == "import.inventory" and Rule.UNLICENSED in enabled:
             inserted = after.get("inserted", 0)

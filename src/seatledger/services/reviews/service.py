@@ -624,6 +624,7 @@ class ReviewService:
                 "decision": decision.value,
                 "items": ids,
                 "seats": sorted(self._seats_of(session, ids)),
+                "teams": sorted({t for t in teams.values() if t is not None}),
             }
             if team_id is not None:
                 change.after["team"] = team_id

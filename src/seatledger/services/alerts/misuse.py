@@ -1,0 +1,181 @@
+"""Misuse rules that look at usage imports and access review decisions.
+
+Run by :meth:`AlertService.observe <seatledger.services.alerts.service.AlertService.observe>`
+inside the transaction of the change that shows the misuse, like every rule:
+
+- **shared credentials**: after a usage import, the sessions it wrote in which one person used
+  a product from two hosts at the same time (their intervals overlap), where that person holds
+  an open named-user seat of the product; one alert per person and product.
+- **use after leaving**: after a usage import, the sessions it wrote that began after their
+  person's leaving day; one alert per person.
+- **review kept without reasons**: after an access review decision, a team whose every seat in
+  the campaign (at least :data:`RUBBER_STAMP_MIN`) the same reviewer kept with no reason; one
+  alert per campaign and team.
+
+At most :data:`CAP` alerts per rule and change, so one import cannot flood the list.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy.orm import Session, aliased
+
+from seatledger.domain.alerts import Rule
+from seatledger.domain.licensing import Metric
+from seatledger.store.models import Entitlement, Person, Product, SeatAssignment, Team, UsageSession
+from seatledger.store.models_reviews import ReviewCampaign, ReviewItem
+
+CAP = 200
+RUBBER_STAMP_MIN = 3
+REVIEW_ACTIONS = frozenset({"review.decide", "review.decide_team"})
+
+
+class Raiser(Protocol):
+    """What the rules raise alerts through (the alert service's evaluation of one change)."""
+
+    session: Session
+
+    def raise_alert(
+        self,
+        rule: Rule,
+        key: str,
+        subject: str,
+        detail: str = "",
+        entity: tuple[str, str] = ("", ""),
+    ) -> bool:
+        """Raise an alert unless one with the same key is still uncleared."""
+        ...
+
+
+def _end(session: Any) -> Any:
+    """When a session ended, or was last seen open (a checkout alone: its start)."""
+    return func.coalesce(session.checkin, session.seen_at, session.checkout)
+
+
+def usage_rules(run: Raiser, enabled: frozenset[Rule], import_id: int, label: str) -> None:
+    """The usage rules on the sessions one usage import wrote."""
+    if Rule.SHARED_CREDENTIALS in enabled:
+        _shared(run, import_id, label)
+    if Rule.USED_AFTER_LEAVING in enabled:
+        _after_leaving(run, import_id, label)
+
+
+def _shared(run: Raiser, import_id: int, label: str) -> None:
+    first, second = aliased(UsageSession), aliased(UsageSession)
+    named_seat = (
+        select(SeatAssignment.id)
+        .join(Entitlement, SeatAssignment.entitlement_id == Entitlement.id)
+        .where(
+            SeatAssignment.person_id == first.person_id,
+            SeatAssignment.ended_at.is_(None),
+            Entitlement.product_id == first.product_id,
+            Entitlement.metric == Metric.PER_USER.value,
+        )
+        .exists()
+    )
+    rows = run.session.execute(
+        select(
+            first.person_id,
+            first.product_id,
+            Person.name,
+            Product.name,
+            func.min(first.host),
+            func.max(second.host),
+            func.min(
+                case((first.checkout > second.checkout, first.checkout), else_=second.checkout)
+            ),
+        )
+        .join(
+            second,
+            and_(
+                second.person_id == first.person_id,
+                second.product_id == first.product_id,
+                second.host != first.host,
+                second.checkout < _end(first),
+                first.checkout < _end(second),
+            ),
+        )
+        .join(Person, Person.id == first.person_id)
+        .join(Product, Product.id == first.product_id)
+        .where(
+            or_(first.import_id == import_id, second.import_id == import_id),
+            first.id < second.id,
+            named_seat,
+        )
+        .group_by(first.person_id, first.product_id, Person.name, Product.name)
+        .limit(CAP)
+    ).all()
+    for person, product, name, title, host, other, moment in rows:
+        run.raise_alert(
+            Rule.SHARED_CREDENTIALS,
+            f"shared:{person}:{product}",
+            f"{name} used {title} from two hosts at once ({host} and {other})",
+            f"Overlapping sessions from {moment} on one named-user seat; found by {label}.",
+            ("person", str(person)),
+        )
+
+
+def _after_leaving(run: Raiser, import_id: int, label: str) -> None:
+    rows = run.session.execute(
+        select(
+            Person.id,
+            Person.name,
+            Person.date_left,
+            func.min(UsageSession.checkout),
+            func.count(),
+        )
+        .join(Person, UsageSession.person_id == Person.id)
+        .where(
+            UsageSession.import_id == import_id,
+            Person.status == "left",
+            Person.date_left.is_not(None),
+            func.date(UsageSession.checkout) > Person.date_left,
+        )
+        .group_by(Person.id, Person.name, Person.date_left)
+        .limit(CAP)
+    ).all()
+    for person, name, left, first_use, sessions in rows:
+        run.raise_alert(
+            Rule.USED_AFTER_LEAVING,
+            f"used_after_leaving:{person}",
+            f"{name} used licensed software after leaving on {left}",
+            f"{sessions} sessions from {first_use} on; found by {label}.",
+            ("person", str(person)),
+        )
+
+
+def review_rules(run: Raiser, campaign_id: int, teams: list[int], label: str) -> None:
+    """The review rule on the teams whose seats a decision touched."""
+    if not teams:
+        return
+    rows = run.session.execute(
+        select(
+            ReviewItem.team_id,
+            Team.name,
+            ReviewCampaign.name,
+            func.count(),
+            func.min(ReviewItem.decided_by),
+            func.max(ReviewItem.decided_by),
+            func.sum(
+                case(
+                    (and_(ReviewItem.decision == "keep", ReviewItem.reason == ""), 1),
+                    else_=0,
+                )
+            ),
+        )
+        .join(Team, ReviewItem.team_id == Team.id)
+        .join(ReviewCampaign, ReviewItem.campaign_id == ReviewCampaign.id)
+        .where(ReviewItem.campaign_id == campaign_id, ReviewItem.team_id.in_(teams[:CAP]))
+        .group_by(ReviewItem.team_id, Team.name, ReviewCampaign.name)
+    ).all()
+    for team, team_name, campaign, seats, reviewer, last, unexplained in rows:
+        if seats >= RUBBER_STAMP_MIN and unexplained == seats and reviewer == last:
+            run.raise_alert(
+                Rule.REVIEW_WITHOUT_REASONS,
+                f"review_without_reasons:{campaign_id}:{team}",
+                f"{reviewer} kept all {seats} seats of {team_name} without a reason",
+                f"Access review {campaign!r} (#{campaign_id}); the last decision was {label}.",
+                ("review_campaign", str(campaign_id)),
+            )
