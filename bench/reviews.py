@@ -3,7 +3,8 @@
 - **reviewer view**: what the Access reviews page reads when a reviewer opens a campaign of
   about 100,000 seats (their campaigns with progress, their teams, the first page of their
   team's seats with each seat's evidence of use), median of several runs after a warm-up,
-  beside a raw ``sqlite3`` read of the same item rows without the evidence; budget 150 ms;
+  beside the same statements run in plain ``sqlite3`` (progress, rows, grouped evidence);
+  budget 150 ms;
 - **close**: closing that campaign with 10,000 seats decided for release (the releases through
   the seat service and the closing entry), beside a raw ``sqlite3`` UPDATE of the same 10,000
   assignments in one transaction on the same copy; budget 10 s.
@@ -38,6 +39,43 @@ def _ms(seconds: float) -> str:
     return f"{seconds * 1000:.1f} ms"
 
 
+def _raw_view(raw: sqlite3.Connection, campaign: int, reviewer: int, limit: int) -> None:
+    """The reviewer view's work in plain sqlite3: the reviewer's teams and progress, the first
+    rows of their seats, and the same grouped evidence statements for those seats."""
+    raw.execute(
+        "SELECT r.team_id, count(*), sum(i.decision != '') FROM review_reviewer r "
+        "JOIN review_item i ON i.campaign_id = r.campaign_id AND i.team_id = r.team_id "
+        "WHERE r.operator_id = ? GROUP BY r.team_id",
+        (reviewer,),
+    ).fetchall()
+    rows = raw.execute(
+        "SELECT i.id, s.person_id, s.device_id, e.product_id, coalesce(p.name, d.hostname), "
+        "v.name, pr.name, e.name, s.started_at, i.decision, i.reason, i.decided_by "
+        "FROM review_item i JOIN seat_assignment s ON s.id = i.assignment_id "
+        "JOIN entitlement e ON e.id = s.entitlement_id JOIN product pr ON pr.id = e.product_id "
+        "JOIN vendor v ON v.id = pr.vendor_id LEFT JOIN person p ON p.id = s.person_id "
+        "LEFT JOIN device d ON d.id = s.device_id WHERE i.campaign_id = ? AND i.team_id IN "
+        "(SELECT team_id FROM review_reviewer WHERE campaign_id = ? AND operator_id = ?) "
+        "ORDER BY i.team_id, i.id LIMIT ?",
+        (campaign, campaign, reviewer, limit),
+    ).fetchall()
+    people = sorted({r[1] for r in rows if r[1] is not None})
+    marks = ",".join("?" * len(people))
+    raw.execute(
+        "SELECT d.owner_id, t.product_id, max(coalesce(d.last_seen, i.first_seen)) "
+        "FROM installation i JOIN device d ON d.id = i.device_id "
+        "JOIN software_title t ON t.id = i.title_id WHERE i.removed_on IS NULL "
+        f"AND d.owner_id IN ({marks}) AND t.product_id IS NOT NULL "
+        "GROUP BY d.owner_id, t.product_id",
+        people,
+    ).fetchall()
+    raw.execute(
+        "SELECT person_id, product_id, server != '', max(coalesce(checkin, seen_at, checkout)) "
+        f"FROM usage_session WHERE person_id IN ({marks}) GROUP BY 1, 2, 3",
+        people,
+    ).fetchall()
+
+
 def main(argv: list[str] | None = None) -> int:
     """Measure the reviewer view and the close; print each beside its raw baseline."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -45,13 +83,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", action="store_true", help="keep the copy (for profiling)")
     args = parser.parse_args(argv)
     sys.path.insert(0, str(HERE.parent / "src"))
-    from seatledger.domain.reviews import Decision  # noqa: PLC0415
-    from seatledger.domain.roles import Role  # noqa: PLC0415
-    from seatledger.services.operators.accounts import sign_in  # noqa: PLC0415
-    from seatledger.services.operators.session import Services  # noqa: PLC0415
-    from seatledger.services.operators.workspace import upgrade_database  # noqa: PLC0415
-    from seatledger.store.db import HEAD_REVISION, Database  # noqa: PLC0415
-    from seatledger.ui.pages.reviews import SHOWN  # noqa: PLC0415
+    from seatledger.domain.reviews import Decision
+    from seatledger.domain.roles import Role
+    from seatledger.services.operators.accounts import sign_in
+    from seatledger.services.operators.session import Services
+    from seatledger.services.operators.workspace import upgrade_database
+    from seatledger.store.db import HEAD_REVISION, Database
+    from seatledger.ui.pages.reviews import SHOWN
 
     _say(f"Copying {LARGE.name} ...")
     for stale in WORK.parent.glob(WORK.name + "*"):
@@ -107,12 +145,7 @@ def main(argv: list[str] | None = None) -> int:
             raw_times = []
             for _ in range(args.runs):
                 began = time.perf_counter()
-                raw.execute(
-                    "SELECT i.id, i.assignment_id, i.decision FROM review_item i "
-                    "JOIN seat_assignment s ON s.id = i.assignment_id "
-                    "WHERE i.campaign_id = ? AND i.team_id = ? ORDER BY i.id LIMIT ?",
-                    (campaign, teams[0], SHOWN + 1),
-                ).fetchall()
+                _raw_view(raw, campaign, rita.actor.id, SHOWN + 1)
                 raw_times.append(time.perf_counter() - began)
         view_ms, raw_view = statistics.median(times), statistics.median(raw_times)
 
@@ -142,8 +175,9 @@ def main(argv: list[str] | None = None) -> int:
         began = time.perf_counter()
         for start in range(0, len(ids), 900):
             chunk = ids[start : start + 900]
+            marks = ",".join("?" * len(chunk))
             raw.execute(
-                f"UPDATE seat_assignment SET ended_at = ? WHERE id IN ({','.join('?' * len(chunk))})",
+                f"UPDATE seat_assignment SET ended_at = ? WHERE id IN ({marks})",
                 ["2026-12-07 00:00:00", *chunk],
             )
         raw.commit()
@@ -156,7 +190,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"campaign of {seats:,} seats started in {started:.2f} s")
     print(
         f"reviewer view ({shown:,} of their team's seats listed): {_ms(view_ms)} "
-        f"(raw read of the rows {_ms(raw_view)}, ratio {view_ms / raw_view:.1f}x); "
+        f"(the same statements in plain sqlite3 {_ms(raw_view)}, ratio "
+        f"{view_ms / raw_view:.1f}x); "
         f"budget 150 ms: {'met' if view_ms <= 0.150 else 'NOT met'}"
     )
     print(
