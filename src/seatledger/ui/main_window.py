@@ -552,6 +552,8 @@ class MainWindow(QMainWindow):
              "Release the selected seats of the license shown", ""),
             ("release_departed", "Release seats of people who &left…", self.release_departed,
              None, "Release every seat still held by someone marked as left", ""),
+            ("reclaim", "Re&claim idle seats…", self.reclaim_idle, None,
+             "Reclaim rules per product, and runs that release seats nobody uses", ""),
             *[
                 (f"page_{page.settings_group}", page.title,
                  partial(self.nav.setCurrentRow, number),
@@ -620,7 +622,7 @@ class MainWindow(QMainWindow):
                 "find",
             ],
         )
-        menu("&Seats", ["assign", "release", None, "release_departed"])
+        menu("&Seats", ["assign", "release", None, "release_departed", "reclaim"])
         pages: list[str | None] = [f"page_{page.settings_group}" for page in PAGE_TYPES]
         view_menu = menu("&View", [*pages, None, "refresh", None])
         self.theme_menu = view_menu.addMenu("&Theme")
@@ -728,6 +730,7 @@ class MainWindow(QMainWindow):
             and licenses is not None
             and licenses.detail.has_releasable_selection(),
             "release_departed": assign,
+            "reclaim": assign,
             "import": edit_directory or edit_licenses,
             "operators": self.may(Permission.MANAGE_OPERATORS),
             "alert_settings": self.may(Permission.MANAGE_SETTINGS),
@@ -1152,6 +1155,14 @@ class MainWindow(QMainWindow):
         released = confirm_release_departed(self, self.services)
         if released is not None:
             self._status(f"Released {released:,} seats held by people who left.")
+
+    def reclaim_idle(self) -> None:
+        """Open the reclaim rules and runs (Seats ▸ Reclaim idle seats…)."""
+        if not self.may(Permission.ASSIGN_SEATS):
+            return
+        from seatledger.ui.dialogs.reclaim import ReclaimDialog  # noqa: PLC0415
+
+        ReclaimDialog(self.services, self).exec()
 
     # ------------------------------------------------------------------ admin and help
     def manage_operators(self) -> None:
