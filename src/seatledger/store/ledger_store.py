@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import Callable, Iterable, Iterator
-from typing import Any, Unpack
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any, NamedTuple, Unpack
 
-from sqlalchemy import Connection, func, inspect, select, update
+from sqlalchemy import Connection, Select, func, insert, inspect, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -35,20 +35,52 @@ from seatledger.store.models import (
 STREAM_BATCH = ledger_scan.STREAM_BATCH  # entries a query
 
 
+class Recorded(NamedTuple):
+    """The head record: the ledger's size, its head hash and the tree's stored right edge."""
+
+    size: int
+    head: bytes
+    edge: bytes | None
+
+
+EMPTY = Recorded(0, GENESIS_HASH, None)
+
+# The statements every append runs, built once: a seat change must stay within milliseconds,
+# and building a statement costs more than running it.
+_HEAD = select(LedgerHead.size, LedgerHead.head, LedgerHead.frontier).where(LedgerHead.id == 1)
+_INSERT_ENTRY = insert(LedgerEntry)
+_INSERT_HEAD = insert(LedgerHead)
+_INSERT_BLOCK = insert(LedgerBlock)
+_UPDATE_HEAD = update(LedgerHead).where(LedgerHead.id == 1)
+
+
+def with_head(*columns: Any) -> Select[Any]:
+    """``select(*columns)`` with the head record's three columns added last, outer-joined (an
+    empty ledger has none): a writer reads the head in a statement it runs anyway, then hands
+    :func:`recorded_from` of the row to :func:`append`."""
+    return select(*columns, LedgerHead.size, LedgerHead.head, LedgerHead.frontier).outerjoin(
+        LedgerHead, LedgerHead.id == 1
+    )
+
+
+def recorded_from(row: Sequence[Any]) -> Recorded:
+    """The head record from the last three values of a row read with :func:`with_head`."""
+    size, last, edge = row[-3], row[-2], row[-1]
+    if size is None:
+        return EMPTY
+    return Recorded(int(size), bytes(last), None if edge is None else bytes(edge))
+
+
 def head(session: Session) -> tuple[int, bytes]:
     """The recorded ledger size and head hash (0 and the genesis hash when empty)."""
     size, last, _edge = recorded(session)
     return size, last
 
 
-def recorded(session: Session) -> tuple[int, bytes, bytes | None]:
+def recorded(session: Session) -> Recorded:
     """The head record in one read: size, head hash and the tree's stored right edge."""
-    row = session.execute(
-        select(LedgerHead.size, LedgerHead.head, LedgerHead.frontier).where(LedgerHead.id == 1)
-    ).first()
-    if row is None:
-        return 0, GENESIS_HASH, None
-    return int(row[0]), bytes(row[1]), None if row[2] is None else bytes(row[2])
+    row = session.connection().execute(_HEAD).first()
+    return EMPTY if row is None else recorded_from(row)
 
 
 def stored_hash(session: Session, seq: int) -> bytes | None:
@@ -62,9 +94,13 @@ def last_seq(session: Session) -> int:
     return int(session.scalar(select(func.max(LedgerEntry.seq))) or 0)
 
 
-def append(session: Session, **new: Unpack[NewEntry]) -> int:
-    """Append one entry inside the caller's (serialized) write transaction; return its seq."""
-    size, prev, stored_edge = recorded(session)
+def append(session: Session, known: Recorded | None = None, **new: Unpack[NewEntry]) -> int:
+    """Append one entry inside the caller's (serialized) write transaction; return its seq.
+
+    ``known``: the head record as the caller read it in this same transaction (see
+    :func:`with_head`), which saves reading it again; nothing may have appended since.
+    """
+    size, prev, stored_edge = recorded(session) if known is None else known
     seq = size + 1
     salts = (
         kept_salts(session, entities(new["entity_type"], new["entity_id"], new["after"]))
@@ -72,26 +108,16 @@ def append(session: Session, **new: Unpack[NewEntry]) -> int:
         else None
     )
     body, openings = committed_body(seq=seq, salts=salts, **new)
-    keep_openings(session, openings)
+    if openings:
+        keep_openings(session, openings)
+        session.flush()
     ts, operator, action = new["ts"], new["operator"], new["action"]
     (row,) = chain([(seq, ts, operator, action, new["entity_type"], new["entity_id"], body)], prev)
     entry = StoredEntry(*row)
     digest = entry.hash
-    session.add(
-        LedgerEntry(
-            seq=entry.seq,
-            ts=entry.ts,
-            operator=entry.operator,
-            action=entry.action,
-            entity_type=entry.entity_type,
-            entity_id=entry.entity_id,
-            body=entry.body,
-            prev_hash=entry.prev_hash,
-            hash=digest,
-        )
-    )
+    conn = session.connection()
     try:
-        session.flush()
+        conn.execute(_INSERT_ENTRY, entry._asdict())
     except IntegrityError as exc:
         raise LedgerIntegrityError(
             f"The activity ledger already holds an entry {seq} beyond its recorded head, so "
@@ -102,17 +128,12 @@ def append(session: Session, **new: Unpack[NewEntry]) -> int:
     edge = stored_frontier(session, size, stored_edge)
     block = edge.append(leaf_hash(digest))
     if block is not None:
-        session.add(LedgerBlock(idx=seq // BLOCK - 1, hash=block))
-    edge_bytes = edge.to_bytes()
+        conn.execute(_INSERT_BLOCK, {"idx": seq // BLOCK - 1, "hash": block})
+    values = {"size": seq, "head": digest, "frontier": edge.to_bytes()}
     if size == 0:
-        session.add(LedgerHead(id=1, size=seq, head=digest, frontier=edge_bytes))
+        conn.execute(_INSERT_HEAD, {"id": 1, **values})
     else:
-        session.execute(
-            update(LedgerHead)
-            .where(LedgerHead.id == 1)
-            .values(size=seq, head=digest, frontier=edge_bytes)
-        )
-    session.flush()
+        conn.execute(_UPDATE_HEAD, values)
     return seq
 
 

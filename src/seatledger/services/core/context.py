@@ -15,13 +15,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import bindparam
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from seatledger.domain.roles import Permission, Role, allows
 from seatledger.errors import NotFoundError, PermissionDenied, ValidationError
 from seatledger.services.core import snapshots
+from seatledger.services.core.selects import Counted
 from seatledger.store import ledger_store
 from seatledger.store.db import Database
 from seatledger.store.faults import Fault, classify
@@ -30,6 +31,11 @@ from seatledger.text import article
 
 Clock = Callable[[], dt.datetime]
 _log = logging.getLogger(__name__)
+
+# Built once: every change runs it first (see Context._refresh_role).
+_ROLE_AND_HEAD = ledger_store.with_head(Operator.role, Operator.active).where(
+    Operator.id == bindparam("operator")
+)
 
 
 def utc_now() -> dt.datetime:
@@ -71,6 +77,9 @@ class Change:
     after: Any = None
     reason: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    counted: list[Counted] | None = None
+    """The entitlements whose count the change set, as it left them (a seat change has the
+    rows in hand), so the observers need not read them again; None: not known."""
 
     def get(self, model: type[_T], entity_id: int, what: str) -> _T:
         """The ``model`` row ``entity_id``; a missing one is refused ("<what> <id> does not
@@ -189,12 +198,13 @@ class Context:
         appended: set[str] = set()  # this call's own: changes may run on several threads at once
         try:
             with self.db.write(bulk=bulk) as session:
-                self._refresh_role(session, permission, what)
+                recorded = self._refresh_role(session, permission, what)
                 record = Change(session=session, now=self.clock(), reason=reason.strip())
                 yield record
                 session.flush()
                 seq = ledger_store.append(
                     session,
+                    recorded,
                     ts=iso(record.now),
                     operator=self.actor.name,
                     role=self.actor.role.value,
@@ -215,15 +225,18 @@ class Context:
         if appended:
             self._committed(frozenset(appended))
 
-    def _refresh_role(self, session: Session, permission: Permission, what: str) -> None:
-        """Check the operator's role as stored now, inside the write transaction.
+    def _refresh_role(
+        self, session: Session, permission: Permission, what: str
+    ) -> ledger_store.Recorded:
+        """Check the operator's role as stored now, inside the write transaction; returns the
+        ledger's head record, read in the same statement for the change's entry.
 
         A session keeps the role it signed in with; an administrator may have changed or
         deactivated it since, and that must take effect on the next change, not the next sign-in.
+        The transaction holds the write lock, so the head cannot move before the entry is
+        appended (only :meth:`change` appends in it).
         """
-        row = session.execute(
-            select(Operator.role, Operator.active).where(Operator.id == self.actor.id)
-        ).first()
+        row = session.connection().execute(_ROLE_AND_HEAD, {"operator": self.actor.id}).first()
         if row is None or not row.active:
             raise PermissionDenied(
                 f"{self.actor.name} is no longer an active operator; ask an administrator."
@@ -232,6 +245,7 @@ class Context:
         if role is not self.actor.role:
             self.actor = Actor(self.actor.id, self.actor.name, role)
         self.require(permission, what)
+        return ledger_store.recorded_from(row)
 
     @contextmanager
     def read(self) -> Iterator[Session]:
