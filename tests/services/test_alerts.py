@@ -165,6 +165,25 @@ def test_burst_stays_quiet_when_the_changes_are_spread_out(
     assert Rule.BURST.value not in rules_raised(ops)
 
 
+def test_a_burst_ends_with_a_calm_change_and_a_later_burst_is_news(
+    ops: Services, org: Any, clock: Clock
+) -> None:
+    ops.alerts.save_settings(
+        AlertSettings(enabled=QUIET_HOURS, timezone="UTC", burst_count=2, burst_minutes=10)
+    )
+    seats = ops.seats.assign(org.acrobat, people=org.people[:1]).assignment_ids
+    seats += ops.seats.assign(org.acrobat, people=org.people[1:2]).assignment_ids
+    ops.seats.release(seats[:1])  # a third change in the same burst raises nothing more
+    assert rules_raised(ops) == [Rule.BURST.value]
+    (burst,) = ops.alerts.alerts()
+    ops.alerts.acknowledge(burst.id, "Checked with admin: onboarding a team.")
+    clock.advance(minutes=30)
+    ops.seats.release(seats[1:])  # alone in its window: the burst is over
+    clock.advance(minutes=1)
+    ops.seats.assign(org.acrobat, people=org.people[2:3])  # two within a minute: a new burst
+    assert rules_raised(ops) == [Rule.BURST.value, Rule.BURST.value]
+
+
 # ------------------------------------------------------------------------------ after hours
 
 

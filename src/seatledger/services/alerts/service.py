@@ -7,11 +7,14 @@ How the rules are run
     actions and imports all go through ``ctx.change``, so none can skip the rules, and an alert
     commits or rolls back with the change that caused it (it names that entry's ``seq``).  Each
     call looks only at the change just made (``change.before``/``change.after`` and the rows it
-    touched) — evaluation is incremental by construction, one entry at a time, and costs a few
-    indexed statements: on a seat assignment, the entitlement's row by key (limit and warning),
-    the operator's N-th newest seat entry on ``ix_ledger_operator_seq`` (burst) and, only when a
-    rule fires, the dedupe lookup on ``ix_alert_dedupe_key``.  Raising an alert is not itself a
-    ledger entry (it is derived from one); acknowledging it is.
+    touched) — evaluation is incremental by construction, one entry at a time, and costs two
+    indexed statements on a seat assignment (a release adds clearing what ended): the settings,
+    and the operator's N-th newest seat entry on ``ix_ledger_operator_seq`` with whether their
+    burst alert is uncleared (burst).  The
+    limit and warning rules take the entitlement as the change left it (``change.counted``: a
+    seat change has the row in hand) instead of reading it again; only when a rule fires is the
+    dedupe key looked up on ``ix_alert_dedupe_key``.  Raising an alert is not itself a ledger
+    entry (it is derived from one); acknowledging it is.
 
 Which changes each rule looks at
     - **limit / warning**: seat assignments (the entitlement assigned), entitlement edits, and
@@ -56,7 +59,7 @@ from seatledger.domain.roles import Permission
 from seatledger.errors import NotFoundError, ValidationError
 from seatledger.services.alerts import misuse
 from seatledger.services.core.context import Appended, Change, Context, iso
-from seatledger.services.core.selects import titled
+from seatledger.services.core.selects import COUNTED, Counted, titled
 from seatledger.services.position.engine import in_term
 from seatledger.store.models import (
     Device,
@@ -123,23 +126,29 @@ _CLEAR = (
     .where(Alert.dedupe_key.in_(bindparam("keys", expanding=True)), Alert.cleared_at.is_(None))
     .values(cleared_at=bindparam("now"))
 )
-_NTH_SEAT_CHANGE = (
+# The burst rule in one read: the operator's N-th newest seat change, and whether a burst alert
+# of theirs is still uncleared (so neither raising nor clearing needs another look).
+_BURST = select(
     select(LedgerEntry.ts)
     .where(LedgerEntry.operator == bindparam("operator"), LedgerEntry.action.in_(SEAT_ACTIONS))
     .order_by(LedgerEntry.seq.desc())
     .offset(bindparam("skip"))
     .limit(1)
+    .scalar_subquery(),
+    _UNCLEARED.exists(),
 )
-_LEVELS = titled(
-    Entitlement.id,
-    Entitlement.metric,
-    Entitlement.quantity,
-    Entitlement.seats_used,
-    Entitlement.retired,
-    Vendor.name,
-    Product.name,
-    Entitlement.name,
-).where(Entitlement.id.in_(bindparam("ids", expanding=True)))
+_LEVELS = titled(*COUNTED).where(Entitlement.id.in_(bindparam("ids", expanding=True)))
+_DEPARTED_UNCLEARED = select(Alert.dedupe_key).where(
+    Alert.dedupe_key >= "departed:", Alert.dedupe_key < "departed;", Alert.cleared_at.is_(None)
+)
+_HOLDING = (
+    select(SeatAssignment.person_id)
+    .where(
+        SeatAssignment.person_id.in_(bindparam("ids", expanding=True)),
+        SeatAssignment.ended_at.is_(None),
+    )
+    .distinct()
+)
 
 
 def load_settings(session: Session) -> AlertSettings:
@@ -175,10 +184,15 @@ class _Evaluation:
         subject: str,
         detail: str = "",
         entity: tuple[str, str] = ("", ""),
+        *,
+        uncleared: bool | None = None,
     ) -> bool:
-        """Raise an alert unless one with the same key is still uncleared."""
+        """Raise an alert unless one with the same key is still uncleared (``uncleared``: that
+        is known already, read in this transaction)."""
         key = key[:200]
-        if self.conn.execute(_UNCLEARED, {"key": key}).first() is not None:
+        if uncleared is None:
+            uncleared = self.conn.execute(_UNCLEARED, {"key": key}).first() is not None
+        if uncleared:
             return False
         self.conn.execute(
             _INSERT,
@@ -362,14 +376,16 @@ class AlertService:
                 if change.entity_id.isdigit():
                     ids = [int(change.entity_id)]
                     clearing = action not in ASSIGN_ACTIONS
-                    _levels(run, settings, ids, label, raising=True, clearing=clearing)
+                    rows = _counted(run, ids, change.counted)
+                    _levels(run, settings, rows, label, raising=True, clearing=clearing)
             elif action in RELEASE_ACTIONS:
                 touched = after.get("entitlements", {})
                 ids = [int(k) for k in touched if str(k).isdigit()]
-                _levels(run, settings, ids, label, raising=False, clearing=True)
+                rows = _counted(run, ids, change.counted)
+                _levels(run, settings, rows, label, raising=False, clearing=True)
             elif action.startswith("import."):
-                ids = _sweep_ids(session, settings)
-                _levels(run, settings, ids, label, raising=True, clearing=True)
+                rows = _counted(run, _sweep_ids(session, settings), None)
+                _levels(run, settings, rows, label, raising=True, clearing=True)
 
         if Rule.DEPARTED in enabled:
             if action in PEOPLE_ACTIONS:
@@ -420,10 +436,10 @@ def _row(a: Alert) -> AlertRow:
 
 
 def _burst(run: _Evaluation, settings: AlertSettings, label: str) -> None:
-    nth = run.conn.execute(
-        _NTH_SEAT_CHANGE, {"operator": run.operator, "skip": settings.burst_count - 1}
-    ).scalar()
-    key = f"burst:{run.operator}"
+    key = f"burst:{run.operator}"[:200]
+    nth, uncleared = run.conn.execute(
+        _BURST, {"operator": run.operator, "skip": settings.burst_count - 1, "key": key}
+    ).one()
     window = dt.timedelta(minutes=settings.burst_minutes)
     if nth is not None and nth >= iso(run.now - window):
         run.raise_alert(
@@ -433,23 +449,33 @@ def _burst(run: _Evaluation, settings: AlertSettings, label: str) -> None:
             f"{settings.burst_minutes} minutes",
             f"The burst began no later than {nth.replace('T', ' ')[:19]} UTC; latest: {label}.",
             ("operator", run.operator),
+            uncleared=bool(uncleared),
         )
-    else:
+    elif uncleared:
         run.clear([key])
+
+
+def _counted(run: _Evaluation, ids: list[int], in_hand: list[Counted] | None) -> list[Counted]:
+    """The entitlements ``ids`` as the change left them: the rows it has in hand when they are
+    these, else read."""
+    if in_hand is not None and sorted(row.id for row in in_hand) == sorted(ids):
+        return in_hand
+    if not ids:
+        return []
+    return [Counted._make(row) for row in run.conn.execute(_LEVELS, {"ids": ids})]
 
 
 def _levels(
     run: _Evaluation,
     settings: AlertSettings,
-    ids: list[int],
+    rows: list[Counted],
     label: str,
     *,
     raising: bool,
     clearing: bool,
 ) -> None:
-    if not ids:
+    if not rows:
         return
-    rows = run.conn.execute(_LEVELS, {"ids": ids})
     enabled = settings.enabled
     ended: list[str] = []
     for eid, metric, quantity, used, retired, vendor, product, name in rows:
@@ -529,26 +555,11 @@ def _departed(run: _Evaluation, label: str, only: int | None) -> None:
 
 
 def _departed_cleared(run: _Evaluation) -> None:
-    session = run.session
-    keys = list(
-        session.scalars(
-            select(Alert.dedupe_key).where(
-                Alert.dedupe_key >= "departed:",
-                Alert.dedupe_key < "departed;",
-                Alert.cleared_at.is_(None),
-            )
-        )
-    )
+    keys = list(run.conn.execute(_DEPARTED_UNCLEARED).scalars())
     if not keys:
         return
     ids = [int(k.split(":", 1)[1]) for k in keys if k.split(":", 1)[1].isdigit()]
-    holding = set(
-        session.scalars(
-            select(SeatAssignment.person_id)
-            .where(SeatAssignment.person_id.in_(ids), SeatAssignment.ended_at.is_(None))
-            .distinct()
-        )
-    )
+    holding = set(run.conn.execute(_HOLDING, {"ids": ids}).scalars())
     run.clear([f"departed:{pid}" for pid in ids if pid not in holding])
 
 

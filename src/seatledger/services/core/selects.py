@@ -3,7 +3,7 @@ names."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Select, select
 
@@ -29,3 +29,31 @@ def entitlement_titles(*more: Any) -> Select[Any]:
         Entitlement.name,
         *more,
     )
+
+
+class Counted(NamedTuple):
+    """An entitlement's count as a change leaves it, with its names: what the limit and
+    warning rules read (:data:`COUNTED` selects it), or take from the change that has it in
+    hand (:attr:`~seatledger.services.core.context.Change.counted`)."""
+
+    id: int
+    metric: str
+    quantity: int
+    seats_used: int
+    retired: bool
+    vendor: str
+    product: str
+    name: str
+
+
+COUNTED = (
+    Entitlement.id,
+    Entitlement.metric,
+    Entitlement.quantity,
+    Entitlement.seats_used,
+    Entitlement.retired,
+    Vendor.name,
+    Product.name,
+    Entitlement.name,
+)
+"""The columns of :class:`Counted`, in its order, for :func:`titled`."""

@@ -13,8 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import distinct, func, insert, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import BindParameter, Connection, bindparam, distinct, func, insert, select, update
 
 from seatledger.domain.licensing import (
     LimitState,
@@ -27,9 +26,9 @@ from seatledger.domain.licensing import (
 )
 from seatledger.domain.roles import Permission, allows
 from seatledger.errors import LimitExceeded, NotFoundError, PermissionDenied, ValidationError
-from seatledger.services.core.context import Context
-from seatledger.services.core.selects import entitlement_titles
-from seatledger.store.models import Device, Entitlement, Person, SeatAssignment
+from seatledger.services.core.context import Change, Context
+from seatledger.services.core.selects import COUNTED, Counted, entitlement_titles
+from seatledger.store.models import Device, Entitlement, Person, Product, SeatAssignment, Vendor
 
 ASSIGN = "assign or release seats"
 _CHUNK = 900  # stays under SQLite's bound-parameter limit
@@ -43,6 +42,68 @@ class AssignResult:
     units: int
     over_commit: bool
     message: str
+
+
+# The statements of a seat change, built once and run on the change's connection: one seat must
+# be assigned within milliseconds, and building a statement costs more than running it.
+_TARGET = (
+    entitlement_titles(
+        Entitlement.metric,
+        Entitlement.quantity,
+        Entitlement.seats_used,
+        Entitlement.term_start,
+        Entitlement.term_end,
+        Entitlement.min_cores_per_processor,
+        Entitlement.core_factor,
+        Entitlement.unit_table,
+        Entitlement.retired,
+    )
+    .where(Entitlement.id == bindparam("entitlement"))
+    .with_for_update(of=Entitlement)
+)
+_IDS: BindParameter[list[int]] = bindparam("ids", expanding=True)
+_HOLDS = (
+    SeatAssignment.entitlement_id == bindparam("entitlement"),
+    SeatAssignment.ended_at.is_(None),
+)
+_PEOPLE = select(
+    Person.id,
+    Person.name,
+    Person.status,
+    select(SeatAssignment.id).where(SeatAssignment.person_id == Person.id, *_HOLDS).exists(),
+).where(Person.id.in_(_IDS))
+_DEVICES = select(
+    Device.id,
+    Device.hostname,
+    Device.processors,
+    Device.cores,
+    Device.processor_model,
+    select(SeatAssignment.id).where(SeatAssignment.device_id == Device.id, *_HOLDS).exists(),
+).where(Device.id.in_(_IDS))
+# RETURNING names each new seat's holder: SQLite cannot return rows in the order they were
+# given without inserting them one statement at a time, and a holder has one open seat.
+_INSERT_SEATS = insert(SeatAssignment).returning(
+    SeatAssignment.id, SeatAssignment.person_id, SeatAssignment.device_id
+)
+_SET_USED = (
+    update(Entitlement)
+    .where(Entitlement.id == bindparam("entitlement"))
+    .values(seats_used=bindparam("used"))
+)
+# Each open seat asked for with its license as the alert rules read it (one read, not two).
+_OPEN_SEATS = (
+    select(SeatAssignment.id, SeatAssignment.units, *COUNTED)
+    .select_from(SeatAssignment)
+    .join(Entitlement, SeatAssignment.entitlement_id == Entitlement.id)
+    .join(Product, Entitlement.product_id == Product.id)
+    .join(Vendor, Product.vendor_id == Vendor.id)
+    .where(SeatAssignment.id.in_(_IDS), SeatAssignment.ended_at.is_(None))
+)
+_END_SEATS = (
+    update(SeatAssignment)
+    .where(SeatAssignment.id.in_(_IDS))
+    .values(ended_at=bindparam("now"), released_by=bindparam("by"))
+)
 
 
 def _chunks(values: Sequence[int]) -> Iterable[Sequence[int]]:
@@ -64,24 +125,13 @@ class _Target:
     min_cores_per_processor: int
     core_factor: Decimal
     unit_table: UnitTable | None
+    vendor: str
+    product: str
+    name: str
 
     @classmethod
-    def load(cls, session: Session, entitlement_id: int) -> _Target:
-        row = session.execute(
-            entitlement_titles(
-                Entitlement.metric,
-                Entitlement.quantity,
-                Entitlement.seats_used,
-                Entitlement.term_start,
-                Entitlement.term_end,
-                Entitlement.min_cores_per_processor,
-                Entitlement.core_factor,
-                Entitlement.unit_table,
-                Entitlement.retired,
-            )
-            .where(Entitlement.id == entitlement_id)
-            .with_for_update(of=Entitlement)
-        ).first()
+    def load(cls, conn: Connection, entitlement_id: int) -> _Target:
+        row = conn.execute(_TARGET, {"entitlement": entitlement_id}).first()
         if row is None or row.retired:
             raise NotFoundError(f"License {entitlement_id} does not exist or is retired.")
         title = f"{row.vendor} {row.product}"
@@ -96,6 +146,23 @@ class _Target:
             min_cores_per_processor=row.min_cores_per_processor,
             core_factor=stored_factor(row.core_factor),
             unit_table=stored_table(row.unit_table),
+            vendor=row.vendor,
+            product=row.product,
+            name=row.name,
+        )
+
+    def counted(self, seats_used: int) -> Counted:
+        """This entitlement as the alert rules read it, with ``seats_used`` (it is not retired:
+        :meth:`load` refuses that)."""
+        return Counted(
+            self.id,
+            self.metric,
+            self.quantity,
+            seats_used,
+            False,
+            self.vendor,
+            self.product,
+            self.name,
         )
 
 
@@ -257,8 +324,8 @@ class SeatService:
         with self._ctx.change(
             Permission.ASSIGN_SEATS, action, "entitlement", ASSIGN, reason
         ) as change:
-            session = change.session
-            entitlement = _Target.load(session, entitlement_id)
+            conn = change.session.connection()
+            entitlement = _Target.load(conn, entitlement_id)
             label = entitlement.label
             metric = Metric(entitlement.metric)
             if device_ids and not metric.assigns_to_device:
@@ -270,9 +337,9 @@ class SeatService:
                     f"{label} is licensed per device ({metric.label}); choose devices."
                 )
             if person_ids:
-                units = self._check_people(session, entitlement, person_ids, label)
+                units = self._check_people(conn, entitlement, person_ids, label)
             else:
-                units = self._check_devices(session, entitlement, metric, device_ids, label)
+                units = self._check_devices(conn, entitlement, metric, device_ids, label)
             needed = sum(units)
             state = LimitState(
                 label=label,
@@ -309,21 +376,12 @@ class SeatService:
                 }
                 for (person_id, device_id), unit in zip(holders, units, strict=True)
             ]
-            ids = list(
-                session.scalars(
-                    insert(SeatAssignment).returning(
-                        SeatAssignment.id, sort_by_parameter_order=True
-                    ),
-                    rows,
-                )
-            )
+            made = {(p, d): seat for seat, p, d in conn.execute(_INSERT_SEATS, rows)}
+            ids = [made[holder] for holder in holders]
             # The row is locked (PostgreSQL) or the database is (SQLite): the count cannot move.
             before_used = entitlement.seats_used
-            session.execute(
-                update(Entitlement)
-                .where(Entitlement.id == entitlement.id)
-                .values(seats_used=before_used + needed)
-            )
+            conn.execute(_SET_USED, {"entitlement": entitlement.id, "used": before_used + needed})
+            change.counted = [entitlement.counted(before_used + needed)]
             change.entity_id = str(entitlement.id)
             change.before, change.after = assigned(
                 seats_used=before_used,
@@ -339,22 +397,13 @@ class SeatService:
             return AssignResult(ids, needed, decision.over_commit, decision.message)
 
     def _check_people(
-        self, session: Session, entitlement: _Target, person_ids: list[int], label: str
+        self, conn: Connection, entitlement: _Target, person_ids: list[int], label: str
     ) -> list[int]:
         found: dict[int, tuple[str, str]] = {}
         held: list[int] = []
-        holds = (
-            select(SeatAssignment.id)
-            .where(
-                SeatAssignment.person_id == Person.id,
-                SeatAssignment.entitlement_id == entitlement.id,
-                SeatAssignment.ended_at.is_(None),
-            )
-            .exists()
-        )
         for chunk in _chunks(person_ids):
-            for pid, name, status, has_seat in session.execute(
-                select(Person.id, Person.name, Person.status, holds).where(Person.id.in_(chunk))
+            for pid, name, status, has_seat in conn.execute(
+                _PEOPLE, {"ids": chunk, "entitlement": entitlement.id}
             ):
                 found[pid] = (name, status)
                 if has_seat:
@@ -368,7 +417,7 @@ class SeatService:
 
     def _check_devices(
         self,
-        session: Session,
+        conn: Connection,
         entitlement: _Target,
         metric: Metric,
         device_ids: list[int],
@@ -377,25 +426,12 @@ class SeatService:
         found: dict[int, tuple[str, int | None, int | None, str | None]] = {}
         held: list[int] = []
         for chunk in _chunks(device_ids):
-            for did, host, processors, cores, model in session.execute(
-                select(
-                    Device.id,
-                    Device.hostname,
-                    Device.processors,
-                    Device.cores,
-                    Device.processor_model,
-                ).where(Device.id.in_(chunk))
+            for did, host, processors, cores, model, has_seat in conn.execute(
+                _DEVICES, {"ids": chunk, "entitlement": entitlement.id}
             ):
                 found[did] = (host, processors, cores, model)
-            held.extend(
-                session.scalars(
-                    select(SeatAssignment.device_id).where(
-                        SeatAssignment.entitlement_id == entitlement.id,
-                        SeatAssignment.device_id.in_(chunk),
-                        SeatAssignment.ended_at.is_(None),
-                    )
-                )
-            )
+                if has_seat:
+                    held.append(did)
         _refuse_missing_or_held("Device", device_ids, found, held, label)
         units = []
         for did in device_ids:
@@ -433,7 +469,7 @@ class SeatService:
             raise ValidationError("Choose seats to release.")
         action = "seat.release" if len(ids) == 1 else "seat.bulk_release"
         with self._ctx.change(Permission.ASSIGN_SEATS, action, "seat", ASSIGN, reason) as change:
-            return self._release(change.session, ids, change, strict=True)
+            return self._release(change, ids, strict=True)
 
     def release_departed(self, reason: str = "People who left the organization") -> int:
         """Release every open seat held by a person marked as left; one ledger entry."""
@@ -450,19 +486,17 @@ class SeatService:
             )
             if not ids:
                 raise ValidationError("No one who left holds a seat.")
-            return self._release(change.session, ids, change, strict=False)
+            return self._release(change, ids, strict=False)
 
-    def _release(self, session: Session, ids: list[int], change: Any, *, strict: bool) -> int:
-        rows: list[tuple[int, int, int]] = []
+    def _release(self, change: Change, ids: list[int], *, strict: bool) -> int:
+        conn = change.session.connection()
+        rows: list[tuple[int, int, int]] = []  # seat, license, units
+        before: dict[int, Counted] = {}
         for chunk in _chunks(ids):
-            rows.extend(
-                (r[0], r[1], r[2])
-                for r in session.execute(
-                    select(
-                        SeatAssignment.id, SeatAssignment.entitlement_id, SeatAssignment.units
-                    ).where(SeatAssignment.id.in_(chunk), SeatAssignment.ended_at.is_(None))
-                )
-            )
+            for seat, units, *counted in conn.execute(_OPEN_SEATS, {"ids": chunk}):
+                license_row = Counted._make(counted)
+                rows.append((seat, license_row.id, units))
+                before[license_row.id] = license_row
         if strict and len(rows) != len(ids):
             open_ids = {r[0] for r in rows}
             gone = [i for i in ids if i not in open_ids]
@@ -471,29 +505,18 @@ class SeatService:
         for _, entitlement_id, units in rows:
             per_entitlement[entitlement_id] = per_entitlement.get(entitlement_id, 0) + units
         for chunk in _chunks([r[0] for r in rows]):
-            session.execute(
-                update(SeatAssignment)
-                .where(SeatAssignment.id.in_(chunk))
-                .values(ended_at=change.now, released_by=self._ctx.actor.id)
-            )
+            conn.execute(_END_SEATS, {"ids": chunk, "now": change.now, "by": self._ctx.actor.id})
         touched = sorted(per_entitlement)
-        used_before = dict(
-            session.execute(
-                select(Entitlement.id, Entitlement.seats_used).where(Entitlement.id.in_(touched))
-            ).all()
-        )
-        for entitlement_id in touched:
-            session.execute(
-                update(Entitlement)
-                .where(Entitlement.id == entitlement_id)
-                .values(seats_used=used_before[entitlement_id] - per_entitlement[entitlement_id])
-            )
+        used_before = {k: before[k].seats_used for k in touched}
+        used_after = {k: used_before[k] - per_entitlement[k] for k in touched}
+        conn.execute(_SET_USED, [{"entitlement": k, "used": used_after[k]} for k in touched])
+        change.counted = [before[k]._replace(seats_used=used_after[k]) for k in touched]
         change.entity_id = str(rows[0][0]) if len(rows) == 1 else ""
         change.before = {"seats_used": {str(k): used_before[k] for k in touched}}
         change.after = {
             "released": [r[0] for r in rows],
             "entitlements": {str(k): per_entitlement[k] for k in touched},
-            "seats_used": {str(k): used_before[k] - per_entitlement[k] for k in touched},
+            "seats_used": {str(k): used_after[k] for k in touched},
         }
         return len(rows)
 
