@@ -132,7 +132,7 @@ class ActivityPage(Page):
         self.table.attach(self.model, ActivityColumn.SEQ, descending=True)
         self.table.set_column_widths(
             {
-                ActivityColumn.SEQ: 7,
+                ActivityColumn.SEQ: 11,  # "10,098,178": a ledger of ten million entries
                 ActivityColumn.TIME: 18,
                 ActivityColumn.OPERATOR: 11,
                 ActivityColumn.ACTION: 18,
