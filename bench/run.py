@@ -866,18 +866,10 @@ def _table_rows(runs: int) -> list[Row]:
     first, jump = "licenses table: first paint", "licenses table: jump to last row"
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     try:
-        from PySide6.QtCore import (
-            QAbstractTableModel,
-            QEvent,
-            QEventLoop,
-            QModelIndex,
-            QObject,
-            QPersistentModelIndex,
-            Qt,
-            QTimer,
-        )
+        from PySide6.QtCore import QAbstractTableModel
         from PySide6.QtWidgets import QApplication, QTableView
 
+        from paint import BareModel, PaintWait  # bench/paint.py
         from seatledger.services.catalog.queries import EntitlementQuery
         from seatledger.services.core.context import Context
         from seatledger.store.db import Database
@@ -892,40 +884,6 @@ def _table_rows(runs: int) -> list[Row]:
         presenter: Any = EntitlementPresenter()
     except ImportError:
         presenter = None
-
-    class Trivial(QAbstractTableModel):
-        """A million rows computed on demand: the cheapest model a view can have."""
-
-        def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: N802, B008
-            return 0 if parent.isValid() else 1_000_000
-
-        def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: N802, B008
-            return 0 if parent.isValid() else 8
-
-        def data(self, index: QModelIndex | QPersistentModelIndex, role: int = 0) -> Any:
-            if role == Qt.ItemDataRole.DisplayRole:
-                return f"{index.row()}:{index.column()}"
-            return None
-
-    class PaintWait(QObject):
-        """Runs an action and waits until the view has painted after it."""
-
-        def __init__(self, view: QTableView) -> None:
-            super().__init__(view)
-            self.loop = QEventLoop()
-            view.viewport().installEventFilter(self)
-
-        def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
-            if event.type() == QEvent.Type.Paint:
-                QTimer.singleShot(0, self.loop.quit)  # after the paint pass is flushed
-            return False
-
-        def wait(self, action: Callable[[], object]) -> float:
-            started = time.perf_counter()
-            action()
-            QTimer.singleShot(5000, self.loop.quit)
-            self.loop.exec()
-            return time.perf_counter() - started
 
     app = QApplication.instance() or QApplication([])
     db, _ = Database.open(WORK, create=False)
@@ -949,7 +907,7 @@ def _table_rows(runs: int) -> list[Row]:
         real = [
             measure(lambda: KeyedTableModel(EntitlementQuery(ctx), presenter)) for _ in range(runs)
         ]
-        bare = [measure(Trivial) for _ in range(runs)]
+        bare = [measure(lambda: BareModel(1_000_000, 8)) for _ in range(runs)]
     finally:
         db.dispose()
     app.processEvents()

@@ -31,58 +31,16 @@ def scale_rows(row: Callable[..., Any], db_path: Path, runs: int) -> list[Any]:
     """Activity first paint, the Activity filtered by operator and by entity, and the licenses
     table's first paint, each beside a bare view's first paint."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from PySide6.QtCore import (
-        QAbstractTableModel,
-        QEvent,
-        QEventLoop,
-        QModelIndex,
-        QObject,
-        QPersistentModelIndex,
-        Qt,
-        QTimer,
-    )
+    from PySide6.QtCore import QAbstractTableModel
     from PySide6.QtWidgets import QApplication, QTableView
 
+    from paint import BareModel, PaintWait  # bench/paint.py
     from seatledger.services.catalog.queries import EntitlementQuery
     from seatledger.services.core.context import Context
     from seatledger.services.ledger.activity import ActivityFilter, ActivityQuery
     from seatledger.store.db import Database
     from seatledger.ui.presenters import ActivityPresenter, EntitlementPresenter
     from seatledger.ui.table_model import KeyedTableModel
-
-    display = Qt.ItemDataRole.DisplayRole
-
-    class Trivial(QAbstractTableModel):
-        """Ten million rows computed on demand."""
-
-        def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: N802, B008
-            return 0 if parent.isValid() else 10_000_000
-
-        def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: N802, B008
-            return 0 if parent.isValid() else 7
-
-        def data(self, index: QModelIndex | QPersistentModelIndex, role: int = 0) -> Any:
-            return f"{index.row()}:{index.column()}" if role == display else None
-
-    class PaintWait(QObject):
-        """Runs an action and waits until the view has painted after it."""
-
-        def __init__(self, view: QTableView) -> None:
-            super().__init__(view)
-            self.loop = QEventLoop()
-            view.viewport().installEventFilter(self)
-
-        def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
-            if event.type() == QEvent.Type.Paint:
-                QTimer.singleShot(0, self.loop.quit)
-            return False
-
-        def wait(self, action: Callable[[], object]) -> float:
-            started = time.perf_counter()
-            action()
-            QTimer.singleShot(5000, self.loop.quit)
-            self.loop.exec()
-            return time.perf_counter() - started
 
     app = QApplication.instance() or QApplication([])
 
@@ -112,7 +70,7 @@ def scale_rows(row: Callable[..., Any], db_path: Path, runs: int) -> list[Any]:
                 _sql("SELECT operator FROM ledger_entry WHERE seq > :s - 1000 LIMIT 1"),
                 {"s": entries},
             ).scalar()
-        bare = median(Trivial)
+        bare = median(lambda: BareModel(10_000_000, 7))
         figures = [
             (
                 f"Activity: first paint, {entries:,} entries",
