@@ -41,6 +41,14 @@ def batches(
         f"SELECT body, prev_hash, hash, {_prefix_sql(dialect)} FROM ledger_entry "
         f"WHERE seq > {mark} AND seq <= {mark} ORDER BY seq"
     )
+    return ranges(raw, sql, after=after, upto=upto, size=size, end=end)
+
+
+def ranges(
+    raw: Any, sql: str, *, after: int, upto: int, size: int, end: Callable[[], None]
+) -> Iterator[tuple[int, int, list[Any]]]:
+    """``(after, last, rows)``: ``sql`` (two marks: the seqs after and up to) run on consecutive
+    ranges of at most ``size`` seqs up to ``upto``, calling ``end`` after each."""
     while after < upto:
         last = min(upto, after + size)
         cursor = raw.cursor()

@@ -299,32 +299,30 @@ def checkpoint(session: Session) -> tuple[int, bytes, bytes]:
     return size, last, stored_frontier(session, size, stored_edge).root()
 
 
+def _stay() -> None:
+    """Keeps the caller's transaction open between batches (it ends it itself)."""
+
+
 def hash_batches(conn: Connection, after: int, upto: int) -> Iterator[list[bytes]]:
     """The stored hashes of entries after+1..upto, in order, a batch at a time."""
     mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
     sql = f"SELECT seq, hash FROM ledger_entry WHERE seq > {mark} AND seq <= {mark} ORDER BY seq"
     raw = conn.connection.driver_connection
     assert raw is not None
-    while after < upto:
-        last = min(upto, after + STREAM_BATCH)
-        cursor = raw.cursor()
-        try:
-            cursor.execute(sql, (after, last))
-            rows = cursor.fetchall()
-        finally:
-            cursor.close()
+    for start, last, rows in ledger_scan.ranges(
+        raw, sql, after=after, upto=upto, size=STREAM_BATCH, end=_stay
+    ):
         if (
-            [row[0] for row in rows[:1]] != [after + 1]
+            [row[0] for row in rows[:1]] != [start + 1]
             or rows[-1][0] != last
-            or len(rows) != last - after
+            or len(rows) != last - start
         ):
             raise LedgerIntegrityError(
-                f"The activity ledger is missing entries between {after + 1} and {last}. "
+                f"The activity ledger is missing entries between {start + 1} and {last}. "
                 "Run 'seatledger ledger verify'.",
-                after + 1,
+                start + 1,
             )
         yield [bytes(row[1]) for row in rows]
-        after = last
 
 
 def tree(conn: Connection, size: int) -> StoredTree:
