@@ -110,7 +110,9 @@ class Bulk:
         """A DATETIME column value (SQLAlchemy stores naive UTC text in SQLite)."""
         if value is None or not self.sqlite:
             return value
-        return value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+        # The text strftime("%Y-%m-%d %H:%M:%S.%f") wrote (zero-padded year, as SQLAlchemy
+        # writes it), at half the cost: a year of debug log stamps five million of them.
+        return value.astimezone(dt.UTC).isoformat(" ", "microseconds")[:26]
 
     def flag(self, value: bool) -> Any:
         """A BOOLEAN column value."""

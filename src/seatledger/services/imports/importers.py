@@ -884,6 +884,7 @@ def _usage(
     products: dict[tuple[str, str], int | None] = {}
     before_max = bulk.max_id("usage_session")
     unknown_users: dict[str, int] = {}  # user name -> the first line naming it
+    owners: dict[str, int | None] = {}  # a log names a few thousand users millions of times
     seen = bulk.stamp(snapshot.taken_at) if snapshot is not None else None
 
     def rows() -> Iterator[tuple[Any, ...]]:
@@ -896,7 +897,11 @@ def _usage(
             key = ("", record.feature)
             if key not in products:
                 products[key] = normalizer.product_of(RawTitle("", record.feature))
-            person_id = _owner(people, record.user)
+            user = record.user
+            if user in owners:
+                person_id = owners[user]
+            else:
+                person_id = owners[user] = _owner(people, user)
             if person_id is None:
                 unknown_users.setdefault(record.user, record.line)
             yield (
