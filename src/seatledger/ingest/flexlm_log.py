@@ -21,9 +21,10 @@ Events (see ``tests/data/flexlm_log/README.md`` for the versions studied):
   ``Started MLM``, ``REStarted MLM``, the daemon's own ``Server started on``, lmgrd starting again)
   holds no checkout any more: its sessions still open end at the stop, or at the last line logged
   before the start.
-- ``DENIED:`` is counted per feature with its first and last time: "Licensed number of users
-  already reached (-4)" means the pool was too small; other reasons (an EXCLUDE list, an expired
-  feature) are counted apart.  ``UNSUPPORTED:`` (a feature this server does not serve) likewise.
+- ``DENIED:`` is kept line by line (who, when, why) and counted per feature with its first and
+  last time: "Licensed number of users already reached (-4)" means the pool was too small; other
+  reasons (an EXCLUDE list, an expired feature) are counted apart.  ``UNSUPPORTED:`` (a feature
+  this server does not serve) is counted likewise.
 - A checkout still out when the log ends stays open; a checkin whose checkout is before the log
   began is counted in a note, not stored (its start is unknown).
 
@@ -141,11 +142,32 @@ class _Denials:
         self.reason = self.reason or reason
 
 
+@dataclass(frozen=True, slots=True)
+class Denial:
+    """One ``DENIED:`` line: who was refused which feature, when, and why.
+
+    ``capacity``: the pool was too small (-4, "already reached"); ``nth`` tells apart the same
+    refusal logged more than once in one second (1, 2...).
+    """
+
+    line: int
+    when: dt.datetime
+    daemon: str
+    feature: str
+    user: str
+    host: str
+    capacity: bool
+    reason: str
+    nth: int
+
+
 @dataclass
 class DebugLog:
-    """What a debug log held besides its sessions; ``notes`` is complete once they were read."""
+    """What a debug log held besides its sessions; ``notes`` and ``denials`` are complete once
+    they were read."""
 
     notes: list[str] = field(default_factory=list)
+    denials: list[Denial] = field(default_factory=list)  # every DENIED line, in the log's order
     denied: dict[str, _Denials] = field(default_factory=dict)  # the pool was too small
     refused: dict[str, _Denials] = field(default_factory=dict)  # other reasons
     unsupported: dict[str, _Denials] = field(default_factory=dict)
@@ -178,6 +200,7 @@ class _Reader:
         self.out: dict[str, dict[_Key, list[_Out]]] = {}  # daemon -> key -> sessions out
         self.ready: list[UsageRecord] = []
         self.same_second: dict[_Key, int] = {}
+        self.denied_twice: dict[tuple[dt.datetime, str, str, str, str], int] = {}
         self.second: dt.datetime | None = None
         self.names: dict[str, str] = {}
         self.stop_note: tuple[str, dt.datetime] | None = None
@@ -444,6 +467,11 @@ class _Reader:
             capacity = (code is not None and code[1] == "-4") or "already reached" in reason
             book = log.denied if capacity else log.refused
             book.setdefault(self.name(feature), _Denials()).add(when, reason)
+            same = (when, daemon, feature, user, host)
+            self.denied_twice[same] = nth = self.denied_twice.get(same, 0) + 1
+            log.denials.append(
+                Denial(number, when, daemon, feature, user, host, capacity, reason[:500], nth)
+            )
             return
         self.session(number, when, daemon, kind, feature, user, host, tail, handle, text)
 

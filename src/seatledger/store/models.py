@@ -414,6 +414,47 @@ class UsageSession(Base):
     seen_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
 
+class UsageDenial(Base):
+    """A checkout a license server refused, from its debug log (``DENIED:``).
+
+    ``capacity`` is true where the pool was too small ("Licensed number of users already
+    reached", -4): evidence that more people needed the feature at once than it allows.  Other
+    refusals (an EXCLUDE list, an expired feature) are kept with their reason.  ``nth`` tells
+    apart the same refusal logged twice in one second; ``line`` is the log's line.
+    """
+
+    __tablename__ = "usage_denial"
+    __table_args__ = (
+        Index(
+            "uq_usage_denial",
+            "feature",
+            "user_name",
+            "host",
+            "denied_at",
+            "server",
+            "nth",
+            unique=True,
+        ),
+        Index("ix_usage_denial_product", "product_id", "denied_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    feature: Mapped[str] = mapped_column(String(200))
+    user_name: Mapped[str] = mapped_column(String(200))
+    host: Mapped[str] = mapped_column(String(255))
+    denied_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    server: Mapped[str] = mapped_column(String(255), default="", server_default=text("''"))
+    nth: Mapped[int] = mapped_column(Integer, default=1)
+    capacity: Mapped[bool] = mapped_column(Boolean)
+    reason: Mapped[str] = mapped_column(String(500), default="", server_default=text("''"))
+    product_id: Mapped[int | None] = mapped_column(ForeignKey("product.id", ondelete="SET NULL"))
+    person_id: Mapped[int | None] = mapped_column(
+        ForeignKey("person.id", ondelete="SET NULL"), index=True
+    )
+    import_id: Mapped[int] = mapped_column(Integer)
+    line: Mapped[int] = mapped_column(Integer)
+
+
 class LicenseGrant(Base):
     """A FEATURE or INCREMENT line of a license file, as 'lmutil lmstat -i' listed it.
 

@@ -27,6 +27,7 @@ from sqlalchemy.pool import SingletonThreadPool
 from seatledger.domain.licensing import Metric
 from seatledger.domain.normalization import Normalizer, RawTitle
 from seatledger.ingest import flexlm, flexlm_grants
+from seatledger.ingest.flexlm_log import Denial
 from seatledger.ingest.formats import Kind
 from seatledger.ingest.records import (
     DeviceRecord,
@@ -84,6 +85,7 @@ def apply(  # noqa: PLR0917 (the parts of one commit, passed straight through)
     snapshot: flexlm.Snapshot | None,
     *,
     given: frozenset[str],
+    denials: list[Denial] | None = None,
 ) -> Applied:
     """Write ``records`` of ``options.kind``; problems found against the database are appended.
 
@@ -107,7 +109,7 @@ def apply(  # noqa: PLR0917 (the parts of one commit, passed straight through)
     if kind is Kind.INVENTORY:
         raise ValueError("inventories are written by apply_inventory, from chunks")
     if kind is Kind.USAGE:
-        return _usage(session, bulk, batch_id, records, snapshot)
+        return _usage(session, bulk, batch_id, records, snapshot, denials)
     if kind is Kind.SNIPEIT:
         given = frozenset(_SNIPEIT_FIELDS.get(key, key) for key in given)
     return _entitlements(session, records, problems, given)
@@ -871,12 +873,13 @@ class _Listed:
 # -- usage ----------------------------------------------------------------------------------------
 
 
-def _usage(
+def _usage(  # noqa: PLR0917 (the parts of one usage import, passed straight through)
     session: Session,
     bulk: Bulk,
     batch_id: int,
     records: Iterator[Record],
     snapshot: flexlm.Snapshot | None,
+    denials: list[Denial] | None = None,
 ) -> Applied:
     done = Applied()
     people = _person_lookup(bulk)
@@ -937,6 +940,8 @@ def _usage(
         bulk.execute("SELECT COUNT(*) FROM usage_session WHERE id > ?", (before_max,)).scalar() or 0
     )
     done.unchanged = done.rows - done.inserted
+    if denials:  # complete now that the records were read
+        _denials(bulk, batch_id, denials, products, normalizer, people, owners)
     if snapshot is not None and snapshot.by_server:
         # Each server's own features only: a file cut before a server's later features, or a
         # feature one server serves and another does not, closes nothing it did not list; a
@@ -982,6 +987,51 @@ def _usage(
             f"{plural(unmatched, 'feature')} {agree(unmatched, 'matches')} no normalization rule."
         )
     return done
+
+
+def _denials(  # noqa: PLR0917 (the usage import's lookups, shared)
+    bulk: Bulk,
+    batch_id: int,
+    denials: list[Denial],
+    products: dict[tuple[str, str], int | None],
+    normalizer: Normalizer,
+    people: dict[str, int],
+    owners: dict[str, int | None],
+) -> None:
+    """A debug log's refused checkouts, each with its line; a log imported again (a longer
+    copy) keeps each refusal once."""
+
+    def rows() -> Iterator[tuple[Any, ...]]:
+        for d in denials:
+            key = ("", d.feature)
+            if key not in products:
+                products[key] = normalizer.product_of(RawTitle("", d.feature))
+            if d.user in owners:
+                person_id = owners[d.user]
+            else:
+                person_id = owners[d.user] = _owner(people, d.user)
+            yield (
+                d.feature,
+                d.user,
+                d.host,
+                bulk.stamp(d.when),
+                d.daemon,
+                d.nth,
+                bulk.flag(d.capacity),
+                d.reason,
+                products[key],
+                person_id,
+                batch_id,
+                d.line,
+            )
+
+    bulk.stream(
+        "INSERT INTO usage_denial (feature, user_name, host, denied_at, server, nth, capacity, "
+        "reason, product_id, person_id, import_id, line) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT (feature, user_name, host, denied_at, server, nth) DO NOTHING",
+        rows(),
+    )
 
 
 def _checkout_servers(snapshot: flexlm.Snapshot) -> set[str]:

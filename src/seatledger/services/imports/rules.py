@@ -22,6 +22,7 @@ from seatledger.store.models import (
     NormalizationRule,
     Product,
     SoftwareTitle,
+    UsageDenial,
     UsageSession,
     Vendor,
 )
@@ -121,6 +122,18 @@ def remap(session: Session) -> int:
         if (found := normalizer.product_of(RawTitle("", feature))) != low or found != high
     ]
     bulk.many("UPDATE usage_session SET product_id = ? WHERE feature = ?", features)
+    refused = [
+        (found, feature)
+        for feature, low, high in session.execute(
+            select(
+                UsageDenial.feature,
+                func.min(UsageDenial.product_id),
+                func.max(UsageDenial.product_id),
+            ).group_by(UsageDenial.feature)
+        )
+        if (found := normalizer.product_of(RawTitle("", feature))) != low or found != high
+    ]
+    bulk.many("UPDATE usage_denial SET product_id = ? WHERE feature = ?", refused)
     return len(changes)
 
 

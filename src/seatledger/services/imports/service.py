@@ -202,6 +202,7 @@ class _Opened:
     snapshot: flexlm.Snapshot | None
     installs: Iterator[InstallChunk] | None = None  # an inventory's rows, in chunks
     notes: list[str] = field(default_factory=list)  # a debug log's, complete once records are read
+    denials: list[flexlm_log.Denial] | None = None  # a debug log's DENIED lines, likewise
     report: m365.ActiveUserReport | None = None  # a Microsoft 365 active user detail report
     grants: flexlm_grants.GrantList | None = None  # an 'lmstat -i' output's feature lines
 
@@ -435,6 +436,7 @@ class ImportService:
                         problems,
                         opened.snapshot,
                         given=given,
+                        denials=opened.denials,
                     )
                     applied.notes[:0] = opened.notes  # a debug log's: its span, denials, restarts
                 if _needs_second_pass(options, dates):
@@ -607,6 +609,7 @@ class ImportService:
                     None,
                     None,
                     notes=log.notes,
+                    denials=log.denials,
                 )
             if options.kind is Kind.USAGE and rlm.looks_like_rlmstat(head):
                 snapshot, records = rlm.read_rlmstat(facts, problems)

@@ -87,7 +87,7 @@ _MODELS: dict[str, Any] = {
 _PARENT = {"product": "vendor_id", "entitlement": "product_id", SEAT: "entitlement_id"}
 NOT_COVERED = (
     "installs (an inventory import records its file's SHA-256 and counts, not each install)",
-    "usage sessions (likewise, for license-server and usage imports)",
+    "usage sessions and refused checkouts (likewise, for license-server and usage imports)",
     "license file grants and software titles with their mapping to products",
     "devices' last-seen dates and people's last HR import (every import refreshes them)",
 )

@@ -44,12 +44,14 @@ from seatledger.store.bulk import Bulk
 from seatledger.store.models import (
     Device,
     Entitlement,
+    ImportBatch,
     Installation,
     Person,
     PersonTeam,
     Product,
     SeatAssignment,
     SoftwareTitle,
+    UsageDenial,
     UsageSession,
     Vendor,
 )
@@ -178,6 +180,7 @@ class FindingKind(StrEnum):
     UNKNOWN_HARDWARE = "unknown_hardware"
     FACTORS_DIFFER = "core_factors_differ"
     USED_WITHOUT_SEAT = "used_without_seat"
+    DENIED = "checkouts_denied"
     # A license file ('lmstat -i' grants) against the purchases: see services.position.grants.
     GRANTS_OVER = grants.OVER
     GRANTS_UNDER = grants.UNDER
@@ -199,6 +202,7 @@ _FINDING_LABELS = {
     FindingKind.UNKNOWN_HARDWARE: "Hardware unknown",
     FindingKind.FACTORS_DIFFER: "Core factors differ",
     FindingKind.USED_WITHOUT_SEAT: "Used without a seat",
+    FindingKind.DENIED: "Checkouts refused",
     FindingKind.GRANTS_OVER: "License file grants more",
     FindingKind.GRANTS_UNDER: "License file grants fewer",
     FindingKind.GRANTS_EXPIRY: "License file expiry differs",
@@ -1225,6 +1229,8 @@ def _findings(
                 )
             )
 
+    found += _denied(session, facts.day, names, within)
+
     departed = set(session.scalars(select(Person.id).where(departed_by(facts.day))))
     if departed:
         held = _member(facts.seat_person, np.array(sorted(departed), dtype=np.int64))
@@ -1583,6 +1589,88 @@ def _install_holders(session: Session, pid: int, day: dt.date) -> list[tuple[Hol
     return list(seen.values())
 
 
+def _denied(
+    session: Session, day: dt.date, names: dict[int, tuple[str, str]], within: _Within
+) -> list[Finding]:
+    """Checkouts a license server refused because every license was out, in the concurrent
+    window: at those times more people needed the product at once than the peak in use shows."""
+    moment = end_of(day)
+    refused: dict[int, tuple[int, dt.datetime]] = {}
+    for pid, person, count, last in session.execute(
+        select(
+            UsageDenial.product_id,
+            UsageDenial.person_id,
+            func.count(),
+            func.max(UsageDenial.denied_at),
+        )
+        .where(
+            UsageDenial.capacity.is_(True),
+            UsageDenial.product_id.is_not(None),
+            within.where(UsageDenial.product_id),
+            UsageDenial.denied_at >= moment - dt.timedelta(days=CONCURRENT_WINDOW_DAYS),
+            UsageDenial.denied_at < moment,
+        )
+        .group_by(UsageDenial.product_id, UsageDenial.person_id)
+    ):
+        if pid is None or not within.holds(person):
+            continue
+        total, latest = refused.get(pid, (0, _aware(last)))
+        refused[pid] = (total + int(count), max(latest, _aware(last)))
+    found = []
+    for pid, (count, last) in sorted(refused.items()):
+        vendor, product = names.get(pid, ("", ""))
+        found.append(
+            Finding(
+                FindingKind.DENIED,
+                pid,
+                vendor,
+                product,
+                None,
+                count,
+                f"the license server refused {plural(count, 'checkout')} in "
+                f"{plural(CONCURRENT_WINDOW_DAYS, 'day')} because every license was out (last "
+                f"{last:%Y-%m-%d %H:%M}): more people needed it at once than it could serve",
+            )
+        )
+    return found
+
+
+def _denial_rows(session: Session, finding: Finding, day: dt.date) -> list[Holder]:
+    """The refusals behind a finding, newest first, each with the log and line it was read from."""
+    moment = end_of(day)
+    query = (
+        select(
+            UsageDenial.person_id,
+            Person.name,
+            UsageDenial.user_name,
+            UsageDenial.host,
+            UsageDenial.denied_at,
+            ImportBatch.file_name,
+            UsageDenial.line,
+        )
+        .outerjoin(Person, Person.id == UsageDenial.person_id)
+        .outerjoin(ImportBatch, ImportBatch.id == UsageDenial.import_id)
+        .where(
+            UsageDenial.product_id == finding.product_id,
+            UsageDenial.capacity.is_(True),
+            UsageDenial.denied_at >= moment - dt.timedelta(days=CONCURRENT_WINDOW_DAYS),
+            UsageDenial.denied_at < moment,
+        )
+        .order_by(UsageDenial.denied_at.desc(), UsageDenial.id.desc())
+        .limit(DETAIL_LIMIT)
+    )
+    return [
+        Holder(
+            "person" if person_id is not None else "user",
+            int(person_id or 0),
+            name or user,
+            f"refused on {host or 'an unnamed host'} ({file_name or 'an import'}, line {line:,})",
+            f"{_aware(when):%Y-%m-%d %H:%M}",
+        )
+        for person_id, name, user, host, when, file_name, line in session.execute(query)
+    ]
+
+
 def _finding_rows(
     session: Session, finding: Finding, day: dt.date, shelf_days: int
 ) -> list[Holder]:
@@ -1597,6 +1685,8 @@ def _finding_rows(
         return _holders(session, finding.product_id, metric, Column.NEEDED, day)[0]
     if finding.kind is FindingKind.UNKNOWN_HARDWARE:
         return _unknown_hardware_rows(session, finding, day)
+    if finding.kind is FindingKind.DENIED:
+        return _denial_rows(session, finding, day)
     if finding.kind is FindingKind.USED_WITHOUT_SEAT:
         seated = {
             h.id
