@@ -46,6 +46,7 @@ from seatledger.services.audits.bundle.model import (
     Scope,
     Trigger,
 )
+from seatledger.services.audits.servers import ServerSection, server_section
 from seatledger.services.core.context import Context
 from seatledger.services.ledger.state import check_ledger_and_state
 from seatledger.services.lookups import NamedItem
@@ -561,7 +562,14 @@ class AuditService:
             charts=tuple(charts),
             previous=self.previous_checkpoint(audit_id),
             shelf_days=audit.shelf_days,
+            servers=self.servers(audit),
         )
+
+    def servers(self, audit: AuditInfo) -> ServerSection | None:
+        """The audited vendor's server lines on the audit date (Microsoft: Windows Server and
+        SQL Server; Oracle; IBM; Red Hat), with the hosts and VMs behind each figure; None for
+        a vendor without server rules or a database without servers."""
+        return server_section(self._ctx, audit.vendor_id, audit.vendor, audit.products, audit.as_of)
 
     def sign(
         self,

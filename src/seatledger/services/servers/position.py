@@ -109,6 +109,7 @@ class ServerState:
     products: dict[str, frozenset[tuple[str, str, int]]]  # VM -> {(vendor, product, id)}
     purchases: tuple[Purchase, ...]
     history: tuple[Stint, ...]
+    machines: dict[str, str] = field(default_factory=dict)  # VM -> its device's host name
 
 
 @dataclass(frozen=True)
@@ -278,9 +279,9 @@ def load_state(session: Session, as_of: dt.date) -> ServerState:
         )
     ]
     vm_names = list(session.scalars(select(ServerVm.name)))
-    machines = _machines(session, vm_names)  # VM name -> (device id, device OS)
-    device_os = {name: os for name, (_, os) in machines.items() if os}
-    owner = {device: name for name, (device, _) in machines.items()}
+    machines = _machines(session, vm_names)  # VM name -> (device id, device OS, host name)
+    device_os = {name: os for name, (_, os, _) in machines.items() if os}
+    owner = {device: name for name, (device, _, _) in machines.items()}
     products: dict[str, set[tuple[str, str, int]]] = defaultdict(set)
     devices = sorted(owner)
     for at in range(0, len(devices), _IDS_PER_QUERY):
@@ -347,29 +348,30 @@ def load_state(session: Session, as_of: dt.date) -> ServerState:
         {name: frozenset(found) for name, found in products.items()},
         purchases,
         history,
+        {name: hostname for name, (_, _, hostname) in machines.items()},
     )
 
 
 _IDS_PER_QUERY = 500
 
 
-def _machines(session: Session, vm_names: Sequence[str]) -> dict[str, tuple[int, str]]:
+def _machines(session: Session, vm_names: Sequence[str]) -> dict[str, tuple[int, str, str]]:
     """The device of each VM's name: its host name is the VM's name, or starts with it and a
     dot (``sql01`` and ``sql01.corp.example``), compared without regard to case; the exact
     name first.  Matched in memory: a join on those conditions compares every device with
     every VM."""
     wanted = {name.casefold(): name for name in vm_names}
-    exact: dict[str, tuple[int, str]] = {}
-    dotted: dict[str, tuple[int, str]] = {}
+    exact: dict[str, tuple[int, str, str]] = {}
+    dotted: dict[str, tuple[int, str, str]] = {}
     for device_id, hostname, os in session.execute(
         select(Device.id, Device.hostname, Device.os).order_by(Device.id)
     ):
         folded = hostname.casefold()
         if folded in wanted:
-            exact.setdefault(wanted[folded], (device_id, os))
+            exact.setdefault(wanted[folded], (device_id, os, hostname))
         first = folded.split(".", 1)[0]
         if first != folded and first in wanted:
-            dotted.setdefault(wanted[first], (device_id, os))
+            dotted.setdefault(wanted[first], (device_id, os, hostname))
     return {**dotted, **exact}
 
 

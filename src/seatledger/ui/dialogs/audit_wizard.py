@@ -42,6 +42,7 @@ from seatledger.domain.roles import Permission, allows
 from seatledger.errors import KnownError
 from seatledger.progress import Progress
 from seatledger.services.audits.bundle.model import BundleResult, Chart, Decision, Trigger
+from seatledger.services.audits.servers import ServerSection
 from seatledger.services.audits.service import (
     AuditInfo,
     FindingDecision,
@@ -63,6 +64,7 @@ from seatledger.ui.dialogs.common import (
 )
 from seatledger.ui.list_model import ListColumn, ListTableModel
 from seatledger.ui.progress_strip import ProgressStrip
+from seatledger.ui.server_lines import ServerLinesView
 from seatledger.ui.tasks import Runner, Task
 from seatledger.ui.widgets import accessible, from_qdate, list_table, name_by_labels, to_qdate
 
@@ -473,9 +475,12 @@ class PositionPage(_StepPage):
         accessible(self.table, "Position in scope", "Red numbers are short of rights")
         self.strip = ProgressStrip("Cancel")
         self.strip.busy_changed.connect(lambda _busy: self.completeChanged.emit())
+        self.servers = ServerLinesView(self)
+        self.servers.setVisible(False)
         layout = QVBoxLayout(self)
         layout.addWidget(self.summary)
         layout.addWidget(self.table, 1)
+        layout.addWidget(self.servers, 1)
         layout.addWidget(self.message)
         layout.addWidget(self.strip)
 
@@ -504,6 +509,14 @@ class PositionPage(_StepPage):
             f"{wizard.audit.scope_text} on {wizard.audit.as_of}: {len(rows)} product/metric "
             f"rows, {short} short of rights; {plural(len(findings), 'finding')} to triage next."
         )
+        servers = wizard.servers
+        self.servers.setVisible(servers is not None)
+        if servers is not None:
+            self.servers.set_lines(
+                f"{wizard.audit.vendor}'s servers (hosts and VMs of the hypervisor exports)",
+                servers.lines,
+                servers.findings,
+            )
         self.completeChanged.emit()
 
     def isComplete(self) -> bool:
@@ -1074,6 +1087,7 @@ class AuditWizard(QWizard):
         self.runner = runner
         self.audit: AuditInfo | None = None
         self.position: Position | None = None
+        self.servers: ServerSection | None = None  # the vendor's server lines, with position
         self.bundle: BundleResult | None = None
         self.replaying = False
         self._skipped: set[int] = set()
@@ -1220,14 +1234,14 @@ class AuditWizard(QWizard):
             then()
             return
         self.position = None
-        service = self.services.position
+        service, audits = self.services.position, self.services.audits
         as_of, shelf = audit.as_of, audit.shelf_days
 
-        def work(progress: Progress) -> Position:
-            return service.position(as_of, shelf, progress, scope)
+        def work(progress: Progress) -> tuple[Position, ServerSection | None]:
+            return service.position(as_of, shelf, progress, scope), audits.servers(audit)
 
-        def done(result: Position) -> None:
-            self.position = result
+        def done(result: tuple[Position, ServerSection | None]) -> None:
+            self.position, self.servers = result
             then()
 
         task = Task(work).on_done(done)

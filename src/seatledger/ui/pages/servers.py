@@ -53,6 +53,7 @@ from seatledger.services.servers.position import (
 from seatledger.text import plural
 from seatledger.ui.list_model import ListColumn, ListTableModel
 from seatledger.ui.pages import Page
+from seatledger.ui.server_lines import details_html, findings_html
 from seatledger.ui.tasks import Task
 from seatledger.ui.widgets import EmptyState, accessible, list_table
 
@@ -387,20 +388,17 @@ class ServersPage(Page):
             return
         line, after = rows[row]
         parts = [f"<h3>{html.escape(line.product)}</h3>", f"<p>{html.escape(line.reason)}</p>"]
-        parts += _details_html(line)
+        parts += details_html(line)
         if after is not None:
             parts.append(
                 f"<h4>What if {html.escape('; '.join(self._whatif.describe()))}</h4>"
                 f"<p>{html.escape(after.reason)}</p>"
             )
-            parts += _details_html(after)
+            parts += details_html(after)
         self.reason.setHtml("".join(parts) + self._findings_html())
 
     def _findings_html(self) -> str:
-        if self._before is None or not self._before.findings:
-            return ""
-        items = "".join(f"<li>{html.escape(f)}</li>" for f in self._before.findings)
-        return f"<h4>Findings</h4><ul>{items}</ul>"
+        return "" if self._before is None else findings_html(self._before.findings)
 
     # ------------------------------------------------------------------ exporting
     def export(self, target: Path | None = None) -> None:
@@ -439,17 +437,3 @@ class ServersPage(Page):
 
 def _nothing(line: ServerLine) -> ServerLine:
     return ServerLine(line.family, line.product, line.unit, 0, 0, 0, "Nothing runs now.")
-
-
-def _details_html(line: ServerLine) -> list[str]:
-    if not line.details:
-        return []
-    items = []
-    for detail in line.details:
-        reason = detail.reason.removeprefix(f"{detail.subject}: ")
-        vms = f" <i>VMs: {html.escape(', '.join(detail.vms))}</i>" if detail.vms else ""
-        items.append(
-            f"<li><b>{html.escape(detail.subject)}</b> {detail.figure:,}: "
-            f"{html.escape(reason)}{vms}</li>"
-        )
-    return [f"<ul>{''.join(items)}</ul>"]

@@ -6,7 +6,8 @@ rest of the organization:
 - the vendor itself, its products, their licenses (purchases, changes and every seat assignment,
   which the ledger records against the license) and the releases of those seats;
 - the imports that fed them: the inventory and usage imports whose rows are installs or checkouts
-  of those products;
+  of those products, and, for a bundle with server lines, the hypervisor exports (their files,
+  SHA-256 and counts: the hosts and VMs themselves are in ``servers.csv``, by pseudonym);
 - this audit's steps and those of the vendor's earlier audits, the data settings (they shape the
   position), the signing identities (created, imported or rotated with the old key's
   endorsement), and the creation and role changes of every operator who wrote one of those
@@ -36,6 +37,7 @@ from seatledger.domain.redaction import words
 from seatledger.store.models import (
     Device,
     Entitlement,
+    ImportBatch,
     Installation,
     LedgerEntry,
     Operator,
@@ -66,8 +68,10 @@ def plan(
     product_ids: Iterable[int],
     audit_id: int,
     size: int,
+    topology: bool = False,
 ) -> Disclosure:
-    """The disclosure of a one-vendor bundle over ledger entries 1..size."""
+    """The disclosure of a one-vendor bundle over ledger entries 1..size (``topology``: with
+    the topology imports its server lines rest on)."""
     pids = sorted(set(product_ids))
     licenses = set(_ids(session, select(Entitlement.id).where(Entitlement.product_id.in_(pids))))
     seats, holders, machines = _seats_of(session, licenses)
@@ -80,6 +84,8 @@ def plan(
     imports = set(_ids(session, installs))
     usage = select(UsageSession.import_id).where(UsageSession.product_id.in_(pids)).distinct()
     imports.update(_ids(session, usage))
+    if topology:
+        imports.update(_ids(session, select(ImportBatch.id).where(ImportBatch.kind == "topology")))
     wanted: dict[str, set[str]] = {
         "vendor": {str(vendor_id)},
         "product": {str(p) for p in pids},

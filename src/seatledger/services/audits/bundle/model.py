@@ -12,8 +12,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from seatledger.services.position.engine import Finding, PositionRow
+
+if TYPE_CHECKING:
+    from seatledger.services.audits.servers import ServerSection
 
 
 class Trigger(StrEnum):
@@ -160,6 +164,7 @@ class ReportInput:
     previous: Checkpoint | None = None  # the last report's checkpoint for this vendor
     shelf_days: int = 90
     created_at: dt.datetime | None = None  # default: now
+    servers: ServerSection | None = None  # the vendor's server lines (Microsoft, Oracle, ...)
 
 
 @dataclass(frozen=True, slots=True)

@@ -409,6 +409,89 @@ def _position(report: ReportInput, s: _Styles) -> list[Flowable]:
     return story
 
 
+PDF_SERVER_DETAILS = 200  # hosts listed per server line in the PDF; servers.csv has them all
+
+
+def _servers(report: ReportInput, s: _Styles) -> list[Flowable]:
+    """The vendor's server lines: each rule's requirement, what was bought, what is short, why,
+    and the hosts and VMs behind each figure."""
+    section = report.servers
+    if section is None:
+        return []
+    story: list[Flowable] = [
+        CondPageBreak(50 * mm),
+        _p("Servers", s.h2),
+        _p(
+            f"What {report.scope.vendor}'s server licensing rules require on the hosts and VMs "
+            "of the hypervisor exports (RVTools, Hyper-V) on the audit date, against the "
+            "purchases in term; docs/server-licensing.md in SeatLedger cites each rule's source."
+            + (
+                " Hosts (H-…), clusters (K-…) and VMs (D-…, the pseudonym of the VM's device "
+                "in deployments.csv) are named by keyed-hash pseudonyms."
+                if section.pseudonymized_names
+                else ""
+            ),
+            s.body,
+        ),
+        Spacer(1, 2 * mm),
+    ]
+    if not section.lines:
+        story.append(_p("None of this vendor's server products runs on the hosts.", s.small))
+    else:
+        heads = ["Required", "Bought", "Short"]
+        rows: list[list[Any]] = [
+            [_p("Product", s.head), _p("Counts", s.head)] + [_p(h, s.head_num) for h in heads]
+        ]
+        for line in section.lines:
+            rows.append(
+                [
+                    _p(line.product, s.cell),
+                    _p(line.unit, s.cell),
+                    _n(line.required, s.num),
+                    _n(line.purchased, s.num),
+                    _n(line.short, s.short if line.short else s.num),
+                ]
+            )
+        story.append(_table(rows, [WIDTH - 104 * mm, 32 * mm, 24 * mm, 24 * mm, 24 * mm]))
+        for line in section.lines:
+            story += [
+                Spacer(1, 3 * mm),
+                KeepTogether([_p(line.product, s.h2), _p(line.reason, s.small)]),
+            ]
+            if not line.details:
+                continue
+            details: list[list[Any]] = [
+                [
+                    _p("Host or partition", s.head),
+                    _p("Figure", s.head_num),
+                    _p("VMs", s.head),
+                    _p("Why", s.head),
+                ]
+            ]
+            for detail in line.details[:PDF_SERVER_DETAILS]:
+                details.append(
+                    [
+                        _p(detail.subject, s.cell),
+                        _n(detail.figure, s.num),
+                        _p(", ".join(detail.vms), s.cell),
+                        _p(detail.reason.removeprefix(f"{detail.subject}: "), s.cell),
+                    ]
+                )
+            story += [
+                Spacer(1, 1.5 * mm),
+                _table(details, [40 * mm, 16 * mm, 40 * mm, WIDTH - 96 * mm]),
+            ]
+            more = len(line.details) - PDF_SERVER_DETAILS
+            if more > 0:
+                story.append(
+                    _p(f"And {plural(more, 'host')} more: servers.csv lists them.", s.muted)
+                )
+    if section.findings:
+        story += [Spacer(1, 3 * mm), _p("Reassignments within 90 days", s.h2)]
+        story += [_p(f"• {finding}", s.small) for finding in section.findings]
+    return story
+
+
 def _charts(report: ReportInput, s: _Styles) -> list[Flowable]:
     heading: list[Flowable] = [_p("3. Usage", s.h1)]
     if not report.charts:
@@ -541,6 +624,17 @@ def _checkpoint(report: ReportInput, doc: dict[str, Any], s: _Styles) -> list[Fl
                 ("deployments.csv", f"{counts['deployments']:,} installs on the date"),
                 ("seat-assignments.csv", f"{counts['seat_assignments']:,} seats held on the date"),
                 ("findings.csv", f"{counts['findings']:,} findings with their resolutions"),
+                *(
+                    [
+                        (
+                            "servers.csv",
+                            f"{counts['server_lines']:,} rows: the hosts and VMs behind each "
+                            "server line",
+                        )
+                    ]
+                    if "server_lines" in counts
+                    else []
+                ),
                 (
                     "ledger.jsonl",
                     f"{counts.get('disclosed_entries', counts['ledger_entries']):,} of the "
@@ -629,6 +723,7 @@ def render_report(report: ReportInput, doc: dict[str, Any]) -> bytes:
     story += _cover(report, doc, s)
     story += _scope(report, s)
     story += _position(report, s)
+    story += _servers(report, s)
     story += _charts(report, s)
     story += _findings(report, s)
     story += _attestation(report, s)

@@ -10,6 +10,7 @@ once the manifest is signed, so a cancelled or failed export leaves nothing behi
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 import hashlib
 import hmac
@@ -40,6 +41,7 @@ from seatledger.services.audits.bundle import verify_bundle as vb
 from seatledger.services.audits.bundle.disclosure import plan
 from seatledger.services.audits.bundle.ledger_file import Job, Message, Producer
 from seatledger.services.audits.bundle.model import BundleResult, Checkpoint, ReportInput
+from seatledger.services.audits.servers import SERVER_HEADERS, SERVERS_CSV, ServerSection
 from seatledger.services.core.context import Context
 from seatledger.services.directory.memberships import held_on
 from seatledger.services.position.engine import end_of, installed
@@ -146,6 +148,9 @@ def _day(value: dt.date | None) -> str:
     return "" if value is None else value.isoformat()
 
 
+_PREFIXES = {"person": "P", "host": "H", "cluster": "K"}
+
+
 class Pseudonyms:
     """Keyed-hash (HMAC-SHA256) names for people and devices; the key is sealed with the signing
     identity and never leaves the database."""
@@ -160,14 +165,15 @@ class Pseudonyms:
         return self._key is not None
 
     def name(self, kind: str, ident: str) -> str:
-        """``P-…`` for a person (by employee id), ``D-…`` for a device (by host name)."""
+        """``P-…`` for a person (by employee id), ``D-…`` for a device (by host name), ``H-…``
+        for a server host and ``K-…`` for a cluster (by name)."""
         if self._key is None:
             return ident
         token = f"{kind}:{ident}"
         value = self._cache.get(token)
         if value is None:
             digest = hmac.digest(self._key, token.encode("utf-8"), "sha256").hex()
-            value = f"{'P' if kind == 'person' else 'D'}-{digest[:16]}"
+            value = f"{_PREFIXES.get(kind, 'D')}-{digest[:16]}"
             self._cache[token] = value
         return value
 
@@ -424,6 +430,7 @@ def write_bundle(
                 product_ids=scope.product_ids,
                 audit_id=report.audit_id,
                 size=size,
+                topology=report.servers is not None,
             )
         checkpoint = Checkpoint(size, head.hex(), root.hex())
         total = size + 7 * _STEP
@@ -444,6 +451,9 @@ def write_bundle(
         if report.pseudonymize and not identity.pseudonym_key:
             raise KnownError("The signing identity holds no pseudonym key; unlock it again.")
         pseudonyms = Pseudonyms(identity.pseudonym_key if report.pseudonymize else None)
+        if report.servers is not None and pseudonyms.active:  # hosts and VMs, as devices are
+            servers = report.servers.pseudonymized(pseudonyms.name)
+            report = dataclasses.replace(report, servers=servers)
         with ctx.read() as session:
             counts = {
                 "entitlements": _write_entitlements(session, out, scope),
@@ -452,6 +462,8 @@ def write_bundle(
             }
         tick.step()
         counts["findings"] = _write_findings(out, report)
+        if report.servers is not None:
+            counts["server_lines"] = _write_servers(out, report.servers)
         counts["ledger_entries"] = size
         counts["disclosed_entries"] = len(disclosure.seqs)
         # The proofs are made while the helper checks the chain, and used only once it has
@@ -983,6 +995,15 @@ def _write_findings(out: _Output, report: ReportInput) -> int:
     return table.rows
 
 
+def _write_servers(out: _Output, servers: ServerSection) -> int:
+    with out.file(SERVERS_CSV) as write:
+        table = _Csv(write, SERVER_HEADERS)
+        for row in servers.rows():
+            table.row(row)
+        table.flush()
+    return table.rows
+
+
 def report_document(
     report: ReportInput,
     identity: SigningIdentity,
@@ -1050,6 +1071,7 @@ def report_document(
             "approver_full_name": att.approver_full_name or None,
             "approved_at": when(att.approved_at) or None,
         },
+        **({} if report.servers is None else {"servers": report.servers.as_json()}),
         "charts": [c.caption for c in report.charts],
         "counts": counts,
         "checkpoint": checkpoint.as_json(),
