@@ -22,11 +22,19 @@ from tests.services.test_server_position import estate  # noqa: F401 (the fixtur
 from seatledger.services.audits.bundle import BundleResult, Trigger
 from seatledger.services.audits.bundle.verify import verify
 from seatledger.services.audits.bundle.writer import Pseudonyms
-from seatledger.services.audits.servers import families_of, in_scope
 from seatledger.services.audits.signing import TEST_KDF, SigningService
 from seatledger.services.operators.session import Services
 from seatledger.services.position.engine import PositionService
-from seatledger.services.servers.position import IBM, ORACLE, RHEL, SQL, WINDOWS, ServerLine
+from seatledger.services.servers.position import (
+    IBM,
+    ORACLE,
+    RHEL,
+    SQL,
+    WINDOWS,
+    ServerLine,
+    families_of,
+    in_scope,
+)
 
 DOCS = Path(__file__).parents[2] / "docs"
 PASSPHRASE = "a long and private passphrase"

@@ -28,14 +28,13 @@ from sqlalchemy import func, select
 from seatledger.services.core.context import Context
 from seatledger.services.servers import position as servers
 from seatledger.services.servers.position import (
-    IBM,
-    ORACLE,
-    RHEL,
     RULES,
     SQL,
     WINDOWS,
     Detail,
     ServerLine,
+    families_of,
+    in_scope,
 )
 from seatledger.store.models import Product
 from seatledger.store.models_servers import ServerHost
@@ -54,31 +53,8 @@ SERVER_HEADERS = (
     "Why",
 )
 
-# The audited vendor's name (folded) starts with one of these: its server rules.
-_VENDOR_FAMILIES: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("microsoft", (WINDOWS, SQL)),
-    ("oracle", (ORACLE,)),
-    ("ibm", (IBM,)),
-    ("international business machines", (IBM,)),
-    ("red hat", (RHEL,)),
-)
-# A family ruled per product name (Oracle, IBM) or per words in the audit's product names.
-_FAMILY_WORDS = {
-    WINDOWS: ("windows server",),
-    SQL: ("sql server",),
-    RHEL: ("red hat enterprise linux", "rhel"),
-}
 Names = Mapping[str, tuple[str, str]]
 """A name of the topology -> (pseudonym kind, what the pseudonym is made of)."""
-
-
-def families_of(vendor: str) -> tuple[str, ...]:
-    """The server rules an audit of ``vendor`` covers (none for a vendor without any)."""
-    folded = vendor.casefold().strip()
-    for prefix, families in _VENDOR_FAMILIES:
-        if folded.startswith(prefix):
-            return families
-    return ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,28 +149,6 @@ class _Renamer:
         if self._spaced is not None:
             value = self._spaced.sub(lambda m: self.name(m.group(0)), value)
         return self._TOKEN.sub(lambda m: self.name(m.group(0)), value)
-
-
-def in_scope(
-    lines: Sequence[ServerLine],
-    families: Sequence[str],
-    vendor_products: Sequence[str],
-    chosen: Sequence[str],
-) -> tuple[ServerLine, ...]:
-    """The ``lines`` of the audited vendor: its ``families``, and of those the lines of its
-    products (``vendor_products``, all of them; ``chosen``, the audit's, none meaning all)."""
-    picked = []
-    for line in lines:
-        if line.family not in families:
-            continue
-        if line.family in (ORACLE, IBM):
-            keep = line.product in (chosen or vendor_products)
-        else:
-            words = _FAMILY_WORDS.get(line.family, ())
-            keep = not chosen or any(w in name.casefold() for name in chosen for w in words)
-        if keep:
-            picked.append(line)
-    return tuple(picked)
 
 
 def server_section(

@@ -69,6 +69,52 @@ REFERENCE = {
 }
 IBM_PERIOD_DAYS = 365
 
+# The audited vendor's name (folded) starts with one of these: its server rules.
+_VENDOR_FAMILIES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("microsoft", (WINDOWS, SQL)),
+    ("oracle", (ORACLE,)),
+    ("ibm", (IBM,)),
+    ("international business machines", (IBM,)),
+    ("red hat", (RHEL,)),
+)
+# A family ruled per product name (Oracle, IBM) or per words in the audit's product names.
+_FAMILY_WORDS = {
+    WINDOWS: ("windows server",),
+    SQL: ("sql server",),
+    RHEL: ("red hat enterprise linux", "rhel"),
+}
+
+
+def families_of(vendor: str) -> tuple[str, ...]:
+    """The server rules an audit of ``vendor`` covers (none for a vendor without any)."""
+    folded = vendor.casefold().strip()
+    for prefix, families in _VENDOR_FAMILIES:
+        if folded.startswith(prefix):
+            return families
+    return ()
+
+
+def in_scope(
+    lines: Sequence[ServerLine],
+    families: Sequence[str],
+    vendor_products: Sequence[str],
+    chosen: Sequence[str],
+) -> tuple[ServerLine, ...]:
+    """The ``lines`` of the audited vendor: its ``families``, and of those the lines of its
+    products (``vendor_products``, all of them; ``chosen``, the audit's, none meaning all)."""
+    picked = []
+    for line in lines:
+        if line.family not in families:
+            continue
+        if line.family in (ORACLE, IBM):
+            keep = line.product in (chosen or vendor_products)
+        else:
+            words = _FAMILY_WORDS.get(line.family, ())
+            keep = not chosen or any(w in name.casefold() for name in chosen for w in words)
+        if keep:
+            picked.append(line)
+    return tuple(picked)
+
 
 @dataclass(frozen=True, slots=True)
 class Purchase:

@@ -6,14 +6,15 @@ import datetime as dt
 from collections.abc import Sequence
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from seatledger.domain.roles import Permission
 from seatledger.errors import NotFoundError, ValidationError
 from seatledger.services.core.context import Context
 from seatledger.services.servers import importing, position
 from seatledger.services.servers.importing import TopologyPreview, TopologyResult, TopologySource
-from seatledger.services.servers.position import ServerPosition, ServerState, WhatIf
+from seatledger.services.servers.position import ServerLine, ServerPosition, ServerState, WhatIf
+from seatledger.store.models import Product, Vendor
 from seatledger.store.models_servers import ServerHost, ServerVm
 
 
@@ -47,6 +48,33 @@ class ServerService:
             ValueError: the what-if names a VM or host that does not exist, or cannot be done.
         """
         return position.compute(self.state(as_of), whatif)
+
+    def lines_of(
+        self, as_of: dt.date, vendor_id: int | None = None
+    ) -> tuple[tuple[ServerLine, ...], tuple[str, ...]] | None:
+        """The server lines (and findings) on ``as_of`` of one vendor, or of every vendor: what
+        the Reconciliation page shows beside the desktop position.  None when no host was ever
+        imported, or the vendor has no server rule (Microsoft, Oracle, IBM and Red Hat do)."""
+        with self._ctx.read() as session:
+            if not session.scalar(select(func.count()).select_from(ServerHost)):
+                return None
+            vendor = ""
+            own: list[str] = []
+            if vendor_id is not None:
+                vendor = session.scalar(select(Vendor.name).where(Vendor.id == vendor_id)) or ""
+                own = list(
+                    session.scalars(select(Product.name).where(Product.vendor_id == vendor_id))
+                )
+            state = position.load_state(session, as_of)
+        computed = position.compute(state)
+        if vendor_id is None:
+            return computed.lines, computed.findings
+        families = position.families_of(vendor)
+        if not families:
+            return None
+        lines = position.in_scope(computed.lines, families, own, [])
+        microsoft = any(line.family in (position.WINDOWS, position.SQL) for line in lines)
+        return lines, computed.findings if microsoft else ()
 
     def state(self, as_of: dt.date | None = None) -> ServerState:
         """What the position is computed from (one read), for screens that try many what-ifs."""

@@ -49,13 +49,18 @@ from seatledger.services.position.engine import (
     PositionRow,
     PositionScope,
 )
+from seatledger.services.servers.position import ServerLine
 from seatledger.text import agree, plural
 from seatledger.ui.list_model import AtLeast, AtMost, ListColumn, ListTableModel
 from seatledger.ui.pages import Page
 from seatledger.ui.progress_strip import ProgressStrip
+from seatledger.ui.server_lines import ServerLinesView
 from seatledger.ui.tasks import Task
 from seatledger.ui.theme import colors
 from seatledger.ui.widgets import EmptyState, SearchBox, accessible, from_qdate, list_table
+
+_SERVERS_TAB = 2
+ServerLines = tuple[tuple[ServerLine, ...], tuple[str, ...]]  # lines and findings
 
 _POSITION_COLUMNS: list[ListColumn[PositionRow]] = [
     ListColumn("Product", lambda r: r.title),
@@ -159,7 +164,7 @@ class ReconciliationPage(Page):
     shows = frozenset(
         {
             "entitlement", "seat", "vendor", "product", "person", "device", "team", "import",
-            "normalization_rule",
+            "normalization_rule", "server_vm",
         }
     )  # fmt: skip
 
@@ -263,6 +268,12 @@ class ReconciliationPage(Page):
         self.tabs = QTabWidget(self)
         self.tabs.addTab(position_tab, "&Position")
         self.tabs.addTab(findings_tab, "F&indings")
+        # The server lines (Windows Server, SQL Server, Oracle, IBM, RHEL on the imported hosts
+        # and VMs), shown where hosts were imported and the vendor chosen has server rules.
+        self.servers_view = ServerLinesView(self)
+        self.servers_view.setObjectName("reconciliationServers")
+        self.tabs.addTab(self.servers_view, "Ser&vers")
+        self.tabs.setTabVisible(_SERVERS_TAB, False)
         detail = QWidget(self)
         layout = QVBoxLayout(detail)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -273,6 +284,9 @@ class ReconciliationPage(Page):
         self.splitter.addWidget(detail)
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 2)
+        # The server lines carry their own drill-down (hosts and VMs); the rows pane is the
+        # desktop figures'.
+        self.tabs.currentChanged.connect(lambda index: detail.setVisible(index != _SERVERS_TAB))
 
         outer = QVBoxLayout(self.body())
         outer.addLayout(bar)
@@ -365,6 +379,30 @@ class ReconciliationPage(Page):
         of = "" if vendor_id is None else f" of {self.vendor.currentText()}"
         self.summary.setText(f"Computing the position{of} on {as_of}…")
         self.runner.start(task, key=(self, "position"))
+        servers = self.services.servers
+
+        def server_lines(_progress: Progress) -> tuple[ServerLines, str] | None:
+            found = servers.lines_of(as_of, vendor_id)
+            return None if found is None else (found, of)
+
+        lines_task = Task(server_lines, self).on_done(self._show_servers)
+        self.runner.start(lines_task, key=(self, "servers"))
+
+    def _show_servers(self, result: tuple[ServerLines, str] | None) -> None:
+        """The server lines beside the position (their tab hidden where there are none)."""
+        self.tabs.setTabVisible(_SERVERS_TAB, result is not None)
+        if result is None:
+            return
+        (lines, findings), of = result
+        self.servers_view.set_lines(
+            f"Servers{of} on {self.as_of_date()} (hosts and VMs of the hypervisor exports)",
+            lines,
+            findings,
+        )
+        short = sum(1 for line in lines if line.short)
+        self.tabs.setTabText(
+            _SERVERS_TAB, f"Ser&vers ({len(lines):,}" + (f", {short:,} short)" if short else ")")
+        )
 
     def _set_busy(self, busy: bool) -> None:
         self.recalculate.setEnabled(not busy)
