@@ -128,10 +128,14 @@ class Difference:
     stored: Any = None
     recorded: Any = None
     parent: int | None = None  # the row it belongs to (a seat's entitlement...), for scoping
+    label: str = ""  # the row by name where its table is keyed by name (a host, a VM)
 
     def message(self) -> str:
-        """E.g. ``entitlement 22: quantity is 605 in the database, the ledger says 105``."""
+        """E.g. ``entitlement 22: quantity is 605 in the database, the ledger says 105``, or
+        ``server_host 3 (esx01.corp.example): cores_per_socket is 24 ...``."""
         what = f"{self.table} {self.row}"
+        if self.label:
+            what = f"{self.table} {self.label}" if self.row == 0 else f"{what} ({self.label})"
         if self.kind is Kind.FIELD:
             return (
                 f"{what}: {self.field} is {shown(self.stored)} in the database, "

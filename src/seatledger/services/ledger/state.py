@@ -5,7 +5,9 @@ Every service call records what it made of the rows it wrote (the snapshots of
 :func:`~seatledger.services.seats.service.assigned`, the rows an import added or changed).  This
 module streams the ledger in seq order (keyset batches, never a long read transaction), replays
 those entries into the state they imply for operators, teams, vendors, products, entitlements,
-people, devices and seat assignments, then reads those tables a batch at a time and names every
+people, devices, seat assignments and the server topology (hosts, VMs and where each ran, as the
+topology imports' entries and the hard partitions record them), then reads those tables a batch
+at a time and names every
 row that differs: the table, the row and the field, a row no entry made, and a row an entry made
 that is gone.  The comparison of each value is :func:`seatledger.domain.state.compare_value`.
 
@@ -30,7 +32,14 @@ from sqlalchemy import Table, func, select, text
 
 from seatledger.domain.commitments import PERSONAL_FIELDS, commitment
 from seatledger.domain.ledger import StoredEntry, Verdict, verify_chain
-from seatledger.domain.state import Difference, Kind, compare_row, identical, utc_micros
+from seatledger.domain.state import (
+    Difference,
+    Kind,
+    compare_row,
+    identical,
+    shown,
+    utc_micros,
+)
 from seatledger.errors import KnownError, LedgerIntegrityError
 from seatledger.progress import Progress
 from seatledger.services.core import snapshots
@@ -46,6 +55,7 @@ from seatledger.store.models import (
     Team,
     Vendor,
 )
+from seatledger.store.models_servers import ServerHost, ServerPlacement, ServerVm
 from seatledger.text import agree, plural
 
 SEAT = "seat_assignment"
@@ -83,14 +93,35 @@ _MODELS: dict[str, Any] = {
     "device": Device,
     SEAT: SeatAssignment,
 }
+_SERVER_MODELS: dict[str, Any] = {
+    "server_host": ServerHost,
+    "server_vm": ServerVm,
+    "server_placement": ServerPlacement,
+}
 # The row each kind of row belongs to, for narrowing differences to an audit's scope.
 _PARENT = {"product": "vendor_id", "entitlement": "product_id", SEAT: "entitlement_id"}
 NOT_COVERED = (
     "installs (an inventory import records its file's SHA-256 and counts, not each install)",
     "usage sessions and refused checkouts (likewise, for license-server and usage imports)",
     "license file grants and software titles with their mapping to products",
-    "devices' last-seen dates and people's last HR import (every import refreshes them)",
+    "devices', server hosts' and VMs' last-seen dates and people's last HR import (every "
+    "import refreshes them)",
 )
+# Server topology, replayed from the topology imports' entries and the hard partitions: each
+# table's key (hosts by name, VMs by identity, placements by VM and start) and its fields.
+SERVER_FIELDS: dict[str, tuple[str, ...]] = {
+    "server_host": (
+        "sockets",
+        "cores_per_socket",
+        "processor_model",
+        "cluster",
+        "max_sockets",
+        "vcenter",
+        "source",
+    ),
+    "server_vm": ("name", "vcpus", "host", "cluster", "power", "os", "hard_partition_cores"),
+    "server_placement": ("vm_name", "host", "vcpus", "ended", "import_id"),
+}
 KEPT = 1000  # differences kept to show; all are counted
 READ_BATCH = 20_000
 ATTEMPTS = 3  # replays when the ledger grew while the rows were read
@@ -340,10 +371,70 @@ class _Entry:
     after: dict[str, Any]
 
 
+class _Servers:
+    """The server topology the ledger implies: hosts by name, VMs by identity, placements by
+    VM and start (the import entries record what each export wrote, ``after["server_rows"]``)."""
+
+    def __init__(self) -> None:
+        self.hosts: dict[str, dict[str, Any]] = {}
+        self.vms: dict[str, dict[str, Any]] = {}
+        self.placements: dict[tuple[str, int], dict[str, Any]] = {}
+        self.open: dict[str, tuple[str, int]] = {}  # VM identity -> its open placement
+        self.unrecorded = 0  # topology imports whose entries do not say what they wrote
+
+    def imported(self, e: _Entry) -> None:
+        """``import.topology``: the hosts and VMs an export added or changed, the VMs it
+        removed, the placements it ended and opened."""
+        rows = e.after.get("server_rows")
+        if not isinstance(rows, dict):
+            self.unrecorded += 1
+            return
+        at, source = str(rows["at"]), rows["source"]
+        host_fields = SERVER_FIELDS["server_host"][:-1]
+        for name, *values in rows["server_host"]:
+            self.hosts[name] = {**dict(zip(host_fields, values, strict=True)), "source": source}
+        for identity in rows["server_vm_removed"]:
+            self.vms.pop(identity, None)
+        vm_fields = SERVER_FIELDS["server_vm"][:-1]
+        for identity, *values, new in rows["server_vm"]:
+            before = self.vms.get(identity)
+            pinned = None if new or before is None else before["hard_partition_cores"]
+            self.vms[identity] = {
+                **dict(zip(vm_fields, values, strict=True)),
+                "hard_partition_cores": pinned,
+            }
+        for identity in rows["server_placement_closed"]:
+            key = self.open.pop(identity, None)
+            if key is not None:
+                self.placements[key]["ended"] = at
+        started = _moment(at)
+        for identity, vm_name, host, vcpus in rows["server_placement_opened"]:
+            key = (identity, started)
+            self.placements[key] = {
+                "vm_name": vm_name,
+                "host": host,
+                "vcpus": vcpus,
+                "ended": None,
+                "import_id": int(e.entity_id),
+            }
+            self.open[identity] = key
+
+    def partition(self, e: _Entry) -> None:
+        """``server.hard_partition``: the cores a VM is pinned to (older entries name the VM
+        by name alone)."""
+        identity = e.after.get("identity")
+        if identity is None:
+            named = [i for i, vm in self.vms.items() if vm["name"] == e.after.get("vm")]
+            identity = named[0] if len(named) == 1 else None
+        if identity in self.vms:
+            self.vms[identity]["hard_partition_cores"] = e.after.get("hard_partition_cores")
+
+
 class Replay:
     """The state the ledger's entries imply, built one entry at a time (in seq order)."""
 
     def __init__(self) -> None:
+        self.servers = _Servers()
         self.rows: dict[str, dict[int, dict[str, Any]]] = {
             table: {} for table in FIELDS if table != SEAT
         }
@@ -443,6 +534,14 @@ class Replay:
         for person in e.after.get("flagged_missing") or []:
             self.merge("person", person, {"status": "missing"})
 
+    def topology(self, e: _Entry) -> None:
+        """``import.topology``: the server rows an export wrote."""
+        self.servers.imported(e)
+
+    def partition(self, e: _Entry) -> None:
+        """``server.hard_partition``: a VM pinned to cores (or no longer)."""
+        self.servers.partition(e)
+
 
 def _changed(table: str) -> Callable[[Replay, _Entry], None]:
     """The handler of an entry whose ``after`` is the fields of one row of ``table``."""
@@ -476,6 +575,8 @@ _HANDLERS: dict[str, Callable[[Replay, _Entry], None]] = {
     "import.inventory": Replay.inventory,
     "import.entitlements": Replay.imported,
     "import.snipeit": Replay.imported,
+    "import.topology": Replay.topology,
+    "server.hard_partition": Replay.partition,
 }
 # Entries whose body may be needed; the others are skipped unread.
 REPLAYED = frozenset(_HANDLERS)
@@ -625,6 +726,60 @@ def _compare(db: Database, replay: Replay, report: StateReport, progress: Progre
                     )
                 ]
             )
+    _compare_servers(db, replay.servers, report)
+
+
+def _compare_servers(db: Database, servers: _Servers, report: StateReport) -> None:
+    """Compare the server tables with the topology the ledger implies (hosts by name, VMs by
+    identity, placements by VM and start); each difference names the row by its name too."""
+    if servers.unrecorded:
+        report.not_covered = (
+            *report.not_covered,
+            f"server hosts, VMs and placements ({plural(servers.unrecorded, 'topology import')} "
+            f"{agree(servers.unrecorded, 'was')} recorded before imports' entries named the "
+            "rows they wrote)",
+        )
+        return
+    tables: list[tuple[str, dict[Any, dict[str, Any]], Any]] = [
+        ("server_host", dict(servers.hosts), ServerHost.__table__.c.name),
+        ("server_vm", dict(servers.vms), ServerVm.__table__.c.identity),
+        ("server_placement", dict(servers.placements), None),
+    ]
+    placement = ServerPlacement.__table__.c
+    for table, recorded, key_column in tables:
+        fields = SERVER_FIELDS[table]
+        model: Table = _SERVER_MODELS[table].__table__
+        keys = (
+            [key_column] if key_column is not None else [placement.vm_identity, placement.started]
+        )
+        columns = [model.c.id, *keys, *(model.c[name] for name in fields)]
+        with db.read() as session:
+            rows = session.execute(select(*columns).order_by(model.c.id)).all()
+        for row in rows:
+            row_id = int(row[0])
+            if key_column is not None:
+                key: Any = row[1]
+                label = str(key)
+                values = row[2:]
+            else:
+                key = (row[1], utc_micros(row[2]))
+                label = f"{row[1]} from {shown(row[2])}"
+                values = row[3:]
+            report.rows[table] += 1
+            stored = dict(zip(fields, values, strict=True))
+            rec = recorded.pop(key, None)
+            if rec is None:
+                report.add([Difference(table, row_id, Kind.UNRECORDED_ROW, label=label)])
+                continue
+            found, _unrecorded, _sealed = compare_row(table, row_id, stored, rec, fields)
+            report.add([dataclasses.replace(d, label=label) for d in found])
+        for key in recorded:
+            label = str(key) if key_column is not None else f"{key[0]} from {_shown_micros(key[1])}"
+            report.add([Difference(table, 0, Kind.MISSING_ROW, label=label)])
+
+
+def _shown_micros(micros: int) -> str:
+    return shown(_EPOCH + dt.timedelta(microseconds=micros))
 
 
 def _compared(  # noqa: PLR0917 (one row: where, both sides, what it belongs to)

@@ -303,6 +303,7 @@ def _store(
         }
         if taken_at is not None:  # the user's word, not the file's
             change.after["taken_at_given"] = True
+        change.after["server_rows"] = stored.rows()
         return result
 
 
@@ -320,6 +321,13 @@ _HOST_FIELDS = (
     "vcenter",
 )
 _VM_FIELDS = ("name", "vcpus", "host", "cluster", "power", "os")
+ROWS_FIELDS = {
+    "server_host": ("name", *_HOST_FIELDS),
+    "server_vm": ("identity", *_VM_FIELDS, "new"),
+    "server_placement_opened": ("vm_identity", "vm_name", "host", "vcpus"),
+}
+"""The columns of each list of rows an import entry records under ``after["server_rows"]``
+(besides ``at``, ``source``, the identities removed and the VMs whose placement closed)."""
 
 
 @dataclass
@@ -350,9 +358,29 @@ class _Store:
         )
     )
 
+    # What the export wrote, for the ledger entry (``after["server_rows"]``): the state check
+    # replays it (``services.ledger.state``) to catch a row changed behind the ledger's back.
+    hosts_written: list[list[object]] = field(default_factory=list)
+    vms_written: list[list[object]] = field(default_factory=list)
+    vms_removed: list[str] = field(default_factory=list)
+    opened: list[list[object]] = field(default_factory=list)
+    closed: list[str] = field(default_factory=list)
+
     def __post_init__(self) -> None:
         self.bulk = Bulk(self.session.connection())
         self.stamp = self.bulk.stamp(self.moment)  # the moment as the backend stores it
+
+    def rows(self) -> dict[str, object]:
+        """What this export wrote, as the ledger entry records it (:data:`ROWS_FIELDS`)."""
+        return {
+            "at": self.moment.astimezone(dt.UTC).isoformat(),
+            "source": self.source.value,
+            "server_host": self.hosts_written,
+            "server_vm": self.vms_written,
+            "server_vm_removed": self.vms_removed,
+            "server_placement_opened": self.opened,
+            "server_placement_closed": self.closed,
+        }
 
     def hosts(self, topology: Topology) -> None:
         existing = {
@@ -372,6 +400,8 @@ class _Store:
                 changed.append((*values, *stamp, host.name))
             else:
                 seen.append((*stamp, host.name))
+                continue
+            self.hosts_written.append([host.name, *values])
         columns = ", ".join(("name", *_HOST_FIELDS, "source", "import_id", "seen_at"))
         self.bulk.insert("server_host", columns, new)
         sets = ", ".join(f"{f} = ?" for f in (*_HOST_FIELDS, "source", "import_id", "seen_at"))
@@ -408,8 +438,11 @@ class _Store:
                 changed.append((*values, self.batch_id, self.stamp, identity))
             else:
                 seen.append((self.batch_id, self.stamp, identity))
+                continue
+            self.vms_written.append([identity, *values, before is None])
         # gone from a host this export describes
         self.bulk.many("DELETE FROM server_vm WHERE identity = ?", gone)
+        self.vms_removed.extend(identity for (identity,) in gone)
         columns = ", ".join(
             ("identity", *_VM_FIELDS, "hard_partition_cores", "import_id", "seen_at")
         )
@@ -442,6 +475,7 @@ class _Store:
                 still.add(identity)
             else:
                 ended.append((self.stamp, row_id))
+                self.closed.append(identity)
         self.bulk.many("UPDATE server_placement SET ended = ? WHERE id = ?", ended)
         opened = [
             (identity, vm.name, vm.host or "", vm.vcpus, self.stamp, None, self.batch_id)
@@ -453,5 +487,6 @@ class _Store:
             "vm_identity, vm_name, host, vcpus, started, ended, import_id",
             opened,
         )
+        self.opened.extend([row[0], row[1], row[2], row[3]] for row in opened)
         self.counts["closed"] += len(ended)
         self.counts["opened"] += len(opened)

@@ -119,4 +119,9 @@ class ServerService:
             change.entity_id = str(row.id)
             change.before = {"vm": vm, "hard_partition_cores": row.hard_partition_cores}
             row.hard_partition_cores = cores
-            change.after = {"vm": vm, "host": row.host, "hard_partition_cores": cores}
+            change.after = {
+                "vm": vm,
+                "identity": row.identity,
+                "host": row.host,
+                "hard_partition_cores": cores,
+            }

@@ -6,8 +6,8 @@ rest of the organization:
 - the vendor itself, its products, their licenses (purchases, changes and every seat assignment,
   which the ledger records against the license) and the releases of those seats;
 - the imports that fed them: the inventory and usage imports whose rows are installs or checkouts
-  of those products, and, for a bundle with server lines, the hypervisor exports (their files,
-  SHA-256 and counts: the hosts and VMs themselves are in ``servers.csv``, by pseudonym);
+  of those products, and, for a bundle with server lines, the hypervisor exports (by their hash
+  alone where they list hosts and VMs, which are in ``servers.csv`` by pseudonym);
 - this audit's steps and those of the vendor's earlier audits, the data settings (they shape the
   position), the signing identities (created, imported or rotated with the old key's
   endorsement), and the creation and role changes of every operator who wrote one of those
@@ -48,6 +48,7 @@ from seatledger.store.models import (
     Vendor,
 )
 from seatledger.store.models_audit import Audit
+from seatledger.store.models_servers import ServerHost, ServerPlacement, ServerVm
 
 # Operator entries that bear on the disclosed ones: who they are and what they may do.
 _OPERATOR_ACTIONS = frozenset({"operator.create", "operator.update"})
@@ -116,7 +117,25 @@ def plan(
     for seq, entity_id, action in _entries(session, "operator", size, column="action"):
         if entity_id in bearing and action in _OPERATOR_ACTIONS:
             seqs.add(seq)
-    return Disclosure(sorted(seqs), _phrases(session, vendor_id))
+    phrases = _phrases(session, vendor_id)
+    if topology:  # the exports' entries name every host and VM, other vendors' servers too
+        phrases += _server_names(session)
+    return Disclosure(sorted(seqs), phrases)
+
+
+def _server_names(session: Session) -> list[str]:
+    """Every host, vCenter and VM name the server tables hold (a topology import's entry lists
+    the rows it wrote: disclosed, its content would name them in the clear)."""
+    names: set[str] = set()
+    for query in (
+        select(ServerHost.name),
+        select(ServerHost.vcenter),
+        select(ServerVm.name),
+        select(ServerPlacement.vm_name).distinct(),
+        select(ServerPlacement.host).distinct(),
+    ):
+        names.update(value for value in session.scalars(query) if value)
+    return sorted(names)
 
 
 def _phrases(session: Session, vendor_id: int) -> list[str]:

@@ -65,7 +65,7 @@ class Job:
     phrases: list[str]
 
 
-WITHHELD = "its content names a person or another vendor; only its hash is disclosed"
+WITHHELD = "its content names a person, another vendor or a server; only its hash is disclosed"
 
 
 def produce(job: Job, send: Callable[[Message], None]) -> None:

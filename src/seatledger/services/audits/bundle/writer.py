@@ -747,8 +747,9 @@ How to verify this bundle
    ledger.proof (a Merkle multiproof, RFC 9162 hashing) shows that every disclosed entry sits at
    its place among the {size} entries of the signed checkpoint, whose Merkle root is
    {root}.
-   An entry marked "withheld" names a person or another vendor: only its hash is disclosed, and
-   it is proved the same way.  People and devices appear in the CSVs as keyed-hash pseudonyms.
+   An entry marked "withheld" names a person, another vendor or a server: only its hash is
+   disclosed, and it is proved the same way.  People, devices and servers appear in the CSVs as
+   keyed-hash pseudonyms.
 """
 
 
