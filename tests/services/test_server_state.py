@@ -20,6 +20,8 @@ from tests.services.test_server_position import (  # noqa: F401 (estate: the fix
 )
 
 from seatledger.domain.state import Kind
+from seatledger.errors import StateIntegrityError
+from seatledger.services.audits.bundle.model import Trigger
 from seatledger.services.ledger import state as ledger_state
 from seatledger.services.ledger.state import check_ledger_and_state
 from seatledger.services.operators.session import Services
@@ -109,3 +111,14 @@ def test_a_server_row_changed_behind_the_ledger_s_back_is_named(
     if statement.startswith("DELETE"):
         assert difference.kind is Kind.MISSING_ROW
         assert "is not in the database, but the ledger made it" in difference.message()
+
+
+def test_a_changed_host_blocks_the_audits_of_server_vendors_only(moved: Services) -> None:
+    _sql(moved.db, "UPDATE server_host SET sockets = 1 WHERE name = 'esx01.corp.example'")
+    vendors = {item[1]: item[0] for item in moved.audits.vendors()}
+    contoso = moved.catalog.add_vendor("Contoso")
+    microsoft = moved.audits.start(vendors["Microsoft"], Trigger.VENDOR_REQUEST)
+    with pytest.raises(StateIntegrityError, match=r"server_host 1 \(esx01.corp.example\)"):
+        moved.audits.check_verifies(moved.audits.get(microsoft))
+    other = moved.audits.start(contoso, Trigger.VENDOR_REQUEST)
+    moved.audits.check_verifies(moved.audits.get(other))  # not its servers: signs

@@ -59,6 +59,7 @@ from seatledger.services.position.engine import (
     installed,
     seat_open,
 )
+from seatledger.services.servers.position import families_of
 from seatledger.services.settings.service import load as data_settings
 from seatledger.services.usage.history import UsageHistoryService
 from seatledger.store.models import (
@@ -643,7 +644,7 @@ class AuditService:
                 products = set(
                     session.scalars(select(Product.id).where(Product.vendor_id == audit.vendor_id))
                 )
-        found = state.in_scope(audit.vendor_id, products)
+        found = state.in_scope(audit.vendor_id, products, servers=bool(families_of(audit.vendor)))
         if not found and state.total > len(state.differences):
             # Only the first differences are kept: those beyond may be in scope.
             raise StateIntegrityError(

@@ -198,15 +198,20 @@ class StateReport:
         lines += [f"not covered: {what}" for what in self.not_covered]
         return lines
 
-    def in_scope(self, vendor_id: int, product_ids: set[int]) -> list[Difference]:
+    def in_scope(
+        self, vendor_id: int, product_ids: set[int], *, servers: bool = True
+    ) -> list[Difference]:
         """The kept differences that bear on one vendor's audit: its vendor, its products,
         their entitlements and seats, and any person, device, team or operator (people and
-        devices are counted by every vendor's metrics; operators sign).  Only the first
-        :data:`KEPT` are kept: when ``total`` is larger, others may bear on it too."""
+        devices are counted by every vendor's metrics; operators sign); the server tables'
+        where the vendor has server rules (``servers``).  Only the first :data:`KEPT` are
+        kept: when ``total`` is larger, others may bear on it too."""
         found = []
         for d in self.differences:
             moved = d.field in _PARENT.values() and d.recorded  # moved to or from the scope
-            if d.table == "vendor":
+            if d.table in SERVER_FIELDS:
+                keep = servers
+            elif d.table == "vendor":
                 keep = d.row == vendor_id
             elif d.table == "product":
                 keep = d.row in product_ids or vendor_id in (d.parent, moved)
