@@ -31,8 +31,13 @@ reference: $(STAMP)
 	SEATLEDGER_REFERENCE_EXAMPLES=$(REFERENCE_EXAMPLES) QT_QPA_PLATFORM=offscreen \
 		$(BIN)/python -m pytest -q tests/services/test_position_reference.py -k many_more
 
+# ENGINE=postgresql: the large demo's figures on a throwaway PostgreSQL cluster, beside SQLite's.
 bench: $(STAMP)
+ifeq ($(ENGINE),postgresql)
+	$(BIN)/python bench/pg.py $(BENCH_ARGS)
+else
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
+endif
 
 # A frozen one-folder build that runs without Python (PyInstaller, packaging/seatledger.spec),
 # packed with its desktop entry, AppStream metadata and icons into dist/seatledger-*.tar.gz,
