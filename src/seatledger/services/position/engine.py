@@ -24,7 +24,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select, true, union
+from sqlalchemy import ColumnElement, Float, and_, case, cast, func, or_, select, true, union
 from sqlalchemy.orm import Session
 
 from seatledger.domain import metrics
@@ -482,8 +482,8 @@ class Spans:
     """One product's checkouts as arrays: start and end in epoch seconds (end ``inf`` while
     still out) and the licenses each holds."""
 
-    starts: Keys
-    ends: Keys
+    starts: NDArray[np.float64]
+    ends: NDArray[np.float64]
     weights: Keys
 
     def peak(self, start: dt.datetime, end: dt.datetime) -> int:
@@ -772,40 +772,7 @@ def _read(
     step(4, 7)
 
     window_start = end_of(day) - dt.timedelta(days=CONCURRENT_WINDOW_DAYS)
-    spans: dict[int, tuple[list[float], list[float], list[int]]] = {}
-    users: list[int] = []
-    interval = sampling_interval(session)
-    # A year of debug log puts millions of checkouts in the window: the database gives their
-    # times as epoch seconds, read through Core (no datetime object per checkout).
-    for used_pid, person, checkout, checkin, units in session.connection().execute(
-        select(
-            UsageSession.product_id,
-            UsageSession.person_id,
-            _epoch(session, UsageSession.checkout),
-            _epoch(session, checked_in(moment, interval)),
-            UsageSession.units,
-        ).where(
-            UsageSession.product_id.is_not(None),
-            within.where(UsageSession.product_id),
-            out_during(window_start, moment),
-        )
-    ):
-        if used_pid is None or not within.holds(person):
-            continue
-        starts, ends, weights = spans.setdefault(used_pid, ([], [], []))
-        starts.append(float(checkout))
-        ends.append(math.inf if checkin is None else float(checkin))
-        weights.append(max(units, 1))
-        if person is not None:
-            users.append((used_pid << _SHIFT) | person)
-    usage = {
-        pid: Spans(
-            np.array(starts, dtype=np.float64),
-            np.array(ends, dtype=np.float64),
-            np.array(weights, dtype=np.int64),
-        )
-        for pid, (starts, ends, weights) in spans.items()
-    }
+    usage, usage_people = _usage_spans(session, moment, window_start, within)
     staff = int(session.scalar(_staff_count(day, within)) or 0)
     return _Facts(
         day=day,
@@ -826,7 +793,7 @@ def _read(
         models=models,
         owner=owner,
         usage=usage,
-        usage_people=_distinct(np.array(users, dtype=np.int64)),
+        usage_people=usage_people,
         staff=staff,
         ever=ever,
     )
@@ -905,6 +872,67 @@ def _matrix(rows: Sequence[Any], width: int) -> Keys:
     return matrix
 
 
+_STILL_OUT = 1e18  # the epoch seconds the database gives a checkout still out (then infinity)
+_USAGE_COLUMNS = 5
+
+
+def _usage_spans(
+    session: Session, moment: dt.datetime, window_start: dt.datetime, within: _Within
+) -> tuple[dict[int, Spans], Keys]:
+    """The checkouts out in the window, as epoch-second arrays per product, and the people
+    using each product (pid << 32 | person).  A year of debug log puts millions of checkouts in
+    the window: the database gives their times as epoch seconds and numpy groups them (no
+    Python object per checkout)."""
+    interval = sampling_interval(session)
+    query = select(
+        UsageSession.product_id,
+        func.coalesce(UsageSession.person_id, -1),
+        _epoch(session, UsageSession.checkout),
+        func.coalesce(_epoch(session, checked_in(moment, interval)), _STILL_OUT),
+        case((UsageSession.units < 1, 1), else_=UsageSession.units),
+    ).where(
+        UsageSession.product_id.is_not(None),
+        within.where(UsageSession.product_id),
+        out_during(window_start, moment),
+    )
+    parts = [np.zeros((0, _USAGE_COLUMNS), dtype=np.float64)]
+    result = session.connection().execute(query)
+    try:
+        # Numbers only: the driver's plain tuples, without a result row object each.
+        while rows := result.cursor.fetchmany(100_000):
+            flat = itertools.chain.from_iterable(rows)
+            parts.append(
+                np.fromiter(flat, dtype=np.float64, count=len(rows) * _USAGE_COLUMNS).reshape(
+                    -1, _USAGE_COLUMNS
+                )
+            )
+    finally:
+        result.close()
+    found = np.concatenate(parts)
+    persons = found[:, 1].astype(np.int64)
+    if within.people is not None:  # a team's: checkouts by its people only
+        kept = _member(persons, within.people)
+        found, persons = found[kept], persons[kept]
+    pids = found[:, 0].astype(np.int64)
+    order = np.argsort(pids, kind="stable")
+    found, pids, persons = found[order], pids[order], persons[order]
+    ends = found[:, 3]
+    ends[ends >= _STILL_OUT] = math.inf
+    weights = found[:, 4].astype(np.int64)
+    bounds = [*np.flatnonzero(np.diff(pids)).tolist(), len(pids) - 1]
+    spans: dict[int, Spans] = {}
+    first = 0
+    for last in bounds if len(pids) else []:
+        spans[int(pids[first])] = Spans(
+            found[first : last + 1, 2].copy(),
+            ends[first : last + 1].copy(),
+            weights[first : last + 1],
+        )
+        first = last + 1
+    known = persons >= 0
+    return spans, _distinct((pids[known] << _SHIFT) | persons[known])
+
+
 def _epoch(session: Session, moment: ColumnElement[Any] | Any) -> ColumnElement[Any]:
     """A timestamp column's epoch seconds, computed by the database (NULL stays NULL).
 
@@ -913,7 +941,7 @@ def _epoch(session: Session, moment: ColumnElement[Any] | Any) -> ColumnElement[
     """
     if session.get_bind().dialect.name == "sqlite":
         return func.round((func.julianday(moment) - 2440587.5) * 86_400_000.0) / 1000.0
-    return func.extract("epoch", moment)
+    return cast(func.extract("epoch", moment), Float)
 
 
 def _aware(moment: dt.datetime) -> dt.datetime:
