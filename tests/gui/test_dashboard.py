@@ -17,12 +17,13 @@ from sqlalchemy import select
 
 from seatledger.domain.alerts import Rule
 from seatledger.domain.roles import Role
+from seatledger.services.alerts.dashboard import ReviewCounts
 from seatledger.services.catalog.queries import EntitlementQuery, EntitlementState
 from seatledger.services.operators.session import Services
 from seatledger.store.models import LedgerEntry
 from seatledger.ui.dialogs.alert_settings import AlertSettingsDialog
 from seatledger.ui.dialogs.data_settings import DataSettingsDialog
-from seatledger.ui.main_window import ALERTS, AUDITS, DASHBOARD, LICENSES, MainWindow
+from seatledger.ui.main_window import ALERTS, AUDITS, DASHBOARD, LICENSES, REVIEWS, MainWindow
 from seatledger.ui.pages.alerts import AlertsPage
 from seatledger.ui.pages.dashboard import AMBER, GREEN, RED, DashboardPage
 from seatledger.ui.pages.reconciliation import ReconciliationPage
@@ -301,3 +302,26 @@ def test_chart_labels_are_cut_between_words(qapp: object) -> None:
     cut = elide_words(name, metrics, width)
     assert cut == "Microsoft SQL Server 2022 Enterprise…"
     assert metrics.horizontalAdvance(cut) <= width
+
+
+def test_the_reviews_card_counts_open_campaigns_and_opens_them(
+    qtbot: QtBot, make_window: MakeWindow, admin: Services
+) -> None:
+    admin.dashboard.reviews_open = lambda _ctx, _today: ReviewCounts(2, 31, 1)
+    window = make_window(admin)
+    card = dashboard_of(window).cards["reviews"]
+    assert (card.value.text(), card.note.text(), card.color) == (
+        "2",
+        "31 seats undecided; 1 overdue",
+        RED,
+    )
+    click(qtbot, card)
+    assert window.nav.currentRow() == REVIEWS
+
+
+def test_the_reviews_card_is_green_with_no_campaign_open(
+    make_window: MakeWindow, admin: Services
+) -> None:
+    window = make_window(admin)  # the real hook, on a database with no campaign
+    card = dashboard_of(window).cards["reviews"]
+    assert (card.value.text(), card.note.text(), card.color) == ("0", "no campaign open", GREEN)

@@ -16,10 +16,12 @@ from seatledger.domain.licensing import Metric
 from seatledger.domain.reviews import Decision, Outcome, Recurrence
 from seatledger.domain.roles import Role
 from seatledger.errors import NotFoundError, PermissionDenied, ValidationError
+from seatledger.services.alerts.dashboard import ReviewCounts
 from seatledger.services.catalog.service import EntitlementInput
 from seatledger.services.directory.service import PersonInput
 from seatledger.services.operators import accounts as operators
 from seatledger.services.operators.session import Services
+from seatledger.services.reviews.service import count_open
 from seatledger.store.models import Entitlement, SeatAssignment
 
 
@@ -306,3 +308,19 @@ def test_evidence_of_use(review: Review) -> None:
     assert rows["Fay"].last_use == dt.date(2026, 3, 1)
     assert rows["Finn"].last_use is None
     assert rows["Finn"].age_days(rows["Finn"].started) == 0
+
+
+def test_the_dashboard_counts_the_open_campaigns_each_operator_sees(review: Review) -> None:
+    assert review.admin.dashboard.figures().reviews == ReviewCounts(open=0, undecided=0, overdue=0)
+    campaign = _start(review)
+    fay = _item(review, review.alice, campaign, "Fay")
+    review.alice.reviews.decide(campaign, [fay], Decision.KEEP, "still needed")
+    # The administrator sees the whole campaign; each reviewer only their team's seats.
+    assert review.admin.dashboard.figures().reviews == ReviewCounts(open=1, undecided=3, overdue=0)
+    assert review.alice.dashboard.figures().reviews == ReviewCounts(open=1, undecided=1, overdue=0)
+    assert review.bob.dashboard.figures().reviews == ReviewCounts(open=1, undecided=2, overdue=0)
+    # Past its due date (14 days on) with seats undecided: overdue.
+    later = review.admin.reviews.today() + dt.timedelta(days=15)
+    assert count_open(review.admin.ctx, later) == ReviewCounts(open=1, undecided=3, overdue=1)
+    review.admin.reviews.close(campaign)
+    assert review.admin.dashboard.figures().reviews == ReviewCounts(open=0, undecided=0, overdue=0)

@@ -15,7 +15,9 @@ here touches the seats table except through its person index):
   unlicensed installs, shelfware, duplicates) need the full position (seconds on a large
   database), so the dashboard does not pretend to know them: its card says so and opens the
   Reconciliation page, which computes them.
-- audits due are filled in by the audit workflow (``audits_due`` stays None until then).
+- audits due are filled in by the audit workflow (``audits_due`` stays None until then), and the
+  open access reviews by the access review workflow (``reviews_open``), each through a hook so
+  that this module imports neither.
 
 The warning level (90 % unless an administrator sets another) is the alert rules' setting, so the
 card, the licenses filter and the alert agree.
@@ -82,6 +84,7 @@ class DashboardFigures:
     open_alerts_high: int
     top: list[Utilization] = field(default_factory=list)
     audits_due: int | None = None  # filled in by the audit workflow's hook
+    reviews: ReviewCounts | None = None  # filled in by the access reviews' hook
 
     @property
     def findings(self) -> int:
@@ -93,12 +96,26 @@ AuditsDue = Callable[[Context, dt.date], int]
 """Counts the audits due on a date; the audit workflow registers one with the service."""
 
 
+@dataclass(frozen=True)
+class ReviewCounts:
+    """The open access review campaigns the operator sees, as the dashboard counts them."""
+
+    open: int  # campaigns not closed yet
+    undecided: int  # seats in them nobody has decided
+    overdue: int  # open campaigns past their due date with seats undecided
+
+
+ReviewsOpen = Callable[[Context, dt.date], ReviewCounts]
+"""Counts the open access reviews; the access review workflow registers one with the service."""
+
+
 class DashboardService:
     """Computes :class:`DashboardFigures` (read-only; any role)."""
 
     def __init__(self, ctx: Context) -> None:
         self._ctx = ctx
         self.audits_due: AuditsDue | None = None
+        self.reviews_open: ReviewsOpen | None = None
 
     def warning_percent(self, session: Session) -> int:
         """The warning level in percent (a setting; 90 by default)."""
@@ -177,6 +194,7 @@ class DashboardService:
             ).one()
             top = _top(session, top_n)
         audits = self.audits_due(self._ctx, today) if self.audits_due is not None else None
+        reviews = self.reviews_open(self._ctx, today) if self.reviews_open is not None else None
         return DashboardFigures(
             today=today,
             warning_percent=warning,
@@ -193,6 +211,7 @@ class DashboardService:
             open_alerts_high=int(alerts_row.high),
             top=top,
             audits_due=audits,
+            reviews=reviews,
         )
 
 

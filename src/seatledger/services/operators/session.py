@@ -22,7 +22,7 @@ from seatledger.services.ledger.verify import LedgerService
 from seatledger.services.operators.accounts import OperatorService
 from seatledger.services.reads import Reads
 from seatledger.services.reclaim.service import ReclaimService
-from seatledger.services.reviews.service import ReviewService
+from seatledger.services.reviews.service import ReviewService, count_open
 from seatledger.services.seats.service import SeatService
 from seatledger.services.settings.service import SettingsService
 from seatledger.store.db import Database
@@ -78,6 +78,7 @@ class Services:
         self.audits = AuditService(self.ctx)
         self.dashboard = DashboardService(self.ctx)
         self.dashboard.audits_due = count_due
+        self.dashboard.reviews_open = count_open
         self.alerts = AlertService(self.ctx)  # runs the alert rules after every change
         self.reads = Reads(self.ctx)
         self.ledger = LedgerService(self.ctx.db, self.ctx)

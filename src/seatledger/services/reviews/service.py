@@ -40,6 +40,7 @@ from seatledger.domain.reviews import (
 from seatledger.domain.roles import Permission, Role, allows
 from seatledger.errors import NotFoundError, PermissionDenied, ValidationError
 from seatledger.services import lookups
+from seatledger.services.alerts.dashboard import ReviewCounts
 from seatledger.services.core.context import Change, Context
 from seatledger.services.lookups import NamedItem, ProductItem
 from seatledger.services.seats.service import SeatService
@@ -189,6 +190,17 @@ def _day(value: Any) -> dt.date | None:
     if isinstance(value, dt.date):
         return value
     return dt.date.fromisoformat(str(value)[:10])
+
+
+def count_open(ctx: Context, today: dt.date) -> ReviewCounts:
+    """The open campaigns the operator sees, their undecided seats and how many are overdue
+    on ``today`` (the dashboard's "Access reviews" card)."""
+    shown = [c for c in ReviewService(ctx).campaigns() if c.status is CampaignStatus.OPEN]
+    return ReviewCounts(
+        open=len(shown),
+        undecided=sum(c.undecided for c in shown),
+        overdue=sum(1 for c in shown if c.undecided and is_overdue(c.status, c.due_on, today)),
+    )
 
 
 class ReviewService:

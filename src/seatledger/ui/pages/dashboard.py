@@ -400,6 +400,13 @@ CARDS = [
         "Audits due",
         "Scheduled vendor audits whose date has come.",
     ),
+    CardSpec(
+        "reviews",
+        "Access reviews open",
+        "Access review campaigns not closed yet (those you review, or all for administrators "
+        "and auditors), their seats nobody has decided and those past their due date. Click to "
+        "open Access reviews.",
+    ),
 ]
 LICENSE_CARDS = {
     "over_limit": EntitlementState.OVER_LIMIT,
@@ -427,6 +434,7 @@ class DashboardPage(Page):
         findings_requested(): open the Reconciliation page's findings.
         alerts_requested(int): open the alerts list (on an alert id, or 0 for none).
         audits_requested(): open the audits due (wired by the audit workflow).
+        reviews_requested(): open the access review campaigns.
         license_form_requested(): add the first license (the empty dashboard's action).
     """
 
@@ -435,6 +443,7 @@ class DashboardPage(Page):
     findings_requested = Signal()
     alerts_requested = Signal(int)
     audits_requested = Signal()
+    reviews_requested = Signal()
     license_form_requested = Signal()
 
     title = "Dashboard"
@@ -664,6 +673,17 @@ class DashboardPage(Page):
                 "scheduled audits whose date has come",
                 AMBER if f.audits_due else GREEN,
             )
+        reviews = f.reviews
+        if reviews is None:
+            cards["reviews"].set_figure("—", "access reviews are not tracked", GREY, enabled=False)
+        elif not reviews.open:
+            cards["reviews"].set_figure("0", "no campaign open", GREEN)
+        else:
+            note = f"{plural(reviews.undecided, 'seat')} undecided"
+            if reviews.overdue:
+                note += f"; {reviews.overdue:,} overdue"
+            color = RED if reviews.overdue else (AMBER if reviews.undecided else GREEN)
+            cards["reviews"].set_figure(f"{reviews.open:,}", note, color)
 
     def changeEvent(self, event: QEvent) -> None:
         """Light to dark or back: the alerts' severity colours follow."""
@@ -707,6 +727,8 @@ class DashboardPage(Page):
             self.alerts_requested.emit(0)
         elif name == "audits" and self.cards["audits"].isEnabled():
             self.audits_requested.emit()
+        elif name == "reviews" and self.cards["reviews"].isEnabled():
+            self.reviews_requested.emit()
 
     def focus_search(self) -> None:
         """The first card takes the focus (the dashboard has no search), or the first action
