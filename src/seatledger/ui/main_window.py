@@ -15,7 +15,16 @@ from pathlib import Path
 from typing import Any
 
 from PySide6 import __version__ as pyside_version
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QSettings, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import (
+    QEvent,
+    QModelIndex,
+    QPersistentModelIndex,
+    QSettings,
+    QSize,
+    Qt,
+    QTimer,
+    Signal,
+)
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QIcon, QPainter, QPaintEvent, QPalette
 from PySide6.QtWidgets import (
     QApplication,
@@ -350,6 +359,7 @@ class MainWindow(QMainWindow):
         dashboard.findings_requested.connect(self.show_findings)
         dashboard.alerts_requested.connect(self.show_alerts)
         dashboard.audits_requested.connect(lambda: self.nav.setCurrentRow(AUDITS))
+        dashboard.reviews_requested.connect(lambda: self.nav.setCurrentRow(REVIEWS))
         dashboard.license_form_requested.connect(self.new_license)
 
     def show_licenses(self, state: object) -> None:
@@ -1240,6 +1250,14 @@ class MainWindow(QMainWindow):
         for page in self.built_pages():
             page.save_state(settings)
         settings.sync()
+
+    def changeEvent(self, event: QEvent) -> None:
+        """Light to dark or back: the status bar's reminders name the palette's link colour,
+        which Qt reads when a style sheet is set, so their sheets are set again."""
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange:
+            for label in (self.renewals_label, self.reviews_label):
+                label.setStyleSheet(_RENEWALS_STYLE)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         """Save the layout and wait for background work (nothing is left half-done)."""
