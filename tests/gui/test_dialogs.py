@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from concurrent.futures import Future
 from decimal import Decimal
 from pathlib import Path
 
@@ -921,6 +922,40 @@ def test_sign_in_shows_the_demo_operators(
     assert isinstance(dialog, SignInDialog)
     notes = [w.text() for w in dialog.findChildren(type(dialog.message)) if w.isVisible()]
     assert DEMO_HINT in notes
+
+
+def test_the_demo_note_arriving_while_the_operator_types_moves_nothing(
+    qtbot: QtBot, workspace: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """At start-up the sign-in window is up before the database has opened; when the demo's
+    note arrives, the fields being typed in and the Sign in button stay where they were."""
+    monkeypatch.setattr(Workspace, "is_demo", property(lambda _self: True))
+    opening: Future[Workspace] = Future()
+    dialog = shown(qtbot, SignInDialog(opening, display_name="demo.sqlite"))
+    assert isinstance(dialog, SignInDialog)
+    qtbot.keyClicks(dialog.name_edit, "adm")
+    watched = (dialog.name_edit, dialog.password_edit, dialog.ok_button)
+
+    def places() -> list[tuple[int, int, int, int]]:
+        QApplication.processEvents()  # the layout request the note posts
+        corners = [w.mapTo(dialog, QPoint(0, 0)) for w in watched]
+        return [
+            (p.x(), p.y(), w.width(), w.height()) for p, w in zip(corners, watched, strict=True)
+        ]
+
+    def notes() -> list[str]:
+        return [w.text() for w in dialog.findChildren(type(dialog.message)) if w.isVisible()]
+
+    before, size = places(), dialog.size()
+    assert notes() == []
+    opening.set_result(workspace)
+    dialog.set_workspace(workspace)
+
+    assert places() == before
+    assert notes() == [DEMO_HINT]
+    assert dialog.size() == size
+    qtbot.keyClicks(dialog.name_edit, "in")
+    assert dialog.name_edit.text() == "admin"
 
 
 # ---------------------------------------------------------------------------------- operators

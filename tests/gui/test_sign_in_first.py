@@ -37,8 +37,9 @@ def drive(dialog):
     if dialog.workspace is None:  # still opening
         QTimer.singleShot(10, lambda: drive(dialog))
         return
-    say("opened", dialog.intro.text())
-    say("demo hint", any(DEMO_HINT == w.text() for w in dialog.findChildren(type(dialog.message))))
+    say("opened", dialog.intro.accessibleName())  # whole: a long path is elided on screen
+    notes = dialog.findChildren(type(dialog.message))
+    say("demo hint", any(DEMO_HINT == w.text() and w.isVisible() for w in notes))
     dialog.name_edit.setText(name)
     dialog.password_edit.setText(password)
     dialog.ok_button.click()
@@ -61,7 +62,7 @@ class Watch(QObject):
                 self.seen.add(kind)
                 say("first paint", kind, "sqlalchemy" in sys.modules)
                 if isinstance(watched, SignInDialog):
-                    say("intro", watched.intro.text())
+                    say("intro", watched.intro.accessibleName())
                     QTimer.singleShot(0, lambda: drive(watched))
                 elif kind == "StartDialog":
                     QTimer.singleShot(0, watched.reject)

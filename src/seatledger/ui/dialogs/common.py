@@ -314,9 +314,9 @@ class FormDialog(QDialog):
 
     def add_note(self, text: str, kind: str = "info") -> InlineMessage:
         """A lasting note above the form (the refusal message stays under it)."""
-        note = InlineMessage()
-        note.show_message(text, kind)
+        note = InlineMessage(self)  # in the dialog before it shows: never a window of its own
         self.notes.addWidget(note)
+        note.show_message(text, kind)
         return note
 
     def add_row(

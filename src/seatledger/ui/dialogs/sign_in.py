@@ -10,11 +10,12 @@ from __future__ import annotations
 from concurrent.futures import Future
 from typing import TYPE_CHECKING
 
-from PySide6.QtWidgets import QLineEdit, QWidget
+from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtWidgets import QLineEdit, QSizePolicy, QVBoxLayout, QWidget
 
 from seatledger.errors import AuthenticationError, ValidationError
 from seatledger.progress import Progress
-from seatledger.ui.dialogs.common import FormDialog, wide
+from seatledger.ui.dialogs.common import FormDialog, InlineMessage, wide
 from seatledger.ui.tasks import Task
 
 if TYPE_CHECKING:
@@ -51,6 +52,12 @@ class SignInDialog(FormDialog):
             self._opening.set_result(workspace)
             display_name = workspace.display_name
         self.services: Services | None = None
+        # One line whatever the database's name: the path as typed becomes the full path when
+        # the database has opened, and a wrapped line would push the form down.
+        self._intro_text = ""
+        self.intro.setWordWrap(False)
+        self.intro.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.intro.installEventFilter(self)
         self.set_intro(f"Sign in to {display_name}.")
         self.name_edit = wide(QLineEdit(operator_name))
         self.name_edit.setPlaceholderText("operator name")
@@ -58,10 +65,48 @@ class SignInDialog(FormDialog):
         self.password_edit.setEchoMode(QLineEdit.EchoMode.Password)
         self.add_row("&Operator:", self.name_edit, names=("Operator name",))
         self.add_row("&Password:", self.password_edit, names=("Password",))
+        # The notes go under the form, and the demo's note has its place kept from the start:
+        # it arrives while the operator is typing, and must not move the fields under the
+        # pointer or the button about to be clicked (an upgrade's rarer note only adds below).
+        self._below = QVBoxLayout()
+        self._below.setContentsMargins(0, 0, 0, 0)
+        layout = self.layout()
+        assert isinstance(layout, QVBoxLayout)
+        layout.insertLayout(layout.indexOf(self.form) + 1, self._below)
+        self.demo_note = InlineMessage(self)
+        self._below.addWidget(self.demo_note)
+        if isinstance(workspace, Future):
+            self.demo_note.show_message(DEMO_HINT, "info")
+            self.demo_note.hide()
+            policy = self.demo_note.sizePolicy()
+            policy.setRetainSizeWhenHidden(True)
+            self.demo_note.setSizePolicy(policy)
         if not isinstance(workspace, Future):
             self.set_workspace(workspace)
         self.finish()
         (self.password_edit if operator_name else self.name_edit).setFocus()
+
+    def set_intro(self, text: str) -> None:
+        """The sentence naming the database, on one line: a long path is elided in its middle
+        (the whole of it is the tooltip and what a screen reader reads)."""
+        self._intro_text = text
+        self.intro.setToolTip(text)
+        self.intro.setAccessibleName(text)
+        self.intro.setVisible(bool(text))
+        self._elide_intro()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """Elide the intro again when its width changes."""
+        if watched is self.intro and event.type() == QEvent.Type.Resize:
+            self._elide_intro()
+        return super().eventFilter(watched, event)
+
+    def _elide_intro(self) -> None:
+        metrics = self.intro.fontMetrics()
+        width = max(self.intro.contentsRect().width(), 1)
+        self.intro.setText(
+            metrics.elidedText(self._intro_text, Qt.TextElideMode.ElideMiddle, width)
+        )
 
     def set_workspace(self, workspace: Workspace) -> None:
         """The workspace is open: name it, and say what the operator should know before signing
@@ -69,13 +114,29 @@ class SignInDialog(FormDialog):
         self.workspace = workspace
         self.set_intro(f"Sign in to {workspace.display_name}.")
         if workspace.is_demo:
-            self.add_note(DEMO_HINT)
+            self.demo_note.show_message(DEMO_HINT, "info")
         if (pending := workspace.pending_upgrade) is not None:
-            self.add_note(
+            upgrade = InlineMessage(self)
+            self._below.addWidget(upgrade)
+            upgrade.show_message(
                 f"This database was written by an older SeatLedger (schema {pending[0]}). "
                 f"Signing in upgrades it to schema {pending[1]} in your name; a backup copy is "
-                "made first, beside the file."
+                "made first, beside the file.",
+                "info",
             )
+            self._grow_to_fit()
+
+    def _grow_to_fit(self) -> None:
+        """Lengthen the window for a wrapped note added below the form (a dialog's minimum
+        height does not follow a wrapped label's), so the note is read whole."""
+        if not self.isVisible():
+            return  # showing sizes the window to its content
+        layout = self.layout()
+        assert layout is not None
+        layout.activate()
+        needed = self.heightForWidth(self.width())
+        if needed > self.height():
+            self.resize(self.width(), needed)
 
     def complete(self) -> bool:
         """Both fields are filled."""
