@@ -41,7 +41,8 @@ endif
 
 # A frozen one-folder build that runs without Python (PyInstaller, packaging/seatledger.spec),
 # packed with its desktop entry, AppStream metadata and icons into dist/seatledger-*.tar.gz,
-# then smoke-tested (packaging/smoke.py: --version, a demo, ledger verify, the windows).
+# then smoke-tested (packaging/smoke.py: --version, a demo, ledger verify, audit run + verify,
+# the windows).
 PACKAGE_STAMP := $(VENV)/.package-installed
 $(PACKAGE_STAMP): $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[dev,package]'

@@ -5,7 +5,9 @@ Usage (``make package`` runs it on what it built)::
     python packaging/smoke.py dist/seatledger/seatledger
 
 In a temporary folder, with the environment stripped of Python's variables: ``--version``; a
-small demo database built by the frozen program; ``ledger verify`` of it; the window, which must
+small demo database built by the frozen program; ``ledger verify`` of it; a whole audit of one
+vendor (``audit run``: its position, usage charts drawn by Qt, the signed PDF and bundle) and
+``verify`` of the bundle against the public key ``signing show`` exports; the window, which must
 first paint its sign-in window (the database still opening behind it), and, signed in from the
 environment, paint the main window.  The window runs offscreen unless DISPLAY is set (under
 ``xvfb-run``, say).  Prints each step and the start-to-window times; exits non-zero on the first
@@ -22,6 +24,7 @@ import time
 from pathlib import Path
 
 TIMEOUT = 300  # seconds for the demo build on a slow machine
+AUDITED = "Tableau"  # a vendor of the small demo
 
 
 class SmokeFailed(Exception):
@@ -89,6 +92,28 @@ def _first_window(program: Path, db: Path, env: dict[str, str]) -> float:
                 process.wait(timeout=10)
 
 
+def _audit(program: Path, db: Path, home: Path, env: dict[str, str]) -> None:
+    """Audit one vendor of the demo as its auditor, then verify the signed bundle as a vendor
+    would: against the organization's public key, pinned."""
+    signer = {
+        **env,
+        "SEATLEDGER_PASSWORD": "demo",
+        "SEATLEDGER_KEY_PASSPHRASE": "a smoke test's signing passphrase",
+    }
+    out = home / "audit"
+    audit = ["audit", "run", "--db", str(db), "--operator", "auditor", "--vendor", AUDITED]
+    ran = _run(program, [*audit, "--attest", "Smoke test.", "--out", str(out)], signer)
+    lines = [line.split(maxsplit=1) for line in ran.splitlines() if line.startswith("  ")]
+    paths = {words[0]: words[1] for words in lines if len(words) == 2}
+    if "zip" not in paths or not Path(paths["zip"]).is_file():
+        raise SmokeFailed(f"audit run wrote no bundle .zip:\n{ran}")
+    _say(f"ok  audit run: {ran.splitlines()[0]} Signed: {Path(paths['zip']).name}")
+    key = home / "organization.pem"
+    _run(program, ["signing", "show", "--db", str(db), "--pubkey-out", str(key)], env)
+    verdict = _run(program, ["verify", paths["zip"], "--pubkey", str(key)], env)
+    _say(f"ok  verify: {verdict.strip().splitlines()[0]}")
+
+
 def smoke(program: Path) -> None:
     """Run every step; raise SmokeFailed on the first that fails."""
     if not program.is_file():
@@ -103,6 +128,7 @@ def smoke(program: Path) -> None:
         _say(f"ok  demo database built: {db.stat().st_size / 1e6:.1f} MB")
         verified = _run(program, ["ledger", "verify", "--db", str(db)], env)
         _say(f"ok  ledger verify: {verified.strip().splitlines()[0]}")
+        _audit(program, db, home, env)
         painted = _first_window(program, db, env)
         _say(f"ok  sign-in window painted {painted:.3f} s after start")
         signed_in = {

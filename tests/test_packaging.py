@@ -207,7 +207,8 @@ def test_entry_script_parses_and_calls_cli_main() -> None:
 @pytest.mark.slow
 def test_the_frozen_build_runs_without_python_and_opens_the_sign_in_window() -> None:
     """What `make package` built runs on its own: packaging/smoke.py's version, demo build,
-    ledger verification, sign-in window and main window all pass on it."""
+    ledger verification, audit run and bundle verification, sign-in window and main window all
+    pass on it."""
     if importlib.util.find_spec("PyInstaller") is None:
         pytest.skip("PyInstaller is not installed: `make package` installs it ('.[package]')")
     program = ROOT / "dist" / "seatledger" / "seatledger"
@@ -221,8 +222,23 @@ def test_the_frozen_build_runs_without_python_and_opens_the_sign_in_window() -> 
         check=False,
     )
     assert done.returncode == 0, done.stdout + done.stderr
+    assert "ok  verify: ok    manifest signature: Ed25519, the pinned key" in done.stdout
     assert "ok  sign-in window painted" in done.stdout
     assert "ok  main window painted" in done.stdout
+
+
+def test_ci_builds_and_smoke_tests_the_frozen_program_after_the_suite() -> None:
+    """CI (.ci/run, under `set -e`) runs `make package`, whose smoke test runs the frozen program,
+    after `make test`, with objdump installed for PyInstaller."""
+    script = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert "set -euo pipefail" in script
+    assert [line for line in script.splitlines() if line.startswith("make ")] == [
+        "make test",
+        "make package",
+    ]
+    assert "binutils" in script.split("apt-get install", 1)[1].split(">/dev/null", 1)[0]
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    assert "packaging/smoke.py dist/seatledger/seatledger" in makefile.split("\npackage:", 1)[1]
 
 
 def test_the_release_archive_holds_the_program_and_the_desktop_files(tmp_path: Path) -> None:
