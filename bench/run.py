@@ -44,10 +44,12 @@ FIGURES += ("charts", "dashboard", "audit")  # bench/charts.py, dashboard.py, au
 FIGURES += ("debuglog",)  # bench/debuglog.py
 FIGURES += ("state",)  # the rows compared with the ledger, beside the chain check
 FIGURES += ("scale",)  # bench/scale.py: the Activity page and the licenses table, read only
+FIGURES += ("frozen",)  # bench/frozen.py: `make package`'s program beside the source install
 SIZE = "large"  # the demo the figures run on (--size); xlarge runs XLARGE_FIGURES by default
 XLARGE_FIGURES = ("build", "verify", "scale", "dashboard")
 WRITING = ("assign", "import", "gui", "audit")  # figures that need the work copy (and dashboard's
 # seat assignments, on the large demo only: at xlarge it reads, a copy would be 13 GB)
+WRITING += ("frozen",)  # signs in to the demo, as the start-up figure does
 
 
 @dataclass
@@ -815,7 +817,8 @@ def _times(command: list[str], env: dict[str, str]) -> dict[str, float]:
     return times
 
 
-def _start_rows(runs: int) -> list[Row]:
+def _start_env() -> dict[str, str]:
+    """The start-up figures' environment: offscreen, signed in as the demo's viewer, warm."""
     env = dict(os.environ)
     # Warm means compiled: a user's installation keeps its bytecode, so the figure must not pay
     # for compiling the package's source on every start (PYTHONDONTWRITEBYTECODE may be set).
@@ -830,6 +833,11 @@ def _start_rows(runs: int) -> list[Row]:
         XDG_CACHE_HOME=str(CACHE / "xdg" / "cache"),
         XDG_STATE_HOME=str(CACHE / "xdg" / "state"),
     )
+    return env
+
+
+def _start_rows(runs: int) -> list[Row]:
+    env = _start_env()
     command = [sys.executable, "-m", "seatledger", "--db", str(WORK)]
     _times(command, env)  # untimed: writes the bytecode (and upgrades an older cached demo)
     app = [_times(command, env) for _ in range(runs)]
@@ -1044,6 +1052,10 @@ def main(argv: list[str] | None = None) -> int:
         if "scale" in only:
             _say("Page figures ...")
             rows += __import__("scale").scale_rows(Row, LARGE, max(args.runs, 5))  # bench/scale.py
+        if "frozen" in only:
+            _say("The frozen program beside the source install ...")
+            frozen = __import__("frozen")  # bench/frozen.py
+            rows += frozen.frozen_rows(Row, _times, _start_env(), WORK, args.runs)
         if "debuglog" in only:
             rows += __import__("debuglog").debuglog_rows(Row)  # bench/debuglog.py
     finally:
