@@ -21,7 +21,8 @@ from seatledger.domain.ledger import Failure, Problem, Verdict
 from seatledger.domain.roles import Role
 from seatledger.errors import AuthenticationError, DatabaseError
 from seatledger.services.catalog.queries import EntitlementColumn
-from seatledger.services.directory.queries import PeopleColumn
+from seatledger.services.directory.queries import DeviceColumn, PeopleColumn
+from seatledger.services.directory.service import DeviceInput
 from seatledger.services.operators.session import Services
 from seatledger.services.operators.workspace import Workspace
 from seatledger.services.position.engine import Column
@@ -248,6 +249,27 @@ def test_devices_page_searches(qtbot: QtBot, org: Any, window: MainWindow) -> No
     qtbot.keyClicks(page.search, "02")
     qtbot.waitUntil(lambda: page.model.rowCount() == 1)
     assert column_texts(page.table, 0) == ["db-02"]
+
+
+def test_devices_page_shows_the_operating_system_whole_at_1280_px(
+    qtbot: QtBot, make_window: MakeWindow, admin: Services
+) -> None:
+    """The screenshots' size: the system's name is read whole, the long processor model may be
+    elided (it once left the system two letters, "Wi…")."""
+    system = "Windows 11 Enterprise 23H2"
+    model = "AMD Ryzen 7 PRO 7840U w/ Radeon 780M Graphics"
+    admin.directory.add_device(DeviceInput("DT-AMS-00014", "5CG92042L6", None, 1, 8, system, model))
+    window = make_window(admin)
+    window.resize(1280, 800)
+    qtbot.keyClick(window.licenses.table, Qt.Key.Key_5, CTRL)
+    page = window.devices
+    qtbot.waitUntil(lambda: page.model.rowCount() == 1)
+    QApplication.processEvents()
+    shown = page.table.visualRect(page.model.index(0, DeviceColumn.OS))
+    needed = page.table.fontMetrics().horizontalAdvance(system)
+    assert shown.width() > needed
+    assert page.table.viewport().rect().contains(shown)
+    assert column_texts(page.table, DeviceColumn.OS) == [system]
 
 
 def test_activity_page_filters_and_shows_the_entry(

@@ -30,18 +30,21 @@ class DevicesPage(DirectoryPage):
         return DevicePresenter()
 
     def _set_column_widths(self) -> None:
+        # The operating system is read whole ("Windows 11 Enterprise 23H2"); the processor's
+        # long model name takes what is left (it was the other way round, and at 1280 px the
+        # system shrank to "Wi…").
         self.table.set_column_widths(
             {
-                DeviceColumn.HOSTNAME: 24,
-                DeviceColumn.SERIAL: 16,
-                DeviceColumn.OWNER: 24,
+                DeviceColumn.HOSTNAME: 16,
+                DeviceColumn.SERIAL: 12,
+                DeviceColumn.OWNER: 18,
                 DeviceColumn.PROCESSORS: 10,
-                DeviceColumn.CORES: 8,
+                DeviceColumn.CORES: 6,
                 DeviceColumn.PROCESSOR_MODEL: 26,
-                DeviceColumn.OS: 22,
-                DeviceColumn.SEATS: 7,
+                DeviceColumn.OS: 26,
+                DeviceColumn.SEATS: 6,
             },
-            stretch=DeviceColumn.OS,
+            stretch=DeviceColumn.PROCESSOR_MODEL,
         )
 
     def _run_query(self, current: SearchedQuery | None = None) -> DeviceQuery:
