@@ -29,14 +29,7 @@ from seatledger.ui.main_window import PAGE_TYPES, MainWindow
 from seatledger.ui.tasks import SyncRunner
 from seatledger.ui.theme import Theme, theme_keeper
 
-PAGES = (
-    "dashboard",
-    "licenses",
-    "reconciliation",
-    "usage",
-    "people",
-    "activity",
-)
+PAGES = tuple(page.settings_group for page in PAGE_TYPES)  # every main page, in the list's order
 ROOT = Path(__file__).resolve().parent.parent
 
 
