@@ -27,6 +27,7 @@ from seatledger.services.operators import accounts as operators
 from seatledger.services.operators.session import Services
 from seatledger.store import ledger_store
 from seatledger.store.db import Database
+from throwaway_postgres import ClusterUnavailable, server_binaries, throwaway_cluster
 
 PG_ENV = "SEATLEDGER_TEST_PG"
 PASSWORD = "correct horse"
@@ -72,14 +73,37 @@ def _reset_postgres(url: str) -> None:
     engine.dispose()
 
 
-def _base_postgres_url() -> str:
-    """The test PostgreSQL URL; CI must have one, a developer may go without."""
+@pytest.fixture(scope="session")
+def postgres_server_url() -> Iterator[str]:
+    """The PostgreSQL server the suite's other half runs on.
+
+    ``SEATLEDGER_TEST_PG``'s URL (CI must set it); without it, a throwaway cluster of this run's
+    own where the server is installed (tests/throwaway_postgres.py), whether or not the
+    machine's cluster runs; else the PostgreSQL tests skip.  ``SEATLEDGER_TEST_PG=off`` skips
+    them on purpose (a SQLite-only run).
+    """
     url = os.environ.get(PG_ENV, "")
-    if not url:
-        if os.environ.get("CI"):
-            pytest.fail(f"{PG_ENV} is not set: .ci/run must start PostgreSQL for the suite")
-        pytest.skip(f"{PG_ENV} not set (bash .ci/run starts a local PostgreSQL)")
-    return url
+    if url == "off":
+        pytest.skip(f"{PG_ENV}=off: the SQLite half only")
+    if url:
+        yield url
+        return
+    if os.environ.get("CI"):
+        pytest.fail(f"{PG_ENV} is not set: .ci/run must start PostgreSQL for the suite")
+    binaries = server_binaries()
+    if binaries is None:
+        pytest.skip(
+            f"{PG_ENV} not set and no PostgreSQL server installed here (no initdb): install "
+            "it (Debian: postgresql) for a throwaway cluster, or name a server's URL"
+        )
+    try:
+        with throwaway_cluster(binaries) as started:
+            yield started
+    except ClusterUnavailable as exc:
+        reason = f"{PG_ENV} not set and no throwaway cluster could start: {exc}"
+        if os.environ.get("SEATLEDGER_REQUIRE_TOOLS") == "1":
+            pytest.fail(reason)
+        pytest.skip(reason)
 
 
 # What makes a migrated PostgreSQL schema what it is, besides its rows: the tables, columns (in
@@ -206,13 +230,13 @@ class PostgresDatabase:
 
 
 @pytest.fixture(scope="session")
-def postgres_session_url() -> Iterator[str]:
+def postgres_session_url(postgres_server_url: str) -> Iterator[str]:
     """A database of this run's own beside the one named by the URL, dropped at the end.
 
     Runs on one machine may share the server; each works in its own database so one run's
     schema resets never wipe another's tables.
     """
-    base = make_url(_base_postgres_url())
+    base = make_url(postgres_server_url)
     name = f"{base.database}_{os.getpid()}_{secrets.token_hex(3)}"
     admin_engine = create_engine(base, isolation_level="AUTOCOMMIT")
     with admin_engine.connect() as conn:
