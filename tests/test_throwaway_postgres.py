@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+import throwaway_postgres
 from seatledger.store.db import Database
 from throwaway_postgres import server_binaries, throwaway_cluster
 
@@ -56,3 +57,18 @@ def test_a_throwaway_cluster_runs_seatledger_and_leaves_nothing_behind() -> None
         assert opened.created
     assert not data.parent.exists()
     assert not _listening(port)
+
+
+def test_the_newest_installed_server_is_found_and_none_where_there_is_none(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Debian keeps each major version in /usr/lib/postgresql/N/bin, off PATH; 15 is newer than 9.
+    Where neither PATH nor that folder has initdb, the PostgreSQL tests skip."""
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    monkeypatch.setattr(throwaway_postgres, "DEBIAN_BINARIES", tmp_path / "postgresql")
+    assert throwaway_postgres.server_binaries() is None
+    for version in ("9.6", "15", "13"):
+        folder = tmp_path / "postgresql" / version / "bin"
+        folder.mkdir(parents=True)
+        (folder / "initdb").touch()
+    assert throwaway_postgres.server_binaries() == tmp_path / "postgresql" / "15" / "bin"
