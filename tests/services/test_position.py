@@ -30,7 +30,13 @@ from seatledger.services.directory.service import DeviceInput, PersonInput
 from seatledger.services.imports.options import ImportOptions
 from seatledger.services.imports.rules import RuleInput
 from seatledger.services.operators.session import Services
-from seatledger.services.position.engine import Column, FindingKind, PositionRow, PositionService
+from seatledger.services.position.engine import (
+    Column,
+    FindingKind,
+    PositionRow,
+    PositionService,
+    short_of_rights,
+)
 from seatledger.store import ledger_store
 
 TODAY = dt.date.today()
@@ -140,6 +146,11 @@ def test_position_matches_the_hand_count(admin: Services, world: World) -> None:
     assert core.true_up is None  # no unit cost known
     sim = _row(rows, "Sim")
     assert (sim.owned, sim.needed, sim.shortfall) == (2, 3, 1)
+    # Headers say how many rows are short and by how much: Draw 1, Core 8, Sim 1 and Chat 1,
+    # installed and never bought (issue 17: "1 short of rights" beside a row at -6 read as one
+    # seat short).
+    assert short_of_rights(rows) == "4 rows short of rights, by 11 units"
+    assert short_of_rights([draw]) == "1 row short of rights, by 1 unit"
     chat = _row(rows, "Chat")
     assert (chat.metric, chat.bought, chat.owned, chat.needed, chat.unlicensed) == (
         Metric.PER_DEVICE,
@@ -148,6 +159,8 @@ def test_position_matches_the_hand_count(admin: Services, world: World) -> None:
         1,
         1,
     )
+    assert short_of_rights([code, chat]) == "1 row short of rights, by 1 unit"
+    assert short_of_rights([code]) == "no row short of rights"
     assert not any(r.product == "Free Viewer" for r in rows)  # unmapped titles are not products
 
 

@@ -376,9 +376,13 @@ def test_forecast_when_flat_over_short_or_uncapped() -> None:
     assert short.reached_on is None
     assert "at least 14" in short.method
 
-    uncapped = forecast(_days(30), np.arange(30, dtype=np.int64), np.full(30, np.nan))
-    assert uncapped.reached_on is None
-    assert "nothing caps" in uncapped.method
+    unbought = forecast(_days(30), np.arange(30, dtype=np.int64), np.full(30, np.nan))
+    assert unbought.reached_on is None
+    assert unbought.method.startswith("No forecast: nothing bought in this scope is in term")
+
+    site = forecast(_days(30), np.arange(30, dtype=np.int64), np.full(30, np.inf))
+    assert site.reached_on is None
+    assert "a license without a seat limit on its last day (a site license)" in site.method
 
 
 def test_series_forecast_uses_the_limit_in_force(admin: Services, history: History) -> None:

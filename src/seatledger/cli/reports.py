@@ -70,8 +70,9 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
             f"{owned:>9} {row.assigned:>9,} {needed:>9} {available:>8} "
             f"{row.unlicensed:>7,} {cost:>14}"
         )
-    short = sum(1 for r in position.rows if r.shortfall)
-    say(f"{plural(len(position.rows), 'row')}; {short:,} short of rights.")
+    from seatledger.services.position.engine import short_of_rights  # noqa: PLC0415
+
+    say(f"{plural(len(position.rows), 'row')}; {short_of_rights(position.rows)}.")
     say("")
     say(f"Findings ({len(position.findings):,}):")
     for finding in position.findings:

@@ -191,10 +191,17 @@ def forecast(
         return Forecast(None, "The range lies in the future: nothing to forecast from yet.")
     fit_end = first + dt.timedelta(days=last_index)
     cap = float(limit[last_index])
+    if math.isnan(cap):
+        return Forecast(
+            None,
+            "No forecast: nothing bought in this scope is in term on its last day, so there is "
+            "no limit to reach.",
+        )
     if not math.isfinite(cap):
         return Forecast(
             None,
-            "No forecast: nothing caps this scope on its last day (a site license, or a team).",
+            "No forecast: the scope holds a license without a seat limit on its last day (a "
+            "site license), so there is no limit to reach.",
         )
     start_index = max(0, last_index - window + 1)
     count = last_index - start_index + 1

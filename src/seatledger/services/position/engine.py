@@ -227,6 +227,15 @@ class Finding:
         return _title(self.vendor, self.product)
 
 
+def short_of_rights(rows: Sequence[PositionRow]) -> str:
+    """How many rows are short of rights and by how many units in all, as headers say it:
+    "1 row short of rights, by 6 units" (a row's figure is units: seats, cores, processors)."""
+    short = [row.shortfall for row in rows if row.shortfall]
+    if not short:
+        return "no row short of rights"
+    return f"{plural(len(short), 'row')} short of rights, by {plural(sum(short), 'unit')}"
+
+
 def _title(vendor: str, product: str) -> str:
     return product if product.lower().startswith(vendor.lower()) else f"{vendor} {product}"
 

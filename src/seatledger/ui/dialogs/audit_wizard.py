@@ -52,7 +52,7 @@ from seatledger.services.audits.service import (
     finding_key,
 )
 from seatledger.services.operators.session import ORGANIZATION_KEY, Services, read_setting
-from seatledger.services.position.engine import Finding, Position, PositionRow
+from seatledger.services.position.engine import Finding, Position, PositionRow, short_of_rights
 from seatledger.text import article, plural
 from seatledger.ui.dialogs.common import (
     InlineMessage,
@@ -504,10 +504,9 @@ class PositionPage(_StepPage):
         self.table.resizeColumnsToContents()
         for column in range(1, self.model.columnCount()):
             self.table.setColumnWidth(column, self.table.columnWidth(column) + 16)
-        short = sum(1 for r in rows if r.shortfall)
         self.summary.setText(
             f"{wizard.audit.scope_text} on {wizard.audit.as_of}: {len(rows)} product/metric "
-            f"rows, {short} short of rights; {plural(len(findings), 'finding')} to triage next."
+            f"rows, {short_of_rights(rows)}; {plural(len(findings), 'finding')} to triage next."
         )
         servers = wizard.servers
         self.servers.setVisible(servers is not None)

@@ -48,6 +48,7 @@ from seatledger.services.position.engine import (
     Position,
     PositionRow,
     PositionScope,
+    short_of_rights,
 )
 from seatledger.services.servers.position import ServerLine
 from seatledger.text import agree, plural
@@ -425,7 +426,7 @@ class ReconciliationPage(Page):
         of = "" if result.scope.whole else f"{escape(self.vendor.itemText(chosen))}, "
         text = (
             f"<b>{of}{result.as_of.isoformat()}</b>: {len(rows):,} product/metric rows; "
-            f"<b>{len(short):,} short of rights</b>"
+            f"<b>{short_of_rights(rows)}</b>"
         )
         if cost:
             text += f" (true-up {_money(cost)}"
