@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from seatledger.cli import main
 from seatledger.demo.builder import build_demo
+from seatledger.domain.alerts import Rule
 from seatledger.domain.licensing import Metric, units_for_device
 from seatledger.domain.roles import Role
 from seatledger.errors import Cancelled, KnownError
@@ -35,6 +36,7 @@ from seatledger.store.models import (
     Team,
     Vendor,
 )
+from seatledger.store.models_alerts import Alert
 
 
 @dataclass
@@ -224,6 +226,22 @@ def test_the_demo_has_findings_to_explore(demo: Built) -> None:
         )
         assert left_holding
         assert session.scalar(select(func.count()).where(Person.status == "left")) == 8
+
+
+def test_the_demo_raises_the_alerts_its_imports_show(demo: Built) -> None:
+    # Issue 17: a bulk-built demo showed "Open alerts 0" beside licenses over their limit.
+    # The rules watch the demo's inventory and usage imports as they watch real ones.
+    query = EntitlementQuery(Context.reader(demo.db))
+    licenses = list(query.entitlements(query.keys()).values())
+    over = sorted(str(row.id) for row in licenses if row.over_limit)
+    with demo.db.read() as session:
+        raised = session.execute(select(Alert.rule, Alert.entity_id)).all()
+        seq = set(session.scalars(select(Alert.ledger_seq)))
+        actions = set(session.scalars(select(LedgerEntry.action).where(LedgerEntry.seq.in_(seq))))
+    assert sorted(entity for rule, entity in raised if rule == Rule.LIMIT.value) == over
+    assert any(rule == Rule.WARNING.value for rule, _ in raised)
+    assert any(rule == Rule.UNLICENSED.value for rule, _ in raised)
+    assert actions <= {"import.inventory", "import.usage"}  # each raised by the import showing it
 
 
 def test_the_command_line_builds_the_same_ledger(demo: Built, tmp_path: Path) -> None:
