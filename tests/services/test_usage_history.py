@@ -365,7 +365,31 @@ def test_forecast_only_fits_days_up_to_today() -> None:
 def test_forecast_when_flat_over_short_or_uncapped() -> None:
     flat = forecast(_days(60), np.full(60, 5, dtype=np.int64), np.full(60, 10.0))
     assert flat.reached_on is None
-    assert "flat or falling" in flat.method
+    assert "(2026-01-01 to 2026-03-01) stays flat: flat or falling" in flat.method
+
+    # Issue 17: "+0.00 seats/day (+0.1 a month)" for a line that barely moves; less than a
+    # unit a day is said per month (one seat more halfway through 60 days: a fitted slope of
+    # 7.5 / 299.92 = 0.025 a day, 0.76 a month), and a falling line never reads "-0.00".
+    creeping = np.array([5] * 30 + [6] * 30, dtype=np.int64)
+    slow = forecast(_days(60), creeping, np.full(60, 10.0), unit="seats")
+    assert "changes by +0.8 seats a month" in slow.method
+    assert "/day" not in slow.method
+    falling = forecast(_days(60), creeping[::-1].copy(), np.full(60, 10.0), unit="seats")
+    assert "changes by -0.8 seats a month: flat or falling" in falling.method
+    fast = forecast(
+        _days(100), np.arange(100, dtype=np.int64) * 2, np.full(100, 500.0), unit="seats"
+    )
+    assert "changes by +2.00 seats a day" in fast.method
+
+    # Over the limit since a license existed: the days before it (limit 0, nothing used) are
+    # not "at or above it" (issue 17: "since 2025-12-07", the chart's first day).
+    late = np.array([0] * 10 + [12] * 20, dtype=np.int64)
+    bought = np.array([0.0] * 10 + [10.0] * 20)
+    created = forecast(_days(30), late, bought)
+    assert created.reached_on == D(2026, 1, 11)
+    assert "at or above it since 2026-01-11" in created.method
+    always = forecast(_days(30), np.full(30, 12, dtype=np.int64), np.full(30, 10.0))
+    assert "at or above it on every day of the range, from 2026-01-01" in always.method
 
     over = np.array([1] * 20 + [11] * 10, dtype=np.int64)
     already = forecast(_days(30), over, np.full(30, 10.0))
@@ -376,13 +400,15 @@ def test_forecast_when_flat_over_short_or_uncapped() -> None:
     assert short.reached_on is None
     assert "at least 14" in short.method
 
-    unbought = forecast(_days(30), np.arange(30, dtype=np.int64), np.full(30, np.nan))
-    assert unbought.reached_on is None
-    assert unbought.method.startswith("No forecast: nothing bought in this scope is in term")
-
-    site = forecast(_days(30), np.arange(30, dtype=np.int64), np.full(30, np.inf))
+    # The service gives a site license's days as NaN (no limit); issue 17: "All licenses" said
+    # "nothing caps this scope … (a site license, or a team)".
+    site = forecast(_days(30), np.arange(30, dtype=np.int64), np.full(30, np.nan))
     assert site.reached_on is None
     assert "a license without a seat limit on its last day (a site license)" in site.method
+
+    unbought = forecast(_days(30), np.zeros(30, dtype=np.int64), np.zeros(30))
+    assert unbought.reached_on is None
+    assert unbought.method.startswith("No forecast: nothing bought in this scope is in term")
 
 
 def test_series_forecast_uses_the_limit_in_force(admin: Services, history: History) -> None:

@@ -191,17 +191,17 @@ def forecast(
         return Forecast(None, "The range lies in the future: nothing to forecast from yet.")
     fit_end = first + dt.timedelta(days=last_index)
     cap = float(limit[last_index])
-    if math.isnan(cap):
-        return Forecast(
-            None,
-            "No forecast: nothing bought in this scope is in term on its last day, so there is "
-            "no limit to reach.",
-        )
-    if not math.isfinite(cap):
+    if not math.isfinite(cap):  # NaN: a site license is in force (a team's is said by the caller)
         return Forecast(
             None,
             "No forecast: the scope holds a license without a seat limit on its last day (a "
             "site license), so there is no limit to reach.",
+        )
+    if cap <= 0 and not used[: last_index + 1].any():
+        return Forecast(
+            None,
+            "No forecast: nothing bought in this scope is in term on its last day, and nothing "
+            "is used.",
         )
     start_index = max(0, last_index - window + 1)
     count = last_index - start_index + 1
@@ -222,19 +222,22 @@ def forecast(
 
     trend = (
         f"A least-squares line through the {measure} on the last {count} days "
-        f"({fit_start} to {fit_end}) changes by {slope:+.2f} {unit}/day"
-        + (f" ({slope * 365.25 / 12:+.1f} a month)" if abs(slope) < 1 else "")
+        f"({fit_start} to {fit_end}) {_change(slope, unit)}"
     )
     limit_text = f"the limit of {cap:,.0f}"
     current = int(used[last_index])
     if current >= cap:
-        at_or_over = used[: last_index + 1] >= limit[: last_index + 1]
+        # A day with nothing used is below any limit, also one before the license existed
+        # (its limit then is 0): "since" is the first day of the run that reaches today.
+        span = used[: last_index + 1]
+        at_or_over = (span >= limit[: last_index + 1]) & (span > 0)
         below = np.flatnonzero(~at_or_over)
         since = first + dt.timedelta(days=int(below[-1]) + 1 if len(below) else 0)
         state = "Over" if current > cap else "At"
+        when = f"since {since}" if len(below) else f"on every day of the range, from {since}"
         return made(
             since,
-            f"{state} {limit_text} ({current:,} {measure}); at or above it since {since}. {trend}.",
+            f"{state} {limit_text} ({current:,} {measure}); at or above it {when}. {trend}.",
         )
     if slope <= 1e-9:
         return made(None, f"{trend}: flat or falling, so {limit_text} is not reached.")
@@ -246,6 +249,18 @@ def forecast(
             f"{trend}: {limit_text} is not reached within {FORECAST_HORIZON_YEARS} years.",
         )
     return made(reached, f"{trend}: it reaches {limit_text} on {reached}.")
+
+
+def _change(slope: float, unit: str) -> str:
+    """How a fitted line changes, in words a reader takes at face value: per day when it moves
+    a unit or more a day, per month when less, "stays flat" when not even 0.05 a month (never
+    "+0.00 a day (+0.1 a month)", never "-0.00")."""
+    monthly = slope * 365.25 / 12
+    if abs(monthly) < 0.05:
+        return "stays flat"
+    if abs(slope) >= 1:
+        return f"changes by {slope:+.2f} {unit} a day"
+    return f"changes by {monthly:+.1f} {unit} a month"
 
 
 def product_title(vendor: str, product: str) -> str:
