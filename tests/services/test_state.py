@@ -319,12 +319,15 @@ def test_an_audit_refuses_to_sign_a_changed_state_in_its_scope(
 def test_another_vendor_s_changed_row_does_not_block_this_audit(
     admin: Services, org: Any, built: dict[str, int]
 ) -> None:
+    """Nor does a person who holds none of its seats and owns no device running its products
+    (no license of the vendor counts everyone on staff); a holder's row does."""
     audit = admin.audits.get(_audit(admin, org))
     sql(admin.db, "UPDATE entitlement SET quantity = 1 WHERE po_reference = 'PO-7'")  # Fabrikam
+    sql(admin.db, f"UPDATE person SET name = 'Someone Else' WHERE id = {org.people[4]}")
     assert not admin.ledger.verify_state().ok
     admin.audits.check_verifies(audit)
-    sql(admin.db, f"UPDATE person SET name = 'Someone Else' WHERE id = {org.people[4]}")
-    with pytest.raises(StateIntegrityError, match=f"person {org.people[4]}: name is Someone"):
+    sql(admin.db, f"UPDATE person SET name = 'Someone Else' WHERE id = {org.people[0]}")
+    with pytest.raises(StateIntegrityError, match=f"person {org.people[0]}: name is Someone"):
         admin.audits.check_verifies(audit)
 
 
@@ -372,16 +375,22 @@ def test_rows_of_an_import_recorded_before_entries_named_them_are_explained(
     ) in report.coverage()
 
 
-def test_an_audit_refuses_when_more_differences_exist_than_were_kept(
+def test_an_audit_reads_its_scope_alone_and_counts_every_difference_in_it(
     admin: Services, org: Any, built: dict[str, int], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Another vendor's rows are not read at all, however many differ; in scope, every
+    difference is counted even when only the first are kept to be named."""
     audit = admin.audits.get(_audit(admin, org))
+    monkeypatch.setattr(ledger_state, "KEPT", 1)
     sql(admin.db, "UPDATE product SET notes = 'x' WHERE name = 'Render Farm'")  # Fabrikam's
     sql(admin.db, "UPDATE entitlement SET quantity = 1 WHERE po_reference = 'PO-7'")
-    admin.audits.check_verifies(audit)  # both are another vendor's, and both were kept
-    monkeypatch.setattr(ledger_state, "KEPT", 1)
-    with pytest.raises(StateIntegrityError, match="differs from the activity ledger in 2 places"):
-        admin.audits.check_verifies(audit)  # the second was not kept: it might be this audit's
+    admin.audits.check_verifies(audit)
+    sql(admin.db, f"UPDATE entitlement SET quantity = 99 WHERE id = {org.acrobat}")
+    sql(admin.db, f"UPDATE device SET cores = 64 WHERE id = {org.devices[0]}")
+    with pytest.raises(StateIntegrityError) as refused:
+        admin.audits.check_verifies(audit)
+    assert str(refused.value).startswith("2 rows in the scope of this audit are not what")
+    assert "; and 1 more." in str(refused.value)
 
 
 def test_entries_appended_during_the_check_are_replayed_on_a_second_pass(
@@ -411,3 +420,102 @@ def test_a_ledger_that_keeps_growing_is_said_to_be_unsettled(
 
     with pytest.raises(ledger_state.StateChanged, match="kept growing"):
         admin.ledger.verify_state(Reporter(meanwhile))
+
+
+# ------------------------------------------------------------------ what an audit reads
+
+
+def _edit_body(db: Database, seq: int) -> None:
+    """Change one stored body by a byte (its hash is left as it was)."""
+    suffix = " ON ledger_entry" if db.dialect == "postgresql" else ""
+    sql(db, f"DROP TRIGGER ledger_no_update{suffix}")
+    edit = (
+        "replace(body, '\"seq\":', '\"seq\": ')"
+        if db.dialect == "sqlite"
+        else "convert_to(replace(convert_from(body, 'UTF8'), '\"seq\":', '\"seq\": '), 'UTF8')"
+    )
+    sql(db, f"UPDATE ledger_entry SET body = {edit} WHERE seq = {seq}")
+
+
+def _entry_of(db: Database, action: str, entity_id: int) -> int:
+    with db.engine.connect() as conn:
+        found = conn.execute(
+            text("SELECT seq FROM ledger_entry WHERE action = :a AND entity_id = :e"),
+            {"a": action, "e": str(entity_id)},
+        ).scalar()
+    assert found is not None
+    return int(found)
+
+
+def _sign(admin: Services, audit_id: int, out: Path) -> None:
+    from seatledger.services.audits.signing import TEST_KDF  # noqa: PLC0415
+
+    audit = admin.audits.get(audit_id)
+    position = admin.position.position(
+        audit.as_of, audit.shelf_days, None, admin.audits.position_scope(audit)
+    )
+    admin.audits.attest(audit_id, "Our records, as of the date.")
+    admin.audits.sign(
+        audit_id,
+        position,
+        passphrase="a long and private passphrase",
+        out_dir=out,
+        organization="Example Corp",
+        kdf=TEST_KDF,
+    )
+
+
+def test_an_edited_entry_outside_the_scope_is_found_by_the_whole_ledger_check(
+    admin: Services, org: Any, built: dict[str, int], tmp_path: Path
+) -> None:
+    """The audit's own check reads its scope alone: the entry that made a person who holds none
+    of the vendor's seats is not read there.  Signing checks the whole chain beside the
+    audit's work (as 'ledger verify' does) and refuses, naming it: the organization's key never
+    vouches for a ledger its own verification calls broken."""
+    audit_id = _audit(admin, org)
+    seq = _entry_of(admin.db, "person.create", org.people[4])
+    _edit_body(admin.db, seq)
+    admin.audits.check_verifies(admin.audits.get(audit_id))  # its scope verifies
+    verdict = admin.ledger.verify()
+    assert verdict.failure is not None
+    assert (verdict.failure.seq, verdict.failure.problem) == (seq, Problem.EDITED)
+    out = tmp_path / "out"
+    out.mkdir()
+    with pytest.raises(LedgerIntegrityError, match=f"entry {seq} is edited") as refused:
+        _sign(admin, audit_id, out)
+    assert refused.value.seq == seq
+    assert list(out.iterdir()) == []
+    assert admin.audits.get(audit_id).status.value != "signed"
+
+
+def test_an_edited_entry_in_the_scope_is_refused_by_the_audit_s_own_check(
+    admin: Services, org: Any, built: dict[str, int], tmp_path: Path
+) -> None:
+    """An entry the audit replays (a seat of its vendor) edited in storage: the audit's own
+    check recomputes its hash and refuses before anything is written."""
+    audit_id = _audit(admin, org)
+    seq = _entry_of(admin.db, "seat.assign", org.acrobat)
+    _edit_body(admin.db, seq)
+    with pytest.raises(LedgerIntegrityError, match=f"entry {seq} is edited") as refused:
+        admin.audits.check_verifies(admin.audits.get(audit_id))
+    assert refused.value.seq == seq
+    out = tmp_path / "out"
+    out.mkdir()
+    with pytest.raises(LedgerIntegrityError, match=f"entry {seq} is edited"):
+        _sign(admin, audit_id, out)
+    assert list(out.iterdir()) == []
+
+
+def test_a_license_moved_out_of_the_scope_with_raw_sql_is_still_checked(
+    admin: Services, org: Any, built: dict[str, int]
+) -> None:
+    """The scope is taken from the ledger as well as the rows: a license moved to another
+    vendor's product to hide it from this audit is named."""
+    audit = admin.audits.get(_audit(admin, org))
+    sql(
+        admin.db,
+        f"UPDATE entitlement SET product_id = (SELECT id FROM product WHERE name = 'Render Farm') "
+        f"WHERE id = {org.acrobat}",
+    )
+    with pytest.raises(StateIntegrityError, match=f"entitlement {org.acrobat}: product_id is"):
+        admin.audits.check_verifies(audit)

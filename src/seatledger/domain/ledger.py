@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import struct
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from itertools import repeat
@@ -361,3 +361,45 @@ def verify_chain(
         detail = "the last hash differs from the recorded head"
         return Verdict(count, prev, Failure(last, Problem.EDITED, detail))
     return Verdict(count, prev, None)
+
+
+def verify_entries(
+    entries: Iterable[tuple[int, str, str, str, str, str, bytes, bytes, bytes]],
+    hash_before: Callable[[int], bytes | None],
+) -> Failure | None:
+    """Check some entries of a ledger, not necessarily consecutive, as :func:`verify_chain`
+    checks each one: its previous hash is the hash stored with the entry before it
+    (``hash_before(seq)``, None when that entry is missing), its hash is recomputed from its exact
+    body, and its indexed columns are the body's.  Returns the first that fails, in the order
+    given.
+
+    What an audit checks of the entries in its scope (the entries outside it are the whole
+    ledger's check, ``ledger verify``): a range verified this way holds no entry that was
+    edited, relabelled or re-linked, though entries between them are not read.
+    """
+    sha256, pack, tag = _sha256, _SEQ.pack, DOMAIN_TAG
+    templates: dict[tuple[str, str, str], str] = {}
+    for seq, ts, operator, action, entity_type, entity_id, body, prev_hash, digest in entries:
+        before = hash_before(seq)
+        if before is None:
+            return Failure(seq - 1, Problem.MISSING, f"entry {seq} follows no entry {seq - 1}")
+        if prev_hash != before:
+            detail = "its previous-hash is not the hash before it"
+            return Failure(seq, Problem.REORDERED, detail)
+        try:
+            computed = sha256(b"%s%s%s%s" % (tag, pack(seq), prev_hash, body)).digest()
+        except TypeError:  # stored as text by someone else: SQLite columns take any type
+            return Failure(seq, Problem.EDITED, "its body is not bytes")
+        if computed != digest:
+            return Failure(seq, Problem.EDITED)
+        key = (action, entity_type, operator)
+        template = templates.get(key)
+        if template is None:
+            template = templates[key] = _template(action, entity_type, operator)
+        # As verify_chain: the columns as they are when they hold no backslash, else escaped.
+        fast = (template % (f'"{entity_id}"', seq, f'"{ts}"')).encode()
+        if not (body.startswith(fast) and "\\" not in entity_id and "\\" not in ts):
+            exact = template % (_json_str(entity_id), seq, _json_str(ts))
+            if not body.startswith(exact.encode()):
+                return Failure(seq, Problem.COLUMNS)
+    return None

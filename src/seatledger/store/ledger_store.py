@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from typing import Any, NamedTuple, Unpack
 
 from sqlalchemy import Connection, Select, func, insert, inspect, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from seatledger.domain.canonical import canonical_bytes
 from seatledger.domain.commitments import (
@@ -180,8 +180,13 @@ PERSONAL_FIELDS_INDEX = {
 SaltLookup = Callable[[str, str, str], bytes | None]
 
 
-def salt_lookup(session: Session, entity_types: Iterable[str]) -> SaltLookup:
-    """The kept salt of any field of the given entity types (None where it is not kept).
+def salt_lookup(
+    session: Session,
+    entity_types: Iterable[str],
+    only: Mapping[str, Collection[int] | None] | None = None,
+) -> SaltLookup:
+    """The kept salt of any field of the given entity types (None where it is not kept);
+    ``only`` narrows an entity type to some ids (None there: all of them).
 
     A database not yet upgraded to keep salts (read without upgrading it) still has the key they
     were derived from: its salts are derived from it.
@@ -198,13 +203,24 @@ def salt_lookup(session: Session, entity_types: Iterable[str]) -> SaltLookup:
     for entity_type in entity_types:
         order = {name: n for n, name in enumerate(PERSONAL_FIELDS.get(entity_type, ()))}
         packed = kept[entity_type] = {}
-        rows = session.execute(
+        query = (
             select(LedgerCommitment.entity_id, LedgerCommitment.field, LedgerCommitment.salt)
             .where(LedgerCommitment.entity_type == entity_type)
             .where(LedgerCommitment.salt.is_not(None))
-            .execution_options(yield_per=10_000)
         )
-        for entity_id, field, salt in rows:
+        ids = None if only is None else only.get(entity_type)
+        if ids is None:
+            chunks: Iterable[Any] = session.execute(query.execution_options(yield_per=10_000))
+        else:
+            wanted = sorted(str(i) for i in ids)
+            chunks = (
+                row
+                for start in range(0, len(wanted), 5000)
+                for row in session.execute(
+                    query.where(LedgerCommitment.entity_id.in_(wanted[start : start + 5000]))
+                )
+            )
+        for entity_id, field, salt in chunks:
             n = order.get(field)
             if n is None or salt is None or len(salt) != _SALT:
                 continue
@@ -291,6 +307,25 @@ def rebuild_frontier(conn: Connection, size: int) -> Frontier:
         for digest in batch:
             edge.append(leaf_hash(digest))
     return edge
+
+
+def first_gap(session: Session, size: int) -> int | None:
+    """The first of entries 1..size that is not stored, or None when none is missing.
+
+    Counted, not read: entries are numbered from 1, so when as many are stored as the highest
+    number, none is missing (entries appended beyond ``size`` meanwhile count the same way).
+    Only a ledger with a gap is searched for it.
+    """
+    seq = LedgerEntry.seq
+    total, low, high = session.execute(select(func.count(), func.min(seq), func.max(seq))).one()
+    if size == 0 or (low == 1 and total == high and high >= size):
+        return None
+    if low != 1:
+        return 1
+    after = aliased(LedgerEntry)
+    following = select(after.seq).where(after.seq == seq + 1).exists()
+    found = session.scalar(select(func.min(seq)).where(seq < size, ~following))
+    return size if found is None else int(found) + 1
 
 
 def checkpoint(session: Session) -> tuple[int, bytes, bytes]:

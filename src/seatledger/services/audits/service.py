@@ -48,7 +48,7 @@ from seatledger.services.audits.bundle.model import (
 )
 from seatledger.services.audits.servers import ServerSection, server_section
 from seatledger.services.core.context import Context
-from seatledger.services.ledger.state import check_ledger_and_state
+from seatledger.services.ledger.state import check_scope
 from seatledger.services.lookups import NamedItem
 from seatledger.services.position.engine import (
     Finding,
@@ -619,45 +619,43 @@ class AuditService:
     def check_verifies(self, audit: AuditInfo, progress: Progress | None = None) -> None:
         """Refuse to sign while the ledger or the rows in the audit's scope do not verify.
 
-        One pass over the ledger checks its chain and replays it; the rows are then compared
-        with it.  In scope: the audit's vendor, its products (all of the vendor's when the audit
-        names none), their licenses and seats, and every person, device, team and operator
-        (metrics count people and devices whatever the vendor; operators sign).
+        Reads the audit's scope only (see :func:`~seatledger.services.ledger.state.check_scope`):
+        the ledger holds every entry up to its head, each entry in scope is the one its hash
+        says and replays into the rows in scope (the vendor, its products (all of the vendor's
+        when the audit names none), their licenses and seats, the devices holding or running
+        them, the people holding the seats (and owning those devices when a license counts
+        users; everyone when one is a site license), every team and operator (operators sign),
+        and the server topology when the vendor has server rules).  The rest of the ledger is
+        checked whole by the bundle export, beside this work.
 
         Raises:
-            LedgerIntegrityError: the chain does not verify (names the first bad entry).
+            LedgerIntegrityError: an entry is missing, or an entry in scope does not verify
+                (names the first).
             StateIntegrityError: rows in scope differ from the ledger (names the first ones).
             Cancelled: ``progress`` was cancelled.
         """
-        verdict, state = check_ledger_and_state(self._ctx.db, progress)
-        if verdict.failure is not None or state is None:
+        verdict, state = check_scope(
+            self._ctx.db,
+            audit.vendor_id,
+            set(audit.product_ids),
+            progress,
+            servers=bool(families_of(audit.vendor)),
+        )
+        if verdict.failure is not None:
             failure = verdict.failure
             raise LedgerIntegrityError(
                 "The activity ledger does not verify, so no report is signed: "
-                f"{failure.message() if failure else 'it could not be read'}. "
-                "Run 'seatledger ledger verify'.",
-                failure.seq if failure else None,
+                f"{failure.message()}. Run 'seatledger ledger verify'.",
+                failure.seq,
             )
-        products = set(audit.product_ids)
-        if not products:
-            with self._ctx.read() as session:
-                products = set(
-                    session.scalars(select(Product.id).where(Product.vendor_id == audit.vendor_id))
-                )
-        found = state.in_scope(audit.vendor_id, products, servers=bool(families_of(audit.vendor)))
-        if not found and state.total > len(state.differences):
-            # Only the first differences are kept: those beyond may be in scope.
-            raise StateIntegrityError(
-                f"The database differs from the activity ledger in {state.total:,} places, more "
-                "than can be sorted by audit, so no report is signed: "
-                f"{state.differences[0].message()}. Run 'seatledger ledger verify'."
-            )
+        found = state.differences
         if found:
-            shown = "; ".join(d.message() for d in found[:SHOWN_DIFFERENCES])
-            more = len(found) - SHOWN_DIFFERENCES
+            named = found[:SHOWN_DIFFERENCES]
+            shown = "; ".join(d.message() for d in named)
+            more = state.total - len(named)
             raise StateIntegrityError(
-                f"{plural(len(found), 'row')} in the scope of this audit "
-                f"{agree(len(found), 'is')} not what the activity ledger says, so no report "
+                f"{plural(state.total, 'row')} in the scope of this audit "
+                f"{agree(state.total, 'is')} not what the activity ledger says, so no report "
                 f"is signed: {shown}"
                 + (f"; and {more:,} more" if more > 0 else "")
                 + ". Run 'seatledger ledger verify' for every difference; restore the rows from "
