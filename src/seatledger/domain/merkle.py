@@ -266,9 +266,7 @@ class MerkleTree(_Prover):
         self.levels: list[list[bytes]] = [list(leaves)]
         while len(self.levels[-1]) > 1:
             below = self.levels[-1]
-            self.levels.append(
-                [node_hash(below[i], below[i + 1]) for i in range(0, len(below) - 1, 2)]
-            )
+            self.levels.append(_pairs(below[: len(below) - len(below) % 2]))
         self.size = len(self.levels[0])
 
     def _subtree(self, start: int, end: int) -> bytes:

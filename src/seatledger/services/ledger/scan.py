@@ -21,7 +21,7 @@ import argparse
 import json
 import sqlite3
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -93,12 +93,15 @@ def scan(
     stored: Mapping[int, bytes],
     progress: Callable[[int], None] | None = None,
     batch: int = ledger_scan.STREAM_BATCH,
+    seen: Callable[[int, Sequence[Sequence[bytes]]], None] | None = None,
 ) -> Part:
     """Check entries after+1..upto (``after`` a multiple of :data:`BLOCK`) against the hash
     stored before them, the head expected at ``upto`` and the stored block roots.
 
     The verdict is the one :func:`verify_chain` gives over the same entries; ``progress`` is
-    told the count checked after each batch (it may raise Cancelled).
+    told the count checked after each batch (it may raise Cancelled); ``seen`` is given each
+    batch that verified, as its first seq and a row an entry whose first three values are its
+    body, previous hash and hash (a bundle's export writes the entries it discloses from them).
     """
     raw, dialect, end = reader.raw, reader.dialect, reader.end
     prev = start_hash
@@ -138,6 +141,10 @@ def scan(
                 part = Verdict(count + verdict.entries, verdict.head, verdict.failure)
                 return Part(part, blocks.differs, blocks.tail)
             hashes = tuple(row[8] for row in slow)
+            if seen is not None:
+                seen(first + 1, [(row[6], row[7], row[8]) for row in slow])
+        elif seen is not None:
+            seen(first + 1, rows)
         blocks.add(hashes)
         if hashes:
             prev = hashes[-1]

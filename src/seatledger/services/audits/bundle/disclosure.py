@@ -52,6 +52,7 @@ from seatledger.store.models_servers import ServerHost, ServerPlacement, ServerV
 
 # Operator entries that bear on the disclosed ones: who they are and what they may do.
 _OPERATOR_ACTIONS = frozenset({"operator.create", "operator.update"})
+_FEW = 500  # entity ids few enough for the database to pick their entries
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,7 +105,9 @@ def plan(
     seqs: set[int] = set()
     operators: set[str] = set()
     for entity_type, ids in wanted.items():
-        for seq, entity_id, operator in _entries(session, entity_type, size):
+        if not ids:
+            continue
+        for seq, entity_id, operator in _entries(session, entity_type, size, ids=ids):
             if entity_id in ids:
                 seqs.add(seq)
                 operators.add(operator)
@@ -185,16 +188,23 @@ def _seats_of(session: Session, licenses: set[int]) -> tuple[set[int], set[int],
 
 
 def _entries(
-    session: Session, entity_type: str, size: int, *, column: str = "operator"
+    session: Session,
+    entity_type: str,
+    size: int,
+    *,
+    column: str = "operator",
+    ids: set[str] | None = None,
 ) -> Iterator[tuple[int, str, str]]:
-    """(seq, entity id, operator or action) of every entry of one entity type up to ``size``."""
+    """(seq, entity id, operator or action) of every entry of one entity type up to ``size``
+    (when ``ids`` are few, of those entities only: the database picks them)."""
     third = LedgerEntry.action if column == "action" else LedgerEntry.operator
+    query = select(LedgerEntry.seq, LedgerEntry.entity_id, third).where(
+        LedgerEntry.entity_type == entity_type, LedgerEntry.seq <= size
+    )
+    if ids is not None and len(ids) <= _FEW:
+        query = query.where(LedgerEntry.entity_id.in_(sorted(ids)))
     # Through the connection, not the ORM session: a large ledger holds a million seat
     # entries, which the session would buffer whole (hundreds of megabytes); the cursor streams.
-    rows = session.connection().execute(
-        select(LedgerEntry.seq, LedgerEntry.entity_id, third).where(
-            LedgerEntry.entity_type == entity_type, LedgerEntry.seq <= size
-        )
-    )
+    rows = session.connection().execute(query)
     for seq, entity_id, value in rows:
         yield int(seq), str(entity_id), str(value)

@@ -24,6 +24,7 @@ Messages to the writer: ``("progress", entries, bytes)``,
 from __future__ import annotations
 
 import binascii
+import bisect
 import dataclasses
 import hashlib
 import json
@@ -33,16 +34,17 @@ import queue
 import subprocess
 import sys
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from seatledger.domain.ledger import Problem, StoredEntry, verify_chain
-from seatledger.domain.merkle import Frontier, leaf_hash
+from seatledger.domain.ledger import GENESIS_HASH, Problem
+from seatledger.domain.merkle import BLOCK, StoredTree, edge_of, leaf_hashes, multiproof
 from seatledger.domain.redaction import PhraseScanner
 from seatledger.services.core.forking import can_fork, die_with_parent
-from seatledger.store import ledger_store
+from seatledger.services.ledger.scan import Reader, scan
+from seatledger.store import ledger_scan
 
 Message = tuple[Any, ...]
 
@@ -63,6 +65,7 @@ class Job:
     root: str  # hex
     disclose: list[int]  # ascending seqs
     phrases: list[str]
+    proof_path: str = ""  # where to write the multiproof of the disclosed entries and the head
 
 
 WITHHELD = "its content names a person, another vendor or a server; only its hash is disclosed"
@@ -84,65 +87,114 @@ def produce(job: Job, send: Callable[[Message], None]) -> None:
 
 
 def _write(database: Any, job: Job, send: Callable[[Message], None]) -> None:
-    """Check the whole chain with :func:`~seatledger.domain.ledger.verify_chain` (links, hashes,
-    indexed columns, the head) while writing the disclosed entries and rebuilding the tree."""
+    """Check the whole chain as ``ledger verify`` does (:func:`~seatledger.services.ledger.scan.
+    scan`: links, hashes, indexed columns, the head and every stored block root, in C loops a
+    batch at a time) while writing the disclosed entries, then the right edge against the root
+    recorded with the head, and only then the multiproof of the disclosed entries."""
     out = _Disclosed(job)
     with database.engine.connect() as conn, open(job.path, "wb") as handle:
         out.handle = handle
+        raw = conn.connection.driver_connection
+
+        def end() -> None:
+            # The driver began this transaction (psycopg does so on any query): end it too.
+            raw.rollback()
+            conn.rollback()
+
+        blocks = job.size // BLOCK
+        stored = ledger_scan.block_roots(raw, database.dialect, 0, blocks)
+        end()
 
         def flush(done: int) -> None:
             out.flush()
             send(("progress", done, out.written))
 
-        verdict = verify_chain(
-            out.tee(ledger_store.stream(conn, upto=job.size, progress=flush)),
-            expected_size=job.size,
+        part = scan(
+            Reader(raw, database.dialect, end),
+            after=0,
+            upto=job.size,
+            start_hash=GENESIS_HASH,
             expected_head=bytes.fromhex(job.head),
+            stored=stored,
+            progress=flush,
+            seen=out.take,
         )
         out.flush()
-    failure = verdict.failure
+    failure = part.verdict.failure
     if failure is not None:
         send(("failed", failure.seq, failure.problem.name, failure.detail))
-    elif out.edge.root().hex() != job.root:
+        return
+    if part.differs is not None:
+        first = part.differs * BLOCK + 1
+        detail = (
+            "the stored Merkle tree does not give the root recorded with the head (the stored "
+            f"root of entries {first}-{first + BLOCK - 1} differs)"
+        )
+        send(("failed", first, Problem.TREE.name, detail))
+        return
+    roots = [stored.get(index, b"") for index in range(blocks)]
+    if edge_of(roots, part.tail).root().hex() != job.root:
         detail = "the Merkle root recorded with the head is not the root of the entries"
         send(("failed", job.size, Problem.TREE.name, detail))
-    else:
-        send(("done", out.digest.hexdigest(), out.written, out.withheld))
+        return
+    if job.proof_path:
+        # Every block root was just recomputed from its entries: proofs from them are sound.
+        tree = StoredTree(job.size, roots, out.block_leaves)
+        indexes = sorted({seq - 1 for seq in job.disclose} | {job.size - 1})
+        with open(job.proof_path, "wb") as proof:
+            proof.write(b"".join(multiproof(tree, indexes)) if job.size else b"")
+    send(("done", out.digest.hexdigest(), out.written, out.withheld))
 
 
 class _Disclosed:
-    """The entries streaming past the chain check: each one's leaf goes into the tree, and the
-    disclosed ones into ledger.jsonl (an entry is written before its own check, but a failed
-    check discards the whole file)."""
+    """The entries streaming past the chain check: the disclosed ones go into ledger.jsonl (an
+    entry is written before its batch's check ends, but a failed check discards the whole
+    file), and the leaf hashes of the blocks holding them are kept for the proof."""
 
     def __init__(self, job: Job) -> None:
-        self.edge = Frontier()
         self.scanner = PhraseScanner(job.phrases)
-        self.disclose = iter(job.disclose)
-        self.wanted = next(self.disclose, 0)
+        self.disclose = job.disclose
+        self.at = 0  # the next of ``disclose`` to write
+        self.size = job.size
+        self.blocks: dict[int, bytes] = {}  # leaf hashes of the blocks proofs reach into
         self.lines: list[bytes] = []
         self.digest = hashlib.sha256()
         self.written = 0
         self.withheld = 0
         self.handle: Any = None
 
-    def tee(self, entries: Iterable[StoredEntry]) -> Iterator[StoredEntry]:
-        """Pass the entries on, keeping what the bundle needs of them."""
-        hexlify, append, lines = binascii.hexlify, self.edge.append, self.lines
-        for entry in entries:
-            seq, body, prev, digest = entry[0], entry[6], entry[7], entry[8]
-            append(leaf_hash(bytes(digest)))
-            if seq == self.wanted:
-                if self.scanner.find(bytes(body).decode("utf-8", "replace")) is None:
-                    lines.append(
-                        b'{"seq":%d,"hash":"%s","prev":"%s","body":%s}\n'
-                        % (seq, hexlify(digest), hexlify(prev), body)
-                    )
-                else:
-                    self.withheld += 1
-                    lines.append(_withheld(seq, bytes(digest), bytes(body)))
-                self.wanted = next(self.disclose, 0)
-            yield entry
+    def take(self, first: int, rows: Sequence[Sequence[bytes]]) -> None:
+        """One verified batch: entries ``first``... as (body, previous hash, hash, ...)."""
+        last = first + len(rows) - 1
+        wanted = self.disclose
+        start = self.at
+        stop = bisect.bisect_right(wanted, last, start)
+        self.at = stop
+        touched = {(seq - 1) // BLOCK for seq in wanted[start:stop]}
+        if first <= self.size <= last:
+            touched.add((self.size - 1) // BLOCK)  # the head's path is always proved
+        if touched:
+            leaves = leaf_hashes(row[2] for row in rows)
+            for block in touched:
+                offset = block * BLOCK - (first - 1)
+                self.blocks[block] = b"".join(leaves[offset : offset + BLOCK])
+        hexlify, lines = binascii.hexlify, self.lines
+        for seq in wanted[start:stop]:
+            body, prev, digest = rows[seq - first][:3]
+            body = bytes(body)
+            if self.scanner.find(body.decode("utf-8", "replace")) is None:
+                lines.append(
+                    b'{"seq":%d,"hash":"%s","prev":"%s","body":%s}\n'
+                    % (seq, hexlify(digest), hexlify(prev), body)
+                )
+            else:
+                self.withheld += 1
+                lines.append(_withheld(seq, bytes(digest), body))
+
+    def block_leaves(self, index: int) -> list[bytes]:
+        """The leaf hashes of block ``index`` (one of the blocks kept)."""
+        data = self.blocks[index]
+        return [data[n : n + 32] for n in range(0, len(data), 32)]
 
     def flush(self) -> None:
         """Write what is waiting (after each batch: the writer tails the file)."""

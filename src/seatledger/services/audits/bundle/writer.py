@@ -34,7 +34,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from seatledger.domain.ledger import Failure, Problem
-from seatledger.domain.merkle import StoredTree, leaf_hash, multiproof, verify_inclusion
+from seatledger.domain.merkle import StoredTree, leaf_hash, verify_inclusion
 from seatledger.errors import Cancelled, KnownError, LedgerIntegrityError, NotFoundError
 from seatledger.progress import Progress
 from seatledger.services.audits.bundle import verify_bundle as vb
@@ -436,6 +436,7 @@ def write_bundle(
         total = size + 7 * _STEP
         tick = _Ticker(progress, total, lambda: zipper.ledger_entries)
         # The helper first, while this process may still fork (no zip thread yet).
+        proof_path = staging / f".{vb.PROOF}"
         job = Job(
             ctx.db.url,
             str(folder / vb.LEDGER),
@@ -444,6 +445,7 @@ def write_bundle(
             checkpoint.root,
             disclosure.seqs,
             disclosure.phrases,
+            str(proof_path),
         )
         producer = Producer(job)
         zipper.start()
@@ -466,12 +468,12 @@ def write_bundle(
             counts["server_lines"] = _write_servers(out, report.servers)
         counts["ledger_entries"] = size
         counts["disclosed_entries"] = len(disclosure.seqs)
-        # The proofs are made while the helper checks the chain, and used only once it has
-        # verified: a broken ledger's own error is the one reported, never the proofs'.
+        # The continuity proof is made while the helper checks the chain (and makes the
+        # disclosed entries' proof), and used only once it has verified: a broken ledger's own
+        # error is the one reported, never the proofs'.
         try:
             with ctx.db.engine.connect() as conn:
                 tree = ledger_store.tree(conn, size)
-                proof = _tree_proof(tree, disclosure.seqs, checkpoint)
                 previous = _continuity(tree, report.previous, checkpoint)
             unproved: KnownError | None = None
         except KnownError as exc:
@@ -487,7 +489,7 @@ def write_bundle(
             raise unproved
         out.files[vb.LEDGER] = (sha, written)
         counts["withheld_entries"] = withheld
-        out.put(vb.PROOF, proof)
+        out.put(vb.PROOF, proof_path.read_bytes() if size else b"")
         tick.step()
         document = report_document(
             report, identity, checkpoint, counts, report_now, previous=previous
@@ -660,23 +662,6 @@ def _free_name(out_dir: Path, name: str) -> str:
         number += 1
         candidate = f"{name}-{number}"
     return candidate
-
-
-def _tree_proof(tree: StoredTree, seqs: Sequence[int], checkpoint: Checkpoint) -> bytes:
-    """ledger.proof: the multiproof of the disclosed entries and the head against the root.
-
-    Raises:
-        LedgerIntegrityError: the stored tree does not give the recorded root.
-    """
-    size = checkpoint.size
-    if size == 0:
-        return b""
-    indexes = sorted({seq - 1 for seq in seqs} | {size - 1})
-    nodes = multiproof(tree, indexes)
-    if tree.root().hex() != checkpoint.root:
-        detail = "the stored Merkle tree does not give the root recorded with the head"
-        _refuse(Failure(size, Problem.TREE, detail))
-    return b"".join(nodes)
 
 
 def _continuity(
