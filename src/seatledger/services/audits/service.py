@@ -592,10 +592,15 @@ class AuditService:
         to be signed again: the next export into the folder removes a killed one's staging, and
         a bundle of this audit put in place but never recorded is replaced.
 
+        The audit's scope is checked (:meth:`check_verifies`) while the export's helper process
+        checks the whole ledger; either refusing stops the export before anything is signed.
+
         Raises:
             WrongPassphrase: the passphrase does not open the identity.
             Cancelled: ``progress`` was cancelled.
             ValidationError: the audit is not attested, or is signed already.
+            LedgerIntegrityError: the ledger does not verify (names the first bad entry).
+            StateIntegrityError: rows in the audit's scope differ from the ledger.
         """
         from seatledger.services.audits.bundle.writer import (  # noqa: PLC0415
             discard_unrecorded,
@@ -606,13 +611,20 @@ class AuditService:
         audit = self.get(audit_id)
         if audit.status is Status.SIGNED:
             raise ValidationError(f"Audit {audit_id} is signed already.")
-        self.check_verifies(audit, progress)
         report = self.report_input(audit_id, position, organization, charts)
         signing = SigningService(self._ctx, kdf or DEFAULT_KDF)
         identity = signing.unlock_or_create(passphrase, organization or "SeatLedger")
         keys = {info.ed25519_fingerprint for info in signing.history()}
         discard_unrecorded(out_dir, audit_id, keys)  # the audit is unsigned: none was given out
-        result = write_bundle(self._ctx, report, identity, out_dir, progress)
+        # The audit's own check runs while the export's helper checks the whole ledger.
+        result = write_bundle(
+            self._ctx,
+            report,
+            identity,
+            out_dir,
+            progress,
+            check=lambda: self.check_verifies(audit, progress),
+        )
         self.record_signed(audit_id, result)
         return result
 

@@ -399,8 +399,14 @@ def write_bundle(
     identity: SigningIdentity,
     out_dir: Path,
     progress: Progress | None = None,
+    *,
+    check: Callable[[], None] | None = None,
 ) -> BundleResult:
     """Write the bundle for ``report`` into ``out_dir`` and return where and what it signed.
+
+    ``check`` runs once the helper checking the whole ledger has started, before anything else
+    is written (an audit's check of its own scope, on this process's core while the helper uses
+    the other); what it raises stops the export, leaving nothing behind.
 
     Raises:
         Cancelled: ``progress`` was cancelled; nothing is left behind.
@@ -450,6 +456,8 @@ def write_bundle(
         producer = Producer(job)
         zipper.start()
         zipper.send("tail", (vb.LEDGER, folder / vb.LEDGER, producer))
+        if check is not None:
+            check()
         if report.pseudonymize and not identity.pseudonym_key:
             raise KnownError("The signing identity holds no pseudonym key; unlock it again.")
         pseudonyms = Pseudonyms(identity.pseudonym_key if report.pseudonymize else None)
