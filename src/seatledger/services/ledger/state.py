@@ -946,9 +946,11 @@ _LICENSE_ACTIONS = ("entitlement.create", "entitlement.update")
 _ASSIGN_ACTIONS = ("seat.assign", "seat.bulk_assign")
 _IN_CHUNK = 5000
 _FEW = 500  # ids few enough to name in SQL
+# Each entry with the hash stored with the entry before it (none before the first).
 _ENTRY_SELECT = (
-    "SELECT seq, ts, operator, action, entity_type, entity_id, body, prev_hash, hash "
-    "FROM ledger_entry WHERE"
+    "SELECT e.seq, e.ts, e.operator, e.action, e.entity_type, e.entity_id, e.body, "
+    "e.prev_hash, e.hash, p.hash FROM ledger_entry e LEFT JOIN ledger_entry p "
+    "ON p.seq = e.seq - 1 WHERE"
 )
 
 
@@ -1026,7 +1028,7 @@ class _Scoped:
         self.progress = progress
         self.replayed = Replay()
         self.checked = 0
-        self.hashes: dict[int, bytes] = {}
+        self.before: dict[int, bytes | None] = {}  # the hash stored before each entry read
         self.products: set[int] = set()
         self.licenses: set[int] = set()
         self.seats: set[int] = set()
@@ -1038,9 +1040,14 @@ class _Scoped:
     def _entries(self, where: str) -> list[tuple[Any, ...]]:
         """The entries up to the size that ``where`` selects (SQL of our own: constants and
         integers only), in seq order."""
-        sql = f"{_ENTRY_SELECT} seq <= {int(self.size)} AND {where} ORDER BY seq"
+        sql = f"{_ENTRY_SELECT} e.seq <= {int(self.size)} AND {where} ORDER BY e.seq"
         with self.db.engine.connect() as conn:
             rows = conn.exec_driver_sql(sql).fetchall()
+        before = self.before
+        for row in rows:
+            before[row[0]] = (
+                GENESIS_HASH if row[0] == 1 else None if row[9] is None else _as_bytes(row[9])
+            )
         return [(*row[:6], *map(_as_bytes, row[6:9])) for row in rows]
 
     def _by_id(self, entity_type: str, ids: set[int]) -> list[tuple[Any, ...]]:
@@ -1050,7 +1057,7 @@ class _Scoped:
             return []
         if len(ids) <= _FEW:
             listed = ", ".join(f"'{int(i)}'" for i in sorted(ids))
-            return self._entries(f"entity_type = '{entity_type}' AND entity_id IN ({listed})")
+            return self._entries(f"e.entity_type = '{entity_type}' AND e.entity_id IN ({listed})")
         wanted = {str(int(i)) for i in ids}
         sql = (
             f"SELECT seq, entity_id FROM ledger_entry WHERE entity_type = '{entity_type}' "
@@ -1064,7 +1071,7 @@ class _Scoped:
         found: list[tuple[Any, ...]] = []
         for start in range(0, len(seqs), _IN_CHUNK):
             listed = ", ".join(str(int(seq)) for seq in seqs[start : start + _IN_CHUNK])
-            found += self._entries(f"seq IN ({listed})")
+            found += self._entries(f"e.seq IN ({listed})")
         return found
 
     def replay(self) -> Failure | None:
@@ -1076,10 +1083,10 @@ class _Scoped:
             for row in rows:
                 entries[row[0]] = row
 
-        take(self._entries(f"entity_type IN ({_listed(_WHOLE_TYPES)})"))
+        take(self._entries(f"e.entity_type IN ({_listed(_WHOLE_TYPES)})"))
         take(
             self._entries(
-                f"entity_type = 'entitlement' AND action IN ({_listed(_LICENSE_ACTIONS)})"
+                f"e.entity_type = 'entitlement' AND e.action IN ({_listed(_LICENSE_ACTIONS)})"
             )
         )
         if self.servers:  # the topology imports are read whole above; the partitions here
@@ -1124,15 +1131,14 @@ class _Scoped:
         take(self._by_id("device", self.devices))
         if Metric.SITE.value in metrics:  # everyone on staff counts
             self.people = None
-            take(self._entries("entity_type = 'person'"))
+            take(self._entries("e.entity_type = 'person'"))
         else:
             self.people = holders | owners
             take(self._by_id("person", self.people))
         if step is not None:
             step(3)
         ordered = [entries[seq] for seq in sorted(entries)]
-        self._known_hashes(ordered)
-        failure = verify_entries(ordered, self.hashes.get)
+        failure = verify_entries(ordered, self.before.get)
         if failure is not None:
             return failure
         self.checked = len(ordered)
@@ -1226,23 +1232,6 @@ class _Scoped:
                         if p is not None
                     )
         return people
-
-    def _known_hashes(self, ordered: list[tuple[Any, ...]]) -> None:
-        """The stored hash of the entry before each one (read where it is not one of them)."""
-        hashes = self.hashes
-        hashes[0] = GENESIS_HASH
-        for row in ordered:
-            hashes[row[0]] = row[8]
-        missing = sorted({row[0] - 1 for row in ordered} - hashes.keys())
-        with self.db.engine.connect() as conn:
-            for start in range(0, len(missing), _IN_CHUNK):
-                listed = ", ".join(str(int(seq)) for seq in missing[start : start + _IN_CHUNK])
-                rows = conn.exec_driver_sql(
-                    f"SELECT seq, hash FROM ledger_entry WHERE seq IN ({listed})"
-                )
-                hashes.update((int(seq), bytes(digest)) for seq, digest in rows)
-        # hash_before(seq) reads hashes[seq - 1]: shift the view by one.
-        self.hashes = {seq + 1: digest for seq, digest in hashes.items()}
 
     # ---------------------------------------------------------------- rows
 

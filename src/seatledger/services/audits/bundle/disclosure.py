@@ -57,7 +57,9 @@ _FEW = 500  # entity ids few enough for the database to pick their entries
 
 @dataclass(frozen=True, slots=True)
 class Disclosure:
-    """The entries to disclose (ascending seqs) and the phrases that withhold content."""
+    """The entries to disclose (ascending seqs) and the server names that withhold content
+    besides :func:`phrases` (which the export's helper process reads: a quarter of a million
+    on the large demo)."""
 
     seqs: list[int]
     phrases: list[str]
@@ -120,10 +122,9 @@ def plan(
     for seq, entity_id, action in _entries(session, "operator", size, column="action"):
         if entity_id in bearing and action in _OPERATOR_ACTIONS:
             seqs.add(seq)
-    phrases = _phrases(session, vendor_id)
-    if topology:  # the exports' entries name every host and VM, other vendors' servers too
-        phrases += _server_names(session)
-    return Disclosure(sorted(seqs), phrases)
+    # The exports' entries name every host and VM, other vendors' servers too; the people's
+    # and vendors' phrases are read by the export's helper (see phrases()).
+    return Disclosure(sorted(seqs), _server_names(session) if topology else [])
 
 
 def _server_names(session: Session) -> list[str]:
@@ -141,25 +142,23 @@ def _server_names(session: Session) -> list[str]:
     return sorted(names)
 
 
-def _phrases(session: Session, vendor_id: int) -> list[str]:
+def phrases(session: Session, vendor_id: int) -> list[str]:
     """People's names, e-mails and employee numbers, people's devices' host names, operators'
     full names, and the names of the other vendors (unless the audited vendor's name holds
     them)."""
-    phrases: list[str] = []
+    found: list[str] = []
     for name, email, employee in session.execute(
         select(Person.name, Person.email, Person.employee_id)
     ):
-        phrases.extend(value for value in (name, email, employee) if value)
-    phrases.extend(
-        session.scalars(select(Device.hostname).where(Device.owner_id.is_not(None))).all()
-    )
-    phrases.extend(name for name in session.scalars(select(Operator.full_name)).all() if name)
+        found.extend(value for value in (name, email, employee) if value)
+    found.extend(session.scalars(select(Device.hostname).where(Device.owner_id.is_not(None))).all())
+    found.extend(name for name in session.scalars(select(Operator.full_name)).all() if name)
     own = session.scalar(select(Vendor.name).where(Vendor.id == vendor_id)) or ""
     own_words = " " + " ".join(words(own)) + " "
     for name in session.scalars(select(Vendor.name).where(Vendor.id != vendor_id)):
         if " " + " ".join(words(name)) + " " not in own_words:
-            phrases.append(name)
-    return phrases
+            found.append(name)
+    return found
 
 
 def _ids(session: Session, query: object) -> Iterator[int]:

@@ -16,9 +16,10 @@ personal fields were committed, see :mod:`seatledger.domain.redaction`) is withh
 The bundle writer compresses the file into the zip as it grows.  Where no helper process can be
 started (a frozen build), a thread does the same.
 
-Messages to the writer: ``("progress", entries, bytes)``,
-``("done", sha256_hex, bytes, withheld)``, ``("failed", seq, problem, detail)``,
-``("error", text)``.
+Once the ledger is checked, the helper also writes the bundle's tables (licenses, deployments,
+seats) while the writer's process checks the audit's scope.  Messages to the writer:
+``("progress", entries, bytes)``, ``("done", sha256_hex, bytes, withheld, {table: rows})``,
+``("failed", seq, problem, detail)``, ``("error", text)``.
 """
 
 from __future__ import annotations
@@ -54,6 +55,18 @@ class _Stop(Exception):
 
 
 @dataclass(frozen=True, slots=True)
+class Tables:
+    """The bundle's tables the helper writes once the ledger is checked (see
+    :func:`~seatledger.services.audits.bundle.writer.write_tables`)."""
+
+    folder: str
+    product_ids: list[int]
+    team_ids: list[int]
+    as_of: str  # ISO date
+    key: str  # the pseudonym key (hex), "" when names are not replaced
+
+
+@dataclass(frozen=True, slots=True)
 class Job:
     """What to write: the database, the file, the checkpoint to verify against, the entries
     to disclose and the phrases that withhold an entry's content."""
@@ -64,8 +77,10 @@ class Job:
     head: str  # hex
     root: str  # hex
     disclose: list[int]  # ascending seqs
-    phrases: list[str]
+    phrases: list[str]  # besides those of ``vendor_id``'s bundle, read here
     proof_path: str = ""  # where to write the multiproof of the disclosed entries and the head
+    tables: Tables | None = None
+    vendor_id: int | None = None  # the audited vendor: the phrases of its bundle are read here
 
 
 WITHHELD = "its content names a person, another vendor or a server; only its hash is disclosed"
@@ -91,6 +106,12 @@ def _write(database: Any, job: Job, send: Callable[[Message], None]) -> None:
     scan`: links, hashes, indexed columns, the head and every stored block root, in C loops a
     batch at a time) while writing the disclosed entries, then the right edge against the root
     recorded with the head, and only then the multiproof of the disclosed entries."""
+    if job.vendor_id is not None:
+        from seatledger.services.audits.bundle.disclosure import phrases  # noqa: PLC0415
+        from seatledger.services.core.context import Context  # noqa: PLC0415
+
+        with Context.reader(database).read() as session:
+            job = dataclasses.replace(job, phrases=job.phrases + phrases(session, job.vendor_id))
     out = _Disclosed(job)
     with database.engine.connect() as conn, open(job.path, "wb") as handle:
         out.handle = handle
@@ -143,7 +164,13 @@ def _write(database: Any, job: Job, send: Callable[[Message], None]) -> None:
         indexes = sorted({seq - 1 for seq in job.disclose} | {job.size - 1})
         with open(job.proof_path, "wb") as proof:
             proof.write(b"".join(multiproof(tree, indexes)) if job.size else b"")
-    send(("done", out.digest.hexdigest(), out.written, out.withheld))
+    written: dict[str, int] = {}
+    if job.tables is not None:
+        from seatledger.services.audits.bundle.writer import write_tables  # noqa: PLC0415
+        from seatledger.services.core.context import Context  # noqa: PLC0415
+
+        written = write_tables(Context.reader(database), job.tables)
+    send(("done", out.digest.hexdigest(), out.written, out.withheld, written))
 
 
 class _Disclosed:
@@ -233,7 +260,9 @@ def subprocess_main() -> None:
     unlike multiprocessing's spawn it never re-runs the parent's main script.
     """
     die_with_parent()
-    job = Job(**json.loads(sys.stdin.read()))
+    value = json.loads(sys.stdin.read())
+    tables = value.pop("tables", None)
+    job = Job(**value, tables=None if tables is None else Tables(**tables))
     out = sys.stdout
 
     def send(message: Message) -> None:

@@ -39,7 +39,7 @@ from seatledger.errors import Cancelled, KnownError, LedgerIntegrityError, NotFo
 from seatledger.progress import Progress
 from seatledger.services.audits.bundle import verify_bundle as vb
 from seatledger.services.audits.bundle.disclosure import plan
-from seatledger.services.audits.bundle.ledger_file import Job, Message, Producer
+from seatledger.services.audits.bundle.ledger_file import Job, Message, Producer, Tables
 from seatledger.services.audits.bundle.model import BundleResult, Checkpoint, ReportInput
 from seatledger.services.audits.servers import SERVER_HEADERS, SERVERS_CSV, ServerSection
 from seatledger.services.core.context import Context
@@ -70,6 +70,11 @@ DEPLOYMENTS_CSV = "deployments.csv"
 SEATS_CSV = "seat-assignments.csv"
 FINDINGS_CSV = "findings.csv"
 VERIFIER = "verify_bundle.py"
+_COUNTED = {  # the tables the ledger helper writes, and their counts' names in report.json
+    ENTITLEMENTS_CSV: "entitlements",
+    DEPLOYMENTS_CSV: "deployments",
+    SEATS_CSV: "seat_assignments",
+}
 ZIP_LEVEL = 1  # deflate level: the ledger compresses ~6x at level 1, and 9 costs 5x the time
 _CHUNK = 1 << 20
 _ROWS = 20_000
@@ -296,6 +301,21 @@ class _Output:
             self.zipper.send("close")
         self.files[name] = (sha.hexdigest(), size)
 
+    def adopt(self, name: str) -> None:
+        """Take a file written into the folder by the helper: hash it and add it to the zip."""
+        sha = hashlib.sha256()
+        size = 0
+        self.zipper.send("open", name)
+        try:
+            with (self.folder / name).open("rb") as handle:
+                while chunk := handle.read(_CHUNK):
+                    sha.update(chunk)
+                    size += len(chunk)
+                    self.zipper.send("data", chunk)
+        finally:
+            self.zipper.send("close")
+        self.files[name] = (sha.hexdigest(), size)
+
     def put(self, name: str, data: bytes) -> None:
         """Write a whole small file."""
         with self.file(name) as write:
@@ -443,6 +463,18 @@ def write_bundle(
         tick = _Ticker(progress, total, lambda: zipper.ledger_entries)
         # The helper first, while this process may still fork (no zip thread yet).
         proof_path = staging / f".{vb.PROOF}"
+        if report.pseudonymize and not identity.pseudonym_key:
+            raise KnownError("The signing identity holds no pseudonym key; unlock it again.")
+        key = identity.pseudonym_key if report.pseudonymize else None
+        # The helper writes the tables too, once it has checked the ledger (this process is
+        # checking the audit's scope meanwhile); they join the zip when it is done.
+        tables = Tables(
+            str(folder),
+            list(scope.product_ids),
+            list(scope.team_ids),
+            report.as_of.isoformat(),
+            "" if key is None else key.hex(),
+        )
         job = Job(
             ctx.db.url,
             str(folder / vb.LEDGER),
@@ -452,30 +484,21 @@ def write_bundle(
             disclosure.seqs,
             disclosure.phrases,
             str(proof_path),
+            tables,
+            scope.vendor_id,
         )
         producer = Producer(job)
         zipper.start()
         zipper.send("tail", (vb.LEDGER, folder / vb.LEDGER, producer))
         if check is not None:
             check()
-        if report.pseudonymize and not identity.pseudonym_key:
-            raise KnownError("The signing identity holds no pseudonym key; unlock it again.")
-        pseudonyms = Pseudonyms(identity.pseudonym_key if report.pseudonymize else None)
+        tick.step()
+        pseudonyms = Pseudonyms(key)
         if report.servers is not None and pseudonyms.active:  # hosts and VMs, as devices are
             servers = report.servers.pseudonymized(pseudonyms.name)
             report = dataclasses.replace(report, servers=servers)
-        with ctx.read() as session:
-            counts = {
-                "entitlements": _write_entitlements(session, out, scope),
-                "deployments": _write_deployments(session, out, scope, report, pseudonyms),
-                "seat_assignments": _write_seats(session, out, scope, report, pseudonyms),
-            }
-        tick.step()
-        counts["findings"] = _write_findings(out, report)
-        if report.servers is not None:
-            counts["server_lines"] = _write_servers(out, report.servers)
-        counts["ledger_entries"] = size
-        counts["disclosed_entries"] = len(disclosure.seqs)
+        findings = _write_findings(out, report)
+        server_lines = None if report.servers is None else _write_servers(out, report.servers)
         # The continuity proof is made while the helper checks the chain (and makes the
         # disclosed entries' proof), and used only once it has verified: a broken ledger's own
         # error is the one reported, never the proofs'.
@@ -492,9 +515,18 @@ def write_bundle(
                 "is signed. Run 'seatledger ledger verify'."
             )
         # The report says how many entries were withheld, which the helper knows at its end.
-        sha, written, withheld = _await_ledger(zipper, tick)
+        sha, written, withheld, written_tables = _await_ledger(zipper, tick)
         if unproved is not None:
             raise unproved
+        counts: dict[str, int] = {}
+        for table, rows in written_tables.items():
+            out.adopt(table)
+            counts[_COUNTED[table]] = rows
+        counts["findings"] = findings
+        if server_lines is not None:
+            counts["server_lines"] = server_lines
+        counts["ledger_entries"] = size
+        counts["disclosed_entries"] = len(disclosure.seqs)
         out.files[vb.LEDGER] = (sha, written)
         counts["withheld_entries"] = withheld
         out.put(vb.PROOF, proof_path.read_bytes() if size else b"")
@@ -746,9 +778,9 @@ How to verify this bundle
 """
 
 
-def _await_ledger(zipper: _Zipper, tick: _Ticker) -> tuple[str, int, int]:
-    """Wait for ledger.jsonl, reporting its progress; return its SHA-256, size and the number
-    of entries whose content it withholds.
+def _await_ledger(zipper: _Zipper, tick: _Ticker) -> tuple[str, int, int, dict[str, int]]:
+    """Wait for ledger.jsonl, reporting its progress; return its SHA-256, size, the number
+    of entries whose content it withholds and the tables the helper wrote (rows by file).
 
     Raises:
         Cancelled: the user cancelled meanwhile.
@@ -759,7 +791,8 @@ def _await_ledger(zipper: _Zipper, tick: _Ticker) -> tuple[str, int, int]:
         tick.report()
     result = zipper.ledger_result
     if result[0] == "done":
-        return str(result[1]), int(result[2]), int(result[3])
+        tables = {str(name): int(rows) for name, rows in dict(result[4]).items()}
+        return str(result[1]), int(result[2]), int(result[3]), tables
     if result[0] == "failed":
         _refuse(Failure(int(result[1]), Problem[result[2]], str(result[3])))
     raise KnownError(f"Cannot write ledger.jsonl: {result[1]}")
@@ -807,7 +840,7 @@ def _write_entitlements(session: Session, out: _Output, scope: _Scope) -> int:
 
 
 def _write_deployments(
-    session: Session, out: _Output, scope: _Scope, report: ReportInput, names: Pseudonyms
+    session: Session, out: _Output, scope: _Scope, as_of: dt.date, names: Pseudonyms
 ) -> int:
     owner = aliased(Person)
     owner_team = aliased(PersonTeam)
@@ -833,13 +866,13 @@ def _write_deployments(
                 .join(Product, Product.id == SoftwareTitle.product_id)
                 .join(Device, Device.id == Installation.device_id)
                 .outerjoin(owner, owner.id == Device.owner_id)
-                .where(SoftwareTitle.product_id.in_(pids), installed(report.as_of))
+                .where(SoftwareTitle.product_id.in_(pids), installed(as_of))
                 .order_by(Product.name, Device.hostname, SoftwareTitle.title)
             )
             if scope.team_ids:  # the owner's team on the report's day
-                query = query.join(
-                    owner_team, held_on(report.as_of, Device.owner_id, owner_team)
-                ).where(owner_team.team_id.in_(scope.team_ids))
+                query = query.join(owner_team, held_on(as_of, Device.owner_id, owner_team)).where(
+                    owner_team.team_id.in_(scope.team_ids)
+                )
             name = names.name
             rows = session.execute(query.execution_options(yield_per=_ROWS))
             for (
@@ -875,9 +908,9 @@ def _write_deployments(
 
 
 def _write_seats(
-    session: Session, out: _Output, scope: _Scope, report: ReportInput, names: Pseudonyms
+    session: Session, out: _Output, scope: _Scope, as_of: dt.date, names: Pseudonyms
 ) -> int:
-    moment = end_of(report.as_of)
+    moment = end_of(as_of)
     # The holder's team, and a device's owner's, on the report's day.
     held, owned = aliased(PersonTeam), aliased(PersonTeam)
     with out.file(SEATS_CSV) as write:
@@ -903,7 +936,7 @@ def _write_seats(
                 .join(Product, Product.id == Entitlement.product_id)
                 .outerjoin(Person, Person.id == SeatAssignment.person_id)
                 .outerjoin(Device, Device.id == SeatAssignment.device_id)
-                .outerjoin(held, held_on(report.as_of, SeatAssignment.person_id, held))
+                .outerjoin(held, held_on(as_of, SeatAssignment.person_id, held))
                 .outerjoin(Team, Team.id == held.team_id)
                 .where(
                     Entitlement.product_id.in_(pids),
@@ -913,7 +946,7 @@ def _write_seats(
                 .order_by(Product.name, SeatAssignment.id)
             )
             if scope.team_ids:
-                query = query.outerjoin(owned, held_on(report.as_of, Device.owner_id, owned)).where(
+                query = query.outerjoin(owned, held_on(as_of, Device.owner_id, owned)).where(
                     or_(
                         held.team_id.in_(scope.team_ids),
                         and_(Device.id.is_not(None), owned.team_id.in_(scope.team_ids)),
@@ -962,6 +995,29 @@ def _write_seats(
                 )
         table.flush()
     return table.rows
+
+
+class _Unzipped:
+    """Where files written by the helper go besides the folder: nowhere (the writer zips them
+    when they are done)."""
+
+    def send(self, kind: str, payload: Any = None) -> None:
+        """Nothing to compress here."""
+
+
+def write_tables(ctx: Context, tables: Tables) -> dict[str, int]:
+    """Write entitlements.csv, deployments.csv and seat-assignments.csv into ``tables.folder``
+    (the ledger helper's last step); returns each file's rows."""
+    out = _Output(Path(tables.folder), _Unzipped())  # type: ignore[arg-type]
+    scope = _Scope(0, tuple(tables.product_ids), tuple(tables.team_ids))
+    names = Pseudonyms(bytes.fromhex(tables.key) if tables.key else None)
+    as_of = dt.date.fromisoformat(tables.as_of)
+    with ctx.read() as session:
+        return {
+            ENTITLEMENTS_CSV: _write_entitlements(session, out, scope),
+            DEPLOYMENTS_CSV: _write_deployments(session, out, scope, as_of, names),
+            SEATS_CSV: _write_seats(session, out, scope, as_of, names),
+        }
 
 
 def _write_findings(out: _Output, report: ReportInput) -> int:
