@@ -177,15 +177,17 @@ class BlockCheck:
         self.tail: list[bytes] = []  # leaf hashes after the last full block
         self._stored = stored
 
-    def add(self, hashes: Iterable[bytes]) -> None:
-        """Take the next entries' chain hashes; each block they complete is checked."""
+    def add(self, hashes: Iterable[bytes]) -> list[bytes] | None:
+        """Take the next entries' chain hashes; each block they complete is checked.  Returns
+        their leaf hashes (None once a block differed: nothing more is checked)."""
         if self.differs is not None:  # only the first difference is reported
-            return
-        leaves = self.tail + leaf_hashes(hashes)
+            return None
+        new = leaf_hashes(hashes)
+        leaves = self.tail + new
         full = len(leaves) - len(leaves) % BLOCK
         self.tail = leaves[full:]
         if not full:
-            return
+            return new
         count = full // BLOCK
         roots = block_roots(leaves[:full])
         get = self._stored.get
@@ -195,6 +197,7 @@ class BlockCheck:
                 i for i, (a, b) in enumerate(zip(roots, expected, strict=True)) if a != b
             )
         self.index += count
+        return new
 
 
 class _Prover:

@@ -40,6 +40,8 @@ class PhraseScanner:
         """The first phrase ``text`` contains (as words), or None."""
         found = words(text)
         starts, phrases = self._starts, self._phrases
+        if starts.isdisjoint(found):  # most texts: no phrase even begins here
+            return None
         for i, word in enumerate(found):
             if word in starts:
                 for n in range(1, min(self._longest, len(found) - i) + 1):

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from seatledger.domain.ledger import Failure, Problem, Verdict, intact_batch, verify_chain
-from seatledger.domain.merkle import BLOCK, BlockCheck
+from seatledger.domain.merkle import BLOCK, BlockCheck, leaf_hashes
 from seatledger.store import ledger_scan
 
 
@@ -93,15 +93,16 @@ def scan(
     stored: Mapping[int, bytes],
     progress: Callable[[int], None] | None = None,
     batch: int = ledger_scan.STREAM_BATCH,
-    seen: Callable[[int, Sequence[Sequence[bytes]]], None] | None = None,
+    seen: Callable[[int, Sequence[Sequence[bytes]], Sequence[bytes]], None] | None = None,
 ) -> Part:
     """Check entries after+1..upto (``after`` a multiple of :data:`BLOCK`) against the hash
     stored before them, the head expected at ``upto`` and the stored block roots.
 
     The verdict is the one :func:`verify_chain` gives over the same entries; ``progress`` is
     told the count checked after each batch (it may raise Cancelled); ``seen`` is given each
-    batch that verified, as its first seq and a row an entry whose first three values are its
-    body, previous hash and hash (a bundle's export writes the entries it discloses from them).
+    batch that verified, as its first seq, a row an entry whose first three values are its
+    body, previous hash and hash, and their leaf hashes (a bundle's export writes the entries
+    it discloses and keeps the leaves its proof needs).
     """
     raw, dialect, end = reader.raw, reader.dialect, reader.end
     prev = start_hash
@@ -141,11 +142,12 @@ def scan(
                 part = Verdict(count + verdict.entries, verdict.head, verdict.failure)
                 return Part(part, blocks.differs, blocks.tail)
             hashes = tuple(row[8] for row in slow)
-            if seen is not None:
-                seen(first + 1, [(row[6], row[7], row[8]) for row in slow])
-        elif seen is not None:
-            seen(first + 1, rows)
-        blocks.add(hashes)
+            entries: Sequence[Sequence[bytes]] = [(row[6], row[7], row[8]) for row in slow]
+        else:
+            entries = rows
+        leaves = blocks.add(hashes)
+        if seen is not None:
+            seen(first + 1, entries, leaf_hashes(hashes) if leaves is None else leaves)
         if hashes:
             prev = hashes[-1]
         count += len(hashes)

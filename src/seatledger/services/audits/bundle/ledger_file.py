@@ -41,7 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from seatledger.domain.ledger import GENESIS_HASH, Problem
-from seatledger.domain.merkle import BLOCK, StoredTree, edge_of, leaf_hashes, multiproof
+from seatledger.domain.merkle import BLOCK, StoredTree, edge_of, multiproof
 from seatledger.domain.redaction import PhraseScanner
 from seatledger.services.core.forking import can_fork, die_with_parent
 from seatledger.services.ledger.scan import Reader, scan
@@ -190,8 +190,9 @@ class _Disclosed:
         self.withheld = 0
         self.handle: Any = None
 
-    def take(self, first: int, rows: Sequence[Sequence[bytes]]) -> None:
-        """One verified batch: entries ``first``... as (body, previous hash, hash, ...)."""
+    def take(self, first: int, rows: Sequence[Sequence[bytes]], leaves: Sequence[bytes]) -> None:
+        """One verified batch: entries ``first``... as (body, previous hash, hash, ...), and
+        their leaf hashes."""
         last = first + len(rows) - 1
         wanted = self.disclose
         start = self.at
@@ -201,15 +202,15 @@ class _Disclosed:
         if first <= self.size <= last:
             touched.add((self.size - 1) // BLOCK)  # the head's path is always proved
         if touched:
-            leaves = leaf_hashes(row[2] for row in rows)
             for block in touched:
                 offset = block * BLOCK - (first - 1)
                 self.blocks[block] = b"".join(leaves[offset : offset + BLOCK])
         hexlify, lines = binascii.hexlify, self.lines
+        scanner = self.scanner
         for seq in wanted[start:stop]:
             body, prev, digest = rows[seq - first][:3]
             body = bytes(body)
-            if self.scanner.find(body.decode("utf-8", "replace")) is None:
+            if scanner.find(body.decode("utf-8", "replace")) is None:
                 lines.append(
                     b'{"seq":%d,"hash":"%s","prev":"%s","body":%s}\n'
                     % (seq, hexlify(digest), hexlify(prev), body)
