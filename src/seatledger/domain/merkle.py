@@ -22,6 +22,7 @@ algorithms (sections 2.1.3.2 and 2.1.4.2), which a verifier can copy without thi
 from __future__ import annotations
 
 import bisect
+import functools
 import hashlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -317,6 +318,12 @@ class StoredTree(_Prover):
             tree = self._inside[index] = MerkleTree(leaves)
         return tree
 
+    def block_proof(self, index: int, offsets: Sequence[int]) -> list[bytes]:
+        """The multiproof hashes inside full block ``index`` for its leaves at ``offsets``
+        (ascending, within the block): the subtrees holding none of them, left to right."""
+        levels = self.block(index).levels
+        return [levels[height][node] for height, node in _block_pattern(tuple(offsets))]
+
     def _subtree(self, start: int, end: int) -> bytes:
         count = end - start
         if count & (count - 1) == 0 and start % count == 0:  # perfect and aligned
@@ -334,6 +341,23 @@ class StoredTree(_Prover):
         return found
 
 
+@functools.lru_cache(maxsize=4096)
+def _block_pattern(offsets: tuple[int, ...]) -> list[tuple[int, int]]:
+    """Where the multiproof hashes of a full block whose leaves at ``offsets`` are disclosed
+    sit, as (height, node) in its tree, left to right: every node holding none of them whose
+    parent holds one (the maximal subtrees :func:`multiproof` visits)."""
+    holding = [set(offsets)]
+    for _ in range(BLOCK_LEVEL):
+        holding.append({node >> 1 for node in holding[-1]})
+    found: list[tuple[int, int, int]] = []
+    for height in range(BLOCK_LEVEL):
+        for parent in holding[height + 1]:
+            for node in (2 * parent, 2 * parent + 1):
+                if node not in holding[height]:
+                    found.append((node << height, height, node))
+    return [(height, node) for _start, height, node in sorted(found)]
+
+
 def multiproof(tree: _Prover, indexes: Sequence[int], size: int | None = None) -> list[bytes]:
     """The hashes that, with the leaves at ``indexes``, give the root of the first ``size``
     leaves: one per maximal subtree holding none of them, in the order :func:`multiproof_root`
@@ -349,11 +373,17 @@ def multiproof(tree: _Prover, indexes: Sequence[int], size: int | None = None) -
         raise ValueError(f"leaves {wanted[0]}..{wanted[-1]} are not all in a tree of {size}")
     out: list[bytes] = []
 
+    stored = tree if isinstance(tree, StoredTree) else None
+
     def visit(start: int, end: int, lo: int, hi: int) -> None:
         if lo == hi:
             out.append(tree._subtree(start, end))
             return
         if end - start == 1:
+            return
+        if stored is not None and end - start == BLOCK and start % BLOCK == 0:  # a whole block
+            offsets = [index - start for index in wanted[lo:hi]]
+            out.extend(stored.block_proof(start // BLOCK, offsets))
             return
         k = _largest_power_of_two_below(end - start)
         mid = bisect.bisect_left(wanted, start + k, lo, hi)
