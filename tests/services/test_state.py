@@ -21,6 +21,7 @@ from seatledger.ingest.formats import Kind as FileKind
 from seatledger.progress import Reporter
 from seatledger.services import details
 from seatledger.services.audits.service import Trigger
+from seatledger.services.audits.signing import TEST_KDF
 from seatledger.services.directory.service import DeviceInput, PersonInput
 from seatledger.services.imports import importers
 from seatledger.services.imports.options import ImportOptions
@@ -448,8 +449,6 @@ def _entry_of(db: Database, action: str, entity_id: int) -> int:
 
 
 def _sign(admin: Services, audit_id: int, out: Path) -> None:
-    from seatledger.services.audits.signing import TEST_KDF  # noqa: PLC0415
-
     audit = admin.audits.get(audit_id)
     position = admin.position.position(
         audit.as_of, audit.shelf_days, None, admin.audits.position_scope(audit)
