@@ -43,6 +43,7 @@ from typing import Any
 from seatledger.domain.ledger import GENESIS_HASH, Problem
 from seatledger.domain.merkle import BLOCK, StoredTree, edge_of, multiproof
 from seatledger.domain.redaction import PhraseScanner
+from seatledger.services.audits.bundle.tables import Tables
 from seatledger.services.core.forking import can_fork, die_with_parent
 from seatledger.services.ledger.scan import Reader, scan
 from seatledger.store import ledger_scan
@@ -52,18 +53,6 @@ Message = tuple[Any, ...]
 
 class _Stop(Exception):
     """The writer cancelled (thread mode)."""
-
-
-@dataclass(frozen=True, slots=True)
-class Tables:
-    """The bundle's tables the helper writes once the ledger is checked (see
-    :func:`~seatledger.services.audits.bundle.writer.write_tables`)."""
-
-    folder: str
-    product_ids: list[int]
-    team_ids: list[int]
-    as_of: str  # ISO date
-    key: str  # the pseudonym key (hex), "" when names are not replaced
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,7 +155,7 @@ def _write(database: Any, job: Job, send: Callable[[Message], None]) -> None:
             proof.write(b"".join(multiproof(tree, indexes)) if job.size else b"")
     written: dict[str, int] = {}
     if job.tables is not None:
-        from seatledger.services.audits.bundle.writer import write_tables  # noqa: PLC0415
+        from seatledger.services.audits.bundle.tables import write_tables  # noqa: PLC0415
         from seatledger.services.core.context import Context  # noqa: PLC0415
 
         written = write_tables(Context.reader(database), job.tables)

@@ -1,0 +1,437 @@
+"""The bundle's tables of licenses, deployments and seats, as CSV (UTF-8 with a BOM).
+
+The export's ledger helper process writes them (:func:`write_tables`) once it has checked the
+ledger, while the writer's process checks the audit's scope; the writer then hashes and zips
+them.  People and devices appear as keyed-hash pseudonyms (:class:`Pseudonyms`).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hmac
+import io
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session, aliased
+
+from seatledger.services.core.context import Context
+from seatledger.services.directory.memberships import held_on
+from seatledger.services.position.engine import end_of, installed
+from seatledger.services.position.export import safe_text
+from seatledger.store.models import (
+    Device,
+    Entitlement,
+    Installation,
+    Person,
+    PersonTeam,
+    Product,
+    SeatAssignment,
+    SoftwareTitle,
+    Team,
+)
+
+ENTITLEMENTS_CSV = "entitlements.csv"
+DEPLOYMENTS_CSV = "deployments.csv"
+SEATS_CSV = "seat-assignments.csv"
+_CHUNK = 1 << 20
+_ROWS = 20_000
+
+ENTITLEMENT_HEADERS = (
+    "Entitlement id",
+    "Product",
+    "Name",
+    "Metric",
+    "Quantity",
+    "Min cores per processor",
+    "Core factor",
+    "Units per core by processor",
+    "Term start",
+    "Term end",
+    "Unit cost",
+    "Currency",
+    "PO reference",
+    "Reseller",
+    "Seats used",
+    "Retired",
+)
+DEPLOYMENT_HEADERS = (
+    "Product",
+    "Device",
+    "Owner",
+    "Processors",
+    "Cores",
+    "Processor model",
+    "Publisher",
+    "Title",
+    "Version",
+    "First seen",
+    "Install date",
+)
+SEAT_HEADERS = (
+    "Assignment id",
+    "Entitlement id",
+    "Product",
+    "Metric",
+    "Holder kind",
+    "Holder",
+    "Holder name",
+    "Team",
+    "Units",
+    "Started",
+    "Over-commit",
+    "Over-commit reason",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Tables:
+    """What the helper writes the tables for (see :func:`write_tables`)."""
+
+    folder: str
+    product_ids: list[int]
+    team_ids: list[int]
+    as_of: str  # ISO date
+    key: str  # the pseudonym key (hex), "" when names are not replaced
+
+
+def when(moment: dt.datetime | None) -> str:
+    """A moment as ISO 8601 UTC (storage without a zone holds UTC)."""
+    if moment is None:
+        return ""
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(dt.UTC).replace(tzinfo=None)
+    return moment.isoformat("T", "seconds") + "Z"
+
+
+def day(value: dt.date | None) -> str:
+    """A date as ISO 8601, or empty."""
+    return "" if value is None else value.isoformat()
+
+
+_PREFIXES = {"person": "P", "host": "H", "cluster": "K"}
+
+
+class Pseudonyms:
+    """Keyed-hash (HMAC-SHA256) names for people and devices; the key is sealed with the signing
+    identity and never leaves the database."""
+
+    def __init__(self, key: bytes | None) -> None:
+        self._key = key
+        self._cache: dict[str, str] = {}
+
+    @property
+    def active(self) -> bool:
+        """Whether names are replaced."""
+        return self._key is not None
+
+    def name(self, kind: str, ident: str) -> str:
+        """``P-…`` for a person (by employee id), ``D-…`` for a device (by host name), ``H-…``
+        for a server host and ``K-…`` for a cluster (by name)."""
+        if self._key is None:
+            return ident
+        token = f"{kind}:{ident}"
+        value = self._cache.get(token)
+        if value is None:
+            digest = hmac.digest(self._key, token.encode("utf-8"), "sha256").hex()
+            value = f"{_PREFIXES.get(kind, 'D')}-{digest[:16]}"
+            self._cache[token] = value
+        return value
+
+
+class FileSink(Protocol):
+    """Where a table is written: ``file(name)`` gives a writer of its bytes."""
+
+    def file(self, name: str) -> AbstractContextManager[Callable[[bytes], None]]:
+        """A writer for one file."""
+        ...
+
+
+class Files:
+    """Files written into a folder."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    @contextmanager
+    def file(self, name: str) -> Iterator[Callable[[bytes], None]]:
+        """A writer for one file."""
+        with (self.folder / name).open("wb") as handle:
+
+            def write(data: bytes) -> None:
+                handle.write(data)
+
+            yield write
+
+
+class Csv:
+    """CSV rows buffered into chunks (UTF-8 with a BOM, so Excel reads accents right)."""
+
+    def __init__(self, write: Callable[[bytes], None], headers: Sequence[str]) -> None:
+        self._write = write
+        self._buffer = io.StringIO()
+        self._csv = csv.writer(self._buffer)
+        self.rows = 0
+        self._buffer.write("\ufeff")
+        self._csv.writerow(headers)
+
+    def row(self, cells: Iterable[Any]) -> None:
+        """One row: text escaped against formula injection, None empty, amounts exact."""
+        self._csv.writerow([cell(v) for v in cells])
+        self.rows += 1
+        if self._buffer.tell() > _CHUNK:
+            self.flush()
+
+    def plain(self, cells: list[Any]) -> None:
+        """One row whose cells the caller already made safe (the fast path for big tables)."""
+        self._csv.writerow(cells)
+        self.rows += 1
+        if self.rows % 4096 == 0 and self._buffer.tell() > _CHUNK:
+            self.flush()
+
+    def flush(self) -> None:
+        """Hand what is buffered to the file."""
+        self._write(self._buffer.getvalue().encode("utf-8"))
+        self._buffer.seek(0)
+        self._buffer.truncate()
+
+
+def cell(value: Any) -> Any:
+    """A value as a CSV cell: text escaped against formula injection, None empty."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return safe_text(value)
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, dt.datetime):
+        return when(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class TableScope:
+    """What the tables list: the vendor's products, narrowed to teams when named."""
+
+    vendor_id: int
+    product_ids: tuple[int, ...]
+    team_ids: tuple[int, ...]
+
+
+def chunks(ids: Sequence[int], size: int = 5000) -> Iterator[Sequence[int]]:
+    """``ids`` a slice of ``size`` at a time."""
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]
+
+
+def write_tables(ctx: Context, tables: Tables) -> dict[str, int]:
+    """Write entitlements.csv, deployments.csv and seat-assignments.csv into ``tables.folder``;
+    returns each file's rows."""
+    out = Files(Path(tables.folder))
+    scope = TableScope(0, tuple(tables.product_ids), tuple(tables.team_ids))
+    names = Pseudonyms(bytes.fromhex(tables.key) if tables.key else None)
+    as_of = dt.date.fromisoformat(tables.as_of)
+    with ctx.read() as session:
+        return {
+            ENTITLEMENTS_CSV: _write_entitlements(session, out, scope),
+            DEPLOYMENTS_CSV: _write_deployments(session, out, scope, as_of, names),
+            SEATS_CSV: _write_seats(session, out, scope, as_of, names),
+        }
+
+
+def _write_entitlements(session: Session, out: FileSink, scope: TableScope) -> int:
+    with out.file(ENTITLEMENTS_CSV) as write:
+        table = Csv(write, ENTITLEMENT_HEADERS)
+        for pids in chunks(scope.product_ids):
+            query = (
+                select(
+                    Entitlement.id,
+                    Product.name,
+                    Entitlement.name,
+                    Entitlement.metric,
+                    Entitlement.quantity,
+                    Entitlement.min_cores_per_processor,
+                    Entitlement.core_factor,
+                    Entitlement.unit_table,
+                    Entitlement.term_start,
+                    Entitlement.term_end,
+                    Entitlement.unit_cost,
+                    Entitlement.currency,
+                    Entitlement.po_reference,
+                    Entitlement.reseller,
+                    Entitlement.seats_used,
+                    Entitlement.retired,
+                )
+                .join(Product, Product.id == Entitlement.product_id)
+                .where(Entitlement.product_id.in_(pids))
+                .order_by(Product.name, Entitlement.id)
+            )
+            for row in session.execute(query):
+                table.row(row)
+        table.flush()
+    return table.rows
+
+
+def _write_deployments(
+    session: Session, out: FileSink, scope: TableScope, as_of: dt.date, names: Pseudonyms
+) -> int:
+    owner = aliased(Person)
+    owner_team = aliased(PersonTeam)
+    with out.file(DEPLOYMENTS_CSV) as write:
+        table = Csv(write, DEPLOYMENT_HEADERS)
+        for pids in chunks(scope.product_ids, 500):
+            query = (
+                select(
+                    Product.name,
+                    Device.hostname,
+                    owner.employee_id,
+                    Device.processors,
+                    Device.cores,
+                    Device.processor_model,
+                    SoftwareTitle.publisher,
+                    SoftwareTitle.title,
+                    SoftwareTitle.version,
+                    Installation.first_seen,
+                    Installation.install_date,
+                )
+                .select_from(Installation)
+                .join(SoftwareTitle, SoftwareTitle.id == Installation.title_id)
+                .join(Product, Product.id == SoftwareTitle.product_id)
+                .join(Device, Device.id == Installation.device_id)
+                .outerjoin(owner, owner.id == Device.owner_id)
+                .where(SoftwareTitle.product_id.in_(pids), installed(as_of))
+                .order_by(Product.name, Device.hostname, SoftwareTitle.title)
+            )
+            if scope.team_ids:  # the owner's team on the report's day
+                query = query.join(owner_team, held_on(as_of, Device.owner_id, owner_team)).where(
+                    owner_team.team_id.in_(scope.team_ids)
+                )
+            name = names.name
+            rows = session.execute(query.execution_options(yield_per=_ROWS))
+            for (
+                product,
+                host,
+                employee,
+                processors,
+                cores,
+                model,
+                publisher,
+                title,
+                version,
+                first_seen,
+                install_date,
+            ) in rows:
+                table.plain(
+                    [
+                        safe_text(product),
+                        name("device", host),
+                        "" if employee is None else name("person", employee),
+                        processors,
+                        cores,
+                        safe_text(model or ""),
+                        safe_text(publisher),
+                        safe_text(title),
+                        safe_text(version),
+                        day(first_seen),
+                        day(install_date),
+                    ]
+                )
+        table.flush()
+    return table.rows
+
+
+def _write_seats(
+    session: Session, out: FileSink, scope: TableScope, as_of: dt.date, names: Pseudonyms
+) -> int:
+    moment = end_of(as_of)
+    # The holder's team, and a device's owner's, on the report's day.
+    held, owned = aliased(PersonTeam), aliased(PersonTeam)
+    with out.file(SEATS_CSV) as write:
+        table = Csv(write, SEAT_HEADERS)
+        for pids in chunks(scope.product_ids, 500):
+            query = (
+                select(
+                    SeatAssignment.id,
+                    SeatAssignment.entitlement_id,
+                    Product.name,
+                    Entitlement.metric,
+                    Person.employee_id,
+                    Person.name,
+                    Device.hostname,
+                    Team.name,
+                    SeatAssignment.units,
+                    SeatAssignment.started_at,
+                    SeatAssignment.over_commit,
+                    SeatAssignment.over_commit_reason,
+                )
+                .select_from(SeatAssignment)
+                .join(Entitlement, Entitlement.id == SeatAssignment.entitlement_id)
+                .join(Product, Product.id == Entitlement.product_id)
+                .outerjoin(Person, Person.id == SeatAssignment.person_id)
+                .outerjoin(Device, Device.id == SeatAssignment.device_id)
+                .outerjoin(held, held_on(as_of, SeatAssignment.person_id, held))
+                .outerjoin(Team, Team.id == held.team_id)
+                .where(
+                    Entitlement.product_id.in_(pids),
+                    SeatAssignment.started_at < moment,
+                    or_(SeatAssignment.ended_at.is_(None), SeatAssignment.ended_at >= moment),
+                )
+                .order_by(Product.name, SeatAssignment.id)
+            )
+            if scope.team_ids:
+                query = query.outerjoin(owned, held_on(as_of, Device.owner_id, owned)).where(
+                    or_(
+                        held.team_id.in_(scope.team_ids),
+                        and_(Device.id.is_not(None), owned.team_id.in_(scope.team_ids)),
+                    )
+                )
+            name = names.name
+            hidden = names.active
+            # Untyped rows: person and device are outer-joined, so either side may be None.
+            rows: Iterable[tuple[Any, ...]] = session.execute(
+                query.execution_options(yield_per=_ROWS)
+            )
+            for (
+                seat_id,
+                entitlement_id,
+                product,
+                metric,
+                employee,
+                person_name,
+                hostname,
+                team,
+                units,
+                started_at,
+                over_commit,
+                over_commit_reason,
+            ) in rows:
+                if employee is not None:
+                    kind, holder = "person", name("person", employee)
+                    label = "" if hidden else safe_text(person_name)
+                else:
+                    kind, holder, label = "device", name("device", hostname), ""
+                table.plain(
+                    [
+                        seat_id,
+                        entitlement_id,
+                        safe_text(product),
+                        metric,
+                        kind,
+                        holder,
+                        label,
+                        "" if team is None else safe_text(team),
+                        units,
+                        when(started_at),
+                        "yes" if over_commit else "no",
+                        safe_text(over_commit_reason),
+                    ]
+                )
+        table.flush()
+    return table.rows
