@@ -33,6 +33,7 @@ from seatledger.errors import (
 )
 from seatledger.progress import Progress
 from seatledger.services import lookups
+from seatledger.services.audits import claim
 from seatledger.services.audits.bundle.model import (
     Acknowledgement,
     Attestation,
@@ -601,6 +602,7 @@ class AuditService:
             ValidationError: the audit is not attested, or is signed already.
             LedgerIntegrityError: the ledger does not verify (names the first bad entry).
             StateIntegrityError: rows in the audit's scope differ from the ledger.
+            AuditBeingSigned: another process is signing the audit (see :mod:`.claim`).
         """
         from seatledger.services.audits.bundle.writer import (  # noqa: PLC0415
             discard_unrecorded,
@@ -608,25 +610,26 @@ class AuditService:
         )
         from seatledger.services.audits.signing import DEFAULT_KDF, SigningService  # noqa: PLC0415
 
-        audit = self.get(audit_id)
-        if audit.status is Status.SIGNED:
-            raise ValidationError(f"Audit {audit_id} is signed already.")
-        report = self.report_input(audit_id, position, organization, charts)
-        signing = SigningService(self._ctx, kdf or DEFAULT_KDF)
-        identity = signing.unlock_or_create(passphrase, organization or "SeatLedger")
-        keys = {info.ed25519_fingerprint for info in signing.history()}
-        discard_unrecorded(out_dir, audit_id, keys)  # the audit is unsigned: none was given out
-        # The audit's own check runs while the export's helper checks the whole ledger.
-        result = write_bundle(
-            self._ctx,
-            report,
-            identity,
-            out_dir,
-            progress,
-            check=lambda: self.check_verifies(audit, progress),
-        )
-        self.record_signed(audit_id, result)
-        return result
+        with claim.signing(self._ctx, audit_id):  # refused if another process is signing it
+            audit = self.get(audit_id)
+            if audit.status is Status.SIGNED:
+                raise ValidationError(f"Audit {audit_id} is signed already.")
+            report = self.report_input(audit_id, position, organization, charts)
+            signing = SigningService(self._ctx, kdf or DEFAULT_KDF)
+            identity = signing.unlock_or_create(passphrase, organization or "SeatLedger")
+            keys = {info.ed25519_fingerprint for info in signing.history()}
+            discard_unrecorded(out_dir, audit_id, keys)  # unsigned: none was given out
+            # The audit's own check runs while the export's helper checks the whole ledger.
+            result = write_bundle(
+                self._ctx,
+                report,
+                identity,
+                out_dir,
+                progress,
+                check=lambda: self.check_verifies(audit, progress),
+            )
+            self.record_signed(audit_id, result)
+            return result
 
     def check_verifies(self, audit: AuditInfo, progress: Progress | None = None) -> None:
         """Refuse to sign while the ledger or the rows in the audit's scope do not verify.
@@ -976,6 +979,7 @@ class AuditService:
                 raise ValidationError("Attest the audit before signing it.")
             change.entity_id = str(audit_id)
             change.before = {"status": audit.status}
+            claim.end(session, audit_id)
             audit.status = Status.SIGNED.value
             audit.step = Step.SIGN.value
             audit.signed_at = change.now
@@ -1091,6 +1095,7 @@ def _open_audit(session: Session, audit_id: int) -> Audit:
     audit = _audit(session, audit_id)
     if audit.status == Status.SIGNED.value:
         raise ValidationError(f"Audit {audit_id} is signed; start a new audit to change it.")
+    claim.refuse_if_claimed(session, audit_id)
     return audit
 
 
