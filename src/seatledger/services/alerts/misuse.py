@@ -1,6 +1,6 @@
 """Misuse rules that look at usage imports and access review decisions.
 
-Run by :meth:`AlertService.observe <seatledger.services.alerts.service.AlertService.observe>`
+Run by :meth:`AlertService._observe <seatledger.services.alerts.service.AlertService._observe>`
 inside the transaction of the change that shows the misuse, like every rule:
 
 - **shared credentials**: after a usage import, the sessions it wrote in which one person used

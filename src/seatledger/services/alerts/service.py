@@ -1,7 +1,7 @@
 """Misuse and limit alerts: the rules run after every change, and acknowledging what they raise.
 
 How the rules are run
-    :class:`AlertService` registers :meth:`AlertService.observe` as an observer of its
+    :class:`AlertService` registers :meth:`AlertService._observe` as an observer of its
     :class:`~seatledger.services.core.context.Context`.  ``Context.change`` calls it after appending
     each change's ledger entry, *inside the same transaction*: the window, the command line, bulk
     actions and imports all go through ``ctx.change``, so none can skip the rules, and an alert
@@ -229,7 +229,7 @@ class AlertService:
         self._ctx = ctx
         # One evaluation per change, however many AlertService objects share the context.
         if not any(isinstance(getattr(o, "__self__", None), AlertService) for o in ctx.observers):
-            ctx.observers.append(self.observe)
+            ctx.observers.append(self._observe)
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -329,7 +329,7 @@ class AlertService:
 
     # -- the rules -------------------------------------------------------------------------
 
-    def observe(self, change: Change, entry: Appended) -> None:
+    def _observe(self, change: Change, entry: Appended) -> None:
         """Run the rules on the change just recorded (inside its transaction)."""
         action = entry.action
         if action.startswith("alert."):

@@ -603,6 +603,7 @@ class AuditService:
             LedgerIntegrityError: the ledger does not verify (names the first bad entry).
             StateIntegrityError: rows in the audit's scope differ from the ledger.
             AuditBeingSigned: another process is signing the audit (see :mod:`.claim`).
+            PermissionDenied: the operator may not run audits (nothing is written).
         """
         from seatledger.services.audits.bundle.writer import (  # noqa: PLC0415
             discard_unrecorded,
@@ -610,6 +611,8 @@ class AuditService:
         )
         from seatledger.services.audits.signing import DEFAULT_KDF, SigningService  # noqa: PLC0415
 
+        # First: a role that may not sign must not get as far as writing a signed bundle.
+        self._ctx.require(Permission.RUN_AUDITS, RUN)
         with claim.signing(self._ctx, audit_id):  # refused if another process is signing it
             audit = self.get(audit_id)
             if audit.status is Status.SIGNED:

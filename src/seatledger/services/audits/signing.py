@@ -658,9 +658,6 @@ class SigningService:
             action = "signing_identity.import"
         if key_lost is not None:
             action = "signing_identity.replace_lost"
-        salt = secrets.token_bytes(16)
-        sealing_key = _derive(passphrase, salt, self.kdf)  # slow: outside the write lock
-        manifest_key = ed25519.Ed25519PrivateKey.generate()
         # Creating the first identity comes with the first signing (an auditor's); replacing
         # one, or bringing the organization's own, is an administrator's.
         permission = (
@@ -668,6 +665,10 @@ class SigningService:
             if rotate or origin == "imported"
             else Permission.RUN_AUDITS
         )
+        self.ctx.require(permission, "manage signing keys")  # before the costly derivation
+        salt = secrets.token_bytes(16)
+        sealing_key = _derive(passphrase, salt, self.kdf)  # slow: outside the write lock
+        manifest_key = ed25519.Ed25519PrivateKey.generate()
         with self.ctx.change(
             permission, action, "signing_identity", "manage signing keys", reason
         ) as change:

@@ -227,6 +227,14 @@ class _Scan:
     count: int
 
 
+def import_permission(kind: Kind) -> Permission:
+    """What importing a kind of file needs: purchases and grants are license data; people,
+    devices, inventory and usage are the directory's."""
+    if kind in {Kind.ENTITLEMENTS, Kind.SNIPEIT, Kind.GRANTS}:
+        return Permission.EDIT_LICENSES
+    return Permission.EDIT_DIRECTORY
+
+
 class ImportService:
     """Previews and commits imports; keeps saved column mappings."""
 
@@ -341,7 +349,11 @@ class ImportService:
             ImportRejected: the file has problems (nothing was written).
             ValidationError: the file changed since its preview.
             Cancelled: the progress callback cancelled (nothing was written).
+            PermissionDenied: the operator's role may not import this kind of file.
         """
+        # Before the file is read: a role that may not import it is told so at once, not after
+        # minutes of reading, and not "already imported" for a file someone else imported.
+        self._ctx.require(import_permission(options.kind), f"import {options.kind.value}")
         facts = sniff(path)
         if expected_sha256 is not None and facts.sha256 != expected_sha256:
             raise ValidationError(
@@ -378,11 +390,7 @@ class ImportService:
             )
         if options.skip_invalid:
             _may_skip(opened)
-        permission = (
-            Permission.EDIT_LICENSES
-            if options.kind in {Kind.ENTITLEMENTS, Kind.SNIPEIT, Kind.GRANTS}
-            else Permission.EDIT_DIRECTORY
-        )
+        permission = import_permission(options.kind)
         written: list[Path] = []
         try:
             with self._ctx.change(

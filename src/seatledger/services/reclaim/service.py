@@ -358,7 +358,12 @@ class ReclaimService:
         is released unless they (or their manager) ask to keep it.  A ledger entry records it.
 
         Returns the files written.
+
+        Raises:
+            PermissionDenied: the operator may not assign seats (checked before any file is
+                written: the notices name people and their e-mail addresses).
         """
+        self._ctx.require(Permission.ASSIGN_SEATS, RECLAIM)
         found = [c for c in self.candidates(run_id) if not c.outcome and not c.kept_by]
         if not found:
             raise ValidationError("No seat of this run awaits its grace period.")

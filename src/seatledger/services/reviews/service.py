@@ -58,7 +58,7 @@ from seatledger.store.models import (
     Vendor,
 )
 from seatledger.store.models_reviews import ReviewCampaign, ReviewItem, ReviewReviewer
-from seatledger.text import plural
+from seatledger.text import article, plural
 
 START = "start or close access review campaigns"
 DECIDE = "decide access reviews"
@@ -425,11 +425,20 @@ class ReviewService:
         """One campaign with its progress.
 
         Raises:
-            NotFoundError: there is no such campaign (or the operator does not review it).
+            NotFoundError: there is no such campaign.
+            PermissionDenied: the operator neither reviews it nor sees every campaign.
         """
         for info in self.campaigns():
             if info.id == campaign_id:
                 return info
+        with self._ctx.read() as session:
+            exists = session.get(ReviewCampaign, campaign_id) is not None
+        if exists:
+            actor = self._ctx.actor
+            raise PermissionDenied(
+                f"{actor.name} is {article(actor.role.label.lower())} and does not review "
+                f"campaign {campaign_id}; administrators, auditors and its reviewers see it."
+            )
         raise NotFoundError(f"Access review campaign {campaign_id} does not exist.")
 
     def reviewers(self, campaign_id: int) -> list[Reviewer]:

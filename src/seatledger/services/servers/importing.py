@@ -199,7 +199,10 @@ def import_topology(
         ImportFileError: a file cannot be read as the export's sheets (nothing was written).
         ImportRejected: the export has problems (nothing was written).
         ValidationError: it was taken before the newest export stored.
+        PermissionDenied: the operator's role may not change the directory.
     """
+    # Before the files are read, and before an export imported already is reported as such.
+    ctx.require(Permission.EDIT_DIRECTORY, "import server topology")
     files = tuple(path.name for path in paths)
     problems: list[Problem] = []
     read = _read(paths, source, problems)
