@@ -17,9 +17,12 @@ data, which the entry then names); a ``READ`` entry changes nothing for anyone.
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import datetime as dt
+import functools
 import inspect
+import re
 import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -30,6 +33,8 @@ import pytest
 from sqlalchemy import select, text
 
 from conftest import PASSWORD, Org, _hash_fast, _keep_private, _make_org
+from seatledger import cli
+from seatledger.cli.parser import build_parser
 from seatledger.domain.alerts import AlertSettings
 from seatledger.domain.licensing import Metric
 from seatledger.domain.reviews import Decision as ReviewDecision
@@ -81,6 +86,7 @@ class World:
     campaign: int
     review_item: int
     run: int
+    candidate: int
     identity: int
     commitment: str
     vm: str
@@ -651,6 +657,7 @@ def _build(db: Database, folder: Path) -> World:
     run = admin.reclaim.start_run()
     admin.imports.commit(_people_file(folder, "E900"), ImportOptions(Kind.PEOPLE))
     _people_file(folder, "E901")  # imported by the calls
+    (folder / "not.p12").write_bytes(b"not a PKCS#12 file")
     admin.imports.save_mapping("HR export", Kind.PEOPLE, {"employee_id": "Employee ID"})
     topology = admin.servers.import_topology(RVTOOLS, TopologySource.RVTOOLS)
     assert topology
@@ -675,6 +682,7 @@ def _build(db: Database, folder: Path) -> World:
         campaign=campaign,
         review_item=item,
         run=run,
+        candidate=admin.reclaim.candidates(run)[0].id,
         identity=identity.id,
         commitment=commitment,
         vm=vm,
@@ -755,6 +763,16 @@ def _signed_in(db: Database, world: World, role: Role) -> Services:
     return Services.for_actor(db, Actor(operator, name, role))
 
 
+_A_BEFORE_VOWEL = re.compile(r"\ba (?=[aeiou])", re.IGNORECASE)
+
+
+def _misworded(message: str) -> str:
+    """A refusal's wording fault ("is a auditor"), or "" if none."""
+    if _A_BEFORE_VOWEL.search(message) or "another program" in message:
+        return f"refused in faulty words: {message}"
+    return ""
+
+
 def _outcome(entry: Entry, role: Role, services: Services, world: World) -> str:
     """What went wrong with one call as one role ("" if it did as the table says)."""
     may = allowed(entry.need, role)
@@ -762,7 +780,9 @@ def _outcome(entry: Entry, role: Role, services: Services, world: World) -> str:
     try:
         entry.call(services, world)
     except PermissionDenied as exc:
-        return f"refused for permission though the table allows it: {exc}" if may else ""
+        if may:
+            return f"refused for permission though the table allows it: {exc}"
+        return _misworded(str(exc))
     except KnownError as exc:
         if not may:
             return f"failed with {type(exc).__name__} ({exc}) instead of a permission refusal"
@@ -809,3 +829,311 @@ def test_every_role_may_read() -> None:
     readers = [name for name, entry in SERVICE_TABLE.items() if entry.need == READ]
     assert "reads.people" in readers
     assert "ledger.verify" in readers
+
+
+# ---------------------------------------------------------------------------------- commands
+
+NO_SIGN_IN = "anyone who can open the database, without signing in (changes nothing)"
+OWN_DATABASE = "makes a database of its own (refuses one that exists, without touching it)"
+NO_DATABASE = "reads a bundle or builds a demo, not a database an operator signs in to"
+NEW_KEY_PASSPHRASE = "another long passphrase"
+
+
+@dataclass(frozen=True)
+class Command:
+    """What a command needs, and its arguments on the seeded database (``--db`` is added)."""
+
+    need: Need
+    argv: Callable[[World], list[str]]
+    refused_for_data: str = ""
+
+
+def _due() -> str:
+    return (TODAY + dt.timedelta(days=30)).isoformat()
+
+
+COMMAND_TABLE: dict[str, Command] = {
+    "init": Command(OWN_DATABASE, lambda w: ["init", "--operator", "someone"]),
+    "demo": Command(OWN_DATABASE, lambda w: ["demo"]),
+    "restore": Command(OWN_DATABASE, lambda w: ["restore", str(w.inputs / "seed.sqlite")]),
+    "verify": Command(NO_DATABASE, lambda w: ["verify", str(w.out / "no-bundle.zip")]),
+    # Upgrading is recorded as the operator's; at the newest schema there is nothing to do.
+    "upgrade": Command(SELF, lambda w: ["upgrade"]),
+    "backup": Command(
+        Permission.MANAGE_SETTINGS, lambda w: ["backup", "--out", str(w.out / "b.sqlite")]
+    ),
+    "settings show": Command(NO_SIGN_IN, lambda w: ["settings", "show"]),
+    "settings set": Command(
+        Permission.MANAGE_SETTINGS, lambda w: ["settings", "set", "--sampling-hours", "12"]
+    ),
+    "ledger verify": Command(NO_SIGN_IN, lambda w: ["ledger", "verify"]),
+    "ledger tail": Command(NO_SIGN_IN, lambda w: ["ledger", "tail"]),
+    "ledger reveal": Command(
+        Permission.RUN_AUDITS,
+        lambda w: [
+            "ledger",
+            "reveal",
+            w.commitment,
+            "--reason",
+            "asked",
+            "--out",
+            str(w.out / "o"),
+        ],
+    ),
+    "licenses": Command(NO_SIGN_IN, lambda w: ["licenses"]),
+    "renewals": Command(NO_SIGN_IN, lambda w: ["renewals", "--ics", str(w.out / "r.ics")]),
+    "alerts": Command(NO_SIGN_IN, lambda w: ["alerts", "--all"]),
+    "alerts ack": Command(
+        Permission.ACKNOWLEDGE_ALERTS, lambda w: ["alerts", "ack", str(w.alert), "--note", "Done."]
+    ),
+    "operator add": Command(
+        Permission.MANAGE_OPERATORS, lambda w: ["operator", "add", "newcomer", "--role", "viewer"]
+    ),
+    "operator password": Command(SELF, lambda w: ["operator", "password"]),
+    "operator password#for": Command(
+        Permission.MANAGE_OPERATORS, lambda w: ["operator", "password", "--for", "admin2"]
+    ),
+    "vendor add": Command(Permission.EDIT_LICENSES, lambda w: ["vendor", "add", "Fabrikam"]),
+    "product add": Command(
+        Permission.EDIT_LICENSES,
+        lambda w: ["product", "add", "--vendor", "Contoso Software", "Form Filler"],
+    ),
+    "entitlement add": Command(
+        Permission.EDIT_LICENSES,
+        lambda w: [
+            *("entitlement", "add", "--vendor", "Contoso Software", "--product", "PDF Studio"),
+            *("--metric", "named_user", "--quantity", "2"),
+        ],
+    ),
+    "person add": Command(Permission.EDIT_DIRECTORY, lambda w: ["person", "add", "E777", "Eve"]),
+    "seat assign": Command(
+        Permission.ASSIGN_SEATS, lambda w: ["seat", "assign", str(w.viewer_pro), "--person", "E004"]
+    ),
+    "seat assign#over-commit": Command(
+        Permission.OVER_COMMIT,
+        lambda w: [
+            *("seat", "assign", str(w.org.acrobat), "--person", "E004"),
+            *("--over-commit", "--reason", "project"),
+        ],
+    ),
+    "seat release": Command(Permission.ASSIGN_SEATS, lambda w: ["seat", "release", str(w.seat)]),
+    "seat release-departed": Command(
+        Permission.ASSIGN_SEATS, lambda w: ["seat", "release-departed"]
+    ),
+    "import": Command(
+        Permission.EDIT_DIRECTORY, lambda w: ["import", "people", str(w.inputs / "people-E901.csv")]
+    ),
+    "import#again": Command(
+        Permission.EDIT_DIRECTORY, lambda w: ["import", "people", str(w.inputs / "people-E900.csv")]
+    ),
+    "reconcile": Command(NO_SIGN_IN, lambda w: ["reconcile"]),
+    "servers": Command(NO_SIGN_IN, lambda w: ["servers"]),
+    "partition": Command(
+        Permission.EDIT_DIRECTORY, lambda w: ["partition", w.vm, "--cores", "4", "--reason", "LPAR"]
+    ),
+    "chart": Command(
+        NO_SIGN_IN,
+        lambda w: ["chart", "--license", str(w.org.acrobat), "--out", str(w.out / "c.svg")],
+    ),
+    "audit run": Command(
+        Permission.RUN_AUDITS,
+        lambda w: [
+            *("audit", "run", "--resume", str(w.attested_audit)),
+            *("--out", str(w.out / "bundles"), "--charts", "0"),
+        ],
+    ),
+    "audit list": Command(NO_SIGN_IN, lambda w: ["audit", "list"]),
+    "audit schedule": Command(
+        Permission.RUN_AUDITS,
+        lambda w: ["audit", "schedule", "--vendor", "Contoso Software", "--every", "3m"],
+    ),
+    "review start": Command(
+        Permission.MANAGE_REVIEWS,
+        lambda w: [
+            *("review", "start", "Second look", "--due", _due()),
+            *("--reviewer", "Finance=op-reviewer"),
+        ],
+    ),
+    "review list": Command(READ, lambda w: ["review", "list"]),
+    "review show": Command(CAMPAIGN_READERS, lambda w: ["review", "show", str(w.campaign)]),
+    "review decide": Command(
+        Permission.REVIEW_ACCESS,
+        lambda w: ["review", "decide", str(w.campaign), str(w.review_item), "--keep"],
+    ),
+    "review close": Command(
+        Permission.MANAGE_REVIEWS, lambda w: ["review", "close", str(w.campaign)]
+    ),
+    "review report": Command(
+        CAMPAIGN_READERS,
+        lambda w: ["review", "report", str(w.campaign), "--out", str(w.out / "review.csv")],
+    ),
+    "reclaim list": Command(NO_SIGN_IN, lambda w: ["reclaim", "list"]),
+    "reclaim rule": Command(
+        Permission.ASSIGN_SEATS, lambda w: ["reclaim", "rule", "PDF Studio", "--idle-days", "60"]
+    ),
+    "reclaim exclude": Command(
+        Permission.ASSIGN_SEATS,
+        lambda w: ["reclaim", "exclude", "person", "E003", "--reason", "On leave."],
+    ),
+    "reclaim include": Command(
+        Permission.ASSIGN_SEATS, lambda w: ["reclaim", "include", "person", "E002"]
+    ),
+    "reclaim run": Command(Permission.ASSIGN_SEATS, lambda w: ["reclaim", "run"]),
+    "reclaim notices": Command(
+        Permission.ASSIGN_SEATS,
+        lambda w: ["reclaim", "notices", str(w.run), "--out", str(w.out / "notices")],
+    ),
+    "reclaim keep": Command(
+        Permission.ASSIGN_SEATS,
+        lambda w: ["reclaim", "keep", str(w.run), str(w.candidate), "--reason", "Needs it."],
+    ),
+    "reclaim finish": Command(
+        Permission.ASSIGN_SEATS, lambda w: ["reclaim", "finish", str(w.run)], "grace period"
+    ),
+    "signing show": Command(NO_SIGN_IN, lambda w: ["signing", "show"]),
+    "signing create": Command(
+        Permission.RUN_AUDITS,
+        lambda w: ["signing", "create", "--organization", "SeatLedger"],
+        "already exists",
+    ),
+    "signing import": Command(
+        Permission.MANAGE_SIGNING_KEYS,
+        lambda w: ["signing", "import", str(w.inputs / "not.p12")],
+        "PKCS#12",
+    ),
+    "signing rotate": Command(
+        Permission.MANAGE_SIGNING_KEYS, lambda w: ["signing", "rotate", "--reason", "yearly"]
+    ),
+    "signing key-lost show": Command(NO_SIGN_IN, lambda w: ["signing", "key-lost", "show"]),
+    "signing key-lost request": Command(
+        Permission.MANAGE_SIGNING_KEYS,
+        lambda w: ["signing", "key-lost", "request", "--reason", "The passphrase is lost."],
+        "already",
+    ),
+    "signing key-lost approve": Command(
+        Permission.MANAGE_SIGNING_KEYS, lambda w: ["signing", "key-lost", "approve"]
+    ),
+    "signing key-lost withdraw": Command(
+        Permission.MANAGE_SIGNING_KEYS, lambda w: ["signing", "key-lost", "withdraw"]
+    ),
+}
+
+
+def discovered_commands() -> set[str]:
+    """Every command a user can type, as its words ("signing key-lost approve"); a positional
+    ``action`` with choices ("vendor add", "settings set") counts each choice."""
+    found: set[str] = set()
+
+    def walk(parser: argparse.ArgumentParser, words: str) -> None:
+        subs = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+        if words and (not subs or not subs[0].required):
+            action = next(
+                (a for a in parser._actions if a.dest == "action" and not a.option_strings),
+                None,
+            )
+            choices = list(action.choices or ()) if action is not None else []
+            found.update(f"{words} {c}" for c in choices) if choices else found.add(words)
+        for sub in subs:
+            for name, child in sub.choices.items():
+                walk(child, f"{words} {name}".strip())
+
+    walk(build_parser(), "")
+    return found
+
+
+@functools.cache
+def _parser() -> argparse.ArgumentParser:
+    return build_parser()
+
+
+def test_every_command_has_an_entry() -> None:
+    """A command added to the parser without a line in the table fails here."""
+    covered = {name.split("#")[0] for name in COMMAND_TABLE}
+    assert discovered_commands() - covered == set(), "add them to COMMAND_TABLE"
+    assert covered - discovered_commands() == set(), "the table names commands that are gone"
+
+
+@pytest.fixture
+def command_env(monkeypatch: pytest.MonkeyPatch) -> list[BaseException]:
+    """The passwords commands read, and a record of the errors the commands ended with."""
+    monkeypatch.setenv("SEATLEDGER_PASSWORD", PASSWORD)
+    monkeypatch.setenv("SEATLEDGER_NEW_PASSWORD", NEW_PASSWORD)
+    monkeypatch.setenv("SEATLEDGER_KEY_PASSPHRASE", PASSPHRASE)
+    monkeypatch.setenv("SEATLEDGER_NEW_KEY_PASSPHRASE", NEW_KEY_PASSPHRASE)
+    monkeypatch.setenv("SEATLEDGER_PKCS12_PASSWORD", "x")
+    monkeypatch.setenv("QT_QPA_PLATFORM", "offscreen")
+    errors: list[BaseException] = []
+    real = cli._command
+
+    def recorded(name: str | None) -> Callable[[argparse.Namespace], int]:
+        handler = real(name)
+
+        def run(args: argparse.Namespace) -> int:
+            try:
+                return handler(args)
+            except KnownError as exc:
+                errors.append(exc)
+                raise
+
+        return run
+
+    monkeypatch.setattr(cli, "_command", recorded)
+    monkeypatch.setattr(cli, "build_parser", _parser)  # built once, not for every command
+    return errors
+
+
+@pytest.mark.parametrize("name", sorted(COMMAND_TABLE))
+def test_command_for_every_role(
+    name: str,
+    copies: _Copies,
+    command_env: list[BaseException],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    entry = COMMAND_TABLE[name]
+    if entry.need in (OWN_DATABASE, NO_DATABASE, NO_SIGN_IN):
+        db, world = copies.take()
+        before, written = _state(db), _files(world.out)
+        argv = entry.argv(world)
+        status = cli.main(argv if entry.need == NO_DATABASE else [*argv, "--db", db.url])
+        output = capsys.readouterr()
+        assert "Traceback" not in output.err
+        if entry.need == NO_SIGN_IN:
+            assert status == cli.EXIT_OK, output.err
+        else:
+            assert status != cli.EXIT_OK
+            assert _files(world.out) == written
+        assert _state(db) == before, f"{name} changed the database"
+        assert not any(isinstance(e, PermissionDenied) for e in command_env)
+        return
+    problems: list[str] = []
+    shared: tuple[Database, World] | None = None
+    for role in Role:
+        may = allowed(entry.need, role)
+        if may and not reads_only(entry.need):
+            db, world = copies.take()
+        else:
+            shared = shared or copies.take()
+            db, world = shared
+        before, written = _state(db), _files(world.out)
+        command_env.clear()
+        argv = [*entry.argv(world), "--db", db.url, "--operator", world.operators[role][1]]
+        status = cli.main(argv)
+        output = capsys.readouterr()
+        refused = [e for e in command_env if isinstance(e, PermissionDenied)]
+        if may and refused:
+            problems.append(f"{role.value}: refused for permission: {refused[0]}")
+        elif may and status != cli.EXIT_OK and entry.refused_for_data not in output.err:
+            problems.append(f"{role.value}: allowed, but failed: {output.err.strip()}")
+        elif not may and not refused:
+            problems.append(f"{role.value}: not refused for permission: {output.err.strip()}")
+        elif not may and _misworded(output.err):
+            problems.append(f"{role.value}: {_misworded(output.err)}")
+        if not may and status == cli.EXIT_OK:
+            problems.append(f"{role.value}: refused, yet exit status 0")
+        if (not may or reads_only(entry.need)) and _state(db) != before:
+            problems.append(f"{role.value}: changed the ledger or a table though it may not")
+        if not may and _files(world.out) != written:
+            problems.append(f"{role.value}: wrote files though it was refused")
+        if "Traceback" in output.err:
+            problems.append(f"{role.value}: a traceback")
+    assert not problems, f"{name} (needs {entry.need}): " + "; ".join(problems)

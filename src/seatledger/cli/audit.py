@@ -124,11 +124,6 @@ def _run(args: argparse.Namespace) -> int:
     statement = args.attest.strip()
     if not statement and (resumed is None or not resumed.attested_by):
         raise KnownError("--attest: write the attestation statement.")
-    try:
-        out.mkdir(parents=True, exist_ok=True)  # as a scheduled job would want
-    except OSError as exc:
-        why = exc.strerror or str(exc)
-        raise KnownError(f"--out {args.out}: cannot create the folder: {why}.") from exc
     if resumed is None:
         vendor_id = _vendor_id(services, args.vendor)
         as_of = validation.date(args.as_of, "--as-of") or audits.today()
@@ -150,7 +145,15 @@ def _run(args: argparse.Namespace) -> int:
             f"Audit {audit_id} resumed: {audit.scope_text}, as of {as_of}, "
             f"{audit.status.label.lower()} at {audit.step.label.lower()}."
         )
-    audits.set_step(audit_id, Step.FRESHNESS)
+    audits.set_step(audit_id, Step.FRESHNESS)  # a role that may not run audits stops here
+    try:
+        out.mkdir(parents=True, exist_ok=True)  # as a scheduled job would want
+    except OSError as exc:
+        why = exc.strerror or str(exc)
+        raise KnownError(
+            f"--out {args.out}: cannot create the folder: {why}. Audit {audit_id} is left "
+            f"unsigned: finish it with --resume {audit_id}."
+        ) from exc
     for warning in audits.freshness(audit_id):
         say(f"  not acknowledged: {warning.topic}: {warning.text}")
     audits.set_step(audit_id, Step.POSITION)

@@ -649,6 +649,14 @@ class SigningService:
         previous: SigningIdentity | None = None,
         key_lost: KeyLostRequest | None = None,
     ) -> SigningIdentity:
+        # Creating the first identity comes with the first signing (an auditor's); replacing
+        # one, or bringing the organization's own, is an administrator's.
+        permission = (
+            Permission.MANAGE_SIGNING_KEYS
+            if rotate or origin == "imported"
+            else Permission.RUN_AUDITS
+        )
+        self.ctx.require(permission, "manage signing keys")  # first: before any other answer
         _check_passphrase(passphrase)
         organization = organization.strip()
         if not organization:
@@ -658,14 +666,6 @@ class SigningService:
             action = "signing_identity.import"
         if key_lost is not None:
             action = "signing_identity.replace_lost"
-        # Creating the first identity comes with the first signing (an auditor's); replacing
-        # one, or bringing the organization's own, is an administrator's.
-        permission = (
-            Permission.MANAGE_SIGNING_KEYS
-            if rotate or origin == "imported"
-            else Permission.RUN_AUDITS
-        )
-        self.ctx.require(permission, "manage signing keys")  # before the costly derivation
         salt = secrets.token_bytes(16)
         sealing_key = _derive(passphrase, salt, self.kdf)  # slow: outside the write lock
         manifest_key = ed25519.Ed25519PrivateKey.generate()

@@ -29,6 +29,7 @@ from seatledger.errors import LimitExceeded, NotFoundError, PermissionDenied, Va
 from seatledger.services.core.context import Change, Context
 from seatledger.services.core.selects import COUNTED, Counted, entitlement_titles
 from seatledger.store.models import Device, Entitlement, Person, Product, SeatAssignment, Vendor
+from seatledger.text import article
 
 ASSIGN = "assign or release seats"
 _CHUNK = 900  # stays under SQLite's bound-parameter limit
@@ -455,7 +456,7 @@ class SeatService:
                 )
             if counted is None:
                 raise ValidationError(
-                    f"The {lacking} of {host} are unknown, so a {metric.label.lower()} seat "
+                    f"The {lacking} of {host} are unknown, so {article(metric.label.lower())} seat "
                     "cannot be counted; record them on the device first.",
                     "Devices",
                 )
