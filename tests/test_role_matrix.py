@@ -339,6 +339,7 @@ SERVICE_TABLE: dict[str, Entry] = {
     "audits.set_step": Entry(
         Permission.RUN_AUDITS, lambda s, w: s.audits.set_step(w.draft_audit, Step.FRESHNESS)
     ),
+    "audits.servers": Entry(READ, lambda s, w: s.audits.servers(s.audits.get(w.attested_audit))),
     "audits.sign": Entry(Permission.RUN_AUDITS, _sign, "cancelled"),
     "audits.start": Entry(
         Permission.RUN_AUDITS, lambda s, w: s.audits.start(w.org.vendor, Trigger.VENDOR_REQUEST)
@@ -563,6 +564,7 @@ SERVICE_TABLE: dict[str, Entry] = {
         Permission.EDIT_DIRECTORY,
         lambda s, w: s.servers.import_topology(RVTOOLS, TopologySource.RVTOOLS),
     ),
+    "servers.lines_of": Entry(READ, lambda s, w: s.servers.lines_of(TODAY, w.org.vendor)),
     "servers.position": Entry(READ, lambda s, w: s.servers.position()),
     "servers.preview_import": Entry(
         READ, lambda s, w: s.servers.preview_import(RVTOOLS, TopologySource.RVTOOLS)
