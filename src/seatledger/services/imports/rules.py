@@ -109,31 +109,19 @@ def remap(session: Session) -> int:
         if (found := normalizer.product_of(RawTitle(publisher, title, version))) != product
     ]
     bulk.many("UPDATE software_title SET product_id = ? WHERE id = ?", changes)
-    features = [
-        (found, feature)
-        for feature, low, high in session.execute(
-            select(
-                UsageSession.feature,
-                func.min(UsageSession.product_id),
-                func.max(UsageSession.product_id),
-            ).group_by(UsageSession.feature)
-        )
-        # min and max: some sessions of a feature may be mapped and others not.
-        if (found := normalizer.product_of(RawTitle("", feature))) != low or found != high
-    ]
-    bulk.many("UPDATE usage_session SET product_id = ? WHERE feature = ?", features)
-    refused = [
-        (found, feature)
-        for feature, low, high in session.execute(
-            select(
-                UsageDenial.feature,
-                func.min(UsageDenial.product_id),
-                func.max(UsageDenial.product_id),
-            ).group_by(UsageDenial.feature)
-        )
-        if (found := normalizer.product_of(RawTitle("", feature))) != low or found != high
-    ]
-    bulk.many("UPDATE usage_denial SET product_id = ? WHERE feature = ?", refused)
+    # License-server features: the checkouts and the refused checkouts, by feature alone.
+    for table, model in (("usage_session", UsageSession), ("usage_denial", UsageDenial)):
+        features = [
+            (found, feature)
+            for feature, low, high in session.execute(
+                select(
+                    model.feature, func.min(model.product_id), func.max(model.product_id)
+                ).group_by(model.feature)
+            )
+            # min and max: some rows of a feature may be mapped and others not.
+            if (found := normalizer.product_of(RawTitle("", feature))) != low or found != high
+        ]
+        bulk.many(f"UPDATE {table} SET product_id = ? WHERE feature = ?", features)
     return len(changes)
 
 
