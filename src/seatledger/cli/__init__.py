@@ -92,6 +92,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # a write outside say() met a closed reader: the command stopped
         silence_stdout()
         status = EXIT_BROKEN_PIPE
+    except OSError as exc:  # a file or folder named on the command line that cannot be used
+        err(_os_error(exc))
+        status = EXIT_ERROR
     finally:
         _close_opened()
     # Results a closed reader (| head, | true) never took do not change what the command did:
@@ -101,6 +104,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         silence_stdout()
     return status
+
+
+def _os_error(exc: OSError) -> str:
+    """The file and the system's reason, the name cut short when it is long: "…: File name
+    too long" rather than a traceback."""
+    name = str(exc.filename) if exc.filename is not None else ""
+    if len(name) > 120:
+        name = f"{name[:60]}…{name[-40:]} ({len(name):,} characters)"
+    reason = exc.strerror or str(exc)
+    return f"{name}: {reason}; nothing was written." if name else f"{reason}; nothing was written."
 
 
 def _close_opened() -> None:

@@ -222,6 +222,14 @@ def fingerprint_text(hex_digest: str) -> str:
     return " ".join(hex_digest[i : i + 4] for i in range(0, len(hex_digest), 4))
 
 
+X509_NAME_BYTES = 64  # the longest common or organization name a certificate holds (UTF-8)
+
+
+def _fit(text: str) -> str:
+    """``text`` cut to what an X.509 name holds, never inside a character."""
+    return text.encode()[:X509_NAME_BYTES].decode("utf-8", "ignore")
+
+
 def self_signed_certificate(
     key: ec.EllipticCurvePrivateKey, organization: str, now: dt.datetime
 ) -> x509.Certificate:
@@ -232,8 +240,8 @@ def self_signed_certificate(
     """
     name = x509.Name(
         [
-            x509.NameAttribute(NameOID.COMMON_NAME, f"{organization} audit reports"[:64]),
-            x509.NameAttribute(NameOID.ORGANIZATION_NAME, organization[:64]),
+            x509.NameAttribute(NameOID.COMMON_NAME, _fit(f"{organization} audit reports")),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, _fit(organization)),
         ]
     )
     public = key.public_key()
@@ -661,6 +669,12 @@ class SigningService:
         organization = organization.strip()
         if not organization:
             raise ValidationError("Name the organization the reports are signed for.")
+        if len(organization.encode()) > X509_NAME_BYTES:
+            raise ValidationError(
+                f"The organization's name is at most {X509_NAME_BYTES} bytes on a certificate "
+                f"(X.509); this one has {len(organization.encode()):,}. Shorten it.",
+                "Organization",
+            )
         action = "signing_identity.rotate" if rotate else "signing_identity.create"
         if origin == "imported":
             action = "signing_identity.import"
