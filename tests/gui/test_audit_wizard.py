@@ -5,6 +5,7 @@ Work runs inline (:class:`SyncRunner`), so each click returns with its outcome o
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -475,3 +476,37 @@ def test_the_wizard_refuses_to_sign_rows_changed_behind_the_ledger_s_back(
     )
     assert auditor.audits.get(audit_id).status is Status.IN_REVIEW
     assert not (tmp_path / "bundles").exists() or not any((tmp_path / "bundles").iterdir())
+
+
+def test_the_charts_are_read_off_the_gui_thread_and_drawn_into_the_report(
+    qtbot: QtBot, auditor: Services, tmp_path: Path
+) -> None:
+    # Issue 17: "Signing gives no feedback for ~11 s after Sign and export": the usage behind
+    # the charts was read on the GUI thread before the progress strip appeared.  It is read by
+    # a task the strip follows; only the drawing happens on the GUI thread.
+    microsoft = next(v.id for v in auditor.catalog.vendors() if v.name == "Microsoft")
+    audit_id = auditor.audits.start(microsoft, Trigger.VENDOR_REQUEST)
+    for warning in auditor.audits.freshness(audit_id):
+        auditor.audits.acknowledge(audit_id, warning.topic, warning.text)
+    auditor.audits.attest(audit_id, "Complete to my knowledge.")
+    auditor.audits.set_step(audit_id, Step.SIGN)
+    wizard = _wizard(qtbot, auditor, audit_id)
+    sign = wizard.sign_page
+    shown: list[str] = []
+    real_run = sign.strip.run
+
+    def run(runner: Any, task: Any, text: str) -> None:
+        shown.append(text)
+        real_run(runner, task, text)
+
+    sign.strip.run = run  # type: ignore[method-assign]
+    qtbot.keyClicks(sign.passphrase, "a long enough passphrase")
+    qtbot.keyClicks(sign.repeat, "a long enough passphrase")
+    sign.folder.setText(str(tmp_path / "bundles"))
+    assert sign.charts.isChecked()
+    qtbot.mouseClick(sign.sign_button, LEFT)
+    assert shown[-2:] == ["Reading the usage for the charts…", "Writing and signing the bundle…"]
+    assert auditor.audits.get(audit_id).status is Status.SIGNED
+    bundle = Path(auditor.audits.get(audit_id).bundle_path)
+    report = json.loads((bundle / "report.json").read_text(encoding="utf-8"))
+    assert report["charts"], "the report carries the usage charts"

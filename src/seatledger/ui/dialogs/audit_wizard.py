@@ -53,6 +53,7 @@ from seatledger.services.audits.service import (
 )
 from seatledger.services.operators.session import ORGANIZATION_KEY, Services, read_setting
 from seatledger.services.position.engine import Finding, Position, PositionRow, short_of_rights
+from seatledger.services.usage.history import UsageSeries
 from seatledger.text import article, plural
 from seatledger.ui.dialogs.common import (
     InlineMessage,
@@ -1004,17 +1005,58 @@ class SignPage(_StepPage):
         organization = read_setting(services.db, ORGANIZATION_KEY) or "SeatLedger"
         self._cleanup()
         self._charts_dir = tempfile.TemporaryDirectory(prefix="seatledger-charts-")
-        charts: list[Chart] = []
-        if self.charts.isChecked():
-            from seatledger.charts.report import render_report_charts  # noqa: PLC0415 (pyqtgraph)
+        if not self.charts.isChecked():
+            self._sign_with(audit, passphrase, folder, organization, [])
+            return
+        # The usage behind the charts is read off the GUI thread, under the strip with Cancel
+        # (on a large ledger it takes seconds that used to pass without a word); only drawing
+        # them (pyqtgraph) happens here.
+        rows, _findings = services.audits.scoped(audit, position)
+        reading = Task(lambda _progress: services.audits.report_usage(audit, rows, top=CHART_COUNT))
+        reading.on_done(
+            lambda series: self._draw_then_sign(series, audit, passphrase, folder, organization)
+        )
 
-            rows, _findings = services.audits.scoped(audit, position)
-            try:
-                series = services.audits.report_usage(audit, rows, top=CHART_COUNT)
-                drawn = render_report_charts(series, Path(self._charts_dir.name))
-                charts = [Chart(path, caption) for path, caption in drawn]
-            except KnownError as exc:
-                self.message.show_message(f"Charts left out: {exc}", "warning")
+        def unread(message: str, _details: str) -> None:
+            self.message.show_message(f"Charts left out: {message}", "warning")
+            self._sign_with(audit, passphrase, folder, organization, [])
+
+        reading.failed.connect(unread)
+        reading.cancelled.connect(
+            lambda: self._stopped("Cancelled; nothing was written and the audit is not signed.")
+        )
+        self.strip.run(self.audit_wizard.runner, reading, "Reading the usage for the charts…")
+
+    def _draw_then_sign(
+        self,
+        series: list[UsageSeries],
+        audit: AuditInfo,
+        passphrase: str,
+        folder: Path,
+        organization: str,
+    ) -> None:
+        from seatledger.charts.report import render_report_charts  # noqa: PLC0415 (pyqtgraph)
+
+        assert self._charts_dir is not None
+        charts: list[Chart] = []
+        try:
+            drawn = render_report_charts(series, Path(self._charts_dir.name))
+            charts = [Chart(path, caption) for path, caption in drawn]
+        except KnownError as exc:
+            self.message.show_message(f"Charts left out: {exc}", "warning")
+        self._sign_with(audit, passphrase, folder, organization, charts)
+
+    def _sign_with(
+        self,
+        audit: AuditInfo,
+        passphrase: str,
+        folder: Path,
+        organization: str,
+        charts: list[Chart],
+    ) -> None:
+        services = self.services
+        position = self.audit_wizard.position
+        assert position is not None
 
         def work(progress: Progress) -> BundleResult:
             return services.audits.sign(
