@@ -23,8 +23,10 @@ from tests.conftest import PASSWORD
 
 from seatledger import cli
 from seatledger.cli.parser import build_parser
+from seatledger.services.operators import accounts as operators
 from seatledger.services.operators.session import Services
 from seatledger.store import ledger_store
+from seatledger.store.db import Database
 
 MEGABYTE = ("Zürich 'o''brien' \"q\" 50%_off \\ ; DROP TABLE person; -- \t\r\n ☃ \u202e " * 20_000)[
     : 1 << 20
@@ -94,17 +96,19 @@ def _argv(words: str, name: str, value: str, db_url: str) -> list[str]:
 
 @pytest.fixture
 def signed_in(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, admin: Services, db_url: str
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, sqlite_db: Database
 ) -> tuple[Services, str]:
-    if not db_url.startswith("sqlite"):
-        pytest.skip("the bounds are the program's; swept on SQLite")
+    """An administrator on a SQLite database (the bounds are the program's, not the engine's),
+    signed in through the environment as the command line reads it, in a scratch folder."""
+    actor = operators.create_first_administrator(sqlite_db, "admin", "Ada Admin", PASSWORD)
+    admin = Services.for_actor(sqlite_db, actor)
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("SEATLEDGER_OPERATOR", "admin")
     monkeypatch.setenv("SEATLEDGER_PASSWORD", PASSWORD)
     monkeypatch.setenv("SEATLEDGER_KEY_PASSPHRASE", "a long enough passphrase")
     monkeypatch.setattr("sys.stdin", io.StringIO(""))
     admin.catalog.add_vendor("Contoso Software")
-    return admin, db_url
+    return admin, f"sqlite:///{tmp_path / 'seatledger.sqlite'}"
 
 
 def _run(services: Services, argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
