@@ -445,15 +445,21 @@ def test_the_keyboard_alone_runs_an_audit_from_scope_to_signature(
     assert auditor.audits.get(wizard.audit.id).status is Status.SIGNED
 
 
-def test_the_wizard_refuses_to_sign_rows_changed_behind_the_ledger_s_back(
-    qtbot: QtBot, auditor: Services, tmp_path: Path
-) -> None:
+def _at_the_sign_step(auditor: Services) -> tuple[int, int]:
+    """(Microsoft's vendor id, an audit of it) attested and at the signing step."""
     microsoft = next(v.id for v in auditor.catalog.vendors() if v.name == "Microsoft")
     audit_id = auditor.audits.start(microsoft, Trigger.VENDOR_REQUEST)
     for warning in auditor.audits.freshness(audit_id):
         auditor.audits.acknowledge(audit_id, warning.topic, warning.text)
     auditor.audits.attest(audit_id, "Complete to my knowledge.")
     auditor.audits.set_step(audit_id, Step.SIGN)
+    return microsoft, audit_id
+
+
+def test_the_wizard_refuses_to_sign_rows_changed_behind_the_ledger_s_back(
+    qtbot: QtBot, auditor: Services, tmp_path: Path
+) -> None:
+    microsoft, audit_id = _at_the_sign_step(auditor)
     with auditor.db.engine.begin() as conn:
         license_id = conn.exec_driver_sql(
             "SELECT e.id FROM entitlement e JOIN product p ON p.id = e.product_id "
@@ -484,12 +490,7 @@ def test_the_charts_are_read_off_the_gui_thread_and_drawn_into_the_report(
     # Issue 17: "Signing gives no feedback for ~11 s after Sign and export": the usage behind
     # the charts was read on the GUI thread before the progress strip appeared.  It is read by
     # a task the strip follows; only the drawing happens on the GUI thread.
-    microsoft = next(v.id for v in auditor.catalog.vendors() if v.name == "Microsoft")
-    audit_id = auditor.audits.start(microsoft, Trigger.VENDOR_REQUEST)
-    for warning in auditor.audits.freshness(audit_id):
-        auditor.audits.acknowledge(audit_id, warning.topic, warning.text)
-    auditor.audits.attest(audit_id, "Complete to my knowledge.")
-    auditor.audits.set_step(audit_id, Step.SIGN)
+    _microsoft, audit_id = _at_the_sign_step(auditor)
     wizard = _wizard(qtbot, auditor, audit_id)
     sign = wizard.sign_page
     shown: list[str] = []

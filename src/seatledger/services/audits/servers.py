@@ -40,18 +40,7 @@ from seatledger.store.models import Product
 from seatledger.store.models_servers import ServerHost
 
 SERVERS_CSV = "servers.csv"
-SERVER_HEADERS = (
-    "Rule",
-    "Product",
-    "Counts",
-    "Required",
-    "Bought",
-    "Short",
-    "Host or partition",
-    "Its figure",
-    "VMs",
-    "Why",
-)
+SERVER_HEADERS = servers.TABLE_HEADERS  # the same columns as `seatledger servers --format csv`
 
 Names = Mapping[str, tuple[str, str]]
 """A name of the topology -> (pseudonym kind, what the pseudonym is made of)."""

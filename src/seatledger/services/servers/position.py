@@ -240,6 +240,22 @@ class ServerLine:
         }
 
 
+# The columns of the server table (CSV, XLSX and an audit's servers.csv): one row per host,
+# partition or server behind each product's figure.
+TABLE_HEADERS = (
+    "Rule",
+    "Product",
+    "Counts",
+    "Required",
+    "Bought",
+    "Short",
+    "Host or partition",
+    "Its figure",
+    "VMs",
+    "Why",
+)
+
+
 @dataclass(frozen=True)
 class ServerPosition:
     """The position on a day: one line per product, and the findings beside them."""
@@ -268,18 +284,7 @@ class ServerPosition:
         """Headers and rows for a CSV or XLSX: one row per host, partition or server behind each
         product's figure (the Microsoft per-host summary, the Oracle server worksheet), a row
         per product where nothing stands behind it."""
-        headers = (
-            "Rule",
-            "Product",
-            "Counts",
-            "Required",
-            "Bought",
-            "Short",
-            "Host or partition",
-            "Its figure",
-            "VMs",
-            "Why",
-        )
+        headers = TABLE_HEADERS
         rows: list[tuple[object, ...]] = []
         for line in self.lines:
             head = (line.family, line.product, line.unit, line.required, line.purchased, line.short)

@@ -75,6 +75,7 @@ STATEMENT = (
     "was reviewed."
 )
 CHART_COUNT = 4
+_CANCELLED = "Cancelled; nothing was written and the audit is not signed."
 
 _POSITION_COLUMNS: list[ListColumn[PositionRow]] = [
     ListColumn("Product", lambda r: r.title),
@@ -1022,9 +1023,7 @@ class SignPage(_StepPage):
             self._sign_with(audit, passphrase, folder, organization, [])
 
         reading.failed.connect(unread)
-        reading.cancelled.connect(
-            lambda: self._stopped("Cancelled; nothing was written and the audit is not signed.")
-        )
+        reading.cancelled.connect(lambda: self._stopped(_CANCELLED))
         self.strip.run(self.audit_wizard.runner, reading, "Reading the usage for the charts…")
 
     def _draw_then_sign(
@@ -1071,9 +1070,7 @@ class SignPage(_StepPage):
 
         task = Task(work).on_done(self._signed)
         task.failed.connect(lambda message, _details: self._stopped(message))
-        task.cancelled.connect(
-            lambda: self._stopped("Cancelled; nothing was written and the audit is not signed.")
-        )
+        task.cancelled.connect(lambda: self._stopped(_CANCELLED))
         self.strip.run(self.audit_wizard.runner, task, "Writing and signing the bundle…")
 
     def _cleanup(self) -> None:
