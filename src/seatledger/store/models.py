@@ -365,7 +365,7 @@ class Installation(Base):
             sqlite_where=text("removed_on IS NULL"),
             postgresql_where=text("removed_on IS NULL"),
         ),
-        Index("ix_installation_title", "title_id"),
+        Index("ix_installation_title", "title_id", "first_seen", "removed_on"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
