@@ -17,10 +17,13 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
+from sqlalchemy import event
 
+from conftest import sqlite_only
 from seatledger.domain.licensing import Metric
 from seatledger.errors import KnownError, NotFoundError, ValidationError
 from seatledger.services.catalog.service import EntitlementInput
@@ -225,6 +228,31 @@ def test_products_computed_together_match_one_by_one(admin: Services, history: H
     assert together.peaks is not None
     assert alone.peaks is not None
     assert together.peaks.tolist() == alone.peaks.tolist()
+
+
+@sqlite_only
+def test_many_products_count_their_installs_from_the_title_index_alone(
+    admin: Services, history: History
+) -> None:
+    """The chart of many products reads no install row: the title index holds both days."""
+    statements: list[tuple[str, Any]] = []
+
+    def seen(conn: Any, cursor: Any, statement: str, parameters: Any, *args: Any) -> None:
+        if "installation" in statement and "count(" in statement.lower():
+            statements.append((statement, parameters))
+
+    event.listen(admin.db.engine, "before_cursor_execute", seen)
+    try:
+        series = UsageHistoryService(admin.ctx).product_series([history.product], START, END)
+    finally:
+        event.remove(admin.db.engine, "before_cursor_execute", seen)
+    assert series[0].installs is not None
+    assert int(series[0].installs.max()) == 2  # both laptops from 01-10 to 01-19
+    [(statement, parameters)] = statements
+    with admin.db.read() as session:
+        plan = session.connection().exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters)
+        steps = " | ".join(str(row[-1]) for row in plan)
+    assert "COVERING INDEX ix_installation_title" in steps
 
 
 def test_without_inventory_or_usage_there_are_no_such_lines(admin: Services) -> None:
