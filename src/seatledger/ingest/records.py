@@ -60,6 +60,9 @@ class PersonRecord:
     date_left: dt.date | None
     date_joined: dt.date | None = None  # the first day, where the file gives it
     team_since: dt.date | None = None  # the day the team began, where the file gives it
+    # The manager's employee number or e-mail; None: the file has no manager column ("" is none).
+    manager: str | None = None
+    cost_centre: str | None = None  # None: the file has no cost centre column
 
 
 @dataclass(frozen=True, slots=True)
@@ -469,12 +472,29 @@ class RowReader:
             self._bad(
                 line, "date_left", date_left.isoformat(), "is before the day the person joined"
             )
+        manager = cost_centre = None
+        if "manager" in self._columns:
+            manager = self._text(cells, "manager", line, limit=320) or ""
+            if manager and manager.lower() in {(employee_id or "").lower(), email.lower()}:
+                self._bad(line, "manager", manager, "is the person themselves")
+        if "cost_centre" in self._columns:
+            cost_centre = self._text(cells, "cost_centre", line, limit=100) or ""
         if self.problem_count > before or not employee_id or not name:
             return None
         if left is None and date_left is not None:
             left = date_left <= dt.datetime.now(dt.UTC).date()
         record = PersonRecord(
-            line, employee_id, name, email, team, left, date_left, date_joined, team_since
+            line,
+            employee_id,
+            name,
+            email,
+            team,
+            left,
+            date_left,
+            date_joined,
+            team_since,
+            manager,
+            cost_centre,
         )
         return None if self._duplicate(employee_id, line, record, "Employee ID") else record
 

@@ -148,11 +148,12 @@ class Person(Base):
 
 
 class PersonTeam(Base):
-    """The team a person belonged to from ``valid_from`` until the day before ``valid_to``.
+    """A person's place in the organization from ``valid_from`` until the day before
+    ``valid_to``: their team, and the manager and cost centre they had with it.
 
-    A person's memberships do not overlap; the one with no ``valid_to`` is their current team
-    (``person.team_id``).  A NULL ``valid_from`` means "since before anything was recorded".
-    By-team figures for a day use the membership valid on it, not today's team.
+    A person's periods do not overlap; the one with no ``valid_to`` is their current team
+    (``person.team_id``), manager and cost centre.  A NULL ``valid_from`` means "since before
+    anything was recorded".  By-team figures for a day use the period valid on it, not today's.
     """
 
     __tablename__ = "person_team"
@@ -168,6 +169,11 @@ class PersonTeam(Base):
     team_id: Mapped[int] = mapped_column(ForeignKey("team.id", ondelete="CASCADE"), index=True)
     valid_from: Mapped[dt.date | None] = mapped_column(Date)  # None: always
     valid_to: Mapped[dt.date | None] = mapped_column(Date)  # None: still
+    # None: no manager recorded (the HR export gave none, or predates migration 0024)
+    manager_id: Mapped[int | None] = mapped_column(
+        ForeignKey("person.id", ondelete="SET NULL"), index=True
+    )
+    cost_centre: Mapped[str] = mapped_column(String(100), default="", server_default=text("''"))
 
 
 class Device(Base):

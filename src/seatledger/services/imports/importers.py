@@ -13,7 +13,7 @@ import queue
 import threading
 from array import array
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from itertools import pairwise, repeat
@@ -69,6 +69,8 @@ class Applied:
     # table and id: the ledger entry records it, so the rows can be replayed from the ledger.
     made: dict[str, dict[str, Any]] = field(default_factory=dict)
     missing: list[int] = field(default_factory=list)  # people a full HR export flagged
+    # HR imports: the periods opened or changed, as [person, team, manager, cost centre, from].
+    organization: list[list[Any]] = field(default_factory=list)
 
     def snapshot(self, table: str, row_id: int, values: dict[str, Any]) -> None:
         """Record what row ``row_id`` of ``table`` is after this import."""
@@ -162,6 +164,7 @@ def _people(
     seen: list[tuple[int, int]] = []
     new_teams: list[tuple[Any, ...]] = []
     moves: list[memberships.Move] = []
+    org: list[tuple[int, PersonRecord]] = []  # moves whose manager or cost centre the file gives
     for record in records:
         assert isinstance(record, PersonRecord)
         done.rows += 1
@@ -194,6 +197,7 @@ def _people(
             moves.append(
                 memberships.Move(next_id, team_id, record.team_since or record.date_joined)
             )
+            org.append((len(moves) - 1, record))
             done.snapshot(
                 "person",
                 next_id,
@@ -230,8 +234,9 @@ def _people(
             or str(date_joined) != str(old_joined)
         ):
             updates.append((*new, date_left, date_joined, batch_id, person_id))
-            if new[2] != old_team:
+            if new[2] != old_team or _gives_org(record):
                 moves.append(memberships.Move(person_id, new[2], record.team_since or today))
+                org.append((len(moves) - 1, record))
             done.snapshot(
                 "person",
                 person_id,
@@ -242,6 +247,9 @@ def _people(
         else:
             seen.append((batch_id, person_id))
             done.unchanged += 1
+            if _gives_org(record):
+                moves.append(memberships.Move(person_id, old_team, record.team_since or today))
+                org.append((len(moves) - 1, record))
     bulk.insert("team", "id, name, cost_centre", new_teams)
     bulk.insert(
         "person",
@@ -255,7 +263,22 @@ def _people(
     )
     bulk.many("UPDATE person SET seen_import_id = ? WHERE id = ?", seen)
     bulk.advance_sequences(["team", "person"])
-    memberships.record(bulk, moves)
+    if org:
+        _with_managers(moves, org, existing.values(), inserts, done)
+    periods = memberships.record(bulk, moves)
+    if org and periods:
+        # A person whose row is as it was but whose manager or cost centre changed is updated.
+        moved = {p.person_id for p in periods}
+        also = sum(person_id in moved for _, person_id in seen)
+        done.unchanged -= also
+        done.updated += also
+        done.organization = [
+            [p.person_id, p.team_id, p.manager_id, p.cost_centre, _iso(p.day)] for p in periods
+        ]
+        done.notes.append(
+            f"{plural(len(periods), 'person')} now with another team, manager or cost "
+            "centre (from the file's effective date, else today)."
+        )
     for team in new_teams:
         done.snapshot("team", team[0], snapshots.values(snapshots.TEAM, *team[1:]))
     if new_teams:
@@ -275,6 +298,50 @@ def _people(
                 f"{gone} active people are not in this full HR export and are flagged as missing."
             )
     return done
+
+
+def _gives_org(record: PersonRecord) -> bool:
+    return record.manager is not None or record.cost_centre is not None
+
+
+def _iso(day: dt.date | None) -> str | None:
+    return None if day is None else day.isoformat()
+
+
+def _with_managers(
+    moves: list[memberships.Move],
+    org: list[tuple[int, PersonRecord]],
+    existing: Iterable[tuple[Any, ...]],
+    inserts: list[tuple[Any, ...]],
+    done: Applied,
+) -> None:
+    """Give the moves of ``org`` the manager (by employee number or e-mail, among the people
+    stored and those this file adds) and cost centre their rows name.  A manager who matches no
+    one leaves the manager held as it was, and is said in a note with the lines."""
+    people: dict[str, int] = {}
+    for row in (*existing, *inserts):
+        person_id, employee_id, _, email = row[:4]
+        people.setdefault(str(employee_id).lower(), int(person_id))
+        if email:
+            people.setdefault(str(email).lower(), int(person_id))
+    unmatched: list[int] = []
+    for at, record in org:
+        given = record.manager is not None
+        manager_id: int | None = None
+        if record.manager:
+            manager_id = people.get(record.manager.lower())
+            if manager_id is None:
+                unmatched.append(record.line)
+                given = False
+        moves[at] = moves[at]._replace(
+            manager_id=manager_id, manager_given=given, cost_centre=record.cost_centre
+        )
+    if unmatched:
+        lines = ", ".join(str(n) for n in unmatched[:10]) + (", ..." if len(unmatched) > 10 else "")
+        done.notes.append(
+            f"{plural(len(unmatched), 'manager')} matched no person's employee number or e-mail "
+            f"(line {lines}); their people keep the manager they had."
+        )
 
 
 # -- devices --------------------------------------------------------------------------------------

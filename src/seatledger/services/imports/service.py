@@ -480,6 +480,8 @@ class ImportService:
                     change.after["written"] = applied.made
                 if applied.missing:
                     change.after["flagged_missing"] = applied.missing
+                if applied.organization:  # [person, team, manager, cost centre, from]
+                    change.after["organization"] = applied.organization
                 reader = opened.reader
                 repeated = reader.repeated if reader is not None else 0
                 if repeated:
