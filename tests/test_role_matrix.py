@@ -214,6 +214,11 @@ SERVICE_TABLE: dict[str, Entry] = {
     "directory.mark_left": Entry(
         Permission.EDIT_DIRECTORY, lambda s, w: s.directory.mark_left(w.org.people[4], TODAY)
     ),
+    "directory.organization": Entry(READ, lambda s, w: s.directory.organization(w.org.people[0])),
+    "directory.set_organization": Entry(
+        Permission.EDIT_DIRECTORY,
+        lambda s, w: s.directory.set_organization(w.org.people[1], w.org.people[0], "CC-7"),
+    ),
     "directory.teams": Entry(READ, lambda s, w: s.directory.teams()),
     "directory.update_device": Entry(
         Permission.EDIT_DIRECTORY,

@@ -56,6 +56,7 @@ from seatledger.ui.dialogs.operators import (
     OperatorsDialog,
     ResetPasswordDialog,
 )
+from seatledger.ui.dialogs.organization import OrganizationDialog
 from seatledger.ui.dialogs.rules import MapTitlesDialog, RuleDialog
 from seatledger.ui.dialogs.sign_in import SignInDialog
 from seatledger.ui.dialogs.signing_key import SigningKeyDialog
@@ -190,6 +191,7 @@ def dialogs(filled: Services, org: Any, workspace: Workspace, qtbot: QtBot) -> l
         ReleaseDialog(filled, assignment_ids),
         ReleaseDepartedDialog(filled),
         MarkLeftDialog(filled, org.people[2]),
+        OrganizationDialog(filled, org.people[2]),
         OperatorsDialog(filled),
         AddOperatorDialog(filled),
         ChangeRoleDialog(filled, me),

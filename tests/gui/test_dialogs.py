@@ -56,9 +56,11 @@ from seatledger.ui.dialogs.operators import (
     ChangeRoleDialog,
     OperatorsDialog,
 )
+from seatledger.ui.dialogs.organization import OrganizationDialog
 from seatledger.ui.dialogs.sign_in import DEMO_HINT, SignInDialog
 from seatledger.ui.dialogs.start import CREATE, OPEN, StartDialog
 from seatledger.ui.tasks import SyncRunner
+from seatledger.ui.widgets import to_qdate
 
 from .conftest import PASSWORD as ADMIN_PASSWORD
 
@@ -443,6 +445,36 @@ def test_device_dialog_picks_an_owner(qtbot: QtBot, admin: Services, catalog: Ca
     assert editing.processor_model.text() == "Intel(R) Xeon(R) Silver 4314"
     click(qtbot, editing.ok_button)  # an edit keeps what it does not change
     assert admin.reads.device(saved).processor_model == "Intel(R) Xeon(R) Silver 4314"
+
+
+def test_organization_dialog_sets_a_manager_and_cost_centre_from_a_day(
+    qtbot: QtBot, admin: Services, catalog: Catalog
+) -> None:
+    person, boss = catalog.people
+    dialog = shown(qtbot, OrganizationDialog(admin, person))
+    assert isinstance(dialog, OrganizationDialog)
+    assert dialog.manager_label.text() == "No manager"
+    assert not dialog.ok_button.isEnabled()  # nothing differs from what is held yet
+    qtbot.keyClicks(dialog.picker.search, "Person 2")
+    qtbot.waitUntil(lambda: dialog.picker.model.rowCount() == 1)
+    view = dialog.picker.view
+    qtbot.mouseClick(view.viewport(), LEFT, pos=view.visualRect(view.model().index(0, 1)).center())
+    assert dialog.manager_label.text() == "Person 2"
+    qtbot.keyClicks(dialog.cost_centre, "CC-4100")
+    dialog.effective.setDate(to_qdate(dt.date(2026, 4, 1)))
+    click(qtbot, dialog.ok_button)
+    assert dialog.result() == QDialog.DialogCode.Accepted
+
+    now = admin.directory.organization(person)
+    assert (now.manager_id, now.cost_centre, now.since) == (boss, "CC-4100", dt.date(2026, 4, 1))
+    row = PeopleQuery(admin.ctx).rows([person])[person]
+    assert (row[PeopleColumn.MANAGER], row[PeopleColumn.COST_CENTRE]) == ("Person 2", "CC-4100")
+    again = shown(qtbot, OrganizationDialog(admin, person))
+    assert isinstance(again, OrganizationDialog)
+    assert again.manager_label.text() == "Person 2"
+    click(qtbot, again.clear_manager)
+    assert again.manager_label.text() == "No manager"
+    assert again.ok_button.isEnabled()
 
 
 def test_device_cores_below_processors_highlights_cores(qtbot: QtBot, admin: Services) -> None:

@@ -320,8 +320,8 @@ def test_license_presenter_formats_and_flags() -> None:
 
 def test_people_presenter_greys_people_who_left() -> None:
     presenter = PeoplePresenter()
-    active: Row = ("E1", "Ada", "ada@example.org", "Finance", "active", 2, None)
-    left: Row = ("E2", "Bob", "", None, "left", 1, dt.date(2026, 1, 31))
+    active: Row = ("E1", "Ada", "ada@example.org", "Finance", "Eve", "CC-1", "active", 2, None)
+    left: Row = ("E2", "Bob", "", None, None, "", "left", 1, dt.date(2026, 1, 31))
     assert presenter.display(active, PeopleColumn.STATUS) == "Active"
     assert presenter.display(left, PeopleColumn.STATUS) == "Left 2026-01-31"
     assert presenter.foreground(active, 0) is None

@@ -9,7 +9,12 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, func, or_, select
 
 from seatledger.services.core.tables import Row, SearchedQuery, TableColumn, contains, titles
-from seatledger.store.models import Device, Person, SeatAssignment, Team
+from seatledger.store.models import Device, Person, PersonTeam, SeatAssignment, Team
+
+# A person's current period (team, manager, cost centre) and their manager, for the lists.
+_NOW = PersonTeam.__table__.alias("now")
+_MANAGER = Person.__table__.alias("manager")
+_ON_NOW = and_(_NOW.c.person_id == Person.id, _NOW.c.valid_to.is_(None))
 
 
 def _holds(holder: ColumnElement[bool], entitlement_id: int) -> ColumnElement[bool]:
@@ -37,8 +42,10 @@ class PeopleColumn(TableColumn):
     NAME = 1, "Name"
     EMAIL = 2, "Email"
     TEAM = 3, "Team"
-    STATUS = 4, "Status"
-    SEATS = 5, "Seats"
+    MANAGER = 4, "Manager"
+    COST_CENTRE = 5, "Cost centre"
+    STATUS = 6, "Status"
+    SEATS = 7, "Seats"
 
 
 class DeviceColumn(TableColumn):
@@ -56,7 +63,7 @@ class DeviceColumn(TableColumn):
 
 @dataclass(eq=False)
 class PeopleQuery(SearchedQuery):
-    """People with their team and the number of seats they hold."""
+    """People with their team, manager and cost centre now, and the number of seats they hold."""
 
     columns = titles(PeopleColumn)
     sortable = (True,) * len(PeopleColumn)
@@ -80,6 +87,9 @@ class PeopleQuery(SearchedQuery):
             PeopleColumn.NAME: Person.name,
             PeopleColumn.EMAIL: Person.email,
             PeopleColumn.TEAM: Team.name,
+            # No manager first when ascending, on both engines (they order NULLs differently).
+            PeopleColumn.MANAGER: func.coalesce(_MANAGER.c.name, ""),
+            PeopleColumn.COST_CENTRE: func.coalesce(_NOW.c.cost_centre, ""),
             PeopleColumn.STATUS: Person.status,
             PeopleColumn.SEATS: self._seats(),
         }
@@ -87,6 +97,10 @@ class PeopleQuery(SearchedQuery):
         query = select(Person.id)
         if self.sort_column == PeopleColumn.TEAM:
             query = query.outerjoin(Team, Person.team_id == Team.id)
+        if self.sort_column in {PeopleColumn.MANAGER, PeopleColumn.COST_CENTRE}:
+            query = query.outerjoin(_NOW, _ON_NOW)
+        if self.sort_column == PeopleColumn.MANAGER:
+            query = query.outerjoin(_MANAGER, _MANAGER.c.id == _NOW.c.manager_id)
         conditions: list[ColumnElement[bool]] = []
         if self.text:
             conditions.append(
@@ -107,7 +121,8 @@ class PeopleQuery(SearchedQuery):
         return self._ordered_keys(query, primary, Person.id)
 
     def rows(self, keys: Sequence[int]) -> dict[int, Row]:
-        """Rows: employee id, name, email, team, status, seats held, date left."""
+        """Rows: employee id, name, email, team, manager, cost centre, status, seats held, date
+        left."""
         query = (
             select(
                 Person.id,
@@ -115,11 +130,15 @@ class PeopleQuery(SearchedQuery):
                 Person.name,
                 Person.email,
                 Team.name,
+                _MANAGER.c.name,
+                func.coalesce(_NOW.c.cost_centre, ""),
                 Person.status,
                 self._seats(),
                 Person.date_left,
             )
             .outerjoin(Team, Person.team_id == Team.id)
+            .outerjoin(_NOW, _ON_NOW)
+            .outerjoin(_MANAGER, _MANAGER.c.id == _NOW.c.manager_id)
             .where(Person.id.in_(list(keys)))
         )
         return self._rows_by_key(query)

@@ -36,6 +36,17 @@ class PersonInput:
 
 
 @dataclass(frozen=True, slots=True)
+class Organization:
+    """A person's place now: team, manager (id and name) and cost centre, held since a day."""
+
+    team_id: int | None
+    manager_id: int | None
+    manager: str
+    cost_centre: str
+    since: dt.date | None  # None: since before anything was recorded
+
+
+@dataclass(frozen=True, slots=True)
 class DeviceInput:
     """A device's fields as entered."""
 
@@ -106,6 +117,60 @@ class DirectoryService:
                 )
 
         self._update(Person, person_id, snapshots.person, apply, reason)
+
+    def organization(self, person_id: int) -> Organization:
+        """A person's team, manager and cost centre now, and the day they began."""
+        with self._ctx.read() as session:
+            person = session.get(Person, person_id)
+            if person is None:
+                raise NotFoundError(f"Person {person_id} does not exist.")
+            now = memberships.current(Bulk(session.connection()), person_id)
+            if now is None:
+                return Organization(person.team_id, None, "", "", None)
+            team, manager_id, cost, since = now
+            manager = session.get(Person, manager_id) if manager_id is not None else None
+            return Organization(team, manager_id, manager.name if manager else "", cost, since)
+
+    def set_organization(
+        self,
+        person_id: int,
+        manager_id: int | None,
+        cost_centre: str,
+        effective: dt.date | None = None,
+        reason: str = "",
+    ) -> None:
+        """Give a person a manager (None: none) and a cost centre from ``effective`` (default
+        today by the session's clock), kept with the team they hold: one ledger entry
+        (``person.organization``) with the values before and after and the day they hold from."""
+        day = effective or self._ctx.clock().astimezone(dt.UTC).date()
+        cost = validation.optional_text(cost_centre, "Cost centre", max_len=100)
+        with self._ctx.change(
+            Permission.EDIT_DIRECTORY, "person.organization", "person", EDIT, reason
+        ) as change:
+            person = change.get(Person, person_id, "Person")
+            if manager_id is not None:
+                if manager_id == person.id:
+                    raise ValidationError(f"{person.name} cannot be their own manager.", "Manager")
+                if change.session.get(Person, manager_id) is None:
+                    raise NotFoundError(f"Person {manager_id} does not exist.")
+            bulk = Bulk(change.session.connection())
+            now = memberships.current(bulk, person.id)
+            if person.team_id is None or now is None:
+                raise ValidationError(
+                    f"Give {person.name} a team first: a manager and a cost centre are kept with "
+                    "the team they go with.",
+                    "Team",
+                )
+            _, held_manager, held_cost, _ = now
+            if (held_manager, held_cost) == (manager_id, cost):
+                raise ValidationError("Nothing changed.")
+            memberships.record(
+                bulk,
+                [memberships.Move(person.id, person.team_id, day, manager_id, cost, True)],
+            )
+            change.entity_id = str(person.id)
+            change.before = {"manager_id": held_manager, "cost_centre": held_cost}
+            change.after = {"manager_id": manager_id, "cost_centre": cost, "from": day.isoformat()}
 
     def mark_left(self, person_id: int, date_left: dt.date, reason: str = "") -> None:
         """Record that a person left; their seats stay until released (and show as findings)."""

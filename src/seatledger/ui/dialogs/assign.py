@@ -130,7 +130,12 @@ class AssignDialog(QDialog):
                 self._people_query,
                 sort_column=PeopleColumn.NAME,
                 multi=True,
-                hidden_columns=(PeopleColumn.STATUS, PeopleColumn.SEATS),
+                hidden_columns=(
+                    PeopleColumn.MANAGER,
+                    PeopleColumn.COST_CENTRE,
+                    PeopleColumn.STATUS,
+                    PeopleColumn.SEATS,
+                ),
                 widths={
                     PeopleColumn.EMPLOYEE_ID: 10,
                     PeopleColumn.NAME: 22,

@@ -669,7 +669,13 @@ class DeviceDialog(RecordDialog):
         self.owner_picker = PickerTable(
             people,
             sort_column=PeopleColumn.NAME,
-            hidden_columns=(PeopleColumn.EMAIL, PeopleColumn.STATUS, PeopleColumn.SEATS),
+            hidden_columns=(
+                PeopleColumn.EMAIL,
+                PeopleColumn.MANAGER,
+                PeopleColumn.COST_CENTRE,
+                PeopleColumn.STATUS,
+                PeopleColumn.SEATS,
+            ),
             widths={PeopleColumn.EMPLOYEE_ID: 10, PeopleColumn.NAME: 24, PeopleColumn.TEAM: 16},
             stretch=PeopleColumn.TEAM,
             empty_hint="No active person matches the search.",

@@ -60,12 +60,30 @@ class PeoplePage(DirectoryPage):
         self.left_button.setToolTip("Record that the selected person left the organization")
         self.left_button.clicked.connect(self.mark_left)
         buttons.addWidget(self.left_button)
+        self.organization_button = QPushButton("Manager…", self)
+        self.organization_button.setToolTip(
+            "Set who the selected person reports to and their cost centre, from a day on"
+        )
+        self.organization_button.clicked.connect(self.set_organization)
+        buttons.addWidget(self.organization_button)
 
     def _presenter(self) -> Presenter:
         return PeoplePresenter()
 
     def _set_column_widths(self) -> None:
-        self.table.set_column_widths({0: 12, 1: 26, 2: 30, 3: 18, 4: 16, 5: 7}, stretch=2)
+        self.table.set_column_widths(
+            {
+                PeopleColumn.EMPLOYEE_ID: 12,
+                PeopleColumn.NAME: 24,
+                PeopleColumn.EMAIL: 28,
+                PeopleColumn.TEAM: 16,
+                PeopleColumn.MANAGER: 20,
+                PeopleColumn.COST_CENTRE: 11,
+                PeopleColumn.STATUS: 16,
+                PeopleColumn.SEATS: 7,
+            },
+            stretch=PeopleColumn.EMAIL,
+        )
 
     # ------------------------------------------------------------------ querying
     def _fill_teams(self) -> None:
@@ -125,6 +143,7 @@ class PeoplePage(DirectoryPage):
         self.left_button.setEnabled(
             self.may(Permission.EDIT_DIRECTORY) and selected and self._current_is_active()
         )
+        self.organization_button.setEnabled(self.may(Permission.EDIT_DIRECTORY) and selected)
 
     # ------------------------------------------------------------------ actions
     def _form(self, key: int | None) -> RecordForm:
@@ -141,6 +160,20 @@ class PeoplePage(DirectoryPage):
 
         try:
             dialog = MarkLeftDialog(self.services, person_id, self)
+        except KnownError as exc:
+            self.report(exc)
+            return
+        dialog.exec()
+
+    def set_organization(self) -> None:
+        """Set the selected person's manager and cost centre (OrganizationDialog)."""
+        person_id = self.current_record()
+        if person_id is None or not self.may(Permission.EDIT_DIRECTORY):
+            return
+        from seatledger.ui.dialogs.organization import OrganizationDialog  # noqa: PLC0415
+
+        try:
+            dialog = OrganizationDialog(self.services, person_id, self)
         except KnownError as exc:
             self.report(exc)
             return
