@@ -219,6 +219,7 @@ SERVICE_TABLE: dict[str, Entry] = {
         Permission.EDIT_DIRECTORY,
         lambda s, w: s.directory.set_organization(w.org.people[1], w.org.people[0], "CC-7"),
     ),
+    "directory.team_managers": Entry(READ, lambda s, w: s.directory.team_managers()),
     "directory.teams": Entry(READ, lambda s, w: s.directory.teams()),
     "directory.update_device": Entry(
         Permission.EDIT_DIRECTORY,

@@ -19,6 +19,7 @@ import pytest
 from sqlalchemy import select
 
 from conftest import last_entry, ledger_size
+from seatledger.domain.roles import Role
 from seatledger.errors import ValidationError
 from seatledger.ingest.formats import Kind
 from seatledger.services.directory.queries import PeopleColumn, PeopleQuery
@@ -199,3 +200,30 @@ def test_an_edit_gives_a_manager_and_cost_centre_from_a_day_in_one_entry(
     assert ledger_size(admin.db) == before + 1
     report = admin.ledger.verify_state()
     assert report.ok, [d.message() for d in report.differences]
+
+
+def test_each_teams_manager_is_the_one_most_of_its_members_report_to(
+    admin: Services, tmp_path: Path
+) -> None:
+    admin.imports.commit(_write(tmp_path, "hr1.csv", HR1), ImportOptions(Kind.PEOPLE))
+    admin.imports.commit(_write(tmp_path, "hr2.csv", HR2), ImportOptions(Kind.PEOPLE))
+    with admin.db.read() as session:
+        ids = dict(session.execute(select(Person.employee_id, Person.id)).all())
+        teams = dict(session.execute(select(Team.name, Team.id)).all())
+    # Finance: P1 reports to M2 and M2 to M1 (a tie: the lower id, M1); Sales: P2 to M1.
+    mia = admin.operators.create("M1@example.com", "Mia", Role.REVIEWER, "a long password 1")
+    found = admin.directory.team_managers()
+    assert {t: (m.person_id, m.reports, m.operator_id) for t, m in found.items()} == {
+        teams["Finance"]: (ids["M1"], 1, mia),
+        teams["Sales"]: (ids["M1"], 1, mia),
+    }
+    # P3 now reports to M2 too: Sales' manager is the one most of it reports to, with no account.
+    admin.directory.set_organization(ids["P3"], ids["M2"], "CC-200")
+    admin.directory.set_organization(ids["P2"], ids["M2"], "CC-200")
+    sales = admin.directory.team_managers()[teams["Sales"]]
+    assert (sales.name, sales.reports, sales.operator_id, sales.operator) == (
+        "Max Manager",
+        2,
+        None,
+        "",
+    )

@@ -19,7 +19,7 @@ from seatledger.services.core.context import Context
 from seatledger.services.directory import memberships
 from seatledger.services.lookups import NamedItem
 from seatledger.store.bulk import Bulk
-from seatledger.store.models import Device, Person, Team
+from seatledger.store.models import Device, Operator, Person, PersonTeam, Team
 
 EDIT = "edit people and devices"
 _Entity = TypeVar("_Entity", Person, Device)
@@ -44,6 +44,17 @@ class Organization:
     manager: str
     cost_centre: str
     since: dt.date | None  # None: since before anything was recorded
+
+
+@dataclass(frozen=True, slots=True)
+class TeamManager:
+    """The person most of a team's members report to, and their operator account if any."""
+
+    person_id: int
+    name: str
+    reports: int  # how many of the team's members report to them
+    operator_id: int | None
+    operator: str  # the account's name; "" when they have none
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +141,57 @@ class DirectoryService:
             team, manager_id, cost, since = now
             manager = session.get(Person, manager_id) if manager_id is not None else None
             return Organization(team, manager_id, manager.name if manager else "", cost, since)
+
+    def team_managers(self) -> dict[int, TeamManager]:
+        """Each team's manager now: the person most of its members report to (ties: the lower
+        id), with the operator account that is theirs, where one is named by their e-mail, its
+        local part or their employee number (case-insensitive).  Teams whose members have no
+        manager recorded are left out."""
+        now = PersonTeam.__table__.alias("now")
+        with self._ctx.read() as session:
+            counts = session.execute(
+                select(now.c.team_id, now.c.manager_id, func.count())
+                .join(Person, Person.id == now.c.person_id)
+                .where(
+                    now.c.valid_to.is_(None),
+                    now.c.manager_id.is_not(None),
+                    Person.status != "left",
+                )
+                .group_by(now.c.team_id, now.c.manager_id)
+            ).all()
+            best: dict[int, tuple[int, int]] = {}
+            for team_id, manager_id, count in counts:
+                held = best.get(team_id)
+                if held is None or (count, -manager_id) > (held[1], -held[0]):
+                    best[team_id] = (int(manager_id), int(count))
+            if not best:
+                return {}
+            managers = {
+                int(i): (str(n), str(e), str(m))
+                for i, n, e, m in session.execute(
+                    select(Person.id, Person.name, Person.employee_id, Person.email).where(
+                        Person.id.in_([m for m, _ in best.values()])
+                    )
+                )
+            }
+            accounts: dict[str, tuple[int, str]] = {}
+            for op_id, op_name in session.execute(
+                select(Operator.id, Operator.name).where(Operator.active.is_(True))
+            ):
+                accounts.setdefault(str(op_name).lower(), (int(op_id), str(op_name)))
+        found: dict[int, TeamManager] = {}
+        for team_id, (manager_id, count) in best.items():
+            name, employee_id, email = managers[manager_id]
+            keys = [email.lower(), email.split("@")[0].lower(), employee_id.lower()]
+            account = next((accounts[k] for k in keys if k and k in accounts), None)
+            found[team_id] = TeamManager(
+                manager_id,
+                name,
+                count,
+                None if account is None else account[0],
+                "" if account is None else account[1],
+            )
+        return found
 
     def set_organization(
         self,
