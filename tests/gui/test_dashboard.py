@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ from sqlalchemy import select
 
 from seatledger.domain.alerts import Rule
 from seatledger.domain.roles import Role
-from seatledger.services.alerts.dashboard import ReviewCounts
+from seatledger.services.alerts.dashboard import ReclaimedCounts, ReviewCounts
 from seatledger.services.catalog.queries import EntitlementQuery, EntitlementState
 from seatledger.services.operators.session import Services
 from seatledger.store.models import LedgerEntry
@@ -25,7 +26,7 @@ from seatledger.ui.dialogs.alert_settings import AlertSettingsDialog
 from seatledger.ui.dialogs.data_settings import DataSettingsDialog
 from seatledger.ui.main_window import ALERTS, AUDITS, DASHBOARD, LICENSES, REVIEWS, MainWindow
 from seatledger.ui.pages.alerts import AlertsPage
-from seatledger.ui.pages.dashboard import AMBER, GREEN, RED, DashboardPage
+from seatledger.ui.pages.dashboard import AMBER, GREEN, GREY, RED, DashboardPage
 from seatledger.ui.pages.reconciliation import ReconciliationPage
 from seatledger.ui.theme import colors
 
@@ -325,3 +326,35 @@ def test_the_reviews_card_is_green_with_no_campaign_open(
     window = make_window(admin)  # the real hook, on a database with no campaign
     card = dashboard_of(window).cards["reviews"]
     assert (card.value.text(), card.note.text(), card.color) == ("0", "no campaign open", GREEN)
+
+
+def test_the_reclaimed_card_counts_this_month_and_the_year_and_opens_reclaim(
+    qtbot: QtBot, make_window: MakeWindow, admin: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    admin.dashboard.reclaimed = lambda _ctx, _today: ReclaimedCounts(
+        3, {"EUR": Decimal("360")}, 14, {"EUR": Decimal("1680"), "USD": Decimal("99")}
+    )
+    window = make_window(admin)
+    card = dashboard_of(window).cards["reclaimed"]
+    assert (card.value.text(), card.color) == ("3", GREEN)
+    assert card.note.text() == (
+        "360.00 EUR no longer paid for; 14 seats in 12 months (1,680.00 EUR + 99.00 USD)"
+    )
+    opened: list[bool] = []
+    monkeypatch.setattr(window, "reclaim_idle", lambda: opened.append(True))
+    dashboard_of(window).reclaim_requested.disconnect()
+    dashboard_of(window).reclaim_requested.connect(window.reclaim_idle)
+    click(qtbot, card)
+    assert opened == [True]
+
+
+def test_the_reclaimed_card_is_grey_when_nothing_was_reclaimed(
+    make_window: MakeWindow, admin: Services
+) -> None:
+    window = make_window(admin)  # the real hook, on a database with no reclaim run
+    card = dashboard_of(window).cards["reclaimed"]
+    assert (card.value.text(), card.note.text(), card.color) == (
+        "0",
+        "none released in the last 12 months",
+        GREY,
+    )

@@ -22,6 +22,7 @@ from seatledger.services.catalog.service import EntitlementInput
 from seatledger.services.core.context import Clock
 from seatledger.services.directory.service import PersonInput
 from seatledger.services.operators.session import Services
+from seatledger.services.reclaim.service import count_reclaimed
 from seatledger.store.models import SeatAssignment
 
 START = dt.datetime(2026, 1, 5, 9, tzinfo=dt.UTC)
@@ -132,6 +133,20 @@ def test_idle_seats_are_released_after_the_grace_period_unless_kept(
     assert [(r.candidates, r.kept, r.released) for r in admin.reclaim.runs()] == [(2, 1, 1)]
     month = admin.reclaim.reclaimed_by_month()
     assert [(m.month, m.seats, m.cost) for m in month] == [("2026-04", 1, {"EUR": _cost("120")})]
+    # The dashboard: this month's seats and cost, and the twelve months up to it.
+    euros = {"EUR": _cost("120")}
+    figures = [
+        (c.month, c.month_cost, c.year, c.year_cost)
+        for c in (
+            count_reclaimed(admin.ctx, day)
+            for day in (dt.date(2026, 4, 30), dt.date(2027, 3, 31), dt.date(2027, 4, 1))
+        )
+    ]
+    assert figures == [(1, euros, 1, euros), (0, {}, 1, euros), (0, {}, 0, {})]
+    _at(admin, dt.datetime(2026, 4, 30, 9, tzinfo=dt.UTC))
+    reclaimed = admin.dashboard.figures().reclaimed
+    assert reclaimed is not None
+    assert (reclaimed.month, reclaimed.year) == (1, 1)
     with pytest.raises(ValidationError, match="finished already"):
         admin.reclaim.finish(run)
 

@@ -360,6 +360,7 @@ class MainWindow(QMainWindow):
         dashboard.alerts_requested.connect(self.show_alerts)
         dashboard.audits_requested.connect(lambda: self.nav.setCurrentRow(AUDITS))
         dashboard.reviews_requested.connect(lambda: self.nav.setCurrentRow(REVIEWS))
+        dashboard.reclaim_requested.connect(self.reclaim_idle)
         dashboard.license_form_requested.connect(self.new_license)
 
     def show_licenses(self, state: object) -> None:

@@ -85,6 +85,7 @@ class DashboardFigures:
     top: list[Utilization] = field(default_factory=list)
     audits_due: int | None = None  # filled in by the audit workflow's hook
     reviews: ReviewCounts | None = None  # filled in by the access reviews' hook
+    reclaimed: ReclaimedCounts | None = None  # filled in by the reclaim runs' hook
 
     @property
     def findings(self) -> int:
@@ -109,6 +110,20 @@ ReviewsOpen = Callable[[Context, dt.date], ReviewCounts]
 """Counts the open access reviews; the access review workflow registers one with the service."""
 
 
+@dataclass(frozen=True)
+class ReclaimedCounts:
+    """Seats reclaim runs released, as the dashboard counts them."""
+
+    month: int  # seats released in the month of ``today``
+    month_cost: dict[str, Decimal]  # what they cost a term, unit cost x seats, by currency
+    year: int  # seats released in the twelve months up to and including this one
+    year_cost: dict[str, Decimal]
+
+
+Reclaimed = Callable[[Context, dt.date], ReclaimedCounts]
+"""Counts the seats reclaimed; the reclaim workflow registers one with the service."""
+
+
 class DashboardService:
     """Computes :class:`DashboardFigures` (read-only; any role)."""
 
@@ -116,6 +131,7 @@ class DashboardService:
         self._ctx = ctx
         self.audits_due: AuditsDue | None = None
         self.reviews_open: ReviewsOpen | None = None
+        self.reclaimed: Reclaimed | None = None
 
     def warning_percent(self, session: Session) -> int:
         """The warning level in percent (a setting; 90 by default)."""
@@ -195,6 +211,7 @@ class DashboardService:
             top = _top(session, top_n)
         audits = self.audits_due(self._ctx, today) if self.audits_due is not None else None
         reviews = self.reviews_open(self._ctx, today) if self.reviews_open is not None else None
+        reclaimed = self.reclaimed(self._ctx, today) if self.reclaimed is not None else None
         return DashboardFigures(
             today=today,
             warning_percent=warning,
@@ -212,6 +229,7 @@ class DashboardService:
             top=top,
             audits_due=audits,
             reviews=reviews,
+            reclaimed=reclaimed,
         )
 
 

@@ -21,7 +21,7 @@ from seatledger.services.imports.rules import RuleService
 from seatledger.services.ledger.verify import LedgerService
 from seatledger.services.operators.accounts import OperatorService
 from seatledger.services.reads import Reads
-from seatledger.services.reclaim.service import ReclaimService
+from seatledger.services.reclaim.service import ReclaimService, count_reclaimed
 from seatledger.services.reviews.service import ReviewService, count_open
 from seatledger.services.seats.service import SeatService
 from seatledger.services.settings.service import SettingsService
@@ -79,6 +79,7 @@ class Services:
         self.dashboard = DashboardService(self.ctx)
         self.dashboard.audits_due = count_due
         self.dashboard.reviews_open = count_open
+        self.dashboard.reclaimed = count_reclaimed
         self.alerts = AlertService(self.ctx)  # runs the alert rules after every change
         self.reads = Reads(self.ctx)
         self.ledger = LedgerService(self.ctx.db, self.ctx)

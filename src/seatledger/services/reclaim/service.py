@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session, aliased
 
 from seatledger.domain.roles import Permission
 from seatledger.errors import NotFoundError, ValidationError
+from seatledger.services.alerts.dashboard import ReclaimedCounts
 from seatledger.services.core.context import Context
 from seatledger.services.reviews.service import Evidence
 from seatledger.services.seats.service import SeatService
@@ -543,31 +544,55 @@ class ReclaimService:
 
     def reclaimed_by_month(self, months: int = 12) -> list[MonthReclaimed]:
         """Seats reclaimed per month (newest first) and their cost, over the last months."""
-        with self._ctx.read() as session:
-            rows = session.execute(
-                select(
-                    ReclaimRun.finished_at,
-                    Entitlement.unit_cost,
-                    Entitlement.currency,
-                    SeatAssignment.units,
-                )
-                .select_from(ReclaimCandidate)
-                .join(ReclaimRun, ReclaimCandidate.run_id == ReclaimRun.id)
-                .join(SeatAssignment, ReclaimCandidate.assignment_id == SeatAssignment.id)
-                .join(Entitlement, SeatAssignment.entitlement_id == Entitlement.id)
-                .where(ReclaimCandidate.outcome == "released")
-            ).all()
-        per_month: dict[str, tuple[int, dict[str, Decimal]]] = {}
-        for finished, cost, currency, units in rows:
-            month = f"{finished:%Y-%m}"
-            seats, costs = per_month.setdefault(month, (0, {}))
-            if cost is not None:
-                costs[currency] = costs.get(currency, Decimal(0)) + Decimal(cost) * units
-            per_month[month] = (seats + int(units), costs)
-        return [
-            MonthReclaimed(month, seats, costs)
-            for month, (seats, costs) in sorted(per_month.items(), reverse=True)[:months]
-        ]
+        return _by_month(self._ctx, months)
+
+
+def count_reclaimed(ctx: Context, today: dt.date) -> ReclaimedCounts:
+    """The dashboard's figure: seats released this month and over the twelve months up to and
+    including it, with what they cost."""
+    this = f"{today:%Y-%m}"
+    earliest = f"{today.year - 1}-{today.month + 1:02}" if today.month < 12 else f"{today.year}-01"
+    months = [m for m in _by_month(ctx, 12) if earliest <= m.month <= this]
+    now = next((m for m in months if m.month == this), None)
+    year_cost: dict[str, Decimal] = {}
+    for month in months:
+        for currency, amount in month.cost.items():
+            year_cost[currency] = year_cost.get(currency, Decimal(0)) + amount
+    return ReclaimedCounts(
+        month=now.seats if now else 0,
+        month_cost=dict(sorted(now.cost.items())) if now else {},
+        year=sum(m.seats for m in months),
+        year_cost=dict(sorted(year_cost.items())),
+    )
+
+
+def _by_month(ctx: Context, months: int) -> list[MonthReclaimed]:
+    """Seats reclaim runs released per month (newest first, at most ``months``), with cost."""
+    with ctx.read() as session:
+        rows = session.execute(
+            select(
+                ReclaimRun.finished_at,
+                Entitlement.unit_cost,
+                Entitlement.currency,
+                SeatAssignment.units,
+            )
+            .select_from(ReclaimCandidate)
+            .join(ReclaimRun, ReclaimCandidate.run_id == ReclaimRun.id)
+            .join(SeatAssignment, ReclaimCandidate.assignment_id == SeatAssignment.id)
+            .join(Entitlement, SeatAssignment.entitlement_id == Entitlement.id)
+            .where(ReclaimCandidate.outcome == "released")
+        ).all()
+    per_month: dict[str, tuple[int, dict[str, Decimal]]] = {}
+    for finished, cost, currency, units in rows:
+        month = f"{finished:%Y-%m}"
+        seats, costs = per_month.setdefault(month, (0, {}))
+        if cost is not None:
+            costs[currency] = costs.get(currency, Decimal(0)) + Decimal(cost) * units
+        per_month[month] = (seats + int(units), costs)
+    return [
+        MonthReclaimed(month, seats, costs)
+        for month, (seats, costs) in sorted(per_month.items(), reverse=True)[:months]
+    ]
 
 
 def _safe(value: str) -> str:

@@ -407,6 +407,13 @@ CARDS = [
         "and auditors), their seats nobody has decided and those past their due date. Click to "
         "open Access reviews.",
     ),
+    CardSpec(
+        "reclaimed",
+        "Seats reclaimed this month",
+        "Seats that reclaim runs released this month because nobody used them, what they cost "
+        "at each license's unit cost, and the same over the last twelve months. Click to open "
+        "the reclaim rules and runs.",
+    ),
 ]
 LICENSE_CARDS = {
     "over_limit": EntitlementState.OVER_LIMIT,
@@ -435,6 +442,7 @@ class DashboardPage(Page):
         alerts_requested(int): open the alerts list (on an alert id, or 0 for none).
         audits_requested(): open the audits due (wired by the audit workflow).
         reviews_requested(): open the access review campaigns.
+        reclaim_requested(): open the reclaim rules and runs.
         license_form_requested(): add the first license (the empty dashboard's action).
     """
 
@@ -444,6 +452,7 @@ class DashboardPage(Page):
     alerts_requested = Signal(int)
     audits_requested = Signal()
     reviews_requested = Signal()
+    reclaim_requested = Signal()
     license_form_requested = Signal()
 
     title = "Dashboard"
@@ -684,6 +693,24 @@ class DashboardPage(Page):
                 note += f"; {reviews.overdue:,} overdue"
             color = RED if reviews.overdue else (AMBER if reviews.undecided else GREEN)
             cards["reviews"].set_figure(f"{reviews.open:,}", note, color)
+        reclaimed = f.reclaimed
+        if reclaimed is None:
+            cards["reclaimed"].set_figure("—", "reclaim runs are not tracked", GREY, enabled=False)
+        else:
+            cost = money(reclaimed.month_cost)
+            note = f"{cost} no longer paid for" if cost else "no unit cost recorded"
+            if not reclaimed.month:
+                note = "none released this month"
+            if reclaimed.year:
+                note += f"; {plural(reclaimed.year, 'seat')} in 12 months"
+                year_cost = money(reclaimed.year_cost)
+                if year_cost:
+                    note += f" ({year_cost})"
+            else:
+                note = "none released in the last 12 months"
+            cards["reclaimed"].set_figure(
+                f"{reclaimed.month:,}", note, GREEN if reclaimed.month else GREY
+            )
 
     def changeEvent(self, event: QEvent) -> None:
         """Light to dark or back: the alerts' severity colours follow."""
@@ -729,6 +756,8 @@ class DashboardPage(Page):
             self.audits_requested.emit()
         elif name == "reviews" and self.cards["reviews"].isEnabled():
             self.reviews_requested.emit()
+        elif name == "reclaimed" and self.cards["reclaimed"].isEnabled():
+            self.reclaim_requested.emit()
 
     def focus_search(self) -> None:
         """The first card takes the focus (the dashboard has no search), or the first action
