@@ -459,7 +459,7 @@ def test_organization_dialog_sets_a_manager_and_cost_centre_from_a_day(
     qtbot.waitUntil(lambda: dialog.picker.model.rowCount() == 1)
     view = dialog.picker.view
     qtbot.mouseClick(view.viewport(), LEFT, pos=view.visualRect(view.model().index(0, 1)).center())
-    assert dialog.manager_label.text() == "Person 2"
+    assert dialog.manager_label.text() == "Person 2 (E002)"
     qtbot.keyClicks(dialog.cost_centre, "CC-4100")
     dialog.effective.setDate(to_qdate(dt.date(2026, 4, 1)))
     click(qtbot, dialog.ok_button)
@@ -471,7 +471,7 @@ def test_organization_dialog_sets_a_manager_and_cost_centre_from_a_day(
     assert (row[PeopleColumn.MANAGER], row[PeopleColumn.COST_CENTRE]) == ("Person 2", "CC-4100")
     again = shown(qtbot, OrganizationDialog(admin, person))
     assert isinstance(again, OrganizationDialog)
-    assert again.manager_label.text() == "Person 2"
+    assert again.manager_label.text() == "Person 2 (E002)"
     click(qtbot, again.clear_manager)
     assert again.manager_label.text() == "No manager"
     assert again.ok_button.isEnabled()

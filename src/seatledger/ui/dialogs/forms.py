@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+from collections.abc import Callable
 from decimal import Decimal
 
 from PySide6.QtCore import QRegularExpression
@@ -74,6 +75,77 @@ def money_text(amount: Decimal | None) -> str:
 def _person_label(found: Row) -> str:
     """A people-list row as "Name (employee ID)"."""
     return f"{found[PeopleColumn.NAME]} ({found[PeopleColumn.EMPLOYEE_ID]})"
+
+
+class PersonChoice:
+    """One person chosen from the active people: who is chosen, a button to choose no one, and
+    a searchable picker (keyset-paged in SQL, never a combo of every person)."""
+
+    def __init__(
+        self,
+        services: Services,
+        name: str,
+        *,
+        nobody: str,
+        clear: str,
+        on_change: Callable[[], None] | None = None,
+    ) -> None:
+        reads = services.reads
+
+        def people(text: str, column: int, descending: bool) -> PeopleQuery:
+            return reads.people(text, column, descending, status="active")
+
+        self.person_id: int | None = None
+        self._nobody = nobody
+        self._on_change = on_change
+        self.label = QLabel()
+        self.clear = helper_button(clear)
+        self.clear.clicked.connect(lambda: self.set(None, ""))
+        self.picker = PickerTable(
+            people,
+            sort_column=PeopleColumn.NAME,
+            hidden_columns=(
+                PeopleColumn.EMAIL,
+                PeopleColumn.MANAGER,
+                PeopleColumn.COST_CENTRE,
+                PeopleColumn.STATUS,
+                PeopleColumn.SEATS,
+            ),
+            widths={PeopleColumn.EMPLOYEE_ID: 10, PeopleColumn.NAME: 24, PeopleColumn.TEAM: 16},
+            stretch=PeopleColumn.TEAM,
+            empty_hint="No active person matches the search.",
+            placeholder="Search people by name, employee ID or email",
+            name=name,
+        )
+        self.picker.view.setMinimumHeight(150)
+        self.picker.selection_changed.connect(self._picked)
+        self.layout = QVBoxLayout()
+        self.layout.setContentsMargins(0, 0, 0, 0)
+        self.layout.addLayout(row(self.label, 0, self.clear))
+        self.layout.addWidget(self.picker)
+
+    def set(self, person_id: int | None, name: str) -> None:
+        """Show ``person_id`` (None: no one) as chosen."""
+        self.person_id = person_id
+        self.label.setText(name if person_id is not None else self._nobody)
+        self.clear.setEnabled(person_id is not None)
+        if person_id is None:
+            self.picker.view.clearSelection()
+        if self._on_change is not None:
+            self._on_change()
+
+    def show_person(self, services: Services, person_id: int | None) -> None:
+        """Show ``person_id`` as chosen, labelled "Name (employee ID)"."""
+        found = services.reads.people().rows([person_id]).get(person_id) if person_id else None
+        self.set(person_id if found else None, _person_label(found) if found else "")
+
+    def _picked(self) -> None:
+        rows = self.picker.selected_rows()
+        if not rows:
+            return
+        found = self.picker.model.row_data(rows[0])
+        if found is not None:
+            self.set(self.picker.model.key_at(rows[0]), _person_label(found))
 
 
 def fill_combo(combo: QComboBox, items: list[NamedItem], select: int | None) -> None:
@@ -653,37 +725,17 @@ class DeviceDialog(RecordDialog):
         )
         self.setMinimumWidth(600)
         self.device_id = device_id
-        self.owner_id: int | None = None
         reads = services.reads
         self.hostname = wide(QLineEdit())
         self.hostname.setPlaceholderText("e.g. fin-lt-0142")
         self.serial = QLineEdit()
         self.serial.setPlaceholderText("optional")
-        self.owner_label = QLabel()
-        self.clear_owner = helper_button("Clear owner")
-        self.clear_owner.clicked.connect(lambda: self._set_owner(None, ""))
-
-        def people(text: str, column: int, descending: bool) -> PeopleQuery:
-            return reads.people(text, column, descending, status="active")
-
-        self.owner_picker = PickerTable(
-            people,
-            sort_column=PeopleColumn.NAME,
-            hidden_columns=(
-                PeopleColumn.EMAIL,
-                PeopleColumn.MANAGER,
-                PeopleColumn.COST_CENTRE,
-                PeopleColumn.STATUS,
-                PeopleColumn.SEATS,
-            ),
-            widths={PeopleColumn.EMPLOYEE_ID: 10, PeopleColumn.NAME: 24, PeopleColumn.TEAM: 16},
-            stretch=PeopleColumn.TEAM,
-            empty_hint="No active person matches the search.",
-            placeholder="Search people by name, employee ID or email",
-            name="Owner",
+        self.owner = PersonChoice(services, "Owner", nobody="No owner chosen", clear="Clear owner")
+        self.owner_label, self.clear_owner, self.owner_picker = (
+            self.owner.label,
+            self.owner.clear,
+            self.owner.picker,
         )
-        self.owner_picker.view.setMinimumHeight(150)
-        self.owner_picker.selection_changed.connect(self._owner_picked)
         # 0 shows "Unknown": a count nobody gave is never guessed (per-core and per-processor
         # licenses cannot be counted on the device until it is given).
         self.processors = QSpinBox()
@@ -709,10 +761,6 @@ class DeviceDialog(RecordDialog):
         self.reason = QLineEdit()
         self.reason.setPlaceholderText("optional, e.g. motherboard replaced")
 
-        owner = QVBoxLayout()
-        owner.setContentsMargins(0, 0, 0, 0)
-        owner.addLayout(row(self.owner_label, 0, self.clear_owner))
-        owner.addWidget(self.owner_picker)
         hardware = QHBoxLayout()
         hardware.setContentsMargins(0, 0, 0, 0)
         cores_label = QLabel("&Cores:")
@@ -724,7 +772,7 @@ class DeviceDialog(RecordDialog):
         hardware.addStretch(1)
         self.add_row("&Host name:", self.hostname, names=("Host name",))
         self.add_row("&Serial:", self.serial, names=("Serial",))
-        self.add_row("&Owner:", owner, buddy=self.owner_picker.search)
+        self.add_row("&Owner:", self.owner.layout, buddy=self.owner_picker.search)
         self.add_row("&Processors:", hardware, names=("Processors",), buddy=self.processors)
         self.name_field("Cores", self.cores)
         self.add_row("Processor &model:", self.processor_model, names=("Processor model",))
@@ -740,30 +788,11 @@ class DeviceDialog(RecordDialog):
             for field in (self.processor_model, self.os.lineEdit()):
                 if field is not None:
                     field.setCursorPosition(0)  # long names read from their start
-            name = ""
-            if data.owner_id is not None:
-                found = reads.people().rows([data.owner_id]).get(data.owner_id)
-                name = _person_label(found) if found else ""
-            self._set_owner(data.owner_id, name)
+            self.owner.show_person(services, data.owner_id)
             self.add_row("&Reason:", self.reason, names=("Reason",))
         else:
-            self._set_owner(None, "")
+            self.owner.set(None, "")
         self.finish()
-
-    def _set_owner(self, owner_id: int | None, name: str) -> None:
-        self.owner_id = owner_id
-        self.owner_label.setText(name if owner_id is not None else "No owner chosen")
-        self.clear_owner.setEnabled(owner_id is not None)
-        if owner_id is None:
-            self.owner_picker.view.clearSelection()
-
-    def _owner_picked(self) -> None:
-        rows = self.owner_picker.selected_rows()
-        if not rows:
-            return
-        found = self.owner_picker.model.row_data(rows[0])
-        if found is not None:
-            self._set_owner(self.owner_picker.model.key_at(rows[0]), _person_label(found))
 
     def complete(self) -> bool:
         """A host name is given."""
@@ -774,7 +803,7 @@ class DeviceDialog(RecordDialog):
         data = DeviceInput(
             self.hostname.text(),
             self.serial.text(),
-            self.owner_id,
+            self.owner.person_id,
             self.processors.value() or None,
             self.cores.value() or None,
             self.os.currentText(),
