@@ -9,6 +9,7 @@ be saved by name.  The sources of the real headers are in ``docs/import-formats.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -696,6 +697,15 @@ def _fmt(
 _JAMF_CARRIED = ("hostname",)
 
 
+def _jamf_devices(name: str, signature: Sequence[str], **columns: str) -> Format:
+    """A Jamf Pro device export: the owner by e-mail, else by user name; the device's fields
+    carried down to the rows under it."""
+    devices = _fmt(
+        name, Kind.DEVICES, signature, fallbacks={"owner": "Username"}, carried=_JAMF_CARRIED
+    )
+    return dataclasses.replace(devices, columns={"owner": "Email Address", **columns})
+
+
 FORMATS: tuple[Format, ...] = (
     _fmt(
         "Active Directory (Get-ADUser | Export-Csv)",
@@ -738,13 +748,9 @@ FORMATS: tuple[Format, ...] = (
         ("AssetName", "Lastseen"),
         owner="Username",
     ),
-    _fmt(
+    _jamf_devices(
         "Jamf Pro computers",
-        Kind.DEVICES,
         ("Computer Name", "Last Inventory Update"),
-        fallbacks={"owner": "Username"},
-        carried=_JAMF_CARRIED,
-        owner="Email Address",
         os="Operating System Version",
         # When the inventory was last read, not when the agent last called in (documented
         # choice, docs/import-formats.md 2.4): an agent may check in for years after its
@@ -753,25 +759,17 @@ FORMATS: tuple[Format, ...] = (
     ),
     *(
         # One row per application or group under each computer: its name on the first row only.
-        _fmt(
+        _jamf_devices(
             f"Jamf Pro computers (a row per {per})",
-            Kind.DEVICES,
             ("Computer Name", column),
-            fallbacks={"owner": "Username"},
-            carried=_JAMF_CARRIED,
-            owner="Email Address",
             os="Operating System Version",
         )
         for per, column in (("application", "Application Title"), ("group", "Computer Group"))
     ),
-    _fmt(
+    _jamf_devices(
         "Jamf Pro mobile devices",
-        Kind.DEVICES,
         ("Display Name", "Serial Number"),
-        fallbacks={"owner": "Username"},
-        carried=_JAMF_CARRIED,
         hostname="Display Name",
-        owner="Email Address",
         os="iOS Version",
         last_seen="Last Inventory Update",
     ),
