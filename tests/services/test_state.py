@@ -11,8 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import event, select, text
 
+from conftest import sqlite_only
 from seatledger.domain.ledger import Problem
 from seatledger.domain.roles import Role
 from seatledger.domain.state import Kind
@@ -20,6 +21,7 @@ from seatledger.errors import Cancelled, LedgerIntegrityError, StateIntegrityErr
 from seatledger.ingest.formats import Kind as FileKind
 from seatledger.progress import Reporter
 from seatledger.services import details
+from seatledger.services.audits.bundle.disclosure import plan
 from seatledger.services.audits.service import Trigger
 from seatledger.services.audits.signing import TEST_KDF
 from seatledger.services.directory.service import DeviceInput, PersonInput
@@ -28,8 +30,9 @@ from seatledger.services.imports.options import ImportOptions
 from seatledger.services.ledger import state as ledger_state
 from seatledger.services.ledger.state import NOT_COVERED, StateReport, check_ledger_and_state
 from seatledger.services.operators.session import Services
+from seatledger.store import ledger_store
 from seatledger.store.db import Database
-from seatledger.store.models import SeatAssignment
+from seatledger.store.models import Product, SeatAssignment
 
 TODAY = dt.date.today()
 HR = (
@@ -518,3 +521,54 @@ def test_a_license_moved_out_of_the_scope_with_raw_sql_is_still_checked(
     )
     with pytest.raises(StateIntegrityError, match=f"entitlement {org.acrobat}: product_id is"):
         admin.audits.check_verifies(audit)
+
+
+@sqlite_only
+def test_an_audit_picks_its_entries_by_id_not_by_reading_every_entry_of_a_type(
+    admin: Services, org: Any, built: dict[str, int]
+) -> None:
+    """The scope check and the disclosure name the licenses, seats, people and devices they
+    want, and the database finds their entries through the (type, id, seq) index: on a ledger
+    of 10 million entries, a vendor with a few licenses no longer reads the 8 million entries
+    of every license (an ORDER BY seq steers SQLite to the (type, seq) index instead)."""
+    statements: list[tuple[str, Any]] = []
+
+    def seen(conn: Any, cursor: Any, statement: str, parameters: Any, *args: Any) -> None:
+        if "ledger_entry" in statement and "entity_id IN" in statement:
+            statements.append((statement, parameters))
+
+    audit = admin.audits.get(_audit(admin, org))
+    event.listen(admin.db.engine, "before_cursor_execute", seen)
+    try:
+        admin.audits.check_verifies(audit)
+        with admin.db.read() as session:
+            size = ledger_store.head(session)[0]
+            products = session.scalars(select(Product.id).where(Product.vendor_id == org.vendor))
+            disclosed = plan(
+                session,
+                vendor_id=org.vendor,
+                product_ids=list(products),
+                audit_id=audit.id,
+                size=size,
+            )
+    finally:
+        event.remove(admin.db.engine, "before_cursor_execute", seen)
+    seat_entry = _entry_of(admin.db, "seat.assign", org.acrobat)
+    assert seat_entry in disclosed.seqs
+    kinds = {
+        kind
+        for kind in ("entitlement", "seat", "person", "device")
+        for s, _ in statements
+        if kind in s
+    }
+    assert kinds == {"entitlement", "seat", "person", "device"}
+    with admin.db.read() as session:
+        for statement, parameters in statements:
+            found = session.connection().exec_driver_sql(
+                f"EXPLAIN QUERY PLAN {statement}", parameters
+            )
+            steps = " | ".join(str(row[-1]) for row in found)
+            assert "USING INDEX ix_ledger_entity_id_seq (entity_type=? AND entity_id=?" in steps, (
+                statement,
+                steps,
+            )

@@ -239,6 +239,7 @@ class LedgerEntry(Base):
         Index("ix_ledger_operator_seq", "operator", "seq"),
         Index("ix_ledger_action_seq", "action", "seq"),
         Index("ix_ledger_entity_seq", "entity_type", "seq"),
+        Index("ix_ledger_entity_id_seq", "entity_type", "entity_id", "seq"),
         Index("ix_ledger_ts", "ts"),
     )
 

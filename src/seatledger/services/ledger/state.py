@@ -26,6 +26,7 @@ from array import array
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Table, func, select, text
@@ -945,7 +946,6 @@ _BY_PERSON = frozenset({Metric.PER_USER.value, Metric.SUBSCRIPTION.value})
 _LICENSE_ACTIONS = ("entitlement.create", "entitlement.update")
 _ASSIGN_ACTIONS = ("seat.assign", "seat.bulk_assign")
 _IN_CHUNK = 5000
-_FEW = 500  # ids few enough to name in SQL
 # Each entry with the hash stored with the entry before it (none before the first).
 _ENTRY_SELECT = (
     "SELECT e.seq, e.ts, e.operator, e.action, e.entity_type, e.entity_id, e.body, "
@@ -1039,10 +1039,11 @@ class _Scoped:
 
     def _entries(self, where: str) -> list[tuple[Any, ...]]:
         """The entries up to the size that ``where`` selects (SQL of our own: constants and
-        integers only), in seq order."""
-        sql = f"{_ENTRY_SELECT} e.seq <= {int(self.size)} AND {where} ORDER BY e.seq"
+        integers only), in seq order (sorted here: an ORDER BY would lead SQLite to the
+        (type, seq) index instead of the (type, id, seq) one that picks the entries)."""
+        sql = f"{_ENTRY_SELECT} e.seq <= {int(self.size)} AND {where}"
         with self.db.engine.connect() as conn:
-            rows = conn.exec_driver_sql(sql).fetchall()
+            rows = sorted(conn.exec_driver_sql(sql), key=itemgetter(0))
         before = self.before
         for row in rows:
             before[row[0]] = (
@@ -1050,28 +1051,15 @@ class _Scoped:
             )
         return [(*row[:6], *map(_as_bytes, row[6:9])) for row in rows]
 
-    def _by_id(self, entity_type: str, ids: set[int]) -> list[tuple[Any, ...]]:
-        """The entries of ``entity_type`` about ``ids``: chosen by the database when they are
-        few, else from every entry's id, then read by seq."""
-        if not ids:
-            return []
-        if len(ids) <= _FEW:
-            listed = ", ".join(f"'{int(i)}'" for i in sorted(ids))
-            return self._entries(f"e.entity_type = '{entity_type}' AND e.entity_id IN ({listed})")
-        wanted = {str(int(i)) for i in ids}
-        sql = (
-            f"SELECT seq, entity_id FROM ledger_entry WHERE entity_type = '{entity_type}' "
-            f"AND seq <= {int(self.size)}"
-        )
-        with self.db.engine.connect() as conn:
-            seqs = [int(seq) for seq, entity_id in conn.exec_driver_sql(sql) if entity_id in wanted]
-        return self._by_seq(seqs)
-
-    def _by_seq(self, seqs: list[int]) -> list[tuple[Any, ...]]:
+    def _by_id(self, entity_type: str, ids: Iterable[int | str]) -> list[tuple[Any, ...]]:
+        """The entries of ``entity_type`` about ``ids`` (in seq order within each chunk of
+        ids), picked by the database through the (type, id, seq) index: the work grows with
+        the entries in scope, not with the ledger."""
+        ordered = sorted({str(i) for i in ids})
         found: list[tuple[Any, ...]] = []
-        for start in range(0, len(seqs), _IN_CHUNK):
-            listed = ", ".join(str(int(seq)) for seq in seqs[start : start + _IN_CHUNK])
-            found += self._entries(f"e.seq IN ({listed})")
+        for start in range(0, len(ordered), _IN_CHUNK):
+            listed = ", ".join(f"'{_id_text(i)}'" for i in ordered[start : start + _IN_CHUNK])
+            found += self._entries(f"e.entity_type = '{entity_type}' AND e.entity_id IN ({listed})")
         return found
 
     def replay(self) -> Failure | None:
@@ -1119,14 +1107,7 @@ class _Scoped:
         holders |= self._stored_seats()
         if step is not None:
             step(2)
-        wanted = {str(s) for s in self.seats} | {""}
-        sql = (
-            "SELECT seq, entity_id FROM ledger_entry WHERE entity_type = 'seat' "
-            f"AND seq <= {int(self.size)}"
-        )
-        with self.db.engine.connect() as conn:
-            releases = [int(seq) for seq, seat in conn.exec_driver_sql(sql) if seat in wanted]
-        take(self._by_seq(releases))
+        take(self._by_id("seat", [*self.seats, ""]))  # "": a release of several seats
         owners = self._devices_of_products(owners=bool(metrics & _BY_PERSON))
         take(self._by_id("device", self.devices))
         if Metric.SITE.value in metrics:  # everyone on staff counts
@@ -1358,6 +1339,11 @@ def _plainly_same(  # noqa: PLR0917 (one row: where, both sides, what to compare
 def _as_bytes(value: Any) -> Any:
     """A stored blob as bytes (a value stored as text is left so, for the check to name)."""
     return value if isinstance(value, bytes | str) else bytes(value)
+
+
+def _id_text(value: str) -> str:
+    """An entity id as an SQL literal's text (ids are integers, or empty)."""
+    return str(int(value)) if value else ""
 
 
 def _listed(names: Iterable[str]) -> str:

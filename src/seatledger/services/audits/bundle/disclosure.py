@@ -52,7 +52,7 @@ from seatledger.store.models_servers import ServerHost, ServerPlacement, ServerV
 
 # Operator entries that bear on the disclosed ones: who they are and what they may do.
 _OPERATOR_ACTIONS = frozenset({"operator.create", "operator.update"})
-_FEW = 500  # entity ids few enough for the database to pick their entries
+_CHUNK = 5000  # entity ids named in one query
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,16 +194,20 @@ def _entries(
     column: str = "operator",
     ids: set[str] | None = None,
 ) -> Iterator[tuple[int, str, str]]:
-    """(seq, entity id, operator or action) of every entry of one entity type up to ``size``
-    (when ``ids`` are few, of those entities only: the database picks them)."""
+    """(seq, entity id, operator or action) of every entry of one entity type up to ``size``,
+    or with ``ids`` of those entities only, picked a chunk of ids at a time through the (type,
+    id, seq) index: the work grows with the entries disclosed, not with the ledger."""
     third = LedgerEntry.action if column == "action" else LedgerEntry.operator
     query = select(LedgerEntry.seq, LedgerEntry.entity_id, third).where(
         LedgerEntry.entity_type == entity_type, LedgerEntry.seq <= size
     )
-    if ids is not None and len(ids) <= _FEW:
-        query = query.where(LedgerEntry.entity_id.in_(sorted(ids)))
-    # Through the connection, not the ORM session: a large ledger holds a million seat
-    # entries, which the session would buffer whole (hundreds of megabytes); the cursor streams.
-    rows = session.connection().execute(query)
-    for seq, entity_id, value in rows:
-        yield int(seq), str(entity_id), str(value)
+    chunks = [query] if ids is None else []
+    ordered = sorted(ids or ())
+    for start in range(0, len(ordered), _CHUNK):
+        chunks.append(query.where(LedgerEntry.entity_id.in_(ordered[start : start + _CHUNK])))
+    for chunk in chunks:
+        # Through the connection, not the ORM session: a large ledger holds a million seat
+        # entries, which the session would buffer whole (hundreds of megabytes); the cursor
+        # streams.
+        for seq, entity_id, value in session.connection().execute(chunk):
+            yield int(seq), str(entity_id), str(value)
