@@ -16,9 +16,9 @@ personal fields were committed, see :mod:`seatledger.domain.redaction`) is withh
 The bundle writer compresses the file into the zip as it grows.  Where no helper process can be
 started (a frozen build), a thread does the same.
 
-Once the ledger is checked, the helper also writes the bundle's tables (licenses, deployments,
-seats) while the writer's process checks the audit's scope.  Messages to the writer:
-``("progress", entries, bytes)``, ``("done", sha256_hex, bytes, withheld, {table: rows})``,
+The whole-ledger check is the export's longest piece of work, so the writer's process does the
+rest meanwhile (the audit's scope check, then the bundle's tables).  Messages to the writer:
+``("progress", entries, bytes)``, ``("done", sha256_hex, bytes, withheld)``,
 ``("failed", seq, problem, detail)``, ``("error", text)``.
 """
 
@@ -43,7 +43,6 @@ from typing import Any
 from seatledger.domain.ledger import GENESIS_HASH, Problem
 from seatledger.domain.merkle import BLOCK, StoredTree, edge_of, multiproof
 from seatledger.domain.redaction import PhraseScanner
-from seatledger.services.audits.bundle.tables import Tables
 from seatledger.services.core.forking import can_fork, die_with_parent
 from seatledger.services.ledger.scan import Reader, scan
 from seatledger.store import ledger_scan
@@ -68,7 +67,6 @@ class Job:
     disclose: list[int]  # ascending seqs
     phrases: list[str]  # besides those of ``vendor_id``'s bundle, read here
     proof_path: str = ""  # where to write the multiproof of the disclosed entries and the head
-    tables: Tables | None = None
     vendor_id: int | None = None  # the audited vendor: the phrases of its bundle are read here
 
 
@@ -153,13 +151,7 @@ def _write(database: Any, job: Job, send: Callable[[Message], None]) -> None:
         indexes = sorted({seq - 1 for seq in job.disclose} | {job.size - 1})
         with open(job.proof_path, "wb") as proof:
             proof.write(b"".join(multiproof(tree, indexes)) if job.size else b"")
-    written: dict[str, int] = {}
-    if job.tables is not None:
-        from seatledger.services.audits.bundle.tables import write_tables  # noqa: PLC0415
-        from seatledger.services.core.context import Context  # noqa: PLC0415
-
-        written = write_tables(Context.reader(database), job.tables)
-    send(("done", out.digest.hexdigest(), out.written, out.withheld, written))
+    send(("done", out.digest.hexdigest(), out.written, out.withheld))
 
 
 class _Disclosed:
@@ -250,9 +242,7 @@ def subprocess_main() -> None:
     unlike multiprocessing's spawn it never re-runs the parent's main script.
     """
     die_with_parent()
-    value = json.loads(sys.stdin.read())
-    tables = value.pop("tables", None)
-    job = Job(**value, tables=None if tables is None else Tables(**tables))
+    job = Job(**json.loads(sys.stdin.read()))
     out = sys.stdout
 
     def send(message: Message) -> None:

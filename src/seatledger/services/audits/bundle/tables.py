@@ -1,8 +1,8 @@
 """The bundle's tables of licenses, deployments and seats, as CSV (UTF-8 with a BOM).
 
-The export's ledger helper process writes them (:func:`write_tables`) once it has checked the
-ledger, while the writer's process checks the audit's scope; the writer then hashes and zips
-them.  People and devices appear as keyed-hash pseudonyms (:class:`Pseudonyms`).
+The writer's process writes them (:func:`write_tables`) once it has checked the audit's scope,
+while the export's ledger helper process is still checking the whole ledger (the longer of the
+two).  People and devices appear as keyed-hash pseudonyms (:class:`Pseudonyms`).
 """
 
 from __future__ import annotations
@@ -12,15 +12,13 @@ import datetime as dt
 import hmac
 import io
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Protocol
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from seatledger.services.core.context import Context
 from seatledger.services.directory.memberships import held_on
 from seatledger.services.position.engine import end_of, installed
 from seatledger.services.position.export import safe_text
@@ -89,17 +87,6 @@ SEAT_HEADERS = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Tables:
-    """What the helper writes the tables for (see :func:`write_tables`)."""
-
-    folder: str
-    product_ids: list[int]
-    team_ids: list[int]
-    as_of: str  # ISO date
-    key: str  # the pseudonym key (hex), "" when names are not replaced
-
-
 def when(moment: dt.datetime | None) -> str:
     """A moment as ISO 8601 UTC (storage without a zone holds UTC)."""
     if moment is None:
@@ -150,23 +137,6 @@ class FileSink(Protocol):
     def file(self, name: str) -> AbstractContextManager[Callable[[bytes], None]]:
         """A writer for one file."""
         ...
-
-
-class Files:
-    """Files written into a folder."""
-
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
-
-    @contextmanager
-    def file(self, name: str) -> Iterator[Callable[[bytes], None]]:
-        """A writer for one file."""
-        with (self.folder / name).open("wb") as handle:
-
-            def write(data: bytes) -> None:
-                handle.write(data)
-
-            yield write
 
 
 class Csv:
@@ -231,19 +201,16 @@ def chunks(ids: Sequence[int], size: int = 5000) -> Iterator[Sequence[int]]:
         yield ids[start : start + size]
 
 
-def write_tables(ctx: Context, tables: Tables) -> dict[str, int]:
-    """Write entitlements.csv, deployments.csv and seat-assignments.csv into ``tables.folder``;
-    returns each file's rows."""
-    out = Files(Path(tables.folder))
-    scope = TableScope(0, tuple(tables.product_ids), tuple(tables.team_ids))
-    names = Pseudonyms(bytes.fromhex(tables.key) if tables.key else None)
-    as_of = dt.date.fromisoformat(tables.as_of)
-    with ctx.read() as session:
-        return {
-            ENTITLEMENTS_CSV: _write_entitlements(session, out, scope),
-            DEPLOYMENTS_CSV: _write_deployments(session, out, scope, as_of, names),
-            SEATS_CSV: _write_seats(session, out, scope, as_of, names),
-        }
+def write_tables(
+    session: Session, out: FileSink, scope: TableScope, as_of: dt.date, names: Pseudonyms
+) -> dict[str, int]:
+    """Write entitlements.csv, deployments.csv and seat-assignments.csv into ``out``; returns
+    their rows under report.json's names for them."""
+    return {
+        "entitlements": _write_entitlements(session, out, scope),
+        "deployments": _write_deployments(session, out, scope, as_of, names),
+        "seat_assignments": _write_seats(session, out, scope, as_of, names),
+    }
 
 
 def _write_entitlements(session: Session, out: FileSink, scope: TableScope) -> int:

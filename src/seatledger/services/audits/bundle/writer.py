@@ -37,15 +37,8 @@ from seatledger.services.audits.bundle import verify_bundle as vb
 from seatledger.services.audits.bundle.disclosure import plan
 from seatledger.services.audits.bundle.ledger_file import Job, Message, Producer
 from seatledger.services.audits.bundle.model import BundleResult, Checkpoint, ReportInput
-from seatledger.services.audits.bundle.tables import (
-    DEPLOYMENTS_CSV,
-    ENTITLEMENTS_CSV,
-    SEATS_CSV,
-    Pseudonyms,
-    Tables,
-    when,
-)
 from seatledger.services.audits.bundle.tables import Csv as _Csv
+from seatledger.services.audits.bundle.tables import Pseudonyms, when, write_tables
 from seatledger.services.audits.bundle.tables import TableScope as _Scope
 from seatledger.services.audits.bundle.tables import day as _day
 from seatledger.services.audits.servers import SERVER_HEADERS, SERVERS_CSV, ServerSection
@@ -65,11 +58,6 @@ REPORT_JSON = "report.json"
 REPORT_SCHEMA = "seatledger-report/1"
 FINDINGS_CSV = "findings.csv"
 VERIFIER = "verify_bundle.py"
-_COUNTED = {  # the tables the ledger helper writes, and their counts' names in report.json
-    ENTITLEMENTS_CSV: "entitlements",
-    DEPLOYMENTS_CSV: "deployments",
-    SEATS_CSV: "seat_assignments",
-}
 ZIP_LEVEL = 1  # deflate level: the ledger compresses ~6x at level 1, and 9 costs 5x the time
 _CHUNK = 1 << 20
 
@@ -207,21 +195,6 @@ class _Output:
             self.zipper.send("close")
         self.files[name] = (sha.hexdigest(), size)
 
-    def adopt(self, name: str) -> None:
-        """Take a file written into the folder by the helper: hash it and add it to the zip."""
-        sha = hashlib.sha256()
-        size = 0
-        self.zipper.send("open", name)
-        try:
-            with (self.folder / name).open("rb") as handle:
-                while chunk := handle.read(_CHUNK):
-                    sha.update(chunk)
-                    size += len(chunk)
-                    self.zipper.send("data", chunk)
-        finally:
-            self.zipper.send("close")
-        self.files[name] = (sha.hexdigest(), size)
-
     def put(self, name: str, data: bytes) -> None:
         """Write a whole small file."""
         with self.file(name) as write:
@@ -314,15 +287,6 @@ def write_bundle(
         if report.pseudonymize and not identity.pseudonym_key:
             raise KnownError("The signing identity holds no pseudonym key; unlock it again.")
         key = identity.pseudonym_key if report.pseudonymize else None
-        # The helper writes the tables too, once it has checked the ledger (this process is
-        # checking the audit's scope meanwhile); they join the zip when it is done.
-        tables = Tables(
-            str(folder),
-            list(scope.product_ids),
-            list(scope.team_ids),
-            report.as_of.isoformat(),
-            "" if key is None else key.hex(),
-        )
         job = Job(
             ctx.db.url,
             str(folder / vb.LEDGER),
@@ -332,7 +296,6 @@ def write_bundle(
             disclosure.seqs,
             disclosure.phrases,
             str(proof_path),
-            tables,
             scope.vendor_id,
         )
         producer = Producer(job)
@@ -345,8 +308,13 @@ def write_bundle(
         if report.servers is not None and pseudonyms.active:  # hosts and VMs, as devices are
             servers = report.servers.pseudonymized(pseudonyms.name)
             report = dataclasses.replace(report, servers=servers)
-        findings = _write_findings(out, report)
-        server_lines = None if report.servers is None else _write_servers(out, report.servers)
+        # The tables here, not in the helper: its check of the whole ledger is the longer work.
+        with ctx.read() as session:
+            counts = write_tables(session, out, scope, report.as_of, pseudonyms)
+        tick.step()
+        counts["findings"] = _write_findings(out, report)
+        if report.servers is not None:
+            counts["server_lines"] = _write_servers(out, report.servers)
         # The continuity proof is made while the helper checks the chain (and makes the
         # disclosed entries' proof), and used only once it has verified: a broken ledger's own
         # error is the one reported, never the proofs'.
@@ -363,16 +331,9 @@ def write_bundle(
                 "is signed. Run 'seatledger ledger verify'."
             )
         # The report says how many entries were withheld, which the helper knows at its end.
-        sha, written, withheld, written_tables = _await_ledger(zipper, tick)
+        sha, written, withheld = _await_ledger(zipper, tick)
         if unproved is not None:
             raise unproved
-        counts: dict[str, int] = {}
-        for table, rows in written_tables.items():
-            out.adopt(table)
-            counts[_COUNTED[table]] = rows
-        counts["findings"] = findings
-        if server_lines is not None:
-            counts["server_lines"] = server_lines
         counts["ledger_entries"] = size
         counts["disclosed_entries"] = len(disclosure.seqs)
         out.files[vb.LEDGER] = (sha, written)
@@ -626,9 +587,9 @@ How to verify this bundle
 """
 
 
-def _await_ledger(zipper: _Zipper, tick: _Ticker) -> tuple[str, int, int, dict[str, int]]:
-    """Wait for ledger.jsonl, reporting its progress; return its SHA-256, size, the number
-    of entries whose content it withholds and the tables the helper wrote (rows by file).
+def _await_ledger(zipper: _Zipper, tick: _Ticker) -> tuple[str, int, int]:
+    """Wait for ledger.jsonl, reporting its progress; return its SHA-256, size and the number
+    of entries whose content it withholds.
 
     Raises:
         Cancelled: the user cancelled meanwhile.
@@ -639,8 +600,7 @@ def _await_ledger(zipper: _Zipper, tick: _Ticker) -> tuple[str, int, int, dict[s
         tick.report()
     result = zipper.ledger_result
     if result[0] == "done":
-        tables = {str(name): int(rows) for name, rows in dict(result[4]).items()}
-        return str(result[1]), int(result[2]), int(result[3]), tables
+        return str(result[1]), int(result[2]), int(result[3])
     if result[0] == "failed":
         _refuse(Failure(int(result[1]), Problem[result[2]], str(result[3])))
     raise KnownError(f"Cannot write ledger.jsonl: {result[1]}")
