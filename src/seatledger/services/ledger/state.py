@@ -25,6 +25,7 @@ import json
 from array import array
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import suppress
 from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import Any
@@ -468,10 +469,8 @@ class Replay:
         ts: str,
         operator: str,
         body: bytes,
-        what: Any = None,
     ) -> None:
-        """Apply one entry (entries of actions that write none of these rows are skipped);
-        ``what`` is the body's ``what``, when the caller decoded it already.
+        """Apply one entry (entries of actions that write none of these rows are skipped).
 
         Raises:
             LedgerIntegrityError: the entry's body is not what SeatLedger writes for its action
@@ -481,8 +480,7 @@ class Replay:
         if handler is None:
             return
         try:
-            if what is None:
-                what = _decode(body.decode())["what"]
+            what = _decode(body.decode())["what"]
             after = what.get("after")
             if isinstance(after, dict):
                 reason = str(what.get("reason") or "")
@@ -1089,21 +1087,19 @@ class _Scoped:
                 early.entry(seq, action, entity_id, ts, operator, body)
         metrics = self._scope_from(early)
         holders: set[int] = set()
-        decoded: dict[int, Any] = {}
         for row in self._by_id("entitlement", self.licenses):
             if row[3] not in _ASSIGN_ACTIONS:
                 continue
             entries[row[0]] = row
-            try:
-                what = decoded[row[0]] = _decode(row[6].decode())["what"]
-                after = what["after"]
+            # Decoded again when replayed: keeping every decoded body until then held a few
+            # hundred megabytes for a vendor with a million seats.
+            with suppress(ValueError, TypeError, KeyError, AttributeError):  # named when replayed
+                after = _decode(row[6].decode())["what"]["after"]
                 self.seats.update(int(s) for s in after.get("assignments") or [])
                 if after.get("people"):
                     holders.update(int(p) for p in after["people"])
                 else:
                     self.devices.update(int(d) for d in after.get("devices") or [])
-            except (ValueError, TypeError, KeyError, AttributeError):
-                decoded.pop(row[0], None)  # checked below, and named if it does not replay
         holders |= self._stored_seats()
         if step is not None:
             step(2)
@@ -1119,14 +1115,18 @@ class _Scoped:
         if step is not None:
             step(3)
         ordered = [entries[seq] for seq in sorted(entries)]
+        entries.clear()
         failure = verify_entries(ordered, self.before.get)
         if failure is not None:
             return failure
         self.checked = len(ordered)
         replay = self.replayed
-        for seq, ts, operator, action, _type, entity_id, body, _prev, _hash in ordered:
+        for n, (seq, ts, operator, action, _type, entity_id, body, _prev, _hash) in enumerate(
+            ordered
+        ):
+            ordered[n] = ()  # each body let go once replayed: the replay grows as they go
             if action in REPLAYED:
-                replay.entry(seq, action, entity_id, ts, operator, body, decoded.get(seq))
+                replay.entry(seq, action, entity_id, ts, operator, body)
         if step is not None:
             step(4)
         return None
