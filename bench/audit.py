@@ -7,9 +7,9 @@ own peak RSS) beside a raw baseline from the same run:
 - signing: the PAdES signature of report.pdf plus the Ed25519 signature of manifest.json,
   against SHA-256 of the same PDF bytes;
 - export: write_bundle for the vendor with the most seats (a helper process checks the whole
-  ledger as ``ledger verify`` does while writing the vendor's entries into ledger.jsonl, their
-  multiproof and the CSVs; report.json, the PDF, the zip), against plain sqlite3 copying every
-  ledger body into a file and hashing it;
+  ledger as ``ledger verify`` does while writing the vendor's entries into ledger.jsonl and
+  their multiproof; beside it, the CSVs, report.json, the PDF, the zip), against plain sqlite3
+  copying every ledger body into a file and hashing it;
 - the headless ``seatledger audit run`` of that vendor, start to signed bundle, as a scheduled
   job runs it (its own check reads the audit's scope only, beside the export's helper), with
   the vendor's position (what the run reads for it) against the whole organization's position
