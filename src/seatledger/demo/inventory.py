@@ -14,7 +14,7 @@ import datetime as dt
 import hashlib
 import random
 from collections import defaultdict
-from itertools import repeat
+from itertools import count, repeat
 from typing import Any
 
 from sqlalchemy import select
@@ -224,14 +224,16 @@ def add_inventory(database: Database, size: str, seed: int, report: Progress) ->
         # row (five million draws cost more than writing the rows).
         device_ids, title_ids = keys >> _PACK, keys & ((1 << _PACK) - 1)
         first_seen = np.array(days, dtype=object)[(device_ids * 7 + title_ids * 13) % len(days)]
+        # Each install is the row of the export it stands for, under a header line.
         bulk.stream(
-            "INSERT INTO installation (device_id, title_id, first_seen, install_date, import_id) "
-            "VALUES (?, ?, ?, NULL, ?)",
+            "INSERT INTO installation (device_id, title_id, first_seen, install_date, import_id, "
+            "source_line) VALUES (?, ?, ?, NULL, ?, ?)",
             zip(
                 device_ids.tolist(),
                 title_ids.tolist(),
                 first_seen.tolist(),
                 repeat(batch.id),
+                count(2),
                 strict=False,
             ),
         )
@@ -337,12 +339,14 @@ def _usage(ctx: Context, rng: random.Random, today: dt.date) -> int:
                             pid,
                             person_id,
                             batch.id,
+                            len(rows) + 1,  # the line of the snapshot it stands for
                         )
                     )
         bulk.defer_indexes(["usage_session"])
         bulk.insert(
             "usage_session",
-            "feature, user_name, host, checkout, checkin, units, product_id, person_id, import_id",
+            "feature, user_name, host, checkout, checkin, units, product_id, person_id, import_id, "
+            "source_line",
             rows,
         )
         bulk.restore_indexes()

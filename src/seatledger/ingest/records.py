@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import sys
 from array import array
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -156,7 +155,7 @@ class InstallChunk:
     host_of: array[int] = field(default_factory=lambda: array("i"))
     title_of: array[int] = field(default_factory=lambda: array("i"))
     date_of: array[int] = field(default_factory=lambda: array("i"))  # empty: no date column
-    lines: array[int] = field(default_factory=lambda: array("q"))  # of the numbered rows
+    lines: array[int] = field(default_factory=lambda: array("q"))  # where each row starts
 
     def __len__(self) -> int:
         return len(self.host_of)
@@ -248,7 +247,6 @@ class RowReader:
         }
         self._read = readers.get(detection.kind)  # installs: see install_chunks
         self.installs = Installs()
-        self._numbered = 0  # good install rows given their line
         self._blank = 0  # blank install rows (not counted as read)
         self._left_out = 0  # install rows with problems
 
@@ -271,7 +269,7 @@ class RowReader:
     def _install_records(self) -> Iterator[InstallRecord]:
         """Installs one record at a time, each with its line (slower than the chunks)."""
         found = self.installs
-        for chunk in self.install_chunks(numbered=sys.maxsize):
+        for chunk in self.install_chunks():
             days = chunk.date_of or array("i", bytes(4 * len(chunk)))
             for line, host, title, day in zip(
                 chunk.lines, chunk.host_of, chunk.title_of, days, strict=True
@@ -552,13 +550,13 @@ class RowReader:
             self.continued += 1
         return True
 
-    def install_chunks(self, size: int = 20_000, numbered: int = 0) -> Iterator[InstallChunk]:
+    def install_chunks(self, size: int = 20_000) -> Iterator[InstallChunk]:
         """Installed-software rows, a chunk of up to ``size`` rows at a time.
 
         The hot path of a million-row inventory: each distinct cell value (a host name, a
         title with its publisher and version, a date) is read and checked once, and a row
         becomes three indexes into :attr:`installs`.  Rows with problems are reported (by
-        line) and left out.  The first ``numbered`` good rows also get their line.
+        line) and left out.  Every good row keeps the line it starts on (its provenance).
         """
         assert self.detection.kind is Kind.INVENTORY
         found = self.installs
@@ -577,11 +575,11 @@ class RowReader:
         good = 0
         carry = "hostname" in self.detection.carried
         last = -1  # the host of the row above, for rows that leave it empty (carry)
+        line_of = source.line
         while True:
             chunk = InstallChunk(found)
             add_host, add_title = chunk.host_of.append, chunk.title_of.append
             add_date, add_line = chunk.date_of.append, chunk.lines.append
-            left = numbered - self._numbered
             for cells in islice(rows, size):
                 if len(cells) != width and (
                     not (named <= len(cells) < width) and self._unfit(source, cells)
@@ -609,10 +607,7 @@ class RowReader:
                     add_date(day)
                 add_host(host)
                 add_title(title)
-                if left > 0:
-                    left -= 1
-                    add_line(source.line(cells))
-            self._numbered = numbered - max(left, 0)
+                add_line(line_of(cells))
             before = self.rows_read + self._blank
             good += len(chunk)
             self.rows_read = good + self._left_out  # blank rows are not read

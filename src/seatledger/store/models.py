@@ -381,7 +381,9 @@ class Installation(Base):
     first_seen: Mapped[dt.date] = mapped_column(Date)
     removed_on: Mapped[dt.date | None] = mapped_column(Date)
     install_date: Mapped[dt.date | None] = mapped_column(Date)
-    import_id: Mapped[int] = mapped_column(Integer)  # the last import that listed it
+    import_id: Mapped[int] = mapped_column(Integer)  # the import that first listed it
+    # That import's line (the last row listing the pair); None: imported before 0026 recorded it.
+    source_line: Mapped[int | None] = mapped_column(Integer)
 
 
 class UsageSession(Base):
@@ -419,6 +421,9 @@ class UsageSession(Base):
     handle: Mapped[str] = mapped_column(String(32), default="", server_default=text("''"))
     # The last snapshot that showed the checkout open (None for usage files, which date both ends).
     seen_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    # The line of ``import_id``'s file the checkout was read from (the last import that listed
+    # it); None: imported before 0026 recorded it.
+    source_line: Mapped[int | None] = mapped_column(Integer)
 
 
 class UsageDenial(Base):

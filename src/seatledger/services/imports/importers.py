@@ -16,7 +16,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
-from itertools import pairwise, repeat
+from itertools import pairwise
 from typing import Any
 
 from sqlalchemy import func, select
@@ -615,8 +615,9 @@ def apply_inventory(
             title_ids = np.array(title_of, dtype=np.int64)[np.frombuffer(chunk.title_of, np.int32)]
             keys = device_ids << 32 | title_ids
             days = np.array(chunk.date_of, dtype=np.int32) if chunk.date_of else None
+            lines = np.frombuffer(chunk.lines, np.int64)
             staged = np.isin(device_ids, known)
-            listed.add(keys[staged], None if days is None else days[staged])
+            listed.add(keys[staged], None if days is None else days[staged], lines[staged])
             new = ~staged
             fresh.add(keys[new], None)  # counted only: their dates go with the writer
             if not decided:
@@ -631,27 +632,27 @@ def apply_inventory(
             writer.send(
                 new_devices,
                 new_titles,
-                _by_day(np, keys[new], None if days is None else days[new], day_values),
+                _by_day(np, keys[new], None if days is None else days[new], day_values, lines[new]),
                 today,
                 batch_id,
             )
     bulk.restore_indexes()
     bulk.advance_sequences(["device", "software_title"])
-    fresh_keys, _ = fresh.distinct()
+    fresh_keys, _, _ = fresh.distinct()
     done.inserted = len(fresh_keys)
     mask = (1 << 32) - 1
     done.inserted_by_title = _counts(np, fresh_keys & mask)
-    keys, days = listed.distinct()
-    if len(keys):
+    pairs, pair_days, pair_lines = listed.distinct()
+    if len(pairs):
         _write_known(
             bulk,
             done,
             batch_id,
             today,
-            lambda: _install_rows(keys, days, day_values),
-            len(keys),
+            lambda: _install_rows(pairs, pair_days, day_values, pair_lines),
+            len(pairs),
         )
-    distinct_titles = _distinct(np, np.concatenate([keys & mask, fresh_keys & mask])).tolist()
+    distinct_titles = _distinct(np, np.concatenate([pairs & mask, fresh_keys & mask])).tolist()
     unmatched = len(unmapped.intersection(distinct_titles))
     bulk.advance_sequences(["installation"])
     created = next_device - first_device
@@ -669,19 +670,36 @@ def apply_inventory(
 
 
 def _by_day(
-    np: Any, keys: Any, days: Any | None, day_values: list[Any]
-) -> list[tuple[Any, list[int]]]:
-    """A chunk's pairs, each once with the last date the chunk gives it, grouped by that date
-    (the stored value) and in key order within each group."""
+    np: Any, keys: Any, days: Any | None, day_values: list[Any], lines: Any
+) -> list[tuple[Any, Any, Any]]:
+    """A chunk's pairs, each once with the last date the chunk gives it and the line of its
+    last row, grouped by that date (the stored value) and in key order within each group:
+    (date, keys, lines) with the keys and lines as int64 arrays."""
     chunk = _Listed(np)
-    chunk.add(keys, days)
-    distinct, last = chunk.distinct()
+    chunk.add(keys, days, lines)
+    distinct, last, at = chunk.distinct()
+    assert at is not None
     if last is None:
-        return [(None, distinct.tolist())] if len(distinct) else []
+        return [(None, distinct, at)] if len(distinct) else []
     order = np.argsort(last, kind="stable")
-    distinct, last = distinct[order], last[order]
+    distinct, last, at = distinct[order], last[order], at[order]
     bounds = [*np.flatnonzero(_firsts(np, last)).tolist(), len(last)]
-    return [(day_values[int(last[a])], distinct[a:b].tolist()) for a, b in pairwise(bounds)]
+    return [(day_values[int(last[a])], distinct[a:b], at[a:b]) for a, b in pairwise(bounds)]
+
+
+def _packed(keys: Any, lines: Any) -> tuple[str, tuple[int, int, int, int]] | None:
+    """Packed keys and their lines as one JSON array of int64s, each line above its device
+    above its title in as few bits as this group needs, with the (title bits, device mask,
+    title mask, line shift) that unpack them; None when the three do not fit in 63 bits."""
+    devices, titles = keys >> 32, keys & 0xFFFFFFFF
+    title_bits = max(int(titles.max()).bit_length(), 1)
+    device_bits = max(int(devices.max()).bit_length(), 1)
+    shift = title_bits + device_bits
+    if shift + int(lines.max()).bit_length() > 63:
+        return None
+    packed = lines << shift | devices << title_bits | titles
+    text = "[" + ",".join(map(str, packed.tolist())) + "]"
+    return text, (title_bits, (1 << device_bits) - 1, (1 << title_bits) - 1, shift)
 
 
 class _Writer:
@@ -700,16 +718,20 @@ class _Writer:
     the transaction rolls back with nobody writing.
     """
 
+    # A pair this path meets again is one an earlier chunk of the same file wrote: its last
+    # row's date (when it gives one) and line are the ones kept.
     _CONFLICT = (
         " ON CONFLICT (device_id, title_id) WHERE removed_on IS NULL DO UPDATE "
-        "SET install_date = COALESCE(excluded.install_date, installation.install_date)"
+        "SET install_date = COALESCE(excluded.install_date, installation.install_date), "
+        "source_line = excluded.source_line"
     )
     _COLUMNS = (
         "INSERT INTO installation (device_id, title_id, first_seen, removed_on, install_date, "
+        "import_id, source_line) "
     )
-    _ROWS = _COLUMNS + "import_id) VALUES (?, ?, ?, NULL, ?, ?)" + _CONFLICT
+    _ROWS = _COLUMNS + "VALUES (?, ?, ?, NULL, ?, ?, ?)" + _CONFLICT
     _JSON = (
-        _COLUMNS + "import_id) SELECT value >> 32, value & 4294967295, ?, NULL, ?, ? "
+        _COLUMNS + "SELECT (value >> ?) & ?, value & ?, ?, NULL, ?, ?, value >> ? "
         "FROM json_each(?) WHERE true" + _CONFLICT  # WHERE: SQLite's upsert-after-SELECT rule
     )
 
@@ -760,19 +782,25 @@ class _Writer:
         self,
         new_devices: list[tuple[Any, ...]],
         new_titles: list[tuple[Any, ...]],
-        by_day: list[tuple[Any, list[int]]],
+        by_day: list[tuple[Any, Any, Any]],
         today: Any,
         batch_id: int,
     ) -> None:
         bulk = self._bulk
         bulk.insert("device", "id, hostname, serial, os, processors, cores, last_seen", new_devices)
         bulk.insert("software_title", "id, publisher, title, version, product_id", new_titles)
-        for day, keys in by_day:
-            if self._json:
-                text = "[" + ",".join(map(str, keys)) + "]"
-                bulk.execute(self._JSON, (today, day, batch_id, text))
+        for day, keys, lines in by_day:
+            packed = _packed(keys, lines) if self._json else None
+            if packed is not None:
+                text, (title_bits, devices, titles, shift) = packed
+                bulk.execute(
+                    self._JSON, (title_bits, devices, titles, today, day, batch_id, shift, text)
+                )
             else:
-                rows = ((k >> 32, k & 0xFFFFFFFF, today, day, batch_id) for k in keys)
+                rows = (
+                    (k >> 32, k & 0xFFFFFFFF, today, day, batch_id, n)
+                    for k, n in zip(keys.tolist(), lines.tolist(), strict=True)
+                )
                 bulk.stream(self._ROWS, rows)
 
 
@@ -786,15 +814,13 @@ def _has_json_each(bulk: Bulk) -> bool:
 
 
 def _install_rows(
-    keys: Any, days: Any, day_values: list[Any], today: Any = None, batch_id: int | None = None
+    keys: Any, days: Any, day_values: list[Any], lines: Any
 ) -> Iterator[tuple[Any, ...]]:
-    """(device, title, [first seen], install date, [import]) of packed keys, in key order."""
+    """(device, title, install date, line) of packed keys, in key order."""
     devices = (keys >> 32).tolist()
     titles = (keys & ((1 << 32) - 1)).tolist()
     dates = [day_values[d] for d in days.tolist()] if days is not None else [None] * len(devices)
-    if batch_id is None:
-        return zip(devices, titles, dates, strict=True)
-    return zip(devices, titles, repeat(today), dates, repeat(batch_id), strict=False)
+    return zip(devices, titles, dates, lines.tolist(), strict=True)
 
 
 def _write_known(  # noqa: PLR0917 (one step of apply_inventory, sharing its state)
@@ -809,14 +835,15 @@ def _write_known(  # noqa: PLR0917 (one step of apply_inventory, sharing its sta
     removed is a new install: the earlier one stays in the past), and mark removed what an
     earlier export of the same tool listed and this one does not.
 
-    ``rows`` gives (device, title, install date) in key order, each time it is called.
+    ``rows`` gives (device, title, install date, line) in key order, each time it is called.
+    An install already open keeps the import and line that first listed it.
     """
     before = bulk.max_id("installation")
     changed = bulk.stream(
         "INSERT INTO installation (device_id, title_id, first_seen, removed_on, install_date, "
-        "import_id) VALUES (?, ?, ?, NULL, ?, ?) "
+        "import_id, source_line) VALUES (?, ?, ?, NULL, ?, ?, ?) "
         "ON CONFLICT (device_id, title_id) WHERE removed_on IS NULL DO NOTHING",
-        ((device, title, today, day, batch_id) for device, title, day in rows()),
+        ((device, title, today, day, batch_id, n) for device, title, day, n in rows()),
     )
     # New rows take ids past the highest, as this transaction is the only writer.
     inserted = int(
@@ -849,7 +876,7 @@ def _write_known(  # noqa: PLR0917 (one step of apply_inventory, sharing its sta
     )
     bulk.stream(
         "INSERT INTO import_stage (device_id, title_id) VALUES (?, ?)",
-        ((device, title) for device, title, _ in rows()),
+        ((device, title) for device, title, _, _ in rows()),
     )
     done.removed = bulk.execute(
         "UPDATE installation SET removed_on = ? WHERE removed_on IS NULL "
@@ -887,10 +914,12 @@ def _firsts(np: Any, ordered: Any) -> Any:
 
 
 class _Listed:
-    """The (device, title) pairs a file lists, packed in one int64 each, with their dates.
+    """The (device, title) pairs a file lists, packed in one int64 each, with their dates and
+    lines.
 
     Each pair counts once, with the last install date the file gives it (a date index, 0 for
-    none).  Rows are compacted now and then, so memory follows the distinct pairs, not the rows.
+    none) and the line of its last row.  Rows are compacted now and then, so memory follows the
+    distinct pairs, not the rows.
     """
 
     COMPACT_AT = 4_000_000
@@ -899,42 +928,58 @@ class _Listed:
         self.np = np
         self.keys: list[Any] = []
         self.days: list[Any] = []
+        self.lines: list[Any] = []
         self.dated = False
+        self.lined = False
         self.rows = 0
 
-    def add(self, keys: Any, days: Any | None) -> None:
-        """Rows in file order: packed keys and, when the file has the column, date indexes."""
+    def add(self, keys: Any, days: Any | None, lines: Any | None = None) -> None:
+        """Rows in file order: packed keys and, when the file has the column, date indexes;
+        ``lines`` where they are kept (not for pairs only counted)."""
         self.keys.append(keys)
         if days is not None:
             self.dated = True
             self.days.append(days)
+        if lines is not None:
+            self.lined = True
+            self.lines.append(lines)
         self.rows += len(keys)
         if self.rows >= self.COMPACT_AT:
             self.distinct()
 
-    def distinct(self) -> tuple[Any, Any | None]:
-        """The distinct keys in ascending order, and their dates (None: no date column)."""
+    def distinct(self) -> tuple[Any, Any | None, Any | None]:
+        """The distinct keys in ascending order, their dates (None: no date column) and the
+        lines of their last rows (None: not kept)."""
         np = self.np
         keys = np.concatenate(self.keys) if self.keys else np.empty(0, np.int64)
-        if not self.dated:
+        if not self.dated and not self.lined:
             keys = _distinct(np, keys)
             self.keys, self.rows = [keys], len(keys)
-            return keys, None
-        days = np.concatenate(self.days)
+            return keys, None, None
         order = np.argsort(keys, kind="stable")  # a pair's rows stay in file order
-        keys, days = keys[order], days[order]
+        keys = keys[order]
         first = _firsts(np, keys)
-        group = np.cumsum(first) - 1
         out_keys = keys[first]
-        out_days = np.zeros(len(out_keys), dtype=np.int32)
-        dated = np.flatnonzero(days)
-        if len(dated):
-            groups = group[dated]
-            last = np.ones(len(dated), dtype=bool)  # the last dated row of its pair
-            last[:-1] = groups[1:] != groups[:-1]
-            out_days[groups[last]] = days[dated[last]]
-        self.keys, self.days, self.rows = [out_keys], [out_days], len(out_keys)
-        return out_keys, out_days
+        out_days = out_lines = None
+        if self.dated:
+            days = np.concatenate(self.days)[order]
+            group = np.cumsum(first) - 1
+            out_days = np.zeros(len(out_keys), dtype=np.int32)
+            dated = np.flatnonzero(days)
+            if len(dated):
+                groups = group[dated]
+                last = np.ones(len(dated), dtype=bool)  # the last dated row of its pair
+                last[:-1] = groups[1:] != groups[:-1]
+                out_days[groups[last]] = days[dated[last]]
+            self.days = [out_days]
+        if self.lined:
+            lines = np.concatenate(self.lines)[order]
+            final = np.ones(len(keys), dtype=bool)  # the last row of its pair
+            final[:-1] = first[1:]
+            out_lines = lines[final]
+            self.lines = [out_lines]
+        self.keys, self.rows = [out_keys], len(out_keys)
+        return out_keys, out_days, out_lines
 
 
 # -- usage ----------------------------------------------------------------------------------------
@@ -987,6 +1032,7 @@ def _usage(  # noqa: PLR0917 (the parts of one usage import, passed straight thr
                 record.server,
                 record.handle,
                 seen,
+                record.line,
             )
 
     # A snapshot's sighting moves seen_at forward only: an older snapshot imported late does not
@@ -994,10 +1040,10 @@ def _usage(  # noqa: PLR0917 (the parts of one usage import, passed straight thr
     latest = "max" if bulk.sqlite else "GREATEST"
     bulk.stream(
         "INSERT INTO usage_session (feature, user_name, host, checkout, checkin, units, "
-        "product_id, person_id, import_id, server, handle, seen_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        "product_id, person_id, import_id, server, handle, seen_at, source_line) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
         "ON CONFLICT (feature, user_name, host, checkout, server, handle) DO UPDATE SET "
-        "import_id = excluded.import_id, "
+        "import_id = excluded.import_id, source_line = excluded.source_line, "
         "checkin = COALESCE(excluded.checkin, usage_session.checkin), "
         f"seen_at = COALESCE({latest}(excluded.seen_at, usage_session.seen_at), "
         "excluded.seen_at, usage_session.seen_at)",

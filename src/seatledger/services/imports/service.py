@@ -718,7 +718,7 @@ class ImportService:
             reader,
             table,
             None,
-            reader.install_chunks(numbered=SAMPLE_ROWS) if inventory else None,
+            reader.install_chunks() if inventory else None,
         )
 
     def _open_grants(
