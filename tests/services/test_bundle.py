@@ -70,6 +70,7 @@ FILES = {
     "seat-assignments.csv",
     "signing-cert.pem",
     "signing-key.pub.pem",
+    "sources.csv",
     "verify_bundle.py",
 }
 

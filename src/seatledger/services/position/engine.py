@@ -19,7 +19,7 @@ import itertools
 import math
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
@@ -166,6 +166,24 @@ class Holder:
     name: str
     detail: str
     since: str = ""
+    # The import the row rests on, as :func:`source_text` says it ("" for what no file gave).
+    source: str = ""
+
+
+LINE_NOT_RECORDED = "line not recorded (imported before schema 0026 kept lines)"
+
+
+def source_text(file_name: str | None, sha256: str | None, line: int | None) -> str:
+    """Where an imported row came from: "inventory.csv (SHA-256 3f2a9c01b7e4…), line 4,812".
+
+    A row imported before lines were kept says so rather than invent one; a row no import
+    gave (``file_name`` None) has no source.
+    """
+    if file_name is None:
+        return ""
+    digest = f"SHA-256 {sha256[:12]}…" if sha256 else "no SHA-256 recorded"
+    where = f"line {line:,}" if line is not None else LINE_NOT_RECORDED
+    return f"{file_name} ({digest}), {where}"
 
 
 class FindingKind(StrEnum):
@@ -1448,6 +1466,7 @@ def _holders(
                 holder.name,
                 f"{earlier.detail}; {holder.detail}",
                 earlier.since,
+                earlier.source or holder.source,
             )
         )
     if metric in _USER_METRICS:
@@ -1455,7 +1474,11 @@ def _holders(
         for holder, owner in installs:
             if owner is None:
                 merged[("device", holder.id)] = Holder(
-                    "device", holder.id, holder.name, f"{holder.detail}; nobody owns the device"
+                    "device",
+                    holder.id,
+                    holder.name,
+                    f"{holder.detail}; nobody owns the device",
+                    source=holder.source,
                 )
             elif ("person", owner) in merged:
                 continue
@@ -1465,6 +1488,7 @@ def _holders(
                     owner,
                     owners.get(owner, f"person {owner}"),
                     f"runs it on {holder.name} ({holder.detail}); no seat",
+                    source=holder.source,
                 )
         for person_id, name in _users(session, pid, day) if metric is primary else []:
             merged.setdefault(
@@ -1473,9 +1497,17 @@ def _holders(
             )
     else:
         for holder, _ in installs:
-            merged.setdefault(
-                ("device", holder.id),
-                Holder(holder.kind, holder.id, holder.name, f"{holder.detail}; no seat"),
+            seated = merged.get(("device", holder.id))
+            merged[("device", holder.id)] = (
+                Holder(
+                    holder.kind,
+                    holder.id,
+                    holder.name,
+                    f"{holder.detail}; no seat",
+                    source=holder.source,
+                )
+                if seated is None
+                else replace(seated, source=seated.source or holder.source)
             )
     everyone = list(merged.values())
     return everyone[:DETAIL_LIMIT], len(everyone)
@@ -1543,8 +1575,12 @@ def _sessions(
         .where(UsageSession.product_id == pid, out_during(start, moment))
         .order_by(UsageSession.checkout.desc())
     )
-    rows = session.execute(query.limit(DETAIL_LIMIT)).all()
     total = int(session.scalar(select(func.count()).select_from(query.subquery())) or 0)
+    rows = session.execute(
+        query.add_columns(ImportBatch.file_name, ImportBatch.sha256, UsageSession.source_line)
+        .outerjoin(ImportBatch, ImportBatch.id == UsageSession.import_id)
+        .limit(DETAIL_LIMIT)
+    ).all()
     found = [
         Holder(
             "checkout",
@@ -1553,8 +1589,9 @@ def _sessions(
             f"{plural(units, 'license')} until "
             + (_aware(checkin).strftime("%Y-%m-%d %H:%M") if checkin else "still out"),
             _aware(checkout).strftime("%Y-%m-%d %H:%M"),
+            source_text(file_name, sha, line),
         )
-        for i, user, host, checkout, checkin, units in rows
+        for i, user, host, checkout, checkin, units, file_name, sha, line in rows
     ]
     return seats + found, len(seats) + total
 
@@ -1611,17 +1648,31 @@ def _install_holders(session: Session, pid: int, day: dt.date) -> list[tuple[Hol
     """Devices running the product, each with its owner's id."""
     rows = session.execute(
         select(
-            Device.id, Device.hostname, Device.owner_id, SoftwareTitle.title, SoftwareTitle.version
+            Device.id,
+            Device.hostname,
+            Device.owner_id,
+            SoftwareTitle.title,
+            SoftwareTitle.version,
+            ImportBatch.file_name,
+            ImportBatch.sha256,
+            Installation.source_line,
         )
         .join(Installation, Installation.device_id == Device.id)
         .join(SoftwareTitle, SoftwareTitle.id == Installation.title_id)
+        .outerjoin(ImportBatch, ImportBatch.id == Installation.import_id)
         .where(SoftwareTitle.product_id == pid, installed(day))
-        .order_by(Device.hostname)
+        .order_by(Device.hostname, Installation.id)
     )
     seen: dict[int, tuple[Holder, int | None]] = {}
-    for device_id, host, owner_id, title, version in rows:
+    for device_id, host, owner_id, title, version, file_name, sha, line in rows:
         if device_id not in seen:
-            holder = Holder("device", device_id, host, f"installed: {title} {version}".strip())
+            holder = Holder(
+                "device",
+                device_id,
+                host,
+                f"installed: {title} {version}".strip(),
+                source=source_text(file_name, sha, line),
+            )
             seen[device_id] = (holder, owner_id)
     return list(seen.values())
 
@@ -1683,6 +1734,7 @@ def _denial_rows(session: Session, finding: Finding, day: dt.date) -> list[Holde
             UsageDenial.host,
             UsageDenial.denied_at,
             ImportBatch.file_name,
+            ImportBatch.sha256,
             UsageDenial.line,
         )
         .outerjoin(Person, Person.id == UsageDenial.person_id)
@@ -1703,8 +1755,9 @@ def _denial_rows(session: Session, finding: Finding, day: dt.date) -> list[Holde
             name or user,
             f"refused on {host or 'an unnamed host'} ({file_name or 'an import'}, line {line:,})",
             f"{_aware(when):%Y-%m-%d %H:%M}",
+            source_text(file_name or "an import", sha, line),
         )
-        for person_id, name, user, host, when, file_name, line in session.execute(query)
+        for person_id, name, user, host, when, file_name, sha, line in session.execute(query)
     ]
 
 

@@ -128,6 +128,11 @@ _HOLDER_COLUMNS: list[ListColumn[Holder]] = [
     ListColumn("Name", lambda h: h.name),
     ListColumn("Why it counts", lambda h: h.detail),
     ListColumn("Since", lambda h: h.since or None),
+    ListColumn(
+        "Source",
+        lambda h: h.source or None,
+        tip="The import the row rests on: file, SHA-256 and line",
+    ),
 ]
 
 
@@ -576,6 +581,7 @@ class ReconciliationPage(Page):
         self.holder_view.resizeColumnToContents(0)
         self.holder_view.resizeColumnToContents(1)
         self.holder_view.resizeColumnToContents(2)
+        self.holder_view.resizeColumnToContents(3)
         self.holder_view.horizontalHeader().setStretchLastSection(True)
 
     def select_number(self, product: str, column: Column) -> None:

@@ -23,6 +23,7 @@ The bundle holds:
 - ``report.pdf``: the human report, signed PAdES with the identity's ECDSA P-256 key;
 - ``report.json``: the same, machine-readable (``docs/report-schema.md``, versioned);
 - ``entitlements.csv``, ``deployments.csv``, ``seat-assignments.csv``, ``findings.csv``;
+- ``sources.csv``: per product, the imports its figures rest on (file, SHA-256) and their lines;
 - ``ledger.jsonl``: the ledger entries about the vendor (see :mod:`.disclosure`), bodies as the
   exact hashed bytes; ``ledger.proof``: their Merkle multiproof against the checkpoint's root;
 - ``SHA256SUMS``: the files' hashes in ``sha256sum -c`` format; ``VERIFY.txt``: how to check the

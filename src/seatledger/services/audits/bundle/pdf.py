@@ -627,6 +627,17 @@ def _checkpoint(report: ReportInput, doc: dict[str, Any], s: _Styles) -> list[Fl
                 *(
                     [
                         (
+                            "sources.csv",
+                            f"{counts['sources']:,} rows: the imports (file, SHA-256) and the "
+                            "lines each product's figures rest on",
+                        )
+                    ]
+                    if "sources" in counts
+                    else []
+                ),
+                *(
+                    [
+                        (
                             "servers.csv",
                             f"{counts['server_lines']:,} rows: the hosts and VMs behind each "
                             "server line",

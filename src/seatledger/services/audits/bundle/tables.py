@@ -1,4 +1,5 @@
-"""The bundle's tables of licenses, deployments and seats, as CSV (UTF-8 with a BOM).
+"""The bundle's tables of licenses, deployments, seats and the imports under them, as CSV
+(UTF-8 with a BOM).
 
 The writer's process writes them (:func:`write_tables`) once it has checked the audit's scope,
 while the export's ledger helper process is still checking the whole ledger (the longer of the
@@ -11,6 +12,7 @@ import csv
 import datetime as dt
 import hmac
 import io
+from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -20,11 +22,18 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from seatledger.services.directory.memberships import held_on
-from seatledger.services.position.engine import end_of, installed
+from seatledger.services.position.engine import (
+    CONCURRENT_WINDOW_DAYS,
+    LINE_NOT_RECORDED,
+    end_of,
+    installed,
+)
 from seatledger.services.position.export import safe_text
+from seatledger.services.usage.sessions import out_during
 from seatledger.store.models import (
     Device,
     Entitlement,
+    ImportBatch,
     Installation,
     Person,
     PersonTeam,
@@ -32,11 +41,14 @@ from seatledger.store.models import (
     SeatAssignment,
     SoftwareTitle,
     Team,
+    UsageDenial,
+    UsageSession,
 )
 
 ENTITLEMENTS_CSV = "entitlements.csv"
 DEPLOYMENTS_CSV = "deployments.csv"
 SEATS_CSV = "seat-assignments.csv"
+SOURCES_CSV = "sources.csv"
 _CHUNK = 1 << 20
 _ROWS = 20_000
 
@@ -70,6 +82,8 @@ DEPLOYMENT_HEADERS = (
     "Version",
     "First seen",
     "Install date",
+    "Import id",
+    "Line",
 )
 SEAT_HEADERS = (
     "Assignment id",
@@ -85,6 +99,27 @@ SEAT_HEADERS = (
     "Over-commit",
     "Over-commit reason",
 )
+
+
+SOURCE_HEADERS = (
+    "Product",
+    "Evidence",
+    "Figures it feeds",
+    "Import id",
+    "File",
+    "SHA-256",
+    "Format",
+    "Imported at",
+    "Rows",
+    "Rows without a line",
+    "Lines",
+)
+_LINES_PER_CELL = 30_000  # characters: a spreadsheet cell holds 32,767; longer lists continue
+_EVIDENCE = {  # evidence -> the figures of the position it feeds
+    "installs": "needed, unlicensed (per device, per core, per processor, named user)",
+    "checkouts": f"needed (concurrent: the peak over the {CONCURRENT_WINDOW_DAYS} days)",
+    "refused checkouts": "the denial finding (the pool was too small)",
+}
 
 
 def when(moment: dt.datetime | None) -> str:
@@ -204,13 +239,63 @@ def chunks(ids: Sequence[int], size: int = 5000) -> Iterator[Sequence[int]]:
 def write_tables(
     session: Session, out: FileSink, scope: TableScope, as_of: dt.date, names: Pseudonyms
 ) -> dict[str, int]:
-    """Write entitlements.csv, deployments.csv and seat-assignments.csv into ``out``; returns
-    their rows under report.json's names for them."""
+    """Write entitlements.csv, deployments.csv, seat-assignments.csv and sources.csv into
+    ``out``; returns their rows under report.json's names for them (sources.csv last: it lists
+    the imports behind the deployments as they were written)."""
+    evidence = Evidence()
     return {
         "entitlements": _write_entitlements(session, out, scope),
-        "deployments": _write_deployments(session, out, scope, as_of, names),
+        "deployments": _write_deployments(session, out, scope, as_of, names, evidence),
         "seat_assignments": _write_seats(session, out, scope, as_of, names),
+        "sources": _write_sources(session, out, scope, as_of, evidence),
     }
+
+
+class Evidence:
+    """The import lines each product's figures rest on: (product, evidence, import) -> the
+    lines read there (0: imported before lines were kept)."""
+
+    def __init__(self) -> None:
+        self.lines: dict[tuple[str, str, int], array[int]] = {}
+
+    def add(self, product: str, evidence: str, import_id: int, line: int | None) -> None:
+        """One row read from line ``line`` of import ``import_id``."""
+        key = (product, evidence, import_id)
+        found = self.lines.get(key)
+        if found is None:
+            found = self.lines[key] = array("q")
+        found.append(line or 0)
+
+
+def line_ranges(lines: Iterable[int]) -> list[str]:
+    """Distinct lines, ascending, as ranges: [2, 3, 4, 9] -> ["2-4", "9"] (0s left out)."""
+    ranges: list[str] = []
+    start = end = -1
+    for line in sorted(set(lines)):
+        if line <= 0:
+            continue
+        if line == end + 1:
+            end = line
+            continue
+        if start > 0:
+            ranges.append(f"{start}" if start == end else f"{start}-{end}")
+        start = end = line
+    if start > 0:
+        ranges.append(f"{start}" if start == end else f"{start}-{end}")
+    return ranges
+
+
+def _cells(ranges: list[str]) -> Iterator[str]:
+    """The ranges as ", "-joined cells no longer than a spreadsheet cell holds."""
+    cell: list[str] = []
+    size = 0
+    for text in ranges:
+        if cell and size + len(text) + 2 > _LINES_PER_CELL:
+            yield ", ".join(cell)
+            cell, size = [], 0
+        cell.append(text)
+        size += len(text) + 2
+    yield ", ".join(cell)
 
 
 def _write_entitlements(session: Session, out: FileSink, scope: TableScope) -> int:
@@ -246,8 +331,13 @@ def _write_entitlements(session: Session, out: FileSink, scope: TableScope) -> i
     return table.rows
 
 
-def _write_deployments(
-    session: Session, out: FileSink, scope: TableScope, as_of: dt.date, names: Pseudonyms
+def _write_deployments(  # noqa: PLR0917 (the tables' shared state, passed through)
+    session: Session,
+    out: FileSink,
+    scope: TableScope,
+    as_of: dt.date,
+    names: Pseudonyms,
+    evidence: Evidence,
 ) -> int:
     owner = aliased(Person)
     owner_team = aliased(PersonTeam)
@@ -267,6 +357,8 @@ def _write_deployments(
                     SoftwareTitle.version,
                     Installation.first_seen,
                     Installation.install_date,
+                    Installation.import_id,
+                    Installation.source_line,
                 )
                 .select_from(Installation)
                 .join(SoftwareTitle, SoftwareTitle.id == Installation.title_id)
@@ -281,6 +373,7 @@ def _write_deployments(
                     owner_team.team_id.in_(scope.team_ids)
                 )
             name = names.name
+            seen = evidence.add
             rows = session.execute(query.execution_options(yield_per=_ROWS))
             for (
                 product,
@@ -294,7 +387,10 @@ def _write_deployments(
                 version,
                 first_seen,
                 install_date,
+                import_id,
+                line,
             ) in rows:
+                seen(product, "installs", import_id, line)
                 table.plain(
                     [
                         safe_text(product),
@@ -308,6 +404,8 @@ def _write_deployments(
                         safe_text(version),
                         day(first_seen),
                         day(install_date),
+                        import_id,
+                        line,
                     ]
                 )
         table.flush()
@@ -398,6 +496,87 @@ def _write_seats(
                         when(started_at),
                         "yes" if over_commit else "no",
                         safe_text(over_commit_reason),
+                    ]
+                )
+        table.flush()
+    return table.rows
+
+
+def _write_sources(
+    session: Session, out: FileSink, scope: TableScope, as_of: dt.date, evidence: Evidence
+) -> int:
+    """sources.csv: per product and kind of evidence, every import its figures rest on (file,
+    SHA-256, when) and the lines read there.  The installs are deployments.csv's; the
+    checkouts and refusals are those of the concurrent window before the report's day (for
+    teams, those of people in them on the day)."""
+    moment = end_of(as_of)
+    start = moment - dt.timedelta(days=CONCURRENT_WINDOW_DAYS)
+    held = aliased(PersonTeam)
+    for pids in chunks(scope.product_ids, 500):
+        usage = (
+            select(Product.name, UsageSession.import_id, UsageSession.source_line)
+            .join(Product, Product.id == UsageSession.product_id)
+            .where(UsageSession.product_id.in_(pids), out_during(start, moment))
+        )
+        refused = (
+            select(Product.name, UsageDenial.import_id, UsageDenial.line)
+            .join(Product, Product.id == UsageDenial.product_id)
+            .where(
+                UsageDenial.product_id.in_(pids),
+                UsageDenial.capacity.is_(True),
+                UsageDenial.denied_at >= start,
+                UsageDenial.denied_at < moment,
+            )
+        )
+        if scope.team_ids:
+            usage = usage.join(held, held_on(as_of, UsageSession.person_id, held)).where(
+                held.team_id.in_(scope.team_ids)
+            )
+            refused = refused.join(held, held_on(as_of, UsageDenial.person_id, held)).where(
+                held.team_id.in_(scope.team_ids)
+            )
+        for kind, query in (("checkouts", usage), ("refused checkouts", refused)):
+            for product, import_id, line in session.execute(
+                query.execution_options(yield_per=_ROWS)
+            ):
+                evidence.add(product, kind, import_id, line)
+    batches = {
+        row.id: row
+        for ids in chunks(sorted({key[2] for key in evidence.lines}))
+        for row in session.execute(
+            select(
+                ImportBatch.id,
+                ImportBatch.file_name,
+                ImportBatch.sha256,
+                ImportBatch.format,
+                ImportBatch.imported_at,
+            ).where(ImportBatch.id.in_(ids))
+        )
+    }
+    order = list(_EVIDENCE)
+    with out.file(SOURCES_CSV) as write:
+        table = Csv(write, SOURCE_HEADERS)
+        for product, kind, import_id in sorted(
+            evidence.lines, key=lambda k: (k[0], order.index(k[1]), k[2])
+        ):
+            lines = evidence.lines[(product, kind, import_id)]
+            batch = batches.get(import_id)
+            unlined = lines.count(0)
+            ranges = line_ranges(lines)
+            for cell_text in _cells(ranges) if ranges else [LINE_NOT_RECORDED]:
+                table.row(
+                    [
+                        product,
+                        kind,
+                        _EVIDENCE[kind],
+                        import_id,
+                        "" if batch is None else batch.file_name,
+                        "" if batch is None else batch.sha256,
+                        "" if batch is None else batch.format,
+                        None if batch is None else batch.imported_at,
+                        len(lines),
+                        unlined,
+                        cell_text,
                     ]
                 )
         table.flush()
