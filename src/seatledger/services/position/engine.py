@@ -1507,7 +1507,9 @@ def _holders(
                     source=holder.source,
                 )
                 if seated is None
-                else replace(seated, source=seated.source or holder.source)
+                else replace(
+                    seated, detail=f"{seated.detail}; {holder.detail}", source=holder.source
+                )
             )
     everyone = list(merged.values())
     return everyone[:DETAIL_LIMIT], len(everyone)
