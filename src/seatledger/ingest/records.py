@@ -155,7 +155,9 @@ class InstallChunk:
     host_of: array[int] = field(default_factory=lambda: array("i"))
     title_of: array[int] = field(default_factory=lambda: array("i"))
     date_of: array[int] = field(default_factory=lambda: array("i"))  # empty: no date column
-    lines: array[int] = field(default_factory=lambda: array("q"))  # where each row starts
+    # Where each row starts, less ``line_base`` (one addition per chunk, not per row).
+    lines: array[int] = field(default_factory=lambda: array("q"))
+    line_base: int = 0
 
     def __len__(self) -> int:
         return len(self.host_of)
@@ -271,12 +273,13 @@ class RowReader:
         found = self.installs
         for chunk in self.install_chunks():
             days = chunk.date_of or array("i", bytes(4 * len(chunk)))
+            base = chunk.line_base
             for line, host, title, day in zip(
                 chunk.lines, chunk.host_of, chunk.title_of, days, strict=True
             ):
                 publisher, name, version = found.titles[title]
                 yield InstallRecord(
-                    line, found.hosts[host], publisher, name, version, found.dates[day]
+                    base + line, found.hosts[host], publisher, name, version, found.dates[day]
                 )
 
     @property
@@ -575,9 +578,8 @@ class RowReader:
         good = 0
         carry = "hostname" in self.detection.carried
         last = -1  # the host of the row above, for rows that leave it empty (carry)
-        line_of = source.line
         while True:
-            chunk = InstallChunk(found)
+            chunk = InstallChunk(found, line_base=source.base)
             add_host, add_title = chunk.host_of.append, chunk.title_of.append
             add_date, add_line = chunk.date_of.append, chunk.lines.append
             for cells in islice(rows, size):
@@ -607,7 +609,7 @@ class RowReader:
                     add_date(day)
                 add_host(host)
                 add_title(title)
-                add_line(line_of(cells))
+                add_line(source.read)
             before = self.rows_read + self._blank
             good += len(chunk)
             self.rows_read = good + self._left_out  # blank rows are not read

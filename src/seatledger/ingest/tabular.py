@@ -267,13 +267,24 @@ class CellRows(Protocol):
     """A table's data rows as bare cell lists, for a loop too hot to number every row.
 
     Blank rows come through too (a blank line as ``[]``).  :meth:`line` tells where the row
-    last read starts, for the rows a problem is reported on.
+    last read starts, for the rows a problem is reported on; ``base + read`` is the same line
+    for a loop that keeps every row's (two attribute reads, no call).
     """
 
     def __iter__(self) -> Iterator[list[str]]: ...
 
     def line(self, cells: list[str]) -> int:
         """The line the row just read (``cells``) starts on."""
+        ...
+
+    @property
+    def base(self) -> int:
+        """What :attr:`read` counts from."""
+        ...
+
+    @property
+    def read(self) -> int:
+        """The line the row just read starts on, less :attr:`base`."""
         ...
 
 
@@ -345,6 +356,14 @@ class _Padded:
 
     def line(self, cells: list[str]) -> int:
         return self._inner.line(cells)
+
+    @property
+    def base(self) -> int:
+        return self._inner.base
+
+    @property
+    def read(self) -> int:
+        return self._inner.read
 
 
 def read_table(facts: FileFacts, problems: list[Problem], sheet: str | None = None) -> Table:
@@ -486,18 +505,20 @@ class _CsvRows:
 class _Numbered:
     """Bare cells from numbered rows (a workbook's), remembering the last row's line."""
 
+    base = 0
+
     def __init__(self, rows: Iterator[tuple[int, list[str]]]) -> None:
         self.rows = rows
-        self.last = 0
+        self.read = 0  # the last row's line
 
     def __iter__(self) -> Iterator[list[str]]:
         for line, cells in self.rows:
-            self.last = line
+            self.read = line
             yield cells
 
     def line(self, cells: list[str]) -> int:
         del cells
-        return self.last
+        return self.read
 
 
 def _csv_problem(start: int, exc: csv.Error) -> Problem:

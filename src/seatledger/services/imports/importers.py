@@ -615,7 +615,7 @@ def apply_inventory(
             title_ids = np.array(title_of, dtype=np.int64)[np.frombuffer(chunk.title_of, np.int32)]
             keys = device_ids << 32 | title_ids
             days = np.array(chunk.date_of, dtype=np.int32) if chunk.date_of else None
-            lines = np.frombuffer(chunk.lines, np.int64)
+            lines = np.frombuffer(chunk.lines, np.int64) + chunk.line_base
             staged = np.isin(device_ids, known)
             listed.add(keys[staged], None if days is None else days[staged], lines[staged])
             new = ~staged

@@ -983,7 +983,8 @@ def _install_sample(chunk: InstallChunk, wanted: int) -> list[tuple[int, list[st
     """The preview's sample rows from the numbered start of an inventory."""
     found, days = chunk.found, chunk.date_of
     sample = []
-    for n, line in enumerate(chunk.lines[: max(wanted, 0)]):
+    for n, offset in enumerate(chunk.lines[: max(wanted, 0)]):
+        line = chunk.line_base + offset
         publisher, title, version = found.titles[chunk.title_of[n]]
         day = found.dates[days[n]] if days else None
         record = InstallRecord(line, found.hosts[chunk.host_of[n]], publisher, title, version, day)
