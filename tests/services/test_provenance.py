@@ -276,3 +276,21 @@ def test_the_bundle_lists_the_imports_and_lines_behind_each_product(
 def test_line_ranges() -> None:
     assert line_ranges([9, 2, 3, 4, 4, 0, 11]) == ["2-4", "9", "11"]
     assert line_ranges([0, 0]) == []
+
+
+def test_a_pair_listed_twice_without_dates_keeps_its_last_line(
+    admin: Services, tmp_path: Path
+) -> None:
+    """Without a date column the pairs are collapsed another way (the highest line wins), for
+    new devices and for devices with installs alike."""
+    path, _ = _write(tmp_path, "a.csv", "Host name,Title\nWS-1,Word\nWS-2,Word\nWS-1,Word\n")
+    a = admin.imports.commit(path, ImportOptions(Kind.INVENTORY)).batch_id
+    path, _ = _write(
+        tmp_path, "b.csv", "Host name,Title\nWS-2,Excel\nWS-2,Word\nWS-2,Excel\nWS-2,Excel\n"
+    )
+    b = admin.imports.commit(path, ImportOptions(Kind.INVENTORY)).batch_id
+    assert _lines(admin.db) == {
+        ("WS-1", "Word", ""): (a, 4),
+        ("WS-2", "Word", ""): (a, 3),
+        ("WS-2", "Excel", ""): (b, 5),
+    }

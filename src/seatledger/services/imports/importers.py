@@ -956,6 +956,15 @@ class _Listed:
             keys = _distinct(np, keys)
             self.keys, self.rows = [keys], len(keys)
             return keys, None, None
+        if not self.dated:  # lines only: a pair's last row is its highest line, in any order
+            order = np.argsort(keys)
+            keys = keys[order]
+            first = _firsts(np, keys)
+            out_keys = keys[first]
+            lines = np.concatenate(self.lines)[order]
+            out_lines = np.maximum.reduceat(lines, np.flatnonzero(first)) if len(keys) else lines
+            self.keys, self.lines, self.rows = [out_keys], [out_lines], len(out_keys)
+            return out_keys, None, out_lines
         order = np.argsort(keys, kind="stable")  # a pair's rows stay in file order
         keys = keys[order]
         first = _firsts(np, keys)
