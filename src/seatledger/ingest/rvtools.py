@@ -286,19 +286,21 @@ class _Reader:
 
     def _vms(self, sheet: Sheet) -> None:
         templates = placeholders = 0
+        # Each row's cells read at once: vInfo is the sheet of tens of thousands of rows.
+        read = sheet.reader("vm", "template", "srm", "power", "cpus", "host", "cluster", "uuid")
+        read_os = sheet.reader("os", "os_tools")
         for line, cells in sheet.rows:
-            name = sheet.cell(cells, "vm")
+            name, template, srm, power_text, cpus_text, host_name, cluster_text, uuid = read(cells)
             if not name:
                 self.cells.bad(sheet, line, "vm", "", "is empty; every vInfo row names its VM")
                 continue
             before = len(self.problems)
-            if self.cells.flag(sheet, line, cells, "template"):
+            if template and self.cells.flag_text(sheet, line, "template", template):
                 templates += 1
                 continue
-            if self.cells.flag(sheet, line, cells, "srm"):
+            if srm and self.cells.flag_text(sheet, line, "srm", srm):
                 placeholders += 1
                 continue
-            power_text = sheet.cell(cells, "power")
             power = _POWER.get(power_text.lower())
             if power is None:
                 self.cells.bad(
@@ -308,9 +310,8 @@ class _Reader:
                     power_text,
                     "is not a power state RVTools writes (poweredOn, poweredOff, suspended)",
                 )
-            cpus = self.cells.whole(sheet, line, cells, "cpus")
-            host_name = sheet.cell(cells, "host")
-            cluster = sheet.cell(cells, "cluster") or None
+            cpus = self.cells.whole_text(sheet, line, "cpus", cpus_text)
+            cluster = cluster_text or None
             host = self.hosts.get(host_name)
             if not host_name:
                 self.cells.bad(sheet, line, "host", "", "is empty; every VM runs on a host")
@@ -327,15 +328,15 @@ class _Reader:
                     f"is not the cluster vHost puts {host_name} in "
                     + (f"({host.cluster})" if host.cluster else "(none)"),
                 )
-            identity = self._identity(sheet, cells)
+            identity = f"uuid:{uuid.lower()}" if uuid else f"name:{name}"
             if identity in self.vms:
                 self.cells.bad(
                     sheet, line, "vm", name, f"is listed twice (line {self.vms[identity][0]})"
                 )
             if len(self.problems) > before or power is None or cpus is None:
                 continue
-            os = sheet.cell(cells, "os") or sheet.cell(cells, "os_tools")
-            self.vms[identity] = (line, VM(name, cpus, host_name, cluster, power, os))
+            os, os_tools = read_os(cells)
+            self.vms[identity] = (line, VM(name, cpus, host_name, cluster, power, os or os_tools))
         left_out = []
         if templates:
             left_out.append(f"{plural(templates, 'template')}")

@@ -9,7 +9,7 @@ its line, its column and the table it is in.  Pure: no storage.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 
 from seatledger.ingest.formats import normal
@@ -65,6 +65,19 @@ class Sheet:
         at = self.columns.get(key)
         return cells[at].strip() if at is not None and at < len(cells) else ""
 
+    def reader(self, *keys: str) -> Callable[[list[str]], list[str]]:
+        """A function giving the stripped texts of ``keys``' columns of a row at once, as
+        :meth:`cell` would one by one (a large export's hundreds of thousands of cells)."""
+        positions = [self.columns.get(key, -1) for key in keys]
+        width = max(positions, default=-1) + 1
+
+        def read(cells: list[str]) -> list[str]:
+            if len(cells) >= width:
+                return [cells[at].strip() if at >= 0 else "" for at in positions]
+            return [cells[at].strip() if 0 <= at < len(cells) else "" for at in positions]
+
+        return read
+
     def label(self, key: str) -> str:
         """``key``'s column as a problem names it: its header and the table."""
         return f"{self.table.header[self.columns[key]]} ({self.source})"
@@ -111,7 +124,21 @@ class Cells:
         maximum: int = 100_000,
     ) -> int | None:
         """A whole number from ``minimum`` to ``maximum``; None (and a problem) otherwise."""
-        text = sheet.cell(cells, key)
+        return self.whole_text(
+            sheet, line, key, sheet.cell(cells, key), minimum=minimum, maximum=maximum
+        )
+
+    def whole_text(
+        self,
+        sheet: Sheet,
+        line: int,
+        key: str,
+        text: str,
+        *,
+        minimum: int = 1,
+        maximum: int = 100_000,
+    ) -> int | None:
+        """:meth:`whole` of a cell's text already read."""
         try:
             number = whole(text, minimum, maximum)
         except ValueProblem as exc:
@@ -125,7 +152,12 @@ class Cells:
         """True or False (empty, or no such column: False); a problem for anything else."""
         if not sheet.has(key):
             return False
-        text = sheet.cell(cells, key)
+        return self.flag_text(sheet, line, key, sheet.cell(cells, key))
+
+    def flag_text(self, sheet: Sheet, line: int, key: str, text: str) -> bool:
+        """:meth:`flag` of a cell's text already read ("" where there is no such column)."""
+        if text in _FALSE:
+            return False
         if text.lower() in _TRUE:
             return True
         if text.lower() not in _FALSE:
