@@ -69,6 +69,7 @@ PASSPHRASE = "a long enough passphrase"
 DATA = Path(__file__).parent / "data"
 TODAY = dt.date.today()
 RVTOOLS = sorted((DATA / "rvtools").glob("RVTools_*.csv"))
+MLS = DATA / "mls" / "mls_2026-11-30.xlsx"
 
 
 @dataclass
@@ -570,11 +571,15 @@ SERVICE_TABLE: dict[str, Entry] = {
         Permission.EDIT_DIRECTORY,
         lambda s, w: s.servers.import_topology(RVTOOLS, TopologySource.RVTOOLS),
     ),
+    "servers.import_statement": Entry(
+        Permission.EDIT_LICENSES, lambda s, w: s.servers.import_statement(MLS)
+    ),
     "servers.lines_of": Entry(READ, lambda s, w: s.servers.lines_of(TODAY, w.org.vendor)),
     "servers.position": Entry(READ, lambda s, w: s.servers.position()),
     "servers.preview_import": Entry(
         READ, lambda s, w: s.servers.preview_import(RVTOOLS, TopologySource.RVTOOLS)
     ),
+    "servers.preview_statement": Entry(READ, lambda s, w: s.servers.preview_statement(MLS)),
     "servers.set_hard_partition": Entry(
         Permission.EDIT_DIRECTORY,
         lambda s, w: s.servers.set_hard_partition(w.vm, 4, "LPAR capped at 4 cores"),

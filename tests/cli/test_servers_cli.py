@@ -98,3 +98,49 @@ def test_row_options_are_refused_for_an_export(run: Invoke, team_db: str, flag: 
     refused = run("import", "rvtools", *RVTOOLS, "--db", team_db, flag)
     assert refused.code == 2
     assert "read whole" in refused.err
+
+
+def test_import_mls(run: Invoke, team_db: str) -> None:  # noqa: F811
+    """'seatledger import mls': a dry run writes nothing, a broken statement exits 1 naming its
+    sheet, line and column, the statement's differences print as findings, the same file again
+    and an older statement change nothing (layout: tests/data/mls/README.md)."""
+    statement = str(DATA / "mls" / "mls_2026-11-30.xlsx")
+    before = _entries(team_db)
+    dry = run("import", "mls", statement, "--db", team_db, "--dry-run")
+    assert dry.code == 0, dry.err
+    assert "Microsoft License Statement calculated 2026-11-30: 4 product lines" in dry.out
+    assert _entries(team_db) == before
+    broken = run("import", "mls", str(DATA / "mls" / "mls_broken.xlsx"), "--db", team_db)
+    assert broken.code == 1
+    assert "line 11, Effective License Quantity (mls_broken.xlsx, sheet Pivot Data)" in broken.out
+    assert _entries(team_db) == before
+    done = run("import", "mls", statement, "--db", team_db)
+    assert done.code == 0, done.err
+    assert "stored, 4 product lines" in done.out
+    assert "finding: Office Professional Plus: the Microsoft License Statement" in done.out
+    assert _entries(team_db) == before + 1
+    again = run("import", "mls", statement, "--db", team_db)
+    assert again.code == 0
+    assert "Imported before" in again.out
+    older = run("import", "mls", str(DATA / "mls" / "mls_de_2026-10-31.xlsx"), "--db", team_db)
+    assert older.code == 1
+    assert "calculated on 2026-11-30 is stored already" in older.out
+    assert _entries(team_db) == before + 1
+
+
+def test_import_ilmt(run: Invoke, team_db: str) -> None:  # noqa: F811
+    """'seatledger import ilmt': the snapshot is stored once, its PVU peaks print as findings
+    (nothing here computes an IBM requirement: each product is named as unmatched)."""
+    snapshot = str(DATA / "ilmt" / "audit_snapshot_2026-11-30.zip")
+    before = _entries(team_db)
+    dry = run("import", "ilmt", snapshot, "--db", team_db, "--dry-run")
+    assert dry.code == 0, dry.err
+    assert "ILMT audit snapshot for the period ending 2026-11-30: 2 product lines" in dry.out
+    assert _entries(team_db) == before
+    done = run("import", "ilmt", snapshot, "--db", team_db)
+    assert done.code == 0, done.err
+    assert "finding: IBM WebSphere Application Server: the ILMT audit snapshot" in done.out
+    assert _entries(team_db) == before + 1
+    two = run("import", "ilmt", snapshot, snapshot, "--db", team_db)
+    assert two.code != 0
+    assert "one file" in (two.out + two.err)

@@ -21,7 +21,9 @@ from tests.conftest import ledger_size
 from seatledger.domain.roles import Role
 from seatledger.services.operators.session import Services
 from seatledger.services.servers.importing import TopologySource
+from seatledger.services.servers.statements import StatementKind
 from seatledger.ui.dialogs.import_wizard import ImportWizard
+from seatledger.ui.dialogs.statement_import import StatementImportDialog
 from seatledger.ui.dialogs.topology_import import TopologyImportDialog
 from seatledger.ui.main_window import PAGE_TYPES, MainWindow
 from seatledger.ui.pages.servers import ServersPage
@@ -128,3 +130,38 @@ def test_the_import_wizard_offers_the_topology_dialog(
     opened[0].ok.click()
     assert wizard.result_summary.startswith("RVTools_tabvCPU.csv")
     assert "hosts 6 new" in wizard.result_summary
+
+
+def test_a_statement_is_previewed_imported_and_its_findings_shown(
+    qtbot: QtBot,
+    make_window: Callable[[Services], MainWindow],
+    admin: Services,
+    as_role: Callable[[Role], Services],
+) -> None:
+    """The statement dialog refuses a broken Microsoft License Statement by sheet, line and
+    column, imports a good one, and the page shows its findings (the fixture's Office
+    Professional Plus: 50 in Microsoft's record, no purchase; tests/data/mls/README.md)."""
+    admin.servers.import_topology(
+        RVTOOLS, TopologySource.RVTOOLS, taken_at=dt.datetime(2026, 11, 2, tzinfo=dt.UTC)
+    )
+    viewer_page = _page(make_window(as_role(Role.VIEWER)))
+    assert not viewer_page.statement_button.isEnabled()
+    page = _page(make_window(admin))
+    assert page.statement_button.isEnabled()
+    dialog = StatementImportDialog(admin, page)
+    qtbot.addWidget(dialog)
+    dialog.set_file(DATA / "mls" / "mls_broken.xlsx")
+    assert not dialog.ok.isEnabled()
+    assert "line 11, Effective License Quantity (mls_broken.xlsx, sheet Pivot Data)" in (
+        dialog.report.toPlainText()
+    )
+    dialog.set_file(DATA / "ilmt" / "audit_snapshot_2026-11-30.zip")
+    assert dialog.chosen_kind is StatementKind.ILMT  # the kind follows the file
+    assert dialog.ok.isEnabled()
+    dialog.set_file(DATA / "mls" / "mls_2026-11-30.xlsx")
+    assert dialog.chosen_kind is StatementKind.MLS
+    assert "calculated 2026-11-30: 4 product lines" in dialog.report.toPlainText()
+    with qtbot.waitSignal(dialog.imported):
+        dialog.ok.click()
+    qtbot.waitUntil(lambda: "Office Professional Plus" in page.reason.toPlainText())
+    assert "says 50 (Pivot Data line 15)" in page.reason.toPlainText()

@@ -8,7 +8,12 @@ import datetime as dt
 from pathlib import Path
 
 from seatledger.cli.output import EXIT_FAILED, EXIT_OK, clear_progress_line, progress_line, say
-from seatledger.cli.servers import TOPOLOGY_KINDS, cmd_import_topology
+from seatledger.cli.servers import (
+    STATEMENT_KINDS,
+    TOPOLOGY_KINDS,
+    cmd_import_statement,
+    cmd_import_topology,
+)
 from seatledger.cli.session import reader, signed_in
 from seatledger.errors import KnownError
 from seatledger.ingest.formats import Kind
@@ -22,6 +27,8 @@ def cmd_import(args: argparse.Namespace) -> int:
     """Preview a file, then commit it unless it has problems or --dry-run was given."""
     if args.kind in TOPOLOGY_KINDS:
         return cmd_import_topology(args)
+    if args.kind in STATEMENT_KINDS:
+        return cmd_import_statement(args)
     if len(args.file) > 1:
         raise KnownError(f"One file at a time for {args.kind} (given {len(args.file)}).")
     path = Path(args.file[0])

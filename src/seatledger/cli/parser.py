@@ -239,12 +239,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     kinds = (
         *("people", "devices", "inventory", "entitlements", "usage", "snipeit", "grants"),
-        *("rvtools", "hyperv"),
+        *("rvtools", "hyperv", "mls", "ilmt"),
     )
     imp = sub.add_parser(
         "import",
         help="import a CSV, XLSX, lmstat or rlmstat file (grants: 'lmstat -i' output; rvtools, "
-        "hyperv: an export's files together); exit 1, committing nothing, if it has problems",
+        "hyperv: an export's files together; mls: a Microsoft License Statement, ilmt: an ILMT "
+        "audit snapshot zip, as evidence); exit 1, committing nothing, if it has problems",
     )
     imp.add_argument("kind", choices=kinds)
     imp.add_argument("file", nargs="+", help="the file (rvtools, hyperv: all the export's files)")

@@ -18,9 +18,11 @@ from seatledger.services.position.export import export_table
 from seatledger.services.servers import position
 from seatledger.services.servers.importing import TopologySource
 from seatledger.services.servers.position import ServerPosition, WhatIf
+from seatledger.services.servers.statements import StatementKind
 from seatledger.text import plural
 
 TOPOLOGY_KINDS = {"rvtools": TopologySource.RVTOOLS, "hyperv": TopologySource.HYPERV}
+STATEMENT_KINDS = {"mls": StatementKind.MLS, "ilmt": StatementKind.ILMT}
 
 
 def cmd_import_topology(args: argparse.Namespace) -> int:
@@ -64,6 +66,52 @@ def cmd_import_topology(args: argparse.Namespace) -> int:
         return EXIT_OK
     result = service.import_topology(paths, source, taken_at=taken_at)
     say(result.summary())
+    return EXIT_OK
+
+
+def cmd_import_statement(args: argparse.Namespace) -> int:
+    """Preview a vendor statement (a Microsoft License Statement, an ILMT audit snapshot), then
+    store it unless it has problems, is older than the newest of its kind stored, or
+    --dry-run; print the findings it raises."""
+    kind = STATEMENT_KINDS[args.kind]
+    if len(args.file) != 1:
+        raise KnownError(f"Give one {kind.label} (one file) at a time.")
+    for flag in ("mapping", "host", "server", "rejects", "taken_at", "date_order"):
+        if getattr(args, flag):
+            raise KnownError(f"--{flag.replace('_', '-')} is not read for {kind.label}.")
+    if args.full or args.skip_invalid:
+        raise KnownError(f"{kind.label} is read whole (no --full or --skip-invalid).")
+    path = Path(args.file[0])
+    service = (reader(args) if args.dry_run else signed_in(args)).servers
+    preview = service.preview_statement(path, kind)
+    say(f"{preview.file}: {preview.summary()}; SHA-256 {preview.sha256[:16]}…")
+    for note in preview.notes:
+        say(f"  {note}")
+    if preview.problems:
+        say(f"{plural(len(preview.problems), 'problem')}; nothing was imported:")
+        for problem in preview.problems[:50]:
+            say(f"  {problem}")
+        if len(preview.problems) > 50:
+            say(f"  ...and {len(preview.problems) - 50:,} more")
+        return EXIT_FAILED
+    if preview.already_imported is not None:
+        say(f"Imported before on {preview.already_imported:%Y-%m-%d %H:%M}; nothing changes.")
+        return EXIT_OK
+    if preview.newer_stored is not None:
+        say(
+            f"Refused: a statement calculated on {preview.newer_stored:%Y-%m-%d} is stored "
+            "already; the newer one is the evidence."
+        )
+        return EXIT_FAILED
+    if args.dry_run:
+        say("No problems: the statement would be imported (dry run).")
+        return EXIT_OK
+    result = service.import_statement(path, kind)
+    say(result.summary())
+    source = "License Statement" if kind is StatementKind.MLS else "ILMT audit snapshot"
+    for finding in service.position().findings:
+        if source in finding:
+            say(f"  finding: {finding}")
     return EXIT_OK
 
 

@@ -516,4 +516,5 @@ from seatledger.store import (  # noqa: E402, F401
     models_reviews,
     models_servers,
     models_signing,
+    models_statements,
 )

@@ -51,7 +51,8 @@ def details_html(line: ServerLine) -> list[str]:
 
 
 def findings_html(findings: Sequence[str]) -> str:
-    """Microsoft's reassignment findings as an HTML list (nothing when there are none)."""
+    """The server findings (Microsoft's reassignments, the License Statement's differences) as
+    an HTML list (nothing when there are none)."""
     if not findings:
         return ""
     items = "".join(f"<li>{html.escape(f)}</li>" for f in findings)

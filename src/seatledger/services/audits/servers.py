@@ -4,10 +4,11 @@ An audit of Microsoft, Oracle, IBM or Red Hat asks first about servers (FIELD.md
 the server position (:mod:`seatledger.services.servers.position`) that are the audited vendor's
 go into the wizard's position step, the signed PDF, report.json and ``servers.csv`` of the
 bundle, each with the hosts and VMs behind its figure.  Microsoft's lines are Windows Server and
-SQL Server (with the 90-day reassignment findings), Oracle's and IBM's one per product of
-theirs found installed, Red Hat's Red Hat Enterprise Linux; an audit naming products keeps the
-lines of those products.  Nothing of another vendor's servers goes in: a line's details are the
-hosts and VMs behind its own figure.
+SQL Server (with the 90-day reassignment findings and the Microsoft License Statement's
+differences), Oracle's and IBM's one per product of theirs found installed (IBM's with the ILMT
+audit snapshot's differences), Red Hat's Red Hat Enterprise Linux; an audit naming products
+keeps the lines of those products.  Nothing of another vendor's servers goes in: a line's
+details are the hosts and VMs behind its own figure.
 
 In the bundle the host, VM, cluster and vCenter names are keyed-hash pseudonyms, as device names
 are everywhere in it (:meth:`ServerSection.pseudonymized`): a host is ``H-…``, a cluster ``K-…``
@@ -29,8 +30,6 @@ from seatledger.services.core.context import Context
 from seatledger.services.servers import position as servers
 from seatledger.services.servers.position import (
     RULES,
-    SQL,
-    WINDOWS,
     Detail,
     ServerLine,
     families_of,
@@ -159,8 +158,7 @@ def server_section(
         own = list(session.scalars(select(Product.name).where(Product.vendor_id == vendor_id)))
     computed = servers.compute(state)
     lines = in_scope(computed.lines, families, own, products)
-    microsoft = any(line.family in (WINDOWS, SQL) for line in lines)
-    findings = computed.findings if microsoft else ()
+    findings = computed.findings_of(families, lines)
     names: dict[str, tuple[str, str]] = {}
     for host in state.topology.hosts.values():
         names[host.name] = ("host", host.name)

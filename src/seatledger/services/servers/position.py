@@ -31,6 +31,8 @@ from seatledger.domain.server.coverage import HostNeed, cover
 from seatledger.domain.server.tables import shipped_core_factors, shipped_pvu_table
 from seatledger.domain.server.topology import VM, Host, Placement, PowerState, Reach, Topology
 from seatledger.services.position.engine import in_term
+from seatledger.services.servers import statements
+from seatledger.services.servers.statements import Evidence
 from seatledger.store.models import (
     Device,
     Entitlement,
@@ -156,6 +158,7 @@ class ServerState:
     purchases: tuple[Purchase, ...]
     history: tuple[Stint, ...]
     machines: dict[str, str] = field(default_factory=dict)  # VM -> its device's host name
+    evidence: tuple[Evidence, ...] = ()  # the newest vendor statement of each kind stored
 
 
 @dataclass(frozen=True)
@@ -268,6 +271,19 @@ class ServerPosition:
     lines: tuple[ServerLine, ...]
     findings: tuple[str, ...]
     whatif: tuple[str, ...] = ()
+    ibm_findings: tuple[str, ...] = ()  # those of ``findings`` an ILMT snapshot raised
+
+    def findings_of(self, families: Sequence[str], lines: Sequence[ServerLine]) -> tuple[str, ...]:
+        """The findings an audit of a vendor with these rule ``families`` and server ``lines``
+        carries: Microsoft's (the 90-day reassignments, the License Statement's differences)
+        where its lines are Windows Server or SQL Server, IBM's (the ILMT snapshot's) where its
+        families hold IBM."""
+        ibm = set(self.ibm_findings)
+        microsoft = any(line.family in (WINDOWS, SQL) for line in lines)
+        found = [f for f in self.findings if f not in ibm] if microsoft else []
+        if IBM in families:
+            found += self.ibm_findings
+        return tuple(found)
 
     def line(self, family: str, product: str | None = None) -> ServerLine | None:
         """The line of a family (and product), if there is one."""
@@ -400,6 +416,7 @@ def load_state(session: Session, as_of: dt.date) -> ServerState:
         purchases,
         history,
         {name: hostname for name, (_, _, hostname) in machines.items()},
+        statements.load_evidence(session),
     )
 
 
@@ -500,6 +517,30 @@ def compute(state: ServerState, whatif: WhatIf | None = None) -> ServerPosition:
         _rhel(state, running),
     ]
     findings = _reassignments(state)
+    ibm_findings: list[str] = []
+    for evidence in state.evidence:
+        if evidence.kind is statements.StatementKind.ILMT:
+            ibm_findings += statements.ilmt_findings(
+                evidence,
+                [
+                    statements.Computed(line.product, line.required, line.purchased)
+                    for line in lines
+                    if line.family == IBM
+                ],
+            )
+            continue
+        findings += statements.findings(
+            evidence,
+            [
+                statements.Bought(p.entitlement_id, p.vendor, p.words, p.quantity)
+                for p in state.purchases
+            ],
+            [
+                statements.Required(line.family, line.family.casefold(), line.required)
+                for line in lines
+                if line.family in (WINDOWS, SQL) and line.required
+            ],
+        )
     return ServerPosition(
         state.as_of,
         len(topology.hosts),
@@ -507,8 +548,9 @@ def compute(state: ServerState, whatif: WhatIf | None = None) -> ServerPosition:
         len(topology.vms),
         len(running),
         tuple(line for line in lines if line.required or line.purchased),
-        tuple(findings),
+        (*findings, *ibm_findings),
         tuple(whatif.describe()),
+        tuple(ibm_findings),
     )
 
 

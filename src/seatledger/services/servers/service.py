@@ -11,9 +11,14 @@ from sqlalchemy import func, select
 from seatledger.domain.roles import Permission
 from seatledger.errors import NotFoundError, ValidationError
 from seatledger.services.core.context import Context
-from seatledger.services.servers import importing, position
+from seatledger.services.servers import importing, position, statements
 from seatledger.services.servers.importing import TopologyPreview, TopologyResult, TopologySource
 from seatledger.services.servers.position import ServerLine, ServerPosition, ServerState, WhatIf
+from seatledger.services.servers.statements import (
+    StatementKind,
+    StatementPreview,
+    StatementResult,
+)
 from seatledger.store.models import Product, Vendor
 from seatledger.store.models_servers import ServerHost, ServerVm
 
@@ -37,6 +42,22 @@ class ServerService:
     ) -> TopologyResult:
         """Store an export: one transaction, one ledger entry, or nothing when it has problems."""
         return importing.import_topology(self._ctx, paths, source, taken_at=taken_at)
+
+    def preview_statement(
+        self, path: Path, kind: StatementKind = StatementKind.MLS
+    ) -> StatementPreview:
+        """Read a vendor statement (a Microsoft License Statement, an ILMT audit snapshot)
+        whole and name every problem; write nothing."""
+        return statements.preview_statement(self._ctx, path, kind)
+
+    def import_statement(
+        self, path: Path, kind: StatementKind = StatementKind.MLS
+    ) -> StatementResult:
+        """Store a vendor statement as evidence (no purchase changes): one transaction, one
+        ledger entry, or nothing when it has problems or is older than the newest of its kind
+        stored.  Its differences from the purchases and the computed server requirement are
+        findings of the server position."""
+        return statements.import_statement(self._ctx, path, kind)
 
     def position(
         self, as_of: dt.date | None = None, whatif: WhatIf | None = None
@@ -73,8 +94,7 @@ class ServerService:
         if not families:
             return None
         lines = position.in_scope(computed.lines, families, own, [])
-        microsoft = any(line.family in (position.WINDOWS, position.SQL) for line in lines)
-        return lines, computed.findings if microsoft else ()
+        return lines, computed.findings_of(families, lines)
 
     def state(self, as_of: dt.date | None = None) -> ServerState:
         """What the position is computed from (one read), for screens that try many what-ifs."""

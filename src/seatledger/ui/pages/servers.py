@@ -117,6 +117,14 @@ class ServersPage(Page):
         self.import_button.setObjectName("import_topology")
         self.import_button.setEnabled(self.may(Permission.EDIT_DIRECTORY))
         self.import_button.clicked.connect(self.import_export)
+        self.statement_button = QPushButton("Import &statement…", self)
+        self.statement_button.setObjectName("import_statement")
+        self.statement_button.setToolTip(
+            "A Microsoft License Statement or an ILMT audit snapshot, as evidence: each "
+            "difference from the purchases and the requirement becomes a finding below"
+        )
+        self.statement_button.setEnabled(self.may(Permission.EDIT_LICENSES))
+        self.statement_button.clicked.connect(self.import_statement)
         self.export_button = QPushButton("E&xport…", self)
         self.export_button.setObjectName("export_servers")
         self.export_button.setToolTip(
@@ -128,6 +136,7 @@ class ServersPage(Page):
         top.addWidget(self.summary, 1)
         top.addWidget(self.export_button)
         top.addWidget(self.import_button)
+        top.addWidget(self.statement_button)
 
         self.model: ListTableModel[_Row] = ListTableModel(_COLUMNS, self)
         self.table = list_table(self, self.model)
@@ -431,6 +440,16 @@ class ServersPage(Page):
         from seatledger.ui.dialogs.topology_import import TopologyImportDialog  # noqa: PLC0415
 
         dialog = TopologyImportDialog(self.services, self)
+        dialog.imported.connect(self.status_message.emit)
+        dialog.open()
+
+    def import_statement(self) -> None:
+        """Choose a vendor statement and import it as evidence (preview first)."""
+        from seatledger.ui.dialogs.statement_import import (  # noqa: PLC0415
+            StatementImportDialog,
+        )
+
+        dialog = StatementImportDialog(self.services, self)
         dialog.imported.connect(self.status_message.emit)
         dialog.open()
 
