@@ -35,8 +35,14 @@ def _check(value: Any, path: str) -> None:
         return
     if kind is list or kind is tuple:
         for index, item in enumerate(value):
-            if type(item) not in _SCALARS:
-                _check(item, f"{path}[{index}]")
+            inner = type(item)
+            if inner in _SCALARS:
+                continue
+            # A row of scalars (an import's entry lists tens of thousands): checked in place,
+            # without the path a problem would need.
+            if (inner is list or inner is tuple) and all(type(x) in _SCALARS for x in item):
+                continue
+            _check(item, f"{path}[{index}]")
         return
     if isinstance(value, float):
         raise TypeError(f"{path}: floats are not canonical; use an integer or a decimal string")

@@ -139,6 +139,10 @@ class Cells:
         maximum: int = 100_000,
     ) -> int | None:
         """:meth:`whole` of a cell's text already read."""
+        if text.isascii() and text.isdigit():  # the usual cell, without the general parse
+            plain = int(text)
+            if minimum <= plain <= maximum:
+                return plain
         try:
             number = whole(text, minimum, maximum)
         except ValueProblem as exc:
