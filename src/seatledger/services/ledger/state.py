@@ -118,8 +118,7 @@ NOT_COVERED = (
     "installs (an inventory import records its file's SHA-256 and counts, not each install)",
     "usage sessions and refused checkouts (likewise, for license-server and usage imports)",
     "license file grants and software titles with their mapping to products",
-    "vendor statements' lines (a statement import's entry records them, but they are not "
-    "compared yet)",
+    "vendor statements' lines (a statement import's entry lists them; they are not replayed)",
     "devices', server hosts' and VMs' last-seen dates and people's last HR import (every "
     "import refreshes them)",
 )
