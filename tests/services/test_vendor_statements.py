@@ -48,6 +48,7 @@ from tests.services.test_server_audit import _signed, _vendor
 from seatledger.domain.licensing import Metric
 from seatledger.domain.roles import Role
 from seatledger.errors import PermissionDenied, ValidationError
+from seatledger.ingest import ilmt, mls
 from seatledger.ingest.formats import Kind
 from seatledger.ingest.tabular import ImportFileError
 from seatledger.services.audits.bundle import Trigger
@@ -188,6 +189,11 @@ def test_a_file_without_pivot_data_is_named(estate: Services, tmp_path: Path) ->
     book.save(other)
     with pytest.raises(ImportFileError, match="has no Pivot Data sheet"):
         estate.servers.import_statement(other)
+
+
+def test_the_kinds_are_called_as_their_readers_call_them() -> None:
+    assert StatementKind.MLS.label == mls.FORMAT_NAME
+    assert StatementKind.ILMT.label == ilmt.FORMAT_NAME
 
 
 def test_a_viewer_may_preview_but_not_import(

@@ -66,7 +66,6 @@ _DATE_LABELS = ("calculation date", "berechnungsdatum", "date de calcul", "datum
 _HEADER_SEARCH = 40  # rows from the top in which the header row is looked for
 _ISO = re.compile(r"(\d{4})[/-](\d{1,2})[/-](\d{1,2})")
 _GERMAN = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})")
-_CORES = re.compile(r"(\d+)\s*-?\s*core", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,12 +77,6 @@ class MlsLine:
     family: str
     version: str
     quantity: int
-
-    @property
-    def cores_per_license(self) -> int:
-        """How many core licenses one unit is: 2 for a "2 Core" pack, else 1."""
-        found = _CORES.search(self.family)
-        return int(found.group(1)) if found else 1
 
 
 @dataclass

@@ -22,21 +22,27 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from seatledger.domain.roles import Permission
 from seatledger.errors import ValidationError
-from seatledger.ingest import ilmt, mls
-from seatledger.ingest.tabular import Problem, sniff
 from seatledger.services.core.context import Context
-from seatledger.services.imports.service import ImportRejected
 from seatledger.store.models import ImportBatch
 from seatledger.store.models_statements import VendorStatement, VendorStatementLine
 from seatledger.text import plural
 
+if TYPE_CHECKING:
+    from seatledger.ingest.tabular import Problem
+
+# The file readers load with the first statement read, not with the position (start-up stays
+# light: the Servers page computes the position without them).
+
 IMPORT_KIND = "statement"
+_LABELS = {"mls": "Microsoft License Statement", "ilmt": "ILMT audit snapshot"}
+_PACK = re.compile(r"(\d+)\s*-?\s*core", re.IGNORECASE)
 
 
 class StatementKind(StrEnum):
@@ -48,7 +54,7 @@ class StatementKind(StrEnum):
     @property
     def label(self) -> str:
         """The statement as shown to people."""
-        return mls.FORMAT_NAME if self is StatementKind.MLS else ilmt.FORMAT_NAME
+        return _LABELS[self.value]  # the readers' FORMAT_NAME (a test holds them equal)
 
 
 @dataclass(frozen=True)
@@ -60,6 +66,8 @@ class _Read:
 
 
 def _read(path: Path, kind: StatementKind, problems: list[Problem]) -> _Read:
+    from seatledger.ingest import ilmt, mls  # noqa: PLC0415 (see above)
+
     if kind is StatementKind.MLS:
         statement = mls.read_mls(path, problems)
         return _Read(
@@ -90,7 +98,8 @@ class EvidenceLine:
     @property
     def cores_per_license(self) -> int:
         """How many core licenses one unit is (2 for a "2 Core" pack)."""
-        return mls.MlsLine(self.line, self.pool, self.family, self.version, 0).cores_per_license
+        found = _PACK.search(self.family)
+        return int(found.group(1)) if found else 1
 
 
 @dataclass(frozen=True)
@@ -185,6 +194,8 @@ def preview_statement(ctx: Context, path: Path, kind: StatementKind) -> Statemen
     Raises:
         ImportFileError: the file is not a statement (no Pivot Data sheet, no header row).
     """
+    from seatledger.ingest.tabular import sniff  # noqa: PLC0415 (see above)
+
     problems: list[Problem] = []
     read = _read(path, kind, problems)
     sha256 = sniff(path).sha256
@@ -220,6 +231,9 @@ def import_statement(ctx: Context, path: Path, kind: StatementKind) -> Statement
         PermissionDenied: the operator's role may not change licenses.
     """
     ctx.require(Permission.EDIT_LICENSES, "import vendor statements")
+    from seatledger.ingest.tabular import sniff  # noqa: PLC0415 (see above)
+    from seatledger.services.imports.service import ImportRejected  # noqa: PLC0415
+
     problems: list[Problem] = []
     read = _read(path, kind, problems)
     sha256 = sniff(path).sha256
