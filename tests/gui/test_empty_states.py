@@ -10,6 +10,7 @@ import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
+from seatledger.domain.alerts import AlertSettings, Rule
 from seatledger.domain.licensing import Metric
 from seatledger.domain.roles import Role
 from seatledger.ingest.formats import Kind
@@ -169,8 +170,16 @@ def test_a_viewer_is_told_who_adds_data(
     assert "A license manager or an administrator adds them." in (dashboard.empty_state.text.text())
 
 
+@pytest.fixture
+def quiet_hours(admin: Services) -> Services:
+    """The administrator with the working-hours rule off: the fixtures build data on the real
+    clock, which may be an evening or a weekend (19:00 UTC ends the default working day)."""
+    admin.alerts.save_settings(AlertSettings(enabled=frozenset(Rule) - {Rule.AFTER_HOURS}))
+    return admin
+
+
 def test_the_alerts_page_says_what_raises_an_alert_until_one_is_raised(
-    window: MainWindow, qtbot: QtBot, admin: Services, org: Any
+    quiet_hours: Services, window: MainWindow, qtbot: QtBot, admin: Services, org: Any
 ) -> None:
     alerts = _show(window, qtbot, ALERTS)
     qtbot.waitUntil(lambda: alerts.showing_empty)
