@@ -160,3 +160,39 @@ def test_arbitrary_text_is_refused_or_taken_never_a_crash(
 ) -> None:
     services, db_url = signed_in
     _run(services, _argv(words, name, text, db_url), capsys)
+
+
+def _whole_number(words: str, name: str) -> bool:
+    """Whether the value is a number (argparse's ``int``, or the parser's own bounded one)."""
+    return any(
+        (a.option_strings[-1] if a.option_strings else a.dest) == name
+        and (a.type is int or getattr(a.type, "__name__", "") == "_whole")
+        for a in _actions(words)
+    )
+
+
+NUMBER_CASES = [case for case in CASES if _whole_number(*case)]
+
+
+@pytest.mark.parametrize(("words", "name"), NUMBER_CASES, ids=[f"{w}:{n}" for w, n in NUMBER_CASES])
+@pytest.mark.parametrize("value", ["9223372036854775808", "-9223372036854775809", "9" * 5000])
+def test_a_number_past_64_bits_is_refused_never_a_crash(
+    signed_in: tuple[Services, str],
+    capsys: pytest.CaptureFixture[str],
+    words: str,
+    name: str,
+    value: str,
+) -> None:
+    """argparse takes an int of any size; the databases stop at 64 bits (found by the sweep
+    above: ``reclaim finish 9223372036854775808`` ended in the driver's OverflowError)."""
+    services, db_url = signed_in
+    with services.db.read() as session:
+        before = ledger_store.head(session)
+    with pytest.raises(SystemExit) as refused:
+        cli.main(_argv(words, name, value, db_url))
+    assert refused.value.code == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    assert "out of range" in err or "not a whole number" in err, err[-500:]
+    with services.db.read() as session:
+        assert ledger_store.head(session) == before

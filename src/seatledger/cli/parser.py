@@ -11,6 +11,20 @@ from typing import Any
 
 from seatledger import __version__
 
+_LARGEST = 2**63 - 1  # SQLite's INTEGER and PostgreSQL's bigint stop here
+
+
+def _whole(text: str) -> int:
+    """A whole number a database can hold: argparse's ``int`` takes any size, and a number past
+    64 bits ended in a traceback from the driver (``reclaim finish 9223372036854775808``)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text[:40]!r}") from None
+    if not -_LARGEST - 1 <= value <= _LARGEST:
+        raise argparse.ArgumentTypeError(f"{text[:40]} is out of range (at most {_LARGEST})")
+    return value
+
 
 def _db_arg(parser: argparse.ArgumentParser, default: str | None = argparse.SUPPRESS) -> None:
     # Sub-commands SUPPRESS the default, else their None would overwrite a --db given before them.
@@ -45,7 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="build a demo database")
     demo.add_argument("--db", required=True, help="file to create (must not exist)")
     demo.add_argument("--size", choices=("small", "large", "xlarge"), default="small")
-    demo.add_argument("--seed", type=int, default=2026)
+    demo.add_argument("--seed", type=_whole, default=2026)
 
     upgrade = sub.add_parser(
         "upgrade",
@@ -76,7 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
     settings.add_argument("action", nargs="?", choices=("show", "set"), default="show")
     settings.add_argument(
         "--sampling-hours",
-        type=int,
+        type=_whole,
         default=None,
         metavar="N",
         help="hours between two lmstat snapshots of a server (a checkout no snapshot has shown "
@@ -84,7 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     settings.add_argument(
         "--freshness-days",
-        type=int,
+        type=_whole,
         default=None,
         metavar="N",
         help="warn when the newest import of a kind is older than N days (default 30)",
@@ -100,7 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
     _db_arg(verify)
     tail = ledger_sub.add_parser("tail", help="print the newest entries")
     _db_arg(tail)
-    tail.add_argument("-n", type=int, default=20)
+    tail.add_argument("-n", type=_whole, default=20)
     reveal = ledger_sub.add_parser(
         "reveal",
         help="open one committed personal field to a vendor (auditors; recorded with the reason)",
@@ -119,7 +133,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _db_arg(renewals)
     renewals.add_argument(
-        "--days", type=int, default=90, help="list the reminders of the next N days (default 90)"
+        "--days", type=_whole, default=90, help="list the reminders of the next N days (default 90)"
     )
     renewals.add_argument(
         "--ics",
@@ -135,7 +149,7 @@ def build_parser() -> argparse.ArgumentParser:
     alerts_sub = alerts.add_subparsers(dest="alerts_command", metavar="ACTION")
     ack = alerts_sub.add_parser("ack", help="acknowledge an alert with a note (recorded)")
     _auth_args(ack)
-    ack.add_argument("alert", type=int, help="alert id")
+    ack.add_argument("alert", type=_whole, help="alert id")
     ack.add_argument("--note", required=True, help="what was done about it")
 
     operator = sub.add_parser("operator", help="manage operators (administrators)")
@@ -224,14 +238,14 @@ def build_parser() -> argparse.ArgumentParser:
     seat_sub = seat.add_subparsers(dest="seat_command", metavar="ACTION", required=True)
     assign = seat_sub.add_parser("assign", help="assign seats of a license to people or devices")
     _auth_args(assign)
-    assign.add_argument("license", type=int, help="license (entitlement) id")
+    assign.add_argument("license", type=_whole, help="license (entitlement) id")
     assign.add_argument("--person", action="append", default=[], help="employee id (repeatable)")
     assign.add_argument("--device", action="append", default=[], help="host name (repeatable)")
     assign.add_argument("--reason", default="")
     assign.add_argument("--over-commit", action="store_true", help="administrators, with --reason")
     release = seat_sub.add_parser("release", help="release seats by assignment id")
     _auth_args(release)
-    release.add_argument("assignment", type=int, nargs="+")
+    release.add_argument("assignment", type=_whole, nargs="+")
     release.add_argument("--reason", default="")
     departed = seat_sub.add_parser("release-departed", help="release every seat of people who left")
     _auth_args(departed)
@@ -299,7 +313,7 @@ def build_parser() -> argparse.ArgumentParser:
     _db_arg(rec)
     rec.add_argument("--as-of", default="", help="date (YYYY-MM-DD); default today")
     rec.add_argument("--format", choices=("table", "json", "csv"), default="table")
-    rec.add_argument("--shelf-days", type=int, default=90, help="shelfware: no use in N days")
+    rec.add_argument("--shelf-days", type=_whole, default=90, help="shelfware: no use in N days")
     rec.add_argument("--out", default="", help="write to FILE (.csv, .xlsx or .json) instead")
 
     servers = sub.add_parser(
@@ -334,20 +348,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _auth_args(partition)
     partition.add_argument("vm")
-    partition.add_argument("--cores", type=int, default=None)
+    partition.add_argument("--cores", type=_whole, default=None)
     partition.add_argument("--none", action="store_true", help="it is not a hard partition")
     partition.add_argument("--reason", required=True, help="the technology and its evidence")
 
     chart = sub.add_parser("chart", help="draw usage against the limit over time to a PNG or SVG")
     _db_arg(chart)
-    chart.add_argument("--license", type=int, default=None, help="license (entitlement) id")
+    chart.add_argument("--license", type=_whole, default=None, help="license (entitlement) id")
     chart.add_argument("--vendor", default=None, help="vendor name (all its products)")
     chart.add_argument("--product", default=None, help="product name, or 'Vendor Product'")
     chart.add_argument("--team", default=None, help="team name or cost centre: its people's seats")
     chart.add_argument("--from", dest="start", default="", help="first day (YYYY-MM-DD)")
     chart.add_argument("--to", dest="end", default="", help="last day (YYYY-MM-DD); default today")
-    chart.add_argument("--width", type=int, default=1200, help="pixels (default 1200)")
-    chart.add_argument("--height", type=int, default=600, help="pixels (default 600)")
+    chart.add_argument("--width", type=_whole, default=1200, help="pixels (default 1200)")
+    chart.add_argument("--height", type=_whole, default=600, help="pixels (default 600)")
     chart.add_argument("--out", required=True, help="FILE.png or FILE.svg")
 
     ver = sub.add_parser("verify", help="verify an audit report bundle; exit 1 if it does not")
@@ -425,7 +439,7 @@ def _audit_parser(sub: Any) -> None:
     run.add_argument("--as-of", default="", help="date (YYYY-MM-DD); default today")
     run.add_argument(
         "--resume",
-        type=int,
+        type=_whole,
         default=None,
         metavar="AUDIT",
         help="finish an unsigned audit (one a killed or failed run left) with its own scope",
@@ -440,8 +454,8 @@ def _audit_parser(sub: Any) -> None:
         default="vendor_request",
     )
     run.add_argument("--reason", default="", help="why (required on suspicion)")
-    run.add_argument("--shelf-days", type=int, default=90, help="shelfware: no use in N days")
-    run.add_argument("--charts", type=int, default=4, help="usage charts of the top N products")
+    run.add_argument("--shelf-days", type=_whole, default=90, help="shelfware: no use in N days")
+    run.add_argument("--charts", type=_whole, default=4, help="usage charts of the top N products")
     listing = audit_sub.add_parser("list", help="audits and the scheduled ones due")
     _db_arg(listing)
     schedule = audit_sub.add_parser("schedule", help="audit a vendor periodically")
@@ -481,15 +495,15 @@ def _review_parser(sub: Any) -> None:
     _auth_args(listing)
     show = actions.add_parser("show", help="a campaign's seats (a reviewer: their teams')")
     _auth_args(show)
-    show.add_argument("campaign", type=int)
+    show.add_argument("campaign", type=_whole)
     show.add_argument("--team", default=None, help="only this team's seats")
     show.add_argument("--undecided", action="store_true", help="only seats not decided yet")
     decide = actions.add_parser(
         "decide", help="keep or release seats (review items), or a team's undecided ones"
     )
     _auth_args(decide)
-    decide.add_argument("campaign", type=int)
-    decide.add_argument("items", type=int, nargs="*", help="review item numbers ('show' lists)")
+    decide.add_argument("campaign", type=_whole)
+    decide.add_argument("items", type=_whole, nargs="*", help="review item numbers ('show' lists)")
     verdict = decide.add_mutually_exclusive_group(required=True)
     verdict.add_argument("--keep", action="store_true")
     verdict.add_argument("--release", action="store_true")
@@ -499,10 +513,10 @@ def _review_parser(sub: Any) -> None:
         "close", help="carry out the decisions and close the campaign (administrators)"
     )
     _auth_args(close)
-    close.add_argument("campaign", type=int)
+    close.add_argument("campaign", type=_whole)
     report = actions.add_parser("report", help="write every seat's decision and outcome as CSV")
     _auth_args(report)
-    report.add_argument("campaign", type=int)
+    report.add_argument("campaign", type=_whole)
     report.add_argument("--out", required=True, help="the CSV file to write")
 
 
@@ -516,8 +530,8 @@ def _reclaim_parser(sub: Any) -> None:
     rule = actions.add_parser("rule", help="set or remove a product's rule (a ledger entry)")
     _auth_args(rule)
     rule.add_argument("product", help="the product ('Vendor Product' or its name)")
-    rule.add_argument("--idle-days", type=int, default=90, help="no use in this many days")
-    rule.add_argument("--grace-days", type=int, default=14, help="days the holder may keep it")
+    rule.add_argument("--idle-days", type=_whole, default=90, help="no use in this many days")
+    rule.add_argument("--grace-days", type=_whole, default=14, help="days the holder may keep it")
     rule.add_argument("--remove", action="store_true", help="remove the product's rule")
     for name, text in (("exclude", "leave their seats alone"), ("include", "undo an exclusion")):
         action = actions.add_parser(name, help=f"a person, team or product: {text}")
@@ -530,14 +544,14 @@ def _reclaim_parser(sub: Any) -> None:
     _auth_args(run)
     notices = actions.add_parser("notices", help="write notices.csv and .eml drafts to a folder")
     _auth_args(notices)
-    notices.add_argument("run", type=int)
+    notices.add_argument("run", type=_whole)
     notices.add_argument("--out", required=True, help="the folder to write")
     notices.add_argument("--sender", default="", help="the From address of the drafts")
     keep = actions.add_parser("keep", help="keep candidates (the holder or manager asked)")
     _auth_args(keep)
-    keep.add_argument("run", type=int)
-    keep.add_argument("candidates", type=int, nargs="+", help="candidate numbers ('run' lists)")
+    keep.add_argument("run", type=_whole)
+    keep.add_argument("candidates", type=_whole, nargs="+", help="candidate numbers ('run' lists)")
     keep.add_argument("--reason", required=True)
     finish = actions.add_parser("finish", help="release what was not kept once the grace is over")
     _auth_args(finish)
-    finish.add_argument("run", type=int)
+    finish.add_argument("run", type=_whole)
