@@ -425,7 +425,25 @@ SERVICE_TABLE: dict[str, Entry] = {
         Permission.REVIEW_ACCESS,
         lambda s, w: s.reviews.decide_team(w.campaign, w.org.team, ReviewDecision.KEEP),
     ),
+    "reviews.find_person": Entry(READ, lambda s, w: s.reviews.find_person("E004")),
     "reviews.items": Entry(READ, lambda s, w: s.reviews.items(w.campaign)),
+    # A move to Person 4, of Finance (the reviewer's team): the reviewer and administrators.
+    "reviews.move": Entry(
+        Permission.REVIEW_ACCESS,
+        lambda s, w: s.reviews.move(w.campaign, w.review_item, w.org.people[3], "Handover"),
+    ),
+    # A move to Nina New, in no team: outside the reviewer's scope, so administrators only.
+    "reviews.move#outside_scope": Entry(
+        Permission.MANAGE_REVIEWS,
+        lambda s, w: s.reviews.move(
+            w.campaign, w.review_item, s.reviews.find_person("E900"), "To the new hire"
+        ),
+    ),
+    # The picker's search: whoever decides the seat's team (a reviewer: within their teams).
+    "reviews.move_candidates": Entry(
+        frozenset({Role.ADMINISTRATOR, Role.REVIEWER}),
+        lambda s, w: s.reviews.move_candidates(w.campaign, w.review_item, "Person"),
+    ),
     "reviews.my_teams": Entry(READ, lambda s, w: s.reviews.my_teams(w.campaign)),
     "reviews.overdue": Entry(READ, lambda s, w: s.reviews.overdue()),
     "reviews.reviewers": Entry(READ, lambda s, w: s.reviews.reviewers(w.campaign)),
@@ -984,6 +1002,13 @@ COMMAND_TABLE: dict[str, Command] = {
     "review decide": Command(
         Permission.REVIEW_ACCESS,
         lambda w: ["review", "decide", str(w.campaign), str(w.review_item), "--keep"],
+    ),
+    "review decide#move_to": Command(
+        Permission.REVIEW_ACCESS,
+        lambda w: [
+            *("review", "decide", str(w.campaign), str(w.review_item)),
+            *("--move-to", "p4@example.com", "--reason", "Handover"),
+        ],
     ),
     "review close": Command(
         Permission.MANAGE_REVIEWS, lambda w: ["review", "close", str(w.campaign)]

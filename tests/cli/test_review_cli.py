@@ -23,7 +23,8 @@ PASSWORD = "secret words"
 
 @pytest.fixture
 def company(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Finance (Fay, Finn) and Sales (Sam) each hold a seat; rita may review."""
+    """Finance (Fay, Finn) and Sales (Sam) each hold a seat, Fred (Finance) and Sid (Sales)
+    none; rita may review."""
     monkeypatch.setenv("SEATLEDGER_PASSWORD", PASSWORD)
     path = tmp_path / "company.sqlite"
     db, _ = Database.open(path)
@@ -42,6 +43,8 @@ def company(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         for n, (name, team) in enumerate([("Fay", finance), ("Finn", finance), ("Sam", sales)]):
             person = admin.directory.add_person(PersonInput(f"E{n}", name, "", team))
             admin.seats.assign(license_id, people=[person])
+        admin.directory.add_person(PersonInput("E7", "Fred", "fred@example.com", finance))
+        admin.directory.add_person(PersonInput("E8", "Sid", "sid@example.com", sales))
     finally:
         db.dispose()
     return path
@@ -85,3 +88,32 @@ def test_a_campaign_from_the_command_line(
     assert rows["Sam"]["outcome"] == "undecided"
     assert _review(company, "admin", "list") == 0
     assert "Closed" in capsys.readouterr().out
+
+
+def test_a_seat_moved_from_the_command_line(
+    company: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    due = (dt.date.today() + dt.timedelta(days=7)).isoformat()
+    assert _review(company, "admin", "start", "Q1", "--due", due, "--reviewer", "finance=rita") == 0
+    capsys.readouterr()
+    move = ("decide", "1", "1", "--move-to")
+    assert _review(company, "rita", *move, "sid@example.com", "--reason", "x") == 2
+    assert "Sid is in Sales, which rita does not review" in capsys.readouterr().err
+    assert _review(company, "rita", *move, "nobody@example.com", "--reason", "x") == 2
+    assert "Nobody has the employee number or e-mail" in capsys.readouterr().err
+    assert _review(company, "rita", "decide", "1", "1", "2", "--move-to", "E7") == 2
+    assert "Name one seat to move" in capsys.readouterr().err
+    assert _review(company, "rita", *move, "E7") == 2
+    assert "A move needs a reason" in capsys.readouterr().err
+    assert _review(company, "rita", *move, "E7", "--reason", "Fay left for audit") == 0
+    assert "moves to Fred when the campaign closes" in capsys.readouterr().out
+    assert _review(company, "rita", "show", "1") == 0
+    assert "Move by rita to Fred: Fay left for audit" in capsys.readouterr().out
+    assert _review(company, "admin", "close", "1") == 0
+    assert "1 moved to another person" in capsys.readouterr().out
+    out = tmp_path / "q1.csv"
+    assert _review(company, "admin", "report", "1", "--out", str(out)) == 0
+    with out.open(encoding="utf-8") as handle:
+        rows = {r["holder"]: r for r in csv.DictReader(handle)}
+    assert (rows["Fay"]["outcome"], rows["Fay"]["move_to"]) == ("moved", "Fred")
+    assert rows["Fay"]["new_seat"] == "4"  # the three seats before it, then Fred's

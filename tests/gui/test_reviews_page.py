@@ -12,6 +12,7 @@ import pytest
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
+from sqlalchemy import select
 
 from seatledger.domain.licensing import Metric
 from seatledger.domain.roles import Role
@@ -19,8 +20,13 @@ from seatledger.services.catalog.service import EntitlementInput
 from seatledger.services.directory.service import PersonInput
 from seatledger.services.operators.session import Services
 from seatledger.services.operators.workspace import Workspace
-from seatledger.store.models import SeatAssignment
-from seatledger.ui.dialogs.reviews import CloseCampaignDialog, DecideDialog, NewCampaignDialog
+from seatledger.store.models import Person, SeatAssignment
+from seatledger.ui.dialogs.reviews import (
+    CloseCampaignDialog,
+    DecideDialog,
+    MoveDialog,
+    NewCampaignDialog,
+)
 from seatledger.ui.main_window import REVIEWS, MainWindow
 from seatledger.ui.pages.reviews import ReviewsPage
 
@@ -54,6 +60,9 @@ def company(admin: Services, workspace: Workspace) -> Company:
     ):
         person = admin.directory.add_person(PersonInput(f"E{n}", name, "", team))
         seats[name] = admin.seats.assign(license_id, people=[person]).assignment_ids[0]
+    # Without a seat: Sid in Sales (Bob may move a Sales seat to him), Fred in Finance.
+    admin.directory.add_person(PersonInput("E8", "Sid", "sid@example.com", sales))
+    admin.directory.add_person(PersonInput("E9", "Fred", "fred@example.com", finance))
     for name in ("alice", "bob"):
         admin.operators.create(name, name.title(), Role.REVIEWER, PASSWORD)
     return Company(
@@ -134,20 +143,54 @@ def test_a_campaign_from_start_to_close(
     assert [r.decided_by for r in alice.model.rows] == ["alice", "alice"]
     assert alice.progress_label.text().startswith("2 of 2 seats decided (1 to release)")
 
-    # Bob sees Sales only and keeps Sam's seat; Sue's stays undecided.
+    # Bob sees Sales only and moves Sam's seat to Sid, picked by a search that offers only
+    # the people of Sales without a seat (not Fred of Finance); Sue's stays undecided.
     bob = _page(make_window(company.bob))
     assert _holders(bob) == ["Sam", "Sue"]
+    assert not bob.move_button.isEnabled()
     _select(qtbot, bob, "Sam")
-    _answer(qtbot, DecideDialog)
-    qtbot.mouseClick(bob.keep_button, LEFT)
+    assert bob.move_button.isEnabled()
 
-    # The administrator closes it: Fay's seat is released, Sue's reported undecided.
+    def move(dialog: object) -> None:
+        assert isinstance(dialog, MoveDialog)
+        assert [dialog.people.item(i).text() for i in range(dialog.people.count())] == [
+            "Sid (E8, sid@example.com), Sales"
+        ]
+        qtbot.keyClicks(dialog.search, "fred")
+        qtbot.waitUntil(lambda: dialog.people.count() == 0)
+        assert dialog.found.text() == "Nobody the seat may move to matches the search."
+        dialog.search.clear()
+        qtbot.keyClicks(dialog.search, "si")
+        qtbot.waitUntil(lambda: dialog.people.count() == 1)
+        dialog.people.setCurrentRow(0)
+        assert not dialog.ok_button.isEnabled()  # a move needs a reason
+        qtbot.keyClicks(dialog.reason, "Sam moved to support; Sid took his accounts")
+
+    _answer(qtbot, MoveDialog, move)
+    qtbot.mouseClick(bob.move_button, LEFT)
+    decisions = {
+        r.holder: bob.model.data(bob.model.index(i, 7)) for i, r in enumerate(bob.model.rows)
+    }
+    assert decisions == {"Sam": "Move to Sid", "Sue": "Undecided"}
+
+    # The administrator closes it: Fay's seat is released, Sam's moved to Sid on the close
+    # date, Sue's reported undecided.
     page.refresh()
-    assert page.progress_label.text().startswith("3 of 4 seats decided (1 to release)")
+    assert page.progress_label.text().startswith("3 of 4 seats decided (1 to release, 1 to move)")
     _answer(qtbot, CloseCampaignDialog)
     qtbot.mouseClick(page.close_button, LEFT)
     outcomes = {r.holder: r.outcome and r.outcome.value for r in page.model.rows}
-    assert outcomes == {"Fay": "released", "Finn": "kept", "Sam": "kept", "Sue": "undecided"}
+    assert outcomes == {"Fay": "released", "Finn": "kept", "Sam": "moved", "Sue": "undecided"}
+    with admin.db.read() as session:
+        sam = session.get(SeatAssignment, company.seats["Sam"])
+        sid = session.scalars(
+            select(SeatAssignment)
+            .join(Person, SeatAssignment.person_id == Person.id)
+            .where(Person.name == "Sid", SeatAssignment.ended_at.is_(None))
+        ).one()
+        assert sam is not None
+        assert sam.ended_at == sid.started_at
+        assert sid.entitlement_id == sam.entitlement_id
     assert not page.close_button.isEnabled()
     with admin.db.read() as session:
         fay = session.get(SeatAssignment, company.seats["Fay"])

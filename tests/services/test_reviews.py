@@ -3,9 +3,11 @@ the ledger under the reviewer's name, closing that releases through the seat ser
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import json
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,6 +23,7 @@ from seatledger.services.catalog.service import EntitlementInput
 from seatledger.services.directory.service import PersonInput
 from seatledger.services.operators import accounts as operators
 from seatledger.services.operators.session import Services
+from seatledger.services.reviews.report import write_csv
 from seatledger.services.reviews.service import count_open
 from seatledger.store.models import Entitlement, SeatAssignment
 
@@ -324,3 +327,145 @@ def test_the_dashboard_counts_the_open_campaigns_each_operator_sees(review: Revi
     assert count_open(review.admin.ctx, later) == ReviewCounts(open=1, undecided=3, overdue=1)
     review.admin.reviews.close(campaign)
     assert review.admin.dashboard.figures().reviews == ReviewCounts(open=0, undecided=0, overdue=0)
+
+
+# ---------------------------------------------------------------------- moves to another person
+
+
+def _newcomer(r: Review, name: str, team: int | None, number: int) -> int:
+    return r.admin.directory.add_person(
+        PersonInput(f"N{number:03}", name, f"{name.lower()}@example.com", team)
+    )
+
+
+def test_a_move_ends_the_holders_seat_and_begins_the_chosen_persons_on_close(
+    review: Review, tmp_path: Path
+) -> None:
+    admin, alice = review.admin, review.alice
+    fred = _newcomer(review, "Fred", review.finance, 1)
+    campaign = _start(review)
+    fay = _item(review, alice, campaign, "Fay")
+    assert [c.name for c in alice.reviews.move_candidates(campaign, fay, "fr")] == ["Fred"]
+    assert alice.reviews.find_person("FRED@example.com") == fred
+    assert alice.reviews.find_person("N001") == fred
+    assert alice.reviews.move(campaign, fay, fred, "Fay moved to treasury; Fred took over") == (
+        "Fred"
+    )
+    row = next(r for r in admin.reviews.items(campaign) if r.id == fay)
+    assert (row.decision, row.move_to, row.decided_by) == (Decision.MOVE, "Fred", "alice")
+    assert "1 to move" in admin.reviews.campaign(campaign).progress
+    decided = _entries(review, "review.decide")[-1]["what"]["after"]
+    assert (decided["decision"], decided["to_person"], decided["seats"]) == (
+        "move",
+        fred,
+        [review.seats["Fay"]],
+    )
+
+    result = admin.reviews.close(campaign)
+    assert (result.moved, result.released, result.undecided) == (1, 0, 3)
+    assert "1 moved to another person" in result.message
+    with admin.db.read() as session:
+        old = session.get(SeatAssignment, review.seats["Fay"])
+        new = session.scalars(
+            select(SeatAssignment).where(
+                SeatAssignment.person_id == fred, SeatAssignment.ended_at.is_(None)
+            )
+        ).one()
+        used = session.scalar(
+            select(Entitlement.seats_used).where(Entitlement.id == review.entitlement)
+        )
+    assert old is not None
+    assert old.ended_at is not None
+    assert new.entitlement_id == review.entitlement
+    assert new.started_at == old.ended_at  # the same moment: the close's
+    assert used == 4  # one freed, one taken
+    closing = _entries(review, "review.close")[-1]
+    assert closing["what"]["after"]["moved"] == [
+        {
+            "item": fay,
+            "seat": review.seats["Fay"],
+            "from_person": old.person_id,
+            "to_person": fred,
+            "new_seat": new.id,
+            "reviewer": "alice",
+            "reason": "Fay moved to treasury; Fred took over",
+        }
+    ]
+    assert closing["what"]["after"]["effective"] == admin.reviews.today().isoformat()
+    row = next(r for r in admin.reviews.items(campaign) if r.id == fay)
+    assert (row.outcome, row.moved_seat) == (Outcome.MOVED, new.id)
+    out = write_csv(admin.reviews.items(campaign), tmp_path / "report.csv")
+    with out.open(encoding="utf-8") as handle:
+        lines = {line["holder"]: line for line in csv.DictReader(handle)}
+    assert (lines["Fay"]["move_to"], lines["Fay"]["new_seat"], lines["Fay"]["outcome"]) == (
+        "Fred",
+        str(new.id),
+        "moved",
+    )
+    assert lines["Finn"]["move_to"] == ""
+
+
+def test_a_move_that_cannot_be_carried_out_is_refused_when_decided(review: Review) -> None:
+    admin, alice = review.admin, review.alice
+    gone = _newcomer(review, "Gone", review.finance, 1)
+    admin.directory.mark_left(gone, admin.reviews.today())
+    seller = _newcomer(review, "Seller", review.sales, 2)
+    nobody = _newcomer(review, "Nobody", None, 3)
+    fred = _newcomer(review, "Fred", review.finance, 4)
+    finn = next(p for p in admin.reviews.items(_start(review)) if p.holder == "Finn")
+    campaign = admin.reviews.campaigns()[0].id
+    fay = _item(review, alice, campaign, "Fay")
+    with admin.db.read() as session:
+        finn_person = session.get(SeatAssignment, finn.assignment_id)
+    assert finn_person is not None
+    assert finn_person.person_id is not None
+    before = ledger_size(admin.db)
+    refusals: list[tuple[Any, int, str, type[Exception], str]] = [
+        (alice, gone, "why", ValidationError, "Gone left the organization"),
+        (alice, finn_person.person_id, "why", ValidationError, "Finn already holds a seat"),
+        (alice, seller, "why", PermissionDenied, "Seller is in Sales, which alice does not"),
+        (alice, nobody, "why", PermissionDenied, "Nobody is in no team, which alice does not"),
+        (alice, fred, " ", ValidationError, "A move needs a reason"),
+        (review.bob, fred, "why", PermissionDenied, "bob does not review Finance"),
+    ]
+    for services, person, reason, error, message in refusals:
+        with pytest.raises(error, match=message):
+            services.reviews.move(campaign, fay, person, reason)
+    with pytest.raises(ValidationError, match="one at a time"):
+        alice.reviews.decide(campaign, [fay], Decision.MOVE, "why")
+    with pytest.raises(ValidationError, match="one at a time"):
+        alice.reviews.decide_team(campaign, review.finance, Decision.MOVE, "why")
+    assert ledger_size(admin.db) == before
+    # The picker offers only whom a move may go to: active, without a seat, in alice's teams.
+    assert [c.name for c in alice.reviews.move_candidates(campaign, fay)] == ["Fred"]
+    assert {c.name for c in admin.reviews.move_candidates(campaign, fay)} == {
+        "Fred",
+        "Nobody",
+        "Seller",
+    }
+    # An administrator may move a seat to another team; one person is chosen once per license.
+    assert admin.reviews.move(campaign, fay, seller, "Sales needs it") == "Seller"
+    sam = _item(review, admin, campaign, "Sam")
+    with pytest.raises(ValidationError, match="Seller is already chosen for another seat"):
+        admin.reviews.move(campaign, sam, seller, "why")
+    # Deciding the seat again replaces the move.
+    alice.reviews.decide(campaign, [fay], Decision.KEEP)
+    assert next(r for r in admin.reviews.items(campaign) if r.id == fay).move_to == ""
+
+
+def test_a_close_is_refused_whole_when_a_move_can_no_longer_be_carried_out(
+    review: Review,
+) -> None:
+    admin, alice, bob = review.admin, review.alice, review.bob
+    fred = _newcomer(review, "Fred", review.finance, 1)
+    campaign = _start(review)
+    alice.reviews.move(campaign, _item(review, alice, campaign, "Fay"), fred, "handover")
+    bob.reviews.decide(campaign, [_item(review, bob, campaign, "Sam")], Decision.RELEASE, "idle")
+    admin.directory.mark_left(fred, admin.reviews.today())
+    before = ledger_size(admin.db)
+    with pytest.raises(ValidationError, match=r"cannot close: the move of seat .* Fred left"):
+        admin.reviews.close(campaign)
+    assert ledger_size(admin.db) == before  # not even the release went
+    alice.reviews.decide(campaign, [_item(review, alice, campaign, "Fay")], Decision.KEEP)
+    result = admin.reviews.close(campaign)
+    assert (result.moved, result.released, result.kept) == (0, 1, 1)

@@ -468,7 +468,8 @@ def _audit_parser(sub: Any) -> None:
 
 def _review_parser(sub: Any) -> None:
     review = sub.add_parser(
-        "review", help="access review campaigns: reviewers keep or release their teams' seats"
+        "review",
+        help="access review campaigns: reviewers keep, release or move their teams' seats",
     )
     actions = review.add_subparsers(dest="review_command", metavar="ACTION", required=True)
     start = actions.add_parser("start", help="start a campaign (administrators; a ledger entry)")
@@ -499,7 +500,9 @@ def _review_parser(sub: Any) -> None:
     show.add_argument("--team", default=None, help="only this team's seats")
     show.add_argument("--undecided", action="store_true", help="only seats not decided yet")
     decide = actions.add_parser(
-        "decide", help="keep or release seats (review items), or a team's undecided ones"
+        "decide",
+        help="keep or release seats (review items), or a team's undecided ones, or move one "
+        "seat to another person",
     )
     _auth_args(decide)
     decide.add_argument("campaign", type=_whole)
@@ -507,8 +510,14 @@ def _review_parser(sub: Any) -> None:
     verdict = decide.add_mutually_exclusive_group(required=True)
     verdict.add_argument("--keep", action="store_true")
     verdict.add_argument("--release", action="store_true")
+    verdict.add_argument(
+        "--move-to",
+        default=None,
+        metavar="PERSON",
+        help="move the one seat named to this person (employee number or e-mail) on close",
+    )
     decide.add_argument("--team", default=None, help="every undecided seat of this team")
-    decide.add_argument("--reason", default="", help="why (required to release)")
+    decide.add_argument("--reason", default="", help="why (required to release or move)")
     close = actions.add_parser(
         "close", help="carry out the decisions and close the campaign (administrators)"
     )

@@ -3,7 +3,8 @@
 ``review start`` (administrators) names the scope and a reviewer per team; ``review list`` and
 ``review show`` print what the signed-in operator may see (a reviewer: the campaigns and seats of
 the teams they review); ``review decide`` keeps or releases seats, or a whole team's undecided
-ones; ``review close`` carries the decisions out; ``review report`` writes every seat's
+ones, or moves one seat to another person (``--move-to`` an employee number or e-mail);
+``review close`` carries the decisions out; ``review report`` writes every seat's
 decision and outcome to a CSV file.  All of them sign in, so a reviewer sees their own scope.
 """
 
@@ -126,6 +127,8 @@ def _show(services: Services, args: argparse.Namespace) -> int:
     for r in rows:
         used = r.last_use.isoformat() if r.last_use else "none seen"
         decided = f"{r.decision.label} by {r.decided_by}" if r.decision else "undecided"
+        if r.move_to:
+            decided += f" to {r.move_to}"
         if r.reason:
             decided += f": {r.reason}"
         say(
@@ -136,6 +139,8 @@ def _show(services: Services, args: argparse.Namespace) -> int:
 
 
 def _decide(services: Services, args: argparse.Namespace) -> int:
+    if args.move_to is not None:
+        return _move(services, args)
     decision = Decision.RELEASE if args.release else Decision.KEEP
     team = _team_id(services, args.campaign, args.team)
     if team is not None:
@@ -146,6 +151,21 @@ def _decide(services: Services, args: argparse.Namespace) -> int:
         raise ValidationError("Name the seats to decide (review items) or a --team.")
     verb = "to be released" if decision is Decision.RELEASE else "kept"
     say(f"{count:,} {'seat' if count == 1 else 'seats'} {verb} in campaign {args.campaign}.")
+    return EXIT_OK
+
+
+def _move(services: Services, args: argparse.Namespace) -> int:
+    if args.team is not None or len(args.items) != 1:
+        raise ValidationError(
+            "Name one seat to move (its review item number); a move names one person per seat.",
+            "--move-to",
+        )
+    person = services.reviews.find_person(args.move_to)
+    name = services.reviews.move(args.campaign, args.items[0], person, args.reason)
+    say(
+        f"Seat {args.items[0]} of campaign {args.campaign} moves to {name} when the campaign "
+        "closes."
+    )
     return EXIT_OK
 
 

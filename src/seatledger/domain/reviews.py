@@ -2,7 +2,8 @@
 
 An access review campaign asks reviewers to confirm, seat by seat, that each holder still needs
 what they hold (ISO/IEC 27001's review of access rights, SOX IT general controls).  A seat is
-kept or released; a release needs a reason, a keep may have one.  What a campaign does with the
+kept, released or moved to another person (who then holds it instead); a release or a move
+needs a reason, a keep may have one.  What a campaign does with the
 decisions when it closes is the services' business; the rules here need no database.
 """
 
@@ -18,6 +19,7 @@ class Decision(StrEnum):
 
     KEEP = "keep"
     RELEASE = "release"
+    MOVE = "move"  # to another person, named with the decision
 
     @property
     def label(self) -> str:
@@ -42,6 +44,7 @@ class Outcome(StrEnum):
 
     KEPT = "kept"
     RELEASED = "released"
+    MOVED = "moved"  # the holder's seat ended and the chosen person's began, on the close date
     UNDECIDED = "undecided"  # nobody decided: the seat stays, and the report says so
     ENDED = "ended"  # the seat was released by other means before the campaign closed
 
@@ -90,10 +93,13 @@ _MONTHS = {
 def decision_problem(decision: Decision, reason: str) -> str:
     """Why a decision cannot be recorded as given ("" when it can).
 
-    A release takes a seat from someone, so the holder and an auditor must be able to read why.
+    A release or a move takes a seat from someone, so the holder and an auditor must be able to
+    read why.
     """
     if decision is Decision.RELEASE and not reason.strip():
         return "A release needs a reason (the holder and the auditors read it)."
+    if decision is Decision.MOVE and not reason.strip():
+        return "A move needs a reason (both people and the auditors read it)."
     return ""
 
 

@@ -93,6 +93,13 @@ class ReviewItem(Base):
     decided_by: Mapped[str] = mapped_column(String(200), default="")
     decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     outcome: Mapped[str] = mapped_column(String(16), default="")  # "": the campaign is open
+    # A move: the person the reviewer chose, and the seat closing gave them.
+    move_to_id: Mapped[int | None] = mapped_column(
+        ForeignKey("person.id", ondelete="RESTRICT"), default=None
+    )
+    moved_seat_id: Mapped[int | None] = mapped_column(
+        ForeignKey("seat_assignment.id", ondelete="RESTRICT"), default=None
+    )
 
 
 class ReclaimRule(Base):

@@ -1,4 +1,5 @@
-"""A campaign's report as CSV: every seat with its evidence, decision, reviewer and outcome."""
+"""A campaign's report as CSV: every seat with its evidence, decision, reviewer and outcome, and
+for a move the person chosen and the seat they were given."""
 
 from __future__ import annotations
 
@@ -22,6 +23,8 @@ HEADER = (
     "reason",
     "reviewer",
     "outcome",
+    "move_to",
+    "new_seat",
 )
 _RISKY = ("=", "+", "-", "@", "\t", "\r")
 
@@ -47,6 +50,8 @@ def cells(row: ReviewRow) -> list[str]:
         _safe(row.reason),
         _safe(row.decided_by),
         row.outcome.value if row.outcome else "",
+        _safe(row.move_to),
+        str(row.moved_seat) if row.moved_seat is not None else "",
     ]
 
 

@@ -1,12 +1,14 @@
-"""Access review campaigns: start one, let reviewers keep or release seats, close it.
+"""Access review campaigns: start one, let reviewers keep, release or move seats, close it.
 
 An administrator starts a campaign over vendors, products and teams, naming an operator to
 review each team's seats; the open seats in scope are taken at that moment, each with the team
 its holder (or the device's owner) is in.  A reviewer sees and decides only the seats of the
 teams given to them, checked here, so the window and the command line alike are held to it
 (administrators decide any).  Closing carries out the releases through the seat service, one
-release entry per reviewer whose reason names the campaign and the reviewer, then records each
-seat's outcome in the campaign's own closing entry; undecided seats stay and are reported.
+release entry per reviewer whose reason names the campaign and the reviewer, then carries out the
+moves (each holder's seat ends and the chosen person's begins on the close date) and records each
+seat's outcome in the campaign's own closing entry, which names every move's reviewer and reason;
+undecided seats stay and are reported.
 """
 
 from __future__ import annotations
@@ -42,7 +44,9 @@ from seatledger.errors import NotFoundError, PermissionDenied, ValidationError
 from seatledger.services import lookups
 from seatledger.services.alerts.dashboard import ReviewCounts
 from seatledger.services.core.context import Change, Context
+from seatledger.services.core.tables import contains
 from seatledger.services.lookups import NamedItem, ProductItem
+from seatledger.services.seats.moves import Move, check_moves, move_seats
 from seatledger.services.seats.service import SeatService
 from seatledger.store.models import (
     Device,
@@ -64,6 +68,8 @@ START = "start or close access review campaigns"
 DECIDE = "decide access reviews"
 _CHUNK = 900  # stays under SQLite's bound-parameter limit
 _Owner = aliased(Person, name="owner")
+_Target = aliased(Person, name="move_target")
+_MOVE_ONE_BY_ONE = "A move names the person who holds each seat instead: move seats one at a time."
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +87,7 @@ class CampaignInfo:
     created_by: str
     closed_by: str
     overdue: bool
+    to_move: int = 0
 
     @property
     def undecided(self) -> int:
@@ -90,9 +97,10 @@ class CampaignInfo:
     @property
     def progress(self) -> str:
         """ "312 of 1,204 seats decided (40 to release)"."""
+        moves = f", {self.to_move:,} to move" if self.to_move else ""
         return (
             f"{self.decided:,} of {plural(self.seats, 'seat')} decided "
-            f"({self.to_release:,} to release)"
+            f"({self.to_release:,} to release{moves})"
         )
 
 
@@ -132,6 +140,8 @@ class ReviewRow:
     reason: str
     decided_by: str
     outcome: Outcome | None
+    move_to: str = ""  # a move: the person chosen to hold the seat instead
+    moved_seat: int | None = None  # a move carried out: the seat that person was given
 
     def age_days(self, today: dt.date) -> int:
         """How long the seat has been held, in days."""
@@ -145,6 +155,23 @@ class ReviewRow:
 
 
 @dataclass(frozen=True, slots=True)
+class MoveCandidate:
+    """A person a seat under review may move to."""
+
+    id: int
+    name: str
+    employee_id: str
+    email: str
+    team: str
+
+    @property
+    def label(self) -> str:
+        """ "Ada Lovelace (E1002, ada@example.com), Finance"."""
+        ids = ", ".join(v for v in (self.employee_id, self.email) if v)
+        return f"{self.name} ({ids})" + (f", {self.team}" if self.team else "")
+
+
+@dataclass(frozen=True, slots=True)
 class CloseResult:
     """What closing a campaign did."""
 
@@ -153,12 +180,14 @@ class CloseResult:
     undecided: int
     ended: int
     next_campaign: int | None
+    moved: int = 0
 
     @property
     def message(self) -> str:
         """One sentence for the status bar or the command line."""
+        moved = f"{self.moved:,} moved to another person, " if self.moved else ""
         text = (
-            f"{plural(self.released, 'seat')} released, {self.kept:,} kept, "
+            f"{plural(self.released, 'seat')} released, {moved}{self.kept:,} kept, "
             f"{self.undecided:,} undecided (left as they were)"
         )
         if self.ended:
@@ -376,14 +405,19 @@ class ReviewService:
                     )
                 )
             campaigns = list(session.scalars(query))
-            counts: dict[int, tuple[int, int, int]] = {}
-            for campaign_id, seats, decided, to_release in session.execute(
+            counts: dict[int, tuple[int, int, int, int]] = {}
+            for campaign_id, seats, decided, to_release, to_move in session.execute(
                 self._progress(session).group_by(ReviewItem.campaign_id)
             ):
-                counts[campaign_id] = (int(seats), int(decided or 0), int(to_release or 0))
+                counts[campaign_id] = (
+                    int(seats),
+                    int(decided or 0),
+                    int(to_release or 0),
+                    int(to_move or 0),
+                )
         infos = []
         for c in campaigns:
-            seats, decided, to_release = counts.get(c.id, (0, 0, 0))
+            seats, decided, to_release, to_move = counts.get(c.id, (0, 0, 0, 0))
             status = CampaignStatus(c.status)
             infos.append(
                 CampaignInfo(
@@ -398,6 +432,7 @@ class ReviewService:
                     created_by=c.created_by,
                     closed_by=c.closed_by,
                     overdue=is_overdue(status, c.due_on, today),
+                    to_move=to_move,
                 )
             )
         return infos
@@ -409,6 +444,7 @@ class ReviewService:
             func.count(),
             func.sum(case((ReviewItem.decision != "", 1), else_=0)),
             func.sum(case((ReviewItem.decision == Decision.RELEASE.value, 1), else_=0)),
+            func.sum(case((ReviewItem.decision == Decision.MOVE.value, 1), else_=0)),
         )
         if not self._sees_all():
             query = query.join(
@@ -511,6 +547,8 @@ class ReviewService:
                 ReviewItem.reason,
                 ReviewItem.decided_by,
                 ReviewItem.outcome,
+                _Target.name.label("move_to"),
+                ReviewItem.moved_seat_id,
             )
             .select_from(ReviewItem)
             .join(SeatAssignment, ReviewItem.assignment_id == SeatAssignment.id)
@@ -520,6 +558,7 @@ class ReviewService:
             .outerjoin(Person, SeatAssignment.person_id == Person.id)
             .outerjoin(Device, SeatAssignment.device_id == Device.id)
             .outerjoin(Team, ReviewItem.team_id == Team.id)
+            .outerjoin(_Target, ReviewItem.move_to_id == _Target.id)
             .where(ReviewItem.campaign_id == campaign_id)
             .order_by(ReviewItem.team_id, ReviewItem.id)
         )
@@ -552,6 +591,8 @@ class ReviewService:
                     reason=r.reason,
                     decided_by=r.decided_by,
                     outcome=Outcome(r.outcome) if r.outcome else None,
+                    move_to=r.move_to or "",
+                    moved_seat=r.moved_seat_id,
                 )
             )
         return rows
@@ -579,6 +620,8 @@ class ReviewService:
         ids = list(dict.fromkeys(item_ids))
         if not ids:
             raise ValidationError("Choose seats to decide.")
+        if decision is Decision.MOVE:
+            raise ValidationError(_MOVE_ONE_BY_ONE)
         return self._decide(campaign_id, decision, reason, lambda _s: ids, None)
 
     def decide_team(
@@ -590,6 +633,8 @@ class ReviewService:
             PermissionDenied: the operator does not review that team in this campaign.
             ValidationError: as :meth:`decide`, or the team has no undecided seat.
         """
+        if decision is Decision.MOVE:
+            raise ValidationError(_MOVE_ONE_BY_ONE)
 
         def undecided(session: Session) -> list[int]:
             return list(
@@ -637,6 +682,7 @@ class ReviewService:
                         reason=change.reason,
                         decided_by=self._ctx.actor.name,
                         decided_at=change.now,
+                        move_to_id=None,
                     )
                 )
             change.entity_id = str(campaign.id)
@@ -650,6 +696,168 @@ class ReviewService:
             if team_id is not None:
                 change.after["team"] = team_id
             return len(ids)
+
+    def move_candidates(
+        self, campaign_id: int, item_id: int, text: str = "", limit: int = 50
+    ) -> list[MoveCandidate]:
+        """The people a seat under review may move to, whose name, employee number or e-mail
+        holds ``text``, by name (at most ``limit``).
+
+        Active people who hold no seat of the seat's license; for a reviewer, only the people
+        of the teams they review in the campaign (administrators: anyone).  A search the
+        picker runs as the reviewer types, so it reads a page, never the whole directory.
+
+        Raises:
+            NotFoundError: the seat is not under review in that campaign.
+            PermissionDenied: the operator does not review the seat's team.
+        """
+        with self._ctx.read() as session:
+            item = session.execute(
+                select(ReviewItem.team_id, SeatAssignment.entitlement_id)
+                .join(SeatAssignment, ReviewItem.assignment_id == SeatAssignment.id)
+                .where(ReviewItem.id == item_id, ReviewItem.campaign_id == campaign_id)
+            ).first()
+            if item is None:
+                raise NotFoundError(f"Seat {item_id} is not under review in this campaign.")
+            self._refuse_outside_scope(session, campaign_id, {item.team_id})
+            holds = select(SeatAssignment.id).where(
+                SeatAssignment.person_id == Person.id,
+                SeatAssignment.entitlement_id == item.entitlement_id,
+                SeatAssignment.ended_at.is_(None),
+            )
+            query = (
+                select(
+                    Person.id,
+                    Person.name,
+                    Person.employee_id,
+                    Person.email,
+                    func.coalesce(Team.name, ""),
+                )
+                .outerjoin(Team, Person.team_id == Team.id)
+                .where(Person.status != "left", ~holds.exists())
+                .order_by(Person.name, Person.id)
+                .limit(limit)
+            )
+            if clean := text.strip():
+                query = query.where(
+                    contains(Person.name, clean)
+                    | contains(Person.employee_id, clean)
+                    | contains(Person.email, clean)
+                )
+            if not self._decides_all():
+                query = query.where(Person.team_id.in_(self._my_teams_select(campaign_id)))
+            return [MoveCandidate(int(i), n, e, m, t) for i, n, e, m, t in session.execute(query)]
+
+    def find_person(self, text: str) -> int:
+        """The person whose employee number or e-mail is ``text`` (either case).
+
+        Raises:
+            NotFoundError: nobody has it.
+            ValidationError: no text, or several people share that e-mail.
+        """
+        clean = text.strip()
+        if not clean:
+            raise ValidationError("Name the person by employee number or e-mail.")
+        with self._ctx.read() as session:
+            found = list(
+                session.scalars(
+                    select(Person.id)
+                    .where(
+                        (Person.employee_id == clean) | (func.lower(Person.email) == clean.lower())
+                    )
+                    .order_by(Person.id)
+                    .limit(3)
+                )
+            )
+        if not found:
+            raise NotFoundError(f"Nobody has the employee number or e-mail '{clean}'.")
+        if len(found) > 1:
+            raise ValidationError(
+                f"Several people have '{clean}'; name the person by employee number."
+            )
+        return int(found[0])
+
+    def move(self, campaign_id: int, item_id: int, to_person: int, reason: str) -> str:
+        """Decide that a seat moves to another person when the campaign closes; returns the
+        person's name.
+
+        One ledger entry names the campaign, the seat, the person and the reason; the operator
+        is the reviewer.  What could not be carried out is refused now, saying why: the person
+        left, already holds a seat of the license or is chosen for another of its seats in this
+        campaign, the seat is a device's or has ended, the license's term is over; and a
+        reviewer moves seats only to people of the teams they review (a seat moved to another
+        team is an administrator's decision).  Deciding the seat again replaces the move.
+
+        Raises:
+            PermissionDenied: the operator may not review, does not review the seat's team, or
+                the person is outside the teams they review.
+            ValidationError: no reason, a closed campaign, or a move that cannot be carried out.
+            NotFoundError: no such seat in the campaign, no such person.
+        """
+        problem = decision_problem(Decision.MOVE, reason)
+        if problem:
+            raise ValidationError(problem, "Reason")
+        with self._ctx.change(
+            Permission.REVIEW_ACCESS, "review.decide", "review_campaign", DECIDE, reason
+        ) as change:
+            session = change.session
+            campaign = self._open_campaign(change, campaign_id)
+            teams = self._teams_of(session, campaign.id, [item_id])
+            self._refuse_outside_scope(session, campaign.id, set(teams.values()))
+            item = change.get(ReviewItem, item_id, "Review item")
+            person = session.get(Person, to_person)
+            if person is None:
+                raise NotFoundError(f"Person {to_person} does not exist.")
+            if not self._decides_all():
+                mine = set(session.scalars(self._my_teams_select(campaign.id)))
+                if person.team_id not in mine:
+                    team = session.get(Team, person.team_id) if person.team_id else None
+                    where = f"in {team.name}" if team is not None else "in no team"
+                    raise PermissionDenied(
+                        f"{person.name} is {where}, which {self._ctx.actor.name} does not "
+                        "review in this campaign; a reviewer moves seats only to people of the "
+                        "teams given to them (an administrator may move it to anyone)."
+                    )
+            seat = session.get(SeatAssignment, item.assignment_id)
+            if seat is not None and seat.person_id is not None:
+                rival = session.scalar(
+                    select(ReviewItem.id)
+                    .join(SeatAssignment, ReviewItem.assignment_id == SeatAssignment.id)
+                    .where(
+                        ReviewItem.campaign_id == campaign.id,
+                        ReviewItem.id != item.id,
+                        ReviewItem.decision == Decision.MOVE.value,
+                        ReviewItem.move_to_id == person.id,
+                        SeatAssignment.entitlement_id == seat.entitlement_id,
+                    )
+                    .limit(1)
+                )
+                if rival is not None:
+                    raise ValidationError(
+                        f"{person.name} is already chosen for another seat of this license in "
+                        f"this campaign (seat under review {rival}); a person holds one seat "
+                        "of a license."
+                    )
+            check_moves(
+                session.connection(),
+                [Move(item.assignment_id, person.id)],
+                change.now.astimezone().date(),
+            )
+            item.decision = Decision.MOVE.value
+            item.reason = change.reason
+            item.decided_by = self._ctx.actor.name
+            item.decided_at = change.now
+            item.move_to_id = person.id
+            change.entity_id = str(campaign.id)
+            change.after = {
+                "campaign": campaign.name,
+                "decision": Decision.MOVE.value,
+                "items": [item.id],
+                "seats": [item.assignment_id],
+                "teams": sorted({t for t in teams.values() if t is not None}),
+                "to_person": person.id,
+            }
+            return person.name
 
     def _open_campaign(self, change: Change, campaign_id: int) -> ReviewCampaign:
         campaign = change.get(ReviewCampaign, campaign_id, "Access review campaign")
@@ -725,13 +933,18 @@ class ReviewService:
         """Carry out the decisions and close the campaign (administrators).
 
         The releases go through the seat service, one call (and one ledger entry) per reviewer,
-        whose reason names the campaign and the reviewer; then one entry closes the campaign
-        with each seat's outcome, and starts the next one when it recurs.  A close that
-        stopped half-way is finished by closing again: released seats are not released twice.
+        whose reason names the campaign and the reviewer; then one entry closes the campaign:
+        it carries out the moves through the seat service in its own transaction (each holder's
+        seat ends and the chosen person's seat of the same license begins on the close date,
+        the entry naming each move's seats, people, reviewer and reason), records each seat's
+        outcome, and starts the next campaign when it recurs.  A close that stopped half-way is
+        finished by closing again: released seats are not released twice.
 
         Raises:
             PermissionDenied: the operator is not an administrator.
-            ValidationError: the campaign is closed already.
+            ValidationError: the campaign is closed already, or a move decided in it can no
+                longer be carried out (the person left or got a seat meanwhile...): nothing is
+                released then, and the message names the seat to decide again.
         """
         self._ctx.require(Permission.MANAGE_REVIEWS, START)
         with self._ctx.read() as session:
@@ -753,6 +966,8 @@ class ReviewService:
                 .order_by(ReviewItem.decided_by, ReviewItem.assignment_id)
             ):
                 by_reviewer.setdefault(reviewer, []).append(seat)
+            # Refused before anything is released: a move that can no longer be carried out.
+            self._check_pending_moves(session, campaign_id, name, self.today())
         for reviewer, seats in by_reviewer.items():
             self._seats.release(
                 seats,
@@ -766,10 +981,12 @@ class ReviewService:
         ) as change:
             session = change.session
             campaign = self._open_campaign(change, campaign_id)
+            moved = self._carry_out_moves(change, campaign)
             ended = select(SeatAssignment.ended_at.is_not(None)).where(
                 SeatAssignment.id == ReviewItem.assignment_id
             )
             outcome = case(
+                (ReviewItem.moved_seat_id.is_not(None), Outcome.MOVED.value),
                 (ReviewItem.decision == Decision.RELEASE.value, Outcome.RELEASED.value),
                 (ended.scalar_subquery() == true(), Outcome.ENDED.value),
                 (ReviewItem.decision == Decision.KEEP.value, Outcome.KEPT.value),
@@ -797,6 +1014,7 @@ class ReviewService:
                 undecided=int(counts.get(Outcome.UNDECIDED.value, 0)),
                 ended=int(counts.get(Outcome.ENDED.value, 0)),
                 next_campaign=next_id,
+                moved=int(counts.get(Outcome.MOVED.value, 0)),
             )
             undecided = list(
                 session.scalars(
@@ -819,9 +1037,90 @@ class ReviewService:
                 "ended": result.ended,
                 "undecided_seats": undecided,
             }
+            if moved:
+                change.after["moved"] = moved
+                change.after["effective"] = change.now.astimezone().date().isoformat()
             if next_id is not None:
                 change.after["next_campaign"] = next_id
             return result
+
+    def _pending_moves(self, session: Session, campaign_id: int) -> list[Any]:
+        """The campaign's moves whose seat is still open: item, seat, person, reviewer, reason."""
+        return list(
+            session.execute(
+                select(
+                    ReviewItem.id,
+                    ReviewItem.assignment_id,
+                    ReviewItem.move_to_id,
+                    ReviewItem.decided_by,
+                    ReviewItem.reason,
+                    SeatAssignment.person_id,
+                )
+                .join(SeatAssignment, ReviewItem.assignment_id == SeatAssignment.id)
+                .where(
+                    ReviewItem.campaign_id == campaign_id,
+                    ReviewItem.decision == Decision.MOVE.value,
+                    ReviewItem.move_to_id.is_not(None),
+                    SeatAssignment.ended_at.is_(None),
+                )
+                .order_by(ReviewItem.id)
+            ).all()
+        )
+
+    def _check_pending_moves(
+        self, session: Session, campaign_id: int, name: str, today: dt.date
+    ) -> None:
+        """Refuse the close, naming the seat, when a move decided in it cannot be carried out."""
+        for row in self._pending_moves(session, campaign_id):
+            try:
+                check_moves(session.connection(), [Move(row.assignment_id, row.move_to_id)], today)
+            except (ValidationError, NotFoundError) as exc:
+                raise ValidationError(
+                    f"Campaign {name!r} cannot close: the move of seat {row.assignment_id} "
+                    f"(under review as {row.id}, decided by {row.decided_by}) cannot be carried "
+                    f"out: {exc} Decide that seat again (keep, release or another person), then "
+                    "close."
+                ) from exc
+
+    def _carry_out_moves(self, change: Change, campaign: ReviewCampaign) -> list[dict[str, Any]]:
+        """Move the seats the reviewers decided to move, in the close's transaction; returns
+        what the close's ledger entry says of each."""
+        session = change.session
+        pending = self._pending_moves(session, campaign.id)
+        if not pending:
+            return []
+        self._check_pending_moves(
+            session, campaign.id, campaign.name, change.now.astimezone().date()
+        )
+        replaced = move_seats(
+            self._ctx,
+            change,
+            [Move(r.assignment_id, r.move_to_id) for r in pending],
+            note=f'Access review #{campaign.id} "{campaign.name}"',
+        )
+        for chunk in _chunks([r.id for r in pending]):
+            session.execute(
+                update(ReviewItem)
+                .where(ReviewItem.id.in_(chunk))
+                .values(
+                    moved_seat_id=case(
+                        {r.id: replaced[r.assignment_id] for r in pending if r.id in chunk},
+                        value=ReviewItem.id,
+                    )
+                )
+            )
+        return [
+            {
+                "item": r.id,
+                "seat": r.assignment_id,
+                "from_person": r.person_id,
+                "to_person": r.move_to_id,
+                "new_seat": replaced[r.assignment_id],
+                "reviewer": r.decided_by,
+                "reason": r.reason,
+            }
+            for r in pending
+        ]
 
     def _recur(self, session: Session, campaign: ReviewCampaign, change: Change) -> int | None:
         """Start the next campaign of a recurring one, with its scope and reviewers."""

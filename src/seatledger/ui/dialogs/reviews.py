@@ -1,4 +1,5 @@
-"""Access review dialogs: starting a campaign, deciding seats, closing a campaign."""
+"""Access review dialogs: starting a campaign, deciding seats, moving one to another person,
+closing a campaign."""
 
 from __future__ import annotations
 
@@ -11,23 +12,25 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
     QHeaderView,
+    QLabel,
     QLineEdit,
     QListWidget,
     QListWidgetItem,
     QTableWidget,
     QTableWidgetItem,
+    QVBoxLayout,
     QWidget,
 )
 
 from seatledger.domain.reviews import Decision, Recurrence
 from seatledger.services.lookups import NamedItem
 from seatledger.services.operators.session import Services
-from seatledger.services.reviews.service import CampaignInfo, CloseResult
+from seatledger.services.reviews.service import CampaignInfo, CloseResult, ReviewRow
 from seatledger.text import plural
 from seatledger.ui.dialogs.common import FormDialog
 from seatledger.ui.dialogs.forms import date_edit
 from seatledger.ui.tasks import Task
-from seatledger.ui.widgets import accessible, from_qdate, to_qdate
+from seatledger.ui.widgets import SearchBox, accessible, from_qdate, to_qdate
 
 _ADMINISTRATORS = "Administrators"
 _CHECKED = Qt.CheckState.Checked
@@ -259,3 +262,89 @@ class CloseCampaignDialog(FormDialog):
 
     def _closed(self, result: CloseResult) -> None:
         self.outcome = result
+
+
+class MoveDialog(FormDialog):
+    """Moves one seat under review to another person when the campaign closes, with a reason.
+
+    The person is picked from a search the service runs as one types (a page of matches: the
+    people the seat may move to, in the reviewer's teams), never a list of the whole directory.
+    :attr:`moved_to` is the person's name once the decision is recorded.
+    """
+
+    SHOWN = 50  # matches listed at a time; typing narrows them
+
+    def __init__(
+        self,
+        services: Services,
+        campaign_id: int,
+        row: ReviewRow,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__("Move seat to another person", "Move", parent)
+        self.setMinimumWidth(560)
+        self.services = services
+        self.campaign_id = campaign_id
+        self.row = row
+        self.moved_to = ""
+        self.set_intro(
+            f"Move <b>{html.escape(row.holder)}</b>'s seat of <b>{html.escape(row.license)}</b> "
+            "to another person when the campaign closes? The holder's seat ends and the "
+            "person's begins on the close date; the reason is recorded with your name."
+        )
+        self.search = SearchBox("Search people by name, employee number or e-mail", name="Person")
+        self.people = accessible(
+            QListWidget(), "People", "The people the seat may move to; choose one"
+        )
+        self.people.setObjectName("move_people")
+        self.people.setMinimumHeight(160)
+        self.found = QLabel()
+        self.found.setObjectName("move_found")
+        picker = QVBoxLayout()
+        picker.setContentsMargins(0, 0, 0, 0)
+        picker.addWidget(self.search)
+        picker.addWidget(self.people)
+        picker.addWidget(self.found)
+        self.add_row("&Person:", picker, names=("Person",), buddy=self.search)
+        self.reason = QLineEdit()
+        self.reason.setPlaceholderText("required, e.g. Fay moved to treasury; Fred took over")
+        self.add_row("&Reason:", self.reason, names=("Reason",))
+        self.search.searched.connect(self.search_people)
+        self.people.currentRowChanged.connect(lambda _row: self.update_state())
+        self.finish()
+        self.search_people("")
+
+    def search_people(self, text: str) -> None:
+        """List the first matches of ``text`` (the service searches)."""
+        matches = self.services.reviews.move_candidates(
+            self.campaign_id, self.row.id, text, limit=self.SHOWN + 1
+        )
+        self.people.clear()
+        for person in matches[: self.SHOWN]:
+            item = QListWidgetItem(person.label)
+            item.setData(Qt.ItemDataRole.UserRole, person.id)
+            self.people.addItem(item)
+        if not matches:
+            self.found.setText("Nobody the seat may move to matches the search.")
+        elif len(matches) > self.SHOWN:
+            self.found.setText(f"The first {self.SHOWN} matches; type more to narrow them.")
+        else:
+            self.found.setText(plural(len(matches), "match") + ".")
+        self.update_state()
+
+    def chosen(self) -> int | None:
+        """The person picked (None: nobody yet)."""
+        item = self.people.currentItem()
+        return None if item is None else int(item.data(Qt.ItemDataRole.UserRole))
+
+    def complete(self) -> bool:
+        """A person is picked and the move has a reason."""
+        return self.chosen() is not None and bool(self.reason.text().strip())
+
+    def save(self) -> None:
+        """Record the move."""
+        person = self.chosen()
+        if person is not None:
+            self.moved_to = self.services.reviews.move(
+                self.campaign_id, self.row.id, person, self.reason.text()
+            )

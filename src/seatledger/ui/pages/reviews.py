@@ -2,8 +2,9 @@
 
 A reviewer sees the campaigns they review and, in each, the seats of their teams only (the
 service decides what they see); they keep or release the selected seats, or a whole team's
-undecided seats at once.  Administrators start campaigns, see every seat, and close a campaign
-to carry its decisions out.  Overdue campaigns are said in a notice above the table.
+undecided seats at once, or move one seat to another person (a search the service runs).
+Administrators start campaigns, see every seat, and close a campaign to carry its decisions out.
+Overdue campaigns are said in a notice above the table.
 """
 
 from __future__ import annotations
@@ -69,7 +70,13 @@ def _columns(page: ReviewsPage) -> list[ListColumn[ReviewRow]]:
         ),
         ListColumn(
             "Decision",
-            lambda r: r.decision.label if r.decision else "Undecided",
+            lambda r: (
+                f"Move to {r.move_to}"
+                if r.decision is Decision.MOVE
+                else r.decision.label
+                if r.decision
+                else "Undecided"
+            ),
             bad=lambda r: r.decision is Decision.RELEASE,
         ),
         ListColumn("Reason", lambda r: r.reason or None),
@@ -120,6 +127,11 @@ class ReviewsPage(Page):
         self.keep_button.setObjectName("keep_seats")
         self.release_button = QPushButton("&Release…", self)
         self.release_button.setObjectName("release_seats")
+        self.move_button = QPushButton("&Move to…", self)
+        self.move_button.setObjectName("move_seat")
+        self.move_button.setToolTip(
+            "Move the selected seat to another person when the campaign closes"
+        )
         self.keep_team_button = QPushButton("Keep &whole team…", self)
         self.keep_team_button.setObjectName("keep_team")
         self.release_team_button = QPushButton("Release whole &team…", self)
@@ -132,6 +144,7 @@ class ReviewsPage(Page):
         for button in (
             self.keep_button,
             self.release_button,
+            self.move_button,
             self.keep_team_button,
             self.release_team_button,
         ):
@@ -192,6 +205,7 @@ class ReviewsPage(Page):
         self.export_button.clicked.connect(self.export_report)
         self.keep_button.clicked.connect(lambda: self.decide(Decision.KEEP))
         self.release_button.clicked.connect(lambda: self.decide(Decision.RELEASE))
+        self.move_button.clicked.connect(self.move_seat)
         self.keep_team_button.clicked.connect(lambda: self.decide_team(Decision.KEEP))
         self.release_team_button.clicked.connect(lambda: self.decide_team(Decision.RELEASE))
         self.refresh()
@@ -315,6 +329,7 @@ class ReviewsPage(Page):
         self.export_button.setEnabled(campaign is not None)
         self.keep_button.setEnabled(may_decide and selected)
         self.release_button.setEnabled(may_decide and selected)
+        self.move_button.setEnabled(may_decide and len(self.selected_rows()) == 1)
         self.keep_team_button.setEnabled(may_decide and one_team)
         self.release_team_button.setEnabled(may_decide and one_team)
         tip = "" if one_team else "Choose a team first"
@@ -352,6 +367,23 @@ class ReviewsPage(Page):
             self.services, campaign.id, decision, items=[r.id for r in rows], parent=self
         )
         return self._decided(dialog)
+
+    def move_seat(self) -> str:
+        """Move the one selected seat to another person (the picker dialog); returns the
+        person's name once decided ("" otherwise)."""
+        campaign = self.current_campaign()
+        rows = self.selected_rows()
+        if campaign is None or len(rows) != 1:
+            return ""
+        from seatledger.ui.dialogs.reviews import MoveDialog  # noqa: PLC0415
+
+        dialog = MoveDialog(self.services, campaign.id, rows[0], self)
+        if dialog.exec() != QDialog.DialogCode.Accepted:
+            return ""
+        self.status_message.emit(
+            f"{rows[0].holder}'s seat moves to {dialog.moved_to} when the campaign closes."
+        )
+        return dialog.moved_to
 
     def decide_team(self, decision: Decision) -> int:
         """Keep or release every undecided seat of the chosen team; returns how many."""
