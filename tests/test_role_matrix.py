@@ -447,6 +447,14 @@ SERVICE_TABLE: dict[str, Entry] = {
     "reviews.my_teams": Entry(READ, lambda s, w: s.reviews.my_teams(w.campaign)),
     "reviews.overdue": Entry(READ, lambda s, w: s.reviews.overdue()),
     "reviews.reviewers": Entry(READ, lambda s, w: s.reviews.reviewers(w.campaign)),
+    # The seed's campaign is open: an administrator is refused for that, nothing is written.
+    "reviews.signed_report": Entry(
+        Permission.MANAGE_REVIEWS,
+        lambda s, w: s.reviews.signed_report(
+            w.campaign, passphrase=PASSPHRASE, out_dir=w.out, kdf=TEST_KDF
+        ),
+        refused_for_data="is open; close it before its report is signed",
+    ),
     "reviews.start": Entry(
         Permission.MANAGE_REVIEWS,
         lambda s, w: s.reviews.start(
@@ -1016,6 +1024,11 @@ COMMAND_TABLE: dict[str, Command] = {
     "review report": Command(
         CAMPAIGN_READERS,
         lambda w: ["review", "report", str(w.campaign), "--out", str(w.out / "review.csv")],
+    ),
+    "review report#signed": Command(
+        Permission.MANAGE_REVIEWS,
+        lambda w: ["review", "report", str(w.campaign), "--out", str(w.out), "--signed"],
+        refused_for_data="is open; close it before its report is signed",
     ),
     "reclaim list": Command(NO_SIGN_IN, lambda w: ["reclaim", "list"]),
     "reclaim rule": Command(

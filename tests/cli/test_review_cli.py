@@ -12,6 +12,7 @@ import pytest
 from seatledger import cli
 from seatledger.domain.licensing import Metric
 from seatledger.domain.roles import Role
+from seatledger.services.audits import signing
 from seatledger.services.catalog.service import EntitlementInput
 from seatledger.services.directory.service import PersonInput
 from seatledger.services.operators import accounts as operators
@@ -91,7 +92,10 @@ def test_a_campaign_from_the_command_line(
 
 
 def test_a_seat_moved_from_the_command_line(
-    company: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    company: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     due = (dt.date.today() + dt.timedelta(days=7)).isoformat()
     assert _review(company, "admin", "start", "Q1", "--due", due, "--reviewer", "finance=rita") == 0
@@ -117,3 +121,23 @@ def test_a_seat_moved_from_the_command_line(
         rows = {r["holder"]: r for r in csv.DictReader(handle)}
     assert (rows["Fay"]["outcome"], rows["Fay"]["move_to"]) == ("moved", "Fred")
     assert rows["Fay"]["new_seat"] == "4"  # the three seats before it, then Fred's
+
+    # The closed campaign's signed report (the first signing creates the key), verified.
+    monkeypatch.setattr(signing, "DEFAULT_KDF", signing.TEST_KDF)
+    monkeypatch.setenv("SEATLEDGER_KEY_PASSPHRASE", "a long enough passphrase")
+    signed = tmp_path / "signed"
+    signed.mkdir()
+    assert _review(company, "rita", "report", "1", "--out", str(signed), "--signed") == 2
+    assert "may not sign access review reports" in capsys.readouterr().err
+    assert list(signed.iterdir()) == []
+    assert _review(company, "admin", "report", "1", "--out", str(signed), "--signed") == 0
+    said = capsys.readouterr().out
+    assert said.startswith("Signed the report of access review 1:")
+    [bundle] = signed.glob("*.zip")
+    key = next(signed.glob("access-review-1-*")) / "signing-key.pub.pem"
+    assert cli.main(["verify", str(bundle), "--pubkey", str(key)]) == 0
+    said = capsys.readouterr().out
+    assert said.startswith("Access review campaign report: Access review #1: Q1 (closed on")
+    assert said.rstrip().endswith(
+        "VERIFIED: the bundle is intact and signed with the key you pinned."
+    )

@@ -1,9 +1,11 @@
 """The Access reviews page end to end: an administrator starts a campaign, two reviewers each see
-only their team's seats and decide them, the administrator closes it and the seats go."""
+only their team's seats and decide them (one moves a seat to another person), the administrator
+closes it, the seats go or move, and the campaign's signed report verifies."""
 
 from __future__ import annotations
 
 import datetime as dt
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,8 +16,10 @@ from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 
+from seatledger import cli
 from seatledger.domain.licensing import Metric
 from seatledger.domain.roles import Role
+from seatledger.services.audits import signing
 from seatledger.services.catalog.service import EntitlementInput
 from seatledger.services.directory.service import PersonInput
 from seatledger.services.operators.session import Services
@@ -26,6 +30,7 @@ from seatledger.ui.dialogs.reviews import (
     DecideDialog,
     MoveDialog,
     NewCampaignDialog,
+    SignedReportDialog,
 )
 from seatledger.ui.main_window import REVIEWS, MainWindow
 from seatledger.ui.pages.reviews import ReviewsPage
@@ -103,8 +108,16 @@ def _answer(qtbot: QtBot, kind: type, fill: Callable[[object], None] = lambda _d
 
 
 def test_a_campaign_from_start_to_close(
-    qtbot: QtBot, make_window: MakeWindow, admin: Services, company: Company, tmp_path: Path
+    qtbot: QtBot,
+    make_window: MakeWindow,
+    admin: Services,
+    company: Company,
+    *,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.setattr(signing, "DEFAULT_KDF", signing.TEST_KDF)
     page = _page(make_window(admin))
     assert page.empty_state is not None
 
@@ -202,6 +215,30 @@ def test_a_campaign_from_start_to_close(
     written = page.export_report(tmp_path / "q1.csv")
     assert written is not None
     assert "No use since March" in written.read_text(encoding="utf-8")
+
+    # The closed campaign's signed report, written under the progress strip (the first signing
+    # creates the key: the passphrase twice), is what `seatledger verify` verifies.
+    assert page.signed_button.isEnabled()
+
+    def sign(dialog: object) -> None:
+        assert isinstance(dialog, SignedReportDialog)
+        assert dialog.busy.cancel_button.text() == "Cancel"
+        qtbot.keyClicks(dialog.passphrase, "a long enough passphrase")
+        assert not dialog.ok_button.isEnabled()  # a new key's passphrase is typed twice
+        qtbot.keyClicks(dialog.repeat, "a long enough passphrase")
+
+    _answer(qtbot, SignedReportDialog, sign)
+    bundle = page.export_signed(tmp_path / "signed")
+    assert bundle is not None
+    assert bundle.name.startswith(f"access-review-{page.campaigns[0].id}-")
+    assert cli.main(["verify", str(bundle)]) == 3  # intact; no key pinned
+    said = capsys.readouterr().out
+    assert "Access review campaign report: Access review #1: PDF Studio, Q1" in said
+    assert "INTACT, KEY NOT PINNED" in said
+    with zipfile.ZipFile(bundle) as archive:
+        csv_text = archive.read(f"{bundle.stem}/report.csv").decode("utf-8")
+    assert "Sid" in csv_text
+    assert "moved" in csv_text
 
 
 def test_an_overdue_campaign_is_said(

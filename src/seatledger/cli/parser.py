@@ -364,7 +364,9 @@ def build_parser() -> argparse.ArgumentParser:
     chart.add_argument("--height", type=_whole, default=600, help="pixels (default 600)")
     chart.add_argument("--out", required=True, help="FILE.png or FILE.svg")
 
-    ver = sub.add_parser("verify", help="verify an audit report bundle; exit 1 if it does not")
+    ver = sub.add_parser(
+        "verify", help="verify an audit or access review report bundle; exit 1 if it does not"
+    )
     ver.add_argument("bundle", help="the bundle folder or its .zip")
     ver.add_argument("--pubkey", default="", help="the Ed25519 public key (PEM) you pinned")
     ver.add_argument("--previous", default="", help="the previous report's manifest.json")
@@ -523,10 +525,22 @@ def _review_parser(sub: Any) -> None:
     )
     _auth_args(close)
     close.add_argument("campaign", type=_whole)
-    report = actions.add_parser("report", help="write every seat's decision and outcome as CSV")
+    report = actions.add_parser(
+        "report",
+        help="write every seat's decision and outcome as CSV, or a closed campaign's signed "
+        "report (--signed)",
+    )
     _auth_args(report)
     report.add_argument("campaign", type=_whole)
-    report.add_argument("--out", required=True, help="the CSV file to write")
+    report.add_argument(
+        "--out", required=True, help="the CSV file to write (--signed: the folder to write into)"
+    )
+    report.add_argument(
+        "--signed",
+        action="store_true",
+        help="write the signed bundle (folder and zip) that 'seatledger verify' checks "
+        "(administrators; the signing-key passphrase: SEATLEDGER_KEY_PASSPHRASE or a prompt)",
+    )
 
 
 def _reclaim_parser(sub: Any) -> None:

@@ -138,6 +138,10 @@ def cmd_verify(args: argparse.Namespace) -> int:
         )
     except (verify_bundle.BundleError, OSError) as exc:
         raise KnownError(f"Cannot verify {args.bundle}: {exc}") from None
+    from seatledger.services.reviews.signed import describe  # noqa: PLC0415
+
+    if what := describe(result.manifest or {}):
+        say(what)
     for line in verify_bundle.verdict_lines(result):
         say(line)
     return verify_bundle.exit_status(result)  # 0 verified, 1 not, 3 intact but unpinned

@@ -5,7 +5,9 @@
 the teams they review); ``review decide`` keeps or releases seats, or a whole team's undecided
 ones, or moves one seat to another person (``--move-to`` an employee number or e-mail);
 ``review close`` carries the decisions out; ``review report`` writes every seat's
-decision and outcome to a CSV file.  All of them sign in, so a reviewer sees their own scope.
+decision and outcome to a CSV file, or with ``--signed`` a closed campaign's signed report (a
+folder and its zip, the same bundle as a vendor audit's, which ``seatledger verify`` checks).
+All of them sign in, so a reviewer sees their own scope.
 """
 
 from __future__ import annotations
@@ -14,14 +16,16 @@ import argparse
 from collections.abc import Sequence
 from pathlib import Path
 
-from seatledger.cli.output import EXIT_OK, say
-from seatledger.cli.session import signed_in
+from seatledger.cli.output import EXIT_OK, clear_progress_line, progress_line, say
+from seatledger.cli.session import key_passphrase, signed_in
 from seatledger.domain import validation
 from seatledger.domain.reviews import Decision, Recurrence
+from seatledger.domain.roles import Permission
 from seatledger.errors import NotFoundError, ValidationError
 from seatledger.services.lookups import NamedItem
-from seatledger.services.operators.session import Services
+from seatledger.services.operators.session import ORGANIZATION_KEY, Services, read_setting
 from seatledger.services.reviews.report import write_csv
+from seatledger.services.reviews.service import SIGN
 
 
 def cmd_review(args: argparse.Namespace) -> int:
@@ -170,8 +174,39 @@ def _move(services: Services, args: argparse.Namespace) -> int:
 
 
 def _report(services: Services, args: argparse.Namespace) -> int:
+    if args.signed:
+        return _signed(services, args)
     info = services.reviews.campaign(args.campaign)
     rows = services.reviews.items(args.campaign)
     out = write_csv(rows, Path(args.out))
     say(f"{info.name}: {len(rows):,} seats written to {out}.")
+    return EXIT_OK
+
+
+def _signed(services: Services, args: argparse.Namespace) -> int:
+    from seatledger.services.audits.signing import fingerprint_text  # noqa: PLC0415
+
+    services.ctx.require(Permission.MANAGE_REVIEWS, SIGN)  # before asking for the passphrase
+    out = Path(args.out)
+    if not out.is_dir():
+        raise ValidationError(f"{out} is not a folder; a signed report is a folder and a zip.")
+    services.reviews.campaign(args.campaign)  # refused at once if not the operator's to see
+    passphrase = key_passphrase(new=services.signing.current() is None)
+    try:
+        result = services.reviews.signed_report(
+            args.campaign,
+            passphrase=passphrase,
+            out_dir=out,
+            organization=read_setting(services.db, ORGANIZATION_KEY) or "SeatLedger",
+            progress=progress_line("report"),
+        )
+    finally:
+        clear_progress_line()
+    say(f"Signed the report of access review {args.campaign}:")
+    say(f"  bundle      {result.folder}")
+    say(f"  zip         {result.zip_path}")
+    say(f"  checkpoint  {result.checkpoint.size:,} entries, head {result.checkpoint.head}")
+    say(f"  manifest    SHA-256 {result.manifest_sha256}")
+    say(f"  key         SHA-256 {fingerprint_text(result.ed25519_fingerprint)}")
+    say(f"Verify it with: seatledger verify {result.zip_path}")
     return EXIT_OK

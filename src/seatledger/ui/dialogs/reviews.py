@@ -1,21 +1,25 @@
 """Access review dialogs: starting a campaign, deciding seats, moving one to another person,
-closing a campaign."""
+closing a campaign, exporting a closed campaign's signed report."""
 
 from __future__ import annotations
 
 import datetime as dt
 import html
 from collections.abc import Sequence
+from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
+    QFileDialog,
+    QHBoxLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
     QListWidget,
     QListWidgetItem,
+    QPushButton,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -23,12 +27,15 @@ from PySide6.QtWidgets import (
 )
 
 from seatledger.domain.reviews import Decision, Recurrence
+from seatledger.progress import Progress
+from seatledger.services.audits.bundle.model import BundleResult
 from seatledger.services.lookups import NamedItem
-from seatledger.services.operators.session import Services
+from seatledger.services.operators.session import ORGANIZATION_KEY, Services, read_setting
 from seatledger.services.reviews.service import CampaignInfo, CloseResult, ReviewRow
 from seatledger.text import plural
 from seatledger.ui.dialogs.common import FormDialog
 from seatledger.ui.dialogs.forms import date_edit
+from seatledger.ui.progress_strip import ProgressStrip
 from seatledger.ui.tasks import Task
 from seatledger.ui.widgets import SearchBox, accessible, from_qdate, to_qdate
 
@@ -348,3 +355,103 @@ class MoveDialog(FormDialog):
             self.moved_to = self.services.reviews.move(
                 self.campaign_id, self.row.id, person, self.reason.text()
             )
+
+
+class SignedReportDialog(FormDialog):
+    """Exports a closed campaign's signed report (a folder and its zip) for internal auditors.
+
+    The bundle is written off the GUI thread under a progress strip with Cancel (the export's
+    helper checks the whole ledger first); a cancelled or refused export leaves nothing behind.
+    :attr:`written` is what was written.
+    """
+
+    def __init__(
+        self,
+        services: Services,
+        campaign: CampaignInfo,
+        parent: QWidget | None = None,
+        *,
+        folder: Path | None = None,
+    ) -> None:
+        super().__init__("Export signed access review report", "Export", parent)
+        self.setMinimumWidth(560)
+        self.services = services
+        self.campaign = campaign
+        self.written: BundleResult | None = None
+        self.new_key = services.signing.current() is None
+        self.set_intro(
+            f"Write the signed report of <b>{html.escape(campaign.name)}</b>: every seat with its "
+            "decision, reviewer and outcome, the campaign's ledger entries with their proof to a "
+            "signed checkpoint, signed with the organization's key. An internal auditor checks "
+            "it with <i>seatledger verify</i>."
+            + (
+                " There is no signing key yet: this creates it, protected by the passphrase."
+                if self.new_key
+                else ""
+            )
+        )
+        self.passphrase = QLineEdit()
+        self.passphrase.setObjectName("passphrase")
+        self.passphrase.setEchoMode(QLineEdit.EchoMode.Password)
+        self.add_row("Key &passphrase:", self.passphrase, names=("Passphrase",))
+        self.repeat = QLineEdit()
+        self.repeat.setObjectName("repeat")
+        self.repeat.setEchoMode(QLineEdit.EchoMode.Password)
+        self.add_row("&Repeat it:", self.repeat)
+        self.set_row_visible(self.repeat, self.new_key)
+        self.folder = QLineEdit(str(folder or Path.home() / "SeatLedger access reviews"))
+        self.folder.setObjectName("folder")
+        browse = QPushButton("&Browse…")
+        browse.setAutoDefault(False)
+        browse.clicked.connect(self._browse)
+        line = QHBoxLayout()
+        line.setContentsMargins(0, 0, 0, 0)
+        line.addWidget(self.folder, 1)
+        line.addWidget(browse)
+        self.add_row("&Folder:", line, names=("Folder",), buddy=self.folder)
+        # The export may be cancelled: the strip under the form gets a Cancel button.
+        strip = ProgressStrip("Cancel", self)
+        layout = self.layout()
+        assert layout is not None
+        layout.replaceWidget(self.busy, strip)
+        self.busy.deleteLater()
+        self.busy = strip
+        self.finish()
+
+    def _browse(self) -> None:
+        chosen = QFileDialog.getExistingDirectory(self, "Folder for the report", self.folder.text())
+        if chosen:
+            self.folder.setText(chosen)
+
+    def complete(self) -> bool:
+        """A passphrase (twice, alike, for a new key) and a folder."""
+        if not self.passphrase.text() or not self.folder.text().strip():
+            return False
+        return not self.new_key or self.repeat.text() == self.passphrase.text()
+
+    def save_in_background(self) -> Task[BundleResult]:
+        """Write and sign the bundle off the GUI thread (Cancel stops it)."""
+        reviews, campaign_id = self.services.reviews, self.campaign.id
+        passphrase, folder = self.passphrase.text(), Path(self.folder.text().strip())
+        organization = read_setting(self.services.db, ORGANIZATION_KEY) or "SeatLedger"
+
+        def work(progress: Progress) -> BundleResult:
+            folder.mkdir(parents=True, exist_ok=True)
+            return reviews.signed_report(
+                campaign_id,
+                passphrase=passphrase,
+                out_dir=folder,
+                organization=organization,
+                progress=progress,
+            )
+
+        task = Task(work).on_done(self._written)
+        task.cancelled.connect(
+            lambda: self.message.show_message("The export was cancelled; nothing was written.")
+        )
+        return task
+
+    def _written(self, result: BundleResult) -> None:
+        self.written = result
+        self.passphrase.clear()
+        self.repeat.clear()

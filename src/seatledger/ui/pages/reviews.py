@@ -113,11 +113,16 @@ class ReviewsPage(Page):
         self.close_button.setObjectName("close_review")
         self.export_button = QPushButton("E&xport report…", self)
         self.export_button.setObjectName("export_review")
+        self.signed_button = QPushButton("Export &signed report…", self)
+        self.signed_button.setObjectName("export_signed_review")
+        self.signed_button.setToolTip(
+            "A closed campaign's report signed with the organization's key, for internal auditors"
+        )
         top = QHBoxLayout()
         top.addWidget(QLabel("Campaign:", self))
         top.addWidget(self.campaign_combo)
         top.addStretch(1)
-        for button in (self.new_button, self.close_button, self.export_button):
+        for button in (self.new_button, self.close_button, self.export_button, self.signed_button):
             top.addWidget(button)
 
         self.team_combo = accessible(QComboBox(self), "Team", "Show one team's seats")
@@ -203,6 +208,7 @@ class ReviewsPage(Page):
         self.new_button.clicked.connect(self.new_campaign)
         self.close_button.clicked.connect(self.close_campaign)
         self.export_button.clicked.connect(self.export_report)
+        self.signed_button.clicked.connect(self.export_signed)
         self.keep_button.clicked.connect(lambda: self.decide(Decision.KEEP))
         self.release_button.clicked.connect(lambda: self.decide(Decision.RELEASE))
         self.move_button.clicked.connect(self.move_seat)
@@ -327,6 +333,13 @@ class ReviewsPage(Page):
         self.new_button.setEnabled(self._decides_all())
         self.close_button.setEnabled(is_open and self._decides_all())
         self.export_button.setEnabled(campaign is not None)
+        closed = campaign is not None and campaign.status is CampaignStatus.CLOSED
+        self.signed_button.setEnabled(closed and self._decides_all())
+        self.signed_button.setToolTip(
+            "Write the closed campaign's report, signed with the organization's key"
+            if closed
+            else "Close the campaign first: its signed report says how it ended"
+        )
         self.keep_button.setEnabled(may_decide and selected)
         self.release_button.setEnabled(may_decide and selected)
         self.move_button.setEnabled(may_decide and len(self.selected_rows()) == 1)
@@ -418,7 +431,26 @@ class ReviewsPage(Page):
 
         dialog = CloseCampaignDialog(self.services, campaign, self)
         if dialog.exec() == QDialog.DialogCode.Accepted and dialog.outcome is not None:
-            self.status_message.emit(f"{campaign.name} closed: {dialog.outcome.message}")
+            self.status_message.emit(
+                f"{campaign.name} closed: {dialog.outcome.message} Export signed report… writes "
+                "the report internal auditors verify."
+            )
+            self.signed_button.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def export_signed(self, folder: Path | None = None) -> Path | None:
+        """Write the chosen closed campaign's signed report (the dialog); returns its zip."""
+        campaign = self.current_campaign()
+        if campaign is None or campaign.status is not CampaignStatus.CLOSED:
+            return None
+        from seatledger.ui.dialogs.reviews import SignedReportDialog  # noqa: PLC0415
+
+        dialog = SignedReportDialog(self.services, campaign, self, folder=folder)
+        if dialog.exec() != QDialog.DialogCode.Accepted or dialog.written is None:
+            return None
+        self.status_message.emit(
+            f"Signed report of {campaign.name} written to {dialog.written.zip_path}."
+        )
+        return dialog.written.zip_path
 
     def export_report(self, path: Path | None = None) -> Path | None:
         """Write the chosen campaign's seats, decisions and outcomes to a CSV file."""
