@@ -1,23 +1,26 @@
-"""Misuse caught early, on both engines: alert rules that run inside the usage import or the
-access review decision that shows the misuse, naming its ledger entry."""
+"""Misuse caught early, on both engines: alert rules that run inside the usage import, the
+inventory import or the access review decision that shows the misuse, naming its ledger entry."""
 
 from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
 
+from sqlalchemy import select
+
 from conftest import ledger_size
-from seatledger.domain.alerts import Rule
+from seatledger.domain.alerts import AlertSettings, Rule
 from seatledger.domain.licensing import Metric
 from seatledger.domain.reviews import Decision
 from seatledger.domain.roles import Role
 from seatledger.ingest.formats import Kind
 from seatledger.services.catalog.service import EntitlementInput
-from seatledger.services.directory.service import PersonInput
+from seatledger.services.directory.service import DeviceInput, PersonInput
 from seatledger.services.imports.options import ImportOptions
-from seatledger.services.imports.rules import RuleInput
+from seatledger.services.imports.rules import MatchKind, RuleInput
 from seatledger.services.operators import accounts as operators
 from seatledger.services.operators.session import Services
+from seatledger.store.models_alerts import Alert
 
 PASSWORD = "correct horse"
 USAGE = (
@@ -90,3 +93,71 @@ def test_a_reviewer_keeping_a_whole_team_without_reasons_is_noticed(admin: Servi
     assert _rules(admin, Rule.REVIEW_WITHOUT_REASONS) == [
         ("rita kept all 3 seats of Finance without a reason", ledger_size(admin.db))
     ]
+
+
+INVENTORY = '"DisplayName","DisplayVersion","Publisher","InstallDate","PSComputerName"\r\n'
+ACROBAT_ON = '"Adobe Acrobat DC (64-bit)","24.1","Adobe",,"{host}"\r\n'
+
+
+def test_installs_without_a_seat_for_longer_than_n_days_are_noticed(
+    admin: Services, tmp_path: Path
+) -> None:
+    """Hand-computed, N = 30: Acrobat on Ann's ws-1 since day -40 (an alert at day 0), on
+    Bob's ws-2 (he holds a seat: none), on ws-9 (nobody's: none), on Cy's ws-3 since day -30
+    (exactly 30 days at day 0, not longer: none; 31 at day 1: an alert); Ann's seat clears hers
+    at the next import."""
+    assert Rule.UNSEATED_INSTALLS not in AlertSettings().enabled  # off until turned on
+    admin.alerts.save_settings(
+        AlertSettings(enabled=frozenset({Rule.UNSEATED_INSTALLS}), unseated_days=30)
+    )
+    vendor = admin.catalog.add_vendor("Adobe")
+    product = admin.catalog.add_product(vendor, "Acrobat Pro")
+    admin.rules.add(RuleInput(product, "Adobe Acrobat*", "Adobe", kind=MatchKind.WILDCARD))
+    license_id = admin.catalog.add_entitlement(
+        EntitlementInput(product_id=product, metric=Metric.PER_USER, quantity=10)
+    )
+    people = {
+        name: admin.directory.add_person(PersonInput(f"E{n}", name, f"{name.lower()}@example.com"))
+        for n, name in enumerate(("Ann", "Bob", "Cy"))
+    }
+    for host, owner in (("ws-1", "Ann"), ("ws-2", "Bob"), ("ws-3", "Cy")):
+        admin.directory.add_device(DeviceInput(host, host.upper(), people[owner]))
+    admin.seats.assign(license_id, people=[people["Bob"]])
+    now = admin.ctx.clock()
+
+    def inventory(day: int, hosts: list[str]) -> Services:
+        moment = now + dt.timedelta(days=day)
+        services = Services.for_actor(admin.db, admin.actor, lambda: moment)
+        path = tmp_path / f"inventory{day}.csv"
+        rows = "".join(ACROBAT_ON.format(host=host) for host in hosts)
+        # Each file differs (an unmapped title's version): the same file twice changes nothing.
+        other = f'"7-Zip","23.{day + 50}","Igor Pavlov",,"ws-9"\r\n'
+        path.write_text(INVENTORY + rows + other, encoding="utf-8")
+        services.imports.commit(path, ImportOptions(Kind.INVENTORY))
+        return services
+
+    inventory(-40, ["ws-1", "ws-2", "ws-9"])
+    inventory(-30, ["ws-1", "ws-2", "ws-9", "ws-3"])
+    assert _rules(admin, Rule.UNSEATED_INSTALLS) == []  # ws-1: 10 days so far
+    inventory(0, ["ws-1", "ws-2", "ws-9", "ws-3"])
+    seq = ledger_size(admin.db)  # the import's own entry: the alert came with it
+    assert _rules(admin, Rule.UNSEATED_INSTALLS) == [
+        ("Ann has had Adobe Acrobat Pro installed for over 30 days without a seat", seq)
+    ]
+    [alert] = [a for a in admin.alerts.alerts() if a.rule is Rule.UNSEATED_INSTALLS]
+    assert (alert.entity_type, alert.entity_id) == ("person", str(people["Ann"]))
+    assert alert.detail.startswith(
+        f"Installed since {(now - dt.timedelta(days=40)).astimezone().date()} on 1 of their "
+        "devices, and neither they nor the device holds a seat of it"
+    )
+    # A day later Cy's install is 31 days old; Ann's condition holds still: no second alert.
+    inventory(1, ["ws-1", "ws-2", "ws-9", "ws-3"])
+    assert [s for s, _seq in _rules(admin, Rule.UNSEATED_INSTALLS)] == [
+        "Cy has had Adobe Acrobat Pro installed for over 30 days without a seat",
+        "Ann has had Adobe Acrobat Pro installed for over 30 days without a seat",
+    ]
+    admin.seats.assign(license_id, people=[people["Ann"]])
+    inventory(2, ["ws-1", "ws-2", "ws-9", "ws-3"])
+    with admin.db.read() as session:
+        cleared = session.scalar(select(Alert.cleared_at).where(Alert.id == alert.id))
+    assert cleared is not None

@@ -44,6 +44,7 @@ class Rule(StrEnum):
     SHARED_CREDENTIALS = "shared_credentials"
     USED_AFTER_LEAVING = "used_after_leaving"
     REVIEW_WITHOUT_REASONS = "review_without_reasons"
+    UNSEATED_INSTALLS = "unseated_installs"
 
     @property
     def label(self) -> str:
@@ -100,7 +101,14 @@ _LABELS = {
         "Access review kept without reasons",
         "A reviewer kept every seat of a team in an access review without giving any reason.",
     ),
+    Rule.UNSEATED_INSTALLS: (
+        "Installed for long without a seat",
+        "An inventory import shows a product installed for longer than the set number of days "
+        "on a person's device, while neither the person nor the device holds a seat of it.",
+    ),
 }
+OPT_IN = frozenset({Rule.UNSEATED_INSTALLS})
+"""Rules off until an administrator turns them on (they read every install an import lists)."""
 _SEVERITY = {
     Rule.LIMIT: Severity.HIGH,
     Rule.WARNING: Severity.MEDIUM,
@@ -112,6 +120,7 @@ _SEVERITY = {
     Rule.SHARED_CREDENTIALS: Severity.HIGH,
     Rule.USED_AFTER_LEAVING: Severity.HIGH,
     Rule.REVIEW_WITHOUT_REASONS: Severity.MEDIUM,
+    Rule.UNSEATED_INSTALLS: Severity.MEDIUM,
 }
 _DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
@@ -128,7 +137,7 @@ def _hhmm(text: str, what: str) -> dt.time:
 class AlertSettings:
     """The rules' switches and thresholds."""
 
-    enabled: frozenset[Rule] = field(default_factory=lambda: frozenset(Rule))
+    enabled: frozenset[Rule] = field(default_factory=lambda: frozenset(Rule) - OPT_IN)
     warning_percent: int = 90
     burst_count: int = 20
     burst_minutes: int = 10
@@ -136,6 +145,7 @@ class AlertSettings:
     work_end: dt.time = dt.time(19, 0)
     work_days: frozenset[int] = frozenset(range(5))  # Monday = 0
     timezone: str = ""  # empty: the computer's own
+    unseated_days: int = 30  # installed longer than this without a seat: an alert
 
     def __post_init__(self) -> None:
         if not 1 <= self.warning_percent <= 100:
@@ -144,6 +154,10 @@ class AlertSettings:
             raise ValidationError("A burst needs at least 2 changes.", "Burst")
         if self.burst_minutes < 1:
             raise ValidationError("A burst window is at least 1 minute.", "Burst")
+        if not 1 <= self.unseated_days <= 3650:
+            raise ValidationError(
+                "Days installed without a seat are from 1 to 3,650.", "Days without a seat"
+            )
         if self.work_end <= self.work_start:
             raise ValidationError("Working hours must end after they start.", "Working hours")
         if self.timezone:
@@ -184,6 +198,7 @@ class AlertSettings:
             "work_hours": f"{self.work_start:%H:%M}-{self.work_end:%H:%M}",
             "work_days": self.work_days_text,
             "timezone": self.timezone,
+            "unseated_days": str(self.unseated_days),
         }
 
     @classmethod
@@ -203,7 +218,7 @@ class AlertSettings:
             changes["enabled"] = frozenset(
                 Rule(v) for v in values["enabled"].split(",") if v.strip() in known
             )
-        for name in ("warning_percent", "burst_count", "burst_minutes"):
+        for name in ("warning_percent", "burst_count", "burst_minutes", "unseated_days"):
             if values.get(name, "").strip().isdigit():
                 changes[name] = int(values[name])
         if "work_hours" in values and "-" in values["work_hours"]:

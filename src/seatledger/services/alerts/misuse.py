@@ -11,20 +11,40 @@ inside the transaction of the change that shows the misuse, like every rule:
 - **review kept without reasons**: after an access review decision, a team whose every seat in
   the campaign (at least :data:`RUBBER_STAMP_MIN`) the same reviewer kept with no reason; one
   alert per campaign and team.
+- **installed for long without a seat** (off unless turned on): after an inventory import, the
+  open installs first seen more than N days before the import's day, on a person's device, of a
+  product neither the person nor the device holds an open seat of and no site license in term
+  covers; one alert per person and product (at most :data:`CAP` per import), cleared once the
+  person holds a seat of it (or the installs are gone) at a later inventory import.  It reads
+  every open install on people's devices (an install's import is the first that listed it,
+  so the import cannot narrow it), which is why it is off until an administrator turns it on.
 
 At most :data:`CAP` alerts per rule and change, so one import cannot flood the list.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any, Protocol
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, case, func, or_, select, true
 from sqlalchemy.orm import Session, aliased
 
 from seatledger.domain.alerts import Rule
 from seatledger.domain.licensing import Metric
-from seatledger.store.models import Entitlement, Person, Product, SeatAssignment, Team, UsageSession
+from seatledger.store.models import (
+    Device,
+    Entitlement,
+    Installation,
+    Person,
+    Product,
+    SeatAssignment,
+    SoftwareTitle,
+    Team,
+    UsageSession,
+    Vendor,
+)
+from seatledger.store.models_alerts import Alert
 from seatledger.store.models_reviews import ReviewCampaign, ReviewItem
 
 CAP = 200
@@ -46,6 +66,10 @@ class Raiser(Protocol):
         entity: tuple[str, str] = ("", ""),
     ) -> bool:
         """Raise an alert unless one with the same key is still uncleared."""
+        ...
+
+    def clear(self, keys: list[str]) -> None:
+        """Clear the uncleared alerts with these keys (their condition ended)."""
         ...
 
 
@@ -179,3 +203,100 @@ def review_rules(run: Raiser, campaign_id: int, teams: list[int], label: str) ->
                 f"Access review {campaign!r} (#{campaign_id}); the last decision was {label}.",
                 ("review_campaign", str(campaign_id)),
             )
+
+
+def unseated_installs(run: Raiser, days: int, today: dt.date, label: str) -> None:
+    """Open installs on people's devices first seen more than ``days`` before ``today``, of a
+    product neither the owner nor the device holds a seat of (after an inventory import)."""
+    cutoff = today - dt.timedelta(days=days)
+    found = _unseated(run.session, cutoff, today, true(), limit=CAP)
+    for owner, product, name, vendor, title, first, devices in found:
+        run.raise_alert(
+            Rule.UNSEATED_INSTALLS,
+            f"unseated:{owner}:{product}",
+            f"{name} has had {vendor} {title} installed for over {days} days without a seat",
+            f"Installed since {first} on {devices} of their devices, and neither they nor the "
+            f"device holds a seat of it; found by {label}.",
+            ("person", str(owner)),
+        )
+    # The alerts of earlier imports whose condition has ended (a seat now, or no such install).
+    keys = list(
+        run.session.scalars(
+            select(Alert.dedupe_key)
+            .where(
+                Alert.dedupe_key >= "unseated:",
+                Alert.dedupe_key < "unseated;",
+                Alert.cleared_at.is_(None),
+            )
+            .limit(CAP)
+        )
+    )
+    pairs = {(int(o), int(p)) for o, p in (k.split(":")[1:3] for k in keys)}
+    if not pairs:
+        return
+    owners = sorted({o for o, _ in pairs})
+    still = {
+        (int(row[0]), int(row[1]))
+        for row in _unseated(run.session, cutoff, today, Device.owner_id.in_(owners), limit=None)
+    }
+    run.clear([f"unseated:{o}:{p}" for o, p in sorted(pairs - still)])
+
+
+def _unseated(
+    session: Session, cutoff: dt.date, today: dt.date, where: Any, *, limit: int | None
+) -> list[Any]:
+    """(owner, product, name, vendor, product name, first seen, devices) of the open installs
+    first seen before ``cutoff`` on people's devices, matching ``where``, without a seat."""
+    seat = (
+        select(SeatAssignment.id)
+        .join(Entitlement, SeatAssignment.entitlement_id == Entitlement.id)
+        .where(
+            SeatAssignment.ended_at.is_(None),
+            Entitlement.product_id == SoftwareTitle.product_id,
+            or_(
+                SeatAssignment.person_id == Device.owner_id,
+                SeatAssignment.device_id == Installation.device_id,
+            ),
+        )
+        .exists()
+    )
+    site = (
+        select(Entitlement.id)
+        .where(
+            Entitlement.product_id == SoftwareTitle.product_id,
+            Entitlement.metric == Metric.SITE.value,
+            Entitlement.retired.is_(False),
+            or_(Entitlement.term_start.is_(None), Entitlement.term_start <= today),
+            or_(Entitlement.term_end.is_(None), Entitlement.term_end >= today),
+        )
+        .exists()
+    )
+    query = (
+        select(
+            Device.owner_id,
+            SoftwareTitle.product_id,
+            Person.name,
+            Vendor.name,
+            Product.name,
+            func.min(Installation.first_seen),
+            func.count(func.distinct(Installation.device_id)),
+        )
+        .select_from(Installation)
+        .join(Device, Installation.device_id == Device.id)
+        .join(SoftwareTitle, Installation.title_id == SoftwareTitle.id)
+        .join(Person, Device.owner_id == Person.id)
+        .join(Product, SoftwareTitle.product_id == Product.id)
+        .join(Vendor, Product.vendor_id == Vendor.id)
+        .where(
+            where,
+            Installation.removed_on.is_(None),
+            Installation.first_seen < cutoff,
+            ~seat,
+            ~site,
+        )
+        .group_by(Device.owner_id, SoftwareTitle.product_id, Person.name, Vendor.name, Product.name)
+        .order_by(Device.owner_id, SoftwareTitle.product_id)
+    )
+    if limit is not None:
+        query = query.limit(limit)
+    return list(session.execute(query).all())

@@ -33,7 +33,9 @@ Which changes each rule looks at
     - **departed**: someone marked as left, a person edit and an HR import; one alert per
       person still holding seats (at most :data:`DEPARTED_CAP` per change); releases clear them.
     - **shared credentials / use after leaving**: a usage import, on the sessions it wrote;
-      **review kept without reasons**: an access review decision to keep (see :mod:`.misuse`).
+      **review kept without reasons**: an access review decision to keep; **installed for long
+      without a seat** (off unless turned on): an inventory import, on every open install of
+      people's devices (see :mod:`.misuse`).
 
 Dedupe
     An alert has a ``dedupe_key`` naming its condition (``limit:<entitlement>``,
@@ -407,6 +409,10 @@ class AlertService:
             and change.entity_id.isdigit()
         ):
             misuse.review_rules(run, int(change.entity_id), after.get("teams", []), label)
+
+        if action == "import.inventory" and Rule.UNSEATED_INSTALLS in enabled:
+            today = settings.local_date(now)
+            misuse.unseated_installs(run, settings.unseated_days, today, label)
 
         if action == "import.inventory" and Rule.UNLICENSED in enabled:
             inserted = after.get("inserted", 0)

@@ -75,6 +75,13 @@ class AlertSettingsDialog(FormDialog):
         self.burst_minutes.setSuffix(" min")
         accessible(self.burst_minutes, "Burst window")
         self.add_row("&Burst", row(self.burst_count, self.burst_minutes, 0), names=["Burst"])
+        self.unseated_days = QSpinBox(self)
+        self.unseated_days.setRange(1, 3650)
+        self.unseated_days.setValue(current.unseated_days)
+        self.unseated_days.setPrefix("installed over ")
+        self.unseated_days.setSuffix(" days")
+        self.unseated_days.setToolTip(Rule.UNSEATED_INSTALLS.explanation)
+        self.add_row("Without a &seat", self.unseated_days, names=["Days without a seat"])
 
         self.work_start = QTimeEdit(_qtime(current.work_start), self)
         self.work_start.setDisplayFormat("HH:mm")
@@ -113,6 +120,7 @@ class AlertSettingsDialog(FormDialog):
             work_end=_time(self.work_end.time()),
             work_days=parse_days(self.work_days.text()),
             timezone=self.timezone.text().strip(),
+            unseated_days=self.unseated_days.value(),
         )
 
     def problems(self) -> list[tuple[str, QWidget | None]]:
