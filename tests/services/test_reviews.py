@@ -21,6 +21,7 @@ from seatledger.errors import NotFoundError, PermissionDenied, ValidationError
 from seatledger.services.alerts.dashboard import ReviewCounts
 from seatledger.services.catalog.service import EntitlementInput
 from seatledger.services.directory.service import PersonInput
+from seatledger.services.ledger.state import check_scope
 from seatledger.services.operators import accounts as operators
 from seatledger.services.operators.session import Services
 from seatledger.services.reviews.report import write_csv
@@ -383,6 +384,7 @@ def test_a_move_ends_the_holders_seat_and_begins_the_chosen_persons_on_close(
     assert closing["what"]["after"]["moved"] == [
         {
             "item": fay,
+            "entitlement": review.entitlement,
             "seat": review.seats["Fay"],
             "from_person": old.person_id,
             "to_person": fred,
@@ -392,6 +394,13 @@ def test_a_move_ends_the_holders_seat_and_begins_the_chosen_persons_on_close(
         }
     ]
     assert closing["what"]["after"]["effective"] == admin.reviews.today().isoformat()
+    # The ledger accounts for both seats: 'ledger verify' and an audit's scoped check replay
+    # the close's moves and find the rows as stored.
+    state = admin.ledger.verify_state()
+    assert state.ok, state.differences
+    verdict, scoped = check_scope(admin.db, review.vendor, set())
+    assert verdict.ok
+    assert scoped.ok, scoped.differences
     row = next(r for r in admin.reviews.items(campaign) if r.id == fay)
     assert (row.outcome, row.moved_seat) == (Outcome.MOVED, new.id)
     out = write_csv(admin.reviews.items(campaign), tmp_path / "report.csv")

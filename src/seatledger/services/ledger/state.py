@@ -540,6 +540,29 @@ class Replay:
         for seat in e.after.get("released") or []:
             self.seats.release(int(seat), ended, by)
 
+    def review_close(self, e: _Entry) -> None:
+        """``review.close``: the seats its access review moved to another person (the holder's
+        seat ended and the person's seat of the same license began at the close)."""
+        moved = e.after.get("moved") or []
+        if not moved:
+            return
+        at, by = _moment(e.ts), self.operators.get(e.operator, _UNKNOWN)
+        note = str(e.after.get("moved_note", ""))
+        for move in moved:
+            self.seats.release(int(move["seat"]), at, by)
+            self.seats.assign(
+                int(move["new_seat"]),
+                int(move["entitlement"]),
+                int(move["to_person"]),
+                None,
+                1,
+                at,
+                by,
+                False,
+                "",
+                note,
+            )
+
     def imported(self, e: _Entry) -> None:
         """``import.people``, ``devices``, ``entitlements``, ``snipeit``: the rows the import
         added or changed, and the people it flagged (an entry written before imports recorded
@@ -596,6 +619,7 @@ _HANDLERS: dict[str, Callable[[Replay, _Entry], None]] = {
     "seat.release": Replay.release,
     "seat.bulk_release": Replay.release,
     "seat.release_departed": Replay.release,
+    "review.close": Replay.review_close,  # the seats an access review moved
     "import.people": Replay.imported,
     "import.devices": Replay.imported,
     "import.inventory": Replay.inventory,
@@ -1071,6 +1095,7 @@ class _Scoped:
                 entries[row[0]] = row
 
         take(self._entries(f"e.entity_type IN ({_listed(_WHOLE_TYPES)})"))
+        take(self._entries("e.action = 'review.close'"))  # few; they may move seats in scope
         take(
             self._entries(
                 f"e.entity_type = 'entitlement' AND e.action IN ({_listed(_LICENSE_ACTIONS)})"

@@ -1046,6 +1046,7 @@ class ReviewService:
             }
             if moved:
                 change.after["moved"] = moved
+                change.after["moved_note"] = change.extra["moved_note"]  # the new seats' note
                 change.after["effective"] = change.now.astimezone().date().isoformat()
             if next_id is not None:
                 change.after["next_campaign"] = next_id
@@ -1062,6 +1063,7 @@ class ReviewService:
                     ReviewItem.decided_by,
                     ReviewItem.reason,
                     SeatAssignment.person_id,
+                    SeatAssignment.entitlement_id,
                 )
                 .join(SeatAssignment, ReviewItem.assignment_id == SeatAssignment.id)
                 .where(
@@ -1099,12 +1101,11 @@ class ReviewService:
         self._check_pending_moves(
             session, campaign.id, campaign.name, change.now.astimezone().date()
         )
+        note = f'Access review #{campaign.id} "{campaign.name}"'
         replaced = move_seats(
-            self._ctx,
-            change,
-            [Move(r.assignment_id, r.move_to_id) for r in pending],
-            note=f'Access review #{campaign.id} "{campaign.name}"',
+            self._ctx, change, [Move(r.assignment_id, r.move_to_id) for r in pending], note=note
         )
+        change.extra["moved_note"] = note
         for chunk in _chunks([r.id for r in pending]):
             session.execute(
                 update(ReviewItem)
@@ -1119,6 +1120,7 @@ class ReviewService:
         return [
             {
                 "item": r.id,
+                "entitlement": r.entitlement_id,
                 "seat": r.assignment_id,
                 "from_person": r.person_id,
                 "to_person": r.move_to_id,

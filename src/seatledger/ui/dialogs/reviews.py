@@ -254,11 +254,18 @@ class CloseCampaignDialog(FormDialog):
             if campaign.recurrence is not Recurrence.NONE
             else ""
         )
+        moves = (
+            f" {plural(campaign.to_move, 'seat')} the reviewers decided to move "
+            f"{'goes' if campaign.to_move == 1 else 'go'} to the people they chose today, in the "
+            "closing entry."
+            if campaign.to_move
+            else ""
+        )
         self.set_intro(
             f"<b>Close {html.escape(campaign.name)}?</b><br>"
             f"{plural(campaign.to_release, 'seat')} the reviewers decided to release "
             f"{'is' if campaign.to_release == 1 else 'are'} released now, each reviewer's in "
-            f"one ledger entry naming the campaign and the reviewer.{undecided}{follows}"
+            f"one ledger entry naming the campaign and the reviewer.{moves}{undecided}{follows}"
         )
         self.finish()
 
