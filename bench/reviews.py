@@ -191,7 +191,7 @@ def main(argv: list[str] | None = None) -> int:
         with tempfile.TemporaryDirectory(dir=WORK.parent) as folder:
             SigningService(admin.ctx, TEST_KDF).create(PASSWORD, "Bench")
             began = time.perf_counter()
-            bundle = admin.reviews.signed_report(
+            bundle = admin.review_reports.sign(
                 campaign, passphrase=PASSWORD, out_dir=Path(folder), kdf=TEST_KDF
             )
             signed = time.perf_counter() - began

@@ -448,9 +448,9 @@ SERVICE_TABLE: dict[str, Entry] = {
     "reviews.overdue": Entry(READ, lambda s, w: s.reviews.overdue()),
     "reviews.reviewers": Entry(READ, lambda s, w: s.reviews.reviewers(w.campaign)),
     # The seed's campaign is open: an administrator is refused for that, nothing is written.
-    "reviews.signed_report": Entry(
+    "review_reports.sign": Entry(
         Permission.MANAGE_REVIEWS,
-        lambda s, w: s.reviews.signed_report(
+        lambda s, w: s.review_reports.sign(
             w.campaign, passphrase=PASSPHRASE, out_dir=w.out, kdf=TEST_KDF
         ),
         refused_for_data="is open; close it before its report is signed",

@@ -72,7 +72,7 @@ def _bundle(admin: Services, tmp_path: Path) -> Signed:
     identity = SigningService(admin.ctx, TEST_KDF).create(PASSPHRASE, "Example Corp")
     out = tmp_path / "out"
     out.mkdir()
-    result = admin.reviews.signed_report(campaign, passphrase=PASSPHRASE, out_dir=out, kdf=TEST_KDF)
+    result = admin.review_reports.sign(campaign, passphrase=PASSPHRASE, out_dir=out, kdf=TEST_KDF)
     return Signed(result, identity, campaign, admin)
 
 
@@ -202,16 +202,14 @@ def test_only_a_closed_campaign_is_signed_by_an_administrator(
     reviewer = admin.reviews.choices().reviewers[0].id
     open_one = admin.reviews.start("Open", due, reviewers={teams[0]: reviewer})
     with pytest.raises(ValidationError, match="is open; close it before its report is signed"):
-        admin.reviews.signed_report(open_one, passphrase=PASSPHRASE, out_dir=out, kdf=TEST_KDF)
+        admin.review_reports.sign(open_one, passphrase=PASSPHRASE, out_dir=out, kdf=TEST_KDF)
     alice = Services.for_actor(admin.db, operators.sign_in(admin.db, "alice", PASSWORD))
     with pytest.raises(PermissionDenied, match="may not sign access review reports"):
-        alice.reviews.signed_report(
-            signed.campaign, passphrase=PASSPHRASE, out_dir=out, kdf=TEST_KDF
-        )
+        alice.review_reports.sign(signed.campaign, passphrase=PASSPHRASE, out_dir=out, kdf=TEST_KDF)
     reporter = Reporter()
     reporter.cancel()
     with pytest.raises(Cancelled):
-        admin.reviews.signed_report(
+        admin.review_reports.sign(
             signed.campaign, passphrase=PASSPHRASE, out_dir=out, kdf=TEST_KDF, progress=reporter
         )
     assert list(out.iterdir()) == []  # refused, refused, cancelled: nothing left behind

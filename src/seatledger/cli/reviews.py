@@ -193,7 +193,7 @@ def _signed(services: Services, args: argparse.Namespace) -> int:
     services.reviews.campaign(args.campaign)  # refused at once if not the operator's to see
     passphrase = key_passphrase(new=services.signing.current() is None)
     try:
-        result = services.reviews.signed_report(
+        result = services.review_reports.sign(
             args.campaign,
             passphrase=passphrase,
             out_dir=out,

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from seatledger.services.audits.signing import SigningService
     from seatledger.services.imports.service import ImportService
     from seatledger.services.position.engine import PositionService
+    from seatledger.services.reviews.signed import ReviewReports
     from seatledger.services.servers.service import ServerService
     from seatledger.services.usage.history import UsageHistoryService
 
@@ -68,6 +69,7 @@ class Services:
     _usage_history: UsageHistoryService | None = field(init=False, default=None, repr=False)
     _signing: SigningService | None = field(init=False, default=None, repr=False)
     _servers: ServerService | None = field(init=False, default=None, repr=False)
+    _review_reports: ReviewReports | None = field(init=False, default=None, repr=False)
 
     def __post_init__(self) -> None:
         self.catalog = CatalogService(self.ctx)
@@ -114,6 +116,15 @@ class Services:
 
             self._usage_history = UsageHistoryService(self.ctx)
         return self._usage_history
+
+    @property
+    def review_reports(self) -> ReviewReports:
+        """Closed access review campaigns' signed reports (loaded on first use)."""
+        if self._review_reports is None:
+            from seatledger.services.reviews.signed import ReviewReports  # noqa: PLC0415
+
+            self._review_reports = ReviewReports(self.ctx)
+        return self._review_reports
 
     @property
     def signing(self) -> SigningService:

@@ -17,8 +17,7 @@ import datetime as dt
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import (
     and_,
@@ -64,11 +63,6 @@ from seatledger.store.models import (
 )
 from seatledger.store.models_reviews import ReviewCampaign, ReviewItem, ReviewReviewer
 from seatledger.text import article, plural
-
-if TYPE_CHECKING:
-    from seatledger.progress import Progress
-    from seatledger.services.audits.bundle.model import BundleResult
-    from seatledger.services.audits.signing import KdfCost
 
 START = "start or close access review campaigns"
 SIGN = "sign access review reports"
@@ -1130,61 +1124,6 @@ class ReviewService:
             }
             for r in pending
         ]
-
-    # ------------------------------------------------------------------ the signed report
-    def signed_report(
-        self,
-        campaign_id: int,
-        *,
-        passphrase: str,
-        out_dir: Path,
-        organization: str = "",
-        progress: Progress | None = None,
-        kdf: KdfCost | None = None,
-    ) -> BundleResult:
-        """Write a closed campaign's signed report bundle (administrators); see
-        :mod:`.signed`.  ``seatledger verify`` verifies it.
-
-        Unlocks the signing identity with ``passphrase``, creating it (a ledger entry of its
-        own) on first signing.  Writing reads only, off the GUI thread; cancelled or refused,
-        it leaves nothing behind.
-
-        Raises:
-            PermissionDenied: the operator is not an administrator (nothing is written).
-            ValidationError: the campaign is still open.
-            WrongPassphrase: the passphrase does not open the identity.
-            Cancelled: ``progress`` was cancelled.
-            LedgerIntegrityError: the ledger does not verify (names the first bad entry).
-        """
-        from seatledger.services.audits.signing import (  # noqa: PLC0415 (heavy)
-            DEFAULT_KDF,
-            SigningService,
-        )
-        from seatledger.services.reviews import signed  # noqa: PLC0415
-
-        self._ctx.require(Permission.MANAGE_REVIEWS, SIGN)
-        info = self.campaign(campaign_id)
-        if info.status is not CampaignStatus.CLOSED:
-            raise ValidationError(
-                f"Campaign {info.name!r} is open; close it before its report is signed."
-            )
-        with self._ctx.read() as session:
-            closed_at = session.scalar(
-                select(ReviewCampaign.closed_at).where(ReviewCampaign.id == campaign_id)
-            )
-        rows = self.items(campaign_id)
-        outcomes: dict[str, int] = {}
-        for row in rows:
-            key = row.outcome.value if row.outcome else Outcome.UNDECIDED.value
-            outcomes[key] = outcomes.get(key, 0) + 1
-        if closed_at is not None and closed_at.tzinfo is None:
-            closed_at = closed_at.replace(tzinfo=dt.UTC)  # stored without a zone: UTC
-        closed_on = closed_at.astimezone().date().isoformat() if closed_at is not None else ""
-        identity = SigningService(self._ctx, kdf or DEFAULT_KDF).unlock_or_create(
-            passphrase, organization or "SeatLedger"
-        )
-        report = signed.CampaignReport(info, self.reviewers(campaign_id), rows, closed_on, outcomes)
-        return signed.write(self._ctx, report, identity, out_dir, progress)
 
     def _recur(self, session: Session, campaign: ReviewCampaign, change: Change) -> int | None:
         """Start the next campaign of a recurring one, with its scope and reviewers."""

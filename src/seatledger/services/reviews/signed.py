@@ -17,8 +17,10 @@ same verifier (``seatledger verify``, or the ``verify_bundle.py`` the bundle shi
 - ``SHA256SUMS``, ``VERIFY.txt``, the public key and certificate, ``verify_bundle.py``, and
   ``manifest.json`` (kind ``access-review``) with ``manifest.sig``, its Ed25519 signature.
 
-The CSV names the holders: an internal auditor checks who kept what.  Writing reads only (the
-identity's creation on first signing aside) and leaves nothing behind when cancelled or refused.
+The CSV names the holders: an internal auditor checks who kept what.  :class:`ReviewReports`
+(``Services.review_reports``) checks the role and the campaign, then :func:`write` writes it.
+Writing reads only (the identity's creation on first signing aside) and leaves nothing behind
+when cancelled or refused.
 """
 
 from __future__ import annotations
@@ -32,24 +34,34 @@ import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
 from seatledger.domain.ledger import Failure, Problem
-from seatledger.errors import KnownError, LedgerIntegrityError
+from seatledger.domain.reviews import CampaignStatus, Outcome
+from seatledger.domain.roles import Permission
+from seatledger.errors import KnownError, LedgerIntegrityError, ValidationError
 from seatledger.progress import Progress
 from seatledger.services.audits.bundle import verify_bundle as vb
-from seatledger.services.audits.bundle.ledger_file import Job, Producer
 from seatledger.services.audits.bundle.model import BundleResult, Checkpoint
 from seatledger.services.audits.bundle.tables import when
-from seatledger.services.audits.bundle.writer import verifier_source
-from seatledger.services.audits.signing import SigningIdentity
 from seatledger.services.core.context import Context
 from seatledger.services.reviews.report import write_csv
-from seatledger.services.reviews.service import CampaignInfo, Reviewer, ReviewRow
+from seatledger.services.reviews.service import (
+    SIGN,
+    CampaignInfo,
+    Reviewer,
+    ReviewRow,
+    ReviewService,
+)
 from seatledger.store import ledger_store
 from seatledger.store.models import Device, LedgerEntry, Operator, Person
+from seatledger.store.models_reviews import ReviewCampaign
+
+if TYPE_CHECKING:
+    from seatledger.services.audits.bundle.ledger_file import Producer
+    from seatledger.services.audits.signing import KdfCost, SigningIdentity
 
 KIND = "access-review"
 REPORT_CSV = "report.csv"
@@ -67,6 +79,66 @@ class CampaignReport:
     rows: Sequence[ReviewRow]
     closed_on: str  # ISO date
     outcomes: dict[str, int]
+
+
+class ReviewReports:
+    """Closed access review campaigns' signed reports (``Services.review_reports``)."""
+
+    def __init__(self, ctx: Context) -> None:
+        self._ctx = ctx
+
+    def sign(
+        self,
+        campaign_id: int,
+        *,
+        passphrase: str,
+        out_dir: Path,
+        organization: str = "",
+        progress: Progress | None = None,
+        kdf: KdfCost | None = None,
+    ) -> BundleResult:
+        """Write a closed campaign's signed report bundle into ``out_dir`` (administrators).
+
+        Unlocks the signing identity with ``passphrase``, creating it (a ledger entry of its
+        own) on first signing.  Writing reads only, off the GUI thread; cancelled or refused,
+        it leaves nothing behind.  ``seatledger verify`` verifies the bundle.
+
+        Raises:
+            PermissionDenied: the operator is not an administrator (nothing is written).
+            ValidationError: the campaign is still open.
+            WrongPassphrase: the passphrase does not open the identity.
+            Cancelled: ``progress`` was cancelled.
+            LedgerIntegrityError: the ledger does not verify (names the first bad entry).
+        """
+        from seatledger.services.audits.signing import (  # noqa: PLC0415 (cryptography)
+            DEFAULT_KDF,
+            SigningService,
+        )
+
+        self._ctx.require(Permission.MANAGE_REVIEWS, SIGN)
+        reviews = ReviewService(self._ctx)
+        info = reviews.campaign(campaign_id)
+        if info.status is not CampaignStatus.CLOSED:
+            raise ValidationError(
+                f"Campaign {info.name!r} is open; close it before its report is signed."
+            )
+        with self._ctx.read() as session:
+            closed_at = session.scalar(
+                select(ReviewCampaign.closed_at).where(ReviewCampaign.id == campaign_id)
+            )
+        rows = reviews.items(campaign_id)
+        outcomes: dict[str, int] = {}
+        for row in rows:
+            key = row.outcome.value if row.outcome else Outcome.UNDECIDED.value
+            outcomes[key] = outcomes.get(key, 0) + 1
+        if closed_at is not None and closed_at.tzinfo is None:
+            closed_at = closed_at.replace(tzinfo=dt.UTC)  # stored without a zone: UTC
+        closed_on = closed_at.astimezone().date().isoformat() if closed_at is not None else ""
+        identity = SigningService(self._ctx, kdf or DEFAULT_KDF).unlock_or_create(
+            passphrase, organization or "SeatLedger"
+        )
+        report = CampaignReport(info, reviews.reviewers(campaign_id), rows, closed_on, outcomes)
+        return write(self._ctx, report, identity, out_dir, progress)
 
 
 def bundle_name(campaign_id: int, closed_on: str) -> str:
@@ -88,6 +160,9 @@ def write(
         LedgerIntegrityError: the ledger does not verify (nothing is signed).
         KnownError: the folder cannot be written, or the bundle exists already.
     """
+    from seatledger.services.audits.bundle.ledger_file import Job, Producer  # noqa: PLC0415
+    from seatledger.services.audits.bundle.writer import verifier_source  # noqa: PLC0415
+
     campaign = report.campaign
     name = bundle_name(campaign.id, report.closed_on)
     if (out_dir / name).exists() or (out_dir / f"{name}.zip").exists():

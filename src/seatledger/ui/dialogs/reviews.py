@@ -438,13 +438,13 @@ class SignedReportDialog(FormDialog):
 
     def save_in_background(self) -> Task[BundleResult]:
         """Write and sign the bundle off the GUI thread (Cancel stops it)."""
-        reviews, campaign_id = self.services.reviews, self.campaign.id
+        reports, campaign_id = self.services.review_reports, self.campaign.id
         passphrase, folder = self.passphrase.text(), Path(self.folder.text().strip())
         organization = read_setting(self.services.db, ORGANIZATION_KEY) or "SeatLedger"
 
         def work(progress: Progress) -> BundleResult:
             folder.mkdir(parents=True, exist_ok=True)
-            return reviews.signed_report(
+            return reports.sign(
                 campaign_id,
                 passphrase=passphrase,
                 out_dir=folder,
