@@ -448,6 +448,11 @@ SERVICE_TABLE: dict[str, Entry] = {
     "reviews.overdue": Entry(READ, lambda s, w: s.reviews.overdue()),
     "reviews.reviewers": Entry(READ, lambda s, w: s.reviews.reviewers(w.campaign)),
     # The seed's campaign is open: an administrator is refused for that, nothing is written.
+    "review_reports.check": Entry(
+        Permission.MANAGE_REVIEWS,
+        lambda s, w: s.review_reports.check(w.campaign),
+        refused_for_data="is open; close it before its report is signed",
+    ),
     "review_reports.sign": Entry(
         Permission.MANAGE_REVIEWS,
         lambda s, w: s.review_reports.sign(

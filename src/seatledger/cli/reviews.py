@@ -20,12 +20,10 @@ from seatledger.cli.output import EXIT_OK, clear_progress_line, progress_line, s
 from seatledger.cli.session import key_passphrase, signed_in
 from seatledger.domain import validation
 from seatledger.domain.reviews import Decision, Recurrence
-from seatledger.domain.roles import Permission
 from seatledger.errors import NotFoundError, ValidationError
 from seatledger.services.lookups import NamedItem
 from seatledger.services.operators.session import ORGANIZATION_KEY, Services, read_setting
 from seatledger.services.reviews.report import write_csv
-from seatledger.services.reviews.service import SIGN
 
 
 def cmd_review(args: argparse.Namespace) -> int:
@@ -186,11 +184,10 @@ def _report(services: Services, args: argparse.Namespace) -> int:
 def _signed(services: Services, args: argparse.Namespace) -> int:
     from seatledger.services.audits.signing import fingerprint_text  # noqa: PLC0415
 
-    services.ctx.require(Permission.MANAGE_REVIEWS, SIGN)  # before asking for the passphrase
+    services.review_reports.check(args.campaign)  # refused before the passphrase is asked
     out = Path(args.out)
     if not out.is_dir():
         raise ValidationError(f"{out} is not a folder; a signed report is a folder and a zip.")
-    services.reviews.campaign(args.campaign)  # refused at once if not the operator's to see
     passphrase = key_passphrase(new=services.signing.current() is None)
     try:
         result = services.review_reports.sign(

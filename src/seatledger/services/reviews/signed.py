@@ -87,6 +87,22 @@ class ReviewReports:
     def __init__(self, ctx: Context) -> None:
         self._ctx = ctx
 
+    def check(self, campaign_id: int) -> CampaignInfo:
+        """The campaign, if the operator may sign its report now (before a passphrase is asked).
+
+        Raises:
+            PermissionDenied: the operator is not an administrator.
+            ValidationError: the campaign is still open.
+            NotFoundError: there is no such campaign.
+        """
+        self._ctx.require(Permission.MANAGE_REVIEWS, SIGN)
+        info = ReviewService(self._ctx).campaign(campaign_id)
+        if info.status is not CampaignStatus.CLOSED:
+            raise ValidationError(
+                f"Campaign {info.name!r} is open; close it before its report is signed."
+            )
+        return info
+
     def sign(
         self,
         campaign_id: int,
@@ -115,13 +131,8 @@ class ReviewReports:
             SigningService,
         )
 
-        self._ctx.require(Permission.MANAGE_REVIEWS, SIGN)
+        info = self.check(campaign_id)
         reviews = ReviewService(self._ctx)
-        info = reviews.campaign(campaign_id)
-        if info.status is not CampaignStatus.CLOSED:
-            raise ValidationError(
-                f"Campaign {info.name!r} is open; close it before its report is signed."
-            )
         with self._ctx.read() as session:
             closed_at = session.scalar(
                 select(ReviewCampaign.closed_at).where(ReviewCampaign.id == campaign_id)
