@@ -485,6 +485,12 @@ def _review_parser(sub: Any) -> None:
         metavar="TEAM=OPERATOR",
         help="who reviews a team's seats (repeatable); other seats: administrators",
     )
+    start.add_argument(
+        "--managers",
+        action="store_true",
+        help="each team's manager reviews its seats (the person most of it reports to, where "
+        "an operator account that may review is theirs); --reviewer overrides a team",
+    )
     start.add_argument("--vendor", action="append", default=[], help="only this vendor's seats")
     start.add_argument("--product", action="append", default=[], help="only this product's")
     start.add_argument("--team", action="append", default=[], help="only this team's seats")

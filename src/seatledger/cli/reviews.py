@@ -23,6 +23,7 @@ from seatledger.domain.reviews import Decision, Recurrence
 from seatledger.errors import NotFoundError, ValidationError
 from seatledger.services.lookups import NamedItem
 from seatledger.services.operators.session import ORGANIZATION_KEY, Services, read_setting
+from seatledger.services.reviews.managers import managers_as_reviewers
 from seatledger.services.reviews.report import write_csv
 
 
@@ -55,6 +56,13 @@ def _named(items: Sequence[NamedItem], names: Sequence[str], what: str) -> list[
 def _start(services: Services, args: argparse.Namespace) -> int:
     choices = services.reviews.choices()
     reviewers: dict[int, int] = {}
+    if args.managers:
+        by_managers = managers_as_reviewers(
+            services.directory.team_managers(), choices.teams, choices.reviewers
+        )
+        reviewers.update(by_managers.chosen)
+        for missing in by_managers.missing:
+            say(f"  {missing}: administrators decide its seats unless --reviewer names someone")
     for pair in args.reviewer:
         team, sep, operator = pair.partition("=")
         if not sep:

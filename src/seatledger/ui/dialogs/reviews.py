@@ -31,9 +31,11 @@ from seatledger.progress import Progress
 from seatledger.services.audits.bundle.model import BundleResult
 from seatledger.services.lookups import NamedItem
 from seatledger.services.operators.session import ORGANIZATION_KEY, Services, read_setting
+from seatledger.services.reviews.managers import managers_as_reviewers
 from seatledger.services.reviews.service import CampaignInfo, CloseResult, ReviewRow
 from seatledger.text import plural
 from seatledger.ui.dialogs.common import FormDialog
+from seatledger.ui.dialogs.common import row as form_row
 from seatledger.ui.dialogs.forms import date_edit
 from seatledger.ui.progress_strip import ProgressStrip
 from seatledger.ui.tasks import Task
@@ -123,7 +125,22 @@ class NewCampaignDialog(FormDialog):
         self.add_row("&Vendors:", self.vendors)
         self.add_row("&Products:", self.products)
         self.add_row("&Teams:", self.teams)
-        self.add_row("Re&viewers:", self.reviewers, names=("Reviewers",))
+        self.by_managers = QPushButton("Each team's &manager")
+        self.by_managers.setToolTip(
+            "Give each team the person most of its members report to, where an operator account "
+            "that may review is theirs (named by their e-mail or employee number)"
+        )
+        self.by_managers.clicked.connect(self.choose_managers)
+        self.managers_note = QLabel()
+        self.managers_note.setWordWrap(True)
+        self.managers_note.setVisible(False)
+        reviewers = QVBoxLayout()
+        reviewers.setContentsMargins(0, 0, 0, 0)
+        reviewers.addWidget(self.reviewers)
+        reviewers.addLayout(form_row(self.by_managers, 0))
+        reviewers.addWidget(self.managers_note)
+        self.add_row("Re&viewers:", reviewers, names=("Reviewers",), buddy=self.reviewers)
+        self._choices = choices
         if not choices.reviewers:
             self.add_note(
                 "No operator may review yet: add operators with the Reviewer role (Admin ▸ "
@@ -131,6 +148,23 @@ class NewCampaignDialog(FormDialog):
                 "warning",
             )
         self.finish()
+
+    def choose_managers(self) -> None:
+        """Set each team's reviewer to its manager's operator account, where one may review;
+        say which teams are left to administrators, and why."""
+        found = managers_as_reviewers(
+            self.services.directory.team_managers(), self._choices.teams, self._choices.reviewers
+        )
+        for team_id, operator_id in found.chosen.items():
+            combo = self.reviewer_choice(team_id)
+            combo.setCurrentIndex(combo.findData(operator_id))
+        lines = [f"{plural(len(found.chosen), 'team')} given their manager."]
+        if found.missing:
+            lines.append(
+                "Left to administrators (choose someone above): " + "; ".join(found.missing)
+            )
+        self.managers_note.setText(" ".join(lines))
+        self.managers_note.setVisible(True)
 
     def reviewer_choice(self, team_id: int) -> QComboBox:
         """The reviewer picker of one team."""
