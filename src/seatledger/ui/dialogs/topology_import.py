@@ -8,7 +8,9 @@ whole.  The Servers page and the import wizard open it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
@@ -26,17 +28,17 @@ from PySide6.QtWidgets import (
 )
 
 from seatledger.services.operators.session import Services
-from seatledger.services.servers.importing import (
-    TopologyPreview,
-    TopologyResult,
-    TopologySource,
-)
+from seatledger.services.servers.importing import TopologyPreview, TopologySource
 from seatledger.text import plural
 from seatledger.ui.tasks import Task, runner_for
 
 
-class TopologyImportDialog(QDialog):
-    """Choose the files of an RVTools or Hyper-V export, preview them, import them whole.
+class FileImportDialog(QDialog):
+    """Choose files, preview them off the GUI thread (every problem by file, line and column),
+    import them whole: the frame of the topology and vendor statement dialogs.
+
+    A subclass says what the files are (:meth:`_choose`), how to preview and import them
+    (:meth:`_preview_work`, :meth:`_import_work`) and what the preview says (:meth:`_lines`).
 
     Signals:
         imported(str): the import's summary, once it committed.
@@ -44,24 +46,37 @@ class TopologyImportDialog(QDialog):
 
     imported = Signal(str)
 
-    def __init__(self, services: Services, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        services: Services,
+        parent: QWidget | None,
+        *,
+        title: str,
+        name: str,
+        kind: tuple[str, str, list[tuple[str, str]]],
+        files: tuple[str, str],
+        note: str = "",
+    ) -> None:
+        """``kind``: the combo's name, form label and (label, value) items; ``files``: the
+        button's text and what the files' label says before any is chosen."""
         super().__init__(parent)
-        self.setWindowTitle("Import a server topology")
-        self.setObjectName("topologyImport")
+        self.setWindowTitle(title)
+        self.setObjectName(name)
         self._services = services
-        self._paths: list[Path] = []
-        self._preview: TopologyPreview | None = None
-        self.source = QComboBox(self)
-        self.source.setObjectName("topologySource")
-        for source in TopologySource:
-            self.source.addItem(source.label, source.value)
-        self.source.currentIndexChanged.connect(self._preview_again)
-        self.files_label = QLabel("No files chosen.", self)
-        self.files_label.setWordWrap(True)
-        choose = QPushButton("&Choose files…", self)
+        self._preview: Any = None
+        combo_name, combo_label, items = kind
+        self.kind_combo = QComboBox(self)
+        self.kind_combo.setObjectName(combo_name)
+        for label, value in items:
+            self.kind_combo.addItem(label, value)
+        self.kind_combo.currentIndexChanged.connect(self._preview_again)
+        choose_text, none_chosen = files
+        self.chosen_label = QLabel(none_chosen, self)
+        self.chosen_label.setWordWrap(True)
+        choose = QPushButton(choose_text, self)
         choose.clicked.connect(self._choose)
         self.report = QTextBrowser(self)
-        self.report.setObjectName("topologyReport")
+        self.report.setObjectName(name.removesuffix("Import") + "Report")
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
         )
@@ -71,21 +86,100 @@ class TopologyImportDialog(QDialog):
         self.buttons.accepted.connect(self._import)
         self.buttons.rejected.connect(self.reject)
         form = QFormLayout()
-        form.addRow("&Export of:", self.source)
-        files = QHBoxLayout()
-        files.addWidget(self.files_label, 1)
-        files.addWidget(choose)
-        form.addRow("Files:", files)
+        form.addRow(combo_label, self.kind_combo)
+        chosen = QHBoxLayout()
+        chosen.addWidget(self.chosen_label, 1)
+        chosen.addWidget(choose)
+        form.addRow("Files:" if choose_text.endswith("files…") else "File:", chosen)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
+        if note:
+            explained = QLabel(note, self)
+            explained.setWordWrap(True)
+            layout.addWidget(explained)
         layout.addWidget(self.report, 1)
         layout.addWidget(self.buttons)
         self.resize(640, 420)
 
+    # -- what a subclass says ---------------------------------------------------------------
+    def _choose(self) -> None:
+        raise NotImplementedError
+
+    def _preview_work(self) -> Callable[[], Any] | None:
+        """The preview of the files chosen, as work for another thread; None: none chosen."""
+        raise NotImplementedError
+
+    def _import_work(self) -> Callable[[], Any] | None:
+        raise NotImplementedError
+
+    def _lines(self, preview: Any) -> list[str]:
+        """What the preview says, after its summary and before its problems."""
+        return list(preview.notes)
+
+    def _importable(self, preview: Any) -> bool:
+        return bool(preview.ok)
+
+    # -- the frame ----------------------------------------------------------------------------
+    def _preview_again(self) -> None:
+        self.ok.setEnabled(False)
+        self._preview = None
+        work = self._preview_work()
+        if work is None:
+            return
+        self.report.setPlainText("Reading…")
+        self._run(work, self._previewed)
+
+    def _previewed(self, preview: Any) -> None:
+        self._preview = preview
+        lines = [preview.summary() + ".", *self._lines(preview)]
+        if preview.problems:
+            lines.append(f"{plural(len(preview.problems), 'problem')}; nothing can be imported:")
+            lines += [f"  {problem}" for problem in preview.problems[:200]]
+        self.report.setPlainText("\n".join(lines))
+        self.ok.setEnabled(self._importable(preview))
+
+    def _import(self) -> None:
+        work = self._import_work()
+        if work is None or self._preview is None or not self._importable(self._preview):
+            return
+        self.ok.setEnabled(False)
+        self.report.append("Importing…")
+        self._run(work, self._imported)
+
+    def _run(self, work: Callable[[], Any], done: Callable[[Any], None]) -> None:
+        task = Task(lambda _progress: work(), self)
+        task.on_done(done)
+        task.failed.connect(lambda message, _details: self.report.setPlainText(message))
+        runner_for(self).start(task, key=(self, "work"))
+
+    def _imported(self, result: Any) -> None:
+        self.imported.emit(result.summary())
+        self.accept()
+
+
+class TopologyImportDialog(FileImportDialog):
+    """Choose the files of an RVTools or Hyper-V export, preview them, import them whole."""
+
+    def __init__(self, services: Services, parent: QWidget | None = None) -> None:
+        super().__init__(
+            services,
+            parent,
+            title="Import a server topology",
+            name="topologyImport",
+            kind=(
+                "topologySource",
+                "&Export of:",
+                [(source.label, source.value) for source in TopologySource],
+            ),
+            files=("&Choose files…", "No files chosen."),
+        )
+        self._paths: list[Path] = []
+        self.source, self.files_label = self.kind_combo, self.chosen_label
+
     @property
     def chosen_source(self) -> TopologySource:
         """The hypervisor the files are an export of."""
-        return TopologySource(self.source.currentData())
+        return TopologySource(self.kind_combo.currentData())
 
     def _choose(self) -> None:
         names, _ = QFileDialog.getOpenFileNames(
@@ -100,45 +194,22 @@ class TopologyImportDialog(QDialog):
     def set_files(self, paths: list[Path]) -> None:
         """Preview these files (the file dialog's choice, or a test's)."""
         self._paths = paths
-        self.files_label.setText(", ".join(path.name for path in paths))
+        self.chosen_label.setText(", ".join(path.name for path in paths))
         self._preview_again()
 
-    def _preview_again(self) -> None:
-        self.ok.setEnabled(False)
-        self._preview = None
+    def _preview_work(self) -> Callable[[], Any] | None:
         if not self._paths:
-            return
+            return None
         paths, source, service = list(self._paths), self.chosen_source, self._services.servers
-        self.report.setPlainText("Reading…")
-        task = Task(lambda _progress: service.preview_import(paths, source), self)
-        task.on_done(self._previewed)
-        task.failed.connect(lambda message, _details: self.report.setPlainText(message))
-        runner_for(self).start(task, key=(self, "work"))
+        return lambda: service.preview_import(paths, source)
 
-    def _previewed(self, preview: TopologyPreview) -> None:
-        self._preview = preview
-        lines = [preview.summary() + "."]
-        lines += [f"{sheet}: {where}" for sheet, where in preview.sheets.items()]
+    def _import_work(self) -> Callable[[], Any] | None:
+        paths, source, service = list(self._paths), self.chosen_source, self._services.servers
+        return lambda: service.import_topology(paths, source)
+
+    def _lines(self, preview: TopologyPreview) -> list[str]:
+        lines = [f"{sheet}: {where}" for sheet, where in preview.sheets.items()]
         lines += list(preview.notes)
         if preview.already_imported is not None:
             lines.append(f"Imported before on {preview.already_imported:%Y-%m-%d %H:%M}.")
-        if preview.problems:
-            lines.append(f"{plural(len(preview.problems), 'problem')}; nothing can be imported:")
-            lines += [f"  {problem}" for problem in preview.problems[:200]]
-        self.report.setPlainText("\n".join(lines))
-        self.ok.setEnabled(preview.ok)
-
-    def _import(self) -> None:
-        if self._preview is None or not self._preview.ok:
-            return
-        paths, source, service = list(self._paths), self.chosen_source, self._services.servers
-        self.ok.setEnabled(False)
-        self.report.append("Importing…")
-        task = Task(lambda _progress: service.import_topology(paths, source), self)
-        task.on_done(self._imported)
-        task.failed.connect(lambda message, _details: self.report.setPlainText(message))
-        runner_for(self).start(task, key=(self, "work"))
-
-    def _imported(self, result: TopologyResult) -> None:
-        self.imported.emit(result.summary())
-        self.accept()
+        return lines
