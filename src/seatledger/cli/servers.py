@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+from collections.abc import Sequence
 from pathlib import Path
 
 from seatledger.cli.output import EXIT_FAILED, EXIT_OK, say
@@ -52,12 +53,7 @@ def cmd_import_topology(args: argparse.Namespace) -> int:
         say(f"  {sheet}: {where}")
     for note in preview.notes:
         say(f"  {note}")
-    if preview.problems:
-        say(f"{plural(len(preview.problems), 'problem')}; nothing was imported:")
-        for problem in preview.problems[:50]:
-            say(f"  {problem}")
-        if len(preview.problems) > 50:
-            say(f"  ...and {len(preview.problems) - 50:,} more")
+    if _refused(preview.problems):
         return EXIT_FAILED
     if args.dry_run:
         if preview.already_imported is not None:
@@ -67,6 +63,18 @@ def cmd_import_topology(args: argparse.Namespace) -> int:
     result = service.import_topology(paths, source, taken_at=taken_at)
     say(result.summary())
     return EXIT_OK
+
+
+def _refused(problems: Sequence[object]) -> bool:
+    """Say a preview's problems (the first 50) and that nothing was imported; False if none."""
+    if not problems:
+        return False
+    say(f"{plural(len(problems), 'problem')}; nothing was imported:")
+    for problem in problems[:50]:
+        say(f"  {problem}")
+    if len(problems) > 50:
+        say(f"  ...and {len(problems) - 50:,} more")
+    return True
 
 
 def cmd_import_statement(args: argparse.Namespace) -> int:
@@ -87,12 +95,7 @@ def cmd_import_statement(args: argparse.Namespace) -> int:
     say(f"{preview.file}: {preview.summary()}; SHA-256 {preview.sha256[:16]}…")
     for note in preview.notes:
         say(f"  {note}")
-    if preview.problems:
-        say(f"{plural(len(preview.problems), 'problem')}; nothing was imported:")
-        for problem in preview.problems[:50]:
-            say(f"  {problem}")
-        if len(preview.problems) > 50:
-            say(f"  ...and {len(preview.problems) - 50:,} more")
+    if _refused(preview.problems):
         return EXIT_FAILED
     if preview.already_imported is not None:
         say(f"Imported before on {preview.already_imported:%Y-%m-%d %H:%M}; nothing changes.")
