@@ -159,9 +159,10 @@ def history(topology: Topology) -> list[Placement]:
 
 def _fresh_database(folder: Path, name: str) -> Path:
     """A new SQLite database at the newest schema (made once, then copied)."""
-    from seatledger.store.db import Database
+    from seatledger.store.db import Database, head_revision
 
-    template = folder / "template.sqlite"
+    # One per schema: a template left by an older SeatLedger lacks the newer tables.
+    template = folder / f"template-{head_revision()}.sqlite"
     if not template.exists():
         db, _ = Database.open(str(template))
         db.dispose()
