@@ -44,7 +44,12 @@ from seatledger.domain.roles import Permission
 from seatledger.errors import KnownError, LedgerIntegrityError, ValidationError
 from seatledger.progress import Progress
 from seatledger.services.audits.bundle import verify_bundle as vb
-from seatledger.services.audits.bundle.model import BundleResult, Checkpoint
+from seatledger.services.audits.bundle.model import (
+    BundleResult,
+    Checkpoint,
+    json_bytes,
+    manifest_proofs,
+)
 from seatledger.services.audits.bundle.tables import when
 from seatledger.services.core.context import Context
 from seatledger.services.reviews.report import write_csv
@@ -211,7 +216,7 @@ def write(
         document = _document(
             report, identity, checkpoint, disclosed=len(seqs), withheld=withheld, now=ctx.clock()
         )
-        (folder / REPORT_JSON).write_bytes(_json(document))
+        (folder / REPORT_JSON).write_bytes(json_bytes(document))
         from seatledger.services.audits.bundle.pdf import sign_report  # noqa: PLC0415
 
         (folder / vb.REPORT_PDF).write_bytes(sign_report(_cover(document), identity))
@@ -361,7 +366,7 @@ def _manifest(
     files: dict[str, tuple[str, int]],
 ) -> bytes:
     campaign = document["campaign"]
-    return _json(
+    return json_bytes(
         {
             "format": vb.FORMAT,
             "kind": KIND,
@@ -372,32 +377,16 @@ def _manifest(
             "created_at": document["created_at"],
             "checkpoint": checkpoint.as_json(),
             "previous_checkpoint": None,
-            "ledger": {
-                "file": vb.LEDGER,
-                "hash": "sha256",
-                "domain_tag": "seatledger/ledger/v1\\0",
-                "scope": "the campaign's entries, the releases its close made, the signing "
-                "identities (see VERIFY.txt)",
-                "disclosed": document["ledger"]["disclosed"],
-                "withheld": document["ledger"]["withheld"],
-                "tree": "RFC 9162 (leaf = SHA-256(0x00 || entry hash), "
-                "node = SHA-256(0x01 || l || r))",
-                "proof": vb.PROOF,
-            },
-            "signing": {
-                "algorithm": "Ed25519",
-                "ed25519_public_key_sha256": identity.ed25519_fingerprint,
-                "certificate_sha256": identity.certificate_fingerprint,
-            },
-            "files": [
-                {"path": n, "sha256": sha, "size": size} for n, (sha, size) in sorted(files.items())
-            ],
+            **manifest_proofs(
+                "the campaign's entries, the releases its close made, the signing identities "
+                "(see VERIFY.txt)",
+                document["ledger"]["disclosed"],
+                document["ledger"]["withheld"],
+                identity,
+                files,
+            ),
         }
     )
-
-
-def _json(value: Any) -> bytes:
-    return (json.dumps(value, indent=2, ensure_ascii=False) + "\n").encode()
 
 
 def _cover(document: dict[str, Any]) -> bytes:

@@ -8,11 +8,12 @@ their resolutions, acknowledgements, attestation) and hands it to
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
 from seatledger.services.position.engine import Finding, PositionRow
 
@@ -177,3 +178,51 @@ class BundleResult:
     manifest_sha256: str  # hex SHA-256 of the exact manifest.json bytes
     ed25519_fingerprint: str  # hex SHA-256 of the raw Ed25519 public key
     certificate_fingerprint: str  # hex SHA-256 of the DER certificate
+
+
+class _Signer(Protocol):
+    @property
+    def ed25519_fingerprint(self) -> str: ...
+
+    @property
+    def certificate_fingerprint(self) -> str: ...
+
+
+def json_bytes(value: Any) -> bytes:
+    """A bundle's JSON file: indented, UTF-8, keys in the order given, a final newline."""
+    return (json.dumps(value, indent=2, ensure_ascii=False) + "\n").encode()
+
+
+def manifest_proofs(
+    scope: str,
+    disclosed: int,
+    withheld: int,
+    identity: _Signer,
+    files: Mapping[str, tuple[str, int]],
+) -> dict[str, Any]:
+    """The manifest's ``ledger``, ``signing`` and ``files`` sections, the same in every bundle
+    (a vendor audit's, an access review campaign's): what the verifier checks and how."""
+    # The verifier tries cryptography on import: loaded when a bundle is written, not at start.
+    from seatledger.services.audits.bundle import verify_bundle as vb  # noqa: PLC0415
+
+    return {
+        "ledger": {
+            "file": vb.LEDGER,
+            "hash": "sha256",
+            "domain_tag": "seatledger/ledger/v1\\0",
+            "scope": scope,
+            "disclosed": disclosed,
+            "withheld": withheld,
+            "tree": "RFC 9162 (leaf = SHA-256(0x00 || entry hash), node = SHA-256(0x01 || l || r))",
+            "proof": vb.PROOF,
+        },
+        "signing": {
+            "algorithm": "Ed25519",
+            "ed25519_public_key_sha256": identity.ed25519_fingerprint,
+            "certificate_sha256": identity.certificate_fingerprint,
+        },
+        "files": [
+            {"path": name, "sha256": sha, "size": size}
+            for name, (sha, size) in sorted(files.items())
+        ],
+    }

@@ -36,7 +36,13 @@ from seatledger.progress import Progress
 from seatledger.services.audits.bundle import verify_bundle as vb
 from seatledger.services.audits.bundle.disclosure import plan
 from seatledger.services.audits.bundle.ledger_file import Job, Message, Producer
-from seatledger.services.audits.bundle.model import BundleResult, Checkpoint, ReportInput
+from seatledger.services.audits.bundle.model import (
+    BundleResult,
+    Checkpoint,
+    ReportInput,
+    json_bytes,
+    manifest_proofs,
+)
 from seatledger.services.audits.bundle.tables import Csv as _Csv
 from seatledger.services.audits.bundle.tables import Pseudonyms, when, write_tables
 from seatledger.services.audits.bundle.tables import TableScope as _Scope
@@ -343,7 +349,7 @@ def write_bundle(
         document = report_document(
             report, identity, checkpoint, counts, report_now, previous=previous
         )
-        out.put(REPORT_JSON, _json_bytes(document))
+        out.put(REPORT_JSON, json_bytes(document))
         tick.step()
         from seatledger.services.audits.bundle.pdf import render_report, sign_report  # noqa: PLC0415
 
@@ -734,10 +740,6 @@ def report_document(
     }
 
 
-def _json_bytes(value: Any) -> bytes:
-    return (json.dumps(value, indent=2, ensure_ascii=False, sort_keys=False) + "\n").encode()
-
-
 def _sums(files: dict[str, tuple[str, int]]) -> bytes:
     return "".join(f"{sha}  {name}\n" for name, (sha, _) in sorted(files.items())).encode()
 
@@ -762,27 +764,15 @@ def _manifest(
         "created_at": when(now),
         "checkpoint": checkpoint.as_json(),
         "previous_checkpoint": previous,
-        "ledger": {
-            "file": vb.LEDGER,
-            "hash": "sha256",
-            "domain_tag": "seatledger/ledger/v1\\0",
-            "scope": "the entries about this vendor (see VERIFY.txt)",
-            "disclosed": disclosed["entries"],
-            "withheld": disclosed["withheld"],
-            "tree": "RFC 9162 (leaf = SHA-256(0x00 || entry hash), node = SHA-256(0x01 || l || r))",
-            "proof": vb.PROOF,
-        },
-        "signing": {
-            "algorithm": "Ed25519",
-            "ed25519_public_key_sha256": identity.ed25519_fingerprint,
-            "certificate_sha256": identity.certificate_fingerprint,
-        },
-        "files": [
-            {"path": name, "sha256": sha, "size": size}
-            for name, (sha, size) in sorted(files.items())
-        ],
+        **manifest_proofs(
+            "the entries about this vendor (see VERIFY.txt)",
+            disclosed["entries"],
+            disclosed["withheld"],
+            identity,
+            files,
+        ),
     }
-    return _json_bytes(manifest)
+    return json_bytes(manifest)
 
 
 def verifier_source() -> bytes:
