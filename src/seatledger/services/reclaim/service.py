@@ -551,8 +551,13 @@ def count_reclaimed(ctx: Context, today: dt.date) -> ReclaimedCounts:
     """The dashboard's figure: seats released this month and over the twelve months up to and
     including it, with what they cost."""
     this = f"{today:%Y-%m}"
-    earliest = f"{today.year - 1}-{today.month + 1:02}" if today.month < 12 else f"{today.year}-01"
-    months = [m for m in _by_month(ctx, 12) if earliest <= m.month <= this]
+    first = (
+        dt.date(today.year - 1, today.month + 1, 1)
+        if today.month < 12
+        else dt.date(today.year, 1, 1)
+    )
+    since = dt.datetime.combine(first, dt.time(), dt.UTC)
+    months = [m for m in _by_month(ctx, 12, since) if m.month <= this]
     now = next((m for m in months if m.month == this), None)
     year_cost: dict[str, Decimal] = {}
     for month in months:
@@ -566,8 +571,9 @@ def count_reclaimed(ctx: Context, today: dt.date) -> ReclaimedCounts:
     )
 
 
-def _by_month(ctx: Context, months: int) -> list[MonthReclaimed]:
-    """Seats reclaim runs released per month (newest first, at most ``months``), with cost."""
+def _by_month(ctx: Context, months: int, since: dt.datetime | None = None) -> list[MonthReclaimed]:
+    """Seats reclaim runs released per month (newest first, at most ``months``), with cost;
+    only runs finished from ``since`` on, when given (the dashboard reads a year, not all)."""
     with ctx.read() as session:
         rows = session.execute(
             select(
@@ -580,7 +586,10 @@ def _by_month(ctx: Context, months: int) -> list[MonthReclaimed]:
             .join(ReclaimRun, ReclaimCandidate.run_id == ReclaimRun.id)
             .join(SeatAssignment, ReclaimCandidate.assignment_id == SeatAssignment.id)
             .join(Entitlement, SeatAssignment.entitlement_id == Entitlement.id)
-            .where(ReclaimCandidate.outcome == "released")
+            .where(
+                ReclaimCandidate.outcome == "released",
+                *(() if since is None else (ReclaimRun.finished_at >= since,)),
+            )
         ).all()
     per_month: dict[str, tuple[int, dict[str, Decimal]]] = {}
     for finished, cost, currency, units in rows:
