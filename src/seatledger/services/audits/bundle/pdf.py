@@ -487,7 +487,9 @@ def _servers(report: ReportInput, s: _Styles) -> list[Flowable]:
                     _p(f"And {plural(more, 'host')} more: servers.csv lists them.", s.muted)
                 )
     if section.findings:
-        story += [Spacer(1, 3 * mm), _p("Reassignments within 90 days", s.h2)]
+        # Licenses reassigned within 90 days, and differences from the vendor's own statement
+        # (a Microsoft License Statement, an ILMT snapshot): not only reassignments.
+        story += [Spacer(1, 3 * mm), _p("Server findings", s.h2)]
         story += [_p(f"• {finding}", s.small) for finding in section.findings]
     return story
 
