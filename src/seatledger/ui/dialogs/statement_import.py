@@ -31,7 +31,7 @@ class StatementImportDialog(FileImportDialog):
                 "&Statement:",
                 [(kind.label, kind.value) for kind in StatementKind],
             ),
-            files=("&Choose file…", "No file chosen."),
+            files=("File:", "&Choose file…", "No file chosen."),
             note="A statement is evidence of what the vendor believes: it changes no purchase. "
             "Each difference from the purchases recorded and the computed requirement becomes "
             "a finding.",

@@ -54,11 +54,11 @@ class FileImportDialog(QDialog):
         title: str,
         name: str,
         kind: tuple[str, str, list[tuple[str, str]]],
-        files: tuple[str, str],
+        files: tuple[str, str, str],
         note: str = "",
     ) -> None:
         """``kind``: the combo's name, form label and (label, value) items; ``files``: the
-        button's text and what the files' label says before any is chosen."""
+        form label, the button's text and what is said before any file is chosen."""
         super().__init__(parent)
         self.setWindowTitle(title)
         self.setObjectName(name)
@@ -70,7 +70,7 @@ class FileImportDialog(QDialog):
         for label, value in items:
             self.kind_combo.addItem(label, value)
         self.kind_combo.currentIndexChanged.connect(self._preview_again)
-        choose_text, none_chosen = files
+        files_label, choose_text, none_chosen = files
         self.chosen_label = QLabel(none_chosen, self)
         self.chosen_label.setWordWrap(True)
         choose = QPushButton(choose_text, self)
@@ -90,7 +90,7 @@ class FileImportDialog(QDialog):
         chosen = QHBoxLayout()
         chosen.addWidget(self.chosen_label, 1)
         chosen.addWidget(choose)
-        form.addRow("Files:" if choose_text.endswith("files…") else "File:", chosen)
+        form.addRow(files_label, chosen)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         if note:
@@ -171,7 +171,7 @@ class TopologyImportDialog(FileImportDialog):
                 "&Export of:",
                 [(source.label, source.value) for source in TopologySource],
             ),
-            files=("&Choose files…", "No files chosen."),
+            files=("Files:", "&Choose files…", "No files chosen."),
         )
         self._paths: list[Path] = []
         self.source, self.files_label = self.kind_combo, self.chosen_label
