@@ -1,4 +1,5 @@
-"""The ledger's Merkle tree against RFC 9162: roots, inclusion and consistency proofs."""
+"""The ledger's Merkle tree against RFC 9162: roots, inclusion and consistency proofs, each
+checked by the verifier every bundle ships (``verify_bundle.py``)."""
 
 from __future__ import annotations
 
@@ -16,8 +17,10 @@ from seatledger.domain.merkle import (
     block_root,
     leaf_hash,
     multiproof,
-    multiproof_root,
     node_hash,
+)
+from seatledger.services.audits.bundle.verify_bundle import (
+    multiproof_root,
     verify_consistency,
     verify_inclusion,
 )

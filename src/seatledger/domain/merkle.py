@@ -15,8 +15,9 @@ pass for a node::
 
 :class:`Frontier` appends in O(log n) and gives the root at any size from the stored roots of
 the perfect subtrees along the right edge.  :class:`MerkleTree` holds every level and makes the
-proofs; :func:`verify_inclusion` and :func:`verify_consistency` are the RFC's verification
-algorithms (sections 2.1.3.2 and 2.1.4.2), which a verifier can copy without this module.
+proofs.  Their verification (RFC 9162 sections 2.1.3.2 and 2.1.4.2, and the multiproof's root)
+has one owner: ``services/audits/bundle/verify_bundle.py``, the standard-library script every
+bundle ships, so what the tests check is what a vendor runs.
 """
 
 from __future__ import annotations
@@ -360,8 +361,8 @@ def _block_pattern(offsets: tuple[int, ...]) -> list[tuple[int, int]]:
 
 def multiproof(tree: _Prover, indexes: Sequence[int], size: int | None = None) -> list[bytes]:
     """The hashes that, with the leaves at ``indexes``, give the root of the first ``size``
-    leaves: one per maximal subtree holding none of them, in the order :func:`multiproof_root`
-    reads them (left to right, depth first).
+    leaves: one per maximal subtree holding none of them, in the order the bundle verifier's
+    ``multiproof_root`` reads them (left to right, depth first).
 
     Disclosing many entries this way costs one hash per undisclosed subtree instead of a whole
     inclusion path per entry, and each entry's RFC 9162 path can still be read off it (every
@@ -393,93 +394,3 @@ def multiproof(tree: _Prover, indexes: Sequence[int], size: int | None = None) -
     if size:
         visit(0, size, 0, len(wanted))
     return out
-
-
-def multiproof_root(
-    size: int, leaves: Sequence[tuple[int, bytes]], nodes: Sequence[bytes]
-) -> bytes | None:
-    """The root that leaves ``(index, leaf hash)`` (ascending) and :func:`multiproof` hashes
-    give, or None when the hashes are too few or too many for those leaves."""
-    indexes = [index for index, _ in leaves]
-    given = iter(nodes)
-    used = 0
-
-    def mth(start: int, end: int, lo: int, hi: int) -> bytes:
-        nonlocal used
-        if lo == hi:
-            used += 1
-            return next(given)
-        if end - start == 1:
-            return leaves[lo][1]
-        k = _largest_power_of_two_below(end - start)
-        mid = bisect.bisect_left(indexes, start + k, lo, hi)
-        return node_hash(mth(start, start + k, lo, mid), mth(start + k, end, mid, hi))
-
-    if size == 0:
-        return EMPTY_ROOT if not leaves and not nodes else None
-    try:
-        root = mth(0, size, 0, len(leaves))
-    except StopIteration:
-        return None
-    return root if used == len(nodes) else None
-
-
-def verify_inclusion(
-    index: int, size: int, leaf: bytes, proof: Sequence[bytes], root: bytes
-) -> bool:
-    """Whether ``proof`` shows leaf hash ``leaf`` at ``index`` of the tree of ``size`` with
-    ``root`` (RFC 9162 section 2.1.3.2)."""
-    if not 0 <= index < size:
-        return False
-    fn, sn = index, size - 1
-    r = leaf
-    for p in proof:
-        if sn == 0:
-            return False
-        if fn & 1 or fn == sn:
-            r = node_hash(p, r)
-            if not fn & 1:
-                while fn and not fn & 1:
-                    fn >>= 1
-                    sn >>= 1
-        else:
-            r = node_hash(r, p)
-        fn >>= 1
-        sn >>= 1
-    return sn == 0 and r == root
-
-
-def verify_consistency(
-    old_size: int, size: int, old_root: bytes, root: bytes, proof: Sequence[bytes]
-) -> bool:
-    """Whether ``proof`` shows the tree of ``size`` with ``root`` extends the tree of
-    ``old_size`` with ``old_root`` (RFC 9162 section 2.1.4.2)."""
-    if not 0 < old_size <= size:
-        return False
-    if old_size == size:
-        return not proof and old_root == root
-    if not proof:
-        return False
-    path = list(proof)
-    if old_size & (old_size - 1) == 0:  # a power of two: the old root starts the path
-        path.insert(0, old_root)
-    fn, sn = old_size - 1, size - 1
-    while fn & 1:
-        fn >>= 1
-        sn >>= 1
-    fr = sr = path[0]
-    for c in path[1:]:
-        if sn == 0:
-            return False
-        if fn & 1 or fn == sn:
-            fr = node_hash(c, fr)
-            sr = node_hash(c, sr)
-            if not fn & 1:
-                while fn and not fn & 1:
-                    fn >>= 1
-                    sn >>= 1
-        else:
-            sr = node_hash(sr, c)
-        fn >>= 1
-        sn >>= 1
-    return fr == old_root and sr == root and sn == 0

@@ -146,6 +146,15 @@ def multiproof_root(size: int, leaves: list[tuple[int, bytes]], nodes: list[byte
     return root if used == len(nodes) else None
 
 
+def _climb_right_edge(fn: int, sn: int) -> tuple[int, int]:
+    """RFC 9162's step after hashing in a left sibling: where ``fn`` is even (a right edge),
+    climb while it stays even."""
+    while fn and not fn & 1:
+        fn >>= 1
+        sn >>= 1
+    return fn, sn
+
+
 def verify_inclusion(index: int, size: int, leaf: bytes, path: list[bytes], root: bytes) -> bool:
     """RFC 9162 section 2.1.3.2: ``path`` shows ``leaf`` at ``index`` of the tree ``root``."""
     if not 0 <= index < size:
@@ -156,10 +165,7 @@ def verify_inclusion(index: int, size: int, leaf: bytes, path: list[bytes], root
             return False
         if fn & 1 or fn == sn:
             r = node_hash(p, r)
-            if not fn & 1:
-                while fn and not fn & 1:
-                    fn >>= 1
-                    sn >>= 1
+            fn, sn = _climb_right_edge(fn, sn)
         else:
             r = node_hash(r, p)
         fn >>= 1
@@ -191,10 +197,7 @@ def verify_consistency(
         if fn & 1 or fn == sn:
             fr = node_hash(c, fr)
             sr = node_hash(c, sr)
-            if not fn & 1:
-                while fn and not fn & 1:
-                    fn >>= 1
-                    sn >>= 1
+            fn, sn = _climb_right_edge(fn, sn)
         else:
             sr = node_hash(sr, c)
         fn >>= 1

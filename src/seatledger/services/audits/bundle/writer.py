@@ -30,7 +30,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from seatledger.domain.ledger import Failure, Problem
-from seatledger.domain.merkle import StoredTree, leaf_hash, verify_inclusion
+from seatledger.domain.merkle import StoredTree, leaf_hash
 from seatledger.errors import Cancelled, KnownError, LedgerIntegrityError, NotFoundError
 from seatledger.progress import Progress
 from seatledger.services.audits.bundle import verify_bundle as vb
@@ -541,7 +541,7 @@ def _continuity(
     head_path = tree.inclusion_proof(old - 1, old)
     old_root = tree.root(old)
     leaf = leaf_hash(bytes.fromhex(previous.head))
-    if not verify_inclusion(old - 1, old, leaf, head_path, old_root):
+    if not vb.verify_inclusion(old - 1, old, leaf, head_path, old_root):
         detail = "its hash is not the head the previous report signed"
         _refuse(Failure(old, Problem.EDITED, detail))
     if previous.root and previous.root != old_root.hex():
