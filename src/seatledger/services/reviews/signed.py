@@ -47,6 +47,7 @@ from seatledger.services.audits.bundle import verify_bundle as vb
 from seatledger.services.audits.bundle.model import (
     BundleResult,
     Checkpoint,
+    bundle_result,
     json_bytes,
     manifest_proofs,
 )
@@ -245,14 +246,7 @@ def write(
         if producer is not None:
             producer.stop()
         shutil.rmtree(staging, ignore_errors=True)
-    return BundleResult(
-        folder=out_dir / name,
-        zip_path=out_dir / f"{name}.zip",
-        checkpoint=checkpoint,
-        manifest_sha256=hashlib.sha256(manifest).hexdigest(),
-        ed25519_fingerprint=identity.ed25519_fingerprint,
-        certificate_fingerprint=identity.certificate_fingerprint,
-    )
+    return bundle_result(out_dir, name, checkpoint, manifest, identity)
 
 
 def _await(producer: Producer, size: int, progress: Progress | None) -> int:
@@ -393,13 +387,12 @@ def _cover(document: dict[str, Any]) -> bytes:
     """The one-page PDF cover: the campaign, its outcome counts and the checkpoint."""
     import io  # noqa: PLC0415
 
-    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer  # noqa: PLC0415
+    from reportlab.platypus import Paragraph, Spacer  # noqa: PLC0415
 
     from seatledger.services.audits.bundle.pdf import (  # noqa: PLC0415
-        MARGIN,
-        PAGE,
         _pairs,
         _Styles,
+        document_template,
     )
 
     s = _Styles()
@@ -407,17 +400,7 @@ def _cover(document: dict[str, Any]) -> bytes:
     outcomes = document["outcomes"]
     buffer = io.BytesIO()
     title = f"Access review #{campaign['id']}: {campaign['name']}"
-    template = SimpleDocTemplate(
-        buffer,
-        pagesize=PAGE,
-        leftMargin=MARGIN,
-        rightMargin=MARGIN,
-        topMargin=MARGIN,
-        bottomMargin=MARGIN,
-        title=title,
-        author=document["organization"],
-        creator="SeatLedger",
-    )
+    template = document_template(buffer, title, author=document["organization"])
     rows: list[tuple[str, Any]] = [
         ("Organization", document["organization"]),
         ("Due on", campaign["due_on"]),

@@ -8,6 +8,7 @@ their resolutions, acknowledgements, attestation) and hands it to
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -186,6 +187,21 @@ class _Signer(Protocol):
 
     @property
     def certificate_fingerprint(self) -> str: ...
+
+
+def bundle_result(
+    out_dir: Path, name: str, checkpoint: Checkpoint, manifest: bytes, signer: _Signer
+) -> BundleResult:
+    """The result of a bundle written as ``out_dir/name`` (and its zip), whose manifest.json
+    is ``manifest``, signed by ``signer``."""
+    return BundleResult(
+        folder=out_dir / name,
+        zip_path=out_dir / f"{name}.zip",
+        checkpoint=checkpoint,
+        manifest_sha256=hashlib.sha256(manifest).hexdigest(),
+        ed25519_fingerprint=signer.ed25519_fingerprint,
+        certificate_fingerprint=signer.certificate_fingerprint,
+    )
 
 
 def json_bytes(value: Any) -> bytes:

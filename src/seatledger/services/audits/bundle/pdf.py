@@ -701,6 +701,25 @@ def _how_to_verify(doc: dict[str, Any], s: _Styles) -> list[Flowable]:
 # ------------------------------------------------------------------------------- assembling
 
 
+def document_template(
+    buffer: io.BytesIO, title: str, *, author: str, subject: str | None = None
+) -> SimpleDocTemplate:
+    """An A4 document with SeatLedger's margins and metadata: the audit report and the access
+    review's signed cover are laid out alike."""
+    return SimpleDocTemplate(
+        buffer,
+        pagesize=PAGE,
+        leftMargin=MARGIN,
+        rightMargin=MARGIN,
+        topMargin=MARGIN,
+        bottomMargin=MARGIN,
+        title=title,
+        author=author,
+        subject=subject,
+        creator="SeatLedger",
+    )
+
+
 def render_report(report: ReportInput, doc: dict[str, Any]) -> bytes:
     """The unsigned report PDF, from the input and its report.json document."""
     s = _Styles()
@@ -720,17 +739,8 @@ def render_report(report: ReportInput, doc: dict[str, Any]) -> bytes:
         canvas.drawRightString(PAGE[0] - MARGIN, 10 * mm, f"page {document.page}")
         canvas.restoreState()
 
-    template = SimpleDocTemplate(
-        buffer,
-        pagesize=PAGE,
-        leftMargin=MARGIN,
-        rightMargin=MARGIN,
-        topMargin=MARGIN,
-        bottomMargin=MARGIN,
-        title=title,
-        author=report.organization,
-        subject=f"Audit #{report.audit_id}",
-        creator="SeatLedger",
+    template = document_template(
+        buffer, title, author=report.organization, subject=f"Audit #{report.audit_id}"
     )
     story: list[Flowable] = []
     story += _cover(report, doc, s)

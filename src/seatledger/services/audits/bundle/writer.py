@@ -40,6 +40,7 @@ from seatledger.services.audits.bundle.model import (
     BundleResult,
     Checkpoint,
     ReportInput,
+    bundle_result,
     json_bytes,
     manifest_proofs,
 )
@@ -388,14 +389,7 @@ def write_bundle(
                 zipper.finish()
         shutil.rmtree(staging, ignore_errors=True)
     tick.finish()
-    return BundleResult(
-        folder=out_dir / name,
-        zip_path=out_dir / f"{name}.zip",
-        checkpoint=checkpoint,
-        manifest_sha256=hashlib.sha256(manifest).hexdigest(),
-        ed25519_fingerprint=identity.ed25519_fingerprint,
-        certificate_fingerprint=identity.certificate_fingerprint,
-    )
+    return bundle_result(out_dir, name, checkpoint, manifest, identity)
 
 
 _STEP = 1  # progress units per non-ledger step (the ledger counts one per entry)
