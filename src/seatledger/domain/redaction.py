@@ -14,6 +14,7 @@ import re
 from collections.abc import Iterable
 
 _WORD = re.compile(r"\w+")
+_APART = re.compile(r"[^\w\x00]+")  # what separates words, NUL aside
 
 
 def words(text: str) -> list[str]:
@@ -25,11 +26,12 @@ class PhraseScanner:
     """Finds any of a set of phrases in a text, as whole words in order."""
 
     def __init__(self, phrases: Iterable[str]) -> None:
-        self._phrases: set[tuple[str, ...]] = set()
-        for phrase in phrases:
-            found = tuple(words(phrase))
-            if found:
-                self._phrases.add(found)
+        # As words(phrase) for each, in a few C-level passes over them all (a large
+        # organization's bundle scans for about a million names, e-mails and numbers): the
+        # phrases joined by NUL, every run of other non-word characters made one space.
+        joined = _APART.sub(" ", "\x00".join(phrases).casefold())
+        self._phrases: set[tuple[str, ...]] = set(map(tuple, map(str.split, joined.split("\x00"))))
+        self._phrases.discard(())
         self._starts = {phrase[0] for phrase in self._phrases}
         self._longest = max((len(phrase) for phrase in self._phrases), default=0)
 

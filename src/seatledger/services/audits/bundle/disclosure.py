@@ -147,11 +147,12 @@ def phrases(session: Session, vendor_id: int) -> list[str]:
     full names, and the names of the other vendors (unless the audited vendor's name holds
     them)."""
     found: list[str] = []
-    for name, email, employee in session.execute(
+    conn = session.connection()  # plain rows: a large organization has a million of these
+    for name, email, employee in conn.execute(
         select(Person.name, Person.email, Person.employee_id)
     ):
         found.extend(value for value in (name, email, employee) if value)
-    found.extend(session.scalars(select(Device.hostname).where(Device.owner_id.is_not(None))).all())
+    found.extend(conn.scalars(select(Device.hostname).where(Device.owner_id.is_not(None))).all())
     found.extend(name for name in session.scalars(select(Operator.full_name)).all() if name)
     own = session.scalar(select(Vendor.name).where(Vendor.id == vendor_id)) or ""
     own_words = " " + " ".join(words(own)) + " "
