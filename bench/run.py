@@ -2,8 +2,9 @@
 
 Usage: ``python bench/run.py [--size large|xlarge] [--rebuild] [--samples N] [--only NAME]...
 [--repeat N]`` (``make bench``; ``make bench BENCH_ARGS="--only import --repeat 3"`` for one
-figure; ``make bench BENCH_ARGS="--size xlarge"`` for the extra-large demo's build, verification
-and page figures, see ``bench/scale.py``).
+figure; ``make bench BENCH_ARGS="--size xlarge"`` for the extra-large demo's build, verification,
+page figures (``bench/scale.py``) and a typical vendor's bundle from its 10M entries, exported
+whole and then resting on that whole check (``bench/audit.py``)).
 
 The large demo is built once into ``bench/.cache/large.sqlite``; its build time and what it
 was built with are kept in ``bench/.cache/large.json`` so later runs print them (and rebuild when
@@ -45,11 +46,13 @@ FIGURES += ("debuglog",)  # bench/debuglog.py
 FIGURES += ("state",)  # the rows compared with the ledger, beside the chain check
 FIGURES += ("scale",)  # bench/scale.py: the Activity page and the licenses table, read only
 FIGURES += ("frozen",)  # bench/frozen.py: `make package`'s program beside the source install
+FIGURES += ("bundle",)  # bench/audit.py: a typical vendor's bundle, whole and after a whole check
 SIZE = "large"  # the demo the figures run on (--size); xlarge runs XLARGE_FIGURES by default
-XLARGE_FIGURES = ("build", "verify", "scale", "dashboard")
+XLARGE_FIGURES = ("build", "verify", "scale", "dashboard", "bundle")
 WRITING = ("assign", "import", "gui", "audit")  # figures that need the work copy (and dashboard's
 # seat assignments, on the large demo only: at xlarge it reads, a copy would be 13 GB)
 WRITING += ("frozen",)  # signs in to the demo, as the start-up figure does
+WRITING += ("bundle",)  # creates the signing identity
 
 
 @dataclass
@@ -1049,6 +1052,8 @@ def main(argv: list[str] | None = None) -> int:
             rows += __import__("dashboard").dashboard_rows(Row, LARGE, WORK, asked)
         if "audit" in only:
             rows += __import__("audit").audit_rows(WORK, Row)  # bench/audit.py
+        if "bundle" in only:
+            rows += __import__("audit").bundle_rows(WORK, Row)  # bench/audit.py
         if "scale" in only:
             _say("Page figures ...")
             rows += __import__("scale").scale_rows(Row, LARGE, max(args.runs, 5))  # bench/scale.py

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,7 @@ from typing import Any
 import pytest
 from sqlalchemy import event, select, text
 
-from conftest import sqlite_only
+from conftest import ledger_size, sqlite_only
 from seatledger.domain.ledger import Problem
 from seatledger.domain.roles import Role
 from seatledger.domain.state import Kind
@@ -21,7 +22,10 @@ from seatledger.errors import Cancelled, LedgerIntegrityError, StateIntegrityErr
 from seatledger.ingest.formats import Kind as FileKind
 from seatledger.progress import Reporter
 from seatledger.services import details
+from seatledger.services.audits.bundle import verify_bundle as vb
 from seatledger.services.audits.bundle.disclosure import plan
+from seatledger.services.audits.bundle.model import SEAL_DAYS, BundleResult
+from seatledger.services.audits.bundle.verify import verify as verify_bundle
 from seatledger.services.audits.service import Trigger
 from seatledger.services.audits.signing import TEST_KDF
 from seatledger.services.directory.service import DeviceInput, PersonInput
@@ -451,13 +455,13 @@ def _entry_of(db: Database, action: str, entity_id: int) -> int:
     return int(found)
 
 
-def _sign(admin: Services, audit_id: int, out: Path) -> None:
+def _sign(admin: Services, audit_id: int, out: Path) -> BundleResult:
     audit = admin.audits.get(audit_id)
     position = admin.position.position(
         audit.as_of, audit.shelf_days, None, admin.audits.position_scope(audit)
     )
     admin.audits.attest(audit_id, "Our records, as of the date.")
-    admin.audits.sign(
+    return admin.audits.sign(
         audit_id,
         position,
         passphrase="a long and private passphrase",
@@ -572,3 +576,104 @@ def test_an_audit_picks_its_entries_by_id_not_by_reading_every_entry_of_a_type(
                 statement,
                 steps,
             )
+
+
+# ------------------------------------------------------- exports resting on a whole check
+
+
+def _signed(admin: Services, org: Any, out: Path) -> BundleResult:
+    out.mkdir()
+    return _sign(admin, _audit(admin, org), out)
+
+
+def _verifies(result: BundleResult) -> None:
+    checked = verify_bundle(result.folder, pubkey=(result.folder / vb.PUBLIC_KEY).read_bytes())
+    assert checked.ok, [c.detail for c in checked.checks if not c.ok]
+
+
+def test_an_export_within_a_week_of_a_whole_check_rests_on_it(
+    admin: Services, org: Any, built: dict[str, int], tmp_path: Path
+) -> None:
+    """The first export re-hashes every entry and records it with its 'audit.sign' entry; the
+    next one checks the entries written since, and the blocks of those it discloses, and says
+    so in report.json.  Its bundle verifies as any other."""
+    first = _signed(admin, org, tmp_path / "first")
+    assert first.sealed_by is None
+    admin.directory.add_team("Joined later")  # entries after the sealed checkpoint
+    second = _signed(admin, org, tmp_path / "second")
+    assert second.sealed_by is not None
+    assert second.sealed_by.checkpoint == first.checkpoint
+    stated = json.loads((second.folder / "report.json").read_bytes())["ledger_check"]
+    assert stated["through"] == first.checkpoint.size
+    assert set(stated) == {"whole_ledger_checked_at", "through", "newer_entries_checked_at"}
+    _verifies(second)
+    # The third rests on the same whole check (its time), now through the second's checkpoint.
+    third = _signed(admin, org, tmp_path / "third")
+    assert third.sealed_by is not None
+    assert third.sealed_by.checkpoint == second.checkpoint
+    assert third.sealed_by.checked_at == second.sealed_by.checked_at
+    _verifies(third)
+
+
+def test_a_sealed_export_refuses_an_edited_entry_it_discloses(
+    admin: Services, org: Any, built: dict[str, int], tmp_path: Path
+) -> None:
+    _signed(admin, org, tmp_path / "first")
+    seq = _entry_of(admin.db, "seat.assign", org.acrobat)  # before the seal, disclosed
+    _edit_body(admin.db, seq)
+    audit_id = _audit(admin, org)
+    with pytest.raises((LedgerIntegrityError, StateIntegrityError), match=f"{seq}|seat"):
+        _sign(admin, audit_id, _folder(tmp_path / "second"))
+    assert admin.audits.get(audit_id).status.value != "signed"
+
+
+def test_a_sealed_export_refuses_an_entry_edited_after_the_seal(
+    admin: Services, org: Any, built: dict[str, int], tmp_path: Path
+) -> None:
+    _signed(admin, org, tmp_path / "first")
+    admin.directory.add_person(PersonInput("L1", "Late Joiner", "late@example.com", None))
+    seq = ledger_size(admin.db)
+    _edit_body(admin.db, seq)
+    out = _folder(tmp_path / "second")
+    with pytest.raises(LedgerIntegrityError, match=f"entry {seq} is edited"):
+        _sign(admin, _audit(admin, org), out)
+    assert list(out.iterdir()) == []
+
+
+def test_an_edit_before_the_seal_outside_the_scope_is_left_to_ledger_verify(
+    admin: Services, org: Any, built: dict[str, int], tmp_path: Path
+) -> None:
+    """The price of not re-hashing every entry: an entry the vendor is not shown, edited after
+    the whole check, is not read by the export (the vendor's proofs do not rest on its body).
+    'ledger verify' still names it; and a week after the whole check the export re-hashes
+    everything again and refuses."""
+    # Seventy people who hold nothing of the vendor's: whole blocks of 32 entries it does not
+    # disclose (a block that discloses one entry is checked whole, the others with it).
+    for n in range(70):
+        admin.directory.add_person(PersonInput(f"X{n}", f"Other {n}", f"x{n}@example.com", None))
+    _signed(admin, org, tmp_path / "first")
+    audit_id = _audit(admin, org)
+    with admin.db.read() as session:
+        size = ledger_store.head(session)[0]
+        products = list(session.scalars(select(Product.id).where(Product.vendor_id == org.vendor)))
+        disclosed = plan(
+            session, vendor_id=org.vendor, product_ids=products, audit_id=audit_id, size=size
+        )
+    touched = {(n - 1) // 32 for n in disclosed.seqs}
+    seq = next(n for n in range(1, size + 1) if (n - 1) // 32 not in touched)
+    _edit_body(admin.db, seq)
+    verdict = admin.ledger.verify()
+    assert verdict.failure is not None
+    assert (verdict.failure.seq, verdict.failure.problem) == (seq, Problem.EDITED)
+    second = _sign(admin, audit_id, _folder(tmp_path / "second"))
+    assert second.sealed_by is not None
+    _verifies(second)
+    later = admin.ctx.clock() + dt.timedelta(days=SEAL_DAYS + 1)
+    admin.ctx.clock = lambda: later
+    with pytest.raises(LedgerIntegrityError, match=f"entry {seq} is edited"):
+        _sign(admin, _audit(admin, org), _folder(tmp_path / "third"))
+
+
+def _folder(path: Path) -> Path:
+    path.mkdir()
+    return path

@@ -197,6 +197,15 @@ def _run(args: argparse.Namespace) -> int:
     say(f"  bundle      {result.folder}")
     say(f"  zip         {result.zip_path}")
     say(f"  checkpoint  {plural(result.checkpoint.size, 'entry')}, head {result.checkpoint.head}")
+    seal = result.sealed_by
+    if seal is None:
+        say("  ledger      every entry re-hashed and its tree checked before signing")
+    else:
+        at = seal.checked_at.strftime("%Y-%m-%d %H:%M UTC")
+        say(
+            f"  ledger      rests on the whole check of {at} (entries 1-{seal.checkpoint.size:,});"
+            " the entries since and every disclosed entry checked now"
+        )
     say(f"  manifest    SHA-256 {result.manifest_sha256}")
     say(f"  key         SHA-256 {fingerprint_text(result.ed25519_fingerprint)}")
     return EXIT_OK

@@ -110,3 +110,64 @@ def block_roots(raw: Any, dialect: str, first: int, end: int) -> dict[int, bytes
         return {int(index): bytes(root) for index, root in cursor.fetchall()}
     finally:
         cursor.close()
+
+
+def hashes_at(raw: Any, dialect: str, seqs: list[int]) -> dict[int, bytes]:
+    """The stored hashes of entries ``seqs`` (those that exist), a few hundred a query."""
+    found: dict[int, bytes] = {}
+    for start in range(0, len(seqs), 500):
+        chunk = seqs[start : start + 500]
+        marks = ", ".join([_mark(dialect)] * len(chunk))
+        cursor = raw.cursor()
+        try:
+            cursor.execute(f"SELECT seq, hash FROM ledger_entry WHERE seq IN ({marks})", chunk)
+            found.update((int(seq), bytes(digest)) for seq, digest in cursor.fetchall())
+        finally:
+            cursor.close()
+    return found
+
+
+def rows_at(raw: Any, dialect: str, seqs: list[int]) -> dict[int, ScanRow]:
+    """Entries ``seqs`` as the fast check reads them (see :func:`batches`), by seq."""
+    found: dict[int, ScanRow] = {}
+    for start in range(0, len(seqs), 500):
+        chunk = seqs[start : start + 500]
+        marks = ", ".join([_mark(dialect)] * len(chunk))
+        cursor = raw.cursor()
+        try:
+            cursor.execute(
+                f"SELECT seq, body, prev_hash, hash, {_prefix_sql(dialect)} FROM ledger_entry "
+                f"WHERE seq IN ({marks})",
+                chunk,
+            )
+            found.update((int(row[0]), tuple(row[1:])) for row in cursor.fetchall())
+        finally:
+            cursor.close()
+    return found
+
+
+def block_hashes(raw: Any, dialect: str, blocks: list[int], size: int) -> dict[int, list[bytes]]:
+    """The stored hashes of the entries of ``blocks`` (ascending indexes of ``size`` entries
+    each), by block: one query per run of neighbouring blocks."""
+    found: dict[int, list[bytes]] = {}
+    wanted = set(blocks)
+    runs: list[list[int]] = []
+    for block in blocks:
+        if runs and block - runs[-1][1] <= 2:  # reading a short gap costs less than a query
+            runs[-1][1] = block
+        else:
+            runs.append([block, block])
+    mark = _mark(dialect)
+    sql = f"SELECT seq, hash FROM ledger_entry WHERE seq > {mark} AND seq <= {mark} ORDER BY seq"
+    for first, last in runs:
+        cursor = raw.cursor()
+        try:
+            cursor.execute(sql, (first * size, (last + 1) * size))
+            rows = cursor.fetchall()
+        finally:
+            cursor.close()
+        for seq, digest in rows:
+            block = (int(seq) - 1) // size
+            if block in wanted:
+                found.setdefault(block, []).append(bytes(digest))
+    return found

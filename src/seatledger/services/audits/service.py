@@ -35,6 +35,7 @@ from seatledger.progress import Progress
 from seatledger.services import lookups
 from seatledger.services.audits import claim
 from seatledger.services.audits.bundle.model import (
+    SEAL_DAYS,
     Acknowledgement,
     Attestation,
     BundleResult,
@@ -45,7 +46,9 @@ from seatledger.services.audits.bundle.model import (
     ReportInput,
     Resolution,
     Scope,
+    Seal,
     Trigger,
+    when_iso,
 )
 from seatledger.services.audits.servers import ServerSection, server_section
 from seatledger.services.core.context import Context
@@ -68,6 +71,7 @@ from seatledger.store.models import (
     Entitlement,
     ImportBatch,
     Installation,
+    LedgerEntry,
     Operator,
     Product,
     SeatAssignment,
@@ -623,6 +627,8 @@ class AuditService:
             keys = {info.ed25519_fingerprint for info in signing.history()}
             discard_unrecorded(out_dir, audit_id, keys)  # unsigned: none was given out
             # The audit's own check runs while the export's helper checks the whole ledger.
+            with self._ctx.read() as session:
+                seal = _seal(session, self._ctx.clock())
             result = write_bundle(
                 self._ctx,
                 report,
@@ -630,6 +636,7 @@ class AuditService:
                 out_dir,
                 progress,
                 check=lambda: self.check_verifies(audit, progress),
+                seal=seal,
             )
             self.record_signed(audit_id, result)
             return result
@@ -998,6 +1005,14 @@ class AuditService:
                 "manifest_sha256": result.manifest_sha256,
                 "ed25519_fingerprint": result.ed25519_fingerprint,
                 "bundle": result.folder.name,
+                # Every entry up to the checkpoint has been checked, none before this moment:
+                # the next export within SEAL_DAYS rests on it (see model.Seal).
+                "ledger_check": {
+                    "whole_ledger_checked_at": when_iso(
+                        change.now if result.sealed_by is None else result.sealed_by.checked_at
+                    ),
+                    "through": result.checkpoint.size,
+                },
             }
             if audit.schedule_id is not None:
                 schedule = session.get(AuditSchedule, audit.schedule_id)
@@ -1121,6 +1136,30 @@ def _check_scope(
         found = set(session.scalars(select(Team.id).where(Team.id.in_(team_ids))))
         if found != set(team_ids):
             raise NotFoundError("A team in the scope does not exist.")
+
+
+def _seal(session: Session, now: dt.datetime) -> Seal | None:
+    """The whole-ledger check the last signed export recorded, if it is at most SEAL_DAYS old
+    (its ``audit.sign`` entry: the checkpoint, and since when every entry up to it is checked)."""
+    body = session.scalar(
+        select(LedgerEntry.body)
+        .where(LedgerEntry.entity_type == "audit", LedgerEntry.action == "audit.sign")
+        .order_by(LedgerEntry.seq.desc())
+        .limit(1)
+    )
+    if body is None:
+        return None
+    try:
+        after = json.loads(bytes(body))["what"]["after"]
+        check, point = after["ledger_check"], after["checkpoint"]
+        checked_at = dt.datetime.fromisoformat(str(check["whole_ledger_checked_at"]).rstrip("Z"))
+        checkpoint = Checkpoint(int(point["size"]), str(point["head"]), str(point.get("root", "")))
+    except (KeyError, TypeError, ValueError):
+        return None  # an entry from before seals: the export checks every entry
+    checked_at = checked_at.replace(tzinfo=dt.UTC)
+    if int(check["through"]) != checkpoint.size or now - checked_at > dt.timedelta(SEAL_DAYS):
+        return None
+    return Seal(checkpoint, checked_at)
 
 
 def _previous(session: Session, audit: Audit) -> Checkpoint | None:

@@ -1,13 +1,21 @@
 """ledger.jsonl, written by a helper process while the bundle's other files are made.
 
 A bundle discloses only the entries in the audit's scope (see :mod:`.disclosure`), but the
-organization's key must never vouch for a ledger its own ``ledger verify`` calls broken, so the
-helper still streams every entry 1..size and checks the chain as it goes: sequence numbers
+organization's key must not vouch for a ledger its own ``ledger verify`` calls broken, so the
+helper streams every entry 1..size (unless a recent whole check covers them, below) and checks
+the chain as it goes: sequence numbers
 without a gap, each entry's stored previous hash equal to the entry before it, each entry's hash
 recomputed from its exact body bytes (about a microsecond an entry), its indexed columns (which
 decide what is disclosed) equal to the body's, the last hash equal to the head.  It also
 rebuilds the Merkle tree's root from the entries' hashes, which must equal the root recorded with
 the head, since the vendor checks the disclosed entries against that root.
+
+Within :data:`~.model.SEAL_DAYS` of such a whole check (recorded with the signed export that made
+it, see :class:`~.model.Seal`), an export rests on it instead: the helper checks the entries
+written since, every block of 32 entries before it that holds a disclosed entry (whole: links,
+content hashes, indexed columns, the block's stored root), and that the stored tree still gives
+the sealed checkpoint's head and root.  What the vendor is shown is checked either way; an entry
+it is not shown, edited since the whole check, is left to ``ledger verify`` until the next one.
 
 Each disclosed entry is one line: ``{"seq":N,"hash":H,"prev":P,"body":BODY}`` with BODY the
 exact hashed bytes; an entry whose body names a person or another vendor (written before
@@ -40,8 +48,22 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from seatledger.domain.ledger import GENESIS_HASH, Problem
-from seatledger.domain.merkle import BLOCK, StoredTree, edge_of, multiproof
+from seatledger.domain.ledger import (
+    GENESIS_HASH,
+    Failure,
+    Problem,
+    ScanRow,
+    intact_batch,
+    verify_chain,
+)
+from seatledger.domain.merkle import (
+    BLOCK,
+    StoredTree,
+    block_roots,
+    edge_of,
+    leaf_hashes,
+    multiproof,
+)
 from seatledger.domain.redaction import PhraseScanner
 from seatledger.services.core.forking import can_fork, die_with_parent
 from seatledger.services.ledger.scan import Reader, scan
@@ -68,6 +90,11 @@ class Job:
     phrases: list[str]  # besides those of ``vendor_id``'s bundle, read here
     proof_path: str = ""  # where to write the multiproof of the disclosed entries and the head
     vendor_id: int | None = None  # the audited vendor: the phrases of its bundle are read here
+    # An earlier export's check of the whole ledger up to sealed_size (see model.Seal): entries
+    # after it are checked whole, those before it only in the blocks that disclose entries.
+    sealed_size: int = 0
+    sealed_head: str = ""  # hex
+    sealed_root: str = ""  # hex
 
 
 WITHHELD = "its content names a person, another vendor or a server; only its hash is disclosed"
@@ -112,19 +139,27 @@ def _write(database: Any, job: Job, send: Callable[[Message], None]) -> None:
         blocks = job.size // BLOCK
         stored = ledger_scan.block_roots(raw, database.dialect, 0, blocks)
         end()
+        reader = Reader(raw, database.dialect, end)
 
         def flush(done: int) -> None:
             out.flush()
             send(("progress", done, out.written))
 
+        after, start_hash = 0, GENESIS_HASH
+        if job.sealed_size:
+            sealed = _sealed(reader, job, stored, out)
+            if isinstance(sealed, Failure):
+                send(("failed", sealed.seq, sealed.problem.name, sealed.detail))
+                return
+            after, start_hash = sealed
         part = scan(
-            Reader(raw, database.dialect, end),
-            after=0,
+            reader,
+            after=after,
             upto=job.size,
-            start_hash=GENESIS_HASH,
+            start_hash=start_hash,
             expected_head=bytes.fromhex(job.head),
             stored=stored,
-            progress=flush,
+            progress=lambda done: flush(after + done),
             seen=out.take,
         )
         out.flush()
@@ -152,6 +187,73 @@ def _write(database: Any, job: Job, send: Callable[[Message], None]) -> None:
         with open(job.proof_path, "wb") as proof:
             proof.write(b"".join(multiproof(tree, indexes)) if job.size else b"")
     send(("done", out.digest.hexdigest(), out.written, out.withheld))
+
+
+def _sealed(
+    reader: Reader, job: Job, stored: dict[int, bytes], out: _Disclosed
+) -> tuple[int, bytes] | Failure:
+    """Check what an export resting on an earlier whole check must before the seal: each
+    disclosed entry as a plain pass checks it (its hash recomputed from its body and stored
+    previous hash, its indexed columns), the blocks holding them (their stored hashes give the
+    stored block root), and that the stored tree still gives the sealed head and root.  Writes
+    those entries; returns where the whole check of the newer entries starts (a block boundary)
+    and the hash stored before it."""
+    raw, dialect = reader.raw, reader.dialect
+    size = job.sealed_size
+    start = size - size % BLOCK  # the newer entries are checked from this block on
+    early = job.disclose[: bisect.bisect_right(job.disclose, start)]
+    rows = ledger_scan.rows_at(raw, dialect, early)
+    reader.end()
+    for seq in early:
+        row = rows.get(seq)
+        if row is None or intact_batch([row], seq, row[1]) is None:
+            return _named(reader, seq, row)
+    blocks = sorted({(seq - 1) // BLOCK for seq in early})
+    kept = ledger_scan.block_hashes(raw, dialect, blocks, BLOCK)
+    edge = ledger_scan.hashes_at(raw, dialect, [seq for seq in range(start, size + 1) if seq])
+    reader.end()
+    for block in blocks:
+        if len(kept.get(block, ())) != BLOCK:
+            first = block * BLOCK + 1
+            return Failure(
+                first, Problem.MISSING, f"an entry of {first}-{first + BLOCK - 1} is missing"
+            )
+    leaves = leaf_hashes(digest for block in blocks for digest in kept[block])
+    for n, (block, root) in enumerate(zip(blocks, block_roots(leaves), strict=True)):
+        if root != stored.get(block):
+            first = block * BLOCK + 1
+            detail = f"the stored root of entries {first}-{first + BLOCK - 1} differs"
+            return Failure(first, Problem.TREE, detail)
+        out.blocks[block] = b"".join(leaves[n * BLOCK : (n + 1) * BLOCK])
+    for seq in early:
+        out.line(seq, rows[seq])
+    out.at = len(early)
+    # The sealed checkpoint, as the stored tree gives it now: unchanged, or the seal is void.
+    edge[0] = GENESIS_HASH
+    roots = [stored.get(index, b"") for index in range(start // BLOCK)]
+    tail = [edge.get(seq, b"") for seq in range(start + 1, size + 1)]
+    if (
+        edge.get(size) != bytes.fromhex(job.sealed_head)
+        or edge_of(roots, leaf_hashes(tail)).root().hex() != job.sealed_root
+    ):
+        detail = "the stored tree no longer gives the checkpoint the last whole check sealed"
+        return Failure(size, Problem.TREE, detail)
+    return start, edge[start]
+
+
+def _named(reader: Reader, seq: int, row: ScanRow | None) -> Failure:
+    """What is wrong with entry ``seq``, named as a plain pass names it."""
+    if row is None:
+        return Failure(seq, Problem.MISSING, "a disclosed entry before the seal is missing")
+    entries = list(
+        ledger_scan.entries(
+            reader.raw, reader.dialect, after=seq - 1, upto=seq, size=1, end=reader.end
+        )
+    )
+    verdict = verify_chain(entries, expected_size=seq, start_seq=seq, start_hash=bytes(row[1]))
+    if verdict.failure is not None:
+        return verdict.failure
+    return Failure(seq, Problem.EDITED, "its stored columns cannot be read as written")
 
 
 class _Disclosed:
@@ -186,19 +288,23 @@ class _Disclosed:
             for block in touched:
                 offset = block * BLOCK - (first - 1)
                 self.blocks[block] = b"".join(leaves[offset : offset + BLOCK])
-        hexlify, lines = binascii.hexlify, self.lines
-        scanner = self.scanner
         for seq in wanted[start:stop]:
-            body, prev, digest = rows[seq - first][:3]
-            body = bytes(body)
-            if scanner.find(body.decode("utf-8", "replace")) is None:
-                lines.append(
-                    b'{"seq":%d,"hash":"%s","prev":"%s","body":%s}\n'
-                    % (seq, hexlify(digest), hexlify(prev), body)
-                )
-            else:
-                self.withheld += 1
-                lines.append(_withheld(seq, bytes(digest), body))
+            self.line(seq, rows[seq - first])
+
+    def line(self, seq: int, row: Sequence[bytes]) -> None:
+        """Entry ``seq``'s line (its body, previous hash and hash first in ``row``), or its hash
+        alone where its body names someone or something the bundle withholds."""
+        body, prev, digest = row[:3]
+        body = bytes(body)
+        if self.scanner.find(body.decode("utf-8", "replace")) is None:
+            hexlify = binascii.hexlify
+            self.lines.append(
+                b'{"seq":%d,"hash":"%s","prev":"%s","body":%s}\n'
+                % (seq, hexlify(digest), hexlify(prev), body)
+            )
+        else:
+            self.withheld += 1
+            self.lines.append(_withheld(seq, bytes(digest), body))
 
     def block_leaves(self, index: int) -> list[bytes]:
         """The leaf hashes of block ``index`` (one of the blocks kept)."""

@@ -170,6 +170,36 @@ class ReportInput:
 
 
 @dataclass(frozen=True, slots=True)
+class Seal:
+    """The last check of the whole ledger an export made: every entry up to ``checkpoint``
+    verified at ``checked_at`` (recorded with that export's ``audit.sign`` entry).
+
+    A later export within :data:`SEAL_DAYS` checks the entries after it whole, and the entries
+    it discloses (with their blocks) again, instead of re-hashing every entry.
+    """
+
+    checkpoint: Checkpoint
+    checked_at: dt.datetime
+
+    def as_json(self) -> dict[str, Any]:
+        """How report.json and the ``audit.sign`` entry state it."""
+        return {
+            "whole_ledger_checked_at": when_iso(self.checked_at),
+            "through": self.checkpoint.size,
+        }
+
+
+SEAL_DAYS = 7  # a whole check older than this is made again
+
+
+def when_iso(moment: dt.datetime) -> str:
+    """A moment as report.json writes it: UTC to the second, with a Z (naive is UTC)."""
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(dt.UTC).replace(tzinfo=None)
+    return moment.isoformat("T", "seconds") + "Z"
+
+
+@dataclass(frozen=True, slots=True)
 class BundleResult:
     """What :func:`write_bundle` wrote."""
 
@@ -179,6 +209,9 @@ class BundleResult:
     manifest_sha256: str  # hex SHA-256 of the exact manifest.json bytes
     ed25519_fingerprint: str  # hex SHA-256 of the raw Ed25519 public key
     certificate_fingerprint: str  # hex SHA-256 of the DER certificate
+    # The whole-ledger check the export rests on: its own (None: it re-hashed every entry),
+    # or an earlier export's, from which it checked the newer and the disclosed entries.
+    sealed_by: Seal | None = None
 
 
 class _Signer(Protocol):
@@ -190,7 +223,13 @@ class _Signer(Protocol):
 
 
 def bundle_result(
-    out_dir: Path, name: str, checkpoint: Checkpoint, manifest: bytes, signer: _Signer
+    out_dir: Path,
+    name: str,
+    checkpoint: Checkpoint,
+    manifest: bytes,
+    signer: _Signer,
+    *,
+    sealed_by: Seal | None = None,
 ) -> BundleResult:
     """The result of a bundle written as ``out_dir/name`` (and its zip), whose manifest.json
     is ``manifest``, signed by ``signer``."""
@@ -201,6 +240,7 @@ def bundle_result(
         manifest_sha256=hashlib.sha256(manifest).hexdigest(),
         ed25519_fingerprint=signer.ed25519_fingerprint,
         certificate_fingerprint=signer.certificate_fingerprint,
+        sealed_by=sealed_by,
     )
 
 

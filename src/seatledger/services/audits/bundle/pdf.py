@@ -602,6 +602,16 @@ def _checkpoint(report: ReportInput, doc: dict[str, Any], s: _Styles) -> list[Fl
             rows.append(("Previous report's root", _hex(previous["root"], s)))
     else:
         rows.append(("Previous report", "none for this vendor: this is the first checkpoint"))
+    check = doc.get("ledger_check")
+    if check:
+        at = check["whole_ledger_checked_at"]
+        whole = f"every entry up to {check['through']:,} re-hashed on {at}"
+        if check.get("newer_entries_checked_at"):
+            whole += (
+                f"; the entries after it, and every block of 32 holding a disclosed entry, on "
+                f"{check['newer_entries_checked_at']}"
+            )
+        rows.append(("Ledger checked", whole))
     counts = doc["counts"]
     return [
         CondPageBreak(60 * mm),

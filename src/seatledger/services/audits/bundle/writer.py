@@ -40,6 +40,7 @@ from seatledger.services.audits.bundle.model import (
     BundleResult,
     Checkpoint,
     ReportInput,
+    Seal,
     bundle_result,
     json_bytes,
     manifest_proofs,
@@ -249,12 +250,17 @@ def write_bundle(
     progress: Progress | None = None,
     *,
     check: Callable[[], None] | None = None,
+    seal: Seal | None = None,
 ) -> BundleResult:
     """Write the bundle for ``report`` into ``out_dir`` and return where and what it signed.
 
     ``check`` runs once the helper checking the whole ledger has started, before anything else
     is written (an audit's check of its own scope, on this process's core while the helper uses
     the other); what it raises stops the export, leaving nothing behind.
+
+    ``seal``: an earlier export's whole check (see :class:`~.model.Seal`), which this one rests
+    on when it still fits the ledger: the helper then checks the entries after it, and the
+    blocks of the disclosed entries before it, instead of every entry.  report.json says which.
 
     Raises:
         Cancelled: ``progress`` was cancelled; nothing is left behind.
@@ -305,6 +311,15 @@ def write_bundle(
             str(proof_path),
             scope.vendor_id,
         )
+        if seal is not None and 0 < seal.checkpoint.size <= size and seal.checkpoint.root:
+            job = dataclasses.replace(
+                job,
+                sealed_size=seal.checkpoint.size,
+                sealed_head=seal.checkpoint.head,
+                sealed_root=seal.checkpoint.root,
+            )
+        else:
+            seal = None
         producer = Producer(job)
         zipper.start()
         zipper.send("tail", (vb.LEDGER, folder / vb.LEDGER, producer))
@@ -348,7 +363,7 @@ def write_bundle(
         out.put(vb.PROOF, proof_path.read_bytes() if size else b"")
         tick.step()
         document = report_document(
-            report, identity, checkpoint, counts, report_now, previous=previous
+            report, identity, checkpoint, counts, report_now, previous=previous, seal=seal
         )
         out.put(REPORT_JSON, json_bytes(document))
         tick.step()
@@ -389,7 +404,7 @@ def write_bundle(
                 zipper.finish()
         shutil.rmtree(staging, ignore_errors=True)
     tick.finish()
-    return bundle_result(out_dir, name, checkpoint, manifest, identity)
+    return bundle_result(out_dir, name, checkpoint, manifest, identity, sealed_by=seal)
 
 
 _STEP = 1  # progress units per non-ledger step (the ledger counts one per entry)
@@ -656,11 +671,13 @@ def report_document(
     now: dt.datetime,
     *,
     previous: dict[str, Any] | None = None,
+    seal: Seal | None = None,
 ) -> dict[str, Any]:
     """The content of report.json (schema ``seatledger-report/1``, docs/report-schema.md).
 
     ``previous`` is the previous checkpoint as the manifest states it (its root recomputed);
-    without it, the one the report input names.
+    without it, the one the report input names.  ``seal``: the earlier whole check of the
+    ledger the export rested on (None: it checked every entry itself).
     """
     att = report.attestation
     return {
@@ -719,6 +736,11 @@ def report_document(
         "charts": [c.caption for c in report.charts],
         "counts": counts,
         "checkpoint": checkpoint.as_json(),
+        "ledger_check": (
+            {"whole_ledger_checked_at": when(now), "through": checkpoint.size}
+            if seal is None
+            else {**seal.as_json(), "newer_entries_checked_at": when(now)}
+        ),
         "previous_checkpoint": (
             None
             if report.previous is None
