@@ -51,45 +51,60 @@ def _busiest_vendor(db: Path) -> str:
     return str(row[0])
 
 
-def _child(db: str, vendor: str) -> dict[str, Any]:
-    """In the child: unlock (or create) the identity, export the bundle, time the signing."""
+def _signed_in(db: str) -> tuple[Any, Any, Any, float]:
+    """The database, the administrator's services, the signing identity (unlocked, or created
+    on first use) and the seconds its unlock took."""
+    from seatledger.services.audits.signing import SigningService
+    from seatledger.services.operators import accounts as operators
+    from seatledger.services.operators.session import Services
+    from seatledger.store.db import Database
+
+    database, _ = Database.open(db)
+    services = Services.for_actor(database, operators.sign_in(database, "admin", "demo"))
+    started = time.perf_counter()
+    identity = SigningService(services.ctx).unlock_or_create(PASSPHRASE, "Fabrikam Engineering")
+    return database, services, identity, time.perf_counter() - started
+
+
+def _report_input(vendor: str, rows: list[Any], findings: list[Any]) -> Any:
+    """The report of a benchmark audit of ``vendor`` as of today, from its position."""
     from seatledger.services.audits.bundle import (
         Attestation,
         ReportFinding,
         ReportInput,
         Scope,
         Trigger,
-        write_bundle,
     )
-    from seatledger.services.audits.bundle.pdf import render_report, sign_report
-    from seatledger.services.audits.signing import SigningService
-    from seatledger.services.operators import accounts as operators
-    from seatledger.services.operators.session import Services
-    from seatledger.services.position.engine import PositionService
-    from seatledger.store.db import Database
 
-    database, _ = Database.open(db)
-    services = Services.for_actor(database, operators.sign_in(database, "admin", "demo"))
-    signing = SigningService(services.ctx)
-    started = time.perf_counter()
-    identity = signing.unlock_or_create(PASSPHRASE, "Fabrikam Engineering")
-    unlock = time.perf_counter() - started
-    today = dt.date.today()
-    position = PositionService(services.ctx).position(today)
     now = dt.datetime.now(dt.UTC)
-    report = ReportInput(
+    return ReportInput(
         organization="Fabrikam Engineering",
         audit_id=1,
         title=f"{vendor} audit",
         scope=Scope(vendor),
-        as_of=today,
+        as_of=now.date(),
         trigger=Trigger.VENDOR_REQUEST,
         trigger_reason="benchmark",
         method="Computed by SeatLedger.",
-        positions=[r for r in position.rows if r.vendor == vendor],
-        findings=[ReportFinding(f) for f in position.findings if f.vendor == vendor],
+        positions=rows,
+        findings=[ReportFinding(f) for f in findings],
         acknowledgements=[],
         attestation=Attestation("admin", "Ada Admin", "Our records.", now),
+    )
+
+
+def _child(db: str, vendor: str) -> dict[str, Any]:
+    """In the child: unlock (or create) the identity, export the bundle, time the signing."""
+    from seatledger.services.audits.bundle import write_bundle
+    from seatledger.services.audits.bundle.pdf import render_report, sign_report
+    from seatledger.services.position.engine import PositionService
+
+    database, services, identity, unlock = _signed_in(db)
+    position = PositionService(services.ctx).position(dt.date.today())
+    report = _report_input(
+        vendor,
+        [r for r in position.rows if r.vendor == vendor],
+        [f for f in position.findings if f.vendor == vendor],
     )
     out = Path(tempfile.mkdtemp(prefix="seatledger-audit-bench-"))
     try:
@@ -328,48 +343,19 @@ def _typical_vendor(db: Path) -> tuple[int, str]:
 def _bundle_child(db: str, vendor_id: int, seal: str) -> dict[str, Any]:
     """In the child: one vendor's bundle (its position alone), resting on ``seal`` (a
     checkpoint as JSON, whole-checked now) or checking the whole ledger itself."""
-    from seatledger.services.audits.bundle import (
-        Attestation,
-        Checkpoint,
-        ReportFinding,
-        ReportInput,
-        Scope,
-        Trigger,
-        write_bundle,
-    )
+    from seatledger.services.audits.bundle import Checkpoint, write_bundle
     from seatledger.services.audits.bundle.model import Seal
-    from seatledger.services.audits.signing import SigningService
-    from seatledger.services.operators import accounts as operators
-    from seatledger.services.operators.session import Services
     from seatledger.services.position.engine import PositionScope, PositionService
-    from seatledger.store.db import Database
 
-    database, _ = Database.open(db)
-    services = Services.for_actor(database, operators.sign_in(database, "admin", "demo"))
-    identity = SigningService(services.ctx).unlock_or_create(PASSPHRASE, "Fabrikam Engineering")
-    today = dt.date.today()
-    now = dt.datetime.now(dt.UTC)
+    database, services, identity, _ = _signed_in(db)
     started = time.perf_counter()
     position = PositionService(services.ctx).position(
-        today, scope=PositionScope(vendor_id=vendor_id)
+        dt.date.today(), scope=PositionScope(vendor_id=vendor_id)
     )
     vendor = position.rows[0].vendor if position.rows else ""
-    report = ReportInput(
-        organization="Fabrikam Engineering",
-        audit_id=1,
-        title=f"{vendor} audit",
-        scope=Scope(vendor),
-        as_of=today,
-        trigger=Trigger.VENDOR_REQUEST,
-        trigger_reason="benchmark",
-        method="Computed by SeatLedger.",
-        positions=list(position.rows),
-        findings=[ReportFinding(f) for f in position.findings],
-        acknowledgements=[],
-        attestation=Attestation("admin", "Ada Admin", "Our records.", now),
-    )
+    report = _report_input(vendor, list(position.rows), list(position.findings))
     position_seconds = time.perf_counter() - started
-    sealed = Seal(Checkpoint(**json.loads(seal)), now) if seal else None
+    sealed = Seal(Checkpoint(**json.loads(seal)), dt.datetime.now(dt.UTC)) if seal else None
     out = Path(tempfile.mkdtemp(prefix="seatledger-bundle-bench-"))
     try:
         started = time.perf_counter()

@@ -112,38 +112,28 @@ def block_roots(raw: Any, dialect: str, first: int, end: int) -> dict[int, bytes
         cursor.close()
 
 
-def hashes_at(raw: Any, dialect: str, seqs: list[int]) -> dict[int, bytes]:
-    """The stored hashes of entries ``seqs`` (those that exist), a few hundred a query."""
-    found: dict[int, bytes] = {}
+def _at(raw: Any, dialect: str, columns: str, seqs: list[int]) -> Iterator[tuple[Any, ...]]:
+    """``seq, columns`` of the entries ``seqs`` that exist, a few hundred a query."""
     for start in range(0, len(seqs), 500):
         chunk = seqs[start : start + 500]
         marks = ", ".join([_mark(dialect)] * len(chunk))
         cursor = raw.cursor()
         try:
-            cursor.execute(f"SELECT seq, hash FROM ledger_entry WHERE seq IN ({marks})", chunk)
-            found.update((int(seq), bytes(digest)) for seq, digest in cursor.fetchall())
+            cursor.execute(f"SELECT seq, {columns} FROM ledger_entry WHERE seq IN ({marks})", chunk)
+            yield from cursor.fetchall()
         finally:
             cursor.close()
-    return found
+
+
+def hashes_at(raw: Any, dialect: str, seqs: list[int]) -> dict[int, bytes]:
+    """The stored hashes of entries ``seqs`` (those that exist)."""
+    return {int(seq): bytes(digest) for seq, digest in _at(raw, dialect, "hash", seqs)}
 
 
 def rows_at(raw: Any, dialect: str, seqs: list[int]) -> dict[int, ScanRow]:
     """Entries ``seqs`` as the fast check reads them (see :func:`batches`), by seq."""
-    found: dict[int, ScanRow] = {}
-    for start in range(0, len(seqs), 500):
-        chunk = seqs[start : start + 500]
-        marks = ", ".join([_mark(dialect)] * len(chunk))
-        cursor = raw.cursor()
-        try:
-            cursor.execute(
-                f"SELECT seq, body, prev_hash, hash, {_prefix_sql(dialect)} FROM ledger_entry "
-                f"WHERE seq IN ({marks})",
-                chunk,
-            )
-            found.update((int(row[0]), tuple(row[1:])) for row in cursor.fetchall())
-        finally:
-            cursor.close()
-    return found
+    columns = f"body, prev_hash, hash, {_prefix_sql(dialect)}"
+    return {int(row[0]): tuple(row[1:]) for row in _at(raw, dialect, columns, seqs)}
 
 
 def block_hashes(raw: Any, dialect: str, blocks: list[int], size: int) -> dict[int, list[bytes]]:
