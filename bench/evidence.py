@@ -52,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
         raw_seconds = time.perf_counter() - started
         started = time.perf_counter()
         with database.engine.connect() as conn:
-            tree = ledger_store.tree(conn, size)
+            tree = ledger_store.tree(conn, size, [seq - 1 for seq in chosen])
             nodes = multiproof(tree, [seq - 1 for seq in chosen])
         proof_seconds = time.perf_counter() - started
         leaves = [(seq - 1, leaf_hash(bytes(hashes[seq]))) for seq in chosen]
