@@ -239,6 +239,9 @@ class _Reader:
 
     def _clusters(self, sheet: Sheet) -> None:
         listed: dict[str, int] = {}
+        in_cluster: dict[str | None, list[Host]] = {}
+        for host in self.hosts.values():
+            in_cluster.setdefault(host.cluster, []).append(host)
         for line, cells in sheet.rows:
             name = sheet.cell(cells, "name")
             if not name:
@@ -250,7 +253,7 @@ class _Reader:
                 self.cells.bad(sheet, line, "name", name, f"is listed twice (line {listed[name]})")
                 continue
             listed[name] = line
-            members = [h for h in self.hosts.values() if h.cluster == name]
+            members = in_cluster.get(name, [])
             count = self.cells.whole(sheet, line, cells, "hosts", minimum=0)
             if count is not None and count != len(members):
                 self.cells.bad(
@@ -287,10 +290,22 @@ class _Reader:
     def _vms(self, sheet: Sheet) -> None:
         templates = placeholders = 0
         # Each row's cells read at once: vInfo is the sheet of tens of thousands of rows.
-        read = sheet.reader("vm", "template", "srm", "power", "cpus", "host", "cluster", "uuid")
-        read_os = sheet.reader("os", "os_tools")
+        read = sheet.reader(
+            "vm", "template", "srm", "power", "cpus", "host", "cluster", "uuid", "os", "os_tools"
+        )
         for line, cells in sheet.rows:
-            name, template, srm, power_text, cpus_text, host_name, cluster_text, uuid = read(cells)
+            (
+                name,
+                template,
+                srm,
+                power_text,
+                cpus_text,
+                host_name,
+                cluster_text,
+                uuid,
+                os,
+                os_tools,
+            ) = read(cells)
             if not name:
                 self.cells.bad(sheet, line, "vm", "", "is empty; every vInfo row names its VM")
                 continue
@@ -335,7 +350,6 @@ class _Reader:
                 )
             if len(self.problems) > before or power is None or cpus is None:
                 continue
-            os, os_tools = read_os(cells)
             self.vms[identity] = (line, VM(name, cpus, host_name, cluster, power, os or os_tools))
         left_out = []
         if templates:

@@ -467,7 +467,9 @@ class _CsvRows:
             for cells in reader:
                 line = start
                 start = base + reader.line_num
-                if "".join(cells).strip():  # Excel writes ",,," for an empty row
+                # Excel writes ",,," for an empty row; a row's first cell is usually filled
+                # (then the row is not blank, without joining its cells).
+                if (cells and cells[0].strip()) or "".join(cells).strip():
                     yield line, cells
         except (csv.Error, UnicodeDecodeError) as exc:
             self._stopped(start, exc)
