@@ -99,6 +99,8 @@ def test_every_difference_is_a_finding_naming_both_numbers(estate: Services) -> 
     assert preview.calculated_on == dt.date(2026, 11, 30)
     assert preview.notes == (
         "1 row of a single country left out (the All Countries rows are the total).",
+        "4 products of the License Summary sheet agree with the Pivot Data sheet's All "
+        "Countries rows.",
     )
     result = estate.servers.import_statement(ENGLISH)
     assert result.lines == 4
@@ -187,7 +189,7 @@ def test_a_file_without_pivot_data_is_named(estate: Services, tmp_path: Path) ->
 
     book = Workbook()
     book.save(other)
-    with pytest.raises(ImportFileError, match="has no Pivot Data sheet"):
+    with pytest.raises(ImportFileError, match="has no Pivot Data sheet and no License Summary"):
         estate.servers.import_statement(other)
 
 
@@ -296,3 +298,27 @@ def test_the_vendor_audits_carry_their_statements_findings(
         check=True,
     ).stdout
     assert "Office Professional Plus" in pdf
+
+
+def test_a_license_summary_alone_is_evidence_and_a_disagreeing_one_is_refused(
+    estate: Services,
+) -> None:
+    """mls_summary_2026-12-15.xlsx (License Summary only): Standard 80 packs = 160 as bought;
+    Datacenter 24 packs = 48 against 32 bought: Microsoft counts 16 more, named by the summary's
+    line 8.  mls_disagree_2026-12-01.xlsx: its sheets disagree, so nothing is stored."""
+    size = ledger_size(estate.db)
+    with pytest.raises(ImportRejected) as caught:
+        estate.servers.import_statement(DATA / "mls" / "mls_disagree_2026-12-01.xlsx")
+    assert len(caught.value.problems) == 3
+    assert all("the two sheets disagree" in str(p) for p in caught.value.problems)
+    assert ledger_size(estate.db) == size
+    result = estate.servers.import_statement(DATA / "mls" / "mls_summary_2026-12-15.xlsx")
+    assert result.lines == 2
+    found = _statement_findings(estate)
+    assert len(found) == 1, found
+    assert found[0].startswith(
+        "Windows Server Datacenter - 2 Core License Pack: the Microsoft License Statement "
+        "mls_summary_2026-12-15.xlsx of 2026-12-15 says 24 × 2-core packs = 48 core licenses "
+        "(License Summary line 8)"
+    )
+    assert "Microsoft counts 16 more" in found[0]

@@ -48,27 +48,62 @@ ROWS = (  # pool, family, version, effective quantity, country
 )
 
 
+SUMMARY = (
+    "Product Pool",
+    "Licensed Product",
+    "Version",
+    "Effective Quantity",
+    "Active SA Quantity",
+)
+# The License Summary of the English statement: each product's All Countries total.
+SUMMARY_ROWS = (  # pool, product, version, effective quantity
+    ("Server", "Windows Server Standard - 2 Core License Pack", "2022", 80),
+    ("Server", "Windows Server Datacenter - 2 Core License Pack", "2022", 24),
+    ("Server", "SQL Server Enterprise - 2 Core License Pack", "2022", 1),
+    ("Applications", "Office Professional Plus", "2021", 50),
+)
+
+
 def write(  # noqa: PLR0917 (one fixture's every part)
     path: Path,
-    sheet: str,
+    sheet: str | None,
     header: tuple[str, ...],
     label: str,
     day: object,
     rows: tuple[tuple[object, ...], ...],
     country: str = "All Countries",
+    summary: tuple[tuple[str, ...], tuple[tuple[object, ...], ...]] | None = None,
 ) -> None:
+    """A statement: its License Summary sheet first (where ``summary`` gives its header and
+    rows, the header in row 6), then its Pivot Data sheet named ``sheet`` (none if None)."""
     book = Workbook()
-    summary = book.active
-    assert summary is not None
-    summary.title = "License Summary"
-    summary["A1"] = "License Summary"
-    pivot = book.create_sheet(sheet)
+    first = book.active
+    assert first is not None
+    if summary is not None:
+        first.title = "License Summary"
+        first["A1"] = "License Summary"
+        first["A3"] = label
+        first["B3"] = day
+        names, lines = summary
+        for column, name in enumerate(names, start=1):
+            first.cell(row=6, column=column, value=name)
+        for offset, values in enumerate(lines):
+            for column, value in enumerate(values, start=1):
+                first.cell(row=7 + offset, column=column, value=value)
+        if sheet is None:
+            book.save(path)
+            return
+        pivot = book.create_sheet(sheet)
+    else:
+        assert sheet is not None
+        pivot = first
+        pivot.title = sheet
     pivot["A1"] = "Microsoft License Statement"
     pivot["J3"] = label
     pivot["K3"] = day
     for column, name in enumerate(header, start=1):
         pivot.cell(row=10, column=column, value=name)
-    for offset, (pool, family, version, quantity, where) in enumerate(rows):
+    for offset, (pool, family, version, quantity, where, *more) in enumerate(rows):
         values = (
             pool,
             family,
@@ -81,6 +116,7 @@ def write(  # noqa: PLR0917 (one fixture's every part)
             0,
             0,
             0,
+            *more,
         )
         for column, value in enumerate(values, start=1):
             pivot.cell(row=11 + offset, column=column, value=value)
@@ -89,7 +125,13 @@ def write(  # noqa: PLR0917 (one fixture's every part)
 
 def main() -> None:
     write(
-        HERE / "mls_2026-11-30.xlsx", "Pivot Data", ENGLISH, "Calculation Date", "2026/11/30", ROWS
+        HERE / "mls_2026-11-30.xlsx",
+        "Pivot Data",
+        ENGLISH,
+        "Calculation Date",
+        "2026/11/30",
+        ROWS,
+        summary=(SUMMARY, SUMMARY_ROWS),
     )
     write(
         HERE / "mls_de_2026-10-31.xlsx",
@@ -102,6 +144,61 @@ def main() -> None:
     )
     broken = ((*ROWS[0][:3], "zwölf", ROWS[0][4]), ROWS[1], ROWS[1])
     write(HERE / "mls_broken.xlsx", "Pivot Data", ENGLISH, "Calculation Date", "2026/12/01", broken)
+    # Only a License Summary, quantities per agreement and their Total.
+    per_agreement = (
+        ("Licensed Product", "Version", "Enrollment 6543210", "Enrollment 7654321", "Total"),
+        (
+            ("Windows Server Standard - 2 Core License Pack", "2022", 50, 30, 80),
+            ("Windows Server Datacenter - 2 Core License Pack", "2022", 24, 0, 24),
+        ),
+    )
+    write(
+        HERE / "mls_summary_2026-12-15.xlsx",
+        None,
+        ENGLISH,
+        "Calculation Date",
+        "2026/12/15",
+        (),
+        summary=per_agreement,
+    )
+    # Both sheets, disagreeing: Datacenter 30 against 24; Office missing from the summary;
+    # Visio on the summary only.
+    disagreeing = (
+        SUMMARY_ROWS[0],
+        (*SUMMARY_ROWS[1][:3], 30),
+        SUMMARY_ROWS[2],
+        ("Applications", "Visio Professional", "2021", 5),
+    )
+    write(
+        HERE / "mls_disagree_2026-12-01.xlsx",
+        "Pivot Data",
+        ENGLISH,
+        "Calculation Date",
+        "2026/12/01",
+        ROWS,
+        summary=(SUMMARY, disagreeing),
+    )
+    # Pivot Data with a column no public layout names.
+    write(
+        HERE / "mls_extra_column.xlsx",
+        "Pivot Data",
+        (*ENGLISH, "Licensing Program"),
+        "Calculation Date",
+        "2026/12/01",
+        tuple((*row, "Enterprise") for row in ROWS[:2]),
+    )
+    # A German statement's Pivot-Daten whose family and quantity headers are words SeatLedger
+    # does not know (as a real localized statement's may be).
+    unknown = (GERMAN[0], "Produktfamilie", GERMAN[2], "Effektive Menge", *GERMAN[4:])
+    write(
+        HERE / "mls_de_unknown.xlsx",
+        "Pivot-Daten",
+        unknown,
+        "Berechnungsdatum",
+        dt.datetime(2026, 12, 1),
+        ROWS[:1],
+        "Alle Länder",
+    )
 
 
 if __name__ == "__main__":

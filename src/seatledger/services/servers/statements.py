@@ -416,7 +416,7 @@ def findings(
         bought = sum(p.quantity for p in matching)
         if said == bought:
             continue
-        where = f"Pivot Data {'line' if len(lines) == 1 else 'lines'} " + ", ".join(
+        where = f"{evidence.sheet} {'line' if len(lines) == 1 else 'lines'} " + ", ".join(
             str(line.line) for line in lines
         )
         said_text = (
@@ -457,7 +457,7 @@ def findings(
             continue
         found.append(
             f"{requirement.family}: the server position requires {requirement.required:,} core "
-            f"licenses; {evidence.source} says {said:,} (Pivot Data "
+            f"licenses; {evidence.source} says {said:,} ({evidence.sheet} "
             + ", ".join(str(line.line) for line in lines)
             + f"): {requirement.required - said:,} short by Microsoft's own record."
         )
