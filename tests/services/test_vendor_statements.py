@@ -30,6 +30,19 @@ The ILMT snapshot for the period ending 2026-11-30 says, in audit_snapshot_summa
   240 computed, and 280 - 200 = 80 short by IBM's measure;
 - line 3, IBM WebSphere Application Server, 100 PVUs: no product of that name is computed;
 - line 4, IBM MQ, Authorized User: not PVUs, left out.
+
+and per server, in pvu_sub_capacity.csv (its columns as the public sample's data_condition.txt
+lists them: Product Name, Server Name, PVU Per Core, Physical Server PVU Subcapacity, …; one row
+per computer and install, each repeating its server's figure):
+
+- lines 2-3, Db2 on esx01.corp.example, 2 cores × 70 PVUs = 140; SeatLedger counts lnx-web01's
+  2 vCPUs on esx01 at 120 PVUs a core (its table's Xeon Gold 6226R rating) = 240: ILMT counts
+  100 fewer;
+- line 4, Db2 on esx02.corp.example, 0 (an excluded DR instance); SeatLedger counts no Db2 there:
+  no finding;
+- line 5, Db2 on aix-p9-01, 140: not a host of the imported topology;
+- line 6, WebSphere on "IBM Corp. 7946 99B716687": its product is not computed (the summary's
+  finding already says so), no per-server finding.
 """
 
 from __future__ import annotations
@@ -219,6 +232,8 @@ def test_ilmt_peaks_against_the_computed_ibm_requirement(estate: Services) -> No
     assert preview.notes == (
         "1 product measured by another metric than PVUs left out (SeatLedger computes IBM's "
         "PVU requirement only).",
+        "pvu_sub_capacity.csv: 4 server figures of 2 products read (checked per server against "
+        "the topology).",
     )
     estate.servers.import_statement(SNAPSHOT, StatementKind.ILMT)
     source = (
@@ -230,6 +245,13 @@ def test_ilmt_peaks_against_the_computed_ibm_requirement(estate: Services) -> No
         "processor or a VM's placement seen differently).",
         f"IBM Db2 Standard Edition: {source}a peak of 280 PVUs (audit_snapshot_summary.csv line "
         "2); 200 bought for Db2: 80 short by IBM's own measure.",
+        f"IBM Db2 Standard Edition on esx01.corp.example: {source}140 PVUs on it at the peak "
+        "(pvu_sub_capacity.csv lines 2, 3); SeatLedger computes 240 PVUs on it for Db2: ILMT "
+        "counts 100 fewer (the host's processor or the VMs seen running there differ).",
+        f"IBM Db2 Standard Edition on aix-p9-01: {source}140 PVUs on it at the peak "
+        "(pvu_sub_capacity.csv line 5); it is no host of the imported topology, so SeatLedger "
+        "counts nothing there for Db2: import the server (or its virtualization host) to check "
+        "it.",
         f"IBM WebSphere Application Server: {source}a peak of 100 PVUs "
         "(audit_snapshot_summary.csv line 3); SeatLedger computes no IBM requirement for it (no "
         "product of that name is installed on a VM): map it to a product.",
@@ -238,7 +260,7 @@ def test_ilmt_peaks_against_the_computed_ibm_requirement(estate: Services) -> No
     ibm = estate.catalog.add_vendor("IBM Corporation")
     shown = estate.servers.lines_of(dt.date.today(), ibm)
     assert shown is not None
-    assert len(shown[1]) == 3  # an IBM audit carries them
+    assert len(shown[1]) == 5  # an IBM audit carries them
     assert all("ILMT" in finding for finding in shown[1])
     microsoft = estate.catalog.add_vendor("Microsoft Ireland")
     theirs = estate.servers.lines_of(dt.date.today(), microsoft)
@@ -251,6 +273,7 @@ def test_ilmt_localized_headers_older_and_again(estate: Services) -> None:
     assert polish.ok
     assert polish.lines == 1
     assert "read by the names data_condition.txt lists" in polish.notes[0]
+    assert polish.notes[1].startswith("pvu_sub_capacity.csv's header is not in English")
     estate.servers.import_statement(SNAPSHOT, StatementKind.ILMT)
     size = ledger_size(estate.db)
     assert estate.servers.import_statement(SNAPSHOT, StatementKind.ILMT).already_imported
@@ -263,6 +286,8 @@ def test_ilmt_localized_headers_older_and_again(estate: Services) -> None:
         "whole number (value 'dużo')",
         "line 4, Product Name (audit_snapshot_broken.zip, audit_snapshot_summary.csv): is listed "
         "twice with metric PVU - Subcapacity (line 3) (value 'IBM WebSphere Application Server')",
+        "line 2, Physical Server PVU Subcapacity (audit_snapshot_broken.zip, "
+        "pvu_sub_capacity.csv): not a whole number (value 'sto czterdzieści')",
     ]
     assert ledger_size(estate.db) == size
     with pytest.raises(ImportFileError, match=r"holds no audit_snapshot_summary\.csv"):
@@ -286,7 +311,7 @@ def test_the_vendor_audits_carry_their_statements_findings(
     ibm = estate.audits.start(_vendor(estate, "IBM"), Trigger.VENDOR_REQUEST)
     ibm_section = estate.audits.servers(estate.audits.get(ibm))
     assert ibm_section is not None
-    assert len(ibm_section.findings) == 3
+    assert len(ibm_section.findings) == 5
     assert all("ILMT audit snapshot" in f for f in ibm_section.findings)
     bundle = _signed(estate, "Microsoft", tmp_path / "out").folder
     document = json.loads((bundle / "report.json").read_bytes())
@@ -322,3 +347,40 @@ def test_a_license_summary_alone_is_evidence_and_a_disagreeing_one_is_refused(
         "(License Summary line 8)"
     )
     assert "Microsoft counts 16 more" in found[0]
+
+
+def test_ilmt_per_server_figures_name_a_host_ilmt_does_not_list(
+    estate: Services, tmp_path: Path
+) -> None:
+    """A snapshot whose pvu_sub_capacity.csv lists Db2 only on esx02 (0 PVUs, excluded): the
+    240 PVUs SeatLedger counts on esx01 are a finding; the summary-only snapshot says its
+    per-server figures are not checked and raises no per-server finding."""
+    import zipfile
+
+    from tests.data.ilmt import build
+
+    only_esx02 = tmp_path / "audit_snapshot_2026-11-30.zip"
+    build.write(
+        only_esx02,
+        build.ENGLISH,
+        build.ROWS[:1],
+        "Dec 1, 2025",
+        "Nov 30, 2026",
+        (build.SERVER_ENGLISH, build.SERVER_ROWS[2:3]),
+    )
+    assert zipfile.is_zipfile(only_esx02)
+    estate.servers.import_statement(only_esx02, StatementKind.ILMT)
+    per_server = [f for f in _ilmt_findings(estate) if " on esx" in f]
+    assert per_server == [
+        "IBM Db2 Standard Edition on esx01.corp.example: SeatLedger computes 240 PVUs on it for "
+        "Db2; the ILMT audit snapshot audit_snapshot_2026-11-30.zip (period ending 2026-11-30) "
+        "lists no PVUs of it on this server (pvu_sub_capacity.csv): ILMT counts 240 fewer (an "
+        "agent missing there?)."
+    ]
+    summary_only = DATA / "ilmt" / "audit_snapshot_summary_only_2026-12-31.zip"
+    preview = estate.servers.preview_statement(summary_only, StatementKind.ILMT)
+    assert preview.notes[-1] == (
+        "No pvu_sub_capacity.csv in the snapshot: its per-server figures are not checked."
+    )
+    estate.servers.import_statement(summary_only, StatementKind.ILMT)
+    assert not any(" on esx" in f or " on aix" in f for f in _ilmt_findings(estate))

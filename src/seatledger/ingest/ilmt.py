@@ -13,6 +13,14 @@ language of the ILMT server (a Polish snapshot writes "Nazwa produktu", "WielkoÅ
 list.  IBM advises integrations to go by column names, not order: the names are read, the
 order only where the names are another language's.
 
+``pvu_sub_capacity.csv``, where the snapshot has it, is the per-server detail behind each PVU
+peak: one row per product, physical server and computer (and install), with Server Name, PVU
+Per Core, Physical Server CPU Core Subcapacity and Physical Server PVU Subcapacity (the server's
+PVUs at the product's peak) â€” the layout of the public sample snapshot of
+github.com/tstopa/LMT-Explorer (``test/audit_snapshot``, Polish headers, English names in its
+data_condition.txt).  Each product's figure per server is read (the highest its rows give), with
+every line behind it, for the per-server reconciliation against the topology.
+
 Pure: reads the zip, appends every problem with its file, line and column, stores nothing.
 """
 
@@ -34,7 +42,14 @@ from seatledger.text import plural
 FORMAT_NAME = "ILMT audit snapshot"
 SUMMARY = "audit_snapshot_summary.csv"
 CONDITION = "data_condition.txt"
-COLUMNS = {
+SERVERS = "pvu_sub_capacity.csv"  # per product and server (and computer): the peak's PVUs
+SERVER_COLUMNS: dict[str, tuple[str, ...]] = {
+    "product": ("Product Name",),
+    "server": ("Server Name",),
+    "pvus": ("Physical Server PVU Subcapacity",),
+}
+SERVER_REQUIRED = ("product", "server", "pvus")
+COLUMNS: dict[str, tuple[str, ...]] = {
     "product": ("Product Name",),
     "metric": ("Metric",),
     "quantity": ("Metric Quantity",),
@@ -67,6 +82,18 @@ class IlmtLine:
         return "pvu" in self.metric.casefold() or "processor value unit" in self.metric.casefold()
 
 
+@dataclass(frozen=True, slots=True)
+class IlmtServer:
+    """A product's sub-capacity PVUs on one physical server at the product's peak, as
+    ``pvu_sub_capacity.csv`` gives them (one row per computer and install: every line of the
+    server is kept)."""
+
+    lines: tuple[int, ...]
+    product: str
+    server: str
+    pvus: int
+
+
 @dataclass
 class IlmtSnapshot:
     """What a snapshot says, and where it was read."""
@@ -77,6 +104,7 @@ class IlmtSnapshot:
     period_start: dt.date | None = None
     lines: list[IlmtLine] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    servers: list[IlmtServer] = field(default_factory=list)
 
 
 def read_ilmt(path: Path, problems: list[Problem]) -> IlmtSnapshot:
@@ -106,6 +134,8 @@ def read_ilmt(path: Path, problems: list[Problem]) -> IlmtSnapshot:
         text = _decode(archive.read(summary))
         condition_name = members.get(CONDITION)
         condition = _decode(archive.read(condition_name)) if condition_name else ""
+        servers_name = members.get(SERVERS)
+        servers = _decode(archive.read(servers_name)) if servers_name else None
     where = f"{path.name}, {SUMMARY}"
     english, start, end = _condition(condition)
     snapshot = IlmtSnapshot(path.name, SUMMARY, end, start)
@@ -184,7 +214,88 @@ def read_ilmt(path: Path, problems: list[Problem]) -> IlmtSnapshot:
             f"{plural(left_out, 'product')} measured by another metric than PVUs left out "
             "(SeatLedger computes IBM's PVU requirement only)."
         )
+    if servers is None:
+        snapshot.notes.append(
+            f"No {SERVERS} in the snapshot: its per-server figures are not checked."
+        )
+    else:
+        _servers(path.name, servers, english.get(SERVERS, []), snapshot, problems)
     return snapshot
+
+
+def _servers(
+    file: str,
+    text: str,
+    english: list[str],
+    snapshot: IlmtSnapshot,
+    problems: list[Problem],
+) -> None:
+    """``pvu_sub_capacity.csv``: each product's PVUs per physical server.  Its rows are per
+    computer and install, each repeating its server's figure; a server's lines are kept
+    together, its figure the highest they give."""
+    where = f"{file}, {SERVERS}"
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header = next(reader, [])
+    columns = _columns(header, SERVER_COLUMNS)
+    if not all(key in columns for key in SERVER_REQUIRED) and len(english) == len(header):
+        columns = _columns(english, SERVER_COLUMNS)
+        snapshot.notes.append(
+            f"{SERVERS}'s header is not in English; its columns were read by the names "
+            f"{CONDITION} lists for them."
+        )
+    if not all(key in columns for key in SERVER_REQUIRED):
+        problems.append(
+            Problem(
+                1,
+                where,
+                "",
+                "no 'Product Name', 'Server Name' and 'Physical Server PVU Subcapacity' columns "
+                f"(and no {CONDITION} naming them in English): the per-server figures cannot be "
+                "read",
+            )
+        )
+        return
+
+    def label(key: str) -> str:
+        return f"{header[columns[key]]} ({where})"
+
+    found: dict[tuple[str, str], tuple[str, str, list[int], int]] = {}
+    for cells in reader:
+        line = reader.line_num
+        if not any(c.strip() for c in cells):
+            continue
+
+        def cell(key: str, cells: list[str] = cells) -> str:
+            at = columns.get(key)
+            return cells[at].strip() if at is not None and at < len(cells) else ""
+
+        product, server, pvus_text = cell("product"), cell("server"), cell("pvus")
+        if not product:
+            problems.append(Problem(line, label("product"), "", "is empty"))
+            continue
+        if not server:
+            problems.append(Problem(line, label("server"), "", "is empty"))
+            continue
+        try:
+            pvus = whole(pvus_text, 0, 1_000_000_000)
+        except ValueProblem as exc:
+            problems.append(Problem(line, label("pvus"), pvus_text, str(exc)))
+            continue
+        if pvus is None:
+            problems.append(Problem(line, label("pvus"), "", "is empty"))
+            continue
+        key = (normal(product), normal(server))
+        _, _, lines, most = found.get(key, (product, server, [], 0))
+        found[key] = (product, server, [*lines, line], max(most, pvus))
+    snapshot.servers = [
+        IlmtServer(tuple(lines), product, server, pvus)
+        for product, server, lines, pvus in found.values()
+    ]
+    products = {normal(s.product) for s in snapshot.servers}
+    snapshot.notes.append(
+        f"{SERVERS}: {plural(len(snapshot.servers), 'server figure')} of "
+        f"{plural(len(products), 'product')} read (checked per server against the topology)."
+    )
 
 
 def _decode(data: bytes) -> str:
@@ -196,11 +307,11 @@ def _decode(data: bytes) -> str:
     return data.decode("latin-1")
 
 
-def _columns(header: list[str]) -> dict[str, int]:
+def _columns(header: list[str], known: dict[str, tuple[str, ...]] = COLUMNS) -> dict[str, int]:
     found: dict[str, int] = {}
     for position, cell in enumerate(header):
         folded = normal(cell)
-        for key, names in COLUMNS.items():
+        for key, names in known.items():
             if key not in found and folded in {normal(n) for n in names}:
                 found[key] = position
     return found

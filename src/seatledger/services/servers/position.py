@@ -523,10 +523,16 @@ def compute(state: ServerState, whatif: WhatIf | None = None) -> ServerPosition:
             ibm_findings += statements.ilmt_findings(
                 evidence,
                 [
-                    statements.Computed(line.product, line.required, line.purchased)
+                    statements.Computed(
+                        line.product,
+                        line.required,
+                        line.purchased,
+                        tuple((d.subject, d.figure) for d in line.details),
+                    )
                     for line in lines
                     if line.family == IBM
                 ],
+                tuple(topology.hosts),
             )
             continue
         findings += statements.findings(

@@ -41,6 +41,10 @@ if TYPE_CHECKING:
 # light: the Servers page computes the position without them).
 
 IMPORT_KIND = "statement"
+# The pool of a stored line of an ILMT snapshot's per-server detail (its product in ``family``,
+# its server in ``version``): the zip member it was read from.  A summary line's pool is its
+# metric ("PVU - Subcapacity"), never this.
+SERVER_POOL = "pvu_sub_capacity.csv"
 _LABELS = {"mls": "Microsoft License Statement", "ilmt": "ILMT audit snapshot"}
 _PACK = re.compile(r"(\d+)\s*-?\s*core", re.IGNORECASE)
 
@@ -63,6 +67,9 @@ class _Read:
     calculated_on: dt.date | None
     lines: tuple[tuple[int, str, str, str, int], ...]  # line, pool, family, version, quantity
     notes: tuple[str, ...]
+    # An ILMT snapshot's per-server figures, stored as lines of SERVER_POOL (line, pool,
+    # product, server, PVUs): one per line of the file (a server's lines give its figure).
+    servers: tuple[tuple[int, str, str, str, int], ...] = ()
 
 
 def _read(path: Path, kind: StatementKind, problems: list[Problem]) -> _Read:
@@ -82,6 +89,11 @@ def _read(path: Path, kind: StatementKind, problems: list[Problem]) -> _Read:
         snapshot.period_end,
         tuple((ln.line, ln.metric, ln.product, "", ln.quantity) for ln in snapshot.lines),
         tuple(snapshot.notes),
+        tuple(
+            (line, SERVER_POOL, server.product, server.server, server.pvus)
+            for server in snapshot.servers
+            for line in server.lines
+        ),
     )
 
 
@@ -111,6 +123,7 @@ class Evidence:
     sheet: str
     calculated_on: dt.date
     lines: tuple[EvidenceLine, ...]
+    servers: tuple[EvidenceLine, ...] = ()  # an ILMT snapshot's per-server figures
 
     @property
     def source(self) -> str:
@@ -308,7 +321,7 @@ def _store(
                 version=version[:100],
                 quantity=quantity,
             )
-            for line, pool, family, version, quantity in read.lines
+            for line, pool, family, version, quantity in (*read.lines, *read.servers)
         )
         change.entity_id = str(batch.id)
         change.after = {
@@ -319,6 +332,8 @@ def _store(
             "calculated_on": read.calculated_on.isoformat(),
             "lines": [list(line) for line in read.lines],
         }
+        if read.servers:  # the per-server figures, by the file line behind each
+            change.after["servers"] = [list(line) for line in read.servers]
     return StatementResult(
         kind,
         batch.id,
@@ -342,16 +357,24 @@ def load_evidence(session: Session) -> tuple[Evidence, ...]:
         ).first()
         if statement is None:
             continue
-        lines = tuple(
+        rows = [
             EvidenceLine(row.line, row.pool, row.family, row.version, row.quantity)
             for row in session.scalars(
                 select(VendorStatementLine)
                 .where(VendorStatementLine.statement_id == statement.id)
-                .order_by(VendorStatementLine.line)
+                .order_by(VendorStatementLine.line, VendorStatementLine.id)
             )
-        )
+        ]
+        per_server = kind is StatementKind.ILMT
         found.append(
-            Evidence(kind, statement.file_name, statement.sheet, statement.calculated_on, lines)
+            Evidence(
+                kind,
+                statement.file_name,
+                statement.sheet,
+                statement.calculated_on,
+                tuple(r for r in rows if not (per_server and r.pool == SERVER_POOL)),
+                tuple(r for r in rows if per_server and r.pool == SERVER_POOL),
+            )
         )
     return tuple(found)
 
@@ -466,25 +489,35 @@ def findings(
 
 @dataclass(frozen=True, slots=True)
 class Computed:
-    """An IBM product's computed sub-capacity peak (PVUs) and what was bought of it."""
+    """An IBM product's computed sub-capacity peak (PVUs) and what was bought of it, and the
+    PVUs of each host at that peak (``servers``: host name, PVUs)."""
 
     product: str
     required: int
     purchased: int
+    servers: tuple[tuple[str, int], ...] = ()
 
 
-def ilmt_findings(evidence: Evidence, computed: Sequence[Computed]) -> list[str]:
+def _ours(product: str, computed: Sequence[Computed]) -> Computed | None:
+    """The computed product an ILMT product name is (the catalog's name within ILMT's, or
+    ILMT's within it; the longest such name where several are)."""
+    name = product.casefold()
+    matches = [c for c in computed if c.product.casefold() in name or name in c.product.casefold()]
+    return max(matches, key=lambda c: len(c.product), default=None)
+
+
+def ilmt_findings(
+    evidence: Evidence, computed: Sequence[Computed], hosts: Sequence[str] = ()
+) -> list[str]:
     """Every difference between an ILMT snapshot's PVU peaks and SeatLedger's computed IBM
     requirement, per product (matched by name: the catalog's product name within ILMT's, or
-    ILMT's within it), and every peak above what was bought."""
+    ILMT's within it), every peak above what was bought, and, where the snapshot has its
+    per-server detail, every server whose PVUs differ from SeatLedger's for it (``hosts``: the
+    topology's hosts, to tell a server SeatLedger counts nothing on from one it does not know)."""
     found: list[str] = []
     where = f"{evidence.sheet} line"
     for line in evidence.lines:
-        name = line.family.casefold()
-        matches = [
-            c for c in computed if c.product.casefold() in name or name in c.product.casefold()
-        ]
-        ours = max(matches, key=lambda c: len(c.product), default=None)
+        ours = _ours(line.family, computed)
         said = f"{evidence.source} says a peak of {line.quantity:,} PVUs ({where} {line.line})"
         if ours is None:
             found.append(
@@ -504,5 +537,66 @@ def ilmt_findings(evidence: Evidence, computed: Sequence[Computed]) -> list[str]
             found.append(
                 f"{line.family}: {said}; {ours.purchased:,} bought for {ours.product}: "
                 f"{line.quantity - ours.purchased:,} short by IBM's own measure."
+            )
+        found += _server_findings(evidence, line.family, ours, hosts)
+    return found
+
+
+def _host_named(server: str, hosts: Sequence[str]) -> str | None:
+    """The topology's host an ILMT server name is: the same name, else the same short name
+    (``esx01`` for ``esx01.corp.example``) where only one host has it."""
+    folded = server.casefold()
+    for host in hosts:
+        if host.casefold() == folded:
+            return host
+    short = folded.split(".", 1)[0]
+    same = [h for h in hosts if h.casefold().split(".", 1)[0] == short]
+    return same[0] if len(same) == 1 else None
+
+
+def _server_findings(
+    evidence: Evidence, product: str, ours: Computed, hosts: Sequence[str]
+) -> list[str]:
+    """One ILMT product's per-server PVUs against SeatLedger's at its computed peak."""
+    theirs: dict[str, list[EvidenceLine]] = {}
+    for line in evidence.servers:
+        if line.family.casefold() == product.casefold():
+            theirs.setdefault(line.version.casefold(), []).append(line)
+    if not theirs:
+        return []
+    counted = {host.casefold(): pvus for host, pvus in ours.servers}
+    seen: set[str] = set()
+    found: list[str] = []
+    for lines in theirs.values():
+        server, pvus = lines[0].version, max(line.quantity for line in lines)
+        numbers = ", ".join(str(line.line) for line in lines)
+        where = f"{SERVER_POOL} {'line' if len(lines) == 1 else 'lines'} {numbers}"
+        said = f"{evidence.source} says {pvus:,} PVUs on it at the peak ({where})"
+        host = _host_named(server, hosts)
+        if host is None:
+            if pvus:
+                found.append(
+                    f"{product} on {server}: {said}; it is no host of the imported topology, "
+                    f"so SeatLedger counts nothing there for {ours.product}: import the server "
+                    "(or its virtualization host) to check it."
+                )
+            continue
+        seen.add(host.casefold())
+        mine = counted.get(host.casefold(), 0)
+        if mine == pvus:
+            continue
+        more = pvus - mine
+        found.append(
+            f"{product} on {host}: {said}; SeatLedger computes {mine:,} PVUs on it for "
+            f"{ours.product}: "
+            + (f"ILMT counts {more:,} more" if more > 0 else f"ILMT counts {-more:,} fewer")
+            + " (the host's processor or the VMs seen running there differ)."
+        )
+    for host, pvus in ours.servers:
+        if pvus and host.casefold() not in seen:
+            found.append(
+                f"{product} on {host}: SeatLedger computes {pvus:,} PVUs on it for "
+                f"{ours.product}; {evidence.source} lists no PVUs of it on this server "
+                f"({SERVER_POOL}): ILMT counts {pvus:,} fewer (an agent missing there?)."
             )
     return found
