@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from pytestqt.qtbot import QtBot
 from tests.conftest import ledger_size
+from tests.services.test_vendor_statements import estate  # noqa: F401 (a fixture)
 
 from seatledger.domain.roles import Role
 from seatledger.services.operators.session import Services
@@ -165,3 +166,21 @@ def test_a_statement_is_previewed_imported_and_its_findings_shown(
         dialog.ok.click()
     qtbot.waitUntil(lambda: "Office Professional Plus" in page.reason.toPlainText())
     assert "says 50 (Pivot Data line 15)" in page.reason.toPlainText()
+
+
+def test_the_ilmt_per_server_findings_show_on_the_page(
+    qtbot: QtBot,
+    make_window: Callable[[Services], MainWindow],
+    estate: Services,  # noqa: F811 (the fixture imported above)
+) -> None:
+    """With the ILMT snapshot's pvu_sub_capacity.csv imported, the page's findings name the
+    server, both numbers and the file lines (figures: tests/services/test_vendor_statements.py)."""
+    estate.servers.import_statement(
+        DATA / "ilmt" / "audit_snapshot_2026-11-30.zip", StatementKind.ILMT
+    )
+    page = _page(make_window(estate))
+    qtbot.waitUntil(lambda: "on esx01.corp.example" in page.reason.toPlainText())
+    shown = page.reason.toPlainText()
+    assert "says 140 PVUs on it at the peak (pvu_sub_capacity.csv lines 2, 3)" in shown
+    assert "SeatLedger computes 240 PVUs on it for Db2" in shown
+    assert "IBM Db2 Standard Edition on aix-p9-01" in shown
