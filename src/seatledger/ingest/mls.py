@@ -41,8 +41,10 @@ FORMAT_NAME = "Microsoft License Statement"
 
 # The Pivot Data sheet as it is called in the English, German, French and Danish statements.
 PIVOT_SHEETS = ("Pivot Data", "Pivot-Daten", "Pivot- Daten", "Données pivot", "Pivotdata")
-# The License Summary sheet: only its English name is known (see docs/import-formats.md).
-SUMMARY_SHEETS = ("License Summary", "Licence Summary")
+# The License Summary sheet: its English name, and the German name Microsoft gives the VLSC's
+# License Summary ("Lizenzzusammenfassung", its German License Summary FAQ); that a German
+# statement's sheet is so named is unconfirmed (see docs/import-formats.md).
+SUMMARY_SHEETS = ("License Summary", "Licence Summary", "Lizenzzusammenfassung")
 
 # Each field's header, first as the English statement writes it (the one problems name), then
 # the British spelling and the German and French translations (ours: unconfirmed, see the docs).
