@@ -88,6 +88,8 @@ _LAYOUTS = {
     for sheet in ("vCPU", "vHost", "vCluster", "vInfo")
 }
 _POWER = {state.value.lower(): state for state in PowerState}
+# Flags as RVTools writes them unset: no problem, not set (Cells.flag_text would say the same).
+_UNSET = frozenset({"False", "false", "FALSE", "No", "no", "0"})
 
 
 def sheet_of(header: list[str]) -> str | None:
@@ -293,6 +295,14 @@ class _Reader:
         read = sheet.reader(
             "vm", "template", "srm", "power", "cpus", "host", "cluster", "uuid", "os", "os_tools"
         )
+        # Locals: this loop runs once per VM.
+        problems, checks, hosts, vms, power_of = (
+            self.problems,
+            self.cells,
+            self.hosts,
+            self.vms,
+            _POWER.get,
+        )
         for line, cells in sheet.rows:
             (
                 name,
@@ -307,35 +317,37 @@ class _Reader:
                 os_tools,
             ) = read(cells)
             if not name:
-                self.cells.bad(sheet, line, "vm", "", "is empty; every vInfo row names its VM")
+                checks.bad(sheet, line, "vm", "", "is empty; every vInfo row names its VM")
                 continue
-            before = len(self.problems)
-            if template and self.cells.flag_text(sheet, line, "template", template):
+            before = len(problems)
+            if (
+                template
+                and template not in _UNSET
+                and checks.flag_text(sheet, line, "template", template)
+            ):
                 templates += 1
                 continue
-            if srm and self.cells.flag_text(sheet, line, "srm", srm):
+            if srm and srm not in _UNSET and checks.flag_text(sheet, line, "srm", srm):
                 placeholders += 1
                 continue
-            power = _POWER.get(power_text.lower())
+            power = power_of(power_text.lower())
             if power is None:
-                self.cells.bad(
+                checks.bad(
                     sheet,
                     line,
                     "power",
                     power_text,
                     "is not a power state RVTools writes (poweredOn, poweredOff, suspended)",
                 )
-            cpus = self.cells.whole_text(sheet, line, "cpus", cpus_text)
+            cpus = checks.whole_text(sheet, line, "cpus", cpus_text)
             cluster = cluster_text or None
-            host = self.hosts.get(host_name)
+            host = hosts.get(host_name)
             if not host_name:
-                self.cells.bad(sheet, line, "host", "", "is empty; every VM runs on a host")
+                checks.bad(sheet, line, "host", "", "is empty; every VM runs on a host")
             elif host is None:
-                self.cells.bad(
-                    sheet, line, "host", host_name, "is not a host the vHost sheet lists"
-                )
+                checks.bad(sheet, line, "host", host_name, "is not a host the vHost sheet lists")
             elif cluster != host.cluster:
-                self.cells.bad(
+                checks.bad(
                     sheet,
                     line,
                     "cluster",
@@ -344,13 +356,11 @@ class _Reader:
                     + (f"({host.cluster})" if host.cluster else "(none)"),
                 )
             identity = f"uuid:{uuid.lower()}" if uuid else f"name:{name}"
-            if identity in self.vms:
-                self.cells.bad(
-                    sheet, line, "vm", name, f"is listed twice (line {self.vms[identity][0]})"
-                )
-            if len(self.problems) > before or power is None or cpus is None:
+            if identity in vms:
+                checks.bad(sheet, line, "vm", name, f"is listed twice (line {vms[identity][0]})")
+            if len(problems) > before or power is None or cpus is None:
                 continue
-            self.vms[identity] = (line, VM(name, cpus, host_name, cluster, power, os or os_tools))
+            vms[identity] = (line, VM(name, cpus, host_name, cluster, power, os or os_tools))
         left_out = []
         if templates:
             left_out.append(f"{plural(templates, 'template')}")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from operator import itemgetter
 
 from seatledger.ingest.formats import normal
 from seatledger.ingest.tabular import ImportFileError, Problem, Table
@@ -70,9 +71,15 @@ class Sheet:
         :meth:`cell` would one by one (a large export's hundreds of thousands of cells)."""
         positions = [self.columns.get(key, -1) for key in keys]
         width = max(positions, default=-1) + 1
+        # A column the table lacks reads the "" appended to the row (index -1); the cells are
+        # taken and stripped in C (itemgetter, map), not one by one in Python.
+        pick = itemgetter(*positions) if len(positions) > 1 else None
+        strip = str.strip
 
         def read(cells: list[str]) -> list[str]:
             if len(cells) >= width:
+                if pick is not None:
+                    return list(map(strip, pick([*cells, ""])))
                 return [cells[at].strip() if at >= 0 else "" for at in positions]
             return [cells[at].strip() if 0 <= at < len(cells) else "" for at in positions]
 

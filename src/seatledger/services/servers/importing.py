@@ -457,18 +457,22 @@ class _Store:
             for identity, before in existing.items()
             if identity not in listed and before[host_at] in hosts
         ]
-        new, changed, seen = [], [], []
+        new: list[tuple[object, ...]] = []
+        changed: list[tuple[object, ...]] = []
+        seen: list[tuple[object, ...]] = []
+        # Locals: this loop runs once per VM of the export.
+        batch, stamp, known, written = self.batch_id, self.stamp, existing.get, self.vms_written
         for identity, vm in listed.items():
             values = (vm.name, vm.vcpus, vm.host or "", vm.cluster, str(vm.power), vm.os[:300])
-            before = existing.get(identity)
+            before = known(identity)
             if before is None:
-                new.append((identity, *values, None, self.batch_id, self.stamp))
+                new.append((identity, *values, None, batch, stamp))
             elif before != values:
-                changed.append((*values, self.batch_id, self.stamp, identity))
+                changed.append((*values, batch, stamp, identity))
             else:
-                seen.append((self.batch_id, self.stamp, identity))
+                seen.append((batch, stamp, identity))
                 continue
-            self.vms_written.append([identity, *values, before is None])
+            written.append([identity, *values, before is None])
         # gone from a host this export describes
         self.bulk.many("DELETE FROM server_vm WHERE identity = ?", gone)
         self.vms_removed.extend(identity for (identity,) in gone)
