@@ -144,3 +144,44 @@ def test_import_ilmt(run: Invoke, team_db: str) -> None:  # noqa: F811
     two = run("import", "ilmt", snapshot, snapshot, "--db", team_db)
     assert two.code != 0
     assert "one file" in (two.out + two.err)
+
+
+def test_servers_prints_the_ilmt_per_server_findings(run: Invoke, team_db: str) -> None:  # noqa: F811
+    """'seatledger servers' after 'seatledger import ilmt' on the estate of
+    tests/services/test_vendor_statements.py: the per-server differences of the snapshot's
+    pvu_sub_capacity.csv print as findings naming the server, both numbers and the lines."""
+    from tests.cli.test_cli import ADMIN_PASSWORD
+
+    from seatledger.domain.licensing import Metric
+    from seatledger.ingest.formats import Kind
+    from seatledger.services.catalog.service import EntitlementInput
+    from seatledger.services.imports.options import ImportOptions
+    from seatledger.services.imports.rules import RuleInput
+    from seatledger.services.operators import accounts
+    from seatledger.services.operators.session import Services
+
+    done = run("import", "rvtools", *RVTOOLS, "--db", team_db, "--taken-at", "2026-11-02 08:00")
+    assert done.code == 0, done.err
+    db, _ = Database.open(team_db)
+    try:
+        admin = Services.for_actor(db, accounts.sign_in(db, "admin", ADMIN_PASSWORD))
+        db2 = admin.catalog.add_product(admin.catalog.add_vendor("IBM"), "Db2")
+        admin.rules.add(RuleInput(db2, "IBM Db2 11.5"))
+        admin.catalog.add_entitlement(EntitlementInput(db2, Metric.PER_CORE, 200))
+        admin.imports.commit(
+            DATA / "servers" / "inventory_servers.csv", ImportOptions(Kind.INVENTORY)
+        )
+    finally:
+        db.dispose()
+    snapshot = str(DATA / "ilmt" / "audit_snapshot_2026-11-30.zip")
+    imported = run("import", "ilmt", snapshot, "--db", team_db)
+    assert imported.code == 0, imported.err
+    shown = run("servers", "--db", team_db)
+    assert shown.code == 0, shown.err
+    text = " ".join(shown.out.split())  # a terminal's line breaks
+    assert (
+        "IBM Db2 Standard Edition on esx01.corp.example: the ILMT audit snapshot "
+        "audit_snapshot_2026-11-30.zip (period ending 2026-11-30) says 140 PVUs on it at the "
+        "peak (pvu_sub_capacity.csv lines 2, 3); SeatLedger computes 240 PVUs on it for Db2"
+    ) in text
+    assert "IBM Db2 Standard Edition on aix-p9-01" in text
