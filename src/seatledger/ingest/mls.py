@@ -95,7 +95,6 @@ SUMMARY_COLUMNS: dict[str, tuple[str, ...]] = {
     "pool": COLUMNS["pool"],
     "family": (
         "Licensed Product",
-        "Licensed Product Family",
         *COLUMNS["family"],
         "Product Family",
         "Product",
