@@ -929,6 +929,22 @@ _SAMPLES: list[tuple[str, Kind, str, dict[str, str], str]] = [
         "NW-MB-1",
     ),
     (
+        "Active Directory (Get-ADUser | Select-Object | Export-Csv)",
+        Kind.PEOPLE,
+        '"Name","SamAccountName","EmailAddress","Enabled"\n'
+        '"Ann Lee","alee","ann.lee@example.com","False"\n',
+        {"employee_id": "SamAccountName", "email": "EmailAddress", "status": "Enabled"},
+        "alee",
+    ),
+    (
+        "Microsoft Entra ID users (Get-MgUser | Export-Csv)",
+        Kind.PEOPLE,
+        '"UserPrincipalName","DisplayName","AccountEnabled","Mail"\n'
+        '"ann@example.com","Ann Lee","True","ann.lee@example.com"\n',
+        {"employee_id": "UserPrincipalName", "email": "Mail", "status": "AccountEnabled"},
+        "ann@example.com",
+    ),
+    (
         "Jamf Pro mobile devices",
         Kind.DEVICES,
         "Display Name,Serial Number,iOS Version,Email Address,Last Inventory Update\n"
@@ -968,6 +984,7 @@ def test_every_known_format_has_a_sample() -> None:
         "Microsoft Configuration Manager installed software",
         "Lansweeper installed software",
         "Jamf Pro applications",
+        "PowerShell registry Uninstall keys (one machine)",  # tests/ingest/test_public_samples
     }
 
 

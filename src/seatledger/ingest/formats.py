@@ -161,6 +161,7 @@ FIELDS: Mapping[Kind, tuple[Field, ...]] = {
             "first day",
             "date of joining",
             "entry date",
+            "date of hire",
         ),
         _f(
             "team_since",
@@ -192,6 +193,7 @@ FIELDS: Mapping[Kind, tuple[Field, ...]] = {
             "contract end date",
             "employment end date",
             "actual termination date",
+            "date of termination",
             "accountexpirationdate",
         ),
         # The manager's employee number or e-mail address (a name alone is ambiguous).
@@ -666,6 +668,9 @@ class Format:
     # Fallbacks the import's notes mention each time they stand in (not a directory's usual
     # SamAccountName, but a Snipe-IT user file's username for an empty employee number).
     announced: frozenset[str] = frozenset()
+    # A registry listing of Uninstall keys: a key without a DisplayName is no program (Windows
+    # lists none for it: AddressBook, IE40, WIC... on every machine), not a row with a problem.
+    uninstall_keys: bool = False
 
 
 def _fmt(
@@ -678,6 +683,7 @@ def _fmt(
     directory: bool = False,
     carried: Sequence[str] = (),
     announced: Sequence[str] = (),
+    uninstall_keys: bool = False,
     **columns: str,
 ) -> Format:
     return Format(
@@ -689,6 +695,7 @@ def _fmt(
         directory,
         frozenset(carried),
         frozenset(announced),
+        uninstall_keys,
     )
 
 
@@ -720,6 +727,41 @@ FORMATS: tuple[Format, ...] = (
         email="mail",
     ),
     _fmt("HR export", Kind.PEOPLE, ("Employee ID", "Employment Status")),
+    # Admins rarely export AD's default properties: 'Get-ADUser | Select-Object Name,
+    # SamAccountName, EmailAddress, Enabled | Export-Csv' is the common form.  Any file with an
+    # account name column is a directory's list of accounts, whichever columns it kept: its
+    # Enabled is the account's, and its built-in and service accounts are no people.
+    _fmt(
+        "Active Directory (Get-ADUser | Select-Object | Export-Csv)",
+        Kind.PEOPLE,
+        ("SamAccountName",),
+        fallbacks={"employee_id": "SamAccountName", "email": "UserPrincipalName"},
+        directory=True,
+        status="Enabled",
+        email="mail",
+    ),
+    # Microsoft Entra ID (Azure AD): 'Get-MgUser -All | Select-Object UserPrincipalName,
+    # DisplayName, Mail, AccountEnabled, ... | Export-Csv'.  AccountEnabled is the account's, as
+    # AD's Enabled; without an EmployeeId column the user principal name is the only ID.
+    _fmt(
+        "Microsoft Entra ID users (Get-MgUser | Export-Csv)",
+        Kind.PEOPLE,
+        ("UserPrincipalName", "AccountEnabled", "EmployeeId"),
+        fallbacks={"employee_id": "UserPrincipalName"},
+        directory=True,
+        status="AccountEnabled",
+        employee_id="EmployeeId",
+        email="Mail",
+    ),
+    _fmt(
+        "Microsoft Entra ID users (Get-MgUser | Export-Csv)",
+        Kind.PEOPLE,
+        ("UserPrincipalName", "AccountEnabled"),
+        directory=True,
+        status="AccountEnabled",
+        employee_id="UserPrincipalName",
+        email="Mail",
+    ),
     _fmt(
         "Snipe-IT users",
         Kind.PEOPLE,
@@ -800,6 +842,14 @@ FORMATS: tuple[Format, ...] = (
         "PowerShell registry Uninstall keys",
         Kind.INVENTORY,
         ("PSComputerName", "DisplayName", "DisplayVersion"),
+        uninstall_keys=True,
+    ),
+    _fmt(
+        # Run on the machine itself: no PSComputerName; the host is given (--host).
+        "PowerShell registry Uninstall keys (one machine)",
+        Kind.INVENTORY,
+        ("DisplayName", "DisplayVersion", "Publisher"),
+        uninstall_keys=True,
     ),
     _fmt(
         "PowerShell Win32_Product",
@@ -833,6 +883,7 @@ class Detection:
     directory: bool = False  # see Format.directory
     carried: frozenset[str] = frozenset()  # see Format.carried
     announced: frozenset[str] = frozenset()  # see Format.announced
+    uninstall_keys: bool = False  # see Format.uninstall_keys
 
     @property
     def complete(self) -> bool:
@@ -907,6 +958,7 @@ def detect(
         known.directory,
         known.carried,
         known.announced & set(fallbacks),
+        known.uninstall_keys,
     )
 
 

@@ -42,9 +42,12 @@ _NOT_A_PERSON = re.compile(
     r"^(?:administrator|admin|guest|krbtgt|defaultaccount|wdagutilityaccount|"
     r"healthmailbox\w*|msol_\w+|aad_\w+|sm_\w+|iusr\w*|iwam\w*)$"
     r"|^(?:svc|srv|sa|sql|app|service|task|sys|backup|scan|noreply|no-reply)[-_.]"
-    r"|[-_.](?:svc|service)$|\$$",
+    r"|[-_.](?:svc|service)$|\$$"
+    r"|#ext#@",  # an Entra ID guest: another organization's account
     re.IGNORECASE,
 )
+# A directory's account-name columns: an ID read from one is no employee number.
+_ACCOUNT_NAMES = frozenset({"samaccountname", "userprincipalname"})
 _UNKNOWN_COUNT = re.compile(r"'?-1|'?0|unknown|n/?a|-|\?", re.IGNORECASE)
 
 
@@ -230,6 +233,7 @@ class RowReader:
         self.repeated = 0  # rows the same as an earlier one, read once (the summary says so)
         self.not_people: list[str] = []  # a directory's built-in and service accounts, skipped
         self.disabled_accounts = 0  # a directory's disabled accounts (HR decides who left)
+        self.expired_accounts = 0  # a directory's accounts past their AccountExpirationDate
         self.continued = 0  # rows that only add to the row above (Jamf: an app or a group)
         self._named_above = False  # a row above named its computer (see _continues)
         # Announced fallbacks (Detection.announced) that stood in: key -> (rows, first line).
@@ -251,6 +255,9 @@ class RowReader:
         self.installs = Installs()
         self._blank = 0  # blank install rows (not counted as read)
         self._left_out = 0  # install rows with problems
+        # Uninstall keys without a DisplayName (Format.uninstall_keys): read, no program.
+        self.nameless_keys = 0
+        self._first_nameless = 0
 
     def records(self) -> Iterator[Record]:
         """Every good record, in file order."""
@@ -267,6 +274,13 @@ class RowReader:
             record = read(line, cells)
             if record is not None:
                 yield record
+
+    def counted(self) -> Iterator[Record]:
+        """No records, the rows counted: a file a required field has no column in is refused,
+        and its summary still says how many rows it holds (not "0 rows")."""
+        for _line, _cells in self.table.rows:
+            self.rows_read += 1
+        yield from ()
 
     def _install_records(self) -> Iterator[InstallRecord]:
         """Installs one record at a time, each with its line (slower than the chunks)."""
@@ -294,6 +308,13 @@ class RowReader:
                 f"{rows:,} {'row has' if rows == 1 else 'rows have'} no {own}; "
                 f"{'its' if rows == 1 else 'their'} {other} stands in as the "
                 f"{field_label(self.detection.kind, key)} (first on line {first})."
+            )
+        if self.nameless_keys:
+            said.append(
+                f"{self.nameless_keys:,} Uninstall "
+                f"{'key has' if self.nameless_keys == 1 else 'keys have'} no DisplayName "
+                f"(first on line {self._first_nameless}): Windows lists no program for such a "
+                "key, so none is imported."
             )
         return said
 
@@ -467,6 +488,11 @@ class RowReader:
                 self.disabled_accounts += 1
             left = None
         _, date_left = self._date(cells, "date_left", line)
+        if self.detection.directory and date_left is not None:
+            # AccountExpirationDate: when the account stops working, not a leaving day (HR's).
+            if date_left <= dt.datetime.now(dt.UTC).date():
+                self.expired_accounts += 1
+            date_left = None
         _, date_joined = self._date(cells, "date_joined", line)
         _, team_since = self._date(cells, "team_since", line)
         if date_left is not None and date_joined is not None and date_left < date_joined:
@@ -503,8 +529,14 @@ class RowReader:
         """A built-in or service account: no employee number, and a name only such accounts
         have (Administrator, Guest, krbtgt, svc-backup, HealthMailbox..., a computer's NAME$)."""
         position = self._columns.get("employee_id")
-        if position is not None and cells[position].strip():
+        header = self.table.header[position] if position is not None else ""
+        if (
+            position is not None
+            and normal(header) not in _ACCOUNT_NAMES
+            and cells[position].strip()
+        ):
             return False  # HR gave it an employee number: a person
+        # Where the account name is the only ID (no EmployeeID column), the name decides.
         return bool(_NOT_A_PERSON.search(account))
 
     def _device(self, line: int, cells: list[str]) -> Record | None:
@@ -612,7 +644,7 @@ class RowReader:
                 add_line(source.read)
             before = self.rows_read + self._blank
             good += len(chunk)
-            self.rows_read = good + self._left_out  # blank rows are not read
+            self.rows_read = good + self._left_out + self.nameless_keys  # blank rows are not
             if self.rows_read + self._blank == before:
                 return
             yield chunk
@@ -663,8 +695,12 @@ class RowReader:
         if not "".join(cells).strip():  # Excel writes ",,," for an empty row
             self._blank += 1
             return
-        self._left_out += 1
         publisher, title, version = self._title_parts(title_key(cells))
+        if not title and self.detection.uninstall_keys and cells[host_at].strip():
+            self.nameless_keys += 1
+            self._first_nameless = self._first_nameless or source.line(cells)
+            return
+        self._left_out += 1
         self._install_problem(source.line(cells), cells[host_at].strip(), title, publisher, version)
 
     def _install_date(

@@ -333,7 +333,8 @@ def with_host(table: Table, host: str) -> Table:
     width = len(table.header)
 
     def pad(cells: list[str]) -> list[str]:
-        return [*cells, *[""] * (width - len(cells)), host] if cells else cells
+        # PowerShell writes a key with no value at all as ",,,": a blank row, not the host's.
+        return [*cells, *[""] * (width - len(cells)), host] if any(map(str.strip, cells)) else cells
 
     assert table.cells is not None
     return dataclasses.replace(

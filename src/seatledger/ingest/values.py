@@ -278,6 +278,16 @@ _FALSE = frozenset(
 )
 
 
+# HR systems write a leaver's status as a phrase ("Voluntarily Terminated", "Terminated for
+# Cause", "Involuntary Termination", "Terminated - Resigned"): any of these words says the person
+# left, unless a word of the other kind is in it too (then the status is refused, not guessed).
+_LEFT_WORDS = frozenset(
+    {"terminated", "termination", "resigned", "retired", "deceased", "dismissed", "separated"}
+)
+_HERE_WORDS = frozenset({"active", "employed", "not", "non", "pre", "rehire", "rehired"})
+_WORD = re.compile(r"[a-z]+")
+
+
 def employed(text: str) -> bool | None:
     """Whether an employment status or an account's Enabled flag says the person is still here."""
     value = text.strip().lower()
@@ -286,5 +296,8 @@ def employed(text: str) -> bool | None:
     if value in _TRUE:
         return True
     if value in _FALSE:
+        return False
+    words = set(_WORD.findall(value))
+    if words & _LEFT_WORDS and not words & _HERE_WORDS:
         return False
     raise ValueProblem("not a status this importer knows (Active, Terminated, True, False...)")

@@ -484,6 +484,11 @@ class ImportService:
                     change.after["organization"] = applied.organization
                 reader = opened.reader
                 repeated = reader.repeated if reader is not None else 0
+                if opened.installs is not None:
+                    # An install listed twice (a registry export of both Uninstall hives, the
+                    # same title on two lines of one computer) is stored once: say so.
+                    stored = applied.inserted + applied.updated + applied.unchanged
+                    repeated = max(applied.rows - stored, 0)
                 if repeated:
                     change.after["repeated"] = repeated
                 not_people = sorted(reader.not_people) if reader is not None else []
@@ -501,6 +506,13 @@ class ImportService:
                         f"{agree(reader.disabled_accounts, 'is')} disabled in the directory; a "
                         "directory does not say who left (HR does), so their people stay as they "
                         "were. Import the HR export to record leavers."
+                    )
+                if reader is not None and reader.expired_accounts:
+                    applied.notes.append(
+                        f"{plural(reader.expired_accounts, 'account')} "
+                        f"{agree(reader.expired_accounts, 'is')} past its expiration date in the "
+                        "directory; an account's expiry is not a leaving day (HR says who left), "
+                        "so their people stay as they were."
                     )
                 if rejected is not None:
                     change.after["rejected"] = {
@@ -714,7 +726,11 @@ class ImportService:
             table.delimiter_label,
             table.header,
             detection,
-            reader.records() if detection.complete and not inventory else iter(()),
+            reader.counted()
+            if not detection.complete
+            else iter(())
+            if inventory
+            else reader.records(),
             reader,
             table,
             None,
