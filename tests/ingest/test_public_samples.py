@@ -131,6 +131,38 @@ def test_license_pools_saved_by_windows_powershell_redirection() -> None:
     assert Counter(r.checkout.date() for r in records)[dt.date(2026, 3, 19)] == 1
 
 
+def test_token_pools_name_the_product_after_the_display() -> None:
+    """flexlm_exporter #213: a token pool's checkout names the product it was taken for after
+    the display ('MSCONE:NASTRAN', 'ratl_DOORS_NG').  Before: read as users 'jdoe workstation1'
+    and 'asmith ws-cae-02' (on host '/dev/pts/4'), 'bjones pc-dev01', 'mwilson pc-dev02'."""
+    _, records, problems = _lmstat("lmstat_token_pools_subfeature.txt")
+    assert problems == []
+    assert [(r.line, r.feature, r.user, r.host, r.units) for r in records] == [
+        # MSCONE: 5 + 8 = the 13 in use of line 16.
+        (21, "MSCONE", "jdoe", "workstation1", 5),
+        (22, "MSCONE", "asmith", "ws-cae-02", 8),
+        # TLSTOK: 12 + 25 = the 37 in use of line 24; the display repeats the host (any case).
+        (29, "TLSTOK", "bjones", "pc-dev01", 12),
+        (30, "TLSTOK", "mwilson", "pc-dev02", 25),
+    ]
+
+
+def test_a_user_and_a_display_without_a_host() -> None:
+    """flexlm_exporter #212 (MLM v11.19.7, a line of one space between all lines): 'tia4108
+    /dev/pts/1 (v48)' names a user and a display.  Before: stored on host '/dev/pts/1'."""
+    snapshot, records, problems = _lmstat("lmstat_v11_19_7_user_and_display_only.txt")
+    assert problems == []
+    # 1 reservation + 3 checkouts = the 4 in use of line 29.
+    assert [(r.line, r.user, r.host) for r in records] == [
+        (51, "aaa130219", "aaa130219"),
+        (53, "tia4108", ""),
+        (55, "f1u133029", "f1u133029"),
+    ]
+    assert snapshot.notes == (
+        "line 53: user 'tia4108' on no host: '/dev/pts/1' is a display, not a host",
+    )
+
+
 def test_citrix_license_files_listed_on_a_second_line() -> None:
     """Citrix Licensing's lmstat page (v9.2): 'License files on ctxlic01:' (no '(s)'), the second
     file on a line of its own at the margin, two trailing spaces on every line."""

@@ -287,12 +287,23 @@ def _checkout(
     if len(words) < 2:
         problems.append(Problem(number, "host", line.strip(), "names no host before the version"))
         return None
-    # A display named after the host before it ("host-01 host-01:0.0") places the host, and the
-    # user before it, whatever words some vendor daemons write after the display.
+    # A token pool's checkout names the product it was taken for after the display, prefixed
+    # with the pool's name ("jdoe ws1 ws1 MSCONE:NASTRAN (v2021.1)"): not a word of the user's.
+    if len(words) >= 4 and words[-1].casefold().startswith(block.feature.casefold() + ":"):
+        words = words[:-1]
+    # A display named after the host before it ("host-01 host-01:0.0", "ws1 ws1") or written as
+    # only displays are ("/dev/pts/3") places the host, and the user before it, whatever words
+    # some vendor daemons write after the display.
     anchor = _display_of_host(words)
     if anchor is not None:
         user, host = " ".join(words[: anchor - 1]), words[anchor - 1]
     # Else from the right: the display, the host, and the user (who may have spaces in the name).
+    elif len(words) == 2 and _DISPLAY.match(words[1]):
+        # "tia4108 /dev/pts/1": a user and a display, no host (a display is never a host).
+        user, host = words[0], ""
+        notes.append(
+            f"line {number}: user '{user}' on no host: '{words[1]}' is a display, not a host"
+        )
     elif len(words) == 2:
         user, host = words
     else:
@@ -333,14 +344,16 @@ def _checkout(
 
 
 def _display_of_host(words: list[str]) -> int | None:
-    """The index of the last word that is a display named after the word before it, if any.
+    """The index of the last word that is a display of the word before it, if any.
 
-    ``host-01:0.0`` after ``host-01``: an X display or a vendor's ``host:process`` id.  The user
-    takes at least the first word, so the display is the third word or later.
+    ``host-01:0.0`` after ``host-01``: an X display or a vendor's ``host:process`` id; ``ws1``
+    after ``ws1`` (Windows clients name the display after the host); a terminal or X display
+    (``/dev/pts/3``, ``:0``).  The user takes at least the first word, so the display is the
+    third word or later.
     """
     for index in range(len(words) - 1, 1, -1):
-        host = words[index - 1].casefold()
-        if words[index].casefold().startswith(host + ":"):
+        host, word = words[index - 1].casefold(), words[index].casefold()
+        if word == host or word.startswith(host + ":") or _DISPLAY.match(word):
             return index
     return None
 
