@@ -20,7 +20,7 @@ from seatledger.errors import KnownError
 from seatledger.ingest import flexlm
 from seatledger.ingest.formats import Kind
 from seatledger.ingest.records import UsageRecord
-from seatledger.ingest.tabular import Problem, sniff
+from seatledger.ingest.tabular import ImportFileError, Problem, sniff
 from seatledger.ingest.values import ValueProblem, employed
 from seatledger.services.imports.options import ImportOptions
 from seatledger.services.operators.session import Services
@@ -401,3 +401,22 @@ def test_snipeit_mock_licenses_with_notes_over_several_lines(admin: Services) ->
         # No purchase order: the order number stands in; $97.34 / 32 = 3.041875.
         (32, Decimal("3.0419"), "USD", "220460709-6", dt.date(2011, 2, 8), dt.date(2016, 5, 7)),
     ]
+
+
+# --------------------------------------------------------------------- Microsoft 365 reports
+
+
+@pytest.mark.parametrize(
+    "name", ["m365_teams_user_activity_detail.csv", "m365_office_activations_user_detail.csv"]
+)
+def test_another_microsoft_365_report_is_named_not_read(admin: Services, name: str) -> None:
+    """Graph's getTeamsUserActivityUserDetail and getOffice365ActivationsUserDetail CSVs (their
+    documented headers) start as the active user detail report does but name no workload's
+    last activity.  Before: "no column feeds this field" for User, Product and Checkout."""
+    with pytest.raises(ImportFileError) as refused:
+        admin.imports.preview(PUBLIC / name, ImportOptions(Kind.USAGE))
+    message = str(refused.value)
+    assert message.startswith(
+        f"{name} is a Microsoft 365 usage report other than the active user detail report"
+    )
+    assert "Get-MgReportOffice365ActiveUserDetail" in message

@@ -43,6 +43,23 @@ _FORMATS: tuple[tuple[re.Pattern[str], str], ...] = (
         "-a', which lists who uses which license",
     ),
     (
+        # Microsoft 365's other usage reports (Teams user activity, email activity, OneDrive and
+        # SharePoint activity, Office activations) share the first two columns of the active
+        # user detail report, but name no workload's last activity date.
+        re.compile(
+            r'\A\ufeff?"?Report Refresh Date"?[,;]"?User Principal Name"?[,;]'
+            r"(?![^\n]*(?:Exchange|OneDrive|SharePoint|Skype For Business|Yammer|Teams) "
+            r"Last Activity Date)",
+            re.I,
+        ),
+        "a Microsoft 365 usage report other than the active user detail report (no column gives "
+        "a workload's last activity date: Teams user activity, email activity, OneDrive or "
+        "SharePoint activity, or Office activations). Import the Microsoft 365 active user "
+        "detail report as usage (admin center: Reports > Usage > Microsoft 365 apps > Active "
+        "users > Export, or Get-MgReportOffice365ActiveUserDetail), which gives each user's last "
+        "activity per workload",
+    ),
+    (
         # Snipe-IT's list of one license's seats (who holds each): no name, seat count or cost.
         re.compile(r'\A\ufeff?"?Seat"?[,;]"?User"?[,;]'),
         "a Snipe-IT seat list of one license (who holds each seat), not the license itself: "
