@@ -420,3 +420,27 @@ def test_another_microsoft_365_report_is_named_not_read(admin: Services, name: s
         f"{name} is a Microsoft 365 usage report other than the active user detail report"
     )
     assert "Get-MgReportOffice365ActiveUserDetail" in message
+
+
+def test_names_lost_to_an_ascii_export_are_refused_by_line(admin: Services, tmp_path: Path) -> None:
+    """Windows PowerShell 5.1's Export-Csv writes ASCII unless given -Encoding UTF8 (its
+    documentation: "The default value is ASCII"): 'Amélie' arrives as 'Am?lie'.  Before: the
+    names HR gave were overwritten with the '?' ones, exit 0."""
+    hr = tmp_path / "hr.csv"
+    hr.write_text(
+        "Employee ID,Full Name,Email Address,Employment Status\n"
+        "E2001,Amélie Dubois,amelie.dubois@contoso.example,Active\n"
+        "E2002,Jürgen Weiß,juergen.weiss@contoso.example,Active\n",
+        encoding="utf-8",
+    )
+    admin.imports.commit(hr, ImportOptions(Kind.PEOPLE))
+    preview = admin.imports.preview(
+        PUBLIC / "ad_export_csv_default_ascii.csv", ImportOptions(Kind.PEOPLE)
+    )
+    lossy = "holds '?' where a letter was: the file was saved in an encoding without that letter"
+    assert [(p.line, p.column, p.value) for p in preview.problems] == [
+        (3, "Name (Full name)", "Am?lie Dubois"),
+        (4, "Name (Full name)", "J?rgen Wei?"),
+    ]
+    assert all(p.reason.startswith(lossy) for p in preview.problems)
+    assert {name for name, *_ in _people(admin).values()} == {"Amélie Dubois", "Jürgen Weiß"}

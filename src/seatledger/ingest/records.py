@@ -470,6 +470,19 @@ class RowReader:
         if email and ("@" not in email or " " in email):
             self._bad(line, "email", email, "is not an email address")
         team = self._text(cells, "team", line, limit=200) or ""
+        for key, value in (("name", name), ("team", team)):
+            if value and "?" in value:
+                # No name or department holds a '?': the encoding the file was saved in had no
+                # letter for one (Windows PowerShell 5.1's Export-Csv writes ASCII unless told
+                # otherwise; Excel's "CSV (Comma delimited)" writes Windows-1252).
+                self._bad(
+                    line,
+                    key if key in self._columns else "first_name",
+                    value,
+                    "holds '?' where a letter was: the file was saved in an encoding without "
+                    "that letter (Windows PowerShell 5.1's Export-Csv writes ASCII unless given "
+                    "-Encoding UTF8); export it again in UTF-8",
+                )
         left: bool | None = None
         position = self._columns.get("status")
         if position is not None:
