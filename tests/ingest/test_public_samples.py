@@ -444,3 +444,16 @@ def test_names_lost_to_an_ascii_export_are_refused_by_line(admin: Services, tmp_
     ]
     assert all(p.reason.startswith(lossy) for p in preview.problems)
     assert {name for name, *_ in _people(admin).values()} == {"Amélie Dubois", "Jürgen Weiß"}
+
+
+def test_an_employee_number_written_with_a_number_sign(admin: Services) -> None:
+    """BambooHR labels its employee number "Employee #" (docs/import-formats.md 1.1).  Before:
+    refused, no column feeds Employee ID ('#' was dropped, leaving "employee")."""
+    path = PUBLIC / "hr_bamboohr_employee_number_sign.csv"
+    result = admin.imports.commit(path, ImportOptions(Kind.PEOPLE))
+    assert (result.rows, result.inserted) == (2, 2)
+    assert _people(admin) == {
+        "101": ("Ann Lee", "ann.lee@example.org", "active", None),
+        # Inactive, with a termination date of 10/31/2026.
+        "102": ("Bo Chen", "bo.chen@example.org", "left", dt.date(2026, 10, 31)),
+    }

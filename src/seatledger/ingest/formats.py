@@ -48,8 +48,9 @@ _NON_ALNUM = re.compile(r"[^0-9a-z]+")
 
 
 def normal(header: str) -> str:
-    """A header compared loosely: lower case, letters and digits only."""
-    return _NON_ALNUM.sub("", header.lower())
+    """A header compared loosely: lower case, letters and digits only, '#' read as "number"
+    (BambooHR's "Employee #", a purchase's "PO #")."""
+    return _NON_ALNUM.sub("", header.lower().replace("#", "number"))
 
 
 @dataclass(frozen=True, slots=True)
