@@ -457,3 +457,13 @@ def test_an_employee_number_written_with_a_number_sign(admin: Services) -> None:
         # Inactive, with a termination date of 10/31/2026.
         "102": ("Bo Chen", "bo.chen@example.org", "left", dt.date(2026, 10, 31)),
     }
+
+
+def test_runs_appended_to_one_file_are_refused_by_name() -> None:
+    """ARM's article suggests a script running lmstat at intervals to estimate the peak; with
+    '>>' the runs pile up in one file (status lines 2 and 28, 13:50 and 14:05).  Before: read
+    as one snapshot of 13:50 holding jlee's checkout of 14:00, every checkout of every run open
+    at once."""
+    with pytest.raises(ImportFileError, match=r"holds 2 runs of 'lmutil lmstat -a'") as refused:
+        _lmstat("lmstat_two_runs_appended.txt")
+    assert "their status lines are lines 2, 28" in str(refused.value)

@@ -106,6 +106,18 @@ def read_lmstat(
     # Only line feeds end lines, as in the editor the user will open the file in.
     lines = [line.removesuffix("\r") for line in text.split("\n")]
     taken = _taken_at(facts, lines)
+    runs = [n for n, line in enumerate(lines, 1) if "Flexible License Manager status on" in line]
+    if len(runs) > 1:
+        # lmstat prints its status line once a run: a file holding more is several runs appended
+        # ('lmutil lmstat -a >> lmstat.txt' every few minutes).  Read as one snapshot, every
+        # checkout of every run would be open at the first run's time, and the concurrency over
+        # the day counted as if all were at once.
+        shown = ", ".join(str(n) for n in runs[:5]) + (", ..." if len(runs) > 5 else "")
+        raise ImportFileError(
+            f"{facts.path.name} holds {len(runs)} runs of 'lmutil lmstat -a' appended to one "
+            f"another (their status lines are lines {shown}); a snapshot is one run: save each "
+            "run to a file of its own and import them in the order they were taken."
+        )
     servers: list[str] = []
     notes: list[str] = []
     features: dict[str, tuple[int | None, int]] = {}
