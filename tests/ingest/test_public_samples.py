@@ -467,3 +467,24 @@ def test_runs_appended_to_one_file_are_refused_by_name() -> None:
     with pytest.raises(ImportFileError, match=r"holds 2 runs of 'lmutil lmstat -a'") as refused:
         _lmstat("lmstat_two_runs_appended.txt")
     assert "their status lines are lines 2, 28" in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    ("name", "server", "lines"),
+    [
+        # Windows, 'lsmon eng-lic03 >> file' twice, each run ending at its "Press Enter to
+        # continue" prompt.  Before: the 5 clients read twice ('#2' handles), 10, exit 0.
+        ("lsmon_windows_two_runs_appended.txt", "eng-lic03", "4, 129"),
+        # UNIX, 'lsmon [Poll-interval] [Server-host]' (Sentinel RMS's documentation): a run a
+        # poll, one under the other.  Before: refused as an edited feature block.
+        ("lsmon_unix_poll_interval_two_polls.txt", "lic-plm.corp.example", "4, 83"),
+    ],
+)
+def test_lsmon_runs_in_one_file_are_refused_by_name(
+    admin: Services, name: str, server: str, lines: str
+) -> None:
+    with pytest.raises(ImportFileError) as refused:
+        admin.imports.preview(PUBLIC / name, ImportOptions(Kind.USAGE))
+    message = str(refused.value)
+    assert f"holds several runs of lsmon against {server} appended" in message
+    assert f"lines {lines})" in message

@@ -104,6 +104,17 @@ def read_lsmon(
             continue
         if match := _CONTACTING.search(line):
             server = match["host"]
+            if server in servers:
+                # lsmon contacts a License Manager once a run: runs appended to one file
+                # ('lsmon HOST >> file'), read as one, would count every client once a run.
+                again = [n for n, text in enumerate(lines, 1) if _CONTACTING.search(text)]
+                raise ImportFileError(
+                    f"{facts.path.name} holds several runs of lsmon against {server} appended "
+                    f"to one another (the '[Contacting …]' lines are lines "
+                    f"{', '.join(str(n) for n in again[:5])}{', ...' if len(again) > 5 else ''}"
+                    "); a snapshot is one run: save each run to a file of its own and import "
+                    "them in the order they were taken."
+                )
             servers.append(server)
             block, client, section = None, None, ""
             continue
