@@ -735,6 +735,22 @@ def test_amounts(text: str, expected: str) -> None:
     assert amount(text) == Decimal(expected)
 
 
+@pytest.mark.parametrize("text", ["1.200", "12.500", "$1.200", "999.999 EUR"])
+def test_an_amount_with_a_dot_before_three_digits_is_ambiguous(text: str) -> None:
+    """1,200 in a German export, 1.2 in an English one: a thousand times off either way."""
+    with pytest.raises(ValueProblem, match="is ambiguous"):
+        amount(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"), [("1.200.000", "1200000"), ("0.125", "0.125"), ("1234.567", "1234.567")]
+)
+def test_amounts_a_dot_before_three_digits_does_not_make_ambiguous(
+    text: str, expected: str
+) -> None:
+    assert amount(text) == Decimal(expected)
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [("Active", True), ("Terminated", False), ("TRUE", True), ("False", False), ("", None)],

@@ -488,3 +488,15 @@ def test_lsmon_runs_in_one_file_are_refused_by_name(
     message = str(refused.value)
     assert f"holds several runs of lsmon against {server} appended" in message
     assert f"lines {lines})" in message
+
+
+def test_a_thousands_dot_of_a_german_excel_is_refused_by_line(admin: Services) -> None:
+    """A purchase list re-saved by a German Excel (docs/import-formats.md 0: ';', dd.MM.yyyy,
+    '#.##0' amounts): '1.200' is 1,200 EUR there and 1.2 in an English file.  Before: 25
+    Acrobat seats stored at 1.20 EUR each, exit 0."""
+    path = PUBLIC / "purchases_german_excel_thousands.csv"
+    preview = admin.imports.preview(path, ImportOptions(Kind.ENTITLEMENTS))
+    assert [(p.line, p.column, p.value) for p in preview.problems] == [
+        (2, "Unit Price (Unit cost)", "1.200")
+    ]
+    assert preview.problems[0].reason.startswith("is ambiguous: 1.200 is 1200 where '.' groups")

@@ -203,8 +203,23 @@ def amount(text: str) -> Decimal | None:
     return priced(text)[0]
 
 
+# "1.200": '.' before three digits groups thousands in German, French, Spanish... exports
+# (Excel's "#.##0") and marks decimals in English ones, where money has two: read either way,
+# an amount would be a thousand times off.
+_DOT_THOUSANDS = re.compile(r"[1-9]\d{0,2}\.\d{3}")
+_DOTS_THOUSANDS = re.compile(r"[1-9]\d{0,2}(?:\.\d{3}){2,}")
+
+
 def _number(text: str) -> Decimal:
     value = re.sub(r"[\s\u00a0\u202f']", "", text)
+    if _DOT_THOUSANDS.fullmatch(value):
+        raise ValueProblem(
+            f"is ambiguous: {value} is {value.replace('.', '')} where '.' groups thousands "
+            f"(German, French... exports) and {Decimal(value).normalize()} where it marks "
+            "decimals; write the amount with its cents (1.200,00 or 1200.00)"
+        )
+    if _DOTS_THOUSANDS.fullmatch(value):
+        value = value.replace(".", "")  # "1.200.000": only thousands come in groups
     if "," in value and "." in value:
         decimal_mark = "," if value.rfind(",") > value.rfind(".") else "."
         thousands = "." if decimal_mark == "," else ","
