@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import select
 
 from seatledger.errors import KnownError
-from seatledger.ingest import flexlm
+from seatledger.ingest import flexlm, flexlm_log
 from seatledger.ingest.formats import Kind
 from seatledger.ingest.records import UsageRecord
 from seatledger.ingest.tabular import ImportFileError, Problem, sniff
@@ -500,3 +500,36 @@ def test_a_thousands_dot_of_a_german_excel_is_refused_by_line(admin: Services) -
         (2, "Unit Price (Unit cost)", "1.200")
     ]
     assert preview.problems[0].reason.startswith("is ambiguous: 1.200 is 1200 where '.' groups")
+
+
+def test_a_debug_log_of_fully_qualified_user_names() -> None:
+    """On Linux hosts joined to AD with SSSD's use_fully_qualified_names, a user is
+    'jdoe@corp.example' and lmgrd logs 'jdoe@corp.example@node017'.  Before: every such OUT,
+    IN and DENIED line refused as 'not a whole OUT line'."""
+    problems: list[Problem] = []
+    log, records = flexlm_log.read_debug_log(
+        sniff(PUBLIC / "flexlm_log_sssd_qualified_users.log"), problems
+    )
+    sessions = sorted(
+        (r.line, r.feature, r.user, r.host, f"{r.checkout:%H:%M:%S}", r.checkin) for r in records
+    )
+    assert [str(p) for p in problems] == []
+
+    def at(hms: str) -> dt.datetime:
+        return dt.datetime.fromisoformat(f"2026-03-02T{hms}+00:00")
+
+    assert sessions == [
+        (8, "MATLAB", "jdoe@corp.example", "node017", "08:14:02", at("09:14:03")),
+        (9, "MATLAB", "bkim", "ws-102", "08:20:40", None),  # still out at the end
+        (
+            10,
+            "Parallel_Computing_Toolbox",
+            "jdoe@corp.example",
+            "node017",
+            "08:21:05",
+            at("09:14:02"),
+        ),
+    ]
+    assert [(d.line, d.user, d.host, d.capacity) for d in log.denials] == [
+        (13, "rlopez@corp.example", "node018", True)
+    ]

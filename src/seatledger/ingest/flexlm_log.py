@@ -56,14 +56,16 @@ _EVENT = re.compile(
     r"(?P<kind>OUT|IN|DENIED|UNSUPPORTED|QUEUED|DEQUEUED|UPGRADE|TIMESTAMP)(?::|(?= ))"
     r"\s*(?P<rest>.*)$"
 )
-# "FEATURE" user@host rest; the user may be empty (verbose lines name it after ^^^).
+# "FEATURE" user@host rest; the user may be empty (verbose lines name it after ^^^).  A host
+# holds no '@' but a user may (SSSD's fully qualified "jdoe@corp.example"): the host follows the
+# first '@' that a whole host name and the end of the line or a space follow.
 _WHO = re.compile(
-    r'(?:"(?P<quoted>[^"]+)"|(?P<bare>[^\s"]+))\s+(?P<user>[^@]*)@(?P<host>[^\s@]+)'
+    r'(?:"(?P<quoted>[^"]+)"|(?P<bare>[^\s"]+))\s+(?P<user>[^"]*?)@(?P<host>[^\s@]+)'
     r"(?P<rest>(?:\s.*)?)$"
 )
 # The common line: TIME (daemon) OUT|IN: "FEATURE" user@host tail (no date on the line).
 _FAST = re.compile(
-    r' *(\d{1,2}):(\d{2}):(\d{2}) \(([^()\s]+)\) (OUT|IN): +"([^"]+)" +([^@"]*)@([^\s@]+)'
+    r' *(\d{1,2}):(\d{2}):(\d{2}) \(([^()\s]+)\) (OUT|IN): +"([^"]+)" +([^"]*?)@([^\s@]+)'
     r"((?:\s.*)?)$"
 )
 _UNSUPPORTED = re.compile(r'(?:"(?P<quoted>[^"]+)"|(?P<bare>[^\s"]+))(?P<rest>.*)$')
