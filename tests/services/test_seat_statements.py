@@ -21,8 +21,10 @@ from seatledger.services.directory.service import PersonInput
 from seatledger.services.ledger import verify as ledger
 from seatledger.services.operators.session import Services
 
-ASSIGN_STATEMENTS = 9  # role and ledger head, license, holders, seats, count, entry, head, rules
-RELEASE_STATEMENTS = 10  # role and head, seats and licenses, end, count, entry, head, rules
+# role and ledger head, license, holders, seats, count, entry, head, the rules' settings (with
+# the burst rule's newest seat changes and whether its alert is open, in the same read)
+ASSIGN_STATEMENTS = 8
+RELEASE_STATEMENTS = 9  # role and head, seats and licenses, end, count, entry, head, rules
 HOLDERS = 40
 
 

@@ -52,7 +52,23 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, bindparam, func, insert, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    CompoundSelect,
+    Integer,
+    Select,
+    String,
+    and_,
+    bindparam,
+    func,
+    insert,
+    literal,
+    literal_column,
+    or_,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from seatledger.domain.alerts import PREFIX, AlertSettings, Level, Rule, Severity, level
@@ -130,15 +146,47 @@ _CLEAR = (
 )
 # The burst rule in one read: the operator's N-th newest seat change, and whether a burst alert
 # of theirs is still uncleared (so neither raising nor clearing needs another look).
-_BURST = select(
+# Bound one by one, not as an expanding list rendered again at every execution.
+_SEAT_LITERALS = [literal(action, String) for action in sorted(SEAT_ACTIONS)]
+_NTH = (
     select(LedgerEntry.ts)
-    .where(LedgerEntry.operator == bindparam("operator"), LedgerEntry.action.in_(SEAT_ACTIONS))
+    .where(LedgerEntry.operator == bindparam("operator"), LedgerEntry.action.in_(_SEAT_LITERALS))
     .order_by(LedgerEntry.seq.desc())
     .offset(bindparam("skip"))
     .limit(1)
-    .scalar_subquery(),
-    _UNCLEARED.exists(),
+    .scalar_subquery()
 )
+_BURST = select(_NTH, _UNCLEARED.exists())
+_Read = Select[int, str, str | None]
+
+
+def _first_read(burst: bool, keys: bool) -> _Read | CompoundSelect[int, str, str | None]:
+    """What every change's evaluation reads, in one statement: the settings (kind 0), and for
+    the rules the previous settings say will run, the burst rule's N-th newest seat change
+    (kind 1) and which of two dedupe keys are uncleared (kind 2: the burst's, the after-hours
+    one's)."""
+    parts: list[_Read] = [
+        select(literal_column("0", Integer), Setting.key, Setting.value).where(
+            Setting.key >= PREFIX, Setting.key < PREFIX[:-1] + "/"
+        )
+    ]
+    if burst:
+        parts.append(select(literal_column("1", Integer), literal_column("''", String), _NTH))
+    if keys:
+        parts.append(
+            select(
+                literal_column("2", Integer), Alert.dedupe_key, literal_column("''", String)
+            ).where(
+                Alert.dedupe_key.in_([bindparam("key"), bindparam("hours_key")]),
+                Alert.cleared_at.is_(None),
+            )
+        )
+    return parts[0] if len(parts) == 1 else union_all(*parts)
+
+
+# Built once, by which of the burst and dedupe parts they carry.
+_FIRST_READS = {(b, k): _first_read(b, k) for b in (False, True) for k in (False, True)}
+_PARSED: dict[tuple[tuple[str, str], ...], AlertSettings] = {}  # settings rows -> settings
 _LEVELS = titled(*COUNTED).where(Entitlement.id.in_(bindparam("ids", expanding=True)))
 _DEPARTED_UNCLEARED = select(Alert.dedupe_key).where(
     Alert.dedupe_key >= "departed:", Alert.dedupe_key < "departed;", Alert.cleared_at.is_(None)
@@ -155,8 +203,35 @@ _HOLDING = (
 
 def load_settings(session: Session) -> AlertSettings:
     """The alert settings stored in ``setting`` (defaults for what is not stored)."""
-    rows = session.connection().execute(_SETTINGS)
-    return AlertSettings.from_strings({k[len(PREFIX) :]: v for k, v in rows})
+    return _parsed([(key, value) for key, value in session.connection().execute(_SETTINGS)])
+
+
+def _parsed(rows: list[tuple[str, str]]) -> AlertSettings:
+    """The settings the ``setting`` rows say (parsed once for the same rows: they are read on
+    every change and seldom change)."""
+    stored = tuple(sorted(rows))
+    found = _PARSED.get(stored)
+    if found is None:
+        if len(_PARSED) > 64:
+            _PARSED.clear()
+        found = _PARSED[stored] = AlertSettings.from_strings(
+            {k[len(PREFIX) :]: v for k, v in stored}
+        )
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class _FirstRead:
+    """The settings, and what the rules likely to run need, read at once (see _first_read)."""
+
+    settings: AlertSettings
+    burst: tuple[str | None, bool] | None  # the N-th newest seat change, burst uncleared
+    hours_key: str | None  # the after-hours dedupe key asked about
+    hours_uncleared: bool
+
+
+def _after_hours_key(operator: str, settings: AlertSettings, now: dt.datetime) -> str:
+    return f"after_hours:{operator}:{settings.local_date(now).isoformat()}"[:200]
 
 
 def _title(vendor: str, product: str, name: str) -> str:
@@ -232,6 +307,8 @@ class AlertService:
         # One evaluation per change, however many AlertService objects share the context.
         if not any(isinstance(getattr(o, "__self__", None), AlertService) for o in ctx.observers):
             ctx.observers.append(self._observe)
+        # The settings the last change found: what the next one's first read asks for besides.
+        self._guess = AlertSettings()
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -331,35 +408,76 @@ class AlertService:
 
     # -- the rules -------------------------------------------------------------------------
 
+    def _first_read(self, session: Session, action: str, now: dt.datetime) -> _FirstRead:
+        """The settings, with what the burst and after-hours rules need when the settings of the
+        previous change say they will run (one statement where there were three); what the
+        settings turn out to say decides, and a rule the guess missed reads for itself."""
+        guess = self._guess
+        operator = self._ctx.actor.name
+        burst = bool(operator) and action in SEAT_ACTIONS and Rule.BURST in guess.enabled
+        hours = bool(operator) and Rule.AFTER_HOURS in guess.enabled and guess.outside_hours(now)
+        burst_key = f"burst:{operator}"[:200]
+        hours_key = _after_hours_key(operator, guess, now) if hours else None
+        rows = session.connection().execute(
+            _FIRST_READS[(burst, burst or hours)],
+            {
+                "operator": operator,
+                "skip": guess.burst_count - 1,
+                "key": burst_key if burst else hours_key,
+                "hours_key": hours_key if hours else burst_key,
+            },
+        )
+        stored: list[tuple[str, str]] = []
+        nth: str | None = None
+        uncleared: set[str] = set()
+        for kind, key, value in rows:
+            if kind == 0:
+                stored.append((key, value or ""))
+            elif kind == 1:
+                nth = value
+            else:
+                uncleared.add(key)
+        settings = self._guess = _parsed(stored)
+        same_burst = burst and settings.burst_count == guess.burst_count
+        return _FirstRead(
+            settings,
+            (nth, burst_key in uncleared) if same_burst else None,
+            hours_key,
+            hours_key in uncleared,
+        )
+
     def _observe(self, change: Change, entry: Appended) -> None:
         """Run the rules on the change just recorded (inside its transaction)."""
         action = entry.action
         if action.startswith("alert."):
             return
         session = change.session
-        settings = load_settings(session)
+        now = _as_utc(change.now)
+        first = self._first_read(session, action, now)
+        settings = first.settings
         enabled = settings.enabled
         if not enabled:
             return
-        now = _as_utc(change.now)
         run = _Evaluation(session, now, self._ctx.actor.name, entry.seq)
         after: Any = change.after if isinstance(change.after, dict) else {}
         label = f"{action} (ledger entry {entry.seq})"
 
         if Rule.AFTER_HOURS in enabled and run.operator and settings.outside_hours(now):
             local = now.astimezone(settings.zone())
+            key = _after_hours_key(run.operator, settings, now)
             run.raise_alert(
                 Rule.AFTER_HOURS,
-                f"after_hours:{run.operator}:{local.date().isoformat()}",
+                key,
                 f"{run.operator} changed data outside working hours",
                 f"{label} at {local:%a %Y-%m-%d %H:%M} {local.tzname() or ''}; working hours "
                 f"{settings.work_start:%H:%M}–{settings.work_end:%H:%M} "
                 f"{settings.work_days_text}.",
                 ("operator", run.operator),
+                uncleared=first.hours_uncleared if key == first.hours_key else None,
             )
 
         if action in SEAT_ACTIONS and Rule.BURST in enabled and run.operator:
-            _burst(run, settings, label)
+            _burst(run, settings, label, first.burst)
 
         if action in ASSIGN_ACTIONS and Rule.OVER_COMMIT in enabled and after.get("over_commit"):
             units = after.get("units", 0)
@@ -441,11 +559,19 @@ def _row(a: Alert) -> AlertRow:
     )
 
 
-def _burst(run: _Evaluation, settings: AlertSettings, label: str) -> None:
+def _burst(
+    run: _Evaluation, settings: AlertSettings, label: str, known: tuple[str | None, bool] | None
+) -> None:
+    """``known``: the N-th newest seat change and whether a burst alert is uncleared, as read
+    with the settings (None: read them here)."""
     key = f"burst:{run.operator}"[:200]
-    nth, uncleared = run.conn.execute(
-        _BURST, {"operator": run.operator, "skip": settings.burst_count - 1, "key": key}
-    ).one()
+    nth, uncleared = (
+        known
+        if known is not None
+        else run.conn.execute(
+            _BURST, {"operator": run.operator, "skip": settings.burst_count - 1, "key": key}
+        ).one()
+    )
     window = dt.timedelta(minutes=settings.burst_minutes)
     if nth is not None and nth >= iso(run.now - window):
         run.raise_alert(
