@@ -72,7 +72,7 @@ _PEOPLE = select(
     Person.name,
     Person.status,
     select(SeatAssignment.id).where(SeatAssignment.person_id == Person.id, *_HOLDS).exists(),
-).where(Person.id.in_(_IDS))
+)
 _DEVICES = select(
     Device.id,
     Device.hostname,
@@ -80,7 +80,26 @@ _DEVICES = select(
     Device.cores,
     Device.processor_model,
     select(SeatAssignment.id).where(SeatAssignment.device_id == Device.id, *_HOLDS).exists(),
-).where(Device.id.in_(_IDS))
+)
+# One holder (the usual single seat) by a plain parameter: an expanding list is rendered again
+# at every execution.
+_HOLDERS = {
+    (Person, False): _PEOPLE.where(Person.id.in_(_IDS)),
+    (Person, True): _PEOPLE.where(Person.id == bindparam("id")),
+    (Device, False): _DEVICES.where(Device.id.in_(_IDS)),
+    (Device, True): _DEVICES.where(Device.id == bindparam("id")),
+}
+
+
+def _holders(
+    conn: Connection, kind: type[Person] | type[Device], ids: Sequence[int], entitlement: int
+) -> Any:
+    """The rows of ``_PEOPLE`` or ``_DEVICES`` for ``ids`` (a chunk)."""
+    if len(ids) == 1:
+        return conn.execute(_HOLDERS[(kind, True)], {"id": ids[0], "entitlement": entitlement})
+    return conn.execute(_HOLDERS[(kind, False)], {"ids": ids, "entitlement": entitlement})
+
+
 # RETURNING names each new seat's holder: SQLite cannot return rows in the order they were
 # given without inserting them one statement at a time, and a holder has one open seat.
 _INSERT_SEATS = insert(SeatAssignment).returning(
@@ -403,9 +422,7 @@ class SeatService:
         found: dict[int, tuple[str, str]] = {}
         held: list[int] = []
         for chunk in _chunks(person_ids):
-            for pid, name, status, has_seat in conn.execute(
-                _PEOPLE, {"ids": chunk, "entitlement": entitlement.id}
-            ):
+            for pid, name, status, has_seat in _holders(conn, Person, chunk, entitlement.id):
                 found[pid] = (name, status)
                 if has_seat:
                     held.append(pid)
@@ -427,8 +444,8 @@ class SeatService:
         found: dict[int, tuple[str, int | None, int | None, str | None]] = {}
         held: list[int] = []
         for chunk in _chunks(device_ids):
-            for did, host, processors, cores, model, has_seat in conn.execute(
-                _DEVICES, {"ids": chunk, "entitlement": entitlement.id}
+            for did, host, processors, cores, model, has_seat in _holders(
+                conn, Device, chunk, entitlement.id
             ):
                 found[did] = (host, processors, cores, model)
                 if has_seat:
