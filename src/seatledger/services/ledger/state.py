@@ -24,13 +24,14 @@ import datetime as dt
 import json
 from array import array
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Table, func, select, text
+from sqlalchemy import ColumnElement, Table, false, func, literal_column, select, text
+from sqlalchemy.orm import InstrumentedAttribute
 
 from seatledger.domain.commitments import PERSONAL_FIELDS, commitment
 from seatledger.domain.ledger import (
@@ -1066,7 +1067,7 @@ class _Scoped:
         (type, seq) index instead of the (type, id, seq) one that picks the entries)."""
         sql = f"{_ENTRY_SELECT} e.seq <= {int(self.size)} AND {where}"
         with self.db.engine.connect() as conn:
-            rows = sorted(conn.exec_driver_sql(sql), key=itemgetter(0))
+            rows = sorted(conn.exec_driver_sql(sql).fetchall(), key=itemgetter(0))
         before = self.before
         for row in rows:
             before[row[0]] = (
@@ -1174,7 +1175,7 @@ class _Scoped:
                 }
             stored = session.execute(
                 select(Entitlement.id, Entitlement.metric).where(
-                    Entitlement.product_id.in_(sorted(self.products))
+                    _among(Entitlement.product_id, sorted(self.products))
                 )
             ).all()
         recorded = {
@@ -1197,7 +1198,9 @@ class _Scoped:
                 rows = session.execute(
                     select(
                         SeatAssignment.id, SeatAssignment.person_id, SeatAssignment.device_id
-                    ).where(SeatAssignment.entitlement_id.in_(ordered[start : start + _IN_CHUNK]))
+                    ).where(
+                        _among(SeatAssignment.entitlement_id, ordered[start : start + _IN_CHUNK])
+                    )
                 )
                 for seat, person, device in rows:
                     self.seats.add(int(seat))
@@ -1215,7 +1218,7 @@ class _Scoped:
         with self.db.read() as session:
             for start in range(0, len(products), _IN_CHUNK):
                 titles = select(SoftwareTitle.id).where(
-                    SoftwareTitle.product_id.in_(products[start : start + _IN_CHUNK])
+                    _among(SoftwareTitle.product_id, products[start : start + _IN_CHUNK])
                 )
                 found.update(
                     session.scalars(
@@ -1233,7 +1236,7 @@ class _Scoped:
                         p
                         for p in session.scalars(
                             select(Device.owner_id).where(
-                                Device.id.in_(ordered[start : start + _IN_CHUNK])
+                                _among(Device.id, ordered[start : start + _IN_CHUNK])
                             )
                         )
                         if p is not None
@@ -1367,6 +1370,19 @@ def _as_bytes(value: Any) -> Any:
     return value if isinstance(value, bytes | str) else bytes(value)
 
 
+def _among(
+    column: ColumnElement[Any] | InstrumentedAttribute[Any], ids: Sequence[int]
+) -> ColumnElement[bool]:
+    """``column IN (ids)`` with the integers written into the statement: bound one by one,
+    thousands of parameters are named again at every execution (a quarter of a scope check's
+    reading time)."""
+    if not ids:
+        return false()
+    listed = ", ".join(str(int(i)) for i in ids)
+    clause: ColumnElement[bool] = column.op("IN", is_comparison=True)(literal_column(f"({listed})"))
+    return clause
+
+
 def _id_text(value: str) -> str:
     """An entity id as an SQL literal's text (ids are integers, or empty)."""
     return str(int(value)) if value else ""
@@ -1388,7 +1404,7 @@ def _stored_ids(
         with db.read() as session:
             rows = session.execute(
                 select(*columns)
-                .where(model.c.id.in_(ordered[start : start + _IN_CHUNK]))
+                .where(_among(model.c.id, ordered[start : start + _IN_CHUNK]))
                 .order_by(model.c.id)
             ).all()
         yield [(int(row[0]), dict(zip(fields, row[1:], strict=True))) for row in rows]
