@@ -62,7 +62,6 @@ from sqlalchemy import (
     bindparam,
     func,
     insert,
-    literal,
     literal_column,
     or_,
     select,
@@ -146,8 +145,9 @@ _CLEAR = (
 )
 # The burst rule in one read: the operator's N-th newest seat change, and whether a burst alert
 # of theirs is still uncleared (so neither raising nor clearing needs another look).
-# Bound one by one, not as an expanding list rendered again at every execution.
-_SEAT_LITERALS = [literal(action, String) for action in sorted(SEAT_ACTIONS)]
+# Constants written into the statement (names of our own, without quotes): neither an expanding
+# list rendered again at every execution nor parameters bound at each.
+_SEAT_LITERALS = [literal_column(f"'{action}'", String) for action in sorted(SEAT_ACTIONS)]
 _NTH = (
     select(LedgerEntry.ts)
     .where(LedgerEntry.operator == bindparam("operator"), LedgerEntry.action.in_(_SEAT_LITERALS))
@@ -167,7 +167,8 @@ def _first_read(burst: bool, keys: bool) -> _Read | CompoundSelect[int, str, str
     one's)."""
     parts: list[_Read] = [
         select(literal_column("0", Integer), Setting.key, Setting.value).where(
-            Setting.key >= PREFIX, Setting.key < PREFIX[:-1] + "/"
+            Setting.key >= literal_column(f"'{PREFIX}'", String),
+            Setting.key < literal_column(f"'{PREFIX[:-1]}/'", String),
         )
     ]
     if burst:
