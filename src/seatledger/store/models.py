@@ -112,6 +112,10 @@ class Entitlement(Base):
     # Days before the term ends that remind ("180, 90, 30"); None: the organization's.
     notice_days: Mapped[str | None] = mapped_column(String(64))
     cancel_by: Mapped[dt.date | None] = mapped_column(Date)  # the vendor's cancellation deadline
+    # The import whose row made it or last changed it, and that row's line (0029); None: by hand
+    # (its ledger entry says who), or imported before lines were kept.
+    import_id: Mapped[int | None] = mapped_column(Integer)
+    source_line: Mapped[int | None] = mapped_column(Integer)
 
     product: Mapped[Product] = relationship()
 
@@ -143,6 +147,10 @@ class Person(Base):
     date_joined: Mapped[dt.date | None] = mapped_column(Date)  # from HR; None: not given
     # The last HR import that listed this person; a full HR export that no longer does flags them.
     seen_import_id: Mapped[int | None] = mapped_column(Integer)
+    # The import whose line last set the person's own fields, and the line (0029); None: set by
+    # hand, or before lines were kept.
+    source_import_id: Mapped[int | None] = mapped_column(Integer)
+    source_line: Mapped[int | None] = mapped_column(Integer)
 
     team: Mapped[Team | None] = relationship()
 
@@ -197,6 +205,10 @@ class Device(Base):
     processor_model: Mapped[str | None] = mapped_column(String(200))  # None: not given
     os: Mapped[str] = mapped_column(String(100), default="")
     last_seen: Mapped[dt.date | None] = mapped_column(Date)
+    # The import whose line last set the device's own fields, and the line (0029); None: set by
+    # hand, or before lines were kept.
+    source_import_id: Mapped[int | None] = mapped_column(Integer)
+    source_line: Mapped[int | None] = mapped_column(Integer)
 
     owner: Mapped[Person | None] = relationship()
 
@@ -229,6 +241,10 @@ class SeatAssignment(Base):
     over_commit: Mapped[bool] = mapped_column(Boolean, default=False)
     over_commit_reason: Mapped[str] = mapped_column(Text, default="")
     note: Mapped[str] = mapped_column(Text, default="")
+    # The import whose row made the seat, and that row's line (0029); None: assigned by hand
+    # (the ledger entry at ``started_at`` by ``assigned_by`` says so).
+    import_id: Mapped[int | None] = mapped_column(Integer)
+    source_line: Mapped[int | None] = mapped_column(Integer)
 
 
 class LedgerEntry(Base):

@@ -136,6 +136,8 @@ class CatalogService:
                 )
             _apply(entitlement, data)
             change.edited(entitlement.id, before, snapshots.entitlement(entitlement))
+            # Its terms are now the operator's (this entry), no longer an import line's.
+            entitlement.import_id = entitlement.source_line = None
 
 
 _FACTOR_PLACES = Decimal("0.001")

@@ -279,6 +279,8 @@ class DirectoryService:
             before = snapshot(entity)
             apply(change.session, entity)
             change.edited(entity.id, before, snapshot(entity))
+            # Its fields are now the operator's (this entry), no longer an import line's.
+            entity.source_import_id = entity.source_line = None
 
     @staticmethod
     def _apply_person(session: Session, person: Person, data: PersonInput, own_id: int = 0) -> None:

@@ -107,14 +107,14 @@ def apply(  # noqa: PLR0917 (the parts of one commit, passed straight through)
             today=now.astimezone(dt.UTC).date(),
         )
     if kind is Kind.DEVICES:
-        return _devices(bulk, records)
+        return _devices(bulk, batch_id, records)
     if kind is Kind.INVENTORY:
         raise ValueError("inventories are written by apply_inventory, from chunks")
     if kind is Kind.USAGE:
         return _usage(session, bulk, batch_id, records, snapshot, denials)
     if kind is Kind.SNIPEIT:
         given = frozenset(_SNIPEIT_FIELDS.get(key, key) for key in given)
-    return _entitlements(session, records, problems, given)
+    return _entitlements(session, batch_id, records, problems, given)
 
 
 _SNIPEIT_FIELDS = {
@@ -190,6 +190,8 @@ def _people(
                     bulk.day(record.date_left),
                     bulk.day(record.date_joined),
                     batch_id,
+                    batch_id,
+                    record.line,
                 )
             )
             done.inserted += 1
@@ -233,7 +235,9 @@ def _people(
             or str(date_left) != str(old_left)
             or str(date_joined) != str(old_joined)
         ):
-            updates.append((*new, date_left, date_joined, batch_id, person_id))
+            updates.append(
+                (*new, date_left, date_joined, batch_id, batch_id, record.line, person_id)
+            )
             if new[2] != old_team or _gives_org(record):
                 moves.append(memberships.Move(person_id, new[2], record.team_since or today))
                 org.append((len(moves) - 1, record))
@@ -253,12 +257,13 @@ def _people(
     bulk.insert("team", "id, name, cost_centre", new_teams)
     bulk.insert(
         "person",
-        "id, employee_id, name, email, team_id, status, date_left, date_joined, seen_import_id",
+        "id, employee_id, name, email, team_id, status, date_left, date_joined, seen_import_id, "
+        "source_import_id, source_line",
         inserts,
     )
     bulk.many(
         "UPDATE person SET name = ?, email = ?, team_id = ?, status = ?, date_left = ?, "
-        "date_joined = ?, seen_import_id = ? WHERE id = ?",
+        "date_joined = ?, seen_import_id = ?, source_import_id = ?, source_line = ? WHERE id = ?",
         updates,
     )
     bulk.many("UPDATE person SET seen_import_id = ? WHERE id = ?", seen)
@@ -398,7 +403,7 @@ def _serial_key(serial: str) -> str:
     return "" if key in _PLACEHOLDER_SERIALS or not key.strip("0") else key
 
 
-def _devices(bulk: Bulk, records: Iterator[Record]) -> Applied:
+def _devices(bulk: Bulk, batch_id: int, records: Iterator[Record]) -> Applied:
     done = Applied()
     people = _person_lookup(bulk)
     by_host: dict[str, list[Any]] = {}
@@ -426,6 +431,7 @@ def _devices(bulk: Bulk, records: Iterator[Record]) -> Applied:
     updates: dict[int, tuple[Any, ...]] = {}
     renamed: list[int] = []
     changed: set[int] = set()
+    set_by: dict[int, int] = {}  # the line that last changed each stored device's own fields
     unknown_owners: list[str] = []
     for record in rows:
         done.rows += 1
@@ -461,7 +467,7 @@ def _devices(bulk: Bulk, records: Iterator[Record]) -> Applied:
                 last_seen,
                 record.processor_model or None,  # None: not given
             ]
-            inserts.append(tuple(row))
+            inserts.append((*row, batch_id, record.line))
             by_host[host] = row
             done.inserted += 1
             continue
@@ -479,6 +485,7 @@ def _devices(bulk: Bulk, records: Iterator[Record]) -> Applied:
         compared = [*range(7), 8]  # what a person would call a change (not the last sighting)
         if [str(new[i]) for i in compared] != [str(old[i]) for i in compared]:
             changed.add(old[0])
+            set_by[old[0]] = record.line
             done.updated += 1
         else:
             done.unchanged += 1
@@ -496,12 +503,17 @@ def _devices(bulk: Bulk, records: Iterator[Record]) -> Applied:
     )
     bulk.insert(
         "device",
-        "id, hostname, serial, os, processors, cores, owner_id, last_seen, processor_model",
+        "id, hostname, serial, os, processors, cores, owner_id, last_seen, processor_model, "
+        "source_import_id, source_line",
         inserts,
     )
     bulk.advance_sequences(["device"])
     # As stored: an UPDATE of a row this file inserts ran before the insert, so changed nothing.
-    final = {row[0]: row for row in inserts}
+    final = {row[0]: row[:9] for row in inserts}
+    bulk.many(
+        "UPDATE device SET source_import_id = ?, source_line = ? WHERE id = ?",
+        [(batch_id, line, i) for i, line in sorted(set_by.items()) if i not in final],
+    )
     for device_id in sorted(changed - final.keys()):
         final[device_id] = (device_id, *updates[device_id][:-1])
     for device_id, row in sorted(final.items()):
@@ -585,14 +597,18 @@ def apply_inventory(
             found = chunk.found
             new_devices: list[tuple[Any, ...]] = []
             new_titles: list[tuple[Any, ...]] = []
-            for host in found.hosts[len(device_of) :]:
+            host_of = np.frombuffer(chunk.host_of, np.int32)
+            lines = np.frombuffer(chunk.lines, np.int64) + chunk.line_base
+            first_lines = _first_lines(np, host_of, lines, len(device_of))
+            for at, host in enumerate(found.hosts[len(device_of) :]):
                 device_id = devices.get(host.lower())
                 if device_id is None:
                     next_device += 1
                     device_id = devices[host.lower()] = next_device
+                    # Hardware unknown; the host name is the row's that first named it.
                     new_devices.append(
-                        (device_id, host, "", "", None, None, today)
-                    )  # hardware unknown
+                        (device_id, host, "", "", None, None, today, batch_id, first_lines.get(at))
+                    )
                     done.snapshot(
                         "device",
                         device_id,
@@ -611,11 +627,10 @@ def apply_inventory(
                 title_of.append(title_id)
             day_values += [bulk.day(d) for d in found.dates[len(day_values) :]]
             done.rows += len(chunk)
-            device_ids = np.array(device_of, dtype=np.int64)[np.frombuffer(chunk.host_of, np.int32)]
+            device_ids = np.array(device_of, dtype=np.int64)[host_of]
             title_ids = np.array(title_of, dtype=np.int64)[np.frombuffer(chunk.title_of, np.int32)]
             keys = device_ids << 32 | title_ids
             days = np.array(chunk.date_of, dtype=np.int32) if chunk.date_of else None
-            lines = np.frombuffer(chunk.lines, np.int64) + chunk.line_base
             staged = np.isin(device_ids, known)
             listed.add(keys[staged], None if days is None else days[staged], lines[staged])
             new = ~staged
@@ -667,6 +682,17 @@ def apply_inventory(
             "map them under Software titles."
         )
     return done
+
+
+def _first_lines(np: Any, host_of: Any, lines: Any, known: int) -> dict[int, int]:
+    """The line of the chunk's first row naming each host it names first (host indexes from
+    ``known`` on), by index less ``known``: a new device's source.  A host the reader met only
+    in a row it refused has none."""
+    fresh = host_of >= known
+    if not fresh.any():
+        return {}
+    hosts, first = np.unique(host_of[fresh], return_index=True)
+    return dict(zip((hosts - known).tolist(), lines[fresh][first].tolist(), strict=True))
 
 
 def _by_day(
@@ -787,7 +813,11 @@ class _Writer:
         batch_id: int,
     ) -> None:
         bulk = self._bulk
-        bulk.insert("device", "id, hostname, serial, os, processors, cores, last_seen", new_devices)
+        bulk.insert(
+            "device",
+            "id, hostname, serial, os, processors, cores, last_seen, source_import_id, source_line",
+            new_devices,
+        )
         bulk.insert("software_title", "id, publisher, title, version, product_id", new_titles)
         for day, keys, lines in by_day:
             packed = _packed(keys, lines) if self._json else None
@@ -1260,7 +1290,11 @@ _COUNTED_LABELS = {
 
 
 def _entitlements(
-    session: Session, records: Iterator[Record], problems: list[Problem], given: frozenset[str]
+    session: Session,
+    batch_id: int,
+    records: Iterator[Record],
+    problems: list[Problem],
+    given: frozenset[str],
 ) -> Applied:
     done = Applied()
     vendors = {v.name.lower(): v for v in session.scalars(select(Vendor))}
@@ -1312,6 +1346,8 @@ def _entitlements(
                 notes="",
                 seats_used=0,
                 retired=False,
+                import_id=batch_id,
+                source_line=record.line,
                 **(values | {"currency": record.currency or "EUR"}),
             )
             owned[key] = entitlement
@@ -1359,6 +1395,7 @@ def _entitlements(
         for name, value in edits.items():
             setattr(entitlement, name, value)
         if edits:
+            entitlement.import_id, entitlement.source_line = batch_id, record.line
             made.append(entitlement)
         changed = bool(edits)
         done.updated += changed
