@@ -29,7 +29,8 @@ from seatledger.services.imports.importers import _packed
 from seatledger.services.imports.options import ImportOptions
 from seatledger.services.imports.rules import RuleInput
 from seatledger.services.operators.session import Services
-from seatledger.services.position.engine import LINE_NOT_RECORDED, Column, PositionService
+from seatledger.services.position.engine import Column, PositionService
+from seatledger.services.position.sources import LINE_NOT_RECORDED
 from seatledger.store.db import Database
 from seatledger.store.models import Device, Installation, SoftwareTitle, UsageSession
 

@@ -39,6 +39,12 @@ from seatledger.lazy import LazyModule
 from seatledger.progress import SILENT, Progress
 from seatledger.services.core.context import Context
 from seatledger.services.position import grants
+from seatledger.services.position.sources import (
+    entitlement_sources,
+    record_sources,
+    seat_sources,
+    source_text,
+)
 from seatledger.services.usage.sessions import checked_in, out_during, sampling_interval
 from seatledger.store.bulk import Bulk
 from seatledger.store.models import (
@@ -62,6 +68,8 @@ if TYPE_CHECKING:
 
     import numpy as np
     from numpy.typing import NDArray
+
+    from seatledger.services.position.evidence import SourceRow
 
     Keys = NDArray[np.int64]
 else:  # imported when a position is first computed, not at start-up
@@ -166,24 +174,12 @@ class Holder:
     name: str
     detail: str
     since: str = ""
-    # The import the row rests on, as :func:`source_text` says it ("" for what no file gave).
+    # The import the row rests on, as :func:`source_text` says it ("" for what no file gave),
+    # or for a seat or purchase entered by hand, its ledger entry.
     source: str = ""
-
-
-LINE_NOT_RECORDED = "line not recorded (imported before schema 0026 kept lines)"
-
-
-def source_text(file_name: str | None, sha256: str | None, line: int | None) -> str:
-    """Where an imported row came from: "inventory.csv (SHA-256 3f2a9c01b7e4…), line 4,812".
-
-    A row imported before lines were kept says so rather than invent one; a row no import
-    gave (``file_name`` None) has no source.
-    """
-    if file_name is None:
-        return ""
-    digest = f"SHA-256 {sha256[:12]}…" if sha256 else "no SHA-256 recorded"
-    where = f"line {line:,}" if line is not None else LINE_NOT_RECORDED
-    return f"{file_name} ({digest}), {where}"
+    # A person's or device's own fields: the import line (or ledger entry) that last set them.
+    record: str = ""
+    seat: int = 0  # the seat the row stands for (0: none), whose source :func:`_sourced` adds
 
 
 class FindingKind(StrEnum):
@@ -606,12 +602,21 @@ class PositionService:
     ) -> tuple[list[Holder], int]:
         """The rows behind one number (at most DETAIL_LIMIT of them) and how many there are."""
         with self._ctx.read() as session:
-            return _holders(session, product_id, metric, column, as_of)
+            rows, total = _holders(session, product_id, metric, column, as_of)
+            return _sourced(session, rows), total
+
+    def sources(self, position: Position) -> list[SourceRow]:
+        """The imports (file, SHA-256, lines) and hand entries each product of ``position``
+        rests on, on its date: the export's Sources sheet."""
+        from seatledger.services.position.evidence import position_sources  # noqa: PLC0415
+
+        with self._ctx.read() as session:
+            return position_sources(session, position)
 
     def finding_rows(self, finding: Finding, as_of: dt.date, shelf_days: int) -> list[Holder]:
         """The rows behind a finding."""
         with self._ctx.read() as session:
-            return _finding_rows(session, finding, as_of, shelf_days)
+            return _sourced(session, _finding_rows(session, finding, as_of, shelf_days))
 
 
 # -- reading --------------------------------------------------------------------------------------
@@ -1503,10 +1508,16 @@ def _holders(
                     f"runs it on {holder.name} ({holder.detail}); no seat",
                     source=holder.source,
                 )
-        for person_id, name in _users(session, pid, day) if metric is primary else []:
+        for person_id, name, source in _users(session, pid, day) if metric is primary else []:
             merged.setdefault(
                 ("person", person_id),
-                Holder("person", person_id, name, "used it (license server or service activity)"),
+                Holder(
+                    "person",
+                    person_id,
+                    name,
+                    "used it (license server or service activity)",
+                    source=source,
+                ),
             )
     else:
         for holder, _ in installs:
@@ -1557,19 +1568,51 @@ def _names(session: Session, ids: set[int]) -> dict[int, str]:
     )
 
 
-def _users(session: Session, pid: int, day: dt.date) -> list[tuple[int, str]]:
-    """People who checked the product out in the concurrent window before ``day``."""
+def _users(session: Session, pid: int, day: dt.date) -> list[tuple[int, str, str]]:
+    """People who checked the product out in the concurrent window before ``day``, each with
+    the source of their latest checkout (the line of the usage file, snapshot or log that read
+    it; a person with several: "latest of N checkouts: …")."""
     moment = end_of(day)
     start = moment - dt.timedelta(days=CONCURRENT_WINDOW_DAYS)
-    return [
-        (int(i), str(n))
-        for i, n in session.execute(
-            select(Person.id, Person.name)
-            .join(UsageSession, UsageSession.person_id == Person.id)
-            .where(UsageSession.product_id == pid, out_during(start, moment))
-            .group_by(Person.id, Person.name)
+    latest = (
+        select(
+            UsageSession.person_id.label("person_id"),
+            func.max(UsageSession.checkout).label("checkout"),
+            func.count().label("sessions"),
         )
-    ]
+        .where(UsageSession.product_id == pid, out_during(start, moment))
+        .group_by(UsageSession.person_id)
+        .subquery()
+    )
+    found: dict[int, tuple[int, str, str]] = {}
+    for i, n, sessions, file_name, sha, line in session.execute(
+        select(
+            Person.id,
+            Person.name,
+            latest.c.sessions,
+            ImportBatch.file_name,
+            ImportBatch.sha256,
+            UsageSession.source_line,
+        )
+        .join(latest, latest.c.person_id == Person.id)
+        .join(
+            UsageSession,
+            and_(
+                UsageSession.person_id == Person.id,
+                UsageSession.product_id == pid,
+                UsageSession.checkout == latest.c.checkout,
+            ),
+        )
+        .outerjoin(ImportBatch, ImportBatch.id == UsageSession.import_id)
+        .order_by(Person.id, UsageSession.id.desc())
+    ):
+        if i in found:
+            continue  # two checkouts at the same moment: the newest read
+        where = source_text(file_name, sha, line)
+        if sessions > 1:
+            where = f"latest of {sessions:,} checkouts: {where}"
+        found[int(i)] = (int(i), str(n), where)
+    return list(found.values())
 
 
 def _sessions(
@@ -1611,11 +1654,32 @@ def _sessions(
     return seats + found, len(seats) + total
 
 
+def _sourced(session: Session, rows: list[Holder]) -> list[Holder]:
+    """``rows`` with the source of each seat and purchase, and of each person's and device's
+    own fields (read for these rows only: a drill-down shows at most DETAIL_LIMIT)."""
+    seats = seat_sources(session, {h.seat for h in rows if h.seat})
+    bought = entitlement_sources(session, {h.id for h in rows if h.kind == "entitlement"})
+    people = record_sources(session, "person", {h.id for h in rows if h.kind == "person"})
+    devices = record_sources(session, "device", {h.id for h in rows if h.kind == "device"})
+    sourced = []
+    for h in rows:
+        source = h.source
+        if h.kind == "entitlement":
+            source = bought.get(h.id, source)
+        elif h.seat:
+            seat = seats.get(h.seat, "")
+            source = f"{source}; seat {seat}" if source else seat
+        records = people if h.kind == "person" else devices if h.kind == "device" else {}
+        sourced.append(replace(h, source=source, record=records.get(h.id, "")))
+    return sourced
+
+
 def _seat_holders(
     session: Session, pid: int, metric: Metric | None, moment: dt.datetime
 ) -> list[Holder]:
     rows = session.execute(
         select(
+            SeatAssignment.id,
             SeatAssignment.person_id,
             SeatAssignment.device_id,
             Person.name,
@@ -1635,7 +1699,7 @@ def _seat_holders(
         .order_by(SeatAssignment.started_at)
     )
     found = []
-    for person_id, device_id, person, host, units, started, entitlement in rows:
+    for seat, person_id, device_id, person, host, units, started, entitlement in rows:
         if person_id is not None:
             found.append(
                 Holder(
@@ -1644,6 +1708,7 @@ def _seat_holders(
                     person,
                     f"seat on {entitlement}",
                     _aware(started).date().isoformat(),
+                    seat=seat,
                 )
             )
         else:
@@ -1654,6 +1719,7 @@ def _seat_holders(
                     host,
                     f"seat on {entitlement}, {plural(units, 'unit')}",
                     _aware(started).date().isoformat(),
+                    seat=seat,
                 )
             )
     return found
@@ -1799,8 +1865,8 @@ def _finding_rows(
             if h.kind == "person"
         }
         return [
-            Holder("person", person_id, name, "used it without a seat")
-            for person_id, name in sorted(
+            Holder("person", person_id, name, "used it without a seat", source=source)
+            for person_id, name, source in sorted(
                 _users(session, finding.product_id, day), key=lambda u: u[1].lower()
             )
             if person_id not in seated
@@ -1822,6 +1888,7 @@ def _finding_rows(
             SeatAssignment.started_at,
             Entitlement.name,
             Entitlement.term_end,
+            SeatAssignment.id,
         )
         .join(Entitlement, Entitlement.id == SeatAssignment.entitlement_id)
         .outerjoin(Person, Person.id == SeatAssignment.person_id)
@@ -1845,7 +1912,7 @@ def _finding_rows(
         rows = [r for r in rows if _aware(r[5]) < cutoff]
         rows = _without_use(session, finding.product_id, rows, day, shelf_days)
     result = []
-    for person_id, device_id, person, status, host, started, entitlement, term_end in rows:
+    for person_id, device_id, person, status, host, started, entitlement, term_end, seat in rows:
         since = _aware(started).date().isoformat()
         if person_id is not None:
             note = f"seat on {entitlement}"
@@ -1853,10 +1920,12 @@ def _finding_rows(
                 note += f"; {'left' if status == 'left' else 'not in the HR export'}"
             if term_end is not None and term_end < day:
                 note += f"; term ended {term_end}"
-            result.append(Holder("person", person_id, person, note, since))
+            result.append(Holder("person", person_id, person, note, since, seat=seat))
         else:
             result.append(
-                Holder("device", int(device_id or 0), host, f"seat on {entitlement}", since)
+                Holder(
+                    "device", int(device_id or 0), host, f"seat on {entitlement}", since, seat=seat
+                )
             )
     return result[:DETAIL_LIMIT]
 

@@ -131,7 +131,13 @@ _HOLDER_COLUMNS: list[ListColumn[Holder]] = [
     ListColumn(
         "Source",
         lambda h: h.source or None,
-        tip="The import the row rests on: file, SHA-256 and line",
+        tip="The import the row rests on (file, SHA-256 and line), or for a seat or purchase "
+        "entered by hand, who entered it and the ledger entry",
+    ),
+    ListColumn(
+        "Person or device from",
+        lambda h: h.record or None,
+        tip="The import line (or ledger entry) that last set this person's or device's own fields",
     ),
 ]
 
@@ -582,6 +588,7 @@ class ReconciliationPage(Page):
         self.holder_view.resizeColumnToContents(1)
         self.holder_view.resizeColumnToContents(2)
         self.holder_view.resizeColumnToContents(3)
+        self.holder_view.resizeColumnToContents(4)
         self.holder_view.horizontalHeader().setStretchLastSection(True)
 
     def select_number(self, product: str, column: Column) -> None:
@@ -612,7 +619,8 @@ class ReconciliationPage(Page):
         if self._position is None:
             return
         try:
-            export.export_position(self._position, path)
+            sources = self.services.position.sources(self._position)
+            export.export_position(self._position, path, sources)
         except KnownError as exc:
             self.report(exc)
             return

@@ -22,13 +22,9 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from seatledger.services.directory.memberships import held_on
-from seatledger.services.position.engine import (
-    CONCURRENT_WINDOW_DAYS,
-    LINE_NOT_RECORDED,
-    end_of,
-    installed,
-)
+from seatledger.services.position.engine import CONCURRENT_WINDOW_DAYS, end_of, installed
 from seatledger.services.position.export import safe_text
+from seatledger.services.position.sources import LINE_NOT_RECORDED, line_ranges
 from seatledger.services.usage.sessions import out_during
 from seatledger.store.models import (
     Device,
@@ -265,24 +261,6 @@ class Evidence:
         if found is None:
             found = self.lines[key] = array("q")
         found.append(line or 0)
-
-
-def line_ranges(lines: Iterable[int]) -> list[str]:
-    """Distinct lines, ascending, as ranges: [2, 3, 4, 9] -> ["2-4", "9"] (0s left out)."""
-    ranges: list[str] = []
-    start = end = -1
-    for line in sorted(set(lines)):
-        if line <= 0:
-            continue
-        if line == end + 1:
-            end = line
-            continue
-        if start > 0:
-            ranges.append(f"{start}" if start == end else f"{start}-{end}")
-        start = end = line
-    if start > 0:
-        ranges.append(f"{start}" if start == end else f"{start}-{end}")
-    return ranges
 
 
 def _cells(ranges: list[str]) -> Iterator[str]:
