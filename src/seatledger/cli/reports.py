@@ -26,8 +26,12 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
     as_of = validation.date(args.as_of, "--as-of") or dt.date.today()
     position = services.position.position(as_of, args.shelf_days)
     if args.out:
-        written = export.export_position(position, Path(args.out))
+        out = Path(args.out)
+        sources = services.position.sources(position)
+        written = export.export_position(position, out, sources)
         say(f"Wrote the position on {as_of} ({plural(len(position.rows), 'row')}) to {written}.")
+        if out.suffix.lower() == ".csv":
+            say(f"Wrote the sources behind its figures to {export.sources_path(out)}.")
         return EXIT_OK
     servers = services.servers.position(as_of)  # hosts and VMs, where a topology is stored
     if args.format == "json":

@@ -18,6 +18,7 @@ from typing import Any
 from seatledger.errors import KnownError
 from seatledger.paths import replaced
 from seatledger.services.position.engine import Finding, Position, PositionRow
+from seatledger.services.position.evidence import SOURCE_HEADERS, SourceRow
 
 POSITION_HEADERS = (
     "Vendor",
@@ -89,10 +90,20 @@ def _rows(position: Position) -> Iterator[list[Any]]:
         yield [_cell(v) for v in position_cells(row)]
 
 
-def export_position(position: Position, path: Path) -> Path:
+def sources_path(path: Path) -> Path:
+    """Where a CSV export's sources go: beside it, "position.csv" -> "position-sources.csv"."""
+    return path.with_name(f"{path.stem}-sources{path.suffix}")
+
+
+def export_position(
+    position: Position, path: Path, sources: Sequence[SourceRow] | None = None
+) -> Path:
     """Write the position (and, in a workbook, its findings on a second sheet) to ``path``.
 
-    The format follows the extension: ``.csv``, ``.xlsx`` or ``.json``.  The file is written
+    ``sources`` (see :func:`~seatledger.services.position.evidence.position_sources`): the
+    imports and hand entries each product's figures rest on, written as a Sources sheet, as
+    ``sources`` in JSON, or for CSV as a second file beside the position (:func:`sources_path`).
+    The format follows the extension: ``.csv``, ``.xlsx`` or ``.json``.  Each file is written
     beside its target and moved into place, so a failure never leaves half a file.
 
     Raises:
@@ -101,14 +112,25 @@ def export_position(position: Position, path: Path) -> Path:
     suffix = path.suffix.lower()
     if suffix not in {".csv", ".xlsx", ".json"}:
         raise KnownError(f"{path.name}: export to .csv, .xlsx or .json.")
+    if suffix == ".csv" and sources is not None:
+        with _written(sources_path(path)) as target:
+            _write_csv(target, SOURCE_HEADERS, _source_rows(sources))
     with _written(path) as target:
         if suffix == ".csv":
             _write_csv(target, POSITION_HEADERS, _rows(position))
         elif suffix == ".json":
-            target.write_text(json.dumps(position_json(position), indent=2), encoding="utf-8")
+            body = position_json(position)
+            if sources is not None:
+                body["sources"] = [s.as_json() for s in sources]
+            target.write_text(json.dumps(body, indent=2), encoding="utf-8")
         else:
-            _write_xlsx(target, position)
+            _write_xlsx(target, position, sources)
     return path
+
+
+def _source_rows(sources: Sequence[SourceRow]) -> Iterator[list[Any]]:
+    for row in sources:
+        yield [_cell(v) for v in row.cells()]
 
 
 @contextmanager
@@ -137,7 +159,7 @@ def _write_csv(path: Path, headers: Sequence[str], rows: Iterator[list[Any]]) ->
             writer.writerow(["" if v is None else v for v in row])
 
 
-def _write_xlsx(path: Path, position: Position) -> None:
+def _write_xlsx(path: Path, position: Position, sources: Sequence[SourceRow] | None) -> None:
     from openpyxl import Workbook  # noqa: PLC0415 (only when exporting a workbook)
     from openpyxl.cell import WriteOnlyCell  # noqa: PLC0415
 
@@ -162,6 +184,17 @@ def _write_xlsx(path: Path, position: Position) -> None:
                 cell.data_type = "s"
             row.append(cell)
         findings.append(row)
+    if sources is not None:
+        sheet = book.create_sheet("Sources")
+        sheet.append(list(SOURCE_HEADERS))
+        for values in _source_rows(sources):
+            cells = []
+            for value in values:
+                cell = WriteOnlyCell(sheet, value=value)
+                if isinstance(value, str):
+                    cell.data_type = "s"
+                cells.append(cell)
+            sheet.append(cells)
     book.save(path)
 
 
