@@ -14,6 +14,7 @@ from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
 from tests.services.test_record_sources import _purchases_seats_and_use, _utc_day, _where
 
+from seatledger.services.directory.queries import PeopleColumn
 from seatledger.services.operators.session import Services
 from seatledger.services.position.engine import Column
 from seatledger.ui.main_window import MainWindow
@@ -63,3 +64,18 @@ def test_the_drill_down_shows_sources_and_the_export_has_a_sources_sheet(
     evidence = [r[2] for r in book["Sources"].iter_rows(min_row=2, values_only=True)]
     book.close()
     assert evidence == ["purchases", "purchases", "purchases", "seats", "checkouts"]
+
+    # The People list says, on a person's name, the import line that last set their fields.
+    qtbot.keyClick(page, Qt.Key.Key_4, Qt.KeyboardModifier.ControlModifier)
+    people = window.people
+    assert window.current_page() is people
+    names = {
+        people.model.index(r, PeopleColumn.NAME).data(): people.model.index(
+            r, PeopleColumn.NAME
+        ).data(Qt.ItemDataRole.ToolTipRole)
+        for r in range(people.model.rowCount())
+    }
+    assert names == {
+        "Ann Lee": "Source: " + _where("hr-1.csv", hr, 2),
+        "Bob Roe": "Source: " + _where("hr-1.csv", hr, 3),
+    }

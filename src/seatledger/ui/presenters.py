@@ -16,7 +16,12 @@ from PySide6.QtGui import QBrush, QColor
 
 from seatledger.services.catalog.queries import EntitlementColumn, EntitlementRow
 from seatledger.services.core.tables import Row
-from seatledger.services.directory.queries import DeviceColumn, PeopleColumn, PeopleQuery
+from seatledger.services.directory.queries import (
+    DeviceColumn,
+    DeviceQuery,
+    PeopleColumn,
+    PeopleQuery,
+)
 from seatledger.services.ledger.activity import ActivityColumn
 from seatledger.services.seats.queries import SeatColumn, SeatQuery
 from seatledger.text import plural
@@ -163,6 +168,13 @@ class EntitlementPresenter:
 # ---------------------------------------------------------------------------------- people
 
 
+def _from(row: Row, at: int) -> str | None:
+    """The import line (or ledger entry) that last set a person's or device's fields, as a
+    tooltip: "Source: hr.csv (SHA-256 …), line 12"."""
+    source = row[at] if len(row) > at else ""
+    return f"Source: {source}" if source else None
+
+
 class PeoplePresenter(PlainPresenter):
     """Rows of PeopleQuery: the :class:`PeopleColumn` columns, then the date left."""
 
@@ -190,7 +202,10 @@ class PeoplePresenter(PlainPresenter):
         return _brush("neutral")
 
     def tooltip(self, row: Row, column: int) -> str | None:
-        """When someone left, and whether they still hold seats."""
+        """Where the person's fields came from (on the name); when someone left, and whether
+        they still hold seats."""
+        if column == PeopleColumn.NAME:
+            return _from(row, PeopleQuery.SOURCE)
         if row[PeopleColumn.STATUS] != "left":
             return None
         text = f"Left on {self._left_on(row)}"
@@ -224,7 +239,10 @@ class DevicePresenter(PlainPresenter):
         return None
 
     def tooltip(self, row: Row, column: int) -> str | None:
-        """Why an unknown count matters."""
+        """Where the device's fields came from (on the host name); why an unknown count
+        matters."""
+        if column == DeviceColumn.HOSTNAME:
+            return _from(row, DeviceQuery.SOURCE)
         if column in (DeviceColumn.PROCESSORS, DeviceColumn.CORES) and row[column] is None:
             return (
                 "No import or person has given this count. Per-core and per-processor licenses "

@@ -8,13 +8,23 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, and_, func, or_, select
 
+from seatledger.services.core.context import Context
 from seatledger.services.core.tables import Row, SearchedQuery, TableColumn, contains, titles
+from seatledger.services.position.sources import record_sources
 from seatledger.store.models import Device, Person, PersonTeam, SeatAssignment, Team
 
 # A person's current period (team, manager, cost centre) and their manager, for the lists.
 _NOW = PersonTeam.__table__.alias("now")
 _MANAGER = Person.__table__.alias("manager")
 _ON_NOW = and_(_NOW.c.person_id == Person.id, _NOW.c.valid_to.is_(None))
+
+
+def _with_sources(ctx: Context, kind: str, rows: dict[int, Row]) -> dict[int, Row]:
+    """``rows`` each with, last, where the person's or device's own fields came from (the
+    rows of a visible block: a few statements)."""
+    with ctx.read() as session:
+        sources = record_sources(session, kind, list(rows))
+    return {key: (*row, sources.get(key, "")) for key, row in rows.items()}
 
 
 def _holds(holder: ColumnElement[bool], entitlement_id: int) -> ColumnElement[bool]:
@@ -67,8 +77,10 @@ class PeopleQuery(SearchedQuery):
 
     columns = titles(PeopleColumn)
     sortable = (True,) * len(PeopleColumn)
-    # Each row carries the date the person left after the shown columns (for the status text).
+    # Each row carries the date the person left after the shown columns (for the status text),
+    # then where the person's own fields came from (import line or ledger entry, for a tooltip).
     DATE_LEFT = len(PeopleColumn)
+    SOURCE = DATE_LEFT + 1
 
     sort_column: int = PeopleColumn.NAME
     _: KW_ONLY
@@ -141,7 +153,7 @@ class PeopleQuery(SearchedQuery):
             .outerjoin(_MANAGER, _MANAGER.c.id == _NOW.c.manager_id)
             .where(Person.id.in_(list(keys)))
         )
-        return self._rows_by_key(query)
+        return _with_sources(self._ctx, "person", self._rows_by_key(query))
 
 
 @dataclass(eq=False)
@@ -154,6 +166,8 @@ class DeviceQuery(SearchedQuery):
     sort_column: int = DeviceColumn.HOSTNAME
     _: KW_ONLY
     without_seat_of: int | None = None
+    # Each row carries, after the shown columns, where the device's own fields came from.
+    SOURCE = len(DeviceColumn)
 
     @staticmethod
     def _seats() -> Any:
@@ -204,4 +218,4 @@ class DeviceQuery(SearchedQuery):
             .outerjoin(Person, Device.owner_id == Person.id)
             .where(Device.id.in_(list(keys)))
         )
-        return self._rows_by_key(query)
+        return _with_sources(self._ctx, "device", self._rows_by_key(query))
