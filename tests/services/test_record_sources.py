@@ -14,9 +14,11 @@ import hashlib
 import json
 from pathlib import Path
 
+import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select, text
 
+from seatledger import cli
 from seatledger.domain.licensing import Metric
 from seatledger.ingest.formats import Kind
 from seatledger.services.catalog.service import EntitlementInput
@@ -306,3 +308,23 @@ def test_the_position_export_names_the_sources_of_each_product(
             "lines": "2-4",
         }
     ]
+
+
+def test_reconcile_out_writes_the_sources_beside_a_csv(
+    admin: Services, db_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    made = _purchases_seats_and_use(admin, tmp_path)
+    out = tmp_path / "position.csv"
+    capsys.readouterr()
+    assert cli.main(["reconcile", "--db", db_url, "--out", str(out)]) == 0
+    assert f"Wrote the sources behind its figures to {tmp_path / 'position-sources.csv'}." in (
+        capsys.readouterr().out
+    )
+    with (tmp_path / "position-sources.csv").open(encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [(r["Evidence"], r["File"], r["Lines"]) for r in rows if r["File"]] == [
+        ("purchases", "purchases-1.csv", "2"),
+        ("purchases", "purchases-2.csv", "2"),
+        ("checkouts", "usage.csv", "2-4"),
+    ]
+    assert rows[0]["SHA-256"] == made["first"]
