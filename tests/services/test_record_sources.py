@@ -28,7 +28,12 @@ from seatledger.services.imports.rules import RuleInput
 from seatledger.services.operators.session import Services
 from seatledger.services.position.engine import Column
 from seatledger.services.position.export import export_position, sources_path
-from seatledger.services.position.sources import SOURCE_NOT_RECORDED, record_sources
+from seatledger.services.position.sources import (
+    SOURCE_NOT_RECORDED,
+    line_cells,
+    line_ranges,
+    record_sources,
+)
 from seatledger.store.models import Device, Entitlement, LedgerEntry, Person
 
 TODAY = dt.date.today()
@@ -328,3 +333,12 @@ def test_reconcile_out_writes_the_sources_beside_a_csv(
         ("checkouts", "usage.csv", "2-4"),
     ]
     assert rows[0]["SHA-256"] == made["first"]
+
+
+def test_a_long_list_of_lines_continues_in_the_next_cell() -> None:
+    """A spreadsheet cell holds 32,767 characters: 10,000 scattered lines take several."""
+    ranges = line_ranges(range(2, 20_002, 2))  # 2, 4, ..., 20000: no two adjacent
+    cells = list(line_cells(ranges))
+    assert len(cells) > 1
+    assert all(len(cell) <= 30_000 for cell in cells)
+    assert ", ".join(cells).split(", ") == [str(n) for n in range(2, 20_002, 2)]

@@ -28,6 +28,7 @@ from seatledger.services.position.engine import (
 from seatledger.services.position.sources import (
     LINE_NOT_RECORDED,
     SOURCE_NOT_RECORDED,
+    line_cells,
     line_ranges,
 )
 from seatledger.services.usage.sessions import out_during
@@ -207,21 +208,23 @@ def position_sources(session: Session, position: Position) -> list[SourceRow]:
         batch = batches.get(import_id)
         unlined = read_lines.count(0)
         ranges = line_ranges(read_lines)
-        found.append(
-            SourceRow(
-                vendor,
-                product,
-                evidence,
-                import_id,
-                "" if batch is None else batch[0],
-                "" if batch is None else batch[1],
-                "" if batch is None else batch[2],
-                None if batch is None else batch[3],
-                len(read_lines),
-                unlined,
-                ", ".join(ranges) if ranges else _unlined(evidence),
+        # A long list of lines continues on further rows of the same import (a cell's limit).
+        for cell in line_cells(ranges) if ranges else [_unlined(evidence)]:
+            found.append(
+                SourceRow(
+                    vendor,
+                    product,
+                    evidence,
+                    import_id,
+                    "" if batch is None else batch[0],
+                    "" if batch is None else batch[1],
+                    "" if batch is None else batch[2],
+                    None if batch is None else batch[3],
+                    len(read_lines),
+                    unlined,
+                    cell,
+                )
             )
-        )
     return found
 
 

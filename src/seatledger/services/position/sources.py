@@ -10,7 +10,7 @@ statements, whatever their number (the drill-down shows at most a few hundred).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from typing import Any
 
 from sqlalchemy import func, select
@@ -30,6 +30,7 @@ from seatledger.store.models import (
 LINE_NOT_RECORDED = "line not recorded (imported before schema 0026 kept lines)"
 SOURCE_NOT_RECORDED = "source not recorded (entered or imported before schema 0029 kept sources)"
 _CHUNK = 500
+_LINES_PER_CELL = 30_000  # characters: a spreadsheet cell holds 32,767
 
 
 def source_text(file_name: str | None, sha256: str | None, line: int | None) -> str:
@@ -204,6 +205,20 @@ def line_ranges(lines: Iterable[int]) -> list[str]:
     if start > 0:
         ranges.append(f"{start}" if start == end else f"{start}-{end}")
     return ranges
+
+
+def line_cells(ranges: list[str]) -> Iterator[str]:
+    """The ranges as ", "-joined cells no longer than a spreadsheet cell holds (32,767
+    characters): a long list continues in the next cell."""
+    cell: list[str] = []
+    size = 0
+    for text in ranges:
+        if cell and size + len(text) + 2 > _LINES_PER_CELL:
+            yield ", ".join(cell)
+            cell, size = [], 0
+        cell.append(text)
+        size += len(text) + 2
+    yield ", ".join(cell)
 
 
 def _utc(moment: dt.datetime) -> dt.datetime:

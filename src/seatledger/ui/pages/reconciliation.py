@@ -35,7 +35,6 @@ from PySide6.QtWidgets import (
 
 from seatledger.domain.licensing import Metric
 from seatledger.domain.roles import Permission
-from seatledger.errors import KnownError
 from seatledger.progress import Progress
 from seatledger.services.operators.session import Services
 from seatledger.services.position import export
@@ -615,19 +614,22 @@ class ReconciliationPage(Page):
             self.export_to(Path(path))
 
     def export_to(self, path: Path) -> None:
-        """Write the position shown to ``path`` (format by extension)."""
+        """Write the position shown to ``path`` (format by extension), with the sources of its
+        figures, in the background (reading every source line takes seconds on a large
+        database)."""
         if self._position is None:
             return
-        try:
-            sources = self.services.position.sources(self._position)
-            export.export_position(self._position, path, sources)
-        except KnownError as exc:
-            self.report(exc)
-            return
-        except OSError as exc:
-            self.show_error(f"{path.name} could not be written: {exc.strerror}.")
-            return
-        self.status_message.emit(f"Exported the position to {path.name}.")
+        position, service = self._position, self._service
+        self.status_message.emit(f"Exporting the position and its sources to {path.name}…")
+        task = Task(
+            lambda _report: export.export_position(position, path, service.sources(position)),
+            self,
+        )
+        task.on_done(
+            lambda _path: self.status_message.emit(f"Exported the position to {path.name}.")
+        )
+        task.failed.connect(self.show_error)
+        self.runner.start(task, key=(self, "export"))
 
     # ------------------------------------------------------------------ state
     def focus_search(self) -> None:

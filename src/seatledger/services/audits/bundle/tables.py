@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session, aliased
 from seatledger.services.directory.memberships import held_on
 from seatledger.services.position.engine import CONCURRENT_WINDOW_DAYS, end_of, installed
 from seatledger.services.position.export import safe_text
-from seatledger.services.position.sources import LINE_NOT_RECORDED, line_ranges
+from seatledger.services.position.sources import LINE_NOT_RECORDED, line_cells, line_ranges
 from seatledger.services.usage.sessions import out_during
 from seatledger.store.models import (
     Device,
@@ -110,7 +110,6 @@ SOURCE_HEADERS = (
     "Rows without a line",
     "Lines",
 )
-_LINES_PER_CELL = 30_000  # characters: a spreadsheet cell holds 32,767; longer lists continue
 _EVIDENCE = {  # evidence -> the figures of the position it feeds
     "installs": "needed, unlicensed (per device, per core, per processor, named user)",
     "checkouts": f"needed (concurrent: the peak over the {CONCURRENT_WINDOW_DAYS} days)",
@@ -261,19 +260,6 @@ class Evidence:
         if found is None:
             found = self.lines[key] = array("q")
         found.append(line or 0)
-
-
-def _cells(ranges: list[str]) -> Iterator[str]:
-    """The ranges as ", "-joined cells no longer than a spreadsheet cell holds."""
-    cell: list[str] = []
-    size = 0
-    for text in ranges:
-        if cell and size + len(text) + 2 > _LINES_PER_CELL:
-            yield ", ".join(cell)
-            cell, size = [], 0
-        cell.append(text)
-        size += len(text) + 2
-    yield ", ".join(cell)
 
 
 def _write_entitlements(session: Session, out: FileSink, scope: TableScope) -> int:
@@ -541,7 +527,7 @@ def _write_sources(
             batch = batches.get(import_id)
             unlined = lines.count(0)
             ranges = line_ranges(lines)
-            for cell_text in _cells(ranges) if ranges else [LINE_NOT_RECORDED]:
+            for cell_text in line_cells(ranges) if ranges else [LINE_NOT_RECORDED]:
                 table.row(
                     [
                         product,
