@@ -536,6 +536,7 @@ SERVICE_TABLE: dict[str, Entry] = {
         ),
     ),
     "position.position": Entry(READ, lambda s, w: _position(s)),
+    "position.sources": Entry(READ, lambda s, w: s.position.sources(_position(s))),
     "usage_history.entitlements": Entry(READ, lambda s, w: s.usage_history.entitlements()),
     "usage_history.find_scope": Entry(
         READ, lambda s, w: s.usage_history.find_scope(license_id=w.org.acrobat)

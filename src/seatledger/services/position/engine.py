@@ -39,6 +39,14 @@ from seatledger.lazy import LazyModule
 from seatledger.progress import SILENT, Progress
 from seatledger.services.core.context import Context
 from seatledger.services.position import grants
+from seatledger.services.position.evidence import SourceRow, position_sources
+from seatledger.services.position.periods import (  # re-exported: readers take them from here
+    CONCURRENT_WINDOW_DAYS as CONCURRENT_WINDOW_DAYS,  # noqa: PLC0414
+)
+from seatledger.services.position.periods import end_of as end_of  # noqa: PLC0414
+from seatledger.services.position.periods import in_term as in_term  # noqa: PLC0414
+from seatledger.services.position.periods import installed as installed  # noqa: PLC0414
+from seatledger.services.position.periods import seat_open as seat_open  # noqa: PLC0414
 from seatledger.services.position.sources import (
     entitlement_sources,
     record_sources,
@@ -69,13 +77,10 @@ if TYPE_CHECKING:
     import numpy as np
     from numpy.typing import NDArray
 
-    from seatledger.services.position.evidence import SourceRow
-
     Keys = NDArray[np.int64]
 else:  # imported when a position is first computed, not at start-up
     np = LazyModule("numpy")
 
-CONCURRENT_WINDOW_DAYS = 90
 DETAIL_LIMIT = 5000
 _SHIFT = 32
 _METRICS = list(Metric)
@@ -370,27 +375,6 @@ def member_on(day: dt.date) -> ColumnElement[bool]:
     )
 
 
-def end_of(day: dt.date) -> dt.datetime:
-    """The first moment after ``day`` (UTC): a seat open then was held on that day."""
-    return dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
-
-
-def seat_open(moment: dt.datetime) -> ColumnElement[bool]:
-    """Seats held at ``moment``."""
-    return and_(
-        SeatAssignment.started_at < moment,
-        or_(SeatAssignment.ended_at.is_(None), SeatAssignment.ended_at >= moment),
-    )
-
-
-def installed(day: dt.date) -> ColumnElement[bool]:
-    """Installs present on ``day``."""
-    return and_(
-        Installation.first_seen <= day,
-        or_(Installation.removed_on.is_(None), Installation.removed_on > day),
-    )
-
-
 def employed_on(day: dt.date) -> ColumnElement[bool]:
     """People on staff on ``day``: joined by then (where HR gave the day; everyone else counts
     from the start), and still active, or left (or gone from HR) only after it.
@@ -415,15 +399,6 @@ def departed_by(day: dt.date) -> ColumnElement[bool]:
             Person.status == "left",
             or_(Person.date_left.is_(None), Person.date_left <= day),
         ),
-    )
-
-
-def in_term(day: dt.date) -> ColumnElement[bool]:
-    """Entitlements whose term covers ``day``."""
-    return and_(
-        or_(Entitlement.term_start.is_(None), Entitlement.term_start <= day),
-        or_(Entitlement.term_end.is_(None), Entitlement.term_end >= day),
-        Entitlement.retired.is_(False),
     )
 
 
@@ -608,10 +583,9 @@ class PositionService:
     def sources(self, position: Position) -> list[SourceRow]:
         """The imports (file, SHA-256, lines) and hand entries each product of ``position``
         rests on, on its date: the export's Sources sheet."""
-        from seatledger.services.position.evidence import position_sources  # noqa: PLC0415
-
+        products = {r.product_id: (r.vendor, r.product) for r in position.rows}
         with self._ctx.read() as session:
-            return position_sources(session, position)
+            return position_sources(session, position.as_of, products)
 
     def finding_rows(self, finding: Finding, as_of: dt.date, shelf_days: int) -> list[Holder]:
         """The rows behind a finding."""

@@ -17,9 +17,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from seatledger.services.position.engine import (
+from seatledger.services.position.periods import (
     CONCURRENT_WINDOW_DAYS,
-    Position,
     end_of,
     in_term,
     installed,
@@ -132,12 +131,13 @@ def _chunks(ids: Sequence[int]) -> Iterable[Sequence[int]]:
         yield ids[at : at + _CHUNK]
 
 
-def position_sources(session: Session, position: Position) -> list[SourceRow]:
-    """The imports (and hand entries) each product of ``position`` rests on, on its date."""
-    day = position.as_of
+def position_sources(
+    session: Session, day: dt.date, names: dict[int, tuple[str, str]]
+) -> list[SourceRow]:
+    """The imports (and hand entries) each product of a position on ``day`` rests on: ``names``
+    holds its products (id -> vendor, product)."""
     moment = end_of(day)
     start = moment - dt.timedelta(days=CONCURRENT_WINDOW_DAYS)
-    names = {r.product_id: (r.vendor, r.product) for r in position.rows}
     pids = sorted(names)
     lines: dict[tuple[int, str, int | None], array[int]] = {}
 
