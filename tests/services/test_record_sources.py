@@ -342,3 +342,20 @@ def test_a_long_list_of_lines_continues_in_the_next_cell() -> None:
     assert len(cells) > 1
     assert all(len(cell) <= 30_000 for cell in cells)
     assert ", ".join(cells).split(", ") == [str(n) for n in range(2, 20_002, 2)]
+
+
+def test_a_seat_an_import_made_names_its_file_and_line(admin: Services, tmp_path: Path) -> None:
+    """No import makes seats yet; one that does records its import and line on the seat, and
+    the drill-down names them instead of an operator's entry."""
+    made = _purchases_seats_and_use(admin, tmp_path)
+    pdf = made["pdf"]
+    assert isinstance(pdf, int)
+    with admin.db.engine.begin() as conn:
+        batch = conn.execute(
+            text("SELECT id FROM import_batch WHERE file_name = 'purchases-1.csv'")
+        ).scalar_one()
+        conn.execute(
+            text("UPDATE seat_assignment SET import_id = :b, source_line = 7"), {"b": batch}
+        )
+    assigned, _ = admin.position.holders(pdf, Metric.PER_USER, Column.ASSIGNED, TODAY)
+    assert [h.source for h in assigned] == [_where("purchases-1.csv", str(made["first"]), 7)]
