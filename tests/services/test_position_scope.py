@@ -61,7 +61,7 @@ def scope_plans(draw: st.DrawFn) -> ScopePlan:
     for _ in range(4):  # plans() draws at most four people
         if draw(st.booleans()):
             since = draw(st.none() | st.integers(-2, DAYS + 50))
-            until = draw(st.none() | st.integers((since or -3) + 1, DAYS + 110))
+            until = draw(st.none() | st.integers((-3 if since is None else since) + 1, DAYS + 110))
             memberships.append((draw(st.integers(0, 1)), since, until))
         else:
             memberships.append(None)
