@@ -21,8 +21,10 @@ lint: $(STAMP)
 	cd src && ../$(BIN)/mypy --strict -p seatledger
 	$(BIN)/lint-imports
 
+# A worker per core, each running a test file at a time (PYTEST_JOBS= for one process).
+PYTEST_JOBS ?= -n auto --dist loadfile
 test: lint
-	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest $(PYTEST_ARGS)
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest $(PYTEST_JOBS) $(PYTEST_ARGS)
 
 # The position against the reference model on many more drawn organizations (3,000 by default;
 # REFERENCE_EXAMPLES=100000 for the issue's long run).
