@@ -31,8 +31,10 @@ import datetime as dt
 import io
 import re
 import zipfile
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from seatledger.ingest.formats import normal
 from seatledger.ingest.tabular import ImportFileError, Problem
@@ -171,26 +173,13 @@ def read_ilmt(path: Path, problems: list[Problem]) -> IlmtSnapshot:
 
     seen: dict[tuple[str, str], int] = {}
     left_out = 0
-    for cells in reader:
-        line = reader.line_num
-        if not any(c.strip() for c in cells):
-            continue
-
-        def cell(key: str, cells: list[str] = cells) -> str:
-            at = columns.get(key)
-            return cells[at].strip() if at is not None and at < len(cells) else ""
-
-        product, metric, quantity_text = cell("product"), cell("metric"), cell("quantity")
+    for line, cell in _rows(reader, columns):
+        product, metric = cell("product"), cell("metric")
         if not product:
             problems.append(Problem(line, label("product"), "", "is empty"))
             continue
-        try:
-            quantity = whole(quantity_text, 0, 1_000_000_000)
-        except ValueProblem as exc:
-            problems.append(Problem(line, label("quantity"), quantity_text, str(exc)))
-            continue
+        quantity = _whole(problems, line, label("quantity"), cell("quantity"))
         if quantity is None:
-            problems.append(Problem(line, label("quantity"), "", "is empty"))
             continue
         key = (normal(product), normal(metric))
         if key in seen:
@@ -260,29 +249,16 @@ def _servers(
         return f"{header[columns[key]]} ({where})"
 
     found: dict[tuple[str, str], tuple[str, str, list[int], int]] = {}
-    for cells in reader:
-        line = reader.line_num
-        if not any(c.strip() for c in cells):
-            continue
-
-        def cell(key: str, cells: list[str] = cells) -> str:
-            at = columns.get(key)
-            return cells[at].strip() if at is not None and at < len(cells) else ""
-
-        product, server, pvus_text = cell("product"), cell("server"), cell("pvus")
+    for line, cell in _rows(reader, columns):
+        product, server = cell("product"), cell("server")
         if not product:
             problems.append(Problem(line, label("product"), "", "is empty"))
             continue
         if not server:
             problems.append(Problem(line, label("server"), "", "is empty"))
             continue
-        try:
-            pvus = whole(pvus_text, 0, 1_000_000_000)
-        except ValueProblem as exc:
-            problems.append(Problem(line, label("pvus"), pvus_text, str(exc)))
-            continue
+        pvus = _whole(problems, line, label("pvus"), cell("pvus"))
         if pvus is None:
-            problems.append(Problem(line, label("pvus"), "", "is empty"))
             continue
         key = (normal(product), normal(server))
         _, _, lines, most = found.get(key, (product, server, [], 0))
@@ -356,3 +332,29 @@ def _date(text: str) -> dt.date | None:
     except ValueError:
         return None
     return None
+
+
+def _rows(reader: Any, columns: dict[str, int]) -> Iterator[tuple[int, Callable[[str], str]]]:
+    """Each row of ``reader`` holding a value: its line, and its cells by column key (stripped;
+    empty where the row is short)."""
+    for cells in reader:
+        if not any(c.strip() for c in cells):
+            continue
+
+        def cell(key: str, cells: list[str] = cells) -> str:
+            at = columns.get(key)
+            return cells[at].strip() if at is not None and at < len(cells) else ""
+
+        yield reader.line_num, cell
+
+
+def _whole(problems: list[Problem], line: int, field: str, text: str) -> int | None:
+    """A row's whole number, or None with the problem said (not a number, or empty)."""
+    try:
+        value = whole(text, 0, 1_000_000_000)
+    except ValueProblem as exc:
+        problems.append(Problem(line, field, text, str(exc)))
+        return None
+    if value is None:
+        problems.append(Problem(line, field, "", "is empty"))
+    return value

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, aliased
 
 from seatledger.services.directory.memberships import held_on
 from seatledger.services.position.engine import CONCURRENT_WINDOW_DAYS, end_of, installed
+from seatledger.services.position.evidence import SOURCE_HEADERS as EXPORT_SOURCE_HEADERS
 from seatledger.services.position.export import safe_text
 from seatledger.services.position.sources import LINE_NOT_RECORDED, line_cells, line_ranges
 from seatledger.services.usage.sessions import out_during
@@ -97,19 +98,8 @@ SEAT_HEADERS = (
 )
 
 
-SOURCE_HEADERS = (
-    "Product",
-    "Evidence",
-    "Figures it feeds",
-    "Import id",
-    "File",
-    "SHA-256",
-    "Format",
-    "Imported at",
-    "Rows",
-    "Rows without a line",
-    "Lines",
-)
+# The position export's sources.csv columns but the vendor's (a bundle is one vendor's).
+SOURCE_HEADERS = EXPORT_SOURCE_HEADERS[1:]
 _EVIDENCE = {  # evidence -> the figures of the position it feeds
     "installs": "needed, unlicensed (per device, per core, per processor, named user)",
     "checkouts": f"needed (concurrent: the peak over the {CONCURRENT_WINDOW_DAYS} days)",
