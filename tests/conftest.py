@@ -8,12 +8,13 @@ import os
 import secrets
 import shutil
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 from argon2 import PasswordHasher
-from sqlalchemy import MetaData, create_engine, text
+from sqlalchemy import MetaData, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import NullPool
@@ -415,6 +416,22 @@ def module_admin(
 def module_org(module_admin: Services) -> Org:
     """:func:`org`, made once in :func:`module_admin`'s database."""
     return _make_org(module_admin)
+
+
+@contextmanager
+def statements(services: Services) -> Iterator[list[str]]:
+    """The statements the database is sent meanwhile, but for opening the write transaction."""
+    sent: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if statement != "BEGIN IMMEDIATE" and "pg_advisory_xact_lock" not in statement:
+            sent.append(statement)
+
+    event.listen(services.db.engine, "before_cursor_execute", record)
+    try:
+        yield sent
+    finally:
+        event.remove(services.db.engine, "before_cursor_execute", record)
 
 
 def ledger_size(db: Database) -> int:

@@ -6,13 +6,10 @@ must still decide what is raised."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
 
 import pytest
-from sqlalchemy import event
 
+from conftest import statements
 from seatledger.domain.alerts import AlertSettings, Rule
 from seatledger.domain.licensing import Metric
 from seatledger.services.catalog.service import EntitlementInput
@@ -71,22 +68,6 @@ def raised(services: Services, rule: Rule) -> int:
         for a in services.alerts.alerts(include_acknowledged=True)
         if a.rule is rule and abs(a.raised_at - now) < dt.timedelta(days=3)
     )
-
-
-@contextmanager
-def statements(services: Services) -> Iterator[list[str]]:
-    """The statements sent meanwhile, but for opening the write transaction."""
-    sent: list[str] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if statement != "BEGIN IMMEDIATE" and "pg_advisory_xact_lock" not in statement:
-            sent.append(statement)
-
-    event.listen(services.db.engine, "before_cursor_execute", record)
-    try:
-        yield sent
-    finally:
-        event.remove(services.db.engine, "before_cursor_execute", record)
 
 
 def test_a_burst_count_another_session_lowered_applies_at_the_next_change(

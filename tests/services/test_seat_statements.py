@@ -7,13 +7,7 @@ rule reads a row again that the change already holds, and nothing is read per ho
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
-
-from sqlalchemy import event
-
-from conftest import last_entry
+from conftest import last_entry, statements
 from seatledger.domain.alerts import AlertSettings, Rule
 from seatledger.domain.licensing import Metric
 from seatledger.services.catalog.service import EntitlementInput
@@ -26,22 +20,6 @@ from seatledger.services.operators.session import Services
 ASSIGN_STATEMENTS = 8
 RELEASE_STATEMENTS = 9  # role and head, seats and licenses, end, count, entry, head, rules
 HOLDERS = 40
-
-
-@contextmanager
-def statements(services: Services) -> Iterator[list[str]]:
-    """The statements the database is sent meanwhile, but for opening the write transaction."""
-    sent: list[str] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if statement != "BEGIN IMMEDIATE" and "pg_advisory_xact_lock" not in statement:
-            sent.append(statement)
-
-    event.listen(services.db.engine, "before_cursor_execute", record)
-    try:
-        yield sent
-    finally:
-        event.remove(services.db.engine, "before_cursor_execute", record)
 
 
 def test_one_seat_or_forty_take_the_same_few_statements(admin: Services) -> None:

@@ -24,7 +24,7 @@ from sqlalchemy import (
     Text,
     text,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from seatledger.store.base import Base
 
@@ -342,6 +342,38 @@ class ImportBatch(Base):
     flagged: Mapped[int] = mapped_column(Integer)
     operator: Mapped[str] = mapped_column(String(200))
     imported_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+    @classmethod
+    def begun(
+        cls,
+        session: Session,
+        *,
+        kind: str,
+        file_name: str,
+        sha256: str,
+        format: str,
+        operator: str,
+        at: dt.datetime,
+        rows: int = 0,
+    ) -> ImportBatch:
+        """A new batch in ``session``, flushed so that its id can be referred to; its counts
+        are zero but ``rows`` (those read, filled in as the import goes)."""
+        batch = cls(
+            kind=kind,
+            file_name=file_name[:500],
+            sha256=sha256,
+            format=format[:64],
+            rows=rows,
+            inserted=rows,
+            updated=0,
+            unchanged=0,
+            flagged=0,
+            operator=operator,
+            imported_at=at,
+        )
+        session.add(batch)
+        session.flush()
+        return batch
 
 
 class ImportMapping(Base):

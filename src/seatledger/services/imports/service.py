@@ -404,21 +404,15 @@ class ImportService:
             ) as change:
                 if change.session.scalar(_earlier_batch(options.kind, facts.sha256)) is not None:
                     raise _AlreadyImported
-                batch = ImportBatch(
+                batch = ImportBatch.begun(
+                    change.session,
                     kind=options.kind.value,
                     file_name=facts.path.name,
                     sha256=facts.sha256,
-                    format=opened.format_name[:64],
-                    rows=0,
-                    inserted=0,
-                    updated=0,
-                    unchanged=0,
-                    flagged=0,
+                    format=opened.format_name,
                     operator=self._ctx.actor.name,
-                    imported_at=change.now,
+                    at=change.now,
                 )
-                change.session.add(batch)
-                change.session.flush()
                 detection = opened.detection
                 given = frozenset(
                     {f.key for f in FIELDS[options.kind]}

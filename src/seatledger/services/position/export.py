@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
@@ -161,41 +161,35 @@ def _write_csv(path: Path, headers: Sequence[str], rows: Iterator[list[Any]]) ->
 
 def _write_xlsx(path: Path, position: Position, sources: Sequence[SourceRow] | None) -> None:
     from openpyxl import Workbook  # noqa: PLC0415 (only when exporting a workbook)
-    from openpyxl.cell import WriteOnlyCell  # noqa: PLC0415
 
     book = Workbook(write_only=True)
     sheet = book.create_sheet(f"Position {position.as_of.isoformat()}")
     sheet.append(list(POSITION_HEADERS))
     for values in _rows(position):
-        cells = []
-        for value in values:
-            cell = WriteOnlyCell(sheet, value=value)
-            if isinstance(value, str):
-                cell.data_type = "s"  # never a formula, whatever the text
-            cells.append(cell)
-        sheet.append(cells)
+        sheet.append(_cells(sheet, values))
     findings = book.create_sheet("Findings")
     findings.append(list(FINDING_HEADERS))
     for finding in position.findings:
-        row = []
-        for value in finding_cells(finding):
-            cell = WriteOnlyCell(findings, value=_cell(value))
-            if isinstance(value, str):
-                cell.data_type = "s"
-            row.append(cell)
-        findings.append(row)
+        findings.append(_cells(findings, map(_cell, finding_cells(finding))))
     if sources is not None:
         sheet = book.create_sheet("Sources")
         sheet.append(list(SOURCE_HEADERS))
         for values in _source_rows(sources):
-            cells = []
-            for value in values:
-                cell = WriteOnlyCell(sheet, value=value)
-                if isinstance(value, str):
-                    cell.data_type = "s"
-                cells.append(cell)
-            sheet.append(cells)
+            sheet.append(_cells(sheet, values))
     book.save(path)
+
+
+def _cells(sheet: Any, values: Iterable[Any]) -> list[Any]:
+    """A write-only sheet's row of ``values``: text is stored as text, never as a formula."""
+    from openpyxl.cell import WriteOnlyCell  # noqa: PLC0415
+
+    cells = []
+    for value in values:
+        cell = WriteOnlyCell(sheet, value=value)
+        if isinstance(value, str):
+            cell.data_type = "s"
+        cells.append(cell)
+    return cells
 
 
 def amount(value: Decimal | None) -> str | None:
@@ -267,18 +261,11 @@ def export_table(headers: Sequence[str], rows: Sequence[Sequence[Any]], path: Pa
             _write_csv(target, headers, iter(cells))
         else:
             from openpyxl import Workbook  # noqa: PLC0415 (only when exporting a workbook)
-            from openpyxl.cell import WriteOnlyCell  # noqa: PLC0415
 
             book = Workbook(write_only=True)
             sheet = book.create_sheet(path.stem[:31] or "Sheet")
             sheet.append(list(headers))
             for values in cells:
-                line = []
-                for value in values:
-                    cell = WriteOnlyCell(sheet, value=value)
-                    if isinstance(value, str):
-                        cell.data_type = "s"
-                    line.append(cell)
-                sheet.append(line)
+                sheet.append(_cells(sheet, values))
             book.save(target)
     return path

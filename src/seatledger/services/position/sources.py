@@ -149,37 +149,27 @@ def seat_sources(session: Session, seat_ids: Collection[int]) -> dict[int, str]:
 def entitlement_sources(session: Session, ids: Collection[int]) -> dict[int, str]:
     """Entitlement id -> the import row that made or last changed it, or the ledger entry that
     entered it by hand."""
-    rows: list[tuple[int, int | None, int | None]] = []
-    for chunk in _chunks(sorted(ids)):
-        rows += [
-            (int(i), imp, line)
-            for i, imp, line in session.execute(
-                select(Entitlement.id, Entitlement.import_id, Entitlement.source_line).where(
-                    Entitlement.id.in_(chunk)
-                )
-            )
-        ]
-    batches = _batches(session, {imp for _, imp, _ in rows if imp is not None})
-    entries = _entries(session, "entitlement", [i for i, imp, _ in rows if imp is None])
-    return {
-        i: _imported(batches, imp, line) if imp is not None else entries.get(i, SOURCE_NOT_RECORDED)
-        for i, imp, line in rows
-    }
+    columns = (Entitlement.id, Entitlement.import_id, Entitlement.source_line)
+    return _sourced(session, "entitlement", columns, ids)
 
 
 def record_sources(session: Session, kind: str, ids: Collection[int]) -> dict[int, str]:
     """Person or device id (``kind``) -> the import line that last set its own fields, or the
     ledger entry of the operator who last did."""
     model = Person if kind == "person" else Device
+    return _sourced(session, kind, (model.id, model.source_import_id, model.source_line), ids)
+
+
+def _sourced(
+    session: Session, kind: str, columns: tuple[Any, Any, Any], ids: Collection[int]
+) -> dict[int, str]:
+    """Row id -> its import line (``columns``: the id, import id and line columns), or the
+    ledger entry of entity type ``kind`` that last wrote it by hand."""
     rows: list[tuple[int, int | None, int | None]] = []
     for chunk in _chunks(sorted(ids)):
         rows += [
             (int(i), imp, line)
-            for i, imp, line in session.execute(
-                select(model.id, model.source_import_id, model.source_line).where(
-                    model.id.in_(chunk)
-                )
-            )
+            for i, imp, line in session.execute(select(*columns).where(columns[0].in_(chunk)))
         ]
     batches = _batches(session, {imp for _, imp, _ in rows if imp is not None})
     entries = _entries(session, kind, [i for i, imp, _ in rows if imp is None])

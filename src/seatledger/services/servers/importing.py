@@ -282,21 +282,15 @@ def _store(
                 f"({_aware(latest):%Y-%m-%d %H:%M} UTC): the placement history cannot run "
                 "backwards. Import exports in the order they were taken."
             )
-        batch = ImportBatch(
+        batch = ImportBatch.begun(
+            session,
             kind=IMPORT_KIND,
             file_name=label,
             sha256=sha256,
-            format=source.label[:64],
-            rows=0,
-            inserted=0,
-            updated=0,
-            unchanged=0,
-            flagged=0,
+            format=source.label,
             operator=ctx.actor.name,
-            imported_at=change.now,
+            at=change.now,
         )
-        session.add(batch)
-        session.flush()
         stored = _Store(session, batch.id, moment, source)
         stored.hosts(read.topology)
         stored.vms(read.topology, read.identities)

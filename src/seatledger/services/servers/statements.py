@@ -286,21 +286,16 @@ def _store(
                 f"{kind.label} stored already ({newest:%Y-%m-%d}): the newer one is the "
                 "evidence. Import them in the order they were made."
             )
-        batch = ImportBatch(
+        batch = ImportBatch.begun(
+            session,
             kind=IMPORT_KIND,
-            file_name=path.name[:500],
+            file_name=path.name,
             sha256=sha256,
             format=kind.label,
-            rows=len(read.lines),
-            inserted=len(read.lines),
-            updated=0,
-            unchanged=0,
-            flagged=0,
             operator=ctx.actor.name,
-            imported_at=change.now,
+            at=change.now,
+            rows=len(read.lines),
         )
-        session.add(batch)
-        session.flush()
         statement = VendorStatement(
             kind=kind.value,
             import_id=batch.id,
