@@ -96,6 +96,7 @@ class HyperVExport:
     notes: list[str] = field(default_factory=list)
     sources: dict[str, str] = field(default_factory=dict)
     identities: tuple[str, ...] = ()  # per VM of ``topology.vms``: ``vmid:…`` or ``name:HOST/…``
+    digests: tuple[str, ...] = ()  # each file's SHA-256, in the order given
 
 
 def read_hyperv(paths: Sequence[Path], problems: list[Problem]) -> HyperVExport:
@@ -109,9 +110,12 @@ def read_hyperv(paths: Sequence[Path], problems: list[Problem]) -> HyperVExport:
             the Win32_Processor or Get-VM export is missing.
     """
     sheets: dict[str, Sheet] = {}
+    digests: list[str] = []
     try:
         for path in paths:
-            table = read_table(sniff(path), problems)
+            facts = sniff(path)
+            digests.append(facts.sha256)
+            table = read_table(facts, problems)
             kind = table_of(table.header)
             if kind is None:
                 table.close()
@@ -140,7 +144,9 @@ def read_hyperv(paths: Sequence[Path], problems: list[Problem]) -> HyperVExport:
         for opened in sheets.values():
             opened.table.close()
         raise
-    return _Reader(sheets, problems).read()
+    export = _Reader(sheets, problems).read()
+    export.digests = tuple(digests)
+    return export
 
 
 _HOW = {

@@ -28,9 +28,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
+from itertools import compress, islice
+from operator import itemgetter
 from pathlib import Path
+from typing import TypeVar
 
-from seatledger.domain.server.topology import VM, Host, PowerState, Topology
+from seatledger.domain.server.topology import Host, PowerState, Topology, VmRow, vm_of
 from seatledger.ingest.formats import normal
 from seatledger.ingest.sheets import Cells, Layout, Sheet, open_sheet, recognize
 from seatledger.ingest.tabular import ImportFileError, Problem, read_table, sheet_names, sniff
@@ -88,8 +92,32 @@ _LAYOUTS = {
     for sheet in ("vCPU", "vHost", "vCluster", "vInfo")
 }
 _POWER = {state.value.lower(): state for state in PowerState}
+_POWER_VALUE = {text: state.value for text, state in _POWER.items()}
+_VINFO = ("vm", "template", "srm", "power", "cpus", "host", "cluster", "uuid", "os", "os_tools")
+_BLOCK = 4096  # vInfo rows read column by column at once
+_MOST_CPUS = 100_000  # as Cells.whole_text reads a count
+_T = TypeVar("_T")
 # Flags as RVTools writes them unset: no problem, not set (Cells.flag_text would say the same).
 _UNSET = frozenset({"False", "false", "FALSE", "No", "no", "0"})
+
+
+def _count(text: str) -> int | None:
+    """A CPUs cell written plainly (digits only) as ``Cells.whole_text`` reads it, or None for
+    anything else (that reading names the problem, or reads "4.0")."""
+    if text.isascii() and text.isdigit() and 1 <= int(text) <= _MOST_CPUS:
+        return int(text)
+    return None
+
+
+def _flag(text: str) -> bool | None:
+    """A stripped Template or SRM Placeholder cell as ``Cells.flag_text`` reads it: set, not
+    set, or None where that would be a problem."""
+    low = text.lower()
+    if low in ("true", "yes", "1"):
+        return True
+    if low in ("false", "no", "0", ""):
+        return False
+    return None
 
 
 def sheet_of(header: list[str]) -> str | None:
@@ -106,12 +134,28 @@ def sheet_of(header: list[str]) -> str | None:
 
 @dataclass
 class RvToolsExport:
-    """What one export says: its topology, notes for the preview, and where each sheet was read."""
+    """What one export says: its hosts and VMs, notes for the preview, and where each sheet was
+    read.
 
-    topology: Topology
+    ``rows`` are the VMs as an import stores them (:data:`VmRow`; ``uuid:…`` or ``name:…``
+    identities); :attr:`topology` makes them VMs when asked (an import of tens of thousands of
+    VMs writes the rows and needs none)."""
+
+    hosts: dict[str, Host]
+    rows: list[VmRow]
     notes: list[str] = field(default_factory=list)
     sources: dict[str, str] = field(default_factory=dict)
-    identities: tuple[str, ...] = ()  # per VM of ``topology.vms``: ``uuid:…`` or ``name:…``
+    digests: tuple[str, ...] = ()  # each file's SHA-256, in the order given
+
+    @cached_property
+    def topology(self) -> Topology:
+        """The hosts, their clusters and the VMs."""
+        return Topology.of(self.hosts.values(), map(vm_of, self.rows))
+
+    @property
+    def identities(self) -> tuple[str, ...]:
+        """Per VM of ``topology.vms``, its identity."""
+        return tuple(row[0] for row in self.rows)
 
 
 def read_rvtools(paths: Sequence[Path], problems: list[Problem]) -> RvToolsExport:
@@ -126,9 +170,11 @@ def read_rvtools(paths: Sequence[Path], problems: list[Problem]) -> RvToolsExpor
             RVTools' CSV sheets, two files are the same sheet, or vInfo or vHost is missing.
     """
     sheets: dict[str, Sheet] = {}
+    digests: list[str] = []
     try:
         for path in paths:
             facts = sniff(path)
+            digests.append(facts.sha256)
             if facts.kind == "xlsx":
                 names = sheet_names(facts)
                 for wanted in SHEETS:
@@ -159,7 +205,9 @@ def read_rvtools(paths: Sequence[Path], problems: list[Problem]) -> RvToolsExpor
         for opened in sheets.values():
             opened.table.close()
         raise
-    return _Reader(sheets, problems).read()
+    export = _Reader(sheets, problems).read()
+    export.digests = tuple(digests)
+    return export
 
 
 def _add(sheets: dict[str, Sheet], sheet: Sheet, path: Path) -> None:
@@ -178,7 +226,13 @@ class _Reader:
     problems: list[Problem]
     hosts: dict[str, Host] = field(default_factory=dict)
     host_lines: dict[str, int] = field(default_factory=dict)
-    vms: dict[str, tuple[int, VM]] = field(default_factory=dict)  # identity -> (line, VM)
+    vms: dict[str, int] = field(default_factory=dict)  # identity -> its place in ``rows``
+    rows: list[VmRow] = field(default_factory=list)
+    lines: list[int] = field(default_factory=list)  # per row: its vInfo line
+    templates: int = 0
+    placeholders: int = 0
+    cluster_of: dict[str, str | None] = field(default_factory=dict)  # host -> its cluster
+    cluster_text: dict[str, str] = field(default_factory=dict)  # host -> its cluster, or ""
     notes: list[str] = field(default_factory=list)
     cells: Cells = field(init=False)
 
@@ -192,9 +246,8 @@ class _Reader:
         self._vms(self.sheets["vInfo"])
         if "vCPU" in self.sheets:
             self._vcpus(self.sheets["vCPU"])
-        topology = Topology.of(self.hosts.values(), (vm for _, vm in self.vms.values()))
         sources = {name: sheet.source for name, sheet in self.sheets.items()}
-        return RvToolsExport(topology, self.notes, sources, tuple(self.vms))
+        return RvToolsExport(self.hosts, self.rows, self.notes, sources)
 
     # -- vHost ----------------------------------------------------------------------------------
 
@@ -290,86 +343,175 @@ class _Reader:
     # -- vInfo ----------------------------------------------------------------------------------
 
     def _vms(self, sheet: Sheet) -> None:
-        templates = placeholders = 0
+        self.cluster_of = {name: host.cluster for name, host in self.hosts.items()}
+        self.cluster_text = {name: cluster or "" for name, cluster in self.cluster_of.items()}
         # Each row's cells read at once: vInfo is the sheet of tens of thousands of rows.
-        read = sheet.reader(
-            "vm", "template", "srm", "power", "cpus", "host", "cluster", "uuid", "os", "os_tools"
-        )
-        # Locals: this loop runs once per VM.
-        problems, checks, hosts, vms, power_of = (
-            self.problems,
-            self.cells,
-            self.hosts,
-            self.vms,
-            _POWER.get,
-        )
-        for line, cells in sheet.rows:
-            (
-                name,
-                template,
-                srm,
-                power_text,
-                cpus_text,
-                host_name,
-                cluster_text,
-                uuid,
-                os,
-                os_tools,
-            ) = read(cells)
-            if not name:
-                checks.bad(sheet, line, "vm", "", "is empty; every vInfo row names its VM")
-                continue
-            before = len(problems)
-            if (
-                template
-                and template not in _UNSET
-                and checks.flag_text(sheet, line, "template", template)
-            ):
-                templates += 1
-                continue
-            if srm and srm not in _UNSET and checks.flag_text(sheet, line, "srm", srm):
-                placeholders += 1
-                continue
-            power = power_of(power_text.lower())
-            if power is None:
-                checks.bad(
-                    sheet,
-                    line,
-                    "power",
-                    power_text,
-                    "is not a power state RVTools writes (poweredOn, poweredOff, suspended)",
-                )
-            cpus = checks.whole_text(sheet, line, "cpus", cpus_text)
-            cluster = cluster_text or None
-            host = hosts.get(host_name)
-            if not host_name:
-                checks.bad(sheet, line, "host", "", "is empty; every VM runs on a host")
-            elif host is None:
-                checks.bad(sheet, line, "host", host_name, "is not a host the vHost sheet lists")
-            elif cluster != host.cluster:
-                checks.bad(
-                    sheet,
-                    line,
-                    "cluster",
-                    cluster or "",
-                    f"is not the cluster vHost puts {host_name} in "
-                    + (f"({host.cluster})" if host.cluster else "(none)"),
-                )
-            identity = f"uuid:{uuid.lower()}" if uuid else f"name:{name}"
-            if identity in vms:
-                checks.bad(sheet, line, "vm", name, f"is listed twice (line {vms[identity][0]})")
-            if len(problems) > before or power is None or cpus is None:
-                continue
-            vms[identity] = (line, VM(name, cpus, host_name, cluster, power, os or os_tools))
+        read = sheet.reader(*_VINFO)
+        rows = iter(sheet.rows)
+        # A block of rows at a time, read column by column (in C) while every row is well
+        # formed, row by row (naming each problem) in a block that is not; the rows of one
+        # block only are held, whatever the sheet's length and width.
+        while block := list(islice(rows, _BLOCK)):
+            if not self._vm_block(sheet, block):
+                for line, cells in block:
+                    self._vm(sheet, line, read(cells))
         left_out = []
-        if templates:
-            left_out.append(f"{plural(templates, 'template')}")
-        if placeholders:
-            left_out.append(f"{plural(placeholders, 'SRM placeholder')}")
+        if self.templates:
+            left_out.append(f"{plural(self.templates, 'template')}")
+        if self.placeholders:
+            left_out.append(f"{plural(self.placeholders, 'SRM placeholder')}")
         if left_out:
             self.notes.append(
                 f"{' and '.join(left_out)} left out: not running operating system environments."
             )
+
+    def _vm(self, sheet: Sheet, line: int, texts: list[str]) -> None:
+        """One vInfo row, every problem named."""
+        (
+            name,
+            template,
+            srm,
+            power_text,
+            cpus_text,
+            host_name,
+            cluster_text,
+            uuid,
+            os,
+            os_tools,
+        ) = texts
+        checks, problems = self.cells, self.problems
+        if not name:
+            checks.bad(sheet, line, "vm", "", "is empty; every vInfo row names its VM")
+            return
+        before = len(problems)
+        if (
+            template
+            and template not in _UNSET
+            and checks.flag_text(sheet, line, "template", template)
+        ):
+            self.templates += 1
+            return
+        if srm and srm not in _UNSET and checks.flag_text(sheet, line, "srm", srm):
+            self.placeholders += 1
+            return
+        power = _POWER.get(power_text.lower())
+        if power is None:
+            checks.bad(
+                sheet,
+                line,
+                "power",
+                power_text,
+                "is not a power state RVTools writes (poweredOn, poweredOff, suspended)",
+            )
+        cpus = checks.whole_text(sheet, line, "cpus", cpus_text)
+        cluster = cluster_text or None
+        host = self.hosts.get(host_name)
+        if not host_name:
+            checks.bad(sheet, line, "host", "", "is empty; every VM runs on a host")
+        elif host is None:
+            checks.bad(sheet, line, "host", host_name, "is not a host the vHost sheet lists")
+        elif cluster != host.cluster:
+            checks.bad(
+                sheet,
+                line,
+                "cluster",
+                cluster or "",
+                f"is not the cluster vHost puts {host_name} in "
+                + (f"({host.cluster})" if host.cluster else "(none)"),
+            )
+        identity = f"uuid:{uuid.lower()}" if uuid else f"name:{name}"
+        if identity in self.vms:
+            checks.bad(
+                sheet, line, "vm", name, f"is listed twice (line {self.lines[self.vms[identity]]})"
+            )
+        if len(problems) > before or power is None or cpus is None:
+            return
+        self.vms[identity] = len(self.rows)
+        self.lines.append(line)
+        self.rows.append((identity, name, cpus, host_name, cluster, power.value, os or os_tools))
+
+    def _vm_block(self, sheet: Sheet, block: list[tuple[int, list[str]]]) -> bool:
+        """The rows of ``block`` read column by column, as :meth:`_vm` reads each; False (and
+        nothing kept) where any row is not plainly well formed, for :meth:`_vm` to say why.
+
+        Cells that only need comparing (power state, CPUs, host, cluster, flags) are compared
+        as written, each distinct value once: one with spaces around it is not plainly well
+        formed.  The texts kept (name, UUID, OS) are stripped."""
+        numbers, rows = zip(*block, strict=True)
+        if min(map(len, rows)) <= max(sheet.columns[key] for key in _VINFO if sheet.has(key)):
+            return False  # a short row: its missing cells are read as empty, one at a time
+
+        def column(key: str) -> list[str]:
+            place = sheet.columns.get(key)
+            return [""] * len(rows) if place is None else list(map(itemgetter(place), rows))
+
+        strip = str.strip
+        all_names = list(map(strip, column("vm")))
+        if not all(all_names):
+            return False
+        templates, placeholders = column("template"), column("srm")
+        flags = {flag: _flag(flag) for flag in {*templates, *placeholders}}
+        if None in flags.values():
+            return False
+        keep: list[bool] | None = None
+        templates_here = placeholders_here = 0
+        if any(flags.values()):
+            is_template = list(map(flags.__getitem__, templates))
+            is_placeholder = list(map(flags.__getitem__, placeholders))
+            keep = [not (t or p) for t, p in zip(is_template, is_placeholder, strict=True)]
+            templates_here = sum(map(bool, is_template))
+            placeholders_here = sum(
+                bool(p and not t) for t, p in zip(is_template, is_placeholder, strict=True)
+            )
+
+        def kept(values: list[_T]) -> list[_T]:
+            """The values of the rows that are neither templates nor SRM placeholders."""
+            return values if keep is None else list(compress(values, keep))
+
+        lines, names = kept(list(numbers)), kept(all_names)
+        power_texts = kept(column("power"))
+        states = {text: _POWER_VALUE.get(text.lower()) for text in set(power_texts)}
+        if None in states.values():
+            return False
+        # As RVTools writes them ("poweredOn"), the texts are the states' values already.
+        powers = (
+            power_texts
+            if all(text == state for text, state in states.items())
+            else list(map(states.__getitem__, power_texts))
+        )
+        cpu_texts = kept(column("cpus"))
+        counts = {text: _count(text) for text in set(cpu_texts)}
+        if None in counts.values():
+            return False
+        cpus = list(map(counts.__getitem__, cpu_texts))
+        host_names = kept(column("host"))
+        # A VM's host is a vHost row and its cluster that host's ("" for none).
+        if list(map(self.cluster_text.get, host_names)) != kept(column("cluster")):
+            return False
+        clusters = list(map(self.cluster_of.__getitem__, host_names))
+        uuids = list(map(strip, kept(column("uuid"))))
+        if all(uuids):
+            identities = list(map("uuid:".__add__, map(str.lower, uuids)))
+        else:
+            identities = [
+                f"uuid:{uuid.lower()}" if uuid else f"name:{name}"
+                for uuid, name in zip(uuids, names, strict=True)
+            ]
+        if len(set(identities)) != len(identities) or not self.vms.keys().isdisjoint(identities):
+            return False
+        oses = list(map(strip, kept(column("os"))))
+        if not all(oses):
+            tools = map(strip, kept(column("os_tools")))
+            oses = [os or os_tools for os, os_tools in zip(oses, tools, strict=True)]
+        self.templates += templates_here
+        self.placeholders += placeholders_here
+        first = len(self.rows)
+        self.vms.update(zip(identities, range(first, first + len(identities)), strict=True))
+        self.lines.extend(lines)
+        self.rows.extend(
+            zip(identities, names, cpus, host_names, clusters, powers, oses, strict=True)
+        )
+        return True
 
     # -- vCPU -----------------------------------------------------------------------------------
 
@@ -391,15 +533,15 @@ class _Reader:
                     f"{sockets * per_socket})",
                 )
                 continue
-            known = self.vms.get(self._identity(sheet, cells))
-            if known is not None and known[1].vcpus != cpus:
+            at = self.vms.get(self._identity(sheet, cells))
+            known = None if at is None else (self.lines[at], self.rows[at][2])
+            if known is not None and known[1] != cpus:
                 self.cells.bad(
                     sheet,
                     line,
                     "cpus",
                     str(cpus),
-                    f"is not the {plural(known[1].vcpus, 'CPU')} vInfo gives {name} "
-                    f"(line {known[0]})",
+                    f"is not the {plural(known[1], 'CPU')} vInfo gives {name} (line {known[0]})",
                 )
 
     # -- cells ----------------------------------------------------------------------------------

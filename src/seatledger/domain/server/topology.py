@@ -108,6 +108,24 @@ class VM:
             raise ValueError(f"VM {self.name}: a hard partition is pinned to cores of a host")
 
 
+VmRow = tuple[str, str, int, str, str | None, str, str]
+"""A VM as a topology import reads and stores it: its identity (``uuid:…``, ``vmid:…`` or
+``name:…``), name, vCPUs, host ("" for none), cluster, power state (its value, "poweredOn") and
+OS.  Plain tuples: an export of tens of thousands of VMs is read, checked and written as rows,
+and made :class:`VM` objects only where a rule needs them."""
+
+
+def vm_of(row: VmRow) -> VM:
+    """The VM a row describes."""
+    _, name, vcpus, host, cluster, power, os = row
+    return VM(name, vcpus, host or None, cluster, PowerState(power), os)
+
+
+def row_of(identity: str, vm: VM) -> VmRow:
+    """The row :func:`vm_of` makes ``vm`` of, with its identity (soft partitions only)."""
+    return (identity, vm.name, vm.vcpus, vm.host or "", vm.cluster, vm.power.value, vm.os)
+
+
 @dataclass(frozen=True, slots=True)
 class Placement:
     """One stretch of time ``vm`` ran on ``host``; ``end`` None while it still runs there."""

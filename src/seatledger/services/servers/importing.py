@@ -19,20 +19,22 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import hashlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import StrEnum
+from itertools import compress, repeat
+from operator import attrgetter, itemgetter
 from pathlib import Path
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from seatledger.domain.roles import Permission
-from seatledger.domain.server.topology import VM, PowerState, Topology
+from seatledger.domain.server.topology import Host, PowerState, VmRow, row_of
 from seatledger.errors import ValidationError
 from seatledger.ingest import hyperv, rvtools
-from seatledger.ingest.tabular import Problem, sniff
+from seatledger.ingest.tabular import Problem
 from seatledger.services.core.context import Context
 from seatledger.services.imports.service import ImportRejected
 from seatledger.store.bulk import Bulk
@@ -60,10 +62,11 @@ class TopologySource(StrEnum):
 
 @dataclass(frozen=True)
 class _Read:
-    topology: Topology
-    identities: tuple[str, ...]
+    hosts: dict[str, Host]
+    vms: Sequence[VmRow]  # as stored: an export's tens of thousands are never VM objects
     notes: list[str]
     sources: dict[str, str]
+    sha256: str  # the export's (export_sha256), from the files as they were read
 
 
 @dataclass(frozen=True)
@@ -131,13 +134,12 @@ class TopologyResult:
         )
 
 
-def export_sha256(paths: Sequence[Path]) -> str:
-    """One SHA-256 for the files of an export, whatever order they are given in: the file's
-    own for one file, else the hash of their hashes, sorted."""
-    digests = sorted(sniff(path).sha256 for path in paths)
+def export_sha256(digests: Sequence[str]) -> str:
+    """One SHA-256 for the files of an export from theirs, whatever order they are given in:
+    the file's own for one file, else the hash of their hashes, sorted."""
     if len(digests) == 1:
         return digests[0]
-    return hashlib.sha256("\n".join(digests).encode()).hexdigest()
+    return hashlib.sha256("\n".join(sorted(digests)).encode()).hexdigest()
 
 
 def _read(paths: Sequence[Path], source: TopologySource, problems: list[Problem]) -> _Read:
@@ -145,9 +147,10 @@ def _read(paths: Sequence[Path], source: TopologySource, problems: list[Problem]
         raise ValidationError("Name the export's files (one workbook, or its CSV files).")
     if source is TopologySource.RVTOOLS:
         rv = rvtools.read_rvtools(paths, problems)
-        return _Read(rv.topology, rv.identities, rv.notes, rv.sources)
+        return _Read(rv.hosts, rv.rows, rv.notes, rv.sources, export_sha256(rv.digests))
     hv = hyperv.read_hyperv(paths, problems)
-    return _Read(hv.topology, hv.identities, hv.notes, hv.sources)
+    rows = list(map(row_of, hv.identities, hv.topology.vms))
+    return _Read(hv.topology.hosts, rows, hv.notes, hv.sources, export_sha256(hv.digests))
 
 
 def _earlier(session: Session, sha256: str) -> dt.datetime | None:
@@ -168,19 +171,19 @@ def preview_topology(
     """
     problems: list[Problem] = []
     read = _read(paths, source, problems)
-    sha256 = export_sha256(paths)
+    sha256 = read.sha256
     with ctx.read() as session:
         earlier = _earlier(session, sha256)
-    topology = read.topology
+    hosts = read.hosts.values()
     return TopologyPreview(
         source=source,
         files=tuple(path.name for path in paths),
         sha256=sha256,
-        hosts=len(topology.hosts),
-        clusters=len(topology.clusters),
-        vms=len(topology.vms),
-        running=sum(vm.power is PowerState.ON for vm in topology.vms),
-        cores=sum(host.cores for host in topology.hosts.values()),
+        hosts=len(hosts),
+        clusters=len({host.cluster for host in hosts if host.cluster}),
+        vms=len(read.vms),
+        running=sum(row[_POWER] == PowerState.ON.value for row in read.vms),
+        cores=sum(host.cores for host in hosts),
         problems=tuple(problems),
         notes=tuple(read.notes),
         sheets=dict(read.sources),
@@ -232,7 +235,7 @@ def _import(
     files = tuple(path.name for path in paths)
     problems: list[Problem] = []
     read = _read(paths, source, problems)
-    sha256 = export_sha256(paths)
+    sha256 = read.sha256
     label = ", ".join(files)[:500]
     if problems:
         raise ImportRejected(label, problems[:200], len(problems))
@@ -292,8 +295,8 @@ def _store(
             at=change.now,
         )
         stored = _Store(session, batch.id, moment, source)
-        stored.hosts(read.topology)
-        stored.vms(read.topology, read.identities)
+        stored.hosts(read.hosts)
+        stored.vms(read.hosts, read.vms)
         result = TopologyResult(
             batch.id,
             files,
@@ -310,7 +313,7 @@ def _store(
             placements_closed=stored.counts["closed"],
             notes=tuple(read.notes),
         )
-        batch.rows = len(read.topology.hosts) + len(read.topology.vms)
+        batch.rows = len(read.hosts) + len(read.vms)
         batch.inserted = result.hosts_new + result.vms_new
         batch.updated = result.hosts_changed + result.vms_changed
         batch.unchanged = result.hosts_unchanged + result.vms_unchanged
@@ -320,8 +323,8 @@ def _store(
             "sha256": sha256,
             "format": source.label,
             "taken_at": f"{moment:%Y-%m-%d %H:%M:%S}",
-            "hosts": len(read.topology.hosts),
-            "vms": len(read.topology.vms),
+            "hosts": len(read.hosts),
+            "vms": len(read.vms),
             **{key: value for key, value in stored.counts.items() if value},
         }
         if taken_at is not None:  # the user's word, not the file's
@@ -344,6 +347,8 @@ _HOST_FIELDS = (
     "vcenter",
 )
 _VM_FIELDS = ("name", "vcpus", "host", "cluster", "power", "os")
+_VCPUS, _HOST, _POWER = 2, 3, 5  # in a VmRow
+_OS_WIDTH = 300  # server_vm.os
 ROWS_FIELDS = {
     "server_host": ("name", *_HOST_FIELDS),
     "server_vm": ("identity", *_VM_FIELDS, "new"),
@@ -383,10 +388,11 @@ class _Store:
 
     # What the export wrote, for the ledger entry (``after["server_rows"]``): the state check
     # replays it (``services.ledger.state``) to catch a row changed behind the ledger's back.
+    # Rows are lists or tuples: both are JSON arrays.
     hosts_written: list[list[object]] = field(default_factory=list)
-    vms_written: list[list[object]] = field(default_factory=list)
+    vms_written: list[Sequence[object]] = field(default_factory=list)
     vms_removed: list[str] = field(default_factory=list)
-    opened: list[list[object]] = field(default_factory=list)
+    opened: list[Sequence[object]] = field(default_factory=list)
     closed: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -405,7 +411,7 @@ class _Store:
             "server_placement_closed": self.closed,
         }
 
-    def hosts(self, topology: Topology) -> None:
+    def hosts(self, hosts: dict[str, Host]) -> None:
         existing = {
             row[0]: tuple(row[1:])
             for row in self.session.execute(
@@ -414,8 +420,9 @@ class _Store:
         }
         stamp = (self.source.value, self.batch_id, self.stamp)
         new, changed, seen = [], [], []
-        for host in topology.hosts.values():
-            values = tuple(getattr(host, f) for f in _HOST_FIELDS)
+        fields = attrgetter(*_HOST_FIELDS)
+        for host in hosts.values():
+            values = fields(host)
             before = existing.get(host.name)
             if before is None:
                 new.append((host.name, *values, *stamp))
@@ -436,15 +443,14 @@ class _Store:
         self.counts["hosts_changed"] += len(changed)
         self.counts["hosts_unchanged"] += len(seen)
 
-    def vms(self, topology: Topology, identities: tuple[str, ...]) -> None:
-        hosts = set(topology.hosts)
-        listed = dict(zip(identities, topology.vms, strict=True))
+    def vms(self, hosts: Collection[str], rows: Sequence[VmRow]) -> None:
         existing = {
             row[0]: tuple(row[1:])
             for row in self.session.execute(
                 select(ServerVm.identity, *(getattr(ServerVm, f) for f in _VM_FIELDS))
             )
         }
+        listed = set(map(itemgetter(0), rows))
         host_at = _VM_FIELDS.index("host")
         gone = [
             (identity,)
@@ -454,13 +460,23 @@ class _Store:
         new: list[tuple[object, ...]] = []
         changed: list[tuple[object, ...]] = []
         seen: list[tuple[object, ...]] = []
+        batch, stamp, written = self.batch_id, self.stamp, self.vms_written
+        fields: list[tuple[object, ...]] = []
+        if not existing and rows:  # the first export of these VMs: every one new
+            # Its tens of thousands of rows taken apart into columns and put together as the
+            # statement's and the ledger entry's rows, in C (zip), not row by row.
+            *fields, oses = zip(*rows, strict=True)
+            if max(map(len, oses)) > _OS_WIDTH:
+                oses = tuple(os[:_OS_WIDTH] for os in oses)
+            fields.append(oses)
+            written.extend(zip(*fields, repeat(True)))
         # Locals: this loop runs once per VM of the export.
-        batch, stamp, known, written = self.batch_id, self.stamp, existing.get, self.vms_written
-        for identity, vm in listed.items():
-            values = (vm.name, vm.vcpus, vm.host or "", vm.cluster, str(vm.power), vm.os[:300])
+        known = existing.get
+        for identity, name, vcpus, host, cluster, power, os in rows if existing else ():
+            values = (name, vcpus, host, cluster, power, os[:_OS_WIDTH])
             before = known(identity)
             if before is None:
-                new.append((identity, *values, None, batch, stamp))
+                new.append((identity, *values, batch, stamp))
             elif before != values:
                 changed.append((*values, batch, stamp, identity))
             else:
@@ -470,50 +486,60 @@ class _Store:
         # gone from a host this export describes
         self.bulk.many("DELETE FROM server_vm WHERE identity = ?", gone)
         self.vms_removed.extend(identity for (identity,) in gone)
-        columns = ", ".join(
-            ("identity", *_VM_FIELDS, "hard_partition_cores", "import_id", "seen_at")
-        )
+        columns = ", ".join(("identity", *_VM_FIELDS, "import_id", "seen_at"))
         self.bulk.insert("server_vm", columns, new)
+        if fields:  # streamed to the driver: never a list of rows (zip reuses its tuple)
+            marks = ", ".join("?" * (len(fields) + 2))
+            self.bulk.stream(
+                f"INSERT INTO server_vm ({columns}) VALUES ({marks})",
+                zip(*fields, repeat(batch), repeat(stamp)),
+            )
         sets = ", ".join(f"{f} = ?" for f in (*_VM_FIELDS, "import_id", "seen_at"))
         self.bulk.many(f"UPDATE server_vm SET {sets} WHERE identity = ?", changed)
         self.bulk.many("UPDATE server_vm SET import_id = ?, seen_at = ? WHERE identity = ?", seen)
         self.counts["vms_removed"] += len(gone)
-        self.counts["vms_new"] += len(new)
+        self.counts["vms_new"] += len(new) + (len(rows) if fields else 0)
         self.counts["vms_changed"] += len(changed)
         self.counts["vms_unchanged"] += len(seen)
-        self._placements(listed, hosts)
+        self._placements(rows, listed, hosts)
 
-    def _placements(self, listed: dict[str, VM], hosts: set[str]) -> None:
-        running = {identity: vm for identity, vm in listed.items() if vm.power is PowerState.ON}
+    def _placements(self, rows: Sequence[VmRow], listed: set[str], hosts: Collection[str]) -> None:
+        on = PowerState.ON.value
         still: set[str] = set()
         ended = []
-        for row_id, identity, host, vcpus in self.session.execute(
+        stored = self.session.execute(
             select(
                 ServerPlacement.id,
                 ServerPlacement.vm_identity,
                 ServerPlacement.host,
                 ServerPlacement.vcpus,
             ).where(ServerPlacement.ended.is_(None))
-        ):
+        ).all()
+        running = {row[0]: row for row in rows if row[_POWER] == on} if stored else {}
+        for row_id, identity, host, vcpus in stored:
             if identity not in listed and host not in hosts:
                 continue  # another export's VM on another export's host
             vm = running.get(identity)
-            if vm is not None and (vm.host, vm.vcpus) == (host, vcpus):
+            if vm is not None and (vm[_HOST], vm[_VCPUS]) == (host, vcpus):
                 still.add(identity)
             else:
                 ended.append((self.stamp, row_id))
                 self.closed.append(identity)
         self.bulk.many("UPDATE server_placement SET ended = ? WHERE id = ?", ended)
-        opened = [
-            (identity, vm.name, vm.host or "", vm.vcpus, self.stamp, None, self.batch_id)
-            for identity, vm in running.items()
-            if identity not in still
-        ]
-        self.bulk.insert(
-            "server_placement",
-            "vm_identity, vm_name, host, vcpus, started, ended, import_id",
-            opened,
-        )
-        self.opened.extend([row[0], row[1], row[2], row[3]] for row in opened)
+        # Each running VM once (an identity is listed once), as the export lists them; the
+        # rows made in C (compress, zip) where none was running before.
+        if still:
+            starting = [row for row in rows if row[_POWER] == on and row[0] not in still]
+        else:
+            starting = list(compress(rows, map(on.__eq__, map(itemgetter(_POWER), rows))))
+        if starting:
+            identities, names, cpus, on_hosts = list(zip(*starting, strict=True))[:4]
+            placed = (identities, names, on_hosts, cpus)
+            self.bulk.stream(
+                "INSERT INTO server_placement (vm_identity, vm_name, host, vcpus, started, "
+                "import_id) VALUES (?, ?, ?, ?, ?, ?)",
+                zip(*placed, repeat(self.stamp), repeat(self.batch_id)),
+            )
+            self.opened.extend(zip(*placed, strict=True))
         self.counts["closed"] += len(ended)
-        self.counts["opened"] += len(opened)
+        self.counts["opened"] += len(starting)
