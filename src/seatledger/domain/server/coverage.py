@@ -5,8 +5,12 @@ a virtual datacenter subscription unlimited) license each host either with the p
 whose count grows with the VMs, or with the unlimited kind, a fixed count per host.  Given how
 many of each were bought, which hosts do the unlimited ones cover, and how many of the per-VM
 kind do the others still need?  The unlimited licenses go first to the hosts where they save
-the most per-VM licenses for each one spent (a host's per-VM need over its unlimited need), then
-the rest of the hosts take the per-VM kind.  Pure: no storage.
+the most per-VM licenses for each one spent (a host's per-VM need over its unlimited need).  The
+hosts left take the per-VM kind where it is the cheaper one there; where the unlimited kind is
+cheaper, per-VM licenses bought and left over license them while they suffice (the smallest
+needs first), and the others need the unlimited kind: what is short of it is bought as it (a
+host of 64 cores running 300 Windows VMs is short 64 Datacenter core licenses, not 9,600
+Standard ones).  Pure: no storage.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ class HostNeed:
     host: str
     per_vm: int
     unlimited: int
+    unlimited_cheaper: bool = False  # the unlimited kind costs less here: bought as it if short
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,11 +40,23 @@ class Coverage:
     per_vm_needed: int
     per_vm_bought: int
     unlimited_bought: int
+    unlimited_needed_hosts: tuple[str, ...] = ()  # uncovered, the unlimited kind cheaper there
+    unlimited_needed: int = 0  # their unlimited need
 
     @property
     def per_vm_short(self) -> int:
-        """Per-VM licenses the uncovered hosts need beyond those bought."""
+        """Per-VM licenses the hosts licensed per VM need beyond those bought."""
         return max(self.per_vm_needed - self.per_vm_bought, 0)
+
+    @property
+    def unlimited_short(self) -> int:
+        """Unlimited licenses the hosts that need them need beyond those left over."""
+        return max(self.unlimited_needed - self.unlimited_spare, 0)
+
+    @property
+    def short(self) -> int:
+        """Licenses short of either kind, each bought as the cheaper kind where it is needed."""
+        return self.per_vm_short + self.unlimited_short
 
     @property
     def unlimited_spare(self) -> int:
@@ -66,12 +83,25 @@ def cover(needs: Sequence[HostNeed], per_vm_bought: int, unlimited_bought: int) 
             covered.append(need.host)
             left -= need.unlimited
             used += need.unlimited
-    rest = [need for need in wanted if need.host not in set(covered)]
+    taken = set(covered)
+    rest = [need for need in wanted if need.host not in taken]
+    per_vm = [need for need in rest if not (need.unlimited_cheaper and need.unlimited > 0)]
+    cheaper_unlimited = [need for need in rest if need.unlimited_cheaper and need.unlimited > 0]
+    spare = per_vm_bought - sum(need.per_vm for need in per_vm)
+    unlimited: list[HostNeed] = []
+    for need in sorted(cheaper_unlimited, key=lambda n: (n.per_vm, n.host)):
+        if need.per_vm <= spare:  # the per-VM licenses bought and left over suffice here
+            per_vm.append(need)
+            spare -= need.per_vm
+        else:
+            unlimited.append(need)
     return Coverage(
         tuple(sorted(covered)),
         used,
-        tuple(sorted(need.host for need in rest)),
-        sum(need.per_vm for need in rest),
+        tuple(sorted(need.host for need in per_vm)),
+        sum(need.per_vm for need in per_vm),
         per_vm_bought,
         unlimited_bought,
+        tuple(sorted(need.host for need in unlimited)),
+        sum(need.unlimited for need in unlimited),
     )

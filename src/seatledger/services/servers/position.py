@@ -51,7 +51,7 @@ ORACLE = "Oracle"
 IBM = "IBM"
 FAMILIES = (WINDOWS, SQL, ORACLE, IBM, RHEL)
 RULES = {
-    WINDOWS: "Windows Server per core: Standard 2 OSEs a licensing, Datacenter unlimited",
+    WINDOWS: "Windows Server per core: Standard 2 OSEs per full licensing, Datacenter unlimited",
     SQL: "SQL Server per core: each VM's virtual cores, at least 4",
     ORACLE: "Oracle processors: cores × core factor, soft partitions whole",
     IBM: "IBM PVUs: sub-capacity, the peak of the period",
@@ -623,7 +623,14 @@ def _windows(state: ServerState, running: Sequence[VM]) -> ServerLine:
             continue
         choice = microsoft.cheapest_windows_edition(host, oses, standard_price, datacenter_price)
         required += choice.licenses
-        needs.append(HostNeed(host.name, choice.standard_licenses, choice.datacenter_licenses))
+        needs.append(
+            HostNeed(
+                host.name,
+                choice.standard_licenses,
+                choice.datacenter_licenses,
+                choice.edition is microsoft.Edition.DATACENTER,
+            )
+        )
         details.append(Detail(host.name, choice.licenses, choice.reason, tuple(names)))
     bought_s = sum(p.quantity for p in standard)
     bought_d = sum(p.quantity for p in datacenter)
@@ -649,12 +656,19 @@ def _windows(state: ServerState, running: Sequence[VM]) -> ServerLine:
             )
             + (
                 f"{', '.join(coverage.per_vm_hosts)} need {coverage.per_vm_needed:,} Standard "
-                f"core licenses, {coverage.per_vm_short:,} short."
+                f"core licenses, {coverage.per_vm_short:,} short"
                 if coverage.per_vm_hosts
-                else "no host needs Standard."
+                else "no host needs Standard"
+            )
+            + (
+                f"; {', '.join(coverage.unlimited_needed_hosts)} need "
+                f"{coverage.unlimited_needed:,} more Datacenter core licenses (the cheaper "
+                f"edition there), {coverage.unlimited_short:,} short."
+                if coverage.unlimited_needed_hosts
+                else "."
             )
         )
-    short = coverage.per_vm_short if needs else 0
+    short = coverage.short if needs else 0
     return ServerLine(
         WINDOWS,
         WINDOWS,
@@ -819,13 +833,26 @@ def _rhel(state: ServerState, running: Sequence[VM]) -> ServerLine:
             choice.virtual_datacenter if choice.virtual_datacenter_chosen else choice.per_guest_pair
         )
         required += count
-        needs.append(HostNeed(name, choice.per_guest_pair, choice.virtual_datacenter))
+        needs.append(
+            HostNeed(
+                name,
+                choice.per_guest_pair,
+                choice.virtual_datacenter,
+                choice.virtual_datacenter_chosen,
+            )
+        )
         details.append(Detail(name, count, choice.reason, tuple(sorted(by_host[name]))))
     coverage = cover(needs, sum(p.quantity for p in pairs), sum(p.quantity for p in vdc))
     reason = (
         f"{plural(len(rhel), 'running RHEL VM')}: {required:,} subscriptions at the cheaper "
         f"kind per host; with what was bought ({coverage.per_vm_bought:,} per two guests, "
-        f"{coverage.unlimited_bought:,} virtual datacenter), {coverage.per_vm_short:,} short."
+        f"{coverage.unlimited_bought:,} virtual datacenter), {coverage.short:,} short"
+        + (
+            f" ({coverage.unlimited_short:,} of them virtual datacenter, the cheaper kind on "
+            f"{plural(len(coverage.unlimited_needed_hosts), 'host')})."
+            if coverage.unlimited_short
+            else "."
+        )
     )
     return ServerLine(
         RHEL,
@@ -833,7 +860,7 @@ def _rhel(state: ServerState, running: Sequence[VM]) -> ServerLine:
         "subscriptions",
         required,
         coverage.per_vm_bought + coverage.unlimited_bought,
-        coverage.per_vm_short if needs else 0,
+        coverage.short if needs else 0,
         reason,
         tuple(details),
     )
