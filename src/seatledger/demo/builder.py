@@ -467,6 +467,19 @@ class _Device:
     os: str
     pool: str
 
+    def recorded(self) -> tuple[Any, ...]:
+        """What the device service records: the ``device`` table's columns after ``id``, in order
+        (the row and the creation entry's snapshot both take them so)."""
+        return (
+            self.hostname,
+            self.serial,
+            self.owner_id,
+            self.processors,
+            self.cores,
+            self.processor_model,
+            self.os,
+        )
+
     @property
     def processor_model(self) -> str:
         """The processor inventory would report, as its vendor names it (from the OS and the
@@ -1272,19 +1285,7 @@ class _Builder:
         out.insert(
             "device",
             "id, hostname, serial, owner_id, processors, cores, processor_model, os",
-            [
-                (
-                    n + 1,
-                    d.hostname,
-                    d.serial,
-                    d.owner_id,
-                    d.processors,
-                    d.cores,
-                    d.processor_model,
-                    d.os,
-                )
-                for n, d in enumerate(plan.devices)
-            ],
+            [(n + 1, *d.recorded()) for n, d in enumerate(plan.devices)],
         )
         out.advance_sequences(
             (
@@ -1575,17 +1576,7 @@ class _Builder:
             )
             entry(by, "person.create", n + 1, after)
         else:
-            d = devices[n]
-            after = values(
-                snapshots.DEVICE,
-                d.hostname,
-                d.serial,
-                d.owner_id,
-                d.processors,
-                d.cores,
-                d.processor_model,
-                d.os,
-            )
+            after = values(snapshots.DEVICE, *devices[n].recorded())
             entry(by, "device.create", n + 1, after)
 
 
