@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
 from PySide6.QtGui import QBrush
 
+from seatledger.ui.table_model import AnyIndex
 from seatledger.ui.theme import colors
 
 T = TypeVar("T")
@@ -100,15 +101,15 @@ class ListTableModel(QAbstractTableModel, Generic[T]):
         """The row shown at ``number``."""
         return self._rows[number]
 
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
+    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
         """Rows (none under a parent: a flat table)."""
         return 0 if parent.isValid() else len(self._rows)
 
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
+    def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
         """Columns."""
         return 0 if parent.isValid() else len(self._columns)
 
-    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = _DISPLAY) -> Any:
+    def data(self, index: AnyIndex, role: int = _DISPLAY) -> Any:
         """A cell's text, alignment, sort value, tooltip or colour."""
         if not index.isValid():
             return None

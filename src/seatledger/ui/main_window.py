@@ -17,8 +17,6 @@ from typing import Any
 from PySide6 import __version__ as pyside_version
 from PySide6.QtCore import (
     QEvent,
-    QModelIndex,
-    QPersistentModelIndex,
     QSettings,
     QSize,
     Qt,
@@ -76,6 +74,7 @@ from seatledger.ui.pages.titles import SoftwareTitlesPage
 from seatledger.ui.pages.usage import UsagePage
 from seatledger.ui.progress_strip import ProgressStrip
 from seatledger.ui.recent import forget_databases, recent_databases, remember_database
+from seatledger.ui.table_model import AnyIndex
 from seatledger.ui.tasks import Runner, Task
 from seatledger.ui.theme import LIGHT, SETTING, Theme, saved_theme, theme_keeper
 
@@ -125,19 +124,12 @@ _DEMO_STYLE = (
 class _NavDelegate(QStyledItemDelegate):
     """Navigation entries with their count right-aligned in a quieter colour."""
 
-    def sizeHint(
-        self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
-    ) -> QSize:
+    def sizeHint(self, option: QStyleOptionViewItem, index: AnyIndex) -> QSize:
         """Roomier than a list row."""
         size = super().sizeHint(option, index)
         return QSize(size.width() + 48, size.height() + 14)
 
-    def paint(
-        self,
-        painter: QPainter,
-        option: QStyleOptionViewItem,
-        index: QModelIndex | QPersistentModelIndex,
-    ) -> None:
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: AnyIndex) -> None:
         """The label as usual, then the count."""
         opt = QStyleOptionViewItem(option)
         opt.rect = opt.rect.adjusted(6, 0, 0, 0)

@@ -11,13 +11,16 @@ import datetime as dt
 from collections import OrderedDict
 from collections.abc import Sequence
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeAlias
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush
 
 if TYPE_CHECKING:  # the sign-in window shows before SQLAlchemy is imported (ui/app.py)
     from seatledger.services.core.tables import KeyPage, Row, TableQuery
+
+# What Qt hands a model or a delegate: an index, or a persistent one.
+AnyIndex: TypeAlias = QModelIndex | QPersistentModelIndex
 
 # Enum lookups cost microseconds each in PySide6; data() runs for every painted cell.
 DISPLAY = Qt.ItemDataRole.DisplayRole
@@ -176,18 +179,18 @@ class KeyedTableModel(QAbstractTableModel):
         return self._fetch(row)
 
     # ------------------------------------------------------------------ Qt model interface
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
+    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
         """Number of keys (0 under a valid parent: this is a flat table)."""
         return 0 if parent.isValid() else len(self._keys)
 
-    def canFetchMore(self, parent: QModelIndex | QPersistentModelIndex) -> bool:
+    def canFetchMore(self, parent: AnyIndex) -> bool:
         """More keys follow those shown (a paged query the view has not scrolled through)."""
         keys = _paged(self._keys)
         return (
             not parent.isValid() and keys is not None and not keys.complete and not self._fetching
         )
 
-    def fetchMore(self, parent: QModelIndex | QPersistentModelIndex) -> None:
+    def fetchMore(self, parent: AnyIndex) -> None:
         """Append the next page of keys as rows (the view asks when it reaches the end)."""
         keys = _paged(self._keys)
         if parent.isValid() or keys is None or self._fetching:
@@ -211,7 +214,7 @@ class KeyedTableModel(QAbstractTableModel):
         keys = _paged(self._keys)
         return keys is None or keys.complete
 
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
+    def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
         """Number of columns the query declares."""
         return 0 if parent.isValid() else len(self._columns)
 
@@ -221,11 +224,11 @@ class KeyedTableModel(QAbstractTableModel):
             return self._columns[section]
         return None
 
-    def flags(self, index: QModelIndex | QPersistentModelIndex) -> Qt.ItemFlag:
+    def flags(self, index: AnyIndex) -> Qt.ItemFlag:
         """Rows are selectable, never editable in place (edits go through dialogs)."""
         return ENABLED_SELECTABLE if index.isValid() else NO_FLAGS
 
-    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = DISPLAY) -> Any:
+    def data(self, index: AnyIndex, role: int = DISPLAY) -> Any:
         """Cell data for the roles the views use."""
         if not index.isValid():
             return None

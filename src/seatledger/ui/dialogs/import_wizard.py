@@ -21,7 +21,6 @@ from PySide6.QtCore import (
     QAbstractTableModel,
     QModelIndex,
     QObject,
-    QPersistentModelIndex,
     Qt,
     QTimer,
 )
@@ -75,6 +74,7 @@ from seatledger.ui.table_model import (
     NO_FLAGS,
     RIGHT,
     TOOLTIP,
+    AnyIndex,
     plain,
 )
 from seatledger.ui.tasks import Runner, Task
@@ -180,11 +180,11 @@ class LinesModel(QAbstractTableModel):
         ]
         self.endResetModel()
 
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
+    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
         """Number of rows (0 under a valid parent: this is a flat table)."""
         return 0 if parent.isValid() else len(self._rows)
 
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
+    def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
         """Number of headers."""
         return 0 if parent.isValid() else len(self._headers)
 
@@ -198,11 +198,11 @@ class LinesModel(QAbstractTableModel):
             return RIGHT if section == self.COL_LINE else LEFT
         return None
 
-    def flags(self, index: QModelIndex | QPersistentModelIndex) -> Qt.ItemFlag:
+    def flags(self, index: AnyIndex) -> Qt.ItemFlag:
         """Selectable (to copy from), never editable."""
         return ENABLED_SELECTABLE if index.isValid() else NO_FLAGS
 
-    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = DISPLAY) -> Any:
+    def data(self, index: AnyIndex, role: int = DISPLAY) -> Any:
         """Cell text, its alignment, the full text of long cells, and the line number."""
         if not index.isValid() or index.row() >= len(self._rows):
             return None

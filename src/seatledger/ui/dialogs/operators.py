@@ -6,7 +6,7 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -32,7 +32,7 @@ from seatledger.ui.dialogs.common import (
     password_problem,
     wide,
 )
-from seatledger.ui.table_model import KEY_ROLE
+from seatledger.ui.table_model import KEY_ROLE, AnyIndex
 from seatledger.ui.tasks import Task
 from seatledger.ui.widgets import DataTable, accessible
 
@@ -64,11 +64,11 @@ class OperatorTableModel(QAbstractTableModel):
         """The row showing an operator, or -1."""
         return next((n for n, info in enumerate(self._rows) if info.id == operator_id), -1)
 
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
+    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
         """One row per operator (none under a valid parent: a flat table)."""
         return 0 if parent.isValid() else len(self._rows)
 
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
+    def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
         """Name, full name, role, active, failed sign-ins."""
         return 0 if parent.isValid() else len(_HEADERS)
 
@@ -82,13 +82,13 @@ class OperatorTableModel(QAbstractTableModel):
             return _HEADERS[section]
         return None
 
-    def flags(self, index: QModelIndex | QPersistentModelIndex) -> Qt.ItemFlag:
+    def flags(self, index: AnyIndex) -> Qt.ItemFlag:
         """Selectable, not editable in place."""
         if not index.isValid():
             return Qt.ItemFlag.NoItemFlags
         return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
 
-    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = _DISPLAY) -> Any:
+    def data(self, index: AnyIndex, role: int = _DISPLAY) -> Any:
         """Cell text, the operator id (KEY_ROLE), and tool tips on inactive operators and on
         failed sign-ins."""
         if not index.isValid() or not 0 <= index.row() < len(self._rows):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QItemSelection, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import QItemSelection, Qt, Signal
 from PySide6.QtGui import QBrush
 from PySide6.QtWidgets import (
     QComboBox,
@@ -33,6 +33,7 @@ from seatledger.services.operators.session import Services
 from seatledger.text import plural
 from seatledger.ui.list_model import ListColumn, ListTableModel
 from seatledger.ui.pages import Page
+from seatledger.ui.table_model import AnyIndex
 from seatledger.ui.tasks import Task
 from seatledger.ui.theme import colors
 from seatledger.ui.widgets import EmptyState, accessible, list_table
@@ -70,7 +71,7 @@ COLUMNS: list[ListColumn[AlertRow]] = [
 class AlertTableModel(ListTableModel[AlertRow]):
     """Alerts with the severity column coloured."""
 
-    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = _DISPLAY) -> Any:
+    def data(self, index: AnyIndex, role: int = _DISPLAY) -> Any:
         """As the list model, with severity colours."""
         if role == _FOREGROUND and index.isValid() and index.column() == 0:
             return QBrush(colors().qcolor(_SEVERITY_COLOR[self.row(index.row()).severity]))

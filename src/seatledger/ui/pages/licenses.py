@@ -7,7 +7,7 @@ selected license's facts and seats are shown underneath (:class:`LicenseDetail`)
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSettings, QSize, Qt, Signal
+from PySide6.QtCore import QModelIndex, QRect, QSettings, QSize, Qt, Signal
 from PySide6.QtGui import QAction, QColor, QPainter, QPalette
 from PySide6.QtWidgets import (
     QApplication,
@@ -42,7 +42,7 @@ from seatledger.ui.presenters import (
     expiring_color,
     over_limit_color,
 )
-from seatledger.ui.table_model import FOREGROUND, ROW_ROLE, KeyedTableModel
+from seatledger.ui.table_model import FOREGROUND, ROW_ROLE, AnyIndex, KeyedTableModel
 from seatledger.ui.widgets import DataTable, EmptyState, SearchBox, accessible, index_key
 
 _UTILIZATION = EntitlementColumn.UTILIZATION
@@ -59,7 +59,7 @@ _NO_PEN = Qt.PenStyle.NoPen
 _BAR_HEIGHT = 8
 
 
-def _entitlement_of(index: QModelIndex | QPersistentModelIndex) -> EntitlementRow | None:
+def _entitlement_of(index: AnyIndex) -> EntitlementRow | None:
     row = index.data(ROW_ROLE)
     if not row or not isinstance(row[0], EntitlementRow):
         return None
@@ -75,9 +75,7 @@ class EntitlementDelegate(QStyledItemDelegate):
         self._warning = style.standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning)
         self._icon_size = QSize(16, 16)
 
-    def initStyleOption(
-        self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
-    ) -> None:
+    def initStyleOption(self, option: QStyleOptionViewItem, index: AnyIndex) -> None:
         """Over-limit rows are bold; their first cell carries a warning icon."""
         super().initStyleOption(option, index)
         lic = _entitlement_of(index)
@@ -88,12 +86,7 @@ class EntitlementDelegate(QStyledItemDelegate):
                 option.decorationSize = self._icon_size
                 option.features |= _HAS_DECORATION
 
-    def paint(
-        self,
-        painter: QPainter,
-        option: QStyleOptionViewItem,
-        index: QModelIndex | QPersistentModelIndex,
-    ) -> None:
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: AnyIndex) -> None:
         """The utilization column shows a bar, then the percentage right-aligned."""
         if index.column() != _UTILIZATION:
             super().paint(painter, option, index)
