@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QCheckBox,
     QComboBox,
     QDateEdit,
@@ -12,7 +11,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QPushButton,
     QSpinBox,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -22,7 +20,7 @@ from seatledger.services.audits.service import ScheduleInfo, add_months
 from seatledger.services.operators.session import Services
 from seatledger.ui.dialogs.common import InlineMessage, make_form, row, wide
 from seatledger.ui.list_model import ListColumn, ListTableModel
-from seatledger.ui.widgets import accessible, from_qdate, to_qdate
+from seatledger.ui.widgets import accessible, from_qdate, list_table, to_qdate
 
 _COLUMNS: list[ListColumn[ScheduleInfo]] = [
     ListColumn("Vendor", lambda s: s.vendor),
@@ -42,12 +40,7 @@ class ScheduleDialog(QDialog):
         self.setWindowTitle("Audit schedules")
         self.setMinimumSize(620, 420)
         self.model: ListTableModel[ScheduleInfo] = ListTableModel(_COLUMNS, self)
-        self.table = accessible(QTableView(self), "Audit schedules")
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.verticalHeader().setVisible(False)
+        self.table = accessible(list_table(self, self.model), "Audit schedules")
         self.table.horizontalHeader().setStretchLastSection(True)
         self.vendor = QComboBox()
         self.vendor.setObjectName("vendor")
