@@ -25,6 +25,7 @@ from seatledger.services.directory.queries import (
 from seatledger.services.ledger.activity import ActivityColumn, ActivityFilter, ActivityQuery
 from seatledger.services.operators.session import Services
 from seatledger.services.seats.queries import SeatColumn, SeatQuery
+from seatledger.ui.list_model import AtLeast, AtMost, ListColumn, ListTableModel
 from seatledger.ui.presenters import (
     ActivityPresenter,
     DevicePresenter,
@@ -34,7 +35,15 @@ from seatledger.ui.presenters import (
     inactive_color,
     over_limit_color,
 )
-from seatledger.ui.table_model import BLOCK, KEY_ROLE, RIGHT, SORT_ROLE, KeyedTableModel, Presenter
+from seatledger.ui.table_model import (
+    BLOCK,
+    KEY_ROLE,
+    RIGHT,
+    SORT_ROLE,
+    KeyedTableModel,
+    Presenter,
+    plain,
+)
 
 pytestmark = pytest.mark.gui
 
@@ -351,3 +360,43 @@ def test_each_query_names_its_columns_by_position(
     assert [int(column) for column in columns] == list(range(len(columns)))
     assert query.columns == tuple(column.title for column in columns)
     assert len(query.sortable) == len(columns)
+
+
+def test_cell_texts_of_keyed_tables_and_computed_lists(qtbot: QtBot) -> None:
+    """Both models word amounts and counts alike; they differ on nothing, truth and dates."""
+    values: list[Any] = [
+        None,
+        True,
+        False,
+        Decimal("1234.5"),
+        1234567,
+        AtLeast(28),
+        AtMost(12),
+        dt.date(2026, 3, 1),
+        "text",
+    ]
+    listed: ListTableModel[Any] = ListTableModel([ListColumn("Value", lambda v: v)])
+    listed.set_rows(values)
+    shown = [listed.data(listed.index(n, 0)) for n in range(len(values))]
+    assert shown == [
+        "—",
+        "yes",
+        "no",
+        "1,234.50",
+        "1,234,567",
+        "≥ 28",
+        "≤ 12",
+        "2026-03-01",
+        "text",
+    ]
+    assert [plain(v) for v in values] == [
+        "",
+        "Yes",
+        "",
+        "1,234.50",
+        "1,234,567",
+        "28",
+        "12",
+        "2026-03-01",
+        "text",
+    ]

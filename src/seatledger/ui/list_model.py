@@ -9,13 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
 from PySide6.QtGui import QBrush
 
-from seatledger.ui.table_model import AnyIndex
+from seatledger.ui.table_model import AnyIndex, number_text
 from seatledger.ui.theme import colors
 
 T = TypeVar("T")
@@ -60,11 +59,7 @@ def _text(value: Any) -> str:
         return f"≤ {int(value):,}"
     if isinstance(value, bool):
         return "yes" if value else "no"
-    if isinstance(value, Decimal):
-        return f"{value:,.2f}"
-    if isinstance(value, int):
-        return f"{value:,}"
-    return str(value)
+    return number_text(value)
 
 
 def _key(value: Any) -> tuple[int, Any]:

@@ -53,6 +53,12 @@ def plain(value: Any) -> str:
         return value.isoformat()
     if isinstance(value, bool):
         return "Yes" if value else ""
+    return number_text(value)
+
+
+def number_text(value: Any) -> str:
+    """Amounts with two decimals and counts with thousands separators; anything else as ``str``
+    (a ``bool`` is an ``int``: callers word it first)."""
     if isinstance(value, Decimal):
         return f"{value:,.2f}"
     if isinstance(value, int):
