@@ -11,13 +11,12 @@ from __future__ import annotations
 import html
 from collections.abc import Sequence
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QSplitter, QTextBrowser, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QTextBrowser, QVBoxLayout, QWidget
 
 from seatledger.services.servers.position import RULES, ServerLine
 from seatledger.text import plural
 from seatledger.ui.list_model import ListColumn, ListTableModel
-from seatledger.ui.widgets import accessible, list_table
+from seatledger.ui.widgets import accessible, list_table, splitter
 
 COLUMNS: list[ListColumn[ServerLine]] = [
     ListColumn("Server product", lambda line: line.product),
@@ -76,11 +75,7 @@ class ServerLinesView(QWidget):
         self.why = QTextBrowser(self)
         self.why.setObjectName("serverLinesWhy")
         accessible(self.why, "Why", "The selected server product's requirement in words")
-        split = QSplitter(Qt.Orientation.Vertical, self)
-        split.addWidget(self.table)
-        split.addWidget(self.why)
-        split.setStretchFactor(0, 1)
-        split.setStretchFactor(1, 1)
+        split = splitter(self, self.table, self.why, (1, 1))
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.summary)

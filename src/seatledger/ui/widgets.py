@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
+    QSplitter,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -73,6 +74,28 @@ def to_qdate(value: dt.date) -> QDate:
 def from_qdate(value: QDate) -> dt.date:
     """A QDate as a Python date."""
     return dt.date(value.year(), value.month(), value.day())
+
+
+def splitter(
+    parent: QWidget,
+    first: QWidget,
+    second: QWidget,
+    stretch: tuple[int, int] | None = None,
+    *,
+    across: bool = False,
+    collapsible: bool = True,
+) -> QSplitter:
+    """Two panes, one above the other (``across``: side by side), sharing the spare room as
+    ``stretch`` says; not ``collapsible``: neither can be dragged shut."""
+    split = QSplitter(Qt.Orientation.Horizontal if across else Qt.Orientation.Vertical, parent)
+    if not collapsible:
+        split.setChildrenCollapsible(False)
+    split.addWidget(first)
+    split.addWidget(second)
+    if stretch is not None:
+        split.setStretchFactor(0, stretch[0])
+        split.setStretchFactor(1, stretch[1])
+    return split
 
 
 def list_table(

@@ -10,7 +10,7 @@ if it is on screen and is marked stale otherwise (see :mod:`seatledger.ui.change
 from __future__ import annotations
 
 from PySide6.QtCore import QSettings, Qt, Signal
-from PySide6.QtWidgets import QStackedLayout, QWidget
+from PySide6.QtWidgets import QStackedLayout, QVBoxLayout, QWidget
 
 from seatledger.domain.roles import Permission, allows
 from seatledger.errors import KnownError
@@ -77,6 +77,12 @@ class Page(QWidget):
             self._content = QWidget(self)
             self._stack.addWidget(self._content)
         return self._content
+
+    def body_layout(self) -> QVBoxLayout:
+        """A column on :meth:`body`, with the pages' margin of 8 pixels."""
+        layout = QVBoxLayout(self.body())
+        layout.setContentsMargins(8, 8, 8, 8)
+        return layout
 
     def set_empty_state(self, empty: EmptyState) -> None:
         """What the page says, and offers, while it has no data at all (see :meth:`show_empty`)."""

@@ -10,7 +10,7 @@ import datetime as dt
 import json
 from typing import Any
 
-from PySide6.QtCore import QDate, QItemSelection, QSettings, Qt
+from PySide6.QtCore import QDate, QItemSelection, QSettings
 from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -19,8 +19,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPlainTextEdit,
-    QSplitter,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -32,7 +30,7 @@ from seatledger.text import plural
 from seatledger.ui.pages import Page
 from seatledger.ui.presenters import ActivityPresenter
 from seatledger.ui.table_model import KeyedTableModel
-from seatledger.ui.widgets import DataTable, EmptyState, accessible, from_qdate, to_qdate
+from seatledger.ui.widgets import DataTable, EmptyState, accessible, from_qdate, splitter, to_qdate
 
 
 def entry_text(entry: dict[str, Any]) -> str:
@@ -153,16 +151,10 @@ class ActivityPage(Page):
         self.entry.setPlaceholderText("Select an entry to see it in full.")
         self.entry.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
 
-        self.splitter = QSplitter(Qt.Orientation.Vertical, self)
-        self.splitter.setChildrenCollapsible(False)
-        self.splitter.addWidget(self.table)
-        self.splitter.addWidget(self.entry)
-        self.splitter.setStretchFactor(0, 3)
-        self.splitter.setStretchFactor(1, 1)
+        self.splitter = splitter(self, self.table, self.entry, (3, 1), collapsible=False)
         self.splitter.setSizes([720, 240])
 
-        layout = QVBoxLayout(self.body())
-        layout.setContentsMargins(8, 8, 8, 8)
+        layout = self.body_layout()
         layout.addLayout(filters)
         layout.addLayout(dates)
         layout.addWidget(self.splitter, 1)

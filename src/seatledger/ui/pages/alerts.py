@@ -20,7 +20,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
-    QSplitter,
     QVBoxLayout,
     QWidget,
 )
@@ -36,7 +35,7 @@ from seatledger.ui.pages import Page
 from seatledger.ui.table_model import AnyIndex
 from seatledger.ui.tasks import Task
 from seatledger.ui.theme import colors
-from seatledger.ui.widgets import EmptyState, accessible, list_table
+from seatledger.ui.widgets import EmptyState, accessible, list_table, splitter
 
 _SEVERITY_COLOR = {Severity.HIGH: "bad", Severity.MEDIUM: "warn", Severity.LOW: "neutral"}
 _DISPLAY = Qt.ItemDataRole.DisplayRole
@@ -153,14 +152,8 @@ class AlertsPage(Page):
         lower_layout.addWidget(self.detail, 1)
         lower_layout.addLayout(ack)
 
-        self.splitter = QSplitter(Qt.Orientation.Vertical, self)
-        self.splitter.setChildrenCollapsible(False)
-        self.splitter.addWidget(self.table)
-        self.splitter.addWidget(lower)
-        self.splitter.setStretchFactor(0, 3)
-        self.splitter.setStretchFactor(1, 1)
-        layout = QVBoxLayout(self.body())
-        layout.setContentsMargins(8, 8, 8, 8)
+        self.splitter = splitter(self, self.table, lower, (3, 1), collapsible=False)
+        layout = self.body_layout()
         layout.addLayout(bar)
         layout.addWidget(self.splitter, 1)
         watched = "; ".join(rule.label.lower() for rule in Rule)

@@ -17,7 +17,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -99,8 +98,7 @@ class AuditsPage(Page):
         self.table.activated.connect(self._activated)
         self.table.selectionModel().selectionChanged.connect(lambda *_: self._update_buttons())
 
-        layout = QVBoxLayout(self.body())
-        layout.setContentsMargins(8, 8, 8, 8)
+        layout = self.body_layout()
         layout.addWidget(self.due_label)
         layout.addLayout(buttons)
         layout.addWidget(self.table, 1)

@@ -15,11 +15,9 @@ from PySide6.QtWidgets import (
     QDialog,
     QHBoxLayout,
     QLabel,
-    QSplitter,
     QStyle,
     QStyledItemDelegate,
     QStyleOptionViewItem,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -43,7 +41,7 @@ from seatledger.ui.presenters import (
     over_limit_color,
 )
 from seatledger.ui.table_model import FOREGROUND, ROW_ROLE, AnyIndex, KeyedTableModel
-from seatledger.ui.widgets import DataTable, EmptyState, SearchBox, accessible, index_key
+from seatledger.ui.widgets import DataTable, EmptyState, SearchBox, accessible, index_key, splitter
 
 _UTILIZATION = EntitlementColumn.UTILIZATION
 _VENDOR = EntitlementColumn.VENDOR
@@ -242,15 +240,9 @@ class LicensesPage(Page):
         self.detail = LicenseDetail(services, self)
         self.detail.selection_changed.connect(self.selection_changed)
 
-        self.splitter = QSplitter(Qt.Orientation.Vertical, self)
-        self.splitter.setChildrenCollapsible(False)
-        self.splitter.addWidget(self.table)
-        self.splitter.addWidget(self.detail)
-        self.splitter.setStretchFactor(0, 3)
-        self.splitter.setStretchFactor(1, 2)
+        self.splitter = splitter(self, self.table, self.detail, (3, 2), collapsible=False)
 
-        layout = QVBoxLayout(self.body())
-        layout.setContentsMargins(8, 8, 8, 8)
+        layout = self.body_layout()
         layout.addLayout(filters)
         layout.addWidget(self.splitter, 1)
         empty = EmptyState(

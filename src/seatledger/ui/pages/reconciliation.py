@@ -26,7 +26,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QPushButton,
     QSpinBox,
-    QSplitter,
     QTableView,
     QTabWidget,
     QVBoxLayout,
@@ -57,7 +56,14 @@ from seatledger.ui.progress_strip import ProgressStrip
 from seatledger.ui.server_lines import ServerLinesView
 from seatledger.ui.tasks import Task
 from seatledger.ui.theme import colors
-from seatledger.ui.widgets import EmptyState, SearchBox, accessible, from_qdate, list_table
+from seatledger.ui.widgets import (
+    EmptyState,
+    SearchBox,
+    accessible,
+    from_qdate,
+    list_table,
+    splitter,
+)
 
 _SERVERS_TAB = 2
 ServerLines = tuple[tuple[ServerLine, ...], tuple[str, ...]]  # lines and findings
@@ -290,11 +296,7 @@ class ReconciliationPage(Page):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.holder_title)
         layout.addWidget(self.holder_view)
-        self.splitter = QSplitter(Qt.Orientation.Vertical, self)
-        self.splitter.addWidget(self.tabs)
-        self.splitter.addWidget(detail)
-        self.splitter.setStretchFactor(0, 3)
-        self.splitter.setStretchFactor(1, 2)
+        self.splitter = splitter(self, self.tabs, detail, (3, 2))
         # The server lines carry their own drill-down (hosts and VMs); the rows pane is the
         # desktop figures'.
         self.tabs.currentChanged.connect(lambda index: detail.setVisible(index != _SERVERS_TAB))

@@ -21,7 +21,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -171,8 +170,7 @@ class ReviewsPage(Page):
         self.more_button.clicked.connect(self.show_more)
         self.listed = SHOWN
 
-        layout = QVBoxLayout(self.body())
-        layout.setContentsMargins(8, 8, 8, 8)
+        layout = self.body_layout()
         layout.addWidget(self.overdue_label)
         layout.addLayout(top)
         layout.addWidget(self.progress_label)

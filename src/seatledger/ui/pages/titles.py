@@ -15,7 +15,6 @@ from PySide6.QtWidgets import (
     QInputDialog,
     QLabel,
     QPushButton,
-    QSplitter,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -29,7 +28,7 @@ from seatledger.text import plural
 from seatledger.ui.list_model import ListColumn, ListTableModel
 from seatledger.ui.pages import Page
 from seatledger.ui.tasks import Task
-from seatledger.ui.widgets import EmptyState, SearchBox, accessible, list_table
+from seatledger.ui.widgets import EmptyState, SearchBox, accessible, list_table, splitter
 
 _UNMATCHED: list[ListColumn[Unmatched]] = [
     ListColumn("Title", lambda u: u.title),
@@ -113,9 +112,7 @@ class SoftwareTitlesPage(Page):
             self, self.unmatched_label, self.unmatched_view, self.map_button, self.rule_button
         )
         bottom = _pane(self, self.rules_label, self.rule_view, self.delete_button)
-        self.splitter = QSplitter(Qt.Orientation.Vertical, self)
-        self.splitter.addWidget(top)
-        self.splitter.addWidget(bottom)
+        self.splitter = splitter(self, top, bottom)
         outer = QVBoxLayout(self.body())
         outer.addWidget(self.search)
         outer.addWidget(self.splitter, 1)

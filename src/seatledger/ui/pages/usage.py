@@ -25,7 +25,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QMenu,
     QPushButton,
-    QSplitter,
     QTableView,
     QTabWidget,
     QVBoxLayout,
@@ -50,7 +49,7 @@ from seatledger.ui.list_model import ListColumn, ListTableModel
 from seatledger.ui.pages import Page
 from seatledger.ui.tasks import Task
 from seatledger.ui.theme import colors
-from seatledger.ui.widgets import accessible, from_qdate, to_qdate
+from seatledger.ui.widgets import accessible, from_qdate, splitter, to_qdate
 
 EVERYTHING, LICENSE, PRODUCT, VENDOR, TEAM = range(5)
 KINDS = ("All licenses", "License", "Product", "Vendor", "Team")
@@ -247,17 +246,12 @@ class UsagePage(Page):
         accessible(self.team_chart, "Top teams chart", "The table beside it holds the same figures")
         self.team_chart.setMenuEnabled(False)
         style_plot(self.team_chart.getPlotItem(), chart_colors)
-        splitter = QSplitter(Qt.Orientation.Horizontal, self)
-        splitter.addWidget(self.team_view)
-        splitter.addWidget(self.team_chart)
-        splitter.setStretchFactor(0, 1)
-        splitter.setStretchFactor(1, 1)
-        splitter.setSizes([640, 480])
-        self.team_splitter = splitter
+        self.team_splitter = splitter(self, self.team_view, self.team_chart, (1, 1), across=True)
+        self.team_splitter.setSizes([640, 480])
         teams_tab = QWidget(self)
         teams_layout = QVBoxLayout(teams_tab)
         teams_layout.addLayout(team_bar)
-        teams_layout.addWidget(splitter, 1)
+        teams_layout.addWidget(self.team_splitter, 1)
 
         self.tabs = QTabWidget(self)
         self.tabs.setDocumentMode(True)
