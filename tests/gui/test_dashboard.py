@@ -268,6 +268,38 @@ def test_the_data_settings_dialog_shows_the_sources_and_saves(
     assert admin.settings.data().sampling_hours == 6
 
 
+def test_the_settings_dialogs_number_fields(qtbot: QtBot, admin: Services) -> None:
+    """Each whole-number field keeps its range, its unit and its tooltip (the saved value shown)."""
+    alerts = AlertSettingsDialog(admin)
+    data = DataSettingsDialog(admin)
+    for dialog in (alerts, data):
+        qtbot.addWidget(dialog)
+    fields = {
+        "warning": alerts.warning,
+        "burst": alerts.burst_count,
+        "window": alerts.burst_minutes,
+        "unseated": alerts.unseated_days,
+        "sampling": data.sampling,
+        "freshness": data.freshness,
+    }
+    shown = {
+        name: (box.minimum(), box.maximum(), box.value(), box.prefix(), box.suffix())
+        for name, box in fields.items()
+    }
+    current = admin.alerts.settings()
+    assert shown == {
+        "warning": (1, 100, current.warning_percent, "", " %"),
+        "burst": (2, 100_000, current.burst_count, "", " seat changes"),
+        "window": (1, 1440, current.burst_minutes, "within ", " min"),
+        "unseated": (1, 3650, current.unseated_days, "installed over ", " days"),
+        "sampling": (1, 720, 24, "", " hours"),
+        "freshness": (1, 3650, 30, "", " days"),
+    }
+    assert alerts.unseated_days.toolTip() == Rule.UNSEATED_INSTALLS.explanation
+    assert [name for name, box in fields.items() if not box.toolTip()] == ["burst", "window"]
+    assert all(box.parent() is not None for box in fields.values())
+
+
 def test_a_bad_time_zone_is_refused_in_the_dialog(qtbot: QtBot, admin: Services) -> None:
     dialog = AlertSettingsDialog(admin)
     qtbot.addWidget(dialog)

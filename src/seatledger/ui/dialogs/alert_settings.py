@@ -9,7 +9,6 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QLabel,
     QLineEdit,
-    QSpinBox,
     QTimeEdit,
     QVBoxLayout,
     QWidget,
@@ -18,7 +17,7 @@ from PySide6.QtWidgets import (
 from seatledger.domain.alerts import AlertSettings, Rule, parse_days
 from seatledger.errors import ValidationError
 from seatledger.services.operators.session import Services
-from seatledger.ui.dialogs.common import FormDialog, row
+from seatledger.ui.dialogs.common import FormDialog, count_box, row
 from seatledger.ui.widgets import accessible
 
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -57,30 +56,31 @@ class AlertSettingsDialog(FormDialog):
             self.rule_boxes[rule] = check
         self.add_row("Rules", rules)
 
-        self.warning = QSpinBox(self)
-        self.warning.setRange(1, 100)
-        self.warning.setSuffix(" %")
-        self.warning.setValue(current.warning_percent)
-        self.warning.setToolTip("A license at this share of its seats or more raises a warning")
+        self.warning = count_box(
+            1,
+            100,
+            current.warning_percent,
+            " %",
+            tip="A license at this share of its seats or more raises a warning",
+            parent=self,
+        )
         self.add_row("&Warning level", self.warning, names=["Warning"])
 
-        self.burst_count = QSpinBox(self)
-        self.burst_count.setRange(2, 100_000)
-        self.burst_count.setValue(current.burst_count)
-        self.burst_count.setSuffix(" seat changes")
-        self.burst_minutes = QSpinBox(self)
-        self.burst_minutes.setRange(1, 24 * 60)
-        self.burst_minutes.setValue(current.burst_minutes)
-        self.burst_minutes.setPrefix("within ")
-        self.burst_minutes.setSuffix(" min")
+        self.burst_count = count_box(2, 100_000, current.burst_count, " seat changes", parent=self)
+        self.burst_minutes = count_box(
+            1, 24 * 60, current.burst_minutes, " min", prefix="within ", parent=self
+        )
         accessible(self.burst_minutes, "Burst window")
         self.add_row("&Burst", row(self.burst_count, self.burst_minutes, 0), names=["Burst"])
-        self.unseated_days = QSpinBox(self)
-        self.unseated_days.setRange(1, 3650)
-        self.unseated_days.setValue(current.unseated_days)
-        self.unseated_days.setPrefix("installed over ")
-        self.unseated_days.setSuffix(" days")
-        self.unseated_days.setToolTip(Rule.UNSEATED_INSTALLS.explanation)
+        self.unseated_days = count_box(
+            1,
+            3650,
+            current.unseated_days,
+            " days",
+            prefix="installed over ",
+            tip=Rule.UNSEATED_INSTALLS.explanation,
+            parent=self,
+        )
         self.add_row("Without a &seat", self.unseated_days, names=["Days without a seat"])
 
         self.work_start = QTimeEdit(_qtime(current.work_start), self)

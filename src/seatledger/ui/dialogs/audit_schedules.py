@@ -10,7 +10,6 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QLabel,
     QPushButton,
-    QSpinBox,
     QVBoxLayout,
     QWidget,
 )
@@ -18,7 +17,7 @@ from PySide6.QtWidgets import (
 from seatledger.errors import KnownError
 from seatledger.services.audits.service import ScheduleInfo, add_months
 from seatledger.services.operators.session import Services
-from seatledger.ui.dialogs.common import InlineMessage, make_form, row, wide
+from seatledger.ui.dialogs.common import InlineMessage, count_box, make_form, row, wide
 from seatledger.ui.list_model import ListColumn, ListTableModel
 from seatledger.ui.widgets import accessible, from_qdate, list_table, to_qdate
 
@@ -46,11 +45,8 @@ class ScheduleDialog(QDialog):
         self.vendor.setObjectName("vendor")
         for vendor_id, name in services.audits.vendors():
             self.vendor.addItem(name, vendor_id)
-        self.every = QSpinBox()
+        self.every = count_box(1, 60, 3, " months")
         self.every.setObjectName("every")
-        self.every.setRange(1, 60)
-        self.every.setValue(3)
-        self.every.setSuffix(" months")
         today = services.audits.today()
         self.next_due = QDateEdit(to_qdate(add_months(today, 3)))
         self.next_due.setObjectName("next_due")

@@ -30,7 +30,6 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QPlainTextEdit,
     QPushButton,
-    QSpinBox,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -57,6 +56,7 @@ from seatledger.services.usage.history import UsageSeries
 from seatledger.text import article, plural
 from seatledger.ui.dialogs.common import (
     InlineMessage,
+    count_box,
     helper_button,
     make_form,
     on_return,
@@ -204,10 +204,7 @@ class ScopePage(_StepPage):
         self.as_of = QDateEdit(to_qdate(self.services.audits.today()))
         self.as_of.setCalendarPopup(True)
         self.as_of.setDisplayFormat("yyyy-MM-dd")
-        self.shelf_days = QSpinBox()
-        self.shelf_days.setRange(1, 3650)
-        self.shelf_days.setValue(90)
-        self.shelf_days.setSuffix(" days")
+        self.shelf_days = count_box(1, 3650, 90, " days")
         self.trigger = QComboBox()
         for trigger in (Trigger.VENDOR_REQUEST, Trigger.SCHEDULED, Trigger.SUSPICION):
             self.trigger.addItem(trigger.label, trigger.value)

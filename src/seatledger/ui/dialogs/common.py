@@ -231,6 +231,30 @@ def ok_cancel(dialog: QDialog, submit: Callable[[], None]) -> tuple[QDialogButto
     return buttons, ok_button
 
 
+def count_box(
+    low: int,
+    high: int,
+    value: int,
+    suffix: str = "",
+    *,
+    prefix: str = "",
+    tip: str = "",
+    parent: QWidget | None = None,
+) -> QSpinBox:
+    """A whole-number field from ``low`` to ``high`` showing ``value``, with its unit around it
+    (``prefix``, ``suffix``: " days") and a tooltip."""
+    box = QSpinBox(parent)
+    box.setRange(low, high)
+    box.setValue(value)
+    if prefix:
+        box.setPrefix(prefix)
+    if suffix:
+        box.setSuffix(suffix)
+    if tip:
+        box.setToolTip(tip)
+    return box
+
+
 def make_form() -> QFormLayout:
     """A form with right-aligned labels and fields that take the spare width."""
     form = QFormLayout()

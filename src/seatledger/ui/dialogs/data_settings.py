@@ -6,12 +6,12 @@ what a change to the warning age means before saving it.
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QLabel, QLineEdit, QSpinBox, QWidget
+from PySide6.QtWidgets import QLabel, QLineEdit, QWidget
 
 from seatledger.services.operators.session import Services
 from seatledger.services.settings.service import DataSettings
 from seatledger.text import plural
-from seatledger.ui.dialogs.common import FormDialog
+from seatledger.ui.dialogs.common import FormDialog, count_box
 
 _SOURCE_LABELS = {
     "people": "HR (people)",
@@ -35,22 +35,24 @@ class DataSettingsDialog(FormDialog):
             "These settings are the organization's: everyone using this database works with "
             "them, and a change is recorded in the ledger."
         )
-        self.sampling = QSpinBox(self)
-        self.sampling.setRange(1, 720)
-        self.sampling.setSuffix(" hours")
-        self.sampling.setValue(current.sampling_hours)
-        self.sampling.setToolTip(
-            "How often lmstat snapshots of a license server are taken. A checkout that no "
-            "snapshot has shown for longer than this ended at its last sighting."
+        self.sampling = count_box(
+            1,
+            720,
+            current.sampling_hours,
+            " hours",
+            tip="How often lmstat snapshots of a license server are taken. A checkout that no "
+            "snapshot has shown for longer than this ended at its last sighting.",
+            parent=self,
         )
         self.add_row("&Snapshot interval", self.sampling, names=["Snapshot interval"])
-        self.freshness = QSpinBox(self)
-        self.freshness.setRange(1, 3650)
-        self.freshness.setSuffix(" days")
-        self.freshness.setValue(current.freshness_days)
-        self.freshness.setToolTip(
-            "An import older than this is a warning on the reconciliation page and in an audit's "
-            "freshness step."
+        self.freshness = count_box(
+            1,
+            3650,
+            current.freshness_days,
+            " days",
+            tip="An import older than this is a warning on the reconciliation page and in an "
+            "audit's freshness step.",
+            parent=self,
         )
         self.add_row("&Warn when imports are older than", self.freshness, names=["Import age"])
         lines = []
