@@ -25,7 +25,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QMenu,
     QPushButton,
-    QTableView,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -49,7 +48,7 @@ from seatledger.ui.list_model import ListColumn, ListTableModel
 from seatledger.ui.pages import Page
 from seatledger.ui.tasks import Task
 from seatledger.ui.theme import colors
-from seatledger.ui.widgets import accessible, from_qdate, splitter, to_qdate
+from seatledger.ui.widgets import accessible, from_qdate, list_table, splitter, to_qdate
 
 EVERYTHING, LICENSE, PRODUCT, VENDOR, TEAM = range(5)
 KINDS = ("All licenses", "License", "Product", "Vendor", "Team")
@@ -230,16 +229,13 @@ class UsagePage(Page):
         team_bar.addWidget(self.teams_status)
         team_bar.addWidget(self.teams_export)
         self.team_model: ListTableModel[TeamCost] = ListTableModel(_TEAM_COLUMNS, self)
-        self.team_view = QTableView(self)
+        self.team_view = list_table(
+            self, self.team_model, QAbstractItemView.SelectionMode.ExtendedSelection
+        )
         self.team_view.setObjectName("team_costs")
         accessible(self.team_view, "Seats and cost by team")
-        self.team_view.setModel(self.team_model)
         self.team_view.setSortingEnabled(True)
         self.team_view.sortByColumn(5, Qt.SortOrder.DescendingOrder)
-        self.team_view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.team_view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.team_view.setAlternatingRowColors(True)
-        self.team_view.verticalHeader().setVisible(False)
         self.team_view.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.team_chart = pg.PlotWidget(self, background=chart_colors.background)
         self.team_chart.setObjectName("team_chart")
