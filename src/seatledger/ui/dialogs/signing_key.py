@@ -38,22 +38,24 @@ class Action(StrEnum):
     @property
     def label(self) -> str:
         """The choice as the combo shows it."""
-        return {
-            Action.ROTATE: "Rotate the key (I know its passphrase)",
-            Action.DECLARE_LOST: "Declare the key lost (a second administrator approves)",
-            Action.APPROVE: "Approve the replacement of the lost key",
-            Action.WITHDRAW: "Turn down or withdraw the key-lost request",
-        }[self]
+        return _WORDS[self][0]
 
     @property
     def button(self) -> str:
         """The OK button's text for this choice."""
-        return {
-            Action.ROTATE: "&Rotate",
-            Action.DECLARE_LOST: "&Declare lost",
-            Action.APPROVE: "&Approve and replace",
-            Action.WITHDRAW: "&Withdraw request",
-        }[self]
+        return _WORDS[self][1]
+
+
+# Each action: the choice as the combo shows it, and the OK button's text.
+_WORDS = {
+    Action.ROTATE: ("Rotate the key (I know its passphrase)", "&Rotate"),
+    Action.DECLARE_LOST: (
+        "Declare the key lost (a second administrator approves)",
+        "&Declare lost",
+    ),
+    Action.APPROVE: ("Approve the replacement of the lost key", "&Approve and replace"),
+    Action.WITHDRAW: ("Turn down or withdraw the key-lost request", "&Withdraw request"),
+}
 
 
 def available(pending: KeyLostRequest | None, me: str) -> list[Action]:
