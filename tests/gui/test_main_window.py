@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import QPoint, QSettings, Qt, QTimer
-from PySide6.QtWidgets import QApplication, QTableView
+from PySide6.QtWidgets import QApplication, QSplitter, QTableView
 from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
 
@@ -27,7 +27,14 @@ from seatledger.services.operators.session import Services
 from seatledger.services.operators.workspace import Workspace
 from seatledger.services.position.engine import Column
 from seatledger.ui.app import open_session, seconds_since_start
-from seatledger.ui.main_window import ACTIVITY, LICENSES, TITLES, MainWindow, verdict_text
+from seatledger.ui.main_window import (
+    ACTIVITY,
+    LICENSES,
+    PAGE_TYPES,
+    TITLES,
+    MainWindow,
+    verdict_text,
+)
 from seatledger.ui.pages.reconciliation import ReconciliationPage
 from seatledger.ui.pages.titles import SoftwareTitlesPage
 from seatledger.ui.tasks import SyncRunner
@@ -707,3 +714,39 @@ def test_a_license_file_granting_more_than_bought_is_a_finding_with_its_lines_be
         page.holder_title.text()
     )
     qtmodeltester.check(page.holder_model)
+
+
+def test_a_new_window_gets_back_every_pages_splitters_and_headers(
+    qtbot: QtBot,
+    make_window: Callable[[Services], MainWindow],
+    admin: Services,
+    settings: QSettings,
+) -> None:
+    """Each page's layouts() are saved on close and given back to the page when next built."""
+    first = make_window(admin)
+    pages = [first.page(number) for number in range(len(PAGE_TYPES))]
+    remembered = {key: widget for page in pages for key, widget in page.layouts().items()}
+    assert set(remembered) == {
+        "licenses/splitter",
+        "reconciliation/splitter",
+        "titles/splitter",
+        "usage/teams_splitter",
+        "activity/splitter",
+        "audits/header",
+        "reviews/header",
+    }
+    for widget in remembered.values():  # a layout that is not the one a page starts with
+        if isinstance(widget, QSplitter):
+            widget.setSizes([40, 300])
+        else:
+            widget.resizeSection(0, 321)
+    saved = {key: bytes(widget.saveState().data()) for key, widget in remembered.items()}
+    first.save_settings()
+    first.close()
+
+    second = MainWindow(admin, first.workspace, runner=SyncRunner(), settings=settings)
+    qtbot.addWidget(second)
+    again = [second.page(number) for number in range(len(PAGE_TYPES))]
+    restored = {key: widget for page in again for key, widget in page.layouts().items()}
+    assert {key: bytes(w.saveState().data()) for key, w in restored.items()} == saved
+    second.close()

@@ -77,6 +77,7 @@ from seatledger.ui.recent import forget_databases, recent_databases, remember_da
 from seatledger.ui.table_model import AnyIndex
 from seatledger.ui.tasks import Runner, Task
 from seatledger.ui.theme import LIGHT, SETTING, Theme, saved_theme, theme_keeper
+from seatledger.ui.widgets import restore_layout, save_layout
 
 PAGE_TYPES: tuple[type[Page], ...] = (
     DashboardPage,
@@ -1227,9 +1228,7 @@ class MainWindow(QMainWindow):
             available = screen.availableGeometry() if screen is not None else None
             if available is not None:
                 self.resize(min(1320, available.width() - 40), min(820, available.height() - 40))
-        state = settings.value("main_window/state")
-        if state is not None:
-            self.restoreState(state)
+        restore_layout(settings, "main_window/state", self)
         page_row = str(settings.value("main_window/page", 0))
         row = int(page_row) if page_row.isdigit() else 0
         self.nav.setCurrentRow(row if 0 <= row < len(PAGE_TYPES) else 0)
@@ -1238,7 +1237,7 @@ class MainWindow(QMainWindow):
         """Remember geometry, splitters and columns."""
         settings = self._settings
         settings.setValue("main_window/geometry", self.saveGeometry())
-        settings.setValue("main_window/state", self.saveState())
+        save_layout(settings, "main_window/state", self)
         settings.setValue("main_window/page", self.nav.currentRow())
         for page in self.built_pages():
             page.save_state(settings)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from PySide6.QtCore import (
     QAbstractItemModel,
@@ -19,6 +19,7 @@ from PySide6.QtCore import (
     QItemSelection,
     QItemSelectionModel,
     QModelIndex,
+    QSettings,
     Qt,
     QTimer,
     Signal,
@@ -74,6 +75,26 @@ def to_qdate(value: dt.date) -> QDate:
 def from_qdate(value: QDate) -> dt.date:
     """A QDate as a Python date."""
     return dt.date(value.year(), value.month(), value.day())
+
+
+class Stateful(Protocol):
+    """A widget whose layout Qt saves as bytes: a splitter, a header, a main window."""
+
+    def saveState(self) -> QByteArray: ...
+
+    def restoreState(self, state: QByteArray) -> bool: ...
+
+
+def save_layout(settings: QSettings, key: str, widget: Stateful) -> None:
+    """Keep a splitter's, a header's or a window's layout under ``key``."""
+    settings.setValue(key, widget.saveState())
+
+
+def restore_layout(settings: QSettings, key: str, widget: Stateful) -> None:
+    """Give ``widget`` back the layout :func:`save_layout` kept under ``key``, if any."""
+    state = settings.value(key)
+    if state is not None:
+        widget.restoreState(state)
 
 
 def splitter(

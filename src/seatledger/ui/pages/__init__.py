@@ -17,7 +17,7 @@ from seatledger.errors import KnownError
 from seatledger.services.operators.session import Services
 from seatledger.ui.changes import CommittedChanges
 from seatledger.ui.tasks import Runner, runner_for
-from seatledger.ui.widgets import EmptyState
+from seatledger.ui.widgets import EmptyState, Stateful, restore_layout, save_layout
 
 
 class Page(QWidget):
@@ -141,11 +141,19 @@ class Page(QWidget):
         """Put the keyboard focus in the page's search or first filter."""
 
     # ------------------------------------------------------------------ state
+    def layouts(self) -> dict[str, Stateful]:
+        """The splitters and headers whose layout the page remembers, by their settings key."""
+        return {}
+
     def save_state(self, settings: QSettings) -> None:
         """Remember splitter and column layout."""
+        for key, widget in self.layouts().items():
+            save_layout(settings, key, widget)
 
     def restore_state(self, settings: QSettings) -> None:
         """Restore what :meth:`save_state` saved."""
+        for key, widget in self.layouts().items():
+            restore_layout(settings, key, widget)
 
     # ------------------------------------------------------------------ errors
     def show_error(self, message: str, details: str = "") -> None:

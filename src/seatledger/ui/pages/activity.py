@@ -30,7 +30,15 @@ from seatledger.text import plural
 from seatledger.ui.pages import Page
 from seatledger.ui.presenters import ActivityPresenter
 from seatledger.ui.table_model import KeyedTableModel
-from seatledger.ui.widgets import DataTable, EmptyState, accessible, from_qdate, splitter, to_qdate
+from seatledger.ui.widgets import (
+    DataTable,
+    EmptyState,
+    Stateful,
+    accessible,
+    from_qdate,
+    splitter,
+    to_qdate,
+)
 
 
 def entry_text(entry: dict[str, Any]) -> str:
@@ -238,14 +246,16 @@ class ActivityPage(Page):
         self.operator.setFocus()
 
     # ------------------------------------------------------------------ settings
+    def layouts(self) -> dict[str, Stateful]:
+        """The splitter."""
+        return {"activity/splitter": self.splitter}
+
     def save_state(self, settings: QSettings) -> None:
         """Remember the splitter and the columns."""
-        settings.setValue("activity/splitter", self.splitter.saveState())
+        super().save_state(settings)
         settings.setValue("activity/header", self.table.header_state())
 
     def restore_state(self, settings: QSettings) -> None:
         """Restore the splitter and the columns."""
-        state = settings.value("activity/splitter")
-        if state is not None:
-            self.splitter.restoreState(state)
+        super().restore_state(settings)
         self.table.restore_header_state(settings.value("activity/header"))

@@ -11,7 +11,7 @@ import datetime as dt
 from collections.abc import Sequence
 from pathlib import Path
 
-from PySide6.QtCore import QModelIndex, QSettings, QUrl
+from PySide6.QtCore import QModelIndex, QUrl
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -27,7 +27,7 @@ from seatledger.services.operators.session import Services
 from seatledger.ui.list_model import ListColumn, ListTableModel
 from seatledger.ui.pages import Page
 from seatledger.ui.theme import colors, keep_styled
-from seatledger.ui.widgets import EmptyState, accessible, list_table
+from seatledger.ui.widgets import EmptyState, Stateful, accessible, list_table
 
 _COLUMNS: list[ListColumn[AuditInfo]] = [
     ListColumn("#", lambda a: a.id, numeric=True),
@@ -247,12 +247,6 @@ class AuditsPage(Page):
         ScheduleDialog(self.services, self).exec()
 
     # ------------------------------------------------------------------ state
-    def save_state(self, settings: QSettings) -> None:
-        """Remember the column widths."""
-        settings.setValue("audits/header", self.table.horizontalHeader().saveState())
-
-    def restore_state(self, settings: QSettings) -> None:
-        """Restore the column widths."""
-        state = settings.value("audits/header")
-        if state is not None:
-            self.table.horizontalHeader().restoreState(state)
+    def layouts(self) -> dict[str, Stateful]:
+        """The column widths."""
+        return {"audits/header": self.table.horizontalHeader()}

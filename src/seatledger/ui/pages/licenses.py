@@ -41,7 +41,15 @@ from seatledger.ui.presenters import (
     over_limit_color,
 )
 from seatledger.ui.table_model import FOREGROUND, ROW_ROLE, AnyIndex, KeyedTableModel
-from seatledger.ui.widgets import DataTable, EmptyState, SearchBox, accessible, index_key, splitter
+from seatledger.ui.widgets import (
+    DataTable,
+    EmptyState,
+    SearchBox,
+    Stateful,
+    accessible,
+    index_key,
+    splitter,
+)
 
 _UTILIZATION = EntitlementColumn.UTILIZATION
 _VENDOR = EntitlementColumn.VENDOR
@@ -410,16 +418,18 @@ class LicensesPage(Page):
             self.select_license(dialog.saved_id)
 
     # ------------------------------------------------------------------ settings
+    def layouts(self) -> dict[str, Stateful]:
+        """The splitter."""
+        return {"licenses/splitter": self.splitter}
+
     def save_state(self, settings: QSettings) -> None:
         """Remember the splitter and the columns."""
-        settings.setValue("licenses/splitter", self.splitter.saveState())
+        super().save_state(settings)
         settings.setValue("licenses/header", self.table.header_state())
         self.detail.save_state(settings, "licenses")
 
     def restore_state(self, settings: QSettings) -> None:
         """Restore the splitter and the columns."""
-        state = settings.value("licenses/splitter")
-        if state is not None:
-            self.splitter.restoreState(state)
+        super().restore_state(settings)
         self.table.restore_header_state(settings.value("licenses/header"))
         self.detail.restore_state(settings, "licenses")

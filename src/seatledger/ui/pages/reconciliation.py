@@ -59,6 +59,7 @@ from seatledger.ui.theme import colors
 from seatledger.ui.widgets import (
     EmptyState,
     SearchBox,
+    Stateful,
     accessible,
     from_qdate,
     list_table,
@@ -640,16 +641,18 @@ class ReconciliationPage(Page):
         self.search.setFocus()
         self.search.selectAll()
 
+    def layouts(self) -> dict[str, Stateful]:
+        """The splitter."""
+        return {"reconciliation/splitter": self.splitter}
+
     def save_state(self, settings: QSettings) -> None:
         """Remember the splitter and the shelfware window."""
-        settings.setValue("reconciliation/splitter", self.splitter.saveState())
+        super().save_state(settings)
         settings.setValue("reconciliation/shelf_days", self.shelf_days.value())
 
     def restore_state(self, settings: QSettings) -> None:
         """Restore what :meth:`save_state` saved."""
-        state = settings.value("reconciliation/splitter")
-        if state is not None:
-            self.splitter.restoreState(state)
+        super().restore_state(settings)
         days = settings.value("reconciliation/shelf_days")
         if days is not None:
             self.shelf_days.setValue(int(str(days)))

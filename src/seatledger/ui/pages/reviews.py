@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -33,7 +33,7 @@ from seatledger.text import plural
 from seatledger.ui.list_model import ListColumn, ListTableModel
 from seatledger.ui.pages import Page
 from seatledger.ui.theme import colors, keep_styled
-from seatledger.ui.widgets import EmptyState, accessible, list_table
+from seatledger.ui.widgets import EmptyState, Stateful, accessible, list_table
 
 SHOWN = 500  # seats listed at first (each with its evidence); Show more lists as many again
 
@@ -470,12 +470,6 @@ class ReviewsPage(Page):
         return written
 
     # ------------------------------------------------------------------ state
-    def save_state(self, settings: QSettings) -> None:
-        """Remember the column widths."""
-        settings.setValue("reviews/header", self.table.horizontalHeader().saveState())
-
-    def restore_state(self, settings: QSettings) -> None:
-        """Restore the column widths."""
-        state = settings.value("reviews/header")
-        if state is not None:
-            self.table.horizontalHeader().restoreState(state)
+    def layouts(self) -> dict[str, Stateful]:
+        """The column widths."""
+        return {"reviews/header": self.table.horizontalHeader()}

@@ -7,7 +7,7 @@ change is a ledger entry and re-maps the stored titles at once.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -28,7 +28,14 @@ from seatledger.text import plural
 from seatledger.ui.list_model import ListColumn, ListTableModel
 from seatledger.ui.pages import Page
 from seatledger.ui.tasks import Task
-from seatledger.ui.widgets import EmptyState, SearchBox, accessible, list_table, splitter
+from seatledger.ui.widgets import (
+    EmptyState,
+    SearchBox,
+    Stateful,
+    accessible,
+    list_table,
+    splitter,
+)
 
 _UNMATCHED: list[ListColumn[Unmatched]] = [
     ListColumn("Title", lambda u: u.title),
@@ -248,12 +255,6 @@ class SoftwareTitlesPage(Page):
         self.search.setFocus()
         self.search.selectAll()
 
-    def save_state(self, settings: QSettings) -> None:
-        """Remember the splitter."""
-        settings.setValue("titles/splitter", self.splitter.saveState())
-
-    def restore_state(self, settings: QSettings) -> None:
-        """Restore the splitter."""
-        state = settings.value("titles/splitter")
-        if state is not None:
-            self.splitter.restoreState(state)
+    def layouts(self) -> dict[str, Stateful]:
+        """The splitter."""
+        return {"titles/splitter": self.splitter}

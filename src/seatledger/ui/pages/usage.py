@@ -48,7 +48,14 @@ from seatledger.ui.list_model import ListColumn, ListTableModel
 from seatledger.ui.pages import Page
 from seatledger.ui.tasks import Task
 from seatledger.ui.theme import colors
-from seatledger.ui.widgets import accessible, from_qdate, list_table, splitter, to_qdate
+from seatledger.ui.widgets import (
+    Stateful,
+    accessible,
+    from_qdate,
+    list_table,
+    splitter,
+    to_qdate,
+)
 
 EVERYTHING, LICENSE, PRODUCT, VENDOR, TEAM = range(5)
 KINDS = ("All licenses", "License", "Product", "Vendor", "Team")
@@ -586,19 +593,21 @@ class UsagePage(Page):
         self.item.setFocus()
         self.item_line.selectAll()
 
+    def layouts(self) -> dict[str, Stateful]:
+        """The team splitter."""
+        return {"usage/teams_splitter": self.team_splitter}
+
     def save_state(self, settings: QSettings) -> None:
         """Remember the range and the team splitter."""
         settings.setValue("usage/range", self.range.currentIndex())
-        settings.setValue("usage/teams_splitter", self.team_splitter.saveState())
+        super().save_state(settings)
 
     def restore_state(self, settings: QSettings) -> None:
         """Restore what :meth:`save_state` saved."""
         value = str(settings.value("usage/range", ""))
         if value.isdigit() and 0 <= int(value) < CUSTOM:
             self.range.setCurrentIndex(int(value))
-        state = settings.value("usage/teams_splitter")
-        if state is not None:
-            self.team_splitter.restoreState(state)
+        super().restore_state(settings)
 
 
 def _html(text: str) -> str:
