@@ -59,6 +59,7 @@ from seatledger.ui.dialogs.operators import (
 from seatledger.ui.dialogs.organization import OrganizationDialog
 from seatledger.ui.dialogs.sign_in import DEMO_HINT, SignInDialog
 from seatledger.ui.dialogs.start import CREATE, OPEN, StartDialog
+from seatledger.ui.pages.people import PeoplePage
 from seatledger.ui.tasks import SyncRunner
 from seatledger.ui.widgets import to_qdate
 
@@ -503,6 +504,38 @@ def test_mark_left_records_the_date_and_reason(
     row = PeopleQuery(admin.ctx).rows([person])[person]
     assert (row[PeopleColumn.STATUS], row[PeopleQuery.DATE_LEFT]) == ("left", dt.date(2026, 3, 31))
     assert ledger(admin, "person.leave")[0][5] == "resignation"
+
+
+def test_the_people_pages_actions_open_their_dialog_on_the_selected_person(
+    qtbot: QtBot,
+    monkeypatch: pytest.MonkeyPatch,
+    workspace: Workspace,
+    admin: Services,
+    manager_services: Services,
+) -> None:
+    catalog = Catalog(admin)
+    opened: list[tuple[str, int]] = []
+    for dialog_type in (MarkLeftDialog, OrganizationDialog):
+        monkeypatch.setattr(
+            dialog_type, "exec", lambda d: opened.append((type(d).__name__, d.person_id)) or 0
+        )
+    admin.operators.create("viewer", "Vic", Role.VIEWER, PASSWORD)
+    viewer = workspace.sign_in("viewer", PASSWORD)
+    for services in (manager_services, viewer):
+        page = PeoplePage(services)
+        qtbot.addWidget(page)
+        qtbot.waitUntil(lambda page=page: page.model.rowCount() == 2)
+        assert page.table.select_key(catalog.people[1])
+        page.mark_left()
+        page.set_organization()
+    assert opened == [  # the manager's; a viewer may not edit the directory
+        ("MarkLeftDialog", catalog.people[1]),
+        ("OrganizationDialog", catalog.people[1]),
+    ]
+    page.table.clearSelection()
+    page.table.setCurrentIndex(page.model.index(-1, -1))
+    page.set_organization()  # nobody selected: nothing opens
+    assert len(opened) == 2
 
 
 def test_mark_left_counts_the_seats_held_in_words(

@@ -6,11 +6,14 @@ an audit finding until released (Seats ▸ Release seats of people who left…).
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton
+from collections.abc import Callable
+
+from PySide6.QtWidgets import QComboBox, QDialog, QHBoxLayout, QLabel, QPushButton, QWidget
 
 from seatledger.domain.roles import Permission
 from seatledger.errors import KnownError
 from seatledger.services.directory.queries import PeopleColumn, PeopleQuery
+from seatledger.services.operators.session import Services
 from seatledger.ui.pages.directory import DirectoryPage, RecordForm, SearchedQuery
 from seatledger.ui.presenters import PeoplePresenter
 from seatledger.ui.table_model import Presenter
@@ -153,27 +156,24 @@ class PeoplePage(DirectoryPage):
 
     def mark_left(self) -> None:
         """Record that the selected person left (MarkLeftDialog)."""
-        person_id = self.current_record()
-        if person_id is None or not self.may(Permission.EDIT_DIRECTORY):
-            return
         from seatledger.ui.dialogs.mark_left import MarkLeftDialog  # noqa: PLC0415
 
-        try:
-            dialog = MarkLeftDialog(self.services, person_id, self)
-        except KnownError as exc:
-            self.report(exc)
-            return
-        dialog.exec()
+        self._edit_person(MarkLeftDialog)
 
     def set_organization(self) -> None:
         """Set the selected person's manager and cost centre (OrganizationDialog)."""
+        from seatledger.ui.dialogs.organization import OrganizationDialog  # noqa: PLC0415
+
+        self._edit_person(OrganizationDialog)
+
+    def _edit_person(self, dialog_type: Callable[[Services, int, QWidget], QDialog]) -> None:
+        """Open a dialog on the selected person, if the operator may edit the directory (a
+        dialog that cannot open on them says why instead)."""
         person_id = self.current_record()
         if person_id is None or not self.may(Permission.EDIT_DIRECTORY):
             return
-        from seatledger.ui.dialogs.organization import OrganizationDialog  # noqa: PLC0415
-
         try:
-            dialog = OrganizationDialog(self.services, person_id, self)
+            dialog = dialog_type(self.services, person_id, self)
         except KnownError as exc:
             self.report(exc)
             return
