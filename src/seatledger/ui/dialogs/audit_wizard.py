@@ -169,6 +169,10 @@ class _StepPage(QWizardPage):
             return self.fail(exc)
         return True
 
+    def validatePage(self) -> bool:
+        """Leaving forward records the next step (a page that saves something first says so)."""
+        return self.advance()
+
 
 # ---------------------------------------------------------------------------------- scope
 
@@ -448,10 +452,6 @@ class FreshnessPage(_StepPage):
         """Every warning is acknowledged."""
         return all(w.acknowledged for w in self.warnings)
 
-    def validatePage(self) -> bool:
-        """Record the next step."""
-        return self.advance()
-
 
 # ------------------------------------------------------------------------------- position
 
@@ -520,10 +520,6 @@ class PositionPage(_StepPage):
     def isComplete(self) -> bool:
         """The position is known."""
         return self.audit_wizard.position is not None and not self.strip.busy
-
-    def validatePage(self) -> bool:
-        """Record the next step."""
-        return self.advance()
 
 
 # ------------------------------------------------------------------------------- findings
@@ -709,10 +705,6 @@ class FindingsPage(_StepPage):
             and all(t.decision is not None for t in self.model.rows)
         )
 
-    def validatePage(self) -> bool:
-        """Record the next step."""
-        return self.advance()
-
 
 # ---------------------------------------------------------------------------- attestation
 
@@ -830,6 +822,10 @@ class SignPage(_StepPage):
     """Sign the report bundle with the organization's key, off the GUI thread."""
 
     step = Step.SIGN
+
+    def validatePage(self) -> bool:
+        """Finishing: the last step has no next one to record."""
+        return True
 
     def __init__(self, wizard: AuditWizard) -> None:
         super().__init__(wizard)
