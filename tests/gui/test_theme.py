@@ -13,9 +13,11 @@ from typing import Any
 import pytest
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
+from PySide6.QtWidgets import QLabel
 from pytestqt.qtbot import QtBot
 
 from seatledger.services.operators.session import Services
+from seatledger.ui.dialogs.common import InlineMessage
 from seatledger.ui.main_window import DASHBOARD, MainWindow
 from seatledger.ui.pages.dashboard import GREY
 from seatledger.ui.theme import (
@@ -26,6 +28,7 @@ from seatledger.ui.theme import (
     Theme,
     colors,
     is_dark,
+    keep_notice_styled,
     theme_keeper,
 )
 
@@ -237,3 +240,29 @@ def test_the_window_follows_the_desktop_when_qt_announces_a_new_scheme(
     hints.colorSchemeChanged.emit(Qt.ColorScheme.Light)
     qtbot.waitUntil(lambda: not is_dark(window.palette()))
     assert card.background_color() == QColor(LIGHT.tint_good)
+
+
+def test_notices_take_their_kinds_colours_in_either_palette(
+    use_theme: Callable[[Theme], None], qtbot: QtBot
+) -> None:
+    """An inline message and a page's banner are styled by name, with the notice colours of their
+    kind, and restyled when the palette changes."""
+    message = InlineMessage()
+    banner = QLabel()
+    banner.setObjectName("auditsDue")
+    for widget in (message, banner):
+        qtbot.addWidget(widget)
+    use_theme(Theme.LIGHT)
+    message.show_message("Saved.", "info")
+    keep_notice_styled(banner, "warning")
+    for palette in (LIGHT, DARK):
+        if palette is DARK:
+            use_theme(Theme.DARK)
+            qtbot.waitUntil(lambda: DARK.notice_info[0] in message.styleSheet())
+        for widget, (background, text, border) in (
+            (message, palette.notice_info),
+            (banner, palette.notice_warning),
+        ):
+            sheet = widget.styleSheet()
+            assert sheet.startswith(f"QLabel#{widget.objectName()} {{")
+            assert f"background:{background}; color:{text}; border:1px solid {border};" in sheet

@@ -333,3 +333,24 @@ def keep_styled(widget: QWidget, sheet: Callable[[], str]) -> None:
     restyler = found if isinstance(found, _Restyler) else _Restyler(widget, sheet)
     restyler.sheet = sheet
     restyler.restyle()
+
+
+def notice_sheet(name: str, kind: str) -> str:
+    """The style of the label named ``name`` as an ``error``, ``warning`` or ``info`` notice, in
+    the palette in use."""
+    found = colors()
+    background, text, border = {
+        "error": found.notice_error,
+        "warning": found.notice_warning,
+        "info": found.notice_info,
+    }[kind]
+    return (
+        f"QLabel#{name} {{ background:{background}; color:{text};"
+        f" border:1px solid {border}; border-radius:4px; padding:6px 8px; }}"
+    )
+
+
+def keep_notice_styled(label: QWidget, kind: str) -> None:
+    """Style a label (by its object name) as a notice of ``kind``, in light and dark alike."""
+    name = label.objectName()
+    keep_styled(label, lambda: notice_sheet(name, kind))

@@ -37,7 +37,7 @@ from seatledger.errors import KnownError, ValidationError
 from seatledger.ui.progress_strip import ProgressStrip
 from seatledger.ui.table_model import KeyedTableModel, Presenter
 from seatledger.ui.tasks import Task, runner_for
-from seatledger.ui.theme import colors, keep_styled
+from seatledger.ui.theme import colors, keep_notice_styled, keep_styled
 from seatledger.ui.widgets import DataTable, SearchBox, accessible, name_by_labels
 
 if TYPE_CHECKING:  # the sign-in window shows before SQLAlchemy is imported (ui/app.py)
@@ -50,19 +50,6 @@ W = TypeVar("W", bound=QWidget)
 def invalid_text_sheet() -> str:
     """The style of a label that names a refused value (red for the palette in use)."""
     return f"color:{colors().bad};"
-
-
-def _message_sheet(kind: str) -> str:
-    found = colors()
-    background, text, border = {
-        "error": found.notice_error,
-        "warning": found.notice_warning,
-        "info": found.notice_info,
-    }[kind]
-    return (
-        f"QLabel#inlineMessage {{ background:{background}; color:{text};"
-        f" border:1px solid {border}; border-radius:4px; padding:6px 8px;}}"
-    )
 
 
 @contextmanager
@@ -91,7 +78,7 @@ class InlineMessage(QLabel):
         """Show ``text`` styled as ``error``, ``warning`` or ``info``."""
         self.kind = kind
         self.setText(text)
-        keep_styled(self, lambda: _message_sheet(kind))
+        keep_notice_styled(self, kind)
         self.show()
 
     def clear_message(self) -> None:

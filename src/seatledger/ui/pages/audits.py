@@ -26,7 +26,7 @@ from seatledger.services.audits.service import AuditInfo, DueAudit, Status
 from seatledger.services.operators.session import Services
 from seatledger.ui.list_model import ListColumn, ListTableModel
 from seatledger.ui.pages import Page
-from seatledger.ui.theme import colors, keep_styled
+from seatledger.ui.theme import keep_notice_styled, keep_styled
 from seatledger.ui.widgets import EmptyState, Stateful, accessible, list_table
 
 _COLUMNS: list[ListColumn[AuditInfo]] = [
@@ -155,15 +155,7 @@ class AuditsPage(Page):
             )
             parts.append(f"{due.text}{start}")
         self.due_label.setText("<b>Scheduled audits due:</b> " + " · ".join(parts))
-
-        def sheet() -> str:
-            background, text, border = colors().notice_warning
-            return (
-                f"QLabel#auditsDue {{ background:{background}; color:{text};"
-                f" border:1px solid {border}; border-radius:4px; padding:6px 8px; }}"
-            )
-
-        keep_styled(self.due_label, sheet)
+        keep_notice_styled(self.due_label, "warning")
 
     def current_audit(self) -> AuditInfo | None:
         """The selected audit."""

@@ -32,7 +32,7 @@ from seatledger.services.reviews.service import CampaignInfo, ReviewRow
 from seatledger.text import plural
 from seatledger.ui.list_model import ListColumn, ListTableModel
 from seatledger.ui.pages import Page
-from seatledger.ui.theme import colors, keep_styled
+from seatledger.ui.theme import keep_notice_styled
 from seatledger.ui.widgets import EmptyState, Stateful, accessible, list_table
 
 SHOWN = 500  # seats listed at first (each with its evidence); Show more lists as many again
@@ -305,15 +305,7 @@ class ReviewsPage(Page):
                 f"{c.name} (due {c.due_on}, {plural(c.undecided, 'seat')} undecided)" for c in late
             )
         )
-
-        def sheet() -> str:
-            background, text, border = colors().notice_warning
-            return (
-                f"QLabel#reviewsOverdue {{ background:{background}; color:{text};"
-                f" border:1px solid {border}; border-radius:4px; padding:6px 8px; }}"
-            )
-
-        keep_styled(self.overdue_label, sheet)
+        keep_notice_styled(self.overdue_label, "warning")
 
     def selected_rows(self) -> list[ReviewRow]:
         """The seats selected in the table."""
