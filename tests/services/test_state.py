@@ -24,9 +24,8 @@ from seatledger.progress import Reporter
 from seatledger.services import details
 from seatledger.services.audits.bundle import verify_bundle as vb
 from seatledger.services.audits.bundle.disclosure import plan
-from seatledger.services.audits.bundle.model import SEAL_DAYS, BundleResult
+from seatledger.services.audits.bundle.model import SEAL_DAYS, BundleResult, Trigger
 from seatledger.services.audits.bundle.verify import verify as verify_bundle
-from seatledger.services.audits.service import Trigger
 from seatledger.services.audits.signing import TEST_KDF
 from seatledger.services.directory.service import DeviceInput, PersonInput
 from seatledger.services.imports import importers

@@ -32,18 +32,7 @@ from sqlalchemy.orm import Session, aliased
 
 from seatledger.domain.alerts import Rule
 from seatledger.domain.licensing import Metric
-from seatledger.store.models import (
-    Device,
-    Entitlement,
-    Installation,
-    Person,
-    Product,
-    SeatAssignment,
-    SoftwareTitle,
-    Team,
-    UsageSession,
-    Vendor,
-)
+from seatledger.store import models as m
 from seatledger.store.models_alerts import Alert
 from seatledger.store.models_reviews import ReviewCampaign, ReviewItem
 
@@ -87,15 +76,15 @@ def usage_rules(run: Raiser, enabled: frozenset[Rule], import_id: int, label: st
 
 
 def _shared(run: Raiser, import_id: int, label: str) -> None:
-    first, second = aliased(UsageSession), aliased(UsageSession)
+    first, second = aliased(m.UsageSession), aliased(m.UsageSession)
     named_seat = (
-        select(SeatAssignment.id)
-        .join(Entitlement, SeatAssignment.entitlement_id == Entitlement.id)
+        select(m.SeatAssignment.id)
+        .join(m.Entitlement, m.SeatAssignment.entitlement_id == m.Entitlement.id)
         .where(
-            SeatAssignment.person_id == first.person_id,
-            SeatAssignment.ended_at.is_(None),
-            Entitlement.product_id == first.product_id,
-            Entitlement.metric == Metric.PER_USER.value,
+            m.SeatAssignment.person_id == first.person_id,
+            m.SeatAssignment.ended_at.is_(None),
+            m.Entitlement.product_id == first.product_id,
+            m.Entitlement.metric == Metric.PER_USER.value,
         )
         .exists()
     )
@@ -103,8 +92,8 @@ def _shared(run: Raiser, import_id: int, label: str) -> None:
         select(
             first.person_id,
             first.product_id,
-            Person.name,
-            Product.name,
+            m.Person.name,
+            m.Product.name,
             func.min(first.host),
             func.max(second.host),
             func.min(
@@ -121,14 +110,14 @@ def _shared(run: Raiser, import_id: int, label: str) -> None:
                 first.checkout < _end(second),
             ),
         )
-        .join(Person, Person.id == first.person_id)
-        .join(Product, Product.id == first.product_id)
+        .join(m.Person, m.Person.id == first.person_id)
+        .join(m.Product, m.Product.id == first.product_id)
         .where(
             or_(first.import_id == import_id, second.import_id == import_id),
             first.id < second.id,
             named_seat,
         )
-        .group_by(first.person_id, first.product_id, Person.name, Product.name)
+        .group_by(first.person_id, first.product_id, m.Person.name, m.Product.name)
         .limit(CAP)
     ).all()
     for person, product, name, title, host, other, moment in rows:
@@ -144,20 +133,20 @@ def _shared(run: Raiser, import_id: int, label: str) -> None:
 def _after_leaving(run: Raiser, import_id: int, label: str) -> None:
     rows = run.session.execute(
         select(
-            Person.id,
-            Person.name,
-            Person.date_left,
-            func.min(UsageSession.checkout),
+            m.Person.id,
+            m.Person.name,
+            m.Person.date_left,
+            func.min(m.UsageSession.checkout),
             func.count(),
         )
-        .join(Person, UsageSession.person_id == Person.id)
+        .join(m.Person, m.UsageSession.person_id == m.Person.id)
         .where(
-            UsageSession.import_id == import_id,
-            Person.status == "left",
-            Person.date_left.is_not(None),
-            func.date(UsageSession.checkout) > Person.date_left,
+            m.UsageSession.import_id == import_id,
+            m.Person.status == "left",
+            m.Person.date_left.is_not(None),
+            func.date(m.UsageSession.checkout) > m.Person.date_left,
         )
-        .group_by(Person.id, Person.name, Person.date_left)
+        .group_by(m.Person.id, m.Person.name, m.Person.date_left)
         .limit(CAP)
     ).all()
     for person, name, left, first_use, sessions in rows:
@@ -177,7 +166,7 @@ def review_rules(run: Raiser, campaign_id: int, teams: list[int], label: str) ->
     rows = run.session.execute(
         select(
             ReviewItem.team_id,
-            Team.name,
+            m.Team.name,
             ReviewCampaign.name,
             func.count(),
             func.min(ReviewItem.decided_by),
@@ -189,10 +178,10 @@ def review_rules(run: Raiser, campaign_id: int, teams: list[int], label: str) ->
                 )
             ),
         )
-        .join(Team, ReviewItem.team_id == Team.id)
+        .join(m.Team, ReviewItem.team_id == m.Team.id)
         .join(ReviewCampaign, ReviewItem.campaign_id == ReviewCampaign.id)
         .where(ReviewItem.campaign_id == campaign_id, ReviewItem.team_id.in_(teams[:CAP]))
-        .group_by(ReviewItem.team_id, Team.name, ReviewCampaign.name)
+        .group_by(ReviewItem.team_id, m.Team.name, ReviewCampaign.name)
     ).all()
     for team, team_name, campaign, seats, reviewer, last, unexplained in rows:
         if seats >= RUBBER_STAMP_MIN and unexplained == seats and reviewer == last:
@@ -237,7 +226,7 @@ def unseated_installs(run: Raiser, days: int, today: dt.date, label: str) -> Non
     owners = sorted({o for o, _ in pairs})
     still = {
         (int(row[0]), int(row[1]))
-        for row in _unseated(run.session, cutoff, today, Device.owner_id.in_(owners), limit=None)
+        for row in _unseated(run.session, cutoff, today, m.Device.owner_id.in_(owners), limit=None)
     }
     run.clear([f"unseated:{o}:{p}" for o, p in sorted(pairs - still)])
 
@@ -248,54 +237,60 @@ def _unseated(
     """(owner, product, name, vendor, product name, first seen, devices) of the open installs
     first seen before ``cutoff`` on people's devices, matching ``where``, without a seat."""
     seat = (
-        select(SeatAssignment.id)
-        .join(Entitlement, SeatAssignment.entitlement_id == Entitlement.id)
+        select(m.SeatAssignment.id)
+        .join(m.Entitlement, m.SeatAssignment.entitlement_id == m.Entitlement.id)
         .where(
-            SeatAssignment.ended_at.is_(None),
-            Entitlement.product_id == SoftwareTitle.product_id,
+            m.SeatAssignment.ended_at.is_(None),
+            m.Entitlement.product_id == m.SoftwareTitle.product_id,
             or_(
-                SeatAssignment.person_id == Device.owner_id,
-                SeatAssignment.device_id == Installation.device_id,
+                m.SeatAssignment.person_id == m.Device.owner_id,
+                m.SeatAssignment.device_id == m.Installation.device_id,
             ),
         )
         .exists()
     )
     site = (
-        select(Entitlement.id)
+        select(m.Entitlement.id)
         .where(
-            Entitlement.product_id == SoftwareTitle.product_id,
-            Entitlement.metric == Metric.SITE.value,
-            Entitlement.retired.is_(False),
-            or_(Entitlement.term_start.is_(None), Entitlement.term_start <= today),
-            or_(Entitlement.term_end.is_(None), Entitlement.term_end >= today),
+            m.Entitlement.product_id == m.SoftwareTitle.product_id,
+            m.Entitlement.metric == Metric.SITE.value,
+            m.Entitlement.retired.is_(False),
+            or_(m.Entitlement.term_start.is_(None), m.Entitlement.term_start <= today),
+            or_(m.Entitlement.term_end.is_(None), m.Entitlement.term_end >= today),
         )
         .exists()
     )
     query = (
         select(
-            Device.owner_id,
-            SoftwareTitle.product_id,
-            Person.name,
-            Vendor.name,
-            Product.name,
-            func.min(Installation.first_seen),
-            func.count(func.distinct(Installation.device_id)),
+            m.Device.owner_id,
+            m.SoftwareTitle.product_id,
+            m.Person.name,
+            m.Vendor.name,
+            m.Product.name,
+            func.min(m.Installation.first_seen),
+            func.count(func.distinct(m.Installation.device_id)),
         )
-        .select_from(Installation)
-        .join(Device, Installation.device_id == Device.id)
-        .join(SoftwareTitle, Installation.title_id == SoftwareTitle.id)
-        .join(Person, Device.owner_id == Person.id)
-        .join(Product, SoftwareTitle.product_id == Product.id)
-        .join(Vendor, Product.vendor_id == Vendor.id)
+        .select_from(m.Installation)
+        .join(m.Device, m.Installation.device_id == m.Device.id)
+        .join(m.SoftwareTitle, m.Installation.title_id == m.SoftwareTitle.id)
+        .join(m.Person, m.Device.owner_id == m.Person.id)
+        .join(m.Product, m.SoftwareTitle.product_id == m.Product.id)
+        .join(m.Vendor, m.Product.vendor_id == m.Vendor.id)
         .where(
             where,
-            Installation.removed_on.is_(None),
-            Installation.first_seen < cutoff,
+            m.Installation.removed_on.is_(None),
+            m.Installation.first_seen < cutoff,
             ~seat,
             ~site,
         )
-        .group_by(Device.owner_id, SoftwareTitle.product_id, Person.name, Vendor.name, Product.name)
-        .order_by(Device.owner_id, SoftwareTitle.product_id)
+        .group_by(
+            m.Device.owner_id,
+            m.SoftwareTitle.product_id,
+            m.Person.name,
+            m.Vendor.name,
+            m.Product.name,
+        )
+        .order_by(m.Device.owner_id, m.SoftwareTitle.product_id)
     )
     if limit is not None:
         query = query.limit(limit)

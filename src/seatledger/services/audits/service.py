@@ -34,22 +34,7 @@ from seatledger.errors import (
 from seatledger.progress import Progress
 from seatledger.services import lookups
 from seatledger.services.audits import claim
-from seatledger.services.audits.bundle.model import (
-    SEAL_DAYS,
-    Acknowledgement,
-    Attestation,
-    BundleResult,
-    Chart,
-    Checkpoint,
-    Decision,
-    ReportFinding,
-    ReportInput,
-    Resolution,
-    Scope,
-    Seal,
-    Trigger,
-    when_iso,
-)
+from seatledger.services.audits.bundle import model as bundle_model
 from seatledger.services.audits.servers import ServerSection, server_section
 from seatledger.services.core.context import Context
 from seatledger.services.ledger.state import check_scope
@@ -157,7 +142,7 @@ class AuditInfo:
     teams: tuple[str, ...]
     as_of: dt.date
     shelf_days: int
-    trigger: Trigger
+    trigger: bundle_model.Trigger
     trigger_reason: str
     status: Status
     step: Step
@@ -172,15 +157,15 @@ class AuditInfo:
     approver: str
     approved_at: dt.datetime | None
     signed_at: dt.datetime | None
-    checkpoint: Checkpoint | None
+    checkpoint: bundle_model.Checkpoint | None
     manifest_sha256: str
     key_fingerprint: str
     bundle_path: str
 
     @property
-    def scope(self) -> Scope:
+    def scope(self) -> bundle_model.Scope:
         """The scope by name, as the report states it."""
-        return Scope(self.vendor, self.products, self.teams)
+        return bundle_model.Scope(self.vendor, self.products, self.teams)
 
     @property
     def scope_text(self) -> str:
@@ -216,16 +201,16 @@ class FindingDecision:
 
     key: str
     summary: str
-    decision: Decision
+    decision: bundle_model.Decision
     explanation: str
     owner: str
     due: dt.date | None
     decided_by: str
     decided_at: dt.datetime
 
-    def resolution(self) -> Resolution:
+    def resolution(self) -> bundle_model.Resolution:
         """The decision as the report states it."""
-        return Resolution(
+        return bundle_model.Resolution(
             decision=self.decision,
             explanation=self.explanation,
             owner=self.owner,
@@ -353,7 +338,7 @@ class AuditService:
         with self._ctx.read() as session:
             return _info(session, _audit(session, audit_id))
 
-    def previous_checkpoint(self, audit_id: int) -> Checkpoint | None:
+    def previous_checkpoint(self, audit_id: int) -> bundle_model.Checkpoint | None:
         """The checkpoint of the last signed audit of the same vendor, before this one."""
         with self._ctx.read() as session:
             audit = _audit(session, audit_id)
@@ -453,7 +438,7 @@ class AuditService:
                 r.key: FindingDecision(
                     r.key,
                     r.summary,
-                    Decision(r.decision),
+                    bundle_model.Decision(r.decision),
                     r.explanation,
                     r.owner,
                     r.due,
@@ -511,8 +496,8 @@ class AuditService:
         audit_id: int,
         position: Position,
         organization: str,
-        charts: Sequence[Chart] = (),
-    ) -> ReportInput:
+        charts: Sequence[bundle_model.Chart] = (),
+    ) -> bundle_model.ReportInput:
         """Everything the audit recorded, as the bundle writer's input.
 
         Findings without a decision are reported as open; warnings nobody acknowledged are
@@ -527,20 +512,22 @@ class AuditService:
         rows, findings = self.scoped(audit, position)
         decided = self.decisions(audit_id)
         report_findings = [
-            ReportFinding(
+            bundle_model.ReportFinding(
                 f,
-                decided[finding_key(f)].resolution() if finding_key(f) in decided else Resolution(),
+                decided[finding_key(f)].resolution()
+                if finding_key(f) in decided
+                else bundle_model.Resolution(),
             )
             for f in findings
         ]
         # Every warning goes in: one nobody acknowledged has no name and no time, and the
         # report lists it as NOT acknowledged.
         acknowledgements = [
-            Acknowledgement(w.topic, w.text, w.acknowledged_by, w.acknowledged_at)
+            bundle_model.Acknowledgement(w.topic, w.text, w.acknowledged_by, w.acknowledged_at)
             for w in self.freshness(audit_id)
         ]
         names = self._full_names([audit.attested_by, audit.approver])
-        attestation = Attestation(
+        attestation = bundle_model.Attestation(
             operator=audit.attested_by,
             full_name=names.get(audit.attested_by, ""),
             statement=audit.attestation,
@@ -552,7 +539,7 @@ class AuditService:
         from seatledger.services.position.engine import CONCURRENT_WINDOW_DAYS  # noqa: PLC0415
 
         method = METHOD.format(window=CONCURRENT_WINDOW_DAYS, shelf=audit.shelf_days)
-        return ReportInput(
+        return bundle_model.ReportInput(
             organization=organization,
             audit_id=audit.id,
             title=f"{audit.vendor} license audit as of {audit.as_of.isoformat()}",
@@ -585,10 +572,10 @@ class AuditService:
         passphrase: str,
         out_dir: Path,
         organization: str,
-        charts: Sequence[Chart] = (),
+        charts: Sequence[bundle_model.Chart] = (),
         progress: Progress | None = None,
         kdf: KdfCost | None = None,
-    ) -> BundleResult:
+    ) -> bundle_model.BundleResult:
         """Write and sign the audit's report bundle, then record it (the audit is signed).
 
         Unlocks the signing identity with ``passphrase``, creating it (a ledger entry of its
@@ -748,7 +735,7 @@ class AuditService:
     def start(
         self,
         vendor_id: int,
-        trigger: Trigger,
+        trigger: bundle_model.Trigger,
         *,
         reason: str = "",
         as_of: dt.date | None = None,
@@ -761,7 +748,7 @@ class AuditService:
         A scheduled audit is tied to the vendor's schedule and its due date.
         """
         clean_reason = validation.optional_text(reason, "Reason")
-        if trigger is Trigger.SUSPICION and not clean_reason:
+        if trigger is bundle_model.Trigger.SUSPICION and not clean_reason:
             raise ValidationError(
                 "Say what looks wrong: an audit on suspicion needs a reason.", "Reason"
             )
@@ -774,7 +761,7 @@ class AuditService:
             schedule = session.scalar(
                 select(AuditSchedule).where(AuditSchedule.vendor_id == vendor_id)
             )
-            scheduled = trigger is Trigger.SCHEDULED
+            scheduled = trigger is bundle_model.Trigger.SCHEDULED
             if scheduled and schedule is None:
                 raise ValidationError(
                     "This vendor has no audit schedule; start the audit on suspicion or at the "
@@ -872,7 +859,7 @@ class AuditService:
         self,
         audit_id: int,
         finding: Finding,
-        decision: Decision,
+        decision: bundle_model.Decision,
         *,
         explanation: str = "",
         owner: str = "",
@@ -886,13 +873,13 @@ class AuditService:
         """
         text = validation.optional_text(explanation, "Explanation")
         who = validation.optional_text(owner, "Owner", max_len=200)
-        if decision is Decision.OPEN:
+        if decision is bundle_model.Decision.OPEN:
             raise ValidationError("Choose accept, remediate or dispute.", "Decision")
-        if decision is Decision.ACCEPT and not text:
+        if decision is bundle_model.Decision.ACCEPT and not text:
             raise ValidationError("Explain why the finding is accepted.", "Explanation")
-        if decision is Decision.DISPUTE and not text:
+        if decision is bundle_model.Decision.DISPUTE and not text:
             raise ValidationError("Give the reason for the dispute.", "Explanation")
-        if decision is Decision.REMEDIATE:
+        if decision is bundle_model.Decision.REMEDIATE:
             if not who:
                 raise ValidationError("Name who remediates the finding.", "Owner")
             if due is None:
@@ -977,7 +964,7 @@ class AuditService:
             audit.updated_at = change.now
             change.after = {"approver": second.name, "approver_role": second.role.value}
 
-    def record_signed(self, audit_id: int, result: BundleResult) -> None:
+    def record_signed(self, audit_id: int, result: bundle_model.BundleResult) -> None:
         """Record the signed bundle: its checkpoint, manifest hash and key; the audit is signed.
 
         A scheduled audit moves its vendor's schedule on by one interval.
@@ -1008,7 +995,7 @@ class AuditService:
                 # Every entry up to the checkpoint has been checked, none before this moment:
                 # the next export within SEAL_DAYS rests on it (see model.Seal).
                 "ledger_check": {
-                    "whole_ledger_checked_at": when_iso(
+                    "whole_ledger_checked_at": bundle_model.when_iso(
                         change.now if result.sealed_by is None else result.sealed_by.checked_at
                     ),
                     "through": result.checkpoint.size,
@@ -1138,7 +1125,7 @@ def _check_scope(
             raise NotFoundError("A team in the scope does not exist.")
 
 
-def _seal(session: Session, now: dt.datetime) -> Seal | None:
+def _seal(session: Session, now: dt.datetime) -> bundle_model.Seal | None:
     """The whole-ledger check the last signed export recorded, if it is at most SEAL_DAYS old
     (its ``audit.sign`` entry: the checkpoint, and since when every entry up to it is checked)."""
     body = session.scalar(
@@ -1153,16 +1140,20 @@ def _seal(session: Session, now: dt.datetime) -> Seal | None:
         after = json.loads(bytes(body))["what"]["after"]
         check, point = after["ledger_check"], after["checkpoint"]
         checked_at = dt.datetime.fromisoformat(str(check["whole_ledger_checked_at"]).rstrip("Z"))
-        checkpoint = Checkpoint(int(point["size"]), str(point["head"]), str(point.get("root", "")))
+        checkpoint = bundle_model.Checkpoint(
+            int(point["size"]), str(point["head"]), str(point.get("root", ""))
+        )
     except (KeyError, TypeError, ValueError):
         return None  # an entry from before seals: the export checks every entry
     checked_at = checked_at.replace(tzinfo=dt.UTC)
-    if int(check["through"]) != checkpoint.size or now - checked_at > dt.timedelta(SEAL_DAYS):
+    if int(check["through"]) != checkpoint.size or now - checked_at > dt.timedelta(
+        bundle_model.SEAL_DAYS
+    ):
         return None
-    return Seal(checkpoint, checked_at)
+    return bundle_model.Seal(checkpoint, checked_at)
 
 
-def _previous(session: Session, audit: Audit) -> Checkpoint | None:
+def _previous(session: Session, audit: Audit) -> bundle_model.Checkpoint | None:
     query = select(Audit.checkpoint_size, Audit.checkpoint_head).where(
         Audit.vendor_id == audit.vendor_id,
         Audit.status == Status.SIGNED.value,
@@ -1174,7 +1165,7 @@ def _previous(session: Session, audit: Audit) -> Checkpoint | None:
     row = session.execute(query.order_by(Audit.signed_at.desc(), Audit.id.desc()).limit(1)).first()
     if row is None or row.checkpoint_size is None:
         return None
-    return Checkpoint(int(row.checkpoint_size), str(row.checkpoint_head))
+    return bundle_model.Checkpoint(int(row.checkpoint_size), str(row.checkpoint_head))
 
 
 def _info(session: Session, audit: Audit) -> AuditInfo:
@@ -1196,7 +1187,7 @@ def _info(session: Session, audit: Audit) -> AuditInfo:
     checkpoint = (
         None
         if audit.checkpoint_size is None
-        else Checkpoint(audit.checkpoint_size, audit.checkpoint_head)
+        else bundle_model.Checkpoint(audit.checkpoint_size, audit.checkpoint_head)
     )
     return AuditInfo(
         id=audit.id,
@@ -1208,7 +1199,7 @@ def _info(session: Session, audit: Audit) -> AuditInfo:
         teams=teams,
         as_of=audit.as_of,
         shelf_days=audit.shelf_days,
-        trigger=Trigger(audit.trigger),
+        trigger=bundle_model.Trigger(audit.trigger),
         trigger_reason=audit.trigger_reason,
         status=Status(audit.status),
         step=Step(audit.step),

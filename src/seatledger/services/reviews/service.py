@@ -48,19 +48,7 @@ from seatledger.services.core.tables import contains
 from seatledger.services.lookups import NamedItem, ProductItem
 from seatledger.services.seats.moves import Move, check_moves, move_seats
 from seatledger.services.seats.service import SeatService
-from seatledger.store.models import (
-    Device,
-    Entitlement,
-    Installation,
-    Operator,
-    Person,
-    Product,
-    SeatAssignment,
-    SoftwareTitle,
-    Team,
-    UsageSession,
-    Vendor,
-)
+from seatledger.store import models as m
 from seatledger.store.models_reviews import ReviewCampaign, ReviewItem, ReviewReviewer
 from seatledger.text import article, plural
 
@@ -68,8 +56,8 @@ START = "start or close access review campaigns"
 SIGN = "sign access review reports"
 DECIDE = "decide access reviews"
 _CHUNK = 900  # stays under SQLite's bound-parameter limit
-_Owner = aliased(Person, name="owner")
-_Target = aliased(Person, name="move_target")
+_Owner = aliased(m.Person, name="owner")
+_Target = aliased(m.Person, name="move_target")
 _MOVE_ONE_BY_ONE = "A move names the person who holds each seat instead: move seats one at a time."
 
 
@@ -249,9 +237,9 @@ class ReviewService:
         """The vendors, products and teams a campaign may cover, and who may review."""
         with self._ctx.read() as session:
             operators = session.execute(
-                select(Operator.id, Operator.name, Operator.role)
-                .where(Operator.active.is_(True))
-                .order_by(Operator.name)
+                select(m.Operator.id, m.Operator.name, m.Operator.role)
+                .where(m.Operator.active.is_(True))
+                .order_by(m.Operator.name)
             ).all()
         return ScopeChoices(
             vendors=lookups.vendors(self._ctx),
@@ -338,10 +326,10 @@ class ReviewService:
         """Record each team's reviewer; returns team id -> operator name for the entry."""
         named: dict[str, str] = {}
         for team_id, operator_id in sorted(reviewers.items()):
-            team = session.get(Team, team_id)
+            team = session.get(m.Team, team_id)
             if team is None:
                 raise NotFoundError(f"Team {team_id} does not exist.")
-            operator = session.get(Operator, operator_id)
+            operator = session.get(m.Operator, operator_id)
             if operator is None or not operator.active:
                 raise ValidationError(f"Operator {operator_id} is not an active operator.")
             if not allows(Role(operator.role), Permission.REVIEW_ACCESS):
@@ -358,22 +346,22 @@ class ReviewService:
 
     def _take_seats(self, session: Session, campaign: ReviewCampaign) -> int:
         """Copy the open seats in scope into the campaign, each with its holder's team."""
-        team = func.coalesce(Person.team_id, _Owner.team_id)
+        team = func.coalesce(m.Person.team_id, _Owner.team_id)
         scope = (
-            select(literal(campaign.id), SeatAssignment.id, team)
-            .select_from(SeatAssignment)
-            .join(Entitlement, SeatAssignment.entitlement_id == Entitlement.id)
-            .join(Product, Entitlement.product_id == Product.id)
-            .outerjoin(Person, SeatAssignment.person_id == Person.id)
-            .outerjoin(Device, SeatAssignment.device_id == Device.id)
-            .outerjoin(_Owner, Device.owner_id == _Owner.id)
-            .where(SeatAssignment.ended_at.is_(None))
-            .order_by(SeatAssignment.id)
+            select(literal(campaign.id), m.SeatAssignment.id, team)
+            .select_from(m.SeatAssignment)
+            .join(m.Entitlement, m.SeatAssignment.entitlement_id == m.Entitlement.id)
+            .join(m.Product, m.Entitlement.product_id == m.Product.id)
+            .outerjoin(m.Person, m.SeatAssignment.person_id == m.Person.id)
+            .outerjoin(m.Device, m.SeatAssignment.device_id == m.Device.id)
+            .outerjoin(_Owner, m.Device.owner_id == _Owner.id)
+            .where(m.SeatAssignment.ended_at.is_(None))
+            .order_by(m.SeatAssignment.id)
         )
         if vendors := _ids(campaign.vendor_ids):
-            scope = scope.where(Product.vendor_id.in_(vendors))
+            scope = scope.where(m.Product.vendor_id.in_(vendors))
         if products := _ids(campaign.product_ids):
-            scope = scope.where(Product.id.in_(products))
+            scope = scope.where(m.Product.id.in_(products))
         if teams := _ids(campaign.team_ids):
             scope = scope.where(team.in_(teams))
         session.execute(
@@ -484,11 +472,11 @@ class ReviewService:
             return [
                 Reviewer(team_id, team, operator)
                 for team_id, team, operator in session.execute(
-                    select(ReviewReviewer.team_id, Team.name, Operator.name)
-                    .join(Team, ReviewReviewer.team_id == Team.id)
-                    .join(Operator, ReviewReviewer.operator_id == Operator.id)
+                    select(ReviewReviewer.team_id, m.Team.name, m.Operator.name)
+                    .join(m.Team, ReviewReviewer.team_id == m.Team.id)
+                    .join(m.Operator, ReviewReviewer.operator_id == m.Operator.id)
                     .where(ReviewReviewer.campaign_id == campaign_id)
-                    .order_by(Team.name)
+                    .order_by(m.Team.name)
                 )
             ]
 
@@ -499,16 +487,16 @@ class ReviewService:
         """
         with self._ctx.read() as session:
             query = (
-                select(Team.id, Team.name)
+                select(m.Team.id, m.Team.name)
                 .where(
-                    Team.id.in_(
+                    m.Team.id.in_(
                         select(ReviewItem.team_id).where(ReviewItem.campaign_id == campaign_id)
                     )
                 )
-                .order_by(Team.name)
+                .order_by(m.Team.name)
             )
             if not self._decides_all():
-                query = query.where(Team.id.in_(self._my_teams_select(campaign_id)))
+                query = query.where(m.Team.id.in_(self._my_teams_select(campaign_id)))
             return [(int(i), str(n)) for i, n in session.execute(query)]
 
     def items(
@@ -535,15 +523,15 @@ class ReviewService:
             select(
                 ReviewItem.id,
                 ReviewItem.assignment_id,
-                func.coalesce(Team.name, "").label("team"),
-                func.coalesce(Person.name, Device.hostname).label("holder"),
-                Vendor.name.label("vendor"),
-                Product.name.label("product"),
-                Entitlement.name.label("entitlement"),
-                Entitlement.product_id,
-                SeatAssignment.person_id,
-                SeatAssignment.device_id,
-                SeatAssignment.started_at,
+                func.coalesce(m.Team.name, "").label("team"),
+                func.coalesce(m.Person.name, m.Device.hostname).label("holder"),
+                m.Vendor.name.label("vendor"),
+                m.Product.name.label("product"),
+                m.Entitlement.name.label("entitlement"),
+                m.Entitlement.product_id,
+                m.SeatAssignment.person_id,
+                m.SeatAssignment.device_id,
+                m.SeatAssignment.started_at,
                 ReviewItem.decision,
                 ReviewItem.reason,
                 ReviewItem.decided_by,
@@ -552,13 +540,13 @@ class ReviewService:
                 ReviewItem.moved_seat_id,
             )
             .select_from(ReviewItem)
-            .join(SeatAssignment, ReviewItem.assignment_id == SeatAssignment.id)
-            .join(Entitlement, SeatAssignment.entitlement_id == Entitlement.id)
-            .join(Product, Entitlement.product_id == Product.id)
-            .join(Vendor, Product.vendor_id == Vendor.id)
-            .outerjoin(Person, SeatAssignment.person_id == Person.id)
-            .outerjoin(Device, SeatAssignment.device_id == Device.id)
-            .outerjoin(Team, ReviewItem.team_id == Team.id)
+            .join(m.SeatAssignment, ReviewItem.assignment_id == m.SeatAssignment.id)
+            .join(m.Entitlement, m.SeatAssignment.entitlement_id == m.Entitlement.id)
+            .join(m.Product, m.Entitlement.product_id == m.Product.id)
+            .join(m.Vendor, m.Product.vendor_id == m.Vendor.id)
+            .outerjoin(m.Person, m.SeatAssignment.person_id == m.Person.id)
+            .outerjoin(m.Device, m.SeatAssignment.device_id == m.Device.id)
+            .outerjoin(m.Team, ReviewItem.team_id == m.Team.id)
             .outerjoin(_Target, ReviewItem.move_to_id == _Target.id)
             .where(ReviewItem.campaign_id == campaign_id)
             .order_by(ReviewItem.team_id, ReviewItem.id)
@@ -714,40 +702,42 @@ class ReviewService:
         """
         with self._ctx.read() as session:
             item = session.execute(
-                select(ReviewItem.team_id, SeatAssignment.entitlement_id)
-                .join(SeatAssignment, ReviewItem.assignment_id == SeatAssignment.id)
+                select(ReviewItem.team_id, m.SeatAssignment.entitlement_id)
+                .join(m.SeatAssignment, ReviewItem.assignment_id == m.SeatAssignment.id)
                 .where(ReviewItem.id == item_id, ReviewItem.campaign_id == campaign_id)
             ).first()
             if item is None:
                 raise NotFoundError(f"Seat {item_id} is not under review in this campaign.")
             self._refuse_outside_scope(session, campaign_id, {item.team_id})
-            holds = select(SeatAssignment.id).where(
-                SeatAssignment.person_id == Person.id,
-                SeatAssignment.entitlement_id == item.entitlement_id,
-                SeatAssignment.ended_at.is_(None),
+            holds = select(m.SeatAssignment.id).where(
+                m.SeatAssignment.person_id == m.Person.id,
+                m.SeatAssignment.entitlement_id == item.entitlement_id,
+                m.SeatAssignment.ended_at.is_(None),
             )
             query = (
                 select(
-                    Person.id,
-                    Person.name,
-                    Person.employee_id,
-                    Person.email,
-                    func.coalesce(Team.name, ""),
+                    m.Person.id,
+                    m.Person.name,
+                    m.Person.employee_id,
+                    m.Person.email,
+                    func.coalesce(m.Team.name, ""),
                 )
-                .outerjoin(Team, Person.team_id == Team.id)
-                .where(Person.status != "left", ~holds.exists())
-                .order_by(Person.name, Person.id)
+                .outerjoin(m.Team, m.Person.team_id == m.Team.id)
+                .where(m.Person.status != "left", ~holds.exists())
+                .order_by(m.Person.name, m.Person.id)
                 .limit(limit)
             )
             if clean := text.strip():
                 query = query.where(
-                    contains(Person.name, clean)
-                    | contains(Person.employee_id, clean)
-                    | contains(Person.email, clean)
+                    contains(m.Person.name, clean)
+                    | contains(m.Person.employee_id, clean)
+                    | contains(m.Person.email, clean)
                 )
             if not self._decides_all():
-                query = query.where(Person.team_id.in_(self._my_teams_select(campaign_id)))
-            return [MoveCandidate(int(i), n, e, m, t) for i, n, e, m, t in session.execute(query)]
+                query = query.where(m.Person.team_id.in_(self._my_teams_select(campaign_id)))
+            return [
+                MoveCandidate(int(i), n, e, mail, t) for i, n, e, mail, t in session.execute(query)
+            ]
 
     def find_person(self, text: str) -> int:
         """The person whose employee number or e-mail is ``text`` (either case).
@@ -762,11 +752,12 @@ class ReviewService:
         with self._ctx.read() as session:
             found = list(
                 session.scalars(
-                    select(Person.id)
+                    select(m.Person.id)
                     .where(
-                        (Person.employee_id == clean) | (func.lower(Person.email) == clean.lower())
+                        (m.Person.employee_id == clean)
+                        | (func.lower(m.Person.email) == clean.lower())
                     )
-                    .order_by(Person.id)
+                    .order_by(m.Person.id)
                     .limit(3)
                 )
             )
@@ -806,30 +797,30 @@ class ReviewService:
             teams = self._teams_of(session, campaign.id, [item_id])
             self._refuse_outside_scope(session, campaign.id, set(teams.values()))
             item = change.get(ReviewItem, item_id, "Review item")
-            person = session.get(Person, to_person)
+            person = session.get(m.Person, to_person)
             if person is None:
                 raise NotFoundError(f"Person {to_person} does not exist.")
             if not self._decides_all():
                 mine = set(session.scalars(self._my_teams_select(campaign.id)))
                 if person.team_id not in mine:
-                    team = session.get(Team, person.team_id) if person.team_id else None
+                    team = session.get(m.Team, person.team_id) if person.team_id else None
                     where = f"in {team.name}" if team is not None else "in no team"
                     raise PermissionDenied(
                         f"{person.name} is {where}, which {self._ctx.actor.name} does not "
                         "review in this campaign; a reviewer moves seats only to people of the "
                         "teams given to them (an administrator may move it to anyone)."
                     )
-            seat = session.get(SeatAssignment, item.assignment_id)
+            seat = session.get(m.SeatAssignment, item.assignment_id)
             if seat is not None and seat.person_id is not None:
                 rival = session.scalar(
                     select(ReviewItem.id)
-                    .join(SeatAssignment, ReviewItem.assignment_id == SeatAssignment.id)
+                    .join(m.SeatAssignment, ReviewItem.assignment_id == m.SeatAssignment.id)
                     .where(
                         ReviewItem.campaign_id == campaign.id,
                         ReviewItem.id != item.id,
                         ReviewItem.decision == Decision.MOVE.value,
                         ReviewItem.move_to_id == person.id,
-                        SeatAssignment.entitlement_id == seat.entitlement_id,
+                        m.SeatAssignment.entitlement_id == seat.entitlement_id,
                     )
                     .limit(1)
                 )
@@ -905,7 +896,11 @@ class ReviewService:
             return
         known = sorted(t for t in outside if t is not None)
         names = (
-            list(session.scalars(select(Team.name).where(Team.id.in_(known)).order_by(Team.name)))
+            list(
+                session.scalars(
+                    select(m.Team.name).where(m.Team.id.in_(known)).order_by(m.Team.name)
+                )
+            )
             if known
             else []
         )
@@ -958,11 +953,11 @@ class ReviewService:
             by_reviewer: dict[str, list[int]] = {}
             for reviewer, seat in session.execute(
                 select(ReviewItem.decided_by, ReviewItem.assignment_id)
-                .join(SeatAssignment, ReviewItem.assignment_id == SeatAssignment.id)
+                .join(m.SeatAssignment, ReviewItem.assignment_id == m.SeatAssignment.id)
                 .where(
                     ReviewItem.campaign_id == campaign_id,
                     ReviewItem.decision == Decision.RELEASE.value,
-                    SeatAssignment.ended_at.is_(None),
+                    m.SeatAssignment.ended_at.is_(None),
                 )
                 .order_by(ReviewItem.decided_by, ReviewItem.assignment_id)
             ):
@@ -983,8 +978,8 @@ class ReviewService:
             session = change.session
             campaign = self._open_campaign(change, campaign_id)
             moved = self._carry_out_moves(change, campaign)
-            ended = select(SeatAssignment.ended_at.is_not(None)).where(
-                SeatAssignment.id == ReviewItem.assignment_id
+            ended = select(m.SeatAssignment.ended_at.is_not(None)).where(
+                m.SeatAssignment.id == ReviewItem.assignment_id
             )
             outcome = case(
                 (ReviewItem.moved_seat_id.is_not(None), Outcome.MOVED.value),
@@ -1056,15 +1051,15 @@ class ReviewService:
                     ReviewItem.move_to_id,
                     ReviewItem.decided_by,
                     ReviewItem.reason,
-                    SeatAssignment.person_id,
-                    SeatAssignment.entitlement_id,
+                    m.SeatAssignment.person_id,
+                    m.SeatAssignment.entitlement_id,
                 )
-                .join(SeatAssignment, ReviewItem.assignment_id == SeatAssignment.id)
+                .join(m.SeatAssignment, ReviewItem.assignment_id == m.SeatAssignment.id)
                 .where(
                     ReviewItem.campaign_id == campaign_id,
                     ReviewItem.decision == Decision.MOVE.value,
                     ReviewItem.move_to_id.is_not(None),
-                    SeatAssignment.ended_at.is_(None),
+                    m.SeatAssignment.ended_at.is_(None),
                 )
                 .order_by(ReviewItem.id)
             ).all()
@@ -1159,7 +1154,7 @@ class ReviewService:
 
 
 # A device's last inventory sighting while the product is installed on it.
-_SIGHTED = func.coalesce(Device.last_seen, Installation.first_seen)
+_SIGHTED = func.coalesce(m.Device.last_seen, m.Installation.first_seen)
 
 
 @dataclass
@@ -1197,36 +1192,36 @@ class Evidence:
             # Not narrowed to the products in SQL: the planner would then walk every install
             # of their titles instead of the few devices' (several times slower on the demo).
             return (
-                select(key, SoftwareTitle.product_id, func.max(_SIGHTED))
-                .select_from(Installation)
-                .join(Device, Installation.device_id == Device.id)
-                .join(SoftwareTitle, Installation.title_id == SoftwareTitle.id)
+                select(key, m.SoftwareTitle.product_id, func.max(_SIGHTED))
+                .select_from(m.Installation)
+                .join(m.Device, m.Installation.device_id == m.Device.id)
+                .join(m.SoftwareTitle, m.Installation.title_id == m.SoftwareTitle.id)
                 .where(
-                    Installation.removed_on.is_(None),
+                    m.Installation.removed_on.is_(None),
                     key.in_(ids),
-                    SoftwareTitle.product_id.is_not(None),
+                    m.SoftwareTitle.product_id.is_not(None),
                 )
-                .group_by(key, SoftwareTitle.product_id)
+                .group_by(key, m.SoftwareTitle.product_id)
             )
 
         for chunk in _chunks(people):
-            for owner, product, day in session.execute(installs(Device.owner_id, chunk)):
+            for owner, product, day in session.execute(installs(m.Device.owner_id, chunk)):
                 if product in wanted and (found := _day(day)) is not None:
                     evidence.by_owner[(int(owner), int(product))] = found
         for chunk in _chunks(devices):
-            for device, product, day in session.execute(installs(Installation.device_id, chunk)):
+            for device, product, day in session.execute(installs(m.Installation.device_id, chunk)):
                 if (found := _day(day)) is not None:
                     evidence.by_device[(int(device), int(product))] = found
-        licensed = UsageSession.server != ""
+        licensed = m.UsageSession.server != ""
         last = func.max(
-            func.coalesce(UsageSession.checkin, UsageSession.seen_at, UsageSession.checkout)
+            func.coalesce(m.UsageSession.checkin, m.UsageSession.seen_at, m.UsageSession.checkout)
         )
-        usage = select(UsageSession.person_id, UsageSession.product_id, licensed, last).group_by(
-            UsageSession.person_id, UsageSession.product_id, licensed
-        )
+        usage = select(
+            m.UsageSession.person_id, m.UsageSession.product_id, licensed, last
+        ).group_by(m.UsageSession.person_id, m.UsageSession.product_id, licensed)
         for chunk in _chunks(people):
             for person, product, from_server, day in session.execute(
-                usage.where(UsageSession.person_id.in_(chunk))
+                usage.where(m.UsageSession.person_id.in_(chunk))
             ):
                 found = _day(day)
                 if person is not None and product is not None and found is not None:

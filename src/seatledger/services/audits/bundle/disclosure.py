@@ -34,19 +34,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from seatledger.domain.redaction import words
-from seatledger.store.models import (
-    Device,
-    Entitlement,
-    ImportBatch,
-    Installation,
-    LedgerEntry,
-    Operator,
-    Person,
-    SeatAssignment,
-    SoftwareTitle,
-    UsageSession,
-    Vendor,
-)
+from seatledger.store import models as m
 from seatledger.store.models_audit import Audit
 from seatledger.store.models_servers import ServerHost, ServerPlacement, ServerVm
 
@@ -77,19 +65,23 @@ def plan(
     """The disclosure of a one-vendor bundle over ledger entries 1..size (``topology``: with
     the topology imports its server lines rest on)."""
     pids = sorted(set(product_ids))
-    licenses = set(_ids(session, select(Entitlement.id).where(Entitlement.product_id.in_(pids))))
+    licenses = set(
+        _ids(session, select(m.Entitlement.id).where(m.Entitlement.product_id.in_(pids)))
+    )
     seats, holders, machines = _seats_of(session, licenses)
     installs = (
-        select(Installation.import_id)
-        .join(SoftwareTitle, SoftwareTitle.id == Installation.title_id)
-        .where(SoftwareTitle.product_id.in_(pids))
+        select(m.Installation.import_id)
+        .join(m.SoftwareTitle, m.SoftwareTitle.id == m.Installation.title_id)
+        .where(m.SoftwareTitle.product_id.in_(pids))
         .distinct()
     )
     imports = set(_ids(session, installs))
-    usage = select(UsageSession.import_id).where(UsageSession.product_id.in_(pids)).distinct()
+    usage = select(m.UsageSession.import_id).where(m.UsageSession.product_id.in_(pids)).distinct()
     imports.update(_ids(session, usage))
     if topology:
-        imports.update(_ids(session, select(ImportBatch.id).where(ImportBatch.kind == "topology")))
+        imports.update(
+            _ids(session, select(m.ImportBatch.id).where(m.ImportBatch.kind == "topology"))
+        )
     wanted: dict[str, set[str]] = {
         "vendor": {str(vendor_id)},
         "product": {str(p) for p in pids},
@@ -117,7 +109,7 @@ def plan(
     # rotated with the old key's endorsement) are who signs.
     for entity_type in ("setting", "signing_identity"):
         seqs.update(seq for seq, _entity_id, _operator in _entries(session, entity_type, size))
-    names = {int(i): str(n) for i, n in session.execute(select(Operator.id, Operator.name))}
+    names = {int(i): str(n) for i, n in session.execute(select(m.Operator.id, m.Operator.name))}
     bearing = {str(i) for i, name in names.items() if name in operators}
     for seq, entity_id, action in _entries(session, "operator", size, column="action"):
         if entity_id in bearing and action in _OPERATOR_ACTIONS:
@@ -149,14 +141,16 @@ def phrases(session: Session, vendor_id: int) -> list[str]:
     found: list[str] = []
     conn = session.connection()  # plain rows: a large organization has a million of these
     for name, email, employee in conn.execute(
-        select(Person.name, Person.email, Person.employee_id)
+        select(m.Person.name, m.Person.email, m.Person.employee_id)
     ):
         found.extend(value for value in (name, email, employee) if value)
-    found.extend(conn.scalars(select(Device.hostname).where(Device.owner_id.is_not(None))).all())
-    found.extend(name for name in session.scalars(select(Operator.full_name)).all() if name)
-    own = session.scalar(select(Vendor.name).where(Vendor.id == vendor_id)) or ""
+    found.extend(
+        conn.scalars(select(m.Device.hostname).where(m.Device.owner_id.is_not(None))).all()
+    )
+    found.extend(name for name in session.scalars(select(m.Operator.full_name)).all() if name)
+    own = session.scalar(select(m.Vendor.name).where(m.Vendor.id == vendor_id)) or ""
     own_words = " " + " ".join(words(own)) + " "
-    for name in session.scalars(select(Vendor.name).where(Vendor.id != vendor_id)):
+    for name in session.scalars(select(m.Vendor.name).where(m.Vendor.id != vendor_id)):
         if " " + " ".join(words(name)) + " " not in own_words:
             found.append(name)
     return found
@@ -175,9 +169,9 @@ def _seats_of(session: Session, licenses: set[int]) -> tuple[set[int], set[int],
     devices: set[int] = set()
     ordered = sorted(licenses)
     for start in range(0, len(ordered), 5000):
-        query = select(SeatAssignment.id, SeatAssignment.person_id, SeatAssignment.device_id).where(
-            SeatAssignment.entitlement_id.in_(ordered[start : start + 5000])
-        )
+        query = select(
+            m.SeatAssignment.id, m.SeatAssignment.person_id, m.SeatAssignment.device_id
+        ).where(m.SeatAssignment.entitlement_id.in_(ordered[start : start + 5000]))
         for seat, person, device in session.connection().execute(query):
             seats.add(int(seat))
             if person is not None:
@@ -198,14 +192,14 @@ def _entries(
     """(seq, entity id, operator or action) of every entry of one entity type up to ``size``,
     or with ``ids`` of those entities only, picked a chunk of ids at a time through the (type,
     id, seq) index: the work grows with the entries disclosed, not with the ledger."""
-    third = LedgerEntry.action if column == "action" else LedgerEntry.operator
-    query = select(LedgerEntry.seq, LedgerEntry.entity_id, third).where(
-        LedgerEntry.entity_type == entity_type, LedgerEntry.seq <= size
+    third = m.LedgerEntry.action if column == "action" else m.LedgerEntry.operator
+    query = select(m.LedgerEntry.seq, m.LedgerEntry.entity_id, third).where(
+        m.LedgerEntry.entity_type == entity_type, m.LedgerEntry.seq <= size
     )
     chunks = [query] if ids is None else []
     ordered = sorted(ids or ())
     for start in range(0, len(ordered), _CHUNK):
-        chunks.append(query.where(LedgerEntry.entity_id.in_(ordered[start : start + _CHUNK])))
+        chunks.append(query.where(m.LedgerEntry.entity_id.in_(ordered[start : start + _CHUNK])))
     for chunk in chunks:
         # Through the connection, not the ORM session: a large ledger holds a million seat
         # entries, which the session would buffer whole (hundreds of megabytes); the cursor

@@ -27,20 +27,7 @@ from seatledger.services.position.evidence import SOURCE_HEADERS as EXPORT_SOURC
 from seatledger.services.position.export import safe_text
 from seatledger.services.position.sources import LINE_NOT_RECORDED, line_cells, line_ranges
 from seatledger.services.usage.sessions import out_during
-from seatledger.store.models import (
-    Device,
-    Entitlement,
-    ImportBatch,
-    Installation,
-    Person,
-    PersonTeam,
-    Product,
-    SeatAssignment,
-    SoftwareTitle,
-    Team,
-    UsageDenial,
-    UsageSession,
-)
+from seatledger.store import models as m
 
 ENTITLEMENTS_CSV = "entitlements.csv"
 DEPLOYMENTS_CSV = "deployments.csv"
@@ -258,26 +245,26 @@ def _write_entitlements(session: Session, out: FileSink, scope: TableScope) -> i
         for pids in chunks(scope.product_ids):
             query = (
                 select(
-                    Entitlement.id,
-                    Product.name,
-                    Entitlement.name,
-                    Entitlement.metric,
-                    Entitlement.quantity,
-                    Entitlement.min_cores_per_processor,
-                    Entitlement.core_factor,
-                    Entitlement.unit_table,
-                    Entitlement.term_start,
-                    Entitlement.term_end,
-                    Entitlement.unit_cost,
-                    Entitlement.currency,
-                    Entitlement.po_reference,
-                    Entitlement.reseller,
-                    Entitlement.seats_used,
-                    Entitlement.retired,
+                    m.Entitlement.id,
+                    m.Product.name,
+                    m.Entitlement.name,
+                    m.Entitlement.metric,
+                    m.Entitlement.quantity,
+                    m.Entitlement.min_cores_per_processor,
+                    m.Entitlement.core_factor,
+                    m.Entitlement.unit_table,
+                    m.Entitlement.term_start,
+                    m.Entitlement.term_end,
+                    m.Entitlement.unit_cost,
+                    m.Entitlement.currency,
+                    m.Entitlement.po_reference,
+                    m.Entitlement.reseller,
+                    m.Entitlement.seats_used,
+                    m.Entitlement.retired,
                 )
-                .join(Product, Product.id == Entitlement.product_id)
-                .where(Entitlement.product_id.in_(pids))
-                .order_by(Product.name, Entitlement.id)
+                .join(m.Product, m.Product.id == m.Entitlement.product_id)
+                .where(m.Entitlement.product_id.in_(pids))
+                .order_by(m.Product.name, m.Entitlement.id)
             )
             for row in session.execute(query):
                 table.row(row)
@@ -293,37 +280,37 @@ def _write_deployments(  # noqa: PLR0917 (the tables' shared state, passed throu
     names: Pseudonyms,
     evidence: Evidence,
 ) -> int:
-    owner = aliased(Person)
-    owner_team = aliased(PersonTeam)
+    owner = aliased(m.Person)
+    owner_team = aliased(m.PersonTeam)
     with out.file(DEPLOYMENTS_CSV) as write:
         table = Csv(write, DEPLOYMENT_HEADERS)
         for pids in chunks(scope.product_ids, 500):
             query = (
                 select(
-                    Product.name,
-                    Device.hostname,
+                    m.Product.name,
+                    m.Device.hostname,
                     owner.employee_id,
-                    Device.processors,
-                    Device.cores,
-                    Device.processor_model,
-                    SoftwareTitle.publisher,
-                    SoftwareTitle.title,
-                    SoftwareTitle.version,
-                    Installation.first_seen,
-                    Installation.install_date,
-                    Installation.import_id,
-                    Installation.source_line,
+                    m.Device.processors,
+                    m.Device.cores,
+                    m.Device.processor_model,
+                    m.SoftwareTitle.publisher,
+                    m.SoftwareTitle.title,
+                    m.SoftwareTitle.version,
+                    m.Installation.first_seen,
+                    m.Installation.install_date,
+                    m.Installation.import_id,
+                    m.Installation.source_line,
                 )
-                .select_from(Installation)
-                .join(SoftwareTitle, SoftwareTitle.id == Installation.title_id)
-                .join(Product, Product.id == SoftwareTitle.product_id)
-                .join(Device, Device.id == Installation.device_id)
-                .outerjoin(owner, owner.id == Device.owner_id)
-                .where(SoftwareTitle.product_id.in_(pids), installed(as_of))
-                .order_by(Product.name, Device.hostname, SoftwareTitle.title)
+                .select_from(m.Installation)
+                .join(m.SoftwareTitle, m.SoftwareTitle.id == m.Installation.title_id)
+                .join(m.Product, m.Product.id == m.SoftwareTitle.product_id)
+                .join(m.Device, m.Device.id == m.Installation.device_id)
+                .outerjoin(owner, owner.id == m.Device.owner_id)
+                .where(m.SoftwareTitle.product_id.in_(pids), installed(as_of))
+                .order_by(m.Product.name, m.Device.hostname, m.SoftwareTitle.title)
             )
             if scope.team_ids:  # the owner's team on the report's day
-                query = query.join(owner_team, held_on(as_of, Device.owner_id, owner_team)).where(
+                query = query.join(owner_team, held_on(as_of, m.Device.owner_id, owner_team)).where(
                     owner_team.team_id.in_(scope.team_ids)
                 )
             name = names.name
@@ -371,44 +358,44 @@ def _write_seats(
 ) -> int:
     moment = end_of(as_of)
     # The holder's team, and a device's owner's, on the report's day.
-    held, owned = aliased(PersonTeam), aliased(PersonTeam)
+    held, owned = aliased(m.PersonTeam), aliased(m.PersonTeam)
     with out.file(SEATS_CSV) as write:
         table = Csv(write, SEAT_HEADERS)
         for pids in chunks(scope.product_ids, 500):
             query = (
                 select(
-                    SeatAssignment.id,
-                    SeatAssignment.entitlement_id,
-                    Product.name,
-                    Entitlement.metric,
-                    Person.employee_id,
-                    Person.name,
-                    Device.hostname,
-                    Team.name,
-                    SeatAssignment.units,
-                    SeatAssignment.started_at,
-                    SeatAssignment.over_commit,
-                    SeatAssignment.over_commit_reason,
+                    m.SeatAssignment.id,
+                    m.SeatAssignment.entitlement_id,
+                    m.Product.name,
+                    m.Entitlement.metric,
+                    m.Person.employee_id,
+                    m.Person.name,
+                    m.Device.hostname,
+                    m.Team.name,
+                    m.SeatAssignment.units,
+                    m.SeatAssignment.started_at,
+                    m.SeatAssignment.over_commit,
+                    m.SeatAssignment.over_commit_reason,
                 )
-                .select_from(SeatAssignment)
-                .join(Entitlement, Entitlement.id == SeatAssignment.entitlement_id)
-                .join(Product, Product.id == Entitlement.product_id)
-                .outerjoin(Person, Person.id == SeatAssignment.person_id)
-                .outerjoin(Device, Device.id == SeatAssignment.device_id)
-                .outerjoin(held, held_on(as_of, SeatAssignment.person_id, held))
-                .outerjoin(Team, Team.id == held.team_id)
+                .select_from(m.SeatAssignment)
+                .join(m.Entitlement, m.Entitlement.id == m.SeatAssignment.entitlement_id)
+                .join(m.Product, m.Product.id == m.Entitlement.product_id)
+                .outerjoin(m.Person, m.Person.id == m.SeatAssignment.person_id)
+                .outerjoin(m.Device, m.Device.id == m.SeatAssignment.device_id)
+                .outerjoin(held, held_on(as_of, m.SeatAssignment.person_id, held))
+                .outerjoin(m.Team, m.Team.id == held.team_id)
                 .where(
-                    Entitlement.product_id.in_(pids),
-                    SeatAssignment.started_at < moment,
-                    or_(SeatAssignment.ended_at.is_(None), SeatAssignment.ended_at >= moment),
+                    m.Entitlement.product_id.in_(pids),
+                    m.SeatAssignment.started_at < moment,
+                    or_(m.SeatAssignment.ended_at.is_(None), m.SeatAssignment.ended_at >= moment),
                 )
-                .order_by(Product.name, SeatAssignment.id)
+                .order_by(m.Product.name, m.SeatAssignment.id)
             )
             if scope.team_ids:
-                query = query.outerjoin(owned, held_on(as_of, Device.owner_id, owned)).where(
+                query = query.outerjoin(owned, held_on(as_of, m.Device.owner_id, owned)).where(
                     or_(
                         held.team_id.in_(scope.team_ids),
-                        and_(Device.id.is_not(None), owned.team_id.in_(scope.team_ids)),
+                        and_(m.Device.id.is_not(None), owned.team_id.in_(scope.team_ids)),
                     )
                 )
             name = names.name
@@ -465,28 +452,28 @@ def _write_sources(
     teams, those of people in them on the day)."""
     moment = end_of(as_of)
     start = moment - dt.timedelta(days=CONCURRENT_WINDOW_DAYS)
-    held = aliased(PersonTeam)
+    held = aliased(m.PersonTeam)
     for pids in chunks(scope.product_ids, 500):
         usage = (
-            select(Product.name, UsageSession.import_id, UsageSession.source_line)
-            .join(Product, Product.id == UsageSession.product_id)
-            .where(UsageSession.product_id.in_(pids), out_during(start, moment))
+            select(m.Product.name, m.UsageSession.import_id, m.UsageSession.source_line)
+            .join(m.Product, m.Product.id == m.UsageSession.product_id)
+            .where(m.UsageSession.product_id.in_(pids), out_during(start, moment))
         )
         refused = (
-            select(Product.name, UsageDenial.import_id, UsageDenial.line)
-            .join(Product, Product.id == UsageDenial.product_id)
+            select(m.Product.name, m.UsageDenial.import_id, m.UsageDenial.line)
+            .join(m.Product, m.Product.id == m.UsageDenial.product_id)
             .where(
-                UsageDenial.product_id.in_(pids),
-                UsageDenial.capacity.is_(True),
-                UsageDenial.denied_at >= start,
-                UsageDenial.denied_at < moment,
+                m.UsageDenial.product_id.in_(pids),
+                m.UsageDenial.capacity.is_(True),
+                m.UsageDenial.denied_at >= start,
+                m.UsageDenial.denied_at < moment,
             )
         )
         if scope.team_ids:
-            usage = usage.join(held, held_on(as_of, UsageSession.person_id, held)).where(
+            usage = usage.join(held, held_on(as_of, m.UsageSession.person_id, held)).where(
                 held.team_id.in_(scope.team_ids)
             )
-            refused = refused.join(held, held_on(as_of, UsageDenial.person_id, held)).where(
+            refused = refused.join(held, held_on(as_of, m.UsageDenial.person_id, held)).where(
                 held.team_id.in_(scope.team_ids)
             )
         for kind, query in (("checkouts", usage), ("refused checkouts", refused)):
@@ -499,12 +486,12 @@ def _write_sources(
         for ids in chunks(sorted({key[2] for key in evidence.lines}))
         for row in session.execute(
             select(
-                ImportBatch.id,
-                ImportBatch.file_name,
-                ImportBatch.sha256,
-                ImportBatch.format,
-                ImportBatch.imported_at,
-            ).where(ImportBatch.id.in_(ids))
+                m.ImportBatch.id,
+                m.ImportBatch.file_name,
+                m.ImportBatch.sha256,
+                m.ImportBatch.format,
+                m.ImportBatch.imported_at,
+            ).where(m.ImportBatch.id.in_(ids))
         )
     }
     order = list(_EVIDENCE)
