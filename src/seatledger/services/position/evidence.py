@@ -185,7 +185,7 @@ def position_sources(
             UsageDenial.denied_at < moment,
         ),
     )
-    batches = _batches(session, {key[2] for key in lines if key[2] is not None})
+    batches = import_batches(session, {key[2] for key in lines if key[2] is not None})
     by_hand = _hand_purchases(session, pids, day)
     order = list(EVIDENCE)
     found: list[SourceRow] = []
@@ -255,9 +255,10 @@ def _by_hand(
     return SourceRow(vendor, product, evidence, None, "", "", "", None, rows, rows, text)
 
 
-def _batches(
+def import_batches(
     session: Session, ids: set[int]
 ) -> dict[int, tuple[str, str, str, dt.datetime | None]]:
+    """The imports ``ids``' file names, SHA-256, formats and times, by id."""
     found: dict[int, tuple[str, str, str, dt.datetime | None]] = {}
     for chunk in _chunks(sorted(ids)):
         for i, name, sha, fmt, at in session.execute(

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session, aliased
 from seatledger.services.directory.memberships import held_on
 from seatledger.services.position.engine import CONCURRENT_WINDOW_DAYS, end_of, installed
 from seatledger.services.position.evidence import SOURCE_HEADERS as EXPORT_SOURCE_HEADERS
+from seatledger.services.position.evidence import import_batches
 from seatledger.services.position.export import safe_text
 from seatledger.services.position.sources import LINE_NOT_RECORDED, line_cells, line_ranges
 from seatledger.services.usage.sessions import out_during
@@ -35,6 +36,7 @@ SEATS_CSV = "seat-assignments.csv"
 SOURCES_CSV = "sources.csv"
 _CHUNK = 1 << 20
 _ROWS = 20_000
+_NO_BATCH: tuple[str, str, str, dt.datetime | None] = ("", "", "", None)  # an import not found
 
 ENTITLEMENT_HEADERS = (
     "Entitlement id",
@@ -481,19 +483,7 @@ def _write_sources(
                 query.execution_options(yield_per=_ROWS)
             ):
                 evidence.add(product, kind, import_id, line)
-    batches = {
-        row.id: row
-        for ids in chunks(sorted({key[2] for key in evidence.lines}))
-        for row in session.execute(
-            select(
-                m.ImportBatch.id,
-                m.ImportBatch.file_name,
-                m.ImportBatch.sha256,
-                m.ImportBatch.format,
-                m.ImportBatch.imported_at,
-            ).where(m.ImportBatch.id.in_(ids))
-        )
-    }
+    batches = import_batches(session, {key[2] for key in evidence.lines})
     order = list(_EVIDENCE)
     with out.file(SOURCES_CSV) as write:
         table = Csv(write, SOURCE_HEADERS)
@@ -501,7 +491,7 @@ def _write_sources(
             evidence.lines, key=lambda k: (k[0], order.index(k[1]), k[2])
         ):
             lines = evidence.lines[(product, kind, import_id)]
-            batch = batches.get(import_id)
+            file_name, sha256, fmt, imported_at = batches.get(import_id, _NO_BATCH)
             unlined = lines.count(0)
             ranges = line_ranges(lines)
             for cell_text in line_cells(ranges) if ranges else [LINE_NOT_RECORDED]:
@@ -511,10 +501,10 @@ def _write_sources(
                         kind,
                         _EVIDENCE[kind],
                         import_id,
-                        "" if batch is None else batch.file_name,
-                        "" if batch is None else batch.sha256,
-                        "" if batch is None else batch.format,
-                        None if batch is None else batch.imported_at,
+                        file_name,
+                        sha256,
+                        fmt,
+                        imported_at,
                         len(lines),
                         unlined,
                         cell_text,
