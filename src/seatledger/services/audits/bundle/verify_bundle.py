@@ -523,30 +523,39 @@ def _rotation(bundle: Bundle, pinned: PublicKey, bundled: PublicKey) -> str | No
     if LEDGER not in bundle.names:
         return None
     old, new = fingerprint(pinned), fingerprint(bundled)
+    for body in _identity_entries(bundle):
+        try:
+            endorsement = body["what"]["after"]["endorsement"]
+            statement = endorsement["statement"].encode()
+            said = json.loads(statement)
+            signature = base64.b64decode(endorsement["signature"], validate=True)
+        except (ValueError, KeyError, TypeError, AttributeError):
+            continue
+        if (
+            said.get("statement") == "seatledger signing identity rotation"
+            and said.get("previous_ed25519_fingerprint") == old
+            and said.get("next_ed25519_fingerprint") == new
+            and pinned.verify(signature, statement)
+        ):
+            return (
+                f"your pinned key {old[:16]}… endorsed this key {new[:16]}… on "
+                f"{said.get('at', '?')} (ledger entry {body.get('seq')})"
+            )
+    return None
+
+
+def _identity_entries(bundle: Bundle) -> Iterator[Any]:
+    """The disclosed ledger entries' bodies that may be about the signing identity (a line that
+    is not an entry, or not JSON, is passed over: the ledger check reports it)."""
     with bundle.open(LEDGER) as handle:
         for line in handle:
             if b'"signing_identity.' not in line:
                 continue
             match = _DISCLOSED.match(line)
             try:
-                body = json.loads(match.group(4)) if match else {}
-                endorsement = body["what"]["after"]["endorsement"]
-                statement = endorsement["statement"].encode()
-                said = json.loads(statement)
-                signature = base64.b64decode(endorsement["signature"], validate=True)
-            except (ValueError, KeyError, TypeError, AttributeError):
+                yield json.loads(match.group(4)) if match else {}
+            except ValueError:
                 continue
-            if (
-                said.get("statement") == "seatledger signing identity rotation"
-                and said.get("previous_ed25519_fingerprint") == old
-                and said.get("next_ed25519_fingerprint") == new
-                and pinned.verify(signature, statement)
-            ):
-                return (
-                    f"your pinned key {old[:16]}… endorsed this key {new[:16]}… on "
-                    f"{said.get('at', '?')} (ledger entry {body.get('seq')})"
-                )
-    return None
 
 
 KEY_LOST_STATEMENT = "seatledger signing identity replaced after loss"
@@ -567,28 +576,23 @@ def _replaced_lost(bundle: Bundle, pinned: PublicKey | None, bundled: PublicKey)
     old, new = None if pinned is None else fingerprint(pinned), fingerprint(bundled)
     requests: dict[int, dict[str, Any]] = {}
     found: dict[str, Any] | None = None
-    with bundle.open(LEDGER) as handle:
-        for line in handle:
-            if b'"signing_identity.' not in line:
-                continue
-            match = _DISCLOSED.match(line)
-            try:
-                body = json.loads(match.group(4)) if match else {}
-                action = body["action"]
-                after = body["what"]["after"] or {}
-            except (ValueError, KeyError, TypeError, AttributeError):
-                continue
-            if action == "signing_identity.key_lost_request":
-                requests[body.get("seq", 0)] = body
-            elif action == "signing_identity.replace_lost" and isinstance(after, dict):
-                said = after.get("key_lost")
-                if (
-                    isinstance(said, dict)
-                    and said.get("statement") == KEY_LOST_STATEMENT
-                    and (old is None or said.get("previous_ed25519_fingerprint") == old)
-                    and after.get("ed25519_fingerprint") == new
-                ):
-                    found = body
+    for body in _identity_entries(bundle):
+        try:
+            action = body["action"]
+            after = body["what"]["after"] or {}
+        except (KeyError, TypeError, AttributeError):
+            continue
+        if action == "signing_identity.key_lost_request":
+            requests[body.get("seq", 0)] = body
+        elif action == "signing_identity.replace_lost" and isinstance(after, dict):
+            said = after.get("key_lost")
+            if (
+                isinstance(said, dict)
+                and said.get("statement") == KEY_LOST_STATEMENT
+                and (old is None or said.get("previous_ed25519_fingerprint") == old)
+                and after.get("ed25519_fingerprint") == new
+            ):
+                found = body
     if found is None:
         return None
     said = found["what"]["after"]["key_lost"]
