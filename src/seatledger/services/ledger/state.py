@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
 from operator import itemgetter
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, Table, false, func, literal_column, select, text
 from sqlalchemy.orm import InstrumentedAttribute
@@ -141,6 +141,7 @@ SERVER_FIELDS: dict[str, tuple[str, ...]] = {
 KEPT = 1000  # differences kept to show; all are counted
 READ_BATCH = 20_000
 ATTEMPTS = 3  # replays when the ledger grew while the rows were read
+_T = TypeVar("_T")
 _TIMES = frozenset({"started_at", "ended_at"})
 _OPERATORS = frozenset({"assigned_by", "released_by"})
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
@@ -645,9 +646,8 @@ def check_ledger_and_state(
         Cancelled: ``progress`` was cancelled.
         StateChanged: the ledger grew during every attempt.
     """
-    for _ in range(ATTEMPTS):
-        with db.read() as session:
-            size, head = ledger_store.head(session)
+
+    def attempt(size: int, head: bytes) -> tuple[tuple[Verdict, StateReport | None], bool]:
         replay = Replay()
         step = _stepper(progress, "Verifying the ledger", size)
         with db.engine.connect() as conn:
@@ -657,14 +657,36 @@ def check_ledger_and_state(
                 expected_head=head,
             )
         if not verdict.ok:
-            return verdict, None
+            return (verdict, None), True
         report = StateReport(entries=verdict.entries, unreplayable=replay.unreplayable)
         _compare(db, replay, report, progress)
+        return (verdict, report), False
+
+    return _settled(db, attempt, "the rows", "try again")
+
+
+def _settled(
+    db: Database, attempt: Callable[[int, bytes], tuple[_T, bool]], what: str, again: str
+) -> _T:
+    """Run ``attempt`` over the ledger up to its size and head until no entry was appended
+    meanwhile, :data:`ATTEMPTS` times at most; ``attempt`` returns its result and whether the
+    result stands however the ledger grew (a broken chain is broken whatever came after).
+
+    Raises:
+        StateChanged: the ledger grew during every attempt (``what`` was being compared,
+            ``again`` says what to do about it).
+    """
+    for _ in range(ATTEMPTS):
+        with db.read() as session:
+            size, head = ledger_store.head(session)
+        result, final = attempt(size, head)
+        if final:
+            return result
         with db.read() as session:
             if ledger_store.head(session)[0] == size:
-                return verdict, report
+                return result
     raise StateChanged(
-        "The ledger kept growing while the rows were compared with it; try again when "
+        f"The ledger kept growing while {what} were compared with it; {again} when "
         "nobody is changing the database."
     )
 
@@ -701,16 +723,8 @@ def verify_state(db: Database, progress: Progress | None = None) -> StateReport:
         Cancelled: ``progress`` was cancelled.
         StateChanged: the ledger grew during every attempt.
     """
-    for _ in range(ATTEMPTS):
-        with db.read() as session:
-            size, _head = ledger_store.head(session)
-        report = _attempt(db, size, progress)
-        with db.read() as session:
-            if ledger_store.head(session)[0] == size:
-                return report
-    raise StateChanged(
-        "The ledger kept growing while the rows were compared with it; verify again when "
-        "nobody is changing the database."
+    return _settled(
+        db, lambda size, _head: (_attempt(db, size, progress), False), "the rows", "verify again"
     )
 
 
@@ -730,13 +744,18 @@ def _attempt(db: Database, size: int, progress: Progress | None) -> StateReport:
     return report
 
 
-def _compare(db: Database, replay: Replay, report: StateReport, progress: Progress | None) -> None:
-    seats = replay.seats
-    names = {number: name for name, number in replay.operators.items()}
-    used, unknown = seats.used()
+def _count_seats(replay: Replay) -> None:
+    """Give each replayed license the seats its replayed seats use (where they are all known)."""
+    used, unknown = replay.seats.used()
     for row_id, row in replay.rows["entitlement"].items():
         if row_id not in unknown:
             row["seats_used"] = used.get(row_id, 0)
+
+
+def _compare(db: Database, replay: Replay, report: StateReport, progress: Progress | None) -> None:
+    seats = replay.seats
+    names = {number: name for name, number in replay.operators.items()}
+    _count_seats(replay)
     with db.read() as session:
         totals = {table: _count(session, _MODELS[table]) for table in FIELDS}
         report.salts = ledger_store.salt_lookup(session, PERSONAL_FIELDS)
@@ -751,15 +770,9 @@ def _compare(db: Database, replay: Replay, report: StateReport, progress: Progre
             done = _compare_seats(db, seats, names, report, _Count(progress, done, total))
         for batch in _stored(db, table, fields) if table != SEAT else ():
             for row_id, stored in batch:
-                report.rows[table] += 1
-                rec = recorded.pop(row_id, None) if recorded is not None else None
-                parent = stored.get(_PARENT.get(table, ""))
-                if table == "entitlement":
-                    report.products[row_id] = stored["product_id"]
-                if rec is None:
-                    report.add([Difference(table, row_id, Kind.UNRECORDED_ROW, parent=parent)])
-                    continue
-                _compared(report, table, row_id, stored, rec, parent)
+                found = _recorded(report, table, row_id, stored, recorded)
+                if found is not None:
+                    _compared(report, table, row_id, stored, *found)
             done += len(batch)
             if progress is not None:
                 progress(min(done, total), total)
@@ -833,6 +846,26 @@ def _shown_micros(micros: int) -> str:
     return shown(_EPOCH + dt.timedelta(microseconds=micros))
 
 
+def _recorded(
+    report: StateReport,
+    table: str,
+    row_id: int,
+    stored: dict[str, Any],
+    recorded: dict[int, dict[str, Any]] | None,
+) -> tuple[dict[str, Any], Any] | None:
+    """Count a stored row and take what the ledger recorded of it out of ``recorded``, with the
+    row it belongs to; None, the row reported unrecorded, when the ledger recorded nothing."""
+    report.rows[table] += 1
+    rec = recorded.pop(row_id, None) if recorded is not None else None
+    parent = stored.get(_PARENT.get(table, ""))
+    if table == "entitlement":
+        report.products[row_id] = stored["product_id"]
+    if rec is None:
+        report.add([Difference(table, row_id, Kind.UNRECORDED_ROW, parent=parent)])
+        return None
+    return rec, parent
+
+
 def _compared(  # noqa: PLR0917 (one row: where, both sides, what it belongs to)
     report: StateReport,
     table: str,
@@ -882,6 +915,23 @@ _SEAT_SQL = (
 )
 
 
+def _seat_compared(
+    report: StateReport,
+    seats: _Seats,
+    key: Sequence[Any],
+    values: tuple[Any, ...],
+    names: Mapping[int, str],
+) -> None:
+    """Compare a stored seat (``key``: its id and license; ``values`` as :func:`identical`
+    takes them, times in microseconds) with the replayed one, field by field."""
+    stored = dict(zip(SEAT_FIELDS, values, strict=True))
+    for name in _TIMES:
+        if stored[name] is not None:
+            stored[name] = _EPOCH + dt.timedelta(microseconds=stored[name])
+    seat = int(key[0])
+    _compared(report, SEAT, seat, stored, seats.recorded(seat), key[1], names)
+
+
 def _compare_seats(
     db: Database, seats: _Seats, names: Mapping[int, str], report: StateReport, count: _Count
 ) -> int:
@@ -905,11 +955,7 @@ def _compare_seats(
             if recorded is None:
                 report.add([Difference(SEAT, seat, Kind.UNRECORDED_ROW, parent=row[1])])
             elif not identical(values, recorded):
-                stored = dict(zip(SEAT_FIELDS, values, strict=True))
-                for name in _TIMES:
-                    if stored[name] is not None:
-                        stored[name] = _EPOCH + dt.timedelta(microseconds=stored[name])
-                _compared(report, SEAT, seat, stored, seats.recorded(seat), row[1], names)
+                _seat_compared(report, seats, row[:2], values, names)
         report.rows[SEAT] += len(rows)
         count.add(len(rows))
         after = int(rows[-1][0])
@@ -1010,25 +1056,21 @@ def check_scope(
         Cancelled: ``progress`` was cancelled.
         StateChanged: the ledger grew during every attempt.
     """
-    for _ in range(ATTEMPTS):
+
+    def attempt(size: int, head: bytes) -> tuple[tuple[Verdict, StateReport], bool]:
         with db.read() as session:
-            size, head = ledger_store.head(session)
             gap = ledger_store.first_gap(session, size)
         if gap is not None:
-            return Verdict(0, head, Failure(gap, Problem.MISSING)), StateReport()
+            return (Verdict(0, head, Failure(gap, Problem.MISSING)), StateReport()), True
         scoped = _Scoped(db, size, vendor_id, product_ids, progress, servers=servers)
         failed = scoped.replay()
         if failed is not None:
-            return Verdict(scoped.checked, head, failed), StateReport()
+            return (Verdict(scoped.checked, head, failed), StateReport()), True
         report = StateReport(entries=scoped.checked, unreplayable=scoped.replayed.unreplayable)
         scoped.compare(report)
-        with db.read() as session:
-            if ledger_store.head(session)[0] == size:
-                return Verdict(scoped.checked, head, None), report
-    raise StateChanged(
-        "The ledger kept growing while the rows in scope were compared with it; try again "
-        "when nobody is changing the database."
-    )
+        return (Verdict(scoped.checked, head, None), report), False
+
+    return _settled(db, attempt, "the rows in scope", "try again")
 
 
 class _Scoped:
@@ -1248,12 +1290,8 @@ class _Scoped:
     def compare(self, report: StateReport) -> None:
         """Compare the rows in scope with the replay (see :func:`_compare`)."""
         replay = self.replayed
-        seats = replay.seats
         names = {number: name for name, number in replay.operators.items()}
-        used, unknown = seats.used()
-        for row_id, row in replay.rows["entitlement"].items():
-            if row_id not in unknown:
-                row["seats_used"] = used.get(row_id, 0)
+        _count_seats(replay)
         only = {"person": self.people, "device": self.devices}
         with self.db.read() as session:
             report.salts = ledger_store.salt_lookup(session, PERSONAL_FIELDS, only)
@@ -1292,16 +1330,11 @@ class _Scoped:
         )
         for batch in batches:
             for row_id, stored in batch:
-                report.rows[table] += 1
-                rec = recorded.pop(row_id, None)
-                parent = stored.get(_PARENT.get(table, ""))
-                if table == "entitlement":
-                    report.products[row_id] = stored["product_id"]
-                if rec is None:
-                    report.add([Difference(table, row_id, Kind.UNRECORDED_ROW, parent=parent)])
-                    continue
-                if not _plainly_same(report, table, row_id, stored, rec, fields):
-                    _compared(report, table, row_id, stored, rec, parent)
+                found = _recorded(report, table, row_id, stored, recorded)
+                if found is not None and not _plainly_same(
+                    report, table, row_id, stored, found[0], fields
+                ):
+                    _compared(report, table, row_id, stored, *found)
         for row_id in sorted(recorded):
             parent = recorded[row_id].get(_PARENT.get(table, ""))
             report.add([Difference(table, row_id, Kind.MISSING_ROW, parent=parent)])
@@ -1327,11 +1360,7 @@ class _Scoped:
                     continue
                 report.rows[SEAT] += 1
                 if not identical(values, recorded):
-                    stored = dict(zip(SEAT_FIELDS, values, strict=True))
-                    for name in _TIMES:
-                        if stored[name] is not None:
-                            stored[name] = _EPOCH + dt.timedelta(microseconds=stored[name])
-                    _compared(report, SEAT, seat, stored, seats.recorded(seat), row[1], names)
+                    _seat_compared(report, seats, row[:2], values, names)
         for seat in ordered:
             made = seat < len(seats.made) and seats.made[seat]
             if made and seat not in found and seats.entitlement[seat] in self.licenses:
