@@ -11,10 +11,13 @@ import pytest
 
 from conftest import PASSWORD, last_entry
 from seatledger import cli
+from seatledger.domain.licensing import Metric
 from seatledger.domain.roles import Role
 from seatledger.errors import PermissionDenied, ValidationError
 from seatledger.ingest.formats import Kind
+from seatledger.services.audits import service as audit_service
 from seatledger.services.audits.bundle.model import Trigger
+from seatledger.services.catalog.service import EntitlementInput
 from seatledger.services.imports.options import ImportOptions
 from seatledger.services.operators.session import Services
 from seatledger.services.settings.service import DataSettings
@@ -80,3 +83,43 @@ def test_the_command_line_shows_and_sets_them(
     assert "Snapshot interval: 6 hours" in capsys.readouterr().out
     assert cli.main(["settings", "set", "--db", url]) == 2
     assert "Give --sampling-hours and/or --freshness-days" in capsys.readouterr().err
+
+
+def test_each_kind_of_import_is_warned_about_missing_or_old_in_its_own_words(
+    admin: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    vendor = admin.catalog.add_vendor("Contoso")
+    product = admin.catalog.add_product(vendor, "Sim")
+    audit = admin.audits.start(vendor, Trigger.VENDOR_REQUEST, as_of=TODAY)
+
+    def texts(newest: dict[str, dt.datetime]) -> list[tuple[str, str]]:
+        monkeypatch.setattr(
+            audit_service, "_latest_import", lambda _s, kinds, _day: newest.get(kinds[0])
+        )
+        return [(w.topic, w.text) for w in admin.audits.freshness(audit)]
+
+    # Nothing imported: inventory is missed, HR is not; usage only once a license is concurrent.
+    none = "No inventory was imported by the audit date: installs are not counted."
+    assert texts({}) == [("inventory", none)]
+    admin.catalog.add_entitlement(EntitlementInput(product, Metric.CONCURRENT, 2))
+    assert texts({}) == [
+        ("inventory", none),
+        (
+            "usage",
+            "No license-server usage was imported by the audit date: concurrent licenses show "
+            "no checkouts.",
+        ),
+    ]
+    old = dt.datetime.combine(TODAY - dt.timedelta(days=31), dt.time(9), tzinfo=dt.UTC)
+    on = f"31 days old on the audit date ({old.date().isoformat()})"
+    assert texts({"inventory": old, "people": old, "usage": old}) == [
+        ("inventory", f"The newest inventory import is {on}; installs since then are not counted."),
+        (
+            "people",
+            f"The newest HR import is {on}; people who left since still count as staff and "
+            "their seats are not findings.",
+        ),
+        ("usage", f"The newest usage import is {on}; later checkouts are not counted."),
+    ]
+    fresh = old + dt.timedelta(days=1)  # 30 days: the setting's limit, not over it
+    assert texts({"inventory": fresh, "people": fresh, "usage": fresh}) == []

@@ -1237,32 +1237,34 @@ def _freshness(session: Session, audit: Audit) -> list[tuple[str, str]]:
     day = audit.as_of
     warnings: list[tuple[str, str]] = []
     allowed = data_settings(session).freshness_days
-    inventory = _latest_import(session, ["inventory"], day)
-    if inventory is None:
-        warnings.append(
-            ("inventory", "No inventory was imported by the audit date: installs are not counted.")
-        )
-    else:
-        age = (day - inventory.date()).days
-        if age > allowed:
+
+    def check(kind: str, what: str, stale: str, missing: str = "") -> None:
+        """Warn (under the topic ``kind``) when the newest import of ``kind`` is older than
+        allowed, saying ``stale``, or when there is none and ``missing`` says why it matters."""
+        latest = _latest_import(session, [kind], day)
+        if latest is None:
+            if missing:
+                warnings.append((kind, missing))
+        elif (age := (day - latest.date()).days) > allowed:
             warnings.append(
                 (
-                    "inventory",
-                    f"The newest inventory import is {age} days old on the audit date "
-                    f"({inventory.date().isoformat()}); installs since then are not counted.",
+                    kind,
+                    f"The newest {what} import is {age} days old on the audit date "
+                    f"({latest.date().isoformat()}); {stale}",
                 )
             )
-    people = _latest_import(session, ["people"], day)
-    if people is not None and (day - people.date()).days > allowed:
-        age = (day - people.date()).days
-        warnings.append(
-            (
-                "people",
-                f"The newest HR import is {age} days old on the audit date "
-                f"({people.date().isoformat()}); people who left since still count as staff "
-                "and their seats are not findings.",
-            )
-        )
+
+    check(
+        "inventory",
+        "inventory",
+        "installs since then are not counted.",
+        missing="No inventory was imported by the audit date: installs are not counted.",
+    )
+    check(
+        "people",
+        "HR",
+        "people who left since still count as staff and their seats are not findings.",
+    )
     products = _ids(audit.product_ids)
     concurrent = (
         select(Entitlement.id)
@@ -1272,25 +1274,13 @@ def _freshness(session: Session, audit: Audit) -> list[tuple[str, str]]:
     if products:
         concurrent = concurrent.where(Product.id.in_(products))
     if session.scalar(concurrent.limit(1)) is not None:
-        usage = _latest_import(session, ["usage"], day)
-        if usage is None:
-            warnings.append(
-                (
-                    "usage",
-                    "No license-server usage was imported by the audit date: concurrent "
-                    "licenses show no checkouts.",
-                )
-            )
-        else:
-            age = (day - usage.date()).days
-            if age > allowed:
-                warnings.append(
-                    (
-                        "usage",
-                        f"The newest usage import is {age} days old on the audit date "
-                        f"({usage.date().isoformat()}); later checkouts are not counted.",
-                    )
-                )
+        check(
+            "usage",
+            "usage",
+            "later checkouts are not counted.",
+            missing="No license-server usage was imported by the audit date: concurrent "
+            "licenses show no checkouts.",
+        )
     unknown = _unknown_hardware(session, audit)
     if unknown:
         warnings.append(
