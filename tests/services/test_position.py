@@ -174,6 +174,14 @@ def test_every_number_drills_down_to_its_rows(admin: Services, world: World) -> 
     assert sorted(h.name for h in loose) == ["D3", "D4"]
     assigned, _ = service.holders(pid, Metric.PER_DEVICE, Column.ASSIGNED, TODAY)
     assert sorted(h.name for h in assigned) == ["D1", "D2"]
+    seated, _ = service.holders(world.products["Code"], Metric.PER_USER, Column.ASSIGNED, TODAY)
+    day = TODAY.isoformat()  # a seat is held since it started; a device's says its units
+    assert [(h.kind, h.name, h.detail, h.since, bool(h.seat)) for h in assigned + seated] == [
+        ("device", "D1", "seat on , 1 unit", day, True),
+        ("device", "D2", "seat on , 1 unit", day, True),
+        ("person", "Person 1", "seat on ", day, True),
+        ("person", "Person 2", "seat on ", day, True),
+    ]
     owned, _ = service.holders(pid, Metric.PER_DEVICE, Column.OWNED, TODAY)
     assert [h.kind for h in owned] == ["entitlement"]
     users, _ = service.holders(world.products["Code"], Metric.PER_USER, Column.UNLICENSED, TODAY)

@@ -1674,28 +1674,13 @@ def _seat_holders(
     )
     found = []
     for seat, person_id, device_id, person, host, units, started, entitlement in rows:
+        since = _aware(started).date().isoformat()
         if person_id is not None:
-            found.append(
-                Holder(
-                    "person",
-                    person_id,
-                    person,
-                    f"seat on {entitlement}",
-                    _aware(started).date().isoformat(),
-                    seat=seat,
-                )
-            )
+            holder = Holder("person", person_id, person, f"seat on {entitlement}", since, seat=seat)
         else:
-            found.append(
-                Holder(
-                    "device",
-                    int(device_id or 0),
-                    host,
-                    f"seat on {entitlement}, {plural(units, 'unit')}",
-                    _aware(started).date().isoformat(),
-                    seat=seat,
-                )
-            )
+            what = f"seat on {entitlement}, {plural(units, 'unit')}"
+            holder = Holder("device", int(device_id or 0), host, what, since, seat=seat)
+        found.append(holder)
     return found
 
 
