@@ -42,6 +42,20 @@ def _auth_args(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _acting(sub: Any, name: str, **kwargs: Any) -> argparse.ArgumentParser:
+    """A sub-command run as an operator: ``--db`` and ``--operator``."""
+    parser: argparse.ArgumentParser = sub.add_parser(name, **kwargs)
+    _auth_args(parser)
+    return parser
+
+
+def _reading(sub: Any, name: str, **kwargs: Any) -> argparse.ArgumentParser:
+    """A sub-command that reads the database and needs nobody signed in: ``--db`` alone."""
+    parser: argparse.ArgumentParser = sub.add_parser(name, **kwargs)
+    _db_arg(parser)
+    return parser
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for the README's CLI reference and tests)."""
     parser = argparse.ArgumentParser(
@@ -52,8 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     _db_arg(parser, default=None)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    init = sub.add_parser("init", help="create a new database and its first administrator")
-    _auth_args(init)
+    init = _acting(sub, "init", help="create a new database and its first administrator")
     init.add_argument("--full-name", default="")
 
     demo = sub.add_parser("demo", help="build a demo database")
@@ -61,21 +74,20 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--size", choices=("small", "large", "xlarge"), default="small")
     demo.add_argument("--seed", type=_whole, default=2026)
 
-    upgrade = sub.add_parser(
+    upgrade = _acting(
+        sub,
         "upgrade",
         help="upgrade a database written by an older SeatLedger (a backup copy is made first)",
     )
-    _auth_args(upgrade)
     upgrade.add_argument(
         "--dry-run",
         action="store_true",
         help="run the upgrade on a copy (SQLite) or roll it back (PostgreSQL) and report",
     )
 
-    backup = sub.add_parser(
-        "backup", help="copy the whole database to a file (administrators; a ledger entry)"
+    backup = _acting(
+        sub, "backup", help="copy the whole database to a file (administrators; a ledger entry)"
     )
-    _auth_args(backup)
     backup.add_argument("--out", required=True, help="the file to write (replaced whole)")
     restore = sub.add_parser(
         "restore", help="make a new database from a backup, verified before it is used"
@@ -83,10 +95,11 @@ def build_parser() -> argparse.ArgumentParser:
     restore.add_argument("backup", help="a file 'seatledger backup' wrote")
     restore.add_argument("--db", required=True, help="the new database file (must not exist)")
 
-    settings = sub.add_parser(
-        "settings", help="show the data settings; 'set' changes them (administrators; ledgered)"
+    settings = _acting(
+        sub,
+        "settings",
+        help="show the data settings; 'set' changes them (administrators; ledgered)",
     )
-    _auth_args(settings)
     settings.add_argument("action", nargs="?", choices=("show", "set"), default="show")
     settings.add_argument(
         "--sampling-hours",
@@ -107,31 +120,28 @@ def build_parser() -> argparse.ArgumentParser:
 
     ledger = sub.add_parser("ledger", help="the activity ledger")
     ledger_sub = ledger.add_subparsers(dest="ledger_command", metavar="ACTION", required=True)
-    verify = ledger_sub.add_parser(
+    _reading(
+        ledger_sub,
         "verify",
         help="verify the hash chain, then the rows it accounts for; exit 1 if either fails",
     )
-    _db_arg(verify)
-    tail = ledger_sub.add_parser("tail", help="print the newest entries")
-    _db_arg(tail)
+    tail = _reading(ledger_sub, "tail", help="print the newest entries")
     tail.add_argument("-n", type=_whole, default=20)
-    reveal = ledger_sub.add_parser(
+    reveal = _acting(
+        ledger_sub,
         "reveal",
         help="open one committed personal field to a vendor (auditors; recorded with the reason)",
     )
-    _auth_args(reveal)
     reveal.add_argument("commitment", help="the commitment's 64 hex digits, as a bundle shows it")
     reveal.add_argument("--reason", required=True, help="why it is revealed, and to whom")
     reveal.add_argument("--out", required=True, help="the opening file to hand over (JSON)")
 
-    licenses = sub.add_parser("licenses", help="list licenses with seats used and free")
-    _db_arg(licenses)
+    licenses = _reading(sub, "licenses", help="list licenses with seats used and free")
     licenses.add_argument("--search", default="")
 
-    renewals = sub.add_parser(
-        "renewals", help="renewal reminders: what needs a decision now and in the coming days"
+    renewals = _reading(
+        sub, "renewals", help="renewal reminders: what needs a decision now and in the coming days"
     )
-    _db_arg(renewals)
     renewals.add_argument(
         "--days", type=_whole, default=90, help="list the reminders of the next N days (default 90)"
     )
@@ -143,19 +153,16 @@ def build_parser() -> argparse.ArgumentParser:
         "calendar program (importing it again updates the events)",
     )
 
-    alerts = sub.add_parser("alerts", help="list open alerts (--all: acknowledged too); ack one")
-    _db_arg(alerts)
+    alerts = _reading(sub, "alerts", help="list open alerts (--all: acknowledged too); ack one")
     alerts.add_argument("--all", action="store_true", help="acknowledged alerts too")
     alerts_sub = alerts.add_subparsers(dest="alerts_command", metavar="ACTION")
-    ack = alerts_sub.add_parser("ack", help="acknowledge an alert with a note (recorded)")
-    _auth_args(ack)
+    ack = _acting(alerts_sub, "ack", help="acknowledge an alert with a note (recorded)")
     ack.add_argument("alert", type=_whole, help="alert id")
     ack.add_argument("--note", required=True, help="what was done about it")
 
     operator = sub.add_parser("operator", help="manage operators (administrators)")
     op_sub = operator.add_subparsers(dest="op_command", metavar="ACTION", required=True)
-    op_add = op_sub.add_parser("add", help="add an operator; asks for their password")
-    _auth_args(op_add)
+    op_add = _acting(op_sub, "add", help="add an operator; asks for their password")
     op_add.add_argument("name")
     op_add.add_argument(
         "--role",
@@ -163,12 +170,12 @@ def build_parser() -> argparse.ArgumentParser:
         required=True,
     )
     op_add.add_argument("--full-name", default="")
-    op_password = op_sub.add_parser(
+    op_password = _acting(
+        op_sub,
         "password",
         help="change your own password (or, as an administrator, reset another's with --for); "
         "the new one from SEATLEDGER_NEW_PASSWORD or asked twice",
     )
-    _auth_args(op_password)
     op_password.add_argument("--for", dest="target", default="", metavar="NAME")
 
     vendor = sub.add_parser("vendor", help="add a vendor")
@@ -236,19 +243,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     seat = sub.add_parser("seat", help="assign or release seats")
     seat_sub = seat.add_subparsers(dest="seat_command", metavar="ACTION", required=True)
-    assign = seat_sub.add_parser("assign", help="assign seats of a license to people or devices")
-    _auth_args(assign)
+    assign = _acting(seat_sub, "assign", help="assign seats of a license to people or devices")
     assign.add_argument("license", type=_whole, help="license (entitlement) id")
     assign.add_argument("--person", action="append", default=[], help="employee id (repeatable)")
     assign.add_argument("--device", action="append", default=[], help="host name (repeatable)")
     assign.add_argument("--reason", default="")
     assign.add_argument("--over-commit", action="store_true", help="administrators, with --reason")
-    release = seat_sub.add_parser("release", help="release seats by assignment id")
-    _auth_args(release)
+    release = _acting(seat_sub, "release", help="release seats by assignment id")
     release.add_argument("assignment", type=_whole, nargs="+")
     release.add_argument("--reason", default="")
-    departed = seat_sub.add_parser("release-departed", help="release every seat of people who left")
-    _auth_args(departed)
+    departed = _acting(seat_sub, "release-departed", help="release every seat of people who left")
     departed.add_argument("--reason", default="People who left the organization")
 
     kinds = (
@@ -309,20 +313,19 @@ def build_parser() -> argparse.ArgumentParser:
         help="with --skip-invalid: where the refused rows go (default FILE.rejects.csv beside it)",
     )
 
-    rec = sub.add_parser("reconcile", help="print the effective license position and findings")
-    _db_arg(rec)
+    rec = _reading(sub, "reconcile", help="print the effective license position and findings")
     rec.add_argument("--as-of", default="", help="date (YYYY-MM-DD); default today")
     rec.add_argument("--format", choices=("table", "json", "csv"), default="table")
     rec.add_argument("--shelf-days", type=_whole, default=90, help="shelfware: no use in N days")
     rec.add_argument("--out", default="", help="write to FILE (.csv, .xlsx or .json) instead")
 
-    servers = sub.add_parser(
+    servers = _reading(
+        sub,
         "servers",
         help="the server position: what Windows Server, SQL Server, Oracle, IBM and RHEL "
         "require on the imported hosts and VMs against what was bought; what-if options "
         "recompute it without writing",
     )
-    _db_arg(servers)
     servers.add_argument("--as-of", default="", help="date (YYYY-MM-DD); default today")
     servers.add_argument("--format", choices=("table", "json"), default="table")
     servers.add_argument(
@@ -341,19 +344,18 @@ def build_parser() -> argparse.ArgumentParser:
         "--oracle-reach", choices=("cluster", "vcenter", "everywhere"), default="cluster"
     )
 
-    partition = sub.add_parser(
+    partition = _acting(
+        sub,
         "partition",
         help="record that a VM runs in an approved hard partition (LPAR, capped zone, pinned "
         "KVM or Oracle VM guest) pinned to N physical cores, or --none; a ledger entry",
     )
-    _auth_args(partition)
     partition.add_argument("vm")
     partition.add_argument("--cores", type=_whole, default=None)
     partition.add_argument("--none", action="store_true", help="it is not a hard partition")
     partition.add_argument("--reason", required=True, help="the technology and its evidence")
 
-    chart = sub.add_parser("chart", help="draw usage against the limit over time to a PNG or SVG")
-    _db_arg(chart)
+    chart = _reading(sub, "chart", help="draw usage against the limit over time to a PNG or SVG")
     chart.add_argument("--license", type=_whole, default=None, help="license (entitlement) id")
     chart.add_argument("--vendor", default=None, help="vendor name (all its products)")
     chart.add_argument("--product", default=None, help="product name, or 'Vendor Product'")
@@ -380,22 +382,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     signing = sub.add_parser("signing", help="the organization's report-signing identity")
     signing_sub = signing.add_subparsers(dest="signing_command", metavar="ACTION", required=True)
-    sig_show = signing_sub.add_parser("show", help="fingerprints of the identity and past ones")
-    _db_arg(sig_show)
+    sig_show = _reading(signing_sub, "show", help="fingerprints of the identity and past ones")
     sig_show.add_argument("--pubkey-out", default="", help="write the Ed25519 public key (PEM)")
-    sig_create = signing_sub.add_parser("create", help="create the identity (passphrase asked)")
-    _auth_args(sig_create)
+    sig_create = _acting(signing_sub, "create", help="create the identity (passphrase asked)")
     sig_create.add_argument(
         "--organization",
         default="",
         help="the organization reports are signed for (default: the one the database names)",
     )
-    sig_import = signing_sub.add_parser("import", help="take the organization's PKCS#12")
-    _auth_args(sig_import)
+    sig_import = _acting(signing_sub, "import", help="take the organization's PKCS#12")
     sig_import.add_argument("file", help="the .p12/.pfx (password: SEATLEDGER_PKCS12_PASSWORD)")
     sig_import.add_argument("--reason", default="")
-    sig_rotate = signing_sub.add_parser("rotate", help="retire the identity and create another")
-    _auth_args(sig_rotate)
+    sig_rotate = _acting(signing_sub, "rotate", help="retire the identity and create another")
     sig_rotate.add_argument(
         "--organization",
         default="",
@@ -408,15 +406,12 @@ def build_parser() -> argparse.ArgumentParser:
         "another approves",
     )
     lost_sub = lost.add_subparsers(dest="key_lost_command", metavar="STEP", required=True)
-    lost_show = lost_sub.add_parser("show", help="the pending request, if any")
-    _db_arg(lost_show)
-    lost_request = lost_sub.add_parser("request", help="declare the key lost (with a reason)")
-    _auth_args(lost_request)
+    _reading(lost_sub, "show", help="the pending request, if any")
+    lost_request = _acting(lost_sub, "request", help="declare the key lost (with a reason)")
     lost_request.add_argument("--reason", required=True)
-    lost_approve = lost_sub.add_parser(
-        "approve", help="as a second administrator: approve and create the new identity"
+    lost_approve = _acting(
+        lost_sub, "approve", help="as a second administrator: approve and create the new identity"
     )
-    _auth_args(lost_approve)
     lost_approve.add_argument(
         "--organization",
         default="",
@@ -425,8 +420,7 @@ def build_parser() -> argparse.ArgumentParser:
     lost_approve.add_argument(
         "--p12", default="", help="take the organization's PKCS#12 instead of generating a key"
     )
-    lost_withdraw = lost_sub.add_parser("withdraw", help="withdraw or turn down the request")
-    _auth_args(lost_withdraw)
+    lost_withdraw = _acting(lost_sub, "withdraw", help="withdraw or turn down the request")
     lost_withdraw.add_argument("--reason", default="")
     return parser
 
@@ -434,8 +428,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _audit_parser(sub: Any) -> None:
     audit = sub.add_parser("audit", help="run, list or schedule license audits")
     audit_sub = audit.add_subparsers(dest="audit_command", metavar="ACTION", required=True)
-    run = audit_sub.add_parser("run", help="run a whole audit without the window; sign its bundle")
-    _auth_args(run)
+    run = _acting(audit_sub, "run", help="run a whole audit without the window; sign its bundle")
     run.add_argument("--vendor", default="", help="vendor name (not with --resume)")
     run.add_argument("--product", action="append", default=[], help="product name (repeatable)")
     run.add_argument("--as-of", default="", help="date (YYYY-MM-DD); default today")
@@ -458,10 +451,8 @@ def _audit_parser(sub: Any) -> None:
     run.add_argument("--reason", default="", help="why (required on suspicion)")
     run.add_argument("--shelf-days", type=_whole, default=90, help="shelfware: no use in N days")
     run.add_argument("--charts", type=_whole, default=4, help="usage charts of the top N products")
-    listing = audit_sub.add_parser("list", help="audits and the scheduled ones due")
-    _db_arg(listing)
-    schedule = audit_sub.add_parser("schedule", help="audit a vendor periodically")
-    _auth_args(schedule)
+    _reading(audit_sub, "list", help="audits and the scheduled ones due")
+    schedule = _acting(audit_sub, "schedule", help="audit a vendor periodically")
     schedule.add_argument("--vendor", required=True)
     schedule.add_argument("--every", required=True, help="3m, 1q, 1y...")
     schedule.add_argument("--next", default="", help="next due date; default one interval away")
@@ -474,8 +465,7 @@ def _review_parser(sub: Any) -> None:
         help="access review campaigns: reviewers keep, release or move their teams' seats",
     )
     actions = review.add_subparsers(dest="review_command", metavar="ACTION", required=True)
-    start = actions.add_parser("start", help="start a campaign (administrators; a ledger entry)")
-    _auth_args(start)
+    start = _acting(actions, "start", help="start a campaign (administrators; a ledger entry)")
     start.add_argument("name", help="what the campaign is called")
     start.add_argument("--due", required=True, help="the day decisions are due (YYYY-MM-DD)")
     start.add_argument(
@@ -500,19 +490,17 @@ def _review_parser(sub: Any) -> None:
         default="",
         help="recurrence: closing the campaign starts the next one, due a period later",
     )
-    listing = actions.add_parser("list", help="the campaigns you may see, with their progress")
-    _auth_args(listing)
-    show = actions.add_parser("show", help="a campaign's seats (a reviewer: their teams')")
-    _auth_args(show)
+    _acting(actions, "list", help="the campaigns you may see, with their progress")
+    show = _acting(actions, "show", help="a campaign's seats (a reviewer: their teams')")
     show.add_argument("campaign", type=_whole)
     show.add_argument("--team", default=None, help="only this team's seats")
     show.add_argument("--undecided", action="store_true", help="only seats not decided yet")
-    decide = actions.add_parser(
+    decide = _acting(
+        actions,
         "decide",
         help="keep or release seats (review items), or a team's undecided ones, or move one "
         "seat to another person",
     )
-    _auth_args(decide)
     decide.add_argument("campaign", type=_whole)
     decide.add_argument("items", type=_whole, nargs="*", help="review item numbers ('show' lists)")
     verdict = decide.add_mutually_exclusive_group(required=True)
@@ -526,17 +514,16 @@ def _review_parser(sub: Any) -> None:
     )
     decide.add_argument("--team", default=None, help="every undecided seat of this team")
     decide.add_argument("--reason", default="", help="why (required to release or move)")
-    close = actions.add_parser(
-        "close", help="carry out the decisions and close the campaign (administrators)"
+    close = _acting(
+        actions, "close", help="carry out the decisions and close the campaign (administrators)"
     )
-    _auth_args(close)
     close.add_argument("campaign", type=_whole)
-    report = actions.add_parser(
+    report = _acting(
+        actions,
         "report",
         help="write every seat's decision and outcome as CSV, or a closed campaign's signed "
         "report (--signed)",
     )
-    _auth_args(report)
     report.add_argument("campaign", type=_whole)
     report.add_argument(
         "--out", required=True, help="the CSV file to write (--signed: the folder to write into)"
@@ -554,33 +541,26 @@ def _reclaim_parser(sub: Any) -> None:
         "reclaim", help="reclaim idle seats: rules per product, runs, notices, keeps, release"
     )
     actions = reclaim.add_subparsers(dest="reclaim_command", metavar="ACTION", required=True)
-    listing = actions.add_parser("list", help="rules, exclusions, runs and seats reclaimed")
-    _db_arg(listing)
-    rule = actions.add_parser("rule", help="set or remove a product's rule (a ledger entry)")
-    _auth_args(rule)
+    _reading(actions, "list", help="rules, exclusions, runs and seats reclaimed")
+    rule = _acting(actions, "rule", help="set or remove a product's rule (a ledger entry)")
     rule.add_argument("product", help="the product ('Vendor Product' or its name)")
     rule.add_argument("--idle-days", type=_whole, default=90, help="no use in this many days")
     rule.add_argument("--grace-days", type=_whole, default=14, help="days the holder may keep it")
     rule.add_argument("--remove", action="store_true", help="remove the product's rule")
     for name, text in (("exclude", "leave their seats alone"), ("include", "undo an exclusion")):
-        action = actions.add_parser(name, help=f"a person, team or product: {text}")
-        _auth_args(action)
+        action = _acting(actions, name, help=f"a person, team or product: {text}")
         action.add_argument("kind", choices=("person", "team", "product"))
         action.add_argument("name", help="employee ID, team name or product")
         if name == "exclude":
             action.add_argument("--reason", required=True)
-    run = actions.add_parser("run", help="start a run over the idle seats; list its candidates")
-    _auth_args(run)
-    notices = actions.add_parser("notices", help="write notices.csv and .eml drafts to a folder")
-    _auth_args(notices)
+    _acting(actions, "run", help="start a run over the idle seats; list its candidates")
+    notices = _acting(actions, "notices", help="write notices.csv and .eml drafts to a folder")
     notices.add_argument("run", type=_whole)
     notices.add_argument("--out", required=True, help="the folder to write")
     notices.add_argument("--sender", default="", help="the From address of the drafts")
-    keep = actions.add_parser("keep", help="keep candidates (the holder or manager asked)")
-    _auth_args(keep)
+    keep = _acting(actions, "keep", help="keep candidates (the holder or manager asked)")
     keep.add_argument("run", type=_whole)
     keep.add_argument("candidates", type=_whole, nargs="+", help="candidate numbers ('run' lists)")
     keep.add_argument("--reason", required=True)
-    finish = actions.add_parser("finish", help="release what was not kept once the grace is over")
-    _auth_args(finish)
+    finish = _acting(actions, "finish", help="release what was not kept once the grace is over")
     finish.add_argument("run", type=_whole)
