@@ -158,6 +158,14 @@ def _quantity(org: Any, ids: dict[str, int]) -> tuple[str, list[str]]:
     )
 
 
+def _backdated(org: Any, ids: dict[str, int]) -> tuple[str, list[str]]:
+    seat = ids["second"]  # a time is compared and shown as a time, not as its microseconds
+    return (
+        f"UPDATE seat_assignment SET started_at = '2020-01-01 12:00:00' WHERE id = {seat}",
+        [f"seat_assignment {seat}: started_at is 2020-01-01T"],
+    )
+
+
 def _reopened(org: Any, ids: dict[str, int]) -> tuple[str, list[str]]:
     seat = ids["second"]
     return (
@@ -229,7 +237,18 @@ def _role(org: Any, ids: dict[str, int]) -> tuple[str, list[str]]:
 
 @pytest.mark.parametrize(
     "tamper",
-    [_quantity, _reopened, _stayed, _cores, _renamed, _imported_row, _inserted, _deleted, _role],
+    [
+        _quantity,
+        _backdated,
+        _reopened,
+        _stayed,
+        _cores,
+        _renamed,
+        _imported_row,
+        _inserted,
+        _deleted,
+        _role,
+    ],
     ids=lambda f: f.__name__.strip("_"),
 )
 def test_a_row_changed_behind_the_ledger_s_back_is_named(
