@@ -31,7 +31,14 @@ from dataclasses import dataclass, field
 
 from seatledger.ingest.flexlm import Snapshot
 from seatledger.ingest.records import UsageRecord
-from seatledger.ingest.snapshot_text import Handles, cut_line, given_time, text_lines
+from seatledger.ingest.snapshot_text import (
+    Handles,
+    appended_runs,
+    cut_line,
+    given_time,
+    refuse_appended,
+    text_lines,
+)
 from seatledger.ingest.tabular import FileFacts, ImportFileError, Problem
 from seatledger.text import agree, plural
 
@@ -76,6 +83,7 @@ _DSLS_LINE = re.compile(
     r"|^\ufeff?Editor,EditorId,Feature,Model",
     re.M,
 )
+_BANNER = re.compile(r"^\s*License Administration Tool Version ")
 _TIME = "%Y-%m-%d %H:%M:%S"
 _AGAIN = "save the whole output of 'DSLicSrv -admin' ('connect HOST PORT', 'getLicenseUsage -csv')"
 
@@ -110,11 +118,13 @@ def read_license_usage(
     ``taken_at``: when the snapshot was taken, as the user knows it; else the latest time shown.
 
     Raises:
-        ImportFileError: the file names no server (the table alone), holds no usage table, or
-            nothing dates the snapshot.
+        ImportFileError: the file names no server (the table alone), holds no usage table,
+            nothing dates the snapshot, or it holds several runs appended.
     """
     lines, whole = text_lines(facts)
     name = facts.path.name
+    if starts := appended_runs(lines, _OnceARun()):
+        raise refuse_appended(name, "DSLicSrv -admin … getLicenseUsage", starts)
     server = ""
     servers: list[str] = []
     licenses: list[_License] = []
@@ -241,6 +251,29 @@ def read_license_usage(
         {server: frozenset(closing.get(server, ()))},
     )
     return snapshot, iter(records)
+
+
+class _OnceARun:
+    """What a line of the admin tool says once a run: its banner, a connection to a server, the
+    server's name, a usage table of the server last named (a session may connect to several);
+    None for any other line."""
+
+    def __init__(self) -> None:
+        self._server = ""
+
+    def __call__(self, raw: str) -> tuple[str, ...] | None:
+        line = raw.removeprefix("\ufeff")
+        if _BANNER.match(line):
+            return ("banner",)
+        if match := _CONNECT.match(line):
+            self._server = f"{match['host']}/{match['port']}".lower()
+            return ("connect", self._server)
+        if match := _SERVER_NAME.match(line):
+            self._server = match["name"].lower()
+            return ("name", self._server)
+        if line.startswith("Editor,EditorId,Feature,"):
+            return ("table", self._server)
+        return None
 
 
 def _records(

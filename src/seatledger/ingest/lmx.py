@@ -32,7 +32,14 @@ from xml.parsers import expat
 
 from seatledger.ingest.flexlm import Snapshot
 from seatledger.ingest.records import UsageRecord
-from seatledger.ingest.snapshot_text import Handles, cut_line, given_time, text_lines
+from seatledger.ingest.snapshot_text import (
+    Handles,
+    appended_runs,
+    cut_line,
+    given_time,
+    refuse_appended,
+    text_lines,
+)
 from seatledger.ingest.tabular import FileFacts, ImportFileError, Problem
 from seatledger.text import agree, plural
 
@@ -61,6 +68,10 @@ _LMX_LINE = re.compile(
 )
 _AGAIN = "save the whole output of 'lmxendutil -licstat' again"
 _XML_START = re.compile(r"^\s*<(?:\?xml\b|[A-Za-z_][\w.-]*)")
+_BANNER = re.compile(r"^\s*LM-X End-user Utility v\S+\s*$")
+_XML_ONCE = re.compile(
+    r"^\s*<(?:(?P<decl>\?xml)\b|(?P<root>LICSTAT)\b|LICENSE_PATH\b.*?\bHOST=\"(?P<host>[^\"]*)\")"
+)
 
 
 @dataclass
@@ -108,10 +119,13 @@ def read_licstat(
     ``taken_at``: when the snapshot was taken, as the user knows it; else the latest time shown.
 
     Raises:
-        ImportFileError: lmxendutil reached no license server, or nothing dates the snapshot.
+        ImportFileError: lmxendutil reached no license server, nothing dates the snapshot, or
+            the file holds several runs appended.
     """
     lines, whole = text_lines(facts)
     name = facts.path.name
+    if starts := appended_runs(lines, _once_a_run):
+        raise refuse_appended(name, "lmxendutil -licstat", starts)
     xml = next((i for i, line in enumerate(lines) if line.lstrip().startswith("<")), None)
     if xml is not None and _XML_START.match(lines[xml]):
         servers, blocks = _xml_blocks(lines, xml, name, problems)
@@ -373,6 +387,20 @@ def _xml_blocks(
             "does not report SUCCESS); the file holds no snapshot of who uses what."
         )
     return servers, blocks
+
+
+def _once_a_run(line: str) -> tuple[str, ...] | None:
+    """What a line of lmxendutil says once a run: its banner, a license server's heading (text
+    or XML), the XML declaration or root; None for any other line."""
+    if _BANNER.match(line):
+        return ("banner",)
+    if match := _SERVER.match(line):
+        return ("server", f"{match['port']}@{match['host']}".lower())
+    if match := _XML_ONCE.match(line):
+        if match["host"] is not None:
+            return ("server", match["host"].lower())
+        return ("declaration",) if match["decl"] else ("root",)
+    return None
 
 
 def _records(

@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 
 from seatledger.ingest.flexlm import Snapshot
 from seatledger.ingest.records import UsageRecord
-from seatledger.ingest.snapshot_text import cut_line
+from seatledger.ingest.snapshot_text import appended_runs, cut_line, refuse_appended
 from seatledger.ingest.tabular import FileFacts, ImportFileError, Problem
 from seatledger.text import agree, plural
 
@@ -86,6 +86,7 @@ _RLMSTAT_LINE = re.compile(
     re.MULTILINE,
 )
 _AGAIN = "save the whole output of 'rlmutil rlmstat -a' again"
+_BANNER = re.compile(r"^\s*rlmutil v\S+\s*$")
 
 _Key = tuple[str, str]  # (product, version): what a checkout line names of its pool
 
@@ -146,13 +147,15 @@ def read_rlmstat(
     of no pool, a handle given twice, values too long to store.
 
     Raises:
-        ImportFileError: rlmstat could not reach the rlm server (the file holds no snapshot), or
-            no statistics line dates the snapshot.
+        ImportFileError: rlmstat could not reach the rlm server (the file holds no snapshot),
+            no statistics line dates the snapshot, or the file holds several runs appended.
     """
     with facts.path.open(encoding=facts.encoding, newline="") as handle:
         text = handle.read()
     # Only line feeds end lines, as in the editor the user will open the file in.
     lines = [line.removesuffix("\r") for line in text.split("\n")]
+    if starts := appended_runs(lines, _once_a_run):
+        raise refuse_appended(facts.path.name, "rlmutil rlmstat -a", starts)
     moments: list[dt.datetime] = []
     servers: list[str] = []
     notes: list[str] = []
@@ -310,6 +313,21 @@ def read_rlmstat(
             )
         )
     return Snapshot(taken, features, tuple(servers), tuple(notes)), iter(records)
+
+
+def _once_a_run(line: str) -> tuple[str, ...] | None:
+    """What a line of rlmstat says once a run: the license path, rlmutil's banner, the status of
+    rlm on a server, an ISV's pool or usage status; None for any other line."""
+    if match := _LICENSE_PATH.match(line):
+        return ("path", match["host"].lower(), match["port"])
+    if _BANNER.match(line):
+        return ("banner",)
+    if match := _RLM_STATUS.match(line):
+        return ("rlm", match["host"].lower(), match["port"])
+    for kind, pattern in (("pools", _POOL_STATUS), ("usage", _USAGE_STATUS)):
+        if match := pattern.match(line):
+            return (kind, match["isv"], match["host"].lower(), match["port"])
+    return None
 
 
 def _take(

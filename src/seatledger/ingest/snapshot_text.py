@@ -11,8 +11,9 @@ and this one does not, ended by then.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Hashable
 
-from seatledger.ingest.tabular import FileFacts, Problem
+from seatledger.ingest.tabular import FileFacts, ImportFileError, Problem
 
 
 def text_lines(facts: FileFacts) -> tuple[list[str], bool]:
@@ -92,3 +93,41 @@ def taken_at_of(text: str) -> dt.datetime | None:
         except ValueError:
             continue
     return None
+
+
+def appended_runs(lines: list[str], key_of: Callable[[str], Hashable | None]) -> list[int]:
+    """The lines (numbered from 1) where each run after the first begins, in a file holding
+    several runs of one tool appended to one another (a cron job's ``tool >> file``).
+
+    ``key_of`` names what a line says once a run (the tool's banner, a server's heading, an
+    ISV's pools, a usage table of one server), None for any other line.  A line that says what
+    the run read so far said already begins the next run.
+    """
+    starts: list[int] = []
+    seen: set[Hashable] = set()
+    for number, line in enumerate(lines, start=1):
+        key = key_of(line)
+        if key is None:
+            continue
+        if key in seen:
+            starts.append(number)
+            seen = set()
+        seen.add(key)
+    return starts
+
+
+def refuse_appended(name: str, tool: str, starts: list[int]) -> ImportFileError:
+    """The refusal of a file holding several runs (``starts``: where each run after the first
+    begins): read as one snapshot, every checkout of every run would be open at once, and the
+    concurrency counted as if all were."""
+    shown = ", ".join(str(n) for n in starts[:5]) + (", ..." if len(starts) > 5 else "")
+    where = (
+        "the next run begins at line"
+        if len(starts) == 1
+        else "the runs after the first begin at lines"
+    )
+    return ImportFileError(
+        f"{name} holds {len(starts) + 1} runs of '{tool}' appended to one another ({where} "
+        f"{shown}); a snapshot is one run: save each run to a file of its own and import them "
+        "in the order they were taken."
+    )
