@@ -968,6 +968,15 @@ _SAMPLES: list[tuple[str, Kind, str, dict[str, str], str]] = [
         {"hostname": "Display Name", "os": "iOS Version", "owner": "Email Address"},
         "Ann's iPad",
     ),
+    (
+        "Jamf School devices",
+        Kind.DEVICES,
+        "DeviceUDID;LastConnected;LocationName;Name;OsVersion;OwnerEmail;OwnerUsername;"
+        "SerialNumber;Username\n"
+        "00008101-0001;2026-11-20T08:00:00Z;North;Ann's iPad;iOS 26.1;ann@example.com;ann;DMPX2;\n",
+        {"hostname": "Name", "owner": "OwnerEmail", "last_seen": "LastConnected"},
+        "Ann's iPad",
+    ),
 ]
 
 

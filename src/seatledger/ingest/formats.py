@@ -816,6 +816,22 @@ FORMATS: tuple[Format, ...] = (
         os="iOS Version",
         last_seen="Last Inventory Update",
     ),
+    # Jamf School's device export (Devices > Export): semicolon-delimited, a column per field
+    # in PascalCase, times in ISO 8601 UTC.  Its trailing 'Username' column is not the owner's
+    # (empty where OwnerUsername is set): the owner is OwnerEmail, else OwnerUsername.  Jamf
+    # School collects a device's inventory when it checks in, so LastConnected is when it was
+    # last read (DateModified is when the record was last changed, by anyone).
+    _fmt(
+        "Jamf School devices",
+        Kind.DEVICES,
+        ("DeviceUDID", "LocationName", "OwnerEmail", "SerialNumber"),
+        fallbacks={"owner": "OwnerUsername"},
+        hostname="Name",
+        serial="SerialNumber",
+        os="OsVersion",
+        owner="OwnerEmail",
+        last_seen="LastConnected",
+    ),
     _fmt(
         "Microsoft Intune discovered apps",
         Kind.INVENTORY,
