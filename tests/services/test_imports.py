@@ -355,6 +355,17 @@ def test_people_import_inserts_and_the_same_file_changes_nothing(
     assert admin.imports.commit(copy, ImportOptions(Kind.PEOPLE)).already_imported
 
 
+def test_every_new_team_is_named_or_counted(admin: Services, tmp_path: Path) -> None:
+    """Seven people in six new teams (two in Zeta): five named, 'and 1 more'.  Before: '6 new
+    teams: Alpha, Beta, Gamma, Delta, Epsilon', a sixth team counted and never named."""
+    teams = ("Alpha", "Beta", "Gamma", "Delta", "Epsilon", "Zeta", "Zeta")
+    text = "Employee ID,Full Name,Email Address,Department,Employment Status\n" + "".join(
+        f"T{n},Person {n},t{n}@example.com,{team},Active\n" for n, team in enumerate(teams)
+    )
+    result = commit(admin, write(tmp_path, "teams.csv", text), Kind.PEOPLE)
+    assert "6 new teams: Alpha, Beta, Gamma, Delta, Epsilon and 1 more" in result.notes
+
+
 def test_changed_people_file_updates(admin: Services, tmp_path: Path) -> None:
     commit(admin, write(tmp_path, "hr1.csv", HR), Kind.PEOPLE)
     changed = (

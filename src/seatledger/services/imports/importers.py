@@ -287,8 +287,12 @@ def _people(
     for team in new_teams:
         done.snapshot("team", team[0], snapshots.values(snapshots.TEAM, *team[1:]))
     if new_teams:
+        # Every team counted is named or counted: five by name, then how many more.
+        more = len(new_teams) - 5
         done.notes.append(
-            f"{plural(len(new_teams), 'new team')}: " + ", ".join(t[1] for t in new_teams[:5])
+            f"{plural(len(new_teams), 'new team')}: "
+            + ", ".join(t[1] for t in new_teams[:5])
+            + (f" and {more} more" if more > 0 else "")
         )
     if full:
         unseen = "WHERE status = 'active' AND (seen_import_id IS NULL OR seen_import_id <> ?)"
