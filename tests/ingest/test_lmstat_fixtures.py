@@ -410,3 +410,29 @@ def test_an_inconsistent_fixture_is_refused_by_file_line_and_field(
         assert "nothing was imported" in printed
         assert printed.count(f"  {path.name}, ") == len(refused.said)  # no other problem
     assert admin.imports.history() == []
+
+
+@pytest.mark.usefixtures("signed_in")
+def test_a_one_off_snapshot_does_not_keep_its_checkouts_open_for_ever(
+    admin: Services, db_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 13, defect 3: one snapshot of Mon 4/13/2026 8:10 (nabara, mroux, posei hold
+    CAD_DESIGNER) and none after.  On its day the peak is 3; in a 90-day window that opens
+    after it (as of 2026-08-01: May 3 to Aug 1) each checkout ended at its last sighting, more
+    than the sampling interval (a day) before, so the peak is 0, not 3 for ever."""
+    vendor = admin.catalog.add_vendor("Publisher")
+    product = admin.catalog.add_product(vendor, "CAD_DESIGNER")
+    admin.rules.add(RuleInput(product, "CAD_DESIGNER"))
+    admin.catalog.add_entitlement(
+        EntitlementInput(product, Metric.CONCURRENT, 6, term_start=dt.date(2010, 1, 1))
+    )
+    code, _, err = _run(capsys, "import", "usage", str(fixture("windows_v11_12")), "--db", db_url)
+    assert code == 0, err
+    needed = {}
+    for as_of in ("2026-04-13", "2026-08-01"):
+        args = ("reconcile", "--as-of", as_of, "--format", "json", "--db", db_url)
+        code, out, err = _run(capsys, *args)
+        assert code == 0, err
+        (row,) = [r for r in json.loads(out)["rows"] if r["product_id"] == product]
+        needed[as_of] = row["needed"]
+    assert needed == {"2026-04-13": 3, "2026-08-01": 0}
