@@ -399,8 +399,9 @@ class ImportService:
                 "import",
                 f"import {options.kind.value}",
                 # An inventory's installs refer to devices and titles the import itself read or
-                # added in this transaction: they go in without SQLite's per-row lookups.
-                bulk=opened.installs is not None,
+                # added in this transaction, a usage file's sessions to products and people it
+                # looked up and to its own batch: they go in without SQLite's per-row lookups.
+                bulk=opened.installs is not None or options.kind is Kind.USAGE,
             ) as change:
                 if change.session.scalar(_earlier_batch(options.kind, facts.sha256)) is not None:
                     raise _AlreadyImported
