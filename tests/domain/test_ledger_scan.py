@@ -10,11 +10,13 @@ import pytest
 
 from seatledger.domain.ledger import (
     GENESIS_HASH,
+    LocatedRow,
     ScanRow,
     StoredEntry,
     chain,
     column_prefix,
     intact_batch,
+    intact_located,
     make_body,
     prefix_pieces,
     verify_chain,
@@ -72,6 +74,16 @@ def _scan_rows(entries: list[StoredEntry]) -> list[ScanRow]:
         )
         rows.append((entry.body, entry.prev_hash, entry.hash, prefix.encode()))
     return rows
+
+
+def _located_rows(entries: list[StoredEntry]) -> list[LocatedRow]:
+    """What storage reads for the quickest check: where the body holds the concatenated prefix,
+    counted from 1 as SQL's instr() and position() count (0: nowhere)."""
+    return [
+        # A body stored as text: say it was found, the worst storage could say.
+        (body, prev, digest, body.find(prefix) + 1 if isinstance(body, bytes) else 1)
+        for (body, prev, digest, prefix) in _scan_rows(entries)
+    ]
 
 
 def test_the_concatenated_prefix_is_the_body_prefix_for_plain_columns() -> None:
@@ -140,6 +152,88 @@ def test_a_tampered_batch_is_not_vouched_for_and_the_exact_check_names_it(kind: 
     verdict = verify_chain(entries)
     assert verdict.failure is not None
     assert verdict.failure.seq in {5, 6}  # a broken link shows at the entry after an edit
+
+
+def test_an_intact_located_batch_is_vouched_for_with_its_hashes() -> None:
+    entries = _entries(40)
+    rows = _located_rows(entries)
+    assert intact_located(rows, 1, GENESIS_HASH) == tuple(e.hash for e in entries)
+    assert intact_located(rows[10:], 11, entries[9].hash) == tuple(e.hash for e in entries[10:])
+    assert intact_located([], 41, entries[-1].hash) == ()
+
+
+@pytest.mark.parametrize(
+    "odd",
+    [
+        {"entity_id": 'a"b'},
+        {"entity_id": "a\\b"},
+        {"operator": "ad\nmin"},
+        {"ts": "2026\x002"},
+        {"action": 'seat."assign'},
+        {"entity_id": "Zoë"},
+    ],
+)
+def test_a_body_with_an_escape_is_left_to_the_prefix_check(odd: dict[str, str]) -> None:
+    # Honest entries whose columns need JSON escapes have a backslash in the body: the located
+    # check decides nothing there, and intact_batch or the exact check does.
+    entries = _entries(8, **odd)
+    vouched = intact_located(_located_rows(entries), 1, GENESIS_HASH)
+    if "Zoë" in odd.values():
+        assert vouched == tuple(e.hash for e in entries)
+    else:
+        assert vouched is None
+
+
+@pytest.mark.parametrize("kind", ["body", "column", "hash", "link", "text body"])
+def test_a_tampered_located_batch_is_not_vouched_for(kind: str) -> None:
+    entries = _tampered(_entries(12), kind)
+    assert intact_located(_located_rows(entries), 1, GENESIS_HASH) is None
+
+
+def test_a_column_holding_its_body_text_escaped_is_not_vouched_for() -> None:
+    # The body holds a\\b (JSON for a\b): a column edited to the escaped text makes the same
+    # prefix, so only the backslash in the body stops the located check from vouching.
+    entries = _entries(6, entity_id="a\\b")
+    assert b"a\\\\b" in entries[2].body
+    forged = list(entries)
+    forged[2] = entries[2]._replace(entity_id="a\\\\b")
+    rows = _located_rows(forged)
+    assert rows[2][3] == 1  # the forged prefix does start the body
+    assert intact_located(rows, 1, GENESIS_HASH) is None
+    assert verify_chain(forged).failure is not None
+
+
+def test_no_edit_of_the_indexed_columns_is_vouched_for_by_where_the_prefix_is_found() -> None:
+    # The located check trusts "the body starts with the columns' prefix" alone (backslash-free
+    # bodies): columns that shift text between them, or add quotes, separators or escapes, must
+    # never start the body the same way.  Thousands of edits, many built from the body's own
+    # text, and each is either refused or leaves every column as it was.
+    rng = random.Random(20261208)
+    entries = _entries(6)
+    columns = ["action", "entity_type", "entity_id", "operator", "ts"]
+    pieces = ['"', ",", ":", '","', '":"', "\\", "a", "entity", "\n", "Zoë"]
+    refused = 0
+    for _ in range(4000):
+        victim = entries[3]
+        edited: dict[str, str] = {}
+        for column in rng.sample(columns, rng.randint(1, 3)):
+            value = str(getattr(victim, column))
+            cut = rng.randint(0, len(value))
+            if rng.random() < 0.5:  # move text across the boundary with the next column
+                body = victim.body.decode()
+                start = body.index(value) if value in body else 0
+                value = body[start : start + cut + rng.randint(0, 30)]
+            else:
+                value = value[:cut] + rng.choice(pieces) + value[cut + rng.randint(0, 2) :]
+            edited[column] = value
+        tampered = list(entries)
+        tampered[3] = victim._replace(**edited)
+        vouched = intact_located(_located_rows(tampered), 1, GENESIS_HASH)
+        if vouched is None:
+            refused += 1
+        else:
+            assert all(getattr(tampered[3], c) == getattr(victim, c) for c in columns), edited
+    assert refused > 3500
 
 
 def test_a_batch_that_does_not_follow_the_previous_hash_is_not_vouched_for() -> None:

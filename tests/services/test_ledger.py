@@ -24,6 +24,7 @@ from seatledger.progress import Reporter
 from seatledger.services import details
 from seatledger.services.catalog.service import EntitlementInput
 from seatledger.services.directory.service import DeviceInput, PersonInput
+from seatledger.services.ledger import scan as ledger_scan_pass
 from seatledger.services.ledger import verify as ledger
 from seatledger.services.operators import accounts as operators
 from seatledger.services.operators.session import Services
@@ -500,3 +501,46 @@ def test_columns_that_need_json_escapes_verify_and_their_edits_are_caught(
     verdict = ledger.verify(database)
     assert verdict.failure is not None
     assert (verdict.failure.seq, verdict.failure.problem) == (6, Problem.COLUMNS)
+
+
+def test_a_body_with_a_backslash_is_vouched_for_by_its_prefixes_not_entry_by_entry(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A Windows path in a reason puts a backslash in the body: where the body holds the columns'
+    # prefix then proves nothing (see intact_located), so that batch is read again with the
+    # prefixes themselves; its plain columns are vouched for there, never entry by entry.
+    monkeypatch.setattr(ledger_store, "STREAM_BATCH", 4)
+    with database.write() as session:
+        for number in range(12):
+            ledger_store.append(
+                session,
+                ts=f"2026-01-01T00:00:{number:02d}.000000Z",
+                operator="admin",
+                role="administrator",
+                action="vendor.create",
+                entity_type="vendor",
+                entity_id=str(number),
+                reason="installed under C:\\Program Files\\Vendor" if number == 6 else "",
+                before=None,
+                after={"name": f"Vendor {number}"},
+            )
+    one_by_one: list[int] = []
+    exact = ledger_scan_pass.verify_chain
+
+    def counted(entries: Any, **kwargs: Any) -> Any:
+        listed = list(entries)
+        one_by_one.extend(entry[0] for entry in listed)
+        return exact(listed, **kwargs)
+
+    monkeypatch.setattr(ledger_scan_pass, "verify_chain", counted)
+    verdict = ledger.verify(database)
+    assert verdict.ok, verdict.failure
+    assert verdict.entries == 12
+    assert one_by_one == []
+    suffix = " ON ledger_entry" if database.dialect == "postgresql" else ""
+    _tamper(database, f"DROP TRIGGER ledger_no_update{suffix}")
+    _tamper(database, "UPDATE ledger_entry SET operator = 'auditor' WHERE seq = 6")
+    verdict = ledger.verify(database)
+    assert verdict.failure is not None
+    assert (verdict.failure.seq, verdict.failure.problem) == (6, Problem.COLUMNS)
+    assert one_by_one == [5, 6, 7, 8]  # the batch that holds the edit, entry by entry

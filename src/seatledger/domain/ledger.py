@@ -229,6 +229,44 @@ def intact_batch(rows: Sequence[ScanRow], first_seq: int, prev: bytes) -> tuple[
     return tuple(hashes)
 
 
+LocatedRow = tuple[bytes, bytes, bytes, int]
+"""One stored entry as the quickest check reads it: body, previous hash, hash, and where in the
+body the prefix its indexed columns make is first found (1: the body starts with it), as storage
+computes it (see :func:`intact_located`)."""
+
+
+def intact_located(
+    rows: Sequence[LocatedRow], first_seq: int, prev: bytes
+) -> tuple[bytes, ...] | None:
+    """:func:`intact_batch` for rows that carry where storage found each column prefix in its
+    body instead of the prefix itself: the prefix never leaves the database.
+
+    A body that starts with its columns' prefix proves them when the body holds no backslash:
+    a canonical body (its hash just verified) then escapes nothing, so the prefix region holds
+    exactly the layout's quotes, while a column holding a quote would add one to the prefix and
+    a column holding an escaped character's unescaped text would need a backslash in the body.
+    A batch with a backslash anywhere in a body decides nothing (None): the caller checks it
+    with :func:`intact_batch`, which compares the prefixes themselves.
+    """
+    if not rows:
+        return ()
+    try:
+        bodies, prevs, hashes, found = zip(*rows, strict=True)
+        if prevs[0] != prev or prevs[1:] != hashes[:-1]:
+            return None
+        if found.count(1) != len(found):
+            return None
+        seqs = map(_SEQ.pack, range(first_seq, first_seq + len(rows)))
+        inputs = map(b"".join, zip(repeat(DOMAIN_TAG), seqs, prevs, bodies))
+        if tuple(map(_digest, map(_sha256, inputs))) != hashes:
+            return None
+        if any(map(bytes.__contains__, bodies, repeat(b"\\"))):
+            return None
+    except TypeError:  # a value stored as text, or NULL: the exact check says what it is
+        return None
+    return tuple(hashes)
+
+
 class Problem(Enum):
     """Why an entry fails verification; the values are shown to the user."""
 

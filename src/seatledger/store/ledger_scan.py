@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from seatledger.domain.ledger import ScanRow, StoredEntry, prefix_pieces
+from seatledger.domain.ledger import LocatedRow, ScanRow, StoredEntry, prefix_pieces
 
 STREAM_BATCH = 20_000  # entries a query (a multiple of the tree's block keeps blocks whole)
 ENTRY_COLUMNS = "seq, ts, operator, action, entity_type, entity_id, body, prev_hash, hash"
@@ -19,11 +19,21 @@ ENTRY_COLUMNS = "seq, ts, operator, action, entity_type, entity_id, body, prev_h
 
 def _prefix_sql(dialect: str) -> str:
     """The body prefix built from the indexed columns, as bytes, in ``dialect``'s SQL."""
-    parts = [column or "'" + text.replace("'", "''") + "'" for text, column in prefix_pieces()]
-    joined = " || ".join(parts)
+    pieces = prefix_pieces()
+    if dialect == "sqlite":  # one printf builds it a third faster than a chain of ||
+        template = "".join("%s" if column else text.replace("%", "%%") for text, column in pieces)
+        columns = ", ".join(column for _, column in pieces if column)
+        return "CAST(printf('{}', {}) AS BLOB)".format(template.replace("'", "''"), columns)
+    parts = [column or "'" + text.replace("'", "''") + "'" for text, column in pieces]
+    return f"convert_to({' || '.join(parts)}, 'UTF8')"
+
+
+def _located_sql(dialect: str) -> str:
+    """Where in the body the prefix its indexed columns make is first found (1: at its start),
+    in ``dialect``'s SQL: the prefix is built and searched for without leaving the database."""
     if dialect == "sqlite":
-        return f"CAST({joined} AS BLOB)"
-    return f"convert_to({joined}, 'UTF8')"
+        return f"instr(body, {_prefix_sql(dialect)})"
+    return f"position({_prefix_sql(dialect)} in body)"
 
 
 def _mark(dialect: str) -> str:
@@ -39,6 +49,19 @@ def batches(
     mark = _mark(dialect)
     sql = (
         f"SELECT body, prev_hash, hash, {_prefix_sql(dialect)} FROM ledger_entry "
+        f"WHERE seq > {mark} AND seq <= {mark} ORDER BY seq"
+    )
+    return ranges(raw, sql, after=after, upto=upto, size=size, end=end)
+
+
+def located(
+    raw: Any, dialect: str, *, after: int, upto: int, size: int, end: Callable[[], None]
+) -> Iterator[tuple[int, int, list[LocatedRow]]]:
+    """:func:`batches` with each row's prefix replaced by where the body holds it (see
+    :data:`~seatledger.domain.ledger.LocatedRow`): the verification's first reading."""
+    mark = _mark(dialect)
+    sql = (
+        f"SELECT body, prev_hash, hash, {_located_sql(dialect)} FROM ledger_entry "
         f"WHERE seq > {mark} AND seq <= {mark} ORDER BY seq"
     )
     return ranges(raw, sql, after=after, upto=upto, size=size, end=end)

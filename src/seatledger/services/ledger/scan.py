@@ -1,12 +1,14 @@
 """One pass over a range of the ledger that checks the chain, the indexed columns and the stored
 Merkle tree's blocks at once, and the helper process that checks the second half of a large one.
 
-Each batch is read as four values an entry (body, previous hash, hash and the prefix its
-indexed columns make, built by the database) and checked in C loops
-(:func:`~seatledger.domain.ledger.intact_batch`); the leaf hashes of the same batch then give
-its block roots (:class:`~seatledger.domain.merkle.BlockCheck`), so the tree costs no second
-read.  A batch the fast check cannot vouch for is read again whole and checked entry by entry
-with :func:`~seatledger.domain.ledger.verify_chain`, which names the first bad entry exactly as
+Each batch is read as four values an entry (body, previous hash, hash and where the body holds
+the prefix its indexed columns make, built and searched for by the database) and checked in C
+loops (:func:`~seatledger.domain.ledger.intact_located`; a batch with a backslash in a body is
+read again with the prefixes themselves for :func:`~seatledger.domain.ledger.intact_batch`).
+The leaf hashes of the same batch then give its block roots
+(:class:`~seatledger.domain.merkle.BlockCheck`), so the tree costs no second read.  A batch the
+fast check cannot vouch for is read again whole and checked entry by entry with
+:func:`~seatledger.domain.ledger.verify_chain`, which names the first bad entry exactly as
 a plain pass would.
 
 ``python -m seatledger.services.ledger.scan`` is the helper a verification starts when it may
@@ -26,7 +28,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from seatledger.domain.ledger import Failure, Problem, Verdict, intact_batch, verify_chain
+from seatledger.domain.ledger import (
+    Failure,
+    Problem,
+    Verdict,
+    intact_batch,
+    intact_located,
+    verify_chain,
+)
 from seatledger.domain.merkle import BLOCK, BlockCheck, leaf_hashes
 from seatledger.store import ledger_scan
 
@@ -108,11 +117,20 @@ def scan(
     prev = start_hash
     count = 0
     blocks = BlockCheck(after // BLOCK, stored)
-    for first, last, rows in ledger_scan.batches(
+    for first, last, found in ledger_scan.located(
         raw, dialect, after=after, upto=upto, size=batch, end=end
     ):
+        rows: Sequence[Sequence[Any]] = found
         whole = len(rows) == last - first
-        hashes = intact_batch(rows, first + 1, prev) if whole else None
+        hashes = intact_located(found, first + 1, prev) if whole else None
+        if hashes is None and whole:
+            # A body with a backslash (or a fault): compare the column prefixes themselves.
+            ((_, _, prefixed),) = ledger_scan.batches(
+                raw, dialect, after=first, upto=last, size=last - first, end=end
+            )
+            rows = prefixed
+            whole = len(rows) == last - first
+            hashes = intact_batch(prefixed, first + 1, prev) if whole else None
         if hashes is None and not whole:
             # Entries are missing: the plain pass from here names what is wrong.
             def counted(done: int, before: int = count) -> None:
