@@ -43,6 +43,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from seatledger.demo.inventory import add_inventory
+from seatledger.demo.servers import add_servers
 from seatledger.domain.canonical import canonical_bytes
 from seatledger.domain.commitments import Opening, keyed
 from seatledger.domain.ledger import (
@@ -1667,6 +1668,7 @@ def build_demo(
             try:
                 counts = _write(database, plan, report, passwords, pool)
                 inventory = add_inventory(database, size, seed, report)
+                servers = add_servers(database, size, report)
             finally:
                 database.dispose()
     except BaseException:
@@ -1682,7 +1684,8 @@ def build_demo(
         f"{len(plan.vendors):,} vendors, {len(plan.products):,} products, "
         f"{len(plan.licenses):,} licenses, {counts.seats:,} seat assignments "
         f"({counts.open_seats:,} open, {counts.over_commits:,} over-commits), "
-        f"{counts.entries + 3:,} ledger entries; {inventory}"
+        f"{counts.entries + 3 + bool(servers):,} ledger entries; {inventory}"
+        + (f"; {servers}" if servers else "")
     )
 
 

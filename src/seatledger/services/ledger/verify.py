@@ -366,6 +366,7 @@ ACTIONS = (
     "import.mapping",
     "import.people",
     "import.snipeit",
+    "import.topology",
     "import.usage",
     "operator.create",
     "operator.password",
