@@ -53,3 +53,46 @@ def test_a_listing_cut_short_by_its_reader_is_still_a_success(
 ) -> None:
     status, _ = _piped(["ledger", "tail", "-n", "3000", "--db", str(demo_file)], reader)
     assert status == 0
+
+
+def _closed(args: list[str]) -> tuple[int, str]:
+    """(status, standard error) of the command run with its standard output closed (``>&-``)."""
+    env = {**os.environ, "SEATLEDGER_OPERATOR": "admin", "SEATLEDGER_PASSWORD": "demo"}
+    command = [sys.executable, "-m", "seatledger", *args]
+    done = subprocess.run(
+        command,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env=env,
+        check=False,
+        preexec_fn=lambda: os.close(1),  # the child's standard output, closed before it starts
+    )
+    return done.returncode, done.stderr.decode()
+
+
+def test_with_standard_output_closed_the_status_still_says_what_was_done(
+    demo_file: Path, tmp_path: Path
+) -> None:
+    bad = tmp_path / "hr.csv"
+    bad.write_text("Employee ID,Full name\nE1,Ann Lee\nE2,\n", encoding="utf-8")
+    status, err = _closed(["import", "people", str(bad), "--db", str(demo_file)])
+    assert (status, "Traceback" in err) == (1, False)
+    good = tmp_path / "hr-good.csv"
+    good.write_text("Employee ID,Full name\nE901,Ann Lee\nE902,Bo Chen\n", encoding="utf-8")
+    status, err = _closed(["import", "people", str(good), "--db", str(demo_file)])
+    assert (status, "Traceback" in err) == (0, False), err
+    status, err = _closed(["ledger", "tail", "-n", "5", "--db", str(demo_file)])
+    assert (status, "Traceback" in err) == (0, False), err
+
+
+def test_a_file_refused_whole_exits_1_like_one_with_problems(
+    demo_file: Path, tmp_path: Path
+) -> None:
+    twice = tmp_path / "lmstat.txt"
+    run = (
+        "lmutil - Copyright (c) 1989-2019 Flexera. All Rights Reserved.\n"
+        "Flexible License Manager status on Mon 3/2/2026 10:00\n"
+    )
+    twice.write_text(run + "\n" + run, encoding="utf-8")
+    status, _ = _piped(["import", "usage", str(twice), "--db", str(demo_file)], ["true"])
+    assert status == 1

@@ -29,6 +29,7 @@ from seatledger.cli.output import (
     EXIT_ERROR,
     EXIT_FAILED,
     EXIT_OK,
+    ensure_streams,
     err,
     silence_stdout,
 )
@@ -80,6 +81,7 @@ def _command(name: str | None) -> Handler:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
+    ensure_streams()
     args = build_parser().parse_args(argv)
     try:
         status = _command(args.command)(args)

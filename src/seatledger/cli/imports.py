@@ -7,7 +7,14 @@ import dataclasses
 import datetime as dt
 from pathlib import Path
 
-from seatledger.cli.output import EXIT_FAILED, EXIT_OK, clear_progress_line, progress_line, say
+from seatledger.cli.output import (
+    EXIT_FAILED,
+    EXIT_OK,
+    clear_progress_line,
+    err,
+    progress_line,
+    say,
+)
 from seatledger.cli.servers import (
     STATEMENT_KINDS,
     TOPOLOGY_KINDS,
@@ -18,13 +25,27 @@ from seatledger.cli.session import reader, signed_in
 from seatledger.errors import KnownError
 from seatledger.ingest.formats import Kind
 from seatledger.ingest.snapshot_text import taken_at_of
+from seatledger.ingest.tabular import ImportFileError
 from seatledger.ingest.values import DateOrder
 from seatledger.services.imports.options import ImportOptions
+from seatledger.services.imports.service import ImportRejected
 from seatledger.text import plural
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    """Preview a file, then commit it unless it has problems or --dry-run was given."""
+    """Preview a file, then commit it unless it has problems or --dry-run was given.
+
+    A file refused whole (not the format it says, cut short, several runs appended) exits 1 as a
+    file with problems does: 0 means committed, or a dry run that found nothing wrong.
+    """
+    try:
+        return _import(args)
+    except (ImportFileError, ImportRejected) as exc:
+        err(str(exc))
+        return EXIT_FAILED
+
+
+def _import(args: argparse.Namespace) -> int:
     if args.kind in TOPOLOGY_KINDS:
         return cmd_import_topology(args)
     if args.kind in STATEMENT_KINDS:

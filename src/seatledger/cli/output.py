@@ -13,8 +13,8 @@ import sys
 from seatledger.progress import Progress, Reporter
 
 EXIT_OK = 0
-EXIT_FAILED = 1  # the command ran and the answer is "no" (ledger does not verify)
-EXIT_ERROR = 2  # bad input, refused, cannot open
+EXIT_FAILED = 1  # the command ran and the answer is "no" (a refused file, a broken ledger)
+EXIT_ERROR = 2  # bad input, cannot open, not allowed
 EXIT_BROKEN_PIPE = 141  # stopped by a reader that went away, as a shell reports SIGPIPE
 
 
@@ -28,6 +28,16 @@ def say(text: str = "") -> None:
         sys.stdout.write(text + "\n")
     except BrokenPipeError:
         silence_stdout()
+
+
+def ensure_streams() -> None:
+    """Give a standard stream that was closed before the command started (``>&-``, ``2>&-``)
+    somewhere to go: nothing it would print is wanted, and the command's status must say what
+    it did, not that printing failed."""
+    if sys.stdout is None:
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 (the process's own stream)
+    if sys.stderr is None:
+        sys.stderr = open(os.devnull, "w")  # noqa: SIM115
 
 
 def silence_stdout() -> None:
