@@ -7,7 +7,14 @@ rule reads a row again that the change already holds, and nothing is read per ho
 
 from __future__ import annotations
 
-from conftest import last_entry, statements
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import event
+
+from conftest import last_entry
 from seatledger.domain.alerts import AlertSettings, Rule
 from seatledger.domain.licensing import Metric
 from seatledger.services.catalog.service import EntitlementInput
@@ -20,6 +27,66 @@ from seatledger.services.operators.session import Services
 ASSIGN_STATEMENTS = 8
 RELEASE_STATEMENTS = 9  # role and head, seats and licenses, end, count, entry, head, rules
 HOLDERS = 40
+# What opens, ends or locks the transaction (not counted), and SQLite's trigger notes.
+_NOT_COUNTED = re.compile(
+    r"^\s*(BEGIN|COMMIT|ROLLBACK|SELECT pg_advisory_xact_lock|--)", re.IGNORECASE
+)
+
+
+@contextmanager
+def statements(services: Services) -> Iterator[list[str]]:
+    """The statements the driver runs meanwhile, but for those opening and ending the
+    transaction: counted at the driver (SQLite's trace callback, a psycopg cursor that
+    records), since a seat change runs prepared statements on it without SQLAlchemy's
+    execution events."""
+    sent: list[str] = []
+
+    def record(statement: str) -> None:
+        if not _NOT_COUNTED.match(statement):
+            sent.append(statement)
+
+    engine = services.db.engine
+    sqlite = engine.dialect.name == "sqlite"
+    recording = None if sqlite else _recording_cursor(record)
+    factories: dict[int, Any] = {}  # each psycopg connection's own cursor class
+
+    def checkout(dbapi_conn: Any, _record: Any, _proxy: Any) -> None:
+        if sqlite:
+            dbapi_conn.set_trace_callback(record)
+        else:
+            factories.setdefault(id(dbapi_conn), dbapi_conn.cursor_factory)
+            dbapi_conn.cursor_factory = recording
+
+    def checkin(dbapi_conn: Any, _record: Any) -> None:
+        if dbapi_conn is None:
+            return
+        if sqlite:
+            dbapi_conn.set_trace_callback(None)
+        elif id(dbapi_conn) in factories:
+            dbapi_conn.cursor_factory = factories[id(dbapi_conn)]
+
+    event.listen(engine, "checkout", checkout)
+    event.listen(engine, "checkin", checkin)
+    try:
+        yield sent
+    finally:
+        event.remove(engine, "checkout", checkout)
+        event.remove(engine, "checkin", checkin)
+
+
+def _recording_cursor(record: Any) -> Any:
+    import psycopg  # the PostgreSQL run only
+
+    class Recording(psycopg.Cursor[Any]):
+        def execute(self, query: Any, *args: Any, **kwargs: Any) -> Any:
+            record(str(query))
+            return super().execute(query, *args, **kwargs)
+
+        def executemany(self, query: Any, *args: Any, **kwargs: Any) -> Any:
+            record(str(query))
+            return super().executemany(query, *args, **kwargs)
+
+    return Recording
 
 
 def test_one_seat_or_forty_take_the_same_few_statements(admin: Services) -> None:

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from seatledger.errors import DatabaseError, UpgradeError
 from seatledger.paths import data_dir, private_file, private_folder, replaced
 from seatledger.store.faults import Fault, classify
+from seatledger.store.prepared import Sql
 from seatledger.text import plural
 
 if TYPE_CHECKING:
@@ -216,9 +217,11 @@ def _holders_of(path: Path) -> str:
     return " and ".join(found[:3]) if found else "another program"
 
 
-def describe_operational_error(exc: DBAPIError, where: str) -> DatabaseError:
-    """Turn a driver error into a message the user can act on (by its code, not its text)."""
-    text = str(exc.orig) if exc.orig is not None else str(exc)
+def describe_operational_error(exc: Exception, where: str) -> DatabaseError:
+    """Turn a driver error (wrapped by SQLAlchemy or not) into a message the user can act on
+    (by its code, not its text)."""
+    orig = exc.orig if isinstance(exc, DBAPIError) else None
+    text = str(orig) if orig is not None else str(exc)
     fault = classify(exc)
     if fault is Fault.LOCKED:
         return DatabaseError(
@@ -755,6 +758,40 @@ class Database:
                 yield session
         except OperationalError as exc:
             raise describe_operational_error(exc, self.display_name) from exc
+
+    @contextmanager
+    def direct(self) -> Iterator[Sql]:
+        """A write transaction on a pooled connection's driver, without a Session.
+
+        For a change of a few fixed statements (a seat), where a Session's work would cost
+        more than the statements: they run prepared (:class:`~seatledger.store.prepared.Sql`).
+        Writers queue as in :meth:`write` (``BEGIN IMMEDIATE`` on SQLite, the advisory lock on
+        PostgreSQL).  Commits on success, rolls back on error.
+        """
+        pooled = self.engine.raw_connection()
+        try:
+            raw = pooled.driver_connection
+            assert raw is not None
+            sql = Sql(raw, self.engine.dialect)
+            try:
+                if self.dialect == "sqlite":
+                    sql.execute_text("BEGIN IMMEDIATE")
+                else:
+                    sql.execute_text(f"SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})")
+                yield sql
+                raw.commit()
+            except BaseException as exc:
+                try:
+                    raw.rollback()
+                except Exception:  # a lost connection: the pool gets a new one
+                    pooled.invalidate(exc if isinstance(exc, Exception) else None)
+                raise
+        except OperationalError as exc:
+            raise describe_operational_error(exc, self.display_name) from exc
+        except self.engine.dialect.loaded_dbapi.OperationalError as exc:  # at COMMIT
+            raise describe_operational_error(exc, self.display_name) from exc
+        finally:
+            pooled.close()
 
     def dispose(self) -> None:
         """Close every pooled connection."""

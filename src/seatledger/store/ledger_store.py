@@ -32,6 +32,7 @@ from seatledger.store.models import (
     LedgerHead,
     Setting,
 )
+from seatledger.store.prepared import Sql
 
 STREAM_BATCH = ledger_scan.STREAM_BATCH  # entries a query
 
@@ -80,7 +81,12 @@ def head(session: Session) -> tuple[int, bytes]:
 
 def recorded(session: Session) -> Recorded:
     """The head record in one read: size, head hash and the tree's stored right edge."""
-    row = session.connection().execute(_HEAD).first()
+    return recorded_on(Sql.of(session.connection()))
+
+
+def recorded_on(sql: Sql) -> Recorded:
+    """:func:`recorded`, in the transaction ``sql`` runs in."""
+    row = sql.first(_HEAD)
     return EMPTY if row is None else recorded_from(row)
 
 
@@ -101,24 +107,39 @@ def append(session: Session, known: Recorded | None = None, **new: Unpack[NewEnt
     ``known``: the head record as the caller read it in this same transaction (see
     :func:`with_head`), which saves reading it again; nothing may have appended since.
     """
-    size, prev, stored_edge = recorded(session) if known is None else known
+    return append_on(Sql.of(session.connection()), known, session=session, **new)
+
+
+def append_on(
+    sql: Sql,
+    known: Recorded | None = None,
+    *,
+    session: Session | None = None,
+    **new: Unpack[NewEntry],
+) -> int:
+    """:func:`append` on the driver connection of the caller's write transaction.
+
+    ``session``: the transaction's Session, which keeps what the commitments of an entry with
+    personal fields hide; an entry that may have none (a seat's) needs no Session.
+    """
+    size, prev, stored_edge = recorded_on(sql) if known is None else known
     seq = size + 1
-    salts = (
-        kept_salts(session, entities(new["entity_type"], new["entity_id"], new["after"]))
-        if has_personal_fields(new["entity_type"], new["after"])
-        else None
-    )
+    salts = None
+    if has_personal_fields(new["entity_type"], new["after"]):
+        if session is None:
+            raise ValueError(f"a {new['entity_type']} entry is appended with its Session")
+        salts = kept_salts(session, entities(new["entity_type"], new["entity_id"], new["after"]))
     body, openings = committed_body(seq=seq, salts=salts, **new)
     if openings:
+        assert session is not None  # there are salts
         keep_openings(session, openings)
         session.flush()
     ts, operator, action = new["ts"], new["operator"], new["action"]
     (row,) = chain([(seq, ts, operator, action, new["entity_type"], new["entity_id"], body)], prev)
     entry = StoredEntry(*row)
     digest = entry.hash
-    conn = session.connection()
     try:
-        conn.execute(_INSERT_ENTRY, entry._asdict())
+        sql.run(_INSERT_ENTRY, entry._asdict())
     except IntegrityError as exc:
         raise LedgerIntegrityError(
             f"The activity ledger already holds an entry {seq} beyond its recorded head, so "
@@ -126,15 +147,15 @@ def append(session: Session, known: Recorded | None = None, **new: Unpack[NewEnt
             "from a backup.",
             seq,
         ) from exc
-    edge = stored_frontier(session, size, stored_edge)
+    edge = _edge(sql, size, stored_edge)
     block = edge.append(leaf_hash(digest))
     if block is not None:
-        conn.execute(_INSERT_BLOCK, {"idx": seq // BLOCK - 1, "hash": block})
+        sql.run(_INSERT_BLOCK, {"idx": seq // BLOCK - 1, "hash": block})
     values = {"size": seq, "head": digest, "frontier": edge.to_bytes()}
     if size == 0:
-        conn.execute(_INSERT_HEAD, {"id": 1, **values})
+        sql.run(_INSERT_HEAD, {"id": 1, **values})
     else:
-        conn.execute(_UPDATE_HEAD, values)
+        sql.run(_UPDATE_HEAD, values)
     return seq
 
 
@@ -287,10 +308,14 @@ def stored_blocks(session: Session) -> dict[int, bytes]:
 
 def stored_frontier(session: Session, size: int, stored: bytes | None) -> Frontier:
     """The right edge of ``size`` entries from its stored bytes (see :func:`recorded`)."""
+    return _edge(Sql.of(session.connection()), size, stored)
+
+
+def _edge(sql: Sql, size: int, stored: bytes | None) -> Frontier:
     if size == 0:
         return Frontier()
     if stored is None:  # a head written by hand (a test, an old tool): rebuild it once
-        return rebuild_frontier(session.connection(), size)
+        return _rebuilt(sql.raw, sql.dialect.paramstyle, size)
     try:
         return Frontier.from_bytes(size, stored)
     except ValueError as exc:
@@ -303,8 +328,13 @@ def stored_frontier(session: Session, size: int, stored: bytes | None) -> Fronti
 
 def rebuild_frontier(conn: Connection, size: int) -> Frontier:
     """The right edge of the tree over entries 1..size, from their stored hashes."""
+    raw = conn.connection.driver_connection
+    return _rebuilt(raw, conn.dialect.paramstyle, size)
+
+
+def _rebuilt(raw: Any, paramstyle: str, size: int) -> Frontier:
     edge = Frontier()
-    for batch in hash_batches(conn, 0, size):
+    for batch in _hash_batches(raw, paramstyle, 0, size):
         for digest in batch:
             edge.append(leaf_hash(digest))
     return edge
@@ -341,9 +371,14 @@ def _stay() -> None:
 
 def hash_batches(conn: Connection, after: int, upto: int) -> Iterator[list[bytes]]:
     """The stored hashes of entries after+1..upto, in order, a batch at a time."""
-    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    yield from _hash_batches(
+        conn.connection.driver_connection, conn.dialect.paramstyle, after, upto
+    )
+
+
+def _hash_batches(raw: Any, paramstyle: str, after: int, upto: int) -> Iterator[list[bytes]]:
+    mark = "?" if paramstyle == "qmark" else "%s"
     sql = f"SELECT seq, hash FROM ledger_entry WHERE seq > {mark} AND seq <= {mark} ORDER BY seq"
-    raw = conn.connection.driver_connection
     assert raw is not None
     for start, last, rows in ledger_scan.ranges(
         raw, sql, after=after, upto=upto, size=STREAM_BATCH, end=_stay

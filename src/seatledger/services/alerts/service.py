@@ -91,6 +91,7 @@ from seatledger.store.models import (
     Vendor,
 )
 from seatledger.store.models_alerts import Alert
+from seatledger.store.prepared import Sql
 from seatledger.text import plural
 
 ASSIGN_ACTIONS = frozenset({"seat.assign", "seat.bulk_assign"})
@@ -245,15 +246,31 @@ def _as_utc(moment: dt.datetime) -> dt.datetime:
 
 
 class _Evaluation:
-    """One change's evaluation: raising (deduplicated) and clearing alerts in its transaction."""
+    """One change's evaluation: raising (deduplicated) and clearing alerts in its transaction.
 
-    def __init__(self, session: Session, now: dt.datetime, operator: str, seq: int) -> None:
-        self.session = session
-        self.conn = session.connection()
+    The statements every change may run are prepared ones on ``sql``; the rules of imports and
+    people's changes read through ``session`` (a seat change, which runs without one, never
+    gets to them).
+    """
+
+    def __init__(self, change: Change, now: dt.datetime, operator: str, seq: int) -> None:
+        self.sql = change.sql
+        self._session = change.orm
         self.now = now
         self.operator = operator
         self.seq = seq
         self.raised: list[str] = []
+
+    @property
+    def session(self) -> Session:
+        """The change's Session (a direct change has none)."""
+        if self._session is None:
+            raise RuntimeError("A direct change has no Session for the alert rules.")
+        return self._session
+
+    @session.setter
+    def session(self, session: Session) -> None:
+        self._session = session
 
     def raise_alert(
         self,
@@ -269,10 +286,10 @@ class _Evaluation:
         is known already, read in this transaction)."""
         key = key[:200]
         if uncleared is None:
-            uncleared = self.conn.execute(_UNCLEARED, {"key": key}).first() is not None
+            uncleared = self.sql.first(_UNCLEARED, {"key": key}) is not None
         if uncleared:
             return False
-        self.conn.execute(
+        self.sql.run(
             _INSERT,
             {
                 "rule": rule.value,
@@ -297,7 +314,7 @@ class _Evaluation:
     def clear(self, keys: list[str]) -> None:
         """The conditions named by ``keys`` ended."""
         if keys:
-            self.conn.execute(_CLEAR, {"keys": keys, "now": self.now})
+            self.sql.run(_CLEAR, {"keys": keys, "now": self.now})
 
 
 class AlertService:
@@ -409,7 +426,7 @@ class AlertService:
 
     # -- the rules -------------------------------------------------------------------------
 
-    def _first_read(self, session: Session, action: str, now: dt.datetime) -> _FirstRead:
+    def _first_read(self, sql: Sql, action: str, now: dt.datetime) -> _FirstRead:
         """The settings, with what the burst and after-hours rules need when the settings of the
         previous change say they will run (one statement where there were three); what the
         settings turn out to say decides, and a rule the guess missed reads for itself."""
@@ -419,7 +436,7 @@ class AlertService:
         hours = bool(operator) and Rule.AFTER_HOURS in guess.enabled and guess.outside_hours(now)
         burst_key = f"burst:{operator}"[:200]
         hours_key = _after_hours_key(operator, guess, now) if hours else None
-        rows = session.connection().execute(
+        rows = sql.rows(
             _FIRST_READS[(burst, burst or hours)],
             {
                 "operator": operator,
@@ -452,14 +469,13 @@ class AlertService:
         action = entry.action
         if action.startswith("alert."):
             return
-        session = change.session
         now = _as_utc(change.now)
-        first = self._first_read(session, action, now)
+        first = self._first_read(change.sql, action, now)
         settings = first.settings
         enabled = settings.enabled
         if not enabled:
             return
-        run = _Evaluation(session, now, self._ctx.actor.name, entry.seq)
+        run = _Evaluation(change, now, self._ctx.actor.name, entry.seq)
         after: Any = change.after if isinstance(change.after, dict) else {}
         label = f"{action} (ledger entry {entry.seq})"
 
@@ -505,7 +521,7 @@ class AlertService:
                 rows = _counted(run, ids, change.counted)
                 _levels(run, settings, rows, label, raising=False, clearing=True)
             elif action.startswith("import."):
-                rows = _counted(run, _sweep_ids(session, settings), None)
+                rows = _counted(run, _sweep_ids(run.session, settings), None)
                 _levels(run, settings, rows, label, raising=True, clearing=True)
 
         if Rule.DEPARTED in enabled:
@@ -569,9 +585,9 @@ def _burst(
     nth, uncleared = (
         known
         if known is not None
-        else run.conn.execute(
+        else run.sql.rows(
             _BURST, {"operator": run.operator, "skip": settings.burst_count - 1, "key": key}
-        ).one()
+        )[0]
     )
     window = dt.timedelta(minutes=settings.burst_minutes)
     if nth is not None and nth >= iso(run.now - window):
@@ -595,7 +611,7 @@ def _counted(run: _Evaluation, ids: list[int], in_hand: list[Counted] | None) ->
         return in_hand
     if not ids:
         return []
-    return [Counted._make(row) for row in run.conn.execute(_LEVELS, {"ids": ids})]
+    return [Counted._make(row) for row in run.sql.rows(_LEVELS, {"ids": ids})]
 
 
 def _levels(
@@ -688,11 +704,11 @@ def _departed(run: _Evaluation, label: str, only: int | None) -> None:
 
 
 def _departed_cleared(run: _Evaluation) -> None:
-    keys = list(run.conn.execute(_DEPARTED_UNCLEARED).scalars())
+    keys = [key for (key,) in run.sql.rows(_DEPARTED_UNCLEARED)]
     if not keys:
         return
     ids = [int(k.split(":", 1)[1]) for k in keys if k.split(":", 1)[1].isdigit()]
-    holding = set(run.conn.execute(_HOLDING, {"ids": ids}).scalars())
+    holding = {pid for (pid,) in run.sql.rows(_HOLDING, {"ids": ids})} if ids else set()
     run.clear([f"departed:{pid}" for pid in ids if pid not in holding])
 
 

@@ -27,6 +27,7 @@ from seatledger.store import ledger_store
 from seatledger.store.db import Database
 from seatledger.store.faults import Fault, classify
 from seatledger.store.models import Operator
+from seatledger.store.prepared import Sql
 from seatledger.text import article
 
 Clock = Callable[[], dt.datetime]
@@ -68,9 +69,14 @@ _T = TypeVar("_T")
 
 @dataclass
 class Change:
-    """What a service records about the change it is making."""
+    """What a service records about the change it is making.
 
-    session: Session
+    ``sql`` runs prepared statements in the change's transaction (see
+    :mod:`seatledger.store.prepared`); ``session`` is its ORM Session, which a direct change
+    (``Context.change(direct=True)``) does without.
+    """
+
+    sql: Sql
     now: dt.datetime
     entity_id: str = ""
     before: Any = None
@@ -80,6 +86,14 @@ class Change:
     counted: list[Counted] | None = None
     """The entitlements whose count the change set, as it left them (a seat change has the
     rows in hand), so the observers need not read them again; None: not known."""
+    orm: Session | None = None
+
+    @property
+    def session(self) -> Session:
+        """The change's ORM Session (a direct change has none: it runs ``sql`` alone)."""
+        if self.orm is None:
+            raise RuntimeError("A direct change has no Session; run its statements on sql.")
+        return self.orm
 
     def get(self, model: type[_T], entity_id: int, what: str) -> _T:
         """The ``model`` row ``entity_id``; a missing one is refused ("<what> <id> does not
@@ -189,22 +203,28 @@ class Context:
         reason: str = "",
         *,
         bulk: bool = False,
+        direct: bool = False,
     ) -> Iterator[Change]:
         """Run one attributed change: check the role, open the write transaction, log, commit.
 
         ``bulk``: see :meth:`Database.write` (the caller vouches for the references it writes).
+        ``direct``: the change runs prepared statements on ``change.sql`` alone, without a
+        Session (:meth:`Database.direct`): a seat, whose few statements cost less than a
+        Session's work around them.  Its entry may hold no personal fields.
         Once the transaction has committed, the subscribers are told (see :meth:`subscribe`).
         """
         appended: set[str] = set()  # this call's own: changes may run on several threads at once
         try:
-            with self.db.write(bulk=bulk) as session:
-                recorded = self._refresh_role(session, permission, what)
-                record = Change(session=session, now=self.clock(), reason=reason.strip())
+            with self._transaction(bulk=bulk, direct=direct) as (sql, session):
+                recorded = self._refresh_role(sql, permission, what)
+                record = Change(sql=sql, now=self.clock(), reason=reason.strip(), orm=session)
                 yield record
-                session.flush()
-                seq = ledger_store.append(
-                    session,
+                if session is not None:
+                    session.flush()
+                seq = ledger_store.append_on(
+                    sql,
                     recorded,
+                    session=session,
                     ts=iso(record.now),
                     operator=self.actor.name,
                     role=self.actor.role.value,
@@ -225,9 +245,16 @@ class Context:
         if appended:
             self._committed(frozenset(appended))
 
-    def _refresh_role(
-        self, session: Session, permission: Permission, what: str
-    ) -> ledger_store.Recorded:
+    @contextmanager
+    def _transaction(self, *, bulk: bool, direct: bool) -> Iterator[tuple[Sql, Session | None]]:
+        if direct:
+            with self.db.direct() as sql:
+                yield sql, None
+        else:
+            with self.db.write(bulk=bulk) as session:
+                yield Sql.of(session.connection()), session
+
+    def _refresh_role(self, sql: Sql, permission: Permission, what: str) -> ledger_store.Recorded:
         """Check the operator's role as stored now, inside the write transaction; returns the
         ledger's head record, read in the same statement for the change's entry.
 
@@ -236,12 +263,12 @@ class Context:
         The transaction holds the write lock, so the head cannot move before the entry is
         appended (only :meth:`change` appends in it).
         """
-        row = session.connection().execute(_ROLE_AND_HEAD, {"operator": self.actor.id}).first()
-        if row is None or not row.active:
+        row = sql.first(_ROLE_AND_HEAD, {"operator": self.actor.id})
+        if row is None or not row[1]:
             raise PermissionDenied(
                 f"{self.actor.name} is no longer an active operator; ask an administrator."
             )
-        role = Role(row.role)
+        role = Role(row[0])
         if role is not self.actor.role:
             self.actor = Actor(self.actor.id, self.actor.name, role)
         self.require(permission, what)

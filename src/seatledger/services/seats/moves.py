@@ -21,15 +21,16 @@ from seatledger.services.core.context import Change, Context
 from seatledger.services.core.selects import Counted
 from seatledger.services.seats.service import (
     _END_SEATS,
+    _HOLDERS,
     _IDS,
-    _INSERT_SEATS,
-    _PEOPLE,
     _SET_USED,
     ASSIGN,
     _chunks,
     _Target,
+    insert_seats,
 )
-from seatledger.store.models import SeatAssignment
+from seatledger.store.models import Person, SeatAssignment
+from seatledger.store.prepared import Sql
 
 # The open seats a move ends, each with its license, holder and rights.
 _MOVING = select(
@@ -57,7 +58,7 @@ class _Group:
 
 def check_moves(conn: Connection, moves: Sequence[Move], today: dt.date) -> None:
     """Refuse ``moves`` that could not be carried out on ``today``; writes nothing."""
-    _checked(conn, list(moves), today)
+    _checked(Sql.of(conn), list(moves), today)
 
 
 def move_seats(
@@ -71,12 +72,12 @@ def move_seats(
         ValidationError, NotFoundError: a move that cannot be carried out (see the module).
     """
     ctx.require(Permission.ASSIGN_SEATS, ASSIGN)
-    conn = change.session.connection()
+    sql = change.sql
     replaced: dict[int, int] = {}
     counted: list[Counted] = []
-    for group in _checked(conn, list(moves), change.now.astimezone().date()):
+    for group in _checked(sql, list(moves), change.now.astimezone().date()):
         for chunk in _chunks([m.seat for m in group.moves]):
-            conn.execute(_END_SEATS, {"ids": chunk, "now": change.now, "by": ctx.actor.id})
+            sql.run(_END_SEATS, {"ids": chunk, "now": change.now, "by": ctx.actor.id})
         rows = [
             {
                 "entitlement_id": group.target.id,
@@ -93,20 +94,20 @@ def move_seats(
             }
             for m in group.moves
         ]
-        made = {person: seat for seat, person, _device in conn.execute(_INSERT_SEATS, rows)}
-        replaced.update((m.seat, made[m.to_person]) for m in group.moves)
+        made = insert_seats(sql, rows)
+        replaced.update((m.seat, made[(m.to_person, None)]) for m in group.moves)
         # A person's seat uses one right: what the moves free, they take again.
         used = group.target.seats_used - group.freed + len(group.moves)
-        conn.execute(_SET_USED, {"entitlement": group.target.id, "used": used})
+        sql.run(_SET_USED, {"entitlement": group.target.id, "used": used})
         counted.append(group.target.counted(used))
     change.counted = (change.counted or []) + counted
     return replaced
 
 
-def _checked(conn: Connection, moves: list[Move], today: dt.date) -> list[_Group]:
+def _checked(sql: Sql, moves: list[Move], today: dt.date) -> list[_Group]:
     held: dict[int, tuple[int, int | None, int]] = {}  # seat: license, holder, rights
     for chunk in _chunks([m.seat for m in moves]):
-        for seat, entitlement_id, person_id, units in conn.execute(_MOVING, {"ids": chunk}):
+        for seat, entitlement_id, person_id, units in sql.rows(_MOVING, {"ids": chunk}):
             held[seat] = (entitlement_id, person_id, units)
     by_license: dict[int, list[Move]] = {}
     for move in moves:
@@ -119,8 +120,8 @@ def _checked(conn: Connection, moves: list[Move], today: dt.date) -> list[_Group
         by_license.setdefault(held[move.seat][0], []).append(move)
     groups = []
     for entitlement_id, group in sorted(by_license.items()):
-        target = _Target.load(conn, entitlement_id)
-        _check_people(conn, target, [m.to_person for m in group])
+        target = _Target.load(sql, entitlement_id)
+        _check_people(sql, target, [m.to_person for m in group])
         if target.term_start is not None and today < target.term_start:
             raise ValidationError(
                 f"{target.label} starts on {target.term_start.isoformat()}; none of its seats "
@@ -138,11 +139,12 @@ def _checked(conn: Connection, moves: list[Move], today: dt.date) -> list[_Group
     return groups
 
 
-def _check_people(conn: Connection, target: _Target, people: list[int]) -> None:
+def _check_people(sql: Sql, target: _Target, people: list[int]) -> None:
     found: dict[int, tuple[str, str, bool]] = {}
-    for chunk in _chunks(people):
-        for pid, name, status, has_seat in conn.execute(
-            _PEOPLE, {"ids": chunk, "entitlement": target.id}
+    for chunk in _chunks(list(dict.fromkeys(people))):
+        # Only the people asked about (every person was read here before).
+        for pid, name, status, has_seat in sql.rows(
+            _HOLDERS[(Person, False)], {"ids": chunk, "entitlement": target.id}
         ):
             found[pid] = (name, status, bool(has_seat))
     for pid in people:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import BindParameter, Connection, bindparam, distinct, func, insert, select, update
+from sqlalchemy import BindParameter, Table, bindparam, distinct, func, select, update
 
 from seatledger.domain.licensing import (
     LimitState,
@@ -29,6 +29,7 @@ from seatledger.errors import LimitExceeded, NotFoundError, PermissionDenied, Va
 from seatledger.services.core.context import Change, Context
 from seatledger.services.core.selects import COUNTED, Counted, entitlement_titles
 from seatledger.store.models import Device, Entitlement, Person, Product, SeatAssignment, Vendor
+from seatledger.store.prepared import Row, Sql
 from seatledger.text import article
 
 ASSIGN = "assign or release seats"
@@ -45,8 +46,9 @@ class AssignResult:
     message: str
 
 
-# The statements of a seat change, built once and run on the change's connection: one seat must
-# be assigned within milliseconds, and building a statement costs more than running it.
+# The statements of a seat change, built once and run prepared on the change's driver connection
+# (seatledger.store.prepared): one seat must be assigned within a millisecond or two, and
+# building a statement, or SQLAlchemy's work around running one, costs more than running it.
 _TARGET = (
     entitlement_titles(
         Entitlement.metric,
@@ -92,19 +94,30 @@ _HOLDERS = {
 
 
 def _holders(
-    conn: Connection, kind: type[Person] | type[Device], ids: Sequence[int], entitlement: int
-) -> Any:
+    sql: Sql, kind: type[Person] | type[Device], ids: Sequence[int], entitlement: int
+) -> list[Row]:
     """The rows of ``_PEOPLE`` or ``_DEVICES`` for ``ids`` (a chunk)."""
     if len(ids) == 1:
-        return conn.execute(_HOLDERS[(kind, True)], {"id": ids[0], "entitlement": entitlement})
-    return conn.execute(_HOLDERS[(kind, False)], {"ids": ids, "entitlement": entitlement})
+        return sql.rows(_HOLDERS[(kind, True)], {"id": ids[0], "entitlement": entitlement})
+    return sql.rows(_HOLDERS[(kind, False)], {"ids": ids, "entitlement": entitlement})
 
 
 # RETURNING names each new seat's holder: SQLite cannot return rows in the order they were
 # given without inserting them one statement at a time, and a holder has one open seat.
-_INSERT_SEATS = insert(SeatAssignment).returning(
-    SeatAssignment.id, SeatAssignment.person_id, SeatAssignment.device_id
-)
+_RETURNED = ("id", "person_id", "device_id")
+
+
+def insert_seats(sql: Sql, rows: list[dict[str, Any]]) -> dict[tuple[int | None, int | None], int]:
+    """Insert seat rows (a statement a chunk); each new seat's id by its (person, device)."""
+    table = SeatAssignment.__table__
+    assert isinstance(table, Table)
+    made: dict[tuple[int | None, int | None], int] = {}
+    for start in range(0, len(rows), _CHUNK):
+        for seat, person, device in sql.insert(table, rows[start : start + _CHUNK], _RETURNED):
+            made[(person, device)] = seat
+    return made
+
+
 _SET_USED = (
     update(Entitlement)
     .where(Entitlement.id == bindparam("entitlement"))
@@ -123,6 +136,12 @@ _END_SEATS = (
     update(SeatAssignment)
     .where(SeatAssignment.id.in_(_IDS))
     .values(ended_at=bindparam("now"), released_by=bindparam("by"))
+)
+_DEPARTED_SEATS = (
+    select(SeatAssignment.id)
+    .join(Person, SeatAssignment.person_id == Person.id)
+    .where(Person.status == "left", SeatAssignment.ended_at.is_(None))
+    .order_by(SeatAssignment.id)
 )
 
 
@@ -150,25 +169,27 @@ class _Target:
     name: str
 
     @classmethod
-    def load(cls, conn: Connection, entitlement_id: int) -> _Target:
-        row = conn.execute(_TARGET, {"entitlement": entitlement_id}).first()
-        if row is None or row.retired:
+    def load(cls, sql: Sql, entitlement_id: int) -> _Target:
+        row = sql.first(_TARGET, {"entitlement": entitlement_id})
+        if row is None or row[-1]:  # retired
             raise NotFoundError(f"License {entitlement_id} does not exist or is retired.")
-        title = f"{row.vendor} {row.product}"
+        (eid, vendor, product, name, metric, quantity, seats_used, term_start, term_end) = row[:9]
+        min_cores, factor, table = row[9:12]
+        title = f"{vendor} {product}"
         return cls(
-            id=row.id,
-            label=f"{title} ({row.name})" if row.name else title,
-            metric=row.metric,
-            quantity=row.quantity,
-            seats_used=row.seats_used,
-            term_start=row.term_start,
-            term_end=row.term_end,
-            min_cores_per_processor=row.min_cores_per_processor,
-            core_factor=stored_factor(row.core_factor),
-            unit_table=stored_table(row.unit_table),
-            vendor=row.vendor,
-            product=row.product,
-            name=row.name,
+            id=eid,
+            label=f"{title} ({name})" if name else title,
+            metric=metric,
+            quantity=quantity,
+            seats_used=seats_used,
+            term_start=term_start,
+            term_end=term_end,
+            min_cores_per_processor=min_cores,
+            core_factor=stored_factor(factor),
+            unit_table=stored_table(table),
+            vendor=vendor,
+            product=product,
+            name=name,
         )
 
     def counted(self, seats_used: int) -> Counted:
@@ -342,10 +363,10 @@ class SeatService:
             raise ValidationError("Choose people or devices to assign seats to.")
         action = "seat.assign" if len(person_ids) + len(device_ids) == 1 else "seat.bulk_assign"
         with self._ctx.change(
-            Permission.ASSIGN_SEATS, action, "entitlement", ASSIGN, reason
+            Permission.ASSIGN_SEATS, action, "entitlement", ASSIGN, reason, direct=True
         ) as change:
-            conn = change.session.connection()
-            entitlement = _Target.load(conn, entitlement_id)
+            sql = change.sql
+            entitlement = _Target.load(sql, entitlement_id)
             label = entitlement.label
             metric = Metric(entitlement.metric)
             if device_ids and not metric.assigns_to_device:
@@ -357,9 +378,9 @@ class SeatService:
                     f"{label} is licensed per device ({metric.label}); choose devices."
                 )
             if person_ids:
-                units = self._check_people(conn, entitlement, person_ids, label)
+                units = self._check_people(sql, entitlement, person_ids, label)
             else:
-                units = self._check_devices(conn, entitlement, metric, device_ids, label)
+                units = self._check_devices(sql, entitlement, metric, device_ids, label)
             needed = sum(units)
             state = LimitState(
                 label=label,
@@ -396,11 +417,11 @@ class SeatService:
                 }
                 for (person_id, device_id), unit in zip(holders, units, strict=True)
             ]
-            made = {(p, d): seat for seat, p, d in conn.execute(_INSERT_SEATS, rows)}
+            made = insert_seats(sql, rows)
             ids = [made[holder] for holder in holders]
             # The row is locked (PostgreSQL) or the database is (SQLite): the count cannot move.
             before_used = entitlement.seats_used
-            conn.execute(_SET_USED, {"entitlement": entitlement.id, "used": before_used + needed})
+            sql.run(_SET_USED, {"entitlement": entitlement.id, "used": before_used + needed})
             change.counted = [entitlement.counted(before_used + needed)]
             change.entity_id = str(entitlement.id)
             change.before, change.after = assigned(
@@ -417,12 +438,12 @@ class SeatService:
             return AssignResult(ids, needed, decision.over_commit, decision.message)
 
     def _check_people(
-        self, conn: Connection, entitlement: _Target, person_ids: list[int], label: str
+        self, sql: Sql, entitlement: _Target, person_ids: list[int], label: str
     ) -> list[int]:
         found: dict[int, tuple[str, str]] = {}
         held: list[int] = []
         for chunk in _chunks(person_ids):
-            for pid, name, status, has_seat in _holders(conn, Person, chunk, entitlement.id):
+            for pid, name, status, has_seat in _holders(sql, Person, chunk, entitlement.id):
                 found[pid] = (name, status)
                 if has_seat:
                     held.append(pid)
@@ -435,7 +456,7 @@ class SeatService:
 
     def _check_devices(
         self,
-        conn: Connection,
+        sql: Sql,
         entitlement: _Target,
         metric: Metric,
         device_ids: list[int],
@@ -445,7 +466,7 @@ class SeatService:
         held: list[int] = []
         for chunk in _chunks(device_ids):
             for did, host, processors, cores, model, has_seat in _holders(
-                conn, Device, chunk, entitlement.id
+                sql, Device, chunk, entitlement.id
             ):
                 found[did] = (host, processors, cores, model)
                 if has_seat:
@@ -486,32 +507,27 @@ class SeatService:
         if not ids:
             raise ValidationError("Choose seats to release.")
         action = "seat.release" if len(ids) == 1 else "seat.bulk_release"
-        with self._ctx.change(Permission.ASSIGN_SEATS, action, "seat", ASSIGN, reason) as change:
+        with self._ctx.change(
+            Permission.ASSIGN_SEATS, action, "seat", ASSIGN, reason, direct=True
+        ) as change:
             return self._release(change, ids, strict=True)
 
     def release_departed(self, reason: str = "People who left the organization") -> int:
         """Release every open seat held by a person marked as left; one ledger entry."""
         with self._ctx.change(
-            Permission.ASSIGN_SEATS, "seat.release_departed", "seat", ASSIGN, reason
+            Permission.ASSIGN_SEATS, "seat.release_departed", "seat", ASSIGN, reason, direct=True
         ) as change:
-            ids = list(
-                change.session.scalars(
-                    select(SeatAssignment.id)
-                    .join(Person, SeatAssignment.person_id == Person.id)
-                    .where(Person.status == "left", SeatAssignment.ended_at.is_(None))
-                    .order_by(SeatAssignment.id)
-                )
-            )
+            ids = [seat for (seat,) in change.sql.rows(_DEPARTED_SEATS)]
             if not ids:
                 raise ValidationError("No one who left holds a seat.")
             return self._release(change, ids, strict=False)
 
     def _release(self, change: Change, ids: list[int], *, strict: bool) -> int:
-        conn = change.session.connection()
+        sql = change.sql
         rows: list[tuple[int, int, int]] = []  # seat, license, units
         before: dict[int, Counted] = {}
         for chunk in _chunks(ids):
-            for seat, units, *counted in conn.execute(_OPEN_SEATS, {"ids": chunk}):
+            for seat, units, *counted in sql.rows(_OPEN_SEATS, {"ids": chunk}):
                 license_row = Counted._make(counted)
                 rows.append((seat, license_row.id, units))
                 before[license_row.id] = license_row
@@ -523,11 +539,11 @@ class SeatService:
         for _, entitlement_id, units in rows:
             per_entitlement[entitlement_id] = per_entitlement.get(entitlement_id, 0) + units
         for chunk in _chunks([r[0] for r in rows]):
-            conn.execute(_END_SEATS, {"ids": chunk, "now": change.now, "by": self._ctx.actor.id})
+            sql.run(_END_SEATS, {"ids": chunk, "now": change.now, "by": self._ctx.actor.id})
         touched = sorted(per_entitlement)
         used_before = {k: before[k].seats_used for k in touched}
         used_after = {k: used_before[k] - per_entitlement[k] for k in touched}
-        conn.execute(_SET_USED, [{"entitlement": k, "used": used_after[k]} for k in touched])
+        sql.run_many(_SET_USED, [{"entitlement": k, "used": used_after[k]} for k in touched])
         change.counted = [before[k]._replace(seats_used=used_after[k]) for k in touched]
         change.entity_id = str(rows[0][0]) if len(rows) == 1 else ""
         change.before = {"seats_used": {str(k): used_before[k] for k in touched}}

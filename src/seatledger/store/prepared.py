@@ -1,0 +1,328 @@
+"""Core statements compiled once per dialect and run on the driver's own connection.
+
+A seat change must be committed within a millisecond or so, and SQLAlchemy's per-statement
+work (an execution context, the compiled-cache lookup, parameter and result objects) costs
+several times what SQLite spends running the statement.  The statements of that path are
+module-level Core constructs, the one statement of each kind: :class:`Sql` compiles each of
+them once for the database's dialect (the SQL text SQLAlchemy itself would send, with its bind
+and result processors: SQLite's dates and times as text, its booleans as integers) and runs it
+on the DB-API connection of the caller's transaction, a plain cursor call.
+
+The same object runs on a Session's connection (inside its transaction) and on a connection
+taken straight from the pool (:meth:`seatledger.store.db.Database.direct`): what a statement
+does is the same, whoever began the transaction.  Driver errors come out wrapped as
+SQLAlchemy's (``IntegrityError``, ``OperationalError``), as they would from ``Connection``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, ClassVar
+
+from sqlalchemy import Connection, Table, insert
+from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError, StatementError
+from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.dml import Update, ValuesBase
+from sqlalchemy.sql.elements import BindParameter
+
+Processor = Callable[[Any], Any]
+Row = tuple[Any, ...]
+_POSTCOMPILE = re.compile(r"__\[POSTCOMPILE_(\w+)\]")
+
+
+class Prepared:
+    """One statement compiled for one dialect: its SQL, how to order and convert its
+    parameters, and how to convert the columns it returns."""
+
+    __slots__ = (
+        "_expanded",
+        "_result",
+        "defaults",
+        "expanding",
+        "names",
+        "positional",
+        "processors",
+        "sql",
+        "statement",
+    )
+
+    def __init__(
+        self, statement: ClauseElement, dialect: Dialect, column_keys: Sequence[str] = ()
+    ) -> None:
+        compiled = statement.compile(dialect=dialect, column_keys=list(column_keys) or None)
+        assert isinstance(compiled, SQLCompiler)
+        binds: dict[str, BindParameter[Any]] = {
+            name: bind for bind, name in compiled.bind_names.items()
+        }
+        if any(bind.literal_execute for bind in binds.values()):
+            raise ValueError("a statement with literal-execute parameters cannot be prepared")
+        self.statement = statement  # kept: the cache is keyed by its id
+        self.sql = compiled.string
+        self.positional = compiled.positional
+        self.names: tuple[str, ...] = (
+            tuple(compiled.positiontup or ()) if self.positional else tuple(binds)
+        )
+        self.defaults = {
+            name: bind.effective_value for name, bind in binds.items() if not bind.required
+        }
+        self.processors: dict[str, Processor] = {}
+        for name, bind in binds.items():
+            process = bind.type.dialect_impl(dialect).bind_processor(dialect)
+            if process is not None:
+                self.processors[name] = process
+        self.expanding = frozenset(name for name, bind in binds.items() if bind.expanding)
+        self._expanded: dict[tuple[int, ...], str] = {}
+        self._result: list[tuple[int, Processor]] | None = None
+
+    def parameters(self, given: Mapping[str, Any]) -> tuple[str, Any]:
+        """The SQL to send with ``given`` and the parameters in the driver's form."""
+        values = {**self.defaults, **given} if self.defaults else given
+        if self.expanding:
+            return self._expand(values)
+        processors = self.processors
+        if self.positional:
+            if processors:
+                return self.sql, tuple(
+                    processors[name](values[name]) if name in processors else values[name]
+                    for name in self.names
+                )
+            return self.sql, tuple(values[name] for name in self.names)
+        if processors:
+            return self.sql, {
+                name: processors[name](values[name]) if name in processors else values[name]
+                for name in self.names
+            }
+        return self.sql, {name: values[name] for name in self.names}
+
+    def _expand(self, values: Mapping[str, Any]) -> tuple[str, Any]:
+        """The SQL with each list parameter written out as one parameter a value, and the
+        parameters (a chunk of ids: the caller keeps lists under the driver's limit)."""
+        lengths = tuple(len(values[name]) for name in sorted(self.expanding))
+        if 0 in lengths:
+            raise ValueError("an empty list cannot be sent as parameters")
+        sql = self._expanded.get(lengths)
+        if sql is None:
+            sql = _POSTCOMPILE.sub(
+                lambda m: self._marks(m.group(1), len(values[m.group(1)])), self.sql
+            )
+            if len(self._expanded) < 64:
+                self._expanded[lengths] = sql
+        processors = self.processors
+        if self.positional:
+            flat: list[Any] = []
+            for name in self.names:
+                process = processors.get(name)
+                if name in self.expanding:
+                    flat.extend(values[name] if process is None else map(process, values[name]))
+                else:
+                    flat.append(values[name] if process is None else process(values[name]))
+            return sql, tuple(flat)
+        named: dict[str, Any] = {}
+        for name in self.names:
+            process = processors.get(name)
+            if name in self.expanding:
+                for n, value in enumerate(values[name], 1):
+                    named[f"{name}_{n}"] = value if process is None else process(value)
+            else:
+                named[name] = values[name] if process is None else process(values[name])
+        return sql, named
+
+    def _marks(self, name: str, count: int) -> str:
+        if self.positional:
+            return ", ".join(["?"] * count)
+        return ", ".join(f"%({name}_{n})s" for n in range(1, count + 1))
+
+    def result(
+        self, description: Sequence[Sequence[Any]] | None, dialect: Dialect
+    ) -> list[tuple[int, Processor]]:
+        """Which returned columns need converting, and how (worked out at the first run, from
+        the driver's column types, as SQLAlchemy does)."""
+        if self._result is None:
+            columns = list(getattr(self.statement, "exported_columns", ()))
+            found: list[tuple[int, Processor]] = []
+            for n, column in enumerate(columns):
+                coltype = description[n][1] if description and n < len(description) else None
+                process = column.type.dialect_impl(dialect).result_processor(dialect, coltype)
+                if process is not None:
+                    found.append((n, process))
+            self._result = found
+        return self._result
+
+
+class Sql:
+    """The DB-API connection of one transaction, running prepared statements on it.
+
+    Use :meth:`of` for a SQLAlchemy connection (a Session's); :class:`Database.direct
+    <seatledger.store.db.Database.direct>` makes one for a connection straight from the pool.
+    """
+
+    _cache: ClassVar[dict[tuple[int, type[Dialect], tuple[str, ...]], Prepared]] = {}
+
+    def __init__(self, raw: Any, dialect: Dialect) -> None:
+        self.raw = raw
+        self.dialect = dialect
+        self._cursor = raw.cursor()
+        self._error: type[Exception] = dialect.loaded_dbapi.Error
+
+    @classmethod
+    def of(cls, conn: Connection) -> Sql:
+        """The driver connection under ``conn``, in the transaction ``conn`` is in."""
+        raw = conn.connection.driver_connection
+        assert raw is not None
+        return cls(raw, conn.dialect)
+
+    def prepared(self, statement: ClauseElement, column_keys: Sequence[str] = ()) -> Prepared:
+        """``statement`` compiled for this dialect (once: the statements are module constants)."""
+        key = (id(statement), type(self.dialect), tuple(column_keys))
+        found = self._cache.get(key)
+        if found is None or found.statement is not statement:
+            found = self._cache[key] = Prepared(statement, self.dialect, column_keys)
+        return found
+
+    def _for(self, statement: ClauseElement, params: Mapping[str, Any]) -> Prepared:
+        # An INSERT or an UPDATE sets the columns its parameters name, as Connection.execute.
+        if isinstance(statement, ValuesBase | Update):
+            return self.prepared(statement, tuple(params))
+        return self.prepared(statement)
+
+    def _run(self, prepared: Prepared, params: Mapping[str, Any]) -> Any:
+        sql, values = prepared.parameters(params)
+        cursor = self._cursor
+        try:
+            cursor.execute(sql, values)
+        except self._error as exc:
+            raise _wrapped(sql, values, exc, self.dialect) from exc
+        return cursor
+
+    def rows(self, statement: ClauseElement, params: Mapping[str, Any] | None = None) -> list[Row]:
+        """The rows a select (or a statement with RETURNING) gives."""
+        params = params or {}
+        prepared = self._for(statement, params)
+        cursor = self._run(prepared, params)
+        return self._converted(prepared, cursor, cursor.fetchall())
+
+    def first(
+        self, statement: ClauseElement, params: Mapping[str, Any] | None = None
+    ) -> Row | None:
+        """The first row, or None."""
+        params = params or {}
+        prepared = self._for(statement, params)
+        cursor = self._run(prepared, params)
+        row = cursor.fetchone()
+        if row is None:
+            return None
+        # Read to the end, as a Result does: psycopg must finish before the next statement.
+        cursor.fetchall()
+        return self._converted(prepared, cursor, [row])[0]
+
+    def run(self, statement: ClauseElement, params: Mapping[str, Any] | None = None) -> int:
+        """Run a statement that returns no rows; how many rows it changed."""
+        params = params or {}
+        return int(self._run(self._for(statement, params), params).rowcount)
+
+    def run_many(self, statement: ClauseElement, params: Sequence[Mapping[str, Any]]) -> None:
+        """Run a statement once for each parameter set (one driver call)."""
+        if not params:
+            return
+        prepared = self._for(statement, params[0])
+        if len(params) == 1:
+            self._run(prepared, params[0])
+            return
+        converted = [prepared.parameters(p) for p in params]
+        sql = converted[0][0]
+        try:
+            self._cursor.executemany(sql, [values for _, values in converted])
+        except self._error as exc:
+            raise _wrapped(sql, converted[0][1], exc, self.dialect) from exc
+
+    def insert(
+        self, table: Table, rows: Sequence[Mapping[str, Any]], returning: Sequence[str]
+    ) -> list[Row]:
+        """Insert ``rows`` (dicts with the same keys) in one statement; the ``returning``
+        columns of each new row, in no particular order (SQLite does not keep it)."""
+        if not rows:
+            return []
+        many = _RowsInsert.of(self, table, tuple(rows[0]), tuple(returning))
+        if len(rows) == 1:
+            sql, values = many.prepared.parameters(rows[0])
+        else:
+            sql, values = many.sql(rows)
+        cursor = self._cursor
+        try:
+            cursor.execute(sql, values)
+        except self._error as exc:
+            raise _wrapped(sql, values, exc, self.dialect) from exc
+        return self._converted(many.prepared, cursor, cursor.fetchall())
+
+    def execute_text(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> None:
+        """Run SQL written for this driver (``BEGIN IMMEDIATE``, an advisory lock)."""
+        try:
+            self._cursor.execute(sql, params)
+        except self._error as exc:
+            raise _wrapped(sql, params, exc, self.dialect) from exc
+        if self._cursor.description is not None:
+            self._cursor.fetchall()
+
+    def _converted(self, prepared: Prepared, cursor: Any, rows: list[Row]) -> list[Row]:
+        convert = prepared.result(cursor.description, self.dialect)
+        if not convert or not rows:
+            return rows
+        out = []
+        for row in rows:
+            values = list(row)
+            for n, process in convert:
+                values[n] = process(values[n])
+            out.append(tuple(values))
+        return out
+
+
+class _RowsInsert:
+    """``INSERT ... VALUES (...), (...) RETURNING ...`` of one table, set of keys and returned
+    columns: SQLAlchemy's SQL for one row, its VALUES group repeated for more."""
+
+    _cache: ClassVar[
+        dict[tuple[int, type[Dialect], tuple[str, ...], tuple[str, ...]], _RowsInsert]
+    ] = {}
+
+    def __init__(
+        self, sql: Sql, table: Table, keys: tuple[str, ...], returning: tuple[str, ...]
+    ) -> None:
+        # In the table's order, as SQLAlchemy writes the columns.
+        self.keys = tuple(column.key for column in table.c if column.key in keys)
+        if len(self.keys) != len(keys):
+            raise ValueError(f"{table.name} has no column {sorted(set(keys) - set(self.keys))}")
+        one = insert(table).returning(*(table.c[name] for name in returning))
+        self.prepared = sql.prepared(one, keys)
+        text = self.prepared.sql
+        self.head = text.split(" VALUES ", 1)[0] + " VALUES "
+        self.tail = " RETURNING " + text.split(" RETURNING ", 1)[1]
+        mark = "?" if sql.dialect.paramstyle == "qmark" else "%s"
+        self.group = "(" + ", ".join([mark] * len(keys)) + ")"
+
+    @classmethod
+    def of(
+        cls, sql: Sql, table: Table, keys: tuple[str, ...], returning: tuple[str, ...]
+    ) -> _RowsInsert:
+        key = (id(table), type(sql.dialect), keys, returning)
+        found = cls._cache.get(key)
+        if found is None:
+            found = cls._cache[key] = cls(sql, table, keys, returning)
+        return found
+
+    def sql(self, rows: Sequence[Mapping[str, Any]]) -> tuple[str, list[Any]]:
+        """The statement for ``rows`` and its parameters, positional."""
+        processors = self.prepared.processors
+        values: list[Any] = []
+        for row in rows:
+            for name in self.keys:
+                process = processors.get(name)
+                values.append(row[name] if process is None else process(row[name]))
+        return self.head + ", ".join([self.group] * len(rows)) + self.tail, values
+
+
+def _wrapped(sql: str, params: Any, exc: Exception, dialect: Dialect) -> StatementError:
+    """The driver's error as SQLAlchemy raises it (IntegrityError, OperationalError ...)."""
+    return DBAPIError.instance(sql, params, exc, dialect.loaded_dbapi.Error, dialect=dialect)
