@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
+from operator import itemgetter
+from types import MappingProxyType
 from typing import Any, ClassVar
 
 from sqlalchemy import Connection, Table, insert
@@ -25,12 +27,13 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError, StatementError
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
-from sqlalchemy.sql.dml import Update, ValuesBase
+from sqlalchemy.sql.dml import ValuesBase
 from sqlalchemy.sql.elements import BindParameter
 
 Processor = Callable[[Any], Any]
 Row = tuple[Any, ...]
 _POSTCOMPILE = re.compile(r"__\[POSTCOMPILE_(\w+)\]")
+_NONE: Mapping[str, Any] = MappingProxyType({})
 
 
 class Prepared:
@@ -38,8 +41,11 @@ class Prepared:
     parameters, and how to convert the columns it returns."""
 
     __slots__ = (
+        "_convert_at",
+        "_convert_named",
         "_expanded",
-        "_result",
+        "_pick",
+        "converters",
         "defaults",
         "expanding",
         "names",
@@ -75,27 +81,45 @@ class Prepared:
                 self.processors[name] = process
         self.expanding = frozenset(name for name, bind in binds.items() if bind.expanding)
         self._expanded: dict[tuple[int, ...], str] = {}
-        self._result: list[tuple[int, Processor]] | None = None
+        self.converters: list[tuple[int, Processor]] | None = None
+        """The returned columns to convert, and how (see :meth:`result`)."""
+        # The parameters in the driver's order, picked at C speed; then those to convert.
+        self._pick: Callable[[Mapping[str, Any]], Any] | None = None
+        self._convert_at: list[tuple[int, Processor]] = []
+        self._convert_named: list[tuple[str, Processor]] = []
+        if self.positional and self.names:
+            getter = itemgetter(*self.names)
+            self._pick = getter if len(self.names) > 1 else (lambda given: (getter(given),))
+            self._convert_at = [
+                (n, self.processors[name])
+                for n, name in enumerate(self.names)
+                if name in self.processors
+            ]
+        elif not self.positional:
+            self._convert_named = list(self.processors.items())
 
     def parameters(self, given: Mapping[str, Any]) -> tuple[str, Any]:
         """The SQL to send with ``given`` and the parameters in the driver's form."""
         values = {**self.defaults, **given} if self.defaults else given
         if self.expanding:
             return self._expand(values)
-        processors = self.processors
         if self.positional:
-            if processors:
-                return self.sql, tuple(
-                    processors[name](values[name]) if name in processors else values[name]
-                    for name in self.names
-                )
-            return self.sql, tuple(values[name] for name in self.names)
-        if processors:
-            return self.sql, {
-                name: processors[name](values[name]) if name in processors else values[name]
-                for name in self.names
-            }
-        return self.sql, {name: values[name] for name in self.names}
+            if self._pick is None:
+                return self.sql, ()
+            picked = self._pick(values)
+            if not self._convert_at:
+                return self.sql, picked
+            listed = list(picked)
+            for n, process in self._convert_at:
+                listed[n] = process(listed[n])
+            return self.sql, listed
+        # Named (psycopg): the driver reads the names it needs from the mapping.
+        if not self._convert_named:
+            return self.sql, values
+        named = dict(values)
+        for name, process in self._convert_named:
+            named[name] = process(named[name])
+        return self.sql, named
 
     def _expand(self, values: Mapping[str, Any]) -> tuple[str, Any]:
         """The SQL with each list parameter written out as one parameter a value, and the
@@ -119,7 +143,7 @@ class Prepared:
                     flat.extend(values[name] if process is None else map(process, values[name]))
                 else:
                     flat.append(values[name] if process is None else process(values[name]))
-            return sql, tuple(flat)
+            return sql, flat
         named: dict[str, Any] = {}
         for name in self.names:
             process = processors.get(name)
@@ -140,7 +164,7 @@ class Prepared:
     ) -> list[tuple[int, Processor]]:
         """Which returned columns need converting, and how (worked out at the first run, from
         the driver's column types, as SQLAlchemy does)."""
-        if self._result is None:
+        if self.converters is None:
             columns = list(getattr(self.statement, "exported_columns", ()))
             found: list[tuple[int, Processor]] = []
             for n, column in enumerate(columns):
@@ -148,8 +172,12 @@ class Prepared:
                 process = column.type.dialect_impl(dialect).result_processor(dialect, coltype)
                 if process is not None:
                     found.append((n, process))
-            self._result = found
-        return self._result
+            self.converters = found
+        return self.converters
+
+
+_Key = int | tuple[int, tuple[str, ...]]
+_PREPARED: dict[type[Dialect], dict[_Key, Prepared]] = {}
 
 
 class Sql:
@@ -159,13 +187,14 @@ class Sql:
     <seatledger.store.db.Database.direct>` makes one for a connection straight from the pool.
     """
 
-    _cache: ClassVar[dict[tuple[int, type[Dialect], tuple[str, ...]], Prepared]] = {}
+    __slots__ = ("_cache", "_cursor", "_error", "dialect", "raw")
 
     def __init__(self, raw: Any, dialect: Dialect) -> None:
         self.raw = raw
         self.dialect = dialect
         self._cursor = raw.cursor()
         self._error: type[Exception] = dialect.loaded_dbapi.Error
+        self._cache = _PREPARED.setdefault(type(dialect), {})
 
     @classmethod
     def of(cls, conn: Connection) -> Sql:
@@ -176,15 +205,18 @@ class Sql:
 
     def prepared(self, statement: ClauseElement, column_keys: Sequence[str] = ()) -> Prepared:
         """``statement`` compiled for this dialect (once: the statements are module constants)."""
-        key = (id(statement), type(self.dialect), tuple(column_keys))
+        key: _Key = (id(statement), tuple(column_keys)) if column_keys else id(statement)
         found = self._cache.get(key)
         if found is None or found.statement is not statement:
             found = self._cache[key] = Prepared(statement, self.dialect, column_keys)
         return found
 
     def _for(self, statement: ClauseElement, params: Mapping[str, Any]) -> Prepared:
+        found = self._cache.get(id(statement))
+        if found is not None and found.statement is statement:
+            return found
         # An INSERT or an UPDATE sets the columns its parameters name, as Connection.execute.
-        if isinstance(statement, ValuesBase | Update):
+        if isinstance(statement, ValuesBase):
             return self.prepared(statement, tuple(params))
         return self.prepared(statement)
 
@@ -197,30 +229,21 @@ class Sql:
             raise _wrapped(sql, values, exc, self.dialect) from exc
         return cursor
 
-    def rows(self, statement: ClauseElement, params: Mapping[str, Any] | None = None) -> list[Row]:
+    def rows(self, statement: ClauseElement, params: Mapping[str, Any] = _NONE) -> list[Row]:
         """The rows a select (or a statement with RETURNING) gives."""
-        params = params or {}
         prepared = self._for(statement, params)
         cursor = self._run(prepared, params)
         return self._converted(prepared, cursor, cursor.fetchall())
 
-    def first(
-        self, statement: ClauseElement, params: Mapping[str, Any] | None = None
-    ) -> Row | None:
-        """The first row, or None."""
-        params = params or {}
+    def first(self, statement: ClauseElement, params: Mapping[str, Any] = _NONE) -> Row | None:
+        """The first row, or None (the rest are read and dropped, as a Result's first())."""
         prepared = self._for(statement, params)
         cursor = self._run(prepared, params)
-        row = cursor.fetchone()
-        if row is None:
-            return None
-        # Read to the end, as a Result does: psycopg must finish before the next statement.
-        cursor.fetchall()
-        return self._converted(prepared, cursor, [row])[0]
+        rows = cursor.fetchall()
+        return self._converted(prepared, cursor, rows[:1])[0] if rows else None
 
-    def run(self, statement: ClauseElement, params: Mapping[str, Any] | None = None) -> int:
+    def run(self, statement: ClauseElement, params: Mapping[str, Any] = _NONE) -> int:
         """Run a statement that returns no rows; how many rows it changed."""
-        params = params or {}
         return int(self._run(self._for(statement, params), params).rowcount)
 
     def run_many(self, statement: ClauseElement, params: Sequence[Mapping[str, Any]]) -> None:
@@ -267,7 +290,9 @@ class Sql:
             self._cursor.fetchall()
 
     def _converted(self, prepared: Prepared, cursor: Any, rows: list[Row]) -> list[Row]:
-        convert = prepared.result(cursor.description, self.dialect)
+        convert = prepared.converters
+        if convert is None:
+            convert = prepared.result(cursor.description, self.dialect)
         if not convert or not rows:
             return rows
         out = []

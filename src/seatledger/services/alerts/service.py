@@ -480,18 +480,20 @@ class AlertService:
         label = f"{action} (ledger entry {entry.seq})"
 
         if Rule.AFTER_HOURS in enabled and run.operator and settings.outside_hours(now):
-            local = now.astimezone(settings.zone())
             key = _after_hours_key(run.operator, settings, now)
-            run.raise_alert(
-                Rule.AFTER_HOURS,
-                key,
-                f"{run.operator} changed data outside working hours",
-                f"{label} at {local:%a %Y-%m-%d %H:%M} {local.tzname() or ''}; working hours "
-                f"{settings.work_start:%H:%M}–{settings.work_end:%H:%M} "
-                f"{settings.work_days_text}.",
-                ("operator", run.operator),
-                uncleared=first.hours_uncleared if key == first.hours_key else None,
-            )
+            known = first.hours_uncleared if key == first.hours_key else None
+            if not known:  # the day's alert is still open: nothing to word
+                local = now.astimezone(settings.zone())
+                run.raise_alert(
+                    Rule.AFTER_HOURS,
+                    key,
+                    f"{run.operator} changed data outside working hours",
+                    f"{label} at {local:%a %Y-%m-%d %H:%M} {local.tzname() or ''}; working "
+                    f"hours {settings.work_start:%H:%M}–{settings.work_end:%H:%M} "
+                    f"{settings.work_days_text}.",
+                    ("operator", run.operator),
+                    uncleared=known,
+                )
 
         if action in SEAT_ACTIONS and Rule.BURST in enabled and run.operator:
             _burst(run, settings, label, first.burst)
