@@ -33,6 +33,7 @@ from sqlalchemy.sql.elements import BindParameter
 Processor = Callable[[Any], Any]
 Row = tuple[Any, ...]
 _POSTCOMPILE = re.compile(r"__\[POSTCOMPILE_(\w+)\]")
+_NAMED = re.compile(r"%\((\w+)\)s")
 _NONE: Mapping[str, Any] = MappingProxyType({})
 
 
@@ -74,6 +75,12 @@ class Prepared:
         self.defaults = {
             name: bind.effective_value for name, bind in binds.items() if not bind.required
         }
+        # Columns an INSERT or UPDATE fills from their Python-side default when not given
+        # (SQLAlchemy's execution context computes them: here, once).
+        for column in compiled.insert_prefetch:
+            self.defaults[column.key] = _scalar(column, column.default)
+        for column in compiled.update_prefetch:
+            self.defaults[column.key] = _scalar(column, column.onupdate)
         self.processors: dict[str, Processor] = {}
         for name, bind in binds.items():
             process = bind.type.dialect_impl(dialect).bind_processor(dialect)
@@ -306,7 +313,8 @@ class Sql:
 
 class _RowsInsert:
     """``INSERT ... VALUES (...), (...) RETURNING ...`` of one table, set of keys and returned
-    columns: SQLAlchemy's SQL for one row, its VALUES group repeated for more."""
+    columns: SQLAlchemy's SQL for one row (with the columns it fills by default), its VALUES
+    group repeated for more."""
 
     _cache: ClassVar[
         dict[tuple[int, type[Dialect], tuple[str, ...], tuple[str, ...]], _RowsInsert]
@@ -315,17 +323,18 @@ class _RowsInsert:
     def __init__(
         self, sql: Sql, table: Table, keys: tuple[str, ...], returning: tuple[str, ...]
     ) -> None:
-        # In the table's order, as SQLAlchemy writes the columns.
-        self.keys = tuple(column.key for column in table.c if column.key in keys)
-        if len(self.keys) != len(keys):
-            raise ValueError(f"{table.name} has no column {sorted(set(keys) - set(self.keys))}")
         one = insert(table).returning(*(table.c[name] for name in returning))
         self.prepared = sql.prepared(one, keys)
-        text = self.prepared.sql
-        self.head = text.split(" VALUES ", 1)[0] + " VALUES "
-        self.tail = " RETURNING " + text.split(" RETURNING ", 1)[1]
-        mark = "?" if sql.dialect.paramstyle == "qmark" else "%s"
-        self.group = "(" + ", ".join([mark] * len(keys)) + ")"
+        head, values = self.prepared.sql.split(" VALUES ", 1)
+        group, returns, returned = values.partition(" RETURNING ")
+        self.head = head + " VALUES "
+        self.tail = returns + returned
+        if self.prepared.positional:
+            self.order = self.prepared.names
+            self.group = group
+        else:  # named in the one-row SQL: positional here, each row's own
+            self.order = tuple(_NAMED.findall(group))
+            self.group = _NAMED.sub("%s", group)
 
     @classmethod
     def of(
@@ -339,13 +348,24 @@ class _RowsInsert:
 
     def sql(self, rows: Sequence[Mapping[str, Any]]) -> tuple[str, list[Any]]:
         """The statement for ``rows`` and its parameters, positional."""
+        defaults = self.prepared.defaults
         processors = self.prepared.processors
         values: list[Any] = []
         for row in rows:
-            for name in self.keys:
+            given = {**defaults, **row}
+            for name in self.order:
                 process = processors.get(name)
-                values.append(row[name] if process is None else process(row[name]))
+                values.append(given[name] if process is None else process(given[name]))
         return self.head + ", ".join([self.group] * len(rows)) + self.tail, values
+
+
+def _scalar(column: Any, default: Any) -> Any:
+    """A column's fixed default value (one computed at each insert is not prepared)."""
+    if default is None:
+        return None
+    if not default.is_scalar:
+        raise ValueError(f"{column} has a default computed at each insert: not prepared")
+    return default.arg
 
 
 def _wrapped(sql: str, params: Any, exc: Exception, dialect: Dialect) -> StatementError:
