@@ -13,6 +13,9 @@ from pathlib import Path
 import pytest
 from tests.cli.test_cli import Invoke, cli_env, run, team_db  # noqa: F401 (fixtures)
 
+from seatledger.cli.parser import build_parser
+from seatledger.cli.servers import cmd_servers
+from seatledger.errors import KnownError
 from seatledger.store import ledger_store
 from seatledger.store.db import Database
 
@@ -185,3 +188,31 @@ def test_servers_prints_the_ilmt_per_server_findings(run: Invoke, team_db: str) 
         "peak (pvu_sub_capacity.csv lines 2, 3); SeatLedger computes 240 PVUs on it for Db2"
     ) in text
     assert "IBM Db2 Standard Edition on aix-p9-01" in text
+
+
+def test_an_edition_what_if_prints_the_requirement_and_its_cost(
+    run: Invoke,  # noqa: F811
+    team_db: str,  # noqa: F811
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """``--edition Prod=datacenter``: Prod's 3 hosts 32 Datacenter core licenses each instead
+    of 64 Standard, 96 + esx-dmz01's 16 = 112 (was 208); at the reference prices 3 × 32 ×
+    387.50 + 16 × 66.875 = 38,270.00 against 3 × 64 × 66.875 + 1,070 = 13,910.00: +24,360.00.
+    The option is read from the parsed arguments (cli/parser.py offers it: see the report)."""
+    done = run("import", "rvtools", *RVTOOLS, "--db", team_db, "--taken-at", "2026-11-02 08:00")
+    assert done.code == 0, done.err
+    args = build_parser().parse_args(["servers", "--db", team_db, "--as-of", "2026-12-07"])
+    args.edition = ["Prod=datacenter"]
+    capsys.readouterr()
+    assert cmd_servers(args) == 0
+    out = capsys.readouterr().out
+    assert "What if Prod licensed with Windows Server Datacenter (nothing is written):" in out
+    after = out.split("What if", 1)[1]
+    assert "112" in after.splitlines()[3]
+    assert "Cost at these prices 38,270.00, was 13,910.00 (+24,360.00)." in after
+    args.edition = ["Prod=enterprise"]
+    with pytest.raises(KnownError, match="the edition is standard or datacenter"):
+        cmd_servers(args)
+    args.edition = ["nope=standard"]
+    with pytest.raises(KnownError, match="no host, cluster or physical server named nope"):
+        cmd_servers(args)

@@ -15,11 +15,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 from tests.conftest import ledger_size
 from tests.services.test_vendor_statements import estate  # noqa: F401 (a fixture)
 
 from seatledger.domain.roles import Role
+from seatledger.services.directory.service import DeviceInput
 from seatledger.services.operators.session import Services
 from seatledger.services.servers.importing import TopologySource
 from seatledger.services.servers.statements import StatementKind
@@ -184,3 +186,47 @@ def test_the_ilmt_per_server_findings_show_on_the_page(
     assert "says 140 PVUs on it at the peak (pvu_sub_capacity.csv lines 2, 3)" in shown
     assert "SeatLedger computes 240 PVUs on it for Db2" in shown
     assert "IBM Db2 Standard Edition on aix-p9-01" in shown
+
+
+def test_physical_servers_and_an_edition_what_if_on_the_page(
+    qtbot: QtBot, make_window: Callable[[Services], MainWindow], admin: Services
+) -> None:
+    """A physical Windows server of 2 × 6 cores adds 16 core licenses (the minimums, one OSE)
+    to the 208: 224; one without cores is named, not counted.  Prod licensed with Datacenter:
+    3 × 32 + 16 + 16 = 128, the cost 24,360.00 more (figures: tests/services/
+    test_server_physical.py).  The what-if's host boxes show host names whole."""
+    admin.servers.import_topology(
+        RVTOOLS, TopologySource.RVTOOLS, taken_at=dt.datetime(2026, 11, 2, tzinfo=dt.UTC)
+    )
+    admin.directory.add_device(
+        DeviceInput("db-phys01", processors=2, cores=12, os="Windows Server 2022 Datacenter")
+    )
+    admin.directory.add_device(DeviceInput("lab-srv02", os="Windows Server 2019 Standard"))
+    window = make_window(admin)
+    window.resize(1400, 850)
+    page = _page(window)
+    assert "2 physical servers (1 with unknown cores, not counted)" in page.summary.text()
+    windows = next(line for line, _ in page.model.rows if line.product == "Windows Server")
+    assert windows.required == 224
+    page.table.selectRow(0)
+    shown = page.reason.toPlainText()
+    assert "db-phys01 16: a physical server running Windows Server 2022 Datacenter" in shown
+    assert "1 server with unknown cores" in shown
+    page.edition_target.setCurrentIndex(page.edition_target.findData("Prod"))
+    assert page.edition_target.currentText() == "Prod (cluster)"
+    page.edition_combo.setCurrentIndex(page.edition_combo.findData("Datacenter"))
+    page.edition_button.click()
+    row = next(n for n, (line, _) in enumerate(page.model.rows) if line.product == "Windows Server")
+    after = page.model.rows[row][1]
+    assert after is not None
+    assert after.required == 128
+    headers = [
+        page.model.headerData(n, Qt.Orientation.Horizontal) for n in range(page.model.columnCount())
+    ]
+    cost_change = page.model.index(row, headers.index("Cost change"))
+    assert page.model.data(cost_change) == "+24,360.00"
+    assert page.change_list.item(0).text() == "Prod licensed with Windows Server Datacenter"
+    for combo in (page.host_combo, page.remove_combo):
+        combo.setCurrentText("esx-dmz01.corp.example")
+        needed = combo.fontMetrics().horizontalAdvance("esx-dmz01.corp.example")
+        assert combo.width() > needed

@@ -12,6 +12,7 @@ from pathlib import Path
 from seatledger.cli.output import EXIT_FAILED, EXIT_OK, say
 from seatledger.cli.session import reader, signed_in
 from seatledger.domain import validation
+from seatledger.domain.server.microsoft import Edition
 from seatledger.domain.server.topology import Reach
 from seatledger.errors import KnownError
 from seatledger.ingest.snapshot_text import taken_at_of
@@ -132,6 +133,8 @@ def cmd_servers(args: argparse.Namespace) -> int:
         removed_hosts=frozenset(args.remove_host),
         sql_enterprise_sa=args.sql_enterprise_sa,
         oracle_reach=Reach(args.oracle_reach),
+        # --edition HOST_OR_CLUSTER=standard|datacenter (read where the parser offers it)
+        editions=editions_of(getattr(args, "edition", None) or []),
     )
     state = services.servers.state(as_of)
     try:
@@ -155,8 +158,18 @@ def cmd_servers(args: argparse.Namespace) -> int:
         f"Server position on {as_of}: {plural(before.hosts, 'host')}, "
         f"{plural(before.clusters, 'cluster')}, {plural(before.vms, 'VM')} "
         f"({before.running:,} running)"
+        + (
+            f", {plural(before.physical, 'physical server')}"
+            + (
+                f" ({len(before.unknown_cores):,} with unknown cores)"
+                if before.unknown_cores
+                else ""
+            )
+            if before.physical
+            else ""
+        )
     )
-    if not before.hosts:
+    if not before.hosts and not before.physical:
         say("No server topology stored: import an export (seatledger import rvtools|hyperv).")
         return EXIT_OK
     _table(before)
@@ -178,13 +191,31 @@ def _table(shown: ServerPosition, before: ServerPosition | None = None) -> None:
             f"{line.product[:40]:<40} {line.unit:<14} {line.required:>9,} {line.purchased:>9,} "
             f"{line.short or '':>7}"
         )
+        was = None if before is None else before.line(line.family, line.product)
         if before is not None:
-            was = before.line(line.family, line.product)
             text += f" {was.required if was is not None else 0:>9,}"
         say(text)
         say(f"    {line.reason}")
+        if before is not None and line.cost is not None:
+            old = was.cost if was is not None and was.cost is not None else 0
+            if line.cost != old:
+                say(
+                    f"    Cost at these prices {line.cost:,.2f}, was {old:,.2f} "
+                    f"({line.cost - old:+,.2f})."
+                )
     for finding in shown.findings:
         say(f"  finding: {finding}")
+
+
+def editions_of(given: list[str]) -> dict[str, Edition]:
+    """``--edition`` values: each host, cluster or physical server and the edition it takes."""
+    editions = {}
+    for name, value in _pairs(given, "--edition", "HOST_OR_CLUSTER=standard|datacenter").items():
+        edition = next((e for e in Edition if e.value.casefold() == value.casefold()), None)
+        if edition is None:
+            raise KnownError(f"--edition {name}={value}: the edition is standard or datacenter.")
+        editions[name] = edition
+    return editions
 
 
 def _pairs(given: list[str], option: str, shape: str) -> dict[str, str]:

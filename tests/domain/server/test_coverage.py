@@ -79,3 +79,16 @@ def test_what_is_short_never_exceeds_every_host_at_its_cheaper_kind(
     )
     assert coverage.short <= cheaper
     assert coverage.unlimited_used <= unlimited
+
+
+def test_a_host_licensed_with_the_unlimited_kind_by_choice_takes_it_first_and_needs_it() -> None:
+    """a is to be licensed with Datacenter (a what-if): the 32 bought go to it, though b saves
+    more per license (96/32 against 64/32); b takes 96 of the 200 Standard.  With no Datacenter
+    bought, a needs its 32 Datacenter (short 32) although 200 Standard are left over."""
+    needs = [HostNeed("a", 64, 32, unlimited_only=True), HostNeed("b", 96, 32)]
+    coverage = cover(needs, per_vm_bought=200, unlimited_bought=32)
+    assert coverage.unlimited_hosts == ("a",)
+    assert (coverage.per_vm_hosts, coverage.per_vm_needed, coverage.short) == (("b",), 96, 0)
+    none_bought = cover(needs, per_vm_bought=200, unlimited_bought=0)
+    assert none_bought.unlimited_needed_hosts == ("a",)
+    assert (none_bought.unlimited_short, none_bought.short) == (32, 32)

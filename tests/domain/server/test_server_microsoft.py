@@ -208,3 +208,27 @@ def test_server_plus_cal() -> None:
     assert ms.sql_server_plus_cal(3, 120, 15) == ms.ServerCal(3, 135)
     with pytest.raises(ValueError, match="0 or more"):
         ms.sql_server_plus_cal(-1, 1)
+
+
+def test_an_edition_chosen_instead_of_the_cheaper_one() -> None:
+    """A 2 × 16-core host running 2 Windows VMs: Standard once, 32 at 66.875 = 2,140.00, is
+    cheaper than Datacenter's 32 at 387.50 = 12,400.00; licensed with Datacenter by choice it
+    is those 32 Datacenter core licenses and their 12,400.00, and the reason says so."""
+    host = Host("esx01", 2, 16)
+    cheaper = ms.cheapest_windows_edition(host, 2, STANDARD_CORE, DATACENTER_CORE)
+    assert (cheaper.edition, cheaper.licenses, cheaper.cost) == (
+        Edition.STANDARD,
+        32,
+        Decimal("2140.000"),
+    )
+    chosen = ms.cheapest_windows_edition(
+        host, 2, STANDARD_CORE, DATACENTER_CORE, edition=Edition.DATACENTER
+    )
+    assert (chosen.edition, chosen.licenses, chosen.cost) == (
+        Edition.DATACENTER,
+        32,
+        Decimal("12400.0"),
+    )
+    assert "Standard is cheaper by 10,260.00; licensed with Datacenter as chosen instead" in (
+        chosen.reason
+    )

@@ -28,6 +28,7 @@ class HostNeed:
     per_vm: int
     unlimited: int
     unlimited_cheaper: bool = False  # the unlimited kind costs less here: bought as it if short
+    unlimited_only: bool = False  # licensed with the unlimited kind whatever it costs (chosen)
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,12 +69,14 @@ def cover(needs: Sequence[HostNeed], per_vm_bought: int, unlimited_bought: int) 
     """Spend the unlimited licenses where each saves most, the per-VM ones on the rest.
 
     A host is covered by unlimited licenses only whole (all its ``unlimited`` need).  Ties go
-    by host name, so the answer does not depend on the order the hosts are given in.
+    by host name, so the answer does not depend on the order the hosts are given in.  A host
+    that is ``unlimited_only`` takes the unlimited licenses bought first, and needs them where
+    they are short, whatever per-VM licenses are left over.
     """
     wanted = [need for need in needs if need.per_vm or need.unlimited]
     order = sorted(
         wanted,
-        key=lambda n: (-Fraction(n.per_vm, max(n.unlimited, 1)), n.host),
+        key=lambda n: (not n.unlimited_only, -Fraction(n.per_vm, max(n.unlimited, 1)), n.host),
     )
     left = unlimited_bought
     covered: list[str] = []
@@ -85,12 +88,12 @@ def cover(needs: Sequence[HostNeed], per_vm_bought: int, unlimited_bought: int) 
             used += need.unlimited
     taken = set(covered)
     rest = [need for need in wanted if need.host not in taken]
-    per_vm = [need for need in rest if not (need.unlimited_cheaper and need.unlimited > 0)]
-    cheaper_unlimited = [need for need in rest if need.unlimited_cheaper and need.unlimited > 0]
+    wants_unlimited = [need for need in rest if _wants_unlimited(need)]
+    per_vm = [need for need in rest if not _wants_unlimited(need)]
     spare = per_vm_bought - sum(need.per_vm for need in per_vm)
     unlimited: list[HostNeed] = []
-    for need in sorted(cheaper_unlimited, key=lambda n: (n.per_vm, n.host)):
-        if need.per_vm <= spare:  # the per-VM licenses bought and left over suffice here
+    for need in sorted(wants_unlimited, key=lambda n: (n.per_vm, n.host)):
+        if not need.unlimited_only and need.per_vm <= spare:  # per-VM bought and left over do
             per_vm.append(need)
             spare -= need.per_vm
         else:
@@ -105,3 +108,8 @@ def cover(needs: Sequence[HostNeed], per_vm_bought: int, unlimited_bought: int) 
         tuple(sorted(need.host for need in unlimited)),
         sum(need.unlimited for need in unlimited),
     )
+
+
+def _wants_unlimited(need: HostNeed) -> bool:
+    """Whether a host not covered takes the unlimited kind where per-VM left over fall short."""
+    return (need.unlimited_cheaper or need.unlimited_only) and need.unlimited > 0

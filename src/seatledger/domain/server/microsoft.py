@@ -102,17 +102,28 @@ class WindowsChoice:
     @property
     def cost(self) -> Decimal:
         """The chosen edition's cost."""
-        return min(self.standard_cost, self.datacenter_cost) if self.edition else Decimal(0)
+        if self.edition is Edition.DATACENTER:
+            return self.datacenter_cost
+        if self.edition is Edition.STANDARD:
+            return self.standard_cost
+        return Decimal(0)
 
 
 def cheapest_windows_edition(
-    host: Host, oses: int, standard_price: Decimal, datacenter_price: Decimal
+    host: Host,
+    oses: int,
+    standard_price: Decimal,
+    datacenter_price: Decimal,
+    *,
+    edition: Edition | None = None,
 ) -> WindowsChoice:
     """The cheaper edition for ``host`` running ``oses`` Windows Server OSEs, with the reason.
 
     ``standard_price`` and ``datacenter_price`` are what one core license of each costs.  On
     equal cost Datacenter is chosen: it covers VMs added later at no further cost.  Commercial
-    SAM suites (Snow's server reports) make the same per-host choice.
+    SAM suites (Snow's server reports) make the same per-host choice.  ``edition`` licenses the
+    host with that edition instead (what an organization decided, or a what-if), and the reason
+    says what the cheaper one would cost.
     """
     standard = windows_edition_licenses(host, oses, Edition.STANDARD)
     datacenter = windows_edition_licenses(host, oses, Edition.DATACENTER)
@@ -135,16 +146,19 @@ def cheapest_windows_edition(
         f"{datacenter_price:,.2f} = {datacenter_cost:,.2f}"
     )
     if standard_cost < datacenter_cost:
-        edition = Edition.STANDARD
+        cheaper = Edition.STANDARD
         verdict = f"Standard is cheaper by {datacenter_cost - standard_cost:,.2f}"
     elif datacenter_cost < standard_cost:
-        edition = Edition.DATACENTER
+        cheaper = Edition.DATACENTER
         verdict = f"Datacenter is cheaper by {standard_cost - datacenter_cost:,.2f}"
     else:
-        edition = Edition.DATACENTER
+        cheaper = Edition.DATACENTER
         verdict = "both cost the same: Datacenter, which covers VMs added later"
+    if edition is not None and edition is not cheaper and standard_cost != datacenter_cost:
+        verdict += f"; licensed with {edition.value} as chosen instead"
     reason = f"{host.name}: {standard_words}; {datacenter_words}; {verdict}."
-    return WindowsChoice(edition, standard, datacenter, standard_cost, datacenter_cost, reason)
+    chosen = cheaper if edition is None else edition
+    return WindowsChoice(chosen, standard, datacenter, standard_cost, datacenter_cost, reason)
 
 
 @dataclass(frozen=True, slots=True)

@@ -68,6 +68,7 @@ def oracle_requirement(
     topology: Topology,
     table: CoreFactorTable,
     scope: Reach = Reach.CLUSTER,
+    physical: Iterable[Host] = (),
 ) -> OracleRequirement:
     """Processor licenses for Oracle running in ``vms`` (Partitioning Policy).
 
@@ -78,7 +79,8 @@ def oracle_requirement(
     caller's to state; SAM tools such as OpTISAM model the same three).  A VM in an
     approved hard partition counts the cores it is pinned to, never more than its host has, and
     a host's hard partitions together never more than the host has; a host counted whole for a
-    soft-partitioned VM adds nothing for hard partitions on it.
+    soft-partitioned VM adds nothing for hard partitions on it.  A ``physical`` server (Oracle
+    on its own OS, no hypervisor) counts all its cores, as the processor definition does.
     """
     whole: dict[str, Host] = {}
     pinned: dict[str, int] = {}
@@ -100,6 +102,15 @@ def oracle_requirement(
             unrated.append(name)
         else:
             counted.append((name, host.cores, factor))
+    for server in sorted({host.name: host for host in physical}.values(), key=lambda h: h.name):
+        if server.name in whole:
+            continue
+        factor = table.factor_for(server.processor_model)
+        label = f"{server.name} (physical)"
+        if factor is None:
+            unrated.append(label)
+        else:
+            counted.append((label, server.cores, factor))
     for name in sorted(pinned):
         if name in whole:
             continue

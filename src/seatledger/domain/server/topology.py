@@ -108,6 +108,36 @@ class VM:
             raise ValueError(f"VM {self.name}: a hard partition is pinned to cores of a host")
 
 
+@dataclass(frozen=True, slots=True)
+class PhysicalServer:
+    """A server that runs its operating system directly, with no hypervisor under it: a device
+    of the hardware inventory (ConfigMgr, Intune, Lansweeper) with a server OS that is neither
+    a VM of the topology nor one of its hosts.
+
+    ``processors`` (sockets) and ``cores`` (all its physical cores) as the inventory gives them;
+    None where it does not say, and then the server is counted apart, never at a guessed count.
+    """
+
+    name: str
+    os: str
+    processors: int | None
+    cores: int | None
+    processor_model: str | None = None
+
+    @property
+    def host(self) -> Host | None:
+        """The server as the rules count it (its sockets and cores per socket), or None where
+        its cores are unknown or do not divide evenly among its processors."""
+        if not self.processors or not self.cores or self.cores % self.processors:
+            return None
+        return Host(self.name, self.processors, self.cores // self.processors, self.processor_model)
+
+    @property
+    def known(self) -> bool:
+        """Whether its cores are known (it is counted)."""
+        return self.host is not None
+
+
 VmRow = tuple[str, str, int, str, str | None, str, str]
 """A VM as a topology import reads and stores it: its identity (``uuid:…``, ``vmid:…`` or
 ``name:…``), name, vCPUs, host ("" for none), cluster, power state (its value, "poweredOn") and

@@ -19,7 +19,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -28,8 +28,17 @@ from sqlalchemy.orm import Session
 
 from seatledger.domain.server import ibm, microsoft, oracle, redhat
 from seatledger.domain.server.coverage import HostNeed, cover
+from seatledger.domain.server.microsoft import Edition
 from seatledger.domain.server.tables import shipped_core_factors, shipped_pvu_table
-from seatledger.domain.server.topology import VM, Host, Placement, PowerState, Reach, Topology
+from seatledger.domain.server.topology import (
+    VM,
+    Host,
+    PhysicalServer,
+    Placement,
+    PowerState,
+    Reach,
+    Topology,
+)
 from seatledger.services.position.engine import in_term
 from seatledger.services.servers import statements
 from seatledger.services.servers.statements import Evidence
@@ -159,13 +168,18 @@ class ServerState:
     history: tuple[Stint, ...]
     machines: dict[str, str] = field(default_factory=dict)  # VM -> its device's host name
     evidence: tuple[Evidence, ...] = ()  # the newest vendor statement of each kind stored
+    physical: tuple[PhysicalServer, ...] = ()  # servers on their own OS, no hypervisor
+    physical_products: dict[str, frozenset[tuple[str, str, int]]] = field(
+        default_factory=dict
+    )  # physical server -> {(vendor, product, id)}
 
 
 @dataclass(frozen=True)
 class WhatIf:
     """Changes to try without writing them: VMs moved, hard-partitioned or switched off, hosts
     taken out, SQL Server Enterprise with Software Assurance, how far Oracle's soft partitions
-    reach."""
+    reach, and hosts, clusters or physical servers licensed with a Windows Server edition
+    (``editions``, by name) instead of the cheaper one."""
 
     moves: dict[str, str] = field(default_factory=dict)  # VM -> host
     hard_partitions: dict[str, int] = field(default_factory=dict)  # VM -> cores pinned
@@ -173,6 +187,7 @@ class WhatIf:
     removed_hosts: frozenset[str] = frozenset()
     sql_enterprise_sa: bool = False
     oracle_reach: Reach = Reach.CLUSTER
+    editions: dict[str, Edition] = field(default_factory=dict)  # host or cluster -> edition
 
     @property
     def empty(self) -> bool:
@@ -192,6 +207,10 @@ class WhatIf:
             words.append("SQL Server Enterprise with Software Assurance")
         if self.oracle_reach is not Reach.CLUSTER:
             words.append(f"Oracle soft partitions reach {self.oracle_reach.value}")
+        words += [
+            f"{name} licensed with Windows Server {edition.value}"
+            for name, edition in sorted(self.editions.items())
+        ]
         return words
 
 
@@ -217,13 +236,17 @@ class ServerLine:
     short: int
     reason: str
     details: tuple[Detail, ...] = ()
+    cost: Decimal | None = None  # what the requirement costs at the prices the reason names
+    unknown: tuple[str, ...] = ()  # physical servers running it whose cores are unknown
 
     @property
     def status(self) -> str:
-        """ "short", "covered" or "nothing runs"."""
+        """ "short", "covered", "cores unknown" or "nothing runs"."""
         if self.short > 0:
             return "short"
-        return "covered" if self.required or self.purchased else "nothing runs"
+        if self.required or self.purchased:
+            return "covered"
+        return "cores unknown" if self.unknown else "nothing runs"
 
     def as_json(self) -> dict[str, object]:
         """The line for ``--format json``."""
@@ -236,6 +259,8 @@ class ServerLine:
             "short": self.short,
             "status": self.status,
             "reason": self.reason,
+            "cost": None if self.cost is None else str(self.cost.quantize(Decimal("0.01"))),
+            "unknown_cores": list(self.unknown),
             "details": [
                 {"subject": d.subject, "figure": d.figure, "reason": d.reason, "vms": list(d.vms)}
                 for d in self.details
@@ -272,6 +297,8 @@ class ServerPosition:
     findings: tuple[str, ...]
     whatif: tuple[str, ...] = ()
     ibm_findings: tuple[str, ...] = ()  # those of ``findings`` an ILMT snapshot raised
+    physical: int = 0  # physical servers (no hypervisor) with a server OS, counted or not
+    unknown_cores: tuple[str, ...] = ()  # of those, the ones whose cores are unknown
 
     def findings_of(self, families: Sequence[str], lines: Sequence[ServerLine]) -> tuple[str, ...]:
         """The findings an audit of a vendor with these rule ``families`` and server ``lines``
@@ -320,6 +347,8 @@ class ServerPosition:
             "clusters": self.clusters,
             "vms": self.vms,
             "running": self.running,
+            "physical_servers": self.physical,
+            "unknown_cores": list(self.unknown_cores),
             "whatif": list(self.whatif),
             "lines": [line.as_json() for line in self.lines],
             "findings": list(self.findings),
@@ -346,11 +375,14 @@ def load_state(session: Session, as_of: dt.date) -> ServerState:
         )
     ]
     vm_names = list(session.scalars(select(ServerVm.name)))
-    machines = _machines(session, vm_names)  # VM name -> (device id, device OS, host name)
+    # VM name -> (device id, device OS, host name); the physical servers with their device ids
+    machines, physical = _machines(session, vm_names, [host.name for host in hosts])
     device_os = {name: os for name, (_, os, _) in machines.items() if os}
     owner = {device: name for name, (device, _, _) in machines.items()}
+    physical_owner = {device: server.name for device, server in physical}
     products: dict[str, set[tuple[str, str, int]]] = defaultdict(set)
-    devices = sorted(owner)
+    physical_products: dict[str, set[tuple[str, str, int]]] = defaultdict(set)
+    devices = sorted([*owner, *physical_owner])
     for at in range(0, len(devices), _IDS_PER_QUERY):
         installed = (
             select(Installation.device_id, Vendor.name, Product.name, Product.id)
@@ -364,7 +396,10 @@ def load_state(session: Session, as_of: dt.date) -> ServerState:
             )
         )
         for device_id, vendor, product, product_id in session.execute(installed):
-            products[owner[device_id]].add((vendor, product, product_id))
+            if device_id in owner:
+                products[owner[device_id]].add((vendor, product, product_id))
+            else:
+                physical_products[physical_owner[device_id]].add((vendor, product, product_id))
     powers = {state.value: state for state in PowerState}
     vms = [
         VM(name, vcpus, host, cluster, powers[power], os or device_os.get(name, ""), pinned)
@@ -417,30 +452,57 @@ def load_state(session: Session, as_of: dt.date) -> ServerState:
         history,
         {name: hostname for name, (_, _, hostname) in machines.items()},
         statements.load_evidence(session),
+        tuple(server for _, server in physical),
+        {name: frozenset(found) for name, found in physical_products.items()},
     )
 
 
 _IDS_PER_QUERY = 500
 
 
-def _machines(session: Session, vm_names: Sequence[str]) -> dict[str, tuple[int, str, str]]:
-    """The device of each VM's name: its host name is the VM's name, or starts with it and a
-    dot (``sql01`` and ``sql01.corp.example``), compared without regard to case; the exact
-    name first.  Matched in memory: a join on those conditions compares every device with
-    every VM."""
+def _machines(
+    session: Session, vm_names: Sequence[str], host_names: Sequence[str]
+) -> tuple[dict[str, tuple[int, str, str]], list[tuple[int, PhysicalServer]]]:
+    """The device of each VM's name, and the physical servers with their device ids.
+
+    A VM's device: its host name is the VM's name, or starts with it and a dot (``sql01`` and
+    ``sql01.corp.example``), compared without regard to case; the exact name first.  A physical
+    server: a device with a server OS (:func:`is_server_os`) whose name (its first label) is
+    neither a VM's nor a hypervisor host's.  Matched in memory: a join on those conditions
+    compares every device with every VM."""
     wanted = {name.casefold(): name for name in vm_names}
+    virtual = {name.split(".", 1)[0] for name in wanted}
+    hypervisors = {name.casefold().split(".", 1)[0] for name in host_names}
     exact: dict[str, tuple[int, str, str]] = {}
     dotted: dict[str, tuple[int, str, str]] = {}
-    for device_id, hostname, os in session.execute(
-        select(Device.id, Device.hostname, Device.os).order_by(Device.id)
+    physical: list[tuple[int, PhysicalServer]] = []
+    for device_id, hostname, os, processors, cores, model in session.execute(
+        select(
+            Device.id,
+            Device.hostname,
+            Device.os,
+            Device.processors,
+            Device.cores,
+            Device.processor_model,
+        ).order_by(Device.id)
     ):
         folded = hostname.casefold()
+        first = folded.split(".", 1)[0]
         if folded in wanted:
             exact.setdefault(wanted[folded], (device_id, os, hostname))
-        first = folded.split(".", 1)[0]
         if first != folded and first in wanted:
             dotted.setdefault(wanted[first], (device_id, os, hostname))
-    return {**dotted, **exact}
+        if first in virtual or first in hypervisors or not is_server_os(os):
+            continue
+        physical.append((device_id, PhysicalServer(hostname, os, processors, cores, model or None)))
+    return {**dotted, **exact}, physical
+
+
+def is_server_os(os: str) -> bool:
+    """Whether an inventory's OS name is a server's: Windows Server, Red Hat Enterprise Linux,
+    or any other that says "server" (SUSE Linux Enterprise Server, Oracle Linux Server)."""
+    folded = os.casefold()
+    return "server" in folded or "red hat enterprise linux" in folded or folded.startswith("rhel")
 
 
 def _utc(moment: dt.datetime) -> dt.datetime:
@@ -471,6 +533,10 @@ def apply(state: ServerState, whatif: WhatIf) -> ServerState:
     for host_name in (*whatif.moves.values(), *whatif.removed_hosts):
         if host_name not in topology.hosts:
             raise ValueError(f"There is no host named {host_name}.")
+    licensable = {*topology.hosts, *topology.clusters, *(s.name for s in state.physical)}
+    for name in whatif.editions:
+        if name not in licensable:
+            raise ValueError(f"There is no host, cluster or physical server named {name}.")
     hosts = [h for h in topology.hosts.values() if h.name not in whatif.removed_hosts]
     vms: list[VM] = []
     for vm in topology.vms:
@@ -510,7 +576,7 @@ def compute(state: ServerState, whatif: WhatIf | None = None) -> ServerPosition:
     topology = state.topology
     running = [vm for vm in topology.vms if vm.power is PowerState.ON and vm.host]
     lines = [
-        _windows(state, running),
+        _windows(state, running, whatif.editions),
         _sql(state, running, enterprise_sa=whatif.sql_enterprise_sa),
         *_oracle(state, whatif.oracle_reach),
         *_ibm(state, running),
@@ -553,26 +619,84 @@ def compute(state: ServerState, whatif: WhatIf | None = None) -> ServerPosition:
         len(topology.clusters),
         len(topology.vms),
         len(running),
-        tuple(line for line in lines if line.required or line.purchased),
+        tuple(line for line in lines if line.required or line.purchased or line.unknown),
         (*findings, *ibm_findings),
         tuple(whatif.describe()),
         tuple(ibm_findings),
+        len(state.physical),
+        tuple(server.name for server in state.physical if not server.known),
     )
 
 
-def _runs_windows(vm: VM) -> bool:
+def _runs_windows(vm: VM | PhysicalServer) -> bool:
     return "windows server" in vm.os.casefold()
 
 
-def _runs_rhel(vm: VM) -> bool:
+def _runs_rhel(vm: VM | PhysicalServer) -> bool:
     os = vm.os.casefold()
     return "red hat enterprise linux" in os or os.startswith("rhel")
 
 
 def _has(state: ServerState, vm: VM, vendor_prefix: str, product_words: str = "") -> bool:
+    return _installed(state.products.get(vm.name, ()), vendor_prefix, product_words)
+
+
+def _installed(
+    found: Iterable[tuple[str, str, int]], vendor_prefix: str, product_words: str = ""
+) -> bool:
     return any(
         vendor.casefold().startswith(vendor_prefix) and product_words in product.casefold()
-        for vendor, product, _ in state.products.get(vm.name, ())
+        for vendor, product, _ in found
+    )
+
+
+def _physical(
+    state: ServerState, runs: Callable[[PhysicalServer], bool]
+) -> tuple[list[tuple[PhysicalServer, Host]], list[str]]:
+    """The physical servers that run something (``runs``): those whose cores are known, each
+    with the host the rules count, and the names of those whose cores are unknown."""
+    counted: list[tuple[PhysicalServer, Host]] = []
+    unknown: list[str] = []
+    for server in state.physical:
+        if not runs(server):
+            continue
+        host = server.host
+        if host is None:
+            unknown.append(server.name)
+        else:
+            counted.append((server, host))
+    return counted, unknown
+
+
+def _physical_words(counted: Sequence[str], unknown: Sequence[str]) -> str:
+    """The physical servers behind a line, and those not counted, in words ("" for none)."""
+    words = ""
+    if counted:
+        words += f" Physical servers (no hypervisor), all their cores: {_names(counted)}."
+    if unknown:
+        words += (
+            f" Not counted, {plural(len(unknown), 'server')} with unknown cores (the inventory "
+            f"gives no processors or cores): {_names(unknown)}."
+        )
+    return words
+
+
+def _names(names: Sequence[str], most: int = 10) -> str:
+    shown = ", ".join(names[:most])
+    return shown if len(names) <= most else f"{shown} and {len(names) - most:,} more"
+
+
+def _need(name: str, choice: microsoft.WindowsChoice, forced: Edition | None) -> HostNeed:
+    """A host's Windows Server need for coverage: either edition, or the one it is licensed
+    with by choice."""
+    if forced is Edition.STANDARD:
+        return HostNeed(name, choice.standard_licenses, 0)
+    return HostNeed(
+        name,
+        choice.standard_licenses,
+        choice.datacenter_licenses,
+        choice.edition is Edition.DATACENTER,
+        unlimited_only=forced is Edition.DATACENTER,
     )
 
 
@@ -608,7 +732,7 @@ def _hosts_for(topology: Topology, vms: Sequence[VM]) -> list[tuple[Host, int, l
     return found
 
 
-def _windows(state: ServerState, running: Sequence[VM]) -> ServerLine:
+def _windows(state: ServerState, running: Sequence[VM], editions: dict[str, Edition]) -> ServerLine:
     windows = [vm for vm in running if _runs_windows(vm)]
     bought = [p for p in state.purchases if "windows server" in p.words]
     datacenter = [p for p in bought if "datacenter" in p.words]
@@ -618,20 +742,37 @@ def _windows(state: ServerState, running: Sequence[VM]) -> ServerLine:
     details: list[Detail] = []
     needs: list[HostNeed] = []
     required = 0
+    cost = Decimal(0)
     for host, oses, names in _hosts_for(state.topology, windows):
         if not oses:
             continue
-        choice = microsoft.cheapest_windows_edition(host, oses, standard_price, datacenter_price)
-        required += choice.licenses
-        needs.append(
-            HostNeed(
-                host.name,
-                choice.standard_licenses,
-                choice.datacenter_licenses,
-                choice.edition is microsoft.Edition.DATACENTER,
-            )
+        forced = editions.get(host.name) or (editions.get(host.cluster) if host.cluster else None)
+        choice = microsoft.cheapest_windows_edition(
+            host, oses, standard_price, datacenter_price, edition=forced
         )
+        required += choice.licenses
+        cost += choice.cost
+        needs.append(_need(host.name, choice, forced))
         details.append(Detail(host.name, choice.licenses, choice.reason, tuple(names)))
+    physical, unknown = _physical(state, _runs_windows)
+    for server, host in physical:
+        forced = editions.get(server.name)
+        choice = microsoft.cheapest_windows_edition(
+            host, 1, standard_price, datacenter_price, edition=forced
+        )
+        required += choice.licenses
+        cost += choice.cost
+        needs.append(_need(host.name, choice, forced))
+        reason = (
+            f"{server.name}: a physical server running {server.os}, one OSE, licensed once: "
+            + choice.reason.removeprefix(f"{server.name}: ")
+        )
+        if "datacenter" in server.os.casefold() and choice.edition is Edition.STANDARD:
+            reason += (
+                " It runs the Datacenter edition, which Standard licenses do not cover: run "
+                "Standard there, or license it with Datacenter."
+            )
+        details.append(Detail(server.name, choice.licenses, reason))
     bought_s = sum(p.quantity for p in standard)
     bought_d = sum(p.quantity for p in datacenter)
     coverage = cover(needs, bought_s, bought_d)
@@ -641,10 +782,17 @@ def _windows(state: ServerState, running: Sequence[VM]) -> ServerLine:
         else "at reference prices where no unit cost is recorded "
         f"(Standard {standard_price:,.2f}, Datacenter {datacenter_price:,.2f} a core license)"
     )
+    chosen = (
+        "the cheaper edition, or the one chosen for "
+        + ", ".join(f"{name} ({edition.value})" for name, edition in sorted(editions.items()))
+        if editions
+        else "the cheaper edition"
+    )
     reason = (
         f"{plural(len(windows), 'running Windows Server VM')}; every host licensed for each one "
-        f"that may run on it (its cluster's), at the cheaper edition {prices}: "
-        f"{required:,} core licenses."
+        f"that may run on it (its cluster's), at {chosen} {prices}: "
+        f"{required:,} core licenses costing {cost:,.2f}."
+        + _physical_words([server.name for server, _ in physical], unknown)
     )
     if needs:
         reason += (
@@ -662,8 +810,9 @@ def _windows(state: ServerState, running: Sequence[VM]) -> ServerLine:
             )
             + (
                 f"; {', '.join(coverage.unlimited_needed_hosts)} need "
-                f"{coverage.unlimited_needed:,} more Datacenter core licenses (the cheaper "
-                f"edition there), {coverage.unlimited_short:,} short."
+                f"{coverage.unlimited_needed:,} more Datacenter core licenses ("
+                + ("the edition chosen or " if editions else "")
+                + f"the cheaper edition there), {coverage.unlimited_short:,} short."
                 if coverage.unlimited_needed_hosts
                 else "."
             )
@@ -678,6 +827,8 @@ def _windows(state: ServerState, running: Sequence[VM]) -> ServerLine:
         short,
         reason,
         tuple(details),
+        cost,
+        tuple(unknown),
     )
 
 
@@ -699,6 +850,24 @@ def _sql(state: ServerState, running: Sequence[VM], *, enterprise_sa: bool) -> S
         details.append(
             Detail(name, choice.licenses, choice.reason, tuple(vm.name for vm in by_host[name]))
         )
+    physical, unknown = _physical(
+        state,
+        lambda server: _installed(
+            state.physical_products.get(server.name, ()), "microsoft", "sql server"
+        ),
+    )
+    for server, host in physical:
+        licenses = microsoft.sql_physical_core_licenses(host)
+        required += licenses
+        details.append(
+            Detail(
+                server.name,
+                licenses,
+                f"{server.name}: a physical server, all its {plural(host.cores, 'core')} "
+                f"({plural(host.sockets, 'processor')}, at least 4 cores each): "
+                f"{licenses:,} core licenses.",
+            )
+        )
     bought = sum(
         p.quantity for p in state.purchases if "sql server" in p.words and p.metric == "per_core"
     )
@@ -707,6 +876,7 @@ def _sql(state: ServerState, running: Sequence[VM], *, enterprise_sa: bool) -> S
         f"{required:,} core licenses; {bought:,} bought"
         + (", Enterprise with Software Assurance" if enterprise_sa else "")
         + "."
+        + _physical_words([server.name for server, _ in physical], unknown)
     )
     return ServerLine(
         SQL,
@@ -717,6 +887,7 @@ def _sql(state: ServerState, running: Sequence[VM], *, enterprise_sa: bool) -> S
         max(required - bought, 0),
         reason,
         tuple(details),
+        unknown=tuple(unknown),
     )
 
 
@@ -727,10 +898,15 @@ def _oracle(state: ServerState, reach: Reach) -> list[ServerLine]:
         for vendor, product, product_id in state.products.get(vm.name, ()):
             if vendor.casefold().startswith("oracle"):
                 per_product[(product, product_id)].append(vm)
+    on_physical = _physical_by_product(state, "oracle")
     lines = []
-    for (product, product_id), vms in sorted(per_product.items()):
+    for product, product_id in sorted({*per_product, *on_physical}):
+        vms = per_product.get((product, product_id), [])
+        physical, unknown = on_physical.get((product, product_id), ([], []))
         try:
-            requirement = oracle.oracle_requirement(vms, state.topology, table, reach)
+            requirement = oracle.oracle_requirement(
+                vms, state.topology, table, reach, [host for _, host in physical]
+            )
         except ValueError as exc:  # the vCenter of a host is not recorded
             lines.append(ServerLine(ORACLE, product, "processors", 0, 0, 0, str(exc)))
             continue
@@ -743,9 +919,11 @@ def _oracle(state: ServerState, reach: Reach) -> list[ServerLine]:
             Detail(label, cores, f"{plural(cores, 'core')} × {factor:f}")
             for label, cores, factor in requirement.cores
         )
+        where = sorted([*(vm.name for vm in vms), *(server.name for server, _ in physical)])
         reason = (
-            f"{product} installed on {', '.join(sorted(vm.name for vm in vms))}: "
+            f"{product} installed on {_names(where) or 'no server whose cores are known'}: "
             f"{requirement.reason} {bought:,} bought."
+            + _physical_words([server.name for server, _ in physical], unknown)
         )
         lines.append(
             ServerLine(
@@ -757,9 +935,29 @@ def _oracle(state: ServerState, reach: Reach) -> list[ServerLine]:
                 max(requirement.processors - bought, 0),
                 reason,
                 details,
+                unknown=tuple(unknown),
             )
         )
     return lines
+
+
+def _physical_by_product(
+    state: ServerState, vendor_prefix: str
+) -> dict[tuple[str, int], tuple[list[tuple[PhysicalServer, Host]], list[str]]]:
+    """Per product of a vendor, the physical servers it is installed on: those whose cores are
+    known, with the host the rules count, and the names of the others."""
+    found: dict[tuple[str, int], tuple[list[tuple[PhysicalServer, Host]], list[str]]] = {}
+    for server in state.physical:
+        for vendor, product, product_id in state.physical_products.get(server.name, ()):
+            if not vendor.casefold().startswith(vendor_prefix):
+                continue
+            counted, unknown = found.setdefault((product, product_id), ([], []))
+            host = server.host
+            if host is None:
+                unknown.append(server.name)
+            else:
+                counted.append((server, host))
+    return found
 
 
 def _ibm(state: ServerState, running: Sequence[VM]) -> list[ServerLine]:
@@ -770,10 +968,13 @@ def _ibm(state: ServerState, running: Sequence[VM]) -> list[ServerLine]:
         for vendor, product, product_id in found:
             if vendor.casefold().startswith("ibm"):
                 per_product[(product, product_id)].add(vm_name)
+    on_physical = _physical_by_product(state, "ibm")
     moments = sorted({stint.start for stint in state.history})
     now = dt.datetime.combine(state.as_of, dt.time.max, tzinfo=dt.UTC)
     lines = []
-    for (product, product_id), names in sorted(per_product.items()):
+    for product, product_id in sorted({*per_product, *on_physical}):
+        names = per_product.get((product, product_id), set())
+        physical, unknown = on_physical.get((product, product_id), ([], []))
         samples = []
         for moment in moments:
             pairs = tuple(
@@ -792,19 +993,40 @@ def _ibm(state: ServerState, running: Sequence[VM]) -> list[ServerLine]:
         )
         samples.append(ibm.Sample(now, current))
         peak = ibm.pvu_peak(samples, table)
+        # A physical server counts full capacity at every moment: it adds to every sample alike.
+        full = [ibm.pvu_full_capacity(host, table) for _, host in physical]
+        pvus = peak.pvus + sum(count.pvus or 0 for count in full)
+        unrated = [*peak.unrated, *(count.host for count in full if count.pvus is None)]
         bought = sum(p.quantity for p in state.purchases if p.product_id == product_id)
         when = f"on {peak.at:%Y-%m-%d}" if peak.at is not None and peak.at != now else "now"
         reason = (
             f"{product} on {plural(len(names), 'VM')}: sub-capacity peak of the last "
-            f"{IBM_PERIOD_DAYS} days {peak.pvus:,} PVUs ({when}, by the {table.info.cited}); "
-            f"{bought:,} bought."
+            f"{IBM_PERIOD_DAYS} days {peak.pvus:,} PVUs ({when}, by the {table.info.cited})"
+            + (
+                f"; {plural(len(full), 'physical server')} at full capacity "
+                f"{pvus - peak.pvus:,} PVUs; {pvus:,} PVUs in all"
+                if full
+                else ""
+            )
+            + f"; {bought:,} bought."
         )
-        if peak.unrated:
-            reason += f" Not counted, processor not rated: {', '.join(peak.unrated)}."
-        details = tuple(Detail(count.host, count.pvus or 0, count.reason) for count in peak.servers)
+        if unrated:
+            reason += f" Not counted, processor not rated: {', '.join(unrated)}."
+        reason += _physical_words([], unknown)
+        details = tuple(
+            Detail(count.host, count.pvus or 0, count.reason) for count in (*peak.servers, *full)
+        )
         lines.append(
             ServerLine(
-                IBM, product, "PVUs", peak.pvus, bought, max(peak.pvus - bought, 0), reason, details
+                IBM,
+                product,
+                "PVUs",
+                pvus,
+                bought,
+                max(pvus - bought, 0),
+                reason,
+                details,
+                unknown=tuple(unknown),
             )
         )
     return lines
@@ -824,6 +1046,7 @@ def _rhel(state: ServerState, running: Sequence[VM]) -> ServerLine:
     needs = []
     details = []
     required = 0
+    cost = Decimal(0)
     for name in sorted(by_host):
         host = state.topology.hosts[name]
         choice = redhat.cheapest_guest_subscriptions(
@@ -833,6 +1056,7 @@ def _rhel(state: ServerState, running: Sequence[VM]) -> ServerLine:
             choice.virtual_datacenter if choice.virtual_datacenter_chosen else choice.per_guest_pair
         )
         required += count
+        cost += choice.cost
         needs.append(
             HostNeed(
                 name,
@@ -842,6 +1066,21 @@ def _rhel(state: ServerState, running: Sequence[VM]) -> ServerLine:
             )
         )
         details.append(Detail(name, count, choice.reason, tuple(sorted(by_host[name]))))
+    physical, unknown = _physical(state, _runs_rhel)
+    for server, host in physical:
+        count = redhat.socket_pair_subscriptions(host)
+        required += count
+        cost += count * pair_price
+        needs.append(HostNeed(server.name, count, 0))
+        details.append(
+            Detail(
+                server.name,
+                count,
+                f"{server.name}: a physical server running {server.os}, "
+                f"{plural(host.sockets, 'socket')}: {plural(count, 'subscription')}, one per "
+                "socket pair (virtual datacenter subscriptions cover guests, not it).",
+            )
+        )
     coverage = cover(needs, sum(p.quantity for p in pairs), sum(p.quantity for p in vdc))
     reason = (
         f"{plural(len(rhel), 'running RHEL VM')}: {required:,} subscriptions at the cheaper "
@@ -853,6 +1092,7 @@ def _rhel(state: ServerState, running: Sequence[VM]) -> ServerLine:
             if coverage.unlimited_short
             else "."
         )
+        + _physical_words([server.name for server, _ in physical], unknown)
     )
     return ServerLine(
         RHEL,
@@ -863,6 +1103,8 @@ def _rhel(state: ServerState, running: Sequence[VM]) -> ServerLine:
         coverage.short if needs else 0,
         reason,
         tuple(details),
+        cost,
+        tuple(unknown),
     )
 
 

@@ -4,8 +4,11 @@ What each server product (Windows Server, SQL Server, Oracle, IBM, Red Hat Enter
 requires on the imported hosts and VMs under its vendor's rule, what was bought and what is
 short, with the reason in words and the hosts and VMs behind each figure.  The what-if panel
 moves VMs, pins them in hard partitions, takes hosts out, switches SQL Server to Enterprise with
-Software Assurance or widens Oracle's soft partitions; the table then shows the requirement
-after it beside the one before.  Nothing the what-if does is written.
+Software Assurance, widens Oracle's soft partitions or licenses a host, cluster or physical
+server with a Windows Server edition instead of the cheaper one; the table then shows the
+requirement (and its cost at the prices the reason names) after it beside the one before.
+Nothing the what-if does is written.  Physical servers (a server OS on its own hardware, from
+the device inventory) are counted beside the hosts and named in the reasons.
 
 Import export… reads an RVTools or Hyper-V export
 (:class:`~seatledger.ui.dialogs.topology_import.TopologyImportDialog`, loaded when it opens).
@@ -15,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import html
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +41,7 @@ from PySide6.QtWidgets import (
 )
 
 from seatledger.domain.roles import Permission
+from seatledger.domain.server.microsoft import Edition
 from seatledger.domain.server.topology import Reach
 from seatledger.errors import KnownError
 from seatledger.progress import Progress
@@ -71,6 +76,14 @@ def _change(row: _Row) -> str | None:
     return f"{delta:+,}" if delta else "="
 
 
+def _cost_change(row: _Row) -> str | None:
+    line, after = row
+    if after is None or after.cost is None:
+        return None
+    delta = after.cost - (line.cost or Decimal(0))
+    return f"{delta:+,.2f}" if delta else "="
+
+
 _COLUMNS: list[ListColumn[_Row]] = [
     ListColumn("Product", lambda r: r[0].product),
     ListColumn("Counts", lambda r: r[0].unit),
@@ -91,6 +104,18 @@ _COLUMNS: list[ListColumn[_Row]] = [
         bad=lambda r: r[1] is not None and r[1].short > 0,
     ),
     ListColumn("Change", _change, numeric=True),
+    ListColumn(
+        "Cost",
+        lambda r: r[0].cost,
+        numeric=True,
+        tip="What the requirement costs at the prices its reason names (Windows Server, Red Hat)",
+    ),
+    ListColumn(
+        "Cost change",
+        _cost_change,
+        numeric=True,
+        tip="What the what-if's requirement costs more (+) or less (−) than the one before",
+    ),
     ListColumn("Rule", lambda r: RULES.get(r[0].family, r[0].family)),
 ]
 
@@ -211,6 +236,24 @@ class ServersPage(Page):
         self.remove_combo.setObjectName("whatIfRemoveHost")
         self.remove_button = QPushButton("&Take host out", box)
         self.remove_button.clicked.connect(self._remove_host)
+        self.edition_target = QComboBox(box)
+        self.edition_target.setObjectName("whatIfEditionTarget")
+        accessible(self.edition_target, "Host, cluster or physical server to license")
+        self.edition_combo = QComboBox(box)
+        self.edition_combo.setObjectName("whatIfEdition")
+        for edition in Edition:
+            self.edition_combo.addItem(edition.value, edition.value)
+        self.edition_button = QPushButton("Licen&se with", box)
+        self.edition_button.setObjectName("whatIfLicense")
+        self.edition_button.setToolTip(
+            "License this host, every host of this cluster, or this physical server with this "
+            "Windows Server edition instead of the cheaper one"
+        )
+        self.edition_button.clicked.connect(self._license)
+        for combo in (self.vm_combo, self.host_combo, self.remove_combo, self.edition_target):
+            # Host names are long (esx-dmz01.corp.example): show them whole, never cut.
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+            combo.setMinimumContentsLength(24)
         self.sql_sa = QCheckBox("SQL Server Enterprise with Software Ass&urance", box)
         self.sql_sa.setObjectName("whatIfSqlSa")
         self.sql_sa.toggled.connect(self._options_changed)
@@ -241,10 +284,13 @@ class ServersPage(Page):
         pin.addWidget(self.cores_spin)
         pin.addWidget(self.pin_button)
         form.addRow("Cores:", pin)
-        remove = QHBoxLayout()
-        remove.addWidget(self.remove_combo, 1)
-        remove.addWidget(self.remove_button)
-        form.addRow("Take out:", remove)
+        form.addRow("Take o&ut:", self.remove_combo)
+        form.addRow("", self.remove_button)
+        form.addRow("Windows &on:", self.edition_target)
+        license_row = QHBoxLayout()
+        license_row.addWidget(self.edition_button)
+        license_row.addWidget(self.edition_combo, 1)
+        form.addRow("", license_row)
         form.addRow(self.sql_sa)
         form.addRow("Ora&cle counts:", self.reach_combo)
         layout = QVBoxLayout(box)
@@ -274,6 +320,12 @@ class ServersPage(Page):
         host = self.remove_combo.currentText()
         if host:
             self._try(self._with(removed_hosts=self._whatif.removed_hosts | {host}))
+
+    def _license(self) -> None:
+        name = self.edition_target.currentData()
+        if name:
+            edition = Edition(self.edition_combo.currentData())
+            self._try(self._with(editions={**self._whatif.editions, name: edition}))
 
     def _options_changed(self) -> None:
         self._try(
@@ -348,7 +400,18 @@ class ServersPage(Page):
             combo.addItems(names)
             if current in names:
                 combo.setCurrentText(current)
-        self.show_empty(not topology.hosts)
+        chosen = self.edition_target.currentData()
+        self.edition_target.clear()
+        for label, names in (
+            ("cluster", sorted(topology.clusters)),
+            ("host", hosts),
+            ("physical", sorted(s.name for s in self._state.physical if s.known)),
+        ):
+            for name in names:
+                self.edition_target.addItem(f"{name} ({label})" if label != "host" else name, name)
+        if chosen is not None and self.edition_target.findData(chosen) >= 0:
+            self.edition_target.setCurrentIndex(self.edition_target.findData(chosen))
+        self.show_empty(not topology.hosts and not self._state.physical)
         try:
             after = position.compute(self._state, self._whatif) if not self._whatif.empty else None
         except ValueError:  # the what-if names what the new data no longer holds
@@ -377,7 +440,18 @@ class ServersPage(Page):
         self.summary.setText(
             f"<b>Server position on {before.as_of}</b>: {plural(before.hosts, 'host')}, "
             f"{plural(before.clusters, 'cluster')}, {plural(before.vms, 'VM')} "
-            f"({before.running:,} running). "
+            f"({before.running:,} running)"
+            + (
+                f", {plural(before.physical, 'physical server')}"
+                + (
+                    f" ({len(before.unknown_cores):,} with unknown cores, not counted)"
+                    if before.unknown_cores
+                    else ""
+                )
+                if before.physical
+                else ""
+            )
+            + ". "
             + (
                 f"<span style='color: palette(link)'>Short: {html.escape(', '.join(short))}.</span>"
                 if short
