@@ -39,6 +39,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from tests.services.test_server_audit import _signed
 from tests.services.test_server_position import INVENTORIED, estate  # noqa: F401 (a fixture)
 
 from seatledger.domain.server.microsoft import Edition
@@ -179,3 +180,19 @@ def test_standard_chosen_where_datacenter_is_cheaper_costs_more(physical: Servic
     ).line(WINDOWS)
     assert dearer is not None
     assert (dearer.required, dearer.cost) == (192, Decimal("23100.00"))
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="services/audits/servers.py (not this change's file) gives pseudonyms to the "
+    "topology's names only: it must add each state.physical server as a device name, and "
+    "pseudonymize ServerLine.unknown; then this passes and the mark goes",
+)
+def test_a_microsoft_audit_names_physical_servers_by_pseudonym(
+    physical: Services, tmp_path: Path
+) -> None:
+    bundle = _signed(physical, "Microsoft", tmp_path / "out").folder
+    for name in ("servers.csv", "report.json"):
+        text = (bundle / name).read_text(encoding="utf-8")
+        assert "db-phys01" not in text, name
+        assert "lab-srv02" not in text, name

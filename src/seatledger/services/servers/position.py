@@ -249,7 +249,8 @@ class ServerLine:
         return "cores unknown" if self.unknown else "nothing runs"
 
     def as_json(self) -> dict[str, object]:
-        """The line for ``--format json``."""
+        """The line for ``--format json`` and an audit's report.json (whose schema holds these
+        keys; the position's JSON adds the cost and the servers with unknown cores)."""
         return {
             "family": self.family,
             "product": self.product,
@@ -259,8 +260,6 @@ class ServerLine:
             "short": self.short,
             "status": self.status,
             "reason": self.reason,
-            "cost": None if self.cost is None else str(self.cost.quantize(Decimal("0.01"))),
-            "unknown_cores": list(self.unknown),
             "details": [
                 {"subject": d.subject, "figure": d.figure, "reason": d.reason, "vms": list(d.vms)}
                 for d in self.details
@@ -350,7 +349,14 @@ class ServerPosition:
             "physical_servers": self.physical,
             "unknown_cores": list(self.unknown_cores),
             "whatif": list(self.whatif),
-            "lines": [line.as_json() for line in self.lines],
+            "lines": [
+                {
+                    **line.as_json(),
+                    "cost": None if line.cost is None else f"{line.cost:.2f}",
+                    "unknown_cores": list(line.unknown),
+                }
+                for line in self.lines
+            ],
             "findings": list(self.findings),
         }
 
