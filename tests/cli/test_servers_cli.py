@@ -216,3 +216,49 @@ def test_an_edition_what_if_prints_the_requirement_and_its_cost(
     args.edition = ["nope=standard"]
     with pytest.raises(KnownError, match="no host, cluster or physical server named nope"):
         cmd_servers(args)
+
+
+SCCM_SERVERS = (
+    '"ResourceID","Netbios_Name0","Resource_Domain_OR_Workgr0","User_Name0",'
+    '"User_Principal_Name0","Manufacturer0","Model0","SerialNumber0","Caption0","Version0",'
+    '"NumberOfProcessors0","NumberOfCores0","NumberOfLogicalProcessors0","LastHWScan"\n'
+    '"1","DB-PHYS01","CORP","","","Dell Inc.","PowerEdge R650","7XK99Q3",'
+    '"Microsoft Windows Server 2022 Standard","10.0.20348","2","12","24","11/25/2026 7:48:12 AM"\n'
+    '"2","LAB-SRV02","CORP","","","HPE","ProLiant DL360","CZ1234",'
+    '"Microsoft Windows Server 2019 Standard","10.0.17763","","","","11/25/2026 7:48:12 AM"\n'
+    '"3","ESX01","CORP","","","Dell Inc.","PowerEdge R650","7XK02Q3",'
+    '"Microsoft Windows Server 2022 Datacenter","10.0.20348","2","32","64",'
+    '"11/25/2026 7:48:12 AM"\n'
+)
+
+
+def test_physical_servers_from_a_configmgr_export_are_counted(
+    run: Invoke,  # noqa: F811
+    team_db: str,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """A ConfigMgr hardware export (v_GS_COMPUTER_SYSTEM/v_GS_PROCESSOR columns): DB-PHYS01,
+    Windows Server on 2 processors of 6 cores, adds 16 core licenses (8 a processor, 16 a
+    server; one OSE, Standard once) to the 208 of the RVTools fixture: 224; LAB-SRV02 without
+    processors or cores is named, not counted; ESX01 is the hypervisor host esx01.corp.example,
+    licensed as a host, not again."""
+    done = run("import", "rvtools", *RVTOOLS, "--db", team_db, "--taken-at", "2026-11-02 08:00")
+    assert done.code == 0, done.err
+    devices = tmp_path / "sccm_servers.csv"
+    devices.write_text(SCCM_SERVERS, encoding="utf-8")
+    imported = run("import", "devices", str(devices), "--db", team_db)
+    assert imported.code == 0, imported.out + imported.err
+    shown = run("servers", "--db", team_db, "--as-of", "2026-12-07")
+    assert shown.code == 0, shown.err
+    assert "2 physical servers (1 with unknown cores)" in shown.out
+    windows = next(line for line in shown.out.splitlines() if line.startswith("Windows Server"))
+    assert "224" in windows
+    assert "Physical servers (no hypervisor), each counted whole: DB-PHYS01." in shown.out
+    assert "1 server with unknown cores" in shown.out
+    assert "LAB-SRV02" in shown.out
+    body = json.loads(run("servers", "--db", team_db, "--format", "json").out)["position"]
+    assert body["physical_servers"] == 2
+    assert body["unknown_cores"] == ["LAB-SRV02"]
+    [line] = [ln for ln in body["lines"] if ln["family"] == "Windows Server"]
+    assert {d["subject"]: d["figure"] for d in line["details"]}["DB-PHYS01"] == 16
+    assert line["unknown_cores"] == ["LAB-SRV02"]

@@ -72,7 +72,8 @@ def cheapest_guest_subscriptions(
     datacenter_cost = datacenter * datacenter_price
     chosen = guests > 0 and datacenter_cost <= pairs_cost
     reason = (
-        f"{host.name}: {plural(guests, 'guest')} need {plural(pairs, 'subscription')} per two "
+        f"{host.name}: {plural(guests, 'guest')} {'needs' if guests == 1 else 'need'} "
+        f"{plural(pairs, 'subscription')} per two "
         f"guests at {guest_pair_price:,.2f} = {pairs_cost:,.2f}, or "
         f"{plural(datacenter, 'virtual datacenter subscription')} for its "
         f"{plural(host.sockets, 'socket')} at {datacenter_price:,.2f} = {datacenter_cost:,.2f}; "

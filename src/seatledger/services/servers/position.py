@@ -678,7 +678,7 @@ def _physical_words(counted: Sequence[str], unknown: Sequence[str]) -> str:
     """The physical servers behind a line, and those not counted, in words ("" for none)."""
     words = ""
     if counted:
-        words += f" Physical servers (no hypervisor), all their cores: {_names(counted)}."
+        words += f" Physical servers (no hypervisor), each counted whole: {_names(counted)}."
     if unknown:
         words += (
             f" Not counted, {plural(len(unknown), 'server')} with unknown cores (the inventory "

@@ -243,7 +243,7 @@ class ServersPage(Page):
         self.edition_combo.setObjectName("whatIfEdition")
         for edition in Edition:
             self.edition_combo.addItem(edition.value, edition.value)
-        self.edition_button = QPushButton("Licen&se with", box)
+        self.edition_button = QPushButton("Lice&nse with", box)
         self.edition_button.setObjectName("whatIfLicense")
         self.edition_button.setToolTip(
             "License this host, every host of this cluster, or this physical server with this "
@@ -284,9 +284,9 @@ class ServersPage(Page):
         pin.addWidget(self.cores_spin)
         pin.addWidget(self.pin_button)
         form.addRow("Cores:", pin)
-        form.addRow("Take o&ut:", self.remove_combo)
+        form.addRow("Take out:", self.remove_combo)
         form.addRow("", self.remove_button)
-        form.addRow("Windows &on:", self.edition_target)
+        form.addRow("Win&dows on:", self.edition_target)
         license_row = QHBoxLayout()
         license_row.addWidget(self.edition_button)
         license_row.addWidget(self.edition_combo, 1)
