@@ -1004,7 +1004,11 @@ def _ibm(state: ServerState, running: Sequence[VM]) -> list[ServerLine]:
         pvus = peak.pvus + sum(count.pvus or 0 for count in full)
         unrated = [*peak.unrated, *(count.host for count in full if count.pvus is None)]
         bought = sum(p.quantity for p in state.purchases if p.product_id == product_id)
-        when = f"on {peak.at:%Y-%m-%d}" if peak.at is not None and peak.at != now else "now"
+        when = (
+            f"on {peak.at:%Y-%m-%d}"
+            if peak.at is not None and peak.at != now and peak.pvus
+            else "now"
+        )
         reason = (
             f"{product} on {plural(len(names), 'VM')}: sub-capacity peak of the last "
             f"{IBM_PERIOD_DAYS} days {peak.pvus:,} PVUs ({when}, by the {table.info.cited})"
