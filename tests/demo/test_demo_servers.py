@@ -46,8 +46,10 @@ def test_the_demo_runs_its_servers_on_hosts_in_three_clusters(
     required = {line.product: line.required for line in position.lines}
     assert required["Windows Server"] > 0
     assert required["SQL Server"] > 0
-    # db-ams-00001 holds Oracle; the EU cluster's three hosts (64, 40 and 56 cores) at 0.5.
-    assert required["Database Enterprise Edition"] == 80
+    # Oracle on db-ams-00001, a VM of the EU cluster (hosts of 64, 40 and 56 cores), and on the
+    # physical web-lon-00001 (32 cores), all AMD or Intel at 0.5: (64 + 40 + 56 + 32) x 0.5.
+    assert required["Database Enterprise Edition"] == 96
+    assert position.physical == 22
 
 
 def test_the_topology_is_one_recorded_import_that_verifies(
