@@ -198,11 +198,13 @@ def test_an_edition_what_if_prints_the_requirement_and_its_cost(
     """``--edition Prod=datacenter``: Prod's 3 hosts 32 Datacenter core licenses each instead
     of 64 Standard, 96 + esx-dmz01's 16 = 112 (was 208); at the reference prices 3 × 32 ×
     387.50 + 16 × 66.875 = 38,270.00 against 3 × 64 × 66.875 + 1,070 = 13,910.00: +24,360.00.
-    The option is read from the parsed arguments (cli/parser.py offers it: see the report)."""
+    The option is parsed as the command line gives it."""
     done = run("import", "rvtools", *RVTOOLS, "--db", team_db, "--taken-at", "2026-11-02 08:00")
     assert done.code == 0, done.err
-    args = build_parser().parse_args(["servers", "--db", team_db, "--as-of", "2026-12-07"])
-    args.edition = ["Prod=datacenter"]
+    args = build_parser().parse_args(
+        ["servers", "--db", team_db, "--as-of", "2026-12-07", "--edition", "Prod=datacenter"]
+    )
+    assert args.edition == ["Prod=datacenter"]
     capsys.readouterr()
     assert cmd_servers(args) == 0
     out = capsys.readouterr().out

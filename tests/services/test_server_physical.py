@@ -182,12 +182,6 @@ def test_standard_chosen_where_datacenter_is_cheaper_costs_more(physical: Servic
     assert (dearer.required, dearer.cost) == (192, Decimal("23100.00"))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="services/audits/servers.py (not this change's file) gives pseudonyms to the "
-    "topology's names only: it must add each state.physical server as a device name, and "
-    "pseudonymize ServerLine.unknown; then this passes and the mark goes",
-)
 def test_a_microsoft_audit_names_physical_servers_by_pseudonym(
     physical: Services, tmp_path: Path
 ) -> None:

@@ -343,6 +343,14 @@ def build_parser() -> argparse.ArgumentParser:
     servers.add_argument(
         "--oracle-reach", choices=("cluster", "vcenter", "everywhere"), default="cluster"
     )
+    servers.add_argument(
+        "--edition",
+        action="append",
+        default=[],
+        metavar="HOST_OR_CLUSTER=EDITION",
+        help="license a host, cluster or physical server with Windows Server standard or "
+        "datacenter instead of the cheaper edition (what-if)",
+    )
 
     partition = _acting(
         sub,

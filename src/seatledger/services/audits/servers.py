@@ -91,13 +91,15 @@ class ServerSection:
         }
 
     def pseudonymized(self, pseudonym: Callable[[str, str], str]) -> ServerSection:
-        """The section with every host, VM, cluster and vCenter name replaced by its pseudonym
-        (``pseudonym(kind, value)``), in the subjects, the VM lists and the reasons' words."""
+        """The section with every host, VM, physical server, cluster and vCenter name replaced
+        by its pseudonym (``pseudonym(kind, value)``), in the subjects, the VM lists, the servers
+        of unknown cores and the reasons' words."""
         rename = _Renamer(self.names, pseudonym)
         lines = tuple(
             replace(
                 line,
                 reason=rename.text(line.reason),
+                unknown=tuple(rename.name(server) for server in line.unknown),
                 details=tuple(
                     Detail(
                         rename.text(d.subject),
@@ -168,6 +170,8 @@ def server_section(
             names.setdefault(host.vcenter, ("host", host.vcenter))
     for vm in state.topology.vms:
         names[vm.name] = ("device", state.machines.get(vm.name, vm.name))
+    for server in state.physical:  # servers on their own OS: devices of the inventory
+        names.setdefault(server.name, ("device", server.name))
     for stint in state.history:  # the reassignment findings name where VMs ran before
         names.setdefault(stint.host, ("host", stint.host))
         names.setdefault(stint.vm, ("device", stint.vm))
