@@ -65,6 +65,9 @@ class PersonRecord:
     # The manager's employee number or e-mail; None: the file has no manager column ("" is none).
     manager: str | None = None
     cost_centre: str | None = None  # None: the file has no cost centre column
+    # A directory's account state (AD's Enabled, Entra ID's AccountEnabled): True disabled;
+    # None: not a directory, or its row does not say.  Never employment (HR decides that).
+    account_disabled: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -484,6 +487,7 @@ class RowReader:
                     "-Encoding UTF8); export it again in UTF-8",
                 )
         left: bool | None = None
+        disabled: bool | None = None
         position = self._columns.get("status")
         if position is not None:
             try:
@@ -499,7 +503,7 @@ class RowReader:
                 return None
             if left:
                 self.disabled_accounts += 1
-            left = None
+            disabled, left = left, None
         _, date_left = self._date(cells, "date_left", line)
         if self.detection.directory and date_left is not None:
             # AccountExpirationDate: when the account stops working, not a leaving day (HR's).
@@ -535,6 +539,7 @@ class RowReader:
             team_since,
             manager,
             cost_centre,
+            disabled,
         )
         return None if self._duplicate(employee_id, line, record, "Employee ID") else record
 

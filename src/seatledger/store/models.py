@@ -151,6 +151,13 @@ class Person(Base):
     # hand, or before lines were kept.
     source_import_id: Mapped[int | None] = mapped_column(Integer)
     source_line: Mapped[int | None] = mapped_column(Integer)
+    # The directory's account state (0030): True disabled, False enabled, None no directory
+    # import has said.  HR decides employment; an employed person whose account is disabled
+    # and who holds seats is a finding of its own.  The import and line that first said the
+    # state as it is now (a later import saying the same keeps them: "disabled since").
+    account_disabled: Mapped[bool | None] = mapped_column(Boolean)
+    account_import_id: Mapped[int | None] = mapped_column(Integer)
+    account_line: Mapped[int | None] = mapped_column(Integer)
 
     team: Mapped[Team | None] = relationship()
 

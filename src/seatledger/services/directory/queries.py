@@ -10,7 +10,7 @@ from sqlalchemy import ColumnElement, and_, func, or_, select
 
 from seatledger.services.core.context import Context
 from seatledger.services.core.tables import Row, SearchedQuery, TableColumn, contains, titles
-from seatledger.services.position.sources import record_sources
+from seatledger.services.position.sources import account_sources, record_sources
 from seatledger.store.models import Device, Person, PersonTeam, SeatAssignment, Team
 
 # A person's current period (team, manager, cost centre) and their manager, for the lists.
@@ -78,9 +78,15 @@ class PeopleQuery(SearchedQuery):
     columns = titles(PeopleColumn)
     sortable = (True,) * len(PeopleColumn)
     # Each row carries the date the person left after the shown columns (for the status text),
-    # then where the person's own fields came from (import line or ledger entry, for a tooltip).
+    # the directory's account state (True disabled, False enabled, None not said), where the
+    # person's own fields came from (import line or ledger entry, for a tooltip), then the
+    # directory import line that said the account state ("" where none did).
     DATE_LEFT = len(PeopleColumn)
-    SOURCE = DATE_LEFT + 1
+    ACCOUNT_DISABLED = DATE_LEFT + 1
+    SOURCE = ACCOUNT_DISABLED + 1
+    ACCOUNT_SOURCE = SOURCE + 1
+    # ``status`` may also be this: people HR employs whose directory account is disabled.
+    DISABLED = "account_disabled"
 
     sort_column: int = PeopleColumn.NAME
     _: KW_ONLY
@@ -124,7 +130,9 @@ class PeopleQuery(SearchedQuery):
             )
         if self.team_id is not None:
             conditions.append(Person.team_id == self.team_id)
-        if self.status is not None:
+        if self.status == self.DISABLED:
+            conditions.append(and_(Person.status == "active", Person.account_disabled.is_(True)))
+        elif self.status is not None:
             conditions.append(Person.status == self.status)
         if self.without_seat_of is not None:
             conditions.append(~_holds(SeatAssignment.person_id == Person.id, self.without_seat_of))
@@ -134,7 +142,7 @@ class PeopleQuery(SearchedQuery):
 
     def rows(self, keys: Sequence[int]) -> dict[int, Row]:
         """Rows: employee id, name, email, team, manager, cost centre, status, seats held, date
-        left."""
+        left, account disabled, the source of the person's fields and of their account state."""
         query = (
             select(
                 Person.id,
@@ -147,13 +155,18 @@ class PeopleQuery(SearchedQuery):
                 Person.status,
                 self._seats(),
                 Person.date_left,
+                Person.account_disabled,
             )
             .outerjoin(Team, Person.team_id == Team.id)
             .outerjoin(_NOW, _ON_NOW)
             .outerjoin(_MANAGER, _MANAGER.c.id == _NOW.c.manager_id)
             .where(Person.id.in_(list(keys)))
         )
-        return _with_sources(self._ctx, "person", self._rows_by_key(query))
+        rows = _with_sources(self._ctx, "person", self._rows_by_key(query))
+        stated = [key for key, row in rows.items() if row[self.ACCOUNT_DISABLED] is not None]
+        with self._ctx.read() as session:
+            said = account_sources(session, stated) if stated else {}
+        return {key: (*row, said.get(key, "")) for key, row in rows.items()}
 
 
 @dataclass(eq=False)

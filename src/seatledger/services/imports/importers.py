@@ -154,8 +154,8 @@ def _people(
     existing: dict[str, tuple[Any, ...]] = {
         str(row[1]).lower(): tuple(row)
         for row in bulk.execute(
-            "SELECT id, employee_id, name, email, team_id, status, date_left, date_joined "
-            "FROM person"
+            "SELECT id, employee_id, name, email, team_id, status, date_left, date_joined, "
+            "account_disabled, account_import_id, account_line FROM person"
         )
     }
     next_id = bulk.max_id("person")
@@ -192,6 +192,9 @@ def _people(
                     batch_id,
                     batch_id,
                     record.line,
+                    record.account_disabled,
+                    None if record.account_disabled is None else batch_id,
+                    None if record.account_disabled is None else record.line,
                 )
             )
             done.inserted += 1
@@ -212,10 +215,17 @@ def _people(
                     status,
                     record.date_left,
                     record.date_joined,
-                ),
+                )
+                | {"account_disabled": record.account_disabled},
             )
             continue
-        person_id, employee_id, name, email, old_team, old_status, old_left, old_joined = old
+        person_id, employee_id, name, email, old_team, old_status, old_left, old_joined = old[:8]
+        # A directory's account state; a file that does not say keeps what is stored, and the
+        # import and line that first said the state as it is stay with it ("disabled since").
+        old_disabled, account_import, account_line = old[8:]
+        disabled = old_disabled if record.account_disabled is None else record.account_disabled
+        if disabled is not None and (old_disabled is None or bool(old_disabled) != disabled):
+            account_import, account_line = batch_id, record.line
         status = old_status
         if record.left is True:
             status = "left"
@@ -234,9 +244,21 @@ def _people(
             new != (name, email, old_team, old_status)
             or str(date_left) != str(old_left)
             or str(date_joined) != str(old_joined)
+            or account_import != old[9]
         ):
             updates.append(
-                (*new, date_left, date_joined, batch_id, batch_id, record.line, person_id)
+                (
+                    *new,
+                    date_left,
+                    date_joined,
+                    batch_id,
+                    batch_id,
+                    record.line,
+                    disabled,
+                    account_import,
+                    account_line,
+                    person_id,
+                )
             )
             if new[2] != old_team or _gives_org(record):
                 moves.append(memberships.Move(person_id, new[2], record.team_since or today))
@@ -244,7 +266,8 @@ def _people(
             done.snapshot(
                 "person",
                 person_id,
-                snapshots.values(snapshots.PERSON, employee_id, *new, date_left, date_joined),
+                snapshots.values(snapshots.PERSON, employee_id, *new, date_left, date_joined)
+                | {"account_disabled": None if disabled is None else bool(disabled)},
             )
             done.updated += 1
             done.flagged += status == "left" and old_status != "left"
@@ -258,12 +281,13 @@ def _people(
     bulk.insert(
         "person",
         "id, employee_id, name, email, team_id, status, date_left, date_joined, seen_import_id, "
-        "source_import_id, source_line",
+        "source_import_id, source_line, account_disabled, account_import_id, account_line",
         inserts,
     )
     bulk.many(
         "UPDATE person SET name = ?, email = ?, team_id = ?, status = ?, date_left = ?, "
-        "date_joined = ?, seen_import_id = ?, source_import_id = ?, source_line = ? WHERE id = ?",
+        "date_joined = ?, seen_import_id = ?, source_import_id = ?, source_line = ?, "
+        "account_disabled = ?, account_import_id = ?, account_line = ? WHERE id = ?",
         updates,
     )
     bulk.many("UPDATE person SET seen_import_id = ? WHERE id = ?", seen)

@@ -500,7 +500,8 @@ class ImportService:
                         f"{plural(reader.disabled_accounts, 'account')} "
                         f"{agree(reader.disabled_accounts, 'is')} disabled in the directory; a "
                         "directory does not say who left (HR does), so their people stay as they "
-                        "were. Import the HR export to record leavers."
+                        "were, their account recorded as disabled (an employed person's seats show "
+                        "as a finding). Import the HR export to record leavers."
                     )
                 if reader is not None and reader.expired_accounts:
                     applied.notes.append(

@@ -87,6 +87,10 @@ SEAT_FIELDS = (
     "over_commit_reason",
     "note",
 )
+# A person's directory account state (0030): only directory imports set it, and their entries
+# record it, so a row no entry gave a state has none (an entry from before 0030, or of an HR
+# import or an edit by hand, leaves it unrecorded: None, not "not compared").
+ACCOUNT = "account_disabled"
 # The fields compared, table by table, in the order tables are read.
 FIELDS: dict[str, tuple[str, ...]] = {
     "operator": (*snapshots.OPERATOR, "active"),
@@ -94,7 +98,7 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "vendor": snapshots.VENDOR,
     "product": snapshots.PRODUCT,
     "entitlement": (*snapshots.ENTITLEMENT, "seats_used"),
-    "person": snapshots.PERSON,
+    "person": (*snapshots.PERSON, ACCOUNT),
     "device": snapshots.DEVICE,
     SEAT: SEAT_FIELDS,
 }
@@ -876,6 +880,8 @@ def _compared(  # noqa: PLR0917 (one row: where, both sides, what it belongs to)
     names: Mapping[int, str] | None = None,
 ) -> None:
     seal = None
+    if table == "person" and ACCOUNT not in recorded:
+        recorded = {**recorded, ACCOUNT: None}
     if table in PERSONAL_FIELDS:
         salts, entity_id = report.salts, str(row_id)
 

@@ -48,6 +48,7 @@ from seatledger.services.position.periods import in_term as in_term  # noqa: PLC
 from seatledger.services.position.periods import installed as installed  # noqa: PLC0414
 from seatledger.services.position.periods import seat_open as seat_open  # noqa: PLC0414
 from seatledger.services.position.sources import (
+    account_sources,
     entitlement_sources,
     record_sources,
     seat_sources,
@@ -194,6 +195,8 @@ class FindingKind(StrEnum):
     UNLICENSED = "unlicensed_install"
     SHELFWARE = "shelfware"
     DEPARTED = "departed_holder"
+    # HR employs them, the directory has disabled their account, and they still hold seats.
+    DISABLED_ACCOUNT = "disabled_account_holder"
     EXPIRED = "expired_in_use"
     DUPLICATE = "duplicate_assignment"
     UNKNOWN_HARDWARE = "unknown_hardware"
@@ -216,6 +219,7 @@ _FINDING_LABELS = {
     FindingKind.UNLICENSED: "Unlicensed installs",
     FindingKind.SHELFWARE: "Shelfware",
     FindingKind.DEPARTED: "Seat held by someone who left",
+    FindingKind.DISABLED_ACCOUNT: "Account disabled, still holds seats",
     FindingKind.EXPIRED: "Expired entitlement in use",
     FindingKind.DUPLICATE: "Duplicate assignment",
     FindingKind.UNKNOWN_HARDWARE: "Hardware unknown",
@@ -1286,6 +1290,7 @@ def _findings(
             facts.seat_entitlement[held],
             "{seats} of {entitlement} held by people who left or are not in HR",
         )
+    found += _disabled_accounts(session, facts, entitlement_names, entitlement_pid)
     expired = [
         eid
         for (eid,) in session.execute(
@@ -1377,6 +1382,91 @@ def _findings(
     ]
     found.sort(key=lambda f: (list(FindingKind).index(f.kind), f.vendor.lower(), f.product.lower()))
     return found
+
+
+def still_employed_disabled() -> ColumnElement[bool]:
+    """People HR lists as employed whose directory account is disabled."""
+    return and_(Person.account_disabled.is_(True), Person.status == "active")
+
+
+_NAMED = 3  # people a disabled-account finding names; the drill-down lists every one
+
+
+def _disabled_accounts(
+    session: Session,
+    facts: _Facts,
+    entitlement_names: dict[int, str],
+    entitlement_pid: dict[int, int],
+) -> list[Finding]:
+    """Per license, "account disabled, still holds seats": the seats held by people HR still
+    employs whose directory account is disabled, naming each person, their seats and the
+    directory import line that said the account is disabled.  HR decides employment: someone
+    HR says left is a leaver finding instead, whatever the directory says."""
+    people = {
+        int(pid): (str(name), str(employee_id))
+        for pid, name, employee_id in session.execute(
+            select(Person.id, Person.name, Person.employee_id).where(still_employed_disabled())
+        )
+    }
+    if not people:
+        return []
+    held = _member(facts.seat_person, np.array(sorted(people), dtype=np.int64))
+    if not held.any():
+        return []
+    pairs = np.stack([facts.seat_entitlement[held], facts.seat_person[held]], axis=1)
+    distinct, counts = _tally_rows(pairs)
+    per_license: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    for (eid, person), count in zip(distinct.tolist(), counts.tolist(), strict=True):
+        per_license[int(eid)].append((int(person), int(count)))
+    holders = sorted({person for rows in per_license.values() for person, _ in rows})
+    seats: dict[tuple[int, int], list[int]] = defaultdict(list)
+    for seat, eid, person in session.execute(
+        select(SeatAssignment.id, SeatAssignment.entitlement_id, SeatAssignment.person_id)
+        .where(
+            SeatAssignment.person_id.in_(holders),
+            SeatAssignment.entitlement_id.in_(sorted(per_license)),
+            seat_open(end_of(facts.day)),
+        )
+        .order_by(SeatAssignment.id)
+    ):
+        seats[(int(eid), int(person or 0))].append(int(seat))
+    said = account_sources(session, holders)
+    found: list[Finding] = []
+    for eid, rows in sorted(per_license.items()):
+        pid = entitlement_pid.get(eid, 0)
+        vendor, product = facts.names.get(pid, ("", ""))
+        label = entitlement_names.get(eid) or product
+        total = sum(count for _, count in rows)
+        rows.sort(key=lambda r: people[r[0]][0].lower())
+        named = "; ".join(
+            f"{people[person][0]} ({people[person][1]}): {_seat_list(seats[(eid, person)])}, "
+            f"disabled per {said.get(person) or 'no import recorded'}"
+            for person, _count in rows[:_NAMED]
+        )
+        more = len(rows) - _NAMED
+        found.append(
+            Finding(
+                FindingKind.DISABLED_ACCOUNT,
+                pid,
+                vendor,
+                product,
+                eid,
+                total,
+                f"{plural(total, 'seat')} of {label} held by {plural(len(rows), 'person')} HR "
+                f"still employs whose directory account is disabled: {named}"
+                + (f"; and {more} more" if more > 0 else ""),
+            )
+        )
+    return found
+
+
+def _seat_list(ids: list[int]) -> str:
+    """Seats by number: "seat 12", "seats 12, 13", or the first five and how many more."""
+    if not ids:
+        return "seats not found"
+    shown = ", ".join(str(i) for i in ids[:5])
+    rest = f" and {len(ids) - 5} more" if len(ids) > 5 else ""
+    return f"{'seat' if len(ids) == 1 else 'seats'} {shown}{rest}"
 
 
 # -- drill-down -----------------------------------------------------------------------------------
@@ -1860,6 +1950,8 @@ def _finding_rows(
         query = query.where(Entitlement.product_id == finding.product_id)
     if finding.kind is FindingKind.DEPARTED:
         query = query.where(departed_by(day))
+    if finding.kind is FindingKind.DISABLED_ACCOUNT:
+        query = query.where(still_employed_disabled())
     rows = session.execute(query.order_by(SeatAssignment.started_at).limit(50_000)).all()
     if finding.kind is FindingKind.DUPLICATE:
         counts: dict[tuple[str, int | None], int] = defaultdict(int)
@@ -1870,6 +1962,11 @@ def _finding_rows(
         cutoff = end_of(day - dt.timedelta(days=shelf_days))
         rows = [r for r in rows if _aware(r[5]) < cutoff]
         rows = _without_use(session, finding.product_id, rows, day, shelf_days)
+    said = (
+        account_sources(session, {r[0] for r in rows if r[0] is not None})
+        if finding.kind is FindingKind.DISABLED_ACCOUNT
+        else {}
+    )
     result = []
     for person_id, device_id, person, status, host, started, entitlement, term_end, seat in rows:
         since = _aware(started).date().isoformat()
@@ -1877,6 +1974,8 @@ def _finding_rows(
             note = f"seat on {entitlement}"
             if status in {"left", "missing"}:
                 note += f"; {'left' if status == 'left' else 'not in the HR export'}"
+            if finding.kind is FindingKind.DISABLED_ACCOUNT:
+                note += f"; employed (HR), directory account disabled per {said.get(person_id)}"
             if term_end is not None and term_end < day:
                 note += f"; term ended {term_end}"
             result.append(Holder("person", person_id, person, note, since, seat=seat))

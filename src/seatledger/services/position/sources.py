@@ -160,6 +160,13 @@ def record_sources(session: Session, kind: str, ids: Collection[int]) -> dict[in
     return _sourced(session, kind, (model.id, model.source_import_id, model.source_line), ids)
 
 
+def account_sources(session: Session, ids: Collection[int]) -> dict[int, str]:
+    """Person id -> the directory import line that first said their account state as it is
+    now (Active Directory's Enabled, Entra ID's AccountEnabled)."""
+    columns = (Person.id, Person.account_import_id, Person.account_line)
+    return _sourced(session, "person", columns, ids)
+
+
 def _sourced(
     session: Session, kind: str, columns: tuple[Any, Any, Any], ids: Collection[int]
 ) -> dict[int, str]:

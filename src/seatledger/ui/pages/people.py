@@ -1,25 +1,80 @@
 """The people page: who seats are assigned to, by team and status, with the seats each holds.
 
 People who left are grey with the date they left; the seats they still hold are red, since each is
-an audit finding until released (Seats ▸ Release seats of people who left…).
+an audit finding until released (Seats ▸ Release seats of people who left…).  Someone HR employs
+whose directory account is disabled reads "Active, account disabled": the seats they hold are red
+too (the finding "account disabled, still holds seats"), and the status's tooltip names the
+directory import line that said so.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+from PySide6.QtGui import QBrush
 from PySide6.QtWidgets import QComboBox, QDialog, QHBoxLayout, QLabel, QPushButton, QWidget
 
 from seatledger.domain.roles import Permission
 from seatledger.errors import KnownError
+from seatledger.services.core.tables import Row
 from seatledger.services.directory.queries import PeopleColumn, PeopleQuery
 from seatledger.services.operators.session import Services
+from seatledger.text import plural
 from seatledger.ui.pages.directory import DirectoryPage, RecordForm, SearchedQuery
 from seatledger.ui.presenters import PeoplePresenter
 from seatledger.ui.table_model import Presenter
+from seatledger.ui.theme import colors
 from seatledger.ui.widgets import accessible
 
-_STATUSES = (("Active and left", None), ("Active", "active"), ("Left", "left"))
+_STATUSES = (
+    ("Active and left", None),
+    ("Active", "active"),
+    ("Left", "left"),
+    ("Active, account disabled", PeopleQuery.DISABLED),
+)
+
+
+def _disabled(row: Row) -> bool:
+    """HR employs them and the directory has disabled their account."""
+    return row[PeopleColumn.STATUS] == "active" and row[PeopleQuery.ACCOUNT_DISABLED] is True
+
+
+class _PeopleWithAccounts(PeoplePresenter):
+    """The people list, with the directory's account state in the status: "Active, account
+    disabled" (the account of someone HR employs), whose seats are a finding."""
+
+    def display(self, row: Row, column: int) -> str:
+        """Cell text; an employed person's disabled account is said in the status."""
+        if column == PeopleColumn.STATUS and _disabled(row):
+            return "Active, account disabled"
+        return super().display(row, column)
+
+    def foreground(self, row: Row, column: int) -> QBrush | None:
+        """Red for the seats of a disabled account, and for its status."""
+        if _disabled(row) and (
+            column == PeopleColumn.STATUS
+            or (column == PeopleColumn.SEATS and (row[PeopleColumn.SEATS] or 0) > 0)
+        ):
+            return QBrush(colors().qcolor("bad"))
+        return super().foreground(row, column)
+
+    def tooltip(self, row: Row, column: int) -> str | None:
+        """On the status: the directory import line that said the account is disabled, and
+        the seats still held."""
+        if column == PeopleColumn.STATUS and row[PeopleQuery.ACCOUNT_DISABLED] is not None:
+            state = "disabled" if row[PeopleQuery.ACCOUNT_DISABLED] else "enabled"
+            text = f"Directory account {state}"
+            source = row[PeopleQuery.ACCOUNT_SOURCE]
+            if source:
+                text += f" (per {source})"
+            seats = int(row[PeopleColumn.SEATS] or 0)
+            if _disabled(row) and seats:
+                text += (
+                    f"; HR employs them and they still hold {plural(seats, 'seat')}: "
+                    "a finding until the account is enabled or the seats released"
+                )
+            return text
+        return super().tooltip(row, column)
 
 
 class PeoplePage(DirectoryPage):
@@ -71,7 +126,7 @@ class PeoplePage(DirectoryPage):
         buttons.addWidget(self.organization_button)
 
     def _presenter(self) -> Presenter:
-        return PeoplePresenter()
+        return _PeopleWithAccounts()
 
     def _set_column_widths(self) -> None:
         self.table.set_column_widths(
