@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, update
 
+from seatledger import cli
 from seatledger.domain.licensing import Metric
 from seatledger.ingest.formats import Kind
 from seatledger.services.catalog.service import EntitlementInput
@@ -237,3 +238,20 @@ def test_an_entra_id_export_sets_the_account_state(admin: Services, tmp_path: Pa
     assert state == {"E1": True, "E2": False, "E3": None}  # an empty cell says nothing
     assert status == {"active"}
     assert _state_ok(admin)
+
+
+def test_reconcile_prints_the_finding(
+    admin: Services,
+    organization: dict[str, int],
+    tmp_path: Path,
+    db_url: str,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    admin.imports.commit(_ad(tmp_path / "ad.csv", "False"), ImportOptions(Kind.PEOPLE))
+    capsys.readouterr()
+    assert cli.main(["reconcile", "--db", db_url, "--shelf-days", "0"]) == 0
+    out = capsys.readouterr().out
+    said = [line for line in out.splitlines() if "Account disabled, still holds seats" in line]
+    assert len(said) == 2  # Code and Draw
+    assert all("Ann Lee (E1): seat " in line and "), line 2" in line for line in said)
+    assert "Cy Diaz" not in "".join(said)

@@ -39,7 +39,7 @@ def _disabled(row: Row) -> bool:
     return row[PeopleColumn.STATUS] == "active" and row[PeopleQuery.ACCOUNT_DISABLED] is True
 
 
-class _PeopleWithAccounts(PeoplePresenter):
+class PeopleWithAccounts(PeoplePresenter):
     """The people list, with the directory's account state in the status: "Active, account
     disabled" (the account of someone HR employs), whose seats are a finding."""
 
@@ -126,7 +126,7 @@ class PeoplePage(DirectoryPage):
         buttons.addWidget(self.organization_button)
 
     def _presenter(self) -> Presenter:
-        return _PeopleWithAccounts()
+        return PeopleWithAccounts()
 
     def _set_column_widths(self) -> None:
         self.table.set_column_widths(
