@@ -1029,10 +1029,20 @@ def test_intune_device_record(tmp_path: Path) -> None:
 
 
 def test_ad_export_disabled_account_is_no_leaver(tmp_path: Path) -> None:
-    """HR is the authority on employment: a disabled account says nothing of it."""
+    """HR is the authority on employment: a disabled account says nothing of it (not left),
+    and is read as the account's state."""
     found, _, _ = records(write(tmp_path, "ad.csv", _SAMPLES[7][2]), Kind.PEOPLE)
     assert found == [
-        PersonRecord(3, "alee", "Ann Lee", "ann.lee@example.com", "Finance", None, None)
+        PersonRecord(
+            3,
+            "alee",
+            "Ann Lee",
+            "ann.lee@example.com",
+            "Finance",
+            None,
+            None,
+            account_disabled=True,
+        )
     ]
 
 

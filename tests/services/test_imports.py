@@ -323,7 +323,7 @@ def test_people_import_inserts_and_the_same_file_changes_nothing(
     assert (preview.rows, preview.records) == (3, 3)
     assert preview.sample[0] == (
         2,
-        ["E1", "Ann Lee", "ann@example.com", "Finance", "False", "", "", "", "", ""],
+        ["E1", "Ann Lee", "ann@example.com", "Finance", "False", "", "", "", "", "", ""],
     )
     assert preview.already_imported is None
 
@@ -608,8 +608,8 @@ def test_a_later_unambiguous_date_settles_the_earlier_ones(admin: Services, tmp_
     assert preview.date_order is DateOrder.DAY_FIRST
     assert preview.date_note == "Dates read day first (31/12/2026), as line 3: 25/03/2026 shows."
     assert (
-        preview.sample[0][1][-5] == "2026-04-03"
-    )  # date left, joined, team since, manager, cost centre
+        preview.sample[0][1][-6] == "2026-04-03"
+    )  # date left, joined, team since, manager, cost centre, account disabled
     commit(admin, path, Kind.PEOPLE)
     assert [v[4] for v in people(admin.db).values()] == [
         dt.date(2026, 4, 3),
