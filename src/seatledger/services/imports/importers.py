@@ -216,7 +216,13 @@ def _people(
                     record.date_left,
                     record.date_joined,
                 )
-                | {"account_disabled": record.account_disabled},
+                # A directory's account state; none from an HR file (the ledger's state check
+                # reads a state no entry recorded as none: an HR import's entry stays as it was).
+                | (
+                    {}
+                    if record.account_disabled is None
+                    else {"account_disabled": record.account_disabled}
+                ),
             )
             continue
         person_id, employee_id, name, email, old_team, old_status, old_left, old_joined = old[:8]
