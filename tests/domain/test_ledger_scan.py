@@ -23,6 +23,16 @@ from seatledger.domain.ledger import (
 )
 from seatledger.domain.merkle import BLOCK, BlockCheck, Frontier, block_root, edge_of, leaf_hash
 
+ODD_COLUMNS = [
+    {"entity_id": 'a"b'},
+    {"entity_id": "a\\b"},
+    {"operator": "ad\nmin"},
+    {"ts": "2026\x002"},
+    {"action": 'seat."assign'},
+    {"entity_id": "Zoë"},  # no escape needed: vouched for
+]
+"""Columns of honest entries that JSON escapes, and one it need not."""
+
 
 def _entries(count: int, **odd: str) -> list[StoredEntry]:
     """``count`` chained entries; ``odd`` replaces a column of entry 3 (body and column alike)."""
@@ -109,17 +119,7 @@ def test_an_intact_batch_is_vouched_for_with_its_hashes() -> None:
     assert verify_chain(entries).ok
 
 
-@pytest.mark.parametrize(
-    "odd",
-    [
-        {"entity_id": 'a"b'},
-        {"entity_id": "a\\b"},
-        {"operator": "ad\nmin"},
-        {"ts": "2026\x002"},
-        {"action": 'seat."assign'},
-        {"entity_id": "Zoë"},  # no escape needed: vouched for
-    ],
-)
+@pytest.mark.parametrize("odd", ODD_COLUMNS)
 def test_columns_that_json_escapes_are_left_to_the_exact_check(odd: dict[str, str]) -> None:
     entries = _entries(8, **odd)
     assert verify_chain(entries).ok  # honest entries, whatever their columns hold
@@ -162,17 +162,7 @@ def test_an_intact_located_batch_is_vouched_for_with_its_hashes() -> None:
     assert intact_located([], 41, entries[-1].hash) == ()
 
 
-@pytest.mark.parametrize(
-    "odd",
-    [
-        {"entity_id": 'a"b'},
-        {"entity_id": "a\\b"},
-        {"operator": "ad\nmin"},
-        {"ts": "2026\x002"},
-        {"action": 'seat."assign'},
-        {"entity_id": "Zoë"},
-    ],
-)
+@pytest.mark.parametrize("odd", ODD_COLUMNS)
 def test_a_body_with_an_escape_is_left_to_the_prefix_check(odd: dict[str, str]) -> None:
     # Honest entries whose columns need JSON escapes have a backslash in the body: the located
     # check decides nothing there, and intact_batch or the exact check does.

@@ -29,16 +29,9 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from seatledger.ingest import snapshot_text
 from seatledger.ingest.flexlm import Snapshot
 from seatledger.ingest.records import UsageRecord
-from seatledger.ingest.snapshot_text import (
-    Handles,
-    appended_runs,
-    cut_line,
-    given_time,
-    refuse_appended,
-    text_lines,
-)
 from seatledger.ingest.tabular import FileFacts, ImportFileError, Problem
 from seatledger.text import agree, plural
 
@@ -121,10 +114,10 @@ def read_license_usage(
         ImportFileError: the file names no server (the table alone), holds no usage table,
             nothing dates the snapshot, or it holds several runs appended.
     """
-    lines, whole = text_lines(facts)
+    lines, whole = snapshot_text.text_lines(facts)
     name = facts.path.name
-    if starts := appended_runs(lines, _OnceARun()):
-        raise refuse_appended(name, "DSLicSrv -admin … getLicenseUsage", starts)
+    if starts := snapshot_text.appended_runs(lines, _OnceARun()):
+        raise snapshot_text.refuse_appended(name, "DSLicSrv -admin … getLicenseUsage", starts)
     server = ""
     servers: list[str] = []
     licenses: list[_License] = []
@@ -134,7 +127,7 @@ def read_license_usage(
     for number, raw in enumerate(lines, start=1):
         line = raw.removeprefix("\ufeff")
         if not whole and number == len(lines):
-            problems.append(cut_line(number, line, f"{_AGAIN} again"))
+            problems.append(snapshot_text.cut_line(number, line, f"{_AGAIN} again"))
             if table and licenses:
                 licenses[-1].damaged = True
             break
@@ -225,7 +218,7 @@ def read_license_usage(
             )
     if taken_at is not None:
         latest = max(((m, line) for m, line, _ in moments), default=None)
-        notes.insert(0, given_time(taken_at, latest, "DSLS", problems))
+        notes.insert(0, snapshot_text.given_time(taken_at, latest, "DSLS", problems))
         moments = [(taken_at, 0, "")]
     elif not moments:
         if problems:
@@ -292,7 +285,7 @@ def _records(
     closing: dict[str, set[str]] = {}
     features: dict[str, tuple[int | None, int]] = {}
     moments: list[tuple[dt.datetime, int, str]] = []
-    handles = Handles()
+    handles = snapshot_text.Handles()
     for each in licenses:
         if each.damaged:
             continue
