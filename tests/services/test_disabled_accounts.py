@@ -255,3 +255,8 @@ def test_reconcile_prints_the_finding(
     assert len(said) == 2  # Code and Draw
     assert all("Ann Lee (E1): seat " in line and "), line 2" in line for line in said)
     assert "Cy Diaz" not in "".join(said)
+    listed = out.split("Findings (", 1)[1].splitlines()[1:]
+    findings = listed[: next((i for i, line in enumerate(listed) if not line.strip()), None)]
+    assert len(findings) > 2
+    # "  " + the kinds padded to the longest (35) + " ": every title starts at column 38.
+    assert all(line[37] == " " and line[38] != " " for line in findings), findings

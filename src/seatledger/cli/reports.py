@@ -79,8 +79,10 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
     say(f"{plural(len(position.rows), 'row')}; {short_of_rights(position.rows)}.")
     say("")
     say(f"Findings ({len(position.findings):,}):")
-    for finding in position.findings:
-        say(f"  {finding.kind.label:<30} {finding.title}: {finding.text}")
+    width = max((len(finding.kind.label) for finding in position.findings), default=30)
+    width = max(width, 30)
+    for finding in position.findings:  # the kinds in one column, 30 wide or the longest
+        say(f"  {finding.kind.label:<{width}} {finding.title}: {finding.text}")
     if servers.hosts:
         say("")
         say(
