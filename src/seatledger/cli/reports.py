@@ -79,8 +79,7 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
     say(f"{plural(len(position.rows), 'row')}; {short_of_rights(position.rows)}.")
     say("")
     say(f"Findings ({len(position.findings):,}):")
-    width = max((len(finding.kind.label) for finding in position.findings), default=30)
-    width = max(width, 30)
+    width = max([30, *(len(finding.kind.label) for finding in position.findings)])
     for finding in position.findings:  # the kinds in one column, 30 wide or the longest
         say(f"  {finding.kind.label:<{width}} {finding.title}: {finding.text}")
     if servers.hosts:

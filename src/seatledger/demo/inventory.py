@@ -101,24 +101,30 @@ def _titles_of(vendor: str, product: str, seed: int) -> list[tuple[str, str, str
     ]
 
 
+def after_last_entry(database: Database) -> tuple[Actor, dt.datetime]:
+    """The demo's first administrator, and the time of its ledger's last entry: what the demo's
+    recorded imports are made by, and dated after."""
+    with database.read() as session:
+        admin = session.execute(select(Operator.id, Operator.name).order_by(Operator.id)).first()
+        last = session.scalar(select(LedgerEntry.ts).order_by(LedgerEntry.seq.desc()).limit(1))
+    assert admin is not None
+    assert last is not None
+    actor = Actor(admin[0], admin[1], Role.ADMINISTRATOR)
+    return actor, dt.datetime.strptime(last, "%Y-%m-%dT%H:%M:%S.%f%z")
+
+
 def add_inventory(database: Database, size: str, seed: int, report: Progress) -> str:
     """Add discovered installs, rules and usage to a freshly built demo; a one-line summary."""
     rng = random.Random(seed + 7)  # noqa: S311 (demo data, not secrets)
-    with database.read() as session:
-        admin = session.execute(select(Operator.id, Operator.name).order_by(Operator.id)).first()
-    assert admin is not None
-    with database.read() as session:
-        last = session.scalar(select(LedgerEntry.ts).order_by(LedgerEntry.seq.desc()).limit(1))
-    assert last is not None
+    admin, start = after_last_entry(database)
     # Right after the demo's last entry, a microsecond apart: the same seed on the same day
     # builds the same ledger, and nothing is dated after the build.
     ticks = iter(range(1, 100))
-    start = dt.datetime.strptime(last, "%Y-%m-%dT%H:%M:%S.%f%z")
 
     def clock() -> dt.datetime:
         return start + dt.timedelta(microseconds=next(ticks))
 
-    ctx = Context(database, Actor(admin[0], admin[1], Role.ADMINISTRATOR), clock)
+    ctx = Context(database, admin, clock)
     # The alert rules watch the demo's imports as they watch real ones: the licenses over or
     # near their limits, new installs without a seat, checkouts after leaving are raised by
     # the imports that show them (a bulk-built demo otherwise shows "Open alerts 0" beside
@@ -149,14 +155,14 @@ def add_inventory(database: Database, size: str, seed: int, report: Progress) ->
                 titles.append((len(titles) + 1, publisher, title, version, pid))
                 ids.append(len(titles))
             product_titles[pid] = ids
-            rules.append((pid, "exact", "", name, "", "", 0, admin[1], stamp))
-            rules.append((pid, "exact", "", f"{name} (64-bit)", "", "", 0, admin[1], stamp))
+            rules.append((pid, "exact", "", name, "", "", 0, admin.name, stamp))
+            rules.append((pid, "exact", "", f"{name} (64-bit)", "", "", 0, admin.name, stamp))
         for (pid,) in bulk.execute(
             "SELECT DISTINCT product_id FROM entitlement WHERE metric = ? ORDER BY product_id",
             (Metric.CONCURRENT.value,),
         ):
             name = next(n for p, _, n in products if p == pid)
-            rules.append((pid, "exact", "", _feature(name), "", "", 0, admin[1], stamp))
+            rules.append((pid, "exact", "", _feature(name), "", "", 0, admin.name, stamp))
         for publisher, title, versions in EVERYDAY:
             for version in versions:
                 titles.append((len(titles) + 1, publisher, title, version, None))
@@ -205,7 +211,7 @@ def add_inventory(database: Database, size: str, seed: int, report: Progress) ->
                 if rng.random() < _UNLICENSED:
                     licensed.add(rng.choice(devices) << _PACK | rng.choice(choices))
         batch = _batch(
-            "inventory", "demo-inventory.csv", "Demo discovery export", admin[1], change.now
+            "inventory", "demo-inventory.csv", "Demo discovery export", admin.name, change.now
         )
         change.session.add(batch)
         change.session.flush()

@@ -19,13 +19,13 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from seatledger.domain.roles import Role
+from seatledger.demo.inventory import after_last_entry
 from seatledger.progress import Progress
-from seatledger.services.core.context import Actor, Context
+from seatledger.services.core.context import Context
 from seatledger.services.servers.importing import TopologySource
 from seatledger.services.servers.service import ServerService
 from seatledger.store.db import Database
-from seatledger.store.models import Device, LedgerEntry, Operator
+from seatledger.store.models import Device
 
 VCENTER = "vc01.corp.example"
 DATACENTER = "DC-Main"
@@ -101,9 +101,11 @@ def add_servers(database: Database, size: str, report: Progress) -> str:
     benchmark figures must not change)."""
     if size != "small":
         return ""
+    admin, last = after_last_entry(database)
+    # Right after the demo's last entry, as the inventory's imports are dated.
+    taken = last + dt.timedelta(seconds=1)
+    ctx = Context(database, admin, lambda: taken)
     with database.read() as session:
-        admin = session.execute(select(Operator.id, Operator.name).order_by(Operator.id)).first()
-        last = session.scalar(select(LedgerEntry.ts).order_by(LedgerEntry.seq.desc()).limit(1))
         servers = session.execute(
             select(
                 Device.hostname, Device.processors, Device.cores, Device.os, Device.processor_model
@@ -111,11 +113,6 @@ def add_servers(database: Database, size: str, report: Progress) -> str:
             .where(Device.owner_id.is_(None))
             .order_by(Device.hostname)
         ).all()
-    assert admin is not None
-    assert last is not None
-    # Right after the demo's last entry, as the inventory's imports are dated.
-    taken = dt.datetime.strptime(last, "%Y-%m-%dT%H:%M:%S.%f%z") + dt.timedelta(seconds=1)
-    ctx = Context(database, Actor(admin[0], admin[1], Role.ADMINISTRATOR), lambda: taken)
     hosts: dict[str, list[tuple[object, ...]]] = defaultdict(list)
     for name, sockets, cores, os, model in servers:
         cluster = _region(name)

@@ -194,6 +194,23 @@ ScanRow = tuple[bytes, bytes, bytes, bytes]
 its indexed columns make when concatenated as :func:`prefix_pieces` says (no JSON escaping)."""
 
 
+def _chained(
+    bodies: Sequence[bytes],
+    prevs: Sequence[bytes],
+    hashes: Sequence[bytes],
+    first_seq: int,
+    prev: bytes,
+) -> bool:
+    """Whether consecutive entries ``first_seq``... link to ``prev`` and to each other, and each
+    stored hash is its body's: the chain part of the fast checks, in C loops (a value of the
+    wrong type raises TypeError, which the callers take as "decides nothing")."""
+    if prevs[0] != prev or prevs[1:] != hashes[:-1]:
+        return False
+    seqs = map(_SEQ.pack, range(first_seq, first_seq + len(bodies)))
+    inputs = map(b"".join, zip(repeat(DOMAIN_TAG), seqs, prevs, bodies))
+    return tuple(map(_digest, map(_sha256, inputs))) == tuple(hashes)
+
+
 def intact_batch(rows: Sequence[ScanRow], first_seq: int, prev: bytes) -> tuple[bytes, ...] | None:
     """The stored hashes of consecutive entries ``first_seq``... when every one certainly passes
     what :func:`verify_chain` checks (link, hash, indexed columns), else None.
@@ -211,11 +228,7 @@ def intact_batch(rows: Sequence[ScanRow], first_seq: int, prev: bytes) -> tuple[
         return ()
     try:
         bodies, prevs, hashes, prefixes = zip(*rows, strict=True)
-        if prevs[0] != prev or prevs[1:] != hashes[:-1]:
-            return None
-        seqs = map(_SEQ.pack, range(first_seq, first_seq + len(rows)))
-        inputs = map(b"".join, zip(repeat(DOMAIN_TAG), seqs, prevs, bodies))
-        if tuple(map(_digest, map(_sha256, inputs))) != hashes:
+        if not _chained(bodies, prevs, hashes, first_seq, prev):
             return None
         if not all(map(bytes.startswith, bodies, prefixes)):
             return None
@@ -252,13 +265,7 @@ def intact_located(
         return ()
     try:
         bodies, prevs, hashes, found = zip(*rows, strict=True)
-        if prevs[0] != prev or prevs[1:] != hashes[:-1]:
-            return None
-        if found.count(1) != len(found):
-            return None
-        seqs = map(_SEQ.pack, range(first_seq, first_seq + len(rows)))
-        inputs = map(b"".join, zip(repeat(DOMAIN_TAG), seqs, prevs, bodies))
-        if tuple(map(_digest, map(_sha256, inputs))) != hashes:
+        if found.count(1) != len(found) or not _chained(bodies, prevs, hashes, first_seq, prev):
             return None
         if any(map(bytes.__contains__, bodies, repeat(b"\\"))):
             return None
