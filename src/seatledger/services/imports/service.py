@@ -193,13 +193,13 @@ class _Opened:
     problems: _Problems
     dates: DateReader
     format_name: str
-    delimiter: str
-    header: list[str]
-    detection: Detection | None
     records: Iterator[Record]
-    reader: RowReader | None
-    table: Table | None
-    snapshot: flexlm.Snapshot | None
+    delimiter: str = ""  # a table's; the outputs of license servers are read as lines
+    header: list[str] = field(default_factory=list)
+    detection: Detection | None = None
+    reader: RowReader | None = None
+    table: Table | None = None
+    snapshot: flexlm.Snapshot | None = None
     installs: Iterator[InstallChunk] | None = None  # an inventory's rows, in chunks
     notes: list[str] = field(default_factory=list)  # a debug log's, complete once records are read
     denials: list[flexlm_log.Denial] | None = None  # a debug log's DENIED lines, likewise
@@ -421,7 +421,7 @@ class ImportService:
                     else {*detection.columns, *detection.fallbacks}
                 )
                 if opened.installs is not None:
-                    chunks = _watch_chunks(opened.installs, opened.reader, progress, facts)
+                    chunks = _watch(opened.installs, opened.reader, progress, facts, every=1)
                     applied = importers.apply_inventory(
                         change.session, batch.id, change.now, chunks, facts.size // 100
                     )
@@ -554,7 +554,7 @@ class ImportService:
         sample: list[tuple[int, list[str]]] = []
         count = 0
         if opened.installs is not None:
-            for chunk in _watch_chunks(opened.installs, opened.reader, progress, opened.facts):
+            for chunk in _watch(opened.installs, opened.reader, progress, opened.facts, every=1):
                 count += len(chunk)
                 sample += _install_sample(chunk, SAMPLE_ROWS - len(sample))
         for record in _watch(opened.records, opened.reader, progress, opened.facts):
@@ -619,48 +619,20 @@ class ImportService:
                     problems,
                     dates,
                     flexlm_log.FORMAT_NAME,
-                    "",
-                    [],
-                    None,
                     sessions,
-                    None,
-                    None,
-                    None,
                     notes=log.notes,
                     denials=log.denials,
                 )
             if options.kind is Kind.USAGE and rlm.looks_like_rlmstat(head):
                 snapshot, records = rlm.read_rlmstat(facts, problems)
                 return _Opened(
-                    facts,
-                    options,
-                    problems,
-                    dates,
-                    rlm.FORMAT_NAME,
-                    "",
-                    [],
-                    None,
-                    records,
-                    None,
-                    None,
-                    snapshot,
+                    facts, options, problems, dates, rlm.FORMAT_NAME, records, snapshot=snapshot
                 )
             for looks_like, read, name in _SNAPSHOT_READERS:
                 if options.kind is Kind.USAGE and looks_like(head):
                     snapshot, records = read(facts, problems, options.taken_at)
                     return _Opened(
-                        facts,
-                        options,
-                        problems,
-                        dates,
-                        name,
-                        "",
-                        [],
-                        None,
-                        records,
-                        None,
-                        None,
-                        snapshot,
+                        facts, options, problems, dates, name, records, snapshot=snapshot
                     )
             if (other := unsupported_format(head)) is not None:
                 raise ImportFileError(f"{facts.path.name} is {other}.")
@@ -673,18 +645,7 @@ class ImportService:
         if options.kind is Kind.USAGE and facts.kind == "csv" and flexlm.looks_like_lmstat(head):
             snapshot, records = flexlm.read_lmstat(facts, problems)
             return _Opened(
-                facts,
-                options,
-                problems,
-                dates,
-                "FlexNet lmstat -a",
-                "",
-                [],
-                None,
-                records,
-                None,
-                None,
-                snapshot,
+                facts, options, problems, dates, "FlexNet lmstat -a", records, snapshot=snapshot
             )
         table = read_table(facts, problems)
         if not any(table.header):
@@ -700,13 +661,10 @@ class ImportService:
                 problems,
                 dates,
                 m365.FORMAT_NAME,
+                report.records(),
                 table.delimiter_label,
                 table.header,
-                None,
-                report.records(),
-                None,
-                table,
-                None,
+                table=table,
                 notes=report.notes,
                 report=report,
             )
@@ -719,18 +677,17 @@ class ImportService:
             problems,
             dates,
             detection.format_name,
-            table.delimiter_label,
-            table.header,
-            detection,
             reader.counted()
             if not detection.complete
             else iter(())
             if inventory
             else reader.records(),
+            table.delimiter_label,
+            table.header,
+            detection,
             reader,
             table,
-            None,
-            reader.install_chunks() if inventory else None,
+            installs=reader.install_chunks() if inventory else None,
         )
 
     def _open_grants(
@@ -765,13 +722,7 @@ class ImportService:
             problems,
             dates,
             flexlm_grants.FORMAT_NAME,
-            "",
-            [],
-            None,
             iter(listing.grants),
-            None,
-            None,
-            None,
             grants=listing,
         )
 
@@ -955,39 +906,23 @@ def _one_machine(table: Table, options: ImportOptions) -> Table:
 
 
 def _watch(
-    records: Iterator[Record],
+    items: Iterator[_T],
     reader: RowReader | None,
     progress: Progress | None,
     facts: FileFacts,
-) -> Iterator[Record]:
-    """Pass records through, reporting progress every few thousand rows (cancel raises)."""
+    every: int = PROGRESS_EVERY,
+) -> Iterator[_T]:
+    """Pass records through, reporting progress every few thousand (cancel raises); chunks of
+    installs (``every=1``) after each."""
     if progress is None:
-        yield from records
+        yield from items
         return
     estimate = max(facts.size // 80, 1)
-    for number, record in enumerate(records, 1):
-        if number % PROGRESS_EVERY == 0:
+    for number, item in enumerate(items, 1):
+        if number % every == 0:
             done = reader.rows_read if reader is not None else number
             progress(done, max(estimate, done))
-        yield record
-    progress(1, 1)
-
-
-def _watch_chunks(
-    chunks: Iterator[InstallChunk],
-    reader: RowReader | None,
-    progress: Progress | None,
-    facts: FileFacts,
-) -> Iterator[InstallChunk]:
-    """Pass chunks of installs through, reporting progress after each (cancel raises)."""
-    if progress is None:
-        yield from chunks
-        return
-    estimate = max(facts.size // 80, 1)
-    for chunk in chunks:
-        done = reader.rows_read if reader is not None else 0
-        progress(done, max(estimate, done))
-        yield chunk
+        yield item
     progress(1, 1)
 
 
