@@ -67,6 +67,20 @@ def _f(key: str, label: str, *synonyms: str, required: bool = False) -> Field:
     return Field(key, label, required, tuple(normal(s) for s in (label, *synonyms)))
 
 
+def _host_name(*synonyms: str) -> Field:
+    """A device's name, as devices and installed software give it: the names both use first."""
+    return _f(
+        "hostname",
+        "Host name",
+        "device name",
+        "devicename",
+        "computer name",
+        "computer",
+        *synonyms,
+        required=True,
+    )
+
+
 FIELDS: Mapping[Kind, tuple[Field, ...]] = {
     Kind.PEOPLE: (
         _f(
@@ -233,13 +247,7 @@ FIELDS: Mapping[Kind, tuple[Field, ...]] = {
         ),
     ),
     Kind.DEVICES: (
-        _f(
-            "hostname",
-            "Host name",
-            "device name",
-            "devicename",
-            "computer name",
-            "computer",
+        _host_name(
             "name",
             "netbios name",
             "netbios_name0",
@@ -250,7 +258,6 @@ FIELDS: Mapping[Kind, tuple[Field, ...]] = {
             "computername",
             "name0",
             "managed device name",
-            required=True,
         ),
         _f(
             "serial",
@@ -350,13 +357,7 @@ FIELDS: Mapping[Kind, tuple[Field, ...]] = {
         ),
     ),
     Kind.INVENTORY: (
-        _f(
-            "hostname",
-            "Host name",
-            "device name",
-            "devicename",
-            "computer name",
-            "computer",
+        _host_name(
             "netbios_name0",
             "assetname",
             "asset name",
@@ -367,7 +368,6 @@ FIELDS: Mapping[Kind, tuple[Field, ...]] = {
             "computername",
             "name0",
             "machine",
-            required=True,
         ),
         _f(
             "publisher",
