@@ -31,8 +31,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from seatledger.domain.server.topology import VM, Host, PowerState, Topology
+from seatledger.ingest.sheet_files import SheetFiles
 from seatledger.ingest.sheets import Cells, Layout, Sheet, open_sheet, recognize
-from seatledger.ingest.tabular import ImportFileError, Problem, read_table, sniff
+from seatledger.ingest.tabular import ImportFileError, Problem, read_table
 from seatledger.text import agree, plural
 
 FORMAT_NAME = "Hyper-V PowerShell exports"
@@ -109,12 +110,9 @@ def read_hyperv(paths: Sequence[Path], problems: list[Problem]) -> HyperVExport:
         ImportFileError: a file is none of the four exports, two files are the same export, or
             the Win32_Processor or Get-VM export is missing.
     """
-    sheets: dict[str, Sheet] = {}
-    digests: list[str] = []
-    try:
-        for path in paths:
-            facts = sniff(path)
-            digests.append(facts.sha256)
+    with SheetFiles() as opened:
+        sheets = opened.sheets
+        for path, facts in opened.files(paths):
             table = read_table(facts, problems)
             kind = table_of(table.header)
             if kind is None:
@@ -140,12 +138,8 @@ def read_hyperv(paths: Sequence[Path], problems: list[Problem]) -> HyperVExport:
                 + "; ".join(_HOW[kind] for kind in missing)
                 + "."
             )
-    except ImportFileError:
-        for opened in sheets.values():
-            opened.table.close()
-        raise
     export = _Reader(sheets, problems).read()
-    export.digests = tuple(digests)
+    export.digests = opened.digests
     return export
 
 

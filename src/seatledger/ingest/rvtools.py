@@ -36,8 +36,9 @@ from typing import TypeVar
 
 from seatledger.domain.server.topology import Host, PowerState, Topology, VmRow, vm_of
 from seatledger.ingest.formats import normal
+from seatledger.ingest.sheet_files import SheetFiles
 from seatledger.ingest.sheets import Cells, Layout, Sheet, open_sheet, recognize
-from seatledger.ingest.tabular import ImportFileError, Problem, read_table, sheet_names, sniff
+from seatledger.ingest.tabular import ImportFileError, Problem, read_table, sheet_names
 from seatledger.text import agree, plural
 
 FORMAT_NAME = "RVTools export"
@@ -169,12 +170,9 @@ def read_rvtools(paths: Sequence[Path], problems: list[Problem]) -> RvToolsExpor
         ImportFileError: a file is neither a workbook with the vInfo and vHost sheets nor one of
             RVTools' CSV sheets, two files are the same sheet, or vInfo or vHost is missing.
     """
-    sheets: dict[str, Sheet] = {}
-    digests: list[str] = []
-    try:
-        for path in paths:
-            facts = sniff(path)
-            digests.append(facts.sha256)
+    with SheetFiles() as opened:
+        sheets = opened.sheets
+        for path, facts in opened.files(paths):
             if facts.kind == "xlsx":
                 names = sheet_names(facts)
                 for wanted in SHEETS:
@@ -201,12 +199,8 @@ def read_rvtools(paths: Sequence[Path], problems: list[Problem]) -> RvToolsExpor
                 f"{agree(len(missing), 'sheet')} too (with "
                 f"{', '.join(p.name for p in paths)}): export all sheets from one run of RVTools."
             )
-    except ImportFileError:
-        for opened in sheets.values():
-            opened.table.close()
-        raise
     export = _Reader(sheets, problems).read()
-    export.digests = tuple(digests)
+    export.digests = opened.digests
     return export
 
 
