@@ -32,10 +32,10 @@ from xml.parsers import expat
 
 from seatledger.ingest.flexlm import Snapshot
 from seatledger.ingest.records import UsageRecord
+from seatledger.ingest.snapshot_refusals import before_any_server, cut_off, no_blocks
 from seatledger.ingest.snapshot_text import (
     Handles,
     appended_runs,
-    cut_line,
     given_time,
     refuse_appended,
     text_lines,
@@ -141,16 +141,8 @@ def read_licstat(
             None if issued is None else issued + each.issued,
             in_use + each.used,
         )
-    if not blocks and not problems:
-        problems.append(
-            Problem(
-                0,
-                "",
-                "",
-                "no 'Feature: NAME Version: V Vendor: V' block; is this the output of "
-                "'lmxendutil -licstat'?",
-            )
-        )
+    if not blocks:
+        no_blocks(problems, "'Feature: NAME Version: V Vendor: V'", "lmxendutil -licstat")
     moments = [
         (moment, c.times_line)
         for each in blocks
@@ -204,9 +196,7 @@ def _text_blocks(
     checkout: _Checkout | None = None
     for number, line in enumerate(lines, start=1):
         if not whole and number == len(lines):
-            problems.append(cut_line(number, line, _AGAIN))
-            if block is not None:
-                block.damaged = True
+            cut_off(problems, number, line, _AGAIN, block)
             break
         if not line.strip():
             continue
@@ -225,15 +215,8 @@ def _text_blocks(
             continue
         if match := _FEATURE.match(line):
             if server is None:
-                problems.append(
-                    Problem(
-                        number,
-                        "server",
-                        line.strip(),
-                        "follows no 'LM-X License Server on PORT@HOST:' line: the file was "
-                        f"edited or is cut at its start; {_AGAIN}",
-                    )
-                )
+                server_line = "'LM-X License Server on PORT@HOST:'"
+                problems.append(before_any_server(number, line, server_line, _AGAIN))
                 block = None
                 continue
             block = _Block(number, match["feature"], match["version"], match["vendor"], server)

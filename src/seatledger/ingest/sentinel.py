@@ -29,7 +29,8 @@ from dataclasses import dataclass, field
 
 from seatledger.ingest.flexlm import Snapshot
 from seatledger.ingest.records import UsageRecord
-from seatledger.ingest.snapshot_text import Handles, cut_line, given_time, text_lines
+from seatledger.ingest.snapshot_refusals import before_any_server, cut_off, no_blocks
+from seatledger.ingest.snapshot_text import Handles, given_time, text_lines
 from seatledger.ingest.tabular import FileFacts, ImportFileError, Problem
 from seatledger.text import agree, plural
 
@@ -96,9 +97,7 @@ def read_lsmon(
     ended = False  # lsmon's closing line was read
     for number, line in enumerate(lines, start=1):
         if not whole and number == len(lines) and not _END.match(line):
-            problems.append(cut_line(number, line, _AGAIN))
-            if block is not None:
-                block.damaged = True
+            cut_off(problems, number, line, _AGAIN, block)
             break
         if not line.strip():
             continue
@@ -126,15 +125,8 @@ def read_lsmon(
             section, client = match["section"], None
             if section == "Feature":
                 if server is None:
-                    problems.append(
-                        Problem(
-                            number,
-                            "server",
-                            line.strip(),
-                            "follows no '[Contacting … server on host \"HOST\"]' line: the "
-                            f"file was edited or is cut at its start; {_AGAIN}",
-                        )
-                    )
+                    server_line = "'[Contacting … server on host \"HOST\"]'"
+                    problems.append(before_any_server(number, line, server_line, _AGAIN))
                     block = None
                     continue
                 ended = False
@@ -178,15 +170,8 @@ def read_lsmon(
                 f"{name} would look the same, so its clients close no checkout an earlier "
                 "snapshot saw (those end at their last sighting)"
             )
-    if not blocks and not problems:
-        problems.append(
-            Problem(
-                0,
-                "",
-                "",
-                "no '|- Feature Information' block; is this the output of 'lsmon HOST'?",
-            )
-        )
+    if not blocks:
+        no_blocks(problems, "'|- Feature Information'", "lsmon HOST")
     status_lines = {c.line: c.status_line for b in blocks for c in b.clients}
     if taken_at is not None:
         shown = max(((r.checkout, status_lines[r.line]) for r in records), default=None)
