@@ -32,7 +32,7 @@ from xml.parsers import expat
 
 from seatledger.ingest.flexlm import Snapshot
 from seatledger.ingest.records import UsageRecord
-from seatledger.ingest.snapshot_refusals import before_any_server, cut_off, no_blocks
+from seatledger.ingest.snapshot_refusals import before_any_server, cut_off, no_blocks, stray
 from seatledger.ingest.snapshot_text import (
     Handles,
     appended_runs,
@@ -244,17 +244,11 @@ def _text_blocks(
             continue
         if checkout is not None and checkout.checkout is not None and _SHARED.match(line):
             continue
-        problems.append(
-            Problem(
-                number,
-                "checkout",
-                line.strip(),
-                "is not a line of a checkout ('N license(s) used by user@host [address]', "
-                "'Login time: … Checkout time: …', 'Shared on …'); the file may be cut short "
-                "or edited",
-            )
+        what = (
+            "is not a line of a checkout ('N license(s) used by user@host [address]', "
+            "'Login time: … Checkout time: …', 'Shared on …')"
         )
-        block.damaged = True
+        stray(problems, block, number, "checkout", line, what=what)
     return servers, blocks
 
 

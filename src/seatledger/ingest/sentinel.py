@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 
 from seatledger.ingest.flexlm import Snapshot
 from seatledger.ingest.records import UsageRecord
-from seatledger.ingest.snapshot_refusals import before_any_server, cut_off, no_blocks
+from seatledger.ingest.snapshot_refusals import before_any_server, cut_off, no_blocks, stray
 from seatledger.ingest.snapshot_text import Handles, given_time, text_lines
 from seatledger.ingest.tabular import FileFacts, ImportFileError, Problem
 from seatledger.text import agree, plural
@@ -140,16 +140,8 @@ def read_lsmon(
             continue  # the banner and copyright
         match = _FIELD.match(line)
         if match is None:
-            problems.append(
-                Problem(
-                    number,
-                    "line",
-                    line.strip(),
-                    "is not a line lsmon writes in a feature block ('|- Name : value'); the file "
-                    "may be cut short or edited",
-                )
-            )
-            block.damaged = True
+            what = "is not a line lsmon writes in a feature block ('|- Name : value')"
+            stray(problems, block, number, "line", line, what=what)
             continue
         key, value = match["key"], match["value"]
         if section == "Feature":

@@ -1,5 +1,6 @@
 """What the snapshot readers (LM-X, Sentinel RMS) refuse alike, told in the same words: the last
-line cut off, a feature block before any server line, a file with no feature block at all.
+line cut off, a feature block before any server line, a line no block has, a file with no
+feature block at all.
 
 Each of these outputs is a server line followed by its feature blocks; a block a line of which was
 refused is damaged, and its checkouts close no session an earlier snapshot saw.
@@ -26,6 +27,16 @@ def cut_off(
     problems.append(cut_line(number, line, again))
     if block is not None:
         block.damaged = True
+
+
+def stray(
+    problems: list[Problem], block: Block, number: int, column: str, line: str, *, what: str
+) -> None:
+    """Refuse a line the block cannot have (``what``: what it is not) and damage the block."""
+    problems.append(
+        Problem(number, column, line.strip(), f"{what}; the file may be cut short or edited")
+    )
+    block.damaged = True
 
 
 def before_any_server(number: int, line: str, server_line: str, again: str) -> Problem:
