@@ -25,13 +25,14 @@ At most :data:`CAP` alerts per rule and change, so one import cannot flood the l
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy import and_, case, func, or_, select, true
 from sqlalchemy.orm import Session, aliased
 
 from seatledger.domain.alerts import Rule
 from seatledger.domain.licensing import Metric
+from seatledger.services.alerts.evaluation import Evaluation
 from seatledger.store import models as m
 from seatledger.store.models_alerts import Alert
 from seatledger.store.models_reviews import ReviewCampaign, ReviewItem
@@ -41,33 +42,12 @@ RUBBER_STAMP_MIN = 3
 REVIEW_ACTIONS = frozenset({"review.decide", "review.decide_team"})
 
 
-class Raiser(Protocol):
-    """What the rules raise alerts through (the alert service's evaluation of one change)."""
-
-    session: Session
-
-    def raise_alert(
-        self,
-        rule: Rule,
-        key: str,
-        subject: str,
-        detail: str = "",
-        entity: tuple[str, str] = ("", ""),
-    ) -> bool:
-        """Raise an alert unless one with the same key is still uncleared."""
-        ...
-
-    def clear(self, keys: list[str]) -> None:
-        """Clear the uncleared alerts with these keys (their condition ended)."""
-        ...
-
-
 def _end(session: Any) -> Any:
     """When a session ended, or was last seen open (a checkout alone: its start)."""
     return func.coalesce(session.checkin, session.seen_at, session.checkout)
 
 
-def usage_rules(run: Raiser, enabled: frozenset[Rule], import_id: int, label: str) -> None:
+def usage_rules(run: Evaluation, enabled: frozenset[Rule], import_id: int, label: str) -> None:
     """The usage rules on the sessions one usage import wrote."""
     if Rule.SHARED_CREDENTIALS in enabled:
         _shared(run, import_id, label)
@@ -75,7 +55,7 @@ def usage_rules(run: Raiser, enabled: frozenset[Rule], import_id: int, label: st
         _after_leaving(run, import_id, label)
 
 
-def _shared(run: Raiser, import_id: int, label: str) -> None:
+def _shared(run: Evaluation, import_id: int, label: str) -> None:
     first, second = aliased(m.UsageSession), aliased(m.UsageSession)
     named_seat = (
         select(m.SeatAssignment.id)
@@ -130,7 +110,7 @@ def _shared(run: Raiser, import_id: int, label: str) -> None:
         )
 
 
-def _after_leaving(run: Raiser, import_id: int, label: str) -> None:
+def _after_leaving(run: Evaluation, import_id: int, label: str) -> None:
     rows = run.session.execute(
         select(
             m.Person.id,
@@ -159,7 +139,7 @@ def _after_leaving(run: Raiser, import_id: int, label: str) -> None:
         )
 
 
-def review_rules(run: Raiser, campaign_id: int, teams: list[int], label: str) -> None:
+def review_rules(run: Evaluation, campaign_id: int, teams: list[int], label: str) -> None:
     """The review rule on the teams whose seats a decision touched."""
     if not teams:
         return
@@ -194,7 +174,7 @@ def review_rules(run: Raiser, campaign_id: int, teams: list[int], label: str) ->
             )
 
 
-def unseated_installs(run: Raiser, days: int, today: dt.date, label: str) -> None:
+def unseated_installs(run: Evaluation, days: int, today: dt.date, label: str) -> None:
     """Open installs on people's devices first seen more than ``days`` before ``today``, of a
     product neither the owner nor the device holds a seat of (after an inventory import)."""
     cutoff = today - dt.timedelta(days=days)

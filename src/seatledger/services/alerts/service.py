@@ -61,7 +61,6 @@ from sqlalchemy import (
     and_,
     bindparam,
     func,
-    insert,
     literal_column,
     or_,
     select,
@@ -75,6 +74,7 @@ from seatledger.domain.licensing import Metric
 from seatledger.domain.roles import Permission
 from seatledger.errors import NotFoundError, ValidationError
 from seatledger.services.alerts import misuse
+from seatledger.services.alerts.evaluation import UNCLEARED, Evaluation
 from seatledger.services.core.context import Appended, Change, Context, iso
 from seatledger.services.core.selects import COUNTED, Counted, titled
 from seatledger.services.position.engine import in_term
@@ -133,17 +133,6 @@ class AlertRow:
 _SETTINGS = select(Setting.key, Setting.value).where(
     Setting.key >= PREFIX, Setting.key < PREFIX[:-1] + "/"
 )
-_UNCLEARED = (
-    select(Alert.id)
-    .where(Alert.dedupe_key == bindparam("key"), Alert.cleared_at.is_(None))
-    .limit(1)
-)
-_INSERT = insert(Alert)
-_CLEAR = (
-    update(Alert)
-    .where(Alert.dedupe_key.in_(bindparam("keys", expanding=True)), Alert.cleared_at.is_(None))
-    .values(cleared_at=bindparam("now"))
-)
 # The burst rule in one read: the operator's N-th newest seat change, and whether a burst alert
 # of theirs is still uncleared (so neither raising nor clearing needs another look).
 # Constants written into the statement (names of our own, without quotes): neither an expanding
@@ -157,7 +146,7 @@ _NTH = (
     .limit(1)
     .scalar_subquery()
 )
-_BURST = select(_NTH, _UNCLEARED.exists())
+_BURST = select(_NTH, UNCLEARED.exists())
 _Read = Select[int, str, str | None]
 
 
@@ -243,78 +232,6 @@ def _title(vendor: str, product: str, name: str) -> str:
 
 def _as_utc(moment: dt.datetime) -> dt.datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
-
-
-class _Evaluation:
-    """One change's evaluation: raising (deduplicated) and clearing alerts in its transaction.
-
-    The statements every change may run are prepared ones on ``sql``; the rules of imports and
-    people's changes read through ``session`` (a seat change, which runs without one, never
-    gets to them).
-    """
-
-    def __init__(self, change: Change, now: dt.datetime, operator: str, seq: int) -> None:
-        self.sql = change.sql
-        self._session = change.orm
-        self.now = now
-        self.operator = operator
-        self.seq = seq
-        self.raised: list[str] = []
-
-    @property
-    def session(self) -> Session:
-        """The change's Session (a direct change has none)."""
-        if self._session is None:
-            raise RuntimeError("A direct change has no Session for the alert rules.")
-        return self._session
-
-    @session.setter
-    def session(self, session: Session) -> None:
-        self._session = session
-
-    def raise_alert(
-        self,
-        rule: Rule,
-        key: str,
-        subject: str,
-        detail: str = "",
-        entity: tuple[str, str] = ("", ""),
-        *,
-        uncleared: bool | None = None,
-    ) -> bool:
-        """Raise an alert unless one with the same key is still uncleared (``uncleared``: that
-        is known already, read in this transaction)."""
-        key = key[:200]
-        if uncleared is None:
-            uncleared = self.sql.first(_UNCLEARED, {"key": key}) is not None
-        if uncleared:
-            return False
-        self.sql.run(
-            _INSERT,
-            {
-                "rule": rule.value,
-                "severity": rule.severity.value,
-                "subject": subject[:300],
-                "detail": detail,
-                "entity_type": entity[0],
-                "entity_id": entity[1],
-                "dedupe_key": key,
-                "operator": self.operator,
-                "ledger_seq": self.seq,
-                "raised_at": self.now,
-                "cleared_at": None,
-                "acknowledged_at": None,
-                "acknowledged_by": "",
-                "note": "",
-            },
-        )
-        self.raised.append(key)
-        return True
-
-    def clear(self, keys: list[str]) -> None:
-        """The conditions named by ``keys`` ended."""
-        if keys:
-            self.sql.run(_CLEAR, {"keys": keys, "now": self.now})
 
 
 class AlertService:
@@ -475,7 +392,7 @@ class AlertService:
         enabled = settings.enabled
         if not enabled:
             return
-        run = _Evaluation(change, now, self._ctx.actor.name, entry.seq)
+        run = Evaluation(change, now, self._ctx.actor.name, entry.seq)
         after: Any = change.after if isinstance(change.after, dict) else {}
         label = f"{action} (ledger entry {entry.seq})"
 
@@ -579,7 +496,7 @@ def _row(a: Alert) -> AlertRow:
 
 
 def _burst(
-    run: _Evaluation, settings: AlertSettings, label: str, known: tuple[str | None, bool] | None
+    run: Evaluation, settings: AlertSettings, label: str, known: tuple[str | None, bool] | None
 ) -> None:
     """``known``: the N-th newest seat change and whether a burst alert is uncleared, as read
     with the settings (None: read them here)."""
@@ -606,7 +523,7 @@ def _burst(
         run.clear([key])
 
 
-def _counted(run: _Evaluation, ids: list[int], in_hand: list[Counted] | None) -> list[Counted]:
+def _counted(run: Evaluation, ids: list[int], in_hand: list[Counted] | None) -> list[Counted]:
     """The entitlements ``ids`` as the change left them: the rows it has in hand when they are
     these, else read."""
     if in_hand is not None and sorted(row.id for row in in_hand) == sorted(ids):
@@ -617,7 +534,7 @@ def _counted(run: _Evaluation, ids: list[int], in_hand: list[Counted] | None) ->
 
 
 def _levels(
-    run: _Evaluation,
+    run: Evaluation,
     settings: AlertSettings,
     rows: list[Counted],
     label: str,
@@ -683,7 +600,7 @@ def _sweep_ids(session: Session, settings: AlertSettings) -> list[int]:
     return sorted(ids)
 
 
-def _departed(run: _Evaluation, label: str, only: int | None) -> None:
+def _departed(run: Evaluation, label: str, only: int | None) -> None:
     query = (
         select(Person.id, Person.name, Person.employee_id, Person.status, func.count())
         .join(SeatAssignment, SeatAssignment.person_id == Person.id)
@@ -705,7 +622,7 @@ def _departed(run: _Evaluation, label: str, only: int | None) -> None:
         )
 
 
-def _departed_cleared(run: _Evaluation) -> None:
+def _departed_cleared(run: Evaluation) -> None:
     keys = [key for (key,) in run.sql.rows(_DEPARTED_UNCLEARED)]
     if not keys:
         return
@@ -715,7 +632,7 @@ def _departed_cleared(run: _Evaluation) -> None:
 
 
 def _unlicensed(
-    run: _Evaluation, label: str, inserted: int, by_title: dict[int, int], before: int
+    run: Evaluation, label: str, inserted: int, by_title: dict[int, int], before: int
 ) -> None:
     """New installs of the import just made, on devices without a seat of their product.
 
@@ -793,7 +710,7 @@ def _in_term_products(session: Session, today: dt.date, *narrower: ColumnElement
 
 
 def _unlicensed_summary(
-    run: _Evaluation, label: str, inserted: int, by_title: dict[int, int]
+    run: Evaluation, label: str, inserted: int, by_title: dict[int, int]
 ) -> None:
     """A large import's new installs per product bought nowhere, from the import's counts."""
     session = run.session
@@ -817,7 +734,7 @@ def _unlicensed_summary(
     _raise_unlicensed(run, how, _named(session, per_product))
 
 
-def _raise_unlicensed(run: _Evaluation, how: str, rows: list[Any]) -> None:
+def _raise_unlicensed(run: Evaluation, how: str, rows: list[Any]) -> None:
     for pid, vendor, product, count in rows:
         run.raise_alert(
             Rule.UNLICENSED,
