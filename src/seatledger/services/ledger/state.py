@@ -56,6 +56,7 @@ from seatledger.domain.state import (
 from seatledger.errors import KnownError, LedgerIntegrityError
 from seatledger.progress import Progress
 from seatledger.services.core import snapshots
+from seatledger.services.servers.importing import HOST_FIELDS, VM_FIELDS
 from seatledger.store import ledger_store
 from seatledger.store.db import Database
 from seatledger.store.models import (
@@ -130,16 +131,8 @@ NOT_COVERED = (
 # Server topology, replayed from the topology imports' entries and the hard partitions: each
 # table's key (hosts by name, VMs by identity, placements by VM and start) and its fields.
 SERVER_FIELDS: dict[str, tuple[str, ...]] = {
-    "server_host": (
-        "sockets",
-        "cores_per_socket",
-        "processor_model",
-        "cluster",
-        "max_sockets",
-        "vcenter",
-        "source",
-    ),
-    "server_vm": ("name", "vcpus", "host", "cluster", "power", "os", "hard_partition_cores"),
+    "server_host": (*HOST_FIELDS, "source"),
+    "server_vm": (*VM_FIELDS, "hard_partition_cores"),
     "server_placement": ("vm_name", "host", "vcpus", "ended", "import_id"),
 }
 KEPT = 1000  # differences kept to show; all are counted
@@ -416,17 +409,15 @@ class _Servers:
             self.unrecorded += 1
             return
         at, source = str(rows["at"]), rows["source"]
-        host_fields = SERVER_FIELDS["server_host"][:-1]
         for name, *values in rows["server_host"]:
-            self.hosts[name] = {**dict(zip(host_fields, values, strict=True)), "source": source}
+            self.hosts[name] = {**dict(zip(HOST_FIELDS, values, strict=True)), "source": source}
         for identity in rows["server_vm_removed"]:
             self.vms.pop(identity, None)
-        vm_fields = SERVER_FIELDS["server_vm"][:-1]
         for identity, *values, new in rows["server_vm"]:
             before = self.vms.get(identity)
             pinned = None if new or before is None else before["hard_partition_cores"]
             self.vms[identity] = {
-                **dict(zip(vm_fields, values, strict=True)),
+                **dict(zip(VM_FIELDS, values, strict=True)),
                 "hard_partition_cores": pinned,
             }
         for identity in rows["server_placement_closed"]:

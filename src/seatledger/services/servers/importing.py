@@ -338,7 +338,9 @@ def _aware(moment: dt.datetime) -> dt.datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
 
 
-_HOST_FIELDS = (
+# A host's and a VM's fields as an import entry records them (after the host's name and the VM's
+# identity); the ledger's replay reads them back in this order.
+HOST_FIELDS = (
     "sockets",
     "cores_per_socket",
     "processor_model",
@@ -346,12 +348,12 @@ _HOST_FIELDS = (
     "max_sockets",
     "vcenter",
 )
-_VM_FIELDS = ("name", "vcpus", "host", "cluster", "power", "os")
+VM_FIELDS = ("name", "vcpus", "host", "cluster", "power", "os")
 _VCPUS, _HOST, _POWER = 2, 3, 5  # in a VmRow
 _OS_WIDTH = 300  # server_vm.os
 ROWS_FIELDS = {
-    "server_host": ("name", *_HOST_FIELDS),
-    "server_vm": ("identity", *_VM_FIELDS, "new"),
+    "server_host": ("name", *HOST_FIELDS),
+    "server_vm": ("identity", *VM_FIELDS, "new"),
     "server_placement_opened": ("vm_identity", "vm_name", "host", "vcpus"),
 }
 """The columns of each list of rows an import entry records under ``after["server_rows"]``
@@ -415,12 +417,12 @@ class _Store:
         existing = {
             row[0]: tuple(row[1:])
             for row in self.session.execute(
-                select(ServerHost.name, *(getattr(ServerHost, f) for f in _HOST_FIELDS))
+                select(ServerHost.name, *(getattr(ServerHost, f) for f in HOST_FIELDS))
             )
         }
         stamp = (self.source.value, self.batch_id, self.stamp)
         new, changed, seen = [], [], []
-        fields = attrgetter(*_HOST_FIELDS)
+        fields = attrgetter(*HOST_FIELDS)
         for host in hosts.values():
             values = fields(host)
             before = existing.get(host.name)
@@ -432,9 +434,9 @@ class _Store:
                 seen.append((*stamp, host.name))
                 continue
             self.hosts_written.append([host.name, *values])
-        columns = ", ".join(("name", *_HOST_FIELDS, "source", "import_id", "seen_at"))
+        columns = ", ".join(("name", *HOST_FIELDS, "source", "import_id", "seen_at"))
         self.bulk.insert("server_host", columns, new)
-        sets = ", ".join(f"{f} = ?" for f in (*_HOST_FIELDS, "source", "import_id", "seen_at"))
+        sets = ", ".join(f"{f} = ?" for f in (*HOST_FIELDS, "source", "import_id", "seen_at"))
         self.bulk.many(f"UPDATE server_host SET {sets} WHERE name = ?", changed)
         self.bulk.many(
             "UPDATE server_host SET source = ?, import_id = ?, seen_at = ? WHERE name = ?", seen
@@ -447,11 +449,11 @@ class _Store:
         existing = {
             row[0]: tuple(row[1:])
             for row in self.session.execute(
-                select(ServerVm.identity, *(getattr(ServerVm, f) for f in _VM_FIELDS))
+                select(ServerVm.identity, *(getattr(ServerVm, f) for f in VM_FIELDS))
             )
         }
         listed = set(map(itemgetter(0), rows))
-        host_at = _VM_FIELDS.index("host")
+        host_at = VM_FIELDS.index("host")
         gone = [
             (identity,)
             for identity, before in existing.items()
@@ -486,7 +488,7 @@ class _Store:
         # gone from a host this export describes
         self.bulk.many("DELETE FROM server_vm WHERE identity = ?", gone)
         self.vms_removed.extend(identity for (identity,) in gone)
-        columns = ", ".join(("identity", *_VM_FIELDS, "import_id", "seen_at"))
+        columns = ", ".join(("identity", *VM_FIELDS, "import_id", "seen_at"))
         self.bulk.insert("server_vm", columns, new)
         if fields:  # streamed to the driver: never a list of rows (zip reuses its tuple)
             marks = ", ".join("?" * (len(fields) + 2))
@@ -494,7 +496,7 @@ class _Store:
                 f"INSERT INTO server_vm ({columns}) VALUES ({marks})",
                 zip(*fields, repeat(batch), repeat(stamp)),
             )
-        sets = ", ".join(f"{f} = ?" for f in (*_VM_FIELDS, "import_id", "seen_at"))
+        sets = ", ".join(f"{f} = ?" for f in (*VM_FIELDS, "import_id", "seen_at"))
         self.bulk.many(f"UPDATE server_vm SET {sets} WHERE identity = ?", changed)
         self.bulk.many("UPDATE server_vm SET import_id = ?, seen_at = ? WHERE identity = ?", seen)
         self.counts["vms_removed"] += len(gone)
