@@ -6,11 +6,10 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
-from seatledger.ingest import hyperv, rvtools
+from seatledger.ingest import hyperv, rvtools, sheet_files
 from seatledger.ingest.tabular import ImportFileError, Problem, Table
 
 DATA = Path(__file__).parents[1] / "data"
@@ -18,13 +17,11 @@ HYPERV = [DATA / "hyperv" / f"{name}.csv" for name in ("Win32_Processor", "Get-V
 RVTOOLS = [DATA / "rvtools" / f"RVTools_tab{name}.csv" for name in ("vInfo", "vCPU", "vHost")]
 
 
-def _recording(
-    monkeypatch: pytest.MonkeyPatch, module: ModuleType
-) -> tuple[list[Table], list[Table]]:
-    """Every table ``module`` opens, and those closed."""
+def _recording(monkeypatch: pytest.MonkeyPatch) -> tuple[list[Table], list[Table]]:
+    """Every table the readers open, and those closed."""
     opened: list[Table] = []
     closed: list[Table] = []
-    read_table: Callable[..., Table] = module.read_table
+    read_table: Callable[..., Table] = sheet_files.read_table
 
     def recorded(*args: object) -> Table:
         table = read_table(*args)
@@ -38,25 +35,24 @@ def _recording(
         opened.append(table)
         return table
 
-    monkeypatch.setattr(module, "read_table", recorded)
+    monkeypatch.setattr(sheet_files, "read_table", recorded)
     return opened, closed
 
 
 @pytest.mark.parametrize(
-    ("module", "read", "paths"),
-    [(hyperv, hyperv.read_hyperv, HYPERV), (rvtools, rvtools.read_rvtools, RVTOOLS)],
+    ("read", "paths"),
+    [(hyperv.read_hyperv, HYPERV), (rvtools.read_rvtools, RVTOOLS)],
     ids=["hyperv", "rvtools"],
 )
 def test_a_refused_file_closes_the_tables_opened_before_it(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
-    module: ModuleType,
     read: Callable[[Sequence[Path], list[Problem]], object],
     paths: list[Path],
 ) -> None:
     other = tmp_path / "other.csv"
     other.write_text("Colour,Size\nred,3\n", encoding="utf-8")
-    opened, closed = _recording(monkeypatch, module)
+    opened, closed = _recording(monkeypatch)
     with pytest.raises(ImportFileError, match=r"other\.csv"):
         read([*paths, other], [])
     assert len(opened) == len(paths) + 1

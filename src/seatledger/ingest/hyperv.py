@@ -32,8 +32,8 @@ from pathlib import Path
 
 from seatledger.domain.server.topology import VM, Host, PowerState, Topology
 from seatledger.ingest.sheet_files import SheetFiles
-from seatledger.ingest.sheets import Cells, Layout, Sheet, open_sheet, recognize
-from seatledger.ingest.tabular import ImportFileError, Problem, read_table
+from seatledger.ingest.sheets import Cells, Layout, Sheet, recognize
+from seatledger.ingest.tabular import ImportFileError, Problem
 from seatledger.text import agree, plural
 
 FORMAT_NAME = "Hyper-V PowerShell exports"
@@ -113,18 +113,18 @@ def read_hyperv(paths: Sequence[Path], problems: list[Problem]) -> HyperVExport:
     with SheetFiles() as opened:
         sheets = opened.sheets
         for path, facts in opened.files(paths):
-            table = read_table(facts, problems)
-            kind = table_of(table.header)
-            if kind is None:
-                table.close()
-                raise ImportFileError(
-                    f"{path.name} is none of the Hyper-V exports read here (Get-VM, Get-VMHost, "
-                    "Get-ClusterNode, or Get-CimInstance Win32_Processor, each piped to "
-                    "Export-Csv)."
-                )
-            sheet = open_sheet(kind, path.name, table, _LAYOUTS[kind])
+            sheet = opened.open_table(
+                path,
+                facts,
+                problems,
+                kind_of=table_of,
+                layouts=_LAYOUTS,
+                refused="is none of the Hyper-V exports read here (Get-VM, Get-VMHost, "
+                "Get-ClusterNode, or Get-CimInstance Win32_Processor, each piped to Export-Csv).",
+            )
+            kind = sheet.kind
             if kind in sheets:
-                table.close()
+                sheet.table.close()
                 raise ImportFileError(
                     f"{path.name} and {sheets[kind].source} are both {kind} exports; give each "
                     "once (one export may list many hosts)."

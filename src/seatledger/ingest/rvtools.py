@@ -183,15 +183,16 @@ def read_rvtools(paths: Sequence[Path], problems: list[Problem]) -> RvToolsExpor
                         source = f"{path.name}, sheet {name}"
                         _add(sheets, open_sheet(wanted, source, table, _LAYOUTS[wanted]), path)
                 continue
-            table = read_table(facts, problems)
-            kind = sheet_of(table.header)
-            if kind is None:
-                table.close()
-                raise ImportFileError(
-                    f"{path.name} is not one of RVTools' vInfo, vCPU, vHost or vCluster sheets "
-                    "(its header names none of their columns)."
-                )
-            _add(sheets, open_sheet(kind, path.name, table, _LAYOUTS[kind]), path)
+            sheet = opened.open_table(
+                path,
+                facts,
+                problems,
+                kind_of=sheet_of,
+                layouts=_LAYOUTS,
+                refused="is not one of RVTools' vInfo, vCPU, vHost or vCluster sheets (its "
+                "header names none of their columns).",
+            )
+            _add(sheets, sheet, path)
         missing = [name for name in REQUIRED_SHEETS if name not in sheets]
         if missing:
             raise ImportFileError(

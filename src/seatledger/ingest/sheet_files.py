@@ -7,12 +7,12 @@ if reading the files fails with an :class:`ImportFileError`, every table opened 
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 
-from seatledger.ingest.sheets import Sheet
-from seatledger.ingest.tabular import FileFacts, ImportFileError, sniff
+from seatledger.ingest.sheets import Layout, Sheet, open_sheet
+from seatledger.ingest.tabular import FileFacts, ImportFileError, Problem, read_table, sniff
 
 
 class SheetFiles:
@@ -34,6 +34,28 @@ class SheetFiles:
             facts = sniff(path)
             self._digests.append(facts.sha256)
             yield path, facts
+
+    def open_table(
+        self,
+        path: Path,
+        facts: FileFacts,
+        problems: list[Problem],
+        *,
+        kind_of: Callable[[list[str]], str | None],
+        layouts: Mapping[str, Layout],
+        refused: str,
+    ) -> Sheet:
+        """A file read as one table, its kind told from its header by ``kind_of``.
+
+        Raises:
+            ImportFileError: the header is of no kind (``refused``: why, after the file's name).
+        """
+        table = read_table(facts, problems)
+        kind = kind_of(table.header)
+        if kind is None:
+            table.close()
+            raise ImportFileError(f"{path.name} {refused}")
+        return open_sheet(kind, path.name, table, layouts[kind])
 
     def __enter__(self) -> SheetFiles:
         return self
