@@ -18,7 +18,20 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from seatledger.store.base import Base
 
-__all__ = ["Base", "ServerHost", "ServerPlacement", "ServerVm"]
+__all__ = ["HOST_FIELDS", "VM_FIELDS", "Base", "ServerHost", "ServerPlacement", "ServerVm"]
+
+# The fields a topology import writes of a host (after its name) and of a VM (after its
+# identity), in the order its ledger entry records them (``after["server_rows"]``) and the
+# ledger's replay reads them back.
+HOST_FIELDS = (
+    "sockets",
+    "cores_per_socket",
+    "processor_model",
+    "cluster",
+    "max_sockets",
+    "vcenter",
+)
+VM_FIELDS = ("name", "vcpus", "host", "cluster", "power", "os")
 
 
 class ServerHost(Base):

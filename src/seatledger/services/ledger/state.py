@@ -56,7 +56,6 @@ from seatledger.domain.state import (
 from seatledger.errors import KnownError, LedgerIntegrityError
 from seatledger.progress import Progress
 from seatledger.services.core import snapshots
-from seatledger.services.servers.importing import HOST_FIELDS, VM_FIELDS
 from seatledger.store import ledger_store
 from seatledger.store.db import Database
 from seatledger.store.models import (
@@ -71,7 +70,13 @@ from seatledger.store.models import (
     Team,
     Vendor,
 )
-from seatledger.store.models_servers import ServerHost, ServerPlacement, ServerVm
+from seatledger.store.models_servers import (
+    HOST_FIELDS,
+    VM_FIELDS,
+    ServerHost,
+    ServerPlacement,
+    ServerVm,
+)
 from seatledger.text import agree, plural
 
 SEAT = "seat_assignment"

@@ -39,7 +39,13 @@ from seatledger.services.core.context import Context
 from seatledger.services.imports.service import ImportRejected
 from seatledger.store.bulk import Bulk
 from seatledger.store.models import ImportBatch
-from seatledger.store.models_servers import ServerHost, ServerPlacement, ServerVm
+from seatledger.store.models_servers import (
+    HOST_FIELDS,
+    VM_FIELDS,
+    ServerHost,
+    ServerPlacement,
+    ServerVm,
+)
 from seatledger.text import plural
 
 IMPORT_KIND = "topology"
@@ -338,17 +344,6 @@ def _aware(moment: dt.datetime) -> dt.datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
 
 
-# A host's and a VM's fields as an import entry records them (after the host's name and the VM's
-# identity); the ledger's replay reads them back in this order.
-HOST_FIELDS = (
-    "sockets",
-    "cores_per_socket",
-    "processor_model",
-    "cluster",
-    "max_sockets",
-    "vcenter",
-)
-VM_FIELDS = ("name", "vcpus", "host", "cluster", "power", "os")
 _VCPUS, _HOST, _POWER = 2, 3, 5  # in a VmRow
 _OS_WIDTH = 300  # server_vm.os
 ROWS_FIELDS = {
