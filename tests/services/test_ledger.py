@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import gc
 import shutil
 import sqlite3
 import subprocess
@@ -328,6 +329,25 @@ def test_verification_streams_in_batches_and_can_be_cancelled(
         ledger.verify(built, progress=cancelling)
     assert calls == [7, 14]
     assert ledger.verify(built).ok
+
+
+def test_verification_pauses_the_cycle_collector_and_leaves_it_as_it_found_it(
+    built: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Each batch's rows are thousands of tuples: with the collector running, its full passes
+    # over every object the program holds cost a quarter of the time (see collector_paused).
+    monkeypatch.setattr(ledger_store, "STREAM_BATCH", 7)
+    during: list[bool] = []
+    assert gc.isenabled()
+    assert ledger.verify(built, progress=Reporter(lambda _d, _t: during.append(gc.isenabled()))).ok
+    assert during == [False] * 5
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        assert ledger.verify(built).ok
+        assert not gc.isenabled()  # a caller's choice is left alone
+    finally:
+        gc.enable()
 
 
 def _driver_in_transaction(conn: Connection) -> bool:

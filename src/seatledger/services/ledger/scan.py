@@ -37,6 +37,7 @@ from seatledger.domain.ledger import (
     verify_chain,
 )
 from seatledger.domain.merkle import BLOCK, BlockCheck, leaf_hashes
+from seatledger.services.core.collector import collector_paused
 from seatledger.store import ledger_scan
 
 
@@ -111,8 +112,35 @@ def scan(
     told the count checked after each batch (it may raise Cancelled); ``seen`` is given each
     batch that verified, as its first seq, a row an entry whose first three values are its
     body, previous hash and hash, and their leaf hashes (a bundle's export writes the entries
-    it discloses and keeps the leaves its proof needs).
+    it discloses and keeps the leaves its proof needs).  Python's cycle collector is paused
+    meanwhile (see :func:`~seatledger.services.core.collector.collector_paused`).
     """
+    with collector_paused():
+        return _scan(
+            reader,
+            after=after,
+            upto=upto,
+            start_hash=start_hash,
+            expected_head=expected_head,
+            stored=stored,
+            progress=progress,
+            batch=batch,
+            seen=seen,
+        )
+
+
+def _scan(
+    reader: Reader,
+    *,
+    after: int,
+    upto: int,
+    start_hash: bytes,
+    expected_head: bytes,
+    stored: Mapping[int, bytes],
+    progress: Callable[[int], None] | None,
+    batch: int,
+    seen: Callable[[int, Sequence[Sequence[bytes]], Sequence[bytes]], None] | None,
+) -> Part:
     raw, dialect, end = reader.raw, reader.dialect, reader.end
     prev = start_hash
     count = 0

@@ -17,6 +17,7 @@ from seatledger.domain.ledger import GENESIS_HASH, Failure, Problem, Verdict
 from seatledger.domain.merkle import BLOCK, edge_of
 from seatledger.errors import PermissionDenied
 from seatledger.progress import Progress
+from seatledger.services.core.collector import collector_paused
 from seatledger.services.core.context import Context
 from seatledger.services.core.forking import can_fork, die_with_parent
 from seatledger.services.ledger.reveal import Revealed, reveal
@@ -79,6 +80,11 @@ def verify(db: Database, progress: Progress | None = None) -> Verdict:
     Raises:
         Cancelled: ``progress`` was cancelled.
     """
+    with collector_paused():  # millions of small objects, no cycles: see collector_paused
+        return _verify(db, progress)
+
+
+def _verify(db: Database, progress: Progress | None) -> Verdict:
     with db.read() as session:  # one snapshot: the head, the tree and the highest entry agree
         size, head, edge = ledger_store.recorded(session)
         last = ledger_store.last_seq(session)
