@@ -4,6 +4,7 @@ checked by the verifier every bundle ships (``verify_bundle.py``)."""
 from __future__ import annotations
 
 import hashlib
+import importlib
 import random
 
 import pytest
@@ -14,8 +15,10 @@ from seatledger.domain.merkle import (
     Frontier,
     MerkleTree,
     StoredTree,
+    _one_block_sha256,
     block_root,
     leaf_hash,
+    leaf_hashes,
     multiproof,
     node_hash,
 )
@@ -47,6 +50,32 @@ def test_hashes_separate_leaves_from_nodes() -> None:
     assert leaf_hash(b"") == hashlib.sha256(b"\x00").digest()
     assert node_hash(b"a", b"b") == hashlib.sha256(b"\x01ab").digest()
     assert hashlib.sha256(b"").digest() == EMPTY_ROOT
+
+
+def test_leaf_hashes_are_sha256_of_a_zero_byte_and_each_item() -> None:
+    # leaf_hashes takes Python's own SHA-256 where it has one (faster for one block): the value
+    # must be SHA-256's for every length, a chain hash's 32 bytes and any other.
+    items = [b"", b"\x00", bytes(31), bytes(range(32)), b"\xff" * 55, b"\xfe" * 56, b"x" * 200]
+    expected = [hashlib.sha256(b"\x00" + item).digest() for item in items]
+    assert leaf_hashes(items) == expected
+    assert leaf_hashes(iter(items)) == expected
+    assert [leaf_hash(item) for item in items] == expected
+    with pytest.raises(TypeError):
+        leaf_hashes(["text"])  # type: ignore[list-item]
+
+
+def test_without_pythons_own_sha256_leaves_hash_with_openssls(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def missing(name: str) -> object:
+        raise ImportError(name)
+
+    found, _digest = _one_block_sha256()
+    assert found is not hashlib.sha256  # this Python has its own, else the test proves nothing
+    monkeypatch.setattr(importlib, "import_module", missing)
+    sha256, digest = _one_block_sha256()
+    assert sha256 is hashlib.sha256
+    assert digest(sha256(b"\x00abc")) == leaf_hash(b"abc")
 
 
 def test_every_root_inclusion_and_consistency_proof_up_to_64() -> None:
