@@ -88,7 +88,9 @@ def _verify(db: Database, progress: Progress | None) -> Verdict:
     with db.read() as session:  # one snapshot: the head, the tree and the highest entry agree
         size, head, edge = ledger_store.recorded(session)
         last = ledger_store.last_seq(session)
-        stored = ledger_store.stored_blocks(session)
+        # The block roots through the driver (a third of the ORM's time for 40,000 rows).
+        raw = session.connection().connection.driver_connection
+        stored = ledger_scan.block_roots(raw, db.dialect, 0, 2**62)
         split = size // 2 - size // 2 % BLOCK  # whole blocks on each side
         boundary = ledger_store.stored_hash(session, split) if size >= PARALLEL_FROM else None
     if size == 0 and last:
