@@ -317,7 +317,7 @@ def _write_deployments(  # noqa: PLR0917 (the tables' shared state, passed throu
                 )
             name = names.name
             seen = evidence.add
-            rows = session.execute(query.execution_options(yield_per=_ROWS))
+            rows = session.connection().execute(query.execution_options(yield_per=_ROWS))
             for (
                 product,
                 host,
@@ -403,7 +403,7 @@ def _write_seats(
             name = names.name
             hidden = names.active
             # Untyped rows: person and device are outer-joined, so either side may be None.
-            rows: Iterable[tuple[Any, ...]] = session.execute(
+            rows: Iterable[tuple[Any, ...]] = session.connection().execute(
                 query.execution_options(yield_per=_ROWS)
             )
             for (
@@ -479,7 +479,7 @@ def _write_sources(
                 held.team_id.in_(scope.team_ids)
             )
         for kind, query in (("checkouts", usage), ("refused checkouts", refused)):
-            for product, import_id, line in session.execute(
+            for product, import_id, line in session.connection().execute(
                 query.execution_options(yield_per=_ROWS)
             ):
                 evidence.add(product, kind, import_id, line)
