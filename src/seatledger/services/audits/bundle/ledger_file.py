@@ -40,6 +40,7 @@ import json
 import multiprocessing
 import os
 import queue
+import re
 import subprocess
 import sys
 import threading
@@ -95,6 +96,31 @@ class Job:
     sealed_size: int = 0
     sealed_head: str = ""  # hex
     sealed_root: str = ""  # hex
+
+
+# ASCII text's words (runs of letters, digits and underscores, as ``\w+`` matches them in ASCII
+# text), lower-cased as casefold() does ASCII: every other byte a space.
+_ASCII_WORDS = bytes(
+    c + 32 if 65 <= c <= 90 else c if 48 <= c <= 57 or 97 <= c <= 122 or c == 95 else 32
+    for c in range(256)
+)
+# The first word of each NUL-separated phrase, as PhraseScanner splits them.
+_FIRST_WORDS = re.compile(r"(?:^|\x00)[^\w\x00]*(\w+)")
+
+
+def first_words(phrases: Sequence[str]) -> set[bytes]:
+    """The words any of ``phrases`` begins with, casefolded, as UTF-8: a body none of whose
+    words is one contains none of the phrases (:class:`~seatledger.domain.redaction.
+    PhraseScanner` looks for a phrase only where its first word is)."""
+    return {w.encode() for w in _FIRST_WORDS.findall("\x00".join(phrases).casefold())}
+
+
+def may_name(starts: set[bytes], body: bytes) -> bool:
+    """Whether ``body`` may contain a phrase beginning with one of ``starts`` (False: it
+    cannot).  ASCII bodies, nearly all, are split into words in a C pass over their bytes
+    (what ``words()`` makes of them, without decoding, casefolding or a regular expression);
+    any other body may."""
+    return not body.isascii() or not starts.isdisjoint(body.translate(_ASCII_WORDS).split())
 
 
 WITHHELD = "its content names a person, another vendor or a server; only its hash is disclosed"
@@ -263,6 +289,7 @@ class _Disclosed:
 
     def __init__(self, job: Job) -> None:
         self.scanner = PhraseScanner(job.phrases)
+        self.starts = first_words(job.phrases)
         self.disclose = job.disclose
         self.at = 0  # the next of ``disclose`` to write
         self.size = job.size
@@ -296,7 +323,10 @@ class _Disclosed:
         alone where its body names someone or something the bundle withholds."""
         body, prev, digest = row[:3]
         body = bytes(body)
-        if self.scanner.find(body.decode("utf-8", "replace")) is None:
+        if (
+            not may_name(self.starts, body)
+            or self.scanner.find(body.decode("utf-8", "replace")) is None
+        ):
             hexlify = binascii.hexlify
             self.lines.append(
                 b'{"seq":%d,"hash":"%s","prev":"%s","body":%s}\n'
