@@ -25,8 +25,9 @@ The bundle writer compresses the file into the zip as it grows.  Where no helper
 started (a frozen build), a thread does the same.
 
 The whole-ledger check is the export's longest piece of work, so the writer's process does the
-rest meanwhile (the audit's scope check, then the bundle's tables).  Messages to the writer:
-``("progress", entries, bytes)``, ``("done", sha256_hex, bytes, withheld)``,
+rest meanwhile (the audit's scope check, then the bundle's tables); the helper plans what it
+discloses itself (:func:`~.disclosure.plan`) before its check starts.  Messages to the writer:
+``("progress", entries, bytes)``, ``("done", sha256_hex, bytes, withheld, disclosed)``,
 ``("failed", seq, problem, detail)``, ``("error", text)``.
 """
 
@@ -96,6 +97,12 @@ class Job:
     sealed_size: int = 0
     sealed_head: str = ""  # hex
     sealed_root: str = ""  # hex
+    # With ``product_ids`` (and ``vendor_id``), the helper plans the disclosure itself (see
+    # :func:`~.disclosure.plan`: ``disclose`` and the server names in ``phrases`` are added to
+    # what is given), so the writer's process goes on to its own work at once.
+    product_ids: list[int] | None = None
+    audit_id: int = 0
+    topology: bool = False
 
 
 # ASCII text's words (runs of letters, digits and underscores, as ``\w+`` matches them in ASCII
@@ -146,12 +153,27 @@ def _write(database: Any, job: Job, send: Callable[[Message], None]) -> None:
     scan`: links, hashes, indexed columns, the head and every stored block root, in C loops a
     batch at a time) while writing the disclosed entries, then the right edge against the root
     recorded with the head, and only then the multiproof of the disclosed entries."""
-    if job.vendor_id is not None:
-        from seatledger.services.audits.bundle.disclosure import phrases  # noqa: PLC0415
+    vendor_id = job.vendor_id
+    if vendor_id is not None:
+        from seatledger.services.audits.bundle.disclosure import phrases, plan  # noqa: PLC0415
         from seatledger.services.core.context import Context  # noqa: PLC0415
 
         with Context.reader(database).read() as session:
-            job = dataclasses.replace(job, phrases=job.phrases + phrases(session, job.vendor_id))
+            if job.product_ids is not None:
+                planned = plan(
+                    session,
+                    vendor_id=vendor_id,
+                    product_ids=job.product_ids,
+                    audit_id=job.audit_id,
+                    size=job.size,
+                    topology=job.topology,
+                )
+                job = dataclasses.replace(
+                    job,
+                    disclose=sorted(set(job.disclose) | set(planned.seqs)),
+                    phrases=job.phrases + planned.phrases,
+                )
+            job = dataclasses.replace(job, phrases=job.phrases + phrases(session, vendor_id))
     out = _Disclosed(job)
     with database.engine.connect() as conn, open(job.path, "wb") as handle:
         out.handle = handle
@@ -212,7 +234,7 @@ def _write(database: Any, job: Job, send: Callable[[Message], None]) -> None:
         indexes = sorted({seq - 1 for seq in job.disclose} | {job.size - 1})
         with open(job.proof_path, "wb") as proof:
             proof.write(b"".join(multiproof(tree, indexes)) if job.size else b"")
-    send(("done", out.digest.hexdigest(), out.written, out.withheld))
+    send(("done", out.digest.hexdigest(), out.written, out.withheld, len(job.disclose)))
 
 
 def _sealed(

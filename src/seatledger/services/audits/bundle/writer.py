@@ -34,7 +34,6 @@ from seatledger.domain.merkle import StoredTree, leaf_hash
 from seatledger.errors import Cancelled, KnownError, LedgerIntegrityError, NotFoundError
 from seatledger.progress import Progress
 from seatledger.services.audits.bundle import verify_bundle as vb
-from seatledger.services.audits.bundle.disclosure import plan
 from seatledger.services.audits.bundle.ledger_file import Job, Message, Producer
 from seatledger.services.audits.bundle.model import (
     BundleResult,
@@ -284,14 +283,6 @@ def write_bundle(
         with ctx.read() as session:
             size, head, root = ledger_store.checkpoint(session)
             scope = _resolve(session, report)
-            disclosure = plan(
-                session,
-                vendor_id=scope.vendor_id,
-                product_ids=scope.product_ids,
-                audit_id=report.audit_id,
-                size=size,
-                topology=report.servers is not None,
-            )
         checkpoint = Checkpoint(size, head.hex(), root.hex())
         total = size + 7 * _STEP
         tick = _Ticker(progress, total, lambda: zipper.ledger_entries)
@@ -300,16 +291,22 @@ def write_bundle(
         if report.pseudonymize and not identity.pseudonym_key:
             raise KnownError("The signing identity holds no pseudonym key; unlock it again.")
         key = identity.pseudonym_key if report.pseudonymize else None
+        # The helper plans what it discloses (disclosure.plan) as it starts: a few hundred
+        # thousand entries for a large vendor, read on its core rather than before this one's
+        # own work.
         job = Job(
             ctx.db.url,
             str(folder / vb.LEDGER),
             size,
             checkpoint.head,
             checkpoint.root,
-            disclosure.seqs,
-            disclosure.phrases,
+            [],
+            [],
             str(proof_path),
             scope.vendor_id,
+            product_ids=list(scope.product_ids),
+            audit_id=report.audit_id,
+            topology=report.servers is not None,
         )
         if seal is not None and 0 < seal.checkpoint.size <= size and seal.checkpoint.root:
             job = dataclasses.replace(
@@ -353,11 +350,11 @@ def write_bundle(
                 "is signed. Run 'seatledger ledger verify'."
             )
         # The report says how many entries were withheld, which the helper knows at its end.
-        sha, written, withheld = _await_ledger(zipper, tick)
+        sha, written, withheld, disclosed_entries = _await_ledger(zipper, tick)
         if unproved is not None:
             raise unproved
         counts["ledger_entries"] = size
-        counts["disclosed_entries"] = len(disclosure.seqs)
+        counts["disclosed_entries"] = disclosed_entries
         out.files[vb.LEDGER] = (sha, written)
         counts["withheld_entries"] = withheld
         out.put(vb.PROOF, proof_path.read_bytes() if size else b"")
@@ -378,7 +375,7 @@ def write_bundle(
         out.put(VERIFIER, verifier_source())
         out.put(vb.VERIFY_TXT, verify_text(checkpoint))
         out.put(vb.SUMS, _sums(out.files))
-        disclosed = {"entries": len(disclosure.seqs), "withheld": withheld}
+        disclosed = {"entries": disclosed_entries, "withheld": withheld}
         manifest = _manifest(
             report,
             identity,
@@ -602,9 +599,9 @@ How to verify this bundle
 """
 
 
-def _await_ledger(zipper: _Zipper, tick: _Ticker) -> tuple[str, int, int]:
-    """Wait for ledger.jsonl, reporting its progress; return its SHA-256, size and the number
-    of entries whose content it withholds.
+def _await_ledger(zipper: _Zipper, tick: _Ticker) -> tuple[str, int, int, int]:
+    """Wait for ledger.jsonl, reporting its progress; return its SHA-256, size, the number
+    of entries whose content it withholds and the number of entries it discloses.
 
     Raises:
         Cancelled: the user cancelled meanwhile.
@@ -615,7 +612,7 @@ def _await_ledger(zipper: _Zipper, tick: _Ticker) -> tuple[str, int, int]:
         tick.report()
     result = zipper.ledger_result
     if result[0] == "done":
-        return str(result[1]), int(result[2]), int(result[3])
+        return str(result[1]), int(result[2]), int(result[3]), int(result[4])
     if result[0] == "failed":
         _refuse(Failure(int(result[1]), Problem[result[2]], str(result[3])))
     raise KnownError(f"Cannot write ledger.jsonl: {result[1]}")
