@@ -254,15 +254,24 @@ def _check_upgrade(db: Database, entry: dict[str, Any], actor: Actor) -> None:
         keys = session.scalar(text("SELECT COUNT(*) FROM setting WHERE key = 'commitment_key'"))
     report = upgrade_database(db, actor)
     assert db.current_revision() == HEAD_REVISION
+    with db.read() as session:  # 0031 rebuilds a snapshot per server, feature and last sighting
+        sightings = session.scalar(
+            text(
+                "SELECT COUNT(*) FROM (SELECT DISTINCT lower(server), feature, seen_at "
+                "FROM usage_session WHERE seen_at IS NOT NULL) AS sighted"
+            )
+        )
     # Every row kept: the upgrade adds tables and its own ledger entry, nothing else.  A ledger
     # older than its Merkle tree gets one: a root for each complete block of 32 entries; people
     # older than their team history get their current team as one open membership each; the
-    # commitment key leaves (0020: each salt is kept beside its value instead).
+    # commitment key leaves (0020: each salt is kept beside its value instead); the checkouts'
+    # distinct last sightings become recovered snapshots (0031).
     counts = entry["row_counts"]
     derived = {
         "ledger_block": (size + 1) // BLOCK,
         "person_team": in_a_team,
         "setting": (counts.get("setting") or 0) - keys,
+        "usage_snapshot": sightings,
     }
     for table, (before, after) in report.rows.items():
         assert before == counts.get(table), table

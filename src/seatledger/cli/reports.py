@@ -77,6 +77,12 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
     from seatledger.services.position.engine import short_of_rights  # noqa: PLC0415
 
     say(f"{plural(len(position.rows), 'row')}; {short_of_rights(position.rows)}.")
+    if position.basis:
+        say("")
+        say("What each concurrent-use figure rests on:")
+        titles = {row.product_id: row.title for row in position.rows}
+        for pid, basis in position.basis.items():
+            say(f"  {titles.get(pid, f'product {pid}')}: {basis.text()}")
     say("")
     say(f"Findings ({len(position.findings):,}):")
     width = max([30, *(len(finding.kind.label) for finding in position.findings)])

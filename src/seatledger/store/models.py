@@ -572,4 +572,5 @@ from seatledger.store import (  # noqa: E402, F401
     models_servers,
     models_signing,
     models_statements,
+    models_usage,
 )

@@ -40,6 +40,7 @@ from seatledger.services.core.context import Context
 from seatledger.services.ledger.state import check_scope
 from seatledger.services.lookups import NamedItem
 from seatledger.services.position.engine import (
+    CONCURRENT_WINDOW_DAYS,
     Finding,
     Position,
     PositionRow,
@@ -51,6 +52,7 @@ from seatledger.services.position.engine import (
 from seatledger.services.servers.position import families_of
 from seatledger.services.settings.service import load as data_settings
 from seatledger.services.usage.history import UsageHistoryService
+from seatledger.services.usage.snapshots import ConcurrencyBasis, concurrency_bases
 from seatledger.store.models import (
     Device,
     Entitlement,
@@ -382,6 +384,13 @@ class AuditService:
             raise NotFoundError(f"Product {product_id} does not exist.")
         return int(vendor_id), product_id
 
+    def concurrency_basis(self, audit_id: int) -> list[tuple[str, str]]:
+        """What each concurrent-use figure in the audit's scope rests on, on its date:
+        (vendor and product, a sentence naming the snapshots or the complete log)."""
+        with self._ctx.read() as session:
+            audit = _audit(session, audit_id)
+            return [(name, basis.text()) for name, basis in _concurrency_bases(session, audit)]
+
     def freshness(self, audit_id: int) -> list[FreshnessWarning]:
         """What makes the audit's data doubtful on its date, with acknowledgements so far."""
         with self._ctx.read() as session:
@@ -536,8 +545,6 @@ class AuditService:
             approver_full_name=names.get(audit.approver, ""),
             approved_at=audit.approved_at,
         )
-        from seatledger.services.position.engine import CONCURRENT_WINDOW_DAYS  # noqa: PLC0415
-
         method = METHOD.format(window=CONCURRENT_WINDOW_DAYS, shelf=audit.shelf_days)
         return bundle_model.ReportInput(
             organization=organization,
@@ -551,6 +558,7 @@ class AuditService:
             positions=rows,
             findings=report_findings,
             acknowledgements=acknowledgements,
+            concurrency_basis=tuple(self.concurrency_basis(audit_id)),
             attestation=attestation,
             charts=tuple(charts),
             previous=self.previous_checkpoint(audit_id),
@@ -1281,6 +1289,9 @@ def _freshness(session: Session, audit: Audit) -> list[tuple[str, str]]:
             missing="No license-server usage was imported by the audit date: concurrent "
             "licenses show no checkouts.",
         )
+        stale = [(name, b) for name, b in _concurrency_bases(session, audit) if b.stale]
+        if stale:
+            warnings.append(("snapshots", _stale_snapshots(stale)))
     unknown = _unknown_hardware(session, audit)
     if unknown:
         warnings.append(
@@ -1320,6 +1331,46 @@ def _freshness(session: Session, audit: Audit) -> list[tuple[str, str]]:
             )
         )
     return warnings
+
+
+def _concurrency_bases(session: Session, audit: Audit) -> list[tuple[str, ConcurrencyBasis]]:
+    """What the concurrent-use figure of each product in scope bought per concurrent use
+    rests on, on the audit date: (vendor and product, basis), by name."""
+    chosen = (
+        select(Product.id, Vendor.name, Product.name)
+        .join(Vendor, Vendor.id == Product.vendor_id)
+        .join(Entitlement, Entitlement.product_id == Product.id)
+        .where(Product.vendor_id == audit.vendor_id, Entitlement.metric == Metric.CONCURRENT.value)
+        .distinct()
+    )
+    if products := _ids(audit.product_ids):
+        chosen = chosen.where(Product.id.in_(products))
+    names = {int(pid): f"{vendor} {product}" for pid, vendor, product in session.execute(chosen)}
+    bases = concurrency_bases(session, names, end_of(audit.as_of), CONCURRENT_WINDOW_DAYS)
+    return sorted(((names[pid], basis) for pid, basis in bases.items()), key=lambda p: p[0])
+
+
+def _stale_snapshots(stale: list[tuple[str, ConcurrencyBasis]]) -> str:
+    """The freshness warning for products whose newest snapshot is older than the sampling
+    interval on the audit date."""
+    parts = []
+    for name, basis in stale:
+        seen = basis.sightings
+        last = seen.last if seen is not None else None
+        age = basis.age
+        when = (
+            f"the newest taken {last:%Y-%m-%d %H:%M} ({plural(age.days, 'day')} before the "
+            "audit date"
+            if last is not None and age is not None
+            else "none taken in the window ("
+        )
+        parts.append(f"{name} rests on license-server snapshots, {when}")
+    hours = round(stale[0][1].interval.total_seconds() / 3600)
+    return (
+        f"The concurrent use of {'; of '.join(parts)}; snapshots are expected every "
+        f"{plural(hours, 'hour')}): use since is not observed. Import a current snapshot or the "
+        "server's debug log."
+    )
 
 
 def _unknown_hardware(session: Session, audit: Audit) -> int:

@@ -12,7 +12,7 @@ import datetime as dt
 import queue
 import threading
 from array import array
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -1074,6 +1074,7 @@ def _usage(  # noqa: PLR0917 (the parts of one usage import, passed straight thr
     unknown_users: dict[str, int] = {}  # user name -> the first line naming it
     owners: dict[str, int | None] = {}  # a log names a few thousand users millions of times
     seen = bulk.stamp(snapshot.taken_at) if snapshot is not None else None
+    shown: set[tuple[str, str]] = set()  # a snapshot's (server, feature) of its checkouts
 
     def rows() -> Iterator[tuple[Any, ...]]:
         # One row at a time into the driver: a year of debug log (2.4M sessions) is never a
@@ -1092,6 +1093,8 @@ def _usage(  # noqa: PLR0917 (the parts of one usage import, passed straight thr
                 person_id = owners[user] = _owner(people, user)
             if person_id is None:
                 unknown_users.setdefault(record.user, record.line)
+            if seen is not None:
+                shown.add((record.server.lower(), record.feature))
             yield (
                 record.feature,
                 record.user,
@@ -1159,6 +1162,7 @@ def _usage(  # noqa: PLR0917 (the parts of one usage import, passed straight thr
             (taken, batch_id, taken, taken, *features, *servers),
         ).rowcount
     if snapshot is not None:
+        _snapshot_rows(bulk, batch_id, snapshot, shown)
         done.notes.extend(snapshot.notes)
     if unknown_users:
         example = min(unknown_users)
@@ -1217,6 +1221,36 @@ def _denials(  # noqa: PLR0917 (the usage import's lookups, shared)
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
         "ON CONFLICT (feature, user_name, host, denied_at, server, nth) DO NOTHING",
         rows(),
+    )
+
+
+def _snapshot_rows(
+    bulk: Bulk, batch_id: int, snapshot: flexlm.Snapshot, shown: set[tuple[str, str]]
+) -> None:
+    """Record that ``snapshot`` looked at each of its servers' features at its instant (those
+    it showed nothing in use of too): what the position's concurrency figure rests on.  The
+    same snapshot imported again adds nothing."""
+    if snapshot.taken_at.year < 1990:  # a reader's "no snapshot" (a file refused by line)
+        return
+    listed: dict[str, set[str]] = defaultdict(set)
+    for server, feature in shown:
+        listed[server].add(feature)
+    if snapshot.by_server:
+        for server, features in snapshot.by_server.items():
+            listed[server.lower()].update(features)
+    else:
+        servers = (_checkout_servers(snapshot) - {""}) | set(listed)
+        for server in servers or {""}:
+            listed[server].update(snapshot.features)
+    taken = bulk.stamp(snapshot.taken_at)
+    bulk.stream(
+        "INSERT INTO usage_snapshot (import_id, server, feature, taken_at, recovered) "
+        "VALUES (?, ?, ?, ?, ?) ON CONFLICT (feature, server, taken_at) DO NOTHING",
+        (
+            (batch_id, server[:255], feature[:200], taken, bulk.flag(False))
+            for server, features in sorted(listed.items())
+            for feature in sorted(features)
+        ),
     )
 
 

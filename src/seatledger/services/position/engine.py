@@ -55,6 +55,7 @@ from seatledger.services.position.sources import (
     source_text,
 )
 from seatledger.services.usage.sessions import checked_in, out_during, sampling_interval
+from seatledger.services.usage.snapshots import ConcurrencyBasis, sightings
 from seatledger.store.bulk import Bulk
 from seatledger.store.models import (
     Device,
@@ -296,6 +297,8 @@ class Position:
     shelf_days: int
     facts: dict[str, int] = field(default_factory=dict)
     scope: PositionScope = WHOLE  # the part of the organization read
+    # Per product with a concurrent-use row: what its figure rests on (snapshots or a log).
+    basis: dict[int, ConcurrencyBasis] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -487,6 +490,7 @@ class Spans:
     starts: NDArray[np.float64]
     ends: NDArray[np.float64]
     weights: Keys
+    sighted: int = 0  # of them, those snapshots saw (the rest: records dating both ends)
 
     def peak(self, start: dt.datetime, end: dt.datetime) -> int:
         """The most licenses out at once within [start, end): the rule of
@@ -568,13 +572,14 @@ class PositionService:
             rows = _rows(facts)
             step(6, 7)
             findings = _findings(session, facts, rows, shelf_days, within)
+            basis = _basis(session, facts, rows)
         step(7, 7)
         counts = {
             "installs": len(facts.install_keys),
             "seats": len(facts.seat_pid),
             "staff": facts.staff,
         }
-        return Position(as_of, rows, findings, shelf_days, counts, scope)
+        return Position(as_of, rows, findings, shelf_days, counts, scope, basis)
 
     def holders(
         self, product_id: int, metric: Metric, column: Column, as_of: dt.date
@@ -896,7 +901,7 @@ def _matrix(rows: Sequence[Any], width: int) -> Keys:
 
 
 _STILL_OUT = 1e18  # the epoch seconds the database gives a checkout still out (then infinity)
-_USAGE_COLUMNS = 5
+_USAGE_COLUMNS = 6
 
 
 def _usage_spans(
@@ -913,6 +918,7 @@ def _usage_spans(
         _epoch(session, UsageSession.checkout),
         func.coalesce(_epoch(session, checked_in(moment, interval)), _STILL_OUT),
         case((UsageSession.units < 1, 1), else_=UsageSession.units),
+        case((UsageSession.seen_at.is_(None), 0), else_=1),  # 1: seen by a snapshot
     ).where(
         UsageSession.product_id.is_not(None),
         within.where(UsageSession.product_id),
@@ -950,10 +956,32 @@ def _usage_spans(
             found[first : last + 1, 2].copy(),
             ends[first : last + 1].copy(),
             weights[first : last + 1],
+            int(found[first : last + 1, 5].sum()),
         )
         first = last + 1
     known = persons >= 0
     return spans, _distinct((pids[known] << _SHIFT) | persons[known])
+
+
+def _basis(session: Session, facts: _Facts, rows: list[PositionRow]) -> dict[int, ConcurrencyBasis]:
+    """What each concurrent-use row's figure rests on: its checkouts in the window by origin
+    (a snapshot or a record dating both ends) and the snapshots of its features."""
+    pids = {r.product_id for r in rows if r.metric is Metric.CONCURRENT}
+    if not pids:
+        return {}
+    moment = end_of(facts.day)
+    start = moment - dt.timedelta(days=CONCURRENT_WINDOW_DAYS)
+    seen = sightings(session, pids, start, moment)
+    interval = sampling_interval(session)
+    result = {}
+    for pid in sorted(pids):
+        spans = facts.usage.get(pid)
+        out = len(spans.starts) if spans is not None else 0
+        sighted = spans.sighted if spans is not None else 0
+        result[pid] = ConcurrencyBasis(
+            moment, CONCURRENT_WINDOW_DAYS, interval, out - sighted, sighted, seen.get(pid)
+        )
+    return result
 
 
 def _epoch(session: Session, moment: ColumnElement[Any] | Any) -> ColumnElement[Any]:

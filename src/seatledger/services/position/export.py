@@ -242,6 +242,11 @@ def position_json(position: Position) -> dict[str, Any]:
         "shelf_days": position.shelf_days,
         "rows": [row_json(r) for r in position.rows],
         "findings": [finding_json(f) for f in position.findings],
+        # What each concurrent-use figure rests on (snapshots: how many, how old; or a log).
+        "concurrency_basis": {
+            str(pid): {"text": basis.text(), "stale": basis.stale}
+            for pid, basis in position.basis.items()
+        },
     }
 
 

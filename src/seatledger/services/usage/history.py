@@ -62,6 +62,7 @@ from seatledger.services.core.selects import entitlement_titles, titled
 from seatledger.services.directory.memberships import held_on
 from seatledger.services.lookups import NamedItem
 from seatledger.services.usage.sessions import checked_in, out_during, sampling_interval
+from seatledger.services.usage.snapshots import EVERYTHING, sightings
 from seatledger.store.models import (
     Device,
     Entitlement,
@@ -76,6 +77,7 @@ from seatledger.store.models import (
     UsageSession,
     Vendor,
 )
+from seatledger.text import plural
 
 if TYPE_CHECKING:
     import numpy as np
@@ -234,6 +236,7 @@ class UsageHistoryService:
             )
             installs = _install_levels(session, scope, group, start, count)
             peaks = _peak_levels(session, scope, group, start, count)
+            seen = _snapshot_note(session, scope, start, count) if peaks is not None else ""
             limits = (
                 _limit_levels(session, scope, group, start, count)
                 if scope.has_entitlements
@@ -248,6 +251,7 @@ class UsageHistoryService:
             peaks=None if peaks is None else peaks.get(0, np.zeros(count, np.int64)),
             limit=None if limits is None else limits.get(0),
             warning_level=warning_level,
+            seen=seen,
         )
 
     def product_series(
@@ -278,6 +282,10 @@ class UsageHistoryService:
                 only = Entitlement.product_id.in_(wanted)
                 seats = _seat_levels(session, [only], group, start, count)
                 peaks = _grouped_peaks(session, wanted, start, count)
+                seen = {
+                    pid: _snapshot_note(session, Scope(product_id=pid), start, count)
+                    for pid in (wanted if peaks is not None else ())
+                }
                 limits = _limits_of(
                     session,
                     [Entitlement.product_id.in_(wanted)],
@@ -302,6 +310,7 @@ class UsageHistoryService:
                 peaks=None if peaks is None else peaks.get(pid, zeros),
                 limit=limits.get(pid),
                 warning_level=WARNING_LEVEL,
+                seen=seen.get(pid, ""),
             )
             for pid in wanted
         ]
@@ -317,6 +326,7 @@ class UsageHistoryService:
         peaks: Values | None,
         limit: Limits | None,
         warning_level: float,
+        seen: str = "",
     ) -> UsageSeries:
         label, metrics = described
         count = len(days)
@@ -344,6 +354,8 @@ class UsageHistoryService:
                 notes.append("The limit is the whole organization's, not the team's.")
         if scope.entitlement_id is not None and (installs is not None or peaks is not None):
             notes.append("Installs and checkouts are those of the license's product.")
+        if seen:
+            notes.append(seen)
         return UsageSeries(
             days=days,
             used=used_line,
@@ -506,6 +518,45 @@ def _find_product(session: Session, name: str, vendor_id: int | None) -> int:
             f"Several vendors have a product named '{name}' ({vendors}): add --vendor."
         )
     return int(matches[0][0])
+
+
+def _snapshot_note(session: Session, scope: Scope, start: dt.date, count: int) -> str:
+    """What the scope's checkouts in the days shown rest on where license-server snapshots
+    saw them: how many, of which server, the oldest and newest ("" where none did)."""
+    products: set[int] | None = None
+    if scope.product_id is not None:
+        products = {scope.product_id}
+    elif scope.entitlement_id is not None:
+        products = set(
+            session.scalars(
+                select(Entitlement.product_id).where(Entitlement.id == scope.entitlement_id)
+            )
+        )
+    elif scope.vendor_id is not None:
+        products = set(
+            session.scalars(select(Product.id).where(Product.vendor_id == scope.vendor_id))
+        )
+    begin = dt.datetime.combine(start, dt.time(), tzinfo=dt.UTC)
+    end = begin + dt.timedelta(days=count)
+    seen = sightings(session, products, begin, end, merged=True).get(EVERYTHING)
+    if seen is None or seen.last is None:
+        return ""
+    hours = round(sampling_interval(session).total_seconds() / 3600)
+    rule = (
+        "between snapshots use is not observed, and a checkout no snapshot showed for over "
+        f"{plural(hours, 'hour')} ends at its last sighting"
+    )
+    if seen.newest is None or seen.oldest is None:
+        return (
+            f"No license-server snapshot was taken in these days (the newest, "
+            f"{seen.last:%Y-%m-%d %H:%M}, is before them): {rule}."
+        )
+    span = (
+        f"taken {seen.newest:%Y-%m-%d %H:%M}"
+        if seen.count == 1
+        else f"the oldest {seen.oldest:%Y-%m-%d %H:%M}, the newest {seen.newest:%Y-%m-%d %H:%M}"
+    )
+    return f"Checkouts seen by {seen.of}, {span}: {rule}."
 
 
 def _describe(session: Session, scope: Scope) -> tuple[str, set[Metric]]:

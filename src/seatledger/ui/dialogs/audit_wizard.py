@@ -370,12 +370,16 @@ class FreshnessPage(_StepPage):
         )
         self.ages = _note()
         self.ages.setObjectName("data_ages")
+        # What each concurrent-use figure rests on: snapshots (how many, how old) or a log.
+        self.basis = _note()
+        self.basis.setObjectName("concurrency_basis")
         self.summary = _note()
         self.box = QVBoxLayout()
         self.boxes: list[QCheckBox] = []
         self.warnings: list[FreshnessWarning] = []
         layout = QVBoxLayout(self)
         layout.addWidget(self.ages)
+        layout.addWidget(self.basis)
         layout.addSpacing(6)
         layout.addWidget(self.summary)
         layout.addLayout(self.box)
@@ -398,6 +402,9 @@ class FreshnessPage(_StepPage):
         assert audit is not None
         self.warnings = self.services.audits.freshness(audit.id)
         self.ages.setText("\n".join(self.services.audits.data_ages(audit.id)))
+        basis = self.services.audits.concurrency_basis(audit.id)
+        self.basis.setText("\n".join(f"{name}: {text}" for name, text in basis))
+        self.basis.setVisible(bool(basis))
         if not self.warnings:
             self.summary.setText(
                 f"No warnings: inventory and usage are recent on {audit.as_of} and every "

@@ -467,6 +467,15 @@ class ReconciliationPage(Page):
                 f"a processor without a rate) {agree(unknown_hardware, 'is')} left out: "
                 "figures marked ≥ or ≤ are bounds."
             )
+        old_snapshots = sum(1 for b in result.basis.values() if b.stale)
+        if old_snapshots:
+            figures = plural(old_snapshots, "concurrent-use figure")
+            verb = "rests" if old_snapshots == 1 else "rest"
+            text += (
+                f" <span style='color:{colors().bad}'>{figures} {verb} on snapshots older than "
+                "the sampling interval: use since is not observed (select Needed to see "
+                "which).</span>"
+            )
         self.summary.setText(text)
         self.tabs.setTabText(1, f"F&indings ({len(result.findings):,})")
         self._apply_filters()
@@ -559,6 +568,14 @@ class ReconciliationPage(Page):
                     f"{CONCURRENT_WINDOW_DAYS} days{more}; at most {row.needed:,} licenses were "
                     "out at once (the peak is what counts)."
                 )
+                basis = self._position.basis.get(row.product_id) if self._position else None
+                if basis is not None:  # snapshots (how many, how old) or a complete log
+                    said = escape(basis.text())
+                    text += (
+                        f" <span style='color:{colors().bad}'>{said}</span>"
+                        if basis.stale
+                        else f" {said}"
+                    )
             self.holder_title.setText(text)
             self._fit_holders()
 

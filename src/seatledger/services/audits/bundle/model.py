@@ -167,6 +167,8 @@ class ReportInput:
     shelf_days: int = 90
     created_at: dt.datetime | None = None  # default: now
     servers: ServerSection | None = None  # the vendor's server lines (Microsoft, Oracle, ...)
+    # (vendor and product, what its concurrent-use figure rests on: snapshots or a log)
+    concurrency_basis: Sequence[tuple[str, str]] = ()
 
 
 @dataclass(frozen=True, slots=True)

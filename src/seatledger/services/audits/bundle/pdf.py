@@ -316,6 +316,14 @@ def _scope(report: ReportInput, s: _Styles) -> list[Flowable]:
                 ]
             )
         story.append(_table(rows, [30 * mm, WIDTH - 72 * mm, 42 * mm]))
+    if report.concurrency_basis:
+        story.append(Spacer(1, 2 * mm))
+        story.append(_p("What each concurrent-use figure rests on:", s.small))
+        basis = [[_p("Product", s.head), _p("Rests on", s.head)]]
+        basis.extend(
+            [_p(name, s.cell), _p(text, s.cell)] for name, text in report.concurrency_basis
+        )
+        story.append(_table(basis, [44 * mm, WIDTH - 44 * mm]))
     return story
 
 

@@ -720,6 +720,9 @@ def report_document(
             }
             for a in report.acknowledgements
         ],
+        "concurrency_basis": [
+            {"product": product, "rests_on": text} for product, text in report.concurrency_basis
+        ],
         "attestation": {
             "operator": att.operator,
             "full_name": att.full_name,

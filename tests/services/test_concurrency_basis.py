@@ -1,0 +1,225 @@
+"""What a concurrency figure rests on: snapshots (how many, of which server, how old) or a
+debug log that dates both ends of every checkout.
+
+Figures by hand from ``tests/data/lmstat.txt`` (one snapshot of NW-SRV-LIC01, port 27000, taken
+Wed 11/25/2026 10:30, showing adodsworth, mchen and praman on MATLAB) imported as three
+snapshots a day apart (11/25, 11/26, 11/27 at 10:30, the same checkouts each time), and from
+``tests/data/flexlm_log/v11_16_mlm_two_days.log`` (nine ``OUT: "MATLAB"`` lines, 3/2 and 3/3).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+
+from seatledger import cli
+from seatledger.domain.licensing import Metric
+from seatledger.ingest.formats import Kind
+from seatledger.services.audits import signing
+from seatledger.services.audits.bundle.model import Trigger
+from seatledger.services.audits.service import Step
+from seatledger.services.catalog.service import EntitlementInput
+from seatledger.services.imports.options import ImportOptions
+from seatledger.services.imports.rules import RuleInput
+from seatledger.services.operators import accounts as operators
+from seatledger.services.operators.session import Services
+from seatledger.services.usage.history import Scope
+from seatledger.store.db import Database
+
+DATA = Path(__file__).parents[1] / "data"
+LMSTAT = (DATA / "lmstat.txt").read_text(encoding="utf-8")
+LOG = DATA / "flexlm_log" / "v11_16_mlm_two_days.log"
+SERVER = "nw-srv-lic01/27000"
+
+
+def _matlab(services: Services) -> tuple[int, int]:
+    vendor = services.catalog.add_vendor("MathWorks")
+    product = services.catalog.add_product(vendor, "MATLAB")
+    services.rules.add(RuleInput(product, "MATLAB"))
+    services.catalog.add_entitlement(
+        EntitlementInput(product_id=product, metric=Metric.CONCURRENT, quantity=5)
+    )
+    return vendor, product
+
+
+def _three_snapshots(services: Services, folder: Path) -> None:
+    for day, name in ((25, "Wed"), (26, "Thu"), (27, "Fri")):
+        path = folder / f"lmstat-11{day}.txt"
+        path.write_text(
+            LMSTAT.replace("Wed 11/25/2026 10:30", f"{name} 11/{day}/2026 10:30"), encoding="utf-8"
+        )
+        services.imports.commit(path, ImportOptions(Kind.USAGE))
+
+
+def test_three_snapshots_of_one_server_are_counted_with_the_oldest_and_newest(
+    admin: Services, tmp_path: Path
+) -> None:
+    _, product = _matlab(admin)
+    _three_snapshots(admin, tmp_path)
+    position = admin.position.position(dt.date(2026, 11, 27))
+    basis = position.basis[product]
+    assert basis.sightings is not None
+    assert (basis.sightings.count, basis.sightings.servers) == (3, (SERVER,))
+    assert basis.sightings.oldest == dt.datetime(2026, 11, 25, 10, 30, tzinfo=dt.UTC)
+    assert basis.sightings.newest == dt.datetime(2026, 11, 27, 10, 30, tzinfo=dt.UTC)
+    assert (basis.sighted, basis.logged, basis.stale) == (3, 0, False)
+    assert basis.text() == (
+        f"Concurrency from 3 snapshots of {SERVER}, the oldest on 2026-11-25 10:30, the newest "
+        "on 2026-11-27 10:30; between snapshots use is not observed."
+    )
+    # 66 days on (2026-11-27 10:30 to 2027-02-01 24:00), the newest is long past a day's interval.
+    later = admin.position.position(dt.date(2027, 2, 1)).basis[product]
+    assert later.stale
+    assert later.text() == (
+        f"Concurrency from 3 snapshots of {SERVER}, the oldest on 2026-11-25 10:30, the newest "
+        "on 2026-11-27 10:30 (66 days before the position's date); between snapshots use is "
+        "not observed."
+    )
+    # Past the 90-day window no snapshot counts: the figure is no observation at all.
+    gone = admin.position.position(dt.date(2027, 6, 1)).basis[product]
+    assert gone.stale
+    assert gone.text() == (
+        f"No snapshot in the 90 days to 2027-06-01: the newest of {SERVER} was taken on "
+        "2026-11-27 10:30 (186 days old); no use since is observed."
+    )
+
+
+def test_the_same_snapshot_imported_twice_counts_once(admin: Services, tmp_path: Path) -> None:
+    _, product = _matlab(admin)
+    _three_snapshots(admin, tmp_path)
+    copy = tmp_path / "copy.txt"
+    copy.write_text(LMSTAT.replace("\n", "\r\n"), encoding="utf-8")  # other bytes, same instant
+    admin.imports.commit(copy, ImportOptions(Kind.USAGE))
+    basis = admin.position.position(dt.date(2026, 11, 27)).basis[product]
+    assert basis.sightings is not None
+    assert basis.sightings.count == 3
+
+
+def test_a_debug_log_is_a_complete_history(admin: Services) -> None:
+    _, product = _matlab(admin)
+    admin.imports.commit(LOG, ImportOptions(Kind.USAGE))
+    basis = admin.position.position(dt.date(2026, 3, 3)).basis[product]
+    assert (basis.logged, basis.sighted, basis.sightings, basis.stale) == (9, 0, None, False)
+    assert basis.text() == (
+        "Concurrency from 9 checkouts from records dating both ends (a debug log or usage "
+        "file: complete history) in the 90 days to 2026-03-03."
+    )
+
+
+def test_the_freshness_step_warns_when_the_newest_snapshot_is_old(
+    admin: Services, tmp_path: Path
+) -> None:
+    vendor, _ = _matlab(admin)
+    _three_snapshots(admin, tmp_path)
+    fresh = admin.audits.start(vendor, Trigger.VENDOR_REQUEST, as_of=dt.date(2026, 11, 27))
+    admin.audits.set_step(fresh, Step.FRESHNESS)
+    assert "snapshots" not in {w.topic for w in admin.audits.freshness(fresh)}
+    assert admin.audits.concurrency_basis(fresh) == [
+        (
+            "MathWorks MATLAB",
+            f"Concurrency from 3 snapshots of {SERVER}, the oldest on 2026-11-25 10:30, the "
+            "newest on 2026-11-27 10:30; between snapshots use is not observed.",
+        )
+    ]
+    old = admin.audits.start(vendor, Trigger.VENDOR_REQUEST, as_of=dt.date(2027, 2, 1))
+    admin.audits.set_step(old, Step.FRESHNESS)
+    [warning] = [w for w in admin.audits.freshness(old) if w.topic == "snapshots"]
+    assert warning.text == (
+        "The concurrent use of MathWorks MATLAB rests on license-server snapshots, the newest "
+        "taken 2026-11-27 10:30 (66 days before the audit date; snapshots are expected every "
+        "24 hours): use since is not observed. Import a current snapshot or the server's "
+        "debug log."
+    )
+
+
+def test_the_usage_chart_says_which_snapshots_its_checkouts_rest_on(
+    admin: Services, tmp_path: Path
+) -> None:
+    _, product = _matlab(admin)
+    _three_snapshots(admin, tmp_path)
+    note = (
+        f"Checkouts seen by 3 snapshots of {SERVER}, the oldest 2026-11-25 10:30, the newest "
+        "2026-11-27 10:30: between snapshots use is not observed, and a checkout no snapshot "
+        "showed for over 24 hours ends at its last sighting."
+    )
+    scope = Scope(product_id=product)
+    november = admin.usage_history.series(scope, dt.date(2026, 11, 1), dt.date(2026, 11, 30))
+    assert note in november.notes
+    [by_product] = admin.usage_history.product_series(
+        [product], dt.date(2026, 11, 1), dt.date(2026, 11, 30)
+    )
+    assert note in by_product.notes
+    # Only the 26th shown: one snapshot in the days drawn.
+    one = admin.usage_history.series(scope, dt.date(2026, 11, 26), dt.date(2026, 11, 26))
+    assert one.notes[-1].startswith(
+        f"Checkouts seen by 1 snapshot of {SERVER}, taken 2026-11-26 10:30:"
+    )
+    # December: no snapshot in the days drawn, the newest is before them.
+    december = admin.usage_history.series(scope, dt.date(2026, 12, 1), dt.date(2026, 12, 31))
+    assert december.notes[-1].startswith(
+        "No license-server snapshot was taken in these days (the newest, 2026-11-27 10:30, is "
+        "before them):"
+    )
+
+
+@pytest.fixture
+def snapshots_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A database file holding MATLAB (5 concurrent licenses) and the three snapshots."""
+    monkeypatch.setattr(signing, "DEFAULT_KDF", signing.TEST_KDF)
+    monkeypatch.setenv("SEATLEDGER_PASSWORD", "secret words")
+    monkeypatch.setenv(signing.PASSPHRASE_ENV, "a long enough passphrase")
+    path = tmp_path / "company.sqlite"
+    db, _ = Database.open(path)
+    try:
+        admin = Services.for_actor(
+            db, operators.create_first_administrator(db, "admin", "Ada Admin", "secret words")
+        )
+        _matlab(admin)
+        _three_snapshots(admin, tmp_path)
+    finally:
+        db.dispose()
+    return path
+
+
+def test_reconcile_prints_what_concurrency_rests_on(
+    snapshots_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main(["reconcile", "--db", str(snapshots_file), "--as-of", "2026-11-27"]) == 0
+    printed = capsys.readouterr().out
+    assert (
+        "What each concurrent-use figure rests on:\n"
+        f"  MathWorks MATLAB: Concurrency from 3 snapshots of {SERVER}, the oldest on "
+        "2026-11-25 10:30, the newest on 2026-11-27 10:30; between snapshots use is not "
+        "observed.\n"
+    ) in printed
+    args = ["reconcile", "--db", str(snapshots_file), "--as-of", "2027-02-01", "--format", "json"]
+    assert cli.main(args) == 0
+    [(_, said)] = json.loads(capsys.readouterr().out)["concurrency_basis"].items()
+    assert said["stale"] is True
+    assert "(66 days before the position's date)" in said["text"]
+
+
+@pytest.mark.slow
+def test_the_audit_report_says_what_concurrency_rests_on(
+    snapshots_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    args = ["audit", "run", "--db", str(snapshots_file), "--operator", "admin"]
+    args += ["--vendor", "mathworks", "--attest", "Complete.", "--out", str(out)]
+    assert cli.main([*args, "--charts", "0", "--as-of", "2027-02-01"]) == 0
+    assert "not acknowledged: snapshots" in capsys.readouterr().out
+    [folder] = [p for p in out.iterdir() if p.is_dir()]
+    report = json.loads((folder / "report.json").read_text())
+    assert report["concurrency_basis"] == [
+        {
+            "product": "MathWorks MATLAB",
+            "rests_on": f"Concurrency from 3 snapshots of {SERVER}, the oldest on 2026-11-25 "
+            "10:30, the newest on 2026-11-27 10:30 (66 days before the position's date); "
+            "between snapshots use is not observed.",
+        }
+    ]
+    assert "snapshots" in {a["topic"] for a in report["acknowledgements"]}
