@@ -26,6 +26,7 @@ from seatledger.services.imports.options import ImportOptions
 from seatledger.services.imports.rules import RuleInput
 from seatledger.services.operators import accounts as operators
 from seatledger.services.operators.session import Services
+from seatledger.services.settings.service import DataSettings
 from seatledger.services.usage.history import Scope
 from seatledger.store.db import Database
 
@@ -33,6 +34,12 @@ DATA = Path(__file__).parents[1] / "data"
 LMSTAT = (DATA / "lmstat.txt").read_text(encoding="utf-8")
 LOG = DATA / "flexlm_log" / "v11_16_mlm_two_days.log"
 SERVER = "nw-srv-lic01/27000"
+LATER = dt.datetime(2027, 7, 1, tzinfo=dt.UTC)  # the clock: after every date the tests ask about
+
+
+def _at(services: Services, now: dt.datetime = LATER) -> Services:
+    """``services`` with its clock at ``now``: a date in its past is observed to its end."""
+    return Services.for_actor(services.db, services.actor, clock=lambda: now)
 
 
 def _matlab(services: Services) -> tuple[int, int]:
@@ -59,7 +66,7 @@ def test_three_snapshots_of_one_server_are_counted_with_the_oldest_and_newest(
 ) -> None:
     _, product = _matlab(admin)
     _three_snapshots(admin, tmp_path)
-    position = admin.position.position(dt.date(2026, 11, 27))
+    position = _at(admin).position.position(dt.date(2026, 11, 27))
     basis = position.basis[product]
     assert basis.sightings is not None
     assert (basis.sightings.count, basis.sightings.servers) == (3, (SERVER,))
@@ -71,20 +78,35 @@ def test_three_snapshots_of_one_server_are_counted_with_the_oldest_and_newest(
         "on 2026-11-27 10:30; between snapshots use is not observed."
     )
     # 66 days on (2026-11-27 10:30 to 2027-02-01 24:00), the newest is long past a day's interval.
-    later = admin.position.position(dt.date(2027, 2, 1)).basis[product]
+    later = _at(admin).position.position(dt.date(2027, 2, 1)).basis[product]
     assert later.stale
     assert later.text() == (
         f"Concurrency from 3 snapshots of {SERVER}, the oldest on 2026-11-25 10:30, the newest "
-        "on 2026-11-27 10:30 (66 days before the position's date); between snapshots use is "
-        "not observed."
+        "on 2026-11-27 10:30 (66 days old); between snapshots use is not observed."
     )
     # Past the 90-day window no snapshot counts: the figure is no observation at all.
-    gone = admin.position.position(dt.date(2027, 6, 1)).basis[product]
+    gone = _at(admin).position.position(dt.date(2027, 6, 1)).basis[product]
     assert gone.stale
     assert gone.text() == (
         f"No snapshot in the 90 days to 2027-06-01: the newest of {SERVER} was taken on "
         "2026-11-27 10:30 (186 days old); no use since is observed."
     )
+
+
+def test_a_position_of_today_is_observed_up_to_now(admin: Services, tmp_path: Path) -> None:
+    _, product = _matlab(admin)
+    _three_snapshots(admin, tmp_path)
+    # Snapshots every 4 hours: at noon on the 27th the 10:30 one is an hour and a half old
+    # (not the 13 h 30 min to the end of the day).
+    admin.settings.save_data(DataSettings(sampling_hours=4))
+    noon = _at(admin, dt.datetime(2026, 11, 27, 12, tzinfo=dt.UTC))
+    assert not noon.position.position(dt.date(2026, 11, 27)).basis[product].stale
+    admin.settings.save_data(DataSettings(sampling_hours=24))
+    # At 11:00 on the 28th it is 24 h 30 min old, and no snapshot came since.
+    next_day = _at(admin, dt.datetime(2026, 11, 28, 11, tzinfo=dt.UTC))
+    basis = next_day.position.position(dt.date(2026, 11, 28)).basis[product]
+    assert basis.stale
+    assert "the newest on 2026-11-27 10:30 (1 day old);" in basis.text()
 
 
 def test_the_same_snapshot_imported_twice_counts_once(admin: Services, tmp_path: Path) -> None:
@@ -93,7 +115,7 @@ def test_the_same_snapshot_imported_twice_counts_once(admin: Services, tmp_path:
     copy = tmp_path / "copy.txt"
     copy.write_text(LMSTAT.replace("\n", "\r\n"), encoding="utf-8")  # other bytes, same instant
     admin.imports.commit(copy, ImportOptions(Kind.USAGE))
-    basis = admin.position.position(dt.date(2026, 11, 27)).basis[product]
+    basis = _at(admin).position.position(dt.date(2026, 11, 27)).basis[product]
     assert basis.sightings is not None
     assert basis.sightings.count == 3
 
@@ -101,7 +123,7 @@ def test_the_same_snapshot_imported_twice_counts_once(admin: Services, tmp_path:
 def test_a_debug_log_is_a_complete_history(admin: Services) -> None:
     _, product = _matlab(admin)
     admin.imports.commit(LOG, ImportOptions(Kind.USAGE))
-    basis = admin.position.position(dt.date(2026, 3, 3)).basis[product]
+    basis = _at(admin).position.position(dt.date(2026, 3, 3)).basis[product]
     assert (basis.logged, basis.sighted, basis.sightings, basis.stale) == (9, 0, None, False)
     assert basis.text() == (
         "Concurrency from 9 checkouts from records dating both ends (a debug log or usage "
@@ -114,6 +136,7 @@ def test_the_freshness_step_warns_when_the_newest_snapshot_is_old(
 ) -> None:
     vendor, _ = _matlab(admin)
     _three_snapshots(admin, tmp_path)
+    admin = _at(admin)
     fresh = admin.audits.start(vendor, Trigger.VENDOR_REQUEST, as_of=dt.date(2026, 11, 27))
     admin.audits.set_step(fresh, Step.FRESHNESS)
     assert "snapshots" not in {w.topic for w in admin.audits.freshness(fresh)}
@@ -129,7 +152,7 @@ def test_the_freshness_step_warns_when_the_newest_snapshot_is_old(
     [warning] = [w for w in admin.audits.freshness(old) if w.topic == "snapshots"]
     assert warning.text == (
         "The concurrent use of MathWorks MATLAB rests on license-server snapshots, the newest "
-        "taken 2026-11-27 10:30 (66 days before the audit date; snapshots are expected every "
+        "taken 2026-11-27 10:30 (66 days old on the audit date; snapshots are expected every "
         "24 hours): use since is not observed. Import a current snapshot or the server's "
         "debug log."
     )
@@ -195,11 +218,12 @@ def test_reconcile_prints_what_concurrency_rests_on(
         "2026-11-25 10:30, the newest on 2026-11-27 10:30; between snapshots use is not "
         "observed.\n"
     ) in printed
-    args = ["reconcile", "--db", str(snapshots_file), "--as-of", "2027-02-01", "--format", "json"]
+    # On 2026-12-01 (past: observed to its end) the newest is 4 days 13 h 30 min old.
+    args = ["reconcile", "--db", str(snapshots_file), "--as-of", "2026-12-01", "--format", "json"]
     assert cli.main(args) == 0
     [(_, said)] = json.loads(capsys.readouterr().out)["concurrency_basis"].items()
     assert said["stale"] is True
-    assert "(66 days before the position's date)" in said["text"]
+    assert "the newest on 2026-11-27 10:30 (4 days old);" in said["text"]
 
 
 @pytest.mark.slow
@@ -210,7 +234,7 @@ def test_the_audit_report_says_what_concurrency_rests_on(
     out.mkdir()
     args = ["audit", "run", "--db", str(snapshots_file), "--operator", "admin"]
     args += ["--vendor", "mathworks", "--attest", "Complete.", "--out", str(out)]
-    assert cli.main([*args, "--charts", "0", "--as-of", "2027-02-01"]) == 0
+    assert cli.main([*args, "--charts", "0", "--as-of", "2026-12-01"]) == 0
     assert "not acknowledged: snapshots" in capsys.readouterr().out
     [folder] = [p for p in out.iterdir() if p.is_dir()]
     report = json.loads((folder / "report.json").read_text())
@@ -218,8 +242,8 @@ def test_the_audit_report_says_what_concurrency_rests_on(
         {
             "product": "MathWorks MATLAB",
             "rests_on": f"Concurrency from 3 snapshots of {SERVER}, the oldest on 2026-11-25 "
-            "10:30, the newest on 2026-11-27 10:30 (66 days before the position's date); "
-            "between snapshots use is not observed.",
+            "10:30, the newest on 2026-11-27 10:30 (4 days old); between snapshots use is not "
+            "observed.",
         }
     ]
     assert "snapshots" in {a["topic"] for a in report["acknowledgements"]}

@@ -389,13 +389,14 @@ class AuditService:
         (vendor and product, a sentence naming the snapshots or the complete log)."""
         with self._ctx.read() as session:
             audit = _audit(session, audit_id)
-            return [(name, basis.text()) for name, basis in _concurrency_bases(session, audit)]
+            bases = _concurrency_bases(session, audit, self._ctx.clock())
+            return [(name, basis.text()) for name, basis in bases]
 
     def freshness(self, audit_id: int) -> list[FreshnessWarning]:
         """What makes the audit's data doubtful on its date, with acknowledgements so far."""
         with self._ctx.read() as session:
             audit = _audit(session, audit_id)
-            warnings = _freshness(session, audit)
+            warnings = _freshness(session, audit, self._ctx.clock())
             acks = {
                 d.key: d
                 for d in session.scalars(
@@ -847,7 +848,7 @@ class AuditService:
         with self._ctx.change(Permission.RUN_AUDITS, "audit.acknowledge", "audit", RUN) as change:
             session = change.session
             audit = _open_audit(session, audit_id)
-            current = dict(_freshness(session, audit))
+            current = dict(_freshness(session, audit, self._ctx.clock()))
             if current.get(clean_topic) != warning:
                 raise ValidationError(
                     f"There is no such {clean_topic} warning any more; refresh the page."
@@ -1240,8 +1241,11 @@ def _latest_import(session: Session, kinds: Sequence[str], day: dt.date) -> dt.d
     return _aware(latest)
 
 
-def _freshness(session: Session, audit: Audit) -> list[tuple[str, str]]:
-    """(topic, warning) pairs for the audit's date; the text is what an operator acknowledges."""
+def _freshness(
+    session: Session, audit: Audit, now: dt.datetime | None = None
+) -> list[tuple[str, str]]:
+    """(topic, warning) pairs for the audit's date (as observed by ``now`` where that is
+    earlier than its end); the text is what an operator acknowledges."""
     day = audit.as_of
     warnings: list[tuple[str, str]] = []
     allowed = data_settings(session).freshness_days
@@ -1289,7 +1293,7 @@ def _freshness(session: Session, audit: Audit) -> list[tuple[str, str]]:
             missing="No license-server usage was imported by the audit date: concurrent "
             "licenses show no checkouts.",
         )
-        stale = [(name, b) for name, b in _concurrency_bases(session, audit) if b.stale]
+        stale = [(name, b) for name, b in _concurrency_bases(session, audit, now) if b.stale]
         if stale:
             warnings.append(("snapshots", _stale_snapshots(stale)))
     unknown = _unknown_hardware(session, audit)
@@ -1333,7 +1337,9 @@ def _freshness(session: Session, audit: Audit) -> list[tuple[str, str]]:
     return warnings
 
 
-def _concurrency_bases(session: Session, audit: Audit) -> list[tuple[str, ConcurrencyBasis]]:
+def _concurrency_bases(
+    session: Session, audit: Audit, now: dt.datetime | None = None
+) -> list[tuple[str, ConcurrencyBasis]]:
     """What the concurrent-use figure of each product in scope bought per concurrent use
     rests on, on the audit date: (vendor and product, basis), by name."""
     chosen = (
@@ -1346,7 +1352,7 @@ def _concurrency_bases(session: Session, audit: Audit) -> list[tuple[str, Concur
     if products := _ids(audit.product_ids):
         chosen = chosen.where(Product.id.in_(products))
     names = {int(pid): f"{vendor} {product}" for pid, vendor, product in session.execute(chosen)}
-    bases = concurrency_bases(session, names, end_of(audit.as_of), CONCURRENT_WINDOW_DAYS)
+    bases = concurrency_bases(session, names, end_of(audit.as_of), CONCURRENT_WINDOW_DAYS, now)
     return sorted(((names[pid], basis) for pid, basis in bases.items()), key=lambda p: p[0])
 
 
@@ -1359,7 +1365,7 @@ def _stale_snapshots(stale: list[tuple[str, ConcurrencyBasis]]) -> str:
         last = seen.last if seen is not None else None
         age = basis.age
         when = (
-            f"the newest taken {last:%Y-%m-%d %H:%M} ({plural(age.days, 'day')} before the "
+            f"the newest taken {last:%Y-%m-%d %H:%M} ({plural(age.days, 'day')} old on the "
             "audit date"
             if last is not None and age is not None
             else "none taken in the window ("

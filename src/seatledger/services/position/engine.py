@@ -572,7 +572,7 @@ class PositionService:
             rows = _rows(facts)
             step(6, 7)
             findings = _findings(session, facts, rows, shelf_days, within)
-            basis = _basis(session, facts, rows)
+            basis = _basis(session, facts, rows, self._ctx.clock())
         step(7, 7)
         counts = {
             "installs": len(facts.install_keys),
@@ -963,7 +963,9 @@ def _usage_spans(
     return spans, _distinct((pids[known] << _SHIFT) | persons[known])
 
 
-def _basis(session: Session, facts: _Facts, rows: list[PositionRow]) -> dict[int, ConcurrencyBasis]:
+def _basis(
+    session: Session, facts: _Facts, rows: list[PositionRow], now: dt.datetime
+) -> dict[int, ConcurrencyBasis]:
     """What each concurrent-use row's figure rests on: its checkouts in the window by origin
     (a snapshot or a record dating both ends) and the snapshots of its features."""
     pids = {r.product_id for r in rows if r.metric is Metric.CONCURRENT}
@@ -979,7 +981,7 @@ def _basis(session: Session, facts: _Facts, rows: list[PositionRow]) -> dict[int
         out = len(spans.starts) if spans is not None else 0
         sighted = spans.sighted if spans is not None else 0
         result[pid] = ConcurrencyBasis(
-            moment, CONCURRENT_WINDOW_DAYS, interval, out - sighted, sighted, seen.get(pid)
+            moment, CONCURRENT_WINDOW_DAYS, interval, out - sighted, sighted, seen.get(pid), now
         )
     return result
 

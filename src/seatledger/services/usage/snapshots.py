@@ -128,6 +128,9 @@ class ConcurrencyBasis:
     logged: int
     sighted: int
     sightings: Sightings | None
+    # The clock when the figure was computed: a position of today is observed up to now, not up
+    # to the end of the day (None: the end of the day has passed).
+    now: dt.datetime | None = None
 
     @property
     def from_snapshots(self) -> bool:
@@ -139,7 +142,8 @@ class ConcurrencyBasis:
         """How long before the position's moment the newest snapshot was taken."""
         if self.sightings is None or self.sightings.last is None:
             return None
-        return self.moment - self.sightings.last
+        until = self.moment if self.now is None else min(self.moment, self.now)
+        return until - self.sightings.last
 
     @property
     def stale(self) -> bool:
@@ -164,7 +168,7 @@ class ConcurrencyBasis:
         if seen.count == 0 or seen.newest is None or seen.oldest is None:
             assert seen.last is not None  # from_snapshots without one in the window: an old one
             server = f" of {seen.last_server}" if seen.last_server else ""
-            days = (self.moment - seen.last).days
+            days = age.days if (age := self.age) is not None else 0
             text = (
                 f"No snapshot in {window}: the newest{server} was taken on "
                 f"{_when(seen.last)} ({plural(days, 'day')} old); no use since is observed"
@@ -176,11 +180,7 @@ class ConcurrencyBasis:
             else f"the oldest on {_when(seen.oldest)}, the newest on {_when(seen.newest)}"
         )
         age = self.age
-        old = (
-            f" ({plural(age.days, 'day')} before the position's date)"
-            if age is not None and age > self.interval
-            else ""
-        )
+        old = f" ({plural(age.days, 'day')} old)" if age is not None and age > self.interval else ""
         shown = "" if self.sighted else "; none showed it in use"
         text = f"from {seen.of}, {span}{old}{shown}; {unseen}"
         if self.logged:
@@ -189,7 +189,11 @@ class ConcurrencyBasis:
 
 
 def concurrency_bases(
-    session: Session, products: Collection[int], moment: dt.datetime, window_days: int
+    session: Session,
+    products: Collection[int],
+    moment: dt.datetime,
+    window_days: int,
+    now: dt.datetime | None = None,
 ) -> dict[int, ConcurrencyBasis]:
     """What each of ``products``' concurrency figure rests on at ``moment`` (the end of a
     day), over the ``window_days`` before it: the same as the position's, counted in SQL."""
@@ -208,7 +212,7 @@ def concurrency_bases(
     interval = sampling_interval(session)
     return {
         pid: ConcurrencyBasis(
-            moment, window_days, interval, counted[pid][0], counted[pid][1], seen_by.get(pid)
+            moment, window_days, interval, counted[pid][0], counted[pid][1], seen_by.get(pid), now
         )
         for pid in products
     }
