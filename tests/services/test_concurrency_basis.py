@@ -82,14 +82,14 @@ def test_three_snapshots_of_one_server_are_counted_with_the_oldest_and_newest(
     assert later.stale
     assert later.text() == (
         f"Concurrency from 3 snapshots of {SERVER}, the oldest on 2026-11-25 10:30, the newest "
-        "on 2026-11-27 10:30 (66 days old); between snapshots use is not observed."
+        "on 2026-11-27 10:30, 66 days old; between snapshots use is not observed."
     )
     # Past the 90-day window no snapshot counts: the figure is no observation at all.
     gone = _at(admin).position.position(dt.date(2027, 6, 1)).basis[product]
     assert gone.stale
     assert gone.text() == (
         f"No snapshot in the 90 days to 2027-06-01: the newest of {SERVER} was taken on "
-        "2026-11-27 10:30 (186 days old); no use since is observed."
+        "2026-11-27 10:30 (186 days old), so no use since is observed."
     )
 
 
@@ -106,7 +106,7 @@ def test_a_position_of_today_is_observed_up_to_now(admin: Services, tmp_path: Pa
     next_day = _at(admin, dt.datetime(2026, 11, 28, 11, tzinfo=dt.UTC))
     basis = next_day.position.position(dt.date(2026, 11, 28)).basis[product]
     assert basis.stale
-    assert "the newest on 2026-11-27 10:30 (1 day old);" in basis.text()
+    assert "the newest on 2026-11-27 10:30, 1 day old;" in basis.text()
 
 
 def test_the_same_snapshot_imported_twice_counts_once(admin: Services, tmp_path: Path) -> None:
@@ -126,8 +126,26 @@ def test_a_debug_log_is_a_complete_history(admin: Services) -> None:
     basis = _at(admin).position.position(dt.date(2026, 3, 3)).basis[product]
     assert (basis.logged, basis.sighted, basis.sightings, basis.stale) == (9, 0, None, False)
     assert basis.text() == (
-        "Concurrency from 9 checkouts from records dating both ends (a debug log or usage "
-        "file: complete history) in the 90 days to 2026-03-03."
+        "Concurrency from 9 checkouts a debug log or usage file dates at both ends (complete "
+        "history), in the 90 days to 2026-03-03."
+    )
+
+
+def test_a_log_and_a_snapshot_together_say_both(admin: Services, tmp_path: Path) -> None:
+    _, product = _matlab(admin)
+    admin.imports.commit(LOG, ImportOptions(Kind.USAGE))
+    # One snapshot at noon on 3/3: its three MATLAB checkouts began in November 2025.
+    snapshot = tmp_path / "lmstat-0303.txt"
+    snapshot.write_text(
+        LMSTAT.replace("Wed 11/25/2026 10:30", "Tue 3/3/2026 12:00"), encoding="utf-8"
+    )
+    admin.imports.commit(snapshot, ImportOptions(Kind.USAGE))
+    basis = _at(admin).position.position(dt.date(2026, 3, 3)).basis[product]
+    assert (basis.logged, basis.sighted) == (9, 3)
+    assert basis.text() == (
+        f"Concurrency from 1 snapshot of {SERVER}, on 2026-03-03 12:00 (at other times use is "
+        "not observed) and from 9 checkouts a debug log or usage file dates at both ends "
+        "(complete history)."
     )
 
 
@@ -223,7 +241,7 @@ def test_reconcile_prints_what_concurrency_rests_on(
     assert cli.main(args) == 0
     [(_, said)] = json.loads(capsys.readouterr().out)["concurrency_basis"].items()
     assert said["stale"] is True
-    assert "the newest on 2026-11-27 10:30 (4 days old);" in said["text"]
+    assert "the newest on 2026-11-27 10:30, 4 days old;" in said["text"]
 
 
 @pytest.mark.slow
@@ -242,7 +260,7 @@ def test_the_audit_report_says_what_concurrency_rests_on(
         {
             "product": "MathWorks MATLAB",
             "rests_on": f"Concurrency from 3 snapshots of {SERVER}, the oldest on 2026-11-25 "
-            "10:30, the newest on 2026-11-27 10:30 (4 days old); between snapshots use is not "
+            "10:30, the newest on 2026-11-27 10:30, 4 days old; between snapshots use is not "
             "observed.",
         }
     ]

@@ -1370,7 +1370,8 @@ def _stale_snapshots(stale: list[tuple[str, ConcurrencyBasis]]) -> str:
             if last is not None and age is not None
             else "none taken in the window ("
         )
-        parts.append(f"{name} rests on license-server snapshots, {when}")
+        partly = "partly " if basis.logged else ""
+        parts.append(f"{name} rests {partly}on license-server snapshots, {when}")
     hours = round(stale[0][1].interval.total_seconds() / 3600)
     return (
         f"The concurrent use of {'; of '.join(parts)}; snapshots are expected every "

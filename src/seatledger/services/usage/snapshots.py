@@ -157,35 +157,38 @@ class ConcurrencyBasis:
         seen = self.sightings
         window = f"the {self.window_days} days to {self.moment.date() - dt.timedelta(days=1)}"
         complete = (
-            f"{plural(self.logged, 'checkout')} from records dating both ends "
-            "(a debug log or usage file: complete history)"
+            f"{plural(self.logged, 'checkout')} a debug log or usage file dates at both ends "
+            "(complete history)"
         )
         if not self.from_snapshots or seen is None:
             if self.logged:
-                return f"Concurrency from {complete} in {window}."
+                return f"Concurrency from {complete}, in {window}."
             return f"No checkout was recorded in {window}."
-        unseen = "between snapshots use is not observed"
+        age = self.age
         if seen.count == 0 or seen.newest is None or seen.oldest is None:
             assert seen.last is not None  # from_snapshots without one in the window: an old one
             server = f" of {seen.last_server}" if seen.last_server else ""
-            days = age.days if (age := self.age) is not None else 0
+            days = age.days if age is not None else 0
             text = (
                 f"No snapshot in {window}: the newest{server} was taken on "
-                f"{_when(seen.last)} ({plural(days, 'day')} old); no use since is observed"
+                f"{_when(seen.last)} ({plural(days, 'day')} old), so no use since is observed"
             )
-            return f"{text}; the rest from {complete}." if self.logged else f"{text}."
+            return f"{text}; the figure rests on {complete}." if self.logged else f"{text}."
         span = (
             f"on {_when(seen.newest)}"
             if seen.count == 1
             else f"the oldest on {_when(seen.oldest)}, the newest on {_when(seen.newest)}"
         )
-        age = self.age
-        old = f" ({plural(age.days, 'day')} old)" if age is not None and age > self.interval else ""
-        shown = "" if self.sighted else "; none showed it in use"
-        text = f"from {seen.of}, {span}{old}{shown}; {unseen}"
+        old = f", {plural(age.days, 'day')} old" if age is not None and age > self.interval else ""
+        shown = "; none showed it in use" if not self.sighted else ""
+        snapshots = f"{seen.of}, {span}{old}{shown}"
         if self.logged:
-            return f"Concurrency partly {text}; the rest from {complete}."
-        return f"Concurrency {text}."
+            unseen = "between which" if seen.count > 1 else "at other times"
+            return (
+                f"Concurrency from {snapshots} ({unseen} use is not observed) and from {complete}."
+            )
+        unseen = "between snapshots" if seen.count > 1 else "at any other time"
+        return f"Concurrency from {snapshots}; {unseen} use is not observed."
 
 
 def concurrency_bases(

@@ -403,7 +403,12 @@ class FreshnessPage(_StepPage):
         self.warnings = self.services.audits.freshness(audit.id)
         self.ages.setText("\n".join(self.services.audits.data_ages(audit.id)))
         basis = self.services.audits.concurrency_basis(audit.id)
-        self.basis.setText("\n".join(f"{name}: {text}" for name, text in basis))
+        self.basis.setText(
+            "\n".join(
+                ["What each concurrent-use figure rests on:"]
+                + [f"• {name}: {text}" for name, text in basis]
+            )
+        )
         self.basis.setVisible(bool(basis))
         if not self.warnings:
             self.summary.setText(

@@ -220,6 +220,7 @@ class ReconciliationPage(Page):
         self.progress.busy_changed.connect(self._set_busy)
         self.summary = QLabel(self)
         self.summary.setObjectName("position_summary")
+        self.summary.setWordWrap(True)  # warnings (old imports, old snapshots) follow the figures
         self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
         bar = QHBoxLayout()
@@ -473,8 +474,7 @@ class ReconciliationPage(Page):
             verb = "rests" if old_snapshots == 1 else "rest"
             text += (
                 f" <span style='color:{colors().bad}'>{figures} {verb} on snapshots older than "
-                "the sampling interval: use since is not observed (select Needed to see "
-                "which).</span>"
+                "the sampling interval (select Needed for which).</span>"
             )
         self.summary.setText(text)
         self.tabs.setTabText(1, f"F&indings ({len(result.findings):,})")
