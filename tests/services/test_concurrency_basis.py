@@ -13,6 +13,7 @@ import datetime as dt
 import json
 from pathlib import Path
 
+import jsonschema
 import pytest
 
 from seatledger import cli
@@ -265,3 +266,5 @@ def test_the_audit_report_says_what_concurrency_rests_on(
         }
     ]
     assert "snapshots" in {a["topic"] for a in report["acknowledgements"]}
+    schema = json.loads((Path(__file__).parents[2] / "docs" / "report.schema.json").read_text())
+    jsonschema.validate(report, schema)
