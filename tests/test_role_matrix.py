@@ -311,6 +311,7 @@ SERVICE_TABLE: dict[str, Entry] = {
     "audits.decisions": Entry(READ, lambda s, w: s.audits.decisions(w.attested_audit)),
     "audits.due": Entry(READ, lambda s, w: s.audits.due()),
     "audits.freshness": Entry(READ, lambda s, w: s.audits.freshness(w.draft_audit)),
+    "audits.concurrency_basis": Entry(READ, lambda s, w: s.audits.concurrency_basis(w.draft_audit)),
     "audits.get": Entry(READ, lambda s, w: s.audits.get(w.draft_audit)),
     "audits.position_scope": Entry(
         READ, lambda s, w: s.audits.position_scope(s.audits.get(w.draft_audit))
