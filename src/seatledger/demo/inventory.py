@@ -309,8 +309,8 @@ def _usage(ctx: Context, rng: random.Random, today: dt.date) -> int:
         ).all()
         batch = _batch(
             "usage",
-            "lmstat-demo.txt",
-            "FlexNet lmstat -a",
+            "lmgrd-demo.log",  # every checkout dated at both ends, as a debug log gives them
+            "FlexNet debug log",
             ctx.actor.name,
             change.now,
             sha256=hashlib.sha256(b"demo").hexdigest(),
