@@ -12,13 +12,17 @@ from __future__ import annotations
 import datetime as dt
 import json
 from pathlib import Path
+from typing import Any
 
 import jsonschema
 import pytest
+from sqlalchemy import func, select
 
 from seatledger import cli
 from seatledger.domain.licensing import Metric
+from seatledger.ingest import dsls, lmx, rlm, sentinel
 from seatledger.ingest.formats import Kind
+from seatledger.ingest.tabular import Problem, sniff
 from seatledger.services.audits import signing
 from seatledger.services.audits.bundle.model import Trigger
 from seatledger.services.audits.service import Step
@@ -30,6 +34,7 @@ from seatledger.services.operators.session import Services
 from seatledger.services.settings.service import DataSettings
 from seatledger.services.usage.history import Scope
 from seatledger.store.db import Database
+from seatledger.store.models_usage import UsageSnapshot
 
 DATA = Path(__file__).parents[1] / "data"
 LMSTAT = (DATA / "lmstat.txt").read_text(encoding="utf-8")
@@ -268,3 +273,36 @@ def test_the_audit_report_says_what_concurrency_rests_on(
     assert "snapshots" in {a["topic"] for a in report["acknowledgements"]}
     schema = json.loads((Path(__file__).parents[2] / "docs" / "report.schema.json").read_text())
     jsonschema.validate(report, schema)
+
+
+SNAPSHOT_FORMATS = [
+    ("rlm", "v12_2_one_isv.txt", rlm.read_rlmstat),
+    ("lmx", "v4_9_one_server.txt", lmx.read_licstat),
+    ("dsls", "transcript_windows.txt", dsls.read_license_usage),
+    ("sentinel", "v9_7_windows.txt", sentinel.read_lsmon),
+]
+
+
+@pytest.mark.parametrize(
+    ("folder", "name", "reader"), SNAPSHOT_FORMATS, ids=[f for f, _, _ in SNAPSHOT_FORMATS]
+)
+def test_every_snapshot_format_records_the_instant_and_features_it_looked_at(
+    admin: Services, folder: str, name: str, reader: Any
+) -> None:
+    """RLM, LM-X, DSLS and Sentinel RMS are snapshots as lmstat is: an import records one row a
+    server and feature at the instant the file says it was taken (the reader's own figures),
+    features showing nothing in use included; the same file again adds nothing."""
+    path = DATA / folder / name
+    problems: list[Problem] = []
+    snapshot, records = reader(sniff(path), problems)
+    list(records)
+    assert problems == []
+    admin.imports.commit(path, ImportOptions(Kind.USAGE))
+    with admin.db.read() as session:
+        rows = session.execute(select(UsageSnapshot.feature, UsageSnapshot.taken_at)).all()
+    assert rows, "no snapshot recorded"
+    assert {taken.replace(tzinfo=dt.UTC) for _, taken in rows} == {snapshot.taken_at}
+    assert {feature for feature, _ in rows} == set(snapshot.features)
+    admin.imports.commit(path, ImportOptions(Kind.USAGE))  # the same snapshot again
+    with admin.db.read() as session:
+        assert session.scalar(select(func.count()).select_from(UsageSnapshot)) == len(rows)
