@@ -388,24 +388,27 @@ def load_state(session: Session, as_of: dt.date) -> ServerState:
     physical_owner = {device: server.name for device, server in physical}
     products: dict[str, set[tuple[str, str, int]]] = defaultdict(set)
     physical_products: dict[str, set[tuple[str, str, int]]] = defaultdict(set)
-    devices = sorted([*owner, *physical_owner])
-    for at in range(0, len(devices), _IDS_PER_QUERY):
+    counted = _counted_products(session)
+    if counted and (owner or physical_owner):
+        # One read of the installs of the products the rules count (by their titles' index),
+        # whatever device they are on; those on neither a VM's machine nor a physical server
+        # are dropped here.  Reading every install of the servers instead, whatever its
+        # product, took 16 s on the large demo's 14,500 physical servers (bench/server_state.py).
         installed = (
-            select(Installation.device_id, Vendor.name, Product.name, Product.id)
+            select(Installation.device_id, SoftwareTitle.product_id)
             .join(SoftwareTitle, SoftwareTitle.id == Installation.title_id)
-            .join(Product, Product.id == SoftwareTitle.product_id)
-            .join(Vendor, Vendor.id == Product.vendor_id)
             .where(
-                Installation.device_id.in_(devices[at : at + _IDS_PER_QUERY]),
+                SoftwareTitle.product_id.in_(sorted(counted)),
                 Installation.first_seen <= as_of,
                 or_(Installation.removed_on.is_(None), Installation.removed_on > as_of),
             )
         )
-        for device_id, vendor, product, product_id in session.execute(installed):
+        for device_id, product_id in session.execute(installed):
+            found = counted[product_id or 0]  # never None: the titles are those of ``counted``
             if device_id in owner:
-                products[owner[device_id]].add((vendor, product, product_id))
-            else:
-                physical_products[physical_owner[device_id]].add((vendor, product, product_id))
+                products[owner[device_id]].add(found)
+            elif device_id in physical_owner:
+                physical_products[physical_owner[device_id]].add(found)
     powers = {state.value: state for state in PowerState}
     vms = [
         VM(name, vcpus, host, cluster, powers[power], os or device_os.get(name, ""), pinned)
@@ -422,9 +425,18 @@ def load_state(session: Session, as_of: dt.date) -> ServerState:
         )
     ]
     purchases = tuple(
-        Purchase(e.id, p.id, v.name, p.name, e.name, e.metric, e.quantity, e.unit_cost)
-        for e, p, v in session.execute(
-            select(Entitlement, Product, Vendor)
+        Purchase(*row)
+        for row in session.execute(
+            select(
+                Entitlement.id,
+                Product.id,
+                Vendor.name,
+                Product.name,
+                Entitlement.name,
+                Entitlement.metric,
+                Entitlement.quantity,
+                Entitlement.unit_cost,
+            )
             .join(Product, Product.id == Entitlement.product_id)
             .join(Vendor, Vendor.id == Product.vendor_id)
             .where(in_term(as_of))
@@ -463,7 +475,28 @@ def load_state(session: Session, as_of: dt.date) -> ServerState:
     )
 
 
-_IDS_PER_QUERY = 500
+def counts(vendor: str, product: str) -> bool:
+    """Whether the server rules count installs of this product (of this vendor): SQL Server
+    (Microsoft's), every product of Oracle's and IBM's.  Windows Server and Red Hat Enterprise
+    Linux go by the machine's OS, not by installs."""
+    folded = vendor.casefold()
+    return (
+        folded.startswith("microsoft") and "sql server" in product.casefold()
+    ) or folded.startswith(("oracle", "ibm"))
+
+
+def _counted_products(session: Session) -> dict[int, tuple[str, str, int]]:
+    """The products whose installs the rules count (:func:`counts`), by id: (vendor, product,
+    id)."""
+    return {
+        product_id: (vendor, product, product_id)
+        for product_id, product, vendor in session.execute(
+            select(Product.id, Product.name, Vendor.name).join(
+                Vendor, Vendor.id == Product.vendor_id
+            )
+        )
+        if counts(vendor, product)
+    }
 
 
 def _machines(
