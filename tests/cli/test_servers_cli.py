@@ -252,7 +252,7 @@ def test_physical_servers_from_a_configmgr_export_are_counted(
     assert imported.code == 0, imported.out + imported.err
     shown = run("servers", "--db", team_db, "--as-of", "2026-12-07")
     assert shown.code == 0, shown.err
-    assert "2 physical servers (1 with unknown cores)" in shown.out
+    assert "2 physical servers (1 with unknown cores, not counted)" in shown.out
     windows = next(line for line in shown.out.splitlines() if line.startswith("Windows Server"))
     assert "224" in windows
     assert "Physical servers (no hypervisor), each counted whole: DB-PHYS01." in shown.out

@@ -13,6 +13,7 @@ import pytest
 from PySide6.QtCore import Qt
 from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
+from tests.services.test_server_physical_only import physical_only  # noqa: F401 (a fixture)
 from tests.services.test_server_position import estate  # noqa: F401 (the fixture)
 
 from seatledger.services.audits.bundle.model import Trigger
@@ -119,3 +120,26 @@ def test_reconciliation_without_servers_has_no_server_tab(
     page = window.current_page()
     assert isinstance(page, ReconciliationPage)
     assert not page.tabs.isTabVisible(2)
+
+
+def test_reconciliation_shows_physical_servers_without_any_hypervisor(
+    qtbot: QtBot,
+    make_window: Callable[[Services], MainWindow],
+    physical_only: Services,  # noqa: F811 (the fixture)
+) -> None:
+    """No hypervisor export: db-phys01's lines (Windows Server 24 required, none bought; SQL
+    Server 24 against 16, counted by hand in test_server_physical_only) are on the tab."""
+    window = make_window(physical_only)
+    qtbot.keyClick(window.licenses.table, Qt.Key.Key_3, Qt.KeyboardModifier.ControlModifier)
+    page = window.current_page()
+    assert isinstance(page, ReconciliationPage)
+    assert page.tabs.isTabVisible(2)
+    assert page.tabs.tabText(2) == "Ser&vers (2, 2 short)"
+    view = page.servers_view
+    assert [(ln.family, ln.required, ln.purchased, ln.short) for ln in view.model.rows] == [
+        (WINDOWS, 24, 0, 24),
+        (SQL, 24, 16, 8),
+    ]
+    assert "physical servers" in view.summary.text()
+    view.table.selectRow(1)
+    assert "db-phys01 24:" in view.why.toPlainText()

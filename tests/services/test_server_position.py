@@ -100,6 +100,15 @@ def test_each_product_is_counted_under_its_rule(estate: Services) -> None:
     windows = position.line(WINDOWS)
     assert windows is not None
     assert "Datacenter covers esx01.corp.example" in windows.reason
+    # 208 required, 192 bought, none short: the reason says why first, the status says so.
+    assert windows.reason.startswith(
+        "Covered: the 208 required is the cheaper edition of each host and server, as if "
+        "nothing were bought; the 32 Datacenter core licenses bought license esx01.corp.example "
+        "for unlimited guests, 32 used, and the 160 Standard bought cover the 144 the others "
+        "need. 4 running Windows Server VMs;"
+    )
+    assert windows.standing == "Covered by fewer (Datacenter)"
+    assert position.line(SQL).standing == "Short"  # type: ignore[union-attr]
     assert "need 144 Standard core licenses, 0 short" in windows.reason
     assert {d.subject: d.figure for d in windows.details} == {
         "esx01.corp.example": 64,

@@ -154,23 +154,12 @@ def cmd_servers(args: argparse.Namespace) -> int:
             body["whatif"] = after.as_json()
         say(json.dumps(body, indent=2))
         return EXIT_OK
-    say(
-        f"Server position on {as_of}: {plural(before.hosts, 'host')}, "
-        f"{plural(before.clusters, 'cluster')}, {plural(before.vms, 'VM')} "
-        f"({before.running:,} running)"
-        + (
-            f", {plural(before.physical, 'physical server')}"
-            + (
-                f" ({len(before.unknown_cores):,} with unknown cores)"
-                if before.unknown_cores
-                else ""
-            )
-            if before.physical
-            else ""
-        )
-    )
+    say(f"Server position on {as_of}: {before.estate}")
     if not before.hosts and not before.physical:
-        say("No server topology stored: import an export (seatledger import rvtools|hyperv).")
+        say(
+            "No servers: import a hypervisor export (seatledger import rvtools|hyperv), or a "
+            "device inventory that gives servers their OS (seatledger import inventory)."
+        )
         return EXIT_OK
     _table(before)
     if after is not None:
@@ -189,7 +178,7 @@ def _table(shown: ServerPosition, before: ServerPosition | None = None) -> None:
     for line in shown.lines:
         text = (
             f"{line.product[:40]:<40} {line.unit:<14} {line.required:>9,} {line.purchased:>9,} "
-            f"{line.short or '':>7}"
+            f"{f'{line.short:,}' if line.short else '':>7}"
         )
         was = None if before is None else before.line(line.family, line.product)
         if before is not None:

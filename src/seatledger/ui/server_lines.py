@@ -18,6 +18,13 @@ from seatledger.text import plural
 from seatledger.ui.list_model import ListColumn, ListTableModel
 from seatledger.ui.widgets import accessible, list_table, splitter
 
+STANDING_TIP = (
+    "Covered by fewer: what was bought covers every host although it is fewer than required "
+    "(a Datacenter core license, or a virtual datacenter subscription, licenses a host whole "
+    "for unlimited VMs; the requirement is the cheaper kind of each host as if nothing were "
+    "bought)"
+)
+
 COLUMNS: list[ListColumn[ServerLine]] = [
     ListColumn("Server product", lambda line: line.product),
     ListColumn("Counts", lambda line: line.unit),
@@ -30,6 +37,7 @@ COLUMNS: list[ListColumn[ServerLine]] = [
         bad=lambda line: line.short > 0,
         tip="What the requirement needs beyond what was bought",
     ),
+    ListColumn("Status", lambda line: line.standing, tip=STANDING_TIP),
     ListColumn("Rule", lambda line: RULES.get(line.family, line.family)),
 ]
 
@@ -94,7 +102,7 @@ class ServerLinesView(QWidget):
             if short
             else f"{plural(len(lines), 'server line')}, none short."
             if lines
-            else "None of these server products runs on the imported hosts."
+            else "None of these server products runs on the hosts, VMs or physical servers."
         )
         self.summary.setText(f"{heading}: {said}")
         self.table.resizeColumnsToContents()

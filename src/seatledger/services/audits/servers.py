@@ -24,7 +24,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from seatledger.services.core.context import Context
 from seatledger.services.servers import position as servers
@@ -36,7 +36,6 @@ from seatledger.services.servers.position import (
     in_scope,
 )
 from seatledger.store.models import Product
-from seatledger.store.models_servers import ServerHost
 
 SERVERS_CSV = "servers.csv"
 SERVER_HEADERS = servers.TABLE_HEADERS  # the same columns as `seatledger servers --format csv`
@@ -149,14 +148,15 @@ def server_section(
     as_of: dt.date,
 ) -> ServerSection | None:
     """The server lines of an audit of ``vendor`` (its ``products``, none meaning all) on
-    ``as_of``; None when the vendor has no server rule or no host was ever imported."""
+    ``as_of``; None when the vendor has no server rule or there are no servers (no host or VM
+    of a hypervisor export, no physical server in the device inventory)."""
     families = families_of(vendor)
     if not families:
         return None
     with ctx.read() as session:
-        if not session.scalar(select(func.count()).select_from(ServerHost)):
-            return None
         state = servers.load_state(session, as_of)
+        if not state.holds_servers:
+            return None
         own = list(session.scalars(select(Product.name).where(Product.vendor_id == vendor_id)))
     computed = servers.compute(state)
     lines = in_scope(computed.lines, families, own, products)

@@ -27,7 +27,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from seatledger.domain.server import ibm, microsoft, oracle, redhat
-from seatledger.domain.server.coverage import HostNeed, cover
+from seatledger.domain.server.coverage import Coverage, HostNeed, cover
 from seatledger.domain.server.microsoft import Edition
 from seatledger.domain.server.tables import shipped_core_factors, shipped_pvu_table
 from seatledger.domain.server.topology import (
@@ -51,7 +51,7 @@ from seatledger.store.models import (
     Vendor,
 )
 from seatledger.store.models_servers import ServerHost, ServerPlacement, ServerVm
-from seatledger.text import plural
+from seatledger.text import agree, plural
 
 WINDOWS = "Windows Server"
 SQL = "SQL Server"
@@ -173,6 +173,12 @@ class ServerState:
         default_factory=dict
     )  # physical server -> {(vendor, product, id)}
 
+    @property
+    def holds_servers(self) -> bool:
+        """Whether there is anything to count: a host or VM of a hypervisor export, or a
+        physical server of the device inventory (a device with a server OS)."""
+        return bool(self.topology.hosts or self.topology.vms or self.physical)
+
 
 @dataclass(frozen=True)
 class WhatIf:
@@ -238,6 +244,17 @@ class ServerLine:
     details: tuple[Detail, ...] = ()
     cost: Decimal | None = None  # what the requirement costs at the prices the reason names
     unknown: tuple[str, ...] = ()  # physical servers running it whose cores are unknown
+    # Where fewer than ``required`` cover it: the unlimited kind bought ("Datacenter", "virtual
+    # datacenter") licenses hosts whole that the requirement counts per VM.
+    covered_by: str = ""
+
+    @property
+    def standing(self) -> str:
+        """The status in words for a table: "Short", "Covered", "Covered by fewer (Datacenter)",
+        "Cores unknown" or "Nothing runs"."""
+        if self.covered_by and not self.short:
+            return f"Covered by fewer ({self.covered_by})"
+        return self.status.capitalize()
 
     @property
     def status(self) -> str:
@@ -298,6 +315,27 @@ class ServerPosition:
     ibm_findings: tuple[str, ...] = ()  # those of ``findings`` an ILMT snapshot raised
     physical: int = 0  # physical servers (no hypervisor) with a server OS, counted or not
     unknown_cores: tuple[str, ...] = ()  # of those, the ones whose cores are unknown
+
+    @property
+    def estate(self) -> str:
+        """What the position counts, in words: the hypervisors' hosts, clusters and VMs (where
+        an export was imported) and the physical servers (where the inventory has any)."""
+        parts = []
+        if self.hosts or self.vms:
+            parts.append(
+                f"{plural(self.hosts, 'host')}, {plural(self.clusters, 'cluster')}, "
+                f"{plural(self.vms, 'VM')} ({self.running:,} running)"
+            )
+        if self.physical:
+            parts.append(
+                plural(self.physical, "physical server")
+                + (
+                    f" ({len(self.unknown_cores):,} with unknown cores, not counted)"
+                    if self.unknown_cores
+                    else ""
+                )
+            )
+        return ", ".join(parts) or "no hosts, VMs or physical servers"
 
     def findings_of(self, families: Sequence[str], lines: Sequence[ServerLine]) -> tuple[str, ...]:
         """The findings an audit of a vendor with these rule ``families`` and server ``lines``
@@ -725,6 +763,35 @@ def _names(names: Sequence[str], most: int = 10) -> str:
     return shown if len(names) <= most else f"{shown} and {len(names) - most:,} more"
 
 
+def _fewer_cover(required: int, coverage: Coverage) -> bool:
+    """Whether what was bought covers every host although it is fewer than ``required``."""
+    bought = coverage.unlimited_bought + coverage.per_vm_bought
+    return not coverage.short and bought < required and bool(coverage.unlimited_hosts)
+
+
+def _covered_with_fewer(
+    required: int, coverage: Coverage, what: str, unlimited: str, per_vm: str
+) -> str:
+    """Where what was bought covers every host although it is fewer than ``required`` (the
+    unlimited kind, bought, licenses hosts that the cheaper kind would count per VM), that in
+    words, to lead the reason; else ""."""
+    if not _fewer_cover(required, coverage):
+        return ""
+    hosts = coverage.unlimited_hosts
+    return (
+        f"Covered: the {required:,} required is {what}, as if nothing were bought; the "
+        f"{coverage.unlimited_bought:,} {unlimited} bought license "
+        + (f"{hosts[0]}" if len(hosts) == 1 else f"{len(hosts):,} of them ({_names(hosts, 3)})")
+        + f" for unlimited guests, {coverage.unlimited_used:,} used"
+        + (
+            f", and the {coverage.per_vm_bought:,} {per_vm} bought cover the "
+            f"{coverage.per_vm_needed:,} the others need. "
+            if coverage.per_vm_hosts
+            else ". "
+        )
+    )
+
+
 def _need(name: str, choice: microsoft.WindowsChoice, forced: Edition | None) -> HostNeed:
     """A host's Windows Server need for coverage: either edition, or the one it is licensed
     with by choice."""
@@ -827,34 +894,51 @@ def _windows(state: ServerState, running: Sequence[VM], editions: dict[str, Edit
         if editions
         else "the cheaper edition"
     )
-    reason = (
+    vms = (
         f"{plural(len(windows), 'running Windows Server VM')}; every host licensed for each one "
-        f"that may run on it (its cluster's), at {chosen} {prices}: "
-        f"{required:,} core licenses costing {cost:,.2f}."
+        "that may run on it (its cluster's)"
+        if windows
+        else "No Windows Server VM runs on a hypervisor host; each server licensed"
+    )
+    reason = (
+        f"{vms}, at {chosen} {prices}: {plural(required, 'core license')} costing {cost:,.2f}."
         + _physical_words([server.name for server, _ in physical], unknown)
     )
     if needs:
         reason += (
             f" With what was bought ({bought_s:,} Standard, {bought_d:,} Datacenter): "
             + (
-                f"Datacenter covers {', '.join(coverage.unlimited_hosts)}; "
+                f"Datacenter covers {_names(coverage.unlimited_hosts)}; "
                 if coverage.unlimited_hosts
                 else ""
             )
             + (
-                f"{', '.join(coverage.per_vm_hosts)} need {coverage.per_vm_needed:,} Standard "
-                f"core licenses, {coverage.per_vm_short:,} short"
+                f"{_names(coverage.per_vm_hosts)} "
+                f"{agree(len(coverage.per_vm_hosts), 'needs')} "
+                f"{plural(coverage.per_vm_needed, 'Standard core license')}, "
+                f"{coverage.per_vm_short:,} short"
                 if coverage.per_vm_hosts
                 else "no host needs Standard"
             )
             + (
-                f"; {', '.join(coverage.unlimited_needed_hosts)} need "
-                f"{coverage.unlimited_needed:,} more Datacenter core licenses ("
+                f"; {_names(coverage.unlimited_needed_hosts)} "
+                f"{agree(len(coverage.unlimited_needed_hosts), 'needs')} "
+                f"{plural(coverage.unlimited_needed, 'more Datacenter core license')} ("
                 + ("the edition chosen or " if editions else "")
                 + f"the cheaper edition there), {coverage.unlimited_short:,} short."
                 if coverage.unlimited_needed_hosts
                 else "."
             )
+        )
+        reason = (
+            _covered_with_fewer(
+                required,
+                coverage,
+                "the cheaper edition of each host and server",
+                "Datacenter core licenses",
+                "Standard",
+            )
+            + reason
         )
     short = coverage.short if needs else 0
     return ServerLine(
@@ -868,6 +952,7 @@ def _windows(state: ServerState, running: Sequence[VM], editions: dict[str, Edit
         tuple(details),
         cost,
         tuple(unknown),
+        "Datacenter" if needs and _fewer_cover(required, coverage) else "",
     )
 
 
@@ -910,9 +995,13 @@ def _sql(state: ServerState, running: Sequence[VM], *, enterprise_sa: bool) -> S
     bought = sum(
         p.quantity for p in state.purchases if "sql server" in p.words and p.metric == "per_core"
     )
+    vms = (
+        f"{plural(len(sql), 'running VM')} with SQL Server installed"
+        if sql
+        else "No running VM has SQL Server installed"
+    )
     reason = (
-        f"{plural(len(sql), 'running VM')} with SQL Server installed, per core: "
-        f"{required:,} core licenses; {bought:,} bought"
+        f"{vms}, per core: {plural(required, 'core license')}; {bought:,} bought"
         + (", Enterprise with Software Assurance" if enterprise_sa else "")
         + "."
         + _physical_words([server.name for server, _ in physical], unknown)
@@ -1125,9 +1214,21 @@ def _rhel(state: ServerState, running: Sequence[VM]) -> ServerLine:
             )
         )
     coverage = cover(needs, sum(p.quantity for p in pairs), sum(p.quantity for p in vdc))
+    vms = (
+        f"{plural(len(rhel), 'running RHEL VM')}: {plural(required, 'subscription')} at the "
+        "cheaper kind per host"
+        if rhel
+        else f"No RHEL VM runs on a hypervisor host: {plural(required, 'subscription')}"
+    )
     reason = (
-        f"{plural(len(rhel), 'running RHEL VM')}: {required:,} subscriptions at the cheaper "
-        f"kind per host; with what was bought ({coverage.per_vm_bought:,} per two guests, "
+        _covered_with_fewer(
+            required,
+            coverage,
+            "the cheaper kind of subscription on each host and server",
+            "virtual datacenter subscriptions",
+            "per-two-guests subscriptions",
+        )
+        + f"{vms}; with what was bought ({coverage.per_vm_bought:,} per two guests, "
         f"{coverage.unlimited_bought:,} virtual datacenter), {coverage.short:,} short"
         + (
             f" ({coverage.unlimited_short:,} of them virtual datacenter, the cheaper kind on "
@@ -1148,6 +1249,7 @@ def _rhel(state: ServerState, running: Sequence[VM]) -> ServerLine:
         tuple(details),
         cost,
         tuple(unknown),
+        "virtual datacenter" if needs and _fewer_cover(required, coverage) else "",
     )
 
 

@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Sequence
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from seatledger.domain.roles import Permission
 from seatledger.errors import NotFoundError, ValidationError
@@ -74,25 +74,26 @@ class ServerService:
         self, as_of: dt.date, vendor_id: int | None = None
     ) -> tuple[tuple[ServerLine, ...], tuple[str, ...]] | None:
         """The server lines (and findings) on ``as_of`` of one vendor, or of every vendor: what
-        the Reconciliation page shows beside the desktop position.  None when no host was ever
-        imported, or the vendor has no server rule (Microsoft, Oracle, IBM and Red Hat do)."""
+        the Reconciliation page shows beside the desktop position.  None when the vendor has no
+        server rule (Microsoft, Oracle, IBM and Red Hat do), or there are no servers: no host
+        or VM of a hypervisor export, and no physical server in the device inventory."""
+        vendor = ""
+        own: list[str] = []
         with self._ctx.read() as session:
-            if not session.scalar(select(func.count()).select_from(ServerHost)):
-                return None
-            vendor = ""
-            own: list[str] = []
             if vendor_id is not None:
                 vendor = session.scalar(select(Vendor.name).where(Vendor.id == vendor_id)) or ""
+                if not position.families_of(vendor):
+                    return None
                 own = list(
                     session.scalars(select(Product.name).where(Product.vendor_id == vendor_id))
                 )
             state = position.load_state(session, as_of)
+        if not state.holds_servers:
+            return None
         computed = position.compute(state)
         if vendor_id is None:
             return computed.lines, computed.findings
         families = position.families_of(vendor)
-        if not families:
-            return None
         lines = position.in_scope(computed.lines, families, own, [])
         return lines, computed.findings_of(families, lines)
 

@@ -410,7 +410,8 @@ class ReconciliationPage(Page):
             return
         (lines, findings), of = result
         self.servers_view.set_lines(
-            f"Servers{of} on {self.as_of_date()} (hosts and VMs of the hypervisor exports)",
+            f"Servers{of} on {self.as_of_date()} (hypervisor hosts and clusters, their VMs, "
+            "physical servers)",
             lines,
             findings,
         )

@@ -58,7 +58,7 @@ from seatledger.services.servers.position import (
 from seatledger.text import plural
 from seatledger.ui.list_model import ListColumn, ListTableModel
 from seatledger.ui.pages import Page
-from seatledger.ui.server_lines import details_html, findings_html
+from seatledger.ui.server_lines import STANDING_TIP, details_html, findings_html
 from seatledger.ui.tasks import Task
 from seatledger.ui.widgets import EmptyState, accessible, list_table
 
@@ -96,6 +96,7 @@ _COLUMNS: list[ListColumn[_Row]] = [
         bad=lambda r: r[0].short > 0,
         tip="What the requirement needs beyond what was bought",
     ),
+    ListColumn("Status", lambda r: r[0].standing, tip=STANDING_TIP),
     ListColumn(
         "What if",
         _after,
@@ -438,19 +439,7 @@ class ServersPage(Page):
         self.model.set_rows(rows)
         short = [line.product for line in before.lines if line.short]
         self.summary.setText(
-            f"<b>Server position on {before.as_of}</b>: {plural(before.hosts, 'host')}, "
-            f"{plural(before.clusters, 'cluster')}, {plural(before.vms, 'VM')} "
-            f"({before.running:,} running)"
-            + (
-                f", {plural(before.physical, 'physical server')}"
-                + (
-                    f" ({len(before.unknown_cores):,} with unknown cores, not counted)"
-                    if before.unknown_cores
-                    else ""
-                )
-                if before.physical
-                else ""
-            )
+            f"<b>Server position on {before.as_of}</b>: {html.escape(before.estate)}"
             + ". "
             + (
                 f"<span style='color: palette(link)'>Short: {html.escape(', '.join(short))}.</span>"

@@ -430,12 +430,14 @@ def _servers(report: ReportInput, s: _Styles) -> list[Flowable]:
         CondPageBreak(50 * mm),
         _p("Servers", s.h2),
         _p(
-            f"What {report.scope.vendor}'s server licensing rules require on the hosts and VMs "
-            "of the hypervisor exports (RVTools, Hyper-V) on the audit date, against the "
-            "purchases in term; docs/server-licensing.md in SeatLedger cites each rule's source."
+            f"What {report.scope.vendor}'s server licensing rules require on the audit date, "
+            "against the purchases in term: on the hypervisor hosts and clusters of the exports "
+            "(RVTools, Hyper-V) for the VMs that run or may run on them, and on the physical "
+            "servers of the device inventory (a server OS on its own hardware, counted whole). "
+            "docs/server-licensing.md in SeatLedger cites each rule's source."
             + (
-                " Hosts (H-…), clusters (K-…) and VMs (D-…, the pseudonym of the VM's device "
-                "in deployments.csv) are named by keyed-hash pseudonyms."
+                " Hosts (H-…) and clusters (K-…) are named by keyed-hash pseudonyms, VMs and "
+                "physical servers (D-…) by their device's pseudonym in deployments.csv."
                 if section.pseudonymized_names
                 else ""
             ),
@@ -444,7 +446,12 @@ def _servers(report: ReportInput, s: _Styles) -> list[Flowable]:
         Spacer(1, 2 * mm),
     ]
     if not section.lines:
-        story.append(_p("None of this vendor's server products runs on the hosts.", s.small))
+        story.append(
+            _p(
+                "None of this vendor's server products runs on the hosts, VMs or physical servers.",
+                s.small,
+            )
+        )
     else:
         heads = ["Required", "Bought", "Short"]
         rows: list[list[Any]] = [
@@ -470,7 +477,7 @@ def _servers(report: ReportInput, s: _Styles) -> list[Flowable]:
                 continue
             details: list[list[Any]] = [
                 [
-                    _p("Host or partition", s.head),
+                    _p("Host, partition or server", s.head),
                     _p("Figure", s.head_num),
                     _p("VMs", s.head),
                     _p("Why", s.head),
@@ -491,9 +498,7 @@ def _servers(report: ReportInput, s: _Styles) -> list[Flowable]:
             ]
             more = len(line.details) - PDF_SERVER_DETAILS
             if more > 0:
-                story.append(
-                    _p(f"And {plural(more, 'host')} more: servers.csv lists them.", s.muted)
-                )
+                story.append(_p(f"And {more:,} more: servers.csv lists them all.", s.muted))
     if section.findings:
         # Licenses reassigned within 90 days, and differences from the vendor's own statement
         # (a Microsoft License Statement, an ILMT snapshot): not only reassignments.
