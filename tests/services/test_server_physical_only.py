@@ -132,8 +132,31 @@ def test_a_microsoft_audit_carries_the_physical_servers_lines(
     ).stdout
     servers = pdf[pdf.index("Servers\n") :]
     assert "physical servers" in servers[:600]
-    assert any(line.split()[-3:] == ["24", "16", "8"] for line in servers.splitlines())
+    assert any(line.split()[-4:] == ["24", "16", "8", "Short"] for line in servers.splitlines())
     assert server in servers
     for name in ("servers.csv", "report.json", "report.pdf"):
         shown = pdf if name == "report.pdf" else (bundle / name).read_text(encoding="utf-8")
         assert "db-phys01" not in shown, name
+
+
+def test_a_datacenter_server_covered_by_the_datacenter_bought_is_said_so(
+    physical_only: Services,
+) -> None:
+    """dc-phys02 runs the Datacenter edition on 16 cores: 16 core licenses, Standard the
+    cheaper (1,070.00 against 6,200.00).  The 16 Datacenter bought go where each saves the
+    most Standard: db-phys01 (24 for 24) and dc-phys02 (16 for 16) tie, by name db-phys01
+    first, which needs more than 16; dc-phys02 takes them.  db-phys01 needs 24 Standard, none
+    bought: 24 short.  Its reason says the Datacenter bought covers it, not that Standard does
+    not."""
+    microsoft = _vendor(physical_only, "Microsoft")
+    datacenter = physical_only.catalog.add_product(microsoft, "Windows Server 2022 Datacenter")
+    physical_only.catalog.add_entitlement(EntitlementInput(datacenter, Metric.PER_CORE, 16))
+    physical_only.directory.add_device(
+        DeviceInput("dc-phys02", processors=1, cores=16, os="Windows Server 2022 Datacenter")
+    )
+    windows = physical_only.servers.position(DAY).line(WINDOWS)
+    assert windows is not None
+    assert (windows.required, windows.purchased, windows.short) == (40, 16, 24)
+    assert windows.standing == "Short"
+    reason = {d.subject: d.reason for d in windows.details}["dc-phys02"]
+    assert reason.endswith("It runs the Datacenter edition: the Datacenter bought covers it.")

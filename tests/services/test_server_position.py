@@ -120,6 +120,18 @@ def test_each_product_is_counted_under_its_rule(estate: Services) -> None:
     assert oracle is not None
     assert "16 processor licenses" in oracle.reason
     assert "ora-db01" in oracle.reason
+    # Each host of the Oracle cluster: its cores, the processors they make, the VMs behind.
+    assert [(d.subject, d.figure, d.reason, d.vms) for d in oracle.details] == [
+        (
+            f"esx1{n}.corp.example",
+            16,
+            "16 cores × 0.5 = 8 processors (before the sum is rounded up)",
+            ("ora-db01",),  # ora-db02 (off) has no install the inventory found
+        )
+        for n in (1, 2)
+    ]
+    assert oracle.title == "Oracle Database Enterprise Edition"  # its name says its vendor
+    assert position.line(IBM).title == "IBM Db2"  # type: ignore[union-attr]
 
 
 def test_a_what_if_recomputes_and_writes_nothing(estate: Services) -> None:

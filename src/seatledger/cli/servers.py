@@ -177,7 +177,7 @@ def _table(shown: ServerPosition, before: ServerPosition | None = None) -> None:
     say("-" * len(header))
     for line in shown.lines:
         text = (
-            f"{line.product[:40]:<40} {line.unit:<14} {line.required:>9,} {line.purchased:>9,} "
+            f"{line.title[:40]:<40} {line.unit:<14} {line.required:>9,} {line.purchased:>9,} "
             f"{f'{line.short:,}' if line.short else '':>7}"
         )
         was = None if before is None else before.line(line.family, line.product)

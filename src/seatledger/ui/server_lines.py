@@ -26,7 +26,7 @@ STANDING_TIP = (
 )
 
 COLUMNS: list[ListColumn[ServerLine]] = [
-    ListColumn("Server product", lambda line: line.product),
+    ListColumn("Server product", lambda line: line.title),
     ListColumn("Counts", lambda line: line.unit),
     ListColumn("Required", lambda line: line.required, numeric=True),
     ListColumn("Bought", lambda line: line.purchased, numeric=True),
@@ -96,7 +96,7 @@ class ServerLinesView(QWidget):
         """Show ``lines`` (and the findings beside them) under ``heading``."""
         self._findings = tuple(findings)
         self.model.set_rows(list(lines))
-        short = [line.product for line in lines if line.short]
+        short = [line.title for line in lines if line.short]
         said = (
             f"{plural(len(lines), 'server line')}; short: {', '.join(short)}."
             if short
@@ -116,6 +116,6 @@ class ServerLinesView(QWidget):
         parts: list[str] = []
         if 0 <= row < len(rows):
             line = rows[row]
-            parts = [f"<h3>{html.escape(line.product)}</h3>", f"<p>{html.escape(line.reason)}</p>"]
+            parts = [f"<h3>{html.escape(line.title)}</h3>", f"<p>{html.escape(line.reason)}</p>"]
             parts += details_html(line)
         self.why.setHtml("".join(parts) + findings_html(self._findings))

@@ -39,6 +39,7 @@ from seatledger.domain.server.topology import (
     Reach,
     Topology,
 )
+from seatledger.domain.usage import product_title
 from seatledger.services.position.engine import in_term
 from seatledger.services.servers import statements
 from seatledger.services.servers.statements import Evidence
@@ -247,6 +248,14 @@ class ServerLine:
     # Where fewer than ``required`` cover it: the unlimited kind bought ("Datacenter", "virtual
     # datacenter") licenses hosts whole that the requirement counts per VM.
     covered_by: str = ""
+
+    @property
+    def title(self) -> str:
+        """The product as a table shows it: an Oracle or IBM product with its vendor's name
+        ("Oracle Database Enterprise Edition", "IBM Db2"), the others as they are."""
+        if self.family in (ORACLE, IBM):
+            return product_title(self.family, self.product)
+        return self.product
 
     @property
     def standing(self) -> str:
@@ -861,6 +870,7 @@ def _windows(state: ServerState, running: Sequence[VM], editions: dict[str, Edit
         needs.append(_need(host.name, choice, forced))
         details.append(Detail(host.name, choice.licenses, choice.reason, tuple(names)))
     physical, unknown = _physical(state, _runs_windows)
+    datacenter_os: set[str] = set()
     for server, host in physical:
         forced = editions.get(server.name)
         choice = microsoft.cheapest_windows_edition(
@@ -874,14 +884,23 @@ def _windows(state: ServerState, running: Sequence[VM], editions: dict[str, Edit
             + choice.reason.removeprefix(f"{server.name}: ")
         )
         if "datacenter" in server.os.casefold() and choice.edition is Edition.STANDARD:
-            reason += (
-                " It runs the Datacenter edition, which Standard licenses do not cover: run "
-                "Standard there, or license it with Datacenter."
-            )
+            datacenter_os.add(server.name)
         details.append(Detail(server.name, choice.licenses, reason))
     bought_s = sum(p.quantity for p in standard)
     bought_d = sum(p.quantity for p in datacenter)
     coverage = cover(needs, bought_s, bought_d)
+    for at, detail in enumerate(details):  # the Datacenter OS where Standard is the cheaper
+        if detail.subject in datacenter_os:
+            details[at] = dataclasses.replace(
+                detail,
+                reason=detail.reason
+                + (
+                    " It runs the Datacenter edition: the Datacenter bought covers it."
+                    if detail.subject in coverage.unlimited_hosts
+                    else " It runs the Datacenter edition, which Standard licenses do not "
+                    "cover: run Standard there, or license it with Datacenter."
+                ),
+            )
     prices = (
         "at the unit costs recorded"
         if costed_s and costed_d
@@ -1044,7 +1063,13 @@ def _oracle(state: ServerState, reach: Reach) -> list[ServerLine]:
             if p.product_id == product_id and p.metric in {"per_processor", "per_core"}
         )  # per core purchases of Oracle carry the core factor: their quantity is processors
         details = tuple(
-            Detail(label, cores, f"{plural(cores, 'core')} × {factor:f}")
+            Detail(
+                label,
+                cores,
+                f"{plural(cores, 'core')} × {factor:f} = {(cores * factor).normalize():f} "
+                "processors (before the sum is rounded up)",
+                _oracle_vms(label, vms, state.topology),
+            )
             for label, cores, factor in requirement.cores
         )
         where = sorted([*(vm.name for vm in vms), *(server.name for server, _ in physical)])
@@ -1067,6 +1092,21 @@ def _oracle(state: ServerState, reach: Reach) -> list[ServerLine]:
             )
         )
     return lines
+
+
+def _oracle_vms(label: str, vms: Sequence[VM], topology: Topology) -> tuple[str, ...]:
+    """The Oracle VMs behind a host counted whole (those of its cluster, or on it alone); a
+    hard partition's label names its VMs, a physical server has none."""
+    host = topology.hosts.get(label)
+    if host is None:
+        return ()
+    return tuple(
+        sorted(
+            vm.name
+            for vm in vms
+            if vm.host == label or (host.cluster is not None and vm.cluster == host.cluster)
+        )
+    )
 
 
 def _physical_by_product(

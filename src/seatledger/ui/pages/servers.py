@@ -85,7 +85,7 @@ def _cost_change(row: _Row) -> str | None:
 
 
 _COLUMNS: list[ListColumn[_Row]] = [
-    ListColumn("Product", lambda r: r[0].product),
+    ListColumn("Product", lambda r: r[0].title),
     ListColumn("Counts", lambda r: r[0].unit),
     ListColumn("Required", lambda r: r[0].required, numeric=True),
     ListColumn("Bought", lambda r: r[0].purchased, numeric=True),
@@ -437,7 +437,7 @@ class ServersPage(Page):
                 if before.line(line.family, line.product) is None
             ]
         self.model.set_rows(rows)
-        short = [line.product for line in before.lines if line.short]
+        short = [line.title for line in before.lines if line.short]
         self.summary.setText(
             f"<b>Server position on {before.as_of}</b>: {html.escape(before.estate)}"
             + ". "
@@ -459,7 +459,7 @@ class ServersPage(Page):
             self.reason.setHtml(self._findings_html())
             return
         line, after = rows[row]
-        parts = [f"<h3>{html.escape(line.product)}</h3>", f"<p>{html.escape(line.reason)}</p>"]
+        parts = [f"<h3>{html.escape(line.title)}</h3>", f"<p>{html.escape(line.reason)}</p>"]
         parts += details_html(line)
         if after is not None:
             parts.append(

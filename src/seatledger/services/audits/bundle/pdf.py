@@ -455,23 +455,26 @@ def _servers(report: ReportInput, s: _Styles) -> list[Flowable]:
     else:
         heads = ["Required", "Bought", "Short"]
         rows: list[list[Any]] = [
-            [_p("Product", s.head), _p("Counts", s.head)] + [_p(h, s.head_num) for h in heads]
+            [_p("Product", s.head), _p("Counts", s.head)]
+            + [_p(h, s.head_num) for h in heads]
+            + [_p("Status", s.head)]
         ]
         for line in section.lines:
             rows.append(
                 [
-                    _p(line.product, s.cell),
+                    _p(line.title, s.cell),
                     _p(line.unit, s.cell),
                     _n(line.required, s.num),
                     _n(line.purchased, s.num),
                     _n(line.short, s.short if line.short else s.num),
+                    _p(line.standing, s.cell),
                 ]
             )
-        story.append(_table(rows, [WIDTH - 104 * mm, 32 * mm, 24 * mm, 24 * mm, 24 * mm]))
+        story.append(_table(rows, [WIDTH - 136 * mm, 24 * mm, 18 * mm, 18 * mm, 16 * mm, 60 * mm]))
         for line in section.lines:
             story += [
                 Spacer(1, 3 * mm),
-                KeepTogether([_p(line.product, s.h2), _p(line.reason, s.small)]),
+                KeepTogether([_p(line.title, s.h2), _p(line.reason, s.small)]),
             ]
             if not line.details:
                 continue
