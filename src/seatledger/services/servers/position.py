@@ -1074,7 +1074,8 @@ def _oracle(state: ServerState, reach: Reach) -> list[ServerLine]:
         )
         where = sorted([*(vm.name for vm in vms), *(server.name for server, _ in physical)])
         reason = (
-            f"{product} installed on {_names(where) or 'no server whose cores are known'}: "
+            f"{product_title(ORACLE, product)} installed on "
+            f"{_names(where) or 'no server whose cores are known'}: "
             f"{requirement.reason} {bought:,} bought."
             + _physical_words([server.name for server, _ in physical], unknown)
         )
@@ -1171,9 +1172,14 @@ def _ibm(state: ServerState, running: Sequence[VM]) -> list[ServerLine]:
             if peak.at is not None and peak.at != now and peak.pvus
             else "now"
         )
+        title = product_title(IBM, product)
         reason = (
-            f"{product} on {plural(len(names), 'VM')}: sub-capacity peak of the last "
-            f"{IBM_PERIOD_DAYS} days {peak.pvus:,} PVUs ({when}, by the {table.info.cited})"
+            (
+                f"{title} on {plural(len(names), 'VM')}: sub-capacity peak of the last "
+                f"{IBM_PERIOD_DAYS} days {peak.pvus:,} PVUs ({when}, by the {table.info.cited})"
+                if names
+                else f"{title} on no VM (by the {table.info.cited})"
+            )
             + (
                 f"; {plural(len(full), 'physical server')} at full capacity "
                 f"{pvus - peak.pvus:,} PVUs; {pvus:,} PVUs in all"
