@@ -18,6 +18,7 @@ import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 from tests.conftest import ledger_size
+from tests.services.test_server_physical_only import physical_only  # noqa: F401 (a fixture)
 from tests.services.test_vendor_statements import estate  # noqa: F401 (a fixture)
 
 from seatledger.domain.roles import Role
@@ -230,3 +231,23 @@ def test_physical_servers_and_an_edition_what_if_on_the_page(
         combo.setCurrentText("esx-dmz01.corp.example")
         needed = combo.fontMetrics().horizontalAdvance("esx-dmz01.corp.example")
         assert combo.width() > needed
+
+
+def test_physical_servers_alone_fill_the_page_without_vm_or_host_controls(
+    make_window: Callable[[Services], MainWindow],
+    physical_only: Services,  # noqa: F811 (the fixture)
+) -> None:
+    """No hypervisor export, db-phys01 alone (test_server_physical_only counts it by hand):
+    its lines, no '0 hosts' in the summary, and the what-if offers only the edition."""
+    page = _page(make_window(physical_only))
+    assert not page.showing_empty
+    assert [(line.product, line.required, line.short) for line, _ in page.model.rows] == [
+        ("Windows Server", 24, 24),
+        ("SQL Server", 24, 8),
+    ]
+    assert "1 physical server" in page.summary.text()
+    assert "host" not in page.summary.text()
+    for widget in (page.vm_combo, page.move_button, page.pin_button, page.remove_button):
+        assert not widget.isEnabled()
+    assert page.edition_button.isEnabled()
+    assert page.edition_target.currentData() == "db-phys01"

@@ -62,7 +62,7 @@ IBM = "IBM"
 FAMILIES = (WINDOWS, SQL, ORACLE, IBM, RHEL)
 RULES = {
     WINDOWS: "Windows Server per core: Standard 2 OSEs per full licensing, Datacenter unlimited",
-    SQL: "SQL Server per core: each VM's virtual cores, at least 4",
+    SQL: "SQL Server per core: each VM's virtual cores (at least 4), a physical server's cores",
     ORACLE: "Oracle processors: cores × core factor, soft partitions whole",
     IBM: "IBM PVUs: sub-capacity, the peak of the period",
     RHEL: "Red Hat: per socket pair or two guests, or virtual datacenter",

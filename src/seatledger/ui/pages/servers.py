@@ -198,7 +198,9 @@ class ServersPage(Page):
             "Import an RVTools export (its workbook, or the CSV files of 'Export all to csv') or "
             "Hyper-V's PowerShell exports (Get-VM, Win32_Processor, Get-VMHost, "
             "Get-ClusterNode): the Servers page then counts what Windows Server, SQL Server, "
-            "Oracle, IBM and Red Hat require on those hosts and VMs against what was bought.",
+            "Oracle, IBM and Red Hat require on those hosts and VMs against what was bought. "
+            "Physical servers need no export: a device inventory that gives a server's OS, "
+            "processors and cores (ConfigMgr, Lansweeper, Jamf) puts them here.",
             self,
         )
         may_import = self.may(Permission.EDIT_DIRECTORY)
@@ -401,6 +403,19 @@ class ServersPage(Page):
             combo.addItems(names)
             if current in names:
                 combo.setCurrentText(current)
+        # Without VMs or hosts (physical servers alone) there is nothing to move, pin, power off
+        # or take out.
+        for widget, enabled in (
+            (self.vm_combo, bool(vms)),
+            (self.off_button, bool(vms)),
+            (self.cores_spin, bool(vms)),
+            (self.pin_button, bool(vms)),
+            (self.host_combo, bool(hosts)),
+            (self.move_button, bool(vms and hosts)),
+            (self.remove_combo, bool(hosts)),
+            (self.remove_button, bool(hosts)),
+        ):
+            widget.setEnabled(enabled)
         chosen = self.edition_target.currentData()
         self.edition_target.clear()
         for label, names in (
@@ -412,6 +427,8 @@ class ServersPage(Page):
                 self.edition_target.addItem(f"{name} ({label})" if label != "host" else name, name)
         if chosen is not None and self.edition_target.findData(chosen) >= 0:
             self.edition_target.setCurrentIndex(self.edition_target.findData(chosen))
+        self.edition_target.setEnabled(self.edition_target.count() > 0)
+        self.edition_button.setEnabled(self.edition_target.count() > 0)
         self.show_empty(not topology.hosts and not self._state.physical)
         try:
             after = position.compute(self._state, self._whatif) if not self._whatif.empty else None
