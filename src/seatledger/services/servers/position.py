@@ -1062,13 +1062,14 @@ def _oracle(state: ServerState, reach: Reach) -> list[ServerLine]:
             for p in state.purchases
             if p.product_id == product_id and p.metric in {"per_processor", "per_core"}
         )  # per core purchases of Oracle carry the core factor: their quantity is processors
+        behind = _oracle_vms(vms, state.topology)
         details = tuple(
             Detail(
                 label,
                 cores,
                 f"{plural(cores, 'core')} × {factor:f} = {(cores * factor).normalize():f} "
                 "processors (before the sum is rounded up)",
-                _oracle_vms(label, vms, state.topology),
+                behind(label),
             )
             for label, cores, factor in requirement.cores
         )
@@ -1095,19 +1096,29 @@ def _oracle(state: ServerState, reach: Reach) -> list[ServerLine]:
     return lines
 
 
-def _oracle_vms(label: str, vms: Sequence[VM], topology: Topology) -> tuple[str, ...]:
-    """The Oracle VMs behind a host counted whole (those of its cluster, or on it alone); a
-    hard partition's label names its VMs, a physical server has none."""
-    host = topology.hosts.get(label)
-    if host is None:
-        return ()
-    return tuple(
-        sorted(
-            vm.name
-            for vm in vms
-            if vm.host == label or (host.cluster is not None and vm.cluster == host.cluster)
-        )
-    )
+def _oracle_vms(vms: Sequence[VM], topology: Topology) -> Callable[[str], tuple[str, ...]]:
+    """The Oracle VMs behind a host counted whole (those of its cluster, or on it alone), by the
+    host's name; a hard partition's label names its VMs, a physical server has none.  Indexed
+    once: a cluster of many hosts and VMs is not scanned per host."""
+    by_cluster: dict[str, list[str]] = defaultdict(list)
+    by_host: dict[str, list[str]] = defaultdict(list)
+    for vm in vms:
+        if vm.cluster is not None:
+            by_cluster[vm.cluster].append(vm.name)
+        elif vm.host is not None:
+            by_host[vm.host].append(vm.name)
+
+    def behind(label: str) -> tuple[str, ...]:
+        host = topology.hosts.get(label)
+        if host is None:
+            return ()
+        found = {
+            *by_host.get(label, ()),
+            *(by_cluster.get(host.cluster, ()) if host.cluster else ()),
+        }
+        return tuple(sorted(found))
+
+    return behind
 
 
 def _physical_by_product(
