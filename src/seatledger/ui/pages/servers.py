@@ -175,18 +175,21 @@ class ServersPage(Page):
         self.reason.setObjectName("serverReason")
         accessible(self.reason, "Why", "The selected product's requirement in words")
 
-        left = QSplitter(Qt.Orientation.Vertical, self)
-        left.addWidget(self.table)
-        left.addWidget(self.reason)
-        left.setStretchFactor(0, 1)
-        left.setStretchFactor(1, 2)
-
+        # The table spans the page (its ten columns fit at 1280 px); why and what-if share the
+        # lower half side by side.
         self.whatif_box = self._build_whatif()
-        body = QSplitter(Qt.Orientation.Horizontal, self)
-        body.addWidget(left)
-        body.addWidget(self.whatif_box)
-        body.setStretchFactor(0, 3)
-        body.setStretchFactor(1, 1)
+        lower = QSplitter(Qt.Orientation.Horizontal, self)
+        lower.addWidget(self.reason)
+        lower.addWidget(self.whatif_box)
+        lower.setStretchFactor(0, 3)
+        lower.setStretchFactor(1, 1)
+
+        body = QSplitter(Qt.Orientation.Vertical, self)
+        body.addWidget(self.table)
+        body.addWidget(lower)
+        body.setStretchFactor(0, 1)
+        body.setStretchFactor(1, 2)
+        body.setSizes([1000, 2000])  # a third for the table (a product a row: a few rows)
 
         layout = QVBoxLayout(self.body())
         layout.setContentsMargins(8, 8, 8, 8)
