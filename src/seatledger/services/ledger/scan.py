@@ -93,6 +93,7 @@ class Reader:
     end: Callable[[], None]
 
 
+@collector_paused()  # a context manager made by contextmanager decorates a function too
 def scan(
     reader: Reader,
     *,
@@ -115,32 +116,6 @@ def scan(
     it discloses and keeps the leaves its proof needs).  Python's cycle collector is paused
     meanwhile (see :func:`~seatledger.services.core.collector.collector_paused`).
     """
-    with collector_paused():
-        return _scan(
-            reader,
-            after=after,
-            upto=upto,
-            start_hash=start_hash,
-            expected_head=expected_head,
-            stored=stored,
-            progress=progress,
-            batch=batch,
-            seen=seen,
-        )
-
-
-def _scan(
-    reader: Reader,
-    *,
-    after: int,
-    upto: int,
-    start_hash: bytes,
-    expected_head: bytes,
-    stored: Mapping[int, bytes],
-    progress: Callable[[int], None] | None,
-    batch: int,
-    seen: Callable[[int, Sequence[Sequence[bytes]], Sequence[bytes]], None] | None,
-) -> Part:
     raw, dialect, end = reader.raw, reader.dialect, reader.end
     prev = start_hash
     count = 0

@@ -17,10 +17,8 @@ the history would run backwards.
 from __future__ import annotations
 
 import datetime as dt
-import gc
 import hashlib
-from collections.abc import Collection, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from itertools import compress, repeat
@@ -35,6 +33,7 @@ from seatledger.domain.server.topology import Host, PowerState, VmRow, row_of
 from seatledger.errors import ValidationError
 from seatledger.ingest import hyperv, rvtools
 from seatledger.ingest.tabular import Problem
+from seatledger.services.core.collector import collector_paused
 from seatledger.services.core.context import Context
 from seatledger.services.imports.service import ImportRejected
 from seatledger.store.bulk import Bulk
@@ -214,25 +213,8 @@ def import_topology(
     """
     # Before the files are read, and before an export imported already is reported as such.
     ctx.require(Permission.EDIT_DIRECTORY, "import server topology")
-    with _collector_paused():
+    with collector_paused():  # tens of thousands of rows without cycles (see its docstring)
         return _import(ctx, paths, source, taken_at)
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Python's cycle collector paused while an export is read and stored: its rows are tens of
-    thousands of small tuples and dataclasses without cycles, whose allocation sets off
-    collections that each walk every object the program holds (on the bench's 30,000 VMs, about
-    a third of the import's time).  Reference counting still frees them; the collector runs
-    again when the import ends, as it would have."""
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
 
 
 def _import(
