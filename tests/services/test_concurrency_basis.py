@@ -259,7 +259,13 @@ def test_the_audit_report_says_what_concurrency_rests_on(
     args = ["audit", "run", "--db", str(snapshots_file), "--operator", "admin"]
     args += ["--vendor", "mathworks", "--attest", "Complete.", "--out", str(out)]
     assert cli.main([*args, "--charts", "0", "--as-of", "2026-12-01"]) == 0
-    assert "not acknowledged: snapshots" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "not acknowledged: snapshots" in printed
+    assert (
+        f"  concurrency of MathWorks MATLAB: Concurrency from 3 snapshots of {SERVER}, the oldest "
+        "on 2026-11-25 10:30, the newest on 2026-11-27 10:30, 4 days old; between snapshots use "
+        "is not observed.\n"
+    ) in printed
     [folder] = [p for p in out.iterdir() if p.is_dir()]
     report = json.loads((folder / "report.json").read_text())
     assert report["concurrency_basis"] == [

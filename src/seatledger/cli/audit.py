@@ -156,6 +156,8 @@ def _run(args: argparse.Namespace) -> int:
         ) from exc
     for warning in audits.freshness(audit_id):
         say(f"  not acknowledged: {warning.topic}: {warning.text}")
+    for product, rests_on in audits.concurrency_basis(audit_id):
+        say(f"  concurrency of {product}: {rests_on}")
     audits.set_step(audit_id, Step.POSITION)
     try:
         position = services.position.position(
