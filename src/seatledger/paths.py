@@ -14,6 +14,16 @@ from platformdirs import user_data_path
 from seatledger import APP_NAME, ORG_NAME
 
 
+def expanded(text: str) -> Path:
+    """``text`` as a path with a leading ``~`` or ``~user`` expanded, as a shell does: where
+    there is no such user (``~0``) or no home directory, the text is left as it is."""
+    path = Path(text)
+    try:
+        return path.expanduser()
+    except RuntimeError:  # "Could not determine home directory."
+        return path
+
+
 def private_folder(path: Path) -> Path:
     """Create ``path`` (and its parents) if missing; the folder itself only its owner may enter."""
     path.mkdir(parents=True, exist_ok=True, mode=0o700)

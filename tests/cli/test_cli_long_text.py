@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from tests.conftest import PASSWORD
 
@@ -151,6 +151,9 @@ def test_a_megabyte_of_hostile_text_is_refused_or_taken_never_a_crash(
         max_size=200,
     )
 )
+# '~0': a user no one is, whose home Path.expanduser cannot find (it raised; a shell keeps it).
+@example(text="~0")
+@example(text="~no-such-user-here/x.sqlite")
 def test_arbitrary_text_is_refused_or_taken_never_a_crash(
     signed_in: tuple[Services, str],
     capsys: pytest.CaptureFixture[str],

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import datetime as dt
-from pathlib import Path
 
 from seatledger.cli.output import EXIT_OK, clear_progress_line, progress_line, say
 from seatledger.cli.session import (
@@ -18,6 +17,7 @@ from seatledger.cli.session import (
 )
 from seatledger.domain import validation
 from seatledger.errors import KnownError
+from seatledger.paths import expanded
 from seatledger.services.operators.accounts import (
     check_password,
     create_first_administrator,
@@ -83,7 +83,7 @@ def cmd_upgrade(args: argparse.Namespace) -> int:
 def cmd_backup(args: argparse.Namespace) -> int:
     """Copy the whole database to a file (SQLite's online backup; pg_dump for PostgreSQL)."""
     services = signed_in(args)
-    target = Path(args.out).expanduser()
+    target = expanded(args.out)
     digest = services.backup(target)
     say(f"Wrote {target} (SHA-256 {digest}); the ledger records who took it.")
     return EXIT_OK
@@ -127,7 +127,7 @@ def cmd_settings(args: argparse.Namespace) -> int:
 
 def cmd_restore(args: argparse.Namespace) -> int:
     """Make a new SQLite database from a backup, verified before it is used."""
-    restored = restore_database(Path(args.backup).expanduser(), args.db)
+    restored = restore_database(expanded(args.backup), args.db)
     try:
         say(f"Restored {restored.display_name} from {args.backup}: the ledger verifies.")
     finally:

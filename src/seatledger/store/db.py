@@ -23,7 +23,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from seatledger.errors import DatabaseError, UpgradeError
-from seatledger.paths import data_dir, private_file, private_folder, replaced
+from seatledger.paths import data_dir, expanded, private_file, private_folder, replaced
 from seatledger.store.faults import Fault, classify
 from seatledger.store.prepared import Sql
 from seatledger.text import plural
@@ -49,7 +49,7 @@ def to_url(db: str | Path) -> str:
             # psycopg 3 is the driver we ship; the bare scheme would ask for psycopg2.
             text = "postgresql+psycopg://" + text.split("://", 1)[1]
         return text
-    return "sqlite:///" + str(Path(text).expanduser().resolve())
+    return "sqlite:///" + str(expanded(text).resolve())
 
 
 def _alembic_config() -> Config:

@@ -39,6 +39,7 @@ from PySide6.QtWidgets import (
 
 from seatledger.domain.roles import Permission, allows
 from seatledger.errors import KnownError
+from seatledger.paths import expanded
 from seatledger.progress import Progress
 from seatledger.services.audits.bundle.model import BundleResult, Chart, Decision, Trigger
 from seatledger.services.audits.servers import ServerSection
@@ -995,7 +996,7 @@ class SignPage(_StepPage):
         if self.new_key and self.repeat.text() != passphrase:
             self.message.show_message("The two passphrases differ.")
             return
-        folder = Path(self.folder.text().strip()).expanduser()
+        folder = expanded(self.folder.text().strip())
         try:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:

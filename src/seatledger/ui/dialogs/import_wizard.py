@@ -45,6 +45,7 @@ from seatledger.ingest.formats import FIELDS, FORMATS, Kind, detect
 from seatledger.ingest.snapshot_text import TAKEN_AT_FORMAT, taken_at_of
 from seatledger.ingest.tabular import Problem
 from seatledger.ingest.values import DateOrder
+from seatledger.paths import expanded
 from seatledger.progress import Progress
 from seatledger.services.imports.options import ImportOptions
 from seatledger.services.imports.service import ImportRejected, ImportResult, Preview, record_fields
@@ -471,7 +472,7 @@ class ChoosePage(QWizardPage):
     @property
     def path(self) -> Path:
         """The file named."""
-        return Path(self.path_edit.text().strip()).expanduser()
+        return expanded(self.path_edit.text().strip())
 
     def reload_mappings(self, select: str = "") -> None:
         """Refill the kind's saved mappings; select ``select``, else keep the current choice."""
@@ -534,7 +535,7 @@ class ChoosePage(QWizardPage):
 
     def _browse(self) -> None:
         current = self.path_edit.text().strip()
-        start = str(Path(current).expanduser().parent) if current else str(Path.home())
+        start = str(expanded(current).parent) if current else str(Path.home())
         chosen, _filter = QFileDialog.getOpenFileName(
             self, "Choose the file to import", start, FILE_FILTER
         )

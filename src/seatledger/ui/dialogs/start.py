@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
 
 from seatledger import APP_NAME
 from seatledger.errors import DatabaseError, KnownError, ValidationError
-from seatledger.paths import data_dir, default_database, private_folder
+from seatledger.paths import data_dir, default_database, expanded, private_folder
 from seatledger.progress import Progress
 from seatledger.services.operators.session import Services
 from seatledger.services.operators.workspace import Workspace
@@ -387,7 +387,7 @@ class StartDialog(QDialog):
     def _create(self) -> None:
         target = self.create_path.text().strip()
         if "://" not in target:
-            path = Path(target).expanduser()
+            path = expanded(target)
             if path.parent == data_dir():
                 private_folder(path.parent)
             target = str(path)
