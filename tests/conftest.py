@@ -7,12 +7,15 @@ import json
 import os
 import secrets
 import shutil
+import subprocess
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
+from alembic import command
+from alembic.config import Config
 from argon2 import PasswordHasher
 from sqlalchemy import MetaData, create_engine, event, text
 from sqlalchemy.engine import make_url
@@ -27,11 +30,31 @@ from seatledger.services.directory.service import DeviceInput, PersonInput
 from seatledger.services.operators import accounts as operators
 from seatledger.services.operators.session import Services
 from seatledger.store import ledger_store
-from seatledger.store.db import Database
+from seatledger.store.db import MIGRATIONS, Database
 from throwaway_postgres import ClusterUnavailable, server_binaries, throwaway_cluster
 
 PG_ENV = "SEATLEDGER_TEST_PG"
 PASSWORD = "correct horse"
+
+
+def alembic_upgrade(url: str, revision: str) -> None:
+    """Build a database at ``revision`` with Alembic alone (as an older SeatLedger left it)."""
+    engine = create_engine(url)
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, revision)
+    engine.dispose()
+
+
+def pdf_text(path: Path) -> str:
+    """The text of a PDF as poppler's ``pdftotext -layout`` lays it out (columns kept)."""
+    return subprocess.run(
+        ["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True
+    ).stdout
+
+
 # For a test on what does not depend on the engine: only the SQLite run of ``db_url``.
 sqlite_only = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 

@@ -12,11 +12,11 @@ import csv
 import datetime as dt
 import json
 import shutil
-import subprocess
 from pathlib import Path
 
 import jsonschema
 import pytest
+from tests.conftest import pdf_text
 from tests.services.test_server_position import estate  # noqa: F401 (the fixture)
 
 from seatledger.services.audits.bundle import BundleResult, Trigger
@@ -134,12 +134,7 @@ def test_a_microsoft_audit_carries_windows_and_sql_server_by_pseudonym(
     jsonschema.validate(document, schema)
     assert [line["family"] for line in document["servers"]["lines"]] == [WINDOWS, SQL]
     assert document["counts"]["server_lines"] == len(rows)
-    pdf = subprocess.run(
-        ["pdftotext", "-layout", str(bundle / "report.pdf"), "-"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
+    pdf = pdf_text(bundle / "report.pdf")
     assert "Servers" in pdf
     assert names.name("host", "esx-dmz01.corp.example") in pdf
     for name in ("servers.csv", "report.json"):

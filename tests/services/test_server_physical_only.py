@@ -19,10 +19,10 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
-import subprocess
 from pathlib import Path
 
 import pytest
+from tests.conftest import pdf_text
 from tests.services.test_server_audit import PASSPHRASE, _signed, _vendor
 from tests.services.test_server_position import INVENTORIED
 
@@ -124,12 +124,7 @@ def test_a_microsoft_audit_carries_the_physical_servers_lines(
     # The SQL Server install on the desktop is in deployments.csv under the same pseudonyms.
     deployed = (bundle / "deployments.csv").read_text(encoding="utf-8-sig")
     assert server in deployed
-    pdf = subprocess.run(
-        ["pdftotext", "-layout", str(bundle / "report.pdf"), "-"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
+    pdf = pdf_text(bundle / "report.pdf")
     servers = pdf[pdf.index("Servers\n") :]
     assert "physical servers" in servers[:600]
     assert any(line.split()[-4:] == ["24", "16", "8", "Short"] for line in servers.splitlines())

@@ -50,12 +50,11 @@ from __future__ import annotations
 import datetime as dt
 import json
 import shutil
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from tests.conftest import ledger_size
+from tests.conftest import ledger_size, pdf_text
 from tests.services.test_server_audit import _signed, _vendor
 
 from seatledger.domain.licensing import Metric
@@ -316,12 +315,7 @@ def test_the_vendor_audits_carry_their_statements_findings(
     bundle = _signed(estate, "Microsoft", tmp_path / "out").folder
     document = json.loads((bundle / "report.json").read_bytes())
     assert any("Office Professional Plus" in finding for finding in document["servers"]["findings"])
-    pdf = subprocess.run(
-        ["pdftotext", "-layout", str(bundle / "report.pdf"), "-"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
+    pdf = pdf_text(bundle / "report.pdf")
     assert "Office Professional Plus" in pdf
 
 

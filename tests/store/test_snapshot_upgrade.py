@@ -10,28 +10,16 @@ from __future__ import annotations
 
 import datetime as dt
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import create_engine, text
+from tests.conftest import alembic_upgrade
 
 from seatledger.services.usage.snapshots import Sightings
-from seatledger.store.db import MIGRATIONS
-
-
-def _alembic(url: str, revision: str) -> None:
-    engine = create_engine(url)
-    cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS))
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, revision)
-    engine.dispose()
 
 
 def test_upgrade_to_0031_recovers_a_snapshot_per_server_feature_and_last_sighting(
     db_url: str,
 ) -> None:
-    _alembic(db_url, "0030")
+    alembic_upgrade(db_url, "0030")
     t1, t2 = "2026-03-04 10:30:00", "2026-03-05 10:30:00"
     checkouts = [
         # user, server, last sighting, import: two checkouts the 10:30 snapshot of 3/4 showed
@@ -53,7 +41,7 @@ def test_upgrade_to_0031_recovers_a_snapshot_per_server_feature_and_last_sightin
                 {"u": user, "i": batch, "s": server, "seen": seen},
             )
     engine.dispose()
-    _alembic(db_url, "0031")
+    alembic_upgrade(db_url, "0031")
     engine = create_engine(db_url)
     try:
         with engine.connect() as conn:

@@ -10,35 +10,23 @@ import time
 from pathlib import Path
 
 import pytest
-from alembic import command
 from alembic.autogenerate import compare_metadata
-from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import DBAPIError
+from tests.conftest import alembic_upgrade
 
 import seatledger.store.db as store_db
 from seatledger.domain.commitments import salt
 from seatledger.errors import DatabaseError
 from seatledger.services.operators import accounts as operators
 from seatledger.services.operators.session import Services
-from seatledger.store.db import MIGRATIONS, Database, head_revision, to_url
+from seatledger.store.db import Database, head_revision, to_url
 from seatledger.store.models import Base
 
 
 def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def _alembic(conn_url: str, revision: str) -> None:
-    """Build a database at ``revision`` with Alembic alone (as an older SeatLedger left it)."""
-    engine = create_engine(conn_url)
-    cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS))
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, revision)
-    engine.dispose()
 
 
 @pytest.fixture
@@ -144,7 +132,7 @@ def test_unsupported_backend_is_refused() -> None:
 
 def test_upgrade_from_0001_takes_a_backup_first(tmp_path: Path) -> None:
     path = tmp_path / "old.sqlite"
-    _alembic(f"sqlite:///{path}", "0001")
+    alembic_upgrade(f"sqlite:///{path}", "0001")
     with sqlite3.connect(path) as conn:
         conn.execute("INSERT INTO vendor (name, website, notes) VALUES ('Contoso', '', '')")
     conn.close()
@@ -191,7 +179,7 @@ def test_upgrade_from_0001_takes_a_backup_first(tmp_path: Path) -> None:
 
 def test_upgrade_can_be_declined(tmp_path: Path) -> None:
     path = tmp_path / "old.sqlite"
-    _alembic(f"sqlite:///{path}", "0001")
+    alembic_upgrade(f"sqlite:///{path}", "0001")
     with pytest.raises(DatabaseError, match=r"\(schema 0001\) and needs an upgrade"):
         Database.open(path, upgrade=False)
     assert [p.name for p in tmp_path.iterdir()] == ["old.sqlite"]
@@ -395,7 +383,7 @@ def test_a_lock_held_by_another_seatledger_names_it(seatledger_file: Path, tmp_p
 
 
 def test_upgrade_to_0018_opens_one_membership_per_person_from_their_team(db_url: str) -> None:
-    _alembic(db_url, "0017")
+    alembic_upgrade(db_url, "0017")
     engine = create_engine(db_url)
     with engine.begin() as conn:
         conn.execute(text("INSERT INTO team (id, name, cost_centre) VALUES (1, 'Finance', '')"))
@@ -414,7 +402,7 @@ def test_upgrade_to_0018_opens_one_membership_per_person_from_their_team(db_url:
                 {"id": person_id, "e": employee_id, "team": team_id, "joined": joined},
             )
     engine.dispose()
-    _alembic(db_url, "0018")
+    alembic_upgrade(db_url, "0018")
     engine = create_engine(db_url)
     try:
         with engine.connect() as conn:
@@ -435,7 +423,7 @@ def test_upgrade_to_0018_opens_one_membership_per_person_from_their_team(db_url:
 def test_upgrade_to_0020_keeps_each_salt_and_deletes_the_commitment_key(db_url: str) -> None:
     """The commitments already in the ledger still open (each row keeps the salt its key
     derived), and the key that let a copy of the file test guesses is gone."""
-    _alembic(db_url, "0019")
+    alembic_upgrade(db_url, "0019")
     key = bytes(range(32))
     rows = [("a" * 64, "person", "7", "name"), ("b" * 64, "device", "3", "hostname")]
     engine = create_engine(db_url)
@@ -452,7 +440,7 @@ def test_upgrade_to_0020_keeps_each_salt_and_deletes_the_commitment_key(db_url: 
                 {"c": commitment, "t": entity_type, "i": entity_id, "f": field},
             )
     engine.dispose()
-    _alembic(db_url, "0020")
+    alembic_upgrade(db_url, "0020")
     engine = create_engine(db_url)
     try:
         with engine.connect() as conn:
